@@ -1,0 +1,36 @@
+import { AuditWriteError, InvalidAuditRecordError } from './errors';
+import type { AuditSink } from './port';
+import { type AuditRecord, type AuditRecordInput, AuditRecordSchema } from './schema';
+
+/**
+ * In-memory AuditSink for tests and the simulator. Validates like the real sink, is idempotent on
+ * recordId (a redelivered event that rewrites the same record does not duplicate it), and can be
+ * told to fail the next N writes to prove that callers treat a lost audit record as a failed action.
+ */
+export class InMemoryAuditSink implements AuditSink {
+  readonly records = new Map<string, AuditRecord>();
+  private failuresLeft = 0;
+
+  failNextWrites(count: number): void {
+    this.failuresLeft = count;
+  }
+
+  async write(input: AuditRecordInput): Promise<AuditRecord> {
+    const parsed = AuditRecordSchema.safeParse(input);
+    if (!parsed.success) {
+      throw new InvalidAuditRecordError(`audit record rejected: ${parsed.error.message}`, {
+        cause: parsed.error,
+      });
+    }
+    if (this.failuresLeft > 0) {
+      this.failuresLeft--;
+      throw new AuditWriteError(`injected audit write failure for ${parsed.data.recordId}`);
+    }
+    this.records.set(parsed.data.recordId, parsed.data);
+    return parsed.data;
+  }
+
+  all(): AuditRecord[] {
+    return [...this.records.values()].sort((a, b) => a.time.localeCompare(b.time));
+  }
+}

@@ -1,0 +1,107 @@
+import { z } from 'zod';
+
+/**
+ * The audit record: one per decision a fleetwarden function takes about one subject, whether it
+ * acted, skipped, refused or only reported. Versioned: readers accept every version they know and
+ * refuse the rest. Every AWS call the decision made is listed with its SDK request id, so that
+ * `audit-correlate` can find the CloudTrail event that proves it happened.
+ */
+export const AUDIT_SCHEMA_VERSION = 1 as const;
+
+const isoTime = z.iso.datetime({ offset: true });
+
+export const AwsCallSchema = z.object({
+  /** SDK client name without the "Client" suffix, e.g. "Route53", "EC2", "AutoScaling". */
+  service: z.string().min(1),
+  /** API operation without the "Command" suffix, e.g. "ChangeResourceRecordSets". */
+  operation: z.string().min(1),
+  time: isoTime,
+  /** x-amzn-RequestId as returned by the service; CloudTrail records it as requestID. */
+  requestId: z.string().min(1).optional(),
+  outcome: z.enum(['success', 'error']),
+  errorName: z.string().optional(),
+  httpStatus: z.number().int().optional(),
+});
+export type AwsCall = z.infer<typeof AwsCallSchema>;
+
+export const GitHubCallSchema = z.object({
+  method: z.string().min(1),
+  /** Route template, e.g. "DELETE /orgs/{org}/actions/runners/{runner_id}". */
+  route: z.string().min(1),
+  time: isoTime,
+  status: z.number().int(),
+  /** x-github-request-id response header. */
+  requestId: z.string().optional(),
+});
+export type GitHubCall = z.infer<typeof GitHubCallSchema>;
+
+export const TriggerSchema = z.object({
+  /** EventBridge source ("aws.ec2", "aws.autoscaling", "fleetwarden.github", "fleetwarden.schedule"). */
+  source: z.string().min(1),
+  /** EventBridge event id, or the schedule run id. */
+  id: z.string().min(1),
+  detailType: z.string().optional(),
+  time: isoTime.optional(),
+  /** X-GitHub-Delivery of the webhook behind this event, when there is one. */
+  githubDeliveryId: z.string().optional(),
+});
+export type Trigger = z.infer<typeof TriggerSchema>;
+
+export const SubjectSchema = z
+  .object({
+    instanceId: z
+      .string()
+      .regex(/^i-[0-9a-f]{8,17}$/)
+      .optional(),
+    runnerName: z.string().min(1).optional(),
+    runnerId: z.number().int().optional(),
+    recordName: z.string().min(1).optional(),
+    autoScalingGroupName: z.string().min(1).optional(),
+  })
+  .refine((s) => Object.values(s).some((v) => v !== undefined), {
+    message:
+      'a subject needs at least one of instanceId, runnerName, runnerId, recordName, autoScalingGroupName',
+  });
+export type Subject = z.infer<typeof SubjectSchema>;
+
+export const CorrelationSchema = z.object({
+  status: z.enum(['pending', 'resolved', 'unresolved', 'not-applicable']),
+  /** When correlation should stop trying and mark the record unresolved. */
+  deadline: isoTime.optional(),
+  attempts: z.number().int().nonnegative().default(0),
+  /** CloudTrail eventID of each call this record made, keyed by the call's SDK request id. */
+  calls: z.array(z.object({ requestId: z.string(), eventId: z.string(), eventName: z.string() })).default([]),
+  /** The CloudTrail event of the change that triggered the action (e.g. who called TerminateInstances). */
+  trigger: z
+    .object({
+      eventId: z.string(),
+      eventName: z.string(),
+      eventTime: isoTime,
+      actor: z.string(),
+    })
+    .optional(),
+  resolvedAt: isoTime.optional(),
+});
+export type Correlation = z.infer<typeof CorrelationSchema>;
+
+export const AuditRecordSchema = z.object({
+  schemaVersion: z.literal(AUDIT_SCHEMA_VERSION),
+  recordId: z.string().min(1),
+  time: isoTime,
+  /** The function (or tool) that decided, e.g. "dns-sync". */
+  function: z.string().min(1),
+  trigger: TriggerSchema,
+  subject: SubjectSchema,
+  /** What was decided about, dotted: "dns.upsert", "dns.delete", "runner.deregister", "lifecycle.complete". */
+  action: z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/),
+  decision: z.enum(['acted', 'skipped', 'refused', 'failed', 'reported']),
+  reason: z.string().min(1),
+  mode: z.enum(['dry-run', 'live']),
+  calls: z.array(AwsCallSchema).default([]),
+  githubCalls: z.array(GitHubCallSchema).default([]),
+  /** Free-form facts the decision relied on (record values, runner status, counts). */
+  details: z.record(z.string(), z.unknown()).default({}),
+  correlation: CorrelationSchema.default({ status: 'pending', attempts: 0, calls: [] }),
+});
+export type AuditRecord = z.infer<typeof AuditRecordSchema>;
+export type AuditRecordInput = z.input<typeof AuditRecordSchema>;

@@ -1,0 +1,38 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { instrumentClient } from './call-recorder';
+
+/**
+ * One memoised, instrumented SDK client per service for the whole process (Lambda reuses it across
+ * warm invocations). Adapters take a client in their constructor and default to these; tests pass
+ * their own. Retries: the SDK's adaptive mode with a bounded attempt count; the domain's own
+ * backoff (e.g. Route 53 PriorRequestNotComplete) sits above it.
+ */
+function memo<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => {
+    value ??= make();
+    return value;
+  };
+}
+
+const common = { maxAttempts: 4, retryMode: 'adaptive' } as const;
+
+export const defaultRoute53Client = memo(() => instrumentClient(new Route53Client(common)));
+export const defaultEc2Client = memo(() => instrumentClient(new EC2Client(common)));
+export const defaultAutoScalingClient = memo(() => instrumentClient(new AutoScalingClient(common)));
+export const defaultCloudTrailClient = memo(() => instrumentClient(new CloudTrailClient(common)));
+export const defaultDynamoDbClient = memo(() => instrumentClient(new DynamoDBClient(common)));
+export const defaultEventBridgeClient = memo(() => instrumentClient(new EventBridgeClient(common)));
+export const defaultSecretsManagerClient = memo(() => instrumentClient(new SecretsManagerClient(common)));
+export const defaultSqsClient = memo(() => instrumentClient(new SQSClient(common)));
+export const defaultKmsClient = memo(() => instrumentClient(new KMSClient(common)));
+export const defaultCloudWatchLogsClient = memo(() => instrumentClient(new CloudWatchLogsClient(common)));

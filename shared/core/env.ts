@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { ConfigError } from './errors';
+
+/**
+ * Parse `process.env` (or a given record) with a zod object schema. Every problem is reported at
+ * once, with the variable name and the bad value, so a misconfigured deploy fails on the first
+ * invocation with a message that says what to fix.
+ */
+export function readEnv<S extends z.ZodObject>(
+  schema: S,
+  env: Record<string, string | undefined> = process.env,
+): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const key = issue.path.join('.');
+    const value = env[key];
+    return `${key}=${value === undefined ? '<unset>' : JSON.stringify(value)}: ${issue.message}`;
+  });
+  throw new ConfigError(`invalid environment: ${problems.join('; ')}`, { cause: result.error });
+}
+
+/** "true"/"false" (any case) as a boolean; anything else is refused rather than guessed. */
+export const envBoolean = z
+  .string()
+  .transform((v) => v.toLowerCase())
+  .pipe(z.enum(['true', 'false']))
+  .transform((v) => v === 'true');
