@@ -1,0 +1,25 @@
+import { FleetwardenError } from '../core/errors';
+
+/** Listing runners failed part-way; nothing may be judged from it. */
+export class RunnerListingError extends FleetwardenError {}
+
+/** GitHub refused to remove a runner because it is running a job (HTTP 422). */
+export class RunnerBusyError extends FleetwardenError {
+  constructor(
+    readonly runnerId: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`runner ${runnerId} is busy running a job; GitHub refused to remove it`, options);
+  }
+}
+
+/** A GitHub API call failed for a reason other than rate limiting, 404 or busy. */
+export class GitHubApiError extends FleetwardenError {
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * Port: the GitHub self-hosted runner registry of one organisation (or repository).
+ * Implementations: the Octokit adapter (GitHub App installation token, throttling and retry
+ * plugins, every page read) and an in-memory fake with pagination, rate limits and busy runners.
+ */
+export interface GitHubRunner {
+  id: number;
+  name: string;
+  os: string;
+  status: 'online' | 'offline';
+  busy: boolean;
+  labels: string[];
+}
+
+export interface RunnerRegistry {
+  /**
+   * Every registered runner, all pages read (per_page 100). Throws `RunnerListingError` if any
+   * page fails: callers must never judge anything orphaned from a partial list.
+   */
+  listRunners(): Promise<GitHubRunner[]>;
+  /** One runner by id, or undefined when GitHub answers 404. */
+  getRunner(id: number): Promise<GitHubRunner | undefined>;
+  /**
+   * Remove a runner registration. 'not-found' (404) counts as done. A runner that is running a
+   * job makes GitHub answer 422; that surfaces as `RunnerBusyError`, never as success.
+   */
+  deleteRunner(id: number): Promise<'deleted' | 'not-found'>;
+}
