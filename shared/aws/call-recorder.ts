@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { AwsCall } from '../audit/schema';
+import type { AwsCall, GitHubCall } from '../audit/schema';
 
 /**
  * Records every AWS SDK call made inside `recordAwsCalls(fn)`: service, operation, time, the SDK
@@ -7,7 +7,11 @@ import type { AwsCall } from '../audit/schema';
  * the calls land in whichever recording is active in the current async context, so one memoised
  * client serves concurrent invocations without mixing their evidence.
  */
-const storage = new AsyncLocalStorage<AwsCall[]>();
+interface Evidence {
+  calls: AwsCall[];
+  githubCalls: GitHubCall[];
+}
+const storage = new AsyncLocalStorage<Evidence>();
 const MIDDLEWARE_NAME = 'fleetwardenCallRecorder';
 
 interface MiddlewareContext {
@@ -39,7 +43,7 @@ export function instrumentClient<C>(client: C): C {
   if (stack.identify().some((entry) => entry.startsWith(MIDDLEWARE_NAME))) return client;
   stack.add(
     (next, context) => async (args) => {
-      const calls = storage.getStore();
+      const calls = storage.getStore()?.calls;
       const time = new Date().toISOString();
       const service = trimSuffix(context.clientName, 'Client');
       const operation = trimSuffix(context.commandName, 'Command');
@@ -79,19 +83,33 @@ export function instrumentClient<C>(client: C): C {
  * their own calls. If `fn` throws, the calls made so far are attached to the error as `awsCalls`
  * so the caller can still write a "failed" audit record with the evidence.
  */
-export async function recordAwsCalls<T>(fn: () => Promise<T>): Promise<{ result: T; calls: AwsCall[] }> {
-  const calls: AwsCall[] = [];
+export async function recordAwsCalls<T>(
+  fn: () => Promise<T>,
+): Promise<{ result: T; calls: AwsCall[]; githubCalls: GitHubCall[] }> {
+  const evidence: Evidence = { calls: [], githubCalls: [] };
   try {
-    const result = await storage.run(calls, fn);
-    return { result, calls };
+    const result = await storage.run(evidence, fn);
+    return { result, ...evidence };
   } catch (err) {
-    if (err && typeof err === 'object') Object.assign(err, { awsCalls: calls });
+    if (err && typeof err === 'object')
+      Object.assign(err, { awsCalls: evidence.calls, githubCalls: evidence.githubCalls });
     throw err;
   }
+}
+
+/** Adapters for non-AWS APIs (GitHub) report each call here; it lands in the active recording. */
+export function noteGitHubCall(call: GitHubCall): void {
+  storage.getStore()?.githubCalls.push(call);
 }
 
 /** The calls recorded before `err` was thrown inside `recordAwsCalls`, if any. */
 export function callsOf(err: unknown): AwsCall[] {
   const calls = (err as { awsCalls?: AwsCall[] } | undefined)?.awsCalls;
+  return Array.isArray(calls) ? calls : [];
+}
+
+/** The GitHub calls recorded before `err` was thrown inside `recordAwsCalls`, if any. */
+export function githubCallsOf(err: unknown): GitHubCall[] {
+  const calls = (err as { githubCalls?: GitHubCall[] } | undefined)?.githubCalls;
   return Array.isArray(calls) ? calls : [];
 }

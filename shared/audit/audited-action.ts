@@ -1,0 +1,96 @@
+import { callsOf, githubCallsOf, recordAwsCalls } from '../aws/call-recorder';
+import { AuditWriteError } from './errors';
+import type { AuditSink } from './port';
+import { auditRecordId } from './record-id';
+import type { AuditRecord, Subject, Trigger } from './schema';
+
+/** Who is deciding, because of what, in which mode. One per invocation (or per event in a batch). */
+export interface AuditContext {
+  function: string;
+  trigger: Trigger;
+  mode: 'dry-run' | 'live';
+  now?: () => Date;
+}
+
+export interface ActionOutcome<T> {
+  decision: AuditRecord['decision'];
+  reason: string;
+  details?: Record<string, unknown>;
+  result: T;
+}
+
+/**
+ * Run one remediation step and write its audit record, with every AWS and GitHub call the step
+ * made. The record is part of the action:
+ * - the step succeeds -> its record is written; if that write fails, `AuditWriteError` is thrown
+ *   (the caller fails the invocation and the event is retried; steps must be idempotent);
+ * - the step throws -> a "failed" record with the calls made so far is written, and the original
+ *   error is rethrown (or an AuditWriteError caused by it, if even that write failed).
+ * Record ids are deterministic per (function, trigger, action, subject), so redeliveries overwrite.
+ */
+export async function auditedAction<T>(
+  sink: AuditSink,
+  ctx: AuditContext,
+  what: { action: string; subject: Subject },
+  step: () => Promise<ActionOutcome<T>>,
+): Promise<T> {
+  const now = ctx.now ?? (() => new Date());
+  const recordId = auditRecordId({
+    function: ctx.function,
+    triggerId: ctx.trigger.id,
+    action: what.action,
+    subject: JSON.stringify(what.subject),
+  });
+  const base = {
+    schemaVersion: 1 as const,
+    recordId,
+    function: ctx.function,
+    trigger: ctx.trigger,
+    subject: what.subject,
+    action: what.action,
+    mode: ctx.mode,
+  };
+  let recorded: Awaited<ReturnType<typeof recordAwsCalls<ActionOutcome<T>>>>;
+  try {
+    recorded = await recordAwsCalls(step);
+  } catch (err) {
+    try {
+      await sink.write({
+        ...base,
+        time: now().toISOString(),
+        decision: 'failed',
+        reason: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+        calls: callsOf(err),
+        githubCalls: githubCallsOf(err),
+      });
+    } catch (auditErr) {
+      throw new AuditWriteError(`could not record the failure of ${what.action}: ${String(auditErr)}`, {
+        cause: err,
+      });
+    }
+    throw err;
+  }
+  const { result: outcome, calls, githubCalls } = recorded;
+  try {
+    await sink.write({
+      ...base,
+      time: now().toISOString(),
+      decision: outcome.decision,
+      reason: outcome.reason,
+      details: outcome.details ?? {},
+      calls,
+      githubCalls,
+      correlation: {
+        status: calls.some((c) => c.requestId) ? 'pending' : 'not-applicable',
+        attempts: 0,
+        calls: [],
+      },
+    });
+  } catch (err) {
+    if (err instanceof AuditWriteError) throw err;
+    throw new AuditWriteError(`audit record ${recordId} for ${what.action} could not be written`, {
+      cause: err,
+    });
+  }
+  return outcome.result;
+}
