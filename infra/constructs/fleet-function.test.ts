@@ -1,0 +1,361 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { FleetFunction, type FleetFunctionProps } from './fleet-function';
+
+const entry = fileURLToPath(new URL('./test-fixtures/noop-handler.ts', import.meta.url));
+
+function setup(overrides: Partial<FleetFunctionProps> = {}, bundle = false) {
+  const app = new App(bundle ? {} : { context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'TestStack', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const alarmTopic = new sns.Topic(stack, 'Alarms');
+  const ff = new FleetFunction(stack, 'Sync', {
+    entry,
+    description: 'keeps DNS in step',
+    alarmTopic,
+    ...overrides,
+  });
+  return { app, stack, ff, alarmTopic, template: () => Template.fromStack(stack) };
+}
+
+describe('FleetFunction defaults', () => {
+  let template: Template;
+  beforeEach(() => {
+    template = setup().template();
+  });
+
+  it('is nodejs22.x on arm64 with active tracing, JSON logs, 30 s and 256 MB', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+      LoggingConfig: Match.objectLike({
+        LogFormat: 'JSON',
+        ApplicationLogLevel: 'INFO',
+        SystemLogLevel: 'INFO',
+      }),
+      Timeout: 30,
+      MemorySize: 256,
+      Description: 'keeps DNS in step',
+      Environment: {
+        Variables: Match.objectLike({
+          NODE_OPTIONS: '--enable-source-maps',
+          POWERTOOLS_SERVICE_NAME: 'sync',
+          POWERTOOLS_METRICS_NAMESPACE: 'Fleetwarden',
+        }),
+      },
+    });
+  });
+
+  it('has no reserved concurrency unless asked', () => {
+    const fn = Object.values(template.findResources('AWS::Lambda::Function'))[0];
+    expect(fn?.Properties?.ReservedConcurrentExecutions).toBeUndefined();
+  });
+
+  it('logs to an explicit, KMS-encrypted log group kept for three months', () => {
+    template.resourceCountIs('AWS::Logs::LogGroup', 1);
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      RetentionInDays: 90,
+      KmsKeyId: Match.objectLike({ 'Fn::GetAtt': [Match.stringLikeRegexp('FleetKey'), 'Arn'] }),
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      LoggingConfig: Match.objectLike({
+        LogGroup: Match.objectLike({ Ref: Match.stringLikeRegexp('SyncLogGroup') }),
+      }),
+    });
+  });
+
+  it('creates one rotating stack key whose policy lets CloudWatch Logs use it for log groups only', () => {
+    template.resourceCountIs('AWS::KMS::Key', 1);
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 'logs.eu-west-1.amazonaws.com' },
+            Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': Match.anyValue() } },
+          }),
+        ]),
+      },
+    });
+    const policy = JSON.stringify(
+      Object.values(template.findResources('AWS::KMS::Key'))[0]?.Properties.KeyPolicy,
+    );
+    expect(policy).toContain(':logs:eu-west-1:123456789012:log-group:*');
+  });
+
+  it('sends failed async invocations to an encrypted, SSL-only DLQ after 2 retries within 6 h', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      KmsMasterKeyId: Match.objectLike({ 'Fn::GetAtt': [Match.stringLikeRegexp('FleetKey'), 'Arn'] }),
+      MessageRetentionPeriod: 1209600,
+    });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      DeadLetterConfig: {
+        TargetArn: Match.objectLike({ 'Fn::GetAtt': [Match.stringLikeRegexp('SyncDeadLetter'), 'Arn'] }),
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 21600,
+    });
+  });
+
+  it('alarms on errors, throttles, DLQ depth and duration near the timeout, to the topic', () => {
+    const alarms = template.findResources('AWS::CloudWatch::Alarm');
+    const byMetric = Object.fromEntries(
+      Object.values(alarms).map((a) => [a.Properties.MetricName, a.Properties]),
+    );
+    expect(Object.keys(byMetric).sort()).toEqual([
+      'ApproximateNumberOfMessagesVisible',
+      'Duration',
+      'Errors',
+      'Throttles',
+    ]);
+    expect(byMetric.Duration.Threshold).toBe(24_000);
+    expect(byMetric.Duration.Statistic).toBe('Maximum');
+    expect(byMetric.Errors.Threshold).toBe(1);
+    for (const alarm of Object.values(byMetric) as Array<Record<string, unknown>>) {
+      expect(alarm.AlarmActions).toHaveLength(1);
+      expect(JSON.stringify(alarm.AlarmActions)).toContain('Alarms');
+      expect(alarm.TreatMissingData).toBe('notBreaching');
+    }
+  });
+
+  it('has a role with no managed policies: only its log group and X-Ray', () => {
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: Match.objectLike({
+        Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })],
+      }),
+      ManagedPolicyArns: Match.absent(),
+    });
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+    const actions = policies.flatMap((p) =>
+      p.Properties.PolicyDocument.Statement.flatMap((s: { Action: string | string[] }) => [s.Action].flat()),
+    );
+    expect(new Set(actions)).toEqual(
+      new Set([
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'xray:PutTraceSegments',
+        'xray:PutTelemetryRecords',
+        'sqs:SendMessage',
+        'kms:GenerateDataKey',
+        'kms:Decrypt',
+      ]),
+    );
+  });
+});
+
+describe('FleetFunction settings', () => {
+  it('honours every setting', () => {
+    const { stack, template } = setup({
+      timeout: Duration.seconds(120),
+      memorySize: 1024,
+      reservedConcurrentExecutions: 2,
+      logRetention: logs.RetentionDays.ONE_YEAR,
+      retryAttempts: 0,
+      maxEventAge: Duration.minutes(5),
+      durationAlarmThreshold: 0.5,
+      logLevel: 'DEBUG',
+      environment: { ZONE: 'Z1' },
+    });
+    void stack;
+    const t = template();
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 120,
+      MemorySize: 1024,
+      ReservedConcurrentExecutions: 2,
+      LoggingConfig: Match.objectLike({ ApplicationLogLevel: 'DEBUG' }),
+      Environment: { Variables: Match.objectLike({ ZONE: 'Z1' }) },
+    });
+    t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
+    t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 300,
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Duration', Threshold: 60_000 });
+  });
+
+  it('uses a given key instead of the stack key', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'S');
+    const key = new kms.Key(stack, 'MyKey');
+    new FleetFunction(stack, 'F', {
+      entry,
+      description: 'd',
+      alarmTopic: new sns.Topic(stack, 'T'),
+      encryptionKey: key,
+    });
+    const t = Template.fromStack(stack);
+    t.resourceCountIs('AWS::KMS::Key', 1);
+    t.hasResourceProperties('AWS::Logs::LogGroup', {
+      KmsKeyId: Match.objectLike({ 'Fn::GetAtt': [Match.stringLikeRegexp('MyKey'), 'Arn'] }),
+    });
+  });
+
+  it('shares one stack key between functions', () => {
+    const { stack, alarmTopic, template } = setup();
+    new FleetFunction(stack, 'Other', { entry, description: 'other', alarmTopic });
+    template().resourceCountIs('AWS::KMS::Key', 1);
+  });
+
+  it('adds IAM statements only through allow()', () => {
+    const { ff, template } = setup();
+    ff.allow({
+      actions: ['route53:ChangeResourceRecordSets'],
+      resources: ['arn:aws:route53:::hostedzone/Z1'],
+    });
+    ff.allow({
+      actions: ['ec2:TerminateInstances'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'aws:ResourceTag/fleet': 'runners' } },
+    });
+    template().hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'route53:ChangeResourceRecordSets',
+            Resource: 'arn:aws:route53:::hostedzone/Z1',
+          }),
+          Match.objectLike({
+            Action: 'ec2:TerminateInstances',
+            Resource: '*',
+            Condition: { StringEquals: { 'aws:ResourceTag/fleet': 'runners' } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('refuses a mutating action on "*" without a condition, and action wildcards', () => {
+    const { ff } = setup();
+    expect(() => ff.allow({ actions: ['ec2:TerminateInstances'], resources: ['*'] })).toThrow(
+      /mutating action\(s\) ec2:TerminateInstances on "\*" need a condition/,
+    );
+    expect(() => ff.allow({ actions: ['s3:*'], resources: ['arn:aws:s3:::b/*'] })).toThrow(
+      /action wildcard "s3:\*"/,
+    );
+    expect(() => ff.allow({ actions: [], resources: ['*'] })).toThrow(/at least one action/);
+    expect(() => ff.allow({ actions: ['ec2:DescribeInstances'], resources: [] })).toThrow(
+      /at least one resource/,
+    );
+    expect(() => ff.allow({ actions: ['ec2:DescribeInstances'], resources: ['*'] })).not.toThrow();
+  });
+
+  it('exposes the role as grant principal and allows extra environment', () => {
+    const { ff, template } = setup();
+    ff.addEnvironment('TABLE', 'audit');
+    expect(ff.grantPrincipal).toBe(ff.role);
+    template().hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ TABLE: 'audit' }) },
+    });
+  });
+
+  it('bundles locally with esbuild to ESM with a source map', () => {
+    const { app } = setup({}, true);
+    const assembly = app.synth();
+    const bundleDirs = readdirSync(assembly.directory)
+      .filter((d) => d.startsWith('asset.'))
+      .map((d) => join(assembly.directory, d))
+      .filter((d) => existsSync(join(d, 'index.mjs')));
+    expect(bundleDirs).toHaveLength(1);
+    const dir = bundleDirs[0] as string;
+    expect(readdirSync(dir).sort()).toEqual(['index.mjs', 'index.mjs.map']);
+    expect(readFileSync(join(dir, 'index.mjs'), 'utf8')).toMatch(/export\s*\{/);
+  });
+
+  it('is recognised as a FleetFunction by the guardrails', () => {
+    const { ff } = setup();
+    expect(FleetFunction.isFleetFunction(ff)).toBe(true);
+    expect(FleetFunction.isFleetFunction(ff.fn)).toBe(false);
+    expect(FleetFunction.owning(ff.fn.node.defaultChild as never)).toBe(ff);
+  });
+});
+
+describe('FleetFunction validation', () => {
+  const cases: Array<[string, Partial<FleetFunctionProps>, RegExp]> = [
+    [
+      'relative entry',
+      { entry: 'functions/x/handler.ts' },
+      /entry must be an absolute path, got "functions\/x\/handler.ts"/,
+    ],
+    ['missing entry', { entry: '/nope/handler.ts' }, /entry "\/nope\/handler.ts" does not exist/],
+    [
+      'non-TypeScript entry',
+      { entry: fileURLToPath(new URL('../../package.json', import.meta.url)) },
+      /entry must be a \.ts file/,
+    ],
+    ['empty description', { description: '  ' }, /description must not be empty/],
+    [
+      'timeout too long',
+      { timeout: Duration.minutes(16) },
+      /timeout must be between 1 and 900 seconds, got 960/,
+    ],
+    [
+      'timeout too short',
+      { timeout: Duration.millis(500) },
+      /timeout must be between 1 and 900 seconds, got 0.5/,
+    ],
+    [
+      'memory too small',
+      { memorySize: 64 },
+      /memorySize must be an integer between 128 and 10240 MB, got 64/,
+    ],
+    [
+      'fractional memory',
+      { memorySize: 256.5 },
+      /memorySize must be an integer between 128 and 10240 MB, got 256.5/,
+    ],
+    [
+      'zero concurrency',
+      { reservedConcurrentExecutions: 0 },
+      /reservedConcurrentExecutions must be a positive integer, got 0/,
+    ],
+    [
+      'infinite retention',
+      { logRetention: logs.RetentionDays.INFINITE },
+      /logRetention must be finite, got INFINITE/,
+    ],
+    ['too many retries', { retryAttempts: 3 }, /retryAttempts must be 0, 1 or 2, got 3/],
+    [
+      'event age too short',
+      { maxEventAge: Duration.seconds(30) },
+      /maxEventAge must be between 60 seconds and 6 hours, got 30 s/,
+    ],
+    [
+      'alarm threshold above 1',
+      { durationAlarmThreshold: 1.5 },
+      /durationAlarmThreshold must be in \(0, 1\], got 1.5/,
+    ],
+    [
+      'bad log level',
+      { logLevel: 'LOUD' as never },
+      /logLevel must be one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL, got "LOUD"/,
+    ],
+    [
+      'reserved env var',
+      { environment: { AWS_REGION: 'x' } },
+      /environment must not set reserved variable AWS_REGION/,
+    ],
+  ];
+  it.each(cases)('refuses %s', (_name, overrides, message) => {
+    expect(() => setup(overrides)).toThrow(message);
+  });
+
+  it('names the construct path in the message', () => {
+    expect(() => setup({ memorySize: 64 })).toThrow(/FleetFunction TestStack\/Sync: /);
+  });
+});

@@ -1,0 +1,359 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct, type IConstruct } from 'constructs';
+import { unscopedMutations } from '../guardrails/iam-actions';
+import { fleetKey } from './fleet-key';
+
+const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const;
+export type FleetLogLevel = (typeof LOG_LEVELS)[number];
+
+const RESERVED_ENV = new Set([
+  '_HANDLER',
+  'AWS_REGION',
+  'AWS_EXECUTION_ENV',
+  'AWS_LAMBDA_FUNCTION_NAME',
+  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+  'AWS_LAMBDA_FUNCTION_VERSION',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'LAMBDA_TASK_ROOT',
+  'LAMBDA_RUNTIME_DIR',
+]);
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const FLEET_FUNCTION = Symbol.for('fleetwarden.FleetFunction');
+
+export interface FleetFunctionProps {
+  /** Absolute path of the handler's TypeScript entry file; it must export `handler`. */
+  readonly entry: string;
+  /** What the function does, in one sentence. Shown in the console and in alarm descriptions. */
+  readonly description: string;
+  /** Topic that every alarm of this function notifies. */
+  readonly alarmTopic: sns.ITopic;
+  /**
+   * Function timeout, 1 to 900 seconds.
+   * @default Duration.seconds(30)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Memory in MB, an integer from 128 to 10240.
+   * @default 256
+   */
+  readonly memorySize?: number;
+  /**
+   * Extra environment variables. Lambda's reserved names are refused.
+   * @default - only the Powertools and source-map variables the construct sets
+   */
+  readonly environment?: Record<string, string>;
+  /**
+   * Reserved concurrency, a positive integer; use it to bound calls to rate-limited APIs.
+   * @default - no reservation (the account's unreserved pool)
+   */
+  readonly reservedConcurrentExecutions?: number;
+  /**
+   * How long the function's log group keeps events. Must be finite.
+   * @default logs.RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * What happens to the log group when the stack is deleted.
+   * @default RemovalPolicy.RETAIN (logs are evidence)
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
+  /**
+   * KMS key for the log group and the dead-letter queue.
+   * @default - the stack's shared FleetKey (created on first use, rotation on)
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * Retries of a failed asynchronous invocation before it goes to the dead-letter queue (0-2).
+   * @default 2
+   */
+  readonly retryAttempts?: number;
+  /**
+   * Maximum age of an asynchronous event before it is sent to the dead-letter queue (60 s to 6 h).
+   * @default Duration.hours(6)
+   */
+  readonly maxEventAge?: Duration;
+  /**
+   * Share of the timeout at which the "duration near timeout" alarm fires, in (0, 1].
+   * @default 0.8
+   */
+  readonly durationAlarmThreshold?: number;
+  /**
+   * Application log level (Lambda advanced logging controls; Powertools Logger follows it).
+   * @default 'INFO'
+   */
+  readonly logLevel?: FleetLogLevel;
+  /**
+   * An extra destination for failed asynchronous invocations (the dead-letter queue always gets them).
+   * @default - none
+   */
+  readonly onFailure?: lambda.IDestination;
+}
+
+function validate(scope: Construct, id: string, props: FleetFunctionProps): void {
+  const problems: string[] = [];
+  const { entry } = props;
+  if (!isAbsolute(entry)) problems.push(`entry must be an absolute path, got "${entry}"`);
+  else if (!entry.endsWith('.ts')) problems.push(`entry must be a .ts file, got "${entry}"`);
+  else if (!existsSync(entry)) problems.push(`entry "${entry}" does not exist`);
+  if (props.description.trim() === '') problems.push('description must not be empty');
+  if (props.timeout !== undefined) {
+    const seconds = props.timeout.toMilliseconds() / 1000;
+    if (seconds < 1 || seconds > 900)
+      problems.push(`timeout must be between 1 and 900 seconds, got ${seconds}`);
+  }
+  const memory = props.memorySize;
+  if (memory !== undefined && (!Number.isInteger(memory) || memory < 128 || memory > 10240)) {
+    problems.push(`memorySize must be an integer between 128 and 10240 MB, got ${memory}`);
+  }
+  const reserved = props.reservedConcurrentExecutions;
+  if (reserved !== undefined && (!Number.isInteger(reserved) || reserved < 1)) {
+    problems.push(`reservedConcurrentExecutions must be a positive integer, got ${reserved}`);
+  }
+  if (props.logRetention === logs.RetentionDays.INFINITE)
+    problems.push('logRetention must be finite, got INFINITE');
+  const retries = props.retryAttempts;
+  if (retries !== undefined && ![0, 1, 2].includes(retries)) {
+    problems.push(`retryAttempts must be 0, 1 or 2, got ${retries}`);
+  }
+  if (props.maxEventAge !== undefined) {
+    const seconds = props.maxEventAge.toSeconds();
+    if (seconds < 60 || seconds > 21600)
+      problems.push(`maxEventAge must be between 60 seconds and 6 hours, got ${seconds} s`);
+  }
+  const share = props.durationAlarmThreshold;
+  if (share !== undefined && !(share > 0 && share <= 1)) {
+    problems.push(`durationAlarmThreshold must be in (0, 1], got ${share}`);
+  }
+  if (props.logLevel !== undefined && !LOG_LEVELS.includes(props.logLevel)) {
+    problems.push(`logLevel must be one of ${LOG_LEVELS.join(', ')}, got "${props.logLevel}"`);
+  }
+  for (const key of Object.keys(props.environment ?? {})) {
+    if (RESERVED_ENV.has(key)) problems.push(`environment must not set reserved variable ${key}`);
+  }
+  if (problems.length > 0) {
+    const path = [scope.node.path, id].filter(Boolean).join('/');
+    throw new Error(`FleetFunction ${path}: ${problems.join('; ')}`);
+  }
+}
+
+function kebab(id: string): string {
+  return id
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .replace(/[^A-Za-z0-9]+/g, '-')
+    .toLowerCase();
+}
+
+/** An IAM statement a FleetFunction may be given. */
+export interface FleetPermission {
+  readonly actions: string[];
+  readonly resources: string[];
+  readonly conditions?: Record<string, Record<string, unknown>>;
+}
+
+/**
+ * The one way fleetwarden builds a Lambda function: local esbuild bundling to ESM with source maps,
+ * nodejs22.x on arm64, an explicit encrypted log group with retention, JSON logs, active tracing,
+ * an encrypted dead-letter queue for asynchronous failures, alarms to the fleet's topic, and a role
+ * with no managed policies that gains permissions only through `allow()` or resource grants.
+ */
+export class FleetFunction extends Construct implements iam.IGrantable {
+  /** True when `x` is a FleetFunction (works across module copies). */
+  static isFleetFunction(x: unknown): x is FleetFunction {
+    return typeof x === 'object' && x !== null && FLEET_FUNCTION in x;
+  }
+
+  /** The FleetFunction a construct belongs to, if any (used by the guardrails). */
+  static owning(construct: IConstruct): FleetFunction | undefined {
+    for (let node: IConstruct | undefined = construct; node; node = node.node.scope) {
+      if (FleetFunction.isFleetFunction(node)) return node;
+    }
+    return undefined;
+  }
+
+  readonly fn: nodejs.NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly alarms: cloudwatch.Alarm[];
+  readonly grantPrincipal: iam.IPrincipal;
+
+  constructor(scope: Construct, id: string, props: FleetFunctionProps) {
+    validate(scope, id, props);
+    super(scope, id);
+    Object.defineProperty(this, FLEET_FUNCTION, { value: true });
+
+    const key = props.encryptionKey ?? fleetKey(this);
+    const timeout = props.timeout ?? Duration.seconds(30);
+    const serviceName = kebab(id);
+
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `fleetwarden ${serviceName}: ${props.description}`.slice(0, 1000),
+    });
+    this.grantPrincipal = this.role;
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+      encryptionKey: key,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetter', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is the dead-letter queue of a Lambda function; a DLQ has no DLQ of its own.',
+    });
+
+    this.fn = new nodejs.NodejsFunction(this, 'Function', {
+      entry: props.entry,
+      handler: 'handler',
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      timeout,
+      memorySize: props.memorySize ?? 256,
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel[props.logLevel ?? 'INFO'],
+      systemLogLevelV2: lambda.SystemLogLevel.INFO,
+      tracing: lambda.Tracing.ACTIVE,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      deadLetterQueue: this.deadLetterQueue,
+      retryAttempts: props.retryAttempts ?? 2,
+      maxEventAge: props.maxEventAge ?? Duration.hours(6),
+      onFailure: props.onFailure,
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: `${REPO_ROOT}package-lock.json`,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: 'Fleetwarden',
+        ...props.environment,
+      },
+      bundling: {
+        format: nodejs.OutputFormat.ESM,
+        target: 'node22',
+        platform: 'node',
+        minify: true,
+        sourceMap: true,
+        sourceMapMode: nodejs.SourceMapMode.DEFAULT,
+        sourcesContent: false,
+        mainFields: ['module', 'main'],
+        externalModules: [],
+        forceDockerBundling: false,
+        banner:
+          "import { createRequire as __fwCreateRequire } from 'node:module';const require = __fwCreateRequire(import.meta.url);",
+      },
+    });
+
+    // With an explicit log group and no managed policy, the role must be given its own log group
+    // (and nothing else), and the key operations the encrypted DLQ needs for Lambda to deliver to it.
+    this.logGroup.grantWrite(this.role);
+    key.grant(this.role, 'kms:GenerateDataKey', 'kms:Decrypt'); // SQS SSE-KMS producer minimum
+
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Only X-Ray PutTraceSegments/PutTelemetryRecords (added for active tracing) and explicit allow() statements with conditions use "*"; X-Ray supports no resource-level permissions. The Fleetwarden IAM rule checks the rest.',
+    });
+
+    const topicAction = new cwActions.SnsAction(props.alarmTopic);
+    const alarm = (name: string, metric: cloudwatch.IMetric, threshold: number, what: string) => {
+      const a = new cloudwatch.Alarm(this, name, {
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: `fleetwarden ${serviceName}: ${what}`,
+      });
+      a.addAlarmAction(topicAction);
+      a.addOkAction(topicAction);
+      return a;
+    };
+    const period = Duration.minutes(5);
+    this.alarms = [
+      alarm('ErrorsAlarm', this.fn.metricErrors({ period, statistic: 'Sum' }), 1, 'invocations failed'),
+      alarm(
+        'ThrottlesAlarm',
+        this.fn.metricThrottles({ period, statistic: 'Sum' }),
+        1,
+        'invocations throttled',
+      ),
+      alarm(
+        'DeadLetterAlarm',
+        this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+        1,
+        'failed events are waiting in the dead-letter queue',
+      ),
+      alarm(
+        'DurationAlarm',
+        this.fn.metricDuration({ period, statistic: 'Maximum' }),
+        Math.round(timeout.toMilliseconds() * (props.durationAlarmThreshold ?? 0.8)),
+        `an invocation came within ${Math.round((1 - (props.durationAlarmThreshold ?? 0.8)) * 100)}% of the timeout`,
+      ),
+    ];
+  }
+
+  /**
+   * Grant an IAM statement to the function's role. Refuses action wildcards, empty lists, and any
+   * mutating action on "*" without a condition (scope mutations to ARNs or tag/condition keys).
+   */
+  allow(permission: FleetPermission): void {
+    const where = `FleetFunction ${this.node.path}.allow`;
+    if (permission.actions.length === 0) throw new Error(`${where}: needs at least one action`);
+    if (permission.resources.length === 0) throw new Error(`${where}: needs at least one resource`);
+    for (const action of permission.actions) {
+      if (action.includes('*'))
+        throw new Error(`${where}: action wildcard "${action}" is not allowed; name the actions`);
+    }
+    const hasCondition = permission.conditions !== undefined && Object.keys(permission.conditions).length > 0;
+    if (permission.resources.includes('*') && !hasCondition) {
+      const mutations = unscopedMutations(permission.actions);
+      if (mutations.length > 0) {
+        throw new Error(
+          `${where}: mutating action(s) ${mutations.join(', ')} on "*" need a condition (tag or condition key) or resource ARNs`,
+        );
+      }
+    }
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: permission.actions,
+        resources: permission.resources,
+        conditions: permission.conditions,
+      }),
+    );
+  }
+
+  addEnvironment(key: string, value: string): void {
+    if (RESERVED_ENV.has(key))
+      throw new Error(`FleetFunction ${this.node.path}: environment must not set reserved variable ${key}`);
+    this.fn.addEnvironment(key, value);
+  }
+
+  /** The stack this function lives in (convenience for ARNs in allow()). */
+  get stack(): Stack {
+    return Stack.of(this);
+  }
+}
