@@ -3,5 +3,8 @@ import { FleetwardenError } from '../core/errors';
 /** The audit record could not be stored; the action it describes must be treated as failed. */
 export class AuditWriteError extends FleetwardenError {}
 
-/** A record did not match the audit schema. */
-export class InvalidAuditRecordError extends FleetwardenError {}
+/**
+ * A record did not match the audit schema. It is an AuditWriteError too: a record that cannot be
+ * stored, for whatever reason, fails the action it describes.
+ */
+export class InvalidAuditRecordError extends AuditWriteError {}
