@@ -31,5 +31,17 @@ export function fleetKey(scope: Construct): kms.IKey {
       },
     }),
   );
+  // CloudWatch alarms publish to the encrypted alarm topic; EventBridge delivers to encrypted queues.
+  for (const service of ['cloudwatch.amazonaws.com', 'events.amazonaws.com']) {
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: `Allow${service.split('.')[0]}ToEncryptForThisAccount`,
+        principals: [new iam.ServicePrincipal(service)],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+    );
+  }
   return key;
 }

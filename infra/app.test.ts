@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs';
+import { App, Stack } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { describe, expect, it } from 'vitest';
+import { buildApp } from './app';
+
+const cdkJson = JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8')) as {
+  context: Record<string, unknown>;
+};
+
+function app(extra: Record<string, unknown> = {}): App {
+  return new App({
+    context: { ...cdkJson.context, ...extra, 'aws:cdk:bundling-stacks': [] },
+  });
+}
+
+describe('fleetwarden app', () => {
+  it('synthesizes the committed cdk.json configuration with zero guardrail findings', () => {
+    const assembly = buildApp(app()).synth();
+    expect(assembly.stacks.map((s) => s.stackName)).toEqual(['Fleetwarden']);
+  });
+
+  it('fails synthesis when a Lambda is not a FleetFunction', () => {
+    const built = buildApp(app());
+    const stack = built.node.findChild('Fleetwarden') as Stack;
+    new lambda.Function(stack, 'Rogue', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => 1'),
+      logGroup: new logs.LogGroup(stack, 'RogueLogs', { retention: logs.RetentionDays.ONE_DAY }),
+    });
+    let message = '';
+    try {
+      built.synth();
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain('Fleetwarden-LambdaIsFleetFunction');
+    expect(message).toContain('Fleetwarden/Rogue/Resource');
+    expect(message).toContain('AwsSolutions-IAM4');
+  });
+
+  it('refuses invalid configuration before building anything', () => {
+    expect(() => buildApp(app({ fleetwarden: { hostedZoneId: 'nope' } }))).toThrow(
+      /fleetwarden\.hostedZoneId: .*got "nope"/,
+    );
+  });
+});
