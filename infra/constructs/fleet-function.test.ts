@@ -53,6 +53,12 @@ describe('FleetFunction defaults', () => {
     });
   });
 
+  it('records its handler entry (repo-relative) in the function metadata for the simulator', () => {
+    template.hasResource('AWS::Lambda::Function', {
+      Metadata: Match.objectLike({ 'fleetwarden:entry': 'infra/constructs/test-fixtures/noop-handler.ts' }),
+    });
+  });
+
   it('has no reserved concurrency unless asked', () => {
     const fn = Object.values(template.findResources('AWS::Lambda::Function'))[0];
     expect(fn?.Properties?.ReservedConcurrentExecutions).toBeUndefined();
