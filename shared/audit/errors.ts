@@ -8,3 +8,6 @@ export class AuditWriteError extends FleetwardenError {}
  * stored, for whatever reason, fails the action it describes.
  */
 export class InvalidAuditRecordError extends AuditWriteError {}
+
+/** Audit records could not be read back or updated (the CLI and the correlator report this). */
+export class AuditStoreError extends FleetwardenError {}

@@ -70,7 +70,17 @@ export const CorrelationSchema = z.object({
   deadline: isoTime.optional(),
   attempts: z.number().int().nonnegative().default(0),
   /** CloudTrail eventID of each call this record made, keyed by the call's SDK request id. */
-  calls: z.array(z.object({ requestId: z.string(), eventId: z.string(), eventName: z.string() })).default([]),
+  calls: z
+    .array(
+      z.object({
+        requestId: z.string(),
+        eventId: z.string(),
+        eventName: z.string(),
+        /** When CloudTrail says the call happened (added in a compatible extension; optional). */
+        eventTime: isoTime.optional(),
+      }),
+    )
+    .default([]),
   /** The CloudTrail event of the change that triggered the action (e.g. who called TerminateInstances). */
   trigger: z
     .object({
@@ -81,6 +91,10 @@ export const CorrelationSchema = z.object({
     })
     .optional(),
   resolvedAt: isoTime.optional(),
+  /** When correlation last looked in CloudTrail. */
+  lastAttemptAt: isoTime.optional(),
+  /** Why a record was marked unresolved (e.g. which request ids CloudTrail never showed). */
+  unresolvedReason: z.string().optional(),
 });
 export type Correlation = z.infer<typeof CorrelationSchema>;
 

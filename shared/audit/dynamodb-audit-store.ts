@@ -1,0 +1,127 @@
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { defaultDynamoDbClient } from '../aws/clients';
+import { fromAuditItem } from './audit-item';
+import { AuditStoreError } from './errors';
+import type { AuditRecord, Correlation } from './schema';
+import { type AuditStore, indexesFor, type PendingPage, type SubjectQuery } from './store-port';
+import { AUDIT_TABLE, normaliseRecordName, type SubjectIndexName } from './table-design';
+
+/** Reads the audit table through its GSIs (layout in table-design.ts) and writes correlation results. */
+export class DynamoDbAuditStore implements AuditStore {
+  constructor(
+    private readonly tableName: string,
+    private readonly client: DynamoDBClient = defaultDynamoDbClient(),
+  ) {}
+
+  async timeline(subject: SubjectQuery, opts: { since?: Date } = {}): Promise<AuditRecord[]> {
+    const byId = new Map<string, AuditRecord>();
+    for (const indexName of indexesFor(subject)) {
+      const index = AUDIT_TABLE.indexes[indexName];
+      const value = keyValue(indexName, subject);
+      const since = opts.since?.toISOString();
+      let startKey: Record<string, AttributeValue> | undefined;
+      do {
+        const input: QueryCommandInput = {
+          TableName: this.tableName,
+          IndexName: index.name,
+          KeyConditionExpression: since ? '#pk = :pk AND #sk >= :since' : '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': index.sortKey },
+          ExpressionAttributeValues: { ':pk': { S: value }, ...(since ? { ':since': { S: since } } : {}) },
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        };
+        if (!since) delete input.ExpressionAttributeNames?.['#sk'];
+        const page = await this.query(input, `timeline of ${value}`);
+        for (const item of page.Items ?? []) {
+          const record = fromAuditItem(item);
+          byId.set(record.recordId, record);
+        }
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    }
+    return [...byId.values()].sort((a, b) => a.time.localeCompare(b.time));
+  }
+
+  async pending(now: Date, page: { limit?: number; cursor?: string } = {}): Promise<PendingPage> {
+    const index = AUDIT_TABLE.indexes.pendingCorrelation;
+    const result = await this.query(
+      {
+        TableName: this.tableName,
+        IndexName: index.name,
+        KeyConditionExpression: '#pk = :pending AND #after <= :now',
+        ExpressionAttributeNames: { '#pk': index.partitionKey, '#after': index.sortKey },
+        ExpressionAttributeValues: {
+          ':pending': { S: AUDIT_TABLE.pendingValue },
+          ':now': { S: now.toISOString() },
+        },
+        Limit: page.limit ?? 25,
+        ...(page.cursor ? { ExclusiveStartKey: decodeCursor(page.cursor) } : {}),
+      },
+      'pending correlation list',
+    );
+    const records = (result.Items ?? []).map(fromAuditItem);
+    return result.LastEvaluatedKey ? { records, cursor: encodeCursor(result.LastEvaluatedKey) } : { records };
+  }
+
+  async updateCorrelation(record: AuditRecord, correlation: Correlation): Promise<boolean> {
+    const index = AUDIT_TABLE.indexes.pendingCorrelation;
+    const updated: AuditRecord = { ...record, correlation };
+    const stillPending = correlation.status === 'pending';
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { [AUDIT_TABLE.partitionKey]: { S: record.recordId } },
+          UpdateExpression: stillPending ? 'SET #rec = :rec' : 'SET #rec = :rec REMOVE #pending, #after',
+          ConditionExpression: '#time = :time',
+          ExpressionAttributeNames: {
+            '#rec': AUDIT_TABLE.recordAttribute,
+            '#time': AUDIT_TABLE.timeAttribute,
+            ...(stillPending ? {} : { '#pending': index.partitionKey, '#after': index.sortKey }),
+          },
+          ExpressionAttributeValues: { ':rec': { S: JSON.stringify(updated) }, ':time': { S: record.time } },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw new AuditStoreError(
+        `correlation of audit record ${record.recordId} could not be stored: ${(err as Error).name}`,
+        { cause: err },
+      );
+    }
+  }
+
+  private async query(input: QueryCommandInput, what: string) {
+    try {
+      return await this.client.send(new QueryCommand(input));
+    } catch (err) {
+      throw new AuditStoreError(`could not read the ${what} from ${this.tableName}: ${(err as Error).name}`, {
+        cause: err,
+      });
+    }
+  }
+}
+
+function keyValue(index: SubjectIndexName, subject: SubjectQuery): string {
+  if (subject.kind === 'instance') return subject.instanceId;
+  return index === 'byRecordName' ? normaliseRecordName(subject.name) : subject.name;
+}
+
+function encodeCursor(key: Record<string, AttributeValue>): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+function decodeCursor(cursor: string): Record<string, AttributeValue> {
+  try {
+    return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch (err) {
+    throw new AuditStoreError(`invalid pending-page cursor ${JSON.stringify(cursor)}`, { cause: err });
+  }
+}

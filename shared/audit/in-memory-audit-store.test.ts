@@ -1,0 +1,7 @@
+import { describeAuditStoreContract } from './audit-store.contract';
+import { InMemoryAuditStore } from './in-memory-audit-store';
+
+describeAuditStoreContract('InMemoryAuditStore', () => {
+  const store = new InMemoryAuditStore();
+  return { sink: store.sink, store };
+});

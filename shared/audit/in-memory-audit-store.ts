@@ -1,0 +1,48 @@
+import { InMemoryAuditSink } from './in-memory-audit-sink';
+import type { AuditRecord, Correlation } from './schema';
+import type { AuditStore, PendingPage, SubjectQuery } from './store-port';
+import { DEFAULT_CLOUDTRAIL_DELAY_MS, normaliseRecordName } from './table-design';
+
+/**
+ * AuditStore over an InMemoryAuditSink's records, with the table's semantics: timelines by
+ * instance id, runner name or (normalised) record name; pending = status "pending" and record
+ * time + delay <= now, oldest first, paged by an opaque cursor; conditional correlation updates.
+ */
+export class InMemoryAuditStore implements AuditStore {
+  constructor(
+    readonly sink = new InMemoryAuditSink(),
+    private readonly delayMs = DEFAULT_CLOUDTRAIL_DELAY_MS,
+  ) {}
+
+  async timeline(subject: SubjectQuery, opts: { since?: Date } = {}): Promise<AuditRecord[]> {
+    const since = opts.since?.toISOString();
+    return this.sink.all().filter((r) => {
+      if (since && r.time < since) return false;
+      if (subject.kind === 'instance') return r.subject.instanceId === subject.instanceId;
+      return (
+        r.subject.runnerName === subject.name ||
+        (r.subject.recordName !== undefined &&
+          normaliseRecordName(r.subject.recordName) === normaliseRecordName(subject.name))
+      );
+    });
+  }
+
+  async pending(now: Date, page: { limit?: number; cursor?: string } = {}): Promise<PendingPage> {
+    const limit = page.limit ?? 25;
+    const due = this.sink
+      .all()
+      .filter((r) => r.correlation.status === 'pending' && Date.parse(r.time) + this.delayMs <= now.getTime())
+      .filter((r) => page.cursor === undefined || `${r.time}|${r.recordId}` > page.cursor)
+      .sort((a, b) => `${a.time}|${a.recordId}`.localeCompare(`${b.time}|${b.recordId}`));
+    const records = due.slice(0, limit);
+    const last = records.at(-1);
+    return due.length > limit && last ? { records, cursor: `${last.time}|${last.recordId}` } : { records };
+  }
+
+  async updateCorrelation(record: AuditRecord, correlation: Correlation): Promise<boolean> {
+    const stored = this.sink.records.get(record.recordId);
+    if (!stored || stored.time !== record.time) return false;
+    this.sink.records.set(record.recordId, { ...stored, correlation });
+    return true;
+  }
+}
