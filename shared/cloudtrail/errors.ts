@@ -1,0 +1,4 @@
+import { FleetwardenError } from '../core/errors';
+
+/** LookupEvents refused the query (bad time range, attribute or NextToken) or failed otherwise. */
+export class CloudTrailLookupError extends FleetwardenError {}

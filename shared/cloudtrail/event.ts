@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import { FleetwardenError } from '../core/errors';
+
+/** A CloudTrail event as fleetwarden uses it: the ids that prove a call, and who made it. */
+export interface TrailEvent {
+  /** CloudTrail's own GUID for the event (eventID). */
+  eventId: string;
+  eventName: string;
+  eventSource: string;
+  /** ISO time of the call, as CloudTrail recorded it. */
+  eventTime: string;
+  /** The request id the called service returned (requestID); absent for some console/service events. */
+  requestId?: string;
+  /** Who made the call: the identity ARN (assumed-role ARNs include the session), or the invoking service. */
+  actor: string;
+  region?: string;
+  readOnly?: boolean;
+  resources: { type?: string; name?: string }[];
+}
+
+/** A CloudTrailEvent JSON document was not what CloudTrail documents. */
+export class MalformedTrailEventError extends FleetwardenError {}
+
+const UserIdentity = z
+  .object({
+    type: z.string().optional(),
+    arn: z.string().optional(),
+    principalId: z.string().optional(),
+    invokedBy: z.string().optional(),
+    userName: z.string().optional(),
+  })
+  .loose();
+
+/** The fields we read from the CloudTrailEvent JSON string (everything else passes through). */
+const CloudTrailEventJson = z
+  .object({
+    eventID: z.string().min(1),
+    eventName: z.string().min(1),
+    eventSource: z.string().min(1),
+    eventTime: z.string().min(1),
+    awsRegion: z.string().optional(),
+    requestID: z.string().optional(),
+    readOnly: z.boolean().optional(),
+    userIdentity: UserIdentity.optional(),
+  })
+  .loose();
+
+/** The shape LookupEvents returns per event (SDK v3: EventTime is a Date, CloudTrailEvent a JSON string). */
+export interface LookupEventsEvent {
+  EventId?: string;
+  EventName?: string;
+  EventSource?: string;
+  EventTime?: Date;
+  Username?: string;
+  ReadOnly?: string;
+  Resources?: { ResourceType?: string; ResourceName?: string }[];
+  CloudTrailEvent?: string;
+}
+
+export function actorOf(identity: z.infer<typeof UserIdentity> | undefined, username?: string): string {
+  if (identity?.type === 'AWSService' && identity.invokedBy) return identity.invokedBy;
+  return identity?.arn ?? identity?.invokedBy ?? identity?.principalId ?? username ?? 'unknown';
+}
+
+/** Turn one LookupEvents entry into a TrailEvent, reading requestID and userIdentity from its JSON. */
+export function parseLookupEvent(raw: LookupEventsEvent): TrailEvent {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw.CloudTrailEvent ?? '');
+  } catch (err) {
+    throw new MalformedTrailEventError(
+      `CloudTrail event ${raw.EventId ?? '<no id>'} has no valid CloudTrailEvent JSON`,
+      {
+        cause: err,
+      },
+    );
+  }
+  const parsed = CloudTrailEventJson.safeParse(json);
+  if (!parsed.success) {
+    throw new MalformedTrailEventError(
+      `CloudTrail event ${raw.EventId ?? '<no id>'}: ${parsed.error.message}`,
+      {
+        cause: parsed.error,
+      },
+    );
+  }
+  const e = parsed.data;
+  return {
+    eventId: e.eventID,
+    eventName: e.eventName,
+    eventSource: e.eventSource,
+    eventTime: new Date(e.eventTime).toISOString(),
+    ...(e.requestID ? { requestId: e.requestID } : {}),
+    actor: actorOf(e.userIdentity, raw.Username),
+    ...(e.awsRegion ? { region: e.awsRegion } : {}),
+    ...(e.readOnly !== undefined ? { readOnly: e.readOnly } : {}),
+    resources: (raw.Resources ?? []).map((r) => ({
+      ...(r.ResourceType ? { type: r.ResourceType } : {}),
+      ...(r.ResourceName ? { name: r.ResourceName } : {}),
+    })),
+  };
+}

@@ -1,0 +1,66 @@
+import {
+  CloudTrailClient,
+  LookupEventsCommand,
+  type LookupEventsCommandOutput,
+} from '@aws-sdk/client-cloudtrail';
+import { instrumentClient } from '../aws/call-recorder';
+import { ThrottledError } from '../core/errors';
+import { CloudTrailLookupError } from './errors';
+import { parseLookupEvent } from './event';
+import { type CloudTrailLookup, LOOKUP_PAGE_SIZE, type LookupPage, type LookupQuery } from './port';
+
+const clients = new Map<string, CloudTrailClient>();
+
+/** One instrumented CloudTrail client per region (LookupEvents is regional). */
+export function cloudTrailClientFor(region: string): CloudTrailClient {
+  let client = clients.get(region);
+  if (!client) {
+    client = instrumentClient(new CloudTrailClient({ region, maxAttempts: 4, retryMode: 'adaptive' }));
+    clients.set(region, client);
+  }
+  return client;
+}
+
+const THROTTLING = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+]);
+
+/** CloudTrail LookupEvents behind the CloudTrailLookup port. Wrap it in RateLimitedLookup. */
+export class LookupEventsAdapter implements CloudTrailLookup {
+  constructor(private readonly clientFor: (region: string) => CloudTrailClient = cloudTrailClientFor) {}
+
+  async lookupPage(query: LookupQuery): Promise<LookupPage> {
+    let output: LookupEventsCommandOutput;
+    try {
+      output = await this.clientFor(query.region).send(
+        new LookupEventsCommand({
+          LookupAttributes: [{ AttributeKey: query.attribute.key, AttributeValue: query.attribute.value }],
+          StartTime: query.start,
+          EndTime: query.end,
+          MaxResults: LOOKUP_PAGE_SIZE,
+          ...(query.nextToken ? { NextToken: query.nextToken } : {}),
+        }),
+      );
+    } catch (err) {
+      const name = (err as Error).name;
+      if (THROTTLING.has(name)) {
+        throw new ThrottledError(
+          `CloudTrail LookupEvents throttled in ${query.region}: ${(err as Error).message}`,
+          1000,
+          {
+            cause: err,
+          },
+        );
+      }
+      throw new CloudTrailLookupError(
+        `LookupEvents ${query.attribute.key}=${query.attribute.value} in ${query.region} failed: ${name}`,
+        { cause: err },
+      );
+    }
+    const events = (output.Events ?? []).map(parseLookupEvent);
+    return output.NextToken ? { events, nextToken: output.NextToken } : { events };
+  }
+}
