@@ -1,0 +1,303 @@
+import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { TrailEvent } from '../cloudtrail/event';
+import { InMemoryCloudTrail } from '../cloudtrail/in-memory-cloudtrail';
+import { LookupEventsAdapter } from '../cloudtrail/lookup-events-adapter';
+import type { LookupQuery } from '../cloudtrail/port';
+import { FakeClock } from '../cloudtrail/testing/fake-clock';
+import { humanTerminate, recordedEvent } from '../cloudtrail/testing/recorded';
+import { ThrottledError } from '../core/errors';
+import { auditRecord } from './audit-store.contract';
+import { correlateRecord } from './correlate';
+import { type AuditRecord, AuditRecordSchema } from './schema';
+
+const T = Date.parse('2026-11-24T10:00:00Z');
+const iso = (ms: number) => new Date(T + ms).toISOString();
+const FLEET = 'arn:aws:sts::123456789012:assumed-role/fleetwarden-DnsSyncRole/fleetwarden-dns-sync';
+const ALICE = 'arn:aws:sts::123456789012:assumed-role/Admin/alice';
+
+function record(over: Partial<Parameters<typeof auditRecord>[0]> = {}): AuditRecord {
+  return AuditRecordSchema.parse(
+    auditRecord({
+      recordId: 'dns-sync:1',
+      time: iso(0),
+      trigger: {
+        source: 'aws.ec2',
+        id: 'evt-1',
+        detailType: 'EC2 Instance State-change Notification',
+        time: iso(-30_000),
+      },
+      subject: { instanceId: 'i-0abc12345', recordName: 'web-1.example.com' },
+      calls: [
+        {
+          service: 'EC2',
+          operation: 'DescribeInstances',
+          time: iso(100),
+          requestId: 'req-ec2',
+          outcome: 'success',
+        },
+        {
+          service: 'Route53',
+          operation: 'ChangeResourceRecordSets',
+          time: iso(900),
+          requestId: 'req-r53',
+          outcome: 'success',
+        },
+        {
+          service: 'EC2',
+          operation: 'DescribeTags',
+          time: iso(950),
+          outcome: 'error',
+          errorName: 'NetworkingError',
+        },
+      ],
+      ...over,
+    }),
+  );
+}
+
+function ev(over: Partial<TrailEvent> & Pick<TrailEvent, 'eventId' | 'eventName'>): TrailEvent {
+  return {
+    eventSource: 'ec2.amazonaws.com',
+    eventTime: iso(0),
+    actor: FLEET,
+    resources: [],
+    readOnly: true,
+    ...over,
+  };
+}
+
+function world(nowOffsetMs: number) {
+  const clock = new FakeClock(T + nowOffsetMs);
+  const trail = new InMemoryCloudTrail(clock);
+  const queries: LookupQuery[] = [];
+  const lookup = {
+    lookupPage: async (q: LookupQuery) => {
+      queries.push(q);
+      clock.advance(1000); // stay under the fake's 2 req/s
+      return trail.lookupPage(q);
+    },
+  };
+  const opts = () => ({ now: clock.date(), homeRegion: 'eu-west-1' });
+  return { clock, trail, lookup, queries, opts };
+}
+
+function deliverAll(trail: InMemoryCloudTrail) {
+  trail.deliver(
+    ev({ eventId: 'ct-ec2', eventName: 'DescribeInstances', eventTime: iso(100), requestId: 'req-ec2' }),
+  );
+  // same operation, another caller: must not match
+  trail.deliver(
+    ev({ eventId: 'ct-other', eventName: 'DescribeInstances', eventTime: iso(120), requestId: 'req-zzz' }),
+  );
+  trail.deliver(
+    ev({
+      eventId: 'ct-r53',
+      eventName: 'ChangeResourceRecordSets',
+      eventSource: 'route53.amazonaws.com',
+      eventTime: iso(900),
+      requestId: 'req-r53',
+      readOnly: false,
+    }),
+    { region: 'us-east-1' },
+  );
+  trail.deliver(
+    ev({
+      eventId: 'ct-term',
+      eventName: 'TerminateInstances',
+      eventTime: iso(-90_000),
+      requestId: 'req-term',
+      actor: ALICE,
+      readOnly: false,
+      resources: [{ type: 'AWS::EC2::Instance', name: 'i-0abc12345' }],
+    }),
+  );
+}
+
+describe('correlateRecord', () => {
+  it('does not look before record time + the delivery delay', async () => {
+    const w = world(4 * 60_000);
+    expect(await correlateRecord(record(), w.lookup, w.opts())).toBeUndefined();
+    expect(w.queries).toEqual([]);
+  });
+
+  it('matches each call by request id, event name and time; Route 53 in us-east-1; trigger actor from userIdentity', async () => {
+    const w = world(10 * 60_000);
+    deliverAll(w.trail);
+    const opts = w.opts();
+    const c = await correlateRecord(record(), w.lookup, opts);
+    expect(c).toMatchObject({
+      status: 'resolved',
+      attempts: 1,
+      calls: [
+        { requestId: 'req-ec2', eventId: 'ct-ec2', eventName: 'DescribeInstances' },
+        { requestId: 'req-r53', eventId: 'ct-r53', eventName: 'ChangeResourceRecordSets' },
+      ],
+      trigger: { eventId: 'ct-term', eventName: 'TerminateInstances', actor: ALICE },
+      resolvedAt: opts.now.toISOString(),
+    });
+    expect(w.queries.map((q) => [q.region, q.attribute.key, q.attribute.value])).toEqual([
+      ['eu-west-1', 'EventName', 'DescribeInstances'],
+      ['us-east-1', 'EventName', 'ChangeResourceRecordSets'],
+      ['eu-west-1', 'ResourceName', 'i-0abc12345'],
+    ]);
+  });
+
+  it('ignores a same-request-id event far outside the call time, and read-only or later events as trigger', async () => {
+    const w = world(10 * 60_000);
+    w.trail.deliver(
+      ev({
+        eventId: 'stale',
+        eventName: 'DescribeInstances',
+        eventTime: iso(-3_000_000),
+        requestId: 'req-ec2',
+      }),
+    );
+    w.trail.deliver(
+      ev({
+        eventId: 'look',
+        eventName: 'DescribeInstances',
+        eventTime: iso(-10_000),
+        resources: [{ name: 'i-0abc12345' }],
+      }),
+    );
+    w.trail.deliver(
+      ev({
+        eventId: 'later',
+        eventName: 'StartInstances',
+        eventTime: iso(600_000),
+        readOnly: false,
+        resources: [{ name: 'i-0abc12345' }],
+      }),
+    );
+    const c = await correlateRecord(record(), w.lookup, w.opts());
+    expect(c).toMatchObject({ status: 'pending', attempts: 1, calls: [] });
+    expect(c?.trigger).toBeUndefined();
+  });
+
+  it('keeps what it found while pending, then resolves on a later attempt without looking it up again', async () => {
+    const w = world(10 * 60_000);
+    w.trail.deliver(
+      ev({ eventId: 'ct-ec2', eventName: 'DescribeInstances', eventTime: iso(100), requestId: 'req-ec2' }),
+    );
+    const first = await correlateRecord(record(), w.lookup, w.opts());
+    expect(first).toMatchObject({ status: 'pending', attempts: 1, calls: [{ eventId: 'ct-ec2' }] });
+    deliverAll(w.trail);
+    w.queries.length = 0;
+    w.clock.advance(5 * 60_000);
+    const second = await correlateRecord(
+      { ...record(), correlation: first as AuditRecord['correlation'] },
+      w.lookup,
+      w.opts(),
+    );
+    expect(second).toMatchObject({ status: 'resolved', attempts: 2 });
+    expect(w.queries.map((q) => q.attribute.value)).toEqual(['ChangeResourceRecordSets', 'i-0abc12345']);
+  });
+
+  it('marks the record unresolved after the deadline, naming what is missing, and keeps it', async () => {
+    const w = world(6 * 3_600_000 + 1);
+    w.trail.deliver(
+      ev({ eventId: 'ct-ec2', eventName: 'DescribeInstances', eventTime: iso(100), requestId: 'req-ec2' }),
+    );
+    const c = await correlateRecord(record(), w.lookup, w.opts());
+    expect(c).toMatchObject({
+      status: 'unresolved',
+      calls: [{ eventId: 'ct-ec2' }],
+      deadline: iso(6 * 3_600_000),
+      unresolvedReason:
+        'not in CloudTrail by the deadline: Route53.ChangeResourceRecordSets req-r53, trigger change to i-0abc12345',
+    });
+  });
+
+  it('gives up at once on records older than the 90-day LookupEvents window', async () => {
+    const w = world(91 * 86_400_000);
+    const c = await correlateRecord(
+      record({ correlation: { status: 'pending', attempts: 0, calls: [] } }),
+      w.lookup,
+      w.opts(),
+    );
+    expect(c).toMatchObject({ status: 'unresolved', unresolvedReason: expect.stringContaining('90 days') });
+    expect(w.queries).toEqual([]);
+  });
+
+  it('needs no trigger event for GitHub-sourced records', async () => {
+    const w = world(10 * 60_000);
+    deliverAll(w.trail);
+    const c = await correlateRecord(
+      record({ trigger: { source: 'fleetwarden.github', id: 'gh-1', githubDeliveryId: 'd-1' } }),
+      w.lookup,
+      w.opts(),
+    );
+    expect(c).toMatchObject({ status: 'resolved' });
+    expect(c?.trigger).toBeUndefined();
+  });
+});
+
+describe('correlateRecord on recorded LookupEvents responses', () => {
+  const ct = mockClient(CloudTrailClient);
+  const adapter = new LookupEventsAdapter(() => new CloudTrailClient({ region: 'eu-west-1' }));
+  beforeEach(() => ct.reset());
+
+  const only = record({
+    calls: [
+      {
+        service: 'EC2',
+        operation: 'DescribeInstances',
+        time: iso(100),
+        requestId: 'req-ec2',
+        outcome: 'success',
+      },
+    ],
+  });
+
+  it('finds the fleet call on the second page and the human who terminated the instance', async () => {
+    const noise = (i: number) =>
+      recordedEvent({
+        eventId: `noise-${i}`,
+        eventName: 'DescribeInstances',
+        eventTime: iso(90),
+        requestId: `other-${i}`,
+      });
+    ct.on(LookupEventsCommand, {
+      LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'DescribeInstances' }],
+    })
+      .resolvesOnce({ Events: Array.from({ length: 50 }, (_, i) => noise(i)), NextToken: 'p2' })
+      .resolvesOnce({
+        Events: [
+          recordedEvent({
+            eventId: 'ct-ec2',
+            eventName: 'DescribeInstances',
+            eventTime: iso(100),
+            requestId: 'req-ec2',
+            readOnly: true,
+          }),
+        ],
+      });
+    ct.on(LookupEventsCommand, {
+      LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: 'i-0abc12345' }],
+    }).resolves({
+      Events: [humanTerminate],
+    });
+    const c = await correlateRecord(only, adapter, { now: new Date(T + 600_000), homeRegion: 'eu-west-1' });
+    expect(c).toMatchObject({
+      status: 'resolved',
+      calls: [{ requestId: 'req-ec2', eventId: 'ct-ec2' }],
+      trigger: {
+        eventId: '6f3c2a1e-8d4b-4c1a-9e2f-0a1b2c3d4e5f',
+        actor:
+          'arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin_0123456789abcdef/alice@example.com',
+      },
+    });
+    expect(ct.commandCalls(LookupEventsCommand)[1]?.args[0].input.NextToken).toBe('p2');
+  });
+
+  it('lets ThrottlingException surface as ThrottledError (record untouched, stays pending)', async () => {
+    ct.on(LookupEventsCommand).rejects(
+      Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }),
+    );
+    await expect(
+      correlateRecord(only, adapter, { now: new Date(T + 600_000), homeRegion: 'eu-west-1' }),
+    ).rejects.toBeInstanceOf(ThrottledError);
+  });
+});
