@@ -45,7 +45,12 @@ export function describeCloudTrailLookupContract(
       expect(first.nextToken).toBeDefined();
       clock.advance(1000);
       const all = await lookupAll(
-        { lookupPage: async (q) => (clock.advance(1000), s.lookup.lookupPage(q)) },
+        {
+          lookupPage: async (q) => {
+            clock.advance(1000);
+            return s.lookup.lookupPage(q);
+          },
+        },
         { region: 'eu-west-1', attribute: { key: 'EventName', value: 'DescribeInstances' }, ...window },
       );
       expect(all.complete).toBe(true);
