@@ -1,0 +1,113 @@
+import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { describe, expect, it } from 'vitest';
+import { auditRecord } from '../../shared/audit/audit-store.contract';
+import { DynamoDbAuditSink } from '../../shared/audit/dynamodb-audit-sink';
+import { DynamoDbAuditStore } from '../../shared/audit/dynamodb-audit-store';
+import { scriptAuditTable } from '../../shared/audit/testing/fake-audit-table';
+import { LookupEventsAdapter } from '../../shared/cloudtrail/lookup-events-adapter';
+import { RateLimitedLookup } from '../../shared/cloudtrail/rate-limited-lookup';
+import { FakeClock } from '../../shared/cloudtrail/testing/fake-clock';
+import { recordedEvent } from '../../shared/cloudtrail/testing/recorded';
+import { MalformedEventError } from '../../shared/core/errors';
+import { AuditCorrelateEnv, createHandler } from './handler';
+
+const scheduled = {
+  version: '0',
+  id: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa',
+  'detail-type': 'Scheduled Event',
+  source: 'aws.events',
+  account: '123456789012',
+  time: '2026-11-24T10:10:00Z',
+  region: 'eu-west-1',
+  resources: ['arn:aws:events:eu-west-1:123456789012:rule/fleetwarden-audit-correlate'],
+  detail: {},
+};
+
+describe('audit-correlate handler', () => {
+  it('correlates pending records in the table from recorded LookupEvents responses', async () => {
+    const ddb = mockClient(DynamoDBClient);
+    const ct = mockClient(CloudTrailClient);
+    const items = scriptAuditTable(ddb);
+    const dynamo = new DynamoDBClient({ region: 'eu-west-1' });
+    const sink = new DynamoDbAuditSink('audit', dynamo, { retentionDays: 400, logger: { info: () => {} } });
+    await sink.write(
+      auditRecord({
+        recordId: 'runner-sweep:1',
+        time: '2026-11-24T10:00:00.000Z',
+        trigger: { source: 'fleetwarden.schedule', id: 'run-1' },
+        subject: { runnerName: 'gh-runner-7' },
+        calls: [
+          {
+            service: 'EC2',
+            operation: 'DescribeInstances',
+            time: '2026-11-24T10:00:00.200Z',
+            requestId: 'req-1',
+            outcome: 'success',
+          },
+        ],
+      }),
+    );
+    ct.on(LookupEventsCommand).resolves({
+      Events: [
+        recordedEvent({
+          eventId: 'ct-1',
+          eventName: 'DescribeInstances',
+          eventTime: '2026-11-24T10:00:00Z',
+          requestId: 'req-1',
+          readOnly: true,
+        }),
+      ],
+    });
+    const clock = new FakeClock(Date.parse('2026-11-24T10:10:00Z'));
+    const handler = createHandler({
+      store: new DynamoDbAuditStore('audit', dynamo),
+      lookup: new RateLimitedLookup(
+        new LookupEventsAdapter(() => new CloudTrailClient({ region: 'eu-west-1' })),
+        { clock },
+      ),
+      homeRegion: 'eu-west-1',
+      deadlineMs: 6 * 3_600_000,
+      delayMs: 300_000,
+      maxRecords: 100,
+      now: () => clock.date(),
+    });
+    const result = await handler(scheduled, { getRemainingTimeInMillis: () => 60_000 });
+    expect(result).toMatchObject({ examined: 1, resolved: 1, throttled: false });
+    const item = items.get('runner-sweep:1');
+    expect(item?.correlationPending).toBeUndefined();
+    expect(JSON.parse(item?.record?.S ?? '{}').correlation).toMatchObject({
+      status: 'resolved',
+      calls: [{ requestId: 'req-1', eventId: 'ct-1', eventName: 'DescribeInstances' }],
+    });
+    ddb.restore();
+    ct.restore();
+  });
+
+  it('rejects an event that is not a scheduled EventBridge event', async () => {
+    const handler = createHandler({
+      store: {
+        timeline: async () => [],
+        pending: async () => ({ records: [] }),
+        updateCorrelation: async () => true,
+      },
+      lookup: { lookupPage: async () => ({ events: [] }) },
+      homeRegion: 'eu-west-1',
+      deadlineMs: 1,
+      delayMs: 1,
+      maxRecords: 1,
+    });
+    await expect(handler({ hello: 'world' })).rejects.toBeInstanceOf(MalformedEventError);
+  });
+
+  it('reads its configuration from the environment with defaults', () => {
+    expect(AuditCorrelateEnv.parse({ AUDIT_TABLE_NAME: 't', AWS_REGION: 'eu-west-1' })).toEqual({
+      AUDIT_TABLE_NAME: 't',
+      AWS_REGION: 'eu-west-1',
+      CORRELATE_DEADLINE_MINUTES: 360,
+      CORRELATE_DELAY_SECONDS: 300,
+      CORRELATE_MAX_RECORDS: 300,
+    });
+  });
+});
