@@ -1,0 +1,77 @@
+import type { Command } from 'commander';
+import { ConfigError } from '../../shared/core/errors';
+import { diffPosture, parseBaseline, renderJson, renderMarkdown } from '../../shared/posture/report';
+import { scanPosture } from '../../shared/posture/scanner';
+import type { CliDeps } from '../deps';
+import { EXIT } from '../errors';
+import { type CliCommand, setExitCode } from '../program';
+import { regionFrom } from './options';
+
+interface PostureOptions {
+  region?: string[];
+  format: string;
+  out?: string;
+  baseline?: string;
+  tableName?: string;
+  stackName: string;
+  failOnGaps?: boolean;
+}
+
+async function posture(opts: PostureOptions, program: Command, deps: CliDeps): Promise<void> {
+  if (!['markdown', 'json'].includes(opts.format)) {
+    throw new ConfigError(`--format ${JSON.stringify(opts.format)} is not markdown or json`);
+  }
+  const regions = opts.region && opts.region.length > 0 ? opts.region : [regionFrom(undefined, deps)];
+  const baseline = opts.baseline
+    ? parseBaseline(await readBaseline(opts.baseline, deps), opts.baseline)
+    : undefined;
+  const tableName = opts.tableName ?? deps.env.FLEETWARDEN_AUDIT_TABLE;
+  const report = await scanPosture({
+    regions,
+    stackPrefix: opts.stackName,
+    ...(tableName ? { tableName } : {}),
+    clients: deps.aws,
+    now: () => new Date(deps.clock.now()),
+    onProgress: (m) => deps.stderr.write(`posture: ${m}\n`),
+  });
+  const diff = baseline ? diffPosture(baseline, report) : undefined;
+  const text = opts.format === 'json' ? renderJson(report, diff) : renderMarkdown(report, diff);
+  if (opts.out) {
+    await deps.writeFile(opts.out, text);
+    deps.stderr.write(`posture: report written to ${opts.out}\n`);
+  } else {
+    deps.stdout.write(text);
+  }
+  const gaps = report.findings.filter((f) => f.status === 'gap').length;
+  deps.stderr.write(
+    `posture: ${report.findings.length} resources, ${gaps} gaps${diff ? `, ${diff.closed.length} closed since baseline` : ''}\n`,
+  );
+  if (opts.failOnGaps && gaps > 0) setExitCode(program, EXIT.failure);
+}
+
+async function readBaseline(path: string, deps: CliDeps): Promise<string> {
+  try {
+    return await deps.readFile(path);
+  } catch (err) {
+    throw new ConfigError(`cannot read baseline ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+export const command: CliCommand = {
+  name: 'posture',
+  register(program: Command, deps: CliDeps) {
+    program
+      .command('posture')
+      .description(
+        'Encryption posture: EBS volumes, snapshots and default encryption, the fleet log groups, queues and audit table; every finding cites the API request id that proves it',
+      )
+      .option('--region <region...>', 'regions to scan (default: $AWS_REGION)')
+      .option('--format <format>', 'markdown or json (json can be used as a later --baseline)', 'markdown')
+      .option('--out <file>', 'write the report to a file instead of stdout')
+      .option('--baseline <file>', 'a previous --format json report: show which gaps closed or opened since')
+      .option('--table-name <name>', 'audit table to check (default: $FLEETWARDEN_AUDIT_TABLE)')
+      .option('--stack-name <name>', 'prefix of the fleet log groups and queues', 'Fleetwarden')
+      .option('--fail-on-gaps', 'exit 1 when any gap is found')
+      .action(async (opts: PostureOptions, cmd: Command) => posture(opts, cmd, deps));
+  },
+};

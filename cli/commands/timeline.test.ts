@@ -1,0 +1,203 @@
+import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
+import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { toAuditItem } from '../../shared/audit/audit-item';
+import { auditRecord } from '../../shared/audit/audit-store.contract';
+import { AuditRecordSchema } from '../../shared/audit/schema';
+import { humanTerminate, recordedEvent } from '../../shared/cloudtrail/testing/recorded';
+import { EXIT } from '../errors';
+import { runCli } from '../program';
+import { testDeps } from '../test-deps';
+import { command } from './timeline';
+
+const ddb = mockClient(DynamoDBClient);
+const ct = mockClient(CloudTrailClient);
+
+const dnsDelete = AuditRecordSchema.parse(
+  auditRecord({
+    recordId: 'dns-sync:4f1c0d2e9a8b7c6d5e4f3a2b1c0d9e8f',
+    time: '2026-11-24T09:59:00.000Z',
+    trigger: {
+      source: 'aws.ec2',
+      id: 'b9f1a3c4-0000-4000-8000-000000000001',
+      detailType: 'EC2 Instance State-change Notification',
+      time: '2026-11-24T09:58:40Z',
+    },
+    subject: { instanceId: 'i-0abc12345', recordName: 'web-1.fleet.example.com' },
+    action: 'dns.delete',
+    reason: 'instance terminated; A record matched its last private IP 10.0.1.23',
+    calls: [
+      {
+        service: 'EC2',
+        operation: 'DescribeInstances',
+        time: '2026-11-24T09:59:00.100Z',
+        requestId: 'a0e1c2d3-ec2-1',
+        outcome: 'success',
+      },
+      {
+        service: 'Route53',
+        operation: 'ChangeResourceRecordSets',
+        time: '2026-11-24T09:59:00.400Z',
+        requestId: 'r53-req-2',
+        outcome: 'success',
+      },
+    ],
+    correlation: {
+      status: 'resolved',
+      attempts: 1,
+      calls: [
+        { requestId: 'a0e1c2d3-ec2-1', eventId: 'ct-describe-1', eventName: 'DescribeInstances' },
+        { requestId: 'r53-req-2', eventId: 'ct-r53-2', eventName: 'ChangeResourceRecordSets' },
+      ],
+      trigger: {
+        eventId: '6f3c2a1e-8d4b-4c1a-9e2f-0a1b2c3d4e5f',
+        eventName: 'TerminateInstances',
+        eventTime: '2026-11-24T09:58:30.000Z',
+        actor:
+          'arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin_0123456789abcdef/alice@example.com',
+      },
+      resolvedAt: '2026-11-24T10:05:00.000Z',
+    },
+  }),
+);
+
+const launch = recordedEvent({
+  eventId: 'c1d2e3f4-run',
+  eventName: 'RunInstances',
+  eventTime: '2026-11-24T08:00:00Z',
+  requestId: 'run-req-9',
+  identity: { type: 'AWSService', invokedBy: 'autoscaling.amazonaws.com' },
+  resources: [{ ResourceType: 'AWS::EC2::Instance', ResourceName: 'i-0abc12345' }],
+});
+
+beforeEach(() => {
+  ddb.reset();
+  ct.reset();
+});
+
+describe('fleetwarden timeline', () => {
+  it('prints a readable, time-ordered table with an evidence id on every line', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [toAuditItem(dnsDelete, { retentionDays: 400 })] });
+    ct.on(LookupEventsCommand).resolves({ Events: [humanTerminate, launch] });
+    const t = testDeps();
+    const code = await runCli(['node', 'fleetwarden', 'timeline', 'i-0abc12345', '--since', '1d'], t.deps, [
+      command,
+    ]);
+    expect(code).toBe(EXIT.ok);
+    expect(t.stdout()).toMatchInlineSnapshot(`
+      "Timeline for i-0abc12345: 5 entries
+      TIME                  SOURCE      WHAT                                                                                        EVIDENCE
+      2026-11-24 08:00:00Z  cloudtrail  RunInstances by autoscaling.amazonaws.com                                                   event=c1d2e3f4-run request=run-req-9
+      2026-11-24 09:58:30Z  cause       TerminateInstances by arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin_0123456789abcdef/alice@example.com (triggered dns.delete)  record=dns-sync:4f1c0d2e9a8b7c6d5e4f3a2b1c0d9e8f event=6f3c2a1e-8d4b-4c1a-9e2f-0a1b2c3d4e5f
+      2026-11-24 09:59:00Z  audit       dns-sync dns.delete acted: instance terminated; A record matched its last private IP 10.0.1.23 [CloudTrail resolved]  record=dns-sync:4f1c0d2e9a8b7c6d5e4f3a2b1c0d9e8f
+      2026-11-24 09:59:00Z    aws call  EC2.DescribeInstances success [in CloudTrail]                                               record=dns-sync:4f1c0d2e9a8b7c6d5e4f3a2b1c0d9e8f event=ct-describe-1 request=a0e1c2d3-ec2-1
+      2026-11-24 09:59:00Z    aws call  Route53.ChangeResourceRecordSets success [in CloudTrail]                                    record=dns-sync:4f1c0d2e9a8b7c6d5e4f3a2b1c0d9e8f event=ct-r53-2 request=r53-req-2
+      "
+    `);
+    for (const line of t.stdout().trim().split('\n').slice(2))
+      expect(line).toMatch(/(record|event|request)=\S+/);
+    // only the instance index was queried, from the --since time
+    const query = ddb.commandCalls(QueryCommand)[0]?.args[0].input;
+    expect([query?.IndexName, query?.ExpressionAttributeValues]).toEqual([
+      'byInstance',
+      { ':pk': { S: 'i-0abc12345' }, ':since': { S: '2026-11-23T12:00:00.000Z' } },
+    ]);
+    expect(ct.commandCalls(LookupEventsCommand)[0]?.args[0].input.LookupAttributes).toEqual([
+      { AttributeKey: 'ResourceName', AttributeValue: 'i-0abc12345' },
+    ]);
+    expect(t.stderr()).toContain('cloudtrail: page 1 scanned');
+  });
+
+  it('emits JSON for machines with the same evidence ids', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [toAuditItem(dnsDelete, { retentionDays: 400 })] });
+    ct.on(LookupEventsCommand).resolves({ Events: [humanTerminate] });
+    const t = testDeps();
+    expect(
+      await runCli(['node', 'fleetwarden', 'timeline', 'i-0abc12345', '--json'], t.deps, [command]),
+    ).toBe(0);
+    const parsed = JSON.parse(t.stdout());
+    expect(parsed).toMatchObject({
+      subject: 'i-0abc12345',
+      region: 'eu-west-1',
+      table: 'Fleetwarden-AuditTable',
+    });
+    expect(parsed.entries.map((e: { kind: string; evidence: object }) => [e.kind, e.evidence])).toEqual([
+      ['cause', { eventId: '6f3c2a1e-8d4b-4c1a-9e2f-0a1b2c3d4e5f', recordId: dnsDelete.recordId }],
+      ['decision', { recordId: dnsDelete.recordId }],
+      ['aws-call', { recordId: dnsDelete.recordId, requestId: 'a0e1c2d3-ec2-1', eventId: 'ct-describe-1' }],
+      ['aws-call', { recordId: dnsDelete.recordId, requestId: 'r53-req-2', eventId: 'ct-r53-2' }],
+    ]);
+  });
+
+  it('queries runner and record-name indexes for a non-instance subject and follows CloudTrail pages', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    ct.on(LookupEventsCommand)
+      .resolvesOnce({ Events: [launch], NextToken: 'n2' })
+      .resolvesOnce({ Events: [humanTerminate] });
+    const t = testDeps();
+    await runCli(['node', 'fleetwarden', 'timeline', 'gh-runner-7', '--json'], t.deps, [command]);
+    expect(ddb.commandCalls(QueryCommand).map((c) => c.args[0].input.IndexName)).toEqual([
+      'byRunner',
+      'byRecordName',
+    ]);
+    expect(JSON.parse(t.stdout()).entries).toHaveLength(2);
+    expect(t.stderr()).toContain('cloudtrail: page 2 scanned');
+  });
+
+  it('says clearly when nothing is known about the subject (exit 3)', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    ct.on(LookupEventsCommand).resolves({ Events: [] });
+    const t = testDeps();
+    const code = await runCli(['node', 'fleetwarden', 'timeline', 'i-0deadbeef'], t.deps, [command]);
+    expect(code).toBe(EXIT.unknownSubject);
+    expect(t.stderr()).toContain(
+      'fleetwarden: no audit records or CloudTrail events for "i-0deadbeef" since 2026-11-17T12:00:00.000Z',
+    );
+    expect(t.stderr()).toContain('hint: check the spelling');
+    expect(t.stdout()).toBe('');
+  });
+
+  it('reports missing credentials with a hint (exit 5)', async () => {
+    ddb
+      .on(QueryCommand)
+      .rejects(
+        Object.assign(new Error('Could not load credentials from any providers'), {
+          name: 'CredentialsProviderError',
+        }),
+      );
+    const t = testDeps();
+    expect(await runCli(['node', 'fleetwarden', 'timeline', 'i-0abc12345'], t.deps, [command])).toBe(
+      EXIT.noCredentials,
+    );
+    expect(t.stderr()).toBe(
+      'fleetwarden: no AWS credentials found\n  hint: assume the Investigator role first (e.g. AWS_PROFILE=fleetwarden-investigator, or aws sso login)\n',
+    );
+  });
+
+  it('reports CloudTrail throttling after the retries are spent (exit 4)', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    ct.on(LookupEventsCommand).rejects(
+      Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }),
+    );
+    const t = testDeps();
+    expect(await runCli(['node', 'fleetwarden', 'timeline', 'i-0abc12345'], t.deps, [command])).toBe(
+      EXIT.throttled,
+    );
+    expect(t.stderr()).toMatch(
+      /fleetwarden: AWS is throttling requests: CloudTrail LookupEvents throttled in eu-west-1/,
+    );
+    expect(ct.commandCalls(LookupEventsCommand)).toHaveLength(3);
+  });
+
+  it('refuses a bad --since and a missing table with exit 2', async () => {
+    const t = testDeps();
+    expect(
+      await runCli(['node', 'fleetwarden', 'timeline', 'x', '--since', 'yesterday'], t.deps, [command]),
+    ).toBe(EXIT.usage);
+    expect(t.stderr()).toContain('--since "yesterday" is not a date or an age like 90m, 12h, 7d');
+    const u = testDeps(undefined, { FLEETWARDEN_AUDIT_TABLE: '' });
+    expect(await runCli(['node', 'fleetwarden', 'timeline', 'x'], u.deps, [command])).toBe(EXIT.usage);
+    expect(u.stderr()).toContain('no audit table: pass --table-name');
+  });
+});

@@ -1,0 +1,90 @@
+import type { Command } from 'commander';
+import { DynamoDbAuditStore } from '../../shared/audit/dynamodb-audit-store';
+import { classifySubject } from '../../shared/audit/store-port';
+import { LookupEventsAdapter } from '../../shared/cloudtrail/lookup-events-adapter';
+import { LOOKUP_WINDOW_MS, lookupAll } from '../../shared/cloudtrail/port';
+import { RateLimitedLookup } from '../../shared/cloudtrail/rate-limited-lookup';
+import type { CliDeps } from '../deps';
+import { UnknownSubjectError } from '../errors';
+import type { CliCommand } from '../program';
+import { mergeTimeline, renderTable } from '../timeline/merge';
+import { parseSince, regionFrom, tableFrom } from './options';
+
+interface TimelineOptions {
+  since: string;
+  json?: boolean;
+  tableName?: string;
+  region?: string;
+  maxPages: string;
+}
+
+async function timeline(subjectArg: string, opts: TimelineOptions, deps: CliDeps): Promise<void> {
+  const region = regionFrom(opts.region, deps);
+  const tableName = tableFrom(opts.tableName, deps);
+  const now = new Date(deps.clock.now());
+  const since = parseSince(opts.since, now);
+  const subject = classifySubject(subjectArg);
+
+  const records = await new DynamoDbAuditStore(tableName, deps.aws.dynamodb(region)).timeline(subject, {
+    since,
+  });
+
+  const oldest = now.getTime() - LOOKUP_WINDOW_MS;
+  if (since.getTime() < oldest) deps.stderr.write('cloudtrail: only the last 90 days are searchable\n');
+  const lookup = new RateLimitedLookup(new LookupEventsAdapter(deps.aws.cloudtrail), { clock: deps.clock });
+  const { events, complete } = await lookupAll(
+    lookup,
+    {
+      region,
+      attribute: { key: 'ResourceName', value: subjectArg.trim() },
+      start: new Date(Math.max(since.getTime(), oldest)),
+      end: now,
+    },
+    { maxPages: Number(opts.maxPages), onPage: (n) => deps.stderr.write(`cloudtrail: page ${n} scanned\n`) },
+  );
+  if (!complete)
+    deps.stderr.write(`cloudtrail: stopped after ${opts.maxPages} pages; narrow --since for older events\n`);
+
+  if (records.length === 0 && events.length === 0) {
+    throw new UnknownSubjectError(
+      `no audit records or CloudTrail events for "${subjectArg}" since ${since.toISOString()} (table ${tableName}, ${region})`,
+    );
+  }
+  const entries = mergeTimeline(records, events);
+  if (opts.json) {
+    deps.stdout.write(
+      `${JSON.stringify(
+        {
+          subject: subjectArg,
+          since: since.toISOString(),
+          region,
+          table: tableName,
+          cloudTrailComplete: complete,
+          entries,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  } else {
+    deps.stdout.write(renderTable(subjectArg, entries));
+  }
+}
+
+export const command: CliCommand = {
+  name: 'timeline',
+  register(program: Command, deps: CliDeps) {
+    program
+      .command('timeline')
+      .description(
+        'What the automation did to an instance, runner or DNS record, and why: audit records and CloudTrail events, time-ordered, each with its evidence id',
+      )
+      .argument('<subject>', 'instance id (i-...), runner name or DNS record name')
+      .option('--since <when>', 'start: ISO date/time or age (90m, 12h, 7d)', '7d')
+      .option('--json', 'machine-readable output')
+      .option('--table-name <name>', 'audit table (default: $FLEETWARDEN_AUDIT_TABLE)')
+      .option('--region <region>', 'AWS region (default: $AWS_REGION)')
+      .option('--max-pages <n>', 'CloudTrail pages to scan at most (50 events each)', '10')
+      .action(async (subject: string, opts: TimelineOptions) => timeline(subject, opts, deps));
+  },
+};

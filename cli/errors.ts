@@ -1,0 +1,87 @@
+import { ConfigError, FleetwardenError, ThrottledError } from '../shared/core/errors';
+
+/** Exit codes, stable for scripts. */
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  unknownSubject: 3,
+  throttled: 4,
+  noCredentials: 5,
+  accessDenied: 6,
+} as const;
+
+/** Nothing in the audit table or CloudTrail mentions the subject. */
+export class UnknownSubjectError extends FleetwardenError {}
+
+export interface CliFailure {
+  code: number;
+  message: string;
+  hint: string;
+}
+
+const THROTTLING = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+  'ProvisionedThroughputExceededException',
+]);
+const DENIED = new Set([
+  'AccessDeniedException',
+  'AccessDenied',
+  'UnauthorizedOperation',
+  'UnrecognizedClientException',
+  'ExpiredTokenException',
+]);
+
+function chain(err: unknown): Error[] {
+  const out: Error[] = [];
+  for (let e: unknown = err; e instanceof Error && out.length < 10; e = e.cause) out.push(e);
+  return out;
+}
+
+/** One line and a hint for every error an operator can meet; the exit code says which kind. */
+export function describeFailure(err: unknown): CliFailure {
+  const errors = chain(err);
+  const names = errors.map((e) => e.name);
+  const root = errors.at(-1);
+  if (names.includes('CredentialsProviderError') || /Could not load credentials/i.test(root?.message ?? '')) {
+    return {
+      code: EXIT.noCredentials,
+      message: 'no AWS credentials found',
+      hint: 'assume the Investigator role first (e.g. AWS_PROFILE=fleetwarden-investigator, or aws sso login)',
+    };
+  }
+  if (errors.some((e) => e instanceof ThrottledError) || names.some((n) => THROTTLING.has(n))) {
+    return {
+      code: EXIT.throttled,
+      message: `AWS is throttling requests: ${(errors[0]?.message ?? '').split('\n')[0]}`,
+      hint: 'wait a minute and retry; narrow the window with --since to make fewer CloudTrail calls',
+    };
+  }
+  const denied = errors.find((e) => DENIED.has(e.name));
+  if (denied) {
+    return {
+      code: EXIT.accessDenied,
+      message: `access denied: ${denied.message.split('\n')[0]}`,
+      hint: 'use the Investigator role from the fleetwarden stack (it has exactly the read permissions these commands need)',
+    };
+  }
+  if (err instanceof UnknownSubjectError) {
+    return {
+      code: EXIT.unknownSubject,
+      message: err.message,
+      hint: 'check the spelling (instance ids look like i-0abc1234...); widen --since; audit records expire after the retention period and CloudTrail keeps 90 days',
+    };
+  }
+  if (err instanceof ConfigError) {
+    return { code: EXIT.usage, message: err.message, hint: 'see --help' };
+  }
+  const first = errors[0];
+  return {
+    code: EXIT.failure,
+    message: first ? `${first.name}: ${first.message.split('\n')[0]}` : String(err),
+    hint: 'rerun with FLEETWARDEN_DEBUG=1 for the full error chain',
+  };
+}
