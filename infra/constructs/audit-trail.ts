@@ -1,0 +1,241 @@
+import { fileURLToPath } from 'node:url';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { AUDIT_TABLE } from '../../shared/audit/table-design';
+import { AUDIT_TABLE_ENV, type AuditAccess } from './audit-access';
+import { FleetFunction } from './fleet-function';
+
+export interface AuditTrailProps {
+  /** Topic the correlator's alarms notify. */
+  readonly alarmTopic: sns.ITopic;
+  /**
+   * Who may assume the Investigator role.
+   * @default - the account root principal: nobody can assume it until an IAM policy in this
+   *   account grants sts:AssumeRole on it (e.g. to the on-call SSO permission set). No external id:
+   *   it is for people in this account, not a third party.
+   */
+  readonly investigatorPrincipal?: iam.IPrincipal;
+  /**
+   * Days an audit record is kept before DynamoDB TTL removes it (AUDIT_RETENTION_DAYS of writers).
+   * @default 400
+   */
+  readonly retentionDays?: number;
+  /**
+   * How often audit-correlate runs.
+   * @default Duration.minutes(5)
+   */
+  readonly correlationSchedule?: Duration;
+  /**
+   * How long after a record's time correlation keeps trying before marking it unresolved.
+   * @default Duration.hours(6)
+   */
+  readonly correlationDeadline?: Duration;
+  /**
+   * Customer-managed KMS key for the table.
+   * @default - a dedicated key with rotation on
+   */
+  readonly encryptionKey?: kms.IKey;
+}
+
+function validate(scope: Construct, id: string, props: AuditTrailProps): void {
+  const problems: string[] = [];
+  const days = props.retentionDays;
+  if (days !== undefined && (!Number.isInteger(days) || days < 1 || days > 3650))
+    problems.push(`retentionDays must be an integer from 1 to 3650, got ${days}`);
+  const every = props.correlationSchedule?.toSeconds();
+  if (every !== undefined && (every < 60 || every > 3600 || every % 60 !== 0))
+    problems.push(`correlationSchedule must be 1 to 60 minutes, got ${every / 60} min`);
+  const deadline = props.correlationDeadline?.toSeconds();
+  if (deadline !== undefined && (deadline < 600 || deadline > 89 * 86_400))
+    problems.push(`correlationDeadline must be 10 minutes to 89 days, got ${deadline / 60} min`);
+  if (problems.length > 0) {
+    throw new Error(`AuditTrail ${[scope.node.path, id].filter(Boolean).join('/')}: ${problems.join('; ')}`);
+  }
+}
+
+/**
+ * The audit store and the evidence around it: the audit table (layout in
+ * shared/audit/table-design.ts), the scheduled audit-correlate function that ties records to
+ * CloudTrail events, and the read-only Investigator role the `fleetwarden` CLI runs under.
+ */
+export class AuditTrail extends Construct implements AuditAccess {
+  readonly table: dynamodb.Table;
+  readonly key: kms.IKey;
+  readonly tableName: string;
+  readonly correlator: FleetFunction;
+  readonly investigatorRole: iam.Role;
+  private readonly retentionDays: number;
+
+  constructor(scope: Construct, id: string, props: AuditTrailProps) {
+    validate(scope, id, props);
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.retentionDays = props.retentionDays ?? 400;
+
+    this.key =
+      props.encryptionKey ??
+      new kms.Key(this, 'TableKey', {
+        description: `fleetwarden ${stack.stackName}: audit table`,
+        enableKeyRotation: true,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+
+    this.table = new dynamodb.Table(this, 'AuditTable', {
+      partitionKey: { name: AUDIT_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.key,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: AUDIT_TABLE.ttlAttribute,
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    for (const index of Object.values(AUDIT_TABLE.indexes)) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.name,
+        partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
+    this.tableName = this.table.tableName;
+    const viaDynamoDb = { StringEquals: { 'kms:ViaService': `dynamodb.${stack.region}.amazonaws.com` } };
+
+    const deadline = props.correlationDeadline ?? Duration.hours(6);
+    this.correlator = new FleetFunction(this, 'Correlate', {
+      entry: fileURLToPath(new URL('../../functions/audit-correlate/handler.ts', import.meta.url)),
+      description: 'Ties pending audit records to the CloudTrail events of their calls and triggers',
+      alarmTopic: props.alarmTopic,
+      timeout: Duration.minutes(5),
+      // one correlator at a time: LookupEvents allows 2 requests/s per account and region
+      reservedConcurrentExecutions: 1,
+      environment: {
+        [AUDIT_TABLE_ENV]: this.table.tableName,
+        CORRELATE_DEADLINE_MINUTES: String(deadline.toMinutes()),
+      },
+    });
+    this.correlator.allow({ actions: ['cloudtrail:LookupEvents'], resources: ['*'] });
+    this.correlator.allow({
+      actions: ['dynamodb:Query'],
+      resources: [`${this.table.tableArn}/index/${AUDIT_TABLE.indexes.pendingCorrelation.name}`],
+    });
+    this.correlator.allow({ actions: ['dynamodb:UpdateItem'], resources: [this.table.tableArn] });
+    this.correlator.allow({
+      actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+      resources: [this.key.keyArn],
+      conditions: viaDynamoDb,
+    });
+    new events.Rule(this, 'CorrelateSchedule', {
+      description: 'Runs audit-correlate',
+      schedule: events.Schedule.rate(props.correlationSchedule ?? Duration.minutes(5)),
+      targets: [new targets.LambdaFunction(this.correlator.fn, { retryAttempts: 0 })],
+    });
+
+    this.investigatorRole = new iam.Role(this, 'Investigator', {
+      assumedBy: props.investigatorPrincipal ?? new iam.AccountRootPrincipal(),
+      description:
+        'fleetwarden CLI (timeline, posture): read-only access to audit records, CloudTrail and encryption settings',
+      maxSessionDuration: Duration.hours(1),
+      inlinePolicies: {
+        ReadOnlyEvidence: new iam.PolicyDocument({
+          statements: [
+            new iam.PolicyStatement({
+              sid: 'AuditRecords',
+              actions: ['dynamodb:Query', 'dynamodb:GetItem'],
+              resources: [
+                this.table.tableArn,
+                ...Object.values(AUDIT_TABLE.indexes).map((i) => `${this.table.tableArn}/index/${i.name}`),
+              ],
+            }),
+            new iam.PolicyStatement({
+              sid: 'AuditTableSettings',
+              actions: ['dynamodb:DescribeTable'],
+              resources: [this.table.tableArn],
+            }),
+            new iam.PolicyStatement({
+              sid: 'ReadAuditTableThroughDynamoDb',
+              actions: ['kms:Decrypt'],
+              resources: [this.key.keyArn],
+              conditions: viaDynamoDb,
+            }),
+            new iam.PolicyStatement({
+              sid: 'CloudTrailEvents',
+              actions: ['cloudtrail:LookupEvents'],
+              resources: ['*'],
+            }),
+            new iam.PolicyStatement({
+              sid: 'EbsEncryption',
+              actions: ['ec2:DescribeVolumes', 'ec2:DescribeSnapshots', 'ec2:GetEbsEncryptionByDefault'],
+              resources: ['*'],
+            }),
+            new iam.PolicyStatement({
+              sid: 'FleetLogGroups',
+              actions: ['logs:DescribeLogGroups'],
+              resources: [`arn:${stack.partition}:logs:*:${stack.account}:log-group:*`],
+            }),
+            new iam.PolicyStatement({ sid: 'ListQueues', actions: ['sqs:ListQueues'], resources: ['*'] }),
+            new iam.PolicyStatement({
+              sid: 'FleetQueues',
+              actions: ['sqs:GetQueueAttributes'],
+              resources: [`arn:${stack.partition}:sqs:*:${stack.account}:${stack.stackName}*`],
+            }),
+          ],
+        }),
+      },
+    });
+
+    // Read-only actions whose resources cannot be narrowed further (each reason says why).
+    const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+    const acknowledgements: [string, string][] = [
+      [
+        'Resource::*',
+        'Read-only only: cloudtrail:LookupEvents, ec2:DescribeVolumes/DescribeSnapshots/GetEbsEncryptionByDefault and sqs:ListQueues support no resource-level permissions (Service Authorization Reference).',
+      ],
+      [
+        `Resource::arn:<AWS::Partition>:logs:*:${account}:log-group:*`,
+        'logs:DescribeLogGroups is authorised on log-group:* only; the CLI filters by the stack prefix. Read-only.',
+      ],
+      [
+        `Resource::arn:<AWS::Partition>:sqs:*:${account}:${stack.stackName}*`,
+        "sqs:GetQueueAttributes on the fleet's own queues (CloudFormation names them after the stack), in any region the posture scan covers. Read-only.",
+      ],
+    ];
+    for (const [appliesTo, reason] of acknowledgements) {
+      Validations.of(this.investigatorRole).acknowledge({ id: `AwsSolutions-IAM5[${appliesTo}]`, reason });
+    }
+
+    new CfnOutput(this, 'AuditTableName', {
+      value: this.table.tableName,
+      description: 'FLEETWARDEN_AUDIT_TABLE for the CLI',
+    });
+    new CfnOutput(this, 'InvestigatorRoleArn', {
+      value: this.investigatorRole.roleArn,
+      description: 'Assume this role to run the fleetwarden CLI',
+    });
+  }
+
+  /**
+   * Let `grantee` write audit records and nothing else: dynamodb:PutItem on the table (what
+   * DynamoDbAuditSink does) and the table key through DynamoDB only. A FleetFunction also gets
+   * AUDIT_TABLE_NAME and AUDIT_RETENTION_DAYS.
+   */
+  grantWrite(grantee: iam.IGrantable): void {
+    iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:PutItem'], resourceArns: [this.table.tableArn] });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'],
+      resourceArns: [this.key.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` } },
+    });
+    if (FleetFunction.isFleetFunction(grantee)) {
+      grantee.addEnvironment(AUDIT_TABLE_ENV, this.table.tableName);
+      grantee.addEnvironment('AUDIT_RETENTION_DAYS', String(this.retentionDays));
+    }
+  }
+}
