@@ -1,6 +1,7 @@
 import { DynamoDBClient, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { describeAuditSinkContract } from './audit-sink.contract';
 import { auditRecord, describeAuditStoreContract } from './audit-store.contract';
 import { DynamoDbAuditSink } from './dynamodb-audit-sink';
 import { DynamoDbAuditStore } from './dynamodb-audit-store';
@@ -13,6 +14,15 @@ const client = new DynamoDBClient({ region: 'eu-west-1' });
 const quiet = { info: () => {} };
 
 describeAuditStoreContract('DynamoDbAuditStore (scripted DynamoDB)', () => {
+  ddb.reset();
+  scriptAuditTable(ddb);
+  return {
+    sink: new DynamoDbAuditSink('audit', client, { retentionDays: 400, logger: quiet }),
+    store: new DynamoDbAuditStore('audit', client),
+  };
+});
+
+describeAuditSinkContract('DynamoDbAuditSink (scripted DynamoDB)', () => {
   ddb.reset();
   scriptAuditTable(ddb);
   return {

@@ -4,7 +4,8 @@ import { type AuditRecord, type AuditRecordInput, AuditRecordSchema } from './sc
 
 /**
  * In-memory AuditSink for tests and the simulator. Validates like the real sink, is idempotent on
- * recordId (a redelivered event that rewrites the same record does not duplicate it), and can be
+ * recordId (a redelivered event that rewrites the same record does not duplicate it; an older
+ * write arriving after a newer one does not replace it, as in DynamoDbAuditSink), and can be
  * told to fail the next N writes to prove that callers treat a lost audit record as a failed action.
  */
 export class InMemoryAuditSink implements AuditSink {
@@ -26,7 +27,9 @@ export class InMemoryAuditSink implements AuditSink {
       this.failuresLeft--;
       throw new AuditWriteError(`injected audit write failure for ${parsed.data.recordId}`);
     }
-    this.records.set(parsed.data.recordId, parsed.data);
+    const stored = this.records.get(parsed.data.recordId);
+    // like the table's conditional put: a late, older write of the same record is a no-op
+    if (!stored || stored.time <= parsed.data.time) this.records.set(parsed.data.recordId, parsed.data);
     return parsed.data;
   }
 
