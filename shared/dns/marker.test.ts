@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { formatMarker, type Marker, parseMarker } from './marker';
+
+const marker: Marker = {
+  owner: 'prod',
+  instanceId: 'i-0123456789abcdef0',
+  type: 'A',
+  value: '10.0.0.5',
+  state: 'running',
+  time: '2026-11-24T10:00:00.000Z',
+};
+
+describe('ownership marker', () => {
+  it('round-trips through a quoted TXT value under 255 characters', () => {
+    const txt = formatMarker(marker);
+    expect(txt.startsWith('"heritage=fleetwarden,owner=prod,')).toBe(true);
+    expect(txt.length).toBeLessThan(255);
+    expect(parseMarker(txt)).toEqual(marker);
+  });
+
+  it('round-trips a tombstone without a value', () => {
+    const tomb: Marker = { ...marker, state: 'terminated', value: undefined };
+    expect(parseMarker(formatMarker(tomb))).toEqual(tomb);
+  });
+
+  it.each([
+    ['"v=spf1 -all"'],
+    ['"heritage=external-dns,external-dns/owner=default"'],
+    ['"heritage=fleetwarden,owner=prod"'],
+    ['"heritage=fleetwarden,owner=prod,instance=i-0123456789abcdef0,type=A,state=running,t=yesterday"'],
+    ['"heritage=fleetwarden,owner=prod,instance=nope,type=A,state=running,t=2026-11-24T10:00:00.000Z"'],
+  ])('does not take %s for a marker', (txt) => {
+    expect(parseMarker(txt)).toBeUndefined();
+  });
+});

@@ -1,0 +1,84 @@
+import type { InstanceState } from '../ec2/port';
+
+/**
+ * The ownership marker (a TXT registry record in the style of external-dns) that fleetwarden writes
+ * next to every record it owns, at `_fleetwarden.<record name>`. It says who owns the record, for
+ * which instance, what the record holds, and the state + event time of the last event applied, so
+ * later events can be ordered against it. A marker with a non-running state and no record is a
+ * tombstone: it stops a late `running` from resurrecting the record until reconcile expires it.
+ */
+export interface Marker {
+  owner: string;
+  instanceId: string;
+  /** Type of the record the marker guards. */
+  type: 'A' | 'PTR';
+  /** The record's value (IP for A, target name for PTR); absent on tombstones. */
+  value?: string | undefined;
+  state: InstanceState;
+  /** Event time (ISO 8601) of the last event applied. */
+  time: string;
+}
+
+export const HERITAGE = 'fleetwarden';
+const STATES: readonly InstanceState[] = [
+  'pending',
+  'running',
+  'stopping',
+  'stopped',
+  'shutting-down',
+  'terminated',
+];
+const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
+
+/** The quoted TXT value Route 53 stores for a marker. */
+export function formatMarker(m: Marker): string {
+  const fields = [
+    `heritage=${HERITAGE}`,
+    `owner=${m.owner}`,
+    `instance=${m.instanceId}`,
+    `type=${m.type}`,
+    ...(m.value !== undefined ? [`value=${m.value}`] : []),
+    `state=${m.state}`,
+    `t=${m.time}`,
+  ];
+  return `"${fields.join(',')}"`;
+}
+
+/** Parse a TXT value; anything that is not a complete, well-formed fleetwarden marker is undefined. */
+export function parseMarker(txt: string): Marker | undefined {
+  const body = txt.startsWith('"') && txt.endsWith('"') ? txt.slice(1, -1) : txt;
+  const fields = new Map<string, string>();
+  for (const part of body.split(',')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) return undefined;
+    fields.set(part.slice(0, eq), part.slice(eq + 1));
+  }
+  if (fields.get('heritage') !== HERITAGE) return undefined;
+  const owner = fields.get('owner');
+  const instanceId = fields.get('instance');
+  const type = fields.get('type');
+  const state = fields.get('state') as InstanceState | undefined;
+  const time = fields.get('t');
+  if (!owner || !instanceId || !INSTANCE_ID.test(instanceId)) return undefined;
+  if (type !== 'A' && type !== 'PTR') return undefined;
+  if (!state || !STATES.includes(state)) return undefined;
+  if (!time || Number.isNaN(Date.parse(time))) return undefined;
+  return { owner, instanceId, type, value: fields.get('value'), state, time };
+}
+
+/** Lifecycle rank, used to order two events with the same timestamp (the later state wins). */
+export function stateRank(state: InstanceState): number {
+  return STATES.indexOf(state);
+}
+
+/** -1/0/1: is event (time a, state a) before, equal to, or after (time b, state b)? */
+export function compareEvents(
+  aTime: string,
+  aState: InstanceState,
+  bTime: string,
+  bState: InstanceState,
+): number {
+  const dt = Date.parse(aTime) - Date.parse(bTime);
+  if (dt !== 0) return Math.sign(dt);
+  return Math.sign(stateRank(aState) - stateRank(bState));
+}

@@ -1,0 +1,301 @@
+import { describe, expect, it } from 'vitest';
+import { formatMarker, parseMarker } from './marker';
+import { type DnsPlanConfig, type InstanceFact, planDns, planTombstoneExpiry } from './planner';
+import type { RecordChange, RecordSet } from './port';
+import { ZoneRecords } from './zone-records';
+
+const config: DnsPlanConfig = { zoneName: 'example.com', ownerId: 'prod', ttl: 60, publishPublicIp: false };
+const withPtr: DnsPlanConfig = { ...config, reverseZoneName: '10.in-addr.arpa' };
+const I1 = 'i-0123456789abcdef0';
+const I2 = 'i-0fedcba9876543210';
+const at = (s: number) => new Date(Date.UTC(2026, 10, 24, 10, 0, s)).toISOString();
+const running = (over: Partial<InstanceFact> = {}): InstanceFact => ({
+  instanceId: I1,
+  state: 'running',
+  time: at(0),
+  source: 'event',
+  name: 'web',
+  privateIp: '10.0.0.5',
+  ...over,
+});
+const flat = (units: { changes: RecordChange[] }[]) => units.flatMap((u) => u.changes);
+const apply = (records: RecordSet[], zone: string, changes: RecordChange[]) => {
+  const z = new ZoneRecords(zone, records);
+  for (const c of changes) expect(z.apply(c)).toBeUndefined();
+  return z.all();
+};
+const marker = (name: string, over: Record<string, unknown> = {}): RecordSet => ({
+  name,
+  type: 'TXT',
+  ttl: 60,
+  values: [
+    formatMarker({
+      owner: 'prod',
+      instanceId: I1,
+      type: 'A',
+      value: '10.0.0.5',
+      state: 'running',
+      time: at(0),
+      ...over,
+    }),
+  ],
+});
+
+describe('planDns', () => {
+  it('creates the A record and its ownership marker for a running instance', () => {
+    const plan = planDns({ config, forward: [], facts: [running()] });
+    expect(flat(plan.forward)).toEqual([
+      { action: 'CREATE', record: { name: 'web.example.com.', type: 'A', ttl: 60, values: ['10.0.0.5'] } },
+      { action: 'CREATE', record: marker('_fleetwarden.web.example.com.') },
+    ]);
+    expect(plan.decisions).toEqual([
+      expect.objectContaining({
+        instanceId: I1,
+        action: 'dns.upsert',
+        decision: 'acted',
+        recordName: 'web.example.com.',
+      }),
+    ]);
+  });
+
+  it('is idempotent: the same event against the result plans nothing', () => {
+    const first = planDns({ config, forward: [], facts: [running()] });
+    const zone = apply([], 'example.com', flat(first.forward));
+    const again = planDns({ config, forward: zone, facts: [running()] });
+    expect(flat(again.forward)).toEqual([]);
+    expect(again.decisions[0]).toMatchObject({
+      decision: 'skipped',
+      reason: expect.stringContaining('already'),
+    });
+  });
+
+  it('falls back to the instance id when the tag is absent', () => {
+    const plan = planDns({ config, forward: [], facts: [running({ name: undefined })] });
+    expect(flat(plan.forward)[0]?.record.name).toBe(`${I1}.example.com.`);
+  });
+
+  it('publishes the public IP when configured and present', () => {
+    const plan = planDns({
+      config: { ...config, publishPublicIp: true },
+      forward: [],
+      facts: [running({ publicIp: '203.0.113.7' })],
+    });
+    expect(flat(plan.forward)[0]?.record.values).toEqual(['203.0.113.7']);
+  });
+
+  it('deletes on terminate through the marker even when no IP is known, keeping a tombstone', () => {
+    const zone = apply([], 'example.com', flat(planDns({ config, forward: [], facts: [running()] }).forward));
+    const plan = planDns({
+      config,
+      forward: zone,
+      facts: [{ instanceId: I1, state: 'terminated', time: at(30), source: 'event' }],
+    });
+    const after = apply(zone, 'example.com', flat(plan.forward));
+    expect(after.filter((r) => r.type === 'A')).toEqual([]);
+    const tomb = parseMarker(after.find((r) => r.type === 'TXT')?.values[0] ?? '');
+    expect(tomb).toMatchObject({ instanceId: I1, state: 'terminated', time: at(30), value: undefined });
+    expect(plan.decisions[0]).toMatchObject({ action: 'dns.delete', decision: 'acted' });
+  });
+
+  it('does not resurrect a record for a late running event older than the tombstone', () => {
+    const tombstoned = [
+      marker('_fleetwarden.web.example.com.', { state: 'terminated', value: undefined, time: at(30) }),
+    ];
+    const plan = planDns({ config, forward: tombstoned, facts: [running({ time: at(10) })] });
+    expect(flat(plan.forward)).toEqual([]);
+    expect(plan.decisions[0]).toMatchObject({
+      decision: 'skipped',
+      reason: expect.stringContaining('stale'),
+    });
+  });
+
+  it('orders same-second events by lifecycle: terminated beats running', () => {
+    const tombstoned = [
+      marker('_fleetwarden.web.example.com.', { state: 'terminated', value: undefined, time: at(0) }),
+    ];
+    const plan = planDns({ config, forward: tombstoned, facts: [running({ time: at(0) })] });
+    expect(flat(plan.forward)).toEqual([]);
+  });
+
+  it('writes a tombstone when terminate arrives before any record existed', () => {
+    const plan = planDns({
+      config,
+      forward: [],
+      facts: [{ instanceId: I1, state: 'terminated', time: at(30), source: 'event', name: 'web' }],
+    });
+    const after = apply([], 'example.com', flat(plan.forward));
+    expect(after.map((r) => r.name)).toEqual([`_fleetwarden.${I1}.example.com.`]);
+    const late = planDns({ config, forward: after, facts: [running({ time: at(5) })] });
+    expect(flat(late.forward)).toEqual([]);
+  });
+
+  it.each([
+    ['*.example.com', 'wildcard'],
+    ['web.other.org', 'outside-zone'],
+    ['bad_label', 'malformed'],
+  ])('refuses tag %j (%s) and writes nothing', (name, reason) => {
+    const plan = planDns({ config, forward: [], facts: [running({ name })] });
+    expect(flat(plan.forward)).toEqual([]);
+    expect(plan.decisions[0]).toMatchObject({ decision: 'refused', details: { refusal: reason } });
+  });
+
+  it('never touches a record without our marker', () => {
+    const foreign: RecordSet = { name: 'web.example.com.', type: 'A', ttl: 300, values: ['192.0.2.1'] };
+    const plan = planDns({ config, forward: [foreign], facts: [running()] });
+    expect(flat(plan.forward)).toEqual([]);
+    expect(plan.decisions[0]).toMatchObject({
+      decision: 'refused',
+      reason: expect.stringContaining('not owned'),
+    });
+  });
+
+  it('refuses a name whose marker belongs to another owner or is not a marker', () => {
+    for (const values of [
+      [
+        formatMarker({
+          owner: 'staging',
+          instanceId: I1,
+          type: 'A',
+          value: '1.2.3.4',
+          state: 'running',
+          time: at(0),
+        }),
+      ],
+      ['"hello"'],
+    ]) {
+      const txt: RecordSet = { name: '_fleetwarden.web.example.com.', type: 'TXT', ttl: 60, values };
+      const plan = planDns({ config, forward: [txt], facts: [running()] });
+      expect(flat(plan.forward)).toEqual([]);
+      expect(plan.decisions[0]?.decision).toBe('refused');
+    }
+  });
+
+  it('refuses a CNAME at the name', () => {
+    const cname: RecordSet = {
+      name: 'web.example.com.',
+      type: 'CNAME',
+      ttl: 300,
+      values: ['elsewhere.example.net.'],
+    };
+    const plan = planDns({ config, forward: [cname], facts: [running()] });
+    expect(plan.decisions[0]?.decision).toBe('refused');
+  });
+
+  it('refuses a second instance claiming a name a running instance holds, in the same plan', () => {
+    const plan = planDns({
+      config,
+      forward: [],
+      facts: [running(), running({ instanceId: I2, privateIp: '10.0.0.6' })],
+    });
+    expect(plan.decisions.map((d) => d.decision)).toEqual(['acted', 'refused']);
+    expect(plan.decisions[1]?.reason).toContain(I1);
+  });
+
+  it('takes over the tombstone of another instance', () => {
+    const tomb = marker('_fleetwarden.web.example.com.', {
+      instanceId: I2,
+      state: 'terminated',
+      value: undefined,
+    });
+    const plan = planDns({ config, forward: [tomb], facts: [running({ time: at(40) })] });
+    const after = apply([tomb], 'example.com', flat(plan.forward));
+    expect(after.find((r) => r.type === 'A')?.values).toEqual(['10.0.0.5']);
+  });
+
+  it('moves the record when the name tag changes (tags arriving after launch)', () => {
+    const zone = apply(
+      [],
+      'example.com',
+      flat(planDns({ config, forward: [], facts: [running({ name: undefined })] }).forward),
+    );
+    const plan = planDns({
+      config,
+      forward: zone,
+      facts: [running({ time: at(60), source: 'observation' })],
+    });
+    const after = apply(zone, 'example.com', flat(plan.forward));
+    expect(after.map((r) => `${r.type} ${r.name}`)).toEqual([
+      'TXT _fleetwarden.web.example.com.',
+      'A web.example.com.',
+    ]);
+  });
+
+  it('replaces a changed IP with DELETE of the exact old values then CREATE', () => {
+    const zone = apply([], 'example.com', flat(planDns({ config, forward: [], facts: [running()] }).forward));
+    const plan = planDns({
+      config,
+      forward: zone,
+      facts: [running({ privateIp: '10.0.0.9', time: at(90) })],
+    });
+    const changes = flat(plan.forward);
+    expect(changes[0]).toEqual({
+      action: 'DELETE',
+      record: { name: 'web.example.com.', type: 'A', ttl: 60, values: ['10.0.0.5'] },
+    });
+    expect(changes.some((c) => c.action === 'UPSERT')).toBe(false);
+    expect(apply(zone, 'example.com', changes).find((r) => r.type === 'A')?.values).toEqual(['10.0.0.9']);
+  });
+
+  it('an observation does not rewrite an unchanged marker just to move its time', () => {
+    const zone = apply([], 'example.com', flat(planDns({ config, forward: [], facts: [running()] }).forward));
+    const plan = planDns({
+      config,
+      forward: zone,
+      facts: [running({ time: at(500), source: 'observation' })],
+    });
+    expect(flat(plan.forward)).toEqual([]);
+  });
+
+  it('writes and removes a PTR with its own marker in the reverse zone', () => {
+    const plan = planDns({ config: withPtr, forward: [], reverse: [], facts: [running()] });
+    const rev = apply([], '10.in-addr.arpa', flat(plan.reverse));
+    expect(rev.find((r) => r.type === 'PTR')).toEqual({
+      name: '5.0.0.10.in-addr.arpa.',
+      type: 'PTR',
+      ttl: 60,
+      values: ['web.example.com.'],
+    });
+    const fwd = apply([], 'example.com', flat(plan.forward));
+    const gone = planDns({
+      config: withPtr,
+      forward: fwd,
+      reverse: rev,
+      facts: [{ instanceId: I1, state: 'stopped', time: at(20), source: 'event' }],
+    });
+    expect(apply(rev, '10.in-addr.arpa', flat(gone.reverse))).toEqual([]);
+  });
+});
+
+describe('planTombstoneExpiry', () => {
+  const tomb = marker('_fleetwarden.web.example.com.', {
+    state: 'terminated',
+    value: undefined,
+    time: at(0),
+  });
+  it('deletes our tombstones older than the retention, and nothing else', () => {
+    const live = marker('_fleetwarden.api.example.com.', { instanceId: I2 });
+    const foreignTomb = marker('_fleetwarden.old.example.com.', {
+      owner: 'staging',
+      state: 'terminated',
+      value: undefined,
+    });
+    const plan = planTombstoneExpiry({
+      config,
+      forward: [tomb, live, foreignTomb],
+      now: new Date(Date.parse(at(0)) + 3 * 3_600_000),
+      tombstoneMs: 2 * 3_600_000,
+    });
+    expect(flat(plan.forward)).toEqual([{ action: 'DELETE', record: tomb }]);
+    expect(plan.decisions[0]).toMatchObject({ action: 'dns.expire-tombstone', decision: 'acted' });
+  });
+
+  it('keeps a tombstone younger than the retention', () => {
+    const plan = planTombstoneExpiry({
+      config,
+      forward: [tomb],
+      now: new Date(Date.parse(at(0)) + 60_000),
+      tombstoneMs: 3_600_000,
+    });
+    expect(flat(plan.forward)).toEqual([]);
+  });
+});

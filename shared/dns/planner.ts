@@ -1,0 +1,393 @@
+import type { InstanceState } from '../ec2/port';
+import { compareEvents, formatMarker, type Marker, parseMarker } from './marker';
+import {
+  isInZone,
+  markerNameFor,
+  normalizeName,
+  ptrNameFor,
+  recordNameOfMarker,
+  resolveRecordName,
+} from './names';
+import type { RecordChange, RecordSet } from './port';
+import { ZoneRecords } from './zone-records';
+
+/**
+ * The pure DNS planner. Given what we know about instances (one fact per instance: the latest event,
+ * or an observation from DescribeInstances) and the zones as they are, it returns the minimal
+ * changes per zone and one decision per instance. It never plans a change to a record without our
+ * ownership marker, never uses UPSERT (DELETE of the exact current values + CREATE is Route 53's
+ * compare-and-swap: a concurrent writer makes the batch fail instead of being overwritten), and
+ * orders by event time against the stored marker so late or duplicate events change nothing.
+ */
+export interface DnsPlanConfig {
+  /** Forward zone, e.g. "example.com". */
+  zoneName: string;
+  /** Reverse zone for PTR records, e.g. "10.in-addr.arpa"; no PTR records when absent. */
+  reverseZoneName?: string | undefined;
+  /** Owner id written into every marker; only records with our owner are ours. */
+  ownerId: string;
+  ttl: number;
+  /** A record holds the public IP when the instance has one (else the private IP). */
+  publishPublicIp: boolean;
+}
+
+export interface InstanceFact {
+  instanceId: string;
+  state: InstanceState;
+  /** Event time (ISO), or for observations the time they are taken to represent. */
+  time: string;
+  /** `event`: a state-change event; `observation`: what reconcile saw (does not bump marker times). */
+  source: 'event' | 'observation';
+  /** Raw value of the name tag; the instance id is used when absent or blank. */
+  name?: string | undefined;
+  privateIp?: string | undefined;
+  publicIp?: string | undefined;
+}
+
+/** Changes that must land in the same request (a record and its marker). */
+export interface ChangeUnit {
+  instanceId: string;
+  changes: RecordChange[];
+}
+
+export type PlanAction = 'dns.upsert' | 'dns.delete' | 'dns.expire-tombstone';
+
+export interface PlanDecision {
+  instanceId: string;
+  time: string;
+  action: PlanAction;
+  decision: 'acted' | 'skipped' | 'refused';
+  reason: string;
+  recordName?: string | undefined;
+  details: Record<string, unknown>;
+}
+
+export interface Plan {
+  forward: ChangeUnit[];
+  reverse: ChangeUnit[];
+  decisions: PlanDecision[];
+}
+
+interface Owned {
+  recordName: string;
+  markerRecord: RecordSet;
+  marker: Marker;
+}
+
+/** A zone being planned: the records as they will be after the changes planned so far. */
+class PlanningView {
+  readonly records: ZoneRecords;
+  private readonly byInstance = new Map<string, Set<string>>();
+
+  constructor(
+    zoneName: string,
+    records: readonly RecordSet[],
+    private readonly owner: string,
+  ) {
+    this.records = new ZoneRecords(zoneName, records);
+    for (const r of this.records.all()) this.index(r, true);
+  }
+
+  private index(r: RecordSet, add: boolean): void {
+    const m = this.ours(r);
+    if (!m) return;
+    let set = this.byInstance.get(m.instanceId);
+    if (!set) {
+      set = new Set();
+      this.byInstance.set(m.instanceId, set);
+    }
+    if (add) set.add(r.name);
+    else set.delete(r.name);
+  }
+
+  /** The marker in `r` if it is one of ours. */
+  ours(r: RecordSet | undefined): Marker | undefined {
+    if (!r || r.type !== 'TXT' || r.values.length !== 1 || !recordNameOfMarker(r.name)) return undefined;
+    const m = parseMarker(r.values[0] ?? '');
+    return m && m.owner === this.owner ? m : undefined;
+  }
+
+  ownedBy(instanceId: string): Owned[] {
+    const out: Owned[] = [];
+    for (const name of this.byInstance.get(instanceId) ?? []) {
+      const markerRecord = this.records.get(name, 'TXT');
+      const marker = this.ours(markerRecord);
+      const recordName = recordNameOfMarker(name);
+      if (markerRecord && marker && recordName && marker.instanceId === instanceId) {
+        out.push({ recordName, markerRecord, marker });
+      }
+    }
+    return out.sort((a, b) => a.recordName.localeCompare(b.recordName));
+  }
+
+  apply(change: RecordChange, into: RecordChange[]): void {
+    const problem = this.records.apply(change);
+    if (problem) throw new Error(`planner produced an invalid change: ${problem}`);
+    this.index(change.record, change.action !== 'DELETE');
+    into.push(change);
+  }
+}
+
+const sameRecord = (a: RecordSet, b: RecordSet) =>
+  a.ttl === b.ttl &&
+  a.values.length === b.values.length &&
+  a.values.every((v, i) => v === b.values[i]) &&
+  !a.alias;
+
+export function planDns(input: {
+  config: DnsPlanConfig;
+  forward: readonly RecordSet[];
+  reverse?: readonly RecordSet[] | undefined;
+  facts: readonly InstanceFact[];
+}): Plan {
+  const { config } = input;
+  const zone = normalizeName(config.zoneName);
+  const fwd = new PlanningView(zone, input.forward, config.ownerId);
+  const rev = config.reverseZoneName
+    ? new PlanningView(normalizeName(config.reverseZoneName), input.reverse ?? [], config.ownerId)
+    : undefined;
+  const plan: Plan = { forward: [], reverse: [], decisions: [] };
+
+  const marker = (
+    type: 'A' | 'PTR',
+    fact: InstanceFact,
+    value: string | undefined,
+    time: string,
+  ): Marker => ({
+    owner: config.ownerId,
+    instanceId: fact.instanceId,
+    type,
+    value,
+    state: fact.state,
+    time,
+  });
+  const txt = (name: string, m: Marker): RecordSet => ({
+    name,
+    type: 'TXT',
+    ttl: config.ttl,
+    values: [formatMarker(m)],
+  });
+
+  /** Why `instanceId` may not hold `name` (type `type`) in `view`, or undefined if it may. */
+  const claimProblem = (view: PlanningView, name: string, type: string, instanceId: string) => {
+    const mkName = markerNameFor(name);
+    const mk = view.records.get(mkName, 'TXT');
+    if (mk) {
+      const parsed = mk.values.length === 1 ? parseMarker(mk.values[0] ?? '') : undefined;
+      if (!parsed) return `TXT ${mkName} exists and is not a fleetwarden marker`;
+      if (parsed.owner !== config.ownerId)
+        return `${name} is owned by fleetwarden owner "${parsed.owner}", not "${config.ownerId}"`;
+      if (parsed.instanceId !== instanceId && parsed.state === 'running')
+        return `${name} is held by ${parsed.instanceId}`;
+      return undefined;
+    }
+    const existing = view.records.at(name).filter((r) => r.type === type || r.type === 'CNAME');
+    if (existing.length > 0) {
+      return `${existing.map((r) => r.type).join('/')} ${name} exists and is not owned by fleetwarden owner "${config.ownerId}"`;
+    }
+    return undefined;
+  };
+
+  /** Make `name` hold exactly `values` with `m` as its marker. */
+  const ensure = (
+    view: PlanningView,
+    name: string,
+    type: string,
+    values: string[],
+    m: Marker,
+    out: RecordChange[],
+  ) => {
+    const desired: RecordSet = { name, type, ttl: config.ttl, values };
+    const current = view.records.get(name, type);
+    if (!current) view.apply({ action: 'CREATE', record: desired }, out);
+    else if (!sameRecord(current, desired)) {
+      view.apply({ action: 'DELETE', record: current }, out);
+      view.apply({ action: 'CREATE', record: desired }, out);
+    }
+    replaceMarker(view, markerNameFor(name), m, out);
+  };
+
+  const replaceMarker = (view: PlanningView, mkName: string, m: Marker, out: RecordChange[]) => {
+    const desired = txt(mkName, m);
+    const current = view.records.get(mkName, 'TXT');
+    if (!current) view.apply({ action: 'CREATE', record: desired }, out);
+    else if (!sameRecord(current, desired)) {
+      view.apply({ action: 'DELETE', record: current }, out);
+      view.apply({ action: 'CREATE', record: desired }, out);
+    }
+  };
+
+  /** Remove an owned record (if present) and its marker. */
+  const remove = (view: PlanningView, owned: Owned, type: string, out: RecordChange[]) => {
+    const record = view.records.get(owned.recordName, type);
+    if (record) view.apply({ action: 'DELETE', record }, out);
+    view.apply({ action: 'DELETE', record: owned.markerRecord }, out);
+  };
+
+  for (const fact of input.facts) {
+    const id = fact.instanceId;
+    const fOwned = fwd.ownedBy(id);
+    const rOwned = rev?.ownedBy(id) ?? [];
+    const action: PlanAction = fact.state === 'running' ? 'dns.upsert' : 'dns.delete';
+    const decide = (
+      d: Omit<PlanDecision, 'instanceId' | 'time' | 'action' | 'details'> & {
+        details?: Record<string, unknown>;
+      },
+    ) => plan.decisions.push({ instanceId: id, time: fact.time, action, details: {}, ...d });
+
+    const latest = [...fOwned, ...rOwned]
+      .map((o) => o.marker)
+      .sort((a, b) => compareEvents(b.time, b.state, a.time, a.state))[0];
+    if (latest && compareEvents(fact.time, fact.state, latest.time, latest.state) < 0) {
+      decide({
+        decision: 'skipped',
+        reason: `stale event: ${fact.state} at ${fact.time} is older than the marker's ${latest.state} at ${latest.time}`,
+        recordName: fOwned[0]?.recordName,
+        details: { markerState: latest.state, markerTime: latest.time },
+      });
+      continue;
+    }
+    if (fact.state === 'pending') {
+      decide({ decision: 'skipped', reason: 'pending: the record is written when the instance is running' });
+      continue;
+    }
+
+    const fChanges: RecordChange[] = [];
+    const rChanges: RecordChange[] = [];
+    if (fact.state === 'running') {
+      const raw = fact.name?.trim() ? fact.name : id;
+      const resolved = resolveRecordName(raw, zone);
+      if (!resolved.ok) {
+        decide({
+          decision: 'refused',
+          reason: resolved.message,
+          details: { refusal: resolved.reason, name: raw },
+        });
+        continue;
+      }
+      const name = resolved.fqdn;
+      const ip = (config.publishPublicIp && fact.publicIp) || fact.privateIp;
+      if (!ip) {
+        decide({
+          decision: 'skipped',
+          reason: 'no IP address known for a running instance',
+          recordName: name,
+        });
+        continue;
+      }
+      const problem = claimProblem(fwd, name, 'A', id);
+      if (problem) {
+        decide({ decision: 'refused', reason: problem, recordName: name, details: { refusal: 'not-owned' } });
+        continue;
+      }
+      const keepTime = (owned: Owned[], recordName: string, value: string) => {
+        const same = owned.find((o) => o.recordName === recordName)?.marker;
+        return fact.source === 'observation' && same && same.state === 'running' && same.value === value
+          ? same.time
+          : fact.time;
+      };
+      for (const o of fOwned) if (o.recordName !== name) remove(fwd, o, 'A', fChanges);
+      ensure(fwd, name, 'A', [ip], marker('A', fact, ip, keepTime(fOwned, name, ip)), fChanges);
+      const details: Record<string, unknown> = { ip };
+      if (rev && config.reverseZoneName) {
+        const ptr = fact.privateIp ? ptrNameFor(fact.privateIp) : undefined;
+        const ptrOk =
+          ptr !== undefined &&
+          isInZone(ptr, config.reverseZoneName) &&
+          ptr !== normalizeName(config.reverseZoneName);
+        const ptrProblem = ptrOk ? claimProblem(rev, ptr, 'PTR', id) : 'private IP outside the reverse zone';
+        for (const o of rOwned) if (o.recordName !== ptr || ptrProblem) remove(rev, o, 'PTR', rChanges);
+        if (ptr && !ptrProblem)
+          ensure(rev, ptr, 'PTR', [name], marker('PTR', fact, name, keepTime(rOwned, ptr, name)), rChanges);
+        else details.ptrRefused = ptrProblem;
+      }
+      const acted = fChanges.length + rChanges.length > 0;
+      decide({
+        decision: acted ? 'acted' : 'skipped',
+        reason: acted ? `A ${name} -> ${ip}` : `already in the desired state: A ${name} -> ${ip}`,
+        recordName: name,
+        details,
+      });
+    } else {
+      for (const o of fOwned) {
+        const record = fwd.records.get(o.recordName, 'A');
+        if (record) fwd.apply({ action: 'DELETE', record }, fChanges);
+        const unchanged = o.marker.state === fact.state && o.marker.value === undefined;
+        if (!(unchanged && (fact.source === 'observation' || o.marker.time === fact.time))) {
+          replaceMarker(fwd, markerNameFor(o.recordName), marker('A', fact, undefined, fact.time), fChanges);
+        }
+      }
+      if (fOwned.length === 0) {
+        const slot = markerNameFor(`${id}.${zone}`);
+        if (!fwd.records.get(slot, 'TXT'))
+          replaceMarker(fwd, slot, marker('A', fact, undefined, fact.time), fChanges);
+      }
+      for (const o of rOwned) remove(rev as PlanningView, o, 'PTR', rChanges);
+      const removed = [...fChanges, ...rChanges].filter(
+        (c) => c.action === 'DELETE' && c.record.type !== 'TXT',
+      );
+      const acted = fChanges.length + rChanges.length > 0;
+      decide({
+        decision: acted ? 'acted' : 'skipped',
+        reason: acted
+          ? `${fact.state}: removed ${removed.map((c) => `${c.record.type} ${c.record.name}`).join(', ') || 'no record'}; tombstone kept`
+          : `already in the desired state: no record for a ${fact.state} instance`,
+        recordName: fOwned[0]?.recordName,
+        details: {
+          removed: removed.map((c) => ({
+            name: c.record.name,
+            type: c.record.type,
+            values: c.record.values,
+          })),
+        },
+      });
+    }
+    if (fChanges.length > 0) plan.forward.push({ instanceId: id, changes: fChanges });
+    if (rChanges.length > 0) plan.reverse.push({ instanceId: id, changes: rChanges });
+  }
+  return plan;
+}
+
+/** Reconcile's tombstone sweep: delete our non-running markers (with no record) older than the retention. */
+export function planTombstoneExpiry(input: {
+  config: DnsPlanConfig;
+  forward: readonly RecordSet[];
+  now: Date;
+  tombstoneMs: number;
+}): Plan {
+  const plan: Plan = { forward: [], reverse: [], decisions: [] };
+  const view = new PlanningView(input.config.zoneName, input.forward, input.config.ownerId);
+  const cutoff = input.now.getTime() - input.tombstoneMs;
+  for (const r of view.records.all()) {
+    const m = view.ours(r);
+    const recordName = recordNameOfMarker(r.name);
+    if (!m || !recordName || m.state === 'running' || view.records.get(recordName, m.type)) continue;
+    if (Date.parse(m.time) >= cutoff) continue;
+    const changes: RecordChange[] = [];
+    view.apply({ action: 'DELETE', record: r }, changes);
+    plan.forward.push({ instanceId: m.instanceId, changes });
+    plan.decisions.push({
+      instanceId: m.instanceId,
+      time: m.time,
+      action: 'dns.expire-tombstone',
+      decision: 'acted',
+      reason: `tombstone (${m.state} at ${m.time}) older than ${Math.round(input.tombstoneMs / 60_000)} min expired`,
+      recordName,
+      details: { marker: r.values[0] },
+    });
+  }
+  return plan;
+}
+
+/**
+ * One fact per instance out of a batch of events: the latest by (event time, lifecycle rank).
+ * Older events of the same instance in the batch are superseded (they would be stale anyway).
+ */
+export function latestPerInstance(facts: readonly InstanceFact[]): InstanceFact[] {
+  const latest = new Map<string, InstanceFact>();
+  for (const f of facts) {
+    const seen = latest.get(f.instanceId);
+    if (!seen || compareEvents(f.time, f.state, seen.time, seen.state) > 0) latest.set(f.instanceId, f);
+  }
+  return [...latest.values()];
+}

@@ -1,0 +1,88 @@
+import { isInZone, normalizeName } from './names';
+import type { RecordChange, RecordSet } from './port';
+
+const key = (name: string, type: string) => `${normalizeName(name)}|${type}`;
+
+function sameValues(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const sorted = [...b].sort();
+  return [...a].sort().every((v, i) => v === sorted[i]);
+}
+
+/**
+ * A zone's record sets with Route 53's change semantics, applied one change at a time: DELETE must
+ * match the current TTL and values exactly ("not found" / "values do not match"), CREATE of an
+ * existing set fails, CNAME cannot share a name, names must be inside the zone. `apply` returns the
+ * Route 53 message for a rejected change (nothing is changed then). Used by the in-memory fake
+ * (on a copy, so a batch is all-or-nothing) and by the planner as its working view.
+ */
+export class ZoneRecords {
+  private readonly sets = new Map<string, RecordSet>();
+
+  constructor(
+    readonly zoneName: string,
+    records: readonly RecordSet[] = [],
+  ) {
+    for (const r of records) this.sets.set(key(r.name, r.type), clone(r));
+  }
+
+  copy(): ZoneRecords {
+    return new ZoneRecords(this.zoneName, this.all());
+  }
+
+  get(name: string, type: string): RecordSet | undefined {
+    const r = this.sets.get(key(name, type));
+    return r ? clone(r) : undefined;
+  }
+
+  /** Record sets at `name` of any type. */
+  at(name: string): RecordSet[] {
+    const n = normalizeName(name);
+    return this.all().filter((r) => r.name === n);
+  }
+
+  /** All record sets, sorted by name then type (Route 53's listing order is by name). */
+  all(): RecordSet[] {
+    return [...this.sets.values()]
+      .map(clone)
+      .sort((a, b) => (a.name === b.name ? a.type.localeCompare(b.type) : a.name.localeCompare(b.name)));
+  }
+
+  /** Apply one change; returns the InvalidChangeBatch message if Route 53 would reject it. */
+  apply(change: RecordChange): string | undefined {
+    const record = { ...clone(change.record), name: normalizeName(change.record.name) };
+    const label = `[name='${record.name}', type='${record.type}']`;
+    const zone = normalizeName(this.zoneName);
+    if (!isInZone(record.name, zone))
+      return `RRSet with DNS name ${record.name} is not permitted in zone ${zone}`;
+    const current = this.sets.get(key(record.name, record.type));
+    if (change.action === 'DELETE') {
+      if (!current) return `Tried to delete resource record set ${label} but it was not found`;
+      if (
+        current.ttl !== record.ttl ||
+        !sameValues(current.values, record.values) ||
+        !!current.alias !== !!record.alias
+      ) {
+        return `Tried to delete resource record set ${label} but the values provided do not match the current values`;
+      }
+      this.sets.delete(key(record.name, record.type));
+      return undefined;
+    }
+    if (change.action === 'CREATE' && current) {
+      return `Tried to create resource record set ${label} but it already exists`;
+    }
+    const others = this.at(record.name).filter((r) => r.type !== record.type);
+    if (record.type === 'CNAME' && others.length > 0) {
+      return `RRSet of type CNAME with DNS name ${record.name} is not permitted as it conflicts with other records with the same DNS name in zone ${zone}`;
+    }
+    if (others.some((r) => r.type === 'CNAME')) {
+      return `RRSet of type ${record.type} with DNS name ${record.name} is not permitted because a conflicting RRSet of type CNAME with the same DNS name already exists in zone ${zone}`;
+    }
+    this.sets.set(key(record.name, record.type), record);
+    return undefined;
+  }
+}
+
+function clone(r: RecordSet): RecordSet {
+  return { ...r, values: [...r.values] };
+}
