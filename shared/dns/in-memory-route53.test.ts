@@ -1,0 +1,15 @@
+import { expect, it } from 'vitest';
+import { InMemoryRoute53 } from './in-memory-route53';
+import { describeRoute53Contract } from './route53.contract';
+
+describeRoute53Contract('InMemoryRoute53', () => {
+  const fake = new InMemoryRoute53().addZone('Z1', 'example.com');
+  return { port: fake, seed: (r) => fake.seed('Z1', r), failNext: (c, n) => fake.failNext(c, n) };
+});
+
+it('counts change requests and their outcome', async () => {
+  const fake = new InMemoryRoute53().addZone('Z1', 'example.com');
+  await fake.changeRecordSets('Z1', [{ action: 'CREATE', record: { name: 'a.example.com.', type: 'A', ttl: 1, values: ['10.0.0.1'] } }]);
+  await fake.changeRecordSets('Z1', [{ action: 'CREATE', record: { name: 'a.example.com.', type: 'A', ttl: 1, values: ['10.0.0.1'] } }]).catch(() => undefined);
+  expect(fake.changeRequests.map((r) => r.outcome)).toEqual(['applied', 'rejected']);
+});

@@ -1,0 +1,137 @@
+import { InvalidChangeBatchError, Route53BusyError, Route53Error } from './errors';
+import { normalizeName } from './names';
+import {
+  changeWeight,
+  ROUTE53_MAX_RECORDS_PER_REQUEST,
+  ROUTE53_MAX_VALUE_CHARS_PER_REQUEST,
+  type RecordChange,
+  type RecordSet,
+  type Route53Port,
+} from './port';
+import { ZoneRecords } from './zone-records';
+
+/** Most record sets ListResourceRecordSets returns per page. */
+export const ROUTE53_LIST_PAGE_MAX = 300;
+
+export interface ListPage {
+  records: RecordSet[];
+  next?: { name: string; type: string } | undefined;
+}
+
+/**
+ * In-memory Route 53 with the semantics the real service enforces: a batch is validated change by
+ * change against a working copy and committed only if every change succeeds (all-or-nothing);
+ * DELETE must match TTL and values exactly, CREATE of an existing set fails, with Route 53's own
+ * InvalidChangeBatch message texts; per-request limits (1,000 ResourceRecord elements, 32,000
+ * value characters, UPSERT counted twice); Throttling ("Rate exceeded") and PriorRequestNotComplete
+ * can be injected; listings are paged (300 per page) in Route 53's name order.
+ */
+export class InMemoryRoute53 implements Route53Port {
+  private readonly zones = new Map<string, ZoneRecords>();
+  private readonly injected: { code: 'Throttling' | 'PriorRequestNotComplete'; op: 'any' | 'change' }[] = [];
+  private changeNo = 0;
+  /** Every accepted or rejected ChangeResourceRecordSets request, in order. */
+  readonly changeRequests: { zoneId: string; changes: RecordChange[]; outcome: 'applied' | 'rejected' }[] = [];
+  listRequests = 0;
+
+  addZone(zoneId: string, zoneName: string, records: readonly RecordSet[] = []): this {
+    this.zones.set(zoneId, new ZoneRecords(zoneName, records));
+    return this;
+  }
+
+  /** Write records directly (someone else's records, or drift made by a human). */
+  seed(zoneId: string, records: readonly RecordSet[]): void {
+    const zone = this.zone(zoneId);
+    for (const r of records) {
+      const existing = zone.get(r.name, r.type);
+      if (existing) zone.apply({ action: 'DELETE', record: existing });
+      const problem = zone.apply({ action: 'CREATE', record: r });
+      if (problem) throw new Error(problem);
+    }
+  }
+
+  /** Remove a record directly (a human deleting it in the console). */
+  remove(zoneId: string, name: string, type: string): void {
+    const zone = this.zone(zoneId);
+    const existing = zone.get(name, type);
+    if (existing) zone.apply({ action: 'DELETE', record: existing });
+  }
+
+  records(zoneId: string): RecordSet[] {
+    return this.zone(zoneId).all();
+  }
+
+  /** The next `count` requests fail with `code` (PriorRequestNotComplete only hits change requests). */
+  failNext(code: 'Throttling' | 'PriorRequestNotComplete', count = 1): void {
+    for (let i = 0; i < count; i++) this.injected.push({ code, op: code === 'Throttling' ? 'any' : 'change' });
+  }
+
+  private busy(op: 'list' | 'change'): void {
+    const next = this.injected[0];
+    if (!next || (next.op === 'change' && op !== 'change')) return;
+    this.injected.shift();
+    throw new Route53BusyError(
+      next.code,
+      next.code === 'Throttling'
+        ? 'Rate exceeded'
+        : 'The request was rejected because Route 53 was still processing a prior request.',
+    );
+  }
+
+  private zone(zoneId: string): ZoneRecords {
+    const zone = this.zones.get(zoneId);
+    if (!zone) throw new Route53Error(`NoSuchHostedZone: No hosted zone found with ID: ${zoneId}`);
+    return zone;
+  }
+
+  /** One ListResourceRecordSets page starting at (name, type), in Route 53's order. */
+  async listPage(zoneId: string, start?: { name: string; type?: string | undefined }, maxItems = ROUTE53_LIST_PAGE_MAX): Promise<ListPage> {
+    this.listRequests++;
+    this.busy('list');
+    const all = this.zone(zoneId).all();
+    const limit = Math.min(Math.max(1, maxItems), ROUTE53_LIST_PAGE_MAX);
+    let from = 0;
+    if (start) {
+      const name = normalizeName(start.name);
+      from = all.findIndex((r) => r.name > name || (r.name === name && (!start.type || r.type >= start.type)));
+      if (from < 0) from = all.length;
+    }
+    const records = all.slice(from, from + limit);
+    const after = all[from + limit];
+    return after ? { records, next: { name: after.name, type: after.type } } : { records };
+  }
+
+  async listRecordSets(zoneId: string): Promise<RecordSet[]> {
+    const out: RecordSet[] = [];
+    let start: ListPage['next'];
+    do {
+      const page = await this.listPage(zoneId, start);
+      out.push(...page.records);
+      start = page.next;
+    } while (start);
+    return out;
+  }
+
+  async changeRecordSets(zoneId: string, changes: readonly RecordChange[]): Promise<{ changeId: string }> {
+    this.busy('change');
+    const zone = this.zone(zoneId);
+    const reject = (messages: string[]) => {
+      this.changeRequests.push({ zoneId, changes: [...changes], outcome: 'rejected' });
+      return new InvalidChangeBatchError(messages);
+    };
+    if (changes.length === 0) throw reject(['The request contains an invalid set of changes for a resource record set']);
+    const weight = changes.map(changeWeight).reduce((a, b) => ({ records: a.records + b.records, chars: a.chars + b.chars }));
+    if (weight.records > ROUTE53_MAX_RECORDS_PER_REQUEST) {
+      throw reject([`Number of records limit of ${ROUTE53_MAX_RECORDS_PER_REQUEST} exceeded.`]);
+    }
+    if (weight.chars > ROUTE53_MAX_VALUE_CHARS_PER_REQUEST) {
+      throw reject([`Number of characters limit of ${ROUTE53_MAX_VALUE_CHARS_PER_REQUEST} exceeded.`]);
+    }
+    const working = zone.copy();
+    const problems = changes.map((c) => working.apply(c)).filter((p): p is string => p !== undefined);
+    if (problems.length > 0) throw reject(problems);
+    this.zones.set(zoneId, working);
+    this.changeRequests.push({ zoneId, changes: [...changes], outcome: 'applied' });
+    return { changeId: `/change/C${String(++this.changeNo).padStart(12, '0')}` };
+  }
+}

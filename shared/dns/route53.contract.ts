@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidChangeBatchError, Route53BusyError } from './errors';
+import type { RecordSet, Route53Port } from './port';
+
+export interface Route53Subject {
+  port: Route53Port;
+  /** Put records straight into zone "Z1" (example.com). */
+  seed(records: RecordSet[]): void;
+  failNext(code: 'Throttling' | 'PriorRequestNotComplete', count?: number): void;
+}
+
+const a = (name: string, ip: string, ttl = 60): RecordSet => ({ name, type: 'A', ttl, values: [ip] });
+
+async function rejection(p: Promise<unknown>): Promise<InvalidChangeBatchError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(InvalidChangeBatchError);
+  return err as InvalidChangeBatchError;
+}
+
+/** Route 53 behaviour, identical for InMemoryRoute53 and Route53ZoneAdapter. Zone "Z1" is example.com. */
+export function describeRoute53Contract(name: string, make: () => Route53Subject): void {
+  describe(`Route53Port contract: ${name}`, () => {
+    it('creates records and lists them back normalized (lowercase, trailing dot)', async () => {
+      const s = make();
+      await s.port.changeRecordSets('Z1', [
+        { action: 'CREATE', record: a('Web.Example.com', '10.0.0.1') },
+        { action: 'CREATE', record: { name: '_fleetwarden.web.example.com.', type: 'TXT', ttl: 60, values: ['"x=1"'] } },
+      ]);
+      expect(await s.port.listRecordSets('Z1')).toEqual(
+        expect.arrayContaining([
+          a('web.example.com.', '10.0.0.1'),
+          { name: '_fleetwarden.web.example.com.', type: 'TXT', ttl: 60, values: ['"x=1"'] },
+        ]),
+      );
+    });
+
+    it('reads every page of a large zone', async () => {
+      const s = make();
+      s.seed(Array.from({ length: 700 }, (_, i) => a(`h${String(i).padStart(3, '0')}.example.com.`, '10.0.0.1')));
+      const all = await s.port.listRecordSets('Z1');
+      expect(all.filter((r) => r.type === 'A')).toHaveLength(700);
+      expect(new Set(all.map((r) => `${r.name}|${r.type}`)).size).toBe(all.length);
+    });
+
+    it('rejects CREATE of an existing record, all-or-nothing', async () => {
+      const s = make();
+      s.seed([a('web.example.com.', '10.0.0.1')]);
+      const err = await rejection(
+        s.port.changeRecordSets('Z1', [
+          { action: 'CREATE', record: a('api.example.com.', '10.0.0.2') },
+          { action: 'CREATE', record: a('web.example.com.', '10.0.0.3') },
+        ]),
+      );
+      expect(err.problems).toEqual([
+        {
+          kind: 'already-exists',
+          message: "Tried to create resource record set [name='web.example.com.', type='A'] but it already exists",
+        },
+      ]);
+      const names = (await s.port.listRecordSets('Z1')).map((r) => r.name);
+      expect(names).not.toContain('api.example.com.');
+    });
+
+    it('DELETE must match the current values exactly, and says which way it failed', async () => {
+      const s = make();
+      s.seed([a('web.example.com.', '10.0.0.1')]);
+      const mismatch = await rejection(
+        s.port.changeRecordSets('Z1', [{ action: 'DELETE', record: a('web.example.com.', '10.0.0.9') }]),
+      );
+      expect(mismatch.problems[0]).toEqual({
+        kind: 'values-mismatch',
+        message:
+          "Tried to delete resource record set [name='web.example.com.', type='A'] but the values provided do not match the current values",
+      });
+      const ttl = await rejection(
+        s.port.changeRecordSets('Z1', [{ action: 'DELETE', record: a('web.example.com.', '10.0.0.1', 300) }]),
+      );
+      expect(ttl.problems[0]?.kind).toBe('values-mismatch');
+      const gone = await rejection(
+        s.port.changeRecordSets('Z1', [{ action: 'DELETE', record: a('gone.example.com.', '10.0.0.1') }]),
+      );
+      expect(gone.problems[0]).toEqual({
+        kind: 'not-found',
+        message: "Tried to delete resource record set [name='gone.example.com.', type='A'] but it was not found",
+      });
+      expect(await s.port.listRecordSets('Z1')).toContainEqual(a('web.example.com.', '10.0.0.1'));
+    });
+
+    it('applies DELETE then CREATE of the same record in one batch (compare-and-swap)', async () => {
+      const s = make();
+      s.seed([a('web.example.com.', '10.0.0.1')]);
+      const { changeId } = await s.port.changeRecordSets('Z1', [
+        { action: 'DELETE', record: a('web.example.com.', '10.0.0.1') },
+        { action: 'CREATE', record: a('web.example.com.', '10.0.0.2') },
+      ]);
+      expect(changeId).toMatch(/^\/change\/C/);
+      expect(await s.port.listRecordSets('Z1')).toContainEqual(a('web.example.com.', '10.0.0.2'));
+    });
+
+    it('reports Throttling ("Rate exceeded") and PriorRequestNotComplete as Route53BusyError', async () => {
+      const s = make();
+      s.failNext('Throttling');
+      const throttled = await s.port.listRecordSets('Z1').catch((e: unknown) => e);
+      expect(throttled).toBeInstanceOf(Route53BusyError);
+      expect(throttled).toMatchObject({ code: 'Throttling', message: expect.stringContaining('Rate exceeded') });
+      s.failNext('PriorRequestNotComplete');
+      const prior = await s.port
+        .changeRecordSets('Z1', [{ action: 'CREATE', record: a('web.example.com.', '10.0.0.1') }])
+        .catch((e: unknown) => e);
+      expect(prior).toMatchObject({ name: 'Route53BusyError', code: 'PriorRequestNotComplete' });
+      await expect(
+        s.port.changeRecordSets('Z1', [{ action: 'CREATE', record: a('web.example.com.', '10.0.0.1') }]),
+      ).resolves.toBeDefined();
+    });
+
+    it('enforces the per-request limits: 1,000 ResourceRecord elements and 32,000 value characters', async () => {
+      const s = make();
+      const many = Array.from({ length: 1001 }, (_, i) => ({
+        action: 'CREATE' as const,
+        record: a(`h${i}.example.com.`, '10.0.0.1'),
+      }));
+      const tooMany = await rejection(s.port.changeRecordSets('Z1', many));
+      expect(tooMany.message).toContain('Number of records limit of 1000 exceeded.');
+      await expect(s.port.changeRecordSets('Z1', many.slice(0, 1000))).resolves.toBeDefined();
+      const long = Array.from({ length: 130 }, (_, i) => ({
+        action: 'CREATE' as const,
+        record: { name: `t${i}.example.com.`, type: 'TXT', ttl: 60, values: [`"${'x'.repeat(250)}"`] },
+      }));
+      const tooLong = await rejection(s.port.changeRecordSets('Z1', long));
+      expect(tooLong.message).toContain('32000');
+    });
+  });
+}
