@@ -1,0 +1,168 @@
+import { ThrottledError } from '../core/errors';
+import { type ChangeProblem, DnsConflictError, InvalidChangeBatchError, Route53BusyError } from './errors';
+import type { ChangeUnit, Plan, PlanDecision } from './planner';
+import {
+  changeWeight,
+  ROUTE53_MAX_RECORDS_PER_REQUEST,
+  ROUTE53_MAX_VALUE_CHARS_PER_REQUEST,
+  type RecordChange,
+  type RecordSet,
+  type Route53Port,
+} from './port';
+
+export interface ApplyPolicy {
+  /** Attempts per Route 53 request (first try included) before ThrottledError. */
+  maxAttempts: number;
+  baseMs: number;
+  capMs: number;
+  sleep: (ms: number) => Promise<void>;
+  random: () => number;
+}
+
+export const DEFAULT_APPLY_POLICY: ApplyPolicy = {
+  maxAttempts: 6,
+  baseMs: 200,
+  capMs: 5000,
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  random: Math.random,
+};
+
+/**
+ * Pack change units into as few requests as Route 53's per-request limits allow (1,000
+ * ResourceRecord elements, 32,000 value characters). A unit (a record and its marker) is never split.
+ */
+export function packRequests(units: readonly ChangeUnit[]): ChangeUnit[][] {
+  const requests: ChangeUnit[][] = [];
+  let current: ChangeUnit[] = [];
+  let records = 0;
+  let chars = 0;
+  for (const unit of units) {
+    const w = unit.changes.map(changeWeight).reduce((a, b) => ({ records: a.records + b.records, chars: a.chars + b.chars }), {
+      records: 0,
+      chars: 0,
+    });
+    if (current.length > 0 && (records + w.records > ROUTE53_MAX_RECORDS_PER_REQUEST || chars + w.chars > ROUTE53_MAX_VALUE_CHARS_PER_REQUEST)) {
+      requests.push(current);
+      current = [];
+      records = 0;
+      chars = 0;
+    }
+    current.push(unit);
+    records += w.records;
+    chars += w.chars;
+  }
+  if (current.length > 0) requests.push(current);
+  return requests;
+}
+
+async function withBackoff<T>(what: string, policy: ApplyPolicy, call: () => Promise<T>): Promise<{ value: T; attempts: number }> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return { value: await call(), attempts: attempt + 1 };
+    } catch (err) {
+      if (!(err instanceof Route53BusyError)) throw err;
+      if (attempt + 1 >= policy.maxAttempts) {
+        throw new ThrottledError(`${what}: Route 53 still busy (${err.code}) after ${policy.maxAttempts} attempts`, policy.capMs, {
+          cause: err,
+        });
+      }
+      // full jitter: uniform in [0, min(cap, base * 2^attempt))
+      await policy.sleep(Math.round(policy.random() * Math.min(policy.capMs, policy.baseMs * 2 ** attempt)));
+    }
+  }
+}
+
+/** One ChangeResourceRecordSets request, retried on Throttling / PriorRequestNotComplete with jittered backoff. */
+export async function sendWithBackoff(
+  port: Route53Port,
+  zoneId: string,
+  changes: readonly RecordChange[],
+  policy: ApplyPolicy,
+  comment?: string,
+): Promise<{ changeId: string; attempts: number }> {
+  const { value, attempts } = await withBackoff(`ChangeResourceRecordSets ${zoneId}`, policy, () =>
+    port.changeRecordSets(zoneId, changes, comment),
+  );
+  return { changeId: value.changeId, attempts };
+}
+
+export interface AppliedRequest {
+  zoneId: string;
+  changeId: string;
+  instanceIds: string[];
+  changes: number;
+  attempts: number;
+}
+
+export interface SyncResult {
+  /** The plan of the last round (what was, or in dry-run would be, written). */
+  planned: Plan;
+  /** One decision per instance (an instance acted on in an earlier round keeps that decision). */
+  decisions: PlanDecision[];
+  requests: AppliedRequest[];
+  replans: number;
+}
+
+/**
+ * Read the zone(s), plan, write: one request per zone unless the limits force a split. On an
+ * InvalidChangeBatch that only says our view was stale ("not found", "values do not match",
+ * "already exists"), re-read and re-plan (bounded): an already-gone record is then simply done,
+ * a record someone else changed is re-evaluated under the ownership rules, never forced.
+ */
+export async function syncDns(input: {
+  port: Route53Port;
+  zones: { forward: string; reverse?: string | undefined };
+  policy: ApplyPolicy;
+  plan: (forward: RecordSet[], reverse: RecordSet[] | undefined) => Plan;
+  dryRun?: boolean;
+  maxReplans?: number;
+  comment?: string;
+}): Promise<SyncResult> {
+  const { port, zones, policy } = input;
+  const maxReplans = input.maxReplans ?? 3;
+  const requests: AppliedRequest[] = [];
+  const earlier = new Map<string, PlanDecision>();
+  let problems: ChangeProblem[] = [];
+  let lastError: unknown;
+  for (let round = 0; round <= maxReplans; round++) {
+    const forward = (await withBackoff(`ListResourceRecordSets ${zones.forward}`, policy, () => port.listRecordSets(zones.forward))).value;
+    const reverse = zones.reverse
+      ? (await withBackoff(`ListResourceRecordSets ${zones.reverse}`, policy, () => port.listRecordSets(zones.reverse as string))).value
+      : undefined;
+    const planned = input.plan(forward, reverse);
+    const decisions = () =>
+      planned.decisions.map((d) => {
+        const before = earlier.get(d.instanceId);
+        if (before && d.decision === 'skipped') return before;
+        return problems.length > 0 && round > 0 ? { ...d, details: { ...d.details, replannedAfter: problems } } : d;
+      });
+    if (input.dryRun) return { planned, decisions: decisions(), requests, replans: round };
+    try {
+      for (const [zoneId, units] of [
+        [zones.forward, planned.forward],
+        [zones.reverse, planned.reverse],
+      ] as const) {
+        if (!zoneId) continue;
+        for (const request of packRequests(units)) {
+          const changes = request.flatMap((u) => u.changes);
+          const sent = await sendWithBackoff(port, zoneId, changes, policy, input.comment);
+          requests.push({ zoneId, changeId: sent.changeId, instanceIds: request.map((u) => u.instanceId), changes: changes.length, attempts: sent.attempts });
+          for (const u of request) {
+            const d = planned.decisions.find((x) => x.instanceId === u.instanceId);
+            if (d) earlier.set(u.instanceId, { ...d, details: { ...d.details, changeId: sent.changeId } });
+          }
+        }
+      }
+      const final = decisions().map((d) => {
+        const applied = earlier.get(d.instanceId);
+        return applied && d.decision === 'acted' ? { ...applied, details: { ...applied.details, ...d.details, changeId: applied.details.changeId } } : d;
+      });
+      return { planned, decisions: final, requests, replans: round };
+    } catch (err) {
+      if (!(err instanceof InvalidChangeBatchError) || !err.onlyStaleView) throw err;
+      lastError = err;
+      problems = err.problems;
+    }
+  }
+  throw new DnsConflictError(`the zone kept changing under us; gave up after ${maxReplans} re-plans`, { cause: lastError });
+}
