@@ -34,15 +34,24 @@ const txtChange = (n: number, chars: number): RecordChange => ({
 
 describe('packRequests', () => {
   it('keeps everything in one request when within the limits', () => {
-    const units = [0, 1, 2].map((n) => ({ instanceId: id(n), changes: [txtChange(n, 100), txtChange(n + 10, 100)] }));
+    const units = [0, 1, 2].map((n) => ({
+      instanceId: id(n),
+      changes: [txtChange(n, 100), txtChange(n + 10, 100)],
+    }));
     expect(packRequests(units)).toHaveLength(1);
   });
 
   it('splits at 1,000 records and 32,000 characters without splitting a unit', () => {
-    const byRecords = Array.from({ length: 600 }, (_, n) => ({ instanceId: id(n), changes: [txtChange(2 * n, 10), txtChange(2 * n + 1, 10)] }));
+    const byRecords = Array.from({ length: 600 }, (_, n) => ({
+      instanceId: id(n),
+      changes: [txtChange(2 * n, 10), txtChange(2 * n + 1, 10)],
+    }));
     const r = packRequests(byRecords);
     expect(r.map((req) => req.flatMap((u) => u.changes).length)).toEqual([1000, 200]);
-    const byChars = Array.from({ length: 40 }, (_, n) => ({ instanceId: id(n), changes: [txtChange(n, 1000)] }));
+    const byChars = Array.from({ length: 40 }, (_, n) => ({
+      instanceId: id(n),
+      changes: [txtChange(n, 1000)],
+    }));
     expect(packRequests(byChars).map((req) => req.length)).toEqual([32, 8]);
   });
 });
@@ -72,7 +81,12 @@ describe('syncDns', () => {
   it('applies a burst in one request per zone', async () => {
     const fake = new InMemoryRoute53().addZone('Z1', 'example.com');
     const facts = Array.from({ length: 200 }, (_, n) => running(n));
-    const result = await syncDns({ port: fake, zones: { forward: 'Z1' }, policy, plan: (f) => planDns({ config, forward: f, facts }) });
+    const result = await syncDns({
+      port: fake,
+      zones: { forward: 'Z1' },
+      policy,
+      plan: (f) => planDns({ config, forward: f, facts }),
+    });
     expect(fake.changeRequests).toHaveLength(1);
     expect(result.requests).toHaveLength(1);
     expect(result.decisions.filter((d) => d.decision === 'acted')).toHaveLength(200);
@@ -81,7 +95,14 @@ describe('syncDns', () => {
   it('treats "not found" on DELETE as done: re-reads, re-plans, audits why', async () => {
     const fake = new InMemoryRoute53().addZone('Z1', 'example.com');
     const now = '2026-11-24T10:00:00.000Z';
-    const mk = formatMarker({ owner: 'prod', instanceId: id(1), type: 'A', value: '10.0.0.1', state: 'running', time: now });
+    const mk = formatMarker({
+      owner: 'prod',
+      instanceId: id(1),
+      type: 'A',
+      value: '10.0.0.1',
+      state: 'running',
+      time: now,
+    });
     const a: RecordSet = { name: 'h1.example.com.', type: 'A', ttl: 60, values: ['10.0.0.1'] };
     fake.seed('Z1', [a, { name: '_fleetwarden.h1.example.com.', type: 'TXT', ttl: 60, values: [mk] }]);
     // someone else removes the A record between our read and our write
@@ -92,11 +113,24 @@ describe('syncDns', () => {
         return fake.changeRecordSets(z, c);
       },
     };
-    const terminated: InstanceFact = { instanceId: id(1), state: 'terminated', time: '2026-11-24T10:05:00.000Z', source: 'event' };
-    const result = await syncDns({ port: racing, zones: { forward: 'Z1' }, policy, plan: (f) => planDns({ config, forward: f, facts: [terminated] }) });
+    const terminated: InstanceFact = {
+      instanceId: id(1),
+      state: 'terminated',
+      time: '2026-11-24T10:05:00.000Z',
+      source: 'event',
+    };
+    const result = await syncDns({
+      port: racing,
+      zones: { forward: 'Z1' },
+      policy,
+      plan: (f) => planDns({ config, forward: f, facts: [terminated] }),
+    });
     expect(fake.records('Z1').filter((r) => r.type === 'A')).toEqual([]);
     expect(result.replans).toBe(1);
-    expect(result.decisions[0]).toMatchObject({ decision: 'acted', details: { replannedAfter: [expect.objectContaining({ kind: 'not-found' })] } });
+    expect(result.decisions[0]).toMatchObject({
+      decision: 'acted',
+      details: { replannedAfter: [expect.objectContaining({ kind: 'not-found' })] },
+    });
   });
 
   it('re-reads on a value mismatch and never forces a foreign write', async () => {
@@ -105,12 +139,20 @@ describe('syncDns', () => {
       listRecordSets: (z) => fake.listRecordSets(z),
       changeRecordSets: async (z, c) => {
         // a human creates the same name just before our write
-        if (fake.changeRequests.length === 0) fake.seed('Z1', [{ name: 'h1.example.com.', type: 'A', ttl: 300, values: ['192.0.2.1'] }]);
+        if (fake.changeRequests.length === 0)
+          fake.seed('Z1', [{ name: 'h1.example.com.', type: 'A', ttl: 300, values: ['192.0.2.1'] }]);
         return fake.changeRecordSets(z, c);
       },
     };
-    const result = await syncDns({ port: racing, zones: { forward: 'Z1' }, policy, plan: (f) => planDns({ config, forward: f, facts: [running(1)] }) });
-    expect(fake.records('Z1')).toEqual([{ name: 'h1.example.com.', type: 'A', ttl: 300, values: ['192.0.2.1'] }]);
+    const result = await syncDns({
+      port: racing,
+      zones: { forward: 'Z1' },
+      policy,
+      plan: (f) => planDns({ config, forward: f, facts: [running(1)] }),
+    });
+    expect(fake.records('Z1')).toEqual([
+      { name: 'h1.example.com.', type: 'A', ttl: 300, values: ['192.0.2.1'] },
+    ]);
     expect(result.decisions[0]?.decision).toBe('refused');
   });
 
@@ -120,7 +162,9 @@ describe('syncDns', () => {
     const hostile: Route53Port = {
       listRecordSets: (z) => fake.listRecordSets(z),
       changeRecordSets: async (z, c) => {
-        fake.seed('Z1', [{ name: `_fleetwarden.h1.example.com.`, type: 'TXT', ttl: 60, values: [`"noise ${n++}"`] }]);
+        fake.seed('Z1', [
+          { name: `_fleetwarden.h1.example.com.`, type: 'TXT', ttl: 60, values: [`"noise ${n++}"`] },
+        ]);
         fake.remove('Z1', '_fleetwarden.h1.example.com.', 'TXT');
         fake.seed('Z1', [{ name: 'h1.example.com.', type: 'A', ttl: 60, values: [`10.9.9.${n}`] }]);
         fake.remove('Z1', 'h1.example.com.', 'A');
@@ -129,13 +173,24 @@ describe('syncDns', () => {
         ]);
       },
     };
-    const err = await syncDns({ port: hostile, zones: { forward: 'Z1' }, policy, plan: (f) => planDns({ config, forward: f, facts: [running(1)] }) }).catch((e: unknown) => e);
+    const err = await syncDns({
+      port: hostile,
+      zones: { forward: 'Z1' },
+      policy,
+      plan: (f) => planDns({ config, forward: f, facts: [running(1)] }),
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DnsConflictError);
   });
 
   it('in dry-run mode reads and plans but writes nothing', async () => {
     const fake = new InMemoryRoute53().addZone('Z1', 'example.com');
-    const result = await syncDns({ port: fake, zones: { forward: 'Z1' }, policy, dryRun: true, plan: (f) => planDns({ config, forward: f, facts: [running(1)] }) });
+    const result = await syncDns({
+      port: fake,
+      zones: { forward: 'Z1' },
+      policy,
+      dryRun: true,
+      plan: (f) => planDns({ config, forward: f, facts: [running(1)] }),
+    });
     expect(fake.changeRequests).toEqual([]);
     expect(result.planned.forward).toHaveLength(1);
   });

@@ -3,10 +3,10 @@ import { type ChangeProblem, DnsConflictError, InvalidChangeBatchError, Route53B
 import type { ChangeUnit, Plan, PlanDecision } from './planner';
 import {
   changeWeight,
-  ROUTE53_MAX_RECORDS_PER_REQUEST,
-  ROUTE53_MAX_VALUE_CHARS_PER_REQUEST,
   type RecordChange,
   type RecordSet,
+  ROUTE53_MAX_RECORDS_PER_REQUEST,
+  ROUTE53_MAX_VALUE_CHARS_PER_REQUEST,
   type Route53Port,
 } from './port';
 
@@ -37,11 +37,17 @@ export function packRequests(units: readonly ChangeUnit[]): ChangeUnit[][] {
   let records = 0;
   let chars = 0;
   for (const unit of units) {
-    const w = unit.changes.map(changeWeight).reduce((a, b) => ({ records: a.records + b.records, chars: a.chars + b.chars }), {
-      records: 0,
-      chars: 0,
-    });
-    if (current.length > 0 && (records + w.records > ROUTE53_MAX_RECORDS_PER_REQUEST || chars + w.chars > ROUTE53_MAX_VALUE_CHARS_PER_REQUEST)) {
+    const w = unit.changes
+      .map(changeWeight)
+      .reduce((a, b) => ({ records: a.records + b.records, chars: a.chars + b.chars }), {
+        records: 0,
+        chars: 0,
+      });
+    if (
+      current.length > 0 &&
+      (records + w.records > ROUTE53_MAX_RECORDS_PER_REQUEST ||
+        chars + w.chars > ROUTE53_MAX_VALUE_CHARS_PER_REQUEST)
+    ) {
       requests.push(current);
       current = [];
       records = 0;
@@ -55,16 +61,24 @@ export function packRequests(units: readonly ChangeUnit[]): ChangeUnit[][] {
   return requests;
 }
 
-async function withBackoff<T>(what: string, policy: ApplyPolicy, call: () => Promise<T>): Promise<{ value: T; attempts: number }> {
+async function withBackoff<T>(
+  what: string,
+  policy: ApplyPolicy,
+  call: () => Promise<T>,
+): Promise<{ value: T; attempts: number }> {
   for (let attempt = 0; ; attempt++) {
     try {
       return { value: await call(), attempts: attempt + 1 };
     } catch (err) {
       if (!(err instanceof Route53BusyError)) throw err;
       if (attempt + 1 >= policy.maxAttempts) {
-        throw new ThrottledError(`${what}: Route 53 still busy (${err.code}) after ${policy.maxAttempts} attempts`, policy.capMs, {
-          cause: err,
-        });
+        throw new ThrottledError(
+          `${what}: Route 53 still busy (${err.code}) after ${policy.maxAttempts} attempts`,
+          policy.capMs,
+          {
+            cause: err,
+          },
+        );
       }
       // full jitter: uniform in [0, min(cap, base * 2^attempt))
       await policy.sleep(Math.round(policy.random() * Math.min(policy.capMs, policy.baseMs * 2 ** attempt)));
@@ -125,16 +139,26 @@ export async function syncDns(input: {
   let problems: ChangeProblem[] = [];
   let lastError: unknown;
   for (let round = 0; round <= maxReplans; round++) {
-    const forward = (await withBackoff(`ListResourceRecordSets ${zones.forward}`, policy, () => port.listRecordSets(zones.forward))).value;
+    const forward = (
+      await withBackoff(`ListResourceRecordSets ${zones.forward}`, policy, () =>
+        port.listRecordSets(zones.forward),
+      )
+    ).value;
     const reverse = zones.reverse
-      ? (await withBackoff(`ListResourceRecordSets ${zones.reverse}`, policy, () => port.listRecordSets(zones.reverse as string))).value
+      ? (
+          await withBackoff(`ListResourceRecordSets ${zones.reverse}`, policy, () =>
+            port.listRecordSets(zones.reverse as string),
+          )
+        ).value
       : undefined;
     const planned = input.plan(forward, reverse);
     const decisions = () =>
       planned.decisions.map((d) => {
         const before = earlier.get(d.instanceId);
         if (before && d.decision === 'skipped') return before;
-        return problems.length > 0 && round > 0 ? { ...d, details: { ...d.details, replannedAfter: problems } } : d;
+        return problems.length > 0 && round > 0
+          ? { ...d, details: { ...d.details, replannedAfter: problems } }
+          : d;
       });
     if (input.dryRun) return { planned, decisions: decisions(), requests, replans: round };
     try {
@@ -146,7 +170,13 @@ export async function syncDns(input: {
         for (const request of packRequests(units)) {
           const changes = request.flatMap((u) => u.changes);
           const sent = await sendWithBackoff(port, zoneId, changes, policy, input.comment);
-          requests.push({ zoneId, changeId: sent.changeId, instanceIds: request.map((u) => u.instanceId), changes: changes.length, attempts: sent.attempts });
+          requests.push({
+            zoneId,
+            changeId: sent.changeId,
+            instanceIds: request.map((u) => u.instanceId),
+            changes: changes.length,
+            attempts: sent.attempts,
+          });
           for (const u of request) {
             const d = planned.decisions.find((x) => x.instanceId === u.instanceId);
             if (d) earlier.set(u.instanceId, { ...d, details: { ...d.details, changeId: sent.changeId } });
@@ -155,7 +185,9 @@ export async function syncDns(input: {
       }
       const final = decisions().map((d) => {
         const applied = earlier.get(d.instanceId);
-        return applied && d.decision === 'acted' ? { ...applied, details: { ...applied.details, ...d.details, changeId: applied.details.changeId } } : d;
+        return applied && d.decision === 'acted'
+          ? { ...applied, details: { ...applied.details, ...d.details, changeId: applied.details.changeId } }
+          : d;
       });
       return { planned, decisions: final, requests, replans: round };
     } catch (err) {
@@ -164,5 +196,7 @@ export async function syncDns(input: {
       problems = err.problems;
     }
   }
-  throw new DnsConflictError(`the zone kept changing under us; gave up after ${maxReplans} re-plans`, { cause: lastError });
+  throw new DnsConflictError(`the zone kept changing under us; gave up after ${maxReplans} re-plans`, {
+    cause: lastError,
+  });
 }

@@ -9,7 +9,13 @@ describeRoute53Contract('InMemoryRoute53', () => {
 
 it('counts change requests and their outcome', async () => {
   const fake = new InMemoryRoute53().addZone('Z1', 'example.com');
-  await fake.changeRecordSets('Z1', [{ action: 'CREATE', record: { name: 'a.example.com.', type: 'A', ttl: 1, values: ['10.0.0.1'] } }]);
-  await fake.changeRecordSets('Z1', [{ action: 'CREATE', record: { name: 'a.example.com.', type: 'A', ttl: 1, values: ['10.0.0.1'] } }]).catch(() => undefined);
+  await fake.changeRecordSets('Z1', [
+    { action: 'CREATE', record: { name: 'a.example.com.', type: 'A', ttl: 1, values: ['10.0.0.1'] } },
+  ]);
+  await fake
+    .changeRecordSets('Z1', [
+      { action: 'CREATE', record: { name: 'a.example.com.', type: 'A', ttl: 1, values: ['10.0.0.1'] } },
+    ])
+    .catch(() => undefined);
   expect(fake.changeRequests.map((r) => r.outcome)).toEqual(['applied', 'rejected']);
 });

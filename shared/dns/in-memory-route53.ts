@@ -2,10 +2,10 @@ import { InvalidChangeBatchError, Route53BusyError, Route53Error } from './error
 import { normalizeName } from './names';
 import {
   changeWeight,
-  ROUTE53_MAX_RECORDS_PER_REQUEST,
-  ROUTE53_MAX_VALUE_CHARS_PER_REQUEST,
   type RecordChange,
   type RecordSet,
+  ROUTE53_MAX_RECORDS_PER_REQUEST,
+  ROUTE53_MAX_VALUE_CHARS_PER_REQUEST,
   type Route53Port,
 } from './port';
 import { ZoneRecords } from './zone-records';
@@ -31,7 +31,8 @@ export class InMemoryRoute53 implements Route53Port {
   private readonly injected: { code: 'Throttling' | 'PriorRequestNotComplete'; op: 'any' | 'change' }[] = [];
   private changeNo = 0;
   /** Every accepted or rejected ChangeResourceRecordSets request, in order. */
-  readonly changeRequests: { zoneId: string; changes: RecordChange[]; outcome: 'applied' | 'rejected' }[] = [];
+  readonly changeRequests: { zoneId: string; changes: RecordChange[]; outcome: 'applied' | 'rejected' }[] =
+    [];
   listRequests = 0;
 
   addZone(zoneId: string, zoneName: string, records: readonly RecordSet[] = []): this {
@@ -63,7 +64,8 @@ export class InMemoryRoute53 implements Route53Port {
 
   /** The next `count` requests fail with `code` (PriorRequestNotComplete only hits change requests). */
   failNext(code: 'Throttling' | 'PriorRequestNotComplete', count = 1): void {
-    for (let i = 0; i < count; i++) this.injected.push({ code, op: code === 'Throttling' ? 'any' : 'change' });
+    for (let i = 0; i < count; i++)
+      this.injected.push({ code, op: code === 'Throttling' ? 'any' : 'change' });
   }
 
   private busy(op: 'list' | 'change'): void {
@@ -85,7 +87,11 @@ export class InMemoryRoute53 implements Route53Port {
   }
 
   /** One ListResourceRecordSets page starting at (name, type), in Route 53's order. */
-  async listPage(zoneId: string, start?: { name: string; type?: string | undefined }, maxItems = ROUTE53_LIST_PAGE_MAX): Promise<ListPage> {
+  async listPage(
+    zoneId: string,
+    start?: { name: string; type?: string | undefined },
+    maxItems = ROUTE53_LIST_PAGE_MAX,
+  ): Promise<ListPage> {
     this.listRequests++;
     this.busy('list');
     const all = this.zone(zoneId).all();
@@ -93,7 +99,9 @@ export class InMemoryRoute53 implements Route53Port {
     let from = 0;
     if (start) {
       const name = normalizeName(start.name);
-      from = all.findIndex((r) => r.name > name || (r.name === name && (!start.type || r.type >= start.type)));
+      from = all.findIndex(
+        (r) => r.name > name || (r.name === name && (!start.type || r.type >= start.type)),
+      );
       if (from < 0) from = all.length;
     }
     const records = all.slice(from, from + limit);
@@ -119,8 +127,11 @@ export class InMemoryRoute53 implements Route53Port {
       this.changeRequests.push({ zoneId, changes: [...changes], outcome: 'rejected' });
       return new InvalidChangeBatchError(messages);
     };
-    if (changes.length === 0) throw reject(['The request contains an invalid set of changes for a resource record set']);
-    const weight = changes.map(changeWeight).reduce((a, b) => ({ records: a.records + b.records, chars: a.chars + b.chars }));
+    if (changes.length === 0)
+      throw reject(['The request contains an invalid set of changes for a resource record set']);
+    const weight = changes
+      .map(changeWeight)
+      .reduce((a, b) => ({ records: a.records + b.records, chars: a.chars + b.chars }));
     if (weight.records > ROUTE53_MAX_RECORDS_PER_REQUEST) {
       throw reject([`Number of records limit of ${ROUTE53_MAX_RECORDS_PER_REQUEST} exceeded.`]);
     }

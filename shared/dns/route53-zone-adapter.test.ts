@@ -29,7 +29,11 @@ describe('Route53ZoneAdapter on API-reference shapes', () => {
   it('sends one ChangeBatch with simple record sets and returns the change id', async () => {
     r53.on(ChangeResourceRecordSetsCommand).resolves({
       $metadata: { httpStatusCode: 200, requestId: 'b8f4f2b0-0000-4d0a-9d36-EXAMPLE' },
-      ChangeInfo: { Id: '/change/C2682N5HXP0BZ4', Status: 'PENDING', SubmittedAt: new Date('2026-11-24T10:00:00Z') },
+      ChangeInfo: {
+        Id: '/change/C2682N5HXP0BZ4',
+        Status: 'PENDING',
+        SubmittedAt: new Date('2026-11-24T10:00:00Z'),
+      },
     });
     const out = await adapter.changeRecordSets(
       'Z1',
@@ -44,7 +48,12 @@ describe('Route53ZoneAdapter on API-reference shapes', () => {
         Changes: [
           {
             Action: 'CREATE',
-            ResourceRecordSet: { Name: 'web.example.com.', Type: 'A', TTL: 60, ResourceRecords: [{ Value: '10.0.0.1' }] },
+            ResourceRecordSet: {
+              Name: 'web.example.com.',
+              Type: 'A',
+              TTL: 60,
+              ResourceRecords: [{ Value: '10.0.0.1' }],
+            },
           },
         ],
       },
@@ -56,7 +65,12 @@ describe('Route53ZoneAdapter on API-reference shapes', () => {
       .on(ListResourceRecordSetsCommand)
       .resolvesOnce({
         ResourceRecordSets: [
-          { Name: 'example.com.', Type: 'NS', TTL: 172800, ResourceRecords: [{ Value: 'ns-1.awsdns-00.com.' }] },
+          {
+            Name: 'example.com.',
+            Type: 'NS',
+            TTL: 172800,
+            ResourceRecords: [{ Value: 'ns-1.awsdns-00.com.' }],
+          },
           { Name: '\\052.example.com.', Type: 'A', TTL: 300, ResourceRecords: [{ Value: '192.0.2.1' }] },
         ],
         IsTruncated: true,
@@ -66,7 +80,11 @@ describe('Route53ZoneAdapter on API-reference shapes', () => {
       })
       .resolvesOnce({
         ResourceRecordSets: [
-          { Name: 'www.example.com.', Type: 'A', AliasTarget: { HostedZoneId: 'Z2', DNSName: 'lb.example.net.', EvaluateTargetHealth: false } },
+          {
+            Name: 'www.example.com.',
+            Type: 'A',
+            AliasTarget: { HostedZoneId: 'Z2', DNSName: 'lb.example.net.', EvaluateTargetHealth: false },
+          },
         ],
         IsTruncated: false,
         MaxItems: 2,
@@ -78,7 +96,11 @@ describe('Route53ZoneAdapter on API-reference shapes', () => {
       { name: 'www.example.com.', type: 'A', values: [], alias: true },
     ]);
     const second = r53.commandCalls(ListResourceRecordSetsCommand)[1]?.args[0].input;
-    expect(second).toMatchObject({ HostedZoneId: 'Z1', StartRecordName: 'www.example.com.', StartRecordType: 'A' });
+    expect(second).toMatchObject({
+      HostedZoneId: 'Z1',
+      StartRecordName: 'www.example.com.',
+      StartRecordType: 'A',
+    });
   });
 
   it('wraps other failures in Route53Error with the cause', async () => {

@@ -15,7 +15,9 @@ const THROTTLING = new Set(['Throttling', 'ThrottlingException']);
 
 /** Route 53 returns characters outside [a-z0-9-_.] as \ooo octal escapes (e.g. \052 for *). */
 function decodeName(name: string): string {
-  return normalizeName(name.replace(/\\(\d{3})/g, (_, oct: string) => String.fromCharCode(Number.parseInt(oct, 8))));
+  return normalizeName(
+    name.replace(/\\(\d{3})/g, (_, oct: string) => String.fromCharCode(Number.parseInt(oct, 8))),
+  );
 }
 
 function toRecordSet(r: ResourceRecordSet): RecordSet {
@@ -39,7 +41,9 @@ function mapError(err: unknown, what: string): Error {
   }
   if (name === 'InvalidChangeBatch') {
     const messages = (err as { messages?: string[] }).messages;
-    return new InvalidChangeBatchError(messages && messages.length > 0 ? messages : [message], { cause: err });
+    return new InvalidChangeBatchError(messages && messages.length > 0 ? messages : [message], {
+      cause: err,
+    });
   }
   return new Route53Error(`${what} failed: ${name}: ${message}`, { cause: err });
 }
@@ -65,12 +69,19 @@ export class Route53ZoneAdapter implements Route53Port {
         throw mapError(err, `ListResourceRecordSets ${zoneId}`);
       }
       out.push(...(page.ResourceRecordSets ?? []).map(toRecordSet));
-      start = page.IsTruncated && page.NextRecordName ? { name: page.NextRecordName, type: page.NextRecordType } : undefined;
+      start =
+        page.IsTruncated && page.NextRecordName
+          ? { name: page.NextRecordName, type: page.NextRecordType }
+          : undefined;
     } while (start);
     return out;
   }
 
-  async changeRecordSets(zoneId: string, changes: readonly RecordChange[], comment?: string): Promise<{ changeId: string }> {
+  async changeRecordSets(
+    zoneId: string,
+    changes: readonly RecordChange[],
+    comment?: string,
+  ): Promise<{ changeId: string }> {
     try {
       const out = await this.client.send(
         new ChangeResourceRecordSetsCommand({

@@ -27,7 +27,10 @@ export function describeRoute53Contract(name: string, make: () => Route53Subject
       const s = make();
       await s.port.changeRecordSets('Z1', [
         { action: 'CREATE', record: a('Web.Example.com', '10.0.0.1') },
-        { action: 'CREATE', record: { name: '_fleetwarden.web.example.com.', type: 'TXT', ttl: 60, values: ['"x=1"'] } },
+        {
+          action: 'CREATE',
+          record: { name: '_fleetwarden.web.example.com.', type: 'TXT', ttl: 60, values: ['"x=1"'] },
+        },
       ]);
       expect(await s.port.listRecordSets('Z1')).toEqual(
         expect.arrayContaining([
@@ -39,7 +42,9 @@ export function describeRoute53Contract(name: string, make: () => Route53Subject
 
     it('reads every page of a large zone', async () => {
       const s = make();
-      s.seed(Array.from({ length: 700 }, (_, i) => a(`h${String(i).padStart(3, '0')}.example.com.`, '10.0.0.1')));
+      s.seed(
+        Array.from({ length: 700 }, (_, i) => a(`h${String(i).padStart(3, '0')}.example.com.`, '10.0.0.1')),
+      );
       const all = await s.port.listRecordSets('Z1');
       expect(all.filter((r) => r.type === 'A')).toHaveLength(700);
       expect(new Set(all.map((r) => `${r.name}|${r.type}`)).size).toBe(all.length);
@@ -57,7 +62,8 @@ export function describeRoute53Contract(name: string, make: () => Route53Subject
       expect(err.problems).toEqual([
         {
           kind: 'already-exists',
-          message: "Tried to create resource record set [name='web.example.com.', type='A'] but it already exists",
+          message:
+            "Tried to create resource record set [name='web.example.com.', type='A'] but it already exists",
         },
       ]);
       const names = (await s.port.listRecordSets('Z1')).map((r) => r.name);
@@ -84,7 +90,8 @@ export function describeRoute53Contract(name: string, make: () => Route53Subject
       );
       expect(gone.problems[0]).toEqual({
         kind: 'not-found',
-        message: "Tried to delete resource record set [name='gone.example.com.', type='A'] but it was not found",
+        message:
+          "Tried to delete resource record set [name='gone.example.com.', type='A'] but it was not found",
       });
       expect(await s.port.listRecordSets('Z1')).toContainEqual(a('web.example.com.', '10.0.0.1'));
     });
@@ -105,7 +112,10 @@ export function describeRoute53Contract(name: string, make: () => Route53Subject
       s.failNext('Throttling');
       const throttled = await s.port.listRecordSets('Z1').catch((e: unknown) => e);
       expect(throttled).toBeInstanceOf(Route53BusyError);
-      expect(throttled).toMatchObject({ code: 'Throttling', message: expect.stringContaining('Rate exceeded') });
+      expect(throttled).toMatchObject({
+        code: 'Throttling',
+        message: expect.stringContaining('Rate exceeded'),
+      });
       s.failNext('PriorRequestNotComplete');
       const prior = await s.port
         .changeRecordSets('Z1', [{ action: 'CREATE', record: a('web.example.com.', '10.0.0.1') }])

@@ -4,9 +4,9 @@ import {
   ListResourceRecordSetsCommand,
   NoSuchHostedZone,
   PriorRequestNotComplete,
-  type RRType,
   type Route53Client,
   Route53ServiceException,
+  type RRType,
 } from '@aws-sdk/client-route-53';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
 import { InvalidChangeBatchError, Route53BusyError, Route53Error } from '../errors';
@@ -31,7 +31,12 @@ export function scriptRoute53(stub: AwsClientStub<Route53Client>, fake: InMemory
       return new PriorRequestNotComplete({ message: err.message, $metadata });
     }
     if (err instanceof Route53BusyError) {
-      return new Route53ServiceException({ name: 'Throttling', $fault: 'client', message: err.message, $metadata });
+      return new Route53ServiceException({
+        name: 'Throttling',
+        $fault: 'client',
+        message: err.message,
+        $metadata,
+      });
     }
     if (err instanceof Route53Error && err.message.startsWith('NoSuchHostedZone')) {
       return new NoSuchHostedZone({ message: err.message.replace('NoSuchHostedZone: ', ''), $metadata });
@@ -80,7 +85,12 @@ export function scriptRoute53(stub: AwsClientStub<Route53Client>, fake: InMemory
       );
       return {
         $metadata: meta(),
-        ChangeInfo: { Id: changeId, Status: 'PENDING', SubmittedAt: new Date(), Comment: input.ChangeBatch?.Comment },
+        ChangeInfo: {
+          Id: changeId,
+          Status: 'PENDING',
+          SubmittedAt: new Date(),
+          Comment: input.ChangeBatch?.Comment,
+        },
       };
     } catch (err) {
       throw wireError(err);

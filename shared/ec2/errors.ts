@@ -1,0 +1,4 @@
+import { FleetwardenError } from '../core/errors';
+
+/** DescribeInstances failed for a reason other than throttling (permissions, bad filter, service error). */
+export class Ec2InventoryError extends FleetwardenError {}

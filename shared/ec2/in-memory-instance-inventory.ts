@@ -1,0 +1,101 @@
+import { ThrottledError } from '../core/errors';
+import type { InstanceInfo, InstanceInventory } from './port';
+
+export interface InMemoryInventoryOptions {
+  /** Clock in epoch ms. @default Date.now */
+  now?: () => number;
+  /** How long after a change DescribeInstances shows it (eventual consistency). @default 0 */
+  lagMs?: number;
+  /** How long a terminated instance stays describable. @default 1 hour */
+  terminatedVisibleMs?: number;
+  /** Terminated instances lose their private/public IP in DescribeInstances. @default true */
+  dropIpWhenTerminated?: boolean;
+}
+
+interface Version {
+  visibleAt: number;
+  info: InstanceInfo;
+}
+
+/**
+ * In-memory EC2 inventory with DescribeInstances' observed behaviour: a change is visible only
+ * after `lagMs` (until then the previous version, or nothing for a new instance); a terminated
+ * instance stays describable for `terminatedVisibleMs`, without its IP addresses; unknown ids are
+ * simply absent; listByTag skips terminated instances; throttling can be injected.
+ */
+export class InMemoryInstanceInventory implements InstanceInventory {
+  private readonly versions = new Map<string, Version[]>();
+  private readonly now: () => number;
+  private readonly lagMs: number;
+  private readonly terminatedVisibleMs: number;
+  private readonly dropIp: boolean;
+  private throttles = 0;
+  calls = 0;
+
+  constructor(options: InMemoryInventoryOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.lagMs = options.lagMs ?? 0;
+    this.terminatedVisibleMs = options.terminatedVisibleMs ?? 3_600_000;
+    this.dropIp = options.dropIpWhenTerminated ?? true;
+  }
+
+  /** Record the instance as it is now; DescribeInstances shows it after the lag. */
+  put(info: InstanceInfo): void {
+    const list = this.versions.get(info.instanceId) ?? [];
+    list.push({ visibleAt: this.now() + this.lagMs, info: structuredClone(info) });
+    this.versions.set(info.instanceId, list);
+  }
+
+  /** Change the state (keeping everything else) of an instance already put. */
+  setState(instanceId: string, state: InstanceInfo['state']): void {
+    const last = this.versions.get(instanceId)?.at(-1);
+    if (!last) throw new Error(`unknown instance ${instanceId}`);
+    this.put({ ...last.info, state });
+  }
+
+  throttleNext(count: number): void {
+    this.throttles += count;
+  }
+
+  /** Every instance DescribeInstances would show now (terminated included while still visible). */
+  visible(): InstanceInfo[] {
+    const now = this.now();
+    const out: InstanceInfo[] = [];
+    for (const list of this.versions.values()) {
+      const current = list.filter((v) => v.visibleAt <= now).at(-1);
+      if (!current) continue;
+      const info = structuredClone(current.info);
+      if (info.state === 'terminated') {
+        if (now - current.visibleAt >= this.terminatedVisibleMs) continue;
+        if (this.dropIp) {
+          delete info.privateIp;
+          delete info.publicIp;
+        }
+      }
+      out.push(info);
+    }
+    return out.sort((a, b) => a.instanceId.localeCompare(b.instanceId));
+  }
+
+  private call(): void {
+    this.calls++;
+    if (this.throttles > 0) {
+      this.throttles--;
+      throw new ThrottledError('EC2 DescribeInstances: Request limit exceeded.', 1000);
+    }
+  }
+
+  async describe(instanceIds: readonly string[]): Promise<InstanceInfo[]> {
+    if (instanceIds.length === 0) return [];
+    this.call();
+    const wanted = new Set(instanceIds);
+    return this.visible().filter((i) => wanted.has(i.instanceId));
+  }
+
+  async listByTag(key: string, value?: string): Promise<InstanceInfo[]> {
+    this.call();
+    return this.visible().filter(
+      (i) => i.state !== 'terminated' && key in i.tags && (value === undefined || i.tags[key] === value),
+    );
+  }
+}
