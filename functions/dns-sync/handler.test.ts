@@ -1,0 +1,203 @@
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
+import type { ApplyPolicy } from '../../shared/dns/apply';
+import { InMemoryRoute53 } from '../../shared/dns/in-memory-route53';
+import { sqsRecord, stateChangeEvent } from '../../shared/dns/testing/state-change-event';
+import { InMemoryInstanceInventory } from '../../shared/ec2/in-memory-instance-inventory';
+import type { InstanceState } from '../../shared/ec2/port';
+import { createHandler, type DnsSyncDeps } from './handler';
+
+const T0 = Date.parse('2026-11-24T10:00:00Z');
+const id = (n: number) => `i-${String(n).padStart(17, '0')}`;
+const policy: ApplyPolicy = {
+  maxAttempts: 3,
+  baseMs: 1,
+  capMs: 2,
+  sleep: async () => undefined,
+  random: () => 0,
+};
+
+const stateChange = (n: number, state: InstanceState, atMs: number, eventId?: string) =>
+  stateChangeEvent(id(n), state, atMs, eventId);
+const sqs = (bodies: unknown[]): SQSEvent => ({
+  Records: bodies.map((body, k) => sqsRecord(body, `m-${k}`, T0) as SQSRecord),
+});
+
+function setup(over: Partial<DnsSyncDeps> = {}) {
+  let now = T0 + 5000;
+  const route53 = new InMemoryRoute53().addZone('ZFWD', 'example.com').addZone('ZREV', '10.in-addr.arpa');
+  const inventory = new InMemoryInstanceInventory({ now: () => now });
+  const audit = new InMemoryAuditSink();
+  for (let n = 1; n <= 5; n++) {
+    inventory.put({
+      instanceId: id(n),
+      state: 'running',
+      privateIp: `10.0.0.${n}`,
+      tags: { 'fleetwarden:dns-name': `h${n}` },
+    });
+  }
+  now += 1;
+  const deps: DnsSyncDeps = {
+    route53,
+    inventory,
+    audit,
+    config: {
+      zoneName: 'example.com',
+      reverseZoneName: '10.in-addr.arpa',
+      ownerId: 'prod',
+      ttl: 60,
+      publishPublicIp: false,
+    },
+    zones: { forward: 'ZFWD', reverse: 'ZREV' },
+    nameTag: 'fleetwarden:dns-name',
+    dryRun: false,
+    policy,
+    now: () => new Date(now),
+    ...over,
+  };
+  return { handler: createHandler(deps), route53, inventory, audit, advance: (ms: number) => (now += ms) };
+}
+
+describe('dns-sync handler', () => {
+  it('writes a batch of events with one ChangeResourceRecordSets per zone and audits each decision', async () => {
+    const s = setup();
+    const out = await s.handler(sqs([1, 2, 3].map((n) => stateChange(n, 'running', T0))));
+    expect(out.batchItemFailures).toEqual([]);
+    expect(s.route53.changeRequests.map((r) => r.zoneId)).toEqual(['ZFWD', 'ZREV']);
+    expect(
+      s.route53
+        .records('ZFWD')
+        .filter((r) => r.type === 'A')
+        .map((r) => r.name),
+    ).toEqual(['h1.example.com.', 'h2.example.com.', 'h3.example.com.']);
+    const decisions = s.audit.all().filter((r) => r.action === 'dns.upsert');
+    expect(decisions).toHaveLength(3);
+    expect(decisions[0]).toMatchObject({
+      function: 'dns-sync',
+      decision: 'acted',
+      mode: 'live',
+      trigger: { source: 'aws.ec2', detailType: 'EC2 Instance State-change Notification' },
+      subject: { instanceId: id(1), recordName: 'h1.example.com.' },
+    });
+    const batch = s.audit.all().find((r) => r.action === 'dns.change-batch');
+    expect(batch?.details).toMatchObject({
+      requests: [expect.objectContaining({ zoneId: 'ZFWD' }), expect.objectContaining({ zoneId: 'ZREV' })],
+    });
+  });
+
+  it('removes records on terminate even though DescribeInstances shows no IP, and a late running changes nothing', async () => {
+    const s = setup();
+    await s.handler(sqs([stateChange(1, 'running', T0)]));
+    s.inventory.setState(id(1), 'terminated');
+    s.advance(1);
+    await s.handler(sqs([stateChange(1, 'terminated', T0 + 60_000)]));
+    expect(s.route53.records('ZFWD').filter((r) => r.type === 'A')).toEqual([]);
+    expect(s.route53.records('ZREV')).toEqual([]);
+    const before = s.route53.changeRequests.length;
+    const late = await s.handler(sqs([stateChange(1, 'running', T0 + 30_000, 'late-running')]));
+    expect(late.batchItemFailures).toEqual([]);
+    expect(s.route53.changeRequests.length).toBe(before);
+    expect(s.audit.all().find((r) => r.trigger.id === 'late-running')).toMatchObject({
+      decision: 'skipped',
+      reason: expect.stringContaining('stale'),
+    });
+  });
+
+  it('keeps the newest event of an instance in a batch and audits the others as superseded', async () => {
+    const s = setup();
+    const out = await s.handler(
+      sqs([
+        stateChange(2, 'running', T0),
+        stateChange(2, 'stopping', T0 + 1000),
+        stateChange(2, 'running', T0),
+      ]),
+    );
+    expect(out.batchItemFailures).toEqual([]);
+    expect(s.route53.records('ZFWD').filter((r) => r.type === 'A')).toEqual([]);
+    const superseded = s.audit.all().filter((r) => r.reason.includes('superseded'));
+    expect(superseded.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('fails only the message whose instance DescribeInstances does not show yet (retried by SQS)', async () => {
+    const s = setup();
+    const out = await s.handler(sqs([stateChange(1, 'running', T0), stateChange(9, 'running', T0)]));
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }]);
+    expect(s.route53.records('ZFWD').filter((r) => r.type === 'A')).toHaveLength(1);
+    expect(s.audit.all().find((r) => r.subject.instanceId === id(9))).toMatchObject({
+      decision: 'failed',
+      reason: expect.stringContaining('InstanceFactsUnavailableError'),
+    });
+  });
+
+  it('skips (does not retry forever) a running event for an instance gone for longer than the window', async () => {
+    const s = setup();
+    s.advance(3_600_000);
+    const out = await s.handler(sqs([stateChange(9, 'running', T0)]));
+    expect(out.batchItemFailures).toEqual([]);
+    expect(s.audit.all()[0]).toMatchObject({ decision: 'skipped' });
+  });
+
+  it('fails a malformed message alone and audits nothing for it', async () => {
+    const s = setup();
+    const out = await s.handler(
+      sqs([
+        'not json',
+        { ...stateChange(1, 'running', T0), detail: { 'instance-id': 'x', state: 'running' } },
+        stateChange(2, 'running', T0),
+      ]),
+    );
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm-0' }, { itemIdentifier: 'm-1' }]);
+    expect(s.route53.records('ZFWD').filter((r) => r.type === 'A')).toHaveLength(1);
+  });
+
+  it('refuses a bad name tag with an audit entry and does not retry', async () => {
+    const s = setup();
+    s.inventory.put({
+      instanceId: id(4),
+      state: 'running',
+      privateIp: '10.0.0.4',
+      tags: { 'fleetwarden:dns-name': '*.evil.org' },
+    });
+    s.advance(1);
+    const out = await s.handler(sqs([stateChange(4, 'running', T0)]));
+    expect(out.batchItemFailures).toEqual([]);
+    expect(s.route53.changeRequests).toEqual([]);
+    expect(s.audit.all().find((r) => r.action === 'dns.upsert')).toMatchObject({
+      decision: 'refused',
+      reason: expect.stringContaining('wildcard'),
+    });
+  });
+
+  it('returns every acting message to the queue when Route 53 stays throttled', async () => {
+    const s = setup();
+    s.route53.failNext('Throttling', 1);
+    s.route53.failNext('PriorRequestNotComplete', 10);
+    const out = await s.handler(sqs([stateChange(1, 'running', T0), stateChange(2, 'running', T0)]));
+    expect(out.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['m-0', 'm-1']);
+    expect(
+      s.audit
+        .all()
+        .filter((r) => r.decision === 'failed')
+        .map((r) => r.reason),
+    ).toEqual(expect.arrayContaining([expect.stringContaining('ThrottledError')]));
+  });
+
+  it('in dry-run mode writes nothing and reports what it would do', async () => {
+    const s = setup({ dryRun: true });
+    const out = await s.handler(sqs([stateChange(1, 'running', T0)]));
+    expect(out.batchItemFailures).toEqual([]);
+    expect(s.route53.changeRequests).toEqual([]);
+    expect(s.audit.all().find((r) => r.action === 'dns.upsert')).toMatchObject({
+      decision: 'reported',
+      mode: 'dry-run',
+    });
+  });
+
+  it('fails the messages when the audit record cannot be written', async () => {
+    const s = setup();
+    s.audit.failNextWrites(10);
+    const out = await s.handler(sqs([stateChange(1, 'running', T0)]));
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm-0' }]);
+  });
+});

@@ -1,0 +1,283 @@
+import { createHash } from 'node:crypto';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { parse } from '@aws-lambda-powertools/parser';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { z } from 'zod';
+import { AUDIT_TABLE_ENV } from '../../infra/constructs/audit-access';
+import { type AuditContext, auditedAction } from '../../shared/audit/audited-action';
+import { DynamoDbAuditSink } from '../../shared/audit/dynamodb-audit-sink';
+import type { AuditSink } from '../../shared/audit/port';
+import { envBoolean, readEnv } from '../../shared/core/env';
+import { MalformedEventError } from '../../shared/core/errors';
+import { type ApplyPolicy, DEFAULT_APPLY_POLICY, type SyncResult, syncDns } from '../../shared/dns/apply';
+import {
+  type DnsPlanConfig,
+  type InstanceFact,
+  latestPerInstance,
+  type PlanDecision,
+  planDns,
+} from '../../shared/dns/planner';
+import type { Route53Port } from '../../shared/dns/port';
+import { Route53ZoneAdapter } from '../../shared/dns/route53-zone-adapter';
+import {
+  EC2_STATE_CHANGE_DETAIL_TYPE,
+  type Ec2StateChangeEvent,
+  Ec2StateChangeEventSchema,
+  type FactOutcome,
+  factsFromEvents,
+} from '../../shared/dns/state-change';
+import { Ec2InstanceInventory } from '../../shared/ec2/ec2-instance-inventory';
+import type { InstanceInventory } from '../../shared/ec2/port';
+import { logger, metrics } from '../../shared/observability/powertools';
+
+export const DnsSyncEnv = z.object({
+  [AUDIT_TABLE_ENV]: z.string().min(1),
+  HOSTED_ZONE_ID: z.string().min(1),
+  ZONE_NAME: z.string().min(1),
+  REVERSE_ZONE_ID: z.string().min(1).optional(),
+  REVERSE_ZONE_NAME: z.string().min(1).optional(),
+  NAME_TAG: z.string().min(1).default('fleetwarden:dns-name'),
+  RECORD_TTL: z.coerce.number().int().min(0).max(2_147_483_647).default(60),
+  PUBLISH_PUBLIC_IP: envBoolean.default(false),
+  OWNER_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,64}$/)
+    .default('fleetwarden'),
+  DRY_RUN: envBoolean.default(false),
+  /** A running event older than this whose instance DescribeInstances cannot show is skipped, not retried. */
+  ABSENT_AFTER_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
+});
+
+export interface DnsSyncDeps {
+  route53: Route53Port;
+  inventory: InstanceInventory;
+  audit: AuditSink;
+  config: DnsPlanConfig;
+  zones: { forward: string; reverse?: string | undefined };
+  nameTag: string;
+  dryRun: boolean;
+  policy?: ApplyPolicy;
+  now?: () => Date;
+  absentAfterMs?: number;
+}
+
+const FUNCTION = 'dns-sync';
+
+type Parsed = { kind: 'event'; event: Ec2StateChangeEvent } | { kind: 'malformed'; error: Error };
+
+function parseRecord(record: SQSRecord): Parsed {
+  let body: unknown;
+  try {
+    body = JSON.parse(record.body);
+  } catch (err) {
+    return {
+      kind: 'malformed',
+      error: new MalformedEventError(`message ${record.messageId} is not JSON`, { cause: err }),
+    };
+  }
+  const result = parse(body, undefined, Ec2StateChangeEventSchema, true);
+  if (!result.success) {
+    return {
+      kind: 'malformed',
+      error: new MalformedEventError(
+        `message ${record.messageId} is not an EC2 state-change event: ${result.error.message}`,
+        {
+          cause: result.error,
+        },
+      ),
+    };
+  }
+  return { kind: 'event', event: result.data };
+}
+
+interface EventOutcome {
+  decision?: PlanDecision;
+  skip?: string;
+  error?: Error;
+}
+
+export function createHandler(deps: DnsSyncDeps) {
+  const mode = deps.dryRun ? 'dry-run' : 'live';
+  return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
+    const now = deps.now ?? (() => new Date());
+    const parsed = new Map(event.Records.map((r) => [r.messageId, parseRecord(r)]));
+    const events = [...parsed.values()].flatMap((p) => (p.kind === 'event' ? [p.event] : []));
+    const facts = await factsFromEvents({
+      events,
+      inventory: deps.inventory,
+      nameTag: deps.nameTag,
+      now: now(),
+      absentAfterMs: deps.absentAfterMs ?? 900_000,
+    });
+
+    // one fact per instance: the newest event in the batch; the rest are superseded
+    const usable = events.flatMap((e) => {
+      const f = facts.get(e.id) as FactOutcome;
+      return f.kind === 'fact' ? [{ event: e, fact: f.fact }] : [];
+    });
+    const winners = latestPerInstance(usable.map((u) => u.fact));
+    const winnerEvent = new Map<string, Ec2StateChangeEvent>();
+    for (const w of winners) {
+      const u = usable.find((x) => x.fact === w);
+      if (u) winnerEvent.set(w.instanceId, u.event);
+    }
+
+    let result: SyncResult | undefined;
+    let batchError: Error | undefined;
+    if (winners.length > 0) {
+      const batchTrigger = {
+        source: 'aws.ec2',
+        id: `batch-${createHash('sha256')
+          .update(
+            [...winnerEvent.values()]
+              .map((e) => e.id)
+              .sort()
+              .join(','),
+          )
+          .digest('hex')
+          .slice(0, 24)}`,
+        detailType: EC2_STATE_CHANGE_DETAIL_TYPE,
+      };
+      try {
+        result = await auditedAction(
+          deps.audit,
+          { function: FUNCTION, trigger: batchTrigger, mode, now },
+          { action: 'dns.change-batch', subject: { recordName: deps.config.zoneName } },
+          async () => {
+            const r = await syncDns({
+              port: deps.route53,
+              zones: deps.zones,
+              policy: deps.policy ?? DEFAULT_APPLY_POLICY,
+              dryRun: deps.dryRun,
+              comment: `fleetwarden ${FUNCTION} ${batchTrigger.id}`,
+              plan: (forward, reverse) => planDns({ config: deps.config, forward, reverse, facts: winners }),
+            });
+            const changes = r.planned.forward
+              .concat(r.planned.reverse)
+              .reduce((n, u) => n + u.changes.length, 0);
+            return {
+              decision: deps.dryRun ? 'reported' : r.requests.length > 0 ? 'acted' : 'skipped',
+              reason: `${winners.length} instance(s), ${changes} change(s) in ${r.requests.length} request(s)${deps.dryRun ? ' (dry run: not sent)' : ''}`,
+              details: {
+                requests: r.requests,
+                replans: r.replans,
+                events: [...winnerEvent.values()].map((e) => e.id),
+              },
+              result: r,
+            };
+          },
+        );
+      } catch (err) {
+        batchError = err as Error;
+      }
+    }
+
+    const outcomeOf = (e: Ec2StateChangeEvent): EventOutcome => {
+      const f = facts.get(e.id) as FactOutcome;
+      if (f.kind === 'skip') return { skip: f.reason };
+      if (f.kind === 'error') return { error: f.error };
+      const winner = winnerEvent.get(e.detail['instance-id']);
+      if (winner && winner.id !== e.id) {
+        return {
+          skip: `superseded by event ${winner.id} (${winner.detail.state} at ${winner.time}) in the same batch`,
+        };
+      }
+      if (batchError) return { error: batchError };
+      const decision = result?.decisions.find((d) => d.instanceId === e.detail['instance-id']);
+      return decision
+        ? { decision }
+        : { error: new Error(`no decision planned for ${e.detail['instance-id']}`) };
+    };
+
+    const processor = new BatchProcessor(EventType.SQS);
+    const response = await processPartialResponse(
+      event,
+      async (record: SQSRecord) => {
+        const p = parsed.get(record.messageId) as Parsed;
+        if (p.kind === 'malformed') throw p.error;
+        const e = p.event;
+        const o = outcomeOf(e);
+        const ctx: AuditContext = {
+          function: FUNCTION,
+          trigger: {
+            source: e.source,
+            id: e.id,
+            detailType: e['detail-type'],
+            time: new Date(e.time).toISOString(),
+          },
+          mode,
+          now,
+        };
+        const recordName = o.decision?.recordName;
+        await auditedAction(
+          deps.audit,
+          ctx,
+          {
+            action: e.detail.state === 'running' ? 'dns.upsert' : 'dns.delete',
+            subject: { instanceId: e.detail['instance-id'], ...(recordName ? { recordName } : {}) },
+          },
+          async () => {
+            if (o.error) throw o.error;
+            if (o.skip) return { decision: 'skipped' as const, reason: o.skip, result: undefined };
+            const d = o.decision as PlanDecision;
+            const dry = deps.dryRun && d.decision === 'acted';
+            return {
+              decision: dry ? ('reported' as const) : d.decision,
+              reason: dry ? `dry run: would ${d.reason}` : d.reason,
+              details: { ...d.details, state: e.detail.state },
+              result: undefined,
+            };
+          },
+        );
+      },
+      processor,
+      { context, throwOnFullBatchFailure: false },
+    );
+
+    const failed = response.batchItemFailures.length;
+    logger.info('dns-sync batch', {
+      messages: event.Records.length,
+      instances: winners.length,
+      requests: result?.requests.length ?? 0,
+      failed,
+      dryRun: deps.dryRun,
+      ...(batchError ? { error: `${batchError.name}: ${batchError.message}` } : {}),
+    });
+    metrics.addMetric('DnsChangeRequests', 'Count', result?.requests.length ?? 0);
+    metrics.addMetric('DnsSyncFailedMessages', 'Count', failed);
+    metrics.publishStoredMetrics();
+    return response;
+  };
+}
+
+let wired: ReturnType<typeof createHandler> | undefined;
+
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  if (!wired) {
+    const env = readEnv(DnsSyncEnv);
+    wired = createHandler(depsFromEnv(env));
+  }
+  return wired(event, context);
+};
+
+/** Real adapters from the validated environment (shared with dns-reconcile's wiring). */
+export function depsFromEnv(env: z.infer<typeof DnsSyncEnv>): DnsSyncDeps {
+  return {
+    route53: new Route53ZoneAdapter(),
+    inventory: new Ec2InstanceInventory(),
+    audit: new DynamoDbAuditSink(env[AUDIT_TABLE_ENV]),
+    config: {
+      zoneName: env.ZONE_NAME,
+      reverseZoneName: env.REVERSE_ZONE_ID ? env.REVERSE_ZONE_NAME : undefined,
+      ownerId: env.OWNER_ID,
+      ttl: env.RECORD_TTL,
+      publishPublicIp: env.PUBLISH_PUBLIC_IP,
+    },
+    zones: { forward: env.HOSTED_ZONE_ID, reverse: env.REVERSE_ZONE_ID },
+    nameTag: env.NAME_TAG,
+    dryRun: env.DRY_RUN,
+    absentAfterMs: env.ABSENT_AFTER_SECONDS * 1000,
+  };
+}
+
+export type { InstanceFact };

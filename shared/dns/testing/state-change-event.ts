@@ -1,0 +1,36 @@
+import type { InstanceState } from '../../ec2/port';
+
+/** An EventBridge "EC2 Instance State-change Notification" as EC2 sends it (second-precision time). */
+export function stateChangeEvent(instanceId: string, state: InstanceState, atMs: number, eventId?: string) {
+  return {
+    version: '0',
+    id: eventId ?? `ev-${instanceId}-${state}-${atMs}`,
+    'detail-type': 'EC2 Instance State-change Notification',
+    source: 'aws.ec2',
+    account: '123456789012',
+    time: new Date(Math.floor(atMs / 1000) * 1000).toISOString().replace('.000', ''),
+    region: 'eu-west-1',
+    resources: [`arn:aws:ec2:eu-west-1:123456789012:instance/${instanceId}`],
+    detail: { 'instance-id': instanceId, state },
+  };
+}
+
+/** An SQS record carrying `body` the way the EventBridge -> SQS target delivers it. */
+export function sqsRecord(body: unknown, messageId: string, sentAtMs = Date.now()) {
+  return {
+    messageId,
+    receiptHandle: `rh-${messageId}`,
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: String(sentAtMs),
+      SenderId: 'AIDAEXAMPLE',
+      ApproximateFirstReceiveTimestamp: String(sentAtMs),
+    },
+    messageAttributes: {},
+    md5OfBody: 'not-checked',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:fleetwarden-dns-sync',
+    awsRegion: 'eu-west-1',
+  };
+}
