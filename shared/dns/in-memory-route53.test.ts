@@ -19,3 +19,17 @@ it('counts change requests and their outcome', async () => {
     .catch(() => undefined);
   expect(fake.changeRequests.map((r) => r.outcome)).toEqual(['applied', 'rejected']);
 });
+
+it('pages through names that mix digits, hyphens and underscores without looping', async () => {
+  const fake = new InMemoryRoute53().addZone('Z1', '10.in-addr.arpa');
+  const names = Array.from({ length: 650 }, (_, n) =>
+    n % 2 ? `_fleetwarden.${n}.0.0.10.in-addr.arpa.` : `${n}.0.0.10.in-addr.arpa.`,
+  );
+  fake.seed(
+    'Z1',
+    names.map((name) => ({ name, type: 'TXT', ttl: 60, values: ['"x"'] })),
+  );
+  const listed = await fake.listRecordSets('Z1');
+  expect(listed).toHaveLength(650);
+  expect(fake.listRequests).toBe(3);
+});

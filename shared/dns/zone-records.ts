@@ -38,14 +38,13 @@ export class ZoneRecords {
   /** Record sets at `name` of any type. */
   at(name: string): RecordSet[] {
     const n = normalizeName(name);
-    return this.all().filter((r) => r.name === n);
+    return [...this.sets.values()].filter((r) => r.name === n).map(clone);
   }
 
-  /** All record sets, sorted by name then type (Route 53's listing order is by name). */
+  /** All record sets, sorted by name then type in code-unit order (stable paging needs a total order). */
   all(): RecordSet[] {
-    return [...this.sets.values()]
-      .map(clone)
-      .sort((a, b) => (a.name === b.name ? a.type.localeCompare(b.type) : a.name.localeCompare(b.name)));
+    const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+    return [...this.sets.values()].map(clone).sort((a, b) => cmp(a.name, b.name) || cmp(a.type, b.type));
   }
 
   /** Apply one change; returns the InvalidChangeBatch message if Route 53 would reject it. */
