@@ -127,7 +127,7 @@ export async function syncDns(input: {
   port: Route53Port;
   zones: { forward: string; reverse?: string | undefined };
   policy: ApplyPolicy;
-  plan: (forward: RecordSet[], reverse: RecordSet[] | undefined) => Plan;
+  plan: (forward: RecordSet[], reverse: RecordSet[] | undefined) => Plan | Promise<Plan>;
   dryRun?: boolean;
   maxReplans?: number;
   comment?: string;
@@ -151,10 +151,10 @@ export async function syncDns(input: {
           )
         ).value
       : undefined;
-    const planned = input.plan(forward, reverse);
+    const planned = await input.plan(forward, reverse);
     const decisions = () =>
       planned.decisions.map((d) => {
-        const before = earlier.get(d.instanceId);
+        const before = earlier.get(`${d.instanceId}|${d.action}`);
         if (before && d.decision === 'skipped') return before;
         return problems.length > 0 && round > 0
           ? { ...d, details: { ...d.details, replannedAfter: problems } }
@@ -178,13 +178,17 @@ export async function syncDns(input: {
             attempts: sent.attempts,
           });
           for (const u of request) {
-            const d = planned.decisions.find((x) => x.instanceId === u.instanceId);
-            if (d) earlier.set(u.instanceId, { ...d, details: { ...d.details, changeId: sent.changeId } });
+            const d = planned.decisions.find((x) => x.instanceId === u.instanceId && x.decision === 'acted');
+            if (d)
+              earlier.set(`${d.instanceId}|${d.action}`, {
+                ...d,
+                details: { ...d.details, changeId: sent.changeId },
+              });
           }
         }
       }
       const final = decisions().map((d) => {
-        const applied = earlier.get(d.instanceId);
+        const applied = earlier.get(`${d.instanceId}|${d.action}`);
         return applied && d.decision === 'acted'
           ? { ...applied, details: { ...applied.details, ...d.details, changeId: applied.details.changeId } }
           : d;

@@ -299,3 +299,14 @@ describe('planTombstoneExpiry', () => {
     expect(flat(plan.forward)).toEqual([]);
   });
 });
+
+describe('observations (reconcile)', () => {
+  it('leave no tombstone for a stopped instance that never had a record', () => {
+    const plan = planDns({
+      config,
+      forward: [],
+      facts: [{ instanceId: I1, state: 'stopped', time: at(0), source: 'observation', name: 'web' }],
+    });
+    expect(flat(plan.forward)).toEqual([]);
+  });
+});

@@ -317,7 +317,9 @@ export function planDns(input: {
           replaceMarker(fwd, markerNameFor(o.recordName), marker('A', fact, undefined, fact.time), fChanges);
         }
       }
-      if (fOwned.length === 0) {
+      // an event may come before the running it follows (reordering), so it leaves a tombstone;
+      // an observation of an instance we never named needs none
+      if (fOwned.length === 0 && fact.source === 'event') {
         const slot = markerNameFor(`${id}.${zone}`);
         if (!fwd.records.get(slot, 'TXT'))
           replaceMarker(fwd, slot, marker('A', fact, undefined, fact.time), fChanges);

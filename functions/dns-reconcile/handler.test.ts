@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
+import { InMemoryRoute53 } from '../../shared/dns/in-memory-route53';
+import { formatMarker } from '../../shared/dns/marker';
+import type { RecordSet } from '../../shared/dns/port';
+import { InMemoryInstanceInventory } from '../../shared/ec2/in-memory-instance-inventory';
+import { createHandler, type DnsReconcileDeps } from './handler';
+
+const NOW = Date.parse('2026-11-24T12:00:00Z');
+const id = (n: number) => `i-${String(n).padStart(17, '0')}`;
+const TAG = 'fleetwarden:dns-name';
+const scheduled = {
+  version: '0',
+  id: 'sched-0001',
+  'detail-type': 'Scheduled Event',
+  source: 'aws.events',
+  account: '123456789012',
+  time: '2026-11-24T12:00:00Z',
+  region: 'eu-west-1',
+  resources: ['arn:aws:events:eu-west-1:123456789012:rule/fleetwarden-dns-reconcile'],
+  detail: {},
+};
+const mk = (name: string, n: number, over: Record<string, unknown> = {}): RecordSet => ({
+  name: `_fleetwarden.${name}`,
+  type: 'TXT',
+  ttl: 60,
+  values: [
+    formatMarker({
+      owner: 'prod',
+      instanceId: id(n),
+      type: 'A',
+      value: `10.0.0.${n}`,
+      state: 'running',
+      time: '2026-11-24T08:00:00.000Z',
+      ...over,
+    }),
+  ],
+});
+const a = (name: string, ip: string): RecordSet => ({ name, type: 'A', ttl: 60, values: [ip] });
+const FOREIGN = [
+  a('legacy.example.com.', '192.0.2.50'),
+  { name: 'old.example.com.', type: 'CNAME', ttl: 300, values: ['x.example.net.'] },
+];
+
+function setup(over: Partial<DnsReconcileDeps> = {}) {
+  const route53 = new InMemoryRoute53().addZone('ZFWD', 'example.com');
+  let now = NOW - 3_600_000;
+  const inventory = new InMemoryInstanceInventory({ now: () => now });
+  inventory.put({ instanceId: id(1), state: 'running', privateIp: '10.0.0.1', tags: { [TAG]: 'web' } }); // record missing
+  inventory.put({ instanceId: id(2), state: 'terminated', privateIp: '10.0.0.2', tags: { [TAG]: 'api' } }); // stale record
+  inventory.put({ instanceId: id(4), state: 'running', privateIp: '10.0.0.4', tags: { [TAG]: 'db' } }); // in sync
+  inventory.put({ instanceId: id(5), state: 'running', privateIp: '10.0.0.5', tags: { [TAG]: 'fresh' } });
+  now = NOW;
+  route53.seed('ZFWD', [
+    ...FOREIGN,
+    a('api.example.com.', '10.0.0.2'),
+    mk('api.example.com.', 2),
+    a('gone.example.com.', '10.0.0.3'), // instance 3 unknown to EC2 any more
+    mk('gone.example.com.', 3),
+    a('db.example.com.', '10.0.0.4'),
+    mk('db.example.com.', 4),
+    // instance 5 was stopped by an event 1 minute ago; DescribeInstances still lags at running
+    mk('fresh.example.com.', 5, {
+      state: 'stopped',
+      value: undefined,
+      time: new Date(NOW - 60_000).toISOString(),
+    }),
+    mk(`${id(6)}.example.com.`, 6, {
+      state: 'terminated',
+      value: undefined,
+      time: new Date(NOW - 30 * 3_600_000).toISOString(),
+    }),
+    mk(`${id(7)}.example.com.`, 7, {
+      state: 'terminated',
+      value: undefined,
+      time: new Date(NOW - 3_600_000).toISOString(),
+    }),
+  ]);
+  const audit = new InMemoryAuditSink();
+  const deps: DnsReconcileDeps = {
+    route53,
+    inventory,
+    audit,
+    config: { zoneName: 'example.com', ownerId: 'prod', ttl: 60, publishPublicIp: false },
+    zones: { forward: 'ZFWD' },
+    nameTag: TAG,
+    dryRun: false,
+    tombstoneMs: 24 * 3_600_000,
+    settleMs: 300_000,
+    now: () => new Date(NOW),
+    policy: { maxAttempts: 2, baseMs: 1, capMs: 1, sleep: async () => undefined, random: () => 0 },
+    ...over,
+  };
+  return { handler: createHandler(deps), route53, audit };
+}
+
+const aRecords = (r: InMemoryRoute53) =>
+  r
+    .records('ZFWD')
+    .filter((x) => x.type === 'A')
+    .map((x) => `${x.name} ${x.values.join(',')}`);
+
+describe('dns-reconcile handler', () => {
+  it('creates missing records, removes stale ones, expires old tombstones, respects recent events and foreign records', async () => {
+    const s = setup();
+    const summary = await s.handler(scheduled);
+    expect(aRecords(s.route53)).toEqual([
+      'db.example.com. 10.0.0.4',
+      'legacy.example.com. 192.0.2.50',
+      'web.example.com. 10.0.0.1',
+    ]);
+    const names = s.route53.records('ZFWD').map((r) => `${r.type} ${r.name}`);
+    expect(names).toContain('CNAME old.example.com.');
+    expect(names).not.toContain(`TXT _fleetwarden.${id(6)}.example.com.`); // 30 h old tombstone expired
+    expect(names).toContain(`TXT _fleetwarden.${id(7)}.example.com.`); // 1 h old tombstone kept
+    expect(names).toContain('TXT _fleetwarden.fresh.example.com.'); // the recent stop event wins over lagging EC2
+    expect(s.route53.changeRequests).toHaveLength(1);
+    expect(summary).toMatchObject({ acted: 4, dryRun: false });
+    const acted = s.audit.all().filter((r) => r.decision === 'acted' && r.action !== 'dns.reconcile');
+    expect(acted.map((r) => `${r.action} ${r.subject.instanceId}`).sort()).toEqual(
+      [
+        `dns.delete ${id(2)}`,
+        `dns.delete ${id(3)}`,
+        `dns.expire-tombstone ${id(6)}`,
+        `dns.upsert ${id(1)}`,
+      ].sort(),
+    );
+    expect(acted[0]?.trigger).toMatchObject({ source: 'fleetwarden.schedule', id: 'sched-0001' });
+  });
+
+  it('is idempotent: a second run changes nothing', async () => {
+    const s = setup();
+    await s.handler(scheduled);
+    const before = s.route53.changeRequests.length;
+    const second = await s.handler({ ...scheduled, id: 'sched-0002' });
+    expect(s.route53.changeRequests.length).toBe(before);
+    expect(second.acted).toBe(0);
+  });
+
+  it('in dry-run mode audits what it would do and writes nothing', async () => {
+    const s = setup({ dryRun: true });
+    const summary = await s.handler(scheduled);
+    expect(s.route53.changeRequests).toEqual([]);
+    expect(summary).toMatchObject({ acted: 0, wouldAct: 4, dryRun: true });
+    const reported = s.audit.all().filter((r) => r.decision === 'reported' && r.action !== 'dns.reconcile');
+    expect(reported).toHaveLength(4);
+    expect(reported.every((r) => r.mode === 'dry-run' && r.reason.startsWith('dry run: would'))).toBe(true);
+  });
+
+  it('fails the run (so the schedule retries and alarms) when Route 53 stays throttled', async () => {
+    const s = setup();
+    s.route53.failNext('Throttling', 5);
+    await expect(s.handler(scheduled)).rejects.toMatchObject({ name: 'ThrottledError' });
+    expect(s.audit.all().find((r) => r.action === 'dns.reconcile')?.decision).toBe('failed');
+  });
+});

@@ -1,0 +1,79 @@
+import type { InstanceInventory } from '../ec2/port';
+import { parseMarker } from './marker';
+import { recordNameOfMarker } from './names';
+import { type DnsPlanConfig, type InstanceFact, type Plan, planDns, planTombstoneExpiry } from './planner';
+import type { RecordSet } from './port';
+import { ZoneRecords } from './zone-records';
+
+/**
+ * Reconcile's view of the fleet, as planner facts: every instance carrying the name tag
+ * (listByTag) plus every instance one of our markers names (describe). Facts are observations
+ * dated `observedAt` (now minus a settle window), so an event applied within the window wins over
+ * a possibly lagging DescribeInstances. An owned instance DescribeInstances no longer knows is
+ * terminated. A running instance without a private IP yet is left for the next run.
+ */
+export async function observeFleet(input: {
+  inventory: InstanceInventory;
+  nameTag: string;
+  owner: string;
+  zones: (readonly RecordSet[])[];
+  observedAt: string;
+}): Promise<InstanceFact[]> {
+  const owned = new Set<string>();
+  for (const records of input.zones) {
+    for (const r of records) {
+      if (r.type !== 'TXT' || r.values.length !== 1 || !recordNameOfMarker(r.name)) continue;
+      const m = parseMarker(r.values[0] ?? '');
+      if (m && m.owner === input.owner) owned.add(m.instanceId);
+    }
+  }
+  const tagged = await input.inventory.listByTag(input.nameTag);
+  const seen = new Set(tagged.map((i) => i.instanceId));
+  const described = await input.inventory.describe([...owned].filter((id) => !seen.has(id)).sort());
+  const facts: InstanceFact[] = [];
+  for (const info of [...tagged, ...described]) {
+    if (info.state === 'pending' || (info.state === 'running' && !info.privateIp)) continue;
+    facts.push({
+      instanceId: info.instanceId,
+      state: info.state,
+      time: input.observedAt,
+      source: 'observation',
+      name: info.tags[input.nameTag],
+      privateIp: info.privateIp,
+      publicIp: info.publicIp,
+    });
+    seen.add(info.instanceId);
+  }
+  for (const id of [...owned].sort()) {
+    if (!seen.has(id))
+      facts.push({ instanceId: id, state: 'terminated', time: input.observedAt, source: 'observation' });
+  }
+  return facts;
+}
+
+/** Drift repair plus the tombstone sweep, as one plan. */
+export function planReconcile(input: {
+  config: DnsPlanConfig;
+  forward: readonly RecordSet[];
+  reverse?: readonly RecordSet[] | undefined;
+  facts: readonly InstanceFact[];
+  now: Date;
+  tombstoneMs: number;
+}): Plan {
+  const repair = planDns(input);
+  const after = new ZoneRecords(input.config.zoneName, input.forward);
+  for (const c of repair.forward.flatMap((u) => u.changes)) after.apply(c);
+  const touched = new Set(repair.forward.map((u) => u.instanceId));
+  const sweep = planTombstoneExpiry({
+    config: input.config,
+    forward: after.all(),
+    now: input.now,
+    tombstoneMs: input.tombstoneMs,
+  });
+  const keep = (id: string) => !touched.has(id);
+  return {
+    forward: [...repair.forward, ...sweep.forward.filter((u) => keep(u.instanceId))],
+    reverse: repair.reverse,
+    decisions: [...repair.decisions, ...sweep.decisions.filter((d) => keep(d.instanceId))],
+  };
+}
