@@ -161,7 +161,7 @@ describe('syncDns', () => {
     let n = 0;
     const hostile: Route53Port = {
       listRecordSets: (z) => fake.listRecordSets(z),
-      changeRecordSets: async (z, c) => {
+      changeRecordSets: async () => {
         fake.seed('Z1', [
           { name: `_fleetwarden.h1.example.com.`, type: 'TXT', ttl: 60, values: [`"noise ${n++}"`] },
         ]);

@@ -102,7 +102,7 @@ class PlanningView {
 
   /** The marker in `r` if it is one of ours. */
   ours(r: RecordSet | undefined): Marker | undefined {
-    if (!r || r.type !== 'TXT' || r.values.length !== 1 || !recordNameOfMarker(r.name)) return undefined;
+    if (r?.type !== 'TXT' || r.values.length !== 1 || !recordNameOfMarker(r.name)) return undefined;
     const m = parseMarker(r.values[0] ?? '');
     return m && m.owner === this.owner ? m : undefined;
   }

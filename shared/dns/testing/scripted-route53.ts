@@ -1,5 +1,7 @@
 import {
+  type Change,
   ChangeResourceRecordSetsCommand,
+  type ChangeResourceRecordSetsCommandInput,
   InvalidChangeBatch,
   ListResourceRecordSetsCommand,
   NoSuchHostedZone,
@@ -69,11 +71,11 @@ export function scriptRoute53(stub: AwsClientStub<Route53Client>, fake: InMemory
     }
   });
 
-  stub.on(ChangeResourceRecordSetsCommand).callsFake(async (input) => {
+  stub.on(ChangeResourceRecordSetsCommand).callsFake(async (input: ChangeResourceRecordSetsCommandInput) => {
     try {
       const { changeId } = await fake.changeRecordSets(
         zoneOf(input.HostedZoneId),
-        (input.ChangeBatch?.Changes ?? []).map((c) => ({
+        (input.ChangeBatch?.Changes ?? []).map((c: Change) => ({
           action: c.Action as 'CREATE' | 'DELETE' | 'UPSERT',
           record: {
             name: c.ResourceRecordSet?.Name ?? '',

@@ -1,7 +1,9 @@
 import {
   DescribeInstancesCommand,
+  type DescribeInstancesCommandInput,
   type EC2Client,
   EC2ServiceException,
+  type Filter,
   type InstanceStateName,
 } from '@aws-sdk/client-ec2';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
@@ -42,7 +44,7 @@ export function scriptDescribeInstances(
   pageSize = 5,
 ): void {
   let requestNo = 0;
-  stub.on(DescribeInstancesCommand).callsFake(async (input) => {
+  stub.on(DescribeInstancesCommand).callsFake(async (input: DescribeInstancesCommandInput) => {
     const $metadata = { httpStatusCode: 200, requestId: `ec2-req-${++requestNo}` };
     if (input.InstanceIds?.length)
       throw new Error('scripted DescribeInstances: the adapter must use the instance-id filter');
@@ -58,14 +60,16 @@ export function scriptDescribeInstances(
     let found: InstanceInfo[];
     try {
       found = await (async () => {
-        const filters = new Map((input.Filters ?? []).map((f) => [f.Name ?? '', f.Values ?? []]));
+        const filters = new Map<string, string[]>(
+          (input.Filters ?? []).map((f: Filter) => [f.Name ?? '', f.Values ?? []]),
+        );
         const ids = filters.get('instance-id');
         const tagKey = filters.get('tag-key')?.[0];
         const tagEntry = [...filters.entries()].find(([k]) => k.startsWith('tag:'));
         let list = ids
           ? await inventory.describe(ids)
           : tagEntry
-            ? await inventory.listByTag(tagEntry[0].slice(4), tagEntry[1][0])
+            ? await inventory.listByTag(tagEntry[0].slice(4), tagEntry[1][0] ?? '')
             : tagKey
               ? await inventory.listByTag(tagKey)
               : inventory.visible();
