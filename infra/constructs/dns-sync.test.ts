@@ -1,0 +1,190 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { IGrantable } from 'aws-cdk-lib/aws-iam';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { describe, expect, it } from 'vitest';
+import type { AuditAccess } from './audit-access';
+import { DnsSync, type DnsSyncProps } from './dns-sync';
+
+const granted: IGrantable[] = [];
+const audit: AuditAccess = { tableName: 'fleetwarden-audit', grantWrite: (g) => granted.push(g) };
+
+function setup(
+  props: Partial<DnsSyncProps> = {},
+  stackProps = { env: { account: '123456789012', region: 'eu-west-1' } },
+) {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'Fleetwarden', stackProps);
+  const alarmTopic = new sns.Topic(stack, 'Alarms', { enforceSSL: true });
+  const dns = new DnsSync(stack, 'Dns', {
+    alarmTopic,
+    audit,
+    hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+    zoneName: 'internal.example.com',
+    ...props,
+  });
+  return { app, stack, dns, template: () => Template.fromStack(stack) };
+}
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, unknown>;
+}
+function allStatements(t: Template): Statement[] {
+  return Object.values(t.findResources('AWS::IAM::Policy')).flatMap(
+    (p) => p.Properties.PolicyDocument.Statement,
+  );
+}
+const has = (s: Statement, action: string) => [s.Action].flat().includes(action);
+
+describe('DnsSync construct', () => {
+  it('routes EC2 state changes for the handled states to an encrypted queue', () => {
+    const t = setup().template();
+    t.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.ec2'],
+        'detail-type': ['EC2 Instance State-change Notification'],
+        detail: { state: ['running', 'stopping', 'stopped', 'shutting-down', 'terminated'] },
+      },
+      Targets: [Match.objectLike({ Arn: Match.anyValue(), DeadLetterConfig: Match.anyValue() })],
+    });
+    t.hasResourceProperties('AWS::SQS::Queue', {
+      KmsMasterKeyId: Match.anyValue(),
+      VisibilityTimeout: 360,
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 5 },
+    });
+    const policies = Object.values(t.findResources('AWS::SQS::QueuePolicy'));
+    const denyInsecure = policies
+      .flatMap((p) => p.Properties.PolicyDocument.Statement)
+      .filter(
+        (s: Statement & { Condition?: { Bool?: Record<string, string> } }) =>
+          s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false',
+      );
+    expect(denyInsecure.length).toBeGreaterThanOrEqual(2); // queue and its DLQ
+  });
+
+  it('alarms on the queue dead-letter depth', () => {
+    const t = setup().template();
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      AlarmDescription: Match.stringLikeRegexp('dns-sync queue'),
+      AlarmActions: [Match.anyValue()],
+    });
+  });
+
+  it('feeds dns-sync in batches with partial batch failure and bounded concurrency', () => {
+    const t = setup().template();
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 200,
+      MaximumBatchingWindowInSeconds: 5,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+  });
+
+  it('configures both functions through the environment', () => {
+    const t = setup({
+      ttl: 120,
+      nameTag: 'dns',
+      ownerId: 'prod',
+      dryRun: true,
+      publishPublicIp: true,
+    }).template();
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          AUDIT_TABLE_NAME: 'fleetwarden-audit',
+          HOSTED_ZONE_ID: 'Z0123456789ABCDEFGHIJ',
+          ZONE_NAME: 'internal.example.com',
+          NAME_TAG: 'dns',
+          RECORD_TTL: '120',
+          OWNER_ID: 'prod',
+          DRY_RUN: 'true',
+          PUBLISH_PUBLIC_IP: 'true',
+          TOMBSTONE_HOURS: '24',
+        }),
+      },
+    });
+  });
+
+  it('runs dns-reconcile on a schedule', () => {
+    const t = setup({ reconcileSchedule: Duration.minutes(30) }).template();
+    t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(30 minutes)' });
+  });
+
+  it('allows ChangeResourceRecordSets only on the zone, only for names in it, types A/TXT, actions CREATE/DELETE', () => {
+    const t = setup().template();
+    const change = allStatements(t).filter((s) => has(s, 'route53:ChangeResourceRecordSets'));
+    expect(change.length).toBe(2); // one per function
+    for (const s of change) {
+      expect(s.Resource).toEqual({
+        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':route53:::hostedzone/Z0123456789ABCDEFGHIJ']],
+      });
+      expect(s.Condition).toEqual({
+        'ForAllValues:StringLike': {
+          'route53:ChangeResourceRecordSetsNormalizedRecordNames': ['*.internal.example.com'],
+        },
+        'ForAllValues:StringEquals': {
+          'route53:ChangeResourceRecordSetsRecordTypes': ['A', 'TXT'],
+          'route53:ChangeResourceRecordSetsActions': ['CREATE', 'DELETE'],
+        },
+      });
+    }
+    expect(allStatements(t).some((s) => has(s, 'route53:ListResourceRecordSets'))).toBe(true);
+    const describe = allStatements(t).filter((s) => has(s, 'ec2:DescribeInstances'));
+    expect(describe.every((s) => s.Resource === '*' && [s.Action].flat().length === 1)).toBe(true);
+    expect(
+      allStatements(t).some((s) => s.Resource === '*' && has(s, 'route53:ChangeResourceRecordSets')),
+    ).toBe(false);
+    expect(granted.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('adds a PTR statement scoped to the reverse zone when one is configured', () => {
+    const t = setup({ reverseZoneId: 'Z0REVERSE', reverseZoneName: '10.in-addr.arpa' }).template();
+    const ptr = allStatements(t).filter(
+      (s) => has(s, 'route53:ChangeResourceRecordSets') && JSON.stringify(s.Resource).includes('Z0REVERSE'),
+    );
+    expect(ptr[0]?.Condition).toEqual({
+      'ForAllValues:StringLike': {
+        'route53:ChangeResourceRecordSetsNormalizedRecordNames': ['*.10.in-addr.arpa'],
+      },
+      'ForAllValues:StringEquals': {
+        'route53:ChangeResourceRecordSetsRecordTypes': ['PTR', 'TXT'],
+        'route53:ChangeResourceRecordSetsActions': ['CREATE', 'DELETE'],
+      },
+    });
+  });
+
+  it.each([
+    [{ hostedZoneId: 'not-a-zone' }, 'hostedZoneId must look like a Route 53 zone id, got "not-a-zone"'],
+    [{ zoneName: 'bad_zone..com' }, 'zoneName must be a DNS name, got "bad_zone..com"'],
+    [{ ttl: 0 }, 'ttl must be an integer from 1 to 86400 seconds, got 0'],
+    [{ reverseZoneId: 'Z0REVERSE' }, 'reverseZoneId and reverseZoneName go together'],
+    [
+      { reverseZoneId: 'Z0REVERSE', reverseZoneName: 'example.com' },
+      'reverseZoneName must end in .in-addr.arpa, got "example.com"',
+    ],
+    [{ ownerId: 'a,b' }, 'ownerId must be 1-64 letters, digits or hyphens, got "a,b"'],
+    [{ nameTag: '' }, 'nameTag must be 1-128 characters, got ""'],
+    [{ reconcileSchedule: Duration.seconds(30) }, 'reconcileSchedule must be 1 minute to 24 hours, got 30 s'],
+    [{ maxConcurrency: 1 }, 'maxConcurrency must be an integer from 2 to 1000, got 1'],
+  ])('refuses %o', (props, message) => {
+    expect(() => setup(props as Partial<DnsSyncProps>)).toThrow(message);
+  });
+
+  it.each([
+    ['an environment-bound stack', { env: { account: '123456789012', region: 'eu-west-1' } }],
+    ['an environment-agnostic stack', {}],
+  ])('passes cdk-nag AwsSolutions and the fleet checks in %s', async (_what, stackProps) => {
+    const { applyGuardrails } = await import('../guardrails/guardrails');
+    const { app } = setup(
+      { reverseZoneId: 'Z0REVERSE', reverseZoneName: '10.in-addr.arpa' },
+      stackProps as never,
+    );
+    applyGuardrails(app);
+    expect(() => app.synth()).not.toThrow();
+  });
+});

@@ -1,0 +1,317 @@
+import { fileURLToPath } from 'node:url';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { DNS_SYNC_BATCHING } from '../../shared/dns/batching';
+import { DNS_SYNC_STATES, EC2_STATE_CHANGE_DETAIL_TYPE } from '../../shared/dns/state-change';
+import { AUDIT_TABLE_ENV, type AuditAccess } from './audit-access';
+import { FleetFunction } from './fleet-function';
+import { fleetKey } from './fleet-key';
+
+export interface DnsSyncProps {
+  /** Topic every alarm of the feature notifies. */
+  readonly alarmTopic: sns.ITopic;
+  /** Where the functions write their audit records. */
+  readonly audit: AuditAccess;
+  /** Route 53 hosted zone the A records (and their TXT ownership markers) go to, e.g. "Z0123456789ABC". */
+  readonly hostedZoneId: string;
+  /** Name of that zone, e.g. "internal.example.com". Names outside it are refused. */
+  readonly zoneName: string;
+  /**
+   * Reverse zone for PTR records (needs `reverseZoneName`).
+   * @default - no PTR records
+   */
+  readonly reverseZoneId?: string;
+  /**
+   * Name of the reverse zone, ending in .in-addr.arpa, e.g. "10.in-addr.arpa".
+   * @default - no PTR records
+   */
+  readonly reverseZoneName?: string;
+  /**
+   * Instance tag whose value names the record (one label, or a name inside the zone).
+   * @default 'fleetwarden:dns-name' (instances without it are named after their instance id)
+   */
+  readonly nameTag?: string;
+  /**
+   * TTL of the records, in seconds (1 to 86400).
+   * @default 60
+   */
+  readonly ttl?: number;
+  /**
+   * Publish the public IP (when the instance has one) instead of the private IP.
+   * @default false
+   */
+  readonly publishPublicIp?: boolean;
+  /**
+   * Owner id written into the ownership markers; deployments sharing a zone need different ids.
+   * @default 'fleetwarden'
+   */
+  readonly ownerId?: string;
+  /**
+   * Plan and audit, but write nothing to Route 53.
+   * @default false
+   */
+  readonly dryRun?: boolean;
+  /**
+   * How often dns-reconcile compares the zone with the fleet (1 minute to 24 hours).
+   * @default Duration.minutes(15)
+   */
+  readonly reconcileSchedule?: Duration;
+  /**
+   * How long a tombstone marker (left after terminate/stop) is kept before reconcile removes it.
+   * @default Duration.hours(24)
+   */
+  readonly tombstoneRetention?: Duration;
+  /**
+   * Messages per dns-sync invocation (1 to 10000).
+   * @default 200 (DNS_SYNC_BATCHING.batchSize)
+   */
+  readonly batchSize?: number;
+  /**
+   * How long Lambda waits to fill a batch (0 to 300 s).
+   * @default Duration.seconds(5)
+   */
+  readonly maxBatchingWindow?: Duration;
+  /**
+   * Concurrent dns-sync invocations (2 to 1000); keeps Route 53 under its request rate.
+   * @default 2
+   */
+  readonly maxConcurrency?: number;
+  /**
+   * Receives of a message before it moves to the dead-letter queue (1 to 100).
+   * @default 5
+   */
+  readonly maxReceiveCount?: number;
+  /**
+   * Key for the queues.
+   * @default - the stack's shared FleetKey
+   */
+  readonly encryptionKey?: kms.IKey;
+}
+
+const ZONE_ID = /^Z[A-Z0-9]{1,32}$/;
+const DNS_NAME =
+  /^(?=.{1,253}\.?$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.?$/;
+const SYNC_TIMEOUT = Duration.seconds(60);
+
+function validate(scope: Construct, id: string, p: DnsSyncProps): void {
+  const problems: string[] = [];
+  if (!ZONE_ID.test(p.hostedZoneId))
+    problems.push(`hostedZoneId must look like a Route 53 zone id, got "${p.hostedZoneId}"`);
+  if (!DNS_NAME.test(p.zoneName.toLowerCase()))
+    problems.push(`zoneName must be a DNS name, got "${p.zoneName}"`);
+  if ((p.reverseZoneId === undefined) !== (p.reverseZoneName === undefined)) {
+    problems.push(
+      `reverseZoneId and reverseZoneName go together, got ${p.reverseZoneId ?? '<unset>'} / ${p.reverseZoneName ?? '<unset>'}`,
+    );
+  }
+  if (p.reverseZoneId !== undefined && !ZONE_ID.test(p.reverseZoneId)) {
+    problems.push(`reverseZoneId must look like a Route 53 zone id, got "${p.reverseZoneId}"`);
+  }
+  if (p.reverseZoneName !== undefined && !/\.in-addr\.arpa\.?$/.test(p.reverseZoneName.toLowerCase())) {
+    problems.push(`reverseZoneName must end in .in-addr.arpa, got "${p.reverseZoneName}"`);
+  }
+  if (p.nameTag !== undefined && (p.nameTag.length < 1 || p.nameTag.length > 128)) {
+    problems.push(`nameTag must be 1-128 characters, got "${p.nameTag}"`);
+  }
+  if (p.ttl !== undefined && (!Number.isInteger(p.ttl) || p.ttl < 1 || p.ttl > 86400)) {
+    problems.push(`ttl must be an integer from 1 to 86400 seconds, got ${p.ttl}`);
+  }
+  if (p.ownerId !== undefined && !/^[A-Za-z0-9-]{1,64}$/.test(p.ownerId)) {
+    problems.push(`ownerId must be 1-64 letters, digits or hyphens, got "${p.ownerId}"`);
+  }
+  if (p.reconcileSchedule !== undefined) {
+    const s = p.reconcileSchedule.toSeconds();
+    if (s < 60 || s > 86400) problems.push(`reconcileSchedule must be 1 minute to 24 hours, got ${s} s`);
+  }
+  if (p.tombstoneRetention !== undefined) {
+    const h = p.tombstoneRetention.toHours({ integral: false });
+    if (h < 1 || h > 24 * 90) problems.push(`tombstoneRetention must be 1 hour to 90 days, got ${h} h`);
+  }
+  if (
+    p.batchSize !== undefined &&
+    (!Number.isInteger(p.batchSize) || p.batchSize < 1 || p.batchSize > 10000)
+  ) {
+    problems.push(`batchSize must be an integer from 1 to 10000, got ${p.batchSize}`);
+  }
+  if (p.maxBatchingWindow !== undefined && p.maxBatchingWindow.toSeconds() > 300) {
+    problems.push(`maxBatchingWindow must be at most 300 s, got ${p.maxBatchingWindow.toSeconds()} s`);
+  }
+  if (
+    p.maxConcurrency !== undefined &&
+    (!Number.isInteger(p.maxConcurrency) || p.maxConcurrency < 2 || p.maxConcurrency > 1000)
+  ) {
+    problems.push(`maxConcurrency must be an integer from 2 to 1000, got ${p.maxConcurrency}`);
+  }
+  if (
+    p.maxReceiveCount !== undefined &&
+    (!Number.isInteger(p.maxReceiveCount) || p.maxReceiveCount < 1 || p.maxReceiveCount > 100)
+  ) {
+    problems.push(`maxReceiveCount must be an integer from 1 to 100, got ${p.maxReceiveCount}`);
+  }
+  if (problems.length > 0) {
+    throw new Error(`DnsSync ${[scope.node.path, id].filter(Boolean).join('/')}: ${problems.join('; ')}`);
+  }
+}
+
+const bare = (name: string) => name.toLowerCase().replace(/\.$/, '');
+
+/**
+ * DNS that follows the instances: EC2 state-change events -> EventBridge rule -> KMS-encrypted SQS
+ * queue (own DLQ + depth alarm) -> dns-sync in batches (partial batch failure, bounded concurrency),
+ * and a scheduled dns-reconcile that repairs drift. Route 53 writes are limited to this zone, to
+ * names inside it, to A/TXT (PTR/TXT in the reverse zone) and to CREATE/DELETE.
+ */
+export class DnsSync extends Construct {
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly rule: events.Rule;
+  readonly syncFunction: FleetFunction;
+  readonly reconcileFunction: FleetFunction;
+
+  constructor(scope: Construct, id: string, props: DnsSyncProps) {
+    validate(scope, id, props);
+    super(scope, id);
+    const key = props.encryptionKey ?? fleetKey(this);
+    const stack = Stack.of(this);
+    const zoneArn = (zoneId: string) => `arn:${stack.partition}:route53:::hostedzone/${zoneId}`;
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetter', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This is the dead-letter queue of the dns-sync queue (and of its EventBridge target); a DLQ has no DLQ.',
+    });
+    this.queue = new sqs.Queue(this, 'Queue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: key,
+      enforceSSL: true,
+      // AWS guidance for Lambda event sources: at least 6x the function timeout
+      visibilityTimeout: Duration.seconds(SYNC_TIMEOUT.toSeconds() * 6),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
+    });
+
+    const dlqAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription:
+        'fleetwarden dns-sync queue: state changes that could not be applied are waiting in the dead-letter queue',
+    });
+    dlqAlarm.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
+    dlqAlarm.addOkAction(new cwActions.SnsAction(props.alarmTopic));
+
+    this.rule = new events.Rule(this, 'StateChangeRule', {
+      description: 'fleetwarden dns-sync: EC2 instance state changes that add or remove DNS records',
+      eventPattern: {
+        source: ['aws.ec2'],
+        detailType: [EC2_STATE_CHANGE_DETAIL_TYPE],
+        detail: { state: [...DNS_SYNC_STATES] },
+      },
+    });
+    this.rule.addTarget(
+      new targets.SqsQueue(this.queue, {
+        deadLetterQueue: this.deadLetterQueue,
+        retryAttempts: 185,
+        maxEventAge: Duration.hours(24),
+      }),
+    );
+
+    const environment: Record<string, string> = {
+      [AUDIT_TABLE_ENV]: props.audit.tableName,
+      HOSTED_ZONE_ID: props.hostedZoneId,
+      ZONE_NAME: bare(props.zoneName),
+      NAME_TAG: props.nameTag ?? 'fleetwarden:dns-name',
+      RECORD_TTL: String(props.ttl ?? 60),
+      PUBLISH_PUBLIC_IP: String(props.publishPublicIp ?? false),
+      OWNER_ID: props.ownerId ?? 'fleetwarden',
+      DRY_RUN: String(props.dryRun ?? false),
+      TOMBSTONE_HOURS: String((props.tombstoneRetention ?? Duration.hours(24)).toHours({ integral: false })),
+      ...(props.reverseZoneId && props.reverseZoneName
+        ? { REVERSE_ZONE_ID: props.reverseZoneId, REVERSE_ZONE_NAME: bare(props.reverseZoneName) }
+        : {}),
+    };
+    const entry = (name: string) =>
+      fileURLToPath(new URL(`../../functions/${name}/handler.ts`, import.meta.url));
+
+    this.syncFunction = new FleetFunction(this, 'DnsSyncFunction', {
+      entry: entry('dns-sync'),
+      description:
+        'Keeps Route 53 A/PTR records in step with EC2 instance state changes (batched, ownership-marked)',
+      alarmTopic: props.alarmTopic,
+      timeout: SYNC_TIMEOUT,
+      environment,
+      encryptionKey: key,
+    });
+    this.syncFunction.fn.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: props.batchSize ?? DNS_SYNC_BATCHING.batchSize,
+        maxBatchingWindow:
+          props.maxBatchingWindow ?? Duration.seconds(DNS_SYNC_BATCHING.maxBatchingWindowSeconds),
+        reportBatchItemFailures: true,
+        maxConcurrency: props.maxConcurrency ?? DNS_SYNC_BATCHING.maxConcurrency,
+      }),
+    );
+
+    this.reconcileFunction = new FleetFunction(this, 'DnsReconcileFunction', {
+      entry: entry('dns-reconcile'),
+      description: 'Compares the zone with the fleet and repairs DNS drift, respecting ownership markers',
+      alarmTopic: props.alarmTopic,
+      timeout: Duration.minutes(5),
+      environment,
+      encryptionKey: key,
+      retryAttempts: 0,
+    });
+    new events.Rule(this, 'ReconcileSchedule', {
+      description: 'fleetwarden dns-reconcile schedule',
+      schedule: events.Schedule.rate(props.reconcileSchedule ?? Duration.minutes(15)),
+      targets: [new targets.LambdaFunction(this.reconcileFunction.fn)],
+    });
+
+    const zones: { id: string; name: string; types: string[] }[] = [
+      { id: props.hostedZoneId, name: bare(props.zoneName), types: ['A', 'TXT'] },
+      ...(props.reverseZoneId && props.reverseZoneName
+        ? [{ id: props.reverseZoneId, name: bare(props.reverseZoneName), types: ['PTR', 'TXT'] }]
+        : []),
+    ];
+    for (const ff of [this.syncFunction, this.reconcileFunction]) {
+      props.audit.grantWrite(ff);
+      for (const zone of zones) {
+        ff.allow({
+          actions: ['route53:ChangeResourceRecordSets'],
+          resources: [zoneArn(zone.id)],
+          conditions: {
+            'ForAllValues:StringLike': {
+              'route53:ChangeResourceRecordSetsNormalizedRecordNames': [`*.${zone.name}`],
+            },
+            'ForAllValues:StringEquals': {
+              'route53:ChangeResourceRecordSetsRecordTypes': zone.types,
+              'route53:ChangeResourceRecordSetsActions': ['CREATE', 'DELETE'],
+            },
+          },
+        });
+      }
+      ff.allow({ actions: ['route53:ListResourceRecordSets'], resources: zones.map((z) => zoneArn(z.id)) });
+      // DescribeInstances supports no resource-level permissions: read-only on "*"
+      ff.allow({ actions: ['ec2:DescribeInstances'], resources: ['*'] });
+    }
+  }
+}
