@@ -279,5 +279,3 @@ export function depsFromEnv(env: z.infer<typeof DnsSyncEnv>): DnsSyncDeps {
     absentAfterMs: env.ABSENT_AFTER_SECONDS * 1000,
   };
 }
-
-export type { InstanceFact };
