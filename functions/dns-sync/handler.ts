@@ -10,13 +10,7 @@ import type { AuditSink } from '../../shared/audit/port';
 import { envBoolean, readEnv } from '../../shared/core/env';
 import { MalformedEventError } from '../../shared/core/errors';
 import { type ApplyPolicy, DEFAULT_APPLY_POLICY, type SyncResult, syncDns } from '../../shared/dns/apply';
-import {
-  type DnsPlanConfig,
-  type InstanceFact,
-  latestPerInstance,
-  type PlanDecision,
-  planDns,
-} from '../../shared/dns/planner';
+import { type DnsPlanConfig, latestPerInstance, type PlanDecision, planDns } from '../../shared/dns/planner';
 import type { Route53Port } from '../../shared/dns/port';
 import { Route53ZoneAdapter } from '../../shared/dns/route53-zone-adapter';
 import {
