@@ -47,6 +47,16 @@ describe('fleet configuration (cdk.json context "fleetwarden")', () => {
       { logRetentionDays: 10 },
       /fleetwarden\.logRetentionDays: .*got 10/,
     ],
+    [
+      'a reverse zone id without its name',
+      { reverseZoneId: 'Z0REVERSE' },
+      /fleetwarden\.reverseZoneName: reverseZoneId and reverseZoneName go together.*got <unset>/,
+    ],
+    [
+      'a reverse zone name outside in-addr.arpa',
+      { reverseZoneId: 'Z0REVERSE', reverseZoneName: 'example.com' },
+      /fleetwarden\.reverseZoneName: must end in \.in-addr\.arpa, got "example\.com"/,
+    ],
     ['a string where a boolean belongs', { dryRun: 'false' }, /fleetwarden\.dryRun: .*got "false"/],
   ];
   it.each(bad)('refuses %s, showing the value', (_name, patch, message) => {

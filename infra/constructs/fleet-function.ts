@@ -35,6 +35,20 @@ const RESERVED_ENV = new Set([
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FLEET_FUNCTION = Symbol.for('fleetwarden.FleetFunction');
 
+/** Context key holding the default log retention (days) of every FleetFunction below a scope. */
+export const LOG_RETENTION_CONTEXT = 'fleetwarden:logRetentionDays';
+
+function defaultRetention(scope: Construct): logs.RetentionDays {
+  const days: unknown = scope.node.tryGetContext(LOG_RETENTION_CONTEXT);
+  if (days === undefined) return logs.RetentionDays.THREE_MONTHS;
+  if (typeof days !== 'number' || !(Object.values(logs.RetentionDays) as unknown[]).includes(days)) {
+    throw new Error(
+      `context ${LOG_RETENTION_CONTEXT} must be a CloudWatch Logs retention in days, got ${JSON.stringify(days)}`,
+    );
+  }
+  return days as logs.RetentionDays;
+}
+
 export interface FleetFunctionProps {
   /** Absolute path of the handler's TypeScript entry file; it must export `handler`. */
   readonly entry: string;
@@ -64,7 +78,8 @@ export interface FleetFunctionProps {
   readonly reservedConcurrentExecutions?: number;
   /**
    * How long the function's log group keeps events. Must be finite.
-   * @default logs.RetentionDays.THREE_MONTHS
+   * @default - the `fleetwarden:logRetentionDays` context value (FleetStack sets it from the
+   *   config's logRetentionDays), else logs.RetentionDays.THREE_MONTHS
    */
   readonly logRetention?: logs.RetentionDays;
   /**
@@ -211,7 +226,7 @@ export class FleetFunction extends Construct implements iam.IGrantable {
     this.grantPrincipal = this.role;
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+      retention: props.logRetention ?? defaultRetention(this),
       encryptionKey: key,
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
     });

@@ -1,9 +1,13 @@
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import type { FleetConfig } from '../config';
+import { AuditTrail } from '../constructs/audit-trail';
+import { DnsSync } from '../constructs/dns-sync';
+import { LOG_RETENTION_CONTEXT } from '../constructs/fleet-function';
 import { fleetKey } from '../constructs/fleet-key';
 
 export interface FleetStackProps extends StackProps {
@@ -30,10 +34,14 @@ export const TRIGGER_PATTERNS = {
  */
 export class FleetStack extends Stack {
   readonly alarmTopic: sns.Topic;
+  readonly audit: AuditTrail;
+  readonly dns: DnsSync;
 
   constructor(scope: Construct, id: string, props: FleetStackProps) {
     super(scope, id, props);
     const { config } = props;
+    // every FleetFunction below reads its default log retention from here
+    this.node.setContext(LOG_RETENTION_CONTEXT, config.logRetentionDays);
     const key = fleetKey(this);
 
     this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
@@ -57,6 +65,28 @@ export class FleetStack extends Stack {
         ],
       },
       retention: Duration.days(14),
+    });
+
+    this.audit = new AuditTrail(this, 'Audit', {
+      alarmTopic: this.alarmTopic,
+      retentionDays: config.auditRetentionDays,
+      ...(config.investigatorPrincipalArn
+        ? { investigatorPrincipal: new iam.ArnPrincipal(config.investigatorPrincipalArn) }
+        : {}),
+    });
+
+    this.dns = new DnsSync(this, 'Dns', {
+      alarmTopic: this.alarmTopic,
+      audit: this.audit,
+      hostedZoneId: config.hostedZoneId,
+      zoneName: config.zoneName,
+      ...(config.reverseZoneId && config.reverseZoneName
+        ? { reverseZoneId: config.reverseZoneId, reverseZoneName: config.reverseZoneName }
+        : {}),
+      nameTag: config.dnsNameTag,
+      ttl: config.recordTtl,
+      publishPublicIp: config.publishPublicIp,
+      dryRun: config.dryRun,
     });
   }
 }

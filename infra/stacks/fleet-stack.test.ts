@@ -1,0 +1,86 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { type FleetConfig, parseFleetConfig } from '../config';
+import { AUDIT_TABLE_ENV } from '../constructs/audit-access';
+import { FleetStack } from './fleet-stack';
+
+const base = {
+  hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+  zoneName: 'fleet.example.internal',
+  autoScalingGroupNames: ['ci-runners'],
+  github: { owner: 'acme' },
+};
+
+function template(patch: Record<string, unknown> = {}): Template {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const config: FleetConfig = parseFleetConfig({ ...base, ...patch });
+  return Template.fromStack(new FleetStack(app, 'Fleet', { config }));
+}
+
+/** Environment of the function whose description starts with `prefix`. */
+function envOf(t: Template, prefix: string): Record<string, unknown> {
+  const fns = t.findResources('AWS::Lambda::Function', {
+    Properties: { Description: Match.stringLikeRegexp(`^${prefix}`) },
+  });
+  const [fn] = Object.values(fns);
+  if (!fn) throw new Error(`no function described "${prefix}..."`);
+  return (fn as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties
+    .Environment.Variables;
+}
+
+describe('FleetStack wiring', () => {
+  it('deploys the audit trail and points DNS sync at the configured zone', () => {
+    const t = template();
+    t.resourceCountIs('AWS::DynamoDB::Table', 1);
+    const env = envOf(t, 'Keeps Route 53');
+    expect(env).toMatchObject({
+      HOSTED_ZONE_ID: 'Z0123456789ABCDEFGHIJ',
+      ZONE_NAME: 'fleet.example.internal',
+      NAME_TAG: 'fleetwarden:dns-name',
+      RECORD_TTL: '60',
+    });
+    expect(env[AUDIT_TABLE_ENV]).toEqual({ Ref: expect.stringMatching(/^AuditAuditTable/) });
+  });
+
+  it('applies the fleet-wide dry run to DNS sync (safe by default)', () => {
+    expect(envOf(template(), 'Keeps Route 53').DRY_RUN).toBe('true');
+    expect(envOf(template({ dryRun: false }), 'Keeps Route 53').DRY_RUN).toBe('false');
+  });
+
+  it('passes the reverse zone through when configured', () => {
+    const env = envOf(
+      template({ reverseZoneId: 'Z0REVERSE', reverseZoneName: '10.in-addr.arpa' }),
+      'Keeps Route 53',
+    );
+    expect(env).toMatchObject({ REVERSE_ZONE_ID: 'Z0REVERSE', REVERSE_ZONE_NAME: '10.in-addr.arpa' });
+  });
+
+  it('gives every function log group the configured retention', () => {
+    const groups = Object.values(template({ logRetentionDays: 30 }).findResources('AWS::Logs::LogGroup'));
+    expect(groups.length).toBeGreaterThanOrEqual(3);
+    for (const g of groups)
+      expect((g as { Properties: { RetentionInDays: number } }).Properties.RetentionInDays).toBe(30);
+  });
+
+  it('lets only the configured principal assume the investigator role', () => {
+    const t = template({ investigatorPrincipalArn: 'arn:aws:iam::123456789012:role/oncall' });
+    t.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Principal: { AWS: 'arn:aws:iam::123456789012:role/oncall' } }),
+        ]),
+      },
+    });
+  });
+
+  it('publishes the outputs an operator needs', () => {
+    const outputs = Object.keys(template().findOutputs('*'));
+    expect(outputs).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/AuditTableName/),
+        expect.stringMatching(/InvestigatorRoleArn/),
+      ]),
+    );
+  });
+});
