@@ -21,6 +21,24 @@ describe('fleetwarden app', () => {
     expect(assembly.stacks.map((s) => s.stackName)).toEqual(['Fleetwarden']);
   });
 
+  it('synthesizes with zero findings for a concrete account and region too (literal partition)', () => {
+    const saved = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
+    process.env.CDK_DEFAULT_ACCOUNT = '123456789012';
+    process.env.CDK_DEFAULT_REGION = 'eu-west-1';
+    try {
+      const assembly = buildApp(app()).synth();
+      expect(assembly.getStackByName('Fleetwarden').environment).toMatchObject({ region: 'eu-west-1' });
+    } finally {
+      for (const [k, v] of [
+        ['CDK_DEFAULT_ACCOUNT', saved.account],
+        ['CDK_DEFAULT_REGION', saved.region],
+      ] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
   it('fails synthesis when a Lambda is not a FleetFunction', () => {
     const built = buildApp(app());
     const stack = built.node.findChild('Fleetwarden') as Stack;

@@ -192,17 +192,19 @@ export class AuditTrail extends Construct implements AuditAccess {
 
     // Read-only actions whose resources cannot be narrowed further (each reason says why).
     const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+    // a known region makes the partition a literal (feature flag enablePartitionLiterals)
+    const partition = Token.isUnresolved(stack.partition) ? '<AWS::Partition>' : stack.partition;
     const acknowledgements: [string, string][] = [
       [
         'Resource::*',
         'Read-only only: cloudtrail:LookupEvents, ec2:DescribeVolumes/DescribeSnapshots/GetEbsEncryptionByDefault and sqs:ListQueues support no resource-level permissions (Service Authorization Reference).',
       ],
       [
-        `Resource::arn:<AWS::Partition>:logs:*:${account}:log-group:*`,
+        `Resource::arn:${partition}:logs:*:${account}:log-group:*`,
         'logs:DescribeLogGroups is authorised on log-group:* only; the CLI filters by the stack prefix. Read-only.',
       ],
       [
-        `Resource::arn:<AWS::Partition>:sqs:*:${account}:${stack.stackName}*`,
+        `Resource::arn:${partition}:sqs:*:${account}:${stack.stackName}*`,
         "sqs:GetQueueAttributes on the fleet's own queues (CloudFormation names them after the stack), in any region the posture scan covers. Read-only.",
       ],
     ];

@@ -1,4 +1,4 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -40,6 +40,22 @@ function allStatements(t: Template): Statement[] {
 const has = (s: Statement, action: string) => [s.Action].flat().includes(action);
 
 describe('DnsSync construct', () => {
+  it('accepts a zone id that is only known at deploy time (a token from another construct)', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Tokens');
+    const zoneId = new CfnParameter(stack, 'ZoneId').valueAsString;
+    const dns = new DnsSync(stack, 'Dns', {
+      alarmTopic: new sns.Topic(stack, 'Alarms', { enforceSSL: true }),
+      audit,
+      hostedZoneId: zoneId,
+      zoneName: 'internal.example.com',
+    });
+    expect(dns.syncFunction).toBeDefined();
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ HOSTED_ZONE_ID: { Ref: 'ZoneId' } }) },
+    });
+  });
+
   it('routes EC2 state changes for the handled states to an encrypted queue', () => {
     const t = setup().template();
     t.hasResourceProperties('AWS::Events::Rule', {

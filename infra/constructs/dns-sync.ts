@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -103,7 +103,8 @@ const SYNC_TIMEOUT = Duration.seconds(60);
 
 function validate(scope: Construct, id: string, p: DnsSyncProps): void {
   const problems: string[] = [];
-  if (!ZONE_ID.test(p.hostedZoneId))
+  // a token (e.g. the id of a zone created in the same app) can only be checked by CloudFormation
+  if (!Token.isUnresolved(p.hostedZoneId) && !ZONE_ID.test(p.hostedZoneId))
     problems.push(`hostedZoneId must look like a Route 53 zone id, got "${p.hostedZoneId}"`);
   if (!DNS_NAME.test(p.zoneName.toLowerCase()))
     problems.push(`zoneName must be a DNS name, got "${p.zoneName}"`);
@@ -112,7 +113,7 @@ function validate(scope: Construct, id: string, p: DnsSyncProps): void {
       `reverseZoneId and reverseZoneName go together, got ${p.reverseZoneId ?? '<unset>'} / ${p.reverseZoneName ?? '<unset>'}`,
     );
   }
-  if (p.reverseZoneId !== undefined && !ZONE_ID.test(p.reverseZoneId)) {
+  if (p.reverseZoneId !== undefined && !Token.isUnresolved(p.reverseZoneId) && !ZONE_ID.test(p.reverseZoneId)) {
     problems.push(`reverseZoneId must look like a Route 53 zone id, got "${p.reverseZoneId}"`);
   }
   if (p.reverseZoneName !== undefined && !/\.in-addr\.arpa\.?$/.test(p.reverseZoneName.toLowerCase())) {
