@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { diffTemplates, normaliseTemplate } from './snapshot';
+
+const hash = 'a'.repeat(64);
+const other = 'b'.repeat(64);
+
+function fn(key: string, extra: Record<string, unknown> = {}) {
+  return {
+    Resources: {
+      Fn: {
+        Type: 'AWS::Lambda::Function',
+        Properties: { Code: { S3Bucket: 'b', S3Key: `${key}.zip` }, Runtime: 'nodejs22.x', ...extra },
+      },
+      Assert: {
+        Type: 'Custom::DeployAssert@SdkCallLambdagetFunction',
+        Properties: { salt: '1732480000000' },
+      },
+    },
+  };
+}
+
+describe('integ snapshot comparison', () => {
+  it('ignores asset hashes and assertion salts (code changes are not template changes)', () => {
+    const a = normaliseTemplate(fn(hash));
+    const b = normaliseTemplate({
+      ...fn(other),
+      Resources: {
+        ...fn(other).Resources,
+        Assert: { ...fn(other).Resources.Assert, Properties: { salt: '9' } },
+      },
+    });
+    expect(diffTemplates(a, b)).toEqual([]);
+  });
+
+  it('names every added, removed and changed resource property', () => {
+    const before = normaliseTemplate(fn(hash));
+    const after = normaliseTemplate({
+      Resources: {
+        Fn: {
+          ...fn(hash).Resources.Fn,
+          Properties: { ...fn(hash).Resources.Fn.Properties, Runtime: 'nodejs24.x' },
+        },
+        Queue: { Type: 'AWS::SQS::Queue', Properties: {} },
+      },
+    });
+    expect(diffTemplates(before, after)).toEqual([
+      '~ Resources.Fn.Properties.Runtime: "nodejs22.x" -> "nodejs24.x"',
+      '- Resources.Assert (Custom::DeployAssert@SdkCallLambdagetFunction)',
+      '+ Resources.Queue (AWS::SQS::Queue)',
+    ]);
+  });
+});
