@@ -1,0 +1,169 @@
+import { ThrottledError } from '../core/errors';
+import { RunnerBusyError, RunnerListingError } from './errors';
+import type { GitHubRunner, RunnerRegistry } from './port';
+
+export interface InMemoryRunnerRegistryOptions {
+  /** Runners per list page; GitHub's maximum is 100. @default 100 */
+  perPage?: number;
+  /** Requests allowed per rate-limit window (installation tokens: 5,000/h). @default 5000 */
+  rateLimit?: number;
+  /** Length of the rate-limit window in ms. @default 3_600_000 */
+  rateWindowMs?: number;
+  /** Clock (ms since epoch); the simulator passes its simulated clock. @default Date.now */
+  now?: () => number;
+}
+
+/**
+ * In-memory fake of the GitHub runner registry, modelling what the adapter must cope with:
+ * - offset pagination over the LIVE list (per_page <= 100): a removal while a listing is under way
+ *   shifts later runners one page up, so a runner can be missed; the same runner can be seen twice
+ *   after an insertion. Callers must never judge a runner orphaned from absence alone;
+ * - a primary rate limit (remaining/reset): once spent, every call fails with `ThrottledError`
+ *   carrying the ms until reset (a listing wraps it in `RunnerListingError`);
+ * - injected page failures -> `RunnerListingError` (never a partial list);
+ * - DELETE of a busy runner -> `RunnerBusyError` (GitHub answers 422); unknown id -> 'not-found'.
+ */
+export class InMemoryRunnerRegistry implements RunnerRegistry {
+  readonly calls = { listPages: 0, get: 0, delete: 0 };
+  private readonly runnersById = new Map<number, GitHubRunner>();
+  private nextId = 1;
+  private failPages = 0;
+  private windowStart: number;
+  private used = 0;
+  private readonly perPage: number;
+  private readonly rateLimit: number;
+  private readonly rateWindowMs: number;
+  private readonly now: () => number;
+  /** Runners deleted through the API, in order (the simulator checks none of them was busy). */
+  readonly deleted: GitHubRunner[] = [];
+  /** Hook run before each list page is served (tests use it to change the list mid-listing). */
+  beforeListPage: ((page: number) => void) | undefined;
+
+  constructor(options: InMemoryRunnerRegistryOptions = {}) {
+    this.perPage = options.perPage ?? 100;
+    if (this.perPage < 1 || this.perPage > 100)
+      throw new RangeError(`perPage must be 1-100, got ${this.perPage}`);
+    this.rateLimit = options.rateLimit ?? 5000;
+    this.rateWindowMs = options.rateWindowMs ?? 3_600_000;
+    this.now = options.now ?? Date.now;
+    this.windowStart = this.now();
+  }
+
+  // ---- test and simulator controls -------------------------------------------------------------
+
+  register(runner: {
+    name: string;
+    labels?: string[];
+    busy?: boolean;
+    status?: 'online' | 'offline';
+    os?: string;
+  }) {
+    const r: GitHubRunner = {
+      id: this.nextId++,
+      name: runner.name,
+      os: runner.os ?? 'Linux',
+      status: runner.status ?? 'online',
+      busy: runner.busy ?? false,
+      labels: runner.labels ?? ['self-hosted'],
+    };
+    this.runnersById.set(r.id, r);
+    return { ...r };
+  }
+
+  setBusy(id: number, busy: boolean): void {
+    const r = this.mustGet(id);
+    r.busy = busy;
+  }
+
+  setStatus(id: number, status: 'online' | 'offline'): void {
+    this.mustGet(id).status = status;
+  }
+
+  /** GitHub itself removed the runner (ephemeral runner finished, 14-day offline cleanup). */
+  unregister(id: number): void {
+    this.runnersById.delete(id);
+  }
+
+  /** The next `n` list pages fail (as a 502 would). */
+  failNextListPage(n = 1): void {
+    this.failPages += n;
+  }
+
+  /** Spend the rest of the current rate-limit window. */
+  exhaustRateLimit(): void {
+    this.used = this.rateLimit;
+  }
+
+  snapshot(): GitHubRunner[] {
+    return [...this.runnersById.values()].map((r) => ({ ...r, labels: [...r.labels] }));
+  }
+
+  findByName(name: string): GitHubRunner | undefined {
+    return this.snapshot().find((r) => r.name === name);
+  }
+
+  // ---- the port ----------------------------------------------------------------------------------
+
+  async listRunners(): Promise<GitHubRunner[]> {
+    const seen = new Map<number, GitHubRunner>();
+    for (let page = 0; ; page++) {
+      this.beforeListPage?.(page);
+      try {
+        this.spend();
+      } catch (err) {
+        throw new RunnerListingError(`listing runners stopped at page ${page + 1}: rate limited`, {
+          cause: err,
+        });
+      }
+      this.calls.listPages++;
+      if (this.failPages > 0) {
+        this.failPages--;
+        throw new RunnerListingError(`listing runners failed at page ${page + 1}: HTTP 502`);
+      }
+      const all = [...this.runnersById.values()];
+      const slice = all.slice(page * this.perPage, (page + 1) * this.perPage);
+      for (const r of slice) seen.set(r.id, { ...r, labels: [...r.labels] });
+      if ((page + 1) * this.perPage >= all.length) return [...seen.values()];
+    }
+  }
+
+  async getRunner(id: number): Promise<GitHubRunner | undefined> {
+    this.spend();
+    this.calls.get++;
+    const r = this.runnersById.get(id);
+    return r ? { ...r, labels: [...r.labels] } : undefined;
+  }
+
+  async deleteRunner(id: number): Promise<'deleted' | 'not-found'> {
+    this.spend();
+    this.calls.delete++;
+    const r = this.runnersById.get(id);
+    if (!r) return 'not-found';
+    if (r.busy) throw new RunnerBusyError(id);
+    this.runnersById.delete(id);
+    this.deleted.push({ ...r });
+    return 'deleted';
+  }
+
+  private spend(): void {
+    const now = this.now();
+    if (now - this.windowStart >= this.rateWindowMs) {
+      this.windowStart = now;
+      this.used = 0;
+    }
+    if (this.used >= this.rateLimit) {
+      const retryAfterMs = this.windowStart + this.rateWindowMs - now;
+      throw new ThrottledError(
+        `GitHub rate limit exhausted; resets in ${Math.ceil(retryAfterMs / 1000)} s`,
+        retryAfterMs,
+      );
+    }
+    this.used++;
+  }
+
+  private mustGet(id: number): GitHubRunner {
+    const r = this.runnersById.get(id);
+    if (!r) throw new Error(`no runner ${id} in the fake registry`);
+    return r;
+  }
+}

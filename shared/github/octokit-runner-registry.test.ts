@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { githubCallsOf, recordAwsCalls } from '../aws/call-recorder';
+import { createFleetOctokit, OctokitRunnerRegistry } from './octokit-runner-registry';
+import { describeRunnerRegistryContract } from './runner-registry.contract';
+import { FakeGitHubApi, testPrivateKey } from './testing/fake-github-api';
+
+function setup(options: { pacing?: boolean } = {}) {
+  const api = new FakeGitHubApi('acme');
+  const octokit = createFleetOctokit({
+    credentials: { appId: 123, installationId: 456, privateKey: testPrivateKey() },
+    fetch: api.fetch,
+    retries: 1,
+    retryBaseMs: 1,
+    pacing: options.pacing ?? false,
+    maxRateLimitWaitSeconds: 0,
+  });
+  return { api, registry: new OctokitRunnerRegistry(octokit, { owner: 'acme' }) };
+}
+
+describeRunnerRegistryContract('OctokitRunnerRegistry over a fake api.github.com', () => {
+  const { api, registry } = setup();
+  return {
+    registry,
+    add: (r) => api.add(r),
+    // the retry plugin retries a 5xx once: fail both attempts
+    failNextListPage: () => {
+      api.failNext = 2;
+    },
+    exhaustRateLimit: () => {
+      api.rateLimited = true;
+    },
+  };
+});
+
+describe('OctokitRunnerRegistry at the HTTP boundary', () => {
+  it('authenticates as the App installation once and sends the installation token', async () => {
+    const { api, registry } = setup();
+    api.add({ name: 'r' });
+    await registry.listRunners();
+    await registry.listRunners();
+    expect(api.tokenExchanges).toBe(1);
+    const runnerCalls = api.requests.filter((r) => r.path.includes('/actions/runners'));
+    expect(runnerCalls.every((r) => r.authorization === 'token ghs_fake_installation_token')).toBe(true);
+  });
+
+  it('asks for 100 per page and follows Link headers: 250 runners = 3 requests', async () => {
+    const { api, registry } = setup();
+    for (let i = 0; i < 250; i++) api.add({ name: `r-${i}` });
+    await registry.listRunners();
+    const pages = api.requests.filter(
+      (r) => r.method === 'GET' && r.path.startsWith('/orgs/acme/actions/runners'),
+    );
+    expect(pages.map((p) => p.path)).toEqual([
+      '/orgs/acme/actions/runners?per_page=100',
+      '/orgs/acme/actions/runners?per_page=100&page=2',
+      '/orgs/acme/actions/runners?per_page=100&page=3',
+    ]);
+  });
+
+  it('retries a 5xx once before failing', async () => {
+    const { api, registry } = setup();
+    const id = api.add({ name: 'r' });
+    api.failNext = 1;
+    expect(await registry.getRunner(id)).toMatchObject({ name: 'r' });
+  });
+
+  it('records every GitHub call (route, status, x-github-request-id) for the audit record', async () => {
+    const { api, registry } = setup();
+    const id = api.add({ name: 'busy', busy: true });
+    const { calls } = await recordAwsCalls(async () => {
+      await registry.getRunner(id);
+      await registry.deleteRunner(id).catch(() => undefined);
+      return 1;
+    }).then((r) => ({ calls: r.githubCalls }));
+    expect(calls.map((c) => [c.route, c.status])).toEqual([
+      ['GET /orgs/{org}/actions/runners/{runner_id}', 200],
+      ['DELETE /orgs/{org}/actions/runners/{runner_id}', 422],
+    ]);
+    expect(calls[0]?.requestId).toMatch(/^REQ-/);
+    expect(githubCallsOf(new Error('x'))).toEqual([]);
+  });
+
+  it('with pacing on, gives up on a rate limit whose reset is beyond the allowed wait', async () => {
+    const { api, registry } = setup({ pacing: true });
+    api.add({ name: 'r' });
+    api.rateLimited = true;
+    await expect(registry.getRunner(1)).rejects.toMatchObject({ name: 'ThrottledError' });
+  });
+
+  it('uses the repository endpoints for repository-level runners', async () => {
+    const api = new FakeGitHubApi('acme');
+    const octokit = createFleetOctokit({
+      credentials: { appId: 1, installationId: 2, privateKey: testPrivateKey() },
+      fetch: api.fetch,
+      pacing: false,
+    });
+    await new OctokitRunnerRegistry(octokit, { owner: 'acme', repository: 'infra' }).getRunner(7);
+    expect(api.requests.at(-1)?.path).toBe('/repos/acme/infra/actions/runners/7');
+  });
+});

@@ -1,0 +1,231 @@
+import { createAppAuth } from '@octokit/auth-app';
+import { Octokit } from '@octokit/core';
+import { paginateRest } from '@octokit/plugin-paginate-rest';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+import { noteGitHubCall } from '../aws/call-recorder';
+import { ThrottledError } from '../core/errors';
+import { GitHubApiError, RunnerBusyError, RunnerListingError } from './errors';
+import type { GitHubRunner, RunnerRegistry } from './port';
+
+/** Octokit with the plugins fleetwarden relies on: every page, pacing, rate limits, retries of 5xx. */
+export const FleetOctokit = Octokit.plugin(paginateRest, throttling, retry);
+export type FleetOctokitInstance = InstanceType<typeof FleetOctokit>;
+
+export interface GitHubAppCredentials {
+  appId: string | number;
+  installationId: string | number;
+  privateKey: string;
+}
+
+export interface FleetOctokitOptions {
+  credentials: GitHubAppCredentials;
+  /** Longest wait (s) for a rate-limit reset before failing the call instead. @default 20 */
+  maxRateLimitWaitSeconds?: number;
+  /** Retries of 5xx answers. @default 2 */
+  retries?: number;
+  /** Base of the retry backoff in ms (retry n waits base * n^2). @default 1000 */
+  retryBaseMs?: number;
+  /** Space writes 1 s apart and queue requests as GitHub recommends. @default true */
+  pacing?: boolean;
+  /** HTTP implementation (tests inject a fake GitHub). @default globalThis.fetch */
+  fetch?: typeof fetch;
+  /** GitHub Enterprise Server API root. @default https://api.github.com */
+  baseUrl?: string;
+}
+
+/**
+ * An Octokit authenticated as a GitHub App installation: @octokit/auth-app signs the app JWT,
+ * exchanges it for an installation token (1 h) and renews it before expiry. Rate limits: a wait up to
+ * `maxRateLimitWaitSeconds` is taken once (x-ratelimit-reset / retry-after); longer waits fail the
+ * call with ThrottledError so the invocation is retried later instead of idling in Lambda.
+ */
+export function createFleetOctokit(options: FleetOctokitOptions): FleetOctokitInstance {
+  const maxWait = options.maxRateLimitWaitSeconds ?? 20;
+  const octokit = new FleetOctokit({
+    authStrategy: createAppAuth,
+    auth: {
+      appId: options.credentials.appId,
+      privateKey: options.credentials.privateKey,
+      installationId: options.credentials.installationId,
+    },
+    ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
+    request: {
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      retries: options.retries ?? 2,
+      retryAfter: (options.retryBaseMs ?? 1000) / 1000,
+    },
+    retry: { retryAfterBaseValue: options.retryBaseMs ?? 1000 },
+    throttle: {
+      enabled: options.pacing ?? true,
+      onRateLimit: (retryAfter: number, _o: unknown, _k: unknown, retryCount: number) =>
+        retryCount < 1 && retryAfter <= maxWait,
+      onSecondaryRateLimit: (retryAfter: number, _o: unknown, _k: unknown, retryCount: number) =>
+        retryCount < 1 && retryAfter <= maxWait,
+    },
+  });
+  octokit.hook.wrap('request', async (request, opts) => {
+    const route = `${opts.method} ${opts.url}`;
+    try {
+      const res = await request(opts);
+      if (!String(opts.url).includes('/access_tokens')) {
+        noteGitHubCall({
+          method: opts.method,
+          route,
+          time: new Date().toISOString(),
+          status: res.status,
+          ...(res.headers['x-github-request-id']
+            ? { requestId: String(res.headers['x-github-request-id']) }
+            : {}),
+        });
+      }
+      return res;
+    } catch (err) {
+      const e = err as { status?: number; response?: { headers?: Record<string, string> } };
+      const requestId = e.response?.headers?.['x-github-request-id'];
+      noteGitHubCall({
+        method: opts.method,
+        route,
+        time: new Date().toISOString(),
+        status: e.status ?? 0,
+        ...(requestId ? { requestId } : {}),
+      });
+      throw err;
+    }
+  });
+  return octokit;
+}
+
+interface ApiRunner {
+  id: number;
+  name: string;
+  os: string;
+  status: string;
+  busy: boolean;
+  labels: Array<{ name: string }>;
+}
+
+function toRunner(r: ApiRunner): GitHubRunner {
+  return {
+    id: r.id,
+    name: r.name,
+    os: r.os,
+    status: r.status === 'online' ? 'online' : 'offline',
+    busy: r.busy,
+    labels: r.labels.map((l) => l.name),
+  };
+}
+
+interface HttpError {
+  status?: number;
+  message?: string;
+  response?: { headers?: Record<string, string | undefined> };
+}
+
+/** A 403/429 that is a rate limit (primary: remaining 0; secondary: retry-after) as ThrottledError. */
+function asThrottled(err: unknown, now = Date.now()): ThrottledError | undefined {
+  const e = err as HttpError;
+  if (e.status !== 403 && e.status !== 429) return undefined;
+  const h = e.response?.headers ?? {};
+  if (h['retry-after'] !== undefined) {
+    return new ThrottledError('GitHub secondary rate limit', Number(h['retry-after']) * 1000, { cause: err });
+  }
+  if (h['x-ratelimit-remaining'] === '0') {
+    const reset = Number(h['x-ratelimit-reset']) * 1000;
+    return new ThrottledError(
+      'GitHub rate limit exhausted',
+      Number.isFinite(reset) ? Math.max(0, reset - now) : undefined,
+      {
+        cause: err,
+      },
+    );
+  }
+  return undefined;
+}
+
+function apiError(what: string, err: unknown): Error {
+  const throttled = asThrottled(err);
+  if (throttled) return throttled;
+  const e = err as HttpError;
+  return new GitHubApiError(
+    `${what} failed: ${e.status ?? 'no status'} ${e.message ?? ''}`.trim(),
+    e.status,
+    {
+      cause: err,
+    },
+  );
+}
+
+export interface GitHubScope {
+  owner: string;
+  /** Repository-level runners; organisation-level when absent. */
+  repository?: string | undefined;
+}
+
+/**
+ * The runner registry over GitHub's REST API. Lists read every page (per_page 100) and are deduped
+ * by id (offset pagination over a changing list can repeat a runner); any failed page fails the
+ * whole listing with RunnerListingError. 404 on get/delete means gone; 422 on delete means busy.
+ */
+export class OctokitRunnerRegistry implements RunnerRegistry {
+  constructor(
+    private readonly octokit: FleetOctokitInstance,
+    private readonly scope: GitHubScope,
+  ) {}
+
+  private get base(): { path: string; params: Record<string, string> } {
+    return this.scope.repository
+      ? {
+          path: '/repos/{owner}/{repo}/actions/runners',
+          params: { owner: this.scope.owner, repo: this.scope.repository },
+        }
+      : { path: '/orgs/{org}/actions/runners', params: { org: this.scope.owner } };
+  }
+
+  async listRunners(): Promise<GitHubRunner[]> {
+    const { path, params } = this.base;
+    try {
+      const all = (await this.octokit.paginate(`GET ${path}`, { ...params, per_page: 100 })) as ApiRunner[];
+      const byId = new Map<number, GitHubRunner>();
+      for (const r of all) byId.set(r.id, toRunner(r));
+      return [...byId.values()];
+    } catch (err) {
+      throw new RunnerListingError(
+        `listing runners of ${this.describe()} failed; nothing may be judged from it`,
+        {
+          cause: apiError('GET runners', err),
+        },
+      );
+    }
+  }
+
+  async getRunner(id: number): Promise<GitHubRunner | undefined> {
+    const { path, params } = this.base;
+    try {
+      const res = await this.octokit.request(`GET ${path}/{runner_id}`, { ...params, runner_id: id });
+      return toRunner(res.data as ApiRunner);
+    } catch (err) {
+      if ((err as HttpError).status === 404) return undefined;
+      throw apiError(`GET runner ${id}`, err);
+    }
+  }
+
+  async deleteRunner(id: number): Promise<'deleted' | 'not-found'> {
+    const { path, params } = this.base;
+    try {
+      await this.octokit.request(`DELETE ${path}/{runner_id}`, { ...params, runner_id: id });
+      return 'deleted';
+    } catch (err) {
+      const status = (err as HttpError).status;
+      if (status === 404) return 'not-found';
+      if (status === 422) throw new RunnerBusyError(id, { cause: err });
+      throw apiError(`DELETE runner ${id}`, err);
+    }
+  }
+
+  private describe(): string {
+    return this.scope.repository
+      ? `${this.scope.owner}/${this.scope.repository}`
+      : `organisation ${this.scope.owner}`;
+  }
+}

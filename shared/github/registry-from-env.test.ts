@@ -1,0 +1,55 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError } from '../core/errors';
+import { OctokitRunnerRegistry } from './octokit-runner-registry';
+import { loadGitHubAppCredentials, runnerRegistryFromEnv } from './registry-from-env';
+import { testPrivateKey } from './testing/fake-github-api';
+
+const sm = mockClient(SecretsManagerClient);
+const client = sm as unknown as SecretsManagerClient;
+const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:fleetwarden/github-app-AbCdEf';
+
+describe('GitHub App credentials from Secrets Manager', () => {
+  beforeEach(() => sm.reset());
+
+  it('reads and validates the secret JSON', async () => {
+    sm.on(GetSecretValueCommand, { SecretId: ARN }).resolves({
+      SecretString: JSON.stringify({ appId: 123, installationId: '456', privateKey: testPrivateKey() }),
+    });
+    const creds = await loadGitHubAppCredentials(ARN, client);
+    expect(creds).toMatchObject({ appId: 123, installationId: '456' });
+  });
+
+  it('names the missing field and never prints the key', async () => {
+    sm.on(GetSecretValueCommand).resolves({
+      SecretString: JSON.stringify({ appId: 123, privateKey: 'super-secret-key-material' }),
+    });
+    const err = (await loadGitHubAppCredentials(ARN, client).catch((e: unknown) => e)) as Error;
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.message).toMatch(/installationId/);
+    expect(err.message).not.toContain('super-secret-key-material');
+  });
+
+  it('says the secret is still the placeholder when it is not JSON', async () => {
+    sm.on(GetSecretValueCommand).resolves({ SecretString: 'REPLACE ME' });
+    await expect(loadGitHubAppCredentials(ARN, client)).rejects.toThrow(/not JSON.*README/);
+  });
+
+  it('builds an organisation-scoped registry from the environment', async () => {
+    sm.on(GetSecretValueCommand).resolves({
+      SecretString: JSON.stringify({ appId: 1, installationId: 2, privateKey: testPrivateKey() }),
+    });
+    const registry = await runnerRegistryFromEnv(
+      { GITHUB_APP_SECRET_ARN: ARN, GITHUB_OWNER: 'acme' },
+      client,
+    );
+    expect(registry).toBeInstanceOf(OctokitRunnerRegistry);
+  });
+
+  it('refuses an environment without the secret ARN, naming the variable', async () => {
+    await expect(runnerRegistryFromEnv({ GITHUB_OWNER: 'acme' }, client)).rejects.toThrow(
+      /GITHUB_APP_SECRET_ARN/,
+    );
+  });
+});

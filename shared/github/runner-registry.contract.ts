@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { hasCause, ThrottledError } from '../core/errors';
+import { RunnerBusyError, RunnerListingError } from './errors';
+import type { RunnerRegistry } from './port';
+
+/** How a contract test arranges GitHub's state behind the subject. */
+export interface RegistryHarness {
+  registry: RunnerRegistry;
+  add(r: { name: string; busy?: boolean; status?: 'online' | 'offline'; labels?: string[] }): number;
+  failNextListPage(): void;
+  exhaustRateLimit(): void;
+}
+
+/** The behaviour every RunnerRegistry (the Octokit adapter and the in-memory fake) must show. */
+export function describeRunnerRegistryContract(name: string, make: () => RegistryHarness): void {
+  describe(`RunnerRegistry contract: ${name}`, () => {
+    it('lists every runner across pages (250 runners = 3 pages of 100), each once', async () => {
+      const h = make();
+      for (let i = 0; i < 250; i++) h.add({ name: `runner-${i}`, labels: ['self-hosted', 'linux'] });
+      const runners = await h.registry.listRunners();
+      expect(runners).toHaveLength(250);
+      expect(new Set(runners.map((r) => r.id)).size).toBe(250);
+      expect(runners.find((r) => r.name === 'runner-249')).toMatchObject({
+        status: 'online',
+        busy: false,
+        labels: ['self-hosted', 'linux'],
+      });
+    });
+
+    it('fails the whole listing when any page fails, never returning a partial list', async () => {
+      const h = make();
+      for (let i = 0; i < 150; i++) h.add({ name: `runner-${i}` });
+      h.failNextListPage();
+      await expect(h.registry.listRunners()).rejects.toBeInstanceOf(RunnerListingError);
+    });
+
+    it('reads one runner, and answers undefined for one GitHub does not know', async () => {
+      const h = make();
+      const id = h.add({ name: 'ci-i-0abc12345678', busy: true });
+      expect(await h.registry.getRunner(id)).toMatchObject({ id, name: 'ci-i-0abc12345678', busy: true });
+      expect(await h.registry.getRunner(99_999)).toBeUndefined();
+    });
+
+    it('deletes an idle runner; a second delete (or an unknown id) is not-found, which counts as done', async () => {
+      const h = make();
+      const id = h.add({ name: 'idle' });
+      expect(await h.registry.deleteRunner(id)).toBe('deleted');
+      expect(await h.registry.deleteRunner(id)).toBe('not-found');
+      expect(await h.registry.getRunner(id)).toBeUndefined();
+    });
+
+    it('refuses to delete a busy runner with RunnerBusyError, and the runner stays', async () => {
+      const h = make();
+      const id = h.add({ name: 'busy', busy: true });
+      await expect(h.registry.deleteRunner(id)).rejects.toBeInstanceOf(RunnerBusyError);
+      expect(await h.registry.getRunner(id)).toMatchObject({ busy: true });
+    });
+
+    it('surfaces an exhausted rate limit as ThrottledError with the wait (listing: wrapped)', async () => {
+      const h = make();
+      const id = h.add({ name: 'r' });
+      h.exhaustRateLimit();
+      const err = await h.registry.deleteRunner(id).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ThrottledError);
+      expect((err as ThrottledError).retryAfterMs).toBeGreaterThan(0);
+      const listing = await h.registry.listRunners().catch((e: unknown) => e);
+      expect(listing).toBeInstanceOf(RunnerListingError);
+      expect(hasCause(listing, ThrottledError)).toBe(true);
+    });
+  });
+}
