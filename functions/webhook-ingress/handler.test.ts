@@ -1,0 +1,97 @@
+import { Webhooks } from '@octokit/webhooks';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { deliveryDeduper } from '../../shared/webhook/dedupe';
+import { InMemoryEventBus } from '../../shared/webhook/in-memory-event-bus';
+import { InMemoryPersistenceLayer } from '../../shared/webhook/testing/in-memory-persistence-layer';
+import { workflowJobPayload } from '../../shared/webhook/testing/payloads';
+import { createHandler, WebhookIngressEnv } from './handler';
+
+const SECRET = 'webhook-secret';
+
+function urlEvent(body: string, headers: Record<string, string>, base64 = false): APIGatewayProxyEventV2 {
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: '/',
+    rawQueryString: '',
+    headers,
+    requestContext: {
+      accountId: 'anonymous',
+      apiId: 'abc123',
+      domainName: 'abc123.lambda-url.eu-west-1.on.aws',
+      domainPrefix: 'abc123',
+      http: {
+        method: 'POST',
+        path: '/',
+        protocol: 'HTTP/1.1',
+        sourceIp: '140.82.115.1',
+        userAgent: 'GitHub-Hookshot/abc',
+      },
+      requestId: 'r1',
+      routeKey: '$default',
+      stage: '$default',
+      time: '24/Nov/2026:10:00:00 +0000',
+      timeEpoch: 1795528800000,
+    },
+    body: base64 ? Buffer.from(body).toString('base64') : body,
+    isBase64Encoded: base64,
+  };
+}
+
+function setup() {
+  const bus = new InMemoryEventBus();
+  let secretReads = 0;
+  const handler = createHandler({
+    secret: async () => {
+      secretReads++;
+      return SECRET;
+    },
+    publishOnce: deliveryDeduper(new InMemoryPersistenceLayer(), bus, { ttlSeconds: 3600 }),
+    maxBodyBytes: 1024 * 1024,
+  });
+  return { bus, handler, reads: () => secretReads };
+}
+
+const context = { functionName: 'webhook-ingress', getRemainingTimeInMillis: () => 5000 } as Context;
+
+describe('webhook-ingress handler (Function URL)', () => {
+  it('decodes a base64 body, verifies it and answers 202 with a JSON body', async () => {
+    const { bus, handler } = setup();
+    const body = JSON.stringify(workflowJobPayload('queued'));
+    const sig = await new Webhooks({ secret: SECRET }).sign(body);
+    const res = await handler(
+      urlEvent(
+        body,
+        { 'x-github-event': 'workflow_job', 'x-github-delivery': 'd-1', 'x-hub-signature-256': sig },
+        true,
+      ),
+      context,
+    );
+    expect(res).toMatchObject({ statusCode: 202, headers: { 'content-type': 'application/json' } });
+    expect(JSON.parse(String(res.body))).toMatchObject({ status: 'published', deliveryId: 'd-1' });
+    expect(bus.events).toHaveLength(1);
+  });
+
+  it('answers 401 to an unsigned request', async () => {
+    const { handler } = setup();
+    const res = await handler(
+      urlEvent('{}', { 'x-github-event': 'workflow_job', 'x-github-delivery': 'd-2' }),
+      context,
+    );
+    expect(res.statusCode).toBe(401);
+  });
+
+  it('documents its environment: secret ARN, bus, idempotency table, limits with defaults', () => {
+    const env = WebhookIngressEnv.parse({
+      WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:hook-AbCdEf',
+      EVENT_BUS_NAME: 'fleet',
+      IDEMPOTENCY_TABLE: 'idem',
+    });
+    expect(env).toMatchObject({
+      MAX_BODY_BYTES: 1_048_576,
+      DEDUPE_TTL_SECONDS: 259_200,
+      SECRET_CACHE_SECONDS: 300,
+    });
+  });
+});

@@ -1,0 +1,112 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { describe, expect, it } from 'vitest';
+import { WebhookIngress, type WebhookIngressProps } from './webhook-ingress';
+
+function setup(
+  props: Partial<WebhookIngressProps> = {},
+  stackProps: object = { env: { account: '123456789012', region: 'eu-west-1' } },
+) {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'Fleetwarden', stackProps);
+  const alarmTopic = new sns.Topic(stack, 'Alarms', { enforceSSL: true });
+  const ingress = new WebhookIngress(stack, 'Webhook', { alarmTopic, ...props });
+  return { app, stack, ingress, template: () => Template.fromStack(stack) };
+}
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+}
+const statements = (t: Template): Statement[] =>
+  Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+const actions = (t: Template) => statements(t).flatMap((s) => [s.Action].flat());
+
+describe('WebhookIngress construct', () => {
+  it('exposes the function through a Function URL without IAM auth (GitHub signs with HMAC instead)', () => {
+    const t = setup().template();
+    t.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 10,
+      Environment: {
+        Variables: Match.objectLike({
+          WEBHOOK_SECRET_ARN: Match.anyValue(),
+          EVENT_BUS_NAME: Match.anyValue(),
+          IDEMPOTENCY_TABLE: Match.anyValue(),
+          MAX_BODY_BYTES: '1048576',
+        }),
+      },
+    });
+  });
+
+  it('creates a custom bus, a generated KMS-encrypted secret and a PITR/KMS idempotency table with TTL', () => {
+    const t = setup().template();
+    t.resourceCountIs('AWS::Events::EventBus', 1);
+    t.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: Match.objectLike({ PasswordLength: 64 }),
+      KmsKeyId: Match.anyValue(),
+    });
+    t.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: Match.objectLike({ SSEEnabled: true, SSEType: 'KMS' }),
+    });
+  });
+
+  it('grants exactly: PutEvents on the bus, read of the secret, item access on the table', () => {
+    const t = setup().template();
+    const all = actions(t);
+    expect(all).toEqual(
+      expect.arrayContaining([
+        'events:PutEvents',
+        'secretsmanager:GetSecretValue',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+      ]),
+    );
+    expect(all.filter((a) => a.startsWith('dynamodb:'))).not.toContain('dynamodb:Scan');
+    const put = statements(t).find((s) => [s.Action].flat().includes('events:PutEvents'));
+    expect(JSON.stringify(put?.Resource)).toContain('WebhookBus');
+  });
+
+  it('uses a given bus and secret instead of creating them', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'S');
+    const bus = new events.EventBus(stack, 'Existing');
+    const { Secret } =
+      require('aws-cdk-lib/aws-secretsmanager') as typeof import('aws-cdk-lib/aws-secretsmanager');
+    const secret = new Secret(stack, 'Given');
+    const ingress = new WebhookIngress(stack, 'Webhook', {
+      alarmTopic: new sns.Topic(stack, 'T'),
+      bus,
+      webhookSecret: secret,
+    });
+    expect(ingress.bus).toBe(bus);
+    expect(ingress.webhookSecret).toBe(secret);
+    Template.fromStack(stack).resourceCountIs('AWS::SecretsManager::Secret', 1);
+  });
+
+  it.each([
+    [{ maxBodyBytes: 100 }, 'maxBodyBytes must be an integer from 1024 to 6291456, got 100'],
+    [{ idempotencyTtl: Duration.minutes(5) }, 'idempotencyTtl must be 1 hour to 30 days, got 5 min'],
+  ])('refuses %o', (props, message) => {
+    expect(() => setup(props as Partial<WebhookIngressProps>)).toThrow(message);
+  });
+
+  it.each([
+    ['an environment-bound stack', { env: { account: '123456789012', region: 'eu-west-1' } }],
+    ['an environment-agnostic stack', {}],
+  ])('passes cdk-nag AwsSolutions and the fleet checks in %s', async (_what, stackProps) => {
+    const { applyGuardrails } = await import('../guardrails/guardrails');
+    const { app } = setup({}, stackProps);
+    applyGuardrails(app);
+    expect(() => app.synth()).not.toThrow();
+  });
+});

@@ -1,0 +1,151 @@
+import { Webhooks } from '@octokit/webhooks';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { WorkflowJobDetailSchema } from '../github/workflow-job-event';
+import { deliveryDeduper } from './dedupe';
+import { InMemoryEventBus } from './in-memory-event-bus';
+import { handleWebhook, type IngressRequest } from './ingress';
+import { InMemoryPersistenceLayer } from './testing/in-memory-persistence-layer';
+import { workflowJobPayload } from './testing/payloads';
+
+const SECRET = 'It is a secret to everybody';
+const github = new Webhooks({ secret: SECRET });
+
+async function signed(
+  body: string,
+  headers: Record<string, string | undefined> = {},
+): Promise<IngressRequest> {
+  return {
+    method: 'POST',
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'x-github-event': 'workflow_job',
+      'x-github-delivery': '72d3162e-cc78-11e3-81ab-4c9367dc0958',
+      'x-hub-signature-256': await github.sign(body),
+      ...headers,
+    },
+  };
+}
+
+let bus: InMemoryEventBus;
+let store: InMemoryPersistenceLayer;
+let secretReads: number;
+const deps = () => ({
+  secret: async () => {
+    secretReads++;
+    return SECRET;
+  },
+  publishOnce: deliveryDeduper(store, bus, { ttlSeconds: 3 * 86_400 }),
+  maxBodyBytes: 1024 * 1024,
+});
+
+beforeEach(() => {
+  bus = new InMemoryEventBus({ maxAttempts: 1 });
+  store = new InMemoryPersistenceLayer();
+  secretReads = 0;
+});
+
+describe('webhook ingress', () => {
+  it('accepts a correctly signed workflow_job and puts the normalized event on the bus', async () => {
+    const res = await handleWebhook(await signed(JSON.stringify(workflowJobPayload('in_progress'))), deps());
+    expect(res.statusCode).toBe(202);
+    expect(res.body).toMatchObject({
+      status: 'published',
+      deliveryId: '72d3162e-cc78-11e3-81ab-4c9367dc0958',
+    });
+    expect(bus.events).toHaveLength(1);
+    const e = bus.events[0];
+    expect(e?.source).toBe('fleetwarden.github');
+    expect(e?.['detail-type']).toBe('workflow_job');
+    const detail = WorkflowJobDetailSchema.parse(e?.detail);
+    expect(detail).toMatchObject({
+      deliveryId: '72d3162e-cc78-11e3-81ab-4c9367dc0958',
+      action: 'in_progress',
+      job: {
+        id: 29679449,
+        runnerId: 16,
+        runnerName: 'ci-i-0123456789abcdef0',
+        labels: ['self-hosted', 'linux'],
+      },
+      repository: 'acme/app',
+      organization: 'acme',
+    });
+  });
+
+  it('refuses a tampered body with 401 and publishes nothing', async () => {
+    const req = await signed(JSON.stringify(workflowJobPayload('in_progress')));
+    const res = await handleWebhook(
+      { ...req, body: req.body.replace('"in_progress"', '"completed"') },
+      deps(),
+    );
+    expect(res.statusCode).toBe(401);
+    expect(bus.events).toHaveLength(0);
+  });
+
+  it('refuses a missing signature, a sha1-only signature and a wrong secret with 401', async () => {
+    const body = JSON.stringify(workflowJobPayload('queued'));
+    const other = await new Webhooks({ secret: 'another secret' }).sign(body);
+    for (const sig of [undefined, 'sha1=0123456789abcdef0123456789abcdef01234567', other]) {
+      const res = await handleWebhook(await signed(body, { 'x-hub-signature-256': sig }), deps());
+      expect(res.statusCode).toBe(401);
+    }
+    expect(bus.events).toHaveLength(0);
+  });
+
+  it('answers a replayed delivery (same X-GitHub-Delivery) 200 duplicate without publishing again', async () => {
+    const req = await signed(JSON.stringify(workflowJobPayload('completed')));
+    expect((await handleWebhook(req, deps())).statusCode).toBe(202);
+    const again = await handleWebhook(req, deps());
+    expect(again).toMatchObject({ statusCode: 200, body: { status: 'duplicate' } });
+    expect(bus.events).toHaveLength(1);
+  });
+
+  it('refuses malformed JSON (correctly signed) with 400', async () => {
+    const res = await handleWebhook(await signed('{"action": "queued",'), deps());
+    expect(res).toMatchObject({ statusCode: 400, body: { status: 'malformed' } });
+  });
+
+  it('refuses a workflow_job without the fields it needs with 400, naming them', async () => {
+    const res = await handleWebhook(await signed(JSON.stringify({ action: 'queued' })), deps());
+    expect(res.statusCode).toBe(400);
+    expect(String(res.body.message)).toMatch(/workflow_job/);
+  });
+
+  it('accepts but ignores other events (202), and answers ping with 200', async () => {
+    const ignored = await handleWebhook(
+      await signed('{"action":"opened"}', { 'x-github-event': 'issues' }),
+      deps(),
+    );
+    expect(ignored).toMatchObject({ statusCode: 202, body: { status: 'ignored', event: 'issues' } });
+    const ping = await handleWebhook(
+      await signed('{"zen":"Design for failure."}', { 'x-github-event': 'ping' }),
+      deps(),
+    );
+    expect(ping).toMatchObject({ statusCode: 200, body: { status: 'pong' } });
+    expect(bus.events).toHaveLength(0);
+  });
+
+  it('refuses an oversized body with 413 before reading the secret or hashing it', async () => {
+    const res = await handleWebhook(await signed('x'.repeat(2000)), { ...deps(), maxBodyBytes: 1000 });
+    expect(res.statusCode).toBe(413);
+    expect(secretReads).toBe(0);
+  });
+
+  it('refuses other methods with 405 and a delivery without X-GitHub-Delivery with 400', async () => {
+    const req = await signed(JSON.stringify(workflowJobPayload('queued')));
+    expect((await handleWebhook({ ...req, method: 'GET' }, deps())).statusCode).toBe(405);
+    expect(
+      (await handleWebhook({ ...req, headers: { ...req.headers, 'x-github-delivery': undefined } }, deps()))
+        .statusCode,
+    ).toBe(400);
+  });
+
+  it('fails (throws) when the bus refuses, leaving no idempotency record, so a redelivery publishes', async () => {
+    const req = await signed(JSON.stringify(workflowJobPayload('in_progress')));
+    bus.failNextEntries(1);
+    await expect(handleWebhook(req, deps())).rejects.toThrow(/PutEvents refused/);
+    const redelivered = await handleWebhook(req, deps());
+    expect(redelivered.statusCode).toBe(202);
+    expect(bus.events).toHaveLength(1);
+  });
+});
