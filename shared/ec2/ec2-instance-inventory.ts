@@ -15,6 +15,12 @@ const THROTTLING = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingExc
 const IDS_PER_CALL = 200;
 const NOT_TERMINATED: InstanceState[] = ['pending', 'running', 'shutting-down', 'stopping', 'stopped'];
 
+/** "User initiated (2026-11-24 10:00:00 GMT)" -> the ISO time; other reasons carry none. */
+function stateChangedAt(reason: string | undefined): { stateChangedAt?: string } {
+  const m = reason?.match(/\((\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) GMT\)/);
+  return m ? { stateChangedAt: `${m[1]}T${m[2]}.000Z` } : {};
+}
+
 function toInfo(i: Instance): InstanceInfo {
   const tags = Object.fromEntries((i.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
   const asg = tags['aws:autoscaling:groupName'];
@@ -25,6 +31,7 @@ function toInfo(i: Instance): InstanceInfo {
     ...(i.PublicIpAddress ? { publicIp: i.PublicIpAddress } : {}),
     tags,
     ...(i.LaunchTime ? { launchTime: i.LaunchTime.toISOString() } : {}),
+    ...stateChangedAt(i.StateTransitionReason),
     ...(asg ? { autoScalingGroupName: asg } : {}),
   };
 }

@@ -12,6 +12,8 @@ export interface InMemoryInventoryOptions {
   dropIpWhenTerminated?: boolean;
 }
 
+const LEAVING = new Set<InstanceInfo['state']>(['stopping', 'stopped', 'shutting-down', 'terminated']);
+
 interface Version {
   visibleAt: number;
   info: InstanceInfo;
@@ -42,6 +44,20 @@ export class InMemoryInstanceInventory implements InstanceInventory {
   /** Record the instance as it is now; DescribeInstances shows it after the lag. */
   put(info: InstanceInfo): void {
     const list = this.versions.get(info.instanceId) ?? [];
+    const previous = list.at(-1)?.info;
+    if (LEAVING.has(info.state) && info.stateChangedAt === undefined) {
+      // EC2 stamps user-initiated transitions to the second
+      info = {
+        ...info,
+        stateChangedAt:
+          previous?.state === info.state && previous.stateChangedAt
+            ? previous.stateChangedAt
+            : new Date(Math.floor(this.now() / 1000) * 1000).toISOString(),
+      };
+    } else if (!LEAVING.has(info.state) && info.stateChangedAt !== undefined) {
+      const { stateChangedAt: _dropped, ...rest } = info;
+      info = rest;
+    }
     list.push({ visibleAt: this.now() + this.lagMs, info: structuredClone(info) });
     this.versions.set(info.instanceId, list);
   }

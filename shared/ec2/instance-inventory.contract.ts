@@ -66,6 +66,8 @@ export function describeInstanceInventoryContract(name: string, make: () => Inve
         tags: { 'fleetwarden:dns-name': 'h1' },
       });
       expect(gone?.privateIp).toBeUndefined();
+      // when it left (EC2: StateTransitionReason "User initiated (2026-11-24 10:00:02 GMT)"), to the second
+      expect(Date.parse(gone?.stateChangedAt ?? '')).toBeGreaterThan(Date.parse('2026-11-24T00:00:00Z'));
       s.advance(2 * 3_600_000);
       expect(await s.inventory.describe([id(1)])).toEqual([]);
     });

@@ -14,6 +14,12 @@ export interface InstanceInfo {
   /** All tags, including aws:autoscaling:groupName for ASG members. */
   tags: Record<string, string>;
   launchTime?: string;
+  /**
+   * When the instance entered its current stopping/stopped/shutting-down/terminated state (EC2
+   * reports it in StateTransitionReason, e.g. "User initiated (2026-11-24 10:00:00 GMT)"). Absent for
+   * pending/running, or when EC2 gives no time.
+   */
+  stateChangedAt?: string;
   autoScalingGroupName?: string;
 }
 

@@ -28,6 +28,9 @@ export function toWireInstance(i: InstanceInfo) {
     ...(i.privateIp ? { PrivateIpAddress: i.privateIp } : {}),
     ...(i.publicIp ? { PublicIpAddress: i.publicIp } : {}),
     ...(i.launchTime ? { LaunchTime: new Date(i.launchTime) } : {}),
+    ...(i.stateChangedAt
+      ? { StateTransitionReason: `User initiated (${i.stateChangedAt.slice(0, 19).replace('T', ' ')} GMT)` }
+      : {}),
     Tags: Object.entries(i.tags).map(([Key, Value]) => ({ Key, Value })),
   };
 }
