@@ -1,0 +1,27 @@
+/**
+ * How a GitHub runner is tied to its EC2 instance (documented in shared/runners/README.md):
+ * 1. primary: a runner label `fleetwarden-instance:<instance-id>` (set by the runner's start script
+ *    from instance metadata). The label is also the fleet's explicit claim of ownership.
+ * 2. fallback: a runner name equal to the instance id or ending in `-<instance-id>`. A name alone
+ *    does not prove ownership: such runners are only removed when EC2 confirms the instance carries
+ *    the fleet tag.
+ */
+export const INSTANCE_LABEL_PREFIX = 'fleetwarden-instance:';
+
+const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
+const NAME_SUFFIX = /(?:^|-)(i-[0-9a-f]{8,17})$/;
+
+export interface RunnerMatch {
+  instanceId: string;
+  by: 'label' | 'name';
+}
+
+export function instanceIdOf(runner: { name: string; labels: readonly string[] }): RunnerMatch | undefined {
+  for (const label of runner.labels) {
+    if (!label.startsWith(INSTANCE_LABEL_PREFIX)) continue;
+    const id = label.slice(INSTANCE_LABEL_PREFIX.length);
+    if (INSTANCE_ID.test(id)) return { instanceId: id, by: 'label' };
+  }
+  const m = runner.name.match(NAME_SUFFIX);
+  return m?.[1] ? { instanceId: m[1], by: 'name' } : undefined;
+}

@@ -1,0 +1,312 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { InstanceInfo } from '../ec2/port';
+import type { GitHubRunner } from '../github/port';
+import { INSTANCE_LABEL_PREFIX, instanceIdOf } from './matching';
+import { DEFAULT_SWEEP_CONFIG, planSweep, type SweepConfig, type SweepInput } from './sweep-planner';
+
+const NOW = new Date('2026-11-24T12:00:00Z');
+const min = 60_000;
+const cfg: SweepConfig = {
+  ...DEFAULT_SWEEP_CONFIG,
+  gracePeriodMs: 5 * min,
+  bootTimeoutMs: 15 * min,
+  maxRemovalShare: 0.5,
+};
+const FLEET_TAG = { key: 'fleetwarden:fleet', value: 'runners' };
+
+const iid = (n: number) => `i-${n.toString(16).padStart(17, '0')}`;
+function instance(n: number, over: Partial<InstanceInfo> = {}): InstanceInfo {
+  return {
+    instanceId: iid(n),
+    state: 'running',
+    tags: { [FLEET_TAG.key]: FLEET_TAG.value },
+    launchTime: new Date(NOW.getTime() - 60 * min).toISOString(),
+    ...over,
+  };
+}
+function runner(n: number, over: Partial<GitHubRunner> = {}): GitHubRunner {
+  return {
+    id: 1000 + n,
+    name: `ci-${iid(n)}`,
+    os: 'Linux',
+    status: 'online',
+    busy: false,
+    labels: ['self-hosted', `${INSTANCE_LABEL_PREFIX}${iid(n)}`],
+    ...over,
+  };
+}
+function input(runners: GitHubRunner[], fleet: InstanceInfo[], described: InstanceInfo[] = []): SweepInput {
+  return {
+    now: NOW,
+    runners: { ok: true, items: runners },
+    fleet: { ok: true, items: fleet },
+    described,
+    fleetTag: FLEET_TAG,
+  };
+}
+const kinds = (p: ReturnType<typeof planSweep>) => p.actions.map((a) => a.kind);
+
+describe('runner <-> instance matching convention', () => {
+  it('prefers the fleetwarden-instance label, falls back to a name ending in the instance id', () => {
+    expect(instanceIdOf({ name: 'anything', labels: [`${INSTANCE_LABEL_PREFIX}${iid(1)}`] })).toEqual({
+      instanceId: iid(1),
+      by: 'label',
+    });
+    expect(instanceIdOf({ name: `ci-${iid(2)}`, labels: [] })).toEqual({ instanceId: iid(2), by: 'name' });
+    expect(instanceIdOf({ name: iid(3), labels: [] })).toEqual({ instanceId: iid(3), by: 'name' });
+    expect(instanceIdOf({ name: 'laptop-of-bob', labels: ['self-hosted'] })).toBeUndefined();
+  });
+});
+
+describe('sweep planner', () => {
+  it('leaves healthy runners alone', () => {
+    expect(
+      planSweep(input([runner(1), runner(2, { busy: true })], [instance(1), instance(2)]), cfg).actions,
+    ).toEqual([]);
+  });
+
+  it('deregisters an idle runner whose instance terminated longer ago than the grace period', () => {
+    const gone = instance(2, {
+      state: 'terminated',
+      stateChangedAt: new Date(NOW.getTime() - 10 * min).toISOString(),
+    });
+    const plan = planSweep(input([runner(1), runner(2), runner(3)], [instance(1), instance(3)], [gone]), cfg);
+    expect(plan.refused).toBeUndefined();
+    expect(plan.actions).toEqual([
+      expect.objectContaining({ kind: 'deregister', runner: expect.objectContaining({ id: 1002 }) }),
+    ]);
+  });
+
+  it('waits out the grace period', () => {
+    const gone = instance(2, {
+      state: 'terminated',
+      stateChangedAt: new Date(NOW.getTime() - 2 * min).toISOString(),
+    });
+    const plan = planSweep(input([runner(1), runner(2), runner(3)], [instance(1), instance(3)], [gone]), cfg);
+    expect(kinds(plan)).toEqual(['skip']);
+    expect(plan.actions[0]?.reason).toMatch(/grace/);
+  });
+
+  it('treats a labelled runner whose instance EC2 no longer knows as gone long ago', () => {
+    const plan = planSweep(input([runner(1), runner(2), runner(3)], [instance(1), instance(3)], []), cfg);
+    expect(kinds(plan)).toEqual(['deregister']);
+  });
+
+  it("never touches a runner matched by name only when EC2 cannot confirm the instance is the fleet's", () => {
+    const nameOnly = runner(2, { labels: ['self-hosted'] });
+    const plan = planSweep(input([runner(1), nameOnly, runner(3)], [instance(1), instance(3)], []), cfg);
+    expect(kinds(plan)).toEqual(['report']);
+    expect(plan.actions[0]).toMatchObject({ finding: 'unverifiable-runner' });
+  });
+
+  it("ignores runners that are not the fleet's at all", () => {
+    const plan = planSweep(
+      input([runner(1), { ...runner(9), name: 'bobs-mac', labels: ['self-hosted', 'macOS'] }], [instance(1)]),
+      cfg,
+    );
+    expect(plan.actions).toEqual([]);
+  });
+
+  it('never removes a busy runner on a leaving instance: it reports it instead', () => {
+    const leaving = instance(2, {
+      state: 'shutting-down',
+      stateChangedAt: new Date(NOW.getTime() - 30 * min).toISOString(),
+    });
+    const plan = planSweep(
+      input([runner(1), runner(2, { busy: true }), runner(3)], [instance(1), leaving, instance(3)]),
+      cfg,
+    );
+    expect(plan.actions).toEqual([
+      expect.objectContaining({ kind: 'report', finding: 'busy-on-leaving-instance' }),
+    ]);
+  });
+
+  it('reports an instance that never registered within the boot timeout; terminates only when opted in', () => {
+    const fleet = [
+      instance(1),
+      instance(2),
+      instance(3),
+      instance(4, { launchTime: new Date(NOW.getTime() - 5 * min).toISOString() }),
+    ];
+    const runners = [runner(1), runner(3)];
+    const reported = planSweep(input(runners, fleet), cfg);
+    expect(reported.actions).toEqual([
+      expect.objectContaining({
+        kind: 'report',
+        finding: 'never-registered',
+        subject: { instanceId: iid(2) },
+      }),
+    ]);
+    const terminated = planSweep(input(runners, fleet), { ...cfg, allowTerminate: true });
+    expect(kinds(terminated)).toEqual(['terminate']);
+  });
+
+  it('refuses to act when a listing failed, or came back empty', () => {
+    const failed = planSweep(
+      { ...input([runner(1)], [instance(1)]), runners: { ok: false, error: 'HTTP 502 on page 3' } },
+      cfg,
+    );
+    expect(failed.refused).toMatch(/runner listing failed: HTTP 502 on page 3/);
+    const emptyRunners = planSweep(input([], [instance(1), instance(2)]), { ...cfg, allowTerminate: true });
+    expect(emptyRunners.refused).toMatch(/runner listing came back empty/);
+    expect(emptyRunners.actions.filter((a) => a.kind === 'terminate')).toEqual([]);
+    const emptyFleet = planSweep(input([runner(1), runner(2)], []), cfg);
+    expect(emptyFleet.refused).toMatch(/instance listing came back empty/);
+  });
+
+  it('opens the circuit when a run would remove more than the allowed share of the fleet', () => {
+    const fleet = [1, 2, 3, 4, 5, 6].map((n) => instance(n));
+    const runners = [...[1, 2, 3, 4, 5, 6].map((n) => runner(n)), ...[7, 8, 9, 10].map((n) => runner(n))];
+    const plan = planSweep(input(runners, fleet), { ...cfg, maxRemovalShare: 0.2 });
+    expect(plan.refused).toMatch(/4 removals .* 10 .*20%/);
+    expect(kinds(plan).filter((k) => k === 'deregister')).toEqual([]);
+    expect(plan.wouldRemove).toBe(4);
+  });
+
+  it('always allows a single removal, so a small fleet can still heal', () => {
+    const plan = planSweep(input([runner(1), runner(2)], [instance(1)]), { ...cfg, maxRemovalShare: 0.1 });
+    expect(plan.refused).toBeUndefined();
+    expect(kinds(plan)).toEqual(['deregister']);
+  });
+});
+
+// ---- properties ------------------------------------------------------------------------------------
+
+const arbWorld = fc
+  .record({
+    n: fc.integer({ min: 1, max: 30 }),
+    seed: fc.array(
+      fc.record({
+        hasRunner: fc.boolean(),
+        labelled: fc.boolean(),
+        busy: fc.boolean(),
+        online: fc.boolean(),
+        state: fc.constantFrom(
+          'running',
+          'running',
+          'pending',
+          'shutting-down',
+          'stopped',
+          'terminated',
+          'unknown',
+        ),
+        leftMinAgo: fc.integer({ min: 0, max: 120 }),
+        launchedMinAgo: fc.integer({ min: 0, max: 120 }),
+      }),
+      { minLength: 1, maxLength: 30 },
+    ),
+    share: fc.double({ min: 0.05, max: 1, noNaN: true }),
+    allowTerminate: fc.boolean(),
+  })
+  .map(({ seed, share, allowTerminate }) => {
+    const runners: GitHubRunner[] = [];
+    const fleet: InstanceInfo[] = [];
+    const described: InstanceInfo[] = [];
+    seed.forEach((s, i) => {
+      const n = i + 1;
+      const info = instance(n, {
+        state: s.state === 'unknown' ? 'terminated' : (s.state as InstanceInfo['state']),
+        launchTime: new Date(NOW.getTime() - s.launchedMinAgo * min).toISOString(),
+        ...(['running', 'pending', 'unknown'].includes(s.state)
+          ? {}
+          : { stateChangedAt: new Date(NOW.getTime() - s.leftMinAgo * min).toISOString() }),
+      });
+      if (s.state === 'terminated') described.push(info);
+      else if (s.state !== 'unknown') fleet.push(info);
+      if (s.hasRunner) {
+        runners.push(
+          runner(n, {
+            busy: s.busy,
+            status: s.online ? 'online' : 'offline',
+            ...(s.labelled ? {} : { labels: ['self-hosted'] }),
+          }),
+        );
+      }
+    });
+    return { runners, fleet, described, config: { ...cfg, maxRemovalShare: share, allowTerminate } };
+  });
+
+describe('sweep planner properties', () => {
+  it('never deregisters a busy runner', () => {
+    fc.assert(
+      fc.property(arbWorld, (w) => {
+        const plan = planSweep(input(w.runners, w.fleet, w.described), w.config);
+        for (const a of plan.actions) if (a.kind === 'deregister') expect(a.runner.busy).toBe(false);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('never removes anything when a listing failed', () => {
+    fc.assert(
+      fc.property(arbWorld, fc.constantFrom('runners', 'fleet'), (w, which) => {
+        const base = input(w.runners, w.fleet, w.described);
+        const plan = planSweep({ ...base, [which]: { ok: false, error: 'boom' } }, w.config);
+        expect(plan.refused).toBeDefined();
+        expect(plan.actions.some((a) => a.kind === 'deregister' || a.kind === 'terminate')).toBe(false);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('keeps removals within the allowed share (or a single one), else refuses them all', () => {
+    fc.assert(
+      fc.property(arbWorld, (w) => {
+        const plan = planSweep(input(w.runners, w.fleet, w.described), w.config);
+        const removals = plan.actions.filter((a) => a.kind === 'deregister' || a.kind === 'terminate').length;
+        expect(removals <= Math.max(1, Math.floor(w.config.maxRemovalShare * plan.fleetSize))).toBe(true);
+        if (plan.refused) expect(removals).toBe(0);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('is idempotent: after applying a plan, planning again removes nothing new', () => {
+    fc.assert(
+      fc.property(arbWorld, (w) => {
+        const first = planSweep(input(w.runners, w.fleet, w.described), w.config);
+        if (first.refused) return;
+        const removedRunners = new Set(
+          first.actions.flatMap((a) => (a.kind === 'deregister' ? [a.runner.id] : [])),
+        );
+        const terminated = new Set(
+          first.actions.flatMap((a) => (a.kind === 'terminate' ? [a.instanceId] : [])),
+        );
+        const runners = w.runners.filter((r) => !removedRunners.has(r.id));
+        const fleet = w.fleet.filter((i) => !terminated.has(i.instanceId));
+        const described = [
+          ...w.described,
+          ...w.fleet
+            .filter((i) => terminated.has(i.instanceId))
+            .map((i) => ({ ...i, state: 'terminated' as const, stateChangedAt: NOW.toISOString() })),
+        ];
+        if (runners.length === 0 || fleet.length === 0) return;
+        const second = planSweep(input(runners, fleet, described), w.config);
+        const again = second.actions.filter(
+          (a) =>
+            (a.kind === 'deregister' && removedRunners.has(a.runner.id)) ||
+            (a.kind === 'terminate' && terminated.has(a.instanceId)),
+        );
+        expect(again).toEqual([]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('only ever deregisters runners whose ownership is explicit (label) or confirmed by EC2 tags', () => {
+    fc.assert(
+      fc.property(arbWorld, (w) => {
+        const plan = planSweep(input(w.runners, w.fleet, w.described), w.config);
+        const known = new Map([...w.fleet, ...w.described].map((i) => [i.instanceId, i]));
+        for (const a of plan.actions) {
+          if (a.kind !== 'deregister') continue;
+          const m = instanceIdOf(a.runner);
+          expect(m).toBeDefined();
+          if (m?.by === 'name') expect(known.get(m.instanceId)?.tags[FLEET_TAG.key]).toBe(FLEET_TAG.value);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
