@@ -1,0 +1,4 @@
+import { FleetwardenError } from '../core/errors';
+
+/** Auto Scaling refused a lifecycle call for a reason other than throttling or a gone action. */
+export class LifecycleActionError extends FleetwardenError {}

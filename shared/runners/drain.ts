@@ -1,0 +1,68 @@
+import type { GitHubRunner } from '../github/port';
+import { instanceIdOf } from './matching';
+import type { Listing } from './sweep-planner';
+
+export interface DrainInput {
+  instanceId: string;
+  /** When the terminate lifecycle action began (the event's time). */
+  startedAt: Date;
+  now: Date;
+  /** How long a busy runner may keep its instance before the action is completed anyway. */
+  deadlineMs: number;
+  runners: Listing<GitHubRunner>;
+}
+
+export type DrainDecision =
+  /** Deregister these idle runners (if any), then CompleteLifecycleAction(CONTINUE). */
+  | { kind: 'complete'; deregister: GitHubRunner[]; reason: string }
+  /** Record a heartbeat and look again later. */
+  | { kind: 'wait'; busy: GitHubRunner[]; reason: string }
+  /** The deadline passed: complete anyway (the job, if any, fails) and alarm. */
+  | { kind: 'deadline'; busy: GitHubRunner[]; deregister: GitHubRunner[]; reason: string };
+
+/**
+ * What to do for a terminating instance's runner(s). Idle: deregister so no new job lands, then let
+ * the instance go. Busy: keep the instance (heartbeats) until the job ends or the deadline. A failed
+ * runner listing is never read as "no runner": wait and look again, and at the deadline complete
+ * without deregistering (the sweep cleans up the registration later).
+ */
+export function decideDrain(input: DrainInput): DrainDecision {
+  const elapsed = input.now.getTime() - input.startedAt.getTime();
+  const pastDeadline = elapsed >= input.deadlineMs;
+  const mins = (ms: number) => `${Math.round(ms / 60_000)} min`;
+  if (!input.runners.ok) {
+    return pastDeadline
+      ? {
+          kind: 'deadline',
+          busy: [],
+          deregister: [],
+          reason: `runner listing failed (${input.runners.error}) until the ${mins(input.deadlineMs)} drain deadline; completing without deregistering`,
+        }
+      : { kind: 'wait', busy: [], reason: `runner listing failed (${input.runners.error}); retrying` };
+  }
+  const mine = input.runners.items.filter((r) => instanceIdOf(r)?.instanceId === input.instanceId);
+  if (mine.length === 0)
+    return { kind: 'complete', deregister: [], reason: `no runner is registered for ${input.instanceId}` };
+  const busy = mine.filter((r) => r.busy);
+  const idle = mine.filter((r) => !r.busy);
+  if (busy.length === 0) {
+    return {
+      kind: 'complete',
+      deregister: idle,
+      reason: `runner ${idle.map((r) => r.name).join(', ')} is idle: deregistering before termination`,
+    };
+  }
+  if (pastDeadline) {
+    return {
+      kind: 'deadline',
+      busy,
+      deregister: idle,
+      reason: `runner ${busy.map((r) => r.name).join(', ')} still busy after ${mins(elapsed)} (deadline ${mins(input.deadlineMs)}); letting the instance terminate`,
+    };
+  }
+  return {
+    kind: 'wait',
+    busy,
+    reason: `runner ${busy.map((r) => r.name).join(', ')} is busy; holding the instance (${mins(elapsed)} of ${mins(input.deadlineMs)})`,
+  };
+}
