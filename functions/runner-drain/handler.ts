@@ -1,0 +1,252 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { z } from 'zod';
+import { AUDIT_TABLE_ENV } from '../../infra/constructs/audit-access';
+import { type AuditContext, auditedAction } from '../../shared/audit/audited-action';
+import { DynamoDbAuditSink } from '../../shared/audit/dynamodb-audit-sink';
+import type { AuditSink } from '../../shared/audit/port';
+import { AutoScalingLifecycleActions } from '../../shared/autoscaling/autoscaling-lifecycle-actions';
+import type { LifecycleActionRef, LifecycleActions } from '../../shared/autoscaling/port';
+import { envBoolean, readEnv } from '../../shared/core/env';
+import { MalformedEventError } from '../../shared/core/errors';
+import { RunnerBusyError, RunnerListingError } from '../../shared/github/errors';
+import type { GitHubRunner, RunnerRegistry } from '../../shared/github/port';
+import { runnerRegistryFromEnv } from '../../shared/github/registry-from-env';
+import { logger, metrics } from '../../shared/observability/powertools';
+import { decideDrain } from '../../shared/runners/drain';
+import { type DrainScheduler, SqsDrainScheduler } from '../../shared/runners/drain-scheduler';
+import {
+  DrainRetrySchema,
+  type TerminateLifecycleEvent,
+  TerminateLifecycleEventSchema,
+} from '../../shared/runners/lifecycle-event';
+import type { Listing } from '../../shared/runners/sweep-planner';
+
+export const RunnerDrainEnv = z.object({
+  [AUDIT_TABLE_ENV]: z.string().min(1),
+  DRAIN_QUEUE_URL: z.string().url(),
+  AUTO_SCALING_GROUP_NAMES: z.string().transform((s) => new Set(s.split(',').filter(Boolean))),
+  DRAIN_DEADLINE_SECONDS: z.coerce.number().int().min(60).max(172_800).default(1800),
+  RETRY_DELAY_SECONDS: z.coerce.number().int().min(10).max(900).default(60),
+  DRY_RUN: envBoolean.default(true),
+});
+
+export interface RunnerDrainDeps {
+  registry: RunnerRegistry;
+  lifecycle: LifecycleActions;
+  scheduler: DrainScheduler;
+  audit: AuditSink;
+  dryRun: boolean;
+  deadlineMs: number;
+  retryDelaySeconds: number;
+  autoScalingGroupNames: ReadonlySet<string>;
+  now?: () => Date;
+}
+
+const FUNCTION = 'runner-drain';
+
+function parse(record: SQSRecord): { event: TerminateLifecycleEvent; attempt: number } {
+  let body: unknown;
+  try {
+    body = JSON.parse(record.body);
+  } catch (err) {
+    throw new MalformedEventError(`message ${record.messageId} is not JSON`, { cause: err });
+  }
+  const retry = DrainRetrySchema.safeParse(body);
+  if (retry.success) return { event: retry.data.event, attempt: retry.data.attempt };
+  const first = TerminateLifecycleEventSchema.safeParse(body);
+  if (first.success) return { event: first.data, attempt: 0 };
+  throw new MalformedEventError(
+    `message ${record.messageId} is neither a terminate lifecycle event nor a drain retry: ${first.error.message}`,
+    { cause: first.error },
+  );
+}
+
+/**
+ * Drain one terminating runner instance per message: idle runner -> deregister, then
+ * CompleteLifecycleAction(CONTINUE); busy -> heartbeat and look again in `retryDelaySeconds` (the
+ * message re-enqueues itself) until idle or the drain deadline. "No active Lifecycle Action" is
+ * recorded and ends the drain. Dry run: deregister nothing, but complete the action at once so the
+ * fleet behaves as if fleetwarden were not there. Errors fail the message (SQS redelivers, then DLQ).
+ */
+export function createHandler(deps: RunnerDrainDeps) {
+  const now = deps.now ?? (() => new Date());
+  const mode = deps.dryRun ? 'dry-run' : 'live';
+
+  async function drain(event: TerminateLifecycleEvent, attempt: number): Promise<void> {
+    const d = event.detail;
+    const ref: LifecycleActionRef = {
+      autoScalingGroupName: d.AutoScalingGroupName,
+      lifecycleHookName: d.LifecycleHookName,
+      lifecycleActionToken: d.LifecycleActionToken,
+      instanceId: d.EC2InstanceId,
+    };
+    const ctx: AuditContext = {
+      function: FUNCTION,
+      trigger: {
+        source: event.source,
+        id: attempt ? `${event.id}#${attempt}` : event.id,
+        detailType: event['detail-type'],
+        time: new Date(event.time).toISOString(),
+      },
+      mode,
+      now,
+    };
+    const subject = { instanceId: d.EC2InstanceId, autoScalingGroupName: d.AutoScalingGroupName };
+    if (!deps.autoScalingGroupNames.has(d.AutoScalingGroupName)) {
+      await auditedAction(deps.audit, ctx, { action: 'lifecycle.complete', subject }, async () => ({
+        decision: 'skipped',
+        reason: `Auto Scaling group ${d.AutoScalingGroupName} is not one of the fleet's; not touching its lifecycle action`,
+        result: undefined,
+      }));
+      return;
+    }
+
+    let runners: Listing<GitHubRunner>;
+    try {
+      runners = { ok: true, items: await deps.registry.listRunners() };
+    } catch (err) {
+      if (!(err instanceof RunnerListingError)) throw err;
+      runners = { ok: false, error: err.cause instanceof Error ? err.cause.message : err.message };
+    }
+    let decision = decideDrain({
+      instanceId: d.EC2InstanceId,
+      startedAt: new Date(event.time),
+      now: now(),
+      deadlineMs: deps.deadlineMs,
+      runners,
+    });
+    if (deps.dryRun && decision.kind === 'wait') {
+      decision = {
+        kind: 'complete',
+        deregister: [],
+        reason: `dry run: would hold the instance (${decision.reason})`,
+      };
+    }
+
+    if (decision.kind === 'complete' || decision.kind === 'deadline') {
+      for (const runner of decision.deregister) {
+        const becameBusy = await auditedAction(
+          deps.audit,
+          ctx,
+          {
+            action: 'runner.deregister',
+            subject: { ...subject, runnerName: runner.name, runnerId: runner.id },
+          },
+          async () => {
+            if (deps.dryRun)
+              return {
+                decision: 'reported',
+                reason: `dry run: would deregister idle runner ${runner.name}`,
+                result: false,
+              };
+            try {
+              const r = await deps.registry.deleteRunner(runner.id);
+              return {
+                decision: 'acted',
+                reason:
+                  r === 'deleted'
+                    ? `deregistered idle runner ${runner.name} before termination`
+                    : `runner ${runner.name} was already gone (404)`,
+                result: false,
+              };
+            } catch (err) {
+              if (!(err instanceof RunnerBusyError)) throw err;
+              return {
+                decision: 'skipped',
+                reason: `runner ${runner.name} picked up a job meanwhile; holding the instance`,
+                result: true,
+              };
+            }
+          },
+        );
+        if (becameBusy) {
+          decision = { kind: 'wait', busy: [runner], reason: 'runner became busy during drain' };
+          break;
+        }
+      }
+    }
+
+    if (decision.kind === 'wait') {
+      const alive = await auditedAction(
+        deps.audit,
+        ctx,
+        { action: 'lifecycle.heartbeat', subject },
+        async () => {
+          const r = await deps.lifecycle.heartbeat(ref);
+          return r === 'recorded'
+            ? {
+                decision: 'acted',
+                reason: `${decision.reason}; heartbeat recorded, looking again in ${deps.retryDelaySeconds} s`,
+                result: true,
+              }
+            : {
+                decision: 'skipped',
+                reason:
+                  'No active Lifecycle Action found (token expired or already used): the instance is leaving without us; not retried',
+                result: false,
+              };
+        },
+      );
+      if (alive)
+        await deps.scheduler.later(
+          { fleetwarden: 'drain-retry', attempt: attempt + 1, event },
+          deps.retryDelaySeconds,
+        );
+      return;
+    }
+
+    const reason = decision.reason;
+    if (decision.kind === 'deadline') metrics.addMetric('DrainDeadlineReached', 'Count', 1);
+    await auditedAction(deps.audit, ctx, { action: 'lifecycle.complete', subject }, async () => {
+      const r = await deps.lifecycle.complete(ref, 'CONTINUE');
+      return r === 'completed'
+        ? { decision: 'acted', reason: `${reason}; lifecycle action completed (CONTINUE)`, result: undefined }
+        : {
+            decision: 'skipped',
+            reason: `${reason}; No active Lifecycle Action found (token expired or already used): recorded, not retried`,
+            result: undefined,
+          };
+    });
+  }
+
+  const processor = new BatchProcessor(EventType.SQS);
+  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+    processPartialResponse(
+      event,
+      async (record: SQSRecord) => {
+        const { event: e, attempt } = parse(record);
+        await drain(e, attempt);
+      },
+      processor,
+      { context },
+    );
+}
+
+let wired: ReturnType<typeof createHandler> | undefined;
+
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  if (!wired) {
+    const env = readEnv(RunnerDrainEnv);
+    wired = createHandler({
+      registry: await runnerRegistryFromEnv(),
+      lifecycle: new AutoScalingLifecycleActions(),
+      scheduler: new SqsDrainScheduler(env.DRAIN_QUEUE_URL),
+      audit: new DynamoDbAuditSink(env[AUDIT_TABLE_ENV]),
+      dryRun: env.DRY_RUN,
+      deadlineMs: env.DRAIN_DEADLINE_SECONDS * 1000,
+      retryDelaySeconds: env.RETRY_DELAY_SECONDS,
+      autoScalingGroupNames: env.AUTO_SCALING_GROUP_NAMES,
+    });
+  }
+  try {
+    const res = await wired(event, context);
+    logger.info('runner-drain batch', {
+      messages: event.Records.length,
+      failed: res.batchItemFailures.length,
+    });
+    return res;
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+};

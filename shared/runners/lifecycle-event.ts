@@ -1,0 +1,27 @@
+import { z } from 'zod';
+
+export const TERMINATE_LIFECYCLE_DETAIL_TYPE = 'EC2 Instance-terminate Lifecycle Action';
+
+/** EventBridge event Auto Scaling sends when a terminate lifecycle hook starts (AWS event reference). */
+export const TerminateLifecycleEventSchema = z.object({
+  id: z.string().min(1),
+  source: z.literal('aws.autoscaling'),
+  'detail-type': z.literal(TERMINATE_LIFECYCLE_DETAIL_TYPE),
+  time: z.string().min(1),
+  detail: z.object({
+    LifecycleActionToken: z.string().min(1),
+    AutoScalingGroupName: z.string().min(1),
+    LifecycleHookName: z.string().min(1),
+    EC2InstanceId: z.string().regex(/^i-[0-9a-f]{8,17}$/),
+    LifecycleTransition: z.literal('autoscaling:EC2_INSTANCE_TERMINATING'),
+  }),
+});
+export type TerminateLifecycleEvent = z.infer<typeof TerminateLifecycleEventSchema>;
+
+/** What runner-drain puts back on its own queue to look again later. */
+export const DrainRetrySchema = z.object({
+  fleetwarden: z.literal('drain-retry'),
+  attempt: z.number().int().min(1),
+  event: TerminateLifecycleEventSchema,
+});
+export type DrainRetry = z.infer<typeof DrainRetrySchema>;
