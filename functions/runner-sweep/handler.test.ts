@@ -1,0 +1,159 @@
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
+import { InMemoryInstanceLifecycle } from '../../shared/autoscaling/instance-lifecycle';
+import { InMemoryInstanceInventory } from '../../shared/ec2/in-memory-instance-inventory';
+import { InMemoryInstanceTerminator } from '../../shared/ec2/instance-terminator';
+import { InMemoryRunnerRegistry } from '../../shared/github/in-memory-runner-registry';
+import { INSTANCE_LABEL_PREFIX } from '../../shared/runners/matching';
+import { DEFAULT_SWEEP_CONFIG } from '../../shared/runners/sweep-planner';
+import { createHandler } from './handler';
+
+const T0 = Date.parse('2026-11-24T12:00:00Z');
+let now = T0;
+const iid = (n: number) => `i-${n.toString(16).padStart(17, '0')}`;
+const FLEET = { key: 'fleetwarden:fleet', value: 'runners' };
+const schedule: ScheduledEvent = {
+  version: '0',
+  id: 'sched-1',
+  'detail-type': 'Scheduled Event',
+  source: 'aws.events',
+  account: '123456789012',
+  time: '2026-11-24T12:00:00Z',
+  region: 'eu-west-1',
+  resources: ['arn:aws:events:eu-west-1:123456789012:rule/sweep'],
+  detail: {},
+};
+const ctx = {} as Context;
+
+let registry: InMemoryRunnerRegistry;
+let inventory: InMemoryInstanceInventory;
+let audit: InMemoryAuditSink;
+let terminator: InMemoryInstanceTerminator;
+let lifecycle: InMemoryInstanceLifecycle;
+
+function fleetOf(n: number) {
+  for (let k = 1; k <= n; k++) {
+    inventory.put({
+      instanceId: iid(k),
+      state: 'running',
+      tags: { [FLEET.key]: FLEET.value },
+      launchTime: new Date(T0 - 3_600_000).toISOString(),
+    });
+    registry.register({ name: `ci-${iid(k)}`, labels: ['self-hosted', `${INSTANCE_LABEL_PREFIX}${iid(k)}`] });
+  }
+}
+function handler(over: { dryRun?: boolean; allowTerminate?: boolean; maxRemovalShare?: number } = {}) {
+  return createHandler({
+    registry,
+    inventory,
+    lifecycle,
+    terminator,
+    audit,
+    dryRun: over.dryRun ?? false,
+    fleetTag: FLEET,
+    config: {
+      ...DEFAULT_SWEEP_CONFIG,
+      allowTerminate: over.allowTerminate ?? false,
+      maxRemovalShare: over.maxRemovalShare ?? 0.5,
+    },
+    now: () => new Date(now),
+  });
+}
+
+beforeEach(() => {
+  now = T0;
+  registry = new InMemoryRunnerRegistry();
+  inventory = new InMemoryInstanceInventory({ now: () => now });
+  audit = new InMemoryAuditSink();
+  terminator = new InMemoryInstanceTerminator(inventory);
+  lifecycle = new InMemoryInstanceLifecycle();
+});
+
+describe('runner-sweep', () => {
+  it('deregisters the ghost runner of a terminated instance after the grace period and audits it', async () => {
+    fleetOf(4);
+    inventory.setState(iid(2), 'terminated');
+    now += 10 * 60_000;
+    const summary = await handler()(schedule, ctx);
+    expect(registry.deleted.map((r) => r.name)).toEqual([`ci-${iid(2)}`]);
+    expect(summary).toMatchObject({ deregistered: 1, refused: false });
+    const recs = audit.all().map((r) => [r.action, r.decision]);
+    expect(recs).toContainEqual(['runner.deregister', 'acted']);
+    expect(recs).toContainEqual(['runner.sweep', 'acted']);
+  });
+
+  it('deregisters an idle runner on an instance its ASG is terminating, but never a busy one', async () => {
+    fleetOf(4);
+    lifecycle.markTerminating(iid(1));
+    lifecycle.markTerminating(iid(3));
+    registry.setBusy(3 as number, true);
+    now += 10 * 60_000;
+    await handler()(schedule, ctx);
+    expect(registry.deleted.map((r) => r.name)).toEqual([`ci-${iid(1)}`]);
+    expect(audit.all().map((r) => [r.action, r.decision])).toContainEqual([
+      'runner.busy-on-leaving-instance',
+      'reported',
+    ]);
+  });
+
+  it('opens the circuit instead of mass-deleting, records why and changes nothing', async () => {
+    fleetOf(10);
+    for (const k of [1, 2, 3, 4, 5, 6]) inventory.setState(iid(k), 'terminated');
+    now += 10 * 60_000;
+    const summary = await handler({ maxRemovalShare: 0.2 })(schedule, ctx);
+    expect(summary).toMatchObject({ refused: true, deregistered: 0 });
+    expect(registry.deleted).toEqual([]);
+    const sweep = audit.all().find((r) => r.action === 'runner.sweep');
+    expect(sweep).toMatchObject({ decision: 'refused' });
+    expect(sweep?.reason).toMatch(/circuit open/);
+  });
+
+  it('refuses when a runner listing page fails, judging nothing', async () => {
+    fleetOf(300);
+    inventory.setState(iid(2), 'terminated');
+    registry.failNextListPage();
+    now += 10 * 60_000;
+    const summary = await handler()(schedule, ctx);
+    expect(summary.refused).toBe(true);
+    expect(registry.deleted).toEqual([]);
+  });
+
+  it('in dry run reports what it would do and deregisters nothing', async () => {
+    fleetOf(4);
+    inventory.setState(iid(2), 'terminated');
+    now += 10 * 60_000;
+    await handler({ dryRun: true })(schedule, ctx);
+    expect(registry.deleted).toEqual([]);
+    expect(audit.all().find((r) => r.action === 'runner.deregister')).toMatchObject({
+      decision: 'reported',
+      mode: 'dry-run',
+    });
+  });
+
+  it('terminates a never-registered instance only when opted in', async () => {
+    fleetOf(4);
+    inventory.put({
+      instanceId: iid(9),
+      state: 'running',
+      tags: { [FLEET.key]: FLEET.value },
+      launchTime: new Date(T0 - 3_600_000).toISOString(),
+    });
+    await handler()(schedule, ctx);
+    expect(terminator.terminated).toEqual([]);
+    await handler({ allowTerminate: true })({ ...schedule, id: 'sched-2' }, ctx);
+    expect(terminator.terminated).toEqual([iid(9)]);
+  });
+
+  it('rethrows a GitHub failure during deregistration after auditing it (the schedule retries, the alarm fires)', async () => {
+    fleetOf(4);
+    inventory.setState(iid(2), 'terminated');
+    now += 10 * 60_000;
+    const h = handler();
+    registry.deleteRunner = async () => {
+      throw new Error('GitHub 500');
+    };
+    await expect(h(schedule, ctx)).rejects.toThrow(/GitHub 500/);
+    expect(audit.all().find((r) => r.action === 'runner.deregister')).toMatchObject({ decision: 'failed' });
+  });
+});
