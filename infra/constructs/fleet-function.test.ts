@@ -365,3 +365,22 @@ describe('FleetFunction validation', () => {
     expect(() => setup({ memorySize: 64 })).toThrow(/FleetFunction TestStack\/Sync: /);
   });
 });
+
+describe('FleetFunction custom metrics', () => {
+  it('names the Powertools namespace and the service dimension the handler publishes under', async () => {
+    const { App, Stack } = await import('aws-cdk-lib');
+    const sns = await import('aws-cdk-lib/aws-sns');
+    const { FleetFunction } = await import('./fleet-function');
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'M');
+    const ff = new FleetFunction(stack, 'RunnerSweep', {
+      entry: new URL('./test-fixtures/noop-handler.ts', import.meta.url).pathname,
+      description: 'metric test',
+      alarmTopic: new sns.Topic(stack, 'T'),
+    });
+    const m = ff.customMetric('SweepCircuitOpen');
+    expect(m.namespace).toBe('Fleetwarden');
+    expect(m.dimensions).toEqual({ service: 'runner-sweep' });
+    expect(ff.serviceName).toBe('runner-sweep');
+  });
+});

@@ -204,6 +204,8 @@ export class FleetFunction extends Construct implements iam.IGrantable {
   static readonly ENTRY_METADATA_KEY = 'fleetwarden:entry';
 
   readonly fn: nodejs.NodejsFunction;
+  /** POWERTOOLS_SERVICE_NAME: the `service` dimension of the function's custom metrics. */
+  readonly serviceName: string;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
   readonly deadLetterQueue: sqs.Queue;
@@ -218,6 +220,7 @@ export class FleetFunction extends Construct implements iam.IGrantable {
     const key = props.encryptionKey ?? fleetKey(this);
     const timeout = props.timeout ?? Duration.seconds(30);
     const serviceName = kebab(id);
+    this.serviceName = serviceName;
 
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -343,6 +346,18 @@ export class FleetFunction extends Construct implements iam.IGrantable {
         `an invocation came within ${Math.round((1 - (props.durationAlarmThreshold ?? 0.8)) * 100)}% of the timeout`,
       ),
     ];
+  }
+
+  /** A custom metric the handler emits with Powertools Metrics (namespace Fleetwarden, service dimension). */
+  customMetric(metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'Fleetwarden',
+      metricName,
+      dimensionsMap: { service: this.serviceName },
+      statistic: 'Sum',
+      period: Duration.minutes(5),
+      ...props,
+    });
   }
 
   /**

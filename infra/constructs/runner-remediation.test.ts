@@ -1,0 +1,151 @@
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as events from 'aws-cdk-lib/aws-events';
+import type { IGrantable } from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { describe, expect, it } from 'vitest';
+import { isMutatingAction } from '../guardrails/iam-actions';
+import type { AuditAccess } from './audit-access';
+import { RunnerRemediation, type RunnerRemediationProps } from './runner-remediation';
+
+const granted: IGrantable[] = [];
+const audit: AuditAccess = { tableName: 'fleetwarden-audit', grantWrite: (g) => granted.push(g) };
+
+function appSecret(stack: Stack): secretsmanager.Secret {
+  const secret = new secretsmanager.Secret(stack, 'App');
+  Validations.of(secret).acknowledge({ id: 'AwsSolutions-SMG4', reason: 'test fixture' });
+  return secret;
+}
+
+function setup(
+  props: Partial<RunnerRemediationProps> = {},
+  stackProps: object = { env: { account: '123456789012', region: 'eu-west-1' } },
+) {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'Fleetwarden', stackProps);
+  const runners = new RunnerRemediation(stack, 'Runners', {
+    alarmTopic: new sns.Topic(stack, 'Alarms', { enforceSSL: true }),
+    audit,
+    bus: new events.EventBus(stack, 'Bus'),
+    autoScalingGroupNames: ['ci-runners', 'ci-runners-arm'],
+    githubAppSecret: appSecret(stack),
+    githubOwner: 'acme',
+    ...props,
+  });
+  return { app, stack, runners, template: () => Template.fromStack(stack) };
+}
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, unknown>;
+}
+const statements = (t: Template): Statement[] =>
+  Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+const withAction = (t: Template, a: string) => statements(t).filter((s) => [s.Action].flat().includes(a));
+
+describe('RunnerRemediation construct', () => {
+  it('adds a terminate lifecycle hook (CONTINUE by default) to each runner ASG', () => {
+    const t = setup().template();
+    for (const name of ['ci-runners', 'ci-runners-arm']) {
+      t.hasResourceProperties('AWS::AutoScaling::LifecycleHook', {
+        AutoScalingGroupName: name,
+        LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+        DefaultResult: 'CONTINUE',
+        HeartbeatTimeout: 300,
+      });
+    }
+  });
+
+  it('routes terminate lifecycle events of those ASGs to the drain queue, and in_progress jobs to job-watch', () => {
+    const t = setup().template();
+    t.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.autoscaling'],
+        'detail-type': ['EC2 Instance-terminate Lifecycle Action'],
+        detail: { AutoScalingGroupName: ['ci-runners', 'ci-runners-arm'] },
+      },
+    });
+    t.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: Match.anyValue(),
+      EventPattern: {
+        source: ['fleetwarden.github'],
+        'detail-type': ['workflow_job'],
+        detail: { action: ['in_progress'] },
+      },
+    });
+    t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
+  });
+
+  it('scopes lifecycle calls to the named ASGs and grants no AWS write for deregistration', () => {
+    const t = setup().template();
+    const complete = withAction(t, 'autoscaling:CompleteLifecycleAction');
+    expect(complete).toHaveLength(1);
+    const resources = JSON.stringify(complete[0]?.Resource);
+    expect(resources).toContain('autoScalingGroupName/ci-runners');
+    expect(resources).toContain('autoScalingGroupName/ci-runners-arm');
+    expect(resources).not.toMatch(/"\*"/);
+    expect(withAction(t, 'ec2:TerminateInstances')).toEqual([]);
+  });
+
+  it('grants TerminateInstances only when opted in, and only on instances carrying the fleet tag', () => {
+    const t = setup({ allowTerminate: true, fleetTag: { key: 'team', value: 'ci' } }).template();
+    const [terminate] = withAction(t, 'ec2:TerminateInstances');
+    expect(terminate?.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/team': 'ci' } });
+  });
+
+  it('every mutating action it grants is scoped (resource ARN or condition)', () => {
+    for (const s of statements(setup({ allowTerminate: true }).template())) {
+      for (const a of [s.Action].flat()) {
+        if (isMutatingAction(a) && !a.startsWith('xray:'))
+          expect(s.Resource === '*' && !s.Condition, a).toBe(false);
+      }
+    }
+  });
+
+  it('is safe by default: dry run, 20% breaker, no terminate', () => {
+    const t = setup().template();
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          DRY_RUN: 'true',
+          MAX_REMOVAL_SHARE: '0.2',
+          ALLOW_TERMINATE: 'false',
+          GITHUB_OWNER: 'acme',
+        }),
+      },
+    });
+  });
+
+  it('alarms on an open circuit, a drain deadline and a job on a leaving instance', () => {
+    const t = setup().template();
+    for (const metric of ['SweepCircuitOpen', 'DrainDeadlineReached', 'JobOnLeavingInstance']) {
+      t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: metric, Namespace: 'Fleetwarden' });
+    }
+  });
+
+  it.each([
+    [
+      { autoScalingGroupNames: [] },
+      'autoScalingGroupNames must name at least one Auto Scaling group, got []',
+    ],
+    [{ maxRemovalShare: 0 }, 'maxRemovalShare must be > 0 and <= 1, got 0'],
+    [{ drainDeadline: Duration.hours(72) }, 'drainDeadline must be 1 minute to 48 hours, got 72 hours'],
+    [{ heartbeatTimeout: Duration.seconds(10) }, 'heartbeatTimeout must be 30 to 7200 seconds, got 10'],
+    [{ githubOwner: 'not an org!' }, 'githubOwner must be a GitHub login, got "not an org!"'],
+  ])('refuses %o', (props, message) => {
+    expect(() => setup(props as Partial<RunnerRemediationProps>)).toThrow(message);
+  });
+
+  it.each([
+    ['an environment-bound stack', { env: { account: '123456789012', region: 'eu-west-1' } }],
+    ['an environment-agnostic stack', {}],
+  ])('passes cdk-nag AwsSolutions and the fleet checks in %s', async (_what, stackProps) => {
+    const { applyGuardrails } = await import('../guardrails/guardrails');
+    const { app } = setup({ allowTerminate: true }, stackProps);
+    applyGuardrails(app);
+    expect(() => app.synth()).not.toThrow();
+  });
+});

@@ -1,0 +1,352 @@
+import { fileURLToPath } from 'node:url';
+import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { GITHUB_EVENT_SOURCE, WORKFLOW_JOB_DETAIL_TYPE } from '../../shared/github/workflow-job-event';
+import { TERMINATE_LIFECYCLE_DETAIL_TYPE } from '../../shared/runners/lifecycle-event';
+import { AUDIT_TABLE_ENV, type AuditAccess } from './audit-access';
+import { FleetFunction } from './fleet-function';
+import { fleetKey } from './fleet-key';
+
+export interface RunnerRemediationProps {
+  /** Topic every alarm of the feature notifies. */
+  readonly alarmTopic: sns.ITopic;
+  /** Where the functions write their audit records. */
+  readonly audit: AuditAccess;
+  /** Bus the webhook ingress puts `fleetwarden.github` workflow_job events on. */
+  readonly bus: events.IEventBus;
+  /** Auto Scaling groups running the runners (terminate hooks are added to these). */
+  readonly autoScalingGroupNames: readonly string[];
+  /** Secret with the GitHub App credentials JSON `{appId, installationId, privateKey}`. */
+  readonly githubAppSecret: secretsmanager.ISecret;
+  /** Organisation (or repository owner) whose runners are managed. */
+  readonly githubOwner: string;
+  /**
+   * Manage one repository's runners instead of the organisation's.
+   * @default - organisation-level runners
+   */
+  readonly githubRepository?: string;
+  /**
+   * Decide and audit, but deregister and terminate nothing (lifecycle actions are still completed).
+   * @default true
+   */
+  readonly dryRun?: boolean;
+  /**
+   * The sweep refuses a run removing more than this share of the fleet (one removal always allowed).
+   * @default 0.2
+   */
+  readonly maxRemovalShare?: number;
+  /**
+   * Let the sweep terminate fleet instances that never registered a runner.
+   * @default false
+   */
+  readonly allowTerminate?: boolean;
+  /**
+   * Tag marking the fleet's runner instances (sweep scope, TerminateInstances condition).
+   * @default { key: 'fleetwarden:fleet', value: 'runners' }
+   */
+  readonly fleetTag?: { key: string; value: string };
+  /**
+   * Add a terminate lifecycle hook to each ASG (skip if you manage hooks elsewhere; name it
+   * `fleetwarden-drain`).
+   * @default true
+   */
+  readonly createLifecycleHooks?: boolean;
+  /**
+   * Lifecycle hook heartbeat timeout (30 to 7200 s); drain heartbeats well inside it.
+   * @default Duration.minutes(5)
+   */
+  readonly heartbeatTimeout?: Duration;
+  /**
+   * How long a busy runner may hold its terminating instance (1 minute to 48 hours).
+   * @default Duration.minutes(30)
+   */
+  readonly drainDeadline?: Duration;
+  /**
+   * How often runner-sweep runs.
+   * @default Duration.minutes(5)
+   */
+  readonly sweepSchedule?: Duration;
+  /**
+   * After an instance left, wait this long before deregistering its idle runner.
+   * @default Duration.minutes(5)
+   */
+  readonly gracePeriod?: Duration;
+  /**
+   * A fleet instance running this long without a runner is reported (or terminated).
+   * @default Duration.minutes(15)
+   */
+  readonly bootTimeout?: Duration;
+  /**
+   * Key for the drain queue.
+   * @default - the stack's shared FleetKey
+   */
+  readonly encryptionKey?: kms.IKey;
+}
+
+const ASG_NAME = /^[\w\-.:@+=]{1,255}$/u;
+const GITHUB_LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
+export const LIFECYCLE_HOOK_NAME = 'fleetwarden-drain';
+const DRAIN_TIMEOUT = Duration.seconds(60);
+
+function validate(scope: Construct, id: string, p: RunnerRemediationProps): void {
+  const problems: string[] = [];
+  if (p.autoScalingGroupNames.length === 0)
+    problems.push('autoScalingGroupNames must name at least one Auto Scaling group, got []');
+  for (const n of p.autoScalingGroupNames)
+    if (!ASG_NAME.test(n)) problems.push(`autoScalingGroupNames has an invalid name "${n}"`);
+  if (!GITHUB_LOGIN.test(p.githubOwner))
+    problems.push(`githubOwner must be a GitHub login, got "${p.githubOwner}"`);
+  const share = p.maxRemovalShare;
+  if (share !== undefined && !(share > 0 && share <= 1))
+    problems.push(`maxRemovalShare must be > 0 and <= 1, got ${share}`);
+  const deadline = p.drainDeadline?.toSeconds();
+  if (deadline !== undefined && (deadline < 60 || deadline > 48 * 3600))
+    problems.push(
+      `drainDeadline must be 1 minute to 48 hours, got ${p.drainDeadline?.toHours({ integral: false })} hours`,
+    );
+  const hb = p.heartbeatTimeout?.toSeconds();
+  if (hb !== undefined && (hb < 30 || hb > 7200))
+    problems.push(`heartbeatTimeout must be 30 to 7200 seconds, got ${hb}`);
+  const every = p.sweepSchedule?.toSeconds();
+  if (every !== undefined && (every < 60 || every > 86_400))
+    problems.push(`sweepSchedule must be 1 minute to 24 hours, got ${every} s`);
+  if (problems.length > 0) {
+    throw new Error(
+      `RunnerRemediation ${[scope.node.path, id].filter(Boolean).join('/')}: ${problems.join('; ')}`,
+    );
+  }
+}
+
+/**
+ * No ghost runners, no killed jobs: a terminate lifecycle hook drains each runner instance
+ * (runner-drain), a schedule sweeps orphans through a circuit breaker (runner-sweep), and jobs that
+ * start on leaving instances are caught (runner-job-watch). Deregistration is a GitHub call and
+ * needs no AWS write; lifecycle calls are scoped to the named ASGs; TerminateInstances exists only
+ * when opted in, conditioned on the fleet tag.
+ */
+export class RunnerRemediation extends Construct {
+  readonly drainQueue: sqs.Queue;
+  readonly drainDeadLetterQueue: sqs.Queue;
+  readonly drainFunction: FleetFunction;
+  readonly sweepFunction: FleetFunction;
+  readonly jobWatchFunction: FleetFunction;
+
+  constructor(scope: Construct, id: string, props: RunnerRemediationProps) {
+    validate(scope, id, props);
+    super(scope, id);
+    const stack = Stack.of(this);
+    const key = props.encryptionKey ?? fleetKey(this);
+    const fleetTag = props.fleetTag ?? { key: 'fleetwarden:fleet', value: 'runners' };
+    const names = [...props.autoScalingGroupNames];
+    const heartbeat = props.heartbeatTimeout ?? Duration.minutes(5);
+    const entry = (name: string) =>
+      fileURLToPath(new URL(`../../functions/${name}/handler.ts`, import.meta.url));
+    const common: Record<string, string> = {
+      [AUDIT_TABLE_ENV]: props.audit.tableName,
+      GITHUB_APP_SECRET_ARN: props.githubAppSecret.secretArn,
+      GITHUB_OWNER: props.githubOwner,
+      ...(props.githubRepository ? { GITHUB_REPOSITORY: props.githubRepository } : {}),
+      FLEET_TAG_KEY: fleetTag.key,
+      FLEET_TAG_VALUE: fleetTag.value,
+      DRY_RUN: String(props.dryRun ?? true),
+    };
+    const alarm = (name: string, metric: cloudwatch.IMetric, description: string) => {
+      const a = new cloudwatch.Alarm(this, name, {
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      a.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
+    };
+    const readRunners = (ff: FleetFunction) => {
+      props.githubAppSecret.grantRead(ff);
+      props.audit.grantWrite(ff);
+    };
+
+    // ---- drain: terminate lifecycle hook -> queue -> runner-drain (re-enqueues itself while busy)
+    this.drainDeadLetterQueue = new sqs.Queue(this, 'DrainDeadLetter', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.drainDeadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This is the dead-letter queue of the drain queue (and of its EventBridge target); a DLQ has no DLQ.',
+    });
+    this.drainQueue = new sqs.Queue(this, 'DrainQueue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: key,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(DRAIN_TIMEOUT.toSeconds() * 6),
+      deadLetterQueue: { queue: this.drainDeadLetterQueue, maxReceiveCount: 5 },
+    });
+    alarm(
+      'DrainDeadLetterAlarm',
+      this.drainDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+      'fleetwarden runner-drain: lifecycle events that could not be drained are in the dead-letter queue (their instances were released by the hook timeout)',
+    );
+    new events.Rule(this, 'TerminateHookRule', {
+      description: 'fleetwarden runner-drain: terminate lifecycle actions of the runner ASGs',
+      eventPattern: {
+        source: ['aws.autoscaling'],
+        detailType: [TERMINATE_LIFECYCLE_DETAIL_TYPE],
+        detail: { AutoScalingGroupName: names },
+      },
+      targets: [
+        new targets.SqsQueue(this.drainQueue, {
+          deadLetterQueue: this.drainDeadLetterQueue,
+          retryAttempts: 185,
+          maxEventAge: Duration.hours(24),
+        }),
+      ],
+    });
+    if (props.createLifecycleHooks ?? true) {
+      names.forEach((name, i) => {
+        new autoscaling.CfnLifecycleHook(this, `TerminateHook${i}`, {
+          autoScalingGroupName: name,
+          lifecycleHookName: LIFECYCLE_HOOK_NAME,
+          lifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+          heartbeatTimeout: heartbeat.toSeconds(),
+          // if fleetwarden is down, instances still terminate when the heartbeat runs out
+          defaultResult: 'CONTINUE',
+        });
+      });
+    }
+    this.drainFunction = new FleetFunction(this, 'RunnerDrain', {
+      entry: entry('runner-drain'),
+      description:
+        'Drains terminating runner instances: deregisters idle runners, holds busy ones, completes the lifecycle action',
+      alarmTopic: props.alarmTopic,
+      timeout: DRAIN_TIMEOUT,
+      encryptionKey: key,
+      environment: {
+        ...common,
+        DRAIN_QUEUE_URL: this.drainQueue.queueUrl,
+        AUTO_SCALING_GROUP_NAMES: names.join(','),
+        DRAIN_DEADLINE_SECONDS: String((props.drainDeadline ?? Duration.minutes(30)).toSeconds()),
+        // look again well inside the heartbeat timeout
+        RETRY_DELAY_SECONDS: String(Math.max(10, Math.min(900, Math.floor(heartbeat.toSeconds() / 3)))),
+      },
+    });
+    this.drainFunction.fn.addEventSource(
+      new SqsEventSource(this.drainQueue, { batchSize: 10, reportBatchItemFailures: true }),
+    );
+    this.drainFunction.allow({ actions: ['sqs:SendMessage'], resources: [this.drainQueue.queueArn] });
+    this.drainFunction.allow({
+      actions: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'],
+      resources: names.map(
+        (n) =>
+          `arn:${stack.partition}:autoscaling:${stack.region}:${stack.account}:autoScalingGroup:*:autoScalingGroupName/${n}`,
+      ),
+    });
+    readRunners(this.drainFunction);
+    const lit = (v: string, token: string) => (Token.isUnresolved(v) ? token : v);
+    for (const n of names) {
+      const arn = `arn:${lit(stack.partition, '<AWS::Partition>')}:autoscaling:${lit(stack.region, '<AWS::Region>')}:${lit(stack.account, '<AWS::AccountId>')}:autoScalingGroup:*:autoScalingGroupName/${n}`;
+      Validations.of(this.drainFunction.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${arn}]`,
+        reason: `An ASG ARN embeds a group id (UUID) that only exists once the group does; the name part pins the statement to "${n}" (Service Authorization Reference: autoScalingGroup resource type).`,
+      });
+    }
+    alarm(
+      'DrainDeadlineAlarm',
+      this.drainFunction.customMetric('DrainDeadlineReached'),
+      'fleetwarden runner-drain: a runner was still busy at the drain deadline; its instance was released and the job will fail',
+    );
+
+    // ---- sweep: scheduled, every page, through the breaker
+    this.sweepFunction = new FleetFunction(this, 'RunnerSweep', {
+      entry: entry('runner-sweep'),
+      description: 'Sweeps ghost runners and never-registered instances through a circuit breaker',
+      alarmTopic: props.alarmTopic,
+      timeout: Duration.minutes(5),
+      encryptionKey: key,
+      // one sweep at a time: overlapping runs would judge from each other's half-applied plans
+      reservedConcurrentExecutions: 1,
+      retryAttempts: 0,
+      environment: {
+        ...common,
+        GRACE_PERIOD_SECONDS: String((props.gracePeriod ?? Duration.minutes(5)).toSeconds()),
+        BOOT_TIMEOUT_SECONDS: String((props.bootTimeout ?? Duration.minutes(15)).toSeconds()),
+        ALLOW_TERMINATE: String(props.allowTerminate ?? false),
+        MAX_REMOVAL_SHARE: String(props.maxRemovalShare ?? 0.2),
+      },
+    });
+    new events.Rule(this, 'SweepSchedule', {
+      description: 'fleetwarden runner-sweep schedule',
+      schedule: events.Schedule.rate(props.sweepSchedule ?? Duration.minutes(5)),
+      targets: [new targets.LambdaFunction(this.sweepFunction.fn)],
+    });
+    readRunners(this.sweepFunction);
+    if (props.allowTerminate) {
+      this.sweepFunction.allow({
+        actions: ['ec2:TerminateInstances'],
+        resources: ['*'],
+        conditions: { StringEquals: { [`aws:ResourceTag/${fleetTag.key}`]: fleetTag.value } },
+      });
+    }
+    alarm(
+      'SweepCircuitOpenAlarm',
+      this.sweepFunction.customMetric('SweepCircuitOpen'),
+      'fleetwarden runner-sweep: the circuit breaker refused a run (listing failed, came back empty, or too many removals); read the runner.sweep audit record',
+    );
+
+    // ---- job watch: workflow_job in_progress on the fleet bus
+    this.jobWatchFunction = new FleetFunction(this, 'RunnerJobWatch', {
+      entry: entry('runner-job-watch'),
+      description: 'Reports jobs that start on runners whose instance is leaving',
+      alarmTopic: props.alarmTopic,
+      timeout: Duration.seconds(30),
+      encryptionKey: key,
+      environment: common,
+    });
+    new events.Rule(this, 'JobStartedRule', {
+      description: 'fleetwarden runner-job-watch: workflow jobs that started',
+      eventBus: props.bus,
+      eventPattern: {
+        source: [GITHUB_EVENT_SOURCE],
+        detailType: [WORKFLOW_JOB_DETAIL_TYPE],
+        detail: { action: ['in_progress'] },
+      },
+      targets: [
+        new targets.LambdaFunction(this.jobWatchFunction.fn, {
+          deadLetterQueue: this.jobWatchFunction.deadLetterQueue,
+          retryAttempts: 185,
+          maxEventAge: Duration.hours(24),
+        }),
+      ],
+    });
+    readRunners(this.jobWatchFunction);
+    alarm(
+      'JobOnLeavingInstanceAlarm',
+      this.jobWatchFunction.customMetric('JobOnLeavingInstance'),
+      'fleetwarden: a job started on a runner whose instance is leaving; read the runner.job-on-leaving-instance audit record',
+    );
+
+    // read-only calls that support no resource-level permissions
+    for (const ff of [this.sweepFunction, this.jobWatchFunction]) {
+      ff.allow({
+        actions: ['ec2:DescribeInstances', 'autoscaling:DescribeAutoScalingInstances'],
+        resources: ['*'],
+      });
+    }
+  }
+}
