@@ -11,16 +11,26 @@
  */
 
 import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
-import { App, Aspects, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Webhooks } from '@octokit/webhooks';
+import { App, Aspects, Duration, SecretValue, Stack, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { parseFleetConfig } from '../infra/config';
 import { applyGuardrails } from '../infra/guardrails/guardrails';
 import { FleetStack } from '../infra/stacks/fleet-stack';
 import { AUDIT_TABLE, normaliseRecordName } from '../shared/audit/table-design';
+import { GITHUB_EVENT_SOURCE } from '../shared/github/workflow-job-event';
+import { workflowJobPayload } from '../shared/webhook/testing/payloads';
 import { DestroyOnTeardown, FixtureStack, INTEG_NODE_NAME } from './fixtures/fixture-stack';
 
 const ZONE_NAME = 'fleetwarden-integ.internal';
 const NAME_TAG = 'fleetwarden:dns-name';
 const RECORD = `${INTEG_NODE_NAME}.${ZONE_NAME}`;
+// throwaway: this value exists only in the integration account, for the life of one run
+const WEBHOOK_SECRET = 'fleetwarden-integ-webhook-secret';
+const DELIVERY_ID = 'fleetwarden-integ-delivery-0001';
 
 const app = new App();
 const fixture = new FixtureStack(app, 'FleetwardenIntegFixture', { zoneName: ZONE_NAME, nameTag: NAME_TAG });
@@ -30,14 +40,50 @@ const config = parseFleetConfig({
   zoneName: ZONE_NAME,
   dnsNameTag: NAME_TAG,
   dryRun: false,
+  // webhook ingress on (no runner ASGs: the runner features need a real GitHub App)
+  github: { owner: 'fleetwarden-integ' },
   logRetentionDays: 1,
   auditRetentionDays: 1,
 });
+const webhookSecret = new secretsmanager.Secret(fixture, 'WebhookSecret', {
+  secretStringValue: SecretValue.unsafePlainText(WEBHOOK_SECRET),
+  description: 'fleetwarden integration test: known webhook secret (throwaway)',
+});
+Validations.of(webhookSecret).acknowledge({
+  id: 'AwsSolutions-SMG4',
+  reason: 'Throwaway secret of one integration run.',
+});
 const fleet = new FleetStack(app, 'FleetwardenInteg', {
   config: { ...config, hostedZoneId: fixture.zone.hostedZoneId },
+  webhookSecret,
   description: 'fleetwarden integration test (throwaway)',
 });
 Aspects.of(app).add(new DestroyOnTeardown());
+
+// a tap on the fleet bus: what the ingress published lands in a queue the test can read
+const webhook = fleet.webhook;
+if (!webhook) throw new Error('integ: the fleet must deploy its webhook ingress (github configured)');
+const tapDeadLetter = new sqs.Queue(fleet, 'IntegBusTapDeadLetter', {
+  encryption: sqs.QueueEncryption.SQS_MANAGED,
+  enforceSSL: true,
+});
+const tap = new sqs.Queue(fleet, 'IntegBusTap', {
+  encryption: sqs.QueueEncryption.SQS_MANAGED,
+  enforceSSL: true,
+});
+for (const q of [tap, tapDeadLetter]) {
+  Validations.of(q).acknowledge({
+    id: 'AwsSolutions-SQS3',
+    reason: 'Test tap of one integration run: read once by the assertion, then destroyed.',
+  });
+}
+new events.Rule(fleet, 'IntegBusTapRule', {
+  eventBus: webhook.bus,
+  eventPattern: { source: [GITHUB_EVENT_SOURCE] },
+  targets: [new targets.SqsQueue(tap, { deadLetterQueue: tapDeadLetter })],
+});
+const webhookBody = JSON.stringify(workflowJobPayload('queued'));
+const webhookSignature = await new Webhooks({ secret: WEBHOOK_SECRET }).sign(webhookBody);
 
 // the assertion provider (integ-tests-alpha's own Lambda) is test harness, not part of the fleet
 const assertionStack = new Stack(app, 'FleetwardenIntegAssertions');
@@ -46,9 +92,11 @@ for (const id of [
   'AwsSolutions-IAM4',
   'AwsSolutions-IAM5',
   'AwsSolutions-L1',
-  // the provider's generated role: SetDesiredCapacity on the fixture ASG, StartExecution of its waiter
+  // the provider's generated roles: SetDesiredCapacity on the fixture ASG, StartExecution of its waiter,
+  // ReceiveMessage on the bus tap
   'Fleetwarden-IamNoUnconditionedMutatingWildcard[Action::autoscaling:SetDesiredCapacity]',
   'Fleetwarden-IamNoUnconditionedMutatingWildcard[Action::states:StartExecution]',
+  'Fleetwarden-IamNoUnconditionedMutatingWildcard[Action::sqs:ReceiveMessage]',
 ]) {
   Validations.of(assertionStack).acknowledge({
     id,
@@ -81,6 +129,39 @@ const syncSourceEnabled = integ.assertions
   .awsApiCall('Lambda', 'listEventSourceMappings', { FunctionName: fleet.dns.syncFunction.fn.functionName })
   .expect(ExpectedResult.objectLike({ EventSourceMappings: [Match.objectLike({ State: 'Enabled' })] }))
   .waitForAssertions(wait(5, 5));
+
+// 1b. Function URL permission propagation: until it is effective the URL answers 403; our handler
+//     answers an unsigned POST with 401. Wait for the 401 before sending the real delivery.
+const urlReady = integ.assertions
+  .httpApiCall(webhook.functionUrl.url, { method: 'POST', body: '{}', headers: { 'x-github-event': 'ping' } })
+  .expect(ExpectedResult.objectLike({ status: 401 }))
+  .waitForAssertions(wait(5, 5));
+
+// 1c. A signed workflow_job delivery is accepted (202) and its normalized event reaches the bus.
+const delivered = integ.assertions
+  .httpApiCall(webhook.functionUrl.url, {
+    method: 'POST',
+    body: webhookBody,
+    headers: {
+      'content-type': 'application/json',
+      'x-github-event': 'workflow_job',
+      'x-github-delivery': DELIVERY_ID,
+      'x-hub-signature-256': webhookSignature,
+    },
+  })
+  .expect(ExpectedResult.objectLike({ status: 202 }));
+const busEvent = integ.assertions
+  .awsApiCall('SQS', 'receiveMessage', {
+    QueueUrl: tap.queueUrl,
+    WaitTimeSeconds: 20,
+    MaxNumberOfMessages: 10,
+  })
+  .expect(
+    ExpectedResult.objectLike({
+      Messages: Match.arrayWith([Match.objectLike({ Body: Match.stringLikeRegexp(DELIVERY_ID) })]),
+    }),
+  )
+  .waitForAssertions(wait(5, 10));
 
 // 2. Launch: one instance; its A record appears in the private zone.
 const launch = integ.assertions.awsApiCall('AutoScaling', 'setDesiredCapacity', {

@@ -32,7 +32,10 @@ function envOf(t: Template, prefix: string): Record<string, unknown> {
 describe('FleetStack wiring', () => {
   it('deploys the audit trail and points DNS sync at the configured zone', () => {
     const t = template();
-    t.resourceCountIs('AWS::DynamoDB::Table', 1);
+    t.hasResourceProperties('AWS::DynamoDB::Table', {
+      DeletionProtectionEnabled: true,
+      GlobalSecondaryIndexes: Match.anyValue(),
+    });
     const env = envOf(t, 'Keeps Route 53');
     expect(env).toMatchObject({
       HOSTED_ZONE_ID: 'Z0123456789ABCDEFGHIJ',
@@ -82,5 +85,37 @@ describe('FleetStack wiring', () => {
         expect.stringMatching(/InvestigatorRoleArn/),
       ]),
     );
+  });
+
+  it('with github configured: webhook ingress, runner remediation and their outputs', () => {
+    const t = template({ maxRemovalShare: 0.3, allowTerminate: true, dryRun: false });
+    t.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
+    expect(envOf(t, 'Sweeps ghost runners')).toMatchObject({
+      GITHUB_OWNER: 'acme',
+      MAX_REMOVAL_SHARE: '0.3',
+      ALLOW_TERMINATE: 'true',
+      DRY_RUN: 'false',
+      FLEET_TAG_KEY: 'fleetwarden:fleet',
+    });
+    t.hasResourceProperties('AWS::AutoScaling::LifecycleHook', { AutoScalingGroupName: 'ci-runners' });
+    const outputs = Object.keys(t.findOutputs('*'));
+    for (const name of ['WebhookUrl', 'WebhookSecretName', 'GitHubAppSecretName', 'EventBusName']) {
+      expect(
+        outputs.some((o) => o.includes(name)),
+        name,
+      ).toBe(true);
+    }
+  });
+
+  it('without github: no webhook, no runner functions (DNS and audit only)', () => {
+    const t = template({ github: undefined, autoScalingGroupNames: [] });
+    t.resourceCountIs('AWS::Lambda::Url', 0);
+    t.resourceCountIs('AWS::AutoScaling::LifecycleHook', 0);
+  });
+
+  it('with github but no runner ASGs: webhook ingress only', () => {
+    const t = template({ autoScalingGroupNames: [] });
+    t.resourceCountIs('AWS::Lambda::Url', 1);
+    t.resourceCountIs('AWS::AutoScaling::LifecycleHook', 0);
   });
 });

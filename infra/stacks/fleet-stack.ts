@@ -1,6 +1,7 @@
-import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
@@ -9,10 +10,17 @@ import { AuditTrail } from '../constructs/audit-trail';
 import { DnsSync } from '../constructs/dns-sync';
 import { LOG_RETENTION_CONTEXT } from '../constructs/fleet-function';
 import { fleetKey } from '../constructs/fleet-key';
+import { RunnerRemediation } from '../constructs/runner-remediation';
+import { WebhookIngress } from '../constructs/webhook-ingress';
 
 export interface FleetStackProps extends StackProps {
   /** The validated `fleetwarden` context (see infra/config.ts). */
   readonly config: FleetConfig;
+  /**
+   * Webhook secret to use instead of a generated one (the integration test passes a known one).
+   * @default - a generated secret
+   */
+  readonly webhookSecret?: secretsmanager.ISecret;
 }
 
 /** Event patterns of the AWS events that trigger fleet actions, archived for replay. */
@@ -36,6 +44,8 @@ export class FleetStack extends Stack {
   readonly alarmTopic: sns.Topic;
   readonly audit: AuditTrail;
   readonly dns: DnsSync;
+  readonly webhook?: WebhookIngress;
+  readonly runners?: RunnerRemediation;
 
   constructor(scope: Construct, id: string, props: FleetStackProps) {
     super(scope, id, props);
@@ -87,6 +97,53 @@ export class FleetStack extends Stack {
       ttl: config.recordTtl,
       publishPublicIp: config.publishPublicIp,
       dryRun: config.dryRun,
+    });
+
+    if (!config.github) return;
+    this.webhook = new WebhookIngress(this, 'Webhook', {
+      alarmTopic: this.alarmTopic,
+      ...(props.webhookSecret ? { webhookSecret: props.webhookSecret } : {}),
+    });
+    new CfnOutput(this, 'WebhookUrl', {
+      value: this.webhook.functionUrl.url,
+      description: 'Payload URL of the GitHub webhook (content type application/json, events: Workflow jobs)',
+    });
+    new CfnOutput(this, 'WebhookSecretName', {
+      value: this.webhook.webhookSecret.secretName,
+      description: 'Secrets Manager secret holding the webhook secret to enter in GitHub',
+    });
+    new CfnOutput(this, 'EventBusName', {
+      value: this.webhook.bus.eventBusName,
+      description: 'Bus carrying the normalized fleetwarden.github events',
+    });
+    if (config.autoScalingGroupNames.length === 0) return;
+
+    const appSecret = new secretsmanager.Secret(this, 'GitHubAppSecret', {
+      description:
+        'fleetwarden: GitHub App credentials as JSON {"appId","installationId","privateKey"} (replace the generated value)',
+      encryptionKey: key,
+    });
+    Validations.of(appSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'A GitHub App private key is issued and revoked in GitHub, not by a rotation Lambda; rotate it there and update this secret (README).',
+    });
+    new CfnOutput(this, 'GitHubAppSecretName', {
+      value: appSecret.secretName,
+      description: 'Put the GitHub App credentials JSON into this secret',
+    });
+    this.runners = new RunnerRemediation(this, 'Runners', {
+      alarmTopic: this.alarmTopic,
+      audit: this.audit,
+      bus: this.webhook.bus,
+      autoScalingGroupNames: config.autoScalingGroupNames,
+      githubAppSecret: appSecret,
+      githubOwner: config.github.owner,
+      ...(config.github.repository ? { githubRepository: config.github.repository } : {}),
+      dryRun: config.dryRun,
+      maxRemovalShare: config.maxRemovalShare,
+      allowTerminate: config.allowTerminate,
+      fleetTag: config.fleetTag,
     });
   }
 }
