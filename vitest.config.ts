@@ -8,5 +8,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     reporters: ['default'],
+    // handlers log through Powertools; tests assert on audit records and results, not log lines
+    env: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
   },
 });

@@ -7,6 +7,9 @@ import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+// the handlers' Powertools logs would drown the figures
+process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+
 const here = dirname(fileURLToPath(import.meta.url));
 const only = process.argv[2];
 const files = readdirSync(here)

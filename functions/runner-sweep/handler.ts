@@ -33,6 +33,10 @@ export const RunnerSweepEnv = z.object({
   ALLOW_TERMINATE: envBoolean.default(false),
   MAX_REMOVAL_SHARE: z.coerce.number().gt(0).max(1).default(0.2),
   DRY_RUN: envBoolean.default(true),
+  AUTO_SCALING_GROUP_NAMES: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').filter(Boolean)),
 });
 
 export interface RunnerSweepDeps {
@@ -44,6 +48,8 @@ export interface RunnerSweepDeps {
   dryRun: boolean;
   fleetTag: { key: string; value: string };
   config: SweepConfig;
+  /** The runner ASGs: their terminating instances are read in one call per 100 groups. */
+  autoScalingGroupNames?: readonly string[];
   now?: () => Date;
 }
 
@@ -102,8 +108,11 @@ export function createHandler(deps: RunnerSweepDeps) {
         (id) => !inFleet.has(id),
       );
       const extra = await listing('instance (describe)', () => deps.inventory.describe(missing));
+      const groups = deps.autoScalingGroupNames ?? [];
       const leaving = await listing('ASG lifecycle', async () => [
-        ...(await deps.lifecycle.terminating([...inFleet])),
+        ...(groups.length > 0
+          ? await deps.lifecycle.terminatingInGroups(groups)
+          : await deps.lifecycle.terminating([...inFleet])),
       ]);
       if (!extra.ok) fleet = extra;
       else if (!leaving.ok) fleet = leaving as Listing<InstanceInfo>;
@@ -262,6 +271,7 @@ export const handler = async (event: ScheduledEvent, context: Context): Promise<
       audit: new DynamoDbAuditSink(env[AUDIT_TABLE_ENV]),
       dryRun: env.DRY_RUN,
       fleetTag: { key: env.FLEET_TAG_KEY, value: env.FLEET_TAG_VALUE },
+      autoScalingGroupNames: env.AUTO_SCALING_GROUP_NAMES,
       config: {
         gracePeriodMs: env.GRACE_PERIOD_SECONDS * 1000,
         bootTimeoutMs: env.BOOT_TIMEOUT_SECONDS * 1000,

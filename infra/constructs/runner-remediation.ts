@@ -288,6 +288,7 @@ export class RunnerRemediation extends Construct {
         BOOT_TIMEOUT_SECONDS: String((props.bootTimeout ?? Duration.minutes(15)).toSeconds()),
         ALLOW_TERMINATE: String(props.allowTerminate ?? false),
         MAX_REMOVAL_SHARE: String(props.maxRemovalShare ?? 0.2),
+        AUTO_SCALING_GROUP_NAMES: names.join(','),
       },
     });
     new events.Rule(this, 'SweepSchedule', {

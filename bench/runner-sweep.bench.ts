@@ -1,0 +1,152 @@
+/**
+ * Sweep at scale: 10,000 registered runners x 10,000 fleet instances, 100 of them terminated
+ * 10 minutes ago (ghost runners). The real runner-sweep handler runs against the GitHub fake
+ * (per_page 100) and the real EC2 adapter over scripted DescribeInstances (1,000 per page).
+ * Compared in the same run with a naive design: runner list at GitHub's default per_page (30) and
+ * one DescribeInstances per runner. Prints call counts against the pagination minimum and CPU time.
+ */
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import type { ScheduledEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { createHandler } from '../functions/runner-sweep/handler';
+import { InMemoryAuditSink } from '../shared/audit/in-memory-audit-sink';
+import { InMemoryInstanceLifecycle } from '../shared/autoscaling/instance-lifecycle';
+import { Ec2InstanceInventory } from '../shared/ec2/ec2-instance-inventory';
+import { InMemoryInstanceInventory } from '../shared/ec2/in-memory-instance-inventory';
+import { InMemoryInstanceTerminator } from '../shared/ec2/instance-terminator';
+import type { InstanceInfo } from '../shared/ec2/port';
+import { scriptDescribeInstances } from '../shared/ec2/testing/scripted-describe-instances';
+import { InMemoryRunnerRegistry } from '../shared/github/in-memory-runner-registry';
+import { INSTANCE_LABEL_PREFIX, instanceIdOf } from '../shared/runners/matching';
+import { DEFAULT_SWEEP_CONFIG } from '../shared/runners/sweep-planner';
+
+const T0 = Date.parse('2026-11-24T12:00:00Z');
+const FLEET = { key: 'fleetwarden:fleet', value: 'runners' };
+const iid = (n: number) => `i-${n.toString(16).padStart(17, '0')}`;
+
+export interface SweepBenchResult {
+  runners: number;
+  instances: number;
+  ghosts: number;
+  deregistered: number;
+  githubListPages: number;
+  githubDeletes: number;
+  ec2Calls: number;
+  asgCalls: number;
+  cpuMs: number;
+  minimum: { githubListPages: number; ec2Calls: number };
+  naive: { githubListPages: number; ec2Calls: number; deregistered: number; cpuMs: number };
+}
+
+function world(size: number, ghosts: number) {
+  let now = T0 - 3_600_000;
+  const fake = new InMemoryInstanceInventory({ now: () => now });
+  const registry = new InMemoryRunnerRegistry({ now: () => now, rateLimit: 1_000_000 });
+  const naiveRegistry = new InMemoryRunnerRegistry({ perPage: 30, now: () => now, rateLimit: 1_000_000 });
+  const byId = new Map<string, InstanceInfo>();
+  for (let n = 1; n <= size; n++) {
+    const info: InstanceInfo = {
+      instanceId: iid(n),
+      state: 'running',
+      tags: { [FLEET.key]: FLEET.value },
+      launchTime: new Date(now).toISOString(),
+    };
+    fake.put(info);
+    byId.set(info.instanceId, info);
+    const runner = { name: `ci-${iid(n)}`, labels: ['self-hosted', `${INSTANCE_LABEL_PREFIX}${iid(n)}`] };
+    registry.register(runner);
+    naiveRegistry.register(runner);
+  }
+  now = T0 - 10 * 60_000;
+  for (let n = 1; n <= ghosts; n++) {
+    fake.setState(iid(n * Math.floor(size / ghosts)), 'terminated');
+    const id = iid(n * Math.floor(size / ghosts));
+    byId.set(id, { ...(byId.get(id) as InstanceInfo), state: 'terminated' });
+  }
+  now = T0;
+  return { fake, registry, naiveRegistry, byId };
+}
+
+export async function sweepAtScale(size = 10_000, ghosts = 100): Promise<SweepBenchResult> {
+  const w = world(size, ghosts);
+  const ec2 = mockClient(EC2Client);
+  scriptDescribeInstances(ec2, w.fake, 1000);
+  const lifecycle = new InMemoryInstanceLifecycle();
+  const sweep = createHandler({
+    registry: w.registry,
+    inventory: new Ec2InstanceInventory(ec2 as unknown as EC2Client),
+    lifecycle,
+    terminator: new InMemoryInstanceTerminator(w.fake),
+    audit: new InMemoryAuditSink(),
+    dryRun: false,
+    fleetTag: FLEET,
+    autoScalingGroupNames: ['ci-runners'],
+    config: { ...DEFAULT_SWEEP_CONFIG, maxRemovalShare: 0.2 },
+    now: () => new Date(T0),
+  });
+  const event = {
+    id: 'bench',
+    time: new Date(T0).toISOString(),
+    'detail-type': 'Scheduled Event',
+  } as ScheduledEvent;
+  const cpu0 = process.cpuUsage();
+  const summary = await sweep(event);
+  const cpu = process.cpuUsage(cpu0);
+  const ec2Calls = ec2.commandCalls(DescribeInstancesCommand).length;
+  ec2.restore();
+
+  // naive: default per_page, then one DescribeInstances per runner, delete when terminated
+  const ncpu0 = process.cpuUsage();
+  let naiveEc2 = 0;
+  let naiveDeleted = 0;
+  for (const r of await w.naiveRegistry.listRunners()) {
+    const id = instanceIdOf(r)?.instanceId;
+    if (!id) continue;
+    naiveEc2++;
+    const info = w.byId.get(id);
+    if (info?.state === 'terminated' && !r.busy) {
+      await w.naiveRegistry.deleteRunner(r.id);
+      naiveDeleted++;
+    }
+  }
+  const ncpu = process.cpuUsage(ncpu0);
+  return {
+    runners: size,
+    instances: size,
+    ghosts,
+    deregistered: summary.deregistered,
+    githubListPages: w.registry.calls.listPages,
+    githubDeletes: w.registry.calls.delete,
+    ec2Calls,
+    asgCalls: lifecycle.calls,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    minimum: {
+      githubListPages: Math.ceil(size / 100),
+      ec2Calls: Math.ceil((size - ghosts) / 1000) + Math.ceil(ghosts / 200),
+    },
+    naive: {
+      githubListPages: w.naiveRegistry.calls.listPages,
+      ec2Calls: naiveEc2,
+      deregistered: naiveDeleted,
+      cpuMs: (ncpu.user + ncpu.system) / 1000,
+    },
+  };
+}
+
+export async function run(): Promise<void> {
+  const r = await sweepAtScale();
+  const ratio = (a: number, b: number) => `${(a / b).toFixed(1)}x`;
+  console.log(`sweep of ${r.runners} runners x ${r.instances} instances, ${r.ghosts} ghost runners`);
+  console.log(`  deregistered          ${r.deregistered} (naive: ${r.naive.deregistered})`);
+  console.log(
+    `  GitHub list pages     ${r.githubListPages}  (pagination minimum ${r.minimum.githubListPages}; naive per_page=30: ${r.naive.githubListPages}, ${ratio(r.naive.githubListPages, r.githubListPages)} more)`,
+  );
+  console.log(`  GitHub deletes        ${r.githubDeletes}`);
+  console.log(
+    `  EC2 DescribeInstances ${r.ec2Calls}  (minimum ${r.minimum.ec2Calls}; naive one per runner: ${r.naive.ec2Calls}, ${ratio(r.naive.ec2Calls, r.ec2Calls)} more)`,
+  );
+  console.log(`  Auto Scaling calls    ${r.asgCalls}  (DescribeAutoScalingGroups for the runner ASGs)`);
+  console.log(
+    `  CPU                   ${r.cpuMs.toFixed(0)} ms for the whole sweep incl. 100 audit records (naive loop without planning or audit: ${r.naive.cpuMs.toFixed(0)} ms)`,
+  );
+}
