@@ -218,6 +218,9 @@ const auditCorrelated = integ.assertions
 
 syncActive
   .next(syncSourceEnabled)
+  .next(urlReady)
+  .next(delivered)
+  .next(busEvent)
   .next(launch)
   .next(recordAppears)
   .next(terminate)

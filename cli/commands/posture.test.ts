@@ -196,13 +196,11 @@ describe('fleetwarden posture', () => {
   });
 
   it('reports access denied with the Investigator hint (exit 6)', async () => {
-    ec2
-      .on(GetEbsEncryptionByDefaultCommand)
-      .rejects(
-        Object.assign(new Error('You are not authorized to perform this operation.'), {
-          name: 'UnauthorizedOperation',
-        }),
-      );
+    ec2.on(GetEbsEncryptionByDefaultCommand).rejects(
+      Object.assign(new Error('You are not authorized to perform this operation.'), {
+        name: 'UnauthorizedOperation',
+      }),
+    );
     const t = testDeps();
     expect(await runCli(['node', 'fleetwarden', 'posture'], t.deps, [command])).toBe(EXIT.accessDenied);
     expect(t.stderr()).toContain('hint: use the Investigator role');

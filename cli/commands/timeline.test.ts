@@ -159,13 +159,11 @@ describe('fleetwarden timeline', () => {
   });
 
   it('reports missing credentials with a hint (exit 5)', async () => {
-    ddb
-      .on(QueryCommand)
-      .rejects(
-        Object.assign(new Error('Could not load credentials from any providers'), {
-          name: 'CredentialsProviderError',
-        }),
-      );
+    ddb.on(QueryCommand).rejects(
+      Object.assign(new Error('Could not load credentials from any providers'), {
+        name: 'CredentialsProviderError',
+      }),
+    );
     const t = testDeps();
     expect(await runCli(['node', 'fleetwarden', 'timeline', 'i-0abc12345'], t.deps, [command])).toBe(
       EXIT.noCredentials,

@@ -113,7 +113,11 @@ function validate(scope: Construct, id: string, p: DnsSyncProps): void {
       `reverseZoneId and reverseZoneName go together, got ${p.reverseZoneId ?? '<unset>'} / ${p.reverseZoneName ?? '<unset>'}`,
     );
   }
-  if (p.reverseZoneId !== undefined && !Token.isUnresolved(p.reverseZoneId) && !ZONE_ID.test(p.reverseZoneId)) {
+  if (
+    p.reverseZoneId !== undefined &&
+    !Token.isUnresolved(p.reverseZoneId) &&
+    !ZONE_ID.test(p.reverseZoneId)
+  ) {
     problems.push(`reverseZoneId must look like a Route 53 zone id, got "${p.reverseZoneId}"`);
   }
   if (p.reverseZoneName !== undefined && !/\.in-addr\.arpa\.?$/.test(p.reverseZoneName.toLowerCase())) {

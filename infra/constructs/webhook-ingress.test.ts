@@ -80,9 +80,7 @@ describe('WebhookIngress construct', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new Stack(app, 'S');
     const bus = new events.EventBus(stack, 'Existing');
-    const { Secret } =
-      require('aws-cdk-lib/aws-secretsmanager') as typeof import('aws-cdk-lib/aws-secretsmanager');
-    const secret = new Secret(stack, 'Given');
+    const secret = new secretsmanager.Secret(stack, 'Given');
     const ingress = new WebhookIngress(stack, 'Webhook', {
       alarmTopic: new sns.Topic(stack, 'T'),
       bus,
