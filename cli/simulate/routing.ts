@@ -1,0 +1,131 @@
+import { readFileSync } from 'node:fs';
+import { App } from 'aws-cdk-lib';
+import { buildApp } from '../../infra/app';
+import { FleetFunction } from '../../infra/constructs/fleet-function';
+
+/**
+ * How events reach functions, read from the SYNTHESIZED FleetStack (never written down twice): rules
+ * (pattern or schedule, bus, targets), SQS event source mappings (batch size, window) and every
+ * function's handler entry (FleetFunction metadata) and environment.
+ */
+export interface FunctionRoute {
+  logicalId: string;
+  /** Repo-relative handler path, e.g. functions/dns-sync/handler.ts. */
+  entry: string;
+  env: Record<string, string>;
+}
+export type Target = { kind: 'function'; fn: string } | { kind: 'queue'; queue: string };
+export interface RuleRoute {
+  logicalId: string;
+  /** 'default' or the logical id of a custom bus. */
+  bus: string;
+  pattern?: Record<string, unknown>;
+  everyMs?: number;
+  targets: Target[];
+}
+export interface QueueConsumer {
+  fn: string;
+  batchSize: number;
+  windowMs: number;
+}
+export interface Routing {
+  stackName: string;
+  functions: Map<string, FunctionRoute>;
+  rules: RuleRoute[];
+  /** queue logical id -> its consumer */
+  consumers: Map<string, QueueConsumer>;
+  /** bus logical ids of custom buses */
+  buses: string[];
+}
+
+type Resource = { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> };
+
+const refOf = (v: unknown): string | undefined => {
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    if (typeof o.Ref === 'string') return o.Ref;
+    const getAtt = o['Fn::GetAtt'];
+    if (Array.isArray(getAtt) && typeof getAtt[0] === 'string') return getAtt[0];
+  }
+  return undefined;
+};
+
+export function parseRate(expr: string): number {
+  const m = expr.match(/^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/);
+  if (!m) throw new Error(`unsupported schedule expression ${expr} (only rate(...) is simulated)`);
+  const n = Number(m[1]);
+  const unit = m[2]?.startsWith('minute') ? 60_000 : m[2]?.startsWith('hour') ? 3_600_000 : 86_400_000;
+  return n * unit;
+}
+
+export function routingFromTemplate(
+  template: { Resources: Record<string, Resource> },
+  stackName = 'Fleetwarden',
+): Routing {
+  const functions = new Map<string, FunctionRoute>();
+  const rules: RuleRoute[] = [];
+  const consumers = new Map<string, QueueConsumer>();
+  const buses: string[] = [];
+  for (const [id, r] of Object.entries(template.Resources)) {
+    const p = r.Properties ?? {};
+    if (r.Type === 'AWS::Lambda::Function') {
+      const entry = r.Metadata?.[FleetFunction.ENTRY_METADATA_KEY];
+      if (typeof entry !== 'string') continue;
+      const vars = ((p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ??
+        {}) as Record<string, unknown>;
+      const env = Object.fromEntries(
+        Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : `sim-${refOf(v) ?? 'token'}`]),
+      );
+      functions.set(id, { logicalId: id, entry, env });
+    } else if (r.Type === 'AWS::Events::EventBus') {
+      buses.push(id);
+    }
+  }
+  for (const [id, r] of Object.entries(template.Resources)) {
+    const p = r.Properties ?? {};
+    if (r.Type === 'AWS::Events::Rule') {
+      if (p.State === 'DISABLED') continue;
+      const targets: Target[] = [];
+      for (const t of (p.Targets as Array<{ Arn: unknown }> | undefined) ?? []) {
+        const ref = refOf(t.Arn);
+        if (!ref) continue;
+        if (functions.has(ref)) targets.push({ kind: 'function', fn: ref });
+        else if (template.Resources[ref]?.Type === 'AWS::SQS::Queue')
+          targets.push({ kind: 'queue', queue: ref });
+      }
+      rules.push({
+        logicalId: id,
+        bus: refOf(p.EventBusName) ?? 'default',
+        ...(p.EventPattern ? { pattern: p.EventPattern as Record<string, unknown> } : {}),
+        ...(typeof p.ScheduleExpression === 'string' ? { everyMs: parseRate(p.ScheduleExpression) } : {}),
+        targets,
+      });
+    } else if (r.Type === 'AWS::Lambda::EventSourceMapping') {
+      const queue = refOf(p.EventSourceArn);
+      const fn = refOf(p.FunctionName);
+      if (queue && fn) {
+        consumers.set(queue, {
+          fn,
+          batchSize: Number(p.BatchSize ?? 10),
+          windowMs: Number(p.MaximumBatchingWindowInSeconds ?? 0) * 1000,
+        });
+      }
+    }
+  }
+  return { stackName, functions, rules, consumers, buses };
+}
+
+/** Synthesize the fleet as `cdk synth` would (cdk.json context, overrides on top), without bundling. */
+export function synthesizeFleet(overrides: Record<string, unknown> = {}): Routing {
+  const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
+    context: Record<string, unknown>;
+  };
+  const fleetwarden = { ...(cdkJson.context.fleetwarden as Record<string, unknown>), ...overrides };
+  const app = buildApp(
+    new App({ context: { ...cdkJson.context, fleetwarden, 'aws:cdk:bundling-stacks': [] } }),
+  );
+  const assembly = app.synth();
+  const stack = assembly.stacks[0];
+  if (!stack) throw new Error('the fleet app synthesized no stack');
+  return routingFromTemplate(stack.template as { Resources: Record<string, Resource> }, stack.stackName);
+}
