@@ -193,6 +193,7 @@ export function createHandler(deps: DnsSyncDeps) {
         const o = outcomeOf(e);
         const ctx: AuditContext = {
           function: FUNCTION,
+          deliveryId: record.messageId,
           trigger: {
             source: e.source,
             id: e.id,

@@ -73,7 +73,7 @@ export function createHandler(deps: RunnerDrainDeps) {
   const now = deps.now ?? (() => new Date());
   const mode = deps.dryRun ? 'dry-run' : 'live';
 
-  async function drain(event: TerminateLifecycleEvent, attempt: number): Promise<void> {
+  async function drain(event: TerminateLifecycleEvent, attempt: number, deliveryId: string): Promise<void> {
     const d = event.detail;
     const ref: LifecycleActionRef = {
       autoScalingGroupName: d.AutoScalingGroupName,
@@ -91,6 +91,7 @@ export function createHandler(deps: RunnerDrainDeps) {
       },
       mode,
       now,
+      deliveryId,
     };
     const subject = { instanceId: d.EC2InstanceId, autoScalingGroupName: d.AutoScalingGroupName };
     if (!deps.autoScalingGroupNames.has(d.AutoScalingGroupName)) {
@@ -216,7 +217,7 @@ export function createHandler(deps: RunnerDrainDeps) {
       event,
       async (record: SQSRecord) => {
         const { event: e, attempt } = parse(record);
-        await drain(e, attempt);
+        await drain(e, attempt, record.messageId);
       },
       processor,
       { context },

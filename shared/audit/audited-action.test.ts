@@ -45,6 +45,33 @@ describe('auditedAction', () => {
     expect(sink.records.size).toBe(1);
   });
 
+  it('keeps separate records for separate deliveries of one event (a duplicate cannot overwrite what the first did)', async () => {
+    const sink = new InMemoryAuditSink();
+    await auditedAction(sink, { ...ctx, deliveryId: 'sqs-msg-1' }, what, async () => ({
+      decision: 'acted',
+      reason: 'done',
+      result: 1,
+    }));
+    await auditedAction(sink, { ...ctx, deliveryId: 'sqs-msg-2' }, what, async () => ({
+      decision: 'skipped',
+      reason: 'already done',
+      result: 1,
+    }));
+    expect(
+      sink
+        .all()
+        .map((r) => r.decision)
+        .sort(),
+    ).toEqual(['acted', 'skipped']);
+    // a retry of the SAME delivery still overwrites its own record
+    await auditedAction(sink, { ...ctx, deliveryId: 'sqs-msg-2' }, what, async () => ({
+      decision: 'skipped',
+      reason: 'again',
+      result: 1,
+    }));
+    expect(sink.all()).toHaveLength(2);
+  });
+
   it('records a failed step and rethrows its error', async () => {
     const sink = new InMemoryAuditSink();
     const boom = new Error('GitHub 502');

@@ -10,6 +10,12 @@ export interface AuditContext {
   trigger: Trigger;
   mode: 'dry-run' | 'live';
   now?: () => Date;
+  /**
+   * Which delivery of the trigger this is (the SQS message id). EventBridge duplicates arrive as
+   * separate messages: each keeps its own record, so a duplicate that finds the work done cannot
+   * overwrite the record of the delivery that did it. A retry of the same message still overwrites.
+   */
+  deliveryId?: string;
 }
 
 export interface ActionOutcome<T> {
@@ -37,7 +43,7 @@ export async function auditedAction<T>(
   const now = ctx.now ?? (() => new Date());
   const recordId = auditRecordId({
     function: ctx.function,
-    triggerId: ctx.trigger.id,
+    triggerId: ctx.deliveryId ? `${ctx.trigger.id}@${ctx.deliveryId}` : ctx.trigger.id,
     action: what.action,
     subject: JSON.stringify(what.subject),
   });

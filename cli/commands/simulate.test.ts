@@ -1,0 +1,96 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { RecordChange } from '../../shared/dns/port';
+import { runCli } from '../program';
+import { DEFAULT_SIM_OPTIONS } from '../simulate/engine';
+import { simulate } from '../simulate/simulate';
+import { wireFunction } from '../simulate/world';
+import { testDeps } from '../test-deps';
+import { command, simulateCommandWith } from './simulate';
+
+describe('fleetwarden simulate', () => {
+  it('runs the default fleet, holds every invariant and writes summary, timeline and HTML', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'fw-sim-'));
+    const t = testDeps();
+    const code = await runCli(['node', 'fleetwarden', 'simulate', '--out', out], t.deps, [command]);
+    expect(t.stdout()).toContain('ok   no ghost runner');
+    expect(code).toBe(0);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.invariants.every((i: { ok: boolean }) => i.ok)).toBe(true);
+    expect(summary.counts.runnersDeregistered).toBeGreaterThan(0);
+    expect(summary.convergenceSeconds).not.toBeNull();
+    expect(JSON.parse(readFileSync(join(out, 'timeline.json'), 'utf8')).length).toBe(
+      summary.counts.auditRecords,
+    );
+    const html = readFileSync(join(out, 'index.html'), 'utf8');
+    expect(html).toContain('All invariants hold');
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=/);
+    expect(t.stderr()).toMatch(/t\+10m/);
+  });
+
+  it('holds every invariant under chaos with a fixed seed (drops, duplicates, reordering, API errors)', async () => {
+    const { summary } = await simulate({
+      ...DEFAULT_SIM_OPTIONS,
+      seed: 7,
+      drop: 0.1,
+      duplicate: 0.2,
+      reorder: 0.3,
+      errorRate: 0.05,
+    });
+    expect(summary.delivery.dropped).toBeGreaterThan(0);
+    expect(summary.delivery.duplicated).toBeGreaterThan(0);
+    expect(summary.delivery.injectedErrors).toBeGreaterThan(0);
+    expect(summary.invariants.filter((i) => !i.ok)).toEqual([]);
+  });
+
+  it('is deterministic for a seed', async () => {
+    const opts = { ...DEFAULT_SIM_OPTIONS, seed: 11, drop: 0.05, duplicate: 0.1, reorder: 0.2 };
+    const a = (await simulate(opts)).summary;
+    const b = (await simulate(opts)).summary;
+    expect({ ...a, wallMs: 0 }).toEqual({ ...b, wallMs: 0 });
+  });
+
+  it('exits 1 and names the broken invariant when a handler ignores ownership', async () => {
+    const brokenDnsSync = {
+      'functions/dns-sync/handler.ts': (
+        w: Parameters<typeof wireFunction>[1],
+        env: Record<string, string>,
+      ) => {
+        const real = wireFunction({ logicalId: 'x', entry: 'functions/dns-sync/handler.ts', env }, w) as (
+          e: unknown,
+          c: unknown,
+        ) => Promise<unknown>;
+        return async (event: unknown, context: unknown) => {
+          const res = await real(event, context);
+          // "cleanup" that ignores the ownership markers: every A record without a marker goes
+          const zone = env.HOSTED_ZONE_ID ?? '';
+          const records = await w.route53.listRecordSets(zone);
+          const markers = new Set(
+            records.filter((r) => r.type === 'TXT').map((r) => r.name.replace(/^_fleetwarden\./, '')),
+          );
+          const changes: RecordChange[] = records
+            .filter((r) => r.type === 'A' && !markers.has(r.name))
+            .map((record) => ({ action: 'DELETE', record }));
+          if (changes.length > 0) await w.route53.changeRecordSets(zone, changes);
+          return res;
+        };
+      },
+    };
+    const out = mkdtempSync(join(tmpdir(), 'fw-sim-broken-'));
+    const t = testDeps();
+    const code = await runCli(['node', 'fleetwarden', 'simulate', '--out', out], t.deps, [
+      simulateCommandWith(brokenDnsSync),
+    ]);
+    expect(code).toBe(1);
+    expect(t.stdout()).toMatch(/FAIL no foreign record touched\n\s+.*legacy\.fleet\.example\.internal/);
+    expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain('INVARIANT BROKEN');
+  });
+
+  it('refuses a chaos probability outside 0..1 with a usage error', async () => {
+    const t = testDeps();
+    expect(await runCli(['node', 'fleetwarden', 'simulate', '--drop', '1.5'], t.deps, [command])).toBe(2);
+    expect(t.stderr()).toMatch(/--drop must be a probability from 0 to 1, got "1.5"/);
+  });
+});

@@ -1,0 +1,128 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { ConfigError } from '../../shared/core/errors';
+import type { CliDeps } from '../deps';
+import { EXIT } from '../errors';
+import { type CliCommand, setExitCode } from '../program';
+import type { HandlerOverrides } from '../simulate/world';
+
+interface SimulateOptions {
+  seed: string;
+  instances: string;
+  duration: string;
+  settle: string;
+  drop: string;
+  duplicate: string;
+  reorder: string;
+  errorRate: string;
+  out: string;
+  json?: boolean;
+}
+
+function share(name: string, v: string): number {
+  const n = Number(v);
+  if (!(n >= 0 && n <= 1))
+    throw new ConfigError(`--${name} must be a probability from 0 to 1, got ${JSON.stringify(v)}`);
+  return n;
+}
+function int(name: string, v: string, min: number, max: number): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new ConfigError(`--${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+async function simulateCommand(
+  opts: SimulateOptions,
+  cmd: Command,
+  deps: CliDeps,
+  overrides?: HandlerOverrides,
+): Promise<void> {
+  const options = {
+    seed: int('seed', opts.seed, 0, 2 ** 31 - 1),
+    instances: int('instances', opts.instances, 1, 2000),
+    durationMinutes: int('duration', opts.duration, 5, 24 * 60),
+    settleMinutes: int('settle', opts.settle, 0, 24 * 60),
+    drop: share('drop', opts.drop),
+    duplicate: share('duplicate', opts.duplicate),
+    reorder: share('reorder', opts.reorder),
+    errorRate: share('error-rate', opts.errorRate),
+  };
+  // the handlers' Powertools logs and EMF metrics would bury the report
+  deps.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  const { simulate } = await import('../simulate/simulate');
+  const { writeReport } = await import('../simulate/report');
+  deps.stderr.write(
+    `simulate: seed ${options.seed}, ${options.instances} instances, ${options.durationMinutes} min + ${options.settleMinutes} min settle; chaos drop=${options.drop} duplicate=${options.duplicate} reorder=${options.reorder} error-rate=${options.errorRate}\n`,
+  );
+  deps.stderr.write('simulate: synthesizing the fleet stack to read its routing...\n');
+  const { summary, engine } = await simulate({
+    ...options,
+    ...(overrides ? { overrides } : {}),
+    progress: (line) => deps.stderr.write(`${line}\n`),
+  });
+  const files = writeReport(resolve(opts.out), summary, engine.world.audit.all());
+  if (opts.json) {
+    deps.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  } else {
+    const c = summary.counts;
+    deps.stdout.write(
+      [
+        `fleetwarden simulation (seed ${summary.seed}): ${summary.simulatedSeconds} simulated s in ${summary.wallMs} ms`,
+        `  fleet      ${c.instancesLaunched} instances launched, ${c.instancesLeft} left; ${c.runnersRegistered} runners, ${c.runnersDeregistered} deregistered; ${c.jobsStarted} jobs`,
+        `  delivery   ${summary.delivery.eventsEmitted} events, ${summary.delivery.dropped} dropped, ${summary.delivery.duplicated} duplicated, ${summary.delivery.delayedOutOfOrder} out of order, ${summary.delivery.injectedErrors} API errors injected`,
+        `  api calls  ${Object.entries(summary.apiCalls)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')}`,
+        `  converged  ${summary.convergenceSeconds === null ? 'NEVER' : `${summary.convergenceSeconds} s after the last fleet change`}`,
+        '  invariants',
+        ...summary.invariants.flatMap((i) => [
+          `    ${i.ok ? 'ok  ' : 'FAIL'} ${i.name}`,
+          ...i.details.slice(0, 5).map((d) => `           ${d}`),
+          ...(i.details.length > 5 ? [`           ... and ${i.details.length - 5} more (summary.json)`] : []),
+        ]),
+        ...(summary.notSimulated.length
+          ? [`  not simulated: ${summary.notSimulated.join(', ')} (needs CloudTrail deliveries)`]
+          : []),
+        `  report     ${files.join(', ')}`,
+        '',
+      ].join('\n'),
+    );
+  }
+  if (summary.invariants.some((i) => !i.ok)) setExitCode(cmd, EXIT.failure);
+}
+
+/** The command, with handler overrides (tests plug deliberately broken handlers in). */
+export function simulateCommandWith(overrides?: HandlerOverrides): CliCommand {
+  return {
+    name: 'simulate',
+    register: (program, deps) => register(program, deps, overrides),
+  };
+}
+
+export const command: CliCommand = simulateCommandWith();
+
+function register(program: Command, deps: CliDeps, overrides?: HandlerOverrides): void {
+  program
+    .command('simulate')
+    .description(
+      'Run the fleet locally against simulated EC2, Auto Scaling, Route 53, EventBridge and GitHub, check its invariants and write a report (no AWS account needed)',
+    )
+    .option('--seed <n>', 'random seed: the same seed gives the same run', '42')
+    .option('--instances <n>', 'instances launched during the run', '30')
+    .option('--duration <minutes>', 'simulated minutes of fleet activity', '40')
+    .option('--settle <minutes>', 'simulated minutes for schedules to converge afterwards', '25')
+    .option('--drop <p>', 'probability that EventBridge loses a delivery', '0')
+    .option('--duplicate <p>', 'probability that EventBridge delivers twice', '0')
+    .option('--reorder <p>', 'probability that a delivery is delayed past later ones', '0')
+    .option(
+      '--error-rate <p>',
+      'probability that an invocation meets an API error (throttling, failed page)',
+      '0',
+    )
+    .option('--out <dir>', 'where summary.json, timeline.json and index.html go', 'fleetwarden-report')
+    .option('--json', 'print summary.json to stdout instead of the text summary')
+    .action(async (opts: SimulateOptions, cmd: Command) => simulateCommand(opts, cmd, deps, overrides));
+}

@@ -1,0 +1,598 @@
+import { Webhooks } from '@octokit/webhooks';
+import type { Context, SQSBatchResponse } from 'aws-lambda';
+import { stateChangeEvent } from '../../shared/dns/testing/state-change-event';
+import type { InstanceInfo, InstanceState } from '../../shared/ec2/port';
+import { INSTANCE_LABEL_PREFIX } from '../../shared/runners/matching';
+import { workflowJobPayload } from '../../shared/webhook/testing/payloads';
+import { matchesPattern } from './event-pattern';
+import { seededRandom } from './rng';
+import type { Routing, Target } from './routing';
+import { type HandlerOverrides, type Invoke, SIM_WEBHOOK_SECRET, World, wireFunction } from './world';
+
+export interface SimOptions {
+  seed: number;
+  /** Instances launched during the run (a third are plain DNS hosts, the rest runners). */
+  instances: number;
+  /** Minutes of fleet activity; the run then settles for `settleMinutes`. */
+  durationMinutes: number;
+  settleMinutes: number;
+  /** Chaos, each a probability per delivery / invocation. */
+  drop: number;
+  duplicate: number;
+  reorder: number;
+  errorRate: number;
+  overrides?: HandlerOverrides;
+  progress?: (line: string) => void;
+}
+
+export const DEFAULT_SIM_OPTIONS: SimOptions = {
+  seed: 42,
+  instances: 30,
+  durationMinutes: 40,
+  settleMinutes: 25,
+  drop: 0,
+  duplicate: 0,
+  reorder: 0,
+  errorRate: 0,
+};
+
+export const T0 = Date.parse('2026-11-24T08:00:00Z');
+export const ASG = 'ci-runners';
+
+/** What really happened to an instance: the simulator's ground truth for the invariants. */
+export interface TruthInstance {
+  id: string;
+  kind: 'web' | 'runner';
+  name: string;
+  ip: string;
+  state: InstanceState;
+  runnerId?: number;
+  /** A job is running on it right now (truth, not GitHub's view). */
+  jobRunning: boolean;
+  neverRegisters: boolean;
+}
+
+interface Task {
+  at: number;
+  seq: number;
+  run: () => Promise<void> | void;
+}
+interface QueueMessage {
+  id: string;
+  body: string;
+  visibleAt: number;
+  receives: number;
+  sentAt: number;
+}
+
+export interface SimStats {
+  emitted: number;
+  deliveries: number;
+  dropped: number;
+  duplicated: number;
+  delayed: number;
+  injectedErrors: number;
+  invocations: Record<string, number>;
+  invocationErrors: Record<string, number>;
+  deadLettered: Record<string, number>;
+  webhooks: { sent: number; accepted: number; duplicates: number; other: number };
+  jobs: { started: number; completed: number; failed: number };
+  lastFleetChangeAt: number;
+  convergedAt?: number;
+}
+
+const VISIBILITY_MS = 60_000;
+const MAX_RECEIVES = 5;
+
+export class Engine {
+  readonly clock = { now: T0 };
+  readonly rng: () => number;
+  readonly world: World;
+  readonly truth = new Map<string, TruthInstance>();
+  readonly foreignRecords: Array<{ name: string; type: string; values: string[] }>;
+  readonly stats: SimStats;
+  readonly zoneId: string;
+  readonly zoneName: string;
+  private readonly tasks: Task[] = [];
+  private seq = 0;
+  private readonly invokers = new Map<string, Invoke>();
+  private readonly queues = new Map<string, QueueMessage[]>();
+  private readonly webhookBus: string | undefined;
+  private readonly github = new Webhooks({ secret: SIM_WEBHOOK_SECRET });
+  private msgSeq = 0;
+  private jobSeq = 0;
+  private deliverySeq = 0;
+  readonly skipped: string[] = [];
+  /** Terminate lifecycle actions the ASG started. */
+  readonly hooks: Array<{ token: string; instanceId: string }> = [];
+
+  constructor(
+    readonly routing: Routing,
+    readonly options: SimOptions,
+  ) {
+    this.rng = seededRandom(options.seed);
+    this.world = new World(this.clock, seededRandom(options.seed ^ 0x5eed));
+    this.stats = {
+      emitted: 0,
+      deliveries: 0,
+      dropped: 0,
+      duplicated: 0,
+      delayed: 0,
+      injectedErrors: 0,
+      invocations: {},
+      invocationErrors: {},
+      deadLettered: {},
+      webhooks: { sent: 0, accepted: 0, duplicates: 0, other: 0 },
+      jobs: { started: 0, completed: 0, failed: 0 },
+      lastFleetChangeAt: T0,
+    };
+    for (const f of routing.functions.values()) {
+      const invoke = wireFunction(f, this.world, options.overrides);
+      if (invoke) this.invokers.set(f.logicalId, invoke);
+      else this.skipped.push(f.entry);
+    }
+    const dns = [...routing.functions.values()].find((f) => f.entry === 'functions/dns-sync/handler.ts');
+    this.zoneId = dns?.env.HOSTED_ZONE_ID ?? 'Z0SIMULATED';
+    this.zoneName = dns?.env.ZONE_NAME ?? 'fleet.example.internal';
+    this.foreignRecords = [
+      { name: `legacy.${this.zoneName}`, type: 'A', values: ['192.0.2.10'] },
+      { name: `mail.${this.zoneName}`, type: 'TXT', values: ['"v=spf1 -all"'] },
+      // a record named like one of ours, but without our ownership marker: never touched
+      { name: `web-0.${this.zoneName}`, type: 'A', values: ['192.0.2.20'] },
+    ];
+    // Route 53 returns names fully qualified, with the root dot
+    this.world.route53.addZone(
+      this.zoneId,
+      this.zoneName,
+      this.foreignRecords.map((r) => ({ ...r, name: `${r.name}.`, ttl: 300 })),
+    );
+    this.webhookBus = routing.buses[0];
+    // events the webhook ingress publishes travel on the custom bus
+    this.world.bus.subscribe((e) => {
+      if (this.webhookBus)
+        this.emit(this.webhookBus, {
+          version: '0',
+          account: '123456789012',
+          region: 'eu-west-1',
+          resources: [],
+          ...e,
+        });
+    });
+  }
+
+  // ---- scheduling --------------------------------------------------------------------------------
+
+  at(time: number, run: () => Promise<void> | void): void {
+    const task = { at: time, seq: this.seq++, run };
+    let i = this.tasks.length;
+    while (
+      i > 0 &&
+      ((this.tasks[i - 1] as Task).at > time ||
+        ((this.tasks[i - 1] as Task).at === time && (this.tasks[i - 1] as Task).seq > task.seq))
+    )
+      i--;
+    this.tasks.splice(i, 0, task);
+  }
+
+  after(ms: number, run: () => Promise<void> | void): void {
+    this.at(this.clock.now + ms, run);
+  }
+
+  // ---- EventBridge: rules from the template, at-least-once, unordered -----------------------------
+
+  emit(bus: string, event: Record<string, unknown>): void {
+    this.stats.emitted++;
+    for (const rule of this.routing.rules) {
+      if (rule.bus !== bus || !rule.pattern || !matchesPattern(rule.pattern, event)) continue;
+      for (const target of rule.targets) {
+        if (this.rng() < this.options.drop) {
+          this.stats.dropped++;
+          continue;
+        }
+        const copies = this.rng() < this.options.duplicate ? 2 : 1;
+        if (copies === 2) this.stats.duplicated++;
+        for (let c = 0; c < copies; c++) {
+          let delay = 300 + Math.floor(this.rng() * 1500);
+          if (this.rng() < this.options.reorder) {
+            delay += Math.floor(this.rng() * 45_000);
+            this.stats.delayed++;
+          }
+          this.after(delay, () => this.deliver(target, event));
+        }
+      }
+    }
+  }
+
+  private async deliver(target: Target, event: unknown): Promise<void> {
+    this.stats.deliveries++;
+    if (target.kind === 'queue') {
+      this.enqueue(target.queue, JSON.stringify(event));
+      return;
+    }
+    await this.invokeAsync(target.fn, event, 0);
+  }
+
+  enqueue(queue: string, body: string, delayMs = 0): void {
+    const list = this.queues.get(queue) ?? [];
+    list.push({
+      id: `msg-${++this.msgSeq}`,
+      body,
+      visibleAt: this.clock.now + delayMs,
+      receives: 0,
+      sentAt: this.clock.now,
+    });
+    this.queues.set(queue, list);
+  }
+
+  private async invokeAsync(fn: string, event: unknown, attempt: number): Promise<void> {
+    try {
+      await this.invoke(fn, event);
+    } catch {
+      // Lambda async invocation: 2 retries, then the function's DLQ
+      if (attempt < 2) this.after(60_000 * (attempt + 1), () => this.invokeAsync(fn, event, attempt + 1));
+      else this.deadLetter(fn);
+    }
+  }
+
+  private entryOf(fn: string): string {
+    return this.routing.functions.get(fn)?.entry.replace(/^functions\/|\/handler\.ts$/g, '') ?? fn;
+  }
+
+  private deadLetter(fn: string): void {
+    const name = this.entryOf(fn);
+    this.stats.deadLettered[name] = (this.stats.deadLettered[name] ?? 0) + 1;
+  }
+
+  async invoke(fn: string, event: unknown): Promise<unknown> {
+    const invoke = this.invokers.get(fn);
+    const name = this.entryOf(fn);
+    if (!invoke) return undefined;
+    this.stats.invocations[name] = (this.stats.invocations[name] ?? 0) + 1;
+    if (this.rng() < this.options.errorRate) this.injectError();
+    try {
+      return await invoke(event, {
+        functionName: name,
+        awsRequestId: `req-${this.seq}`,
+        getRemainingTimeInMillis: () => 60_000,
+      } as Context);
+    } catch (err) {
+      this.stats.invocationErrors[name] = (this.stats.invocationErrors[name] ?? 0) + 1;
+      throw err;
+    }
+  }
+
+  private injectError(): void {
+    this.stats.injectedErrors++;
+    const pick = Math.floor(this.rng() * 4);
+    if (pick === 0) this.world.route53.failNext('Throttling');
+    else if (pick === 1) this.world.inventory.throttleNext(1);
+    else if (pick === 2) this.world.registry.failNextListPage(1);
+    else this.world.lifecycleActions.throttleNext(1);
+  }
+
+  /** Lambda's SQS poller: a batch when full or when the batching window of the oldest message ran out. */
+  private async pollQueues(): Promise<void> {
+    for (const [queue, consumer] of this.routing.consumers) {
+      const list = this.queues.get(queue) ?? [];
+      const visible = list.filter((m) => m.visibleAt <= this.clock.now);
+      if (visible.length === 0) continue;
+      const oldest = Math.min(...visible.map((m) => m.visibleAt));
+      if (visible.length < consumer.batchSize && this.clock.now - oldest < consumer.windowMs) continue;
+      const batch = visible.slice(0, consumer.batchSize);
+      for (const m of batch) {
+        m.receives++;
+        m.visibleAt = this.clock.now + VISIBILITY_MS;
+      }
+      const event = {
+        Records: batch.map((m) => ({
+          messageId: m.id,
+          receiptHandle: m.id,
+          body: m.body,
+          attributes: {
+            ApproximateReceiveCount: String(m.receives),
+            SentTimestamp: String(m.sentAt),
+            SenderId: 'sim',
+            ApproximateFirstReceiveTimestamp: String(m.sentAt),
+          },
+          messageAttributes: {},
+          md5OfBody: '',
+          eventSource: 'aws:sqs',
+          eventSourceARN: `arn:aws:sqs:eu-west-1:123456789012:${queue}`,
+          awsRegion: 'eu-west-1',
+        })),
+      };
+      let failed = new Set(batch.map((m) => m.id));
+      try {
+        const res = (await this.invoke(consumer.fn, event)) as SQSBatchResponse | undefined;
+        failed = new Set((res?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+      } catch {
+        // whole batch returns to the queue
+      }
+      const keep: QueueMessage[] = [];
+      for (const m of list) {
+        if (!batch.includes(m)) keep.push(m);
+        else if (failed.has(m.id)) {
+          if (m.receives >= MAX_RECEIVES) this.deadLetter(consumer.fn);
+          else keep.push(m);
+        }
+      }
+      this.queues.set(queue, keep);
+    }
+  }
+
+  // ---- the fleet: instances, runners, jobs, webhooks, ASG hooks -----------------------------------
+
+  private put(t: TruthInstance, state: InstanceState): void {
+    t.state = state;
+    this.stats.lastFleetChangeAt = this.clock.now;
+    const info: InstanceInfo = {
+      instanceId: t.id,
+      state,
+      ...(state === 'running' || state === 'pending' || state === 'shutting-down' ? { privateIp: t.ip } : {}),
+      tags:
+        t.kind === 'web'
+          ? { 'fleetwarden:dns-name': t.name }
+          : {
+              'fleetwarden:dns-name': t.name,
+              'fleetwarden:fleet': 'runners',
+              'aws:autoscaling:groupName': ASG,
+            },
+      launchTime: new Date(T0).toISOString(),
+    };
+    this.world.inventory.put(info);
+    this.emit(
+      'default',
+      stateChangeEvent(t.id, state, this.clock.now, `ec2-${t.id}-${state}-${this.deliverySeq++}`),
+    );
+  }
+
+  private async webhook(
+    action: 'queued' | 'in_progress' | 'completed',
+    t: TruthInstance,
+    jobId: number,
+  ): Promise<void> {
+    const runner =
+      t.runnerId !== undefined ? this.world.registry.snapshot().find((r) => r.id === t.runnerId) : undefined;
+    const body = JSON.stringify(
+      workflowJobPayload(action, {
+        jobId,
+        runnerId: action === 'queued' ? null : (t.runnerId ?? null),
+        runnerName: action === 'queued' ? null : (runner?.name ?? `ci-${t.id}`),
+      }),
+    );
+    const fn = [...this.routing.functions.values()].find(
+      (f) => f.entry === 'functions/webhook-ingress/handler.ts',
+    );
+    if (!fn) return;
+    this.stats.webhooks.sent++;
+    const res = (await this.invoke(fn.logicalId, {
+      requestContext: { http: { method: 'POST' } },
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': 'workflow_job',
+        'x-github-delivery': `delivery-${jobId}-${action}`,
+        'x-hub-signature-256': await this.github.sign(body),
+      },
+      body,
+      isBase64Encoded: false,
+    }).catch(() => undefined)) as { statusCode?: number } | undefined;
+    if (res?.statusCode === 202) this.stats.webhooks.accepted++;
+    else if (res?.statusCode === 200) this.stats.webhooks.duplicates++;
+    else this.stats.webhooks.other++;
+  }
+
+  private scheduleJobs(t: TruthInstance): void {
+    let jobNo = 0;
+    const next = () => {
+      if (t.state !== 'running' || t.runnerId === undefined) return;
+      const runner = this.world.registry.snapshot().find((r) => r.id === t.runnerId);
+      if (
+        !runner ||
+        runner.status !== 'online' ||
+        this.clock.now > T0 + this.options.durationMinutes * 60_000
+      )
+        return;
+      const jobId = 29_679_000 + ++this.jobSeq;
+      jobNo++;
+      void this.webhook('queued', t, jobId);
+      this.after(5_000, async () => {
+        const r = this.world.registry.snapshot().find((x) => x.id === t.runnerId);
+        if (!r || t.state !== 'running') return;
+        this.world.registry.setBusy(r.id, true);
+        t.jobRunning = true;
+        this.stats.jobs.started++;
+        await this.webhook('in_progress', t, jobId);
+        this.after(120_000 + Math.floor(this.rng() * 240_000), async () => {
+          if (!t.jobRunning) return;
+          t.jobRunning = false;
+          this.stats.jobs.completed++;
+          const still = this.world.registry.snapshot().find((x) => x.id === t.runnerId);
+          if (still) this.world.registry.setBusy(still.id, false);
+          await this.webhook('completed', t, jobId);
+          this.after(30_000 + Math.floor(this.rng() * 180_000), next);
+        });
+      });
+    };
+    this.after(10_000 + Math.floor(this.rng() * 60_000), next);
+  }
+
+  private launch(i: number): void {
+    const kind = i % 3 === 0 ? 'web' : 'runner';
+    const id = `i-${(0x0a00000000 + i * 7919).toString(16).padStart(17, '0')}`;
+    const t: TruthInstance = {
+      id,
+      kind,
+      // every instance carries the name tag: dns-reconcile repairs tagged instances whose events were lost
+      name: `${kind}-${i}`,
+      ip: `10.0.${Math.floor(i / 250)}.${(i % 250) + 4}`,
+      state: 'pending',
+      jobRunning: false,
+      // one runner instance never manages to register (bad image): the sweep must report it
+      neverRegisters: kind === 'runner' && i === 1,
+    };
+    this.truth.set(id, t);
+    this.put(t, 'pending');
+    this.after(20_000 + Math.floor(this.rng() * 20_000), () => {
+      this.put(t, 'running');
+      if (t.kind === 'runner' && !t.neverRegisters) {
+        this.after(40_000 + Math.floor(this.rng() * 40_000), () => {
+          if (t.state !== 'running') return;
+          const r = this.world.registry.register({
+            name: `ci-${t.id}`,
+            labels: ['self-hosted', 'linux', `${INSTANCE_LABEL_PREFIX}${t.id}`],
+          });
+          t.runnerId = r.id;
+          this.scheduleJobs(t);
+        });
+      }
+    });
+  }
+
+  /** The instance is gone: the runner process dies with it (GitHub shows the runner offline). */
+  private terminateNow(t: TruthInstance): void {
+    this.put(t, 'shutting-down');
+    if (t.jobRunning) {
+      t.jobRunning = false;
+      this.stats.jobs.failed++;
+    }
+    if (t.runnerId !== undefined && this.world.registry.snapshot().some((r) => r.id === t.runnerId)) {
+      this.world.registry.setBusy(t.runnerId, false);
+      this.world.registry.setStatus(t.runnerId, 'offline');
+    }
+    this.after(30_000 + Math.floor(this.rng() * 30_000), () => this.put(t, 'terminated'));
+  }
+
+  /** ASG scale-in: the terminate hook holds the instance until the lifecycle action completes or times out. */
+  private scaleIn(t: TruthInstance, n: number): void {
+    const ref = {
+      autoScalingGroupName: ASG,
+      lifecycleHookName: 'fleetwarden-drain',
+      lifecycleActionToken: `token-${t.id}-${n}`,
+      instanceId: t.id,
+    };
+    this.hooks.push({ token: ref.lifecycleActionToken, instanceId: t.id });
+    this.world.lifecycleActions.begin(ref, 300_000);
+    this.world.instanceLifecycle.markTerminating(t.id);
+    this.stats.lastFleetChangeAt = this.clock.now;
+    this.emit('default', {
+      version: '0',
+      id: `asg-${t.id}-${n}`,
+      'detail-type': 'EC2 Instance-terminate Lifecycle Action',
+      source: 'aws.autoscaling',
+      account: '123456789012',
+      time: new Date(this.clock.now).toISOString(),
+      region: 'eu-west-1',
+      resources: [],
+      detail: {
+        LifecycleActionToken: ref.lifecycleActionToken,
+        AutoScalingGroupName: ASG,
+        LifecycleHookName: ref.lifecycleHookName,
+        EC2InstanceId: t.id,
+        LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+      },
+    });
+    const watch = () => {
+      const outcome = this.world.lifecycleActions.outcome(ref.lifecycleActionToken);
+      if (outcome === undefined) {
+        this.after(5_000, watch);
+        return;
+      }
+      this.world.instanceLifecycle.forget(t.id);
+      this.terminateNow(t);
+    };
+    this.after(5_000, watch);
+  }
+
+  private scenario(): void {
+    const minutes = this.options.durationMinutes;
+    for (let i = 0; i < this.options.instances; i++) {
+      this.at(T0 + Math.floor(this.rng() * Math.min(10, minutes / 3) * 60_000), () => this.launch(i));
+    }
+    const leaveFrom = T0 + minutes * 0.5 * 60_000;
+    const leaveSpan = minutes * 0.4 * 60_000;
+    this.at(leaveFrom, () => {
+      const all = [...this.truth.values()];
+      const runners = all.filter((t) => t.kind === 'runner' && t.state === 'running');
+      const webs = all.filter((t) => t.kind === 'web' && t.state === 'running');
+      let n = 0;
+      // a third of the runners leave through the ASG hook, one dies without it (spot interruption)
+      for (const t of runners.slice(0, Math.ceil(runners.length / 3))) {
+        this.after(Math.floor(this.rng() * leaveSpan), () => this.scaleIn(t, n++));
+      }
+      const spot = runners[runners.length - 1];
+      if (spot) this.after(Math.floor(this.rng() * leaveSpan), () => this.terminateNow(spot));
+      for (const t of webs.slice(0, Math.ceil(webs.length / 2))) {
+        this.after(Math.floor(this.rng() * leaveSpan), () => this.terminateNow(t));
+      }
+    });
+  }
+
+  // ---- run ------------------------------------------------------------------------------------------
+
+  async run(check: () => boolean): Promise<void> {
+    const end = T0 + (this.options.durationMinutes + this.options.settleMinutes) * 60_000;
+    this.scenario();
+    for (const rule of this.routing.rules) {
+      if (!rule.everyMs) continue;
+      const every = rule.everyMs;
+      const fire = (k: number) => async () => {
+        const event = {
+          version: '0',
+          id: `schedule-${rule.logicalId}-${k}`,
+          'detail-type': 'Scheduled Event',
+          source: 'aws.events',
+          account: '123456789012',
+          time: new Date(this.clock.now).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          region: 'eu-west-1',
+          resources: [`arn:aws:events:eu-west-1:123456789012:rule/${rule.logicalId}`],
+          detail: {},
+        };
+        for (const target of rule.targets) await this.deliver(target, event);
+        this.after(every, fire(k + 1));
+      };
+      this.at(T0 + every, fire(1));
+    }
+    const tick = async () => {
+      await this.pollQueues();
+      const due = this.world.drainRetries.filter((r) => r.dueAt <= this.clock.now);
+      if (due.length > 0) {
+        const drain = [...this.routing.consumers.entries()].find(
+          ([, c]) => this.routing.functions.get(c.fn)?.entry === 'functions/runner-drain/handler.ts',
+        );
+        for (const r of due) {
+          this.world.drainRetries.splice(this.world.drainRetries.indexOf(r), 1);
+          if (drain) this.enqueue(drain[0], JSON.stringify(r.message));
+        }
+      }
+      if (this.clock.now < end) this.after(1_000, tick);
+    };
+    this.at(T0, tick);
+    let lastProgress = T0;
+    let okSince: number | undefined;
+    let lastCheck = T0;
+    while (this.tasks.length > 0) {
+      const task = this.tasks.shift() as Task;
+      if (task.at > end) break;
+      this.clock.now = Math.max(this.clock.now, task.at);
+      await task.run();
+      if (this.clock.now - lastCheck >= 60_000) {
+        lastCheck = this.clock.now;
+        if (okSince !== undefined && okSince <= this.stats.lastFleetChangeAt) okSince = undefined;
+        if (this.clock.now > this.stats.lastFleetChangeAt) {
+          if (check()) okSince ??= this.clock.now;
+          else okSince = undefined;
+        }
+      }
+      if (this.clock.now - lastProgress >= 10 * 60_000) {
+        lastProgress = this.clock.now;
+        const running = [...this.truth.values()].filter((t) => t.state === 'running').length;
+        const invocations = Object.values(this.stats.invocations).reduce((a, b) => a + b, 0);
+        this.options.progress?.(
+          `  t+${Math.round((this.clock.now - T0) / 60_000)}m  ${running} running, ${this.world.registry.snapshot().length} runners, ${this.stats.jobs.started} jobs started, ${invocations} invocations`,
+        );
+      }
+    }
+    this.clock.now = end;
+    if (okSince !== undefined) this.stats.convergedAt = okSince;
+  }
+}

@@ -1,0 +1,257 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AuditRecord } from '../../shared/audit/schema';
+import { type Engine, T0 } from './engine';
+
+export interface Invariant {
+  name: string;
+  ok: boolean;
+  details: string[];
+}
+
+const bare = (n: string) => n.toLowerCase().replace(/\.$/, '');
+const LEFT = new Set(['shutting-down', 'terminated', 'stopped', 'stopping']);
+
+function dnsInvariants(e: Engine): Invariant[] {
+  const records = e.world.route53.records(e.zoneId);
+  const foreign = new Set(e.foreignRecords.map((r) => `${bare(r.name)}|${r.type}`));
+  const aRecords = records.filter((r) => r.type === 'A' && !foreign.has(`${bare(r.name)}|A`));
+  const missing: string[] = [];
+  const stale: string[] = [];
+  const expected = new Map<string, string>();
+  for (const t of e.truth.values()) {
+    const name = bare(`${t.name}.${e.zoneName}`);
+    if (t.state === 'running') expected.set(name, t.ip);
+  }
+  for (const [name, ip] of expected) {
+    if (foreign.has(`${name}|A`)) continue; // a record the fleet does not own holds the name: left alone
+    const r = aRecords.find((x) => bare(x.name) === name);
+    if (!r) missing.push(`${name} (instance running at ${ip}) has no A record`);
+    else if (!r.values.includes(ip)) missing.push(`${name} points at ${r.values.join(',')}, not ${ip}`);
+  }
+  for (const r of aRecords) {
+    if (!expected.has(bare(r.name)))
+      stale.push(`${bare(r.name)} -> ${r.values.join(',')} but no running instance has that name`);
+  }
+  return [
+    { name: 'no stale DNS record', ok: stale.length === 0, details: stale },
+    { name: 'no missing DNS record', ok: missing.length === 0, details: missing },
+  ];
+}
+
+function ghostInvariant(e: Engine): Invariant {
+  const ghosts: string[] = [];
+  for (const r of e.world.registry.snapshot()) {
+    const label = r.labels.find((l) => l.startsWith('fleetwarden-instance:'));
+    const t = label ? e.truth.get(label.slice('fleetwarden-instance:'.length)) : undefined;
+    if (t && LEFT.has(t.state))
+      ghosts.push(`runner ${r.name} (id ${r.id}) is still registered; its instance is ${t.state}`);
+  }
+  return { name: 'no ghost runner', ok: ghosts.length === 0, details: ghosts };
+}
+
+/** The invariants that define "converged" (checked every simulated minute). */
+export function converged(e: Engine): boolean {
+  return [...dnsInvariants(e), ghostInvariant(e)].every((i) => i.ok);
+}
+
+function auditInvariant(e: Engine, records: AuditRecord[]): Invariant {
+  const missing: string[] = [];
+  const acted = records.filter((r) => r.decision === 'acted');
+  for (const d of e.world.registry.deleted) {
+    if (!acted.some((r) => r.action === 'runner.deregister' && r.subject.runnerId === d.id)) {
+      missing.push(`runner ${d.name} (id ${d.id}) was deregistered without a runner.deregister audit record`);
+    }
+  }
+  for (const h of e.hooks) {
+    if (
+      e.world.lifecycleActions.outcome(h.token) !== 'CONTINUE' &&
+      e.world.lifecycleActions.outcome(h.token) !== 'ABANDON'
+    )
+      continue;
+    if (!acted.some((r) => r.action === 'lifecycle.complete' && r.subject.instanceId === h.instanceId)) {
+      missing.push(
+        `lifecycle action of ${h.instanceId} was completed without a lifecycle.complete audit record`,
+      );
+    }
+  }
+  for (const id of e.world.terminator.terminated) {
+    if (!acted.some((r) => r.action === 'instance.terminate' && r.subject.instanceId === id)) {
+      missing.push(`${id} was terminated without an instance.terminate audit record`);
+    }
+  }
+  const named = new Set(records.flatMap((r) => (r.subject.recordName ? [bare(r.subject.recordName)] : [])));
+  for (const req of e.world.route53.changeRequests) {
+    if (req.outcome !== 'applied') continue;
+    for (const c of req.changes) {
+      const name = bare(c.record.name).replace(/^_fleetwarden\./, '');
+      if (c.record.type === 'A' && !named.has(name))
+        missing.push(`${c.action} ${c.record.type} ${name} has no audit record naming it`);
+    }
+  }
+  return { name: 'every action has an audit record', ok: missing.length === 0, details: missing };
+}
+
+export function checkInvariants(e: Engine): Invariant[] {
+  const records = e.world.audit.all();
+  const foreignTouched: string[] = [];
+  const now = e.world.route53.records(e.zoneId);
+  for (const f of e.foreignRecords) {
+    const r = now.find((x) => bare(x.name) === bare(f.name) && x.type === f.type);
+    if (!r) foreignTouched.push(`${f.type} ${f.name} was deleted`);
+    else if (JSON.stringify(r.values) !== JSON.stringify(f.values))
+      foreignTouched.push(`${f.type} ${f.name} changed to ${r.values.join(',')}`);
+  }
+  for (const req of e.world.route53.changeRequests) {
+    for (const c of req.changes) {
+      if (e.foreignRecords.some((f) => bare(f.name) === bare(c.record.name) && f.type === c.record.type)) {
+        foreignTouched.push(`${req.outcome} ${c.action} of ${c.record.type} ${c.record.name}`);
+      }
+    }
+  }
+  const busy = e.world.registry.deleted
+    .filter((r) => r.busy)
+    .map((r) => `runner ${r.name} was removed while busy`);
+  return [
+    ...dnsInvariants(e),
+    ghostInvariant(e),
+    { name: 'no busy runner removed', ok: busy.length === 0, details: busy },
+    { name: 'no foreign record touched', ok: foreignTouched.length === 0, details: foreignTouched },
+    auditInvariant(e, records),
+  ];
+}
+
+export interface Summary {
+  seed: number;
+  options: Record<string, unknown>;
+  simulatedSeconds: number;
+  convergenceSeconds: number | null;
+  wallMs: number;
+  counts: Record<string, number>;
+  apiCalls: Record<string, number>;
+  invocations: Record<string, number>;
+  invocationErrors: Record<string, number>;
+  deadLettered: Record<string, number>;
+  delivery: Record<string, number>;
+  notSimulated: string[];
+  invariants: Invariant[];
+}
+
+export function summarize(e: Engine, wallMs: number): Summary {
+  const w = e.world;
+  const truth = [...e.truth.values()];
+  const { overrides: _o, progress: _p, ...options } = e.options;
+  return {
+    seed: e.options.seed,
+    options,
+    simulatedSeconds: Math.round((e.clock.now - T0) / 1000),
+    convergenceSeconds:
+      e.stats.convergedAt === undefined
+        ? null
+        : Math.max(0, Math.round((e.stats.convergedAt - e.stats.lastFleetChangeAt) / 1000)),
+    wallMs,
+    counts: {
+      instancesLaunched: truth.length,
+      instancesLeft: truth.filter((t) => LEFT.has(t.state)).length,
+      runnersRegistered: w.registry.snapshot().length + w.registry.deleted.length,
+      runnersDeregistered: w.registry.deleted.length,
+      terminateHooks: e.hooks.length,
+      jobsStarted: e.stats.jobs.started,
+      jobsCompleted: e.stats.jobs.completed,
+      jobsFailedWithTheirInstance: e.stats.jobs.failed,
+      webhooksSent: e.stats.webhooks.sent,
+      webhooksAccepted: e.stats.webhooks.accepted,
+      auditRecords: w.audit.all().length,
+    },
+    apiCalls: {
+      'route53:ChangeResourceRecordSets': w.route53.changeRequests.length,
+      'route53:ListResourceRecordSets': w.route53.listRequests,
+      'ec2:DescribeInstances': w.inventory.calls,
+      'github:list-runners-pages': w.registry.calls.listPages,
+      'github:get-runner': w.registry.calls.get,
+      'github:delete-runner': w.registry.calls.delete,
+      'autoscaling:RecordLifecycleActionHeartbeat': w.lifecycleActions.calls.heartbeat,
+      'autoscaling:CompleteLifecycleAction': w.lifecycleActions.calls.complete,
+      'autoscaling:Describe*': w.instanceLifecycle.calls,
+      'ec2:TerminateInstances': w.terminator.terminated.length,
+      'events:PutEvents': w.bus.putCalls.length,
+    },
+    invocations: e.stats.invocations,
+    invocationErrors: e.stats.invocationErrors,
+    deadLettered: e.stats.deadLettered,
+    delivery: {
+      eventsEmitted: e.stats.emitted,
+      deliveries: e.stats.deliveries,
+      dropped: e.stats.dropped,
+      duplicated: e.stats.duplicated,
+      delayedOutOfOrder: e.stats.delayed,
+      injectedErrors: e.stats.injectedErrors,
+    },
+    notSimulated: e.skipped,
+    invariants: checkInvariants(e),
+  };
+}
+
+const esc = (s: unknown) =>
+  String(s).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
+
+export function html(summary: Summary, timeline: AuditRecord[]): string {
+  const table = (o: Record<string, unknown>) =>
+    `<table>${Object.entries(o)
+      .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`)
+      .join('')}</table>`;
+  const inv = summary.invariants
+    .map(
+      (i) =>
+        `<li class="${i.ok ? 'ok' : 'bad'}">${i.ok ? '&#10004;' : '&#10008;'} ${esc(i.name)}${i.details.length ? `<ul>${i.details.map((d) => `<li>${esc(d)}</li>`).join('')}</ul>` : ''}</li>`,
+    )
+    .join('');
+  const rows = timeline
+    .map(
+      (r) =>
+        `<tr class="${esc(r.decision)}"><td>${esc(r.time.slice(11, 19))}</td><td>${esc(r.function)}</td><td>${esc(r.action)}</td><td>${esc(
+          Object.entries(r.subject)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' '),
+        )}</td><td>${esc(r.decision)}</td><td>${esc(r.mode)}</td><td>${esc(r.reason)}</td><td>${esc(r.recordId)}</td></tr>`,
+    )
+    .join('\n');
+  const allOk = summary.invariants.every((i) => i.ok);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>fleetwarden simulation, seed ${summary.seed}</title>
+<style>
+body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}h1{font-size:1.4em}
+.verdict{padding:.5em 1em;border-radius:4px;display:inline-block;font-weight:bold}
+.verdict.ok{background:#e3f5e1;color:#1b5e20}.verdict.bad{background:#fde2e1;color:#b71c1c}
+table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
+th{background:#f5f5f5}li.ok{color:#1b5e20}li.bad{color:#b71c1c}
+.grid{display:flex;gap:2em;flex-wrap:wrap}tr.failed td,tr.refused td{background:#fff3e0}tr.reported td{background:#f3f6ff}
+input{padding:4px;width:30em;margin-bottom:.5em}
+</style></head><body>
+<h1>fleetwarden simulation &middot; seed ${summary.seed}</h1>
+<p class="verdict ${allOk ? 'ok' : 'bad'}">${allOk ? 'All invariants hold' : 'INVARIANT BROKEN'}</p>
+<p>${summary.simulatedSeconds} simulated seconds in ${summary.wallMs} ms; converged ${summary.convergenceSeconds === null ? 'never' : `${summary.convergenceSeconds} s after the last fleet change`}.</p>
+<h2>Invariants</h2><ul>${inv}</ul>
+<div class="grid"><div><h2>Counts</h2>${table(summary.counts)}</div><div><h2>API calls</h2>${table(summary.apiCalls)}</div>
+<div><h2>Invocations</h2>${table(summary.invocations)}</div><div><h2>Delivery and chaos</h2>${table(summary.delivery)}</div></div>
+<h2>Audit timeline (${timeline.length} records)</h2>
+<input id="q" placeholder="filter: instance id, runner, action, decision..." oninput="f()">
+<table id="t"><tr><th>time</th><th>function</th><th>action</th><th>subject</th><th>decision</th><th>mode</th><th>reason</th><th>record id</th></tr>
+${rows}
+</table>
+<script>function f(){var q=document.getElementById('q').value.toLowerCase();document.querySelectorAll('#t tr:not(:first-child)').forEach(function(r){r.style.display=r.textContent.toLowerCase().indexOf(q)<0?'none':''})}</script>
+</body></html>
+`;
+}
+
+export function writeReport(dir: string, summary: Summary, timeline: AuditRecord[]): string[] {
+  mkdirSync(dir, { recursive: true });
+  const files = [join(dir, 'summary.json'), join(dir, 'timeline.json'), join(dir, 'index.html')];
+  writeFileSync(files[0] as string, `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileSync(files[1] as string, `${JSON.stringify(timeline, null, 2)}\n`);
+  writeFileSync(files[2] as string, html(summary, timeline));
+  return files;
+}

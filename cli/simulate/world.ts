@@ -1,0 +1,168 @@
+import type { Context } from 'aws-lambda';
+import { createHandler as dnsReconcile } from '../../functions/dns-reconcile/handler';
+import { createHandler as dnsSync } from '../../functions/dns-sync/handler';
+import { createHandler as runnerDrain } from '../../functions/runner-drain/handler';
+import { createHandler as runnerJobWatch } from '../../functions/runner-job-watch/handler';
+import { createHandler as runnerSweep } from '../../functions/runner-sweep/handler';
+import { createHandler as webhookIngress } from '../../functions/webhook-ingress/handler';
+import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
+import { InMemoryLifecycleActions } from '../../shared/autoscaling/in-memory-lifecycle-actions';
+import { InMemoryInstanceLifecycle } from '../../shared/autoscaling/instance-lifecycle';
+import { InMemoryRoute53 } from '../../shared/dns/in-memory-route53';
+import { InMemoryInstanceInventory } from '../../shared/ec2/in-memory-instance-inventory';
+import { InMemoryInstanceTerminator } from '../../shared/ec2/instance-terminator';
+import { InMemoryRunnerRegistry } from '../../shared/github/in-memory-runner-registry';
+import type { DrainScheduler } from '../../shared/runners/drain-scheduler';
+import type { DrainRetry } from '../../shared/runners/lifecycle-event';
+import { deliveryDeduper } from '../../shared/webhook/dedupe';
+import { InMemoryEventBus } from '../../shared/webhook/in-memory-event-bus';
+import { InMemoryPersistenceLayer } from '../../shared/webhook/testing/in-memory-persistence-layer';
+import type { FunctionRoute } from './routing';
+
+export type Invoke = (event: unknown, context: Context) => Promise<unknown>;
+
+/** Every in-memory port the fleet's handlers use, sharing one simulated clock. */
+export class World {
+  readonly route53 = new InMemoryRoute53();
+  readonly inventory: InMemoryInstanceInventory;
+  readonly registry: InMemoryRunnerRegistry;
+  readonly lifecycleActions: InMemoryLifecycleActions;
+  readonly instanceLifecycle = new InMemoryInstanceLifecycle();
+  readonly terminator: InMemoryInstanceTerminator;
+  readonly audit = new InMemoryAuditSink();
+  readonly bus: InMemoryEventBus;
+  readonly idempotency: InMemoryPersistenceLayer;
+  /** Retries runner-drain scheduled for itself (the engine delivers them to the drain queue). */
+  readonly drainRetries: Array<{ message: DrainRetry; dueAt: number }> = [];
+
+  constructor(
+    readonly clock: { now: number },
+    readonly random: () => number,
+  ) {
+    const now = () => clock.now;
+    this.inventory = new InMemoryInstanceInventory({ now, lagMs: 2_000 });
+    this.registry = new InMemoryRunnerRegistry({ now });
+    this.lifecycleActions = new InMemoryLifecycleActions(now);
+    this.terminator = new InMemoryInstanceTerminator(this.inventory);
+    this.bus = new InMemoryEventBus({ now: () => new Date(clock.now) });
+    this.idempotency = new InMemoryPersistenceLayer(now);
+  }
+
+  get now(): Date {
+    return new Date(this.clock.now);
+  }
+}
+
+/** Handler overrides (tests plug a deliberately broken handler in by entry). */
+export type HandlerOverrides = Record<string, (w: World, env: Record<string, string>) => Invoke>;
+
+const bool = (v: string | undefined, d: boolean) => (v === undefined ? d : v === 'true');
+const num = (v: string | undefined, d: number) => (v === undefined ? d : Number(v));
+
+/**
+ * The one place that knows each function's deps: env (from the synthesized template) in, the
+ * handler's createHandler wired to the World's fakes out. Mirrors each handler's `handler` wiring.
+ */
+export function wireFunction(
+  route: FunctionRoute,
+  w: World,
+  overrides: HandlerOverrides = {},
+): Invoke | undefined {
+  const env = route.env;
+  const override = overrides[route.entry];
+  if (override) return override(w, env);
+  const now = () => w.now;
+  const noSleepPolicy = {
+    maxAttempts: 5,
+    baseMs: 100,
+    capMs: 2000,
+    sleep: async () => undefined,
+    random: w.random,
+  };
+  const dnsDeps = () => ({
+    route53: w.route53,
+    inventory: w.inventory,
+    audit: w.audit,
+    config: {
+      zoneName: env.ZONE_NAME ?? '',
+      reverseZoneName: env.REVERSE_ZONE_ID ? env.REVERSE_ZONE_NAME : undefined,
+      ownerId: env.OWNER_ID ?? 'fleetwarden',
+      ttl: num(env.RECORD_TTL, 60),
+      publishPublicIp: bool(env.PUBLISH_PUBLIC_IP, false),
+    },
+    zones: { forward: env.HOSTED_ZONE_ID ?? '', reverse: env.REVERSE_ZONE_ID },
+    nameTag: env.NAME_TAG ?? 'fleetwarden:dns-name',
+    dryRun: bool(env.DRY_RUN, false),
+    policy: noSleepPolicy,
+    now,
+  });
+  const fleetTag = { key: env.FLEET_TAG_KEY ?? 'fleetwarden:fleet', value: env.FLEET_TAG_VALUE ?? 'runners' };
+  switch (route.entry) {
+    case 'functions/dns-sync/handler.ts':
+      return dnsSync({ ...dnsDeps(), absentAfterMs: num(env.ABSENT_AFTER_SECONDS, 900) * 1000 }) as Invoke;
+    case 'functions/dns-reconcile/handler.ts':
+      return dnsReconcile({
+        ...dnsDeps(),
+        tombstoneMs: num(env.TOMBSTONE_HOURS, 24) * 3_600_000,
+        settleMs: num(env.SETTLE_SECONDS, 300) * 1000,
+      }) as Invoke;
+    case 'functions/runner-drain/handler.ts': {
+      const scheduler: DrainScheduler = {
+        later: async (message, delaySeconds) => {
+          w.drainRetries.push({ message, dueAt: w.clock.now + delaySeconds * 1000 });
+        },
+      };
+      return runnerDrain({
+        registry: w.registry,
+        lifecycle: w.lifecycleActions,
+        scheduler,
+        audit: w.audit,
+        dryRun: bool(env.DRY_RUN, true),
+        deadlineMs: num(env.DRAIN_DEADLINE_SECONDS, 1800) * 1000,
+        retryDelaySeconds: num(env.RETRY_DELAY_SECONDS, 60),
+        autoScalingGroupNames: new Set((env.AUTO_SCALING_GROUP_NAMES ?? '').split(',').filter(Boolean)),
+        now,
+      }) as Invoke;
+    }
+    case 'functions/runner-sweep/handler.ts':
+      return runnerSweep({
+        registry: w.registry,
+        inventory: w.inventory,
+        lifecycle: w.instanceLifecycle,
+        terminator: w.terminator,
+        audit: w.audit,
+        dryRun: bool(env.DRY_RUN, true),
+        fleetTag,
+        autoScalingGroupNames: (env.AUTO_SCALING_GROUP_NAMES ?? '').split(',').filter(Boolean),
+        config: {
+          gracePeriodMs: num(env.GRACE_PERIOD_SECONDS, 300) * 1000,
+          bootTimeoutMs: num(env.BOOT_TIMEOUT_SECONDS, 900) * 1000,
+          allowTerminate: bool(env.ALLOW_TERMINATE, false),
+          maxRemovalShare: num(env.MAX_REMOVAL_SHARE, 0.2),
+        },
+        now,
+      }) as Invoke;
+    case 'functions/runner-job-watch/handler.ts':
+      return runnerJobWatch({
+        registry: w.registry,
+        inventory: w.inventory,
+        lifecycle: w.instanceLifecycle,
+        audit: w.audit,
+        fleetTag,
+        now,
+      }) as Invoke;
+    case 'functions/webhook-ingress/handler.ts':
+      return webhookIngress({
+        secret: async () => SIM_WEBHOOK_SECRET,
+        publishOnce: deliveryDeduper(w.idempotency, w.bus, {
+          ttlSeconds: num(env.DEDUPE_TTL_SECONDS, 259_200),
+        }),
+        maxBodyBytes: num(env.MAX_BODY_BYTES, 1_048_576),
+      }) as Invoke;
+    default:
+      // audit-correlate needs CloudTrail deliveries of real API calls; the simulator's fakes make none
+      return undefined;
+  }
+}
+
+export const SIM_WEBHOOK_SECRET = 'simulated-webhook-secret';
