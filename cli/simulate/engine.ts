@@ -101,6 +101,8 @@ export class Engine {
   private readonly github = new Webhooks({ secret: SIM_WEBHOOK_SECRET });
   private msgSeq = 0;
   private jobSeq = 0;
+  /** EC2 state changes delivered to a queue (what a per-event design would turn into Route 53 calls). */
+  dnsEventDeliveries = 0;
   private deliverySeq = 0;
   readonly skipped: string[] = [];
   /** Terminate lifecycle actions the ASG started. */
@@ -205,6 +207,8 @@ export class Engine {
 
   private async deliver(target: Target, event: unknown): Promise<void> {
     this.stats.deliveries++;
+    if (target.kind === 'queue' && (event as { source?: string }).source === 'aws.ec2')
+      this.dnsEventDeliveries++;
     if (target.kind === 'queue') {
       this.enqueue(target.queue, JSON.stringify(event));
       return;
@@ -248,7 +252,7 @@ export class Engine {
     const name = this.entryOf(fn);
     if (!invoke) return undefined;
     this.stats.invocations[name] = (this.stats.invocations[name] ?? 0) + 1;
-    if (this.rng() < this.options.errorRate) this.injectError();
+    if (this.rng() < this.options.errorRate) this.injectError(name);
     try {
       return await invoke(event, {
         functionName: name,
@@ -261,13 +265,25 @@ export class Engine {
     }
   }
 
-  private injectError(): void {
+  /**
+   * One API error for a call the invoked function is about to make (so it cannot pile up for
+   * another function): Route 53 throttling for DNS, a failed runner-list page or Auto Scaling
+   * throttling for runners, a PutEvents entry failure for the webhook ingress.
+   */
+  private injectError(fn: string): void {
+    const w = this.world;
+    const inject: Record<string, () => void> = {
+      'dns-sync': () => w.route53.failNext('Throttling'),
+      'dns-reconcile': () => w.route53.failNext('Throttling'),
+      'runner-sweep': () => w.registry.failNextListPage(1),
+      'runner-drain': () =>
+        this.rng() < 0.5 ? w.registry.failNextListPage(1) : w.lifecycleActions.throttleNext(1),
+      'webhook-ingress': () => w.bus.failNextEntries(1),
+    };
+    const f = inject[fn];
+    if (!f) return;
     this.stats.injectedErrors++;
-    const pick = Math.floor(this.rng() * 4);
-    if (pick === 0) this.world.route53.failNext('Throttling');
-    else if (pick === 1) this.world.inventory.throttleNext(1);
-    else if (pick === 2) this.world.registry.failNextListPage(1);
-    else this.world.lifecycleActions.throttleNext(1);
+    f();
   }
 
   /** Lambda's SQS poller: a batch when full or when the batching window of the oldest message ran out. */
