@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import { DNS_SYNC_BATCHING } from '../../shared/dns/batching';
 import { DNS_SYNC_STATES, EC2_STATE_CHANGE_DETAIL_TYPE } from '../../shared/dns/state-change';
 import { AUDIT_TABLE_ENV, type AuditAccess } from './audit-access';
+import { deadLetterQueue } from './dead-letter-queue';
 import { FleetFunction } from './fleet-function';
 import { fleetKey } from './fleet-key';
 
@@ -188,16 +189,9 @@ export class DnsSync extends Construct {
     const stack = Stack.of(this);
     const zoneArn = (zoneId: string) => `arn:${stack.partition}:route53:::hostedzone/${zoneId}`;
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetter', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: key,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This is the dead-letter queue of the dns-sync queue (and of its EventBridge target); a DLQ has no DLQ.',
+    this.deadLetterQueue = deadLetterQueue(this, 'DeadLetter', {
+      key,
+      of: 'the dns-sync queue (and of its EventBridge target)',
     });
     this.queue = new sqs.Queue(this, 'Queue', {
       encryption: sqs.QueueEncryption.KMS,

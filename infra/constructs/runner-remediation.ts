@@ -14,6 +14,7 @@ import { Construct } from 'constructs';
 import { GITHUB_EVENT_SOURCE, WORKFLOW_JOB_DETAIL_TYPE } from '../../shared/github/workflow-job-event';
 import { TERMINATE_LIFECYCLE_DETAIL_TYPE } from '../../shared/runners/lifecycle-event';
 import { AUDIT_TABLE_ENV, type AuditAccess } from './audit-access';
+import { deadLetterQueue } from './dead-letter-queue';
 import { FleetFunction } from './fleet-function';
 import { fleetKey } from './fleet-key';
 
@@ -177,16 +178,9 @@ export class RunnerRemediation extends Construct {
     };
 
     // ---- drain: terminate lifecycle hook -> queue -> runner-drain (re-enqueues itself while busy)
-    this.drainDeadLetterQueue = new sqs.Queue(this, 'DrainDeadLetter', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: key,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.drainDeadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This is the dead-letter queue of the drain queue (and of its EventBridge target); a DLQ has no DLQ.',
+    this.drainDeadLetterQueue = deadLetterQueue(this, 'DrainDeadLetter', {
+      key,
+      of: 'the drain queue (and of its EventBridge target)',
     });
     this.drainQueue = new sqs.Queue(this, 'DrainQueue', {
       encryption: sqs.QueueEncryption.KMS,
