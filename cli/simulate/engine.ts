@@ -398,18 +398,11 @@ export class Engine {
   }
 
   private scheduleJobs(t: TruthInstance): void {
-    let jobNo = 0;
     const next = () => {
       if (t.state !== 'running' || t.runnerId === undefined) return;
       const runner = this.world.registry.snapshot().find((r) => r.id === t.runnerId);
-      if (
-        !runner ||
-        runner.status !== 'online' ||
-        this.clock.now > T0 + this.options.durationMinutes * 60_000
-      )
-        return;
+      if (runner?.status !== 'online' || this.clock.now > T0 + this.options.durationMinutes * 60_000) return;
       const jobId = 29_679_000 + ++this.jobSeq;
-      jobNo++;
       void this.webhook('queued', t, jobId);
       this.after(5_000, async () => {
         const r = this.world.registry.snapshot().find((x) => x.id === t.runnerId);
