@@ -91,7 +91,7 @@ function setup(over: Partial<DnsReconcileDeps> = {}) {
     policy: { maxAttempts: 2, baseMs: 1, capMs: 1, sleep: async () => undefined, random: () => 0 },
     ...over,
   };
-  return { handler: createHandler(deps), route53, audit };
+  return { handler: createHandler(deps), route53, audit, inventory };
 }
 
 const aRecords = (r: InMemoryRoute53) =>
@@ -126,6 +126,17 @@ describe('dns-reconcile handler', () => {
       ].sort(),
     );
     expect(acted[0]?.trigger).toMatchObject({ source: 'fleetwarden.schedule', id: 'sched-0001' });
+  });
+
+  it('creates the missing record of an UNTAGGED running instance whose running event was lost (named by its id)', async () => {
+    const { handler, route53, inventory } = setup();
+    inventory.put({ instanceId: id(9), state: 'running', privateIp: '10.0.0.9', tags: {} });
+    // a stopped untagged instance with no record stays without one
+    inventory.put({ instanceId: id(10), state: 'stopped', tags: {} });
+    await handler(scheduled);
+    const names = route53.records('ZFWD').map((r) => `${r.type} ${r.name}`);
+    expect(names).toContain(`A ${id(9)}.example.com.`);
+    expect(names.some((n) => n.includes(id(10)))).toBe(false);
   });
 
   it('is idempotent: a second run changes nothing', async () => {

@@ -6,8 +6,8 @@ import type { RecordSet } from './port';
 import { ZoneRecords } from './zone-records';
 
 /**
- * Reconcile's view of the fleet, as planner facts: every instance carrying the name tag
- * (listByTag) plus every instance one of our markers names (describe). Facts are observations
+ * Reconcile's view of the fleet, as planner facts: every live instance, tagged with a name or not
+ * (listInStates) plus every instance one of our markers names (describe). Facts are observations
  * dated `observedAt` (now minus a settle window), so an event applied within the window wins over
  * a possibly lagging DescribeInstances. An owned instance DescribeInstances no longer knows is
  * terminated. A running instance without a private IP yet is left for the next run.
@@ -27,7 +27,9 @@ export async function observeFleet(input: {
       if (m && m.owner === input.owner) owned.add(m.instanceId);
     }
   }
-  const tagged = await input.inventory.listByTag(input.nameTag);
+  // every live instance, tagged or not: dns-sync names untagged instances by their id, so a lost
+  // `running` event of an untagged instance must be repaired too
+  const tagged = await input.inventory.listInStates(['running', 'stopping', 'stopped', 'shutting-down']);
   const seen = new Set(tagged.map((i) => i.instanceId));
   const described = await input.inventory.describe([...owned].filter((id) => !seen.has(id)).sort());
   const facts: InstanceFact[] = [];

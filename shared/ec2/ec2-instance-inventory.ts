@@ -61,6 +61,10 @@ export class Ec2InstanceInventory implements InstanceInventory {
     ]);
   }
 
+  async listInStates(states: readonly InstanceState[]): Promise<InstanceInfo[]> {
+    return this.all([{ Name: 'instance-state-name', Values: [...states] }]);
+  }
+
   private async all(filters: Filter[]): Promise<InstanceInfo[]> {
     const out: InstanceInfo[] = [];
     let token: string | undefined;

@@ -108,6 +108,11 @@ export class InMemoryInstanceInventory implements InstanceInventory {
     return this.visible().filter((i) => wanted.has(i.instanceId));
   }
 
+  async listInStates(states: readonly InstanceInfo['state'][]): Promise<InstanceInfo[]> {
+    this.call();
+    return this.visible().filter((i) => states.includes(i.state));
+  }
+
   async listByTag(key: string, value?: string): Promise<InstanceInfo[]> {
     this.call();
     return this.visible().filter(

@@ -88,6 +88,18 @@ export function describeInstanceInventoryContract(name: string, make: () => Inve
       expect(special).toEqual([expect.objectContaining({ instanceId: id(31), state: 'stopped' })]);
     });
 
+    it('lists every instance in the given states, tagged or not, across every page', async () => {
+      const s = make();
+      for (let n = 1; n <= 12; n++) s.put(inst(n, { tags: {} }));
+      s.put(inst(20, { state: 'stopped' }));
+      s.put(inst(21, { state: 'terminated' }));
+      s.advance(s.lagMs);
+      const running = await s.inventory.listInStates(['running']);
+      expect(running.map((i) => i.instanceId).sort()).toEqual(Array.from({ length: 12 }, (_, k) => id(k + 1)).sort());
+      const stopped = await s.inventory.listInStates(['stopped', 'stopping']);
+      expect(stopped.map((i) => i.instanceId)).toEqual([id(20)]);
+    });
+
     it('reports throttling as ThrottledError', async () => {
       const s = make();
       s.throttleNext(1);

@@ -31,4 +31,9 @@ export interface InstanceInventory {
    * reading every page. Throws if any page fails: a partial listing is never returned.
    */
   listByTag(key: string, value?: string): Promise<InstanceInfo[]>;
+  /**
+   * Every instance in one of `states`, tagged or not, reading every page. Throws if any page fails.
+   * (dns-reconcile: an untagged instance whose `running` event was lost still gets its record.)
+   */
+  listInStates(states: readonly InstanceState[]): Promise<InstanceInfo[]>;
 }
