@@ -349,7 +349,6 @@ export class Engine {
         t.kind === 'web'
           ? { 'fleetwarden:dns-name': t.name }
           : {
-              'fleetwarden:dns-name': t.name,
               'fleetwarden:fleet': 'runners',
               'aws:autoscaling:groupName': ASG,
             },
@@ -431,8 +430,8 @@ export class Engine {
     const t: TruthInstance = {
       id,
       kind,
-      // every instance carries the name tag: dns-reconcile repairs tagged instances whose events were lost
-      name: `${kind}-${i}`,
+      // web hosts are named by tag; runners are not, so their records carry the instance id
+      name: kind === 'web' ? `web-${i}` : id,
       ip: `10.0.${Math.floor(i / 250)}.${(i % 250) + 4}`,
       state: 'pending',
       jobRunning: false,
