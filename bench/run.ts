@@ -9,6 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 // the handlers' Powertools logs would drown the figures
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const only = process.argv[2];
