@@ -11,10 +11,34 @@
  * credentials it stops before touching anything and says so (exit 3).
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EC2Client } from '@aws-sdk/client-ec2';
+
+/**
+ * integ-tests-alpha writes each assertion's result to a stack output `AssertionResults...` as JSON
+ * `{"status":"success"}` or `{"status":"fail","message":...}`; only waited assertions fail the
+ * deployment themselves. Every failed one is returned (integ-runner reads the same outputs).
+ */
+export function assertionFailures(outputs: Record<string, Record<string, string>>): string[] {
+  const failures: string[] = [];
+  for (const [stack, values] of Object.entries(outputs)) {
+    for (const [key, value] of Object.entries(values)) {
+      if (!key.startsWith('AssertionResults')) continue;
+      let parsed: { status?: string; message?: string };
+      try {
+        parsed = JSON.parse(value) as { status?: string; message?: string };
+      } catch {
+        failures.push(`${stack}.${key}: unreadable result ${value}`);
+        continue;
+      }
+      if (parsed.status !== 'success') failures.push(`${stack}.${key}: ${parsed.message ?? value}`);
+    }
+  }
+  return failures;
+}
 
 function cdk(args: string[], app: string): number {
   const started = Date.now();
@@ -57,9 +81,22 @@ async function main(): Promise<number> {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     try {
-      const rc = cdk(['deploy', '--all', '--require-approval', 'never'], app);
-      console.log(rc === 0 ? `PASS ${app}` : `FAIL ${app} (see the failed assertion resource above)`);
-      if (rc !== 0) failed++;
+      const outputsFile = join(mkdtempSync(join(tmpdir(), 'fw-integ-')), 'outputs.json');
+      const rc = cdk(['deploy', '--all', '--require-approval', 'never', '--outputs-file', outputsFile], app);
+      const failures =
+        rc === 0
+          ? assertionFailures(
+              JSON.parse(readFileSync(outputsFile, 'utf8')) as Record<string, Record<string, string>>,
+            )
+          : [];
+      for (const f of failures) console.log(`  assertion failed: ${f}`);
+      const ok = rc === 0 && failures.length === 0;
+      console.log(
+        ok
+          ? `PASS ${app}`
+          : `FAIL ${app}${rc !== 0 ? ' (deployment failed: see the failed resource above)' : ''}`,
+      );
+      if (!ok) failed++;
     } finally {
       destroy();
       process.off('SIGINT', onSignal);
@@ -69,4 +106,4 @@ async function main(): Promise<number> {
   return failed === 0 ? 0 : 1;
 }
 
-process.exitCode = await main();
+if (import.meta.url === `file://${process.argv[1]}`) process.exitCode = await main();
