@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import { AUDIT_TABLE } from '../../shared/audit/table-design';
 import { AUDIT_TABLE_ENV, type AuditAccess } from './audit-access';
 import { FleetFunction } from './fleet-function';
+import { refuseInvalidProps } from './props-validation';
 
 export interface AuditTrailProps {
   /** Topic the correlator's alarms notify. */
@@ -54,9 +55,7 @@ function validate(scope: Construct, id: string, props: AuditTrailProps): void {
   const deadline = props.correlationDeadline?.toSeconds();
   if (deadline !== undefined && (deadline < 600 || deadline > 89 * 86_400))
     problems.push(`correlationDeadline must be 10 minutes to 89 days, got ${deadline / 60} min`);
-  if (problems.length > 0) {
-    throw new Error(`AuditTrail ${[scope.node.path, id].filter(Boolean).join('/')}: ${problems.join('; ')}`);
-  }
+  refuseInvalidProps('AuditTrail', scope, id, problems);
 }
 
 /**

@@ -15,6 +15,7 @@ import { AUDIT_TABLE_ENV, type AuditAccess } from './audit-access';
 import { deadLetterQueue } from './dead-letter-queue';
 import { FleetFunction } from './fleet-function';
 import { fleetKey } from './fleet-key';
+import { refuseInvalidProps } from './props-validation';
 
 export interface DnsSyncProps {
   /** Topic every alarm of the feature notifies. */
@@ -162,9 +163,7 @@ function validate(scope: Construct, id: string, p: DnsSyncProps): void {
   ) {
     problems.push(`maxReceiveCount must be an integer from 1 to 100, got ${p.maxReceiveCount}`);
   }
-  if (problems.length > 0) {
-    throw new Error(`DnsSync ${[scope.node.path, id].filter(Boolean).join('/')}: ${problems.join('; ')}`);
-  }
+  refuseInvalidProps('DnsSync', scope, id, problems);
 }
 
 const bare = (name: string) => name.toLowerCase().replace(/\.$/, '');

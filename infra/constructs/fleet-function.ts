@@ -15,6 +15,7 @@ import { Construct, type IConstruct } from 'constructs';
 import { unscopedMutations } from '../guardrails/iam-actions';
 import { deadLetterQueue } from './dead-letter-queue';
 import { fleetKey } from './fleet-key';
+import { refuseInvalidProps } from './props-validation';
 
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const;
 export type FleetLogLevel = (typeof LOG_LEVELS)[number];
@@ -161,10 +162,7 @@ function validate(scope: Construct, id: string, props: FleetFunctionProps): void
   for (const key of Object.keys(props.environment ?? {})) {
     if (RESERVED_ENV.has(key)) problems.push(`environment must not set reserved variable ${key}`);
   }
-  if (problems.length > 0) {
-    const path = [scope.node.path, id].filter(Boolean).join('/');
-    throw new Error(`FleetFunction ${path}: ${problems.join('; ')}`);
-  }
+  refuseInvalidProps('FleetFunction', scope, id, problems);
 }
 
 function kebab(id: string): string {

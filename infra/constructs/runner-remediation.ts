@@ -17,6 +17,7 @@ import { AUDIT_TABLE_ENV, type AuditAccess } from './audit-access';
 import { deadLetterQueue } from './dead-letter-queue';
 import { FleetFunction } from './fleet-function';
 import { fleetKey } from './fleet-key';
+import { refuseInvalidProps } from './props-validation';
 
 export interface RunnerRemediationProps {
   /** Topic every alarm of the feature notifies. */
@@ -121,11 +122,7 @@ function validate(scope: Construct, id: string, p: RunnerRemediationProps): void
   const every = p.sweepSchedule?.toSeconds();
   if (every !== undefined && (every < 60 || every > 86_400))
     problems.push(`sweepSchedule must be 1 minute to 24 hours, got ${every} s`);
-  if (problems.length > 0) {
-    throw new Error(
-      `RunnerRemediation ${[scope.node.path, id].filter(Boolean).join('/')}: ${problems.join('; ')}`,
-    );
-  }
+  refuseInvalidProps('RunnerRemediation', scope, id, problems);
 }
 
 /**

@@ -9,6 +9,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { FleetFunction } from './fleet-function';
 import { fleetKey } from './fleet-key';
+import { refuseInvalidProps } from './props-validation';
 
 export interface WebhookIngressProps {
   /** Topic the function's alarms notify. */
@@ -48,11 +49,7 @@ function validate(scope: Construct, id: string, p: WebhookIngressProps): void {
   const ttl = p.idempotencyTtl?.toSeconds();
   if (ttl !== undefined && (ttl < 3600 || ttl > 30 * 86_400))
     problems.push(`idempotencyTtl must be 1 hour to 30 days, got ${p.idempotencyTtl?.toHumanString()}`);
-  if (problems.length > 0) {
-    throw new Error(
-      `WebhookIngress ${[scope.node.path, id].filter(Boolean).join('/')}: ${problems.join('; ')}`,
-    );
-  }
+  refuseInvalidProps('WebhookIngress', scope, id, problems);
 }
 
 /**
