@@ -95,7 +95,9 @@ export function describeInstanceInventoryContract(name: string, make: () => Inve
       s.put(inst(21, { state: 'terminated' }));
       s.advance(s.lagMs);
       const running = await s.inventory.listInStates(['running']);
-      expect(running.map((i) => i.instanceId).sort()).toEqual(Array.from({ length: 12 }, (_, k) => id(k + 1)).sort());
+      expect(running.map((i) => i.instanceId).sort()).toEqual(
+        Array.from({ length: 12 }, (_, k) => id(k + 1)).sort(),
+      );
       const stopped = await s.inventory.listInStates(['stopped', 'stopping']);
       expect(stopped.map((i) => i.instanceId)).toEqual([id(20)]);
     });
