@@ -145,6 +145,27 @@ describe('fleetwarden timeline', () => {
     expect(t.stderr()).toContain('cloudtrail: page 2 scanned');
   });
 
+  it('reads a local audit file (timeline.json of the simulator) without AWS when --audit-file is given', async () => {
+    const t = testDeps();
+    const records = [
+      auditRecord({ recordId: 'sim-1', subject: { instanceId: 'i-0abc12345' }, reason: 'drained' }),
+      auditRecord({ recordId: 'sim-2', subject: { instanceId: 'i-0def67890' } }),
+    ].map((r) => AuditRecordSchema.parse(r));
+    t.files.set('/r/timeline.json', JSON.stringify(records));
+    const code = await runCli(
+      ['node', 'fleetwarden', 'timeline', 'i-0abc12345', '--audit-file', '/r/timeline.json'],
+      t.deps,
+      [command],
+    );
+    expect(code).toBe(EXIT.ok);
+    expect(t.stdout()).toMatch(/Timeline for i-0abc12345: 2 entries/);
+    expect(t.stdout()).not.toContain('sim-2');
+    expect(t.stdout()).toMatch(/dns\.delete acted: drained .*record=sim-1/);
+    expect(t.stderr()).toMatch(/cloudtrail: not consulted/);
+    expect(ddb.calls()).toHaveLength(0);
+    expect(ct.calls()).toHaveLength(0);
+  });
+
   it('says clearly when nothing is known about the subject (exit 3)', async () => {
     ddb.on(QueryCommand).resolves({ Items: [] });
     ct.on(LookupEventsCommand).resolves({ Events: [] });

@@ -1,9 +1,12 @@
 import type { Command } from 'commander';
 import { DynamoDbAuditStore } from '../../shared/audit/dynamodb-audit-store';
+import { InMemoryAuditStore } from '../../shared/audit/in-memory-audit-store';
+import type { AuditRecord } from '../../shared/audit/schema';
 import { classifySubject } from '../../shared/audit/store-port';
 import { LookupEventsAdapter } from '../../shared/cloudtrail/lookup-events-adapter';
 import { LOOKUP_WINDOW_MS, lookupAll } from '../../shared/cloudtrail/port';
 import { RateLimitedLookup } from '../../shared/cloudtrail/rate-limited-lookup';
+import { ConfigError } from '../../shared/core/errors';
 import type { CliDeps } from '../deps';
 import { UnknownSubjectError } from '../errors';
 import type { CliCommand } from '../program';
@@ -11,18 +14,52 @@ import { mergeTimeline, renderTable } from '../timeline/merge';
 import { parseSince, regionFrom, tableFrom } from './options';
 
 interface TimelineOptions {
-  since: string;
+  since?: string;
   json?: boolean;
   tableName?: string;
   region?: string;
   maxPages: string;
+  auditFile?: string;
+}
+
+/**
+ * Offline mode: the audit records of a local file (the simulator's fleetwarden-report/timeline.json,
+ * or an export), no AWS call at all. Records are validated against the schema on load.
+ */
+async function timelineFromFile(
+  subjectArg: string,
+  opts: TimelineOptions,
+  deps: CliDeps,
+  file: string,
+): Promise<void> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await deps.readFile(file));
+  } catch (err) {
+    throw new ConfigError(`cannot read audit file ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  if (!Array.isArray(parsed))
+    throw new ConfigError(`audit file ${file} must hold a JSON array of audit records`);
+  const store = new InMemoryAuditStore();
+  for (const r of parsed) await store.sink.write(r as AuditRecord);
+  const since = opts.since === undefined ? undefined : parseSince(opts.since, new Date(deps.clock.now()));
+  const records = await store.timeline(classifySubject(subjectArg), since ? { since } : {});
+  deps.stderr.write(`cloudtrail: not consulted (--audit-file ${file})\n`);
+  if (records.length === 0) throw new UnknownSubjectError(`no audit records for "${subjectArg}" in ${file}`);
+  const entries = mergeTimeline(records, []);
+  deps.stdout.write(
+    opts.json
+      ? `${JSON.stringify({ subject: subjectArg, source: file, entries }, null, 2)}\n`
+      : renderTable(subjectArg, entries),
+  );
 }
 
 async function timeline(subjectArg: string, opts: TimelineOptions, deps: CliDeps): Promise<void> {
+  if (opts.auditFile) return timelineFromFile(subjectArg, opts, deps, opts.auditFile);
   const region = regionFrom(opts.region, deps);
   const tableName = tableFrom(opts.tableName, deps);
   const now = new Date(deps.clock.now());
-  const since = parseSince(opts.since, now);
+  const since = parseSince(opts.since ?? '7d', now);
   const subject = classifySubject(subjectArg);
 
   const records = await new DynamoDbAuditStore(tableName, deps.aws.dynamodb(region)).timeline(subject, {
@@ -80,11 +117,18 @@ export const command: CliCommand = {
         'What the automation did to an instance, runner or DNS record, and why: audit records and CloudTrail events, time-ordered, each with its evidence id',
       )
       .argument('<subject>', 'instance id (i-...), runner name or DNS record name')
-      .option('--since <when>', 'start: ISO date/time or age (90m, 12h, 7d)', '7d')
+      .option(
+        '--since <when>',
+        'start: ISO date/time or age (90m, 12h, 7d); default 7d (everything with --audit-file)',
+      )
       .option('--json', 'machine-readable output')
       .option('--table-name <name>', 'audit table (default: $FLEETWARDEN_AUDIT_TABLE)')
       .option('--region <region>', 'AWS region (default: $AWS_REGION)')
       .option('--max-pages <n>', 'CloudTrail pages to scan at most (50 events each)', '10')
+      .option(
+        '--audit-file <path>',
+        'read audit records from a local JSON file (e.g. fleetwarden-report/timeline.json) instead of AWS',
+      )
       .action(async (subject: string, opts: TimelineOptions) => timeline(subject, opts, deps));
   },
 };
