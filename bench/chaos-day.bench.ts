@@ -58,6 +58,9 @@ export async function run(): Promise<void> {
   console.log(
     `  convergence  ${s.convergenceSeconds === null ? 'never' : `${s.convergenceSeconds} s after the last fleet change`}`,
   );
+  console.log(
+    `  evidence     ${s.counts.auditRecords} audit records; CloudTrail-correlated ${s.counts.auditCorrelationResolved}, pending ${s.counts.auditCorrelationPending}, unresolved ${s.counts.auditCorrelationUnresolved}; ${s.apiCalls['cloudtrail:LookupEvents']} LookupEvents`,
+  );
   const r53 = s.apiCalls['route53:ChangeResourceRecordSets'] ?? 0;
   console.log(
     `  Route 53     ${r53} ChangeResourceRecordSets (naive one-per-event: ${naive.route53Changes}, ${ratio(naive.route53Changes, r53)} more)`,

@@ -20,6 +20,11 @@ describe('fleetwarden simulate', () => {
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(summary.invariants.every((i: { ok: boolean }) => i.ok)).toBe(true);
     expect(summary.counts.runnersDeregistered).toBeGreaterThan(0);
+    // evidence: every record with AWS calls was matched to its (simulated) CloudTrail events
+    expect(summary.counts.auditCorrelationResolved).toBeGreaterThan(0);
+    expect(summary.counts.auditCorrelationPending).toBe(0);
+    expect(summary.counts.auditCorrelationUnresolved).toBe(0);
+    expect(summary.notSimulated).toEqual([]);
     expect(summary.convergenceSeconds).not.toBeNull();
     expect(JSON.parse(readFileSync(join(out, 'timeline.json'), 'utf8')).length).toBe(
       summary.counts.auditRecords,

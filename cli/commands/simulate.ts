@@ -83,9 +83,8 @@ async function simulateCommand(
           ...i.details.slice(0, 5).map((d) => `           ${d}`),
           ...(i.details.length > 5 ? [`           ... and ${i.details.length - 5} more (summary.json)`] : []),
         ]),
-        ...(summary.notSimulated.length
-          ? [`  not simulated: ${summary.notSimulated.join(', ')} (needs CloudTrail deliveries)`]
-          : []),
+        `  evidence   ${summary.counts.auditRecords} audit records, ${summary.counts.auditCorrelationResolved} correlated with CloudTrail, ${summary.counts.auditCorrelationPending} pending, ${summary.counts.auditCorrelationUnresolved} unresolved`,
+        ...(summary.notSimulated.length ? [`  not simulated: ${summary.notSimulated.join(', ')}`] : []),
         `  report     ${files.join(', ')}`,
         '',
       ].join('\n'),

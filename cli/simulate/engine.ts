@@ -38,6 +38,9 @@ export const DEFAULT_SIM_OPTIONS: SimOptions = {
 
 export const T0 = Date.parse('2026-11-24T08:00:00Z');
 export const ASG = 'ci-runners';
+/** Who terminates the web hosts by hand in the scenario (CloudTrail shows it as the trigger's actor). */
+const OPERATOR =
+  'arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Operator_0123456789abcdef/alice@example.com';
 
 /** What really happened to an instance: the simulator's ground truth for the invariants. */
 export interface TruthInstance {
@@ -253,6 +256,8 @@ export class Engine {
     if (!invoke) return undefined;
     this.stats.invocations[name] = (this.stats.invocations[name] ?? 0) + 1;
     if (this.rng() < this.options.errorRate) this.injectError(name);
+    const previous = this.world.currentFunction;
+    this.world.currentFunction = name;
     try {
       return await invoke(event, {
         functionName: name,
@@ -262,6 +267,8 @@ export class Engine {
     } catch (err) {
       this.stats.invocationErrors[name] = (this.stats.invocationErrors[name] ?? 0) + 1;
       throw err;
+    } finally {
+      this.world.currentFunction = previous;
     }
   }
 
@@ -439,6 +446,7 @@ export class Engine {
       neverRegisters: kind === 'runner' && i === 1,
     };
     this.truth.set(id, t);
+    this.world.evidence.change('RunInstances', kind === 'web' ? OPERATOR : 'autoscaling.amazonaws.com', id);
     this.put(t, 'pending');
     this.after(20_000 + Math.floor(this.rng() * 20_000), () => {
       this.put(t, 'running');
@@ -479,6 +487,8 @@ export class Engine {
       instanceId: t.id,
     };
     this.hooks.push({ token: ref.lifecycleActionToken, instanceId: t.id });
+    // the scale-in decision is the trigger CloudTrail shows (the hook then holds the instance)
+    this.world.evidence.change('TerminateInstanceInAutoScalingGroup', 'autoscaling.amazonaws.com', t.id);
     this.world.lifecycleActions.begin(ref, 300_000);
     this.world.instanceLifecycle.markTerminating(t.id);
     this.stats.lastFleetChangeAt = this.clock.now;
@@ -528,9 +538,17 @@ export class Engine {
         this.after(Math.floor(this.rng() * leaveSpan), () => this.scaleIn(t, n++));
       }
       const spot = runners[runners.length - 1];
-      if (spot) this.after(Math.floor(this.rng() * leaveSpan), () => this.terminateNow(spot));
+      if (spot) {
+        this.after(Math.floor(this.rng() * leaveSpan), () => {
+          this.world.evidence.change('BidEvictedEvent', 'ec2.amazonaws.com', spot.id);
+          this.terminateNow(spot);
+        });
+      }
       for (const t of webs.slice(0, Math.ceil(webs.length / 2))) {
-        this.after(Math.floor(this.rng() * leaveSpan), () => this.terminateNow(t));
+        this.after(Math.floor(this.rng() * leaveSpan), () => {
+          this.world.evidence.change('TerminateInstances', OPERATOR, t.id);
+          this.terminateNow(t);
+        });
       }
     });
   }

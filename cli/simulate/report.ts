@@ -162,6 +162,10 @@ export function summarize(e: Engine, wallMs: number): Summary {
       webhooksSent: e.stats.webhooks.sent,
       webhooksAccepted: e.stats.webhooks.accepted,
       auditRecords: w.audit.all().length,
+      auditCorrelationResolved: w.audit.all().filter((r) => r.correlation.status === 'resolved').length,
+      auditCorrelationPending: w.audit.all().filter((r) => r.correlation.status === 'pending').length,
+      auditCorrelationUnresolved: w.audit.all().filter((r) => r.correlation.status === 'unresolved').length,
+      cloudTrailEventsDelivered: w.evidence.delivered,
     },
     apiCalls: {
       'route53:ChangeResourceRecordSets': w.route53.changeRequests.length,
@@ -175,6 +179,7 @@ export function summarize(e: Engine, wallMs: number): Summary {
       'autoscaling:Describe*': w.instanceLifecycle.calls,
       'ec2:TerminateInstances': w.terminator.terminated.length,
       'events:PutEvents': w.bus.putCalls.length,
+      'cloudtrail:LookupEvents': w.evidence.trail.lookups,
     },
     invocations: e.stats.invocations,
     invocationErrors: e.stats.invocationErrors,

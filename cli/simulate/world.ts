@@ -1,4 +1,5 @@
 import type { Context } from 'aws-lambda';
+import { createHandler as auditCorrelate } from '../../functions/audit-correlate/handler';
 import { createHandler as dnsReconcile } from '../../functions/dns-reconcile/handler';
 import { createHandler as dnsSync } from '../../functions/dns-sync/handler';
 import { createHandler as runnerDrain } from '../../functions/runner-drain/handler';
@@ -6,8 +7,10 @@ import { createHandler as runnerJobWatch } from '../../functions/runner-job-watc
 import { createHandler as runnerSweep } from '../../functions/runner-sweep/handler';
 import { createHandler as webhookIngress } from '../../functions/webhook-ingress/handler';
 import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
+import { InMemoryAuditStore } from '../../shared/audit/in-memory-audit-store';
 import { InMemoryLifecycleActions } from '../../shared/autoscaling/in-memory-lifecycle-actions';
 import { InMemoryInstanceLifecycle } from '../../shared/autoscaling/instance-lifecycle';
+import { RateLimitedLookup } from '../../shared/cloudtrail/rate-limited-lookup';
 import { InMemoryRoute53 } from '../../shared/dns/in-memory-route53';
 import { InMemoryInstanceInventory } from '../../shared/ec2/in-memory-instance-inventory';
 import { InMemoryInstanceTerminator } from '../../shared/ec2/instance-terminator';
@@ -17,6 +20,7 @@ import type { DrainRetry } from '../../shared/runners/lifecycle-event';
 import { deliveryDeduper } from '../../shared/webhook/dedupe';
 import { InMemoryEventBus } from '../../shared/webhook/in-memory-event-bus';
 import { InMemoryPersistenceLayer } from '../../shared/webhook/testing/in-memory-persistence-layer';
+import { HOME_REGION, SimEvidence } from './evidence';
 import type { FunctionRoute } from './routing';
 
 export type Invoke = (event: unknown, context: Context) => Promise<unknown>;
@@ -34,6 +38,9 @@ export class World {
   readonly idempotency: InMemoryPersistenceLayer;
   /** Retries runner-drain scheduled for itself (the engine delivers them to the drain queue). */
   readonly drainRetries: Array<{ message: DrainRetry; dueAt: number }> = [];
+  /** The function running right now (the actor of the calls it makes). */
+  currentFunction = 'simulator';
+  readonly evidence: SimEvidence;
 
   constructor(
     readonly clock: { now: number },
@@ -46,6 +53,8 @@ export class World {
     this.terminator = new InMemoryInstanceTerminator(this.inventory);
     this.bus = new InMemoryEventBus({ now: () => new Date(clock.now) });
     this.idempotency = new InMemoryPersistenceLayer(now);
+    this.evidence = new SimEvidence(clock, () => this.currentFunction);
+    this.evidence.instrument(this);
   }
 
   get now(): Date {
@@ -159,8 +168,18 @@ export function wireFunction(
         }),
         maxBodyBytes: num(env.MAX_BODY_BYTES, 1_048_576),
       }) as Invoke;
+    case 'functions/audit-correlate/handler.ts':
+      return auditCorrelate({
+        store: new InMemoryAuditStore(w.audit, num(env.CORRELATE_DELAY_SECONDS, 300) * 1000),
+        // as deployed: LookupEvents behind the 2 requests/s limiter (waiting in the invocation's own time)
+        lookup: new RateLimitedLookup(w.evidence.trail, { clock: w.evidence.lookupClock }),
+        homeRegion: HOME_REGION,
+        deadlineMs: num(env.CORRELATE_DEADLINE_MINUTES, 360) * 60_000,
+        delayMs: num(env.CORRELATE_DELAY_SECONDS, 300) * 1000,
+        maxRecords: num(env.CORRELATE_MAX_RECORDS, 300),
+        now,
+      }) as Invoke;
     default:
-      // audit-correlate needs CloudTrail deliveries of real API calls; the simulator's fakes make none
       return undefined;
   }
 }

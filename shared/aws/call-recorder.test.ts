@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { EventBridgeClient, ListRulesCommand } from '@aws-sdk/client-eventbridge';
 import { describe, expect, it } from 'vitest';
-import { callsOf, instrumentClient, recordAwsCalls } from './call-recorder';
+import { callsOf, instrumentClient, noteAwsCall, recordAwsCalls } from './call-recorder';
 
 /**
  * aws-sdk-client-mock replaces `send` and skips the middleware stack, so the recorder is tested
@@ -102,5 +102,20 @@ describe('call recorder', () => {
     const names = client.middlewareStack.identify().filter((n) => n.includes('fleetwardenCallRecorder'));
     expect(names).toHaveLength(1);
     await expect(client.send(new ListRulesCommand({}))).resolves.toBeDefined();
+  });
+  it('takes AWS calls noted by hand (a simulator port) into the active recording only', async () => {
+    const call = {
+      service: 'Route53',
+      operation: 'ChangeResourceRecordSets',
+      time: '2026-11-24T10:00:00.000Z',
+      requestId: 'sim-1',
+      outcome: 'success' as const,
+    };
+    noteAwsCall(call); // outside a recording: dropped
+    const { calls } = await recordAwsCalls(async () => {
+      noteAwsCall(call);
+      return 1;
+    });
+    expect(calls).toEqual([call]);
   });
 });

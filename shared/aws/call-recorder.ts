@@ -97,6 +97,14 @@ export async function recordAwsCalls<T>(
   }
 }
 
+/**
+ * An AWS call made without an instrumented SDK client (the simulator's in-memory ports note theirs
+ * here, so audit records and CloudTrail correlation work locally too).
+ */
+export function noteAwsCall(call: AwsCall): void {
+  storage.getStore()?.calls.push(call);
+}
+
 /** Adapters for non-AWS APIs (GitHub) report each call here; it lands in the active recording. */
 export function noteGitHubCall(call: GitHubCall): void {
   storage.getStore()?.githubCalls.push(call);
