@@ -8,18 +8,22 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { tracer } from '../observability/tracer';
 import { instrumentClient } from './call-recorder';
 
 /**
  * One memoised, instrumented SDK client per service for the whole process (Lambda reuses it across
  * warm invocations). Adapters take a client in their constructor and default to these; tests pass
  * their own. Retries: the SDK's adaptive mode with a bounded attempt count; the domain's own
- * backoff (e.g. Route 53 PriorRequestNotComplete) sits above it.
+ * backoff (e.g. Route 53 PriorRequestNotComplete) sits above it. Each client is also handed to the
+ * Powertools tracer (a no-op outside Lambda).
  */
-function memo<T>(make: () => T): () => T {
+function memo<T extends object>(make: () => T): () => T {
   let value: T | undefined;
   return () => {
-    value ??= make();
+    // the recorder feeds the audit record; the tracer (active only inside Lambda) adds an X-Ray
+    // subsegment per call, so a slow or throttled call shows in the trace of the invocation
+    value ??= tracer.captureAWSv3Client(make());
     return value;
   };
 }

@@ -1,0 +1,21 @@
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { describe, expect, it, vi } from 'vitest';
+import { tracer } from '../observability/tracer';
+import { defaultEc2Client, defaultRoute53Client } from './clients';
+
+describe('default SDK clients', () => {
+  it('are memoised, carry the call recorder, and are handed to the Powertools tracer once', () => {
+    const capture = vi.spyOn(tracer, 'captureAWSv3Client');
+    const route53 = defaultRoute53Client();
+    expect(route53).toBeInstanceOf(Route53Client);
+    expect(defaultRoute53Client()).toBe(route53);
+    expect(route53.middlewareStack.identify().some((m) => m.startsWith('fleetwardenCallRecorder'))).toBe(
+      true,
+    );
+    const ec2 = defaultEc2Client();
+    expect(ec2).toBeInstanceOf(EC2Client);
+    expect(capture.mock.calls.map(([client]) => client)).toEqual([route53, ec2]);
+    capture.mockRestore();
+  });
+});
