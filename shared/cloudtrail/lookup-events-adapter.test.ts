@@ -116,8 +116,31 @@ describe('LookupEventsAdapter on recorded responses', () => {
     await expect(adapter.lookupPage(query)).rejects.toThrow(CloudTrailLookupError);
   });
 
-  it('refuses an event whose CloudTrailEvent is not JSON', async () => {
-    ct.on(LookupEventsCommand).resolves({ Events: [{ EventId: 'bad', CloudTrailEvent: '{not json' }] });
-    await expect(adapter.lookupPage(query)).rejects.toBeInstanceOf(MalformedTrailEventError);
+  it('skips an event whose CloudTrailEvent does not parse, reports it, and keeps the rest of the page', async () => {
+    ct.on(LookupEventsCommand).resolves({
+      Events: [
+        { EventId: 'bad', CloudTrailEvent: '{not json' },
+        humanTerminate,
+        { EventId: 'no-name', CloudTrailEvent: JSON.stringify({ eventID: 'no-name' }) },
+      ],
+    });
+    const page = await adapter.lookupPage(query);
+    expect(page.events.map((e) => e.eventId)).toEqual(['6f3c2a1e-8d4b-4c1a-9e2f-0a1b2c3d4e5f']);
+    expect(page.skipped?.map((s) => s.eventId)).toEqual(['bad', 'no-name']);
+    expect(page.skipped?.[0]?.error).toBeInstanceOf(MalformedTrailEventError);
+  });
+
+  it('lookupAll gathers the skipped events of every page', async () => {
+    ct.on(LookupEventsCommand)
+      .resolvesOnce({ Events: [{ EventId: 'bad-1', CloudTrailEvent: '' }], NextToken: 'p2' })
+      .resolvesOnce({ Events: [humanTerminate, { EventId: 'bad-2', CloudTrailEvent: '[]' }] });
+    const all = await lookupAll(adapter, query);
+    expect(all.events).toHaveLength(1);
+    expect(all.skipped.map((s) => s.eventId)).toEqual(['bad-1', 'bad-2']);
+  });
+
+  it('builds its default clients with SDK retries off, so only the 2 req/s limiter retries', async () => {
+    const { cloudTrailClientFor } = await import('./lookup-events-adapter');
+    expect(await cloudTrailClientFor('eu-central-1').config.maxAttempts()).toBe(1);
   });
 });

@@ -6,16 +6,26 @@ import {
 import { instrumentClient } from '../aws/call-recorder';
 import { ThrottledError } from '../core/errors';
 import { CloudTrailLookupError } from './errors';
-import { parseLookupEvent } from './event';
-import { type CloudTrailLookup, LOOKUP_PAGE_SIZE, type LookupPage, type LookupQuery } from './port';
+import { MalformedTrailEventError, parseLookupEvent, type TrailEvent } from './event';
+import {
+  type CloudTrailLookup,
+  LOOKUP_PAGE_SIZE,
+  type LookupPage,
+  type LookupQuery,
+  type SkippedEvent,
+} from './port';
 
 const clients = new Map<string, CloudTrailClient>();
 
-/** One instrumented CloudTrail client per region (LookupEvents is regional). */
+/**
+ * One instrumented CloudTrail client per region (LookupEvents is regional). SDK retries are off
+ * (maxAttempts 1): a throttled call must go back through RateLimitedLookup, which waits for a token
+ * of the 2 req/s budget before retrying; SDK-level retries would spend that budget behind its back.
+ */
 export function cloudTrailClientFor(region: string): CloudTrailClient {
   let client = clients.get(region);
   if (!client) {
-    client = instrumentClient(new CloudTrailClient({ region, maxAttempts: 4, retryMode: 'adaptive' }));
+    client = instrumentClient(new CloudTrailClient({ region, maxAttempts: 1 }));
     clients.set(region, client);
   }
   return client;
@@ -60,7 +70,20 @@ export class LookupEventsAdapter implements CloudTrailLookup {
         { cause: err },
       );
     }
-    const events = (output.Events ?? []).map(parseLookupEvent);
-    return output.NextToken ? { events, nextToken: output.NextToken } : { events };
+    const events: TrailEvent[] = [];
+    const skipped: SkippedEvent[] = [];
+    for (const raw of output.Events ?? []) {
+      try {
+        events.push(parseLookupEvent(raw));
+      } catch (err) {
+        if (!(err instanceof MalformedTrailEventError)) throw err;
+        skipped.push({ eventId: raw.EventId ?? '<no id>', error: err });
+      }
+    }
+    return {
+      events,
+      ...(output.NextToken ? { nextToken: output.NextToken } : {}),
+      ...(skipped.length > 0 ? { skipped } : {}),
+    };
   }
 }

@@ -23,6 +23,16 @@ export interface LookupQuery {
 export interface LookupPage {
   events: TrailEvent[];
   nextToken?: string;
+  /**
+   * Entries of this page that could not be read (CloudTrailEvent JSON missing or not what CloudTrail
+   * documents). One bad event never hides the rest of its page; callers log these.
+   */
+  skipped?: SkippedEvent[];
+}
+
+export interface SkippedEvent {
+  eventId: string;
+  error: Error;
 }
 
 /**
@@ -42,18 +52,20 @@ export async function lookupAll(
   port: CloudTrailLookup,
   query: Omit<LookupQuery, 'nextToken'>,
   opts: { maxPages?: number; onPage?: (n: number) => void } = {},
-): Promise<{ events: TrailEvent[]; complete: boolean }> {
+): Promise<{ events: TrailEvent[]; complete: boolean; skipped: SkippedEvent[] }> {
   const events: TrailEvent[] = [];
+  const skipped: SkippedEvent[] = [];
   let nextToken: string | undefined;
   let pages = 0;
   do {
     const page = await port.lookupPage({ ...query, ...(nextToken ? { nextToken } : {}) });
     events.push(...page.events);
+    skipped.push(...(page.skipped ?? []));
     nextToken = page.nextToken;
     pages++;
     opts.onPage?.(pages);
   } while (nextToken && pages < (opts.maxPages ?? 20));
-  return { events, complete: nextToken === undefined };
+  return { events, complete: nextToken === undefined, skipped };
 }
 
 /** Region whose trail holds a service's events: global services log in us-east-1. */
