@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { noteGitHubCall } from '../aws/call-recorder';
-import { auditedAction } from './audited-action';
+import { auditedAction, sqsDelivery } from './audited-action';
 import { AuditWriteError } from './errors';
 import { InMemoryAuditSink } from './in-memory-audit-sink';
 
@@ -72,6 +72,41 @@ describe('auditedAction', () => {
     expect(sink.all()).toHaveLength(2);
   });
 
+  it('keeps the record of a failed attempt when a later attempt of the same delivery finds the work done', async () => {
+    const sink = new InMemoryAuditSink();
+    const first = { ...ctx, deliveryId: 'sqs-msg-1', attempt: 1 };
+    await expect(
+      auditedAction(sink, first, what, async () => {
+        noteGitHubCall({
+          method: 'DELETE',
+          route: 'DELETE /orgs/{org}/actions/runners/{runner_id}',
+          time: '2026-11-24T10:00:00.000Z',
+          status: 204,
+          requestId: 'gh-proof',
+        });
+        throw new Error('timed out after the delete');
+      }),
+    ).rejects.toThrow('timed out');
+    await auditedAction(sink, { ...first, attempt: 2 }, what, async () => ({
+      decision: 'skipped',
+      reason: 'already deregistered',
+      result: undefined,
+    }));
+    const records = sink.all();
+    expect(records.map((r) => r.decision).sort()).toEqual(['failed', 'skipped']);
+    expect(records.find((r) => r.decision === 'failed')?.githubCalls).toEqual([
+      expect.objectContaining({ requestId: 'gh-proof' }),
+    ]);
+    expect(records.find((r) => r.decision === 'skipped')?.details).toMatchObject({ attempt: 2 });
+    // attempt 1 keeps the id a delivery had before attempts were counted
+    await auditedAction(sink, { ...ctx, deliveryId: 'sqs-msg-1' }, what, async () => ({
+      decision: 'failed',
+      reason: 'rewritten by attempt 1',
+      result: undefined,
+    }));
+    expect(sink.all()).toHaveLength(2);
+  });
+
   it('records a failed step and rethrows its error', async () => {
     const sink = new InMemoryAuditSink();
     const boom = new Error('GitHub 502');
@@ -100,5 +135,19 @@ describe('auditedAction', () => {
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AuditWriteError);
     expect((err as Error).cause).toBe(boom);
+  });
+});
+
+describe('sqsDelivery', () => {
+  it('reads the message id and the receive count as the attempt', () => {
+    expect(sqsDelivery({ messageId: 'm-1', attributes: { ApproximateReceiveCount: '3' } })).toEqual({
+      deliveryId: 'm-1',
+      attempt: 3,
+    });
+  });
+
+  it('counts a message without a usable receive count as the first attempt', () => {
+    expect(sqsDelivery({ messageId: 'm-2' })).toEqual({ deliveryId: 'm-2', attempt: 1 });
+    expect(sqsDelivery({ messageId: 'm-3', attributes: { ApproximateReceiveCount: 'x' } }).attempt).toBe(1);
   });
 });

@@ -13,9 +13,24 @@ export interface AuditContext {
   /**
    * Which delivery of the trigger this is (the SQS message id). EventBridge duplicates arrive as
    * separate messages: each keeps its own record, so a duplicate that finds the work done cannot
-   * overwrite the record of the delivery that did it. A retry of the same message still overwrites.
+   * overwrite the record of the delivery that did it.
    */
   deliveryId?: string;
+  /**
+   * Which attempt at this delivery this is (SQS ApproximateReceiveCount; see `sqsDelivery`). Each
+   * attempt after the first keeps its own record, so an attempt that acted and then failed keeps the
+   * evidence of what it did when the retry finds the work done. Omitted or 1: the delivery's own id.
+   */
+  attempt?: number;
+}
+
+/** The delivery id and attempt number of an SQS message, for `AuditContext`. */
+export function sqsDelivery(record: {
+  messageId: string;
+  attributes?: { ApproximateReceiveCount?: string };
+}): { deliveryId: string; attempt: number } {
+  const count = Number(record.attributes?.ApproximateReceiveCount);
+  return { deliveryId: record.messageId, attempt: Number.isInteger(count) && count > 0 ? count : 1 };
 }
 
 export interface ActionOutcome<T> {
@@ -32,7 +47,8 @@ export interface ActionOutcome<T> {
  *   (the caller fails the invocation and the event is retried; steps must be idempotent);
  * - the step throws -> a "failed" record with the calls made so far is written, and the original
  *   error is rethrown (or an AuditWriteError caused by it, if even that write failed).
- * Record ids are deterministic per (function, trigger, action, subject), so redeliveries overwrite.
+ * Record ids are deterministic per (function, trigger, action, subject, delivery, attempt > 1): a
+ * repeat of the same attempt overwrites its record, a duplicate delivery or a later attempt gets its own.
  */
 export async function auditedAction<T>(
   sink: AuditSink,
@@ -41,9 +57,11 @@ export async function auditedAction<T>(
   step: () => Promise<ActionOutcome<T>>,
 ): Promise<T> {
   const now = ctx.now ?? (() => new Date());
+  const retry = ctx.attempt !== undefined && ctx.attempt > 1 ? ctx.attempt : undefined;
+  const delivery = ctx.deliveryId ? `@${ctx.deliveryId}${retry ? `#${retry}` : ''}` : '';
   const recordId = auditRecordId({
     function: ctx.function,
-    triggerId: ctx.deliveryId ? `${ctx.trigger.id}@${ctx.deliveryId}` : ctx.trigger.id,
+    triggerId: `${ctx.trigger.id}${delivery}`,
     action: what.action,
     subject: JSON.stringify(what.subject),
   });
@@ -66,6 +84,7 @@ export async function auditedAction<T>(
         time: now().toISOString(),
         decision: 'failed',
         reason: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+        ...(retry ? { details: { attempt: retry } } : {}),
         calls: callsOf(err),
         githubCalls: githubCallsOf(err),
       });
@@ -83,7 +102,7 @@ export async function auditedAction<T>(
       time: now().toISOString(),
       decision: outcome.decision,
       reason: outcome.reason,
-      details: outcome.details ?? {},
+      details: { ...outcome.details, ...(retry ? { attempt: retry } : {}) },
       calls,
       githubCalls,
       correlation: {
