@@ -64,7 +64,10 @@ export interface RunnerRemediationProps {
    */
   readonly createLifecycleHooks?: boolean;
   /**
-   * Lifecycle hook heartbeat timeout (30 to 7200 s); drain heartbeats well inside it.
+   * Lifecycle hook heartbeat timeout (240 to 7200 s); drain heartbeats well inside it. The drain
+   * looks again every heartbeat/3 and the drain queue hides a message for heartbeat/4 (at least the
+   * 60 s function timeout), so one failed attempt is redelivered and finished before the hook expires
+   * (retry delay + visibility + function timeout < heartbeat timeout, hence the 240 s minimum).
    * @default Duration.minutes(5)
    */
   readonly heartbeatTimeout?: Duration;
@@ -99,6 +102,19 @@ const ASG_NAME = /^[\w\-.:@+=]{1,255}$/u;
 const GITHUB_LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
 export const LIFECYCLE_HOOK_NAME = 'fleetwarden-drain';
 const DRAIN_TIMEOUT = Duration.seconds(60);
+const MIN_HEARTBEAT_SECONDS = 240;
+
+/** Drain timings derived from the hook's heartbeat timeout (see `heartbeatTimeout`). */
+export function drainTimings(heartbeatSeconds: number): {
+  retryDelaySeconds: number;
+  visibilitySeconds: number;
+} {
+  return {
+    retryDelaySeconds: Math.max(10, Math.min(900, Math.floor(heartbeatSeconds / 3))),
+    // at least the function timeout (Lambda's SQS event source requires it), well below the heartbeat
+    visibilitySeconds: Math.max(DRAIN_TIMEOUT.toSeconds(), Math.min(900, Math.floor(heartbeatSeconds / 4))),
+  };
+}
 
 function validate(scope: Construct, id: string, p: RunnerRemediationProps): void {
   const problems: string[] = [];
@@ -117,8 +133,10 @@ function validate(scope: Construct, id: string, p: RunnerRemediationProps): void
       `drainDeadline must be 1 minute to 48 hours, got ${p.drainDeadline?.toHours({ integral: false })} hours`,
     );
   const hb = p.heartbeatTimeout?.toSeconds();
-  if (hb !== undefined && (hb < 30 || hb > 7200))
-    problems.push(`heartbeatTimeout must be 30 to 7200 seconds, got ${hb}`);
+  if (hb !== undefined && (hb < MIN_HEARTBEAT_SECONDS || hb > 7200))
+    problems.push(
+      `heartbeatTimeout must be ${MIN_HEARTBEAT_SECONDS} to 7200 seconds (a failed drain attempt must be redelivered and finished before the hook expires: heartbeat/3 retry delay + queue visibility + ${DRAIN_TIMEOUT.toSeconds()} s function timeout), got ${hb}`,
+    );
   const every = p.sweepSchedule?.toSeconds();
   if (every !== undefined && (every < 60 || every > 86_400))
     problems.push(`sweepSchedule must be 1 minute to 24 hours, got ${every} s`);
@@ -147,6 +165,7 @@ export class RunnerRemediation extends Construct {
     const fleetTag = props.fleetTag ?? { key: 'fleetwarden:fleet', value: 'runners' };
     const names = [...props.autoScalingGroupNames];
     const heartbeat = props.heartbeatTimeout ?? Duration.minutes(5);
+    const timings = drainTimings(heartbeat.toSeconds());
     const entry = (name: string) =>
       fileURLToPath(new URL(`../../functions/${name}/handler.ts`, import.meta.url));
     const common: Record<string, string> = {
@@ -183,7 +202,8 @@ export class RunnerRemediation extends Construct {
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: key,
       enforceSSL: true,
-      visibilityTimeout: Duration.seconds(DRAIN_TIMEOUT.toSeconds() * 6),
+      // well below the heartbeat timeout: a failed attempt must come back before the hook expires
+      visibilityTimeout: Duration.seconds(timings.visibilitySeconds),
       deadLetterQueue: { queue: this.drainDeadLetterQueue, maxReceiveCount: 5 },
     });
     alarm(
@@ -234,7 +254,7 @@ export class RunnerRemediation extends Construct {
         AUTO_SCALING_GROUP_NAMES: names.join(','),
         DRAIN_DEADLINE_SECONDS: String((props.drainDeadline ?? Duration.minutes(30)).toSeconds()),
         // look again well inside the heartbeat timeout
-        RETRY_DELAY_SECONDS: String(Math.max(10, Math.min(900, Math.floor(heartbeat.toSeconds() / 3)))),
+        RETRY_DELAY_SECONDS: String(timings.retryDelaySeconds),
       },
     });
     this.drainFunction.fn.addEventSource(
@@ -333,10 +353,15 @@ export class RunnerRemediation extends Construct {
       'fleetwarden: a job started on a runner whose instance is leaving; read the runner.job-on-leaving-instance audit record',
     );
 
-    // read-only calls that support no resource-level permissions
+    // read-only calls that support no resource-level permissions: EC2 state, and the ASG lifecycle
+    // state of fleet instances (the sweep lists its groups' Terminating* instances in one call)
     for (const ff of [this.sweepFunction, this.jobWatchFunction]) {
       ff.allow({
-        actions: ['ec2:DescribeInstances', 'autoscaling:DescribeAutoScalingInstances'],
+        actions: [
+          'ec2:DescribeInstances',
+          'autoscaling:DescribeAutoScalingInstances',
+          'autoscaling:DescribeAutoScalingGroups',
+        ],
         resources: ['*'],
       });
     }
