@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RecordChange } from '../../shared/dns/port';
+import type { RunnerRegistry } from '../../shared/github/port';
 import { runCli } from '../program';
 import { DEFAULT_SIM_OPTIONS } from '../simulate/engine';
 import { simulate } from '../simulate/simulate';
-import { wireFunction } from '../simulate/world';
+import { type HandlerOverrides, type World, wireFunction } from '../simulate/world';
 import { testDeps } from '../test-deps';
 import { command, simulateCommandWith } from './simulate';
 
@@ -91,6 +92,37 @@ describe('fleetwarden simulate', () => {
     expect(code).toBe(1);
     expect(t.stdout()).toMatch(/FAIL no foreign record touched\n\s+.*legacy\.fleet\.example\.internal/);
     expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain('INVARIANT BROKEN');
+  });
+
+  it("exits 1 when a drain lets a busy runner's instance go (a job killed by the fleet)", async () => {
+    // a drain that completes the terminate hook at once, blind to busy runners: it still audits
+    // every step, and GitHub still refuses to delete a busy runner, so only the ground truth of
+    // the jobs shows what it did
+    const blindDrain = {
+      'functions/runner-drain/handler.ts': (w: World, env: Record<string, string>) => {
+        const registry: RunnerRegistry = {
+          listRunners: async () => (await w.registry.listRunners()).filter((r) => !r.busy),
+          getRunner: (id) => w.registry.getRunner(id),
+          deleteRunner: (id) => w.registry.deleteRunner(id),
+        };
+        const blind = Object.create(w, { registry: { value: registry } }) as World;
+        return wireFunction(
+          { logicalId: 'x', entry: 'functions/runner-drain/handler.ts', env },
+          blind,
+        ) as ReturnType<NonNullable<HandlerOverrides[string]>>;
+      },
+    };
+    const out = mkdtempSync(join(tmpdir(), 'fw-sim-blind-drain-'));
+    const t = testDeps();
+    const code = await runCli(['node', 'fleetwarden', 'simulate', '--out', out], t.deps, [
+      simulateCommandWith(blindDrain),
+    ]);
+    expect(t.stdout()).toMatch(
+      /FAIL no running job killed by the fleet\n\s+job \d+ on runner ci-i-\w+ was killed: the fleet completed the terminate lifecycle action of i-\w+/,
+    );
+    expect(code).toBe(1);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.counts.jobsKilledByTheFleet).toBeGreaterThan(0);
   });
 
   it('refuses a chaos probability outside 0..1 with a usage error', async () => {

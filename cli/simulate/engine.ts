@@ -52,7 +52,30 @@ export interface TruthInstance {
   runnerId?: number;
   /** A job is running on it right now (truth, not GitHub's view). */
   jobRunning: boolean;
+  /** The job running (or last run) on it. */
+  jobId?: number;
   neverRegisters: boolean;
+}
+
+/**
+ * Why an instance went while its job was running: the fleet completed the terminate lifecycle
+ * action (before or after the drain deadline), the fleet terminated it (runner-sweep), the hook's
+ * heartbeat ran out, or someone else (spot interruption, an operator).
+ */
+export type KillCause =
+  | 'fleet-completed-hook'
+  | 'fleet-deadline'
+  | 'fleet-terminated'
+  | 'hook-timeout'
+  | 'other';
+export interface KilledJob {
+  jobId: number;
+  instanceId: string;
+  runnerName: string;
+  cause: KillCause;
+  at: number;
+  /** For hook causes: how long the hook held the instance. */
+  heldMs?: number;
 }
 
 interface Task {
@@ -84,6 +107,7 @@ export interface SimStats {
   convergedAt?: number;
 }
 
+const LEAVING = new Set<InstanceState>(['shutting-down', 'terminated']);
 const VISIBILITY_MS = 60_000;
 const MAX_RECEIVES = 5;
 
@@ -96,6 +120,8 @@ export class Engine {
   readonly stats: SimStats;
   readonly zoneId: string;
   readonly zoneName: string;
+  /** runner-drain's DRAIN_DEADLINE_SECONDS: past it, completing a busy runner's hook is by design. */
+  readonly drainDeadlineMs: number;
   private readonly tasks: Task[] = [];
   private seq = 0;
   private readonly invokers = new Map<string, Invoke>();
@@ -109,7 +135,11 @@ export class Engine {
   private deliverySeq = 0;
   readonly skipped: string[] = [];
   /** Terminate lifecycle actions the ASG started. */
-  readonly hooks: Array<{ token: string; instanceId: string }> = [];
+  readonly hooks: Array<{ token: string; instanceId: string; startedAt: number }> = [];
+  /** Jobs that died with their instance, and who let the instance go (ground truth). */
+  readonly killedJobs: KilledJob[] = [];
+  /** How far `world.terminator.terminated` has been turned into terminations. */
+  private terminationsSeen = 0;
 
   constructor(
     readonly routing: Routing,
@@ -139,6 +169,10 @@ export class Engine {
     const dns = [...routing.functions.values()].find((f) => f.entry === 'functions/dns-sync/handler.ts');
     this.zoneId = dns?.env.HOSTED_ZONE_ID ?? 'Z0SIMULATED';
     this.zoneName = dns?.env.ZONE_NAME ?? 'fleet.example.internal';
+    const drain = [...routing.functions.values()].find(
+      (f) => f.entry === 'functions/runner-drain/handler.ts',
+    );
+    this.drainDeadlineMs = Number(drain?.env.DRAIN_DEADLINE_SECONDS ?? 1800) * 1000;
     this.foreignRecords = [
       { name: `legacy.${this.zoneName}`, type: 'A', values: ['192.0.2.10'] },
       { name: `mail.${this.zoneName}`, type: 'TXT', values: ['"v=spf1 -all"'] },
@@ -269,6 +303,16 @@ export class Engine {
       throw err;
     } finally {
       this.world.currentFunction = previous;
+      this.applyFleetTerminations();
+    }
+  }
+
+  /** Instances the fleet terminated (runner-sweep's TerminateInstances) really go, jobs and all. */
+  private applyFleetTerminations(): void {
+    const terminated = this.world.terminator.terminated;
+    for (; this.terminationsSeen < terminated.length; this.terminationsSeen++) {
+      const t = this.truth.get(terminated[this.terminationsSeen] as string);
+      if (t && !LEAVING.has(t.state)) this.terminateNow(t, 'fleet-terminated');
     }
   }
 
@@ -415,6 +459,7 @@ export class Engine {
         if (!r || t.state !== 'running') return;
         this.world.registry.setBusy(r.id, true);
         t.jobRunning = true;
+        t.jobId = jobId;
         this.stats.jobs.started++;
         await this.webhook('in_progress', t, jobId);
         this.after(120_000 + Math.floor(this.rng() * 240_000), async () => {
@@ -465,11 +510,19 @@ export class Engine {
   }
 
   /** The instance is gone: the runner process dies with it (GitHub shows the runner offline). */
-  private terminateNow(t: TruthInstance): void {
+  private terminateNow(t: TruthInstance, cause: KillCause, heldMs?: number): void {
     this.put(t, 'shutting-down');
     if (t.jobRunning) {
       t.jobRunning = false;
       this.stats.jobs.failed++;
+      this.killedJobs.push({
+        jobId: t.jobId ?? 0,
+        instanceId: t.id,
+        runnerName: `ci-${t.id}`,
+        cause,
+        at: this.clock.now,
+        ...(heldMs === undefined ? {} : { heldMs }),
+      });
     }
     if (t.runnerId !== undefined && this.world.registry.snapshot().some((r) => r.id === t.runnerId)) {
       this.world.registry.setBusy(t.runnerId, false);
@@ -486,7 +539,8 @@ export class Engine {
       lifecycleActionToken: `token-${t.id}-${n}`,
       instanceId: t.id,
     };
-    this.hooks.push({ token: ref.lifecycleActionToken, instanceId: t.id });
+    const startedAt = this.clock.now;
+    this.hooks.push({ token: ref.lifecycleActionToken, instanceId: t.id, startedAt });
     // the scale-in decision is the trigger CloudTrail shows (the hook then holds the instance)
     this.world.evidence.change('TerminateInstanceInAutoScalingGroup', 'autoscaling.amazonaws.com', t.id);
     this.world.lifecycleActions.begin(ref, 300_000);
@@ -516,7 +570,15 @@ export class Engine {
         return;
       }
       this.world.instanceLifecycle.forget(t.id);
-      this.terminateNow(t);
+      const held = this.clock.now - startedAt;
+      // only the fleet completes lifecycle actions here; a timeout is the hook's DefaultResult
+      const cause: KillCause =
+        outcome === 'timeout'
+          ? 'hook-timeout'
+          : held >= this.drainDeadlineMs
+            ? 'fleet-deadline'
+            : 'fleet-completed-hook';
+      this.terminateNow(t, cause, held);
     };
     this.after(5_000, watch);
   }
@@ -541,13 +603,13 @@ export class Engine {
       if (spot) {
         this.after(Math.floor(this.rng() * leaveSpan), () => {
           this.world.evidence.change('BidEvictedEvent', 'ec2.amazonaws.com', spot.id);
-          this.terminateNow(spot);
+          this.terminateNow(spot, 'other');
         });
       }
       for (const t of webs.slice(0, Math.ceil(webs.length / 2))) {
         this.after(Math.floor(this.rng() * leaveSpan), () => {
           this.world.evidence.change('TerminateInstances', OPERATOR, t.id);
-          this.terminateNow(t);
+          this.terminateNow(t, 'other');
         });
       }
     });

@@ -109,13 +109,22 @@ export function checkInvariants(e: Engine): Invariant[] {
       }
     }
   }
-  const busy = e.world.registry.deleted
-    .filter((r) => r.busy)
-    .map((r) => `runner ${r.name} was removed while busy`);
+  // GitHub refuses to delete a busy runner, so the registry cannot show this: the ground truth can
+  const secs = (ms: number | undefined) => `${Math.round((ms ?? 0) / 1000)} s`;
+  const killed = e.killedJobs.flatMap((k) => {
+    const job = `job ${k.jobId} on runner ${k.runnerName} was killed`;
+    if (k.cause === 'fleet-completed-hook')
+      return [
+        `${job}: the fleet completed the terminate lifecycle action of ${k.instanceId} while the job ran (held ${secs(k.heldMs)} of the ${secs(e.drainDeadlineMs)} drain deadline)`,
+      ];
+    if (k.cause === 'fleet-terminated')
+      return [`${job}: the fleet terminated ${k.instanceId} while the job ran`];
+    return [];
+  });
   return [
     ...dnsInvariants(e),
     ghostInvariant(e),
-    { name: 'no busy runner removed', ok: busy.length === 0, details: busy },
+    { name: 'no running job killed by the fleet', ok: killed.length === 0, details: killed },
     { name: 'no foreign record touched', ok: foreignTouched.length === 0, details: foreignTouched },
     auditInvariant(e, records),
   ];
@@ -159,6 +168,10 @@ export function summarize(e: Engine, wallMs: number): Summary {
       jobsStarted: e.stats.jobs.started,
       jobsCompleted: e.stats.jobs.completed,
       jobsFailedWithTheirInstance: e.stats.jobs.failed,
+      jobsKilledByTheFleet: e.killedJobs.filter(
+        (k) => k.cause === 'fleet-completed-hook' || k.cause === 'fleet-terminated',
+      ).length,
+      jobsKilledAtDrainDeadline: e.killedJobs.filter((k) => k.cause === 'fleet-deadline').length,
       webhooksSent: e.stats.webhooks.sent,
       webhooksAccepted: e.stats.webhooks.accepted,
       auditRecords: w.audit.all().length,
