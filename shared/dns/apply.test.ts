@@ -133,7 +133,49 @@ describe('syncDns', () => {
     });
   });
 
-  it('re-reads on a value mismatch and never forces a foreign write', async () => {
+  it('re-reads on "values do not match" and leaves the value a human wrote (never deletes it)', async () => {
+    const fake = new InMemoryRoute53().addZone('Z1', 'example.com');
+    const mk = formatMarker({
+      owner: 'prod',
+      instanceId: id(1),
+      type: 'A',
+      value: '10.0.0.1',
+      state: 'running',
+      time: '2026-11-24T10:00:00.000Z',
+    });
+    const ours: RecordSet = { name: 'h1.example.com.', type: 'A', ttl: 60, values: ['10.0.0.1'] };
+    const human: RecordSet = { name: 'h1.example.com.', type: 'A', ttl: 60, values: ['192.0.2.7'] };
+    fake.seed('Z1', [ours, { name: '_fleetwarden.h1.example.com.', type: 'TXT', ttl: 60, values: [mk] }]);
+    const racing: Route53Port = {
+      listRecordSets: (z) => fake.listRecordSets(z),
+      changeRecordSets: async (z, c) => {
+        // a human repoints the name between our read and our DELETE
+        if (fake.changeRequests.length === 0) fake.seed('Z1', [human]);
+        return fake.changeRecordSets(z, c);
+      },
+    };
+    const terminated: InstanceFact = {
+      instanceId: id(1),
+      state: 'terminated',
+      time: '2026-11-24T10:05:00.000Z',
+      source: 'event',
+    };
+    const result = await syncDns({
+      port: racing,
+      zones: { forward: 'Z1' },
+      policy,
+      plan: (f) => planDns({ config, forward: f, facts: [terminated] }),
+    });
+    expect(fake.changeRequests[0]?.outcome).toBe('rejected');
+    expect(fake.records('Z1').filter((r) => r.type === 'A')).toEqual([human]);
+    expect(result.replans).toBe(1);
+    expect(result.decisions[0]).toMatchObject({
+      decision: 'refused',
+      details: { replannedAfter: [expect.objectContaining({ kind: 'values-mismatch' })] },
+    });
+  });
+
+  it('re-reads on "already exists" and never forces a foreign write', async () => {
     const fake = new InMemoryRoute53().addZone('Z1', 'example.com');
     const racing: Route53Port = {
       listRecordSets: (z) => fake.listRecordSets(z),

@@ -202,6 +202,88 @@ describe('planDns', () => {
     expect(after.find((r) => r.type === 'A')?.values).toEqual(['10.0.0.5']);
   });
 
+  it('refuses (and never touches) a foreign record created at a name after our tombstone', () => {
+    const tomb = marker('_fleetwarden.web.example.com.', {
+      state: 'terminated',
+      value: undefined,
+      time: at(0),
+    });
+    const foreign: RecordSet = { name: 'web.example.com.', type: 'A', ttl: 300, values: ['192.0.2.9'] };
+    const run = planDns({ config, forward: [tomb, foreign], facts: [running({ time: at(40) })] });
+    expect(flat(run.forward)).toEqual([]);
+    expect(run.decisions[0]).toMatchObject({ decision: 'refused', details: { refusal: 'not-owned' } });
+    // the instance the tombstone names terminates (again): the foreign record stays, and as it was
+    // never ours under this tombstone there is nothing to refuse each time
+    const gone = planDns({
+      config,
+      forward: [tomb, foreign],
+      facts: [{ instanceId: I1, state: 'terminated', time: at(50), source: 'event' }],
+    });
+    expect(flat(gone.forward).filter((c) => c.record.type === 'A')).toEqual([]);
+    expect(gone.decisions[0]?.decision).not.toBe('refused');
+  });
+
+  it('a record whose value a human changed is no longer ours: not overwritten, not deleted', () => {
+    const ours = marker('_fleetwarden.web.example.com.');
+    const edited: RecordSet = { name: 'web.example.com.', type: 'A', ttl: 60, values: ['192.0.2.9'] };
+    const run = planDns({ config, forward: [ours, edited], facts: [running({ time: at(40) })] });
+    expect(flat(run.forward)).toEqual([]);
+    expect(run.decisions[0]).toMatchObject({ decision: 'refused', details: { refusal: 'not-owned' } });
+    const gone = planDns({
+      config,
+      forward: [ours, edited],
+      facts: [{ instanceId: I1, state: 'terminated', time: at(50), source: 'event' }],
+    });
+    const changes = flat(gone.forward);
+    expect(changes.filter((c) => c.record.type === 'A')).toEqual([]);
+    expect(gone.decisions[0]).toMatchObject({ decision: 'refused', details: { notOwned: [edited] } });
+    // a rename leaves the edited record where it is too
+    const renamed = planDns({
+      config,
+      forward: [ours, edited],
+      facts: [running({ name: 'api', time: at(60) })],
+    });
+    expect(flat(renamed.forward).filter((c) => c.record.name === 'web.example.com.')).toEqual([]);
+  });
+
+  it('never deletes a PTR whose target a human changed', () => {
+    const ptrMk: RecordSet = {
+      name: '_fleetwarden.5.0.0.10.in-addr.arpa.',
+      type: 'TXT',
+      ttl: 60,
+      values: [
+        formatMarker({
+          owner: 'prod',
+          instanceId: I1,
+          type: 'PTR',
+          value: 'web.example.com.',
+          state: 'running',
+          time: at(0),
+        }),
+      ],
+    };
+    const edited: RecordSet = {
+      name: '5.0.0.10.in-addr.arpa.',
+      type: 'PTR',
+      ttl: 60,
+      values: ['mail.example.com.'],
+    };
+    const gone = planDns({
+      config: withPtr,
+      forward: [],
+      reverse: [ptrMk, edited],
+      facts: [{ instanceId: I1, state: 'terminated', time: at(50), source: 'event' }],
+    });
+    expect(flat(gone.reverse).filter((c) => c.record.type === 'PTR')).toEqual([]);
+    const run = planDns({
+      config: withPtr,
+      forward: [],
+      reverse: [ptrMk, edited],
+      facts: [running({ time: at(60) })],
+    });
+    expect(flat(run.reverse).filter((c) => c.record.type === 'PTR')).toEqual([]);
+  });
+
   it('moves the record when the name tag changes (tags arriving after launch)', () => {
     const zone = apply(
       [],
@@ -287,6 +369,17 @@ describe('planTombstoneExpiry', () => {
     });
     expect(flat(plan.forward)).toEqual([{ action: 'DELETE', record: tomb }]);
     expect(plan.decisions[0]).toMatchObject({ action: 'dns.expire-tombstone', decision: 'acted' });
+  });
+
+  it('expires an old tombstone next to a foreign record (it guards nothing), leaving the record', () => {
+    const foreign: RecordSet = { name: 'web.example.com.', type: 'A', ttl: 300, values: ['192.0.2.9'] };
+    const plan = planTombstoneExpiry({
+      config,
+      forward: [tomb, foreign],
+      now: new Date(Date.parse(at(0)) + 3 * 3_600_000),
+      tombstoneMs: 2 * 3_600_000,
+    });
+    expect(flat(plan.forward)).toEqual([{ action: 'DELETE', record: tomb }]);
   });
 
   it('keeps a tombstone younger than the retention', () => {

@@ -128,6 +128,14 @@ class PlanningView {
   }
 }
 
+/**
+ * The ownership rule: a record is ours only if our marker at its name guards it, the marker is not a
+ * tombstone, and the record holds exactly the value the marker says we wrote. A record a human edited,
+ * or created at a name we only hold a tombstone for, is foreign: refused, audited, never touched.
+ */
+export const holdsMarkerValue = (record: RecordSet, m: Marker): boolean =>
+  !record.alias && m.value !== undefined && record.values.length === 1 && record.values[0] === m.value;
+
 const sameRecord = (a: RecordSet, b: RecordSet) =>
   a.ttl === b.ttl &&
   a.values.length === b.values.length &&
@@ -179,6 +187,13 @@ export function planDns(input: {
         return `${name} is owned by fleetwarden owner "${parsed.owner}", not "${config.ownerId}"`;
       if (parsed.instanceId !== instanceId && parsed.state === 'running')
         return `${name} is held by ${parsed.instanceId}`;
+      const foreign = view.records
+        .at(name)
+        .filter((r) => r.type === 'CNAME' || (r.type === type && !holdsMarkerValue(r, parsed)));
+      if (foreign.length > 0) {
+        const what = parsed.value === undefined ? 'our tombstone' : `our marker's ${parsed.value}`;
+        return `${foreign.map((r) => `${r.type} ${name} (${r.values.join(' ')})`).join(', ')} is not ours: it does not hold ${what}`;
+      }
       return undefined;
     }
     const existing = view.records.at(name).filter((r) => r.type === type || r.type === 'CNAME');
@@ -217,11 +232,18 @@ export function planDns(input: {
     }
   };
 
-  /** Remove an owned record (if present) and its marker. */
-  const remove = (view: PlanningView, owned: Owned, type: string, out: RecordChange[]) => {
+  /**
+   * Remove an owned record (if present and still ours) and its marker. A record at the name that
+   * does not hold the marker's value is foreign: it is left as it is and returned, for the audit.
+   */
+  const remove = (view: PlanningView, owned: Owned, type: string, out: RecordChange[]): RecordSet[] => {
     const record = view.records.get(owned.recordName, type);
-    if (record) view.apply({ action: 'DELETE', record }, out);
+    const ours = record !== undefined && holdsMarkerValue(record, owned.marker);
+    if (record && ours) view.apply({ action: 'DELETE', record }, out);
+    // next to a tombstone nothing was ours: only a record we had written and a human changed is news
+    const foreign = record && !ours && owned.marker.value !== undefined ? [record] : [];
     view.apply({ action: 'DELETE', record: owned.markerRecord }, out);
+    return foreign;
   };
 
   for (const fact of input.facts) {
@@ -286,7 +308,8 @@ export function planDns(input: {
           ? same.time
           : fact.time;
       };
-      for (const o of fOwned) if (o.recordName !== name) remove(fwd, o, 'A', fChanges);
+      const notOwned: RecordSet[] = [];
+      for (const o of fOwned) if (o.recordName !== name) notOwned.push(...remove(fwd, o, 'A', fChanges));
       ensure(fwd, name, 'A', [ip], marker('A', fact, ip, keepTime(fOwned, name, ip)), fChanges);
       const details: Record<string, unknown> = { ip };
       if (rev && config.reverseZoneName) {
@@ -296,11 +319,13 @@ export function planDns(input: {
           isInZone(ptr, config.reverseZoneName) &&
           ptr !== normalizeName(config.reverseZoneName);
         const ptrProblem = ptrOk ? claimProblem(rev, ptr, 'PTR', id) : 'private IP outside the reverse zone';
-        for (const o of rOwned) if (o.recordName !== ptr || ptrProblem) remove(rev, o, 'PTR', rChanges);
+        for (const o of rOwned)
+          if (o.recordName !== ptr || ptrProblem) notOwned.push(...remove(rev, o, 'PTR', rChanges));
         if (ptr && !ptrProblem)
           ensure(rev, ptr, 'PTR', [name], marker('PTR', fact, name, keepTime(rOwned, ptr, name)), rChanges);
         else details.ptrRefused = ptrProblem;
       }
+      if (notOwned.length > 0) details.notOwned = notOwned;
       const acted = fChanges.length + rChanges.length > 0;
       decide({
         decision: acted ? 'acted' : 'skipped',
@@ -309,9 +334,11 @@ export function planDns(input: {
         details,
       });
     } else {
+      const notOwned: RecordSet[] = [];
       for (const o of fOwned) {
         const record = fwd.records.get(o.recordName, 'A');
-        if (record) fwd.apply({ action: 'DELETE', record }, fChanges);
+        if (record && holdsMarkerValue(record, o.marker)) fwd.apply({ action: 'DELETE', record }, fChanges);
+        else if (record && o.marker.value !== undefined) notOwned.push(record);
         const unchanged = o.marker.state === fact.state && o.marker.value === undefined;
         if (!(unchanged && (fact.source === 'observation' || o.marker.time === fact.time))) {
           replaceMarker(fwd, markerNameFor(o.recordName), marker('A', fact, undefined, fact.time), fChanges);
@@ -324,16 +351,21 @@ export function planDns(input: {
         if (!fwd.records.get(slot, 'TXT'))
           replaceMarker(fwd, slot, marker('A', fact, undefined, fact.time), fChanges);
       }
-      for (const o of rOwned) remove(rev as PlanningView, o, 'PTR', rChanges);
+      for (const o of rOwned) notOwned.push(...remove(rev as PlanningView, o, 'PTR', rChanges));
       const removed = [...fChanges, ...rChanges].filter(
         (c) => c.action === 'DELETE' && c.record.type !== 'TXT',
       );
       const acted = fChanges.length + rChanges.length > 0;
+      const leftAlone = notOwned.map((r) => `${r.type} ${r.name} (${r.values.join(' ')})`).join(', ');
       decide({
-        decision: acted ? 'acted' : 'skipped',
-        reason: acted
-          ? `${fact.state}: removed ${removed.map((c) => `${c.record.type} ${c.record.name}`).join(', ') || 'no record'}; tombstone kept`
-          : `already in the desired state: no record for a ${fact.state} instance`,
+        // a record at our name that no longer holds our value is someone else's: refused, left alone
+        decision: notOwned.length > 0 ? 'refused' : acted ? 'acted' : 'skipped',
+        reason:
+          notOwned.length > 0
+            ? `${fact.state}: ${leftAlone} does not hold the value our marker recorded, so it is not ours and was left untouched${removed.length > 0 ? `; removed ${removed.map((c) => `${c.record.type} ${c.record.name}`).join(', ')}` : ''}`
+            : acted
+              ? `${fact.state}: removed ${removed.map((c) => `${c.record.type} ${c.record.name}`).join(', ') || 'no record'}; tombstone kept`
+              : `already in the desired state: no record for a ${fact.state} instance`,
         recordName: fOwned[0]?.recordName,
         details: {
           removed: removed.map((c) => ({
@@ -341,6 +373,7 @@ export function planDns(input: {
             type: c.record.type,
             values: c.record.values,
           })),
+          ...(notOwned.length > 0 ? { refusal: 'not-owned', notOwned } : {}),
         },
       });
     }
@@ -350,7 +383,7 @@ export function planDns(input: {
   return plan;
 }
 
-/** Reconcile's tombstone sweep: delete our non-running markers (with no record) older than the retention. */
+/** Reconcile's tombstone sweep: delete our tombstones (non-running markers without a value) older than the retention. */
 export function planTombstoneExpiry(input: {
   config: DnsPlanConfig;
   forward: readonly RecordSet[];
@@ -363,7 +396,8 @@ export function planTombstoneExpiry(input: {
   for (const r of view.records.all()) {
     const m = view.ours(r);
     const recordName = recordNameOfMarker(r.name);
-    if (!m || !recordName || m.state === 'running' || view.records.get(recordName, m.type)) continue;
+    // a tombstone guards no record (a record next to it is foreign by the ownership rule)
+    if (!m || !recordName || m.state === 'running' || m.value !== undefined) continue;
     if (Date.parse(m.time) >= cutoff) continue;
     const changes: RecordChange[] = [];
     view.apply({ action: 'DELETE', record: r }, changes);
