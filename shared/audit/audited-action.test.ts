@@ -107,6 +107,31 @@ describe('auditedAction', () => {
     expect(sink.all()).toHaveLength(2);
   });
 
+  it('queues a record about an instance for correlation when an AWS change triggered it, even with no AWS call of its own', async () => {
+    const sink = new InMemoryAuditSink();
+    const lifecycle = {
+      ...ctx,
+      function: 'runner-drain',
+      trigger: {
+        source: 'aws.autoscaling',
+        id: 'ev-1',
+        detailType: 'EC2 Instance-terminate Lifecycle Action',
+      },
+    };
+    await auditedAction(
+      sink,
+      lifecycle,
+      { action: 'runner.deregister', subject: { instanceId: 'i-0abc12345', runnerName: 'r-1' } },
+      async () => ({ decision: 'acted', reason: 'idle runner deregistered', result: undefined }),
+    );
+    // a scheduled run about a runner alone has nothing in CloudTrail to wait for
+    await auditedAction(sink, ctx, what, async () => ({ decision: 'acted', reason: 'gone', result: 1 }));
+    expect(sink.all().map((r) => [r.function, r.correlation.status])).toEqual([
+      ['runner-drain', 'pending'],
+      ['runner-sweep', 'not-applicable'],
+    ]);
+  });
+
   it('records a failed step and rethrows its error', async () => {
     const sink = new InMemoryAuditSink();
     const boom = new Error('GitHub 502');

@@ -24,6 +24,14 @@ export interface AuditContext {
   attempt?: number;
 }
 
+/**
+ * An AWS event about an instance (EC2 state change, Auto Scaling lifecycle action) was caused by an
+ * API call CloudTrail records: the correlator looks it up even when the step itself made no AWS call.
+ */
+function causedByAwsChange(trigger: Trigger, subject: Subject): boolean {
+  return trigger.source.startsWith('aws.') && subject.instanceId !== undefined;
+}
+
 /** The delivery id and attempt number of an SQS message, for `AuditContext`. */
 export function sqsDelivery(record: {
   messageId: string;
@@ -106,7 +114,10 @@ export async function auditedAction<T>(
       calls,
       githubCalls,
       correlation: {
-        status: calls.some((c) => c.requestId) ? 'pending' : 'not-applicable',
+        status:
+          calls.some((c) => c.requestId) || causedByAwsChange(ctx.trigger, what.subject)
+            ? 'pending'
+            : 'not-applicable',
         attempts: 0,
         calls: [],
       },
