@@ -24,7 +24,7 @@ export interface InMemoryRunnerRegistryOptions {
  * - DELETE of a busy runner -> `RunnerBusyError` (GitHub answers 422); unknown id -> 'not-found'.
  */
 export class InMemoryRunnerRegistry implements RunnerRegistry {
-  readonly calls = { listPages: 0, get: 0, delete: 0 };
+  readonly calls = { listPages: 0, byName: 0, get: 0, delete: 0 };
   private readonly runnersById = new Map<number, GitHubRunner>();
   private nextId = 1;
   private failPages = 0;
@@ -125,6 +125,23 @@ export class InMemoryRunnerRegistry implements RunnerRegistry {
       for (const r of slice) seen.set(r.id, { ...r, labels: [...r.labels] });
       if ((page + 1) * this.perPage >= all.length) return [...seen.values()];
     }
+  }
+
+  /** `?name=`: one request, filtered server-side, immune to the offset shifts of a full listing. */
+  async findRunnersByName(name: string): Promise<GitHubRunner[]> {
+    try {
+      this.spend();
+    } catch (err) {
+      throw new RunnerListingError(`looking up runner "${name}": rate limited`, { cause: err });
+    }
+    this.calls.byName++;
+    if (this.failPages > 0) {
+      this.failPages--;
+      throw new RunnerListingError(`looking up runner "${name}" failed: HTTP 502`);
+    }
+    return [...this.runnersById.values()]
+      .filter((r) => r.name === name)
+      .map((r) => ({ ...r, labels: [...r.labels] }));
   }
 
   async getRunner(id: number): Promise<GitHubRunner | undefined> {

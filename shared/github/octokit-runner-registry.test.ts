@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { githubCallsOf, recordAwsCalls } from '../aws/call-recorder';
+import { GitHubApiError, RunnerBusyError } from './errors';
 import { createFleetOctokit, OctokitRunnerRegistry } from './octokit-runner-registry';
 import { describeRunnerRegistryContract } from './runner-registry.contract';
 import { FakeGitHubApi, testPrivateKey } from './testing/fake-github-api';
@@ -55,6 +56,42 @@ describe('OctokitRunnerRegistry at the HTTP boundary', () => {
       '/orgs/acme/actions/runners?per_page=100&page=2',
       '/orgs/acme/actions/runners?per_page=100&page=3',
     ]);
+  });
+
+  it('asks GitHub to filter by name (?name=), one request', async () => {
+    const { api, registry } = setup();
+    for (let i = 0; i < 250; i++) api.add({ name: `r-${i}` });
+    await registry.findRunnersByName('ci-i-0abc12345678');
+    const pages = api.requests.filter((r) => r.path.startsWith('/orgs/acme/actions/runners'));
+    expect(pages.map((p) => p.path)).toEqual([
+      '/orgs/acme/actions/runners?name=ci-i-0abc12345678&per_page=100',
+    ]);
+  });
+
+  it('dedupes by id a runner repeated across pages (an insertion shifted the live list mid-listing)', async () => {
+    const { api, registry } = setup();
+    for (let i = 0; i < 150; i++) api.add({ name: `r-${i}` });
+    api.beforePage = (page) => {
+      // a runner registered at the front while page 2 is being fetched: r-99 is served again
+      if (page === 2) api.runners.unshift({ ...api.runners[0]!, id: 9_999, name: 'new-runner' });
+    };
+    const runners = await registry.listRunners();
+    expect(runners.filter((r) => r.name === 'r-99')).toHaveLength(1);
+    expect(new Set(runners.map((r) => r.id)).size).toBe(runners.length);
+  });
+
+  it('reads a 422 as busy only when GitHub says the runner is running a job', async () => {
+    const { api, registry } = setup();
+    const id = api.add({ name: 'r' });
+    api.nextDeleteAnswer = { status: 422, message: 'Validation Failed' };
+    const err = await registry.deleteRunner(id).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GitHubApiError);
+    expect(err).not.toBeInstanceOf(RunnerBusyError);
+    expect((err as GitHubApiError).status).toBe(422);
+    api.runners[0]!.busy = true;
+    await expect(registry.deleteRunner(id)).rejects.toBeInstanceOf(RunnerBusyError);
+    // a 4xx answer is final: each DELETE was sent once, never retried
+    expect(api.requests.filter((r) => r.method === 'DELETE')).toHaveLength(2);
   });
 
   it('retries a 5xx once before failing', async () => {

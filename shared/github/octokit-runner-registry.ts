@@ -50,12 +50,10 @@ export function createFleetOctokit(options: FleetOctokitOptions): FleetOctokitIn
       installationId: options.credentials.installationId,
     },
     ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
-    request: {
-      ...(options.fetch ? { fetch: options.fetch } : {}),
-      retries: options.retries ?? 2,
-      retryAfter: (options.retryBaseMs ?? 1000) / 1000,
-    },
-    retry: { retryAfterBaseValue: options.retryBaseMs ?? 1000 },
+    // retries via the plugin's own state, NOT request.retries: a per-request `retries` makes the
+    // plugin retry every failure, 404 and 422 included (a busy runner's DELETE was sent three times)
+    ...(options.fetch ? { request: { fetch: options.fetch } } : {}),
+    retry: { retries: options.retries ?? 2, retryAfterBaseValue: options.retryBaseMs ?? 1000 },
     throttle: {
       enabled: options.pacing ?? true,
       onRateLimit: (retryAfter: number, _o: unknown, _k: unknown, retryCount: number) =>
@@ -156,6 +154,8 @@ function apiError(what: string, err: unknown): Error {
   );
 }
 
+const BUSY = /running a job/i;
+
 export interface GitHubScope {
   owner: string;
   /** Repository-level runners; organisation-level when absent. */
@@ -199,6 +199,22 @@ export class OctokitRunnerRegistry implements RunnerRegistry {
     }
   }
 
+  async findRunnersByName(name: string): Promise<GitHubRunner[]> {
+    const { path, params } = this.base;
+    try {
+      const all = (await this.octokit.paginate(`GET ${path}`, {
+        ...params,
+        name,
+        per_page: 100,
+      })) as ApiRunner[];
+      return all.filter((r) => r.name === name).map(toRunner);
+    } catch (err) {
+      throw new RunnerListingError(`looking up runner "${name}" of ${this.describe()} failed`, {
+        cause: apiError('GET runners?name', err),
+      });
+    }
+  }
+
   async getRunner(id: number): Promise<GitHubRunner | undefined> {
     const { path, params } = this.base;
     try {
@@ -218,7 +234,10 @@ export class OctokitRunnerRegistry implements RunnerRegistry {
     } catch (err) {
       const status = (err as HttpError).status;
       if (status === 404) return 'not-found';
-      if (status === 422) throw new RunnerBusyError(id, { cause: err });
+      // GitHub answers 422 "Bad request - Runner "x" is still running a job" for a busy runner; any
+      // other 422 is a real failure and must not be read as "busy, skip"
+      if (status === 422 && BUSY.test((err as HttpError).message ?? ''))
+        throw new RunnerBusyError(id, { cause: err });
       throw apiError(`DELETE runner ${id}`, err);
     }
   }

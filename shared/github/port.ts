@@ -18,6 +18,12 @@ export interface RunnerRegistry {
    * page fails: callers must never judge anything orphaned from a partial list.
    */
   listRunners(): Promise<GitHubRunner[]>;
+  /**
+   * Runners with exactly this name (GitHub's `name` query parameter on the list endpoint): one
+   * request, not an offset walk over the live list, so a concurrent delete cannot make a runner
+   * skip a page. Used to confirm an absence before acting on it.
+   */
+  findRunnersByName(name: string): Promise<GitHubRunner[]>;
   /** One runner by id, or undefined when GitHub answers 404. */
   getRunner(id: number): Promise<GitHubRunner | undefined>;
   /**

@@ -34,6 +34,24 @@ export function describeRunnerRegistryContract(name: string, make: () => Registr
       await expect(h.registry.listRunners()).rejects.toBeInstanceOf(RunnerListingError);
     });
 
+    it('finds runners by exact name in one request, whatever page they would be on', async () => {
+      const h = make();
+      for (let i = 0; i < 150; i++) h.add({ name: `runner-${i}` });
+      const id = h.add({
+        name: 'ci-i-0abc12345678',
+        labels: ['self-hosted', 'fleetwarden-instance:i-0abc12345678'],
+      });
+      h.add({ name: 'ci-i-0abc12345678-extra' });
+      expect(await h.registry.findRunnersByName('ci-i-0abc12345678')).toEqual([
+        expect.objectContaining({
+          id,
+          name: 'ci-i-0abc12345678',
+          labels: ['self-hosted', 'fleetwarden-instance:i-0abc12345678'],
+        }),
+      ]);
+      expect(await h.registry.findRunnersByName('nobody')).toEqual([]);
+    });
+
     it('reads one runner, and answers undefined for one GitHub does not know', async () => {
       const h = make();
       const id = h.add({ name: 'ci-i-0abc12345678', busy: true });

@@ -31,6 +31,10 @@ export class FakeGitHubApi {
   failNext = 0;
   rateLimited = false;
   tokenExchanges = 0;
+  /** The next DELETE answers this instead (e.g. a 422 that is not "still running a job"). */
+  nextDeleteAnswer: { status: number; message: string } | undefined;
+  /** Run before a list page (1-based) is served: tests change the live list mid-listing. */
+  beforePage: ((page: number) => void) | undefined;
 
   constructor(private readonly owner: string) {}
 
@@ -97,14 +101,19 @@ export class FakeGitHubApi {
     if (url.pathname === base && method === 'GET') {
       const perPage = Math.min(100, Number(url.searchParams.get('per_page') ?? 30));
       const page = Number(url.searchParams.get('page') ?? 1);
-      const slice = this.runners.slice((page - 1) * perPage, page * perPage);
-      const last = Math.max(1, Math.ceil(this.runners.length / perPage));
+      this.beforePage?.(page);
+      // GitHub's `name` query parameter: exact runner name
+      const name = url.searchParams.get('name');
+      const list = name === null ? this.runners : this.runners.filter((r) => r.name === name);
+      const slice = list.slice((page - 1) * perPage, page * perPage);
+      const last = Math.max(1, Math.ceil(list.length / perPage));
+      const q = name === null ? '' : `name=${encodeURIComponent(name)}&`;
       const link = (p: number, rel: string) =>
-        `<https://api.github.com${base}?per_page=${perPage}&page=${p}>; rel="${rel}"`;
+        `<https://api.github.com${base}?${q}per_page=${perPage}&page=${p}>; rel="${rel}"`;
       const links = page < last ? [link(page + 1, 'next'), link(last, 'last')] : [];
       return json(
         200,
-        { total_count: this.runners.length, runners: slice },
+        { total_count: list.length, runners: slice },
         links.length ? { link: links.join(', ') } : {},
       );
     }
@@ -115,6 +124,9 @@ export class FakeGitHubApi {
       if (idx < 0) return json(404, { message: 'Not Found' });
       if (method === 'GET') return json(200, this.runners[idx]);
       if (method === 'DELETE') {
+        const forced = this.nextDeleteAnswer;
+        this.nextDeleteAnswer = undefined;
+        if (forced) return json(forced.status, { message: forced.message });
         if (this.runners[idx]?.busy) {
           return json(422, {
             message: `Bad request - Runner "${this.runners[idx]?.name}" is still running a job"`,
