@@ -73,7 +73,8 @@ describe('OctokitRunnerRegistry at the HTTP boundary', () => {
     for (let i = 0; i < 150; i++) api.add({ name: `r-${i}` });
     api.beforePage = (page) => {
       // a runner registered at the front while page 2 is being fetched: r-99 is served again
-      if (page === 2) api.runners.unshift({ ...api.runners[0]!, id: 9_999, name: 'new-runner' });
+      const first = api.runners[0];
+      if (page === 2 && first) api.runners.unshift({ ...first, id: 9_999, name: 'new-runner' });
     };
     const runners = await registry.listRunners();
     expect(runners.filter((r) => r.name === 'r-99')).toHaveLength(1);
@@ -88,7 +89,7 @@ describe('OctokitRunnerRegistry at the HTTP boundary', () => {
     expect(err).toBeInstanceOf(GitHubApiError);
     expect(err).not.toBeInstanceOf(RunnerBusyError);
     expect((err as GitHubApiError).status).toBe(422);
-    api.runners[0]!.busy = true;
+    for (const r of api.runners) r.busy = true;
     await expect(registry.deleteRunner(id)).rejects.toBeInstanceOf(RunnerBusyError);
     // a 4xx answer is final: each DELETE was sent once, never retried
     expect(api.requests.filter((r) => r.method === 'DELETE')).toHaveLength(2);
