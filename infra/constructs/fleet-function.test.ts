@@ -1,11 +1,13 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { FleetFunction, type FleetFunctionProps } from './fleet-function';
 
@@ -75,6 +77,10 @@ describe('FleetFunction defaults', () => {
         LogGroup: Match.objectLike({ Ref: Match.stringLikeRegexp('SyncLogGroup') }),
       }),
     });
+  });
+
+  it('keeps its log group when the stack is deleted or the group replaced (logs are evidence)', () => {
+    template.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
   });
 
   it('creates one rotating stack key whose policy lets CloudWatch Logs use it for log groups only', () => {
@@ -193,6 +199,26 @@ describe('FleetFunction settings', () => {
       MaximumEventAgeInSeconds: 300,
     });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Duration', Threshold: 60_000 });
+  });
+
+  it('deletes the log group with the stack when asked, and sends failures to an extra destination', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'S');
+    const extra = new sqs.Queue(stack, 'Extra', { enforceSSL: true });
+    new FleetFunction(stack, 'F', {
+      entry,
+      description: 'd',
+      alarmTopic: new sns.Topic(stack, 'T'),
+      logRemovalPolicy: RemovalPolicy.DESTROY,
+      onFailure: new destinations.SqsDestination(extra),
+    });
+    const t = Template.fromStack(stack);
+    t.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Delete' });
+    t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Extra'), 'Arn'] } },
+      },
+    });
   });
 
   it('uses a given key instead of the stack key', () => {
