@@ -1,4 +1,5 @@
 import { FleetwardenError } from '../core/errors';
+import type { RecordChange } from './port';
 
 /** Route 53 said "slow down": Throttling ("Rate exceeded") or PriorRequestNotComplete. Retryable. */
 export class Route53BusyError extends FleetwardenError {
@@ -48,3 +49,23 @@ export class DnsConflictError extends FleetwardenError {}
 
 /** DescribeInstances did not (yet) show what a running instance needs (its private IP). Retry later. */
 export class InstanceFactsUnavailableError extends FleetwardenError {}
+
+/**
+ * The planner's working view (Route 53's semantics) rejects a change the planner made: the zone holds
+ * something the ownership rules did not foresee. The planner refuses that instance alone.
+ */
+export class PlannedChangeRejectedError extends FleetwardenError {
+  constructor(
+    readonly change: RecordChange,
+    readonly problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `planned ${change.action} ${change.record.type} ${change.record.name} is invalid: ${problem}`,
+      options,
+    );
+  }
+}
+
+/** A batch produced no decision for an instance it was given (a planner bug, never expected). */
+export class MissingDecisionError extends FleetwardenError {}

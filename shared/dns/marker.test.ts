@@ -18,6 +18,24 @@ describe('ownership marker', () => {
     expect(parseMarker(txt)).toEqual(marker);
   });
 
+  it("keeps every TXT string within Route 53's 255 characters: a PTR marker for a 240-character name", () => {
+    const name = `${Array.from({ length: 4 }, () => 'a'.repeat(55)).join('.')}.${'b'.repeat(4)}.example.com.`;
+    expect(name.length).toBe(241); // 240 + the trailing dot
+    const ptr: Marker = {
+      ...marker,
+      owner: 'o'.repeat(64),
+      type: 'PTR',
+      value: name,
+      state: 'shutting-down',
+    };
+    const txt = formatMarker(ptr);
+    const strings = [...txt.matchAll(/"([^"]*)"/g)].map((m) => m[1] ?? '');
+    expect(strings.length).toBeGreaterThan(1);
+    for (const s of strings) expect(s.length).toBeLessThanOrEqual(255);
+    expect(txt).toBe(strings.map((s) => `"${s}"`).join(' '));
+    expect(parseMarker(txt)).toEqual(ptr);
+  });
+
   it('round-trips a tombstone without a value', () => {
     const tomb: Marker = { ...marker, state: 'terminated', value: undefined };
     expect(parseMarker(formatMarker(tomb))).toEqual(tomb);

@@ -30,7 +30,14 @@ const STATES: readonly InstanceState[] = [
 ];
 const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
 
-/** The quoted TXT value Route 53 stores for a marker. */
+/** Longest character-string in a TXT record (Route 53 rejects longer ones: CharacterStringTooLong). */
+export const TXT_STRING_MAX = 255;
+
+/**
+ * The TXT value Route 53 stores for a marker: one quoted string, or (a PTR marker carries the full
+ * forward name and can pass 255 characters) several quoted strings of at most 255 characters each,
+ * separated by spaces, which DNS clients concatenate.
+ */
 export function formatMarker(m: Marker): string {
   const fields = [
     `heritage=${HERITAGE}`,
@@ -41,12 +48,21 @@ export function formatMarker(m: Marker): string {
     `state=${m.state}`,
     `t=${m.time}`,
   ];
-  return `"${fields.join(',')}"`;
+  const body = fields.join(',');
+  const strings: string[] = [];
+  for (let i = 0; i < body.length; i += TXT_STRING_MAX) strings.push(body.slice(i, i + TXT_STRING_MAX));
+  return strings.map((x) => `"${x}"`).join(' ');
+}
+
+/** The concatenated content of a TXT value made of quoted strings (`"a" "b"` -> `ab`); unquoted as is. */
+function txtContent(txt: string): string {
+  if (!/^"[^"]*"( "[^"]*")*$/.test(txt)) return txt;
+  return [...txt.matchAll(/"([^"]*)"/g)].map((x) => x[1] ?? '').join('');
 }
 
 /** Parse a TXT value; anything that is not a complete, well-formed fleetwarden marker is undefined. */
 export function parseMarker(txt: string): Marker | undefined {
-  const body = txt.startsWith('"') && txt.endsWith('"') ? txt.slice(1, -1) : txt;
+  const body = txtContent(txt);
   const fields = new Map<string, string>();
   for (const part of body.split(',')) {
     const eq = part.indexOf('=');

@@ -50,6 +50,18 @@ describe('resolveRecordName', () => {
     const result = resolveRecordName(long, zone);
     expect(result).toMatchObject({ ok: false, reason: 'malformed' });
   });
+
+  it('caps names at 240 characters so the marker name (_fleetwarden. + name) stays within 253', () => {
+    const labels = (n: number) =>
+      `${Array.from({ length: 4 }, () => 'a'.repeat(55)).join('.')}.${'b'.repeat(n)}`;
+    const fits = `${labels(4)}.${zone}`; // 240 characters without the trailing dot
+    expect(fits.length).toBe(240);
+    const ok = resolveRecordName(fits, zone);
+    expect(ok.ok).toBe(true);
+    if (ok.ok) expect(markerNameFor(ok.fqdn).slice(0, -1).length).toBeLessThanOrEqual(253);
+    const tooLong = `${labels(5)}.${zone}`;
+    expect(resolveRecordName(tooLong, zone)).toMatchObject({ ok: false, reason: 'malformed' });
+  });
 });
 
 describe('helpers', () => {

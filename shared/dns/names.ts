@@ -1,6 +1,6 @@
 /**
  * DNS names: normalization (lowercase, one trailing dot, as Route 53 returns them), tag-value
- * validation (RFC 1035/1123 host labels, 63/253 limits, inside the configured zone, no wildcard,
+ * validation (RFC 1035/1123 host labels, 63-character labels, 240-character names so the marker fits in 253, inside the configured zone, no wildcard,
  * not the apex), and the derived names fleetwarden writes (ownership marker, in-addr.arpa PTR).
  */
 export type NameRefusal = 'outside-zone' | 'zone-apex' | 'wildcard' | 'malformed';
@@ -11,6 +11,11 @@ export type ResolvedName = { ok: true; fqdn: string } | { ok: false; reason: Nam
 export const MARKER_LABEL = '_fleetwarden';
 
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Longest DNS name (characters, without the trailing dot). */
+export const MAX_DNS_NAME = 253;
+/** Longest record name we write: its marker name `_fleetwarden.<name>` must still fit in 253. */
+export const MAX_RECORD_NAME = MAX_DNS_NAME - MARKER_LABEL.length - 1;
 
 /** Lowercase with exactly one trailing dot ("A.Example.com" -> "a.example.com."). */
 export function normalizeName(name: string): string {
@@ -39,7 +44,12 @@ export function resolveRecordName(raw: string, zoneName: string): ResolvedName {
   else if (!value.replace(/\.$/, '').includes('.')) fqdn = `${value.replace(/\.$/, '')}.${zone}`;
   else return refuse('outside-zone', `not inside the zone ${zone}`);
   const bare = fqdn.slice(0, -1);
-  if (bare.length > 253) return refuse('malformed', `${bare.length} characters, more than 253`);
+  if (bare.length > MAX_RECORD_NAME) {
+    return refuse(
+      'malformed',
+      `${bare.length} characters, more than ${MAX_RECORD_NAME} (the ownership marker ${MARKER_LABEL}.<name> must fit in ${MAX_DNS_NAME})`,
+    );
+  }
   const relative = bare.slice(0, bare.length - zone.length);
   for (const label of relative.split('.')) {
     if (label.length > 63) return refuse('malformed', `label of ${label.length} characters, more than 63`);

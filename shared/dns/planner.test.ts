@@ -181,6 +181,46 @@ describe('planDns', () => {
     expect(plan.decisions[0]?.decision).toBe('refused');
   });
 
+  it('refuses a CNAME next to our own marker (e.g. after our tombstone) per instance, not the whole plan', () => {
+    const tomb = marker('_fleetwarden.web.example.com.', {
+      state: 'terminated',
+      value: undefined,
+      time: at(0),
+    });
+    const cname: RecordSet = {
+      name: 'web.example.com.',
+      type: 'CNAME',
+      ttl: 300,
+      values: ['elsewhere.example.net.'],
+    };
+    const plan = planDns({
+      config,
+      forward: [tomb, cname],
+      facts: [running({ time: at(40) }), running({ instanceId: I2, name: 'api', privateIp: '10.0.0.6' })],
+    });
+    expect(plan.decisions.map((d) => d.decision)).toEqual(['refused', 'acted']);
+    expect(flat(plan.forward).every((c) => c.record.name.includes('api.example.com.'))).toBe(true);
+  });
+
+  it('turns any change Route 53 would reject into a refusal of that instance only (CNAME at our marker name)', () => {
+    const cname: RecordSet = {
+      name: '_fleetwarden.web.example.com.',
+      type: 'CNAME',
+      ttl: 300,
+      values: ['elsewhere.example.net.'],
+    };
+    const plan = planDns({
+      config,
+      forward: [cname],
+      facts: [running(), running({ instanceId: I2, name: 'api', privateIp: '10.0.0.6' })],
+    });
+    expect(plan.decisions[0]).toMatchObject({ decision: 'refused', details: { refusal: 'conflict' } });
+    expect(plan.decisions[0]?.reason).toContain('CNAME');
+    expect(plan.decisions[1]?.decision).toBe('acted');
+    const after = apply([cname], 'example.com', flat(plan.forward));
+    expect(after.filter((r) => r.name.includes('web'))).toEqual([cname]);
+  });
+
   it('refuses a second instance claiming a name a running instance holds, in the same plan', () => {
     const plan = planDns({
       config,

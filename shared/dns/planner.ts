@@ -1,4 +1,5 @@
 import type { InstanceState } from '../ec2/port';
+import { PlannedChangeRejectedError } from './errors';
 import { compareEvents, formatMarker, type Marker, parseMarker } from './marker';
 import {
   isInZone,
@@ -122,9 +123,16 @@ class PlanningView {
 
   apply(change: RecordChange, into: RecordChange[]): void {
     const problem = this.records.apply(change);
-    if (problem) throw new Error(`planner produced an invalid change: ${problem}`);
+    if (problem) throw new PlannedChangeRejectedError(change, problem);
     this.index(change.record, change.action !== 'DELETE');
     into.push(change);
+  }
+
+  /** Undo changes applied by `apply` (newest first), e.g. those of an instance that is then refused. */
+  revert(changes: readonly RecordChange[]): void {
+    for (const c of [...changes].reverse()) {
+      this.apply({ action: c.action === 'DELETE' ? 'CREATE' : 'DELETE', record: c.record }, []);
+    }
   }
 }
 
@@ -246,7 +254,7 @@ export function planDns(input: {
     return foreign;
   };
 
-  for (const fact of input.facts) {
+  const planFact = (fact: InstanceFact, fChanges: RecordChange[], rChanges: RecordChange[]): void => {
     const id = fact.instanceId;
     const fOwned = fwd.ownedBy(id);
     const rOwned = rev?.ownedBy(id) ?? [];
@@ -267,15 +275,13 @@ export function planDns(input: {
         recordName: fOwned[0]?.recordName,
         details: { markerState: latest.state, markerTime: latest.time },
       });
-      continue;
+      return;
     }
     if (fact.state === 'pending') {
       decide({ decision: 'skipped', reason: 'pending: the record is written when the instance is running' });
-      continue;
+      return;
     }
 
-    const fChanges: RecordChange[] = [];
-    const rChanges: RecordChange[] = [];
     if (fact.state === 'running') {
       const raw = fact.name?.trim() ? fact.name : id;
       const resolved = resolveRecordName(raw, zone);
@@ -285,7 +291,7 @@ export function planDns(input: {
           reason: resolved.message,
           details: { refusal: resolved.reason, name: raw },
         });
-        continue;
+        return;
       }
       const name = resolved.fqdn;
       const ip = (config.publishPublicIp && fact.publicIp) || fact.privateIp;
@@ -295,12 +301,12 @@ export function planDns(input: {
           reason: 'no IP address known for a running instance',
           recordName: name,
         });
-        continue;
+        return;
       }
       const problem = claimProblem(fwd, name, 'A', id);
       if (problem) {
         decide({ decision: 'refused', reason: problem, recordName: name, details: { refusal: 'not-owned' } });
-        continue;
+        return;
       }
       const keepTime = (owned: Owned[], recordName: string, value: string) => {
         const same = owned.find((o) => o.recordName === recordName)?.marker;
@@ -376,6 +382,33 @@ export function planDns(input: {
           ...(notOwned.length > 0 ? { refusal: 'not-owned', notOwned } : {}),
         },
       });
+    }
+  };
+
+  for (const fact of input.facts) {
+    const id = fact.instanceId;
+    const fChanges: RecordChange[] = [];
+    const rChanges: RecordChange[] = [];
+    try {
+      planFact(fact, fChanges, rChanges);
+    } catch (err) {
+      if (!(err instanceof PlannedChangeRejectedError)) throw err;
+      // something at the name the ownership rules did not foresee (e.g. a CNAME at our marker
+      // name): Route 53 would reject the change, and with it the whole batch. Refuse this
+      // instance alone, leave its names as they are, and go on with the others.
+      fwd.revert(fChanges);
+      rev?.revert(rChanges);
+      plan.decisions = plan.decisions.filter((d) => d.instanceId !== id);
+      plan.decisions.push({
+        instanceId: id,
+        time: fact.time,
+        action: fact.state === 'running' ? 'dns.upsert' : 'dns.delete',
+        decision: 'refused',
+        reason: `Route 53 would reject the change: ${err.problem}`,
+        recordName: err.change.record.name,
+        details: { refusal: 'conflict', change: err.change },
+      });
+      continue;
     }
     if (fChanges.length > 0) plan.forward.push({ instanceId: id, changes: fChanges });
     if (rChanges.length > 0) plan.reverse.push({ instanceId: id, changes: rChanges });

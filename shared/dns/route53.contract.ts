@@ -126,6 +126,43 @@ export function describeRoute53Contract(name: string, make: () => Route53Subject
       ).resolves.toBeDefined();
     });
 
+    it('rejects a TXT string over 255 characters (CharacterStringTooLong) and accepts it split into strings', async () => {
+      const s = make();
+      const txt = (values: string[]): RecordSet => ({
+        name: 'long.example.com.',
+        type: 'TXT',
+        ttl: 60,
+        values,
+      });
+      const tooLong = await rejection(
+        s.port.changeRecordSets('Z1', [{ action: 'CREATE', record: txt([`"${'x'.repeat(256)}"`]) }]),
+      );
+      expect(tooLong.problems[0]?.kind).toBe('other');
+      expect(tooLong.message).toContain('CharacterStringTooLong');
+      const split = txt([`"${'x'.repeat(255)}" "${'y'.repeat(255)}"`]);
+      await expect(
+        s.port.changeRecordSets('Z1', [{ action: 'CREATE', record: split }]),
+      ).resolves.toBeDefined();
+      expect(await s.port.listRecordSets('Z1')).toContainEqual(split);
+    });
+
+    it('rejects a name over 253 characters (DomainNameTooLong)', async () => {
+      const s = make();
+      const long = (n: number) =>
+        `${Array.from({ length: 3 }, () => 'a'.repeat(60)).join('.')}.${'b'.repeat(n)}.example.com.`;
+      const name = long(59);
+      expect(name.length - 1).toBe(254);
+      const err = await rejection(
+        s.port.changeRecordSets('Z1', [{ action: 'CREATE', record: a(name, '10.0.0.1') }]),
+      );
+      expect(err.problems[0]?.kind).toBe('other');
+      expect(err.message).toContain('DomainNameTooLong');
+      const fits = long(58);
+      await expect(
+        s.port.changeRecordSets('Z1', [{ action: 'CREATE', record: a(fits, '10.0.0.1') }]),
+      ).resolves.toBeDefined();
+    });
+
     it('enforces the per-request limits: 1,000 ResourceRecord elements and 32,000 value characters', async () => {
       const s = make();
       const many = Array.from({ length: 1001 }, (_, i) => ({

@@ -1,7 +1,33 @@
-import { isInZone, normalizeName } from './names';
+import { isInZone, MAX_DNS_NAME, normalizeName } from './names';
 import type { RecordChange, RecordSet } from './port';
 
 const key = (name: string, type: string) => `${normalizeName(name)}|${type}`;
+
+/** Longest character-string in a TXT/SPF value. */
+const TXT_STRING_MAX = 255;
+
+/** The character-strings of a TXT value (`"a" "b c"` -> [a, b c]; an unquoted value is one string). */
+function txtStrings(value: string): string[] {
+  if (!value.startsWith('"')) return [value];
+  return [...value.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => (m[1] ?? '').replace(/\\(.)/g, '$1'));
+}
+
+/** Route 53's record-level validation (name length, label length, TXT string length), or undefined. */
+function recordProblem(record: RecordSet): string | undefined {
+  const bare = record.name.replace(/\.$/, '');
+  const fatal = (code: string, what: string, value: string) =>
+    `Invalid Resource Record: 'FATAL problem: ${code} (${what}) encountered with '${value}''`;
+  if (bare.length > MAX_DNS_NAME) return fatal('DomainNameTooLong', 'Domain name is too long', record.name);
+  if (bare.split('.').some((l) => l.length > 63))
+    return fatal('DomainLabelTooLong', 'Domain label is too long', record.name);
+  if (record.type === 'TXT' || record.type === 'SPF') {
+    for (const v of record.values) {
+      if (txtStrings(v).some((x) => x.length > TXT_STRING_MAX))
+        return fatal('CharacterStringTooLong', 'Value is too long', v);
+    }
+  }
+  return undefined;
+}
 
 function sameValues(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
@@ -12,7 +38,8 @@ function sameValues(a: readonly string[], b: readonly string[]): boolean {
 /**
  * A zone's record sets with Route 53's change semantics, applied one change at a time: DELETE must
  * match the current TTL and values exactly ("not found" / "values do not match"), CREATE of an
- * existing set fails, CNAME cannot share a name, names must be inside the zone. `apply` returns the
+ * existing set fails, CNAME cannot share a name, names must be inside the zone, names at most 253
+ * characters (labels 63), TXT character-strings at most 255. `apply` returns the
  * Route 53 message for a rejected change (nothing is changed then). Used by the in-memory fake
  * (on a copy, so a batch is all-or-nothing) and by the planner as its working view.
  */
@@ -55,6 +82,10 @@ export class ZoneRecords {
     if (!isInZone(record.name, zone))
       return `RRSet with DNS name ${record.name} is not permitted in zone ${zone}`;
     const current = this.sets.get(key(record.name, record.type));
+    if (change.action !== 'DELETE') {
+      const problem = recordProblem(record);
+      if (problem) return problem;
+    }
     if (change.action === 'DELETE') {
       if (!current) return `Tried to delete resource record set ${label} but it was not found`;
       if (
