@@ -1,5 +1,9 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { diffTemplates, normaliseTemplate } from './snapshot';
+import { diffTemplates, normaliseTemplate, synth } from './snapshot';
 
 const hash = 'a'.repeat(64);
 const other = 'b'.repeat(64);
@@ -49,4 +53,22 @@ describe('integ snapshot comparison', () => {
       '+ Resources.Queue (AWS::SQS::Queue)',
     ]);
   });
+});
+
+describe('integ snapshot synthesis', () => {
+  it('synthesizes the way integ:deploy deploys: through the cdk CLI, with cdk.json context and feature flags', () => {
+    const out = mkdtempSync(join(tmpdir(), 'fw-integ-probe-'));
+    try {
+      synth(fileURLToPath(new URL('./fixtures/context-probe.ts', import.meta.url)), out);
+      const template = JSON.parse(readFileSync(join(out, 'FleetwardenContextProbe.template.json'), 'utf8'));
+      expect(template.Outputs.MinimizePolicies.Value).toBe('true');
+      // the flag's effect: the two SendMessage statements are merged into one
+      const policy = Object.values(template.Resources).find(
+        (r) => (r as { Type: string }).Type === 'AWS::IAM::Policy',
+      ) as { Properties: { PolicyDocument: { Statement: unknown[] } } };
+      expect(policy.Properties.PolicyDocument.Statement).toHaveLength(1);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

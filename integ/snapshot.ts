@@ -62,13 +62,37 @@ export function diffTemplates(before: Json, after: Json): string[] {
   return out;
 }
 
-function synth(app: string, outdir: string): void {
-  const res = spawnSync('npx', ['tsx', app], {
-    env: { ...process.env, CDK_OUTDIR: outdir },
-    encoding: 'utf8',
-  });
+/**
+ * Synthesize one integration app into `outdir` exactly as `integ:deploy` deploys it: through the cdk
+ * CLI from the repository root, so cdk.json's context (feature flags included) and cdk.context.json
+ * reach the app. Running the app with plain tsx would skip them and snapshot a different template
+ * (e.g. without `@aws-cdk/aws-iam:minimizePolicies`). Path/asset metadata and the CDKMetadata
+ * resource, which deploy but change nothing, are left out of the snapshot.
+ */
+export function synth(app: string, outdir: string): void {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const res = spawnSync(
+    'npx',
+    [
+      'cdk',
+      'synth',
+      '--app',
+      `npx tsx ${app}`,
+      '--output',
+      outdir,
+      '--quiet',
+      '--no-notices',
+      // bookkeeping the CLI adds and CloudFormation ignores: kept out of the reviewed snapshot
+      '--no-version-reporting',
+      '--no-path-metadata',
+      '--no-asset-metadata',
+    ],
+    { cwd: root, env: process.env, encoding: 'utf8' },
+  );
   if (res.status !== 0) {
-    throw new Error(`synthesizing ${app} failed (exit ${res.status}):\n${res.stderr.slice(-4000)}`);
+    throw new Error(
+      `cdk synth of ${app} failed (exit ${res.status}):\n${(res.stderr || res.stdout || String(res.error)).slice(-4000)}`,
+    );
   }
 }
 
