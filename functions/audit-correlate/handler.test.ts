@@ -1,11 +1,14 @@
 import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { auditRecord } from '../../shared/audit/audit-store.contract';
 import { DynamoDbAuditSink } from '../../shared/audit/dynamodb-audit-sink';
 import { DynamoDbAuditStore } from '../../shared/audit/dynamodb-audit-store';
+import { CorrelationRecordsFailedError } from '../../shared/audit/errors';
+import { InMemoryAuditStore } from '../../shared/audit/in-memory-audit-store';
 import { scriptAuditTable } from '../../shared/audit/testing/fake-audit-table';
+import { CloudTrailLookupError } from '../../shared/cloudtrail/errors';
 import { LookupEventsAdapter } from '../../shared/cloudtrail/lookup-events-adapter';
 import { RateLimitedLookup } from '../../shared/cloudtrail/rate-limited-lookup';
 import { FakeClock } from '../../shared/cloudtrail/testing/fake-clock';
@@ -25,10 +28,16 @@ const scheduled = {
   detail: {},
 };
 
+const ddb = mockClient(DynamoDBClient);
+const ct = mockClient(CloudTrailClient);
+
 describe('audit-correlate handler', () => {
+  afterEach(() => {
+    ddb.reset();
+    ct.reset();
+  });
+
   it('correlates pending records in the table from recorded LookupEvents responses', async () => {
-    const ddb = mockClient(DynamoDBClient);
-    const ct = mockClient(CloudTrailClient);
     const items = scriptAuditTable(ddb);
     const dynamo = new DynamoDBClient({ region: 'eu-west-1' });
     const sink = new DynamoDbAuditSink('audit', dynamo, { retentionDays: 400, logger: { info: () => {} } });
@@ -81,8 +90,63 @@ describe('audit-correlate handler', () => {
       status: 'resolved',
       calls: [{ requestId: 'req-1', eventId: 'ct-1', eventName: 'DescribeInstances' }],
     });
-    ddb.restore();
-    ct.restore();
+  });
+
+  it('processes every record despite one failing, logs it, and then fails the invocation', async () => {
+    const store = new InMemoryAuditStore();
+    for (const [i, id] of ['bad', 'good'].entries())
+      await store.sink.write(
+        auditRecord({
+          recordId: id,
+          time: `2026-11-24T10:00:0${i}.000Z`,
+          trigger: { source: 'fleetwarden.schedule', id: `run-${id}` },
+          calls: [
+            {
+              service: 'EC2',
+              operation: 'DescribeInstances',
+              time: `2026-11-24T10:00:0${i}.000Z`,
+              requestId: `req-${id}`,
+              outcome: 'success',
+            },
+          ],
+        }),
+      );
+    const handler = createHandler({
+      store,
+      lookup: {
+        lookupPage: async (q) => {
+          if (q.start.toISOString() === '2026-11-24T09:58:00.000Z')
+            throw new CloudTrailLookupError('InvalidLookupAttributesException');
+          return {
+            events: [
+              {
+                eventId: 'ct-good',
+                eventName: 'DescribeInstances',
+                eventSource: 'ec2.amazonaws.com',
+                eventTime: '2026-11-24T10:00:01.000Z',
+                requestId: 'req-good',
+                actor: 'fleet',
+                resources: [],
+              },
+            ],
+          };
+        },
+      },
+      homeRegion: 'eu-west-1',
+      deadlineMs: 6 * 3_600_000,
+      delayMs: 300_000,
+      maxRecords: 100,
+      now: () => new Date('2026-11-24T10:10:00Z'),
+    });
+    const err = await handler(scheduled).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CorrelationRecordsFailedError);
+    expect((err as Error).message).toContain('bad');
+    expect((err as Error).cause).toBeInstanceOf(Error);
+    expect(store.sink.records.get('good')?.correlation.status).toBe('resolved');
+    expect(store.sink.records.get('bad')?.correlation).toMatchObject({
+      status: 'pending',
+      lastError: expect.stringContaining('InvalidLookupAttributesException'),
+    });
   });
 
   it('rejects an event that is not a scheduled EventBridge event', async () => {

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { AUDIT_TABLE_ENV } from '../../infra/constructs/audit-access';
 import { type CorrelationRunResult, runCorrelation } from '../../shared/audit/correlation-run';
 import { DynamoDbAuditStore } from '../../shared/audit/dynamodb-audit-store';
+import { CorrelationRecordsFailedError } from '../../shared/audit/errors';
 import type { AuditStore } from '../../shared/audit/store-port';
 import { LookupEventsAdapter } from '../../shared/cloudtrail/lookup-events-adapter';
 import type { CloudTrailLookup } from '../../shared/cloudtrail/port';
@@ -56,9 +57,17 @@ export function createHandler(deps: AuditCorrelateDeps) {
         },
       );
     }
+    let firstError: unknown;
     const result = await runCorrelation({
       store: deps.store,
-      lookup: deps.lookup,
+      lookup: logSkippedEvents(deps.lookup),
+      onRecordError: (recordId, err) => {
+        firstError ??= err;
+        logger.error('audit record could not be correlated; left pending with a backoff', {
+          recordId,
+          error: err as Error,
+        });
+      },
       options: { homeRegion: deps.homeRegion, deadlineMs: deps.deadlineMs, delayMs: deps.delayMs },
       now: deps.now ?? (() => new Date()),
       maxRecords: deps.maxRecords,
@@ -72,8 +81,35 @@ export function createHandler(deps: AuditCorrelateDeps) {
       metrics.addMetric('CloudTrailThrottledRuns', 'Count', 1);
       logger.warn('CloudTrail throttled the run; remaining records stay pending for the next run');
     }
+    metrics.addMetric('AuditRecordsFailed', 'Count', result.failed);
     metrics.publishStoredMetrics();
+    if (result.failed > 0) {
+      // after every other record was processed: fail the invocation so the error alarm fires
+      throw new CorrelationRecordsFailedError(
+        `${result.failed} audit record(s) could not be correlated: ${result.failures
+          .slice(0, 5)
+          .map((f) => `${f.recordId} (${f.error})`)
+          .join('; ')}`,
+        { cause: firstError },
+      );
+    }
     return result;
+  };
+}
+
+/** A CloudTrail event that does not parse is skipped by the adapter; say so in the log, with its id. */
+function logSkippedEvents(lookup: CloudTrailLookup): CloudTrailLookup {
+  return {
+    lookupPage: async (query) => {
+      const page = await lookup.lookupPage(query);
+      for (const s of page.skipped ?? [])
+        logger.warn('skipped a CloudTrail event that does not parse', {
+          eventId: s.eventId,
+          region: query.region,
+          error: s.error,
+        });
+      return page;
+    },
   };
 }
 

@@ -110,6 +110,21 @@ export function describeAuditStoreContract(name: string, makeSubject: () => Audi
       expect(page.records.map((r) => [r.recordId, r.correlation.attempts])).toEqual([['y', 1]]);
     });
 
+    it('does not list a still-pending record before its nextAttemptAt, and lists it after records due earlier', async () => {
+      const { sink, store } = makeSubject();
+      const old = await sink.write(auditRecord({ recordId: 'old', time: at(0) }));
+      await sink.write(auditRecord({ recordId: 'new', time: at(10) }));
+      await store.updateCorrelation(old, {
+        status: 'pending',
+        attempts: 3,
+        calls: [],
+        lastAttemptAt: at(20),
+        nextAttemptAt: at(40),
+      });
+      expect((await store.pending(new Date(at(30)))).records.map((r) => r.recordId)).toEqual(['new']);
+      expect((await store.pending(new Date(at(45)))).records.map((r) => r.recordId)).toEqual(['new', 'old']);
+    });
+
     it('does not clobber a record rewritten since it was read', async () => {
       const { sink, store } = makeSubject();
       const old = await sink.write(auditRecord({ recordId: 'z', time: at(0) }));

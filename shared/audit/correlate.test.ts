@@ -234,6 +234,141 @@ describe('correlateRecord', () => {
   });
 });
 
+describe('correlateRecord: triggers from Auto Scaling', () => {
+  const ASG = 'fleetwarden-runners';
+  const AUTOSCALING = 'autoscaling.amazonaws.com';
+  const lifecycle = (over: Partial<Parameters<typeof auditRecord>[0]> = {}) =>
+    record({
+      function: 'runner-drain',
+      action: 'lifecycle.complete',
+      trigger: {
+        source: 'aws.autoscaling',
+        id: 'evt-lc',
+        detailType: 'EC2 Instance-terminate Lifecycle Action',
+        time: iso(-60_000),
+      },
+      subject: { instanceId: 'i-0abc12345', autoScalingGroupName: ASG },
+      calls: [],
+      ...over,
+    });
+
+  it("never names the ASG's own TerminateInstances (after the lifecycle action) as the cause", async () => {
+    const w = world(10 * 60_000);
+    // the effect: the ASG terminates the instance after the fleet completed the lifecycle action
+    w.trail.deliver(
+      ev({
+        eventId: 'ct-effect',
+        eventName: 'TerminateInstances',
+        eventTime: iso(30_000),
+        actor: AUTOSCALING,
+        readOnly: false,
+        resources: [{ name: 'i-0abc12345' }],
+      }),
+    );
+    // the cause: an operator lowered the desired capacity, logged under the group name
+    w.trail.deliver(
+      ev({
+        eventId: 'ct-cause',
+        eventName: 'SetDesiredCapacity',
+        eventSource: 'autoscaling.amazonaws.com',
+        eventTime: iso(-65_000),
+        actor: ALICE,
+        readOnly: false,
+        resources: [{ type: 'AWS::AutoScaling::AutoScalingGroup', name: ASG }],
+      }),
+    );
+    // RunInstances at launch, before the trigger: never the cause of a termination
+    w.trail.deliver(
+      ev({
+        eventId: 'ct-launch',
+        eventName: 'RunInstances',
+        eventTime: iso(-30 * 60_000),
+        actor: AUTOSCALING,
+        readOnly: false,
+        resources: [{ name: 'i-0abc12345' }],
+      }),
+    );
+    const c = await correlateRecord(lifecycle(), w.lookup, w.opts());
+    expect(c).toMatchObject({
+      status: 'resolved',
+      trigger: { eventId: 'ct-cause', eventName: 'SetDesiredCapacity', actor: ALICE },
+    });
+    expect(w.queries.map((q) => [q.attribute.key, q.attribute.value])).toEqual([
+      ['ResourceName', 'i-0abc12345'],
+      ['ResourceName', ASG],
+    ]);
+    // the search ends a few seconds after the trigger, never at trigger + 2 min
+    expect(w.queries.every((q) => q.end.getTime() <= T - 60_000 + 5_000)).toBe(true);
+  });
+
+  it('takes the latest cause at or before the trigger across the instance and group searches', async () => {
+    const w = world(10 * 60_000);
+    w.trail.deliver(
+      ev({
+        eventId: 'ct-old-capacity',
+        eventName: 'UpdateAutoScalingGroup',
+        eventTime: iso(-20 * 60_000),
+        actor: ALICE,
+        readOnly: false,
+        resources: [{ name: ASG }],
+      }),
+    );
+    w.trail.deliver(
+      ev({
+        eventId: 'ct-terminate-in-asg',
+        eventName: 'TerminateInstanceInAutoScalingGroup',
+        eventTime: iso(-62_000),
+        actor: FLEET,
+        readOnly: false,
+        resources: [{ name: 'i-0abc12345' }],
+      }),
+    );
+    const c = await correlateRecord(lifecycle(), w.lookup, w.opts());
+    expect(c?.trigger).toMatchObject({ eventId: 'ct-terminate-in-asg' });
+  });
+});
+
+describe('correlateRecord: backoff and truncated searches', () => {
+  it('pushes nextAttemptAt back further after each unsuccessful attempt, never past the deadline', async () => {
+    const w = world(10 * 60_000);
+    let r = record();
+    const waits: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const opts = w.opts();
+      const c = await correlateRecord(r, w.lookup, opts);
+      expect(c?.status).toBe('pending');
+      waits.push(Date.parse(c?.nextAttemptAt ?? '') - opts.now.getTime());
+      r = { ...r, correlation: c as AuditRecord['correlation'] };
+    }
+    expect(waits).toEqual([5 * 60_000, 10 * 60_000, 20 * 60_000, 40 * 60_000]);
+    const late = world(6 * 3_600_000 - 60_000);
+    const c = await correlateRecord(record(), late.lookup, late.opts());
+    expect(c?.nextAttemptAt).toBe(iso(6 * 3_600_000));
+  });
+
+  it('says the search was truncated when the deadline passes with the page limit hit', async () => {
+    const w = world(6 * 3_600_000 + 1);
+    let page = 0;
+    const endless = {
+      lookupPage: async (q: LookupQuery) => {
+        w.queries.push(q);
+        return {
+          events: [ev({ eventId: `noise-${page}`, eventName: q.attribute.value, requestId: `n-${page++}` })],
+          nextToken: 'more',
+        };
+      },
+    };
+    const c = await correlateRecord(
+      record({ trigger: { source: 'fleetwarden.schedule', id: 'run-1' } }),
+      endless,
+      { ...w.opts(), maxPages: 3 },
+    );
+    expect(c?.status).toBe('unresolved');
+    expect(c?.unresolvedReason).toContain('search truncated after 3 pages');
+    expect(c?.unresolvedReason).toContain('EventName=DescribeInstances in eu-west-1');
+  });
+});
+
 describe('correlateRecord on recorded LookupEvents responses', () => {
   const ct = mockClient(CloudTrailClient);
   const adapter = new LookupEventsAdapter(() => new CloudTrailClient({ region: 'eu-west-1' }));

@@ -13,6 +13,8 @@ export interface CorrelateOptions {
   deadlineMs?: number;
   /** Clock skew allowed between our call time and CloudTrail's eventTime. @default 2 min */
   skewMs?: number;
+  /** How far after the trigger time a cause may be stamped (clock skew only: a cause precedes). @default 5 s */
+  triggerSkewMs?: number;
   /** How far before the trigger to look for the change that caused it. @default 1 h */
   triggerLookbackMs?: number;
   /** Pages per lookup before giving up on this attempt (50 events each). @default 10 */
@@ -20,13 +22,51 @@ export interface CorrelateOptions {
 }
 
 /**
- * The CloudTrail events that explain a trigger: which API call changed the subject. Keyed by the
- * EventBridge source; the subject's instance id is the LookupEvents ResourceName.
+ * The CloudTrail events that can explain a trigger: which API call changed the subject. Keyed by
+ * the EventBridge source, then by detail-type (`*` for any). `instance` names are looked up with the
+ * instance id as ResourceName; `group` names with the Auto Scaling group name (ASG-level changes are
+ * logged under the group, not the instance). A cause is never after the trigger: for a terminate
+ * lifecycle action the ASG's own TerminateInstances comes after the fleet completes the action, so
+ * it is an effect, not a cause (and RunInstances never causes a termination).
  */
-const TRIGGER_EVENT_NAMES: Record<string, string[]> = {
-  'aws.ec2': ['TerminateInstances', 'StopInstances', 'StartInstances', 'RunInstances', 'RebootInstances'],
-  'aws.autoscaling': ['TerminateInstances', 'RunInstances', 'TerminateInstanceInAutoScalingGroup'],
+interface CauseNames {
+  instance: string[];
+  group: string[];
+}
+const ASG_CAPACITY = ['SetDesiredCapacity', 'UpdateAutoScalingGroup', 'ExecutePolicy'];
+const TRIGGER_EVENT_NAMES: Record<string, Record<string, CauseNames>> = {
+  'aws.ec2': {
+    '*': {
+      instance: ['TerminateInstances', 'StopInstances', 'StartInstances', 'RunInstances', 'RebootInstances'],
+      group: [],
+    },
+  },
+  'aws.autoscaling': {
+    'EC2 Instance-terminate Lifecycle Action': {
+      instance: ['TerminateInstanceInAutoScalingGroup', 'TerminateInstances', 'DetachInstances'],
+      group: [...ASG_CAPACITY, 'DetachInstances', 'TerminateInstanceInAutoScalingGroup'],
+    },
+    'EC2 Instance-launch Lifecycle Action': {
+      instance: ['RunInstances'],
+      group: [...ASG_CAPACITY, 'AttachInstances'],
+    },
+    '*': {
+      instance: ['TerminateInstances', 'RunInstances', 'TerminateInstanceInAutoScalingGroup'],
+      group: [...ASG_CAPACITY, 'DetachInstances', 'AttachInstances', 'TerminateInstanceInAutoScalingGroup'],
+    },
+  },
 };
+
+function causeNamesFor(trigger: AuditRecord['trigger']): CauseNames | undefined {
+  const bySource = TRIGGER_EVENT_NAMES[trigger.source];
+  if (!bySource) return undefined;
+  return (trigger.detailType ? bySource[trigger.detailType] : undefined) ?? bySource['*'];
+}
+
+/** Delay before the next attempt: the delivery delay, doubling per attempt, at most 1 h. */
+export function backoffMs(attempts: number, delayMs = DEFAULT_CLOUDTRAIL_DELAY_MS): number {
+  return Math.min(Math.max(delayMs, 60_000) * 2 ** Math.max(0, attempts - 1), 3_600_000);
+}
 
 /**
  * One correlation attempt for one audit record. Returns undefined when it is too early to look
@@ -34,11 +74,15 @@ const TRIGGER_EVENT_NAMES: Record<string, string[]> = {
  * - each AWS call with an SDK request id is matched to the CloudTrail event with the same requestID,
  *   eventName == operation and eventTime within skew of the call (one EventName lookup per
  *   operation and region, covering all of the record's calls of that operation);
- * - for AWS-sourced triggers about an instance, the latest matching change to that instance at or
- *   before the trigger (ResourceName lookup) gives the actor (userIdentity);
+ * - for AWS-sourced triggers about an instance (or an Auto Scaling group), the latest matching
+ *   change at or before the trigger time (+ a few seconds of clock skew) gives the actor
+ *   (userIdentity): ResourceName lookups by instance id and, when the record names it, by ASG name;
  * - everything found -> resolved; past the deadline (or beyond LookupEvents' 90 days) -> unresolved
- *   with what is missing; otherwise still pending, with what was found so far kept.
- * ThrottledError from the lookup propagates: nothing is written and the record stays pending.
+ *   with what is missing (and which searches were cut short); otherwise still pending, with what was
+ *   found so far kept and `nextAttemptAt` pushed back (backoffMs) so older records that CloudTrail
+ *   does not have do not crowd out newer ones.
+ * Whether the deadline has passed is decided before any lookup. Errors propagate (ThrottledError:
+ * nothing is written and the record stays pending; anything else: see correlationAfterError).
  */
 export async function correlateRecord(
   record: AuditRecord,
@@ -52,15 +96,8 @@ export async function correlateRecord(
   const recordTime = Date.parse(record.time);
   if (now < recordTime + delayMs) return undefined;
 
-  const deadline =
-    record.correlation.deadline ?? new Date(recordTime + (options.deadlineMs ?? 6 * 3_600_000)).toISOString();
-  const previous = record.correlation;
-  const base = {
-    ...previous,
-    deadline,
-    attempts: previous.attempts + 1,
-    lastAttemptAt: options.now.toISOString(),
-  };
+  const base = attemptBase(record, options);
+  const pastDeadline = now >= Date.parse(base.deadline);
 
   if (now - recordTime > LOOKUP_WINDOW_MS - skewMs) {
     return {
@@ -70,6 +107,9 @@ export async function correlateRecord(
     };
   }
 
+  const previous = record.correlation;
+  const maxPages = options.maxPages ?? 10;
+  const truncated: string[] = [];
   const found = new Map(previous.calls.map((c) => [c.requestId, c]));
   const wanted = record.calls.filter((c) => c.requestId && !found.has(c.requestId));
   const groups = new Map<string, typeof wanted>();
@@ -82,7 +122,7 @@ export async function correlateRecord(
     const times = calls.map((c) => Date.parse(c.time));
     const start = Math.min(...times) - skewMs;
     const end = Math.max(...times) + skewMs;
-    const { events } = await lookupAll(
+    const { events, complete } = await lookupAll(
       lookup,
       {
         region,
@@ -90,8 +130,9 @@ export async function correlateRecord(
         start: new Date(start),
         end: new Date(end),
       },
-      { maxPages: options.maxPages ?? 10 },
+      { maxPages },
     );
+    let missed = false;
     for (const call of calls) {
       const match = events.find(
         (e) =>
@@ -106,26 +147,46 @@ export async function correlateRecord(
           eventName: match.eventName,
           eventTime: match.eventTime,
         });
+      else missed = true;
     }
+    if (missed && !complete) truncated.push(`EventName=${operation} in ${region}`);
   }
 
   let trigger = previous.trigger;
-  const triggerNames = TRIGGER_EVENT_NAMES[record.trigger.source];
+  const causes = causeNamesFor(record.trigger);
   const instanceId = record.subject.instanceId;
-  const needsTrigger = triggerNames !== undefined && instanceId !== undefined;
+  const groupName = record.subject.autoScalingGroupName;
+  const searches: { value: string; names: string[] }[] = [];
+  if (causes && instanceId && causes.instance.length > 0)
+    searches.push({ value: instanceId, names: causes.instance });
+  if (causes && groupName && causes.group.length > 0)
+    searches.push({ value: groupName, names: causes.group });
+  const needsTrigger = searches.length > 0;
   if (needsTrigger && !trigger) {
     const triggerTime = Date.parse(record.trigger.time ?? record.time);
-    const { events } = await lookupAll(
-      lookup,
-      {
-        region: options.homeRegion,
-        attribute: { key: 'ResourceName', value: instanceId },
-        start: new Date(triggerTime - (options.triggerLookbackMs ?? 3_600_000)),
-        end: new Date(triggerTime + skewMs),
-      },
-      { maxPages: options.maxPages ?? 10 },
-    );
-    const cause = latest(events.filter((e) => triggerNames.includes(e.eventName) && !e.readOnly));
+    const latestAllowed = triggerTime + (options.triggerSkewMs ?? 5_000);
+    const candidates: TrailEvent[] = [];
+    let searchTruncated = false;
+    for (const search of searches) {
+      const { events, complete } = await lookupAll(
+        lookup,
+        {
+          region: options.homeRegion,
+          attribute: { key: 'ResourceName', value: search.value },
+          start: new Date(triggerTime - (options.triggerLookbackMs ?? 3_600_000)),
+          end: new Date(latestAllowed),
+        },
+        { maxPages },
+      );
+      if (!complete) searchTruncated = true;
+      candidates.push(
+        ...events.filter(
+          (e) =>
+            search.names.includes(e.eventName) && !e.readOnly && Date.parse(e.eventTime) <= latestAllowed,
+        ),
+      );
+    }
+    const cause = latest(candidates);
     if (cause)
       trigger = {
         eventId: cause.eventId,
@@ -133,25 +194,78 @@ export async function correlateRecord(
         eventTime: cause.eventTime,
         actor: cause.actor,
       };
+    else if (searchTruncated)
+      truncated.push(`ResourceName=${searches.map((x) => x.value).join('/')} in ${options.homeRegion}`);
   }
 
   const calls = [...found.values()];
   const missingCalls = record.calls.filter((c) => c.requestId && !found.has(c.requestId));
   const complete = missingCalls.length === 0 && (!needsTrigger || trigger !== undefined);
-  const next: Correlation = { ...base, calls, ...(trigger ? { trigger } : {}), status: 'pending' };
-  if (complete) return { ...next, status: 'resolved', resolvedAt: options.now.toISOString() };
-  if (now >= Date.parse(deadline)) {
+  const { lastError: _cleared, ...clean } = base;
+  const next: Correlation = { ...clean, calls, ...(trigger ? { trigger } : {}), status: 'pending' };
+  if (complete) {
+    const { nextAttemptAt: _n, ...done } = next;
+    return { ...done, status: 'resolved', resolvedAt: options.now.toISOString() };
+  }
+  if (pastDeadline) {
+    const { nextAttemptAt: _n, ...done } = next;
     const missing = [
       ...missingCalls.map((c) => `${c.service}.${c.operation} ${c.requestId}`),
-      ...(needsTrigger && !trigger ? [`trigger change to ${instanceId}`] : []),
+      ...(needsTrigger && !trigger
+        ? [`trigger change to ${[instanceId, groupName].filter(Boolean).join(' / ')}`]
+        : []),
     ];
+    const cut =
+      truncated.length > 0
+        ? `; search truncated after ${maxPages} pages (${truncated.join(', ')}), so absence is not proven`
+        : '';
     return {
-      ...next,
+      ...done,
       status: 'unresolved',
-      unresolvedReason: `not in CloudTrail by the deadline: ${missing.join(', ')}`,
+      unresolvedReason: `not in CloudTrail by the deadline: ${missing.join(', ')}${cut}`,
     };
   }
   return next;
+}
+
+/**
+ * The correlation to store when an attempt failed with an error other than throttling (a rejected
+ * lookup, a bug): the record stays pending with the error and a backoff, or — once past its
+ * deadline — is marked unresolved naming the error, so one bad record can never block correlation.
+ */
+export function correlationAfterError(
+  record: AuditRecord,
+  error: string,
+  options: CorrelateOptions,
+): Correlation {
+  const base = attemptBase(record, options);
+  if (options.now.getTime() >= Date.parse(base.deadline)) {
+    const { nextAttemptAt: _n, ...done } = base;
+    return {
+      ...done,
+      status: 'unresolved',
+      lastError: error,
+      unresolvedReason: `correlation failed until the deadline: ${error}`,
+    };
+  }
+  return { ...base, status: 'pending', lastError: error };
+}
+
+/** What every attempt updates: deadline, attempts, lastAttemptAt and the backed-off nextAttemptAt. */
+function attemptBase(record: AuditRecord, options: CorrelateOptions) {
+  const recordTime = Date.parse(record.time);
+  const now = options.now.getTime();
+  const deadline =
+    record.correlation.deadline ?? new Date(recordTime + (options.deadlineMs ?? 6 * 3_600_000)).toISOString();
+  const attempts = record.correlation.attempts + 1;
+  const next = Math.min(now + backoffMs(attempts, options.delayMs), Math.max(Date.parse(deadline), now));
+  return {
+    ...record.correlation,
+    deadline,
+    attempts,
+    lastAttemptAt: options.now.toISOString(),
+    nextAttemptAt: new Date(next).toISOString(),
+  };
 }
 
 function latest(events: TrailEvent[]): TrailEvent | undefined {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { CloudTrailLookupError } from '../cloudtrail/errors';
 import { InMemoryCloudTrail } from '../cloudtrail/in-memory-cloudtrail';
+import type { LookupQuery } from '../cloudtrail/port';
 import { RateLimitedLookup } from '../cloudtrail/rate-limited-lookup';
 import { FakeClock } from '../cloudtrail/testing/fake-clock';
 import { ThrottledError } from '../core/errors';
@@ -69,6 +71,8 @@ describe('runCorrelation', () => {
       conflicts: 0,
       throttled: false,
       outOfTime: false,
+      failed: 0,
+      failures: [],
     });
     // 30 lookups at 2/s never tripped the fake's throttle (it would have thrown)
     expect(trail.lookups).toBe(30);
@@ -131,5 +135,62 @@ describe('runCorrelation', () => {
       stopAt: () => clock.now() >= budgetEnd,
     });
     expect(result).toMatchObject({ examined: 4, resolved: 4, outOfTime: true });
+  });
+
+  it('isolates a record whose lookup is rejected: the others are processed, it stays pending with the error and a backoff, and the run reports it', async () => {
+    const clock = new FakeClock(T + 10 * 60_000);
+    const store = new InMemoryAuditStore();
+    const trail = new InMemoryCloudTrail(clock);
+    await seed(store, trail, 3, () => true);
+    const rejected = new CloudTrailLookupError('InvalidTimeRangeException: start time is after end time');
+    const logged: string[] = [];
+    const result = await runCorrelation({
+      store,
+      lookup: {
+        lookupPage: async (q: LookupQuery) => {
+          clock.advance(1000);
+          // r0 (the oldest, first in the list every run) is the poisoned one
+          if (q.start.getTime() === T - 120_000) throw rejected;
+          return trail.lookupPage(q);
+        },
+      },
+      options: { homeRegion: 'eu-west-1' },
+      now: () => clock.date(),
+      onRecordError: (recordId, err) => logged.push(`${recordId}: ${(err as Error).name}`),
+    });
+    expect(result).toMatchObject({ examined: 3, resolved: 2, failed: 1 });
+    expect(result.failures).toEqual([{ recordId: 'r0', error: expect.stringContaining('InvalidTimeRange') }]);
+    expect(logged).toEqual(['r0: CloudTrailLookupError']);
+    const r0 = store.sink.records.get('r0');
+    expect(r0?.correlation).toMatchObject({
+      status: 'pending',
+      attempts: 1,
+      lastError: expect.stringContaining('InvalidTimeRange'),
+    });
+    expect(Date.parse(r0?.correlation.nextAttemptAt ?? '')).toBeGreaterThan(clock.now());
+    // the next run (5 min later) does not spend its budget on r0 again yet
+    clock.advance(5 * 60_000 - 10_000);
+    expect((await store.pending(clock.date())).records.map((r) => r.recordId)).toEqual([]);
+  });
+
+  it('marks a record whose lookup keeps failing unresolved once past its deadline, naming the error', async () => {
+    const clock = new FakeClock(T + 7 * 3_600_000);
+    const store = new InMemoryAuditStore();
+    await seed(store, new InMemoryCloudTrail(clock), 2, () => false);
+    const result = await runCorrelation({
+      store,
+      lookup: {
+        lookupPage: async () => {
+          throw new CloudTrailLookupError('AccessDeniedException');
+        },
+      },
+      options: { homeRegion: 'eu-west-1' },
+      now: () => clock.date(),
+    });
+    expect(result).toMatchObject({ examined: 2, unresolved: 2, failed: 2 });
+    expect(store.sink.all().map((r) => [r.correlation.status, r.correlation.unresolvedReason])).toEqual([
+      ['unresolved', expect.stringContaining('AccessDeniedException')],
+      ['unresolved', expect.stringContaining('AccessDeniedException')],
+    ]);
   });
 });

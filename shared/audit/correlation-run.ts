@@ -1,6 +1,6 @@
 import type { CloudTrailLookup } from '../cloudtrail/port';
 import { ThrottledError } from '../core/errors';
-import { type CorrelateOptions, correlateRecord } from './correlate';
+import { type CorrelateOptions, correlateRecord, correlationAfterError } from './correlate';
 import type { AuditStore } from './store-port';
 
 export interface CorrelationRunResult {
@@ -14,12 +14,22 @@ export interface CorrelationRunResult {
   throttled: boolean;
   /** The time budget ran out before the pending list did. */
   outOfTime: boolean;
+  /**
+   * Records whose attempt failed with an error other than throttling (a rejected lookup, a store
+   * failure). Each was isolated: the run carried on with the others, and the record was left pending
+   * with a backoff and its error (or marked unresolved past its deadline). The caller fails the
+   * invocation when this is not zero, after the others are done, so the alarm still fires.
+   */
+  failed: number;
+  failures: { recordId: string; error: string }[];
 }
 
 /**
- * One scheduled correlation pass: page through the pending list (oldest first), correlate each
- * record, store the result. Stops early, leaving records pending (never dropping them), when
+ * One scheduled correlation pass: page through the pending list (earliest due first), correlate
+ * each record, store the result. Stops early, leaving records pending (never dropping them), when
  * CloudTrail throttles beyond the limiter's retries or when `stopAt()` says the budget is spent.
+ * Any other error is isolated to its record (counted in `failed`, reported to `onRecordError`,
+ * stored on the record with a backoff) and the run goes on with the next one.
  */
 export async function runCorrelation(deps: {
   store: AuditStore;
@@ -29,6 +39,8 @@ export async function runCorrelation(deps: {
   pageSize?: number;
   maxRecords?: number;
   stopAt?: () => boolean;
+  /** Called for each record whose attempt failed (the handler logs it). */
+  onRecordError?: (recordId: string, err: unknown) => void;
 }): Promise<CorrelationRunResult> {
   const result: CorrelationRunResult = {
     examined: 0,
@@ -38,6 +50,8 @@ export async function runCorrelation(deps: {
     conflicts: 0,
     throttled: false,
     outOfTime: false,
+    failed: 0,
+    failures: [],
   };
   const listedAt = deps.now();
   let cursor: string | undefined;
@@ -53,6 +67,15 @@ export async function runCorrelation(deps: {
       }
       result.examined++;
       let correlation: Awaited<ReturnType<typeof correlateRecord>>;
+      let failedHere = false;
+      const fail = (err: unknown) => {
+        if (!failedHere) {
+          result.failed++;
+          result.failures.push({ recordId: record.recordId, error: describe(err) });
+        }
+        failedHere = true;
+        deps.onRecordError?.(record.recordId, err);
+      };
       try {
         correlation = await correlateRecord(record, deps.lookup, { ...deps.options, now: deps.now() });
       } catch (err) {
@@ -60,10 +83,19 @@ export async function runCorrelation(deps: {
           result.throttled = true;
           return result;
         }
-        throw err;
+        // One bad record must not stop the others (it would fail first on every run, oldest first).
+        fail(err);
+        correlation = correlationAfterError(record, describe(err), { ...deps.options, now: deps.now() });
       }
       if (!correlation) continue;
-      if (!(await deps.store.updateCorrelation(record, correlation))) {
+      let stored: boolean;
+      try {
+        stored = await deps.store.updateCorrelation(record, correlation);
+      } catch (err) {
+        fail(err);
+        continue;
+      }
+      if (!stored) {
         result.conflicts++;
         continue;
       }
@@ -74,4 +106,8 @@ export async function runCorrelation(deps: {
     cursor = page.cursor;
   } while (cursor);
   return result;
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }

@@ -73,19 +73,30 @@ export class DynamoDbAuditStore implements AuditStore {
     const index = AUDIT_TABLE.indexes.pendingCorrelation;
     const updated: AuditRecord = { ...record, correlation };
     const stillPending = correlation.status === 'pending';
+    // a pending record is pushed back in the pending index to its next attempt (backoff)
+    const after = stillPending ? correlation.nextAttemptAt : undefined;
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { [AUDIT_TABLE.partitionKey]: { S: record.recordId } },
-          UpdateExpression: stillPending ? 'SET #rec = :rec' : 'SET #rec = :rec REMOVE #pending, #after',
+          UpdateExpression: !stillPending
+            ? 'SET #rec = :rec REMOVE #pending, #after'
+            : after
+              ? 'SET #rec = :rec, #after = :after'
+              : 'SET #rec = :rec',
           ConditionExpression: '#time = :time',
           ExpressionAttributeNames: {
             '#rec': AUDIT_TABLE.recordAttribute,
             '#time': AUDIT_TABLE.timeAttribute,
-            ...(stillPending ? {} : { '#pending': index.partitionKey, '#after': index.sortKey }),
+            ...(stillPending ? {} : { '#pending': index.partitionKey }),
+            ...(!stillPending || after ? { '#after': index.sortKey } : {}),
           },
-          ExpressionAttributeValues: { ':rec': { S: JSON.stringify(updated) }, ':time': { S: record.time } },
+          ExpressionAttributeValues: {
+            ':rec': { S: JSON.stringify(updated) },
+            ':time': { S: record.time },
+            ...(after ? { ':after': { S: after } } : {}),
+          },
         }),
       );
       return true;

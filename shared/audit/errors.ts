@@ -11,3 +11,9 @@ export class InvalidAuditRecordError extends AuditWriteError {}
 
 /** Audit records could not be read back or updated (the CLI and the correlator report this). */
 export class AuditStoreError extends FleetwardenError {}
+
+/**
+ * Some records could not be correlated in a run (each isolated and backed off; the others were
+ * processed). Thrown at the end of the run so the function's error alarm fires.
+ */
+export class CorrelationRecordsFailedError extends FleetwardenError {}

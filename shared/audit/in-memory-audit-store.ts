@@ -6,7 +6,7 @@ import { DEFAULT_CLOUDTRAIL_DELAY_MS, normaliseRecordName } from './table-design
 /**
  * AuditStore over an InMemoryAuditSink's records, with the table's semantics: timelines by
  * instance id, runner name or (normalised) record name; pending = status "pending" and record
- * time + delay <= now, oldest first, paged by an opaque cursor; conditional correlation updates.
+ * time + delay (or the correlation's nextAttemptAt, once set) <= now, earliest due first, paged by an opaque cursor; conditional correlation updates.
  */
 export class InMemoryAuditStore implements AuditStore {
   constructor(
@@ -29,14 +29,18 @@ export class InMemoryAuditStore implements AuditStore {
 
   async pending(now: Date, page: { limit?: number; cursor?: string } = {}): Promise<PendingPage> {
     const limit = page.limit ?? 25;
+    // the table's correlateAfter: record time + delay, pushed back to nextAttemptAt after an attempt
+    const after = (r: AuditRecord) =>
+      r.correlation.nextAttemptAt ?? new Date(Date.parse(r.time) + this.delayMs).toISOString();
+    const key = (r: AuditRecord) => `${after(r)}|${r.recordId}`;
     const due = this.sink
       .all()
-      .filter((r) => r.correlation.status === 'pending' && Date.parse(r.time) + this.delayMs <= now.getTime())
-      .filter((r) => page.cursor === undefined || `${r.time}|${r.recordId}` > page.cursor)
-      .sort((a, b) => `${a.time}|${a.recordId}`.localeCompare(`${b.time}|${b.recordId}`));
+      .filter((r) => r.correlation.status === 'pending' && Date.parse(after(r)) <= now.getTime())
+      .filter((r) => page.cursor === undefined || key(r) > page.cursor)
+      .sort((a, b) => key(a).localeCompare(key(b)));
     const records = due.slice(0, limit);
     const last = records.at(-1);
-    return due.length > limit && last ? { records, cursor: `${last.time}|${last.recordId}` } : { records };
+    return due.length > limit && last ? { records, cursor: key(last) } : { records };
   }
 
   async updateCorrelation(record: AuditRecord, correlation: Correlation): Promise<boolean> {

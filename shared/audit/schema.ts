@@ -95,6 +95,13 @@ export const CorrelationSchema = z.object({
   lastAttemptAt: isoTime.optional(),
   /** Why a record was marked unresolved (e.g. which request ids CloudTrail never showed). */
   unresolvedReason: z.string().optional(),
+  /**
+   * Earliest time the correlator looks again (backoff between attempts, so records CloudTrail does
+   * not have yet do not spend the 2 req/s budget before newer ones). Compatible extension; optional.
+   */
+  nextAttemptAt: isoTime.optional(),
+  /** The error of the last attempt, when it failed (the record stays pending with a backoff). */
+  lastError: z.string().optional(),
 });
 export type Correlation = z.infer<typeof CorrelationSchema>;
 

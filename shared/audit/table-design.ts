@@ -13,7 +13,9 @@
  * - `pendingCorrelation` (sparse GSI): `correlationPending` ("pending") + `correlateAfter` (ISO
  *   time: record time + CloudTrail delivery delay). Only pending records carry the attribute; the
  *   correlator REMOVEs it when a record is resolved or marked unresolved, so the index holds
- *   exactly the work left. One partition value is fine at fleet volumes (tens of records/minute).
+ *   exactly the work left. An attempt that leaves a record pending pushes `correlateAfter` back
+ *   to the correlation's `nextAttemptAt` (backoff), so stubborn records do not crowd out newer
+ *   ones. One partition value is fine at fleet volumes (tens of records/minute).
  * - `expiresAt` (number, epoch seconds): DynamoDB TTL attribute = record time + retention.
  *
  * Subject GSIs project ALL attributes so the CLI reads a timeline with Query alone.
