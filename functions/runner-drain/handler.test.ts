@@ -87,7 +87,8 @@ describe('runner-drain', () => {
       ['runner.deregister', 'acted'],
       ['lifecycle.complete', 'acted'],
     ]);
-    expect(audit.all()[0]?.githubCalls?.map((c) => c.route)).toBeDefined();
+    // the decision is tied to the runner it removed
+    expect(audit.all()[0]).toMatchObject({ subject: { runnerId: r.id, runnerName: r.name, instanceId: I } });
   });
 
   it('holds a busy runner: heartbeat, looks again later, never deregisters it', async () => {
@@ -97,7 +98,10 @@ describe('runner-drain', () => {
     expect(lifecycle.outcome('tok-1')).toBeUndefined();
     expect(lifecycle.calls.heartbeat).toBe(1);
     expect(scheduler.scheduled).toEqual([
-      { message: { fleetwarden: 'drain-retry', attempt: 1, event: lifecycleEvent() }, delaySeconds: 60 },
+      {
+        message: { fleetwarden: 'drain-retry', attempt: 1, event: lifecycleEvent(), runnerIds: [1] },
+        delaySeconds: 60,
+      },
     ]);
     expect(audit.all().map((a) => [a.action, a.decision])).toEqual([['lifecycle.heartbeat', 'acted']]);
   });
@@ -144,7 +148,7 @@ describe('runner-drain', () => {
     });
   });
 
-  it('fails the message (for SQS to redeliver) when GitHub is throttling the deregistration', async () => {
+  it('does not judge from a rate-limited listing: heartbeats and looks again instead of completing', async () => {
     registry.register({ name: `ci-${I}` });
     const first = await handler()(sqs(lifecycleEvent()), ctx);
     expect(first.batchItemFailures).toEqual([]);
@@ -156,6 +160,109 @@ describe('runner-drain', () => {
     expect(res.batchItemFailures).toEqual([]);
     expect(lifecycle.outcome('tok-3')).toBeUndefined();
     expect(scheduler.scheduled).toHaveLength(1);
+  });
+
+  it('fails the message (for SQS to redeliver) when the deregistration itself fails', async () => {
+    const r = registry.register({ name: `ci-${I}`, labels: [`${INSTANCE_LABEL_PREFIX}${I}`] });
+    registry.deleteRunner = async () => {
+      throw new Error('GitHub 500');
+    };
+    // a batch whose every record failed throws (Lambda retries the whole batch)
+    await expect(handler()(sqs(lifecycleEvent()), ctx)).rejects.toThrow(/All records failed/);
+    expect(registry.findByName(r.name)).toBeDefined();
+    expect(lifecycle.outcome('tok-1')).toBeUndefined();
+    expect(audit.all().map((a) => [a.action, a.decision])).toEqual([['runner.deregister', 'failed']]);
+  });
+
+  it('a runner that took a job between the listing and the DELETE (422) is held, audited skipped, not failed', async () => {
+    const r = registry.register({ name: `ci-${I}`, labels: [`${INSTANCE_LABEL_PREFIX}${I}`] });
+    const del = registry.deleteRunner.bind(registry);
+    registry.deleteRunner = async (id) => {
+      registry.setBusy(id, true); // the job landed after we listed it idle
+      return del(id);
+    };
+    const res = await handler()(sqs(lifecycleEvent()), ctx);
+    expect(res.batchItemFailures).toEqual([]);
+    expect(registry.findByName(r.name)).toMatchObject({ busy: true });
+    expect(lifecycle.outcome('tok-1')).toBeUndefined();
+    expect(audit.all().map((a) => [a.action, a.decision])).toEqual([
+      ['runner.deregister', 'skipped'],
+      ['lifecycle.heartbeat', 'acted'],
+    ]);
+    expect(scheduler.scheduled.map((x) => x.message.runnerIds)).toEqual([[r.id]]);
+  });
+
+  it('stops when the heartbeat finds the action gone: records it and schedules nothing (no endless loop)', async () => {
+    registry.register({ name: `ci-${I}`, busy: true });
+    now += 10 * 60_000; // the hook's heartbeat timeout (5 min) ran out
+    const res = await handler()(sqs(lifecycleEvent()), ctx);
+    expect(res.batchItemFailures).toEqual([]);
+    expect(scheduler.scheduled).toEqual([]);
+    expect(audit.all().at(-1)).toMatchObject({ action: 'lifecycle.heartbeat', decision: 'skipped' });
+    expect(audit.all().at(-1)?.reason).toMatch(/No active Lifecycle Action/);
+  });
+
+  it('a busy runner skipped by a page shift (concurrent delete mid-listing) is found by name and held', async () => {
+    registry = new InMemoryRunnerRegistry({ perPage: 2 });
+    const other = registry.register({ name: 'other-1' });
+    registry.register({ name: 'other-2' });
+    const mine = registry.register({ name: `ci-${I}`, busy: true, labels: [`${INSTANCE_LABEL_PREFIX}${I}`] });
+    registry.register({ name: 'other-4' });
+    registry.beforeListPage = (page) => {
+      if (page === 1 && registry.findByName('other-1')) registry.unregister(other.id); // shifts mine to page 0
+    };
+    const res = await handler()(sqs(lifecycleEvent()), ctx);
+    expect(res.batchItemFailures).toEqual([]);
+    expect(lifecycle.outcome('tok-1')).toBeUndefined();
+    expect(registry.findByName(mine.name)).toBeDefined();
+    expect(audit.all().map((a) => [a.action, a.decision])).toEqual([['lifecycle.heartbeat', 'acted']]);
+  });
+
+  it('a runner with a custom name skipped by a page shift is found by the second listing and drained', async () => {
+    registry = new InMemoryRunnerRegistry({ perPage: 2 });
+    const other = registry.register({ name: 'other-1' });
+    registry.register({ name: 'other-2' });
+    const mine = registry.register({ name: `gpu-pool-${I}`, labels: [`${INSTANCE_LABEL_PREFIX}${I}`] });
+    registry.register({ name: 'other-4' });
+    let churned = false;
+    registry.beforeListPage = (page) => {
+      if (page === 1 && !churned) {
+        churned = true;
+        registry.unregister(other.id);
+      }
+    };
+    await handler()(sqs(lifecycleEvent()), ctx);
+    expect(registry.deleted.map((d) => d.id)).toEqual([mine.id]);
+    expect(lifecycle.outcome('tok-1')).toBe('CONTINUE');
+  });
+
+  it('completes at once when no runner exists, after confirming the absence', async () => {
+    registry.register({ name: 'someone-else' });
+    await handler()(sqs(lifecycleEvent()), ctx);
+    expect(lifecycle.outcome('tok-1')).toBe('CONTINUE');
+    expect(registry.calls.byName).toBeGreaterThan(0);
+    expect(audit.all().at(-1)?.reason).toMatch(/confirmed/);
+  });
+
+  it('looks again by runner id, not by listing every page, once it knows the runner', async () => {
+    registry = new InMemoryRunnerRegistry();
+    for (let k = 0; k < 250; k++) registry.register({ name: `other-${k}` });
+    const mine = registry.register({ name: `ci-${I}`, busy: true, labels: [`${INSTANCE_LABEL_PREFIX}${I}`] });
+    await handler()(sqs(lifecycleEvent()), ctx);
+    expect(registry.calls.listPages).toBe(3);
+    const retry = scheduler.scheduled[0]?.message;
+    expect(retry).toMatchObject({ runnerIds: [mine.id] });
+    now += 60_000;
+    await handler()(sqs(retry), ctx);
+    expect(registry.calls.listPages).toBe(3);
+    expect(registry.calls.get).toBe(1);
+    expect(scheduler.scheduled).toHaveLength(2);
+    registry.setBusy(mine.id, false);
+    now += 60_000;
+    await handler()(sqs(scheduler.scheduled[1]?.message), ctx);
+    expect(registry.calls.listPages).toBe(3);
+    expect(registry.deleted.map((d) => d.id)).toEqual([mine.id]);
+    expect(lifecycle.outcome('tok-1')).toBe('CONTINUE');
   });
 
   it('reports malformed messages as batch item failures, not as success (a whole failed batch throws)', async () => {

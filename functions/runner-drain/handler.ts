@@ -8,8 +8,8 @@ import type { AuditSink } from '../../shared/audit/port';
 import { AutoScalingLifecycleActions } from '../../shared/autoscaling/autoscaling-lifecycle-actions';
 import type { LifecycleActionRef, LifecycleActions } from '../../shared/autoscaling/port';
 import { envBoolean, readEnv } from '../../shared/core/env';
-import { MalformedEventError } from '../../shared/core/errors';
-import { RunnerBusyError, RunnerListingError } from '../../shared/github/errors';
+import { MalformedEventError, ThrottledError } from '../../shared/core/errors';
+import { GitHubApiError, RunnerBusyError, RunnerListingError } from '../../shared/github/errors';
 import type { GitHubRunner, RunnerRegistry } from '../../shared/github/port';
 import { runnerRegistryFromEnv } from '../../shared/github/registry-from-env';
 import { logger, metrics } from '../../shared/observability/powertools';
@@ -20,6 +20,7 @@ import {
   type TerminateLifecycleEvent,
   TerminateLifecycleEventSchema,
 } from '../../shared/runners/lifecycle-event';
+import { conventionalRunnerNames } from '../../shared/runners/matching';
 import type { Listing } from '../../shared/runners/sweep-planner';
 
 export const RunnerDrainEnv = z.object({
@@ -45,7 +46,7 @@ export interface RunnerDrainDeps {
 
 const FUNCTION = 'runner-drain';
 
-function parse(record: SQSRecord): { event: TerminateLifecycleEvent; attempt: number } {
+function parse(record: SQSRecord): { event: TerminateLifecycleEvent; attempt: number; runnerIds: number[] } {
   let body: unknown;
   try {
     body = JSON.parse(record.body);
@@ -53,9 +54,10 @@ function parse(record: SQSRecord): { event: TerminateLifecycleEvent; attempt: nu
     throw new MalformedEventError(`message ${record.messageId} is not JSON`, { cause: err });
   }
   const retry = DrainRetrySchema.safeParse(body);
-  if (retry.success) return { event: retry.data.event, attempt: retry.data.attempt };
+  if (retry.success)
+    return { event: retry.data.event, attempt: retry.data.attempt, runnerIds: retry.data.runnerIds ?? [] };
   const first = TerminateLifecycleEventSchema.safeParse(body);
-  if (first.success) return { event: first.data, attempt: 0 };
+  if (first.success) return { event: first.data, attempt: 0, runnerIds: [] };
   throw new MalformedEventError(
     `message ${record.messageId} is neither a terminate lifecycle event nor a drain retry: ${first.error.message}`,
     { cause: first.error },
@@ -73,7 +75,25 @@ export function createHandler(deps: RunnerDrainDeps) {
   const now = deps.now ?? (() => new Date());
   const mode = deps.dryRun ? 'dry-run' : 'live';
 
-  async function drain(event: TerminateLifecycleEvent, attempt: number, deliveryId: string): Promise<void> {
+  /** A listing (or lookup) as data: a GitHub failure means "could not look", never "no runner". */
+  async function look(fn: () => Promise<GitHubRunner[]>): Promise<Listing<GitHubRunner>> {
+    try {
+      return { ok: true, items: await fn() };
+    } catch (err) {
+      if (
+        !(err instanceof RunnerListingError || err instanceof ThrottledError || err instanceof GitHubApiError)
+      )
+        throw err;
+      return { ok: false, error: err.cause instanceof Error ? err.cause.message : err.message };
+    }
+  }
+
+  async function drain(
+    event: TerminateLifecycleEvent,
+    attempt: number,
+    knownRunnerIds: number[],
+    deliveryId: string,
+  ): Promise<void> {
     const d = event.detail;
     const ref: LifecycleActionRef = {
       autoScalingGroupName: d.AutoScalingGroupName,
@@ -103,20 +123,43 @@ export function createHandler(deps: RunnerDrainDeps) {
       return;
     }
 
-    let runners: Listing<GitHubRunner>;
-    try {
-      runners = { ok: true, items: await deps.registry.listRunners() };
-    } catch (err) {
-      if (!(err instanceof RunnerListingError)) throw err;
-      runners = { ok: false, error: err.cause instanceof Error ? err.cause.message : err.message };
+    // Known runners (from an earlier look) are read by id: one request each instead of every page.
+    // If all of them are gone (404), fall back to a full listing: an ephemeral runner may have
+    // re-registered under a new id.
+    let runners: Listing<GitHubRunner> = { ok: true, items: [] };
+    if (knownRunnerIds.length > 0) {
+      runners = await look(async () =>
+        (await Promise.all(knownRunnerIds.map((id) => deps.registry.getRunner(id)))).filter(
+          (r): r is GitHubRunner => r !== undefined,
+        ),
+      );
     }
-    let decision = decideDrain({
+    if (!runners.ok || runners.items.length === 0) runners = await look(() => deps.registry.listRunners());
+    const drainInput = {
       instanceId: d.EC2InstanceId,
       startedAt: new Date(event.time),
       now: now(),
       deadlineMs: deps.deadlineMs,
       runners,
-    });
+    };
+    let decision = decideDrain(drainInput);
+    if (decision.kind === 'confirm') {
+      // absent from one offset-paginated listing of a live list is not proof: look up the documented
+      // names (?name=, immune to page shifts) and list once more before letting the instance go
+      const confirmation = await look(async () => [
+        ...(
+          await Promise.all(
+            conventionalRunnerNames(d.EC2InstanceId).map(
+              (n) => deps.registry.findRunnersByName?.(n) ?? Promise.resolve([]),
+            ),
+          )
+        ).flat(),
+        ...(await deps.registry.listRunners()),
+      ]);
+      decision = decideDrain({ ...drainInput, confirmation });
+    }
+    if (decision.kind === 'confirm')
+      throw new Error(`internal: drain of ${d.EC2InstanceId} still unconfirmed after the confirmation`);
     if (deps.dryRun && decision.kind === 'wait') {
       decision = {
         kind: 'complete',
@@ -169,6 +212,7 @@ export function createHandler(deps: RunnerDrainDeps) {
     }
 
     if (decision.kind === 'wait') {
+      const seenIds = decision.busy.length > 0 ? decision.busy.map((r) => r.id) : knownRunnerIds;
       const alive = await auditedAction(
         deps.audit,
         ctx,
@@ -191,7 +235,12 @@ export function createHandler(deps: RunnerDrainDeps) {
       );
       if (alive)
         await deps.scheduler.later(
-          { fleetwarden: 'drain-retry', attempt: attempt + 1, event },
+          {
+            fleetwarden: 'drain-retry',
+            attempt: attempt + 1,
+            event,
+            ...(seenIds.length > 0 ? { runnerIds: seenIds } : {}),
+          },
           deps.retryDelaySeconds,
         );
       return;
@@ -216,8 +265,8 @@ export function createHandler(deps: RunnerDrainDeps) {
     processPartialResponse(
       event,
       async (record: SQSRecord) => {
-        const { event: e, attempt } = parse(record);
-        await drain(e, attempt, record.messageId);
+        const { event: e, attempt, runnerIds } = parse(record);
+        await drain(e, attempt, runnerIds, record.messageId);
       },
       processor,
       { context },

@@ -21,9 +21,10 @@ export interface RunnerRegistry {
   /**
    * Runners with exactly this name (GitHub's `name` query parameter on the list endpoint): one
    * request, not an offset walk over the live list, so a concurrent delete cannot make a runner
-   * skip a page. Used to confirm an absence before acting on it.
+   * skip a page. Used to confirm an absence before acting on it. Optional for backward
+   * compatibility (callers fall back to a second full listing); both fleetwarden registries have it.
    */
-  findRunnersByName(name: string): Promise<GitHubRunner[]>;
+  findRunnersByName?(name: string): Promise<GitHubRunner[]>;
   /** One runner by id, or undefined when GitHub answers 404. */
   getRunner(id: number): Promise<GitHubRunner | undefined>;
   /**

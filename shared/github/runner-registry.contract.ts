@@ -42,14 +42,17 @@ export function describeRunnerRegistryContract(name: string, make: () => Registr
         labels: ['self-hosted', 'fleetwarden-instance:i-0abc12345678'],
       });
       h.add({ name: 'ci-i-0abc12345678-extra' });
-      expect(await h.registry.findRunnersByName('ci-i-0abc12345678')).toEqual([
+      const find = h.registry.findRunnersByName?.bind(h.registry);
+      expect(find, 'every fleetwarden registry implements findRunnersByName').toBeDefined();
+      if (!find) return;
+      expect(await find('ci-i-0abc12345678')).toEqual([
         expect.objectContaining({
           id,
           name: 'ci-i-0abc12345678',
           labels: ['self-hosted', 'fleetwarden-instance:i-0abc12345678'],
         }),
       ]);
-      expect(await h.registry.findRunnersByName('nobody')).toEqual([]);
+      expect(await find('nobody')).toEqual([]);
     });
 
     it('reads one runner, and answers undefined for one GitHub does not know', async () => {

@@ -18,14 +18,44 @@ const r = (over: Partial<GitHubRunner> = {}): GitHubRunner => ({
 const base = { instanceId: I, startedAt: START, deadlineMs: 30 * 60_000 };
 
 describe('drain decision for a terminating runner instance', () => {
-  it('completes at once when no runner is registered for the instance', () => {
+  it('never completes on absence from one listing (offset pages over a live list skip runners): asks to confirm', () => {
     const d = decideDrain({
       ...base,
       now: at(0),
-      runners: { ok: true, items: [r({ name: 'other', labels: [] })] },
+      runners: { ok: true, items: [r({ id: 8, name: 'other', labels: [] })] },
+    });
+    expect(d).toMatchObject({ kind: 'confirm' });
+  });
+
+  it('completes without deregistering when the confirmation finds no runner either', () => {
+    const d = decideDrain({
+      ...base,
+      now: at(0),
+      runners: { ok: true, items: [] },
+      confirmation: { ok: true, items: [r({ id: 8, name: 'other', labels: [] })] },
     });
     expect(d).toMatchObject({ kind: 'complete', deregister: [] });
-    expect(d.reason).toMatch(/no runner/);
+    expect(d.reason).toMatch(/no runner .*confirmed/);
+  });
+
+  it('holds the instance when the confirmation finds the busy runner the listing skipped', () => {
+    const d = decideDrain({
+      ...base,
+      now: at(0),
+      runners: { ok: true, items: [] },
+      confirmation: { ok: true, items: [r({ busy: true })] },
+    });
+    expect(d).toMatchObject({ kind: 'wait', busy: [expect.objectContaining({ id: 7 })] });
+  });
+
+  it('a failed confirmation is not an absence: waits', () => {
+    const d = decideDrain({
+      ...base,
+      now: at(0),
+      runners: { ok: true, items: [] },
+      confirmation: { ok: false, error: '502' },
+    });
+    expect(d).toMatchObject({ kind: 'wait' });
   });
 
   it('deregisters an idle runner first, then completes', () => {

@@ -10,9 +10,17 @@ export interface DrainInput {
   /** How long a busy runner may keep its instance before the action is completed anyway. */
   deadlineMs: number;
   runners: Listing<GitHubRunner>;
+  /**
+   * A second look, taken only when `runners` showed no runner for the instance: the runner list is
+   * offset-paginated over a live list, so a concurrent delete can make a runner skip a page. The
+   * confirmation is a name lookup (`?name=`, immune to shifts) plus a second full listing.
+   */
+  confirmation?: Listing<GitHubRunner>;
 }
 
 export type DrainDecision =
+  /** No runner seen in one listing: confirm the absence (name lookup, second listing) before completing. */
+  | { kind: 'confirm'; reason: string }
   /** Deregister these idle runners (if any), then CompleteLifecycleAction(CONTINUE). */
   | { kind: 'complete'; deregister: GitHubRunner[]; reason: string }
   /** Record a heartbeat and look again later. */
@@ -24,7 +32,8 @@ export type DrainDecision =
  * What to do for a terminating instance's runner(s). Idle: deregister so no new job lands, then let
  * the instance go. Busy: keep the instance (heartbeats) until the job ends or the deadline. A failed
  * runner listing is never read as "no runner": wait and look again, and at the deadline complete
- * without deregistering (the sweep cleans up the registration later).
+ * without deregistering (the sweep cleans up the registration later). Absence from one listing is
+ * not proof either (offset pages over a live list): it must be confirmed (`confirmation`).
  */
 export function decideDrain(input: DrainInput): DrainDecision {
   const elapsed = input.now.getTime() - input.startedAt.getTime();
@@ -40,9 +49,38 @@ export function decideDrain(input: DrainInput): DrainDecision {
         }
       : { kind: 'wait', busy: [], reason: `runner listing failed (${input.runners.error}); retrying` };
   }
-  const mine = input.runners.items.filter((r) => instanceIdOf(r)?.instanceId === input.instanceId);
-  if (mine.length === 0)
-    return { kind: 'complete', deregister: [], reason: `no runner is registered for ${input.instanceId}` };
+  const c = input.confirmation;
+  if (c && !c.ok) {
+    return pastDeadline
+      ? {
+          kind: 'deadline',
+          busy: [],
+          deregister: [],
+          reason: `confirming that ${input.instanceId} has no runner failed (${c.error}) until the ${mins(input.deadlineMs)} drain deadline; completing without deregistering`,
+        }
+      : {
+          kind: 'wait',
+          busy: [],
+          reason: `confirming that ${input.instanceId} has no runner failed (${c.error}); retrying`,
+        };
+  }
+  const byId = new Map<number, GitHubRunner>();
+  for (const r of [...input.runners.items, ...(c?.ok ? c.items : [])]) {
+    if (instanceIdOf(r)?.instanceId === input.instanceId) byId.set(r.id, r);
+  }
+  const mine = [...byId.values()];
+  if (mine.length === 0) {
+    return c
+      ? {
+          kind: 'complete',
+          deregister: [],
+          reason: `no runner is registered for ${input.instanceId} (absence confirmed by a name lookup and a second listing)`,
+        }
+      : {
+          kind: 'confirm',
+          reason: `no runner for ${input.instanceId} in one listing; confirming before letting the instance go`,
+        };
+  }
   const busy = mine.filter((r) => r.busy);
   const idle = mine.filter((r) => !r.busy);
   if (busy.length === 0) {

@@ -23,5 +23,7 @@ export const DrainRetrySchema = z.object({
   fleetwarden: z.literal('drain-retry'),
   attempt: z.number().int().min(1),
   event: TerminateLifecycleEventSchema,
+  /** Ids of the instance's runners seen so far: the next look reads them by id, not every page. */
+  runnerIds: z.array(z.number().int().positive()).max(20).optional(),
 });
 export type DrainRetry = z.infer<typeof DrainRetrySchema>;

@@ -25,3 +25,11 @@ export function instanceIdOf(runner: { name: string; labels: readonly string[] }
   const m = runner.name.match(NAME_SUFFIX);
   return m?.[1] ? { instanceId: m[1], by: 'name' } : undefined;
 }
+
+/**
+ * The runner names the documented start script gives an instance's runner (`ci-<instance-id>`, or
+ * the bare instance id): looked up by exact name (GitHub's `?name=`) to confirm an absence.
+ */
+export function conventionalRunnerNames(instanceId: string): string[] {
+  return [`ci-${instanceId}`, instanceId];
+}
