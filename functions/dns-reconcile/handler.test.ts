@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
+import { InvalidChangeBatchError } from '../../shared/dns/errors';
 import { InMemoryRoute53 } from '../../shared/dns/in-memory-route53';
 import { formatMarker } from '../../shared/dns/marker';
-import type { RecordSet } from '../../shared/dns/port';
+import type { RecordSet, Route53Port } from '../../shared/dns/port';
 import { InMemoryInstanceInventory } from '../../shared/ec2/in-memory-instance-inventory';
 import { createHandler, type DnsReconcileDeps } from './handler';
 
@@ -42,7 +43,7 @@ const FOREIGN = [
   { name: 'old.example.com.', type: 'CNAME', ttl: 300, values: ['x.example.net.'] },
 ];
 
-function setup(over: Partial<DnsReconcileDeps> = {}) {
+function setup(over: Partial<DnsReconcileDeps> = {}, wrap?: (fake: InMemoryRoute53) => Route53Port) {
   const route53 = new InMemoryRoute53().addZone('ZFWD', 'example.com');
   let now = NOW - 3_600_000;
   const inventory = new InMemoryInstanceInventory({ now: () => now });
@@ -78,7 +79,7 @@ function setup(over: Partial<DnsReconcileDeps> = {}) {
   ]);
   const audit = new InMemoryAuditSink();
   const deps: DnsReconcileDeps = {
-    route53,
+    route53: wrap ? wrap(route53) : route53,
     inventory,
     audit,
     config: { zoneName: 'example.com', ownerId: 'prod', ttl: 60, publishPublicIp: false },
@@ -156,6 +157,25 @@ describe('dns-reconcile handler', () => {
     const reported = s.audit.all().filter((r) => r.decision === 'reported' && r.action !== 'dns.reconcile');
     expect(reported).toHaveLength(4);
     expect(reported.every((r) => r.mode === 'dry-run' && r.reason.startsWith('dry run: would'))).toBe(true);
+  });
+
+  it("repairs everything else when Route 53 rejects one instance's change, audits that one as failed, then fails the run", async () => {
+    const s = setup({}, (fake) => ({
+      listRecordSets: (z) => fake.listRecordSets(z),
+      changeRecordSets: async (z, c) => {
+        if (c.some((x) => x.record.name === 'web.example.com.'))
+          throw new InvalidChangeBatchError(["Invalid Resource Record: 'FATAL problem: something new'"]);
+        return fake.changeRecordSets(z, c);
+      },
+    }));
+    await expect(s.handler(scheduled)).rejects.toMatchObject({ name: 'DnsRepairFailedError' });
+    // the stale records of instances 2 and 3 are gone even so
+    expect(aRecords(s.route53)).toEqual(['db.example.com. 10.0.0.4', 'legacy.example.com. 192.0.2.50']);
+    expect(s.audit.all().find((r) => r.subject.instanceId === id(1))).toMatchObject({
+      action: 'dns.upsert',
+      decision: 'failed',
+      reason: expect.stringContaining('InvalidChangeBatch'),
+    });
   });
 
   it('fails the run (so the schedule retries and alarms) when Route 53 stays throttled', async () => {

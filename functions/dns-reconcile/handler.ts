@@ -6,6 +6,7 @@ import { type AuditContext, auditedAction } from '../../shared/audit/audited-act
 import { readEnv } from '../../shared/core/env';
 import { MalformedEventError } from '../../shared/core/errors';
 import { DEFAULT_APPLY_POLICY, type SyncResult, syncDns } from '../../shared/dns/apply';
+import { DnsRepairFailedError } from '../../shared/dns/errors';
 import type { PlanDecision } from '../../shared/dns/planner';
 import { observeFleet, planReconcile } from '../../shared/dns/reconcile';
 import { logger, metrics } from '../../shared/observability/powertools';
@@ -124,6 +125,24 @@ export function createHandler(deps: DnsReconcileDeps) {
         }),
       );
     }
+    // instances whose changes Route 53 rejected (isolated by syncDns; everything else was written):
+    // one failed record each, then the run fails so the alarm fires and the schedule retries
+    for (const f of result.failures) {
+      const d = result.planned.decisions.find((x) => x.instanceId === f.instanceId);
+      await auditedAction(
+        deps.audit,
+        ctx,
+        {
+          action: d?.action ?? 'dns.upsert',
+          subject: { instanceId: f.instanceId, ...(d?.recordName ? { recordName: d.recordName } : {}) },
+        },
+        async () => {
+          throw f.error;
+        },
+      ).catch((err: unknown) => {
+        if (err !== f.error) throw err;
+      });
+    }
     const acted = result.decisions.filter((d) => d.decision === 'acted').length;
     const summary: ReconcileSummary = {
       facts,
@@ -140,7 +159,14 @@ export function createHandler(deps: DnsReconcileDeps) {
       deps.dryRun ? acted : acted,
     );
     metrics.addMetric('DnsReconcileRefused', 'Count', summary.refused);
+    metrics.addMetric('DnsReconcileFailed', 'Count', result.failures.length);
     metrics.publishStoredMetrics();
+    if (result.failures.length > 0) {
+      throw new DnsRepairFailedError(
+        `${result.failures.length} instance(s) not repaired, Route 53 rejected their changes: ${result.failures.map((f) => f.instanceId).join(', ')}`,
+        { cause: result.failures[0]?.error },
+      );
+    }
     return summary;
   };
 }

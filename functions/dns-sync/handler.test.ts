@@ -2,6 +2,7 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
 import type { ApplyPolicy } from '../../shared/dns/apply';
+import { InvalidChangeBatchError } from '../../shared/dns/errors';
 import { InMemoryRoute53 } from '../../shared/dns/in-memory-route53';
 import { sqsRecord, stateChangeEvent } from '../../shared/dns/testing/state-change-event';
 import { InMemoryInstanceInventory } from '../../shared/ec2/in-memory-instance-inventory';
@@ -181,6 +182,34 @@ describe('dns-sync handler', () => {
         .filter((r) => r.decision === 'failed')
         .map((r) => r.reason),
     ).toEqual(expect.arrayContaining([expect.stringContaining('ThrottledError')]));
+  });
+
+  it('fails only the messages of the instance whose change Route 53 rejects; the rest of the batch is written', async () => {
+    const fake = new InMemoryRoute53().addZone('ZFWD', 'example.com').addZone('ZREV', '10.in-addr.arpa');
+    const s = setup({
+      route53: {
+        listRecordSets: (z) => fake.listRecordSets(z),
+        changeRecordSets: async (z, c) => {
+          if (c.some((x) => x.record.name === 'h3.example.com.'))
+            throw new InvalidChangeBatchError(["Invalid Resource Record: 'FATAL problem: something new'"]);
+          return fake.changeRecordSets(z, c);
+        },
+      },
+    });
+    const out = await s.handler(sqs([1, 2, 3, 4].map((n) => stateChange(n, 'running', T0))));
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm-2' }]);
+    expect(
+      fake
+        .records('ZFWD')
+        .filter((r) => r.type === 'A')
+        .map((r) => r.name),
+    ).toEqual(['h1.example.com.', 'h2.example.com.', 'h4.example.com.']);
+    // no PTR for the instance whose A failed
+    expect(fake.records('ZREV').filter((r) => r.type === 'PTR')).toHaveLength(3);
+    expect(s.audit.all().find((r) => r.subject.instanceId === id(3))).toMatchObject({
+      decision: 'failed',
+      reason: expect.stringContaining('InvalidChangeBatch'),
+    });
   });
 
   it('in dry-run mode writes nothing and reports what it would do', async () => {

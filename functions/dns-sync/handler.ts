@@ -10,6 +10,7 @@ import type { AuditSink } from '../../shared/audit/port';
 import { envBoolean, readEnv } from '../../shared/core/env';
 import { MalformedEventError } from '../../shared/core/errors';
 import { type ApplyPolicy, DEFAULT_APPLY_POLICY, type SyncResult, syncDns } from '../../shared/dns/apply';
+import { MissingDecisionError } from '../../shared/dns/errors';
 import { type DnsPlanConfig, latestPerInstance, type PlanDecision, planDns } from '../../shared/dns/planner';
 import type { Route53Port } from '../../shared/dns/port';
 import { Route53ZoneAdapter } from '../../shared/dns/route53-zone-adapter';
@@ -155,6 +156,11 @@ export function createHandler(deps: DnsSyncDeps) {
               details: {
                 requests: r.requests,
                 replans: r.replans,
+                failures: r.failures.map((f) => ({
+                  instanceId: f.instanceId,
+                  zoneId: f.zoneId,
+                  error: f.error.message,
+                })),
                 events: [...winnerEvent.values()].map((e) => e.id),
               },
               result: r,
@@ -177,10 +183,16 @@ export function createHandler(deps: DnsSyncDeps) {
         };
       }
       if (batchError) return { error: batchError };
+      const failure = result?.failures.find((f) => f.instanceId === e.detail['instance-id']);
+      if (failure) return { error: failure.error };
       const decision = result?.decisions.find((d) => d.instanceId === e.detail['instance-id']);
       return decision
         ? { decision }
-        : { error: new Error(`no decision planned for ${e.detail['instance-id']}`) };
+        : {
+            error: new MissingDecisionError(`no decision planned for ${e.detail['instance-id']}`, {
+              cause: result?.planned,
+            }),
+          };
     };
 
     const processor = new BatchProcessor(EventType.SQS);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ThrottledError } from '../core/errors';
 import { type ApplyPolicy, packRequests, sendWithBackoff, syncDns } from './apply';
-import { DnsConflictError } from './errors';
+import { DnsConflictError, InvalidChangeBatchError } from './errors';
 import { InMemoryRoute53 } from './in-memory-route53';
 import { formatMarker } from './marker';
 import { type DnsPlanConfig, type InstanceFact, planDns } from './planner';
@@ -196,6 +196,33 @@ describe('syncDns', () => {
       { name: 'h1.example.com.', type: 'A', ttl: 300, values: ['192.0.2.1'] },
     ]);
     expect(result.decisions[0]?.decision).toBe('refused');
+  });
+
+  it('isolates a change Route 53 rejects for another reason: only that instance fails, the rest is written', async () => {
+    const fake = new InMemoryRoute53().addZone('Z1', 'example.com');
+    const rejecting: Route53Port = {
+      listRecordSets: (z) => fake.listRecordSets(z),
+      changeRecordSets: async (z, c) => {
+        // something Route 53 refuses that neither the planner nor the fake foresaw
+        if (c.some((x) => x.record.name === 'h37.example.com.'))
+          throw new InvalidChangeBatchError(["Invalid Resource Record: 'FATAL problem: something new'"]);
+        return fake.changeRecordSets(z, c);
+      },
+    };
+    const facts = Array.from({ length: 200 }, (_, n) => running(n));
+    const result = await syncDns({
+      port: rejecting,
+      zones: { forward: 'Z1' },
+      policy,
+      plan: (f) => planDns({ config, forward: f, facts }),
+    });
+    expect(result.failures.map((f) => f.instanceId)).toEqual([id(37)]);
+    expect(result.failures[0]?.error).toBeInstanceOf(InvalidChangeBatchError);
+    expect(fake.records('Z1').filter((r) => r.type === 'A')).toHaveLength(199);
+    expect(result.decisions.filter((d) => d.decision === 'acted')).toHaveLength(199);
+    expect(result.decisions.some((d) => d.instanceId === id(37))).toBe(false);
+    // bisection: about 2 log2(200) requests, not one per instance
+    expect(fake.changeRequests.length).toBeLessThanOrEqual(16);
   });
 
   it('stops with DnsConflictError when the zone never settles', async () => {

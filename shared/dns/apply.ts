@@ -108,17 +108,31 @@ export interface AppliedRequest {
   attempts: number;
 }
 
+/** An instance whose changes Route 53 rejected for a reason re-planning cannot settle (isolated by bisection). */
+export interface SyncFailure {
+  instanceId: string;
+  zoneId: string;
+  error: InvalidChangeBatchError;
+}
+
 export interface SyncResult {
   /** The plan of the last round (what was, or in dry-run would be, written). */
   planned: Plan;
-  /** One decision per instance (an instance acted on in an earlier round keeps that decision). */
+  /**
+   * One decision per instance (an instance acted on in an earlier round keeps that decision);
+   * failed instances have none, they are in `failures`.
+   */
   decisions: PlanDecision[];
   requests: AppliedRequest[];
   replans: number;
+  /** Instances whose changes were rejected and isolated; everything else was written. */
+  failures: SyncFailure[];
 }
 
 /**
- * Read the zone(s), plan, write: one request per zone unless the limits force a split. On an
+ * Read the zone(s), plan, write: one request per zone unless the limits force a split. A request
+ * Route 53 rejects for any other reason is bisected until the offending instance is isolated; it
+ * is returned in `failures` and everything else is written. On an
  * InvalidChangeBatch that only says our view was stale ("not found", "values do not match",
  * "already exists"), re-read and re-plan (bounded): an already-gone record is then simply done,
  * a record someone else changed is re-evaluated under the ownership rules, never forced.
@@ -136,6 +150,7 @@ export async function syncDns(input: {
   const maxReplans = input.maxReplans ?? 3;
   const requests: AppliedRequest[] = [];
   const earlier = new Map<string, PlanDecision>();
+  const failed = new Map<string, SyncFailure>();
   let problems: ChangeProblem[] = [];
   let lastError: unknown;
   for (let round = 0; round <= maxReplans; round++) {
@@ -160,40 +175,68 @@ export async function syncDns(input: {
           ? { ...d, details: { ...d.details, replannedAfter: problems } }
           : d;
       });
-    if (input.dryRun) return { planned, decisions: decisions(), requests, replans: round };
+    if (input.dryRun) return { planned, decisions: decisions(), requests, replans: round, failures: [] };
+    /**
+     * Send one request. Rejected for a reason other than a stale view (Route 53 refuses something
+     * the planner and the fake did not foresee): bisect, so the offending instance fails alone and
+     * every other change is written (about 2 log2(n) extra requests for one bad unit).
+     */
+    const send = async (zoneId: string, units: readonly ChangeUnit[]): Promise<void> => {
+      const live = units.filter((u) => !failed.has(u.instanceId));
+      if (live.length === 0) return;
+      const changes = live.flatMap((u) => u.changes);
+      let sent: { changeId: string; attempts: number };
+      try {
+        sent = await sendWithBackoff(port, zoneId, changes, policy, input.comment);
+      } catch (err) {
+        if (!(err instanceof InvalidChangeBatchError) || err.onlyStaleView) throw err;
+        const [only] = live;
+        if (live.length === 1 && only) {
+          failed.set(only.instanceId, { instanceId: only.instanceId, zoneId, error: err });
+          return;
+        }
+        const mid = Math.ceil(live.length / 2);
+        await send(zoneId, live.slice(0, mid));
+        await send(zoneId, live.slice(mid));
+        return;
+      }
+      requests.push({
+        zoneId,
+        changeId: sent.changeId,
+        instanceIds: live.map((u) => u.instanceId),
+        changes: changes.length,
+        attempts: sent.attempts,
+      });
+      for (const u of live) {
+        const d = planned.decisions.find((x) => x.instanceId === u.instanceId && x.decision === 'acted');
+        if (d)
+          earlier.set(`${d.instanceId}|${d.action}`, {
+            ...d,
+            details: { ...d.details, changeId: sent.changeId },
+          });
+      }
+    };
     try {
       for (const [zoneId, units] of [
         [zones.forward, planned.forward],
         [zones.reverse, planned.reverse],
       ] as const) {
         if (!zoneId) continue;
-        for (const request of packRequests(units)) {
-          const changes = request.flatMap((u) => u.changes);
-          const sent = await sendWithBackoff(port, zoneId, changes, policy, input.comment);
-          requests.push({
-            zoneId,
-            changeId: sent.changeId,
-            instanceIds: request.map((u) => u.instanceId),
-            changes: changes.length,
-            attempts: sent.attempts,
-          });
-          for (const u of request) {
-            const d = planned.decisions.find((x) => x.instanceId === u.instanceId && x.decision === 'acted');
-            if (d)
-              earlier.set(`${d.instanceId}|${d.action}`, {
-                ...d,
-                details: { ...d.details, changeId: sent.changeId },
-              });
-          }
-        }
+        // an instance whose forward change failed gets no PTR either (send skips failed instances)
+        for (const request of packRequests(units)) await send(zoneId, request);
       }
-      const final = decisions().map((d) => {
-        const applied = earlier.get(`${d.instanceId}|${d.action}`);
-        return applied && d.decision === 'acted'
-          ? { ...applied, details: { ...applied.details, ...d.details, changeId: applied.details.changeId } }
-          : d;
-      });
-      return { planned, decisions: final, requests, replans: round };
+      const final = decisions()
+        .filter((d) => !failed.has(d.instanceId))
+        .map((d) => {
+          const applied = earlier.get(`${d.instanceId}|${d.action}`);
+          return applied && d.decision === 'acted'
+            ? {
+                ...applied,
+                details: { ...applied.details, ...d.details, changeId: applied.details.changeId },
+              }
+            : d;
+        });
+      return { planned, decisions: final, requests, replans: round, failures: [...failed.values()] };
     } catch (err) {
       if (!(err instanceof InvalidChangeBatchError) || !err.onlyStaleView) throw err;
       lastError = err;

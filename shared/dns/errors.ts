@@ -69,3 +69,6 @@ export class PlannedChangeRejectedError extends FleetwardenError {
 
 /** A batch produced no decision for an instance it was given (a planner bug, never expected). */
 export class MissingDecisionError extends FleetwardenError {}
+
+/** Reconcile wrote every repair it could, but Route 53 rejected some instances' changes (see cause). */
+export class DnsRepairFailedError extends FleetwardenError {}
