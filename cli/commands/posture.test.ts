@@ -131,6 +131,17 @@ describe('fleetwarden posture', () => {
       | Log group (KMS) | eu-west-1 | \`Fleetwarden-DnsSyncLogGroupA1B2-xyz\` | KMS key arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab | DescribeLogGroups \`logs-1\` |
       | SQS queue (SSE) | eu-west-1 | \`https://sqs.eu-west-1.amazonaws.com/123456789012/Fleetwarden-DnsSyncDeadLetter4C3A-abc\` | SSE-KMS with arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab | GetQueueAttributes \`sqs-attr-ok\` |
       | Audit table (SSE) | eu-west-1 | \`arn:aws:dynamodb:eu-west-1:123456789012:table/Fleetwarden-AuditTable\` | SSE-KMS with arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab | DescribeTable \`ddb-describe-1\` |
+
+      ## Coverage
+
+      | Check | Region | Looked at | Evidence (API request id) |
+      |---|---|---|---|
+      | EBS encryption by default | eu-west-1 | 1 checked | GetEbsEncryptionByDefault \`ebs-default-1\` |
+      | EBS volume | eu-west-1 | 3 checked | DescribeVolumes \`vols-1a\`, DescribeVolumes \`vols-1b\` |
+      | EBS snapshot | eu-west-1 | 1 checked | DescribeSnapshots \`snaps-1\` |
+      | Log group (KMS) | eu-west-1 | 2 checked (names starting with \`Fleetwarden\`) | DescribeLogGroups \`logs-1\` |
+      | SQS queue (SSE) | eu-west-1 | 2 checked (names starting with \`Fleetwarden\`) | ListQueues \`sqs-list-1\` |
+      | Audit table (SSE) | eu-west-1 | 1 checked (table \`Fleetwarden-AuditTable\`) | DescribeTable \`ddb-describe-1\` |
       "
     `);
     expect(ec2.commandCalls(DescribeSnapshotsCommand)[0]?.args[0].input.OwnerIds).toEqual(['self']);
@@ -184,6 +195,41 @@ describe('fleetwarden posture', () => {
       "
     `);
     expect(md).toContain('4 closed, 0 new, 1 still open.');
+  });
+
+  it('does not call a gap closed when the later scan did not look (no table name, another --stack-name)', async () => {
+    recordBefore();
+    ddb.on(DescribeTableCommand).resolves({
+      ...meta('ddb-describe-1'),
+      Table: { TableArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/Fleetwarden-AuditTable' },
+    });
+    const t = testDeps();
+    await runCli(['node', 'fleetwarden', 'posture', '--format', 'json', '--out', 'before.json'], t.deps, [
+      command,
+    ]);
+    for (const m of [ec2, logs, sqs, ddb]) m.reset();
+    ec2.on(GetEbsEncryptionByDefaultCommand).resolves({ ...meta('e2'), EbsEncryptionByDefault: false });
+    ec2.on(DescribeVolumesCommand).resolves({ ...meta('v2'), Volumes: [] });
+    ec2.on(DescribeSnapshotsCommand).resolves({ ...meta('s2'), Snapshots: [] });
+    logs.on(DescribeLogGroupsCommand).resolves({ ...meta('l2'), logGroups: [] });
+    sqs.on(ListQueuesCommand).resolves({ ...meta('q2') });
+    const later = testDeps('2026-11-25T12:00:00Z', { FLEETWARDEN_AUDIT_TABLE: '' });
+    await later.deps.writeFile('before.json', t.files.get('before.json') ?? '');
+    await runCli(
+      ['node', 'fleetwarden', 'posture', '--baseline', 'before.json', '--stack-name', 'Other'],
+      later.deps,
+      [command],
+    );
+    const md = later.stdout();
+    const closed = md.slice(md.indexOf('### Closed'), md.indexOf('### Not checked'));
+    expect(closed).not.toContain('Audit table');
+    expect(closed).not.toContain('Fleetwarden-LegacyLogGroup-old');
+    expect(closed).not.toContain('Fleetwarden-RunnerEventsQueue-xyz');
+    expect(md).toContain('2 closed, 0 new, 1 still open, 3 not checked.');
+    expect(md).toContain('| Audit table (SSE) | eu-west-1 | not checked: no audit table name');
+    expect(md).toContain('| Log group (KMS) | eu-west-1 | none found (names starting with `Other`)');
+    expect(later.stderr()).toContain('posture: audit table not checked');
+    expect(later.stderr()).toContain('3 baseline gaps not checked');
   });
 
   it('refuses a baseline that is not a posture report (exit 2)', async () => {

@@ -34,6 +34,10 @@ async function posture(opts: PostureOptions, program: Command, deps: CliDeps): P
     now: () => new Date(deps.clock.now()),
     onProgress: (m) => deps.stderr.write(`posture: ${m}\n`),
   });
+  if (!tableName)
+    deps.stderr.write(
+      'posture: audit table not checked (pass --table-name or set FLEETWARDEN_AUDIT_TABLE)\n',
+    );
   const diff = baseline ? diffPosture(baseline, report) : undefined;
   const text = opts.format === 'json' ? renderJson(report, diff) : renderMarkdown(report, diff);
   if (opts.out) {
@@ -44,7 +48,10 @@ async function posture(opts: PostureOptions, program: Command, deps: CliDeps): P
   }
   const gaps = report.findings.filter((f) => f.status === 'gap').length;
   deps.stderr.write(
-    `posture: ${report.findings.length} resources, ${gaps} gaps${diff ? `, ${diff.closed.length} closed since baseline` : ''}\n`,
+    `posture: ${report.findings.length} resources, ${gaps} gaps` +
+      (diff ? `, ${diff.closed.length} closed since baseline` : '') +
+      (diff && diff.notChecked.length > 0 ? `, ${diff.notChecked.length} baseline gaps not checked` : '') +
+      '\n',
   );
   if (opts.failOnGaps && gaps > 0) setExitCode(program, EXIT.failure);
 }
@@ -69,7 +76,10 @@ export const command: CliCommand = {
       .option('--format <format>', 'markdown or json (json can be used as a later --baseline)', 'markdown')
       .option('--out <file>', 'write the report to a file instead of stdout')
       .option('--baseline <file>', 'a previous --format json report: show which gaps closed or opened since')
-      .option('--table-name <name>', 'audit table to check (default: $FLEETWARDEN_AUDIT_TABLE)')
+      .option(
+        '--table-name <name>',
+        'audit table to check, looked up in every --region (default: $FLEETWARDEN_AUDIT_TABLE; without it the report says "not checked")',
+      )
       .option('--stack-name <name>', 'prefix of the fleet log groups and queues', 'Fleetwarden')
       .option('--fail-on-gaps', 'exit 1 when any gap is found')
       .action(async (opts: PostureOptions, cmd: Command) => posture(opts, cmd, deps));

@@ -24,6 +24,24 @@ export const FindingSchema = z.object({
 });
 export type Finding = z.infer<typeof FindingSchema>;
 
+/**
+ * What a scan looked at, per check and region, so a report never reads clean by omission:
+ * - `checked`: the listing call(s) in `evidence` were made; `found` resources came back (0 = none found);
+ * - `not-found`: the named resource (`scope`: the audit table) does not exist there (evidence: the call);
+ * - `not-checked`: the scan did not look (`reason` says why), so nothing is claimed about it.
+ * `scope` is what the check was limited to: the name prefix (log groups, queues) or the table name.
+ */
+export const CoverageSchema = z.object({
+  check: FindingSchema.shape.check,
+  region: z.string(),
+  status: z.enum(['checked', 'not-found', 'not-checked']),
+  scope: z.string().optional(),
+  found: z.number().int().nonnegative(),
+  reason: z.string().optional(),
+  evidence: z.array(z.object({ operation: z.string(), requestId: z.string() })).default([]),
+});
+export type Coverage = z.infer<typeof CoverageSchema>;
+
 export const PostureReportSchema = z.object({
   kind: z.literal('fleetwarden.posture'),
   version: z.literal(1),
@@ -32,6 +50,8 @@ export const PostureReportSchema = z.object({
   findings: z.array(FindingSchema),
   /** Every API call the scan made, with its request id (the call recorder's evidence). */
   calls: z.array(z.object({ operation: z.string(), requestId: z.string(), region: z.string() })).default([]),
+  /** What was checked where (absent from reports written before it existed: then nothing is known). */
+  coverage: z.array(CoverageSchema).default([]),
 });
 export type PostureReport = z.infer<typeof PostureReportSchema>;
 

@@ -1,17 +1,23 @@
 import { ConfigError } from '../core/errors';
-import type { Finding, PostureReport } from './finding';
+import type { Coverage, Finding, PostureReport } from './finding';
 import { PostureReportSchema } from './finding';
 
 export interface PostureDiff {
   baselineGeneratedAt: string;
   /**
    * Gaps in the baseline that are now ok (`now`, with the proving call) or whose resource is gone
-   * (`absentFrom`: the listing calls of this scan that no longer returned it).
+   * (`absentFrom`: the listing calls of this scan, which covered that kind of resource in that region
+   * and name scope, and did not return it).
    */
   closed: { before: Finding; now?: Finding; absentFrom?: { operation: string; requestId: string }[] }[];
   /** Gaps that were not gaps (or did not exist) in the baseline. */
   opened: Finding[];
   stillOpen: Finding[];
+  /**
+   * Baseline gaps this scan says nothing about (region not scanned, check skipped, another name
+   * prefix or table): neither closed nor open. Never reported as closed without evidence.
+   */
+  notChecked: { before: Finding; reason: string }[];
 }
 
 /** Parse a previous `posture --format json` output; refuses anything else with a clear message. */
@@ -36,31 +42,49 @@ export function parseBaseline(text: string, source: string): PostureReport {
   return parsed.data;
 }
 
-/** The call whose answer lists the resources of a check (proof of absence). */
-const LISTING_OPERATION: Record<Finding['check'], string> = {
-  'ebs-default-encryption': 'GetEbsEncryptionByDefault',
-  'ebs-volume': 'DescribeVolumes',
-  'ebs-snapshot': 'DescribeSnapshots',
-  'log-group-kms': 'DescribeLogGroups',
-  'sqs-sse': 'ListQueues',
-  'dynamodb-sse': 'DescribeTable',
-};
+/** The name a prefix-scoped listing matched on: a log group's name, a queue URL's last segment. */
+function listedName(f: Finding): string {
+  return f.check === 'sqs-sse' ? (f.resourceId.split('/').at(-1) ?? f.resourceId) : f.resourceId;
+}
+
+/** A table finding's table name (its id is the ARN, or the name when DescribeTable gave no ARN). */
+function tableName(f: Finding): string {
+  return f.resourceId.includes(':table/') ? (f.resourceId.split(':table/')[1] ?? f.resourceId) : f.resourceId;
+}
+
+/** Why this scan cannot say anything about `f` (undefined: it covered it, so absence is evidence). */
+function notCoveredReason(f: Finding, current: PostureReport): string | undefined {
+  if (!current.regions.includes(f.region)) return `region ${f.region} not scanned`;
+  const c = current.coverage.find((x) => x.check === f.check && x.region === f.region);
+  if (!c) return `this scan did not list ${f.check} resources in ${f.region}`;
+  if (c.status === 'not-checked') return c.reason ?? `${f.check} not checked in ${f.region}`;
+  if ((f.check === 'log-group-kms' || f.check === 'sqs-sse') && c.scope !== undefined) {
+    if (!listedName(f).startsWith(c.scope)) return `this scan listed only names starting with "${c.scope}"`;
+  }
+  if (f.check === 'dynamodb-sse' && c.scope !== undefined && c.scope !== tableName(f))
+    return `this scan looked for table ${c.scope}, not ${tableName(f)}`;
+  return undefined;
+}
 
 export function diffPosture(baseline: PostureReport, current: PostureReport): PostureDiff {
   const now = new Map(current.findings.map((f) => [f.key, f]));
   const before = new Map(baseline.findings.map((f) => [f.key, f]));
-  const scannedRegions = new Set(current.regions);
   const closed: PostureDiff['closed'] = [];
+  const notChecked: PostureDiff['notChecked'] = [];
   for (const f of baseline.findings) {
-    if (f.status !== 'gap' || !scannedRegions.has(f.region)) continue;
+    if (f.status !== 'gap') continue;
     const later = now.get(f.key);
-    if (!later) {
-      const operation = LISTING_OPERATION[f.check];
-      const absentFrom = current.calls
-        .filter((c) => c.operation === operation && c.region === f.region)
-        .map(({ operation: op, requestId }) => ({ operation: op, requestId }));
-      closed.push({ before: f, absentFrom });
-    } else if (later.status === 'ok') closed.push({ before: f, now: later });
+    if (later) {
+      if (later.status === 'ok') closed.push({ before: f, now: later });
+      continue;
+    }
+    const reason = notCoveredReason(f, current);
+    if (reason !== undefined) {
+      notChecked.push({ before: f, reason });
+      continue;
+    }
+    const c = current.coverage.find((x) => x.check === f.check && x.region === f.region);
+    closed.push({ before: f, absentFrom: c?.evidence ?? [] });
   }
   const gaps = current.findings.filter((f) => f.status === 'gap');
   return {
@@ -68,6 +92,7 @@ export function diffPosture(baseline: PostureReport, current: PostureReport): Po
     closed,
     opened: gaps.filter((f) => before.get(f.key)?.status !== 'gap'),
     stillOpen: gaps.filter((f) => before.get(f.key)?.status === 'gap'),
+    notChecked,
   };
 }
 
@@ -98,7 +123,8 @@ export function renderMarkdown(report: PostureReport, diff?: PostureDiff): strin
   if (diff) {
     lines.push(`## Since baseline (${diff.baselineGeneratedAt})`, '');
     lines.push(
-      `${diff.closed.length} closed, ${diff.opened.length} new, ${diff.stillOpen.length} still open.`,
+      `${diff.closed.length} closed, ${diff.opened.length} new, ${diff.stillOpen.length} still open` +
+        `${diff.notChecked.length > 0 ? `, ${diff.notChecked.length} not checked` : ''}.`,
       '',
     );
     if (diff.closed.length > 0) {
@@ -119,13 +145,52 @@ export function renderMarkdown(report: PostureReport, diff?: PostureDiff): strin
       }
       lines.push('');
     }
+    if (diff.notChecked.length > 0) {
+      lines.push(
+        '### Not checked by this scan',
+        '',
+        'Gaps of the baseline this scan did not look at: neither closed nor confirmed open.',
+        '',
+        '| Check | Region | Resource | Was | Why not checked |',
+        '|---|---|---|---|---|',
+      );
+      for (const n of diff.notChecked) {
+        const f = n.before;
+        lines.push(
+          `| ${CHECK_TITLES[f.check]} | ${f.region} | \`${cell(f.resourceId)}\` | ${cell(f.detail)} | ${cell(n.reason)} |`,
+        );
+      }
+      lines.push('');
+    }
     if (diff.opened.length > 0) lines.push('### New gaps', '', HEADER, ...diff.opened.map(row), '');
   }
   lines.push('## Gaps', '');
   lines.push(...(gaps.length > 0 ? [HEADER, ...gaps.map(row)] : ['None.']), '');
   lines.push('## OK', '');
   lines.push(...(ok.length > 0 ? [HEADER, ...ok.map(row)] : ['None.']), '');
+  lines.push('## Coverage', '');
+  if (report.coverage.length === 0) lines.push('Not recorded (report written before coverage existed).', '');
+  else {
+    lines.push('| Check | Region | Looked at | Evidence (API request id) |', '|---|---|---|---|');
+    for (const c of report.coverage) {
+      const evidence = c.evidence.map((e) => `${e.operation} \`${e.requestId}\``).join(', ') || '-';
+      lines.push(`| ${CHECK_TITLES[c.check]} | ${c.region} | ${cell(lookedAt(c))} | ${evidence} |`);
+    }
+    lines.push('');
+  }
   return lines.join('\n');
+}
+
+function lookedAt(c: Coverage): string {
+  if (c.status === 'not-checked') return `not checked: ${c.reason ?? 'skipped'}`;
+  if (c.status === 'not-found') return `not found: ${c.reason ?? `no ${c.scope ?? 'resource'}`}`;
+  const scope =
+    c.scope === undefined
+      ? ''
+      : c.check === 'dynamodb-sse'
+        ? ` (table \`${c.scope}\`)`
+        : ` (names starting with \`${c.scope}\`)`;
+  return `${c.found === 0 ? 'none found' : `${c.found} checked`}${scope}`;
 }
 
 export function renderJson(report: PostureReport, diff?: PostureDiff): string {

@@ -1,5 +1,9 @@
 import { type CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeTableCommand,
+  type DescribeTableCommandOutput,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import {
   DescribeSnapshotsCommand,
   DescribeVolumesCommand,
@@ -7,7 +11,8 @@ import {
   GetEbsEncryptionByDefaultCommand,
 } from '@aws-sdk/client-ec2';
 import { GetQueueAttributesCommand, ListQueuesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { type Finding, findingKey, type PostureReport } from './finding';
+import { FleetwardenError } from '../core/errors';
+import { type Coverage, type Finding, findingKey, type PostureReport } from './finding';
 
 export interface PostureClients {
   ec2(region: string): EC2Client;
@@ -20,7 +25,10 @@ export interface PostureScanOptions {
   regions: string[];
   /** Prefix of the fleet's own log groups and queues (CloudFormation names them after the stack). */
   stackPrefix: string;
-  /** The audit table, checked in the first region. @default - not checked */
+  /**
+   * The audit table, looked up by name in every scanned region (a region without it says "not
+   * found"). @default - not checked, and the report says so
+   */
   tableName?: string;
   clients: PostureClients;
   now: () => Date;
@@ -32,28 +40,54 @@ interface Meta {
   $metadata?: { requestId?: string };
 }
 
+/** A response carried no request id: a finding built on it could not cite its evidence. */
+export class MissingEvidenceError extends FleetwardenError {}
+
 /**
  * Scans the encryption posture read-only: EBS encryption by default, every EBS volume, every
  * snapshot the account owns, the fleet's log groups (KMS key), the fleet's queues (SSE-KMS or
  * SSE-SQS) and the audit table (SSE with KMS). Every finding cites the request id of the call
- * whose response proved it; every call made is listed in the report.
+ * whose response proved it (a response without one fails the scan: MissingEvidenceError); every
+ * call made is listed in the report, and `coverage` says per check and region what was looked at
+ * (checked / none found / not found / not checked and why).
  */
 export async function scanPosture(opts: PostureScanOptions): Promise<PostureReport> {
   const findings: Finding[] = [];
   const calls: PostureReport['calls'] = [];
+  const coverage: Coverage[] = [];
   const progress = opts.onProgress ?? (() => {});
   const evidence = (region: string, operation: string, output: Meta) => {
-    const requestId = output.$metadata?.requestId ?? 'unknown';
+    const requestId = output.$metadata?.requestId;
+    if (!requestId)
+      throw new MissingEvidenceError(
+        `${operation} in ${region} answered without a request id; a finding built on it could not cite its evidence`,
+      );
     calls.push({ operation, requestId, region });
     return { operation, requestId };
   };
   const add = (f: Omit<Finding, 'key'>) =>
     findings.push({ key: findingKey(f.check, f.region, f.resourceId), ...f });
+  const covered = (
+    check: Coverage['check'],
+    region: string,
+    listing: { operation: string; requestId: string }[],
+    found: number,
+    scope?: string,
+  ) =>
+    coverage.push({
+      check,
+      region,
+      status: 'checked',
+      found,
+      evidence: listing,
+      ...(scope !== undefined ? { scope } : {}),
+    });
 
   for (const region of opts.regions) {
     const ec2 = opts.clients.ec2(region);
 
     const byDefault = await ec2.send(new GetEbsEncryptionByDefaultCommand({}));
+    const byDefaultEvidence = evidence(region, 'GetEbsEncryptionByDefault', byDefault);
     add({
       check: 'ebs-default-encryption',
       region,
@@ -63,17 +97,20 @@ export async function scanPosture(opts: PostureScanOptions): Promise<PostureRepo
       detail: byDefault.EbsEncryptionByDefault
         ? 'new EBS volumes are encrypted by default'
         : 'EBS encryption by default is off: new volumes may be unencrypted',
-      evidence: evidence(region, 'GetEbsEncryptionByDefault', byDefault),
+      evidence: byDefaultEvidence,
     });
+    covered('ebs-default-encryption', region, [byDefaultEvidence], 1);
 
     let token: string | undefined;
     let page = 0;
     let seen = 0;
+    let listing: { operation: string; requestId: string }[] = [];
     do {
       const out = await ec2.send(
         new DescribeVolumesCommand({ MaxResults: 500, ...(token ? { NextToken: token } : {}) }),
       );
       const ev = evidence(region, 'DescribeVolumes', out);
+      listing.push(ev);
       for (const v of out.Volumes ?? []) {
         const id = v.VolumeId ?? 'unknown';
         add({
@@ -92,9 +129,11 @@ export async function scanPosture(opts: PostureScanOptions): Promise<PostureRepo
       progress(`${region}: volumes page ${++page} (${seen} so far)`);
       token = out.NextToken;
     } while (token);
+    covered('ebs-volume', region, listing, seen);
 
     page = 0;
     seen = 0;
+    listing = [];
     do {
       const out = await ec2.send(
         new DescribeSnapshotsCommand({
@@ -104,6 +143,7 @@ export async function scanPosture(opts: PostureScanOptions): Promise<PostureRepo
         }),
       );
       const ev = evidence(region, 'DescribeSnapshots', out);
+      listing.push(ev);
       for (const s of out.Snapshots ?? []) {
         add({
           check: 'ebs-snapshot',
@@ -121,9 +161,12 @@ export async function scanPosture(opts: PostureScanOptions): Promise<PostureRepo
       progress(`${region}: snapshots page ${++page} (${seen} so far)`);
       token = out.NextToken;
     } while (token);
+    covered('ebs-snapshot', region, listing, seen);
 
     const logs = opts.clients.logs(region);
     page = 0;
+    seen = 0;
+    listing = [];
     do {
       const out = await logs.send(
         new DescribeLogGroupsCommand({
@@ -132,6 +175,7 @@ export async function scanPosture(opts: PostureScanOptions): Promise<PostureRepo
         }),
       );
       const ev = evidence(region, 'DescribeLogGroups', out);
+      listing.push(ev);
       for (const g of out.logGroups ?? []) {
         add({
           check: 'log-group-kms',
@@ -145,12 +189,15 @@ export async function scanPosture(opts: PostureScanOptions): Promise<PostureRepo
           evidence: ev,
         });
       }
+      seen += out.logGroups?.length ?? 0;
       progress(`${region}: log groups page ${++page}`);
       token = out.nextToken;
     } while (token);
+    covered('log-group-kms', region, listing, seen, opts.stackPrefix);
 
     const sqs = opts.clients.sqs(region);
     const queueUrls: string[] = [];
+    listing = [];
     do {
       const out = await sqs.send(
         new ListQueuesCommand({
@@ -159,10 +206,11 @@ export async function scanPosture(opts: PostureScanOptions): Promise<PostureRepo
           ...(token ? { NextToken: token } : {}),
         }),
       );
-      evidence(region, 'ListQueues', out);
+      listing.push(evidence(region, 'ListQueues', out));
       queueUrls.push(...(out.QueueUrls ?? []));
       token = out.NextToken;
     } while (token);
+    covered('sqs-sse', region, listing, queueUrls.length, opts.stackPrefix);
     for (const [i, url] of queueUrls.entries()) {
       const out = await sqs.send(
         new GetQueueAttributesCommand({
@@ -187,26 +235,49 @@ export async function scanPosture(opts: PostureScanOptions): Promise<PostureRepo
       });
       if ((i + 1) % 20 === 0) progress(`${region}: queues ${i + 1}/${queueUrls.length}`);
     }
-  }
 
-  const tableRegion = opts.regions[0];
-  if (opts.tableName && tableRegion) {
-    const out = await opts.clients
-      .dynamodb(tableRegion)
-      .send(new DescribeTableCommand({ TableName: opts.tableName }));
+    if (!opts.tableName) {
+      coverage.push({
+        check: 'dynamodb-sse',
+        region,
+        status: 'not-checked',
+        found: 0,
+        reason: 'no audit table name (--table-name or FLEETWARDEN_AUDIT_TABLE)',
+        evidence: [],
+      });
+      continue;
+    }
+    let out: DescribeTableCommandOutput;
+    try {
+      out = await opts.clients.dynamodb(region).send(new DescribeTableCommand({ TableName: opts.tableName }));
+    } catch (err) {
+      if ((err as Error).name !== 'ResourceNotFoundException') throw err;
+      coverage.push({
+        check: 'dynamodb-sse',
+        region,
+        status: 'not-found',
+        scope: opts.tableName,
+        found: 0,
+        reason: `no table ${opts.tableName} in ${region}`,
+        evidence: [evidence(region, 'DescribeTable', err as Meta)],
+      });
+      continue;
+    }
     const sse = out.Table?.SSEDescription;
     const kms = sse?.Status === 'ENABLED' && sse.SSEType === 'KMS';
+    const ev = evidence(region, 'DescribeTable', out);
     add({
       check: 'dynamodb-sse',
-      region: tableRegion,
+      region,
       resourceType: 'AWS::DynamoDB::Table',
       resourceId: out.Table?.TableArn ?? opts.tableName,
       status: kms ? 'ok' : 'gap',
       detail: kms
         ? `SSE-KMS with ${sse?.KMSMasterKeyArn ?? 'a KMS key'}`
         : 'encrypted with an AWS owned key, not a KMS key',
-      evidence: evidence(tableRegion, 'DescribeTable', out),
+      evidence: ev,
     });
+    covered('dynamodb-sse', region, [ev], 1, opts.tableName);
   }
 
   return {
@@ -216,5 +287,6 @@ export async function scanPosture(opts: PostureScanOptions): Promise<PostureRepo
     regions: opts.regions,
     findings,
     calls,
+    coverage,
   };
 }

@@ -1,0 +1,221 @@
+import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeSnapshotsCommand,
+  DescribeVolumesCommand,
+  EC2Client,
+  GetEbsEncryptionByDefaultCommand,
+} from '@aws-sdk/client-ec2';
+import { GetQueueAttributesCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { MissingEvidenceError, type PostureScanOptions, scanPosture } from './scanner';
+
+const ec2 = mockClient(EC2Client);
+const logs = mockClient(CloudWatchLogsClient);
+const sqs = mockClient(SQSClient);
+const ddb = mockClient(DynamoDBClient);
+const KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const meta = (requestId: string) => ({ $metadata: { httpStatusCode: 200, requestId } });
+const queue = (region: string, name: string) => `https://sqs.${region}.amazonaws.com/123456789012/${name}`;
+const TABLE_ARN = 'arn:aws:dynamodb:eu-west-1:123456789012:table/Fleetwarden-AuditTable';
+
+function options(over: Partial<PostureScanOptions> = {}): PostureScanOptions {
+  return {
+    regions: ['eu-west-1'],
+    stackPrefix: 'Fleetwarden',
+    tableName: 'Fleetwarden-AuditTable',
+    clients: {
+      ec2: (region) => new EC2Client({ region }),
+      logs: (region) => new CloudWatchLogsClient({ region }),
+      sqs: (region) => new SQSClient({ region }),
+      dynamodb: (region) => new DynamoDBClient({ region }),
+    },
+    now: () => new Date('2026-11-24T12:00:00Z'),
+    ...over,
+  };
+}
+
+/** An empty account: every listing answers with nothing (each with its own request id). */
+function emptyAccount() {
+  ec2.on(GetEbsEncryptionByDefaultCommand).resolves({ ...meta('ebs-default'), EbsEncryptionByDefault: true });
+  ec2.on(DescribeVolumesCommand).resolves({ ...meta('vols'), Volumes: [] });
+  ec2.on(DescribeSnapshotsCommand).resolves({ ...meta('snaps'), Snapshots: [] });
+  logs.on(DescribeLogGroupsCommand).resolves({ ...meta('logs'), logGroups: [] });
+  sqs.on(ListQueuesCommand).resolves({ ...meta('sqs-list') });
+  ddb.on(DescribeTableCommand).resolves({
+    ...meta('ddb'),
+    Table: {
+      TableArn: TABLE_ARN,
+      SSEDescription: { Status: 'ENABLED', SSEType: 'KMS', KMSMasterKeyArn: KEY },
+    },
+  });
+}
+
+beforeEach(() => {
+  for (const m of [ec2, logs, sqs, ddb]) m.reset();
+});
+
+describe('scanPosture', () => {
+  it('follows NextToken for snapshots, log groups and ListQueues, citing each page', async () => {
+    emptyAccount();
+    ec2
+      .on(DescribeSnapshotsCommand)
+      .resolvesOnce({
+        ...meta('snaps-1'),
+        Snapshots: [{ SnapshotId: 'snap-1', Encrypted: true }],
+        NextToken: 's2',
+      })
+      .resolvesOnce({
+        ...meta('snaps-2'),
+        Snapshots: [{ SnapshotId: 'snap-2', Encrypted: false, VolumeId: 'vol-9' }],
+      });
+    logs
+      .on(DescribeLogGroupsCommand)
+      .resolvesOnce({
+        ...meta('logs-1'),
+        logGroups: [{ logGroupName: 'Fleetwarden-A', kmsKeyId: KEY }],
+        nextToken: 'l2',
+      })
+      .resolvesOnce({ ...meta('logs-2'), logGroups: [{ logGroupName: 'Fleetwarden-B' }] });
+    sqs
+      .on(ListQueuesCommand)
+      .resolvesOnce({ ...meta('list-1'), QueueUrls: [queue('eu-west-1', 'Fleetwarden-Q1')], NextToken: 'q2' })
+      .resolvesOnce({ ...meta('list-2'), QueueUrls: [queue('eu-west-1', 'Fleetwarden-Q2')] });
+    sqs.on(GetQueueAttributesCommand).resolves({ ...meta('attrs'), Attributes: { KmsMasterKeyId: KEY } });
+
+    const report = await scanPosture(options());
+    const byKey = Object.fromEntries(
+      report.findings.map((f) => [f.resourceId, [f.status, f.evidence.requestId]]),
+    );
+    expect(byKey).toMatchObject({
+      'snap-1': ['ok', 'snaps-1'],
+      'snap-2': ['gap', 'snaps-2'],
+      'Fleetwarden-A': ['ok', 'logs-1'],
+      'Fleetwarden-B': ['gap', 'logs-2'],
+      [queue('eu-west-1', 'Fleetwarden-Q1')]: ['ok', 'attrs'],
+      [queue('eu-west-1', 'Fleetwarden-Q2')]: ['ok', 'attrs'],
+    });
+    expect(ec2.commandCalls(DescribeSnapshotsCommand)[1]?.args[0].input.NextToken).toBe('s2');
+    expect(logs.commandCalls(DescribeLogGroupsCommand)[1]?.args[0].input.nextToken).toBe('l2');
+    expect(sqs.commandCalls(ListQueuesCommand)[1]?.args[0].input.NextToken).toBe('q2');
+    expect(report.coverage.find((c) => c.check === 'sqs-sse')).toMatchObject({
+      status: 'checked',
+      found: 2,
+      evidence: [
+        { operation: 'ListQueues', requestId: 'list-1' },
+        { operation: 'ListQueues', requestId: 'list-2' },
+      ],
+    });
+  });
+
+  it('scans every region with that region’s clients, and checks the audit table in each', async () => {
+    emptyAccount();
+    const asked: string[] = [];
+    ec2.on(GetEbsEncryptionByDefaultCommand).callsFake(async (_input, getClient) => {
+      asked.push(await getClient().config.region());
+      return { ...meta('ebs-default'), EbsEncryptionByDefault: true };
+    });
+    const seen: string[] = [];
+    const clients = options().clients;
+    await scanPosture(
+      options({
+        regions: ['eu-west-1', 'us-east-1'],
+        clients: {
+          ...clients,
+          ec2: (r) => {
+            seen.push(`ec2:${r}`);
+            return clients.ec2(r);
+          },
+          dynamodb: (r) => {
+            seen.push(`ddb:${r}`);
+            return clients.dynamodb(r);
+          },
+        },
+      }),
+    );
+    expect(seen).toEqual(['ec2:eu-west-1', 'ddb:eu-west-1', 'ec2:us-east-1', 'ddb:us-east-1']);
+    expect(asked).toEqual(['eu-west-1', 'us-east-1']);
+  });
+
+  it('reports a table that is not KMS-encrypted as a gap', async () => {
+    emptyAccount();
+    ddb.on(DescribeTableCommand).resolves({ ...meta('ddb-2'), Table: { TableArn: TABLE_ARN } });
+    const report = await scanPosture(options());
+    expect(report.findings.find((f) => f.check === 'dynamodb-sse')).toMatchObject({
+      status: 'gap',
+      resourceId: TABLE_ARN,
+      detail: 'encrypted with an AWS owned key, not a KMS key',
+      evidence: { operation: 'DescribeTable', requestId: 'ddb-2' },
+    });
+  });
+
+  it('accepts SSE-SQS as encrypted, and flags a queue with neither', async () => {
+    emptyAccount();
+    sqs.on(ListQueuesCommand).resolves({
+      ...meta('list'),
+      QueueUrls: [queue('eu-west-1', 'Fleetwarden-Sqs'), queue('eu-west-1', 'Fleetwarden-None')],
+    });
+    sqs
+      .on(GetQueueAttributesCommand, { QueueUrl: queue('eu-west-1', 'Fleetwarden-Sqs') })
+      .resolves({ ...meta('a1'), Attributes: { SqsManagedSseEnabled: 'true' } });
+    sqs
+      .on(GetQueueAttributesCommand, { QueueUrl: queue('eu-west-1', 'Fleetwarden-None') })
+      .resolves({ ...meta('a2'), Attributes: {} });
+    const report = await scanPosture(options());
+    expect(report.findings.filter((f) => f.check === 'sqs-sse').map((f) => [f.status, f.detail])).toEqual([
+      ['ok', 'SSE-SQS (SQS-owned key)'],
+      ['gap', 'no server-side encryption'],
+    ]);
+  });
+
+  it('says "not found" for a table missing in a region instead of aborting the report', async () => {
+    emptyAccount();
+    ddb.on(DescribeTableCommand).callsFake(async (_input, getClient) => {
+      const r = await getClient().config.region();
+      if (r === 'us-east-1')
+        throw new ResourceNotFoundException({
+          message: 'Requested resource not found: Table: Fleetwarden-AuditTable not found',
+          $metadata: { httpStatusCode: 400, requestId: 'ddb-nf' },
+        });
+      return {
+        ...meta('ddb-ok'),
+        Table: { TableArn: TABLE_ARN, SSEDescription: { Status: 'ENABLED', SSEType: 'KMS' } },
+      };
+    });
+    const report = await scanPosture(options({ regions: ['eu-west-1', 'us-east-1'] }));
+    expect(report.findings.filter((f) => f.check === 'dynamodb-sse')).toHaveLength(1);
+    expect(report.coverage.filter((c) => c.check === 'dynamodb-sse')).toEqual([
+      expect.objectContaining({ region: 'eu-west-1', status: 'checked', found: 1 }),
+      expect.objectContaining({
+        region: 'us-east-1',
+        status: 'not-found',
+        scope: 'Fleetwarden-AuditTable',
+        evidence: [{ operation: 'DescribeTable', requestId: 'ddb-nf' }],
+      }),
+    ]);
+  });
+
+  it('says the table was not checked when no table name was given, and "none found" for an empty prefix', async () => {
+    emptyAccount();
+    const { tableName: _none, ...noTable } = options();
+    const report = await scanPosture(noTable);
+    expect(ddb.commandCalls(DescribeTableCommand)).toHaveLength(0);
+    expect(report.coverage.find((c) => c.check === 'dynamodb-sse')).toMatchObject({
+      status: 'not-checked',
+      reason: expect.stringContaining('--table-name'),
+    });
+    expect(report.coverage.find((c) => c.check === 'log-group-kms')).toMatchObject({
+      status: 'checked',
+      found: 0,
+      scope: 'Fleetwarden',
+      evidence: [{ operation: 'DescribeLogGroups', requestId: 'logs' }],
+    });
+  });
+
+  it('refuses to cite a response that carries no request id', async () => {
+    emptyAccount();
+    ec2.on(DescribeVolumesCommand).resolves({ $metadata: { httpStatusCode: 200 }, Volumes: [] });
+    await expect(scanPosture(options())).rejects.toBeInstanceOf(MissingEvidenceError);
+  });
+});
