@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { type AuditContext, auditedAction } from '../../shared/audit/audited-action';
 import { readEnv } from '../../shared/core/env';
 import { MalformedEventError } from '../../shared/core/errors';
-import { DEFAULT_APPLY_POLICY, type SyncResult, syncDns } from '../../shared/dns/apply';
+import { budgeted, DEFAULT_APPLY_POLICY, type SyncResult, syncDns } from '../../shared/dns/apply';
 import { DnsRepairFailedError } from '../../shared/dns/errors';
 import type { PlanDecision } from '../../shared/dns/planner';
 import { observeFleet, planReconcile } from '../../shared/dns/reconcile';
@@ -42,7 +42,7 @@ const ALREADY = 'already in the desired state';
 
 export function createHandler(deps: DnsReconcileDeps) {
   const mode = deps.dryRun ? 'dry-run' : 'live';
-  return async (event: unknown, _context?: Context): Promise<ReconcileSummary> => {
+  return async (event: unknown, context?: Context): Promise<ReconcileSummary> => {
     const parsed = parse(event, undefined, EventBridgeSchema, true);
     if (!parsed.success) {
       throw new MalformedEventError(
@@ -73,7 +73,7 @@ export function createHandler(deps: DnsReconcileDeps) {
         const r = await syncDns({
           port: deps.route53,
           zones: deps.zones,
-          policy: deps.policy ?? DEFAULT_APPLY_POLICY,
+          policy: budgeted(deps.policy ?? DEFAULT_APPLY_POLICY, context),
           dryRun: deps.dryRun,
           comment: `fleetwarden ${FUNCTION} ${parsed.data.id}`,
           plan: async (forward, reverse) => {

@@ -1,4 +1,4 @@
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
 import type { ApplyPolicy } from '../../shared/dns/apply';
@@ -209,6 +209,18 @@ describe('dns-sync handler', () => {
     expect(s.audit.all().find((r) => r.subject.instanceId === id(3))).toMatchObject({
       decision: 'failed',
       reason: expect.stringContaining('InvalidChangeBatch'),
+    });
+  });
+
+  it("does not retry Route 53 past the invocation's time budget (context.getRemainingTimeInMillis)", async () => {
+    const s = setup();
+    s.route53.failNext('Throttling', 1);
+    const context = { getRemainingTimeInMillis: () => 5_000 } as Context;
+    const out = await s.handler(sqs([stateChange(1, 'running', T0)]), context);
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm-0' }]);
+    expect(s.audit.all().find((r) => r.action === 'dns.change-batch')).toMatchObject({
+      decision: 'failed',
+      reason: expect.stringContaining('no time left'),
     });
   });
 

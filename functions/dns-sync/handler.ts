@@ -9,7 +9,13 @@ import { DynamoDbAuditSink } from '../../shared/audit/dynamodb-audit-sink';
 import type { AuditSink } from '../../shared/audit/port';
 import { envBoolean, readEnv } from '../../shared/core/env';
 import { MalformedEventError } from '../../shared/core/errors';
-import { type ApplyPolicy, DEFAULT_APPLY_POLICY, type SyncResult, syncDns } from '../../shared/dns/apply';
+import {
+  type ApplyPolicy,
+  budgeted,
+  DEFAULT_APPLY_POLICY,
+  type SyncResult,
+  syncDns,
+} from '../../shared/dns/apply';
 import { MissingDecisionError } from '../../shared/dns/errors';
 import { type DnsPlanConfig, latestPerInstance, type PlanDecision, planDns } from '../../shared/dns/planner';
 import type { Route53Port } from '../../shared/dns/port';
@@ -142,7 +148,7 @@ export function createHandler(deps: DnsSyncDeps) {
             const r = await syncDns({
               port: deps.route53,
               zones: deps.zones,
-              policy: deps.policy ?? DEFAULT_APPLY_POLICY,
+              policy: budgeted(deps.policy ?? DEFAULT_APPLY_POLICY, context),
               dryRun: deps.dryRun,
               comment: `fleetwarden ${FUNCTION} ${batchTrigger.id}`,
               plan: (forward, reverse) => planDns({ config: deps.config, forward, reverse, facts: winners }),

@@ -33,7 +33,11 @@ const common = { maxAttempts: 4, retryMode: 'adaptive' } as const;
 // `@__PURE__` lets esbuild drop every client a function does not use: without it each bundle
 // carried all ten SDK clients (1.7 MB; EC2's alone is 1 MB). bench/bundles.test.ts guards this.
 
-export const defaultRoute53Client = /* @__PURE__ */ memo(() => instrumentClient(new Route53Client(common)));
+// Route 53: one attempt per call. shared/dns/apply.ts retries Throttling/PriorRequestNotComplete
+// with full jitter against the invocation's time left; SDK retries inside would stack (4 x 6 attempts).
+export const defaultRoute53Client = /* @__PURE__ */ memo(() =>
+  instrumentClient(new Route53Client({ ...common, maxAttempts: 1 })),
+);
 export const defaultEc2Client = /* @__PURE__ */ memo(() => instrumentClient(new EC2Client(common)));
 export const defaultAutoScalingClient = /* @__PURE__ */ memo(() =>
   instrumentClient(new AutoScalingClient(common)),

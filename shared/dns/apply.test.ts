@@ -67,6 +67,31 @@ describe('sendWithBackoff', () => {
     expect(sleeps).toEqual([50, 100, 200]);
   });
 
+  it("stops retrying when the next sleep would eat into the invocation's reserve (Lambda time left)", async () => {
+    const fake = new InMemoryRoute53().addZone('Z1', 'example.com');
+    fake.failNext('Throttling', 10);
+    let clock = 0;
+    const slept: number[] = [];
+    const budgeted: ApplyPolicy = {
+      ...policy,
+      maxAttempts: 10,
+      baseMs: 1000,
+      capMs: 8000,
+      random: () => 1,
+      sleep: async (ms) => {
+        slept.push(ms);
+        clock += ms;
+      },
+      remainingMs: () => 20_000 - clock,
+      reserveMs: 10_000,
+    };
+    const err = await sendWithBackoff(fake, 'Z1', [txtChange(1, 10)], budgeted).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ThrottledError);
+    expect((err as Error).message).toContain('time');
+    // 1 s, 2 s, 4 s fit in the 10 s left above the reserve; 8 s more would not
+    expect(slept).toEqual([1000, 2000, 4000]);
+  });
+
   it('gives up with ThrottledError after the bounded attempts', async () => {
     const fake = new InMemoryRoute53().addZone('Z1', 'example.com');
     fake.failNext('Throttling', 10);

@@ -17,6 +17,14 @@ export interface ApplyPolicy {
   capMs: number;
   sleep: (ms: number) => Promise<void>;
   random: () => number;
+  /**
+   * Time left in the invocation (Lambda's `context.getRemainingTimeInMillis`). With it, a retry whose
+   * sleep would leave less than `reserveMs` is not made: ThrottledError now, so the handler can still
+   * audit and report the failure before the timeout kills it. Absent: only `maxAttempts` bounds retries.
+   */
+  remainingMs?: (() => number) | undefined;
+  /** Time kept for auditing and answering after Route 53 work. @default 10_000 */
+  reserveMs?: number | undefined;
 }
 
 export const DEFAULT_APPLY_POLICY: ApplyPolicy = {
@@ -26,6 +34,14 @@ export const DEFAULT_APPLY_POLICY: ApplyPolicy = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   random: Math.random,
 };
+
+/** `policy` with its retries bounded by the Lambda invocation's time left (when there is a context). */
+export function budgeted(
+  policy: ApplyPolicy,
+  context: { getRemainingTimeInMillis(): number } | undefined,
+): ApplyPolicy {
+  return context ? { ...policy, remainingMs: () => context.getRemainingTimeInMillis() } : policy;
+}
 
 /**
  * Pack change units into as few requests as Route 53's per-request limits allow (1,000
@@ -81,7 +97,17 @@ async function withBackoff<T>(
         );
       }
       // full jitter: uniform in [0, min(cap, base * 2^attempt))
-      await policy.sleep(Math.round(policy.random() * Math.min(policy.capMs, policy.baseMs * 2 ** attempt)));
+      const ms = Math.round(policy.random() * Math.min(policy.capMs, policy.baseMs * 2 ** attempt));
+      const left = policy.remainingMs?.();
+      const reserve = policy.reserveMs ?? 10_000;
+      if (left !== undefined && left - ms < reserve) {
+        throw new ThrottledError(
+          `${what}: Route 53 still busy (${err.code}) after ${attempt + 1} attempt(s); no time left for another (${left} ms left, ${reserve} ms reserved)`,
+          ms,
+          { cause: err },
+        );
+      }
+      await policy.sleep(ms);
     }
   }
 }

@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-route-53';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { defaultRoute53Client } from '../aws/clients';
 import { Route53Error } from './errors';
 import { InMemoryRoute53 } from './in-memory-route53';
 import { describeRoute53Contract } from './route53.contract';
@@ -109,5 +110,11 @@ describe('Route53ZoneAdapter on API-reference shapes', () => {
     const err = await adapter.listRecordSets('Z9').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Route53Error);
     expect((err as Error).cause).toBe(cause);
+  });
+});
+
+describe('the default Route 53 client', () => {
+  it("makes one attempt per call: the domain's jittered backoff (apply.ts) owns retries, so they do not stack", async () => {
+    expect(await defaultRoute53Client().config.maxAttempts()).toBe(1);
   });
 });
