@@ -10,7 +10,8 @@ import { ZoneRecords } from './zone-records';
  * (listInStates) plus every instance one of our markers names (describe). Facts are observations
  * dated `observedAt` (now minus a settle window), so an event applied within the window wins over
  * a possibly lagging DescribeInstances. An owned instance DescribeInstances no longer knows is
- * terminated. A running instance without a private IP yet is left for the next run.
+ * terminated; one it shows as pending, or running without a private IP yet, is left for the next run
+ * (never taken for terminated).
  */
 export async function observeFleet(input: {
   inventory: InstanceInventory;
@@ -34,6 +35,8 @@ export async function observeFleet(input: {
   const described = await input.inventory.describe([...owned].filter((id) => !seen.has(id)).sort());
   const facts: InstanceFact[] = [];
   for (const info of [...tagged, ...described]) {
+    // DescribeInstances knows it: never "terminated", even when there is nothing to act on yet
+    seen.add(info.instanceId);
     if (info.state === 'pending' || (info.state === 'running' && !info.privateIp)) continue;
     facts.push({
       instanceId: info.instanceId,
@@ -44,7 +47,6 @@ export async function observeFleet(input: {
       privateIp: info.privateIp,
       publicIp: info.publicIp,
     });
-    seen.add(info.instanceId);
   }
   for (const id of [...owned].sort()) {
     if (!seen.has(id))
