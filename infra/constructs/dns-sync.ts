@@ -47,7 +47,9 @@ export interface DnsSyncProps {
    */
   readonly ttl?: number;
   /**
-   * Publish the public IP (when the instance has one) instead of the private IP.
+   * The A record holds the instance's public IP instead of its private IP. An instance without a
+   * public IP gets no A record (refused, audited; a record published earlier is removed): never the
+   * private IP as a fallback.
    * @default false
    */
   readonly publishPublicIp?: boolean;

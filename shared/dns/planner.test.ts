@@ -83,6 +83,26 @@ describe('planDns', () => {
     expect(flat(plan.forward)[0]?.record.values).toEqual(['203.0.113.7']);
   });
 
+  it('with publishPublicIp, refuses an instance without a public IP (never falls back to the private IP)', () => {
+    const pub = { ...config, publishPublicIp: true };
+    const plan = planDns({ config: pub, forward: [], facts: [running()] });
+    expect(flat(plan.forward)).toEqual([]);
+    expect(plan.decisions[0]).toMatchObject({
+      decision: 'refused',
+      reason: expect.stringContaining('no public IP'),
+      details: { refusal: 'no-public-ip' },
+    });
+    // a record we published for a public IP the instance no longer has is removed, not left dangling
+    const zone = apply(
+      [],
+      'example.com',
+      flat(planDns({ config: pub, forward: [], facts: [running({ publicIp: '203.0.113.7' })] }).forward),
+    );
+    const lost = planDns({ config: pub, forward: zone, facts: [running({ time: at(60) })] });
+    expect(apply(zone, 'example.com', flat(lost.forward)).filter((r) => r.type === 'A')).toEqual([]);
+    expect(lost.decisions[0]).toMatchObject({ decision: 'refused', details: { refusal: 'no-public-ip' } });
+  });
+
   it('deletes on terminate through the marker even when no IP is known, keeping a tombstone', () => {
     const zone = apply([], 'example.com', flat(planDns({ config, forward: [], facts: [running()] }).forward));
     const plan = planDns({

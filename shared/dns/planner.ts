@@ -28,7 +28,10 @@ export interface DnsPlanConfig {
   /** Owner id written into every marker; only records with our owner are ours. */
   ownerId: string;
   ttl: number;
-  /** A record holds the public IP when the instance has one (else the private IP). */
+  /**
+   * The A record holds the public IP; an instance without one is refused (audited) and any record we
+   * published for it is removed. Never falls back to the private IP. Off: the private IP.
+   */
   publishPublicIp: boolean;
 }
 
@@ -294,7 +297,32 @@ export function planDns(input: {
         return;
       }
       const name = resolved.fqdn;
-      const ip = (config.publishPublicIp && fact.publicIp) || fact.privateIp;
+      if (config.publishPublicIp && !fact.publicIp) {
+        // the A record is the public IP or nothing: the private IP would make the name flip between
+        // networks, and a record kept for a public IP the instance no longer has would dangle
+        const notOwned: RecordSet[] = [];
+        for (const o of fOwned) notOwned.push(...remove(fwd, o, 'A', fChanges));
+        for (const o of rOwned) notOwned.push(...remove(rev as PlanningView, o, 'PTR', rChanges));
+        const removed = [...fChanges, ...rChanges].filter(
+          (c) => c.action === 'DELETE' && c.record.type !== 'TXT',
+        );
+        decide({
+          decision: 'refused',
+          reason: `publishPublicIp is set and the instance has no public IP: no A record for ${name}${removed.length > 0 ? `; removed ${removed.map((c) => `${c.record.type} ${c.record.name}`).join(', ')}` : ''}`,
+          recordName: name,
+          details: {
+            refusal: 'no-public-ip',
+            removed: removed.map((c) => ({
+              name: c.record.name,
+              type: c.record.type,
+              values: c.record.values,
+            })),
+            ...(notOwned.length > 0 ? { notOwned } : {}),
+          },
+        });
+        return;
+      }
+      const ip = config.publishPublicIp ? fact.publicIp : fact.privateIp;
       if (!ip) {
         decide({
           decision: 'skipped',
