@@ -43,7 +43,14 @@ function fleetOf(n: number) {
     registry.register({ name: `ci-${iid(k)}`, labels: ['self-hosted', `${INSTANCE_LABEL_PREFIX}${iid(k)}`] });
   }
 }
-function handler(over: { dryRun?: boolean; allowTerminate?: boolean; maxRemovalShare?: number } = {}) {
+function handler(
+  over: {
+    dryRun?: boolean;
+    allowTerminate?: boolean;
+    maxRemovalShare?: number;
+    maxRemovalsPerRun?: number;
+  } = {},
+) {
   return createHandler({
     registry,
     inventory,
@@ -56,6 +63,7 @@ function handler(over: { dryRun?: boolean; allowTerminate?: boolean; maxRemovalS
       ...DEFAULT_SWEEP_CONFIG,
       allowTerminate: over.allowTerminate ?? false,
       maxRemovalShare: over.maxRemovalShare ?? 0.5,
+      ...(over.maxRemovalsPerRun ? { maxRemovalsPerRun: over.maxRemovalsPerRun } : {}),
     },
     now: () => new Date(now),
   });
@@ -155,5 +163,54 @@ describe('runner-sweep', () => {
     };
     await expect(h(schedule, ctx)).rejects.toThrow(/GitHub 500/);
     expect(audit.all().find((r) => r.action === 'runner.deregister')).toMatchObject({ decision: 'failed' });
+  });
+
+  it('a runner that took a job between the listing and the DELETE (422) is not removed: audited skipped, not failed', async () => {
+    fleetOf(4);
+    inventory.setState(iid(2), 'terminated');
+    now += 10 * 60_000;
+    const del = registry.deleteRunner.bind(registry);
+    registry.deleteRunner = async (id) => {
+      registry.setBusy(id, true); // a job landed after the listing saw it idle
+      return del(id);
+    };
+    const summary = await handler()(schedule, ctx);
+    expect(summary).toMatchObject({ deregistered: 0, skipped: 1, failed: 0 });
+    expect(registry.findByName(`ci-${iid(2)}`)).toMatchObject({ busy: true });
+    const rec = audit.all().find((r) => r.action === 'runner.deregister');
+    expect(rec).toMatchObject({ decision: 'skipped' });
+    expect(rec?.reason).toMatch(/took a job/);
+  });
+
+  it('never terminates an instance whose runner a concurrent delete pushed off the listing (re-check first)', async () => {
+    registry = new InMemoryRunnerRegistry({ perPage: 2 });
+    fleetOf(6);
+    // during the first listing, runner 1 is removed by GitHub (an ephemeral runner finished):
+    // runner 3 shifts from page 1 to page 0 and is missed
+    let churned = false;
+    registry.beforeListPage = (page) => {
+      if (page === 1 && !churned) {
+        churned = true;
+        registry.unregister(1);
+      }
+    };
+    const summary = await handler({ allowTerminate: true })(schedule, ctx);
+    expect(terminator.terminated).toEqual([]);
+    expect(summary.terminated).toBe(0);
+    expect(audit.all().find((r) => r.action === 'instance.terminate')).toMatchObject({ decision: 'skipped' });
+  });
+
+  it('caps removals per run, audits the deferred ones in the run record, and the next run takes them', async () => {
+    fleetOf(10);
+    for (const k of [1, 2, 3]) inventory.setState(iid(k), 'terminated');
+    now += 10 * 60_000;
+    const first = await handler({ maxRemovalsPerRun: 2 })(schedule, ctx);
+    expect(first).toMatchObject({ deregistered: 2, deferred: 1 });
+    const run = audit.all().find((r) => r.action === 'runner.sweep');
+    expect(run?.reason).toMatch(/1 deferred/);
+    expect(run?.details).toMatchObject({ deferred: [expect.objectContaining({ instanceId: iid(3) })] });
+    const second = await handler({ maxRemovalsPerRun: 2 })({ ...schedule, id: 'sched-2' }, ctx);
+    expect(second).toMatchObject({ deregistered: 1, deferred: 0 });
+    expect(registry.deleted).toHaveLength(3);
   });
 });

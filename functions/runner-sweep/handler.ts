@@ -16,8 +16,9 @@ import { RunnerBusyError } from '../../shared/github/errors';
 import type { GitHubRunner, RunnerRegistry } from '../../shared/github/port';
 import { runnerRegistryFromEnv } from '../../shared/github/registry-from-env';
 import { logger, metrics } from '../../shared/observability/powertools';
-import { instanceIdOf } from '../../shared/runners/matching';
+import { conventionalRunnerNames, instanceIdOf } from '../../shared/runners/matching';
 import {
+  confirmTerminations,
   type Listing,
   planSweep,
   type SweepAction,
@@ -32,6 +33,9 @@ export const RunnerSweepEnv = z.object({
   BOOT_TIMEOUT_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
   ALLOW_TERMINATE: envBoolean.default(false),
   MAX_REMOVAL_SHARE: z.coerce.number().gt(0).max(1).default(0.2),
+  MAX_REMOVALS_PER_RUN: z.coerce.number().int().min(1).max(1000).default(100),
+  /** Set by Lambda: the region swept (runners labelled with another region are not touched). */
+  AWS_REGION: z.string().min(1).optional(),
   DRY_RUN: envBoolean.default(true),
   AUTO_SCALING_GROUP_NAMES: z
     .string()
@@ -50,6 +54,8 @@ export interface RunnerSweepDeps {
   config: SweepConfig;
   /** The runner ASGs: their terminating instances are read in one call per 100 groups. */
   autoScalingGroupNames?: readonly string[];
+  /** The region swept: runners labelled `fleetwarden-region:<another>` are left alone. */
+  region?: string;
   now?: () => Date;
 }
 
@@ -61,6 +67,8 @@ export interface SweepSummary {
   reported: number;
   skipped: number;
   failed: number;
+  /** Removals left for the next run by maxRemovalsPerRun. */
+  deferred: number;
   refused: boolean;
 }
 
@@ -121,10 +129,33 @@ export function createHandler(deps: RunnerSweepDeps) {
         terminating = new Set(leaving.items);
       }
     }
-    const plan = planSweep(
-      { now: now(), runners, fleet, described, terminating, fleetTag: deps.fleetTag },
+    let plan = planSweep(
+      {
+        now: now(),
+        runners,
+        fleet,
+        described,
+        terminating,
+        fleetTag: deps.fleetTag,
+        ...(deps.region ? { region: deps.region } : {}),
+      },
       deps.config,
     );
+    // a never-registered verdict rests on absence from one offset-paginated listing of a live list:
+    // look again (the documented names by ?name=, then a second listing) just before terminating
+    const candidates = plan.actions.flatMap((a) => (a.kind === 'terminate' ? [a.instanceId] : []));
+    if (candidates.length > 0) {
+      const confirmation = await listing('runner (re-check before terminating)', async () => {
+        const byName: GitHubRunner[] = [];
+        if (deps.registry.findRunnersByName) {
+          for (const id of candidates)
+            for (const n of conventionalRunnerNames(id))
+              byName.push(...(await deps.registry.findRunnersByName(n)));
+        }
+        return [...byName, ...(await deps.registry.listRunners())];
+      });
+      plan = confirmTerminations(plan, confirmation);
+    }
 
     const summary: SweepSummary = {
       runners: runners.ok ? runners.items.length : 0,
@@ -134,6 +165,7 @@ export function createHandler(deps: RunnerSweepDeps) {
       reported: 0,
       skipped: 0,
       failed: 0,
+      deferred: plan.deferred?.length ?? 0,
       refused: plan.refused !== undefined,
     };
     const errors: Error[] = [];
@@ -161,8 +193,13 @@ export function createHandler(deps: RunnerSweepDeps) {
             : 'skipped',
         reason:
           plan.refused ??
-          `${summary.runners} runners, ${summary.instances} instances: ${summary.deregistered} deregistered, ${summary.terminated} terminated, ${summary.reported} reported, ${summary.skipped} skipped, ${summary.failed} failed${deps.dryRun ? ' (dry run)' : ''}`,
-        details: { ...summary, wouldRemove: plan.wouldRemove, fleetSize: plan.fleetSize },
+          `${summary.runners} runners, ${summary.instances} instances: ${summary.deregistered} deregistered, ${summary.terminated} terminated, ${summary.reported} reported, ${summary.skipped} skipped, ${summary.failed} failed, ${summary.deferred} deferred to the next run (at most ${deps.config.maxRemovalsPerRun ?? 100} removals a run)${deps.dryRun ? ' (dry run)' : ''}`,
+        details: {
+          ...summary,
+          wouldRemove: plan.wouldRemove,
+          fleetSize: plan.fleetSize,
+          ...(plan.deferred?.length ? { deferred: plan.deferred } : {}),
+        },
         result: undefined,
       }),
     );
@@ -221,6 +258,16 @@ export function createHandler(deps: RunnerSweepDeps) {
         );
         return;
       }
+      if (action.kind === 'keep') {
+        s.skipped++;
+        await auditedAction(
+          deps.audit,
+          ctx,
+          { action: 'instance.terminate', subject: { instanceId: action.instanceId } },
+          async () => ({ decision: 'skipped', reason: action.reason, result: undefined }),
+        );
+        return;
+      }
       if (action.kind === 'terminate') {
         await auditedAction(
           deps.audit,
@@ -272,11 +319,13 @@ export const handler = async (event: ScheduledEvent, context: Context): Promise<
       dryRun: env.DRY_RUN,
       fleetTag: { key: env.FLEET_TAG_KEY, value: env.FLEET_TAG_VALUE },
       autoScalingGroupNames: env.AUTO_SCALING_GROUP_NAMES,
+      ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}),
       config: {
         gracePeriodMs: env.GRACE_PERIOD_SECONDS * 1000,
         bootTimeoutMs: env.BOOT_TIMEOUT_SECONDS * 1000,
         allowTerminate: env.ALLOW_TERMINATE,
         maxRemovalShare: env.MAX_REMOVAL_SHARE,
+        maxRemovalsPerRun: env.MAX_REMOVALS_PER_RUN,
       },
     });
   }

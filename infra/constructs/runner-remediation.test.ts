@@ -116,6 +116,7 @@ describe('RunnerRemediation construct', () => {
         Variables: Match.objectLike({
           DRY_RUN: 'true',
           MAX_REMOVAL_SHARE: '0.2',
+          MAX_REMOVALS_PER_RUN: '100',
           ALLOW_TERMINATE: 'false',
           GITHUB_OWNER: 'acme',
         }),
@@ -165,6 +166,7 @@ describe('RunnerRemediation construct', () => {
       'autoScalingGroupNames must name at least one Auto Scaling group, got []',
     ],
     [{ maxRemovalShare: 0 }, 'maxRemovalShare must be > 0 and <= 1, got 0'],
+    [{ maxRemovalsPerRun: 0 }, 'maxRemovalsPerRun must be an integer from 1 to 1000, got 0'],
     [{ drainDeadline: Duration.hours(72) }, 'drainDeadline must be 1 minute to 48 hours, got 72 hours'],
     [{ heartbeatTimeout: Duration.seconds(10) }, 'heartbeatTimeout must be 240 to 7200 seconds'],
     [{ heartbeatTimeout: Duration.seconds(200) }, 'heartbeatTimeout must be 240 to 7200 seconds'],

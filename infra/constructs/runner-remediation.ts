@@ -48,6 +48,12 @@ export interface RunnerRemediationProps {
    */
   readonly maxRemovalShare?: number;
   /**
+   * At most this many removals (deregistrations + terminations) per sweep run; the rest wait for
+   * the next run. GitHub writes are paced ~1/s, so a 5-minute run manages ~250 at most.
+   * @default 100
+   */
+  readonly maxRemovalsPerRun?: number;
+  /**
    * Let the sweep terminate fleet instances that never registered a runner.
    * @default false
    */
@@ -127,6 +133,9 @@ function validate(scope: Construct, id: string, p: RunnerRemediationProps): void
   const share = p.maxRemovalShare;
   if (share !== undefined && !(share > 0 && share <= 1))
     problems.push(`maxRemovalShare must be > 0 and <= 1, got ${share}`);
+  const cap = p.maxRemovalsPerRun;
+  if (cap !== undefined && !(Number.isInteger(cap) && cap >= 1 && cap <= 1000))
+    problems.push(`maxRemovalsPerRun must be an integer from 1 to 1000, got ${cap}`);
   const deadline = p.drainDeadline?.toSeconds();
   if (deadline !== undefined && (deadline < 60 || deadline > 48 * 3600))
     problems.push(
@@ -299,6 +308,7 @@ export class RunnerRemediation extends Construct {
         BOOT_TIMEOUT_SECONDS: String((props.bootTimeout ?? Duration.minutes(15)).toSeconds()),
         ALLOW_TERMINATE: String(props.allowTerminate ?? false),
         MAX_REMOVAL_SHARE: String(props.maxRemovalShare ?? 0.2),
+        MAX_REMOVALS_PER_RUN: String(props.maxRemovalsPerRun ?? 100),
         AUTO_SCALING_GROUP_NAMES: names.join(','),
       },
     });

@@ -7,6 +7,17 @@
  *    the fleet tag.
  */
 export const INSTANCE_LABEL_PREFIX = 'fleetwarden-instance:';
+/**
+ * Optional label `fleetwarden-region:<region>` naming the region of the runner's instance: a sweep
+ * in another region never touches the runner (EC2 there cannot describe its instance).
+ */
+export const REGION_LABEL_PREFIX = 'fleetwarden-region:';
+
+/** The region a runner's labels name, if any. */
+export function regionOf(runner: { labels: readonly string[] }): string | undefined {
+  const label = runner.labels.find((l) => l.startsWith(REGION_LABEL_PREFIX));
+  return label ? label.slice(REGION_LABEL_PREFIX.length) : undefined;
+}
 
 const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
 const NAME_SUFFIX = /(?:^|-)(i-[0-9a-f]{8,17})$/;

@@ -2,8 +2,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { InstanceInfo } from '../ec2/port';
 import type { GitHubRunner } from '../github/port';
-import { INSTANCE_LABEL_PREFIX, instanceIdOf } from './matching';
-import { DEFAULT_SWEEP_CONFIG, planSweep, type SweepConfig, type SweepInput } from './sweep-planner';
+import { INSTANCE_LABEL_PREFIX, instanceIdOf, REGION_LABEL_PREFIX } from './matching';
+import {
+  confirmTerminations,
+  DEFAULT_SWEEP_CONFIG,
+  planSweep,
+  type SweepConfig,
+  type SweepInput,
+} from './sweep-planner';
 
 const NOW = new Date('2026-11-24T12:00:00Z');
 const min = 60_000;
@@ -88,9 +94,60 @@ describe('sweep planner', () => {
     expect(plan.actions[0]?.reason).toMatch(/grace/);
   });
 
-  it('treats a labelled runner whose instance EC2 no longer knows as gone long ago', () => {
-    const plan = planSweep(input([runner(1), runner(2), runner(3)], [instance(1), instance(3)], []), cfg);
+  it('treats an OFFLINE labelled runner whose instance EC2 no longer knows as gone long ago', () => {
+    const plan = planSweep(
+      input([runner(1), runner(2, { status: 'offline' }), runner(3)], [instance(1), instance(3)], []),
+      cfg,
+    );
     expect(kinds(plan)).toEqual(['deregister']);
+  });
+
+  it('never removes an ONLINE runner whose instance EC2 does not describe (another region or account): reports it', () => {
+    const plan = planSweep(input([runner(1), runner(2), runner(3)], [instance(1), instance(3)], []), cfg);
+    expect(kinds(plan)).toEqual(['report']);
+    expect(plan.actions[0]).toMatchObject({ finding: 'unverifiable-runner' });
+    expect(plan.actions[0]?.reason).toMatch(/online/);
+  });
+
+  it("never touches a runner labelled with another region's instance, even offline", () => {
+    const elsewhere = runner(2, {
+      status: 'offline',
+      labels: ['self-hosted', `${INSTANCE_LABEL_PREFIX}${iid(2)}`, `${REGION_LABEL_PREFIX}us-east-1`],
+    });
+    const here = runner(4, {
+      status: 'offline',
+      labels: ['self-hosted', `${INSTANCE_LABEL_PREFIX}${iid(4)}`, `${REGION_LABEL_PREFIX}eu-west-1`],
+    });
+    const plan = planSweep(
+      {
+        ...input([runner(1), elsewhere, runner(3), here], [instance(1), instance(3)], []),
+        region: 'eu-west-1',
+      },
+      cfg,
+    );
+    expect(plan.actions).toEqual([
+      expect.objectContaining({ kind: 'deregister', runner: expect.objectContaining({ id: here.id }) }),
+    ]);
+  });
+
+  it('opens the circuit when no runner matches any fleet instance while instances are past the boot timeout (label convention broken)', () => {
+    const fleet = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => instance(n));
+    const unlabelled = [1, 2, 3].map((n) => runner(n, { name: `runner-${n}`, labels: ['self-hosted'] }));
+    const plan = planSweep(input(unlabelled, fleet), { ...cfg, allowTerminate: true, maxRemovalShare: 0.2 });
+    expect(plan.refused).toMatch(/no runner matches/);
+    expect(kinds(plan).filter((k) => k === 'terminate')).toEqual([]);
+  });
+
+  it('caps removals per run; the rest are deferred to the next run and listed', () => {
+    const fleet = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => instance(n));
+    const ghosts = [11, 12, 13, 14].map((n) => runner(n, { status: 'offline' }));
+    const plan = planSweep(input([...fleet.map((_, k) => runner(k + 1)), ...ghosts], fleet), {
+      ...cfg,
+      maxRemovalsPerRun: 3,
+    });
+    expect(plan.refused).toBeUndefined();
+    expect(kinds(plan).filter((k) => k === 'deregister')).toHaveLength(3);
+    expect(plan.deferred).toEqual([{ kind: 'deregister', runnerId: ghosts[3]?.id, instanceId: iid(14) }]);
   });
 
   it("never touches a runner matched by name only when EC2 cannot confirm the instance is the fleet's", () => {
@@ -142,6 +199,18 @@ describe('sweep planner', () => {
     expect(kinds(terminated)).toEqual(['terminate']);
   });
 
+  it('re-checks before terminating: an instance whose runner a second look finds is not terminated', () => {
+    const fleet = [instance(1), instance(2), instance(3)];
+    const plan = planSweep(input([runner(1), runner(3)], fleet), { ...cfg, allowTerminate: true });
+    expect(kinds(plan)).toEqual(['terminate']);
+    const seen = confirmTerminations(plan, { ok: true, items: [runner(1), runner(2, { busy: true })] });
+    expect(kinds(seen)).toEqual(['keep']);
+    expect(seen.actions[0]?.reason).toMatch(/second look/);
+    const failed = confirmTerminations(plan, { ok: false, error: '502' });
+    expect(kinds(failed)).toEqual(['report']);
+    expect(confirmTerminations(plan, { ok: true, items: [runner(1)] }).actions).toEqual(plan.actions);
+  });
+
   it('refuses to act when a listing failed, or came back empty', () => {
     const failed = planSweep(
       { ...input([runner(1)], [instance(1)]), runners: { ok: false, error: 'HTTP 502 on page 3' } },
@@ -157,7 +226,10 @@ describe('sweep planner', () => {
 
   it('opens the circuit when a run would remove more than the allowed share of the fleet', () => {
     const fleet = [1, 2, 3, 4, 5, 6].map((n) => instance(n));
-    const runners = [...[1, 2, 3, 4, 5, 6].map((n) => runner(n)), ...[7, 8, 9, 10].map((n) => runner(n))];
+    const runners = [
+      ...[1, 2, 3, 4, 5, 6].map((n) => runner(n)),
+      ...[7, 8, 9, 10].map((n) => runner(n, { status: 'offline' })),
+    ];
     const plan = planSweep(input(runners, fleet), { ...cfg, maxRemovalShare: 0.2 });
     expect(plan.refused).toMatch(/4 removals .* 10 .*20%/);
     expect(kinds(plan).filter((k) => k === 'deregister')).toEqual([]);
@@ -165,7 +237,10 @@ describe('sweep planner', () => {
   });
 
   it('always allows a single removal, so a small fleet can still heal', () => {
-    const plan = planSweep(input([runner(1), runner(2)], [instance(1)]), { ...cfg, maxRemovalShare: 0.1 });
+    const plan = planSweep(input([runner(1), runner(2, { status: 'offline' })], [instance(1)]), {
+      ...cfg,
+      maxRemovalShare: 0.1,
+    });
     expect(plan.refused).toBeUndefined();
     expect(kinds(plan)).toEqual(['deregister']);
   });
@@ -175,7 +250,6 @@ describe('sweep planner', () => {
 
 const arbWorld = fc
   .record({
-    n: fc.integer({ min: 1, max: 30 }),
     seed: fc.array(
       fc.record({
         hasRunner: fc.boolean(),
@@ -193,6 +267,8 @@ const arbWorld = fc
         ),
         leftMinAgo: fc.integer({ min: 0, max: 120 }),
         launchedMinAgo: fc.integer({ min: 0, max: 120 }),
+        terminating: fc.boolean(),
+        skippedByChurn: fc.boolean(),
       }),
       { minLength: 1, maxLength: 30 },
     ),
@@ -203,6 +279,8 @@ const arbWorld = fc
     const runners: GitHubRunner[] = [];
     const fleet: InstanceInfo[] = [];
     const described: InstanceInfo[] = [];
+    const terminating = new Set<string>();
+    const skipped = new Set<number>();
     seed.forEach((s, i) => {
       const n = i + 1;
       const info = instance(n, {
@@ -214,6 +292,8 @@ const arbWorld = fc
       });
       if (s.state === 'terminated') described.push(info);
       else if (s.state !== 'unknown') fleet.push(info);
+      if (s.terminating && s.state === 'running') terminating.add(iid(n));
+      if (s.hasRunner && s.skippedByChurn) skipped.add(runner(n).id);
       if (s.hasRunner) {
         runners.push(
           runner(n, {
@@ -224,10 +304,66 @@ const arbWorld = fc
         );
       }
     });
-    return { runners, fleet, described, config: { ...cfg, maxRemovalShare: share, allowTerminate } };
+    return {
+      runners,
+      fleet,
+      described,
+      terminating,
+      skipped,
+      config: { ...cfg, maxRemovalShare: share, allowTerminate },
+    };
   });
 
 describe('sweep planner properties', () => {
+  it('never terminates an instance that has a runner', () => {
+    fc.assert(
+      fc.property(arbWorld, (w) => {
+        const plan = planSweep(
+          { ...input(w.runners, w.fleet, w.described), terminating: w.terminating },
+          w.config,
+        );
+        const withRunner = new Set(w.runners.flatMap((r) => instanceIdOf(r)?.instanceId ?? []));
+        for (const a of plan.actions)
+          if (a.kind === 'terminate') expect(withRunner.has(a.instanceId)).toBe(false);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a runner skipped by a page shift during churn never leads to a removal (after the re-check)', () => {
+    fc.assert(
+      fc.property(arbWorld, (w) => {
+        // the first listing missed some runners (a concurrent delete shifted pages); the re-check
+        // (name lookups + a second listing) sees them
+        const partial = w.runners.filter((r) => !w.skipped.has(r.id));
+        if (partial.length === 0) return;
+        const plan = confirmTerminations(
+          planSweep({ ...input(partial, w.fleet, w.described), terminating: w.terminating }, w.config),
+          { ok: true, items: w.runners },
+        );
+        const withRunner = new Set(w.runners.flatMap((r) => instanceIdOf(r)?.instanceId ?? []));
+        for (const a of plan.actions) {
+          if (a.kind === 'terminate') expect(withRunner.has(a.instanceId)).toBe(false);
+          if (a.kind === 'deregister') expect(w.skipped.has(a.runner.id)).toBe(false);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('never deregisters an online runner whose instance EC2 does not describe', () => {
+    fc.assert(
+      fc.property(arbWorld, (w) => {
+        const plan = planSweep(input(w.runners, w.fleet, w.described), w.config);
+        const known = new Set([...w.fleet, ...w.described].map((i) => i.instanceId));
+        for (const a of plan.actions) {
+          if (a.kind === 'deregister' && !known.has(a.instanceId)) expect(a.runner.status).toBe('offline');
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('never deregisters a busy runner', () => {
     fc.assert(
       fc.property(arbWorld, (w) => {

@@ -1,6 +1,6 @@
 import type { InstanceInfo } from '../ec2/port';
 import type { GitHubRunner } from '../github/port';
-import { instanceIdOf, type RunnerMatch } from './matching';
+import { instanceIdOf, type RunnerMatch, regionOf } from './matching';
 
 export interface SweepConfig {
   /** After an instance left (stateChangedAt), wait this long before deregistering its idle runner. */
@@ -11,6 +11,11 @@ export interface SweepConfig {
   allowTerminate: boolean;
   /** Refuse the whole run when removals exceed this share of the fleet (one removal always allowed). */
   maxRemovalShare: number;
+  /**
+   * At most this many removals per run; the rest are deferred to the next run (GitHub paces
+   * writes ~1/s, so a 5-minute run cannot do more than ~250). @default 100
+   */
+  maxRemovalsPerRun?: number;
 }
 
 export const DEFAULT_SWEEP_CONFIG: SweepConfig = {
@@ -18,7 +23,11 @@ export const DEFAULT_SWEEP_CONFIG: SweepConfig = {
   bootTimeoutMs: 15 * 60_000,
   allowTerminate: false,
   maxRemovalShare: 0.2,
+  maxRemovalsPerRun: 100,
 };
+
+/** EC2 keeps describing a terminated instance for about an hour: one it forgot left at least that long ago. */
+const EC2_FORGETS_AFTER_MS = 3_600_000;
 
 export type Listing<T> = { ok: true; items: T[] } | { ok: false; error: string };
 
@@ -33,6 +42,8 @@ export interface SweepInput {
   /** Instances the ASG is terminating (lifecycle state Terminating*), when known. */
   terminating?: ReadonlySet<string>;
   fleetTag: { key: string; value: string };
+  /** The region swept: runners labelled `fleetwarden-region:<other>` are not this sweep's. */
+  region?: string;
 }
 
 export type Finding = 'never-registered' | 'busy-on-leaving-instance' | 'unverifiable-runner';
@@ -46,7 +57,16 @@ export type SweepAction =
       subject: { instanceId?: string; runnerName?: string; runnerId?: number };
       reason: string;
     }
-  | { kind: 'skip'; runner: GitHubRunner; instanceId: string; reason: string };
+  | { kind: 'skip'; runner: GitHubRunner; instanceId: string; reason: string }
+  /** A termination withdrawn by the re-check (a runner was found after all). */
+  | { kind: 'keep'; instanceId: string; reason: string };
+
+/** A removal left for the next run by `maxRemovalsPerRun`. */
+export interface Deferred {
+  kind: 'deregister' | 'terminate';
+  instanceId: string;
+  runnerId?: number;
+}
 
 export interface SweepPlan {
   actions: SweepAction[];
@@ -56,6 +76,8 @@ export interface SweepPlan {
   wouldRemove: number;
   /** max(fleet runners, fleet instances): what the share is measured against. */
   fleetSize: number;
+  /** Removals beyond `maxRemovalsPerRun`, left for the next run. */
+  deferred?: Deferred[];
 }
 
 const LEAVING = new Set<InstanceInfo['state']>(['shutting-down', 'stopping', 'stopped', 'terminated']);
@@ -110,6 +132,8 @@ export function planSweep(input: SweepInput, config: SweepConfig): SweepPlan {
   for (const runner of input.runners.items) {
     const match: RunnerMatch | undefined = instanceIdOf(runner);
     if (!match) continue;
+    const region = regionOf(runner);
+    if (region !== undefined && input.region !== undefined && region !== input.region) continue;
     instancesWithRunner.add(match.instanceId);
     const w = where(match.instanceId);
     if (w.kind === 'foreign') continue;
@@ -143,10 +167,20 @@ export function planSweep(input: SweepInput, config: SweepConfig): SweepPlan {
       }
       continue;
     }
-    const since = w.kind === 'leaving' ? w.since : Number.NEGATIVE_INFINITY;
+    if (w.kind === 'unknown' && runner.status === 'online') {
+      actions.push({
+        kind: 'report',
+        finding: 'unverifiable-runner',
+        subject: { instanceId, runnerName: runner.name, runnerId: runner.id },
+        reason: `runner ${runner.name} is online but EC2 here does not describe ${instanceId} (another region or account?); an online runner is never removed on absence from EC2`,
+      });
+      continue;
+    }
+    // EC2 forgot the instance: it left at least ~1 h ago (the grace period still applies)
+    const since = w.kind === 'leaving' ? w.since : now - EC2_FORGETS_AFTER_MS;
     const gone =
       w.kind === 'unknown'
-        ? 'EC2 no longer describes it (terminated over an hour ago)'
+        ? 'EC2 no longer describes it (terminated over an hour ago) and the runner is offline'
         : `it is ${w.info.state === 'running' ? 'being terminated by its ASG' : w.info.state}`;
     if (since !== undefined && now - since < config.gracePeriodMs) {
       actions.push({
@@ -188,19 +222,88 @@ export function planSweep(input: SweepInput, config: SweepConfig): SweepPlan {
   }
 
   const fleetSize = Math.max(fleetRunners, input.fleet.items.length);
-  const wouldRemove = actions.filter((a) => a.kind === 'deregister' || a.kind === 'terminate').length;
+  const isRemoval = (a: SweepAction) => a.kind === 'deregister' || a.kind === 'terminate';
+  const wouldRemove = actions.filter(isRemoval).length;
+  const withoutRemovals = () => actions.filter((a) => !isRemoval(a));
+  const matchedFleet = input.fleet.items.filter((i) => instancesWithRunner.has(i.instanceId)).length;
+  const unregistered = actions.filter(
+    (a) => a.kind === 'terminate' || (a.kind === 'report' && a.finding === 'never-registered'),
+  ).length;
+  if (matchedFleet === 0 && unregistered > 0) {
+    return {
+      actions: withoutRemovals(),
+      refused: `circuit open: no runner matches any of the fleet's ${input.fleet.items.length} instances while ${unregistered} are past the boot timeout; the runner label convention is probably broken; nothing removed`,
+      wouldRemove,
+      fleetSize,
+    };
+  }
   const allowed = Math.max(1, Math.floor(config.maxRemovalShare * fleetSize));
   if (wouldRemove > allowed) {
     return {
-      actions: actions.filter((a) => a.kind !== 'deregister' && a.kind !== 'terminate'),
+      actions: withoutRemovals(),
       refused: `circuit open: ${wouldRemove} removals out of a fleet of ${fleetSize} exceed the allowed ${Math.round(config.maxRemovalShare * 100)}% (${allowed}); nothing removed`,
       wouldRemove,
       fleetSize,
     };
+  }
+  const cap = config.maxRemovalsPerRun ?? DEFAULT_SWEEP_CONFIG.maxRemovalsPerRun ?? 100;
+  if (wouldRemove > cap) {
+    let kept = 0;
+    const deferred: Deferred[] = [];
+    const capped = actions.filter((a) => {
+      if (!isRemoval(a)) return true;
+      if (kept < cap) {
+        kept++;
+        return true;
+      }
+      if (a.kind === 'deregister')
+        deferred.push({ kind: 'deregister', instanceId: a.instanceId, runnerId: a.runner.id });
+      else if (a.kind === 'terminate') deferred.push({ kind: 'terminate', instanceId: a.instanceId });
+      return false;
+    });
+    return { actions: capped, wouldRemove, fleetSize, deferred };
   }
   return { actions, wouldRemove, fleetSize };
 
   function refusedOnly(reason: string): SweepPlan {
     return { actions: [], refused: `circuit open: ${reason}; nothing judged`, wouldRemove: 0, fleetSize: 0 };
   }
+}
+
+/**
+ * The re-check just before terminating: a fleet instance is judged never-registered from its
+ * runner's absence in one offset-paginated listing of a live list, where a concurrent delete can
+ * make a runner skip a page. `confirmation` is a second look (name lookups and a second listing):
+ * a termination whose instance has a runner there is withdrawn; a failed second look withdraws
+ * every termination (reported, never acted on).
+ */
+export function confirmTerminations(plan: SweepPlan, confirmation: Listing<GitHubRunner>): SweepPlan {
+  if (!plan.actions.some((a) => a.kind === 'terminate')) return plan;
+  const found = new Map<string, GitHubRunner>();
+  if (confirmation.ok) {
+    for (const r of confirmation.items) {
+      const id = instanceIdOf(r)?.instanceId;
+      if (id) found.set(id, r);
+    }
+  }
+  const actions = plan.actions.map((a): SweepAction => {
+    if (a.kind !== 'terminate') return a;
+    if (!confirmation.ok) {
+      return {
+        kind: 'report',
+        finding: 'never-registered',
+        subject: { instanceId: a.instanceId },
+        reason: `${a.reason}; the re-check before terminating failed (${confirmation.error}), so it is not terminated`,
+      };
+    }
+    const r = found.get(a.instanceId);
+    return r
+      ? {
+          kind: 'keep',
+          instanceId: a.instanceId,
+          reason: `a second look found runner ${r.name} (${r.busy ? 'busy' : r.status}) for ${a.instanceId}, missed by the first listing; not terminating`,
+        }
+      : a;
+  });
+  return { ...plan, actions };
 }
