@@ -1,5 +1,6 @@
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { AUDIT_TABLE_ENV } from '../../infra/constructs/audit-access';
 import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
 import type { ApplyPolicy } from '../../shared/dns/apply';
 import { InvalidChangeBatchError } from '../../shared/dns/errors';
@@ -7,7 +8,7 @@ import { InMemoryRoute53 } from '../../shared/dns/in-memory-route53';
 import { sqsRecord, stateChangeEvent } from '../../shared/dns/testing/state-change-event';
 import { InMemoryInstanceInventory } from '../../shared/ec2/in-memory-instance-inventory';
 import type { InstanceState } from '../../shared/ec2/port';
-import { createHandler, type DnsSyncDeps } from './handler';
+import { createHandler, type DnsSyncDeps, DnsSyncEnv } from './handler';
 
 const T0 = Date.parse('2026-11-24T10:00:00Z');
 const id = (n: number) => `i-${String(n).padStart(17, '0')}`;
@@ -59,6 +60,14 @@ function setup(over: Partial<DnsSyncDeps> = {}) {
   };
   return { handler: createHandler(deps), route53, inventory, audit, advance: (ms: number) => (now += ms) };
 }
+
+describe('DnsSyncEnv', () => {
+  it.each([['0'], ['86401']])('refuses RECORD_TTL %s (the construct allows 1 to 86400)', (ttl) => {
+    const env = { [AUDIT_TABLE_ENV]: 't', HOSTED_ZONE_ID: 'Z', ZONE_NAME: 'example.com', RECORD_TTL: ttl };
+    expect(DnsSyncEnv.safeParse(env).success).toBe(false);
+    expect(DnsSyncEnv.safeParse({ ...env, RECORD_TTL: '86400' }).success).toBe(true);
+  });
+});
 
 describe('dns-sync handler', () => {
   it('writes a batch of events with one ChangeResourceRecordSets per zone and audits each decision', async () => {
@@ -117,7 +126,15 @@ describe('dns-sync handler', () => {
     expect(out.batchItemFailures).toEqual([]);
     expect(s.route53.records('ZFWD').filter((r) => r.type === 'A')).toEqual([]);
     const superseded = s.audit.all().filter((r) => r.reason.includes('superseded'));
-    expect(superseded.length).toBeGreaterThanOrEqual(1);
+    // both running deliveries (m-0, m-2), each under its own record, name the winning stopping event
+    expect(superseded).toHaveLength(2);
+    for (const r of superseded) {
+      expect(r).toMatchObject({ decision: 'skipped', subject: { instanceId: id(2) } });
+      expect(r.reason).toContain('stopping');
+    }
+    expect(s.audit.all().filter((r) => r.action === 'dns.delete' && r.subject.instanceId === id(2))).toEqual([
+      expect.objectContaining({ decision: expect.not.stringMatching(/failed/) }),
+    ]);
   });
 
   it('fails only the message whose instance DescribeInstances does not show yet (retried by SQS)', async () => {

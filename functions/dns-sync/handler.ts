@@ -38,7 +38,8 @@ export const DnsSyncEnv = z.object({
   REVERSE_ZONE_ID: z.string().min(1).optional(),
   REVERSE_ZONE_NAME: z.string().min(1).optional(),
   NAME_TAG: z.string().min(1).default('fleetwarden:dns-name'),
-  RECORD_TTL: z.coerce.number().int().min(0).max(2_147_483_647).default(60),
+  /** Same bounds as the DnsSync construct's `ttl` prop. */
+  RECORD_TTL: z.coerce.number().int().min(1).max(86_400).default(60),
   PUBLISH_PUBLIC_IP: envBoolean.default(false),
   OWNER_ID: z
     .string()
