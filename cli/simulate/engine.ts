@@ -108,8 +108,6 @@ export interface SimStats {
 }
 
 const LEAVING = new Set<InstanceState>(['shutting-down', 'terminated']);
-const VISIBILITY_MS = 60_000;
-const MAX_RECEIVES = 5;
 
 export class Engine {
   readonly clock = { now: T0 };
@@ -135,7 +133,13 @@ export class Engine {
   private deliverySeq = 0;
   readonly skipped: string[] = [];
   /** Terminate lifecycle actions the ASG started. */
-  readonly hooks: Array<{ token: string; instanceId: string; startedAt: number }> = [];
+  readonly hooks: Array<{
+    token: string;
+    instanceId: string;
+    startedAt: number;
+    hookName: string;
+    heartbeatTimeoutMs: number;
+  }> = [];
   /** Jobs that died with their instance, and who let the instance go (ground truth). */
   readonly killedJobs: KilledJob[] = [];
   /** How far `world.terminator.terminated` has been turned into terminations. */
@@ -296,7 +300,8 @@ export class Engine {
       return await invoke(event, {
         functionName: name,
         awsRequestId: `req-${this.seq}`,
-        getRemainingTimeInMillis: () => 60_000,
+        // the deployed timeout (simulated time does not pass inside an invocation)
+        getRemainingTimeInMillis: () => this.routing.functions.get(fn)?.timeoutMs ?? 3_000,
       } as Context);
     } catch (err) {
       this.stats.invocationErrors[name] = (this.stats.invocationErrors[name] ?? 0) + 1;
@@ -346,9 +351,14 @@ export class Engine {
       const oldest = Math.min(...visible.map((m) => m.visibleAt));
       if (visible.length < consumer.batchSize && this.clock.now - oldest < consumer.windowMs) continue;
       const batch = visible.slice(0, consumer.batchSize);
+      // as deployed: the queue's visibility timeout and redrive limit (SQS defaults if unset)
+      const settings = this.routing.queues.get(queue) ?? {
+        visibilityTimeoutMs: 30_000,
+        maxReceiveCount: undefined,
+      };
       for (const m of batch) {
         m.receives++;
-        m.visibleAt = this.clock.now + VISIBILITY_MS;
+        m.visibleAt = this.clock.now + settings.visibilityTimeoutMs;
       }
       const event = {
         Records: batch.map((m) => ({
@@ -379,7 +389,8 @@ export class Engine {
       for (const m of list) {
         if (!batch.includes(m)) keep.push(m);
         else if (failed.has(m.id)) {
-          if (m.receives >= MAX_RECEIVES) this.deadLetter(consumer.fn);
+          if (settings.maxReceiveCount !== undefined && m.receives >= settings.maxReceiveCount)
+            this.deadLetter(consumer.fn);
           else keep.push(m);
         }
       }
@@ -533,17 +544,32 @@ export class Engine {
 
   /** ASG scale-in: the terminate hook holds the instance until the lifecycle action completes or times out. */
   private scaleIn(t: TruthInstance, n: number): void {
+    // the scale-in decision is the trigger CloudTrail shows (a hook, if deployed, then holds the instance)
+    this.world.evidence.change('TerminateInstanceInAutoScalingGroup', 'autoscaling.amazonaws.com', t.id);
+    const hook = this.routing.lifecycleHooks.find(
+      (h) => h.autoScalingGroupName === ASG && h.transition === 'autoscaling:EC2_INSTANCE_TERMINATING',
+    );
+    if (!hook) {
+      // no terminate hook deployed: nothing holds the instance
+      this.stats.lastFleetChangeAt = this.clock.now;
+      this.terminateNow(t, 'other');
+      return;
+    }
     const ref = {
       autoScalingGroupName: ASG,
-      lifecycleHookName: 'fleetwarden-drain',
+      lifecycleHookName: hook.name,
       lifecycleActionToken: `token-${t.id}-${n}`,
       instanceId: t.id,
     };
     const startedAt = this.clock.now;
-    this.hooks.push({ token: ref.lifecycleActionToken, instanceId: t.id, startedAt });
-    // the scale-in decision is the trigger CloudTrail shows (the hook then holds the instance)
-    this.world.evidence.change('TerminateInstanceInAutoScalingGroup', 'autoscaling.amazonaws.com', t.id);
-    this.world.lifecycleActions.begin(ref, 300_000);
+    this.hooks.push({
+      token: ref.lifecycleActionToken,
+      instanceId: t.id,
+      startedAt,
+      hookName: hook.name,
+      heartbeatTimeoutMs: hook.heartbeatTimeoutMs,
+    });
+    this.world.lifecycleActions.begin(ref, hook.heartbeatTimeoutMs);
     this.world.instanceLifecycle.markTerminating(t.id);
     this.stats.lastFleetChangeAt = this.clock.now;
     this.emit('default', {

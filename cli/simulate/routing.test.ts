@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { synthesizeFleet } from './routing';
+import { FleetFunction } from '../../infra/constructs/fleet-function';
+import { LIFECYCLE_HOOK_NAME } from '../../infra/constructs/runner-remediation';
+import { routingFromTemplate, synthesizeFleet } from './routing';
 
 describe('simulator routing (from the synthesized FleetStack)', () => {
   const routing = synthesizeFleet({ dryRun: false });
@@ -43,5 +45,63 @@ describe('simulator routing (from the synthesized FleetStack)', () => {
       r.targets.some((t) => t.kind === 'function' && entryOf(t.fn) === 'functions/runner-sweep/handler.ts'),
     );
     expect(sweep?.everyMs).toBe(5 * 60_000);
+  });
+
+  it("reads every queue's visibility timeout and redrive limit, as deployed", () => {
+    const drainQueue = [...routing.consumers.entries()].find(
+      ([, c]) => entryOf(c.fn) === 'functions/runner-drain/handler.ts',
+    )?.[0];
+    const dnsQueue = [...routing.consumers.entries()].find(
+      ([, c]) => entryOf(c.fn) === 'functions/dns-sync/handler.ts',
+    )?.[0];
+    // whatever the constructs set (not SQS's 30 s default), with the 5-receive redrive
+    expect(routing.queues.get(drainQueue ?? '')?.visibilityTimeoutMs).not.toBe(30_000);
+    expect(routing.queues.get(drainQueue ?? '')?.maxReceiveCount).toBe(5);
+    expect(routing.queues.get(dnsQueue ?? '')?.maxReceiveCount).toBe(5);
+    const r = routingFromTemplate({
+      Resources: {
+        Q: {
+          Type: 'AWS::SQS::Queue',
+          Properties: { VisibilityTimeout: 75, RedrivePolicy: { maxReceiveCount: 3 } },
+        },
+      },
+    });
+    expect(r.queues.get('Q')).toEqual({ visibilityTimeoutMs: 75_000, maxReceiveCount: 3 });
+  });
+
+  it("reads each function's deployed timeout", () => {
+    const drain = [...routing.functions.values()].find(
+      (f) => f.entry === 'functions/runner-drain/handler.ts',
+    );
+    expect(drain?.timeoutMs).toBeGreaterThan(3_000);
+    const r = routingFromTemplate({
+      Resources: {
+        F: {
+          Type: 'AWS::Lambda::Function',
+          Properties: { Timeout: 45 },
+          Metadata: { [FleetFunction.ENTRY_METADATA_KEY]: 'functions/x/handler.ts' },
+        },
+      },
+    });
+    expect(r.functions.get('F')?.timeoutMs).toBe(45_000);
+  });
+
+  it('reads the terminate lifecycle hooks (name, heartbeat timeout, default result) from the template', () => {
+    expect(routing.lifecycleHooks).toEqual([
+      {
+        autoScalingGroupName: 'ci-runners',
+        name: LIFECYCLE_HOOK_NAME,
+        transition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+        heartbeatTimeoutMs: 300_000,
+        defaultResult: 'CONTINUE',
+      },
+    ]);
+  });
+
+  it('applies SQS defaults where the template leaves them out (30 s visibility, no redrive)', () => {
+    const r = routingFromTemplate({
+      Resources: { Q: { Type: 'AWS::SQS::Queue', Properties: {} } },
+    });
+    expect(r.queues.get('Q')).toEqual({ visibilityTimeoutMs: 30_000, maxReceiveCount: undefined });
   });
 });

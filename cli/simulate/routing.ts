@@ -5,14 +5,17 @@ import { FleetFunction } from '../../infra/constructs/fleet-function';
 
 /**
  * How events reach functions, read from the SYNTHESIZED FleetStack (never written down twice): rules
- * (pattern or schedule, bus, targets), SQS event source mappings (batch size, window) and every
- * function's handler entry (FleetFunction metadata) and environment.
+ * (pattern or schedule, bus, targets), SQS event source mappings (batch size, window), queues
+ * (visibility timeout, redrive limit), lifecycle hooks (name, heartbeat timeout, default result)
+ * and every function's handler entry (FleetFunction metadata), environment and timeout.
  */
 export interface FunctionRoute {
   logicalId: string;
   /** Repo-relative handler path, e.g. functions/dns-sync/handler.ts. */
   entry: string;
   env: Record<string, string>;
+  /** The function's Timeout (Lambda's default 3 s if unset). */
+  timeoutMs?: number;
 }
 export type Target = { kind: 'function'; fn: string } | { kind: 'queue'; queue: string };
 export interface RuleRoute {
@@ -28,6 +31,20 @@ export interface QueueConsumer {
   batchSize: number;
   windowMs: number;
 }
+/** An SQS queue as deployed (SQS defaults where the template sets nothing). */
+export interface QueueSettings {
+  visibilityTimeoutMs: number;
+  /** Receives before the redrive policy moves a message to its DLQ; undefined: no redrive. */
+  maxReceiveCount: number | undefined;
+}
+/** An Auto Scaling lifecycle hook as deployed. */
+export interface LifecycleHookRoute {
+  autoScalingGroupName: string;
+  name: string;
+  transition: string;
+  heartbeatTimeoutMs: number;
+  defaultResult: 'CONTINUE' | 'ABANDON';
+}
 export interface Routing {
   stackName: string;
   functions: Map<string, FunctionRoute>;
@@ -36,6 +53,9 @@ export interface Routing {
   consumers: Map<string, QueueConsumer>;
   /** bus logical ids of custom buses */
   buses: string[];
+  /** queue logical id -> visibility timeout and redrive limit */
+  queues: Map<string, QueueSettings>;
+  lifecycleHooks: LifecycleHookRoute[];
 }
 
 type Resource = { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> };
@@ -66,9 +86,27 @@ export function routingFromTemplate(
   const rules: RuleRoute[] = [];
   const consumers = new Map<string, QueueConsumer>();
   const buses: string[] = [];
+  const queues = new Map<string, QueueSettings>();
+  const lifecycleHooks: LifecycleHookRoute[] = [];
   for (const [id, r] of Object.entries(template.Resources)) {
     const p = r.Properties ?? {};
-    if (r.Type === 'AWS::Lambda::Function') {
+    if (r.Type === 'AWS::SQS::Queue') {
+      const redrive = p.RedrivePolicy as { maxReceiveCount?: unknown } | undefined;
+      queues.set(id, {
+        // SQS defaults: 30 s visibility, no redrive
+        visibilityTimeoutMs: Number(p.VisibilityTimeout ?? 30) * 1000,
+        maxReceiveCount: redrive?.maxReceiveCount === undefined ? undefined : Number(redrive.maxReceiveCount),
+      });
+    } else if (r.Type === 'AWS::AutoScaling::LifecycleHook') {
+      lifecycleHooks.push({
+        autoScalingGroupName: String(p.AutoScalingGroupName),
+        name: String(p.LifecycleHookName ?? id),
+        transition: String(p.LifecycleTransition),
+        // Auto Scaling defaults: 3600 s heartbeat, ABANDON
+        heartbeatTimeoutMs: Number(p.HeartbeatTimeout ?? 3600) * 1000,
+        defaultResult: p.DefaultResult === 'CONTINUE' ? 'CONTINUE' : 'ABANDON',
+      });
+    } else if (r.Type === 'AWS::Lambda::Function') {
       const entry = r.Metadata?.[FleetFunction.ENTRY_METADATA_KEY];
       if (typeof entry !== 'string') continue;
       const vars = ((p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ??
@@ -76,7 +114,7 @@ export function routingFromTemplate(
       const env = Object.fromEntries(
         Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : `sim-${refOf(v) ?? 'token'}`]),
       );
-      functions.set(id, { logicalId: id, entry, env });
+      functions.set(id, { logicalId: id, entry, env, timeoutMs: Number(p.Timeout ?? 3) * 1000 });
     } else if (r.Type === 'AWS::Events::EventBus') {
       buses.push(id);
     }
@@ -112,7 +150,7 @@ export function routingFromTemplate(
       }
     }
   }
-  return { stackName, functions, rules, consumers, buses };
+  return { stackName, functions, rules, consumers, buses, queues, lifecycleHooks };
 }
 
 /** Synthesize the fleet as `cdk synth` would (cdk.json context, overrides on top), without bundling. */

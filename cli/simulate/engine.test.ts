@@ -1,0 +1,65 @@
+import type { SQSEvent } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SIM_OPTIONS } from './engine';
+import { synthesizeFleet } from './routing';
+import { simulate } from './simulate';
+
+describe('simulator engine settings come from the synthesized stack', () => {
+  const routing = synthesizeFleet({ dryRun: false });
+  const drainQueue = [...routing.consumers.entries()].find(
+    ([, c]) => routing.functions.get(c.fn)?.entry === 'functions/runner-drain/handler.ts',
+  )?.[0] as string;
+
+  it("redelivers a failed message after the queue's visibility timeout, and dead-letters it after its maxReceiveCount", async () => {
+    const settings = routing.queues.get(drainQueue);
+    expect(settings?.maxReceiveCount).toBeGreaterThan(1);
+    const receives = new Map<string, number[]>();
+    let now = () => 0;
+    const { engine } = await simulate(
+      {
+        ...DEFAULT_SIM_OPTIONS,
+        instances: 9,
+        settleMinutes: 90,
+        overrides: {
+          // a drain that always fails: every message goes back to the queue
+          'functions/runner-drain/handler.ts': (w) => {
+            now = () => w.clock.now;
+            return async (event) => {
+              for (const r of (event as SQSEvent).Records)
+                receives.set(r.messageId, [...(receives.get(r.messageId) ?? []), now()]);
+              throw new Error('drain down');
+            };
+          },
+        },
+      },
+      routing,
+    );
+    expect(receives.size).toBeGreaterThan(0);
+    for (const times of receives.values()) {
+      expect(times).toHaveLength(settings?.maxReceiveCount ?? -1);
+      for (let i = 1; i < times.length; i++) {
+        const gap = (times[i] as number) - (times[i - 1] as number);
+        expect(gap).toBeGreaterThanOrEqual(settings?.visibilityTimeoutMs ?? Number.NaN);
+        expect(gap).toBeLessThan((settings?.visibilityTimeoutMs ?? 0) + 5_000);
+      }
+    }
+    expect(engine.stats.deadLettered['runner-drain']).toBe(receives.size);
+  });
+
+  it("holds scaled-in instances with the template's lifecycle hook (name and heartbeat timeout)", async () => {
+    const custom = {
+      ...routing,
+      lifecycleHooks: routing.lifecycleHooks.map((h) => ({
+        ...h,
+        name: 'custom-drain',
+        heartbeatTimeoutMs: 120_000,
+      })),
+    };
+    const { engine } = await simulate({ ...DEFAULT_SIM_OPTIONS, instances: 9 }, custom);
+    expect(engine.hooks.length).toBeGreaterThan(0);
+    for (const h of engine.hooks) {
+      expect(h.hookName).toBe('custom-drain');
+      expect(h.heartbeatTimeoutMs).toBe(120_000);
+    }
+  });
+});
