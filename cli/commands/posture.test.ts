@@ -232,6 +232,27 @@ describe('fleetwarden posture', () => {
     expect(later.stderr()).toContain('3 baseline gaps not checked');
   });
 
+  it('checks the audit table in its own region ($AWS_REGION or --table-region), not the first --region', async () => {
+    recordBefore();
+    ec2.on(DescribeVolumesCommand).resolves({ ...meta('vols'), Volumes: [] });
+    const asked: string[] = [];
+    ddb.on(DescribeTableCommand).callsFake(async (_input, getClient) => {
+      asked.push(await getClient().config.region());
+      return { ...meta('ddb-x'), Table: { TableArn: 'arn:aws:dynamodb:eu-west-1:1:table/T' } };
+    });
+    const t = testDeps();
+    await runCli(['node', 'fleetwarden', 'posture', '--region', 'us-east-1', 'eu-central-1'], t.deps, [
+      command,
+    ]);
+    await runCli(
+      ['node', 'fleetwarden', 'posture', '--region', 'us-east-1', '--table-region', 'ap-south-1'],
+      t.deps,
+      [command],
+    );
+    expect(t.stderr()).not.toContain('fleetwarden:');
+    expect(asked).toEqual(['eu-west-1', 'ap-south-1']);
+  });
+
   it('refuses a baseline that is not a posture report (exit 2)', async () => {
     const t = testDeps();
     await t.deps.writeFile('x.json', '{"hello":1}');

@@ -13,6 +13,7 @@ interface PostureOptions {
   out?: string;
   baseline?: string;
   tableName?: string;
+  tableRegion?: string;
   stackName: string;
   failOnGaps?: boolean;
 }
@@ -30,6 +31,9 @@ async function posture(opts: PostureOptions, program: Command, deps: CliDeps): P
     regions,
     stackPrefix: opts.stackName,
     ...(tableName ? { tableName } : {}),
+    // the table lives in the stack's region, whichever regions are scanned
+    tableRegion:
+      opts.tableRegion ?? deps.env.AWS_REGION ?? deps.env.AWS_DEFAULT_REGION ?? (regions[0] as string),
     clients: deps.aws,
     now: () => new Date(deps.clock.now()),
     onProgress: (m) => deps.stderr.write(`posture: ${m}\n`),
@@ -79,6 +83,10 @@ export const command: CliCommand = {
       .option(
         '--table-name <name>',
         'audit table to check, looked up in every --region (default: $FLEETWARDEN_AUDIT_TABLE; without it the report says "not checked")',
+      )
+      .option(
+        '--table-region <region>',
+        'region of the audit table (default: $AWS_REGION; an ARN in --table-name wins)',
       )
       .option('--stack-name <name>', 'prefix of the fleet log groups and queues', 'Fleetwarden')
       .option('--fail-on-gaps', 'exit 1 when any gap is found')

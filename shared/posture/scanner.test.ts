@@ -109,7 +109,7 @@ describe('scanPosture', () => {
     });
   });
 
-  it('scans every region with that region’s clients, and checks the audit table in each', async () => {
+  it('scans every region with that region’s clients, and the audit table once, in its own region', async () => {
     emptyAccount();
     const asked: string[] = [];
     ec2.on(GetEbsEncryptionByDefaultCommand).callsFake(async (_input, getClient) => {
@@ -118,9 +118,10 @@ describe('scanPosture', () => {
     });
     const seen: string[] = [];
     const clients = options().clients;
-    await scanPosture(
+    const report = await scanPosture(
       options({
-        regions: ['eu-west-1', 'us-east-1'],
+        regions: ['us-east-1', 'eu-central-1'],
+        tableRegion: 'eu-west-1',
         clients: {
           ...clients,
           ec2: (r) => {
@@ -134,8 +135,29 @@ describe('scanPosture', () => {
         },
       }),
     );
-    expect(seen).toEqual(['ec2:eu-west-1', 'ddb:eu-west-1', 'ec2:us-east-1', 'ddb:us-east-1']);
-    expect(asked).toEqual(['eu-west-1', 'us-east-1']);
+    expect(seen).toEqual(['ec2:us-east-1', 'ec2:eu-central-1', 'ddb:eu-west-1']);
+    expect(asked).toEqual(['us-east-1', 'eu-central-1']);
+    expect(report.findings.filter((f) => f.check === 'ebs-default-encryption').map((f) => f.region)).toEqual([
+      'us-east-1',
+      'eu-central-1',
+    ]);
+    expect(report.findings.find((f) => f.check === 'dynamodb-sse')?.region).toBe('eu-west-1');
+  });
+
+  it('takes the table region from a table ARN', async () => {
+    emptyAccount();
+    const regions: string[] = [];
+    ddb.on(DescribeTableCommand).callsFake(async (input, getClient) => {
+      regions.push(await getClient().config.region());
+      expect(input.TableName).toBe(TABLE_ARN);
+      return { ...meta('ddb'), Table: { TableArn: TABLE_ARN } };
+    });
+    const report = await scanPosture(options({ regions: ['us-east-1'], tableName: TABLE_ARN }));
+    expect(regions).toEqual(['eu-west-1']);
+    expect(report.coverage.find((c) => c.check === 'dynamodb-sse')).toMatchObject({
+      region: 'eu-west-1',
+      scope: 'Fleetwarden-AuditTable',
+    });
   });
 
   it('reports a table that is not KMS-encrypted as a gap', async () => {
@@ -169,26 +191,20 @@ describe('scanPosture', () => {
     ]);
   });
 
-  it('says "not found" for a table missing in a region instead of aborting the report', async () => {
+  it('says "not found" for a missing table instead of aborting the report after the scan', async () => {
     emptyAccount();
-    ddb.on(DescribeTableCommand).callsFake(async (_input, getClient) => {
-      const r = await getClient().config.region();
-      if (r === 'us-east-1')
-        throw new ResourceNotFoundException({
-          message: 'Requested resource not found: Table: Fleetwarden-AuditTable not found',
-          $metadata: { httpStatusCode: 400, requestId: 'ddb-nf' },
-        });
-      return {
-        ...meta('ddb-ok'),
-        Table: { TableArn: TABLE_ARN, SSEDescription: { Status: 'ENABLED', SSEType: 'KMS' } },
-      };
-    });
+    ddb.on(DescribeTableCommand).rejects(
+      new ResourceNotFoundException({
+        message: 'Requested resource not found: Table: Fleetwarden-AuditTable not found',
+        $metadata: { httpStatusCode: 400, requestId: 'ddb-nf' },
+      }),
+    );
     const report = await scanPosture(options({ regions: ['eu-west-1', 'us-east-1'] }));
-    expect(report.findings.filter((f) => f.check === 'dynamodb-sse')).toHaveLength(1);
+    expect(report.findings.filter((f) => f.check === 'dynamodb-sse')).toHaveLength(0);
+    expect(report.findings.filter((f) => f.check === 'ebs-default-encryption')).toHaveLength(2);
     expect(report.coverage.filter((c) => c.check === 'dynamodb-sse')).toEqual([
-      expect.objectContaining({ region: 'eu-west-1', status: 'checked', found: 1 }),
       expect.objectContaining({
-        region: 'us-east-1',
+        region: 'eu-west-1',
         status: 'not-found',
         scope: 'Fleetwarden-AuditTable',
         evidence: [{ operation: 'DescribeTable', requestId: 'ddb-nf' }],

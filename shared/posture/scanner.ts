@@ -25,11 +25,14 @@ export interface PostureScanOptions {
   regions: string[];
   /** Prefix of the fleet's own log groups and queues (CloudFormation names them after the stack). */
   stackPrefix: string;
-  /**
-   * The audit table, looked up by name in every scanned region (a region without it says "not
-   * found"). @default - not checked, and the report says so
-   */
+  /** The audit table (name or ARN). @default - not checked, and the report says so */
   tableName?: string;
+  /**
+   * Region of the audit table (the stack's region; an ARN's region wins). Checked there once,
+   * whether or not it is one of `regions`; a missing table is reported "not found", not fatal.
+   * @default the table ARN's region, else the first of `regions`
+   */
+  tableRegion?: string;
   clients: PostureClients;
   now: () => Date;
   /** Progress for long scans (pages scanned), one line each. */
@@ -235,7 +238,14 @@ export async function scanPosture(opts: PostureScanOptions): Promise<PostureRepo
       });
       if ((i + 1) % 20 === 0) progress(`${region}: queues ${i + 1}/${queueUrls.length}`);
     }
+  }
 
+  const tableRegion = opts.tableName?.startsWith('arn:')
+    ? (opts.tableName.split(':')[3] ?? opts.regions[0])
+    : (opts.tableRegion ?? opts.regions[0]);
+  if (tableRegion) await checkTable(tableRegion);
+
+  async function checkTable(region: string): Promise<void> {
     if (!opts.tableName) {
       coverage.push({
         check: 'dynamodb-sse',
@@ -245,7 +255,7 @@ export async function scanPosture(opts: PostureScanOptions): Promise<PostureRepo
         reason: 'no audit table name (--table-name or FLEETWARDEN_AUDIT_TABLE)',
         evidence: [],
       });
-      continue;
+      return;
     }
     let out: DescribeTableCommandOutput;
     try {
@@ -256,12 +266,12 @@ export async function scanPosture(opts: PostureScanOptions): Promise<PostureRepo
         check: 'dynamodb-sse',
         region,
         status: 'not-found',
-        scope: opts.tableName,
+        scope: tableNameOf(opts.tableName),
         found: 0,
         reason: `no table ${opts.tableName} in ${region}`,
         evidence: [evidence(region, 'DescribeTable', err as Meta)],
       });
-      continue;
+      return;
     }
     const sse = out.Table?.SSEDescription;
     const kms = sse?.Status === 'ENABLED' && sse.SSEType === 'KMS';
@@ -277,7 +287,7 @@ export async function scanPosture(opts: PostureScanOptions): Promise<PostureRepo
         : 'encrypted with an AWS owned key, not a KMS key',
       evidence: ev,
     });
-    covered('dynamodb-sse', region, [ev], 1, opts.tableName);
+    covered('dynamodb-sse', region, [ev], 1, tableNameOf(opts.tableName));
   }
 
   return {
@@ -289,4 +299,9 @@ export async function scanPosture(opts: PostureScanOptions): Promise<PostureRepo
     calls,
     coverage,
   };
+}
+
+/** A table name from a name or an ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME). */
+export function tableNameOf(nameOrArn: string): string {
+  return nameOrArn.includes(':table/') ? (nameOrArn.split(':table/')[1] ?? nameOrArn) : nameOrArn;
 }
