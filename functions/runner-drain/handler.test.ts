@@ -2,10 +2,11 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
 import { InMemoryLifecycleActions } from '../../shared/autoscaling/in-memory-lifecycle-actions';
+import { GitHubApiError } from '../../shared/github/errors';
 import { InMemoryRunnerRegistry } from '../../shared/github/in-memory-runner-registry';
 import { InMemoryDrainScheduler } from '../../shared/runners/drain-scheduler';
 import type { TerminateLifecycleEvent } from '../../shared/runners/lifecycle-event';
-import { INSTANCE_LABEL_PREFIX } from '../../shared/runners/matching';
+import { DRAINING_LABEL, INSTANCE_LABEL_PREFIX } from '../../shared/runners/matching';
 import { createHandler } from './handler';
 
 const I = 'i-0123456789abcdef0';
@@ -103,7 +104,40 @@ describe('runner-drain', () => {
         delaySeconds: 60,
       },
     ]);
-    expect(audit.all().map((a) => [a.action, a.decision])).toEqual([['lifecycle.heartbeat', 'acted']]);
+    expect(audit.all().map((a) => [a.action, a.decision])).toEqual([
+      ['runner.cordon', 'acted'],
+      ['lifecycle.heartbeat', 'acted'],
+    ]);
+  });
+
+  it('cordons a busy runner once: its custom labels go, so the jobs asking for them stop landing on it', async () => {
+    const r = registry.register({
+      name: `ci-${I}`,
+      busy: true,
+      labels: ['self-hosted', 'Linux', 'X64', 'gpu-large', `${INSTANCE_LABEL_PREFIX}${I}`],
+    });
+    await handler()(sqs(lifecycleEvent()), ctx);
+    expect(registry.findByName(r.name)?.labels.sort()).toEqual(
+      ['self-hosted', 'Linux', 'X64', `${INSTANCE_LABEL_PREFIX}${I}`, DRAINING_LABEL].sort(),
+    );
+    now += 60_000;
+    await handler()(sqs(scheduler.scheduled[0]?.message), ctx);
+    expect(registry.calls.cordon).toBe(1);
+    expect(audit.all().filter((a) => a.action === 'runner.cordon')).toHaveLength(1);
+  });
+
+  it('a failed cordon is audited failed but the instance is still held (heartbeat, look again)', async () => {
+    registry.register({ name: `ci-${I}`, busy: true, labels: [`${INSTANCE_LABEL_PREFIX}${I}`] });
+    registry.cordonRunner = async () => {
+      throw new GitHubApiError('PUT labels failed: 403', 403);
+    };
+    const res = await handler()(sqs(lifecycleEvent()), ctx);
+    expect(res.batchItemFailures).toEqual([]);
+    expect(audit.all().map((a) => [a.action, a.decision])).toEqual([
+      ['runner.cordon', 'failed'],
+      ['lifecycle.heartbeat', 'acted'],
+    ]);
+    expect(scheduler.scheduled).toHaveLength(1);
   });
 
   it('on the retry after the job finished, deregisters and completes', async () => {
@@ -187,6 +221,7 @@ describe('runner-drain', () => {
     expect(lifecycle.outcome('tok-1')).toBeUndefined();
     expect(audit.all().map((a) => [a.action, a.decision])).toEqual([
       ['runner.deregister', 'skipped'],
+      ['runner.cordon', 'acted'],
       ['lifecycle.heartbeat', 'acted'],
     ]);
     expect(scheduler.scheduled.map((x) => x.message.runnerIds)).toEqual([[r.id]]);
@@ -215,7 +250,10 @@ describe('runner-drain', () => {
     expect(res.batchItemFailures).toEqual([]);
     expect(lifecycle.outcome('tok-1')).toBeUndefined();
     expect(registry.findByName(mine.name)).toBeDefined();
-    expect(audit.all().map((a) => [a.action, a.decision])).toEqual([['lifecycle.heartbeat', 'acted']]);
+    expect(audit.all().map((a) => [a.action, a.decision])).toEqual([
+      ['runner.cordon', 'acted'],
+      ['lifecycle.heartbeat', 'acted'],
+    ]);
   });
 
   it('a runner with a custom name skipped by a page shift is found by the second listing and drained', async () => {

@@ -20,7 +20,7 @@ import {
   type TerminateLifecycleEvent,
   TerminateLifecycleEventSchema,
 } from '../../shared/runners/lifecycle-event';
-import { conventionalRunnerNames } from '../../shared/runners/matching';
+import { conventionalRunnerNames, cordonLabels, DRAINING_LABEL } from '../../shared/runners/matching';
 import type { Listing } from '../../shared/runners/sweep-planner';
 
 export const RunnerDrainEnv = z.object({
@@ -213,6 +213,39 @@ export function createHandler(deps: RunnerDrainDeps) {
 
     if (decision.kind === 'wait') {
       const seenIds = decision.busy.length > 0 ? decision.busy.map((r) => r.id) : knownRunnerIds;
+      // a busy non-ephemeral runner takes the next job within milliseconds of finishing this one:
+      // take its custom labels away (once) so the jobs asking for them go elsewhere
+      const cordon = deps.registry.cordonRunner?.bind(deps.registry);
+      for (const runner of cordon ? decision.busy : []) {
+        if (!cordon || runner.labels.includes(DRAINING_LABEL)) continue;
+        const labels = cordonLabels(runner);
+        try {
+          await auditedAction(
+            deps.audit,
+            ctx,
+            {
+              action: 'runner.cordon',
+              subject: { ...subject, runnerName: runner.name, runnerId: runner.id },
+            },
+            async () => {
+              const r = await cordon(runner.id, labels);
+              return {
+                decision: r === 'cordoned' ? 'acted' : 'skipped',
+                reason:
+                  r === 'cordoned'
+                    ? `runner ${runner.name} is busy on a terminating instance: custom labels replaced by ${labels.join(', ')} so no job asking for them lands on it`
+                    : `runner ${runner.name} is gone (404); nothing to cordon`,
+                result: undefined,
+              };
+            },
+          );
+        } catch (err) {
+          // recorded as failed above; the drain's own duty (holding the instance) goes on
+          if (!(err instanceof GitHubApiError || err instanceof ThrottledError)) throw err;
+          metrics.addMetric('CordonFailed', 'Count', 1);
+          logger.warn('cordon failed; still holding the instance', { runnerId: runner.id, error: err });
+        }
+      }
       const alive = await auditedAction(
         deps.audit,
         ctx,

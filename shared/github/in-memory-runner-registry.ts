@@ -2,6 +2,9 @@ import { ThrottledError } from '../core/errors';
 import { RunnerBusyError, RunnerListingError } from './errors';
 import type { GitHubRunner, RunnerRegistry } from './port';
 
+/** Labels GitHub assigns at registration and that the labels API cannot remove. */
+const READ_ONLY_LABELS = new Set(['self-hosted', 'linux', 'windows', 'macos', 'x64', 'arm', 'arm64']);
+
 export interface InMemoryRunnerRegistryOptions {
   /** Runners per list page; GitHub's maximum is 100. @default 100 */
   perPage?: number;
@@ -24,7 +27,7 @@ export interface InMemoryRunnerRegistryOptions {
  * - DELETE of a busy runner -> `RunnerBusyError` (GitHub answers 422); unknown id -> 'not-found'.
  */
 export class InMemoryRunnerRegistry implements RunnerRegistry {
-  readonly calls = { listPages: 0, byName: 0, get: 0, delete: 0 };
+  readonly calls = { listPages: 0, byName: 0, get: 0, delete: 0, cordon: 0 };
   private readonly runnersById = new Map<number, GitHubRunner>();
   private nextId = 1;
   private failPages = 0;
@@ -142,6 +145,16 @@ export class InMemoryRunnerRegistry implements RunnerRegistry {
     return [...this.runnersById.values()]
       .filter((r) => r.name === name)
       .map((r) => ({ ...r, labels: [...r.labels] }));
+  }
+
+  /** "Set custom labels": every custom label replaced, the read-only ones (self-hosted, OS, arch) kept. */
+  async cordonRunner(id: number, labels: readonly string[]): Promise<'cordoned' | 'not-found'> {
+    this.spend();
+    this.calls.cordon++;
+    const r = this.runnersById.get(id);
+    if (!r) return 'not-found';
+    r.labels = [...r.labels.filter((l) => READ_ONLY_LABELS.has(l.toLowerCase())), ...labels];
+    return 'cordoned';
   }
 
   async getRunner(id: number): Promise<GitHubRunner | undefined> {

@@ -215,6 +215,21 @@ export class OctokitRunnerRegistry implements RunnerRegistry {
     }
   }
 
+  async cordonRunner(id: number, labels: readonly string[]): Promise<'cordoned' | 'not-found'> {
+    const { path, params } = this.base;
+    try {
+      await this.octokit.request(`PUT ${path}/{runner_id}/labels`, {
+        ...params,
+        runner_id: id,
+        labels: [...labels],
+      });
+      return 'cordoned';
+    } catch (err) {
+      if ((err as HttpError).status === 404) return 'not-found';
+      throw apiError(`PUT runner ${id} labels`, err);
+    }
+  }
+
   async getRunner(id: number): Promise<GitHubRunner | undefined> {
     const { path, params } = this.base;
     try {

@@ -25,6 +25,14 @@ export interface RunnerRegistry {
    * compatibility (callers fall back to a second full listing); both fleetwarden registries have it.
    */
   findRunnersByName?(name: string): Promise<GitHubRunner[]>;
+  /**
+   * Stop a busy runner from being offered new jobs that ask for its custom labels: replace every
+   * custom label with `labels` (GitHub's "set custom labels"; the read-only self-hosted/OS/arch
+   * labels stay, so a job asking only for those can still land: the runner-side part is in
+   * shared/runners/README.md). The running job is not affected. 'not-found' (404): gone.
+   * Optional for backward compatibility; both fleetwarden registries have it.
+   */
+  cordonRunner?(id: number, labels: readonly string[]): Promise<'cordoned' | 'not-found'>;
   /** One runner by id, or undefined when GitHub answers 404. */
   getRunner(id: number): Promise<GitHubRunner | undefined>;
   /**

@@ -55,6 +55,27 @@ export function describeRunnerRegistryContract(name: string, make: () => Registr
       expect(await find('nobody')).toEqual([]);
     });
 
+    it('cordons a runner: its custom labels are replaced (read-only ones stay), so jobs asking for them no longer land', async () => {
+      const h = make();
+      const id = h.add({
+        name: 'ci-i-0abc12345678',
+        busy: true,
+        labels: ['self-hosted', 'Linux', 'X64', 'gpu-large', 'fleetwarden-instance:i-0abc12345678'],
+      });
+      const cordon = h.registry.cordonRunner?.bind(h.registry);
+      expect(cordon, 'every fleetwarden registry implements cordonRunner').toBeDefined();
+      if (!cordon) return;
+      expect(await cordon(id, ['fleetwarden-instance:i-0abc12345678', 'fleetwarden-draining'])).toBe(
+        'cordoned',
+      );
+      const after = await h.registry.getRunner(id);
+      expect(after?.busy).toBe(true);
+      expect([...(after?.labels ?? [])].sort()).toEqual(
+        ['self-hosted', 'Linux', 'X64', 'fleetwarden-instance:i-0abc12345678', 'fleetwarden-draining'].sort(),
+      );
+      expect(await cordon(99_999, ['fleetwarden-draining'])).toBe('not-found');
+    });
+
     it('reads one runner, and answers undefined for one GitHub does not know', async () => {
       const h = make();
       const id = h.add({ name: 'ci-i-0abc12345678', busy: true });

@@ -13,6 +13,15 @@ export const INSTANCE_LABEL_PREFIX = 'fleetwarden-instance:';
  */
 export const REGION_LABEL_PREFIX = 'fleetwarden-region:';
 
+/** Custom label a draining runner is left with (with its other `fleetwarden-` labels). */
+export const DRAINING_LABEL = 'fleetwarden-draining';
+
+/** The labels a cordoned runner keeps: its fleetwarden-* labels, plus DRAINING_LABEL. */
+export function cordonLabels(runner: { labels: readonly string[] }): string[] {
+  const keep = runner.labels.filter((l) => l.startsWith('fleetwarden-') && l !== DRAINING_LABEL);
+  return [...keep, DRAINING_LABEL];
+}
+
 /** The region a runner's labels name, if any. */
 export function regionOf(runner: { labels: readonly string[] }): string | undefined {
   const label = runner.labels.find((l) => l.startsWith(REGION_LABEL_PREFIX));

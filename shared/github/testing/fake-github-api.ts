@@ -14,6 +14,9 @@ export interface FakeRunner {
   labels: Array<{ id: number; name: string; type: 'read-only' | 'custom' }>;
 }
 
+/** Labels GitHub assigns at registration and that the labels API cannot remove. */
+export const READ_ONLY_LABELS = new Set(['self-hosted', 'linux', 'windows', 'macos', 'x64', 'arm', 'arm64']);
+
 let cachedKey: string | undefined;
 /** A throwaway RSA key so @octokit/auth-app signs a real JWT in tests. */
 export function testPrivateKey(): string {
@@ -46,7 +49,11 @@ export class FakeGitHubApi {
       os: 'Linux',
       status: r.status ?? 'online',
       busy: r.busy ?? false,
-      labels: (r.labels ?? ['self-hosted']).map((name, i) => ({ id: i + 1, name, type: 'custom' })),
+      labels: (r.labels ?? ['self-hosted']).map((name, i) => ({
+        id: i + 1,
+        name,
+        type: READ_ONLY_LABELS.has(name.toLowerCase()) ? 'read-only' : 'custom',
+      })),
     });
     return id;
   }
@@ -116,6 +123,16 @@ export class FakeGitHubApi {
         { total_count: list.length, runners: slice },
         links.length ? { link: links.join(', ') } : {},
       );
+    }
+    const labelsOf = url.pathname.match(new RegExp(`^${base}/(\\d+)/labels$`));
+    if (labelsOf && method === 'PUT') {
+      // "Set custom labels": replaces every custom label, read-only ones stay
+      const r = this.runners.find((x) => x.id === Number(labelsOf[1]));
+      if (!r) return json(404, { message: 'Not Found' });
+      const names = (JSON.parse(String(init?.body ?? '{}')) as { labels: string[] }).labels;
+      const kept = r.labels.filter((l) => l.type === 'read-only');
+      r.labels = [...kept, ...names.map((name, i) => ({ id: 100 + i, name, type: 'custom' as const }))];
+      return json(200, { total_count: r.labels.length, labels: r.labels });
     }
     const one = url.pathname.match(new RegExp(`^${base}/(\\d+)$`));
     if (one) {
