@@ -21,6 +21,18 @@ export interface BurstOptions {
   batchingWindowMs: number;
   /** Also write PTR records in a reverse zone. */
   withPtr: boolean;
+  /**
+   * Length of each record name (characters, without the zone), e.g. 100: names like
+   * `web-7-aaa….bbb…` in two labels. Long names make markers and PTR values long, so the 32,000
+   * value characters per request, not the 1,000 records, decide the splits. Default: `web-<n>`.
+   */
+  nameLength?: number | undefined;
+}
+
+/** A name of exactly `length` characters (two labels, each at most 63) for instance `n`. */
+export function longName(n: number, length: number): string {
+  const first = `web-${n}-`.padEnd(60, 'a');
+  return `${first}.${'b'.repeat(Math.max(1, length - first.length - 1))}`;
 }
 
 export interface BurstResult {
@@ -69,7 +81,9 @@ export async function simulateBurst(o: BurstOptions): Promise<BurstResult> {
       instanceId: id(n),
       state: 'running',
       privateIp: `10.0.${Math.floor(n / 250)}.${(n % 250) + 1}`,
-      tags: { 'fleetwarden:dns-name': `web-${n}` },
+      tags: {
+        'fleetwarden:dns-name': o.nameLength ? `${longName(n, o.nameLength)}.example.com` : `web-${n}`,
+      },
     });
   }
   const handler = createHandler({
@@ -108,15 +122,19 @@ export async function simulateBurst(o: BurstOptions): Promise<BurstResult> {
 }
 
 export async function run(): Promise<void> {
-  for (const withPtr of [false, true]) {
-    const common = { instances: 1000, spreadMs: 10_000, withPtr };
+  for (const [withPtr, nameLength] of [
+    [false, undefined],
+    [true, undefined],
+    [true, 100],
+  ] as const) {
+    const common = { instances: 1000, spreadMs: 10_000, withPtr, nameLength };
     const batched = await simulateBurst({
       ...common,
       batchSize: DNS_SYNC_BATCHING.batchSize,
       batchingWindowMs: DNS_SYNC_BATCHING.maxBatchingWindowSeconds * 1000,
     });
     const naive = await simulateBurst({ ...common, batchSize: 1, batchingWindowMs: 0 });
-    const label = withPtr ? 'A + PTR' : 'A only';
+    const label = `${withPtr ? 'A + PTR' : 'A only'}${nameLength ? `, ${nameLength}-character names` : ''}`;
     console.log(`dns-burst (${label}): 1,000 instances running within 10 s`);
     console.log(
       `  batched (batch ${DNS_SYNC_BATCHING.batchSize}, window ${DNS_SYNC_BATCHING.maxBatchingWindowSeconds} s): ${batched.changeCalls} ChangeResourceRecordSets calls in ${batched.invocations} invocations, ${batched.forwardARecords} A records, ${batched.failedMessages} failed messages`,
