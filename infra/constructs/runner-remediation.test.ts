@@ -155,7 +155,12 @@ describe('RunnerRemediation construct', () => {
 
   it('alarms on an open circuit, a drain deadline and a job on a leaving instance', () => {
     const t = setup().template();
-    for (const metric of ['SweepCircuitOpen', 'DrainDeadlineReached', 'JobOnLeavingInstance']) {
+    for (const metric of [
+      'SweepCircuitOpen',
+      'DrainDeadlineReached',
+      'JobOnLeavingInstance',
+      'CordonFailed',
+    ]) {
       t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: metric, Namespace: 'Fleetwarden' });
     }
   });

@@ -292,6 +292,12 @@ export class RunnerRemediation extends Construct {
       'fleetwarden runner-drain: a runner was still busy at the drain deadline; its instance was released and the job will fail',
     );
 
+    alarm(
+      'CordonFailedAlarm',
+      this.drainFunction.customMetric('CordonFailed'),
+      "fleetwarden runner-drain: could not take a busy runner's custom labels away (GitHub App needs Self-hosted runners: write); it may pick up new jobs until its instance is released; read the runner.cordon audit record",
+    );
+
     // ---- sweep: scheduled, every page, through the breaker
     this.sweepFunction = new FleetFunction(this, 'RunnerSweep', {
       entry: entry('runner-sweep'),
