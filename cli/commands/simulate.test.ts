@@ -21,6 +21,11 @@ describe('fleetwarden simulate', () => {
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(summary.invariants.every((i: { ok: boolean }) => i.ok)).toBe(true);
     expect(summary.counts.runnersDeregistered).toBeGreaterThan(0);
+    // GitHub pagination and rate limits come into play (small pages, a budget the bursts spend)
+    expect(summary.apiCalls['github:list-runners-pages']).toBeGreaterThan(
+      summary.invocations['runner-sweep'],
+    );
+    expect(summary.apiCalls['github:rate-limited']).toBeGreaterThan(0);
     // evidence: every record with AWS calls was matched to its (simulated) CloudTrail events
     expect(summary.counts.auditCorrelationResolved).toBeGreaterThan(0);
     expect(summary.counts.auditCorrelationPending).toBe(0);

@@ -187,6 +187,7 @@ export function summarize(e: Engine, wallMs: number): Summary {
       'github:list-runners-pages': w.registry.calls.listPages,
       'github:get-runner': w.registry.calls.get,
       'github:delete-runner': w.registry.calls.delete,
+      'github:rate-limited': w.registry.rateLimited,
       'autoscaling:RecordLifecycleActionHeartbeat': w.lifecycleActions.calls.heartbeat,
       'autoscaling:CompleteLifecycleAction': w.lifecycleActions.calls.complete,
       'autoscaling:Describe*': w.instanceLifecycle.calls,

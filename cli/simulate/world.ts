@@ -11,9 +11,11 @@ import { InMemoryAuditStore } from '../../shared/audit/in-memory-audit-store';
 import { InMemoryLifecycleActions } from '../../shared/autoscaling/in-memory-lifecycle-actions';
 import { InMemoryInstanceLifecycle } from '../../shared/autoscaling/instance-lifecycle';
 import { RateLimitedLookup } from '../../shared/cloudtrail/rate-limited-lookup';
+import { ThrottledError } from '../../shared/core/errors';
 import { InMemoryRoute53 } from '../../shared/dns/in-memory-route53';
 import { InMemoryInstanceInventory } from '../../shared/ec2/in-memory-instance-inventory';
 import { InMemoryInstanceTerminator } from '../../shared/ec2/instance-terminator';
+import { RunnerListingError } from '../../shared/github/errors';
 import { InMemoryRunnerRegistry } from '../../shared/github/in-memory-runner-registry';
 import type { DrainScheduler } from '../../shared/runners/drain-scheduler';
 import type { DrainRetry } from '../../shared/runners/lifecycle-event';
@@ -25,11 +27,50 @@ import type { FunctionRoute } from './routing';
 
 export type Invoke = (event: unknown, context: Context) => Promise<unknown>;
 
+/**
+ * The simulated GitHub: a small page size so the fleet's ~40 runners take several pages (pagination
+ * and its shifting offsets come into play), and a rate-limit budget per window small enough that
+ * bursts (a sweep listing while job events look runners up) can spend it: GitHub's own limit is
+ * 5,000 requests/h per installation, shared with every other tool using the same App.
+ */
+export const GITHUB_SIM = { perPage: 10, rateLimit: 20, rateWindowMs: 5 * 60_000 } as const;
+
+/** The fake registry, counting the calls its rate limit refused. */
+export class SimRunnerRegistry extends InMemoryRunnerRegistry {
+  rateLimited = 0;
+
+  private async counted<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      if (
+        err instanceof ThrottledError ||
+        (err instanceof RunnerListingError && err.cause instanceof ThrottledError)
+      )
+        this.rateLimited++;
+      throw err;
+    }
+  }
+
+  override listRunners() {
+    return this.counted(() => super.listRunners());
+  }
+  override getRunner(id: number) {
+    return this.counted(() => super.getRunner(id));
+  }
+  override deleteRunner(id: number) {
+    return this.counted(() => super.deleteRunner(id));
+  }
+  override findRunnersByName(name: string) {
+    return this.counted(() => super.findRunnersByName(name));
+  }
+}
+
 /** Every in-memory port the fleet's handlers use, sharing one simulated clock. */
 export class World {
   readonly route53 = new InMemoryRoute53();
   readonly inventory: InMemoryInstanceInventory;
-  readonly registry: InMemoryRunnerRegistry;
+  readonly registry: SimRunnerRegistry;
   readonly lifecycleActions: InMemoryLifecycleActions;
   readonly instanceLifecycle = new InMemoryInstanceLifecycle();
   readonly terminator: InMemoryInstanceTerminator;
@@ -48,7 +89,7 @@ export class World {
   ) {
     const now = () => clock.now;
     this.inventory = new InMemoryInstanceInventory({ now, lagMs: 2_000 });
-    this.registry = new InMemoryRunnerRegistry({ now });
+    this.registry = new SimRunnerRegistry({ now, ...GITHUB_SIM });
     this.lifecycleActions = new InMemoryLifecycleActions(now);
     this.terminator = new InMemoryInstanceTerminator(this.inventory);
     this.bus = new InMemoryEventBus({ now: () => new Date(clock.now) });
