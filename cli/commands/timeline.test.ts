@@ -219,4 +219,75 @@ describe('fleetwarden timeline', () => {
     expect(await runCli(['node', 'fleetwarden', 'timeline', 'x'], u.deps, [command])).toBe(EXIT.usage);
     expect(u.stderr()).toContain('no audit table: pass --table-name');
   });
+
+  it('shows a not-yet-correlated call once, with the CloudTrail event matched by request id', async () => {
+    const pending = AuditRecordSchema.parse({
+      ...dnsDelete,
+      correlation: { status: 'pending', attempts: 0, calls: [] },
+    });
+    ddb.on(QueryCommand).resolves({ Items: [toAuditItem(pending, { retentionDays: 400 })] });
+    ct.on(LookupEventsCommand).resolves({
+      Events: [
+        recordedEvent({
+          eventId: 'ct-r53-2',
+          eventName: 'ChangeResourceRecordSets',
+          eventTime: '2026-11-24T09:59:00Z',
+          requestId: 'r53-req-2',
+          resources: [{ ResourceType: 'AWS::EC2::Instance', ResourceName: 'i-0abc12345' }],
+        }),
+      ],
+    });
+    const t = testDeps();
+    await runCli(['node', 'fleetwarden', 'timeline', 'i-0abc12345', '--json'], t.deps, [command]);
+    const entries = JSON.parse(t.stdout()).entries as { kind: string; evidence: { eventId?: string } }[];
+    expect(entries.filter((e) => e.evidence.eventId === 'ct-r53-2').map((e) => e.kind)).toEqual(['aws-call']);
+    expect(entries.filter((e) => e.kind === 'cloudtrail')).toEqual([]);
+  });
+
+  it('shows a record it cannot read (newer schema) as unreadable, with its id, instead of failing', async () => {
+    const newer = toAuditItem(dnsDelete, { retentionDays: 400 });
+    newer.recordId = { S: 'dns-sync:from-the-future' };
+    newer.record = {
+      S: JSON.stringify({ ...dnsDelete, recordId: 'dns-sync:from-the-future', schemaVersion: 2 }),
+    };
+    ddb.on(QueryCommand).resolves({ Items: [toAuditItem(dnsDelete, { retentionDays: 400 }), newer] });
+    ct.on(LookupEventsCommand).resolves({ Events: [] });
+    const t = testDeps();
+    const code = await runCli(['node', 'fleetwarden', 'timeline', 'i-0abc12345'], t.deps, [command]);
+    expect(code).toBe(EXIT.ok);
+    expect(t.stdout()).toMatch(/unreadable .*schema.*record=dns-sync:from-the-future/);
+    expect(t.stdout()).toContain('dns.delete acted');
+    expect(t.stderr()).toContain('1 audit record could not be read');
+  });
+
+  it('lists an unreadable record of a local audit file with its id and keeps the rest', async () => {
+    const t = testDeps();
+    const ok = AuditRecordSchema.parse(
+      auditRecord({ recordId: 'sim-1', subject: { instanceId: 'i-0abc12345' } }),
+    );
+    t.files.set('/r/t.json', JSON.stringify([ok, { ...ok, recordId: 'sim-v9', schemaVersion: 9 }]));
+    const code = await runCli(
+      ['node', 'fleetwarden', 'timeline', 'i-0abc12345', '--audit-file', '/r/t.json'],
+      t.deps,
+      [command],
+    );
+    expect(code).toBe(EXIT.ok);
+    expect(t.stdout()).toMatch(
+      /unreadable +audit record this CLI cannot read: schema version 9; .*record=sim-v9/,
+    );
+    expect(t.stdout()).toContain('record=sim-1');
+  });
+
+  it('refuses a --max-pages that is not a whole number from 1 to 100 (exit 2)', async () => {
+    for (const bad of ['abc', '0', '-1', '2.5', '101']) {
+      const t = testDeps();
+      expect(
+        await runCli(['node', 'fleetwarden', 'timeline', 'i-0abc12345', '--max-pages', bad], t.deps, [
+          command,
+        ]),
+      ).toBe(EXIT.usage);
+      expect(t.stderr()).toContain(`--max-pages ${JSON.stringify(bad)}`);
+    }
+    expect(ddb.calls()).toHaveLength(0);
+  });
 });

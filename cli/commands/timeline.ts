@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { DynamoDbAuditStore } from '../../shared/audit/dynamodb-audit-store';
+import { InvalidAuditRecordError } from '../../shared/audit/errors';
 import { InMemoryAuditStore } from '../../shared/audit/in-memory-audit-store';
-import type { AuditRecord } from '../../shared/audit/schema';
-import { classifySubject } from '../../shared/audit/store-port';
+import { AUDIT_SCHEMA_VERSION, type AuditRecord } from '../../shared/audit/schema';
+import { classifySubject, type UnreadableRecord } from '../../shared/audit/store-port';
 import { LookupEventsAdapter } from '../../shared/cloudtrail/lookup-events-adapter';
 import { LOOKUP_WINDOW_MS, lookupAll } from '../../shared/cloudtrail/port';
 import { RateLimitedLookup } from '../../shared/cloudtrail/rate-limited-lookup';
@@ -41,12 +42,34 @@ async function timelineFromFile(
   if (!Array.isArray(parsed))
     throw new ConfigError(`audit file ${file} must hold a JSON array of audit records`);
   const store = new InMemoryAuditStore();
-  for (const r of parsed) await store.sink.write(r as AuditRecord);
+  const unreadable: UnreadableRecord[] = [];
+  for (const r of parsed) {
+    try {
+      await store.sink.write(r as AuditRecord);
+    } catch (err) {
+      if (!(err instanceof InvalidAuditRecordError)) throw err;
+      // only those about the subject matter, but an unreadable record cannot say what it is about
+      const raw = r as { recordId?: unknown; schemaVersion?: unknown } | null;
+      const issue = (err.cause as { issues?: { path: PropertyKey[]; message: string }[] } | undefined)
+        ?.issues?.[0];
+      unreadable.push({
+        recordId: typeof raw?.recordId === 'string' ? raw.recordId : '<no id>',
+        reason:
+          raw?.schemaVersion !== AUDIT_SCHEMA_VERSION
+            ? `schema version ${JSON.stringify(raw?.schemaVersion)}; this reader knows version ${AUDIT_SCHEMA_VERSION}`
+            : issue
+              ? `${issue.path.join('.') || 'record'}: ${issue.message}`
+              : err.message,
+        error: err,
+      });
+    }
+  }
   const since = opts.since === undefined ? undefined : parseSince(opts.since, new Date(deps.clock.now()));
   const records = await store.timeline(classifySubject(subjectArg), since ? { since } : {});
   deps.stderr.write(`cloudtrail: not consulted (--audit-file ${file})\n`);
+  reportUnreadable(unreadable, deps);
   if (records.length === 0) throw new UnknownSubjectError(`no audit records for "${subjectArg}" in ${file}`);
-  const entries = mergeTimeline(records, []);
+  const entries = mergeTimeline(records, [], unreadable);
   deps.stdout.write(
     opts.json
       ? `${JSON.stringify({ subject: subjectArg, source: file, entries }, null, 2)}\n`
@@ -56,20 +79,24 @@ async function timelineFromFile(
 
 async function timeline(subjectArg: string, opts: TimelineOptions, deps: CliDeps): Promise<void> {
   if (opts.auditFile) return timelineFromFile(subjectArg, opts, deps, opts.auditFile);
+  const maxPages = parseMaxPages(opts.maxPages);
   const region = regionFrom(opts.region, deps);
   const tableName = tableFrom(opts.tableName, deps);
   const now = new Date(deps.clock.now());
   const since = parseSince(opts.since ?? '7d', now);
   const subject = classifySubject(subjectArg);
 
+  const unreadable: UnreadableRecord[] = [];
   const records = await new DynamoDbAuditStore(tableName, deps.aws.dynamodb(region)).timeline(subject, {
     since,
+    onUnreadable: (u) => unreadable.push(u),
   });
+  reportUnreadable(unreadable, deps);
 
   const oldest = now.getTime() - LOOKUP_WINDOW_MS;
   if (since.getTime() < oldest) deps.stderr.write('cloudtrail: only the last 90 days are searchable\n');
   const lookup = new RateLimitedLookup(new LookupEventsAdapter(deps.aws.cloudtrail), { clock: deps.clock });
-  const { events, complete } = await lookupAll(
+  const { events, complete, skipped } = await lookupAll(
     lookup,
     {
       region,
@@ -77,17 +104,21 @@ async function timeline(subjectArg: string, opts: TimelineOptions, deps: CliDeps
       start: new Date(Math.max(since.getTime(), oldest)),
       end: now,
     },
-    { maxPages: Number(opts.maxPages), onPage: (n) => deps.stderr.write(`cloudtrail: page ${n} scanned\n`) },
+    {
+      maxPages,
+      onPage: (n) => deps.stderr.write(`cloudtrail: page ${n} scanned\n`),
+    },
   );
   if (!complete)
-    deps.stderr.write(`cloudtrail: stopped after ${opts.maxPages} pages; narrow --since for older events\n`);
+    deps.stderr.write(`cloudtrail: stopped after ${maxPages} pages; narrow --since for older events\n`);
+  for (const s of skipped) deps.stderr.write(`cloudtrail: skipped event ${s.eventId} (does not parse)\n`);
 
-  if (records.length === 0 && events.length === 0) {
+  if (records.length === 0 && events.length === 0 && unreadable.length === 0) {
     throw new UnknownSubjectError(
       `no audit records or CloudTrail events for "${subjectArg}" since ${since.toISOString()} (table ${tableName}, ${region})`,
     );
   }
-  const entries = mergeTimeline(records, events);
+  const entries = mergeTimeline(records, events, unreadable);
   if (opts.json) {
     deps.stdout.write(
       `${JSON.stringify(
@@ -108,6 +139,23 @@ async function timeline(subjectArg: string, opts: TimelineOptions, deps: CliDeps
   }
 }
 
+/** CloudTrail pages to scan at most: a whole number from 1 to 100 (50 events each, 2 pages/s). */
+function parseMaxPages(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < 1 || n > 100)
+    throw new ConfigError(`--max-pages ${JSON.stringify(value)} is not a whole number from 1 to 100`);
+  return n;
+}
+
+function reportUnreadable(unreadable: UnreadableRecord[], deps: CliDeps): void {
+  if (unreadable.length === 0) return;
+  deps.stderr.write(
+    `audit: ${unreadable.length} audit record${unreadable.length === 1 ? '' : 's'} could not be read (newer schema or damaged): ${unreadable
+      .map((u) => u.recordId)
+      .join(', ')}; upgrade fleetwarden to read ${unreadable.length === 1 ? 'it' : 'them'}\n`,
+  );
+}
+
 export const command: CliCommand = {
   name: 'timeline',
   register(program: Command, deps: CliDeps) {
@@ -124,7 +172,7 @@ export const command: CliCommand = {
       .option('--json', 'machine-readable output')
       .option('--table-name <name>', 'audit table (default: $FLEETWARDEN_AUDIT_TABLE)')
       .option('--region <region>', 'AWS region (default: $AWS_REGION)')
-      .option('--max-pages <n>', 'CloudTrail pages to scan at most (50 events each)', '10')
+      .option('--max-pages <n>', 'CloudTrail pages to scan at most, 1-100 (50 events each)', '10')
       .option(
         '--audit-file <path>',
         'read audit records from a local JSON file (e.g. fleetwarden-report/timeline.json) instead of AWS',

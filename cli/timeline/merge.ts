@@ -1,10 +1,11 @@
 import type { AuditRecord } from '../../shared/audit/schema';
+import type { UnreadableRecord } from '../../shared/audit/store-port';
 import type { TrailEvent } from '../../shared/cloudtrail/event';
 
 /** One line of a timeline. Every line carries the id(s) that prove it. */
 export interface TimelineEntry {
   time: string;
-  kind: 'decision' | 'aws-call' | 'github-call' | 'cause' | 'cloudtrail';
+  kind: 'decision' | 'aws-call' | 'github-call' | 'cause' | 'cloudtrail' | 'unreadable';
   summary: string;
   evidence: {
     recordId?: string;
@@ -20,11 +21,26 @@ export interface TimelineEntry {
 /**
  * Merge audit records (with their AWS/GitHub calls and the correlated cause) and CloudTrail events
  * about the subject into one time-ordered list. A CloudTrail event already cited by a record (as a
- * call's event or as the cause) is shown once, on the record's line.
+ * call's event or as the cause) is shown once, on the record's line; so is an event whose requestID
+ * and name match a call the correlator has not matched yet. Records that could not be read are
+ * listed as such, with their id, so nothing disappears silently.
  */
-export function mergeTimeline(records: AuditRecord[], events: TrailEvent[]): TimelineEntry[] {
+export function mergeTimeline(
+  records: AuditRecord[],
+  events: TrailEvent[],
+  unreadable: UnreadableRecord[] = [],
+): TimelineEntry[] {
   const entries: TimelineEntry[] = [];
   const cited = new Set<string>();
+  const eventByRequest = new Map(events.filter((e) => e.requestId).map((e) => [e.requestId as string, e]));
+  for (const u of unreadable) {
+    entries.push({
+      time: u.time ?? '',
+      kind: 'unreadable',
+      summary: `audit record this CLI cannot read: ${u.reason}`,
+      evidence: { recordId: u.recordId },
+    });
+  }
   for (const r of records) {
     const c = r.correlation;
     entries.push({
@@ -50,7 +66,10 @@ export function mergeTimeline(records: AuditRecord[], events: TrailEvent[]): Tim
     }
     const byRequest = new Map(c.calls.map((m) => [m.requestId, m]));
     for (const call of r.calls) {
-      const match = call.requestId ? byRequest.get(call.requestId) : undefined;
+      const correlated = call.requestId ? byRequest.get(call.requestId) : undefined;
+      const seen = call.requestId && !correlated ? eventByRequest.get(call.requestId) : undefined;
+      const uncorrelated = seen && seen.eventName === call.operation ? seen : undefined;
+      const match = correlated ?? uncorrelated;
       if (match) cited.add(match.eventId);
       entries.push({
         time: call.time,
@@ -61,11 +80,13 @@ export function mergeTimeline(records: AuditRecord[], events: TrailEvent[]): Tim
           ...(call.requestId ? { requestId: call.requestId } : {}),
           ...(match ? { eventId: match.eventId } : {}),
         },
-        correlation: match
+        correlation: correlated
           ? 'in CloudTrail'
-          : call.requestId
-            ? `CloudTrail ${c.status}`
-            : 'no request id (call did not reach AWS)',
+          : uncorrelated
+            ? 'in CloudTrail (matched by request id; not yet correlated)'
+            : call.requestId
+              ? `CloudTrail ${c.status}`
+              : 'no request id (call did not reach AWS)',
       });
     }
     for (const call of r.githubCalls) {
@@ -88,13 +109,16 @@ export function mergeTimeline(records: AuditRecord[], events: TrailEvent[]): Tim
     });
   }
   const order: Record<TimelineEntry['kind'], number> = {
+    unreadable: 0,
     cause: 0,
     cloudtrail: 1,
     decision: 2,
     'aws-call': 3,
     'github-call': 3,
   };
-  return entries.sort((a, b) => Date.parse(a.time) - Date.parse(b.time) || order[a.kind] - order[b.kind]);
+  // an unreadable record without a time sorts first
+  const t = (e: TimelineEntry) => (e.time ? Date.parse(e.time) : Number.NEGATIVE_INFINITY);
+  return entries.sort((a, b) => t(a) - t(b) || order[a.kind] - order[b.kind]);
 }
 
 export function evidenceText(e: TimelineEntry['evidence']): string {
@@ -115,12 +139,13 @@ const KIND_LABEL: Record<TimelineEntry['kind'], string> = {
   'github-call': '  github',
   cause: 'cause',
   cloudtrail: 'cloudtrail',
+  unreadable: 'unreadable',
 };
 
 /** A fixed-width table for people: TIME, SOURCE, WHAT, EVIDENCE (evidence on every line). */
 export function renderTable(subject: string, entries: TimelineEntry[]): string {
   const rows = entries.map((e) => [
-    e.time.replace('T', ' ').replace(/\.\d{3}Z$/, 'Z'),
+    (e.time || '?').replace('T', ' ').replace(/\.\d{3}Z$/, 'Z'),
     KIND_LABEL[e.kind],
     e.summary + (e.correlation ? ` [${e.correlation}]` : ''),
     evidenceText(e.evidence),

@@ -1,6 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { InvalidAuditRecordError } from './errors';
-import { type AuditRecord, type AuditRecordInput, AuditRecordSchema } from './schema';
+import { AUDIT_SCHEMA_VERSION, type AuditRecord, type AuditRecordInput, AuditRecordSchema } from './schema';
 import { AUDIT_TABLE, DEFAULT_CLOUDTRAIL_DELAY_MS, normaliseRecordName } from './table-design';
 
 /** Validate an audit record, throwing InvalidAuditRecordError (an AuditWriteError) with the zod cause. */
@@ -61,4 +61,18 @@ export function fromAuditItem(item: Record<string, AttributeValue>): AuditRecord
     });
   }
   return parseAuditRecord(value);
+}
+
+/** One line saying why a stored record does not parse (a newer schema version, or the first issue). */
+export function unreadableReason(item: Record<string, AttributeValue>, err: unknown): string {
+  try {
+    const version = JSON.parse(item[AUDIT_TABLE.recordAttribute]?.S ?? '')?.schemaVersion;
+    if (version !== AUDIT_SCHEMA_VERSION)
+      return `schema version ${JSON.stringify(version)}; this reader knows version ${AUDIT_SCHEMA_VERSION}`;
+  } catch {
+    return 'record is not JSON';
+  }
+  const issue = (err as { cause?: { issues?: { path: PropertyKey[]; message: string }[] } }).cause
+    ?.issues?.[0];
+  return issue ? `${issue.path.join('.') || 'record'}: ${issue.message}` : String((err as Error).message);
 }

@@ -7,10 +7,16 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { defaultDynamoDbClient } from '../aws/clients';
-import { fromAuditItem } from './audit-item';
-import { AuditStoreError } from './errors';
+import { fromAuditItem, unreadableReason } from './audit-item';
+import { AuditStoreError, InvalidAuditRecordError } from './errors';
 import type { AuditRecord, Correlation } from './schema';
-import { type AuditStore, indexesFor, type PendingPage, type SubjectQuery } from './store-port';
+import {
+  type AuditStore,
+  indexesFor,
+  type PendingPage,
+  type SubjectQuery,
+  type UnreadableRecord,
+} from './store-port';
 import { AUDIT_TABLE, normaliseRecordName, type SubjectIndexName } from './table-design';
 
 /** Reads the audit table through its GSIs (layout in table-design.ts) and writes correlation results. */
@@ -20,7 +26,11 @@ export class DynamoDbAuditStore implements AuditStore {
     private readonly client: DynamoDBClient = defaultDynamoDbClient(),
   ) {}
 
-  async timeline(subject: SubjectQuery, opts: { since?: Date } = {}): Promise<AuditRecord[]> {
+  async timeline(
+    subject: SubjectQuery,
+    opts: { since?: Date; onUnreadable?: (record: UnreadableRecord) => void } = {},
+  ): Promise<AuditRecord[]> {
+    const unreadable = new Set<string>();
     const byId = new Map<string, AuditRecord>();
     for (const indexName of indexesFor(subject)) {
       const index = AUDIT_TABLE.indexes[indexName];
@@ -39,7 +49,24 @@ export class DynamoDbAuditStore implements AuditStore {
         if (!since) delete input.ExpressionAttributeNames?.['#sk'];
         const page = await this.query(input, `timeline of ${value}`);
         for (const item of page.Items ?? []) {
-          const record = fromAuditItem(item);
+          let record: AuditRecord;
+          try {
+            record = fromAuditItem(item);
+          } catch (err) {
+            const recordId = item[AUDIT_TABLE.partitionKey]?.S ?? '<no id>';
+            if (!opts.onUnreadable || !(err instanceof InvalidAuditRecordError)) throw err;
+            if (!unreadable.has(recordId)) {
+              unreadable.add(recordId);
+              const time = item[AUDIT_TABLE.timeAttribute]?.S;
+              opts.onUnreadable({
+                recordId,
+                ...(time ? { time } : {}),
+                reason: unreadableReason(item, err),
+                error: err,
+              });
+            }
+            continue;
+          }
           byId.set(record.recordId, record);
         }
         startKey = page.LastEvaluatedKey;

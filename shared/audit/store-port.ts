@@ -6,6 +6,15 @@ export type SubjectQuery =
   | { kind: 'instance'; instanceId: string }
   | { kind: 'runner-or-record'; name: string };
 
+/** A stored audit record that did not parse: its id (and time, when the item has it) and why. */
+export interface UnreadableRecord {
+  recordId: string;
+  time?: string;
+  /** One line: why it does not parse (e.g. "schema version 2; this reader knows version 1"). */
+  reason: string;
+  error: Error;
+}
+
 export interface PendingPage {
   records: AuditRecord[];
   /** Opaque; pass back to get the next page. Absent on the last page. */
@@ -17,8 +26,15 @@ export interface PendingPage {
  * Implementations: DynamoDbAuditStore (the table) and InMemoryAuditStore (over InMemoryAuditSink).
  */
 export interface AuditStore {
-  /** Records about the subject, oldest first, with time >= since when given. */
-  timeline(subject: SubjectQuery, opts?: { since?: Date }): Promise<AuditRecord[]>;
+  /**
+   * Records about the subject, oldest first, with time >= since when given. A stored record this
+   * reader cannot parse (e.g. a newer schema version) goes to `onUnreadable` when given (so one
+   * record cannot hide the rest), else the read fails with InvalidAuditRecordError.
+   */
+  timeline(
+    subject: SubjectQuery,
+    opts?: { since?: Date; onUnreadable?: (record: UnreadableRecord) => void },
+  ): Promise<AuditRecord[]>;
   /** Pending records whose CloudTrail events may have arrived (record time + delay <= now), oldest first. */
   pending(now: Date, page?: { limit?: number; cursor?: string }): Promise<PendingPage>;
   /**
