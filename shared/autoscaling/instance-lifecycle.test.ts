@@ -6,6 +6,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { AutoScalingInstanceLifecycle, InMemoryInstanceLifecycle } from './instance-lifecycle';
+import { describeInstanceLifecycleContract } from './instance-lifecycle.contract';
 
 const id = (n: number) => `i-${n.toString(16).padStart(17, '0')}`;
 
@@ -82,4 +83,67 @@ describe('instance lifecycle (is the ASG terminating it?)', () => {
     f.markTerminating(id(1));
     expect([...(await f.terminating([id(1), id(2)]))]).toEqual([id(1)]);
   });
+});
+
+// ---- the same contract for the fake and the adapter ---------------------------------------------
+
+describeInstanceLifecycleContract('InMemoryInstanceLifecycle', () => {
+  const lifecycle = new InMemoryInstanceLifecycle();
+  return {
+    lifecycle,
+    put: (group, instanceId, state) => lifecycle.put(group, instanceId, state),
+    throttleNext: () => lifecycle.throttleNext(),
+  };
+});
+
+describeInstanceLifecycleContract('AutoScalingInstanceLifecycle over a mocked Auto Scaling', () => {
+  const as = mockClient(AutoScalingClient);
+  const world = new Map<string, { group: string; state: string }>();
+  let throttle = 0;
+  const throttled = () => {
+    if (throttle === 0) return;
+    throttle--;
+    throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+  };
+  const instance = (InstanceId: string) => ({
+    InstanceId,
+    AvailabilityZone: 'eu-west-1a',
+    HealthStatus: 'HEALTHY',
+    ProtectedFromScaleIn: false,
+    LifecycleState: world.get(InstanceId)?.state as 'InService',
+  });
+  as.on(DescribeAutoScalingInstancesCommand).callsFake((input: { InstanceIds: string[] }) => {
+    throttled();
+    if (input.InstanceIds.length > 50)
+      throw Object.assign(new Error('too many ids'), { name: 'ValidationError' });
+    return {
+      AutoScalingInstances: input.InstanceIds.filter((i) => world.has(i)).map((i) => ({
+        ...instance(i),
+        AutoScalingGroupName: world.get(i)?.group,
+      })),
+    };
+  });
+  as.on(DescribeAutoScalingGroupsCommand).callsFake((input: { AutoScalingGroupNames: string[] }) => {
+    throttled();
+    return {
+      AutoScalingGroups: input.AutoScalingGroupNames.map((g) => ({
+        AutoScalingGroupName: g,
+        MinSize: 0,
+        MaxSize: 10,
+        DesiredCapacity: 1,
+        DefaultCooldown: 300,
+        AvailabilityZones: ['eu-west-1a'],
+        HealthCheckType: 'EC2',
+        CreatedTime: new Date(),
+        Instances: [...world].filter(([, v]) => v.group === g).map(([i]) => instance(i)),
+      })),
+    };
+  });
+  return {
+    lifecycle: new AutoScalingInstanceLifecycle(as as unknown as AutoScalingClient),
+    put: (group, instanceId, state) => world.set(instanceId, { group, state }),
+    throttleNext: () => {
+      throttle++;
+    },
+  };
 });

@@ -88,22 +88,58 @@ export class AutoScalingInstanceLifecycle implements InstanceLifecycle {
   }
 }
 
-/** Fake: the simulator marks instances whose terminate hook is pending. */
+/**
+ * Fake with Auto Scaling's semantics: instances belong to groups and have a LifecycleState; only
+ * Terminating* counts as leaving; `terminatingInGroups` answers the named groups only; throttling
+ * fails the call. `markTerminating(id)` (the simulator's, group unknown) counts in every group.
+ */
 export class InMemoryInstanceLifecycle implements InstanceLifecycle {
-  private readonly leaving = new Set<string>();
+  private readonly instances = new Map<string, { group: string | undefined; state: string }>();
+  private throttles = 0;
   calls = 0;
-  markTerminating(id: string): void {
-    this.leaving.add(id);
+
+  /** An instance of `group` in `lifecycleState` (InService, Terminating:Wait, ...). */
+  put(group: string, instanceId: string, lifecycleState: string): void {
+    this.instances.set(instanceId, { group, state: lifecycleState });
+  }
+  markTerminating(id: string, group?: string): void {
+    this.instances.set(id, { group: group ?? this.instances.get(id)?.group, state: 'Terminating:Wait' });
   }
   forget(id: string): void {
-    this.leaving.delete(id);
+    this.instances.delete(id);
   }
+  throttleNext(count = 1): void {
+    this.throttles += count;
+  }
+
+  private call(what: string): void {
+    this.calls++;
+    if (this.throttles > 0) {
+      this.throttles--;
+      throw new ThrottledError(`${what}: Rate exceeded`, undefined);
+    }
+  }
+
+  private leaving(id: string): boolean {
+    return this.instances.get(id)?.state.startsWith('Terminating') ?? false;
+  }
+
   async terminating(instanceIds: readonly string[]): Promise<Set<string>> {
-    if (instanceIds.length > 0) this.calls += Math.ceil(instanceIds.length / IDS_PER_CALL);
-    return new Set(instanceIds.filter((id) => this.leaving.has(id)));
+    const out = new Set<string>();
+    for (let i = 0; i < instanceIds.length; i += IDS_PER_CALL) {
+      this.call('DescribeAutoScalingInstances');
+      for (const id of instanceIds.slice(i, i + IDS_PER_CALL)) if (this.leaving(id)) out.add(id);
+    }
+    return out;
   }
+
   async terminatingInGroups(groupNames: readonly string[]): Promise<Set<string>> {
-    this.calls += Math.ceil(groupNames.length / 100);
-    return new Set(this.leaving);
+    const wanted = new Set(groupNames);
+    for (let i = 0; i < groupNames.length; i += 100) this.call('DescribeAutoScalingGroups');
+    const out = new Set<string>();
+    for (const [id, v] of this.instances) {
+      if ((v.group === undefined || wanted.has(v.group)) && this.leaving(id)) out.add(id);
+    }
+    return out;
   }
 }
