@@ -46,6 +46,14 @@ beforeEach(() => {
 });
 
 describe('webhook ingress', () => {
+  it('accepts and ignores (202, nothing published) a workflow_job action it does not know', async () => {
+    const body = JSON.stringify({ ...workflowJobPayload('in_progress'), action: 'requeued' });
+    const res = await handleWebhook(await signed(body), deps());
+    expect(res.statusCode).toBe(202);
+    expect(res.body).toMatchObject({ status: 'ignored', action: 'requeued' });
+    expect(bus.events).toEqual([]);
+  });
+
   it('accepts a correctly signed workflow_job and puts the normalized event on the bus', async () => {
     const res = await handleWebhook(await signed(JSON.stringify(workflowJobPayload('in_progress'))), deps());
     expect(res.statusCode).toBe(202);

@@ -1,7 +1,7 @@
 import { Webhooks } from '@octokit/webhooks';
 import type { Context } from 'aws-lambda';
 import type { PublishOnce } from './dedupe';
-import { normalizeWorkflowJob, WorkflowJobPayloadSchema } from './normalize';
+import { KNOWN_WORKFLOW_JOB_ACTIONS, normalizeWorkflowJob, WorkflowJobPayloadSchema } from './normalize';
 
 /** A webhook request as the Function URL delivered it (body already base64-decoded). */
 export interface IngressRequest {
@@ -63,6 +63,10 @@ export async function handleWebhook(req: IngressRequest, deps: IngressDeps): Pro
   } catch {
     return reply(400, 'malformed', { message: 'body is not JSON', deliveryId });
   }
+  // an action GitHub added later is not malformed: accept and ignore it (a 4xx marks the hook failing)
+  const action = (json as { action?: unknown } | null)?.action;
+  if (typeof action === 'string' && !(KNOWN_WORKFLOW_JOB_ACTIONS as readonly string[]).includes(action))
+    return reply(202, 'ignored', { event, action, deliveryId });
   const payload = WorkflowJobPayloadSchema.safeParse(json);
   if (!payload.success) {
     const fields = payload.error.issues.slice(0, 5).map((i) => i.path.join('.') || '(root)');

@@ -6,9 +6,12 @@ import {
 } from '../github/workflow-job-event';
 import type { BusEvent } from './publisher';
 
+/** The workflow_job actions fleetwarden publishes; GitHub may add others (accepted and ignored). */
+export const KNOWN_WORKFLOW_JOB_ACTIONS = ['queued', 'waiting', 'in_progress', 'completed'] as const;
+
 /** The part of GitHub's workflow_job webhook payload fleetwarden reads (the rest is ignored). */
 export const WorkflowJobPayloadSchema = z.object({
-  action: z.enum(['queued', 'waiting', 'in_progress', 'completed']),
+  action: z.enum(KNOWN_WORKFLOW_JOB_ACTIONS),
   workflow_job: z.object({
     id: z.number().int(),
     run_id: z.number().int(),
