@@ -5,7 +5,7 @@ import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
 import type { ApplyPolicy } from '../../shared/dns/apply';
 import { InvalidChangeBatchError } from '../../shared/dns/errors';
 import { InMemoryRoute53 } from '../../shared/dns/in-memory-route53';
-import { sqsRecord, stateChangeEvent } from '../../shared/dns/testing/state-change-event';
+import { sqsRecord, stateChangeEvent, tagChangeEvent } from '../../shared/dns/testing/state-change-event';
 import { InMemoryInstanceInventory } from '../../shared/ec2/in-memory-instance-inventory';
 import type { InstanceState } from '../../shared/ec2/port';
 import { createHandler, type DnsSyncDeps, DnsSyncEnv } from './handler';
@@ -238,6 +238,51 @@ describe('dns-sync handler', () => {
     expect(s.audit.all().find((r) => r.action === 'dns.change-batch')).toMatchObject({
       decision: 'failed',
       reason: expect.stringContaining('no time left'),
+    });
+  });
+
+  it('moves the record when the name tag arrives after launch (Tag Change on Resource), without waiting for reconcile', async () => {
+    const s = setup();
+    s.inventory.put({ instanceId: id(6), state: 'running', privateIp: '10.0.0.6', tags: {} });
+    s.advance(1);
+    await s.handler(sqs([stateChange(6, 'running', T0)]));
+    expect(
+      s.route53
+        .records('ZFWD')
+        .filter((r) => r.type === 'A')
+        .map((r) => r.name),
+    ).toEqual([`${id(6)}.example.com.`]);
+    // DescribeInstances may still show the old tags: the event's own tag set names the record
+    const tagged = tagChangeEvent(
+      id(6),
+      ['fleetwarden:dns-name'],
+      { 'fleetwarden:dns-name': 'late' },
+      T0 + 30_000,
+    );
+    const out = await s.handler(sqs([tagged]));
+    expect(out.batchItemFailures).toEqual([]);
+    expect(s.route53.records('ZFWD').filter((r) => r.type === 'A')).toEqual([
+      { name: 'late.example.com.', type: 'A', ttl: 60, values: ['10.0.0.6'] },
+    ]);
+    expect(s.audit.all().find((r) => r.trigger.id === tagged.id)).toMatchObject({
+      action: 'dns.upsert',
+      decision: 'acted',
+      trigger: { source: 'aws.tag', detailType: 'Tag Change on Resource' },
+    });
+  });
+
+  it('ignores a tag change on an instance that is not running (the running event will use the tags)', async () => {
+    const s = setup();
+    s.inventory.setState(id(2), 'stopped');
+    s.advance(1);
+    const out = await s.handler(
+      sqs([tagChangeEvent(id(2), ['fleetwarden:dns-name'], { 'fleetwarden:dns-name': 'x' }, T0)]),
+    );
+    expect(out.batchItemFailures).toEqual([]);
+    expect(s.route53.changeRequests).toEqual([]);
+    expect(s.audit.all()[0]).toMatchObject({
+      decision: 'skipped',
+      reason: expect.stringContaining('stopped'),
     });
   });
 

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { parse } from '@aws-lambda-powertools/parser';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { AUDIT_TABLE_ENV } from '../../infra/constructs/audit-access';
@@ -21,11 +20,11 @@ import { type DnsPlanConfig, latestPerInstance, type PlanDecision, planDns } fro
 import type { Route53Port } from '../../shared/dns/port';
 import { Route53ZoneAdapter } from '../../shared/dns/route53-zone-adapter';
 import {
+  type DnsSyncEvent,
   EC2_STATE_CHANGE_DETAIL_TYPE,
-  type Ec2StateChangeEvent,
-  Ec2StateChangeEventSchema,
   type FactOutcome,
   factsFromEvents,
+  parseDnsSyncEvent,
 } from '../../shared/dns/state-change';
 import { Ec2InstanceInventory } from '../../shared/ec2/ec2-instance-inventory';
 import type { InstanceInventory } from '../../shared/ec2/port';
@@ -65,7 +64,7 @@ export interface DnsSyncDeps {
 
 const FUNCTION = 'dns-sync';
 
-type Parsed = { kind: 'event'; event: Ec2StateChangeEvent } | { kind: 'malformed'; error: Error };
+type Parsed = { kind: 'event'; event: DnsSyncEvent } | { kind: 'malformed'; error: Error };
 
 function parseRecord(record: SQSRecord): Parsed {
   let body: unknown;
@@ -77,19 +76,19 @@ function parseRecord(record: SQSRecord): Parsed {
       error: new MalformedEventError(`message ${record.messageId} is not JSON`, { cause: err }),
     };
   }
-  const result = parse(body, undefined, Ec2StateChangeEventSchema, true);
-  if (!result.success) {
+  const result = parseDnsSyncEvent(body);
+  if (!result.ok) {
     return {
       kind: 'malformed',
       error: new MalformedEventError(
-        `message ${record.messageId} is not an EC2 state-change event: ${result.error.message}`,
+        `message ${record.messageId} is not an EC2 state-change or instance tag-change event: ${result.error.message}`,
         {
           cause: result.error,
         },
       ),
     };
   }
-  return { kind: 'event', event: result.data };
+  return { kind: 'event', event: result.event };
 }
 
 interface EventOutcome {
@@ -118,7 +117,7 @@ export function createHandler(deps: DnsSyncDeps) {
       return f.kind === 'fact' ? [{ event: e, fact: f.fact }] : [];
     });
     const winners = latestPerInstance(usable.map((u) => u.fact));
-    const winnerEvent = new Map<string, Ec2StateChangeEvent>();
+    const winnerEvent = new Map<string, DnsSyncEvent>();
     for (const w of winners) {
       const u = usable.find((x) => x.fact === w);
       if (u) winnerEvent.set(w.instanceId, u.event);
@@ -179,24 +178,24 @@ export function createHandler(deps: DnsSyncDeps) {
       }
     }
 
-    const outcomeOf = (e: Ec2StateChangeEvent): EventOutcome => {
+    const outcomeOf = (e: DnsSyncEvent): EventOutcome => {
       const f = facts.get(e.id) as FactOutcome;
       if (f.kind === 'skip') return { skip: f.reason };
       if (f.kind === 'error') return { error: f.error };
-      const winner = winnerEvent.get(e.detail['instance-id']);
+      const winner = winnerEvent.get(e.instanceId);
       if (winner && winner.id !== e.id) {
         return {
-          skip: `superseded by event ${winner.id} (${winner.detail.state} at ${winner.time}) in the same batch`,
+          skip: `superseded by event ${winner.id} (${winner.state} at ${winner.time}) in the same batch`,
         };
       }
       if (batchError) return { error: batchError };
-      const failure = result?.failures.find((f) => f.instanceId === e.detail['instance-id']);
+      const failure = result?.failures.find((f) => f.instanceId === e.instanceId);
       if (failure) return { error: failure.error };
-      const decision = result?.decisions.find((d) => d.instanceId === e.detail['instance-id']);
+      const decision = result?.decisions.find((d) => d.instanceId === e.instanceId);
       return decision
         ? { decision }
         : {
-            error: new MissingDecisionError(`no decision planned for ${e.detail['instance-id']}`, {
+            error: new MissingDecisionError(`no decision planned for ${e.instanceId}`, {
               cause: result?.planned,
             }),
           };
@@ -213,12 +212,7 @@ export function createHandler(deps: DnsSyncDeps) {
         const ctx: AuditContext = {
           function: FUNCTION,
           deliveryId: record.messageId,
-          trigger: {
-            source: e.source,
-            id: e.id,
-            detailType: e['detail-type'],
-            time: new Date(e.time).toISOString(),
-          },
+          trigger: { source: e.source, id: e.id, detailType: e.detailType, time: e.time },
           mode,
           now,
         };
@@ -227,8 +221,8 @@ export function createHandler(deps: DnsSyncDeps) {
           deps.audit,
           ctx,
           {
-            action: e.detail.state === 'running' ? 'dns.upsert' : 'dns.delete',
-            subject: { instanceId: e.detail['instance-id'], ...(recordName ? { recordName } : {}) },
+            action: e.state === 'running' ? 'dns.upsert' : 'dns.delete',
+            subject: { instanceId: e.instanceId, ...(recordName ? { recordName } : {}) },
           },
           async () => {
             if (o.error) throw o.error;
@@ -238,7 +232,7 @@ export function createHandler(deps: DnsSyncDeps) {
             return {
               decision: dry ? ('reported' as const) : d.decision,
               reason: dry ? `dry run: would ${d.reason}` : d.reason,
-              details: { ...d.details, state: e.detail.state },
+              details: { ...d.details, state: e.state, ...(e.tags ? { trigger: 'tag-change' } : {}) },
               result: undefined,
             };
           },

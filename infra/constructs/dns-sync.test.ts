@@ -81,6 +81,25 @@ describe('DnsSync construct', () => {
     expect(denyInsecure.length).toBeGreaterThanOrEqual(2); // queue and its DLQ
   });
 
+  it('routes changes of the name tag on EC2 instances to the same queue (tags that arrive after launch)', () => {
+    const { dns, template } = setup({ nameTag: 'dns' });
+    const t = template();
+    t.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.tag'],
+        'detail-type': ['Tag Change on Resource'],
+        detail: { service: ['ec2'], 'resource-type': ['instance'], 'changed-tag-keys': ['dns'] },
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('DnsQueue'), 'Arn'] },
+          DeadLetterConfig: Match.anyValue(),
+        }),
+      ],
+    });
+    expect(dns.tagRule).toBeDefined();
+  });
+
   it('alarms on the queue dead-letter depth', () => {
     const t = setup().template();
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {

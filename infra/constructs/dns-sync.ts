@@ -10,7 +10,11 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DNS_SYNC_BATCHING } from '../../shared/dns/batching';
-import { DNS_SYNC_STATES, EC2_STATE_CHANGE_DETAIL_TYPE } from '../../shared/dns/state-change';
+import {
+  DNS_SYNC_STATES,
+  EC2_STATE_CHANGE_DETAIL_TYPE,
+  TAG_CHANGE_DETAIL_TYPE,
+} from '../../shared/dns/state-change';
 import { AUDIT_TABLE_ENV, type AuditAccess } from './audit-access';
 import { deadLetterQueue } from './dead-letter-queue';
 import { FleetFunction } from './fleet-function';
@@ -171,7 +175,7 @@ function validate(scope: Construct, id: string, p: DnsSyncProps): void {
 const bare = (name: string) => name.toLowerCase().replace(/\.$/, '');
 
 /**
- * DNS that follows the instances: EC2 state-change events -> EventBridge rule -> KMS-encrypted SQS
+ * DNS that follows the instances: EC2 state-change and name-tag-change events -> EventBridge rules -> KMS-encrypted SQS
  * queue (own DLQ + depth alarm) -> dns-sync in batches (partial batch failure, bounded concurrency),
  * and a scheduled dns-reconcile that repairs drift. Route 53 writes are limited to this zone, to
  * names inside it, to A/TXT (PTR/TXT in the reverse zone) and to CREATE/DELETE.
@@ -180,6 +184,8 @@ export class DnsSync extends Construct {
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
   readonly rule: events.Rule;
+  /** Name-tag changes on EC2 instances (Tag Change on Resource) into the same queue. */
+  readonly tagRule: events.Rule;
   readonly syncFunction: FleetFunction;
   readonly reconcileFunction: FleetFunction;
 
@@ -228,6 +234,27 @@ export class DnsSync extends Construct {
       },
     });
     this.rule.addTarget(
+      new targets.SqsQueue(this.queue, {
+        deadLetterQueue: this.deadLetterQueue,
+        retryAttempts: 185,
+        maxEventAge: Duration.hours(24),
+      }),
+    );
+    // tags that arrive after launch: the name tag changing on an instance renames its record now,
+    // not at the next reconcile
+    this.tagRule = new events.Rule(this, 'NameTagChangeRule', {
+      description: 'fleetwarden dns-sync: the DNS name tag of an EC2 instance changed',
+      eventPattern: {
+        source: ['aws.tag'],
+        detailType: [TAG_CHANGE_DETAIL_TYPE],
+        detail: {
+          service: ['ec2'],
+          'resource-type': ['instance'],
+          'changed-tag-keys': [props.nameTag ?? 'fleetwarden:dns-name'],
+        },
+      },
+    });
+    this.tagRule.addTarget(
       new targets.SqsQueue(this.queue, {
         deadLetterQueue: this.deadLetterQueue,
         retryAttempts: 185,

@@ -34,3 +34,30 @@ export function sqsRecord(body: unknown, messageId: string, sentAtMs = Date.now(
     awsRegion: 'eu-west-1',
   };
 }
+
+/** An EventBridge "Tag Change on Resource" for an EC2 instance as the tagging service sends it. */
+export function tagChangeEvent(
+  instanceId: string,
+  changedKeys: string[],
+  tags: Record<string, string>,
+  atMs: number,
+  eventId?: string,
+) {
+  return {
+    version: '0',
+    id: eventId ?? `tag-${instanceId}-${atMs}`,
+    'detail-type': 'Tag Change on Resource',
+    source: 'aws.tag',
+    account: '123456789012',
+    time: new Date(Math.floor(atMs / 1000) * 1000).toISOString().replace('.000', ''),
+    region: 'eu-west-1',
+    resources: [`arn:aws:ec2:eu-west-1:123456789012:instance/${instanceId}`],
+    detail: {
+      'changed-tag-keys': changedKeys,
+      service: 'ec2',
+      'resource-type': 'instance',
+      version: 2,
+      tags,
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { InMemoryInstanceInventory } from '../ec2/in-memory-instance-inventory';
+import { factsFromEvents, parseDnsSyncEvent } from './state-change';
+import { stateChangeEvent, tagChangeEvent } from './testing/state-change-event';
+
+const I = 'i-0123456789abcdef0';
+const T0 = Date.parse('2026-11-24T10:00:00Z');
+
+describe('parseDnsSyncEvent', () => {
+  it('reads a state change and an instance tag change (instance id from the resource ARN)', () => {
+    expect(parseDnsSyncEvent(stateChangeEvent(I, 'stopped', T0))).toMatchObject({
+      ok: true,
+      event: { instanceId: I, state: 'stopped', time: '2026-11-24T10:00:00.000Z', source: 'aws.ec2' },
+    });
+    expect(parseDnsSyncEvent(tagChangeEvent(I, ['n'], { n: 'web' }, T0))).toMatchObject({
+      ok: true,
+      event: { instanceId: I, state: 'running', tags: { n: 'web' }, detailType: 'Tag Change on Resource' },
+    });
+  });
+
+  it('refuses a tag change on something that is not an EC2 instance', () => {
+    const bucket = {
+      ...tagChangeEvent(I, ['n'], {}, T0),
+      resources: ['arn:aws:s3:::bucket'],
+      detail: { 'changed-tag-keys': ['n'], service: 's3', 'resource-type': 'bucket', tags: {} },
+    };
+    expect(parseDnsSyncEvent(bucket).ok).toBe(false);
+  });
+});
+
+describe('factsFromEvents for a tag change', () => {
+  it('names the record from the event tags, the IP from DescribeInstances; a removed tag falls back to the id', async () => {
+    const inventory = new InMemoryInstanceInventory({ now: () => T0 });
+    inventory.put({ instanceId: I, state: 'running', privateIp: '10.0.0.5', tags: { n: 'stale' } });
+    const events = [
+      tagChangeEvent(I, ['n'], { n: 'fresh' }, T0, 'a'),
+      tagChangeEvent(I, ['n'], {}, T0, 'b'),
+    ].map(
+      (e) =>
+        (parseDnsSyncEvent(e) as { ok: true; event: Parameters<typeof factsFromEvents>[0]['events'][number] })
+          .event,
+    );
+    const out = await factsFromEvents({
+      events,
+      inventory,
+      nameTag: 'n',
+      now: new Date(T0),
+      absentAfterMs: 900_000,
+    });
+    expect(out.get('a')).toMatchObject({
+      kind: 'fact',
+      fact: { name: 'fresh', privateIp: '10.0.0.5', state: 'running' },
+    });
+    expect(out.get('b')).toMatchObject({ kind: 'fact', fact: { name: undefined } });
+  });
+});
