@@ -155,7 +155,6 @@ describe('Investigator role', () => {
     expect(allowed).toEqual([
       'cloudtrail:LookupEvents',
       'dynamodb:DescribeTable',
-      'dynamodb:GetItem',
       'dynamodb:Query',
       'ec2:DescribeSnapshots',
       'ec2:DescribeVolumes',
@@ -165,6 +164,25 @@ describe('Investigator role', () => {
       'sqs:GetQueueAttributes',
       'sqs:ListQueues',
     ]);
+  });
+
+  it('queries only the subject indexes timeline reads (not the base table, not the pending index)', () => {
+    const { stack, trail, template } = setup();
+    const statements = statementsOf(template(), logicalId(stack, trail.investigatorRole));
+    const dynamo = statements.filter((st) => actionsOf(st).some((a) => a.startsWith('dynamodb:')));
+    const query = dynamo.filter((st) => actionsOf(st).includes('dynamodb:Query'));
+    expect(query.map(actionsOf)).toEqual([['dynamodb:Query']]);
+    const resources = [query[0]?.Resource].flat().map((r) => JSON.stringify(r));
+    expect(resources.map((r) => /\/index\/([A-Za-z]+)/.exec(r)?.[1])).toEqual([
+      'byInstance',
+      'byRunner',
+      'byRecordName',
+    ]);
+    // DescribeTable (posture) is the only action on the table itself
+    const onTable = dynamo.filter((st) =>
+      [st.Resource].flat().some((r) => !JSON.stringify(r).includes('/index/')),
+    );
+    expect(onTable.flatMap(actionsOf)).toEqual(['dynamodb:DescribeTable']);
   });
 
   it('is assumable by the account (IAM policies decide who) unless a principal is given', () => {

@@ -7,10 +7,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { AUDIT_TABLE } from '../../shared/audit/table-design';
+import { AUDIT_TABLE, type SubjectIndexName } from '../../shared/audit/table-design';
 import { AUDIT_TABLE_ENV, type AuditAccess } from './audit-access';
 import { FleetFunction } from './fleet-function';
 import { refuseInvalidProps } from './props-validation';
+
+/** The indexes `fleetwarden timeline` queries (store-port indexesFor): the Investigator's only reads. */
+const SUBJECT_INDEXES: SubjectIndexName[] = ['byInstance', 'byRunner', 'byRecordName'];
 
 export interface AuditTrailProps {
   /** Topic the correlator's alarms notify. */
@@ -145,12 +148,12 @@ export class AuditTrail extends Construct implements AuditAccess {
         ReadOnlyEvidence: new iam.PolicyDocument({
           statements: [
             new iam.PolicyStatement({
+              // timeline reads a subject's records with Query on its index (DynamoDbAuditStore.timeline)
               sid: 'AuditRecords',
-              actions: ['dynamodb:Query', 'dynamodb:GetItem'],
-              resources: [
-                this.table.tableArn,
-                ...Object.values(AUDIT_TABLE.indexes).map((i) => `${this.table.tableArn}/index/${i.name}`),
-              ],
+              actions: ['dynamodb:Query'],
+              resources: SUBJECT_INDEXES.map(
+                (i) => `${this.table.tableArn}/index/${AUDIT_TABLE.indexes[i].name}`,
+              ),
             }),
             new iam.PolicyStatement({
               sid: 'AuditTableSettings',
