@@ -31,7 +31,11 @@ describe('WebhookIngress construct', () => {
     const t = setup().template();
     t.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
     t.hasResourceProperties('AWS::Lambda::Function', {
-      Timeout: 10,
+      // well inside GitHub's own 10 s: a slow call fails in Lambda (5xx, redeliverable) before
+      // GitHub times out; reserved concurrency so a flood of requests at a public URL cannot take
+      // the account's concurrency (nor be starved by other functions)
+      Timeout: 5,
+      ReservedConcurrentExecutions: 50,
       Environment: {
         Variables: Match.objectLike({
           WEBHOOK_SECRET_ARN: Match.anyValue(),
@@ -76,6 +80,13 @@ describe('WebhookIngress construct', () => {
     expect(JSON.stringify(put?.Resource)).toContain('WebhookBus');
   });
 
+  it('takes a different reserved concurrency', () => {
+    setup({ reservedConcurrency: 5 }).template().hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 5,
+      ReservedConcurrentExecutions: 5,
+    });
+  });
+
   it('uses a given bus and secret instead of creating them', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new Stack(app, 'S');
@@ -94,6 +105,7 @@ describe('WebhookIngress construct', () => {
   it.each([
     [{ maxBodyBytes: 100 }, 'maxBodyBytes must be an integer from 1024 to 6291456, got 100'],
     [{ idempotencyTtl: Duration.minutes(5) }, 'idempotencyTtl must be 1 hour to 30 days, got 5 min'],
+    [{ reservedConcurrency: 0 }, 'reservedConcurrency must be an integer from 1 to 1000, got 0'],
   ])('refuses %o', (props, message) => {
     expect(() => setup(props as Partial<WebhookIngressProps>)).toThrow(message);
   });

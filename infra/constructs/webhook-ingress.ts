@@ -39,6 +39,13 @@ export interface WebhookIngressProps {
    * @default - the stack's shared FleetKey
    */
   readonly encryptionKey?: kms.IKey;
+  /**
+   * Reserved concurrency of the ingress function: a flood at the public URL cannot take the
+   * account's concurrency, and other functions cannot starve the ingress. Requests beyond it get
+   * 429 and GitHub does not redeliver by itself (redeliver from the hook's page or API within 3 days).
+   * @default 50
+   */
+  readonly reservedConcurrency?: number;
 }
 
 function validate(scope: Construct, id: string, p: WebhookIngressProps): void {
@@ -49,6 +56,9 @@ function validate(scope: Construct, id: string, p: WebhookIngressProps): void {
   const ttl = p.idempotencyTtl?.toSeconds();
   if (ttl !== undefined && (ttl < 3600 || ttl > 30 * 86_400))
     problems.push(`idempotencyTtl must be 1 hour to 30 days, got ${p.idempotencyTtl?.toHumanString()}`);
+  const rc = p.reservedConcurrency;
+  if (rc !== undefined && !(Number.isInteger(rc) && rc >= 1 && rc <= 1000))
+    problems.push(`reservedConcurrency must be an integer from 1 to 1000, got ${rc}`);
   refuseInvalidProps('WebhookIngress', scope, id, problems);
 }
 
@@ -104,8 +114,10 @@ export class WebhookIngress extends Construct {
       description:
         'Receives GitHub webhooks: verifies signatures, dedupes deliveries, publishes to the fleet bus',
       alarmTopic: props.alarmTopic,
-      // GitHub gives up after 10 s; answer well inside it
-      timeout: Duration.seconds(10),
+      // GitHub gives up after 10 s: fail (5xx, redeliverable) well before it does, so a slow
+      // dependency never leaves GitHub guessing while the publish happens after all
+      timeout: Duration.seconds(5),
+      reservedConcurrentExecutions: props.reservedConcurrency ?? 50,
       environment: {
         WEBHOOK_SECRET_ARN: this.webhookSecret.secretArn,
         EVENT_BUS_NAME: this.bus.eventBusName,
