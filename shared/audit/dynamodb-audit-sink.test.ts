@@ -4,6 +4,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { DynamoDbAuditSink } from './dynamodb-audit-sink';
 import { AuditWriteError, InvalidAuditRecordError } from './errors';
 import type { AuditRecordInput } from './schema';
+import { scriptAuditTable } from './testing/fake-audit-table';
 
 const ddb = mockClient(DynamoDBClient);
 const client = new DynamoDBClient({ region: 'eu-west-1' });
@@ -32,7 +33,7 @@ const record: AuditRecordInput = {
 };
 
 function sink(opts: { retentionDays?: number } = {}) {
-  const logger = { info: vi.fn() };
+  const logger = { info: vi.fn(), error: vi.fn() };
   return { logger, sink: new DynamoDbAuditSink('audit-table', client, { logger, ...opts }) };
 }
 
@@ -63,7 +64,7 @@ describe('DynamoDbAuditSink', () => {
     expect(JSON.parse(item.record?.S ?? '{}')).toEqual(written);
     // an older redelivery never overwrites a newer record
     expect(input?.ConditionExpression).toBe('attribute_not_exists(#id) OR #time <= :time');
-    expect(logger.info).toHaveBeenCalledWith('audit record', { auditRecord: written });
+    expect(logger.info).toHaveBeenCalledWith('audit record', { auditRecord: written, write: 'stored' });
   });
 
   it('omits the pending index attributes when nothing needs correlating', async () => {
@@ -110,13 +111,49 @@ describe('DynamoDbAuditSink', () => {
     await expect(s.write(record)).resolves.toMatchObject({ recordId: record.recordId });
   });
 
-  it('writes the same record twice to the same key (overwrite, no duplicate)', async () => {
-    ddb.on(PutItemCommand).resolves({});
-    const { sink: s } = sink();
+  it('writes the same record twice as the identical item under the same key: one item, no duplicate', async () => {
+    const items = scriptAuditTable(ddb);
+    const { sink: s } = sink({ retentionDays: 400 });
     await s.write(record);
     await s.write(record);
-    const keys = ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input.Item?.recordId?.S);
-    expect(keys).toEqual([record.recordId, record.recordId]);
+    const puts = ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input);
+    expect(puts).toHaveLength(2);
+    expect(puts[1]).toEqual(puts[0]);
+    expect([...items.keys()]).toEqual([record.recordId]);
+    // a different record id is a different item
+    await s.write({ ...record, recordId: 'dns-sync:ffffffffffffffffffffffffffffffff' });
+    expect(items.size).toBe(2);
+    expect(JSON.parse(items.get(record.recordId)?.record?.S ?? '{}')).toMatchObject({
+      reason: record.reason,
+    });
+  });
+
+  it('logs the record with the write outcome before throwing when the write fails (the record is never lost)', async () => {
+    const sdkError = Object.assign(new Error('Internal server error'), { name: 'InternalServerError' });
+    ddb.on(PutItemCommand).rejects(sdkError);
+    const { sink: s, logger } = sink();
+    const err = await s.write(record).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AuditWriteError);
+    expect(logger.error).toHaveBeenCalledWith('audit record NOT stored', {
+      auditRecord: expect.objectContaining({ recordId: record.recordId, reason: record.reason }),
+      write: 'failed',
+      error: sdkError,
+    });
+    expect(logger.info).not.toHaveBeenCalled();
+  });
+
+  it('logs a stale redelivery with its outcome', async () => {
+    ddb
+      .on(PutItemCommand)
+      .rejects(
+        new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }),
+      );
+    const { sink: s, logger } = sink();
+    await s.write(record);
+    expect(logger.info).toHaveBeenCalledWith('audit record', {
+      auditRecord: expect.objectContaining({ recordId: record.recordId }),
+      write: 'newer version already stored',
+    });
   });
 
   it('throws AuditWriteError with the SDK error as cause when DynamoDB fails', async () => {

@@ -21,8 +21,15 @@ export const AuditSinkEnvSchema = z.object({
 export interface DynamoDbAuditSinkOptions {
   /** @default AUDIT_RETENTION_DAYS from the environment, else 400 */
   retentionDays?: number;
-  /** Where the structured copy of each record goes. @default the Powertools logger */
-  logger?: { info(message: string, extra: Record<string, unknown>): void };
+  /**
+   * Where the structured copy of each record goes, with the write outcome; a record whose write
+   * failed is logged (to `error`, else `info`) before the AuditWriteError is thrown, so it exists
+   * somewhere. @default the Powertools logger
+   */
+  logger?: {
+    info(message: string, extra: Record<string, unknown>): void;
+    error?(message: string, extra: Record<string, unknown>): void;
+  };
   /** How long after the record time correlation may first look in CloudTrail. @default 5 min */
   correlationDelayMs?: number;
 }
@@ -51,6 +58,7 @@ export class DynamoDbAuditSink implements AuditSink {
 
   async write(input: AuditRecordInput): Promise<AuditRecord> {
     const record = parseAuditRecord(input);
+    let outcome = 'stored';
     try {
       await this.client.send(
         new PutItemCommand({
@@ -68,14 +76,18 @@ export class DynamoDbAuditSink implements AuditSink {
       );
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) {
+        // the log is the only copy left: write it before failing the action
+        const log = this.logger.error?.bind(this.logger) ?? this.logger.info.bind(this.logger);
+        log('audit record NOT stored', { auditRecord: record, write: 'failed', error: err });
         throw new AuditWriteError(
           `audit record ${record.recordId} could not be written to ${this.tableName}: ${(err as Error).name}`,
           { cause: err },
         );
       }
       // A newer version of this record is already stored: this write is a stale redelivery.
+      outcome = 'newer version already stored';
     }
-    this.logger.info('audit record', { auditRecord: record });
+    this.logger.info('audit record', { auditRecord: record, write: outcome });
     return record;
   }
 }
