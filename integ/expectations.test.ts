@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import type { AuditRecordInput } from '../shared/audit/schema';
+import { AUDIT_TABLE } from '../shared/audit/table-design';
+import { correlatedRecordExpected, emptyQueueExpected } from './expectations';
+import { passes } from './fixtures/provider-matcher';
+
+const NAME = 'integ-node.fleetwarden-integ.internal';
+
+function record(overrides: Partial<AuditRecordInput>): AuditRecordInput {
+  return {
+    schemaVersion: 1,
+    recordId: 'r-1',
+    time: '2026-11-26T10:00:00.000Z',
+    function: 'dns-sync',
+    trigger: { source: 'aws.ec2', id: 'evt-1' },
+    subject: { instanceId: 'i-0123456789abcdef0', recordName: NAME },
+    action: 'dns.delete',
+    decision: 'acted',
+    reason: 'instance terminated',
+    mode: 'live',
+    calls: [
+      {
+        service: 'Route53',
+        operation: 'ChangeResourceRecordSets',
+        time: '2026-11-26T10:00:00.000Z',
+        requestId: 'req-r53',
+        outcome: 'success',
+      },
+    ],
+    githubCalls: [],
+    details: {},
+    correlation: {
+      status: 'resolved',
+      attempts: 1,
+      calls: [{ requestId: 'req-r53', eventId: 'b5f3c2e1-evt', eventName: 'ChangeResourceRecordSets' }],
+    },
+    ...overrides,
+  };
+}
+const answer = (...records: AuditRecordInput[]) => ({
+  Count: records.length,
+  Items: records.map((r) => ({
+    recordId: { S: r.recordId },
+    [AUDIT_TABLE.recordAttribute]: { S: JSON.stringify(r) },
+  })),
+});
+
+describe('integ step 4: the audit record of the DNS change, confirmed by CloudTrail', () => {
+  it('passes for a dns-sync record whose ChangeResourceRecordSets call CloudTrail confirmed', () => {
+    expect(passes(correlatedRecordExpected(), answer(record({})))).toEqual({ ok: true, why: '' });
+  });
+
+  it('fails for a resolved record that made no Route 53 change (only reads)', () => {
+    const readsOnly = record({
+      calls: [
+        {
+          service: 'EC2',
+          operation: 'DescribeInstances',
+          time: '2026-11-26T10:00:00.000Z',
+          requestId: 'req-ec2',
+          outcome: 'success',
+        },
+      ],
+      correlation: {
+        status: 'resolved',
+        attempts: 1,
+        calls: [{ requestId: 'req-ec2', eventId: 'c1-evt', eventName: 'DescribeInstances' }],
+      },
+    });
+    expect(passes(correlatedRecordExpected(), answer(readsOnly)).ok).toBe(false);
+  });
+
+  it('fails for a ChangeResourceRecordSets CloudTrail has not confirmed (no eventId)', () => {
+    const unconfirmed = record({
+      correlation: {
+        status: 'resolved',
+        attempts: 1,
+        calls: [{ requestId: 'req-r53', eventId: '', eventName: 'ChangeResourceRecordSets' }],
+      },
+    });
+    expect(passes(correlatedRecordExpected(), answer(unconfirmed)).ok).toBe(false);
+  });
+
+  it('fails when only the 15-min dns-reconcile repair wrote the record (dns-sync missed the event)', () => {
+    expect(passes(correlatedRecordExpected(), answer(record({ function: 'dns-reconcile' }))).ok).toBe(false);
+  });
+
+  it('fails while the record is still pending correlation', () => {
+    const pending = record({ correlation: { status: 'pending', attempts: 0, calls: [] } });
+    expect(passes(correlatedRecordExpected(), answer(pending)).ok).toBe(false);
+  });
+});
+
+describe("integ step 6: the fleet's dead-letter queues are empty at the end", () => {
+  it('passes for an empty queue and fails for one holding or receiving a message', () => {
+    const attrs = (visible: string, inFlight: string) => ({
+      Attributes: { ApproximateNumberOfMessages: visible, ApproximateNumberOfMessagesNotVisible: inFlight },
+    });
+    expect(passes(emptyQueueExpected(), attrs('0', '0')).ok).toBe(true);
+    expect(passes(emptyQueueExpected(), attrs('1', '0')).ok).toBe(false);
+    expect(passes(emptyQueueExpected(), attrs('0', '2')).ok).toBe(false);
+  });
+});
