@@ -84,7 +84,7 @@ describe('runner-job-watch', () => {
     expect(await handler()(jobEvent('in_progress'), {} as Context)).toBe('job-on-leaving-instance');
   });
 
-  it("stays quiet for healthy instances, other actions and runners that are not the fleet's", async () => {
+  it("audits, as skipped with the reason, jobs on healthy instances, other actions and runners that are not the fleet's", async () => {
     expect(await handler()(jobEvent('in_progress'), {} as Context)).toBe('healthy');
     expect(await handler()(jobEvent('queued', { runnerId: null, runnerName: null }), {} as Context)).toBe(
       'ignored',
@@ -93,7 +93,16 @@ describe('runner-job-watch', () => {
     expect(
       await handler()(jobEvent('in_progress', { runnerId: other, runnerName: 'bobs-mac' }), {} as Context),
     ).toBe('not-fleet');
-    expect(audit.all()).toEqual([]);
+    const records = audit.all();
+    // a queued job names no runner: nothing to decide about (counted in a metric, not audited)
+    expect(records.map((r) => [r.action, r.decision])).toEqual([
+      ['runner.job-started', 'skipped'],
+      ['runner.job-started', 'skipped'],
+    ]);
+    expect(records[0]).toMatchObject({ subject: { instanceId: I, runnerId } });
+    expect(records[0]?.reason).toMatch(/healthy/);
+    expect(records[1]).toMatchObject({ subject: { runnerId: other, runnerName: 'bobs-mac' } });
+    expect(records[1]?.reason).toMatch(/not the fleet/);
   });
 
   it('throws on a malformed detail so EventBridge retries and the DLQ keeps it', async () => {

@@ -53,34 +53,71 @@ export function createHandler(deps: RunnerJobWatchDeps) {
       );
     }
     const job = parsed.data;
-    if (job.action !== 'in_progress' || job.job.runnerId === null) return 'ignored';
+    const ctx = {
+      function: FUNCTION,
+      trigger: {
+        source: event.source,
+        id: event.id,
+        detailType: event['detail-type'],
+        time: new Date(event.time).toISOString(),
+        githubDeliveryId: job.deliveryId,
+      },
+      mode: 'live' as const,
+      ...(deps.now ? { now: deps.now } : {}),
+    };
+    /** Every decision is audited (AGENTS.md): the quiet outcomes too, as skipped with their reason. */
+    const quiet = async (
+      outcome: 'not-fleet' | 'healthy',
+      subject: { instanceId?: string; runnerName?: string; runnerId?: number },
+      reason: string,
+    ): Promise<JobWatchOutcome> => {
+      metrics.addMetric(`JobWatch-${outcome}`, 'Count', 1);
+      await auditedAction(deps.audit, ctx, { action: 'runner.job-started', subject }, async () => ({
+        decision: 'skipped',
+        reason,
+        details: { jobId: job.job.id, runId: job.job.runId, repository: job.repository, outcome },
+        result: undefined,
+      }));
+      return outcome;
+    };
+    const named = job.job.runnerName ? { runnerName: job.job.runnerName } : {};
+    if (job.action !== 'in_progress' || job.job.runnerId === null) {
+      // no runner to decide about (the rule routes only in_progress): counted, nothing to audit
+      metrics.addMetric('JobWatch-ignored', 'Count', 1);
+      return 'ignored';
+    }
     const runner = await deps.registry.getRunner(job.job.runnerId);
     const match = instanceIdOf({
       name: runner?.name ?? job.job.runnerName ?? '',
       labels: runner?.labels ?? [],
     });
-    if (!match) return 'not-fleet';
+    const who = { ...named, runnerId: job.job.runnerId };
+    if (!match)
+      return quiet(
+        'not-fleet',
+        who,
+        `runner ${job.job.runnerName ?? job.job.runnerId} is not the fleet's (no instance label or name)`,
+      );
     const [info] = await deps.inventory.describe([match.instanceId]);
-    if (!info || info.tags[deps.fleetTag.key] !== deps.fleetTag.value) return 'not-fleet';
+    if (!info || info.tags[deps.fleetTag.key] !== deps.fleetTag.value)
+      return quiet(
+        'not-fleet',
+        { ...who, instanceId: match.instanceId },
+        `instance ${match.instanceId} is not the fleet's (${info ? `no ${deps.fleetTag.key}=${deps.fleetTag.value} tag` : 'EC2 does not describe it'})`,
+      );
     const terminating = (await deps.lifecycle.terminating([match.instanceId])).has(match.instanceId);
-    if (!terminating && !LEAVING.has(info.state)) return 'healthy';
+    if (!terminating && !LEAVING.has(info.state))
+      return quiet(
+        'healthy',
+        { ...who, instanceId: match.instanceId },
+        `job ${job.job.name} started on a healthy instance ${match.instanceId} (${info.state})`,
+      );
 
     metrics.addMetric('JobOnLeavingInstance', 'Count', 1);
     const runnerName = runner?.name ?? job.job.runnerName ?? undefined;
     await auditedAction(
       deps.audit,
-      {
-        function: FUNCTION,
-        trigger: {
-          source: event.source,
-          id: event.id,
-          detailType: event['detail-type'],
-          time: new Date(event.time).toISOString(),
-          githubDeliveryId: job.deliveryId,
-        },
-        mode: 'live',
-        ...(deps.now ? { now: deps.now } : {}),
-      },
+      ctx,
       {
         action: 'runner.job-on-leaving-instance',
         subject: {
