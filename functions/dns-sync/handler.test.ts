@@ -148,6 +148,29 @@ describe('dns-sync handler', () => {
     });
   });
 
+  it('brings a message back after 20 s, not the 360 s visibility timeout, the first time DescribeInstances lags', async () => {
+    const delays: { messageId: string; queueArn: string; seconds: number }[] = [];
+    const s = setup({
+      retryLater: {
+        after: async (m, seconds) => {
+          delays.push({ messageId: m.messageId, queueArn: m.eventSourceARN, seconds });
+        },
+      },
+    });
+    const event = sqs([stateChange(1, 'running', T0), stateChange(9, 'running', T0)]);
+    const out = await s.handler(event);
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }]);
+    expect(delays).toEqual([
+      { messageId: 'm-1', queueArn: 'arn:aws:sqs:eu-west-1:123456789012:fleetwarden-dns-sync', seconds: 20 },
+    ]);
+    // from the second receive on, the queue's own visibility timeout paces the retries (so a message
+    // still reaches ABSENT_AFTER_SECONDS and is skipped, not dead-lettered)
+    const again = sqs([stateChange(9, 'running', T0)]);
+    (again.Records[0] as SQSRecord).attributes.ApproximateReceiveCount = '2';
+    await s.handler(again);
+    expect(delays).toHaveLength(1);
+  });
+
   it('skips (does not retry forever) a running event for an instance gone for longer than the window', async () => {
     const s = setup();
     s.advance(3_600_000);

@@ -15,7 +15,8 @@ import {
   type SyncResult,
   syncDns,
 } from '../../shared/dns/apply';
-import { MissingDecisionError } from '../../shared/dns/errors';
+import { InstanceFactsUnavailableError, MissingDecisionError } from '../../shared/dns/errors';
+import { type MessageRetry, SqsMessageRetry } from '../../shared/dns/message-retry';
 import { type DnsPlanConfig, latestPerInstance, type PlanDecision, planDns } from '../../shared/dns/planner';
 import type { Route53Port } from '../../shared/dns/port';
 import { Route53ZoneAdapter } from '../../shared/dns/route53-zone-adapter';
@@ -60,7 +61,12 @@ export interface DnsSyncDeps {
   policy?: ApplyPolicy;
   now?: () => Date;
   absentAfterMs?: number;
+  /** Brings a message whose instance DescribeInstances does not show yet back sooner than the visibility timeout. */
+  retryLater?: MessageRetry;
 }
+
+/** First retry of a message whose instance DescribeInstances does not show yet (lag is seconds, not minutes). */
+export const LAG_RETRY_SECONDS = 20;
 
 const FUNCTION = 'dns-sync';
 
@@ -225,6 +231,16 @@ export function createHandler(deps: DnsSyncDeps) {
             subject: { instanceId: e.instanceId, ...(recordName ? { recordName } : {}) },
           },
           async () => {
+            if (o.error instanceof InstanceFactsUnavailableError && deps.retryLater) {
+              // first receive only: later retries keep the queue's visibility timeout, so a message
+              // still ages past ABSENT_AFTER_SECONDS (and is skipped) before maxReceiveCount
+              if (record.attributes.ApproximateReceiveCount === '1') {
+                await deps.retryLater.after(record, LAG_RETRY_SECONDS).catch((err: unknown) => {
+                  // the message fails either way; it then comes back after the visibility timeout
+                  logger.warn('could not shorten the retry of a lagging instance', { error: String(err) });
+                });
+              }
+            }
             if (o.error) throw o.error;
             if (o.skip) return { decision: 'skipped' as const, reason: o.skip, result: undefined };
             const d = o.decision as PlanDecision;
@@ -263,7 +279,8 @@ let wired: ReturnType<typeof createHandler> | undefined;
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   if (!wired) {
     const env = readEnv(DnsSyncEnv);
-    wired = createHandler(depsFromEnv(env));
+    // here, not in depsFromEnv: dns-reconcile shares that wiring and has no queue (nor SQS client)
+    wired = createHandler({ ...depsFromEnv(env), retryLater: new SqsMessageRetry() });
   }
   return wired(event, context);
 };
