@@ -1,6 +1,8 @@
 /**
  * Integration test: deploys the real FleetStack next to a throwaway fixture (private zone, tiny
- * ASG) and proves the pieces work together in AWS. Run by integ-runner (see integ/README.md):
+ * ASG) and proves the pieces work together in AWS. Written with integ-tests-alpha for integ-runner,
+ * run today by integ/snapshot.ts and integ/deploy.ts (integ-runner cannot read this CDK's cloud
+ * assembly yet; integ/README.md):
  *
  *   npm run integ            offline: synthesize and compare with the committed snapshot
  *   npm run integ:deploy     real account: deploy, run the assertions below, always destroy

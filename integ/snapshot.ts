@@ -8,10 +8,11 @@
  *   npx tsx integ/snapshot.ts --update   rewrite the snapshots after a reviewed change
  *
  * Why not integ-runner's own snapshot mode: integ-runner 2.197.10 (the newest on npm) reads cloud
- * assembly schema 53, while aws-cdk-lib 2.276 writes schema 55, so it refuses our assembly
- * (integ/README.md). The snapshot directory keeps integ-runner's layout and names so it can take
- * over unchanged once it catches up. Asset hashes and integ-tests-alpha's per-run `salt` are
- * normalised away: a code change alone is not a template change.
+ * assembly schema 53, while aws-cdk-lib 2.276 writes schema 55, so it refuses our assembly; and this
+ * directory holds normalised templates only, not the cloud assembly integ-runner verifies
+ * (integ/README.md says what switching takes). Apps are synthesized through the cdk CLI, so cdk.json's
+ * context applies exactly as in `integ:deploy`. Asset hashes and integ-tests-alpha's per-run `salt`
+ * are normalised away: a code change alone is not a template change.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
