@@ -9,7 +9,7 @@ import { FakeClock } from '../cloudtrail/testing/fake-clock';
 import { humanTerminate, recordedEvent } from '../cloudtrail/testing/recorded';
 import { ThrottledError } from '../core/errors';
 import { auditRecord } from './audit-store.contract';
-import { correlateRecord } from './correlate';
+import { correlateRecord, needsCorrelation } from './correlate';
 import { type AuditRecord, AuditRecordSchema } from './schema';
 
 const T = Date.parse('2026-11-24T10:00:00Z');
@@ -434,5 +434,27 @@ describe('correlateRecord on recorded LookupEvents responses', () => {
     await expect(
       correlateRecord(only, adapter, { now: new Date(T + 600_000), homeRegion: 'eu-west-1' }),
     ).rejects.toBeInstanceOf(ThrottledError);
+  });
+});
+
+describe('needsCorrelation (which new records the writer queues as pending)', () => {
+  it('queues records with an AWS request id, and AWS-triggered records about an instance or ASG even without one', () => {
+    const base = record();
+    expect(needsCorrelation(base)).toBe(true);
+    const noCalls = { ...base, calls: [] };
+    expect(needsCorrelation(noCalls)).toBe(true); // aws.ec2 trigger about i-0abc12345: its cause is looked up
+    expect(
+      needsCorrelation({
+        ...noCalls,
+        trigger: {
+          source: 'aws.autoscaling',
+          id: 'e',
+          detailType: 'EC2 Instance-terminate Lifecycle Action',
+        },
+        subject: { autoScalingGroupName: 'asg' },
+      }),
+    ).toBe(true);
+    expect(needsCorrelation({ ...noCalls, trigger: { source: 'fleetwarden.github', id: 'g' } })).toBe(false);
+    expect(needsCorrelation({ ...noCalls, subject: { runnerName: 'gh-runner-7' } })).toBe(false);
   });
 });

@@ -63,6 +63,29 @@ function causeNamesFor(trigger: AuditRecord['trigger']): CauseNames | undefined 
   return (trigger.detailType ? bySource[trigger.detailType] : undefined) ?? bySource['*'];
 }
 
+/** The cause lookups a record needs: by instance id and/or by Auto Scaling group name. */
+function causeSearches(
+  record: Pick<AuditRecord, 'trigger' | 'subject'>,
+): { value: string; names: string[] }[] {
+  const causes = causeNamesFor(record.trigger);
+  const { instanceId, autoScalingGroupName: groupName } = record.subject;
+  const searches: { value: string; names: string[] }[] = [];
+  if (causes && instanceId && causes.instance.length > 0)
+    searches.push({ value: instanceId, names: causes.instance });
+  if (causes && groupName && causes.group.length > 0)
+    searches.push({ value: groupName, names: causes.group });
+  return searches;
+}
+
+/**
+ * Whether a new record has anything for audit-correlate to find: a call with an SDK request id, or
+ * an AWS-sourced trigger about an instance or Auto Scaling group whose cause CloudTrail can name.
+ * The writer (auditedAction) should queue exactly these as "pending", the rest "not-applicable".
+ */
+export function needsCorrelation(record: Pick<AuditRecord, 'calls' | 'trigger' | 'subject'>): boolean {
+  return record.calls.some((c) => c.requestId) || causeSearches(record).length > 0;
+}
+
 /** Delay before the next attempt: the delivery delay, doubling per attempt, at most 1 h. */
 export function backoffMs(attempts: number, delayMs = DEFAULT_CLOUDTRAIL_DELAY_MS): number {
   return Math.min(Math.max(delayMs, 60_000) * 2 ** Math.max(0, attempts - 1), 3_600_000);
@@ -153,14 +176,9 @@ export async function correlateRecord(
   }
 
   let trigger = previous.trigger;
-  const causes = causeNamesFor(record.trigger);
   const instanceId = record.subject.instanceId;
   const groupName = record.subject.autoScalingGroupName;
-  const searches: { value: string; names: string[] }[] = [];
-  if (causes && instanceId && causes.instance.length > 0)
-    searches.push({ value: instanceId, names: causes.instance });
-  if (causes && groupName && causes.group.length > 0)
-    searches.push({ value: groupName, names: causes.group });
+  const searches = causeSearches(record);
   const needsTrigger = searches.length > 0;
   if (needsTrigger && !trigger) {
     const triggerTime = Date.parse(record.trigger.time ?? record.time);
