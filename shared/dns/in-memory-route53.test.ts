@@ -1,4 +1,5 @@
 import { expect, it } from 'vitest';
+import { InvalidChangeBatchError } from './errors';
 import { InMemoryRoute53 } from './in-memory-route53';
 import { describeRoute53Contract } from './route53.contract';
 
@@ -32,4 +33,12 @@ it('pages through names that mix digits, hyphens and underscores without looping
   const listed = await fake.listRecordSets('Z1');
   expect(listed).toHaveLength(650);
   expect(fake.listRequests).toBe(3);
+});
+
+it('seeding what Route 53 would reject (a CNAME next to an A) fails like the console would: InvalidChangeBatchError', () => {
+  const fake = new InMemoryRoute53().addZone('Z1', 'example.com');
+  fake.seed('Z1', [{ name: 'web.example.com.', type: 'A', ttl: 60, values: ['10.0.0.1'] }]);
+  expect(() =>
+    fake.seed('Z1', [{ name: 'web.example.com.', type: 'CNAME', ttl: 60, values: ['x.example.net.'] }]),
+  ).toThrow(InvalidChangeBatchError);
 });

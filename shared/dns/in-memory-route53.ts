@@ -47,7 +47,7 @@ export class InMemoryRoute53 implements Route53Port {
       const existing = zone.get(r.name, r.type);
       if (existing) zone.apply({ action: 'DELETE', record: existing });
       const problem = zone.apply({ action: 'CREATE', record: r });
-      if (problem) throw new Error(problem);
+      if (problem) throw new InvalidChangeBatchError([problem]);
     }
   }
 
