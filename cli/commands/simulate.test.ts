@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { RecordChange } from '../../shared/dns/port';
 import type { RunnerRegistry } from '../../shared/github/port';
@@ -129,6 +131,42 @@ describe('fleetwarden simulate', () => {
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(summary.counts.jobsKilledByTheFleet).toBeGreaterThan(0);
   });
+
+  it('npm start --json: stdout is exactly the summary JSON, and no Powertools log line is printed', () => {
+    // a real process, as `npm start` runs it: handler logs would go to the process's own stdout
+    const out = mkdtempSync(join(tmpdir(), 'fw-sim-json-'));
+    const env = { ...process.env };
+    delete env.POWERTOOLS_LOG_LEVEL;
+    delete env.POWERTOOLS_METRICS_DISABLED;
+    delete env.VITEST; // as outside the test runner
+    const res = spawnSync(
+      'npx',
+      [
+        'tsx',
+        'cli/main.ts',
+        'simulate',
+        '--json',
+        '--out',
+        out,
+        '--instances',
+        '6',
+        '--duration',
+        '10',
+        '--settle',
+        '5',
+      ],
+      { cwd: fileURLToPath(new URL('../..', import.meta.url)), env, encoding: 'utf8' },
+    );
+    expect(res.stderr).toContain('simulate: seed 42');
+    const summary = JSON.parse(res.stdout);
+    expect(summary.seed).toBe(42);
+    expect(summary.counts.instancesLaunched).toBe(6);
+    const logLines = `${res.stdout}\n${res.stderr}`
+      .split('\n')
+      .filter((l) => /"level"\s*:|"_aws"\s*:|"service"\s*:\s*"(service_undefined|fleetwarden)/.test(l));
+    expect(logLines).toEqual([]);
+    expect(res.status).toBe(0);
+  }, 60_000);
 
   it('refuses a chaos probability outside 0..1 with a usage error', async () => {
     const t = testDeps();
