@@ -28,7 +28,9 @@ export function describeInstanceLifecycleContract(name: string, make: () => Inst
     it('handles more ids than one call takes (50)', async () => {
       const h = make();
       const ids = Array.from({ length: 120 }, (_, n) => id(n + 1));
-      ids.forEach((i, n) => h.put('ci-runners', i, n % 40 === 0 ? 'Terminating:Wait' : 'InService'));
+      ids.forEach((i, n) => {
+        h.put('ci-runners', i, n % 40 === 0 ? 'Terminating:Wait' : 'InService');
+      });
       expect([...(await h.lifecycle.terminating(ids))].sort()).toEqual([id(1), id(41), id(81)]);
     });
 
