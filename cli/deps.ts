@@ -49,7 +49,8 @@ export function defaultDeps(): CliDeps {
     env: process.env,
     clock: systemClock,
     aws: {
-      cloudtrail: perRegion((region) => new CloudTrailClient({ ...common, region })),
+      // one attempt: the commands' RateLimitedLookup owns retries within CloudTrail's 2 req/s
+      cloudtrail: perRegion((region) => new CloudTrailClient({ ...common, region, maxAttempts: 1 })),
       dynamodb: perRegion((region) => new DynamoDBClient({ ...common, region })),
       ec2: perRegion((region) => new EC2Client({ ...common, region })),
       logs: perRegion((region) => new CloudWatchLogsClient({ ...common, region })),

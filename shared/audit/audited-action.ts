@@ -1,4 +1,5 @@
 import { callsOf, githubCallsOf, recordAwsCalls } from '../aws/call-recorder';
+import { needsCorrelation } from './correlate';
 import { AuditWriteError } from './errors';
 import type { AuditSink } from './port';
 import { auditRecordId } from './record-id';
@@ -22,14 +23,6 @@ export interface AuditContext {
    * evidence of what it did when the retry finds the work done. Omitted or 1: the delivery's own id.
    */
   attempt?: number;
-}
-
-/**
- * An AWS event about an instance (EC2 state change, Auto Scaling lifecycle action) was caused by an
- * API call CloudTrail records: the correlator looks it up even when the step itself made no AWS call.
- */
-function causedByAwsChange(trigger: Trigger, subject: Subject): boolean {
-  return trigger.source.startsWith('aws.') && subject.instanceId !== undefined;
 }
 
 /** The delivery id and attempt number of an SQS message, for `AuditContext`. */
@@ -114,10 +107,9 @@ export async function auditedAction<T>(
       calls,
       githubCalls,
       correlation: {
-        status:
-          calls.some((c) => c.requestId) || causedByAwsChange(ctx.trigger, what.subject)
-            ? 'pending'
-            : 'not-applicable',
+        status: needsCorrelation({ calls, trigger: ctx.trigger, subject: what.subject })
+          ? 'pending'
+          : 'not-applicable',
         attempts: 0,
         calls: [],
       },

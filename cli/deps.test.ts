@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { defaultDeps } from './deps';
+
+describe('defaultDeps', () => {
+  it('gives CloudTrail one attempt per call, so throttling goes back through the 2 req/s limiter', async () => {
+    const { aws } = defaultDeps();
+    expect(await aws.cloudtrail('eu-west-1').config.maxAttempts()).toBe(1);
+    expect(await aws.ec2('eu-west-1').config.maxAttempts()).toBe(6);
+  });
+
+  it('keeps one client per region', () => {
+    const { aws } = defaultDeps();
+    expect(aws.cloudtrail('eu-west-1')).toBe(aws.cloudtrail('eu-west-1'));
+    expect(aws.cloudtrail('us-east-1')).not.toBe(aws.cloudtrail('eu-west-1'));
+  });
+});
