@@ -250,6 +250,8 @@ describe('runner-drain', () => {
     expect(res.batchItemFailures).toEqual([]);
     expect(lifecycle.outcome('tok-1')).toBeUndefined();
     expect(registry.findByName(mine.name)).toBeDefined();
+    // found by name: no second full listing (it costs 100 pages at 10,000 runners in a 60 s function)
+    expect(registry.calls.listPages).toBe(2);
     expect(audit.all().map((a) => [a.action, a.decision])).toEqual([
       ['runner.cordon', 'acted'],
       ['lifecycle.heartbeat', 'acted'],

@@ -20,7 +20,12 @@ import {
   type TerminateLifecycleEvent,
   TerminateLifecycleEventSchema,
 } from '../../shared/runners/lifecycle-event';
-import { conventionalRunnerNames, cordonLabels, DRAINING_LABEL } from '../../shared/runners/matching';
+import {
+  conventionalRunnerNames,
+  cordonLabels,
+  DRAINING_LABEL,
+  instanceIdOf,
+} from '../../shared/runners/matching';
 import type { Listing } from '../../shared/runners/sweep-planner';
 
 export const RunnerDrainEnv = z.object({
@@ -146,16 +151,18 @@ export function createHandler(deps: RunnerDrainDeps) {
     if (decision.kind === 'confirm') {
       // absent from one offset-paginated listing of a live list is not proof: look up the documented
       // names (?name=, immune to page shifts) and list once more before letting the instance go
-      const confirmation = await look(async () => [
-        ...(
+      const confirmation = await look(async () => {
+        const byName = (
           await Promise.all(
             conventionalRunnerNames(d.EC2InstanceId).map(
               (n) => deps.registry.findRunnersByName?.(n) ?? Promise.resolve([]),
             ),
           )
-        ).flat(),
-        ...(await deps.registry.listRunners()),
-      ]);
+        ).flat();
+        // found by name: that settles it; otherwise (a custom name?) one more full listing
+        if (byName.some((r) => instanceIdOf(r)?.instanceId === d.EC2InstanceId)) return byName;
+        return [...byName, ...(await deps.registry.listRunners())];
+      });
       decision = decideDrain({ ...drainInput, confirmation });
     }
     if (decision.kind === 'confirm')
