@@ -224,6 +224,23 @@ describe('dns-sync handler', () => {
     ).toEqual(expect.arrayContaining([expect.stringContaining('ThrottledError')]));
   });
 
+  it('keeps the record of a failed attempt when SQS redelivers the message (attempt 2 has its own)', async () => {
+    const s = setup();
+    s.route53.failNext('PriorRequestNotComplete', policy.maxAttempts);
+    const first = sqs([stateChange(1, 'running', T0)]);
+    expect((await s.handler(first)).batchItemFailures).toHaveLength(1);
+    const again = sqs([stateChange(1, 'running', T0)]);
+    (again.Records[0] as SQSRecord).attributes.ApproximateReceiveCount = '2';
+    expect((await s.handler(again)).batchItemFailures).toEqual([]);
+    const byAction = (action: string) =>
+      s.audit
+        .all()
+        .filter((r) => r.action === action)
+        .map((r) => r.decision);
+    expect(byAction('dns.change-batch')).toEqual(['failed', 'acted']);
+    expect(byAction('dns.upsert')).toEqual(['failed', 'acted']);
+  });
+
   it('fails only the messages of the instance whose change Route 53 rejects; the rest of the batch is written', async () => {
     const fake = new InMemoryRoute53().addZone('ZFWD', 'example.com').addZone('ZREV', '10.in-addr.arpa');
     const s = setup({

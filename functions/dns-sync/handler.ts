@@ -3,7 +3,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { AUDIT_TABLE_ENV } from '../../infra/constructs/audit-access';
-import { type AuditContext, auditedAction } from '../../shared/audit/audited-action';
+import { type AuditContext, auditedAction, sqsDelivery } from '../../shared/audit/audited-action';
 import { DynamoDbAuditSink } from '../../shared/audit/dynamodb-audit-sink';
 import type { AuditSink } from '../../shared/audit/port';
 import { envBoolean, readEnv } from '../../shared/core/env';
@@ -109,6 +109,13 @@ export function createHandler(deps: DnsSyncDeps) {
     const now = deps.now ?? (() => new Date());
     const parsed = new Map(event.Records.map((r) => [r.messageId, parseRecord(r)]));
     const events = [...parsed.values()].flatMap((p) => (p.kind === 'event' ? [p.event] : []));
+    // the batch's attempt is its most-retried message's: a retried batch keeps its own record
+    const attemptOf = new Map<string, number>();
+    for (const r of event.Records) {
+      const p = parsed.get(r.messageId);
+      if (p?.kind !== 'event') continue;
+      attemptOf.set(p.event.id, Math.max(attemptOf.get(p.event.id) ?? 1, sqsDelivery(r).attempt));
+    }
     const facts = await factsFromEvents({
       events,
       inventory: deps.inventory,
@@ -148,7 +155,13 @@ export function createHandler(deps: DnsSyncDeps) {
       try {
         result = await auditedAction(
           deps.audit,
-          { function: FUNCTION, trigger: batchTrigger, mode, now },
+          {
+            function: FUNCTION,
+            trigger: batchTrigger,
+            mode,
+            now,
+            attempt: Math.max(...[...winnerEvent.values()].map((e) => attemptOf.get(e.id) ?? 1)),
+          },
           { action: 'dns.change-batch', subject: { recordName: deps.config.zoneName } },
           async () => {
             const r = await syncDns({
@@ -217,7 +230,7 @@ export function createHandler(deps: DnsSyncDeps) {
         const o = outcomeOf(e);
         const ctx: AuditContext = {
           function: FUNCTION,
-          deliveryId: record.messageId,
+          ...sqsDelivery(record),
           trigger: { source: e.source, id: e.id, detailType: e.detailType, time: e.time },
           mode,
           now,

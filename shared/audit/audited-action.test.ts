@@ -98,13 +98,22 @@ describe('auditedAction', () => {
       expect.objectContaining({ requestId: 'gh-proof' }),
     ]);
     expect(records.find((r) => r.decision === 'skipped')?.details).toMatchObject({ attempt: 2 });
+    // an attempt without a delivery id (a batch-level step) keeps its own record too
+    const batch = { ...ctx, trigger: { ...ctx.trigger, id: 'batch-1' } };
+    await auditedAction(sink, batch, what, async () => ({ decision: 'failed', reason: 'a1', result: 1 }));
+    await auditedAction(sink, { ...batch, attempt: 2 }, what, async () => ({
+      decision: 'acted',
+      reason: 'a2',
+      result: 1,
+    }));
+    expect(sink.all().filter((r) => r.trigger.id === 'batch-1')).toHaveLength(2);
     // attempt 1 keeps the id a delivery had before attempts were counted
     await auditedAction(sink, { ...ctx, deliveryId: 'sqs-msg-1' }, what, async () => ({
       decision: 'failed',
       reason: 'rewritten by attempt 1',
       result: undefined,
     }));
-    expect(sink.all()).toHaveLength(2);
+    expect(sink.all()).toHaveLength(4);
   });
 
   it('queues a record about an instance for correlation when an AWS change triggered it, even with no AWS call of its own', async () => {

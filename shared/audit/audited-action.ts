@@ -59,7 +59,7 @@ export async function auditedAction<T>(
 ): Promise<T> {
   const now = ctx.now ?? (() => new Date());
   const retry = ctx.attempt !== undefined && ctx.attempt > 1 ? ctx.attempt : undefined;
-  const delivery = ctx.deliveryId ? `@${ctx.deliveryId}${retry ? `#${retry}` : ''}` : '';
+  const delivery = `${ctx.deliveryId ? `@${ctx.deliveryId}` : ''}${retry ? `#${retry}` : ''}`;
   const recordId = auditRecordId({
     function: ctx.function,
     triggerId: `${ctx.trigger.id}${delivery}`,
