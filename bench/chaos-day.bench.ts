@@ -3,12 +3,27 @@
  * runners scaled in through the terminate hook, a spot interruption, web hosts leaving) with
  * EventBridge losing 5% of deliveries, duplicating 10%, reordering 20%, and 2% of invocations
  * meeting an API error. The real handlers run, routed by the synthesized stack's rules.
- * Compared in the same run with a naive per-event design: one Route 53 call per delivered EC2
- * state change (no batching, no ownership markers) and one GitHub list per webhook.
+ *
+ * The naive per-event design is MEASURED in the same run, on the same deliveries: a naive DNS
+ * handler sees every batch dns-sync sees (redeliveries included) and makes one Route 53 call per
+ * running / shutting-down / terminated event (UPSERT of the instance's IP, DELETE of it), no
+ * batching and no ownership markers, against a zone of its own; its calls, rejections and the
+ * records it leaves wrong at the end are counted. GitHub's naive figure is counted, not run (a
+ * second registry would share the rate limit): one full runner listing per workflow_job event,
+ * i.e. ceil(registered runners at that moment / page size) pages.
  */
+import type { Context } from 'aws-lambda';
 import { DEFAULT_SIM_OPTIONS, type SimOptions } from '../cli/simulate/engine';
 import type { Summary } from '../cli/simulate/report';
 import { simulate } from '../cli/simulate/simulate';
+import {
+  GITHUB_SIM,
+  type HandlerOverrides,
+  type Invoke,
+  type World,
+  wireFunction,
+} from '../cli/simulate/world';
+import { InMemoryRoute53 } from '../shared/dns/in-memory-route53';
 
 export const CHAOS_DAY: SimOptions = {
   ...DEFAULT_SIM_OPTIONS,
@@ -20,22 +35,110 @@ export const CHAOS_DAY: SimOptions = {
   duplicate: 0.1,
   reorder: 0.2,
   errorRate: 0.02,
+  // a day of real traffic: GitHub's documented installation budget, not the simulator's tight default
+  githubRateLimit: { requests: 5000, windowMs: 3_600_000 },
 };
+
+export interface NaiveFigures {
+  route53: {
+    /** EC2 state-change events the naive handler received (as many as dns-sync received). */
+    eventsHandled: number;
+    /** ChangeResourceRecordSets calls it made: one per running/shutting-down/terminated event. */
+    calls: number;
+    applied: number;
+    /** Rejected by Route 53 (DELETE of a record already gone or holding other values). */
+    rejected: number;
+    /** At the end: A records for no running instance, and running instances without their record. */
+    staleRecordsLeft: number;
+    missingRecords: number;
+  };
+  /** Counted from the same run: one full listing per workflow_job event. */
+  githubListPages: number;
+}
 
 export interface ChaosDayResult {
   summary: Summary;
-  /** What a per-event design would have called, from the same run's deliveries. */
-  naive: { route53Changes: number; githubListPages: number };
+  naive: NaiveFigures;
+}
+
+const DNS_SYNC = 'functions/dns-sync/handler.ts';
+const JOB_WATCH = 'functions/runner-job-watch/handler.ts';
+
+/** Handler overrides that run the real handler and, beside it, the naive per-event design. */
+function withNaiveShadow(naive: NaiveFigures, zone: { id: string; name: string; r53: InMemoryRoute53 }) {
+  const overrides: HandlerOverrides = {
+    [DNS_SYNC]: (w: World, env: Record<string, string>) => {
+      zone.id = env.HOSTED_ZONE_ID ?? 'Z0SIMULATED';
+      zone.name = env.ZONE_NAME ?? 'fleet.example.internal';
+      zone.r53.addZone(zone.id, zone.name);
+      const real = wireFunction({ logicalId: 'dns-sync', entry: DNS_SYNC, env }, w) as Invoke;
+      const nameTag = env.NAME_TAG ?? 'fleetwarden:dns-name';
+      return async (event: unknown, context: Context) => {
+        for (const record of (event as { Records: Array<{ body: string }> }).Records) {
+          const e = JSON.parse(record.body) as { detail: { 'instance-id': string; state: string } };
+          naive.route53.eventsHandled++;
+          const id = e.detail['instance-id'];
+          const action =
+            e.detail.state === 'running'
+              ? 'UPSERT'
+              : e.detail.state === 'shutting-down' || e.detail.state === 'terminated'
+                ? 'DELETE'
+                : undefined;
+          if (!action) continue;
+          // what DescribeInstances shows right now (read without counting it as the fleet's call)
+          const info = w.inventory.visible().find((i) => i.instanceId === id);
+          const ip = info?.privateIp;
+          if (!ip) continue;
+          const name = `${info?.tags[nameTag] ?? id}.${zone.name}`;
+          try {
+            await zone.r53.changeRecordSets(zone.id, [
+              { action, record: { name, type: 'A', ttl: 60, values: [ip] } },
+            ]);
+          } catch {
+            // counted below from the zone's own request log
+          }
+        }
+        return real(event, context);
+      };
+    },
+    [JOB_WATCH]: (w: World, env: Record<string, string>) => {
+      const real = wireFunction({ logicalId: 'runner-job-watch', entry: JOB_WATCH, env }, w) as Invoke;
+      return async (event: unknown, context: Context) => {
+        naive.githubListPages += Math.max(1, Math.ceil(w.registry.snapshot().length / GITHUB_SIM.perPage));
+        return real(event, context);
+      };
+    },
+  };
+  return overrides;
 }
 
 export async function chaosDay(options: SimOptions = CHAOS_DAY): Promise<ChaosDayResult> {
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-  const { summary, engine } = await simulate(options);
-  const dnsDeliveries = engine.dnsEventDeliveries;
-  // naive runner design: list every runner page on each job event to find the runner (per_page 30)
-  const runners = Math.max(1, summary.counts.runnersRegistered ?? 0);
-  const naiveList = (summary.invocations['runner-job-watch'] ?? 0) * Math.ceil(runners / 30);
-  return { summary, naive: { route53Changes: dnsDeliveries, githubListPages: naiveList } };
+  const naive: NaiveFigures = {
+    route53: { eventsHandled: 0, calls: 0, applied: 0, rejected: 0, staleRecordsLeft: 0, missingRecords: 0 },
+    githubListPages: 0,
+  };
+  const zone = { id: '', name: '', r53: new InMemoryRoute53() };
+  const { summary, engine } = await simulate({
+    ...options,
+    overrides: { ...withNaiveShadow(naive, zone), ...options.overrides },
+  });
+  const requests = zone.r53.changeRequests;
+  naive.route53.calls = requests.length;
+  naive.route53.applied = requests.filter((r) => r.outcome === 'applied').length;
+  naive.route53.rejected = requests.filter((r) => r.outcome === 'rejected').length;
+  const bare = (n: string) => n.toLowerCase().replace(/\.$/, '');
+  const expected = new Map(
+    [...engine.truth.values()]
+      .filter((t) => t.state === 'running')
+      .map((t) => [bare(`${t.name}.${engine.zoneName}`), t.ip]),
+  );
+  const records = zone.id ? zone.r53.records(zone.id).filter((r) => r.type === 'A') : [];
+  naive.route53.staleRecordsLeft = records.filter((r) => expected.get(bare(r.name)) !== r.values[0]).length;
+  naive.route53.missingRecords = [...expected].filter(
+    ([name, ip]) => !records.some((r) => bare(r.name) === name && r.values.includes(ip)),
+  ).length;
+  return { summary, naive };
 }
 
 export async function run(): Promise<void> {
@@ -62,12 +165,13 @@ export async function run(): Promise<void> {
     `  evidence     ${s.counts.auditRecords} audit records; CloudTrail-correlated ${s.counts.auditCorrelationResolved}, pending ${s.counts.auditCorrelationPending}, unresolved ${s.counts.auditCorrelationUnresolved}; ${s.apiCalls['cloudtrail:LookupEvents']} LookupEvents`,
   );
   const r53 = s.apiCalls['route53:ChangeResourceRecordSets'] ?? 0;
+  const n = naive.route53;
   console.log(
-    `  Route 53     ${r53} ChangeResourceRecordSets (naive one-per-event: ${naive.route53Changes}, ${ratio(naive.route53Changes, r53)} more)`,
+    `  Route 53     ${r53} ChangeResourceRecordSets; naive one-call-per-event, run beside it on the same ${n.eventsHandled} events: ${n.calls} calls (${ratio(n.calls, r53)} more), ${n.rejected} rejected, ${n.staleRecordsLeft} stale and ${n.missingRecords} missing records at the end`,
   );
   const gh = s.apiCalls['github:list-runners-pages'] ?? 0;
   console.log(
-    `  GitHub       ${gh} list pages + ${s.apiCalls['github:get-runner']} gets (naive list-per-job-event: ${naive.githubListPages} pages, ${ratio(naive.githubListPages, gh)} more)`,
+    `  GitHub       ${gh} list pages + ${s.apiCalls['github:get-runner']} gets, ${s.apiCalls['github:rate-limited']} rate-limited (naive list-per-job-event, counted not run: ${naive.githubListPages} pages, ${ratio(naive.githubListPages, gh)} more)`,
   );
   console.log(
     `  calls        ${Object.entries(s.apiCalls)

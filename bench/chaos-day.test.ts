@@ -2,11 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { CHAOS_DAY, chaosDay } from './chaos-day.bench';
 
 describe('chaos day (24 h, 60 instances, 5% lost, 10% duplicated, 20% reordered, 2% API errors)', () => {
-  it('holds every invariant and batches Route 53 below one call per event', async () => {
+  it('holds every invariant and batches Route 53 below the naive design measured in the same run', async () => {
     const { summary, naive } = await chaosDay(CHAOS_DAY);
     expect(summary.delivery.dropped).toBeGreaterThan(100);
     expect(summary.invariants.filter((i) => !i.ok)).toEqual([]);
     expect(summary.convergenceSeconds).not.toBeNull();
-    expect(summary.apiCalls['route53:ChangeResourceRecordSets']).toBeLessThan(naive.route53Changes);
+    // the naive per-event DNS handler really ran, on the same deliveries, against its own zone
+    expect(naive.route53.calls).toBeGreaterThan(0);
+    expect(naive.route53.applied + naive.route53.rejected).toBe(naive.route53.calls);
+    expect(naive.route53.eventsHandled).toBeGreaterThanOrEqual(naive.route53.calls);
+    expect(summary.apiCalls['route53:ChangeResourceRecordSets']).toBeLessThan(naive.route53.calls);
+    expect(naive.githubListPages).toBeGreaterThan(0);
   });
 });

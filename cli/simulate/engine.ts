@@ -7,7 +7,14 @@ import { workflowJobPayload } from '../../shared/webhook/testing/payloads';
 import { matchesPattern } from './event-pattern';
 import { seededRandom } from './rng';
 import type { Routing, Target } from './routing';
-import { type HandlerOverrides, type Invoke, SIM_WEBHOOK_SECRET, World, wireFunction } from './world';
+import {
+  type GitHubRateLimit,
+  type HandlerOverrides,
+  type Invoke,
+  SIM_WEBHOOK_SECRET,
+  World,
+  wireFunction,
+} from './world';
 
 export interface SimOptions {
   seed: number;
@@ -21,6 +28,8 @@ export interface SimOptions {
   duplicate: number;
   reorder: number;
   errorRate: number;
+  /** GitHub budget of the fleet (default: 20 requests per 5 min, so the limit comes into play). */
+  githubRateLimit?: GitHubRateLimit;
   overrides?: HandlerOverrides;
   progress?: (line: string) => void;
 }
@@ -150,7 +159,7 @@ export class Engine {
     readonly options: SimOptions,
   ) {
     this.rng = seededRandom(options.seed);
-    this.world = new World(this.clock, seededRandom(options.seed ^ 0x5eed));
+    this.world = new World(this.clock, seededRandom(options.seed ^ 0x5eed), options.githubRateLimit);
     this.stats = {
       emitted: 0,
       deliveries: 0,

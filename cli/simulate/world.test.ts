@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CHAOS_DAY } from '../../bench/chaos-day.bench';
 import { ThrottledError } from '../../shared/core/errors';
 import { RunnerListingError } from '../../shared/github/errors';
 import { GITHUB_SIM, World } from './world';
@@ -23,5 +24,13 @@ describe('simulated GitHub runner registry', () => {
     expect(w.registry.rateLimited).toBe(2);
     clock.now += GITHUB_SIM.rateWindowMs;
     expect((await w.registry.getRunner(r.id))?.name).toBe('r');
+  });
+
+  it("takes another budget when the scenario gives one (chaos day: GitHub's documented 5,000/h)", async () => {
+    const w = new World({ now: 0 }, () => 0.5, { requests: 3, windowMs: 60_000 });
+    const r = w.registry.register({ name: 'r' });
+    for (let i = 0; i < 3; i++) await w.registry.getRunner(r.id);
+    await expect(w.registry.getRunner(r.id)).rejects.toBeInstanceOf(ThrottledError);
+    expect(CHAOS_DAY.githubRateLimit).toEqual({ requests: 5000, windowMs: 3_600_000 });
   });
 });

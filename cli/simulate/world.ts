@@ -35,6 +35,12 @@ export type Invoke = (event: unknown, context: Context) => Promise<unknown>;
  */
 export const GITHUB_SIM = { perPage: 10, rateLimit: 20, rateWindowMs: 5 * 60_000 } as const;
 
+/** The share of GitHub's rate limit the fleet gets: requests per window. */
+export interface GitHubRateLimit {
+  requests: number;
+  windowMs: number;
+}
+
 /** The fake registry, counting the calls its rate limit refused. */
 export class SimRunnerRegistry extends InMemoryRunnerRegistry {
   rateLimited = 0;
@@ -86,10 +92,16 @@ export class World {
   constructor(
     readonly clock: { now: number },
     readonly random: () => number,
+    github: GitHubRateLimit = { requests: GITHUB_SIM.rateLimit, windowMs: GITHUB_SIM.rateWindowMs },
   ) {
     const now = () => clock.now;
     this.inventory = new InMemoryInstanceInventory({ now, lagMs: 2_000 });
-    this.registry = new SimRunnerRegistry({ now, ...GITHUB_SIM });
+    this.registry = new SimRunnerRegistry({
+      now,
+      perPage: GITHUB_SIM.perPage,
+      rateLimit: github.requests,
+      rateWindowMs: github.windowMs,
+    });
     this.lifecycleActions = new InMemoryLifecycleActions(now);
     this.terminator = new InMemoryInstanceTerminator(this.inventory);
     this.bus = new InMemoryEventBus({ now: () => new Date(clock.now) });
