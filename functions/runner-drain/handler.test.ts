@@ -1,4 +1,4 @@
-import type { Context, SQSEvent } from 'aws-lambda';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
 import { InMemoryLifecycleActions } from '../../shared/autoscaling/in-memory-lifecycle-actions';
@@ -206,6 +206,25 @@ describe('runner-drain', () => {
     expect(registry.findByName(r.name)).toBeDefined();
     expect(lifecycle.outcome('tok-1')).toBeUndefined();
     expect(audit.all().map((a) => [a.action, a.decision])).toEqual([['runner.deregister', 'failed']]);
+  });
+
+  it('keeps the record of the failed attempt when SQS redelivers the message and the retry succeeds', async () => {
+    const r = registry.register({ name: `ci-${I}`, labels: [`${INSTANCE_LABEL_PREFIX}${I}`] });
+    const remove = registry.deleteRunner.bind(registry);
+    registry.deleteRunner = async () => {
+      throw new Error('GitHub 500');
+    };
+    await expect(handler()(sqs(lifecycleEvent()), ctx)).rejects.toThrow(/All records failed/);
+    registry.deleteRunner = remove;
+    const again = sqs(lifecycleEvent());
+    (again.Records[0] as SQSRecord).attributes = { ApproximateReceiveCount: '2' } as never;
+    expect((await handler()(again, ctx)).batchItemFailures).toEqual([]);
+    expect(registry.findByName(r.name)).toBeUndefined();
+    expect(audit.all().map((a) => [a.action, a.decision])).toEqual([
+      ['runner.deregister', 'failed'],
+      ['runner.deregister', 'acted'],
+      ['lifecycle.complete', 'acted'],
+    ]);
   });
 
   it('a runner that took a job between the listing and the DELETE (422) is held, audited skipped, not failed', async () => {

@@ -2,7 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { AUDIT_TABLE_ENV } from '../../infra/constructs/audit-access';
-import { type AuditContext, auditedAction } from '../../shared/audit/audited-action';
+import { type AuditContext, auditedAction, sqsDelivery } from '../../shared/audit/audited-action';
 import { DynamoDbAuditSink } from '../../shared/audit/dynamodb-audit-sink';
 import type { AuditSink } from '../../shared/audit/port';
 import { AutoScalingLifecycleActions } from '../../shared/autoscaling/autoscaling-lifecycle-actions';
@@ -97,7 +97,7 @@ export function createHandler(deps: RunnerDrainDeps) {
     event: TerminateLifecycleEvent,
     attempt: number,
     knownRunnerIds: number[],
-    deliveryId: string,
+    delivery: { deliveryId: string; attempt: number },
   ): Promise<void> {
     const d = event.detail;
     const ref: LifecycleActionRef = {
@@ -116,7 +116,7 @@ export function createHandler(deps: RunnerDrainDeps) {
       },
       mode,
       now,
-      deliveryId,
+      ...delivery,
     };
     const subject = { instanceId: d.EC2InstanceId, autoScalingGroupName: d.AutoScalingGroupName };
     if (!deps.autoScalingGroupNames.has(d.AutoScalingGroupName)) {
@@ -306,7 +306,7 @@ export function createHandler(deps: RunnerDrainDeps) {
       event,
       async (record: SQSRecord) => {
         const { event: e, attempt, runnerIds } = parse(record);
-        await drain(e, attempt, runnerIds, record.messageId);
+        await drain(e, attempt, runnerIds, sqsDelivery(record));
       },
       processor,
       { context },
