@@ -18,6 +18,7 @@ describe('fleet configuration (cdk.json context "fleetwarden")', () => {
       fleetTag: { key: 'fleetwarden:fleet', value: 'runners' },
       dryRun: true,
       maxRemovalShare: 0.2,
+      maxRemovalsPerRun: 100,
       allowTerminate: false,
       auditRetentionDays: 400,
       logRetentionDays: 90,
@@ -36,6 +37,7 @@ describe('fleet configuration (cdk.json context "fleetwarden")', () => {
     ['a bad zone name', { zoneName: 'bad_zone..com' }, /fleetwarden\.zoneName: .*got "bad_zone\.\.com"/],
     ['a TTL of 0', { recordTtl: 0 }, /fleetwarden\.recordTtl: .*got 0/],
     ['a removal share above 1', { maxRemovalShare: 1.5 }, /fleetwarden\.maxRemovalShare: .*got 1\.5/],
+    ['a removal cap of 0', { maxRemovalsPerRun: 0 }, /fleetwarden\.maxRemovalsPerRun: .*got 0/],
     [
       'an ASG name with a slash',
       { autoScalingGroupNames: ['a/b'] },

@@ -66,6 +66,8 @@ export const FleetConfigSchema = z
     dryRun: z.boolean().default(true),
     /** The circuit breaker refuses a run that would remove more than this share of the fleet. */
     maxRemovalShare: z.number().gt(0).max(1).default(0.2),
+    /** At most this many removals per sweep run; the rest are deferred to the next run. */
+    maxRemovalsPerRun: z.number().int().min(1).max(1000).default(100),
     /** Let the sweep terminate instances that never registered (tag-scoped permission). */
     allowTerminate: z.boolean().default(false),
     alarmEmail: z.email().optional(),

@@ -88,11 +88,12 @@ describe('FleetStack wiring', () => {
   });
 
   it('with github configured: webhook ingress, runner remediation and their outputs', () => {
-    const t = template({ maxRemovalShare: 0.3, allowTerminate: true, dryRun: false });
+    const t = template({ maxRemovalShare: 0.3, maxRemovalsPerRun: 40, allowTerminate: true, dryRun: false });
     t.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
     expect(envOf(t, 'Sweeps ghost runners')).toMatchObject({
       GITHUB_OWNER: 'acme',
       MAX_REMOVAL_SHARE: '0.3',
+      MAX_REMOVALS_PER_RUN: '40',
       ALLOW_TERMINATE: 'true',
       DRY_RUN: 'false',
       FLEET_TAG_KEY: 'fleetwarden:fleet',

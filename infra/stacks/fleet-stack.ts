@@ -142,6 +142,7 @@ export class FleetStack extends Stack {
       ...(config.github.repository ? { githubRepository: config.github.repository } : {}),
       dryRun: config.dryRun,
       maxRemovalShare: config.maxRemovalShare,
+      maxRemovalsPerRun: config.maxRemovalsPerRun,
       allowTerminate: config.allowTerminate,
       fleetTag: config.fleetTag,
     });
