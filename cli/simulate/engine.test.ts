@@ -62,4 +62,34 @@ describe('simulator engine settings come from the synthesized stack', () => {
       expect(h.heartbeatTimeoutMs).toBe(120_000);
     }
   });
+
+  it("retries a failed asynchronous invocation as the function's EventInvokeConfig says, then dead-letters it", async () => {
+    const reconcile = [...routing.functions.values()].find(
+      (f) => f.entry === 'functions/dns-reconcile/handler.ts',
+    );
+    const schedule = routing.rules.find((r) =>
+      r.targets.some((t) => t.kind === 'function' && t.fn === reconcile?.logicalId),
+    );
+    const calls: number[] = [];
+    const { engine } = await simulate(
+      {
+        ...DEFAULT_SIM_OPTIONS,
+        instances: 3,
+        overrides: {
+          'functions/dns-reconcile/handler.ts': (w) => async () => {
+            calls.push(w.clock.now);
+            throw new Error('reconcile down');
+          },
+        },
+      },
+      routing,
+    );
+    const runMs = (DEFAULT_SIM_OPTIONS.durationMinutes + DEFAULT_SIM_OPTIONS.settleMinutes) * 60_000;
+    const fires = Math.floor(runMs / (schedule?.everyMs ?? Number.NaN));
+    expect(reconcile?.asyncRetries).toBeTypeOf('number');
+    // every fire that had time for its retries before the end
+    expect(engine.stats.deadLettered['dns-reconcile']).toBeGreaterThanOrEqual(fires - 1);
+    expect(calls.length).toBeGreaterThanOrEqual((fires - 1) * (1 + (reconcile?.asyncRetries ?? 0)));
+    expect(calls.length).toBeLessThanOrEqual(fires * (1 + (reconcile?.asyncRetries ?? 0)));
+  });
 });

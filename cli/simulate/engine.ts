@@ -282,8 +282,10 @@ export class Engine {
     try {
       await this.invoke(fn, event);
     } catch {
-      // Lambda async invocation: 2 retries, then the function's DLQ
-      if (attempt < 2) this.after(60_000 * (attempt + 1), () => this.invokeAsync(fn, event, attempt + 1));
+      // Lambda async invocation: the function's EventInvokeConfig retries (~1 then ~2 min apart), then its DLQ
+      const retries = this.routing.functions.get(fn)?.asyncRetries ?? 2;
+      if (attempt < retries)
+        this.after(60_000 * (attempt + 1), () => this.invokeAsync(fn, event, attempt + 1));
       else this.deadLetter(fn);
     }
   }

@@ -86,6 +86,32 @@ describe('simulator routing (from the synthesized FleetStack)', () => {
     expect(r.functions.get('F')?.timeoutMs).toBe(45_000);
   });
 
+  it("reads each function's asynchronous retry count (EventInvokeConfig; Lambda's default 2 without one)", () => {
+    const byEntry = (e: string) =>
+      [...routing.functions.values()].find((f) => f.entry === `functions/${e}/handler.ts`);
+    // dns-reconcile is not retried: the next scheduled run repairs whatever this one missed
+    expect(byEntry('dns-reconcile')?.asyncRetries).toBe(0);
+    expect(byEntry('dns-sync')?.asyncRetries).toBe(2);
+    const r = routingFromTemplate({
+      Resources: {
+        F: {
+          Type: 'AWS::Lambda::Function',
+          Metadata: { [FleetFunction.ENTRY_METADATA_KEY]: 'functions/x/handler.ts' },
+        },
+        C: {
+          Type: 'AWS::Lambda::EventInvokeConfig',
+          Properties: { FunctionName: { Ref: 'F' }, MaximumRetryAttempts: 1 },
+        },
+        G: {
+          Type: 'AWS::Lambda::Function',
+          Metadata: { [FleetFunction.ENTRY_METADATA_KEY]: 'functions/y/handler.ts' },
+        },
+      },
+    });
+    expect(r.functions.get('F')?.asyncRetries).toBe(1);
+    expect(r.functions.get('G')?.asyncRetries).toBe(2);
+  });
+
   it('reads the terminate lifecycle hooks (name, heartbeat timeout, default result) from the template', () => {
     expect(routing.lifecycleHooks).toEqual([
       {

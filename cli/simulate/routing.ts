@@ -16,6 +16,8 @@ export interface FunctionRoute {
   env: Record<string, string>;
   /** The function's Timeout (Lambda's default 3 s if unset). */
   timeoutMs?: number;
+  /** Retries of a failed asynchronous invocation (EventInvokeConfig; Lambda's default 2). */
+  asyncRetries?: number;
 }
 export type Target = { kind: 'function'; fn: string } | { kind: 'queue'; queue: string };
 export interface RuleRoute {
@@ -114,14 +116,23 @@ export function routingFromTemplate(
       const env = Object.fromEntries(
         Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : `sim-${refOf(v) ?? 'token'}`]),
       );
-      functions.set(id, { logicalId: id, entry, env, timeoutMs: Number(p.Timeout ?? 3) * 1000 });
+      functions.set(id, {
+        logicalId: id,
+        entry,
+        env,
+        timeoutMs: Number(p.Timeout ?? 3) * 1000,
+        asyncRetries: 2,
+      });
     } else if (r.Type === 'AWS::Events::EventBus') {
       buses.push(id);
     }
   }
   for (const [id, r] of Object.entries(template.Resources)) {
     const p = r.Properties ?? {};
-    if (r.Type === 'AWS::Events::Rule') {
+    if (r.Type === 'AWS::Lambda::EventInvokeConfig') {
+      const fn = functions.get(refOf(p.FunctionName) ?? '');
+      if (fn && p.MaximumRetryAttempts !== undefined) fn.asyncRetries = Number(p.MaximumRetryAttempts);
+    } else if (r.Type === 'AWS::Events::Rule') {
       if (p.State === 'DISABLED') continue;
       const targets: Target[] = [];
       for (const t of (p.Targets as Array<{ Arn: unknown }> | undefined) ?? []) {
