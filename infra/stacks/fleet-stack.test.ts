@@ -1,8 +1,13 @@
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { type FleetConfig, parseFleetConfig } from '../config';
 import { AUDIT_TABLE_ENV } from '../constructs/audit-access';
+import { FleetFunction } from '../constructs/fleet-function';
+import { isPlatformAction, roleActions, sdkActionsOf } from '../testing/sdk-actions';
 import { FleetStack } from './fleet-stack';
 
 const base = {
@@ -118,5 +123,43 @@ describe('FleetStack wiring', () => {
     const t = template({ autoScalingGroupNames: [] });
     t.resourceCountIs('AWS::Lambda::Url', 1);
     t.resourceCountIs('AWS::AutoScaling::LifecycleHook', 0);
+  });
+});
+
+describe('FleetStack IAM matches the SDK calls of every function', () => {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new FleetStack(app, 'Fleet', {
+    config: parseFleetConfig({
+      ...base,
+      reverseZoneId: 'Z0REVERSE0123456789AB',
+      reverseZoneName: '10.in-addr.arpa',
+      allowTerminate: true,
+    }),
+  });
+  const t = Template.fromStack(stack);
+  const functions = stack.node
+    .findAll()
+    .filter(FleetFunction.isFleetFunction)
+    .map((ff) => {
+      const cfn = ff.fn.node.defaultChild as lambda.CfnFunction;
+      const entry = cfn.getMetadata(FleetFunction.ENTRY_METADATA_KEY) as string;
+      return [entry, ff] as const;
+    });
+
+  it('deploys every function directory', () => {
+    expect(functions.map(([entry]) => entry).sort()).toEqual(
+      readdirSync(fileURLToPath(new URL('../../functions/', import.meta.url)))
+        .map((name) => `functions/${name}/handler.ts`)
+        .sort(),
+    );
+  });
+
+  // DynamoDB is left out on both sides: the audit table and the webhook's idempotency table are
+  // reached through AuditAccess and Powertools, whose grants their own construct tests pin.
+  const ours = (a: string) => !isPlatformAction(a) && !a.startsWith('dynamodb:');
+  it.each(functions)('%s: its role grants exactly the AWS operations its code calls', (entry, ff) => {
+    const called = [...sdkActionsOf(entry)].filter(ours).sort();
+    const granted = [...roleActions(stack, t, ff)].filter(ours).sort();
+    expect(granted).toEqual(called);
   });
 });
