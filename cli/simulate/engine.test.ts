@@ -92,4 +92,35 @@ describe('simulator engine settings come from the synthesized stack', () => {
     expect(calls.length).toBeGreaterThanOrEqual((fires - 1) * (1 + (reconcile?.asyncRetries ?? 0)));
     expect(calls.length).toBeLessThanOrEqual(fires * (1 + (reconcile?.asyncRetries ?? 0)));
   });
+
+  it('brings a message back when a handler shortens its visibility (ChangeMessageVisibility)', async () => {
+    const dnsQueue = [...routing.consumers.entries()].find(
+      ([, c]) => routing.functions.get(c.fn)?.entry === 'functions/dns-sync/handler.ts',
+    )?.[0] as string;
+    const visibility = routing.queues.get(dnsQueue)?.visibilityTimeoutMs ?? Number.NaN;
+    const receives = new Map<string, number[]>();
+    await simulate(
+      {
+        ...DEFAULT_SIM_OPTIONS,
+        instances: 3,
+        overrides: {
+          // fails every message; asks for a 20 s retry on the first receive only (as dns-sync does)
+          'functions/dns-sync/handler.ts': (w) => async (event) => {
+            for (const r of (event as SQSEvent).Records) {
+              receives.set(r.messageId, [...(receives.get(r.messageId) ?? []), w.clock.now]);
+              if (r.attributes.ApproximateReceiveCount === '1') await w.messageRetry.after(r, 20);
+            }
+            throw new Error('dns-sync down');
+          },
+        },
+      },
+      routing,
+    );
+    expect(receives.size).toBeGreaterThan(0);
+    for (const [first, second, third] of receives.values()) {
+      expect((second as number) - (first as number)).toBeGreaterThanOrEqual(20_000);
+      expect((second as number) - (first as number)).toBeLessThan(30_000);
+      if (third !== undefined) expect(third - (second as number)).toBeGreaterThanOrEqual(visibility);
+    }
+  });
 });

@@ -198,6 +198,13 @@ export class Engine {
       this.zoneName,
       this.foreignRecords.map((r) => ({ ...r, name: `${r.name}.`, ttl: 300 })),
     );
+    // ChangeMessageVisibility: the received message (receipt handle = message id here) comes back sooner
+    this.world.onMessageRetry = (message, seconds) => {
+      for (const list of this.queues.values()) {
+        const m = list.find((x) => x.id === message.receiptHandle);
+        if (m) m.visibleAt = this.clock.now + seconds * 1000;
+      }
+    };
     this.webhookBus = routing.buses[0];
     // events the webhook ingress publishes travel on the custom bus
     this.world.bus.subscribe((e) => {

@@ -193,6 +193,7 @@ export function summarize(e: Engine, wallMs: number): Summary {
       'autoscaling:Describe*': w.instanceLifecycle.calls,
       'ec2:TerminateInstances': w.terminator.terminated.length,
       'events:PutEvents': w.bus.putCalls.length,
+      'sqs:ChangeMessageVisibility': w.messageRetry.calls,
       'cloudtrail:LookupEvents': w.evidence.trail.lookups,
     },
     invocations: e.stats.invocations,

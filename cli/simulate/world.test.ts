@@ -1,8 +1,11 @@
+import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { CHAOS_DAY } from '../../bench/chaos-day.bench';
+import { LAG_RETRY_SECONDS } from '../../functions/dns-sync/handler';
 import { ThrottledError } from '../../shared/core/errors';
+import { sqsRecord, stateChangeEvent } from '../../shared/dns/testing/state-change-event';
 import { RunnerListingError } from '../../shared/github/errors';
-import { GITHUB_SIM, World } from './world';
+import { GITHUB_SIM, World, wireFunction } from './world';
 
 describe('simulated GitHub runner registry', () => {
   it('pages like GitHub with a small page size, so listings take several pages', async () => {
@@ -32,5 +35,21 @@ describe('simulated GitHub runner registry', () => {
     for (let i = 0; i < 3; i++) await w.registry.getRunner(r.id);
     await expect(w.registry.getRunner(r.id)).rejects.toBeInstanceOf(ThrottledError);
     expect(CHAOS_DAY.githubRateLimit).toEqual({ requests: 5000, windowMs: 3_600_000 });
+  });
+
+  it("wires dns-sync as deployed: a lagging instance's message asks for a 20 s retry (ChangeMessageVisibility)", async () => {
+    const clock = { now: Date.parse('2026-11-24T08:00:00Z') };
+    const w = new World(clock, () => 0.5);
+    const asked: Array<{ messageId: string; seconds: number }> = [];
+    w.onMessageRetry = (m, seconds) => asked.push({ messageId: m.messageId, seconds });
+    const env = { HOSTED_ZONE_ID: 'Z0SIM', ZONE_NAME: 'fleet.example.internal' };
+    const invoke = wireFunction({ logicalId: 'Dns', entry: 'functions/dns-sync/handler.ts', env }, w);
+    // DescribeInstances does not show the instance yet
+    const event = stateChangeEvent('i-0000000000000000a', 'running', clock.now);
+    const res = (await invoke?.({ Records: [sqsRecord(event, 'm-1', clock.now)] }, {} as Context)) as {
+      batchItemFailures: Array<{ itemIdentifier: string }>;
+    };
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }]);
+    expect(asked).toEqual([{ messageId: 'm-1', seconds: LAG_RETRY_SECONDS }]);
   });
 });

@@ -13,6 +13,7 @@ import { InMemoryInstanceLifecycle } from '../../shared/autoscaling/instance-lif
 import { RateLimitedLookup } from '../../shared/cloudtrail/rate-limited-lookup';
 import { ThrottledError } from '../../shared/core/errors';
 import { InMemoryRoute53 } from '../../shared/dns/in-memory-route53';
+import type { MessageRetry, ReceivedMessage } from '../../shared/dns/message-retry';
 import { InMemoryInstanceInventory } from '../../shared/ec2/in-memory-instance-inventory';
 import { InMemoryInstanceTerminator } from '../../shared/ec2/instance-terminator';
 import { RunnerListingError } from '../../shared/github/errors';
@@ -85,6 +86,18 @@ export class World {
   readonly idempotency: InMemoryPersistenceLayer;
   /** Retries runner-drain scheduled for itself (the engine delivers them to the drain queue). */
   readonly drainRetries: Array<{ message: DrainRetry; dueAt: number }> = [];
+  /**
+   * ChangeMessageVisibility of a received message (dns-sync's early retry of a lagging instance):
+   * the engine, which owns the queues, applies it; counted as SQS calls.
+   */
+  onMessageRetry: ((message: ReceivedMessage, seconds: number) => void) | undefined;
+  readonly messageRetry: MessageRetry & { calls: number } = {
+    calls: 0,
+    after: async (message, seconds) => {
+      this.messageRetry.calls++;
+      this.onMessageRetry?.(message, seconds);
+    },
+  };
   /** The function running right now (the actor of the calls it makes). */
   currentFunction = 'simulator';
   readonly evidence: SimEvidence;
@@ -161,7 +174,11 @@ export function wireFunction(
   const fleetTag = { key: env.FLEET_TAG_KEY ?? 'fleetwarden:fleet', value: env.FLEET_TAG_VALUE ?? 'runners' };
   switch (route.entry) {
     case 'functions/dns-sync/handler.ts':
-      return dnsSync({ ...dnsDeps(), absentAfterMs: num(env.ABSENT_AFTER_SECONDS, 900) * 1000 }) as Invoke;
+      return dnsSync({
+        ...dnsDeps(),
+        absentAfterMs: num(env.ABSENT_AFTER_SECONDS, 900) * 1000,
+        retryLater: w.messageRetry,
+      }) as Invoke;
     case 'functions/dns-reconcile/handler.ts':
       return dnsReconcile({
         ...dnsDeps(),
