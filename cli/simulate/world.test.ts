@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { CHAOS_DAY } from '../../bench/chaos-day.bench';
@@ -51,5 +52,28 @@ describe('simulated GitHub runner registry', () => {
     };
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }]);
     expect(asked).toEqual([{ messageId: 'm-1', seconds: LAG_RETRY_SECONDS }]);
+  });
+
+  it('wires every behaviour setting each handler reads from its environment (no silent default)', () => {
+    // settings only the real adapters need (ARNs, URLs, table names, caches) have no fake counterpart
+    const adapterOnly = new Set([
+      'AWS_REGION',
+      'DRAIN_QUEUE_URL',
+      'WEBHOOK_SECRET_ARN',
+      'EVENT_BUS_NAME',
+      'IDEMPOTENCY_TABLE',
+      'SECRET_CACHE_SECONDS',
+    ]);
+    const root = new URL('../../', import.meta.url);
+    const wiring = readFileSync(new URL('cli/simulate/world.ts', root), 'utf8');
+    const unwired: string[] = [];
+    for (const fn of readdirSync(new URL('functions/', root))) {
+      const src = readFileSync(new URL(`functions/${fn}/handler.ts`, root), 'utf8');
+      for (const [, name] of src.matchAll(/^\s+([A-Z][A-Z0-9_]+): z\./gm)) {
+        if (!adapterOnly.has(name as string) && !wiring.includes(`env.${name}`))
+          unwired.push(`${fn}: ${name}`);
+      }
+    }
+    expect(unwired).toEqual([]);
   });
 });

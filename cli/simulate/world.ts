@@ -218,6 +218,7 @@ export function wireFunction(
           bootTimeoutMs: num(env.BOOT_TIMEOUT_SECONDS, 900) * 1000,
           allowTerminate: bool(env.ALLOW_TERMINATE, false),
           maxRemovalShare: num(env.MAX_REMOVAL_SHARE, 0.2),
+          maxRemovalsPerRun: num(env.MAX_REMOVALS_PER_RUN, 100),
         },
         now,
       }) as Invoke;
