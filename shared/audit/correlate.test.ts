@@ -144,6 +144,58 @@ describe('correlateRecord', () => {
     ]);
   });
 
+  it.each([
+    ['a spot interruption', 'BidEvictedEvent', 'ec2.amazonaws.com'],
+    ['a scale-in of the group', 'TerminateInstanceInAutoScalingGroup', 'autoscaling.amazonaws.com'],
+  ])('names %s as the cause of a shutting-down instance, never its launch', async (_what, name, source) => {
+    const w = world(10 * 60_000);
+    w.trail.deliver(
+      ev({
+        eventId: 'ct-launch',
+        eventName: 'RunInstances',
+        eventTime: iso(-3_000_000),
+        readOnly: false,
+        resources: [{ name: 'i-0abc12345' }],
+      }),
+    );
+    w.trail.deliver(
+      ev({
+        eventId: 'ct-cause',
+        eventName: name,
+        eventSource: source,
+        eventTime: iso(-60_000),
+        actor: ALICE,
+        readOnly: false,
+        resources: [{ name: 'i-0abc12345' }],
+      }),
+    );
+    const shuttingDown = record({ calls: [], details: { state: 'shutting-down' } });
+    expect(await correlateRecord(shuttingDown, w.lookup, w.opts())).toMatchObject({
+      status: 'resolved',
+      trigger: { eventId: 'ct-cause', eventName: name },
+    });
+  });
+
+  it('does not take a launch for the cause of a termination, nor a termination for the cause of a launch', async () => {
+    const w = world(10 * 60_000);
+    w.trail.deliver(
+      ev({
+        eventId: 'ct-launch',
+        eventName: 'RunInstances',
+        eventTime: iso(-3_000_000),
+        readOnly: false,
+        resources: [{ name: 'i-0abc12345' }],
+      }),
+    );
+    const terminated = record({ calls: [], details: { state: 'terminated' } });
+    expect(await correlateRecord(terminated, w.lookup, w.opts())).toMatchObject({ status: 'pending' });
+    const running = record({ calls: [], details: { state: 'running' } });
+    expect(await correlateRecord(running, w.lookup, w.opts())).toMatchObject({
+      status: 'resolved',
+      trigger: { eventId: 'ct-launch', eventName: 'RunInstances' },
+    });
+  });
+
   it('ignores a same-request-id event far outside the call time, and read-only or later events as trigger', async () => {
     const w = world(10 * 60_000);
     w.trail.deliver(

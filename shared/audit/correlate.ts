@@ -34,10 +34,24 @@ interface CauseNames {
   group: string[];
 }
 const ASG_CAPACITY = ['SetDesiredCapacity', 'UpdateAutoScalingGroup', 'ExecutePolicy'];
+/**
+ * The calls that put an EC2 instance into a state: a launch never explains a termination, nor a
+ * termination a launch. Spot interruptions are logged as BidEvictedEvent; a scale-in a person asked
+ * for as TerminateInstanceInAutoScalingGroup (the group's own scale-in as its TerminateInstances).
+ */
+const EC2_CAUSES_BY_STATE: Record<string, string[]> = {
+  pending: ['RunInstances', 'StartInstances'],
+  running: ['RunInstances', 'StartInstances', 'RebootInstances'],
+  stopping: ['StopInstances', 'BidEvictedEvent'],
+  stopped: ['StopInstances', 'BidEvictedEvent'],
+  'shutting-down': ['TerminateInstances', 'TerminateInstanceInAutoScalingGroup', 'BidEvictedEvent'],
+  terminated: ['TerminateInstances', 'TerminateInstanceInAutoScalingGroup', 'BidEvictedEvent'],
+};
+
 const TRIGGER_EVENT_NAMES: Record<string, Record<string, CauseNames>> = {
   'aws.ec2': {
     '*': {
-      instance: ['TerminateInstances', 'StopInstances', 'StartInstances', 'RunInstances', 'RebootInstances'],
+      instance: [...new Set(Object.values(EC2_CAUSES_BY_STATE).flat())],
       group: [],
     },
   },
@@ -57,17 +71,24 @@ const TRIGGER_EVENT_NAMES: Record<string, Record<string, CauseNames>> = {
   },
 };
 
-function causeNamesFor(trigger: AuditRecord['trigger']): CauseNames | undefined {
+function causeNamesFor(
+  trigger: AuditRecord['trigger'],
+  details: Record<string, unknown> | undefined,
+): CauseNames | undefined {
   const bySource = TRIGGER_EVENT_NAMES[trigger.source];
   if (!bySource) return undefined;
-  return (trigger.detailType ? bySource[trigger.detailType] : undefined) ?? bySource['*'];
+  const names = (trigger.detailType ? bySource[trigger.detailType] : undefined) ?? bySource['*'];
+  // a state-change record says which state it acted on (details.state): only that state's causes
+  const forState = typeof details?.state === 'string' ? EC2_CAUSES_BY_STATE[details.state] : undefined;
+  if (trigger.source === 'aws.ec2' && names && forState) return { ...names, instance: forState };
+  return names;
 }
 
 /** The cause lookups a record needs: by instance id and/or by Auto Scaling group name. */
 function causeSearches(
-  record: Pick<AuditRecord, 'trigger' | 'subject'>,
+  record: Pick<AuditRecord, 'trigger' | 'subject'> & { details?: Record<string, unknown> | undefined },
 ): { value: string; names: string[] }[] {
-  const causes = causeNamesFor(record.trigger);
+  const causes = causeNamesFor(record.trigger, record.details);
   const { instanceId, autoScalingGroupName: groupName } = record.subject;
   const searches: { value: string; names: string[] }[] = [];
   if (causes && instanceId && causes.instance.length > 0)
