@@ -13,5 +13,10 @@ describe('chaos day (24 h, 60 instances, 5% lost, 10% duplicated, 20% reordered,
     expect(naive.route53.eventsHandled).toBeGreaterThanOrEqual(naive.route53.calls);
     expect(summary.apiCalls['route53:ChangeResourceRecordSets']).toBeLessThan(naive.route53.calls);
     expect(naive.githubListPages).toBeGreaterThan(0);
+    // every record CloudTrail can explain is explained: the fleet's calls and each trigger's cause
+    expect(summary.counts.auditCorrelationResolved).toBeGreaterThan(0);
+    expect([summary.counts.auditCorrelationPending, summary.counts.auditCorrelationUnresolved]).toEqual([
+      0, 0,
+    ]);
   });
 });
