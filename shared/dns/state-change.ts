@@ -55,19 +55,18 @@ export interface DnsSyncEvent {
 export function parseDnsSyncEvent(
   body: unknown,
 ): { ok: true; event: DnsSyncEvent } | { ok: false; error: z.ZodError } {
+  const envelope = (e: { id: string; source: string; 'detail-type': string; time: Date | string }) => ({
+    id: e.id,
+    source: e.source,
+    detailType: e['detail-type'],
+    time: new Date(e.time).toISOString(),
+  });
   const state = Ec2StateChangeEventSchema.safeParse(body);
   if (state.success) {
     const e = state.data;
     return {
       ok: true,
-      event: {
-        id: e.id,
-        source: e.source,
-        detailType: e['detail-type'],
-        time: new Date(e.time).toISOString(),
-        instanceId: e.detail['instance-id'],
-        state: e.detail.state,
-      },
+      event: { ...envelope(e), instanceId: e.detail['instance-id'], state: e.detail.state },
     };
   }
   const tag = TagChangeEventSchema.safeParse(body);
@@ -79,10 +78,8 @@ export function parseDnsSyncEvent(
   return {
     ok: true,
     event: {
-      id: e.id,
-      source: e.source,
-      detailType: e['detail-type'],
-      time: new Date(e.time).toISOString(),
+      ...envelope(e),
+      // the schema admits exactly one instance ARN
       instanceId: INSTANCE_ARN.exec(e.resources[0] ?? '')?.[1] as string,
       state: 'running',
       tags: e.detail.tags,
