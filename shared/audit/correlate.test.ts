@@ -115,6 +115,16 @@ function deliverAll(trail: InMemoryCloudTrail) {
   );
 }
 
+/** The instance's launch, long before any trigger the tests use. */
+const launchOf = (instanceId: string) =>
+  ev({
+    eventId: 'ct-launch',
+    eventName: 'RunInstances',
+    eventTime: iso(-3_000_000),
+    readOnly: false,
+    resources: [{ name: instanceId }],
+  });
+
 describe('correlateRecord', () => {
   it('does not look before record time + the delivery delay', async () => {
     const w = world(4 * 60_000);
@@ -149,15 +159,7 @@ describe('correlateRecord', () => {
     ['a scale-in of the group', 'TerminateInstanceInAutoScalingGroup', 'autoscaling.amazonaws.com'],
   ])('names %s as the cause of a shutting-down instance, never its launch', async (_what, name, source) => {
     const w = world(10 * 60_000);
-    w.trail.deliver(
-      ev({
-        eventId: 'ct-launch',
-        eventName: 'RunInstances',
-        eventTime: iso(-3_000_000),
-        readOnly: false,
-        resources: [{ name: 'i-0abc12345' }],
-      }),
-    );
+    w.trail.deliver(launchOf('i-0abc12345'));
     w.trail.deliver(
       ev({
         eventId: 'ct-cause',
@@ -178,15 +180,7 @@ describe('correlateRecord', () => {
 
   it('does not take a launch for the cause of a termination, nor a termination for the cause of a launch', async () => {
     const w = world(10 * 60_000);
-    w.trail.deliver(
-      ev({
-        eventId: 'ct-launch',
-        eventName: 'RunInstances',
-        eventTime: iso(-3_000_000),
-        readOnly: false,
-        resources: [{ name: 'i-0abc12345' }],
-      }),
-    );
+    w.trail.deliver(launchOf('i-0abc12345'));
     const terminated = record({ calls: [], details: { state: 'terminated' } });
     expect(await correlateRecord(terminated, w.lookup, w.opts())).toMatchObject({ status: 'pending' });
     const running = record({ calls: [], details: { state: 'running' } });
