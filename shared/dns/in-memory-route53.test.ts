@@ -1,12 +1,18 @@
 import { expect, it } from 'vitest';
 import { InvalidChangeBatchError } from './errors';
 import { InMemoryRoute53 } from './in-memory-route53';
-import { describeRoute53Contract } from './route53.contract';
+import {
+  describeRoute53Contract,
+  describeRoute53FaultContract,
+  type Route53FaultSubject,
+} from './route53.contract';
 
-describeRoute53Contract('InMemoryRoute53', () => {
+const subject = (): Route53FaultSubject => {
   const fake = new InMemoryRoute53().addZone('Z1', 'example.com');
   return { port: fake, seed: (r) => fake.seed('Z1', r), failNext: (c, n) => fake.failNext(c, n) };
-});
+};
+describeRoute53Contract('InMemoryRoute53', subject);
+describeRoute53FaultContract('InMemoryRoute53', subject);
 
 it('counts change requests and their outcome', async () => {
   const fake = new InMemoryRoute53().addZone('Z1', 'example.com');

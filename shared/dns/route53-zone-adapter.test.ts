@@ -9,7 +9,11 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { defaultRoute53Client } from '../aws/clients';
 import { Route53Error } from './errors';
 import { InMemoryRoute53 } from './in-memory-route53';
-import { describeRoute53Contract } from './route53.contract';
+import {
+  describeRoute53Contract,
+  describeRoute53FaultContract,
+  type Route53FaultSubject,
+} from './route53.contract';
 import { Route53ZoneAdapter } from './route53-zone-adapter';
 import { scriptRoute53 } from './testing/scripted-route53';
 
@@ -17,12 +21,14 @@ const r53 = mockClient(Route53Client);
 const client = new Route53Client({ region: 'us-east-1' });
 const adapter = new Route53ZoneAdapter(client);
 
-describeRoute53Contract('Route53ZoneAdapter (scripted Route 53 API)', () => {
+const scripted = (): Route53FaultSubject => {
   r53.reset();
   const fake = new InMemoryRoute53().addZone('Z1', 'example.com');
   scriptRoute53(r53, fake);
   return { port: adapter, seed: (r) => fake.seed('Z1', r), failNext: (c, n) => fake.failNext(c, n) };
-});
+};
+describeRoute53Contract('Route53ZoneAdapter (scripted Route 53 API)', scripted);
+describeRoute53FaultContract('Route53ZoneAdapter (scripted Route 53 API)', scripted);
 
 describe('Route53ZoneAdapter on API-reference shapes', () => {
   beforeEach(() => r53.reset());
