@@ -484,6 +484,45 @@ describe('correlateRecord on recorded LookupEvents responses', () => {
 });
 
 describe('needsCorrelation (which new records the writer queues as pending)', () => {
+  it('queues only records with a change CloudTrail logs: reads alone or SQS/DynamoDB data events are not worth its 2 req/s', () => {
+    const call = (service: string, operation: string) => ({
+      service,
+      operation,
+      time: iso(0),
+      requestId: `req-${operation}`,
+      outcome: 'success' as const,
+    });
+    const github = { source: 'fleetwarden.github', id: 'g' };
+    const subject = { runnerName: 'gh-runner-7' };
+    const reads = [call('EC2', 'DescribeInstances'), call('AutoScaling', 'DescribeAutoScalingInstances')];
+    expect(needsCorrelation({ trigger: github, subject, calls: reads })).toBe(false);
+    const dataEvents = [call('SQS', 'ChangeMessageVisibility'), call('DynamoDB', 'PutItem')];
+    expect(needsCorrelation({ trigger: github, subject, calls: dataEvents })).toBe(false);
+    expect(
+      needsCorrelation({ trigger: github, subject, calls: [...reads, call('EC2', 'TerminateInstances')] }),
+    ).toBe(true);
+  });
+
+  it('never waits for a data event CloudTrail management events do not contain (SQS ChangeMessageVisibility)', async () => {
+    const w = world(10 * 60_000);
+    deliverAll(w.trail);
+    const withSqs = record({
+      calls: [
+        ...record().calls,
+        {
+          service: 'SQS',
+          operation: 'ChangeMessageVisibility',
+          time: iso(950),
+          requestId: 'req-sqs',
+          outcome: 'success',
+        },
+      ],
+    });
+    const c = await correlateRecord(withSqs, w.lookup, w.opts());
+    expect(c).toMatchObject({ status: 'resolved' });
+    expect(w.queries.map((q) => q.attribute.value)).not.toContain('ChangeMessageVisibility');
+  });
+
   it('queues records with an AWS request id, and AWS-triggered records about an instance or ASG even without one', () => {
     const base = record();
     expect(needsCorrelation(base)).toBe(true);

@@ -99,12 +99,36 @@ function causeSearches(
 }
 
 /**
- * Whether a new record has anything for audit-correlate to find: a call with an SDK request id, or
- * an AWS-sourced trigger about an instance or Auto Scaling group whose cause CloudTrail can name.
+ * Operations CloudTrail records only as data events, which LookupEvents never returns: waiting for
+ * them would spend the 2 req/s budget until the deadline and end "unresolved" for nothing.
+ */
+const DATA_EVENTS: Record<string, RegExp> = {
+  SQS: /^(SendMessage|SendMessageBatch|ReceiveMessage|DeleteMessage|DeleteMessageBatch|ChangeMessageVisibility|ChangeMessageVisibilityBatch)$/,
+  DynamoDB:
+    /^(GetItem|PutItem|UpdateItem|DeleteItem|Query|Scan|BatchGetItem|BatchWriteItem|TransactGetItems|TransactWriteItems)$/,
+  EventBridge: /^PutEvents$/,
+  Lambda: /^Invoke$/,
+};
+const READ_ONLY = /^(Describe|List|Get|Lookup|Head)/;
+
+/** A call LookupEvents can show: it has the SDK request id and is a management event. */
+type AwsCall = AuditRecord['calls'][number];
+function correlatable(call: AwsCall): call is AwsCall & { requestId: string } {
+  return call.requestId !== undefined && !DATA_EVENTS[call.service]?.test(call.operation);
+}
+
+/**
+ * Whether a new record has anything for audit-correlate to find: a change (not a read) that
+ * CloudTrail logs as a management event, with its SDK request id, or an AWS-sourced trigger about an
+ * instance or Auto Scaling group whose cause CloudTrail can name.
  * The writer (auditedAction) should queue exactly these as "pending", the rest "not-applicable".
  */
 export function needsCorrelation(record: Pick<AuditRecord, 'calls' | 'trigger' | 'subject'>): boolean {
-  return record.calls.some((c) => c.requestId) || causeSearches(record).length > 0;
+  // reads alone prove nothing an auditor asks for; once queued, a record's reads are matched too
+  return (
+    record.calls.some((c) => correlatable(c) && !READ_ONLY.test(c.operation)) ||
+    causeSearches(record).length > 0
+  );
 }
 
 /** Delay before the next attempt: the delivery delay, doubling per attempt, at most 1 h. */
@@ -155,7 +179,7 @@ export async function correlateRecord(
   const maxPages = options.maxPages ?? 10;
   const truncated: string[] = [];
   const found = new Map(previous.calls.map((c) => [c.requestId, c]));
-  const wanted = record.calls.filter((c) => c.requestId && !found.has(c.requestId));
+  const wanted = record.calls.filter((c) => correlatable(c) && !found.has(c.requestId));
   const groups = new Map<string, typeof wanted>();
   for (const call of wanted) {
     const key = `${trailRegionFor(call.service, options.homeRegion)}\u0000${call.operation}`;
@@ -238,7 +262,7 @@ export async function correlateRecord(
   }
 
   const calls = [...found.values()];
-  const missingCalls = record.calls.filter((c) => c.requestId && !found.has(c.requestId));
+  const missingCalls = record.calls.filter((c) => correlatable(c) && !found.has(c.requestId));
   const complete = missingCalls.length === 0 && (!needsTrigger || trigger !== undefined);
   const { lastError: _cleared, ...clean } = base;
   const next: Correlation = { ...clean, calls, ...(trigger ? { trigger } : {}), status: 'pending' };
