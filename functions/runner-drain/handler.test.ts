@@ -162,6 +162,7 @@ describe('runner-drain', () => {
   });
 
   it('records an expired or used token and stops (no retry loop)', async () => {
+    registry.register({ name: `ci-${I}`, labels: [`${INSTANCE_LABEL_PREFIX}${I}`] }); // idle: complete path
     now += 10 * 60_000; // heartbeat timeout (5 min) passed
     const res = await handler()(sqs(lifecycleEvent()), ctx);
     expect(res.batchItemFailures).toEqual([]);
@@ -277,7 +278,7 @@ describe('runner-drain', () => {
     ]);
   });
 
-  it('a runner with a custom name skipped by a page shift is found by the second listing and drained', async () => {
+  it('a runner with a custom name skipped by a page shift is found by the second listing (the next look) and drained', async () => {
     registry = new InMemoryRunnerRegistry({ perPage: 2 });
     const other = registry.register({ name: 'other-1' });
     registry.register({ name: 'other-2' });
@@ -290,17 +291,32 @@ describe('runner-drain', () => {
         registry.unregister(other.id);
       }
     };
+    // first look: absent from the (shifted) listing and by its conventional names -> hold, look again
     await handler()(sqs(lifecycleEvent()), ctx);
+    expect(lifecycle.outcome('tok-1')).toBeUndefined();
+    expect(registry.deleted).toEqual([]);
+    // the next look's listing is the second listing: there it is, idle -> deregistered, then CONTINUE
+    const [next] = scheduler.scheduled;
+    expect(next?.message).toMatchObject({ absentOnce: true });
+    await handler()(sqs(next?.message), ctx);
     expect(registry.deleted.map((d) => d.id)).toEqual([mine.id]);
     expect(lifecycle.outcome('tok-1')).toBe('CONTINUE');
   });
 
-  it('completes at once when no runner exists, after confirming the absence', async () => {
-    registry.register({ name: 'someone-else' });
+  it('lets an instance with no runner go on the next look: one listing and the name lookups per look, never two listings in one', async () => {
+    registry = new InMemoryRunnerRegistry({ perPage: 2 });
+    for (const n of [1, 2, 3, 4, 5]) registry.register({ name: `someone-else-${n}` });
     await handler()(sqs(lifecycleEvent()), ctx);
-    expect(lifecycle.outcome('tok-1')).toBe('CONTINUE');
+    // 5 runners at 2 per page: one listing is 3 pages (a second would make it 6, in a 60 s function)
+    expect(registry.calls.listPages).toBe(3);
     expect(registry.calls.byName).toBeGreaterThan(0);
-    expect(audit.all().at(-1)?.reason).toMatch(/confirmed/);
+    expect(lifecycle.outcome('tok-1')).toBeUndefined();
+    expect(audit.all().map((a) => [a.action, a.decision])).toEqual([['lifecycle.heartbeat', 'acted']]);
+    const [next] = scheduler.scheduled;
+    await handler()(sqs(next?.message), ctx);
+    expect(registry.calls.listPages).toBe(6);
+    expect(lifecycle.outcome('tok-1')).toBe('CONTINUE');
+    expect(audit.all().at(-1)?.reason).toMatch(/no runner .* in two listings/);
   });
 
   it('looks again by runner id, not by listing every page, once it knows the runner', async () => {

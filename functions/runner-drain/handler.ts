@@ -13,7 +13,7 @@ import { GitHubApiError, RunnerBusyError, RunnerListingError } from '../../share
 import type { GitHubRunner, RunnerRegistry } from '../../shared/github/port';
 import { runnerRegistryFromEnv } from '../../shared/github/registry-from-env';
 import { logger, metrics } from '../../shared/observability/powertools';
-import { decideDrain } from '../../shared/runners/drain';
+import { DrainInvariantError, decideDrain } from '../../shared/runners/drain';
 import { type DrainScheduler, SqsDrainScheduler } from '../../shared/runners/drain-scheduler';
 import {
   DrainRetrySchema,
@@ -51,7 +51,14 @@ export interface RunnerDrainDeps {
 
 const FUNCTION = 'runner-drain';
 
-function parse(record: SQSRecord): { event: TerminateLifecycleEvent; attempt: number; runnerIds: number[] } {
+interface Parsed {
+  event: TerminateLifecycleEvent;
+  attempt: number;
+  runnerIds: number[];
+  absentOnce: boolean;
+}
+
+function parse(record: SQSRecord): Parsed {
   let body: unknown;
   try {
     body = JSON.parse(record.body);
@@ -60,9 +67,14 @@ function parse(record: SQSRecord): { event: TerminateLifecycleEvent; attempt: nu
   }
   const retry = DrainRetrySchema.safeParse(body);
   if (retry.success)
-    return { event: retry.data.event, attempt: retry.data.attempt, runnerIds: retry.data.runnerIds ?? [] };
+    return {
+      event: retry.data.event,
+      attempt: retry.data.attempt,
+      runnerIds: retry.data.runnerIds ?? [],
+      absentOnce: retry.data.absentOnce ?? false,
+    };
   const first = TerminateLifecycleEventSchema.safeParse(body);
-  if (first.success) return { event: first.data, attempt: 0, runnerIds: [] };
+  if (first.success) return { event: first.data, attempt: 0, runnerIds: [], absentOnce: false };
   throw new MalformedEventError(
     `message ${record.messageId} is neither a terminate lifecycle event nor a drain retry: ${first.error.message}`,
     { cause: first.error },
@@ -98,6 +110,7 @@ export function createHandler(deps: RunnerDrainDeps) {
     attempt: number,
     knownRunnerIds: number[],
     delivery: { deliveryId: string; attempt: number },
+    absentBefore: boolean,
   ): Promise<void> {
     const d = event.detail;
     const ref: LifecycleActionRef = {
@@ -146,27 +159,38 @@ export function createHandler(deps: RunnerDrainDeps) {
       now: now(),
       deadlineMs: deps.deadlineMs,
       runners,
+      absentBefore,
     };
     let decision = decideDrain(drainInput);
+    // an absence seen once is carried while listings fail; a runner seen ends it
+    let absentOnce = absentBefore && !runners.ok;
     if (decision.kind === 'confirm') {
       // absent from one offset-paginated listing of a live list is not proof: look up the documented
-      // names (?name=, immune to page shifts) and list once more before letting the instance go
-      const confirmation = await look(async () => {
-        const byName = (
+      // names (?name=, immune to page shifts); found nowhere (a custom name?), the next look's
+      // listing is the second listing, so no invocation reads every page twice
+      const confirmation = await look(async () =>
+        (
           await Promise.all(
             conventionalRunnerNames(d.EC2InstanceId).map(
               (n) => deps.registry.findRunnersByName?.(n) ?? Promise.resolve([]),
             ),
           )
-        ).flat();
-        // found by name: that settles it; otherwise (a custom name?) one more full listing
-        if (byName.some((r) => instanceIdOf(r)?.instanceId === d.EC2InstanceId)) return byName;
-        return [...byName, ...(await deps.registry.listRunners())];
-      });
-      decision = decideDrain({ ...drainInput, confirmation });
+        ).flat(),
+      );
+      const found =
+        confirmation.ok && confirmation.items.some((r) => instanceIdOf(r)?.instanceId === d.EC2InstanceId);
+      if (found || !confirmation.ok) decision = decideDrain({ ...drainInput, confirmation });
+      else {
+        absentOnce = true;
+        decision = {
+          kind: 'wait',
+          busy: [],
+          reason: `no runner for ${d.EC2InstanceId} in one listing nor by name (${conventionalRunnerNames(d.EC2InstanceId).join(', ')}); one more listing on the next look before letting the instance go`,
+        };
+      }
     }
     if (decision.kind === 'confirm')
-      throw new Error(`internal: drain of ${d.EC2InstanceId} still unconfirmed after the confirmation`);
+      throw new DrainInvariantError(`drain of ${d.EC2InstanceId} still unconfirmed after the confirmation`);
     if (deps.dryRun && decision.kind === 'wait') {
       decision = {
         kind: 'complete',
@@ -280,6 +304,7 @@ export function createHandler(deps: RunnerDrainDeps) {
             attempt: attempt + 1,
             event,
             ...(seenIds.length > 0 ? { runnerIds: seenIds } : {}),
+            ...(absentOnce ? { absentOnce } : {}),
           },
           deps.retryDelaySeconds,
         );
@@ -305,8 +330,8 @@ export function createHandler(deps: RunnerDrainDeps) {
     processPartialResponse(
       event,
       async (record: SQSRecord) => {
-        const { event: e, attempt, runnerIds } = parse(record);
-        await drain(e, attempt, runnerIds, sqsDelivery(record));
+        const { event: e, attempt, runnerIds, absentOnce } = parse(record);
+        await drain(e, attempt, runnerIds, sqsDelivery(record), absentOnce);
       },
       processor,
       { context },

@@ -1,6 +1,10 @@
+import { FleetwardenError } from '../core/errors';
 import type { GitHubRunner } from '../github/port';
 import { instanceIdOf } from './matching';
 import type { Listing } from './sweep-planner';
+
+/** A drain reached a state its decision rules exclude (a bug, not an outage): fail the message. */
+export class DrainInvariantError extends FleetwardenError {}
 
 export interface DrainInput {
   instanceId: string;
@@ -16,6 +20,11 @@ export interface DrainInput {
    * confirmation is a name lookup (`?name=`, immune to shifts) plus a second full listing.
    */
   confirmation?: Listing<GitHubRunner>;
+  /**
+   * The previous look already found no runner (in its listing and by name): with none in this
+   * look's listing either, the absence is confirmed by two listings.
+   */
+  absentBefore?: boolean;
 }
 
 export type DrainDecision =
@@ -70,6 +79,12 @@ export function decideDrain(input: DrainInput): DrainDecision {
   }
   const mine = [...byId.values()];
   if (mine.length === 0) {
+    if (input.absentBefore)
+      return {
+        kind: 'complete',
+        deregister: [],
+        reason: `no runner is registered for ${input.instanceId} in two listings (one per look) nor by name`,
+      };
     return c
       ? {
           kind: 'complete',

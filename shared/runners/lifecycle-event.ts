@@ -25,5 +25,11 @@ export const DrainRetrySchema = z.object({
   event: TerminateLifecycleEventSchema,
   /** Ids of the instance's runners seen so far: the next look reads them by id, not every page. */
   runnerIds: z.array(z.number().int().positive()).max(20).optional(),
+  /**
+   * The previous look found no runner for the instance, in its listing nor by name: this look's
+   * listing is the second one that confirms the absence (two full listings in one 60 s invocation
+   * cost 200 pages at 10,000 runners).
+   */
+  absentOnce: z.boolean().optional(),
 });
 export type DrainRetry = z.infer<typeof DrainRetrySchema>;
