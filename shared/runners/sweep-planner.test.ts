@@ -130,6 +130,17 @@ describe('sweep planner', () => {
     ]);
   });
 
+  it('never takes an instance whose runner carries another region label for one that never registered', () => {
+    const mislabelled = runner(2, {
+      labels: ['self-hosted', `${INSTANCE_LABEL_PREFIX}${iid(2)}`, `${REGION_LABEL_PREFIX}us-east-1`],
+    });
+    const plan = planSweep(
+      { ...input([runner(1), mislabelled], [instance(1), instance(2)]), region: 'eu-west-1' },
+      { ...cfg, allowTerminate: true },
+    );
+    expect(plan.actions.filter((a) => a.kind === 'terminate' || a.kind === 'report')).toEqual([]);
+  });
+
   it('opens the circuit when no runner matches any fleet instance while instances are past the boot timeout (label convention broken)', () => {
     const fleet = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => instance(n));
     const unlabelled = [1, 2, 3].map((n) => runner(n, { name: `runner-${n}`, labels: ['self-hosted'] }));

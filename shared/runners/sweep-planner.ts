@@ -132,9 +132,10 @@ export function planSweep(input: SweepInput, config: SweepConfig): SweepPlan {
   for (const runner of input.runners.items) {
     const match: RunnerMatch | undefined = instanceIdOf(runner);
     if (!match) continue;
+    // any runner naming the instance keeps it from being taken for one that never registered
+    instancesWithRunner.add(match.instanceId);
     const region = regionOf(runner);
     if (region !== undefined && input.region !== undefined && region !== input.region) continue;
-    instancesWithRunner.add(match.instanceId);
     const w = where(match.instanceId);
     if (w.kind === 'foreign') continue;
     fleetRunners++;
