@@ -82,7 +82,7 @@ export const command: CliCommand = {
       .option('--baseline <file>', 'a previous --format json report: show which gaps closed or opened since')
       .option(
         '--table-name <name>',
-        'audit table to check, looked up in every --region (default: $FLEETWARDEN_AUDIT_TABLE; without it the report says "not checked")',
+        'audit table to check, once, in its own region (see --table-region) (default: $FLEETWARDEN_AUDIT_TABLE; without it the report says "not checked")',
       )
       .option(
         '--table-region <region>',

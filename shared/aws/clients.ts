@@ -1,10 +1,7 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { KMSClient } from '@aws-sdk/client-kms';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -14,9 +11,10 @@ import { instrumentClient } from './call-recorder';
 /**
  * One memoised, instrumented SDK client per service for the whole process (Lambda reuses it across
  * warm invocations). Adapters take a client in their constructor and default to these; tests pass
- * their own. Retries: the SDK's adaptive mode with a bounded attempt count; the domain's own
- * backoff (e.g. Route 53 PriorRequestNotComplete) sits above it. Each client is also handed to the
- * Powertools tracer (a no-op outside Lambda).
+ * their own. Retries: the SDK's adaptive mode with a bounded attempt count, except where the domain
+ * owns them (Route 53 here: one attempt; CloudTrail's lookup adapter builds its own one-attempt
+ * clients behind the 2 req/s limiter). Each client is also handed to the Powertools tracer (a no-op
+ * outside Lambda). The CLI builds its own clients (cli/deps.ts).
  */
 function memo<T extends object>(make: () => T): () => T {
   let value: T | undefined;
@@ -31,7 +29,7 @@ function memo<T extends object>(make: () => T): () => T {
 const common = { maxAttempts: 4, retryMode: 'adaptive' } as const;
 
 // `@__PURE__` lets esbuild drop every client a function does not use: without it each bundle
-// carried all ten SDK clients (1.7 MB; EC2's alone is 1 MB). bench/bundles.test.ts guards this.
+// carried every SDK client (1.7 MB; EC2's alone is 1 MB). bench/bundles.test.ts guards this.
 
 // Route 53: one attempt per call. shared/dns/apply.ts retries Throttling/PriorRequestNotComplete
 // with full jitter against the invocation's time left; SDK retries inside would stack (4 x 6 attempts).
@@ -42,9 +40,6 @@ export const defaultEc2Client = /* @__PURE__ */ memo(() => instrumentClient(new 
 export const defaultAutoScalingClient = /* @__PURE__ */ memo(() =>
   instrumentClient(new AutoScalingClient(common)),
 );
-export const defaultCloudTrailClient = /* @__PURE__ */ memo(() =>
-  instrumentClient(new CloudTrailClient(common)),
-);
 export const defaultDynamoDbClient = /* @__PURE__ */ memo(() => instrumentClient(new DynamoDBClient(common)));
 export const defaultEventBridgeClient = /* @__PURE__ */ memo(() =>
   instrumentClient(new EventBridgeClient(common)),
@@ -53,7 +48,3 @@ export const defaultSecretsManagerClient = /* @__PURE__ */ memo(() =>
   instrumentClient(new SecretsManagerClient(common)),
 );
 export const defaultSqsClient = /* @__PURE__ */ memo(() => instrumentClient(new SQSClient(common)));
-export const defaultKmsClient = /* @__PURE__ */ memo(() => instrumentClient(new KMSClient(common)));
-export const defaultCloudWatchLogsClient = /* @__PURE__ */ memo(() =>
-  instrumentClient(new CloudWatchLogsClient(common)),
-);
