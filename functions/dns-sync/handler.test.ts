@@ -311,6 +311,49 @@ describe('dns-sync handler', () => {
     });
   });
 
+  it('publishes under the tagged name when the running event and the tag change share a batch', async () => {
+    const s = setup();
+    s.inventory.put({ instanceId: id(6), state: 'running', privateIp: '10.0.0.6', tags: {} });
+    s.advance(1);
+    const tagged = tagChangeEvent(
+      id(6),
+      ['fleetwarden:dns-name'],
+      { 'fleetwarden:dns-name': 'late' },
+      T0 + 3000,
+    );
+    const out = await s.handler(sqs([stateChange(6, 'running', T0), tagged]));
+    expect(out.batchItemFailures).toEqual([]);
+    expect(s.route53.records('ZFWD').filter((r) => r.type === 'A')).toEqual([
+      { name: 'late.example.com.', type: 'A', ttl: 60, values: ['10.0.0.6'] },
+    ]);
+    expect(
+      s.audit
+        .all()
+        .filter((r) => r.action === 'dns.upsert')
+        .map((r) => [r.trigger.source, r.decision, r.reason.split(' ')[0]]),
+    ).toEqual([
+      ['aws.ec2', 'skipped', 'superseded'],
+      ['aws.tag', 'acted', 'A'],
+    ]);
+  });
+
+  it('a tag change does not bring back the record of an instance that stopped (DescribeInstances lagging)', async () => {
+    const s = setup();
+    await s.handler(sqs([stateChange(1, 'running', T0)]));
+    await s.handler(sqs([stateChange(1, 'stopped', T0 + 10_000)]));
+    // DescribeInstances still shows it running with its IP
+    const tagged = tagChangeEvent(
+      id(1),
+      ['fleetwarden:dns-name'],
+      { 'fleetwarden:dns-name': 'h1b' },
+      T0 + 20_000,
+    );
+    const out = await s.handler(sqs([tagged]));
+    expect(out.batchItemFailures).toEqual([]);
+    expect(s.route53.records('ZFWD').filter((r) => r.type === 'A')).toEqual([]);
+    expect(s.audit.all().find((r) => r.trigger.id === tagged.id)).toMatchObject({ decision: 'skipped' });
+  });
+
   it('ignores a tag change on an instance that is not running (the running event will use the tags)', async () => {
     const s = setup();
     s.inventory.setState(id(2), 'stopped');

@@ -132,7 +132,10 @@ export function createHandler(deps: DnsSyncDeps) {
     const winners = latestPerInstance(usable.map((u) => u.fact));
     const winnerEvent = new Map<string, DnsSyncEvent>();
     for (const w of winners) {
-      const u = usable.find((x) => x.fact === w);
+      // latestPerInstance may hand back a tag change as a copy (no longer rename-only)
+      const u = usable.find(
+        (x) => x.fact.instanceId === w.instanceId && x.fact.time === w.time && x.fact.state === w.state,
+      );
       if (u) winnerEvent.set(w.instanceId, u.event);
     }
 

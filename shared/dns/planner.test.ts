@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { formatMarker, parseMarker } from './marker';
-import { type DnsPlanConfig, type InstanceFact, planDns, planTombstoneExpiry } from './planner';
+import {
+  type DnsPlanConfig,
+  type InstanceFact,
+  latestPerInstance,
+  planDns,
+  planTombstoneExpiry,
+} from './planner';
 import type { RecordChange, RecordSet } from './port';
 import { ZoneRecords } from './zone-records';
 
@@ -127,6 +133,23 @@ describe('planDns', () => {
       decision: 'skipped',
       reason: expect.stringContaining('stale'),
     });
+  });
+
+  it('a tag change never recreates a record the instance no longer has (stopped, DescribeInstances lagging)', () => {
+    const stopped = [
+      marker('_fleetwarden.web.example.com.', { state: 'stopped', value: undefined, time: at(30) }),
+    ];
+    const tagChange = running({ time: at(40), name: 'web2', renameOnly: true });
+    const plan = planDns({ config, forward: stopped, facts: [tagChange] });
+    expect(flat(plan.forward)).toEqual([]);
+    expect(plan.decisions[0]).toMatchObject({
+      decision: 'skipped',
+      reason: expect.stringContaining('no live record'),
+    });
+    // with a live record, the same tag change renames it
+    const live = apply([], 'example.com', flat(planDns({ config, forward: [], facts: [running()] }).forward));
+    const renamed = planDns({ config, forward: live, facts: [tagChange] });
+    expect(renamed.decisions[0]).toMatchObject({ decision: 'acted', recordName: 'web2.example.com.' });
   });
 
   it('orders same-second events by lifecycle: terminated beats running', () => {
@@ -461,5 +484,18 @@ describe('observations (reconcile)', () => {
       facts: [{ instanceId: I1, state: 'stopped', time: at(0), source: 'observation', name: 'web' }],
     });
     expect(flat(plan.forward)).toEqual([]);
+  });
+});
+
+describe('latestPerInstance', () => {
+  it('a tag change that follows the running event in the same batch publishes (it is not rename-only then)', () => {
+    const tag = running({ time: at(5), name: 'web2', renameOnly: true });
+    expect(latestPerInstance([running(), tag])).toEqual([{ ...tag, renameOnly: false }]);
+    // ... but not after a stop in the same batch: then it stays rename-only (and is skipped)
+    const stopped: InstanceFact = { instanceId: I1, state: 'stopped', time: at(3), source: 'event' };
+    expect(latestPerInstance([running(), stopped, tag])).toEqual([tag]);
+    // and a plan of running + tag change in one batch writes the record under the tagged name
+    const plan = planDns({ config, forward: [], facts: latestPerInstance([running(), tag]) });
+    expect(plan.decisions[0]).toMatchObject({ decision: 'acted', recordName: 'web2.example.com.' });
   });
 });

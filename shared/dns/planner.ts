@@ -46,6 +46,11 @@ export interface InstanceFact {
   name?: string | undefined;
   privateIp?: string | undefined;
   publicIp?: string | undefined;
+  /**
+   * A tag change: it may rename or refresh the live record of a running instance, never create one
+   * (DescribeInstances can still show a just-stopped instance running; the running event publishes).
+   */
+  renameOnly?: boolean | undefined;
 }
 
 /** Changes that must land in the same request (a record and its marker). */
@@ -280,6 +285,14 @@ export function planDns(input: {
       });
       return;
     }
+    if (fact.renameOnly && latest?.state !== 'running') {
+      decide({
+        decision: 'skipped',
+        reason: `tag change at ${fact.time}: no live record of ours for the instance (${latest ? `marker ${latest.state} at ${latest.time}` : 'no marker'}); the running event publishes it, with the tags`,
+        recordName: fOwned[0]?.recordName,
+      });
+      return;
+    }
     if (fact.state === 'pending') {
       decide({ decision: 'skipped', reason: 'pending: the record is written when the instance is running' });
       return;
@@ -481,10 +494,17 @@ export function planTombstoneExpiry(input: {
  * Older events of the same instance in the batch are superseded (they would be stale anyway).
  */
 export function latestPerInstance(facts: readonly InstanceFact[]): InstanceFact[] {
+  const newer = (f: InstanceFact, than: InstanceFact | undefined) =>
+    !than || compareEvents(f.time, f.state, than.time, than.state) > 0;
   const latest = new Map<string, InstanceFact>();
+  // the newest state change of each instance, tag changes aside
+  const lastState = new Map<string, InstanceFact>();
   for (const f of facts) {
-    const seen = latest.get(f.instanceId);
-    if (!seen || compareEvents(f.time, f.state, seen.time, seen.state) > 0) latest.set(f.instanceId, f);
+    if (newer(f, latest.get(f.instanceId))) latest.set(f.instanceId, f);
+    if (!f.renameOnly && newer(f, lastState.get(f.instanceId))) lastState.set(f.instanceId, f);
   }
-  return [...latest.values()];
+  // a tag change after a running event in the same batch publishes: that event would have
+  return [...latest.values()].map((f) =>
+    f.renameOnly && lastState.get(f.instanceId)?.state === 'running' ? { ...f, renameOnly: false } : f,
+  );
 }

@@ -151,6 +151,7 @@ export async function factsFromEvents(input: {
           name: (e.tags ?? info.tags)[input.nameTag],
           privateIp: info.privateIp,
           publicIp: info.publicIp,
+          ...(e.tags ? { renameOnly: true } : {}),
         },
       });
       continue;
