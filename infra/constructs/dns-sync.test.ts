@@ -206,6 +206,10 @@ describe('DnsSync construct', () => {
     [{ nameTag: '' }, 'nameTag must be 1-128 characters, got ""'],
     [{ reconcileSchedule: Duration.seconds(30) }, 'reconcileSchedule must be 1 minute to 24 hours, got 30 s'],
     [{ maxConcurrency: 1 }, 'maxConcurrency must be an integer from 2 to 1000, got 1'],
+    [
+      { maxReceiveCount: 4 },
+      'maxReceiveCount must be an integer from 5 to 100 (a message for an instance DescribeInstances never shows must outlive the 900 s absence window, not reach the DLQ), got 4',
+    ],
   ])('refuses %o', (props, message) => {
     expect(() => setup(props as Partial<DnsSyncProps>)).toThrow(message);
   });

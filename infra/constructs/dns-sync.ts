@@ -93,7 +93,10 @@ export interface DnsSyncProps {
    */
   readonly maxConcurrency?: number;
   /**
-   * Receives of a message before it moves to the dead-letter queue (1 to 100).
+   * Receives of a message before it moves to the dead-letter queue (5 to 100). Receives come at about
+   * 0, 20, 380, 740 and 1100 s (a quick first retry, then the 360 s visibility timeout): the fifth
+   * is past dns-sync's 900 s absence window, so an instance DescribeInstances never shows is skipped
+   * and audited, not dead-lettered.
    * @default 5
    */
   readonly maxReceiveCount?: number;
@@ -165,9 +168,11 @@ function validate(scope: Construct, id: string, p: DnsSyncProps): void {
   }
   if (
     p.maxReceiveCount !== undefined &&
-    (!Number.isInteger(p.maxReceiveCount) || p.maxReceiveCount < 1 || p.maxReceiveCount > 100)
+    (!Number.isInteger(p.maxReceiveCount) || p.maxReceiveCount < 5 || p.maxReceiveCount > 100)
   ) {
-    problems.push(`maxReceiveCount must be an integer from 1 to 100, got ${p.maxReceiveCount}`);
+    problems.push(
+      `maxReceiveCount must be an integer from 5 to 100 (a message for an instance DescribeInstances never shows must outlive the 900 s absence window, not reach the DLQ), got ${p.maxReceiveCount}`,
+    );
   }
   refuseInvalidProps('DnsSync', scope, id, problems);
 }
