@@ -7,7 +7,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    reporters: ['default'],
+    reporters: ['default', './vitest.summary-reporter.ts'],
     // handlers log through Powertools; tests assert on audit records and results, not log lines
     env: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
   },
