@@ -1,4 +1,5 @@
 import type { InstanceState } from '../ec2/port';
+import { TXT_STRING_MAX, txtStrings } from './zone-records';
 
 /**
  * The ownership marker (a TXT registry record in the style of external-dns) that fleetwarden writes
@@ -30,9 +31,6 @@ const STATES: readonly InstanceState[] = [
 ];
 const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
 
-/** Longest character-string in a TXT record (Route 53 rejects longer ones: CharacterStringTooLong). */
-export const TXT_STRING_MAX = 255;
-
 /**
  * The TXT value Route 53 stores for a marker: one quoted string, or (a PTR marker carries the full
  * forward name and can pass 255 characters) several quoted strings of at most 255 characters each,
@@ -56,8 +54,7 @@ export function formatMarker(m: Marker): string {
 
 /** The concatenated content of a TXT value made of quoted strings (`"a" "b"` -> `ab`); unquoted as is. */
 function txtContent(txt: string): string {
-  if (!/^"[^"]*"( "[^"]*")*$/.test(txt)) return txt;
-  return [...txt.matchAll(/"([^"]*)"/g)].map((x) => x[1] ?? '').join('');
+  return /^"[^"]*"( "[^"]*")*$/.test(txt) ? txtStrings(txt).join('') : txt;
 }
 
 /** Parse a TXT value; anything that is not a complete, well-formed fleetwarden marker is undefined. */

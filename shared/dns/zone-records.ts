@@ -4,10 +4,10 @@ import type { RecordChange, RecordSet } from './port';
 const key = (name: string, type: string) => `${normalizeName(name)}|${type}`;
 
 /** Longest character-string in a TXT/SPF value. */
-const TXT_STRING_MAX = 255;
+export const TXT_STRING_MAX = 255;
 
 /** The character-strings of a TXT value (`"a" "b c"` -> [a, b c]; an unquoted value is one string). */
-function txtStrings(value: string): string[] {
+export function txtStrings(value: string): string[] {
   if (!value.startsWith('"')) return [value];
   return [...value.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => (m[1] ?? '').replace(/\\(.)/g, '$1'));
 }
