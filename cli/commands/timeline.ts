@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
+import { whyUnreadable } from '../../shared/audit/audit-item';
 import { DynamoDbAuditStore } from '../../shared/audit/dynamodb-audit-store';
 import { InvalidAuditRecordError } from '../../shared/audit/errors';
 import { InMemoryAuditStore } from '../../shared/audit/in-memory-audit-store';
-import { AUDIT_SCHEMA_VERSION, type AuditRecord } from '../../shared/audit/schema';
+import type { AuditRecord } from '../../shared/audit/schema';
 import { classifySubject, type UnreadableRecord } from '../../shared/audit/store-port';
 import { LookupEventsAdapter } from '../../shared/cloudtrail/lookup-events-adapter';
 import { LOOKUP_WINDOW_MS, lookupAll } from '../../shared/cloudtrail/port';
@@ -49,17 +50,10 @@ async function timelineFromFile(
     } catch (err) {
       if (!(err instanceof InvalidAuditRecordError)) throw err;
       // only those about the subject matter, but an unreadable record cannot say what it is about
-      const raw = r as { recordId?: unknown; schemaVersion?: unknown } | null;
-      const issue = (err.cause as { issues?: { path: PropertyKey[]; message: string }[] } | undefined)
-        ?.issues?.[0];
+      const raw = r as { recordId?: unknown } | null;
       unreadable.push({
         recordId: typeof raw?.recordId === 'string' ? raw.recordId : '<no id>',
-        reason:
-          raw?.schemaVersion !== AUDIT_SCHEMA_VERSION
-            ? `schema version ${JSON.stringify(raw?.schemaVersion)}; this reader knows version ${AUDIT_SCHEMA_VERSION}`
-            : issue
-              ? `${issue.path.join('.') || 'record'}: ${issue.message}`
-              : err.message,
+        reason: whyUnreadable(r, err),
         error: err,
       });
     }

@@ -65,13 +65,20 @@ export function fromAuditItem(item: Record<string, AttributeValue>): AuditRecord
 
 /** One line saying why a stored record does not parse (a newer schema version, or the first issue). */
 export function unreadableReason(item: Record<string, AttributeValue>, err: unknown): string {
+  let value: unknown;
   try {
-    const version = JSON.parse(item[AUDIT_TABLE.recordAttribute]?.S ?? '')?.schemaVersion;
-    if (version !== AUDIT_SCHEMA_VERSION)
-      return `schema version ${JSON.stringify(version)}; this reader knows version ${AUDIT_SCHEMA_VERSION}`;
+    value = JSON.parse(item[AUDIT_TABLE.recordAttribute]?.S ?? '');
   } catch {
     return 'record is not JSON';
   }
+  return whyUnreadable(value, err);
+}
+
+/** Why a record (as JSON) was refused by the schema: a schema version this reader does not know, or the first issue. */
+export function whyUnreadable(value: unknown, err: unknown): string {
+  const version = (value as { schemaVersion?: unknown } | null)?.schemaVersion;
+  if (version !== AUDIT_SCHEMA_VERSION)
+    return `schema version ${JSON.stringify(version)}; this reader knows version ${AUDIT_SCHEMA_VERSION}`;
   const issue = (err as { cause?: { issues?: { path: PropertyKey[]; message: string }[] } }).cause
     ?.issues?.[0];
   return issue ? `${issue.path.join('.') || 'record'}: ${issue.message}` : String((err as Error).message);
