@@ -15,6 +15,7 @@ import { runnerRegistryFromEnv } from '../../shared/github/registry-from-env';
 import { logger, metrics } from '../../shared/observability/powertools';
 import { DrainInvariantError, decideDrain } from '../../shared/runners/drain';
 import { type DrainScheduler, SqsDrainScheduler } from '../../shared/runners/drain-scheduler';
+import { findByConventionalNames } from '../../shared/runners/find-by-name';
 import {
   DrainRetrySchema,
   type TerminateLifecycleEvent,
@@ -168,15 +169,7 @@ export function createHandler(deps: RunnerDrainDeps) {
       // absent from one offset-paginated listing of a live list is not proof: look up the documented
       // names (?name=, immune to page shifts); found nowhere (a custom name?), the next look's
       // listing is the second listing, so no invocation reads every page twice
-      const confirmation = await look(async () =>
-        (
-          await Promise.all(
-            conventionalRunnerNames(d.EC2InstanceId).map(
-              (n) => deps.registry.findRunnersByName?.(n) ?? Promise.resolve([]),
-            ),
-          )
-        ).flat(),
-      );
+      const confirmation = await look(() => findByConventionalNames(deps.registry, [d.EC2InstanceId]));
       const found =
         confirmation.ok && confirmation.items.some((r) => instanceIdOf(r)?.instanceId === d.EC2InstanceId);
       if (found || !confirmation.ok) decision = decideDrain({ ...drainInput, confirmation });

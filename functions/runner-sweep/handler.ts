@@ -16,7 +16,8 @@ import { RunnerBusyError } from '../../shared/github/errors';
 import type { GitHubRunner, RunnerRegistry } from '../../shared/github/port';
 import { runnerRegistryFromEnv } from '../../shared/github/registry-from-env';
 import { logger, metrics } from '../../shared/observability/powertools';
-import { conventionalRunnerNames, instanceIdOf } from '../../shared/runners/matching';
+import { findByConventionalNames } from '../../shared/runners/find-by-name';
+import { instanceIdOf } from '../../shared/runners/matching';
 import {
   confirmTerminations,
   type Listing,
@@ -146,12 +147,7 @@ export function createHandler(deps: RunnerSweepDeps) {
     const candidates = plan.actions.flatMap((a) => (a.kind === 'terminate' ? [a.instanceId] : []));
     if (candidates.length > 0) {
       const confirmation = await listing('runner (re-check before terminating)', async () => {
-        const byName: GitHubRunner[] = [];
-        if (deps.registry.findRunnersByName) {
-          for (const id of candidates)
-            for (const n of conventionalRunnerNames(id))
-              byName.push(...(await deps.registry.findRunnersByName(n)));
-        }
+        const byName = await findByConventionalNames(deps.registry, candidates);
         return [...byName, ...(await deps.registry.listRunners())];
       });
       plan = confirmTerminations(plan, confirmation);
