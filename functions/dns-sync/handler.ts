@@ -250,7 +250,7 @@ export function createHandler(deps: DnsSyncDeps) {
             if (o.error instanceof InstanceFactsUnavailableError && deps.retryLater) {
               // first receive only: later retries keep the queue's visibility timeout, so a message
               // still ages past ABSENT_AFTER_SECONDS (and is skipped) before maxReceiveCount
-              if (record.attributes.ApproximateReceiveCount === '1') {
+              if (sqsDelivery(record).attempt === 1) {
                 await deps.retryLater.after(record, LAG_RETRY_SECONDS).catch((err: unknown) => {
                   // the message fails either way; it then comes back after the visibility timeout
                   logger.warn('could not shorten the retry of a lagging instance', { error: String(err) });
