@@ -1,16 +1,23 @@
 import type { InstanceState } from '../../ec2/port';
 
-/** An EventBridge "EC2 Instance State-change Notification" as EC2 sends it (second-precision time). */
-export function stateChangeEvent(instanceId: string, state: InstanceState, atMs: number, eventId?: string) {
+/** The EventBridge envelope of an event about one EC2 instance (second-precision time). */
+function ec2InstanceEnvelope(instanceId: string, atMs: number) {
   return {
     version: '0',
-    id: eventId ?? `ev-${instanceId}-${state}-${atMs}`,
-    'detail-type': 'EC2 Instance State-change Notification',
-    source: 'aws.ec2',
     account: '123456789012',
     time: new Date(Math.floor(atMs / 1000) * 1000).toISOString().replace('.000', ''),
     region: 'eu-west-1',
     resources: [`arn:aws:ec2:eu-west-1:123456789012:instance/${instanceId}`],
+  };
+}
+
+/** An EventBridge "EC2 Instance State-change Notification" as EC2 sends it (second-precision time). */
+export function stateChangeEvent(instanceId: string, state: InstanceState, atMs: number, eventId?: string) {
+  return {
+    ...ec2InstanceEnvelope(instanceId, atMs),
+    id: eventId ?? `ev-${instanceId}-${state}-${atMs}`,
+    'detail-type': 'EC2 Instance State-change Notification',
+    source: 'aws.ec2',
     detail: { 'instance-id': instanceId, state },
   };
 }
@@ -44,14 +51,10 @@ export function tagChangeEvent(
   eventId?: string,
 ) {
   return {
-    version: '0',
+    ...ec2InstanceEnvelope(instanceId, atMs),
     id: eventId ?? `tag-${instanceId}-${atMs}`,
     'detail-type': 'Tag Change on Resource',
     source: 'aws.tag',
-    account: '123456789012',
-    time: new Date(Math.floor(atMs / 1000) * 1000).toISOString().replace('.000', ''),
-    region: 'eu-west-1',
-    resources: [`arn:aws:ec2:eu-west-1:123456789012:instance/${instanceId}`],
     detail: {
       'changed-tag-keys': changedKeys,
       service: 'ec2',
