@@ -76,7 +76,7 @@ export class DynamoDbSweepState implements SweepStateStore {
     for (let k = 0; k < keys.length; k += CONCURRENCY) {
       const batch = keys.slice(k, k + CONCURRENCY);
       const seen = await Promise.all(batch.map((key) => this.sighting(key, now, expiresAt)));
-      batch.forEach((key, i) => out.set(key, seen[i] as Date));
+      for (const [i, key] of batch.entries()) out.set(key, seen[i] as Date);
     }
     return out;
   }
