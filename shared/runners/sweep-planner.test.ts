@@ -575,6 +575,22 @@ describe('sweep planner properties', () => {
     );
   });
 
+  it('with a rolling budget, removals already made plus this run never exceed max(1, floor(share x fleet runners))', () => {
+    fc.assert(
+      fc.property(arbWorld, fc.integer({ min: 0, max: 10 }), (w, used) => {
+        const plan = planSweep(
+          { ...input(w.runners, w.fleet, w.described), removalsInWindow: used },
+          w.config,
+        );
+        const removals = plan.actions.filter((a) => a.kind === 'deregister' || a.kind === 'terminate').length;
+        if (removals === 0) return;
+        const budget = Math.max(1, Math.floor(w.config.maxRemovalShare * (plan.fleetRunners ?? 0)));
+        expect(used + removals).toBeLessThanOrEqual(budget);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('is idempotent: after applying a plan, planning again removes nothing new', () => {
     fc.assert(
       fc.property(arbWorld, (w) => {
