@@ -409,6 +409,20 @@ describe('sweep planner: blast radius (issue 10)', () => {
     expect(plan.actions).toEqual([expect.objectContaining({ kind: 'report', finding: 'offline-busy' })]);
   });
 
+  it("another account's unlabelled runners in the same org do not enlarge the rolling budget", () => {
+    const fleet = [1, 2, 3, 4, 5].map((n) => instance(n));
+    const theirs = [21, 22, 23, 24, 25, 26, 27, 28, 29, 30].map((n) =>
+      runner(n, { labels: ['self-hosted', `${INSTANCE_LABEL_PREFIX}${iid(n)}`] }),
+    );
+    const runners = [...fleet.map((_, k) => runner(k + 1)), runner(6, { status: 'offline' }), ...theirs];
+    const plan = planSweep(
+      { ...input(runners, fleet), removalsInWindow: 1 },
+      { ...cfg, maxRemovalShare: 0.2 },
+    );
+    expect(plan.fleetRunners).toBe(6);
+    expect(plan.refusedBy).toBe('budget');
+  });
+
   it('rolling budget: refuses removals beyond max(1, floor(share x fleet runners)) in the window', () => {
     const fleet = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => instance(n));
     const runners = [...fleet.map((_, k) => runner(k + 1)), runner(11, { status: 'offline' })];

@@ -198,8 +198,9 @@ function judgeRunners(
     if (fleet !== undefined && fleet !== input.fleetId) continue;
     const w = where(match.instanceId);
     if (w.kind === 'foreign') continue;
-    fleetRunners++;
     const claimed = match.by === 'label' && fleet === input.fleetId;
+    // the budget's base counts only runners provably this fleet's (EC2 confirms, or its labels claim it)
+    if (w.kind !== 'unknown' || claimed) fleetRunners++;
     const action = judgeRunner(input.now.getTime(), runner, match.instanceId, w, claimed, config);
     if (action) actions.push(action);
   }
