@@ -10,6 +10,7 @@ import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
 import { InMemoryAuditStore } from '../../shared/audit/in-memory-audit-store';
 import { InMemoryLifecycleActions } from '../../shared/autoscaling/in-memory-lifecycle-actions';
 import { InMemoryInstanceLifecycle } from '../../shared/autoscaling/instance-lifecycle';
+import { InMemorySweepState } from '../../shared/budget/in-memory-sweep-state';
 import { RateLimitedLookup } from '../../shared/cloudtrail/rate-limited-lookup';
 import { ThrottledError } from '../../shared/core/errors';
 import { InMemoryRoute53 } from '../../shared/dns/in-memory-route53';
@@ -82,6 +83,8 @@ export class World {
   readonly instanceLifecycle = new InMemoryInstanceLifecycle();
   readonly terminator: InMemoryInstanceTerminator;
   readonly audit = new InMemoryAuditSink();
+  /** runner-sweep's state table (rolling removal budget, first sightings). */
+  readonly sweepState: InMemorySweepState;
   readonly bus: InMemoryEventBus;
   readonly idempotency: InMemoryPersistenceLayer;
   /** Retries runner-drain scheduled for itself (the engine delivers them to the drain queue). */
@@ -117,6 +120,7 @@ export class World {
     });
     this.lifecycleActions = new InMemoryLifecycleActions(now);
     this.terminator = new InMemoryInstanceTerminator(this.inventory);
+    this.sweepState = new InMemorySweepState(now);
     this.bus = new InMemoryEventBus({ now: () => new Date(clock.now) });
     this.idempotency = new InMemoryPersistenceLayer(now);
     this.evidence = new SimEvidence(clock, () => this.currentFunction);
@@ -210,8 +214,10 @@ export function wireFunction(
         lifecycle: w.instanceLifecycle,
         terminator: w.terminator,
         audit: w.audit,
+        state: w.sweepState,
         dryRun: bool(env.DRY_RUN, true),
         fleetTag,
+        fleetId: env.FLEET_ID ?? 'sim-fleet',
         autoScalingGroupNames: (env.AUTO_SCALING_GROUP_NAMES ?? '').split(',').filter(Boolean),
         config: {
           gracePeriodMs: num(env.GRACE_PERIOD_SECONDS, 300) * 1000,
@@ -219,6 +225,7 @@ export function wireFunction(
           allowTerminate: bool(env.ALLOW_TERMINATE, false),
           maxRemovalShare: num(env.MAX_REMOVAL_SHARE, 0.2),
           maxRemovalsPerRun: num(env.MAX_REMOVALS_PER_RUN, 100),
+          budgetWindowMs: num(env.BUDGET_WINDOW_SECONDS, 3600) * 1000,
         },
         now,
       }) as Invoke;

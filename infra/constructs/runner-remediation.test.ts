@@ -91,10 +91,75 @@ describe('RunnerRemediation construct', () => {
     expect(withAction(t, 'ec2:TerminateInstances')).toEqual([]);
   });
 
-  it('grants TerminateInstances only when opted in, and only on instances carrying the fleet tag', () => {
+  it('grants TerminateInstances only when opted in, only on instances of the configured ASGs (an aws: tag no user can set) that carry the fleet tag and are not exempt', () => {
     const t = setup({ allowTerminate: true, fleetTag: { key: 'team', value: 'ci' } }).template();
     const [terminate] = withAction(t, 'ec2:TerminateInstances');
-    expect(terminate?.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/team': 'ci' } });
+    expect(terminate?.Condition).toEqual({
+      StringEquals: {
+        'aws:ResourceTag/aws:autoscaling:groupName': ['ci-runners', 'ci-runners-arm'],
+        'aws:ResourceTag/team': 'ci',
+      },
+      StringNotEqualsIgnoreCase: { 'aws:ResourceTag/fleetwarden:exempt': 'true' },
+    });
+  });
+
+  it('keeps the sweep state (rolling removal budget) in its own table: KMS, PITR, TTL, the sweep alone can use it', () => {
+    const { stack, runners, template } = setup();
+    const t = template();
+    const tables = t.findResources('AWS::DynamoDB::Table');
+    expect(Object.keys(tables)).toHaveLength(1);
+    const table = Object.values(tables)[0]?.Properties;
+    expect(table).toMatchObject({
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+    expect(table?.SSESpecification.KMSMasterKeyId).toBeDefined();
+    const tableUsers = (fn: 'drainFunction' | 'jobWatchFunction' | 'sweepFunction') =>
+      [...roleActions(stack, t, runners[fn])].filter((a) => a.startsWith('dynamodb:'));
+    expect(tableUsers('sweepFunction').sort()).toEqual([
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ]);
+    expect(tableUsers('drainFunction')).toEqual([]);
+    expect(tableUsers('jobWatchFunction')).toEqual([]);
+    const sweepEnv =
+      t.findResources('AWS::Lambda::Function')[
+        stack.getLogicalId(runners.sweepFunction.fn.node.defaultChild as CfnElement)
+      ]?.Properties.Environment.Variables;
+    expect(sweepEnv).toMatchObject({
+      SWEEP_STATE_TABLE: { Ref: expect.stringMatching(/SweepState/) },
+      BUDGET_WINDOW_SECONDS: '3600',
+      FLEET_ID: '123456789012',
+    });
+  });
+
+  it('names the fleet with fleetId (default: the account id), so two accounts sharing a GitHub org stay apart', () => {
+    const { stack, runners, template } = setup({ fleetId: 'ci-eu' });
+    const env =
+      template().findResources('AWS::Lambda::Function')[
+        stack.getLogicalId(runners.sweepFunction.fn.node.defaultChild as CfnElement)
+      ]?.Properties.Environment.Variables;
+    expect(env?.FLEET_ID).toBe('ci-eu');
+    expect(() => setup({ fleetId: 'has spaces,commas' })).toThrow(/fleetId must be/);
+  });
+
+  it('the sweep schedule retries delivery and dead-letters what it cannot deliver', () => {
+    const t = setup().template();
+    t.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [
+        Match.objectLike({
+          RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 300 },
+          DeadLetterConfig: { Arn: Match.anyValue() },
+        }),
+      ],
+    });
   });
 
   it('every mutating action it grants is scoped (resource ARN or condition)', () => {
@@ -157,6 +222,7 @@ describe('RunnerRemediation construct', () => {
       'DrainDeadlineReached',
       'JobOnLeavingInstance',
       'CordonFailed',
+      'SweepBudgetExhausted',
     ]) {
       t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: metric, Namespace: 'Fleetwarden' });
     }
