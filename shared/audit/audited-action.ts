@@ -1,4 +1,11 @@
-import { callsOf, githubCallsOf, recordAwsCalls } from '../aws/call-recorder';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import {
+  callsOf,
+  githubCallsOf,
+  type IntentWriter,
+  outsideRecording,
+  recordAwsCalls,
+} from '../aws/call-recorder';
 import { needsCorrelation } from './correlate';
 import { AuditWriteError } from './errors';
 import type { AuditSink } from './port';
@@ -35,15 +42,41 @@ export function sqsDelivery(record: {
 }
 
 export interface ActionOutcome<T> {
-  decision: AuditRecord['decision'];
+  /** The outcome; 'intended' is written by auditedAction itself, never returned by a step. */
+  decision: Exclude<AuditRecord['decision'], 'intended'>;
   reason: string;
   details?: Record<string, unknown>;
   result: T;
 }
 
+interface DeclaredIntent {
+  reason?: string;
+  details?: Record<string, unknown>;
+}
+const declared = new AsyncLocalStorage<DeclaredIntent>();
+
+/**
+ * Say, inside an `auditedAction` step, what the step is about to do and why (e.g. which records it
+ * will delete, which runner it will remove). Goes into the intent record written before the step's
+ * first fleet-mutating call; the outcome record replaces it. Later declarations add to earlier ones.
+ * Optional: without it the intent record names the call and the record's subject. Outside a step: no-op.
+ */
+export function declareIntent(reason: string, details: Record<string, unknown> = {}): void {
+  const intent = declared.getStore();
+  if (!intent) return;
+  intent.reason = reason;
+  intent.details = { ...intent.details, ...details };
+}
+
 /**
  * Run one remediation step and write its audit record, with every AWS and GitHub call the step
- * made. The record is part of the action:
+ * made. Intent before act: before the step's FIRST fleet-mutating call (shared/audit/fleet-mutating.ts)
+ * is sent, an 'intended' record with the same recordId is written (lazily: a step that only reads
+ * writes just its outcome). The rule is enforced where the calls leave the process — the SDK
+ * middleware, the GitHub adapter, the simulator's fakes await `ensureIntent()` — so a step cannot
+ * forget it: if the intent write fails, the call is never sent, and the step fails with
+ * AuditWriteError even if it caught that error itself. The outcome record then overwrites the
+ * intent; a stored 'intended' record means the step never finished. The record is part of the action:
  * - the step succeeds -> its record is written; if that write fails, `AuditWriteError` is thrown
  *   (the caller fails the invocation and the event is retried; steps must be idempotent);
  * - the step throws -> a "failed" record with the calls made so far is written, and the original
@@ -66,6 +99,8 @@ export async function auditedAction<T>(
     action: what.action,
     subject: JSON.stringify(what.subject),
   });
+  // every audit write runs outside the step's (and any enclosing) recording: plumbing, not evidence
+  const write: AuditSink['write'] = (record) => outsideRecording(() => sink.write(record));
   const base = {
     schemaVersion: 1 as const,
     recordId,
@@ -75,12 +110,43 @@ export async function auditedAction<T>(
     action: what.action,
     mode: ctx.mode,
   };
+  const intended: DeclaredIntent = {};
+  let intentError: unknown;
+  const intent: IntentWriter = async (about, sofar) => {
+    try {
+      await write({
+        ...base,
+        time: now().toISOString(),
+        decision: 'intended',
+        reason: intended.reason ?? `about to call ${about}`,
+        details: { ...intended.details, intendedCall: about, ...(retry ? { attempt: retry } : {}) },
+        ...sofar,
+        correlation: { status: 'not-applicable', attempts: 0, calls: [] },
+      });
+    } catch (err) {
+      intentError = err;
+      throw err;
+    }
+  };
   let recorded: Awaited<ReturnType<typeof recordAwsCalls<ActionOutcome<T>>>>;
   try {
-    recorded = await recordAwsCalls(step);
+    recorded = await declared.run(intended, () =>
+      recordAwsCalls(
+        async () => {
+          const outcome = await step();
+          // the step caught the refused call and carried on: the action still fails
+          if (intentError !== undefined)
+            throw new AuditWriteError(`intent record ${recordId} for ${what.action} could not be written`, {
+              cause: intentError,
+            });
+          return outcome;
+        },
+        { intent },
+      ),
+    );
   } catch (err) {
     try {
-      await sink.write({
+      await write({
         ...base,
         time: now().toISOString(),
         decision: 'failed',
@@ -98,7 +164,7 @@ export async function auditedAction<T>(
   }
   const { result: outcome, calls, githubCalls } = recorded;
   try {
-    await sink.write({
+    await write({
       ...base,
       time: now().toISOString(),
       decision: outcome.decision,
