@@ -10,7 +10,7 @@ import { needsCorrelation } from './correlate';
 import { AuditWriteError } from './errors';
 import type { AuditSink } from './port';
 import { auditRecordId } from './record-id';
-import type { AuditRecord, Subject, Trigger } from './schema';
+import type { AuditRecord, AuditRecordInput, Subject, Trigger } from './schema';
 
 /** Who is deciding, because of what, in which mode. One per invocation (or per event in a batch). */
 export interface AuditContext {
@@ -110,56 +110,31 @@ export async function auditedAction<T>(
     action: what.action,
     mode: ctx.mode,
   };
-  const intended: DeclaredIntent = {};
-  let intentError: unknown;
-  const intent: IntentWriter = async (about, sofar) => {
-    try {
-      await write({
-        ...base,
-        time: now().toISOString(),
-        decision: 'intended',
-        reason: intended.reason ?? `about to call ${about}`,
-        details: { ...intended.details, intendedCall: about, ...(retry ? { attempt: retry } : {}) },
-        ...sofar,
-        correlation: { status: 'not-applicable', attempts: 0, calls: [] },
-      });
-    } catch (err) {
-      intentError = err;
-      throw err;
-    }
-  };
+  const intent = intentWriter(write, base, now, retry);
+  const refused = () =>
+    new AuditWriteError(`intent record ${recordId} for ${what.action} could not be written`, {
+      cause: intent.error(),
+    });
   let recorded: Awaited<ReturnType<typeof recordAwsCalls<ActionOutcome<T>>>>;
   try {
-    recorded = await declared.run(intended, () =>
+    recorded = await declared.run(intent.declared, () =>
       recordAwsCalls(
         async () => {
           const outcome = await step();
           // the step caught the refused call and carried on: the action still fails
-          if (intentError !== undefined)
-            throw new AuditWriteError(`intent record ${recordId} for ${what.action} could not be written`, {
-              cause: intentError,
-            });
+          if (intent.error() !== undefined) throw refused();
           return outcome;
         },
-        { intent },
+        { intent: intent.write },
       ),
     );
-  } catch (err) {
-    try {
-      await write({
-        ...base,
-        time: now().toISOString(),
-        decision: 'failed',
-        reason: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
-        ...(retry ? { details: { attempt: retry } } : {}),
-        calls: callsOf(err),
-        githubCalls: githubCallsOf(err),
-      });
-    } catch (auditErr) {
-      throw new AuditWriteError(`could not record the failure of ${what.action}: ${String(auditErr)}`, {
-        cause: err,
-      });
-    }
+  } catch (stepError) {
+    // an adapter may wrap the refused call's error (a GitHubApiError): the failure is still the audit's
+    const err =
+      intent.error() !== undefined && !(stepError instanceof AuditWriteError)
+        ? Object.assign(refused(), { awsCalls: callsOf(stepError), githubCalls: githubCallsOf(stepError) })
+        : stepError;
+    await writeFailure(write, { ...base, time: now().toISOString() }, what.action, err, retry);
     throw err;
   }
   const { result: outcome, calls, githubCalls } = recorded;
@@ -187,4 +162,65 @@ export async function auditedAction<T>(
     });
   }
   return outcome.result;
+}
+
+type RecordBase = Omit<AuditRecordInput, 'time' | 'decision' | 'reason'>;
+
+/**
+ * The step's intent writer (called by `ensureIntent` before its first fleet-mutating call): an
+ * 'intended' record with what the step declared, the call about to be sent and the reads so far;
+ * never queued for correlation. Remembers a failed write so the step fails even if it swallowed it.
+ */
+function intentWriter(
+  write: AuditSink['write'],
+  base: RecordBase,
+  now: () => Date,
+  retry: number | undefined,
+): { declared: DeclaredIntent; write: IntentWriter; error: () => unknown } {
+  const declared: DeclaredIntent = {};
+  let error: unknown;
+  return {
+    declared,
+    error: () => error,
+    write: async (about, sofar) => {
+      try {
+        await write({
+          ...base,
+          time: now().toISOString(),
+          decision: 'intended',
+          reason: declared.reason ?? `about to call ${about}`,
+          details: { ...declared.details, intendedCall: about, ...(retry ? { attempt: retry } : {}) },
+          ...sofar,
+          correlation: { status: 'not-applicable', attempts: 0, calls: [] },
+        });
+      } catch (err) {
+        error = err;
+        throw err;
+      }
+    },
+  };
+}
+
+/** The "failed" record of a step that threw, with the calls it made; AuditWriteError if even that fails. */
+async function writeFailure(
+  write: AuditSink['write'],
+  base: RecordBase & { time: string },
+  action: string,
+  err: unknown,
+  retry: number | undefined,
+): Promise<void> {
+  try {
+    await write({
+      ...base,
+      decision: 'failed',
+      reason: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+      ...(retry ? { details: { attempt: retry } } : {}),
+      calls: callsOf(err),
+      githubCalls: githubCallsOf(err),
+    });
+  } catch (auditErr) {
+    throw new AuditWriteError(`could not record the failure of ${action}: ${String(auditErr)}`, {
+      cause: err,
+    });
+  }
 }
