@@ -127,6 +127,15 @@ export function ensureIntent(about = 'a fleet-mutating call'): Promise<void> {
 }
 
 /**
+ * Whether the running code is inside a step that writes intent records (an `auditedAction`). After
+ * `await ensureIntent()`, false means the mutating call about to be made has NO intent record (the
+ * simulator lists such calls; its invariant fails on them).
+ */
+export function hasIntentWriter(): boolean {
+  return storage.getStore()?.intent !== undefined;
+}
+
+/**
  * Run `fn` and return its result together with every AWS call it made. Nested recordings see only
  * their own calls. `options.intent` writes the step's intent record before its first fleet-mutating
  * call (see `ensureIntent`); without it, mutating calls are only recorded. If `fn` throws, the calls made so far are attached to the error as `awsCalls`
