@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { AUDIT_TABLE_ENV } from '../../infra/constructs/audit-access';
 import { type AuditContext, auditedAction } from '../../shared/audit/audited-action';
 import { DynamoDbAuditSink } from '../../shared/audit/dynamodb-audit-sink';
+import { AuditWriteError } from '../../shared/audit/errors';
 import type { AuditSink } from '../../shared/audit/port';
 import {
   AutoScalingInstanceLifecycle,
@@ -171,6 +172,8 @@ export function createHandler(deps: RunnerSweepDeps) {
       } catch (err) {
         summary.failed++;
         errors.push(err as Error);
+        // no audit, no action: the run stops at the first audit failure (the schedule retries)
+        if (err instanceof AuditWriteError) break;
       }
     }
 
