@@ -20,8 +20,8 @@ interface Evidence {
 const storage = new AsyncLocalStorage<Evidence>();
 
 /**
- * Writes the intent record of a step: `about` names the first fleet-mutating call ("EC2.TerminateInstances"),
- * `sofar` is a copy of the calls the step made before it (its reads).
+ * Writes the intent record of a step: `about` names the first fleet-mutating call
+ * ("EC2.TerminateInstances"), `sofar` is a copy of the calls the step made before it (its reads).
  */
 export type IntentWriter = (
   about: string,
@@ -138,8 +138,9 @@ export function hasIntentWriter(): boolean {
 /**
  * Run `fn` and return its result together with every AWS call it made. Nested recordings see only
  * their own calls. `options.intent` writes the step's intent record before its first fleet-mutating
- * call (see `ensureIntent`); without it, mutating calls are only recorded. If `fn` throws, the calls made so far are attached to the error as `awsCalls`
- * so the caller can still write a "failed" audit record with the evidence.
+ * call (see `ensureIntent`); without it, mutating calls are only recorded. If `fn` throws, the calls
+ * made so far are attached to the error as `awsCalls` so the caller can still write a "failed" audit
+ * record with the evidence.
  */
 export async function recordAwsCalls<T>(
   fn: () => Promise<T>,
@@ -152,7 +153,7 @@ export async function recordAwsCalls<T>(
   };
   try {
     const result = await storage.run(evidence, fn);
-    return { result, ...evidence };
+    return { result, calls: evidence.calls, githubCalls: evidence.githubCalls };
   } catch (err) {
     if (err && typeof err === 'object')
       Object.assign(err, { awsCalls: evidence.calls, githubCalls: evidence.githubCalls });
