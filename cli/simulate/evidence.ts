@@ -1,4 +1,5 @@
-import { noteAwsCall } from '../../shared/aws/call-recorder';
+import { isFleetMutatingAwsCall, isFleetMutatingGitHubRequest } from '../../shared/audit/fleet-mutating';
+import { ensureIntent, hasIntentWriter, noteAwsCall } from '../../shared/aws/call-recorder';
 import { InMemoryCloudTrail } from '../../shared/cloudtrail/in-memory-cloudtrail';
 import { trailRegionFor } from '../../shared/cloudtrail/port';
 import type { World } from './world';
@@ -8,7 +9,8 @@ const ACCOUNT = '123456789012';
 
 /**
  * Evidence for the simulated fleet: every MUTATING call a handler makes through the in-memory ports
- * (ChangeResourceRecordSets, Complete/RecordLifecycleAction*, TerminateInstances) is noted as an AWS
+ * (ChangeResourceRecordSets, Complete/RecordLifecycleAction*, TerminateInstances; GitHub runner
+ * DELETE and label changes) first waits for the step's intent record, then is noted as an AWS
  * call of the running audit record (`noteAwsCall`) and delivered to an in-memory CloudTrail ~5 min
  * later, with the calling function's role session as actor, so audit-correlate can resolve records
  * locally. Reads are not noted (they would only slow the fake trail down).
@@ -28,6 +30,11 @@ export class SimEvidence {
   };
   private seq = 0;
   delivered = 0;
+  /**
+   * Fleet-mutating fake-port calls made with no intent record ("<function> <call>"): made outside an
+   * auditedAction step. Calls inside a step whose intent write failed are never applied at all.
+   */
+  readonly withoutIntent: string[] = [];
 
   constructor(
     private readonly clock: { now: number },
@@ -90,7 +97,17 @@ export class SimEvidence {
     this.trail.deliver({ ...e, resources: e.resources.map((name) => ({ name })) }, { region: e.region });
   }
 
-  /** Wrap the World's ports so their mutating calls leave evidence. */
+  /**
+   * Like the SDK middleware and the GitHub adapter: a fleet-mutating call waits for the step's intent
+   * record (`ensureIntent`); if it cannot be written, the call is refused before the fake applies it.
+   */
+  private async intent(about: string, fleetMutating: boolean): Promise<void> {
+    if (!fleetMutating) return;
+    await ensureIntent(about);
+    if (!hasIntentWriter()) this.withoutIntent.push(`${this.currentFunction()} ${about}`);
+  }
+
+  /** Wrap the World's ports so their mutating calls wait for an intent record and leave evidence. */
   instrument(w: World): void {
     const wrap = <T extends object, K extends keyof T>(
       obj: T,
@@ -102,6 +119,7 @@ export class SimEvidence {
     ) => {
       const original = (obj[method] as unknown as (...a: unknown[]) => Promise<unknown>).bind(obj);
       (obj as Record<K, unknown>)[method] = async (...args: unknown[]) => {
+        await this.intent(`${service}.${operation}`, isFleetMutatingAwsCall(service, operation));
         try {
           const out = await original(...args);
           this.call(service, operation, source, resources(...(args as never[])), 'success');
@@ -136,6 +154,17 @@ export class SimEvidence {
       'autoscaling.amazonaws.com',
       (ref: { instanceId: string }) => [ref.instanceId],
     );
+    // GitHub runner changes: intent only (the fake registry is not an AWS service: no CloudTrail)
+    for (const [method, http, route] of [
+      ['deleteRunner', 'DELETE', '/orgs/{org}/actions/runners/{runner_id}'],
+      ['cordonRunner', 'PUT', '/orgs/{org}/actions/runners/{runner_id}/labels'],
+    ] as const) {
+      const original = w.registry[method].bind(w.registry) as (...a: unknown[]) => Promise<unknown>;
+      (w.registry as unknown as Record<string, unknown>)[method] = async (...args: unknown[]) => {
+        await this.intent(`GitHub ${http} ${route}`, isFleetMutatingGitHubRequest(http, route));
+        return original(...args);
+      };
+    }
     wrap(
       w.terminator,
       'terminate',

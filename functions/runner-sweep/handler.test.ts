@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { AuditWriteError } from '../../shared/audit/errors';
 import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
 import { InMemoryInstanceLifecycle } from '../../shared/autoscaling/instance-lifecycle';
+import { ensureIntent } from '../../shared/aws/call-recorder';
 import { SweepStateError } from '../../shared/budget/errors';
 import { InMemorySweepState } from '../../shared/budget/in-memory-sweep-state';
 import { InMemoryInstanceInventory } from '../../shared/ec2/in-memory-instance-inventory';
@@ -180,6 +181,28 @@ describe('runner-sweep', () => {
     };
     await expect(h(schedule, ctx)).rejects.toThrow(/GitHub 500/);
     expect(audit.all().find((r) => r.action === 'runner.deregister')).toMatchObject({ decision: 'failed' });
+  });
+
+  it('stops the run at the first audit failure: no DELETE without an intent record, none after it', async () => {
+    fleetOf(6);
+    inventory.setState(iid(2), 'terminated');
+    inventory.setState(iid(4), 'terminated');
+    now += 10 * 60_000;
+    // the registry waits for the intent like the Octokit adapter's request hook does
+    const del = registry.deleteRunner.bind(registry);
+    registry.deleteRunner = async (id) => {
+      await ensureIntent('GitHub DELETE runner');
+      return del(id);
+    };
+    audit.failNextWrites(1); // one lost write: the first deregistration's intent
+    await expect(handler()(schedule, ctx)).rejects.toBeInstanceOf(AuditWriteError);
+    expect(registry.deleted).toEqual([]);
+    expect(
+      audit
+        .all()
+        .filter((r) => r.action === 'runner.deregister')
+        .map((r) => r.decision),
+    ).toEqual(['failed']);
   });
 
   it('a runner that took a job between the listing and the DELETE (422) is not removed: audited skipped, not failed', async () => {

@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { auditedAction } from '../audit/audited-action';
+import { AuditWriteError } from '../audit/errors';
+import { InMemoryAuditSink } from '../audit/in-memory-audit-sink';
 import { githubCallsOf, recordAwsCalls } from '../aws/call-recorder';
 import { GitHubApiError, RunnerBusyError } from './errors';
 import { createFleetOctokit, OctokitRunnerRegistry } from './octokit-runner-registry';
@@ -134,5 +137,52 @@ describe('OctokitRunnerRegistry at the HTTP boundary', () => {
     });
     await new OctokitRunnerRegistry(octokit, { owner: 'acme', repository: 'infra' }).getRunner(7);
     expect(api.requests.at(-1)?.path).toBe('/repos/acme/infra/actions/runners/7');
+  });
+});
+
+describe('OctokitRunnerRegistry: intent before act (at the HTTP boundary)', () => {
+  const ctx = {
+    function: 'runner-sweep',
+    trigger: { source: 'fleetwarden.schedule', id: 'run-1' },
+    mode: 'live' as const,
+  };
+  const what = { action: 'runner.deregister', subject: { runnerName: 'r-1' } };
+
+  it('never sends the DELETE (or a label change) when the intent record cannot be written', async () => {
+    const { api, registry } = setup();
+    const runnerId = api.add({ name: 'r-1' });
+    const sink = new InMemoryAuditSink();
+    sink.failNextWrites(1);
+    const err = await auditedAction(sink, ctx, what, async () => {
+      await registry.getRunner(runnerId);
+      await registry.cordonRunner(runnerId, ['fleetwarden-draining']).catch(() => undefined);
+      await registry.deleteRunner(runnerId);
+      return { decision: 'acted', reason: 'deregistered', result: undefined };
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AuditWriteError);
+    const sent = api.requests.filter((r) => r.path.includes('/actions/runners/'));
+    expect(sent.map((r) => r.method)).toEqual(['GET']);
+    expect(sink.all()).toEqual([expect.objectContaining({ decision: 'failed' })]);
+  });
+
+  it('writes the intent before the DELETE, then the outcome with the GitHub calls', async () => {
+    const { api, registry } = setup();
+    const runnerId = api.add({ name: 'r-1' });
+    const sink = new InMemoryAuditSink();
+    const seen: string[] = [];
+    const logging = {
+      write: async (record: Parameters<InMemoryAuditSink['write']>[0]) => {
+        seen.push(
+          `${record.decision} after ${api.requests.filter((r) => r.method === 'DELETE').length} DELETE`,
+        );
+        return sink.write(record);
+      },
+    };
+    await auditedAction(logging, ctx, what, async () => {
+      await registry.deleteRunner(runnerId);
+      return { decision: 'acted', reason: 'deregistered', result: undefined };
+    });
+    expect(seen).toEqual(['intended after 0 DELETE', 'acted after 1 DELETE']);
+    expect(sink.all()[0]?.githubCalls.map((c) => c.method)).toEqual(['DELETE']);
   });
 });

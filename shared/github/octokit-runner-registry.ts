@@ -3,7 +3,8 @@ import { Octokit } from '@octokit/core';
 import { paginateRest } from '@octokit/plugin-paginate-rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
-import { noteGitHubCall } from '../aws/call-recorder';
+import { isFleetMutatingGitHubRequest } from '../audit/fleet-mutating';
+import { ensureIntent, noteGitHubCall } from '../aws/call-recorder';
 import { ThrottledError } from '../core/errors';
 import { GitHubApiError, RunnerBusyError, RunnerListingError } from './errors';
 import type { GitHubRunner, RunnerRegistry } from './port';
@@ -64,6 +65,8 @@ export function createFleetOctokit(options: FleetOctokitOptions): FleetOctokitIn
   });
   octokit.hook.wrap('request', async (request, opts) => {
     const route = `${opts.method} ${opts.url}`;
+    // no intent record, no action (shared/audit/audited-action.ts): the request is never sent
+    if (isFleetMutatingGitHubRequest(opts.method, opts.url)) await ensureIntent(`GitHub ${route}`);
     try {
       const res = await request(opts);
       if (!String(opts.url).includes('/access_tokens')) {
