@@ -85,7 +85,11 @@ export class InMemoryLifecycleActions implements LifecycleActions {
     this.call();
     this.calls.inspect++;
     const placed = this.placed.get(instanceId);
-    const a = [...this.actions.values()].filter((x) => x.ref.instanceId === instanceId).at(-1);
+    // every hook's action on the instance: it waits while any of them is pending (several owners'
+    // terminate hooks on one group), and proceeds once all are done
+    const mine = [...this.actions.values()].filter((x) => x.ref.instanceId === instanceId);
+    for (const x of mine) this.expire(x);
+    const a = mine.find((x) => !x.done) ?? mine.at(-1);
     if (!placed && !a) return undefined;
     const group = placed?.autoScalingGroupName ?? a?.ref.autoScalingGroupName ?? '';
     const hbMs = hookName ? this.hooks.get(`${group}/${hookName}`) : undefined;
@@ -95,7 +99,6 @@ export class InMemoryLifecycleActions implements LifecycleActions {
         : { heartbeatTimeoutSeconds: hbMs / 1000, globalTimeoutSeconds: Math.min(172_800, hbMs / 10) };
     if (placed) return { ...placed, ...(hook ? { hook } : {}) };
     if (!a) return undefined;
-    this.expire(a);
     const phase = a.done ? 'Proceed' : 'Wait';
     return {
       autoScalingGroupName: group,

@@ -77,6 +77,14 @@ export function describeLifecycleActionsContract(name: string, make: () => Lifec
       expect(await h.actions.inspect('i-0fffffffffffffff0')).toBeUndefined();
     });
 
+    it("keeps the instance in Terminating:Wait while another owner's hook on it is still pending", async () => {
+      const h = make();
+      h.begin({ ...ref('t-theirs'), lifecycleHookName: 'log-shipper' }, 300_000);
+      h.begin(ref('t-ours'), 300_000);
+      await h.actions.complete(ref('t-ours'), 'CONTINUE');
+      expect((await h.actions.inspect(ref().instanceId))?.lifecycleState).toBe('Terminating:Wait');
+    });
+
     it('inspects a scale-in into a warm pool as Warmed:Pending:Wait', async () => {
       const h = make();
       h.begin(ref('t-warm'), 300_000, { warmPool: true });
