@@ -391,6 +391,21 @@ describe('runner-drain: only its own hook, only what Auto Scaling confirms', () 
     expect(audit.all()[0]?.reason).toMatch(/InService/);
   });
 
+  it('looks again (a few times, no heartbeat) while Auto Scaling still shows Terminating, before the hook holds it', async () => {
+    idleRunner();
+    lifecycle.place(I, 'ci-runners', 'Terminating'); // Describe* lags the hook's Terminating:Wait
+    const res = await handler()(sqs(lifecycleEvent()), ctx);
+    expect(res.batchItemFailures).toEqual([]);
+    untouched();
+    expect(kinds()).toEqual([['lifecycle.verify', 'skipped']]);
+    expect(scheduler.scheduled.map((x) => [x.message.attempt, x.delaySeconds])).toEqual([[1, 30]]);
+    // still not waiting after 3 looks: refused, nothing scheduled
+    const late = { fleetwarden: 'drain-retry', attempt: 3, event: lifecycleEvent() };
+    await handler()(sqs(late), ctx);
+    expect(kinds().at(-1)).toEqual(['lifecycle.verify', 'refused']);
+    expect(scheduler.scheduled).toHaveLength(1);
+  });
+
   it('refuses a drain message whose group is not the one Auto Scaling reports for the instance', async () => {
     idleRunner();
     lifecycle.place(I, 'someone-elses-asg', 'Terminating:Wait');

@@ -204,9 +204,14 @@ export function createHandler(deps: RunnerDrainDeps) {
     const view = await orFailed(ctx, 'lifecycle.verify', subject, () =>
       deps.lifecycle.inspect(d.EC2InstanceId, deps.lifecycleHookName),
     );
-    const verdict = judgeView(view, claim, groups);
+    const verdict = judgeView(view, claim, groups, msg.attempt);
     if (verdict.kind === 'stop') {
       await record(ctx, 'lifecycle.verify', subject, verdict);
+      if (verdict.lookAgain)
+        await deps.scheduler.later(
+          { fleetwarden: 'drain-retry', attempt: msg.attempt + 1, event: msg.event },
+          Math.min(deps.retryDelaySeconds, 30),
+        );
       return undefined;
     }
     return verdict;

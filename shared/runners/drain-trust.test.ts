@@ -52,7 +52,12 @@ describe('drain trust: what Auto Scaling reports', () => {
       kind: 'act',
       warmPool: true,
     });
-    expect(judgeView(view('Terminating'), claim, groups)).toMatchObject({
+    // plain Terminating: looked at again a few times (Auto Scaling's view may lag the hook), then refused
+    expect(judgeView(view('Terminating'), claim, groups, 0)).toMatchObject({
+      decision: 'skipped',
+      lookAgain: true,
+    });
+    expect(judgeView(view('Terminating'), claim, groups, 3)).toMatchObject({
       kind: 'stop',
       decision: 'refused',
     });

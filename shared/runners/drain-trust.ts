@@ -51,7 +51,11 @@ export type ActionVerdict =
       heartbeatSeconds: number;
       globalSeconds: number;
     }
-  | ({ kind: 'stop' } & Refusal);
+  /** `lookAgain`: not yet held by the hook; the drain looks again later (bounded) instead of dropping it. */
+  | ({ kind: 'stop'; lookAgain?: boolean } & Refusal);
+
+/** How many looks a message gets while Auto Scaling still shows plain `Terminating`. */
+export const MAX_EARLY_LOOKS = 3;
 
 /** The message's claims before any look: only the fleet's own hook, only configured groups. */
 export function screenClaim(
@@ -77,6 +81,8 @@ export function judgeView(
   view: LifecycleActionView | undefined,
   claim: DrainClaim,
   groups: ReadonlySet<string>,
+  /** Which look at this message this is (0 = the event itself). */
+  attempt = 0,
 ): ActionVerdict {
   const stop = (decision: Refusal['decision'], reason: string): ActionVerdict => ({
     kind: 'stop',
@@ -99,6 +105,13 @@ export function judgeView(
       'skipped',
       `${claim.instanceId} is ${view.lifecycleState}: the lifecycle action is over, nothing to hold or complete`,
     );
+  if (view.lifecycleState === 'Terminating' && attempt < MAX_EARLY_LOOKS)
+    return {
+      kind: 'stop',
+      decision: 'skipped',
+      reason: `${claim.instanceId} is Terminating, not yet Terminating:Wait (Auto Scaling's view lags the hook): looking again`,
+      lookAgain: true,
+    };
   if (!WAITING.has(view.lifecycleState))
     return stop(
       'refused',
