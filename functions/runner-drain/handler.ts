@@ -154,7 +154,11 @@ export function createHandler(deps: RunnerDrainDeps) {
   }
 
   const record = (ctx: AuditContext, action: string, subject: Subject, r: Refusal) =>
-    auditedAction(deps.audit, ctx, { action, subject }, async () => ({ ...r, result: undefined }));
+    auditedAction(deps.audit, ctx, { action, subject }, async () => ({
+      decision: r.decision,
+      reason: r.reason,
+      result: undefined,
+    }));
 
   /** Run `fn`; if it throws, leave a `failed` record of `action` (then rethrow). */
   async function orFailed<T>(ctx: AuditContext, action: string, subject: Subject, fn: () => Promise<T>) {
@@ -330,8 +334,8 @@ export function createHandler(deps: RunnerDrainDeps) {
     }
   }
 
-  /** Take a busy runner's custom labels away (once) so the jobs asking for them go elsewhere. */
-  async function cordonBusy(runners: GitHubRunner[], ctx: AuditContext, subject: Subject, why: string) {
+  /** Take a runner's custom labels away (once) so the jobs asking for them go elsewhere. */
+  async function cordonRunners(runners: GitHubRunner[], ctx: AuditContext, subject: Subject, why: string) {
     const cordon = deps.registry.cordonRunner?.bind(deps.registry);
     for (const runner of cordon ? runners : []) {
       if (!cordon || runner.labels.includes(DRAINING_LABEL)) continue;
@@ -410,7 +414,7 @@ export function createHandler(deps: RunnerDrainDeps) {
     if (decision.kind === 'wait') {
       // a warm-pool instance comes back with its runner: cordoning would outlive the return
       if (!verdict.warmPool)
-        await cordonBusy(decision.busy, ctx, subject, 'is busy on a terminating instance');
+        await cordonRunners(decision.busy, ctx, subject, 'is busy on a terminating instance');
       const seen = [...decision.busy, ...(decision.seen ?? [])].map((r) => r.id);
       await holdAndLookAgain(msg, ref, ctx, subject, decision.reason, {
         runnerIds: seen.length > 0 ? seen : msg.runnerIds,
@@ -511,7 +515,7 @@ export function createHandler(deps: RunnerDrainDeps) {
       });
       return;
     }
-    await cordonBusy(
+    await cordonRunners(
       found,
       ctx,
       { ...subject, autoScalingGroupName: view?.autoScalingGroupName },
