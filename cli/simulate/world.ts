@@ -204,6 +204,7 @@ export function wireFunction(
         deadlineMs: num(env.DRAIN_DEADLINE_SECONDS, 1800) * 1000,
         retryDelaySeconds: num(env.RETRY_DELAY_SECONDS, 60),
         autoScalingGroupNames: new Set((env.AUTO_SCALING_GROUP_NAMES ?? '').split(',').filter(Boolean)),
+        lifecycleHookName: env.LIFECYCLE_HOOK_NAME ?? '',
         now,
       }) as Invoke;
     }

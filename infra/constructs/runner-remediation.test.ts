@@ -80,6 +80,57 @@ describe('RunnerRemediation construct', () => {
     t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
   });
 
+  it("routes only the fleet's own terminate hook (another owner's hook on the same ASG never reaches the drain)", () => {
+    const { stack, runners, template } = setup();
+    const t = template();
+    const rules = Object.values(t.findResources('AWS::Events::Rule')).filter((r) =>
+      JSON.stringify(r.Properties.EventPattern ?? {}).includes('Instance-terminate Lifecycle Action'),
+    );
+    expect(rules).toHaveLength(1);
+    expect(rules[0]?.Properties.EventPattern.detail).toEqual({
+      AutoScalingGroupName: ['ci-runners', 'ci-runners-arm'],
+      LifecycleHookName: ['fleetwarden-drain'],
+    });
+    const fn =
+      t.findResources('AWS::Lambda::Function')[
+        stack.getLogicalId(runners.drainFunction.fn.node.defaultChild as CfnElement)
+      ];
+    expect(fn?.Properties.Environment.Variables.LIFECYCLE_HOOK_NAME).toBe('fleetwarden-drain');
+  });
+
+  it('routes spot interruption warnings to the drain queue (the handler re-verifies the instance is in a runner ASG)', () => {
+    const { stack, runners, template } = setup();
+    template().hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.ec2'], 'detail-type': ['EC2 Spot Instance Interruption Warning'] },
+      Targets: [
+        Match.objectLike({
+          Arn: {
+            'Fn::GetAtt': [stack.getLogicalId(runners.drainQueue.node.defaultChild as CfnElement), 'Arn'],
+          },
+        }),
+      ],
+    });
+  });
+
+  it.each([
+    [undefined, 5],
+    [12, 12],
+  ])(
+    'reserves drain concurrency (%s -> %s) and caps the queue poller at it, so throttling cannot dead-letter drains',
+    (c, want) => {
+      const { stack, runners, template } = setup(c === undefined ? {} : { drainConcurrency: c });
+      const t = template();
+      const fnId = stack.getLogicalId(runners.drainFunction.fn.node.defaultChild as CfnElement);
+      expect(t.findResources('AWS::Lambda::Function')[fnId]?.Properties.ReservedConcurrentExecutions).toBe(
+        want,
+      );
+      t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: fnId },
+        ScalingConfig: { MaximumConcurrency: want },
+      });
+    },
+  );
+
   it('scopes lifecycle calls to the named ASGs and grants no AWS write for deregistration', () => {
     const t = setup().template();
     const complete = withAction(t, 'autoscaling:CompleteLifecycleAction');
@@ -239,6 +290,8 @@ describe('RunnerRemediation construct', () => {
     [{ heartbeatTimeout: Duration.seconds(10) }, 'heartbeatTimeout must be 240 to 7200 seconds'],
     [{ heartbeatTimeout: Duration.seconds(200) }, 'heartbeatTimeout must be 240 to 7200 seconds'],
     [{ githubOwner: 'not an org!' }, 'githubOwner must be a GitHub login, got "not an org!"'],
+    [{ drainConcurrency: 1 }, 'drainConcurrency must be an integer from 2 to 1000, got 1'],
+    [{ drainConcurrency: 2.5 }, 'drainConcurrency must be an integer from 2 to 1000, got 2.5'],
   ])('refuses %o', (props, message) => {
     expect(() => setup(props as Partial<RunnerRemediationProps>)).toThrow(message);
   });

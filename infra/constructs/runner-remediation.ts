@@ -15,7 +15,10 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SWEEP_STATE_TABLE, SWEEP_STATE_TABLE_ENV } from '../../shared/budget/dynamodb-sweep-state';
 import { GITHUB_EVENT_SOURCE, WORKFLOW_JOB_DETAIL_TYPE } from '../../shared/github/workflow-job-event';
-import { TERMINATE_LIFECYCLE_DETAIL_TYPE } from '../../shared/runners/lifecycle-event';
+import {
+  SPOT_INTERRUPTION_DETAIL_TYPE,
+  TERMINATE_LIFECYCLE_DETAIL_TYPE,
+} from '../../shared/runners/lifecycle-event';
 import { EXEMPT_TAG } from '../../shared/runners/matching';
 import { AUDIT_TABLE_ENV, type AuditAccess } from './audit-access';
 import { deadLetterQueue } from './dead-letter-queue';
@@ -98,6 +101,13 @@ export interface RunnerRemediationProps {
    */
   readonly heartbeatTimeout?: Duration;
   /**
+   * Concurrency reserved for runner-drain (2 to 1000); the drain queue's poller is capped at the same
+   * number (SQS event source maximum concurrency), so a busy account can neither starve the drain nor
+   * have its invocations throttled into the dead-letter queue while lifecycle hooks wait.
+   * @default 5
+   */
+  readonly drainConcurrency?: number;
+  /**
    * How long a busy runner may hold its terminating instance (1 minute to 48 hours).
    * @default Duration.minutes(30)
    */
@@ -174,6 +184,9 @@ function validate(scope: Construct, id: string, p: RunnerRemediationProps): void
   const window = p.removalBudgetWindow?.toSeconds();
   if (window !== undefined && (window < 300 || window > 604_800))
     problems.push(`removalBudgetWindow must be 5 minutes to 7 days, got ${window} s`);
+  const dc = p.drainConcurrency;
+  if (dc !== undefined && !(Number.isInteger(dc) && dc >= 2 && dc <= 1000))
+    problems.push(`drainConcurrency must be an integer from 2 to 1000, got ${dc}`);
   const every = p.sweepSchedule?.toSeconds();
   if (every !== undefined && (every < 60 || every > 86_400))
     problems.push(`sweepSchedule must be 1 minute to 24 hours, got ${every} s`);
@@ -206,6 +219,7 @@ export class RunnerRemediation extends Construct {
     const names = [...props.autoScalingGroupNames];
     const heartbeat = props.heartbeatTimeout ?? Duration.minutes(5);
     const timings = drainTimings(heartbeat.toSeconds());
+    const drainConcurrency = props.drainConcurrency ?? 5;
     const entry = (name: string) =>
       fileURLToPath(new URL(`../../functions/${name}/handler.ts`, import.meta.url));
     const common: Record<string, string> = {
@@ -254,20 +268,29 @@ export class RunnerRemediation extends Construct {
       }),
       'fleetwarden runner-drain: lifecycle events that could not be drained are in the dead-letter queue (their instances were released by the hook timeout)',
     );
+    const drainTarget = () =>
+      new targets.SqsQueue(this.drainQueue, {
+        deadLetterQueue: this.drainDeadLetterQueue,
+        retryAttempts: 185,
+        maxEventAge: Duration.hours(24),
+      });
     new events.Rule(this, 'TerminateHookRule', {
-      description: 'fleetwarden runner-drain: terminate lifecycle actions of the runner ASGs',
+      description: "fleetwarden runner-drain: the fleet's own terminate lifecycle hook on the runner ASGs",
       eventPattern: {
         source: ['aws.autoscaling'],
         detailType: [TERMINATE_LIFECYCLE_DETAIL_TYPE],
-        detail: { AutoScalingGroupName: names },
+        // other owners' terminate hooks on the same groups (log shippers, LB deregistration) are not ours
+        detail: { AutoScalingGroupName: names, LifecycleHookName: [LIFECYCLE_HOOK_NAME] },
       },
-      targets: [
-        new targets.SqsQueue(this.drainQueue, {
-          deadLetterQueue: this.drainDeadLetterQueue,
-          retryAttempts: 185,
-          maxEventAge: Duration.hours(24),
-        }),
-      ],
+      targets: [drainTarget()],
+    });
+    // The warning names only the instance: no pattern can scope it to the runner ASGs, so
+    // runner-drain re-verifies (DescribeAutoScalingInstances) and refuses any other instance.
+    new events.Rule(this, 'SpotInterruptionRule', {
+      description:
+        'fleetwarden runner-drain: spot interruption warnings (cordon the runner of a fleet instance early)',
+      eventPattern: { source: ['aws.ec2'], detailType: [SPOT_INTERRUPTION_DETAIL_TYPE] },
+      targets: [drainTarget()],
     });
     if (props.createLifecycleHooks ?? true) {
       names.forEach((name, i) => {
@@ -288,17 +311,24 @@ export class RunnerRemediation extends Construct {
       alarmTopic: props.alarmTopic,
       timeout: DRAIN_TIMEOUT,
       encryptionKey: key,
+      reservedConcurrentExecutions: drainConcurrency,
       environment: {
         ...common,
         DRAIN_QUEUE_URL: this.drainQueue.queueUrl,
         AUTO_SCALING_GROUP_NAMES: names.join(','),
+        LIFECYCLE_HOOK_NAME,
         DRAIN_DEADLINE_SECONDS: String((props.drainDeadline ?? Duration.minutes(30)).toSeconds()),
         // look again well inside the heartbeat timeout
         RETRY_DELAY_SECONDS: String(timings.retryDelaySeconds),
       },
     });
     this.drainFunction.fn.addEventSource(
-      new SqsEventSource(this.drainQueue, { batchSize: 10, reportBatchItemFailures: true }),
+      new SqsEventSource(this.drainQueue, {
+        batchSize: 10,
+        reportBatchItemFailures: true,
+        // never more pollers than reserved executions: a throttled invocation would count a receive
+        maxConcurrency: drainConcurrency,
+      }),
     );
     this.drainFunction.allow({ actions: ['sqs:SendMessage'], resources: [this.drainQueue.queueArn] });
     this.drainFunction.allow({
@@ -307,6 +337,16 @@ export class RunnerRemediation extends Construct {
         (n) =>
           `arn:${stack.partition}:autoscaling:${stack.region}:${stack.account}:autoScalingGroup:*:autoScalingGroupName/${n}`,
       ),
+    });
+    // read-only, no resource-level permissions: the drain re-verifies every message against what
+    // Auto Scaling reports (instance state, the hook's timeouts, the termination's start)
+    this.drainFunction.allow({
+      actions: [
+        'autoscaling:DescribeAutoScalingInstances',
+        'autoscaling:DescribeLifecycleHooks',
+        'autoscaling:DescribeScalingActivities',
+      ],
+      resources: ['*'],
     });
     readRunners(this.drainFunction);
     const lit = (v: string, token: string) => (Token.isUnresolved(v) ? token : v);
