@@ -61,11 +61,24 @@ function setup(over: Partial<DnsSyncDeps> = {}) {
   return { handler: createHandler(deps), route53, inventory, audit, advance: (ms: number) => (now += ms) };
 }
 
+const ENV = {
+  [AUDIT_TABLE_ENV]: 't',
+  HOSTED_ZONE_ID: 'Z',
+  ZONE_NAME: 'example.com',
+  QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/fleetwarden-dns-sync',
+};
+
 describe('DnsSyncEnv', () => {
   it.each([['0'], ['86401']])('refuses RECORD_TTL %s (the construct allows 1 to 86400)', (ttl) => {
-    const env = { [AUDIT_TABLE_ENV]: 't', HOSTED_ZONE_ID: 'Z', ZONE_NAME: 'example.com', RECORD_TTL: ttl };
+    const env = { ...ENV, RECORD_TTL: ttl };
     expect(DnsSyncEnv.safeParse(env).success).toBe(false);
     expect(DnsSyncEnv.safeParse({ ...env, RECORD_TTL: '86400' }).success).toBe(true);
+  });
+
+  it("requires QUEUE_URL (the construct's queue URL; the lag retry never builds one from the ARN)", () => {
+    const { QUEUE_URL: _url, ...rest } = ENV;
+    expect(DnsSyncEnv.safeParse(rest).success).toBe(false);
+    expect(DnsSyncEnv.safeParse(ENV).success).toBe(true);
   });
 });
 

@@ -31,7 +31,8 @@ import { Ec2InstanceInventory } from '../../shared/ec2/ec2-instance-inventory';
 import type { InstanceInventory } from '../../shared/ec2/port';
 import { logger, metrics } from '../../shared/observability/powertools';
 
-export const DnsSyncEnv = z.object({
+/** The settings dns-sync and dns-reconcile share (the construct gives both the same environment). */
+export const DnsEnv = z.object({
   [AUDIT_TABLE_ENV]: z.string().min(1),
   HOSTED_ZONE_ID: z.string().min(1),
   ZONE_NAME: z.string().min(1),
@@ -48,6 +49,11 @@ export const DnsSyncEnv = z.object({
   DRY_RUN: envBoolean.default(false),
   /** A running event older than this whose instance DescribeInstances cannot show is skipped, not retried. */
   ABSENT_AFTER_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
+});
+
+export const DnsSyncEnv = DnsEnv.extend({
+  /** The queue's own URL (from the construct): the lag retry's ChangeMessageVisibility goes to its host. */
+  QUEUE_URL: z.url(),
 });
 
 export interface DnsSyncDeps {
@@ -296,13 +302,13 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
   if (!wired) {
     const env = readEnv(DnsSyncEnv);
     // here, not in depsFromEnv: dns-reconcile shares that wiring and has no queue (nor SQS client)
-    wired = createHandler({ ...depsFromEnv(env), retryLater: new SqsMessageRetry() });
+    wired = createHandler({ ...depsFromEnv(env), retryLater: new SqsMessageRetry(env.QUEUE_URL) });
   }
   return wired(event, context);
 };
 
 /** Real adapters from the validated environment (shared with dns-reconcile's wiring). */
-export function depsFromEnv(env: z.infer<typeof DnsSyncEnv>): DnsSyncDeps {
+export function depsFromEnv(env: z.infer<typeof DnsEnv>): DnsSyncDeps {
   return {
     route53: new Route53ZoneAdapter(),
     inventory: new Ec2InstanceInventory(),
