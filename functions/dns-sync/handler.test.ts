@@ -192,7 +192,7 @@ describe('dns-sync handler', () => {
     expect(s.audit.all()[0]).toMatchObject({ decision: 'skipped' });
   });
 
-  it('fails a malformed message alone and audits nothing for it', async () => {
+  it('fails a malformed message alone and leaves a failed audit record for it, naming the message', async () => {
     const s = setup();
     const out = await s.handler(
       sqs([
@@ -203,6 +203,13 @@ describe('dns-sync handler', () => {
     );
     expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm-0' }, { itemIdentifier: 'm-1' }]);
     expect(s.route53.records('ZFWD').filter((r) => r.type === 'A')).toHaveLength(1);
+    const malformed = s.audit.all().filter((r) => r.action === 'dns.malformed-message');
+    expect(malformed.map((r) => [r.trigger.id, r.decision])).toEqual([
+      ['m-0', 'failed'],
+      ['m-1', 'failed'],
+    ]);
+    expect(malformed[0]?.reason).toContain('MalformedEventError');
+    expect(malformed[0]?.reason).toContain('m-0');
   });
 
   it('refuses a bad name tag with an audit entry and does not retry', async () => {

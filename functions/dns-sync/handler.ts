@@ -234,7 +234,25 @@ export function createHandler(deps: DnsSyncDeps) {
       event,
       async (record: SQSRecord) => {
         const p = parsed.get(record.messageId) as Parsed;
-        if (p.kind === 'malformed') throw p.error;
+        if (p.kind === 'malformed') {
+          // every message that fails for good leaves a record: a malformed one fails on every
+          // receive and reaches the DLQ, so each receive is audited under the message id
+          await auditedAction(
+            deps.audit,
+            {
+              function: FUNCTION,
+              ...sqsDelivery(record),
+              trigger: { source: 'aws.sqs', id: record.messageId, detailType: 'malformed message' },
+              mode,
+              now,
+            },
+            { action: 'dns.malformed-message', subject: { recordName: deps.config.zoneName } },
+            async () => {
+              throw p.error;
+            },
+          );
+          throw p.error; // not reached: auditedAction rethrows the step's error
+        }
         const e = p.event;
         const o = outcomeOf(e);
         const ctx: AuditContext = {
