@@ -112,6 +112,7 @@ class PlanningView {
   /** The marker in `r` if it is one of ours. */
   ours(r: RecordSet | undefined): Marker | undefined {
     if (r?.type !== 'TXT' || r.values.length !== 1 || !recordNameOfMarker(r.name)) return undefined;
+    if (r.alias || r.setIdentifier !== undefined) return undefined;
     const m = parseMarker(r.values[0] ?? '');
     return m && m.owner === this.owner ? m : undefined;
   }
@@ -150,13 +151,18 @@ class PlanningView {
  * or created at a name we only hold a tombstone for, is foreign: refused, audited, never touched.
  */
 export const holdsMarkerValue = (record: RecordSet, m: Marker): boolean =>
-  !record.alias && m.value !== undefined && record.values.length === 1 && record.values[0] === m.value;
+  !record.alias &&
+  record.setIdentifier === undefined &&
+  m.value !== undefined &&
+  record.values.length === 1 &&
+  record.values[0] === m.value;
 
 const sameRecord = (a: RecordSet, b: RecordSet) =>
   a.ttl === b.ttl &&
   a.values.length === b.values.length &&
   a.values.every((v, i) => v === b.values[i]) &&
-  !a.alias;
+  !a.alias &&
+  a.setIdentifier === undefined;
 
 export function planDns(input: {
   config: DnsPlanConfig;

@@ -23,7 +23,8 @@ export async function observeFleet(input: {
   const owned = new Set<string>();
   for (const records of input.zones) {
     for (const r of records) {
-      if (r.type !== 'TXT' || r.values.length !== 1 || !recordNameOfMarker(r.name)) continue;
+      if (r.type !== 'TXT' || r.values.length !== 1 || r.setIdentifier !== undefined) continue;
+      if (!recordNameOfMarker(r.name)) continue;
       const m = parseMarker(r.values[0] ?? '');
       if (m && m.owner === input.owner) owned.add(m.instanceId);
     }
