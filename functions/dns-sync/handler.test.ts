@@ -129,6 +129,8 @@ describe('dns-sync handler', () => {
 
   it('keeps the newest event of an instance in a batch and audits the others as superseded', async () => {
     const s = setup();
+    s.inventory.setState(id(2), 'stopping');
+    s.advance(1);
     const out = await s.handler(
       sqs([
         stateChange(2, 'running', T0),
@@ -360,8 +362,12 @@ describe('dns-sync handler', () => {
   it('a tag change does not bring back the record of an instance that stopped (DescribeInstances lagging)', async () => {
     const s = setup();
     await s.handler(sqs([stateChange(1, 'running', T0)]));
+    s.inventory.setState(id(1), 'stopped');
+    s.advance(1);
     await s.handler(sqs([stateChange(1, 'stopped', T0 + 10_000)]));
-    // DescribeInstances still shows it running with its IP
+    // a lagging DescribeInstances replica still shows it running with its IP
+    s.inventory.setState(id(1), 'running');
+    s.advance(1);
     const tagged = tagChangeEvent(
       id(1),
       ['fleetwarden:dns-name'],
@@ -386,6 +392,106 @@ describe('dns-sync handler', () => {
     expect(s.audit.all()[0]).toMatchObject({
       decision: 'skipped',
       reason: expect.stringContaining('stopped'),
+    });
+  });
+
+  describe('message contents are hints, not facts', () => {
+    const aRecords = (s: ReturnType<typeof setup>) =>
+      s.route53
+        .records('ZFWD')
+        .filter((r) => r.type === 'A')
+        .map((r) => `${r.name} ${r.values.join(',')}`);
+    const receive = (event: SQSEvent, count: number) => {
+      for (const r of event.Records) r.attributes.ApproximateReceiveCount = String(count);
+      return event;
+    };
+
+    it('refuses a future-dated terminated: it never tombstones the live record (audited, not retried)', async () => {
+      const s = setup();
+      await s.handler(sqs([stateChange(1, 'running', T0)]));
+      // the instance really is terminated: only the date gives the message away
+      s.inventory.setState(id(1), 'terminated');
+      s.advance(1);
+      const forged = stateChange(1, 'terminated', T0 + 3_600_000, 'forged-future');
+      const out = await s.handler(sqs([forged]));
+      expect(out.batchItemFailures).toEqual([]);
+      expect(aRecords(s)).toEqual(['h1.example.com. 10.0.0.1']);
+      const marker = s.route53.records('ZFWD').find((r) => r.name === '_fleetwarden.h1.example.com.');
+      expect(marker?.values[0]).toContain('running');
+      expect(s.audit.all().find((r) => r.trigger.id === 'forged-future')).toMatchObject({
+        action: 'dns.delete',
+        decision: 'refused',
+        reason: expect.stringContaining('future'),
+      });
+      // a real terminated event afterwards still removes the record: the forged one left no trace
+      await s.handler(sqs([stateChange(1, 'terminated', T0 + 60_000)]));
+      expect(aRecords(s)).toEqual([]);
+    });
+
+    it('accepts an event up to 5 minutes ahead of its clock (skew), not more', async () => {
+      const s = setup();
+      await s.handler(sqs([stateChange(1, 'running', T0)]));
+      s.inventory.setState(id(1), 'stopped');
+      s.advance(1);
+      await s.handler(sqs([stateChange(1, 'stopped', T0 + 5000 + 4 * 60_000)]));
+      expect(aRecords(s)).toEqual([]);
+    });
+
+    it('refuses a forged terminated for an instance DescribeInstances shows running; the record stays', async () => {
+      const delays: number[] = [];
+      const s = setup({ retryLater: { after: async (_m, seconds) => void delays.push(seconds) } });
+      await s.handler(sqs([stateChange(1, 'running', T0)]));
+      const forged = () => sqs([stateChange(1, 'terminated', T0 + 2000, 'forged-running')]);
+      // first receive: DescribeInstances may merely lag behind a real stop: one quick retry
+      const first = await s.handler(forged());
+      expect(first.batchItemFailures).toEqual([{ itemIdentifier: 'm-0' }]);
+      expect(delays).toEqual([20]);
+      expect(aRecords(s)).toEqual(['h1.example.com. 10.0.0.1']);
+      // still running on the retry: refused, audited, and the message succeeds (no DLQ)
+      const again = await s.handler(receive(forged(), 2));
+      expect(again.batchItemFailures).toEqual([]);
+      expect(aRecords(s)).toEqual(['h1.example.com. 10.0.0.1']);
+      const records = s.audit.all().filter((r) => r.trigger.id === 'forged-running');
+      expect(records.map((r) => r.decision)).toEqual(['failed', 'refused']);
+      expect(records[1]?.reason).toContain('running');
+    });
+
+    it('refuses a terminated for an instance DescribeInstances shows stopped (only stopped is confirmed)', async () => {
+      const s = setup();
+      await s.handler(sqs([stateChange(1, 'running', T0)]));
+      s.inventory.setState(id(1), 'stopped');
+      s.advance(1);
+      const out = await s.handler(receive(sqs([stateChange(1, 'terminated', T0 + 2000, 'forged')]), 2));
+      expect(out.batchItemFailures).toEqual([]);
+      expect(s.audit.all().find((r) => r.trigger.id === 'forged')).toMatchObject({ decision: 'refused' });
+      const marker = s.route53.records('ZFWD').find((r) => r.name === '_fleetwarden.h1.example.com.');
+      expect(marker?.values[0]).not.toContain('terminated');
+    });
+
+    it("skips a leaving event older than the instance's current launch (it was started again)", async () => {
+      const s = setup();
+      s.inventory.put({
+        instanceId: id(7),
+        state: 'running',
+        privateIp: '10.0.0.7',
+        tags: { 'fleetwarden:dns-name': 'h7' },
+        launchTime: new Date(T0 + 3000).toISOString(),
+      });
+      s.advance(1);
+      await s.handler(sqs([stateChange(7, 'running', T0 + 3000)]));
+      const out = await s.handler(sqs([stateChange(7, 'stopped', T0 + 1000, 'old-stop')]));
+      expect(out.batchItemFailures).toEqual([]);
+      expect(aRecords(s)).toEqual(['h7.example.com. 10.0.0.7']);
+      expect(s.audit.all().find((r) => r.trigger.id === 'old-stop')).toMatchObject({ decision: 'skipped' });
+    });
+
+    it('retries a leaving event of an instance DescribeInstances does not show, and counts it gone only after the absence window', async () => {
+      const s = setup();
+      const young = await s.handler(sqs([stateChange(9, 'terminated', T0)]));
+      expect(young.batchItemFailures).toEqual([{ itemIdentifier: 'm-0' }]);
+      s.advance(3_600_000);
+      const old = await s.handler(receive(sqs([stateChange(9, 'terminated', T0)]), 5));
+      expect(old.batchItemFailures).toEqual([]);
     });
   });
 

@@ -106,6 +106,7 @@ function parseRecord(record: SQSRecord): Parsed {
 interface EventOutcome {
   decision?: PlanDecision;
   skip?: string;
+  refuse?: { reason: string; details: Record<string, unknown> };
   error?: Error;
 }
 
@@ -128,6 +129,7 @@ export function createHandler(deps: DnsSyncDeps) {
       nameTag: deps.nameTag,
       now: now(),
       absentAfterMs: deps.absentAfterMs ?? 900_000,
+      attempts: attemptOf,
     });
 
     // one fact per instance: the newest event in the batch; the rest are superseded
@@ -209,6 +211,7 @@ export function createHandler(deps: DnsSyncDeps) {
     const outcomeOf = (e: DnsSyncEvent): EventOutcome => {
       const f = facts.get(e.id) as FactOutcome;
       if (f.kind === 'skip') return { skip: f.reason };
+      if (f.kind === 'refuse') return { refuse: { reason: f.reason, details: f.details } };
       if (f.kind === 'error') return { error: f.error };
       const winner = winnerEvent.get(e.instanceId);
       if (winner && winner.id !== e.id) {
@@ -283,6 +286,14 @@ export function createHandler(deps: DnsSyncDeps) {
             }
             if (o.error) throw o.error;
             if (o.skip) return { decision: 'skipped' as const, reason: o.skip, result: undefined };
+            if (o.refuse) {
+              return {
+                decision: 'refused' as const,
+                reason: o.refuse.reason,
+                details: { ...o.refuse.details, state: e.state },
+                result: undefined,
+              };
+            }
             const d = o.decision as PlanDecision;
             const dry = deps.dryRun && d.decision === 'acted';
             return {
