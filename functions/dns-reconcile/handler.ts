@@ -81,6 +81,7 @@ export function createHandler(deps: DnsReconcileDeps) {
             const observed = await observeFleet({
               inventory: deps.inventory,
               nameTag: deps.nameTag,
+              optIn: deps.optIn,
               owner: deps.config.ownerId,
               zones: reverse ? [forward, reverse] : [forward],
               observedAt: new Date(at.getTime() - deps.settleMs).toISOString(),

@@ -26,6 +26,9 @@ const sqs = (bodies: unknown[]): SQSEvent => ({
   Records: bodies.map((body, k) => sqsRecord(body, `m-${k}`, T0) as SQSRecord),
 });
 
+/** The fleet tag: opts an instance without a name tag in (named after its id). */
+const FLEET = { 'fleetwarden:fleet': 'runners' };
+
 function setup(over: Partial<DnsSyncDeps> = {}) {
   let now = T0 + 5000;
   const route53 = new InMemoryRoute53().addZone('ZFWD', 'example.com').addZone('ZREV', '10.in-addr.arpa');
@@ -53,6 +56,7 @@ function setup(over: Partial<DnsSyncDeps> = {}) {
     },
     zones: { forward: 'ZFWD', reverse: 'ZREV' },
     nameTag: 'fleetwarden:dns-name',
+    optIn: { fleetTag: { key: 'fleetwarden:fleet', value: 'runners' } },
     dryRun: false,
     policy,
     now: () => new Date(now),
@@ -305,7 +309,7 @@ describe('dns-sync handler', () => {
 
   it('moves the record when the name tag arrives after launch (Tag Change on Resource), without waiting for reconcile', async () => {
     const s = setup();
-    s.inventory.put({ instanceId: id(6), state: 'running', privateIp: '10.0.0.6', tags: {} });
+    s.inventory.put({ instanceId: id(6), state: 'running', privateIp: '10.0.0.6', tags: FLEET });
     s.advance(1);
     await s.handler(sqs([stateChange(6, 'running', T0)]));
     expect(
@@ -318,7 +322,7 @@ describe('dns-sync handler', () => {
     const tagged = tagChangeEvent(
       id(6),
       ['fleetwarden:dns-name'],
-      { 'fleetwarden:dns-name': 'late' },
+      { ...FLEET, 'fleetwarden:dns-name': 'late' },
       T0 + 30_000,
     );
     const out = await s.handler(sqs([tagged]));
@@ -335,12 +339,12 @@ describe('dns-sync handler', () => {
 
   it('publishes under the tagged name when the running event and the tag change share a batch', async () => {
     const s = setup();
-    s.inventory.put({ instanceId: id(6), state: 'running', privateIp: '10.0.0.6', tags: {} });
+    s.inventory.put({ instanceId: id(6), state: 'running', privateIp: '10.0.0.6', tags: FLEET });
     s.advance(1);
     const tagged = tagChangeEvent(
       id(6),
       ['fleetwarden:dns-name'],
-      { 'fleetwarden:dns-name': 'late' },
+      { ...FLEET, 'fleetwarden:dns-name': 'late' },
       T0 + 3000,
     );
     const out = await s.handler(sqs([stateChange(6, 'running', T0), tagged]));
@@ -392,6 +396,73 @@ describe('dns-sync handler', () => {
     expect(s.audit.all()[0]).toMatchObject({
       decision: 'skipped',
       reason: expect.stringContaining('stopped'),
+    });
+  });
+
+  describe('who gets a name', () => {
+    const aNames = (s: ReturnType<typeof setup>) =>
+      s.route53
+        .records('ZFWD')
+        .filter((r) => r.type === 'A')
+        .map((r) => r.name);
+
+    it("refuses a second claimant of a stopped holder's name (audited); the holder gets it back", async () => {
+      const s = setup();
+      await s.handler(sqs([stateChange(1, 'running', T0)]));
+      s.inventory.setState(id(1), 'stopped');
+      s.inventory.put({
+        instanceId: id(8),
+        state: 'running',
+        privateIp: '10.0.0.8',
+        tags: { 'fleetwarden:dns-name': 'h1' },
+      });
+      s.advance(1);
+      await s.handler(sqs([stateChange(1, 'stopped', T0 + 10_000)]));
+      const out = await s.handler(sqs([stateChange(8, 'running', T0 + 20_000, 'claimant')]));
+      expect(out.batchItemFailures).toEqual([]);
+      expect(aNames(s)).toEqual([]);
+      expect(s.audit.all().find((r) => r.trigger.id === 'claimant')).toMatchObject({
+        action: 'dns.upsert',
+        decision: 'refused',
+        reason: expect.stringContaining(`held by ${id(1)} (stopped`),
+      });
+      s.inventory.setState(id(1), 'running');
+      s.advance(1);
+      await s.handler(sqs([stateChange(1, 'running', T0 + 30_000)]));
+      expect(s.route53.records('ZFWD').filter((r) => r.type === 'A')).toEqual([
+        { name: 'h1.example.com.', type: 'A', ttl: 60, values: ['10.0.0.1'] },
+      ]);
+    });
+
+    it('publishes only instances that opt in: name tag, fleet tag or a configured Auto Scaling group', async () => {
+      const s = setup({
+        optIn: {
+          fleetTag: { key: 'fleetwarden:fleet', value: 'runners' },
+          autoScalingGroupNames: ['ci-asg'],
+        },
+      });
+      const put = (n: number, tags: Record<string, string>) =>
+        s.inventory.put({ instanceId: id(n), state: 'running', privateIp: `10.0.0.${n}`, tags });
+      put(6, {}); // nobody's
+      put(7, { 'fleetwarden:fleet': 'runners' });
+      put(8, { 'aws:autoscaling:groupName': 'ci-asg' });
+      put(9, { 'aws:autoscaling:groupName': 'someone-elses-asg', 'fleetwarden:fleet': 'other' });
+      s.advance(1);
+      const out = await s.handler(sqs([1, 6, 7, 8, 9].map((n) => stateChange(n, 'running', T0))));
+      expect(out.batchItemFailures).toEqual([]);
+      expect(aNames(s)).toEqual(['h1.example.com.', `${id(7)}.example.com.`, `${id(8)}.example.com.`]);
+      for (const n of [6, 9]) {
+        expect(s.audit.all().find((r) => r.subject.instanceId === id(n))).toMatchObject({
+          decision: 'skipped',
+          reason: expect.stringContaining('not opted in'),
+        });
+      }
+      // leaving again, a non-opted-in instance leaves nothing behind either (no tombstone)
+      s.inventory.setState(id(6), 'terminated');
+      s.advance(1);
+      const before = s.route53.changeRequests.length;
+      await s.handler(sqs([stateChange(6, 'terminated', T0 + 10_000)]));
+      expect(s.route53.changeRequests.length).toBe(before);
     });
   });
 

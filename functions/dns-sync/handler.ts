@@ -17,6 +17,7 @@ import {
 } from '../../shared/dns/apply';
 import { InstanceFactsUnavailableError, MissingDecisionError } from '../../shared/dns/errors';
 import { type MessageRetry, SqsMessageRetry } from '../../shared/dns/message-retry';
+import type { DnsOptIn } from '../../shared/dns/opt-in';
 import { type DnsPlanConfig, latestPerInstance, type PlanDecision, planDns } from '../../shared/dns/planner';
 import type { Route53Port } from '../../shared/dns/port';
 import { Route53ZoneAdapter } from '../../shared/dns/route53-zone-adapter';
@@ -49,6 +50,11 @@ export const DnsEnv = z.object({
   DRY_RUN: envBoolean.default(false),
   /** A running event older than this whose instance DescribeInstances cannot show is skipped, not retried. */
   ABSENT_AFTER_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
+  /** Instances with this tag (key and value) opt in to DNS besides the name tag. */
+  FLEET_TAG_KEY: z.string().min(1).optional(),
+  FLEET_TAG_VALUE: z.string().min(1).optional(),
+  /** Comma-separated Auto Scaling groups whose instances opt in to DNS. */
+  AUTO_SCALING_GROUP_NAMES: z.string().optional(),
 });
 
 export const DnsSyncEnv = DnsEnv.extend({
@@ -63,6 +69,8 @@ export interface DnsSyncDeps {
   config: DnsPlanConfig;
   zones: { forward: string; reverse?: string | undefined };
   nameTag: string;
+  /** Who opts in to DNS besides the name tag. @default the name tag only */
+  optIn?: Omit<DnsOptIn, 'nameTag'> | undefined;
   dryRun: boolean;
   policy?: ApplyPolicy;
   now?: () => Date;
@@ -130,6 +138,7 @@ export function createHandler(deps: DnsSyncDeps) {
       now: now(),
       absentAfterMs: deps.absentAfterMs ?? 900_000,
       attempts: attemptOf,
+      optIn: deps.optIn,
     });
 
     // one fact per instance: the newest event in the batch; the rest are superseded
@@ -351,7 +360,22 @@ export function depsFromEnv(env: z.infer<typeof DnsEnv>): DnsSyncDeps {
     },
     zones: { forward: env.HOSTED_ZONE_ID, reverse: env.REVERSE_ZONE_ID },
     nameTag: env.NAME_TAG,
+    optIn: optInFromEnv(env),
     dryRun: env.DRY_RUN,
     absentAfterMs: env.ABSENT_AFTER_SECONDS * 1000,
+  };
+}
+
+/** Who opts in to DNS besides the name tag, from FLEET_TAG_KEY/VALUE and AUTO_SCALING_GROUP_NAMES. */
+export function optInFromEnv(env: {
+  FLEET_TAG_KEY?: string | undefined;
+  FLEET_TAG_VALUE?: string | undefined;
+  AUTO_SCALING_GROUP_NAMES?: string | undefined;
+}): Omit<DnsOptIn, 'nameTag'> {
+  return {
+    ...(env.FLEET_TAG_KEY && env.FLEET_TAG_VALUE
+      ? { fleetTag: { key: env.FLEET_TAG_KEY, value: env.FLEET_TAG_VALUE } }
+      : {}),
+    autoScalingGroupNames: (env.AUTO_SCALING_GROUP_NAMES ?? '').split(',').filter(Boolean),
   };
 }

@@ -2,6 +2,7 @@ import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbr
 import { z } from 'zod';
 import type { InstanceInventory, InstanceState } from '../ec2/port';
 import { InstanceFactsUnavailableError } from './errors';
+import { type DnsOptIn, optInReason, tagsForOptIn } from './opt-in';
 import type { InstanceFact } from './planner';
 
 /** The instance states DNS sync reacts to (pending is ignored: there is nothing to write yet). */
@@ -114,7 +115,11 @@ interface FactInput {
   nameTag: string;
   now: Date;
   absentAfterMs: number;
+  optIn?: Omit<DnsOptIn, 'nameTag'> | undefined;
 }
+
+const optedIn = (tags: Record<string, string>, input: FactInput) =>
+  optInReason(tags, { ...input.optIn, nameTag: input.nameTag }) !== undefined;
 
 const ageOf = (e: DnsSyncEvent, now: Date) => now.getTime() - Date.parse(e.time);
 
@@ -134,7 +139,11 @@ function leavingOutcome(
 ): FactOutcome {
   const { instanceId, time } = e;
   const state = e.state as InstanceState;
-  const fact = (): FactOutcome => ({ kind: 'fact', fact: { instanceId, state, time, source: 'event' } });
+  // not describable any more: nothing is known of its tags, so it publishes nothing (no tombstone)
+  const fact = (): FactOutcome => ({
+    kind: 'fact',
+    fact: { instanceId, state, time, source: 'event', optedIn: info ? optedIn(info.tags, input) : false },
+  });
   const ageMs = ageOf(e, input.now);
   if (!info) {
     if (ageMs > input.absentAfterMs) return fact();
@@ -188,6 +197,7 @@ function runningOutcome(e: DnsSyncEvent, info: Described | undefined, input: Fac
         privateIp: info.privateIp,
         publicIp: info.publicIp,
         ...(e.tags ? { renameOnly: true } : {}),
+        optedIn: optedIn(tagsForOptIn(e.tags, info.tags), input),
       },
     };
   }
@@ -230,6 +240,8 @@ export async function factsFromEvents(input: {
   now: Date;
   absentAfterMs: number;
   attempts?: ReadonlyMap<string, number>;
+  /** Who opts in besides the name tag (fleet tag, Auto Scaling groups). @default the name tag only */
+  optIn?: Omit<DnsOptIn, 'nameTag'> | undefined;
 }): Promise<Map<string, FactOutcome>> {
   const out = new Map<string, FactOutcome>();
   const latestOk = input.now.getTime() + MAX_EVENT_SKEW_MS;
