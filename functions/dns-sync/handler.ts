@@ -118,6 +118,27 @@ interface EventOutcome {
   error?: Error;
 }
 
+/**
+ * Every message that fails for good leaves a record: a malformed one fails on every receive and
+ * reaches the DLQ, so each receive writes a failed record under the message id, then fails.
+ */
+async function auditMalformed(deps: DnsSyncDeps, record: SQSRecord, error: Error, now: () => Date) {
+  await auditedAction(
+    deps.audit,
+    {
+      function: FUNCTION,
+      ...sqsDelivery(record),
+      trigger: { source: 'aws.sqs', id: record.messageId, detailType: 'malformed message' },
+      mode: deps.dryRun ? 'dry-run' : 'live',
+      now,
+    },
+    { action: 'dns.malformed-message', subject: { recordName: deps.config.zoneName } },
+    async () => {
+      throw error;
+    },
+  );
+}
+
 export function createHandler(deps: DnsSyncDeps) {
   const mode = deps.dryRun ? 'dry-run' : 'live';
   return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
@@ -247,23 +268,8 @@ export function createHandler(deps: DnsSyncDeps) {
       async (record: SQSRecord) => {
         const p = parsed.get(record.messageId) as Parsed;
         if (p.kind === 'malformed') {
-          // every message that fails for good leaves a record: a malformed one fails on every
-          // receive and reaches the DLQ, so each receive is audited under the message id
-          await auditedAction(
-            deps.audit,
-            {
-              function: FUNCTION,
-              ...sqsDelivery(record),
-              trigger: { source: 'aws.sqs', id: record.messageId, detailType: 'malformed message' },
-              mode,
-              now,
-            },
-            { action: 'dns.malformed-message', subject: { recordName: deps.config.zoneName } },
-            async () => {
-              throw p.error;
-            },
-          );
-          throw p.error; // not reached: auditedAction rethrows the step's error
+          await auditMalformed(deps, record, p.error, now);
+          throw p.error; // not reached: auditMalformed rethrows it
         }
         const e = p.event;
         const o = outcomeOf(e);
