@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { createHandler as auditCorrelate } from '../../functions/audit-correlate/handler';
 import { createHandler as dnsReconcile } from '../../functions/dns-reconcile/handler';
-import { createHandler as dnsSync } from '../../functions/dns-sync/handler';
+import { createHandler as dnsSync, optInFromEnv } from '../../functions/dns-sync/handler';
 import { createHandler as runnerDrain } from '../../functions/runner-drain/handler';
 import { createHandler as runnerJobWatch } from '../../functions/runner-job-watch/handler';
 import { createHandler as runnerSweep } from '../../functions/runner-sweep/handler';
@@ -171,6 +171,7 @@ export function wireFunction(
     },
     zones: { forward: env.HOSTED_ZONE_ID ?? '', reverse: env.REVERSE_ZONE_ID },
     nameTag: env.NAME_TAG ?? 'fleetwarden:dns-name',
+    optIn: optInFromEnv(env),
     dryRun: bool(env.DRY_RUN, false),
     policy: noSleepPolicy,
     now,
