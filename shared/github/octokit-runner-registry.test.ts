@@ -47,6 +47,9 @@ for (const repository of [undefined, 'infra'])
         exhaustRateLimit: () => {
           api.rateLimited = true;
         },
+        hitSecondaryRateLimit: () => {
+          api.secondaryRateLimited = true;
+        },
       };
     },
   );
