@@ -119,7 +119,8 @@ export function describeRunnerRegistryContract(name: string, make: () => Registr
       for (const call of [() => h.registry.deleteRunner(id), () => h.registry.getRunner(id)]) {
         const err = await call().catch((e: unknown) => e);
         expect(err).toBeInstanceOf(ThrottledError);
-        expect((err as ThrottledError).retryAfterMs).toBeGreaterThanOrEqual(60_000);
+        // about a minute (GitHub: without retry-after, wait at least one); the clock runs meanwhile
+        expect((err as ThrottledError).retryAfterMs).toBeGreaterThan(50_000);
       }
       expect(hasCause(await h.registry.listRunners().catch((e: unknown) => e), ThrottledError)).toBe(true);
     });
