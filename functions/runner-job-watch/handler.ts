@@ -138,15 +138,16 @@ async function watchJob(
   const runnerId = runner?.id ?? job.job.runnerId ?? undefined;
   const runnerName = runner?.name ?? job.job.runnerName ?? undefined;
   const who = { ...(runnerName ? { runnerName } : {}), ...(runnerId !== undefined ? { runnerId } : {}) };
+  const resets = `resets in ${Math.ceil((throttled?.retryAfterMs ?? 0) / 1000)} s`;
   const limit = throttled
-    ? ` (GitHub rate limit: runner not looked up, placed by the job's runner name alone; limit resets in ${Math.ceil((throttled.retryAfterMs ?? 0) / 1000)} s)`
+    ? ` (GitHub rate limit: runner not looked up, placed by the job's runner name alone; ${resets})`
     : '';
   const match = instanceIdOf({ name: runnerName ?? '', labels: runner?.labels ?? [] });
   if (!match && throttled)
     return quiet(
       'rate-limited',
       who,
-      `GitHub rate limit: runner ${runnerName ?? runnerId} not looked up, and its name names no instance; skipped${limit}`,
+      `GitHub rate limit (${resets}): runner ${runnerName ?? runnerId} not looked up, and its name names no instance; skipped`,
     );
   if (!match)
     return quiet(
