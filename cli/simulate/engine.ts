@@ -453,6 +453,7 @@ export class Engine {
         jobId,
         runnerId: action === 'queued' ? null : (t.runnerId ?? null),
         runnerName: action === 'queued' ? null : (runner?.name ?? `ci-${t.id}`),
+        at: this.clock.now,
       }),
     );
     const fn = [...this.routing.functions.values()].find(

@@ -247,6 +247,8 @@ export function wireFunction(
           ttlSeconds: num(env.DEDUPE_TTL_SECONDS, 259_200),
         }),
         maxBodyBytes: num(env.MAX_BODY_BYTES, 1_048_576),
+        maxJobAgeMs: num(env.MAX_JOB_AGE_SECONDS, 3600) * 1000,
+        now: () => w.clock.now,
       }) as Invoke;
     case 'functions/audit-correlate/handler.ts':
       return auditCorrelate({
