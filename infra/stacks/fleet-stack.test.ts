@@ -119,8 +119,8 @@ describe('FleetStack wiring', () => {
     t.resourceCountIs('AWS::AutoScaling::LifecycleHook', 0);
   });
 
-  it('with github but no runner ASGs: webhook ingress only', () => {
-    const t = template({ autoScalingGroupNames: [] });
+  it('with github.webhookOnly and no runner ASGs: webhook ingress only', () => {
+    const t = template({ autoScalingGroupNames: [], github: { owner: 'acme', webhookOnly: true } });
     t.resourceCountIs('AWS::Lambda::Url', 1);
     t.resourceCountIs('AWS::AutoScaling::LifecycleHook', 0);
   });
