@@ -4,7 +4,6 @@ import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -18,6 +17,7 @@ import { deadLetterQueue } from './dead-letter-queue';
 import { FleetFunction } from './fleet-function';
 import { fleetKey } from './fleet-key';
 import { refuseInvalidProps } from './props-validation';
+import { EVENT_DELIVERY, functionTarget, scheduleDelivery, TrustedQueueTarget } from './rule-targets';
 
 export interface RunnerRemediationProps {
   /** Topic every alarm of the feature notifies. */
@@ -231,10 +231,9 @@ export class RunnerRemediation extends Construct {
         detail: { AutoScalingGroupName: names },
       },
       targets: [
-        new targets.SqsQueue(this.drainQueue, {
+        new TrustedQueueTarget(this.drainQueue, {
           deadLetterQueue: this.drainDeadLetterQueue,
-          retryAttempts: 185,
-          maxEventAge: Duration.hours(24),
+          ...EVENT_DELIVERY,
         }),
       ],
     });
@@ -318,10 +317,11 @@ export class RunnerRemediation extends Construct {
         AUTO_SCALING_GROUP_NAMES: names.join(','),
       },
     });
+    const sweepEvery = props.sweepSchedule ?? Duration.minutes(5);
     new events.Rule(this, 'SweepSchedule', {
       description: 'fleetwarden runner-sweep schedule',
-      schedule: events.Schedule.rate(props.sweepSchedule ?? Duration.minutes(5)),
-      targets: [new targets.LambdaFunction(this.sweepFunction.fn)],
+      schedule: events.Schedule.rate(sweepEvery),
+      targets: [functionTarget(this.sweepFunction, scheduleDelivery(sweepEvery))],
     });
     readRunners(this.sweepFunction);
     if (props.allowTerminate) {
@@ -354,13 +354,7 @@ export class RunnerRemediation extends Construct {
         detailType: [WORKFLOW_JOB_DETAIL_TYPE],
         detail: { action: ['in_progress'] },
       },
-      targets: [
-        new targets.LambdaFunction(this.jobWatchFunction.fn, {
-          deadLetterQueue: this.jobWatchFunction.deadLetterQueue,
-          retryAttempts: 185,
-          maxEventAge: Duration.hours(24),
-        }),
-      ],
+      targets: [functionTarget(this.jobWatchFunction, EVENT_DELIVERY)],
     });
     readRunners(this.jobWatchFunction);
     alarm(

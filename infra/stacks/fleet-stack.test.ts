@@ -163,3 +163,112 @@ describe('FleetStack IAM matches the SDK calls of every function', () => {
     expect(granted).toEqual(called);
   });
 });
+
+type Resource = { Type: string; Properties: Record<string, unknown> };
+type Statement = {
+  Effect: string;
+  Principal?: { Service?: unknown };
+  Condition?: Record<string, Record<string, unknown>>;
+};
+const PSEUDO: Record<string, string> = {
+  'AWS::Partition': 'aws',
+  'AWS::Region': 'eu-west-1',
+  'AWS::AccountId': '123456789012',
+};
+/** Evaluate Fn::Join / Ref / Fn::GetAtt to a string (pseudo parameters fixed, other refs by logical id). */
+function evaluate(expr: unknown): string {
+  if (typeof expr === 'string') return expr;
+  const e = expr as Record<string, unknown>;
+  if (typeof e.Ref === 'string') return PSEUDO[e.Ref] ?? `ref:${e.Ref}`;
+  if (Array.isArray(e['Fn::GetAtt'])) return `getatt:${(e['Fn::GetAtt'] as string[]).join('.')}`;
+  if (Array.isArray(e['Fn::Join'])) {
+    const [sep, parts] = e['Fn::Join'] as [string, unknown[]];
+    return parts.map(evaluate).join(sep);
+  }
+  throw new Error(`cannot evaluate ${JSON.stringify(expr)}`);
+}
+const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : [v]);
+const byType = (t: Template, type: string) =>
+  Object.entries(t.toJSON().Resources as Record<string, Resource>).filter(([, r]) => r.Type === type);
+const fromEventBridge = (s: Statement) =>
+  s.Effect === 'Allow' && s.Principal?.Service === 'events.amazonaws.com';
+
+describe('FleetStack delivery plumbing and trust boundary (every rule, the whole template)', () => {
+  const t = template({ allowTerminate: true, alarmEmail: 'oncall@example.com' });
+  const rules = byType(t, 'AWS::Events::Rule');
+  type Target = { Arn: unknown; RetryPolicy?: Record<string, number>; DeadLetterConfig?: { Arn: unknown } };
+  const targetsOf = (r: Resource) => r.Properties.Targets as Target[];
+
+  it('covers the schedules and the event rules', () => {
+    expect(rules.map(([id]) => id).join(' ')).toMatch(/SweepSchedule/);
+    expect(rules.map(([id]) => id).join(' ')).toMatch(/ReconcileSchedule/);
+    expect(rules.map(([id]) => id).join(' ')).toMatch(/CorrelateSchedule/);
+    expect(rules.map(([id]) => id).join(' ')).toMatch(/JobStartedRule/);
+  });
+
+  it('every rule target has a retry policy and an encrypted, alarmed dead-letter queue', () => {
+    const alarmedQueues = byType(t, 'AWS::CloudWatch::Alarm').flatMap(([, a]) =>
+      ((a.Properties.Dimensions as { Name: string; Value: unknown }[] | undefined) ?? [])
+        .filter((d) => d.Name === 'QueueName')
+        .map((d) => evaluate(d.Value)),
+    );
+    const queues = Object.fromEntries(byType(t, 'AWS::SQS::Queue'));
+    for (const [id, rule] of rules) {
+      for (const target of targetsOf(rule)) {
+        expect(target.RetryPolicy, id).toEqual({
+          MaximumRetryAttempts: expect.any(Number),
+          MaximumEventAgeInSeconds: expect.any(Number),
+        });
+        expect(target.DeadLetterConfig, id).toBeDefined();
+        const dlq = evaluate(target.DeadLetterConfig?.Arn).replace(/^getatt:(.*)\.Arn$/, '$1');
+        expect(queues[dlq]?.Properties.KmsMasterKeyId, `${id} DLQ ${dlq} encrypted`).toBeDefined();
+        expect(alarmedQueues, `${id} DLQ ${dlq} alarmed`).toContain(`getatt:${dlq}.QueueName`);
+      }
+    }
+  });
+
+  it('a queue policy lets EventBridge send only from the rules that target that queue', () => {
+    const policies = byType(t, 'AWS::SQS::QueuePolicy');
+    let checked = 0;
+    for (const [id, policy] of policies) {
+      const queue = evaluate(asList(policy.Properties.Queues)[0]).replace(/^ref:/, '');
+      const expected = rules
+        .filter(([, r]) =>
+          targetsOf(r).some((x) =>
+            [x.Arn, x.DeadLetterConfig?.Arn].some((a) => a && evaluate(a) === `getatt:${queue}.Arn`),
+          ),
+        )
+        .map(([ruleId]) => `getatt:${ruleId}.Arn`)
+        .sort();
+      const statements = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+      for (const s of statements.filter(fromEventBridge)) {
+        checked++;
+        expect(Object.keys(s.Condition ?? {}), id).toEqual(['ArnEquals']);
+        const arns = asList(s.Condition?.ArnEquals?.['aws:SourceArn']).map(evaluate).sort();
+        expect(arns.length, id).toBeGreaterThan(0);
+        for (const arn of arns) expect(expected, `${id}: ${arn}`).toContain(arn);
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(rules.length);
+  });
+
+  it("the fleet key lets EventBridge use it only for the fleet's own rules (exact ARNs)", () => {
+    const expected = rules
+      .map(([id, r]) => {
+        const name = r.Properties.Name;
+        expect(typeof name, `${id} has a fixed name`).toBe('string');
+        const bus = r.Properties.EventBusName ? `${evaluate(r.Properties.EventBusName)}/` : '';
+        return `arn:aws:events:eu-west-1:123456789012:rule/${bus}${name}`;
+      })
+      .sort();
+    const keyStatements = byType(t, 'AWS::KMS::Key').flatMap(
+      ([, k]) => (k.Properties.KeyPolicy as { Statement: Statement[] }).Statement,
+    );
+    const forEvents = keyStatements.filter(fromEventBridge);
+    expect(forEvents.length).toBeGreaterThan(0);
+    for (const s of forEvents) {
+      expect(Object.keys(s.Condition ?? {})).toEqual(['ArnEquals']);
+      expect(asList(s.Condition?.ArnEquals?.['aws:SourceArn']).map(evaluate).sort()).toEqual(expected);
+    }
+  });
+});
