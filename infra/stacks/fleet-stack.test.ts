@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -80,6 +80,29 @@ describe('FleetStack wiring', () => {
         ]),
       },
     });
+  });
+
+  it("names every output as the README's Deploy section does (stable logical ids)", () => {
+    const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+    const line = /^Stack outputs: ([\s\S]*?)\n\n/m.exec(readme)?.[1] ?? '';
+    const documented = [...new Set([...line.matchAll(/`([A-Z]\w+)`/g)].map((m) => m[1]))].sort();
+    expect(documented.length).toBeGreaterThan(0);
+    expect(Object.keys(template().findOutputs('*')).sort()).toEqual(
+      expect.arrayContaining(['AuditTableName', 'InvestigatorRoleArn']),
+    );
+    expect(Object.keys(template().findOutputs('*')).sort()).toEqual(documented);
+  });
+
+  it('exposes the fleet id: configured, else <account>-<region>', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const env = { account: '123456789012', region: 'eu-west-1' };
+    const configured = new FleetStack(app, 'A', {
+      env,
+      config: parseFleetConfig({ ...base, fleetId: 'prod' }),
+    });
+    const derived = new FleetStack(app, 'B', { env, config: parseFleetConfig(base) });
+    expect(configured.fleetId).toBe('prod');
+    expect(derived.fleetId).toBe('123456789012-eu-west-1');
   });
 
   it('publishes the outputs an operator needs', () => {

@@ -36,6 +36,21 @@ export const TRIGGER_PATTERNS = {
 } as const satisfies Record<string, events.EventPattern>;
 
 /**
+ * Every output keeps the id its construct gave it as its logical id (`AuditTableName`, not
+ * `AuditAuditTableNameC79E1923`): the names README.md documents and scripts read.
+ */
+function stableOutputNames(stack: Stack): void {
+  const seen = new Map<string, string>();
+  for (const output of stack.node.findAll().filter((c): c is CfnOutput => c instanceof CfnOutput)) {
+    const name = output.node.id;
+    const other = seen.get(name);
+    if (other) throw new Error(`two stack outputs would be named ${name}: ${other} and ${output.node.path}`);
+    seen.set(name, output.node.path);
+    output.overrideLogicalId(name);
+  }
+}
+
+/**
  * The whole fleet in one stack: the alarm topic every function alarms to, the archive of triggering
  * events (replay after a fix), and the features (DNS sync, runner remediation, audit trail, webhook
  * ingress) wired together.
@@ -46,9 +61,18 @@ export class FleetStack extends Stack {
   readonly dns: DnsSync;
   readonly webhook?: WebhookIngress;
   readonly runners?: RunnerRemediation;
+  /** The fleet's identity (runner label `fleetwarden-fleet:<fleetId>`): config.fleetId, else `<account>-<region>`. */
+  readonly fleetId: string;
 
   constructor(scope: Construct, id: string, props: FleetStackProps) {
     super(scope, id, props);
+    const { config } = props;
+    this.fleetId = config.fleetId ?? `${this.account}-${this.region}`;
+    this.build(props);
+    stableOutputNames(this);
+  }
+
+  private build(props: FleetStackProps): void {
     const { config } = props;
     // every FleetFunction below reads its default log retention from here
     this.node.setContext(LOG_RETENTION_CONTEXT, config.logRetentionDays);
