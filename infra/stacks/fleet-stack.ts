@@ -1,10 +1,10 @@
-import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Aspects, CfnOutput, Duration, type IAspect, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
-import type { Construct } from 'constructs';
+import type { Construct, IConstruct } from 'constructs';
 import type { FleetConfig } from '../config';
 import { AuditTrail } from '../constructs/audit-trail';
 import { DnsSync } from '../constructs/dns-sync';
@@ -39,14 +39,17 @@ export const TRIGGER_PATTERNS = {
  * Every output keeps the id its construct gave it as its logical id (`AuditTableName`, not
  * `AuditAuditTableNameC79E1923`): the names README.md documents and scripts read.
  */
-function stableOutputNames(stack: Stack): void {
-  const seen = new Map<string, string>();
-  for (const output of stack.node.findAll().filter((c): c is CfnOutput => c instanceof CfnOutput)) {
-    const name = output.node.id;
-    const other = seen.get(name);
-    if (other) throw new Error(`two stack outputs would be named ${name}: ${other} and ${output.node.path}`);
-    seen.set(name, output.node.path);
-    output.overrideLogicalId(name);
+class StableOutputNames implements IAspect {
+  private readonly seen = new Map<string, string>();
+
+  visit(node: IConstruct): void {
+    if (!(node instanceof CfnOutput)) return;
+    const name = node.node.id;
+    const other = this.seen.get(name);
+    if (other && other !== node.node.path)
+      throw new Error(`two stack outputs would be named ${name}: ${other} and ${node.node.path}`);
+    this.seen.set(name, node.node.path);
+    node.overrideLogicalId(name);
   }
 }
 
@@ -68,12 +71,7 @@ export class FleetStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     this.fleetId = config.fleetId ?? `${this.account}-${this.region}`;
-    this.build(props);
-    stableOutputNames(this);
-  }
-
-  private build(props: FleetStackProps): void {
-    const { config } = props;
+    Aspects.of(this).add(new StableOutputNames());
     // every FleetFunction below reads its default log retention from here
     this.node.setContext(LOG_RETENTION_CONTEXT, config.logRetentionDays);
     const key = fleetKey(this);
