@@ -1,5 +1,6 @@
 #!/usr/bin/env -S npx tsx
 import { App } from 'aws-cdk-lib';
+import { ConfigError } from '../shared/core/errors';
 import { parseFleetConfig, refuseExampleConfig } from './config';
 import { applyGuardrails } from './guardrails/guardrails';
 import { FleetStack } from './stacks/fleet-stack';
@@ -25,5 +26,12 @@ export function buildApp(app = new App(), opts: { refuseExample?: boolean } = {}
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  buildApp(new App(), { refuseExample: true }).synth();
+  try {
+    buildApp(new App(), { refuseExample: true }).synth();
+  } catch (err) {
+    // a configuration mistake is the user's to fix: show what and where, not a stack trace
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exitCode = 1;
+  }
 }
