@@ -4,6 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from './app';
+import { EXAMPLE_HOSTED_ZONE_ID } from './config';
 
 const cdkJson = JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8')) as {
   context: Record<string, unknown>;
@@ -63,5 +64,36 @@ describe('fleetwarden app', () => {
     expect(() => buildApp(app({ fleetwarden: { hostedZoneId: 'nope' } }))).toThrow(
       /fleetwarden\.hostedZoneId: .*got "nope"/,
     );
+  });
+
+  it('takes the configuration as the JSON string `cdk deploy -c fleetwarden=...` passes', () => {
+    const config = { ...(cdkJson.context.fleetwarden as object), hostedZoneId: 'Z0123456789ABC' };
+    const assembly = buildApp(app({ fleetwarden: JSON.stringify(config) }), { refuseExample: true }).synth();
+    expect(assembly.stacks.map((s) => s.stackName)).toEqual(['Fleetwarden']);
+  });
+
+  it("refuses to deploy cdk.json's placeholder zone, pointing to README's Configuration", () => {
+    expect((cdkJson.context.fleetwarden as { hostedZoneId: string }).hostedZoneId).toBe(
+      EXAMPLE_HOSTED_ZONE_ID,
+    );
+    expect(() => buildApp(app(), { refuseExample: true })).toThrow(
+      /fleetwarden\.hostedZoneId is the example placeholder Z0EXAMPLE00000000000 from cdk\.json: .*README\.md#configuration/s,
+    );
+  });
+
+  it('synthesizes the example configuration when asked to explicitly (npm run synth)', () => {
+    for (const flag of [true, 'true']) {
+      const built = buildApp(app({ 'fleetwarden:example': flag }), { refuseExample: true });
+      expect(built.synth().stacks.map((s) => s.stackName)).toEqual(['Fleetwarden']);
+    }
+  });
+
+  it('npm run synth passes the documented example flag', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    expect(pkg.scripts.synth).toContain('-c fleetwarden:example=true');
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    expect(readme).toContain('fleetwarden:example');
   });
 });

@@ -19,6 +19,7 @@ describe('fleet configuration (cdk.json context "fleetwarden")', () => {
       dryRun: true,
       maxRemovalShare: 0.2,
       maxRemovalsPerRun: 100,
+      removalBudgetWindow: 3600,
       allowTerminate: false,
       auditRetentionDays: 400,
       logRetentionDays: 90,
@@ -70,5 +71,69 @@ describe('fleet configuration (cdk.json context "fleetwarden")', () => {
     expect(() => parseFleetConfig({ ...valid, recordTtl: -1, dryRun: 'no' })).toThrow(
       /recordTtl.*\n.*dryRun|dryRun.*\n.*recordTtl/s,
     );
+  });
+});
+
+describe('fleet configuration as a new user passes it', () => {
+  it("accepts the JSON string `cdk deploy -c fleetwarden='{...}'` passes", () => {
+    expect(parseFleetConfig(JSON.stringify(valid))).toEqual(parseFleetConfig(valid));
+  });
+
+  it('says clearly when the string is not valid JSON', () => {
+    expect(() => parseFleetConfig("{hostedZoneId:'Z0123'}")).toThrow(
+      /context "fleetwarden" is a string but not valid JSON \(.+\): \{hostedZoneId:'Z0123'\}.*README\.md#configuration/s,
+    );
+  });
+
+  it('refuses a JSON string that is not an object', () => {
+    expect(() => parseFleetConfig('[1]')).toThrow(/fleetwarden: .*object.*got \[1\]/);
+  });
+
+  it.each([
+    [{ dryrun: false }, /fleetwarden\.dryrun: unknown key \(did you mean "dryRun"\?\)/],
+    [
+      { maxRemovalshare: 0.5 },
+      /fleetwarden\.maxRemovalshare: unknown key \(did you mean "maxRemovalShare"\?\)/,
+    ],
+    [
+      { github: { owner: 'acme', repo: 'x' } },
+      /fleetwarden\.github\.repo: unknown key \(did you mean "repository"\?\)/,
+    ],
+    [
+      { fleetTag: { key: 'k', vaule: 'v' } },
+      /fleetwarden\.fleetTag\.vaule: unknown key \(did you mean "value"\?\)/,
+    ],
+  ])('refuses the unknown key in %j, naming the nearest known key', (patch, message) => {
+    expect(() => parseFleetConfig({ ...valid, ...patch })).toThrow(message);
+  });
+
+  it('refuses an unknown key with nothing near it without a guess', () => {
+    expect(() => parseFleetConfig({ ...valid, colour: 'blue' })).toThrow(
+      /fleetwarden\.colour: unknown key, got "blue"$/m,
+    );
+  });
+
+  it('refuses github without runner ASGs: runner remediation would silently not be deployed', () => {
+    expect(() => parseFleetConfig({ ...valid, autoScalingGroupNames: [] })).toThrow(
+      /fleetwarden\.autoScalingGroupNames: github is set but no runner Auto Scaling group is named: runner remediation \(drain, sweep, job watch\) would not be deployed/,
+    );
+  });
+
+  it('deploys the webhook ingress alone only when asked to (github.webhookOnly)', () => {
+    const config = parseFleetConfig({
+      ...valid,
+      autoScalingGroupNames: [],
+      github: { owner: 'acme', webhookOnly: true },
+    });
+    expect(config.github).toEqual({ owner: 'acme', webhookOnly: true });
+    expect(() => parseFleetConfig({ ...valid, github: { owner: 'acme', webhookOnly: true } })).toThrow(
+      /fleetwarden\.github\.webhookOnly: .*autoScalingGroupNames/,
+    );
+  });
+
+  it('takes a fleet id for the runner fleet identity label', () => {
+    expect(parseFleetConfig({ ...valid, fleetId: 'prod-eu' }).fleetId).toBe('prod-eu');
+    expect(parseFleetConfig(valid).fleetId).toBeUndefined();
+    expect(() => parseFleetConfig({ ...valid, fleetId: 'a b' })).toThrow(/fleetwarden\.fleetId: .*got "a b"/);
   });
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ConfigError } from '../shared/core/errors';
 
 /** CloudWatch Logs retention values (days) that RetentionInDays accepts. */
 const LOG_RETENTION_DAYS = [
@@ -23,7 +24,7 @@ const dnsName = z
  * fleetwarden='{...}'`). Every field is documented in README.md#configuration.
  */
 export const FleetConfigSchema = z
-  .object({
+  .strictObject({
     /** Route 53 hosted zone the fleet writes instance records into. */
     hostedZoneId: z
       .string()
@@ -48,7 +49,7 @@ export const FleetConfigSchema = z
       .array(z.string().regex(/^[\w\-.:@+=]{1,255}$/u, 'must be an Auto Scaling group name (no slashes)'))
       .default([]),
     github: z
-      .object({
+      .strictObject({
         /** Organisation whose self-hosted runners the fleet manages. */
         owner: z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/, 'must be a GitHub organisation login'),
         /** Repository-level runners instead of organisation-level ones. */
@@ -56,16 +57,31 @@ export const FleetConfigSchema = z
           .string()
           .regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be a repository name (without the owner)')
           .optional(),
+        /** Deploy only the webhook ingress, no runner remediation (needs no autoScalingGroupNames). */
+        webhookOnly: z.boolean().optional(),
       })
+      .optional(),
+    /**
+     * The fleet's identity: runners are labelled `fleetwarden-fleet:<fleetId>` and the sweep only
+     * removes runners carrying its own. @default the stack's account id
+     */
+    fleetId: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/, 'must be 1-40 letters, digits, ".", "_" or "-"')
       .optional(),
     /** Tag that marks the fleet's runner instances (scopes TerminateInstances and the sweep). */
     fleetTag: z
-      .object({ key: z.string().min(1).max(128), value: z.string().min(1).max(256) })
+      .strictObject({ key: z.string().min(1).max(128), value: z.string().min(1).max(256) })
       .default({ key: 'fleetwarden:fleet', value: 'runners' }),
     /** Safe by default: remediations only audit what they would do until this is set to false. */
     dryRun: z.boolean().default(true),
     /** The circuit breaker refuses a run that would remove more than this share of the fleet. */
     maxRemovalShare: z.number().gt(0).max(1).default(0.2),
+    /**
+     * Seconds of the sweep's rolling removal budget: removals within any window this long never exceed
+     * max(1, floor(maxRemovalShare x fleet runners listed)). @default 3600
+     */
+    removalBudgetWindow: z.number().int().min(300).max(604_800).default(3600),
     /** At most this many removals per sweep run; the rest are deferred to the next run. */
     maxRemovalsPerRun: z.number().int().min(1).max(1000).default(100),
     /** Let the sweep terminate instances that never registered (tag-scoped permission). */
@@ -83,6 +99,25 @@ export const FleetConfigSchema = z
   .refine((c) => (c.reverseZoneId === undefined) === (c.reverseZoneName === undefined), {
     message: 'reverseZoneId and reverseZoneName go together: set both or neither',
     path: ['reverseZoneName'],
+  })
+  .superRefine((c, ctx) => {
+    const runners = c.autoScalingGroupNames.length > 0;
+    if (c.github && !c.github.webhookOnly && !runners) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['autoScalingGroupNames'],
+        message:
+          'github is set but no runner Auto Scaling group is named: runner remediation (drain, sweep, job watch) would not be deployed; name the runner ASGs, or set github.webhookOnly: true to deploy only the webhook ingress',
+      });
+    }
+    if (c.github?.webhookOnly && runners) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['github', 'webhookOnly'],
+        message:
+          'webhookOnly deploys no runner remediation, but autoScalingGroupNames names runner ASGs: drop one of the two',
+      });
+    }
   });
 export type FleetConfig = z.infer<typeof FleetConfigSchema>;
 
@@ -95,16 +130,103 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return current;
 }
 
-/** Parse the `fleetwarden` context; every problem is listed with the path and the value given. */
-export function parseFleetConfig(input: unknown): FleetConfig {
-  const result = FleetConfigSchema.safeParse(input ?? {});
+type SchemaNode = { _zod?: { def?: { innerType?: SchemaNode } }; shape?: Record<string, SchemaNode> };
+
+/** The keys the schema knows for the object at `path` (through optional/default wrappers). */
+function knownKeysAt(path: readonly PropertyKey[]): string[] {
+  const unwrap = (s: SchemaNode | undefined) => {
+    let node = s;
+    while (node?._zod?.def?.innerType) node = node._zod.def.innerType;
+    return node;
+  };
+  let node = unwrap(FleetConfigSchema as unknown as SchemaNode);
+  for (const key of path) node = unwrap(node?.shape?.[String(key)]);
+  return Object.keys(node?.shape ?? {});
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      row[j] = Math.min((previous[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
+    }
+    previous = row;
+  }
+  return previous[b.length] ?? 0;
+}
+
+/** The known key a typo most likely meant: case-insensitive edit distance, or a prefix of it. */
+export function nearestKey(unknown: string, known: readonly string[]): string | undefined {
+  const u = unknown.toLowerCase();
+  let best: { key: string; distance: number } | undefined;
+  for (const key of known) {
+    const k = key.toLowerCase();
+    const distance = k.startsWith(u) || u.startsWith(k) ? 0.5 : editDistance(u, k);
+    if (!best || distance < best.distance) best = { key, distance };
+  }
+  if (!best) return undefined;
+  return best.distance <= Math.max(2, Math.floor(unknown.length / 3)) ? best.key : undefined;
+}
+
+const shown = (value: unknown) => (value === undefined ? '<unset>' : JSON.stringify(value));
+const where = (path: readonly PropertyKey[]) => ['fleetwarden', ...path.map(String)].join('.');
+
+function describeIssue(input: unknown, issue: z.core.$ZodIssue): string[] {
+  if (issue.code === 'unrecognized_keys') {
+    const known = knownKeysAt(issue.path);
+    return issue.keys.map((key) => {
+      const guess = nearestKey(key, known);
+      const hint = guess ? ` (did you mean "${guess}"?)` : '';
+      return `  ${where([...issue.path, key])}: unknown key${hint}, got ${shown(valueAt(input, [...issue.path, key]))}`;
+    });
+  }
+  return [`  ${where(issue.path)}: ${issue.message}, got ${shown(valueAt(input, issue.path))}`];
+}
+
+/** The hosted zone id of cdk.json's example configuration: it names no real zone. */
+export const EXAMPLE_HOSTED_ZONE_ID = 'Z0EXAMPLE00000000000';
+
+/**
+ * Refuse to deploy cdk.json's example configuration: its zone does not exist, and a stack deployed
+ * with it would sync DNS into nothing. `-c fleetwarden:example=true` lets CI synthesize it.
+ */
+export function refuseExampleConfig(config: FleetConfig, allowExample: unknown): void {
+  if (config.hostedZoneId !== EXAMPLE_HOSTED_ZONE_ID) return;
+  if (allowExample === true || allowExample === 'true') return;
+  throw new ConfigError(
+    `fleetwarden.hostedZoneId is the example placeholder ${EXAMPLE_HOSTED_ZONE_ID} from cdk.json: ` +
+      'set your own zone (and the rest of the fleet) in the "fleetwarden" block of cdk.json or with -c fleetwarden=\'{...}\', ' +
+      'see README.md#configuration (to synthesize the example only, as npm run synth does: -c fleetwarden:example=true)',
+  );
+}
+
+/** `-c fleetwarden='{...}'` reaches the app as a string: parse it, saying so when it is not JSON. */
+function fromContext(input: unknown): unknown {
+  if (typeof input !== 'string') return input ?? {};
+  try {
+    return JSON.parse(input);
+  } catch (err) {
+    throw new ConfigError(
+      `invalid cdk.json context "fleetwarden": context "fleetwarden" is a string but not valid JSON (${(err as Error).message}): ${input}\n` +
+        `  pass it as JSON, e.g. -c fleetwarden='{"hostedZoneId":"Z…","zoneName":"fleet.example.com"}' (see README.md#configuration)`,
+      { cause: err },
+    );
+  }
+}
+
+/**
+ * Parse the `fleetwarden` context (an object from cdk.json, or the JSON string `-c` passes); every
+ * problem is listed with the path and the value given, unknown keys with the nearest known key.
+ */
+export function parseFleetConfig(context: unknown): FleetConfig {
+  const input = fromContext(context);
+  const result = FleetConfigSchema.safeParse(input);
   if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => {
-    const value = valueAt(input, issue.path);
-    const shown = value === undefined ? '<unset>' : JSON.stringify(value);
-    return `  fleetwarden.${issue.path.map(String).join('.')}: ${issue.message}, got ${shown}`;
-  });
-  throw new Error(
+  const lines = result.error.issues.flatMap((issue) => describeIssue(input, issue));
+  throw new ConfigError(
     `invalid cdk.json context "fleetwarden" (see README.md#configuration):\n${lines.join('\n')}`,
+    { cause: result.error },
   );
 }

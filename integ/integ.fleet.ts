@@ -44,7 +44,7 @@ const config = parseFleetConfig({
   dnsNameTag: NAME_TAG,
   dryRun: false,
   // webhook ingress on (no runner ASGs: the runner features need a real GitHub App)
-  github: { owner: 'fleetwarden-integ' },
+  github: { owner: 'fleetwarden-integ', webhookOnly: true },
   logRetentionDays: 1,
   auditRetentionDays: 1,
 });

@@ -2,7 +2,6 @@ import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -11,6 +10,7 @@ import { AUDIT_TABLE, type SubjectIndexName } from '../../shared/audit/table-des
 import { AUDIT_TABLE_ENV, type AuditAccess } from './audit-access';
 import { FleetFunction } from './fleet-function';
 import { refuseInvalidProps } from './props-validation';
+import { functionTarget, scheduleDelivery } from './rule-targets';
 
 /** The indexes `fleetwarden timeline` queries (store-port indexesFor): the Investigator's only reads. */
 const SUBJECT_INDEXES: SubjectIndexName[] = ['byInstance', 'byRunner', 'byRecordName'];
@@ -133,10 +133,11 @@ export class AuditTrail extends Construct implements AuditAccess {
       resources: [this.key.keyArn],
       conditions: viaDynamoDb,
     });
+    const correlateEvery = props.correlationSchedule ?? Duration.minutes(5);
     new events.Rule(this, 'CorrelateSchedule', {
       description: 'Runs audit-correlate',
-      schedule: events.Schedule.rate(props.correlationSchedule ?? Duration.minutes(5)),
-      targets: [new targets.LambdaFunction(this.correlator.fn, { retryAttempts: 0 })],
+      schedule: events.Schedule.rate(correlateEvery),
+      targets: [functionTarget(this.correlator, scheduleDelivery(correlateEvery))],
     });
 
     this.investigatorRole = new iam.Role(this, 'Investigator', {

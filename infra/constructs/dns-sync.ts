@@ -3,7 +3,6 @@ import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -20,6 +19,7 @@ import { deadLetterQueue } from './dead-letter-queue';
 import { FleetFunction } from './fleet-function';
 import { fleetKey } from './fleet-key';
 import { refuseInvalidProps } from './props-validation';
+import { EVENT_DELIVERY, functionTarget, scheduleDelivery, TrustedQueueTarget } from './rule-targets';
 
 export interface DnsSyncProps {
   /** Topic every alarm of the feature notifies. */
@@ -259,11 +259,7 @@ export class DnsSync extends Construct {
       },
     });
     this.rule.addTarget(
-      new targets.SqsQueue(this.queue, {
-        deadLetterQueue: this.deadLetterQueue,
-        retryAttempts: 185,
-        maxEventAge: Duration.hours(24),
-      }),
+      new TrustedQueueTarget(this.queue, { deadLetterQueue: this.deadLetterQueue, ...EVENT_DELIVERY }),
     );
     // tags that arrive after launch: the name tag changing on an instance renames its record now,
     // not at the next reconcile
@@ -280,11 +276,7 @@ export class DnsSync extends Construct {
       },
     });
     this.tagRule.addTarget(
-      new targets.SqsQueue(this.queue, {
-        deadLetterQueue: this.deadLetterQueue,
-        retryAttempts: 185,
-        maxEventAge: Duration.hours(24),
-      }),
+      new TrustedQueueTarget(this.queue, { deadLetterQueue: this.deadLetterQueue, ...EVENT_DELIVERY }),
     );
 
     const environment: Record<string, string> = {
@@ -338,10 +330,11 @@ export class DnsSync extends Construct {
       encryptionKey: key,
       retryAttempts: 0,
     });
+    const reconcileEvery = props.reconcileSchedule ?? Duration.minutes(15);
     new events.Rule(this, 'ReconcileSchedule', {
       description: 'fleetwarden dns-reconcile schedule',
-      schedule: events.Schedule.rate(props.reconcileSchedule ?? Duration.minutes(15)),
-      targets: [new targets.LambdaFunction(this.reconcileFunction.fn)],
+      schedule: events.Schedule.rate(reconcileEvery),
+      targets: [functionTarget(this.reconcileFunction, scheduleDelivery(reconcileEvery))],
     });
 
     const zones: { id: string; name: string; types: string[] }[] = [

@@ -5,7 +5,6 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -25,6 +24,7 @@ import { deadLetterQueue } from './dead-letter-queue';
 import { FleetFunction } from './fleet-function';
 import { fleetKey } from './fleet-key';
 import { refuseInvalidProps } from './props-validation';
+import { EVENT_DELIVERY, functionTarget, scheduleDelivery, TrustedQueueTarget } from './rule-targets';
 
 export interface RunnerRemediationProps {
   /** Topic every alarm of the feature notifies. */
@@ -269,10 +269,9 @@ export class RunnerRemediation extends Construct {
       'fleetwarden runner-drain: lifecycle events that could not be drained are in the dead-letter queue (their instances were released by the hook timeout)',
     );
     const drainTarget = () =>
-      new targets.SqsQueue(this.drainQueue, {
+      new TrustedQueueTarget(this.drainQueue, {
         deadLetterQueue: this.drainDeadLetterQueue,
-        retryAttempts: 185,
-        maxEventAge: Duration.hours(24),
+        ...EVENT_DELIVERY,
       });
     new events.Rule(this, 'TerminateHookRule', {
       description: "fleetwarden runner-drain: the fleet's own terminate lifecycle hook on the runner ASGs",
@@ -407,14 +406,7 @@ export class RunnerRemediation extends Construct {
     new events.Rule(this, 'SweepSchedule', {
       description: 'fleetwarden runner-sweep schedule',
       schedule: events.Schedule.rate(schedule),
-      targets: [
-        new targets.LambdaFunction(this.sweepFunction.fn, {
-          deadLetterQueue: this.sweepFunction.deadLetterQueue,
-          retryAttempts: 2,
-          // a sweep run later than the next one is pointless
-          maxEventAge: Duration.seconds(Math.max(60, Math.min(schedule.toSeconds(), 86_400))),
-        }),
-      ],
+      targets: [functionTarget(this.sweepFunction, scheduleDelivery(schedule))],
     });
     readRunners(this.sweepFunction);
     // the state table: exactly the calls DynamoDbSweepState makes, for the sweep alone
@@ -474,13 +466,7 @@ export class RunnerRemediation extends Construct {
         detailType: [WORKFLOW_JOB_DETAIL_TYPE],
         detail: { action: ['in_progress'] },
       },
-      targets: [
-        new targets.LambdaFunction(this.jobWatchFunction.fn, {
-          deadLetterQueue: this.jobWatchFunction.deadLetterQueue,
-          retryAttempts: 185,
-          maxEventAge: Duration.hours(24),
-        }),
-      ],
+      targets: [functionTarget(this.jobWatchFunction, EVENT_DELIVERY)],
     });
     readRunners(this.jobWatchFunction);
     alarm(

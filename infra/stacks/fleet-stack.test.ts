@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -82,6 +82,39 @@ describe('FleetStack wiring', () => {
     });
   });
 
+  it("names every output as the README's Deploy section does (stable logical ids)", () => {
+    const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+    const line = /^Stack outputs: ([\s\S]*?)\n\n/m.exec(readme)?.[1] ?? '';
+    const documented = [...new Set([...line.matchAll(/`([A-Z]\w+)`/g)].map((m) => m[1]))].sort();
+    expect(documented.length).toBeGreaterThan(0);
+    expect(Object.keys(template().findOutputs('*')).sort()).toEqual(
+      expect.arrayContaining(['AuditTableName', 'InvestigatorRoleArn']),
+    );
+    expect(Object.keys(template().findOutputs('*')).sort()).toEqual(documented);
+  });
+
+  it('exposes the fleet id (configured, else the account id) and hands it and the budget window to the sweep', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const env = { account: '123456789012', region: 'eu-west-1' };
+    const configured = new FleetStack(app, 'A', {
+      env,
+      config: parseFleetConfig({ ...base, fleetId: 'prod' }),
+    });
+    const derived = new FleetStack(app, 'B', { env, config: parseFleetConfig(base) });
+    expect(configured.fleetId).toBe('prod');
+    expect(derived.fleetId).toBe('123456789012');
+    const sweepEnv = (stack: FleetStack) =>
+      Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')).find((f) =>
+        String(f.Properties.Description).startsWith('Sweeps ghost runners'),
+      )?.Properties.Environment.Variables as Record<string, unknown>;
+    expect(sweepEnv(configured)).toMatchObject({ FLEET_ID: 'prod', BUDGET_WINDOW_SECONDS: '3600' });
+    const windowed = new FleetStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'C', {
+      env,
+      config: parseFleetConfig({ ...base, removalBudgetWindow: 7200 }),
+    });
+    expect(sweepEnv(windowed)).toMatchObject({ FLEET_ID: '123456789012', BUDGET_WINDOW_SECONDS: '7200' });
+  });
+
   it('publishes the outputs an operator needs', () => {
     const outputs = Object.keys(template().findOutputs('*'));
     expect(outputs).toEqual(
@@ -119,8 +152,8 @@ describe('FleetStack wiring', () => {
     t.resourceCountIs('AWS::AutoScaling::LifecycleHook', 0);
   });
 
-  it('with github but no runner ASGs: webhook ingress only', () => {
-    const t = template({ autoScalingGroupNames: [] });
+  it('with github.webhookOnly and no runner ASGs: webhook ingress only', () => {
+    const t = template({ autoScalingGroupNames: [], github: { owner: 'acme', webhookOnly: true } });
     t.resourceCountIs('AWS::Lambda::Url', 1);
     t.resourceCountIs('AWS::AutoScaling::LifecycleHook', 0);
   });
@@ -161,5 +194,115 @@ describe('FleetStack IAM matches the SDK calls of every function', () => {
     const called = [...sdkActionsOf(entry)].filter(ours).sort();
     const granted = [...roleActions(stack, t, ff)].filter(ours).sort();
     expect(granted).toEqual(called);
+  });
+});
+
+type Resource = { Type: string; Properties: Record<string, unknown> };
+type Statement = {
+  Effect: string;
+  Principal?: { Service?: unknown };
+  Condition?: Record<string, Record<string, unknown>>;
+};
+const PSEUDO: Record<string, string> = {
+  'AWS::Partition': 'aws',
+  'AWS::Region': 'eu-west-1',
+  'AWS::AccountId': '123456789012',
+};
+/** Evaluate Fn::Join / Ref / Fn::GetAtt to a string (pseudo parameters fixed, other refs by logical id). */
+function evaluate(expr: unknown): string {
+  if (typeof expr === 'string') return expr;
+  const e = expr as Record<string, unknown>;
+  if (typeof e.Ref === 'string') return PSEUDO[e.Ref] ?? `ref:${e.Ref}`;
+  if (Array.isArray(e['Fn::GetAtt'])) return `getatt:${(e['Fn::GetAtt'] as string[]).join('.')}`;
+  if (Array.isArray(e['Fn::Join'])) {
+    const [sep, parts] = e['Fn::Join'] as [string, unknown[]];
+    return parts.map(evaluate).join(sep);
+  }
+  throw new Error(`cannot evaluate ${JSON.stringify(expr)}`);
+}
+const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : [v]);
+const byType = (t: Template, type: string) =>
+  Object.entries(t.toJSON().Resources as Record<string, Resource>).filter(([, r]) => r.Type === type);
+const fromEventBridge = (s: Statement) =>
+  s.Effect === 'Allow' && s.Principal?.Service === 'events.amazonaws.com';
+
+describe('FleetStack delivery plumbing and trust boundary (every rule, the whole template)', () => {
+  const t = template({ allowTerminate: true, alarmEmail: 'oncall@example.com' });
+  const rules = byType(t, 'AWS::Events::Rule');
+  type Target = { Arn: unknown; RetryPolicy?: Record<string, number>; DeadLetterConfig?: { Arn: unknown } };
+  const targetsOf = (r: Resource) => r.Properties.Targets as Target[];
+
+  it('covers the schedules and the event rules', () => {
+    expect(rules.map(([id]) => id).join(' ')).toMatch(/SweepSchedule/);
+    expect(rules.map(([id]) => id).join(' ')).toMatch(/ReconcileSchedule/);
+    expect(rules.map(([id]) => id).join(' ')).toMatch(/CorrelateSchedule/);
+    expect(rules.map(([id]) => id).join(' ')).toMatch(/JobStartedRule/);
+  });
+
+  it('every rule target has a retry policy and an encrypted, alarmed dead-letter queue', () => {
+    const alarmedQueues = byType(t, 'AWS::CloudWatch::Alarm').flatMap(([, a]) =>
+      ((a.Properties.Dimensions as { Name: string; Value: unknown }[] | undefined) ?? [])
+        .filter((d) => d.Name === 'QueueName')
+        .map((d) => evaluate(d.Value)),
+    );
+    const queues = Object.fromEntries(byType(t, 'AWS::SQS::Queue'));
+    for (const [id, rule] of rules) {
+      for (const target of targetsOf(rule)) {
+        expect(target.RetryPolicy, id).toEqual({
+          MaximumRetryAttempts: expect.any(Number),
+          MaximumEventAgeInSeconds: expect.any(Number),
+        });
+        expect(target.DeadLetterConfig, id).toBeDefined();
+        const dlq = evaluate(target.DeadLetterConfig?.Arn).replace(/^getatt:(.*)\.Arn$/, '$1');
+        expect(queues[dlq]?.Properties.KmsMasterKeyId, `${id} DLQ ${dlq} encrypted`).toBeDefined();
+        expect(alarmedQueues, `${id} DLQ ${dlq} alarmed`).toContain(`getatt:${dlq}.QueueName`);
+      }
+    }
+  });
+
+  it('a queue policy lets EventBridge send only from the rules that target that queue', () => {
+    const policies = byType(t, 'AWS::SQS::QueuePolicy');
+    let checked = 0;
+    for (const [id, policy] of policies) {
+      const queue = evaluate(asList(policy.Properties.Queues)[0]).replace(/^ref:/, '');
+      const expected = rules
+        .filter(([, r]) =>
+          targetsOf(r).some((x) =>
+            [x.Arn, x.DeadLetterConfig?.Arn].some((a) => a && evaluate(a) === `getatt:${queue}.Arn`),
+          ),
+        )
+        .map(([ruleId]) => `getatt:${ruleId}.Arn`)
+        .sort();
+      const statements = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+      const allowed = new Set<string>();
+      for (const s of statements.filter(fromEventBridge)) {
+        checked++;
+        expect(Object.keys(s.Condition ?? {}), id).toEqual(['ArnEquals']);
+        for (const arn of asList(s.Condition?.ArnEquals?.['aws:SourceArn'])) allowed.add(evaluate(arn));
+      }
+      // exactly the rules that deliver to this queue (as target or as target DLQ), none besides
+      expect([...allowed].sort(), id).toEqual(expected);
+    }
+    expect(checked).toBeGreaterThanOrEqual(rules.length);
+  });
+
+  it("the fleet key lets EventBridge use it only for the fleet's own rules (exact ARNs)", () => {
+    const expected = rules
+      .map(([id, r]) => {
+        const name = r.Properties.Name;
+        expect(typeof name, `${id} has a fixed name`).toBe('string');
+        const bus = r.Properties.EventBusName ? `${evaluate(r.Properties.EventBusName)}/` : '';
+        return `arn:aws:events:eu-west-1:123456789012:rule/${bus}${name}`;
+      })
+      .sort();
+    const keyStatements = byType(t, 'AWS::KMS::Key').flatMap(
+      ([, k]) => (k.Properties.KeyPolicy as { Statement: Statement[] }).Statement,
+    );
+    const forEvents = keyStatements.filter(fromEventBridge);
+    expect(forEvents.length).toBeGreaterThan(0);
+    for (const s of forEvents) {
+      expect(Object.keys(s.Condition ?? {})).toEqual(['ArnEquals']);
+      expect(asList(s.Condition?.ArnEquals?.['aws:SourceArn']).map(evaluate).sort()).toEqual(expected);
+    }
   });
 });

@@ -1,10 +1,10 @@
-import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Aspects, CfnOutput, Duration, type IAspect, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
-import type { Construct } from 'constructs';
+import type { Construct, IConstruct } from 'constructs';
 import type { FleetConfig } from '../config';
 import { AuditTrail } from '../constructs/audit-trail';
 import { DnsSync } from '../constructs/dns-sync';
@@ -36,6 +36,24 @@ export const TRIGGER_PATTERNS = {
 } as const satisfies Record<string, events.EventPattern>;
 
 /**
+ * Every output keeps the id its construct gave it as its logical id (`AuditTableName`, not
+ * `AuditAuditTableNameC79E1923`): the names README.md documents and scripts read.
+ */
+class StableOutputNames implements IAspect {
+  private readonly seen = new Map<string, string>();
+
+  visit(node: IConstruct): void {
+    if (!(node instanceof CfnOutput)) return;
+    const name = node.node.id;
+    const other = this.seen.get(name);
+    if (other && other !== node.node.path)
+      throw new Error(`two stack outputs would be named ${name}: ${other} and ${node.node.path}`);
+    this.seen.set(name, node.node.path);
+    node.overrideLogicalId(name);
+  }
+}
+
+/**
  * The whole fleet in one stack: the alarm topic every function alarms to, the archive of triggering
  * events (replay after a fix), and the features (DNS sync, runner remediation, audit trail, webhook
  * ingress) wired together.
@@ -46,10 +64,14 @@ export class FleetStack extends Stack {
   readonly dns: DnsSync;
   readonly webhook?: WebhookIngress;
   readonly runners?: RunnerRemediation;
+  /** The fleet's identity (runner label `fleetwarden-fleet:<fleetId>`): config.fleetId, else the account id. */
+  readonly fleetId: string;
 
   constructor(scope: Construct, id: string, props: FleetStackProps) {
     super(scope, id, props);
     const { config } = props;
+    this.fleetId = config.fleetId ?? this.account;
+    Aspects.of(this).add(new StableOutputNames());
     // every FleetFunction below reads its default log retention from here
     this.node.setContext(LOG_RETENTION_CONTEXT, config.logRetentionDays);
     const key = fleetKey(this);
@@ -136,6 +158,8 @@ export class FleetStack extends Stack {
       description: 'Put the GitHub App credentials JSON into this secret',
     });
     this.runners = new RunnerRemediation(this, 'Runners', {
+      fleetId: this.fleetId,
+      removalBudgetWindow: Duration.seconds(config.removalBudgetWindow),
       alarmTopic: this.alarmTopic,
       audit: this.audit,
       bus: this.webhook.bus,
