@@ -319,6 +319,8 @@ describe('runner-sweep', () => {
     expect(summary).toMatchObject({ deregistered: 1, skipped: 1 });
     const rec = audit.all().find((r) => r.action === 'runner.deregister' && r.decision === 'skipped');
     expect(rec?.reason).toMatch(/warm pool could not be read \(DescribeWarmPool/);
+    const run = audit.all().find((r) => r.action === 'runner.sweep');
+    expect(run?.details).toMatchObject({ warmPoolUnread: expect.stringMatching(/DescribeWarmPool/) });
     // a later run (past the removal budget window) reads the pool: the instance is not in it, it left
     now += 61 * 60_000;
     await handler()({ ...schedule, id: 'sched-2' }, ctx);

@@ -244,6 +244,8 @@ export function createHandler(deps: RunnerSweepDeps) {
         fleetSize: plan.fleetSize,
         ...(plan.fleetRunners !== undefined ? { fleetRunners: plan.fleetRunners } : {}),
         ...(plan.deferred?.length ? { deferred: plan.deferred } : {}),
+        // stopped-instance removals and terminations were withheld this run
+        ...(seen.warmPool?.ok === false ? { warmPoolUnread: seen.warmPool.error } : {}),
       },
       result: undefined,
     }));
