@@ -11,6 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { createHandler } from '../functions/runner-sweep/handler';
 import { InMemoryAuditSink } from '../shared/audit/in-memory-audit-sink';
 import { InMemoryInstanceLifecycle } from '../shared/autoscaling/instance-lifecycle';
+import { InMemoryWarmPool } from '../shared/autoscaling/warm-pool';
 import { InMemorySweepState } from '../shared/budget/in-memory-sweep-state';
 import { Ec2InstanceInventory } from '../shared/ec2/ec2-instance-inventory';
 import { InMemoryInstanceInventory } from '../shared/ec2/in-memory-instance-inventory';
@@ -73,10 +74,12 @@ export async function sweepAtScale(size = 10_000, ghosts = 100): Promise<SweepBe
   const ec2 = mockClient(EC2Client);
   scriptDescribeInstances(ec2, w.fake, 1000);
   const lifecycle = new InMemoryInstanceLifecycle();
+  const warmPool = new InMemoryWarmPool();
   const sweep = createHandler({
     registry: w.registry,
     inventory: new Ec2InstanceInventory(ec2 as unknown as EC2Client),
     lifecycle,
+    warmPool,
     terminator: new InMemoryInstanceTerminator(w.fake),
     audit: new InMemoryAuditSink(),
     state: new InMemorySweepState(() => T0),
@@ -121,7 +124,7 @@ export async function sweepAtScale(size = 10_000, ghosts = 100): Promise<SweepBe
     githubListPages: w.registry.calls.listPages,
     githubDeletes: w.registry.calls.delete,
     ec2Calls,
-    asgCalls: lifecycle.calls,
+    asgCalls: lifecycle.calls + warmPool.calls,
     cpuMs: (cpu.user + cpu.system) / 1000,
     minimum: {
       githubListPages: Math.ceil(size / 100),
@@ -148,7 +151,9 @@ export async function run(): Promise<void> {
   console.log(
     `  EC2 DescribeInstances ${r.ec2Calls}  (minimum ${r.minimum.ec2Calls}; naive one per runner: ${r.naive.ec2Calls}, ${ratio(r.naive.ec2Calls, r.ec2Calls)} more)`,
   );
-  console.log(`  Auto Scaling calls    ${r.asgCalls}  (DescribeAutoScalingGroups for the runner ASGs)`);
+  console.log(
+    `  Auto Scaling calls    ${r.asgCalls}  (DescribeAutoScalingGroups + DescribeWarmPool for the one runner ASG)`,
+  );
   console.log(
     `  CPU                   ${r.cpuMs.toFixed(0)} ms for the whole sweep incl. 100 audit records (naive loop without planning or audit: ${r.naive.cpuMs.toFixed(0)} ms)`,
   );

@@ -7,7 +7,7 @@ describe('runner sweep at scale (10,000 runners x 10,000 instances)', () => {
     expect(r.deregistered).toBe(100);
     expect(r.githubListPages).toBe(r.minimum.githubListPages);
     expect(r.ec2Calls).toBe(r.minimum.ec2Calls);
-    expect(r.asgCalls).toBe(1);
+    expect(r.asgCalls).toBe(2); // DescribeAutoScalingGroups + DescribeWarmPool (one ASG)
     expect(r.naive.ec2Calls).toBe(10_000);
   });
 });

@@ -10,6 +10,7 @@ import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
 import { InMemoryAuditStore } from '../../shared/audit/in-memory-audit-store';
 import { InMemoryLifecycleActions } from '../../shared/autoscaling/in-memory-lifecycle-actions';
 import { InMemoryInstanceLifecycle } from '../../shared/autoscaling/instance-lifecycle';
+import { InMemoryWarmPool } from '../../shared/autoscaling/warm-pool';
 import { InMemorySweepState } from '../../shared/budget/in-memory-sweep-state';
 import { RateLimitedLookup } from '../../shared/cloudtrail/rate-limited-lookup';
 import { ThrottledError } from '../../shared/core/errors';
@@ -81,6 +82,8 @@ export class World {
   readonly registry: SimRunnerRegistry;
   readonly lifecycleActions: InMemoryLifecycleActions;
   readonly instanceLifecycle = new InMemoryInstanceLifecycle();
+  /** The runner ASGs' warm pools (empty unless a scenario parks an instance there). */
+  readonly warmPool = new InMemoryWarmPool();
   readonly terminator: InMemoryInstanceTerminator;
   readonly audit = new InMemoryAuditSink();
   /** runner-sweep's state table (rolling removal budget, first sightings). */
@@ -214,6 +217,7 @@ export function wireFunction(
         registry: w.registry,
         inventory: w.inventory,
         lifecycle: w.instanceLifecycle,
+        warmPool: w.warmPool,
         terminator: w.terminator,
         audit: w.audit,
         state: w.sweepState,

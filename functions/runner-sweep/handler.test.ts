@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { AuditWriteError } from '../../shared/audit/errors';
 import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
 import { InMemoryInstanceLifecycle } from '../../shared/autoscaling/instance-lifecycle';
+import { InMemoryWarmPool } from '../../shared/autoscaling/warm-pool';
 import { ensureIntent } from '../../shared/aws/call-recorder';
 import { SweepStateError } from '../../shared/budget/errors';
 import { InMemorySweepState } from '../../shared/budget/in-memory-sweep-state';
@@ -39,6 +40,7 @@ let inventory: InMemoryInstanceInventory;
 let audit: InMemoryAuditSink;
 let terminator: InMemoryInstanceTerminator;
 let lifecycle: InMemoryInstanceLifecycle;
+let warmPool: InMemoryWarmPool;
 let state: InMemorySweepState;
 
 function fleetOf(n: number) {
@@ -71,6 +73,7 @@ function handler(
     fleetId: FLEET_ID,
     autoScalingGroupNames: [ASG],
     lifecycle,
+    warmPool,
     terminator,
     audit,
     dryRun: over.dryRun ?? false,
@@ -93,6 +96,7 @@ beforeEach(() => {
   audit = new InMemoryAuditSink();
   terminator = new InMemoryInstanceTerminator(inventory);
   lifecycle = new InMemoryInstanceLifecycle();
+  warmPool = new InMemoryWarmPool();
   state = new InMemorySweepState(() => now);
 });
 
@@ -286,6 +290,41 @@ describe('runner-sweep', () => {
       'runner.online-on-stopped-instance',
       'reported',
     ]);
+  });
+
+  it('keeps the runner of an instance stopped in its ASG warm pool registered (it comes back), audited skipped', async () => {
+    fleetOf(4);
+    inventory.setState(iid(2), 'stopped');
+    registry.setStatus(2, 'offline');
+    warmPool.put(ASG, iid(2), 'Warmed:Stopped');
+    now += 30 * 60_000;
+    const summary = await handler()(schedule, ctx);
+    expect(registry.deleted).toEqual([]);
+    expect(summary).toMatchObject({ deregistered: 0, skipped: 1, refused: false });
+    const rec = audit.all().find((r) => r.action === 'runner.deregister');
+    expect(rec).toMatchObject({ decision: 'skipped', subject: { instanceId: iid(2) } });
+    expect(rec?.reason).toMatch(/warm pool \(Warmed:Stopped\)/);
+    expect(warmPool.calls).toBe(1);
+  });
+
+  it('when DescribeWarmPool fails, takes no stopped instance for a departure that run (skipped, audited)', async () => {
+    fleetOf(4);
+    inventory.setState(iid(2), 'stopped');
+    registry.setStatus(2, 'offline');
+    inventory.setState(iid(3), 'terminated');
+    now += 30 * 60_000;
+    warmPool.failNext();
+    const summary = await handler()(schedule, ctx);
+    expect(registry.deleted.map((r) => r.name)).toEqual([`ci-${iid(3)}`]);
+    expect(summary).toMatchObject({ deregistered: 1, skipped: 1 });
+    const rec = audit.all().find((r) => r.action === 'runner.deregister' && r.decision === 'skipped');
+    expect(rec?.reason).toMatch(/warm pool could not be read \(DescribeWarmPool/);
+    const run = audit.all().find((r) => r.action === 'runner.sweep');
+    expect(run?.details).toMatchObject({ warmPoolUnread: expect.stringMatching(/DescribeWarmPool/) });
+    // a later run (past the removal budget window) reads the pool: the instance is not in it, it left
+    now += 61 * 60_000;
+    await handler()({ ...schedule, id: 'sched-2' }, ctx);
+    expect(registry.deleted.map((r) => r.name)).toEqual([`ci-${iid(3)}`, `ci-${iid(2)}`]);
   });
 
   it('stops at the first audit failure and rethrows (no further removal while the audit table is out)', async () => {

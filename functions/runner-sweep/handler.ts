@@ -9,6 +9,7 @@ import {
   AutoScalingInstanceLifecycle,
   type InstanceLifecycle,
 } from '../../shared/autoscaling/instance-lifecycle';
+import { AutoScalingWarmPool, type WarmPool } from '../../shared/autoscaling/warm-pool';
 import { DynamoDbSweepState, SWEEP_STATE_TABLE_ENV } from '../../shared/budget/dynamodb-sweep-state';
 import type { SweepStateStore } from '../../shared/budget/port';
 import { envBoolean, readEnv } from '../../shared/core/env';
@@ -57,6 +58,8 @@ export interface RunnerSweepDeps {
   registry: RunnerRegistry;
   inventory: InstanceInventory;
   lifecycle: InstanceLifecycle;
+  /** The runner ASGs' warm pools: a stopped instance parked there comes back (not a departure). */
+  warmPool: WarmPool;
   terminator: InstanceTerminator;
   audit: AuditSink;
   /** The rolling removal budget and first sightings, kept across runs. */
@@ -109,6 +112,8 @@ interface Observed {
   fleet: Listing<InstanceInfo>;
   described: InstanceInfo[];
   terminating: Set<string>;
+  /** The groups' warm-pool instances (one DescribeWarmPool per group), its failure, or unread (no groups). */
+  warmPool?: Listing<[string, string]>;
 }
 
 /** Every runner page, every fleet instance, the runners' other instances and the ASGs' Terminating ones. */
@@ -131,7 +136,20 @@ async function observe(deps: RunnerSweepDeps): Promise<Observed> {
   ]);
   if (!extra.ok) fleet = extra;
   else if (!leaving.ok) fleet = leaving as Listing<InstanceInfo>;
-  else return { runners, fleet, described: extra.items, terminating: new Set(leaving.items) };
+  else {
+    // a failure here only withholds stopped-instance removals and terminations (the planner says so)
+    const warmPool =
+      groups.length > 0
+        ? await listing('warm pool', async () => [...(await deps.warmPool.warmedInGroups(groups))])
+        : undefined;
+    return {
+      runners,
+      fleet,
+      described: extra.items,
+      terminating: new Set(leaving.items),
+      ...(warmPool ? { warmPool } : {}),
+    };
+  }
   return { runners, fleet, described: [], terminating: new Set() };
 }
 
@@ -226,6 +244,8 @@ export function createHandler(deps: RunnerSweepDeps) {
         fleetSize: plan.fleetSize,
         ...(plan.fleetRunners !== undefined ? { fleetRunners: plan.fleetRunners } : {}),
         ...(plan.deferred?.length ? { deferred: plan.deferred } : {}),
+        // stopped-instance removals and terminations were withheld this run
+        ...(seen.warmPool?.ok === false ? { warmPoolUnread: seen.warmPool.error } : {}),
       },
       result: undefined,
     }));
@@ -254,6 +274,7 @@ async function planAndConfirm(
       fleet: seen.fleet,
       described: seen.described,
       terminating: seen.terminating,
+      ...(seen.warmPool ? { warmPool: seen.warmPool } : {}),
       fleetTag: deps.fleetTag,
       fleetId: deps.fleetId,
       autoScalingGroupNames: deps.autoScalingGroupNames ?? [],
@@ -401,6 +422,7 @@ export const handler = async (event: ScheduledEvent, context: Context): Promise<
       registry: await runnerRegistryFromEnv(),
       inventory: new Ec2InstanceInventory(),
       lifecycle: new AutoScalingInstanceLifecycle(),
+      warmPool: new AutoScalingWarmPool(),
       terminator: new Ec2InstanceTerminator(),
       audit: new DynamoDbAuditSink(env[AUDIT_TABLE_ENV]),
       state: new DynamoDbSweepState(env[SWEEP_STATE_TABLE_ENV]),

@@ -328,4 +328,15 @@ describe('RunnerRemediation IAM matches the SDK calls of each function', () => {
     expect(actions).toContain('autoscaling:DescribeAutoScalingGroups');
     expect(actions).not.toContain('ec2:TerminateInstances');
   });
+
+  it('only the sweep reads its ASGs warm pools (DescribeWarmPool, read-only, no resource-level permissions)', () => {
+    const { stack, runners, template } = setup();
+    expect(roleActions(stack, template(), runners.sweepFunction)).toContain('autoscaling:DescribeWarmPool');
+    expect(roleActions(stack, template(), runners.jobWatchFunction)).not.toContain(
+      'autoscaling:DescribeWarmPool',
+    );
+    expect(roleActions(stack, template(), runners.drainFunction)).not.toContain(
+      'autoscaling:DescribeWarmPool',
+    );
+  });
 });

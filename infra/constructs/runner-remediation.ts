@@ -487,5 +487,8 @@ export class RunnerRemediation extends Construct {
         resources: ['*'],
       });
     }
+    // the sweep reads its groups' warm pools (a stopped instance parked there comes back): read-only,
+    // and DescribeWarmPool supports no resource-level permissions (like every Auto Scaling Describe*)
+    this.sweepFunction.allow({ actions: ['autoscaling:DescribeWarmPool'], resources: ['*'] });
   }
 }

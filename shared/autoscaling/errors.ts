@@ -2,3 +2,6 @@ import { FleetwardenError } from '../core/errors';
 
 /** Auto Scaling refused a lifecycle call for a reason other than throttling or a gone action. */
 export class LifecycleActionError extends FleetwardenError {}
+
+/** Auto Scaling refused DescribeWarmPool for a reason other than throttling (e.g. no such group). */
+export class WarmPoolError extends FleetwardenError {}

@@ -653,3 +653,79 @@ describe('sweep planner properties', () => {
     );
   });
 });
+
+describe('warm pools: a stopped instance Auto Scaling shows Warmed:* comes back', () => {
+  const stoppedLongAgo = (n: number) =>
+    instance(n, { state: 'stopped', stateChangedAt: new Date(NOW.getTime() - 120 * min).toISOString() });
+  const fleet = () => [instance(1), stoppedLongAgo(2), stoppedLongAgo(3), instance(4)];
+  const runners = () => [
+    runner(1),
+    runner(2, { status: 'offline' }),
+    runner(3, { status: 'offline', busy: true }),
+    runner(4),
+  ];
+
+  it('neither deregisters its runner nor reports its instance as leaving: skipped, saying why', () => {
+    const warmPool = {
+      ok: true as const,
+      items: [
+        [iid(2), 'Warmed:Stopped'] as [string, string],
+        [iid(3), 'Warmed:Hibernated'] as [string, string],
+      ],
+    };
+    const plan = planSweep({ ...input(runners(), fleet()), warmPool }, cfg);
+    expect(plan.actions.map((a) => [a.kind, 'instanceId' in a ? a.instanceId : undefined])).toEqual([
+      ['skip', iid(2)],
+      ['skip', iid(3)],
+    ]);
+    expect(plan.actions[0]?.reason).toMatch(/warm pool \(Warmed:Stopped\).*comes back/);
+    expect(plan.wouldRemove).toBe(0);
+  });
+
+  it('a stopped instance NOT in the warm pool still left: its idle runner is deregistered', () => {
+    const warmPool = { ok: true as const, items: [[iid(3), 'Warmed:Stopped'] as [string, string]] };
+    const plan = planSweep({ ...input(runners(), fleet()), warmPool }, cfg);
+    expect(plan.actions.map((a) => a.kind)).toEqual(['deregister', 'skip']);
+  });
+
+  it('when the warm pool could not be read, no stopped instance is taken for a departure this run', () => {
+    const fl = [
+      ...fleet(),
+      instance(5, { state: 'terminated', stateChangedAt: new Date(NOW.getTime() - 30 * min).toISOString() }),
+    ];
+    const rs = [...runners(), runner(5, { status: 'offline' })];
+    const plan = planSweep(
+      { ...input(rs, fl), warmPool: { ok: false, error: 'DescribeWarmPool ci failed: ValidationError' } },
+      { ...cfg, maxRemovalShare: 1 },
+    );
+    expect(plan.actions.map((a) => [a.kind, 'instanceId' in a ? a.instanceId : undefined])).toEqual([
+      ['skip', iid(2)],
+      ['skip', iid(3)],
+      ['deregister', iid(5)],
+    ]);
+    expect(plan.actions[0]?.reason).toMatch(/warm pool could not be read \(DescribeWarmPool ci failed/);
+  });
+
+  it('a Warmed:Running instance without a runner is not taken for one that never registered', () => {
+    const warmPool = { ok: true as const, items: [[iid(2), 'Warmed:Running'] as [string, string]] };
+    const plan = planSweep(
+      { ...input([runner(1)], [instance(1), instance(2)]), warmPool },
+      { ...cfg, allowTerminate: true },
+    );
+    expect(plan.actions).toEqual([]);
+  });
+
+  it('with the warm pool unread, a never-registered instance is reported, never terminated', () => {
+    const plan = planSweep(
+      { ...input([runner(1)], [instance(1), instance(2)]), warmPool: { ok: false, error: 'Throttling' } },
+      { ...cfg, allowTerminate: true },
+    );
+    expect(plan.actions).toEqual([
+      expect.objectContaining({
+        kind: 'report',
+        finding: 'never-registered',
+        reason: expect.stringMatching(/warm pool could not be read/),
+      }),
+    ]);
+  });
+});

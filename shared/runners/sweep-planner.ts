@@ -60,6 +60,11 @@ export interface SweepInput {
   leavingSince?: ReadonlyMap<string, Date>;
   /** Removals recorded in the rolling budget window (all runs); absent: no rolling budget. */
   removalsInWindow?: number;
+  /**
+   * The configured ASGs' warm-pool instances ([instance id, Warmed:* state]), or the failure to
+   * read them; absent: not read (no configured groups).
+   */
+  warmPool?: Listing<[string, string]>;
 }
 
 export type Finding =
@@ -112,7 +117,12 @@ type Where =
   /** `since` undefined: the ASG is terminating it (a fact read now; the drain hook holds it). */
   | { kind: 'leaving'; info: InstanceInfo; since: number | undefined; timeKnown: boolean }
   | { kind: 'foreign' }
-  | { kind: 'unknown'; since: number };
+  | { kind: 'unknown'; since: number }
+  /** Stopped (or stopping) in a warm pool, or possibly so when the pool could not be read: it comes back. */
+  | { kind: 'warm'; info: InstanceInfo; why: string };
+
+/** EC2 states a scale-in into a warm pool puts an instance in (never terminated or shutting-down). */
+const PARKED = new Set<InstanceInfo['state']>(['stopping', 'stopped']);
 
 /**
  * Pure sweep decision (runner-sweep applies it). Rules, in order:
@@ -124,11 +134,15 @@ type Where =
  *   the ASG) is deregistered once `gracePeriodMs` passed since it left; with no readable time the
  *   grace runs from the sweep's first sighting; an instance EC2 no longer describes left at least
  *   ~1 h before the sweep first saw it gone (persisted across runs);
+ * - a stopped (or stopping) instance Auto Scaling shows in a warm pool (`Warmed:*`) has not left:
+ *   its runner is skipped, never deregistered nor reported as leaving; when the warm pool could not
+ *   be read, no stopped instance is taken for a departure (skipped) and nothing is terminated;
  * - a runner whose instance EC2 does not describe is removed only when its labels claim it for this
  *   fleet (instance + fleet label) and it is offline; name-only or unclaimed matches need EC2 to
  *   confirm the fleet tag;
  * - a fleet instance running longer than `bootTimeoutMs` without a runner is reported, and
- *   terminated when `allowTerminate`, it is in a configured ASG and not tagged fleetwarden:exempt;
+ *   terminated when `allowTerminate`, it is in a configured ASG and not tagged fleetwarden:exempt
+ *   (a warm-pool instance, `Warmed:Running` included, is not taken for one that never registered);
  * - breaker: more removals than max(1, floor(share x fleet size)) refuses them all; so do removals
  *   beyond the rolling budget (max(1, floor(share x fleet runners)) per window, all runs).
  */
@@ -158,6 +172,7 @@ function locator(input: SweepInput, fleet: InstanceInfo[]): (id: string) => Wher
   const fleetById = new Map(fleet.map((i) => [i.instanceId, i]));
   const describedById = new Map(input.described.map((i) => [i.instanceId, i]));
   const isFleet = (i: InstanceInfo) => i.tags[input.fleetTag.key] === input.fleetTag.value;
+  const warmStates = new Map(input.warmPool?.ok ? input.warmPool.items : []);
   return (id) => {
     const info = fleetById.get(id) ?? describedById.get(id);
     if (!info) {
@@ -166,6 +181,8 @@ function locator(input: SweepInput, fleet: InstanceInfo[]): (id: string) => Wher
       return { kind: 'unknown', since: first - EC2_FORGETS_AFTER_MS };
     }
     if (!isFleet(info)) return { kind: 'foreign' };
+    const warm = PARKED.has(info.state) ? warmth(input.warmPool, warmStates, id) : undefined;
+    if (warm) return { kind: 'warm', info, why: warm };
     if (LEAVING.has(info.state)) {
       const parsed = info.stateChangedAt ? Date.parse(info.stateChangedAt) : Number.NaN;
       if (!Number.isNaN(parsed)) return { kind: 'leaving', info, since: parsed, timeKnown: true };
@@ -176,6 +193,21 @@ function locator(input: SweepInput, fleet: InstanceInfo[]): (id: string) => Wher
     if (input.terminating?.has(id)) return { kind: 'leaving', info, since: undefined, timeKnown: false };
     return { kind: 'healthy', info };
   };
+}
+
+/** Why a parked instance is not taken for a departure, or undefined when it is not in a warm pool. */
+function warmth(
+  pool: SweepInput['warmPool'],
+  states: ReadonlyMap<string, string>,
+  id: string,
+): string | undefined {
+  if (pool === undefined) return undefined;
+  if (!pool.ok)
+    return `the warm pool could not be read (${pool.error}), so whether instance ${id} is parked there is unknown; its stopped state is not taken for a departure this run`;
+  const state = states.get(id);
+  return state
+    ? `instance ${id} is stopped in its Auto Scaling group's warm pool (${state}): it comes back, so its runner stays registered`
+    : undefined;
 }
 
 function judgeRunners(
@@ -230,6 +262,8 @@ function judgeRunner(
         )
       : undefined;
   }
+  if (w.kind === 'warm')
+    return { kind: 'skip', runner, instanceId, reason: `runner ${runner.name}: ${w.why}` };
   if (w.kind === 'unknown' && !claimed) {
     return report(
       'unverifiable-runner',
@@ -297,12 +331,15 @@ function judgeUnregistered(
 ): SweepAction[] {
   const now = input.now.getTime();
   const groups = new Set(input.autoScalingGroupNames ?? []);
+  // a warm-pool instance (Warmed:Running included) is parked by its ASG, not one that failed to register
+  const warm = new Set(input.warmPool?.ok ? input.warmPool.items.map(([id]) => id) : []);
   const actions: SweepAction[] = [];
   for (const info of fleet) {
     if (
       info.state !== 'running' ||
       input.terminating?.has(info.instanceId) ||
-      instancesWithRunner.has(info.instanceId)
+      instancesWithRunner.has(info.instanceId) ||
+      warm.has(info.instanceId)
     )
       continue;
     const launched = info.launchTime ? Date.parse(info.launchTime) : now;
@@ -315,7 +352,9 @@ function judgeUnregistered(
         ? `it is not in one of the configured Auto Scaling groups (${[...groups].join(', ') || 'none'}), so it is never terminated`
         : isExempt(info.tags)
           ? 'it is tagged fleetwarden:exempt=true, so it is never terminated'
-          : undefined;
+          : input.warmPool?.ok === false
+            ? `the warm pool could not be read (${input.warmPool.error}), so it may be a warm-pool instance and is not terminated this run`
+            : undefined;
     actions.push(
       notTerminated === undefined
         ? { kind: 'terminate', instanceId: info.instanceId, reason }
