@@ -1,7 +1,16 @@
-import { noteAwsCall } from '../../shared/aws/call-recorder';
+import type { LifecycleActionRef } from '../../shared/autoscaling/port';
+import * as recorder from '../../shared/aws/call-recorder';
 import { InMemoryCloudTrail } from '../../shared/cloudtrail/in-memory-cloudtrail';
 import { trailRegionFor } from '../../shared/cloudtrail/port';
+import type { MutatingCall } from './journal';
 import type { World } from './world';
+
+/**
+ * Contract 1: the intent record is written before the first fleet-mutating call of a step. Until the
+ * audit change that exports `ensureIntent` is merged, there is nothing to await.
+ */
+const ensureIntent: () => Promise<void> =
+  (recorder as unknown as { ensureIntent?: () => Promise<void> }).ensureIntent ?? (async () => undefined);
 
 export const HOME_REGION = 'eu-west-1';
 const ACCOUNT = '123456789012';
@@ -43,11 +52,11 @@ export class SimEvidence {
     eventSource: string,
     resources: string[],
     outcome: 'success' | 'error',
+    n = this.nextRequest(),
   ): void {
-    const n = ++this.seq;
     const time = new Date(this.clock.now).toISOString();
     const requestId = `sim-req-${n.toString().padStart(6, '0')}`;
-    noteAwsCall({ service, operation, time, requestId, outcome });
+    recorder.noteAwsCall({ service, operation, time, requestId, outcome });
     const fn = this.currentFunction();
     this.deliver({
       eventId: `sim-evt-${n.toString().padStart(6, '0')}`,
@@ -59,6 +68,10 @@ export class SimEvidence {
       region: trailRegionFor(service, HOME_REGION),
       resources,
     });
+  }
+
+  nextRequest(): number {
+    return ++this.seq;
   }
 
   /** A change someone else made (the ASG launching or terminating, a spot interruption). */
@@ -90,59 +103,94 @@ export class SimEvidence {
     this.trail.deliver({ ...e, resources: e.resources.map((name) => ({ name })) }, { region: e.region });
   }
 
-  /** Wrap the World's ports so their mutating calls leave evidence. */
+  /**
+   * Wrap the World's ports so their mutating calls wait for the intent record (contract 1), leave
+   * evidence (the audit record's calls, CloudTrail) and are journaled in order for the invariants.
+   */
   instrument(w: World): void {
     const wrap = <T extends object, K extends keyof T>(
       obj: T,
       method: K,
-      service: string,
-      operation: string,
-      source: string,
-      resources: (...args: never[]) => string[],
+      operation: MutatingCall['operation'],
+      note: (n: number, outcome: 'success' | 'error', args: never[]) => void,
+      describe: (...args: never[]) => Pick<MutatingCall, 'resources' | 'hook'>,
     ) => {
       const original = (obj[method] as unknown as (...a: unknown[]) => Promise<unknown>).bind(obj);
       (obj as Record<K, unknown>)[method] = async (...args: unknown[]) => {
+        await ensureIntent();
+        const n = this.nextRequest();
+        const entry: MutatingCall = {
+          seq: w.journal.seq(),
+          at: this.clock.now,
+          invocation: w.journal.invocation,
+          fn: w.currentFunction,
+          operation,
+          requestId: `sim-req-${n.toString().padStart(6, '0')}`,
+          outcome: 'success',
+          ...describe(...(args as never[])),
+        };
+        w.journal.calls.push(entry);
         try {
           const out = await original(...args);
-          this.call(service, operation, source, resources(...(args as never[])), 'success');
+          note(n, 'success', args as never[]);
           return out;
         } catch (err) {
-          this.call(service, operation, source, resources(...(args as never[])), 'error');
+          entry.outcome = 'error';
+          note(n, 'error', args as never[]);
           throw err;
         }
       };
     };
+    const aws =
+      (service: string, operation: string, source: string, resources: (...a: never[]) => string[]) =>
+      (n: number, outcome: 'success' | 'error', args: never[]) =>
+        this.call(service, operation, source, resources(...args), outcome, n);
+    const hook = (ref: LifecycleActionRef) => ({
+      resources: [ref.instanceId],
+      hook: { name: ref.lifecycleHookName, token: ref.lifecycleActionToken, asg: ref.autoScalingGroupName },
+    });
     wrap(
       w.route53,
       'changeRecordSets',
-      'Route53',
       'ChangeResourceRecordSets',
-      'route53.amazonaws.com',
-      (zoneId: string) => [zoneId],
+      aws('Route53', 'ChangeResourceRecordSets', 'route53.amazonaws.com', (zoneId: string) => [zoneId]),
+      (zoneId: string) => ({ resources: [zoneId] }),
     );
-    wrap(
-      w.lifecycleActions,
-      'complete',
-      'AutoScaling',
-      'CompleteLifecycleAction',
-      'autoscaling.amazonaws.com',
-      (ref: { instanceId: string }) => [ref.instanceId],
-    );
-    wrap(
-      w.lifecycleActions,
-      'heartbeat',
-      'AutoScaling',
-      'RecordLifecycleActionHeartbeat',
-      'autoscaling.amazonaws.com',
-      (ref: { instanceId: string }) => [ref.instanceId],
-    );
+    for (const [method, operation] of [
+      ['complete', 'CompleteLifecycleAction'],
+      ['heartbeat', 'RecordLifecycleActionHeartbeat'],
+    ] as const) {
+      wrap(
+        w.lifecycleActions,
+        method,
+        operation,
+        aws('AutoScaling', operation, 'autoscaling.amazonaws.com', (ref: LifecycleActionRef) => [
+          ref.instanceId,
+        ]),
+        hook,
+      );
+    }
     wrap(
       w.terminator,
       'terminate',
-      'EC2',
       'TerminateInstances',
-      'ec2.amazonaws.com',
-      (ids: readonly string[]) => [...ids],
+      aws('EC2', 'TerminateInstances', 'ec2.amazonaws.com', (ids: readonly string[]) => [...ids]),
+      (ids: readonly string[]) => ({ resources: [...ids] }),
+    );
+    // GitHub: no CloudTrail, but the call is noted into the audit record like the adapter does
+    wrap(
+      w.registry,
+      'deleteRunner',
+      'DeleteRunner',
+      (n, outcome) =>
+        recorder.noteGitHubCall({
+          method: 'DELETE',
+          route: 'DELETE /orgs/{org}/actions/runners/{runner_id}',
+          time: new Date(this.clock.now).toISOString(),
+          status: outcome === 'success' ? 204 : 500,
+          requestId: `sim-req-${n.toString().padStart(6, '0')}`,
+        }),
+      (id: number) => ({ resources: [String(id)] }),
     );
   }
 }

@@ -6,8 +6,10 @@ import { createHandler as runnerDrain } from '../../functions/runner-drain/handl
 import { createHandler as runnerJobWatch } from '../../functions/runner-job-watch/handler';
 import { createHandler as runnerSweep } from '../../functions/runner-sweep/handler';
 import { createHandler as webhookIngress } from '../../functions/webhook-ingress/handler';
+import { AuditWriteError } from '../../shared/audit/errors';
 import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
 import { InMemoryAuditStore } from '../../shared/audit/in-memory-audit-store';
+import type { AuditRecord, AuditRecordInput } from '../../shared/audit/schema';
 import { InMemoryLifecycleActions } from '../../shared/autoscaling/in-memory-lifecycle-actions';
 import { InMemoryInstanceLifecycle } from '../../shared/autoscaling/instance-lifecycle';
 import { RateLimitedLookup } from '../../shared/cloudtrail/rate-limited-lookup';
@@ -24,6 +26,7 @@ import { deliveryDeduper } from '../../shared/webhook/dedupe';
 import { InMemoryEventBus } from '../../shared/webhook/in-memory-event-bus';
 import { InMemoryPersistenceLayer } from '../../shared/webhook/testing/in-memory-persistence-layer';
 import { HOME_REGION, SimEvidence } from './evidence';
+import { Journal } from './journal';
 import type { FunctionRoute } from './routing';
 
 export type Invoke = (event: unknown, context: Context) => Promise<unknown>;
@@ -73,6 +76,44 @@ export class SimRunnerRegistry extends InMemoryRunnerRegistry {
   }
 }
 
+/**
+ * The audit table as the simulator sees it: every write is journaled in order (intent before
+ * action is checked on the order, not on the final state), and an outage window fails every write.
+ */
+export class SimAuditSink extends InMemoryAuditSink {
+  /** [from, to) in simulated epoch ms: every write fails (an audit-table outage). */
+  outage: { from: number; to: number } | undefined;
+
+  constructor(
+    private readonly journal: Journal,
+    private readonly clock: { now: number },
+  ) {
+    super();
+  }
+
+  override async write(input: AuditRecordInput): Promise<AuditRecord> {
+    const entry = {
+      seq: this.journal.seq(),
+      at: this.clock.now,
+      invocation: this.journal.invocation,
+      recordId: String(input.recordId),
+      decision: String(input.decision),
+    };
+    if (this.outage && this.clock.now >= this.outage.from && this.clock.now < this.outage.to) {
+      this.journal.writes.push({ ...entry, ok: false });
+      throw new AuditWriteError(`audit table unavailable (simulated outage) for ${entry.recordId}`);
+    }
+    try {
+      const out = await super.write(input);
+      this.journal.writes.push({ ...entry, ok: true });
+      return out;
+    } catch (err) {
+      this.journal.writes.push({ ...entry, ok: false });
+      throw err;
+    }
+  }
+}
+
 /** Every in-memory port the fleet's handlers use, sharing one simulated clock. */
 export class World {
   readonly route53 = new InMemoryRoute53();
@@ -81,7 +122,8 @@ export class World {
   readonly lifecycleActions: InMemoryLifecycleActions;
   readonly instanceLifecycle = new InMemoryInstanceLifecycle();
   readonly terminator: InMemoryInstanceTerminator;
-  readonly audit = new InMemoryAuditSink();
+  readonly journal = new Journal();
+  readonly audit: SimAuditSink;
   readonly bus: InMemoryEventBus;
   readonly idempotency: InMemoryPersistenceLayer;
   /** Retries runner-drain scheduled for itself (the engine delivers them to the drain queue). */
@@ -116,6 +158,7 @@ export class World {
       rateWindowMs: github.windowMs,
     });
     this.lifecycleActions = new InMemoryLifecycleActions(now);
+    this.audit = new SimAuditSink(this.journal, clock);
     this.terminator = new InMemoryInstanceTerminator(this.inventory);
     this.bus = new InMemoryEventBus({ now: () => new Date(clock.now) });
     this.idempotency = new InMemoryPersistenceLayer(now);
