@@ -4,7 +4,7 @@ import { ConfigError } from '../../shared/core/errors';
 import type { CliDeps } from '../deps';
 import { EXIT } from '../errors';
 import { type CliCommand, setExitCode } from '../program';
-import { ALL_FAULTS, FAULT_FLAGS, type Faults } from '../simulate/faults';
+import { ALL_FAULTS, FAULT_FLAGS, type Faults } from '../simulate/fault-flags';
 import type { Invariant } from '../simulate/invariants';
 import type { HandlerOverrides } from '../simulate/world';
 

@@ -5,7 +5,8 @@ import type { InstanceInfo, InstanceState } from '../../shared/ec2/port';
 import { INSTANCE_LABEL_PREFIX } from '../../shared/runners/matching';
 import { workflowJobPayload } from '../../shared/webhook/testing/payloads';
 import { matchesPattern } from './event-pattern';
-import { type Faults, installFaults, scheduleFaults, sendWebhook } from './faults';
+import type { Faults } from './fault-flags';
+import { installFaults, scheduleFaults, sendWebhook } from './faults';
 import { seededRandom } from './rng';
 import type { Routing, Target } from './routing';
 import {

@@ -1,64 +1,9 @@
 import { stateChangeEvent } from '../../shared/dns/testing/state-change-event';
 import type { InstanceInfo } from '../../shared/ec2/port';
 import { ASG, type Engine, lifecycleEvent, T0, type TruthInstance } from './engine';
+import type { Faults } from './fault-flags';
 
-/** Adversarial faults: each a CLI flag (--<flag>), all on in `--adversarial`. */
-export interface Faults {
-  /** Well-formed but lying messages sent straight into the DNS and drain queues. */
-  forgedMessages: boolean;
-  /** Another team's terminate lifecycle hook on the runner ASG, with its own events. */
-  foreignHooks: boolean;
-  /** Instances outside the configured ASGs that carry the fleet tag. */
-  spoofedTags: boolean;
-  /** A bounded window in which every audit write fails. */
-  auditOutage: boolean;
-  /** DescribeInstances misreports live runner instances as terminated or gone, run after run. */
-  ec2Flapping: boolean;
-  /** Captured webhook bodies delivered again under new delivery ids. */
-  webhookReplays: boolean;
-  /** Every other webhook delivery form-encoded (payload=..., signature over the raw form body). */
-  formEncoded: boolean;
-}
-
-export const FAULT_FLAGS: Record<keyof Faults, { flag: string; description: string }> = {
-  forgedMessages: {
-    flag: 'forged-messages',
-    description:
-      'send well-formed but lying messages (future-dated, wrong state, foreign ASG) to the DNS and drain queues',
-  },
-  foreignHooks: {
-    flag: 'foreign-hooks',
-    description: "give the runner ASG another team's terminate lifecycle hook, with its own events",
-  },
-  spoofedTags: {
-    flag: 'spoofed-tags',
-    description:
-      'launch instances outside the configured ASGs that carry the fleet tag (terminations allowed)',
-  },
-  auditOutage: { flag: 'audit-outage', description: 'fail every audit write for two minutes' },
-  ec2Flapping: {
-    flag: 'ec2-flapping',
-    description: 'DescribeInstances misreports a live runner instance as terminated, run after run',
-  },
-  webhookReplays: {
-    flag: 'webhook-replays',
-    description: 'replay captured webhook bodies under new delivery ids',
-  },
-  formEncoded: {
-    flag: 'form-encoded',
-    description: 'send every other webhook delivery as application/x-www-form-urlencoded',
-  },
-};
-
-export const ALL_FAULTS: Faults = {
-  forgedMessages: true,
-  foreignHooks: true,
-  spoofedTags: true,
-  auditOutage: true,
-  ec2Flapping: true,
-  webhookReplays: true,
-  formEncoded: true,
-};
+export { ALL_FAULTS, FAULT_FLAGS, type Faults } from './fault-flags';
 
 /** Another team's ASG: its instances are outside the fleet's blast radius. */
 export const FOREIGN_ASG = 'payments-workers';
@@ -214,14 +159,19 @@ function forge(e: Engine): void {
     const ref = {
       autoScalingGroupName: asg,
       lifecycleHookName: hook,
-      lifecycleActionToken: `forged-token-${t.id}`,
+      lifecycleActionToken: `forged-token-${t.id}-${lie.replace(' ', '-')}`,
       instanceId: t.id,
     };
-    enqueueTo(e, 'functions/runner-drain/handler.ts', lifecycleEvent(ref, `forged-drain-${t.id}`, at));
+    enqueueTo(
+      e,
+      'functions/runner-drain/handler.ts',
+      lifecycleEvent(ref, `forged-drain-${ref.lifecycleActionToken}`, at),
+    );
   };
   drain(runners[0], ASG, future, 'future-dated');
   drain(runners[1], ASG, now, 'wrong state');
-  drain(runners[2], FOREIGN_ASG, now, 'foreign ASG');
+  // a small fleet may have only two live runners yet: the foreign-ASG lie names the first again
+  drain(runners[2] ?? runners[0], FOREIGN_ASG, now, 'foreign ASG');
 }
 
 /**
@@ -234,7 +184,7 @@ function watchForgedTargets(e: Engine): void {
   const w = e.world;
   const live = (id: string | undefined): TruthInstance | undefined => {
     const t = id ? e.truth.get(id) : undefined;
-    if (!t || t.state !== 'running' || e.hooks.some((h) => h.instanceId === id)) return undefined;
+    if (t?.state !== 'running' || e.hooks.some((h) => h.instanceId === id)) return undefined;
     return state.forged.some((f) => f.instanceId === id) ? t : undefined;
   };
   const note = (what: string) =>

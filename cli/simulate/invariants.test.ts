@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { ThrottledError } from '../../shared/core/errors';
 import { simulateCommandWith } from '../commands/simulate';
 import { runCli } from '../program';
 import { testDeps } from '../test-deps';
+import { DEFAULT_SIM_OPTIONS } from './engine';
 import type { Invariant } from './invariants';
 import { synthesizeFleet } from './routing';
 import { simulate } from './simulate';
@@ -254,5 +256,44 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
     expect(r.invariant('every form-encoded delivery is accepted and published').details[0]).toMatch(
       /^delivery-\d+-\w+: answered 400, published 0$/,
     );
+  }, 120_000);
+
+  it('no false alarm: a job-watch that degrades under the GitHub rate limit (skips, audited) holds both delivery invariants in the default run', async () => {
+    const rateLimited = (err: unknown): boolean =>
+      err instanceof ThrottledError ||
+      (err instanceof Error && err.cause !== undefined && rateLimited(err.cause));
+    const { summary } = await simulate({
+      ...DEFAULT_SIM_OPTIONS,
+      overrides: {
+        'functions/runner-job-watch/handler.ts': (w, env) => {
+          const watch = real('runner-job-watch', w, env);
+          return async (event, context) => {
+            try {
+              return await watch(event, context);
+            } catch (err) {
+              if (!rateLimited(err)) throw err;
+              const id = (event as { id: string }).id;
+              await w.audit.write({
+                schemaVersion: 1,
+                recordId: `runner-job-watch:rate-limited:${id}`,
+                time: w.now.toISOString(),
+                function: 'runner-job-watch',
+                trigger: { source: 'fleetwarden.github', id },
+                subject: { runnerName: 'fleet:runners' },
+                action: 'runner.job-started',
+                decision: 'skipped',
+                reason: 'GitHub rate limit reached: the job is not checked',
+                mode: 'live',
+              });
+              return undefined;
+            }
+          };
+        },
+      },
+    });
+    expect(summary.apiCalls['github:rate-limited']).toBeGreaterThan(0);
+    const failing = summary.invariants.filter((i) => !i.ok).map((i) => i.name);
+    expect(failing).not.toContain('no message dead-lettered');
+    expect(failing).not.toContain('every invocation error is injected or retried to success');
   }, 120_000);
 });
