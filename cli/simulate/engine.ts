@@ -380,26 +380,27 @@ export class Engine {
     if (!invoke) return undefined;
     this.stats.invocations[name] = (this.stats.invocations[name] ?? 0) + 1;
     const journal = this.world.journal;
-    const frame = journal.begin();
-    journal.sampleRunners(this.clock.now, this.world.registry.snapshot().length);
-    if (this.rng() < this.options.errorRate) this.injectError(name);
-    const previous = this.world.currentFunction;
-    this.world.currentFunction = name;
-    try {
-      return await invoke(event, {
-        functionName: name,
-        awsRequestId: `req-${this.seq}`,
-        // the deployed timeout (simulated time does not pass inside an invocation)
-        getRemainingTimeInMillis: () => this.routing.functions.get(fn)?.timeoutMs ?? 3_000,
-      } as Context);
-    } catch (err) {
-      this.stats.invocationErrors[name] = (this.stats.invocationErrors[name] ?? 0) + 1;
-      throw err;
-    } finally {
-      this.world.currentFunction = previous;
-      this.lastInjected = journal.end(frame);
-      this.applyFleetTerminations();
-    }
+    return journal.within(name, async (frame) => {
+      journal.sampleRunners(this.clock.now, this.world.registry.snapshot().length);
+      if (this.rng() < this.options.errorRate) this.injectError(name);
+      const previous = this.world.currentFunction;
+      this.world.currentFunction = name;
+      try {
+        return await invoke(event, {
+          functionName: name,
+          awsRequestId: `req-${this.seq}`,
+          // the deployed timeout (simulated time does not pass inside an invocation)
+          getRemainingTimeInMillis: () => this.routing.functions.get(fn)?.timeoutMs ?? 3_000,
+        } as Context);
+      } catch (err) {
+        this.stats.invocationErrors[name] = (this.stats.invocationErrors[name] ?? 0) + 1;
+        throw err;
+      } finally {
+        this.world.currentFunction = previous;
+        this.lastInjected = frame.injected;
+        this.applyFleetTerminations();
+      }
+    });
   }
 
   /** Instances the fleet terminated (runner-sweep's TerminateInstances) really go, jobs and all. */
@@ -429,7 +430,7 @@ export class Engine {
     const f = inject[fn];
     if (!f) return;
     this.stats.injectedErrors++;
-    this.world.journal.injectedNow = true;
+    this.world.journal.markInjected();
     f();
   }
 

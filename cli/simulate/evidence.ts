@@ -123,7 +123,7 @@ export class SimEvidence {
           seq: w.journal.seq(),
           at: this.clock.now,
           invocation: w.journal.invocation,
-          fn: w.currentFunction,
+          fn: w.journal.fn,
           operation,
           requestId: `sim-req-${n.toString().padStart(6, '0')}`,
           outcome: 'success',

@@ -92,7 +92,7 @@ function installFlapping(e: Engine): void {
   let lastSweep = 0;
   let victim: string | undefined;
   const current = (): string | undefined => {
-    const fn = e.world.currentFunction;
+    const fn = e.world.journal.fn;
     if (!fn.startsWith('runner-') || e.clock.now >= end) return undefined;
     if (fn === 'runner-sweep' && e.world.journal.invocation !== lastSweep) {
       lastSweep = e.world.journal.invocation;
@@ -188,7 +188,7 @@ function watchForgedTargets(e: Engine): void {
     return state.forged.some((f) => f.instanceId === id) ? t : undefined;
   };
   const note = (what: string) =>
-    state.actedOnForged.push(`${new Date(e.clock.now).toISOString()} ${e.world.currentFunction} ${what}`);
+    state.actedOnForged.push(`${new Date(e.clock.now).toISOString()} ${e.world.journal.fn} ${what}`);
   const change = w.route53.changeRecordSets.bind(w.route53);
   w.route53.changeRecordSets = async (zoneId, changes) => {
     for (const c of changes) {

@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
 /**
  * What happened during a simulated run, in order: every audit sink write (not only the final
  * state), every fleet-mutating call a handler made through a fake port, every invocation and the
@@ -52,12 +54,17 @@ export interface WebhookDelivery {
   injected: boolean;
 }
 
+interface Frame {
+  id: number;
+  fn: string;
+  injected: boolean;
+}
+
 export class Journal {
   private counter = 0;
   private invocationSeq = 0;
-  /** The invocation running now (0: none, the simulator itself). */
-  invocation = 0;
-  injectedNow = false;
+  /** The invocation an async context belongs to (invocations interleave: a webhook is not awaited). */
+  private readonly frames = new AsyncLocalStorage<Frame>();
   readonly writes: AuditWrite[] = [];
   readonly calls: MutatingCall[] = [];
   readonly runs: UnitRun[] = [];
@@ -69,19 +76,26 @@ export class Journal {
     return ++this.counter;
   }
 
-  begin(): { id: number; previous: number; injected: boolean } {
-    const frame = { id: ++this.invocationSeq, previous: this.invocation, injected: this.injectedNow };
-    this.invocation = frame.id;
-    this.injectedNow = false;
-    return frame;
+  /** The invocation running in this async context (0: none, the simulator itself). */
+  get invocation(): number {
+    return this.frames.getStore()?.id ?? 0;
   }
 
-  /** Ends the invocation; returns whether an error was injected into it. */
-  end(frame: { previous: number; injected: boolean }): boolean {
-    const injected = this.injectedNow;
-    this.invocation = frame.previous;
-    this.injectedNow = frame.injected;
-    return injected;
+  /** The function of the invocation running in this async context ('simulator' outside one). */
+  get fn(): string {
+    return this.frames.getStore()?.fn ?? 'simulator';
+  }
+
+  /** Run one invocation of `fn` in its own frame; `body` sees the frame (was an error injected?). */
+  within<T>(fn: string, body: (frame: Frame) => Promise<T>): Promise<T> {
+    const frame = { id: ++this.invocationSeq, fn, injected: false };
+    return this.frames.run(frame, () => body(frame));
+  }
+
+  /** The simulator injected an API error into the running invocation. */
+  markInjected(): void {
+    const frame = this.frames.getStore();
+    if (frame) frame.injected = true;
   }
 
   sampleRunners(at: number, count: number): void {
