@@ -103,6 +103,42 @@ export class SimEvidence {
     this.trail.deliver({ ...e, resources: e.resources.map((name) => ({ name })) }, { region: e.region });
   }
 
+  /** Replace `obj[method]` with: await the intent record, journal the call, note its evidence. */
+  private wrapMutating<T extends object, K extends keyof T>(
+    w: World,
+    obj: T,
+    method: K,
+    operation: MutatingCall['operation'],
+    note: (n: number, outcome: 'success' | 'error', args: never[]) => void,
+    describe: (...args: never[]) => Pick<MutatingCall, 'resources' | 'hook'>,
+  ): void {
+    const original = (obj[method] as unknown as (...a: unknown[]) => Promise<unknown>).bind(obj);
+    (obj as Record<K, unknown>)[method] = async (...args: unknown[]) => {
+      await ensureIntent();
+      const n = this.nextRequest();
+      const entry: MutatingCall = {
+        seq: w.journal.seq(),
+        at: this.clock.now,
+        invocation: w.journal.invocation,
+        fn: w.journal.fn,
+        operation,
+        requestId: `sim-req-${n.toString().padStart(6, '0')}`,
+        outcome: 'success',
+        ...describe(...(args as never[])),
+      };
+      w.journal.calls.push(entry);
+      try {
+        const out = await original(...args);
+        note(n, 'success', args as never[]);
+        return out;
+      } catch (err) {
+        entry.outcome = 'error';
+        note(n, 'error', args as never[]);
+        throw err;
+      }
+    };
+  }
+
   /**
    * Wrap the World's ports so their mutating calls wait for the intent record (contract 1), leave
    * evidence (the audit record's calls, CloudTrail) and are journaled in order for the invariants.
@@ -114,33 +150,7 @@ export class SimEvidence {
       operation: MutatingCall['operation'],
       note: (n: number, outcome: 'success' | 'error', args: never[]) => void,
       describe: (...args: never[]) => Pick<MutatingCall, 'resources' | 'hook'>,
-    ) => {
-      const original = (obj[method] as unknown as (...a: unknown[]) => Promise<unknown>).bind(obj);
-      (obj as Record<K, unknown>)[method] = async (...args: unknown[]) => {
-        await ensureIntent();
-        const n = this.nextRequest();
-        const entry: MutatingCall = {
-          seq: w.journal.seq(),
-          at: this.clock.now,
-          invocation: w.journal.invocation,
-          fn: w.journal.fn,
-          operation,
-          requestId: `sim-req-${n.toString().padStart(6, '0')}`,
-          outcome: 'success',
-          ...describe(...(args as never[])),
-        };
-        w.journal.calls.push(entry);
-        try {
-          const out = await original(...args);
-          note(n, 'success', args as never[]);
-          return out;
-        } catch (err) {
-          entry.outcome = 'error';
-          note(n, 'error', args as never[]);
-          throw err;
-        }
-      };
-    };
+    ) => this.wrapMutating(w, obj, method, operation, note, describe);
     const aws =
       (service: string, operation: string, source: string, resources: (...a: never[]) => string[]) =>
       (n: number, outcome: 'success' | 'error', args: never[]) =>
