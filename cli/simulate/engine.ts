@@ -204,6 +204,11 @@ export class Engine {
   readonly foreignHooks: Array<{ name: string; heartbeatTimeoutMs: number }> = [];
   /** Lifecycle action tokens of foreign hooks: the fleet must never heartbeat or complete them. */
   readonly foreignTokens = new Set<string>();
+  /**
+   * The fleet identity label runners register with (contract 4: `fleetwarden-fleet:<FLEET_ID>`, the
+   * id runner-sweep is deployed with; the sweep removes only runners that carry it).
+   */
+  readonly fleetLabel: string;
   /** Whether an error was injected into the invocation that just ended. */
   lastInjected = false;
 
@@ -239,6 +244,10 @@ export class Engine {
       (f) => f.entry === 'functions/runner-drain/handler.ts',
     );
     this.drainDeadlineMs = Number(drain?.env.DRAIN_DEADLINE_SECONDS ?? 1800) * 1000;
+    const sweep = [...routing.functions.values()].find(
+      (f) => f.entry === 'functions/runner-sweep/handler.ts',
+    );
+    this.fleetLabel = `fleetwarden-fleet:${sweep?.env.FLEET_ID ?? 'sim-fleet'}`;
     this.foreignRecords = [
       { name: `legacy.${this.zoneName}`, type: 'A', values: ['192.0.2.10'] },
       { name: `mail.${this.zoneName}`, type: 'TXT', values: ['"v=spf1 -all"'] },
@@ -316,7 +325,8 @@ export class Engine {
     }
   }
 
-  private async deliver(target: Target, event: unknown): Promise<void> {
+  /** `unit`: what a failed try must be retried to success as (default: this delivery). */
+  private async deliver(target: Target, event: unknown, unit?: string): Promise<void> {
     this.stats.deliveries++;
     if (target.kind === 'queue' && (event as { source?: string }).source === 'aws.ec2')
       this.dnsEventDeliveries++;
@@ -324,7 +334,7 @@ export class Engine {
       this.enqueue(target.queue, JSON.stringify(event));
       return;
     }
-    await this.invokeAsync(target.fn, event, 0, `async-${++this.unitSeq}`);
+    await this.invokeAsync(target.fn, event, 0, unit ?? `async-${++this.unitSeq}`);
   }
 
   enqueue(queue: string, body: string, delayMs = 0): void {
@@ -612,7 +622,7 @@ export class Engine {
           if (t.state !== 'running') return;
           const r = this.world.registry.register({
             name: `ci-${t.id}`,
-            labels: ['self-hosted', 'linux', `${INSTANCE_LABEL_PREFIX}${t.id}`],
+            labels: ['self-hosted', 'linux', `${INSTANCE_LABEL_PREFIX}${t.id}`, this.fleetLabel],
           });
           t.runnerId = r.id;
           this.scheduleJobs(t);
@@ -766,7 +776,9 @@ export class Engine {
           resources: [`arn:aws:events:eu-west-1:123456789012:rule/${rule.logicalId}`],
           detail: {},
         };
-        for (const target of rule.targets) await this.deliver(target, event);
+        // a failed scheduled run is retried (if at all) by its async retries and by the next run
+        for (const target of rule.targets)
+          await this.deliver(target, event, `schedule/${rule.logicalId}/${k}`);
         this.after(every, fire(k + 1));
       };
       this.at(T0 + every, fire(1));

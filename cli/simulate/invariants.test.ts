@@ -74,7 +74,7 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
     expect(r.code).toBe(1);
     expect(r.invariant('every invocation error is injected or retried to success').details).toContainEqual(
       expect.stringMatching(
-        /^dns-reconcile failed on async-\d+ at t\+\d+s and was never retried to success$/,
+        /^dns-reconcile failed on schedule\/DnsReconcileSchedule\w+\/\d+ at t\+\d+s and was never retried to success$/,
       ),
     );
   }, 120_000);
@@ -197,7 +197,7 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
     });
     expect(r.code).toBe(1);
     expect(r.invariant('runner-sweep removals within the rolling budget').details[0]).toMatch(
-      /^\d+ removals by runner-sweep between t\+\d+s and t\+\d+s, budget \d+ \(maxRemovalShare 0\.2 x peak \d+ runners\)$/,
+      /^\d+ removals by runner-sweep between t\+\d+s and t\+\d+s, budget \d+ \(maxRemovalShare 0\.2 x peak \d+ runners, 3600 s window\)$/,
     );
   }, 120_000);
 

@@ -29,23 +29,30 @@ export function noDeadLetters(e: Engine): Invariant {
   return invariant('no message dead-lettered', details, units);
 }
 
+/** Schedule runs are one family: a later successful run of the same schedule recovers a failed one. */
+const familyOf = (unit: string) => (unit.startsWith('schedule/') ? unit.replace(/\/\d+$/, '') : unit);
+
 /**
  * Every invocation error is an injected fault or is retried to success: a failed try of a unit of
- * work (async event, queue message, webhook delivery) must be followed by a successful try.
+ * work (async event, queue message, webhook delivery) must be followed by a successful try of the
+ * same unit (for a scheduled run: of the same schedule).
  */
 export function errorsRecovered(e: Engine): Invariant {
-  const byUnit = new Map<string, typeof e.world.journal.runs>();
-  for (const r of e.world.journal.runs) byUnit.set(r.unit, [...(byUnit.get(r.unit) ?? []), r]);
+  const byFamily = new Map<string, typeof e.world.journal.runs>();
+  for (const r of e.world.journal.runs) {
+    const family = familyOf(r.unit);
+    byFamily.set(family, [...(byFamily.get(family) ?? []), r]);
+  }
   const details: string[] = [];
   let errors = 0;
-  for (const [unit, runs] of byUnit) {
-    const lastOk = Math.max(-1, ...runs.flatMap((r, i) => (r.ok ? [i] : [])));
-    runs.forEach((r, i) => {
-      if (r.ok) return;
+  for (const runs of byFamily.values()) {
+    const lastOk = Math.max(-Infinity, ...runs.filter((r) => r.ok).map((r) => r.at));
+    for (const r of runs) {
+      if (r.ok) continue;
       errors++;
-      if (r.injected || i < lastOk) return;
-      details.push(`${r.fn} failed on ${unit} at ${rel(r.at)} and was never retried to success`);
-    });
+      if (r.injected || r.at < lastOk) continue;
+      details.push(`${r.fn} failed on ${r.unit} at ${rel(r.at)} and was never retried to success`);
+    }
   }
   return invariant('every invocation error is injected or retried to success', details, errors);
 }
@@ -139,12 +146,14 @@ export function intentBeforeAction(e: Engine, records: AuditRecord[]): Invariant
 }
 
 /**
- * Contract 3: runner-sweep's removals (deregistrations + terminations) in any 3600 s window are at
- * most max(1, floor(maxRemovalShare x the peak of registered runners in that window)).
+ * Contract 3: runner-sweep's removals (deregistrations + terminations) in any rolling window (3600 s
+ * unless BUDGET_WINDOW_SECONDS says otherwise) are at most max(1, floor(maxRemovalShare x the peak
+ * of registered runners in that window)).
  */
 export function removalsWithinBudget(e: Engine): Invariant {
-  const share = Number(envOf(e, 'runner-sweep').MAX_REMOVAL_SHARE ?? 0.2);
-  const windowMs = 3_600_000;
+  const env = envOf(e, 'runner-sweep');
+  const share = Number(env.MAX_REMOVAL_SHARE ?? 0.2);
+  const windowMs = Number(env.BUDGET_WINDOW_SECONDS ?? 3600) * 1000;
   const removals = e.world.journal.calls
     .filter((c) => c.fn === 'runner-sweep' && c.outcome === 'success')
     .filter((c) => c.operation === 'DeleteRunner' || c.operation === 'TerminateInstances')
@@ -171,7 +180,7 @@ export function removalsWithinBudget(e: Engine): Invariant {
       const n = j - i + 1;
       if (n > budget && n - budget > excess) {
         excess = n - budget;
-        worst = `${n} removals by runner-sweep between ${rel(from)} and ${rel(to)}, budget ${budget} (maxRemovalShare ${share} x peak ${peak(from, to)} runners)`;
+        worst = `${n} removals by runner-sweep between ${rel(from)} and ${rel(to)}, budget ${budget} (maxRemovalShare ${share} x peak ${peak(from, to)} runners, ${windowMs / 1000} s window)`;
       }
     }
   }
