@@ -11,6 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { createHandler } from '../functions/runner-sweep/handler';
 import { InMemoryAuditSink } from '../shared/audit/in-memory-audit-sink';
 import { InMemoryInstanceLifecycle } from '../shared/autoscaling/instance-lifecycle';
+import { InMemorySweepState } from '../shared/budget/in-memory-sweep-state';
 import { Ec2InstanceInventory } from '../shared/ec2/ec2-instance-inventory';
 import { InMemoryInstanceInventory } from '../shared/ec2/in-memory-instance-inventory';
 import { InMemoryInstanceTerminator } from '../shared/ec2/instance-terminator';
@@ -78,6 +79,8 @@ export async function sweepAtScale(size = 10_000, ghosts = 100): Promise<SweepBe
     lifecycle,
     terminator: new InMemoryInstanceTerminator(w.fake),
     audit: new InMemoryAuditSink(),
+    state: new InMemorySweepState(() => T0),
+    fleetId: 'bench',
     dryRun: false,
     fleetTag: FLEET,
     autoScalingGroupNames: ['ci-runners'],

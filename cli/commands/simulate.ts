@@ -29,6 +29,8 @@ interface SimulateOptions {
   formEncoded?: boolean;
 }
 
+const ADVERSARIAL_SETTLE_MINUTES = 60;
+
 /** --adversarial turns every fault on; otherwise each fault flag on its own. */
 function faultsFrom(opts: SimulateOptions): Partial<Faults> {
   if (opts.adversarial) return { ...ALL_FAULTS };
@@ -68,7 +70,12 @@ async function simulateCommand(
     seed: int('seed', opts.seed, 0, 2 ** 31 - 1),
     instances: int('instances', opts.instances, 1, 2000),
     durationMinutes: int('duration', opts.duration, 5, 24 * 60),
-    settleMinutes: int('settle', opts.settle, 0, 24 * 60),
+    // the adversarial run settles for an hour unless told otherwise: removals the faults provoke
+    // spend the sweep's rolling budget, so a ghost can wait up to a window before it is removed
+    settleMinutes:
+      opts.adversarial && cmd.getOptionValueSource('settle') === 'default'
+        ? ADVERSARIAL_SETTLE_MINUTES
+        : int('settle', opts.settle, 0, 24 * 60),
     drop: share('drop', opts.drop),
     duplicate: share('duplicate', opts.duplicate),
     reorder: share('reorder', opts.reorder),

@@ -109,6 +109,49 @@ describe('fleetwarden timeline', () => {
     expect(t.stderr()).toContain('cloudtrail: page 1 scanned');
   });
 
+  it('shows an intent whose outcome was never written as "intended, outcome unknown"', async () => {
+    const intent = AuditRecordSchema.parse(
+      auditRecord({
+        recordId: 'runner-sweep:0a1b2c3d4e5f60718293a4b5c6d7e8f9',
+        time: '2026-11-24T10:00:00.000Z',
+        function: 'runner-sweep',
+        trigger: { source: 'fleetwarden.schedule', id: 'run-42' },
+        subject: { instanceId: 'i-0abc12345' },
+        action: 'instance.terminate',
+        decision: 'intended',
+        reason: 'about to call EC2.TerminateInstances',
+        details: { intendedCall: 'EC2.TerminateInstances' },
+        calls: [
+          {
+            service: 'EC2',
+            operation: 'DescribeInstances',
+            time: '2026-11-24T10:00:00.000Z',
+            requestId: 'ec2-read-1',
+            outcome: 'success',
+          },
+        ],
+        correlation: { status: 'not-applicable', attempts: 0, calls: [] },
+      }),
+    );
+    ddb.on(QueryCommand).resolves({ Items: [toAuditItem(intent, { retentionDays: 400 })] });
+    ct.on(LookupEventsCommand).resolves({ Events: [] });
+    const t = testDeps();
+    expect(await runCli(['node', 'fleetwarden', 'timeline', 'i-0abc12345'], t.deps, [command])).toBe(0);
+    const line = t
+      .stdout()
+      .split('\n')
+      .find((l) => l.includes('instance.terminate'));
+    expect(line).toContain(
+      'runner-sweep instance.terminate intended, outcome unknown: about to call EC2.TerminateInstances',
+    );
+    expect(line).toContain(
+      '[no outcome recorded: the step did not finish; EC2.TerminateInstances may or may not have been sent (check CloudTrail)]',
+    );
+    expect(line).toContain(`record=${intent.recordId}`);
+    // the read made before the intent is still shown, without pretending CloudTrail is being asked
+    expect(t.stdout()).toContain('EC2.DescribeInstances success [CloudTrail not-applicable]');
+  });
+
   it('emits JSON for machines with the same evidence ids', async () => {
     ddb.on(QueryCommand).resolves({ Items: [toAuditItem(dnsDelete, { retentionDays: 400 })] });
     ct.on(LookupEventsCommand).resolves({ Events: [humanTerminate] });

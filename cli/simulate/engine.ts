@@ -120,6 +120,8 @@ export interface SimStats {
   invocations: Record<string, number>;
   invocationErrors: Record<string, number>;
   deadLettered: Record<string, number>;
+  /** Of those, dead-lettered after a try that failed on an injected fault. */
+  deadLetteredOnInjectedFault: Record<string, number>;
   webhooks: { sent: number; accepted: number; duplicates: number; other: number };
   jobs: { started: number; completed: number; failed: number };
   lastFleetChangeAt: number;
@@ -228,6 +230,7 @@ export class Engine {
       invocations: {},
       invocationErrors: {},
       deadLettered: {},
+      deadLetteredOnInjectedFault: {},
       webhooks: { sent: 0, accepted: 0, duplicates: 0, other: 0 },
       jobs: { started: 0, completed: 0, failed: 0 },
       lastFleetChangeAt: T0,
@@ -371,7 +374,7 @@ export class Engine {
       const retries = this.routing.functions.get(fn)?.asyncRetries ?? 2;
       if (attempt < retries)
         this.after(60_000 * (attempt + 1), () => this.invokeAsync(fn, event, attempt + 1, unit));
-      else this.deadLetter(fn);
+      else this.deadLetter(fn, this.lastInjected);
     }
   }
 
@@ -379,18 +382,23 @@ export class Engine {
     return this.routing.functions.get(fn)?.entry.replace(/^functions\/|\/handler\.ts$/g, '') ?? fn;
   }
 
-  private deadLetter(fn: string): void {
+  /** `injected`: the last try failed on an injected fault (an injected error, the audit outage). */
+  private deadLetter(fn: string, injected: boolean): void {
     const name = this.entryOf(fn);
     this.stats.deadLettered[name] = (this.stats.deadLettered[name] ?? 0) + 1;
+    if (injected)
+      this.stats.deadLetteredOnInjectedFault[name] = (this.stats.deadLetteredOnInjectedFault[name] ?? 0) + 1;
   }
 
-  async invoke(fn: string, event: unknown): Promise<unknown> {
+  /** `onFrame`: told the journal id of this invocation (what it published, wrote, called). */
+  async invoke(fn: string, event: unknown, onFrame?: (invocation: number) => void): Promise<unknown> {
     const invoke = this.invokers.get(fn);
     const name = this.entryOf(fn);
     if (!invoke) return undefined;
     this.stats.invocations[name] = (this.stats.invocations[name] ?? 0) + 1;
     const journal = this.world.journal;
     return journal.within(name, async (frame) => {
+      onFrame?.(frame.id);
       journal.sampleRunners(this.clock.now, this.world.registry.snapshot().length);
       if (this.rng() < this.options.errorRate) this.injectError(name);
       const previous = this.world.currentFunction;
@@ -493,7 +501,7 @@ export class Engine {
         if (!batch.includes(m)) keep.push(m);
         else if (failed.has(m.id)) {
           if (settings.maxReceiveCount !== undefined && m.receives >= settings.maxReceiveCount)
-            this.deadLetter(consumer.fn);
+            this.deadLetter(consumer.fn, this.lastInjected);
           else keep.push(m);
         }
       }
@@ -531,25 +539,14 @@ export class Engine {
       jobId,
       runnerId: action === 'queued' ? null : (t.runnerId ?? null),
       runnerName: action === 'queued' ? null : (runner?.name ?? `ci-${t.id}`),
+      // the job's timestamps are the simulated clock's (the ingress refuses stale deliveries)
+      at: this.clock.now,
     });
-    // the job's timestamps are the simulated clock's (a receiver may refuse stale deliveries)
-    const now = new Date(this.clock.now).toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const times = this.jobTimes.get(jobId) ?? { created: now, started: now };
-    if (action === 'in_progress') times.started = now;
-    this.jobTimes.set(jobId, times);
-    Object.assign(payload.workflow_job, {
-      created_at: times.created,
-      started_at: times.started,
-      completed_at: action === 'completed' ? now : null,
-    });
-    if (action === 'completed') this.jobTimes.delete(jobId);
     const status = await sendWebhook(this, JSON.stringify(payload), `delivery-${jobId}-${action}`);
     if (status === 202) this.stats.webhooks.accepted++;
     else if (status === 200) this.stats.webhooks.duplicates++;
     else this.stats.webhooks.other++;
   }
-
-  private readonly jobTimes = new Map<number, { created: string; started: string }>();
 
   /** The webhook ingress function, if the stack has one. */
   webhookFunction(): string | undefined {

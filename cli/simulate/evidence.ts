@@ -1,23 +1,28 @@
 import type { LifecycleActionRef } from '../../shared/autoscaling/port';
 import * as recorder from '../../shared/aws/call-recorder';
+import { ensureIntent, hasIntentWriter } from '../../shared/aws/call-recorder';
 import { InMemoryCloudTrail } from '../../shared/cloudtrail/in-memory-cloudtrail';
 import { trailRegionFor } from '../../shared/cloudtrail/port';
 import type { MutatingCall } from './journal';
 import type { World } from './world';
 
-/**
- * Contract 1: the intent record is written before the first fleet-mutating call of a step. Until the
- * audit change that exports `ensureIntent` is merged, there is nothing to await.
- */
-const ensureIntent: () => Promise<void> =
-  (recorder as unknown as { ensureIntent?: () => Promise<void> }).ensureIntent ?? (async () => undefined);
+/** How each fleet-mutating fake-port call is named to the intent writer (as the adapters name it). */
+const ABOUT: Record<MutatingCall['operation'], string> = {
+  ChangeResourceRecordSets: 'Route53.ChangeResourceRecordSets',
+  CompleteLifecycleAction: 'AutoScaling.CompleteLifecycleAction',
+  RecordLifecycleActionHeartbeat: 'AutoScaling.RecordLifecycleActionHeartbeat',
+  TerminateInstances: 'EC2.TerminateInstances',
+  DeleteRunner: 'GitHub DELETE /orgs/{org}/actions/runners/{runner_id}',
+  CordonRunner: 'GitHub PUT /orgs/{org}/actions/runners/{runner_id}/labels',
+};
 
 export const HOME_REGION = 'eu-west-1';
 const ACCOUNT = '123456789012';
 
 /**
  * Evidence for the simulated fleet: every MUTATING call a handler makes through the in-memory ports
- * (ChangeResourceRecordSets, Complete/RecordLifecycleAction*, TerminateInstances) is noted as an AWS
+ * (ChangeResourceRecordSets, Complete/RecordLifecycleAction*, TerminateInstances; GitHub runner
+ * DELETE and label changes) first waits for the step's intent record, then is noted as an AWS
  * call of the running audit record (`noteAwsCall`) and delivered to an in-memory CloudTrail ~5 min
  * later, with the calling function's role session as actor, so audit-correlate can resolve records
  * locally. Reads are not noted (they would only slow the fake trail down).
@@ -37,6 +42,11 @@ export class SimEvidence {
   };
   private seq = 0;
   delivered = 0;
+  /**
+   * Fleet-mutating fake-port calls made with no intent record ("<function> <call>"): made outside an
+   * auditedAction step. Calls inside a step whose intent write failed are never applied at all.
+   */
+  readonly withoutIntent: string[] = [];
 
   constructor(
     private readonly clock: { now: number },
@@ -114,7 +124,8 @@ export class SimEvidence {
   ): void {
     const original = (obj[method] as unknown as (...a: unknown[]) => Promise<unknown>).bind(obj);
     (obj as Record<K, unknown>)[method] = async (...args: unknown[]) => {
-      await ensureIntent();
+      await ensureIntent(ABOUT[operation]);
+      if (!hasIntentWriter()) this.withoutIntent.push(`${this.currentFunction()} ${ABOUT[operation]}`);
       const n = this.nextRequest();
       const entry: MutatingCall = {
         seq: w.journal.seq(),
@@ -188,19 +199,24 @@ export class SimEvidence {
       (ids: readonly string[]) => ({ resources: [...ids] }),
     );
     // GitHub: no CloudTrail, but the call is noted into the audit record like the adapter does
-    wrap(
-      w.registry,
-      'deleteRunner',
-      'DeleteRunner',
-      (n, outcome) =>
-        recorder.noteGitHubCall({
-          method: 'DELETE',
-          route: 'DELETE /orgs/{org}/actions/runners/{runner_id}',
-          time: new Date(this.clock.now).toISOString(),
-          status: outcome === 'success' ? 204 : 500,
-          requestId: `sim-req-${n.toString().padStart(6, '0')}`,
-        }),
-      (id: number) => ({ resources: [String(id)] }),
-    );
+    for (const [method, operation, http, status] of [
+      ['deleteRunner', 'DeleteRunner', 'DELETE', 204],
+      ['cordonRunner', 'CordonRunner', 'PUT', 200],
+    ] as const) {
+      wrap(
+        w.registry,
+        method,
+        operation,
+        (n, outcome) =>
+          recorder.noteGitHubCall({
+            method: http,
+            route: `${http} ${ABOUT[operation].split(' ')[2]}`,
+            time: new Date(this.clock.now).toISOString(),
+            status: outcome === 'success' ? status : 500,
+            requestId: `sim-req-${n.toString().padStart(6, '0')}`,
+          }),
+        (id: number) => ({ resources: [String(id)] }),
+      );
+    }
   }
 }

@@ -253,21 +253,26 @@ async function deliver(
   deliveryId: string,
   kind: 'json' | 'form' | 'replay',
 ): Promise<number | undefined> {
-  const published = () => e.world.bus.events.length;
-  const before = published();
+  let invocation = 0;
   let status: number | undefined;
   try {
-    const res = (await e.invoke(fn, {
-      requestContext: { http: { method: 'POST' } },
-      headers: {
-        'content-type': form ? 'application/x-www-form-urlencoded' : 'application/json',
-        'x-github-event': 'workflow_job',
-        'x-github-delivery': deliveryId,
-        'x-hub-signature-256': await e.sign(raw),
+    const res = (await e.invoke(
+      fn,
+      {
+        requestContext: { http: { method: 'POST' } },
+        headers: {
+          'content-type': form ? 'application/x-www-form-urlencoded' : 'application/json',
+          'x-github-event': 'workflow_job',
+          'x-github-delivery': deliveryId,
+          'x-hub-signature-256': await e.sign(raw),
+        },
+        body: raw,
+        isBase64Encoded: false,
       },
-      body: raw,
-      isBase64Encoded: false,
-    })) as { statusCode?: number } | undefined;
+      (id) => {
+        invocation = id;
+      },
+    )) as { statusCode?: number } | undefined;
     status = res?.statusCode;
   } catch {
     status = undefined;
@@ -283,7 +288,7 @@ async function deliver(
     deliveryId,
     kind,
     status,
-    published: published() - before,
+    published: e.world.journal.publishedBy(invocation),
     injected: e.lastInjected,
   });
   return status;

@@ -26,7 +26,8 @@ export interface MutatingCall {
     | 'CompleteLifecycleAction'
     | 'RecordLifecycleActionHeartbeat'
     | 'TerminateInstances'
-    | 'DeleteRunner';
+    | 'DeleteRunner'
+    | 'CordonRunner';
   /** The request id noted into the running audit record (links the call to the record holding it). */
   requestId: string;
   resources: string[];
@@ -92,7 +93,19 @@ export class Journal {
     return this.frames.run(frame, () => body(frame));
   }
 
-  /** The simulator injected an API error into the running invocation. */
+  /** Events each invocation put on the bus (invocations interleave: a bus-wide count would mix them). */
+  private readonly publishes = new Map<number, number>();
+
+  published(count: number): void {
+    const id = this.invocation;
+    this.publishes.set(id, (this.publishes.get(id) ?? 0) + count);
+  }
+
+  publishedBy(invocation: number): number {
+    return this.publishes.get(invocation) ?? 0;
+  }
+
+  /** The simulator injected a fault (an API error, the audit outage) into the running invocation. */
   markInjected(): void {
     const frame = this.frames.getStore();
     if (frame) frame.injected = true;

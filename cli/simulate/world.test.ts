@@ -59,6 +59,7 @@ describe('simulated GitHub runner registry', () => {
     const adapterOnly = new Set([
       'AWS_REGION',
       'DRAIN_QUEUE_URL',
+      'QUEUE_URL',
       'WEBHOOK_SECRET_ARN',
       'EVENT_BUS_NAME',
       'IDEMPOTENCY_TABLE',

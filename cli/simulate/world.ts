@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { createHandler as auditCorrelate } from '../../functions/audit-correlate/handler';
 import { createHandler as dnsReconcile } from '../../functions/dns-reconcile/handler';
-import { createHandler as dnsSync } from '../../functions/dns-sync/handler';
+import { createHandler as dnsSync, optInFromEnv } from '../../functions/dns-sync/handler';
 import { createHandler as runnerDrain } from '../../functions/runner-drain/handler';
 import { createHandler as runnerJobWatch } from '../../functions/runner-job-watch/handler';
 import { createHandler as runnerSweep } from '../../functions/runner-sweep/handler';
@@ -12,6 +12,7 @@ import { InMemoryAuditStore } from '../../shared/audit/in-memory-audit-store';
 import type { AuditRecord, AuditRecordInput } from '../../shared/audit/schema';
 import { InMemoryLifecycleActions } from '../../shared/autoscaling/in-memory-lifecycle-actions';
 import { InMemoryInstanceLifecycle } from '../../shared/autoscaling/instance-lifecycle';
+import { InMemorySweepState } from '../../shared/budget/in-memory-sweep-state';
 import { RateLimitedLookup } from '../../shared/cloudtrail/rate-limited-lookup';
 import { ThrottledError } from '../../shared/core/errors';
 import { InMemoryRoute53 } from '../../shared/dns/in-memory-route53';
@@ -101,6 +102,7 @@ export class SimAuditSink extends InMemoryAuditSink {
     };
     if (this.outage && this.clock.now >= this.outage.from && this.clock.now < this.outage.to) {
       this.journal.writes.push({ ...entry, ok: false });
+      this.journal.markInjected();
       throw new AuditWriteError(`audit table unavailable (simulated outage) for ${entry.recordId}`);
     }
     try {
@@ -124,6 +126,8 @@ export class World {
   readonly terminator: InMemoryInstanceTerminator;
   readonly journal = new Journal();
   readonly audit: SimAuditSink;
+  /** runner-sweep's state table (rolling removal budget, first sightings). */
+  readonly sweepState: InMemorySweepState;
   readonly bus: InMemoryEventBus;
   readonly idempotency: InMemoryPersistenceLayer;
   /** Retries runner-drain scheduled for itself (the engine delivers them to the drain queue). */
@@ -160,7 +164,17 @@ export class World {
     this.lifecycleActions = new InMemoryLifecycleActions(now);
     this.audit = new SimAuditSink(this.journal, clock);
     this.terminator = new InMemoryInstanceTerminator(this.inventory);
+    this.sweepState = new InMemorySweepState(now);
     this.bus = new InMemoryEventBus({ now: () => new Date(clock.now) });
+    const publish = this.bus.publish.bind(this.bus);
+    this.bus.publish = async (events) => {
+      const before = this.bus.events.length;
+      try {
+        return await publish(events);
+      } finally {
+        this.journal.published(this.bus.events.length - before);
+      }
+    };
     this.idempotency = new InMemoryPersistenceLayer(now);
     this.evidence = new SimEvidence(clock, () => this.currentFunction);
     this.evidence.instrument(this);
@@ -210,6 +224,7 @@ export function wireFunction(
     },
     zones: { forward: env.HOSTED_ZONE_ID ?? '', reverse: env.REVERSE_ZONE_ID },
     nameTag: env.NAME_TAG ?? 'fleetwarden:dns-name',
+    optIn: optInFromEnv(env),
     dryRun: bool(env.DRY_RUN, false),
     policy: noSleepPolicy,
     now,
@@ -243,6 +258,7 @@ export function wireFunction(
         deadlineMs: num(env.DRAIN_DEADLINE_SECONDS, 1800) * 1000,
         retryDelaySeconds: num(env.RETRY_DELAY_SECONDS, 60),
         autoScalingGroupNames: new Set((env.AUTO_SCALING_GROUP_NAMES ?? '').split(',').filter(Boolean)),
+        lifecycleHookName: env.LIFECYCLE_HOOK_NAME ?? '',
         now,
       }) as Invoke;
     }
@@ -253,8 +269,10 @@ export function wireFunction(
         lifecycle: w.instanceLifecycle,
         terminator: w.terminator,
         audit: w.audit,
+        state: w.sweepState,
         dryRun: bool(env.DRY_RUN, true),
         fleetTag,
+        fleetId: env.FLEET_ID ?? 'sim-fleet',
         autoScalingGroupNames: (env.AUTO_SCALING_GROUP_NAMES ?? '').split(',').filter(Boolean),
         config: {
           gracePeriodMs: num(env.GRACE_PERIOD_SECONDS, 300) * 1000,
@@ -262,6 +280,7 @@ export function wireFunction(
           allowTerminate: bool(env.ALLOW_TERMINATE, false),
           maxRemovalShare: num(env.MAX_REMOVAL_SHARE, 0.2),
           maxRemovalsPerRun: num(env.MAX_REMOVALS_PER_RUN, 100),
+          budgetWindowMs: num(env.BUDGET_WINDOW_SECONDS, 3600) * 1000,
         },
         now,
       }) as Invoke;
@@ -281,6 +300,8 @@ export function wireFunction(
           ttlSeconds: num(env.DEDUPE_TTL_SECONDS, 259_200),
         }),
         maxBodyBytes: num(env.MAX_BODY_BYTES, 1_048_576),
+        maxJobAgeMs: num(env.MAX_JOB_AGE_SECONDS, 3600) * 1000,
+        now: () => w.clock.now,
       }) as Invoke;
     case 'functions/audit-correlate/handler.ts':
       return auditCorrelate({

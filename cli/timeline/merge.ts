@@ -46,14 +46,16 @@ export function mergeTimeline(
     entries.push({
       time: r.time,
       kind: 'decision',
-      summary: `${r.function} ${r.action} ${r.decision}${r.mode === 'dry-run' ? ' (dry-run)' : ''}: ${r.reason}`,
+      summary: `${r.function} ${r.action} ${decisionText(r)}${r.mode === 'dry-run' ? ' (dry-run)' : ''}: ${r.reason}`,
       evidence: {
         recordId: r.recordId,
         ...(r.trigger.githubDeliveryId ? { githubDeliveryId: r.trigger.githubDeliveryId } : {}),
       },
       correlation:
-        `CloudTrail ${c.status}` +
-        (c.status === 'unresolved' && c.unresolvedReason ? ` (${c.unresolvedReason})` : ''),
+        r.decision === 'intended'
+          ? outcomeUnknown(r)
+          : `CloudTrail ${c.status}` +
+            (c.status === 'unresolved' && c.unresolvedReason ? ` (${c.unresolvedReason})` : ''),
     });
     if (c.trigger) {
       cited.add(c.trigger.eventId);
@@ -119,6 +121,19 @@ export function mergeTimeline(
   // an unreadable record without a time sorts first
   const t = (e: TimelineEntry) => (e.time ? Date.parse(e.time) : Number.NEGATIVE_INFINITY);
   return entries.sort((a, b) => t(a) - t(b) || order[a.kind] - order[b.kind]);
+}
+
+/**
+ * An 'intended' record is the intent written before a fleet-mutating call, never replaced by its
+ * outcome: the step stopped (crash, timeout, lost outcome write) between the two. Say so plainly.
+ */
+function decisionText(r: AuditRecord): string {
+  return r.decision === 'intended' ? 'intended, outcome unknown' : r.decision;
+}
+
+function outcomeUnknown(r: AuditRecord): string {
+  const call = typeof r.details.intendedCall === 'string' ? r.details.intendedCall : 'the intended call';
+  return `no outcome recorded: the step did not finish; ${call} may or may not have been sent (check CloudTrail)`;
 }
 
 export function evidenceText(e: TimelineEntry['evidence']): string {

@@ -38,6 +38,7 @@ const mk = (name: string, n: number, over: Record<string, unknown> = {}): Record
   ],
 });
 const a = (name: string, ip: string): RecordSet => ({ name, type: 'A', ttl: 60, values: [ip] });
+const FLEET = { 'fleetwarden:fleet': 'runners' };
 const FOREIGN = [
   a('legacy.example.com.', '192.0.2.50'),
   { name: 'old.example.com.', type: 'CNAME', ttl: 300, values: ['x.example.net.'] },
@@ -85,6 +86,7 @@ function setup(over: Partial<DnsReconcileDeps> = {}, wrap?: (fake: InMemoryRoute
     config: { zoneName: 'example.com', ownerId: 'prod', ttl: 60, publishPublicIp: false },
     zones: { forward: 'ZFWD' },
     nameTag: TAG,
+    optIn: { fleetTag: { key: 'fleetwarden:fleet', value: 'runners' }, autoScalingGroupNames: ['ci-asg'] },
     dryRun: false,
     tombstoneMs: 24 * 3_600_000,
     settleMs: 300_000,
@@ -129,15 +131,63 @@ describe('dns-reconcile handler', () => {
     expect(acted[0]?.trigger).toMatchObject({ source: 'fleetwarden.schedule', id: 'sched-0001' });
   });
 
-  it('creates the missing record of an UNTAGGED running instance whose running event was lost (named by its id)', async () => {
+  it('creates the missing record of an UNTAGGED fleet instance whose running event was lost (named by its id)', async () => {
     const { handler, route53, inventory } = setup();
-    inventory.put({ instanceId: id(9), state: 'running', privateIp: '10.0.0.9', tags: {} });
+    inventory.put({ instanceId: id(9), state: 'running', privateIp: '10.0.0.9', tags: FLEET });
     // a stopped untagged instance with no record stays without one
-    inventory.put({ instanceId: id(10), state: 'stopped', tags: {} });
+    inventory.put({ instanceId: id(10), state: 'stopped', tags: FLEET });
     await handler(scheduled);
     const names = route53.records('ZFWD').map((r) => `${r.type} ${r.name}`);
     expect(names).toContain(`A ${id(9)}.example.com.`);
     expect(names.some((n) => n.includes(id(10)))).toBe(false);
+  });
+
+  it('never publishes instances that did not opt in, however many run in the region', async () => {
+    const { handler, route53, inventory, audit } = setup();
+    for (let n = 20; n < 40; n++) {
+      inventory.put({
+        instanceId: id(n),
+        state: 'running',
+        privateIp: `10.0.1.${n}`,
+        tags: n % 2 ? { Name: `someone-${n}` } : { 'aws:autoscaling:groupName': 'not-ours' },
+      });
+    }
+    inventory.put({
+      instanceId: id(40),
+      state: 'running',
+      privateIp: '10.0.1.40',
+      tags: { 'aws:autoscaling:groupName': 'ci-asg' },
+    });
+    await handler(scheduled);
+    const published = route53
+      .records('ZFWD')
+      .filter((r) => r.type === 'A')
+      .map((r) => r.name);
+    expect(published.filter((n) => n.startsWith('i-'))).toEqual([`${id(40)}.example.com.`]);
+    expect(
+      audit
+        .all()
+        .filter(
+          (r) =>
+            r.subject.instanceId &&
+            Number(r.subject.instanceId.slice(2)) >= 20 &&
+            Number(r.subject.instanceId.slice(2)) < 40,
+        ),
+    ).toEqual([]);
+  });
+
+  it("refuses (and audits) a second claimant of a stopped holder's name, every run, until the holder terminates", async () => {
+    const { handler, route53, inventory, audit } = setup();
+    // instance 5's name "fresh" is held by its stopped tombstone; instance 11 now carries the same name
+    inventory.setState(id(5), 'stopped');
+    inventory.put({ instanceId: id(11), state: 'running', privateIp: '10.0.0.11', tags: { [TAG]: 'fresh' } });
+    await handler(scheduled);
+    expect(aRecords(route53).some((r) => r.startsWith('fresh.'))).toBe(false);
+    expect(audit.all().find((r) => r.subject.instanceId === id(11))).toMatchObject({
+      action: 'dns.upsert',
+      decision: 'refused',
+      reason: expect.stringContaining(`held by ${id(5)}`),
+    });
   });
 
   it('is idempotent: a second run changes nothing', async () => {

@@ -10,9 +10,9 @@ import { DnsRepairFailedError } from '../../shared/dns/errors';
 import type { PlanDecision } from '../../shared/dns/planner';
 import { observeFleet, planReconcile } from '../../shared/dns/reconcile';
 import { logger, metrics } from '../../shared/observability/powertools';
-import { type DnsSyncDeps, DnsSyncEnv, depsFromEnv } from '../dns-sync/handler';
+import { DnsEnv, type DnsSyncDeps, depsFromEnv } from '../dns-sync/handler';
 
-export const DnsReconcileEnv = DnsSyncEnv.extend({
+export const DnsReconcileEnv = DnsEnv.extend({
   /** How long a terminated/stopped tombstone marker is kept before reconcile deletes it. */
   TOMBSTONE_HOURS: z.coerce
     .number()
@@ -81,6 +81,7 @@ export function createHandler(deps: DnsReconcileDeps) {
             const observed = await observeFleet({
               inventory: deps.inventory,
               nameTag: deps.nameTag,
+              optIn: deps.optIn,
               owner: deps.config.ownerId,
               zones: reverse ? [forward, reverse] : [forward],
               observedAt: new Date(at.getTime() - deps.settleMs).toISOString(),

@@ -26,6 +26,9 @@ const sqs = (bodies: unknown[]): SQSEvent => ({
   Records: bodies.map((body, k) => sqsRecord(body, `m-${k}`, T0) as SQSRecord),
 });
 
+/** The fleet tag: opts an instance without a name tag in (named after its id). */
+const FLEET = { 'fleetwarden:fleet': 'runners' };
+
 function setup(over: Partial<DnsSyncDeps> = {}) {
   let now = T0 + 5000;
   const route53 = new InMemoryRoute53().addZone('ZFWD', 'example.com').addZone('ZREV', '10.in-addr.arpa');
@@ -53,6 +56,7 @@ function setup(over: Partial<DnsSyncDeps> = {}) {
     },
     zones: { forward: 'ZFWD', reverse: 'ZREV' },
     nameTag: 'fleetwarden:dns-name',
+    optIn: { fleetTag: { key: 'fleetwarden:fleet', value: 'runners' } },
     dryRun: false,
     policy,
     now: () => new Date(now),
@@ -61,11 +65,24 @@ function setup(over: Partial<DnsSyncDeps> = {}) {
   return { handler: createHandler(deps), route53, inventory, audit, advance: (ms: number) => (now += ms) };
 }
 
+const ENV = {
+  [AUDIT_TABLE_ENV]: 't',
+  HOSTED_ZONE_ID: 'Z',
+  ZONE_NAME: 'example.com',
+  QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/fleetwarden-dns-sync',
+};
+
 describe('DnsSyncEnv', () => {
   it.each([['0'], ['86401']])('refuses RECORD_TTL %s (the construct allows 1 to 86400)', (ttl) => {
-    const env = { [AUDIT_TABLE_ENV]: 't', HOSTED_ZONE_ID: 'Z', ZONE_NAME: 'example.com', RECORD_TTL: ttl };
+    const env = { ...ENV, RECORD_TTL: ttl };
     expect(DnsSyncEnv.safeParse(env).success).toBe(false);
     expect(DnsSyncEnv.safeParse({ ...env, RECORD_TTL: '86400' }).success).toBe(true);
+  });
+
+  it("requires QUEUE_URL (the construct's queue URL; the lag retry never builds one from the ARN)", () => {
+    const { QUEUE_URL: _url, ...rest } = ENV;
+    expect(DnsSyncEnv.safeParse(rest).success).toBe(false);
+    expect(DnsSyncEnv.safeParse(ENV).success).toBe(true);
   });
 });
 
@@ -116,6 +133,8 @@ describe('dns-sync handler', () => {
 
   it('keeps the newest event of an instance in a batch and audits the others as superseded', async () => {
     const s = setup();
+    s.inventory.setState(id(2), 'stopping');
+    s.advance(1);
     const out = await s.handler(
       sqs([
         stateChange(2, 'running', T0),
@@ -179,7 +198,7 @@ describe('dns-sync handler', () => {
     expect(s.audit.all()[0]).toMatchObject({ decision: 'skipped' });
   });
 
-  it('fails a malformed message alone and audits nothing for it', async () => {
+  it('fails a malformed message alone and leaves a failed audit record for it, naming the message', async () => {
     const s = setup();
     const out = await s.handler(
       sqs([
@@ -190,6 +209,13 @@ describe('dns-sync handler', () => {
     );
     expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm-0' }, { itemIdentifier: 'm-1' }]);
     expect(s.route53.records('ZFWD').filter((r) => r.type === 'A')).toHaveLength(1);
+    const malformed = s.audit.all().filter((r) => r.action === 'dns.malformed-message');
+    expect(malformed.map((r) => [r.trigger.id, r.decision])).toEqual([
+      ['m-0', 'failed'],
+      ['m-1', 'failed'],
+    ]);
+    expect(malformed[0]?.reason).toContain('MalformedEventError');
+    expect(malformed[0]?.reason).toContain('m-0');
   });
 
   it('refuses a bad name tag with an audit entry and does not retry', async () => {
@@ -283,7 +309,7 @@ describe('dns-sync handler', () => {
 
   it('moves the record when the name tag arrives after launch (Tag Change on Resource), without waiting for reconcile', async () => {
     const s = setup();
-    s.inventory.put({ instanceId: id(6), state: 'running', privateIp: '10.0.0.6', tags: {} });
+    s.inventory.put({ instanceId: id(6), state: 'running', privateIp: '10.0.0.6', tags: FLEET });
     s.advance(1);
     await s.handler(sqs([stateChange(6, 'running', T0)]));
     expect(
@@ -296,7 +322,7 @@ describe('dns-sync handler', () => {
     const tagged = tagChangeEvent(
       id(6),
       ['fleetwarden:dns-name'],
-      { 'fleetwarden:dns-name': 'late' },
+      { ...FLEET, 'fleetwarden:dns-name': 'late' },
       T0 + 30_000,
     );
     const out = await s.handler(sqs([tagged]));
@@ -313,12 +339,12 @@ describe('dns-sync handler', () => {
 
   it('publishes under the tagged name when the running event and the tag change share a batch', async () => {
     const s = setup();
-    s.inventory.put({ instanceId: id(6), state: 'running', privateIp: '10.0.0.6', tags: {} });
+    s.inventory.put({ instanceId: id(6), state: 'running', privateIp: '10.0.0.6', tags: FLEET });
     s.advance(1);
     const tagged = tagChangeEvent(
       id(6),
       ['fleetwarden:dns-name'],
-      { 'fleetwarden:dns-name': 'late' },
+      { ...FLEET, 'fleetwarden:dns-name': 'late' },
       T0 + 3000,
     );
     const out = await s.handler(sqs([stateChange(6, 'running', T0), tagged]));
@@ -340,8 +366,12 @@ describe('dns-sync handler', () => {
   it('a tag change does not bring back the record of an instance that stopped (DescribeInstances lagging)', async () => {
     const s = setup();
     await s.handler(sqs([stateChange(1, 'running', T0)]));
+    s.inventory.setState(id(1), 'stopped');
+    s.advance(1);
     await s.handler(sqs([stateChange(1, 'stopped', T0 + 10_000)]));
-    // DescribeInstances still shows it running with its IP
+    // a lagging DescribeInstances replica still shows it running with its IP
+    s.inventory.setState(id(1), 'running');
+    s.advance(1);
     const tagged = tagChangeEvent(
       id(1),
       ['fleetwarden:dns-name'],
@@ -366,6 +396,173 @@ describe('dns-sync handler', () => {
     expect(s.audit.all()[0]).toMatchObject({
       decision: 'skipped',
       reason: expect.stringContaining('stopped'),
+    });
+  });
+
+  describe('who gets a name', () => {
+    const aNames = (s: ReturnType<typeof setup>) =>
+      s.route53
+        .records('ZFWD')
+        .filter((r) => r.type === 'A')
+        .map((r) => r.name);
+
+    it("refuses a second claimant of a stopped holder's name (audited); the holder gets it back", async () => {
+      const s = setup();
+      await s.handler(sqs([stateChange(1, 'running', T0)]));
+      s.inventory.setState(id(1), 'stopped');
+      s.inventory.put({
+        instanceId: id(8),
+        state: 'running',
+        privateIp: '10.0.0.8',
+        tags: { 'fleetwarden:dns-name': 'h1' },
+      });
+      s.advance(1);
+      await s.handler(sqs([stateChange(1, 'stopped', T0 + 10_000)]));
+      const out = await s.handler(sqs([stateChange(8, 'running', T0 + 20_000, 'claimant')]));
+      expect(out.batchItemFailures).toEqual([]);
+      expect(aNames(s)).toEqual([]);
+      expect(s.audit.all().find((r) => r.trigger.id === 'claimant')).toMatchObject({
+        action: 'dns.upsert',
+        decision: 'refused',
+        reason: expect.stringContaining(`held by ${id(1)} (stopped`),
+      });
+      s.inventory.setState(id(1), 'running');
+      s.advance(1);
+      await s.handler(sqs([stateChange(1, 'running', T0 + 30_000)]));
+      expect(s.route53.records('ZFWD').filter((r) => r.type === 'A')).toEqual([
+        { name: 'h1.example.com.', type: 'A', ttl: 60, values: ['10.0.0.1'] },
+      ]);
+    });
+
+    it('publishes only instances that opt in: name tag, fleet tag or a configured Auto Scaling group', async () => {
+      const s = setup({
+        optIn: {
+          fleetTag: { key: 'fleetwarden:fleet', value: 'runners' },
+          autoScalingGroupNames: ['ci-asg'],
+        },
+      });
+      const put = (n: number, tags: Record<string, string>) =>
+        s.inventory.put({ instanceId: id(n), state: 'running', privateIp: `10.0.0.${n}`, tags });
+      put(6, {}); // nobody's
+      put(7, { 'fleetwarden:fleet': 'runners' });
+      put(8, { 'aws:autoscaling:groupName': 'ci-asg' });
+      put(9, { 'aws:autoscaling:groupName': 'someone-elses-asg', 'fleetwarden:fleet': 'other' });
+      s.advance(1);
+      const out = await s.handler(sqs([1, 6, 7, 8, 9].map((n) => stateChange(n, 'running', T0))));
+      expect(out.batchItemFailures).toEqual([]);
+      expect(aNames(s)).toEqual(['h1.example.com.', `${id(7)}.example.com.`, `${id(8)}.example.com.`]);
+      for (const n of [6, 9]) {
+        expect(s.audit.all().find((r) => r.subject.instanceId === id(n))).toMatchObject({
+          decision: 'skipped',
+          reason: expect.stringContaining('not opted in'),
+        });
+      }
+      // leaving again, a non-opted-in instance leaves nothing behind either (no tombstone)
+      s.inventory.setState(id(6), 'terminated');
+      s.advance(1);
+      const before = s.route53.changeRequests.length;
+      await s.handler(sqs([stateChange(6, 'terminated', T0 + 10_000)]));
+      expect(s.route53.changeRequests.length).toBe(before);
+    });
+  });
+
+  describe('message contents are hints, not facts', () => {
+    const aRecords = (s: ReturnType<typeof setup>) =>
+      s.route53
+        .records('ZFWD')
+        .filter((r) => r.type === 'A')
+        .map((r) => `${r.name} ${r.values.join(',')}`);
+    const receive = (event: SQSEvent, count: number) => {
+      for (const r of event.Records) r.attributes.ApproximateReceiveCount = String(count);
+      return event;
+    };
+
+    it('refuses a future-dated terminated: it never tombstones the live record (audited, not retried)', async () => {
+      const s = setup();
+      await s.handler(sqs([stateChange(1, 'running', T0)]));
+      // the instance really is terminated: only the date gives the message away
+      s.inventory.setState(id(1), 'terminated');
+      s.advance(1);
+      const forged = stateChange(1, 'terminated', T0 + 3_600_000, 'forged-future');
+      const out = await s.handler(sqs([forged]));
+      expect(out.batchItemFailures).toEqual([]);
+      expect(aRecords(s)).toEqual(['h1.example.com. 10.0.0.1']);
+      const marker = s.route53.records('ZFWD').find((r) => r.name === '_fleetwarden.h1.example.com.');
+      expect(marker?.values[0]).toContain('running');
+      expect(s.audit.all().find((r) => r.trigger.id === 'forged-future')).toMatchObject({
+        action: 'dns.delete',
+        decision: 'refused',
+        reason: expect.stringContaining('future'),
+      });
+      // a real terminated event afterwards still removes the record: the forged one left no trace
+      await s.handler(sqs([stateChange(1, 'terminated', T0 + 60_000)]));
+      expect(aRecords(s)).toEqual([]);
+    });
+
+    it('accepts an event up to 5 minutes ahead of its clock (skew), not more', async () => {
+      const s = setup();
+      await s.handler(sqs([stateChange(1, 'running', T0)]));
+      s.inventory.setState(id(1), 'stopped');
+      s.advance(1);
+      await s.handler(sqs([stateChange(1, 'stopped', T0 + 5000 + 4 * 60_000)]));
+      expect(aRecords(s)).toEqual([]);
+    });
+
+    it('refuses a forged terminated for an instance DescribeInstances shows running; the record stays', async () => {
+      const delays: number[] = [];
+      const s = setup({ retryLater: { after: async (_m, seconds) => void delays.push(seconds) } });
+      await s.handler(sqs([stateChange(1, 'running', T0)]));
+      const forged = () => sqs([stateChange(1, 'terminated', T0 + 2000, 'forged-running')]);
+      // first receive: DescribeInstances may merely lag behind a real stop: one quick retry
+      const first = await s.handler(forged());
+      expect(first.batchItemFailures).toEqual([{ itemIdentifier: 'm-0' }]);
+      expect(delays).toEqual([20]);
+      expect(aRecords(s)).toEqual(['h1.example.com. 10.0.0.1']);
+      // still running on the retry: refused, audited, and the message succeeds (no DLQ)
+      const again = await s.handler(receive(forged(), 2));
+      expect(again.batchItemFailures).toEqual([]);
+      expect(aRecords(s)).toEqual(['h1.example.com. 10.0.0.1']);
+      const records = s.audit.all().filter((r) => r.trigger.id === 'forged-running');
+      expect(records.map((r) => r.decision)).toEqual(['failed', 'refused']);
+      expect(records[1]?.reason).toContain('running');
+    });
+
+    it('refuses a terminated for an instance DescribeInstances shows stopped (only stopped is confirmed)', async () => {
+      const s = setup();
+      await s.handler(sqs([stateChange(1, 'running', T0)]));
+      s.inventory.setState(id(1), 'stopped');
+      s.advance(1);
+      const out = await s.handler(receive(sqs([stateChange(1, 'terminated', T0 + 2000, 'forged')]), 2));
+      expect(out.batchItemFailures).toEqual([]);
+      expect(s.audit.all().find((r) => r.trigger.id === 'forged')).toMatchObject({ decision: 'refused' });
+      const marker = s.route53.records('ZFWD').find((r) => r.name === '_fleetwarden.h1.example.com.');
+      expect(marker?.values[0]).not.toContain('terminated');
+    });
+
+    it("skips a leaving event older than the instance's current launch (it was started again)", async () => {
+      const s = setup();
+      s.inventory.put({
+        instanceId: id(7),
+        state: 'running',
+        privateIp: '10.0.0.7',
+        tags: { 'fleetwarden:dns-name': 'h7' },
+        launchTime: new Date(T0 + 3000).toISOString(),
+      });
+      s.advance(1);
+      await s.handler(sqs([stateChange(7, 'running', T0 + 3000)]));
+      const out = await s.handler(sqs([stateChange(7, 'stopped', T0 + 1000, 'old-stop')]));
+      expect(out.batchItemFailures).toEqual([]);
+      expect(aRecords(s)).toEqual(['h7.example.com. 10.0.0.7']);
+      expect(s.audit.all().find((r) => r.trigger.id === 'old-stop')).toMatchObject({ decision: 'skipped' });
+    });
+
+    it('retries a leaving event of an instance DescribeInstances does not show, and counts it gone only after the absence window', async () => {
+      const s = setup();
+      const young = await s.handler(sqs([stateChange(9, 'terminated', T0)]));
+      expect(young.batchItemFailures).toEqual([{ itemIdentifier: 'm-0' }]);
+      s.advance(3_600_000);
+      const old = await s.handler(receive(sqs([stateChange(9, 'terminated', T0)]), 5));
+      expect(old.batchItemFailures).toEqual([]);
     });
   });
 

@@ -17,6 +17,7 @@ import {
 } from '../../shared/dns/apply';
 import { InstanceFactsUnavailableError, MissingDecisionError } from '../../shared/dns/errors';
 import { type MessageRetry, SqsMessageRetry } from '../../shared/dns/message-retry';
+import type { DnsOptIn } from '../../shared/dns/opt-in';
 import { type DnsPlanConfig, latestPerInstance, type PlanDecision, planDns } from '../../shared/dns/planner';
 import type { Route53Port } from '../../shared/dns/port';
 import { Route53ZoneAdapter } from '../../shared/dns/route53-zone-adapter';
@@ -31,7 +32,8 @@ import { Ec2InstanceInventory } from '../../shared/ec2/ec2-instance-inventory';
 import type { InstanceInventory } from '../../shared/ec2/port';
 import { logger, metrics } from '../../shared/observability/powertools';
 
-export const DnsSyncEnv = z.object({
+/** The settings dns-sync and dns-reconcile share (the construct gives both the same environment). */
+export const DnsEnv = z.object({
   [AUDIT_TABLE_ENV]: z.string().min(1),
   HOSTED_ZONE_ID: z.string().min(1),
   ZONE_NAME: z.string().min(1),
@@ -48,6 +50,16 @@ export const DnsSyncEnv = z.object({
   DRY_RUN: envBoolean.default(false),
   /** A running event older than this whose instance DescribeInstances cannot show is skipped, not retried. */
   ABSENT_AFTER_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
+  /** Instances with this tag (key and value) opt in to DNS besides the name tag. */
+  FLEET_TAG_KEY: z.string().min(1).optional(),
+  FLEET_TAG_VALUE: z.string().min(1).optional(),
+  /** Comma-separated Auto Scaling groups whose instances opt in to DNS. */
+  AUTO_SCALING_GROUP_NAMES: z.string().optional(),
+});
+
+export const DnsSyncEnv = DnsEnv.extend({
+  /** The queue's own URL (from the construct): the lag retry's ChangeMessageVisibility goes to its host. */
+  QUEUE_URL: z.url(),
 });
 
 export interface DnsSyncDeps {
@@ -57,6 +69,8 @@ export interface DnsSyncDeps {
   config: DnsPlanConfig;
   zones: { forward: string; reverse?: string | undefined };
   nameTag: string;
+  /** Who opts in to DNS besides the name tag. @default the name tag only */
+  optIn?: Omit<DnsOptIn, 'nameTag'> | undefined;
   dryRun: boolean;
   policy?: ApplyPolicy;
   now?: () => Date;
@@ -100,7 +114,29 @@ function parseRecord(record: SQSRecord): Parsed {
 interface EventOutcome {
   decision?: PlanDecision;
   skip?: string;
+  refuse?: { reason: string; details: Record<string, unknown> };
   error?: Error;
+}
+
+/**
+ * Every message that fails for good leaves a record: a malformed one fails on every receive and
+ * reaches the DLQ, so each receive writes a failed record under the message id, then fails.
+ */
+async function auditMalformed(deps: DnsSyncDeps, record: SQSRecord, error: Error, now: () => Date) {
+  await auditedAction(
+    deps.audit,
+    {
+      function: FUNCTION,
+      ...sqsDelivery(record),
+      trigger: { source: 'aws.sqs', id: record.messageId, detailType: 'malformed message' },
+      mode: deps.dryRun ? 'dry-run' : 'live',
+      now,
+    },
+    { action: 'dns.malformed-message', subject: { recordName: deps.config.zoneName } },
+    async () => {
+      throw error;
+    },
+  );
 }
 
 export function createHandler(deps: DnsSyncDeps) {
@@ -122,6 +158,8 @@ export function createHandler(deps: DnsSyncDeps) {
       nameTag: deps.nameTag,
       now: now(),
       absentAfterMs: deps.absentAfterMs ?? 900_000,
+      attempts: attemptOf,
+      optIn: deps.optIn,
     });
 
     // one fact per instance: the newest event in the batch; the rest are superseded
@@ -203,6 +241,7 @@ export function createHandler(deps: DnsSyncDeps) {
     const outcomeOf = (e: DnsSyncEvent): EventOutcome => {
       const f = facts.get(e.id) as FactOutcome;
       if (f.kind === 'skip') return { skip: f.reason };
+      if (f.kind === 'refuse') return { refuse: { reason: f.reason, details: f.details } };
       if (f.kind === 'error') return { error: f.error };
       const winner = winnerEvent.get(e.instanceId);
       if (winner && winner.id !== e.id) {
@@ -228,7 +267,10 @@ export function createHandler(deps: DnsSyncDeps) {
       event,
       async (record: SQSRecord) => {
         const p = parsed.get(record.messageId) as Parsed;
-        if (p.kind === 'malformed') throw p.error;
+        if (p.kind === 'malformed') {
+          await auditMalformed(deps, record, p.error, now);
+          throw p.error; // not reached: auditMalformed rethrows it
+        }
         const e = p.event;
         const o = outcomeOf(e);
         const ctx: AuditContext = {
@@ -259,6 +301,14 @@ export function createHandler(deps: DnsSyncDeps) {
             }
             if (o.error) throw o.error;
             if (o.skip) return { decision: 'skipped' as const, reason: o.skip, result: undefined };
+            if (o.refuse) {
+              return {
+                decision: 'refused' as const,
+                reason: o.refuse.reason,
+                details: { ...o.refuse.details, state: e.state },
+                result: undefined,
+              };
+            }
             const d = o.decision as PlanDecision;
             const dry = deps.dryRun && d.decision === 'acted';
             return {
@@ -296,13 +346,13 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
   if (!wired) {
     const env = readEnv(DnsSyncEnv);
     // here, not in depsFromEnv: dns-reconcile shares that wiring and has no queue (nor SQS client)
-    wired = createHandler({ ...depsFromEnv(env), retryLater: new SqsMessageRetry() });
+    wired = createHandler({ ...depsFromEnv(env), retryLater: new SqsMessageRetry(env.QUEUE_URL) });
   }
   return wired(event, context);
 };
 
 /** Real adapters from the validated environment (shared with dns-reconcile's wiring). */
-export function depsFromEnv(env: z.infer<typeof DnsSyncEnv>): DnsSyncDeps {
+export function depsFromEnv(env: z.infer<typeof DnsEnv>): DnsSyncDeps {
   return {
     route53: new Route53ZoneAdapter(),
     inventory: new Ec2InstanceInventory(),
@@ -316,7 +366,22 @@ export function depsFromEnv(env: z.infer<typeof DnsSyncEnv>): DnsSyncDeps {
     },
     zones: { forward: env.HOSTED_ZONE_ID, reverse: env.REVERSE_ZONE_ID },
     nameTag: env.NAME_TAG,
+    optIn: optInFromEnv(env),
     dryRun: env.DRY_RUN,
     absentAfterMs: env.ABSENT_AFTER_SECONDS * 1000,
+  };
+}
+
+/** Who opts in to DNS besides the name tag, from FLEET_TAG_KEY/VALUE and AUTO_SCALING_GROUP_NAMES. */
+export function optInFromEnv(env: {
+  FLEET_TAG_KEY?: string | undefined;
+  FLEET_TAG_VALUE?: string | undefined;
+  AUTO_SCALING_GROUP_NAMES?: string | undefined;
+}): Omit<DnsOptIn, 'nameTag'> {
+  return {
+    ...(env.FLEET_TAG_KEY && env.FLEET_TAG_VALUE
+      ? { fleetTag: { key: env.FLEET_TAG_KEY, value: env.FLEET_TAG_VALUE } }
+      : {}),
+    autoScalingGroupNames: (env.AUTO_SCALING_GROUP_NAMES ?? '').split(',').filter(Boolean),
   };
 }

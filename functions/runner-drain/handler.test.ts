@@ -49,6 +49,7 @@ let scheduler: InMemoryDrainScheduler;
 let audit: InMemoryAuditSink;
 function handler(dryRun = false) {
   return createHandler({
+    lifecycleHookName: 'fleetwarden-drain',
     registry,
     lifecycle,
     scheduler,
@@ -100,7 +101,14 @@ describe('runner-drain', () => {
     expect(lifecycle.calls.heartbeat).toBe(1);
     expect(scheduler.scheduled).toEqual([
       {
-        message: { fleetwarden: 'drain-retry', attempt: 1, event: lifecycleEvent(), runnerIds: [1] },
+        message: {
+          fleetwarden: 'drain-retry',
+          attempt: 1,
+          event: lifecycleEvent(),
+          runnerIds: [1],
+          // the deadline clock: the group's own activity start, carried by the drain's retries
+          startedAt: new Date(T0).toISOString(),
+        },
         delaySeconds: 60,
       },
     ]);
@@ -152,8 +160,8 @@ describe('runner-drain', () => {
 
   it('completes at the drain deadline while still busy, without deregistering, and says why', async () => {
     registry.register({ name: `ci-${I}`, busy: true });
+    lifecycle.begin(ref('tok-2'), 3_600_000); // the group began terminating at T0
     now += 31 * 60_000;
-    lifecycle.begin(ref('tok-2'), 3_600_000);
     await handler()(sqs(lifecycleEvent('tok-2')), ctx);
     expect(registry.deleted).toEqual([]);
     expect(lifecycle.outcome('tok-2')).toBe('CONTINUE');
@@ -164,6 +172,7 @@ describe('runner-drain', () => {
   it('records an expired or used token and stops (no retry loop)', async () => {
     registry.register({ name: `ci-${I}`, labels: [`${INSTANCE_LABEL_PREFIX}${I}`] }); // idle: complete path
     now += 10 * 60_000; // heartbeat timeout (5 min) passed
+    lifecycle.place(I, 'ci-runners', 'Terminating:Wait'); // Describe* still shows it waiting (lag, or a race)
     const res = await handler()(sqs(lifecycleEvent()), ctx);
     expect(res.batchItemFailures).toEqual([]);
     expect(scheduler.scheduled).toEqual([]);
@@ -250,6 +259,7 @@ describe('runner-drain', () => {
   it('stops when the heartbeat finds the action gone: records it and schedules nothing (no endless loop)', async () => {
     registry.register({ name: `ci-${I}`, busy: true });
     now += 10 * 60_000; // the hook's heartbeat timeout (5 min) ran out
+    lifecycle.place(I, 'ci-runners', 'Terminating:Wait'); // Describe* still shows it waiting (lag, or a race)
     const res = await handler()(sqs(lifecycleEvent()), ctx);
     expect(res.batchItemFailures).toEqual([]);
     expect(scheduler.scheduled).toEqual([]);
@@ -344,5 +354,237 @@ describe('runner-drain', () => {
     const res = await handler()(sqs(lifecycleEvent(), { hello: 'world' }), ctx);
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }]);
     await expect(handler()(sqs({ hello: 'world' }), ctx)).rejects.toThrow(/All records failed/);
+  });
+});
+
+const kinds = () => audit.all().map((a) => [a.action, a.decision]);
+const untouched = () => {
+  expect(lifecycle.calls.heartbeat + lifecycle.calls.complete).toBe(0);
+  expect(registry.deleted).toEqual([]);
+};
+const idleRunner = () => registry.register({ name: `ci-${I}`, labels: [`${INSTANCE_LABEL_PREFIX}${I}`] });
+
+describe('runner-drain: only its own hook, only what Auto Scaling confirms', () => {
+  it.each([false, true])(
+    "ignores another hook's lifecycle action (dry run: %s): never heartbeats or completes it, audits it",
+    async (dryRun) => {
+      lifecycle.begin({ ...ref('tok-f'), lifecycleHookName: 'log-shipper' }, 300_000);
+      idleRunner();
+      const e = lifecycleEvent('tok-f');
+      e.detail.LifecycleHookName = 'log-shipper';
+      const res = await handler(dryRun)(sqs(e), ctx);
+      expect(res.batchItemFailures).toEqual([]);
+      untouched();
+      expect(lifecycle.outcome('tok-f')).toBeUndefined();
+      expect(kinds()).toEqual([['lifecycle.verify', 'skipped']]);
+      expect(audit.all()[0]?.reason).toMatch(/hook log-shipper is not the fleet's \(fleetwarden-drain\)/);
+    },
+  );
+
+  it('refuses a drain message for an instance Auto Scaling does not show in Terminating:Wait (e.g. InService)', async () => {
+    idleRunner();
+    lifecycle.place(I, 'ci-runners', 'InService');
+    const res = await handler()(sqs(lifecycleEvent()), ctx);
+    expect(res.batchItemFailures).toEqual([]);
+    untouched();
+    expect(kinds()).toEqual([['lifecycle.verify', 'refused']]);
+    expect(audit.all()[0]?.reason).toMatch(/InService/);
+  });
+
+  it('looks again (a few times, no heartbeat) while Auto Scaling still shows Terminating, before the hook holds it', async () => {
+    idleRunner();
+    lifecycle.place(I, 'ci-runners', 'Terminating'); // Describe* lags the hook's Terminating:Wait
+    const res = await handler()(sqs(lifecycleEvent()), ctx);
+    expect(res.batchItemFailures).toEqual([]);
+    untouched();
+    expect(kinds()).toEqual([['lifecycle.verify', 'skipped']]);
+    expect(scheduler.scheduled.map((x) => [x.message.attempt, x.delaySeconds])).toEqual([[1, 30]]);
+    // still not waiting after 3 looks: refused, nothing scheduled
+    const late = { fleetwarden: 'drain-retry', attempt: 3, event: lifecycleEvent() };
+    await handler()(sqs(late), ctx);
+    expect(kinds().at(-1)).toEqual(['lifecycle.verify', 'refused']);
+    expect(scheduler.scheduled).toHaveLength(1);
+  });
+
+  it('refuses a drain message whose group is not the one Auto Scaling reports for the instance', async () => {
+    idleRunner();
+    lifecycle.place(I, 'someone-elses-asg', 'Terminating:Wait');
+    const res = await handler()(sqs(lifecycleEvent()), ctx);
+    expect(res.batchItemFailures).toEqual([]);
+    untouched();
+    expect(kinds()).toEqual([['lifecycle.verify', 'refused']]);
+    expect(audit.all()[0]?.reason).toMatch(/someone-elses-asg/);
+  });
+
+  it('drops (audited skipped) a message whose action is over: Terminating:Proceed, or an instance no group describes', async () => {
+    idleRunner();
+    await lifecycle.complete(ref(), 'CONTINUE');
+    lifecycle.calls.complete = 0;
+    const other = lifecycleEvent('tok-x');
+    other.detail.EC2InstanceId = 'i-0aaaaaaaaaaaaaaa0';
+    const res = await handler()(sqs(lifecycleEvent(), other), ctx);
+    expect(res.batchItemFailures).toEqual([]);
+    untouched();
+    expect(kinds()).toEqual([
+      ['lifecycle.verify', 'skipped'],
+      ['lifecycle.verify', 'skipped'],
+    ]);
+    expect(audit.all().map((a) => a.reason)).toEqual([
+      expect.stringMatching(/Terminating:Proceed/),
+      expect.stringMatching(/no Auto Scaling group describes/),
+    ]);
+  });
+
+  it('refuses (audited) an event time that is not a date, without failing the rest of the batch', async () => {
+    idleRunner();
+    const bad = { ...lifecycleEvent(), id: 'evt-bad', time: 'yesterday-ish' };
+    const res = await handler()(sqs(bad, lifecycleEvent()), ctx);
+    expect(res.batchItemFailures).toEqual([]);
+    expect(kinds()).toEqual([
+      ['lifecycle.verify', 'refused'],
+      ['runner.deregister', 'acted'],
+      ['lifecycle.complete', 'acted'],
+    ]);
+    expect(audit.all()[0]?.reason).toMatch(/not a valid time/);
+  });
+
+  it('refuses (audited) an event dated more than a few minutes in the future', async () => {
+    idleRunner();
+    const e = { ...lifecycleEvent(), time: new Date(T0 + 60 * 60_000).toISOString() };
+    const res = await handler()(sqs(e), ctx);
+    expect(res.batchItemFailures).toEqual([]);
+    untouched();
+    expect(kinds()).toEqual([['lifecycle.verify', 'refused']]);
+    expect(audit.all()[0]?.reason).toMatch(/future/);
+  });
+
+  it("takes the drain deadline from the group's own activity start, not from the message's time", async () => {
+    registry.register({ name: `ci-${I}`, busy: true });
+    // the message claims the action began 31 min ago; Auto Scaling began it now
+    const e = { ...lifecycleEvent(), time: new Date(T0 - 31 * 60_000).toISOString() };
+    await handler()(sqs(e), ctx);
+    expect(lifecycle.outcome('tok-1')).toBeUndefined();
+    expect(kinds()).toEqual([
+      ['runner.cordon', 'acted'],
+      ['lifecycle.heartbeat', 'acted'],
+    ]);
+  });
+
+  it("looks again within the hook's own heartbeat timeout (DescribeLifecycleHooks), not only the configured delay", async () => {
+    lifecycle.begin(ref('tok-short'), 60_000); // a hook managed elsewhere, 60 s heartbeat
+    registry.register({ name: `ci-${I}`, busy: true });
+    await handler()(sqs(lifecycleEvent('tok-short')), ctx);
+    expect(scheduler.scheduled.map((x) => x.delaySeconds)).toEqual([20]);
+  });
+
+  it('audits a malformed message (failed, with its message id) before it fails and is redelivered', async () => {
+    const res = await handler()(sqs(lifecycleEvent(), { hello: 'world' }), ctx);
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }]);
+    const rec = audit.all().find((a) => a.action === 'drain.message');
+    expect(rec).toMatchObject({ decision: 'failed', trigger: { id: 'm-1' } });
+    expect(rec?.reason).toMatch(/MalformedEventError/);
+  });
+});
+
+describe('runner-drain: warm pools', () => {
+  const warmEvent = () => {
+    const e = lifecycleEvent();
+    return { ...e, detail: { ...e.detail, Origin: 'AutoScalingGroup', Destination: 'WarmPool' } };
+  };
+
+  it('an instance going back to the warm pool keeps its runner registered (it comes back), then CONTINUE', async () => {
+    lifecycle.begin(ref(), 300_000, { warmPool: true });
+    const r = idleRunner();
+    const res = await handler()(sqs(warmEvent()), ctx);
+    expect(res.batchItemFailures).toEqual([]);
+    expect(registry.findByName(r.name)).toBeDefined();
+    expect(lifecycle.outcome('tok-1')).toBe('CONTINUE');
+    expect(kinds()).toEqual([['lifecycle.complete', 'acted']]);
+    expect(audit.all()[0]?.reason).toMatch(/warm pool/);
+  });
+
+  it('a busy runner going to the warm pool is held (heartbeat) but not cordoned: its labels must survive the return', async () => {
+    lifecycle.begin(ref(), 300_000, { warmPool: true });
+    const r = registry.register({
+      name: `ci-${I}`,
+      busy: true,
+      labels: ['gpu', `${INSTANCE_LABEL_PREFIX}${I}`],
+    });
+    await handler()(sqs(warmEvent()), ctx);
+    expect(registry.findByName(r.name)?.labels).toEqual(['gpu', `${INSTANCE_LABEL_PREFIX}${I}`]);
+    expect(lifecycle.outcome('tok-1')).toBeUndefined();
+    expect(kinds()).toEqual([['lifecycle.heartbeat', 'acted']]);
+  });
+});
+
+describe('runner-drain: a deregistration that keeps failing', () => {
+  it('keeps the hook alive (heartbeat, look again) when GitHub answers 5xx, instead of failing before any heartbeat', async () => {
+    const r = idleRunner();
+    registry.deleteRunner = async () => {
+      throw new GitHubApiError('DELETE runner failed: 502', 502);
+    };
+    const res = await handler()(sqs(lifecycleEvent()), ctx);
+    expect(res.batchItemFailures).toEqual([]);
+    expect(registry.findByName(r.name)).toBeDefined();
+    expect(lifecycle.outcome('tok-1')).toBeUndefined();
+    expect(kinds()).toEqual([
+      ['runner.deregister', 'failed'],
+      ['lifecycle.heartbeat', 'acted'],
+    ]);
+    expect(scheduler.scheduled.map((x) => x.message.runnerIds)).toEqual([[r.id]]);
+  });
+
+  it('at the drain deadline completes without the deregistration (the sweep removes the runner later), and says so', async () => {
+    lifecycle.begin(ref('tok-2'), 3_600_000);
+    idleRunner();
+    registry.deleteRunner = async () => {
+      throw new GitHubApiError('DELETE runner failed: 503', 503);
+    };
+    now += 31 * 60_000;
+    const res = await handler()(sqs(lifecycleEvent('tok-2')), ctx);
+    expect(res.batchItemFailures).toEqual([]);
+    expect(lifecycle.outcome('tok-2')).toBe('CONTINUE');
+    expect(kinds()).toEqual([
+      ['runner.deregister', 'failed'],
+      ['lifecycle.complete', 'acted'],
+    ]);
+    expect(audit.all().at(-1)?.reason).toMatch(/deregistration failed .*deadline/);
+  });
+});
+
+describe('runner-drain: spot interruption warnings', () => {
+  const warning = (instanceId = I) => ({
+    version: '0',
+    id: 'spot-1',
+    source: 'aws.ec2',
+    'detail-type': 'EC2 Spot Instance Interruption Warning',
+    time: new Date(T0).toISOString(),
+    detail: { 'instance-id': instanceId, 'instance-action': 'terminate' },
+  });
+
+  it("cordons a fleet instance's runner at once, so it takes no new job in its last two minutes", async () => {
+    lifecycle.place(I, 'ci-runners', 'InService');
+    const r = registry.register({
+      name: `ci-${I}`,
+      busy: true,
+      labels: ['gpu', `${INSTANCE_LABEL_PREFIX}${I}`],
+    });
+    const res = await handler()(sqs(warning()), ctx);
+    expect(res.batchItemFailures).toEqual([]);
+    expect(registry.findByName(r.name)?.labels).toContain(DRAINING_LABEL);
+    expect(registry.findByName(r.name)?.labels).not.toContain('gpu');
+    expect(kinds()).toEqual([['runner.cordon', 'acted']]);
+    untouched();
+  });
+
+  it('refuses (audited) a warning for an instance outside the configured groups, and in dry run only reports', async () => {
+    lifecycle.place(I, 'someone-elses-asg', 'InService');
+    const r = registry.register({ name: `ci-${I}`, labels: ['gpu', `${INSTANCE_LABEL_PREFIX}${I}`] });
+    await handler()(sqs(warning()), ctx);
+    expect(kinds()).toEqual([['spot.interruption', 'refused']]);
+    lifecycle.place(I, 'ci-runners', 'InService');
+    await handler(true)(sqs({ ...warning(), id: 'spot-2' }), ctx);
+    expect(registry.findByName(r.name)?.labels).toContain('gpu');
+    expect(kinds().at(-1)).toEqual(['runner.cordon', 'reported']);
   });
 });

@@ -5,6 +5,7 @@ import { AUDIT_TABLE_ENV } from '../../infra/constructs/audit-access';
 import { type AuditContext, auditedAction, sqsDelivery } from '../../shared/audit/audited-action';
 import { DynamoDbAuditSink } from '../../shared/audit/dynamodb-audit-sink';
 import type { AuditSink } from '../../shared/audit/port';
+import type { Subject } from '../../shared/audit/schema';
 import { AutoScalingLifecycleActions } from '../../shared/autoscaling/autoscaling-lifecycle-actions';
 import type { LifecycleActionRef, LifecycleActions } from '../../shared/autoscaling/port';
 import { envBoolean, readEnv } from '../../shared/core/env';
@@ -13,11 +14,28 @@ import { GitHubApiError, RunnerBusyError, RunnerListingError } from '../../share
 import type { GitHubRunner, RunnerRegistry } from '../../shared/github/port';
 import { runnerRegistryFromEnv } from '../../shared/github/registry-from-env';
 import { logger, metrics } from '../../shared/observability/powertools';
-import { DrainInvariantError, decideDrain } from '../../shared/runners/drain';
+import {
+  type DrainDecision,
+  type DrainInput,
+  DrainInvariantError,
+  decideDrain,
+} from '../../shared/runners/drain';
 import { type DrainScheduler, SqsDrainScheduler } from '../../shared/runners/drain-scheduler';
+import {
+  type DrainClaim,
+  drainStartedAt,
+  judgeSpotView,
+  judgeView,
+  type Refusal,
+  refuseTime,
+  retryDelaySeconds,
+  screenClaim,
+} from '../../shared/runners/drain-trust';
 import { findByConventionalNames } from '../../shared/runners/find-by-name';
 import {
   DrainRetrySchema,
+  type SpotInterruptionEvent,
+  SpotInterruptionEventSchema,
   type TerminateLifecycleEvent,
   TerminateLifecycleEventSchema,
 } from '../../shared/runners/lifecycle-event';
@@ -33,6 +51,8 @@ export const RunnerDrainEnv = z.object({
   [AUDIT_TABLE_ENV]: z.string().min(1),
   DRAIN_QUEUE_URL: z.string().url(),
   AUTO_SCALING_GROUP_NAMES: z.string().transform((s) => new Set(s.split(',').filter(Boolean))),
+  /** The fleet's own terminate hook: the only one runner-drain heartbeats or completes. */
+  LIFECYCLE_HOOK_NAME: z.string().min(1),
   DRAIN_DEADLINE_SECONDS: z.coerce.number().int().min(60).max(172_800).default(1800),
   RETRY_DELAY_SECONDS: z.coerce.number().int().min(10).max(900).default(60),
   DRY_RUN: envBoolean.default(true),
@@ -47,19 +67,25 @@ export interface RunnerDrainDeps {
   deadlineMs: number;
   retryDelaySeconds: number;
   autoScalingGroupNames: ReadonlySet<string>;
+  /** The fleet's own terminate hook (env LIFECYCLE_HOOK_NAME): any other hook's action is ignored. */
+  lifecycleHookName: string;
   now?: () => Date;
 }
 
 const FUNCTION = 'runner-drain';
 
 interface Parsed {
+  kind: 'drain';
   event: TerminateLifecycleEvent;
   attempt: number;
   runnerIds: number[];
   absentOnce: boolean;
+  /** This drain's clock start, carried by its own retries (see DrainRetry.startedAt). */
+  startedAt?: Date;
 }
+type Message = Parsed | { kind: 'spot'; event: SpotInterruptionEvent };
 
-function parse(record: SQSRecord): Parsed {
+function parse(record: SQSRecord): Message {
   let body: unknown;
   try {
     body = JSON.parse(record.body);
@@ -69,50 +95,285 @@ function parse(record: SQSRecord): Parsed {
   const retry = DrainRetrySchema.safeParse(body);
   if (retry.success)
     return {
+      kind: 'drain',
       event: retry.data.event,
       attempt: retry.data.attempt,
       runnerIds: retry.data.runnerIds ?? [],
       absentOnce: retry.data.absentOnce ?? false,
+      ...(retry.data.startedAt ? { startedAt: new Date(retry.data.startedAt) } : {}),
     };
   const first = TerminateLifecycleEventSchema.safeParse(body);
-  if (first.success) return { event: first.data, attempt: 0, runnerIds: [], absentOnce: false };
+  if (first.success)
+    return { kind: 'drain', event: first.data, attempt: 0, runnerIds: [], absentOnce: false };
+  const spot = SpotInterruptionEventSchema.safeParse(body);
+  if (spot.success) return { kind: 'spot', event: spot.data };
   throw new MalformedEventError(
-    `message ${record.messageId} is neither a terminate lifecycle event nor a drain retry: ${first.error.message}`,
+    `message ${record.messageId} is neither a terminate lifecycle event, a spot interruption warning nor a drain retry: ${first.error.message}`,
     { cause: first.error },
   );
 }
 
+/** Best-effort subject of a message that could not be read: its instance if readable, else the drain's groups. */
+function unreadableSubject(body: string, groups: ReadonlySet<string>): Subject {
+  const id = /"(?:EC2InstanceId|instance-id)"\s*:\s*"(i-[0-9a-f]{8,17})"/.exec(body)?.[1];
+  return id ? { instanceId: id } : { autoScalingGroupName: [...groups].join(',') || 'unknown' };
+}
+
+/** A decision with the absence already confirmed. */
+type Settled = Exclude<DrainDecision, { kind: 'confirm' }>;
+
+const isGitHubFailure = (err: unknown) =>
+  err instanceof RunnerListingError || err instanceof ThrottledError || err instanceof GitHubApiError;
+
 /**
- * Drain one terminating runner instance per message: idle runner -> deregister, then
- * CompleteLifecycleAction(CONTINUE); busy -> heartbeat and look again in `retryDelaySeconds` (the
- * message re-enqueues itself) until idle or the drain deadline. "No active Lifecycle Action" is
- * recorded and ends the drain. Dry run: deregister nothing, but complete the action at once so the
- * fleet behaves as if fleetwarden were not there. Errors fail the message (SQS redelivers, then DLQ).
+ * Drain one terminating runner instance per message. Nothing in the message is taken as fact:
+ * its time must be a date and not in the future, its hook must be the fleet's own, its group a
+ * configured one, and Auto Scaling must show the instance held by that hook (Terminating:Wait, or
+ * Warmed:Pending:Wait for a scale-in into a warm pool) before anything is heartbeated or
+ * completed; the deadline clock starts at the group's own activity start. Then: idle runner ->
+ * deregister (not for a warm pool: the instance comes back), CompleteLifecycleAction(CONTINUE);
+ * busy -> cordon, heartbeat and look again within the hook's heartbeat timeout until idle or the
+ * drain deadline; a failed deregistration (GitHub 5xx) is held the same way. Spot interruption
+ * warnings cordon the runner of a fleet instance at once. Every message that fails leaves an audit
+ * record; errors fail the message (SQS redelivers, then DLQ).
  */
 export function createHandler(deps: RunnerDrainDeps) {
   const now = deps.now ?? (() => new Date());
   const mode = deps.dryRun ? 'dry-run' : 'live';
+  const groups = deps.autoScalingGroupNames;
 
   /** A listing (or lookup) as data: a GitHub failure means "could not look", never "no runner". */
   async function look(fn: () => Promise<GitHubRunner[]>): Promise<Listing<GitHubRunner>> {
     try {
       return { ok: true, items: await fn() };
     } catch (err) {
-      if (
-        !(err instanceof RunnerListingError || err instanceof ThrottledError || err instanceof GitHubApiError)
-      )
-        throw err;
-      return { ok: false, error: err.cause instanceof Error ? err.cause.message : err.message };
+      if (!isGitHubFailure(err)) throw err;
+      const e = err as Error;
+      return { ok: false, error: e.cause instanceof Error ? e.cause.message : e.message };
     }
   }
 
-  async function drain(
-    event: TerminateLifecycleEvent,
+  const record = (ctx: AuditContext, action: string, subject: Subject, r: Refusal) =>
+    auditedAction(deps.audit, ctx, { action, subject }, async () => ({
+      decision: r.decision,
+      reason: r.reason,
+      result: undefined,
+    }));
+
+  /** Run `fn`; if it throws, leave a `failed` record of `action` (then rethrow). */
+  async function orFailed<T>(ctx: AuditContext, action: string, subject: Subject, fn: () => Promise<T>) {
+    try {
+      return await fn();
+    } catch (err) {
+      return auditedAction<T>(deps.audit, ctx, { action, subject }, async () => {
+        throw err;
+      });
+    }
+  }
+
+  function contextOf(
+    e: { source: string; id: string; 'detail-type': string; time: string },
     attempt: number,
-    knownRunnerIds: number[],
     delivery: { deliveryId: string; attempt: number },
-    absentBefore: boolean,
-  ): Promise<void> {
+  ): AuditContext {
+    const t = Date.parse(e.time);
+    return {
+      function: FUNCTION,
+      trigger: {
+        source: e.source,
+        id: attempt ? `${e.id}#${attempt}` : e.id,
+        detailType: e['detail-type'],
+        ...(Number.isNaN(t) ? {} : { time: new Date(t).toISOString() }),
+      },
+      mode,
+      now,
+      ...delivery,
+    };
+  }
+
+  /** The message checked against itself and against Auto Scaling; a stop is audited here. */
+  async function verify(msg: Parsed, ctx: AuditContext, subject: Subject) {
+    const d = msg.event.detail;
+    const claim: DrainClaim = {
+      instanceId: d.EC2InstanceId,
+      autoScalingGroupName: d.AutoScalingGroupName,
+      lifecycleHookName: d.LifecycleHookName,
+      ...(d.Destination ? { destination: d.Destination } : {}),
+    };
+    const early = refuseTime(msg.event.time, now()) ?? screenClaim(claim, deps.lifecycleHookName, groups);
+    if (early) {
+      await record(ctx, 'lifecycle.verify', subject, early);
+      return undefined;
+    }
+    const view = await orFailed(ctx, 'lifecycle.verify', subject, () =>
+      deps.lifecycle.inspect(d.EC2InstanceId, deps.lifecycleHookName),
+    );
+    const verdict = judgeView(view, claim, groups, msg.attempt);
+    if (verdict.kind === 'stop') {
+      await record(ctx, 'lifecycle.verify', subject, verdict);
+      if (verdict.lookAgain)
+        await deps.scheduler.later(
+          { fleetwarden: 'drain-retry', attempt: msg.attempt + 1, event: msg.event },
+          Math.min(deps.retryDelaySeconds, 30),
+        );
+      return undefined;
+    }
+    return verdict;
+  }
+
+  /** The instance's runners: by known id first, else a listing; an absence is confirmed. */
+  async function findRunners(instanceId: string, msg: Parsed, drainInput: Omit<DrainInput, 'runners'>) {
+    // Known runners (from an earlier look) are read by id: one request each instead of every page.
+    // If all of them are gone (404), fall back to a full listing: an ephemeral runner may have
+    // re-registered under a new id.
+    let runners: Listing<GitHubRunner> = { ok: true, items: [] };
+    if (msg.runnerIds.length > 0) {
+      runners = await look(async () =>
+        (await Promise.all(msg.runnerIds.map((id) => deps.registry.getRunner(id)))).filter(
+          (r): r is GitHubRunner => r !== undefined,
+        ),
+      );
+    }
+    if (!runners.ok || runners.items.length === 0) runners = await look(() => deps.registry.listRunners());
+    const input = { ...drainInput, runners };
+    let decision = decideDrain(input);
+    // an absence seen once is carried while listings fail; a runner seen ends it
+    let absentOnce = msg.absentOnce && !runners.ok;
+    if (decision.kind === 'confirm') {
+      // absent from one offset-paginated listing of a live list is not proof: look up the documented
+      // names (?name=, immune to page shifts); found nowhere (a custom name?), the next look's
+      // listing is the second listing, so no invocation reads every page twice
+      const confirmation = await look(() => findByConventionalNames(deps.registry, [instanceId]));
+      const found =
+        confirmation.ok && confirmation.items.some((r) => instanceIdOf(r)?.instanceId === instanceId);
+      if (found || !confirmation.ok) decision = decideDrain({ ...input, confirmation });
+      else {
+        absentOnce = true;
+        decision = {
+          kind: 'wait',
+          busy: [],
+          reason: `no runner for ${instanceId} in one listing nor by name (${conventionalRunnerNames(instanceId).join(', ')}); one more listing on the next look before letting the instance go`,
+        };
+      }
+    }
+    if (decision.kind === 'confirm')
+      throw new DrainInvariantError(`drain of ${instanceId} still unconfirmed after the confirmation`);
+    return { decision, absentOnce };
+  }
+
+  /**
+   * Deregister the idle runners of a complete/deadline decision. A runner that took a job (422)
+   * turns it into a wait; a GitHub failure too, unless past the deadline (then complete without it:
+   * the sweep removes the registration later). Returns the decision to carry out.
+   */
+  async function deregister(
+    decision: Settled,
+    ctx: AuditContext,
+    subject: Subject,
+    pastDeadline: boolean,
+  ): Promise<Settled> {
+    if (decision.kind !== 'complete' && decision.kind !== 'deadline') return decision;
+    for (const runner of decision.deregister) {
+      let becameBusy: boolean;
+      try {
+        becameBusy = await auditedAction(
+          deps.audit,
+          ctx,
+          {
+            action: 'runner.deregister',
+            subject: { ...subject, runnerName: runner.name, runnerId: runner.id },
+          },
+          async () => deregisterOne(runner),
+        );
+      } catch (err) {
+        // recorded as failed above; GitHub failing must not let the hook expire unheld
+        if (!isGitHubFailure(err)) throw err;
+        const why = `deregistration failed (${(err as Error).message})`;
+        if (pastDeadline)
+          return {
+            ...decision,
+            deregister: [],
+            reason: `${decision.reason}; ${why} until the drain deadline: completing without it (the sweep removes the runner later)`,
+          };
+        return {
+          kind: 'wait',
+          busy: [],
+          reason: `${why}; holding the instance and trying again`,
+          seen: decision.deregister,
+        };
+      }
+      if (becameBusy) return { kind: 'wait', busy: [runner], reason: 'runner became busy during drain' };
+    }
+    return decision;
+  }
+
+  async function deregisterOne(runner: GitHubRunner) {
+    if (deps.dryRun)
+      return {
+        decision: 'reported' as const,
+        reason: `dry run: would deregister idle runner ${runner.name}`,
+        result: false,
+      };
+    try {
+      const r = await deps.registry.deleteRunner(runner.id);
+      return {
+        decision: 'acted' as const,
+        reason:
+          r === 'deleted'
+            ? `deregistered idle runner ${runner.name} before termination`
+            : `runner ${runner.name} was already gone (404)`,
+        result: false,
+      };
+    } catch (err) {
+      if (!(err instanceof RunnerBusyError)) throw err;
+      return {
+        decision: 'skipped' as const,
+        reason: `runner ${runner.name} picked up a job meanwhile; holding the instance`,
+        result: true,
+      };
+    }
+  }
+
+  /** Take a runner's custom labels away (once) so the jobs asking for them go elsewhere. */
+  async function cordonRunners(runners: GitHubRunner[], ctx: AuditContext, subject: Subject, why: string) {
+    const cordon = deps.registry.cordonRunner?.bind(deps.registry);
+    for (const runner of cordon ? runners : []) {
+      if (!cordon || runner.labels.includes(DRAINING_LABEL)) continue;
+      const labels = cordonLabels(runner);
+      try {
+        await auditedAction(
+          deps.audit,
+          ctx,
+          { action: 'runner.cordon', subject: { ...subject, runnerName: runner.name, runnerId: runner.id } },
+          async () => {
+            if (deps.dryRun)
+              return {
+                decision: 'reported',
+                reason: `dry run: would cordon runner ${runner.name} (${why})`,
+                result: undefined,
+              };
+            const r = await cordon(runner.id, labels);
+            return {
+              decision: r === 'cordoned' ? 'acted' : 'skipped',
+              reason:
+                r === 'cordoned'
+                  ? `runner ${runner.name} ${why}: custom labels replaced by ${labels.join(', ')} so no job asking for them lands on it`
+                  : `runner ${runner.name} is gone (404); nothing to cordon`,
+              result: undefined,
+            };
+          },
+        );
+      } catch (err) {
+        // recorded as failed above; the drain's own duty (holding the instance) goes on
+        if (!(err instanceof GitHubApiError || err instanceof ThrottledError)) throw err;
+        metrics.addMetric('CordonFailed', 'Count', 1);
+        logger.warn('cordon failed; still holding the instance', { runnerId: runner.id, error: err });
+      }
+    }
+  }
+
+  async function drain(msg: Parsed, delivery: { deliveryId: string; attempt: number }): Promise<void> {
+    const { event, attempt } = msg;
     const d = event.detail;
     const ref: LifecycleActionRef = {
       autoScalingGroupName: d.AutoScalingGroupName,
@@ -120,70 +381,28 @@ export function createHandler(deps: RunnerDrainDeps) {
       lifecycleActionToken: d.LifecycleActionToken,
       instanceId: d.EC2InstanceId,
     };
-    const ctx: AuditContext = {
-      function: FUNCTION,
-      trigger: {
-        source: event.source,
-        id: attempt ? `${event.id}#${attempt}` : event.id,
-        detailType: event['detail-type'],
-        time: new Date(event.time).toISOString(),
-      },
-      mode,
-      now,
-      ...delivery,
-    };
+    const ctx = contextOf(event, attempt, delivery);
     const subject = { instanceId: d.EC2InstanceId, autoScalingGroupName: d.AutoScalingGroupName };
-    if (!deps.autoScalingGroupNames.has(d.AutoScalingGroupName)) {
-      await auditedAction(deps.audit, ctx, { action: 'lifecycle.complete', subject }, async () => ({
-        decision: 'skipped',
-        reason: `Auto Scaling group ${d.AutoScalingGroupName} is not one of the fleet's; not touching its lifecycle action`,
-        result: undefined,
-      }));
-      return;
-    }
-
-    // Known runners (from an earlier look) are read by id: one request each instead of every page.
-    // If all of them are gone (404), fall back to a full listing: an ephemeral runner may have
-    // re-registered under a new id.
-    let runners: Listing<GitHubRunner> = { ok: true, items: [] };
-    if (knownRunnerIds.length > 0) {
-      runners = await look(async () =>
-        (await Promise.all(knownRunnerIds.map((id) => deps.registry.getRunner(id)))).filter(
-          (r): r is GitHubRunner => r !== undefined,
-        ),
-      );
-    }
-    if (!runners.ok || runners.items.length === 0) runners = await look(() => deps.registry.listRunners());
-    const drainInput = {
+    const verdict = await verify(msg, ctx, subject);
+    if (!verdict) return;
+    const at = now();
+    const startedAt = drainStartedAt(verdict, msg.startedAt, at);
+    const pastDeadline = at.getTime() - startedAt.getTime() >= deps.deadlineMs;
+    let { decision, absentOnce } = await findRunners(d.EC2InstanceId, msg, {
       instanceId: d.EC2InstanceId,
-      startedAt: new Date(event.time),
-      now: now(),
+      startedAt,
+      now: at,
       deadlineMs: deps.deadlineMs,
-      runners,
-      absentBefore,
-    };
-    let decision = decideDrain(drainInput);
-    // an absence seen once is carried while listings fail; a runner seen ends it
-    let absentOnce = absentBefore && !runners.ok;
-    if (decision.kind === 'confirm') {
-      // absent from one offset-paginated listing of a live list is not proof: look up the documented
-      // names (?name=, immune to page shifts); found nowhere (a custom name?), the next look's
-      // listing is the second listing, so no invocation reads every page twice
-      const confirmation = await look(() => findByConventionalNames(deps.registry, [d.EC2InstanceId]));
-      const found =
-        confirmation.ok && confirmation.items.some((r) => instanceIdOf(r)?.instanceId === d.EC2InstanceId);
-      if (found || !confirmation.ok) decision = decideDrain({ ...drainInput, confirmation });
-      else {
-        absentOnce = true;
-        decision = {
-          kind: 'wait',
-          busy: [],
-          reason: `no runner for ${d.EC2InstanceId} in one listing nor by name (${conventionalRunnerNames(d.EC2InstanceId).join(', ')}); one more listing on the next look before letting the instance go`,
-        };
-      }
+      absentBefore: msg.absentOnce,
+    });
+    if (verdict.warmPool && (decision.kind === 'complete' || decision.kind === 'deadline')) {
+      const kept = decision.deregister.map((r) => r.name);
+      decision = {
+        ...decision,
+        deregister: [],
+        reason: `${decision.reason.replace(/: deregistering before termination$/, '')}; the instance goes back to the warm pool (it comes back): ${kept.length ? `runner ${kept.join(', ')} kept registered` : 'nothing to deregister'}`,
+      };
     }
-    if (decision.kind === 'confirm')
-      throw new DrainInvariantError(`drain of ${d.EC2InstanceId} still unconfirmed after the confirmation`);
     if (deps.dryRun && decision.kind === 'wait') {
       decision = {
         kind: 'complete',
@@ -191,119 +410,71 @@ export function createHandler(deps: RunnerDrainDeps) {
         reason: `dry run: would hold the instance (${decision.reason})`,
       };
     }
-
-    if (decision.kind === 'complete' || decision.kind === 'deadline') {
-      for (const runner of decision.deregister) {
-        const becameBusy = await auditedAction(
-          deps.audit,
-          ctx,
-          {
-            action: 'runner.deregister',
-            subject: { ...subject, runnerName: runner.name, runnerId: runner.id },
-          },
-          async () => {
-            if (deps.dryRun)
-              return {
-                decision: 'reported',
-                reason: `dry run: would deregister idle runner ${runner.name}`,
-                result: false,
-              };
-            try {
-              const r = await deps.registry.deleteRunner(runner.id);
-              return {
-                decision: 'acted',
-                reason:
-                  r === 'deleted'
-                    ? `deregistered idle runner ${runner.name} before termination`
-                    : `runner ${runner.name} was already gone (404)`,
-                result: false,
-              };
-            } catch (err) {
-              if (!(err instanceof RunnerBusyError)) throw err;
-              return {
-                decision: 'skipped',
-                reason: `runner ${runner.name} picked up a job meanwhile; holding the instance`,
-                result: true,
-              };
-            }
-          },
-        );
-        if (becameBusy) {
-          decision = { kind: 'wait', busy: [runner], reason: 'runner became busy during drain' };
-          break;
-        }
-      }
-    }
-
+    decision = await deregister(decision, ctx, subject, pastDeadline);
     if (decision.kind === 'wait') {
-      const seenIds = decision.busy.length > 0 ? decision.busy.map((r) => r.id) : knownRunnerIds;
-      // a busy non-ephemeral runner takes the next job within milliseconds of finishing this one:
-      // take its custom labels away (once) so the jobs asking for them go elsewhere
-      const cordon = deps.registry.cordonRunner?.bind(deps.registry);
-      for (const runner of cordon ? decision.busy : []) {
-        if (!cordon || runner.labels.includes(DRAINING_LABEL)) continue;
-        const labels = cordonLabels(runner);
-        try {
-          await auditedAction(
-            deps.audit,
-            ctx,
-            {
-              action: 'runner.cordon',
-              subject: { ...subject, runnerName: runner.name, runnerId: runner.id },
-            },
-            async () => {
-              const r = await cordon(runner.id, labels);
-              return {
-                decision: r === 'cordoned' ? 'acted' : 'skipped',
-                reason:
-                  r === 'cordoned'
-                    ? `runner ${runner.name} is busy on a terminating instance: custom labels replaced by ${labels.join(', ')} so no job asking for them lands on it`
-                    : `runner ${runner.name} is gone (404); nothing to cordon`,
-                result: undefined,
-              };
-            },
-          );
-        } catch (err) {
-          // recorded as failed above; the drain's own duty (holding the instance) goes on
-          if (!(err instanceof GitHubApiError || err instanceof ThrottledError)) throw err;
-          metrics.addMetric('CordonFailed', 'Count', 1);
-          logger.warn('cordon failed; still holding the instance', { runnerId: runner.id, error: err });
-        }
-      }
-      const alive = await auditedAction(
-        deps.audit,
-        ctx,
-        { action: 'lifecycle.heartbeat', subject },
-        async () => {
-          const r = await deps.lifecycle.heartbeat(ref);
-          return r === 'recorded'
-            ? {
-                decision: 'acted',
-                reason: `${decision.reason}; heartbeat recorded, looking again in ${deps.retryDelaySeconds} s`,
-                result: true,
-              }
-            : {
-                decision: 'skipped',
-                reason:
-                  'No active Lifecycle Action found (token expired or already used): the instance is leaving without us; not retried',
-                result: false,
-              };
-        },
-      );
-      if (alive)
-        await deps.scheduler.later(
-          {
-            fleetwarden: 'drain-retry',
-            attempt: attempt + 1,
-            event,
-            ...(seenIds.length > 0 ? { runnerIds: seenIds } : {}),
-            ...(absentOnce ? { absentOnce } : {}),
-          },
-          deps.retryDelaySeconds,
-        );
+      // a warm-pool instance comes back with its runner: cordoning would outlive the return
+      if (!verdict.warmPool)
+        await cordonRunners(decision.busy, ctx, subject, 'is busy on a terminating instance');
+      const seen = [...decision.busy, ...(decision.seen ?? [])].map((r) => r.id);
+      await holdAndLookAgain(msg, ref, ctx, subject, decision.reason, {
+        runnerIds: seen.length > 0 ? seen : msg.runnerIds,
+        absentOnce,
+        startedAt,
+        delaySeconds: retryDelaySeconds(deps.retryDelaySeconds, verdict.heartbeatSeconds),
+      });
       return;
     }
+    await completeAction(ref, ctx, subject, decision);
+  }
 
+  async function holdAndLookAgain(
+    msg: Parsed,
+    ref: LifecycleActionRef,
+    ctx: AuditContext,
+    subject: Subject,
+    reason: string,
+    next: { runnerIds: number[]; absentOnce: boolean; startedAt: Date; delaySeconds: number },
+  ) {
+    const alive = await auditedAction(
+      deps.audit,
+      ctx,
+      { action: 'lifecycle.heartbeat', subject },
+      async () => {
+        const r = await deps.lifecycle.heartbeat(ref);
+        return r === 'recorded'
+          ? {
+              decision: 'acted',
+              reason: `${reason}; heartbeat recorded, looking again in ${next.delaySeconds} s`,
+              result: true,
+            }
+          : {
+              decision: 'skipped',
+              reason:
+                'No active Lifecycle Action found (token expired or already used): the instance is leaving without us; not retried',
+              result: false,
+            };
+      },
+    );
+    if (!alive) return;
+    await deps.scheduler.later(
+      {
+        fleetwarden: 'drain-retry',
+        attempt: msg.attempt + 1,
+        event: msg.event,
+        ...(next.runnerIds.length > 0 ? { runnerIds: next.runnerIds } : {}),
+        ...(next.absentOnce ? { absentOnce: true } : {}),
+        startedAt: next.startedAt.toISOString(),
+      },
+      next.delaySeconds,
+    );
+  }
+
+  async function completeAction(
+    ref: LifecycleActionRef,
+    ctx: AuditContext,
+    subject: Subject,
+    decision: DrainDecision,
+  ) {
     const reason = decision.reason;
     if (decision.kind === 'deadline') metrics.addMetric('DrainDeadlineReached', 'Count', 1);
     await auditedAction(deps.audit, ctx, { action: 'lifecycle.complete', subject }, async () => {
@@ -318,13 +489,62 @@ export function createHandler(deps: RunnerDrainDeps) {
     });
   }
 
+  /** Spot interruption warning: cordon the runner of a fleet instance at once (two minutes' notice). */
+  async function spot(event: SpotInterruptionEvent, delivery: { deliveryId: string; attempt: number }) {
+    const id = event.detail['instance-id'];
+    const ctx = contextOf(event, 0, delivery);
+    const subject = { instanceId: id };
+    const early = refuseTime(event.time, now());
+    const view = early
+      ? undefined
+      : await orFailed(ctx, 'spot.interruption', subject, () => deps.lifecycle.inspect(id));
+    const refusal = early ?? judgeSpotView(view, id, groups);
+    if (refusal) {
+      await record(ctx, 'spot.interruption', subject, refusal);
+      return;
+    }
+    const found = await orFailed(ctx, 'spot.interruption', subject, async () => {
+      const byName = await findByConventionalNames(deps.registry, [id]);
+      const mine = (rs: GitHubRunner[]) => rs.filter((r) => instanceIdOf(r)?.instanceId === id);
+      return mine(byName).length > 0 ? mine(byName) : mine(await deps.registry.listRunners());
+    });
+    if (found.length === 0) {
+      await record(ctx, 'spot.interruption', subject, {
+        decision: 'skipped',
+        reason: `spot interruption of ${id}: no runner registered for it, nothing to cordon`,
+      });
+      return;
+    }
+    await cordonRunners(
+      found,
+      ctx,
+      { ...subject, autoScalingGroupName: view?.autoScalingGroupName },
+      'is on a spot instance being interrupted',
+    );
+  }
+
   const processor = new BatchProcessor(EventType.SQS);
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
     processPartialResponse(
       event,
-      async (record: SQSRecord) => {
-        const { event: e, attempt, runnerIds, absentOnce } = parse(record);
-        await drain(e, attempt, runnerIds, sqsDelivery(record), absentOnce);
+      async (r: SQSRecord) => {
+        const delivery = sqsDelivery(r);
+        const trigger = {
+          source: 'aws.sqs',
+          id: r.messageId,
+          detailType: 'runner-drain message',
+          time: now().toISOString(),
+        };
+        // a message that cannot be read is audited (failed, with its message id), then fails:
+        // SQS redelivers it and the DLQ (alarmed) keeps it for a human
+        const msg = await orFailed(
+          { function: FUNCTION, trigger, mode, now, ...delivery },
+          'drain.message',
+          unreadableSubject(r.body, groups),
+          async () => parse(r),
+        );
+        if (msg.kind === 'spot') await spot(msg.event, delivery);
+        else await drain(msg, delivery);
       },
       processor,
       { context },
@@ -345,6 +565,7 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
       deadlineMs: env.DRAIN_DEADLINE_SECONDS * 1000,
       retryDelaySeconds: env.RETRY_DELAY_SECONDS,
       autoScalingGroupNames: env.AUTO_SCALING_GROUP_NAMES,
+      lifecycleHookName: env.LIFECYCLE_HOOK_NAME,
     });
   }
   try {

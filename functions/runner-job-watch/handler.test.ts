@@ -1,12 +1,17 @@
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { AUDIT_TABLE_ENV } from '../../infra/constructs/audit-access';
 import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
 import { InMemoryInstanceLifecycle } from '../../shared/autoscaling/instance-lifecycle';
 import { InMemoryInstanceInventory } from '../../shared/ec2/in-memory-instance-inventory';
 import { InMemoryRunnerRegistry } from '../../shared/github/in-memory-runner-registry';
+import { FakeGitHubApi, testPrivateKey } from '../../shared/github/testing/fake-github-api';
 import type { WorkflowJobDetail } from '../../shared/github/workflow-job-event';
 import { INSTANCE_LABEL_PREFIX } from '../../shared/runners/matching';
-import { createHandler } from './handler';
+import { createHandler, handler as deployedHandler } from './handler';
 
 const I = 'i-0123456789abcdef0';
 const FLEET = { key: 'fleetwarden:fleet', value: 'runners' };
@@ -105,8 +110,94 @@ describe('runner-job-watch', () => {
     expect(records[1]?.reason).toMatch(/not the fleet/);
   });
 
+  it('reports a job whose runner_id is null but runner_name is set (spec-valid), looking the runner up by name', async () => {
+    lifecycle.markTerminating(I);
+    const out = await handler()(jobEvent('in_progress', { runnerId: null }), {} as Context);
+    expect(out).toBe('job-on-leaving-instance');
+    expect(audit.all()).toEqual([
+      expect.objectContaining({
+        action: 'runner.job-on-leaving-instance',
+        decision: 'reported',
+        subject: { instanceId: I, runnerName: 'ci-runner-7', runnerId },
+      }),
+    ]);
+  });
+
+  it('ignores (counted, not audited) an in_progress job that names no runner at all', async () => {
+    const out = await handler()(jobEvent('in_progress', { runnerId: null, runnerName: null }), {} as Context);
+    expect(out).toBe('ignored');
+    expect(audit.all()).toEqual([]);
+  });
+
+  it('degrades under a GitHub rate limit: no failure; the job is matched by its runner name alone', async () => {
+    const limited = new InMemoryRunnerRegistry({ rateLimit: 0 });
+    const on = `ci-${I}`;
+    const watch = createHandler({ registry: limited, inventory, lifecycle, audit, fleetTag: FLEET });
+    lifecycle.markTerminating(I);
+    expect(await watch(jobEvent('in_progress', { runnerId: 99, runnerName: on }), {} as Context)).toBe(
+      'job-on-leaving-instance',
+    );
+    const [reported] = audit.all();
+    expect(reported).toMatchObject({ decision: 'reported', subject: { instanceId: I, runnerName: on } });
+    expect(reported?.reason).toMatch(/rate limit/);
+  });
+
+  it('skips with an audit record naming the rate limit when the runner cannot be placed without GitHub', async () => {
+    const limited = new InMemoryRunnerRegistry({ rateLimit: 0 });
+    const watch = createHandler({ registry: limited, inventory, lifecycle, audit, fleetTag: FLEET });
+    expect(await watch(jobEvent('in_progress'), {} as Context)).toBe('rate-limited');
+    expect(audit.all()).toEqual([
+      expect.objectContaining({
+        action: 'runner.job-started',
+        decision: 'skipped',
+        reason: expect.stringMatching(/GitHub rate limit/),
+        subject: { runnerName: 'ci-runner-7', runnerId },
+      }),
+    ]);
+  });
+
   it('throws on a malformed detail so EventBridge retries and the DLQ keeps it', async () => {
     const bad = { ...jobEvent('in_progress'), detail: { action: 'in_progress' } } as never;
     await expect(handler()(bad, {} as Context)).rejects.toThrow(/workflow_job/);
+  });
+});
+
+describe('runner-job-watch as deployed (real adapters, GitHub faked at the HTTP boundary)', () => {
+  const sm = mockClient(SecretsManagerClient);
+  const ddb = mockClient(DynamoDBClient);
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    vi.unstubAllEnvs();
+    sm.reset();
+    ddb.reset();
+  });
+
+  it('asks GitHub for an installation token that can only read runners, and reads with it', async () => {
+    const api = new FakeGitHubApi('acme');
+    const other = api.add({ name: 'bobs-mac', labels: ['macOS'] });
+    vi.stubGlobal('fetch', api.fetch);
+    for (const [k, v] of Object.entries({
+      AWS_REGION: 'eu-west-1',
+      [AUDIT_TABLE_ENV]: 'audit',
+      FLEET_TAG_KEY: FLEET.key,
+      FLEET_TAG_VALUE: FLEET.value,
+      GITHUB_APP_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:gh-AbCdEf',
+      GITHUB_OWNER: 'acme',
+    }))
+      vi.stubEnv(k, v);
+    sm.on(GetSecretValueCommand).resolves({
+      SecretString: JSON.stringify({ appId: 1, installationId: 2, privateKey: testPrivateKey() }),
+    });
+    ddb.on(PutItemCommand).resolves({});
+    runnerId = other;
+    const out = await deployedHandler(jobEvent('in_progress', { runnerName: 'bobs-mac' }), {} as Context);
+    expect(out).toBe('not-fleet');
+    expect(api.tokenRequests).toEqual([
+      { installationId: 2, permissions: { organization_self_hosted_runners: 'read' } },
+    ]);
+    expect(api.requests.filter((r) => r.path.includes('/actions/runners')).map((r) => r.method)).toEqual([
+      'GET',
+    ]);
+    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(1);
   });
 });

@@ -1,11 +1,16 @@
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { AuditWriteError } from '../../shared/audit/errors';
 import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
 import { InMemoryInstanceLifecycle } from '../../shared/autoscaling/instance-lifecycle';
+import { ensureIntent } from '../../shared/aws/call-recorder';
+import { SweepStateError } from '../../shared/budget/errors';
+import { InMemorySweepState } from '../../shared/budget/in-memory-sweep-state';
 import { InMemoryInstanceInventory } from '../../shared/ec2/in-memory-instance-inventory';
 import { InMemoryInstanceTerminator } from '../../shared/ec2/instance-terminator';
+import type { InstanceInfo } from '../../shared/ec2/port';
 import { InMemoryRunnerRegistry } from '../../shared/github/in-memory-runner-registry';
-import { INSTANCE_LABEL_PREFIX } from '../../shared/runners/matching';
+import { FLEET_LABEL_PREFIX, INSTANCE_LABEL_PREFIX } from '../../shared/runners/matching';
 import { DEFAULT_SWEEP_CONFIG } from '../../shared/runners/sweep-planner';
 import { createHandler } from './handler';
 
@@ -13,6 +18,9 @@ const T0 = Date.parse('2026-11-24T12:00:00Z');
 let now = T0;
 const iid = (n: number) => `i-${n.toString(16).padStart(17, '0')}`;
 const FLEET = { key: 'fleetwarden:fleet', value: 'runners' };
+const FLEET_ID = '123456789012';
+const ASG = 'runners-asg';
+const FLEET_TAGS = { [FLEET.key]: FLEET.value, 'aws:autoscaling:groupName': ASG };
 const schedule: ScheduledEvent = {
   version: '0',
   id: 'sched-1',
@@ -31,16 +39,20 @@ let inventory: InMemoryInstanceInventory;
 let audit: InMemoryAuditSink;
 let terminator: InMemoryInstanceTerminator;
 let lifecycle: InMemoryInstanceLifecycle;
+let state: InMemorySweepState;
 
 function fleetOf(n: number) {
   for (let k = 1; k <= n; k++) {
     inventory.put({
       instanceId: iid(k),
       state: 'running',
-      tags: { [FLEET.key]: FLEET.value },
+      tags: FLEET_TAGS,
       launchTime: new Date(T0 - 3_600_000).toISOString(),
     });
-    registry.register({ name: `ci-${iid(k)}`, labels: ['self-hosted', `${INSTANCE_LABEL_PREFIX}${iid(k)}`] });
+    registry.register({
+      name: `ci-${iid(k)}`,
+      labels: ['self-hosted', `${INSTANCE_LABEL_PREFIX}${iid(k)}`, `${FLEET_LABEL_PREFIX}${FLEET_ID}`],
+    });
   }
 }
 function handler(
@@ -49,11 +61,15 @@ function handler(
     allowTerminate?: boolean;
     maxRemovalShare?: number;
     maxRemovalsPerRun?: number;
+    gracePeriodMs?: number;
   } = {},
 ) {
   return createHandler({
     registry,
     inventory,
+    state,
+    fleetId: FLEET_ID,
+    autoScalingGroupNames: [ASG],
     lifecycle,
     terminator,
     audit,
@@ -64,6 +80,7 @@ function handler(
       allowTerminate: over.allowTerminate ?? false,
       maxRemovalShare: over.maxRemovalShare ?? 0.5,
       ...(over.maxRemovalsPerRun ? { maxRemovalsPerRun: over.maxRemovalsPerRun } : {}),
+      ...(over.gracePeriodMs ? { gracePeriodMs: over.gracePeriodMs } : {}),
     },
     now: () => new Date(now),
   });
@@ -76,6 +93,7 @@ beforeEach(() => {
   audit = new InMemoryAuditSink();
   terminator = new InMemoryInstanceTerminator(inventory);
   lifecycle = new InMemoryInstanceLifecycle();
+  state = new InMemorySweepState(() => now);
 });
 
 describe('runner-sweep', () => {
@@ -144,7 +162,7 @@ describe('runner-sweep', () => {
     inventory.put({
       instanceId: iid(9),
       state: 'running',
-      tags: { [FLEET.key]: FLEET.value },
+      tags: FLEET_TAGS,
       launchTime: new Date(T0 - 3_600_000).toISOString(),
     });
     await handler()(schedule, ctx);
@@ -163,6 +181,28 @@ describe('runner-sweep', () => {
     };
     await expect(h(schedule, ctx)).rejects.toThrow(/GitHub 500/);
     expect(audit.all().find((r) => r.action === 'runner.deregister')).toMatchObject({ decision: 'failed' });
+  });
+
+  it('stops the run at the first audit failure: no DELETE without an intent record, none after it', async () => {
+    fleetOf(6);
+    inventory.setState(iid(2), 'terminated');
+    inventory.setState(iid(4), 'terminated');
+    now += 10 * 60_000;
+    // the registry waits for the intent like the Octokit adapter's request hook does
+    const del = registry.deleteRunner.bind(registry);
+    registry.deleteRunner = async (id) => {
+      await ensureIntent('GitHub DELETE runner');
+      return del(id);
+    };
+    audit.failNextWrites(1); // one lost write: the first deregistration's intent
+    await expect(handler()(schedule, ctx)).rejects.toBeInstanceOf(AuditWriteError);
+    expect(registry.deleted).toEqual([]);
+    expect(
+      audit
+        .all()
+        .filter((r) => r.action === 'runner.deregister')
+        .map((r) => r.decision),
+    ).toEqual(['failed']);
   });
 
   it('a runner that took a job between the listing and the DELETE (422) is not removed: audited skipped, not failed', async () => {
@@ -212,5 +252,101 @@ describe('runner-sweep', () => {
     const second = await handler({ maxRemovalsPerRun: 2 })({ ...schedule, id: 'sched-2' }, ctx);
     expect(second).toMatchObject({ deregistered: 1, deferred: 0 });
     expect(registry.deleted).toHaveLength(3);
+  });
+
+  it('a misreporting inventory (2 instances a run) removes at most the rolling budget, not 10 of 10 in 5 runs', async () => {
+    fleetOf(10);
+    // every run, EC2 "says" two more instances terminated 10 min ago; all runners are online and idle
+    let run = 0;
+    const real = inventory.listByTag.bind(inventory);
+    inventory.listByTag = async (key, value) =>
+      (await real(key, value)).map((i): InstanceInfo => {
+        const n = Number.parseInt(i.instanceId.slice(2), 16);
+        return n > 2 * run && n <= 2 * run + 2
+          ? { ...i, state: 'terminated', stateChangedAt: new Date(now - 10 * 60_000).toISOString() }
+          : i;
+      });
+    for (run = 0; run < 5; run++) {
+      now += 5 * 60_000;
+      await handler({ maxRemovalShare: 0.2 })({ ...schedule, id: `sched-${run}` }, ctx);
+    }
+    expect(registry.deleted.length).toBeLessThanOrEqual(2);
+    const runs = audit.all().filter((r) => r.action === 'runner.sweep');
+    expect(runs.filter((r) => r.decision === 'refused').length).toBeGreaterThanOrEqual(3);
+    expect(runs.find((r) => r.decision === 'refused')?.reason).toMatch(/removal budget/);
+  });
+
+  it('an ONLINE runner on a STOPPED instance is reported as a contradiction, never deregistered', async () => {
+    fleetOf(4);
+    inventory.setState(iid(2), 'stopped');
+    now += 30 * 60_000;
+    await handler()(schedule, ctx);
+    expect(registry.deleted).toEqual([]);
+    expect(audit.all().map((r) => [r.action, r.decision])).toContainEqual([
+      'runner.online-on-stopped-instance',
+      'reported',
+    ]);
+  });
+
+  it('stops at the first audit failure and rethrows (no further removal while the audit table is out)', async () => {
+    fleetOf(10);
+    for (const k of [2, 3, 4]) inventory.setState(iid(k), 'terminated');
+    now += 10 * 60_000;
+    audit.failNextWrites(1000);
+    await expect(handler({ maxRemovalShare: 0.5 })(schedule, ctx)).rejects.toBeInstanceOf(AuditWriteError);
+    expect(registry.deleted.length).toBeLessThanOrEqual(1);
+  });
+
+  it('with a grace period over 1 h, removes a ghost EC2 forgot once its persisted first sighting is old enough', async () => {
+    fleetOf(4);
+    registry.setStatus(2, 'offline');
+    now = T0 - 2 * 3_600_000; // terminated 2 h ago: EC2 no longer describes it
+    inventory.setState(iid(2), 'terminated');
+    now = T0;
+    const h = handler({ gracePeriodMs: 2 * 3_600_000 });
+    for (let k = 0; k < 13; k++) {
+      await h({ ...schedule, id: `sched-${k}` }, ctx);
+      now += 5 * 60_000;
+    }
+    expect(registry.deleted.map((r) => r.name)).toEqual([`ci-${iid(2)}`]);
+    const skipped = audit.all().filter((r) => r.action === 'runner.deregister' && r.decision === 'skipped');
+    expect(skipped.at(-1)?.reason).toMatch(/first saw it gone 3[3-6]\d\d s ago/);
+  });
+
+  it("never deregisters another fleet's offline runner (two accounts, one GitHub org)", async () => {
+    fleetOf(4);
+    registry.register({
+      name: 'ci-i-0000000000000bbbb',
+      labels: [
+        'self-hosted',
+        `${INSTANCE_LABEL_PREFIX}i-0000000000000bbbb`,
+        `${FLEET_LABEL_PREFIX}210987654321`,
+      ],
+    });
+    registry.setStatus(5, 'offline');
+    await handler()(schedule, ctx);
+    expect(registry.deleted).toEqual([]);
+  });
+
+  it('a state table failure fails the run, audited, before any removal', async () => {
+    fleetOf(4);
+    inventory.setState(iid(2), 'terminated');
+    now += 10 * 60_000;
+    state.failNext();
+    await expect(handler()(schedule, ctx)).rejects.toBeInstanceOf(SweepStateError);
+    expect(registry.deleted).toEqual([]);
+    expect(audit.all().find((r) => r.action === 'runner.sweep')).toMatchObject({ decision: 'failed' });
+  });
+
+  it('never terminates a fleet-tagged instance outside the configured ASGs', async () => {
+    fleetOf(4);
+    inventory.put({
+      instanceId: iid(9),
+      state: 'running',
+      tags: { [FLEET.key]: FLEET.value },
+      launchTime: new Date(T0 - 3_600_000).toISOString(),
+    });
+    await handler({ allowTerminate: true })(schedule, ctx);
+    expect(terminator.terminated).toEqual([]);
   });
 });

@@ -3,11 +3,14 @@ import { z } from 'zod';
 import { AUDIT_TABLE_ENV } from '../../infra/constructs/audit-access';
 import { type AuditContext, auditedAction } from '../../shared/audit/audited-action';
 import { DynamoDbAuditSink } from '../../shared/audit/dynamodb-audit-sink';
+import { AuditWriteError } from '../../shared/audit/errors';
 import type { AuditSink } from '../../shared/audit/port';
 import {
   AutoScalingInstanceLifecycle,
   type InstanceLifecycle,
 } from '../../shared/autoscaling/instance-lifecycle';
+import { DynamoDbSweepState, SWEEP_STATE_TABLE_ENV } from '../../shared/budget/dynamodb-sweep-state';
+import type { SweepStateStore } from '../../shared/budget/port';
 import { envBoolean, readEnv } from '../../shared/core/env';
 import { Ec2InstanceInventory } from '../../shared/ec2/ec2-instance-inventory';
 import { Ec2InstanceTerminator, type InstanceTerminator } from '../../shared/ec2/instance-terminator';
@@ -17,24 +20,30 @@ import type { GitHubRunner, RunnerRegistry } from '../../shared/github/port';
 import { runnerRegistryFromEnv } from '../../shared/github/registry-from-env';
 import { logger, metrics } from '../../shared/observability/powertools';
 import { findByConventionalNames } from '../../shared/runners/find-by-name';
-import { instanceIdOf } from '../../shared/runners/matching';
+import { fleetIdOf, instanceIdOf } from '../../shared/runners/matching';
 import {
   confirmTerminations,
   type Listing,
   planSweep,
   type SweepAction,
   type SweepConfig,
+  type SweepPlan,
 } from '../../shared/runners/sweep-planner';
 
 export const RunnerSweepEnv = z.object({
   [AUDIT_TABLE_ENV]: z.string().min(1),
+  [SWEEP_STATE_TABLE_ENV]: z.string().min(1),
   FLEET_TAG_KEY: z.string().min(1),
   FLEET_TAG_VALUE: z.string().min(1),
+  /** This fleet's id: runners carry `fleetwarden-fleet:<FLEET_ID>`; others' runners are never touched. */
+  FLEET_ID: z.string().min(1),
   GRACE_PERIOD_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
   BOOT_TIMEOUT_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
   ALLOW_TERMINATE: envBoolean.default(false),
   MAX_REMOVAL_SHARE: z.coerce.number().gt(0).max(1).default(0.2),
   MAX_REMOVALS_PER_RUN: z.coerce.number().int().min(1).max(1000).default(100),
+  /** The rolling removal budget's window. */
+  BUDGET_WINDOW_SECONDS: z.coerce.number().int().min(300).max(604_800).default(3600),
   /** Set by Lambda: the region swept (runners labelled with another region are not touched). */
   AWS_REGION: z.string().min(1).optional(),
   DRY_RUN: envBoolean.default(true),
@@ -50,10 +59,17 @@ export interface RunnerSweepDeps {
   lifecycle: InstanceLifecycle;
   terminator: InstanceTerminator;
   audit: AuditSink;
+  /** The rolling removal budget and first sightings, kept across runs. */
+  state: SweepStateStore;
   dryRun: boolean;
   fleetTag: { key: string; value: string };
+  /** This fleet's id (label `fleetwarden-fleet:<id>`). */
+  fleetId: string;
   config: SweepConfig;
-  /** The runner ASGs: their terminating instances are read in one call per 100 groups. */
+  /**
+   * The runner ASGs: their terminating instances are read in one call per 100 groups, and only
+   * their instances may be terminated.
+   */
   autoScalingGroupNames?: readonly string[];
   /** The region swept: runners labelled `fleetwarden-region:<another>` are left alone. */
   region?: string;
@@ -74,6 +90,9 @@ export interface SweepSummary {
 }
 
 const FUNCTION = 'runner-sweep';
+const LEAVING = new Set(['shutting-down', 'stopping', 'stopped', 'terminated']);
+/** First sightings outlive the longest grace period by a day (refreshed on every sighting). */
+const SEEN_KEPT_MS = 86_400_000;
 
 async function listing<T>(what: string, fn: () => Promise<T[]>): Promise<Listing<T>> {
   try {
@@ -85,11 +104,70 @@ async function listing<T>(what: string, fn: () => Promise<T[]>): Promise<Listing
   }
 }
 
+interface Observed {
+  runners: Listing<GitHubRunner>;
+  fleet: Listing<InstanceInfo>;
+  described: InstanceInfo[];
+  terminating: Set<string>;
+}
+
+/** Every runner page, every fleet instance, the runners' other instances and the ASGs' Terminating ones. */
+async function observe(deps: RunnerSweepDeps): Promise<Observed> {
+  const runners = await listing('runner', () => deps.registry.listRunners());
+  let fleet = await listing('instance', () =>
+    deps.inventory.listByTag(deps.fleetTag.key, deps.fleetTag.value),
+  );
+  if (!runners.ok || !fleet.ok) return { runners, fleet, described: [], terminating: new Set() };
+  const inFleet = new Set(fleet.items.map((i) => i.instanceId));
+  const missing = [...new Set(runners.items.flatMap((r) => instanceIdOf(r)?.instanceId ?? []))].filter(
+    (id) => !inFleet.has(id),
+  );
+  const extra = await listing('instance (describe)', () => deps.inventory.describe(missing));
+  const groups = deps.autoScalingGroupNames ?? [];
+  const leaving = await listing('ASG lifecycle', async () => [
+    ...(groups.length > 0
+      ? await deps.lifecycle.terminatingInGroups(groups)
+      : await deps.lifecycle.terminating([...inFleet])),
+  ]);
+  if (!extra.ok) fleet = extra;
+  else if (!leaving.ok) fleet = leaving as Listing<InstanceInfo>;
+  else return { runners, fleet, described: extra.items, terminating: new Set(leaving.items) };
+  return { runners, fleet, described: [], terminating: new Set() };
+}
+
+/**
+ * What the state table knows: removals in the budget window, and the first sightings of this
+ * fleet's runners' instances that EC2 no longer describes or that are leaving without a time.
+ */
+async function remembered(deps: RunnerSweepDeps, seen: Observed, now: Date) {
+  const windowMs = deps.config.budgetWindowMs ?? 3_600_000;
+  const removalsInWindow = await deps.state.removalsSince(new Date(now.getTime() - windowMs));
+  if (!seen.runners.ok || !seen.fleet.ok) return { removalsInWindow };
+  const known = new Map([...seen.fleet.items, ...seen.described].map((i) => [i.instanceId, i]));
+  const gone: string[] = [];
+  const leaving: string[] = [];
+  for (const r of seen.runners.items) {
+    const id = instanceIdOf(r)?.instanceId;
+    if (!id) continue;
+    const info = known.get(id);
+    if (!info && fleetIdOf(r) === deps.fleetId) gone.push(`gone:${id}`);
+    else if (info && LEAVING.has(info.state) && !info.stateChangedAt) leaving.push(`leaving:${id}`);
+  }
+  const expires = new Date(now.getTime() + deps.config.gracePeriodMs + SEEN_KEPT_MS);
+  const first = await deps.state.firstSeen([...new Set([...gone, ...leaving])], now, expires);
+  const pick = (prefix: string) =>
+    new Map(
+      [...first].flatMap(([k, v]) => (k.startsWith(prefix) ? [[k.slice(prefix.length), v] as const] : [])),
+    );
+  return { removalsInWindow, goneSince: pick('gone:'), leavingSince: pick('leaving:') };
+}
+
 /**
  * Scheduled sweep: read EVERY page of runners and fleet instances, plan (shared/runners), then act
- * through the circuit breaker, one audit record per decision plus one for the run. A failed action
- * is audited as failed and the run rethrows at the end (after the other decisions), so the schedule
- * shows an error and the function's error alarm fires.
+ * through the circuit breaker and the rolling removal budget (persisted in the sweep state table,
+ * spent BEFORE removing), one audit record per decision plus one for the run. A failed action is
+ * audited as failed and the run rethrows at the end; an audit write failure stops the run at once
+ * (no further action without its record), and so does a state table failure (nothing removed).
  */
 export function createHandler(deps: RunnerSweepDeps) {
   const now = deps.now ?? (() => new Date());
@@ -105,100 +183,52 @@ export function createHandler(deps: RunnerSweepDeps) {
       mode: deps.dryRun ? 'dry-run' : 'live',
       now,
     };
-    const runners = await listing('runner', () => deps.registry.listRunners());
-    let fleet = await listing('instance', () =>
-      deps.inventory.listByTag(deps.fleetTag.key, deps.fleetTag.value),
-    );
-    let described: InstanceInfo[] = [];
-    let terminating = new Set<string>();
-    if (runners.ok && fleet.ok) {
-      const inFleet = new Set(fleet.items.map((i) => i.instanceId));
-      const missing = [...new Set(runners.items.flatMap((r) => instanceIdOf(r)?.instanceId ?? []))].filter(
-        (id) => !inFleet.has(id),
-      );
-      const extra = await listing('instance (describe)', () => deps.inventory.describe(missing));
-      const groups = deps.autoScalingGroupNames ?? [];
-      const leaving = await listing('ASG lifecycle', async () => [
-        ...(groups.length > 0
-          ? await deps.lifecycle.terminatingInGroups(groups)
-          : await deps.lifecycle.terminating([...inFleet])),
-      ]);
-      if (!extra.ok) fleet = extra;
-      else if (!leaving.ok) fleet = leaving as Listing<InstanceInfo>;
-      else {
-        described = extra.items;
-        terminating = new Set(leaving.items);
-      }
-    }
-    let plan = planSweep(
-      {
-        now: now(),
-        runners,
-        fleet,
-        described,
-        terminating,
-        fleetTag: deps.fleetTag,
-        ...(deps.region ? { region: deps.region } : {}),
-      },
-      deps.config,
-    );
-    // a never-registered verdict rests on absence from one offset-paginated listing of a live list:
-    // look again (the documented names by ?name=, then a second listing) just before terminating
-    const candidates = plan.actions.flatMap((a) => (a.kind === 'terminate' ? [a.instanceId] : []));
-    if (candidates.length > 0) {
-      const confirmation = await listing('runner (re-check before terminating)', async () => {
-        const byName = await findByConventionalNames(deps.registry, candidates);
-        return [...byName, ...(await deps.registry.listRunners())];
+    const runRecord = { action: 'runner.sweep', subject: { runnerName: `fleet:${deps.fleetTag.value}` } };
+    const seen = await observe(deps);
+    let plan: SweepPlan;
+    try {
+      const at = now();
+      plan = await planAndConfirm(deps, seen, { now: at, ...(await remembered(deps, seen, at)) });
+      await spendBudget(deps, plan, event.id, at);
+    } catch (err) {
+      // the budget or the first sightings could not be read or spent: act on nothing, say so, fail
+      await auditedAction(deps.audit, ctx, runRecord, async () => {
+        throw err;
       });
-      plan = confirmTerminations(plan, confirmation);
+      throw err;
     }
-
-    const summary: SweepSummary = {
-      runners: runners.ok ? runners.items.length : 0,
-      instances: fleet.ok ? fleet.items.length : 0,
-      deregistered: 0,
-      terminated: 0,
-      reported: 0,
-      skipped: 0,
-      failed: 0,
-      deferred: plan.deferred?.length ?? 0,
-      refused: plan.refused !== undefined,
-    };
+    const summary = summarise(seen, plan);
     const errors: Error[] = [];
     for (const action of plan.actions) {
       try {
-        await act(action, summary);
+        await act(deps, ctx, action, summary);
       } catch (err) {
+        // no further action once a record cannot be written: the next one would go unrecorded too
+        if (err instanceof AuditWriteError) throw err;
         summary.failed++;
         errors.push(err as Error);
       }
     }
-
     if (plan.refused) metrics.addMetric('SweepCircuitOpen', 'Count', 1);
-    await auditedAction(
-      deps.audit,
-      ctx,
-      { action: 'runner.sweep', subject: { runnerName: `fleet:${deps.fleetTag.value}` } },
-      async () => ({
-        decision: plan.refused
-          ? 'refused'
-          : summary.deregistered + summary.terminated > 0
-            ? deps.dryRun
-              ? 'reported'
-              : 'acted'
-            : 'skipped',
-        reason:
-          plan.refused ??
-          `${summary.runners} runners, ${summary.instances} instances: ${summary.deregistered} deregistered, ${summary.terminated} terminated, ${summary.reported} reported, ${summary.skipped} skipped, ${summary.failed} failed, ${summary.deferred} deferred to the next run (at most ${deps.config.maxRemovalsPerRun ?? 100} removals a run)${deps.dryRun ? ' (dry run)' : ''}`,
-        details: {
-          ...summary,
-          wouldRemove: plan.wouldRemove,
-          fleetSize: plan.fleetSize,
-          ...(plan.deferred?.length ? { deferred: plan.deferred } : {}),
-        },
-        result: undefined,
-      }),
-    );
+    if (plan.refusedBy === 'budget') metrics.addMetric('SweepBudgetExhausted', 'Count', 1);
+    await auditedAction(deps.audit, ctx, runRecord, async () => ({
+      decision: plan.refused
+        ? 'refused'
+        : summary.deregistered + summary.terminated > 0
+          ? deps.dryRun
+            ? 'reported'
+            : 'acted'
+          : 'skipped',
+      reason: plan.refused ?? runReason(deps, summary),
+      details: {
+        ...summary,
+        wouldRemove: plan.wouldRemove,
+        fleetSize: plan.fleetSize,
+        ...(plan.fleetRunners !== undefined ? { fleetRunners: plan.fleetRunners } : {}),
+        ...(plan.deferred?.length ? { deferred: plan.deferred } : {}),
+      },
+      result: undefined,
+    }));
     logger.info('runner-sweep', { ...summary });
     if (errors.length > 0) {
       throw errors.length === 1
@@ -209,96 +239,157 @@ export function createHandler(deps: RunnerSweepDeps) {
           );
     }
     return summary;
-
-    async function act(action: SweepAction, s: SweepSummary): Promise<void> {
-      if (action.kind === 'deregister' || action.kind === 'skip') {
-        const runner: GitHubRunner = action.runner;
-        await auditedAction(
-          deps.audit,
-          ctx,
-          {
-            action: 'runner.deregister',
-            subject: { instanceId: action.instanceId, runnerName: runner.name, runnerId: runner.id },
-          },
-          async () => {
-            if (action.kind === 'skip') {
-              s.skipped++;
-              return { decision: 'skipped', reason: action.reason, result: undefined };
-            }
-            if (deps.dryRun) {
-              s.deregistered++;
-              return {
-                decision: 'reported',
-                reason: `dry run: would deregister: ${action.reason}`,
-                result: undefined,
-              };
-            }
-            try {
-              const r = await deps.registry.deleteRunner(runner.id);
-              s.deregistered++;
-              return {
-                decision: 'acted',
-                reason: r === 'deleted' ? action.reason : `${action.reason} (already gone: 404)`,
-                result: undefined,
-              };
-            } catch (err) {
-              if (!(err instanceof RunnerBusyError)) throw err;
-              s.skipped++;
-              return {
-                decision: 'skipped',
-                reason: `runner ${runner.name} took a job since the listing; a busy runner is never removed`,
-                result: undefined,
-              };
-            }
-          },
-        );
-        return;
-      }
-      if (action.kind === 'keep') {
-        s.skipped++;
-        await auditedAction(
-          deps.audit,
-          ctx,
-          { action: 'instance.terminate', subject: { instanceId: action.instanceId } },
-          async () => ({ decision: 'skipped', reason: action.reason, result: undefined }),
-        );
-        return;
-      }
-      if (action.kind === 'terminate') {
-        await auditedAction(
-          deps.audit,
-          ctx,
-          { action: 'instance.terminate', subject: { instanceId: action.instanceId } },
-          async () => {
-            s.terminated++;
-            if (deps.dryRun)
-              return {
-                decision: 'reported',
-                reason: `dry run: would terminate: ${action.reason}`,
-                result: undefined,
-              };
-            await deps.terminator.terminate([action.instanceId]);
-            return { decision: 'acted', reason: action.reason, result: undefined };
-          },
-        );
-        return;
-      }
-      s.reported++;
-      metrics.addMetric(`Finding-${action.finding}`, 'Count', 1);
-      const prefix = action.finding === 'never-registered' ? 'instance' : 'runner';
-      const name = action.finding === 'unverifiable-runner' ? 'unverifiable' : action.finding;
-      await auditedAction(
-        deps.audit,
-        ctx,
-        { action: `${prefix}.${name}`, subject: action.subject },
-        async () => ({
-          decision: 'reported',
-          reason: action.reason,
-          result: undefined,
-        }),
-      );
-    }
   };
+}
+
+async function planAndConfirm(
+  deps: RunnerSweepDeps,
+  seen: Observed,
+  memory: { now: Date } & Awaited<ReturnType<typeof remembered>>,
+): Promise<SweepPlan> {
+  const plan = planSweep(
+    {
+      ...memory,
+      runners: seen.runners,
+      fleet: seen.fleet,
+      described: seen.described,
+      terminating: seen.terminating,
+      fleetTag: deps.fleetTag,
+      fleetId: deps.fleetId,
+      autoScalingGroupNames: deps.autoScalingGroupNames ?? [],
+      ...(deps.region ? { region: deps.region } : {}),
+    },
+    deps.config,
+  );
+  // a never-registered verdict rests on absence from one offset-paginated listing of a live list:
+  // look again (the documented names by ?name=, then a second listing) just before terminating
+  const candidates = plan.actions.flatMap((a) => (a.kind === 'terminate' ? [a.instanceId] : []));
+  if (candidates.length === 0) return plan;
+  const confirmation = await listing('runner (re-check before terminating)', async () => {
+    const byName = await findByConventionalNames(deps.registry, candidates);
+    return [...byName, ...(await deps.registry.listRunners())];
+  });
+  return confirmTerminations(plan, confirmation);
+}
+
+/** Record the removals about to be made in the rolling budget, before making any (live runs only). */
+async function spendBudget(deps: RunnerSweepDeps, plan: SweepPlan, runId: string, at: Date): Promise<void> {
+  const removals = plan.actions.filter((a) => a.kind === 'deregister' || a.kind === 'terminate').length;
+  if (deps.dryRun || removals === 0) return;
+  const windowMs = deps.config.budgetWindowMs ?? 3_600_000;
+  await deps.state.recordRemovals(removals, runId, at, new Date(at.getTime() + 2 * windowMs));
+}
+
+function summarise(seen: Observed, plan: SweepPlan): SweepSummary {
+  return {
+    runners: seen.runners.ok ? seen.runners.items.length : 0,
+    instances: seen.fleet.ok ? seen.fleet.items.length : 0,
+    deregistered: 0,
+    terminated: 0,
+    reported: 0,
+    skipped: 0,
+    failed: 0,
+    deferred: plan.deferred?.length ?? 0,
+    refused: plan.refused !== undefined,
+  };
+}
+
+function runReason(deps: RunnerSweepDeps, s: SweepSummary): string {
+  return `${s.runners} runners, ${s.instances} instances: ${s.deregistered} deregistered, ${s.terminated} terminated, ${s.reported} reported, ${s.skipped} skipped, ${s.failed} failed, ${s.deferred} deferred to the next run (at most ${deps.config.maxRemovalsPerRun ?? 100} removals a run)${deps.dryRun ? ' (dry run)' : ''}`;
+}
+
+async function act(
+  deps: RunnerSweepDeps,
+  ctx: AuditContext,
+  action: SweepAction,
+  s: SweepSummary,
+): Promise<void> {
+  if (action.kind === 'deregister' || action.kind === 'skip') return deregister(deps, ctx, action, s);
+  if (action.kind === 'keep' || action.kind === 'terminate') {
+    await auditedAction(
+      deps.audit,
+      ctx,
+      { action: 'instance.terminate', subject: { instanceId: action.instanceId } },
+      async () => {
+        if (action.kind === 'keep') {
+          s.skipped++;
+          return { decision: 'skipped', reason: action.reason, result: undefined };
+        }
+        s.terminated++;
+        if (deps.dryRun)
+          return {
+            decision: 'reported',
+            reason: `dry run: would terminate: ${action.reason}`,
+            result: undefined,
+          };
+        await deps.terminator.terminate([action.instanceId]);
+        return { decision: 'acted', reason: action.reason, result: undefined };
+      },
+    );
+    return;
+  }
+  s.reported++;
+  metrics.addMetric(`Finding-${action.finding}`, 'Count', 1);
+  const prefix = action.finding === 'never-registered' ? 'instance' : 'runner';
+  const name = action.finding === 'unverifiable-runner' ? 'unverifiable' : action.finding;
+  await auditedAction(
+    deps.audit,
+    ctx,
+    { action: `${prefix}.${name}`, subject: action.subject },
+    async () => ({
+      decision: 'reported',
+      reason: action.reason,
+      result: undefined,
+    }),
+  );
+}
+
+async function deregister(
+  deps: RunnerSweepDeps,
+  ctx: AuditContext,
+  action: Extract<SweepAction, { kind: 'deregister' | 'skip' }>,
+  s: SweepSummary,
+): Promise<void> {
+  const runner: GitHubRunner = action.runner;
+  await auditedAction(
+    deps.audit,
+    ctx,
+    {
+      action: 'runner.deregister',
+      subject: { instanceId: action.instanceId, runnerName: runner.name, runnerId: runner.id },
+    },
+    async () => {
+      if (action.kind === 'skip') {
+        s.skipped++;
+        return { decision: 'skipped', reason: action.reason, result: undefined };
+      }
+      if (deps.dryRun) {
+        s.deregistered++;
+        return {
+          decision: 'reported',
+          reason: `dry run: would deregister: ${action.reason}`,
+          result: undefined,
+        };
+      }
+      try {
+        const r = await deps.registry.deleteRunner(runner.id);
+        s.deregistered++;
+        return {
+          decision: 'acted',
+          reason: r === 'deleted' ? action.reason : `${action.reason} (already gone: 404)`,
+          result: undefined,
+        };
+      } catch (err) {
+        if (!(err instanceof RunnerBusyError)) throw err;
+        s.skipped++;
+        return {
+          decision: 'skipped',
+          reason: `runner ${runner.name} took a job since the listing; a busy runner is never removed`,
+          result: undefined,
+        };
+      }
+    },
+  );
 }
 
 let wired: ReturnType<typeof createHandler> | undefined;
@@ -312,7 +403,9 @@ export const handler = async (event: ScheduledEvent, context: Context): Promise<
       lifecycle: new AutoScalingInstanceLifecycle(),
       terminator: new Ec2InstanceTerminator(),
       audit: new DynamoDbAuditSink(env[AUDIT_TABLE_ENV]),
+      state: new DynamoDbSweepState(env[SWEEP_STATE_TABLE_ENV]),
       dryRun: env.DRY_RUN,
+      fleetId: env.FLEET_ID,
       fleetTag: { key: env.FLEET_TAG_KEY, value: env.FLEET_TAG_VALUE },
       autoScalingGroupNames: env.AUTO_SCALING_GROUP_NAMES,
       ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}),
@@ -322,6 +415,7 @@ export const handler = async (event: ScheduledEvent, context: Context): Promise<
         allowTerminate: env.ALLOW_TERMINATE,
         maxRemovalShare: env.MAX_REMOVAL_SHARE,
         maxRemovalsPerRun: env.MAX_REMOVALS_PER_RUN,
+        budgetWindowMs: env.BUDGET_WINDOW_SECONDS * 1000,
       },
     });
   }

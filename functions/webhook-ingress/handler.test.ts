@@ -1,6 +1,7 @@
 import { Webhooks } from '@octokit/webhooks';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { logger, metrics } from '../../shared/observability/powertools';
 import { deliveryDeduper } from '../../shared/webhook/dedupe';
 import { InMemoryEventBus } from '../../shared/webhook/in-memory-event-bus';
 import { InMemoryPersistenceLayer } from '../../shared/webhook/testing/in-memory-persistence-layer';
@@ -56,6 +57,45 @@ function setup() {
 const context = { functionName: 'webhook-ingress', getRemainingTimeInMillis: () => 5000 } as Context;
 
 describe('webhook-ingress handler (Function URL)', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('does not log refused signatures at info level, and counts them in WebhookSignatureRefused', async () => {
+    const { handler } = setup();
+    const info = vi.spyOn(logger, 'info');
+    const metric = vi.spyOn(metrics, 'addMetric');
+    const headers = { 'x-github-event': 'workflow_job', 'x-github-delivery': 'd-3' };
+    await handler(urlEvent('{}', headers), context);
+    await handler(urlEvent('{}', { ...headers, 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` }), context);
+    expect(info).not.toHaveBeenCalled();
+    expect(metric.mock.calls.filter(([name]) => name === 'WebhookSignatureRefused')).toEqual([
+      ['WebhookSignatureRefused', 'Count', 1],
+      ['WebhookSignatureRefused', 'Count', 1],
+    ]);
+  });
+
+  it('accepts a base64-encoded form delivery (Function URLs base64 non-text bodies)', async () => {
+    const { bus, handler } = setup();
+    const form = new URLSearchParams({
+      payload: JSON.stringify(workflowJobPayload('in_progress')),
+    }).toString();
+    const sig = await new Webhooks({ secret: SECRET }).sign(form);
+    const res = await handler(
+      urlEvent(
+        form,
+        {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-github-event': 'workflow_job',
+          'x-github-delivery': 'd-4',
+          'x-hub-signature-256': sig,
+        },
+        true,
+      ),
+      context,
+    );
+    expect(res.statusCode).toBe(202);
+    expect(bus.events).toHaveLength(1);
+  });
+
   it('decodes a base64 body, verifies it and answers 202 with a JSON body', async () => {
     const { bus, handler } = setup();
     const body = JSON.stringify(workflowJobPayload('queued'));
@@ -92,6 +132,7 @@ describe('webhook-ingress handler (Function URL)', () => {
       MAX_BODY_BYTES: 1_048_576,
       DEDUPE_TTL_SECONDS: 259_200,
       SECRET_CACHE_SECONDS: 300,
+      MAX_JOB_AGE_SECONDS: 3600,
     });
   });
 });

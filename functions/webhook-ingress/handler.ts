@@ -7,7 +7,7 @@ import { readEnv } from '../../shared/core/env';
 import { ConfigError } from '../../shared/core/errors';
 import { logger, metrics } from '../../shared/observability/powertools';
 import { deliveryDeduper } from '../../shared/webhook/dedupe';
-import { handleWebhook, type IngressDeps } from '../../shared/webhook/ingress';
+import { handleWebhook, type IngressDeps, REFUSED_SIGNATURE_STATUSES } from '../../shared/webhook/ingress';
 import { EventBridgePublisher } from '../../shared/webhook/publisher';
 
 export const WebhookIngressEnv = z.object({
@@ -19,7 +19,15 @@ export const WebhookIngressEnv = z.object({
   /** GitHub keeps deliveries for redelivery for 3 days: dedupe at least that long. */
   DEDUPE_TTL_SECONDS: z.coerce.number().int().min(3600).default(259_200),
   SECRET_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(300),
+  /**
+   * A workflow_job whose action (by its own signed timestamp) happened longer ago is ignored as a
+   * replay (202 stale). Longer than GitHub's delivery delays, shorter than the dedupe TTL.
+   */
+  MAX_JOB_AGE_SECONDS: z.coerce.number().int().min(60).max(259_200).default(3600),
 });
+
+/** Refused signatures (unsigned or wrong): the metric the construct's alarm watches. */
+export const SIGNATURE_REFUSED_METRIC = 'WebhookSignatureRefused';
 
 /** Parse the Function URL event, run the ingress, log one line per delivery. */
 export function createHandler(deps: Omit<IngressDeps, 'context'>) {
@@ -41,13 +49,21 @@ export function createHandler(deps: Omit<IngressDeps, 'context'>) {
       { method: event.requestContext?.http?.method ?? 'POST', headers, body },
       { ...deps, context },
     );
-    logger.info('webhook', {
+    const line = {
       statusCode: res.statusCode,
       status: res.body.status,
       event: headers['x-github-event'],
       deliveryId: headers['x-github-delivery'],
       ms: Date.now() - started,
-    });
+    };
+    // anyone can POST to the URL: a refused signature is counted, and logged only at debug level,
+    // so a flood of them costs a metric, not a log line each
+    if (REFUSED_SIGNATURE_STATUSES.has(res.body.status)) {
+      metrics.addMetric(SIGNATURE_REFUSED_METRIC, 'Count', 1);
+      logger.debug('webhook signature refused', line);
+    } else {
+      logger.info('webhook', line);
+    }
     metrics.addMetric(`webhook-${res.body.status}`, 'Count', 1);
     return {
       statusCode: res.statusCode,
@@ -84,6 +100,7 @@ export const handler = async (event: APIGatewayProxyEventV2, context: Context) =
         { ttlSeconds: env.DEDUPE_TTL_SECONDS },
       ),
       maxBodyBytes: env.MAX_BODY_BYTES,
+      maxJobAgeMs: env.MAX_JOB_AGE_SECONDS * 1000,
     });
   }
   try {

@@ -145,6 +145,43 @@ describe('DnsSync construct', () => {
     });
   });
 
+  it("gives dns-sync its queue's real URL (QUEUE_URL) for the lag retry; dns-reconcile has no queue", () => {
+    const { dns, stack, template } = setup();
+    const t = template();
+    const env = (fn: typeof dns.syncFunction) =>
+      t.findResources('AWS::Lambda::Function')[stack.getLogicalId(fn.fn.node.defaultChild as never)]
+        ?.Properties.Environment.Variables;
+    expect(env(dns.syncFunction)?.QUEUE_URL).toEqual({
+      Ref: stack.getLogicalId(dns.queue.node.defaultChild as never),
+    });
+    expect(env(dns.reconcileFunction)?.QUEUE_URL).toBeUndefined();
+  });
+
+  it('passes who opts in to DNS (fleet tag, Auto Scaling groups) to both functions', () => {
+    const t = setup({
+      fleetTag: { key: 'team:fleet', value: 'ci' },
+      autoScalingGroupNames: ['runners-a', 'runners-b'],
+    }).template();
+    const vars = Object.values(t.findResources('AWS::Lambda::Function')).map(
+      (f) => f.Properties.Environment.Variables,
+    );
+    expect(vars).toHaveLength(2);
+    for (const v of vars) {
+      expect(v).toMatchObject({
+        FLEET_TAG_KEY: 'team:fleet',
+        FLEET_TAG_VALUE: 'ci',
+        AUTO_SCALING_GROUP_NAMES: 'runners-a,runners-b',
+      });
+    }
+    const bare = Object.values(setup().template().findResources('AWS::Lambda::Function')).map(
+      (f) => f.Properties.Environment.Variables,
+    );
+    for (const v of bare) {
+      expect(v.FLEET_TAG_KEY).toBeUndefined();
+      expect(v.AUTO_SCALING_GROUP_NAMES).toBeUndefined();
+    }
+  });
+
   it('runs dns-reconcile on a schedule', () => {
     const t = setup({ reconcileSchedule: Duration.minutes(30) }).template();
     t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(30 minutes)' });
@@ -206,6 +243,10 @@ describe('DnsSync construct', () => {
     [{ nameTag: '' }, 'nameTag must be 1-128 characters, got ""'],
     [{ reconcileSchedule: Duration.seconds(30) }, 'reconcileSchedule must be 1 minute to 24 hours, got 30 s'],
     [{ maxConcurrency: 1 }, 'maxConcurrency must be an integer from 2 to 1000, got 1'],
+    [
+      { autoScalingGroupNames: ['a,b'] },
+      'autoScalingGroupNames must be Auto Scaling group names without commas, got "a,b"',
+    ],
     [
       { maxReceiveCount: 4 },
       'maxReceiveCount must be an integer from 5 to 100 (a message for an instance DescribeInstances never shows must outlive the 900 s absence window, not reach the DLQ), got 4',

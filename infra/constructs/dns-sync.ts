@@ -101,6 +101,19 @@ export interface DnsSyncProps {
    */
   readonly maxReceiveCount?: number;
   /**
+   * Instances carrying this tag opt in to DNS (named by their name tag, or by their instance id).
+   * Instances that opt in neither this way, nor by the name tag, nor through `autoScalingGroupNames`
+   * get no record.
+   * @default - only the name tag opts an instance in
+   */
+  readonly fleetTag?: { readonly key: string; readonly value: string };
+  /**
+   * Instances of these Auto Scaling groups (tag `aws:autoscaling:groupName`, which only Auto Scaling
+   * can set) opt in to DNS.
+   * @default - none
+   */
+  readonly autoScalingGroupNames?: readonly string[];
+  /**
    * Key for the queues.
    * @default - the stack's shared FleetKey
    */
@@ -173,6 +186,13 @@ function validate(scope: Construct, id: string, p: DnsSyncProps): void {
     problems.push(
       `maxReceiveCount must be an integer from 5 to 100 (a message for an instance DescribeInstances never shows must outlive the 900 s absence window, not reach the DLQ), got ${p.maxReceiveCount}`,
     );
+  }
+  const badAsg = (p.autoScalingGroupNames ?? []).find((n) => n.length < 1 || n.includes(','));
+  if (badAsg !== undefined) {
+    problems.push(`autoScalingGroupNames must be Auto Scaling group names without commas, got "${badAsg}"`);
+  }
+  if (p.fleetTag !== undefined && (p.fleetTag.key.length < 1 || p.fleetTag.value.length < 1)) {
+    problems.push(`fleetTag needs a key and a value, got ${JSON.stringify(p.fleetTag)}`);
   }
   refuseInvalidProps('DnsSync', scope, id, problems);
 }
@@ -280,6 +300,11 @@ export class DnsSync extends Construct {
       ...(props.reverseZoneId && props.reverseZoneName
         ? { REVERSE_ZONE_ID: props.reverseZoneId, REVERSE_ZONE_NAME: bare(props.reverseZoneName) }
         : {}),
+      // who opts in to DNS besides the name tag
+      ...(props.fleetTag ? { FLEET_TAG_KEY: props.fleetTag.key, FLEET_TAG_VALUE: props.fleetTag.value } : {}),
+      ...(props.autoScalingGroupNames && props.autoScalingGroupNames.length > 0
+        ? { AUTO_SCALING_GROUP_NAMES: props.autoScalingGroupNames.join(',') }
+        : {}),
     };
     const entry = (name: string) =>
       fileURLToPath(new URL(`../../functions/${name}/handler.ts`, import.meta.url));
@@ -290,7 +315,8 @@ export class DnsSync extends Construct {
         'Keeps Route 53 A/PTR records in step with EC2 instance state changes (batched, ownership-marked)',
       alarmTopic: props.alarmTopic,
       timeout: SYNC_TIMEOUT,
-      environment,
+      // the lag retry's ChangeMessageVisibility goes to this URL's host (VPC endpoints, FIPS)
+      environment: { ...environment, QUEUE_URL: this.queue.queueUrl },
       encryptionKey: key,
     });
     this.syncFunction.fn.addEventSource(

@@ -80,6 +80,57 @@ describe('RunnerRemediation construct', () => {
     t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
   });
 
+  it("routes only the fleet's own terminate hook (another owner's hook on the same ASG never reaches the drain)", () => {
+    const { stack, runners, template } = setup();
+    const t = template();
+    const rules = Object.values(t.findResources('AWS::Events::Rule')).filter((r) =>
+      JSON.stringify(r.Properties.EventPattern ?? {}).includes('Instance-terminate Lifecycle Action'),
+    );
+    expect(rules).toHaveLength(1);
+    expect(rules[0]?.Properties.EventPattern.detail).toEqual({
+      AutoScalingGroupName: ['ci-runners', 'ci-runners-arm'],
+      LifecycleHookName: ['fleetwarden-drain'],
+    });
+    const fn =
+      t.findResources('AWS::Lambda::Function')[
+        stack.getLogicalId(runners.drainFunction.fn.node.defaultChild as CfnElement)
+      ];
+    expect(fn?.Properties.Environment.Variables.LIFECYCLE_HOOK_NAME).toBe('fleetwarden-drain');
+  });
+
+  it('routes spot interruption warnings to the drain queue (the handler re-verifies the instance is in a runner ASG)', () => {
+    const { stack, runners, template } = setup();
+    template().hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.ec2'], 'detail-type': ['EC2 Spot Instance Interruption Warning'] },
+      Targets: [
+        Match.objectLike({
+          Arn: {
+            'Fn::GetAtt': [stack.getLogicalId(runners.drainQueue.node.defaultChild as CfnElement), 'Arn'],
+          },
+        }),
+      ],
+    });
+  });
+
+  it.each([
+    [undefined, 5],
+    [12, 12],
+  ])(
+    'reserves drain concurrency (%s -> %s) and caps the queue poller at it, so throttling cannot dead-letter drains',
+    (c, want) => {
+      const { stack, runners, template } = setup(c === undefined ? {} : { drainConcurrency: c });
+      const t = template();
+      const fnId = stack.getLogicalId(runners.drainFunction.fn.node.defaultChild as CfnElement);
+      expect(t.findResources('AWS::Lambda::Function')[fnId]?.Properties.ReservedConcurrentExecutions).toBe(
+        want,
+      );
+      t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: fnId },
+        ScalingConfig: { MaximumConcurrency: want },
+      });
+    },
+  );
+
   it('scopes lifecycle calls to the named ASGs and grants no AWS write for deregistration', () => {
     const t = setup().template();
     const complete = withAction(t, 'autoscaling:CompleteLifecycleAction');
@@ -91,10 +142,75 @@ describe('RunnerRemediation construct', () => {
     expect(withAction(t, 'ec2:TerminateInstances')).toEqual([]);
   });
 
-  it('grants TerminateInstances only when opted in, and only on instances carrying the fleet tag', () => {
+  it('grants TerminateInstances only when opted in, only on instances of the configured ASGs (an aws: tag no user can set) that carry the fleet tag and are not exempt', () => {
     const t = setup({ allowTerminate: true, fleetTag: { key: 'team', value: 'ci' } }).template();
     const [terminate] = withAction(t, 'ec2:TerminateInstances');
-    expect(terminate?.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/team': 'ci' } });
+    expect(terminate?.Condition).toEqual({
+      StringEquals: {
+        'aws:ResourceTag/aws:autoscaling:groupName': ['ci-runners', 'ci-runners-arm'],
+        'aws:ResourceTag/team': 'ci',
+      },
+      StringNotEqualsIgnoreCase: { 'aws:ResourceTag/fleetwarden:exempt': 'true' },
+    });
+  });
+
+  it('keeps the sweep state (rolling removal budget) in its own table: KMS, PITR, TTL, the sweep alone can use it', () => {
+    const { stack, runners, template } = setup();
+    const t = template();
+    const tables = t.findResources('AWS::DynamoDB::Table');
+    expect(Object.keys(tables)).toHaveLength(1);
+    const table = Object.values(tables)[0]?.Properties;
+    expect(table).toMatchObject({
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+    expect(table?.SSESpecification.KMSMasterKeyId).toBeDefined();
+    const tableUsers = (fn: 'drainFunction' | 'jobWatchFunction' | 'sweepFunction') =>
+      [...roleActions(stack, t, runners[fn])].filter((a) => a.startsWith('dynamodb:'));
+    expect(tableUsers('sweepFunction').sort()).toEqual([
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ]);
+    expect(tableUsers('drainFunction')).toEqual([]);
+    expect(tableUsers('jobWatchFunction')).toEqual([]);
+    const sweepEnv =
+      t.findResources('AWS::Lambda::Function')[
+        stack.getLogicalId(runners.sweepFunction.fn.node.defaultChild as CfnElement)
+      ]?.Properties.Environment.Variables;
+    expect(sweepEnv).toMatchObject({
+      SWEEP_STATE_TABLE: { Ref: expect.stringMatching(/SweepState/) },
+      BUDGET_WINDOW_SECONDS: '3600',
+      FLEET_ID: '123456789012',
+    });
+  });
+
+  it('names the fleet with fleetId (default: the account id), so two accounts sharing a GitHub org stay apart', () => {
+    const { stack, runners, template } = setup({ fleetId: 'ci-eu' });
+    const env =
+      template().findResources('AWS::Lambda::Function')[
+        stack.getLogicalId(runners.sweepFunction.fn.node.defaultChild as CfnElement)
+      ]?.Properties.Environment.Variables;
+    expect(env?.FLEET_ID).toBe('ci-eu');
+    expect(() => setup({ fleetId: 'has spaces,commas' })).toThrow(/fleetId must be/);
+  });
+
+  it('the sweep schedule retries delivery and dead-letters what it cannot deliver', () => {
+    const t = setup().template();
+    t.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [
+        Match.objectLike({
+          RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 300 },
+          DeadLetterConfig: { Arn: Match.anyValue() },
+        }),
+      ],
+    });
   });
 
   it('every mutating action it grants is scoped (resource ARN or condition)', () => {
@@ -157,6 +273,7 @@ describe('RunnerRemediation construct', () => {
       'DrainDeadlineReached',
       'JobOnLeavingInstance',
       'CordonFailed',
+      'SweepBudgetExhausted',
     ]) {
       t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: metric, Namespace: 'Fleetwarden' });
     }
@@ -173,6 +290,8 @@ describe('RunnerRemediation construct', () => {
     [{ heartbeatTimeout: Duration.seconds(10) }, 'heartbeatTimeout must be 240 to 7200 seconds'],
     [{ heartbeatTimeout: Duration.seconds(200) }, 'heartbeatTimeout must be 240 to 7200 seconds'],
     [{ githubOwner: 'not an org!' }, 'githubOwner must be a GitHub login, got "not an org!"'],
+    [{ drainConcurrency: 1 }, 'drainConcurrency must be an integer from 2 to 1000, got 1'],
+    [{ drainConcurrency: 2.5 }, 'drainConcurrency must be an integer from 2 to 1000, got 2.5'],
   ])('refuses %o', (props, message) => {
     expect(() => setup(props as Partial<RunnerRemediationProps>)).toThrow(message);
   });

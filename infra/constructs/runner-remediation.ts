@@ -1,18 +1,25 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { SWEEP_STATE_TABLE, SWEEP_STATE_TABLE_ENV } from '../../shared/budget/dynamodb-sweep-state';
 import { GITHUB_EVENT_SOURCE, WORKFLOW_JOB_DETAIL_TYPE } from '../../shared/github/workflow-job-event';
-import { TERMINATE_LIFECYCLE_DETAIL_TYPE } from '../../shared/runners/lifecycle-event';
+import {
+  SPOT_INTERRUPTION_DETAIL_TYPE,
+  TERMINATE_LIFECYCLE_DETAIL_TYPE,
+} from '../../shared/runners/lifecycle-event';
+import { EXEMPT_TAG } from '../../shared/runners/matching';
 import { AUDIT_TABLE_ENV, type AuditAccess } from './audit-access';
 import { deadLetterQueue } from './dead-letter-queue';
 import { FleetFunction } from './fleet-function';
@@ -54,7 +61,23 @@ export interface RunnerRemediationProps {
    */
   readonly maxRemovalsPerRun?: number;
   /**
-   * Let the sweep terminate fleet instances that never registered a runner.
+   * The sweep's rolling removal budget: removals (deregistrations + terminations) within any window
+   * this long never exceed max(1, floor(maxRemovalShare x fleet runners listed)); kept across runs
+   * in the sweep state table (5 minutes to 7 days).
+   * @default Duration.hours(1)
+   */
+  readonly removalBudgetWindow?: Duration;
+  /**
+   * This fleet's id: runners register with the label `fleetwarden-fleet:<fleetId>`, and the sweep
+   * never touches a runner labelled with another id (two accounts or fleets sharing one GitHub
+   * organisation stay apart). Letters, digits, `.`, `_`, `-`, up to 64 characters.
+   * @default - the stack's AWS account id
+   */
+  readonly fleetId?: string;
+  /**
+   * Let the sweep terminate fleet instances that never registered a runner: only instances of
+   * `autoScalingGroupNames` (IAM: `aws:ResourceTag/aws:autoscaling:groupName`, which no user can set)
+   * that carry the fleet tag and not `fleetwarden:exempt=true`.
    * @default false
    */
   readonly allowTerminate?: boolean;
@@ -77,6 +100,13 @@ export interface RunnerRemediationProps {
    * @default Duration.minutes(5)
    */
   readonly heartbeatTimeout?: Duration;
+  /**
+   * Concurrency reserved for runner-drain (2 to 1000); the drain queue's poller is capped at the same
+   * number (SQS event source maximum concurrency), so a busy account can neither starve the drain nor
+   * have its invocations throttled into the dead-letter queue while lifecycle hooks wait.
+   * @default 5
+   */
+  readonly drainConcurrency?: number;
   /**
    * How long a busy runner may hold its terminating instance (1 minute to 48 hours).
    * @default Duration.minutes(30)
@@ -106,6 +136,7 @@ export interface RunnerRemediationProps {
 
 const ASG_NAME = /^[\w\-.:@+=]{1,255}$/u;
 const GITHUB_LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
+const FLEET_ID = /^[A-Za-z0-9._-]{1,64}$/;
 export const LIFECYCLE_HOOK_NAME = 'fleetwarden-drain';
 const DRAIN_TIMEOUT = Duration.seconds(60);
 const MIN_HEARTBEAT_SECONDS = 240;
@@ -146,6 +177,16 @@ function validate(scope: Construct, id: string, p: RunnerRemediationProps): void
     problems.push(
       `heartbeatTimeout must be ${MIN_HEARTBEAT_SECONDS} to 7200 seconds (a failed drain attempt must be redelivered and finished before the hook expires: heartbeat/3 retry delay + queue visibility + ${DRAIN_TIMEOUT.toSeconds()} s function timeout), got ${hb}`,
     );
+  if (p.fleetId !== undefined && !Token.isUnresolved(p.fleetId) && !FLEET_ID.test(p.fleetId))
+    problems.push(
+      `fleetId must be 1 to 64 letters, digits, ".", "_" or "-" (it is part of a runner label), got "${p.fleetId}"`,
+    );
+  const window = p.removalBudgetWindow?.toSeconds();
+  if (window !== undefined && (window < 300 || window > 604_800))
+    problems.push(`removalBudgetWindow must be 5 minutes to 7 days, got ${window} s`);
+  const dc = p.drainConcurrency;
+  if (dc !== undefined && !(Number.isInteger(dc) && dc >= 2 && dc <= 1000))
+    problems.push(`drainConcurrency must be an integer from 2 to 1000, got ${dc}`);
   const every = p.sweepSchedule?.toSeconds();
   if (every !== undefined && (every < 60 || every > 86_400))
     problems.push(`sweepSchedule must be 1 minute to 24 hours, got ${every} s`);
@@ -157,7 +198,8 @@ function validate(scope: Construct, id: string, p: RunnerRemediationProps): void
  * (runner-drain), a schedule sweeps orphans through a circuit breaker (runner-sweep), and jobs that
  * start on leaving instances are caught (runner-job-watch). Deregistration is a GitHub call and
  * needs no AWS write; lifecycle calls are scoped to the named ASGs; TerminateInstances exists only
- * when opted in, conditioned on the fleet tag.
+ * when opted in, conditioned on the ASGs' aws:autoscaling:groupName tag (and the fleet tag, and no
+ * fleetwarden:exempt=true). The sweep's rolling removal budget lives in its own table.
  */
 export class RunnerRemediation extends Construct {
   readonly drainQueue: sqs.Queue;
@@ -165,6 +207,8 @@ export class RunnerRemediation extends Construct {
   readonly drainFunction: FleetFunction;
   readonly sweepFunction: FleetFunction;
   readonly jobWatchFunction: FleetFunction;
+  /** runner-sweep's state: rolling removal budget and first sightings (only the sweep can use it). */
+  readonly sweepStateTable: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: RunnerRemediationProps) {
     validate(scope, id, props);
@@ -175,6 +219,7 @@ export class RunnerRemediation extends Construct {
     const names = [...props.autoScalingGroupNames];
     const heartbeat = props.heartbeatTimeout ?? Duration.minutes(5);
     const timings = drainTimings(heartbeat.toSeconds());
+    const drainConcurrency = props.drainConcurrency ?? 5;
     const entry = (name: string) =>
       fileURLToPath(new URL(`../../functions/${name}/handler.ts`, import.meta.url));
     const common: Record<string, string> = {
@@ -223,20 +268,29 @@ export class RunnerRemediation extends Construct {
       }),
       'fleetwarden runner-drain: lifecycle events that could not be drained are in the dead-letter queue (their instances were released by the hook timeout)',
     );
+    const drainTarget = () =>
+      new targets.SqsQueue(this.drainQueue, {
+        deadLetterQueue: this.drainDeadLetterQueue,
+        retryAttempts: 185,
+        maxEventAge: Duration.hours(24),
+      });
     new events.Rule(this, 'TerminateHookRule', {
-      description: 'fleetwarden runner-drain: terminate lifecycle actions of the runner ASGs',
+      description: "fleetwarden runner-drain: the fleet's own terminate lifecycle hook on the runner ASGs",
       eventPattern: {
         source: ['aws.autoscaling'],
         detailType: [TERMINATE_LIFECYCLE_DETAIL_TYPE],
-        detail: { AutoScalingGroupName: names },
+        // other owners' terminate hooks on the same groups (log shippers, LB deregistration) are not ours
+        detail: { AutoScalingGroupName: names, LifecycleHookName: [LIFECYCLE_HOOK_NAME] },
       },
-      targets: [
-        new targets.SqsQueue(this.drainQueue, {
-          deadLetterQueue: this.drainDeadLetterQueue,
-          retryAttempts: 185,
-          maxEventAge: Duration.hours(24),
-        }),
-      ],
+      targets: [drainTarget()],
+    });
+    // The warning names only the instance: no pattern can scope it to the runner ASGs, so
+    // runner-drain re-verifies (DescribeAutoScalingInstances) and refuses any other instance.
+    new events.Rule(this, 'SpotInterruptionRule', {
+      description:
+        'fleetwarden runner-drain: spot interruption warnings (cordon the runner of a fleet instance early)',
+      eventPattern: { source: ['aws.ec2'], detailType: [SPOT_INTERRUPTION_DETAIL_TYPE] },
+      targets: [drainTarget()],
     });
     if (props.createLifecycleHooks ?? true) {
       names.forEach((name, i) => {
@@ -257,17 +311,24 @@ export class RunnerRemediation extends Construct {
       alarmTopic: props.alarmTopic,
       timeout: DRAIN_TIMEOUT,
       encryptionKey: key,
+      reservedConcurrentExecutions: drainConcurrency,
       environment: {
         ...common,
         DRAIN_QUEUE_URL: this.drainQueue.queueUrl,
         AUTO_SCALING_GROUP_NAMES: names.join(','),
+        LIFECYCLE_HOOK_NAME,
         DRAIN_DEADLINE_SECONDS: String((props.drainDeadline ?? Duration.minutes(30)).toSeconds()),
         // look again well inside the heartbeat timeout
         RETRY_DELAY_SECONDS: String(timings.retryDelaySeconds),
       },
     });
     this.drainFunction.fn.addEventSource(
-      new SqsEventSource(this.drainQueue, { batchSize: 10, reportBatchItemFailures: true }),
+      new SqsEventSource(this.drainQueue, {
+        batchSize: 10,
+        reportBatchItemFailures: true,
+        // never more pollers than reserved executions: a throttled invocation would count a receive
+        maxConcurrency: drainConcurrency,
+      }),
     );
     this.drainFunction.allow({ actions: ['sqs:SendMessage'], resources: [this.drainQueue.queueArn] });
     this.drainFunction.allow({
@@ -276,6 +337,16 @@ export class RunnerRemediation extends Construct {
         (n) =>
           `arn:${stack.partition}:autoscaling:${stack.region}:${stack.account}:autoScalingGroup:*:autoScalingGroupName/${n}`,
       ),
+    });
+    // read-only, no resource-level permissions: the drain re-verifies every message against what
+    // Auto Scaling reports (instance state, the hook's timeouts, the termination's start)
+    this.drainFunction.allow({
+      actions: [
+        'autoscaling:DescribeAutoScalingInstances',
+        'autoscaling:DescribeLifecycleHooks',
+        'autoscaling:DescribeScalingActivities',
+      ],
+      resources: ['*'],
     });
     readRunners(this.drainFunction);
     const lit = (v: string, token: string) => (Token.isUnresolved(v) ? token : v);
@@ -298,7 +369,19 @@ export class RunnerRemediation extends Construct {
       "fleetwarden runner-drain: could not take a busy runner's custom labels away (GitHub App needs Self-hosted runners: write); it may pick up new jobs until its instance is released; read the runner.cordon audit record",
     );
 
-    // ---- sweep: scheduled, every page, through the breaker
+    // ---- sweep: scheduled, every page, through the breaker and the rolling removal budget
+    this.sweepStateTable = new dynamodb.Table(this, 'SweepState', {
+      partitionKey: { name: SWEEP_STATE_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: SWEEP_STATE_TABLE.sortKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: key,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: SWEEP_STATE_TABLE.ttlAttribute,
+      // rebuildable state (a new table starts with an unspent budget and no sightings)
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const schedule = props.sweepSchedule ?? Duration.minutes(5);
     this.sweepFunction = new FleetFunction(this, 'RunnerSweep', {
       entry: entry('runner-sweep'),
       description: 'Sweeps ghost runners and never-registered instances through a circuit breaker',
@@ -310,31 +393,68 @@ export class RunnerRemediation extends Construct {
       retryAttempts: 0,
       environment: {
         ...common,
+        [SWEEP_STATE_TABLE_ENV]: this.sweepStateTable.tableName,
+        FLEET_ID: props.fleetId ?? stack.account,
         GRACE_PERIOD_SECONDS: String((props.gracePeriod ?? Duration.minutes(5)).toSeconds()),
         BOOT_TIMEOUT_SECONDS: String((props.bootTimeout ?? Duration.minutes(15)).toSeconds()),
         ALLOW_TERMINATE: String(props.allowTerminate ?? false),
         MAX_REMOVAL_SHARE: String(props.maxRemovalShare ?? 0.2),
         MAX_REMOVALS_PER_RUN: String(props.maxRemovalsPerRun ?? 100),
+        BUDGET_WINDOW_SECONDS: String((props.removalBudgetWindow ?? Duration.hours(1)).toSeconds()),
         AUTO_SCALING_GROUP_NAMES: names.join(','),
       },
     });
     new events.Rule(this, 'SweepSchedule', {
       description: 'fleetwarden runner-sweep schedule',
-      schedule: events.Schedule.rate(props.sweepSchedule ?? Duration.minutes(5)),
-      targets: [new targets.LambdaFunction(this.sweepFunction.fn)],
+      schedule: events.Schedule.rate(schedule),
+      targets: [
+        new targets.LambdaFunction(this.sweepFunction.fn, {
+          deadLetterQueue: this.sweepFunction.deadLetterQueue,
+          retryAttempts: 2,
+          // a sweep run later than the next one is pointless
+          maxEventAge: Duration.seconds(Math.max(60, Math.min(schedule.toSeconds(), 86_400))),
+        }),
+      ],
     });
     readRunners(this.sweepFunction);
+    // the state table: exactly the calls DynamoDbSweepState makes, for the sweep alone
+    this.sweepStateTable.grant(
+      this.sweepFunction,
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    );
+    iam.Grant.addToPrincipal({
+      grantee: this.sweepFunction,
+      actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'],
+      resourceArns: [key.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${stack.region}.amazonaws.com` } },
+    });
     if (props.allowTerminate) {
+      // aws:autoscaling:groupName is set by Auto Scaling and no user can write an aws: tag: only
+      // instances of the configured ASGs; the fleet tag must also be there (both must hold), and an
+      // instance tagged fleetwarden:exempt=true is never terminated (a missing tag passes)
       this.sweepFunction.allow({
         actions: ['ec2:TerminateInstances'],
         resources: ['*'],
-        conditions: { StringEquals: { [`aws:ResourceTag/${fleetTag.key}`]: fleetTag.value } },
+        conditions: {
+          StringEquals: {
+            'aws:ResourceTag/aws:autoscaling:groupName': names,
+            [`aws:ResourceTag/${fleetTag.key}`]: fleetTag.value,
+          },
+          StringNotEqualsIgnoreCase: { [`aws:ResourceTag/${EXEMPT_TAG}`]: 'true' },
+        },
       });
     }
     alarm(
       'SweepCircuitOpenAlarm',
       this.sweepFunction.customMetric('SweepCircuitOpen'),
-      'fleetwarden runner-sweep: the circuit breaker refused a run (listing failed, came back empty, or too many removals); read the runner.sweep audit record',
+      'fleetwarden runner-sweep: the circuit breaker refused a run (listing failed, came back empty, too many removals, or the rolling removal budget is spent); read the runner.sweep audit record',
+    );
+    alarm(
+      'SweepBudgetExhaustedAlarm',
+      this.sweepFunction.customMetric('SweepBudgetExhausted'),
+      'fleetwarden runner-sweep: the rolling removal budget is spent and a run wanting to remove more was refused (a misreporting inventory, or a real wave of ghosts); read the runner.sweep audit records of the last hour',
     );
 
     // ---- job watch: workflow_job in_progress on the fleet bus

@@ -80,6 +80,28 @@ describe('WebhookIngress construct', () => {
     expect(JSON.stringify(put?.Resource)).toContain('WebhookBus');
   });
 
+  it('bounds the age of a workflow_job delivery (replays) at 1 hour by default, and takes another', () => {
+    const env = (t: Template) =>
+      Object.values(t.findResources('AWS::Lambda::Function'))[0]?.Properties.Environment.Variables;
+    expect(env(setup().template()).MAX_JOB_AGE_SECONDS).toBe('3600');
+    expect(env(setup({ maxJobAge: Duration.minutes(30) }).template()).MAX_JOB_AGE_SECONDS).toBe('1800');
+    expect(() => setup({ maxJobAge: Duration.seconds(30) })).toThrow(
+      'maxJobAge must be 1 minute to 3 days, got 30 seconds',
+    );
+  });
+
+  it('alarms on a burst of refused signatures (a wrong secret, or someone knocking at the URL)', () => {
+    setup()
+      .template()
+      .hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'WebhookSignatureRefused',
+        Namespace: 'Fleetwarden',
+        Statistic: 'Sum',
+        Threshold: 10,
+        AlarmActions: [Match.anyValue()],
+      });
+  });
+
   it('takes a different reserved concurrency', () => {
     setup({ reservedConcurrency: 5 }).template().hasResourceProperties('AWS::Lambda::Function', {
       Timeout: 5,

@@ -1,5 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -35,6 +37,14 @@ export interface WebhookIngressProps {
    */
   readonly idempotencyTtl?: Duration;
   /**
+   * A workflow_job delivery whose action happened longer ago than this (by the job's own signed
+   * timestamps: created_at, started_at or completed_at) is ignored as stale, so a captured body
+   * replayed later is not published again (1 minute to 3 days). A delivery redelivered by hand after
+   * this long is ignored too: raise it before redelivering old deliveries.
+   * @default Duration.hours(1)
+   */
+  readonly maxJobAge?: Duration;
+  /**
    * Key for the secret and the idempotency table.
    * @default - the stack's shared FleetKey
    */
@@ -56,6 +66,9 @@ function validate(scope: Construct, id: string, p: WebhookIngressProps): void {
   const ttl = p.idempotencyTtl?.toSeconds();
   if (ttl !== undefined && (ttl < 3600 || ttl > 30 * 86_400))
     problems.push(`idempotencyTtl must be 1 hour to 30 days, got ${p.idempotencyTtl?.toHumanString()}`);
+  const age = p.maxJobAge?.toSeconds();
+  if (age !== undefined && (age < 60 || age > 3 * 86_400))
+    problems.push(`maxJobAge must be 1 minute to 3 days, got ${p.maxJobAge?.toHumanString()}`);
   const rc = p.reservedConcurrency;
   if (rc !== undefined && !(Number.isInteger(rc) && rc >= 1 && rc <= 1000))
     problems.push(`reservedConcurrency must be an integer from 1 to 1000, got ${rc}`);
@@ -64,8 +77,9 @@ function validate(scope: Construct, id: string, p: WebhookIngressProps): void {
 
 /**
  * GitHub webhooks in, normalized events out: a Function URL in front of webhook-ingress
- * (signature check, size limit, dedupe on X-GitHub-Delivery in a Powertools idempotency table) that
- * puts `fleetwarden.github` / `workflow_job` events on the fleet's bus.
+ * (signature check, size limit, dedupe on X-GitHub-Delivery and on the signed body's digest in a
+ * Powertools idempotency table, stale jobs ignored) that puts `fleetwarden.github` / `workflow_job`
+ * events on the fleet's bus.
  */
 export class WebhookIngress extends Construct {
   readonly bus: events.IEventBus;
@@ -124,8 +138,21 @@ export class WebhookIngress extends Construct {
         IDEMPOTENCY_TABLE: this.idempotencyTable.tableName,
         MAX_BODY_BYTES: String(props.maxBodyBytes ?? 1_048_576),
         DEDUPE_TTL_SECONDS: String((props.idempotencyTtl ?? Duration.days(3)).toSeconds()),
+        MAX_JOB_AGE_SECONDS: String((props.maxJobAge ?? Duration.hours(1)).toSeconds()),
       },
     });
+    // refused signatures are not logged at info (a flood would cost a log line each): counted and
+    // alarmed instead; 10 in 5 minutes is a wrong secret in GitHub's settings, or someone knocking
+    const refused = new cloudwatch.Alarm(this, 'SignatureRefusedAlarm', {
+      metric: this.function.customMetric('WebhookSignatureRefused'),
+      threshold: 10,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription:
+        'fleetwarden webhook-ingress: deliveries refused for their signature (unsigned or not matching the webhook secret); check the secret in the GitHub webhook settings',
+    });
+    refused.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
     const fn = this.function;
     fn.allow({ actions: ['events:PutEvents'], resources: [this.bus.eventBusArn] });
     fn.allow({ actions: ['secretsmanager:GetSecretValue'], resources: [this.webhookSecret.secretArn] });

@@ -97,6 +97,9 @@ export class FleetStack extends Stack {
       ttl: config.recordTtl,
       publishPublicIp: config.publishPublicIp,
       dryRun: config.dryRun,
+      // who opts in to DNS besides the name tag: the fleet's instances
+      fleetTag: config.fleetTag,
+      autoScalingGroupNames: config.autoScalingGroupNames,
     });
 
     if (!config.github) return;

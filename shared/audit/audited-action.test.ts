@@ -1,6 +1,10 @@
+import { Readable } from 'node:stream';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
-import { noteGitHubCall } from '../aws/call-recorder';
-import { auditedAction, sqsDelivery } from './audited-action';
+import { instrumentClient, noteGitHubCall, recordAwsCalls } from '../aws/call-recorder';
+import { auditedAction, declareIntent, sqsDelivery } from './audited-action';
+import { DynamoDbAuditSink } from './dynamodb-audit-sink';
 import { AuditWriteError } from './errors';
 import { InMemoryAuditSink } from './in-memory-audit-sink';
 
@@ -183,5 +187,171 @@ describe('sqsDelivery', () => {
   it('counts a message without a usable receive count as the first attempt', () => {
     expect(sqsDelivery({ messageId: 'm-2' })).toEqual({ deliveryId: 'm-2', attempt: 1 });
     expect(sqsDelivery({ messageId: 'm-3', attributes: { ApproximateReceiveCount: 'x' } }).attempt).toBe(1);
+  });
+});
+
+/** A real EC2 client (SDK middleware included) whose HTTP handler logs each request that reaches "AWS". */
+function ec2Answering(log: string[]) {
+  const client = new EC2Client({
+    region: 'eu-west-1',
+    maxAttempts: 1,
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+    requestHandler: {
+      handle: async (request: { body?: unknown }) => {
+        const action = /Action=(\w+)/.exec(String(request.body))?.[1] ?? '?';
+        log.push(`send ${action}`);
+        const body =
+          action === 'TerminateInstances'
+            ? `<TerminateInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>ec2-req-1</requestId><instancesSet><item><instanceId>i-0abc12345</instanceId><currentState><code>32</code><name>shutting-down</name></currentState><previousState><code>16</code><name>running</name></previousState></item></instancesSet></TerminateInstancesResponse>`
+            : `<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>ec2-req-0</requestId><reservationSet/></DescribeInstancesResponse>`;
+        return {
+          response: {
+            statusCode: 200,
+            reason: '',
+            headers: { 'x-amzn-requestid': `${action}-req`, 'content-type': 'text/xml' },
+            body: Readable.from([Buffer.from(body)]),
+          },
+        };
+      },
+    },
+  });
+  return instrumentClient(client);
+}
+
+/** An in-memory sink that logs the decision of each write attempt, in order, into `log`. */
+function loggingSink(log: string[]) {
+  const inner = new InMemoryAuditSink();
+  const sink = {
+    inner,
+    write: async (record: Parameters<InMemoryAuditSink['write']>[0]) => {
+      log.push(`write ${record.decision}`);
+      return inner.write(record);
+    },
+  };
+  return sink;
+}
+
+const terminate = { action: 'instance.terminate', subject: { instanceId: 'i-0abc12345' } };
+
+describe('auditedAction: intent before act', () => {
+  it('never sends the mutating call when the intent record cannot be written', async () => {
+    const log: string[] = [];
+    const ec2 = ec2Answering(log);
+    const sink = loggingSink(log);
+    sink.inner.failNextWrites(1); // the intent write fails (the failure record, later, is stored)
+    const err = await auditedAction(sink, ctx, terminate, async () => {
+      await ec2.send(new TerminateInstancesCommand({ InstanceIds: ['i-0abc12345'] }));
+      return { decision: 'acted', reason: 'terminated', result: undefined };
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AuditWriteError);
+    expect((err as Error).cause).toBeInstanceOf(Error);
+    expect(log).not.toContain('send TerminateInstances');
+    expect(log).toEqual(['write intended', 'write failed']);
+    expect(sink.inner.all()[0]).toMatchObject({ decision: 'failed', calls: [] });
+  });
+
+  it('writes "intended" (same record id) before the mutating call, then the outcome over it', async () => {
+    const log: string[] = [];
+    const ec2 = ec2Answering(log);
+    const sink = loggingSink(log);
+    const ids: string[] = [];
+    const spy = sink.write;
+    sink.write = async (record) => {
+      ids.push(record.recordId);
+      if (record.decision === 'intended')
+        expect(record).toMatchObject({
+          action: 'instance.terminate',
+          subject: { instanceId: 'i-0abc12345' },
+          trigger: ctx.trigger,
+          details: { intendedCall: 'EC2.TerminateInstances', planned: 'terminate i-0abc12345' },
+          correlation: { status: 'not-applicable' },
+        });
+      return spy(record);
+    };
+    await auditedAction(sink, ctx, terminate, async () => {
+      await ec2.send(new DescribeInstancesCommand({ InstanceIds: ['i-0abc12345'] }));
+      declareIntent('orphaned instance past its grace period', { planned: 'terminate i-0abc12345' });
+      await ec2.send(new TerminateInstancesCommand({ InstanceIds: ['i-0abc12345'] }));
+      return { decision: 'acted', reason: 'terminated', result: undefined };
+    });
+    expect(log).toEqual([
+      'send DescribeInstances',
+      'write intended',
+      'send TerminateInstances',
+      'write acted',
+    ]);
+    expect(new Set(ids).size).toBe(1);
+    const [record] = sink.inner.all();
+    expect(sink.inner.all()).toHaveLength(1);
+    expect(record).toMatchObject({ decision: 'acted', reason: 'terminated' });
+    expect(record?.calls.map((c) => c.operation)).toEqual(['DescribeInstances', 'TerminateInstances']);
+  });
+
+  it('writes one record for a step that only reads and skips', async () => {
+    const log: string[] = [];
+    const ec2 = ec2Answering(log);
+    const sink = loggingSink(log);
+    await auditedAction(sink, ctx, terminate, async () => {
+      await ec2.send(new DescribeInstancesCommand({ InstanceIds: ['i-0abc12345'] }));
+      return { decision: 'skipped', reason: 'still running', result: undefined };
+    });
+    expect(log).toEqual(['send DescribeInstances', 'write skipped']);
+  });
+
+  it('fails the action even when the step swallows the refused call (a handler cannot forget the rule)', async () => {
+    const log: string[] = [];
+    const ec2 = ec2Answering(log);
+    const sink = loggingSink(log);
+    sink.inner.failNextWrites(1);
+    const err = await auditedAction(sink, ctx, terminate, async () => {
+      await ec2.send(new TerminateInstancesCommand({ InstanceIds: ['i-0abc12345'] })).catch(() => undefined);
+      return { decision: 'acted', reason: 'carried on', result: undefined };
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AuditWriteError);
+    expect(log).not.toContain('send TerminateInstances');
+    expect(sink.inner.all()).toEqual([expect.objectContaining({ decision: 'failed' })]);
+  });
+
+  it("keeps the audit table's own PutItem out of the step's calls (plumbing, no recursion)", async () => {
+    const log: string[] = [];
+    const ec2 = ec2Answering(log);
+    const ddb = instrumentClient(
+      new DynamoDBClient({
+        region: 'eu-west-1',
+        maxAttempts: 1,
+        credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+        requestHandler: {
+          handle: async () => {
+            log.push('send PutItem');
+            return {
+              response: {
+                statusCode: 200,
+                reason: '',
+                headers: { 'x-amzn-requestid': 'ddb-req', 'content-type': 'application/x-amz-json-1.0' },
+                body: Readable.from([Buffer.from('{}')]),
+              },
+            };
+          },
+        },
+      }),
+    );
+    const records: string[][] = [];
+    const logged = {
+      info: (_m: string, extra: Record<string, unknown>) => {
+        const r = extra.auditRecord as { decision: string; calls: { operation: string }[] };
+        records.push([r.decision, ...r.calls.map((c) => c.operation)]);
+      },
+    };
+    const sink = new DynamoDbAuditSink('audit', ddb, { retentionDays: 1, logger: logged });
+    const { calls } = await recordAwsCalls(() =>
+      auditedAction(sink, ctx, terminate, async () => {
+        await ec2.send(new TerminateInstancesCommand({ InstanceIds: ['i-0abc12345'] }));
+        return { decision: 'acted', reason: 'terminated', result: undefined };
+      }),
+    );
+    expect(log).toEqual(['send PutItem', 'send TerminateInstances', 'send PutItem']);
+    expect(records).toEqual([['intended'], ['acted', 'TerminateInstances']]);
+    // an enclosing recording (auditedAction inside another step) sees no audit write either
+    expect(calls).toEqual([]);
   });
 });

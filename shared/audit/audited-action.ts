@@ -1,9 +1,16 @@
-import { callsOf, githubCallsOf, recordAwsCalls } from '../aws/call-recorder';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import {
+  callsOf,
+  githubCallsOf,
+  type IntentWriter,
+  outsideRecording,
+  recordAwsCalls,
+} from '../aws/call-recorder';
 import { needsCorrelation } from './correlate';
 import { AuditWriteError } from './errors';
 import type { AuditSink } from './port';
 import { auditRecordId } from './record-id';
-import type { AuditRecord, Subject, Trigger } from './schema';
+import type { AuditRecord, AuditRecordInput, Subject, Trigger } from './schema';
 
 /** Who is deciding, because of what, in which mode. One per invocation (or per event in a batch). */
 export interface AuditContext {
@@ -35,15 +42,41 @@ export function sqsDelivery(record: {
 }
 
 export interface ActionOutcome<T> {
-  decision: AuditRecord['decision'];
+  /** The outcome; 'intended' is written by auditedAction itself, never returned by a step. */
+  decision: Exclude<AuditRecord['decision'], 'intended'>;
   reason: string;
   details?: Record<string, unknown>;
   result: T;
 }
 
+interface DeclaredIntent {
+  reason?: string;
+  details?: Record<string, unknown>;
+}
+const declared = new AsyncLocalStorage<DeclaredIntent>();
+
+/**
+ * Say, inside an `auditedAction` step, what the step is about to do and why (e.g. which records it
+ * will delete, which runner it will remove). Goes into the intent record written before the step's
+ * first fleet-mutating call; the outcome record replaces it. Later declarations add to earlier ones.
+ * Optional: without it the intent record names the call and the record's subject. Outside a step: no-op.
+ */
+export function declareIntent(reason: string, details: Record<string, unknown> = {}): void {
+  const intent = declared.getStore();
+  if (!intent) return;
+  intent.reason = reason;
+  intent.details = { ...intent.details, ...details };
+}
+
 /**
  * Run one remediation step and write its audit record, with every AWS and GitHub call the step
- * made. The record is part of the action:
+ * made. Intent before act: before the step's FIRST fleet-mutating call (shared/audit/fleet-mutating.ts)
+ * is sent, an 'intended' record with the same recordId is written (lazily: a step that only reads
+ * writes just its outcome). The rule is enforced where the calls leave the process — the SDK
+ * middleware, the GitHub adapter, the simulator's fakes await `ensureIntent()` — so a step cannot
+ * forget it: if the intent write fails, the call is never sent, and the step fails with
+ * AuditWriteError even if it caught that error itself. The outcome record then overwrites the
+ * intent; a stored 'intended' record means the step never finished. The record is part of the action:
  * - the step succeeds -> its record is written; if that write fails, `AuditWriteError` is thrown
  *   (the caller fails the invocation and the event is retried; steps must be idempotent);
  * - the step throws -> a "failed" record with the calls made so far is written, and the original
@@ -66,6 +99,8 @@ export async function auditedAction<T>(
     action: what.action,
     subject: JSON.stringify(what.subject),
   });
+  // every audit write runs outside the step's (and any enclosing) recording: plumbing, not evidence
+  const write: AuditSink['write'] = (record) => outsideRecording(() => sink.write(record));
   const base = {
     schemaVersion: 1 as const,
     recordId,
@@ -75,30 +110,36 @@ export async function auditedAction<T>(
     action: what.action,
     mode: ctx.mode,
   };
+  const intent = intentWriter(write, base, now, retry);
+  const refused = () =>
+    new AuditWriteError(`intent record ${recordId} for ${what.action} could not be written`, {
+      cause: intent.error(),
+    });
   let recorded: Awaited<ReturnType<typeof recordAwsCalls<ActionOutcome<T>>>>;
   try {
-    recorded = await recordAwsCalls(step);
-  } catch (err) {
-    try {
-      await sink.write({
-        ...base,
-        time: now().toISOString(),
-        decision: 'failed',
-        reason: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
-        ...(retry ? { details: { attempt: retry } } : {}),
-        calls: callsOf(err),
-        githubCalls: githubCallsOf(err),
-      });
-    } catch (auditErr) {
-      throw new AuditWriteError(`could not record the failure of ${what.action}: ${String(auditErr)}`, {
-        cause: err,
-      });
-    }
+    recorded = await declared.run(intent.declared, () =>
+      recordAwsCalls(
+        async () => {
+          const outcome = await step();
+          // the step caught the refused call and carried on: the action still fails
+          if (intent.error() !== undefined) throw refused();
+          return outcome;
+        },
+        { intent: intent.write },
+      ),
+    );
+  } catch (stepError) {
+    // an adapter may wrap the refused call's error (a GitHubApiError): the failure is still the audit's
+    const err =
+      intent.error() !== undefined && !(stepError instanceof AuditWriteError)
+        ? Object.assign(refused(), { awsCalls: callsOf(stepError), githubCalls: githubCallsOf(stepError) })
+        : stepError;
+    await writeFailure(write, { ...base, time: now().toISOString() }, what.action, err, retry);
     throw err;
   }
   const { result: outcome, calls, githubCalls } = recorded;
   try {
-    await sink.write({
+    await write({
       ...base,
       time: now().toISOString(),
       decision: outcome.decision,
@@ -121,4 +162,65 @@ export async function auditedAction<T>(
     });
   }
   return outcome.result;
+}
+
+type RecordBase = Omit<AuditRecordInput, 'time' | 'decision' | 'reason'>;
+
+/**
+ * The step's intent writer (called by `ensureIntent` before its first fleet-mutating call): an
+ * 'intended' record with what the step declared, the call about to be sent and the reads so far;
+ * never queued for correlation. Remembers a failed write so the step fails even if it swallowed it.
+ */
+function intentWriter(
+  write: AuditSink['write'],
+  base: RecordBase,
+  now: () => Date,
+  retry: number | undefined,
+): { declared: DeclaredIntent; write: IntentWriter; error: () => unknown } {
+  const declared: DeclaredIntent = {};
+  let error: unknown;
+  return {
+    declared,
+    error: () => error,
+    write: async (about, sofar) => {
+      try {
+        await write({
+          ...base,
+          time: now().toISOString(),
+          decision: 'intended',
+          reason: declared.reason ?? `about to call ${about}`,
+          details: { ...declared.details, intendedCall: about, ...(retry ? { attempt: retry } : {}) },
+          ...sofar,
+          correlation: { status: 'not-applicable', attempts: 0, calls: [] },
+        });
+      } catch (err) {
+        error = err;
+        throw err;
+      }
+    },
+  };
+}
+
+/** The "failed" record of a step that threw, with the calls it made; AuditWriteError if even that fails. */
+async function writeFailure(
+  write: AuditSink['write'],
+  base: RecordBase & { time: string },
+  action: string,
+  err: unknown,
+  retry: number | undefined,
+): Promise<void> {
+  try {
+    await write({
+      ...base,
+      decision: 'failed',
+      reason: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+      ...(retry ? { details: { attempt: retry } } : {}),
+      calls: callsOf(err),
+      githubCalls: githubCallsOf(err),
+    });
+  } catch (auditErr) {
+    throw new AuditWriteError(`could not record the failure of ${action}: ${String(auditErr)}`, {
+      cause: err,
+    });
+  }
 }

@@ -149,6 +149,8 @@ export function backoffMs(attempts: number, delayMs = DEFAULT_CLOUDTRAIL_DELAY_M
  *   with what is missing (and which searches were cut short); otherwise still pending, with what was
  *   found so far kept and `nextAttemptAt` pushed back (backoffMs) so older records that CloudTrail
  *   does not have do not crowd out newer ones.
+ * An 'intended' record (intent written, outcome never) is not correlated: it becomes not-applicable
+ * without a lookup (auditedAction never queues one; this keeps an older writer's from waiting).
  * Whether the deadline has passed is decided before any lookup. Errors propagate (ThrottledError:
  * nothing is written and the record stays pending; anything else: see correlationAfterError).
  */
@@ -158,6 +160,10 @@ export async function correlateRecord(
   options: CorrelateOptions,
 ): Promise<Correlation | undefined> {
   if (record.correlation.status !== 'pending') return record.correlation;
+  // an intent whose outcome was never written lists only the reads made before it: nothing to wait
+  // for. It leaves the queue; if the outcome comes later it replaces the record and queues itself.
+  if (record.decision === 'intended')
+    return { ...record.correlation, status: 'not-applicable', lastAttemptAt: options.now.toISOString() };
   const delayMs = options.delayMs ?? DEFAULT_CLOUDTRAIL_DELAY_MS;
   const skewMs = options.skewMs ?? 120_000;
   const now = options.now.getTime();

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ensureIntent, noteAwsCall } from '../aws/call-recorder';
 import { CloudTrailLookupError } from '../cloudtrail/errors';
 import { InMemoryCloudTrail } from '../cloudtrail/in-memory-cloudtrail';
 import type { LookupQuery } from '../cloudtrail/port';
@@ -6,7 +7,9 @@ import { RateLimitedLookup } from '../cloudtrail/rate-limited-lookup';
 import { FakeClock } from '../cloudtrail/testing/fake-clock';
 import { ThrottledError } from '../core/errors';
 import { auditRecord } from './audit-store.contract';
+import { auditedAction } from './audited-action';
 import { runCorrelation } from './correlation-run';
+import { AuditWriteError } from './errors';
 import { InMemoryAuditStore } from './in-memory-audit-store';
 
 const T = Date.parse('2026-11-24T10:00:00Z');
@@ -192,5 +195,112 @@ describe('runCorrelation', () => {
       ['unresolved', expect.stringContaining('AccessDeniedException')],
       ['unresolved', expect.stringContaining('AccessDeniedException')],
     ]);
+  });
+});
+
+describe('runCorrelation and intent records (intent before act)', () => {
+  const ctx = {
+    function: 'runner-sweep',
+    trigger: { source: 'fleetwarden.schedule', id: 'run-7' },
+    mode: 'live' as const,
+    now: () => new Date(T),
+  };
+  const what = { action: 'instance.terminate', subject: { instanceId: 'i-0abc12345' } };
+  const terminateStep = async () => {
+    await ensureIntent('EC2.TerminateInstances');
+    noteAwsCall({
+      service: 'EC2',
+      operation: 'TerminateInstances',
+      time: iso(0),
+      requestId: 'req-term',
+      outcome: 'success',
+    });
+    return { decision: 'acted' as const, reason: 'orphaned', result: undefined };
+  };
+
+  it('never queues an intent-only record (the outcome was lost), and correlates the calls once the outcome is written', async () => {
+    const clock = new FakeClock(T + 10 * 60_000);
+    const store = new InMemoryAuditStore();
+    const trail = new InMemoryCloudTrail(clock);
+    trail.deliver({
+      eventId: 'ct-term',
+      eventName: 'TerminateInstances',
+      eventSource: 'ec2.amazonaws.com',
+      eventTime: iso(0),
+      requestId: 'req-term',
+      actor: 'arn:aws:sts::123456789012:assumed-role/R/fleetwarden-runner-sweep',
+      resources: [{ name: 'i-0abc12345' }],
+    });
+    const run = () =>
+      runCorrelation({
+        store,
+        lookup: new RateLimitedLookup(trail, { clock, maxThrottleRetries: 0 }),
+        options: { homeRegion: 'eu-west-1' },
+        now: () => clock.date(),
+      });
+    // the intent is stored, the outcome write is lost (a crash between the two looks the same)
+    const losesOutcome = {
+      writes: 0,
+      write: async (r: Parameters<typeof store.sink.write>[0]) => {
+        if (++losesOutcome.writes === 2) throw new Error('table down');
+        return store.sink.write(r);
+      },
+    };
+    await expect(auditedAction(losesOutcome, ctx, what, terminateStep)).rejects.toBeInstanceOf(
+      AuditWriteError,
+    );
+    expect(store.sink.all()).toEqual([
+      expect.objectContaining({
+        decision: 'intended',
+        correlation: expect.objectContaining({ status: 'not-applicable' }),
+      }),
+    ]);
+    expect((await run()).examined).toBe(0);
+    expect(trail.lookups).toBe(0);
+
+    // the retry of the same attempt writes the outcome over the intent: now it is queued and resolves
+    await auditedAction(store.sink, ctx, what, terminateStep);
+    const result = await run();
+    expect(result).toMatchObject({ examined: 1, resolved: 1, failed: 0 });
+    expect(store.sink.all()).toEqual([
+      expect.objectContaining({
+        decision: 'acted',
+        correlation: expect.objectContaining({
+          status: 'resolved',
+          calls: [expect.objectContaining({ requestId: 'req-term', eventId: 'ct-term' })],
+        }),
+      }),
+    ]);
+  });
+
+  it('takes an intent-only record that was queued anyway out of the queue without a lookup', async () => {
+    const clock = new FakeClock(T + 10 * 60_000);
+    const store = new InMemoryAuditStore();
+    const trail = new InMemoryCloudTrail(clock);
+    // written by an older writer: the schema's default correlation is "pending"
+    await store.sink.write(
+      auditRecord({
+        recordId: 'r-intent',
+        decision: 'intended',
+        reason: 'about to call EC2.TerminateInstances',
+      }),
+    );
+    const run = () =>
+      runCorrelation({
+        store,
+        lookup: new RateLimitedLookup(trail, { clock, maxThrottleRetries: 0 }),
+        options: { homeRegion: 'eu-west-1' },
+        now: () => clock.date(),
+      });
+    expect(await run()).toMatchObject({
+      examined: 1,
+      resolved: 0,
+      unresolved: 0,
+      stillPending: 0,
+      failed: 0,
+    });
+    expect(trail.lookups).toBe(0);
+    expect(store.sink.all()[0]?.correlation.status).toBe('not-applicable');
+    expect((await run()).examined).toBe(0);
   });
 });

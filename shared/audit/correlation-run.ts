@@ -101,7 +101,8 @@ export async function runCorrelation(deps: {
       }
       if (correlation.status === 'resolved') result.resolved++;
       else if (correlation.status === 'unresolved') result.unresolved++;
-      else result.stillPending++;
+      else if (correlation.status === 'pending') result.stillPending++;
+      // not-applicable: an intent-only record left the queue (see correlateRecord)
     }
     cursor = page.cursor;
   } while (cursor);

@@ -2,7 +2,9 @@ import { z } from 'zod';
 
 /**
  * The audit record: one per decision a fleetwarden function takes about one subject, whether it
- * acted, skipped, refused or only reported. Versioned: readers accept every version they know and
+ * acted, skipped, refused or only reported. A record that changes the fleet is written twice under
+ * one recordId: first as 'intended' (before the change is sent: no intent record, no action), then
+ * as the outcome. Versioned: readers accept every version they know and
  * refuse the rest. Every AWS call the decision made is listed with its SDK request id, so that
  * `audit-correlate` can find the CloudTrail event that proves it happened.
  */
@@ -115,7 +117,15 @@ export const AuditRecordSchema = z.object({
   subject: SubjectSchema,
   /** What was decided about, dotted: "dns.upsert", "dns.delete", "runner.deregister", "lifecycle.complete". */
   action: z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/),
-  decision: z.enum(['acted', 'skipped', 'refused', 'failed', 'reported']),
+  /**
+   * What was decided. 'intended' is written by auditedAction BEFORE the step's first fleet-mutating
+   * call (shared/audit/fleet-mutating.ts), under the same recordId; the outcome (acted, skipped,
+   * refused, failed, reported) then overwrites it. A stored 'intended' record therefore means the
+   * step never finished (a crash or timeout between intent and outcome): the intended call may or
+   * may not have been sent ("intended, outcome unknown"; check CloudTrail). It is never queued for
+   * correlation (its calls are only the reads made before the intent).
+   */
+  decision: z.enum(['intended', 'acted', 'skipped', 'refused', 'failed', 'reported']),
   reason: z.string().min(1),
   mode: z.enum(['dry-run', 'live']),
   calls: z.array(AwsCallSchema).default([]),

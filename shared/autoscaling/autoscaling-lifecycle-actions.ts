@@ -1,12 +1,15 @@
 import {
   type AutoScalingClient,
   CompleteLifecycleActionCommand,
+  DescribeAutoScalingInstancesCommand,
+  DescribeLifecycleHooksCommand,
+  DescribeScalingActivitiesCommand,
   RecordLifecycleActionHeartbeatCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { defaultAutoScalingClient } from '../aws/clients';
 import { ThrottledError } from '../core/errors';
 import { LifecycleActionError } from './errors';
-import type { LifecycleActionRef, LifecycleActions } from './port';
+import type { LifecycleActionRef, LifecycleActions, LifecycleActionView } from './port';
 
 const GONE = /No active Lifecycle Action found/i;
 
@@ -18,6 +21,9 @@ function classify(err: unknown, what: string): 'gone' {
   }
   throw new LifecycleActionError(`Auto Scaling ${what} failed: ${e.name}: ${e.message}`, { cause: err });
 }
+
+/** Activities that are over; any other StatusCode (e.g. WaitingForInstanceWarmup, MidLifecycleAction, InProgress) is in progress. */
+const FINISHED = new Set(['Successful', 'Failed', 'Cancelled']);
 
 /** Auto Scaling lifecycle calls behind the LifecycleActions port (token, hook, group and instance). */
 export class AutoScalingLifecycleActions implements LifecycleActions {
@@ -53,6 +59,51 @@ export class AutoScalingLifecycleActions implements LifecycleActions {
       return 'completed';
     } catch (err) {
       return classify(err, 'CompleteLifecycleAction');
+    }
+  }
+
+  async inspect(instanceId: string, hookName?: string): Promise<LifecycleActionView | undefined> {
+    try {
+      const described = await this.client.send(
+        new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }),
+      );
+      const a = described.AutoScalingInstances?.find((x) => x.InstanceId === instanceId);
+      if (!a?.AutoScalingGroupName || !a.LifecycleState) return undefined;
+      const group = a.AutoScalingGroupName;
+      const [hooks, activities] = await Promise.all([
+        hookName
+          ? this.client.send(
+              new DescribeLifecycleHooksCommand({
+                AutoScalingGroupName: group,
+                LifecycleHookNames: [hookName],
+              }),
+            )
+          : undefined,
+        // newest first: the termination under way is on the first page
+        this.client.send(
+          new DescribeScalingActivitiesCommand({ AutoScalingGroupName: group, MaxRecords: 50 }),
+        ),
+      ]);
+      const h = hooks?.LifecycleHooks?.find((x) => x.LifecycleHookName === hookName);
+      const activity = activities.Activities?.find(
+        (x) => x.Description?.includes(instanceId) && !FINISHED.has(x.StatusCode ?? ''),
+      );
+      return {
+        autoScalingGroupName: group,
+        lifecycleState: a.LifecycleState,
+        ...(activity?.StartTime ? { startedAt: activity.StartTime } : {}),
+        ...(h?.HeartbeatTimeout !== undefined && h.GlobalTimeout !== undefined
+          ? { hook: { heartbeatTimeoutSeconds: h.HeartbeatTimeout, globalTimeoutSeconds: h.GlobalTimeout } }
+          : {}),
+      };
+    } catch (err) {
+      const e = err as { name?: string; message?: string };
+      if (e.name === 'Throttling' || e.name === 'ThrottlingException')
+        throw new ThrottledError(`Auto Scaling Describe*: ${e.message}`, undefined, { cause: err });
+      throw new LifecycleActionError(
+        `Auto Scaling Describe* (lifecycle state of ${instanceId}) failed: ${e.name}: ${e.message}`,
+        { cause: err },
+      );
     }
   }
 }

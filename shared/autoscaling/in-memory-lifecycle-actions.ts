@@ -1,5 +1,5 @@
 import { ThrottledError } from '../core/errors';
-import type { LifecycleActionRef, LifecycleActions } from './port';
+import type { LifecycleActionRef, LifecycleActions, LifecycleActionView } from './port';
 
 interface Action {
   ref: LifecycleActionRef;
@@ -8,6 +8,9 @@ interface Action {
   /** Global cap: 48 h or 100 x heartbeat timeout, whichever is smaller. */
   hardLimitAt: number;
   heartbeatTimeoutMs: number;
+  startedAt: number;
+  /** Scale-in into a warm pool: the instance comes back (Warmed:Pending:Wait, not Terminating:Wait). */
+  warmPool: boolean;
   done?: 'CONTINUE' | 'ABANDON' | 'timeout';
 }
 
@@ -20,19 +23,32 @@ interface Action {
 export class InMemoryLifecycleActions implements LifecycleActions {
   private readonly actions = new Map<string, Action>();
   private throttles = 0;
-  readonly calls = { heartbeat: 0, complete: 0 };
+  /** Hooks Auto Scaling knows, `${group}/${hook}` -> heartbeat timeout (ms); each begin() defines its own. */
+  private readonly hooks = new Map<string, number>();
+  /** Lifecycle states set by a test or the simulator (e.g. InService), overriding the actions'. */
+  private readonly placed = new Map<string, { autoScalingGroupName: string; lifecycleState: string }>();
+  readonly calls = { heartbeat: 0, complete: 0, inspect: 0 };
 
   constructor(private readonly now: () => number = Date.now) {}
 
   /** Auto Scaling started a lifecycle action (what puts the event on the bus). */
-  begin(ref: LifecycleActionRef, heartbeatTimeoutMs = 300_000): void {
+  begin(ref: LifecycleActionRef, heartbeatTimeoutMs = 300_000, opts: { warmPool?: boolean } = {}): void {
     const now = this.now();
+    this.hooks.set(`${ref.autoScalingGroupName}/${ref.lifecycleHookName}`, heartbeatTimeoutMs);
+    this.placed.delete(ref.instanceId);
     this.actions.set(ref.lifecycleActionToken, {
       ref,
       heartbeatTimeoutMs,
+      startedAt: now,
+      warmPool: opts.warmPool ?? false,
       expiresAt: now + heartbeatTimeoutMs,
       hardLimitAt: now + Math.min(48 * 3_600_000, 100 * heartbeatTimeoutMs),
     });
+  }
+
+  /** Auto Scaling describes the instance in this group and state (no action of its own). */
+  place(instanceId: string, autoScalingGroupName: string, lifecycleState: string): void {
+    this.placed.set(instanceId, { autoScalingGroupName, lifecycleState });
   }
 
   throttleNext(n: number): void {
@@ -63,6 +79,33 @@ export class InMemoryLifecycleActions implements LifecycleActions {
     if (!a) return 'gone';
     a.done = result;
     return 'completed';
+  }
+
+  async inspect(instanceId: string, hookName?: string): Promise<LifecycleActionView | undefined> {
+    this.call();
+    this.calls.inspect++;
+    const placed = this.placed.get(instanceId);
+    // every hook's action on the instance: it waits while any of them is pending (several owners'
+    // terminate hooks on one group), and proceeds once all are done
+    const mine = [...this.actions.values()].filter((x) => x.ref.instanceId === instanceId);
+    for (const x of mine) this.expire(x);
+    const a = mine.find((x) => !x.done) ?? mine.at(-1);
+    if (!placed && !a) return undefined;
+    const group = placed?.autoScalingGroupName ?? a?.ref.autoScalingGroupName ?? '';
+    const hbMs = hookName ? this.hooks.get(`${group}/${hookName}`) : undefined;
+    const hook =
+      hbMs === undefined
+        ? undefined
+        : { heartbeatTimeoutSeconds: hbMs / 1000, globalTimeoutSeconds: Math.min(172_800, hbMs / 10) };
+    if (placed) return { ...placed, ...(hook ? { hook } : {}) };
+    if (!a) return undefined;
+    const phase = a.done ? 'Proceed' : 'Wait';
+    return {
+      autoScalingGroupName: group,
+      lifecycleState: a.warmPool ? `Warmed:Pending:${phase}` : `Terminating:${phase}`,
+      ...(a.done ? {} : { startedAt: new Date(a.startedAt) }),
+      ...(hook ? { hook } : {}),
+    };
   }
 
   private active(ref: LifecycleActionRef): Action | undefined {

@@ -4,9 +4,10 @@ import type { LifecycleActionRef, LifecycleActions } from './port';
 
 export interface LifecycleHarness {
   actions: LifecycleActions;
-  /** Auto Scaling starts an action with this heartbeat timeout. */
-  begin(ref: LifecycleActionRef, heartbeatTimeoutMs: number): void;
+  /** Auto Scaling starts an action with this heartbeat timeout (into a warm pool: `warmPool`). */
+  begin(ref: LifecycleActionRef, heartbeatTimeoutMs: number, opts?: { warmPool?: boolean }): void;
   advance(ms: number): void;
+  now(): number;
   throttleNext(): void;
 }
 
@@ -50,6 +51,44 @@ export function describeLifecycleActionsContract(name: string, make: () => Lifec
       h.begin(ref(), 300_000);
       h.throttleNext();
       await expect(h.actions.heartbeat(ref())).rejects.toBeInstanceOf(ThrottledError);
+    });
+
+    it("inspects an action as Auto Scaling reports it: group, Terminating:Wait, start, the hook's timeouts", async () => {
+      const h = make();
+      h.begin(ref('t-inspect'), 300_000);
+      h.advance(10_000);
+      const v = await h.actions.inspect(ref('t-inspect').instanceId, 'fleetwarden-drain');
+      expect(v).toMatchObject({
+        autoScalingGroupName: 'ci-runners',
+        lifecycleState: 'Terminating:Wait',
+        hook: { heartbeatTimeoutSeconds: 300, globalTimeoutSeconds: 30_000 },
+      });
+      // the group's own record of when the termination began (not the event's word for it)
+      expect(v?.startedAt?.getTime()).toBe(h.now() - 10_000);
+      // a hook the group does not have: no timeouts (and nothing to act on)
+      expect((await h.actions.inspect(ref('t-inspect').instanceId, 'log-shipper'))?.hook).toBeUndefined();
+    });
+
+    it('inspects a completed action as Terminating:Proceed, an unknown instance as undefined', async () => {
+      const h = make();
+      h.begin(ref('t-done'), 300_000);
+      await h.actions.complete(ref('t-done'), 'CONTINUE');
+      expect((await h.actions.inspect(ref('t-done').instanceId))?.lifecycleState).toBe('Terminating:Proceed');
+      expect(await h.actions.inspect('i-0fffffffffffffff0')).toBeUndefined();
+    });
+
+    it("keeps the instance in Terminating:Wait while another owner's hook on it is still pending", async () => {
+      const h = make();
+      h.begin({ ...ref('t-theirs'), lifecycleHookName: 'log-shipper' }, 300_000);
+      h.begin(ref('t-ours'), 300_000);
+      await h.actions.complete(ref('t-ours'), 'CONTINUE');
+      expect((await h.actions.inspect(ref().instanceId))?.lifecycleState).toBe('Terminating:Wait');
+    });
+
+    it('inspects a scale-in into a warm pool as Warmed:Pending:Wait', async () => {
+      const h = make();
+      h.begin(ref('t-warm'), 300_000, { warmPool: true });
+      expect((await h.actions.inspect(ref('t-warm').instanceId))?.lifecycleState).toBe('Warmed:Pending:Wait');
     });
   });
 }

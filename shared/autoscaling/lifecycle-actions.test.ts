@@ -3,6 +3,9 @@ import {
   AutoScalingServiceException,
   CompleteLifecycleActionCommand,
   type CompleteLifecycleActionCommandInput,
+  DescribeAutoScalingInstancesCommand,
+  DescribeLifecycleHooksCommand,
+  DescribeScalingActivitiesCommand,
   RecordLifecycleActionHeartbeatCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -17,8 +20,9 @@ describeLifecycleActionsContract('InMemoryLifecycleActions', () => {
   const fake = new InMemoryLifecycleActions(() => now);
   return {
     actions: fake,
-    begin: (r, t) => fake.begin(r, t),
+    begin: (r, t, o) => fake.begin(r, t, o),
     advance: (ms) => (now += ms),
+    now: () => now,
     throttleNext: () => fake.throttleNext(1),
   };
 });
@@ -55,10 +59,77 @@ describeLifecycleActionsContract(
       if ((await fake.complete(ref(i), i.LifecycleActionResult as 'CONTINUE')) === 'gone') throw gone();
       return {};
     });
+    // the Describe* responses in the API reference's shapes, read from the fake's state
+    stub.on(DescribeAutoScalingInstancesCommand).callsFake(async (i) => {
+      const v = await fake.inspect(i.InstanceIds?.[0] ?? '');
+      return {
+        AutoScalingInstances: v
+          ? [
+              {
+                InstanceId: i.InstanceIds?.[0],
+                AutoScalingGroupName: v.autoScalingGroupName,
+                LifecycleState: v.lifecycleState,
+              },
+            ]
+          : [],
+      };
+    });
+    let last: string | undefined;
+    stub.on(DescribeLifecycleHooksCommand).callsFake(async (i) => {
+      const v = await fake.inspect(last ?? '', i.LifecycleHookNames?.[0]);
+      const h = v?.hook;
+      return {
+        LifecycleHooks: h
+          ? [
+              {
+                LifecycleHookName: i.LifecycleHookNames?.[0],
+                AutoScalingGroupName: i.AutoScalingGroupName,
+                HeartbeatTimeout: h.heartbeatTimeoutSeconds,
+                GlobalTimeout: h.globalTimeoutSeconds,
+                DefaultResult: 'CONTINUE',
+              },
+            ]
+          : [],
+      };
+    });
+    stub.on(DescribeScalingActivitiesCommand).callsFake(async () => {
+      const v = await fake.inspect(last ?? '');
+      return {
+        Activities: [
+          {
+            ActivityId: 'a-older',
+            AutoScalingGroupName: 'ci-runners',
+            Cause: 'an older, finished activity',
+            Description: `Terminating EC2 instance: ${last}`,
+            StartTime: new Date(0),
+            StatusCode: 'Successful',
+          },
+          ...(v?.startedAt
+            ? [
+                {
+                  ActivityId: 'a-1',
+                  AutoScalingGroupName: v.autoScalingGroupName,
+                  Cause: 'a user request explicitly set group desired capacity changing the desired capacity',
+                  Description: `Terminating EC2 instance: ${last}`,
+                  StartTime: v.startedAt,
+                  StatusCode: 'MidLifecycleAction',
+                },
+              ]
+            : []),
+        ].reverse(),
+      };
+    });
+    const adapter = new AutoScalingLifecycleActions(stub as unknown as AutoScalingClient);
+    const inspect = adapter.inspect.bind(adapter);
+    adapter.inspect = (id, hook) => {
+      last = id;
+      return inspect(id, hook);
+    };
     return {
-      actions: new AutoScalingLifecycleActions(stub as unknown as AutoScalingClient),
-      begin: (r, t) => fake.begin(r, t),
+      actions: adapter,
+      begin: (r, t, o) => fake.begin(r, t, o),
       advance: (ms) => (now += ms),
+      now: () => now,
       throttleNext: () => (throttle = 1),
     };
   },

@@ -11,7 +11,29 @@ export interface LifecycleActionRef {
  * Action found": the token expired (heartbeat timeout) or was already used. That is final: record
  * it, never retry it (retrying loops forever).
  */
-export interface LifecycleActions {
+export interface LifecycleActions extends LifecycleInspector {
   heartbeat(ref: LifecycleActionRef): Promise<'recorded' | 'gone'>;
   complete(ref: LifecycleActionRef, result: 'CONTINUE' | 'ABANDON'): Promise<'completed' | 'gone'>;
+}
+
+/**
+ * A terminate lifecycle action as Auto Scaling itself reports it (never as a message says it):
+ * the instance's group and LifecycleState (DescribeAutoScalingInstances), when the group's
+ * terminating activity for it began (DescribeScalingActivities), and the named hook's timeouts on
+ * that group (DescribeLifecycleHooks).
+ */
+export interface LifecycleActionView {
+  autoScalingGroupName: string;
+  /** e.g. 'Terminating:Wait', 'Terminating:Proceed', 'Warmed:Pending:Wait' (scale-in into a warm pool), 'InService'. */
+  lifecycleState: string;
+  /** Start of the group's in-progress activity for the instance; undefined if none is listed. */
+  startedAt?: Date;
+  /** The named hook on the instance's group; undefined if no hook was asked for or the group has none by that name. */
+  hook?: { heartbeatTimeoutSeconds: number; globalTimeoutSeconds: number };
+}
+
+/** Reads of the lifecycle state behind an action (read-only: safe in dry run, never mutating). */
+export interface LifecycleInspector {
+  /** undefined: Auto Scaling describes the instance in no group (gone, or never in one). */
+  inspect(instanceId: string, hookName?: string): Promise<LifecycleActionView | undefined>;
 }

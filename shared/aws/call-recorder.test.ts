@@ -1,7 +1,13 @@
 import { Readable } from 'node:stream';
 import { EventBridgeClient, ListRulesCommand } from '@aws-sdk/client-eventbridge';
-import { describe, expect, it } from 'vitest';
-import { callsOf, instrumentClient, noteAwsCall, recordAwsCalls } from './call-recorder';
+import {
+  ChangeResourceRecordSetsCommand,
+  ListResourceRecordSetsCommand,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
+import { describe, expect, it, vi } from 'vitest';
+import { AuditWriteError } from '../audit/errors';
+import { callsOf, ensureIntent, instrumentClient, noteAwsCall, recordAwsCalls } from './call-recorder';
 
 /**
  * aws-sdk-client-mock replaces `send` and skips the middleware stack, so the recorder is tested
@@ -117,5 +123,119 @@ describe('call recorder', () => {
       return 1;
     });
     expect(calls).toEqual([call]);
+  });
+});
+
+/** A real Route 53 client (middleware included) whose HTTP handler counts what reaches "AWS". */
+function route53Answering() {
+  const sent: string[] = [];
+  const client = new Route53Client({
+    region: 'us-east-1',
+    maxAttempts: 1,
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+    requestHandler: {
+      handle: async (request: { method: string; path: string }) => {
+        sent.push(`${request.method} ${request.path}`);
+        const body = request.method === 'POST' ? CHANGE_XML : LIST_XML;
+        return {
+          response: {
+            statusCode: 200,
+            reason: '',
+            headers: { 'x-amzn-requestid': `req-${sent.length}`, 'content-type': 'text/xml' },
+            body: Readable.from([Buffer.from(body)]),
+          },
+        };
+      },
+    },
+  });
+  return { client: instrumentClient(client), sent };
+}
+const CHANGE_XML = `<?xml version="1.0" encoding="UTF-8"?>
+<ChangeResourceRecordSetsResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><ChangeInfo><Id>/change/C1</Id><Status>PENDING</Status><SubmittedAt>2026-11-24T10:00:00.000Z</SubmittedAt></ChangeInfo></ChangeResourceRecordSetsResponse>`;
+const LIST_XML = `<?xml version="1.0" encoding="UTF-8"?>
+<ListResourceRecordSetsResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><ResourceRecordSets></ResourceRecordSets><IsTruncated>false</IsTruncated><MaxItems>100</MaxItems></ListResourceRecordSetsResponse>`;
+const change = () =>
+  new ChangeResourceRecordSetsCommand({
+    HostedZoneId: 'Z1',
+    ChangeBatch: {
+      Changes: [
+        {
+          Action: 'UPSERT',
+          ResourceRecordSet: {
+            Name: 'a.example.com',
+            Type: 'A',
+            TTL: 60,
+            ResourceRecords: [{ Value: '10.0.0.1' }],
+          },
+        },
+      ],
+    },
+  });
+
+describe('intent before a fleet-mutating call (ensureIntent)', () => {
+  it('never sends a mutating call whose intent record could not be written', async () => {
+    const { client, sent } = route53Answering();
+    const tableDown = new Error('ProvisionedThroughputExceededException');
+    const err = await recordAwsCalls(() => client.send(change()), {
+      intent: async () => {
+        throw tableDown;
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AuditWriteError);
+    expect((err as Error).cause).toBe(tableDown);
+    expect(sent).toEqual([]);
+  });
+
+  it('writes the intent once, before the first mutating call, and not for reads', async () => {
+    const { client, sent } = route53Answering();
+    const order: string[] = [];
+    const intent = vi.fn(async (about: string) => {
+      order.push(`intent ${about} after ${sent.length} requests`);
+    });
+    await recordAwsCalls(
+      async () => {
+        await client.send(new ListResourceRecordSetsCommand({ HostedZoneId: 'Z1' }));
+        expect(intent).not.toHaveBeenCalled();
+        await client.send(change());
+        await client.send(change());
+      },
+      { intent },
+    );
+    expect(order).toEqual(['intent Route53.ChangeResourceRecordSets after 1 requests']);
+    expect(sent).toHaveLength(3);
+  });
+
+  it('writes the intent outside the recording: its own calls are not evidence of the step', async () => {
+    const { client } = route53Answering();
+    const plumbing = instrumentClient(
+      clientAnswering([{ status: 200, requestId: 'req-plumbing', body: { Rules: [] } }]),
+    );
+    const { calls } = await recordAwsCalls(() => client.send(change()), {
+      intent: async () => {
+        await plumbing.send(new ListRulesCommand({}));
+      },
+    });
+    expect(calls.map((c) => c.operation)).toEqual(['ChangeResourceRecordSets']);
+  });
+
+  it('refuses every later mutating call of the step once the intent failed', async () => {
+    const { client, sent } = route53Answering();
+    const intent = vi.fn(async () => {
+      throw new Error('table down');
+    });
+    await recordAwsCalls(
+      async () => {
+        await expect(client.send(change())).rejects.toBeInstanceOf(AuditWriteError);
+        await expect(ensureIntent('GitHub DELETE runner')).rejects.toBeInstanceOf(AuditWriteError);
+      },
+      { intent },
+    );
+    expect(intent).toHaveBeenCalledTimes(1);
+    expect(sent).toEqual([]);
+  });
+
+  it('is a no-op outside a recording (nothing to audit into) and in a recording without intent', async () => {
+    await expect(ensureIntent('x')).resolves.toBeUndefined();
+    await expect(recordAwsCalls(() => ensureIntent('x'))).resolves.toBeDefined();
   });
 });

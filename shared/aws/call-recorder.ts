@@ -1,4 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { AuditWriteError } from '../audit/errors';
+import { isFleetMutatingAwsCall } from '../audit/fleet-mutating';
 import type { AwsCall, GitHubCall } from '../audit/schema';
 
 /**
@@ -10,8 +12,21 @@ import type { AwsCall, GitHubCall } from '../audit/schema';
 interface Evidence {
   calls: AwsCall[];
   githubCalls: GitHubCall[];
+  /** Writes the step's intent record (set by auditedAction); `about` names the first mutating call. */
+  intent?: IntentWriter;
+  /** The one intent write of this recording, once started (its failure is kept: no retry within a step). */
+  intentWrite?: Promise<void>;
 }
 const storage = new AsyncLocalStorage<Evidence>();
+
+/**
+ * Writes the intent record of a step: `about` names the first fleet-mutating call
+ * ("EC2.TerminateInstances"), `sofar` is a copy of the calls the step made before it (its reads).
+ */
+export type IntentWriter = (
+  about: string,
+  sofar: { calls: AwsCall[]; githubCalls: GitHubCall[] },
+) => Promise<void>;
 const MIDDLEWARE_NAME = 'fleetwardenCallRecorder';
 
 interface MiddlewareContext {
@@ -47,6 +62,8 @@ export function instrumentClient<C>(client: C): C {
       const time = new Date().toISOString();
       const service = trimSuffix(context.clientName, 'Client');
       const operation = trimSuffix(context.commandName, 'Command');
+      // no intent record, no action: the request is not sent and the AuditWriteError propagates
+      if (isFleetMutatingAwsCall(service, operation)) await ensureIntent(`${service}.${operation}`);
       try {
         const result = await next(args);
         const meta = (result.output as SdkMetadata | undefined)?.$metadata;
@@ -79,17 +96,64 @@ export function instrumentClient<C>(client: C): C {
 }
 
 /**
+ * Run `fn` outside any recording: its calls (the audit table's own writes) are plumbing, not
+ * evidence of a step, and a mutating call in it would not wait for an intent.
+ */
+export function outsideRecording<T>(fn: () => Promise<T>): Promise<T> {
+  return storage.exit(fn);
+}
+
+/**
+ * Make sure the running step's intent audit record is stored before a fleet-mutating call
+ * (`shared/audit/fleet-mutating.ts`) is sent. The first call writes it (once per recording, lazily:
+ * a step that only reads writes none); later calls wait for the same write. If it fails, this and
+ * every later call of the step rejects with AuditWriteError (cause: the write's error), so the
+ * mutating call is never sent. The write runs OUTSIDE the recording: the audit table's own calls are
+ * plumbing, not evidence of the step, and cannot recurse into another intent.
+ * Awaited by the SDK middleware (`instrumentClient`), the GitHub adapter and the simulator's fakes.
+ * Outside a recording, or in one without an intent writer, there is nothing to write: it resolves.
+ */
+export function ensureIntent(about = 'a fleet-mutating call'): Promise<void> {
+  const evidence = storage.getStore();
+  const intent = evidence?.intent;
+  if (!evidence || !intent) return Promise.resolve();
+  const sofar = { calls: [...evidence.calls], githubCalls: [...evidence.githubCalls] };
+  evidence.intentWrite ??= outsideRecording(() => intent(about, sofar)).catch((err: unknown) => {
+    throw new AuditWriteError(`intent record for ${about} could not be written; the call was not sent`, {
+      cause: err,
+    });
+  });
+  return evidence.intentWrite;
+}
+
+/**
+ * Whether the running code is inside a step that writes intent records (an `auditedAction`). After
+ * `await ensureIntent()`, false means the mutating call about to be made has NO intent record (the
+ * simulator lists such calls; its invariant fails on them).
+ */
+export function hasIntentWriter(): boolean {
+  return storage.getStore()?.intent !== undefined;
+}
+
+/**
  * Run `fn` and return its result together with every AWS call it made. Nested recordings see only
- * their own calls. If `fn` throws, the calls made so far are attached to the error as `awsCalls`
- * so the caller can still write a "failed" audit record with the evidence.
+ * their own calls. `options.intent` writes the step's intent record before its first fleet-mutating
+ * call (see `ensureIntent`); without it, mutating calls are only recorded. If `fn` throws, the calls
+ * made so far are attached to the error as `awsCalls` so the caller can still write a "failed" audit
+ * record with the evidence.
  */
 export async function recordAwsCalls<T>(
   fn: () => Promise<T>,
+  options: { intent?: IntentWriter } = {},
 ): Promise<{ result: T; calls: AwsCall[]; githubCalls: GitHubCall[] }> {
-  const evidence: Evidence = { calls: [], githubCalls: [] };
+  const evidence: Evidence = {
+    calls: [],
+    githubCalls: [],
+    ...(options.intent ? { intent: options.intent } : {}),
+  };
   try {
     const result = await storage.run(evidence, fn);
-    return { result, ...evidence };
+    return { result, calls: evidence.calls, githubCalls: evidence.githubCalls };
   } catch (err) {
     if (err && typeof err === 'object')
       Object.assign(err, { awsCalls: evidence.calls, githubCalls: evidence.githubCalls });

@@ -48,3 +48,50 @@ it('seeding what Route 53 would reject (a CNAME next to an A) fails like the con
     fake.seed('Z1', [{ name: 'web.example.com.', type: 'CNAME', ttl: 60, values: ['x.example.net.'] }]),
   ).toThrow(InvalidChangeBatchError);
 });
+
+it('ends a page inside a same-name weighted group and resumes only with the identifier, like Route 53', async () => {
+  const fake = new InMemoryRoute53().addZone('Z1', 'example.com');
+  fake.seed(
+    'Z1',
+    Array.from({ length: 301 }, (_, i) => ({
+      name: 'w.example.com.',
+      type: 'A',
+      ttl: 60,
+      values: ['10.0.0.1'],
+      setIdentifier: `s${String(i).padStart(3, '0')}`,
+      weight: 1,
+    })),
+  );
+  const first = await fake.listPage('Z1');
+  expect(first.next).toEqual({ name: 'w.example.com.', type: 'A', identifier: 's300' });
+  // without StartRecordIdentifier the group starts over (the loop the adapter must not make)
+  const again = await fake.listPage('Z1', { name: 'w.example.com.', type: 'A' });
+  expect(again.records[0]?.setIdentifier).toBe('s000');
+  const rest = await fake.listPage('Z1', first.next);
+  expect(rest.records.map((r) => r.setIdentifier)).toEqual(['s300']);
+  expect(rest.next).toBeUndefined();
+});
+
+it('refuses a simple record set where routing-policy sets share the name and type (and the reverse)', async () => {
+  const fake = new InMemoryRoute53().addZone('Z1', 'example.com');
+  const weighted = {
+    name: 'w.example.com.',
+    type: 'A',
+    ttl: 60,
+    values: ['10.0.0.1'],
+    setIdentifier: 'a',
+    weight: 1,
+  };
+  await fake.changeRecordSets('Z1', [{ action: 'CREATE', record: weighted }]);
+  await expect(
+    fake.changeRecordSets('Z1', [
+      { action: 'CREATE', record: { name: 'w.example.com.', type: 'A', ttl: 60, values: ['10.0.0.2'] } },
+    ]),
+  ).rejects.toBeInstanceOf(InvalidChangeBatchError);
+  // a DELETE must name the set identifier and weight it was created with
+  await expect(
+    fake.changeRecordSets('Z1', [{ action: 'DELETE', record: { ...weighted, weight: 2 } }]),
+  ).rejects.toBeInstanceOf(InvalidChangeBatchError);
+  await fake.changeRecordSets('Z1', [{ action: 'DELETE', record: weighted }]);
+  expect(fake.records('Z1')).toEqual([]);
+});

@@ -13,9 +13,17 @@ import { ZoneRecords } from './zone-records';
 /** Most record sets ListResourceRecordSets returns per page. */
 export const ROUTE53_LIST_PAGE_MAX = 300;
 
+/** Where a ListResourceRecordSets page starts (StartRecordName/Type/Identifier). */
+export interface ListStart {
+  name: string;
+  type?: string | undefined;
+  /** Inside a group of routing-policy sets sharing the name and type (NextRecordIdentifier). */
+  identifier?: string | undefined;
+}
+
 export interface ListPage {
   records: RecordSet[];
-  next?: { name: string; type: string } | undefined;
+  next?: { name: string; type: string; identifier?: string | undefined } | undefined;
 }
 
 /**
@@ -24,7 +32,9 @@ export interface ListPage {
  * DELETE must match TTL and values exactly, CREATE of an existing set fails, with Route 53's own
  * InvalidChangeBatch message texts; per-request limits (1,000 ResourceRecord elements, 32,000
  * value characters, UPSERT counted twice); Throttling ("Rate exceeded") and PriorRequestNotComplete
- * can be injected; listings are paged (300 per page) in Route 53's name order.
+ * can be injected; listings are paged (300 per page) in Route 53's name order, and a page can end
+ * inside a group of routing-policy sets sharing a name and type (the next page then starts at
+ * NextRecordIdentifier; without StartRecordIdentifier the group is listed again from its start).
  */
 export class InMemoryRoute53 implements Route53Port {
   private readonly zones = new Map<string, ZoneRecords>();
@@ -44,7 +54,7 @@ export class InMemoryRoute53 implements Route53Port {
   seed(zoneId: string, records: readonly RecordSet[]): void {
     const zone = this.zone(zoneId);
     for (const r of records) {
-      const existing = zone.get(r.name, r.type);
+      const existing = zone.get(r.name, r.type, r.setIdentifier);
       if (existing) zone.apply({ action: 'DELETE', record: existing });
       const problem = zone.apply({ action: 'CREATE', record: r });
       if (problem) throw new InvalidChangeBatchError([problem]);
@@ -86,12 +96,8 @@ export class InMemoryRoute53 implements Route53Port {
     return zone;
   }
 
-  /** One ListResourceRecordSets page starting at (name, type), in Route 53's order. */
-  async listPage(
-    zoneId: string,
-    start?: { name: string; type?: string | undefined },
-    maxItems = ROUTE53_LIST_PAGE_MAX,
-  ): Promise<ListPage> {
+  /** One ListResourceRecordSets page starting at (name, type, identifier), in Route 53's order. */
+  async listPage(zoneId: string, start?: ListStart, maxItems = ROUTE53_LIST_PAGE_MAX): Promise<ListPage> {
     this.listRequests++;
     this.busy('list');
     const all = this.zone(zoneId).all();
@@ -99,14 +105,29 @@ export class InMemoryRoute53 implements Route53Port {
     let from = 0;
     if (start) {
       const name = normalizeName(start.name);
+      const type = start.type;
       from = all.findIndex(
-        (r) => r.name > name || (r.name === name && (!start.type || r.type >= start.type)),
+        (r) =>
+          r.name > name ||
+          (r.name === name &&
+            (!type ||
+              r.type > type ||
+              (r.type === type &&
+                (start.identifier === undefined || (r.setIdentifier ?? '') >= start.identifier)))),
       );
       if (from < 0) from = all.length;
     }
     const records = all.slice(from, from + limit);
     const after = all[from + limit];
-    return after ? { records, next: { name: after.name, type: after.type } } : { records };
+    if (!after) return { records };
+    return {
+      records,
+      next: {
+        name: after.name,
+        type: after.type,
+        ...(after.setIdentifier !== undefined ? { identifier: after.setIdentifier } : {}),
+      },
+    };
   }
 
   async listRecordSets(zoneId: string): Promise<RecordSet[]> {

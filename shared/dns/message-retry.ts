@@ -21,26 +21,31 @@ export interface MessageRetry {
 /** ChangeMessageVisibility failed; the queue's own visibility timeout then applies. */
 export class MessageRetryError extends FleetwardenError {}
 
-const QUEUE_ARN = /^arn:(aws[a-z-]*):sqs:([a-z0-9-]+):(\d{12}):(.+)$/;
+/** The queue name: the last segment of a queue URL, or of a queue ARN. */
+const queueName = (urlOrArn: string) => urlOrArn.split(/[/:]/).at(-1) ?? '';
 
-/** https://sqs.<region>.amazonaws.com[.cn]/<account>/<name> for a queue ARN. */
-export function queueUrlOf(arn: string): string {
-  const m = QUEUE_ARN.exec(arn);
-  if (!m) throw new MessageRetryError(`not an SQS queue ARN: ${arn}`);
-  const [, partition, region, account, name] = m;
-  const suffix = partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
-  return `https://sqs.${region}.${suffix}/${account}/${name}`;
-}
-
-/** SQS ChangeMessageVisibility behind MessageRetry (the event source mapping's role already allows it). */
+/**
+ * SQS ChangeMessageVisibility behind MessageRetry (the event source mapping's role already allows
+ * it). The queue URL is the one the construct passes in (env QUEUE_URL), never built from the ARN:
+ * with `useQueueUrlAsEndpoint` the SDK sends the request to that URL's host, which differs from
+ * sqs.<region>.amazonaws.com behind a VPC endpoint without private DNS, in FIPS or custom endpoints.
+ */
 export class SqsMessageRetry implements MessageRetry {
-  constructor(private readonly client: SQSClient = defaultSqsClient()) {}
+  constructor(
+    private readonly queueUrl: string,
+    private readonly client: SQSClient = defaultSqsClient(),
+  ) {}
 
   async after(message: ReceivedMessage, seconds: number): Promise<void> {
+    if (queueName(message.eventSourceARN) !== queueName(this.queueUrl)) {
+      throw new MessageRetryError(
+        `message ${message.messageId} comes from ${message.eventSourceARN}, not from the queue ${this.queueUrl}`,
+      );
+    }
     try {
       await this.client.send(
         new ChangeMessageVisibilityCommand({
-          QueueUrl: queueUrlOf(message.eventSourceARN),
+          QueueUrl: this.queueUrl,
           ReceiptHandle: message.receiptHandle,
           VisibilityTimeout: seconds,
         }),

@@ -274,15 +274,73 @@ describe('planDns', () => {
     expect(plan.decisions[1]?.reason).toContain(I1);
   });
 
-  it('takes over the tombstone of another instance', () => {
+  it.each([
+    ['stopped', 'stopped'],
+    ['stopping', 'stopping'],
+    ['terminated (tombstone not expired yet)', 'terminated'],
+  ])('a name stays with its %s holder: another instance tagged with it is refused', (_what, state) => {
+    const held = marker('_fleetwarden.web.example.com.', { instanceId: I2, state, value: undefined });
+    const plan = planDns({ config, forward: [held], facts: [running({ time: at(40) })] });
+    expect(flat(plan.forward)).toEqual([]);
+    expect(plan.decisions[0]).toMatchObject({
+      decision: 'refused',
+      recordName: 'web.example.com.',
+      reason: expect.stringContaining(`held by ${I2}`),
+    });
+    // the holder itself takes its name back when it runs again
+    const back = planDns({
+      config,
+      forward: [held],
+      facts: [running({ instanceId: I2, privateIp: '10.0.0.6', time: at(50) })],
+    });
+    expect(back.decisions[0]).toMatchObject({ decision: 'acted' });
+  });
+
+  it("a terminated holder's name is free once its tombstone has expired", () => {
     const tomb = marker('_fleetwarden.web.example.com.', {
       instanceId: I2,
       state: 'terminated',
       value: undefined,
     });
-    const plan = planDns({ config, forward: [tomb], facts: [running({ time: at(40) })] });
-    const after = apply([tomb], 'example.com', flat(plan.forward));
-    expect(after.find((r) => r.type === 'A')?.values).toEqual(['10.0.0.5']);
+    const expiry = planTombstoneExpiry({
+      config,
+      forward: [tomb],
+      now: new Date(Date.parse(at(0)) + 3 * 3_600_000),
+      tombstoneMs: 2 * 3_600_000,
+    });
+    const after = apply([tomb], 'example.com', flat(expiry.forward));
+    const plan = planDns({ config, forward: after, facts: [running({ time: at(40) })] });
+    expect(apply(after, 'example.com', flat(plan.forward)).find((r) => r.type === 'A')?.values).toEqual([
+      '10.0.0.5',
+    ]);
+  });
+
+  it('publishes nothing for a running instance that did not opt in, and leaves no tombstone when it leaves', () => {
+    const plan = planDns({ config, forward: [], facts: [running({ optedIn: false, name: undefined })] });
+    expect(flat(plan.forward)).toEqual([]);
+    expect(plan.decisions[0]).toMatchObject({
+      decision: 'skipped',
+      reason: expect.stringContaining('not opted in'),
+    });
+    const gone = planDns({
+      config,
+      forward: [],
+      facts: [{ instanceId: I1, state: 'terminated', time: at(9), source: 'event', optedIn: false }],
+    });
+    expect(flat(gone.forward)).toEqual([]);
+  });
+
+  it('still removes the record of an instance that no longer opts in when it leaves', () => {
+    const zone = [
+      { name: 'web.example.com.', type: 'A', ttl: 60, values: ['10.0.0.5'] },
+      marker('_fleetwarden.web.example.com.'),
+    ];
+    const gone = planDns({
+      config,
+      forward: zone,
+      facts: [{ instanceId: I1, state: 'stopped', time: at(9), source: 'event', optedIn: false }],
+    });
+    expect(apply(zone, 'example.com', flat(gone.forward)).filter((r) => r.type === 'A')).toEqual([]);
   });
 
   it('refuses (and never touches) a foreign record created at a name after our tombstone', () => {
@@ -463,6 +521,21 @@ describe('planTombstoneExpiry', () => {
       tombstoneMs: 2 * 3_600_000,
     });
     expect(flat(plan.forward)).toEqual([{ action: 'DELETE', record: tomb }]);
+  });
+
+  it("never expires a stopped holder's tombstone (the name stays with it until it terminates)", () => {
+    const stopped = marker('_fleetwarden.web.example.com.', {
+      state: 'stopped',
+      value: undefined,
+      time: at(0),
+    });
+    const plan = planTombstoneExpiry({
+      config,
+      forward: [stopped],
+      now: new Date(Date.parse(at(0)) + 30 * 24 * 3_600_000),
+      tombstoneMs: 2 * 3_600_000,
+    });
+    expect(flat(plan.forward)).toEqual([]);
   });
 
   it('keeps a tombstone younger than the retention', () => {

@@ -51,6 +51,12 @@ export interface InstanceFact {
    * (DescribeInstances can still show a just-stopped instance running; the running event publishes).
    */
   renameOnly?: boolean | undefined;
+  /**
+   * The instance opts in to DNS (name tag, fleet tag or a configured Auto Scaling group; see
+   * opt-in.ts). `false`: nothing is published for it, and a leaving one gets no tombstone, but
+   * records of ours it still holds are removed when it leaves. The fact producers always set it.
+   */
+  optedIn?: boolean | undefined;
 }
 
 /** Changes that must land in the same request (a record and its marker). */
@@ -112,6 +118,7 @@ class PlanningView {
   /** The marker in `r` if it is one of ours. */
   ours(r: RecordSet | undefined): Marker | undefined {
     if (r?.type !== 'TXT' || r.values.length !== 1 || !recordNameOfMarker(r.name)) return undefined;
+    if (r.alias || r.setIdentifier !== undefined) return undefined;
     const m = parseMarker(r.values[0] ?? '');
     return m && m.owner === this.owner ? m : undefined;
   }
@@ -150,13 +157,18 @@ class PlanningView {
  * or created at a name we only hold a tombstone for, is foreign: refused, audited, never touched.
  */
 export const holdsMarkerValue = (record: RecordSet, m: Marker): boolean =>
-  !record.alias && m.value !== undefined && record.values.length === 1 && record.values[0] === m.value;
+  !record.alias &&
+  record.setIdentifier === undefined &&
+  m.value !== undefined &&
+  record.values.length === 1 &&
+  record.values[0] === m.value;
 
 const sameRecord = (a: RecordSet, b: RecordSet) =>
   a.ttl === b.ttl &&
   a.values.length === b.values.length &&
   a.values.every((v, i) => v === b.values[i]) &&
-  !a.alias;
+  !a.alias &&
+  a.setIdentifier === undefined;
 
 export function planDns(input: {
   config: DnsPlanConfig;
@@ -201,8 +213,10 @@ export function planDns(input: {
       if (!parsed) return `TXT ${mkName} exists and is not a fleetwarden marker`;
       if (parsed.owner !== config.ownerId)
         return `${name} is owned by fleetwarden owner "${parsed.owner}", not "${config.ownerId}"`;
-      if (parsed.instanceId !== instanceId && parsed.state === 'running')
-        return `${name} is held by ${parsed.instanceId}`;
+      // a name stays with its holder, running or not, until the holder terminates and its
+      // tombstone expires (reconcile): a stopped holder's name is never taken over
+      if (parsed.instanceId !== instanceId)
+        return `${name} is held by ${parsed.instanceId} (${parsed.state} at ${parsed.time}): a name is released only when its holder has terminated and its tombstone expired`;
       const foreign = view.records
         .at(name)
         .filter((r) => r.type === 'CNAME' || (r.type === type && !holdsMarkerValue(r, parsed)));
@@ -295,6 +309,17 @@ export function planDns(input: {
     }
     if (fact.state === 'pending') {
       decide({ decision: 'skipped', reason: 'pending: the record is written when the instance is running' });
+      return;
+    }
+
+    if (fact.state === 'running' && fact.optedIn === false) {
+      decide({
+        decision: 'skipped',
+        reason:
+          'not opted in to DNS (no name tag, no fleet tag, not in a configured Auto Scaling group): no record published',
+        recordName: fOwned[0]?.recordName,
+        details: { optedIn: false },
+      });
       return;
     }
 
@@ -393,7 +418,7 @@ export function planDns(input: {
       }
       // an event may come before the running it follows (reordering), so it leaves a tombstone;
       // an observation of an instance we never named needs none
-      if (fOwned.length === 0 && fact.source === 'event') {
+      if (fOwned.length === 0 && fact.source === 'event' && fact.optedIn !== false) {
         const slot = markerNameFor(`${id}.${zone}`);
         if (!fwd.records.get(slot, 'TXT'))
           replaceMarker(fwd, slot, marker('A', fact, undefined, fact.time), fChanges);
@@ -457,7 +482,7 @@ export function planDns(input: {
   return plan;
 }
 
-/** Reconcile's tombstone sweep: delete our tombstones (non-running markers without a value) older than the retention. */
+/** Reconcile's tombstone sweep: delete our terminated tombstones (markers without a value) older than the retention. */
 export function planTombstoneExpiry(input: {
   config: DnsPlanConfig;
   forward: readonly RecordSet[];
@@ -470,8 +495,9 @@ export function planTombstoneExpiry(input: {
   for (const r of view.records.all()) {
     const m = view.ours(r);
     const recordName = recordNameOfMarker(r.name);
-    // a tombstone guards no record (a record next to it is foreign by the ownership rule)
-    if (!m || !recordName || m.state === 'running' || m.value !== undefined) continue;
+    // a tombstone guards no record (a record next to it is foreign by the ownership rule); only a
+    // terminated holder's expires: a stopped (or stopping) one keeps its name until it terminates
+    if (!m || !recordName || m.state !== 'terminated' || m.value !== undefined) continue;
     if (Date.parse(m.time) >= cutoff) continue;
     const changes: RecordChange[] = [];
     view.apply({ action: 'DELETE', record: r }, changes);

@@ -13,6 +13,13 @@ export interface RecordSet {
   values: string[];
   /** Alias records are never ours; they are kept only so conflicts are seen. */
   alias?: boolean | undefined;
+  /**
+   * SetIdentifier of a routing-policy record set (weighted, latency, failover, ...): several sets
+   * share a name and type then. Never ours (fleetwarden writes simple record sets only).
+   */
+  setIdentifier?: string | undefined;
+  /** Weight of a weighted record set. */
+  weight?: number | undefined;
 }
 
 export type ChangeAction = 'CREATE' | 'DELETE' | 'UPSERT';

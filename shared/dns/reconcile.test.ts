@@ -58,6 +58,8 @@ describe('observeFleet', () => {
       zones: [owned(3, 'gone.example.com.')],
       observedAt: T,
     });
-    expect(facts).toEqual([{ instanceId: id(3), state: 'terminated', time: T, source: 'observation' }]);
+    expect(facts).toEqual([
+      { instanceId: id(3), state: 'terminated', time: T, source: 'observation', optedIn: false },
+    ]);
   });
 });

@@ -170,6 +170,8 @@ async function seedZone(
           Type: r.type as RRType,
           TTL: r.ttl,
           ResourceRecords: r.values.map((Value) => ({ Value })),
+          ...(r.setIdentifier !== undefined ? { SetIdentifier: r.setIdentifier } : {}),
+          ...(r.weight !== undefined ? { Weight: r.weight } : {}),
         },
       }),
     ),

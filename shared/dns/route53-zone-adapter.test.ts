@@ -110,6 +110,60 @@ describe('Route53ZoneAdapter on API-reference shapes', () => {
     });
   });
 
+  it('resumes a page that ended inside a same-name routing group with StartRecordIdentifier (NextRecordIdentifier)', async () => {
+    const weighted = (id: string) => ({
+      Name: 'w.example.com.',
+      Type: 'A' as const,
+      SetIdentifier: id,
+      Weight: 10,
+      TTL: 60,
+      ResourceRecords: [{ Value: '192.0.2.1' }],
+    });
+    r53
+      .on(ListResourceRecordSetsCommand)
+      .resolvesOnce({
+        ResourceRecordSets: [weighted('a')],
+        IsTruncated: true,
+        NextRecordName: 'w.example.com.',
+        NextRecordType: 'A',
+        NextRecordIdentifier: 'b',
+        MaxItems: 1,
+      })
+      .resolvesOnce({ ResourceRecordSets: [weighted('b')], IsTruncated: false, MaxItems: 1 });
+    const records = await adapter.listRecordSets('Z1');
+    expect(records).toEqual([
+      { name: 'w.example.com.', type: 'A', ttl: 60, values: ['192.0.2.1'], setIdentifier: 'a', weight: 10 },
+      { name: 'w.example.com.', type: 'A', ttl: 60, values: ['192.0.2.1'], setIdentifier: 'b', weight: 10 },
+    ]);
+    expect(r53.commandCalls(ListResourceRecordSetsCommand)[1]?.args[0].input).toMatchObject({
+      StartRecordName: 'w.example.com.',
+      StartRecordType: 'A',
+      StartRecordIdentifier: 'b',
+    });
+  });
+
+  it('fails instead of looping when Route 53 hands back the page it was asked to start at', async () => {
+    r53.on(ListResourceRecordSetsCommand).resolves({
+      ResourceRecordSets: [
+        {
+          Name: 'w.example.com.',
+          Type: 'A',
+          SetIdentifier: 'a',
+          Weight: 1,
+          TTL: 60,
+          ResourceRecords: [{ Value: '192.0.2.1' }],
+        },
+      ],
+      IsTruncated: true,
+      NextRecordName: 'w.example.com.',
+      NextRecordType: 'A',
+      NextRecordIdentifier: 'a',
+      MaxItems: 1,
+    });
+    await expect(adapter.listRecordSets('Z1')).rejects.toBeInstanceOf(Route53Error);
+    expect(r53.commandCalls(ListResourceRecordSetsCommand).length).toBeLessThanOrEqual(3);
+  });
+
   it('wraps other failures in Route53Error with the cause', async () => {
     const cause = new NoSuchHostedZone({ message: 'No hosted zone found with ID: Z9', $metadata: {} });
     r53.on(ListResourceRecordSetsCommand).rejects(cause);

@@ -27,8 +27,10 @@ function toRecordSet(r: ResourceRecordSet): RecordSet {
     ...(r.TTL !== undefined ? { ttl: r.TTL } : {}),
     values: (r.ResourceRecords ?? []).map((v) => v.Value ?? ''),
   };
-  // alias and routing-policy sets are never fleetwarden's; flag them so they are never taken for ours
-  if (r.AliasTarget || r.SetIdentifier) out.alias = true;
+  // alias and routing-policy sets are never fleetwarden's (the planner checks both fields)
+  if (r.AliasTarget) out.alias = true;
+  if (r.SetIdentifier !== undefined) out.setIdentifier = r.SetIdentifier;
+  if (r.Weight !== undefined) out.weight = r.Weight;
   return out;
 }
 
@@ -52,9 +54,16 @@ function mapError(err: unknown, what: string): Error {
 export class Route53ZoneAdapter implements Route53Port {
   constructor(private readonly client: Route53Client = defaultRoute53Client()) {}
 
+  /**
+   * Every page: a page can end inside a group of routing-policy sets sharing a name and type, so
+   * the next one starts at NextRecordName + NextRecordType + NextRecordIdentifier (without the
+   * identifier Route 53 lists the group again from its start, for ever). A page that would start
+   * where the previous one did fails the listing instead of looping.
+   */
   async listRecordSets(zoneId: string): Promise<RecordSet[]> {
     const out: RecordSet[] = [];
-    let start: { name: string; type: RRType | undefined } | undefined;
+    const seen = new Set<string>();
+    let start: { name: string; type: RRType | undefined; id: string | undefined } | undefined;
     do {
       let page: ListResourceRecordSetsCommandOutput;
       try {
@@ -63,6 +72,7 @@ export class Route53ZoneAdapter implements Route53Port {
             HostedZoneId: zoneId,
             MaxItems: 300,
             ...(start ? { StartRecordName: start.name, StartRecordType: start.type } : {}),
+            ...(start?.id !== undefined ? { StartRecordIdentifier: start.id } : {}),
           }),
         );
       } catch (err) {
@@ -71,8 +81,15 @@ export class Route53ZoneAdapter implements Route53Port {
       out.push(...(page.ResourceRecordSets ?? []).map(toRecordSet));
       start =
         page.IsTruncated && page.NextRecordName
-          ? { name: page.NextRecordName, type: page.NextRecordType }
+          ? { name: page.NextRecordName, type: page.NextRecordType, id: page.NextRecordIdentifier }
           : undefined;
+      const at = start && `${start.name}|${start.type ?? ''}|${start.id ?? ''}`;
+      if (at !== undefined && seen.has(at)) {
+        throw new Route53Error(
+          `ListResourceRecordSets ${zoneId}: the page at ${at} was listed already; not looping`,
+        );
+      }
+      if (at !== undefined) seen.add(at);
     } while (start);
     return out;
   }
@@ -95,6 +112,8 @@ export class Route53ZoneAdapter implements Route53Port {
                 Type: c.record.type as RRType,
                 TTL: c.record.ttl,
                 ResourceRecords: c.record.values.map((Value) => ({ Value })),
+                ...(c.record.setIdentifier !== undefined ? { SetIdentifier: c.record.setIdentifier } : {}),
+                ...(c.record.weight !== undefined ? { Weight: c.record.weight } : {}),
               },
             })),
           },

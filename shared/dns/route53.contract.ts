@@ -64,6 +64,31 @@ export function describeRoute53Contract(name: string, make: () => Route53Subject
       expect(new Set(all.map((r) => `${r.name}|${r.type}`)).size).toBe(all.length);
     });
 
+    it('reads every page when 300+ weighted records share a name and type (pages end inside the group)', async () => {
+      const s = make();
+      const z = s.zoneId ?? 'Z1';
+      const weighted = Array.from(
+        { length: 650 },
+        (_, i): RecordSet => ({
+          name: 'w.example.com.',
+          type: 'A',
+          ttl: 60,
+          values: [`10.0.${Math.floor(i / 250)}.${(i % 250) + 1}`],
+          setIdentifier: `s${String(i).padStart(3, '0')}`,
+          weight: 1,
+        }),
+      );
+      await s.seed([a('v.example.com.', '10.1.0.1'), ...weighted, a('x.example.com.', '10.1.0.2')]);
+      const all = await s.port.listRecordSets(z);
+      const group = all.filter((r) => r.name === 'w.example.com.' && r.type === 'A');
+      expect(group).toHaveLength(650);
+      expect(new Set(group.map((r) => r.setIdentifier)).size).toBe(650);
+      expect(group).toContainEqual(weighted[649]);
+      expect(all).toContainEqual(a('v.example.com.', '10.1.0.1'));
+      expect(all).toContainEqual(a('x.example.com.', '10.1.0.2'));
+      expect(new Set(all.map((r) => `${r.name}|${r.type}|${r.setIdentifier ?? ''}`)).size).toBe(all.length);
+    });
+
     it('rejects CREATE of an existing record, all-or-nothing', async () => {
       const s = make();
       const z = s.zoneId ?? 'Z1';

@@ -2,6 +2,7 @@ import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbr
 import { z } from 'zod';
 import type { InstanceInventory, InstanceState } from '../ec2/port';
 import { InstanceFactsUnavailableError } from './errors';
+import { type DnsOptIn, optInReason, tagsForOptIn } from './opt-in';
 import type { InstanceFact } from './planner';
 
 /** The instance states DNS sync reacts to (pending is ignored: there is nothing to write yet). */
@@ -90,16 +91,147 @@ export function parseDnsSyncEvent(
 export type FactOutcome =
   | { kind: 'fact'; fact: InstanceFact }
   | { kind: 'skip'; reason: string }
+  | { kind: 'refuse'; reason: string; details: Record<string, unknown> }
   | { kind: 'error'; error: Error };
 
 /**
- * Turn state-change and tag-change events into planner facts. Only `running` events and tag changes
- * need DescribeInstances (one call for the whole batch): it supplies the IP and the name tag (a tag
- * change brings its own tags; one on an instance that is not running is skipped). Leaving events need nothing: the
- * records are found through their ownership markers, so a terminated instance without an IP is fine.
+ * How far ahead of our clock an event may be dated (clock skew between EC2 and Lambda is seconds):
+ * a later one is forged or broken, and is refused. A future-dated event must never act: its time
+ * would make every real event after it look stale against the marker it leaves.
+ */
+export const MAX_EVENT_SKEW_MS = 5 * 60_000;
+
+/** How far along the way out each leaving state is (a later state confirms an earlier one). */
+const LEAVING_RANK: Partial<Record<InstanceState, number>> = {
+  stopping: 1,
+  stopped: 2,
+  'shutting-down': 3,
+  terminated: 4,
+};
+
+type Described = Awaited<ReturnType<InstanceInventory['describe']>>[number];
+
+interface FactInput {
+  nameTag: string;
+  now: Date;
+  absentAfterMs: number;
+  optIn?: Omit<DnsOptIn, 'nameTag'> | undefined;
+}
+
+const optedIn = (tags: Record<string, string>, input: FactInput) =>
+  optInReason(tags, { ...input.optIn, nameTag: input.nameTag }) !== undefined;
+
+const ageOf = (e: DnsSyncEvent, now: Date) => now.getTime() - Date.parse(e.time);
+
+/**
+ * A leaving event (stopping/stopped/shutting-down/terminated) is a hint: it acts only once
+ * DescribeInstances confirms it (the instance in that state or further along), while the instance
+ * is describable. Contradicted (DescribeInstances shows it running, or not as far along): on the
+ * first receive the message is retried once (DescribeInstances lags by seconds), then refused and
+ * audited, the records staying. Not describable: retried like a lagging running event until it is
+ * `absentAfterMs` old, then taken as gone (terminated instances stay describable ~1 h).
+ */
+function leavingOutcome(
+  e: DnsSyncEvent,
+  info: Described | undefined,
+  attempt: number,
+  input: FactInput,
+): FactOutcome {
+  const { instanceId, time } = e;
+  const state = e.state as InstanceState;
+  // not describable any more: nothing is known of its tags, so it publishes nothing (no tombstone)
+  const fact = (): FactOutcome => ({
+    kind: 'fact',
+    fact: { instanceId, state, time, source: 'event', optedIn: info ? optedIn(info.tags, input) : false },
+  });
+  const ageMs = ageOf(e, input.now);
+  if (!info) {
+    if (ageMs > input.absentAfterMs) return fact();
+    return {
+      kind: 'error',
+      error: new InstanceFactsUnavailableError(
+        `DescribeInstances does not show ${instanceId} yet, so its ${state} event is unconfirmed; will retry`,
+      ),
+    };
+  }
+  const rank = LEAVING_RANK[info.state];
+  if (rank !== undefined && rank >= (LEAVING_RANK[state] ?? 0)) return fact();
+  if (info.launchTime && Date.parse(info.launchTime) > Date.parse(time)) {
+    return {
+      kind: 'skip',
+      reason: `stale ${state} event at ${time}: the instance was started again at ${info.launchTime} (DescribeInstances shows it ${info.state})`,
+    };
+  }
+  const contradiction = `DescribeInstances shows ${instanceId} ${info.state}, which does not confirm the ${state} event at ${time}`;
+  if (attempt <= 1) {
+    return { kind: 'error', error: new InstanceFactsUnavailableError(`${contradiction}; will retry once`) };
+  }
+  return {
+    kind: 'refuse',
+    reason: `${contradiction} (receive ${attempt}): the event is not acted on, the records stay`,
+    details: { refusal: 'unconfirmed-state', eventState: state, describedState: info.state },
+  };
+}
+
+/** A running event or a tag change: the IP and the tags come from DescribeInstances. */
+function runningOutcome(e: DnsSyncEvent, info: Described | undefined, input: FactInput): FactOutcome {
+  const { instanceId, time } = e;
+  const state = 'running' as const;
+  if (e.tags && info && info.state !== 'running') {
+    // a tag change only renames a running instance's record; the running event reads the tags
+    return {
+      kind: 'skip',
+      reason: `tag change on a ${info.state} instance: nothing to publish now (the running event will use the tags)`,
+    };
+  }
+  if (info?.privateIp) {
+    return {
+      kind: 'fact',
+      fact: {
+        instanceId,
+        state,
+        time,
+        source: 'event',
+        // a tag change carries the tags as they are now; DescribeInstances may still lag behind it
+        name: (e.tags ?? info.tags)[input.nameTag],
+        privateIp: info.privateIp,
+        publicIp: info.publicIp,
+        ...(e.tags ? { renameOnly: true } : {}),
+        optedIn: optedIn(tagsForOptIn(e.tags, info.tags), input),
+      },
+    };
+  }
+  if (info && (info.state === 'terminated' || info.state === 'shutting-down')) {
+    // terminal states never go back to running: this running event is necessarily old
+    return {
+      kind: 'skip',
+      reason: `stale running event: DescribeInstances shows the instance ${info.state}`,
+    };
+  }
+  const ageMs = ageOf(e, input.now);
+  const seen = info ? `shows it ${info.state} without a private IP` : 'does not show it';
+  if (ageMs > input.absentAfterMs) {
+    return {
+      kind: 'skip',
+      reason: `running event is ${Math.round(ageMs / 60_000)} min old and DescribeInstances ${seen}; nothing to write`,
+    };
+  }
+  return {
+    kind: 'error',
+    error: new InstanceFactsUnavailableError(`DescribeInstances ${seen} yet (${instanceId}); will retry`),
+  };
+}
+
+/**
+ * Turn state-change and tag-change events into planner facts. Message contents are hints: an event
+ * dated more than MAX_EVENT_SKEW_MS ahead of `now` is refused; every instance is described (one
+ * DescribeInstances call for the batch): a running event or tag change takes its IP and name tag
+ * from there (a tag change brings its own tags; one on an instance that is not running is
+ * skipped), and a leaving event acts only once DescribeInstances confirms it (see leavingOutcome).
  * A running instance that DescribeInstances does not show with an IP yet (eventual consistency) is
  * an error for that event only, so SQS retries it; after `absentAfterMs` it is skipped instead
  * (the instance is long gone), so the message does not cycle into the DLQ for nothing.
+ * `attempts` gives each event's receive count (default 1).
  */
 export async function factsFromEvents(input: {
   events: readonly DnsSyncEvent[];
@@ -107,76 +239,43 @@ export async function factsFromEvents(input: {
   nameTag: string;
   now: Date;
   absentAfterMs: number;
+  attempts?: ReadonlyMap<string, number>;
+  /** Who opts in besides the name tag (fleet tag, Auto Scaling groups). @default the name tag only */
+  optIn?: Omit<DnsOptIn, 'nameTag'> | undefined;
 }): Promise<Map<string, FactOutcome>> {
   const out = new Map<string, FactOutcome>();
-  const runningIds = [...new Set(input.events.filter((e) => e.state === 'running').map((e) => e.instanceId))];
-  let described: Map<string, Awaited<ReturnType<InstanceInventory['describe']>>[number]> | undefined;
+  const latestOk = input.now.getTime() + MAX_EVENT_SKEW_MS;
+  const current = input.events.filter((e) => {
+    if (Date.parse(e.time) <= latestOk) return true;
+    out.set(e.id, {
+      kind: 'refuse',
+      reason: `event dated ${e.time}, in the future: more than ${MAX_EVENT_SKEW_MS / 60_000} min after now (${input.now.toISOString()}); forged or broken, not acted on`,
+      details: { refusal: 'future-dated', eventTime: e.time, now: input.now.toISOString() },
+    });
+    return false;
+  });
+  const ids = [...new Set(current.map((e) => e.instanceId))].sort();
+  let described: Map<string, Described> | undefined;
   let describeError: Error | undefined;
-  if (runningIds.length > 0) {
+  if (ids.length > 0) {
     try {
-      described = new Map((await input.inventory.describe(runningIds)).map((i) => [i.instanceId, i]));
+      described = new Map((await input.inventory.describe(ids)).map((i) => [i.instanceId, i]));
     } catch (err) {
       describeError = err as Error;
     }
   }
-  for (const e of input.events) {
-    const { instanceId, time } = e;
-    const state = e.state as InstanceState;
-    if (state !== 'running') {
-      out.set(e.id, { kind: 'fact', fact: { instanceId, state, time, source: 'event' } });
-      continue;
-    }
+  for (const e of current) {
     if (describeError) {
       out.set(e.id, { kind: 'error', error: describeError });
       continue;
     }
-    const info = described?.get(instanceId);
-    if (e.tags && info && info.state !== 'running') {
-      // a tag change only renames a running instance's record; the running event reads the tags
-      out.set(e.id, {
-        kind: 'skip',
-        reason: `tag change on a ${info.state} instance: nothing to publish now (the running event will use the tags)`,
-      });
-      continue;
-    }
-    if (info?.privateIp) {
-      out.set(e.id, {
-        kind: 'fact',
-        fact: {
-          instanceId,
-          state,
-          time,
-          source: 'event',
-          // a tag change carries the tags as they are now; DescribeInstances may still lag behind it
-          name: (e.tags ?? info.tags)[input.nameTag],
-          privateIp: info.privateIp,
-          publicIp: info.publicIp,
-          ...(e.tags ? { renameOnly: true } : {}),
-        },
-      });
-      continue;
-    }
-    if (info && (info.state === 'terminated' || info.state === 'shutting-down')) {
-      // terminal states never go back to running: this running event is necessarily old
-      out.set(e.id, {
-        kind: 'skip',
-        reason: `stale running event: DescribeInstances shows the instance ${info.state}`,
-      });
-      continue;
-    }
-    const ageMs = input.now.getTime() - Date.parse(e.time);
-    const seen = info ? `shows it ${info.state} without a private IP` : 'does not show it';
-    if (ageMs > input.absentAfterMs) {
-      out.set(e.id, {
-        kind: 'skip',
-        reason: `running event is ${Math.round(ageMs / 60_000)} min old and DescribeInstances ${seen}; nothing to write`,
-      });
-    } else {
-      out.set(e.id, {
-        kind: 'error',
-        error: new InstanceFactsUnavailableError(`DescribeInstances ${seen} yet (${instanceId}); will retry`),
-      });
-    }
+    const info = described?.get(e.instanceId);
+    out.set(
+      e.id,
+      e.state === 'running'
+        ? runningOutcome(e, info, input)
+        : leavingOutcome(e, info, input.attempts?.get(e.id) ?? 1, input),
+    );
   }
   return out;
 }

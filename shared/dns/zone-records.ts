@@ -1,7 +1,9 @@
 import { isInZone, MAX_DNS_NAME, normalizeName } from './names';
 import type { RecordChange, RecordSet } from './port';
 
-const key = (name: string, type: string) => `${normalizeName(name)}|${type}`;
+const key = (name: string, type: string, setIdentifier?: string) =>
+  `${normalizeName(name)}|${type}${setIdentifier === undefined ? '' : `|${setIdentifier}`}`;
+const keyOf = (r: RecordSet) => key(r.name, r.type, r.setIdentifier);
 
 /** Longest character-string in a TXT/SPF value. */
 export const TXT_STRING_MAX = 255;
@@ -50,15 +52,16 @@ export class ZoneRecords {
     readonly zoneName: string,
     records: readonly RecordSet[] = [],
   ) {
-    for (const r of records) this.sets.set(key(r.name, r.type), clone(r));
+    for (const r of records) this.sets.set(keyOf(r), clone(r));
   }
 
   copy(): ZoneRecords {
     return new ZoneRecords(this.zoneName, this.all());
   }
 
-  get(name: string, type: string): RecordSet | undefined {
-    const r = this.sets.get(key(name, type));
+  /** The simple record set of this name and type, or with `setIdentifier` that routing-policy set. */
+  get(name: string, type: string, setIdentifier?: string): RecordSet | undefined {
+    const r = this.sets.get(key(name, type, setIdentifier));
     return r ? clone(r) : undefined;
   }
 
@@ -68,20 +71,29 @@ export class ZoneRecords {
     return [...this.sets.values()].filter((r) => r.name === n).map(clone);
   }
 
-  /** All record sets, sorted by name then type in code-unit order (stable paging needs a total order). */
+  /**
+   * All record sets, sorted by name, type, then set identifier (simple sets first) in code-unit order
+   * (stable paging needs a total order).
+   */
   all(): RecordSet[] {
     const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
-    return [...this.sets.values()].map(clone).sort((a, b) => cmp(a.name, b.name) || cmp(a.type, b.type));
+    return [...this.sets.values()]
+      .map(clone)
+      .sort(
+        (a, b) =>
+          cmp(a.name, b.name) || cmp(a.type, b.type) || cmp(a.setIdentifier ?? '', b.setIdentifier ?? ''),
+      );
   }
 
   /** Apply one change; returns the InvalidChangeBatch message if Route 53 would reject it. */
   apply(change: RecordChange): string | undefined {
     const record = { ...clone(change.record), name: normalizeName(change.record.name) };
-    const label = `[name='${record.name}', type='${record.type}']`;
+    const id = record.setIdentifier;
+    const label = `[name='${record.name}', type='${record.type}'${id === undefined ? '' : `, set-identifier='${id}'`}]`;
     const zone = normalizeName(this.zoneName);
     if (!isInZone(record.name, zone))
       return `RRSet with DNS name ${record.name} is not permitted in zone ${zone}`;
-    const current = this.sets.get(key(record.name, record.type));
+    const current = this.sets.get(keyOf(record));
     if (change.action !== 'DELETE') {
       const problem = recordProblem(record);
       if (problem) return problem;
@@ -91,15 +103,21 @@ export class ZoneRecords {
       if (
         current.ttl !== record.ttl ||
         !sameValues(current.values, record.values) ||
-        !!current.alias !== !!record.alias
+        !!current.alias !== !!record.alias ||
+        current.weight !== record.weight
       ) {
         return `Tried to delete resource record set ${label} but the values provided do not match the current values`;
       }
-      this.sets.delete(key(record.name, record.type));
+      this.sets.delete(keyOf(record));
       return undefined;
     }
     if (change.action === 'CREATE' && current) {
       return `Tried to create resource record set ${label} but it already exists`;
+    }
+    const sameType = this.at(record.name).filter((r) => r.type === record.type && keyOf(r) !== keyOf(record));
+    if (sameType.some((r) => (r.setIdentifier === undefined) !== (id === undefined))) {
+      // a name and type hold either one simple set or routing-policy sets, never both
+      return `RRSet with DNS name ${record.name}, type ${record.type}${id === undefined ? '' : `, SetIdentifier ${id}`} cannot be created as a ${id === undefined ? 'routing-policy' : 'non-routing-policy'} set exists with the same name and type.`;
     }
     const others = this.at(record.name).filter((r) => r.type !== record.type);
     if (record.type === 'CNAME' && others.length > 0) {
@@ -108,7 +126,7 @@ export class ZoneRecords {
     if (others.some((r) => r.type === 'CNAME')) {
       return `RRSet of type ${record.type} with DNS name ${record.name} is not permitted because a conflicting RRSet of type CNAME with the same DNS name already exists in zone ${zone}`;
     }
-    this.sets.set(key(record.name, record.type), record);
+    this.sets.set(keyOf(record), record);
     return undefined;
   }
 }

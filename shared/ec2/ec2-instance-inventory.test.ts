@@ -88,3 +88,39 @@ describe('Ec2InstanceInventory on API-reference shapes', () => {
     expect((err as Error).cause).toBe(cause);
   });
 });
+
+describe('state transition time (StateTransitionReason is free text)', () => {
+  it.each([
+    ['User initiated (2026-11-24 10:00:00 GMT)', '2026-11-24T10:00:00.000Z'],
+    ['User initiated (2026-11-24 10:00:00 UTC)', '2026-11-24T10:00:00.000Z'],
+    ['User initiated (2026-11-24 12:00:00 +0200)', '2026-11-24T10:00:00.000Z'],
+    ['User initiated (2026-11-24 05:00:00 -05:00)', '2026-11-24T10:00:00.000Z'],
+    ['Service initiated (2026-11-24T10:00:00Z)', '2026-11-24T10:00:00.000Z'],
+    ['User initiated (2026-11-24T10:00:00.250+00:00)', '2026-11-24T10:00:00.250Z'],
+  ])('reads "%s" as %s', async (reason, iso) => {
+    ec2.reset();
+    ec2.on(DescribeInstancesCommand).resolves({
+      Reservations: [
+        {
+          Instances: [{ InstanceId: 'i-0abc', State: { Name: 'terminated' }, StateTransitionReason: reason }],
+        },
+      ],
+    });
+    expect((await adapter.describe(['i-0abc']))[0]?.stateChangedAt).toBe(iso);
+  });
+
+  it.each([
+    'Server.SpotInstanceTermination: Spot instance termination',
+    'User initiated (yesterday)',
+    'User initiated (2026-13-45 99:99:99 GMT)',
+    'User initiated (2026-11-24 10:00:00 CEST)',
+  ])('gives no time for "%s" (unknown: the sweep then waits, never skips its grace)', async (reason) => {
+    ec2.reset();
+    ec2.on(DescribeInstancesCommand).resolves({
+      Reservations: [
+        { Instances: [{ InstanceId: 'i-0abc', State: { Name: 'stopped' }, StateTransitionReason: reason }] },
+      ],
+    });
+    expect((await adapter.describe(['i-0abc']))[0]?.stateChangedAt).toBeUndefined();
+  });
+});

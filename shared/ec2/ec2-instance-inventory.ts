@@ -15,10 +15,41 @@ const THROTTLING = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingExc
 const IDS_PER_CALL = 200;
 const NOT_TERMINATED: InstanceState[] = ['pending', 'running', 'shutting-down', 'stopping', 'stopped'];
 
-/** "User initiated (2026-11-24 10:00:00 GMT)" -> the ISO time; other reasons carry none. */
+const TRANSITION_TIME =
+  /(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(\.\d{1,3})?\s*(GMT|UTC|Z|[+-]\d{2}:?\d{2})(?![\w:])/;
+
+/**
+ * The time in a StateTransitionReason ("User initiated (2026-11-24 10:00:00 GMT)" on AWS; emulators
+ * write UTC, offsets or ISO 8601), as ISO; undefined when there is none or it is not a valid time
+ * with an explicit zone. Undefined means "unknown": the sweep then waits (grace from its own first
+ * sighting), it never reads it as "long ago".
+ */
+export function parseStateTransitionTime(reason: string | undefined): string | undefined {
+  const m = reason?.match(TRANSITION_TIME);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s, frac, zone] = m;
+  const parts = [y, mo, d, h, mi, s].map(Number) as [number, number, number, number, number, number];
+  const local = Date.UTC(parts[0], parts[1] - 1, parts[2], parts[3], parts[4], parts[5]);
+  const back = new Date(local);
+  if (
+    back.getUTCFullYear() !== parts[0] ||
+    back.getUTCMonth() !== parts[1] - 1 ||
+    back.getUTCDate() !== parts[2] ||
+    back.getUTCHours() !== parts[3] ||
+    back.getUTCMinutes() !== parts[4] ||
+    back.getUTCSeconds() !== parts[5]
+  )
+    return undefined;
+  const offset = /^[+-]/.test(zone ?? '')
+    ? (zone?.startsWith('-') ? -1 : 1) * (Number(zone?.slice(1, 3)) * 60 + Number(zone?.slice(-2))) * 60_000
+    : 0;
+  const ms = frac ? Math.round(Number(frac) * 1000) : 0;
+  return new Date(local - offset + ms).toISOString();
+}
+
 function stateChangedAt(reason: string | undefined): { stateChangedAt?: string } {
-  const m = reason?.match(/\((\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) GMT\)/);
-  return m ? { stateChangedAt: `${m[1]}T${m[2]}.000Z` } : {};
+  const at = parseStateTransitionTime(reason);
+  return at ? { stateChangedAt: at } : {};
 }
 
 function toInfo(i: Instance): InstanceInfo {

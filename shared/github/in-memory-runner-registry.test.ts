@@ -9,6 +9,7 @@ describeRunnerRegistryContract('InMemoryRunnerRegistry', () => {
     add: (r) => registry.register(r).id,
     failNextListPage: () => registry.failNextListPage(),
     exhaustRateLimit: () => registry.exhaustRateLimit(),
+    hitSecondaryRateLimit: () => registry.hitSecondaryRateLimit(),
   };
 });
 

@@ -22,7 +22,8 @@ export interface InMemoryRunnerRegistryOptions {
  *   shifts later runners one page up, so a runner can be missed; the same runner can be seen twice
  *   after an insertion. Callers must never judge a runner orphaned from absence alone;
  * - a primary rate limit (remaining/reset): once spent, every call fails with `ThrottledError`
- *   carrying the ms until reset (a listing wraps it in `RunnerListingError`);
+ *   carrying the ms until reset (a listing wraps it in `RunnerListingError`); a secondary rate
+ *   limit on demand (`hitSecondaryRateLimit`), also a `ThrottledError`;
  * - injected page failures -> `RunnerListingError` (never a partial list);
  * - DELETE of a busy runner -> `RunnerBusyError` (GitHub answers 422); unknown id -> 'not-found'.
  */
@@ -33,6 +34,7 @@ export class InMemoryRunnerRegistry implements RunnerRegistry {
   private failPages = 0;
   private windowStart: number;
   private used = 0;
+  private secondaryUntil = 0;
   private readonly perPage: number;
   private readonly rateLimit: number;
   private readonly rateWindowMs: number;
@@ -90,6 +92,14 @@ export class InMemoryRunnerRegistry implements RunnerRegistry {
   /** The next `n` list pages fail (as a 502 would). */
   failNextListPage(n = 1): void {
     this.failPages += n;
+  }
+
+  /**
+   * GitHub's secondary rate limit (too many concurrent or too fast requests): every call is refused
+   * for the next `ms` (GitHub: without retry-after, wait at least a minute), whatever budget is left.
+   */
+  hitSecondaryRateLimit(ms = 60_000): void {
+    this.secondaryUntil = this.now() + ms;
   }
 
   /** Spend the rest of the current rate-limit window. */
@@ -177,6 +187,8 @@ export class InMemoryRunnerRegistry implements RunnerRegistry {
 
   private spend(): void {
     const now = this.now();
+    if (now < this.secondaryUntil)
+      throw new ThrottledError('GitHub secondary rate limit', this.secondaryUntil - now);
     if (now - this.windowStart >= this.rateWindowMs) {
       this.windowStart = now;
       this.used = 0;

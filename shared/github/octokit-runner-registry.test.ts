@@ -1,37 +1,61 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { auditedAction } from '../audit/audited-action';
+import { AuditWriteError } from '../audit/errors';
+import { InMemoryAuditSink } from '../audit/in-memory-audit-sink';
 import { githubCallsOf, recordAwsCalls } from '../aws/call-recorder';
+import { ThrottledError } from '../core/errors';
 import { GitHubApiError, RunnerBusyError } from './errors';
 import { createFleetOctokit, OctokitRunnerRegistry } from './octokit-runner-registry';
 import { describeRunnerRegistryContract } from './runner-registry.contract';
 import { FakeGitHubApi, testPrivateKey } from './testing/fake-github-api';
+import { describedFetch } from './testing/openapi';
 
-function setup(options: { pacing?: boolean } = {}) {
-  const api = new FakeGitHubApi('acme');
+/** What the fake answered outside GitHub's OpenAPI description during a test: must stay empty. */
+const violations: string[] = [];
+afterEach(() => {
+  const seen = violations.splice(0);
+  expect(seen, "the fake's answers hold to api.github.com's OpenAPI description").toEqual([]);
+});
+
+function setup(
+  options: { pacing?: boolean; repository?: string; permissions?: Record<string, 'read' | 'write'> } = {},
+) {
+  const api = new FakeGitHubApi('acme', options.repository ? { repository: options.repository } : {});
   const octokit = createFleetOctokit({
     credentials: { appId: 123, installationId: 456, privateKey: testPrivateKey() },
-    fetch: api.fetch,
+    fetch: describedFetch(api.fetch, violations),
     retries: 1,
     retryBaseMs: 1,
     pacing: options.pacing ?? false,
     maxRateLimitWaitSeconds: 0,
+    ...(options.permissions ? { permissions: options.permissions } : {}),
   });
-  return { api, registry: new OctokitRunnerRegistry(octokit, { owner: 'acme' }) };
+  return {
+    api,
+    registry: new OctokitRunnerRegistry(octokit, { owner: 'acme', repository: options.repository }),
+  };
 }
 
-describeRunnerRegistryContract('OctokitRunnerRegistry over a fake api.github.com', () => {
-  const { api, registry } = setup();
-  return {
-    registry,
-    add: (r) => api.add(r),
-    // the retry plugin retries a 5xx once: fail both attempts
-    failNextListPage: () => {
-      api.failNext = 2;
+for (const repository of [undefined, 'infra'])
+  describeRunnerRegistryContract(
+    `OctokitRunnerRegistry over a fake api.github.com (${repository ? 'repository' : 'organisation'} runners)`,
+    () => {
+      const { api, registry } = setup({ repository });
+      return {
+        registry,
+        add: (r) => api.add(r),
+        failNextListPage: () => {
+          api.failNext = 2;
+        },
+        exhaustRateLimit: () => {
+          api.rateLimited = true;
+        },
+        hitSecondaryRateLimit: () => {
+          api.secondaryRateLimited = true;
+        },
+      };
     },
-    exhaustRateLimit: () => {
-      api.rateLimited = true;
-    },
-  };
-});
+  );
 
 describe('OctokitRunnerRegistry at the HTTP boundary', () => {
   it('authenticates as the App installation once and sends the installation token', async () => {
@@ -126,13 +150,86 @@ describe('OctokitRunnerRegistry at the HTTP boundary', () => {
   });
 
   it('uses the repository endpoints for repository-level runners', async () => {
-    const api = new FakeGitHubApi('acme');
-    const octokit = createFleetOctokit({
-      credentials: { appId: 1, installationId: 2, privateKey: testPrivateKey() },
-      fetch: api.fetch,
-      pacing: false,
+    const { api, registry } = setup({ repository: 'infra' });
+    const id = api.add({ name: 'r' });
+    expect(await registry.getRunner(id)).toMatchObject({ name: 'r' });
+    expect(api.requests.at(-1)?.path).toBe(`/repos/acme/infra/actions/runners/${id}`);
+  });
+
+  it('takes a secondary rate limit answered 403 without retry-after as a throttle, not a hard error', async () => {
+    const { api, registry } = setup({ pacing: true });
+    const id = api.add({ name: 'r' });
+    api.secondaryRateLimited = true;
+    const err = await registry.getRunner(id).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ThrottledError);
+    // GitHub: without retry-after, wait at least a minute
+    expect((err as ThrottledError).retryAfterMs).toBe(60_000);
+    const del = await registry.deleteRunner(id).catch((e: unknown) => e);
+    expect(del).toBeInstanceOf(ThrottledError);
+  });
+
+  it('asks GitHub for a token down-scoped to the permissions given, and sends that token', async () => {
+    const { api, registry } = setup({ permissions: { organization_self_hosted_runners: 'read' } });
+    const id = api.add({ name: 'r' });
+    expect(await registry.getRunner(id)).toMatchObject({ name: 'r' });
+    expect(await registry.findRunnersByName('r')).toHaveLength(1);
+    expect(api.tokenRequests).toEqual([
+      { installationId: 456, permissions: { organization_self_hosted_runners: 'read' } },
+    ]);
+    const runnerCalls = api.requests.filter((r) => r.path.includes('/actions/runners'));
+    expect(runnerCalls.map((r) => r.authorization)).toEqual([
+      'token ghs_fake_scoped_token_1',
+      'token ghs_fake_scoped_token_1',
+    ]);
+    // the read-only token cannot remove anything: GitHub answers 403
+    await expect(registry.deleteRunner(id)).rejects.toMatchObject({ status: 403 });
+    expect(api.runners).toHaveLength(1);
+  });
+});
+
+describe('OctokitRunnerRegistry: intent before act (at the HTTP boundary)', () => {
+  const ctx = {
+    function: 'runner-sweep',
+    trigger: { source: 'fleetwarden.schedule', id: 'run-1' },
+    mode: 'live' as const,
+  };
+  const what = { action: 'runner.deregister', subject: { runnerName: 'r-1' } };
+
+  it('never sends the DELETE (or a label change) when the intent record cannot be written', async () => {
+    const { api, registry } = setup();
+    const runnerId = api.add({ name: 'r-1' });
+    const sink = new InMemoryAuditSink();
+    sink.failNextWrites(1);
+    const err = await auditedAction(sink, ctx, what, async () => {
+      await registry.getRunner(runnerId);
+      await registry.cordonRunner(runnerId, ['fleetwarden-draining']).catch(() => undefined);
+      await registry.deleteRunner(runnerId);
+      return { decision: 'acted', reason: 'deregistered', result: undefined };
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AuditWriteError);
+    const sent = api.requests.filter((r) => r.path.includes('/actions/runners/'));
+    expect(sent.map((r) => r.method)).toEqual(['GET']);
+    expect(sink.all()).toEqual([expect.objectContaining({ decision: 'failed' })]);
+  });
+
+  it('writes the intent before the DELETE, then the outcome with the GitHub calls', async () => {
+    const { api, registry } = setup();
+    const runnerId = api.add({ name: 'r-1' });
+    const sink = new InMemoryAuditSink();
+    const seen: string[] = [];
+    const logging = {
+      write: async (record: Parameters<InMemoryAuditSink['write']>[0]) => {
+        seen.push(
+          `${record.decision} after ${api.requests.filter((r) => r.method === 'DELETE').length} DELETE`,
+        );
+        return sink.write(record);
+      },
+    };
+    await auditedAction(logging, ctx, what, async () => {
+      await registry.deleteRunner(runnerId);
+      return { decision: 'acted', reason: 'deregistered', result: undefined };
     });
-    await new OctokitRunnerRegistry(octokit, { owner: 'acme', repository: 'infra' }).getRunner(7);
-    expect(api.requests.at(-1)?.path).toBe('/repos/acme/infra/actions/runners/7');
+    expect(seen).toEqual(['intended after 0 DELETE', 'acted after 1 DELETE']);
+    expect(sink.all()[0]?.githubCalls.map((c) => c.method)).toEqual(['DELETE']);
   });
 });

@@ -1,12 +1,13 @@
-import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/core';
 import { paginateRest } from '@octokit/plugin-paginate-rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
-import { noteGitHubCall } from '../aws/call-recorder';
+import { isFleetMutatingGitHubRequest } from '../audit/fleet-mutating';
+import { ensureIntent, noteGitHubCall } from '../aws/call-recorder';
 import { ThrottledError } from '../core/errors';
 import { GitHubApiError, RunnerBusyError, RunnerListingError } from './errors';
 import type { GitHubRunner, RunnerRegistry } from './port';
+import { createScopedAppAuth, type InstallationPermissions } from './scoped-app-auth';
 
 /** Octokit with the plugins fleetwarden relies on: every page, pacing, rate limits, retries of 5xx. */
 export const FleetOctokit = Octokit.plugin(paginateRest, throttling, retry);
@@ -32,6 +33,8 @@ export interface FleetOctokitOptions {
   fetch?: typeof fetch;
   /** GitHub Enterprise Server API root. @default https://api.github.com */
   baseUrl?: string;
+  /** Down-scope the installation token to these (a read-only function asks for read). @default the installation's */
+  permissions?: InstallationPermissions;
 }
 
 /**
@@ -43,11 +46,12 @@ export interface FleetOctokitOptions {
 export function createFleetOctokit(options: FleetOctokitOptions): FleetOctokitInstance {
   const maxWait = options.maxRateLimitWaitSeconds ?? 20;
   const octokit = new FleetOctokit({
-    authStrategy: createAppAuth,
+    authStrategy: createScopedAppAuth,
     auth: {
       appId: options.credentials.appId,
       privateKey: options.credentials.privateKey,
       installationId: options.credentials.installationId,
+      ...(options.permissions ? { permissions: options.permissions } : {}),
     },
     ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
     // retries via the plugin's own state, NOT request.retries: a per-request `retries` makes the
@@ -64,6 +68,8 @@ export function createFleetOctokit(options: FleetOctokitOptions): FleetOctokitIn
   });
   octokit.hook.wrap('request', async (request, opts) => {
     const route = `${opts.method} ${opts.url}`;
+    // no intent record, no action (shared/audit/audited-action.ts): the request is never sent
+    if (isFleetMutatingGitHubRequest(opts.method, opts.url)) await ensureIntent(`GitHub ${route}`);
     try {
       const res = await request(opts);
       if (!String(opts.url).includes('/access_tokens')) {
@@ -120,13 +126,17 @@ interface HttpError {
   response?: { headers?: Record<string, string | undefined> };
 }
 
-/** A 403/429 that is a rate limit (primary: remaining 0; secondary: retry-after) as ThrottledError. */
+/**
+ * A 403/429 that is a rate limit as ThrottledError. Secondary: retry-after, or GitHub's message naming
+ * it (often sent without retry-after: GitHub says wait at least a minute then); primary: remaining 0.
+ */
 function asThrottled(err: unknown, now = Date.now()): ThrottledError | undefined {
   const e = err as HttpError;
   if (e.status !== 403 && e.status !== 429) return undefined;
   const h = e.response?.headers ?? {};
-  if (h['retry-after'] !== undefined) {
-    return new ThrottledError('GitHub secondary rate limit', Number(h['retry-after']) * 1000, { cause: err });
+  if (h['retry-after'] !== undefined || /secondary rate limit/i.test(e.message ?? '')) {
+    const wait = h['retry-after'] !== undefined ? Number(h['retry-after']) * 1000 : 60_000;
+    return new ThrottledError('GitHub secondary rate limit', wait, { cause: err });
   }
   if (h['x-ratelimit-remaining'] === '0') {
     const reset = Number(h['x-ratelimit-reset']) * 1000;

@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../core/errors';
 import { OctokitRunnerRegistry } from './octokit-runner-registry';
 import { loadGitHubAppCredentials, runnerRegistryFromEnv } from './registry-from-env';
-import { testPrivateKey } from './testing/fake-github-api';
+import { FakeGitHubApi, testPrivateKey } from './testing/fake-github-api';
 
 const sm = mockClient(SecretsManagerClient);
 const client = sm as unknown as SecretsManagerClient;
@@ -46,6 +46,27 @@ describe('GitHub App credentials from Secrets Manager', () => {
     );
     expect(registry).toBeInstanceOf(OctokitRunnerRegistry);
   });
+
+  it.each([
+    ['organisation', {}, { organization_self_hosted_runners: 'read' }],
+    ['repository', { GITHUB_REPOSITORY: 'infra' }, { administration: 'read' }],
+  ])(
+    'a read-only registry (%s runners) asks GitHub for a read-only installation token',
+    async (_s, scope, asked) => {
+      sm.on(GetSecretValueCommand).resolves({
+        SecretString: JSON.stringify({ appId: 1, installationId: 2, privateKey: testPrivateKey() }),
+      });
+      const api = new FakeGitHubApi('acme', 'GITHUB_REPOSITORY' in scope ? { repository: 'infra' } : {});
+      const id = api.add({ name: 'r' });
+      const registry = await runnerRegistryFromEnv(
+        { GITHUB_APP_SECRET_ARN: ARN, GITHUB_OWNER: 'acme', ...scope },
+        client,
+        { access: 'read', fetch: api.fetch },
+      );
+      expect(await registry.getRunner(id)).toMatchObject({ name: 'r' });
+      expect(api.tokenRequests).toEqual([{ installationId: 2, permissions: asked }]);
+    },
+  );
 
   it('refuses an environment without the secret ARN, naming the variable', async () => {
     await expect(runnerRegistryFromEnv({ GITHUB_OWNER: 'acme' }, client)).rejects.toThrow(

@@ -51,7 +51,22 @@ export async function loadGitHubAppCredentials(
   return parsed.data;
 }
 
-let memo: Promise<RunnerRegistry> | undefined;
+export interface RegistryOptions {
+  /**
+   * 'read': the installation token is down-scoped to reading runners (organisation runners:
+   * `organization_self_hosted_runners: read`; repository runners: `administration: read`), so the
+   * function cannot change the fleet whatever its code does. @default 'write' (the installation's own)
+   */
+  access?: 'read' | 'write';
+  /** HTTP implementation (tests inject a fake GitHub). @default globalThis.fetch */
+  fetch?: typeof fetch;
+}
+
+/** The installation permission GitHub's runner routes need for this scope. */
+export const runnerPermissionOf = (repository: string | undefined) =>
+  repository ? 'administration' : 'organization_self_hosted_runners';
+
+const memo = new Map<string, Promise<RunnerRegistry>>();
 
 /**
  * The runner registry for a Lambda: credentials from Secrets Manager (read once per container;
@@ -60,19 +75,28 @@ let memo: Promise<RunnerRegistry> | undefined;
 export function runnerRegistryFromEnv(
   env?: Record<string, string | undefined>,
   client?: SecretsManagerClient,
+  options: RegistryOptions = {},
 ): Promise<RunnerRegistry> {
   const build = async () => {
     const e = readEnv(GitHubEnv, env ?? process.env);
     const credentials = await loadGitHubAppCredentials(e.GITHUB_APP_SECRET_ARN, client);
-    return new OctokitRunnerRegistry(createFleetOctokit({ credentials }), {
-      owner: e.GITHUB_OWNER,
-      repository: e.GITHUB_REPOSITORY,
+    const octokit = createFleetOctokit({
+      credentials,
+      ...(options.access === 'read'
+        ? { permissions: { [runnerPermissionOf(e.GITHUB_REPOSITORY)]: 'read' as const } }
+        : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
     });
+    return new OctokitRunnerRegistry(octokit, { owner: e.GITHUB_OWNER, repository: e.GITHUB_REPOSITORY });
   };
   if (env !== undefined || client !== undefined) return build();
-  memo ??= build().catch((err: unknown) => {
-    memo = undefined; // a fixed secret must be picked up by the next invocation
-    throw err;
-  });
-  return memo;
+  const key = options.access ?? 'write';
+  const cached =
+    memo.get(key) ??
+    build().catch((err: unknown) => {
+      memo.delete(key); // a fixed secret must be picked up by the next invocation
+      throw err;
+    });
+  memo.set(key, cached);
+  return cached;
 }

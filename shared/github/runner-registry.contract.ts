@@ -9,6 +9,8 @@ export interface RegistryHarness {
   add(r: { name: string; busy?: boolean; status?: 'online' | 'offline'; labels?: string[] }): number;
   failNextListPage(): void;
   exhaustRateLimit(): void;
+  /** GitHub's secondary rate limit from now on (a 403 naming it, without retry-after). */
+  hitSecondaryRateLimit(): void;
 }
 
 /** The behaviour every RunnerRegistry (the Octokit adapter and the in-memory fake) must show. */
@@ -108,6 +110,19 @@ export function describeRunnerRegistryContract(name: string, make: () => Registr
       const listing = await h.registry.listRunners().catch((e: unknown) => e);
       expect(listing).toBeInstanceOf(RunnerListingError);
       expect(hasCause(listing, ThrottledError)).toBe(true);
+    });
+
+    it('surfaces a secondary rate limit as ThrottledError too (a throttle, never a hard error)', async () => {
+      const h = make();
+      const id = h.add({ name: 'r' });
+      h.hitSecondaryRateLimit();
+      for (const call of [() => h.registry.deleteRunner(id), () => h.registry.getRunner(id)]) {
+        const err = await call().catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(ThrottledError);
+        // about a minute (GitHub: without retry-after, wait at least one); the clock runs meanwhile
+        expect((err as ThrottledError).retryAfterMs).toBeGreaterThan(50_000);
+      }
+      expect(hasCause(await h.registry.listRunners().catch((e: unknown) => e), ThrottledError)).toBe(true);
     });
   });
 }

@@ -32,8 +32,8 @@ export type DrainDecision =
   | { kind: 'confirm'; reason: string }
   /** Deregister these idle runners (if any), then CompleteLifecycleAction(CONTINUE). */
   | { kind: 'complete'; deregister: GitHubRunner[]; reason: string }
-  /** Record a heartbeat and look again later. */
-  | { kind: 'wait'; busy: GitHubRunner[]; reason: string }
+  /** Record a heartbeat and look again later (`seen`: idle runners whose deregistration failed, read again by id). */
+  | { kind: 'wait'; busy: GitHubRunner[]; reason: string; seen?: GitHubRunner[] }
   /** The deadline passed: complete anyway (the job, if any, fails) and alarm. */
   | { kind: 'deadline'; busy: GitHubRunner[]; deregister: GitHubRunner[]; reason: string };
 

@@ -14,6 +14,10 @@ export const TerminateLifecycleEventSchema = z.object({
     LifecycleHookName: z.string().min(1),
     EC2InstanceId: z.string().regex(/^i-[0-9a-f]{8,17}$/),
     LifecycleTransition: z.literal('autoscaling:EC2_INSTANCE_TERMINATING'),
+    /** e.g. 'AutoScalingGroup' (a hint: the drain trusts Auto Scaling's LifecycleState). */
+    Origin: z.string().min(1).optional(),
+    /** 'EC2' (terminated) or 'WarmPool' (scale-in into a warm pool: the instance comes back). */
+    Destination: z.string().min(1).optional(),
   }),
 });
 export type TerminateLifecycleEvent = z.infer<typeof TerminateLifecycleEventSchema>;
@@ -31,5 +35,25 @@ export const DrainRetrySchema = z.object({
    * cost 200 pages at 10,000 runners).
    */
   absentOnce: z.boolean().optional(),
+  /**
+   * When this drain's deadline clock started, as the first look found it (the group's own activity
+   * start, else that look's time); never the event's time.
+   */
+  startedAt: z.iso.datetime({ offset: true }).optional(),
 });
 export type DrainRetry = z.infer<typeof DrainRetrySchema>;
+
+export const SPOT_INTERRUPTION_DETAIL_TYPE = 'EC2 Spot Instance Interruption Warning';
+
+/** EventBridge event EC2 sends two minutes before it interrupts a Spot Instance (AWS event reference). */
+export const SpotInterruptionEventSchema = z.object({
+  id: z.string().min(1),
+  source: z.literal('aws.ec2'),
+  'detail-type': z.literal(SPOT_INTERRUPTION_DETAIL_TYPE),
+  time: z.string().min(1),
+  detail: z.object({
+    'instance-id': z.string().regex(/^i-[0-9a-f]{8,17}$/),
+    'instance-action': z.string().min(1),
+  }),
+});
+export type SpotInterruptionEvent = z.infer<typeof SpotInterruptionEventSchema>;

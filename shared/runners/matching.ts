@@ -13,6 +13,31 @@ export const INSTANCE_LABEL_PREFIX = 'fleetwarden-instance:';
  */
 export const REGION_LABEL_PREFIX = 'fleetwarden-region:';
 
+/**
+ * Label `fleetwarden-fleet:<fleet id>` naming the fleet a runner belongs to (the fleet id is the
+ * construct's `fleetId`, by default the AWS account id). A runner labelled with another fleet's id is
+ * never touched; the instance label together with this fleet's own label is the claim of ownership
+ * that lets the sweep remove a runner whose instance EC2 no longer describes.
+ */
+export const FLEET_LABEL_PREFIX = 'fleetwarden-fleet:';
+
+/**
+ * Instance tag `fleetwarden:exempt` = `true` (any case): the sweep never terminates the instance
+ * (it is reported instead), and the TerminateInstances grant is denied on it too.
+ */
+export const EXEMPT_TAG = 'fleetwarden:exempt';
+
+/** True when the instance's tags exempt it from termination. */
+export function isExempt(tags: Readonly<Record<string, string>>): boolean {
+  return (tags[EXEMPT_TAG] ?? '').trim().toLowerCase() === 'true';
+}
+
+/** The fleet id a runner's labels name, if any. */
+export function fleetIdOf(runner: { labels: readonly string[] }): string | undefined {
+  const label = runner.labels.find((l) => l.startsWith(FLEET_LABEL_PREFIX));
+  return label ? label.slice(FLEET_LABEL_PREFIX.length) : undefined;
+}
+
 /** Custom label a draining runner is left with (with its other `fleetwarden-` labels). */
 export const DRAINING_LABEL = 'fleetwarden-draining';
 

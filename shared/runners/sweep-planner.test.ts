@@ -2,7 +2,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { InstanceInfo } from '../ec2/port';
 import type { GitHubRunner } from '../github/port';
-import { INSTANCE_LABEL_PREFIX, instanceIdOf, REGION_LABEL_PREFIX } from './matching';
+import {
+  EXEMPT_TAG,
+  FLEET_LABEL_PREFIX,
+  INSTANCE_LABEL_PREFIX,
+  instanceIdOf,
+  REGION_LABEL_PREFIX,
+} from './matching';
 import {
   confirmTerminations,
   DEFAULT_SWEEP_CONFIG,
@@ -20,13 +26,16 @@ const cfg: SweepConfig = {
   maxRemovalShare: 0.5,
 };
 const FLEET_TAG = { key: 'fleetwarden:fleet', value: 'runners' };
+const FLEET_ID = 'fleet-a';
+const ASG = 'runners-asg';
 
 const iid = (n: number) => `i-${n.toString(16).padStart(17, '0')}`;
 function instance(n: number, over: Partial<InstanceInfo> = {}): InstanceInfo {
   return {
     instanceId: iid(n),
     state: 'running',
-    tags: { [FLEET_TAG.key]: FLEET_TAG.value },
+    tags: { [FLEET_TAG.key]: FLEET_TAG.value, 'aws:autoscaling:groupName': ASG },
+    autoScalingGroupName: ASG,
     launchTime: new Date(NOW.getTime() - 60 * min).toISOString(),
     ...over,
   };
@@ -38,7 +47,7 @@ function runner(n: number, over: Partial<GitHubRunner> = {}): GitHubRunner {
     os: 'Linux',
     status: 'online',
     busy: false,
-    labels: ['self-hosted', `${INSTANCE_LABEL_PREFIX}${iid(n)}`],
+    labels: ['self-hosted', `${INSTANCE_LABEL_PREFIX}${iid(n)}`, `${FLEET_LABEL_PREFIX}${FLEET_ID}`],
     ...over,
   };
 }
@@ -49,6 +58,8 @@ function input(runners: GitHubRunner[], fleet: InstanceInfo[], described: Instan
     fleet: { ok: true, items: fleet },
     described,
     fleetTag: FLEET_TAG,
+    fleetId: FLEET_ID,
+    autoScalingGroupNames: [ASG],
   };
 }
 const kinds = (p: ReturnType<typeof planSweep>) => p.actions.map((a) => a.kind);
@@ -112,11 +123,21 @@ describe('sweep planner', () => {
   it("never touches a runner labelled with another region's instance, even offline", () => {
     const elsewhere = runner(2, {
       status: 'offline',
-      labels: ['self-hosted', `${INSTANCE_LABEL_PREFIX}${iid(2)}`, `${REGION_LABEL_PREFIX}us-east-1`],
+      labels: [
+        'self-hosted',
+        `${INSTANCE_LABEL_PREFIX}${iid(2)}`,
+        `${REGION_LABEL_PREFIX}us-east-1`,
+        `${FLEET_LABEL_PREFIX}${FLEET_ID}`,
+      ],
     });
     const here = runner(4, {
       status: 'offline',
-      labels: ['self-hosted', `${INSTANCE_LABEL_PREFIX}${iid(4)}`, `${REGION_LABEL_PREFIX}eu-west-1`],
+      labels: [
+        'self-hosted',
+        `${INSTANCE_LABEL_PREFIX}${iid(4)}`,
+        `${REGION_LABEL_PREFIX}eu-west-1`,
+        `${FLEET_LABEL_PREFIX}${FLEET_ID}`,
+      ],
     });
     const plan = planSweep(
       {
@@ -254,6 +275,165 @@ describe('sweep planner', () => {
     });
     expect(plan.refused).toBeUndefined();
     expect(kinds(plan)).toEqual(['deregister']);
+  });
+});
+
+describe('sweep planner: blast radius (issue 10)', () => {
+  const left = (minutes: number) => new Date(NOW.getTime() - minutes * min).toISOString();
+  const never = (n: number, over: Partial<InstanceInfo> = {}) => instance(n, over);
+
+  it('never terminates a fleet-tagged instance outside the configured ASGs (anyone can set the tag)', () => {
+    const spoofed = never(2, { tags: { [FLEET_TAG.key]: FLEET_TAG.value } });
+    delete spoofed.autoScalingGroupName;
+    const plan = planSweep(input([runner(1), runner(3)], [instance(1), spoofed, instance(3)]), {
+      ...cfg,
+      allowTerminate: true,
+    });
+    expect(kinds(plan)).toEqual(['report']);
+    expect(plan.actions[0]?.reason).toMatch(/not in one of the configured Auto Scaling groups/);
+  });
+
+  it(`never terminates an instance tagged ${EXEMPT_TAG}=true: it is reported`, () => {
+    const exempt = never(2, {
+      tags: { [FLEET_TAG.key]: FLEET_TAG.value, 'aws:autoscaling:groupName': ASG, [EXEMPT_TAG]: 'True' },
+    });
+    const plan = planSweep(input([runner(1), runner(3)], [instance(1), exempt, instance(3)]), {
+      ...cfg,
+      allowTerminate: true,
+    });
+    expect(kinds(plan)).toEqual(['report']);
+    expect(plan.actions[0]?.reason).toMatch(/fleetwarden:exempt/);
+  });
+
+  it("two fleets sharing one GitHub org: each removes only its own offline ghosts, never the other's", () => {
+    const labelled = (n: number, fleet: string) =>
+      runner(n, {
+        status: 'offline',
+        labels: ['self-hosted', `${INSTANCE_LABEL_PREFIX}${iid(n)}`, `${FLEET_LABEL_PREFIX}${fleet}`],
+      });
+    // fleet A's instances 1-4 (ghost 5); fleet B (another account) has 11-14 (ghost 15): neither
+    // account's EC2 describes the other's instances
+    const runners = [
+      ...[1, 2, 3, 4].map((n) => runner(n)),
+      labelled(5, 'fleet-a'),
+      ...[11, 12, 13, 14].map((n) => labelled(n, 'fleet-b')),
+      labelled(15, 'fleet-b'),
+    ];
+    const a = planSweep(
+      input(
+        runners,
+        [1, 2, 3, 4].map((n) => instance(n)),
+      ),
+      cfg,
+    );
+    const b = planSweep(
+      {
+        ...input(
+          runners,
+          [11, 12, 13, 14].map((n) => instance(n)),
+        ),
+        fleetId: 'fleet-b',
+      },
+      cfg,
+    );
+    const removed = (p: ReturnType<typeof planSweep>) =>
+      p.actions.flatMap((x) => (x.kind === 'deregister' ? [x.runner.id] : []));
+    expect(removed(a)).toEqual([1005]);
+    expect(removed(b)).toEqual([1015]);
+  });
+
+  it('a runner with no fleet label is removed only when EC2 here describes its instance with the fleet tag', () => {
+    const unclaimed = runner(2, {
+      status: 'offline',
+      labels: ['self-hosted', `${INSTANCE_LABEL_PREFIX}${iid(2)}`],
+    });
+    const plan = planSweep(input([runner(1), unclaimed, runner(3)], [instance(1), instance(3)], []), cfg);
+    expect(kinds(plan)).toEqual(['report']);
+    expect(plan.actions[0]).toMatchObject({ finding: 'unverifiable-runner' });
+    const confirmed = planSweep(
+      input(
+        [runner(1), unclaimed, runner(3)],
+        [instance(1), instance(3)],
+        [instance(2, { state: 'terminated', stateChangedAt: left(30) })],
+      ),
+      cfg,
+    );
+    expect(kinds(confirmed)).toEqual(['deregister']);
+  });
+
+  it('a grace period over 1 h: a ghost EC2 forgot is removed once its first sighting (persisted) is old enough', () => {
+    const long = { ...cfg, gracePeriodMs: 120 * min };
+    const ghost = runner(2, { status: 'offline' });
+    const runners = [runner(1), ghost, runner(3)];
+    const fleet = [instance(1), instance(3)];
+    const firstRun = planSweep({ ...input(runners, fleet), goneSince: new Map([[iid(2), NOW]]) }, long);
+    expect(kinds(firstRun)).toEqual(['skip']);
+    expect(firstRun.actions[0]?.reason).toMatch(/at least 3600 s ago/);
+    const later = planSweep(
+      { ...input(runners, fleet), goneSince: new Map([[iid(2), new Date(NOW.getTime() - 61 * min)]]) },
+      long,
+    );
+    expect(kinds(later)).toEqual(['deregister']);
+  });
+
+  it('an unknown state-transition time extends the grace period (from the first sighting), never skips it', () => {
+    const stopped = instance(2, { state: 'stopped' }); // StateTransitionReason gave no readable time
+    const runners = [runner(1), runner(2, { status: 'offline' }), runner(3)];
+    const fleet = [instance(1), stopped, instance(3)];
+    const first = planSweep({ ...input(runners, fleet), leavingSince: new Map([[iid(2), NOW]]) }, cfg);
+    expect(kinds(first)).toEqual(['skip']);
+    expect(kinds(planSweep(input(runners, fleet), cfg))).toEqual(['skip']);
+    const later = planSweep(
+      { ...input(runners, fleet), leavingSince: new Map([[iid(2), new Date(NOW.getTime() - 6 * min)]]) },
+      cfg,
+    );
+    expect(kinds(later)).toEqual(['deregister']);
+  });
+
+  it('an ONLINE runner on a STOPPED instance is a contradiction to report, not a removal', () => {
+    const stopped = instance(2, { state: 'stopped', stateChangedAt: left(30) });
+    const plan = planSweep(
+      input([runner(1), runner(2), runner(3)], [instance(1), stopped, instance(3)]),
+      cfg,
+    );
+    expect(plan.actions).toEqual([
+      expect.objectContaining({ kind: 'report', finding: 'online-on-stopped-instance' }),
+    ]);
+  });
+
+  it('reports an offline-but-busy runner on a running instance', () => {
+    const plan = planSweep(
+      input([runner(1), runner(2, { status: 'offline', busy: true })], [instance(1), instance(2)]),
+      cfg,
+    );
+    expect(plan.actions).toEqual([expect.objectContaining({ kind: 'report', finding: 'offline-busy' })]);
+  });
+
+  it("another account's unlabelled runners in the same org do not enlarge the rolling budget", () => {
+    const fleet = [1, 2, 3, 4, 5].map((n) => instance(n));
+    const theirs = [21, 22, 23, 24, 25, 26, 27, 28, 29, 30].map((n) =>
+      runner(n, { labels: ['self-hosted', `${INSTANCE_LABEL_PREFIX}${iid(n)}`] }),
+    );
+    const runners = [...fleet.map((_, k) => runner(k + 1)), runner(6, { status: 'offline' }), ...theirs];
+    const plan = planSweep(
+      { ...input(runners, fleet), removalsInWindow: 1 },
+      { ...cfg, maxRemovalShare: 0.2 },
+    );
+    expect(plan.fleetRunners).toBe(6);
+    expect(plan.refusedBy).toBe('budget');
+  });
+
+  it('rolling budget: refuses removals beyond max(1, floor(share x fleet runners)) in the window', () => {
+    const fleet = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => instance(n));
+    const runners = [...fleet.map((_, k) => runner(k + 1)), runner(11, { status: 'offline' })];
+    const share = { ...cfg, maxRemovalShare: 0.2 };
+    const within = planSweep({ ...input(runners, fleet), removalsInWindow: 1 }, share);
+    expect(within.refused).toBeUndefined();
+    expect(kinds(within)).toEqual(['deregister']);
+    const spent = planSweep({ ...input(runners, fleet), removalsInWindow: 2 }, share);
+    expect(spent.refusedBy).toBe('budget');
+    expect(spent.refused).toMatch(/removal budget/);
+    expect(kinds(spent)).toEqual([]);
   });
 });
 
@@ -404,6 +584,22 @@ describe('sweep planner properties', () => {
         const removals = plan.actions.filter((a) => a.kind === 'deregister' || a.kind === 'terminate').length;
         expect(removals <= Math.max(1, Math.floor(w.config.maxRemovalShare * plan.fleetSize))).toBe(true);
         if (plan.refused) expect(removals).toBe(0);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('with a rolling budget, removals already made plus this run never exceed max(1, floor(share x fleet runners))', () => {
+    fc.assert(
+      fc.property(arbWorld, fc.integer({ min: 0, max: 10 }), (w, used) => {
+        const plan = planSweep(
+          { ...input(w.runners, w.fleet, w.described), removalsInWindow: used },
+          w.config,
+        );
+        const removals = plan.actions.filter((a) => a.kind === 'deregister' || a.kind === 'terminate').length;
+        if (removals === 0) return;
+        const budget = Math.max(1, Math.floor(w.config.maxRemovalShare * (plan.fleetRunners ?? 0)));
+        expect(used + removals).toBeLessThanOrEqual(budget);
       }),
       { numRuns: 300 },
     );

@@ -3,16 +3,29 @@ import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/pe
 import type { Context } from 'aws-lambda';
 import type { BusEvent, EventPublisher } from './publisher';
 
-export type PublishOnce = (
-  deliveryId: string,
-  event: BusEvent,
-  context?: Context,
-) => Promise<{ duplicate: boolean; eventId: string }>;
+/** What a delivery is known by: GitHub's X-GitHub-Delivery, and the sha256 of the signed body. */
+export interface DeliveryKeys {
+  deliveryId: string;
+  /** Hex sha256 of the raw body as sent (what the signature covers). */
+  bodyDigest: string;
+}
+
+export interface PublishOutcome {
+  duplicate: boolean;
+  eventId: string;
+  /** Which key found the earlier delivery: its id (a redelivery) or its signed body (a replay). */
+  by?: 'delivery-id' | 'body-digest';
+}
+
+export type PublishOnce = (keys: DeliveryKeys, event: BusEvent, context?: Context) => Promise<PublishOutcome>;
 
 /**
- * Publish each GitHub delivery at most once per TTL, keyed on X-GitHub-Delivery (shared by
- * redeliveries), with Powertools idempotency. A publish that throws deletes its in-progress record,
- * so GitHub's (manual or API) redelivery is published; a completed one answers from the store.
+ * Publish each GitHub delivery at most once per TTL, with Powertools idempotency on two keys, one
+ * inside the other: X-GitHub-Delivery (shared by GitHub's redeliveries), then `sha256:<digest>` of the
+ * signed body. The delivery id is not covered by the signature, so a captured body sent again under a
+ * fresh id is caught by its digest. Both keys live in one store under one config (a persistence layer
+ * keeps the first config it sees). A publish that throws deletes both in-progress records, so GitHub's
+ * (manual or API) redelivery is published; a completed one answers from the store.
  */
 export function deliveryDeduper(
   store: BasePersistenceLayer,
@@ -20,19 +33,36 @@ export function deliveryDeduper(
   options: { ttlSeconds: number },
 ): PublishOnce {
   const config = new IdempotencyConfig({
-    eventKeyJmesPath: 'deliveryId',
+    eventKeyJmesPath: 'key',
     expiresAfterSeconds: options.ttlSeconds,
-    responseHook: (response) => ({ ...(response as object), duplicate: true }),
+    responseHook: (response) => {
+      const r = response as unknown as PublishOutcome;
+      return { ...r, duplicate: true, by: r.by ?? 'delivery-id' };
+    },
   });
-  const publishOne = makeIdempotent(
-    async (input: { deliveryId: string; event: BusEvent }) => {
+  const publishBody = makeIdempotent(
+    async (input: { key: string; event: BusEvent }): Promise<PublishOutcome> => {
       const { eventIds } = await publisher.publish([input.event]);
       return { duplicate: false, eventId: eventIds[0] ?? '' };
     },
     { persistenceStore: store, config },
   );
-  return async (deliveryId, event, context) => {
+  const publishDelivery = makeIdempotent(
+    async (input: { key: string; bodyDigest: string; event: BusEvent }): Promise<PublishOutcome> => {
+      const out = (await publishBody({
+        key: `sha256:${input.bodyDigest}`,
+        event: input.event,
+      })) as PublishOutcome;
+      return out.duplicate ? { ...out, by: 'body-digest' } : out;
+    },
+    { persistenceStore: store, config },
+  );
+  return async (keys, event, context) => {
     if (context) config.registerLambdaContext(context);
-    return (await publishOne({ deliveryId, event })) as { duplicate: boolean; eventId: string };
+    return (await publishDelivery({
+      key: keys.deliveryId,
+      bodyDigest: keys.bodyDigest,
+      event,
+    })) as PublishOutcome;
   };
 }

@@ -148,6 +148,81 @@ describe('webhook ingress', () => {
     ).toBe(400);
   });
 
+  it("accepts a form-encoded delivery (GitHub's default): JSON in payload=, signature over the raw form body", async () => {
+    const json = JSON.stringify({ ...workflowJobPayload('in_progress'), zen: 'Keep it logically awesome.' });
+    const form = new URLSearchParams({ payload: json }).toString();
+    expect(form).toMatch(/^payload=%7B.*\+/); // spaces as '+', as GitHub sends them
+    const res = await handleWebhook(
+      await signed(form, { 'content-type': 'application/x-www-form-urlencoded' }),
+      deps(),
+    );
+    expect(res).toMatchObject({ statusCode: 202, body: { status: 'published' } });
+    expect(WorkflowJobDetailSchema.parse(bus.events[0]?.detail)).toMatchObject({
+      action: 'in_progress',
+      job: { id: 29679449, runnerName: 'ci-i-0123456789abcdef0' },
+    });
+  });
+
+  it('refuses a form-encoded delivery whose signature covers the JSON, not the body as sent', async () => {
+    const json = JSON.stringify(workflowJobPayload('in_progress'));
+    const req = await signed(new URLSearchParams({ payload: json }).toString(), {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-hub-signature-256': await github.sign(json),
+    });
+    expect((await handleWebhook(req, deps())).statusCode).toBe(401);
+    expect(bus.events).toHaveLength(0);
+  });
+
+  it('refuses a form-encoded body without a payload field as malformed (400)', async () => {
+    const req = await signed('zen=hello', { 'content-type': 'application/x-www-form-urlencoded' });
+    expect(await handleWebhook(req, deps())).toMatchObject({
+      statusCode: 400,
+      body: { status: 'malformed' },
+    });
+  });
+
+  it('answers a captured body replayed under a new X-GitHub-Delivery as a duplicate (the id is not signed)', async () => {
+    const body = JSON.stringify(workflowJobPayload('in_progress'));
+    expect((await handleWebhook(await signed(body), deps())).statusCode).toBe(202);
+    const replay = await handleWebhook(
+      await signed(body, { 'x-github-delivery': 'ffffffff-0000-4000-8000-000000000001' }),
+      deps(),
+    );
+    expect(replay).toMatchObject({ statusCode: 200, body: { status: 'duplicate', by: 'body-digest' } });
+    expect(bus.events).toHaveLength(1);
+  });
+
+  it('ignores (202 stale, nothing published) a workflow_job whose own timestamp is older than the bound', async () => {
+    const now = Date.parse('2026-11-24T12:00:00Z');
+    const limited = { ...deps(), now: () => now, maxJobAgeMs: 3_600_000 };
+    const stale = now - 3_600_001;
+    for (const action of ['queued', 'waiting', 'in_progress', 'completed'] as const) {
+      const res = await handleWebhook(
+        await signed(JSON.stringify(workflowJobPayload(action, { at: stale })), {
+          'x-github-delivery': `stale-${action}`,
+        }),
+        limited,
+      );
+      expect(res, action).toMatchObject({ statusCode: 202, body: { status: 'stale', action } });
+    }
+    expect(bus.events).toHaveLength(0);
+    // a completed job that started long ago but completed just now is fresh: its action's own time counts
+    const fresh = await handleWebhook(
+      await signed(JSON.stringify(workflowJobPayload('completed', { at: now - 60_000 }))),
+      limited,
+    );
+    expect(fresh).toMatchObject({ statusCode: 202, body: { status: 'published' } });
+  });
+
+  it('refuses a workflow_job whose timestamp is not a date as malformed (400)', async () => {
+    const p = workflowJobPayload('in_progress');
+    const body = JSON.stringify({ ...p, workflow_job: { ...p.workflow_job, started_at: 'yesterday' } });
+    expect(await handleWebhook(await signed(body), deps())).toMatchObject({
+      statusCode: 400,
+      body: { status: 'malformed' },
+    });
+  });
+
   it('fails (throws) when the bus refuses, leaving no idempotency record, so a redelivery publishes', async () => {
     const req = await signed(JSON.stringify(workflowJobPayload('in_progress')));
     bus.failNextEntries(1);

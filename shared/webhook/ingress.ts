@@ -1,7 +1,13 @@
+import { createHash } from 'node:crypto';
 import { Webhooks } from '@octokit/webhooks';
 import type { Context } from 'aws-lambda';
 import type { PublishOnce } from './dedupe';
-import { KNOWN_WORKFLOW_JOB_ACTIONS, normalizeWorkflowJob, WorkflowJobPayloadSchema } from './normalize';
+import {
+  jobActionTime,
+  KNOWN_WORKFLOW_JOB_ACTIONS,
+  normalizeWorkflowJob,
+  WorkflowJobPayloadSchema,
+} from './normalize';
 
 /** A webhook request as the Function URL delivered it (body already base64-decoded). */
 export interface IngressRequest {
@@ -22,34 +28,74 @@ export interface IngressDeps {
   publishOnce: PublishOnce;
   /** Larger bodies are refused with 413 before any hashing. */
   maxBodyBytes: number;
+  /**
+   * A workflow_job whose action happened longer ago than this (by the job's own signed timestamps)
+   * is ignored as stale: a captured body replayed later is not published again. @default 3_600_000
+   */
+  maxJobAgeMs?: number;
+  /** Clock (ms since epoch). @default Date.now */
+  now?: () => number;
   context?: Context;
 }
+
+/** Statuses of a refused signature: counted in a metric, never logged at info (cost under a flood). */
+export const REFUSED_SIGNATURE_STATUSES: ReadonlySet<string> = new Set(['unsigned', 'bad-signature']);
 
 const reply = (statusCode: number, status: string, extra: Record<string, unknown> = {}): IngressResponse => ({
   statusCode,
   body: { status, ...extra },
 });
 
+/** The JSON document of a delivery: the body itself, or the `payload` field of a form-encoded body. */
+function deliveryJson(req: IngressRequest): { json: unknown } | { problem: string } {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  let text = req.body;
+  if (type === 'application/x-www-form-urlencoded') {
+    const payload = new URLSearchParams(req.body).get('payload');
+    if (payload === null) return { problem: 'form-encoded body has no payload field' };
+    text = payload;
+  }
+  try {
+    return { json: JSON.parse(text) };
+  } catch {
+    return {
+      problem: type === 'application/x-www-form-urlencoded' ? 'payload is not JSON' : 'body is not JSON',
+    };
+  }
+}
+
+async function signatureProblem(
+  req: IngressRequest,
+  deps: IngressDeps,
+): Promise<IngressResponse | undefined> {
+  const signature = req.headers['x-hub-signature-256'];
+  if (!signature?.startsWith('sha256='))
+    return reply(401, 'unsigned', { message: 'X-Hub-Signature-256 missing' });
+  // over the RAW body as sent (the form encoding included), constant-time compare in @octokit/webhooks
+  const verified = await new Webhooks({ secret: await deps.secret() })
+    .verify(req.body, signature)
+    .catch(() => false);
+  return verified
+    ? undefined
+    : reply(401, 'bad-signature', { message: 'X-Hub-Signature-256 does not match the body' });
+}
+
 /**
  * GitHub webhook -> normalized bus event. Order matters: method, size (cheap, before hashing), the
- * signature over the RAW body (HMAC-SHA256, constant-time compare in @octokit/webhooks), then the
- * event. workflow_job is published once per X-GitHub-Delivery; every other event is accepted and
- * ignored (202) so GitHub does not mark the hook failing. A publish failure throws: the Function URL
- * answers 5xx and the delivery can be redelivered from GitHub.
+ * signature over the RAW body as sent (JSON or form-encoded: GitHub's default content type puts the
+ * JSON in a `payload=` field and signs the form body), then the event. Replays: workflow_job is
+ * published once per X-GitHub-Delivery AND once per sha256 of the signed body (the headers are not
+ * signed, so a captured body can come back under a new id), and a job whose action happened more than
+ * `maxJobAgeMs` ago is ignored as stale. Every other event is accepted and ignored (202) so GitHub does
+ * not mark the hook failing. A publish failure throws: the Function URL answers 5xx and the delivery
+ * can be redelivered from GitHub.
  */
 export async function handleWebhook(req: IngressRequest, deps: IngressDeps): Promise<IngressResponse> {
   if (req.method.toUpperCase() !== 'POST') return reply(405, 'method-not-allowed', { method: req.method });
   const bytes = Buffer.byteLength(req.body, 'utf8');
   if (bytes > deps.maxBodyBytes) return reply(413, 'too-large', { bytes, limit: deps.maxBodyBytes });
-
-  const signature = req.headers['x-hub-signature-256'];
-  if (!signature?.startsWith('sha256='))
-    return reply(401, 'unsigned', { message: 'X-Hub-Signature-256 missing' });
-  const verified = await new Webhooks({ secret: await deps.secret() })
-    .verify(req.body, signature)
-    .catch(() => false);
-  if (!verified)
-    return reply(401, 'bad-signature', { message: 'X-Hub-Signature-256 does not match the body' });
+  const refused = await signatureProblem(req, deps);
+  if (refused) return refused;
 
   const event = req.headers['x-github-event'];
   const deliveryId = req.headers['x-github-delivery'];
@@ -57,17 +103,13 @@ export async function handleWebhook(req: IngressRequest, deps: IngressDeps): Pro
   if (event === 'ping') return reply(200, 'pong', { deliveryId });
   if (event !== 'workflow_job') return reply(202, 'ignored', { event: event ?? null, deliveryId });
 
-  let json: unknown;
-  try {
-    json = JSON.parse(req.body);
-  } catch {
-    return reply(400, 'malformed', { message: 'body is not JSON', deliveryId });
-  }
+  const doc = deliveryJson(req);
+  if ('problem' in doc) return reply(400, 'malformed', { message: doc.problem, deliveryId });
   // an action GitHub added later is not malformed: accept and ignore it (a 4xx marks the hook failing)
-  const action = (json as { action?: unknown } | null)?.action;
+  const action = (doc.json as { action?: unknown } | null)?.action;
   if (typeof action === 'string' && !(KNOWN_WORKFLOW_JOB_ACTIONS as readonly string[]).includes(action))
     return reply(202, 'ignored', { event, action, deliveryId });
-  const payload = WorkflowJobPayloadSchema.safeParse(json);
+  const payload = WorkflowJobPayloadSchema.safeParse(doc.json);
   if (!payload.success) {
     const fields = payload.error.issues.slice(0, 5).map((i) => i.path.join('.') || '(root)');
     return reply(400, 'malformed', {
@@ -75,12 +117,27 @@ export async function handleWebhook(req: IngressRequest, deps: IngressDeps): Pro
       deliveryId,
     });
   }
+  const time = jobActionTime(payload.data);
+  if (!time)
+    return reply(400, 'malformed', {
+      message: `workflow_job ${payload.data.action} has no valid time`,
+      deliveryId,
+    });
+  const ageMs = (deps.now ?? Date.now)() - time.ms;
+  const maxAgeMs = deps.maxJobAgeMs ?? 3_600_000;
+  if (ageMs > maxAgeMs)
+    return reply(202, 'stale', {
+      action: payload.data.action,
+      deliveryId,
+      message: `${time.field} is ${Math.round(ageMs / 1000)} s old (limit ${maxAgeMs / 1000} s)`,
+    });
+  const bodyDigest = createHash('sha256').update(req.body, 'utf8').digest('hex');
   const out = await deps.publishOnce(
-    deliveryId,
+    { deliveryId, bodyDigest },
     normalizeWorkflowJob(deliveryId, payload.data),
     deps.context,
   );
   return out.duplicate
-    ? reply(200, 'duplicate', { deliveryId })
+    ? reply(200, 'duplicate', { deliveryId, by: out.by ?? 'delivery-id' })
     : reply(202, 'published', { deliveryId, eventId: out.eventId });
 }

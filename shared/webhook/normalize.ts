@@ -23,6 +23,7 @@ export const WorkflowJobPayloadSchema = z.object({
     runner_name: z.string().nullable(),
     started_at: z.string().nullable(),
     completed_at: z.string().nullable().optional(),
+    created_at: z.string().nullable().optional(),
   }),
   repository: z.object({ full_name: z.string().min(1) }),
   organization: z.object({ login: z.string() }).nullable().optional(),
@@ -52,4 +53,28 @@ export function normalizeWorkflowJob(
     organization: payload.organization?.login ?? null,
   };
   return { source: GITHUB_EVENT_SOURCE, detailType: WORKFLOW_JOB_DETAIL_TYPE, detail };
+}
+
+type WorkflowJobPayload = z.infer<typeof WorkflowJobPayloadSchema>;
+
+/**
+ * When the action a delivery reports happened, by the job's own timestamps (covered by the
+ * signature, unlike the headers): queued/waiting -> created_at, in_progress -> started_at,
+ * completed -> completed_at; each falls back to started_at when GitHub left it out. A replayed body
+ * carries its original time, so the ingress can refuse old ones. `undefined` names no usable time.
+ */
+export function jobActionTime(payload: WorkflowJobPayload): { field: string; ms: number } | undefined {
+  const j = payload.workflow_job;
+  const [field, value] =
+    payload.action === 'in_progress'
+      ? ['started_at', j.started_at]
+      : payload.action === 'completed'
+        ? j.completed_at
+          ? ['completed_at', j.completed_at]
+          : ['started_at', j.started_at]
+        : j.created_at
+          ? ['created_at', j.created_at]
+          : ['started_at', j.started_at];
+  const ms = value ? Date.parse(value) : Number.NaN;
+  return Number.isFinite(ms) ? { field, ms } : undefined;
 }

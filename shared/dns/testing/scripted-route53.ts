@@ -16,7 +16,7 @@ import type { InMemoryRoute53 } from '../in-memory-route53';
 
 /**
  * Scripts a Route 53 SDK stub so ListResourceRecordSets / ChangeResourceRecordSets answer like the
- * API (wire shapes from the API reference: IsTruncated/NextRecordName/NextRecordType paging,
+ * API (wire shapes from the API reference: IsTruncated/NextRecordName/NextRecordType/NextRecordIdentifier paging,
  * ChangeInfo, InvalidChangeBatch with `messages`, Throttling "Rate exceeded", PriorRequestNotComplete),
  * backed by an InMemoryRoute53.
  */
@@ -51,7 +51,13 @@ export function scriptRoute53(stub: AwsClientStub<Route53Client>, fake: InMemory
     try {
       const page = await fake.listPage(
         zoneOf(input.HostedZoneId),
-        input.StartRecordName ? { name: input.StartRecordName, type: input.StartRecordType } : undefined,
+        input.StartRecordName
+          ? {
+              name: input.StartRecordName,
+              type: input.StartRecordType,
+              identifier: input.StartRecordIdentifier,
+            }
+          : undefined,
         input.MaxItems ?? 300,
       );
       return {
@@ -61,10 +67,13 @@ export function scriptRoute53(stub: AwsClientStub<Route53Client>, fake: InMemory
           Type: r.type as RRType,
           TTL: r.ttl,
           ResourceRecords: r.values.map((Value) => ({ Value })),
+          ...(r.setIdentifier !== undefined ? { SetIdentifier: r.setIdentifier } : {}),
+          ...(r.weight !== undefined ? { Weight: r.weight } : {}),
         })),
         IsTruncated: page.next !== undefined,
         MaxItems: input.MaxItems ?? 300,
         ...(page.next ? { NextRecordName: page.next.name, NextRecordType: page.next.type as RRType } : {}),
+        ...(page.next?.identifier !== undefined ? { NextRecordIdentifier: page.next.identifier } : {}),
       };
     } catch (err) {
       throw wireError(err);
@@ -82,6 +91,10 @@ export function scriptRoute53(stub: AwsClientStub<Route53Client>, fake: InMemory
             type: c.ResourceRecordSet?.Type ?? '',
             ttl: c.ResourceRecordSet?.TTL,
             values: (c.ResourceRecordSet?.ResourceRecords ?? []).map((r) => r.Value ?? ''),
+            ...(c.ResourceRecordSet?.SetIdentifier !== undefined
+              ? { setIdentifier: c.ResourceRecordSet.SetIdentifier }
+              : {}),
+            ...(c.ResourceRecordSet?.Weight !== undefined ? { weight: c.ResourceRecordSet.Weight } : {}),
           },
         })),
       );

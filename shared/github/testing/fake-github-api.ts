@@ -2,8 +2,11 @@ import { generateKeyPairSync } from 'node:crypto';
 
 /**
  * A fake of api.github.com at the HTTP boundary (a `fetch`), for the Octokit adapter's tests:
- * installation-token exchange, the runners endpoints with Link-header offset pagination, 404/422,
- * primary rate limit (403 + x-ratelimit-remaining: 0 + reset) and injected 502s.
+ * installation-token exchange (with GitHub's down-scoping: `permissions` no wider than the
+ * installation's, and a token that cannot do more than it was given), the runners endpoints of an
+ * organisation or of one repository with Link-header offset pagination, 404/422, primary rate limit
+ * (403 + x-ratelimit-remaining: 0 + reset), secondary rate limit (403 naming it, no retry-after) and
+ * injected 502s. Its answers are held to GitHub's OpenAPI description (fake-github-api.test.ts).
  */
 export interface FakeRunner {
   id: number;
@@ -27,19 +30,48 @@ export function testPrivateKey(): string {
   return cachedKey;
 }
 
+export type Permissions = Record<string, 'read' | 'write'>;
+
+const DOCS = 'https://docs.github.com/rest';
+
+export interface FakeGitHubApiOptions {
+  /** Serve the runner routes of this repository (`/repos/{owner}/{repo}/...`) instead of the organisation's. */
+  repository?: string;
+  /** What the App installation was granted. @default the runner permission of the scope: write, metadata: read */
+  installationPermissions?: Permissions;
+}
+
 export class FakeGitHubApi {
   readonly runners: FakeRunner[] = [];
   readonly requests: Array<{ method: string; path: string; authorization: string | null }> = [];
+  /** Every installation-token request, with the permissions it asked for (if any). */
+  readonly tokenRequests: Array<{ installationId: number; permissions?: Permissions }> = [];
+  private readonly tokens = new Map<string, Permissions>();
   private nextId = 1;
   failNext = 0;
   rateLimited = false;
+  /** Answer 403 "You have exceeded a secondary rate limit" (no retry-after, primary budget left). */
+  secondaryRateLimited = false;
   tokenExchanges = 0;
+  /** The installation permission the runner routes need: organisation or repository scope. */
+  readonly runnerPermission: string;
+  private readonly base: string;
+  private readonly installation: Permissions;
   /** The next DELETE answers this instead (e.g. a 422 that is not "still running a job"). */
   nextDeleteAnswer: { status: number; message: string } | undefined;
   /** Run before a list page (1-based) is served: tests change the live list mid-listing. */
   beforePage: ((page: number) => void) | undefined;
 
-  constructor(private readonly owner: string) {}
+  constructor(owner: string, options: FakeGitHubApiOptions = {}) {
+    this.base = options.repository
+      ? `/repos/${owner}/${options.repository}/actions/runners`
+      : `/orgs/${owner}/actions/runners`;
+    this.runnerPermission = options.repository ? 'administration' : 'organization_self_hosted_runners';
+    this.installation = options.installationPermissions ?? {
+      [this.runnerPermission]: 'write',
+      metadata: 'read',
+    };
+  }
 
   add(r: { name: string; busy?: boolean; status?: 'online' | 'offline'; labels?: string[] }): number {
     const id = this.nextId++;
@@ -84,27 +116,34 @@ export class FakeGitHubApi {
       return res;
     };
 
+    const error = (status: number, message: string, extra: Record<string, string> = {}) =>
+      json(status, { message, documentation_url: DOCS, status: String(status) }, extra);
     const tokenMatch = url.pathname.match(/^\/app\/installations\/(\d+)\/access_tokens$/);
-    if (tokenMatch && method === 'POST') {
-      this.tokenExchanges++;
-      return json(201, {
-        token: 'ghs_fake_installation_token',
-        expires_at: new Date(Date.now() + 3600_000).toISOString(),
-        permissions: { organization_self_hosted_runners: 'write' },
-        repository_selection: 'all',
-      });
-    }
+    if (tokenMatch && method === 'POST') return this.exchange(Number(tokenMatch[1]), init, json, error);
+    const granted = this.tokens.get((headers.get('authorization') ?? '').replace(/^token /, ''));
+    if (!granted) return error(401, 'Bad credentials');
     if (this.rateLimited) {
       return json(403, {
         message: 'API rate limit exceeded for installation.',
         documentation_url: 'https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting',
       });
     }
+    if (this.secondaryRateLimited) {
+      return json(403, {
+        message:
+          'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID REQ.',
+        documentation_url:
+          'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits',
+      });
+    }
     if (this.failNext > 0) {
       this.failNext--;
       return json(502, { message: 'Server Error' });
     }
-    const base = `/orgs/${this.owner}/actions/runners`;
+    const need = method === 'GET' ? ['read', 'write'] : ['write'];
+    if (url.pathname.startsWith(this.base) && !need.includes(granted[this.runnerPermission] ?? ''))
+      return error(403, 'Resource not accessible by integration');
+    const base = this.base;
     if (url.pathname === base && method === 'GET') {
       const perPage = Math.min(100, Number(url.searchParams.get('per_page') ?? 30));
       const page = Number(url.searchParams.get('page') ?? 1);
@@ -128,7 +167,7 @@ export class FakeGitHubApi {
     if (labelsOf && method === 'PUT') {
       // "Set custom labels": replaces every custom label, read-only ones stay
       const r = this.runners.find((x) => x.id === Number(labelsOf[1]));
-      if (!r) return json(404, { message: 'Not Found' });
+      if (!r) return error(404, 'Not Found');
       const names = (JSON.parse(String(init?.body ?? '{}')) as { labels: string[] }).labels;
       const kept = r.labels.filter((l) => l.type === 'read-only');
       r.labels = [...kept, ...names.map((name, i) => ({ id: 100 + i, name, type: 'custom' as const }))];
@@ -138,21 +177,53 @@ export class FakeGitHubApi {
     if (one) {
       const id = Number(one[1]);
       const idx = this.runners.findIndex((r) => r.id === id);
-      if (idx < 0) return json(404, { message: 'Not Found' });
+      if (idx < 0) return error(404, 'Not Found');
       if (method === 'GET') return json(200, this.runners[idx]);
       if (method === 'DELETE') {
         const forced = this.nextDeleteAnswer;
         this.nextDeleteAnswer = undefined;
-        if (forced) return json(forced.status, { message: forced.message });
+        if (forced) return json(forced.status, { message: forced.message, documentation_url: DOCS });
         if (this.runners[idx]?.busy) {
           return json(422, {
             message: `Bad request - Runner "${this.runners[idx]?.name}" is still running a job"`,
+            documentation_url: `${DOCS}/actions/self-hosted-runners#delete-a-self-hosted-runner`,
           });
         }
         this.runners.splice(idx, 1);
         return json(204, null);
       }
     }
-    return json(404, { message: 'Not Found' });
+    return error(404, 'Not Found');
   };
+
+  /** POST /app/installations/{id}/access_tokens: a token with what was asked, never more than granted. */
+  private exchange(
+    installationId: number,
+    init: RequestInit | undefined,
+    json: (status: number, body: unknown) => Response,
+    error: (status: number, message: string) => Response,
+  ): Response {
+    this.tokenExchanges++;
+    const asked = (init?.body ? JSON.parse(String(init.body)) : {}) as { permissions?: Permissions };
+    this.tokenRequests.push({
+      installationId,
+      ...(asked.permissions ? { permissions: asked.permissions } : {}),
+    });
+    const rank = { read: 1, write: 2 } as const;
+    const wider = Object.entries(asked.permissions ?? {}).filter(
+      ([name, level]) => rank[level] > (rank[this.installation[name] as 'read' | 'write'] ?? 0),
+    );
+    if (wider.length) return error(422, 'The permissions requested are not granted to this installation.');
+    const permissions = asked.permissions ?? this.installation;
+    const token = asked.permissions
+      ? `ghs_fake_scoped_token_${this.tokenExchanges}`
+      : 'ghs_fake_installation_token';
+    this.tokens.set(token, permissions);
+    return json(201, {
+      token,
+      expires_at: new Date(Date.now() + 3600_000).toISOString(),
+      permissions,
+      repository_selection: 'all',
+    });
+  }
 }

@@ -1,9 +1,23 @@
-/** A workflow_job webhook payload shaped like GitHub's (fields fleetwarden reads, plus some it ignores). */
+/**
+ * A workflow_job webhook payload shaped like GitHub's (fields fleetwarden reads, plus some it ignores;
+ * the workflow_job object holds to @octokit/openapi-webhooks, see payloads.test.ts). `at` is when
+ * the action happened (ms epoch, default now): created_at/started_at/completed_at follow from it.
+ */
 export function workflowJobPayload(
   action: 'queued' | 'in_progress' | 'completed' | 'waiting',
-  overrides: { jobId?: number; runnerId?: number | null; runnerName?: string | null; labels?: string[] } = {},
+  overrides: {
+    jobId?: number;
+    runnerId?: number | null;
+    runnerName?: string | null;
+    labels?: string[];
+    at?: number;
+  } = {},
 ) {
   const queued = action === 'queued' || action === 'waiting';
+  const at = overrides.at ?? Date.now();
+  const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
+  const started = action === 'completed' ? at - 300_000 : at;
+  const created = queued ? at : started - 5_000;
   return {
     action,
     workflow_job: {
@@ -19,9 +33,9 @@ export function workflowJobPayload(
       html_url: 'https://github.com/acme/app/runs/29679449',
       status: action === 'completed' ? 'completed' : action,
       conclusion: action === 'completed' ? 'success' : null,
-      created_at: '2026-11-24T10:00:00Z',
-      started_at: '2026-11-24T10:00:05Z',
-      completed_at: action === 'completed' ? '2026-11-24T10:05:00Z' : null,
+      created_at: iso(created),
+      started_at: iso(started),
+      completed_at: action === 'completed' ? iso(at) : null,
       name: 'build',
       steps: [],
       check_run_url: 'https://api.github.com/repos/acme/app/check-runs/29679449',

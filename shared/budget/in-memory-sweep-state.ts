@@ -1,0 +1,53 @@
+import { SweepStateError } from './errors';
+import type { SweepStateStore } from './port';
+
+/**
+ * The sweep state in memory, with DynamoDB's semantics as the adapter uses them: expired records
+ * are gone (TTL), removals are summed over an inclusive time range, a first sighting is set once
+ * (if_not_exists) and its expiry refreshed on every call. `failNext()` makes the next call throw.
+ */
+export class InMemorySweepState implements SweepStateStore {
+  private readonly removals: Array<{ at: number; runId: string; count: number; expiresAt: number }> = [];
+  private readonly seen = new Map<string, { first: number; expiresAt: number }>();
+  private failures = 0;
+
+  constructor(private readonly clock: () => number = () => Date.now()) {}
+
+  failNext(times = 1): void {
+    this.failures = times;
+  }
+
+  async removalsSince(since: Date): Promise<number> {
+    this.maybeFail('removalsSince');
+    const now = this.clock();
+    return this.removals
+      .filter((r) => r.at >= since.getTime() && r.expiresAt > now)
+      .reduce((sum, r) => sum + r.count, 0);
+  }
+
+  async recordRemovals(count: number, runId: string, at: Date, expiresAt: Date): Promise<void> {
+    this.maybeFail('recordRemovals');
+    const existing = this.removals.findIndex((r) => r.at === at.getTime() && r.runId === runId);
+    const row = { at: at.getTime(), runId, count, expiresAt: expiresAt.getTime() };
+    if (existing >= 0) this.removals[existing] = row;
+    else this.removals.push(row);
+  }
+
+  async firstSeen(keys: readonly string[], now: Date, expiresAt: Date): Promise<Map<string, Date>> {
+    this.maybeFail('firstSeen');
+    const out = new Map<string, Date>();
+    for (const key of keys) {
+      const prev = this.seen.get(key);
+      const first = prev && prev.expiresAt > this.clock() ? prev.first : now.getTime();
+      this.seen.set(key, { first, expiresAt: Math.max(expiresAt.getTime(), prev?.expiresAt ?? 0) });
+      out.set(key, new Date(first));
+    }
+    return out;
+  }
+
+  private maybeFail(op: string): void {
+    if (this.failures <= 0) return;
+    this.failures--;
+    throw new SweepStateError(`sweep state ${op} failed (injected)`, { cause: new Error('injected fault') });
+  }
+}

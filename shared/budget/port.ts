@@ -1,0 +1,22 @@
+/**
+ * Port: what runner-sweep keeps between runs (one DynamoDB table per fleet, `SWEEP_STATE_TABLE`).
+ * Implementations: `DynamoDbSweepState` and `InMemorySweepState`, held to `sweep-state.contract.ts`.
+ *
+ * - The rolling removal budget: every live run that removes anything records how many removals it
+ *   is about to make, BEFORE making them (a run that dies half-way has still spent its budget: the
+ *   budget errs on the side of removing less). `removalsSince` sums what was recorded in the window.
+ * - First sightings: when the sweep first saw an instance gone (EC2 no longer describes it) or
+ *   leaving with no readable state-transition time, so grace periods and ages are measured from a
+ *   time that survives the run (a clock that restarted each run would never reach a long grace).
+ */
+export interface SweepStateStore {
+  /** Removals recorded at or after `since` (inclusive). Throws SweepStateError when unreadable. */
+  removalsSince(since: Date): Promise<number>;
+  /** Record `count` removals made by run `runId` at `at`, kept at least until `expiresAt`. */
+  recordRemovals(count: number, runId: string, at: Date, expiresAt: Date): Promise<void>;
+  /**
+   * For each key, the first time it was passed here (`now` for a key never seen, or whose record
+   * expired); every call keeps the records of these keys at least until `expiresAt`.
+   */
+  firstSeen(keys: readonly string[], now: Date, expiresAt: Date): Promise<Map<string, Date>>;
+}

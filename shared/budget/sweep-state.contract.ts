@@ -1,0 +1,60 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { SweepStateStore } from './port';
+
+const T0 = Date.parse('2026-11-24T12:00:00Z');
+const min = 60_000;
+const at = (m: number) => new Date(T0 + m * min);
+
+/** The behaviour runner-sweep relies on, run against the in-memory fake and the DynamoDB adapter. */
+export function describeSweepStateContract(
+  name: string,
+  make: (clock: { now: number }) => SweepStateStore,
+): void {
+  describe(`SweepStateStore contract: ${name}`, () => {
+    let clock: { now: number };
+    let state: SweepStateStore;
+    beforeEach(() => {
+      clock = { now: T0 };
+      state = make(clock);
+    });
+
+    it('sums the removals recorded at or after the window start, and only those', async () => {
+      await state.recordRemovals(2, 'run-a', at(0), at(120));
+      await state.recordRemovals(1, 'run-b', at(30), at(150));
+      await state.recordRemovals(3, 'run-c', at(61), at(181));
+      clock.now = at(90).getTime();
+      expect(await state.removalsSince(at(30))).toBe(4);
+      expect(await state.removalsSince(at(0))).toBe(6);
+      expect(await state.removalsSince(at(62))).toBe(0);
+    });
+
+    it('counts a run recorded twice (a retried write) once', async () => {
+      await state.recordRemovals(2, 'run-a', at(0), at(60));
+      await state.recordRemovals(2, 'run-a', at(0), at(60));
+      expect(await state.removalsSince(at(-1))).toBe(2);
+    });
+
+    it('keeps the first sighting of a key across calls; other keys start their own', async () => {
+      const first = await state.firstSeen(['i-0aaa'], at(0), at(1440));
+      expect(first.get('i-0aaa')).toEqual(at(0));
+      clock.now = at(90).getTime();
+      const later = await state.firstSeen(['i-0aaa', 'i-0bbb'], at(90), at(1530));
+      expect(later.get('i-0aaa')).toEqual(at(0));
+      expect(later.get('i-0bbb')).toEqual(at(90));
+    });
+
+    it('starts a key over once its record expired (expiry is refreshed by every sighting)', async () => {
+      await state.firstSeen(['i-0aaa'], at(0), at(60));
+      clock.now = at(50).getTime();
+      await state.firstSeen(['i-0aaa'], at(50), at(110));
+      clock.now = at(100).getTime();
+      expect((await state.firstSeen(['i-0aaa'], at(100), at(160))).get('i-0aaa')).toEqual(at(0));
+      clock.now = at(200).getTime();
+      expect((await state.firstSeen(['i-0aaa'], at(200), at(260))).get('i-0aaa')).toEqual(at(200));
+    });
+
+    it('answers an empty list of keys without a call', async () => {
+      expect((await state.firstSeen([], at(0), at(60))).size).toBe(0);
+    });
+  });
+}

@@ -1,0 +1,72 @@
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { AwsClientStub } from 'aws-sdk-client-mock';
+
+type Item = Record<string, AttributeValue>;
+
+/**
+ * Scripts an aws-sdk-client-mock DynamoDB stub to behave like the sweep state table for the
+ * expressions DynamoDbSweepState issues. Like DynamoDB, TTL-expired items are NOT removed at once
+ * (deletion is lazy): the adapter must ignore them itself. Unknown expressions fail loudly.
+ */
+export function scriptSweepStateTable(stub: AwsClientStub<DynamoDBClient>, pageSize = 2): Map<string, Item> {
+  const items = new Map<string, Item>();
+  const key = (i: Item) => `${i.pk?.S}\u0000${i.sk?.S}`;
+  const meta = { $metadata: { httpStatusCode: 200 } };
+
+  stub.on(PutItemCommand).callsFake((input) => {
+    if (input.ConditionExpression)
+      throw new Error(`fake table: unexpected condition ${input.ConditionExpression}`);
+    items.set(key(input.Item as Item), structuredClone(input.Item as Item));
+    return meta;
+  });
+
+  stub.on(QueryCommand).callsFake((input) => {
+    if (input.KeyConditionExpression !== '#pk = :pk AND #sk >= :since')
+      throw new Error(`fake table: unexpected key condition ${input.KeyConditionExpression}`);
+    if (input.ConsistentRead !== true) throw new Error('fake table: the budget must be read consistently');
+    const v = input.ExpressionAttributeValues as Record<string, AttributeValue>;
+    let matches = [...items.values()]
+      .filter((i) => i.pk?.S === v[':pk']?.S && (i.sk?.S ?? '') >= (v[':since']?.S ?? ''))
+      .sort((a, b) => (a.sk?.S ?? '').localeCompare(b.sk?.S ?? ''));
+    const start = input.ExclusiveStartKey as Item | undefined;
+    if (start) matches = matches.filter((i) => (i.sk?.S ?? '') > (start.sk?.S ?? ''));
+    const page = matches.slice(0, pageSize);
+    const last = page.at(-1);
+    return {
+      ...meta,
+      Items: page.map((i) => structuredClone(i)),
+      ...(page.length === pageSize && last ? { LastEvaluatedKey: { pk: last.pk, sk: last.sk } as Item } : {}),
+    };
+  });
+
+  stub.on(UpdateItemCommand).callsFake((input) => {
+    const k = input.Key as Item;
+    const v = input.ExpressionAttributeValues as Record<string, AttributeValue>;
+    if (
+      input.UpdateExpression !== 'SET #first = if_not_exists(#first, :now), #exp = :exp' ||
+      input.ConditionExpression !== 'attribute_not_exists(#pk) OR #exp > :epoch' ||
+      input.ReturnValues !== 'ALL_NEW'
+    )
+      throw new Error(
+        `fake table: unexpected update ${input.UpdateExpression} / ${input.ConditionExpression}`,
+      );
+    const existing = items.get(key(k));
+    if (existing && Number(existing.expiresAt?.N) <= Number(v[':epoch']?.N))
+      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+    const next: Item = {
+      ...(existing ?? k),
+      firstSeenAt: existing?.firstSeenAt ?? (v[':now'] as AttributeValue),
+      expiresAt: v[':exp'] as AttributeValue,
+    };
+    items.set(key(k), next);
+    return { ...meta, Attributes: structuredClone(next) };
+  });
+  return items;
+}
