@@ -58,6 +58,21 @@ describe('fleetwarden simulate', () => {
     expect(summary.invariants.filter((i) => !i.ok)).toEqual([]);
   });
 
+  it('npm start -- --adversarial: every fault on, with the default seed, and every invariant holds', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'fw-sim-adversarial-'));
+    const t = testDeps();
+    const code = await runCli(['node', 'fleetwarden', 'simulate', '--adversarial', '--out', out], t.deps, [
+      command,
+    ]);
+    expect(t.stderr()).toContain(
+      'faults forged-messages foreign-hooks spoofed-tags audit-outage ec2-flapping webhook-replays form-encoded',
+    );
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.seed).toBe(42);
+    expect(summary.invariants.filter((i: { ok: boolean }) => !i.ok)).toEqual([]);
+    expect(code).toBe(0);
+  }, 120_000);
+
   it('is deterministic for a seed', async () => {
     const opts = { ...DEFAULT_SIM_OPTIONS, seed: 11, drop: 0.05, duplicate: 0.1, reorder: 0.2 };
     const a = (await simulate(opts)).summary;
@@ -97,7 +112,9 @@ describe('fleetwarden simulate', () => {
       simulateCommandWith(brokenDnsSync),
     ]);
     expect(code).toBe(1);
-    expect(t.stdout()).toMatch(/FAIL no foreign record touched\n\s+.*legacy\.fleet\.example\.internal/);
+    expect(t.stdout()).toMatch(
+      /FAIL nothing outside the blast radius changed \(\d+ violations? in \d+ checked\)\n\s+.*legacy\.fleet\.example\.internal/,
+    );
     expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain('INVARIANT BROKEN');
   });
 
@@ -125,7 +142,7 @@ describe('fleetwarden simulate', () => {
       simulateCommandWith(blindDrain),
     ]);
     expect(t.stdout()).toMatch(
-      /FAIL no running job killed by the fleet\n\s+job \d+ on runner ci-i-\w+ was killed: the fleet completed the terminate lifecycle action of i-\w+/,
+      /FAIL no running job killed by the fleet \(\d+ violations?\)\n\s+job \d+ on runner ci-i-\w+ was killed: the fleet completed the terminate lifecycle action of i-\w+/,
     );
     expect(code).toBe(1);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));

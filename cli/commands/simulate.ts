@@ -4,6 +4,8 @@ import { ConfigError } from '../../shared/core/errors';
 import type { CliDeps } from '../deps';
 import { EXIT } from '../errors';
 import { type CliCommand, setExitCode } from '../program';
+import { ALL_FAULTS, FAULT_FLAGS, type Faults } from '../simulate/fault-flags';
+import type { Invariant } from '../simulate/invariants';
 import type { HandlerOverrides } from '../simulate/world';
 
 interface SimulateOptions {
@@ -17,6 +19,32 @@ interface SimulateOptions {
   errorRate: string;
   out: string;
   json?: boolean;
+  adversarial?: boolean;
+  forgedMessages?: boolean;
+  foreignHooks?: boolean;
+  spoofedTags?: boolean;
+  auditOutage?: boolean;
+  ec2Flapping?: boolean;
+  webhookReplays?: boolean;
+  formEncoded?: boolean;
+}
+
+const ADVERSARIAL_SETTLE_MINUTES = 60;
+
+/** --adversarial turns every fault on; otherwise each fault flag on its own. */
+function faultsFrom(opts: SimulateOptions): Partial<Faults> {
+  if (opts.adversarial) return { ...ALL_FAULTS };
+  const keys = Object.keys(FAULT_FLAGS) as Array<keyof Faults>;
+  return Object.fromEntries(keys.filter((k) => opts[k]).map((k) => [k, true]));
+}
+
+function invariantLines(i: Invariant): string[] {
+  const count = `${i.details.length} violation${i.details.length === 1 ? '' : 's'}${i.checked === undefined ? '' : ` in ${i.checked} checked`}`;
+  return [
+    `    ${i.ok ? 'ok  ' : 'FAIL'} ${i.name} (${count})`,
+    ...i.details.slice(0, 5).map((d) => `           ${d}`),
+    ...(i.details.length > 5 ? [`           ... and ${i.details.length - 5} more (summary.json)`] : []),
+  ];
 }
 
 function share(name: string, v: string): number {
@@ -42,12 +70,19 @@ async function simulateCommand(
     seed: int('seed', opts.seed, 0, 2 ** 31 - 1),
     instances: int('instances', opts.instances, 1, 2000),
     durationMinutes: int('duration', opts.duration, 5, 24 * 60),
-    settleMinutes: int('settle', opts.settle, 0, 24 * 60),
+    // the adversarial run settles for an hour unless told otherwise: removals the faults provoke
+    // spend the sweep's rolling budget, so a ghost can wait up to a window before it is removed
+    settleMinutes:
+      opts.adversarial && cmd.getOptionValueSource('settle') === 'default'
+        ? ADVERSARIAL_SETTLE_MINUTES
+        : int('settle', opts.settle, 0, 24 * 60),
     drop: share('drop', opts.drop),
     duplicate: share('duplicate', opts.duplicate),
     reorder: share('reorder', opts.reorder),
     errorRate: share('error-rate', opts.errorRate),
+    faults: faultsFrom(opts),
   };
+  const faultNames = Object.keys(options.faults).map((k) => FAULT_FLAGS[k as keyof Faults].flag);
   // the handlers' Powertools logs and EMF metrics would bury the report
   deps.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
   process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
@@ -55,7 +90,7 @@ async function simulateCommand(
   const { simulate } = await import('../simulate/simulate');
   const { writeReport } = await import('../simulate/report');
   deps.stderr.write(
-    `simulate: seed ${options.seed}, ${options.instances} instances, ${options.durationMinutes} min + ${options.settleMinutes} min settle; chaos drop=${options.drop} duplicate=${options.duplicate} reorder=${options.reorder} error-rate=${options.errorRate}\n`,
+    `simulate: seed ${options.seed}, ${options.instances} instances, ${options.durationMinutes} min + ${options.settleMinutes} min settle; chaos drop=${options.drop} duplicate=${options.duplicate} reorder=${options.reorder} error-rate=${options.errorRate}${faultNames.length ? `; faults ${faultNames.join(' ')}` : ''}\n`,
   );
   deps.stderr.write('simulate: synthesizing the fleet stack to read its routing...\n');
   const { summary, engine } = await simulate({
@@ -78,11 +113,7 @@ async function simulateCommand(
           .join(' ')}`,
         `  converged  ${summary.convergenceSeconds === null ? 'NEVER' : `${summary.convergenceSeconds} s after the last fleet change`}`,
         '  invariants',
-        ...summary.invariants.flatMap((i) => [
-          `    ${i.ok ? 'ok  ' : 'FAIL'} ${i.name}`,
-          ...i.details.slice(0, 5).map((d) => `           ${d}`),
-          ...(i.details.length > 5 ? [`           ... and ${i.details.length - 5} more (summary.json)`] : []),
-        ]),
+        ...summary.invariants.flatMap(invariantLines),
         `  evidence   ${summary.counts.auditRecords} audit records, ${summary.counts.auditCorrelationResolved} correlated with CloudTrail, ${summary.counts.auditCorrelationPending} pending, ${summary.counts.auditCorrelationUnresolved} unresolved`,
         ...(summary.notSimulated.length ? [`  not simulated: ${summary.notSimulated.join(', ')}`] : []),
         `  report     ${files.join(', ')}`,
@@ -104,7 +135,7 @@ export function simulateCommandWith(overrides?: HandlerOverrides): CliCommand {
 export const command: CliCommand = simulateCommandWith();
 
 function register(program: Command, deps: CliDeps, overrides?: HandlerOverrides): void {
-  program
+  const cmd = program
     .command('simulate')
     .description(
       'Run the fleet locally against simulated EC2, Auto Scaling, Route 53, EventBridge and GitHub, check its invariants and write a report (no AWS account needed)',
@@ -123,5 +154,10 @@ function register(program: Command, deps: CliDeps, overrides?: HandlerOverrides)
     )
     .option('--out <dir>', 'where summary.json, timeline.json and index.html go', 'fleetwarden-report')
     .option('--json', 'print summary.json to stdout instead of the text summary')
-    .action(async (opts: SimulateOptions, cmd: Command) => simulateCommand(opts, cmd, deps, overrides));
+    .option(
+      '--adversarial',
+      'turn every adversarial fault below on (with the fixed default seed: the adversarial run)',
+    );
+  for (const { flag, description } of Object.values(FAULT_FLAGS)) cmd.option(`--${flag}`, description);
+  cmd.action(async (opts: SimulateOptions, cmd: Command) => simulateCommand(opts, cmd, deps, overrides));
 }

@@ -5,6 +5,8 @@ import type { InstanceInfo, InstanceState } from '../../shared/ec2/port';
 import { INSTANCE_LABEL_PREFIX } from '../../shared/runners/matching';
 import { workflowJobPayload } from '../../shared/webhook/testing/payloads';
 import { matchesPattern } from './event-pattern';
+import type { Faults } from './fault-flags';
+import { installFaults, scheduleFaults, sendWebhook } from './faults';
 import { seededRandom } from './rng';
 import type { Routing, Target } from './routing';
 import {
@@ -31,6 +33,8 @@ export interface SimOptions {
   /** GitHub budget of the fleet (default: 20 requests per 5 min, so the limit comes into play). */
   githubRateLimit?: GitHubRateLimit;
   overrides?: HandlerOverrides;
+  /** Adversarial faults (faults.ts), each off unless set. */
+  faults?: Partial<Faults>;
   progress?: (line: string) => void;
 }
 
@@ -54,7 +58,13 @@ const OPERATOR =
 /** What really happened to an instance: the simulator's ground truth for the invariants. */
 export interface TruthInstance {
   id: string;
-  kind: 'web' | 'runner';
+  /**
+   * web: a DNS host named by tag; runner: in the runner ASG; spoofed: carries the fleet tag but is in
+   * no configured ASG; outsider: another team's instance that opts in to nothing.
+   */
+  kind: 'web' | 'runner' | 'spoofed' | 'outsider';
+  /** The Auto Scaling group it belongs to (aws:autoscaling:groupName), if any. */
+  asg?: string;
   name: string;
   ip: string;
   state: InstanceState;
@@ -90,7 +100,7 @@ export interface KilledJob {
 interface Task {
   at: number;
   seq: number;
-  run: () => Promise<void> | void;
+  run: () => unknown;
 }
 interface QueueMessage {
   id: string;
@@ -110,6 +120,8 @@ export interface SimStats {
   invocations: Record<string, number>;
   invocationErrors: Record<string, number>;
   deadLettered: Record<string, number>;
+  /** Of those, dead-lettered after a try that failed on an injected fault. */
+  deadLetteredOnInjectedFault: Record<string, number>;
   webhooks: { sent: number; accepted: number; duplicates: number; other: number };
   jobs: { started: number; completed: number; failed: number };
   lastFleetChangeAt: number;
@@ -117,6 +129,43 @@ export interface SimStats {
 }
 
 const LEAVING = new Set<InstanceState>(['shutting-down', 'terminated']);
+
+function tagsOf(t: TruthInstance): Record<string, string> {
+  const asg: Record<string, string> = t.asg ? { 'aws:autoscaling:groupName': t.asg } : {};
+  if (t.kind === 'web') return { 'fleetwarden:dns-name': t.name };
+  if (t.kind === 'outsider') return asg;
+  return { 'fleetwarden:fleet': 'runners', ...asg };
+}
+
+/** The EventBridge event Auto Scaling sends when a terminate lifecycle action starts. */
+export function lifecycleEvent(
+  ref: {
+    autoScalingGroupName: string;
+    lifecycleHookName: string;
+    lifecycleActionToken: string;
+    instanceId: string;
+  },
+  id: string,
+  at: number,
+): Record<string, unknown> {
+  return {
+    version: '0',
+    id,
+    'detail-type': 'EC2 Instance-terminate Lifecycle Action',
+    source: 'aws.autoscaling',
+    account: '123456789012',
+    time: new Date(at).toISOString(),
+    region: 'eu-west-1',
+    resources: [],
+    detail: {
+      LifecycleActionToken: ref.lifecycleActionToken,
+      AutoScalingGroupName: ref.autoScalingGroupName,
+      LifecycleHookName: ref.lifecycleHookName,
+      EC2InstanceId: ref.instanceId,
+      LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+    },
+  };
+}
 
 export class Engine {
   readonly clock = { now: T0 };
@@ -153,6 +202,17 @@ export class Engine {
   readonly killedJobs: KilledJob[] = [];
   /** How far `world.terminator.terminated` has been turned into terminations. */
   private terminationsSeen = 0;
+  /** Other teams' terminate hooks on the runner ASG (--foreign-hooks): they complete by timing out. */
+  readonly foreignHooks: Array<{ name: string; heartbeatTimeoutMs: number }> = [];
+  /** Lifecycle action tokens of foreign hooks: the fleet must never heartbeat or complete them. */
+  readonly foreignTokens = new Set<string>();
+  /**
+   * The fleet identity label runners register with (contract 4: `fleetwarden-fleet:<FLEET_ID>`, the
+   * id runner-sweep is deployed with; the sweep removes only runners that carry it).
+   */
+  readonly fleetLabel: string;
+  /** Whether an error was injected into the invocation that just ended. */
+  lastInjected = false;
 
   constructor(
     readonly routing: Routing,
@@ -170,6 +230,7 @@ export class Engine {
       invocations: {},
       invocationErrors: {},
       deadLettered: {},
+      deadLetteredOnInjectedFault: {},
       webhooks: { sent: 0, accepted: 0, duplicates: 0, other: 0 },
       jobs: { started: 0, completed: 0, failed: 0 },
       lastFleetChangeAt: T0,
@@ -186,6 +247,10 @@ export class Engine {
       (f) => f.entry === 'functions/runner-drain/handler.ts',
     );
     this.drainDeadlineMs = Number(drain?.env.DRAIN_DEADLINE_SECONDS ?? 1800) * 1000;
+    const sweep = [...routing.functions.values()].find(
+      (f) => f.entry === 'functions/runner-sweep/handler.ts',
+    );
+    this.fleetLabel = `fleetwarden-fleet:${sweep?.env.FLEET_ID ?? 'sim-fleet'}`;
     this.foreignRecords = [
       { name: `legacy.${this.zoneName}`, type: 'A', values: ['192.0.2.10'] },
       { name: `mail.${this.zoneName}`, type: 'TXT', values: ['"v=spf1 -all"'] },
@@ -206,6 +271,7 @@ export class Engine {
       }
     };
     this.webhookBus = routing.buses[0];
+    installFaults(this);
     // events the webhook ingress publishes travel on the custom bus
     this.world.bus.subscribe((e) => {
       if (this.webhookBus)
@@ -221,7 +287,7 @@ export class Engine {
 
   // ---- scheduling --------------------------------------------------------------------------------
 
-  at(time: number, run: () => Promise<void> | void): void {
+  at(time: number, run: () => unknown): void {
     const task = { at: time, seq: this.seq++, run };
     let i = this.tasks.length;
     while (
@@ -233,7 +299,7 @@ export class Engine {
     this.tasks.splice(i, 0, task);
   }
 
-  after(ms: number, run: () => Promise<void> | void): void {
+  after(ms: number, run: () => unknown): void {
     this.at(this.clock.now + ms, run);
   }
 
@@ -262,7 +328,8 @@ export class Engine {
     }
   }
 
-  private async deliver(target: Target, event: unknown): Promise<void> {
+  /** `unit`: what a failed try must be retried to success as (default: this delivery). */
+  private async deliver(target: Target, event: unknown, unit?: string): Promise<void> {
     this.stats.deliveries++;
     if (target.kind === 'queue' && (event as { source?: string }).source === 'aws.ec2')
       this.dnsEventDeliveries++;
@@ -270,7 +337,7 @@ export class Engine {
       this.enqueue(target.queue, JSON.stringify(event));
       return;
     }
-    await this.invokeAsync(target.fn, event, 0);
+    await this.invokeAsync(target.fn, event, 0, unit ?? `async-${++this.unitSeq}`);
   }
 
   enqueue(queue: string, body: string, delayMs = 0): void {
@@ -285,49 +352,73 @@ export class Engine {
     this.queues.set(queue, list);
   }
 
-  private async invokeAsync(fn: string, event: unknown, attempt: number): Promise<void> {
+  private unitSeq = 0;
+
+  private runOf(unit: string, fn: string, ok: boolean): void {
+    this.world.journal.runs.push({
+      unit,
+      fn: this.entryOf(fn),
+      at: this.clock.now,
+      ok,
+      injected: this.lastInjected,
+    });
+  }
+
+  private async invokeAsync(fn: string, event: unknown, attempt: number, unit: string): Promise<void> {
     try {
       await this.invoke(fn, event);
+      this.runOf(unit, fn, true);
     } catch {
+      this.runOf(unit, fn, false);
       // Lambda async invocation: the function's EventInvokeConfig retries (~1 then ~2 min apart), then its DLQ
       const retries = this.routing.functions.get(fn)?.asyncRetries ?? 2;
       if (attempt < retries)
-        this.after(60_000 * (attempt + 1), () => this.invokeAsync(fn, event, attempt + 1));
-      else this.deadLetter(fn);
+        this.after(60_000 * (attempt + 1), () => this.invokeAsync(fn, event, attempt + 1, unit));
+      else this.deadLetter(fn, this.lastInjected);
     }
   }
 
-  private entryOf(fn: string): string {
+  entryOf(fn: string): string {
     return this.routing.functions.get(fn)?.entry.replace(/^functions\/|\/handler\.ts$/g, '') ?? fn;
   }
 
-  private deadLetter(fn: string): void {
+  /** `injected`: the last try failed on an injected fault (an injected error, the audit outage). */
+  private deadLetter(fn: string, injected: boolean): void {
     const name = this.entryOf(fn);
     this.stats.deadLettered[name] = (this.stats.deadLettered[name] ?? 0) + 1;
+    if (injected)
+      this.stats.deadLetteredOnInjectedFault[name] = (this.stats.deadLetteredOnInjectedFault[name] ?? 0) + 1;
   }
 
-  async invoke(fn: string, event: unknown): Promise<unknown> {
+  /** `onFrame`: told the journal id of this invocation (what it published, wrote, called). */
+  async invoke(fn: string, event: unknown, onFrame?: (invocation: number) => void): Promise<unknown> {
     const invoke = this.invokers.get(fn);
     const name = this.entryOf(fn);
     if (!invoke) return undefined;
     this.stats.invocations[name] = (this.stats.invocations[name] ?? 0) + 1;
-    if (this.rng() < this.options.errorRate) this.injectError(name);
-    const previous = this.world.currentFunction;
-    this.world.currentFunction = name;
-    try {
-      return await invoke(event, {
-        functionName: name,
-        awsRequestId: `req-${this.seq}`,
-        // the deployed timeout (simulated time does not pass inside an invocation)
-        getRemainingTimeInMillis: () => this.routing.functions.get(fn)?.timeoutMs ?? 3_000,
-      } as Context);
-    } catch (err) {
-      this.stats.invocationErrors[name] = (this.stats.invocationErrors[name] ?? 0) + 1;
-      throw err;
-    } finally {
-      this.world.currentFunction = previous;
-      this.applyFleetTerminations();
-    }
+    const journal = this.world.journal;
+    return journal.within(name, async (frame) => {
+      onFrame?.(frame.id);
+      journal.sampleRunners(this.clock.now, this.world.registry.snapshot().length);
+      if (this.rng() < this.options.errorRate) this.injectError(name);
+      const previous = this.world.currentFunction;
+      this.world.currentFunction = name;
+      try {
+        return await invoke(event, {
+          functionName: name,
+          awsRequestId: `req-${this.seq}`,
+          // the deployed timeout (simulated time does not pass inside an invocation)
+          getRemainingTimeInMillis: () => this.routing.functions.get(fn)?.timeoutMs ?? 3_000,
+        } as Context);
+      } catch (err) {
+        this.stats.invocationErrors[name] = (this.stats.invocationErrors[name] ?? 0) + 1;
+        throw err;
+      } finally {
+        this.world.currentFunction = previous;
+        this.lastInjected = frame.injected;
+        this.applyFleetTerminations();
+      }
+    });
   }
 
   /** Instances the fleet terminated (runner-sweep's TerminateInstances) really go, jobs and all. */
@@ -357,6 +448,7 @@ export class Engine {
     const f = inject[fn];
     if (!f) return;
     this.stats.injectedErrors++;
+    this.world.journal.markInjected();
     f();
   }
 
@@ -403,12 +495,13 @@ export class Engine {
       } catch {
         // whole batch returns to the queue
       }
+      for (const m of batch) this.runOf(`${queue}/${m.id}`, consumer.fn, !failed.has(m.id));
       const keep: QueueMessage[] = [];
       for (const m of list) {
         if (!batch.includes(m)) keep.push(m);
         else if (failed.has(m.id)) {
           if (settings.maxReceiveCount !== undefined && m.receives >= settings.maxReceiveCount)
-            this.deadLetter(consumer.fn);
+            this.deadLetter(consumer.fn, this.lastInjected);
           else keep.push(m);
         }
       }
@@ -418,20 +511,14 @@ export class Engine {
 
   // ---- the fleet: instances, runners, jobs, webhooks, ASG hooks -----------------------------------
 
-  private put(t: TruthInstance, state: InstanceState): void {
+  put(t: TruthInstance, state: InstanceState): void {
     t.state = state;
     this.stats.lastFleetChangeAt = this.clock.now;
     const info: InstanceInfo = {
       instanceId: t.id,
       state,
       ...(state === 'running' || state === 'pending' || state === 'shutting-down' ? { privateIp: t.ip } : {}),
-      tags:
-        t.kind === 'web'
-          ? { 'fleetwarden:dns-name': t.name }
-          : {
-              'fleetwarden:fleet': 'runners',
-              'aws:autoscaling:groupName': ASG,
-            },
+      tags: tagsOf(t),
       launchTime: new Date(T0).toISOString(),
     };
     this.world.inventory.put(info);
@@ -448,33 +535,29 @@ export class Engine {
   ): Promise<void> {
     const runner =
       t.runnerId !== undefined ? this.world.registry.snapshot().find((r) => r.id === t.runnerId) : undefined;
-    const body = JSON.stringify(
-      workflowJobPayload(action, {
-        jobId,
-        runnerId: action === 'queued' ? null : (t.runnerId ?? null),
-        runnerName: action === 'queued' ? null : (runner?.name ?? `ci-${t.id}`),
-        at: this.clock.now,
-      }),
-    );
-    const fn = [...this.routing.functions.values()].find(
-      (f) => f.entry === 'functions/webhook-ingress/handler.ts',
-    );
-    if (!fn) return;
-    this.stats.webhooks.sent++;
-    const res = (await this.invoke(fn.logicalId, {
-      requestContext: { http: { method: 'POST' } },
-      headers: {
-        'content-type': 'application/json',
-        'x-github-event': 'workflow_job',
-        'x-github-delivery': `delivery-${jobId}-${action}`,
-        'x-hub-signature-256': await this.github.sign(body),
-      },
-      body,
-      isBase64Encoded: false,
-    }).catch(() => undefined)) as { statusCode?: number } | undefined;
-    if (res?.statusCode === 202) this.stats.webhooks.accepted++;
-    else if (res?.statusCode === 200) this.stats.webhooks.duplicates++;
+    const payload = workflowJobPayload(action, {
+      jobId,
+      runnerId: action === 'queued' ? null : (t.runnerId ?? null),
+      runnerName: action === 'queued' ? null : (runner?.name ?? `ci-${t.id}`),
+      // the job's timestamps are the simulated clock's (the ingress refuses stale deliveries)
+      at: this.clock.now,
+    });
+    const status = await sendWebhook(this, JSON.stringify(payload), `delivery-${jobId}-${action}`);
+    if (status === 202) this.stats.webhooks.accepted++;
+    else if (status === 200) this.stats.webhooks.duplicates++;
     else this.stats.webhooks.other++;
+  }
+
+  /** The webhook ingress function, if the stack has one. */
+  webhookFunction(): string | undefined {
+    return [...this.routing.functions.values()].find(
+      (f) => f.entry === 'functions/webhook-ingress/handler.ts',
+    )?.logicalId;
+  }
+
+  /** Sign a body as GitHub does (X-Hub-Signature-256 over the raw body as sent). */
+  sign(body: string): Promise<string> {
+    return this.github.sign(body);
   }
 
   private scheduleJobs(t: TruthInstance): void {
@@ -506,12 +589,18 @@ export class Engine {
     this.after(10_000 + Math.floor(this.rng() * 60_000), next);
   }
 
-  private launch(i: number): void {
-    const kind = i % 3 === 0 ? 'web' : 'runner';
+  /**
+   * Launch instance number i: a third are web hosts, the rest runners, unless `as` says otherwise
+   * (the faults' spoofed and outsider instances, in another team's ASG or in none).
+   */
+  launch(i: number, as?: { kind: 'spoofed' | 'outsider'; asg?: string }): TruthInstance {
+    const kind = as?.kind ?? (i % 3 === 0 ? 'web' : 'runner');
     const id = `i-${(0x0a00000000 + i * 7919).toString(16).padStart(17, '0')}`;
+    const asg = as ? as.asg : kind === 'runner' ? ASG : undefined;
     const t: TruthInstance = {
       id,
       kind,
+      ...(asg ? { asg } : {}),
       // web hosts are named by tag; runners are not, so their records carry the instance id
       name: kind === 'web' ? `web-${i}` : id,
       ip: `10.0.${Math.floor(i / 250)}.${(i % 250) + 4}`,
@@ -530,13 +619,14 @@ export class Engine {
           if (t.state !== 'running') return;
           const r = this.world.registry.register({
             name: `ci-${t.id}`,
-            labels: ['self-hosted', 'linux', `${INSTANCE_LABEL_PREFIX}${t.id}`],
+            labels: ['self-hosted', 'linux', `${INSTANCE_LABEL_PREFIX}${t.id}`, this.fleetLabel],
           });
           t.runnerId = r.id;
           this.scheduleJobs(t);
         });
       }
     });
+    return t;
   }
 
   /** The instance is gone: the runner process dies with it (GitHub shows the runner offline). */
@@ -574,49 +664,45 @@ export class Engine {
       this.terminateNow(t, 'other');
       return;
     }
-    const ref = {
-      autoScalingGroupName: ASG,
-      lifecycleHookName: hook.name,
-      lifecycleActionToken: `token-${t.id}-${n}`,
-      instanceId: t.id,
-    };
     const startedAt = this.clock.now;
-    this.hooks.push({
-      token: ref.lifecycleActionToken,
-      instanceId: t.id,
-      startedAt,
-      hookName: hook.name,
-      heartbeatTimeoutMs: hook.heartbeatTimeoutMs,
+    // every terminate hook of the group holds the instance: the fleet's, and other teams' (if any)
+    const hooks = [
+      { name: hook.name, heartbeatTimeoutMs: hook.heartbeatTimeoutMs, foreign: false },
+      ...this.foreignHooks.map((h) => ({ ...h, foreign: true })),
+    ];
+    const tokens = hooks.map((h, k) => {
+      const ref = {
+        autoScalingGroupName: ASG,
+        lifecycleHookName: h.name,
+        lifecycleActionToken: `token-${t.id}-${n}${k === 0 ? '' : `-${k}`}`,
+        instanceId: t.id,
+      };
+      if (h.foreign) this.foreignTokens.add(ref.lifecycleActionToken);
+      else
+        this.hooks.push({
+          token: ref.lifecycleActionToken,
+          instanceId: t.id,
+          startedAt,
+          hookName: h.name,
+          heartbeatTimeoutMs: h.heartbeatTimeoutMs,
+        });
+      this.world.lifecycleActions.begin(ref, h.heartbeatTimeoutMs);
+      this.emit('default', lifecycleEvent(ref, `asg-${t.id}-${n}${k === 0 ? '' : `-${k}`}`, this.clock.now));
+      return ref.lifecycleActionToken;
     });
-    this.world.lifecycleActions.begin(ref, hook.heartbeatTimeoutMs);
     this.world.instanceLifecycle.markTerminating(t.id);
     this.stats.lastFleetChangeAt = this.clock.now;
-    this.emit('default', {
-      version: '0',
-      id: `asg-${t.id}-${n}`,
-      'detail-type': 'EC2 Instance-terminate Lifecycle Action',
-      source: 'aws.autoscaling',
-      account: '123456789012',
-      time: new Date(this.clock.now).toISOString(),
-      region: 'eu-west-1',
-      resources: [],
-      detail: {
-        LifecycleActionToken: ref.lifecycleActionToken,
-        AutoScalingGroupName: ASG,
-        LifecycleHookName: ref.lifecycleHookName,
-        EC2InstanceId: t.id,
-        LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
-      },
-    });
+    const fleetToken = tokens[0] as string;
     const watch = () => {
-      const outcome = this.world.lifecycleActions.outcome(ref.lifecycleActionToken);
-      if (outcome === undefined) {
+      const outcomes = tokens.map((token) => this.world.lifecycleActions.outcome(token));
+      if (outcomes.some((o) => o === undefined)) {
         this.after(5_000, watch);
         return;
       }
       this.world.instanceLifecycle.forget(t.id);
       const held = this.clock.now - startedAt;
-      // only the fleet completes lifecycle actions here; a timeout is the hook's DefaultResult
+      // only the fleet completes the fleet's lifecycle action; a timeout is the hook's DefaultResult
+      const outcome = this.world.lifecycleActions.outcome(fleetToken);
       const cause: KillCause =
         outcome === 'timeout'
           ? 'hook-timeout'
@@ -658,6 +744,13 @@ export class Engine {
         });
       }
     });
+    // a record a human writes mid-run, in the fleet's zone: outside the fleet's blast radius
+    this.at(T0 + 5 * 60_000, () => {
+      const human = { name: `ci-cache.${this.zoneName}`, type: 'A', values: ['10.9.9.9'] };
+      this.foreignRecords.push(human);
+      this.world.route53.seed(this.zoneId, [{ ...human, name: `${human.name}.`, ttl: 300 }]);
+    });
+    scheduleFaults(this);
   }
 
   // ---- run ------------------------------------------------------------------------------------------
@@ -680,7 +773,9 @@ export class Engine {
           resources: [`arn:aws:events:eu-west-1:123456789012:rule/${rule.logicalId}`],
           detail: {},
         };
-        for (const target of rule.targets) await this.deliver(target, event);
+        // a failed scheduled run is retried (if at all) by its async retries and by the next run
+        for (const target of rule.targets)
+          await this.deliver(target, event, `schedule/${rule.logicalId}/${k}`);
         this.after(every, fire(k + 1));
       };
       this.at(T0 + every, fire(1));

@@ -1,8 +1,20 @@
-import { isFleetMutatingAwsCall, isFleetMutatingGitHubRequest } from '../../shared/audit/fleet-mutating';
-import { ensureIntent, hasIntentWriter, noteAwsCall } from '../../shared/aws/call-recorder';
+import type { LifecycleActionRef } from '../../shared/autoscaling/port';
+import * as recorder from '../../shared/aws/call-recorder';
+import { ensureIntent, hasIntentWriter } from '../../shared/aws/call-recorder';
 import { InMemoryCloudTrail } from '../../shared/cloudtrail/in-memory-cloudtrail';
 import { trailRegionFor } from '../../shared/cloudtrail/port';
+import type { MutatingCall } from './journal';
 import type { World } from './world';
+
+/** How each fleet-mutating fake-port call is named to the intent writer (as the adapters name it). */
+const ABOUT: Record<MutatingCall['operation'], string> = {
+  ChangeResourceRecordSets: 'Route53.ChangeResourceRecordSets',
+  CompleteLifecycleAction: 'AutoScaling.CompleteLifecycleAction',
+  RecordLifecycleActionHeartbeat: 'AutoScaling.RecordLifecycleActionHeartbeat',
+  TerminateInstances: 'EC2.TerminateInstances',
+  DeleteRunner: 'GitHub DELETE /orgs/{org}/actions/runners/{runner_id}',
+  CordonRunner: 'GitHub PUT /orgs/{org}/actions/runners/{runner_id}/labels',
+};
 
 export const HOME_REGION = 'eu-west-1';
 const ACCOUNT = '123456789012';
@@ -50,11 +62,11 @@ export class SimEvidence {
     eventSource: string,
     resources: string[],
     outcome: 'success' | 'error',
+    n = this.nextRequest(),
   ): void {
-    const n = ++this.seq;
     const time = new Date(this.clock.now).toISOString();
     const requestId = `sim-req-${n.toString().padStart(6, '0')}`;
-    noteAwsCall({ service, operation, time, requestId, outcome });
+    recorder.noteAwsCall({ service, operation, time, requestId, outcome });
     const fn = this.currentFunction();
     this.deliver({
       eventId: `sim-evt-${n.toString().padStart(6, '0')}`,
@@ -66,6 +78,10 @@ export class SimEvidence {
       region: trailRegionFor(service, HOME_REGION),
       resources,
     });
+  }
+
+  nextRequest(): number {
+    return ++this.seq;
   }
 
   /** A change someone else made (the ASG launching or terminating, a spot interruption). */
@@ -97,81 +113,110 @@ export class SimEvidence {
     this.trail.deliver({ ...e, resources: e.resources.map((name) => ({ name })) }, { region: e.region });
   }
 
-  /**
-   * Like the SDK middleware and the GitHub adapter: a fleet-mutating call waits for the step's intent
-   * record (`ensureIntent`); if it cannot be written, the call is refused before the fake applies it.
-   */
-  private async intent(about: string, fleetMutating: boolean): Promise<void> {
-    if (!fleetMutating) return;
-    await ensureIntent(about);
-    if (!hasIntentWriter()) this.withoutIntent.push(`${this.currentFunction()} ${about}`);
+  /** Replace `obj[method]` with: await the intent record, journal the call, note its evidence. */
+  private wrapMutating<T extends object, K extends keyof T>(
+    w: World,
+    obj: T,
+    method: K,
+    operation: MutatingCall['operation'],
+    note: (n: number, outcome: 'success' | 'error', args: never[]) => void,
+    describe: (...args: never[]) => Pick<MutatingCall, 'resources' | 'hook'>,
+  ): void {
+    const original = (obj[method] as unknown as (...a: unknown[]) => Promise<unknown>).bind(obj);
+    (obj as Record<K, unknown>)[method] = async (...args: unknown[]) => {
+      await ensureIntent(ABOUT[operation]);
+      if (!hasIntentWriter()) this.withoutIntent.push(`${this.currentFunction()} ${ABOUT[operation]}`);
+      const n = this.nextRequest();
+      const entry: MutatingCall = {
+        seq: w.journal.seq(),
+        at: this.clock.now,
+        invocation: w.journal.invocation,
+        fn: w.journal.fn,
+        operation,
+        requestId: `sim-req-${n.toString().padStart(6, '0')}`,
+        outcome: 'success',
+        ...describe(...(args as never[])),
+      };
+      w.journal.calls.push(entry);
+      try {
+        const out = await original(...args);
+        note(n, 'success', args as never[]);
+        return out;
+      } catch (err) {
+        entry.outcome = 'error';
+        note(n, 'error', args as never[]);
+        throw err;
+      }
+    };
   }
 
-  /** Wrap the World's ports so their mutating calls wait for an intent record and leave evidence. */
+  /**
+   * Wrap the World's ports so their mutating calls wait for the intent record (contract 1), leave
+   * evidence (the audit record's calls, CloudTrail) and are journaled in order for the invariants.
+   */
   instrument(w: World): void {
     const wrap = <T extends object, K extends keyof T>(
       obj: T,
       method: K,
-      service: string,
-      operation: string,
-      source: string,
-      resources: (...args: never[]) => string[],
-    ) => {
-      const original = (obj[method] as unknown as (...a: unknown[]) => Promise<unknown>).bind(obj);
-      (obj as Record<K, unknown>)[method] = async (...args: unknown[]) => {
-        await this.intent(`${service}.${operation}`, isFleetMutatingAwsCall(service, operation));
-        try {
-          const out = await original(...args);
-          this.call(service, operation, source, resources(...(args as never[])), 'success');
-          return out;
-        } catch (err) {
-          this.call(service, operation, source, resources(...(args as never[])), 'error');
-          throw err;
-        }
-      };
-    };
+      operation: MutatingCall['operation'],
+      note: (n: number, outcome: 'success' | 'error', args: never[]) => void,
+      describe: (...args: never[]) => Pick<MutatingCall, 'resources' | 'hook'>,
+    ) => this.wrapMutating(w, obj, method, operation, note, describe);
+    const aws =
+      (service: string, operation: string, source: string, resources: (...a: never[]) => string[]) =>
+      (n: number, outcome: 'success' | 'error', args: never[]) =>
+        this.call(service, operation, source, resources(...args), outcome, n);
+    const hook = (ref: LifecycleActionRef) => ({
+      resources: [ref.instanceId],
+      hook: { name: ref.lifecycleHookName, token: ref.lifecycleActionToken, asg: ref.autoScalingGroupName },
+    });
     wrap(
       w.route53,
       'changeRecordSets',
-      'Route53',
       'ChangeResourceRecordSets',
-      'route53.amazonaws.com',
-      (zoneId: string) => [zoneId],
+      aws('Route53', 'ChangeResourceRecordSets', 'route53.amazonaws.com', (zoneId: string) => [zoneId]),
+      (zoneId: string) => ({ resources: [zoneId] }),
     );
-    wrap(
-      w.lifecycleActions,
-      'complete',
-      'AutoScaling',
-      'CompleteLifecycleAction',
-      'autoscaling.amazonaws.com',
-      (ref: { instanceId: string }) => [ref.instanceId],
-    );
-    wrap(
-      w.lifecycleActions,
-      'heartbeat',
-      'AutoScaling',
-      'RecordLifecycleActionHeartbeat',
-      'autoscaling.amazonaws.com',
-      (ref: { instanceId: string }) => [ref.instanceId],
-    );
-    // GitHub runner changes: intent only (the fake registry is not an AWS service: no CloudTrail)
-    for (const [method, http, route] of [
-      ['deleteRunner', 'DELETE', '/orgs/{org}/actions/runners/{runner_id}'],
-      ['cordonRunner', 'PUT', '/orgs/{org}/actions/runners/{runner_id}/labels'],
+    for (const [method, operation] of [
+      ['complete', 'CompleteLifecycleAction'],
+      ['heartbeat', 'RecordLifecycleActionHeartbeat'],
     ] as const) {
-      const original = w.registry[method].bind(w.registry) as (...a: unknown[]) => Promise<unknown>;
-      (w.registry as unknown as Record<string, unknown>)[method] = async (...args: unknown[]) => {
-        await this.intent(`GitHub ${http} ${route}`, isFleetMutatingGitHubRequest(http, route));
-        return original(...args);
-      };
+      wrap(
+        w.lifecycleActions,
+        method,
+        operation,
+        aws('AutoScaling', operation, 'autoscaling.amazonaws.com', (ref: LifecycleActionRef) => [
+          ref.instanceId,
+        ]),
+        hook,
+      );
     }
     wrap(
       w.terminator,
       'terminate',
-      'EC2',
       'TerminateInstances',
-      'ec2.amazonaws.com',
-      (ids: readonly string[]) => [...ids],
+      aws('EC2', 'TerminateInstances', 'ec2.amazonaws.com', (ids: readonly string[]) => [...ids]),
+      (ids: readonly string[]) => ({ resources: [...ids] }),
     );
+    // GitHub: no CloudTrail, but the call is noted into the audit record like the adapter does
+    for (const [method, operation, http, status] of [
+      ['deleteRunner', 'DeleteRunner', 'DELETE', 204],
+      ['cordonRunner', 'CordonRunner', 'PUT', 200],
+    ] as const) {
+      wrap(
+        w.registry,
+        method,
+        operation,
+        (n, outcome) =>
+          recorder.noteGitHubCall({
+            method: http,
+            route: `${http} ${ABOUT[operation].split(' ')[2]}`,
+            time: new Date(this.clock.now).toISOString(),
+            status: outcome === 'success' ? status : 500,
+            requestId: `sim-req-${n.toString().padStart(6, '0')}`,
+          }),
+        (id: number) => ({ resources: [String(id)] }),
+      );
+    }
   }
 }

@@ -2,19 +2,30 @@ import { Engine, type SimOptions } from './engine';
 import { converged, type Summary, summarize } from './report';
 import { type Routing, synthesizeFleet } from './routing';
 
-let cachedRouting: Routing | undefined;
+const cachedRouting = new Map<string, Routing>();
 
 /**
- * One simulated run: the fleet as `cdk synth` builds it (dry run off, so remediations act), routed
- * by its own rules, against the in-memory ports. Deterministic for a seed.
+ * The fleet configuration a run synthesizes: dry run off, so remediations act; with spoofed fleet
+ * tags, terminations allowed too (the blast radius of TerminateInstances is what is under test).
+ */
+export function fleetConfigFor(options: SimOptions): Record<string, unknown> {
+  return { dryRun: false, ...(options.faults?.spoofedTags ? { allowTerminate: true } : {}) };
+}
+
+/**
+ * One simulated run: the fleet as `cdk synth` builds it, routed by its own rules, against the
+ * in-memory ports. Deterministic for a seed.
  */
 export async function simulate(
   options: SimOptions,
   routing?: Routing,
 ): Promise<{ summary: Summary; engine: Engine }> {
-  cachedRouting ??= routing ?? synthesizeFleet({ dryRun: false });
+  const config = fleetConfigFor(options);
+  const key = JSON.stringify(config);
+  const fleet = routing ?? cachedRouting.get(key) ?? synthesizeFleet(config);
+  if (!routing) cachedRouting.set(key, fleet);
   const started = Date.now();
-  const engine = new Engine(routing ?? cachedRouting, options);
+  const engine = new Engine(fleet, options);
   await engine.run(() => converged(engine));
   return { summary: summarize(engine, Date.now() - started), engine };
 }

@@ -6,8 +6,10 @@ import { createHandler as runnerDrain } from '../../functions/runner-drain/handl
 import { createHandler as runnerJobWatch } from '../../functions/runner-job-watch/handler';
 import { createHandler as runnerSweep } from '../../functions/runner-sweep/handler';
 import { createHandler as webhookIngress } from '../../functions/webhook-ingress/handler';
+import { AuditWriteError } from '../../shared/audit/errors';
 import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
 import { InMemoryAuditStore } from '../../shared/audit/in-memory-audit-store';
+import type { AuditRecord, AuditRecordInput } from '../../shared/audit/schema';
 import { InMemoryLifecycleActions } from '../../shared/autoscaling/in-memory-lifecycle-actions';
 import { InMemoryInstanceLifecycle } from '../../shared/autoscaling/instance-lifecycle';
 import { InMemoryWarmPool } from '../../shared/autoscaling/warm-pool';
@@ -26,6 +28,7 @@ import { deliveryDeduper } from '../../shared/webhook/dedupe';
 import { InMemoryEventBus } from '../../shared/webhook/in-memory-event-bus';
 import { InMemoryPersistenceLayer } from '../../shared/webhook/testing/in-memory-persistence-layer';
 import { HOME_REGION, SimEvidence } from './evidence';
+import { Journal } from './journal';
 import type { FunctionRoute } from './routing';
 
 export type Invoke = (event: unknown, context: Context) => Promise<unknown>;
@@ -75,6 +78,45 @@ export class SimRunnerRegistry extends InMemoryRunnerRegistry {
   }
 }
 
+/**
+ * The audit table as the simulator sees it: every write is journaled in order (intent before
+ * action is checked on the order, not on the final state), and an outage window fails every write.
+ */
+export class SimAuditSink extends InMemoryAuditSink {
+  /** [from, to) in simulated epoch ms: every write fails (an audit-table outage). */
+  outage: { from: number; to: number } | undefined;
+
+  constructor(
+    private readonly journal: Journal,
+    private readonly clock: { now: number },
+  ) {
+    super();
+  }
+
+  override async write(input: AuditRecordInput): Promise<AuditRecord> {
+    const entry = {
+      seq: this.journal.seq(),
+      at: this.clock.now,
+      invocation: this.journal.invocation,
+      recordId: String(input.recordId),
+      decision: String(input.decision),
+    };
+    if (this.outage && this.clock.now >= this.outage.from && this.clock.now < this.outage.to) {
+      this.journal.writes.push({ ...entry, ok: false });
+      this.journal.markInjected();
+      throw new AuditWriteError(`audit table unavailable (simulated outage) for ${entry.recordId}`);
+    }
+    try {
+      const out = await super.write(input);
+      this.journal.writes.push({ ...entry, ok: true });
+      return out;
+    } catch (err) {
+      this.journal.writes.push({ ...entry, ok: false });
+      throw err;
+    }
+  }
+}
+
 /** Every in-memory port the fleet's handlers use, sharing one simulated clock. */
 export class World {
   readonly route53 = new InMemoryRoute53();
@@ -85,7 +127,8 @@ export class World {
   /** The runner ASGs' warm pools (empty unless a scenario parks an instance there). */
   readonly warmPool = new InMemoryWarmPool();
   readonly terminator: InMemoryInstanceTerminator;
-  readonly audit = new InMemoryAuditSink();
+  readonly journal = new Journal();
+  readonly audit: SimAuditSink;
   /** runner-sweep's state table (rolling removal budget, first sightings). */
   readonly sweepState: InMemorySweepState;
   readonly bus: InMemoryEventBus;
@@ -122,9 +165,19 @@ export class World {
       rateWindowMs: github.windowMs,
     });
     this.lifecycleActions = new InMemoryLifecycleActions(now);
+    this.audit = new SimAuditSink(this.journal, clock);
     this.terminator = new InMemoryInstanceTerminator(this.inventory);
     this.sweepState = new InMemorySweepState(now);
     this.bus = new InMemoryEventBus({ now: () => new Date(clock.now) });
+    const publish = this.bus.publish.bind(this.bus);
+    this.bus.publish = async (events) => {
+      const before = this.bus.events.length;
+      try {
+        return await publish(events);
+      } finally {
+        this.journal.published(this.bus.events.length - before);
+      }
+    };
     this.idempotency = new InMemoryPersistenceLayer(now);
     this.evidence = new SimEvidence(clock, () => this.currentFunction);
     this.evidence.instrument(this);

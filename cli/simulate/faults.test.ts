@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { ALL_FAULTS, FOREIGN_ASG, FOREIGN_HOOK, faultState } from './faults';
+import { simulate } from './simulate';
+
+describe('adversarial faults do what their flags say', () => {
+  it('all together (a short --adversarial run): forged messages, foreign hooks, spoofed tags, an audit outage, flapping, replays, form bodies', async () => {
+    const { engine } = await simulate({
+      seed: 42,
+      instances: 9,
+      durationMinutes: 20,
+      settleMinutes: 10,
+      drop: 0,
+      duplicate: 0,
+      reorder: 0,
+      errorRate: 0,
+      faults: ALL_FAULTS,
+    });
+    const s = faultState(engine);
+    // three lies to each queue, each about an instance that was live when it was sent
+    expect(s.forged.map((f) => `${f.queue}:${f.lie}`).sort()).toEqual([
+      'dns:foreign ASG',
+      'dns:future-dated',
+      'dns:wrong state',
+      'drain:foreign ASG',
+      'drain:future-dated',
+      'drain:wrong state',
+    ]);
+    // every scale-in met the fleet's hook and the other team's, each with its own token
+    expect(engine.hooks.length).toBeGreaterThan(0);
+    expect(engine.foreignTokens.size).toBe(engine.hooks.length);
+    expect(FOREIGN_HOOK.name).not.toBe(engine.hooks[0]?.hookName);
+    const spoofed = [...engine.truth.values()].filter((t) => t.kind === 'spoofed');
+    expect(spoofed.map((t) => t.asg ?? 'none').sort()).toEqual([FOREIGN_ASG, 'none'].sort());
+    // the outage is bounded: every write inside the window failed, none outside it failed for it
+    const outage = engine.world.audit.outage as { from: number; to: number };
+    const writes = engine.world.journal.writes;
+    const inside = writes.filter((w) => w.at >= outage.from && w.at < outage.to);
+    expect(outage.to - outage.from).toBe(120_000);
+    expect(inside.length).toBeGreaterThan(0);
+    expect(inside.every((w) => !w.ok)).toBe(true);
+    expect(writes.filter((w) => w.at >= outage.to).some((w) => w.ok)).toBe(true);
+    expect(s.flapping.size).toBeGreaterThan(0);
+    const kinds = new Set(engine.world.journal.webhooks.map((w) => w.kind));
+    expect([...kinds].sort()).toEqual(['form', 'json', 'replay']);
+  }, 120_000);
+});

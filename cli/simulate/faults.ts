@@ -1,0 +1,295 @@
+import { stateChangeEvent } from '../../shared/dns/testing/state-change-event';
+import type { InstanceInfo } from '../../shared/ec2/port';
+import { ASG, type Engine, lifecycleEvent, T0, type TruthInstance } from './engine';
+import type { Faults } from './fault-flags';
+
+export { ALL_FAULTS, FAULT_FLAGS, type Faults } from './fault-flags';
+
+/** Another team's ASG: its instances are outside the fleet's blast radius. */
+export const FOREIGN_ASG = 'payments-workers';
+/** Another team's terminate hook on the runner ASG (a log shipper flushing before the instance goes). */
+export const FOREIGN_HOOK = { name: 'log-shipper-flush', heartbeatTimeoutMs: 120_000 };
+
+/** A forged message: which instance it lies about, and when it was sent. */
+export interface Forged {
+  queue: 'dns' | 'drain';
+  lie: 'future-dated' | 'wrong state' | 'foreign ASG';
+  instanceId: string;
+  at: number;
+}
+
+/** Fault state of one engine (counters, forged targets, what the fleet did on a forged word). */
+interface FaultState {
+  forged: Forged[];
+  /** Changes the fleet made to a live, not-leaving forged target. */
+  actedOnForged: string[];
+  flapping: Set<string>;
+  deliveries: number;
+}
+const states = new WeakMap<Engine, FaultState>();
+
+export function faultState(e: Engine): FaultState {
+  let s = states.get(e);
+  if (!s) {
+    s = { forged: [], actedOnForged: [], flapping: new Set(), deliveries: 0 };
+    states.set(e, s);
+  }
+  return s;
+}
+
+const faultsOf = (e: Engine): Partial<Faults> => e.options.faults ?? {};
+
+/** Faults that change the world's ports (called once the World exists). */
+export function installFaults(e: Engine): void {
+  const f = faultsOf(e);
+  if (f.foreignHooks) e.foreignHooks.push(FOREIGN_HOOK);
+  if (f.auditOutage) e.world.audit.outage = outageWindow(e);
+  if (f.ec2Flapping) installFlapping(e);
+  if (f.forgedMessages) watchForgedTargets(e);
+}
+
+/** Faults that are events of the scenario (called when the scenario is laid out). */
+export function scheduleFaults(e: Engine): void {
+  const f = faultsOf(e);
+  if (f.spoofedTags) {
+    // two instances tagged as fleet runners: one in another team's ASG, one in none
+    e.at(T0 + 60_000, () => e.launch(1000, { kind: 'spoofed', asg: FOREIGN_ASG }));
+    e.at(T0 + 90_000, () => e.launch(1001, { kind: 'spoofed' }));
+  }
+  if (f.forgedMessages) {
+    e.at(T0 + 60_000, () => e.launch(1002, { kind: 'outsider', asg: FOREIGN_ASG }));
+    e.at(T0 + Math.floor(e.options.durationMinutes * 0.3 * 60_000), () => forge(e));
+  }
+}
+
+/** Two minutes around a runner-sweep schedule past the middle of the run (async retries outlast it). */
+function outageWindow(e: Engine): { from: number; to: number } {
+  const sweep = [...e.routing.functions.values()].find(
+    (fn) => fn.entry === 'functions/runner-sweep/handler.ts',
+  );
+  const every =
+    e.routing.rules.find(
+      (r) => r.everyMs && r.targets.some((t) => t.kind === 'function' && t.fn === sweep?.logicalId),
+    )?.everyMs ?? 5 * 60_000;
+  const fire = T0 + Math.ceil((e.options.durationMinutes * 0.6 * 60_000) / every) * every;
+  return { from: fire - 30_000, to: fire + 90_000 };
+}
+
+const liveRunners = (e: Engine): TruthInstance[] =>
+  [...e.truth.values()]
+    .filter((t) => t.kind === 'runner' && t.state === 'running' && t.runnerId !== undefined)
+    .sort((a, b) => a.id.localeCompare(b.id));
+
+/**
+ * During the activity period, runner functions' DescribeInstances misreports one live runner
+ * instance as terminated long ago, two runner-sweep runs in a row, then the next one.
+ */
+function installFlapping(e: Engine): void {
+  const state = faultState(e);
+  const inv = e.world.inventory;
+  const end = T0 + e.options.durationMinutes * 60_000;
+  let run = -1;
+  let lastSweep = 0;
+  let victim: string | undefined;
+  const current = (): string | undefined => {
+    const fn = e.world.journal.fn;
+    if (!fn.startsWith('runner-') || e.clock.now >= end) return undefined;
+    if (fn === 'runner-sweep' && e.world.journal.invocation !== lastSweep) {
+      lastSweep = e.world.journal.invocation;
+      run++;
+      const forged = new Set(state.forged.map((x) => x.instanceId));
+      const candidates = liveRunners(e).filter((t) => !forged.has(t.id));
+      victim = candidates[Math.floor(run / 2) % Math.max(1, candidates.length)]?.id;
+      if (victim) state.flapping.add(victim);
+    }
+    return victim;
+  };
+  const misreport = (list: InstanceInfo[], keep: (i: InstanceInfo) => boolean): InstanceInfo[] => {
+    const terminated = current();
+    return list
+      .map((i) => {
+        if (i.instanceId !== terminated) return i;
+        const { privateIp: _p, publicIp: _q, ...rest } = i;
+        return { ...rest, state: 'terminated' as const, stateChangedAt: new Date(T0).toISOString() };
+      })
+      .filter(keep);
+  };
+  const describe = inv.describe.bind(inv);
+  const listInStates = inv.listInStates.bind(inv);
+  const listByTag = inv.listByTag.bind(inv);
+  inv.describe = async (ids) => misreport(await describe(ids), () => true);
+  inv.listInStates = async (states) =>
+    misreport(await listInStates([...new Set([...states, 'running' as const])]), (i) =>
+      states.includes(i.state),
+    );
+  inv.listByTag = async (key, value) =>
+    misreport(await listByTag(key, value), (i) => i.state !== 'terminated');
+}
+
+function enqueueTo(e: Engine, entry: string, body: unknown): void {
+  const queue = [...e.routing.consumers.entries()].find(
+    ([, c]) => e.routing.functions.get(c.fn)?.entry === entry,
+  )?.[0];
+  if (queue) e.enqueue(queue, JSON.stringify(body));
+}
+
+/** Well-formed lies (contract 6): each parses fine; the fleet must refuse or ignore it. */
+function forge(e: Engine): void {
+  const state = faultState(e);
+  const now = e.clock.now;
+  const future = now + 2 * 3_600_000;
+  const webs = [...e.truth.values()].filter((t) => t.kind === 'web' && t.state === 'running');
+  const runners = liveRunners(e)
+    .filter((t) => !state.flapping.has(t.id))
+    .slice(-3);
+  const outsider = [...e.truth.values()].find((t) => t.kind === 'outsider');
+  const dns = (t: TruthInstance | undefined, s: 'terminated' | 'running', at: number, lie: Forged['lie']) => {
+    if (!t) return;
+    state.forged.push({ queue: 'dns', lie, instanceId: t.id, at: now });
+    enqueueTo(e, 'functions/dns-sync/handler.ts', stateChangeEvent(t.id, s, at, `forged-dns-${t.id}-${lie}`));
+  };
+  dns(webs[0], 'terminated', future, 'future-dated');
+  dns(webs[1], 'terminated', now, 'wrong state');
+  dns(outsider, 'running', now, 'foreign ASG');
+  const hook =
+    e.routing.lifecycleHooks.find((h) => h.autoScalingGroupName === ASG)?.name ?? 'fleetwarden-drain';
+  const drain = (t: TruthInstance | undefined, asg: string, at: number, lie: Forged['lie']) => {
+    if (!t) return;
+    state.forged.push({ queue: 'drain', lie, instanceId: t.id, at: now });
+    const ref = {
+      autoScalingGroupName: asg,
+      lifecycleHookName: hook,
+      lifecycleActionToken: `forged-token-${t.id}-${lie.replace(' ', '-')}`,
+      instanceId: t.id,
+    };
+    enqueueTo(
+      e,
+      'functions/runner-drain/handler.ts',
+      lifecycleEvent(ref, `forged-drain-${ref.lifecycleActionToken}`, at),
+    );
+  };
+  drain(runners[0], ASG, future, 'future-dated');
+  drain(runners[1], ASG, now, 'wrong state');
+  // a small fleet may have only two live runners yet: the foreign-ASG lie names the first again
+  drain(runners[2] ?? runners[0], FOREIGN_ASG, now, 'foreign ASG');
+}
+
+/**
+ * What the fleet changes about a forged target while it is live and not leaving (no scale-in
+ * started): deleting its DNS record, deregistering its runner, heartbeating or completing a lifecycle
+ * action for it, terminating it. Recorded as it happens, for the invariant.
+ */
+function watchForgedTargets(e: Engine): void {
+  const state = faultState(e);
+  const w = e.world;
+  const live = (id: string | undefined): TruthInstance | undefined => {
+    const t = id ? e.truth.get(id) : undefined;
+    if (t?.state !== 'running' || e.hooks.some((h) => h.instanceId === id)) return undefined;
+    return state.forged.some((f) => f.instanceId === id) ? t : undefined;
+  };
+  const note = (what: string) =>
+    state.actedOnForged.push(`${new Date(e.clock.now).toISOString()} ${e.world.journal.fn} ${what}`);
+  const change = w.route53.changeRecordSets.bind(w.route53);
+  w.route53.changeRecordSets = async (zoneId, changes) => {
+    for (const c of changes) {
+      const name = c.record.name.toLowerCase().replace(/\.$/, '').split('.')[0] as string;
+      const t = [...e.truth.values()].find((x) => x.name === name && live(x.id));
+      if (t && c.action === 'DELETE') note(`deleted ${c.record.type} ${c.record.name} of live ${t.id}`);
+    }
+    return change(zoneId, changes);
+  };
+  const del = w.registry.deleteRunner.bind(w.registry);
+  w.registry.deleteRunner = async (id) => {
+    const t = [...e.truth.values()].find((x) => x.runnerId === id && live(x.id));
+    if (t) note(`deregistered runner ${id} of live ${t.id}`);
+    return del(id);
+  };
+  for (const method of ['heartbeat', 'complete'] as const) {
+    const original = w.lifecycleActions[method].bind(w.lifecycleActions) as (
+      ...a: unknown[]
+    ) => Promise<never>;
+    (w.lifecycleActions as unknown as Record<string, unknown>)[method] = async (...args: unknown[]) => {
+      const ref = args[0] as { instanceId: string; lifecycleActionToken: string };
+      if (live(ref.instanceId))
+        note(`${method} lifecycle action ${ref.lifecycleActionToken} of live ${ref.instanceId}`);
+      return original(...args);
+    };
+  }
+  const terminate = w.terminator.terminate.bind(w.terminator);
+  w.terminator.terminate = async (ids) => {
+    for (const id of ids) if (live(id)) note(`terminated live ${id}`);
+    return terminate(ids);
+  };
+}
+
+/**
+ * Deliver a workflow_job body to the ingress as GitHub does: JSON, or (--form-encoded, every other
+ * delivery) `payload=<urlencoded JSON>` with the signature over the raw form body; with
+ * --webhook-replays every fourth accepted body comes back ten minutes later under a new delivery id.
+ */
+export async function sendWebhook(e: Engine, json: string, deliveryId: string): Promise<number | undefined> {
+  const fn = e.webhookFunction();
+  if (!fn) return undefined;
+  const f = faultsOf(e);
+  const state = faultState(e);
+  const n = state.deliveries++;
+  const form = Boolean(f.formEncoded) && n % 2 === 1;
+  const raw = form ? `payload=${encodeURIComponent(json)}` : json;
+  e.stats.webhooks.sent++;
+  const status = await deliver(e, fn, raw, form, deliveryId, form ? 'form' : 'json');
+  if (f.webhookReplays && status === 202 && n % 4 === 0) {
+    e.after(10 * 60_000, async () => {
+      await deliver(e, fn, raw, form, `replay-${n}-${deliveryId}`, 'replay');
+    });
+  }
+  return status;
+}
+
+async function deliver(
+  e: Engine,
+  fn: string,
+  raw: string,
+  form: boolean,
+  deliveryId: string,
+  kind: 'json' | 'form' | 'replay',
+): Promise<number | undefined> {
+  let invocation = 0;
+  let status: number | undefined;
+  try {
+    const res = (await e.invoke(
+      fn,
+      {
+        requestContext: { http: { method: 'POST' } },
+        headers: {
+          'content-type': form ? 'application/x-www-form-urlencoded' : 'application/json',
+          'x-github-event': 'workflow_job',
+          'x-github-delivery': deliveryId,
+          'x-hub-signature-256': await e.sign(raw),
+        },
+        body: raw,
+        isBase64Encoded: false,
+      },
+      (id) => {
+        invocation = id;
+      },
+    )) as { statusCode?: number } | undefined;
+    status = res?.statusCode;
+  } catch {
+    status = undefined;
+  }
+  e.world.journal.runs.push({
+    unit: `webhook/${deliveryId}`,
+    fn: 'webhook-ingress',
+    at: e.clock.now,
+    ok: status !== undefined && status < 500,
+    injected: e.lastInjected,
+  });
+  e.world.journal.webhooks.push({
+    deliveryId,
+    kind,
+    status,
+    published: e.world.journal.publishedBy(invocation),
+    injected: e.lastInjected,
+  });
+  return status;
+}

@@ -1,0 +1,299 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SQSEvent } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { ThrottledError } from '../../shared/core/errors';
+import { simulateCommandWith } from '../commands/simulate';
+import { runCli } from '../program';
+import { testDeps } from '../test-deps';
+import { DEFAULT_SIM_OPTIONS } from './engine';
+import type { Invariant } from './invariants';
+import { synthesizeFleet } from './routing';
+import { simulate } from './simulate';
+import { type HandlerOverrides, type Invoke, type World, wireFunction } from './world';
+
+/**
+ * For each boundary invariant: a deliberately broken handler makes a short run exit 1 and names
+ * the invariant, with a violation that the break (not today's other holes) explains.
+ */
+const SMALL = ['--instances', '9', '--duration', '20', '--settle', '10'];
+
+const real = (entry: string, w: World, env: Record<string, string>) =>
+  wireFunction({ logicalId: 'x', entry: `functions/${entry}/handler.ts`, env }, w) as Invoke;
+
+async function run(flags: string[], overrides: HandlerOverrides) {
+  const out = mkdtempSync(join(tmpdir(), 'fw-sim-inv-'));
+  const t = testDeps();
+  const code = await runCli(['node', 'fleetwarden', 'simulate', '--out', out, ...SMALL, ...flags], t.deps, [
+    simulateCommandWith(overrides),
+  ]);
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { invariants: Invariant[] };
+  const invariant = (name: string) => summary.invariants.find((i) => i.name === name) as Invariant;
+  return { code, stdout: t.stdout(), invariant };
+}
+
+interface LifecycleDetail {
+  LifecycleActionToken: string;
+  AutoScalingGroupName: string;
+  LifecycleHookName: string;
+  EC2InstanceId: string;
+}
+const lifecycleDetails = (event: unknown): LifecycleDetail[] =>
+  (event as SQSEvent).Records.flatMap((r) => {
+    const d = (JSON.parse(r.body) as { detail?: Partial<LifecycleDetail> }).detail;
+    return d?.LifecycleActionToken && d.EC2InstanceId ? [d as LifecycleDetail] : [];
+  });
+const refOf = (d: LifecycleDetail) => ({
+  autoScalingGroupName: d.AutoScalingGroupName,
+  lifecycleHookName: d.LifecycleHookName,
+  lifecycleActionToken: d.LifecycleActionToken,
+  instanceId: d.EC2InstanceId,
+});
+
+describe('simulator boundary invariants fail when a handler breaks them', () => {
+  it('no message dead-lettered: a drain that always fails', async () => {
+    const r = await run([], {
+      'functions/runner-drain/handler.ts': () => async () => {
+        throw new Error('drain down');
+      },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/FAIL no message dead-lettered \(\d+ violations? in \d+ checked\)/);
+    expect(r.invariant('no message dead-lettered').details[0]).toMatch(
+      /^runner-drain: message or event 1 of/,
+    );
+  }, 120_000);
+
+  it('every invocation error is injected or retried to success: a reconcile that always fails', async () => {
+    const r = await run([], {
+      'functions/dns-reconcile/handler.ts': () => async () => {
+        throw new Error('reconcile down');
+      },
+    });
+    expect(r.code).toBe(1);
+    expect(r.invariant('every invocation error is injected or retried to success').details).toContainEqual(
+      expect.stringMatching(
+        /^dns-reconcile failed on schedule\/DnsReconcileSchedule\w+\/\d+ at t\+\d+s and was never retried to success$/,
+      ),
+    );
+  }, 120_000);
+
+  it('no foreign hook touched: a rule on the ASG name only and a drain that heartbeats any hook it is told of', async () => {
+    const fleet = synthesizeFleet({ dryRun: false });
+    // the rule as it was: every terminate lifecycle event of the ASG, whichever hook
+    const routing = {
+      ...fleet,
+      rules: fleet.rules.map((rule) => {
+        const detail = (rule.pattern?.detail ?? undefined) as Record<string, unknown> | undefined;
+        if (!detail || !('LifecycleHookName' in detail)) return rule;
+        const { LifecycleHookName: _dropped, ...rest } = detail;
+        return { ...rule, pattern: { ...rule.pattern, detail: rest } };
+      }),
+    };
+    const { summary } = await simulate(
+      {
+        seed: 42,
+        instances: 9,
+        durationMinutes: 20,
+        settleMinutes: 10,
+        drop: 0,
+        duplicate: 0,
+        reorder: 0,
+        errorRate: 0,
+        faults: { foreignHooks: true },
+        overrides: {
+          'functions/runner-drain/handler.ts': (w, env) => {
+            const drain = real('runner-drain', w, env);
+            return async (event, context) => {
+              for (const d of lifecycleDetails(event)) await w.lifecycleActions.heartbeat(refOf(d));
+              return drain(event, context);
+            };
+          },
+        },
+      },
+      routing,
+    );
+    const inv = summary.invariants.find((i) => i.name === 'no foreign hook touched');
+    expect(inv?.ok).toBe(false);
+    expect(inv?.details[0]).toMatch(
+      /^runner-drain called RecordLifecycleActionHeartbeat on hook log-shipper-flush of ci-runners/,
+    );
+  }, 120_000);
+
+  it('nothing outside the blast radius changed: a sweep that terminates every fleet-tagged instance outside the runner ASG', async () => {
+    const r = await run(['--spoofed-tags'], {
+      'functions/runner-sweep/handler.ts': (w, env) => {
+        const sweep = real('runner-sweep', w, env);
+        return async (event, context) => {
+          const res = await sweep(event, context);
+          const spoofed = (await w.inventory.listByTag('fleetwarden:fleet', 'runners')).filter(
+            (i) => i.state === 'running' && i.tags['aws:autoscaling:groupName'] !== 'ci-runners',
+          );
+          if (spoofed.length > 0) await w.terminator.terminate(spoofed.map((i) => i.instanceId));
+          return res;
+        };
+      },
+    });
+    expect(r.code).toBe(1);
+    expect(r.invariant('nothing outside the blast radius changed').details).toContainEqual(
+      expect.stringMatching(/^i-\w+ \(spoofed, ASG (payments-workers|none)\) was terminated$/),
+    );
+  }, 120_000);
+
+  it('nothing outside the blast radius changed: a reconcile that deletes a record a human wrote', async () => {
+    const r = await run([], {
+      'functions/dns-reconcile/handler.ts': (w, env) => {
+        const reconcile = real('dns-reconcile', w, env);
+        return async (event, context) => {
+          const res = await reconcile(event, context);
+          const zone = env.HOSTED_ZONE_ID ?? '';
+          const human = (await w.route53.listRecordSets(zone)).filter((x) => x.name.startsWith('ci-cache.'));
+          if (human.length > 0)
+            await w.route53.changeRecordSets(
+              zone,
+              human.map((record) => ({ action: 'DELETE' as const, record })),
+            );
+          return res;
+        };
+      },
+    });
+    expect(r.code).toBe(1);
+    expect(r.invariant('nothing outside the blast radius changed').details).toContainEqual(
+      'A ci-cache.fleet.example.internal was deleted',
+    );
+  }, 120_000);
+
+  it('no mutating call without an intent record before it: a drain that heartbeats again without any audit record', async () => {
+    const r = await run([], {
+      'functions/runner-drain/handler.ts': (w, env) => {
+        const drain = real('runner-drain', w, env);
+        return async (event, context) => {
+          const res = await drain(event, context);
+          for (const d of lifecycleDetails(event)) await w.lifecycleActions.heartbeat(refOf(d));
+          return res;
+        };
+      },
+    });
+    expect(r.code).toBe(1);
+    expect(r.invariant('no mutating call without an intent record before it').details).toContainEqual(
+      expect.stringMatching(
+        /^runner-drain RecordLifecycleActionHeartbeat i-\w+ at t\+\d+s: no audit record holds the call$/,
+      ),
+    );
+  }, 120_000);
+
+  it('runner-sweep removals within the rolling budget: a sweep that deregisters three idle runners every run', async () => {
+    const r = await run([], {
+      'functions/runner-sweep/handler.ts': (w, env) => {
+        const sweep = real('runner-sweep', w, env);
+        return async (event, context) => {
+          const res = await sweep(event, context);
+          const idle = (await w.registry.listRunners()).filter((x) => !x.busy).slice(0, 3);
+          for (const x of idle) await w.registry.deleteRunner(x.id);
+          return res;
+        };
+      },
+    });
+    expect(r.code).toBe(1);
+    expect(r.invariant('runner-sweep removals within the rolling budget').details[0]).toMatch(
+      /^\d+ removals by runner-sweep between t\+\d+s and t\+\d+s, budget \d+ \(maxRemovalShare 0\.2 x peak \d+ runners, 3600 s window\)$/,
+    );
+  }, 120_000);
+
+  it('no forged message acted on: a drain that deregisters the runner of whatever instance a message names', async () => {
+    const r = await run(['--forged-messages'], {
+      'functions/runner-drain/handler.ts': (w, env) => {
+        const drain = real('runner-drain', w, env);
+        return async (event, context) => {
+          for (const d of lifecycleDetails(event)) {
+            const runner = (await w.registry.listRunners()).find((x) => x.name === `ci-${d.EC2InstanceId}`);
+            if (runner && !runner.busy) await w.registry.deleteRunner(runner.id);
+          }
+          return drain(event, context);
+        };
+      },
+    });
+    expect(r.code).toBe(1);
+    expect(r.invariant('no forged message acted on').details).toContainEqual(
+      expect.stringMatching(/runner-drain deregistered runner \d+ of live i-\w+$/),
+    );
+  }, 120_000);
+
+  it('a replayed webhook body is not published twice: an ingress that publishes whatever it did not', async () => {
+    const r = await run(['--webhook-replays'], {
+      'functions/webhook-ingress/handler.ts': (w, env) => {
+        const ingress = real('webhook-ingress', w, env);
+        return async (event, context) => {
+          const before = w.bus.events.length;
+          const res = (await ingress(event, context)) as { statusCode: number };
+          if (w.bus.events.length === before && res.statusCode < 300) {
+            const body = JSON.parse((event as { body: string }).body) as Record<string, unknown>;
+            await w.bus.publish([{ source: 'fleetwarden.github', detailType: 'workflow_job', detail: body }]);
+          }
+          return res;
+        };
+      },
+    });
+    expect(r.code).toBe(1);
+    expect(r.invariant('a replayed webhook body is not published twice').details[0]).toMatch(
+      /^replay-\d+-delivery-\d+-\w+: answered 20\d, published 1 event\(s\) again$/,
+    );
+  }, 120_000);
+
+  it('every form-encoded delivery is accepted and published: an ingress that only reads JSON', async () => {
+    const r = await run(['--form-encoded'], {
+      'functions/webhook-ingress/handler.ts': (w, env) => {
+        const ingress = real('webhook-ingress', w, env);
+        return async (event, context) => {
+          const type = (event as { headers: Record<string, string> }).headers['content-type'];
+          if (type === 'application/x-www-form-urlencoded') return { statusCode: 400, body: '{}' };
+          return ingress(event, context);
+        };
+      },
+    });
+    expect(r.code).toBe(1);
+    expect(r.invariant('every form-encoded delivery is accepted and published').details[0]).toMatch(
+      /^delivery-\d+-\w+: answered 400, published 0$/,
+    );
+  }, 120_000);
+
+  it('no false alarm: a job-watch that degrades under the GitHub rate limit (skips, audited) holds both delivery invariants in the default run', async () => {
+    const rateLimited = (err: unknown): boolean =>
+      err instanceof ThrottledError ||
+      (err instanceof Error && err.cause !== undefined && rateLimited(err.cause));
+    const { summary } = await simulate({
+      ...DEFAULT_SIM_OPTIONS,
+      overrides: {
+        'functions/runner-job-watch/handler.ts': (w, env) => {
+          const watch = real('runner-job-watch', w, env);
+          return async (event, context) => {
+            try {
+              return await watch(event, context);
+            } catch (err) {
+              if (!rateLimited(err)) throw err;
+              const id = (event as { id: string }).id;
+              await w.audit.write({
+                schemaVersion: 1,
+                recordId: `runner-job-watch:rate-limited:${id}`,
+                time: w.now.toISOString(),
+                function: 'runner-job-watch',
+                trigger: { source: 'fleetwarden.github', id },
+                subject: { runnerName: 'fleet:runners' },
+                action: 'runner.job-started',
+                decision: 'skipped',
+                reason: 'GitHub rate limit reached: the job is not checked',
+                mode: 'live',
+              });
+              return undefined;
+            }
+          };
+        },
+      },
+    });
+    expect(summary.apiCalls['github:rate-limited']).toBeGreaterThan(0);
+    const failing = summary.invariants.filter((i) => !i.ok).map((i) => i.name);
+    expect(failing).not.toContain('no message dead-lettered');
+    expect(failing).not.toContain('every invocation error is injected or retried to success');
+  }, 120_000);
+});
