@@ -206,7 +206,7 @@ describe('RunnerRemediation construct', () => {
       ScheduleExpression: 'rate(5 minutes)',
       Targets: [
         Match.objectLike({
-          RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 300 },
+          RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 300 },
           DeadLetterConfig: { Arn: Match.anyValue() },
         }),
       ],
