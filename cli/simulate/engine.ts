@@ -42,7 +42,8 @@ export const DEFAULT_SIM_OPTIONS: SimOptions = {
   seed: 42,
   instances: 30,
   durationMinutes: 40,
-  settleMinutes: 25,
+  // the sweep's rolling removal budget (1 h) can delay a ghost's removal by up to a window
+  settleMinutes: 65,
   drop: 0,
   duplicate: 0,
   reorder: 0,

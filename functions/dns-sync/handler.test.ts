@@ -267,6 +267,19 @@ describe('dns-sync handler', () => {
     expect(byAction('dns.upsert')).toEqual(['failed', 'acted']);
   });
 
+  it('keeps the batch record of the delivery that acted when an EventBridge duplicate (new SQS message) finds the work done', async () => {
+    const s = setup();
+    const event = stateChange(1, 'running', T0, 'ev-dup');
+    expect((await s.handler(sqs([event]))).batchItemFailures).toEqual([]);
+    const dup = sqs([event]);
+    (dup.Records[0] as SQSRecord).messageId = 'm-dup';
+    expect((await s.handler(dup)).batchItemFailures).toEqual([]);
+    const batches = s.audit.all().filter((r) => r.action === 'dns.change-batch');
+    expect(batches.map((r) => r.decision).sort()).toEqual(['acted', 'skipped']);
+    // the acted record keeps the evidence of the change it sent
+    expect(batches.find((r) => r.decision === 'acted')?.details?.requests).toHaveLength(2); // A + PTR
+  });
+
   it('fails only the messages of the instance whose change Route 53 rejects; the rest of the batch is written', async () => {
     const fake = new InMemoryRoute53().addZone('ZFWD', 'example.com').addZone('ZREV', '10.in-addr.arpa');
     const s = setup({

@@ -182,10 +182,15 @@ export function createHandler(deps: DnsSyncDeps) {
     if (winners.length > 0) {
       const batchTrigger = {
         source: 'aws.ec2',
+        // the deliveries (SQS message ids), not the event ids: an EventBridge duplicate of the same
+        // events in a later batch gets its own record and never overwrites the one that acted
         id: `batch-${createHash('sha256')
           .update(
-            [...winnerEvent.values()]
-              .map((e) => e.id)
+            event.Records.filter((r) => {
+              const p = parsed.get(r.messageId);
+              return p?.kind === 'event' && winnerEvent.get(p.event.instanceId) === p.event;
+            })
+              .map((r) => r.messageId)
               .sort()
               .join(','),
           )
