@@ -23,7 +23,7 @@ describe('fleetwarden program', () => {
 
   it('runs from bin/fleetwarden.mjs through tsx', async () => {
     const bin = fileURLToPath(new URL('../bin/fleetwarden.mjs', import.meta.url));
-    const { stdout } = await promisify(execFile)(process.execPath, [bin, '--help'], { timeout: 30_000 });
+    const { stdout } = await promisify(execFile)(process.execPath, [bin, '--help'], { timeout: 300_000 });
     expect(stdout).toContain('timeline [options] <subject>');
     expect(stdout).toContain('posture [options]');
   });

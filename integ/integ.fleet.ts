@@ -25,6 +25,7 @@ import { FleetStack } from '../infra/stacks/fleet-stack';
 import { AUDIT_TABLE, normaliseRecordName } from '../shared/audit/table-design';
 import { GITHUB_EVENT_SOURCE } from '../shared/github/workflow-job-event';
 import { workflowJobPayload } from '../shared/webhook/testing/payloads';
+import { INTEG_CLOCK_CONTEXT } from './clock';
 import { correlatedRecordExpected, emptyQueueExpected } from './expectations';
 import { DestroyOnTeardown, FixtureStack, INTEG_NODE_NAME } from './fixtures/fixture-stack';
 
@@ -85,7 +86,10 @@ new events.Rule(fleet, 'IntegBusTapRule', {
   eventPattern: { source: [GITHUB_EVENT_SOURCE] },
   targets: [new targets.SqsQueue(tap, { deadLetterQueue: tapDeadLetter })],
 });
-const webhookBody = JSON.stringify(workflowJobPayload('queued'));
+// the job's time is "now" at deploy (the ingress refuses jobs older than maxJobAge); the offline
+// snapshot passes a fixed clock so the signed body, and so the template, stay the same
+const clock = app.node.tryGetContext(INTEG_CLOCK_CONTEXT) as string | undefined;
+const webhookBody = JSON.stringify(workflowJobPayload('queued', clock ? { at: Date.parse(clock) } : {}));
 const webhookSignature = await new Webhooks({ secret: WEBHOOK_SECRET }).sign(webhookBody);
 
 // the assertion provider (integ-tests-alpha's own Lambda) is test harness, not part of the fleet

@@ -70,5 +70,5 @@ describe('integ snapshot synthesis', () => {
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
-  }, 120_000);
+  });
 });

@@ -19,6 +19,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { INTEG_CLOCK_CONTEXT } from './clock';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -70,6 +71,8 @@ export function diffTemplates(before: Json, after: Json): string[] {
  * (e.g. without `@aws-cdk/aws-iam:minimizePolicies`). Path/asset metadata and the CDKMetadata
  * resource, which deploy but change nothing, are left out of the snapshot.
  */
+const SNAPSHOT_CLOCK = '2026-11-24T08:00:00Z';
+
 export function synth(app: string, outdir: string): void {
   const root = fileURLToPath(new URL('..', import.meta.url));
   const res = spawnSync(
@@ -83,6 +86,10 @@ export function synth(app: string, outdir: string): void {
       outdir,
       '--quiet',
       '--no-notices',
+      // the signed webhook delivery carries the job's time (the ingress refuses jobs older than
+      // maxJobAge): a fixed clock keeps the snapshot stable; integ:deploy signs with the real time
+      '-c',
+      `${INTEG_CLOCK_CONTEXT}=${SNAPSHOT_CLOCK}`,
       // bookkeeping the CLI adds and CloudFormation ignores: kept out of the reviewed snapshot
       '--no-version-reporting',
       '--no-path-metadata',

@@ -71,7 +71,7 @@ describe('fleetwarden simulate', () => {
     expect(summary.seed).toBe(42);
     expect(summary.invariants.filter((i: { ok: boolean }) => !i.ok)).toEqual([]);
     expect(code).toBe(0);
-  }, 120_000);
+  });
 
   it('is deterministic for a seed', async () => {
     const opts = { ...DEFAULT_SIM_OPTIONS, seed: 11, drop: 0.05, duplicate: 0.1, reorder: 0.2 };
@@ -183,7 +183,7 @@ describe('fleetwarden simulate', () => {
       .filter((l) => /"level"\s*:|"_aws"\s*:|"service"\s*:\s*"(service_undefined|fleetwarden)/.test(l));
     expect(logLines).toEqual([]);
     expect(res.status).toBe(0);
-  }, 60_000);
+  });
 
   it('refuses a chaos probability outside 0..1 with a usage error', async () => {
     const t = testDeps();

@@ -42,5 +42,5 @@ describe('adversarial faults do what their flags say', () => {
     expect(s.flapping.size).toBeGreaterThan(0);
     const kinds = new Set(engine.world.journal.webhooks.map((w) => w.kind));
     expect([...kinds].sort()).toEqual(['form', 'json', 'replay']);
-  }, 120_000);
+  });
 });

@@ -63,7 +63,7 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
     expect(r.invariant('no message dead-lettered').details[0]).toMatch(
       /^runner-drain: message or event 1 of/,
     );
-  }, 120_000);
+  });
 
   it('every invocation error is injected or retried to success: a reconcile that always fails', async () => {
     const r = await run([], {
@@ -77,7 +77,7 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
         /^dns-reconcile failed on schedule\/DnsReconcileSchedule\w+\/\d+ at t\+\d+s and was never retried to success$/,
       ),
     );
-  }, 120_000);
+  });
 
   it('no foreign hook touched: a rule on the ASG name only and a drain that heartbeats any hook it is told of', async () => {
     const fleet = synthesizeFleet({ dryRun: false });
@@ -119,7 +119,7 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
     expect(inv?.details[0]).toMatch(
       /^runner-drain called RecordLifecycleActionHeartbeat on hook log-shipper-flush of ci-runners/,
     );
-  }, 120_000);
+  });
 
   it('nothing outside the blast radius changed: a sweep that terminates every fleet-tagged instance outside the runner ASG', async () => {
     const r = await run(['--spoofed-tags'], {
@@ -139,7 +139,7 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
     expect(r.invariant('nothing outside the blast radius changed').details).toContainEqual(
       expect.stringMatching(/^i-\w+ \(spoofed, ASG (payments-workers|none)\) was terminated$/),
     );
-  }, 120_000);
+  });
 
   it('nothing outside the blast radius changed: a reconcile that deletes a record a human wrote', async () => {
     const r = await run([], {
@@ -162,7 +162,7 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
     expect(r.invariant('nothing outside the blast radius changed').details).toContainEqual(
       'A ci-cache.fleet.example.internal was deleted',
     );
-  }, 120_000);
+  });
 
   it('no mutating call without an intent record before it: a drain that heartbeats again without any audit record', async () => {
     const r = await run([], {
@@ -181,7 +181,7 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
         /^runner-drain RecordLifecycleActionHeartbeat i-\w+ at t\+\d+s: no audit record holds the call$/,
       ),
     );
-  }, 120_000);
+  });
 
   it('runner-sweep removals within the rolling budget: a sweep that deregisters three idle runners every run', async () => {
     const r = await run([], {
@@ -199,7 +199,7 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
     expect(r.invariant('runner-sweep removals within the rolling budget').details[0]).toMatch(
       /^\d+ removals by runner-sweep between t\+\d+s and t\+\d+s, budget \d+ \(maxRemovalShare 0\.2 x peak \d+ runners, 3600 s window\)$/,
     );
-  }, 120_000);
+  });
 
   it('no forged message acted on: a drain that deregisters the runner of whatever instance a message names', async () => {
     const r = await run(['--forged-messages'], {
@@ -218,7 +218,7 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
     expect(r.invariant('no forged message acted on').details).toContainEqual(
       expect.stringMatching(/runner-drain deregistered runner \d+ of live i-\w+$/),
     );
-  }, 120_000);
+  });
 
   it('a replayed webhook body is not published twice: an ingress that publishes whatever it did not', async () => {
     const r = await run(['--webhook-replays'], {
@@ -239,7 +239,7 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
     expect(r.invariant('a replayed webhook body is not published twice').details[0]).toMatch(
       /^replay-\d+-delivery-\d+-\w+: answered 20\d, published 1 event\(s\) again$/,
     );
-  }, 120_000);
+  });
 
   it('every form-encoded delivery is accepted and published: an ingress that only reads JSON', async () => {
     const r = await run(['--form-encoded'], {
@@ -256,7 +256,7 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
     expect(r.invariant('every form-encoded delivery is accepted and published').details[0]).toMatch(
       /^delivery-\d+-\w+: answered 400, published 0$/,
     );
-  }, 120_000);
+  });
 
   it('no false alarm: a job-watch that degrades under the GitHub rate limit (skips, audited) holds both delivery invariants in the default run', async () => {
     const rateLimited = (err: unknown): boolean =>
@@ -295,5 +295,5 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
     const failing = summary.invariants.filter((i) => !i.ok).map((i) => i.name);
     expect(failing).not.toContain('no message dead-lettered');
     expect(failing).not.toContain('every invocation error is injected or retried to success');
-  }, 120_000);
+  });
 });
