@@ -4,6 +4,7 @@ import type { IConstruct } from 'constructs';
 import { IamNoUnconditionedMutatingWildcard } from './rules/iam-no-unconditioned-mutating-wildcard';
 import { LambdaIsFleetFunction } from './rules/lambda-is-fleet-function';
 import { LogGroupHasRetention } from './rules/log-group-has-retention';
+import { QueuePolicyNamesSourceRule } from './rules/queue-policy-names-source-rule';
 import type { FleetRule } from './rules/rule';
 
 /** The project's own rules, one per file under ./rules. AGENTS.md describes each in prose. */
@@ -11,6 +12,7 @@ export const FLEETWARDEN_RULES: readonly FleetRule[] = [
   LambdaIsFleetFunction,
   IamNoUnconditionedMutatingWildcard,
   LogGroupHasRetention,
+  QueuePolicyNamesSourceRule,
 ];
 
 /** cdk-nag v3 pack running the project's rules; register with `Validations.of(app).addPlugins(...)`. */
