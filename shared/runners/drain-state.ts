@@ -51,7 +51,7 @@ export class InMemoryDrainState implements DrainStateStore {
     this.failures = times;
   }
 
-  async begin(key: string, now: Date): Promise<DrainState> {
+  async begin(key: string, now: Date, _expiresAt?: Date): Promise<DrainState> {
     this.calls.begin++;
     this.maybeFail('begin');
     const s = this.items.get(key) ?? { firstLookAt: now, runnerIds: [], absentOnce: false };
