@@ -130,12 +130,14 @@ const isGitHubFailure = (err: unknown) =>
  * its time must be a date and not in the future, its hook must be the fleet's own, its group a
  * configured one, and Auto Scaling must show the instance held by that hook (Terminating:Wait, or
  * Warmed:Pending:Wait for a scale-in into a warm pool) before anything is heartbeated or
- * completed; the deadline clock starts at the group's own activity start. Then: idle runner ->
- * deregister (not for a warm pool: the instance comes back), CompleteLifecycleAction(CONTINUE);
- * busy -> cordon, heartbeat and look again within the hook's heartbeat timeout until idle or the
- * drain deadline; a failed deregistration (GitHub 5xx) is held the same way. Spot interruption
- * warnings cordon the runner of a fleet instance at once. Every message that fails leaves an audit
- * record; errors fail the message (SQS redelivers, then DLQ).
+ * completed; the deadline clock starts at the group's own activity start, else at the drain's
+ * first look (its own state, never the message's). Then: idle runners -> deregister (not for a
+ * warm pool: the instance comes back), CompleteLifecycleAction(CONTINUE); a busy one -> cordon it,
+ * deregister the idle ones beside it, heartbeat and look again within the hook's heartbeat timeout
+ * until no runner of the instance is busy or the drain deadline; a failed deregistration (GitHub
+ * 5xx) is held the same way. Spot `terminate` warnings cordon the runner of a fleet instance at
+ * once. Every message that fails leaves an audit record; errors fail the message (SQS redelivers,
+ * then DLQ).
  */
 export function createHandler(deps: RunnerDrainDeps) {
   const now = deps.now ?? (() => new Date());
