@@ -23,6 +23,7 @@ import { InMemoryInstanceTerminator } from '../../shared/ec2/instance-terminator
 import { RunnerListingError } from '../../shared/github/errors';
 import { InMemoryRunnerRegistry } from '../../shared/github/in-memory-runner-registry';
 import type { DrainScheduler } from '../../shared/runners/drain-scheduler';
+import { InMemoryDrainState } from '../../shared/runners/drain-state';
 import type { DrainRetry } from '../../shared/runners/lifecycle-event';
 import { deliveryDeduper } from '../../shared/webhook/dedupe';
 import { InMemoryEventBus } from '../../shared/webhook/in-memory-event-bus';
@@ -133,6 +134,8 @@ export class World {
   readonly sweepState: InMemorySweepState;
   readonly bus: InMemoryEventBus;
   readonly idempotency: InMemoryPersistenceLayer;
+  /** runner-drain's own state per lifecycle action (the sweep state table's `drain` partition). */
+  readonly drainState = new InMemoryDrainState();
   /** Retries runner-drain scheduled for itself (the engine delivers them to the drain queue). */
   readonly drainRetries: Array<{ message: DrainRetry; dueAt: number }> = [];
   /**
@@ -257,6 +260,7 @@ export function wireFunction(
         lifecycle: w.lifecycleActions,
         scheduler,
         audit: w.audit,
+        state: w.drainState,
         dryRun: bool(env.DRY_RUN, true),
         deadlineMs: num(env.DRAIN_DEADLINE_SECONDS, 1800) * 1000,
         retryDelaySeconds: num(env.RETRY_DELAY_SECONDS, 60),

@@ -5,9 +5,10 @@ import { InMemoryLifecycleActions } from '../../shared/autoscaling/in-memory-lif
 import { GitHubApiError } from '../../shared/github/errors';
 import { InMemoryRunnerRegistry } from '../../shared/github/in-memory-runner-registry';
 import { InMemoryDrainScheduler } from '../../shared/runners/drain-scheduler';
+import { drainStateKey, InMemoryDrainState } from '../../shared/runners/drain-state';
 import type { TerminateLifecycleEvent } from '../../shared/runners/lifecycle-event';
 import { DRAINING_LABEL, INSTANCE_LABEL_PREFIX } from '../../shared/runners/matching';
-import { createHandler } from './handler';
+import { createHandler, createLazyHandler, DrainWiringError } from './handler';
 
 const I = 'i-0123456789abcdef0';
 const T0 = Date.parse('2026-11-24T12:00:00Z');
@@ -47,6 +48,9 @@ let registry: InMemoryRunnerRegistry;
 let lifecycle: InMemoryLifecycleActions;
 let scheduler: InMemoryDrainScheduler;
 let audit: InMemoryAuditSink;
+let state: InMemoryDrainState;
+/** What the drain keeps about an action between looks (its own state, never the message's). */
+const stateOf = (token = 'tok-1') => state.begin(drainStateKey(I, token), new Date(now), new Date(now));
 function handler(dryRun = false) {
   return createHandler({
     lifecycleHookName: 'fleetwarden-drain',
@@ -54,6 +58,7 @@ function handler(dryRun = false) {
     lifecycle,
     scheduler,
     audit,
+    state,
     dryRun,
     deadlineMs: 30 * 60_000,
     retryDelaySeconds: 60,
@@ -75,6 +80,7 @@ beforeEach(() => {
   lifecycle.begin(ref(), 300_000);
   scheduler = new InMemoryDrainScheduler();
   audit = new InMemoryAuditSink();
+  state = new InMemoryDrainState();
 });
 
 describe('runner-drain', () => {
@@ -101,17 +107,13 @@ describe('runner-drain', () => {
     expect(lifecycle.calls.heartbeat).toBe(1);
     expect(scheduler.scheduled).toEqual([
       {
-        message: {
-          fleetwarden: 'drain-retry',
-          attempt: 1,
-          event: lifecycleEvent(),
-          runnerIds: [1],
-          // the deadline clock: the group's own activity start, carried by the drain's retries
-          startedAt: new Date(T0).toISOString(),
-        },
+        // which action and which look: nothing the next look must take as fact
+        message: { fleetwarden: 'drain-retry', attempt: 1, event: lifecycleEvent() },
         delaySeconds: 60,
       },
     ]);
+    // the runners seen and the first look are the drain's own state
+    expect(await stateOf()).toEqual({ firstLookAt: new Date(T0), runnerIds: [1], absentOnce: false });
     expect(audit.all().map((a) => [a.action, a.decision])).toEqual([
       ['runner.cordon', 'acted'],
       ['lifecycle.heartbeat', 'acted'],
@@ -253,7 +255,7 @@ describe('runner-drain', () => {
       ['runner.cordon', 'acted'],
       ['lifecycle.heartbeat', 'acted'],
     ]);
-    expect(scheduler.scheduled.map((x) => x.message.runnerIds)).toEqual([[r.id]]);
+    expect((await stateOf()).runnerIds).toEqual([r.id]);
   });
 
   it('stops when the heartbeat finds the action gone: records it and schedules nothing (no endless loop)', async () => {
@@ -307,7 +309,7 @@ describe('runner-drain', () => {
     expect(registry.deleted).toEqual([]);
     // the next look's listing is the second listing: there it is, idle -> deregistered, then CONTINUE
     const [next] = scheduler.scheduled;
-    expect(next?.message).toMatchObject({ absentOnce: true });
+    expect(await stateOf()).toMatchObject({ absentOnce: true });
     await handler()(sqs(next?.message), ctx);
     expect(registry.deleted.map((d) => d.id)).toEqual([mine.id]);
     expect(lifecycle.outcome('tok-1')).toBe('CONTINUE');
@@ -336,7 +338,7 @@ describe('runner-drain', () => {
     await handler()(sqs(lifecycleEvent()), ctx);
     expect(registry.calls.listPages).toBe(3);
     const retry = scheduler.scheduled[0]?.message;
-    expect(retry).toMatchObject({ runnerIds: [mine.id] });
+    expect((await stateOf()).runnerIds).toEqual([mine.id]);
     now += 60_000;
     await handler()(sqs(retry), ctx);
     expect(registry.calls.listPages).toBe(3);
@@ -531,7 +533,7 @@ describe('runner-drain: a deregistration that keeps failing', () => {
       ['runner.deregister', 'failed'],
       ['lifecycle.heartbeat', 'acted'],
     ]);
-    expect(scheduler.scheduled.map((x) => x.message.runnerIds)).toEqual([[r.id]]);
+    expect((await stateOf()).runnerIds).toEqual([r.id]);
   });
 
   it('at the drain deadline completes without the deregistration (the sweep removes the runner later), and says so', async () => {
@@ -586,5 +588,224 @@ describe('runner-drain: spot interruption warnings', () => {
     await handler(true)(sqs({ ...warning(), id: 'spot-2' }), ctx);
     expect(registry.findByName(r.name)?.labels).toContain('gpu');
     expect(kinds().at(-1)).toEqual(['runner.cordon', 'reported']);
+  });
+});
+
+describe('runner-drain: several runners on one instance', () => {
+  const on = (name: string, busy = false, labels: string[] = []) =>
+    registry.register({ name, busy, labels: [...labels, `${INSTANCE_LABEL_PREFIX}${I}`] });
+
+  it('deregisters an idle runner at once while a busy one holds the instance, and carries both', async () => {
+    const a = on('agent-a', true);
+    const b = on('agent-b');
+    await handler()(sqs(lifecycleEvent()), ctx);
+    expect(lifecycle.outcome('tok-1')).toBeUndefined();
+    // B can take no job while A's holds the instance: it is gone
+    expect(registry.deleted.map((d) => d.id)).toEqual([b.id]);
+    expect(kinds()).toEqual([
+      ['runner.deregister', 'acted'],
+      ['runner.cordon', 'acted'],
+      ['lifecycle.heartbeat', 'acted'],
+    ]);
+    registry.setBusy(a.id, false);
+    now += 60_000;
+    await handler()(sqs(scheduler.scheduled[0]?.message), ctx);
+    expect(registry.deleted.map((d) => d.id)).toEqual([b.id, a.id]);
+    expect(lifecycle.outcome('tok-1')).toBe('CONTINUE');
+  });
+
+  it('never completes while a runner seen idle on an earlier look took a job since (warm pool: kept registered)', async () => {
+    lifecycle.begin(ref(), 300_000, { warmPool: true });
+    const a = on('agent-a', true);
+    const b = on('agent-b');
+    await handler()(sqs(lifecycleEvent()), ctx);
+    expect(lifecycle.outcome('tok-1')).toBeUndefined();
+    registry.setBusy(a.id, false);
+    registry.setBusy(b.id, true); // B picked up a job meanwhile
+    now += 60_000;
+    await handler()(sqs(scheduler.scheduled[0]?.message), ctx);
+    expect(lifecycle.outcome('tok-1')).toBeUndefined();
+    expect(kinds().at(-1)).toEqual(['lifecycle.heartbeat', 'acted']);
+    expect(audit.all().at(-1)?.reason).toMatch(/agent-b is busy/);
+  });
+
+  it('an idle runner that took a job at its DELETE (422) is held and read again with the busy one', async () => {
+    const a = on('agent-a', true);
+    const b = on('agent-b');
+    const del = registry.deleteRunner.bind(registry);
+    registry.deleteRunner = async (id) => {
+      if (id === b.id) registry.setBusy(id, true);
+      return del(id);
+    };
+    await handler()(sqs(lifecycleEvent()), ctx);
+    registry.setBusy(a.id, false);
+    now += 60_000;
+    await handler()(sqs(scheduler.scheduled[0]?.message), ctx);
+    expect(lifecycle.outcome('tok-1')).toBeUndefined();
+    expect(registry.findByName('agent-b')).toMatchObject({ busy: true });
+  });
+
+  it('a new registration under the conventional name is found on a look by id (name lookup) before completing', async () => {
+    const a = on('agent-a', true);
+    await handler()(sqs(lifecycleEvent()), ctx);
+    on(`ci-${I}`, true); // an ephemeral runner re-registered on the instance meanwhile
+    registry.setBusy(a.id, false);
+    now += 60_000;
+    await handler()(sqs(scheduler.scheduled[0]?.message), ctx);
+    expect(lifecycle.outcome('tok-1')).toBeUndefined();
+    expect(registry.findByName(`ci-${I}`)).toBeDefined();
+  });
+});
+
+describe('runner-drain: a drain retry message is a hint, never the source of its facts', () => {
+  it('a forged startedAt in the past does not shorten the deadline (activity not listed by Auto Scaling)', async () => {
+    registry.register({ name: `ci-${I}`, busy: true, labels: [`${INSTANCE_LABEL_PREFIX}${I}`] });
+    lifecycle.place(I, 'ci-runners', 'Terminating:Wait'); // no scaling activity listed for it
+    const forged = {
+      fleetwarden: 'drain-retry',
+      attempt: 1,
+      event: lifecycleEvent(),
+      startedAt: new Date(T0 - 31 * 60_000).toISOString(),
+    };
+    const res = await handler()(sqs(forged), ctx);
+    expect(res.batchItemFailures).toEqual([]);
+    expect(lifecycle.calls.complete).toBe(0);
+    expect(kinds().at(-1)).toEqual(['lifecycle.heartbeat', 'acted']);
+  });
+
+  it('a forged absentOnce does not skip the second look (a runner hidden by a page shift is not released)', async () => {
+    registry = new InMemoryRunnerRegistry({ perPage: 2 });
+    const other = registry.register({ name: 'other-1' });
+    registry.register({ name: 'other-2' });
+    registry.register({ name: `gpu-pool-${I}`, busy: true, labels: [`${INSTANCE_LABEL_PREFIX}${I}`] });
+    registry.register({ name: 'other-4' });
+    registry.beforeListPage = (page) => {
+      if (page === 1 && registry.findByName('other-1')) registry.unregister(other.id);
+    };
+    const forged = { fleetwarden: 'drain-retry', attempt: 1, event: lifecycleEvent(), absentOnce: true };
+    await handler()(sqs(forged), ctx);
+    expect(lifecycle.calls.complete).toBe(0);
+  });
+
+  it('forged runnerIds do not replace the listing (a busy runner not named in them still holds the instance)', async () => {
+    const x = registry.register({ name: `ci-${I}`, labels: [`${INSTANCE_LABEL_PREFIX}${I}`] });
+    registry.register({ name: `gpu-pool-${I}`, busy: true, labels: [`${INSTANCE_LABEL_PREFIX}${I}`] });
+    const forged = { fleetwarden: 'drain-retry', attempt: 1, event: lifecycleEvent(), runnerIds: [x.id] };
+    await handler()(sqs(forged), ctx);
+    expect(lifecycle.calls.complete).toBe(0);
+  });
+});
+
+describe('runner-drain: every message that fails for good leaves a failed record', () => {
+  it('a look-again that cannot be scheduled after the heartbeat is audited failed (and fails the message)', async () => {
+    registry.register({ name: `ci-${I}`, busy: true });
+    scheduler.later = async () => {
+      throw new Error('SQS SendMessage: AccessDenied');
+    };
+    await expect(handler()(sqs(lifecycleEvent()), ctx)).rejects.toThrow(/All records failed/);
+    expect(kinds().at(-1)).toEqual(['drain.retry', 'failed']);
+    expect(audit.all().at(-1)?.reason).toMatch(/AccessDenied/);
+  });
+
+  it('a look-again that cannot be scheduled while Auto Scaling lags is audited failed too', async () => {
+    idleRunner();
+    lifecycle.place(I, 'ci-runners', 'Terminating');
+    scheduler.later = async () => {
+      throw new Error('SQS SendMessage: AccessDenied');
+    };
+    await expect(handler()(sqs(lifecycleEvent()), ctx)).rejects.toThrow(/All records failed/);
+    expect(kinds().at(-1)).toEqual(['drain.retry', 'failed']);
+  });
+});
+
+describe('runner-drain: spot warnings that do not end the instance', () => {
+  it.each(['stop', 'hibernate'])(
+    'a %s warning cordons nothing (the instance comes back, nothing would lift the cordon): audited skipped',
+    async (action) => {
+      lifecycle.place(I, 'ci-runners', 'InService');
+      const r = registry.register({ name: `ci-${I}`, labels: ['gpu', `${INSTANCE_LABEL_PREFIX}${I}`] });
+      const w = {
+        version: '0',
+        id: 'spot-1',
+        source: 'aws.ec2',
+        'detail-type': 'EC2 Spot Instance Interruption Warning',
+        time: new Date(T0).toISOString(),
+        detail: { 'instance-id': I, 'instance-action': action },
+      };
+      const res = await handler()(sqs(w), ctx);
+      expect(res.batchItemFailures).toEqual([]);
+      expect(registry.findByName(r.name)?.labels).toContain('gpu');
+      expect(kinds()).toEqual([['spot.interruption', 'skipped']]);
+      expect(audit.all()[0]?.reason).toMatch(new RegExp(`${action}.*comes back`));
+    },
+  );
+});
+
+describe('runner-drain: a handler that cannot be wired', () => {
+  const groups = new Set(['ci-runners']);
+  const broken = () =>
+    createLazyHandler(
+      async () => {
+        throw new Error('GitHub App secret is not filled in');
+      },
+      () => ({ audit, dryRun: false, autoScalingGroupNames: groups }),
+      () => new Date(now),
+    );
+
+  it('leaves a failed drain.message record per message (the audit table is wireable), then fails', async () => {
+    const err = await broken()(sqs(lifecycleEvent(), { hello: 'world' }), ctx).catch((e) => e);
+    expect(err).toBeInstanceOf(DrainWiringError);
+    expect(kinds()).toEqual([
+      ['drain.message', 'failed'],
+      ['drain.message', 'failed'],
+    ]);
+    expect(audit.all()[0]).toMatchObject({
+      subject: { instanceId: I },
+      trigger: { id: 'm-0' },
+      mode: 'live',
+    });
+    expect(audit.all()[1]).toMatchObject({
+      subject: { autoScalingGroupName: 'ci-runners' },
+      trigger: { id: 'm-1' },
+    });
+    expect(audit.all()[0]?.reason).toMatch(/GitHub App secret is not filled in/);
+  });
+
+  it('tries the wiring again on the next batch (a secret filled in later is picked up)', async () => {
+    let fail = true;
+    const h = createLazyHandler(
+      async () => {
+        if (fail) throw new Error('secret empty');
+        return {
+          lifecycleHookName: 'fleetwarden-drain',
+          registry,
+          lifecycle,
+          scheduler,
+          audit,
+          state,
+          dryRun: false,
+          deadlineMs: 30 * 60_000,
+          retryDelaySeconds: 60,
+          autoScalingGroupNames: groups,
+          now: () => new Date(now),
+        };
+      },
+      () => ({ audit, dryRun: false, autoScalingGroupNames: groups }),
+    );
+    await expect(h(sqs(lifecycleEvent()), ctx)).rejects.toBeInstanceOf(DrainWiringError);
+    fail = false;
+    idleRunner();
+    expect((await h(sqs(lifecycleEvent()), ctx)).batchItemFailures).toEqual([]);
+    expect(lifecycle.outcome('tok-1')).toBe('CONTINUE');
+  });
+});
+
+describe('runner-drain: its own state unreadable', () => {
+  it('audits drain.state failed and fails the message before any heartbeat or completion', async () => {
+    idleRunner();
+    state.failNext();
+    await expect(handler()(sqs(lifecycleEvent()), ctx)).rejects.toThrow(/All records failed/);
+    untouched();
+    expect(kinds()).toEqual([['drain.state', 'failed']]);
   });
 });

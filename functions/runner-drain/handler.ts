@@ -9,7 +9,7 @@ import type { Subject } from '../../shared/audit/schema';
 import { AutoScalingLifecycleActions } from '../../shared/autoscaling/autoscaling-lifecycle-actions';
 import type { LifecycleActionRef, LifecycleActions } from '../../shared/autoscaling/port';
 import { envBoolean, readEnv } from '../../shared/core/env';
-import { MalformedEventError, ThrottledError } from '../../shared/core/errors';
+import { FleetwardenError, MalformedEventError, ThrottledError } from '../../shared/core/errors';
 import { GitHubApiError, RunnerBusyError, RunnerListingError } from '../../shared/github/errors';
 import type { GitHubRunner, RunnerRegistry } from '../../shared/github/port';
 import { runnerRegistryFromEnv } from '../../shared/github/registry-from-env';
@@ -22,6 +22,13 @@ import {
 } from '../../shared/runners/drain';
 import { type DrainScheduler, SqsDrainScheduler } from '../../shared/runners/drain-scheduler';
 import {
+  DRAIN_STATE_TTL_MS,
+  type DrainState,
+  type DrainStateStore,
+  drainStateKey,
+} from '../../shared/runners/drain-state';
+import { DRAIN_STATE_TABLE_ENV, DynamoDbDrainState } from '../../shared/runners/drain-state-dynamodb';
+import {
   type DrainClaim,
   drainStartedAt,
   judgeSpotView,
@@ -30,6 +37,7 @@ import {
   refuseTime,
   retryDelaySeconds,
   screenClaim,
+  spotActionRefusal,
 } from '../../shared/runners/drain-trust';
 import { findByConventionalNames } from '../../shared/runners/find-by-name';
 import {
@@ -49,6 +57,8 @@ import type { Listing } from '../../shared/runners/sweep-planner';
 
 export const RunnerDrainEnv = z.object({
   [AUDIT_TABLE_ENV]: z.string().min(1),
+  /** Where runner-drain keeps its own state: the sweep state table, partition `drain`. */
+  [DRAIN_STATE_TABLE_ENV]: z.string().min(1),
   DRAIN_QUEUE_URL: z.string().url(),
   AUTO_SCALING_GROUP_NAMES: z.string().transform((s) => new Set(s.split(',').filter(Boolean))),
   /** The fleet's own terminate hook: the only one runner-drain heartbeats or completes. */
@@ -63,6 +73,8 @@ export interface RunnerDrainDeps {
   lifecycle: LifecycleActions;
   scheduler: DrainScheduler;
   audit: AuditSink;
+  /** The drain's own state per lifecycle action (first look, runners seen, absence seen once). */
+  state: DrainStateStore;
   dryRun: boolean;
   deadlineMs: number;
   retryDelaySeconds: number;
@@ -74,14 +86,11 @@ export interface RunnerDrainDeps {
 
 const FUNCTION = 'runner-drain';
 
+/** A drain message carries only the event and which look this is: the rest is the drain's own state. */
 interface Parsed {
   kind: 'drain';
   event: TerminateLifecycleEvent;
   attempt: number;
-  runnerIds: number[];
-  absentOnce: boolean;
-  /** This drain's clock start, carried by its own retries (see DrainRetry.startedAt). */
-  startedAt?: Date;
 }
 type Message = Parsed | { kind: 'spot'; event: SpotInterruptionEvent };
 
@@ -93,18 +102,9 @@ function parse(record: SQSRecord): Message {
     throw new MalformedEventError(`message ${record.messageId} is not JSON`, { cause: err });
   }
   const retry = DrainRetrySchema.safeParse(body);
-  if (retry.success)
-    return {
-      kind: 'drain',
-      event: retry.data.event,
-      attempt: retry.data.attempt,
-      runnerIds: retry.data.runnerIds ?? [],
-      absentOnce: retry.data.absentOnce ?? false,
-      ...(retry.data.startedAt ? { startedAt: new Date(retry.data.startedAt) } : {}),
-    };
+  if (retry.success) return { kind: 'drain', event: retry.data.event, attempt: retry.data.attempt };
   const first = TerminateLifecycleEventSchema.safeParse(body);
-  if (first.success)
-    return { kind: 'drain', event: first.data, attempt: 0, runnerIds: [], absentOnce: false };
+  if (first.success) return { kind: 'drain', event: first.data, attempt: 0 };
   const spot = SpotInterruptionEventSchema.safeParse(body);
   if (spot.success) return { kind: 'spot', event: spot.data };
   throw new MalformedEventError(
@@ -130,12 +130,14 @@ const isGitHubFailure = (err: unknown) =>
  * its time must be a date and not in the future, its hook must be the fleet's own, its group a
  * configured one, and Auto Scaling must show the instance held by that hook (Terminating:Wait, or
  * Warmed:Pending:Wait for a scale-in into a warm pool) before anything is heartbeated or
- * completed; the deadline clock starts at the group's own activity start. Then: idle runner ->
- * deregister (not for a warm pool: the instance comes back), CompleteLifecycleAction(CONTINUE);
- * busy -> cordon, heartbeat and look again within the hook's heartbeat timeout until idle or the
- * drain deadline; a failed deregistration (GitHub 5xx) is held the same way. Spot interruption
- * warnings cordon the runner of a fleet instance at once. Every message that fails leaves an audit
- * record; errors fail the message (SQS redelivers, then DLQ).
+ * completed; the deadline clock starts at the group's own activity start, else at the drain's
+ * first look (its own state, never the message's). Then: idle runners -> deregister (not for a
+ * warm pool: the instance comes back), CompleteLifecycleAction(CONTINUE); a busy one -> cordon it,
+ * deregister the idle ones beside it, heartbeat and look again within the hook's heartbeat timeout
+ * until no runner of the instance is busy or the drain deadline; a failed deregistration (GitHub
+ * 5xx) is held the same way. Spot `terminate` warnings cordon the runner of a fleet instance at
+ * once. Every message that fails leaves an audit record; errors fail the message (SQS redelivers,
+ * then DLQ).
  */
 export function createHandler(deps: RunnerDrainDeps) {
   const now = deps.now ?? (() => new Date());
@@ -191,6 +193,15 @@ export function createHandler(deps: RunnerDrainDeps) {
     };
   }
 
+  /** Put the look-again on the queue; a failure to do so is audited `drain.retry` failed (then rethrown). */
+  const lookAgain = (ctx: AuditContext, subject: Subject, msg: Parsed, delaySeconds: number) =>
+    orFailed(ctx, 'drain.retry', subject, () =>
+      deps.scheduler.later(
+        { fleetwarden: 'drain-retry', attempt: msg.attempt + 1, event: msg.event },
+        delaySeconds,
+      ),
+    );
+
   /** The message checked against itself and against Auto Scaling; a stop is audited here. */
   async function verify(msg: Parsed, ctx: AuditContext, subject: Subject) {
     const d = msg.event.detail;
@@ -211,34 +222,41 @@ export function createHandler(deps: RunnerDrainDeps) {
     const verdict = judgeView(view, claim, groups, msg.attempt);
     if (verdict.kind === 'stop') {
       await record(ctx, 'lifecycle.verify', subject, verdict);
-      if (verdict.lookAgain)
-        await deps.scheduler.later(
-          { fleetwarden: 'drain-retry', attempt: msg.attempt + 1, event: msg.event },
-          Math.min(deps.retryDelaySeconds, 30),
-        );
+      if (verdict.lookAgain) await lookAgain(ctx, subject, msg, Math.min(deps.retryDelaySeconds, 30));
       return undefined;
     }
     return verdict;
   }
 
-  /** The instance's runners: by known id first, else a listing; an absence is confirmed. */
-  async function findRunners(instanceId: string, msg: Parsed, drainInput: Omit<DrainInput, 'runners'>) {
-    // Known runners (from an earlier look) are read by id: one request each instead of every page.
-    // If all of them are gone (404), fall back to a full listing: an ephemeral runner may have
-    // re-registered under a new id.
+  /**
+   * The runners the drain already knows for the instance, read by id, plus any registered under
+   * its documented names (`?name=`: an ephemeral runner re-registered under a new id), mine only.
+   */
+  async function readKnown(instanceId: string, ids: readonly number[]): Promise<GitHubRunner[]> {
+    const [byId, byName] = await Promise.all([
+      Promise.all(ids.map((id) => deps.registry.getRunner(id))),
+      findByConventionalNames(deps.registry, [instanceId]),
+    ]);
+    const mine = new Map<number, GitHubRunner>();
+    for (const r of [...byId, ...byName])
+      if (r && instanceIdOf(r)?.instanceId === instanceId) mine.set(r.id, r);
+    return [...mine.values()];
+  }
+
+  /**
+   * The instance's runners: the known ones (drain state) by id and by name, else a full listing;
+   * an absence is confirmed. Only a full listing counts toward the two that prove an absence.
+   */
+  async function findRunners(instanceId: string, state: DrainState, drainInput: Omit<DrainInput, 'runners'>) {
     let runners: Listing<GitHubRunner> = { ok: true, items: [] };
-    if (msg.runnerIds.length > 0) {
-      runners = await look(async () =>
-        (await Promise.all(msg.runnerIds.map((id) => deps.registry.getRunner(id)))).filter(
-          (r): r is GitHubRunner => r !== undefined,
-        ),
-      );
-    }
-    if (!runners.ok || runners.items.length === 0) runners = await look(() => deps.registry.listRunners());
-    const input = { ...drainInput, runners };
+    if (state.runnerIds.length > 0) runners = await look(() => readKnown(instanceId, state.runnerIds));
+    // none of the known runners is left (or they could not be read): list every page
+    const listed = !runners.ok || runners.items.length === 0;
+    if (listed) runners = await look(() => deps.registry.listRunners());
+    const input = { ...drainInput, runners, absentBefore: listed && state.absentOnce };
     let decision = decideDrain(input);
     // an absence seen once is carried while listings fail; a runner seen ends it
-    let absentOnce = msg.absentOnce && !runners.ok;
+    let absentOnce = state.absentOnce && !runners.ok;
     if (decision.kind === 'confirm') {
       // absent from one offset-paginated listing of a live list is not proof: look up the documented
       // names (?name=, immune to page shifts); found nowhere (a custom name?), the next look's
@@ -262,21 +280,14 @@ export function createHandler(deps: RunnerDrainDeps) {
   }
 
   /**
-   * Deregister the idle runners of a complete/deadline decision. A runner that took a job (422)
-   * turns it into a wait; a GitHub failure too, unless past the deadline (then complete without it:
-   * the sweep removes the registration later). Returns the decision to carry out.
+   * Deregister these idle runners, one by one. A runner that took a job (422) comes back in `busy`;
+   * a GitHub failure stops the round (`failed`, recorded failed by auditedAction).
    */
-  async function deregister(
-    decision: Settled,
-    ctx: AuditContext,
-    subject: Subject,
-    pastDeadline: boolean,
-  ): Promise<Settled> {
-    if (decision.kind !== 'complete' && decision.kind !== 'deadline') return decision;
-    for (const runner of decision.deregister) {
-      let becameBusy: boolean;
+  async function deregisterAll(runners: GitHubRunner[], ctx: AuditContext, subject: Subject) {
+    const busy: GitHubRunner[] = [];
+    for (const runner of runners) {
       try {
-        becameBusy = await auditedAction(
+        const becameBusy = await auditedAction(
           deps.audit,
           ctx,
           {
@@ -285,26 +296,46 @@ export function createHandler(deps: RunnerDrainDeps) {
           },
           async () => deregisterOne(runner),
         );
+        if (becameBusy) busy.push(runner);
       } catch (err) {
-        // recorded as failed above; GitHub failing must not let the hook expire unheld
         if (!isGitHubFailure(err)) throw err;
-        const why = `deregistration failed (${(err as Error).message})`;
-        if (pastDeadline)
-          return {
-            ...decision,
-            deregister: [],
-            reason: `${decision.reason}; ${why} until the drain deadline: completing without it (the sweep removes the runner later)`,
-          };
-        return {
-          kind: 'wait',
-          busy: [],
-          reason: `${why}; holding the instance and trying again`,
-          seen: decision.deregister,
-        };
+        return { busy, failed: `deregistration failed (${(err as Error).message})` };
       }
-      if (becameBusy) return { kind: 'wait', busy: [runner], reason: 'runner became busy during drain' };
     }
-    return decision;
+    return { busy, failed: undefined };
+  }
+
+  /**
+   * Deregister the idle runners of a decision (complete, deadline, or beside a busy one while
+   * waiting). A runner that took a job (422) turns it into a wait; a GitHub failure too, unless past
+   * the deadline (then complete without it: the sweep removes the registration later).
+   */
+  async function deregister(decision: Settled, ctx: AuditContext, subject: Subject, pastDeadline: boolean) {
+    const idle = decision.kind === 'wait' ? (decision.deregister ?? []) : decision.deregister;
+    if (idle.length === 0) return decision;
+    const { busy, failed } = await deregisterAll(idle, ctx, subject);
+    if (decision.kind === 'wait')
+      return {
+        ...decision,
+        busy: [...decision.busy, ...busy],
+        seen: [...(decision.seen ?? []), ...idle],
+        reason: failed ? `${decision.reason}; ${failed}` : decision.reason,
+      };
+    if (busy.length > 0)
+      return { kind: 'wait' as const, busy, seen: idle, reason: 'runner became busy during drain' };
+    if (!failed) return decision;
+    if (pastDeadline)
+      return {
+        ...decision,
+        deregister: [],
+        reason: `${decision.reason}; ${failed} until the drain deadline: completing without it (the sweep removes the runner later)`,
+      };
+    return {
+      kind: 'wait' as const,
+      busy: [],
+      reason: `${failed}; holding the instance and trying again`,
+      seen: idle,
+    };
   }
 
   async function deregisterOne(runner: GitHubRunner) {
@@ -386,23 +417,19 @@ export function createHandler(deps: RunnerDrainDeps) {
     const verdict = await verify(msg, ctx, subject);
     if (!verdict) return;
     const at = now();
-    const startedAt = drainStartedAt(verdict, msg.startedAt, at);
+    const key = drainStateKey(d.EC2InstanceId, d.LifecycleActionToken);
+    const expires = new Date(at.getTime() + DRAIN_STATE_TTL_MS);
+    // the drain's own memory of this action, never the message's: first look, runners, absence
+    const state = await orFailed(ctx, 'drain.state', subject, () => deps.state.begin(key, at, expires));
+    const startedAt = drainStartedAt(verdict, state.firstLookAt, at);
     const pastDeadline = at.getTime() - startedAt.getTime() >= deps.deadlineMs;
-    let { decision, absentOnce } = await findRunners(d.EC2InstanceId, msg, {
+    let { decision, absentOnce } = await findRunners(d.EC2InstanceId, state, {
       instanceId: d.EC2InstanceId,
       startedAt,
       now: at,
       deadlineMs: deps.deadlineMs,
-      absentBefore: msg.absentOnce,
     });
-    if (verdict.warmPool && (decision.kind === 'complete' || decision.kind === 'deadline')) {
-      const kept = decision.deregister.map((r) => r.name);
-      decision = {
-        ...decision,
-        deregister: [],
-        reason: `${decision.reason.replace(/: deregistering before termination$/, '')}; the instance goes back to the warm pool (it comes back): ${kept.length ? `runner ${kept.join(', ')} kept registered` : 'nothing to deregister'}`,
-      };
-    }
+    if (verdict.warmPool) decision = keepForWarmPool(decision);
     if (deps.dryRun && decision.kind === 'wait') {
       decision = {
         kind: 'complete',
@@ -415,16 +442,34 @@ export function createHandler(deps: RunnerDrainDeps) {
       // a warm-pool instance comes back with its runner: cordoning would outlive the return
       if (!verdict.warmPool)
         await cordonRunners(decision.busy, ctx, subject, 'is busy on a terminating instance');
-      const seen = [...decision.busy, ...(decision.seen ?? [])].map((r) => r.id);
+      // every runner of the instance seen so far (busy and idle) is read again on the next look
+      const seen = new Set([...decision.busy, ...(decision.seen ?? [])].map((r) => r.id));
+      const runnerIds = seen.size > 0 ? [...seen] : state.runnerIds;
+      await orFailed(ctx, 'drain.state', subject, () =>
+        deps.state.save(key, { runnerIds, absentOnce }, expires),
+      );
       await holdAndLookAgain(msg, ref, ctx, subject, decision.reason, {
-        runnerIds: seen.length > 0 ? seen : msg.runnerIds,
-        absentOnce,
-        startedAt,
         delaySeconds: retryDelaySeconds(deps.retryDelaySeconds, verdict.heartbeatSeconds),
       });
       return;
     }
     await completeAction(ref, ctx, subject, decision);
+  }
+
+  /** A warm-pool instance comes back: its runners stay registered (idle ones are still read again). */
+  function keepForWarmPool(decision: Settled): Settled {
+    if (decision.kind === 'wait')
+      return {
+        ...decision,
+        deregister: [],
+        seen: [...(decision.seen ?? []), ...(decision.deregister ?? [])],
+      };
+    const kept = decision.deregister.map((r) => r.name);
+    return {
+      ...decision,
+      deregister: [],
+      reason: `${decision.reason.replace(/: deregistering before termination$/, '')}; the instance goes back to the warm pool (it comes back): ${kept.length ? `runner ${kept.join(', ')} kept registered` : 'nothing to deregister'}`,
+    };
   }
 
   async function holdAndLookAgain(
@@ -433,7 +478,7 @@ export function createHandler(deps: RunnerDrainDeps) {
     ctx: AuditContext,
     subject: Subject,
     reason: string,
-    next: { runnerIds: number[]; absentOnce: boolean; startedAt: Date; delaySeconds: number },
+    next: { delaySeconds: number },
   ) {
     const alive = await auditedAction(
       deps.audit,
@@ -455,18 +500,7 @@ export function createHandler(deps: RunnerDrainDeps) {
             };
       },
     );
-    if (!alive) return;
-    await deps.scheduler.later(
-      {
-        fleetwarden: 'drain-retry',
-        attempt: msg.attempt + 1,
-        event: msg.event,
-        ...(next.runnerIds.length > 0 ? { runnerIds: next.runnerIds } : {}),
-        ...(next.absentOnce ? { absentOnce: true } : {}),
-        startedAt: next.startedAt.toISOString(),
-      },
-      next.delaySeconds,
-    );
+    if (alive) await lookAgain(ctx, subject, msg, next.delaySeconds);
   }
 
   async function completeAction(
@@ -489,16 +523,21 @@ export function createHandler(deps: RunnerDrainDeps) {
     });
   }
 
-  /** Spot interruption warning: cordon the runner of a fleet instance at once (two minutes' notice). */
+  /**
+   * Spot interruption warning: cordon the runner of a fleet instance at once (two minutes' notice),
+   * only when the instance is to be terminated: after a stop or hibernation it comes back, and
+   * nothing would lift the cordon.
+   */
   async function spot(event: SpotInterruptionEvent, delivery: { deliveryId: string; attempt: number }) {
     const id = event.detail['instance-id'];
+    const action = event.detail['instance-action'];
     const ctx = contextOf(event, 0, delivery);
     const subject = { instanceId: id };
     const early = refuseTime(event.time, now());
     const view = early
       ? undefined
       : await orFailed(ctx, 'spot.interruption', subject, () => deps.lifecycle.inspect(id));
-    const refusal = early ?? judgeSpotView(view, id, groups);
+    const refusal = early ?? judgeSpotView(view, id, groups) ?? spotActionRefusal(id, action);
     if (refusal) {
       await record(ctx, 'spot.interruption', subject, refusal);
       return;
@@ -551,25 +590,103 @@ export function createHandler(deps: RunnerDrainDeps) {
     );
 }
 
-let wired: ReturnType<typeof createHandler> | undefined;
+/** runner-drain could not be wired (env, the GitHub App secret): every message of the batch fails. */
+export class DrainWiringError extends FleetwardenError {}
 
-export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  if (!wired) {
+/** What a failed wiring can still use to leave its records: the audit table alone. */
+export interface AuditOnly {
+  audit: AuditSink;
+  dryRun: boolean;
+  autoScalingGroupNames: ReadonlySet<string>;
+}
+
+/** A `failed` drain.message record per message of a batch the handler could not even be wired for. */
+async function auditWiringFailure(event: SQSEvent, err: DrainWiringError, a: AuditOnly, now: () => Date) {
+  for (const r of event.Records) {
+    const ctx: AuditContext = {
+      function: FUNCTION,
+      trigger: {
+        source: 'aws.sqs',
+        id: r.messageId,
+        detailType: 'runner-drain message',
+        time: now().toISOString(),
+      },
+      mode: a.dryRun ? 'dry-run' : 'live',
+      now,
+      ...sqsDelivery(r),
+    };
+    const subject = unreadableSubject(r.body, a.autoScalingGroupNames);
+    await auditedAction(a.audit, ctx, { action: 'drain.message', subject }, async () => {
+      throw err;
+    }).catch((e: unknown) => {
+      if (e !== err) logger.error('could not audit a message the drain could not be wired for', { error: e });
+    });
+  }
+}
+
+/**
+ * The handler, wired on first use. If wiring fails (a setting missing, the GitHub App secret not
+ * filled in), each message still leaves a `failed` record when the audit table can be reached
+ * (`auditOnly`), then the batch fails (SQS redelivers; the DLQ keeps it for a human).
+ */
+export function createLazyHandler(
+  wire: () => Promise<RunnerDrainDeps>,
+  auditOnly: () => AuditOnly | undefined,
+  now: () => Date = () => new Date(),
+) {
+  let wired: ReturnType<typeof createHandler> | undefined;
+  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    if (!wired) {
+      try {
+        wired = createHandler(await wire());
+      } catch (cause) {
+        const err = new DrainWiringError(`runner-drain could not be wired: ${(cause as Error).message}`, {
+          cause,
+        });
+        let sink: AuditOnly | undefined;
+        try {
+          sink = auditOnly();
+        } catch {
+          sink = undefined; // nothing to audit with: the error and the DLQ remain
+        }
+        if (sink) await auditWiringFailure(event, err, sink, now);
+        throw err;
+      }
+    }
+    return wired(event, context);
+  };
+}
+
+const wiredHandler = createLazyHandler(
+  async () => {
     const env = readEnv(RunnerDrainEnv);
-    wired = createHandler({
+    return {
       registry: await runnerRegistryFromEnv(),
       lifecycle: new AutoScalingLifecycleActions(),
       scheduler: new SqsDrainScheduler(env.DRAIN_QUEUE_URL),
       audit: new DynamoDbAuditSink(env[AUDIT_TABLE_ENV]),
+      state: new DynamoDbDrainState(env[DRAIN_STATE_TABLE_ENV]),
       dryRun: env.DRY_RUN,
       deadlineMs: env.DRAIN_DEADLINE_SECONDS * 1000,
       retryDelaySeconds: env.RETRY_DELAY_SECONDS,
       autoScalingGroupNames: env.AUTO_SCALING_GROUP_NAMES,
       lifecycleHookName: env.LIFECYCLE_HOOK_NAME,
-    });
-  }
+    };
+  },
+  () => {
+    const table = process.env[AUDIT_TABLE_ENV];
+    if (!table) return undefined;
+    return {
+      audit: new DynamoDbAuditSink(table),
+      dryRun: process.env.DRY_RUN !== 'false',
+      autoScalingGroupNames: new Set((process.env.AUTO_SCALING_GROUP_NAMES ?? '').split(',').filter(Boolean)),
+    };
+  },
+);
+
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   try {
-    const res = await wired(event, context);
+    const res = await wiredHandler(event, context);
     logger.info('runner-drain batch', {
       messages: event.Records.length,
       failed: res.batchItemFailures.length,

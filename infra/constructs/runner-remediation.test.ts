@@ -177,7 +177,8 @@ describe('RunnerRemediation construct', () => {
       'dynamodb:Query',
       'dynamodb:UpdateItem',
     ]);
-    expect(tableUsers('drainFunction')).toEqual([]);
+    // runner-drain: UpdateItem on its own partition only (next test)
+    expect(tableUsers('drainFunction')).toEqual(['dynamodb:UpdateItem']);
     expect(tableUsers('jobWatchFunction')).toEqual([]);
     const sweepEnv =
       t.findResources('AWS::Lambda::Function')[
@@ -188,6 +189,27 @@ describe('RunnerRemediation construct', () => {
       BUDGET_WINDOW_SECONDS: '3600',
       FLEET_ID: '123456789012',
     });
+  });
+
+  it("lets runner-drain keep its own state in the sweep state table: UpdateItem, its partition ('drain') only", () => {
+    const { stack, runners, template } = setup();
+    const t = template();
+    const drainDynamo = statements(t).filter((st) =>
+      [st.Action].flat().some((x) => String(x).startsWith('dynamodb:')),
+    );
+    const mine = drainDynamo.filter((st) => [st.Action].flat().includes('dynamodb:UpdateItem'));
+    const forDrain = mine.filter((st) => JSON.stringify(st.Condition ?? {}).includes('LeadingKeys'));
+    expect(forDrain).toHaveLength(1);
+    expect(forDrain[0]).toMatchObject({
+      Action: 'dynamodb:UpdateItem',
+      Resource: { 'Fn::GetAtt': [expect.stringMatching(/SweepState/), 'Arn'] },
+      Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['drain'] } },
+    });
+    const drainEnv =
+      t.findResources('AWS::Lambda::Function')[
+        stack.getLogicalId(runners.drainFunction.fn.node.defaultChild as CfnElement)
+      ]?.Properties.Environment.Variables;
+    expect(drainEnv).toMatchObject({ DRAIN_STATE_TABLE: { Ref: expect.stringMatching(/SweepState/) } });
   });
 
   it('names the fleet with fleetId (default: the account id), so two accounts sharing a GitHub org stay apart', () => {

@@ -14,6 +14,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SWEEP_STATE_TABLE, SWEEP_STATE_TABLE_ENV } from '../../shared/budget/dynamodb-sweep-state';
 import { GITHUB_EVENT_SOURCE, WORKFLOW_JOB_DETAIL_TYPE } from '../../shared/github/workflow-job-event';
+import { DRAIN_STATE_PARTITION, DRAIN_STATE_TABLE_ENV } from '../../shared/runners/drain-state-dynamodb';
 import {
   SPOT_INTERRUPTION_DETAIL_TYPE,
   TERMINATE_LIFECYCLE_DETAIL_TYPE,
@@ -207,7 +208,10 @@ export class RunnerRemediation extends Construct {
   readonly drainFunction: FleetFunction;
   readonly sweepFunction: FleetFunction;
   readonly jobWatchFunction: FleetFunction;
-  /** runner-sweep's state: rolling removal budget and first sightings (only the sweep can use it). */
+  /**
+   * runner-sweep's state (rolling removal budget, first sightings), and runner-drain's own state
+   * per lifecycle action in partition `drain` (the drain can only UpdateItem there).
+   */
   readonly sweepStateTable: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: RunnerRemediationProps) {
@@ -379,6 +383,21 @@ export class RunnerRemediation extends Construct {
       timeToLiveAttribute: SWEEP_STATE_TABLE.ttlAttribute,
       // rebuildable state (a new table starts with an unspent budget and no sightings)
       removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // runner-drain keeps its own state per lifecycle action here (first look, runners seen, an
+    // absence seen once), never in its queue messages: UpdateItem on its own partition only
+    this.drainFunction.fn.addEnvironment(DRAIN_STATE_TABLE_ENV, this.sweepStateTable.tableName);
+    iam.Grant.addToPrincipal({
+      grantee: this.drainFunction,
+      actions: ['dynamodb:UpdateItem'],
+      resourceArns: [this.sweepStateTable.tableArn],
+      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [DRAIN_STATE_PARTITION] } },
+    });
+    iam.Grant.addToPrincipal({
+      grantee: this.drainFunction,
+      actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'],
+      resourceArns: [key.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${stack.region}.amazonaws.com` } },
     });
     const schedule = props.sweepSchedule ?? Duration.minutes(5);
     this.sweepFunction = new FleetFunction(this, 'RunnerSweep', {

@@ -168,3 +168,15 @@ export function judgeSpotView(
     };
   return undefined;
 }
+
+/**
+ * A spot warning is acted on (cordon) only when the instance is to be terminated: after `stop` or
+ * `hibernate` the instance comes back with its runner, and nothing would lift the cordon.
+ */
+export function spotActionRefusal(instanceId: string, action: string): Refusal | undefined {
+  if (action === 'terminate') return undefined;
+  return {
+    decision: 'skipped',
+    reason: `spot interruption of ${instanceId} with instance-action ${action.slice(0, 32)}: the instance comes back (only terminate is cordoned; a cordon would outlive the return)`,
+  };
+}

@@ -68,6 +68,19 @@ describe('drain decision for a terminating runner instance', () => {
     expect(d).toMatchObject({ kind: 'wait', busy: [expect.objectContaining({ id: 7 })] });
   });
 
+  it('a busy runner holds the instance; the idle runners beside it are deregistered meanwhile', () => {
+    const d = decideDrain({
+      ...base,
+      now: at(10),
+      runners: { ok: true, items: [r({ busy: true }), r({ id: 8, name: 'agent-b' })] },
+    });
+    expect(d).toMatchObject({
+      kind: 'wait',
+      busy: [expect.objectContaining({ id: 7 })],
+      deregister: [expect.objectContaining({ id: 8 })],
+    });
+  });
+
   it('completes at the deadline even if still busy, and says so (the alarm fires)', () => {
     const d = decideDrain({ ...base, now: at(30), runners: { ok: true, items: [r({ busy: true })] } });
     expect(d).toMatchObject({ kind: 'deadline', busy: [expect.objectContaining({ id: 7 })] });

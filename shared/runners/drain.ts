@@ -32,8 +32,12 @@ export type DrainDecision =
   | { kind: 'confirm'; reason: string }
   /** Deregister these idle runners (if any), then CompleteLifecycleAction(CONTINUE). */
   | { kind: 'complete'; deregister: GitHubRunner[]; reason: string }
-  /** Record a heartbeat and look again later (`seen`: idle runners whose deregistration failed, read again by id). */
-  | { kind: 'wait'; busy: GitHubRunner[]; reason: string; seen?: GitHubRunner[] }
+  /**
+   * Record a heartbeat and look again later. `deregister`: the instance's idle runners, removed now
+   * so they take no job while a busy one holds the instance; `seen`: runners whose deregistration
+   * failed. Every runner of the instance is read again by id on the next look.
+   */
+  | { kind: 'wait'; busy: GitHubRunner[]; reason: string; deregister?: GitHubRunner[]; seen?: GitHubRunner[] }
   /** The deadline passed: complete anyway (the job, if any, fails) and alarm. */
   | { kind: 'deadline'; busy: GitHubRunner[]; deregister: GitHubRunner[]; reason: string };
 
@@ -116,6 +120,7 @@ export function decideDrain(input: DrainInput): DrainDecision {
   return {
     kind: 'wait',
     busy,
+    deregister: idle,
     reason: `runner ${busy.map((r) => r.name).join(', ')} is busy; holding the instance (${mins(elapsed)} of ${mins(input.deadlineMs)})`,
   };
 }

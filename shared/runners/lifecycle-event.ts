@@ -22,24 +22,13 @@ export const TerminateLifecycleEventSchema = z.object({
 });
 export type TerminateLifecycleEvent = z.infer<typeof TerminateLifecycleEventSchema>;
 
-/** What runner-drain puts back on its own queue to look again later. */
+/** What runner-drain puts back on its own queue to look again later: which action, which look. */
 export const DrainRetrySchema = z.object({
   fleetwarden: z.literal('drain-retry'),
   attempt: z.number().int().min(1),
   event: TerminateLifecycleEventSchema,
-  /** Ids of the instance's runners seen so far: the next look reads them by id, not every page. */
-  runnerIds: z.array(z.number().int().positive()).max(20).optional(),
-  /**
-   * The previous look found no runner for the instance, in its listing nor by name: this look's
-   * listing is the second one that confirms the absence (two full listings in one 60 s invocation
-   * cost 200 pages at 10,000 runners).
-   */
-  absentOnce: z.boolean().optional(),
-  /**
-   * When this drain's deadline clock started, as the first look found it (the group's own activity
-   * start, else that look's time); never the event's time.
-   */
-  startedAt: z.iso.datetime({ offset: true }).optional(),
+  // Nothing else: what earlier looks found (first look, runners, an absence) is the drain's own
+  // state (DrainStateStore), never the message's; a field a sender adds here is dropped unread.
 });
 export type DrainRetry = z.infer<typeof DrainRetrySchema>;
 

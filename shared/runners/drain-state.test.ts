@@ -1,0 +1,72 @@
+import { type AttributeValue, DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { describe, expect, it } from 'vitest';
+import { DrainStateError, InMemoryDrainState } from './drain-state';
+import { describeDrainStateContract } from './drain-state.contract';
+import { DRAIN_STATE_PARTITION, DynamoDbDrainState } from './drain-state-dynamodb';
+
+type Item = Record<string, AttributeValue>;
+const ddb = mockClient(DynamoDBClient);
+const client = new DynamoDBClient({ region: 'eu-west-1' });
+
+/** The two UpdateItem expressions DynamoDbDrainState issues, applied as DynamoDB would. */
+function scriptDrainStateTable(): Map<string, Item> {
+  const items = new Map<string, Item>();
+  ddb.on(UpdateItemCommand).callsFake((input) => {
+    const k = input.Key as Item;
+    if (k.pk?.S !== DRAIN_STATE_PARTITION) throw new Error(`fake table: wrong partition ${k.pk?.S}`);
+    const v = input.ExpressionAttributeValues as Record<string, AttributeValue>;
+    const id = `${k.pk?.S}\u0000${k.sk?.S}`;
+    const existing = items.get(id) ?? structuredClone(k);
+    let next: Item;
+    if (input.UpdateExpression === 'SET #first = if_not_exists(#first, :now), #exp = :exp')
+      next = {
+        ...existing,
+        firstLookAt: existing.firstLookAt ?? (v[':now'] as AttributeValue),
+        expiresAt: v[':exp'] as AttributeValue,
+      };
+    else if (input.UpdateExpression === 'SET #ids = :ids, #absent = :absent, #exp = :exp')
+      next = {
+        ...existing,
+        runnerIds: v[':ids'] as AttributeValue,
+        absentOnce: v[':absent'] as AttributeValue,
+        expiresAt: v[':exp'] as AttributeValue,
+      };
+    else throw new Error(`fake table: unexpected update ${input.UpdateExpression}`);
+    items.set(id, next);
+    return {
+      $metadata: {},
+      ...(input.ReturnValues === 'ALL_NEW' ? { Attributes: structuredClone(next) } : {}),
+    };
+  });
+  return items;
+}
+
+describeDrainStateContract('InMemoryDrainState', () => new InMemoryDrainState());
+describeDrainStateContract('DynamoDbDrainState (scripted DynamoDB)', () => {
+  ddb.reset();
+  scriptDrainStateTable();
+  return new DynamoDbDrainState('sweep-state', client);
+});
+
+describe('DynamoDbDrainState', () => {
+  it('fails with a DrainStateError carrying the cause, never reads a failure as a fresh action', async () => {
+    ddb.reset();
+    const denied = Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' });
+    ddb.on(UpdateItemCommand).rejects(denied);
+    const err = await new DynamoDbDrainState('sweep-state', client)
+      .begin('i-0aaa#tok', new Date(), new Date())
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(DrainStateError);
+    expect(err.cause).toBe(denied);
+  });
+
+  it('sets a TTL (epoch seconds) on every write', async () => {
+    ddb.reset();
+    const items = scriptDrainStateTable();
+    const s = new DynamoDbDrainState('sweep-state', client);
+    await s.begin('i-0aaa#tok', new Date(0), new Date(10_000));
+    await s.save('i-0aaa#tok', { runnerIds: [1], absentOnce: false }, new Date(20_000));
+    expect([...items.values()][0]?.expiresAt).toEqual({ N: '20' });
+  });
+});
