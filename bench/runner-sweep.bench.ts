@@ -50,7 +50,8 @@ function world(size: number, ghosts: number) {
     const info: InstanceInfo = {
       instanceId: iid(n),
       state: 'running',
-      tags: { [FLEET.key]: FLEET.value },
+      // Auto Scaling tags its instances; the sweep counts only the configured ASGs' as the fleet
+      tags: { [FLEET.key]: FLEET.value, 'aws:autoscaling:groupName': 'ci-runners' },
       launchTime: new Date(now).toISOString(),
     };
     fake.put(info);
@@ -63,6 +64,8 @@ function world(size: number, ghosts: number) {
   for (let n = 1; n <= ghosts; n++) {
     fake.setState(iid(n * Math.floor(size / ghosts)), 'terminated');
     const id = iid(n * Math.floor(size / ghosts));
+    // GitHub marks a runner offline within minutes of its host going (runner ids follow instance numbers)
+    registry.setStatus(n * Math.floor(size / ghosts), 'offline');
     byId.set(id, { ...(byId.get(id) as InstanceInfo), state: 'terminated' });
   }
   now = T0;

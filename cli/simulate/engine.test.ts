@@ -93,6 +93,26 @@ describe('simulator engine settings come from the synthesized stack', () => {
     expect(calls.length).toBeLessThanOrEqual(fires * (1 + (reconcile?.asyncRetries ?? 0)));
   });
 
+  it('gives every invocation its own request id (handlers key their audit records on it)', async () => {
+    const ids: string[] = [];
+    const record = () => async (_event: unknown, context: { awsRequestId: string }) => {
+      ids.push(context.awsRequestId);
+    };
+    await simulate(
+      {
+        ...DEFAULT_SIM_OPTIONS,
+        instances: 3,
+        overrides: {
+          'functions/dns-reconcile/handler.ts': record,
+          'functions/runner-sweep/handler.ts': record,
+        },
+      },
+      routing,
+    );
+    expect(ids.length).toBeGreaterThan(10);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
   it('brings a message back when a handler shortens its visibility (ChangeMessageVisibility)', async () => {
     const dnsQueue = [...routing.consumers.entries()].find(
       ([, c]) => routing.functions.get(c.fn)?.entry === 'functions/dns-sync/handler.ts',

@@ -187,6 +187,8 @@ export class Engine {
   private readonly github = new Webhooks({ secret: SIM_WEBHOOK_SECRET });
   private msgSeq = 0;
   private jobSeq = 0;
+  /** One request id per invocation, as Lambda gives (handlers key their audit records on it). */
+  private requestSeq = 0;
   /** EC2 state changes delivered to a queue (what a per-event design would turn into Route 53 calls). */
   dnsEventDeliveries = 0;
   private deliverySeq = 0;
@@ -407,7 +409,7 @@ export class Engine {
       try {
         return await invoke(event, {
           functionName: name,
-          awsRequestId: `req-${this.seq}`,
+          awsRequestId: `req-${++this.requestSeq}`,
           // the deployed timeout (simulated time does not pass inside an invocation)
           getRemainingTimeInMillis: () => this.routing.functions.get(fn)?.timeoutMs ?? 3_000,
         } as Context);

@@ -1,3 +1,4 @@
+import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
 import { InvalidChangeBatchError } from '../../shared/dns/errors';
@@ -188,6 +189,22 @@ describe('dns-reconcile handler', () => {
       decision: 'refused',
       reason: expect.stringContaining(`held by ${id(5)}`),
     });
+  });
+
+  it("the same scheduled event delivered twice (two request ids) keeps both runs' records", async () => {
+    const s = setup();
+    await s.handler(scheduled, { awsRequestId: 'req-1' } as Context);
+    const first = s.audit.all().filter((r) => r.decision === 'acted');
+    expect(first.length).toBeGreaterThan(0);
+    await s.handler(scheduled, { awsRequestId: 'req-2' } as Context);
+    const all = s.audit.all();
+    // the duplicate found nothing to do; run 1's records of the changes it made are still there
+    for (const r of first)
+      expect(all.find((x) => x.recordId === r.recordId)).toMatchObject({ decision: 'acted' });
+    expect(all.filter((r) => r.action === 'dns.reconcile').map((r) => r.decision)).toEqual([
+      'acted',
+      'skipped',
+    ]);
   });
 
   it('is idempotent: a second run changes nothing', async () => {

@@ -63,6 +63,9 @@ export function createHandler(deps: DnsReconcileDeps) {
       },
       mode,
       now,
+      // EventBridge / Lambda async can deliver one event twice (another request id), and Lambda
+      // retries a failed run under the same request id: each invocation keeps its own records
+      ...(context?.awsRequestId ? { deliveryId: `${context.awsRequestId}@${now().toISOString()}` } : {}),
     };
     let facts = 0;
     const result: SyncResult = await auditedAction(

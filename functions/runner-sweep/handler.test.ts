@@ -57,6 +57,11 @@ function fleetOf(n: number) {
     });
   }
 }
+/** The instance leaves; GitHub marks its runner offline within minutes of its host going. */
+function leave(k: number, state: InstanceInfo['state'] = 'terminated') {
+  inventory.setState(iid(k), state);
+  registry.setStatus(k, 'offline');
+}
 function handler(
   over: {
     dryRun?: boolean;
@@ -103,7 +108,7 @@ beforeEach(() => {
 describe('runner-sweep', () => {
   it('deregisters the ghost runner of a terminated instance after the grace period and audits it', async () => {
     fleetOf(4);
-    inventory.setState(iid(2), 'terminated');
+    leave(2);
     now += 10 * 60_000;
     const summary = await handler()(schedule, ctx);
     expect(registry.deleted.map((r) => r.name)).toEqual([`ci-${iid(2)}`]);
@@ -129,7 +134,7 @@ describe('runner-sweep', () => {
 
   it('opens the circuit instead of mass-deleting, records why and changes nothing', async () => {
     fleetOf(10);
-    for (const k of [1, 2, 3, 4, 5, 6]) inventory.setState(iid(k), 'terminated');
+    for (const k of [1, 2, 3, 4, 5, 6]) leave(k);
     now += 10 * 60_000;
     const summary = await handler({ maxRemovalShare: 0.2 })(schedule, ctx);
     expect(summary).toMatchObject({ refused: true, deregistered: 0 });
@@ -141,7 +146,7 @@ describe('runner-sweep', () => {
 
   it('refuses when a runner listing page fails, judging nothing', async () => {
     fleetOf(300);
-    inventory.setState(iid(2), 'terminated');
+    leave(2);
     registry.failNextListPage();
     now += 10 * 60_000;
     const summary = await handler()(schedule, ctx);
@@ -151,7 +156,7 @@ describe('runner-sweep', () => {
 
   it('in dry run reports what it would do and deregisters nothing', async () => {
     fleetOf(4);
-    inventory.setState(iid(2), 'terminated');
+    leave(2);
     now += 10 * 60_000;
     await handler({ dryRun: true })(schedule, ctx);
     expect(registry.deleted).toEqual([]);
@@ -177,7 +182,7 @@ describe('runner-sweep', () => {
 
   it('rethrows a GitHub failure during deregistration after auditing it (the schedule retries, the alarm fires)', async () => {
     fleetOf(4);
-    inventory.setState(iid(2), 'terminated');
+    leave(2);
     now += 10 * 60_000;
     const h = handler();
     registry.deleteRunner = async () => {
@@ -189,8 +194,8 @@ describe('runner-sweep', () => {
 
   it('stops the run at the first audit failure: no DELETE without an intent record, none after it', async () => {
     fleetOf(6);
-    inventory.setState(iid(2), 'terminated');
-    inventory.setState(iid(4), 'terminated');
+    leave(2);
+    leave(4);
     now += 10 * 60_000;
     // the registry waits for the intent like the Octokit adapter's request hook does
     const del = registry.deleteRunner.bind(registry);
@@ -211,7 +216,7 @@ describe('runner-sweep', () => {
 
   it('a runner that took a job between the listing and the DELETE (422) is not removed: audited skipped, not failed', async () => {
     fleetOf(4);
-    inventory.setState(iid(2), 'terminated');
+    leave(2);
     now += 10 * 60_000;
     const del = registry.deleteRunner.bind(registry);
     registry.deleteRunner = async (id) => {
@@ -246,7 +251,7 @@ describe('runner-sweep', () => {
 
   it('caps removals per run, audits the deferred ones in the run record, and the next run takes them', async () => {
     fleetOf(10);
-    for (const k of [1, 2, 3]) inventory.setState(iid(k), 'terminated');
+    for (const k of [1, 2, 3]) leave(k);
     now += 10 * 60_000;
     const first = await handler({ maxRemovalsPerRun: 2 })(schedule, ctx);
     expect(first).toMatchObject({ deregistered: 2, deferred: 1 });
@@ -260,7 +265,9 @@ describe('runner-sweep', () => {
 
   it('a misreporting inventory (2 instances a run) removes at most the rolling budget, not 10 of 10 in 5 runs', async () => {
     fleetOf(10);
-    // every run, EC2 "says" two more instances terminated 10 min ago; all runners are online and idle
+    // every run, EC2 "says" two more instances terminated 10 min ago; all runners are idle and, in a
+    // GitHub outage, offline (online ones would only be reported as contradictions)
+    for (let k = 1; k <= 10; k++) registry.setStatus(k, 'offline');
     let run = 0;
     const real = inventory.listByTag.bind(inventory);
     inventory.listByTag = async (key, value) =>
@@ -287,7 +294,7 @@ describe('runner-sweep', () => {
     await handler()(schedule, ctx);
     expect(registry.deleted).toEqual([]);
     expect(audit.all().map((r) => [r.action, r.decision])).toContainEqual([
-      'runner.online-on-stopped-instance',
+      'runner.online-on-leaving-instance',
       'reported',
     ]);
   });
@@ -311,7 +318,7 @@ describe('runner-sweep', () => {
     fleetOf(4);
     inventory.setState(iid(2), 'stopped');
     registry.setStatus(2, 'offline');
-    inventory.setState(iid(3), 'terminated');
+    leave(3);
     now += 30 * 60_000;
     warmPool.failNext();
     const summary = await handler()(schedule, ctx);
@@ -329,7 +336,7 @@ describe('runner-sweep', () => {
 
   it('stops at the first audit failure and rethrows (no further removal while the audit table is out)', async () => {
     fleetOf(10);
-    for (const k of [2, 3, 4]) inventory.setState(iid(k), 'terminated');
+    for (const k of [2, 3, 4]) leave(k);
     now += 10 * 60_000;
     audit.failNextWrites(1000);
     await expect(handler({ maxRemovalShare: 0.5 })(schedule, ctx)).rejects.toBeInstanceOf(AuditWriteError);
@@ -340,7 +347,7 @@ describe('runner-sweep', () => {
     fleetOf(4);
     registry.setStatus(2, 'offline');
     now = T0 - 2 * 3_600_000; // terminated 2 h ago: EC2 no longer describes it
-    inventory.setState(iid(2), 'terminated');
+    leave(2);
     now = T0;
     const h = handler({ gracePeriodMs: 2 * 3_600_000 });
     for (let k = 0; k < 13; k++) {
@@ -369,7 +376,7 @@ describe('runner-sweep', () => {
 
   it('a state table failure fails the run, audited, before any removal', async () => {
     fleetOf(4);
-    inventory.setState(iid(2), 'terminated');
+    leave(2);
     now += 10 * 60_000;
     state.failNext();
     await expect(handler()(schedule, ctx)).rejects.toBeInstanceOf(SweepStateError);
@@ -387,5 +394,117 @@ describe('runner-sweep', () => {
     });
     await handler({ allowTerminate: true })(schedule, ctx);
     expect(terminator.terminated).toEqual([]);
+  });
+});
+
+describe('runner-sweep: review fixes (issue 10 follow-up)', () => {
+  const withRequest = (awsRequestId: string) => ({ awsRequestId }) as Context;
+
+  it("the same scheduled event delivered twice (two request ids) keeps both runs' records, the DELETE included", async () => {
+    fleetOf(4);
+    inventory.setState(iid(2), 'terminated');
+    registry.setStatus(2, 'offline');
+    now += 10 * 60_000;
+    const listed = await registry.listRunners();
+    await handler()(schedule, withRequest('req-1'));
+    // the duplicate runs while GitHub's listing still shows the runner: its DELETE answers 404
+    registry.listRunners = async () => listed;
+    await handler()(schedule, withRequest('req-2'));
+    const deregs = audit.all().filter((r) => r.action === 'runner.deregister');
+    expect(deregs.map((r) => r.decision)).toEqual(['acted', 'acted']);
+    expect(deregs.filter((r) => !/already gone/.test(r.reason))).toHaveLength(1);
+    expect(audit.all().filter((r) => r.action === 'runner.sweep')).toHaveLength(2);
+    // both deliveries spent the budget (one did not overwrite the other's row)
+    expect((await state.removalsSince(new Date(0))).total).toBe(2);
+  });
+
+  it('an async retry (Lambda keeps the request id) keeps the records of the attempt before it', async () => {
+    fleetOf(4);
+    leave(2);
+    now += 10 * 60_000;
+    const listed = await registry.listRunners();
+    await handler()(schedule, withRequest('req-1'));
+    registry.listRunners = async () => listed;
+    now += 60_000; // Lambda retries a failed asynchronous invocation a minute later, same request id
+    await handler()(schedule, withRequest('req-1'));
+    const deregs = audit.all().filter((r) => r.action === 'runner.deregister');
+    expect(deregs.filter((r) => !/already gone/.test(r.reason))).toHaveLength(1);
+    expect(deregs).toHaveLength(2);
+  });
+
+  it("40 runners registered with this fleet's labels do not enlarge the share: 8 of 10 misreported, nothing removed", async () => {
+    fleetOf(10);
+    for (let k = 1; k <= 8; k++) {
+      inventory.setState(iid(k), 'shutting-down');
+      registry.setStatus(k, 'offline');
+    }
+    for (let k = 0; k < 40; k++)
+      registry.register({
+        name: `evil-${k}`,
+        labels: [
+          'self-hosted',
+          `${INSTANCE_LABEL_PREFIX}i-0000000000000${(0xa000 + k).toString(16)}`,
+          `${FLEET_LABEL_PREFIX}${FLEET_ID}`,
+        ],
+      });
+    now += 10 * 60_000;
+    const summary = await handler({ maxRemovalShare: 0.2 })(schedule, ctx);
+    expect(registry.deleted.filter((r) => !r.name.startsWith('evil-'))).toEqual([]);
+    expect(summary.refused).toBe(true);
+    expect(audit.all().find((r) => r.action === 'runner.sweep')?.details).toMatchObject({
+      fleetSize: 10,
+      fleetRunners: 10,
+    });
+  });
+
+  it('fake offline runners with no EC2 instance never exhaust the budget for a real removal', async () => {
+    fleetOf(10);
+    for (let k = 0; k < 40; k++) {
+      const r = registry.register({
+        name: `evil-${k}`,
+        labels: [
+          'self-hosted',
+          `${INSTANCE_LABEL_PREFIX}i-0000000000000${(0xa000 + k).toString(16)}`,
+          `${FLEET_LABEL_PREFIX}${FLEET_ID}`,
+        ],
+      });
+      registry.setStatus(r.id, 'offline');
+    }
+    const h = handler({ maxRemovalShare: 0.2 });
+    await h(schedule, ctx); // the fakes take their half of the budget (1 of 2)
+    inventory.setState(iid(3), 'terminated');
+    registry.setStatus(3, 'offline');
+    now += 10 * 60_000;
+    await h({ ...schedule, id: 'sched-2' }, ctx);
+    expect(registry.deleted.map((r) => r.name)).toContain(`ci-${iid(3)}`);
+    expect(registry.deleted.filter((r) => r.name.startsWith('evil-'))).toHaveLength(1);
+  });
+
+  it('an ONLINE runner on a terminated instance is reported as a contradiction (EC2 flapping), never deregistered', async () => {
+    fleetOf(4);
+    inventory.setState(iid(2), 'terminated');
+    now += 30 * 60_000;
+    await handler()(schedule, ctx);
+    expect(registry.deleted).toEqual([]);
+    expect(audit.all().map((r) => [r.action, r.decision])).toContainEqual([
+      'runner.online-on-leaving-instance',
+      'reported',
+    ]);
+  });
+
+  it("another team's stopped instance carrying the fleet tag (another ASG): its name-matched offline runner stays", async () => {
+    fleetOf(4);
+    inventory.put({
+      instanceId: iid(9),
+      state: 'running',
+      tags: { [FLEET.key]: FLEET.value, 'aws:autoscaling:groupName': 'other-team-asg' },
+      launchTime: new Date(T0 - 3_600_000).toISOString(),
+    });
+    inventory.setState(iid(9), 'stopped');
+    const r = registry.register({ name: `build-${iid(9)}`, labels: ['self-hosted'] });
+    registry.setStatus(r.id, 'offline');
+    now += 30 * 60_000;
+    await handler()(schedule, ctx);
+    expect(registry.deleted).toEqual([]);
   });
 });

@@ -159,8 +159,9 @@ async function observe(deps: RunnerSweepDeps): Promise<Observed> {
  */
 async function remembered(deps: RunnerSweepDeps, seen: Observed, now: Date) {
   const windowMs = deps.config.budgetWindowMs ?? 3_600_000;
-  const removalsInWindow = await deps.state.removalsSince(new Date(now.getTime() - windowMs));
-  if (!seen.runners.ok || !seen.fleet.ok) return { removalsInWindow };
+  const tally = await deps.state.removalsSince(new Date(now.getTime() - windowMs));
+  const spent = { removalsInWindow: tally.total, unconfirmedRemovalsInWindow: tally.unconfirmed };
+  if (!seen.runners.ok || !seen.fleet.ok) return spent;
   const known = new Map([...seen.fleet.items, ...seen.described].map((i) => [i.instanceId, i]));
   const gone: string[] = [];
   const leaving: string[] = [];
@@ -177,7 +178,7 @@ async function remembered(deps: RunnerSweepDeps, seen: Observed, now: Date) {
     new Map(
       [...first].flatMap(([k, v]) => (k.startsWith(prefix) ? [[k.slice(prefix.length), v] as const] : [])),
     );
-  return { removalsInWindow, goneSince: pick('gone:'), leavingSince: pick('leaving:') };
+  return { ...spent, goneSince: pick('gone:'), leavingSince: pick('leaving:') };
 }
 
 /**
@@ -189,7 +190,10 @@ async function remembered(deps: RunnerSweepDeps, seen: Observed, now: Date) {
  */
 export function createHandler(deps: RunnerSweepDeps) {
   const now = deps.now ?? (() => new Date());
-  return async (event: ScheduledEvent, _context?: Context): Promise<SweepSummary> => {
+  return async (event: ScheduledEvent, context?: Context): Promise<SweepSummary> => {
+    // EventBridge / Lambda async can deliver one event twice (another request id), and Lambda
+    // retries a failed run under the same request id: each invocation keeps its own records
+    const deliveryId = context?.awsRequestId ? `${context.awsRequestId}@${now().toISOString()}` : undefined;
     const ctx: AuditContext = {
       function: FUNCTION,
       trigger: {
@@ -200,6 +204,7 @@ export function createHandler(deps: RunnerSweepDeps) {
       },
       mode: deps.dryRun ? 'dry-run' : 'live',
       now,
+      ...(deliveryId ? { deliveryId } : {}),
     };
     const runRecord = { action: 'runner.sweep', subject: { runnerName: `fleet:${deps.fleetTag.value}` } };
     const seen = await observe(deps);
@@ -207,7 +212,7 @@ export function createHandler(deps: RunnerSweepDeps) {
     try {
       const at = now();
       plan = await planAndConfirm(deps, seen, { now: at, ...(await remembered(deps, seen, at)) });
-      await spendBudget(deps, plan, event.id, at);
+      await spendBudget(deps, plan, deliveryId ? `${event.id}@${deliveryId}` : event.id, at);
     } catch (err) {
       // the budget or the first sightings could not be read or spent: act on nothing, say so, fail
       await auditedAction(deps.audit, ctx, runRecord, async () => {
@@ -293,12 +298,18 @@ async function planAndConfirm(
   return confirmTerminations(plan, confirmation);
 }
 
-/** Record the removals about to be made in the rolling budget, before making any (live runs only). */
+/**
+ * Record the removals about to be made in the rolling budget, before making any (live runs only),
+ * with how many of them EC2 did not confirm. `runId` names the delivery, so a duplicate delivery
+ * of one schedule spends its own share instead of overwriting the first one's.
+ */
 async function spendBudget(deps: RunnerSweepDeps, plan: SweepPlan, runId: string, at: Date): Promise<void> {
-  const removals = plan.actions.filter((a) => a.kind === 'deregister' || a.kind === 'terminate').length;
-  if (deps.dryRun || removals === 0) return;
+  const removals = plan.actions.filter((a) => a.kind === 'deregister' || a.kind === 'terminate');
+  if (deps.dryRun || removals.length === 0) return;
+  const unconfirmed = removals.filter((a) => a.kind === 'deregister' && a.unconfirmed).length;
   const windowMs = deps.config.budgetWindowMs ?? 3_600_000;
-  await deps.state.recordRemovals(removals, runId, at, new Date(at.getTime() + 2 * windowMs));
+  const expires = new Date(at.getTime() + 2 * windowMs);
+  await deps.state.recordRemovals(removals.length, runId, at, expires, unconfirmed);
 }
 
 function summarise(seen: Observed, plan: SweepPlan): SweepSummary {

@@ -8,11 +8,12 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { defaultDynamoDbClient } from '../aws/clients';
 import { SweepStateError } from './errors';
-import type { SweepStateStore } from './port';
+import type { RemovalTally, SweepStateStore } from './port';
 
 /**
  * Layout of the sweep state table: partition key `pk`, sort key `sk` (strings), TTL attribute
- * `expiresAt` (epoch seconds). Removals: pk `removals`, sk `<ISO time>#<run id>`, `count`.
+ * `expiresAt` (epoch seconds). Removals: pk `removals`, sk `<ISO time>#<run id>`, `count`,
+ * `unconfirmed` (of count, removals EC2 did not confirm; absent on older items: 0).
  * First sightings: pk `seen`, sk `<key>`, `firstSeenAt` (ISO).
  */
 export const SWEEP_STATE_TABLE = { partitionKey: 'pk', sortKey: 'sk', ttlAttribute: 'expiresAt' } as const;
@@ -32,8 +33,8 @@ export class DynamoDbSweepState implements SweepStateStore {
     private readonly clock: () => number = () => Date.now(),
   ) {}
 
-  async removalsSince(since: Date): Promise<number> {
-    let sum = 0;
+  async removalsSince(since: Date): Promise<RemovalTally> {
+    const sum = { total: 0, unconfirmed: 0 };
     let start: Record<string, AttributeValue> | undefined;
     do {
       const page = await this.call('Query', () =>
@@ -41,21 +42,30 @@ export class DynamoDbSweepState implements SweepStateStore {
           new QueryCommand({
             TableName: this.tableName,
             KeyConditionExpression: '#pk = :pk AND #sk >= :since',
-            ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#count': 'count' },
+            ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#count': 'count', '#unc': 'unconfirmed' },
             ExpressionAttributeValues: { ':pk': { S: 'removals' }, ':since': { S: since.toISOString() } },
-            ProjectionExpression: '#count',
+            ProjectionExpression: '#count, #unc',
             ConsistentRead: true,
             ...(start ? { ExclusiveStartKey: start } : {}),
           }),
         ),
       );
-      for (const item of page.Items ?? []) sum += Number(item.count?.N ?? 0);
+      for (const item of page.Items ?? []) {
+        sum.total += Number(item.count?.N ?? 0);
+        sum.unconfirmed += Number(item.unconfirmed?.N ?? 0);
+      }
       start = page.LastEvaluatedKey;
     } while (start);
     return sum;
   }
 
-  async recordRemovals(count: number, runId: string, at: Date, expiresAt: Date): Promise<void> {
+  async recordRemovals(
+    count: number,
+    runId: string,
+    at: Date,
+    expiresAt: Date,
+    unconfirmed = 0,
+  ): Promise<void> {
     await this.call('PutItem', () =>
       this.client.send(
         new PutItemCommand({
@@ -64,6 +74,7 @@ export class DynamoDbSweepState implements SweepStateStore {
             pk: { S: 'removals' },
             sk: { S: `${at.toISOString()}#${runId}` },
             count: { N: String(count) },
+            unconfirmed: { N: String(unconfirmed) },
             expiresAt: { N: epoch(expiresAt) },
           },
         }),

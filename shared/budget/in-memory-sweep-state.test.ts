@@ -10,6 +10,6 @@ describe('InMemorySweepState faults', () => {
     const state = new InMemorySweepState();
     state.failNext();
     await expect(state.removalsSince(new Date())).rejects.toBeInstanceOf(SweepStateError);
-    expect(await state.removalsSince(new Date(0))).toBe(0);
+    expect(await state.removalsSince(new Date(0))).toEqual({ total: 0, unconfirmed: 0 });
   });
 });

@@ -1,5 +1,5 @@
 import { SweepStateError } from './errors';
-import type { SweepStateStore } from './port';
+import type { RemovalTally, SweepStateStore } from './port';
 
 /**
  * The sweep state in memory, with DynamoDB's semantics as the adapter uses them: expired records
@@ -7,7 +7,13 @@ import type { SweepStateStore } from './port';
  * (if_not_exists) and its expiry refreshed on every call. `failNext()` makes the next call throw.
  */
 export class InMemorySweepState implements SweepStateStore {
-  private readonly removals: Array<{ at: number; runId: string; count: number; expiresAt: number }> = [];
+  private readonly removals: Array<{
+    at: number;
+    runId: string;
+    count: number;
+    unconfirmed: number;
+    expiresAt: number;
+  }> = [];
   private readonly seen = new Map<string, { first: number; expiresAt: number }>();
   private failures = 0;
 
@@ -17,18 +23,27 @@ export class InMemorySweepState implements SweepStateStore {
     this.failures = times;
   }
 
-  async removalsSince(since: Date): Promise<number> {
+  async removalsSince(since: Date): Promise<RemovalTally> {
     this.maybeFail('removalsSince');
     const now = this.clock();
     return this.removals
       .filter((r) => r.at >= since.getTime() && r.expiresAt > now)
-      .reduce((sum, r) => sum + r.count, 0);
+      .reduce((sum, r) => ({ total: sum.total + r.count, unconfirmed: sum.unconfirmed + r.unconfirmed }), {
+        total: 0,
+        unconfirmed: 0,
+      });
   }
 
-  async recordRemovals(count: number, runId: string, at: Date, expiresAt: Date): Promise<void> {
+  async recordRemovals(
+    count: number,
+    runId: string,
+    at: Date,
+    expiresAt: Date,
+    unconfirmed = 0,
+  ): Promise<void> {
     this.maybeFail('recordRemovals');
     const existing = this.removals.findIndex((r) => r.at === at.getTime() && r.runId === runId);
-    const row = { at: at.getTime(), runId, count, expiresAt: expiresAt.getTime() };
+    const row = { at: at.getTime(), runId, count, unconfirmed, expiresAt: expiresAt.getTime() };
     if (existing >= 0) this.removals[existing] = row;
     else this.removals.push(row);
   }

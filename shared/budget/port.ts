@@ -9,11 +9,27 @@
  *   leaving with no readable state-transition time, so grace periods and ages are measured from a
  *   time that survives the run (a clock that restarted each run would never reach a long grace).
  */
+export interface RemovalTally {
+  total: number;
+  /** Of `total`, removals of runners whose instance EC2 did not describe (only their labels claimed them). */
+  unconfirmed: number;
+}
+
 export interface SweepStateStore {
   /** Removals recorded at or after `since` (inclusive). Throws SweepStateError when unreadable. */
-  removalsSince(since: Date): Promise<number>;
-  /** Record `count` removals made by run `runId` at `at`, kept at least until `expiresAt`. */
-  recordRemovals(count: number, runId: string, at: Date, expiresAt: Date): Promise<void>;
+  removalsSince(since: Date): Promise<RemovalTally>;
+  /**
+   * Record `count` removals made by run `runId` (unique per delivery: a duplicate delivery of one
+   * schedule is a run of its own) at `at`, `unconfirmed` of them unconfirmed by EC2, kept at least
+   * until `expiresAt`. The same (runId, at) recorded again overwrites (a retried write).
+   */
+  recordRemovals(
+    count: number,
+    runId: string,
+    at: Date,
+    expiresAt: Date,
+    unconfirmed?: number,
+  ): Promise<void>;
   /**
    * For each key, the first time it was passed here (`now` for a key never seen, or whose record
    * expired); every call keeps the records of these keys at least until `expiresAt`.

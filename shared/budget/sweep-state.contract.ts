@@ -23,15 +23,29 @@ export function describeSweepStateContract(
       await state.recordRemovals(1, 'run-b', at(30), at(150));
       await state.recordRemovals(3, 'run-c', at(61), at(181));
       clock.now = at(90).getTime();
-      expect(await state.removalsSince(at(30))).toBe(4);
-      expect(await state.removalsSince(at(0))).toBe(6);
-      expect(await state.removalsSince(at(62))).toBe(0);
+      expect(await state.removalsSince(at(30))).toEqual({ total: 4, unconfirmed: 0 });
+      expect(await state.removalsSince(at(0))).toEqual({ total: 6, unconfirmed: 0 });
+      expect(await state.removalsSince(at(62))).toEqual({ total: 0, unconfirmed: 0 });
     });
 
     it('counts a run recorded twice (a retried write) once', async () => {
       await state.recordRemovals(2, 'run-a', at(0), at(60));
       await state.recordRemovals(2, 'run-a', at(0), at(60));
-      expect(await state.removalsSince(at(-1))).toBe(2);
+      expect(await state.removalsSince(at(-1))).toEqual({ total: 2, unconfirmed: 0 });
+    });
+
+    it('keeps apart, within the total, the removals EC2 did not confirm (runners whose instance it does not describe)', async () => {
+      await state.recordRemovals(3, 'run-a', at(0), at(120), 2);
+      await state.recordRemovals(1, 'run-b', at(10), at(130));
+      await state.recordRemovals(2, 'run-c', at(20), at(140), 2);
+      expect(await state.removalsSince(at(0))).toEqual({ total: 6, unconfirmed: 4 });
+      expect(await state.removalsSince(at(5))).toEqual({ total: 3, unconfirmed: 2 });
+    });
+
+    it('a duplicate delivery of one schedule (same run id, another request id) counts its removals too', async () => {
+      await state.recordRemovals(2, 'sched-1@req-1', at(0), at(120));
+      await state.recordRemovals(2, 'sched-1@req-2', at(0), at(120));
+      expect(await state.removalsSince(at(0))).toEqual({ total: 4, unconfirmed: 0 });
     });
 
     it('keeps the first sighting of a key across calls; other keys start their own', async () => {

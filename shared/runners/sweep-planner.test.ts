@@ -88,7 +88,11 @@ describe('sweep planner', () => {
       state: 'terminated',
       stateChangedAt: new Date(NOW.getTime() - 10 * min).toISOString(),
     });
-    const plan = planSweep(input([runner(1), runner(2), runner(3)], [instance(1), instance(3)], [gone]), cfg);
+    // GitHub marks a runner offline within minutes of its host going
+    const plan = planSweep(
+      input([runner(1), runner(2, { status: 'offline' }), runner(3)], [instance(1), instance(3)], [gone]),
+      cfg,
+    );
     expect(plan.refused).toBeUndefined();
     expect(plan.actions).toEqual([
       expect.objectContaining({ kind: 'deregister', runner: expect.objectContaining({ id: 1002 }) }),
@@ -258,11 +262,15 @@ describe('sweep planner', () => {
 
   it('opens the circuit when a run would remove more than the allowed share of the fleet', () => {
     const fleet = [1, 2, 3, 4, 5, 6].map((n) => instance(n));
+    // EC2 shows 4 more of the fleet's instances terminated: removals it confirms
+    const gone = [7, 8, 9, 10].map((n) =>
+      instance(n, { state: 'terminated', stateChangedAt: new Date(NOW.getTime() - 30 * min).toISOString() }),
+    );
     const runners = [
       ...[1, 2, 3, 4, 5, 6].map((n) => runner(n)),
       ...[7, 8, 9, 10].map((n) => runner(n, { status: 'offline' })),
     ];
-    const plan = planSweep(input(runners, fleet), { ...cfg, maxRemovalShare: 0.2 });
+    const plan = planSweep(input(runners, fleet, gone), { ...cfg, maxRemovalShare: 0.2 });
     expect(plan.refused).toMatch(/4 removals .* 10 .*20%/);
     expect(kinds(plan).filter((k) => k === 'deregister')).toEqual([]);
     expect(plan.wouldRemove).toBe(4);
@@ -397,7 +405,7 @@ describe('sweep planner: blast radius (issue 10)', () => {
       cfg,
     );
     expect(plan.actions).toEqual([
-      expect.objectContaining({ kind: 'report', finding: 'online-on-stopped-instance' }),
+      expect.objectContaining({ kind: 'report', finding: 'online-on-leaving-instance' }),
     ]);
   });
 
@@ -419,7 +427,8 @@ describe('sweep planner: blast radius (issue 10)', () => {
       { ...input(runners, fleet), removalsInWindow: 1 },
       { ...cfg, maxRemovalShare: 0.2 },
     );
-    expect(plan.fleetRunners).toBe(6);
+    // the base is what EC2 describes: runner 6's instance is not described, so it is not counted
+    expect(plan.fleetRunners).toBe(5);
     expect(plan.refusedBy).toBe('budget');
   });
 
@@ -549,6 +558,21 @@ describe('sweep planner properties', () => {
         const known = new Set([...w.fleet, ...w.described].map((i) => i.instanceId));
         for (const a of plan.actions) {
           if (a.kind === 'deregister' && !known.has(a.instanceId)) expect(a.runner.status).toBe('offline');
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('never deregisters an online runner whose instance EC2 shows leaving', () => {
+    fc.assert(
+      fc.property(arbWorld, (w) => {
+        const plan = planSweep(input(w.runners, w.fleet, w.described), w.config);
+        const known = new Map([...w.fleet, ...w.described].map((i) => [i.instanceId, i]));
+        for (const a of plan.actions) {
+          const state = known.get(a.kind === 'deregister' ? a.instanceId : '')?.state;
+          if (a.kind === 'deregister' && state !== undefined && state !== 'running')
+            expect(a.runner.status).toBe('offline');
         }
       }),
       { numRuns: 300 },
@@ -727,5 +751,106 @@ describe('warm pools: a stopped instance Auto Scaling shows Warmed:* comes back'
         reason: expect.stringMatching(/warm pool could not be read/),
       }),
     ]);
+  });
+});
+
+describe('sweep planner: review fixes (issue 10 follow-up)', () => {
+  const left = (minutes: number) => new Date(NOW.getTime() - minutes * min).toISOString();
+  const share = { ...cfg, maxRemovalShare: 0.2 };
+  /** Runners anyone with a registration token can add: this fleet's labels, instances EC2 never saw. */
+  const attackers = (count: number, status: 'online' | 'offline') =>
+    Array.from({ length: count }, (_, k) => runner(500 + k, { status }));
+  const removed = (p: ReturnType<typeof planSweep>) =>
+    p.actions.flatMap((a) => (a.kind === 'deregister' ? [a.instanceId] : []));
+
+  it('registering runners does not inflate the breaker share or the budget: 40 fake runners, 8 of 10 misreported', () => {
+    const fleet = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) =>
+      n <= 8 ? instance(n, { state: 'shutting-down', stateChangedAt: left(30) }) : instance(n),
+    );
+    // the real runners went offline too (a GitHub blip): only the breaker stands in the way
+    const real = fleet.map((_, k) => runner(k + 1, { status: 'offline' }));
+    const without = planSweep({ ...input(real, fleet), removalsInWindow: 0 }, share);
+    expect(without.refused).toBeDefined();
+    const withAttack = planSweep(
+      { ...input([...real, ...attackers(40, 'online')], fleet), removalsInWindow: 0 },
+      share,
+    );
+    expect(removed(withAttack)).toEqual([]);
+    expect(withAttack.refusedBy).toBe('breaker');
+    expect(withAttack.fleetSize).toBe(10);
+    expect(withAttack.fleetRunners).toBe(10);
+  });
+
+  it('many runners naming one real instance count it once', () => {
+    const fleet = [1, 2, 3, 4, 5].map((n) => instance(n));
+    const copies = Array.from({ length: 30 }, (_, k) => runner(1, { id: 9000 + k, name: `x-${k}` }));
+    const plan = planSweep({ ...input([...fleet.map((_, k) => runner(k + 1)), ...copies], fleet) }, share);
+    expect(plan.fleetRunners).toBe(5);
+  });
+
+  it('fake offline runners with no EC2 instance neither trip the breaker nor take the real removals', () => {
+    const fleet = [1, 2, 4, 5, 6, 7, 8, 9, 10].map((n) => instance(n));
+    const gone = instance(3, { state: 'terminated', stateChangedAt: left(30) });
+    const runners = [
+      ...[1, 2, 4, 5, 6, 7, 8, 9, 10].map((n) => runner(n)),
+      runner(3, { status: 'offline' }),
+      ...attackers(40, 'offline'),
+    ];
+    const plan = planSweep({ ...input(runners, fleet, [gone]), removalsInWindow: 0 }, share);
+    expect(plan.refused).toBeUndefined();
+    expect(removed(plan)[0]).toBe(iid(3));
+    // budget 2 (20% of 10): the unconfirmed ghosts get at most half of it
+    expect(removed(plan)).toHaveLength(2);
+    // a later run in the same window: the ghosts spent their half, the real removal still fits
+    const later = planSweep(
+      { ...input(runners, fleet, [gone]), removalsInWindow: 1, unconfirmedRemovalsInWindow: 1 },
+      share,
+    );
+    expect(later.refused).toBeUndefined();
+    expect(removed(later)).toEqual([iid(3)]);
+  });
+
+  it('an ONLINE runner on a terminated or shutting-down instance is a contradiction to report, not a removal', () => {
+    for (const state of ['terminated', 'shutting-down', 'stopping'] as const) {
+      const leaving = instance(2, { state, stateChangedAt: left(30) });
+      const plan = planSweep(
+        input(
+          [runner(1), runner(2), runner(3)],
+          state === 'terminated' ? [instance(1), instance(3)] : [instance(1), leaving, instance(3)],
+          state === 'terminated' ? [leaving] : [],
+        ),
+        cfg,
+      );
+      expect(plan.actions).toEqual([
+        expect.objectContaining({ kind: 'report', finding: 'online-on-leaving-instance' }),
+      ]);
+    }
+  });
+
+  it("another team's instance carrying the fleet tag outside the configured ASGs: its runner is never deregistered", () => {
+    const theirs = (state: InstanceInfo['state'], group?: string) =>
+      instance(2, {
+        state,
+        stateChangedAt: left(30),
+        tags: { [FLEET_TAG.key]: FLEET_TAG.value, ...(group ? { 'aws:autoscaling:groupName': group } : {}) },
+        ...(group ? { autoScalingGroupName: group } : {}),
+      });
+    const nameMatched = runner(2, { status: 'offline', labels: ['self-hosted'] });
+    for (const [state, group] of [
+      ['stopped', 'other-team-asg'],
+      ['stopped', undefined],
+      ['terminated', 'other-team-asg'],
+    ] as const) {
+      const info = theirs(state, group);
+      const plan = planSweep(
+        input(
+          [runner(1), nameMatched, runner(3)],
+          state === 'terminated' ? [instance(1), instance(3)] : [instance(1), info, instance(3)],
+          state === 'terminated' ? [info] : [],
+        ),
+        cfg,
+      );
+      expect(removed(plan)).toEqual([]);
+    }
   });
 });

@@ -18,7 +18,9 @@ export interface SweepConfig {
   maxRemovalsPerRun?: number;
   /**
    * The rolling removal budget's window: removals within any window this long never exceed
-   * max(1, floor(maxRemovalShare x fleet runners listed)). @default 3600 s
+   * max(1, floor(maxRemovalShare x the fleet's instances EC2 describes with a runner)), and
+   * removals of runners whose instance EC2 does not describe take at most half of that (at least
+   * one). @default 3600 s
    */
   budgetWindowMs?: number;
 }
@@ -60,6 +62,8 @@ export interface SweepInput {
   leavingSince?: ReadonlyMap<string, Date>;
   /** Removals recorded in the rolling budget window (all runs); absent: no rolling budget. */
   removalsInWindow?: number;
+  /** Of those, removals of runners whose instance EC2 did not describe (`unconfirmed`). */
+  unconfirmedRemovalsInWindow?: number;
   /**
    * The configured ASGs' warm-pool instances ([instance id, Warmed:* state]), or the failure to
    * read them; absent: not read (no configured groups).
@@ -71,11 +75,18 @@ export type Finding =
   | 'never-registered'
   | 'busy-on-leaving-instance'
   | 'unverifiable-runner'
-  | 'online-on-stopped-instance'
+  | 'online-on-leaving-instance'
   | 'offline-busy';
 
 export type SweepAction =
-  | { kind: 'deregister'; runner: GitHubRunner; instanceId: string; reason: string }
+  | {
+      kind: 'deregister';
+      runner: GitHubRunner;
+      instanceId: string;
+      reason: string;
+      /** EC2 does not describe its instance: only the runner's own labels claim it (anyone can register such a runner). */
+      unconfirmed?: boolean;
+    }
   | { kind: 'terminate'; instanceId: string; reason: string }
   | {
       kind: 'report';
@@ -92,6 +103,8 @@ export interface Deferred {
   kind: 'deregister' | 'terminate';
   instanceId: string;
   runnerId?: number;
+  /** Set when the removal waits for the unconfirmed-removal budget (not for `maxRemovalsPerRun`). */
+  why?: 'unconfirmed-budget';
 }
 
 export interface SweepPlan {
@@ -102,9 +115,15 @@ export interface SweepPlan {
   refusedBy?: 'breaker' | 'budget';
   /** Removals the run would have made (before the breaker). */
   wouldRemove: number;
-  /** max(fleet runners, fleet instances): what the share is measured against. */
+  /**
+   * max(fleetRunners, the fleet instances EC2 lists): what the per-run share is measured against.
+   * Never GitHub's listing: anyone who can register a runner could enlarge it.
+   */
   fleetSize: number;
-  /** The fleet's runners in this listing: what the rolling budget is measured against. */
+  /**
+   * The fleet's instances EC2 describes (fleet tag, configured ASG) that a runner of this fleet
+   * names, each counted once: what the rolling budget is measured against.
+   */
   fleetRunners?: number;
   /** Removals beyond `maxRemovalsPerRun`, left for the next run. */
   deferred?: Deferred[];
@@ -129,7 +148,11 @@ const PARKED = new Set<InstanceInfo['state']>(['stopping', 'stopped']);
  * - breaker inputs: a failed or empty listing refuses the run (never judge from partial data);
  * - runners with no instance match, or labelled with another fleet id or region, are not touched;
  * - a busy runner is never removed (on a leaving instance, or offline on a running one: reported);
- * - an online runner on a stopped instance is a contradiction: reported, never removed;
+ * - an online runner on an instance EC2 shows leaving (stopped, or past the grace period
+ *   terminated, shutting down, stopping) is a contradiction: reported, never removed (GitHub marks
+ *   a runner offline within minutes of its host going); only offline runners are removed;
+ * - an instance is the fleet's when it carries the fleet tag AND, when ASGs are configured, its
+ *   `aws:autoscaling:groupName` (a tag no user can write) is one of them;
  * - an idle runner whose instance left (terminated, shutting down, stopped, or being terminated by
  *   the ASG) is deregistered once `gracePeriodMs` passed since it left; with no readable time the
  *   grace runs from the sweep's first sighting; an instance EC2 no longer describes left at least
@@ -143,8 +166,14 @@ const PARKED = new Set<InstanceInfo['state']>(['stopping', 'stopped']);
  * - a fleet instance running longer than `bootTimeoutMs` without a runner is reported, and
  *   terminated when `allowTerminate`, it is in a configured ASG and not tagged fleetwarden:exempt
  *   (a warm-pool instance, `Warmed:Running` included, is not taken for one that never registered);
- * - breaker: more removals than max(1, floor(share x fleet size)) refuses them all; so do removals
- *   beyond the rolling budget (max(1, floor(share x fleet runners)) per window, all runs).
+ * - the base of the share and the budget is what EC2 confirms (fleet instances, and those of them
+ *   a runner names), never GitHub's listing;
+ * - breaker: more removals EC2 confirms (instance described leaving) than max(1, floor(share x
+ *   fleet size)) refuses them all; so do those beyond the rolling budget (max(1, floor(share x
+ *   fleet runners)) per window, all runs);
+ * - removals of runners whose instance EC2 does not describe (unconfirmed: their own labels are the
+ *   only claim) come after the confirmed ones, never trip the breaker, and take at most what the
+ *   share and the budget leave, and at most half the budget (at least 1) per window: the rest wait.
  */
 export function planSweep(input: SweepInput, config: SweepConfig): SweepPlan {
   if (!input.runners.ok) return refusedOnly(`runner listing failed: ${input.runners.error}`);
@@ -154,7 +183,10 @@ export function planSweep(input: SweepInput, config: SweepConfig): SweepPlan {
 
   const { actions, instancesWithRunner, fleetRunners } = judgeRunners(input, input.runners.items, config);
   actions.push(...judgeUnregistered(input, input.fleet.items, instancesWithRunner, config));
-  return breaker(input, input.fleet.items, actions, instancesWithRunner, fleetRunners, config);
+  const isFleet = fleetMembership(input);
+  const fleetSize = Math.max(fleetRunners, input.fleet.items.filter(isFleet).length);
+  const base = { fleetSize, fleetRunners };
+  return breaker(input, input.fleet.items, actions, instancesWithRunner, base, config);
 
   function refusedOnly(reason: string): SweepPlan {
     return {
@@ -167,11 +199,22 @@ export function planSweep(input: SweepInput, config: SweepConfig): SweepPlan {
   }
 }
 
+/**
+ * The fleet's instances: the fleet tag (anyone can set it) and, when ASGs are configured, one of
+ * them in `aws:autoscaling:groupName` (set by Auto Scaling; users cannot write `aws:` tags).
+ */
+function fleetMembership(input: SweepInput): (i: InstanceInfo) => boolean {
+  const groups = new Set(input.autoScalingGroupNames ?? []);
+  return (i) =>
+    i.tags[input.fleetTag.key] === input.fleetTag.value &&
+    (groups.size === 0 || groups.has(i.tags['aws:autoscaling:groupName'] ?? ''));
+}
+
 function locator(input: SweepInput, fleet: InstanceInfo[]): (id: string) => Where {
   const now = input.now.getTime();
   const fleetById = new Map(fleet.map((i) => [i.instanceId, i]));
   const describedById = new Map(input.described.map((i) => [i.instanceId, i]));
-  const isFleet = (i: InstanceInfo) => i.tags[input.fleetTag.key] === input.fleetTag.value;
+  const isFleet = fleetMembership(input);
   const warmStates = new Map(input.warmPool?.ok ? input.warmPool.items : []);
   return (id) => {
     const info = fleetById.get(id) ?? describedById.get(id);
@@ -218,7 +261,9 @@ function judgeRunners(
   const where = locator(input, input.fleet.ok ? input.fleet.items : []);
   const actions: SweepAction[] = [];
   const instancesWithRunner = new Set<string>();
-  let fleetRunners = 0;
+  // instances EC2 describes as the fleet's that a runner of this fleet names (a set: many runners
+  // naming one instance count once)
+  const confirmed = new Set<string>();
   for (const runner of runners) {
     const match: RunnerMatch | undefined = instanceIdOf(runner);
     if (!match) continue;
@@ -231,12 +276,12 @@ function judgeRunners(
     const w = where(match.instanceId);
     if (w.kind === 'foreign') continue;
     const claimed = match.by === 'label' && fleet === input.fleetId;
-    // the budget's base counts only runners provably this fleet's (EC2 confirms, or its labels claim it)
-    if (w.kind !== 'unknown' || claimed) fleetRunners++;
+    // the base counts only what EC2 confirms: a runner's labels are no proof (anyone can register one)
+    if (w.kind !== 'unknown') confirmed.add(match.instanceId);
     const action = judgeRunner(input.now.getTime(), runner, match.instanceId, w, claimed, config);
     if (action) actions.push(action);
   }
-  return { actions, instancesWithRunner, fleetRunners };
+  return { actions, instancesWithRunner, fleetRunners: confirmed.size };
 }
 
 function judgeRunner(
@@ -270,12 +315,6 @@ function judgeRunner(
       `runner ${runner.name} names ${instanceId}, which EC2 here does not describe; without both the fleetwarden-instance: label and this fleet's fleetwarden-fleet: label its ownership cannot be confirmed, so it is left alone`,
     );
   }
-  if (w.kind === 'leaving' && w.info.state === 'stopped' && runner.status === 'online') {
-    return report(
-      'online-on-stopped-instance',
-      `runner ${runner.name} is online but EC2 says its instance ${instanceId} is stopped: the two contradict each other (a misreport?), so nothing is removed`,
-    );
-  }
   if (runner.busy) {
     if (w.kind !== 'leaving')
       return {
@@ -289,6 +328,11 @@ function judgeRunner(
       `runner ${runner.name} is running a job while its instance ${instanceId} is ${w.info.state === 'running' ? 'being terminated by its ASG' : w.info.state}; a busy runner is never removed`,
     );
   }
+  if (contradicts(now, runner, w, config))
+    return report(
+      'online-on-leaving-instance',
+      `runner ${runner.name} is online but EC2 says its instance ${instanceId} is ${w.kind === 'leaving' ? w.info.state : 'leaving'}: the two contradict each other (a misreport?), so nothing is removed`,
+    );
   if (w.kind === 'unknown' && runner.status === 'online') {
     return report(
       'unverifiable-runner',
@@ -320,7 +364,20 @@ function judgeRunner(
     runner,
     instanceId,
     reason: `runner ${runner.name} is idle and its instance ${instanceId} is gone: ${gone}`,
+    ...(w.kind === 'unknown' ? { unconfirmed: true } : {}),
   };
+}
+
+/**
+ * An online runner on an instance EC2 shows leaving: stopped at once; terminated, shutting down or
+ * stopping once the grace period passed (a host going down may keep its runner online for a
+ * minute; GitHub marks it offline within minutes). Not for an instance EC2 shows running that its
+ * ASG is terminating (the drain hook holds it; its runner is legitimately online).
+ */
+function contradicts(now: number, runner: GitHubRunner, w: Where, config: SweepConfig): boolean {
+  if (w.kind !== 'leaving' || !LEAVING.has(w.info.state) || runner.status !== 'online') return false;
+  const inGrace = w.since !== undefined && now - w.since < config.gracePeriodMs;
+  return w.info.state === 'stopped' || !inGrace;
 }
 
 function judgeUnregistered(
@@ -369,17 +426,22 @@ function judgeUnregistered(
   return actions;
 }
 
+type Removal = Extract<SweepAction, { kind: 'deregister' | 'terminate' }>;
+const isRemoval = (a: SweepAction): a is Removal => a.kind === 'deregister' || a.kind === 'terminate';
+const isUnconfirmed = (a: SweepAction) => a.kind === 'deregister' && a.unconfirmed === true;
+
 function breaker(
   input: SweepInput,
   fleet: InstanceInfo[],
   actions: SweepAction[],
   instancesWithRunner: ReadonlySet<string>,
-  fleetRunners: number,
+  base: { fleetSize: number; fleetRunners: number },
   config: SweepConfig,
 ): SweepPlan {
-  const fleetSize = Math.max(fleetRunners, fleet.length);
-  const isRemoval = (a: SweepAction) => a.kind === 'deregister' || a.kind === 'terminate';
-  const wouldRemove = actions.filter(isRemoval).length;
+  const { fleetSize, fleetRunners } = base;
+  const confirmed = actions.filter((a) => isRemoval(a) && !isUnconfirmed(a));
+  const unconfirmed = actions.filter(isUnconfirmed);
+  const wouldRemove = confirmed.length + unconfirmed.length;
   const refuse = (refusedBy: 'breaker' | 'budget', refused: string): SweepPlan => ({
     actions: actions.filter((a) => !isRemoval(a)),
     refused,
@@ -399,41 +461,63 @@ function breaker(
     );
   }
   const allowed = Math.max(1, Math.floor(config.maxRemovalShare * fleetSize));
-  if (wouldRemove > allowed) {
+  if (confirmed.length > allowed) {
     return refuse(
       'breaker',
-      `circuit open: ${wouldRemove} removals out of a fleet of ${fleetSize} exceed the allowed ${Math.round(config.maxRemovalShare * 100)}% (${allowed}); nothing removed`,
+      `circuit open: ${confirmed.length} removals out of a fleet of ${fleetSize} (instances EC2 describes) exceed the allowed ${Math.round(config.maxRemovalShare * 100)}% (${allowed}); nothing removed`,
     );
   }
   const cap = config.maxRemovalsPerRun ?? DEFAULT_SWEEP_CONFIG.maxRemovalsPerRun ?? 100;
-  if (input.removalsInWindow !== undefined && wouldRemove > 0) {
-    const budget = Math.max(1, Math.floor(config.maxRemovalShare * fleetRunners));
-    const taking = Math.min(wouldRemove, cap);
-    if (input.removalsInWindow + taking > budget) {
-      const window = Math.round(
-        (config.budgetWindowMs ?? DEFAULT_SWEEP_CONFIG.budgetWindowMs ?? 3_600_000) / 60_000,
-      );
-      return refuse(
-        'budget',
-        `circuit open: removal budget spent: ${input.removalsInWindow} removals in the last ${window} min, ${taking} more would exceed the ${budget} allowed per ${window} min (max(1, ${Math.round(config.maxRemovalShare * 100)}% of ${fleetRunners} fleet runners listed)); nothing removed`,
-      );
-    }
-  }
-  if (wouldRemove <= cap) return { actions, wouldRemove, fleetSize, fleetRunners };
-  let kept = 0;
+  const taking = Math.min(confirmed.length, cap);
+  const room = unconfirmedRoom(input, config, { allowed, taking, confirmed: confirmed.length, fleetRunners });
+  if (typeof room === 'string') return refuse('budget', room);
+  if (wouldRemove > 0 && taking === 0 && room <= 0 && input.removalsInWindow !== undefined)
+    return refuse(
+      'budget',
+      `circuit open: removal budget spent for runners whose instance EC2 does not describe (${unconfirmed.length} waiting; ${input.unconfirmedRemovalsInWindow ?? 0} such and ${input.removalsInWindow} removals in all in the window); nothing removed`,
+    );
+  const kept = new Set<SweepAction>([
+    ...confirmed.slice(0, taking),
+    ...unconfirmed.slice(0, Math.max(0, Math.min(room, cap - taking))),
+  ]);
   const deferred: Deferred[] = [];
-  const capped = actions.filter((a) => {
-    if (!isRemoval(a)) return true;
-    if (kept < cap) {
-      kept++;
-      return true;
-    }
-    if (a.kind === 'deregister')
-      deferred.push({ kind: 'deregister', instanceId: a.instanceId, runnerId: a.runner.id });
-    else if (a.kind === 'terminate') deferred.push({ kind: 'terminate', instanceId: a.instanceId });
+  const out = actions.filter((a) => {
+    if (!isRemoval(a) || kept.has(a)) return true;
+    const budget = isUnconfirmed(a) && unconfirmed.indexOf(a) >= room;
+    deferred.push({
+      kind: a.kind,
+      instanceId: a.instanceId,
+      ...(a.kind === 'deregister' ? { runnerId: a.runner.id } : {}),
+      ...(budget ? { why: 'unconfirmed-budget' as const } : {}),
+    });
     return false;
   });
-  return { actions: capped, wouldRemove, fleetSize, fleetRunners, deferred };
+  return { actions: out, wouldRemove, fleetSize, fleetRunners, ...(deferred.length ? { deferred } : {}) };
+}
+
+/**
+ * How many unconfirmed removals this run may make after the `taking` confirmed ones: what the
+ * per-run share leaves, and with a rolling budget what it leaves, capped at half of it (at least 1)
+ * per window, so runners anyone can register never spend the budget the real removals need. A
+ * string: the confirmed removals alone exceed the rolling budget (the refusal).
+ */
+function unconfirmedRoom(
+  input: SweepInput,
+  config: SweepConfig,
+  run: { allowed: number; taking: number; confirmed: number; fleetRunners: number },
+): number | string {
+  const perRun = run.allowed - run.confirmed;
+  if (input.removalsInWindow === undefined) return perRun;
+  const budget = Math.max(1, Math.floor(config.maxRemovalShare * run.fleetRunners));
+  const left = budget - input.removalsInWindow;
+  if (run.taking > left) {
+    const window = Math.round(
+      (config.budgetWindowMs ?? DEFAULT_SWEEP_CONFIG.budgetWindowMs ?? 3_600_000) / 60_000,
+    );
+    return `circuit open: removal budget spent: ${input.removalsInWindow} removals in the last ${window} min, ${run.taking} more would exceed the ${budget} allowed per ${window} min (max(1, ${Math.round(config.maxRemovalShare * 100)}% of the ${run.fleetRunners} fleet instances EC2 describes with a runner)); nothing removed`;
+  }
+  const half = Math.max(1, Math.floor(budget / 2)) - (input.unconfirmedRemovalsInWindow ?? 0);
+  return Math.min(perRun, left - run.taking, half);
 }
 
 /**
