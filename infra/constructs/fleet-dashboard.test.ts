@@ -91,7 +91,8 @@ describe('FleetDashboard', () => {
       'MetricName=Finding',
       'service=\\\\\\"runner-sweep\\\\\\"',
       'FeedDeadLetter',
-      'alarm',
+      '\\"type\\":\\"alarm\\"',
+      'RunnerSweepErrorsAlarm',
     ]) {
       expect(body, text).toContain(text);
     }

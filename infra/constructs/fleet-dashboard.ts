@@ -92,6 +92,11 @@ export interface FleetDashboardProps {
 const PERIOD = Duration.minutes(5);
 const HEIGHT = 6;
 
+/** The function's `functions/<name>/` directory, when it has one. */
+const handlerDir = (ff: FleetFunction) => /^functions\/([^/]+)\//.exec(ff.entry)?.[1];
+/** How the dashboard names a function: its handler directory (the `service` can be just "function"). */
+const nameOf = (ff: FleetFunction) => handlerDir(ff) ?? ff.serviceName;
+
 /** Health of one function: the same three graphs for every function. */
 function healthGraphs(ff: FleetFunction, feeds: readonly QueueFeed[]): cloudwatch.IWidget[] {
   const sum = { period: PERIOD, statistic: 'Sum' } as const;
@@ -100,7 +105,7 @@ function healthGraphs(ff: FleetFunction, feeds: readonly QueueFeed[]): cloudwatc
   const mine = feeds.filter((f) => f.consumer === ff);
   return [
     new cloudwatch.GraphWidget({
-      title: `${ff.serviceName}: invocations, errors, throttles`,
+      title: `${nameOf(ff)}: invocations, errors, throttles`,
       left: [
         ff.fn.metricInvocations({ ...sum, label: 'invocations' }),
         ff.fn.metricErrors({ ...sum, label: 'errors' }),
@@ -110,7 +115,7 @@ function healthGraphs(ff: FleetFunction, feeds: readonly QueueFeed[]): cloudwatc
       height: HEIGHT,
     }),
     new cloudwatch.GraphWidget({
-      title: `${ff.serviceName}: duration (ms)`,
+      title: `${nameOf(ff)}: duration (ms)`,
       left: [
         ff.fn.metricDuration({ period: PERIOD, statistic: 'Maximum', label: 'max' }),
         ff.fn.metricDuration({ period: PERIOD, statistic: 'p90', label: 'p90' }),
@@ -120,7 +125,7 @@ function healthGraphs(ff: FleetFunction, feeds: readonly QueueFeed[]): cloudwatc
       height: HEIGHT,
     }),
     new cloudwatch.GraphWidget({
-      title: `${ff.serviceName}: dead letters${mine.length > 0 ? ' and queue backlog' : ''}`,
+      title: `${nameOf(ff)}: dead letters${mine.length > 0 ? ' and queue backlog' : ''}`,
       left: [
         depth(ff.deadLetterQueue, 'failed invocations (DLQ)'),
         ...mine.map((f) => depth(f.deadLetterQueue, 'queue dead letters')),
@@ -134,12 +139,12 @@ function healthGraphs(ff: FleetFunction, feeds: readonly QueueFeed[]): cloudwatc
 
 /** The function's own decisions, from DECISION_GRAPHS (none for a handler outside functions/). */
 function decisionGraphs(ff: FleetFunction): cloudwatch.IWidget[] {
-  const dir = /^functions\/([^/]+)\//.exec(ff.entry)?.[1];
+  const dir = handlerDir(ff);
   const graphs = (dir && DECISION_GRAPHS[dir]) || [];
   return graphs.map(
     (g) =>
       new cloudwatch.GraphWidget({
-        title: `${ff.serviceName}: ${g.title}`,
+        title: `${nameOf(ff)}: ${g.title}`,
         left: [
           ...(g.metrics ?? []).map((m) => ff.customMetric(m, { label: m })),
           ...(g.family
@@ -184,7 +189,7 @@ export class FleetDashboard extends Construct {
     for (const ff of props.functions) {
       this.dashboard.addWidgets(
         new cloudwatch.TextWidget({
-          markdown: `### ${ff.serviceName}: ${ff.description}`,
+          markdown: `### ${nameOf(ff)} (service \`${ff.serviceName}\`): ${ff.description}`,
           width: 24,
           height: 1,
         }),
