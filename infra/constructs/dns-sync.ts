@@ -20,6 +20,7 @@ import { FleetFunction } from './fleet-function';
 import { fleetKey } from './fleet-key';
 import { refuseInvalidProps } from './props-validation';
 import { EVENT_DELIVERY, functionTarget, scheduleDelivery, TrustedQueueTarget } from './rule-targets';
+import { alarmDescription } from './runbook';
 
 export interface DnsSyncProps {
   /** Topic every alarm of the feature notifies. */
@@ -244,8 +245,10 @@ export class DnsSync extends Construct {
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription:
+      alarmDescription: alarmDescription(
         'fleetwarden dns-sync queue: state changes that could not be applied are waiting in the dead-letter queue',
+        'dns-sync-queue-dead-letters',
+      ),
     });
     dlqAlarm.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
     dlqAlarm.addOkAction(new cwActions.SnsAction(props.alarmTopic));

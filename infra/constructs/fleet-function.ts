@@ -16,6 +16,7 @@ import { unscopedMutations } from '../guardrails/iam-actions';
 import { deadLetterQueue } from './dead-letter-queue';
 import { fleetKey } from './fleet-key';
 import { refuseInvalidProps } from './props-validation';
+import { alarmDescription, type RunbookAnchor } from './runbook';
 
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const;
 export type FleetLogLevel = (typeof LOG_LEVELS)[number];
@@ -205,6 +206,11 @@ export class FleetFunction extends Construct implements iam.IGrantable {
   readonly fn: nodejs.NodejsFunction;
   /** POWERTOOLS_SERVICE_NAME: the `service` dimension of the function's custom metrics. */
   readonly serviceName: string;
+  /** The handler entry, relative to the repository root (`functions/<name>/handler.ts`). */
+  readonly entry: string;
+  /** What the function does, in one sentence (the props' description). */
+  readonly description: string;
+  readonly timeout: Duration;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
   readonly deadLetterQueue: sqs.Queue;
@@ -220,6 +226,9 @@ export class FleetFunction extends Construct implements iam.IGrantable {
     const timeout = props.timeout ?? Duration.seconds(30);
     const serviceName = kebab(id);
     this.serviceName = serviceName;
+    this.entry = relative(REPO_ROOT, props.entry).split(sep).join('/');
+    this.description = props.description;
+    this.timeout = timeout;
 
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -281,7 +290,7 @@ export class FleetFunction extends Construct implements iam.IGrantable {
     // The simulator and the integ tests map a deployed function back to its handler module by this.
     (this.fn.node.defaultChild as lambda.CfnFunction).addMetadata(
       FleetFunction.ENTRY_METADATA_KEY,
-      relative(REPO_ROOT, props.entry).split(sep).join('/'),
+      this.entry,
     );
 
     // With an explicit log group and no managed policy, the role must be given its own log group
@@ -301,14 +310,23 @@ export class FleetFunction extends Construct implements iam.IGrantable {
     });
 
     const topicAction = new cwActions.SnsAction(props.alarmTopic);
-    const alarm = (name: string, metric: cloudwatch.IMetric, threshold: number, what: string) => {
+    const alarm = (
+      name: string,
+      metric: cloudwatch.IMetric,
+      threshold: number,
+      what: string,
+      runbook: RunbookAnchor,
+    ) => {
       const a = new cloudwatch.Alarm(this, name, {
         metric,
         threshold,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: `fleetwarden ${serviceName}: ${what}`,
+        alarmDescription: alarmDescription(
+          `fleetwarden ${serviceName} (${props.description.replace(/\.$/, '')}): ${what}`,
+          runbook,
+        ),
       });
       a.addAlarmAction(topicAction);
       a.addOkAction(topicAction);
@@ -316,24 +334,33 @@ export class FleetFunction extends Construct implements iam.IGrantable {
     };
     const period = Duration.minutes(5);
     this.alarms = [
-      alarm('ErrorsAlarm', this.fn.metricErrors({ period, statistic: 'Sum' }), 1, 'invocations failed'),
+      alarm(
+        'ErrorsAlarm',
+        this.fn.metricErrors({ period, statistic: 'Sum' }),
+        1,
+        'invocations failed',
+        'function-errors',
+      ),
       alarm(
         'ThrottlesAlarm',
         this.fn.metricThrottles({ period, statistic: 'Sum' }),
         1,
         'invocations throttled',
+        'function-throttles',
       ),
       alarm(
         'DeadLetterAlarm',
         this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
         1,
         'failed events are waiting in the dead-letter queue',
+        'function-dead-letters',
       ),
       alarm(
         'DurationAlarm',
         this.fn.metricDuration({ period, statistic: 'Maximum' }),
         Math.round(timeout.toMilliseconds() * (props.durationAlarmThreshold ?? 0.8)),
         `an invocation came within ${Math.round((1 - (props.durationAlarmThreshold ?? 0.8)) * 100)}% of the timeout`,
+        'function-duration-near-timeout',
       ),
     ];
   }

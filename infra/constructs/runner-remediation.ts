@@ -26,6 +26,7 @@ import { FleetFunction } from './fleet-function';
 import { fleetKey } from './fleet-key';
 import { refuseInvalidProps } from './props-validation';
 import { EVENT_DELIVERY, functionTarget, scheduleDelivery, TrustedQueueTarget } from './rule-targets';
+import { alarmDescription, type RunbookAnchor } from './runbook';
 
 export interface RunnerRemediationProps {
   /** Topic every alarm of the feature notifies. */
@@ -235,14 +236,14 @@ export class RunnerRemediation extends Construct {
       FLEET_TAG_VALUE: fleetTag.value,
       DRY_RUN: String(props.dryRun ?? true),
     };
-    const alarm = (name: string, metric: cloudwatch.IMetric, description: string) => {
+    const alarm = (name: string, metric: cloudwatch.IMetric, description: string, runbook: RunbookAnchor) => {
       const a = new cloudwatch.Alarm(this, name, {
         metric,
         threshold: 1,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
+        alarmDescription: alarmDescription(description, runbook),
       });
       a.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
     };
@@ -271,6 +272,7 @@ export class RunnerRemediation extends Construct {
         statistic: 'Maximum',
       }),
       'fleetwarden runner-drain: lifecycle events that could not be drained are in the dead-letter queue (their instances were released by the hook timeout)',
+      'drain-queue-dead-letters',
     );
     const drainTarget = () =>
       new TrustedQueueTarget(this.drainQueue, {
@@ -364,12 +366,14 @@ export class RunnerRemediation extends Construct {
       'DrainDeadlineAlarm',
       this.drainFunction.customMetric('DrainDeadlineReached'),
       'fleetwarden runner-drain: a runner was still busy at the drain deadline; its instance was released and the job will fail',
+      'drain-deadline-reached',
     );
 
     alarm(
       'CordonFailedAlarm',
       this.drainFunction.customMetric('CordonFailed'),
       "fleetwarden runner-drain: could not take a busy runner's custom labels away (GitHub App needs Self-hosted runners: write); it may pick up new jobs until its instance is released; read the runner.cordon audit record",
+      'cordon-failed',
     );
 
     // ---- sweep: scheduled, every page, through the breaker and the rolling removal budget
@@ -461,11 +465,13 @@ export class RunnerRemediation extends Construct {
       'SweepCircuitOpenAlarm',
       this.sweepFunction.customMetric('SweepCircuitOpen'),
       'fleetwarden runner-sweep: the circuit breaker refused a run (listing failed, came back empty, too many removals, or the rolling removal budget is spent); read the runner.sweep audit record',
+      'sweep-circuit-open',
     );
     alarm(
       'SweepBudgetExhaustedAlarm',
       this.sweepFunction.customMetric('SweepBudgetExhausted'),
       'fleetwarden runner-sweep: the rolling removal budget is spent and a run wanting to remove more was refused (a misreporting inventory, or a real wave of ghosts); read the runner.sweep audit records of the last hour',
+      'sweep-budget-exhausted',
     );
 
     // ---- job watch: workflow_job in_progress on the fleet bus
@@ -492,6 +498,7 @@ export class RunnerRemediation extends Construct {
       'JobOnLeavingInstanceAlarm',
       this.jobWatchFunction.customMetric('JobOnLeavingInstance'),
       'fleetwarden: a job started on a runner whose instance is leaving; read the runner.job-on-leaving-instance audit record',
+      'job-on-a-leaving-instance',
     );
 
     // read-only calls that support no resource-level permissions: EC2 state, and the ASG lifecycle

@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import { FleetFunction } from './fleet-function';
 import { fleetKey } from './fleet-key';
 import { refuseInvalidProps } from './props-validation';
+import { alarmDescription } from './runbook';
 
 export interface WebhookIngressProps {
   /** Topic the function's alarms notify. */
@@ -149,8 +150,10 @@ export class WebhookIngress extends Construct {
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription:
+      alarmDescription: alarmDescription(
         'fleetwarden webhook-ingress: deliveries refused for their signature (unsigned or not matching the webhook secret); check the secret in the GitHub webhook settings',
+        'webhook-signatures-refused',
+      ),
     });
     refused.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
     const fn = this.function;

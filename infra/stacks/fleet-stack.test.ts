@@ -306,3 +306,44 @@ describe('FleetStack delivery plumbing and trust boundary (every rule, the whole
     }
   });
 });
+
+/** GitHub's anchor for a Markdown heading: lower case, punctuation dropped, spaces to hyphens. */
+const anchorOf = (heading: string) =>
+  heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9 _-]/g, '')
+    .replace(/ /g, '-');
+
+describe('FleetStack on-call views: runbooks and dashboard (github configured: every function)', () => {
+  const t = template({ allowTerminate: true });
+  const runbooks = readFileSync(fileURLToPath(new URL('../../docs/runbooks.md', import.meta.url)), 'utf8');
+  const anchors = new Set([...runbooks.matchAll(/^#{1,6} (.+)$/gm)].map((m) => anchorOf(m[1] ?? '')));
+  const alarms = byType(t, 'AWS::CloudWatch::Alarm');
+
+  it.each(alarms)('alarm %s links to its section of docs/runbooks.md', (_id, alarm) => {
+    const description = String(alarm.Properties.AlarmDescription ?? '');
+    expect(description.length).toBeLessThanOrEqual(1024);
+    const anchor = /Runbook: docs\/runbooks\.md#([a-z0-9_-]+)$/.exec(description)?.[1];
+    expect(anchor, description).toBeDefined();
+    expect([...anchors], `no heading for #${anchor}`).toContain(anchor);
+  });
+
+  it('has one dashboard with a health widget for every function', () => {
+    const dashboards = byType(t, 'AWS::CloudWatch::Dashboard');
+    expect(dashboards).toHaveLength(1);
+    const body = JSON.parse(evaluate(dashboards[0]?.[1].Properties.DashboardBody)) as {
+      widgets: { properties: { title?: string; metrics?: unknown[][] } }[];
+    };
+    const functions = byType(t, 'AWS::Lambda::Function').map(([id]) => id);
+    expect(functions.length).toBe(7);
+    for (const fn of functions) {
+      const invocations = body.widgets.filter((w) =>
+        (w.properties.metrics ?? []).some(
+          (m) => m.includes('Invocations') && m.includes('FunctionName') && m.includes(`ref:${fn}`),
+        ),
+      );
+      expect(invocations, `${fn} invocations`).toHaveLength(1);
+    }
+  });
+});

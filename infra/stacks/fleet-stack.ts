@@ -1,4 +1,5 @@
 import { Aspects, CfnOutput, Duration, type IAspect, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -8,7 +9,8 @@ import type { Construct, IConstruct } from 'constructs';
 import type { FleetConfig } from '../config';
 import { AuditTrail } from '../constructs/audit-trail';
 import { DnsSync } from '../constructs/dns-sync';
-import { LOG_RETENTION_CONTEXT } from '../constructs/fleet-function';
+import { FleetDashboard } from '../constructs/fleet-dashboard';
+import { FleetFunction, LOG_RETENTION_CONTEXT } from '../constructs/fleet-function';
 import { fleetKey } from '../constructs/fleet-key';
 import { RunnerRemediation } from '../constructs/runner-remediation';
 import { WebhookIngress } from '../constructs/webhook-ingress';
@@ -64,6 +66,8 @@ export class FleetStack extends Stack {
   readonly dns: DnsSync;
   readonly webhook?: WebhookIngress;
   readonly runners?: RunnerRemediation;
+  /** The on-call dashboard (named after the stack): alarms, then one row per function. */
+  readonly dashboard: FleetDashboard;
   /** The fleet's identity (runner label `fleetwarden-fleet:<fleetId>`): config.fleetId, else the account id. */
   readonly fleetId: string;
 
@@ -124,24 +128,38 @@ export class FleetStack extends Stack {
       autoScalingGroupNames: config.autoScalingGroupNames,
     });
 
-    if (!config.github) return;
-    this.webhook = new WebhookIngress(this, 'Webhook', {
+    if (config.github) {
+      const { webhook, runners } = this.addGitHub(config, config.github, props, key);
+      this.webhook = webhook;
+      this.runners = runners;
+    }
+    this.dashboard = this.addDashboard();
+  }
+
+  /** Webhook ingress, and runner remediation when runner groups are configured. */
+  private addGitHub(
+    config: FleetConfig,
+    github: NonNullable<FleetConfig['github']>,
+    props: FleetStackProps,
+    key: ReturnType<typeof fleetKey>,
+  ): { webhook: WebhookIngress; runners?: RunnerRemediation } {
+    const webhook = new WebhookIngress(this, 'Webhook', {
       alarmTopic: this.alarmTopic,
       ...(props.webhookSecret ? { webhookSecret: props.webhookSecret } : {}),
     });
     new CfnOutput(this, 'WebhookUrl', {
-      value: this.webhook.functionUrl.url,
+      value: webhook.functionUrl.url,
       description: 'Payload URL of the GitHub webhook (content type application/json, events: Workflow jobs)',
     });
     new CfnOutput(this, 'WebhookSecretName', {
-      value: this.webhook.webhookSecret.secretName,
+      value: webhook.webhookSecret.secretName,
       description: 'Secrets Manager secret holding the webhook secret to enter in GitHub',
     });
     new CfnOutput(this, 'EventBusName', {
-      value: this.webhook.bus.eventBusName,
+      value: webhook.bus.eventBusName,
       description: 'Bus carrying the normalized fleetwarden.github events',
     });
-    if (config.autoScalingGroupNames.length === 0) return;
+    if (config.autoScalingGroupNames.length === 0) return { webhook };
 
     const appSecret = new secretsmanager.Secret(this, 'GitHubAppSecret', {
       description:
@@ -157,21 +175,43 @@ export class FleetStack extends Stack {
       value: appSecret.secretName,
       description: 'Put the GitHub App credentials JSON into this secret',
     });
-    this.runners = new RunnerRemediation(this, 'Runners', {
+    const runners = new RunnerRemediation(this, 'Runners', {
       fleetId: this.fleetId,
       removalBudgetWindow: Duration.seconds(config.removalBudgetWindow),
       alarmTopic: this.alarmTopic,
       audit: this.audit,
-      bus: this.webhook.bus,
+      bus: webhook.bus,
       autoScalingGroupNames: config.autoScalingGroupNames,
       githubAppSecret: appSecret,
-      githubOwner: config.github.owner,
-      ...(config.github.repository ? { githubRepository: config.github.repository } : {}),
+      githubOwner: github.owner,
+      ...(github.repository ? { githubRepository: github.repository } : {}),
       dryRun: config.dryRun,
       maxRemovalShare: config.maxRemovalShare,
       maxRemovalsPerRun: config.maxRemovalsPerRun,
       allowTerminate: config.allowTerminate,
       fleetTag: config.fleetTag,
+    });
+    return { webhook, runners };
+  }
+
+  /** Every function and alarm built above, found rather than listed: a new one shows up by itself. */
+  private addDashboard(): FleetDashboard {
+    const all = this.node.findAll();
+    return new FleetDashboard(this, 'OnCall', {
+      functions: all.filter(FleetFunction.isFleetFunction),
+      alarms: all.filter((c): c is cloudwatch.Alarm => c instanceof cloudwatch.Alarm),
+      feeds: [
+        { consumer: this.dns.syncFunction, queue: this.dns.queue, deadLetterQueue: this.dns.deadLetterQueue },
+        ...(this.runners
+          ? [
+              {
+                consumer: this.runners.drainFunction,
+                queue: this.runners.drainQueue,
+                deadLetterQueue: this.runners.drainDeadLetterQueue,
+              },
+            ]
+          : []),
+      ],
     });
   }
 }
