@@ -91,7 +91,7 @@ async function simulateCommand(
     ...(overrides ? { overrides } : {}),
     progress: (line) => deps.stderr.write(`${line}\n`),
   });
-  const files = writeReport(resolve(opts.out), summary, engine.world.audit.all());
+  const files = writeReport(resolve(opts.out), summary, engine.world.audit.all(), engine.stats.deadLetters);
   if (opts.json) {
     deps.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   } else {

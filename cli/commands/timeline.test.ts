@@ -334,3 +334,54 @@ describe('fleetwarden timeline', () => {
     expect(ddb.calls()).toHaveLength(0);
   });
 });
+
+describe('fleetwarden timeline --html', () => {
+  it('writes the swimlane page from the same audit records and CloudTrail events', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [toAuditItem(dnsDelete, { retentionDays: 400 })] });
+    ct.on(LookupEventsCommand).resolves({ Events: [humanTerminate, launch] });
+    const t = testDeps();
+    const code = await runCli(
+      ['node', 'fleetwarden', 'timeline', 'i-0abc12345', '--html', '/out/i-0abc12345.html'],
+      t.deps,
+      [command],
+    );
+    expect(code).toBe(EXIT.ok);
+    const html = t.files.get('/out/i-0abc12345.html') ?? '';
+    expect(html).toMatch(/^<!doctype html>/);
+    for (const id of [
+      dnsDelete.recordId,
+      'ct-describe-1',
+      'ct-r53-2',
+      '6f3c2a1e-8d4b-4c1a-9e2f-0a1b2c3d4e5f',
+      'c1d2e3f4-run',
+    ])
+      expect(html).toContain(id);
+    expect(html).toContain('audit table Fleetwarden-AuditTable (eu-west-1)');
+    expect(html).toContain('CloudTrail: 2 events read since 2026-11-17T12:00:00Z');
+    expect(html).toContain('dead-letter queues: not read');
+    expect(t.stderr()).toContain('timeline: wrote /out/i-0abc12345.html');
+  });
+
+  it('writes the page from a local audit file, saying CloudTrail was not consulted', async () => {
+    const t = testDeps();
+    t.files.set('/r/timeline.json', JSON.stringify([dnsDelete]));
+    const code = await runCli(
+      [
+        'node',
+        'fleetwarden',
+        'timeline',
+        'i-0abc12345',
+        '--audit-file',
+        '/r/timeline.json',
+        '--html',
+        '/o.html',
+      ],
+      t.deps,
+      [command],
+    );
+    expect(code).toBe(EXIT.ok);
+    expect(t.files.get('/o.html')).toContain(dnsDelete.recordId);
+    expect(t.files.get('/o.html')).toContain('CloudTrail: not consulted (--audit-file /r/timeline.json)');
+    expect(ct.calls()).toHaveLength(0);
+  });
+});

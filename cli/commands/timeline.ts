@@ -12,6 +12,7 @@ import { ConfigError } from '../../shared/core/errors';
 import type { CliDeps } from '../deps';
 import { UnknownSubjectError } from '../errors';
 import type { CliCommand } from '../program';
+import { writeTimelineHtml } from '../timeline/html/page';
 import { mergeTimeline, renderTable } from '../timeline/merge';
 import { parseSince, regionFrom, tableFrom } from './options';
 
@@ -22,6 +23,7 @@ interface TimelineOptions {
   region?: string;
   maxPages: string;
   auditFile?: string;
+  html?: string;
 }
 
 /**
@@ -63,6 +65,12 @@ async function timelineFromFile(
   deps.stderr.write(`cloudtrail: not consulted (--audit-file ${file})\n`);
   reportUnreadable(unreadable, deps);
   if (records.length === 0) throw new UnknownSubjectError(`no audit records for "${subjectArg}" in ${file}`);
+  if (opts.html)
+    await writeTimelineHtml(deps, opts.html, {
+      subject: subjectArg,
+      ...{ records, events: [], unreadable, source: `audit file ${file}` },
+      notes: [`CloudTrail: not consulted (--audit-file ${file})`],
+    });
   const entries = mergeTimeline(records, [], unreadable);
   deps.stdout.write(
     opts.json
@@ -113,6 +121,13 @@ async function timeline(subjectArg: string, opts: TimelineOptions, deps: CliDeps
     );
   }
   const entries = mergeTimeline(records, events, unreadable);
+  if (opts.html)
+    await writeTimelineHtml(deps, opts.html, {
+      ...{ subject: subjectArg, records, events, unreadable, source: `audit table ${tableName} (${region})` },
+      notes: [
+        `CloudTrail: ${events.length} events read since ${since.toISOString().replace('.000Z', 'Z')}${complete ? '' : `; stopped after ${maxPages} pages`}`,
+      ],
+    });
   if (opts.json) {
     deps.stdout.write(
       `${JSON.stringify(
@@ -171,6 +186,7 @@ export const command: CliCommand = {
         '--audit-file <path>',
         'read audit records from a local JSON file (e.g. fleetwarden-report/timeline.json) instead of AWS',
       )
+      .option('--html <file>', 'also write the swimlane page (one self-contained HTML file) to <file>')
       .action(async (subject: string, opts: TimelineOptions) => timeline(subject, opts, deps));
   },
 };

@@ -111,6 +111,14 @@ interface QueueMessage {
   sentAt: number;
 }
 
+export interface SimDeadLetter {
+  at: number;
+  fn: string;
+  messageId: string;
+  tries: number;
+  body: string;
+}
+
 export interface SimStats {
   emitted: number;
   deliveries: number;
@@ -123,6 +131,8 @@ export interface SimStats {
   deadLettered: Record<string, number>;
   /** Of those, dead-lettered after a try that failed on an injected fault. */
   deadLetteredOnInjectedFault: Record<string, number>;
+  /** Each dead-lettered message or async event (the report shows them under their subject). */
+  deadLetters: SimDeadLetter[];
   webhooks: { sent: number; accepted: number; duplicates: number; other: number };
   jobs: { started: number; completed: number; failed: number };
   lastFleetChangeAt: number;
@@ -234,6 +244,7 @@ export class Engine {
       invocationErrors: {},
       deadLettered: {},
       deadLetteredOnInjectedFault: {},
+      deadLetters: [],
       webhooks: { sent: 0, accepted: 0, duplicates: 0, other: 0 },
       jobs: { started: 0, completed: 0, failed: 0 },
       lastFleetChangeAt: T0,
@@ -377,7 +388,12 @@ export class Engine {
       const retries = this.routing.functions.get(fn)?.asyncRetries ?? 2;
       if (attempt < retries)
         this.after(60_000 * (attempt + 1), () => this.invokeAsync(fn, event, attempt + 1, unit));
-      else this.deadLetter(fn, this.lastInjected);
+      else
+        this.deadLetter(fn, this.lastInjected, {
+          messageId: unit,
+          tries: attempt + 1,
+          body: JSON.stringify(event),
+        });
     }
   }
 
@@ -386,8 +402,13 @@ export class Engine {
   }
 
   /** `injected`: the last try failed on an injected fault (an injected error, the audit outage). */
-  private deadLetter(fn: string, injected: boolean): void {
+  private deadLetter(
+    fn: string,
+    injected: boolean,
+    m: Pick<SimDeadLetter, 'messageId' | 'tries' | 'body'>,
+  ): void {
     const name = this.entryOf(fn);
+    this.stats.deadLetters.push({ at: this.clock.now, fn: name, ...m });
     this.stats.deadLettered[name] = (this.stats.deadLettered[name] ?? 0) + 1;
     if (injected)
       this.stats.deadLetteredOnInjectedFault[name] = (this.stats.deadLetteredOnInjectedFault[name] ?? 0) + 1;
@@ -504,7 +525,11 @@ export class Engine {
         if (!batch.includes(m)) keep.push(m);
         else if (failed.has(m.id)) {
           if (settings.maxReceiveCount !== undefined && m.receives >= settings.maxReceiveCount)
-            this.deadLetter(consumer.fn, this.lastInjected);
+            this.deadLetter(consumer.fn, this.lastInjected, {
+              messageId: m.id,
+              tries: m.receives,
+              body: m.body,
+            });
           else keep.push(m);
         }
       }

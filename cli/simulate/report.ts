@@ -1,7 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditRecord } from '../../shared/audit/schema';
-import { type Engine, T0 } from './engine';
+import type { DeadLetter, SubjectTimeline } from '../timeline/html/model';
+import { buildSubjectTimeline } from '../timeline/html/model';
+import { esc, renderTimelinePage } from '../timeline/html/render';
+import { type Engine, type SimDeadLetter, T0 } from './engine';
 import { boundaryInvariants, type Invariant } from './invariants';
 
 export type { Invariant } from './invariants';
@@ -197,66 +200,94 @@ export function summarize(e: Engine, wallMs: number): Summary {
   };
 }
 
-const esc = (s: unknown) =>
-  String(s).replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
-  );
+const table = (o: Record<string, unknown>) =>
+  `<table>${Object.entries(o)
+    .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`)
+    .join('')}</table>`;
 
-export function html(summary: Summary, timeline: AuditRecord[]): string {
-  const table = (o: Record<string, unknown>) =>
-    `<table>${Object.entries(o)
-      .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`)
-      .join('')}</table>`;
+/** The run's verdict and figures, above the swimlanes. */
+function preface(summary: Summary): string {
   const inv = summary.invariants
     .map(
       (i) =>
         `<li class="${i.ok ? 'ok' : 'bad'}">${i.ok ? '&#10004;' : '&#10008;'} ${esc(i.name)}${i.details.length ? `<ul>${i.details.map((d) => `<li>${esc(d)}</li>`).join('')}</ul>` : ''}</li>`,
     )
     .join('');
-  const rows = timeline
-    .map(
-      (r) =>
-        `<tr class="${esc(r.decision)}"><td>${esc(r.time.slice(11, 19))}</td><td>${esc(r.function)}</td><td>${esc(r.action)}</td><td>${esc(
-          Object.entries(r.subject)
-            .map(([k, v]) => `${k}=${v}`)
-            .join(' '),
-        )}</td><td>${esc(r.decision)}</td><td>${esc(r.mode)}</td><td>${esc(r.reason)}</td><td>${esc(r.recordId)}</td></tr>`,
-    )
-    .join('\n');
   const allOk = summary.invariants.every((i) => i.ok);
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>fleetwarden simulation, seed ${summary.seed}</title>
-<style>
-body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}h1{font-size:1.4em}
-.verdict{padding:.5em 1em;border-radius:4px;display:inline-block;font-weight:bold}
-.verdict.ok{background:#e3f5e1;color:#1b5e20}.verdict.bad{background:#fde2e1;color:#b71c1c}
-table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
-th{background:#f5f5f5}li.ok{color:#1b5e20}li.bad{color:#b71c1c}
-.grid{display:flex;gap:2em;flex-wrap:wrap}tr.failed td,tr.refused td{background:#fff3e0}tr.reported td{background:#f3f6ff}
-input{padding:4px;width:30em;margin-bottom:.5em}
-</style></head><body>
-<h1>fleetwarden simulation &middot; seed ${summary.seed}</h1>
-<p class="verdict ${allOk ? 'ok' : 'bad'}">${allOk ? 'All invariants hold' : 'INVARIANT BROKEN'}</p>
+  return `<p class="verdict ${allOk ? 'ok' : 'bad'}">${allOk ? 'All invariants hold' : 'INVARIANT BROKEN'}</p>
 <p>${summary.simulatedSeconds} simulated seconds in ${summary.wallMs} ms; converged ${summary.convergenceSeconds === null ? 'never' : `${summary.convergenceSeconds} s after the last fleet change`}.</p>
 <h2>Invariants</h2><ul>${inv}</ul>
 <div class="grid"><div><h2>Counts</h2>${table(summary.counts)}</div><div><h2>API calls</h2>${table(summary.apiCalls)}</div>
-<div><h2>Invocations</h2>${table(summary.invocations)}</div><div><h2>Delivery and chaos</h2>${table(summary.delivery)}</div></div>
-<h2>Audit timeline (${timeline.length} records)</h2>
-<input id="q" placeholder="filter: instance id, runner, action, decision..." oninput="f()">
-<table id="t"><tr><th>time</th><th>function</th><th>action</th><th>subject</th><th>decision</th><th>mode</th><th>reason</th><th>record id</th></tr>
-${rows}
-</table>
-<script>function f(){var q=document.getElementById('q').value.toLowerCase();document.querySelectorAll('#t tr:not(:first-child)').forEach(function(r){r.style.display=r.textContent.toLowerCase().indexOf(q)<0?'none':''})}</script>
-</body></html>
-`;
+<div><h2>Invocations</h2>${table(summary.invocations)}</div><div><h2>Dead-lettered</h2>${table(summary.deadLettered)}</div>
+<div><h2>Delivery and chaos</h2>${table(summary.delivery)}</div></div>
+<h2>Swimlanes per subject</h2>`;
 }
 
-export function writeReport(dir: string, summary: Summary, timeline: AuditRecord[]): string[] {
+const subjectOf = (r: AuditRecord): string =>
+  r.subject.instanceId ??
+  r.subject.runnerName ??
+  r.subject.recordName ??
+  r.subject.autoScalingGroupName ??
+  `runner id ${r.subject.runnerId}`;
+
+const NO_SUBJECT = 'messages about no known subject';
+
+/** Records per subject (instance id first), dead letters under the instance their body names. */
+function subjectsOf(timeline: AuditRecord[], simDeadLetters: SimDeadLetter[]): SubjectTimeline[] {
+  const records = new Map<string, AuditRecord[]>();
+  for (const r of timeline) records.set(subjectOf(r), [...(records.get(subjectOf(r)) ?? []), r]);
+  const letters = new Map<string, DeadLetter[]>();
+  for (const d of simDeadLetters) {
+    const named = [...new Set(d.body.match(/i-[0-9a-f]{8,17}/g) ?? [])];
+    const key = named.find((n) => records.has(n)) ?? NO_SUBJECT;
+    const letter = {
+      time: new Date(d.at).toISOString(),
+      function: d.fn,
+      messageId: d.messageId,
+      tries: d.tries,
+      subjects: named,
+      body: d.body,
+    };
+    letters.set(key, [...(letters.get(key) ?? []), letter]);
+  }
+  const keys = [...records.keys(), ...(letters.has(NO_SUBJECT) ? [NO_SUBJECT] : [])];
+  const subjects = keys.map((k) =>
+    buildSubjectTimeline(k, { records: records.get(k) ?? [], deadLetters: letters.get(k) ?? [] }),
+  );
+  // the ones with something wrong first: that is where an investigation starts
+  const troubled = (s: SubjectTimeline) => s.marks.some((m) => m.error || m.status === 'intended');
+  return [...subjects.filter(troubled), ...subjects.filter((s) => !troubled(s))];
+}
+
+/**
+ * fleetwarden-report/index.html: the run's verdict and figures, then every subject's swimlanes
+ * from the renderer `fleetwarden timeline --html` uses, so what the simulator shows is what an
+ * on-call engineer will see. Times are the simulated clock's.
+ */
+export function html(summary: Summary, timeline: AuditRecord[], deadLetters: SimDeadLetter[] = []): string {
+  return renderTimelinePage({
+    title: `fleetwarden simulation, seed ${summary.seed}`,
+    generatedAt: new Date(T0 + summary.simulatedSeconds * 1000).toISOString(),
+    source: `simulated run (${timeline.length} audit records; the simulated clock)`,
+    notes: [
+      'CloudTrail: the simulated events the audit records cite (calls and causes); events no record cites are not drawn',
+    ],
+    preface: preface(summary),
+    subjects: subjectsOf(timeline, deadLetters),
+    collapse: true,
+  });
+}
+
+export function writeReport(
+  dir: string,
+  summary: Summary,
+  timeline: AuditRecord[],
+  deadLetters: SimDeadLetter[] = [],
+): string[] {
   mkdirSync(dir, { recursive: true });
   const files = [join(dir, 'summary.json'), join(dir, 'timeline.json'), join(dir, 'index.html')];
   writeFileSync(files[0] as string, `${JSON.stringify(summary, null, 2)}\n`);
   writeFileSync(files[1] as string, `${JSON.stringify(timeline, null, 2)}\n`);
-  writeFileSync(files[2] as string, html(summary, timeline));
+  writeFileSync(files[2] as string, html(summary, timeline, deadLetters));
   return files;
 }
