@@ -12,10 +12,10 @@ import { ConfigError } from '../../shared/core/errors';
 import type { CliDeps } from '../deps';
 import { UnknownSubjectError } from '../errors';
 import type { CliCommand } from '../program';
-import { mergeTimeline, renderTable } from '../timeline/merge';
+import { mergeTimeline, renderTable, type TimelineEntry } from '../timeline/merge';
 import { parseSince, regionFrom, tableFrom } from './options';
 
-interface TimelineOptions {
+export interface TimelineOptions {
   since?: string;
   json?: boolean;
   tableName?: string;
@@ -24,16 +24,21 @@ interface TimelineOptions {
   auditFile?: string;
 }
 
+/** What a timeline shows: the JSON of `--json`, and what `fleetwarden mcp` answers. */
+export type TimelineReport = {
+  subject: string;
+  entries: TimelineEntry[];
+} & ({ source: string } | { since: string; region: string; table: string; cloudTrailComplete: boolean });
+
 /**
- * Offline mode: the audit records of a local file (the simulator's fleetwarden-report/timeline.json,
- * or an export), no AWS call at all. Records are validated against the schema on load.
+ * The audit records of a local file (the simulator's fleetwarden-report/timeline.json, or an
+ * export), validated against the schema on load, in an in-memory store; records that do not
+ * parse are returned as unreadable, with their id.
  */
-async function timelineFromFile(
-  subjectArg: string,
-  opts: TimelineOptions,
-  deps: CliDeps,
+export async function loadAuditFile(
   file: string,
-): Promise<void> {
+  deps: Pick<CliDeps, 'readFile'>,
+): Promise<{ store: InMemoryAuditStore; unreadable: UnreadableRecord[] }> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(await deps.readFile(file));
@@ -58,20 +63,41 @@ async function timelineFromFile(
       });
     }
   }
+  return { store, unreadable };
+}
+
+/** Offline mode: the audit records of a local file, no AWS call at all. */
+async function timelineFromFile(
+  subjectArg: string,
+  opts: TimelineOptions,
+  deps: CliDeps,
+  file: string,
+): Promise<TimelineReport> {
+  const { store, unreadable } = await loadAuditFile(file, deps);
   const since = opts.since === undefined ? undefined : parseSince(opts.since, new Date(deps.clock.now()));
   const records = await store.timeline(classifySubject(subjectArg), since ? { since } : {});
   deps.stderr.write(`cloudtrail: not consulted (--audit-file ${file})\n`);
   reportUnreadable(unreadable, deps);
   if (records.length === 0) throw new UnknownSubjectError(`no audit records for "${subjectArg}" in ${file}`);
-  const entries = mergeTimeline(records, [], unreadable);
-  deps.stdout.write(
-    opts.json
-      ? `${JSON.stringify({ subject: subjectArg, source: file, entries }, null, 2)}\n`
-      : renderTable(subjectArg, entries),
-  );
+  return { subject: subjectArg, source: file, entries: mergeTimeline(records, [], unreadable) };
 }
 
 async function timeline(subjectArg: string, opts: TimelineOptions, deps: CliDeps): Promise<void> {
+  const report = await timelineReport(subjectArg, opts, deps);
+  deps.stdout.write(
+    opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderTable(subjectArg, report.entries),
+  );
+}
+
+/**
+ * A subject's timeline from the audit table and CloudTrail (or from `--audit-file`): the data of
+ * the command, without printing it (progress and warnings go to deps.stderr).
+ */
+export async function timelineReport(
+  subjectArg: string,
+  opts: TimelineOptions,
+  deps: CliDeps,
+): Promise<TimelineReport> {
   if (opts.auditFile) return timelineFromFile(subjectArg, opts, deps, opts.auditFile);
   const maxPages = parseMaxPages(opts.maxPages);
   const region = regionFrom(opts.region, deps);
@@ -112,25 +138,14 @@ async function timeline(subjectArg: string, opts: TimelineOptions, deps: CliDeps
       `no audit records or CloudTrail events for "${subjectArg}" since ${since.toISOString()} (table ${tableName}, ${region})`,
     );
   }
-  const entries = mergeTimeline(records, events, unreadable);
-  if (opts.json) {
-    deps.stdout.write(
-      `${JSON.stringify(
-        {
-          subject: subjectArg,
-          since: since.toISOString(),
-          region,
-          table: tableName,
-          cloudTrailComplete: complete,
-          entries,
-        },
-        null,
-        2,
-      )}\n`,
-    );
-  } else {
-    deps.stdout.write(renderTable(subjectArg, entries));
-  }
+  return {
+    subject: subjectArg,
+    since: since.toISOString(),
+    region,
+    table: tableName,
+    cloudTrailComplete: complete,
+    entries: mergeTimeline(records, events, unreadable),
+  };
 }
 
 /** CloudTrail pages to scan at most: a whole number from 1 to 100 (50 events each, 2 pages/s). */
