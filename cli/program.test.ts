@@ -9,7 +9,7 @@ import { testDeps } from './test-deps';
 describe('fleetwarden program', () => {
   it('registers every command exported from cli/commands/*.ts', async () => {
     const names = (await loadCommands()).map((c) => c.name);
-    expect(names).toEqual(expect.arrayContaining(['posture', 'timeline']));
+    expect(names).toEqual(expect.arrayContaining(['mcp', 'posture', 'timeline']));
   });
 
   it('exits 2 with a one-line message on an unknown command or missing argument', async () => {

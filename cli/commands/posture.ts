@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../shared/core/errors';
+import type { PostureReport } from '../../shared/posture/finding';
 import { diffPosture, parseBaseline, renderJson, renderMarkdown } from '../../shared/posture/report';
 import { scanPosture } from '../../shared/posture/scanner';
 import type { CliDeps } from '../deps';
@@ -7,7 +8,7 @@ import { EXIT } from '../errors';
 import { type CliCommand, setExitCode } from '../program';
 import { regionFrom } from './options';
 
-interface PostureOptions {
+export interface PostureOptions {
   region?: string[];
   format: string;
   out?: string;
@@ -22,26 +23,10 @@ async function posture(opts: PostureOptions, program: Command, deps: CliDeps): P
   if (!['markdown', 'json'].includes(opts.format)) {
     throw new ConfigError(`--format ${JSON.stringify(opts.format)} is not markdown or json`);
   }
-  const regions = opts.region && opts.region.length > 0 ? opts.region : [regionFrom(undefined, deps)];
   const baseline = opts.baseline
     ? parseBaseline(await readBaseline(opts.baseline, deps), opts.baseline)
     : undefined;
-  const tableName = opts.tableName ?? deps.env.FLEETWARDEN_AUDIT_TABLE;
-  const report = await scanPosture({
-    regions,
-    stackPrefix: opts.stackName,
-    ...(tableName ? { tableName } : {}),
-    // the table lives in the stack's region, whichever regions are scanned
-    tableRegion:
-      opts.tableRegion ?? deps.env.AWS_REGION ?? deps.env.AWS_DEFAULT_REGION ?? (regions[0] as string),
-    clients: deps.aws,
-    now: () => new Date(deps.clock.now()),
-    onProgress: (m) => deps.stderr.write(`posture: ${m}\n`),
-  });
-  if (!tableName)
-    deps.stderr.write(
-      'posture: audit table not checked (pass --table-name or set FLEETWARDEN_AUDIT_TABLE)\n',
-    );
+  const report = await postureReport(opts, deps);
   const diff = baseline ? diffPosture(baseline, report) : undefined;
   const text = opts.format === 'json' ? renderJson(report, diff) : renderMarkdown(report, diff);
   if (opts.out) {
@@ -58,6 +43,34 @@ async function posture(opts: PostureOptions, program: Command, deps: CliDeps): P
       '\n',
   );
   if (opts.failOnGaps && gaps > 0) setExitCode(program, EXIT.failure);
+}
+
+/**
+ * The posture scan of the command, without printing it (progress goes to deps.stderr): what
+ * `fleetwarden mcp` answers too.
+ */
+export async function postureReport(
+  opts: Pick<PostureOptions, 'region' | 'tableName' | 'tableRegion' | 'stackName'>,
+  deps: CliDeps,
+): Promise<PostureReport> {
+  const regions = opts.region && opts.region.length > 0 ? opts.region : [regionFrom(undefined, deps)];
+  const tableName = opts.tableName ?? deps.env.FLEETWARDEN_AUDIT_TABLE;
+  const report = await scanPosture({
+    regions,
+    stackPrefix: opts.stackName,
+    ...(tableName ? { tableName } : {}),
+    // the table lives in the stack's region, whichever regions are scanned
+    tableRegion:
+      opts.tableRegion ?? deps.env.AWS_REGION ?? deps.env.AWS_DEFAULT_REGION ?? (regions[0] as string),
+    clients: deps.aws,
+    now: () => new Date(deps.clock.now()),
+    onProgress: (m) => deps.stderr.write(`posture: ${m}\n`),
+  });
+  if (!tableName)
+    deps.stderr.write(
+      'posture: audit table not checked (pass --table-name or set FLEETWARDEN_AUDIT_TABLE)\n',
+    );
+  return report;
 }
 
 async function readBaseline(path: string, deps: CliDeps): Promise<string> {

@@ -13,10 +13,10 @@ import type { CliDeps } from '../deps';
 import { UnknownSubjectError } from '../errors';
 import type { CliCommand } from '../program';
 import { writeTimelineHtml } from '../timeline/html/page';
-import { mergeTimeline, renderTable } from '../timeline/merge';
+import { mergeTimeline, renderTable, type TimelineEntry } from '../timeline/merge';
 import { parseSince, regionFrom, tableFrom } from './options';
 
-interface TimelineOptions {
+export interface TimelineOptions {
   since?: string;
   json?: boolean;
   tableName?: string;
@@ -26,16 +26,27 @@ interface TimelineOptions {
   html?: string;
 }
 
+/** What a timeline shows: the JSON of `--json`, and what `fleetwarden mcp` answers. */
+export type TimelineReport = {
+  subject: string;
+  entries: TimelineEntry[];
+} & ({ source: string } | { since: string; region: string; table: string; cloudTrailComplete: boolean });
+
+/** A timeline with what it was built from (the HTML page draws records and events, not entries). */
+interface Gathered {
+  report: TimelineReport;
+  page: Omit<Parameters<typeof writeTimelineHtml>[2], 'notes'> & { notes: string[] };
+}
+
 /**
- * Offline mode: the audit records of a local file (the simulator's fleetwarden-report/timeline.json,
- * or an export), no AWS call at all. Records are validated against the schema on load.
+ * The audit records of a local file (the simulator's fleetwarden-report/timeline.json, or an
+ * export), validated against the schema on load, in an in-memory store; records that do not
+ * parse are returned as unreadable, with their id.
  */
-async function timelineFromFile(
-  subjectArg: string,
-  opts: TimelineOptions,
-  deps: CliDeps,
+export async function loadAuditFile(
   file: string,
-): Promise<void> {
+  deps: Pick<CliDeps, 'readFile'>,
+): Promise<{ store: InMemoryAuditStore; unreadable: UnreadableRecord[] }> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(await deps.readFile(file));
@@ -60,26 +71,52 @@ async function timelineFromFile(
       });
     }
   }
+  return { store, unreadable };
+}
+
+/** Offline mode: the audit records of a local file, no AWS call at all. */
+async function timelineFromFile(
+  subjectArg: string,
+  opts: TimelineOptions,
+  deps: CliDeps,
+  file: string,
+): Promise<Gathered> {
+  const { store, unreadable } = await loadAuditFile(file, deps);
   const since = opts.since === undefined ? undefined : parseSince(opts.since, new Date(deps.clock.now()));
   const records = await store.timeline(classifySubject(subjectArg), since ? { since } : {});
   deps.stderr.write(`cloudtrail: not consulted (--audit-file ${file})\n`);
   reportUnreadable(unreadable, deps);
   if (records.length === 0) throw new UnknownSubjectError(`no audit records for "${subjectArg}" in ${file}`);
-  if (opts.html)
-    await writeTimelineHtml(deps, opts.html, {
-      subject: subjectArg,
-      ...{ records, events: [], unreadable, source: `audit file ${file}` },
+  return {
+    report: { subject: subjectArg, source: file, entries: mergeTimeline(records, [], unreadable) },
+    page: {
+      ...{ subject: subjectArg, records, events: [], unreadable, source: `audit file ${file}` },
       notes: [`CloudTrail: not consulted (--audit-file ${file})`],
-    });
-  const entries = mergeTimeline(records, [], unreadable);
-  deps.stdout.write(
-    opts.json
-      ? `${JSON.stringify({ subject: subjectArg, source: file, entries }, null, 2)}\n`
-      : renderTable(subjectArg, entries),
-  );
+    },
+  };
 }
 
 async function timeline(subjectArg: string, opts: TimelineOptions, deps: CliDeps): Promise<void> {
+  const { report, page } = await gatherTimeline(subjectArg, opts, deps);
+  if (opts.html) await writeTimelineHtml(deps, opts.html, page);
+  deps.stdout.write(
+    opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderTable(subjectArg, report.entries),
+  );
+}
+
+/**
+ * A subject's timeline from the audit table and CloudTrail (or from `--audit-file`): the data of
+ * the command, without printing it (progress and warnings go to deps.stderr).
+ */
+export async function timelineReport(
+  subjectArg: string,
+  opts: TimelineOptions,
+  deps: CliDeps,
+): Promise<TimelineReport> {
+  return (await gatherTimeline(subjectArg, opts, deps)).report;
+}
+
+async function gatherTimeline(subjectArg: string, opts: TimelineOptions, deps: CliDeps): Promise<Gathered> {
   if (opts.auditFile) return timelineFromFile(subjectArg, opts, deps, opts.auditFile);
   const maxPages = parseMaxPages(opts.maxPages);
   const region = regionFrom(opts.region, deps);
@@ -120,32 +157,22 @@ async function timeline(subjectArg: string, opts: TimelineOptions, deps: CliDeps
       `no audit records or CloudTrail events for "${subjectArg}" since ${since.toISOString()} (table ${tableName}, ${region})`,
     );
   }
-  const entries = mergeTimeline(records, events, unreadable);
-  if (opts.html)
-    await writeTimelineHtml(deps, opts.html, {
+  return {
+    report: {
+      subject: subjectArg,
+      since: since.toISOString(),
+      region,
+      table: tableName,
+      cloudTrailComplete: complete,
+      entries: mergeTimeline(records, events, unreadable),
+    },
+    page: {
       ...{ subject: subjectArg, records, events, unreadable, source: `audit table ${tableName} (${region})` },
       notes: [
         `CloudTrail: ${events.length} events read since ${since.toISOString().replace('.000Z', 'Z')}${complete ? '' : `; stopped after ${maxPages} pages`}`,
       ],
-    });
-  if (opts.json) {
-    deps.stdout.write(
-      `${JSON.stringify(
-        {
-          subject: subjectArg,
-          since: since.toISOString(),
-          region,
-          table: tableName,
-          cloudTrailComplete: complete,
-          entries,
-        },
-        null,
-        2,
-      )}\n`,
-    );
-  } else {
-    deps.stdout.write(renderTable(subjectArg, entries));
-  }
+    },
+  };
 }
 
 /** CloudTrail pages to scan at most: a whole number from 1 to 100 (50 events each, 2 pages/s). */

@@ -153,6 +153,7 @@ describe('audit-correlate handler', () => {
     const handler = createHandler({
       store: {
         timeline: async () => [],
+        record: async () => undefined,
         pending: async () => ({ records: [] }),
         updateCorrelation: async () => true,
       },

@@ -155,6 +155,7 @@ describe('Investigator role', () => {
     expect(allowed).toEqual([
       'cloudtrail:LookupEvents',
       'dynamodb:DescribeTable',
+      'dynamodb:GetItem',
       'dynamodb:Query',
       'ec2:DescribeSnapshots',
       'ec2:DescribeVolumes',
@@ -178,11 +179,11 @@ describe('Investigator role', () => {
       'byRunner',
       'byRecordName',
     ]);
-    // DescribeTable (posture) is the only action on the table itself
+    // DescribeTable (posture) and GetItem of one record by id (mcp explain) are the only actions on the table itself
     const onTable = dynamo.filter((st) =>
       [st.Resource].flat().some((r) => !JSON.stringify(r).includes('/index/')),
     );
-    expect(onTable.flatMap(actionsOf)).toEqual(['dynamodb:DescribeTable']);
+    expect(onTable.flatMap(actionsOf).sort()).toEqual(['dynamodb:DescribeTable', 'dynamodb:GetItem']);
   });
 
   it('is assumable by the account (IAM policies decide who) unless a principal is given', () => {

@@ -143,7 +143,7 @@ export class AuditTrail extends Construct implements AuditAccess {
     this.investigatorRole = new iam.Role(this, 'Investigator', {
       assumedBy: props.investigatorPrincipal ?? new iam.AccountRootPrincipal(),
       description:
-        'fleetwarden CLI (timeline, posture): read-only access to audit records, CloudTrail and encryption settings',
+        'fleetwarden CLI (timeline, posture, mcp): read-only access to audit records, CloudTrail and encryption settings',
       maxSessionDuration: Duration.hours(1),
       inlinePolicies: {
         ReadOnlyEvidence: new iam.PolicyDocument({
@@ -155,6 +155,12 @@ export class AuditTrail extends Construct implements AuditAccess {
               resources: SUBJECT_INDEXES.map(
                 (i) => `${this.table.tableArn}/index/${AUDIT_TABLE.indexes[i].name}`,
               ),
+            }),
+            new iam.PolicyStatement({
+              // `fleetwarden mcp` explains one record by its id (DynamoDbAuditStore.record)
+              sid: 'AuditRecordById',
+              actions: ['dynamodb:GetItem'],
+              resources: [this.table.tableArn],
             }),
             new iam.PolicyStatement({
               sid: 'AuditTableSettings',

@@ -62,6 +62,17 @@ export function describeAuditStoreContract(name: string, makeSubject: () => Audi
       expect(await store.timeline({ kind: 'runner-or-record', name: 'nobody' })).toEqual([]);
     });
 
+    it('reads one record by its id, and nothing for an unknown id', async () => {
+      const { sink, store } = makeSubject();
+      await sink.write(auditRecord({ recordId: 'dns-sync:abc', time: at(1), reason: 'first' }));
+      await sink.write(auditRecord({ recordId: 'dns-sync:abc', time: at(2), reason: 'outcome' }));
+      await sink.write(auditRecord({ recordId: 'other', time: at(3) }));
+      const found = await store.record('dns-sync:abc');
+      expect(found?.recordId).toBe('dns-sync:abc');
+      expect(found?.reason).toBe('outcome');
+      expect(await store.record('nobody')).toBeUndefined();
+    });
+
     it('lists only pending records old enough for CloudTrail, paging each exactly once', async () => {
       const { sink, store } = makeSubject();
       for (let i = 0; i < 7; i++) await sink.write(auditRecord({ recordId: `p${i}`, time: at(i) }));

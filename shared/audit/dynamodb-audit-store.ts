@@ -2,6 +2,8 @@ import {
   type AttributeValue,
   ConditionalCheckFailedException,
   type DynamoDBClient,
+  GetItemCommand,
+  type GetItemCommandOutput,
   QueryCommand,
   type QueryCommandInput,
   UpdateItemCommand,
@@ -73,6 +75,26 @@ export class DynamoDbAuditStore implements AuditStore {
       } while (startKey);
     }
     return [...byId.values()].sort((a, b) => a.time.localeCompare(b.time));
+  }
+
+  /** GetItem on the table's key (the record id); strongly consistent, so a just-written outcome shows. */
+  async record(recordId: string): Promise<AuditRecord | undefined> {
+    let result: GetItemCommandOutput;
+    try {
+      result = await this.client.send(
+        new GetItemCommand({
+          TableName: this.tableName,
+          Key: { [AUDIT_TABLE.partitionKey]: { S: recordId } },
+          ConsistentRead: true,
+        }),
+      );
+    } catch (err) {
+      throw new AuditStoreError(
+        `could not read audit record ${recordId} from ${this.tableName}: ${(err as Error).name}`,
+        { cause: err },
+      );
+    }
+    return result.Item ? fromAuditItem(result.Item) : undefined;
   }
 
   async pending(now: Date, page: { limit?: number; cursor?: string } = {}): Promise<PendingPage> {

@@ -27,6 +27,10 @@ export class InMemoryAuditStore implements AuditStore {
     });
   }
 
+  async record(recordId: string): Promise<AuditRecord | undefined> {
+    return this.sink.records.get(recordId);
+  }
+
   async pending(now: Date, page: { limit?: number; cursor?: string } = {}): Promise<PendingPage> {
     const limit = page.limit ?? 25;
     // the table's correlateAfter: record time + delay, pushed back to nextAttemptAt after an attempt

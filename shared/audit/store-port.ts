@@ -35,6 +35,8 @@ export interface AuditStore {
     subject: SubjectQuery,
     opts?: { since?: Date; onUnreadable?: (record: UnreadableRecord) => void },
   ): Promise<AuditRecord[]>;
+  /** One record by its id (`fleetwarden mcp` explain), or undefined when the table has none. */
+  record(recordId: string): Promise<AuditRecord | undefined>;
   /** Pending records whose CloudTrail events may have arrived (record time + delay <= now), oldest first. */
   pending(now: Date, page?: { limit?: number; cursor?: string }): Promise<PendingPage>;
   /**

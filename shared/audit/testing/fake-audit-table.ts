@@ -2,6 +2,7 @@ import {
   type AttributeValue,
   ConditionalCheckFailedException,
   type DynamoDBClient,
+  GetItemCommand,
   PutItemCommand,
   QueryCommand,
   UpdateItemCommand,
@@ -13,7 +14,7 @@ type Item = Record<string, AttributeValue>;
 
 /**
  * Scripts an aws-sdk-client-mock DynamoDB stub to behave like the audit table for the expressions
- * the sink and store issue: conditional PutItem, GSI Query (sparse indexes, sort-key range, Limit
+ * the sink and store issue: conditional PutItem, GetItem by record id, GSI Query (sparse indexes, sort-key range, Limit
  * with LastEvaluatedKey returned whenever Limit items were read — as DynamoDB does, even if nothing
  * follows), and conditional UpdateItem with SET/REMOVE. Unknown expressions fail loudly.
  */
@@ -37,6 +38,11 @@ export function scriptAuditTable(
       throw conditionFailed();
     items.set(id, structuredClone(item));
     return meta();
+  });
+
+  stub.on(GetItemCommand).callsFake((input) => {
+    const item = items.get(input.Key[pk].S as string);
+    return { ...meta(), ...(item ? { Item: structuredClone(item) } : {}) };
   });
 
   stub.on(QueryCommand).callsFake((input) => {
