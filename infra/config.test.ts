@@ -136,4 +136,16 @@ describe('fleet configuration as a new user passes it', () => {
     expect(parseFleetConfig(valid).fleetId).toBeUndefined();
     expect(() => parseFleetConfig({ ...valid, fleetId: 'a b' })).toThrow(/fleetwarden\.fleetId: .*got "a b"/);
   });
+
+  it('takes an owner id for the DNS ownership markers, in the characters a marker can carry', () => {
+    expect(parseFleetConfig({ ...valid, ownerId: 'fleetwarden' }).ownerId).toBe('fleetwarden');
+    expect(parseFleetConfig({ ...valid, ownerId: 'prod.eu_1-eu-west-1' }).ownerId).toBe(
+      'prod.eu_1-eu-west-1',
+    );
+    // the default depends on the stack (fleet id and region): FleetStack fills it in
+    expect(parseFleetConfig(valid).ownerId).toBeUndefined();
+    // "," separates the marker's fields, '"' ends the TXT string, spaces and "=" confuse a reader
+    for (const bad of ['a,b', 'a"b', 'a b', 'a=b', '', 'x'.repeat(101)])
+      expect(() => parseFleetConfig({ ...valid, ownerId: bad })).toThrow(/fleetwarden\.ownerId: .*got "/);
+  });
 });

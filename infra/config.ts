@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../shared/core/errors';
+import { OWNER_ID_PATTERN } from '../shared/dns/marker';
 
 /** CloudWatch Logs retention values (days) that RetentionInDays accepts. */
 const LOG_RETENTION_DAYS = [
@@ -68,6 +69,18 @@ export const FleetConfigSchema = z
     fleetId: z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/, 'must be 1-40 letters, digits, ".", "_" or "-"')
+      .optional(),
+    /**
+     * Owner id in the DNS ownership markers: dns-sync and dns-reconcile touch only records whose
+     * marker carries it, so deployments sharing a zone need different ids. Deployments from before
+     * this key wrote "fleetwarden" (README "Upgrading"). @default `fleetwarden-<fleetId>-<region>`
+     */
+    ownerId: z
+      .string()
+      .regex(
+        OWNER_ID_PATTERN,
+        'must be 1-100 letters, digits, ".", "_" or "-" (the DNS marker\'s characters)',
+      )
       .optional(),
     /** Tag that marks the fleet's runner instances (scopes TerminateInstances and the sweep). */
     fleetTag: z
