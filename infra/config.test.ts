@@ -20,6 +20,7 @@ describe('fleet configuration (cdk.json context "fleetwarden")', () => {
       maxRemovalShare: 0.2,
       maxRemovalsPerRun: 100,
       removalBudgetWindow: 3600,
+      maxJobAge: 3600,
       allowTerminate: false,
       auditRetentionDays: 400,
       logRetentionDays: 90,
@@ -147,5 +148,15 @@ describe('fleet configuration as a new user passes it', () => {
     // "," separates the marker's fields, '"' ends the TXT string, spaces and "=" confuse a reader
     for (const bad of ['a,b', 'a"b', 'a b', 'a=b', '', 'x'.repeat(101)])
       expect(() => parseFleetConfig({ ...valid, ownerId: bad })).toThrow(/fleetwarden\.ownerId: .*got "/);
+  });
+
+  it('takes the webhook replay bound maxJobAge in seconds, within the dedupe window', () => {
+    expect(parseFleetConfig({ ...valid, maxJobAge: 600 }).maxJobAge).toBe(600);
+    expect(() => parseFleetConfig({ ...valid, maxJobAge: 30 })).toThrow(/fleetwarden\.maxJobAge: .*got 30/);
+    // 3 days: the webhook's dedupe window (idempotencyTtl), which the configuration does not change
+    expect(parseFleetConfig({ ...valid, maxJobAge: 259_200 }).maxJobAge).toBe(259_200);
+    expect(() => parseFleetConfig({ ...valid, maxJobAge: 259_201 })).toThrow(
+      /fleetwarden\.maxJobAge: .*got 259201/,
+    );
   });
 });

@@ -95,6 +95,11 @@ export const FleetConfigSchema = z
      * max(1, floor(maxRemovalShare x fleet runners listed)). @default 3600
      */
     removalBudgetWindow: z.number().int().min(300).max(604_800).default(3600),
+    /**
+     * Seconds: webhook-ingress ignores a workflow_job whose own time is older than this (replays of a
+     * captured body). At most the webhook's 3-day dedupe window. @default 3600
+     */
+    maxJobAge: z.number().int().min(60).max(259_200).default(3600),
     /** At most this many removals per sweep run; the rest are deferred to the next run. */
     maxRemovalsPerRun: z.number().int().min(1).max(1000).default(100),
     /** Let the sweep terminate instances that never registered (tag-scoped permission). */

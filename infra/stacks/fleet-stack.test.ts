@@ -156,6 +156,12 @@ describe('FleetStack wiring', () => {
     expect(DnsEnv.shape.OWNER_ID.safeParse(ownerId).success).toBe(true);
   });
 
+  it('hands maxJobAge to the webhook ingress (1 hour by default)', () => {
+    const maxAge = (t: Template) => envOf(t, 'Receives GitHub webhooks').MAX_JOB_AGE_SECONDS;
+    expect(maxAge(template())).toBe('3600');
+    expect(maxAge(template({ maxJobAge: 900 }))).toBe('900');
+  });
+
   it('publishes the outputs an operator needs', () => {
     const outputs = Object.keys(template().findOutputs('*'));
     expect(outputs).toEqual(

@@ -134,6 +134,7 @@ export class FleetStack extends Stack {
     if (!config.github) return;
     this.webhook = new WebhookIngress(this, 'Webhook', {
       alarmTopic: this.alarmTopic,
+      maxJobAge: Duration.seconds(config.maxJobAge),
       ...(props.webhookSecret ? { webhookSecret: props.webhookSecret } : {}),
     });
     new CfnOutput(this, 'WebhookUrl', {
