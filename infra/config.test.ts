@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseFleetConfig } from './config';
+import { FleetConfigSchema, parseFleetConfig } from './config';
 
 const valid = {
   hostedZoneId: 'Z0123456789ABCDEFGHIJ',
@@ -158,5 +159,21 @@ describe('fleet configuration as a new user passes it', () => {
     expect(() => parseFleetConfig({ ...valid, maxJobAge: 259_201 })).toThrow(
       /fleetwarden\.maxJobAge: .*got 259201/,
     );
+  });
+});
+
+describe("README's Configuration table", () => {
+  it('documents every key of the fleetwarden context', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(
+      readme.indexOf('## Configuration'),
+      readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1),
+    );
+    const documented = new Set([...section.matchAll(/^\| `([\w.]+)` \|/gm)].map((m) => m[1]));
+    const keys = Object.keys(FleetConfigSchema.shape).filter((k) => k !== 'github');
+    const missing = [...keys, 'github.owner', 'github.repository', 'github.webhookOnly'].filter(
+      (k) => !documented.has(k),
+    );
+    expect(missing).toEqual([]);
   });
 });
