@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseFleetConfig } from './config';
+import { FleetConfigSchema, parseFleetConfig } from './config';
 
 const valid = {
   hostedZoneId: 'Z0123456789ABCDEFGHIJ',
@@ -20,6 +21,7 @@ describe('fleet configuration (cdk.json context "fleetwarden")', () => {
       maxRemovalShare: 0.2,
       maxRemovalsPerRun: 100,
       removalBudgetWindow: 3600,
+      maxJobAge: 3600,
       allowTerminate: false,
       auditRetentionDays: 400,
       logRetentionDays: 90,
@@ -135,5 +137,43 @@ describe('fleet configuration as a new user passes it', () => {
     expect(parseFleetConfig({ ...valid, fleetId: 'prod-eu' }).fleetId).toBe('prod-eu');
     expect(parseFleetConfig(valid).fleetId).toBeUndefined();
     expect(() => parseFleetConfig({ ...valid, fleetId: 'a b' })).toThrow(/fleetwarden\.fleetId: .*got "a b"/);
+  });
+
+  it('takes an owner id for the DNS ownership markers, in the characters a marker can carry', () => {
+    expect(parseFleetConfig({ ...valid, ownerId: 'fleetwarden' }).ownerId).toBe('fleetwarden');
+    expect(parseFleetConfig({ ...valid, ownerId: 'prod.eu_1-eu-west-1' }).ownerId).toBe(
+      'prod.eu_1-eu-west-1',
+    );
+    // the default depends on the stack (fleet id and region): FleetStack fills it in
+    expect(parseFleetConfig(valid).ownerId).toBeUndefined();
+    // "," separates the marker's fields, '"' ends the TXT string, spaces and "=" confuse a reader
+    for (const bad of ['a,b', 'a"b', 'a b', 'a=b', '', 'x'.repeat(101)])
+      expect(() => parseFleetConfig({ ...valid, ownerId: bad })).toThrow(/fleetwarden\.ownerId: .*got "/);
+  });
+
+  it('takes the webhook replay bound maxJobAge in seconds, within the dedupe window', () => {
+    expect(parseFleetConfig({ ...valid, maxJobAge: 600 }).maxJobAge).toBe(600);
+    expect(() => parseFleetConfig({ ...valid, maxJobAge: 30 })).toThrow(/fleetwarden\.maxJobAge: .*got 30/);
+    // 3 days: the webhook's dedupe window (idempotencyTtl), which the configuration does not change
+    expect(parseFleetConfig({ ...valid, maxJobAge: 259_200 }).maxJobAge).toBe(259_200);
+    expect(() => parseFleetConfig({ ...valid, maxJobAge: 259_201 })).toThrow(
+      /fleetwarden\.maxJobAge: .*got 259201/,
+    );
+  });
+});
+
+describe("README's Configuration table", () => {
+  it('documents every key of the fleetwarden context', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(
+      readme.indexOf('## Configuration'),
+      readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1),
+    );
+    const documented = new Set([...section.matchAll(/^\| `([\w.]+)` \|/gm)].map((m) => m[1]));
+    const keys = Object.keys(FleetConfigSchema.shape).filter((k) => k !== 'github');
+    const missing = [...keys, 'github.owner', 'github.repository', 'github.webhookOnly'].filter(
+      (k) => !documented.has(k),
+    );
+    expect(missing).toEqual([]);
   });
 });

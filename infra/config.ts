@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../shared/core/errors';
+import { OWNER_ID_PATTERN } from '../shared/dns/marker';
 
 /** CloudWatch Logs retention values (days) that RetentionInDays accepts. */
 const LOG_RETENTION_DAYS = [
@@ -69,6 +70,18 @@ export const FleetConfigSchema = z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/, 'must be 1-40 letters, digits, ".", "_" or "-"')
       .optional(),
+    /**
+     * Owner id in the DNS ownership markers: dns-sync and dns-reconcile touch only records whose
+     * marker carries it, so deployments sharing a zone need different ids. Deployments from before
+     * this key wrote "fleetwarden" (README "Upgrading"). @default `fleetwarden-<fleetId>-<region>`
+     */
+    ownerId: z
+      .string()
+      .regex(
+        OWNER_ID_PATTERN,
+        'must be 1-100 letters, digits, ".", "_" or "-" (the DNS marker\'s characters)',
+      )
+      .optional(),
     /** Tag that marks the fleet's runner instances (scopes TerminateInstances and the sweep). */
     fleetTag: z
       .strictObject({ key: z.string().min(1).max(128), value: z.string().min(1).max(256) })
@@ -82,6 +95,11 @@ export const FleetConfigSchema = z
      * max(1, floor(maxRemovalShare x fleet runners listed)). @default 3600
      */
     removalBudgetWindow: z.number().int().min(300).max(604_800).default(3600),
+    /**
+     * Seconds: webhook-ingress ignores a workflow_job whose own time is older than this (replays of a
+     * captured body). At most the webhook's 3-day dedupe window. @default 3600
+     */
+    maxJobAge: z.number().int().min(60).max(259_200).default(3600),
     /** At most this many removals per sweep run; the rest are deferred to the next run. */
     maxRemovalsPerRun: z.number().int().min(1).max(1000).default(100),
     /** Let the sweep terminate instances that never registered (tag-scoped permission). */

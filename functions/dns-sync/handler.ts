@@ -16,6 +16,7 @@ import {
   syncDns,
 } from '../../shared/dns/apply';
 import { InstanceFactsUnavailableError, MissingDecisionError } from '../../shared/dns/errors';
+import { OWNER_ID_PATTERN } from '../../shared/dns/marker';
 import { type MessageRetry, SqsMessageRetry } from '../../shared/dns/message-retry';
 import type { DnsOptIn } from '../../shared/dns/opt-in';
 import { type DnsPlanConfig, latestPerInstance, type PlanDecision, planDns } from '../../shared/dns/planner';
@@ -43,10 +44,8 @@ export const DnsEnv = z.object({
   /** Same bounds as the DnsSync construct's `ttl` prop. */
   RECORD_TTL: z.coerce.number().int().min(1).max(86_400).default(60),
   PUBLISH_PUBLIC_IP: envBoolean.default(false),
-  OWNER_ID: z
-    .string()
-    .regex(/^[A-Za-z0-9-]{1,64}$/)
-    .default('fleetwarden'),
+  /** Same characters as the DnsSync construct's `ownerId` prop (what a marker can carry). */
+  OWNER_ID: z.string().regex(OWNER_ID_PATTERN).default('fleetwarden'),
   DRY_RUN: envBoolean.default(false),
   /** A running event older than this whose instance DescribeInstances cannot show is skipped, not retried. */
   ABSENT_AFTER_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),

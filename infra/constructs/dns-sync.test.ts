@@ -145,6 +145,28 @@ describe('DnsSync construct', () => {
     });
   });
 
+  it('takes an owner id known only at deploy time (account and region of an environment-agnostic stack) or with dots', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Agnostic');
+    new DnsSync(stack, 'Dns', {
+      alarmTopic: new sns.Topic(stack, 'Alarms', { enforceSSL: true }),
+      audit,
+      hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+      zoneName: 'internal.example.com',
+      ownerId: `fleetwarden-${stack.account}-${stack.region}`,
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          OWNER_ID: {
+            'Fn::Join': ['', ['fleetwarden-', { Ref: 'AWS::AccountId' }, '-', { Ref: 'AWS::Region' }]],
+          },
+        }),
+      },
+    });
+    expect(() => setup({ ownerId: 'fleetwarden-prod.eu_1-eu-west-1' })).not.toThrow();
+  });
+
   it("gives dns-sync its queue's real URL (QUEUE_URL) for the lag retry; dns-reconcile has no queue", () => {
     const { dns, stack, template } = setup();
     const t = template();
@@ -239,7 +261,7 @@ describe('DnsSync construct', () => {
       { reverseZoneId: 'Z0REVERSE', reverseZoneName: 'example.com' },
       'reverseZoneName must end in .in-addr.arpa, got "example.com"',
     ],
-    [{ ownerId: 'a,b' }, 'ownerId must be 1-64 letters, digits or hyphens, got "a,b"'],
+    [{ ownerId: 'a,b' }, 'ownerId must be 1-100 letters, digits, ".", "_" or "-", got "a,b"'],
     [{ nameTag: '' }, 'nameTag must be 1-128 characters, got ""'],
     [{ reconcileSchedule: Duration.seconds(30) }, 'reconcileSchedule must be 1 minute to 24 hours, got 30 s'],
     [{ maxConcurrency: 1 }, 'maxConcurrency must be an integer from 2 to 1000, got 1'],

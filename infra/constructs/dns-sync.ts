@@ -9,6 +9,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DNS_SYNC_BATCHING } from '../../shared/dns/batching';
+import { OWNER_ID_PATTERN } from '../../shared/dns/marker';
 import {
   DNS_SYNC_STATES,
   EC2_STATE_CHANGE_DETAIL_TYPE,
@@ -59,7 +60,9 @@ export interface DnsSyncProps {
    */
   readonly publishPublicIp?: boolean;
   /**
-   * Owner id written into the ownership markers; deployments sharing a zone need different ids.
+   * Owner id written into the ownership markers (1-100 letters, digits, ".", "_" or "-"): both
+   * functions touch only records whose marker carries it, so deployments sharing a zone (two regions,
+   * two accounts) need different ids. FleetStack passes `fleetwarden-<fleetId>-<region>`.
    * @default 'fleetwarden'
    */
   readonly ownerId?: string;
@@ -154,8 +157,9 @@ function validate(scope: Construct, id: string, p: DnsSyncProps): void {
   if (p.ttl !== undefined && (!Number.isInteger(p.ttl) || p.ttl < 1 || p.ttl > 86400)) {
     problems.push(`ttl must be an integer from 1 to 86400 seconds, got ${p.ttl}`);
   }
-  if (p.ownerId !== undefined && !/^[A-Za-z0-9-]{1,64}$/.test(p.ownerId)) {
-    problems.push(`ownerId must be 1-64 letters, digits or hyphens, got "${p.ownerId}"`);
+  // a token (e.g. one built from the stack's account and region) is only known at deploy time
+  if (p.ownerId !== undefined && !Token.isUnresolved(p.ownerId) && !OWNER_ID_PATTERN.test(p.ownerId)) {
+    problems.push(`ownerId must be 1-100 letters, digits, ".", "_" or "-", got "${p.ownerId}"`);
   }
   if (p.reconcileSchedule !== undefined) {
     const s = p.reconcileSchedule.toSeconds();

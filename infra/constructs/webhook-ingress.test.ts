@@ -90,6 +90,18 @@ describe('WebhookIngress construct', () => {
     );
   });
 
+  it('refuses a maxJobAge longer than idempotencyTtl: a body replayed after its dedupe record expires would be published again', () => {
+    expect(() => setup({ idempotencyTtl: Duration.hours(1), maxJobAge: Duration.hours(2) })).toThrow(
+      'maxJobAge (2 hours) must not exceed idempotencyTtl (1 hour)',
+    );
+    // the defaults count too: 3 days of maxJobAge against a 1-hour dedupe window
+    expect(() => setup({ idempotencyTtl: Duration.hours(1), maxJobAge: Duration.days(3) })).toThrow(
+      'maxJobAge (3 days) must not exceed idempotencyTtl (1 hour)',
+    );
+    expect(() => setup({ idempotencyTtl: Duration.hours(2) })).not.toThrow();
+    expect(() => setup({ idempotencyTtl: Duration.hours(1), maxJobAge: Duration.hours(1) })).not.toThrow();
+  });
+
   it('alarms on a burst of refused signatures (a wrong secret, or someone knocking at the URL)', () => {
     setup()
       .template()

@@ -33,7 +33,8 @@ export interface WebhookIngressProps {
    */
   readonly maxBodyBytes?: number;
   /**
-   * How long a delivery id is remembered for deduplication (1 hour to 30 days).
+   * How long a delivery id (and a signed body's digest) is remembered for deduplication (1 hour to
+   * 30 days); at least `maxJobAge`, so a body replayed after its record expires is already stale.
    * @default Duration.days(3) (GitHub allows redelivery for 3 days)
    */
   readonly idempotencyTtl?: Duration;
@@ -41,7 +42,7 @@ export interface WebhookIngressProps {
    * A workflow_job delivery whose action happened longer ago than this (by the job's own signed
    * timestamps: created_at, started_at or completed_at) is ignored as stale, so a captured body
    * replayed later is not published again (1 minute to 3 days). A delivery redelivered by hand after
-   * this long is ignored too: raise it before redelivering old deliveries.
+   * this long is ignored too: raise it before redelivering old deliveries. At most `idempotencyTtl`.
    * @default Duration.hours(1)
    */
   readonly maxJobAge?: Duration;
@@ -59,6 +60,9 @@ export interface WebhookIngressProps {
   readonly reservedConcurrency?: number;
 }
 
+const DEFAULT_IDEMPOTENCY_TTL = Duration.days(3);
+const DEFAULT_MAX_JOB_AGE = Duration.hours(1);
+
 function validate(scope: Construct, id: string, p: WebhookIngressProps): void {
   const problems: string[] = [];
   const max = p.maxBodyBytes;
@@ -70,6 +74,13 @@ function validate(scope: Construct, id: string, p: WebhookIngressProps): void {
   const age = p.maxJobAge?.toSeconds();
   if (age !== undefined && (age < 60 || age > 3 * 86_400))
     problems.push(`maxJobAge must be 1 minute to 3 days, got ${p.maxJobAge?.toHumanString()}`);
+  // a body replayed after its digest's dedupe record expired must already be stale
+  const effectiveTtl = p.idempotencyTtl ?? DEFAULT_IDEMPOTENCY_TTL;
+  const effectiveAge = p.maxJobAge ?? DEFAULT_MAX_JOB_AGE;
+  if (effectiveAge.toSeconds() > effectiveTtl.toSeconds())
+    problems.push(
+      `maxJobAge (${effectiveAge.toHumanString()}) must not exceed idempotencyTtl (${effectiveTtl.toHumanString()}): a captured body replayed after its dedupe record expires would be published again`,
+    );
   const rc = p.reservedConcurrency;
   if (rc !== undefined && !(Number.isInteger(rc) && rc >= 1 && rc <= 1000))
     problems.push(`reservedConcurrency must be an integer from 1 to 1000, got ${rc}`);
@@ -138,8 +149,8 @@ export class WebhookIngress extends Construct {
         EVENT_BUS_NAME: this.bus.eventBusName,
         IDEMPOTENCY_TABLE: this.idempotencyTable.tableName,
         MAX_BODY_BYTES: String(props.maxBodyBytes ?? 1_048_576),
-        DEDUPE_TTL_SECONDS: String((props.idempotencyTtl ?? Duration.days(3)).toSeconds()),
-        MAX_JOB_AGE_SECONDS: String((props.maxJobAge ?? Duration.hours(1)).toSeconds()),
+        DEDUPE_TTL_SECONDS: String((props.idempotencyTtl ?? DEFAULT_IDEMPOTENCY_TTL).toSeconds()),
+        MAX_JOB_AGE_SECONDS: String((props.maxJobAge ?? DEFAULT_MAX_JOB_AGE).toSeconds()),
       },
     });
     // refused signatures are not logged at info (a flood would cost a log line each): counted and

@@ -115,6 +115,53 @@ describe('FleetStack wiring', () => {
     expect(sweepEnv(windowed)).toMatchObject({ FLEET_ID: '123456789012', BUDGET_WINDOW_SECONDS: '7200' });
   });
 
+  it('gives deployments sharing a zone different DNS owner ids (regions, accounts), or the configured one', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = (id: string, account: string, region: string, patch: Record<string, unknown> = {}) =>
+      new FleetStack(app, id, { env: { account, region }, config: parseFleetConfig({ ...base, ...patch }) });
+    const ownerIds = (s: FleetStack) => {
+      const t = Template.fromStack(s);
+      return [envOf(t, 'Keeps Route 53').OWNER_ID, envOf(t, 'Compares the zone').OWNER_ID];
+    };
+    const eu = stack('Eu', '123456789012', 'eu-west-1');
+    const us = stack('Us', '123456789012', 'us-east-1');
+    const other = stack('Other', '210987654321', 'eu-west-1');
+    const named = stack('Named', '123456789012', 'ap-south-1', { fleetId: 'prod' });
+    // records written before ownerId existed carry owner=fleetwarden: an upgrade keeps them by saying so
+    const kept = stack('Kept', '123456789012', 'eu-west-2', { ownerId: 'fleetwarden' });
+    // a private zone shared by two regions or two accounts: each reconcile must know only its own markers
+    expect(ownerIds(eu)).toEqual([
+      'fleetwarden-123456789012-eu-west-1',
+      'fleetwarden-123456789012-eu-west-1',
+    ]);
+    expect(ownerIds(us)).toEqual([
+      'fleetwarden-123456789012-us-east-1',
+      'fleetwarden-123456789012-us-east-1',
+    ]);
+    expect(ownerIds(other)[0]).toBe('fleetwarden-210987654321-eu-west-1');
+    expect(ownerIds(named)[0]).toBe('fleetwarden-prod-ap-south-1');
+    expect(eu.ownerId).toBe('fleetwarden-123456789012-eu-west-1');
+    expect(ownerIds(kept)).toEqual(['fleetwarden', 'fleetwarden']);
+  });
+
+  it('derives an owner id the DNS handlers accept, from the longest fleet id and region', async () => {
+    const { DnsEnv } = await import('../../functions/dns-sync/handler');
+    const fleetId = `a.b_${'c'.repeat(36)}`; // 40 characters, with "." and "_"
+    const s = new FleetStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Long', {
+      env: { account: '123456789012', region: 'ap-southeast-4' },
+      config: parseFleetConfig({ ...base, fleetId }),
+    });
+    const ownerId = envOf(Template.fromStack(s), 'Keeps Route 53').OWNER_ID;
+    expect(ownerId).toBe(`fleetwarden-${fleetId}-ap-southeast-4`);
+    expect(DnsEnv.shape.OWNER_ID.safeParse(ownerId).success).toBe(true);
+  });
+
+  it('hands maxJobAge to the webhook ingress (1 hour by default)', () => {
+    const maxAge = (t: Template) => envOf(t, 'Receives GitHub webhooks').MAX_JOB_AGE_SECONDS;
+    expect(maxAge(template())).toBe('3600');
+    expect(maxAge(template({ maxJobAge: 900 }))).toBe('900');
+  });
+
   it('publishes the outputs an operator needs', () => {
     const outputs = Object.keys(template().findOutputs('*'));
     expect(outputs).toEqual(

@@ -70,11 +70,17 @@ export class FleetStack extends Stack {
   readonly dashboard: FleetDashboard;
   /** The fleet's identity (runner label `fleetwarden-fleet:<fleetId>`): config.fleetId, else the account id. */
   readonly fleetId: string;
+  /**
+   * Owner id of the DNS ownership markers: config.ownerId, else `fleetwarden-<fleetId>-<region>`, so
+   * deployments sharing a zone (two regions, two accounts) never take each other's records for theirs.
+   */
+  readonly ownerId: string;
 
   constructor(scope: Construct, id: string, props: FleetStackProps) {
     super(scope, id, props);
     const { config } = props;
     this.fleetId = config.fleetId ?? this.account;
+    this.ownerId = config.ownerId ?? `fleetwarden-${this.fleetId}-${this.region}`;
     Aspects.of(this).add(new StableOutputNames());
     // every FleetFunction below reads its default log retention from here
     this.node.setContext(LOG_RETENTION_CONTEXT, config.logRetentionDays);
@@ -122,6 +128,7 @@ export class FleetStack extends Stack {
       nameTag: config.dnsNameTag,
       ttl: config.recordTtl,
       publishPublicIp: config.publishPublicIp,
+      ownerId: this.ownerId,
       dryRun: config.dryRun,
       // who opts in to DNS besides the name tag: the fleet's instances
       fleetTag: config.fleetTag,
@@ -145,6 +152,7 @@ export class FleetStack extends Stack {
   ): { webhook: WebhookIngress; runners?: RunnerRemediation } {
     const webhook = new WebhookIngress(this, 'Webhook', {
       alarmTopic: this.alarmTopic,
+      maxJobAge: Duration.seconds(config.maxJobAge),
       ...(props.webhookSecret ? { webhookSecret: props.webhookSecret } : {}),
     });
     new CfnOutput(this, 'WebhookUrl', {

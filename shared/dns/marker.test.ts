@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatMarker, type Marker, parseMarker } from './marker';
+import { formatMarker, type Marker, OWNER_ID_PATTERN, parseMarker } from './marker';
 
 const marker: Marker = {
   owner: 'prod',
@@ -49,5 +49,16 @@ describe('ownership marker', () => {
     ['"heritage=fleetwarden,owner=prod,instance=nope,type=A,state=running,t=2026-11-24T10:00:00.000Z"'],
   ])('does not take %s for a marker', (txt) => {
     expect(parseMarker(txt)).toBeUndefined();
+  });
+
+  it('round-trips every owner id OWNER_ID_PATTERN accepts; refuses the characters that break a marker', () => {
+    for (const owner of ['fleetwarden', 'fleetwarden-123456789012-eu-west-1', 'prod.eu_1', 'x'.repeat(100)]) {
+      expect(OWNER_ID_PATTERN.test(owner), owner).toBe(true);
+      expect(parseMarker(formatMarker({ ...marker, owner }))?.owner).toBe(owner);
+    }
+    // "," splits fields, "=" splits a field, '"' ends the TXT string, "\\" and non-ASCII come back
+    // escaped from Route 53, a space reads as two strings to a human
+    for (const owner of ['a,b', 'a=b', 'a"b', 'a\\b', 'a b', 'ä', '', 'x'.repeat(101)])
+      expect(OWNER_ID_PATTERN.test(owner), owner).toBe(false);
   });
 });

@@ -21,6 +21,11 @@ export interface Marker {
 }
 
 export const HERITAGE = 'fleetwarden';
+/**
+ * What an owner id may hold: 1-100 ASCII letters, digits, ".", "_" or "-". A marker's fields are
+ * split on "," and "=", '"' ends the TXT string, and Route 53 returns "\\" and non-ASCII escaped.
+ */
+export const OWNER_ID_PATTERN = /^[A-Za-z0-9._-]{1,100}$/;
 const STATES: readonly InstanceState[] = [
   'pending',
   'running',
