@@ -252,6 +252,95 @@ describe('fleetwarden timeline', () => {
     expect(ct.commandCalls(LookupEventsCommand)).toHaveLength(3);
   });
 
+  it('prints the audit records and marks CloudTrail "not read" (call, region, cause) when it is denied', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [toAuditItem(dnsDelete, { retentionDays: 400 })] });
+    ct.on(LookupEventsCommand).rejects(
+      Object.assign(
+        new Error(
+          'User: arn:aws:sts::1:assumed-role/R/s is not authorized to perform: cloudtrail:LookupEvents',
+        ),
+        {
+          name: 'AccessDeniedException',
+          $metadata: { httpStatusCode: 400, requestId: 'ct-denied-1' },
+        },
+      ),
+    );
+    const t = testDeps();
+    const code = await runCli(['node', 'fleetwarden', 'timeline', 'i-0abc12345'], t.deps, [command]);
+    expect(code).toBe(EXIT.incomplete);
+    expect(t.stdout()).toContain('dns-sync dns.delete acted');
+    expect(t.stdout()).toContain(`record=${dnsDelete.recordId}`);
+    expect(t.stdout()).toMatch(/CloudTrail NOT READ: LookupEvents ResourceName=i-0abc12345 in eu-west-1/);
+    expect(t.stderr()).toContain(
+      'cloudtrail: not read: LookupEvents ResourceName=i-0abc12345 in eu-west-1 failed',
+    );
+    expect(t.stderr()).toContain(
+      'caused by: AccessDeniedException: User: arn:aws:sts::1:assumed-role/R/s is not authorized to perform: cloudtrail:LookupEvents (HTTP 400, request ct-denied-1)',
+    );
+  });
+
+  it('says cloudTrailComplete: false in JSON and why, with the cause chain, when CloudTrail is not read', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [toAuditItem(dnsDelete, { retentionDays: 400 })] });
+    ct.on(LookupEventsCommand).rejects(
+      Object.assign(new Error('Unexpected token \'<\', "<html><bod"... is not valid JSON'), {
+        name: 'SyntaxError',
+        $metadata: { httpStatusCode: 503 },
+      }),
+    );
+    const t = testDeps();
+    const code = await runCli(['node', 'fleetwarden', 'timeline', 'i-0abc12345', '--json'], t.deps, [
+      command,
+    ]);
+    expect(code).toBe(EXIT.incomplete);
+    const parsed = JSON.parse(t.stdout());
+    expect(parsed.cloudTrailComplete).toBe(false);
+    expect(parsed.cloudTrail).toEqual({
+      read: false,
+      call: 'LookupEvents',
+      region: 'eu-west-1',
+      query: 'ResourceName=i-0abc12345',
+      causes: [
+        expect.stringMatching(
+          /^CloudTrailLookupError: LookupEvents ResourceName=i-0abc12345 in eu-west-1 failed/,
+        ),
+        'SyntaxError: Unexpected token \'<\', "<html><bod"... is not valid JSON (HTTP 503)',
+      ],
+    });
+    expect(parsed.entries.map((e: { kind: string }) => e.kind)).toContain('decision');
+  });
+
+  it('with nothing in the audit table, a CloudTrail failure is the error (not "unknown subject"), chain under FLEETWARDEN_DEBUG', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    ct.on(LookupEventsCommand).rejects(
+      Object.assign(new Error('Unexpected token'), {
+        name: 'SyntaxError',
+        $metadata: { httpStatusCode: 502 },
+      }),
+    );
+    const t = testDeps(undefined, { FLEETWARDEN_DEBUG: '1' });
+    const code = await runCli(['node', 'fleetwarden', 'timeline', 'i-0abc12345'], t.deps, [command]);
+    expect(code).toBe(EXIT.failure);
+    expect(t.stderr()).toContain('cause: SyntaxError: Unexpected token (HTTP 502)');
+    expect(t.stderr()).toMatch(
+      /cause chain:\n {2}CloudTrailLookupError: .*\n {2}SyntaxError: Unexpected token \(HTTP 502\)/,
+    );
+  });
+
+  it('maps rejected credentials on CloudTrail to the credentials exit code even after reading records', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [toAuditItem(dnsDelete, { retentionDays: 400 })] });
+    ct.on(LookupEventsCommand).rejects(
+      Object.assign(new Error('The security token included in the request is expired'), {
+        name: 'ExpiredTokenException',
+      }),
+    );
+    const t = testDeps();
+    expect(await runCli(['node', 'fleetwarden', 'timeline', 'i-0abc12345'], t.deps, [command])).toBe(
+      EXIT.noCredentials,
+    );
+    expect(t.stdout()).toContain('dns-sync dns.delete acted');
+    expect(t.stdout()).toContain('CloudTrail NOT READ');
+  });
+
   it('refuses a bad --since and a missing table with exit 2', async () => {
     const t = testDeps();
     expect(

@@ -5,13 +5,14 @@ import { InvalidAuditRecordError } from '../../shared/audit/errors';
 import { InMemoryAuditStore } from '../../shared/audit/in-memory-audit-store';
 import type { AuditRecord } from '../../shared/audit/schema';
 import { classifySubject, type UnreadableRecord } from '../../shared/audit/store-port';
+import type { TrailEvent } from '../../shared/cloudtrail/event';
 import { LookupEventsAdapter } from '../../shared/cloudtrail/lookup-events-adapter';
 import { LOOKUP_WINDOW_MS, lookupAll } from '../../shared/cloudtrail/port';
 import { RateLimitedLookup } from '../../shared/cloudtrail/rate-limited-lookup';
 import { ConfigError } from '../../shared/core/errors';
 import type { CliDeps } from '../deps';
-import { UnknownSubjectError } from '../errors';
-import type { CliCommand } from '../program';
+import { causeChain, EXIT, isCredentialError, UnknownSubjectError } from '../errors';
+import { type CliCommand, setExitCode } from '../program';
 import { mergeTimeline, renderTable } from '../timeline/merge';
 import { parseSince, regionFrom, tableFrom } from './options';
 
@@ -71,7 +72,12 @@ async function timelineFromFile(
   );
 }
 
-async function timeline(subjectArg: string, opts: TimelineOptions, deps: CliDeps): Promise<void> {
+async function timeline(
+  subjectArg: string,
+  opts: TimelineOptions,
+  deps: CliDeps,
+  cmd: Command,
+): Promise<void> {
   if (opts.auditFile) return timelineFromFile(subjectArg, opts, deps, opts.auditFile);
   const maxPages = parseMaxPages(opts.maxPages);
   const region = regionFrom(opts.region, deps);
@@ -87,33 +93,18 @@ async function timeline(subjectArg: string, opts: TimelineOptions, deps: CliDeps
   });
   reportUnreadable(unreadable, deps);
 
-  const oldest = now.getTime() - LOOKUP_WINDOW_MS;
-  if (since.getTime() < oldest) deps.stderr.write('cloudtrail: only the last 90 days are searchable\n');
-  const lookup = new RateLimitedLookup(new LookupEventsAdapter(deps.aws.cloudtrail), { clock: deps.clock });
-  const { events, complete, skipped } = await lookupAll(
-    lookup,
-    {
-      region,
-      attribute: { key: 'ResourceName', value: subjectArg.trim() },
-      start: new Date(Math.max(since.getTime(), oldest)),
-      end: now,
-    },
-    {
-      maxPages,
-      onPage: (n) => deps.stderr.write(`cloudtrail: page ${n} scanned\n`),
-    },
-  );
-  if (!complete)
-    deps.stderr.write(`cloudtrail: stopped after ${maxPages} pages; narrow --since for older events\n`);
-  for (const s of skipped) deps.stderr.write(`cloudtrail: skipped event ${s.eventId} (does not parse)\n`);
-
+  const trail = await readCloudTrail(subjectArg, region, since, now, maxPages, deps);
+  if ('notRead' in trail && records.length === 0 && unreadable.length === 0) throw trail.notRead.error;
+  const events = 'notRead' in trail ? [] : trail.events;
   if (records.length === 0 && events.length === 0 && unreadable.length === 0) {
     throw new UnknownSubjectError(
       `no audit records or CloudTrail events for "${subjectArg}" since ${since.toISOString()} (table ${tableName}, ${region})`,
     );
   }
   const entries = mergeTimeline(records, events, unreadable);
+  const notRead = 'notRead' in trail ? trail.notRead : undefined;
   if (opts.json) {
+    const { error: _error, ...cloudTrail } = notRead ?? { read: true };
     deps.stdout.write(
       `${JSON.stringify(
         {
@@ -121,7 +112,8 @@ async function timeline(subjectArg: string, opts: TimelineOptions, deps: CliDeps
           since: since.toISOString(),
           region,
           table: tableName,
-          cloudTrailComplete: complete,
+          cloudTrailComplete: !notRead && trail.complete,
+          cloudTrail,
           entries,
         },
         null,
@@ -129,8 +121,64 @@ async function timeline(subjectArg: string, opts: TimelineOptions, deps: CliDeps
       )}\n`,
     );
   } else {
-    deps.stdout.write(renderTable(subjectArg, entries));
+    deps.stdout.write(renderTable(subjectArg, entries, notRead ? [notReadLine(notRead)] : []));
   }
+  if (notRead) setExitCode(cmd, isCredentialError(notRead.error) ? EXIT.noCredentials : EXIT.incomplete);
+}
+
+/** CloudTrail could not be read: which call, where, and the whole cause chain (outermost first). */
+interface NotRead {
+  read: false;
+  call: 'LookupEvents';
+  region: string;
+  query: string;
+  causes: string[];
+  error: unknown;
+}
+
+type TrailRead = { events: TrailEvent[]; complete: boolean } | { notRead: NotRead; complete: false };
+
+/**
+ * The subject's CloudTrail events. A failure (denied, throttled past the retries, an outage, an
+ * answer that does not parse) is returned, not thrown: the audit records are still worth showing,
+ * and the output says precisely what was not read.
+ */
+async function readCloudTrail(
+  subjectArg: string,
+  region: string,
+  since: Date,
+  now: Date,
+  maxPages: number,
+  deps: CliDeps,
+): Promise<TrailRead> {
+  const oldest = now.getTime() - LOOKUP_WINDOW_MS;
+  if (since.getTime() < oldest) deps.stderr.write('cloudtrail: only the last 90 days are searchable\n');
+  const lookup = new RateLimitedLookup(new LookupEventsAdapter(deps.aws.cloudtrail), { clock: deps.clock });
+  const attribute = { key: 'ResourceName', value: subjectArg.trim() } as const;
+  try {
+    const { events, complete, skipped } = await lookupAll(
+      lookup,
+      { region, attribute, start: new Date(Math.max(since.getTime(), oldest)), end: now },
+      { maxPages, onPage: (n) => deps.stderr.write(`cloudtrail: page ${n} scanned\n`) },
+    );
+    if (!complete)
+      deps.stderr.write(`cloudtrail: stopped after ${maxPages} pages; narrow --since for older events\n`);
+    for (const s of skipped) deps.stderr.write(`cloudtrail: skipped event ${s.eventId} (does not parse)\n`);
+    return { events, complete };
+  } catch (error) {
+    const query = `${attribute.key}=${attribute.value}`;
+    const causes = causeChain(error);
+    deps.stderr.write(
+      `cloudtrail: not read: LookupEvents ${query} in ${region} failed\n${causes
+        .map((c) => `  caused by: ${c}\n`)
+        .join('')}`,
+    );
+    return { notRead: { read: false, call: 'LookupEvents', region, query, causes, error }, complete: false };
+  }
+}
+
+function notReadLine(n: NotRead): string {
+  return `CloudTrail NOT READ: ${n.call} ${n.query} in ${n.region}: ${n.causes.at(-1)} (audit records only; causes not looked up)`;
 }
 
 /** CloudTrail pages to scan at most: a whole number from 1 to 100 (50 events each, 2 pages/s). */
@@ -171,6 +219,8 @@ export const command: CliCommand = {
         '--audit-file <path>',
         'read audit records from a local JSON file (e.g. fleetwarden-report/timeline.json) instead of AWS',
       )
-      .action(async (subject: string, opts: TimelineOptions) => timeline(subject, opts, deps));
+      .action(async (subject: string, opts: TimelineOptions, cmd: Command) =>
+        timeline(subject, opts, deps, cmd),
+      );
   },
 };

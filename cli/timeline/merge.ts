@@ -158,7 +158,7 @@ const KIND_LABEL: Record<TimelineEntry['kind'], string> = {
 };
 
 /** A fixed-width table for people: TIME, SOURCE, WHAT, EVIDENCE (evidence on every line). */
-export function renderTable(subject: string, entries: TimelineEntry[]): string {
+export function renderTable(subject: string, entries: TimelineEntry[], notes: string[] = []): string {
   const rows = entries.map((e) => [
     (e.time || '?').replace('T', ' ').replace(/\.\d{3}Z$/, 'Z'),
     KIND_LABEL[e.kind],
@@ -174,7 +174,11 @@ export function renderTable(subject: string, entries: TimelineEntry[]): string {
     [pad(r[0] ?? '', width(0)), pad(r[1] ?? '', width(1)), pad(r[2] ?? '', width(2)), r[3]]
       .join('  ')
       .trimEnd();
-  return [`Timeline for ${subject}: ${entries.length} entries`, line(header), ...rows.map(line), ''].join(
-    '\n',
-  );
+  return [
+    `Timeline for ${subject}: ${entries.length} entries`,
+    ...notes,
+    line(header),
+    ...rows.map(line),
+    '',
+  ].join('\n');
 }
