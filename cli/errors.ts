@@ -1,3 +1,4 @@
+import { causeChain, describeError, errorsOf } from '../shared/core/error-chain';
 import { ConfigError, FleetwardenError, ThrottledError } from '../shared/core/errors';
 
 /** Exit codes, stable for scripts. */
@@ -42,27 +43,10 @@ export const CREDENTIAL_ERRORS = new Set([
   'InvalidAccessKeyId',
 ]);
 
-function chain(err: unknown): Error[] {
-  const out: Error[] = [];
-  for (let e: unknown = err; e instanceof Error && out.length < 10; e = e.cause) out.push(e);
-  return out;
-}
+const chain = errorsOf;
+const describeOne = describeError;
 
-/** One error of a chain on one line: name, first line of the message, HTTP status and request id. */
-function describeOne(e: Error): string {
-  const meta = (e as { $metadata?: { httpStatusCode?: number; requestId?: string } }).$metadata;
-  const facts = [
-    meta?.httpStatusCode !== undefined && `HTTP ${meta.httpStatusCode}`,
-    meta?.requestId && `request ${meta.requestId}`,
-  ].filter(Boolean);
-  return `${e.name}: ${e.message.split('\n')[0]}${facts.length > 0 ? ` (${facts.join(', ')})` : ''}`;
-}
-
-/** Every error of `err`'s cause chain, outermost first, one line each (FLEETWARDEN_DEBUG, JSON). */
-export function causeChain(err: unknown): string[] {
-  const errors = chain(err);
-  return errors.length > 0 ? errors.map(describeOne) : [String(err)];
-}
+export { causeChain };
 
 /** FLEETWARDEN_DEBUG=1: the whole cause chain, one line each, then every stack in it. */
 export function debugReport(err: unknown): string {

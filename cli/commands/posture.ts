@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { ConfigError } from '../../shared/core/errors';
+import { ConfigError, FleetwardenError } from '../../shared/core/errors';
 import { diffPosture, parseBaseline, renderJson, renderMarkdown } from '../../shared/posture/report';
 import { scanPosture } from '../../shared/posture/scanner';
 import type { CliDeps } from '../deps';
-import { EXIT } from '../errors';
+import { EXIT, isCredentialError } from '../errors';
 import { type CliCommand, setExitCode } from '../program';
 import { regionFrom } from './options';
 
@@ -27,6 +27,7 @@ async function posture(opts: PostureOptions, program: Command, deps: CliDeps): P
     ? parseBaseline(await readBaseline(opts.baseline, deps), opts.baseline)
     : undefined;
   const tableName = opts.tableName ?? deps.env.FLEETWARDEN_AUDIT_TABLE;
+  const errors: unknown[] = [];
   const report = await scanPosture({
     regions,
     stackPrefix: opts.stackName,
@@ -37,7 +38,16 @@ async function posture(opts: PostureOptions, program: Command, deps: CliDeps): P
     clients: deps.aws,
     now: () => new Date(deps.clock.now()),
     onProgress: (m) => deps.stderr.write(`posture: ${m}\n`),
+    onFailure: (f, error) => {
+      errors.push(error);
+      deps.stderr.write(
+        `posture: not checked: ${f.check} in ${f.region}: ${f.operation} failed\n${f.causes.map((c) => `  caused by: ${c}\n`).join('')}`,
+      );
+    },
   });
+  // nothing at all could be read (no credentials, every call refused): that is the error
+  if (report.calls.length === 0 && errors.length > 0)
+    throw new PostureScanError('posture scan read nothing', { cause: errors[0] });
   if (!tableName)
     deps.stderr.write(
       'posture: audit table not checked (pass --table-name or set FLEETWARDEN_AUDIT_TABLE)\n',
@@ -58,7 +68,13 @@ async function posture(opts: PostureOptions, program: Command, deps: CliDeps): P
       '\n',
   );
   if (opts.failOnGaps && gaps > 0) setExitCode(program, EXIT.failure);
+  // an incomplete report is never a clean one; rejected credentials say so whatever else happened
+  if (errors.length > 0)
+    setExitCode(program, errors.some(isCredentialError) ? EXIT.noCredentials : EXIT.incomplete);
 }
+
+/** Every check in every region failed: nothing to report (the cause says why). */
+class PostureScanError extends FleetwardenError {}
 
 async function readBaseline(path: string, deps: CliDeps): Promise<string> {
   try {
