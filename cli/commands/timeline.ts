@@ -13,11 +13,14 @@ import { ConfigError } from '../../shared/core/errors';
 import type { CliDeps } from '../deps';
 import { causeChain, EXIT, isCredentialError, UnknownSubjectError } from '../errors';
 import { type CliCommand, setExitCode } from '../program';
-import { mergeTimeline, renderTable } from '../timeline/merge';
+import { mergeTimeline, renderTable, withinWindow } from '../timeline/merge';
+import { closestSubject } from '../timeline/suggest';
 import { parseSince, regionFrom, tableFrom } from './options';
 
 interface TimelineOptions {
   since?: string;
+  until?: string;
+  wide?: boolean;
   json?: boolean;
   tableName?: string;
   region?: string;
@@ -59,16 +62,29 @@ async function timelineFromFile(
       });
     }
   }
-  const since = opts.since === undefined ? undefined : parseSince(opts.since, new Date(deps.clock.now()));
+  const now = new Date(deps.clock.now());
+  const since = opts.since === undefined ? undefined : parseSince(opts.since, now, '--since');
+  const until = opts.until === undefined ? undefined : parseSince(opts.until, now, '--until');
   const records = await store.timeline(classifySubject(subjectArg), since ? { since } : {});
   deps.stderr.write(`cloudtrail: not consulted (--audit-file ${file})\n`);
   reportUnreadable(unreadable, deps);
-  if (records.length === 0) throw new UnknownSubjectError(`no audit records for "${subjectArg}" in ${file}`);
-  const entries = mergeTimeline(records, [], unreadable);
+  if (records.length === 0) {
+    const known = store.sink
+      .all()
+      .flatMap((r) => [r.subject.instanceId, r.subject.runnerName, r.subject.recordName]);
+    const close = closestSubject(
+      subjectArg,
+      known.filter((k): k is string => k !== undefined),
+    );
+    throw new UnknownSubjectError(
+      `no audit records for "${subjectArg}" in ${file}${close ? `; did you mean ${close}?` : ''}`,
+    );
+  }
+  const entries = withinWindow(mergeTimeline(records, [], unreadable), since, until);
   deps.stdout.write(
     opts.json
       ? `${JSON.stringify({ subject: subjectArg, source: file, entries }, null, 2)}\n`
-      : renderTable(subjectArg, entries),
+      : renderTable(subjectArg, entries, [], { wide: opts.wide === true }),
   );
 }
 
@@ -83,7 +99,8 @@ async function timeline(
   const region = regionFrom(opts.region, deps);
   const tableName = tableFrom(opts.tableName, deps);
   const now = new Date(deps.clock.now());
-  const since = parseSince(opts.since ?? '7d', now);
+  const since = parseSince(opts.since ?? '7d', now, '--since');
+  const until = opts.until === undefined ? undefined : parseSince(opts.until, now, '--until');
   const subject = classifySubject(subjectArg);
 
   const unreadable: UnreadableRecord[] = [];
@@ -93,7 +110,7 @@ async function timeline(
   });
   reportUnreadable(unreadable, deps);
 
-  const trail = await readCloudTrail(subjectArg, region, since, now, maxPages, deps);
+  const trail = await readCloudTrail(subjectArg, region, since, until ?? now, maxPages, deps);
   if ('notRead' in trail && records.length === 0 && unreadable.length === 0) throw trail.notRead.error;
   const events = 'notRead' in trail ? [] : trail.events;
   if (records.length === 0 && events.length === 0 && unreadable.length === 0) {
@@ -101,7 +118,7 @@ async function timeline(
       `no audit records or CloudTrail events for "${subjectArg}" since ${since.toISOString()} (table ${tableName}, ${region})`,
     );
   }
-  const entries = mergeTimeline(records, events, unreadable);
+  const entries = withinWindow(mergeTimeline(records, events, unreadable), since, until);
   const notRead = 'notRead' in trail ? trail.notRead : undefined;
   if (opts.json) {
     const { error: _error, ...cloudTrail } = notRead ?? { read: true };
@@ -121,7 +138,8 @@ async function timeline(
       )}\n`,
     );
   } else {
-    deps.stdout.write(renderTable(subjectArg, entries, notRead ? [notReadLine(notRead)] : []));
+    const notes = notRead ? [notReadLine(notRead)] : [];
+    deps.stdout.write(renderTable(subjectArg, entries, notes, { wide: opts.wide === true }));
   }
   if (notRead) setExitCode(cmd, isCredentialError(notRead.error) ? EXIT.noCredentials : EXIT.incomplete);
 }
@@ -211,6 +229,8 @@ export const command: CliCommand = {
         '--since <when>',
         'start: ISO date/time or age (90m, 12h, 7d); default 7d (everything with --audit-file)',
       )
+      .option('--until <when>', 'end: ISO date/time or age (default: now)')
+      .option('--wide', 'every evidence id and the full text on each line (default: fits 120 columns)')
       .option('--json', 'machine-readable output')
       .option('--table-name <name>', 'audit table (default: $FLEETWARDEN_AUDIT_TABLE)')
       .option('--region <region>', 'AWS region (default: $AWS_REGION)')
