@@ -90,7 +90,7 @@ describe('fleetwarden timeline', () => {
       TIME       SOURCE      WHAT                                             EVIDENCE
       08:00:00Z  cloudtrail  RunInstances by autoscaling.amazonaws.com        event=c1d2e3f4-run
       09:58:30Z  cause       TerminateInstances by alice@example.com (role …  event=6f3c2a1e-8d4b-4c1a-9e2f-0a1b2c3d4e5f
-      09:59:00Z  audit       dns-sync dns.delete acted: instance terminated…  record=dns-sync:4f1c0d2e9a8b7c6d5e4f3a2b1c0d9e8f
+      09:59:00Z  audit       dns.delete acted: instance terminated; A recor…  record=dns-sync:4f1c0d2e9a8b7c6d5e4f3a2b1c0d9e8f
       09:59:00Z    aws call  EC2.DescribeInstances success [in CloudTrail]    event=ct-describe-1
       09:59:00Z    aws call  Route53.ChangeResourceRecordSets success [in C…  event=ct-r53-2
       "
@@ -270,8 +270,9 @@ describe('fleetwarden timeline', () => {
     const t = testDeps();
     const code = await runCli(['node', 'fleetwarden', 'timeline', 'i-0abc12345'], t.deps, [command]);
     expect(code).toBe(EXIT.incomplete);
-    expect(t.stdout()).toContain('dns-sync dns.delete acted');
+    expect(t.stdout()).toContain('dns.delete acted');
     expect(t.stdout()).toContain(`record=${dnsDelete.recordId}`);
+    for (const line of t.stdout().split('\n')) expect(line.length, line).toBeLessThanOrEqual(120);
     expect(t.stdout()).toMatch(/CloudTrail NOT READ: LookupEvents ResourceName=i-0abc12345 in eu-west-1/);
     expect(t.stderr()).toContain(
       'cloudtrail: not read: LookupEvents ResourceName=i-0abc12345 in eu-west-1 failed',
@@ -339,7 +340,7 @@ describe('fleetwarden timeline', () => {
     expect(await runCli(['node', 'fleetwarden', 'timeline', 'i-0abc12345'], t.deps, [command])).toBe(
       EXIT.noCredentials,
     );
-    expect(t.stdout()).toContain('dns-sync dns.delete acted');
+    expect(t.stdout()).toContain('dns.delete acted');
     expect(t.stdout()).toContain('CloudTrail NOT READ');
   });
 

@@ -207,7 +207,7 @@ export function renderTable(
   const rows = entries.map((e) => [
     time(e),
     KIND_LABEL[e.kind],
-    shortArns(e.summary) + (e.correlation ? ` [${e.correlation}]` : ''),
+    shortArns(withoutFunction(e)) + (e.correlation ? ` [${e.correlation}]` : ''),
     primaryEvidence(e),
   ]);
   const header = ['TIME', 'SOURCE', 'WHAT', 'EVIDENCE'];
@@ -220,7 +220,20 @@ export function renderTable(
       .trimEnd();
   const first = entries.find((e) => e.time)?.time;
   const title = `Timeline for ${subject}: ${entries.length} lines${oneDay && first ? `, ${first.slice(0, 10)} (UTC)` : ' (UTC)'}; --wide or --json for every id`;
-  return [title.slice(0, TEXT_WIDTH), ...notes, line(header), ...rows.map(line), ''].join('\n');
+  return [title.slice(0, TEXT_WIDTH), ...notes.flatMap(wrap), line(header), ...rows.map(line), ''].join('\n');
+}
+
+/** A note wrapped at 120 columns on spaces (continuation lines indented): notes are never cut. */
+function wrap(note: string): string[] {
+  const out: string[] = [];
+  let current = '';
+  for (const word of note.split(' ')) {
+    if (current && current.length + 1 + word.length > TEXT_WIDTH) {
+      out.push(current);
+      current = `  ${word}`;
+    } else current = current ? `${current} ${word}` : word;
+  }
+  return [...out, current];
 }
 
 /** The id to look up next: the CloudTrail event when there is one, else the request, else the record. */
@@ -231,6 +244,12 @@ function primaryEvidence(e: TimelineEntry): string {
   if (v.requestId) return `request=${v.requestId}`;
   if (v.githubRequestId) return `github-request=${v.githubRequestId}`;
   return v.recordId ? `record=${v.recordId}` : evidenceText(v);
+}
+
+/** A decision's summary without its function name: the record id beside it starts with it. */
+function withoutFunction(e: TimelineEntry): string {
+  const fn = e.kind === 'decision' ? e.evidence.recordId?.split(':')[0] : undefined;
+  return fn && e.summary.startsWith(`${fn} `) ? e.summary.slice(fn.length + 1) : e.summary;
 }
 
 /** arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION -> SESSION (role ROLE): who, first. */
