@@ -234,9 +234,10 @@ describe('fleetwarden timeline', () => {
     expect(await runCli(['node', 'fleetwarden', 'timeline', 'i-0abc12345'], t.deps, [command])).toBe(
       EXIT.noCredentials,
     );
-    expect(t.stderr()).toBe(
+    expect(t.stderr()).toContain(
       'fleetwarden: no AWS credentials found\n  hint: assume the Investigator role first (e.g. AWS_PROFILE=fleetwarden-investigator, or aws sso login)\n',
     );
+    expect(t.stderr()).toContain('audit: not read: Query Fleetwarden-AuditTable in eu-west-1 failed');
   });
 
   it('reports CloudTrail throttling after the retries are spent (exit 4)', async () => {
@@ -298,6 +299,7 @@ describe('fleetwarden timeline', () => {
     const parsed = JSON.parse(t.stdout());
     expect(parsed.cloudTrailComplete).toBe(false);
     expect(parsed.cloudTrail).toEqual({
+      source: 'CloudTrail',
       read: false,
       call: 'LookupEvents',
       region: 'eu-west-1',
@@ -327,6 +329,31 @@ describe('fleetwarden timeline', () => {
     expect(t.stderr()).toMatch(
       /cause chain:\n {2}CloudTrailLookupError: .*\n {2}SyntaxError: Unexpected token \(HTTP 502\)/,
     );
+  });
+
+  it('prints the CloudTrail events and marks the audit table "not read" when the table cannot be read', async () => {
+    ddb.on(QueryCommand).rejects(
+      Object.assign(new Error('User is not authorized to perform: dynamodb:Query'), {
+        name: 'AccessDeniedException',
+      }),
+    );
+    ct.on(LookupEventsCommand).resolves({ Events: [humanTerminate, launch] });
+    const t = testDeps();
+    expect(await runCli(['node', 'fleetwarden', 'timeline', 'i-0abc12345'], t.deps, [command])).toBe(
+      EXIT.incomplete,
+    );
+    expect(t.stdout()).toContain('event=c1d2e3f4-run');
+    expect(t.stdout()).toContain('AUDIT TABLE NOT READ: Query Fleetwarden-AuditTable in eu-west-1');
+    expect(t.stderr()).toContain(
+      'caused by: AccessDeniedException: User is not authorized to perform: dynamodb:Query',
+    );
+    const j = testDeps();
+    await runCli(['node', 'fleetwarden', 'timeline', 'i-0abc12345', '--json'], j.deps, [command]);
+    expect(JSON.parse(j.stdout()).audit).toMatchObject({
+      read: false,
+      call: 'Query',
+      table: 'Fleetwarden-AuditTable',
+    });
   });
 
   it('maps rejected credentials on CloudTrail to the credentials exit code even after reading records', async () => {

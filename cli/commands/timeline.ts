@@ -103,53 +103,85 @@ async function timeline(
   const until = opts.until === undefined ? undefined : parseSince(opts.until, now, '--until');
   const subject = classifySubject(subjectArg);
 
-  const unreadable: UnreadableRecord[] = [];
-  const records = await new DynamoDbAuditStore(tableName, deps.aws.dynamodb(region)).timeline(subject, {
-    since,
-    onUnreadable: (u) => unreadable.push(u),
-  });
-  reportUnreadable(unreadable, deps);
-
+  const audit = await readAudit(subject, tableName, region, since, deps);
   const trail = await readCloudTrail(subjectArg, region, since, until ?? now, maxPages, deps);
-  if ('notRead' in trail && records.length === 0 && unreadable.length === 0) throw trail.notRead.error;
+  const { records, unreadable } = 'notRead' in audit ? { records: [], unreadable: [] } : audit;
   const events = 'notRead' in trail ? [] : trail.events;
-  if (records.length === 0 && events.length === 0 && unreadable.length === 0) {
+  const found = records.length + unreadable.length + events.length > 0;
+  // nothing shown and a source not read: that failure is the answer, never "unknown subject"
+  if (!found && 'notRead' in audit) throw audit.notRead.error;
+  if (!found && 'notRead' in trail) throw trail.notRead.error;
+  if (!found) {
     throw new UnknownSubjectError(
       `no audit records or CloudTrail events for "${subjectArg}" since ${since.toISOString()} (table ${tableName}, ${region})`,
     );
   }
   const entries = withinWindow(mergeTimeline(records, events, unreadable), since, until);
-  const notRead = 'notRead' in trail ? trail.notRead : undefined;
+  const notRead = [audit, trail].flatMap((x) => ('notRead' in x ? [x.notRead] : []));
   if (opts.json) {
-    const { error: _error, ...cloudTrail } = notRead ?? { read: true };
+    const { error: _a, ...auditJson } = 'notRead' in audit ? audit.notRead : { read: true };
+    const { error: _c, ...cloudTrail } = 'notRead' in trail ? trail.notRead : { read: true };
+    const window = { since: since.toISOString(), ...(until ? { until: until.toISOString() } : {}) };
+    const head = { subject: subjectArg, ...window, region, table: tableName };
+    const complete = { auditComplete: !('notRead' in audit), cloudTrailComplete: trail.complete };
     deps.stdout.write(
-      `${JSON.stringify(
-        {
-          subject: subjectArg,
-          since: since.toISOString(),
-          region,
-          table: tableName,
-          cloudTrailComplete: !notRead && trail.complete,
-          cloudTrail,
-          entries,
-        },
-        null,
-        2,
-      )}\n`,
+      `${JSON.stringify({ ...head, ...complete, audit: auditJson, cloudTrail, entries }, null, 2)}\n`,
     );
   } else {
-    const notes = notRead ? [notReadLine(notRead)] : [];
+    const notes = notRead.map(notReadLine);
     deps.stdout.write(renderTable(subjectArg, entries, notes, { wide: opts.wide === true }));
   }
-  if (notRead) setExitCode(cmd, isCredentialError(notRead.error) ? EXIT.noCredentials : EXIT.incomplete);
+  if (notRead.length > 0)
+    setExitCode(cmd, notRead.some((n) => isCredentialError(n.error)) ? EXIT.noCredentials : EXIT.incomplete);
 }
 
-/** CloudTrail could not be read: which call, where, and the whole cause chain (outermost first). */
+/** The subject's audit records; a failed read is returned (with its cause chain), not thrown. */
+async function readAudit(
+  subject: ReturnType<typeof classifySubject>,
+  table: string,
+  region: string,
+  since: Date,
+  deps: CliDeps,
+): Promise<{ records: AuditRecord[]; unreadable: UnreadableRecord[] } | { notRead: NotRead }> {
+  const unreadable: UnreadableRecord[] = [];
+  try {
+    const records = await new DynamoDbAuditStore(table, deps.aws.dynamodb(region)).timeline(subject, {
+      since,
+      onUnreadable: (u) => unreadable.push(u),
+    });
+    reportUnreadable(unreadable, deps);
+    return { records, unreadable };
+  } catch (error) {
+    return { notRead: notReadFrom('audit table', 'Query', table, region, error, deps) };
+  }
+}
+
+function notReadFrom(
+  source: NotRead['source'],
+  call: string,
+  what: string,
+  region: string,
+  error: unknown,
+  deps: CliDeps,
+): NotRead {
+  const causes = causeChain(error);
+  const tag = source === 'audit table' ? 'audit' : 'cloudtrail';
+  deps.stderr.write(
+    `${tag}: not read: ${call} ${what} in ${region} failed\n${causes.map((c) => `  caused by: ${c}\n`).join('')}`,
+  );
+  const target = source === 'audit table' ? { table: what } : { query: what };
+  return { source, read: false, call, region, ...target, causes, error };
+}
+
+/** A source could not be read: which call, where, and the whole cause chain (outermost first). */
 interface NotRead {
+  source: 'audit table' | 'CloudTrail';
   read: false;
-  call: 'LookupEvents';
+  call: string;
   region: string;
-  query: string;
+  /** The audit table queried, or the CloudTrail lookup attribute. */
+  table?: string;
+  query?: string;
   causes: string[];
   error: unknown;
 }
@@ -185,18 +217,18 @@ async function readCloudTrail(
     return { events, complete };
   } catch (error) {
     const query = `${attribute.key}=${attribute.value}`;
-    const causes = causeChain(error);
-    deps.stderr.write(
-      `cloudtrail: not read: LookupEvents ${query} in ${region} failed\n${causes
-        .map((c) => `  caused by: ${c}\n`)
-        .join('')}`,
-    );
-    return { notRead: { read: false, call: 'LookupEvents', region, query, causes, error }, complete: false };
+    return {
+      notRead: notReadFrom('CloudTrail', 'LookupEvents', query, region, error, deps),
+      complete: false,
+    };
   }
 }
 
 function notReadLine(n: NotRead): string {
-  return `CloudTrail NOT READ: ${n.call} ${n.query} in ${n.region}: ${n.causes.at(-1)} (audit records only; causes not looked up)`;
+  const what = `${n.call} ${n.table ?? n.query} in ${n.region}: ${n.causes.at(-1)}`;
+  return n.source === 'CloudTrail'
+    ? `CloudTrail NOT READ: ${what} (audit records only; causes not looked up)`
+    : `AUDIT TABLE NOT READ: ${what} (CloudTrail events only; the automation's decisions are missing)`;
 }
 
 /** CloudTrail pages to scan at most: a whole number from 1 to 100 (50 events each, 2 pages/s). */
