@@ -81,31 +81,7 @@ export function mergeTimeline(
             (c.status === 'unresolved' && c.unresolvedReason ? ` (${c.unresolvedReason})` : ''),
     });
     if (c.trigger) addCause(c.trigger, r);
-    const byRequest = new Map(c.calls.map((m) => [m.requestId, m]));
-    for (const call of r.calls) {
-      const correlated = call.requestId ? byRequest.get(call.requestId) : undefined;
-      const seen = call.requestId && !correlated ? eventByRequest.get(call.requestId) : undefined;
-      const uncorrelated = seen && seen.eventName === call.operation ? seen : undefined;
-      const match = correlated ?? uncorrelated;
-      if (match) cited.add(match.eventId);
-      entries.push({
-        time: call.time,
-        kind: 'aws-call',
-        summary: `${call.service}.${call.operation} ${call.outcome}${call.errorName ? ` (${call.errorName})` : ''}`,
-        evidence: {
-          recordId: r.recordId,
-          ...(call.requestId ? { requestId: call.requestId } : {}),
-          ...(match ? { eventId: match.eventId } : {}),
-        },
-        correlation: correlated
-          ? 'in CloudTrail'
-          : uncorrelated
-            ? 'in CloudTrail (matched by request id; not yet correlated)'
-            : call.requestId
-              ? `CloudTrail ${c.status}`
-              : 'no request id (call did not reach AWS)',
-      });
-    }
+    entries.push(...callEntries(r, eventByRequest, cited));
     for (const call of r.githubCalls) {
       entries.push({
         time: call.time,
@@ -130,17 +106,59 @@ export function mergeTimeline(
     c.summary = `${t?.eventName} by ${t?.actor} (triggered ${c.actions.join(', ')}${(c.records?.length ?? 0) > 1 ? `; ${c.records?.length} records` : ''})`;
     delete (c as { actions?: string[] }).actions;
   }
-  const order: Record<TimelineEntry['kind'], number> = {
-    unreadable: 0,
-    cause: 0,
-    cloudtrail: 1,
-    decision: 2,
-    'aws-call': 3,
-    'github-call': 3,
-  };
+  return sortEntries(entries);
+}
+
+/** A record's AWS calls, each with the CloudTrail event that proves it when one is known. */
+function callEntries(
+  r: AuditRecord,
+  eventByRequest: Map<string, TrailEvent>,
+  cited: Set<string>,
+): TimelineEntry[] {
+  const c = r.correlation;
+  const out: TimelineEntry[] = [];
+  const byRequest = new Map(c.calls.map((m) => [m.requestId, m]));
+  for (const call of r.calls) {
+    const correlated = call.requestId ? byRequest.get(call.requestId) : undefined;
+    const seen = call.requestId && !correlated ? eventByRequest.get(call.requestId) : undefined;
+    const uncorrelated = seen && seen.eventName === call.operation ? seen : undefined;
+    const match = correlated ?? uncorrelated;
+    if (match) cited.add(match.eventId);
+    out.push({
+      time: call.time,
+      kind: 'aws-call',
+      summary: `${call.service}.${call.operation} ${call.outcome}${call.errorName ? ` (${call.errorName})` : ''}`,
+      evidence: {
+        recordId: r.recordId,
+        ...(call.requestId ? { requestId: call.requestId } : {}),
+        ...(match ? { eventId: match.eventId } : {}),
+      },
+      correlation: correlated
+        ? 'in CloudTrail'
+        : uncorrelated
+          ? 'in CloudTrail (matched by request id; not yet correlated)'
+          : call.requestId
+            ? `CloudTrail ${c.status}`
+            : 'no request id (call did not reach AWS)',
+    });
+  }
+  return out;
+}
+
+const ORDER: Record<TimelineEntry['kind'], number> = {
+  unreadable: 0,
+  cause: 0,
+  cloudtrail: 1,
+  decision: 2,
+  'aws-call': 3,
+  'github-call': 3,
+};
+
+/** Oldest first; at the same time, causes before what they caused. */
+function sortEntries(entries: TimelineEntry[]): TimelineEntry[] {
   // an unreadable record without a time sorts first
   const t = (e: TimelineEntry) => (e.time ? Date.parse(e.time) : Number.NEGATIVE_INFINITY);
-  return entries.sort((a, b) => t(a) - t(b) || order[a.kind] - order[b.kind]);
+  return entries.sort((a, b) => t(a) - t(b) || ORDER[a.kind] - ORDER[b.kind]);
 }
 
 /**
@@ -203,7 +221,7 @@ export function renderTable(
   const days = new Set(entries.map((e) => (e.time || '?').slice(0, 10)));
   const oneDay = days.size === 1 && !days.has('?');
   const time = (e: TimelineEntry) =>
-    e.time ? (oneDay ? e.time.slice(11, 19) : e.time.slice(5, 19).replace('T', ' ')) + 'Z' : '?';
+    e.time ? `${oneDay ? e.time.slice(11, 19) : e.time.slice(5, 19).replace('T', ' ')}Z` : '?';
   const rows = entries.map((e) => [
     time(e),
     KIND_LABEL[e.kind],
