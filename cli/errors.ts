@@ -1,3 +1,4 @@
+import { causeChain, describeError, errorsOf } from '../shared/core/error-chain';
 import { ConfigError, FleetwardenError, ThrottledError } from '../shared/core/errors';
 
 /** Exit codes, stable for scripts. */
@@ -9,6 +10,8 @@ export const EXIT = {
   throttled: 4,
   noCredentials: 5,
   accessDenied: 6,
+  /** Printed what could be read; a source or check could not be read (stderr and JSON say which). */
+  incomplete: 7,
 } as const;
 
 /** Nothing in the audit table or CloudTrail mentions the subject. */
@@ -27,18 +30,37 @@ const THROTTLING = new Set([
   'TooManyRequestsException',
   'ProvisionedThroughputExceededException',
 ]);
-const DENIED = new Set([
-  'AccessDeniedException',
-  'AccessDenied',
-  'UnauthorizedOperation',
-  'UnrecognizedClientException',
+const DENIED = new Set(['AccessDeniedException', 'AccessDenied', 'UnauthorizedOperation']);
+/** AWS error codes that mean "these credentials are missing, invalid, expired or mis-signed". */
+export const CREDENTIAL_ERRORS = new Set([
+  'CredentialsProviderError',
+  'AuthFailure',
+  'InvalidClientTokenId',
+  'SignatureDoesNotMatch',
+  'ExpiredToken',
   'ExpiredTokenException',
+  'UnrecognizedClientException',
+  'InvalidAccessKeyId',
 ]);
 
-function chain(err: unknown): Error[] {
-  const out: Error[] = [];
-  for (let e: unknown = err; e instanceof Error && out.length < 10; e = e.cause) out.push(e);
-  return out;
+const chain = errorsOf;
+const describeOne = describeError;
+
+export { causeChain };
+
+/** FLEETWARDEN_DEBUG=1: the whole cause chain, one line each, then every stack in it. */
+export function debugReport(err: unknown): string {
+  const stacks = chain(err).map((e, i) => `${i === 0 ? '' : 'caused by: '}${e.stack ?? describeOne(e)}`);
+  return `cause chain:\n${causeChain(err)
+    .map((l) => `  ${l}\n`)
+    .join('')}${stacks.join('\n')}\n`;
+}
+
+/** True when a credentials problem (missing, invalid, expired, mis-signed) is anywhere in the chain. */
+export function isCredentialError(err: unknown): boolean {
+  return chain(err).some(
+    (e) => CREDENTIAL_ERRORS.has(e.name) || /Could not load credentials/i.test(e.message),
+  );
 }
 
 /** One line and a hint for every error an operator can meet; the exit code says which kind. */
@@ -51,6 +73,14 @@ export function describeFailure(err: unknown): CliFailure {
       code: EXIT.noCredentials,
       message: 'no AWS credentials found',
       hint: 'assume the Investigator role first (e.g. AWS_PROFILE=fleetwarden-investigator, or aws sso login)',
+    };
+  }
+  const rejected = errors.find((e) => CREDENTIAL_ERRORS.has(e.name));
+  if (rejected) {
+    return {
+      code: EXIT.noCredentials,
+      message: `AWS rejected the credentials: ${describeOne(rejected)}`,
+      hint: 'refresh or re-assume the Investigator role (aws sso login); an opt-in region not enabled for the account answers the same way',
     };
   }
   if (errors.some((e) => e instanceof ThrottledError) || names.some((n) => THROTTLING.has(n))) {
@@ -79,9 +109,10 @@ export function describeFailure(err: unknown): CliFailure {
     return { code: EXIT.usage, message: err.message, hint: 'see --help' };
   }
   const first = errors[0];
+  const because = root && root !== first ? `; cause: ${describeOne(root)}` : '';
   return {
     code: EXIT.failure,
-    message: first ? `${first.name}: ${first.message.split('\n')[0]}` : String(err),
+    message: first ? `${describeOne(first)}${because}` : String(err),
     hint: 'rerun with FLEETWARDEN_DEBUG=1 for the full error chain',
   };
 }

@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import type { CliDeps } from './deps';
-import { describeFailure, EXIT } from './errors';
+import { debugReport, describeFailure, EXIT } from './errors';
 
 /**
  * A subcommand: each file in cli/commands/ (other than tests) exports `command`. Adding a command
@@ -53,7 +53,7 @@ export async function runCli(argv: string[], deps: CliDeps, commands?: CliComman
     }
     const failure = describeFailure(err);
     deps.stderr.write(`fleetwarden: ${failure.message}\n  hint: ${failure.hint}\n`);
-    if (deps.env.FLEETWARDEN_DEBUG) deps.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
+    if (deps.env.FLEETWARDEN_DEBUG) deps.stderr.write(debugReport(err));
     return failure.code;
   }
 }

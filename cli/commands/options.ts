@@ -2,7 +2,7 @@ import { ConfigError } from '../../shared/core/errors';
 import type { CliDeps } from '../deps';
 
 /** "2026-11-20", an ISO timestamp, or a relative age: 90m, 12h, 7d. */
-export function parseSince(value: string, now: Date): Date {
+export function parseSince(value: string, now: Date, flag = '--since'): Date {
   const relative = /^(\d+)([mhd])$/.exec(value.trim());
   if (relative) {
     const unit = { m: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] as 'm' | 'h' | 'd'];
@@ -10,7 +10,7 @@ export function parseSince(value: string, now: Date): Date {
   }
   const t = Date.parse(value);
   if (Number.isNaN(t))
-    throw new ConfigError(`--since ${JSON.stringify(value)} is not a date or an age like 90m, 12h, 7d`);
+    throw new ConfigError(`${flag} ${JSON.stringify(value)} is not a date or an age like 90m, 12h, 7d`);
   return new Date(t);
 }
 

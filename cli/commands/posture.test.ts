@@ -120,7 +120,7 @@ describe('fleetwarden posture', () => {
       | EBS volume | eu-west-1 | \`vol-0bbb2222\` | unencrypted (in-use) | DescribeVolumes \`vols-1a\` |
       | EBS snapshot | eu-west-1 | \`snap-0ddd4444\` | unencrypted snapshot of vol-0bbb2222 | DescribeSnapshots \`snaps-1\` |
       | Log group (KMS) | eu-west-1 | \`Fleetwarden-LegacyLogGroup-old\` | no KMS key (CloudWatch Logs default encryption only) | DescribeLogGroups \`logs-1\` |
-      | SQS queue (SSE) | eu-west-1 | \`https://sqs.eu-west-1.amazonaws.com/123456789012/Fleetwarden-RunnerEventsQueue-xyz\` | no server-side encryption | GetQueueAttributes \`sqs-attr-gap\` |
+      | SQS queue (SSE) | eu-west-1 | \`arn:aws:sqs:eu-west-1:123456789012:Fleetwarden-RunnerEventsQueue-xyz\` | no server-side encryption | GetQueueAttributes \`sqs-attr-gap\` |
 
       ## OK
 
@@ -129,7 +129,7 @@ describe('fleetwarden posture', () => {
       | EBS volume | eu-west-1 | \`vol-0aaa1111\` | encrypted with arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab | DescribeVolumes \`vols-1a\` |
       | EBS volume | eu-west-1 | \`vol-0ccc3333\` | encrypted with arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab | DescribeVolumes \`vols-1b\` |
       | Log group (KMS) | eu-west-1 | \`Fleetwarden-DnsSyncLogGroupA1B2-xyz\` | KMS key arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab | DescribeLogGroups \`logs-1\` |
-      | SQS queue (SSE) | eu-west-1 | \`https://sqs.eu-west-1.amazonaws.com/123456789012/Fleetwarden-DnsSyncDeadLetter4C3A-abc\` | SSE-KMS with arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab | GetQueueAttributes \`sqs-attr-ok\` |
+      | SQS queue (SSE) | eu-west-1 | \`arn:aws:sqs:eu-west-1:123456789012:Fleetwarden-DnsSyncDeadLetter4C3A-abc\` | SSE-KMS with arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab | GetQueueAttributes \`sqs-attr-ok\` |
       | Audit table (SSE) | eu-west-1 | \`arn:aws:dynamodb:eu-west-1:123456789012:table/Fleetwarden-AuditTable\` | SSE-KMS with arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab | DescribeTable \`ddb-describe-1\` |
 
       ## Coverage
@@ -169,7 +169,7 @@ describe('fleetwarden posture', () => {
       'ebs-volume:eu-west-1:vol-0bbb2222',
       'ebs-snapshot:eu-west-1:snap-0ddd4444',
       'log-group-kms:eu-west-1:Fleetwarden-LegacyLogGroup-old',
-      `sqs-sse:eu-west-1:${QUEUE_GAP}`,
+      'sqs-sse:eu-west-1:arn:aws:sqs:eu-west-1:123456789012:Fleetwarden-RunnerEventsQueue-xyz',
     ]);
 
     recordAfter();
@@ -261,6 +261,37 @@ describe('fleetwarden posture', () => {
     );
     expect(t.stderr()).toContain('fleetwarden: baseline x.json is not a fleetwarden posture report');
   });
+
+  it('prints the report with "not checked" rows and exits 7 when one call fails, instead of aborting', async () => {
+    recordBefore();
+    ec2
+      .on(DescribeSnapshotsCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'RequestLimitExceeded' }));
+    const t = testDeps();
+    expect(await runCli(['node', 'fleetwarden', 'posture'], t.deps, [command])).toBe(EXIT.incomplete);
+    expect(t.stdout()).toContain(
+      '| EBS snapshot | eu-west-1 | not checked: DescribeSnapshots in eu-west-1 failed: RequestLimitExceeded: Rate exceeded | - |',
+    );
+    expect(t.stdout()).toContain('`vol-0bbb2222`');
+    expect(t.stdout()).toContain(
+      '**Incomplete: 1 check not checked** (see Coverage); absence is not evidence there.',
+    );
+    expect(t.stderr()).toContain('posture: not checked: ebs-snapshot in eu-west-1: DescribeSnapshots failed');
+  });
+
+  it.each(['AuthFailure', 'InvalidClientTokenId', 'SignatureDoesNotMatch', 'UnrecognizedClientException'])(
+    'maps rejected credentials (%s) to exit 5',
+    async (name) => {
+      const fail = Object.assign(new Error('invalid'), { name });
+      ec2.onAnyCommand().rejects(fail);
+      logs.onAnyCommand().rejects(fail);
+      sqs.onAnyCommand().rejects(fail);
+      ddb.onAnyCommand().rejects(fail);
+      const t = testDeps();
+      expect(await runCli(['node', 'fleetwarden', 'posture'], t.deps, [command])).toBe(EXIT.noCredentials);
+      expect(t.stderr()).toContain(`fleetwarden: AWS rejected the credentials: ${name}: invalid`);
+    },
+  );
 
   it('reports access denied with the Investigator hint (exit 6)', async () => {
     ec2.on(GetEbsEncryptionByDefaultCommand).rejects(

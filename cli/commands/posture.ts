@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { ConfigError } from '../../shared/core/errors';
+import { ConfigError, FleetwardenError } from '../../shared/core/errors';
 import type { PostureReport } from '../../shared/posture/finding';
 import { diffPosture, parseBaseline, renderJson, renderMarkdown } from '../../shared/posture/report';
 import { scanPosture } from '../../shared/posture/scanner';
 import type { CliDeps } from '../deps';
-import { EXIT } from '../errors';
+import { EXIT, isCredentialError } from '../errors';
 import { type CliCommand, setExitCode } from '../program';
 import { regionFrom } from './options';
 
@@ -26,7 +26,7 @@ async function posture(opts: PostureOptions, program: Command, deps: CliDeps): P
   const baseline = opts.baseline
     ? parseBaseline(await readBaseline(opts.baseline, deps), opts.baseline)
     : undefined;
-  const report = await postureReport(opts, deps);
+  const { report, errors } = await scan(opts, deps);
   const diff = baseline ? diffPosture(baseline, report) : undefined;
   const text = opts.format === 'json' ? renderJson(report, diff) : renderMarkdown(report, diff);
   if (opts.out) {
@@ -43,18 +43,29 @@ async function posture(opts: PostureOptions, program: Command, deps: CliDeps): P
       '\n',
   );
   if (opts.failOnGaps && gaps > 0) setExitCode(program, EXIT.failure);
+  // an incomplete report is never a clean one; rejected credentials say so whatever else happened
+  if (errors.length > 0)
+    setExitCode(program, errors.some(isCredentialError) ? EXIT.noCredentials : EXIT.incomplete);
 }
 
 /**
- * The posture scan of the command, without printing it (progress goes to deps.stderr): what
- * `fleetwarden mcp` answers too.
+ * The posture scan of the command, without printing it (progress and "not checked" lines go to
+ * deps.stderr): what `fleetwarden mcp` answers too. Failed checks are in `report.failures`.
  */
 export async function postureReport(
   opts: Pick<PostureOptions, 'region' | 'tableName' | 'tableRegion' | 'stackName'>,
   deps: CliDeps,
 ): Promise<PostureReport> {
+  return (await scan(opts, deps)).report;
+}
+
+async function scan(
+  opts: Pick<PostureOptions, 'region' | 'tableName' | 'tableRegion' | 'stackName'>,
+  deps: CliDeps,
+): Promise<{ report: PostureReport; errors: unknown[] }> {
   const regions = opts.region && opts.region.length > 0 ? opts.region : [regionFrom(undefined, deps)];
   const tableName = opts.tableName ?? deps.env.FLEETWARDEN_AUDIT_TABLE;
+  const errors: unknown[] = [];
   const report = await scanPosture({
     regions,
     stackPrefix: opts.stackName,
@@ -65,13 +76,25 @@ export async function postureReport(
     clients: deps.aws,
     now: () => new Date(deps.clock.now()),
     onProgress: (m) => deps.stderr.write(`posture: ${m}\n`),
+    onFailure: (f, error) => {
+      errors.push(error);
+      deps.stderr.write(
+        `posture: not checked: ${f.check} in ${f.region}: ${f.operation} failed\n${f.causes.map((c) => `  caused by: ${c}\n`).join('')}`,
+      );
+    },
   });
+  // nothing at all could be read (no credentials, every call refused): that is the error
+  if (report.calls.length === 0 && errors.length > 0)
+    throw new PostureScanError('posture scan read nothing', { cause: errors[0] });
   if (!tableName)
     deps.stderr.write(
       'posture: audit table not checked (pass --table-name or set FLEETWARDEN_AUDIT_TABLE)\n',
     );
-  return report;
+  return { report, errors };
 }
+
+/** Every check in every region failed: nothing to report (the cause says why). */
+class PostureScanError extends FleetwardenError {}
 
 async function readBaseline(path: string, deps: CliDeps): Promise<string> {
   try {

@@ -86,13 +86,13 @@ describe('fleetwarden timeline', () => {
     ]);
     expect(code).toBe(EXIT.ok);
     expect(t.stdout()).toMatchInlineSnapshot(`
-      "Timeline for i-0abc12345: 5 entries
-      TIME                  SOURCE      WHAT                                                                                        EVIDENCE
-      2026-11-24 08:00:00Z  cloudtrail  RunInstances by autoscaling.amazonaws.com                                                   event=c1d2e3f4-run request=run-req-9
-      2026-11-24 09:58:30Z  cause       TerminateInstances by arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin_0123456789abcdef/alice@example.com (triggered dns.delete)  record=dns-sync:4f1c0d2e9a8b7c6d5e4f3a2b1c0d9e8f event=6f3c2a1e-8d4b-4c1a-9e2f-0a1b2c3d4e5f
-      2026-11-24 09:59:00Z  audit       dns-sync dns.delete acted: instance terminated; A record matched its last private IP 10.0.1.23 [CloudTrail resolved]  record=dns-sync:4f1c0d2e9a8b7c6d5e4f3a2b1c0d9e8f
-      2026-11-24 09:59:00Z    aws call  EC2.DescribeInstances success [in CloudTrail]                                               record=dns-sync:4f1c0d2e9a8b7c6d5e4f3a2b1c0d9e8f event=ct-describe-1 request=a0e1c2d3-ec2-1
-      2026-11-24 09:59:00Z    aws call  Route53.ChangeResourceRecordSets success [in CloudTrail]                                    record=dns-sync:4f1c0d2e9a8b7c6d5e4f3a2b1c0d9e8f event=ct-r53-2 request=r53-req-2
+      "Timeline for i-0abc12345: 5 lines, 2026-11-24 (UTC); --wide or --json for every id
+      TIME       SOURCE      WHAT                                             EVIDENCE
+      08:00:00Z  cloudtrail  RunInstances by autoscaling.amazonaws.com        event=c1d2e3f4-run
+      09:58:30Z  cause       TerminateInstances by alice@example.com (role …  event=6f3c2a1e-8d4b-4c1a-9e2f-0a1b2c3d4e5f
+      09:59:00Z  audit       dns.delete acted: instance terminated; A recor…  record=dns-sync:4f1c0d2e9a8b7c6d5e4f3a2b1c0d9e8f
+      09:59:00Z    aws call  EC2.DescribeInstances success [in CloudTrail]    event=ct-describe-1
+      09:59:00Z    aws call  Route53.ChangeResourceRecordSets success [in C…  event=ct-r53-2
       "
     `);
     for (const line of t.stdout().trim().split('\n').slice(2))
@@ -136,7 +136,9 @@ describe('fleetwarden timeline', () => {
     ddb.on(QueryCommand).resolves({ Items: [toAuditItem(intent, { retentionDays: 400 })] });
     ct.on(LookupEventsCommand).resolves({ Events: [] });
     const t = testDeps();
-    expect(await runCli(['node', 'fleetwarden', 'timeline', 'i-0abc12345'], t.deps, [command])).toBe(0);
+    expect(
+      await runCli(['node', 'fleetwarden', 'timeline', 'i-0abc12345', '--wide'], t.deps, [command]),
+    ).toBe(0);
     const line = t
       .stdout()
       .split('\n')
@@ -201,7 +203,7 @@ describe('fleetwarden timeline', () => {
       [command],
     );
     expect(code).toBe(EXIT.ok);
-    expect(t.stdout()).toMatch(/Timeline for i-0abc12345: 2 entries/);
+    expect(t.stdout()).toMatch(/Timeline for i-0abc12345: 2 lines/);
     expect(t.stdout()).not.toContain('sim-2');
     expect(t.stdout()).toMatch(/dns\.delete acted: drained .*record=sim-1/);
     expect(t.stderr()).toMatch(/cloudtrail: not consulted/);
@@ -232,9 +234,10 @@ describe('fleetwarden timeline', () => {
     expect(await runCli(['node', 'fleetwarden', 'timeline', 'i-0abc12345'], t.deps, [command])).toBe(
       EXIT.noCredentials,
     );
-    expect(t.stderr()).toBe(
+    expect(t.stderr()).toContain(
       'fleetwarden: no AWS credentials found\n  hint: assume the Investigator role first (e.g. AWS_PROFILE=fleetwarden-investigator, or aws sso login)\n',
     );
+    expect(t.stderr()).toContain('audit: not read: Query Fleetwarden-AuditTable in eu-west-1 failed');
   });
 
   it('reports CloudTrail throttling after the retries are spent (exit 4)', async () => {
@@ -250,6 +253,122 @@ describe('fleetwarden timeline', () => {
       /fleetwarden: AWS is throttling requests: CloudTrail LookupEvents throttled in eu-west-1/,
     );
     expect(ct.commandCalls(LookupEventsCommand)).toHaveLength(3);
+  });
+
+  it('prints the audit records and marks CloudTrail "not read" (call, region, cause) when it is denied', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [toAuditItem(dnsDelete, { retentionDays: 400 })] });
+    ct.on(LookupEventsCommand).rejects(
+      Object.assign(
+        new Error(
+          'User: arn:aws:sts::1:assumed-role/R/s is not authorized to perform: cloudtrail:LookupEvents',
+        ),
+        {
+          name: 'AccessDeniedException',
+          $metadata: { httpStatusCode: 400, requestId: 'ct-denied-1' },
+        },
+      ),
+    );
+    const t = testDeps();
+    const code = await runCli(['node', 'fleetwarden', 'timeline', 'i-0abc12345'], t.deps, [command]);
+    expect(code).toBe(EXIT.incomplete);
+    expect(t.stdout()).toContain('dns.delete acted');
+    expect(t.stdout()).toContain(`record=${dnsDelete.recordId}`);
+    for (const line of t.stdout().split('\n')) expect(line.length, line).toBeLessThanOrEqual(120);
+    expect(t.stdout()).toMatch(/CloudTrail NOT READ: LookupEvents ResourceName=i-0abc12345 in eu-west-1/);
+    expect(t.stderr()).toContain(
+      'cloudtrail: not read: LookupEvents ResourceName=i-0abc12345 in eu-west-1 failed',
+    );
+    expect(t.stderr()).toContain(
+      'caused by: AccessDeniedException: User: arn:aws:sts::1:assumed-role/R/s is not authorized to perform: cloudtrail:LookupEvents (HTTP 400, request ct-denied-1)',
+    );
+  });
+
+  it('says cloudTrailComplete: false in JSON and why, with the cause chain, when CloudTrail is not read', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [toAuditItem(dnsDelete, { retentionDays: 400 })] });
+    ct.on(LookupEventsCommand).rejects(
+      Object.assign(new Error('Unexpected token \'<\', "<html><bod"... is not valid JSON'), {
+        name: 'SyntaxError',
+        $metadata: { httpStatusCode: 503 },
+      }),
+    );
+    const t = testDeps();
+    const code = await runCli(['node', 'fleetwarden', 'timeline', 'i-0abc12345', '--json'], t.deps, [
+      command,
+    ]);
+    expect(code).toBe(EXIT.incomplete);
+    const parsed = JSON.parse(t.stdout());
+    expect(parsed.cloudTrailComplete).toBe(false);
+    expect(parsed.cloudTrail).toEqual({
+      source: 'CloudTrail',
+      read: false,
+      call: 'LookupEvents',
+      region: 'eu-west-1',
+      query: 'ResourceName=i-0abc12345',
+      causes: [
+        expect.stringMatching(
+          /^CloudTrailLookupError: LookupEvents ResourceName=i-0abc12345 in eu-west-1 failed/,
+        ),
+        'SyntaxError: Unexpected token \'<\', "<html><bod"... is not valid JSON (HTTP 503)',
+      ],
+    });
+    expect(parsed.entries.map((e: { kind: string }) => e.kind)).toContain('decision');
+  });
+
+  it('with nothing in the audit table, a CloudTrail failure is the error (not "unknown subject"), chain under FLEETWARDEN_DEBUG', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    ct.on(LookupEventsCommand).rejects(
+      Object.assign(new Error('Unexpected token'), {
+        name: 'SyntaxError',
+        $metadata: { httpStatusCode: 502 },
+      }),
+    );
+    const t = testDeps(undefined, { FLEETWARDEN_DEBUG: '1' });
+    const code = await runCli(['node', 'fleetwarden', 'timeline', 'i-0abc12345'], t.deps, [command]);
+    expect(code).toBe(EXIT.failure);
+    expect(t.stderr()).toContain('cause: SyntaxError: Unexpected token (HTTP 502)');
+    expect(t.stderr()).toMatch(
+      /cause chain:\n {2}CloudTrailLookupError: .*\n {2}SyntaxError: Unexpected token \(HTTP 502\)/,
+    );
+  });
+
+  it('prints the CloudTrail events and marks the audit table "not read" when the table cannot be read', async () => {
+    ddb.on(QueryCommand).rejects(
+      Object.assign(new Error('User is not authorized to perform: dynamodb:Query'), {
+        name: 'AccessDeniedException',
+      }),
+    );
+    ct.on(LookupEventsCommand).resolves({ Events: [humanTerminate, launch] });
+    const t = testDeps();
+    expect(await runCli(['node', 'fleetwarden', 'timeline', 'i-0abc12345'], t.deps, [command])).toBe(
+      EXIT.incomplete,
+    );
+    expect(t.stdout()).toContain('event=c1d2e3f4-run');
+    expect(t.stdout()).toContain('AUDIT TABLE NOT READ: Query Fleetwarden-AuditTable in eu-west-1');
+    expect(t.stderr()).toContain(
+      'caused by: AccessDeniedException: User is not authorized to perform: dynamodb:Query',
+    );
+    const j = testDeps();
+    await runCli(['node', 'fleetwarden', 'timeline', 'i-0abc12345', '--json'], j.deps, [command]);
+    expect(JSON.parse(j.stdout()).audit).toMatchObject({
+      read: false,
+      call: 'Query',
+      table: 'Fleetwarden-AuditTable',
+    });
+  });
+
+  it('maps rejected credentials on CloudTrail to the credentials exit code even after reading records', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [toAuditItem(dnsDelete, { retentionDays: 400 })] });
+    ct.on(LookupEventsCommand).rejects(
+      Object.assign(new Error('The security token included in the request is expired'), {
+        name: 'ExpiredTokenException',
+      }),
+    );
+    const t = testDeps();
+    expect(await runCli(['node', 'fleetwarden', 'timeline', 'i-0abc12345'], t.deps, [command])).toBe(
+      EXIT.noCredentials,
+    );
+    expect(t.stdout()).toContain('dns.delete acted');
+    expect(t.stdout()).toContain('CloudTrail NOT READ');
   });
 
   it('refuses a bad --since and a missing table with exit 2', async () => {
@@ -319,6 +438,109 @@ describe('fleetwarden timeline', () => {
       /unreadable +audit record this CLI cannot read: schema version 9; .*record=sim-v9/,
     );
     expect(t.stdout()).toContain('record=sim-1');
+  });
+
+  it('shows one line per fact: a cause shared by several records once, listing the records in JSON', async () => {
+    const second = AuditRecordSchema.parse({
+      ...dnsDelete,
+      recordId: 'runner-drain:11112222333344445555666677778888',
+      function: 'runner-drain',
+      action: 'runner.drain',
+      time: '2026-11-24T09:59:05.000Z',
+      calls: [],
+    });
+    ddb.on(QueryCommand).resolves({
+      Items: [dnsDelete, second, { ...second, recordId: 'runner-drain:9999' }].map((r) =>
+        toAuditItem(AuditRecordSchema.parse(r), { retentionDays: 400 }),
+      ),
+    });
+    ct.on(LookupEventsCommand).resolves({ Events: [humanTerminate] });
+    const t = testDeps();
+    await runCli(['node', 'fleetwarden', 'timeline', 'i-0abc12345'], t.deps, [command]);
+    expect(
+      t
+        .stdout()
+        .split('\n')
+        .filter((l) => / cause /.test(l)),
+    ).toHaveLength(1);
+    const u = testDeps();
+    await runCli(['node', 'fleetwarden', 'timeline', 'i-0abc12345', '--json'], u.deps, [command]);
+    const causes = JSON.parse(u.stdout()).entries.filter((e: { kind: string }) => e.kind === 'cause');
+    expect(causes).toHaveLength(1);
+    expect(causes[0].records).toEqual([dnsDelete.recordId, second.recordId, 'runner-drain:9999']);
+  });
+
+  it('fits 120 columns with one evidence id per line; --wide shows every detail', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [toAuditItem(dnsDelete, { retentionDays: 400 })] });
+    ct.on(LookupEventsCommand).resolves({ Events: [humanTerminate, launch] });
+    const t = testDeps();
+    expect(await runCli(['node', 'fleetwarden', 'timeline', 'i-0abc12345'], t.deps, [command])).toBe(0);
+    const lines = t.stdout().trimEnd().split('\n');
+    for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(120);
+    for (const line of lines.slice(2)) expect(line).toMatch(/(record|event|request)=\S+$/);
+    expect(t.stdout()).toContain('TerminateInstances by alice@example.com');
+    const w = testDeps();
+    await runCli(['node', 'fleetwarden', 'timeline', 'i-0abc12345', '--wide'], w.deps, [command]);
+    expect(w.stdout()).toContain(
+      'TerminateInstances by arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin_0123456789abcdef/alice@example.com (triggered dns.delete)',
+    );
+    expect(w.stdout()).toContain(
+      'record=dns-sync:4f1c0d2e9a8b7c6d5e4f3a2b1c0d9e8f event=ct-describe-1 request=a0e1c2d3-ec2-1',
+    );
+  });
+
+  it('applies --since and --until to every kind of line (causes and CloudTrail events too)', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [toAuditItem(dnsDelete, { retentionDays: 400 })] });
+    ct.on(LookupEventsCommand).resolves({ Events: [humanTerminate, launch] });
+    const t = testDeps();
+    await runCli(
+      ['node', 'fleetwarden', 'timeline', 'i-0abc12345', '--json', '--since', '2026-11-24T09:58:45Z'],
+      t.deps,
+      [command],
+    );
+    const kinds = JSON.parse(t.stdout()).entries.map((e: { kind: string }) => e.kind);
+    expect(kinds).toEqual(['decision', 'aws-call', 'aws-call']);
+    const u = testDeps();
+    await runCli(
+      ['node', 'fleetwarden', 'timeline', 'i-0abc12345', '--json', '--until', '2026-11-24T09:58:45Z'],
+      u.deps,
+      [command],
+    );
+    expect(JSON.parse(u.stdout()).entries.map((e: { kind: string }) => e.kind)).toEqual([
+      'cloudtrail',
+      'cause',
+    ]);
+    expect(ct.commandCalls(LookupEventsCommand).at(-1)?.args[0].input.EndTime).toEqual(
+      new Date('2026-11-24T09:58:45Z'),
+    );
+  });
+
+  it('matches a subject by instance id, runner name or record name, and suggests a close known one (exit 3)', async () => {
+    const records = [
+      auditRecord({
+        recordId: 'sim-1',
+        subject: { instanceId: 'i-0abc12345', recordName: 'web-1.fleet.example.com' },
+      }),
+      auditRecord({ recordId: 'sim-2', subject: { instanceId: 'i-0def67890', runnerName: 'gh-runner-7' } }),
+    ].map((r) => AuditRecordSchema.parse(r));
+    const run = async (subject: string) => {
+      const t = testDeps();
+      t.files.set('/r/t.json', JSON.stringify(records));
+      const code = await runCli(
+        ['node', 'fleetwarden', 'timeline', subject, '--audit-file', '/r/t.json'],
+        t.deps,
+        [command],
+      );
+      return { code, out: t.stdout(), err: t.stderr() };
+    };
+    expect((await run('gh-runner-7')).out).toContain('record=sim-2');
+    expect((await run('Web-1.Fleet.Example.com.')).out).toContain('record=sim-1');
+    const typo = await run('i-0abc12354');
+    expect(typo.code).toBe(EXIT.unknownSubject);
+    expect(typo.err).toContain('did you mean i-0abc12345?');
+    const runnerTypo = await run('gh-runnr-7');
+    expect(runnerTypo.err).toContain('did you mean gh-runner-7?');
+    expect((await run('completely-else')).err).not.toContain('did you mean');
   });
 
   it('refuses a --max-pages that is not a whole number from 1 to 100 (exit 2)', async () => {

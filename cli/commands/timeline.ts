@@ -5,19 +5,23 @@ import { InvalidAuditRecordError } from '../../shared/audit/errors';
 import { InMemoryAuditStore } from '../../shared/audit/in-memory-audit-store';
 import type { AuditRecord } from '../../shared/audit/schema';
 import { classifySubject, type UnreadableRecord } from '../../shared/audit/store-port';
+import type { TrailEvent } from '../../shared/cloudtrail/event';
 import { LookupEventsAdapter } from '../../shared/cloudtrail/lookup-events-adapter';
 import { LOOKUP_WINDOW_MS, lookupAll } from '../../shared/cloudtrail/port';
 import { RateLimitedLookup } from '../../shared/cloudtrail/rate-limited-lookup';
 import { ConfigError } from '../../shared/core/errors';
 import type { CliDeps } from '../deps';
-import { UnknownSubjectError } from '../errors';
-import type { CliCommand } from '../program';
+import { causeChain, EXIT, isCredentialError, UnknownSubjectError } from '../errors';
+import { type CliCommand, setExitCode } from '../program';
 import { writeTimelineHtml } from '../timeline/html/page';
-import { mergeTimeline, renderTable, type TimelineEntry } from '../timeline/merge';
+import { mergeTimeline, renderTable, type TimelineEntry, withinWindow } from '../timeline/merge';
+import { closestSubject } from '../timeline/suggest';
 import { parseSince, regionFrom, tableFrom } from './options';
 
 export interface TimelineOptions {
   since?: string;
+  until?: string;
+  wide?: boolean;
   json?: boolean;
   tableName?: string;
   region?: string;
@@ -27,15 +31,14 @@ export interface TimelineOptions {
 }
 
 /** What a timeline shows: the JSON of `--json`, and what `fleetwarden mcp` answers. */
-export type TimelineReport = {
-  subject: string;
-  entries: TimelineEntry[];
-} & ({ source: string } | { since: string; region: string; table: string; cloudTrailComplete: boolean });
+export type TimelineReport = { subject: string; entries: TimelineEntry[] } & Record<string, unknown>;
 
 /** A timeline with what it was built from (the HTML page draws records and events, not entries). */
 interface Gathered {
   report: TimelineReport;
   page: Omit<Parameters<typeof writeTimelineHtml>[2], 'notes'> & { notes: string[] };
+  /** Sources that could not be read (printed as notes; exit code 7, or 5 for credentials). */
+  notRead: NotRead[];
 }
 
 /**
@@ -82,26 +85,50 @@ async function timelineFromFile(
   file: string,
 ): Promise<Gathered> {
   const { store, unreadable } = await loadAuditFile(file, deps);
-  const since = opts.since === undefined ? undefined : parseSince(opts.since, new Date(deps.clock.now()));
+  const now = new Date(deps.clock.now());
+  const since = opts.since === undefined ? undefined : parseSince(opts.since, now, '--since');
+  const until = opts.until === undefined ? undefined : parseSince(opts.until, now, '--until');
   const records = await store.timeline(classifySubject(subjectArg), since ? { since } : {});
   deps.stderr.write(`cloudtrail: not consulted (--audit-file ${file})\n`);
   reportUnreadable(unreadable, deps);
-  if (records.length === 0) throw new UnknownSubjectError(`no audit records for "${subjectArg}" in ${file}`);
+  if (records.length === 0) {
+    const known = store.sink
+      .all()
+      .flatMap((r) => [r.subject.instanceId, r.subject.runnerName, r.subject.recordName]);
+    const close = closestSubject(
+      subjectArg,
+      known.filter((k): k is string => k !== undefined),
+    );
+    throw new UnknownSubjectError(
+      `no audit records for "${subjectArg}" in ${file}${close ? `; did you mean ${close}?` : ''}`,
+    );
+  }
+  const entries = withinWindow(mergeTimeline(records, [], unreadable), since, until);
   return {
-    report: { subject: subjectArg, source: file, entries: mergeTimeline(records, [], unreadable) },
+    report: { subject: subjectArg, source: file, entries },
     page: {
       ...{ subject: subjectArg, records, events: [], unreadable, source: `audit file ${file}` },
       notes: [`CloudTrail: not consulted (--audit-file ${file})`],
     },
+    notRead: [],
   };
 }
 
-async function timeline(subjectArg: string, opts: TimelineOptions, deps: CliDeps): Promise<void> {
-  const { report, page } = await gatherTimeline(subjectArg, opts, deps);
+async function timeline(
+  subjectArg: string,
+  opts: TimelineOptions,
+  deps: CliDeps,
+  cmd: Command,
+): Promise<void> {
+  const { report, page, notRead } = await gatherTimeline(subjectArg, opts, deps);
   if (opts.html) await writeTimelineHtml(deps, opts.html, page);
   deps.stdout.write(
-    opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderTable(subjectArg, report.entries),
+    opts.json
+      ? `${JSON.stringify(report, null, 2)}\n`
+      : renderTable(subjectArg, report.entries, notRead.map(notReadLine), { wide: opts.wide === true }),
   );
+  if (notRead.length > 0)
+    setExitCode(cmd, notRead.some((n) => isCredentialError(n.error)) ? EXIT.noCredentials : EXIT.incomplete);
 }
 
 /**
@@ -122,57 +149,138 @@ async function gatherTimeline(subjectArg: string, opts: TimelineOptions, deps: C
   const region = regionFrom(opts.region, deps);
   const tableName = tableFrom(opts.tableName, deps);
   const now = new Date(deps.clock.now());
-  const since = parseSince(opts.since ?? '7d', now);
+  const since = parseSince(opts.since ?? '7d', now, '--since');
+  const until = opts.until === undefined ? undefined : parseSince(opts.until, now, '--until');
   const subject = classifySubject(subjectArg);
 
-  const unreadable: UnreadableRecord[] = [];
-  const records = await new DynamoDbAuditStore(tableName, deps.aws.dynamodb(region)).timeline(subject, {
-    since,
-    onUnreadable: (u) => unreadable.push(u),
-  });
-  reportUnreadable(unreadable, deps);
-
-  const oldest = now.getTime() - LOOKUP_WINDOW_MS;
-  if (since.getTime() < oldest) deps.stderr.write('cloudtrail: only the last 90 days are searchable\n');
-  const lookup = new RateLimitedLookup(new LookupEventsAdapter(deps.aws.cloudtrail), { clock: deps.clock });
-  const { events, complete, skipped } = await lookupAll(
-    lookup,
-    {
-      region,
-      attribute: { key: 'ResourceName', value: subjectArg.trim() },
-      start: new Date(Math.max(since.getTime(), oldest)),
-      end: now,
-    },
-    {
-      maxPages,
-      onPage: (n) => deps.stderr.write(`cloudtrail: page ${n} scanned\n`),
-    },
-  );
-  if (!complete)
-    deps.stderr.write(`cloudtrail: stopped after ${maxPages} pages; narrow --since for older events\n`);
-  for (const s of skipped) deps.stderr.write(`cloudtrail: skipped event ${s.eventId} (does not parse)\n`);
-
-  if (records.length === 0 && events.length === 0 && unreadable.length === 0) {
+  const audit = await readAudit(subject, tableName, region, since, deps);
+  const trail = await readCloudTrail(subjectArg, region, since, until ?? now, maxPages, deps);
+  const { records, unreadable } = 'notRead' in audit ? { records: [], unreadable: [] } : audit;
+  const events = 'notRead' in trail ? [] : trail.events;
+  const found = records.length + unreadable.length + events.length > 0;
+  // nothing shown and a source not read: that failure is the answer, never "unknown subject"
+  if (!found && 'notRead' in audit) throw audit.notRead.error;
+  if (!found && 'notRead' in trail) throw trail.notRead.error;
+  if (!found) {
     throw new UnknownSubjectError(
       `no audit records or CloudTrail events for "${subjectArg}" since ${since.toISOString()} (table ${tableName}, ${region})`,
     );
   }
+  const entries = withinWindow(mergeTimeline(records, events, unreadable), since, until);
+  const notRead = [audit, trail].flatMap((x) => ('notRead' in x ? [x.notRead] : []));
+  const { error: _a, ...auditJson } = 'notRead' in audit ? audit.notRead : { read: true };
+  const { error: _c, ...cloudTrail } = 'notRead' in trail ? trail.notRead : { read: true };
+  const window = { since: since.toISOString(), ...(until ? { until: until.toISOString() } : {}) };
+  const head = { subject: subjectArg, ...window, region, table: tableName };
+  const complete = { auditComplete: !('notRead' in audit), cloudTrailComplete: trail.complete };
+  const read = 'notRead' in trail ? 'not read' : `${events.length} events read`;
   return {
-    report: {
-      subject: subjectArg,
-      since: since.toISOString(),
-      region,
-      table: tableName,
-      cloudTrailComplete: complete,
-      entries: mergeTimeline(records, events, unreadable),
-    },
+    report: { ...head, ...complete, audit: auditJson, cloudTrail, entries },
     page: {
       ...{ subject: subjectArg, records, events, unreadable, source: `audit table ${tableName} (${region})` },
       notes: [
-        `CloudTrail: ${events.length} events read since ${since.toISOString().replace('.000Z', 'Z')}${complete ? '' : `; stopped after ${maxPages} pages`}`,
+        `CloudTrail: ${read} since ${window.since.replace('.000Z', 'Z')}${trail.complete || 'notRead' in trail ? '' : `; stopped after ${maxPages} pages`}`,
+        ...notRead.map(notReadLine),
       ],
     },
+    notRead,
   };
+}
+
+/** The subject's audit records; a failed read is returned (with its cause chain), not thrown. */
+async function readAudit(
+  subject: ReturnType<typeof classifySubject>,
+  table: string,
+  region: string,
+  since: Date,
+  deps: CliDeps,
+): Promise<{ records: AuditRecord[]; unreadable: UnreadableRecord[] } | { notRead: NotRead }> {
+  const unreadable: UnreadableRecord[] = [];
+  try {
+    const records = await new DynamoDbAuditStore(table, deps.aws.dynamodb(region)).timeline(subject, {
+      since,
+      onUnreadable: (u) => unreadable.push(u),
+    });
+    reportUnreadable(unreadable, deps);
+    return { records, unreadable };
+  } catch (error) {
+    return { notRead: notReadFrom('audit table', 'Query', table, region, error, deps) };
+  }
+}
+
+function notReadFrom(
+  source: NotRead['source'],
+  call: string,
+  what: string,
+  region: string,
+  error: unknown,
+  deps: CliDeps,
+): NotRead {
+  const causes = causeChain(error);
+  const tag = source === 'audit table' ? 'audit' : 'cloudtrail';
+  deps.stderr.write(
+    `${tag}: not read: ${call} ${what} in ${region} failed\n${causes.map((c) => `  caused by: ${c}\n`).join('')}`,
+  );
+  const target = source === 'audit table' ? { table: what } : { query: what };
+  return { source, read: false, call, region, ...target, causes, error };
+}
+
+/** A source could not be read: which call, where, and the whole cause chain (outermost first). */
+interface NotRead {
+  source: 'audit table' | 'CloudTrail';
+  read: false;
+  call: string;
+  region: string;
+  /** The audit table queried, or the CloudTrail lookup attribute. */
+  table?: string;
+  query?: string;
+  causes: string[];
+  error: unknown;
+}
+
+type TrailRead = { events: TrailEvent[]; complete: boolean } | { notRead: NotRead; complete: false };
+
+/**
+ * The subject's CloudTrail events. A failure (denied, throttled past the retries, an outage, an
+ * answer that does not parse) is returned, not thrown: the audit records are still worth showing,
+ * and the output says precisely what was not read.
+ */
+async function readCloudTrail(
+  subjectArg: string,
+  region: string,
+  since: Date,
+  now: Date,
+  maxPages: number,
+  deps: CliDeps,
+): Promise<TrailRead> {
+  const oldest = now.getTime() - LOOKUP_WINDOW_MS;
+  if (since.getTime() < oldest) deps.stderr.write('cloudtrail: only the last 90 days are searchable\n');
+  const lookup = new RateLimitedLookup(new LookupEventsAdapter(deps.aws.cloudtrail), { clock: deps.clock });
+  const attribute = { key: 'ResourceName', value: subjectArg.trim() } as const;
+  try {
+    const { events, complete, skipped } = await lookupAll(
+      lookup,
+      { region, attribute, start: new Date(Math.max(since.getTime(), oldest)), end: now },
+      { maxPages, onPage: (n) => deps.stderr.write(`cloudtrail: page ${n} scanned\n`) },
+    );
+    if (!complete)
+      deps.stderr.write(`cloudtrail: stopped after ${maxPages} pages; narrow --since for older events\n`);
+    for (const s of skipped) deps.stderr.write(`cloudtrail: skipped event ${s.eventId} (does not parse)\n`);
+    return { events, complete };
+  } catch (error) {
+    const query = `${attribute.key}=${attribute.value}`;
+    return {
+      notRead: notReadFrom('CloudTrail', 'LookupEvents', query, region, error, deps),
+      complete: false,
+    };
+  }
+}
+
+function notReadLine(n: NotRead): string {
+  const what = `${n.call} ${n.table ?? n.query} in ${n.region}: ${n.causes.at(-1)}`;
+  return n.source === 'CloudTrail'
+    ? `CloudTrail NOT READ: ${what} (audit records only; causes not looked up)`
+    : `AUDIT TABLE NOT READ: ${what} (CloudTrail events only; the automation's decisions are missing)`;
 }
 
 /** CloudTrail pages to scan at most: a whole number from 1 to 100 (50 events each, 2 pages/s). */
@@ -205,6 +313,8 @@ export const command: CliCommand = {
         '--since <when>',
         'start: ISO date/time or age (90m, 12h, 7d); default 7d (everything with --audit-file)',
       )
+      .option('--until <when>', 'end: ISO date/time or age (default: now)')
+      .option('--wide', 'every evidence id and the full text on each line (default: fits 120 columns)')
       .option('--json', 'machine-readable output')
       .option('--table-name <name>', 'audit table (default: $FLEETWARDEN_AUDIT_TABLE)')
       .option('--region <region>', 'AWS region (default: $AWS_REGION)')
@@ -214,6 +324,8 @@ export const command: CliCommand = {
         'read audit records from a local JSON file (e.g. fleetwarden-report/timeline.json) instead of AWS',
       )
       .option('--html <file>', 'also write the swimlane page (one self-contained HTML file) to <file>')
-      .action(async (subject: string, opts: TimelineOptions) => timeline(subject, opts, deps));
+      .action(async (subject: string, opts: TimelineOptions, cmd: Command) =>
+        timeline(subject, opts, deps, cmd),
+      );
   },
 };

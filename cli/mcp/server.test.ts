@@ -220,6 +220,16 @@ describe('fleetwarden mcp tools', () => {
         name: 'AccessDeniedException',
       }),
     );
+    // the audit table alone failing is a partial answer (CloudTrail's events, marked incomplete)
+    const partial = await call(client, 'timeline', { subject: 'i-0abc12345' });
+    expect(partial.isError).not.toBe(true);
+    expect(partial.body).toMatchObject({ auditComplete: false, audit: { read: false, call: 'Query' } });
+    // nothing readable at all: the failure is the answer
+    ct.on(LookupEventsCommand).rejects(
+      Object.assign(new Error('User is not authorized to perform: cloudtrail:LookupEvents'), {
+        name: 'AccessDeniedException',
+      }),
+    );
     const answer = await call(client, 'timeline', { subject: 'i-0abc12345' });
     expect(answer.isError).toBe(true);
     expect(answer.text).toMatch(/access denied/);

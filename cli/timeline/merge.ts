@@ -16,6 +16,8 @@ export interface TimelineEntry {
   };
   /** Where the evidence stands: CloudTrail correlation status for fleet calls. */
   correlation?: string;
+  /** A cause: every audit record it triggered (the line is shown once, however many cite it). */
+  records?: string[];
 }
 
 /**
@@ -32,6 +34,27 @@ export function mergeTimeline(
 ): TimelineEntry[] {
   const entries: TimelineEntry[] = [];
   const cited = new Set<string>();
+  const causes = new Map<string, TimelineEntry & { actions: string[] }>();
+  // one line per cause, however many records it triggered (retries, duplicates, several functions)
+  const addCause = (t: NonNullable<AuditRecord['correlation']['trigger']>, r: AuditRecord) => {
+    cited.add(t.eventId);
+    const known = causes.get(t.eventId);
+    if (known) {
+      known.records?.push(r.recordId);
+      if (!known.actions.includes(r.action)) known.actions.push(r.action);
+      return;
+    }
+    const entry = {
+      time: t.eventTime,
+      kind: 'cause' as const,
+      summary: '',
+      evidence: { eventId: t.eventId, recordId: r.recordId },
+      records: [r.recordId],
+      actions: [r.action],
+    };
+    causes.set(t.eventId, entry);
+    entries.push(entry);
+  };
   const eventByRequest = new Map(events.filter((e) => e.requestId).map((e) => [e.requestId as string, e]));
   for (const u of unreadable) {
     entries.push({
@@ -57,40 +80,8 @@ export function mergeTimeline(
           : `CloudTrail ${c.status}` +
             (c.status === 'unresolved' && c.unresolvedReason ? ` (${c.unresolvedReason})` : ''),
     });
-    if (c.trigger) {
-      cited.add(c.trigger.eventId);
-      entries.push({
-        time: c.trigger.eventTime,
-        kind: 'cause',
-        summary: `${c.trigger.eventName} by ${c.trigger.actor} (triggered ${r.action})`,
-        evidence: { eventId: c.trigger.eventId, recordId: r.recordId },
-      });
-    }
-    const byRequest = new Map(c.calls.map((m) => [m.requestId, m]));
-    for (const call of r.calls) {
-      const correlated = call.requestId ? byRequest.get(call.requestId) : undefined;
-      const seen = call.requestId && !correlated ? eventByRequest.get(call.requestId) : undefined;
-      const uncorrelated = seen && seen.eventName === call.operation ? seen : undefined;
-      const match = correlated ?? uncorrelated;
-      if (match) cited.add(match.eventId);
-      entries.push({
-        time: call.time,
-        kind: 'aws-call',
-        summary: `${call.service}.${call.operation} ${call.outcome}${call.errorName ? ` (${call.errorName})` : ''}`,
-        evidence: {
-          recordId: r.recordId,
-          ...(call.requestId ? { requestId: call.requestId } : {}),
-          ...(match ? { eventId: match.eventId } : {}),
-        },
-        correlation: correlated
-          ? 'in CloudTrail'
-          : uncorrelated
-            ? 'in CloudTrail (matched by request id; not yet correlated)'
-            : call.requestId
-              ? `CloudTrail ${c.status}`
-              : 'no request id (call did not reach AWS)',
-      });
-    }
+    if (c.trigger) addCause(c.trigger, r);
+    entries.push(...callEntries(r, eventByRequest, cited));
     for (const call of r.githubCalls) {
       entries.push({
         time: call.time,
@@ -110,17 +101,64 @@ export function mergeTimeline(
       evidence: { eventId: e.eventId, ...(e.requestId ? { requestId: e.requestId } : {}) },
     });
   }
-  const order: Record<TimelineEntry['kind'], number> = {
-    unreadable: 0,
-    cause: 0,
-    cloudtrail: 1,
-    decision: 2,
-    'aws-call': 3,
-    'github-call': 3,
-  };
+  for (const c of causes.values()) {
+    const t = records.find((r) => r.correlation.trigger?.eventId === c.evidence.eventId)?.correlation.trigger;
+    c.summary = `${t?.eventName} by ${t?.actor} (triggered ${c.actions.join(', ')}${(c.records?.length ?? 0) > 1 ? `; ${c.records?.length} records` : ''})`;
+    delete (c as { actions?: string[] }).actions;
+  }
+  return sortEntries(entries);
+}
+
+/** A record's AWS calls, each with the CloudTrail event that proves it when one is known. */
+function callEntries(
+  r: AuditRecord,
+  eventByRequest: Map<string, TrailEvent>,
+  cited: Set<string>,
+): TimelineEntry[] {
+  const c = r.correlation;
+  const out: TimelineEntry[] = [];
+  const byRequest = new Map(c.calls.map((m) => [m.requestId, m]));
+  for (const call of r.calls) {
+    const correlated = call.requestId ? byRequest.get(call.requestId) : undefined;
+    const seen = call.requestId && !correlated ? eventByRequest.get(call.requestId) : undefined;
+    const uncorrelated = seen && seen.eventName === call.operation ? seen : undefined;
+    const match = correlated ?? uncorrelated;
+    if (match) cited.add(match.eventId);
+    out.push({
+      time: call.time,
+      kind: 'aws-call',
+      summary: `${call.service}.${call.operation} ${call.outcome}${call.errorName ? ` (${call.errorName})` : ''}`,
+      evidence: {
+        recordId: r.recordId,
+        ...(call.requestId ? { requestId: call.requestId } : {}),
+        ...(match ? { eventId: match.eventId } : {}),
+      },
+      correlation: correlated
+        ? 'in CloudTrail'
+        : uncorrelated
+          ? 'in CloudTrail (matched by request id; not yet correlated)'
+          : call.requestId
+            ? `CloudTrail ${c.status}`
+            : 'no request id (call did not reach AWS)',
+    });
+  }
+  return out;
+}
+
+const ORDER: Record<TimelineEntry['kind'], number> = {
+  unreadable: 0,
+  cause: 0,
+  cloudtrail: 1,
+  decision: 2,
+  'aws-call': 3,
+  'github-call': 3,
+};
+
+/** Oldest first; at the same time, causes before what they caused. */
+function sortEntries(entries: TimelineEntry[]): TimelineEntry[] {
   // an unreadable record without a time sorts first
   const t = (e: TimelineEntry) => (e.time ? Date.parse(e.time) : Number.NEGATIVE_INFINITY);
-  return entries.sort((a, b) => t(a) - t(b) || order[a.kind] - order[b.kind]);
+  return entries.sort((a, b) => t(a) - t(b) || ORDER[a.kind] - ORDER[b.kind]);
 }
 
 /**
@@ -157,8 +195,88 @@ const KIND_LABEL: Record<TimelineEntry['kind'], string> = {
   unreadable: 'unreadable',
 };
 
-/** A fixed-width table for people: TIME, SOURCE, WHAT, EVIDENCE (evidence on every line). */
-export function renderTable(subject: string, entries: TimelineEntry[]): string {
+/** Only the lines inside [since, until]; a line without a time (unreadable record) is kept. */
+export function withinWindow(entries: TimelineEntry[], since?: Date, until?: Date): TimelineEntry[] {
+  return entries.filter((e) => {
+    if (!e.time) return true;
+    const t = Date.parse(e.time);
+    return (!since || t >= since.getTime()) && (!until || t <= until.getTime());
+  });
+}
+
+export const TEXT_WIDTH = 120;
+
+/**
+ * A table for people: TIME, SOURCE, WHAT, EVIDENCE. By default it fits 120 columns: one evidence id
+ * per line (the one to look up next), assumed-role ARNs shown as their session name, and WHAT cut
+ * with "…"; `wide` shows every id and the full text (so does --json).
+ */
+export function renderTable(
+  subject: string,
+  entries: TimelineEntry[],
+  notes: string[] = [],
+  opts: { wide?: boolean } = {},
+): string {
+  if (opts.wide) return renderWide(subject, entries, notes);
+  const days = new Set(entries.map((e) => (e.time || '?').slice(0, 10)));
+  const oneDay = days.size === 1 && !days.has('?');
+  const time = (e: TimelineEntry) =>
+    e.time ? `${oneDay ? e.time.slice(11, 19) : e.time.slice(5, 19).replace('T', ' ')}Z` : '?';
+  const rows = entries.map((e) => [
+    time(e),
+    KIND_LABEL[e.kind],
+    shortArns(withoutFunction(e)) + (e.correlation ? ` [${e.correlation}]` : ''),
+    primaryEvidence(e),
+  ]);
+  const header = ['TIME', 'SOURCE', 'WHAT', 'EVIDENCE'];
+  const width = (i: number) => Math.max(header[i]?.length ?? 0, ...rows.map((r) => r[i]?.length ?? 0));
+  const what = Math.max(20, TEXT_WIDTH - width(0) - width(1) - width(3) - 6);
+  const cut = (s: string) => (s.length > what ? `${s.slice(0, what - 1)}…` : s.padEnd(what));
+  const line = (r: string[]) =>
+    [(r[0] ?? '').padEnd(width(0)), (r[1] ?? '').padEnd(width(1)), cut(r[2] ?? ''), r[3]]
+      .join('  ')
+      .trimEnd();
+  const first = entries.find((e) => e.time)?.time;
+  const title = `Timeline for ${subject}: ${entries.length} lines${oneDay && first ? `, ${first.slice(0, 10)} (UTC)` : ' (UTC)'}; --wide or --json for every id`;
+  return [title.slice(0, TEXT_WIDTH), ...notes.flatMap(wrap), line(header), ...rows.map(line), ''].join('\n');
+}
+
+/** A note wrapped at 120 columns on spaces (continuation lines indented): notes are never cut. */
+function wrap(note: string): string[] {
+  const out: string[] = [];
+  let current = '';
+  for (const word of note.split(' ')) {
+    if (current && current.length + 1 + word.length > TEXT_WIDTH) {
+      out.push(current);
+      current = `  ${word}`;
+    } else current = current ? `${current} ${word}` : word;
+  }
+  return [...out, current];
+}
+
+/** The id to look up next: the CloudTrail event when there is one, else the request, else the record. */
+function primaryEvidence(e: TimelineEntry): string {
+  const v = e.evidence;
+  if (e.kind === 'decision' || e.kind === 'unreadable') return `record=${v.recordId}`;
+  if (v.eventId) return `event=${v.eventId}`;
+  if (v.requestId) return `request=${v.requestId}`;
+  if (v.githubRequestId) return `github-request=${v.githubRequestId}`;
+  return v.recordId ? `record=${v.recordId}` : evidenceText(v);
+}
+
+/** A decision's summary without its function name: the record id beside it starts with it. */
+function withoutFunction(e: TimelineEntry): string {
+  const fn = e.kind === 'decision' ? e.evidence.recordId?.split(':')[0] : undefined;
+  return fn && e.summary.startsWith(`${fn} `) ? e.summary.slice(fn.length + 1) : e.summary;
+}
+
+/** arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION -> SESSION (role ROLE): who, first. */
+function shortArns(text: string): string {
+  return text.replace(/arn:aws[\w-]*:sts::\d+:assumed-role\/([^/\s]+)\/([^\s)]+)/g, '$2 (role $1)');
+}
+
+/** The full table (--wide): every id and the whole text on every line, however wide. */
+function renderWide(subject: string, entries: TimelineEntry[], notes: string[]): string {
   const rows = entries.map((e) => [
     (e.time || '?').replace('T', ' ').replace(/\.\d{3}Z$/, 'Z'),
     KIND_LABEL[e.kind],
@@ -174,7 +292,11 @@ export function renderTable(subject: string, entries: TimelineEntry[]): string {
     [pad(r[0] ?? '', width(0)), pad(r[1] ?? '', width(1)), pad(r[2] ?? '', width(2)), r[3]]
       .join('  ')
       .trimEnd();
-  return [`Timeline for ${subject}: ${entries.length} entries`, line(header), ...rows.map(line), ''].join(
-    '\n',
-  );
+  return [
+    `Timeline for ${subject}: ${entries.length} entries`,
+    ...notes,
+    line(header),
+    ...rows.map(line),
+    '',
+  ].join('\n');
 }

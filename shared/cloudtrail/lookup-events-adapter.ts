@@ -66,7 +66,7 @@ export class LookupEventsAdapter implements CloudTrailLookup {
         );
       }
       throw new CloudTrailLookupError(
-        `LookupEvents ${query.attribute.key}=${query.attribute.value} in ${query.region} failed: ${name}`,
+        `LookupEvents ${query.attribute.key}=${query.attribute.value} in ${query.region} failed: ${name}: ${((err as Error).message ?? '').split('\n')[0]}`,
         { cause: err },
       );
     }

@@ -52,6 +52,17 @@ export const PostureReportSchema = z.object({
   calls: z.array(z.object({ operation: z.string(), requestId: z.string(), region: z.string() })).default([]),
   /** What was checked where (absent from reports written before it existed: then nothing is known). */
   coverage: z.array(CoverageSchema).default([]),
+  /** Checks that failed (a call denied, throttled, failed or without a request id), with the cause chain. */
+  failures: z
+    .array(
+      z.object({
+        check: FindingSchema.shape.check,
+        region: z.string(),
+        operation: z.string(),
+        causes: z.array(z.string()),
+      }),
+    )
+    .default([]),
 });
 export type PostureReport = z.infer<typeof PostureReportSchema>;
 

@@ -38,6 +38,7 @@ const report = (over: Partial<PostureReport>): PostureReport => ({
   findings: [],
   calls: [],
   coverage: [],
+  failures: [],
   ...over,
 });
 
@@ -114,6 +115,26 @@ describe('diffPosture', () => {
     expect(diff.closed.map((c) => [c.before.resourceId, c.absentFrom])).toEqual([
       [TABLE, [{ operation: 'DescribeTable', requestId: 'ddb-nf' }]],
     ]);
+  });
+
+  it('matches a queue gap by account, region and name: a URL-keyed baseline (any host) is the ARN-keyed queue', () => {
+    const arn = 'arn:aws:sqs:eu-west-1:123456789012:Fleetwarden-Q';
+    const before = report({
+      findings: [
+        finding({
+          check: 'sqs-sse',
+          resourceId: 'https://sqs.eu-west-1.amazonaws.com/123456789012/Fleetwarden-Q',
+        }),
+      ],
+    });
+    const now = report({
+      findings: [finding({ check: 'sqs-sse', resourceId: arn })],
+      coverage: [checked('sqs-sse', 'ListQueues', 'q-1', 'Fleetwarden')],
+    });
+    const diff = diffPosture(before, now);
+    expect(diff.closed).toEqual([]);
+    expect(diff.opened).toEqual([]);
+    expect(diff.stillOpen.map((f) => f.resourceId)).toEqual([arn]);
   });
 
   it('lists newly opened gaps and gaps still open', () => {

@@ -42,9 +42,25 @@ export function parseBaseline(text: string, source: string): PostureReport {
   return parsed.data;
 }
 
-/** The name a prefix-scoped listing matched on: a log group's name, a queue URL's last segment. */
+/** The name a prefix-scoped listing matched on: a log group's name, a queue's name (ARN or URL). */
 function listedName(f: Finding): string {
-  return f.check === 'sqs-sse' ? (f.resourceId.split('/').at(-1) ?? f.resourceId) : f.resourceId;
+  return f.check === 'sqs-sse' ? (f.resourceId.split(/[/:]/).at(-1) ?? f.resourceId) : f.resourceId;
+}
+
+/**
+ * What identifies a finding's resource across scans. A queue is its account and name in the
+ * region, whether the report holds its ARN or (reports before ARNs) a URL on any endpoint host:
+ * the same queue seen through another host is never "closed" plus a new gap.
+ */
+function identity(f: Finding): string {
+  if (f.check !== 'sqs-sse') return f.key;
+  const arn = /^arn:[^:]+:sqs:[^:]*:([^:]+):(.+)$/.exec(f.resourceId);
+  if (arn) return `sqs-sse:${f.region}:${arn[1]}/${arn[2]}`;
+  const path = f.resourceId
+    .replace(/^[a-z]+:\/\/[^/]+/, '')
+    .split('/')
+    .filter(Boolean);
+  return path.length >= 2 ? `sqs-sse:${f.region}:${path.at(-2)}/${path.at(-1)}` : f.key;
 }
 
 /** A table finding's table name (its id is the ARN, or the name when DescribeTable gave no ARN). */
@@ -67,13 +83,13 @@ function notCoveredReason(f: Finding, current: PostureReport): string | undefine
 }
 
 export function diffPosture(baseline: PostureReport, current: PostureReport): PostureDiff {
-  const now = new Map(current.findings.map((f) => [f.key, f]));
-  const before = new Map(baseline.findings.map((f) => [f.key, f]));
+  const now = new Map(current.findings.map((f) => [identity(f), f]));
+  const before = new Map(baseline.findings.map((f) => [identity(f), f]));
   const closed: PostureDiff['closed'] = [];
   const notChecked: PostureDiff['notChecked'] = [];
   for (const f of baseline.findings) {
     if (f.status !== 'gap') continue;
-    const later = now.get(f.key);
+    const later = now.get(identity(f));
     if (later) {
       if (later.status === 'ok') closed.push({ before: f, now: later });
       continue;
@@ -90,8 +106,8 @@ export function diffPosture(baseline: PostureReport, current: PostureReport): Po
   return {
     baselineGeneratedAt: baseline.generatedAt,
     closed,
-    opened: gaps.filter((f) => before.get(f.key)?.status !== 'gap'),
-    stillOpen: gaps.filter((f) => before.get(f.key)?.status === 'gap'),
+    opened: gaps.filter((f) => before.get(identity(f))?.status !== 'gap'),
+    stillOpen: gaps.filter((f) => before.get(identity(f))?.status === 'gap'),
     notChecked,
   };
 }
@@ -120,6 +136,12 @@ export function renderMarkdown(report: PostureReport, diff?: PostureDiff): strin
       `**${gaps.length} gap${gaps.length === 1 ? '' : 's'}**, ${ok.length} ok, ${report.calls.length} API calls.`,
     '',
   ];
+  const failed = report.failures.length;
+  if (failed > 0)
+    lines.push(
+      `**Incomplete: ${failed} check${failed === 1 ? '' : 's'} not checked** (see Coverage); absence is not evidence there.`,
+      '',
+    );
   if (diff) {
     lines.push(`## Since baseline (${diff.baselineGeneratedAt})`, '');
     lines.push(

@@ -9,7 +9,7 @@ import {
 import { GetQueueAttributesCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { MissingEvidenceError, type PostureScanOptions, scanPosture } from './scanner';
+import { type PostureScanOptions, scanPosture } from './scanner';
 
 const ec2 = mockClient(EC2Client);
 const logs = mockClient(CloudWatchLogsClient);
@@ -93,8 +93,8 @@ describe('scanPosture', () => {
       'snap-2': ['gap', 'snaps-2'],
       'Fleetwarden-A': ['ok', 'logs-1'],
       'Fleetwarden-B': ['gap', 'logs-2'],
-      [queue('eu-west-1', 'Fleetwarden-Q1')]: ['ok', 'attrs'],
-      [queue('eu-west-1', 'Fleetwarden-Q2')]: ['ok', 'attrs'],
+      'arn:aws:sqs:eu-west-1:123456789012:Fleetwarden-Q1': ['ok', 'attrs'],
+      'arn:aws:sqs:eu-west-1:123456789012:Fleetwarden-Q2': ['ok', 'attrs'],
     });
     expect(ec2.commandCalls(DescribeSnapshotsCommand)[1]?.args[0].input.NextToken).toBe('s2');
     expect(logs.commandCalls(DescribeLogGroupsCommand)[1]?.args[0].input.nextToken).toBe('l2');
@@ -135,7 +135,7 @@ describe('scanPosture', () => {
         },
       }),
     );
-    expect(seen).toEqual(['ec2:us-east-1', 'ec2:eu-central-1', 'ddb:eu-west-1']);
+    expect([...new Set(seen)]).toEqual(['ec2:us-east-1', 'ec2:eu-central-1', 'ddb:eu-west-1']);
     expect(asked).toEqual(['us-east-1', 'eu-central-1']);
     expect(report.findings.filter((f) => f.check === 'ebs-default-encryption').map((f) => f.region)).toEqual([
       'us-east-1',
@@ -229,9 +229,79 @@ describe('scanPosture', () => {
     });
   });
 
-  it('refuses to cite a response that carries no request id', async () => {
+  it('reports a response without a request id as "not checked" for that check, never as clean', async () => {
     emptyAccount();
     ec2.on(DescribeVolumesCommand).resolves({ $metadata: { httpStatusCode: 200 }, Volumes: [] });
-    await expect(scanPosture(options())).rejects.toBeInstanceOf(MissingEvidenceError);
+    const report = await scanPosture(options());
+    expect(report.coverage.find((c) => c.check === 'ebs-volume')).toMatchObject({
+      status: 'not-checked',
+      reason: expect.stringContaining('DescribeVolumes in eu-west-1 answered without a request id'),
+    });
+    expect(report.failures[0]?.causes[0]).toMatch(/^MissingEvidenceError: /);
+  });
+
+  it('isolates a failing check and region: the rest is scanned, the failure is a "not checked" row with its cause', async () => {
+    emptyAccount();
+    ec2.on(DescribeSnapshotsCommand).callsFake(async (_input, getClient) => {
+      if ((await getClient().config.region()) === 'us-east-1')
+        throw Object.assign(new Error('Rate exceeded'), {
+          name: 'RequestLimitExceeded',
+          $metadata: { httpStatusCode: 503, requestId: 'snap-thr' },
+        });
+      return { ...meta('snaps'), Snapshots: [{ SnapshotId: 'snap-1', Encrypted: false }] };
+    });
+    sqs.on(ListQueuesCommand).resolves({ ...meta('list'), QueueUrls: [queue('eu-west-1', 'Fleetwarden-Q')] });
+    sqs
+      .on(GetQueueAttributesCommand)
+      .rejects(Object.assign(new Error('Access to the resource is denied.'), { name: 'AccessDenied' }));
+    ddb
+      .on(DescribeTableCommand)
+      .rejects(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
+    const report = await scanPosture(
+      options({ regions: ['us-east-1', 'eu-west-1'], tableRegion: 'eu-west-1' }),
+    );
+    const row = (check: string, region: string) =>
+      report.coverage.find((c) => c.check === check && c.region === region);
+    expect(row('ebs-snapshot', 'us-east-1')).toMatchObject({
+      status: 'not-checked',
+      reason:
+        'DescribeSnapshots in us-east-1 failed: RequestLimitExceeded: Rate exceeded (HTTP 503, request snap-thr)',
+    });
+    expect(row('ebs-snapshot', 'eu-west-1')).toMatchObject({ status: 'checked', found: 1 });
+    expect(row('log-group-kms', 'us-east-1')).toMatchObject({ status: 'checked' });
+    expect(row('ebs-volume', 'us-east-1')).toMatchObject({ status: 'checked' });
+    expect(row('sqs-sse', 'eu-west-1')).toMatchObject({
+      status: 'not-checked',
+      reason: expect.stringContaining('GetQueueAttributes in eu-west-1 failed: AccessDenied'),
+    });
+    expect(row('dynamodb-sse', 'eu-west-1')).toMatchObject({
+      status: 'not-checked',
+      reason: 'DescribeTable in eu-west-1 failed: TimeoutError: socket hang up',
+    });
+    expect(report.findings.filter((f) => f.check === 'sqs-sse')).toEqual([]);
+    expect(report.failures.map((f) => [f.check, f.region, f.operation])).toEqual([
+      ['ebs-snapshot', 'us-east-1', 'DescribeSnapshots'],
+      ['sqs-sse', 'us-east-1', 'GetQueueAttributes'], // the mock lists the same queue in both regions
+      ['sqs-sse', 'eu-west-1', 'GetQueueAttributes'],
+      ['dynamodb-sse', 'eu-west-1', 'DescribeTable'],
+    ]);
+  });
+
+  it('keys a queue by its ARN, so the same queue seen through another endpoint host is the same finding', async () => {
+    emptyAccount();
+    const arn = 'arn:aws:sqs:eu-west-1:123456789012:Fleetwarden-Q';
+    sqs.on(ListQueuesCommand).resolves({
+      ...meta('list'),
+      QueueUrls: ['https://eu-west-1.queue.amazonaws.com/123456789012/Fleetwarden-Q'],
+    });
+    sqs.on(GetQueueAttributesCommand).resolves({ ...meta('attrs'), Attributes: { QueueArn: arn } });
+    const report = await scanPosture(options());
+    expect(sqs.commandCalls(GetQueueAttributesCommand)[0]?.args[0].input.AttributeNames).toContain(
+      'QueueArn',
+    );
+    expect(report.findings.find((f) => f.check === 'sqs-sse')).toMatchObject({
+      resourceId: arn,
+      key: `sqs-sse:eu-west-1:${arn}`,
+    });
   });
 });
