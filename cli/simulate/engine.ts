@@ -6,7 +6,7 @@ import { INSTANCE_LABEL_PREFIX } from '../../shared/runners/matching';
 import { workflowJobPayload } from '../../shared/webhook/testing/payloads';
 import { matchesPattern } from './event-pattern';
 import type { Faults } from './fault-flags';
-import { installFaults, scheduleFaults, sendWebhook } from './faults';
+import { foreignHookOnDrainQueue, installFaults, scheduleFaults, sendWebhook } from './faults';
 import { seededRandom } from './rng';
 import type { Routing, Target } from './routing';
 import {
@@ -715,7 +715,9 @@ export class Engine {
           heartbeatTimeoutMs: h.heartbeatTimeoutMs,
         });
       this.world.lifecycleActions.begin(ref, h.heartbeatTimeoutMs);
-      this.emit('default', lifecycleEvent(ref, `asg-${t.id}-${n}${k === 0 ? '' : `-${k}`}`, this.clock.now));
+      const event = lifecycleEvent(ref, `asg-${t.id}-${n}${k === 0 ? '' : `-${k}`}`, this.clock.now);
+      this.emit('default', event);
+      if (h.foreign) foreignHookOnDrainQueue(this, event);
       return ref.lifecycleActionToken;
     });
     this.world.instanceLifecycle.markTerminating(t.id);

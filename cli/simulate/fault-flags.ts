@@ -7,7 +7,7 @@
 export interface Faults {
   /** Well-formed but lying messages sent straight into the DNS and drain queues. */
   forgedMessages: boolean;
-  /** Another team's terminate lifecycle hook on the runner ASG, with its own events. */
+  /** Another team's terminate lifecycle hook on the runner ASG, with its own events (also on the drain queue). */
   foreignHooks: boolean;
   /** Instances outside the configured ASGs that carry the fleet tag. */
   spoofedTags: boolean;
@@ -25,11 +25,12 @@ export const FAULT_FLAGS: Record<keyof Faults, { flag: string; description: stri
   forgedMessages: {
     flag: 'forged-messages',
     description:
-      'send well-formed but lying messages (future-dated, wrong state, foreign ASG) to the DNS and drain queues',
+      'send well-formed but lying messages (future-dated terminated and running, wrong state, foreign ASG) to the DNS and drain queues',
   },
   foreignHooks: {
     flag: 'foreign-hooks',
-    description: "give the runner ASG another team's terminate lifecycle hook, with its own events",
+    description:
+      "give the runner ASG another team's terminate lifecycle hook, with its own events (also sent to the drain queue)",
   },
   spoofedTags: {
     flag: 'spoofed-tags',

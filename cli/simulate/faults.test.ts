@@ -16,9 +16,10 @@ describe('adversarial faults do what their flags say', () => {
       faults: ALL_FAULTS,
     });
     const s = faultState(engine);
-    // three lies to each queue, each about an instance that was live when it was sent
+    // four lies to the DNS queue, three to the drain queue, each about an instance live when sent
     expect(s.forged.map((f) => `${f.queue}:${f.lie}`).sort()).toEqual([
       'dns:foreign ASG',
+      'dns:future-dated',
       'dns:future-dated',
       'dns:wrong state',
       'drain:foreign ASG',

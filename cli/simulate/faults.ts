@@ -146,9 +146,13 @@ function forge(e: Engine): void {
   const dns = (t: TruthInstance | undefined, s: 'terminated' | 'running', at: number, lie: Forged['lie']) => {
     if (!t) return;
     state.forged.push({ queue: 'dns', lie, instanceId: t.id, at: now });
-    enqueueTo(e, 'functions/dns-sync/handler.ts', stateChangeEvent(t.id, s, at, `forged-dns-${t.id}-${lie}`));
+    const id = `forged-dns-${t.id}-${lie}${s === 'running' && lie === 'future-dated' ? '-running' : ''}`;
+    enqueueTo(e, 'functions/dns-sync/handler.ts', stateChangeEvent(t.id, s, at, id));
   };
   dns(webs[0], 'terminated', future, 'future-dated');
+  // a future-dated running event of an instance that leaves later: taken as true, its marker's
+  // time would make the real terminated event look stale, and the record would outlive the instance
+  dns(webs[0], 'running', future, 'future-dated');
   dns(webs[1], 'terminated', now, 'wrong state');
   dns(outsider, 'running', now, 'foreign ASG');
   const hook =
@@ -172,6 +176,16 @@ function forge(e: Engine): void {
   drain(runners[1], ASG, now, 'wrong state');
   // a small fleet may have only two live runners yet: the foreign-ASG lie names the first again
   drain(runners[2] ?? runners[0], FOREIGN_ASG, now, 'foreign ASG');
+}
+
+/**
+ * --foreign-hooks: another team's lifecycle event also lands on the drain queue (as a rule matching
+ * the ASG alone would deliver it, or any sender the queue trusts), so runner-drain's own hook check
+ * is exercised, not only the rule pattern's filter. Called by the engine for each foreign event.
+ */
+export function foreignHookOnDrainQueue(e: Engine, event: Record<string, unknown>): void {
+  if (!faultsOf(e).foreignHooks) return;
+  enqueueTo(e, 'functions/runner-drain/handler.ts', event);
 }
 
 /**

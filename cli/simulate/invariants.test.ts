@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SQSEvent } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { ThrottledError } from '../../shared/core/errors';
 import { simulateCommandWith } from '../commands/simulate';
@@ -119,6 +119,47 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
     expect(inv?.details[0]).toMatch(
       /^runner-drain called RecordLifecycleActionHeartbeat on hook log-shipper-flush of ci-runners/,
     );
+  });
+
+  it('no foreign hook touched: with the rule filtering on the hook, a drain that takes the hook a message names for its own', async () => {
+    const r = await run(['--foreign-hooks'], {
+      'functions/runner-drain/handler.ts': (w, env) => {
+        // runner-drain as if it had no hook check of its own: wired per message with the hook it names
+        const drains = new Map<string, Invoke>();
+        const drainFor = (hook: string) => {
+          if (!drains.has(hook))
+            drains.set(hook, real('runner-drain', w, { ...env, LIFECYCLE_HOOK_NAME: hook }));
+          return drains.get(hook) as Invoke;
+        };
+        return async (event, context) => {
+          const failures: { itemIdentifier: string }[] = [];
+          for (const record of (event as SQSEvent).Records) {
+            const hook =
+              lifecycleDetails({ Records: [record] })[0]?.LifecycleHookName ?? env.LIFECYCLE_HOOK_NAME ?? '';
+            const res = (await drainFor(hook)({ Records: [record] }, context)) as SQSBatchResponse;
+            failures.push(...res.batchItemFailures);
+          }
+          return { batchItemFailures: failures };
+        };
+      },
+    });
+    expect(r.code).toBe(1);
+    expect(r.invariant('no foreign hook touched').details).toContainEqual(
+      expect.stringMatching(/^runner-drain called \w+ on hook log-shipper-flush of ci-runners/),
+    );
+  });
+
+  it('no stale DNS record: a dns-sync whose clock runs 3 h fast, so it takes a forged future-dated running event for a current one', async () => {
+    const r = await run(['--forged-messages'], {
+      'functions/dns-sync/handler.ts': (w, env) => {
+        const fast = Object.create(w, {
+          now: { get: () => new Date(w.now.getTime() + 3 * 3_600_000) },
+        }) as World;
+        return real('dns-sync', fast, env);
+      },
+    });
+    expect(r.code).toBe(1);
+    expect(r.invariant('no stale DNS record').ok).toBe(false);
   });
 
   it('nothing outside the blast radius changed: a sweep that terminates every fleet-tagged instance outside the runner ASG', async () => {
