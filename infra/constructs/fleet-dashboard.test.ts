@@ -89,6 +89,9 @@ describe('FleetDashboard', () => {
       'SweepCircuitOpen',
       'SweepBudgetExhausted',
       'MetricName=Finding',
+      // every audited outcome, counted by auditedAction (Decision-<decision>)
+      'MetricName=Decision',
+      'actions by decision',
       'service=\\\\\\"runner-sweep\\\\\\"',
       'FeedDeadLetter',
       '\\"type\\":\\"alarm\\"',

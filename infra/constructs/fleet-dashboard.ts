@@ -137,10 +137,13 @@ function healthGraphs(ff: FleetFunction, feeds: readonly QueueFeed[]): cloudwatc
   ];
 }
 
+/** Every function: each outcome `auditedAction()` records is counted as `Decision-<decision>`. */
+const ACTIONS_BY_DECISION: DecisionGraph = { title: 'actions by decision', family: 'Decision' };
+
 /** The function's own decisions, from DECISION_GRAPHS (none for a handler outside functions/). */
 function decisionGraphs(ff: FleetFunction): cloudwatch.IWidget[] {
   const dir = handlerDir(ff);
-  const graphs = (dir && DECISION_GRAPHS[dir]) || [];
+  const graphs = [ACTIONS_BY_DECISION, ...((dir && DECISION_GRAPHS[dir]) || [])];
   return graphs.map(
     (g) =>
       new cloudwatch.GraphWidget({

@@ -355,3 +355,32 @@ describe('auditedAction: intent before act', () => {
     expect(calls).toEqual([]);
   });
 });
+
+describe('auditedAction: actions by decision (the dashboard graphs them per function)', () => {
+  it('counts each outcome it records as the metric Decision-<decision>, failures included', async () => {
+    const { metrics } = await import('../observability/powertools');
+    const counted: string[] = [];
+    const add = metrics.addMetric.bind(metrics);
+    metrics.addMetric = ((name: string, unit: never, value: number) => {
+      counted.push(name);
+      return add(name, unit, value);
+    }) as typeof metrics.addMetric;
+    try {
+      const sink = new InMemoryAuditSink();
+      const ctx = { function: 'f', trigger: { source: 's', id: 't' }, mode: 'live' as const };
+      const subject = { instanceId: 'i-0abc12345' };
+      await auditedAction(sink, ctx, { action: 'x.a', subject }, async () => ({
+        decision: 'skipped',
+        reason: 'nothing to do',
+        result: undefined,
+      }));
+      await auditedAction(sink, ctx, { action: 'x.b', subject }, async () => {
+        throw new Error('boom');
+      }).catch(() => undefined);
+      expect(counted).toEqual(['Decision-skipped', 'Decision-failed']);
+    } finally {
+      metrics.addMetric = add;
+      metrics.clearMetrics();
+    }
+  });
+});

@@ -6,6 +6,7 @@ import {
   outsideRecording,
   recordAwsCalls,
 } from '../aws/call-recorder';
+import { metrics } from '../observability/powertools';
 import { needsCorrelation } from './correlate';
 import { AuditWriteError } from './errors';
 import type { AuditSink } from './port';
@@ -100,7 +101,12 @@ export async function auditedAction<T>(
     subject: JSON.stringify(what.subject),
   });
   // every audit write runs outside the step's (and any enclosing) recording: plumbing, not evidence
-  const write: AuditSink['write'] = (record) => outsideRecording(() => sink.write(record));
+  // and each outcome recorded is counted (Decision-<decision>): the dashboard's actions by decision
+  const write: AuditSink['write'] = async (record) => {
+    const written = await outsideRecording(() => sink.write(record));
+    if (record.decision !== 'intended') metrics.addMetric(`Decision-${record.decision}`, 'Count', 1);
+    return written;
+  };
   const base = {
     schemaVersion: 1 as const,
     recordId,
