@@ -27,6 +27,7 @@ interface SimulateOptions {
   ec2Flapping?: boolean;
   webhookReplays?: boolean;
   formEncoded?: boolean;
+  foreignFleetRunners?: boolean;
 }
 
 /** --adversarial turns every fault on; otherwise each fault flag on its own. */

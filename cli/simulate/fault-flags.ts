@@ -19,6 +19,8 @@ export interface Faults {
   webhookReplays: boolean;
   /** Every other webhook delivery form-encoded (payload=..., signature over the raw form body). */
   formEncoded: boolean;
+  /** Another fleet's idle offline runners, labelled for instances of this fleet that left. */
+  foreignFleetRunners: boolean;
 }
 
 export const FAULT_FLAGS: Record<keyof Faults, { flag: string; description: string }> = {
@@ -50,6 +52,11 @@ export const FAULT_FLAGS: Record<keyof Faults, { flag: string; description: stri
     flag: 'form-encoded',
     description: 'send every other webhook delivery as application/x-www-form-urlencoded',
   },
+  foreignFleetRunners: {
+    flag: 'foreign-fleet-runners',
+    description:
+      "register another fleet's idle offline runners (another fleetwarden-fleet: id) labelled for this fleet's instances that left",
+  },
 };
 
 export const ALL_FAULTS: Faults = {
@@ -60,4 +67,5 @@ export const ALL_FAULTS: Faults = {
   ec2Flapping: true,
   webhookReplays: true,
   formEncoded: true,
+  foreignFleetRunners: true,
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ALL_FAULTS, FOREIGN_ASG, FOREIGN_HOOK, faultState } from './faults';
+import { ALL_FAULTS, FOREIGN_ASG, FOREIGN_FLEET_ID, FOREIGN_HOOK, faultState } from './faults';
 import { simulate } from './simulate';
 
 describe('adversarial faults do what their flags say', () => {
@@ -43,5 +43,15 @@ describe('adversarial faults do what their flags say', () => {
     expect(s.flapping.size).toBeGreaterThan(0);
     const kinds = new Set(engine.world.journal.webhooks.map((w) => w.kind));
     expect([...kinds].sort()).toEqual(['form', 'json', 'replay']);
+    // another fleet's offline runners, each labelled for an instance of this fleet that left
+    const blue = engine.world.registry
+      .snapshot()
+      .filter((r) => r.labels.includes(`fleetwarden-fleet:${FOREIGN_FLEET_ID}`));
+    expect(blue.length).toBeGreaterThan(0);
+    for (const r of blue) {
+      const id = r.labels.find((l) => l.startsWith('fleetwarden-instance:'))?.split(':')[1] ?? '';
+      expect(engine.truth.get(id)?.kind).toBe('runner');
+      expect(r.status).toBe('offline');
+    }
   });
 });

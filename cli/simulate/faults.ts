@@ -1,5 +1,6 @@
 import { stateChangeEvent } from '../../shared/dns/testing/state-change-event';
 import type { InstanceInfo } from '../../shared/ec2/port';
+import { FLEET_LABEL_PREFIX, INSTANCE_LABEL_PREFIX } from '../../shared/runners/matching';
 import { ASG, type Engine, lifecycleEvent, T0, type TruthInstance } from './engine';
 import type { Faults } from './fault-flags';
 
@@ -60,6 +61,7 @@ export function scheduleFaults(e: Engine): void {
     e.at(T0 + 60_000, () => e.launch(1002, { kind: 'outsider', asg: FOREIGN_ASG }));
     e.at(T0 + Math.floor(e.options.durationMinutes * 0.3 * 60_000), () => forge(e));
   }
+  if (f.foreignFleetRunners) scheduleForeignFleetRunners(e);
 }
 
 /** Two minutes around a runner-sweep schedule past the middle of the run (async retries outlast it). */
@@ -176,6 +178,44 @@ function forge(e: Engine): void {
   drain(runners[1], ASG, now, 'wrong state');
   // a small fleet may have only two live runners yet: the foreign-ASG lie names the first again
   drain(runners[2] ?? runners[0], FOREIGN_ASG, now, 'foreign ASG');
+}
+
+/** The fleet id of another fleet registering runners in the same GitHub org. */
+export const FOREIGN_FLEET_ID = 'blue-fleet';
+/** At most this many foreign-fleet runners (few: they enlarge the registered-runner count). */
+const FOREIGN_FLEET_RUNNERS = 3;
+
+/**
+ * --foreign-fleet-runners: another fleet (another `fleetwarden-fleet:` id) registers idle offline
+ * runners in the same org whose `fleetwarden-instance:` label names an instance of this fleet that
+ * is leaving or left (EC2 here describes it shutting down or terminated). Their fleet label says
+ * they are not this fleet's: nothing of the fleet may remove them. Checked every minute until the
+ * settle period's middle, at most FOREIGN_FLEET_RUNNERS in all.
+ */
+function scheduleForeignFleetRunners(e: Engine): void {
+  const claimed = new Set<string>();
+  const end = e.options.durationMinutes + Math.floor(e.options.settleMinutes / 2);
+  for (let m = 1; m <= end; m++) {
+    e.at(T0 + m * 60_000, () => {
+      const gone = [...e.truth.values()].filter(
+        (t) => t.kind === 'runner' && (t.state === 'shutting-down' || t.state === 'terminated'),
+      );
+      for (const t of gone) {
+        if (claimed.size >= FOREIGN_FLEET_RUNNERS || claimed.has(t.id)) continue;
+        claimed.add(t.id);
+        e.world.registry.register({
+          name: `${FOREIGN_FLEET_ID}-${t.id}`,
+          status: 'offline',
+          labels: [
+            'self-hosted',
+            'linux',
+            `${INSTANCE_LABEL_PREFIX}${t.id}`,
+            `${FLEET_LABEL_PREFIX}${FOREIGN_FLEET_ID}`,
+          ],
+        });
+      }
+    });
+  }
 }
 
 /**

@@ -261,6 +261,31 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
     );
   });
 
+  it('no runner of another fleet removed: a sweep that also deregisters offline runners naming a gone instance, whatever their fleet label', async () => {
+    const r = await run(['--foreign-fleet-runners'], {
+      'functions/runner-sweep/handler.ts': (w, env) => {
+        const sweep = real('runner-sweep', w, env);
+        return async (event, context) => {
+          const res = await sweep(event, context);
+          const ids = new Set(
+            (await w.inventory.listInStates(['shutting-down', 'terminated'])).map((i) => i.instanceId),
+          );
+          for (const x of await w.registry.listRunners()) {
+            const named = x.labels.find((l) => l.startsWith('fleetwarden-instance:'))?.split(':')[1];
+            if (!x.busy && x.status === 'offline' && named && ids.has(named))
+              await w.registry.deleteRunner(x.id);
+          }
+          return res;
+        };
+      },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/FAIL no runner of another fleet removed \(\d+ violations? in \d+ checked\)/);
+    expect(r.invariant('no runner of another fleet removed').details[0]).toMatch(
+      /^runner \d+ blue-fleet-i-\w+ \(fleetwarden-fleet:blue-fleet\) was deregistered$/,
+    );
+  });
+
   it('a replayed webhook body is not published twice: an ingress that publishes whatever it did not', async () => {
     const r = await run(['--webhook-replays'], {
       'functions/webhook-ingress/handler.ts': (w, env) => {

@@ -215,6 +215,22 @@ export function forgedMessagesRefused(e: Engine): Invariant {
   return invariant('no forged message acted on', [...s.actedOnForged], s.forged.length);
 }
 
+/**
+ * Contract 4: a runner labelled `fleetwarden-fleet:<another id>` is never deregistered by the fleet,
+ * whatever instance its labels or name claim. Checked: every such runner the registry held.
+ */
+export function noForeignFleetRunnerRemoved(e: Engine): Invariant {
+  const fleetOf = (r: { labels: string[] }) => r.labels.find((l) => l.startsWith('fleetwarden-fleet:'));
+  const foreign = (r: { labels: string[] }) => {
+    const label = fleetOf(r);
+    return label !== undefined && label !== e.fleetLabel;
+  };
+  const deleted = e.world.registry.deleted.filter(foreign);
+  const present = e.world.registry.snapshot().filter(foreign);
+  const details = deleted.map((r) => `runner ${r.id} ${r.name} (${fleetOf(r)}) was deregistered`);
+  return invariant('no runner of another fleet removed', details, deleted.length + present.length);
+}
+
 /** The invariants of this module, in report order. */
 export function boundaryInvariants(e: Engine, records: AuditRecord[]): Invariant[] {
   return [
@@ -227,5 +243,6 @@ export function boundaryInvariants(e: Engine, records: AuditRecord[]): Invariant
     forgedMessagesRefused(e),
     replaysNotPublished(e),
     formDeliveriesAccepted(e),
+    noForeignFleetRunnerRemoved(e),
   ];
 }

@@ -47,6 +47,9 @@ function ghostInvariant(e: Engine): Invariant {
   for (const r of e.world.registry.snapshot()) {
     const label = r.labels.find((l) => l.startsWith('fleetwarden-instance:'));
     const t = label ? e.truth.get(label.slice('fleetwarden-instance:'.length)) : undefined;
+    // another fleet's runner (--foreign-fleet-runners) is not this fleet's to remove: no ghost of it
+    const fleet = r.labels.find((l) => l.startsWith('fleetwarden-fleet:'));
+    if (fleet !== undefined && fleet !== e.fleetLabel) continue;
     if (t && LEFT.has(t.state))
       ghosts.push(`runner ${r.name} (id ${r.id}) is still registered; its instance is ${t.state}`);
   }

@@ -350,6 +350,22 @@ describe('sweep planner: blast radius (issue 10)', () => {
     expect(removed(b)).toEqual([1015]);
   });
 
+  it("never touches another fleet's runner, even one naming an instance EC2 here shows this fleet's and gone", () => {
+    // fleet B's idle offline runner claims (label and ci-<id> name) instance 2, which EC2 here
+    // describes with this fleet's tag and ASG, terminated 30 min ago: its fleet label still says B's
+    const foreign = runner(2, {
+      status: 'offline',
+      labels: ['self-hosted', `${INSTANCE_LABEL_PREFIX}${iid(2)}`, `${FLEET_LABEL_PREFIX}fleet-b`],
+    });
+    const gone = [instance(2, { state: 'terminated', stateChangedAt: left(30) })];
+    const plan = planSweep(input([runner(1), foreign, runner(3)], [instance(1), instance(3)], gone), cfg);
+    expect(plan.actions).toEqual([]);
+    // stopped in place (listed with the fleet): still B's runner, not judged here
+    const stopped = instance(2, { state: 'stopped', stateChangedAt: left(30) });
+    const plan2 = planSweep(input([runner(1), foreign], [instance(1), stopped]), cfg);
+    expect(plan2.actions).toEqual([]);
+  });
+
   it('a runner with no fleet label is removed only when EC2 here describes its instance with the fleet tag', () => {
     const unclaimed = runner(2, {
       status: 'offline',
