@@ -423,7 +423,11 @@ export class Engine {
     const journal = this.world.journal;
     return journal.within(name, async (frame) => {
       onFrame?.(frame.id);
-      journal.sampleRunners(this.clock.now, this.world.registry.snapshot().length);
+      // the budget's base is this fleet's runners: another fleet's (--foreign-fleet-runners) do not count
+      const ours = this.world.registry
+        .snapshot()
+        .filter((r) => !r.labels.some((l) => l.startsWith('fleetwarden-fleet:') && l !== this.fleetLabel));
+      journal.sampleRunners(this.clock.now, ours.length);
       if (this.rng() < this.options.errorRate) this.injectError(name);
       const previous = this.world.currentFunction;
       this.world.currentFunction = name;

@@ -152,7 +152,7 @@ export function intentBeforeAction(e: Engine, records: AuditRecord[]): Invariant
 /**
  * Contract 3: runner-sweep's removals (deregistrations + terminations) in any rolling window (3600 s
  * unless BUDGET_WINDOW_SECONDS says otherwise) are at most max(1, floor(maxRemovalShare x the peak
- * of registered runners in that window)).
+ * of this fleet's registered runners in that window)); another fleet's runners do not count.
  */
 export function removalsWithinBudget(e: Engine): Invariant {
   const env = envOf(e, 'runner-sweep');
