@@ -27,6 +27,8 @@ interface SimulateOptions {
   ec2Flapping?: boolean;
   webhookReplays?: boolean;
   formEncoded?: boolean;
+  nameClaimants?: boolean;
+  staleReplays?: boolean;
 }
 
 /** --adversarial turns every fault on; otherwise each fault flag on its own. */

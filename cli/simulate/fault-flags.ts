@@ -19,6 +19,10 @@ export interface Faults {
   webhookReplays: boolean;
   /** Every other webhook delivery form-encoded (payload=..., signature over the raw form body). */
   formEncoded: boolean;
+  /** A web host stopped for a while; meanwhile another instance is launched with its name tag. */
+  nameClaimants: boolean;
+  /** A captured workflow_job body never delivered, sent later than the maximum job age. */
+  staleReplays: boolean;
 }
 
 export const FAULT_FLAGS: Record<keyof Faults, { flag: string; description: string }> = {
@@ -50,6 +54,16 @@ export const FAULT_FLAGS: Record<keyof Faults, { flag: string; description: stri
     flag: 'form-encoded',
     description: 'send every other webhook delivery as application/x-www-form-urlencoded',
   },
+  nameClaimants: {
+    flag: 'name-claimants',
+    description:
+      'stop a named web host for a while and, while it is stopped, launch a second instance with its name tag',
+  },
+  staleReplays: {
+    flag: 'stale-replays',
+    description:
+      'capture a workflow_job body whose delivery never arrived and send it later than the maximum job age',
+  },
 };
 
 export const ALL_FAULTS: Faults = {
@@ -60,4 +74,6 @@ export const ALL_FAULTS: Faults = {
   ec2Flapping: true,
   webhookReplays: true,
   formEncoded: true,
+  nameClaimants: true,
+  staleReplays: true,
 };
