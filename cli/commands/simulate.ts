@@ -28,6 +28,8 @@ interface SimulateOptions {
   webhookReplays?: boolean;
   formEncoded?: boolean;
   foreignFleetRunners?: boolean;
+  nameClaimants?: boolean;
+  staleReplays?: boolean;
 }
 
 /** --adversarial turns every fault on; otherwise each fault flag on its own. */

@@ -21,6 +21,10 @@ export interface Faults {
   formEncoded: boolean;
   /** Another fleet's idle offline runners, labelled for instances of this fleet that left. */
   foreignFleetRunners: boolean;
+  /** A web host stopped for a while; meanwhile another instance is launched with its name tag. */
+  nameClaimants: boolean;
+  /** A captured workflow_job body never delivered, sent later than the maximum job age. */
+  staleReplays: boolean;
 }
 
 export const FAULT_FLAGS: Record<keyof Faults, { flag: string; description: string }> = {
@@ -57,6 +61,16 @@ export const FAULT_FLAGS: Record<keyof Faults, { flag: string; description: stri
     description:
       "register another fleet's idle offline runners (another fleetwarden-fleet: id) labelled for this fleet's instances that left",
   },
+  nameClaimants: {
+    flag: 'name-claimants',
+    description:
+      'stop a named web host for a while and, while it is stopped, launch a second instance with its name tag',
+  },
+  staleReplays: {
+    flag: 'stale-replays',
+    description:
+      'capture a workflow_job body whose delivery never arrived and send it later than the maximum job age',
+  },
 };
 
 export const ALL_FAULTS: Faults = {
@@ -68,4 +82,6 @@ export const ALL_FAULTS: Faults = {
   webhookReplays: true,
   formEncoded: true,
   foreignFleetRunners: true,
+  nameClaimants: true,
+  staleReplays: true,
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ALL_FAULTS, FOREIGN_ASG, FOREIGN_FLEET_ID, FOREIGN_HOOK, faultState } from './faults';
+import { ALL_FAULTS, claimState, FOREIGN_ASG, FOREIGN_FLEET_ID, FOREIGN_HOOK, faultState } from './faults';
 import { simulate } from './simulate';
 
 describe('adversarial faults do what their flags say', () => {
@@ -53,5 +53,33 @@ describe('adversarial faults do what their flags say', () => {
       expect(engine.truth.get(id)?.kind).toBe('runner');
       expect(r.status).toBe('offline');
     }
+  });
+
+  it('name claimants and stale replays: a stopped holder, a claimant of its name, a captured body sent after the job age', async () => {
+    const { engine } = await simulate({
+      seed: 42,
+      instances: 9,
+      durationMinutes: 20,
+      settleMinutes: 65,
+      drop: 0,
+      duplicate: 0,
+      reorder: 0,
+      errorRate: 0,
+      faults: { nameClaimants: true, staleReplays: true },
+    });
+    const { holder, claimant } = claimState(engine);
+    expect(holder?.kind).toBe('web');
+    expect(claimant?.name).toBe(holder?.name);
+    expect(claimant?.id).not.toBe(holder?.id);
+    // the holder was stopped and started again (same IP); it holds its name at the end
+    expect(holder?.state).toBe('running');
+    const a = engine.world.route53
+      .records(engine.zoneId)
+      .find((r) => r.type === 'A' && r.name.startsWith(`${holder?.name}.`));
+    expect(a?.values).toEqual([holder?.ip]);
+    // the captured body never reached the ingress before; sent 70 min later it is refused as stale
+    const stale = engine.world.journal.webhooks.filter((w) => w.kind === 'stale-replay');
+    expect(stale).toEqual([expect.objectContaining({ status: 202, published: 0 })]);
+    expect(stale[0]?.deliveryId).toMatch(/^captured-delivery-\d+-queued$/);
   });
 });

@@ -47,6 +47,7 @@ export function installFaults(e: Engine): void {
   if (f.auditOutage) e.world.audit.outage = outageWindow(e);
   if (f.ec2Flapping) installFlapping(e);
   if (f.forgedMessages) watchForgedTargets(e);
+  if (f.nameClaimants) watchClaimedNames(e);
 }
 
 /** Faults that are events of the scenario (called when the scenario is laid out). */
@@ -62,6 +63,7 @@ export function scheduleFaults(e: Engine): void {
     e.at(T0 + Math.floor(e.options.durationMinutes * 0.3 * 60_000), () => forge(e));
   }
   if (f.foreignFleetRunners) scheduleForeignFleetRunners(e);
+  if (f.nameClaimants) scheduleNameClaimant(e);
 }
 
 /** Two minutes around a runner-sweep schedule past the middle of the run (async retries outlast it). */
@@ -285,6 +287,7 @@ export async function sendWebhook(e: Engine, json: string, deliveryId: string): 
   const fn = e.webhookFunction();
   if (!fn) return undefined;
   const f = faultsOf(e);
+  if (f.staleReplays && captureForLater(e, fn, json, deliveryId)) return undefined;
   const state = faultState(e);
   const n = state.deliveries++;
   const form = Boolean(f.formEncoded) && n % 2 === 1;
@@ -305,7 +308,7 @@ async function deliver(
   raw: string,
   form: boolean,
   deliveryId: string,
-  kind: 'json' | 'form' | 'replay',
+  kind: 'json' | 'form' | 'replay' | 'stale-replay',
 ): Promise<number | undefined> {
   let invocation = 0;
   let status: number | undefined;
@@ -346,4 +349,116 @@ async function deliver(
     injected: e.lastInjected,
   });
   return status;
+}
+
+/** --name-claimants: the stopped holder of a name, the instance launched with the same name tag, what moved. */
+interface ClaimState {
+  holder?: TruthInstance;
+  claimant?: TruthInstance;
+  /** Each time the holder's name pointed at another value while the holder had not terminated. */
+  moved: string[];
+  /** Route 53 changes checked against the holder's name. */
+  checked: number;
+}
+const claimStates = new WeakMap<Engine, ClaimState>();
+
+export function claimState(e: Engine): ClaimState {
+  let s = claimStates.get(e);
+  if (!s) {
+    s = { moved: [], checked: 0 };
+    claimStates.set(e, s);
+  }
+  return s;
+}
+
+/**
+ * A running web host (the last one up, not a forged message's target) is stopped for a while and
+ * started again with the same IP; a minute after it stops, a second instance is launched with its
+ * name tag. The name stays with its holder: the claimant gets no record, running or not.
+ */
+function scheduleNameClaimant(e: Engine): void {
+  const minutes = e.options.durationMinutes;
+  const s = claimState(e);
+  e.at(T0 + Math.floor(minutes * 0.35 * 60_000), () => {
+    const forged = new Set(faultState(e).forged.map((x) => x.instanceId));
+    const webs = [...e.truth.values()].filter(
+      (t) => t.kind === 'web' && t.state === 'running' && !forged.has(t.id),
+    );
+    const holder = webs[webs.length - 1];
+    if (!holder) return;
+    s.holder = holder;
+    e.put(holder, 'stopping');
+    e.after(10_000, () => e.put(holder, 'stopped'));
+    e.after(60_000, () => {
+      // 1101 is a web host's number (a multiple of three) far above the scenario's
+      const claimant = e.launch(1101);
+      claimant.name = holder.name;
+      s.claimant = claimant;
+    });
+    e.at(T0 + Math.floor(minutes * 0.48 * 60_000), () => {
+      if (holder.state !== 'stopped') return;
+      e.put(holder, 'pending');
+      e.after(20_000, () => e.put(holder, 'running'));
+    });
+  });
+}
+
+/**
+ * After every Route 53 change: while the holder has not terminated, the A record at its name holds
+ * the holder's IP or is absent (dns-sync deletes it while the holder is stopped and keeps a
+ * tombstone naming the holder, so no other instance can take the name).
+ */
+function watchClaimedNames(e: Engine): void {
+  const s = claimState(e);
+  const r53 = e.world.route53;
+  const change = r53.changeRecordSets.bind(r53);
+  r53.changeRecordSets = async (zoneId, changes) => {
+    try {
+      return await change(zoneId, changes);
+    } finally {
+      const h = s.holder;
+      if (h && h.state !== 'terminated' && zoneId === e.zoneId) {
+        s.checked++;
+        const name = `${h.name}.${e.zoneName}`.toLowerCase().replace(/\.$/, '');
+        const a = r53
+          .records(e.zoneId)
+          .find((r) => r.type === 'A' && r.name.toLowerCase().replace(/\.$/, '') === name);
+        if (a && (a.values.length !== 1 || a.values[0] !== h.ip))
+          s.moved.push(
+            `${new Date(e.clock.now).toISOString()} ${e.world.journal.fn}: ${name} -> ${a.values.join(',')} while its holder ${h.id} (${h.ip}) is ${h.state}`,
+          );
+      }
+    }
+  };
+}
+
+/** --stale-replays: when each workflow_job action happened (by delivery id), and the captured body. */
+const jobTimes = new WeakMap<Engine, Map<string, number>>();
+const captured = new WeakSet<Engine>();
+
+/** When the action of a delivery happened, by its delivery id (a replay's is its original's). */
+export function jobTimeOf(e: Engine, deliveryId: string): number | undefined {
+  const at = deliveryId.indexOf('delivery-');
+  return at < 0 ? undefined : jobTimes.get(e)?.get(deliveryId.slice(at));
+}
+
+/**
+ * Records when each delivery's action happened (now). The first `queued` body is captured on the
+ * way and never reaches the ingress (so nothing deduplicates it); it is sent, under a new delivery
+ * id, ten minutes after the maximum job age. True when the delivery was captured.
+ */
+function captureForLater(e: Engine, fn: string, json: string, deliveryId: string): boolean {
+  let times = jobTimes.get(e);
+  if (!times) {
+    times = new Map();
+    jobTimes.set(e, times);
+  }
+  times.set(deliveryId, e.clock.now);
+  if (captured.has(e) || !deliveryId.endsWith('-queued')) return false;
+  captured.add(e);
+  const maxAgeMs = Number(e.routing.functions.get(fn)?.env.MAX_JOB_AGE_SECONDS ?? 3600) * 1000;
+  e.after(maxAgeMs + 10 * 60_000, async () => {
+    await deliver(e, fn, json, false, `captured-${deliveryId}`, 'stale-replay');
+  });
+  return true;
 }

@@ -363,3 +363,52 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
     expect(failing).not.toContain('every invocation error is injected or retried to success');
   });
 });
+
+describe('simulator invariants of the name-claimant and stale-replay faults', () => {
+  it('a held name never moves: a dns-sync that gives a stopped holder’s name to the running claimant', async () => {
+    const r = await run(['--name-claimants'], {
+      'functions/dns-sync/handler.ts': (w, env) => {
+        const inner = real('dns-sync', w, env);
+        return async (event, ctx) => {
+          const out = await inner(event, ctx);
+          // broken: a running instance takes its tagged name whenever the holder is not running
+          const named = await w.inventory.listByTag('fleetwarden:dns-name');
+          for (const i of named.filter((x) => x.state === 'running' && x.privateIp)) {
+            const tag = i.tags['fleetwarden:dns-name'];
+            const holderStopped = named.some(
+              (x) =>
+                x.instanceId !== i.instanceId &&
+                x.tags['fleetwarden:dns-name'] === tag &&
+                x.state === 'stopped',
+            );
+            if (!holderStopped) continue;
+            const zoneId = env.HOSTED_ZONE_ID ?? 'Z0SIMULATED';
+            const name = `${tag}.${env.ZONE_NAME ?? 'fleet.example.internal'}.`;
+            if (w.route53.records(zoneId).some((x) => x.type === 'A' && x.name === name)) continue;
+            await w.route53.changeRecordSets(zoneId, [
+              { action: 'CREATE', record: { name, type: 'A', ttl: 60, values: [i.privateIp as string] } },
+            ]);
+          }
+          return out;
+        };
+      },
+    });
+    expect(r.code).toBe(1);
+    const held = r.invariant('a held name never moves while its holder has not terminated');
+    expect(held.ok).toBe(false);
+    expect(held.details[0]).toMatch(/while its holder i-\w+ \(10\.0\.\d+\.\d+\) is stopped/);
+  });
+
+  it('no workflow_job older than the maximum job age published: an ingress without the stale-job check', async () => {
+    const r = await run(['--stale-replays', '--settle', '65'], {
+      'functions/webhook-ingress/handler.ts': (w, env) =>
+        real('webhook-ingress', w, { ...env, MAX_JOB_AGE_SECONDS: '259200' }),
+    });
+    expect(r.code).toBe(1);
+    const stale = r.invariant('no workflow_job older than the maximum job age published');
+    expect(stale.ok).toBe(false);
+    expect(stale.details[0]).toMatch(
+      /^captured-delivery-\d+-queued: queued of t\+\d+s published at .*, \d+ s old \(limit 3600 s\)$/,
+    );
+  });
+});

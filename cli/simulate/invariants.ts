@@ -1,6 +1,6 @@
 import type { AuditRecord } from '../../shared/audit/schema';
 import { ASG, type Engine, T0 } from './engine';
-import { faultState } from './faults';
+import { claimState, faultState, jobTimeOf } from './faults';
 import type { MutatingCall } from './journal';
 
 /** One invariant of a run: ok, its violations, and how many things it checked. */
@@ -231,6 +231,38 @@ export function noForeignFleetRunnerRemoved(e: Engine): Invariant {
   return invariant('no runner of another fleet removed', details, deleted.length + present.length);
 }
 
+/**
+ * --name-claimants: a held name never moves to another instance while its holder has not
+ * terminated: after every Route 53 change the A record at the name holds the holder's IP, or is
+ * absent (while the holder is stopped dns-sync removes it and keeps a tombstone naming the holder).
+ */
+export function heldNamesStay(e: Engine): Invariant {
+  const s = claimState(e);
+  return invariant('a held name never moves while its holder has not terminated', [...s.moved], s.checked);
+}
+
+/**
+ * No workflow_job event on the bus is older than the ingress's maximum job age (MAX_JOB_AGE_SECONDS,
+ * 3600 s unless set) when published, by the time its action happened (known to the simulator).
+ */
+export function staleJobsNotPublished(e: Engine): Invariant {
+  const maxAgeMs = Number(envOf(e, 'webhook-ingress').MAX_JOB_AGE_SECONDS ?? 3600) * 1000;
+  let checked = 0;
+  const details: string[] = [];
+  for (const ev of e.world.bus.events) {
+    const deliveryId = String(ev.detail.deliveryId ?? '');
+    const at = jobTimeOf(e, deliveryId);
+    if (at === undefined) continue;
+    checked++;
+    const ageMs = Date.parse(ev.time) - at;
+    if (ageMs > maxAgeMs)
+      details.push(
+        `${deliveryId}: ${String(ev.detail.action)} of ${rel(at)} published at ${ev.time}, ${Math.round(ageMs / 1000)} s old (limit ${maxAgeMs / 1000} s)`,
+      );
+  }
+  return invariant('no workflow_job older than the maximum job age published', details, checked);
+}
+
 /** The invariants of this module, in report order. */
 export function boundaryInvariants(e: Engine, records: AuditRecord[]): Invariant[] {
   return [
@@ -244,5 +276,7 @@ export function boundaryInvariants(e: Engine, records: AuditRecord[]): Invariant
     replaysNotPublished(e),
     formDeliveriesAccepted(e),
     noForeignFleetRunnerRemoved(e),
+    heldNamesStay(e),
+    staleJobsNotPublished(e),
   ];
 }

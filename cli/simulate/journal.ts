@@ -48,7 +48,7 @@ export interface UnitRun {
 
 export interface WebhookDelivery {
   deliveryId: string;
-  kind: 'json' | 'form' | 'replay';
+  kind: 'json' | 'form' | 'replay' | 'stale-replay';
   status: number | undefined;
   /** Events the ingress put on the bus while handling this delivery. */
   published: number;

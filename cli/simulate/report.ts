@@ -5,6 +5,7 @@ import type { DeadLetter, SubjectTimeline } from '../timeline/html/model';
 import { buildSubjectTimeline } from '../timeline/html/model';
 import { esc, renderTimelinePage } from '../timeline/html/render';
 import { type Engine, type SimDeadLetter, T0 } from './engine';
+import { claimState } from './faults';
 import { boundaryInvariants, type Invariant } from './invariants';
 
 export type { Invariant } from './invariants';
@@ -21,7 +22,10 @@ function dnsInvariants(e: Engine): Invariant[] {
   const expected = new Map<string, string>();
   // spoofed instances carry the fleet tag (an opt-in): whether they get a record is not judged here
   const neutral = new Set<string>();
+  // a claimant of a held name (--name-claimants) must get no record: heldNamesStay judges it
+  const claimant = claimState(e).claimant;
   for (const t of e.truth.values()) {
+    if (t === claimant) continue;
     const name = bare(`${t.name}.${e.zoneName}`);
     if (t.kind === 'spoofed') neutral.add(name);
     else if (t.state === 'running' && t.kind !== 'outsider') expected.set(name, t.ip);
