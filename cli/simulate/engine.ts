@@ -286,6 +286,7 @@ export class Engine {
     };
     this.webhookBus = routing.buses[0];
     installFaults(this);
+    this.defineAsgHooks();
     // events the webhook ingress publishes travel on the custom bus
     this.world.bus.subscribe((e) => {
       if (this.webhookBus)
@@ -550,10 +551,30 @@ export class Engine {
       launchTime: new Date(T0).toISOString(),
     };
     this.world.inventory.put(info);
+    this.describeInGroup(t, state);
     this.emit(
       'default',
       stateChangeEvent(t.id, state, this.clock.now, `ec2-${t.id}-${state}-${this.deliverySeq++}`),
     );
+  }
+
+  /**
+   * DescribeAutoScalingInstances as Auto Scaling answers it: a running instance of a group is
+   * InService (until a lifecycle action takes it over); a terminated one is no longer described.
+   */
+  private describeInGroup(t: TruthInstance, state: InstanceState): void {
+    if (!t.asg) return;
+    if (state === 'running') this.world.lifecycleActions.place(t.id, t.asg, 'InService');
+    if (state === 'terminated') this.world.lifecycleActions.unplace(t.id);
+  }
+
+  /** The group's lifecycle hooks exist from deployment on (DescribeLifecycleHooks knows them before any scale-in). */
+  private defineAsgHooks(): void {
+    for (const h of this.routing.lifecycleHooks)
+      if (h.transition === 'autoscaling:EC2_INSTANCE_TERMINATING')
+        this.world.lifecycleActions.defineHook(h.autoScalingGroupName, h.name, h.heartbeatTimeoutMs);
+    for (const h of this.foreignHooks)
+      this.world.lifecycleActions.defineHook(ASG, h.name, h.heartbeatTimeoutMs);
   }
 
   private async webhook(

@@ -261,6 +261,27 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
     );
   });
 
+  it('no forged message acted on: a drain that takes any state Auto Scaling reports for waiting on its hook', async () => {
+    const r = await run(['--forged-messages'], {
+      'functions/runner-drain/handler.ts': (w, env) => {
+        const inspect = w.lifecycleActions.inspect.bind(w.lifecycleActions);
+        w.lifecycleActions.inspect = async (id, hook) => {
+          const view = await inspect(id, hook);
+          return view && !view.lifecycleState.includes(':')
+            ? { ...view, lifecycleState: 'Terminating:Wait' }
+            : view;
+        };
+        return real('runner-drain', w, env);
+      },
+    });
+    expect(r.code).toBe(1);
+    expect(r.invariant('no forged message acted on').details).toContainEqual(
+      expect.stringMatching(
+        /runner-drain (heartbeat|complete) lifecycle action forged-token-i-\w+-wrong-state of live i-\w+$/,
+      ),
+    );
+  });
+
   it('a replayed webhook body is not published twice: an ingress that publishes whatever it did not', async () => {
     const r = await run(['--webhook-replays'], {
       'functions/webhook-ingress/handler.ts': (w, env) => {

@@ -46,6 +46,16 @@ export class InMemoryLifecycleActions implements LifecycleActions {
     });
   }
 
+  /** A lifecycle hook the group has (PutLifecycleHook): known before any action of it begins. */
+  defineHook(autoScalingGroupName: string, hookName: string, heartbeatTimeoutMs: number): void {
+    this.hooks.set(`${autoScalingGroupName}/${hookName}`, heartbeatTimeoutMs);
+  }
+
+  /** The instance left its group (terminated): its placed state is no longer described. */
+  unplace(instanceId: string): void {
+    this.placed.delete(instanceId);
+  }
+
   /** Auto Scaling describes the instance in this group and state (no action of its own). */
   place(instanceId: string, autoScalingGroupName: string, lifecycleState: string): void {
     this.placed.set(instanceId, { autoScalingGroupName, lifecycleState });
