@@ -19,6 +19,8 @@ export interface Faults {
   webhookReplays: boolean;
   /** Every other webhook delivery form-encoded (payload=..., signature over the raw form body). */
   formEncoded: boolean;
+  /** Some runner scale-ins go to the warm pool: the instance stops and comes back with its runner. */
+  warmPoolScaleIn: boolean;
 }
 
 export const FAULT_FLAGS: Record<keyof Faults, { flag: string; description: string }> = {
@@ -50,6 +52,11 @@ export const FAULT_FLAGS: Record<keyof Faults, { flag: string; description: stri
     flag: 'form-encoded',
     description: 'send every other webhook delivery as application/x-www-form-urlencoded',
   },
+  warmPoolScaleIn: {
+    flag: 'warm-pool-scale-in',
+    description:
+      'send every other runner scale-in to the warm pool (Warmed:Pending:Wait; the instance stops, then comes back with its runner)',
+  },
 };
 
 export const ALL_FAULTS: Faults = {
@@ -60,4 +67,5 @@ export const ALL_FAULTS: Faults = {
   ec2Flapping: true,
   webhookReplays: true,
   formEncoded: true,
+  warmPoolScaleIn: true,
 };

@@ -282,6 +282,33 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
     );
   });
 
+  it('a runner back from the warm pool is still registered: a drain that takes a warm-pool scale-in for a termination', async () => {
+    const r = await run(['--warm-pool-scale-in'], {
+      'functions/runner-drain/handler.ts': (w, env) => {
+        const inspect = w.lifecycleActions.inspect.bind(w.lifecycleActions);
+        w.lifecycleActions.inspect = async (id, hook) => {
+          const view = await inspect(id, hook);
+          return view?.lifecycleState === 'Warmed:Pending:Wait'
+            ? { ...view, lifecycleState: 'Terminating:Wait' }
+            : view;
+        };
+        const drain = real('runner-drain', w, env);
+        return async (event, context) => {
+          const records = (event as SQSEvent).Records.map((m) => {
+            const body = JSON.parse(m.body) as { detail?: Record<string, unknown> };
+            if (body.detail) delete body.detail.Destination;
+            return { ...m, body: JSON.stringify(body) };
+          });
+          return drain({ Records: records }, context);
+        };
+      },
+    });
+    expect(r.code).toBe(1);
+    expect(r.invariant('a runner back from the warm pool is still registered').details).toContainEqual(
+      expect.stringMatching(/^runner \d+ of i-\w+ \(back from the warm pool at t\+\d+s\) is not registered$/),
+    );
+  });
+
   it('a replayed webhook body is not published twice: an ingress that publishes whatever it did not', async () => {
     const r = await run(['--webhook-replays'], {
       'functions/webhook-ingress/handler.ts': (w, env) => {

@@ -12,6 +12,8 @@ interface Action {
   /** Scale-in into a warm pool: the instance comes back (Warmed:Pending:Wait, not Terminating:Wait). */
   warmPool: boolean;
   done?: 'CONTINUE' | 'ABANDON' | 'timeout';
+  /** When CompleteLifecycleAction ended it (epoch ms). */
+  completedAt?: number;
 }
 
 /**
@@ -73,6 +75,11 @@ export class InMemoryLifecycleActions implements LifecycleActions {
     return a.done;
   }
 
+  /** When the action was completed by CompleteLifecycleAction (undefined: pending or timed out). */
+  completedAt(token: string): number | undefined {
+    return this.actions.get(token)?.completedAt;
+  }
+
   async heartbeat(ref: LifecycleActionRef): Promise<'recorded' | 'gone'> {
     this.call();
     this.calls.heartbeat++;
@@ -88,6 +95,7 @@ export class InMemoryLifecycleActions implements LifecycleActions {
     const a = this.active(ref);
     if (!a) return 'gone';
     a.done = result;
+    a.completedAt = this.now();
     return 'completed';
   }
 
