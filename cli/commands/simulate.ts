@@ -30,6 +30,7 @@ interface SimulateOptions {
   foreignFleetRunners?: boolean;
   nameClaimants?: boolean;
   staleReplays?: boolean;
+  warmPoolScaleIn?: boolean;
 }
 
 /** --adversarial turns every fault on; otherwise each fault flag on its own. */

@@ -6,7 +6,14 @@ import { INSTANCE_LABEL_PREFIX } from '../../shared/runners/matching';
 import { workflowJobPayload } from '../../shared/webhook/testing/payloads';
 import { matchesPattern } from './event-pattern';
 import type { Faults } from './fault-flags';
-import { foreignHookOnDrainQueue, installFaults, scheduleFaults, sendWebhook } from './faults';
+import {
+  foreignHookOnDrainQueue,
+  installFaults,
+  noteWarmReturn,
+  scheduleFaults,
+  sendWebhook,
+  warmPoolScaleIn,
+} from './faults';
 import { seededRandom } from './rng';
 import type { Routing, Target } from './routing';
 import {
@@ -74,6 +81,8 @@ export interface TruthInstance {
   jobRunning: boolean;
   /** The job running (or last run) on it. */
   jobId?: number;
+  /** When the running job started. */
+  jobStartedAt?: number;
   neverRegisters: boolean;
 }
 
@@ -158,6 +167,8 @@ export function lifecycleEvent(
   },
   id: string,
   at: number,
+  /** More detail fields (a warm-pool scale-in: Origin, Destination). */
+  extra: Record<string, string> = {},
 ): Record<string, unknown> {
   return {
     version: '0',
@@ -174,6 +185,7 @@ export function lifecycleEvent(
       LifecycleHookName: ref.lifecycleHookName,
       EC2InstanceId: ref.instanceId,
       LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+      ...extra,
     },
   };
 }
@@ -286,6 +298,7 @@ export class Engine {
     };
     this.webhookBus = routing.buses[0];
     installFaults(this);
+    this.defineAsgHooks();
     // events the webhook ingress publishes travel on the custom bus
     this.world.bus.subscribe((e) => {
       if (this.webhookBus)
@@ -554,10 +567,30 @@ export class Engine {
       launchTime: new Date(T0).toISOString(),
     };
     this.world.inventory.put(info);
+    this.describeInGroup(t, state);
     this.emit(
       'default',
       stateChangeEvent(t.id, state, this.clock.now, `ec2-${t.id}-${state}-${this.deliverySeq++}`),
     );
+  }
+
+  /**
+   * DescribeAutoScalingInstances as Auto Scaling answers it: a running instance of a group is
+   * InService (until a lifecycle action takes it over); a terminated one is no longer described.
+   */
+  private describeInGroup(t: TruthInstance, state: InstanceState): void {
+    if (!t.asg) return;
+    if (state === 'running') this.world.lifecycleActions.place(t.id, t.asg, 'InService');
+    if (state === 'terminated') this.world.lifecycleActions.unplace(t.id);
+  }
+
+  /** The group's lifecycle hooks exist from deployment on (DescribeLifecycleHooks knows them before any scale-in). */
+  private defineAsgHooks(): void {
+    for (const h of this.routing.lifecycleHooks)
+      if (h.transition === 'autoscaling:EC2_INSTANCE_TERMINATING')
+        this.world.lifecycleActions.defineHook(h.autoScalingGroupName, h.name, h.heartbeatTimeoutMs);
+    for (const h of this.foreignHooks)
+      this.world.lifecycleActions.defineHook(ASG, h.name, h.heartbeatTimeoutMs);
   }
 
   private async webhook(
@@ -605,6 +638,7 @@ export class Engine {
         this.world.registry.setBusy(r.id, true);
         t.jobRunning = true;
         t.jobId = jobId;
+        t.jobStartedAt = this.clock.now;
         this.stats.jobs.started++;
         await this.webhook('in_progress', t, jobId);
         this.after(120_000 + Math.floor(this.rng() * 240_000), async () => {
@@ -664,6 +698,12 @@ export class Engine {
   /** The instance is gone: the runner process dies with it (GitHub shows the runner offline). */
   private terminateNow(t: TruthInstance, cause: KillCause, heldMs?: number): void {
     this.put(t, 'shutting-down');
+    this.stopRunnerProcess(t, cause, heldMs);
+    this.after(30_000 + Math.floor(this.rng() * 30_000), () => this.put(t, 'terminated'));
+  }
+
+  /** The instance stops or goes: its job dies with it, and GitHub shows its runner offline. */
+  private stopRunnerProcess(t: TruthInstance, cause: KillCause, heldMs?: number): void {
     if (t.jobRunning) {
       t.jobRunning = false;
       this.stats.jobs.failed++;
@@ -680,7 +720,29 @@ export class Engine {
       this.world.registry.setBusy(t.runnerId, false);
       this.world.registry.setStatus(t.runnerId, 'offline');
     }
-    this.after(30_000 + Math.floor(this.rng() * 30_000), () => this.put(t, 'terminated'));
+  }
+
+  /**
+   * Scale-in into the warm pool: the instance stops (Warmed:Stopped), and some minutes later comes
+   * back InService with its runner, which picks jobs up again if it is still registered.
+   */
+  private toWarmPool(t: TruthInstance, cause: KillCause, heldMs: number): void {
+    this.put(t, 'stopping');
+    this.stopRunnerProcess(t, cause, heldMs);
+    this.after(20_000, () => {
+      this.put(t, 'stopped');
+      this.world.warmPool.put(ASG, t.id, 'Warmed:Stopped');
+    });
+    this.after(5 * 60_000 + Math.floor(this.rng() * 5 * 60_000), () => {
+      this.world.warmPool.forget(t.id);
+      this.put(t, 'running');
+      const r = this.world.registry.snapshot().find((x) => x.id === t.runnerId);
+      if (r) {
+        this.world.registry.setStatus(r.id, 'online');
+        this.scheduleJobs(t);
+      }
+      noteWarmReturn(this, t);
+    });
   }
 
   /** ASG scale-in: the terminate hook holds the instance until the lifecycle action completes or times out. */
@@ -697,6 +759,8 @@ export class Engine {
       return;
     }
     const startedAt = this.clock.now;
+    const warm = warmPoolScaleIn(this, n);
+    const extra: Record<string, string> = warm ? { Origin: 'AutoScalingGroup', Destination: 'WarmPool' } : {};
     // every terminate hook of the group holds the instance: the fleet's, and other teams' (if any)
     const hooks = [
       { name: hook.name, heartbeatTimeoutMs: hook.heartbeatTimeoutMs, foreign: false },
@@ -718,13 +782,14 @@ export class Engine {
           hookName: h.name,
           heartbeatTimeoutMs: h.heartbeatTimeoutMs,
         });
-      this.world.lifecycleActions.begin(ref, h.heartbeatTimeoutMs);
-      const event = lifecycleEvent(ref, `asg-${t.id}-${n}${k === 0 ? '' : `-${k}`}`, this.clock.now);
+      this.world.lifecycleActions.begin(ref, h.heartbeatTimeoutMs, { warmPool: warm });
+      const event = lifecycleEvent(ref, `asg-${t.id}-${n}${k === 0 ? '' : `-${k}`}`, this.clock.now, extra);
       this.emit('default', event);
       if (h.foreign) foreignHookOnDrainQueue(this, event);
       return ref.lifecycleActionToken;
     });
-    this.world.instanceLifecycle.markTerminating(t.id);
+    if (warm) this.world.instanceLifecycle.put(ASG, t.id, 'Warmed:Pending:Wait');
+    else this.world.instanceLifecycle.markTerminating(t.id);
     this.stats.lastFleetChangeAt = this.clock.now;
     const fleetToken = tokens[0] as string;
     const watch = () => {
@@ -743,7 +808,12 @@ export class Engine {
           : held >= this.drainDeadlineMs
             ? 'fleet-deadline'
             : 'fleet-completed-hook';
-      this.terminateNow(t, cause, held);
+      // a warm-pool runner stays online: a job it took after the fleet completed dies with the
+      // other hooks' hold, not with the fleet's completion
+      const completedAt = this.world.lifecycleActions.completedAt(fleetToken);
+      const after = completedAt !== undefined && (t.jobStartedAt ?? 0) > completedAt;
+      if (warm) this.toWarmPool(t, after ? 'other' : cause, held);
+      else this.terminateNow(t, cause, held);
     };
     this.after(5_000, watch);
   }

@@ -25,6 +25,8 @@ export interface Faults {
   nameClaimants: boolean;
   /** A captured workflow_job body never delivered, sent later than the maximum job age. */
   staleReplays: boolean;
+  /** Some runner scale-ins go to the warm pool: the instance stops and comes back with its runner. */
+  warmPoolScaleIn: boolean;
 }
 
 export const FAULT_FLAGS: Record<keyof Faults, { flag: string; description: string }> = {
@@ -71,6 +73,11 @@ export const FAULT_FLAGS: Record<keyof Faults, { flag: string; description: stri
     description:
       'capture a workflow_job body whose delivery never arrived and send it later than the maximum job age',
   },
+  warmPoolScaleIn: {
+    flag: 'warm-pool-scale-in',
+    description:
+      'send every other runner scale-in to the warm pool (Warmed:Pending:Wait; the instance stops, then comes back with its runner)',
+  },
 };
 
 export const ALL_FAULTS: Faults = {
@@ -84,4 +91,5 @@ export const ALL_FAULTS: Faults = {
   foreignFleetRunners: true,
   nameClaimants: true,
   staleReplays: true,
+  warmPoolScaleIn: true,
 };

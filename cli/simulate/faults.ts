@@ -26,13 +26,15 @@ interface FaultState {
   actedOnForged: string[];
   flapping: Set<string>;
   deliveries: number;
+  /** Runner instances back from the warm pool: the runner each had when it came back. */
+  warmReturns: Array<{ instanceId: string; runnerId?: number; at: number }>;
 }
 const states = new WeakMap<Engine, FaultState>();
 
 export function faultState(e: Engine): FaultState {
   let s = states.get(e);
   if (!s) {
-    s = { forged: [], actedOnForged: [], flapping: new Set(), deliveries: 0 };
+    s = { forged: [], actedOnForged: [], flapping: new Set(), deliveries: 0, warmReturns: [] };
     states.set(e, s);
   }
   return s;
@@ -461,4 +463,18 @@ function captureForLater(e: Engine, fn: string, json: string, deliveryId: string
     await deliver(e, fn, json, false, `captured-${deliveryId}`, 'stale-replay');
   });
   return true;
+}
+
+/** --warm-pool-scale-in: every other scale-in of a runner goes to the warm pool (the first one included). */
+export function warmPoolScaleIn(e: Engine, n: number): boolean {
+  return Boolean(faultsOf(e).warmPoolScaleIn) && n % 2 === 0;
+}
+
+/** A runner instance came back from the warm pool (the invariant checks its runner is still registered). */
+export function noteWarmReturn(e: Engine, t: TruthInstance): void {
+  faultState(e).warmReturns.push({
+    instanceId: t.id,
+    ...(t.runnerId === undefined ? {} : { runnerId: t.runnerId }),
+    at: e.clock.now,
+  });
 }

@@ -411,4 +411,52 @@ describe('simulator invariants of the name-claimant and stale-replay faults', ()
       /^captured-delivery-\d+-queued: queued of t\+\d+s published at .*, \d+ s old \(limit 3600 s\)$/,
     );
   });
+
+  it('no forged message acted on: a drain that takes any state Auto Scaling reports for waiting on its hook', async () => {
+    const r = await run(['--forged-messages'], {
+      'functions/runner-drain/handler.ts': (w, env) => {
+        const inspect = w.lifecycleActions.inspect.bind(w.lifecycleActions);
+        w.lifecycleActions.inspect = async (id, hook) => {
+          const view = await inspect(id, hook);
+          return view && !view.lifecycleState.includes(':')
+            ? { ...view, lifecycleState: 'Terminating:Wait' }
+            : view;
+        };
+        return real('runner-drain', w, env);
+      },
+    });
+    expect(r.code).toBe(1);
+    expect(r.invariant('no forged message acted on').details).toContainEqual(
+      expect.stringMatching(
+        /runner-drain (heartbeat|complete) lifecycle action forged-token-i-\w+-wrong-state of live i-\w+$/,
+      ),
+    );
+  });
+
+  it('a runner back from the warm pool is still registered: a drain that takes a warm-pool scale-in for a termination', async () => {
+    const r = await run(['--warm-pool-scale-in'], {
+      'functions/runner-drain/handler.ts': (w, env) => {
+        const inspect = w.lifecycleActions.inspect.bind(w.lifecycleActions);
+        w.lifecycleActions.inspect = async (id, hook) => {
+          const view = await inspect(id, hook);
+          return view?.lifecycleState === 'Warmed:Pending:Wait'
+            ? { ...view, lifecycleState: 'Terminating:Wait' }
+            : view;
+        };
+        const drain = real('runner-drain', w, env);
+        return async (event, context) => {
+          const records = (event as SQSEvent).Records.map((m) => {
+            const body = JSON.parse(m.body) as { detail?: Record<string, unknown> };
+            if (body.detail) delete body.detail.Destination;
+            return { ...m, body: JSON.stringify(body) };
+          });
+          return drain({ Records: records }, context);
+        };
+      },
+    });
+    expect(r.code).toBe(1);
+    expect(r.invariant('a runner back from the warm pool is still registered').details).toContainEqual(
+      expect.stringMatching(/^runner \d+ of i-\w+ \(back from the warm pool at t\+\d+s\) is not registered$/),
+    );
+  });
 });

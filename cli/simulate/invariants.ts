@@ -263,6 +263,22 @@ export function staleJobsNotPublished(e: Engine): Invariant {
   return invariant('no workflow_job older than the maximum job age published', details, checked);
 }
 
+/**
+ * A warm-pool scale-in is no departure: the runner of an instance that comes back from the warm
+ * pool is still registered at the end of the run (neither runner-drain nor runner-sweep removed it).
+ */
+export function warmPoolRunnersKept(e: Engine): Invariant {
+  const back = faultState(e).warmReturns.filter((r) => r.runnerId !== undefined);
+  const registered = new Set(e.world.registry.snapshot().map((r) => r.id));
+  const details = back
+    .filter((r) => !registered.has(r.runnerId as number))
+    .map(
+      (r) =>
+        `runner ${r.runnerId} of ${r.instanceId} (back from the warm pool at ${rel(r.at)}) is not registered`,
+    );
+  return invariant('a runner back from the warm pool is still registered', details, back.length);
+}
+
 /** The invariants of this module, in report order. */
 export function boundaryInvariants(e: Engine, records: AuditRecord[]): Invariant[] {
   return [
@@ -278,5 +294,6 @@ export function boundaryInvariants(e: Engine, records: AuditRecord[]): Invariant
     noForeignFleetRunnerRemoved(e),
     heldNamesStay(e),
     staleJobsNotPublished(e),
+    warmPoolRunnersKept(e),
   ];
 }

@@ -12,6 +12,8 @@ interface Action {
   /** Scale-in into a warm pool: the instance comes back (Warmed:Pending:Wait, not Terminating:Wait). */
   warmPool: boolean;
   done?: 'CONTINUE' | 'ABANDON' | 'timeout';
+  /** When CompleteLifecycleAction ended it (epoch ms). */
+  completedAt?: number;
 }
 
 /**
@@ -46,6 +48,16 @@ export class InMemoryLifecycleActions implements LifecycleActions {
     });
   }
 
+  /** A lifecycle hook the group has (PutLifecycleHook): known before any action of it begins. */
+  defineHook(autoScalingGroupName: string, hookName: string, heartbeatTimeoutMs: number): void {
+    this.hooks.set(`${autoScalingGroupName}/${hookName}`, heartbeatTimeoutMs);
+  }
+
+  /** The instance left its group (terminated): its placed state is no longer described. */
+  unplace(instanceId: string): void {
+    this.placed.delete(instanceId);
+  }
+
   /** Auto Scaling describes the instance in this group and state (no action of its own). */
   place(instanceId: string, autoScalingGroupName: string, lifecycleState: string): void {
     this.placed.set(instanceId, { autoScalingGroupName, lifecycleState });
@@ -63,6 +75,11 @@ export class InMemoryLifecycleActions implements LifecycleActions {
     return a.done;
   }
 
+  /** When the action was completed by CompleteLifecycleAction (undefined: pending or timed out). */
+  completedAt(token: string): number | undefined {
+    return this.actions.get(token)?.completedAt;
+  }
+
   async heartbeat(ref: LifecycleActionRef): Promise<'recorded' | 'gone'> {
     this.call();
     this.calls.heartbeat++;
@@ -78,6 +95,7 @@ export class InMemoryLifecycleActions implements LifecycleActions {
     const a = this.active(ref);
     if (!a) return 'gone';
     a.done = result;
+    a.completedAt = this.now();
     return 'completed';
   }
 
