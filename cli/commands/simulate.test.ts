@@ -65,7 +65,7 @@ describe('fleetwarden simulate', () => {
       command,
     ]);
     expect(t.stderr()).toContain(
-      'faults forged-messages foreign-hooks spoofed-tags audit-outage ec2-flapping webhook-replays form-encoded',
+      'faults forged-messages foreign-hooks spoofed-tags audit-outage ec2-flapping webhook-replays form-encoded github-delete-errors',
     );
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(summary.seed).toBe(42);

@@ -27,6 +27,7 @@ interface SimulateOptions {
   ec2Flapping?: boolean;
   webhookReplays?: boolean;
   formEncoded?: boolean;
+  githubDeleteErrors?: boolean;
 }
 
 /** --adversarial turns every fault on; otherwise each fault flag on its own. */

@@ -19,6 +19,8 @@ export interface Faults {
   webhookReplays: boolean;
   /** Every other webhook delivery form-encoded (payload=..., signature over the raw form body). */
   formEncoded: boolean;
+  /** GitHub answers runner-drain's runner DELETE 5xx for a while, for every other scale-in. */
+  githubDeleteErrors: boolean;
 }
 
 export const FAULT_FLAGS: Record<keyof Faults, { flag: string; description: string }> = {
@@ -40,7 +42,8 @@ export const FAULT_FLAGS: Record<keyof Faults, { flag: string; description: stri
   auditOutage: { flag: 'audit-outage', description: 'fail every audit write for two minutes' },
   ec2Flapping: {
     flag: 'ec2-flapping',
-    description: 'DescribeInstances misreports a live runner instance as terminated, run after run',
+    description:
+      'DescribeInstances misreports a live runner instance as terminated, and another (online) as stopped, run after run',
   },
   webhookReplays: {
     flag: 'webhook-replays',
@@ -49,6 +52,11 @@ export const FAULT_FLAGS: Record<keyof Faults, { flag: string; description: stri
   formEncoded: {
     flag: 'form-encoded',
     description: 'send every other webhook delivery as application/x-www-form-urlencoded',
+  },
+  githubDeleteErrors: {
+    flag: 'github-delete-errors',
+    description:
+      "answer runner-drain's runner DELETE with HTTP 502 for the first two heartbeat timeouts of every other scale-in",
   },
 };
 
@@ -60,4 +68,5 @@ export const ALL_FAULTS: Faults = {
   ec2Flapping: true,
   webhookReplays: true,
   formEncoded: true,
+  githubDeleteErrors: true,
 };

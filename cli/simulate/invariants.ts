@@ -1,6 +1,6 @@
 import type { AuditRecord } from '../../shared/audit/schema';
 import { ASG, type Engine, T0 } from './engine';
-import { faultState } from './faults';
+import { faultState, watchState } from './faults';
 import type { MutatingCall } from './journal';
 
 /** One invariant of a run: ok, its violations, and how many things it checked. */
@@ -215,6 +215,29 @@ export function forgedMessagesRefused(e: Engine): Invariant {
   return invariant('no forged message acted on', [...s.actedOnForged], s.forged.length);
 }
 
+/** runner-sweep never deregisters an online runner of an instance that is really running (and not scaled in). */
+export function noLiveRunnerRemoved(e: Engine): Invariant {
+  const s = watchState(e);
+  const removals = e.world.journal.calls.filter(
+    (c) => c.fn === 'runner-sweep' && c.operation === 'DeleteRunner',
+  ).length;
+  return invariant(
+    'no runner of a live instance removed by runner-sweep',
+    [...s.liveRunnersRemoved],
+    removals,
+  );
+}
+
+/** No fleet hook timed out before the drain deadline while its runner was still registered. */
+export function noHookExpiredHeld(e: Engine): Invariant {
+  const s = watchState(e);
+  return invariant(
+    'no fleet hook expired with its runner registered before the drain deadline',
+    [...s.expiredHeld],
+    e.hooks.length,
+  );
+}
+
 /** The invariants of this module, in report order. */
 export function boundaryInvariants(e: Engine, records: AuditRecord[]): Invariant[] {
   return [
@@ -227,5 +250,7 @@ export function boundaryInvariants(e: Engine, records: AuditRecord[]): Invariant
     forgedMessagesRefused(e),
     replaysNotPublished(e),
     formDeliveriesAccepted(e),
+    noLiveRunnerRemoved(e),
+    noHookExpiredHeld(e),
   ];
 }
