@@ -396,26 +396,27 @@ function installStoppedFlapping(e: Engine): void {
 }
 
 /**
- * --github-delete-errors: GitHub answers runner-drain's DELETE of a runner 5xx for the first two
- * heartbeat timeouts of every other fleet scale-in. Not an injected invocation error: the drain is
- * to hold the hook (heartbeat, look again), not fail; a drain that fails lets the hook expire.
+ * --github-delete-errors: GitHub answers runner-drain's DELETE of a runner 5xx for two heartbeat
+ * timeouts from the drain's first try, for every other fleet scale-in. Not an injected invocation
+ * error: the drain is to hold the hook (heartbeat, look again), not fail; a drain that fails on it
+ * tries again only on redelivery, without a heartbeat, and lets the hook expire.
  */
 function installDrainDeleteErrors(e: Engine): void {
   const state = watchState(e);
   const registry = e.world.registry;
   const del = registry.deleteRunner.bind(registry);
+  const firstTry = new Map<string, number>();
   registry.deleteRunner = async (id) => {
     const t = [...e.truth.values()].find((x) => x.runnerId === id);
     const k = t ? e.hooks.findIndex((h) => h.instanceId === t.id) : -1;
     const h = e.hooks[k];
-    if (
-      e.world.journal.fn === 'runner-drain' &&
-      h &&
-      k % 2 === 0 &&
-      e.clock.now < h.startedAt + 2 * h.heartbeatTimeoutMs
-    ) {
-      state.deleteErrors++;
-      throw new GitHubApiError(`DELETE /orgs/{org}/actions/runners/${id}: HTTP 502 Bad Gateway`, 502);
+    if (t && h && k % 2 === 0 && e.world.journal.fn === 'runner-drain') {
+      const from = firstTry.get(t.id) ?? e.clock.now;
+      firstTry.set(t.id, from);
+      if (e.clock.now < from + 2 * h.heartbeatTimeoutMs) {
+        state.deleteErrors++;
+        throw new GitHubApiError(`DELETE /orgs/{org}/actions/runners/${id}: HTTP 502 Bad Gateway`, 502);
+      }
     }
     return del(id);
   };
