@@ -367,10 +367,7 @@ function installStoppedFlapping(e: Engine): void {
         .filter((t) => !forged.has(t.id) && !scaledIn(e, t.id) && online.has(t.runnerId as number))
         .reverse();
       victim = candidates[Math.floor(run / 2) % Math.max(1, candidates.length)]?.id;
-      if (victim) {
-        state.stopped.add(victim);
-        faultState(e).flapping.add(victim);
-      }
+      if (victim) state.stopped.add(victim);
     }
     return victim;
   };
