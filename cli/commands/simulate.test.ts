@@ -64,9 +64,7 @@ describe('fleetwarden simulate', () => {
     const code = await runCli(['node', 'fleetwarden', 'simulate', '--adversarial', '--out', out], t.deps, [
       command,
     ]);
-    expect(t.stderr()).toContain(
-      'faults forged-messages foreign-hooks spoofed-tags audit-outage ec2-flapping webhook-replays form-encoded warm-pool-scale-in',
-    );
+    expect(t.stderr()).toContain('faults FAULTS_LINE');
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(summary.seed).toBe(42);
     expect(summary.invariants.filter((i: { ok: boolean }) => !i.ok)).toEqual([]);

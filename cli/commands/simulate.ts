@@ -31,6 +31,7 @@ interface SimulateOptions {
   nameClaimants?: boolean;
   staleReplays?: boolean;
   warmPoolScaleIn?: boolean;
+  githubDeleteErrors?: boolean;
 }
 
 /** --adversarial turns every fault on; otherwise each fault flag on its own. */

@@ -27,6 +27,8 @@ export interface Faults {
   staleReplays: boolean;
   /** Some runner scale-ins go to the warm pool: the instance stops and comes back with its runner. */
   warmPoolScaleIn: boolean;
+  /** GitHub answers runner-drain's runner DELETE 5xx for a while, for every other scale-in. */
+  githubDeleteErrors: boolean;
 }
 
 export const FAULT_FLAGS: Record<keyof Faults, { flag: string; description: string }> = {
@@ -48,7 +50,8 @@ export const FAULT_FLAGS: Record<keyof Faults, { flag: string; description: stri
   auditOutage: { flag: 'audit-outage', description: 'fail every audit write for two minutes' },
   ec2Flapping: {
     flag: 'ec2-flapping',
-    description: 'DescribeInstances misreports a live runner instance as terminated, run after run',
+    description:
+      'DescribeInstances misreports a live runner instance as terminated, and another (online) as stopped, run after run',
   },
   webhookReplays: {
     flag: 'webhook-replays',
@@ -78,6 +81,11 @@ export const FAULT_FLAGS: Record<keyof Faults, { flag: string; description: stri
     description:
       'send every other runner scale-in to the warm pool (Warmed:Pending:Wait; the instance stops, then comes back with its runner)',
   },
+  githubDeleteErrors: {
+    flag: 'github-delete-errors',
+    description:
+      "answer runner-drain's runner DELETE with HTTP 502 for the first two heartbeat timeouts of every other scale-in",
+  },
 };
 
 export const ALL_FAULTS: Faults = {
@@ -92,4 +100,5 @@ export const ALL_FAULTS: Faults = {
   nameClaimants: true,
   staleReplays: true,
   warmPoolScaleIn: true,
+  githubDeleteErrors: true,
 };

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ALL_FAULTS, claimState, FOREIGN_ASG, FOREIGN_FLEET_ID, FOREIGN_HOOK, faultState } from './faults';
+import {
+  ALL_FAULTS,
+  claimState,
+  FOREIGN_ASG,
+  FOREIGN_FLEET_ID,
+  FOREIGN_HOOK,
+  faultState,
+  watchState,
+} from './faults';
 import { simulate } from './simulate';
 
 describe('adversarial faults do what their flags say', () => {
@@ -41,6 +49,10 @@ describe('adversarial faults do what their flags say', () => {
     expect(inside.every((w) => !w.ok)).toBe(true);
     expect(writes.filter((w) => w.at >= outage.to).some((w) => w.ok)).toBe(true);
     expect(s.flapping.size).toBeGreaterThan(0);
+    // the stopped variant names instances the terminated one does not; GitHub 5xx hit some drains' DELETEs
+    const w = watchState(engine);
+    expect(w.stopped.size).toBeGreaterThan(0);
+    expect(w.deleteErrors).toBeGreaterThan(0);
     const kinds = new Set(engine.world.journal.webhooks.map((w) => w.kind));
     expect([...kinds].sort()).toEqual(['form', 'json', 'replay']);
     // another fleet's offline runners, each labelled for an instance of this fleet that left

@@ -1,5 +1,6 @@
 import { stateChangeEvent } from '../../shared/dns/testing/state-change-event';
 import type { InstanceInfo } from '../../shared/ec2/port';
+import { GitHubApiError } from '../../shared/github/errors';
 import { FLEET_LABEL_PREFIX, INSTANCE_LABEL_PREFIX } from '../../shared/runners/matching';
 import { ASG, type Engine, lifecycleEvent, T0, type TruthInstance } from './engine';
 import type { Faults } from './fault-flags';
@@ -50,6 +51,10 @@ export function installFaults(e: Engine): void {
   if (f.ec2Flapping) installFlapping(e);
   if (f.forgedMessages) watchForgedTargets(e);
   if (f.nameClaimants) watchClaimedNames(e);
+  if (f.ec2Flapping) installStoppedFlapping(e);
+  if (f.githubDeleteErrors) installDrainDeleteErrors(e);
+  watchLiveRunnerRemovals(e);
+  watchHookExpiries(e);
 }
 
 /** Faults that are events of the scenario (called when the scenario is laid out). */
@@ -373,6 +378,28 @@ export function claimState(e: Engine): ClaimState {
   return s;
 }
 
+/** What the watches of every run saw (the invariants read it), and the drain delete errors' victims. */
+interface WatchState {
+  /** runner-sweep deregistrations of an online runner whose instance is really running, not scaled in. */
+  liveRunnersRemoved: string[];
+  /** Fleet hooks that timed out before the drain deadline with their runner still registered. */
+  expiredHeld: string[];
+  /** Instances DescribeInstances misreported as stopped (--ec2-flapping). */
+  stopped: Set<string>;
+  /** DELETE runner calls of runner-drain answered 5xx (--github-delete-errors). */
+  deleteErrors: number;
+}
+const watchStates = new WeakMap<Engine, WatchState>();
+
+export function watchState(e: Engine): WatchState {
+  let s = watchStates.get(e);
+  if (!s) {
+    s = { liveRunnersRemoved: [], expiredHeld: [], stopped: new Set(), deleteErrors: 0 };
+    watchStates.set(e, s);
+  }
+  return s;
+}
+
 /**
  * A running web host (the last one up, not a forged message's target) is stopped for a while and
  * started again with the same IP; a minute after it stops, a second instance is launched with its
@@ -477,4 +504,132 @@ export function noteWarmReturn(e: Engine, t: TruthInstance): void {
     ...(t.runnerId === undefined ? {} : { runnerId: t.runnerId }),
     at: e.clock.now,
   });
+}
+
+const scaledIn = (e: Engine, instanceId: string) => e.hooks.some((h) => h.instanceId === instanceId);
+const relTime = (e: Engine) => `t+${Math.round((e.clock.now - T0) / 1000)}s`;
+
+/**
+ * --ec2-flapping, stopped variant: runner-sweep's DescribeInstances misreports one running runner
+ * instance (online, idle, not scaled in) as stopped long ago, two sweep runs in a row, then the next
+ * one, counting from the other end of the fleet than the terminated variant. A stopped instance with
+ * an online runner is a contradiction to report, never a removal.
+ */
+function installStoppedFlapping(e: Engine): void {
+  const state = watchState(e);
+  const inv = e.world.inventory;
+  const end = T0 + e.options.durationMinutes * 60_000;
+  let run = -1;
+  let lastSweep = 0;
+  let victim: string | undefined;
+  const current = (): string | undefined => {
+    if (e.world.journal.fn !== 'runner-sweep' || e.clock.now >= end) return undefined;
+    if (e.world.journal.invocation !== lastSweep) {
+      lastSweep = e.world.journal.invocation;
+      run++;
+      const forged = new Set(faultState(e).forged.map((x) => x.instanceId));
+      const online = new Set(
+        e.world.registry
+          .snapshot()
+          .filter((r) => r.status === 'online' && !r.busy)
+          .map((r) => r.id),
+      );
+      const candidates = liveRunners(e)
+        .filter((t) => !forged.has(t.id) && !scaledIn(e, t.id) && online.has(t.runnerId as number))
+        .reverse();
+      victim = candidates[Math.floor(run / 2) % Math.max(1, candidates.length)]?.id;
+      if (victim) state.stopped.add(victim);
+    }
+    return victim;
+  };
+  const misreport = (list: InstanceInfo[], keep: (i: InstanceInfo) => boolean): InstanceInfo[] => {
+    const stopped = current();
+    return list
+      .map((i) => {
+        if (i.instanceId !== stopped || i.state !== 'running') return i;
+        const { privateIp: _p, publicIp: _q, ...rest } = i;
+        return { ...rest, state: 'stopped' as const, stateChangedAt: new Date(T0).toISOString() };
+      })
+      .filter(keep);
+  };
+  const describe = inv.describe.bind(inv);
+  const listInStates = inv.listInStates.bind(inv);
+  const listByTag = inv.listByTag.bind(inv);
+  inv.describe = async (ids) => misreport(await describe(ids), () => true);
+  inv.listInStates = async (states) =>
+    misreport(await listInStates([...new Set([...states, 'running' as const])]), (i) =>
+      states.includes(i.state),
+    );
+  inv.listByTag = async (key, value) => misreport(await listByTag(key, value), () => true);
+}
+
+/**
+ * --github-delete-errors: GitHub answers runner-drain's DELETE of a runner 5xx for two heartbeat
+ * timeouts from the drain's first try, for every other fleet scale-in. Not an injected invocation
+ * error: the drain is to hold the hook (heartbeat, look again), not fail; a drain that fails on it
+ * tries again only on redelivery, without a heartbeat, and lets the hook expire.
+ */
+function installDrainDeleteErrors(e: Engine): void {
+  const state = watchState(e);
+  const registry = e.world.registry;
+  const del = registry.deleteRunner.bind(registry);
+  const firstTry = new Map<string, number>();
+  registry.deleteRunner = async (id) => {
+    const t = [...e.truth.values()].find((x) => x.runnerId === id);
+    const k = t ? e.hooks.findIndex((h) => h.instanceId === t.id) : -1;
+    const h = e.hooks[k];
+    if (t && h && k % 2 === 0 && e.world.journal.fn === 'runner-drain') {
+      const from = firstTry.get(t.id) ?? e.clock.now;
+      firstTry.set(t.id, from);
+      if (e.clock.now < from + 2 * h.heartbeatTimeoutMs) {
+        state.deleteErrors++;
+        throw new GitHubApiError(`DELETE /orgs/{org}/actions/runners/${id}: HTTP 502 Bad Gateway`, 502);
+      }
+    }
+    return del(id);
+  };
+}
+
+/** Every run: runner-sweep deregistering an online runner of a running instance no ASG is scaling in. */
+function watchLiveRunnerRemovals(e: Engine): void {
+  const state = watchState(e);
+  const registry = e.world.registry;
+  const del = registry.deleteRunner.bind(registry);
+  registry.deleteRunner = async (id) => {
+    const runner = registry.snapshot().find((r) => r.id === id);
+    const t = [...e.truth.values()].find((x) => x.runnerId === id);
+    const live =
+      e.world.journal.fn === 'runner-sweep' && runner?.status === 'online' && t?.state === 'running';
+    const result = await del(id);
+    if (live && t && result === 'deleted' && !scaledIn(e, t.id))
+      state.liveRunnersRemoved.push(
+        `runner-sweep deregistered online runner ${id} of running ${t.id} at ${relTime(e)}`,
+      );
+    return result;
+  };
+}
+
+/**
+ * Every run: a fleet hook that timed out before the drain deadline while its runner was still
+ * registered (the fleet dropped its heartbeat). Seen when the ASG first reads the timeout.
+ */
+function watchHookExpiries(e: Engine): void {
+  const state = watchState(e);
+  const actions = e.world.lifecycleActions;
+  const outcome = actions.outcome.bind(actions);
+  const seen = new Set<string>();
+  actions.outcome = (token) => {
+    const o = outcome(token);
+    const h = e.hooks.find((x) => x.token === token);
+    if (o !== 'timeout' || !h || seen.has(token)) return o;
+    seen.add(token);
+    const held = e.clock.now - h.startedAt;
+    const runnerId = e.truth.get(h.instanceId)?.runnerId;
+    const registered = runnerId !== undefined && e.world.registry.snapshot().some((r) => r.id === runnerId);
+    if (registered && held < e.drainDeadlineMs)
+      state.expiredHeld.push(
+        `hook ${token} of ${h.instanceId} expired at ${relTime(e)}, ${Math.round(held / 1000)} s into a ${e.drainDeadlineMs / 1000} s drain deadline, runner ${runnerId} still registered`,
+      );
+    return o;
+  };
 }

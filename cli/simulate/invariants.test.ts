@@ -459,4 +459,40 @@ describe('simulator invariants of the name-claimant and stale-replay faults', ()
       expect.stringMatching(/^runner \d+ of i-\w+ \(back from the warm pool at t\+\d+s\) is not registered$/),
     );
   });
+
+  it('no runner of a live instance removed by runner-sweep: a sweep that also deregisters one online idle runner of a running instance', async () => {
+    let done = false;
+    const r = await run([], {
+      'functions/runner-sweep/handler.ts': (w, env) => {
+        const sweep = real('runner-sweep', w, env);
+        return async (event, context) => {
+          const res = await sweep(event, context);
+          const online = (await w.registry.listRunners()).find((x) => x.status === 'online' && !x.busy);
+          if (online && !done) {
+            done = true;
+            await w.registry.deleteRunner(online.id);
+          }
+          return res;
+        };
+      },
+    });
+    expect(r.code).toBe(1);
+    expect(r.invariant('no runner of a live instance removed by runner-sweep').details).toContainEqual(
+      expect.stringMatching(/^runner-sweep deregistered online runner \d+ of running i-\w+ at t\+\d+s$/),
+    );
+  });
+
+  it('no fleet hook expired with its runner registered before the drain deadline: a drain that never heartbeats', async () => {
+    const r = await run([], {
+      'functions/runner-drain/handler.ts': () => async () => ({ batchItemFailures: [] }),
+    });
+    expect(r.code).toBe(1);
+    expect(
+      r.invariant('no fleet hook expired with its runner registered before the drain deadline').details,
+    ).toContainEqual(
+      expect.stringMatching(
+        /^hook token-i-[\w-]+ of i-\w+ expired at t\+\d+s, \d+ s into a \d+ s drain deadline, runner \d+ still registered$/,
+      ),
+    );
+  });
 });

@@ -1,6 +1,6 @@
 import type { AuditRecord } from '../../shared/audit/schema';
 import { ASG, type Engine, T0 } from './engine';
-import { claimState, faultState, jobTimeOf } from './faults';
+import { claimState, faultState, jobTimeOf, watchState } from './faults';
 import type { MutatingCall } from './journal';
 
 /** One invariant of a run: ok, its violations, and how many things it checked. */
@@ -279,6 +279,29 @@ export function warmPoolRunnersKept(e: Engine): Invariant {
   return invariant('a runner back from the warm pool is still registered', details, back.length);
 }
 
+/** runner-sweep never deregisters an online runner of an instance that is really running (and not scaled in). */
+export function noLiveRunnerRemoved(e: Engine): Invariant {
+  const s = watchState(e);
+  const removals = e.world.journal.calls.filter(
+    (c) => c.fn === 'runner-sweep' && c.operation === 'DeleteRunner',
+  ).length;
+  return invariant(
+    'no runner of a live instance removed by runner-sweep',
+    [...s.liveRunnersRemoved],
+    removals,
+  );
+}
+
+/** No fleet hook timed out before the drain deadline while its runner was still registered. */
+export function noHookExpiredHeld(e: Engine): Invariant {
+  const s = watchState(e);
+  return invariant(
+    'no fleet hook expired with its runner registered before the drain deadline',
+    [...s.expiredHeld],
+    e.hooks.length,
+  );
+}
+
 /** The invariants of this module, in report order. */
 export function boundaryInvariants(e: Engine, records: AuditRecord[]): Invariant[] {
   return [
@@ -295,5 +318,7 @@ export function boundaryInvariants(e: Engine, records: AuditRecord[]): Invariant
     heldNamesStay(e),
     staleJobsNotPublished(e),
     warmPoolRunnersKept(e),
+    noLiveRunnerRemoved(e),
+    noHookExpiredHeld(e),
   ];
 }
