@@ -64,7 +64,9 @@ describe('fleetwarden simulate', () => {
     const code = await runCli(['node', 'fleetwarden', 'simulate', '--adversarial', '--out', out], t.deps, [
       command,
     ]);
-    expect(t.stderr()).toContain('faults FAULTS_LINE');
+    expect(t.stderr()).toContain(
+      'faults forged-messages foreign-hooks spoofed-tags audit-outage ec2-flapping webhook-replays form-encoded foreign-fleet-runners name-claimants stale-replays warm-pool-scale-in github-delete-errors',
+    );
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(summary.seed).toBe(42);
     expect(summary.invariants.filter((i: { ok: boolean }) => !i.ok)).toEqual([]);

@@ -576,9 +576,12 @@ function installDrainDeleteErrors(e: Engine): void {
   const firstTry = new Map<string, number>();
   registry.deleteRunner = async (id) => {
     const t = [...e.truth.values()].find((x) => x.runnerId === id);
-    const k = t ? e.hooks.findIndex((h) => h.instanceId === t.id) : -1;
-    const h = e.hooks[k];
-    if (t && h && k % 2 === 0 && e.world.journal.fn === 'runner-drain') {
+    const h = t ? e.hooks.find((x) => x.instanceId === t.id) : undefined;
+    // the n-th scale-in (its token ends in -n); with --warm-pool-scale-in the even ones go to the
+    // warm pool and delete nothing, so then every odd one
+    const n = Number(h?.token.split('-').at(-1));
+    const victim = faultsOf(e).warmPoolScaleIn ? n % 2 === 1 : n % 2 === 0;
+    if (t && h && victim && e.world.journal.fn === 'runner-drain') {
       const from = firstTry.get(t.id) ?? e.clock.now;
       firstTry.set(t.id, from);
       if (e.clock.now < from + 2 * h.heartbeatTimeoutMs) {
