@@ -10,19 +10,23 @@ import {
 } from './faults';
 import { simulate } from './simulate';
 
+/** A short run (9 instances, 20 + 10 minutes, no chaos) with the given faults. */
+const shortRun = (faults: Parameters<typeof simulate>[0]['faults']) =>
+  simulate({
+    seed: 42,
+    instances: 9,
+    durationMinutes: 20,
+    settleMinutes: 10,
+    drop: 0,
+    duplicate: 0,
+    reorder: 0,
+    errorRate: 0,
+    faults,
+  });
+
 describe('adversarial faults do what their flags say', () => {
   it('all together (a short --adversarial run): forged messages, foreign hooks, spoofed tags, an audit outage, flapping, replays, form bodies', async () => {
-    const { engine } = await simulate({
-      seed: 42,
-      instances: 9,
-      durationMinutes: 20,
-      settleMinutes: 10,
-      drop: 0,
-      duplicate: 0,
-      reorder: 0,
-      errorRate: 0,
-      faults: ALL_FAULTS,
-    });
+    const { engine } = await shortRun(ALL_FAULTS);
     const s = faultState(engine);
     // four lies to the DNS queue, three to the drain queue, each about an instance live when sent
     expect(s.forged.map((f) => `${f.queue}:${f.lie}`).sort()).toEqual([
@@ -68,17 +72,7 @@ describe('adversarial faults do what their flags say', () => {
   });
 
   it("GitHub DELETE 5xx during drains: some of runner-drain's deregistrations are answered 502", async () => {
-    const { engine } = await simulate({
-      seed: 42,
-      instances: 9,
-      durationMinutes: 20,
-      settleMinutes: 10,
-      drop: 0,
-      duplicate: 0,
-      reorder: 0,
-      errorRate: 0,
-      faults: { githubDeleteErrors: true },
-    });
+    const { engine } = await shortRun({ githubDeleteErrors: true });
     expect(watchState(engine).deleteErrors).toBeGreaterThan(0);
   });
 
