@@ -97,7 +97,6 @@ const liveRunners = (e: Engine): TruthInstance[] =>
  */
 function installFlapping(e: Engine): void {
   const state = faultState(e);
-  const inv = e.world.inventory;
   const end = T0 + e.options.durationMinutes * 60_000;
   let run = -1;
   let lastSweep = 0;
@@ -115,13 +114,35 @@ function installFlapping(e: Engine): void {
     }
     return victim;
   };
+  // a terminated instance is not listed by tag any more
+  misreportInventory(
+    e,
+    current,
+    'terminated',
+    () => true,
+    (i) => i.state !== 'terminated',
+  );
+}
+
+/**
+ * Wrap the inventory so `victim()`'s instance (when `eligible`) reads as `state` since T0, without
+ * its addresses; listings still answer only the states asked for, and `byTag` filters tag listings.
+ */
+function misreportInventory(
+  e: Engine,
+  victim: () => string | undefined,
+  state: 'terminated' | 'stopped',
+  eligible: (i: InstanceInfo) => boolean,
+  byTag: (i: InstanceInfo) => boolean,
+): void {
+  const inv = e.world.inventory;
   const misreport = (list: InstanceInfo[], keep: (i: InstanceInfo) => boolean): InstanceInfo[] => {
-    const terminated = current();
+    const id = victim();
     return list
       .map((i) => {
-        if (i.instanceId !== terminated) return i;
+        if (i.instanceId !== id || !eligible(i)) return i;
         const { privateIp: _p, publicIp: _q, ...rest } = i;
-        return { ...rest, state: 'terminated' as const, stateChangedAt: new Date(T0).toISOString() };
+        return { ...rest, state, stateChangedAt: new Date(T0).toISOString() };
       })
       .filter(keep);
   };
@@ -133,8 +154,7 @@ function installFlapping(e: Engine): void {
     misreport(await listInStates([...new Set([...states, 'running' as const])]), (i) =>
       states.includes(i.state),
     );
-  inv.listByTag = async (key, value) =>
-    misreport(await listByTag(key, value), (i) => i.state !== 'terminated');
+  inv.listByTag = async (key, value) => misreport(await listByTag(key, value), byTag);
 }
 
 function enqueueTo(e: Engine, entry: string, body: unknown): void {
@@ -517,7 +537,6 @@ const relTime = (e: Engine) => `t+${Math.round((e.clock.now - T0) / 1000)}s`;
  */
 function installStoppedFlapping(e: Engine): void {
   const state = watchState(e);
-  const inv = e.world.inventory;
   const end = T0 + e.options.durationMinutes * 60_000;
   let run = -1;
   let lastSweep = 0;
@@ -542,25 +561,13 @@ function installStoppedFlapping(e: Engine): void {
     }
     return victim;
   };
-  const misreport = (list: InstanceInfo[], keep: (i: InstanceInfo) => boolean): InstanceInfo[] => {
-    const stopped = current();
-    return list
-      .map((i) => {
-        if (i.instanceId !== stopped || i.state !== 'running') return i;
-        const { privateIp: _p, publicIp: _q, ...rest } = i;
-        return { ...rest, state: 'stopped' as const, stateChangedAt: new Date(T0).toISOString() };
-      })
-      .filter(keep);
-  };
-  const describe = inv.describe.bind(inv);
-  const listInStates = inv.listInStates.bind(inv);
-  const listByTag = inv.listByTag.bind(inv);
-  inv.describe = async (ids) => misreport(await describe(ids), () => true);
-  inv.listInStates = async (states) =>
-    misreport(await listInStates([...new Set([...states, 'running' as const])]), (i) =>
-      states.includes(i.state),
-    );
-  inv.listByTag = async (key, value) => misreport(await listByTag(key, value), () => true);
+  misreportInventory(
+    e,
+    current,
+    'stopped',
+    (i) => i.state === 'running',
+    () => true,
+  );
 }
 
 /**
