@@ -88,7 +88,7 @@ export function declareIntent(reason: string, details: Record<string, unknown> =
 export async function auditedAction<T>(
   sink: AuditSink,
   ctx: AuditContext,
-  what: { action: string; subject: Subject },
+  what: { action: string; subject: Subject; calls?: ReadonlySet<string> },
   step: () => Promise<ActionOutcome<T>>,
 ): Promise<T> {
   const now = ctx.now ?? (() => new Date());
@@ -131,7 +131,7 @@ export async function auditedAction<T>(
           if (intent.error() !== undefined) throw refused();
           return outcome;
         },
-        { intent: intent.write },
+        { intent: intent.write, ...(what.calls ? { allowed: what.calls } : {}) },
       ),
     );
   } catch (stepError) {

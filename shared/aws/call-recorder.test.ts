@@ -7,7 +7,14 @@ import {
 } from '@aws-sdk/client-route-53';
 import { describe, expect, it, vi } from 'vitest';
 import { AuditWriteError } from '../audit/errors';
-import { callsOf, ensureIntent, instrumentClient, noteAwsCall, recordAwsCalls } from './call-recorder';
+import {
+  callsOf,
+  ensureIntent,
+  instrumentClient,
+  noteAwsCall,
+  recordAwsCalls,
+  UndeclaredCallError,
+} from './call-recorder';
 
 /**
  * aws-sdk-client-mock replaces `send` and skips the middleware stack, so the recorder is tested
@@ -237,5 +244,37 @@ describe('intent before a fleet-mutating call (ensureIntent)', () => {
   it('is a no-op outside a recording (nothing to audit into) and in a recording without intent', async () => {
     await expect(ensureIntent('x')).resolves.toBeUndefined();
     await expect(recordAwsCalls(() => ensureIntent('x'))).resolves.toBeDefined();
+  });
+});
+
+describe('declared calls only (a kernel action kind names the mutating calls it may make)', () => {
+  it('never sends a fleet-mutating call the running action did not declare, and fails the step', async () => {
+    const { client, sent } = route53Answering();
+    const intent = vi.fn(async () => undefined);
+    const err = await recordAwsCalls(
+      async () => {
+        // the step swallows the refusal: the step still fails
+        await client.send(change()).catch(() => undefined);
+        return 'done';
+      },
+      { intent, allowed: new Set(['EC2.TerminateInstances']) },
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UndeclaredCallError);
+    expect((err as Error).message).toContain('Route53.ChangeResourceRecordSets');
+    expect((err as Error).message).toContain('EC2.TerminateInstances');
+    expect(sent).toEqual([]);
+    expect(intent).not.toHaveBeenCalled();
+  });
+
+  it('lets declared calls and every read through', async () => {
+    const { client, sent } = route53Answering();
+    await recordAwsCalls(
+      async () => {
+        await client.send(new ListResourceRecordSetsCommand({ HostedZoneId: 'Z1' }));
+        await client.send(change());
+      },
+      { intent: async () => undefined, allowed: new Set(['Route53.ChangeResourceRecordSets']) },
+    );
+    expect(sent).toHaveLength(2);
   });
 });

@@ -2,6 +2,13 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { AuditWriteError } from '../audit/errors';
 import { isFleetMutatingAwsCall } from '../audit/fleet-mutating';
 import type { AwsCall, GitHubCall } from '../audit/schema';
+import { FleetwardenError } from '../core/errors';
+
+/**
+ * A fleet-mutating call that the running action did not declare (its kind's `calls`, see
+ * shared/kernel/definition.ts): refused before it is sent, and the action fails.
+ */
+export class UndeclaredCallError extends FleetwardenError {}
 
 /**
  * Records every AWS SDK call made inside `recordAwsCalls(fn)`: service, operation, time, the SDK
@@ -16,6 +23,10 @@ interface Evidence {
   intent?: IntentWriter;
   /** The one intent write of this recording, once started (its failure is kept: no retry within a step). */
   intentWrite?: Promise<void>;
+  /** The fleet-mutating calls the running action declared; others are refused (unset: any). */
+  allowed?: ReadonlySet<string>;
+  /** The first undeclared call refused (the step fails even if it swallowed the refusal). */
+  undeclared?: UndeclaredCallError;
 }
 const storage = new AsyncLocalStorage<Evidence>();
 
@@ -115,6 +126,13 @@ export function outsideRecording<T>(fn: () => Promise<T>): Promise<T> {
  */
 export function ensureIntent(about = 'a fleet-mutating call'): Promise<void> {
   const evidence = storage.getStore();
+  if (evidence?.allowed && !evidence.allowed.has(about)) {
+    const allowed = [...evidence.allowed].join(', ') || 'none';
+    evidence.undeclared ??= new UndeclaredCallError(
+      `${about} is not a call this action declared (declared: ${allowed}); it was not sent`,
+    );
+    return Promise.reject(evidence.undeclared);
+  }
   const intent = evidence?.intent;
   if (!evidence || !intent) return Promise.resolve();
   const sofar = { calls: [...evidence.calls], githubCalls: [...evidence.githubCalls] };
@@ -137,22 +155,25 @@ export function hasIntentWriter(): boolean {
 
 /**
  * Run `fn` and return its result together with every AWS call it made. Nested recordings see only
- * their own calls. `options.intent` writes the step's intent record before its first fleet-mutating
+ * their own calls. `options.allowed` names the fleet-mutating calls `fn` may make (a kernel action's
+ * declared `calls`): any other is refused before it is sent, and `fn` fails with UndeclaredCallError. `options.intent` writes the step's intent record before its first fleet-mutating
  * call (see `ensureIntent`); without it, mutating calls are only recorded. If `fn` throws, the calls
  * made so far are attached to the error as `awsCalls` so the caller can still write a "failed" audit
  * record with the evidence.
  */
 export async function recordAwsCalls<T>(
   fn: () => Promise<T>,
-  options: { intent?: IntentWriter } = {},
+  options: { intent?: IntentWriter; allowed?: ReadonlySet<string> } = {},
 ): Promise<{ result: T; calls: AwsCall[]; githubCalls: GitHubCall[] }> {
   const evidence: Evidence = {
     calls: [],
     githubCalls: [],
     ...(options.intent ? { intent: options.intent } : {}),
+    ...(options.allowed ? { allowed: options.allowed } : {}),
   };
   try {
     const result = await storage.run(evidence, fn);
+    if (evidence.undeclared) throw evidence.undeclared;
     return { result, calls: evidence.calls, githubCalls: evidence.githubCalls };
   } catch (err) {
     if (err && typeof err === 'object')

@@ -1,0 +1,119 @@
+import type { Subject } from '../audit/schema';
+import type { SettingsOf, SettingsSpec } from './settings';
+
+/**
+ * A remediation, declared in one module (functions/<name>/definition.ts): what triggers it, its
+ * settings, what it may do and what each action costs. The kernel (shared/kernel/) runs every
+ * definition with the same guarantees; infrastructure (infra/constructs/remediation-function.ts),
+ * IAM, the simulator and the docs are derived from the same declaration.
+ */
+
+/** An EventBridge event pattern (the shape `events.EventPattern` takes, as plain data). */
+export interface EventPatternSpec {
+  readonly source?: readonly string[];
+  readonly detailType?: readonly string[];
+  readonly detail?: Readonly<Record<string, unknown>>;
+}
+
+export type TriggerSpec =
+  /** A fixed-rate schedule; `minutes` is the default, `setting` names a settings key overriding it (minutes). */
+  | { readonly kind: 'schedule'; readonly minutes: number }
+  /**
+   * Events matched by a rule on the default bus (`bus: 'default'`) or the fleet's GitHub bus
+   * (`bus: 'github'`), delivered through a queue (batched, retried, dead-lettered) or invoked directly.
+   */
+  | {
+      readonly kind: 'events';
+      /** Construct id of the rule (stable: rule names derive from it). */
+      readonly id: string;
+      readonly bus: 'default' | 'github';
+      readonly pattern: EventPatternSpec;
+      readonly delivery: 'queue' | 'direct';
+    }
+  /** An HTTPS endpoint (Function URL). */
+  | { readonly kind: 'url' };
+
+/**
+ * One IAM statement, as plain data. Resources may use CloudFormation pseudo parameters
+ * (`arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:instance/*`); the construct
+ * substitutes them. Mutating actions must be scoped (resources or conditions), never `*` alone:
+ * the guardrails refuse it at synth.
+ */
+export interface IamGrant {
+  readonly actions: readonly string[];
+  readonly resources: readonly string[];
+  readonly conditions?: Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
+}
+
+/** One kind of action a remediation may take: declared once, enforced by the kernel. */
+export interface ActionKind<S = unknown> {
+  /** Audit record action name ("runner.deregister"). */
+  readonly audit: string;
+  /** What it does, as a verb phrase ("deregister the runner"): used in dry-run and refusal reasons. */
+  readonly does: string;
+  /** Can a human undo it? Irreversible actions pass the approval gate (unless `unattended`). */
+  readonly reversible: boolean;
+  /**
+   * Why this irreversible action may run without a human's approval (e.g. the instance is confirmed
+   * gone). Omitted on an irreversible action: it goes through the approval gate.
+   */
+  readonly unattended?: string;
+  /** Units of the persisted blast-radius budget one action spends (0: not counted). */
+  readonly weight: number;
+  /** The AWS permissions `act` needs for this kind, scoped by the settings. */
+  readonly iam: (settings: S) => readonly IamGrant[];
+  /**
+   * The mutating calls this kind makes, as the call recorder names them ("EC2.TerminateInstances",
+   * "GitHub DELETE /orgs/{org}/actions/runners/{runner_id}"): any other fleet-mutating call made
+   * while performing it is refused before it is sent.
+   */
+  readonly calls: readonly string[];
+  /** GitHub App permissions (`organization_self_hosted_runners:write`). */
+  readonly github?: readonly string[];
+}
+
+/** A planned action: what the pure planner decided, for the kernel to perform. */
+export interface Planned<K extends string = string> {
+  readonly kind: K;
+  readonly subject: Subject;
+  readonly reason: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/** A decision that takes no action: recorded as it is (skipped, reported, refused). */
+export interface Noted {
+  readonly kind: 'note';
+  /** Audit action name ("runner.ghost"). */
+  readonly audit: string;
+  readonly decision: 'skipped' | 'reported' | 'refused';
+  readonly subject: Subject;
+  readonly reason: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/** The declarative part of a remediation: everything infra, IAM, docs and the simulator derive from. */
+export interface RemediationSpec<S extends SettingsSpec = SettingsSpec, K extends string = string> {
+  /** Function name, audit `function` field, folder under functions/ ("runner-sweep"). */
+  readonly name: string;
+  /** What it does, one sentence (function description, docs). */
+  readonly summary: string;
+  readonly triggers: readonly TriggerSpec[];
+  readonly settings: S;
+  readonly actions: { readonly [k in K]: ActionKind<SettingsOf<S>> };
+  /** The read-only AWS permissions its verification needs. */
+  readonly reads: (settings: SettingsOf<S>) => readonly IamGrant[];
+  /** Fleet resources it uses (the construct grants them and sets their env). */
+  readonly needs?: readonly FleetResource[];
+}
+
+/**
+ * Fleet resources a function can be given: the audit table (always), the state table (budget,
+ * first sightings), the GitHub App secret, its own queue (ChangeMessageVisibility, delayed retries).
+ */
+export type FleetResource = 'state-table' | 'github-app' | 'own-queue';
+
+/** Every mutating call any action of `spec` may make (the runtime allow-list). */
+export function declaredCalls(spec: { readonly actions: object }): Set<string> {
+  const kinds = Object.values(spec.actions as Readonly<Record<string, ActionKind<never>>>);
+  return new Set(kinds.flatMap((a) => [...a.calls]));
+}

@@ -1,0 +1,178 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { AuditContext } from '../audit/audited-action';
+import { AuditWriteError } from '../audit/errors';
+import { InMemoryAuditSink } from '../audit/in-memory-audit-sink';
+import { ensureIntent, UndeclaredCallError } from '../aws/call-recorder';
+import { type ApprovalGate, REPORT_ONLY_GATE } from './approval';
+import { allowance, perform, type RunKit, recordNote } from './perform';
+
+const ctx: AuditContext = {
+  function: 'test-remediation',
+  trigger: { source: 'fleetwarden.schedule', id: 'run-1' },
+  mode: 'live',
+  now: () => new Date('2026-11-30T08:00:00Z'),
+};
+
+const actions = {
+  tag: {
+    audit: 'instance.tag',
+    does: 'tag the instance',
+    reversible: true,
+    weight: 0,
+    iam: () => [],
+    calls: ['EC2.CreateTags'],
+  },
+  remove: {
+    audit: 'runner.deregister',
+    does: 'deregister the runner',
+    reversible: false,
+    unattended: 'its instance is confirmed gone',
+    weight: 1,
+    iam: () => [],
+    calls: ['GitHub DELETE /orgs/{org}/actions/runners/{runner_id}'],
+  },
+  destroy: {
+    audit: 'volume.delete',
+    does: 'delete the volume',
+    reversible: false,
+    weight: 1,
+    iam: () => [],
+    calls: ['EC2.DeleteVolume'],
+  },
+} as const;
+
+function kit(over: Partial<RunKit> = {}): RunKit & { audit: InMemoryAuditSink } {
+  const audit = new InMemoryAuditSink();
+  return {
+    spec: { name: 'test-remediation', actions },
+    audit,
+    ctx,
+    dryRun: false,
+    gate: REPORT_ONLY_GATE,
+    allowance: allowance(10),
+    ...over,
+  } as RunKit & { audit: InMemoryAuditSink };
+}
+
+const subject = { instanceId: 'i-0123456789abcdef0' };
+
+describe('perform: every action passes dry-run, approval, budget, intent, act, outcome', () => {
+  it('acts on a reversible action: intent written before the call, outcome after', async () => {
+    const k = kit();
+    const seen: string[] = [];
+    const write = vi.spyOn(k.audit, 'write');
+    const out = await perform(k, { kind: 'tag', subject, reason: 'tag drift' }, async () => {
+      await ensureIntent('EC2.CreateTags');
+      seen.push(`act after ${write.mock.calls.length} writes`);
+      return { decision: 'acted' };
+    });
+    expect(out.decision).toBe('acted');
+    expect(seen).toEqual(['act after 1 writes']);
+    expect(write.mock.calls[0]?.[0]).toMatchObject({ decision: 'intended', reason: 'tag drift' });
+    const [rec] = k.audit.all();
+    expect(rec).toMatchObject({ action: 'instance.tag', decision: 'acted', reason: 'tag drift', subject });
+  });
+
+  it('does not act in a dry run: reported with what it would have done', async () => {
+    const k = kit({ dryRun: true });
+    const act = vi.fn();
+    const out = await perform(k, { kind: 'tag', subject, reason: 'tag drift' }, act);
+    expect(act).not.toHaveBeenCalled();
+    expect(out.decision).toBe('reported');
+    expect(k.audit.all()[0]?.reason).toBe('dry run: would tag the instance: tag drift');
+  });
+
+  it('sends an irreversible action without `unattended` to the approval gate; report-only never acts', async () => {
+    const k = kit();
+    const act = vi.fn();
+    const out = await perform(k, { kind: 'destroy', subject, reason: 'orphaned 9 days' }, act);
+    expect(act).not.toHaveBeenCalled();
+    expect(out.decision).toBe('reported');
+    expect(k.audit.all()[0]?.reason).toMatch(/^needs approval to delete the volume: orphaned 9 days \(/);
+  });
+
+  it('acts on an irreversible action the gate approves, and records the approval', async () => {
+    const gate: ApprovalGate = {
+      check: vi.fn(async () => ({
+        approved: true as const,
+        approvalId: 'p-1',
+        by: 'arn:aws:iam::1:user/bob',
+      })),
+    };
+    const k = kit({ gate });
+    const out = await perform(k, { kind: 'destroy', subject, reason: 'orphaned' }, async () => ({
+      decision: 'acted',
+    }));
+    expect(out.decision).toBe('acted');
+    expect(gate.check).toHaveBeenCalledWith(
+      expect.objectContaining({ function: 'test-remediation', action: 'volume.delete', subject }),
+    );
+    expect(k.audit.all()[0]?.details).toMatchObject({ approval: { approvalId: 'p-1' } });
+  });
+
+  it('lets an irreversible action declared `unattended` through without the gate', async () => {
+    const gate: ApprovalGate = { check: vi.fn() };
+    const k = kit({ gate });
+    const out = await perform(k, { kind: 'remove', subject, reason: 'ghost' }, async () => ({
+      decision: 'acted',
+    }));
+    expect(out.decision).toBe('acted');
+    expect(gate.check).not.toHaveBeenCalled();
+  });
+
+  it('refuses an action once the run allowance of the blast-radius budget is spent', async () => {
+    const k = kit({ allowance: allowance(1) });
+    const act = vi.fn(async () => ({ decision: 'acted' as const }));
+    await perform(k, { kind: 'remove', subject, reason: 'ghost 1' }, act);
+    const second = await perform(
+      k,
+      { kind: 'remove', subject: { runnerName: 'r2' }, reason: 'ghost 2' },
+      act,
+    );
+    expect(act).toHaveBeenCalledTimes(1);
+    expect(second.decision).toBe('refused');
+    expect(k.audit.all().find((r) => r.subject.runnerName === 'r2')?.reason).toMatch(/budget/);
+  });
+
+  it('refuses a mutating call the action kind did not declare, and the action fails', async () => {
+    const k = kit();
+    const err = await perform(k, { kind: 'tag', subject, reason: 'x' }, async () => {
+      await ensureIntent('EC2.TerminateInstances');
+      return { decision: 'acted' };
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UndeclaredCallError);
+    expect(k.audit.all()[0]?.decision).toBe('failed');
+  });
+
+  it('refuses a planned kind the remediation did not declare', async () => {
+    const k = kit();
+    await expect(perform(k, { kind: 'nuke', subject, reason: 'x' }, vi.fn())).rejects.toThrow(
+      /nuke is not an action test-remediation declares \(declared: tag, remove, destroy\)/,
+    );
+  });
+
+  it('fails the action when the intent record cannot be written: the call is never made', async () => {
+    const k = kit();
+    k.audit.failNextWrites(1);
+    const sent = vi.fn();
+    const err = await perform(k, { kind: 'tag', subject, reason: 'x' }, async () => {
+      await ensureIntent('EC2.CreateTags');
+      sent();
+      return { decision: 'acted' };
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AuditWriteError);
+    expect(sent).not.toHaveBeenCalled();
+  });
+
+  it('records a note (a decision that takes no action) as it is', async () => {
+    const k = kit();
+    await recordNote(k, {
+      kind: 'note',
+      audit: 'runner.ghost',
+      decision: 'reported',
+      subject,
+      reason: 'seen',
+    });
+    expect(k.audit.all()[0]).toMatchObject({ action: 'runner.ghost', decision: 'reported', reason: 'seen' });
+  });
+});

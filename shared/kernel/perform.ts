@@ -1,0 +1,128 @@
+import { type AuditContext, auditedAction, declareIntent } from '../audit/audited-action';
+import type { AuditSink } from '../audit/port';
+import { FleetwardenError } from '../core/errors';
+import type { ApprovalGate } from './approval';
+import type { ActionKind, Noted, Planned } from './definition';
+
+/** A planned kind the remediation does not declare: a bug in its planner; nothing is done. */
+export class UndeclaredActionError extends FleetwardenError {}
+
+/** What one run may spend of the persisted blast-radius budget (reserved before acting). */
+export interface Allowance {
+  /** Take `weight` units; false (nothing taken) when too few are left. */
+  take(weight: number): boolean;
+  readonly left: number;
+}
+
+/** An allowance of `units` (Infinity for a dry run or a remediation without a budget). */
+export function allowance(units: number): Allowance {
+  let left = units;
+  return {
+    take(weight) {
+      if (weight > left) return false;
+      left -= weight;
+      return true;
+    },
+    get left() {
+      return left;
+    },
+  };
+}
+
+/** What performing an action needs: the same for every remediation (built by the kernel's run). */
+export interface RunKit {
+  spec: { name: string; actions: Readonly<Record<string, ActionKind<never>>> };
+  audit: AuditSink;
+  ctx: AuditContext;
+  dryRun: boolean;
+  gate: ApprovalGate;
+  allowance: Allowance;
+}
+
+/** What an `act` reports; `reason` and `details` refine the planned ones. */
+export interface ActResult {
+  decision: 'acted' | 'skipped' | 'reported' | 'refused';
+  reason?: string;
+  details?: Record<string, unknown>;
+}
+
+export interface Performed extends ActResult {
+  reason: string;
+}
+
+function kindOf(kit: RunKit, planned: Planned): ActionKind<never> {
+  const kind = kit.spec.actions[planned.kind];
+  if (kind) return kind;
+  const declared = Object.keys(kit.spec.actions).join(', ');
+  throw new UndeclaredActionError(
+    `${planned.kind} is not an action ${kit.spec.name} declares (declared: ${declared}); nothing was done`,
+  );
+}
+
+/**
+ * The one way a remediation changes the fleet. For a planned action of a declared kind, inside its
+ * audit record: dry run -> reported; irreversible and not `unattended` -> the approval gate (no ->
+ * reported); weight > 0 -> the run's budget allowance (spent -> refused); then the intent record
+ * (written before the first mutating call, by the call recorder), `act`, and the outcome record.
+ * Only the kind's declared calls can be sent; any other fails the action (UndeclaredCallError).
+ * Errors of `act` leave a failed record and are rethrown (retries, DLQ).
+ */
+export async function perform(
+  kit: RunKit,
+  planned: Planned,
+  act: () => Promise<ActResult>,
+): Promise<Performed> {
+  const kind = kindOf(kit, planned);
+  const what = { action: kind.audit, subject: planned.subject, calls: new Set(kind.calls) };
+  return auditedAction(kit.audit, kit.ctx, what, async () => {
+    const details: Record<string, unknown> = { ...planned.details };
+    const say = (decision: Performed['decision'], reason: string) => ({
+      decision,
+      reason,
+      details,
+      result: { decision, reason, details },
+    });
+    if (kit.dryRun) return say('reported', `dry run: would ${kind.does}: ${planned.reason}`);
+    if (!kind.reversible && !kind.unattended) {
+      const verdict = await kit.gate.check({
+        function: kit.spec.name,
+        action: kind.audit,
+        subject: planned.subject,
+        reason: planned.reason,
+        details,
+        triggerId: kit.ctx.trigger.id,
+      });
+      if (!verdict.approved) {
+        if (verdict.proposalId) details.proposalId = verdict.proposalId;
+        return say('reported', `needs approval to ${kind.does}: ${planned.reason} (${verdict.reason})`);
+      }
+      details.approval = { approvalId: verdict.approvalId, by: verdict.by };
+    }
+    if (kind.weight > 0 && !kit.allowance.take(kind.weight)) {
+      return say(
+        'refused',
+        `blast-radius budget spent for this window: not allowed to ${kind.does}: ${planned.reason}`,
+      );
+    }
+    declareIntent(planned.reason, details);
+    const r = await act();
+    const reason = r.reason ?? planned.reason;
+    const all = { ...details, ...r.details };
+    return {
+      decision: r.decision,
+      reason,
+      details: all,
+      result: { decision: r.decision, reason, details: all },
+    };
+  });
+}
+
+/** Record a decision that takes no action (skipped, reported, refused) under its own audit name. */
+export async function recordNote(kit: RunKit, note: Noted): Promise<void> {
+  await auditedAction(kit.audit, kit.ctx, { action: note.audit, subject: note.subject }, async () => ({
+    decision: note.decision,
+    reason: note.reason,
+    ...(note.details ? { details: { ...note.details } } : {}),
+    result: undefined,
+  }));
+}

@@ -1,0 +1,37 @@
+import type { AuditSink } from '../audit/port';
+import type { InstanceLifecycle } from '../autoscaling/instance-lifecycle';
+import type { LifecycleActions } from '../autoscaling/port';
+import type { WarmPool } from '../autoscaling/warm-pool';
+import type { SweepStateStore } from '../budget/port';
+import type { MessageRetry } from '../dns/message-retry';
+import type { Route53Port } from '../dns/port';
+import type { InstanceTerminator } from '../ec2/instance-terminator';
+import type { InstanceInventory } from '../ec2/port';
+import type { RunnerRegistry } from '../github/port';
+import type { DrainScheduler } from '../runners/drain-scheduler';
+import type { DrainStateStore } from '../runners/drain-state';
+
+/**
+ * Every port a remediation can ask for, by name. A definition names the ones it needs
+ * (`Remediation.ports`); production wires adapters for exactly those (each entry imports only its
+ * own adapters), the simulator hands the same names its in-memory fakes, tests hand fakes too.
+ * A new port is added here once, with its adapter, its fake and their shared contract suite.
+ */
+export interface FleetPorts {
+  audit: AuditSink;
+  route53: Route53Port;
+  inventory: InstanceInventory;
+  terminator: InstanceTerminator;
+  registry: RunnerRegistry;
+  lifecycleActions: LifecycleActions;
+  instanceLifecycle: InstanceLifecycle;
+  warmPool: WarmPool;
+  /** The budget ledger and first sightings (the sweep state table). */
+  sweepState: SweepStateStore;
+  drainState: DrainStateStore;
+  drainScheduler: DrainScheduler;
+  messageRetry: MessageRetry;
+}
+
+export type PortName = keyof FleetPorts;
+export type PortsOf<N extends PortName> = Pick<FleetPorts, N>;

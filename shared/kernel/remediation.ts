@@ -1,0 +1,125 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { AuditWriteError } from '../audit/errors';
+import { metrics } from '../observability/powertools';
+import { type ApprovalGate, REPORT_ONLY_GATE } from './approval';
+import type { Noted, Planned, RemediationSpec } from './definition';
+import { type ActResult, type Performed, perform, type RunKit, recordNote } from './perform';
+import type { PortName, PortsOf } from './ports';
+import { readSettings, type SettingsOf, type SettingsSpec } from './settings';
+
+/** What every handler gets besides its ports and settings (tests and the simulator set the clock). */
+export interface Runtime {
+  now: () => Date;
+  gate: ApprovalGate;
+}
+
+export type Handler<E = unknown, R = unknown> = (event: E, context?: Context) => Promise<R>;
+
+/**
+ * A whole remediation: its declaration plus how its handler is built from ports and settings.
+ * The Lambda entry (`lambdaHandler`), the tests and the simulator all build it the same way;
+ * only the ports differ (adapters, fakes).
+ */
+export interface Remediation<
+  S extends SettingsSpec = SettingsSpec,
+  K extends string = string,
+  N extends PortName = PortName,
+  E = never,
+  R = unknown,
+> extends RemediationSpec<S, K> {
+  /** The ports the handler uses (the simulator hands it the same names). */
+  readonly ports: readonly N[];
+  /** Folder of the Lambda entry under the repo root ("functions/runner-sweep/index.ts"). */
+  readonly entry: string;
+  create(ports: PortsOf<N>, settings: SettingsOf<S>, runtime: Runtime): Handler<E, R>;
+}
+
+/** Any remediation, for registries and generic code. */
+// biome-ignore lint/suspicious/noExplicitAny: the registry holds remediations of every shape
+export type AnyRemediation = Remediation<any, any, any, any, any>;
+
+/**
+ * The Lambda entry of a remediation: settings read once from the environment (every problem at once),
+ * ports wired once by `adapters` (one memoised client each), the handler built with the real clock
+ * and the approval gate; metrics flushed after every invocation. A failed wiring is retried on the
+ * next invocation rather than cached.
+ */
+export function lambdaHandler<S extends SettingsSpec, K extends string, N extends PortName, E, R>(
+  definition: Remediation<S, K, N, E, R>,
+  adapters: (settings: SettingsOf<S>) => PortsOf<N> | Promise<PortsOf<N>>,
+  gate: ApprovalGate = REPORT_ONLY_GATE,
+): (event: E, context: Context) => Promise<R> {
+  let wired: Promise<Handler<E, R>> | undefined;
+  const wire = async () => {
+    const settings = readSettings(definition.settings);
+    return definition.create(await adapters(settings), settings, { now: () => new Date(), gate });
+  };
+  return async (event, context) => {
+    wired ??= wire().catch((err: unknown) => {
+      wired = undefined;
+      throw err;
+    });
+    try {
+      return await (await wired)(event, context);
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
+}
+
+/** A planned action with its act, or a note: one step of a run. */
+export type Step = (Planned & { act: () => Promise<ActResult> }) | Noted;
+
+export interface StepsOutcome {
+  performed: Array<{ step: Step; outcome: Performed | Noted }>;
+  /** Errors of actions that failed (each has its failed record); rethrow with `rethrow`. */
+  errors: Error[];
+}
+
+/**
+ * Perform a plan's steps in order through the kernel. An action that fails is recorded (failed) and
+ * the run goes on; an audit write failure stops the run at once (the next action would go
+ * unrecorded too). Returns what happened; the caller writes its run record, then `rethrow`s.
+ */
+export async function performSteps(kit: RunKit, steps: readonly Step[]): Promise<StepsOutcome> {
+  const out: StepsOutcome = { performed: [], errors: [] };
+  for (const step of steps) {
+    try {
+      if ('act' in step) out.performed.push({ step, outcome: await perform(kit, step, step.act) });
+      else {
+        await recordNote(kit, step);
+        out.performed.push({ step, outcome: step });
+      }
+    } catch (err) {
+      if (err instanceof AuditWriteError) throw err;
+      out.errors.push(err as Error);
+    }
+  }
+  return out;
+}
+
+/** Throw the run's action errors (one as is, several as an AggregateError). */
+export function rethrow(errors: readonly Error[], what = 'actions'): void {
+  if (errors.length === 0) return;
+  if (errors.length === 1) throw errors[0];
+  throw new AggregateError(
+    errors,
+    `${errors.length} ${what} failed: ${errors.map((e) => e.message).join('; ')}`,
+  );
+}
+
+/**
+ * An SQS batch through Powertools' batch processor: each message handled by `perMessage`; a message
+ * that throws is reported in batchItemFailures (SQS redelivers it, then dead-letters it), the others
+ * are deleted.
+ */
+export async function sqsBatch(
+  event: SQSEvent,
+  context: Context | undefined,
+  perMessage: (record: SQSRecord) => Promise<void>,
+): Promise<SQSBatchResponse> {
+  return processPartialResponse(event, perMessage, new BatchProcessor(EventType.SQS), {
+    ...(context ? { context } : {}),
+  });
+}

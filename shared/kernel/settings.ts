@@ -1,0 +1,174 @@
+import { z } from 'zod';
+import { readEnv } from '../core/env';
+
+/**
+ * One setting of a remediation, declared once. From the declaration come the handler's environment
+ * schema (`envSchema`), the environment the construct writes (`settingsEnv`), the values the
+ * simulator wires (`readSettings` on the synthesized environment) and the docs table (`settingsTable`).
+ */
+export interface Setting<T> {
+  /** Environment variable carrying it to the function. */
+  readonly env: string;
+  /** What it does, one sentence (docs, construct errors). */
+  readonly doc: string;
+  /** Value when the variable is unset; none: the variable is required. */
+  readonly default?: T;
+  /** Parses the variable's string. */
+  readonly schema: z.ZodType<T, string>;
+  /** Writes a value as the variable's string. */
+  readonly toEnv: (value: T) => string;
+  /** Unit shown in the docs ("seconds"). */
+  readonly unit?: string;
+  /** How the value is bounded, for the docs ("60..86400"). */
+  readonly bounds?: string;
+  /** Unset means undefined (a feature that is off), not a missing variable. */
+  readonly optional?: boolean;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a spec holds settings of any value type
+export type SettingsSpec = Readonly<Record<string, Setting<any>>>;
+
+/** The values a spec declares: `{ gracePeriod: number, dryRun: boolean, ... }`. */
+export type SettingsOf<S extends SettingsSpec> = {
+  [K in keyof S]: S[K] extends Setting<infer T> ? T : never;
+};
+
+interface Common<T> {
+  doc: string;
+  default?: T;
+}
+interface Bounded extends Common<number> {
+  min?: number;
+  max?: number;
+  /** Exclusive lower bound (e.g. a share > 0). */
+  gt?: number;
+}
+
+function bounds(o: Bounded): string | undefined {
+  const lo = o.gt !== undefined ? `>${o.gt}` : o.min !== undefined ? `${o.min}` : undefined;
+  if (lo === undefined && o.max === undefined) return undefined;
+  return `${lo ?? ''}..${o.max ?? ''}`;
+}
+
+function numeric(env: string, o: Bounded & { int: boolean; unit?: string }): Setting<number> {
+  let n = z.coerce.number();
+  if (o.int) n = n.int();
+  if (o.min !== undefined) n = n.min(o.min);
+  if (o.gt !== undefined) n = n.gt(o.gt);
+  if (o.max !== undefined) n = n.max(o.max);
+  const b = bounds(o);
+  return {
+    env,
+    doc: o.doc,
+    ...(o.default !== undefined ? { default: o.default } : {}),
+    schema: z.string().pipe(n as z.ZodType<number, string>),
+    toEnv: String,
+    ...(o.unit ? { unit: o.unit } : {}),
+    ...(b ? { bounds: b } : {}),
+  };
+}
+
+/** Builders of settings, one per kind of value. */
+export const setting = {
+  string(env: string, o: Common<string> & { pattern?: RegExp }): Setting<string> {
+    const s = o.pattern ? z.string().regex(o.pattern) : z.string().min(1);
+    return {
+      env,
+      doc: o.doc,
+      ...(o.default !== undefined ? { default: o.default } : {}),
+      schema: s,
+      toEnv: String,
+    };
+  },
+  integer: (env: string, o: Bounded & { unit?: string }) => numeric(env, { ...o, int: true }),
+  number: (env: string, o: Bounded) => numeric(env, { ...o, int: false }),
+  /** A duration carried in whole seconds. */
+  seconds: (env: string, o: Bounded) => numeric(env, { ...o, int: true, unit: 'seconds' }),
+  boolean(env: string, o: Common<boolean>): Setting<boolean> {
+    const b = z
+      .string()
+      .transform((v) => v.toLowerCase())
+      .pipe(z.enum(['true', 'false']))
+      .transform((v) => v === 'true');
+    return {
+      env,
+      doc: o.doc,
+      ...(o.default !== undefined ? { default: o.default } : {}),
+      schema: b,
+      toEnv: String,
+    };
+  },
+  /** A comma-separated list (empty entries dropped). */
+  list(env: string, o: Common<readonly string[]>): Setting<readonly string[]> {
+    const l = z.string().transform((v) => v.split(',').filter(Boolean));
+    return {
+      env,
+      doc: o.doc,
+      ...(o.default !== undefined ? { default: o.default } : {}),
+      schema: l,
+      toEnv: (v) => v.join(','),
+    };
+  },
+  /** Optional: unset means undefined (a feature that is off). */
+  optional<T>(s: Setting<T>): Setting<T | undefined> {
+    const { default: _unused, ...rest } = s;
+    return { ...rest, optional: true, toEnv: (v) => (v === undefined ? '' : s.toEnv(v)) } as Setting<
+      T | undefined
+    >;
+  },
+};
+
+/** The zod schema of the environment a spec declares (defaults applied, every problem reported). */
+export function envSchema<S extends SettingsSpec>(spec: S) {
+  const shape: Record<string, z.ZodType> = {};
+  for (const s of Object.values(spec)) {
+    shape[s.env] = s.default !== undefined || s.optional ? s.schema.optional() : s.schema;
+  }
+  return z.object(shape);
+}
+
+/**
+ * Read a spec's values from an environment: each variable parsed, defaults for unset ones; every
+ * problem at once, with the variable and its bad value (ConfigError).
+ */
+export function readSettings<S extends SettingsSpec>(
+  spec: S,
+  env: Record<string, string | undefined> = process.env,
+): SettingsOf<S> {
+  const parsed = readEnv(envSchema(spec), env) as Record<string, unknown>;
+  const values: Record<string, unknown> = {};
+  for (const [key, s] of Object.entries(spec)) {
+    const v = parsed[s.env];
+    values[key] = v === undefined ? s.default : v;
+  }
+  return values as SettingsOf<S>;
+}
+
+/** The environment that carries `values` (settings left undefined are left out). */
+export function settingsEnv<S extends SettingsSpec>(
+  spec: S,
+  values: Partial<SettingsOf<S>>,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, s] of Object.entries(spec)) {
+    const v = (values as Record<string, unknown>)[key];
+    if (v !== undefined) env[s.env] = s.toEnv(v);
+  }
+  return env;
+}
+
+/** A Markdown table of a spec: setting, variable, default, bounds, what it does. */
+export function settingsTable(spec: SettingsSpec): string {
+  const rows = Object.entries(spec).map(([key, s]) => {
+    const d = s.optional
+      ? '(off)'
+      : s.default === undefined
+        ? '(required)'
+        : `\`${s.toEnv(s.default) || '""'}\``;
+    const unit = s.unit ? ` ${s.unit}` : '';
+    return `| \`${key}\` | \`${s.env}\` | ${d} | ${s.bounds ? `${s.bounds}${unit}` : unit.trim()} | ${s.doc} |`;
+  });
+  return ['| setting | variable | default | bounds | what it does |', '|---|---|---|---|---|', ...rows].join(
+    '\n',
+  );
+}
