@@ -22,6 +22,10 @@ import { InMemoryInstanceInventory } from '../../shared/ec2/in-memory-instance-i
 import { InMemoryInstanceTerminator } from '../../shared/ec2/instance-terminator';
 import { RunnerListingError } from '../../shared/github/errors';
 import { InMemoryRunnerRegistry } from '../../shared/github/in-memory-runner-registry';
+import { REPORT_ONLY_GATE } from '../../shared/kernel/approval';
+import type { FleetPorts } from '../../shared/kernel/ports';
+import type { AnyRemediation } from '../../shared/kernel/remediation';
+import { readSettings } from '../../shared/kernel/settings';
 import type { DrainScheduler } from '../../shared/runners/drain-scheduler';
 import { InMemoryDrainState } from '../../shared/runners/drain-state';
 import type { DrainRetry } from '../../shared/runners/lifecycle-event';
@@ -189,6 +193,40 @@ export class World {
   get now(): Date {
     return new Date(this.clock.now);
   }
+
+  /** Every port by the name definitions ask for it (shared/kernel/ports.ts), as in-memory fakes. */
+  get ports(): FleetPorts {
+    const drainScheduler: DrainScheduler = {
+      later: async (message, delaySeconds) => {
+        this.drainRetries.push({ message, dueAt: this.clock.now + delaySeconds * 1000 });
+      },
+    };
+    return {
+      audit: this.audit,
+      route53: this.route53,
+      inventory: this.inventory,
+      terminator: this.terminator,
+      registry: this.registry,
+      lifecycleActions: this.lifecycleActions,
+      instanceLifecycle: this.instanceLifecycle,
+      warmPool: this.warmPool,
+      sweepState: this.sweepState,
+      drainState: this.drainState,
+      drainScheduler,
+      messageRetry: this.messageRetry,
+    };
+  }
+}
+
+/**
+ * A remediation's handler wired the way its Lambda entry wires it, with the World's fakes: the
+ * ports it names, its settings read from the synthesized environment, the simulated clock.
+ */
+export function fromDefinition(definition: AnyRemediation, w: World, env: Record<string, string>): Invoke {
+  const all = w.ports as unknown as Record<string, unknown>;
+  const ports = Object.fromEntries(definition.ports.map((name: string) => [name, all[name]]));
+  const settings = readSettings(definition.settings, env);
+  return definition.create(ports, settings, { now: () => w.now, gate: REPORT_ONLY_GATE }) as Invoke;
 }
 
 /** Handler overrides (tests plug a deliberately broken handler in by entry). */
