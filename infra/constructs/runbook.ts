@@ -17,7 +17,8 @@ export type RunbookAnchor =
   | 'cordon-failed'
   | 'sweep-circuit-open'
   | 'sweep-budget-exhausted'
-  | 'job-on-a-leaving-instance';
+  | 'job-on-a-leaving-instance'
+  | 'remediation-queue-dead-letters';
 
 /** CloudWatch's limit on an alarm description. */
 const MAX_DESCRIPTION = 1024;

@@ -117,3 +117,16 @@ export function declaredCalls(spec: { readonly actions: object }): Set<string> {
   const kinds = Object.values(spec.actions as Readonly<Record<string, ActionKind<never>>>);
   return new Set(kinds.flatMap((a) => [...a.calls]));
 }
+
+const pseudo = (name: string) => `\${AWS::${name}}`;
+
+/**
+ * An ARN pattern for an IAM grant, with CloudFormation pseudo parameters for what the deploying
+ * stack decides: `arnPattern('ec2', 'volume/*')` ->
+ * `arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:volume/*`; `global` leaves region and
+ * account empty (Route 53 hosted zones).
+ */
+export function arnPattern(service: string, resource: string, o: { global?: boolean } = {}): string {
+  const where = o.global ? ':' : `${pseudo('Region')}:${pseudo('AccountId')}`;
+  return `arn:${pseudo('Partition')}:${service}:${where}:${resource}`;
+}
