@@ -79,7 +79,7 @@ function validate<S extends SettingsSpec>(
       continue;
     }
     if (Token.isUnresolved(v) || (typeof v === 'string' && Token.isUnresolved(v))) continue;
-    const parsed = s.schema.safeParse(s.toEnv(v));
+    const parsed = s.value.safeParse(v);
     if (!parsed.success) {
       const why = parsed.error.issues.map((i) => i.message).join(', ');
       problems.push(`${key} (${s.env})=${JSON.stringify(v)}: ${why}`);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../core/errors';
-import { envSchema, readSettings, setting, settingsEnv, settingsTable } from './settings';
+import { configField, envSchema, readSettings, setting, settingsEnv, settingsTable } from './settings';
 
 const spec = {
   gracePeriod: setting.seconds('GRACE_PERIOD_SECONDS', {
@@ -77,5 +77,20 @@ describe('settings: declared once, environment, defaults, docs derived', () => {
     );
     expect(table).toContain('| `fleetId` | `FLEET_ID` | (required) |');
     expect(table).toContain('| `reverseZone` | `REVERSE_ZONE_ID` | (off) |');
+  });
+});
+
+describe('settings as data (config, construct props): the same bounds and default', () => {
+  it('checks a value with the bounds of its variable', () => {
+    expect(spec.maxRemovalShare.value.safeParse(0).success).toBe(false);
+    expect(spec.maxRemovalShare.value.safeParse(0.5).success).toBe(true);
+    expect(spec.gracePeriod.value.safeParse(1.5).success).toBe(false);
+    expect(spec.groups.value.safeParse(['a,b']).success).toBe(false);
+  });
+
+  it('gives the config schema its declared default', () => {
+    expect(configField(spec.maxRemovalShare).parse(undefined)).toBe(0.2);
+    expect(configField(spec.fleetId).parse(undefined)).toBeUndefined();
+    expect(configField(spec.dryRun).safeParse('yes').success).toBe(false);
   });
 });

@@ -15,6 +15,11 @@ export interface Setting<T> {
   readonly default?: T;
   /** Parses the variable's string. */
   readonly schema: z.ZodType<T, string>;
+  /**
+   * Checks a value given as data (cdk.json config, construct props) with the same bounds: what
+   * `configField` builds the config schema from and the construct validates props with.
+   */
+  readonly value: z.ZodType<T>;
   /** Writes a value as the variable's string. */
   readonly toEnv: (value: T) => string;
   /** Unit shown in the docs ("seconds"). */
@@ -50,18 +55,24 @@ function bounds(o: Bounded): string | undefined {
   return `${lo ?? ''}..${o.max ?? ''}`;
 }
 
+function bounded<N extends z.ZodNumber | z.ZodCoercedNumber>(n: N, o: Bounded & { int: boolean }): N {
+  let b = n;
+  if (o.int) b = b.int() as N;
+  if (o.min !== undefined) b = b.min(o.min) as N;
+  if (o.gt !== undefined) b = b.gt(o.gt) as N;
+  if (o.max !== undefined) b = b.max(o.max) as N;
+  return b;
+}
+
 function numeric(env: string, o: Bounded & { int: boolean; unit?: string }): Setting<number> {
-  let n = z.coerce.number();
-  if (o.int) n = n.int();
-  if (o.min !== undefined) n = n.min(o.min);
-  if (o.gt !== undefined) n = n.gt(o.gt);
-  if (o.max !== undefined) n = n.max(o.max);
+  const n = bounded(z.coerce.number(), o);
   const b = bounds(o);
   return {
     env,
     doc: o.doc,
     ...(o.default !== undefined ? { default: o.default } : {}),
     schema: z.string().pipe(n as z.ZodType<number, string>),
+    value: bounded(z.number(), o),
     toEnv: String,
     ...(o.unit ? { unit: o.unit } : {}),
     ...(b ? { bounds: b } : {}),
@@ -77,6 +88,7 @@ export const setting = {
       doc: o.doc,
       ...(o.default !== undefined ? { default: o.default } : {}),
       schema: s,
+      value: s,
       toEnv: String,
     };
   },
@@ -95,6 +107,7 @@ export const setting = {
       doc: o.doc,
       ...(o.default !== undefined ? { default: o.default } : {}),
       schema: b,
+      value: z.boolean(),
       toEnv: String,
     };
   },
@@ -106,6 +119,14 @@ export const setting = {
       doc: o.doc,
       ...(o.default !== undefined ? { default: o.default } : {}),
       schema: l,
+      value: z
+        .array(
+          z
+            .string()
+            .min(1)
+            .regex(/^[^,]*$/, 'must not contain a comma'),
+        )
+        .readonly(),
       toEnv: (v) => v.join(','),
     };
   },
@@ -171,4 +192,14 @@ export function settingsTable(spec: SettingsSpec): string {
   return ['| setting | variable | default | bounds | what it does |', '|---|---|---|---|---|', ...rows].join(
     '\n',
   );
+}
+
+/**
+ * The config (cdk.json) schema of a setting: the same bounds as its environment variable, its
+ * declared default, its doc. `FleetConfigSchema` builds its remediation keys with it, so a bound or
+ * default is written once, in the definition.
+ */
+export function configField<T>(s: Setting<T>): z.ZodType<T | undefined> {
+  const base = s.default !== undefined ? s.value.default(s.default as never) : s.value.optional();
+  return base.describe(s.doc) as z.ZodType<T | undefined>;
 }
