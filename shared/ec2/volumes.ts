@@ -113,7 +113,8 @@ function failure(operation: string, err: unknown): Error {
 const tagsOf = (tags: Array<{ Key?: string; Value?: string }> | undefined) =>
   Object.fromEntries((tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
 
-function toVolume(v: Volume): VolumeInfo {
+/** A DescribeVolumes item as the port describes it. */
+export function toVolume(v: Volume): VolumeInfo {
   return {
     volumeId: v.VolumeId ?? '',
     state: (v.State ?? 'error') as VolumeState,
