@@ -134,6 +134,14 @@ describe('planOrphanedVolumes (pure)', () => {
     expect(plan.monthlyCostUsd).toEqual({ orphaned: 68, unattributed: 15 });
   });
 
+  it('never snapshots a volume whose instance is gone from EC2 before it was proven the fleet’s', () => {
+    const lost = vol('vol-0000000000000009', 'i-00000000000000099', { sizeGiB: 50, volumeType: 'gp2' });
+    const p = planOrphanedVolumes({ now: NOW, settings, volumes: [lost], instances: [], snapshots: [] });
+    expect(p.steps).toEqual([expect.objectContaining({ kind: 'note', decision: 'reported' })]);
+    expect(p.steps[0]?.reason).toMatch(/gone from EC2.*not touched/);
+    expect(p.monthlyCostUsd).toEqual({ orphaned: 0, unattributed: 5 });
+  });
+
   it('requires the configured ASG when one is named (a fleet tag alone is not ownership)', () => {
     const strict = { ...settings, autoScalingGroupNames: ['runners-asg'] };
     const p = planOrphanedVolumes({
@@ -305,9 +313,9 @@ describe('orphaned-volumes handler', () => {
 });
 
 describe('orphaned-volumes definition', () => {
-  it('is triggered hourly and by EC2 terminated events; its settings have documented defaults', () => {
+  it('is triggered every 30 min and by EC2 terminated events; its settings have documented defaults', () => {
     expect(orphanedVolumes.triggers).toEqual([
-      { kind: 'schedule', minutes: 60 },
+      { kind: 'schedule', minutes: 30 },
       expect.objectContaining({
         kind: 'events',
         pattern: {

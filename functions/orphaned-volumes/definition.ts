@@ -30,16 +30,18 @@ import { type Setting, type SettingsOf, setting } from '../../shared/kernel/sett
 
 /**
  * orphaned-volumes: EBS volumes left behind by terminated fleet instances (DeleteOnTermination
- * false), found hourly and on each EC2 "terminated" event, reported with their storage cost per
+ * false), found every 30 min and on each EC2 "terminated" event, reported with their storage cost per
  * month, snapshotted, then deleted once the grace period has passed since the snapshot. Deletion is
  * irreversible: it passes the approval gate (report-only until approvals exist).
  *
  * Ownership, every rule re-read from EC2 (the event is only a hint): the volume is `available` with
  * no attachment, carries the fleet tag (which also scopes CreateSnapshot/DeleteVolume in IAM), and
- * names its instance in the instance tag (the fleet's launch template / user data writes it); that
- * instance is terminated (or gone from EC2) and is the fleet's (fleet tag, and one of the configured
- * ASGs when they are named: a fleet tag alone is not ownership). A fleet volume naming no instance is
- * only reported (with its cost), never touched. Before each action the volume is described again.
+ * names its instance in the instance tag (the fleet's launch template / user data writes it); EC2
+ * describes that instance terminated and the fleet's (fleet tag, and one of the configured ASGs when
+ * they are named: a fleet tag alone is not ownership), which the fleet snapshot then records: once
+ * the instance is gone from EC2 (~1 h), only a volume with a fleet snapshot is still handled. A fleet
+ * volume naming no instance, or whose instance went before it was proven, is only reported (with its
+ * cost), never touched. Before each action the volume is described again.
  */
 
 // The port this remediation brings, declared here so adding it touches no kernel file. Optional
@@ -144,7 +146,8 @@ export interface OrphanFacts {
 
 export interface OrphanPlan {
   steps: Array<Planned<Kind> | Noted>;
-  /** Fleet volumes naming no instance: reported, never touched. */
+  /** Fleet volumes naming no instance: reported, never touched (their cost counts as unattributed,
+   * with that of volumes whose instance is gone from EC2 unproven). */
   unattributed: Array<{ volumeId: string; sizeGiB: number; volumeType: string; monthlyCostUsd?: number }>;
   monthlyCostUsd: { orphaned: number; unattributed: number };
 }
@@ -191,6 +194,13 @@ function decide(
   if (instance && !isFleetInstance(instance, s))
     return note('refused', `${what}: its instance ${instanceId} is not the fleet's; not touched`);
   const mine = f.snapshots.filter((x) => x.volumeId === v.volumeId);
+  // ownership is proven while EC2 still describes the terminated instance (~1 h); the fleet snapshot
+  // taken then is the proof afterwards. Gone without one: unproven, reported only.
+  if (!instance && mine.length === 0)
+    return note(
+      'reported',
+      `${what}: its instance ${instanceId} is gone from EC2 and no fleet snapshot proves it was the fleet's: not touched`,
+    );
   const done = mine
     .filter((x) => x.state === 'completed')
     .sort((a, b) => a.startTime.localeCompare(b.startTime))[0];
@@ -219,6 +229,7 @@ function decide(
 export function planOrphanedVolumes(f: OrphanFacts): OrphanPlan {
   const s = f.settings;
   const byId = new Map(f.instances.map((i) => [i.instanceId, i]));
+  const proven = new Set(f.snapshots.map((x) => x.volumeId));
   const plan: OrphanPlan = { steps: [], unattributed: [], monthlyCostUsd: { orphaned: 0, unattributed: 0 } };
   for (const v of f.volumes) {
     if (!isDetachedFleetVolume(v, fleetTag(s))) continue;
@@ -236,8 +247,10 @@ export function planOrphanedVolumes(f: OrphanFacts): OrphanPlan {
     }
     const instance = byId.get(instanceId);
     plan.steps.push(decide(v, instanceId, f, instance));
-    const orphan = !instance || (instance.state === 'terminated' && isFleetInstance(instance, s));
-    if (orphan) plan.monthlyCostUsd.orphaned = round(plan.monthlyCostUsd.orphaned + (cost ?? 0));
+    const total = plan.monthlyCostUsd;
+    if (instance ? instance.state === 'terminated' && isFleetInstance(instance, s) : proven.has(v.volumeId))
+      total.orphaned = round(total.orphaned + (cost ?? 0));
+    else if (!instance) total.unattributed = round(total.unattributed + (cost ?? 0));
   }
   return plan;
 }
@@ -352,7 +365,7 @@ async function refuseEvent(
   if (i?.state !== 'terminated')
     return note(
       'skipped',
-      `EC2 shows ${t.instanceId} ${i ? i.state : 'not (yet)'}, not terminated: the hourly sweep looks again`,
+      `EC2 shows ${t.instanceId} ${i ? i.state : 'not (yet)'}, not terminated: the scheduled sweep looks again`,
     );
   if (!isFleetInstance(i, s))
     return note('skipped', `${t.instanceId} is not a fleet instance: its volumes are not ours`);
@@ -443,7 +456,9 @@ export const orphanedVolumes: Remediation<Spec, Kind, 'audit' | 'inventory' | 'v
     'Snapshots EBS volumes left by terminated fleet instances, reports their cost, and deletes them after a grace period once approved.',
   entry: 'functions/orphaned-volumes/index.ts',
   triggers: [
-    { kind: 'schedule', minutes: 60 },
+    // twice within the ~1 h a terminated instance stays describable: a lost event is still caught
+    // while the instance can prove it was the fleet's
+    { kind: 'schedule', minutes: 30 },
     {
       kind: 'events',
       id: 'InstanceTerminated',
