@@ -443,7 +443,7 @@ function runNote(plan: OrphanPlan, failed: number, subject: Subject): Noted {
     audit: 'volume.sweep',
     decision: 'reported',
     subject,
-    reason: `orphaned fleet volumes cost ${usd(orphaned)}; fleet volumes naming no instance ${usd(unattributed)} (reported only); ${count('snapshot')} to snapshot, ${count('delete')} to delete, ${failed} failed`,
+    reason: `orphaned fleet volumes cost ${usd(orphaned)}; fleet volumes not proven orphans (no instance named, or it went before it was proven) ${usd(unattributed)}, reported only; ${count('snapshot')} to snapshot, ${count('delete')} to delete, ${failed} failed`,
     details: { monthlyCostUsd: plan.monthlyCostUsd, unattributed: plan.unattributed, failed },
   };
 }
