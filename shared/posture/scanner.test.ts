@@ -287,6 +287,55 @@ describe('scanPosture', () => {
     ]);
   });
 
+  it('names an unencrypted orphaned fleet volume (detached, fleet-tagged) with its cost, and no other volume', async () => {
+    emptyAccount();
+    const fleet = [{ Key: 'fleetwarden:fleet', Value: 'runners' }];
+    ec2.on(DescribeVolumesCommand).resolves({
+      ...meta('vols'),
+      Volumes: [
+        {
+          VolumeId: 'vol-orphan',
+          State: 'available',
+          Size: 100,
+          VolumeType: 'gp3',
+          Encrypted: false,
+          Tags: [...fleet, { Key: 'fleetwarden:instance-id', Value: 'i-0123456789abcdef0' }],
+        },
+        {
+          VolumeId: 'vol-attached',
+          State: 'in-use',
+          Size: 100,
+          VolumeType: 'gp3',
+          Encrypted: false,
+          Tags: fleet,
+          Attachments: [{ InstanceId: 'i-0123456789abcdef1' }],
+        },
+        { VolumeId: 'vol-foreign', State: 'available', Size: 100, VolumeType: 'gp3', Encrypted: false },
+        {
+          VolumeId: 'vol-sealed',
+          State: 'available',
+          Size: 100,
+          VolumeType: 'gp3',
+          Encrypted: true,
+          Tags: fleet,
+        },
+      ],
+    });
+    const report = await scanPosture(options());
+    const detail = (id: string) => report.findings.find((f) => f.resourceId === id)?.detail ?? '';
+    expect(report.findings.find((f) => f.resourceId === 'vol-orphan')).toMatchObject({
+      check: 'ebs-volume',
+      status: 'gap',
+    });
+    expect(detail('vol-orphan')).toMatch(
+      /^unencrypted orphaned fleet volume .*i-0123456789abcdef0.*100 GiB gp3, \$8\.00\/month/,
+    );
+    for (const id of ['vol-attached', 'vol-foreign', 'vol-sealed'])
+      expect(detail(id)).not.toMatch(/orphaned/);
+    const custom = await scanPosture(options({ fleetTag: { key: 'team', value: 'ci' } }));
+    expect(custom.findings.find((f) => f.resourceId === 'vol-orphan')?.detail).not.toMatch(/orphaned/);
+  });
+
   it('keys a queue by its ARN, so the same queue seen through another endpoint host is the same finding', async () => {
     emptyAccount();
     const arn = 'arn:aws:sqs:eu-west-1:123456789012:Fleetwarden-Q';

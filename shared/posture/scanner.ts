@@ -13,6 +13,7 @@ import {
 import { GetQueueAttributesCommand, ListQueuesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { causeChain } from '../core/error-chain';
 import { FleetwardenError } from '../core/errors';
+import { isDetachedFleetVolume, monthlyCost, type Tag, toVolume } from '../ec2/volumes';
 import { type Coverage, type Finding, findingKey, type PostureReport } from './finding';
 
 export interface PostureClients {
@@ -36,6 +37,11 @@ export interface PostureScanOptions {
   tableRegion?: string;
   clients: PostureClients;
   now: () => Date;
+  /**
+   * The fleet's tag: an unencrypted detached volume carrying it is named as an orphaned fleet volume
+   * (what orphaned-volumes snapshots and removes). @default fleetwarden:fleet=runners (the config default)
+   */
+  fleetTag?: Tag;
   /** Progress for long scans (pages scanned), one line each. */
   onProgress?: (message: string) => void;
 }
@@ -211,7 +217,8 @@ async function scanVolumes(scan: Scan, region: string): Promise<void> {
         status: v.Encrypted ? 'ok' : 'gap',
         detail: v.Encrypted
           ? `encrypted with ${v.KmsKeyId ?? 'a KMS key'}`
-          : `unencrypted (${v.State ?? 'unknown state'})`,
+          : (orphanDetail(v, scan.opts.fleetTag ?? DEFAULT_FLEET_TAG) ??
+            `unencrypted (${v.State ?? 'unknown state'})`),
         evidence: ev,
       });
     }
@@ -220,6 +227,19 @@ async function scanVolumes(scan: Scan, region: string): Promise<void> {
     token = out.NextToken;
   } while (token);
   scan.covered('ebs-volume', region, listing, seen);
+}
+
+const DEFAULT_FLEET_TAG: Tag = { key: 'fleetwarden:fleet', value: 'runners' };
+const INSTANCE_TAG = 'fleetwarden:instance-id';
+
+/** An unencrypted orphaned fleet volume: detached, fleet-tagged, the instance it names, its list-price cost. */
+function orphanDetail(v: Parameters<typeof toVolume>[0], fleetTag: Tag): string | undefined {
+  const volume = toVolume(v);
+  if (!isDetachedFleetVolume(volume, fleetTag)) return undefined;
+  const instance = volume.tags[INSTANCE_TAG] ? ` of ${volume.tags[INSTANCE_TAG]}` : '';
+  const cost = monthlyCost(volume);
+  const price = cost === undefined ? 'price unknown' : `$${cost.toFixed(2)}/month at us-east-1 list price`;
+  return `unencrypted orphaned fleet volume${instance} (available, ${fleetTag.key}=${fleetTag.value}; ${volume.sizeGiB} GiB ${volume.volumeType}, ${price}): snapshot it encrypted, or let orphaned-volumes snapshot and remove it`;
 }
 
 async function scanSnapshots(scan: Scan, region: string): Promise<void> {

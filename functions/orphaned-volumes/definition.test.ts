@@ -1,0 +1,382 @@
+import { describe, expect, it, vi } from 'vitest';
+import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
+import { stateChangeEvent } from '../../shared/dns/testing/state-change-event';
+import { InMemoryInstanceInventory } from '../../shared/ec2/in-memory-instance-inventory';
+import type { InstanceInfo } from '../../shared/ec2/port';
+import { InMemoryVolumes } from '../../shared/ec2/testing/in-memory-volumes';
+import type { SnapshotInfo, VolumeInfo } from '../../shared/ec2/volumes';
+import { type ApprovalGate, REPORT_ONLY_GATE } from '../../shared/kernel/approval';
+import type { AnyRemediation } from '../../shared/kernel/remediation';
+import { readSettings, settingsTable } from '../../shared/kernel/settings';
+import { orphanedVolumes, planOrphanedVolumes } from './definition';
+
+const NOW = new Date('2026-11-30T08:00:00Z');
+const DAY = 86_400_000;
+const FLEET = { key: 'fleetwarden:fleet', value: 'runners' };
+const INSTANCE_TAG = 'fleetwarden:instance-id';
+const I = {
+  gone: 'i-0000000000000000a',
+  terminated: 'i-0000000000000000b',
+  running: 'i-0000000000000000c',
+  foreign: 'i-0000000000000000d',
+  grace: 'i-0000000000000000e',
+  pending: 'i-0000000000000000f',
+};
+
+function vol(id: string, instanceId: string | undefined, over: Partial<VolumeInfo> = {}): VolumeInfo {
+  return {
+    volumeId: id,
+    state: 'available',
+    sizeGiB: 100,
+    volumeType: 'gp3',
+    encrypted: true,
+    attachedTo: [],
+    tags: { ...(instanceId ? { [INSTANCE_TAG]: instanceId } : {}), [FLEET.key]: FLEET.value },
+    ...over,
+  };
+}
+const inst = (instanceId: string, state: InstanceInfo['state'], tags = { [FLEET.key]: FLEET.value }) => ({
+  instanceId,
+  state,
+  tags,
+});
+const snap = (
+  volumeId: string,
+  daysAgo: number,
+  state: SnapshotInfo['state'] = 'completed',
+): SnapshotInfo => ({
+  snapshotId: `snap-${volumeId.slice(4)}`,
+  volumeId,
+  state,
+  startTime: new Date(NOW.getTime() - daysAgo * DAY).toISOString(),
+  tags: { [FLEET.key]: FLEET.value },
+});
+
+/** The fixture: one volume per case; the costs are us-east-1 list prices. */
+const VOLUMES = {
+  fresh: vol('vol-0000000000000001', I.terminated), // 100 GiB gp3: $8.00, no snapshot yet -> snapshot
+  due: vol('vol-0000000000000002', I.gone, { sizeGiB: 500, volumeType: 'gp2', encrypted: false }), // $50.00, grace over -> delete
+  waiting: vol('vol-0000000000000003', I.grace, { sizeGiB: 200, volumeType: 'st1' }), // $9.00, snapshot 2 d old
+  live: vol('vol-0000000000000004', I.running), // instance running: never touched
+  foreign: vol('vol-0000000000000005', I.foreign), // instance not the fleet's: refused
+  unattributed: vol('vol-0000000000000006', undefined, { sizeGiB: 1000, volumeType: 'sc1' }), // $15.00, reported
+  pending: vol('vol-0000000000000007', I.pending, { sizeGiB: 8, volumeType: 'io2' }), // $1.00, snapshot pending
+};
+const INSTANCES = [
+  inst(I.terminated, 'terminated'),
+  inst(I.grace, 'terminated'),
+  inst(I.running, 'running'),
+  inst(I.foreign, 'terminated', { team: 'data' }),
+];
+
+const settings = readSettings(orphanedVolumes.settings, { AUDIT_TABLE_NAME: 'audit', DRY_RUN: 'false' });
+
+describe('planOrphanedVolumes (pure)', () => {
+  const plan = planOrphanedVolumes({
+    now: NOW,
+    settings,
+    volumes: Object.values(VOLUMES),
+    instances: INSTANCES,
+    snapshots: [
+      snap(VOLUMES.due.volumeId, 8),
+      snap(VOLUMES.waiting.volumeId, 2),
+      snap(VOLUMES.pending.volumeId, 0, 'pending'),
+    ],
+  });
+  const by = new Map(plan.steps.map((s) => [s.details?.volumeId, s]));
+
+  it('snapshots a new orphan of a terminated fleet instance, with its cost per month', () => {
+    expect(by.get(VOLUMES.fresh.volumeId)).toMatchObject({
+      kind: 'snapshot',
+      subject: { instanceId: I.terminated, recordName: VOLUMES.fresh.volumeId },
+      details: { monthlyCostUsd: 8, sizeGiB: 100, volumeType: 'gp3', instanceState: 'terminated' },
+    });
+  });
+
+  it('deletes an orphan whose fleet snapshot is older than the grace period (its instance gone from EC2)', () => {
+    expect(by.get(VOLUMES.due.volumeId)).toMatchObject({
+      kind: 'delete',
+      subject: { instanceId: I.gone },
+      details: {
+        monthlyCostUsd: 50,
+        snapshotId: 'snap-0000000000000002',
+        instanceState: 'gone',
+        encrypted: false,
+      },
+    });
+  });
+
+  it('waits out the grace period and a pending snapshot', () => {
+    expect(by.get(VOLUMES.waiting.volumeId)).toMatchObject({
+      kind: 'note',
+      decision: 'skipped',
+      details: { monthlyCostUsd: 9, deleteAfter: '2026-12-05T08:00:00.000Z' },
+    });
+    expect(by.get(VOLUMES.pending.volumeId)).toMatchObject({ kind: 'note', decision: 'skipped' });
+    expect(by.get(VOLUMES.pending.volumeId)?.reason).toMatch(/pending/);
+  });
+
+  it('never plans an action on a volume of a live or non-fleet instance', () => {
+    expect(by.get(VOLUMES.live.volumeId)).toMatchObject({ kind: 'note', decision: 'skipped' });
+    expect(by.get(VOLUMES.live.volumeId)?.reason).toMatch(/running/);
+    expect(by.get(VOLUMES.foreign.volumeId)).toMatchObject({ kind: 'note', decision: 'refused' });
+    const acted = plan.steps.filter((s) => s.kind !== 'note').map((s) => s.details?.volumeId);
+    expect(acted).not.toContain(VOLUMES.live.volumeId);
+    expect(acted).not.toContain(VOLUMES.foreign.volumeId);
+  });
+
+  it('reports a fleet volume that names no instance, untouched, and the month’s total', () => {
+    expect(by.has(VOLUMES.unattributed.volumeId)).toBe(false);
+    expect(plan.unattributed).toEqual([
+      expect.objectContaining({ volumeId: VOLUMES.unattributed.volumeId, monthlyCostUsd: 15 }),
+    ]);
+    // orphans 8 + 50 + 9 + 1, plus the unattributed 15
+    expect(plan.monthlyCostUsd).toEqual({ orphaned: 68, unattributed: 15 });
+  });
+
+  it('never snapshots a volume whose instance is gone from EC2 before it was proven the fleet’s', () => {
+    const lost = vol('vol-0000000000000009', 'i-00000000000000099', { sizeGiB: 50, volumeType: 'gp2' });
+    const p = planOrphanedVolumes({ now: NOW, settings, volumes: [lost], instances: [], snapshots: [] });
+    expect(p.steps).toEqual([expect.objectContaining({ kind: 'note', decision: 'reported' })]);
+    expect(p.steps[0]?.reason).toMatch(/gone from EC2.*not touched/);
+    expect(p.monthlyCostUsd).toEqual({ orphaned: 0, unattributed: 5 });
+  });
+
+  it('requires the configured ASG when one is named (a fleet tag alone is not ownership)', () => {
+    const strict = { ...settings, autoScalingGroupNames: ['runners-asg'] };
+    const p = planOrphanedVolumes({
+      now: NOW,
+      settings: strict,
+      volumes: [VOLUMES.fresh],
+      instances: INSTANCES,
+      snapshots: [],
+    });
+    expect(p.steps[0]).toMatchObject({ kind: 'note', decision: 'refused' });
+    const inAsg = [{ ...inst(I.terminated, 'terminated'), autoScalingGroupName: 'runners-asg' }];
+    const q = planOrphanedVolumes({
+      now: NOW,
+      settings: strict,
+      volumes: [VOLUMES.fresh],
+      instances: inAsg,
+      snapshots: [],
+    });
+    expect(q.steps[0]).toMatchObject({ kind: 'snapshot' });
+  });
+});
+
+// ---- the handler, built from the definition with fakes ------------------------------------------
+
+async function world(gate: ApprovalGate = REPORT_ONLY_GATE, env: Record<string, string> = {}) {
+  // the fleet snapshots already taken: `due` 8 days ago, `waiting` 2 days ago, `pending` just now
+  let now = NOW.getTime() - 8 * DAY;
+  const audit = new InMemoryAuditSink();
+  const inventory = new InMemoryInstanceInventory({ now: () => now });
+  const volumes = new InMemoryVolumes({ now: () => now, requireTag: FLEET, snapshotMs: 3_600_000 });
+  for (const v of Object.values(VOLUMES)) volumes.put(v);
+  const tags = { [FLEET.key]: FLEET.value };
+  await volumes.snapshot(VOLUMES.due.volumeId, tags, 'seed');
+  now += 6 * DAY;
+  await volumes.snapshot(VOLUMES.waiting.volumeId, tags, 'seed');
+  now = NOW.getTime();
+  await volumes.snapshot(VOLUMES.pending.volumeId, tags, 'seed');
+  volumes.snapshotted.length = 0;
+  for (const i of INSTANCES) inventory.put(i);
+  const s = readSettings(orphanedVolumes.settings, { AUDIT_TABLE_NAME: 'audit', DRY_RUN: 'false', ...env });
+  const handler = orphanedVolumes.create({ audit, inventory, volumes }, s, {
+    now: () => new Date(now),
+    gate,
+  });
+  return { audit, inventory, volumes, handler, advance: (ms: number) => (now += ms) };
+}
+const schedule = (id = 'run-1') => ({
+  version: '0',
+  id,
+  'detail-type': 'Scheduled Event',
+  source: 'aws.events',
+  account: '123456789012',
+  time: NOW.toISOString(),
+  region: 'eu-west-1',
+  resources: ['arn:aws:events:eu-west-1:123456789012:rule/orphaned-volumes'],
+  detail: {},
+});
+const APPROVE: ApprovalGate = { check: async () => ({ approved: true, approvalId: 'ap-1', by: 'alice' }) };
+const recordOf = (audit: InMemoryAuditSink, volumeId: string) =>
+  audit.all().filter((r) => r.subject.recordName === volumeId);
+
+describe('orphaned-volumes handler', () => {
+  it('on schedule: snapshots new orphans, reports deletions for approval with their cost, touches nothing else', async () => {
+    const w = await world();
+    await w.handler(schedule());
+    expect(w.volumes.snapshotted).toEqual([VOLUMES.fresh.volumeId]);
+    expect(w.volumes.deleted).toEqual([]);
+    const [del] = recordOf(w.audit, VOLUMES.due.volumeId);
+    expect(del).toMatchObject({
+      action: 'volume.delete',
+      decision: 'reported',
+      details: { monthlyCostUsd: 50 },
+    });
+    expect(del?.reason).toMatch(/needs approval/);
+    const [snapped] = recordOf(w.audit, VOLUMES.fresh.volumeId);
+    expect(snapped).toMatchObject({ action: 'volume.snapshot', decision: 'acted' });
+    const run = w.audit.all().find((r) => r.action === 'volume.sweep');
+    expect(run).toMatchObject({
+      decision: 'reported',
+      details: { monthlyCostUsd: { orphaned: 68, unattributed: 15 } },
+    });
+  });
+
+  it('deletes an orphan past its grace once approved: intent record first, its snapshot kept', async () => {
+    const w = await world(APPROVE);
+    const write = vi.spyOn(w.audit, 'write');
+    await w.handler(schedule());
+    expect(w.volumes.deleted).toEqual([VOLUMES.due.volumeId]);
+    const writes = write.mock.calls.map((c) => c[0]).filter((r) => r.action === 'volume.delete');
+    expect(writes.map((r) => r.decision)).toEqual(['intended', 'acted']);
+    expect(writes[1]?.details).toMatchObject({ approval: { approvalId: 'ap-1', by: 'alice' } });
+  });
+
+  it('the grace period counts from the fleet snapshot: a new orphan is deleted only after it', async () => {
+    const w = await world(APPROVE);
+    await w.handler(schedule('run-1'));
+    w.advance(6 * DAY);
+    await w.handler(schedule('run-2'));
+    expect(w.volumes.deleted).not.toContain(VOLUMES.fresh.volumeId);
+    w.advance(1 * DAY + 1000);
+    await w.handler(schedule('run-3'));
+    expect(w.volumes.deleted).toContain(VOLUMES.fresh.volumeId);
+  });
+
+  it('keeps one record per volume when an instance leaves two orphans (record ids per volume)', async () => {
+    const w = await world();
+    const second = vol('vol-0000000000000008', I.terminated, { sizeGiB: 20 });
+    w.volumes.put(second);
+    await w.handler(schedule());
+    expect(w.volumes.snapshotted.sort()).toEqual([VOLUMES.fresh.volumeId, second.volumeId]);
+    const snaps = w.audit.all().filter((r) => r.action === 'volume.snapshot' && r.decision === 'acted');
+    expect(snaps.map((r) => r.details?.volumeId).sort()).toEqual([VOLUMES.fresh.volumeId, second.volumeId]);
+  });
+
+  it('in a dry run changes nothing and reports what it would do', async () => {
+    const w = await world(APPROVE, { DRY_RUN: 'true' });
+    await w.handler(schedule());
+    expect([w.volumes.snapshotted, w.volumes.deleted]).toEqual([[], []]);
+    expect(recordOf(w.audit, VOLUMES.fresh.volumeId)[0]?.reason).toMatch(/dry run: would snapshot/);
+  });
+
+  it('re-checks the volume before acting: one re-attached since the listing is left alone', async () => {
+    const w = await world(APPROVE);
+    const describe = w.volumes.describe.bind(w.volumes);
+    w.volumes.describe = async (ids) => {
+      w.volumes.attach(VOLUMES.fresh.volumeId, 'i-0000000000000abcd');
+      w.volumes.attach(VOLUMES.due.volumeId, 'i-0000000000000abcd');
+      return describe(ids);
+    };
+    await w.handler(schedule());
+    expect([w.volumes.snapshotted, w.volumes.deleted]).toEqual([[], []]);
+    expect(recordOf(w.audit, VOLUMES.due.volumeId)[0]).toMatchObject({ decision: 'skipped' });
+  });
+
+  it('on a terminated event: re-reads EC2 and handles only the volumes of that fleet instance', async () => {
+    const w = await world();
+    await w.handler(stateChangeEvent(I.terminated, 'terminated', NOW.getTime() - 60_000));
+    expect(w.volumes.snapshotted).toEqual([VOLUMES.fresh.volumeId]);
+    expect(w.audit.all().filter((r) => r.action === 'volume.delete')).toEqual([]);
+  });
+
+  it('refuses a terminated event that EC2 does not confirm, or one dated in the future, with a record', async () => {
+    const w = await world();
+    await w.handler(stateChangeEvent(I.running, 'terminated', NOW.getTime() - 60_000));
+    await w.handler(stateChangeEvent(I.terminated, 'terminated', NOW.getTime() + 10 * 60_000));
+    expect(w.volumes.snapshotted).toEqual([]);
+    const notes = w.audit.all().filter((r) => r.action === 'volume.trigger');
+    expect(notes.map((r) => [r.subject.instanceId, r.decision])).toEqual([
+      [I.running, 'skipped'],
+      [I.terminated, 'refused'],
+    ]);
+  });
+
+  it('records a malformed event as refused (it would never get better), without throwing', async () => {
+    const w = await world();
+    await expect(w.handler({ source: 'aws.ec2', detail: {} })).resolves.toBeUndefined();
+    expect(w.audit.all().map((r) => [r.action, r.decision])).toEqual([['volume.trigger', 'refused']]);
+  });
+
+  it('a deletion that EC2 refuses (attached in between) fails its record and the run', async () => {
+    const w = await world(APPROVE);
+    w.volumes.delete = async () => {
+      throw new (await import('../../shared/ec2/volumes')).VolumeInUseError('VolumeInUse');
+    };
+    await expect(w.handler(schedule())).rejects.toThrow(/VolumeInUse/);
+    expect(recordOf(w.audit, VOLUMES.due.volumeId).map((r) => r.decision)).toEqual(['failed']);
+    expect(w.audit.all().find((r) => r.action === 'volume.sweep')).toBeDefined();
+  });
+});
+
+describe('orphaned-volumes definition', () => {
+  it('is triggered every 30 min and by EC2 terminated events; its settings have documented defaults', () => {
+    expect(orphanedVolumes.triggers).toEqual([
+      { kind: 'schedule', minutes: 30 },
+      expect.objectContaining({
+        kind: 'events',
+        pattern: {
+          source: ['aws.ec2'],
+          detailType: ['EC2 Instance State-change Notification'],
+          detail: { state: ['terminated'] },
+        },
+      }),
+    ]);
+    expect(settings).toMatchObject({ gracePeriod: 7 * 86_400, dryRun: false, fleetTagKey: FLEET.key });
+    expect(settings.prices).toMatchObject({
+      gp3: 0.08,
+      gp2: 0.1,
+      io1: 0.125,
+      io2: 0.125,
+      st1: 0.045,
+      sc1: 0.015,
+      standard: 0.05,
+    });
+    expect(
+      readSettings(orphanedVolumes.settings, { AUDIT_TABLE_NAME: 'a', PRICE_PER_GB_MONTH: 'gp3=0.0952' })
+        .prices.gp3,
+    ).toBe(0.0952);
+    expect(() =>
+      readSettings(orphanedVolumes.settings, { AUDIT_TABLE_NAME: 'a', PRICE_PER_GB_MONTH: 'gp3=cheap' }),
+    ).toThrow(/PRICE_PER_GB_MONTH/);
+    expect(settingsTable(orphanedVolumes.settings)).toContain('GRACE_PERIOD_SECONDS');
+  });
+
+  it('deletion is irreversible and goes through the approval gate; every mutating grant is tag-scoped', () => {
+    const { snapshot, delete: del } = orphanedVolumes.actions;
+    expect(del).toMatchObject({ audit: 'volume.delete', reversible: false, calls: ['EC2.DeleteVolume'] });
+    expect(del.unattended).toBeUndefined();
+    expect(snapshot).toMatchObject({
+      audit: 'volume.snapshot',
+      reversible: true,
+      calls: ['EC2.CreateSnapshot'],
+    });
+    const grants = [...snapshot.iam(settings), ...del.iam(settings)];
+    for (const g of grants) {
+      expect(g.resources.every((r) => r !== '*')).toBe(true);
+      expect(g.conditions).toBeDefined();
+    }
+    expect(del.iam(settings)).toEqual([
+      {
+        actions: ['ec2:DeleteVolume'],
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation pseudo parameters
+        resources: ['arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:volume/*'],
+        conditions: { StringEquals: { 'aws:ResourceTag/fleetwarden:fleet': 'runners' } },
+      },
+    ]);
+    expect(orphanedVolumes.reads(settings)[0]?.actions).toEqual([
+      'ec2:DescribeVolumes',
+      'ec2:DescribeSnapshots',
+      'ec2:DescribeInstances',
+    ]);
+  });
+
+  it('is a remediation like any other (registry, simulator, infra take it as AnyRemediation)', () => {
+    const r: AnyRemediation = orphanedVolumes;
+    expect(r.entry).toBe('functions/orphaned-volumes/index.ts');
+    expect(r.ports).toEqual(['audit', 'inventory', 'volumes']);
+  });
+});

@@ -1,0 +1,12 @@
+import { DynamoDbAuditSink } from '../../shared/audit/dynamodb-audit-sink';
+import { Ec2InstanceInventory } from '../../shared/ec2/ec2-instance-inventory';
+import { Ec2Volumes } from '../../shared/ec2/volumes';
+import { lambdaHandler } from '../../shared/kernel/remediation';
+import { orphanedVolumes } from './definition';
+
+/** The Lambda entry: the definition wired to the real adapters (one memoised client each). */
+export const handler = lambdaHandler(orphanedVolumes, (settings) => ({
+  audit: new DynamoDbAuditSink(settings.auditTable),
+  inventory: new Ec2InstanceInventory(),
+  volumes: new Ec2Volumes(),
+}));

@@ -1,0 +1,7 @@
+/**
+ * Every remediation built on the kernel (one import + one entry each): infrastructure, the
+ * simulator and the docs derive from this list.
+ */
+import { orphanedVolumes } from './orphaned-volumes/definition';
+
+export const REMEDIATIONS = [orphanedVolumes] as const;
