@@ -65,6 +65,7 @@ const prices: Setting<Readonly<Record<string, number>>> = {
       ...EBS_LIST_PRICES,
       ...Object.fromEntries(v.split(',').map((p) => [p.split('=')[0], Number(p.split('=')[1])])),
     })),
+  value: z.record(z.string().regex(/^[a-z0-9]+$/), z.number().nonnegative()).readonly(),
   toEnv: (v) =>
     Object.entries(v)
       .map(([k, p]) => `${k}=${p}`)
