@@ -1,10 +1,25 @@
+import type { InMemoryLifecycleActions } from '../../shared/autoscaling/in-memory-lifecycle-actions';
 import type { LifecycleActionRef } from '../../shared/autoscaling/port';
 import * as recorder from '../../shared/aws/call-recorder';
 import { ensureIntent, hasIntentWriter } from '../../shared/aws/call-recorder';
 import { InMemoryCloudTrail } from '../../shared/cloudtrail/in-memory-cloudtrail';
 import { trailRegionFor } from '../../shared/cloudtrail/port';
-import type { MutatingCall } from './journal';
-import type { World } from './world';
+import type { InMemoryRoute53 } from '../../shared/dns/in-memory-route53';
+import type { InMemoryInstanceTerminator } from '../../shared/ec2/instance-terminator';
+import type { InMemoryRunnerRegistry } from '../../shared/github/in-memory-runner-registry';
+import type { Journal, MutatingCall } from './journal';
+
+/**
+ * The parts of the simulated world `instrument` wraps: its fleet-mutating fake ports and the journal
+ * the invariants read (the World provides them; named here so evidence.ts does not import world.ts).
+ */
+export interface InstrumentedWorld {
+  readonly journal: Journal;
+  readonly route53: InMemoryRoute53;
+  readonly lifecycleActions: InMemoryLifecycleActions;
+  readonly terminator: InMemoryInstanceTerminator;
+  readonly registry: InMemoryRunnerRegistry;
+}
 
 /** How each fleet-mutating fake-port call is named to the intent writer (as the adapters name it). */
 const ABOUT: Record<MutatingCall['operation'], string> = {
@@ -115,7 +130,7 @@ export class SimEvidence {
 
   /** Replace `obj[method]` with: await the intent record, journal the call, note its evidence. */
   private wrapMutating<T extends object, K extends keyof T>(
-    w: World,
+    w: InstrumentedWorld,
     obj: T,
     method: K,
     operation: MutatingCall['operation'],
@@ -154,7 +169,7 @@ export class SimEvidence {
    * Wrap the World's ports so their mutating calls wait for the intent record (contract 1), leave
    * evidence (the audit record's calls, CloudTrail) and are journaled in order for the invariants.
    */
-  instrument(w: World): void {
+  instrument(w: InstrumentedWorld): void {
     const wrap = <T extends object, K extends keyof T>(
       obj: T,
       method: K,

@@ -92,76 +92,92 @@ export function routingFromTemplate(
   const lifecycleHooks: LifecycleHookRoute[] = [];
   for (const [id, r] of Object.entries(template.Resources)) {
     const p = r.Properties ?? {};
-    if (r.Type === 'AWS::SQS::Queue') {
-      const redrive = p.RedrivePolicy as { maxReceiveCount?: unknown } | undefined;
-      queues.set(id, {
-        // SQS defaults: 30 s visibility, no redrive
-        visibilityTimeoutMs: Number(p.VisibilityTimeout ?? 30) * 1000,
-        maxReceiveCount: redrive?.maxReceiveCount === undefined ? undefined : Number(redrive.maxReceiveCount),
-      });
-    } else if (r.Type === 'AWS::AutoScaling::LifecycleHook') {
-      lifecycleHooks.push({
-        autoScalingGroupName: String(p.AutoScalingGroupName),
-        name: String(p.LifecycleHookName ?? id),
-        transition: String(p.LifecycleTransition),
-        // Auto Scaling defaults: 3600 s heartbeat, ABANDON
-        heartbeatTimeoutMs: Number(p.HeartbeatTimeout ?? 3600) * 1000,
-        defaultResult: p.DefaultResult === 'CONTINUE' ? 'CONTINUE' : 'ABANDON',
-      });
-    } else if (r.Type === 'AWS::Lambda::Function') {
-      const entry = r.Metadata?.[FleetFunction.ENTRY_METADATA_KEY];
-      if (typeof entry !== 'string') continue;
-      const vars = ((p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ??
-        {}) as Record<string, unknown>;
-      const env = Object.fromEntries(
-        Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : `sim-${refOf(v) ?? 'token'}`]),
-      );
-      functions.set(id, {
-        logicalId: id,
-        entry,
-        env,
-        timeoutMs: Number(p.Timeout ?? 3) * 1000,
-        asyncRetries: 2,
-      });
-    } else if (r.Type === 'AWS::Events::EventBus') {
-      buses.push(id);
-    }
+    if (r.Type === 'AWS::SQS::Queue') queues.set(id, queueSettings(p));
+    else if (r.Type === 'AWS::AutoScaling::LifecycleHook') lifecycleHooks.push(lifecycleHookRoute(id, p));
+    else if (r.Type === 'AWS::Lambda::Function') {
+      const fn = functionRoute(id, r);
+      if (fn) functions.set(id, fn);
+    } else if (r.Type === 'AWS::Events::EventBus') buses.push(id);
   }
+  // second pass: these refer to the functions and queues found above
   for (const [id, r] of Object.entries(template.Resources)) {
     const p = r.Properties ?? {};
     if (r.Type === 'AWS::Lambda::EventInvokeConfig') {
       const fn = functions.get(refOf(p.FunctionName) ?? '');
       if (fn && p.MaximumRetryAttempts !== undefined) fn.asyncRetries = Number(p.MaximumRetryAttempts);
     } else if (r.Type === 'AWS::Events::Rule') {
-      if (p.State === 'DISABLED') continue;
-      const targets: Target[] = [];
-      for (const t of (p.Targets as Array<{ Arn: unknown }> | undefined) ?? []) {
-        const ref = refOf(t.Arn);
-        if (!ref) continue;
-        if (functions.has(ref)) targets.push({ kind: 'function', fn: ref });
-        else if (template.Resources[ref]?.Type === 'AWS::SQS::Queue')
-          targets.push({ kind: 'queue', queue: ref });
-      }
-      rules.push({
-        logicalId: id,
-        bus: refOf(p.EventBusName) ?? 'default',
-        ...(p.EventPattern ? { pattern: p.EventPattern as Record<string, unknown> } : {}),
-        ...(typeof p.ScheduleExpression === 'string' ? { everyMs: parseRate(p.ScheduleExpression) } : {}),
-        targets,
-      });
+      if (p.State !== 'DISABLED') rules.push(ruleRoute(id, p, template, functions));
     } else if (r.Type === 'AWS::Lambda::EventSourceMapping') {
       const queue = refOf(p.EventSourceArn);
       const fn = refOf(p.FunctionName);
-      if (queue && fn) {
-        consumers.set(queue, {
-          fn,
-          batchSize: Number(p.BatchSize ?? 10),
-          windowMs: Number(p.MaximumBatchingWindowInSeconds ?? 0) * 1000,
-        });
-      }
+      if (queue && fn) consumers.set(queue, queueConsumer(fn, p));
     }
   }
   return { stackName, functions, rules, consumers, buses, queues, lifecycleHooks };
+}
+
+type Properties = Record<string, unknown>;
+
+function queueSettings(p: Properties): QueueSettings {
+  const redrive = p.RedrivePolicy as { maxReceiveCount?: unknown } | undefined;
+  return {
+    // SQS defaults: 30 s visibility, no redrive
+    visibilityTimeoutMs: Number(p.VisibilityTimeout ?? 30) * 1000,
+    maxReceiveCount: redrive?.maxReceiveCount === undefined ? undefined : Number(redrive.maxReceiveCount),
+  };
+}
+
+function lifecycleHookRoute(id: string, p: Properties): LifecycleHookRoute {
+  return {
+    autoScalingGroupName: String(p.AutoScalingGroupName),
+    name: String(p.LifecycleHookName ?? id),
+    transition: String(p.LifecycleTransition),
+    // Auto Scaling defaults: 3600 s heartbeat, ABANDON
+    heartbeatTimeoutMs: Number(p.HeartbeatTimeout ?? 3600) * 1000,
+    defaultResult: p.DefaultResult === 'CONTINUE' ? 'CONTINUE' : 'ABANDON',
+  };
+}
+
+/** A FleetFunction's route (other Lambda functions, e.g. CDK's custom resources, are not simulated). */
+function functionRoute(id: string, r: Resource): FunctionRoute | undefined {
+  const entry = r.Metadata?.[FleetFunction.ENTRY_METADATA_KEY];
+  if (typeof entry !== 'string') return undefined;
+  const p = r.Properties ?? {};
+  const vars = ((p.Environment as { Variables?: Properties } | undefined)?.Variables ?? {}) as Properties;
+  const env = Object.fromEntries(
+    Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : `sim-${refOf(v) ?? 'token'}`]),
+  );
+  return { logicalId: id, entry, env, timeoutMs: Number(p.Timeout ?? 3) * 1000, asyncRetries: 2 };
+}
+
+function ruleRoute(
+  id: string,
+  p: Properties,
+  template: { Resources: Record<string, Resource> },
+  functions: ReadonlyMap<string, FunctionRoute>,
+): RuleRoute {
+  const targets: Target[] = [];
+  for (const t of (p.Targets as Array<{ Arn: unknown }> | undefined) ?? []) {
+    const ref = refOf(t.Arn);
+    if (!ref) continue;
+    if (functions.has(ref)) targets.push({ kind: 'function', fn: ref });
+    else if (template.Resources[ref]?.Type === 'AWS::SQS::Queue') targets.push({ kind: 'queue', queue: ref });
+  }
+  return {
+    logicalId: id,
+    bus: refOf(p.EventBusName) ?? 'default',
+    ...(p.EventPattern ? { pattern: p.EventPattern as Record<string, unknown> } : {}),
+    ...(typeof p.ScheduleExpression === 'string' ? { everyMs: parseRate(p.ScheduleExpression) } : {}),
+    targets,
+  };
+}
+
+function queueConsumer(fn: string, p: Properties): QueueConsumer {
+  return {
+    fn,
+    batchSize: Number(p.BatchSize ?? 10),
+    windowMs: Number(p.MaximumBatchingWindowInSeconds ?? 0) * 1000,
+  };
 }
 
 /** Synthesize the fleet as `cdk synth` would (cdk.json context, overrides on top), without bundling. */

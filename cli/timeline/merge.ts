@@ -65,31 +65,10 @@ export function mergeTimeline(
     });
   }
   for (const r of records) {
-    const c = r.correlation;
-    entries.push({
-      time: r.time,
-      kind: 'decision',
-      summary: `${r.function} ${r.action} ${decisionText(r)}${r.mode === 'dry-run' ? ' (dry-run)' : ''}: ${r.reason}`,
-      evidence: {
-        recordId: r.recordId,
-        ...(r.trigger.githubDeliveryId ? { githubDeliveryId: r.trigger.githubDeliveryId } : {}),
-      },
-      correlation:
-        r.decision === 'intended'
-          ? outcomeUnknown(r)
-          : `CloudTrail ${c.status}` +
-            (c.status === 'unresolved' && c.unresolvedReason ? ` (${c.unresolvedReason})` : ''),
-    });
-    if (c.trigger) addCause(c.trigger, r);
+    entries.push(decisionEntry(r));
+    if (r.correlation.trigger) addCause(r.correlation.trigger, r);
     entries.push(...callEntries(r, eventByRequest, cited));
-    for (const call of r.githubCalls) {
-      entries.push({
-        time: call.time,
-        kind: 'github-call',
-        summary: `GitHub ${call.route} -> ${call.status}`,
-        evidence: { recordId: r.recordId, ...(call.requestId ? { githubRequestId: call.requestId } : {}) },
-      });
-    }
+    entries.push(...githubCallEntries(r));
   }
   for (const e of events) {
     if (cited.has(e.eventId)) continue;
@@ -101,12 +80,43 @@ export function mergeTimeline(
       evidence: { eventId: e.eventId, ...(e.requestId ? { requestId: e.requestId } : {}) },
     });
   }
-  for (const c of causes.values()) {
-    const t = records.find((r) => r.correlation.trigger?.eventId === c.evidence.eventId)?.correlation.trigger;
-    c.summary = `${t?.eventName} by ${t?.actor} (triggered ${c.actions.join(', ')}${(c.records?.length ?? 0) > 1 ? `; ${c.records?.length} records` : ''})`;
-    delete (c as { actions?: string[] }).actions;
-  }
+  for (const c of causes.values()) nameCause(c, records);
   return sortEntries(entries);
+}
+
+/** The record's own line: what it decided, and where its CloudTrail evidence stands. */
+function decisionEntry(r: AuditRecord): TimelineEntry {
+  const c = r.correlation;
+  return {
+    time: r.time,
+    kind: 'decision',
+    summary: `${r.function} ${r.action} ${decisionText(r)}${r.mode === 'dry-run' ? ' (dry-run)' : ''}: ${r.reason}`,
+    evidence: {
+      recordId: r.recordId,
+      ...(r.trigger.githubDeliveryId ? { githubDeliveryId: r.trigger.githubDeliveryId } : {}),
+    },
+    correlation:
+      r.decision === 'intended'
+        ? outcomeUnknown(r)
+        : `CloudTrail ${c.status}` +
+          (c.status === 'unresolved' && c.unresolvedReason ? ` (${c.unresolvedReason})` : ''),
+  };
+}
+
+function githubCallEntries(r: AuditRecord): TimelineEntry[] {
+  return r.githubCalls.map((call) => ({
+    time: call.time,
+    kind: 'github-call',
+    summary: `GitHub ${call.route} -> ${call.status}`,
+    evidence: { recordId: r.recordId, ...(call.requestId ? { githubRequestId: call.requestId } : {}) },
+  }));
+}
+
+/** A cause line's summary, once every record citing it is known: the change, and what it triggered. */
+function nameCause(c: TimelineEntry & { actions: string[] }, records: readonly AuditRecord[]): void {
+  const t = records.find((r) => r.correlation.trigger?.eventId === c.evidence.eventId)?.correlation.trigger;
+  c.summary = `${t?.eventName} by ${t?.actor} (triggered ${c.actions.join(', ')}${(c.records?.length ?? 0) > 1 ? `; ${c.records?.length} records` : ''})`;
+  delete (c as { actions?: string[] }).actions;
 }
 
 /** A record's AWS calls, each with the CloudTrail event that proves it when one is known. */

@@ -1,6 +1,6 @@
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { AUDIT_TABLE_ENV } from '../../infra/constructs/audit-access';
+import { AUDIT_TABLE_ENV } from '../../shared/audit/env';
 import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
 import type { ApplyPolicy } from '../../shared/dns/apply';
 import { InvalidChangeBatchError } from '../../shared/dns/errors';

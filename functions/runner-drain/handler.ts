@@ -1,9 +1,9 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
-import { AUDIT_TABLE_ENV } from '../../infra/constructs/audit-access';
 import { type AuditContext, auditedAction, sqsDelivery } from '../../shared/audit/audited-action';
 import { DynamoDbAuditSink } from '../../shared/audit/dynamodb-audit-sink';
+import { AUDIT_TABLE_ENV } from '../../shared/audit/env';
 import type { AuditSink } from '../../shared/audit/port';
 import type { Subject } from '../../shared/audit/schema';
 import { AutoScalingLifecycleActions } from '../../shared/autoscaling/autoscaling-lifecycle-actions';

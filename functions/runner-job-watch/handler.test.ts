@@ -3,7 +3,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AUDIT_TABLE_ENV } from '../../infra/constructs/audit-access';
+import { AUDIT_TABLE_ENV } from '../../shared/audit/env';
 import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
 import { InMemoryInstanceLifecycle } from '../../shared/autoscaling/instance-lifecycle';
 import { InMemoryInstanceInventory } from '../../shared/ec2/in-memory-instance-inventory';

@@ -1,8 +1,8 @@
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { z } from 'zod';
-import { AUDIT_TABLE_ENV } from '../../infra/constructs/audit-access';
 import { type AuditContext, auditedAction } from '../../shared/audit/audited-action';
 import { DynamoDbAuditSink } from '../../shared/audit/dynamodb-audit-sink';
+import { AUDIT_TABLE_ENV } from '../../shared/audit/env';
 import { AuditWriteError } from '../../shared/audit/errors';
 import type { AuditSink } from '../../shared/audit/port';
 import {

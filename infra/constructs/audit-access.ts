@@ -9,6 +9,3 @@ export interface AuditAccess {
   readonly tableName: string;
   grantWrite(grantee: IGrantable): void;
 }
-
-/** Environment variable through which functions receive the audit table name. */
-export const AUDIT_TABLE_ENV = 'AUDIT_TABLE_NAME';

@@ -6,8 +6,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { AUDIT_TABLE_ENV } from '../../shared/audit/env';
 import { AUDIT_TABLE, type SubjectIndexName } from '../../shared/audit/table-design';
-import { AUDIT_TABLE_ENV, type AuditAccess } from './audit-access';
+import type { AuditAccess } from './audit-access';
 import { FleetFunction } from './fleet-function';
 import { refuseInvalidProps } from './props-validation';
 import { functionTarget, scheduleDelivery } from './rule-targets';
@@ -79,7 +80,6 @@ export class AuditTrail extends Construct implements AuditAccess {
     super(scope, id);
     const stack = Stack.of(this);
     this.retentionDays = props.retentionDays ?? 400;
-
     this.key =
       props.encryptionKey ??
       new kms.Key(this, 'TableKey', {
@@ -87,30 +87,58 @@ export class AuditTrail extends Construct implements AuditAccess {
         enableKeyRotation: true,
         removalPolicy: RemovalPolicy.RETAIN,
       });
+    this.table = this.auditTable(this.key);
+    this.tableName = this.table.tableName;
+    const viaDynamoDb = { StringEquals: { 'kms:ViaService': `dynamodb.${stack.region}.amazonaws.com` } };
+    this.correlator = this.correlateFunction(props, viaDynamoDb);
+    this.investigatorRole = new iam.Role(this, 'Investigator', {
+      assumedBy: props.investigatorPrincipal ?? new iam.AccountRootPrincipal(),
+      description:
+        'fleetwarden CLI (timeline, posture, mcp): read-only access to audit records, CloudTrail and encryption settings',
+      maxSessionDuration: Duration.hours(1),
+      inlinePolicies: { ReadOnlyEvidence: this.readOnlyEvidence(stack, viaDynamoDb) },
+    });
+    this.acknowledgeInvestigatorWildcards(stack);
+    new CfnOutput(this, 'AuditTableName', {
+      value: this.table.tableName,
+      description: 'FLEETWARDEN_AUDIT_TABLE for the CLI',
+    });
+    new CfnOutput(this, 'InvestigatorRoleArn', {
+      value: this.investigatorRole.roleArn,
+      description: 'Assume this role to run the fleetwarden CLI',
+    });
+  }
 
-    this.table = new dynamodb.Table(this, 'AuditTable', {
+  /** The audit table (layout in shared/audit/table-design.ts), retained and protected from deletion. */
+  private auditTable(key: kms.IKey): dynamodb.Table {
+    const table = new dynamodb.Table(this, 'AuditTable', {
       partitionKey: { name: AUDIT_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
-      encryptionKey: this.key,
+      encryptionKey: key,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: AUDIT_TABLE.ttlAttribute,
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     for (const index of Object.values(AUDIT_TABLE.indexes)) {
-      this.table.addGlobalSecondaryIndex({
+      table.addGlobalSecondaryIndex({
         indexName: index.name,
         partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
         sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
         projectionType: dynamodb.ProjectionType.ALL,
       });
     }
-    this.tableName = this.table.tableName;
-    const viaDynamoDb = { StringEquals: { 'kms:ViaService': `dynamodb.${stack.region}.amazonaws.com` } };
+    return table;
+  }
 
+  /** audit-correlate, its permissions and its schedule. */
+  private correlateFunction(
+    props: AuditTrailProps,
+    viaDynamoDb: Record<string, Record<string, unknown>>,
+  ): FleetFunction {
     const deadline = props.correlationDeadline ?? Duration.hours(6);
-    this.correlator = new FleetFunction(this, 'Correlate', {
+    const correlator = new FleetFunction(this, 'Correlate', {
       entry: fileURLToPath(new URL('../../functions/audit-correlate/handler.ts', import.meta.url)),
       description: 'Ties pending audit records to the CloudTrail events of their calls and triggers',
       alarmTopic: props.alarmTopic,
@@ -122,13 +150,13 @@ export class AuditTrail extends Construct implements AuditAccess {
         CORRELATE_DEADLINE_MINUTES: String(deadline.toMinutes()),
       },
     });
-    this.correlator.allow({ actions: ['cloudtrail:LookupEvents'], resources: ['*'] });
-    this.correlator.allow({
+    correlator.allow({ actions: ['cloudtrail:LookupEvents'], resources: ['*'] });
+    correlator.allow({
       actions: ['dynamodb:Query'],
       resources: [`${this.table.tableArn}/index/${AUDIT_TABLE.indexes.pendingCorrelation.name}`],
     });
-    this.correlator.allow({ actions: ['dynamodb:UpdateItem'], resources: [this.table.tableArn] });
-    this.correlator.allow({
+    correlator.allow({ actions: ['dynamodb:UpdateItem'], resources: [this.table.tableArn] });
+    correlator.allow({
       actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
       resources: [this.key.keyArn],
       conditions: viaDynamoDb,
@@ -137,69 +165,70 @@ export class AuditTrail extends Construct implements AuditAccess {
     new events.Rule(this, 'CorrelateSchedule', {
       description: 'Runs audit-correlate',
       schedule: events.Schedule.rate(correlateEvery),
-      targets: [functionTarget(this.correlator, scheduleDelivery(correlateEvery))],
+      targets: [functionTarget(correlator, scheduleDelivery(correlateEvery))],
     });
+    return correlator;
+  }
 
-    this.investigatorRole = new iam.Role(this, 'Investigator', {
-      assumedBy: props.investigatorPrincipal ?? new iam.AccountRootPrincipal(),
-      description:
-        'fleetwarden CLI (timeline, posture, mcp): read-only access to audit records, CloudTrail and encryption settings',
-      maxSessionDuration: Duration.hours(1),
-      inlinePolicies: {
-        ReadOnlyEvidence: new iam.PolicyDocument({
-          statements: [
-            new iam.PolicyStatement({
-              // timeline reads a subject's records with Query on its index (DynamoDbAuditStore.timeline)
-              sid: 'AuditRecords',
-              actions: ['dynamodb:Query'],
-              resources: SUBJECT_INDEXES.map(
-                (i) => `${this.table.tableArn}/index/${AUDIT_TABLE.indexes[i].name}`,
-              ),
-            }),
-            new iam.PolicyStatement({
-              // `fleetwarden mcp` explains one record by its id (DynamoDbAuditStore.record)
-              sid: 'AuditRecordById',
-              actions: ['dynamodb:GetItem'],
-              resources: [this.table.tableArn],
-            }),
-            new iam.PolicyStatement({
-              sid: 'AuditTableSettings',
-              actions: ['dynamodb:DescribeTable'],
-              resources: [this.table.tableArn],
-            }),
-            new iam.PolicyStatement({
-              sid: 'ReadAuditTableThroughDynamoDb',
-              actions: ['kms:Decrypt'],
-              resources: [this.key.keyArn],
-              conditions: viaDynamoDb,
-            }),
-            new iam.PolicyStatement({
-              sid: 'CloudTrailEvents',
-              actions: ['cloudtrail:LookupEvents'],
-              resources: ['*'],
-            }),
-            new iam.PolicyStatement({
-              sid: 'EbsEncryption',
-              actions: ['ec2:DescribeVolumes', 'ec2:DescribeSnapshots', 'ec2:GetEbsEncryptionByDefault'],
-              resources: ['*'],
-            }),
-            new iam.PolicyStatement({
-              sid: 'FleetLogGroups',
-              actions: ['logs:DescribeLogGroups'],
-              resources: [`arn:${stack.partition}:logs:*:${stack.account}:log-group:*`],
-            }),
-            new iam.PolicyStatement({ sid: 'ListQueues', actions: ['sqs:ListQueues'], resources: ['*'] }),
-            new iam.PolicyStatement({
-              sid: 'FleetQueues',
-              actions: ['sqs:GetQueueAttributes'],
-              resources: [`arn:${stack.partition}:sqs:*:${stack.account}:${stack.stackName}*`],
-            }),
-          ],
+  /** The Investigator's only policy: what the CLI reads (timeline, mcp, posture), nothing it could change. */
+  private readOnlyEvidence(
+    stack: Stack,
+    viaDynamoDb: Record<string, Record<string, unknown>>,
+  ): iam.PolicyDocument {
+    return new iam.PolicyDocument({
+      statements: [
+        new iam.PolicyStatement({
+          // timeline reads a subject's records with Query on its index (DynamoDbAuditStore.timeline)
+          sid: 'AuditRecords',
+          actions: ['dynamodb:Query'],
+          resources: SUBJECT_INDEXES.map(
+            (i) => `${this.table.tableArn}/index/${AUDIT_TABLE.indexes[i].name}`,
+          ),
         }),
-      },
+        new iam.PolicyStatement({
+          // `fleetwarden mcp` explains one record by its id (DynamoDbAuditStore.record)
+          sid: 'AuditRecordById',
+          actions: ['dynamodb:GetItem'],
+          resources: [this.table.tableArn],
+        }),
+        new iam.PolicyStatement({
+          sid: 'AuditTableSettings',
+          actions: ['dynamodb:DescribeTable'],
+          resources: [this.table.tableArn],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ReadAuditTableThroughDynamoDb',
+          actions: ['kms:Decrypt'],
+          resources: [this.key.keyArn],
+          conditions: viaDynamoDb,
+        }),
+        new iam.PolicyStatement({
+          sid: 'CloudTrailEvents',
+          actions: ['cloudtrail:LookupEvents'],
+          resources: ['*'],
+        }),
+        new iam.PolicyStatement({
+          sid: 'EbsEncryption',
+          actions: ['ec2:DescribeVolumes', 'ec2:DescribeSnapshots', 'ec2:GetEbsEncryptionByDefault'],
+          resources: ['*'],
+        }),
+        new iam.PolicyStatement({
+          sid: 'FleetLogGroups',
+          actions: ['logs:DescribeLogGroups'],
+          resources: [`arn:${stack.partition}:logs:*:${stack.account}:log-group:*`],
+        }),
+        new iam.PolicyStatement({ sid: 'ListQueues', actions: ['sqs:ListQueues'], resources: ['*'] }),
+        new iam.PolicyStatement({
+          sid: 'FleetQueues',
+          actions: ['sqs:GetQueueAttributes'],
+          resources: [`arn:${stack.partition}:sqs:*:${stack.account}:${stack.stackName}*`],
+        }),
+      ],
     });
+  }
 
-    // Read-only actions whose resources cannot be narrowed further (each reason says why).
+  /** Read-only actions whose resources cannot be narrowed further (each reason says why). */
+  private acknowledgeInvestigatorWildcards(stack: Stack): void {
     const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
     // a known region makes the partition a literal (feature flag enablePartitionLiterals)
     const partition = Token.isUnresolved(stack.partition) ? '<AWS::Partition>' : stack.partition;
@@ -220,15 +249,6 @@ export class AuditTrail extends Construct implements AuditAccess {
     for (const [appliesTo, reason] of acknowledgements) {
       Validations.of(this.investigatorRole).acknowledge({ id: `AwsSolutions-IAM5[${appliesTo}]`, reason });
     }
-
-    new CfnOutput(this, 'AuditTableName', {
-      value: this.table.tableName,
-      description: 'FLEETWARDEN_AUDIT_TABLE for the CLI',
-    });
-    new CfnOutput(this, 'InvestigatorRoleArn', {
-      value: this.investigatorRole.roleArn,
-      description: 'Assume this role to run the fleetwarden CLI',
-    });
   }
 
   /**

@@ -8,6 +8,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { AUDIT_TABLE_ENV } from '../../shared/audit/env';
 import { DNS_SYNC_BATCHING } from '../../shared/dns/batching';
 import { OWNER_ID_PATTERN } from '../../shared/dns/marker';
 import {
@@ -15,7 +16,7 @@ import {
   EC2_STATE_CHANGE_DETAIL_TYPE,
   TAG_CHANGE_DETAIL_TYPE,
 } from '../../shared/dns/state-change';
-import { AUDIT_TABLE_ENV, type AuditAccess } from './audit-access';
+import type { AuditAccess } from './audit-access';
 import { deadLetterQueue } from './dead-letter-queue';
 import { FleetFunction } from './fleet-function';
 import { fleetKey } from './fleet-key';

@@ -180,6 +180,22 @@ export interface FleetPermission {
   readonly conditions?: Record<string, Record<string, unknown>>;
 }
 
+/** esbuild settings of every function: one ESM bundle with source maps, no Docker, no externals. */
+const BUNDLING: nodejs.BundlingOptions = {
+  format: nodejs.OutputFormat.ESM,
+  target: 'node22',
+  platform: 'node',
+  minify: true,
+  sourceMap: true,
+  sourceMapMode: nodejs.SourceMapMode.DEFAULT,
+  sourcesContent: false,
+  mainFields: ['module', 'main'],
+  externalModules: [],
+  forceDockerBundling: false,
+  banner:
+    "import { createRequire as __fwCreateRequire } from 'node:module';const require = __fwCreateRequire(import.meta.url);",
+};
+
 /**
  * The one way fleetwarden builds a Lambda function: local esbuild bundling to ESM with source maps,
  * nodejs22.x on arm64, an explicit encrypted log group with retention, JSON logs, active tracing,
@@ -223,16 +239,14 @@ export class FleetFunction extends Construct implements iam.IGrantable {
     Object.defineProperty(this, FLEET_FUNCTION, { value: true });
 
     const key = props.encryptionKey ?? fleetKey(this);
-    const timeout = props.timeout ?? Duration.seconds(30);
-    const serviceName = kebab(id);
-    this.serviceName = serviceName;
+    this.serviceName = kebab(id);
     this.entry = relative(REPO_ROOT, props.entry).split(sep).join('/');
     this.description = props.description;
-    this.timeout = timeout;
+    this.timeout = props.timeout ?? Duration.seconds(30);
 
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `fleetwarden ${serviceName}: ${props.description}`.slice(0, 1000),
+      description: `fleetwarden ${this.serviceName}: ${props.description}`.slice(0, 1000),
     });
     this.grantPrincipal = this.role;
 
@@ -243,14 +257,20 @@ export class FleetFunction extends Construct implements iam.IGrantable {
     });
 
     this.deadLetterQueue = deadLetterQueue(this, 'DeadLetter', { key, of: 'a Lambda function' });
+    this.fn = this.bundledFunction(props);
+    this.grantRuntimeNeeds(key);
+    this.alarms = this.standardAlarms(props);
+  }
 
-    this.fn = new nodejs.NodejsFunction(this, 'Function', {
+  /** The Lambda function itself: an esbuild ESM bundle on nodejs22.x arm64, JSON logs, active tracing. */
+  private bundledFunction(props: FleetFunctionProps): nodejs.NodejsFunction {
+    const fn = new nodejs.NodejsFunction(this, 'Function', {
       entry: props.entry,
       handler: 'handler',
       description: props.description,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
-      timeout,
+      timeout: this.timeout,
       memorySize: props.memorySize ?? 256,
       role: this.role,
       logGroup: this.logGroup,
@@ -267,34 +287,22 @@ export class FleetFunction extends Construct implements iam.IGrantable {
       depsLockFilePath: `${REPO_ROOT}package-lock.json`,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: serviceName,
+        POWERTOOLS_SERVICE_NAME: this.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: 'Fleetwarden',
         ...props.environment,
       },
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: 'node22',
-        platform: 'node',
-        minify: true,
-        sourceMap: true,
-        sourceMapMode: nodejs.SourceMapMode.DEFAULT,
-        sourcesContent: false,
-        mainFields: ['module', 'main'],
-        externalModules: [],
-        forceDockerBundling: false,
-        banner:
-          "import { createRequire as __fwCreateRequire } from 'node:module';const require = __fwCreateRequire(import.meta.url);",
-      },
+      bundling: BUNDLING,
     });
-
     // The simulator and the integ tests map a deployed function back to its handler module by this.
-    (this.fn.node.defaultChild as lambda.CfnFunction).addMetadata(
-      FleetFunction.ENTRY_METADATA_KEY,
-      this.entry,
-    );
+    (fn.node.defaultChild as lambda.CfnFunction).addMetadata(FleetFunction.ENTRY_METADATA_KEY, this.entry);
+    return fn;
+  }
 
-    // With an explicit log group and no managed policy, the role must be given its own log group
-    // (and nothing else), and the key operations the encrypted DLQ needs for Lambda to deliver to it.
+  /**
+   * With an explicit log group and no managed policy, the role must be given its own log group
+   * (and nothing else), and the key operations the encrypted DLQ needs for Lambda to deliver to it.
+   */
+  private grantRuntimeNeeds(key: kms.IKey): void {
     this.logGroup.grantWrite(this.role);
     key.grant(this.role, 'kms:GenerateDataKey', 'kms:Decrypt'); // SQS SSE-KMS producer minimum
 
@@ -308,7 +316,10 @@ export class FleetFunction extends Construct implements iam.IGrantable {
       reason:
         'Only X-Ray PutTraceSegments/PutTelemetryRecords (added for active tracing) and explicit allow() statements with conditions use "*"; X-Ray supports no resource-level permissions. The Fleetwarden IAM rule checks the rest.',
     });
+  }
 
+  /** Errors, throttles, dead letters and duration near the timeout, each to the alarm topic. */
+  private standardAlarms(props: FleetFunctionProps): cloudwatch.Alarm[] {
     const topicAction = new cwActions.SnsAction(props.alarmTopic);
     const alarm = (
       name: string,
@@ -316,24 +327,10 @@ export class FleetFunction extends Construct implements iam.IGrantable {
       threshold: number,
       what: string,
       runbook: RunbookAnchor,
-    ) => {
-      const a = new cloudwatch.Alarm(this, name, {
-        metric,
-        threshold,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: alarmDescription(
-          `fleetwarden ${serviceName} (${props.description.replace(/\.$/, '')}): ${what}`,
-          runbook,
-        ),
-      });
-      a.addAlarmAction(topicAction);
-      a.addOkAction(topicAction);
-      return a;
-    };
+    ) => this.alarm(topicAction, { name, metric, threshold, what, runbook });
     const period = Duration.minutes(5);
-    this.alarms = [
+    const nearTimeout = props.durationAlarmThreshold ?? 0.8;
+    return [
       alarm(
         'ErrorsAlarm',
         this.fn.metricErrors({ period, statistic: 'Sum' }),
@@ -358,11 +355,37 @@ export class FleetFunction extends Construct implements iam.IGrantable {
       alarm(
         'DurationAlarm',
         this.fn.metricDuration({ period, statistic: 'Maximum' }),
-        Math.round(timeout.toMilliseconds() * (props.durationAlarmThreshold ?? 0.8)),
-        `an invocation came within ${Math.round((1 - (props.durationAlarmThreshold ?? 0.8)) * 100)}% of the timeout`,
+        Math.round(this.timeout.toMilliseconds() * nearTimeout),
+        `an invocation came within ${Math.round((1 - nearTimeout) * 100)}% of the timeout`,
         'function-duration-near-timeout',
       ),
     ];
+  }
+
+  private alarm(
+    topicAction: cwActions.SnsAction,
+    spec: {
+      name: string;
+      metric: cloudwatch.IMetric;
+      threshold: number;
+      what: string;
+      runbook: RunbookAnchor;
+    },
+  ): cloudwatch.Alarm {
+    const a = new cloudwatch.Alarm(this, spec.name, {
+      metric: spec.metric,
+      threshold: spec.threshold,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: alarmDescription(
+        `fleetwarden ${this.serviceName} (${this.description.replace(/\.$/, '')}): ${spec.what}`,
+        spec.runbook,
+      ),
+    });
+    a.addAlarmAction(topicAction);
+    a.addOkAction(topicAction);
+    return a;
   }
 
   /** A custom metric the handler emits with Powertools Metrics (namespace Fleetwarden, service dimension). */

@@ -12,6 +12,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { AUDIT_TABLE_ENV } from '../../shared/audit/env';
 import { SWEEP_STATE_TABLE, SWEEP_STATE_TABLE_ENV } from '../../shared/budget/dynamodb-sweep-state';
 import { GITHUB_EVENT_SOURCE, WORKFLOW_JOB_DETAIL_TYPE } from '../../shared/github/workflow-job-event';
 import { DRAIN_STATE_PARTITION, DRAIN_STATE_TABLE_ENV } from '../../shared/runners/drain-state-dynamodb';
@@ -20,7 +21,7 @@ import {
   TERMINATE_LIFECYCLE_DETAIL_TYPE,
 } from '../../shared/runners/lifecycle-event';
 import { EXEMPT_TAG } from '../../shared/runners/matching';
-import { AUDIT_TABLE_ENV, type AuditAccess } from './audit-access';
+import type { AuditAccess } from './audit-access';
 import { deadLetterQueue } from './dead-letter-queue';
 import { FleetFunction } from './fleet-function';
 import { fleetKey } from './fleet-key';

@@ -181,10 +181,52 @@ export async function correlateRecord(
     };
   }
 
-  const previous = record.correlation;
-  const maxPages = options.maxPages ?? 10;
-  const truncated: string[] = [];
-  const found = new Map(previous.calls.map((c) => [c.requestId, c]));
+  const search: Search = { lookup, options, skewMs, maxPages: options.maxPages ?? 10, truncated: [] };
+  const found = await matchCalls(record, search);
+  const needsTrigger = causeSearches(record).length > 0;
+  const trigger = record.correlation.trigger ?? (needsTrigger ? await findCause(record, search) : undefined);
+  const { lastError: _cleared, ...clean } = base;
+  const next: Correlation = {
+    ...clean,
+    calls: [...found.values()],
+    ...(trigger ? { trigger } : {}),
+    status: 'pending',
+  };
+  const missingCalls = record.calls.filter((c) => correlatable(c) && !found.has(c.requestId));
+  if (missingCalls.length === 0 && (!needsTrigger || trigger !== undefined)) {
+    const { nextAttemptAt: _n, ...done } = next;
+    return { ...done, status: 'resolved', resolvedAt: options.now.toISOString() };
+  }
+  if (pastDeadline) {
+    const { nextAttemptAt: _n, ...done } = next;
+    return {
+      ...done,
+      status: 'unresolved',
+      unresolvedReason: unresolvedReason(record, missingCalls, trigger, search),
+    };
+  }
+  return next;
+}
+
+/** One correlation attempt's CloudTrail searches: their bounds, and the ones cut short. */
+interface Search {
+  lookup: CloudTrailLookup;
+  options: CorrelateOptions;
+  skewMs: number;
+  maxPages: number;
+  /** Searches that hit `maxPages` without finding what they looked for (absence not proven). */
+  truncated: string[];
+}
+
+type FoundCall = Correlation['calls'][number];
+
+/**
+ * The record's AWS calls matched to CloudTrail events, those found by earlier attempts included:
+ * one EventName lookup per operation and region, covering all of the record's calls of that operation.
+ */
+async function matchCalls(record: AuditRecord, search: Search): Promise<Map<string, FoundCall>> {
+  const { options } = search;
+  const found = new Map(record.correlation.calls.map((c) => [c.requestId, c]));
   const wanted = record.calls.filter((c) => correlatable(c) && !found.has(c.requestId));
   const groups = new Map<string, typeof wanted>();
   for (const call of wanted) {
@@ -193,108 +235,112 @@ export async function correlateRecord(
   }
   for (const [key, calls] of groups) {
     const [region = options.homeRegion, operation = ''] = key.split('\u0000');
-    const times = calls.map((c) => Date.parse(c.time));
-    const start = Math.min(...times) - skewMs;
-    const end = Math.max(...times) + skewMs;
-    const { events, complete } = await lookupAll(
-      lookup,
-      {
-        region,
-        attribute: { key: 'EventName', value: operation },
-        start: new Date(start),
-        end: new Date(end),
-      },
-      { maxPages },
+    await matchOperation(region, operation, calls, found, search);
+  }
+  return found;
+}
+
+/** One EventName lookup around `calls` (all of one operation in one region); matches go into `found`. */
+async function matchOperation(
+  region: string,
+  operation: string,
+  calls: readonly AwsCall[],
+  found: Map<string, FoundCall>,
+  search: Search,
+): Promise<void> {
+  const { skewMs } = search;
+  const times = calls.map((c) => Date.parse(c.time));
+  const { events, complete } = await lookupAll(
+    search.lookup,
+    {
+      region,
+      attribute: { key: 'EventName', value: operation },
+      start: new Date(Math.min(...times) - skewMs),
+      end: new Date(Math.max(...times) + skewMs),
+    },
+    { maxPages: search.maxPages },
+  );
+  let missed = false;
+  for (const call of calls) {
+    const match = events.find(
+      (e) =>
+        e.requestId === call.requestId &&
+        e.eventName === call.operation &&
+        Math.abs(Date.parse(e.eventTime) - Date.parse(call.time)) <= skewMs,
     );
-    let missed = false;
-    for (const call of calls) {
-      const match = events.find(
-        (e) =>
-          e.requestId === call.requestId &&
-          e.eventName === call.operation &&
-          Math.abs(Date.parse(e.eventTime) - Date.parse(call.time)) <= skewMs,
-      );
-      if (match && call.requestId)
-        found.set(call.requestId, {
-          requestId: call.requestId,
-          eventId: match.eventId,
-          eventName: match.eventName,
-          eventTime: match.eventTime,
-        });
-      else missed = true;
-    }
-    if (missed && !complete) truncated.push(`EventName=${operation} in ${region}`);
+    if (match && call.requestId)
+      found.set(call.requestId, {
+        requestId: call.requestId,
+        eventId: match.eventId,
+        eventName: match.eventName,
+        eventTime: match.eventTime,
+      });
+    else missed = true;
   }
+  if (missed && !complete) search.truncated.push(`EventName=${operation} in ${region}`);
+}
 
-  let trigger = previous.trigger;
-  const instanceId = record.subject.instanceId;
-  const groupName = record.subject.autoScalingGroupName;
+/**
+ * The change that caused an AWS-sourced trigger: the latest matching, non-read-only event at or
+ * before the trigger time (+ a few seconds of skew), by instance id and/or Auto Scaling group name.
+ */
+async function findCause(record: AuditRecord, search: Search): Promise<Correlation['trigger']> {
+  const { options } = search;
   const searches = causeSearches(record);
-  const needsTrigger = searches.length > 0;
-  if (needsTrigger && !trigger) {
-    const triggerTime = Date.parse(record.trigger.time ?? record.time);
-    const latestAllowed = triggerTime + (options.triggerSkewMs ?? 5_000);
-    const candidates: TrailEvent[] = [];
-    let searchTruncated = false;
-    for (const search of searches) {
-      const { events, complete } = await lookupAll(
-        lookup,
-        {
-          region: options.homeRegion,
-          attribute: { key: 'ResourceName', value: search.value },
-          start: new Date(triggerTime - (options.triggerLookbackMs ?? 3_600_000)),
-          end: new Date(latestAllowed),
-        },
-        { maxPages },
-      );
-      if (!complete) searchTruncated = true;
-      candidates.push(
-        ...events.filter(
-          (e) =>
-            search.names.includes(e.eventName) && !e.readOnly && Date.parse(e.eventTime) <= latestAllowed,
-        ),
-      );
-    }
-    const cause = latest(candidates);
-    if (cause)
-      trigger = {
-        eventId: cause.eventId,
-        eventName: cause.eventName,
-        eventTime: cause.eventTime,
-        actor: cause.actor,
-      };
-    else if (searchTruncated)
-      truncated.push(`ResourceName=${searches.map((x) => x.value).join('/')} in ${options.homeRegion}`);
+  const triggerTime = Date.parse(record.trigger.time ?? record.time);
+  const latestAllowed = triggerTime + (options.triggerSkewMs ?? 5_000);
+  const candidates: TrailEvent[] = [];
+  let searchTruncated = false;
+  for (const { value, names } of searches) {
+    const { events, complete } = await lookupAll(
+      search.lookup,
+      {
+        region: options.homeRegion,
+        attribute: { key: 'ResourceName', value },
+        start: new Date(triggerTime - (options.triggerLookbackMs ?? 3_600_000)),
+        end: new Date(latestAllowed),
+      },
+      { maxPages: search.maxPages },
+    );
+    if (!complete) searchTruncated = true;
+    candidates.push(
+      ...events.filter(
+        (e) => names.includes(e.eventName) && !e.readOnly && Date.parse(e.eventTime) <= latestAllowed,
+      ),
+    );
   }
-
-  const calls = [...found.values()];
-  const missingCalls = record.calls.filter((c) => correlatable(c) && !found.has(c.requestId));
-  const complete = missingCalls.length === 0 && (!needsTrigger || trigger !== undefined);
-  const { lastError: _cleared, ...clean } = base;
-  const next: Correlation = { ...clean, calls, ...(trigger ? { trigger } : {}), status: 'pending' };
-  if (complete) {
-    const { nextAttemptAt: _n, ...done } = next;
-    return { ...done, status: 'resolved', resolvedAt: options.now.toISOString() };
-  }
-  if (pastDeadline) {
-    const { nextAttemptAt: _n, ...done } = next;
-    const missing = [
-      ...missingCalls.map((c) => `${c.service}.${c.operation} ${c.requestId}`),
-      ...(needsTrigger && !trigger
-        ? [`trigger change to ${[instanceId, groupName].filter(Boolean).join(' / ')}`]
-        : []),
-    ];
-    const cut =
-      truncated.length > 0
-        ? `; search truncated after ${maxPages} pages (${truncated.join(', ')}), so absence is not proven`
-        : '';
+  const cause = latest(candidates);
+  if (cause)
     return {
-      ...done,
-      status: 'unresolved',
-      unresolvedReason: `not in CloudTrail by the deadline: ${missing.join(', ')}${cut}`,
+      eventId: cause.eventId,
+      eventName: cause.eventName,
+      eventTime: cause.eventTime,
+      actor: cause.actor,
     };
-  }
-  return next;
+  if (searchTruncated)
+    search.truncated.push(`ResourceName=${searches.map((x) => x.value).join('/')} in ${options.homeRegion}`);
+  return undefined;
+}
+
+/** What was still missing at the deadline, and which searches were cut short. */
+function unresolvedReason(
+  record: AuditRecord,
+  missingCalls: readonly AwsCall[],
+  trigger: Correlation['trigger'],
+  search: Search,
+): string {
+  const { instanceId, autoScalingGroupName: groupName } = record.subject;
+  const missing = [
+    ...missingCalls.map((c) => `${c.service}.${c.operation} ${c.requestId}`),
+    ...(causeSearches(record).length > 0 && !trigger
+      ? [`trigger change to ${[instanceId, groupName].filter(Boolean).join(' / ')}`]
+      : []),
+  ];
+  const cut =
+    search.truncated.length > 0
+      ? `; search truncated after ${search.maxPages} pages (${search.truncated.join(', ')}), so absence is not proven`
+      : '';
+  return `not in CloudTrail by the deadline: ${missing.join(', ')}${cut}`;
 }
 
 /**

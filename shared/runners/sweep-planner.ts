@@ -292,16 +292,11 @@ function judgeRunner(
   claimed: boolean,
   config: SweepConfig,
 ): SweepAction | undefined {
-  const subject = { instanceId, runnerName: runner.name, runnerId: runner.id };
-  const report = (finding: Finding, reason: string): SweepAction => ({
-    kind: 'report',
-    finding,
-    subject,
-    reason,
-  });
   if (w.kind === 'healthy') {
     return runner.busy && runner.status === 'offline'
-      ? report(
+      ? runnerReport(
+          runner,
+          instanceId,
           'offline-busy',
           `runner ${runner.name} is offline but busy while its instance ${instanceId} is running (a stuck job or a runner that lost GitHub); a busy runner is never removed`,
         )
@@ -309,8 +304,42 @@ function judgeRunner(
   }
   if (w.kind === 'warm')
     return { kind: 'skip', runner, instanceId, reason: `runner ${runner.name}: ${w.why}` };
+  return (
+    keepRunner(now, runner, instanceId, w, claimed, config) ??
+    withinGrace(now, runner, instanceId, w, config) ??
+    deregistration(now, runner, instanceId, w)
+  );
+}
+
+type Departed = Extract<Where, { kind: 'leaving' | 'unknown' }>;
+
+function runnerReport(
+  runner: GitHubRunner,
+  instanceId: string,
+  finding: Finding,
+  reason: string,
+): SweepAction {
+  return {
+    kind: 'report',
+    finding,
+    subject: { instanceId, runnerName: runner.name, runnerId: runner.id },
+    reason,
+  };
+}
+
+/** A runner of a leaving or unknown instance that is never removed: unverifiable, busy or contradicted. */
+function keepRunner(
+  now: number,
+  runner: GitHubRunner,
+  instanceId: string,
+  w: Departed,
+  claimed: boolean,
+  config: SweepConfig,
+): SweepAction | undefined {
   if (w.kind === 'unknown' && !claimed) {
-    return report(
+    return runnerReport(
+      runner,
+      instanceId,
       'unverifiable-runner',
       `runner ${runner.name} names ${instanceId}, which EC2 here does not describe; without both the fleetwarden-instance: label and this fleet's fleetwarden-fleet: label its ownership cannot be confirmed, so it is left alone`,
     );
@@ -323,38 +352,57 @@ function judgeRunner(
         instanceId,
         reason: `runner ${runner.name} is busy; a busy runner is never removed`,
       };
-    return report(
+    return runnerReport(
+      runner,
+      instanceId,
       'busy-on-leaving-instance',
       `runner ${runner.name} is running a job while its instance ${instanceId} is ${w.info.state === 'running' ? 'being terminated by its ASG' : w.info.state}; a busy runner is never removed`,
     );
   }
   if (contradicts(now, runner, w, config))
-    return report(
+    return runnerReport(
+      runner,
+      instanceId,
       'online-on-leaving-instance',
       `runner ${runner.name} is online but EC2 says its instance ${instanceId} is ${w.kind === 'leaving' ? w.info.state : 'leaving'}: the two contradict each other (a misreport?), so nothing is removed`,
     );
   if (w.kind === 'unknown' && runner.status === 'online') {
-    return report(
+    return runnerReport(
+      runner,
+      instanceId,
       'unverifiable-runner',
       `runner ${runner.name} is online but EC2 here does not describe ${instanceId} (another region or account?); an online runner is never removed on absence from EC2`,
     );
   }
+  return undefined;
+}
+
+/** A skip while the instance left less than the grace period ago. */
+function withinGrace(
+  now: number,
+  runner: GitHubRunner,
+  instanceId: string,
+  w: Departed,
+  config: SweepConfig,
+): SweepAction | undefined {
   const since = w.since;
-  if (since !== undefined && now - since < config.gracePeriodMs) {
-    const age = Math.round((now - since) / 1000);
-    const when =
-      w.kind === 'unknown'
-        ? `EC2 no longer describes instance ${instanceId}: it left at least ${age} s ago (EC2 forgets a terminated instance ~1 h after it left; the sweep first saw it gone ${Math.round((now - since) / 1000) - 3600} s ago)`
-        : w.timeKnown
-          ? `instance ${instanceId} left ${age} s ago`
-          : `instance ${instanceId} is ${w.info.state} since an unknown time (EC2 gave none); the sweep first saw it ${age} s ago`;
-    return {
-      kind: 'skip',
-      runner,
-      instanceId,
-      reason: `${when}; within the ${config.gracePeriodMs / 1000} s grace period`,
-    };
-  }
+  if (since === undefined || now - since >= config.gracePeriodMs) return undefined;
+  const age = Math.round((now - since) / 1000);
+  const when =
+    w.kind === 'unknown'
+      ? `EC2 no longer describes instance ${instanceId}: it left at least ${age} s ago (EC2 forgets a terminated instance ~1 h after it left; the sweep first saw it gone ${Math.round((now - since) / 1000) - 3600} s ago)`
+      : w.timeKnown
+        ? `instance ${instanceId} left ${age} s ago`
+        : `instance ${instanceId} is ${w.info.state} since an unknown time (EC2 gave none); the sweep first saw it ${age} s ago`;
+  return {
+    kind: 'skip',
+    runner,
+    instanceId,
+    reason: `${when}; within the ${config.gracePeriodMs / 1000} s grace period`,
+  };
+}
+
+function deregistration(now: number, runner: GitHubRunner, instanceId: string, w: Departed): SweepAction {
   const gone =
     w.kind === 'unknown'
       ? `EC2 no longer describes it (left at least ${Math.round((now - w.since) / 60_000)} min ago) and the runner is offline`

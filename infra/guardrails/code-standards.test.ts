@@ -1,0 +1,144 @@
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  CYCLE_ALLOWANCES,
+  describeFunction,
+  describeImport,
+  type ImportViolation,
+  importViolations,
+  isTestCode,
+  judgeFunctionLengths,
+  judgeImports,
+  LONG_FUNCTION_ALLOWANCES,
+  MAX_FUNCTION_LINES,
+  measureFunctions,
+  measureRepository,
+  nonTestSources,
+} from './code-standards';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+const lines = (n: number) => Array.from({ length: n }, (_, i) => `  const v${i} = ${i};`).join('\n');
+
+describe('measureFunctions', () => {
+  it('names and measures functions, methods, constructors and arrows from first token to closing brace', () => {
+    const text = [
+      '/** doc comments do not count */',
+      'export function top() {',
+      lines(3),
+      '}',
+      'class Box {',
+      '  constructor() {',
+      lines(2),
+      '  }',
+      '  get size() { return 1; }',
+      '  open(): void {}',
+      '}',
+      'export const arrow = (a: number) => {',
+      '  return () => a;',
+      '};',
+      'describe(() => {});',
+    ].join('\n');
+    const sizes = measureFunctions('x.ts', text).map(({ name, line, lines }) => ({ name, line, lines }));
+    expect(sizes).toEqual([
+      { name: 'top', line: 2, lines: 5 },
+      { name: 'Box.constructor', line: 8, lines: 4 },
+      { name: 'Box.size', line: 12, lines: 1 },
+      { name: 'Box.open', line: 13, lines: 1 },
+      { name: 'arrow', line: 15, lines: 3 },
+      { name: 'arrow/<arrow>', line: 16, lines: 1 },
+      { name: 'describe(<callback>)', line: 18, lines: 1 },
+    ]);
+  });
+});
+
+describe('judgeFunctionLengths', () => {
+  const size = (name: string, n: number) => ({ file: 'a.ts', name, line: 1, lines: n });
+  const allowance = (name: string) => ({ file: 'a.ts', name, reason: 'being replaced' });
+
+  it('fails a function over the limit unless it is allowed', () => {
+    const verdict = judgeFunctionLengths(
+      [size('long', 81), size('ok', 80), size('allowed', 200)],
+      [allowance('allowed')],
+    );
+    expect(verdict.tooLong.map((s) => s.name)).toEqual(['long']);
+    expect(verdict.staleAllowances).toEqual([]);
+  });
+
+  it('reports an allowance whose function is now within the limit or gone, so the list shrinks', () => {
+    const verdict = judgeFunctionLengths([size('shrunk', 80)], [allowance('shrunk'), allowance('deleted')]);
+    expect(verdict.staleAllowances.map((a) => a.name)).toEqual(['shrunk', 'deleted']);
+  });
+});
+
+describe('isTestCode', () => {
+  it('treats tests, contract suites, test helpers and testing/ folders as test code', () => {
+    const testCode = [
+      'shared/dns/planner.test.ts',
+      'shared/dns/route53.contract.ts',
+      'infra/guardrails/rules/rules.test-helpers.ts',
+      'shared/dns/testing/scripted-route53.ts',
+      'infra/constructs/test-fixtures/noop-handler.ts',
+      'cli/test-deps.ts',
+    ];
+    const production = ['shared/dns/planner.ts', 'shared/dns/in-memory-route53.ts', 'bench/run.ts'];
+    expect([...testCode, ...production].filter(isTestCode)).toEqual(testCode);
+  });
+});
+
+describe('judgeImports', () => {
+  const cycle = (...modules: string[]): ImportViolation => ({
+    rule: 'no-cycle',
+    from: modules[0] ?? '',
+    to: modules[1] ?? '',
+    cycle: [...modules, modules[0] ?? ''],
+  });
+
+  it('separates cycles from layering breaches and honours allowed cycles in either direction', () => {
+    const layering = { rule: 'shared-not-on-functions', from: 'shared/x.ts', to: 'functions/y/handler.ts' };
+    const verdict = judgeImports(
+      [cycle('a.ts', 'b.ts'), cycle('b.ts', 'a.ts'), cycle('c.ts', 'd.ts'), layering],
+      [
+        { modules: ['b.ts', 'a.ts'], reason: 'r' },
+        { modules: ['e.ts', 'f.ts'], reason: 'gone' },
+      ],
+    );
+    expect(verdict.cycles.map(describeImport)).toEqual(['no-cycle: c.ts -> d.ts -> c.ts']);
+    expect(verdict.layering).toEqual([layering]);
+    expect(verdict.staleCycleAllowances.map((a) => a.reason)).toEqual(['gone']);
+  });
+});
+
+describe('code standards of this repository (AGENTS.md, "Code standards the tests enforce")', () => {
+  const verdict = judgeFunctionLengths(
+    measureRepository(ROOT, nonTestSources(ROOT)),
+    LONG_FUNCTION_ALLOWANCES,
+  );
+
+  it(`has no non-test function over ${MAX_FUNCTION_LINES} lines`, () => {
+    expect(verdict.tooLong.map(describeFunction)).toEqual([]);
+  });
+
+  it('allows a long function only while it is still long (remove the entry once it is split)', () => {
+    expect(verdict.staleAllowances.map((a) => `${a.file} ${a.name}`)).toEqual([]);
+  });
+
+  describe('imports (dependency-cruiser)', () => {
+    let imports: ReturnType<typeof judgeImports>;
+    beforeAll(async () => {
+      imports = judgeImports(await importViolations(ROOT), CYCLE_ALLOWANCES);
+    });
+
+    it('has no import cycle among non-test modules', () => {
+      expect(imports.cycles.map(describeImport)).toEqual([]);
+    });
+
+    it('keeps functions/ and shared/ off infra/ and cli/, and shared/ off functions/', () => {
+      expect(imports.layering.map(describeImport)).toEqual([]);
+    });
+
+    it('allows a cycle only while it still exists', () => {
+      expect(imports.staleCycleAllowances.map((a) => a.modules.join(' <-> '))).toEqual([]);
+    });
+  });
+});
