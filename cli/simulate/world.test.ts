@@ -69,7 +69,7 @@ describe('simulated GitHub runner registry', () => {
     const wiring = readFileSync(new URL('cli/simulate/world.ts', root), 'utf8');
     const unwired: string[] = [];
     for (const fn of readdirSync(new URL('functions/', root))) {
-      // a function built from its definition reads every setting it declares (fromDefinition)
+      // registry.ts; a function built from its definition reads every setting it declares (fromDefinition)
       if (!existsSync(new URL(`functions/${fn}/handler.ts`, root))) continue;
       const src = readFileSync(new URL(`functions/${fn}/handler.ts`, root), 'utf8');
       for (const [, name] of src.matchAll(/^\s+([A-Z][A-Z0-9_]+): z\./gm)) {
