@@ -3,5 +3,6 @@
  * simulator and the docs derive from this list.
  */
 import { orphanedVolumes } from './orphaned-volumes/definition';
+import { runnerDrain } from './runner-drain/definition';
 
-export const REMEDIATIONS = [orphanedVolumes] as const;
+export const REMEDIATIONS = [runnerDrain, orphanedVolumes] as const;

@@ -123,7 +123,7 @@ describe('fleetwarden simulate', () => {
     // every step, and GitHub still refuses to delete a busy runner, so only the ground truth of
     // the jobs shows what it did
     const blindDrain = {
-      'functions/runner-drain/handler.ts': (w: World, env: Record<string, string>) => {
+      'functions/runner-drain/index.ts': (w: World, env: Record<string, string>) => {
         const registry: RunnerRegistry = {
           listRunners: async () => (await w.registry.listRunners()).filter((r) => !r.busy),
           getRunner: (id) => w.registry.getRunner(id),
@@ -131,7 +131,7 @@ describe('fleetwarden simulate', () => {
         };
         const blind = Object.create(w, { registry: { value: registry } }) as World;
         return wireFunction(
-          { logicalId: 'x', entry: 'functions/runner-drain/handler.ts', env },
+          { logicalId: 'x', entry: 'functions/runner-drain/index.ts', env },
           blind,
         ) as ReturnType<NonNullable<HandlerOverrides[string]>>;
       },

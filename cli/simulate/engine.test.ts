@@ -7,7 +7,7 @@ import { simulate } from './simulate';
 describe('simulator engine settings come from the synthesized stack', () => {
   const routing = synthesizeFleet({ dryRun: false });
   const drainQueue = [...routing.consumers.entries()].find(
-    ([, c]) => routing.functions.get(c.fn)?.entry === 'functions/runner-drain/handler.ts',
+    ([, c]) => routing.functions.get(c.fn)?.entry === 'functions/runner-drain/index.ts',
   )?.[0] as string;
 
   it("redelivers a failed message after the queue's visibility timeout, and dead-letters it after its maxReceiveCount", async () => {
@@ -22,7 +22,7 @@ describe('simulator engine settings come from the synthesized stack', () => {
         settleMinutes: 90,
         overrides: {
           // a drain that always fails: every message goes back to the queue
-          'functions/runner-drain/handler.ts': (w) => {
+          'functions/runner-drain/index.ts': (w) => {
             now = () => w.clock.now;
             return async (event) => {
               for (const r of (event as SQSEvent).Records)

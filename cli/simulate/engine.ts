@@ -269,9 +269,7 @@ export class Engine {
     const dns = [...routing.functions.values()].find((f) => f.entry === 'functions/dns-sync/handler.ts');
     this.zoneId = dns?.env.HOSTED_ZONE_ID ?? 'Z0SIMULATED';
     this.zoneName = dns?.env.ZONE_NAME ?? 'fleet.example.internal';
-    const drain = [...routing.functions.values()].find(
-      (f) => f.entry === 'functions/runner-drain/handler.ts',
-    );
+    const drain = [...routing.functions.values()].find((f) => f.entry === 'functions/runner-drain/index.ts');
     this.drainDeadlineMs = Number(drain?.env.DRAIN_DEADLINE_SECONDS ?? 1800) * 1000;
     const sweep = [...routing.functions.values()].find(
       (f) => f.entry === 'functions/runner-sweep/handler.ts',
@@ -411,7 +409,7 @@ export class Engine {
   }
 
   entryOf(fn: string): string {
-    return this.routing.functions.get(fn)?.entry.replace(/^functions\/|\/handler\.ts$/g, '') ?? fn;
+    return this.routing.functions.get(fn)?.entry.replace(/^functions\/|\/(handler|index)\.ts$/g, '') ?? fn;
   }
 
   /** `injected`: the last try failed on an injected fault (an injected error, the audit outage). */
@@ -889,7 +887,7 @@ export class Engine {
       const due = this.world.drainRetries.filter((r) => r.dueAt <= this.clock.now);
       if (due.length > 0) {
         const drain = [...this.routing.consumers.entries()].find(
-          ([, c]) => this.routing.functions.get(c.fn)?.entry === 'functions/runner-drain/handler.ts',
+          ([, c]) => this.routing.functions.get(c.fn)?.entry === 'functions/runner-drain/index.ts',
         );
         for (const r of due) {
           this.world.drainRetries.splice(this.world.drainRetries.indexOf(r), 1);

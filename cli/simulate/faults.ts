@@ -199,7 +199,7 @@ function forge(e: Engine): void {
     };
     enqueueTo(
       e,
-      'functions/runner-drain/handler.ts',
+      'functions/runner-drain/index.ts',
       lifecycleEvent(ref, `forged-drain-${ref.lifecycleActionToken}`, at),
     );
   };
@@ -254,7 +254,7 @@ function scheduleForeignFleetRunners(e: Engine): void {
  */
 export function foreignHookOnDrainQueue(e: Engine, event: Record<string, unknown>): void {
   if (!faultsOf(e).foreignHooks) return;
-  enqueueTo(e, 'functions/runner-drain/handler.ts', event);
+  enqueueTo(e, 'functions/runner-drain/index.ts', event);
 }
 
 /**

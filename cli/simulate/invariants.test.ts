@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -19,8 +19,13 @@ import { type HandlerOverrides, type Invoke, type World, wireFunction } from './
  */
 const SMALL = ['--instances', '9', '--duration', '20', '--settle', '10'];
 
+/** A function's entry as deployed: index.ts once it is built from its definition, else handler.ts. */
+const entryOf = (name: string) =>
+  existsSync(new URL(`../../functions/${name}/index.ts`, import.meta.url))
+    ? `functions/${name}/index.ts`
+    : `functions/${name}/handler.ts`;
 const real = (entry: string, w: World, env: Record<string, string>) =>
-  wireFunction({ logicalId: 'x', entry: `functions/${entry}/handler.ts`, env }, w) as Invoke;
+  wireFunction({ logicalId: 'x', entry: entryOf(entry), env }, w) as Invoke;
 
 async function run(flags: string[], overrides: HandlerOverrides) {
   const out = mkdtempSync(join(tmpdir(), 'fw-sim-inv-'));
@@ -54,7 +59,7 @@ const refOf = (d: LifecycleDetail) => ({
 describe('simulator boundary invariants fail when a handler breaks them', () => {
   it('no message dead-lettered: a drain that always fails', async () => {
     const r = await run([], {
-      'functions/runner-drain/handler.ts': () => async () => {
+      'functions/runner-drain/index.ts': () => async () => {
         throw new Error('drain down');
       },
     });
@@ -103,7 +108,7 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
         errorRate: 0,
         faults: { foreignHooks: true },
         overrides: {
-          'functions/runner-drain/handler.ts': (w, env) => {
+          'functions/runner-drain/index.ts': (w, env) => {
             const drain = real('runner-drain', w, env);
             return async (event, context) => {
               for (const d of lifecycleDetails(event)) await w.lifecycleActions.heartbeat(refOf(d));
@@ -123,7 +128,7 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
 
   it('no foreign hook touched: with the rule filtering on the hook, a drain that takes the hook a message names for its own', async () => {
     const r = await run(['--foreign-hooks'], {
-      'functions/runner-drain/handler.ts': (w, env) => {
+      'functions/runner-drain/index.ts': (w, env) => {
         // runner-drain as if it had no hook check of its own: wired per message with the hook it names
         const drains = new Map<string, Invoke>();
         const drainFor = (hook: string) => {
@@ -207,7 +212,7 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
 
   it('no mutating call without an intent record before it: a drain that heartbeats again without any audit record', async () => {
     const r = await run([], {
-      'functions/runner-drain/handler.ts': (w, env) => {
+      'functions/runner-drain/index.ts': (w, env) => {
         const drain = real('runner-drain', w, env);
         return async (event, context) => {
           const res = await drain(event, context);
@@ -244,7 +249,7 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
 
   it('no forged message acted on: a drain that deregisters the runner of whatever instance a message names', async () => {
     const r = await run(['--forged-messages'], {
-      'functions/runner-drain/handler.ts': (w, env) => {
+      'functions/runner-drain/index.ts': (w, env) => {
         const drain = real('runner-drain', w, env);
         return async (event, context) => {
           for (const d of lifecycleDetails(event)) {
@@ -414,7 +419,7 @@ describe('simulator invariants of the name-claimant and stale-replay faults', ()
 
   it('no forged message acted on: a drain that takes any state Auto Scaling reports for waiting on its hook', async () => {
     const r = await run(['--forged-messages'], {
-      'functions/runner-drain/handler.ts': (w, env) => {
+      'functions/runner-drain/index.ts': (w, env) => {
         const inspect = w.lifecycleActions.inspect.bind(w.lifecycleActions);
         w.lifecycleActions.inspect = async (id, hook) => {
           const view = await inspect(id, hook);
@@ -435,7 +440,7 @@ describe('simulator invariants of the name-claimant and stale-replay faults', ()
 
   it('a runner back from the warm pool is still registered: a drain that takes a warm-pool scale-in for a termination', async () => {
     const r = await run(['--warm-pool-scale-in'], {
-      'functions/runner-drain/handler.ts': (w, env) => {
+      'functions/runner-drain/index.ts': (w, env) => {
         const inspect = w.lifecycleActions.inspect.bind(w.lifecycleActions);
         w.lifecycleActions.inspect = async (id, hook) => {
           const view = await inspect(id, hook);
@@ -484,7 +489,7 @@ describe('simulator invariants of the name-claimant and stale-replay faults', ()
 
   it('no fleet hook expired with its runner registered before the drain deadline: a drain that never heartbeats', async () => {
     const r = await run([], {
-      'functions/runner-drain/handler.ts': () => async () => ({ batchItemFailures: [] }),
+      'functions/runner-drain/index.ts': () => async () => ({ batchItemFailures: [] }),
     });
     expect(r.code).toBe(1);
     expect(

@@ -13,7 +13,7 @@ describe('simulator routing (from the synthesized FleetStack)', () => {
       expect.arrayContaining([
         'functions/dns-sync/handler.ts',
         'functions/dns-reconcile/handler.ts',
-        'functions/runner-drain/handler.ts',
+        'functions/runner-drain/index.ts',
         'functions/runner-sweep/handler.ts',
         'functions/runner-job-watch/handler.ts',
         'functions/webhook-ingress/handler.ts',
@@ -49,7 +49,7 @@ describe('simulator routing (from the synthesized FleetStack)', () => {
 
   it("reads every queue's visibility timeout and redrive limit, as deployed", () => {
     const drainQueue = [...routing.consumers.entries()].find(
-      ([, c]) => entryOf(c.fn) === 'functions/runner-drain/handler.ts',
+      ([, c]) => entryOf(c.fn) === 'functions/runner-drain/index.ts',
     )?.[0];
     const dnsQueue = [...routing.consumers.entries()].find(
       ([, c]) => entryOf(c.fn) === 'functions/dns-sync/handler.ts',
@@ -70,9 +70,7 @@ describe('simulator routing (from the synthesized FleetStack)', () => {
   });
 
   it("reads each function's deployed timeout", () => {
-    const drain = [...routing.functions.values()].find(
-      (f) => f.entry === 'functions/runner-drain/handler.ts',
-    );
+    const drain = [...routing.functions.values()].find((f) => f.entry === 'functions/runner-drain/index.ts');
     expect(drain?.timeoutMs).toBeGreaterThan(3_000);
     const r = routingFromTemplate({
       Resources: {

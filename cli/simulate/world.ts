@@ -2,7 +2,7 @@ import type { Context } from 'aws-lambda';
 import { createHandler as auditCorrelate } from '../../functions/audit-correlate/handler';
 import { createHandler as dnsReconcile } from '../../functions/dns-reconcile/handler';
 import { createHandler as dnsSync, optInFromEnv } from '../../functions/dns-sync/handler';
-import { createHandler as runnerDrain } from '../../functions/runner-drain/handler';
+import { runnerDrain } from '../../functions/runner-drain/definition';
 import { createHandler as runnerJobWatch } from '../../functions/runner-job-watch/handler';
 import { createHandler as runnerSweep } from '../../functions/runner-sweep/handler';
 import { createHandler as webhookIngress } from '../../functions/webhook-ingress/handler';
@@ -287,26 +287,8 @@ export function wireFunction(
         tombstoneMs: num(env.TOMBSTONE_HOURS, 24) * 3_600_000,
         settleMs: num(env.SETTLE_SECONDS, 300) * 1000,
       }) as Invoke;
-    case 'functions/runner-drain/handler.ts': {
-      const scheduler: DrainScheduler = {
-        later: async (message, delaySeconds) => {
-          w.drainRetries.push({ message, dueAt: w.clock.now + delaySeconds * 1000 });
-        },
-      };
-      return runnerDrain({
-        registry: w.registry,
-        lifecycle: w.lifecycleActions,
-        scheduler,
-        audit: w.audit,
-        state: w.drainState,
-        dryRun: bool(env.DRY_RUN, true),
-        deadlineMs: num(env.DRAIN_DEADLINE_SECONDS, 1800) * 1000,
-        retryDelaySeconds: num(env.RETRY_DELAY_SECONDS, 60),
-        autoScalingGroupNames: new Set((env.AUTO_SCALING_GROUP_NAMES ?? '').split(',').filter(Boolean)),
-        lifecycleHookName: env.LIFECYCLE_HOOK_NAME ?? '',
-        now,
-      }) as Invoke;
-    }
+    case 'functions/runner-drain/index.ts':
+      return fromDefinition(runnerDrain, w, env);
     case 'functions/runner-sweep/handler.ts':
       return runnerSweep({
         registry: w.registry,

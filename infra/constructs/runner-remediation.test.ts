@@ -333,7 +333,7 @@ describe('RunnerRemediation construct', () => {
 
 describe('RunnerRemediation IAM matches the SDK calls of each function', () => {
   it.each([
-    ['drainFunction', 'functions/runner-drain/handler.ts'],
+    ['drainFunction', 'functions/runner-drain/index.ts'],
     ['sweepFunction', 'functions/runner-sweep/handler.ts'],
     ['jobWatchFunction', 'functions/runner-job-watch/handler.ts'],
   ] as const)('%s: its role grants exactly the operations %s calls', (prop, entry) => {

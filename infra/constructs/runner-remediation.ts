@@ -311,7 +311,7 @@ export class RunnerRemediation extends Construct {
       });
     }
     this.drainFunction = new FleetFunction(this, 'RunnerDrain', {
-      entry: entry('runner-drain'),
+      entry: fileURLToPath(new URL('../../functions/runner-drain/index.ts', import.meta.url)),
       description:
         'Drains terminating runner instances: deregisters idle runners, holds busy ones, completes the lifecycle action',
       alarmTopic: props.alarmTopic,

@@ -2,13 +2,17 @@ import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
 import { InMemoryLifecycleActions } from '../../shared/autoscaling/in-memory-lifecycle-actions';
+import { ensureIntent } from '../../shared/aws/call-recorder';
 import { GitHubApiError } from '../../shared/github/errors';
 import { InMemoryRunnerRegistry } from '../../shared/github/in-memory-runner-registry';
+import { REPORT_ONLY_GATE } from '../../shared/kernel/approval';
+import { readSettings } from '../../shared/kernel/settings';
 import { InMemoryDrainScheduler } from '../../shared/runners/drain-scheduler';
 import { drainStateKey, InMemoryDrainState } from '../../shared/runners/drain-state';
 import type { TerminateLifecycleEvent } from '../../shared/runners/lifecycle-event';
 import { DRAINING_LABEL, INSTANCE_LABEL_PREFIX } from '../../shared/runners/matching';
-import { createHandler, createLazyHandler, DrainWiringError } from './handler';
+import { runnerDrain } from './definition';
+import { auditOnlyFromEnv, createLazyHandler, DrainWiringError } from './wiring';
 
 const I = 'i-0123456789abcdef0';
 const T0 = Date.parse('2026-11-24T12:00:00Z');
@@ -51,20 +55,26 @@ let audit: InMemoryAuditSink;
 let state: InMemoryDrainState;
 /** What the drain keeps about an action between looks (its own state, never the message's). */
 const stateOf = (token = 'tok-1') => state.begin(drainStateKey(I, token), new Date(now), new Date(now));
+const settings = (dryRun = false) => ({
+  auditTable: 'audit',
+  stateTable: 'state',
+  queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/drain',
+  autoScalingGroupNames: ['ci-runners'],
+  lifecycleHookName: 'fleetwarden-drain',
+  deadlineSeconds: 30 * 60,
+  retryDelaySeconds: 60,
+  dryRun,
+});
+const ports = () => ({
+  registry,
+  lifecycleActions: lifecycle,
+  drainScheduler: scheduler,
+  audit,
+  drainState: state,
+});
+const runtime = () => ({ now: () => new Date(now), gate: REPORT_ONLY_GATE });
 function handler(dryRun = false) {
-  return createHandler({
-    lifecycleHookName: 'fleetwarden-drain',
-    registry,
-    lifecycle,
-    scheduler,
-    audit,
-    state,
-    dryRun,
-    deadlineMs: 30 * 60_000,
-    retryDelaySeconds: 60,
-    autoScalingGroupNames: new Set(['ci-runners']),
-    now: () => new Date(now),
-  });
+  return runnerDrain.create(ports(), settings(dryRun), runtime());
 }
 const ref = (token = 'tok-1') => ({
   autoScalingGroupName: 'ci-runners',
@@ -776,19 +786,7 @@ describe('runner-drain: a handler that cannot be wired', () => {
     const h = createLazyHandler(
       async () => {
         if (fail) throw new Error('secret empty');
-        return {
-          lifecycleHookName: 'fleetwarden-drain',
-          registry,
-          lifecycle,
-          scheduler,
-          audit,
-          state,
-          dryRun: false,
-          deadlineMs: 30 * 60_000,
-          retryDelaySeconds: 60,
-          autoScalingGroupNames: groups,
-          now: () => new Date(now),
-        };
+        return runnerDrain.create(ports(), settings(), runtime());
       },
       () => ({ audit, dryRun: false, autoScalingGroupNames: groups }),
     );
@@ -800,6 +798,15 @@ describe('runner-drain: a handler that cannot be wired', () => {
   });
 });
 
+describe('runner-drain: the audit table alone, for a wiring that failed', () => {
+  it('is read from the audit and drain settings, and is absent without the audit table', () => {
+    expect(auditOnlyFromEnv({ DRY_RUN: 'false' })).toBeUndefined();
+    const a = auditOnlyFromEnv({ AUDIT_TABLE_NAME: 'audit', AUTO_SCALING_GROUP_NAMES: 'ci-runners,gpu' });
+    expect(a).toMatchObject({ dryRun: true, autoScalingGroupNames: new Set(['ci-runners', 'gpu']) });
+    expect(auditOnlyFromEnv({ AUDIT_TABLE_NAME: 'audit', DRY_RUN: 'false' })?.dryRun).toBe(false);
+  });
+});
+
 describe('runner-drain: its own state unreadable', () => {
   it('audits drain.state failed and fails the message before any heartbeat or completion', async () => {
     idleRunner();
@@ -807,5 +814,127 @@ describe('runner-drain: its own state unreadable', () => {
     await expect(handler()(sqs(lifecycleEvent()), ctx)).rejects.toThrow(/All records failed/);
     untouched();
     expect(kinds()).toEqual([['drain.state', 'failed']]);
+  });
+});
+
+describe('runner-drain: its declaration (settings, actions, IAM)', () => {
+  const env = {
+    AUDIT_TABLE_NAME: 'audit',
+    DRAIN_STATE_TABLE: 'state',
+    DRAIN_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/drain',
+    AUTO_SCALING_GROUP_NAMES: 'ci-runners,gpu-runners',
+    LIFECYCLE_HOOK_NAME: 'fleetwarden-drain',
+  };
+
+  it("reads every setting from today's environment variables, with today's defaults", () => {
+    expect(readSettings(runnerDrain.settings, env)).toEqual({
+      auditTable: 'audit',
+      stateTable: 'state',
+      queueUrl: env.DRAIN_QUEUE_URL,
+      autoScalingGroupNames: ['ci-runners', 'gpu-runners'],
+      lifecycleHookName: 'fleetwarden-drain',
+      deadlineSeconds: 1800,
+      retryDelaySeconds: 60,
+      dryRun: true,
+    });
+  });
+
+  it('refuses out-of-bounds and missing settings, naming each variable', () => {
+    const bad = {
+      ...env,
+      DRAIN_DEADLINE_SECONDS: '59',
+      RETRY_DELAY_SECONDS: '901',
+      LIFECYCLE_HOOK_NAME: undefined,
+    };
+    const problem = (() => {
+      try {
+        readSettings(runnerDrain.settings, bad);
+      } catch (err) {
+        return (err as Error).message;
+      }
+    })();
+    expect(problem).toMatch(/DRAIN_DEADLINE_SECONDS="59"/);
+    expect(problem).toMatch(/RETRY_DELAY_SECONDS="901"/);
+    expect(problem).toMatch(/LIFECYCLE_HOOK_NAME=<unset>/);
+  });
+
+  it("declares each action under today's audit name: deregister irreversible but unattended, nothing weighed", () => {
+    const a = runnerDrain.actions;
+    expect(Object.values(a).map((k) => k.audit)).toEqual([
+      'runner.deregister',
+      'runner.cordon',
+      'lifecycle.heartbeat',
+      'lifecycle.complete',
+    ]);
+    expect(a.deregister).toMatchObject({ reversible: false, weight: 0 });
+    expect(a.deregister.unattended).toMatch(/Terminating:Wait.*own hook/);
+    expect(a.cordon.reversible).toBe(true);
+    expect(Object.values(a).map((k) => k.weight)).toEqual([0, 0, 0, 0]);
+    expect(a.deregister.calls).toContain('GitHub DELETE /orgs/{org}/actions/runners/{runner_id}');
+    expect(a.cordon.calls).toContain('GitHub PUT /orgs/{org}/actions/runners/{runner_id}/labels');
+    expect(a.heartbeat.calls).toEqual(['AutoScaling.RecordLifecycleActionHeartbeat']);
+    expect(a.complete.calls).toEqual(['AutoScaling.CompleteLifecycleAction']);
+  });
+
+  it('grants the lifecycle calls on the configured groups only, and reads Auto Scaling', () => {
+    const s = readSettings(runnerDrain.settings, env);
+    const group = (n: string) =>
+      `arn:\${AWS::Partition}:autoscaling:\${AWS::Region}:\${AWS::AccountId}:autoScalingGroup:*:autoScalingGroupName/${n}`;
+    expect(runnerDrain.actions.complete.iam(s)).toEqual([
+      {
+        actions: ['autoscaling:CompleteLifecycleAction'],
+        resources: [group('ci-runners'), group('gpu-runners')],
+      },
+    ]);
+    expect(runnerDrain.actions.heartbeat.iam(s)).toEqual([
+      {
+        actions: ['autoscaling:RecordLifecycleActionHeartbeat'],
+        resources: [group('ci-runners'), group('gpu-runners')],
+      },
+    ]);
+    expect(runnerDrain.actions.deregister.iam(s)).toEqual([]);
+    expect(runnerDrain.reads(s).flatMap((g) => g.actions)).toEqual([
+      'autoscaling:DescribeAutoScalingInstances',
+      'autoscaling:DescribeLifecycleHooks',
+      'autoscaling:DescribeScalingActivities',
+    ]);
+    expect(runnerDrain.ports).toEqual([
+      'audit',
+      'registry',
+      'lifecycleActions',
+      'drainState',
+      'drainScheduler',
+    ]);
+  });
+
+  it('sends a fleet-mutating call only inside the action that declares it', async () => {
+    const seen: Array<[string, string]> = [];
+    const probe = (about: string) => ensureIntent(about).then(() => void seen.push([about, 'sent']));
+    idleRunner();
+    const del = registry.deleteRunner.bind(registry);
+    registry.deleteRunner = async (id) => {
+      await probe('GitHub DELETE /orgs/{org}/actions/runners/{runner_id}');
+      return del(id);
+    };
+    const complete = lifecycle.complete.bind(lifecycle);
+    lifecycle.complete = async (r, result) => {
+      await probe('AutoScaling.CompleteLifecycleAction');
+      return complete(r, result);
+    };
+    expect((await handler()(sqs(lifecycleEvent()), ctx)).batchItemFailures).toEqual([]);
+    expect(seen.map(([about]) => about)).toEqual([
+      'GitHub DELETE /orgs/{org}/actions/runners/{runner_id}',
+      'AutoScaling.CompleteLifecycleAction',
+    ]);
+    // the same call made from the other action is refused before it is sent
+    lifecycle.begin(ref('tok-9'), 300_000);
+    idleRunner();
+    registry.deleteRunner = async (id) => {
+      await probe('AutoScaling.CompleteLifecycleAction');
+      return del(id);
+    };
+    await expect(handler()(sqs(lifecycleEvent('tok-9')), ctx)).rejects.toThrow(/All records failed/);
+    expect(kinds().at(-1)).toEqual(['runner.deregister', 'failed']);
+    expect(audit.all().at(-1)?.reason).toMatch(/UndeclaredCallError|not a call this action declared/);
   });
 });

@@ -1,0 +1,160 @@
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { IamGrant } from '../../shared/kernel/definition';
+import { type Remediation, sqsBatch } from '../../shared/kernel/remediation';
+import { type SettingsOf, setting } from '../../shared/kernel/settings';
+import {
+  SPOT_INTERRUPTION_DETAIL_TYPE,
+  TERMINATE_LIFECYCLE_DETAIL_TYPE,
+} from '../../shared/runners/lifecycle-event';
+import { onMessage } from './message';
+import type { DrainPortName, DrainRun } from './run';
+
+const settings = {
+  auditTable: setting.string('AUDIT_TABLE_NAME', { doc: 'The audit table every decision is recorded in.' }),
+  stateTable: setting.string('DRAIN_STATE_TABLE', {
+    doc: 'Where runner-drain keeps its own state per lifecycle action (first look, runners seen, an absence seen once): the sweep state table, partition `drain`.',
+  }),
+  queueUrl: setting.string('DRAIN_QUEUE_URL', {
+    doc: "The drain's own queue: its look-again retries are sent there, delayed.",
+  }),
+  autoScalingGroupNames: setting.list('AUTO_SCALING_GROUP_NAMES', {
+    doc: "The fleet's runner Auto Scaling groups: a lifecycle action or spot warning of any other group is refused.",
+  }),
+  lifecycleHookName: setting.string('LIFECYCLE_HOOK_NAME', {
+    doc: "The fleet's own terminate hook: the only one runner-drain heartbeats or completes (another owner's is ignored).",
+  }),
+  deadlineSeconds: setting.seconds('DRAIN_DEADLINE_SECONDS', {
+    doc: 'How long a busy runner may hold its terminating instance; then the lifecycle action is completed anyway (its job fails; alarmed).',
+    default: 1800,
+    min: 60,
+    max: 172_800,
+  }),
+  retryDelaySeconds: setting.seconds('RETRY_DELAY_SECONDS', {
+    doc: "How long to wait before looking again at a held instance (shortened to stay inside the hook's heartbeat timeout).",
+    default: 60,
+    min: 10,
+    max: 900,
+  }),
+  dryRun: setting.boolean('DRY_RUN', {
+    doc: 'Deregister and cordon nothing, only report; the lifecycle action is still completed (an instance is never held hostage).',
+    default: true,
+  }),
+};
+type Settings = SettingsOf<typeof settings>;
+type Kind = 'deregister' | 'cordon' | 'heartbeat' | 'complete';
+
+/** The fleet's runner groups, as the resource ARNs of the lifecycle calls (the group id is a wildcard). */
+const groupArns = (s: Settings) =>
+  s.autoScalingGroupNames.map(
+    (n) =>
+      `arn:\${AWS::Partition}:autoscaling:\${AWS::Region}:\${AWS::AccountId}:autoScalingGroup:*:autoScalingGroupName/${n}`,
+  );
+const onGroups =
+  (action: string) =>
+  (s: Settings): IamGrant[] => [{ actions: [action], resources: groupArns(s) }];
+/** A GitHub runner route as the call recorder names it, organisation and repository runners. */
+const runnerCalls = (method: string, suffix = '') => [
+  `GitHub ${method} /orgs/{org}/actions/runners/{runner_id}${suffix}`,
+  `GitHub ${method} /repos/{owner}/{repo}/actions/runners/{runner_id}${suffix}`,
+];
+/** Organisation runners; repository runners need `administration:write` instead. */
+const RUNNERS_WRITE = ['organization_self_hosted_runners:write'];
+
+/**
+ * runner-drain: drains terminating runner instances (the fleet's own terminate lifecycle hook),
+ * cordons the runner of a spot instance about to be interrupted, and looks again at a held instance
+ * through its own queue. Every message is a hint re-verified against Auto Scaling (drain-trust.ts);
+ * the pure decision is decideDrain (shared/runners/drain.ts); every change goes through the kernel.
+ */
+export const runnerDrain: Remediation<typeof settings, Kind, DrainPortName, SQSEvent, SQSBatchResponse> = {
+  name: 'runner-drain',
+  summary:
+    'Drains terminating runner instances: deregisters idle runners, holds busy ones, completes the lifecycle action',
+  entry: 'functions/runner-drain/index.ts',
+  triggers: [
+    // the construct scopes the rule to the fleet's groups (AutoScalingGroupName) and own hook (LifecycleHookName)
+    {
+      kind: 'events',
+      id: 'TerminateHookRule',
+      bus: 'default',
+      pattern: { source: ['aws.autoscaling'], detailType: [TERMINATE_LIFECYCLE_DETAIL_TYPE] },
+      delivery: 'queue',
+    },
+    // the warning names only the instance: no pattern can scope it; the drain re-verifies the group
+    {
+      kind: 'events',
+      id: 'SpotInterruptionRule',
+      bus: 'default',
+      pattern: { source: ['aws.ec2'], detailType: [SPOT_INTERRUPTION_DETAIL_TYPE] },
+      delivery: 'queue',
+    },
+  ],
+  settings,
+  actions: {
+    deregister: {
+      audit: 'runner.deregister',
+      does: 'deregister the idle runner',
+      reversible: false,
+      unattended:
+        "Auto Scaling itself confirmed the instance is terminating (Terminating:Wait on the fleet's own hook, in a configured group): its runner goes with it, and only an idle one is deregistered",
+      // the drain is bounded by Auto Scaling's own scale-in (one runner per terminating instance), not by the sweep's budget
+      weight: 0,
+      iam: () => [],
+      calls: runnerCalls('DELETE'),
+      github: RUNNERS_WRITE,
+    },
+    cordon: {
+      audit: 'runner.cordon',
+      does: 'cordon the runner (replace its custom labels with the draining label)',
+      reversible: true,
+      weight: 0,
+      iam: () => [],
+      calls: runnerCalls('PUT', '/labels'),
+      github: RUNNERS_WRITE,
+    },
+    heartbeat: {
+      audit: 'lifecycle.heartbeat',
+      does: 'hold the terminating instance (lifecycle heartbeat)',
+      reversible: true,
+      weight: 0,
+      iam: onGroups('autoscaling:RecordLifecycleActionHeartbeat'),
+      calls: ['AutoScaling.RecordLifecycleActionHeartbeat'],
+    },
+    complete: {
+      audit: 'lifecycle.complete',
+      does: 'let the terminating instance go (CompleteLifecycleAction CONTINUE)',
+      reversible: false,
+      unattended:
+        'Auto Scaling is already terminating the instance; CONTINUE only ends the wait that the hook would end at its own timeout',
+      weight: 0,
+      iam: onGroups('autoscaling:CompleteLifecycleAction'),
+      calls: ['AutoScaling.CompleteLifecycleAction'],
+    },
+  },
+  // read-only, no resource-level permissions: every message is re-verified against Auto Scaling
+  reads: () => [
+    {
+      actions: [
+        'autoscaling:DescribeAutoScalingInstances',
+        'autoscaling:DescribeLifecycleHooks',
+        'autoscaling:DescribeScalingActivities',
+      ],
+      resources: ['*'],
+    },
+  ],
+  needs: ['state-table', 'github-app', 'own-queue'],
+  ports: ['audit', 'registry', 'lifecycleActions', 'drainState', 'drainScheduler'],
+  create(ports, s, runtime) {
+    const run: DrainRun = {
+      spec: runnerDrain,
+      ports,
+      runtime,
+      dryRun: s.dryRun,
+      deadlineMs: s.deadlineSeconds * 1000,
+      retryDelaySeconds: s.retryDelaySeconds,
+      groups: new Set(s.autoScalingGroupNames),
+      hook: s.lifecycleHookName,
+    };
+    return (event: SQSEvent, context?: Context) => sqsBatch(event, context, (r) => onMessage(run, r));
+  },
+};
