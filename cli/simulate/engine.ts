@@ -273,9 +273,7 @@ export class Engine {
       (f) => f.entry === 'functions/runner-drain/handler.ts',
     );
     this.drainDeadlineMs = Number(drain?.env.DRAIN_DEADLINE_SECONDS ?? 1800) * 1000;
-    const sweep = [...routing.functions.values()].find(
-      (f) => f.entry === 'functions/runner-sweep/handler.ts',
-    );
+    const sweep = [...routing.functions.values()].find((f) => f.entry === 'functions/runner-sweep/index.ts');
     this.fleetLabel = `fleetwarden-fleet:${sweep?.env.FLEET_ID ?? 'sim-fleet'}`;
     this.foreignRecords = [
       { name: `legacy.${this.zoneName}`, type: 'A', values: ['192.0.2.10'] },
@@ -411,7 +409,7 @@ export class Engine {
   }
 
   entryOf(fn: string): string {
-    return this.routing.functions.get(fn)?.entry.replace(/^functions\/|\/handler\.ts$/g, '') ?? fn;
+    return this.routing.functions.get(fn)?.entry.replace(/^functions\/|\/(handler|index)\.ts$/g, '') ?? fn;
   }
 
   /** `injected`: the last try failed on an injected fault (an injected error, the audit outage). */

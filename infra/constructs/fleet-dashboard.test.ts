@@ -12,7 +12,11 @@ const FUNCTIONS = fileURLToPath(new URL('../../functions/', import.meta.url));
 
 /** What a handler passes to Powertools `addMetric`: exact names, and `${prefix}-${...}` families. */
 function emitted(dir: string): { names: Set<string>; families: Set<string> } {
-  const source = readFileSync(`${FUNCTIONS}${dir}/handler.ts`, 'utf8');
+  // every source file of the function (a definition's run may sit next to it, not in handler.ts)
+  const source = readdirSync(`${FUNCTIONS}${dir}`)
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+    .map((f) => readFileSync(`${FUNCTIONS}${dir}/${f}`, 'utf8'))
+    .join('\n');
   const names = new Set<string>();
   const families = new Set<string>();
   for (const [, arg = ''] of source.matchAll(/addMetric\(\s*([^,]+?),\s*'Count'/g)) {
@@ -29,7 +33,9 @@ function emitted(dir: string): { names: Set<string>; families: Set<string> } {
 }
 
 describe('DECISION_GRAPHS (the dashboard reads what the handlers emit, and all of it)', () => {
-  const dirs = readdirSync(FUNCTIONS);
+  const dirs = readdirSync(FUNCTIONS, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name);
 
   it.each(Object.entries(DECISION_GRAPHS))(
     '%s: every graphed metric is one its handler emits',
@@ -58,7 +64,7 @@ describe('FleetDashboard', () => {
     const stack = new Stack(app, 'Fleetwarden', { env: { account: '123456789012', region: 'eu-west-1' } });
     const alarmTopic = new sns.Topic(stack, 'Alarms');
     const sweep = new FleetFunction(stack, 'RunnerSweep', {
-      entry: `${FUNCTIONS}runner-sweep/handler.ts`,
+      entry: `${FUNCTIONS}runner-sweep/index.ts`,
       description: 'Sweeps ghost runners',
       alarmTopic,
     });
