@@ -11,6 +11,9 @@ import { InMemoryInstanceInventory } from '../../shared/ec2/in-memory-instance-i
 import { InMemoryInstanceTerminator } from '../../shared/ec2/instance-terminator';
 import type { InstanceInfo } from '../../shared/ec2/port';
 import { InMemoryRunnerRegistry } from '../../shared/github/in-memory-runner-registry';
+import { createFleetOctokit, OctokitRunnerRegistry } from '../../shared/github/octokit-runner-registry';
+import { FakeGitHubApi, testPrivateKey } from '../../shared/github/testing/fake-github-api';
+import { describedFetch } from '../../shared/github/testing/openapi';
 import { REPORT_ONLY_GATE } from '../../shared/kernel/approval';
 import { readSettings } from '../../shared/kernel/settings';
 import { FLEET_LABEL_PREFIX, INSTANCE_LABEL_PREFIX } from '../../shared/runners/matching';
@@ -728,5 +731,50 @@ describe('runner-sweep on the remediation kernel (issue 11)', () => {
       { now: () => new Date(now), gate },
     )({ ...schedule, id: 'sched-2' }, ctx);
     expect(registry.deleted.map((r) => r.name)).toEqual(['ci-elsewhere']);
+  });
+  it.each([
+    ['organisation', undefined],
+    ['repository', 'infra'],
+  ])('its declared GitHub calls are the ones the GitHub adapter sends (%s runners)', async (_scope, repo) => {
+    const api = new FakeGitHubApi('acme', repo ? { repository: repo } : {});
+    const violations: string[] = [];
+    const octokit = createFleetOctokit({
+      credentials: { appId: 123, installationId: 456, privateKey: testPrivateKey() },
+      fetch: describedFetch(api.fetch, violations),
+      retries: 0,
+      pacing: false,
+    });
+    fleetOf(4);
+    leave(2);
+    for (const r of await registry.listRunners())
+      api.add({ name: r.name, status: r.status, labels: r.labels });
+    now += 10 * 60_000;
+    const github = new OctokitRunnerRegistry(octokit, { owner: 'acme', repository: repo });
+    const settings = readSettings(runnerSweep.settings, {
+      ...required,
+      DRY_RUN: 'false',
+      AUTO_SCALING_GROUP_NAMES: ASG,
+    });
+    const ports = {
+      registry: github,
+      inventory,
+      sweepState: state,
+      instanceLifecycle: lifecycle,
+      warmPool,
+      terminator,
+      audit,
+    };
+    const summary = await runnerSweep.create(ports, settings, {
+      now: () => new Date(now),
+      gate: REPORT_ONLY_GATE,
+    })(schedule, ctx);
+    expect(summary).toMatchObject({ deregistered: 1, failed: 0 });
+    expect(api.requests.filter((r) => r.method === 'DELETE')).toHaveLength(1);
+    expect(audit.all().find((r) => r.action === 'runner.deregister')?.githubCalls).toContainEqual(
+      expect.objectContaining({
+        route: runnerSweep.actions.deregister.calls[repo ? 1 : 0]?.replace('GitHub ', ''),
+      }),
+    );
+    expect(violations).toEqual([]);
   });
 });
