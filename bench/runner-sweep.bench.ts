@@ -8,7 +8,7 @@
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import type { ScheduledEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createHandler } from '../functions/runner-sweep/handler';
+import { runnerSweep } from '../functions/runner-sweep/definition';
 import { InMemoryAuditSink } from '../shared/audit/in-memory-audit-sink';
 import { InMemoryInstanceLifecycle } from '../shared/autoscaling/instance-lifecycle';
 import { InMemoryWarmPool } from '../shared/autoscaling/warm-pool';
@@ -19,8 +19,9 @@ import { InMemoryInstanceTerminator } from '../shared/ec2/instance-terminator';
 import type { InstanceInfo } from '../shared/ec2/port';
 import { scriptDescribeInstances } from '../shared/ec2/testing/scripted-describe-instances';
 import { InMemoryRunnerRegistry } from '../shared/github/in-memory-runner-registry';
+import { REPORT_ONLY_GATE } from '../shared/kernel/approval';
+import { readSettings } from '../shared/kernel/settings';
 import { INSTANCE_LABEL_PREFIX, instanceIdOf } from '../shared/runners/matching';
-import { DEFAULT_SWEEP_CONFIG } from '../shared/runners/sweep-planner';
 
 const T0 = Date.parse('2026-11-24T12:00:00Z');
 const FLEET = { key: 'fleetwarden:fleet', value: 'runners' };
@@ -78,21 +79,30 @@ export async function sweepAtScale(size = 10_000, ghosts = 100): Promise<SweepBe
   scriptDescribeInstances(ec2, w.fake, 1000);
   const lifecycle = new InMemoryInstanceLifecycle();
   const warmPool = new InMemoryWarmPool();
-  const sweep = createHandler({
-    registry: w.registry,
-    inventory: new Ec2InstanceInventory(ec2 as unknown as EC2Client),
-    lifecycle,
-    warmPool,
-    terminator: new InMemoryInstanceTerminator(w.fake),
-    audit: new InMemoryAuditSink(),
-    state: new InMemorySweepState(() => T0),
-    fleetId: 'bench',
-    dryRun: false,
-    fleetTag: FLEET,
-    autoScalingGroupNames: ['ci-runners'],
-    config: { ...DEFAULT_SWEEP_CONFIG, maxRemovalShare: 0.2 },
-    now: () => new Date(T0),
-  });
+  const sweep = runnerSweep.create(
+    {
+      registry: w.registry,
+      inventory: new Ec2InstanceInventory(ec2 as unknown as EC2Client),
+      instanceLifecycle: lifecycle,
+      warmPool,
+      terminator: new InMemoryInstanceTerminator(w.fake),
+      audit: new InMemoryAuditSink(),
+      sweepState: new InMemorySweepState(() => T0),
+    },
+    {
+      ...readSettings(runnerSweep.settings, {
+        AUDIT_TABLE_NAME: 'audit',
+        SWEEP_STATE_TABLE: 'sweep-state',
+        FLEET_TAG_KEY: FLEET.key,
+        FLEET_TAG_VALUE: FLEET.value,
+        FLEET_ID: 'bench',
+      }),
+      dryRun: false,
+      autoScalingGroupNames: ['ci-runners'],
+      maxRemovalShare: 0.2,
+    },
+    { now: () => new Date(T0), gate: REPORT_ONLY_GATE },
+  );
   const event = {
     id: 'bench',
     time: new Date(T0).toISOString(),

@@ -4,5 +4,6 @@
  */
 import { orphanedVolumes } from './orphaned-volumes/definition';
 import { runnerDrain } from './runner-drain/definition';
+import { runnerSweep } from './runner-sweep/definition';
 
-export const REMEDIATIONS = [runnerDrain, orphanedVolumes] as const;
+export const REMEDIATIONS = [runnerDrain, runnerSweep, orphanedVolumes] as const;

@@ -93,6 +93,16 @@ describe('simulator engine settings come from the synthesized stack', () => {
     expect(calls.length).toBeLessThanOrEqual(fires * (1 + (reconcile?.asyncRetries ?? 0)));
   });
 
+  it("names every function by its folder, whether its entry is handler.ts or a definition's index.ts", async () => {
+    const { engine } = await simulate(
+      { ...DEFAULT_SIM_OPTIONS, instances: 3, durationMinutes: 5, settleMinutes: 0 },
+      routing,
+    );
+    const names = [...routing.functions.keys()].map((fn) => engine.entryOf(fn));
+    expect(names).toContain('runner-sweep');
+    for (const name of names) expect(name).toMatch(/^[a-z]+(-[a-z]+)*$/);
+  });
+
   it('gives every invocation its own request id (handlers key their audit records on it)', async () => {
     const ids: string[] = [];
     const record = () => async (_event: unknown, context: { awsRequestId: string }) => {
@@ -104,7 +114,7 @@ describe('simulator engine settings come from the synthesized stack', () => {
         instances: 3,
         overrides: {
           'functions/dns-reconcile/handler.ts': record,
-          'functions/runner-sweep/handler.ts': record,
+          'functions/runner-sweep/index.ts': record,
         },
       },
       routing,

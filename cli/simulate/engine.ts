@@ -271,9 +271,7 @@ export class Engine {
     this.zoneName = dns?.env.ZONE_NAME ?? 'fleet.example.internal';
     const drain = [...routing.functions.values()].find((f) => f.entry === 'functions/runner-drain/index.ts');
     this.drainDeadlineMs = Number(drain?.env.DRAIN_DEADLINE_SECONDS ?? 1800) * 1000;
-    const sweep = [...routing.functions.values()].find(
-      (f) => f.entry === 'functions/runner-sweep/handler.ts',
-    );
+    const sweep = [...routing.functions.values()].find((f) => f.entry === 'functions/runner-sweep/index.ts');
     this.fleetLabel = `fleetwarden-fleet:${sweep?.env.FLEET_ID ?? 'sim-fleet'}`;
     this.foreignRecords = [
       { name: `legacy.${this.zoneName}`, type: 'A', values: ['192.0.2.10'] },

@@ -76,7 +76,7 @@ export function scheduleFaults(e: Engine): void {
 /** Two minutes around a runner-sweep schedule past the middle of the run (async retries outlast it). */
 function outageWindow(e: Engine): { from: number; to: number } {
   const sweep = [...e.routing.functions.values()].find(
-    (fn) => fn.entry === 'functions/runner-sweep/handler.ts',
+    (fn) => fn.entry === 'functions/runner-sweep/index.ts',
   );
   const every =
     e.routing.rules.find(

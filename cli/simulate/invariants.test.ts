@@ -169,7 +169,7 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
 
   it('nothing outside the blast radius changed: a sweep that terminates every fleet-tagged instance outside the runner ASG', async () => {
     const r = await run(['--spoofed-tags'], {
-      'functions/runner-sweep/handler.ts': (w, env) => {
+      'functions/runner-sweep/index.ts': (w, env) => {
         const sweep = real('runner-sweep', w, env);
         return async (event, context) => {
           const res = await sweep(event, context);
@@ -231,7 +231,7 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
 
   it('runner-sweep removals within the rolling budget: a sweep that deregisters three idle runners every run', async () => {
     const r = await run([], {
-      'functions/runner-sweep/handler.ts': (w, env) => {
+      'functions/runner-sweep/index.ts': (w, env) => {
         const sweep = real('runner-sweep', w, env);
         return async (event, context) => {
           const res = await sweep(event, context);
@@ -268,7 +268,7 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
 
   it('no runner of another fleet removed: a sweep that also deregisters offline runners naming a gone instance, whatever their fleet label', async () => {
     const r = await run(['--foreign-fleet-runners'], {
-      'functions/runner-sweep/handler.ts': (w, env) => {
+      'functions/runner-sweep/index.ts': (w, env) => {
         const sweep = real('runner-sweep', w, env);
         return async (event, context) => {
           const res = await sweep(event, context);
@@ -468,7 +468,7 @@ describe('simulator invariants of the name-claimant and stale-replay faults', ()
   it('no runner of a live instance removed by runner-sweep: a sweep that also deregisters one online idle runner of a running instance', async () => {
     let done = false;
     const r = await run([], {
-      'functions/runner-sweep/handler.ts': (w, env) => {
+      'functions/runner-sweep/index.ts': (w, env) => {
         const sweep = real('runner-sweep', w, env);
         return async (event, context) => {
           const res = await sweep(event, context);

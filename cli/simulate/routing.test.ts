@@ -14,7 +14,7 @@ describe('simulator routing (from the synthesized FleetStack)', () => {
         'functions/dns-sync/handler.ts',
         'functions/dns-reconcile/handler.ts',
         'functions/runner-drain/index.ts',
-        'functions/runner-sweep/handler.ts',
+        'functions/runner-sweep/index.ts',
         'functions/runner-job-watch/handler.ts',
         'functions/webhook-ingress/handler.ts',
         'functions/audit-correlate/handler.ts',
@@ -42,7 +42,7 @@ describe('simulator routing (from the synthesized FleetStack)', () => {
       'functions/runner-job-watch/handler.ts',
     ]);
     const sweep = routing.rules.find((r) =>
-      r.targets.some((t) => t.kind === 'function' && entryOf(t.fn) === 'functions/runner-sweep/handler.ts'),
+      r.targets.some((t) => t.kind === 'function' && entryOf(t.fn) === 'functions/runner-sweep/index.ts'),
     );
     expect(sweep?.everyMs).toBe(5 * 60_000);
   });

@@ -68,9 +68,14 @@ describe('simulated GitHub runner registry', () => {
     const root = new URL('../../', import.meta.url);
     const wiring = readFileSync(new URL('cli/simulate/world.ts', root), 'utf8');
     const unwired: string[] = [];
-    for (const fn of readdirSync(new URL('functions/', root))) {
-      // registry.ts; a function built from its definition reads every setting it declares (fromDefinition)
-      if (!existsSync(new URL(`functions/${fn}/handler.ts`, root))) continue;
+    for (const dir of readdirSync(new URL('functions/', root), { withFileTypes: true })) {
+      if (!dir.isDirectory()) continue;
+      const fn = dir.name;
+      // a function built from its definition gets its settings through fromDefinition (readSettings)
+      if (existsSync(new URL(`functions/${fn}/definition.ts`, root))) {
+        if (!/fromDefinition\(\w+, w, env\)/.test(wiring)) unwired.push(`${fn}: not wired fromDefinition`);
+        continue;
+      }
       const src = readFileSync(new URL(`functions/${fn}/handler.ts`, root), 'utf8');
       for (const [, name] of src.matchAll(/^\s+([A-Z][A-Z0-9_]+): z\./gm)) {
         if (!adapterOnly.has(name as string) && !wiring.includes(`env.${name}`))

@@ -4,7 +4,7 @@ import { createHandler as dnsReconcile } from '../../functions/dns-reconcile/han
 import { createHandler as dnsSync, optInFromEnv } from '../../functions/dns-sync/handler';
 import { runnerDrain } from '../../functions/runner-drain/definition';
 import { createHandler as runnerJobWatch } from '../../functions/runner-job-watch/handler';
-import { createHandler as runnerSweep } from '../../functions/runner-sweep/handler';
+import { runnerSweep } from '../../functions/runner-sweep/definition';
 import { createHandler as webhookIngress } from '../../functions/webhook-ingress/handler';
 import { AuditWriteError } from '../../shared/audit/errors';
 import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
@@ -289,29 +289,8 @@ export function wireFunction(
       }) as Invoke;
     case 'functions/runner-drain/index.ts':
       return fromDefinition(runnerDrain, w, env);
-    case 'functions/runner-sweep/handler.ts':
-      return runnerSweep({
-        registry: w.registry,
-        inventory: w.inventory,
-        lifecycle: w.instanceLifecycle,
-        warmPool: w.warmPool,
-        terminator: w.terminator,
-        audit: w.audit,
-        state: w.sweepState,
-        dryRun: bool(env.DRY_RUN, true),
-        fleetTag,
-        fleetId: env.FLEET_ID ?? 'sim-fleet',
-        autoScalingGroupNames: (env.AUTO_SCALING_GROUP_NAMES ?? '').split(',').filter(Boolean),
-        config: {
-          gracePeriodMs: num(env.GRACE_PERIOD_SECONDS, 300) * 1000,
-          bootTimeoutMs: num(env.BOOT_TIMEOUT_SECONDS, 900) * 1000,
-          allowTerminate: bool(env.ALLOW_TERMINATE, false),
-          maxRemovalShare: num(env.MAX_REMOVAL_SHARE, 0.2),
-          maxRemovalsPerRun: num(env.MAX_REMOVALS_PER_RUN, 100),
-          budgetWindowMs: num(env.BUDGET_WINDOW_SECONDS, 3600) * 1000,
-        },
-        now,
-      }) as Invoke;
+    case 'functions/runner-sweep/index.ts':
+      return fromDefinition(runnerSweep, w, env);
     case 'functions/runner-job-watch/handler.ts':
       return runnerJobWatch({
         registry: w.registry,

@@ -64,7 +64,7 @@ describe('FleetDashboard', () => {
     const stack = new Stack(app, 'Fleetwarden', { env: { account: '123456789012', region: 'eu-west-1' } });
     const alarmTopic = new sns.Topic(stack, 'Alarms');
     const sweep = new FleetFunction(stack, 'RunnerSweep', {
-      entry: `${FUNCTIONS}runner-sweep/handler.ts`,
+      entry: `${FUNCTIONS}runner-sweep/index.ts`,
       description: 'Sweeps ghost runners',
       alarmTopic,
     });

@@ -334,7 +334,7 @@ describe('RunnerRemediation construct', () => {
 describe('RunnerRemediation IAM matches the SDK calls of each function', () => {
   it.each([
     ['drainFunction', 'functions/runner-drain/index.ts'],
-    ['sweepFunction', 'functions/runner-sweep/handler.ts'],
+    ['sweepFunction', 'functions/runner-sweep/index.ts'],
     ['jobWatchFunction', 'functions/runner-job-watch/handler.ts'],
   ] as const)('%s: its role grants exactly the operations %s calls', (prop, entry) => {
     const { stack, runners, template } = setup({ allowTerminate: true });

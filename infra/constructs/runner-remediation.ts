@@ -406,7 +406,7 @@ export class RunnerRemediation extends Construct {
     });
     const schedule = props.sweepSchedule ?? Duration.minutes(5);
     this.sweepFunction = new FleetFunction(this, 'RunnerSweep', {
-      entry: entry('runner-sweep'),
+      entry: fileURLToPath(new URL('../../functions/runner-sweep/index.ts', import.meta.url)),
       description: 'Sweeps ghost runners and never-registered instances through a circuit breaker',
       alarmTopic: props.alarmTopic,
       timeout: Duration.minutes(5),

@@ -13,6 +13,7 @@ import {
   confirmTerminations,
   DEFAULT_SWEEP_CONFIG,
   planSweep,
+  removalBudget,
   type SweepConfig,
   type SweepInput,
 } from './sweep-planner';
@@ -868,5 +869,14 @@ describe('sweep planner: review fixes (issue 10 follow-up)', () => {
       );
       expect(removed(plan)).toEqual([]);
     }
+  });
+});
+
+describe('removalBudget: the rolling budget the planner judges by (and the kernel reserves)', () => {
+  it('is max(1, floor(share x the fleet instances EC2 describes with a runner))', () => {
+    expect(removalBudget(0.2, 10)).toBe(2);
+    expect(removalBudget(0.2, 14)).toBe(2);
+    expect(removalBudget(0.2, 0)).toBe(1);
+    expect(removalBudget(0.5, 7)).toBe(3);
   });
 });

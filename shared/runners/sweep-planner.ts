@@ -544,6 +544,15 @@ function breaker(
 }
 
 /**
+ * The rolling removal budget: removals allowed in any window, max(1, floor(share x the fleet's
+ * instances EC2 describes with a runner)). The planner refuses plans beyond it; runner-sweep
+ * reserves the plan's removals against the same limit in the persisted ledger before acting.
+ */
+export function removalBudget(maxRemovalShare: number, fleetRunners: number): number {
+  return Math.max(1, Math.floor(maxRemovalShare * fleetRunners));
+}
+
+/**
  * How many unconfirmed removals this run may make after the `taking` confirmed ones: what the
  * per-run share leaves, and with a rolling budget what it leaves, capped at half of it (at least 1)
  * per window, so runners anyone can register never spend the budget the real removals need. A
@@ -556,7 +565,7 @@ function unconfirmedRoom(
 ): number | string {
   const perRun = run.allowed - run.confirmed;
   if (input.removalsInWindow === undefined) return perRun;
-  const budget = Math.max(1, Math.floor(config.maxRemovalShare * run.fleetRunners));
+  const budget = removalBudget(config.maxRemovalShare, run.fleetRunners);
   const left = budget - input.removalsInWindow;
   if (run.taking > left) {
     const window = Math.round(

@@ -11,9 +11,13 @@ import { InMemoryInstanceInventory } from '../../shared/ec2/in-memory-instance-i
 import { InMemoryInstanceTerminator } from '../../shared/ec2/instance-terminator';
 import type { InstanceInfo } from '../../shared/ec2/port';
 import { InMemoryRunnerRegistry } from '../../shared/github/in-memory-runner-registry';
+import { createFleetOctokit, OctokitRunnerRegistry } from '../../shared/github/octokit-runner-registry';
+import { FakeGitHubApi, testPrivateKey } from '../../shared/github/testing/fake-github-api';
+import { describedFetch } from '../../shared/github/testing/openapi';
+import { REPORT_ONLY_GATE } from '../../shared/kernel/approval';
+import { readSettings } from '../../shared/kernel/settings';
 import { FLEET_LABEL_PREFIX, INSTANCE_LABEL_PREFIX } from '../../shared/runners/matching';
-import { DEFAULT_SWEEP_CONFIG } from '../../shared/runners/sweep-planner';
-import { createHandler } from './handler';
+import { runnerSweep } from './definition';
 
 const T0 = Date.parse('2026-11-24T12:00:00Z');
 let now = T0;
@@ -71,27 +75,26 @@ function handler(
     gracePeriodMs?: number;
   } = {},
 ) {
-  return createHandler({
-    registry,
-    inventory,
-    state,
-    fleetId: FLEET_ID,
-    autoScalingGroupNames: [ASG],
-    lifecycle,
-    warmPool,
-    terminator,
-    audit,
-    dryRun: over.dryRun ?? false,
-    fleetTag: FLEET,
-    config: {
-      ...DEFAULT_SWEEP_CONFIG,
+  return runnerSweep.create(
+    { registry, inventory, sweepState: state, instanceLifecycle: lifecycle, warmPool, terminator, audit },
+    {
+      auditTable: 'audit',
+      sweepStateTable: 'sweep-state',
+      fleetTagKey: FLEET.key,
+      fleetTagValue: FLEET.value,
+      fleetId: FLEET_ID,
+      gracePeriod: (over.gracePeriodMs ?? 300_000) / 1000,
+      bootTimeout: 900,
       allowTerminate: over.allowTerminate ?? false,
       maxRemovalShare: over.maxRemovalShare ?? 0.5,
-      ...(over.maxRemovalsPerRun ? { maxRemovalsPerRun: over.maxRemovalsPerRun } : {}),
-      ...(over.gracePeriodMs ? { gracePeriodMs: over.gracePeriodMs } : {}),
+      maxRemovalsPerRun: over.maxRemovalsPerRun ?? 100,
+      budgetWindow: 3600,
+      region: undefined,
+      dryRun: over.dryRun ?? false,
+      autoScalingGroupNames: [ASG],
     },
-    now: () => new Date(now),
-  });
+    { now: () => new Date(now), gate: REPORT_ONLY_GATE },
+  );
 }
 
 beforeEach(() => {
@@ -200,7 +203,7 @@ describe('runner-sweep', () => {
     // the registry waits for the intent like the Octokit adapter's request hook does
     const del = registry.deleteRunner.bind(registry);
     registry.deleteRunner = async (id) => {
-      await ensureIntent('GitHub DELETE runner');
+      await ensureIntent('GitHub DELETE /orgs/{org}/actions/runners/{runner_id}');
       return del(id);
     };
     audit.failNextWrites(1); // one lost write: the first deregistration's intent
@@ -506,5 +509,272 @@ describe('runner-sweep: review fixes (issue 10 follow-up)', () => {
     now += 30 * 60_000;
     await handler()(schedule, ctx);
     expect(registry.deleted).toEqual([]);
+  });
+});
+
+describe('runner-sweep on the remediation kernel (issue 11)', () => {
+  const required = {
+    AUDIT_TABLE_NAME: 'audit',
+    SWEEP_STATE_TABLE: 'sweep-state',
+    FLEET_TAG_KEY: FLEET.key,
+    FLEET_TAG_VALUE: FLEET.value,
+    FLEET_ID,
+  };
+
+  it('declares its two removals: audit names, irreversible, unattended with a reason, weight 1, calls', () => {
+    const { deregister, terminate } = runnerSweep.actions;
+    expect(deregister).toMatchObject({ audit: 'runner.deregister', does: 'deregister', reversible: false });
+    expect(terminate).toMatchObject({ audit: 'instance.terminate', does: 'terminate', reversible: false });
+    expect(deregister.unattended).toMatch(/busy runner/);
+    expect(terminate.unattended).toMatch(/allowTerminate/);
+    expect([deregister.weight, terminate.weight]).toEqual([1, 1]);
+    expect(deregister.calls).toEqual([
+      'GitHub DELETE /orgs/{org}/actions/runners/{runner_id}',
+      'GitHub DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}',
+    ]);
+    expect(terminate.calls).toEqual(['EC2.TerminateInstances']);
+    expect(runnerSweep.triggers).toEqual([{ kind: 'schedule', minutes: 5 }]);
+    expect(runnerSweep.entry).toBe('functions/runner-sweep/index.ts');
+  });
+
+  it("grants TerminateInstances only when opted in, scoped like the construct's statement", () => {
+    const settings = readSettings(runnerSweep.settings, {
+      ...required,
+      AUTO_SCALING_GROUP_NAMES: 'a-asg,b-asg',
+    });
+    expect(runnerSweep.actions.terminate.iam(settings)).toEqual([]);
+    expect(runnerSweep.actions.terminate.iam({ ...settings, allowTerminate: true })).toEqual([
+      {
+        actions: ['ec2:TerminateInstances'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: {
+            'aws:ResourceTag/aws:autoscaling:groupName': ['a-asg', 'b-asg'],
+            'aws:ResourceTag/fleetwarden:fleet': 'runners',
+          },
+          StringNotEqualsIgnoreCase: { 'aws:ResourceTag/fleetwarden:exempt': 'true' },
+        },
+      },
+    ]);
+    expect(runnerSweep.actions.deregister.iam(settings)).toEqual([]);
+    expect(runnerSweep.reads(settings).flatMap((g) => g.actions)).toEqual([
+      'ec2:DescribeInstances',
+      'autoscaling:DescribeAutoScalingInstances',
+      'autoscaling:DescribeAutoScalingGroups',
+      'autoscaling:DescribeWarmPool',
+    ]);
+  });
+
+  it("reads every variable of today's environment with today's defaults; AWS_REGION is optional", () => {
+    expect(readSettings(runnerSweep.settings, required)).toEqual({
+      auditTable: 'audit',
+      sweepStateTable: 'sweep-state',
+      fleetTagKey: FLEET.key,
+      fleetTagValue: FLEET.value,
+      fleetId: FLEET_ID,
+      gracePeriod: 300,
+      bootTimeout: 900,
+      allowTerminate: false,
+      maxRemovalShare: 0.2,
+      maxRemovalsPerRun: 100,
+      budgetWindow: 3600,
+      region: undefined,
+      dryRun: true,
+      autoScalingGroupNames: [],
+    });
+    expect(readSettings(runnerSweep.settings, { ...required, AWS_REGION: 'eu-west-1' }).region).toBe(
+      'eu-west-1',
+    );
+    expect(() =>
+      readSettings(runnerSweep.settings, { ...required, MAX_REMOVAL_SHARE: '0', BOOT_TIMEOUT_SECONDS: '59' }),
+    ).toThrow(
+      /MAX_REMOVAL_SHARE="0".*BOOT_TIMEOUT_SECONDS="59"|BOOT_TIMEOUT_SECONDS="59".*MAX_REMOVAL_SHARE="0"/,
+    );
+    expect(() => readSettings(runnerSweep.settings, { ...required, FLEET_ID: undefined })).toThrow(
+      /FLEET_ID=<unset>/,
+    );
+  });
+
+  it("says in dry run what it would do with today's reasons, and counts it as today", async () => {
+    fleetOf(4);
+    leave(2);
+    inventory.put({
+      instanceId: iid(9),
+      state: 'running',
+      tags: FLEET_TAGS,
+      launchTime: new Date(T0 - 3_600_000).toISOString(),
+    });
+    now += 10 * 60_000;
+    const summary = await handler({ dryRun: true, allowTerminate: true })(schedule, ctx);
+    expect(summary).toMatchObject({ deregistered: 1, terminated: 1 });
+    const reasons = audit
+      .all()
+      .map((r) => [r.action, r.decision, r.reason.split(': ').slice(0, 2).join(': ')]);
+    expect(reasons).toContainEqual(['runner.deregister', 'reported', `dry run: would deregister`]);
+    expect(reasons).toContainEqual(['instance.terminate', 'reported', `dry run: would terminate`]);
+    const run = audit.all().find((r) => r.action === 'runner.sweep');
+    expect(run).toMatchObject({ decision: 'reported' });
+    expect(run?.reason).toBe(
+      '4 runners, 4 instances: 1 deregistered, 1 terminated, 0 reported, 0 skipped, 0 failed, 0 deferred to the next run (at most 100 removals a run) (dry run)',
+    );
+    expect((await state.removalsSince(new Date(0))).total).toBe(0);
+  });
+
+  it('a failed termination is audited failed and counted as today (terminated and failed)', async () => {
+    fleetOf(4);
+    inventory.put({
+      instanceId: iid(9),
+      state: 'running',
+      tags: FLEET_TAGS,
+      launchTime: new Date(T0 - 3_600_000).toISOString(),
+    });
+    terminator.terminate = async () => {
+      throw new Error('EC2 500');
+    };
+    await expect(handler({ allowTerminate: true })(schedule, ctx)).rejects.toThrow(/EC2 500/);
+    expect(audit.all().find((r) => r.action === 'instance.terminate')).toMatchObject({ decision: 'failed' });
+    expect(audit.all().find((r) => r.action === 'runner.sweep')?.details).toMatchObject({
+      terminated: 1,
+      failed: 1,
+    });
+  });
+
+  it('reserves its removals in the ledger before acting (runId per delivery, unconfirmed kept apart)', async () => {
+    fleetOf(10);
+    const evil = registry.register({
+      name: 'evil-0',
+      labels: [
+        'self-hosted',
+        `${INSTANCE_LABEL_PREFIX}i-0000000000000a000`,
+        `${FLEET_LABEL_PREFIX}${FLEET_ID}`,
+      ],
+    });
+    registry.setStatus(evil.id, 'offline');
+    leave(3);
+    now += 10 * 60_000;
+    const recorded: unknown[][] = [];
+    const record = state.recordRemovals.bind(state);
+    state.recordRemovals = async (...args) => {
+      recorded.push([...args, registry.deleted.length]);
+      return record(...args);
+    };
+    await handler({ maxRemovalShare: 0.2 })(schedule, { awsRequestId: 'req-1' } as Context);
+    expect(registry.deleted.map((r) => r.name).sort()).toEqual([`ci-${iid(3)}`, 'evil-0']);
+    expect(recorded).toEqual([
+      [
+        2,
+        `sched-1@req-1@${new Date(now).toISOString()}`,
+        new Date(now),
+        new Date(now + 2 * 3_600_000),
+        1,
+        0, // nothing deleted yet when the ledger was written
+      ],
+    ]);
+  });
+
+  it("refuses what a concurrent run's reservation left no budget for (the kernel's allowance)", async () => {
+    fleetOf(10);
+    leave(3);
+    now += 10 * 60_000;
+    // another run records its removals between this run's planning read and its reservation
+    const since = state.removalsSince.bind(state);
+    let reads = 0;
+    state.removalsSince = async (d) => {
+      if (++reads === 2) await state.recordRemovals(2, 'other-run', new Date(now), new Date(now + 7_200_000));
+      return since(d);
+    };
+    const summary = await handler({ maxRemovalShare: 0.2 })(schedule, ctx);
+    expect(registry.deleted).toEqual([]);
+    const rec = audit.all().find((r) => r.action === 'runner.deregister');
+    expect(rec).toMatchObject({ decision: 'refused' });
+    expect(rec?.reason).toMatch(
+      /^blast-radius budget spent for this window: not allowed to deregister: runner /,
+    );
+    expect(summary).toMatchObject({ deregistered: 0, failed: 0 });
+    expect(audit.all().find((r) => r.action === 'runner.sweep')?.details).toMatchObject({ budgetRefused: 1 });
+    expect((await since(new Date(0))).total).toBe(2);
+  });
+
+  it('leaves runners labelled with another region alone when the region is set (AWS_REGION)', async () => {
+    fleetOf(4);
+    const other = registry.register({
+      name: 'ci-elsewhere',
+      labels: [
+        'self-hosted',
+        `${INSTANCE_LABEL_PREFIX}i-0000000000000cccc`,
+        `${FLEET_LABEL_PREFIX}${FLEET_ID}`,
+        'fleetwarden-region:us-east-1',
+      ],
+    });
+    registry.setStatus(other.id, 'offline');
+    const settings = readSettings(runnerSweep.settings, {
+      ...required,
+      DRY_RUN: 'false',
+      AWS_REGION: 'eu-west-1',
+      AUTO_SCALING_GROUP_NAMES: ASG,
+    });
+    const ports = {
+      registry,
+      inventory,
+      sweepState: state,
+      instanceLifecycle: lifecycle,
+      warmPool,
+      terminator,
+      audit,
+    };
+    const gate = REPORT_ONLY_GATE;
+    await runnerSweep.create(ports, settings, { now: () => new Date(now), gate })(schedule, ctx);
+    expect(registry.deleted).toEqual([]);
+    await runnerSweep.create(
+      ports,
+      { ...settings, region: undefined },
+      { now: () => new Date(now), gate },
+    )({ ...schedule, id: 'sched-2' }, ctx);
+    expect(registry.deleted.map((r) => r.name)).toEqual(['ci-elsewhere']);
+  });
+  it.each([
+    ['organisation', undefined],
+    ['repository', 'infra'],
+  ])('its declared GitHub calls are the ones the GitHub adapter sends (%s runners)', async (_scope, repo) => {
+    const api = new FakeGitHubApi('acme', repo ? { repository: repo } : {});
+    const violations: string[] = [];
+    const octokit = createFleetOctokit({
+      credentials: { appId: 123, installationId: 456, privateKey: testPrivateKey() },
+      fetch: describedFetch(api.fetch, violations),
+      retries: 0,
+      pacing: false,
+    });
+    fleetOf(4);
+    leave(2);
+    for (const r of await registry.listRunners())
+      api.add({ name: r.name, status: r.status, labels: r.labels });
+    now += 10 * 60_000;
+    const github = new OctokitRunnerRegistry(octokit, { owner: 'acme', repository: repo });
+    const settings = readSettings(runnerSweep.settings, {
+      ...required,
+      DRY_RUN: 'false',
+      AUTO_SCALING_GROUP_NAMES: ASG,
+    });
+    const ports = {
+      registry: github,
+      inventory,
+      sweepState: state,
+      instanceLifecycle: lifecycle,
+      warmPool,
+      terminator,
+      audit,
+    };
+    const summary = await runnerSweep.create(ports, settings, {
+      now: () => new Date(now),
+      gate: REPORT_ONLY_GATE,
+    })(schedule, ctx);
+    expect(summary).toMatchObject({ deregistered: 1, failed: 0 });
+    expect(api.requests.filter((r) => r.method === 'DELETE')).toHaveLength(1);
+    expect(audit.all().find((r) => r.action === 'runner.deregister')?.githubCalls).toContainEqual(
+      expect.objectContaining({
+        route: runnerSweep.actions.deregister.calls[repo ? 1 : 0]?.replace('GitHub ', ''),
+      }),
+    );
+    expect(violations).toEqual([]);
   });
 });

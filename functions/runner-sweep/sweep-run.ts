@@ -1,0 +1,299 @@
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { type AuditContext, auditedAction } from '../../shared/audit/audited-action';
+import { RunnerBusyError } from '../../shared/github/errors';
+import type { GitHubRunner } from '../../shared/github/port';
+import { reserveBudget } from '../../shared/kernel/budget';
+import type { ActionKind } from '../../shared/kernel/definition';
+import { type ActResult, type Allowance, allowance, type RunKit } from '../../shared/kernel/perform';
+import { performSteps, type Runtime, rethrow, type Step } from '../../shared/kernel/remediation';
+import { logger, metrics } from '../../shared/observability/powertools';
+import type { Finding, SweepAction, SweepPlan } from '../../shared/runners/sweep-planner';
+import { removalBudget } from '../../shared/runners/sweep-planner';
+import type { RunnerSweepSettings } from './settings';
+import {
+  type Observed,
+  observe,
+  planAndConfirm,
+  remembered,
+  type SweepPorts,
+  sweepConfig,
+} from './sweep-facts';
+
+export interface SweepSummary {
+  runners: number;
+  instances: number;
+  deregistered: number;
+  terminated: number;
+  reported: number;
+  skipped: number;
+  failed: number;
+  /** Removals left for the next run by maxRemovalsPerRun. */
+  deferred: number;
+  refused: boolean;
+}
+
+/**
+ * Audit names of the decisions the sweep records without acting (`recordNote`), kept exactly as
+ * before the kernel (timeline and report read them): a skipped deregistration or a termination
+ * withdrawn by the re-check keeps its action's name; each finding is reported under its own.
+ */
+export const SWEEP_NOTES = {
+  skip: 'runner.deregister',
+  keep: 'instance.terminate',
+  findings: {
+    'never-registered': 'instance.never-registered',
+    'busy-on-leaving-instance': 'runner.busy-on-leaving-instance',
+    'unverifiable-runner': 'runner.unverifiable',
+    'online-on-leaving-instance': 'runner.online-on-leaving-instance',
+    'offline-busy': 'runner.offline-busy',
+  } satisfies Record<Finding, string>,
+  /** The run's own record (what it judged, counts, refusal). */
+  run: 'runner.sweep',
+} as const;
+
+const FUNCTION = 'runner-sweep';
+
+interface Spec {
+  name: string;
+  actions: Readonly<Record<'deregister' | 'terminate', ActionKind<never>>>;
+}
+
+/**
+ * Scheduled sweep: read EVERY page of runners and fleet instances, plan (shared/runners), reserve
+ * the plan's removals in the persisted rolling budget BEFORE removing (kernel `reserveBudget`), then
+ * every planned removal through the kernel (`performSteps`: dry run, allowance, intent, act) and
+ * every other decision as a note; one audit record per decision plus one for the run. A failed
+ * action is audited failed and the run rethrows at the end; an audit write failure stops the run at
+ * once, and so does a state table failure (nothing removed).
+ */
+export function sweepHandler(spec: Spec, ports: SweepPorts, s: RunnerSweepSettings, runtime: Runtime) {
+  const config = sweepConfig(s);
+  return async (event: ScheduledEvent, context?: Context): Promise<SweepSummary> => {
+    // EventBridge / Lambda async can deliver one event twice (another request id), and Lambda
+    // retries a failed run under the same request id: each invocation keeps its own records
+    const deliveryId = context?.awsRequestId
+      ? `${context.awsRequestId}@${runtime.now().toISOString()}`
+      : undefined;
+    const ctx = auditContext(event, s.dryRun, runtime.now, deliveryId);
+    const seen = await observe(ports, s);
+    let plan: SweepPlan;
+    let granted: Allowance;
+    try {
+      const at = runtime.now();
+      plan = await planAndConfirm(ports, s, config, seen, {
+        now: at,
+        ...(await remembered(ports, s, seen, at)),
+      });
+      granted = await reserve(ports, s, plan, deliveryId ? `${event.id}@${deliveryId}` : event.id, at);
+    } catch (err) {
+      // the budget or the first sightings could not be read or spent: act on nothing, say so, fail
+      await auditedAction(ports.audit, ctx, runRecord(s), async () => {
+        throw err;
+      });
+      throw err;
+    }
+    const kit: RunKit = {
+      spec,
+      audit: ports.audit,
+      ctx,
+      dryRun: s.dryRun,
+      gate: runtime.gate,
+      allowance: granted,
+    };
+    const steps = new Map(plan.actions.map((a) => [stepOf(ports, a), a] as const));
+    const { performed, errors } = await performSteps(kit, [...steps.keys()]);
+    const tally = count(seen, plan, steps, performed, errors.length);
+    await writeRunRecord(ports, ctx, s, seen, plan, tally);
+    logger.info('runner-sweep', { ...tally.summary });
+    rethrow(errors, 'sweep actions');
+    return tally.summary;
+  };
+}
+
+function auditContext(
+  event: ScheduledEvent,
+  dryRun: boolean,
+  now: () => Date,
+  deliveryId: string | undefined,
+): AuditContext {
+  return {
+    function: FUNCTION,
+    trigger: {
+      source: 'fleetwarden.schedule',
+      id: event.id,
+      detailType: event['detail-type'],
+      time: new Date(event.time).toISOString(),
+    },
+    mode: dryRun ? 'dry-run' : 'live',
+    now,
+    ...(deliveryId ? { deliveryId } : {}),
+  };
+}
+
+const runRecord = (s: RunnerSweepSettings) => ({
+  action: SWEEP_NOTES.run,
+  subject: { runnerName: `fleet:${s.fleetTagValue}` },
+});
+
+/**
+ * Reserve the plan's removals in the persisted rolling budget before making any (live runs only),
+ * with how many of them EC2 did not confirm, against the limit the planner judged by. `runId` names
+ * the delivery, so a duplicate delivery of one schedule spends its own share instead of overwriting
+ * the first one's. What is granted is the run's allowance: a removal beyond it is refused.
+ */
+async function reserve(
+  ports: SweepPorts,
+  s: RunnerSweepSettings,
+  plan: SweepPlan,
+  runId: string,
+  at: Date,
+): Promise<Allowance> {
+  const removals = plan.actions.filter((a) => a.kind === 'deregister' || a.kind === 'terminate');
+  if (s.dryRun) return allowance(Number.POSITIVE_INFINITY);
+  if (removals.length === 0) return allowance(0);
+  return reserveBudget(ports.sweepState, {
+    runId,
+    at,
+    windowMs: s.budgetWindow * 1000,
+    limit: removalBudget(s.maxRemovalShare, plan.fleetRunners ?? 0),
+    want: removals.length,
+    unconfirmed: removals.filter((a) => a.kind === 'deregister' && a.unconfirmed).length,
+  });
+}
+
+/** One planned decision as a kernel step: the removals with their act, the rest as notes. */
+function stepOf(ports: SweepPorts, a: SweepAction): Step {
+  switch (a.kind) {
+    case 'deregister':
+      return {
+        kind: 'deregister',
+        subject: runnerSubject(a),
+        reason: a.reason,
+        act: () => deregister(ports, a.runner, a.reason),
+      };
+    case 'terminate':
+      return {
+        kind: 'terminate',
+        subject: { instanceId: a.instanceId },
+        reason: a.reason,
+        act: () => terminate(ports, a.instanceId),
+      };
+    case 'skip':
+      return note(SWEEP_NOTES.skip, 'skipped', runnerSubject(a), a.reason);
+    case 'keep':
+      return note(SWEEP_NOTES.keep, 'skipped', { instanceId: a.instanceId }, a.reason);
+    case 'report':
+      return note(SWEEP_NOTES.findings[a.finding], 'reported', a.subject, a.reason);
+  }
+}
+
+const runnerSubject = (a: { instanceId: string; runner: GitHubRunner }) => ({
+  instanceId: a.instanceId,
+  runnerName: a.runner.name,
+  runnerId: a.runner.id,
+});
+
+const note = (
+  audit: string,
+  decision: 'skipped' | 'reported',
+  subject: Step['subject'],
+  reason: string,
+): Step => ({ kind: 'note', audit, decision, subject, reason });
+
+/** DELETE the runner; a runner that took a job since the listing (422) is skipped, never removed. */
+async function deregister(ports: SweepPorts, runner: GitHubRunner, reason: string): Promise<ActResult> {
+  try {
+    const r = await ports.registry.deleteRunner(runner.id);
+    return { decision: 'acted', reason: r === 'deleted' ? reason : `${reason} (already gone: 404)` };
+  } catch (err) {
+    if (!(err instanceof RunnerBusyError)) throw err;
+    return {
+      decision: 'skipped',
+      reason: `runner ${runner.name} took a job since the listing; a busy runner is never removed`,
+    };
+  }
+}
+
+async function terminate(ports: SweepPorts, instanceId: string): Promise<ActResult> {
+  await ports.terminator.terminate([instanceId]);
+  return { decision: 'acted' };
+}
+
+interface Tally {
+  summary: SweepSummary;
+  /** Removals the run's allowance refused (a concurrent run reserved the budget first). */
+  budgetRefused: number;
+}
+
+type Performed = Awaited<ReturnType<typeof performSteps>>['performed'];
+
+/** The run's counts, as before the kernel: a dry-run removal counts as the removal it would be. */
+function count(
+  seen: Observed,
+  plan: SweepPlan,
+  steps: ReadonlyMap<Step, SweepAction>,
+  performed: Performed,
+  failures: number,
+): Tally {
+  const summary: SweepSummary = {
+    runners: seen.runners.ok ? seen.runners.items.length : 0,
+    instances: seen.fleet.ok ? seen.fleet.items.length : 0,
+    deregistered: 0,
+    terminated: 0,
+    reported: 0,
+    skipped: 0,
+    failed: failures,
+    deferred: plan.deferred?.length ?? 0,
+    refused: plan.refused !== undefined,
+  };
+  let budgetRefused = 0;
+  const done = new Set<Step>();
+  for (const { step, outcome } of performed) {
+    done.add(step);
+    const action = steps.get(step);
+    const d = outcome.decision;
+    if (action?.kind === 'report') {
+      summary.reported++;
+      metrics.addMetric(`Finding-${action.finding}`, 'Count', 1);
+    } else if (d === 'skipped') summary.skipped++;
+    else if (d === 'refused') budgetRefused++;
+    else if (action?.kind === 'deregister') summary.deregistered++;
+    else if (action?.kind === 'terminate') summary.terminated++;
+  }
+  // a termination that failed still counts as terminated (and as failed), as before the kernel
+  for (const [step, action] of steps)
+    if (!done.has(step) && action.kind === 'terminate') summary.terminated++;
+  return { summary, budgetRefused };
+}
+
+async function writeRunRecord(
+  ports: SweepPorts,
+  ctx: AuditContext,
+  s: RunnerSweepSettings,
+  seen: Observed,
+  plan: SweepPlan,
+  { summary, budgetRefused }: Tally,
+): Promise<void> {
+  if (plan.refused) metrics.addMetric('SweepCircuitOpen', 'Count', 1);
+  if (plan.refusedBy === 'budget') metrics.addMetric('SweepBudgetExhausted', 'Count', 1);
+  const removed = summary.deregistered + summary.terminated > 0;
+  await auditedAction(ports.audit, ctx, runRecord(s), async () => ({
+    decision: plan.refused ? 'refused' : removed ? (s.dryRun ? 'reported' : 'acted') : 'skipped',
+    reason: plan.refused ?? runReason(s, summary),
+    details: {
+      ...summary,
+      wouldRemove: plan.wouldRemove,
+      fleetSize: plan.fleetSize,
+      ...(plan.fleetRunners !== undefined ? { fleetRunners: plan.fleetRunners } : {}),
+      ...(plan.deferred?.length ? { deferred: plan.deferred } : {}),
+      // stopped-instance removals and terminations were withheld this run
+      ...(seen.warmPool?.ok === false ? { warmPoolUnread: seen.warmPool.error } : {}),
+      ...(budgetRefused > 0 ? { budgetRefused } : {}),
+    },
+    result: undefined,
+  }));
+}
+
+function runReason(s: RunnerSweepSettings, t: SweepSummary): string {
+  return `${t.runners} runners, ${t.instances} instances: ${t.deregistered} deregistered, ${t.terminated} terminated, ${t.reported} reported, ${t.skipped} skipped, ${t.failed} failed, ${t.deferred} deferred to the next run (at most ${s.maxRemovalsPerRun} removals a run)${s.dryRun ? ' (dry run)' : ''}`;
+}
