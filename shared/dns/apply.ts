@@ -1,4 +1,5 @@
 import { ThrottledError } from '../core/errors';
+import { DEFAULT_PACING, type Pacing } from '../core/pacing';
 import { type ChangeProblem, DnsConflictError, InvalidChangeBatchError, Route53BusyError } from './errors';
 import type { ChangeUnit, Plan, PlanDecision } from './planner';
 import {
@@ -10,13 +11,8 @@ import {
   type Route53Port,
 } from './port';
 
-export interface ApplyPolicy {
-  /** Attempts per Route 53 request (first try included) before ThrottledError. */
-  maxAttempts: number;
-  baseMs: number;
-  capMs: number;
-  sleep: (ms: number) => Promise<void>;
-  random: () => number;
+/** Route 53 retry policy: the pacing port plus the invocation's time budget. */
+export interface ApplyPolicy extends Pacing {
   /**
    * Time left in the invocation (Lambda's `context.getRemainingTimeInMillis`). With it, a retry whose
    * sleep would leave less than `reserveMs` is not made: ThrottledError now, so the handler can still
@@ -27,13 +23,7 @@ export interface ApplyPolicy {
   reserveMs?: number | undefined;
 }
 
-export const DEFAULT_APPLY_POLICY: ApplyPolicy = {
-  maxAttempts: 6,
-  baseMs: 200,
-  capMs: 5000,
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  random: Math.random,
-};
+export const DEFAULT_APPLY_POLICY: ApplyPolicy = DEFAULT_PACING;
 
 /** `policy` with its retries bounded by the Lambda invocation's time left (when there is a context). */
 export function budgeted(
