@@ -11,8 +11,8 @@ describe('simulator routing (from the synthesized FleetStack)', () => {
     const entries = [...routing.functions.values()].map((f) => f.entry).sort();
     expect(entries).toEqual(
       expect.arrayContaining([
-        'functions/dns-sync/handler.ts',
-        'functions/dns-reconcile/handler.ts',
+        'functions/dns-sync/index.ts',
+        'functions/dns-reconcile/index.ts',
         'functions/runner-drain/handler.ts',
         'functions/runner-sweep/handler.ts',
         'functions/runner-job-watch/handler.ts',
@@ -29,7 +29,7 @@ describe('simulator routing (from the synthesized FleetStack)', () => {
     const target = rule?.targets[0];
     expect(target?.kind).toBe('queue');
     const consumer = target?.kind === 'queue' ? routing.consumers.get(target.queue) : undefined;
-    expect(entryOf(consumer?.fn ?? '')).toBe('functions/dns-sync/handler.ts');
+    expect(entryOf(consumer?.fn ?? '')).toBe('functions/dns-sync/index.ts');
     expect(consumer?.batchSize).toBeGreaterThan(1);
   });
 
@@ -52,7 +52,7 @@ describe('simulator routing (from the synthesized FleetStack)', () => {
       ([, c]) => entryOf(c.fn) === 'functions/runner-drain/handler.ts',
     )?.[0];
     const dnsQueue = [...routing.consumers.entries()].find(
-      ([, c]) => entryOf(c.fn) === 'functions/dns-sync/handler.ts',
+      ([, c]) => entryOf(c.fn) === 'functions/dns-sync/index.ts',
     )?.[0];
     // whatever the constructs set (not SQS's 30 s default), with the 5-receive redrive
     expect(routing.queues.get(drainQueue ?? '')?.visibilityTimeoutMs).not.toBe(30_000);

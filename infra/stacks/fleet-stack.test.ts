@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -145,7 +145,7 @@ describe('FleetStack wiring', () => {
   });
 
   it('derives an owner id the DNS handlers accept, from the longest fleet id and region', async () => {
-    const { DnsEnv } = await import('../../functions/dns-sync/handler');
+    const { DNS_SETTINGS } = await import('../../shared/dns/settings');
     const fleetId = `a.b_${'c'.repeat(36)}`; // 40 characters, with "." and "_"
     const s = new FleetStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Long', {
       env: { account: '123456789012', region: 'ap-southeast-4' },
@@ -153,7 +153,7 @@ describe('FleetStack wiring', () => {
     });
     const ownerId = envOf(Template.fromStack(s), 'Keeps Route 53').OWNER_ID;
     expect(ownerId).toBe(`fleetwarden-${fleetId}-ap-southeast-4`);
-    expect(DnsEnv.shape.OWNER_ID.safeParse(ownerId).success).toBe(true);
+    expect(DNS_SETTINGS.ownerId.schema.safeParse(ownerId).success).toBe(true);
   });
 
   it('hands maxJobAge to the webhook ingress (1 hour by default)', () => {
@@ -228,8 +228,14 @@ describe('FleetStack IAM matches the SDK calls of every function', () => {
 
   it('deploys every function directory', () => {
     expect(functions.map(([entry]) => entry).sort()).toEqual(
-      readdirSync(fileURLToPath(new URL('../../functions/', import.meta.url)))
-        .map((name) => `functions/${name}/handler.ts`)
+      readdirSync(fileURLToPath(new URL('../../functions/', import.meta.url)), { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        // a function built from its definition has its Lambda entry in index.ts
+        .map((d) =>
+          existsSync(fileURLToPath(new URL(`../../functions/${d.name}/index.ts`, import.meta.url)))
+            ? `functions/${d.name}/index.ts`
+            : `functions/${d.name}/handler.ts`,
+        )
         .sort(),
     );
   });
