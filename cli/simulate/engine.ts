@@ -411,7 +411,7 @@ export class Engine {
   }
 
   entryOf(fn: string): string {
-    return this.routing.functions.get(fn)?.entry.replace(/^functions\/|\/handler\.ts$/g, '') ?? fn;
+    return this.routing.functions.get(fn)?.entry.replace(/^functions\/|\/(handler|index)\.ts$/g, '') ?? fn;
   }
 
   /** `injected`: the last try failed on an injected fault (an injected error, the audit outage). */

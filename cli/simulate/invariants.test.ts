@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -19,8 +19,13 @@ import { type HandlerOverrides, type Invoke, type World, wireFunction } from './
  */
 const SMALL = ['--instances', '9', '--duration', '20', '--settle', '10'];
 
+/** A function's Lambda entry: index.ts when it is built from its definition, else handler.ts. */
+const entryOf = (name: string) =>
+  existsSync(new URL(`../../functions/${name}/index.ts`, import.meta.url))
+    ? `functions/${name}/index.ts`
+    : `functions/${name}/handler.ts`;
 const real = (entry: string, w: World, env: Record<string, string>) =>
-  wireFunction({ logicalId: 'x', entry: `functions/${entry}/handler.ts`, env }, w) as Invoke;
+  wireFunction({ logicalId: 'x', entry: entryOf(entry), env }, w) as Invoke;
 
 async function run(flags: string[], overrides: HandlerOverrides) {
   const out = mkdtempSync(join(tmpdir(), 'fw-sim-inv-'));
