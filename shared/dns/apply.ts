@@ -1,5 +1,5 @@
 import { ThrottledError } from '../core/errors';
-import { DEFAULT_PACING, type Pacing } from '../core/pacing';
+import type { Pacing } from '../core/pacing';
 import { type ChangeProblem, DnsConflictError, InvalidChangeBatchError, Route53BusyError } from './errors';
 import type { ChangeUnit, Plan, PlanDecision } from './planner';
 import {
@@ -22,8 +22,6 @@ export interface ApplyPolicy extends Pacing {
   /** Time kept for auditing and answering after Route 53 work. @default 10_000 */
   reserveMs?: number | undefined;
 }
-
-export const DEFAULT_APPLY_POLICY: ApplyPolicy = DEFAULT_PACING;
 
 /** `policy` with its retries bounded by the Lambda invocation's time left (when there is a context). */
 export function budgeted(
