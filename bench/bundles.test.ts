@@ -28,7 +28,7 @@ describe('function bundles carry only the SDK clients they use', () => {
       ['client-ec2', 'client-route-53', 'client-cloudtrail'],
     ],
     [
-      'functions/dns-sync/handler.ts',
+      'functions/dns-sync/index.ts',
       ['client-route-53', 'client-ec2'],
       ['client-cloudtrail', 'client-secrets-manager', 'client-eventbridge'],
     ],

@@ -61,7 +61,7 @@ export interface ChaosDayResult {
   naive: NaiveFigures;
 }
 
-const DNS_SYNC = 'functions/dns-sync/handler.ts';
+const DNS_SYNC = 'functions/dns-sync/index.ts';
 const JOB_WATCH = 'functions/runner-job-watch/handler.ts';
 
 /** Handler overrides that run the real handler and, beside it, the naive per-event design. */

@@ -6,10 +6,12 @@
  */
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { InMemoryAuditSink } from '../shared/audit/in-memory-audit-sink';
+import { DEFAULT_PACING } from '../shared/core/pacing';
 import { DNS_SYNC_BATCHING } from '../shared/dns/batching';
 import { InMemoryRoute53 } from '../shared/dns/in-memory-route53';
 import { sqsRecord, stateChangeEvent } from '../shared/dns/testing/state-change-event';
 import { InMemoryInstanceInventory } from '../shared/ec2/in-memory-instance-inventory';
+import { REPORT_ONLY_GATE } from '../shared/kernel/approval';
 
 const T0 = Date.parse('2026-11-24T10:00:00Z');
 
@@ -63,11 +65,11 @@ async function quietHandlerModule() {
   process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
   const { logger } = await import('../shared/observability/powertools');
   logger.setLogLevel('SILENT');
-  return import('../functions/dns-sync/handler');
+  return import('../functions/dns-sync/definition');
 }
 
 export async function simulateBurst(o: BurstOptions): Promise<BurstResult> {
-  const { createHandler } = await quietHandlerModule();
+  const { dnsSync } = await quietHandlerModule();
   let now = T0;
   const route53 = new InMemoryRoute53().addZone('ZFWD', 'example.com').addZone('ZREV', '10.in-addr.arpa');
   const inventory = new InMemoryInstanceInventory({ now: () => now });
@@ -86,22 +88,33 @@ export async function simulateBurst(o: BurstOptions): Promise<BurstResult> {
       },
     });
   }
-  const handler = createHandler({
-    route53,
-    inventory,
-    audit: new InMemoryAuditSink(),
-    config: {
+  const handler = dnsSync.create(
+    {
+      route53,
+      inventory,
+      audit: new InMemoryAuditSink(),
+      messageRetry: { after: async () => undefined },
+      pacing: DEFAULT_PACING,
+    },
+    {
+      auditTable: 'bench',
+      hostedZoneId: 'ZFWD',
       zoneName: 'example.com',
+      reverseZoneId: o.withPtr ? 'ZREV' : undefined,
       reverseZoneName: o.withPtr ? '10.in-addr.arpa' : undefined,
       ownerId: 'fleetwarden',
       ttl: 60,
       publishPublicIp: false,
+      nameTag: 'fleetwarden:dns-name',
+      fleetTagKey: undefined,
+      fleetTagValue: undefined,
+      autoScalingGroupNames: [],
+      dryRun: false,
+      absentAfter: 900,
+      queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/bench',
     },
-    zones: { forward: 'ZFWD', reverse: o.withPtr ? 'ZREV' : undefined },
-    nameTag: 'fleetwarden:dns-name',
-    dryRun: false,
-    now: () => new Date(now),
-  });
+    { now: () => new Date(now), gate: REPORT_ONLY_GATE },
+  );
   let failedMessages = 0;
   const batches = batchesOf(arrivals, o.batchSize, o.batchingWindowMs);
   for (const batch of batches) {

@@ -82,11 +82,8 @@ describe('fleetwarden simulate', () => {
 
   it('exits 1 and names the broken invariant when a handler ignores ownership', async () => {
     const brokenDnsSync = {
-      'functions/dns-sync/handler.ts': (
-        w: Parameters<typeof wireFunction>[1],
-        env: Record<string, string>,
-      ) => {
-        const real = wireFunction({ logicalId: 'x', entry: 'functions/dns-sync/handler.ts', env }, w) as (
+      'functions/dns-sync/index.ts': (w: Parameters<typeof wireFunction>[1], env: Record<string, string>) => {
+        const real = wireFunction({ logicalId: 'x', entry: 'functions/dns-sync/index.ts', env }, w) as (
           e: unknown,
           c: unknown,
         ) => Promise<unknown>;

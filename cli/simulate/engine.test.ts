@@ -65,7 +65,7 @@ describe('simulator engine settings come from the synthesized stack', () => {
 
   it("retries a failed asynchronous invocation as the function's EventInvokeConfig says, then dead-letters it", async () => {
     const reconcile = [...routing.functions.values()].find(
-      (f) => f.entry === 'functions/dns-reconcile/handler.ts',
+      (f) => f.entry === 'functions/dns-reconcile/index.ts',
     );
     const schedule = routing.rules.find((r) =>
       r.targets.some((t) => t.kind === 'function' && t.fn === reconcile?.logicalId),
@@ -76,7 +76,7 @@ describe('simulator engine settings come from the synthesized stack', () => {
         ...DEFAULT_SIM_OPTIONS,
         instances: 3,
         overrides: {
-          'functions/dns-reconcile/handler.ts': (w) => async () => {
+          'functions/dns-reconcile/index.ts': (w) => async () => {
             calls.push(w.clock.now);
             throw new Error('reconcile down');
           },
@@ -113,7 +113,7 @@ describe('simulator engine settings come from the synthesized stack', () => {
         ...DEFAULT_SIM_OPTIONS,
         instances: 3,
         overrides: {
-          'functions/dns-reconcile/handler.ts': record,
+          'functions/dns-reconcile/index.ts': record,
           'functions/runner-sweep/index.ts': record,
         },
       },
@@ -125,7 +125,7 @@ describe('simulator engine settings come from the synthesized stack', () => {
 
   it('brings a message back when a handler shortens its visibility (ChangeMessageVisibility)', async () => {
     const dnsQueue = [...routing.consumers.entries()].find(
-      ([, c]) => routing.functions.get(c.fn)?.entry === 'functions/dns-sync/handler.ts',
+      ([, c]) => routing.functions.get(c.fn)?.entry === 'functions/dns-sync/index.ts',
     )?.[0] as string;
     const visibility = routing.queues.get(dnsQueue)?.visibilityTimeoutMs ?? Number.NaN;
     const receives = new Map<string, number[]>();
@@ -135,7 +135,7 @@ describe('simulator engine settings come from the synthesized stack', () => {
         instances: 3,
         overrides: {
           // fails every message; asks for a 20 s retry on the first receive only (as dns-sync does)
-          'functions/dns-sync/handler.ts': (w) => async (event) => {
+          'functions/dns-sync/index.ts': (w) => async (event) => {
             for (const r of (event as SQSEvent).Records) {
               receives.set(r.messageId, [...(receives.get(r.messageId) ?? []), w.clock.now]);
               if (r.attributes.ApproximateReceiveCount === '1') await w.messageRetry.after(r, 20);

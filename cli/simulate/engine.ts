@@ -266,7 +266,7 @@ export class Engine {
       if (invoke) this.invokers.set(f.logicalId, invoke);
       else this.skipped.push(f.entry);
     }
-    const dns = [...routing.functions.values()].find((f) => f.entry === 'functions/dns-sync/handler.ts');
+    const dns = [...routing.functions.values()].find((f) => f.entry === 'functions/dns-sync/index.ts');
     this.zoneId = dns?.env.HOSTED_ZONE_ID ?? 'Z0SIMULATED';
     this.zoneName = dns?.env.ZONE_NAME ?? 'fleet.example.internal';
     const drain = [...routing.functions.values()].find((f) => f.entry === 'functions/runner-drain/index.ts');

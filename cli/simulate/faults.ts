@@ -178,7 +178,7 @@ function forge(e: Engine): void {
     if (!t) return;
     state.forged.push({ queue: 'dns', lie, instanceId: t.id, at: now });
     const id = `forged-dns-${t.id}-${lie}${s === 'running' && lie === 'future-dated' ? '-running' : ''}`;
-    enqueueTo(e, 'functions/dns-sync/handler.ts', stateChangeEvent(t.id, s, at, id));
+    enqueueTo(e, 'functions/dns-sync/index.ts', stateChangeEvent(t.id, s, at, id));
   };
   dns(webs[0], 'terminated', future, 'future-dated');
   // a future-dated running event of an instance that leaves later: taken as true, its marker's

@@ -72,7 +72,7 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
 
   it('every invocation error is injected or retried to success: a reconcile that always fails', async () => {
     const r = await run([], {
-      'functions/dns-reconcile/handler.ts': () => async () => {
+      'functions/dns-reconcile/index.ts': () => async () => {
         throw new Error('reconcile down');
       },
     });
@@ -156,7 +156,7 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
 
   it('no stale DNS record: a dns-sync whose clock runs 3 h fast, so it takes a forged future-dated running event for a current one', async () => {
     const r = await run(['--forged-messages'], {
-      'functions/dns-sync/handler.ts': (w, env) => {
+      'functions/dns-sync/index.ts': (w, env) => {
         const fast = Object.create(w, {
           now: { get: () => new Date(w.now.getTime() + 3 * 3_600_000) },
         }) as World;
@@ -189,7 +189,7 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
 
   it('nothing outside the blast radius changed: a reconcile that deletes a record a human wrote', async () => {
     const r = await run([], {
-      'functions/dns-reconcile/handler.ts': (w, env) => {
+      'functions/dns-reconcile/index.ts': (w, env) => {
         const reconcile = real('dns-reconcile', w, env);
         return async (event, context) => {
           const res = await reconcile(event, context);
@@ -372,7 +372,7 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
 describe('simulator invariants of the name-claimant and stale-replay faults', () => {
   it('a held name never moves: a dns-sync that gives a stopped holder’s name to the running claimant', async () => {
     const r = await run(['--name-claimants'], {
-      'functions/dns-sync/handler.ts': (w, env) => {
+      'functions/dns-sync/index.ts': (w, env) => {
         const inner = real('dns-sync', w, env);
         return async (event, ctx) => {
           const out = await inner(event, ctx);

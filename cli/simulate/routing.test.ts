@@ -11,8 +11,8 @@ describe('simulator routing (from the synthesized FleetStack)', () => {
     const entries = [...routing.functions.values()].map((f) => f.entry).sort();
     expect(entries).toEqual(
       expect.arrayContaining([
-        'functions/dns-sync/handler.ts',
-        'functions/dns-reconcile/handler.ts',
+        'functions/dns-sync/index.ts',
+        'functions/dns-reconcile/index.ts',
         'functions/runner-drain/index.ts',
         'functions/runner-sweep/index.ts',
         'functions/runner-job-watch/handler.ts',
@@ -29,7 +29,7 @@ describe('simulator routing (from the synthesized FleetStack)', () => {
     const target = rule?.targets[0];
     expect(target?.kind).toBe('queue');
     const consumer = target?.kind === 'queue' ? routing.consumers.get(target.queue) : undefined;
-    expect(entryOf(consumer?.fn ?? '')).toBe('functions/dns-sync/handler.ts');
+    expect(entryOf(consumer?.fn ?? '')).toBe('functions/dns-sync/index.ts');
     expect(consumer?.batchSize).toBeGreaterThan(1);
   });
 
@@ -52,7 +52,7 @@ describe('simulator routing (from the synthesized FleetStack)', () => {
       ([, c]) => entryOf(c.fn) === 'functions/runner-drain/index.ts',
     )?.[0];
     const dnsQueue = [...routing.consumers.entries()].find(
-      ([, c]) => entryOf(c.fn) === 'functions/dns-sync/handler.ts',
+      ([, c]) => entryOf(c.fn) === 'functions/dns-sync/index.ts',
     )?.[0];
     // whatever the constructs set (not SQS's 30 s default), with the 5-receive redrive
     expect(routing.queues.get(drainQueue ?? '')?.visibilityTimeoutMs).not.toBe(30_000);
@@ -86,7 +86,7 @@ describe('simulator routing (from the synthesized FleetStack)', () => {
 
   it("reads each function's asynchronous retry count (EventInvokeConfig; Lambda's default 2 without one)", () => {
     const byEntry = (e: string) =>
-      [...routing.functions.values()].find((f) => f.entry === `functions/${e}/handler.ts`);
+      [...routing.functions.values()].find((f) => f.entry.startsWith(`functions/${e}/`));
     // dns-reconcile is not retried: the next scheduled run repairs whatever this one missed
     expect(byEntry('dns-reconcile')?.asyncRetries).toBe(0);
     expect(byEntry('dns-sync')?.asyncRetries).toBe(2);

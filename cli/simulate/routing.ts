@@ -11,7 +11,7 @@ import { FleetFunction } from '../../infra/constructs/fleet-function';
  */
 export interface FunctionRoute {
   logicalId: string;
-  /** Repo-relative handler path, e.g. functions/dns-sync/handler.ts. */
+  /** Repo-relative handler path, e.g. functions/dns-sync/index.ts. */
   entry: string;
   env: Record<string, string>;
   /** The function's Timeout (Lambda's default 3 s if unset). */

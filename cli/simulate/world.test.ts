@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { CHAOS_DAY } from '../../bench/chaos-day.bench';
-import { LAG_RETRY_SECONDS } from '../../functions/dns-sync/handler';
+import { LAG_RETRY_SECONDS } from '../../functions/dns-sync/definition';
 import { ThrottledError } from '../../shared/core/errors';
 import { sqsRecord, stateChangeEvent } from '../../shared/dns/testing/state-change-event';
 import { RunnerListingError } from '../../shared/github/errors';
@@ -43,8 +43,14 @@ describe('simulated GitHub runner registry', () => {
     const w = new World(clock, () => 0.5);
     const asked: Array<{ messageId: string; seconds: number }> = [];
     w.onMessageRetry = (m, seconds) => asked.push({ messageId: m.messageId, seconds });
-    const env = { HOSTED_ZONE_ID: 'Z0SIM', ZONE_NAME: 'fleet.example.internal' };
-    const invoke = wireFunction({ logicalId: 'Dns', entry: 'functions/dns-sync/handler.ts', env }, w);
+    // as synthesized: resource tokens are rendered "sim-<logical id>" (routing.ts)
+    const env = {
+      AUDIT_TABLE_NAME: 'sim-AuditTable',
+      QUEUE_URL: 'sim-DnsSyncQueue',
+      HOSTED_ZONE_ID: 'Z0SIM',
+      ZONE_NAME: 'fleet.example.internal',
+    };
+    const invoke = wireFunction({ logicalId: 'Dns', entry: 'functions/dns-sync/index.ts', env }, w);
     // DescribeInstances does not show the instance yet
     const event = stateChangeEvent('i-0000000000000000a', 'running', clock.now);
     const res = (await invoke?.({ Records: [sqsRecord(event, 'm-1', clock.now)] }, {} as Context)) as {

@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { createHandler as auditCorrelate } from '../../functions/audit-correlate/handler';
-import { createHandler as dnsReconcile } from '../../functions/dns-reconcile/handler';
-import { createHandler as dnsSync, optInFromEnv } from '../../functions/dns-sync/handler';
+import { dnsReconcile } from '../../functions/dns-reconcile/definition';
+import { dnsSync } from '../../functions/dns-sync/definition';
 import { runnerDrain } from '../../functions/runner-drain/definition';
 import { createHandler as runnerJobWatch } from '../../functions/runner-job-watch/handler';
 import { runnerSweep } from '../../functions/runner-sweep/definition';
@@ -16,6 +16,7 @@ import { InMemoryWarmPool } from '../../shared/autoscaling/warm-pool';
 import { InMemorySweepState } from '../../shared/budget/in-memory-sweep-state';
 import { RateLimitedLookup } from '../../shared/cloudtrail/rate-limited-lookup';
 import { ThrottledError } from '../../shared/core/errors';
+import type { Pacing } from '../../shared/core/pacing';
 import { InMemoryRoute53 } from '../../shared/dns/in-memory-route53';
 import type { MessageRetry, ReceivedMessage } from '../../shared/dns/message-retry';
 import { InMemoryInstanceInventory } from '../../shared/ec2/in-memory-instance-inventory';
@@ -154,6 +155,8 @@ export class World {
       this.onMessageRetry?.(message, seconds);
     },
   };
+  /** Retry pacing of the handlers (Route 53 backoff): the simulated clock does not sleep. */
+  readonly pacing: Pacing;
   /** The function running right now (the actor of the calls it makes). */
   currentFunction = 'simulator';
   readonly evidence: SimEvidence;
@@ -164,6 +167,7 @@ export class World {
     github: GitHubRateLimit = { requests: GITHUB_SIM.rateLimit, windowMs: GITHUB_SIM.rateWindowMs },
   ) {
     const now = () => clock.now;
+    this.pacing = { maxAttempts: 5, baseMs: 100, capMs: 2000, sleep: async () => undefined, random };
     this.inventory = new InMemoryInstanceInventory({ now, lagMs: 2_000 });
     this.registry = new SimRunnerRegistry({
       now,
@@ -214,6 +218,7 @@ export class World {
       drainState: this.drainState,
       drainScheduler,
       messageRetry: this.messageRetry,
+      pacing: this.pacing,
     };
   }
 }
@@ -248,45 +253,12 @@ export function wireFunction(
   const override = overrides[route.entry];
   if (override) return override(w, env);
   const now = () => w.now;
-  const noSleepPolicy = {
-    maxAttempts: 5,
-    baseMs: 100,
-    capMs: 2000,
-    sleep: async () => undefined,
-    random: w.random,
-  };
-  const dnsDeps = () => ({
-    route53: w.route53,
-    inventory: w.inventory,
-    audit: w.audit,
-    config: {
-      zoneName: env.ZONE_NAME ?? '',
-      reverseZoneName: env.REVERSE_ZONE_ID ? env.REVERSE_ZONE_NAME : undefined,
-      ownerId: env.OWNER_ID ?? 'fleetwarden',
-      ttl: num(env.RECORD_TTL, 60),
-      publishPublicIp: bool(env.PUBLISH_PUBLIC_IP, false),
-    },
-    zones: { forward: env.HOSTED_ZONE_ID ?? '', reverse: env.REVERSE_ZONE_ID },
-    nameTag: env.NAME_TAG ?? 'fleetwarden:dns-name',
-    optIn: optInFromEnv(env),
-    dryRun: bool(env.DRY_RUN, false),
-    policy: noSleepPolicy,
-    now,
-  });
   const fleetTag = { key: env.FLEET_TAG_KEY ?? 'fleetwarden:fleet', value: env.FLEET_TAG_VALUE ?? 'runners' };
   switch (route.entry) {
-    case 'functions/dns-sync/handler.ts':
-      return dnsSync({
-        ...dnsDeps(),
-        absentAfterMs: num(env.ABSENT_AFTER_SECONDS, 900) * 1000,
-        retryLater: w.messageRetry,
-      }) as Invoke;
-    case 'functions/dns-reconcile/handler.ts':
-      return dnsReconcile({
-        ...dnsDeps(),
-        tombstoneMs: num(env.TOMBSTONE_HOURS, 24) * 3_600_000,
-        settleMs: num(env.SETTLE_SECONDS, 300) * 1000,
-      }) as Invoke;
+    case 'functions/dns-sync/index.ts':
+      return fromDefinition(dnsSync, w, env);
+    case 'functions/dns-reconcile/index.ts':
+      return fromDefinition(dnsReconcile, w, env);
     case 'functions/runner-drain/index.ts':
       return fromDefinition(runnerDrain, w, env);
     case 'functions/runner-sweep/index.ts':

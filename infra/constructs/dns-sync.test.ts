@@ -3,6 +3,10 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
+import { dnsReconcile } from '../../functions/dns-reconcile/definition';
+import { dnsSync } from '../../functions/dns-sync/definition';
+import type { IamGrant } from '../../shared/kernel/definition';
+import { readSettings } from '../../shared/kernel/settings';
 import type { AuditAccess } from './audit-access';
 import { DnsSync, type DnsSyncProps } from './dns-sync';
 
@@ -235,6 +239,58 @@ describe('DnsSync construct', () => {
     ).toBe(false);
     expect(granted.length).toBeGreaterThanOrEqual(2);
   });
+
+  it.each([
+    ['dns-sync', dnsSync, 'syncFunction'],
+    ['dns-reconcile', dnsReconcile, 'reconcileFunction'],
+  ] as const)(
+    '%s: the construct grants exactly the Route 53 and EC2 statements its definition declares',
+    (_name, def, fn) => {
+      const { stack, dns, template } = setup({
+        reverseZoneId: 'Z0REVERSE',
+        reverseZoneName: '10.in-addr.arpa',
+      });
+      const t = template();
+      // CloudFormation values as the declarations write them: "${AWS::Partition}" for a Ref, joins flattened
+      const flat = (v: unknown): unknown => {
+        if (Array.isArray(v)) return v.map(flat);
+        if (v && typeof v === 'object' && 'Ref' in v) return `\${${String((v as { Ref: string }).Ref)}}`;
+        if (v && typeof v === 'object' && 'Fn::Join' in v) {
+          const [sep, parts] = (v as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+          return parts.map(flat).join(sep);
+        }
+        return v;
+      };
+      const roleOf = stack.resolve(dns[fn].fn.role?.roleName) as { Ref: string };
+      const policies = Object.values(t.findResources('AWS::IAM::Policy')).filter((p) =>
+        JSON.stringify(p.Properties.Roles).includes(roleOf.Ref),
+      );
+      const granted = policies
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[])
+        .filter((s) => [s.Action].flat().some((a) => /^(route53|ec2):/.test(a)))
+        .map((s) => ({
+          actions: [s.Action].flat().sort(),
+          resources: [flat(s.Resource)].flat().sort(),
+          ...(s.Condition ? { conditions: s.Condition } : {}),
+        }));
+      const fnEnv = t.findResources('AWS::Lambda::Function');
+      const vars = Object.values(fnEnv).find((r) => JSON.stringify(r.Properties.Role).includes(roleOf.Ref))
+        ?.Properties.Environment.Variables as Record<string, unknown>;
+      const env = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, String(flat(v))]));
+      const settings = readSettings(def.settings, env);
+      const kinds = Object.values(def.actions as Record<string, { iam: (s: never) => readonly IamGrant[] }>);
+      const declared = [
+        ...kinds.flatMap((k) => k.iam(settings as never)),
+        ...def.reads(settings as never),
+      ].map((g) => ({
+        actions: [...g.actions].sort(),
+        resources: [...g.resources].sort(),
+        ...(g.conditions ? { conditions: g.conditions } : {}),
+      }));
+      const key = (g: object) => JSON.stringify(g);
+      expect(granted.map(key).sort()).toEqual(declared.map(key).sort());
+    },
+  );
 
   it('adds a PTR statement scoped to the reverse zone when one is configured', () => {
     const t = setup({ reverseZoneId: 'Z0REVERSE', reverseZoneName: '10.in-addr.arpa' }).template();

@@ -307,7 +307,7 @@ export class DnsSync extends Construct {
         : {}),
     };
     const entry = (name: string) =>
-      fileURLToPath(new URL(`../../functions/${name}/handler.ts`, import.meta.url));
+      fileURLToPath(new URL(`../../functions/${name}/index.ts`, import.meta.url));
 
     this.syncFunction = new FleetFunction(this, 'DnsSyncFunction', {
       entry: entry('dns-sync'),

@@ -145,7 +145,7 @@ describe('FleetStack wiring', () => {
   });
 
   it('derives an owner id the DNS handlers accept, from the longest fleet id and region', async () => {
-    const { DnsEnv } = await import('../../functions/dns-sync/handler');
+    const { DNS_SETTINGS } = await import('../../shared/dns/settings');
     const fleetId = `a.b_${'c'.repeat(36)}`; // 40 characters, with "." and "_"
     const s = new FleetStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Long', {
       env: { account: '123456789012', region: 'ap-southeast-4' },
@@ -153,7 +153,7 @@ describe('FleetStack wiring', () => {
     });
     const ownerId = envOf(Template.fromStack(s), 'Keeps Route 53').OWNER_ID;
     expect(ownerId).toBe(`fleetwarden-${fleetId}-ap-southeast-4`);
-    expect(DnsEnv.shape.OWNER_ID.safeParse(ownerId).success).toBe(true);
+    expect(DNS_SETTINGS.ownerId.schema.safeParse(ownerId).success).toBe(true);
   });
 
   it('hands maxJobAge to the webhook ingress (1 hour by default)', () => {

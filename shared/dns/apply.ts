@@ -1,4 +1,5 @@
 import { ThrottledError } from '../core/errors';
+import type { Pacing } from '../core/pacing';
 import { type ChangeProblem, DnsConflictError, InvalidChangeBatchError, Route53BusyError } from './errors';
 import type { ChangeUnit, Plan, PlanDecision } from './planner';
 import {
@@ -10,13 +11,8 @@ import {
   type Route53Port,
 } from './port';
 
-export interface ApplyPolicy {
-  /** Attempts per Route 53 request (first try included) before ThrottledError. */
-  maxAttempts: number;
-  baseMs: number;
-  capMs: number;
-  sleep: (ms: number) => Promise<void>;
-  random: () => number;
+/** Route 53 retry policy: the pacing port plus the invocation's time budget. */
+export interface ApplyPolicy extends Pacing {
   /**
    * Time left in the invocation (Lambda's `context.getRemainingTimeInMillis`). With it, a retry whose
    * sleep would leave less than `reserveMs` is not made: ThrottledError now, so the handler can still
@@ -26,14 +22,6 @@ export interface ApplyPolicy {
   /** Time kept for auditing and answering after Route 53 work. @default 10_000 */
   reserveMs?: number | undefined;
 }
-
-export const DEFAULT_APPLY_POLICY: ApplyPolicy = {
-  maxAttempts: 6,
-  baseMs: 200,
-  capMs: 5000,
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  random: Math.random,
-};
 
 /** `policy` with its retries bounded by the Lambda invocation's time left (when there is a context). */
 export function budgeted(
@@ -155,15 +143,7 @@ export interface SyncResult {
   failures: SyncFailure[];
 }
 
-/**
- * Read the zone(s), plan, write: one request per zone unless the limits force a split. A request
- * Route 53 rejects for any other reason is bisected until the offending instance is isolated; it
- * is returned in `failures` and everything else is written. On an
- * InvalidChangeBatch that only says our view was stale ("not found", "values do not match",
- * "already exists"), re-read and re-plan (bounded): an already-gone record is then simply done,
- * a record someone else changed is re-evaluated under the ownership rules, never forced.
- */
-export async function syncDns(input: {
+export interface SyncInput {
   port: Route53Port;
   zones: { forward: string; reverse?: string | undefined };
   policy: ApplyPolicy;
@@ -171,102 +151,148 @@ export async function syncDns(input: {
   dryRun?: boolean;
   maxReplans?: number;
   comment?: string;
-}): Promise<SyncResult> {
-  const { port, zones, policy } = input;
-  const maxReplans = input.maxReplans ?? 3;
-  const requests: AppliedRequest[] = [];
-  const earlier = new Map<string, PlanDecision>();
-  const failed = new Map<string, SyncFailure>();
-  let problems: ChangeProblem[] = [];
-  let lastError: unknown;
-  for (let round = 0; round <= maxReplans; round++) {
-    const forward = (
-      await withBackoff(`ListResourceRecordSets ${zones.forward}`, policy, () =>
-        port.listRecordSets(zones.forward),
+}
+
+/** What the rounds of one sync share: requests sent, decisions applied, instances isolated. */
+interface SyncState {
+  requests: AppliedRequest[];
+  /** Decisions applied in an earlier round, by instance and action (with their changeId). */
+  earlier: Map<string, PlanDecision>;
+  failed: Map<string, SyncFailure>;
+  /** The stale-view problems that caused the current re-plan. */
+  problems: ChangeProblem[];
+}
+
+const key = (d: { instanceId: string; action: string }) => `${d.instanceId}|${d.action}`;
+
+/** Every record set of the forward zone and, if there is one, of the reverse zone (with backoff). */
+async function readZones(input: SyncInput): Promise<[RecordSet[], RecordSet[] | undefined]> {
+  const list = async (zoneId: string) =>
+    (
+      await withBackoff(`ListResourceRecordSets ${zoneId}`, input.policy, () =>
+        input.port.listRecordSets(zoneId),
       )
     ).value;
-    const reverse = zones.reverse
-      ? (
-          await withBackoff(`ListResourceRecordSets ${zones.reverse}`, policy, () =>
-            port.listRecordSets(zones.reverse as string),
-          )
-        ).value
-      : undefined;
-    const planned = await input.plan(forward, reverse);
-    const decisions = () =>
-      planned.decisions.map((d) => {
-        const before = earlier.get(`${d.instanceId}|${d.action}`);
-        if (before && d.decision === 'skipped') return before;
-        return problems.length > 0 && round > 0
-          ? { ...d, details: { ...d.details, replannedAfter: problems } }
-          : d;
-      });
-    if (input.dryRun) return { planned, decisions: decisions(), requests, replans: round, failures: [] };
-    /**
-     * Send one request. Rejected for a reason other than a stale view (Route 53 refuses something
-     * the planner and the fake did not foresee): bisect, so the offending instance fails alone and
-     * every other change is written (about 2 log2(n) extra requests for one bad unit).
-     */
-    const send = async (zoneId: string, units: readonly ChangeUnit[]): Promise<void> => {
-      const live = units.filter((u) => !failed.has(u.instanceId));
-      if (live.length === 0) return;
-      const changes = live.flatMap((u) => u.changes);
-      let sent: { changeId: string; attempts: number };
-      try {
-        sent = await sendWithBackoff(port, zoneId, changes, policy, input.comment);
-      } catch (err) {
-        if (!(err instanceof InvalidChangeBatchError) || err.onlyStaleView) throw err;
-        const [only] = live;
-        if (live.length === 1 && only) {
-          failed.set(only.instanceId, { instanceId: only.instanceId, zoneId, error: err });
-          return;
-        }
-        const mid = Math.ceil(live.length / 2);
-        await send(zoneId, live.slice(0, mid));
-        await send(zoneId, live.slice(mid));
-        return;
-      }
-      requests.push({
-        zoneId,
-        changeId: sent.changeId,
-        instanceIds: live.map((u) => u.instanceId),
-        changes: changes.length,
-        attempts: sent.attempts,
-      });
-      for (const u of live) {
-        const d = planned.decisions.find((x) => x.instanceId === u.instanceId && x.decision === 'acted');
-        if (d)
-          earlier.set(`${d.instanceId}|${d.action}`, {
-            ...d,
-            details: { ...d.details, changeId: sent.changeId },
-          });
-      }
-    };
+  const { forward, reverse } = input.zones;
+  return [await list(forward), reverse ? await list(reverse) : undefined];
+}
+
+/** A round's decisions: one applied earlier stays applied; a re-plan says what caused it. */
+function roundDecisions(planned: Plan, st: SyncState, round: number): PlanDecision[] {
+  return planned.decisions.map((d) => {
+    const before = st.earlier.get(key(d));
+    if (before && d.decision === 'skipped') return before;
+    return st.problems.length > 0 && round > 0
+      ? { ...d, details: { ...d.details, replannedAfter: st.problems } }
+      : d;
+  });
+}
+
+/**
+ * Send one request. Rejected for a reason other than a stale view (Route 53 refuses something
+ * the planner and the fake did not foresee): bisect, so the offending instance fails alone and
+ * every other change is written (about 2 log2(n) extra requests for one bad unit).
+ */
+async function sendBisecting(
+  input: SyncInput,
+  st: SyncState,
+  planned: Plan,
+  zoneId: string,
+  units: readonly ChangeUnit[],
+): Promise<void> {
+  const live = units.filter((u) => !st.failed.has(u.instanceId));
+  if (live.length === 0) return;
+  const changes = live.flatMap((u) => u.changes);
+  let sent: { changeId: string; attempts: number };
+  try {
+    sent = await sendWithBackoff(input.port, zoneId, changes, input.policy, input.comment);
+  } catch (err) {
+    if (!(err instanceof InvalidChangeBatchError) || err.onlyStaleView) throw err;
+    const [only] = live;
+    if (live.length === 1 && only) {
+      st.failed.set(only.instanceId, { instanceId: only.instanceId, zoneId, error: err });
+      return;
+    }
+    const mid = Math.ceil(live.length / 2);
+    await sendBisecting(input, st, planned, zoneId, live.slice(0, mid));
+    await sendBisecting(input, st, planned, zoneId, live.slice(mid));
+    return;
+  }
+  st.requests.push({
+    zoneId,
+    changeId: sent.changeId,
+    instanceIds: live.map((u) => u.instanceId),
+    changes: changes.length,
+    attempts: sent.attempts,
+  });
+  for (const u of live) {
+    const d = planned.decisions.find((x) => x.instanceId === u.instanceId && x.decision === 'acted');
+    if (d) st.earlier.set(key(d), { ...d, details: { ...d.details, changeId: sent.changeId } });
+  }
+}
+
+/** Write a round's plan, zone by zone; its decisions then carry the changeId that applied them. */
+async function writeRound(
+  input: SyncInput,
+  st: SyncState,
+  planned: Plan,
+  round: number,
+): Promise<SyncResult> {
+  for (const [zoneId, units] of [
+    [input.zones.forward, planned.forward],
+    [input.zones.reverse, planned.reverse],
+  ] as const) {
+    if (!zoneId) continue;
+    // an instance whose forward change failed gets no PTR either (send skips failed instances)
+    for (const request of packRequests(units)) await sendBisecting(input, st, planned, zoneId, request);
+  }
+  const final = roundDecisions(planned, st, round)
+    .filter((d) => !st.failed.has(d.instanceId))
+    .map((d) => {
+      const applied = st.earlier.get(key(d));
+      return applied && d.decision === 'acted'
+        ? { ...applied, details: { ...applied.details, ...d.details, changeId: applied.details.changeId } }
+        : d;
+    });
+  return {
+    planned,
+    decisions: final,
+    requests: st.requests,
+    replans: round,
+    failures: [...st.failed.values()],
+  };
+}
+
+/**
+ * Read the zone(s), plan, write: one request per zone unless the limits force a split. A request
+ * Route 53 rejects for any other reason is bisected until the offending instance is isolated; it
+ * is returned in `failures` and everything else is written. On an
+ * InvalidChangeBatch that only says our view was stale ("not found", "values do not match",
+ * "already exists"), re-read and re-plan (bounded): an already-gone record is then simply done,
+ * a record someone else changed is re-evaluated under the ownership rules, never forced.
+ * `dryRun`: read and plan only (nothing is sent).
+ */
+export async function syncDns(input: SyncInput): Promise<SyncResult> {
+  const maxReplans = input.maxReplans ?? 3;
+  const st: SyncState = { requests: [], earlier: new Map(), failed: new Map(), problems: [] };
+  let lastError: unknown;
+  for (let round = 0; round <= maxReplans; round++) {
+    const planned = await input.plan(...(await readZones(input)));
+    if (input.dryRun) {
+      return {
+        planned,
+        decisions: roundDecisions(planned, st, round),
+        requests: [],
+        replans: round,
+        failures: [],
+      };
+    }
     try {
-      for (const [zoneId, units] of [
-        [zones.forward, planned.forward],
-        [zones.reverse, planned.reverse],
-      ] as const) {
-        if (!zoneId) continue;
-        // an instance whose forward change failed gets no PTR either (send skips failed instances)
-        for (const request of packRequests(units)) await send(zoneId, request);
-      }
-      const final = decisions()
-        .filter((d) => !failed.has(d.instanceId))
-        .map((d) => {
-          const applied = earlier.get(`${d.instanceId}|${d.action}`);
-          return applied && d.decision === 'acted'
-            ? {
-                ...applied,
-                details: { ...applied.details, ...d.details, changeId: applied.details.changeId },
-              }
-            : d;
-        });
-      return { planned, decisions: final, requests, replans: round, failures: [...failed.values()] };
+      return await writeRound(input, st, planned, round);
     } catch (err) {
       if (!(err instanceof InvalidChangeBatchError) || !err.onlyStaleView) throw err;
       lastError = err;
-      problems = err.problems;
+      st.problems = err.problems;
     }
   }
   throw new DnsConflictError(`the zone kept changing under us; gave up after ${maxReplans} re-plans`, {

@@ -4,7 +4,7 @@ import { AuditWriteError } from '../audit/errors';
 import { InMemoryAuditSink } from '../audit/in-memory-audit-sink';
 import { ensureIntent, UndeclaredCallError } from '../aws/call-recorder';
 import { type ApprovalGate, REPORT_ONLY_GATE } from './approval';
-import { allowance, perform, type RunKit, recordNote } from './perform';
+import { allowance, perform, type RunKit, recordFailure, recordNote } from './perform';
 
 const ctx: AuditContext = {
   function: 'test-remediation',
@@ -80,6 +80,29 @@ describe('perform: every action passes dry-run, approval, budget, intent, act, o
     expect(act).not.toHaveBeenCalled();
     expect(out.decision).toBe('reported');
     expect(k.audit.all()[0]?.reason).toBe('dry run: would tag the instance: tag drift');
+  });
+
+  it('runs the preview of a dry run (reads only) and reports what it found; no mutating call can leave', async () => {
+    const k = kit({ dryRun: true });
+    const act = vi.fn();
+    const out = await perform(k, { kind: 'tag', subject, reason: 'tag drift' }, act, async () => ({
+      decision: 'acted',
+      reason: 'would tag 3 instances',
+      details: { planned: 3 },
+    }));
+    expect(act).not.toHaveBeenCalled();
+    expect(out).toMatchObject({ decision: 'reported', reason: 'would tag 3 instances' });
+    expect(k.audit.all()[0]).toMatchObject({ decision: 'reported', details: { planned: 3 } });
+    const err = await perform(
+      k,
+      { kind: 'tag', subject: { instanceId: 'i-0123456789abcdef1' }, reason: 'x' },
+      act,
+      async () => {
+        await ensureIntent('EC2.CreateTags');
+        return { decision: 'acted' };
+      },
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UndeclaredCallError);
   });
 
   it('sends an irreversible action without `unattended` to the approval gate; report-only never acts', async () => {
@@ -174,5 +197,21 @@ describe('perform: every action passes dry-run, approval, budget, intent, act, o
       reason: 'seen',
     });
     expect(k.audit.all()[0]).toMatchObject({ action: 'runner.ghost', decision: 'reported', reason: 'seen' });
+  });
+
+  it('records a decision that failed (a malformed message, an unverifiable fact) and rethrows its error', async () => {
+    for (const dryRun of [false, true]) {
+      const k = kit({ dryRun });
+      const error = new Error('not JSON');
+      const err = await recordFailure(k, { audit: 'thing.malformed', subject }, error).catch(
+        (e: unknown) => e,
+      );
+      expect(err).toBe(error);
+      expect(k.audit.all()[0]).toMatchObject({
+        action: 'thing.malformed',
+        decision: 'failed',
+        reason: 'Error: not JSON',
+      });
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { type AuditContext, auditedAction, declareIntent } from '../audit/audited-action';
 import type { AuditSink } from '../audit/port';
+import type { Subject } from '../audit/schema';
 import { FleetwardenError } from '../core/errors';
 import type { ApprovalGate } from './approval';
 import type { ActionKind, Noted, Planned } from './definition';
@@ -66,14 +67,20 @@ function kindOf(kit: RunKit, planned: Planned): ActionKind<never> {
  * (written before the first mutating call, by the call recorder), `act`, and the outcome record.
  * Only the kind's declared calls can be sent; any other fails the action (UndeclaredCallError).
  * Errors of `act` leave a failed record and are rethrown (retries, DLQ).
+ *
+ * `preview` (optional) is what a dry run runs instead of `act`: reads only (no fleet-mutating call
+ * can leave it: none is allowed in a dry run), to report what the action would do; its reason and
+ * details are recorded, its decision is always 'reported'.
  */
 export async function perform(
   kit: RunKit,
   planned: Planned,
   act: () => Promise<ActResult>,
+  preview?: () => Promise<ActResult>,
 ): Promise<Performed> {
   const kind = kindOf(kit, planned);
-  const what = { action: kind.audit, subject: planned.subject, calls: new Set(kind.calls) };
+  const calls = new Set(kit.dryRun ? [] : kind.calls);
+  const what = { action: kind.audit, subject: planned.subject, calls };
   return auditedAction(kit.audit, kit.ctx, what, async () => {
     const details: Record<string, unknown> = { ...planned.details };
     const say = (decision: Performed['decision'], reason: string) => ({
@@ -82,6 +89,11 @@ export async function perform(
       details,
       result: { decision, reason, details },
     });
+    if (kit.dryRun && preview) {
+      const p = await preview();
+      Object.assign(details, p.details);
+      return say('reported', p.reason ?? `dry run: would ${kind.does}: ${planned.reason}`);
+    }
     if (kit.dryRun) return say('reported', `dry run: would ${kind.does}: ${planned.reason}`);
     if (!kind.reversible && !kind.unattended) {
       const verdict = await kit.gate.check({
@@ -125,4 +137,19 @@ export async function recordNote(kit: RunKit, note: Noted): Promise<void> {
     ...(note.details ? { details: { ...note.details } } : {}),
     result: undefined,
   }));
+}
+
+/**
+ * Record a decision that failed without acting (a malformed message, a fact that cannot be verified
+ * yet, an action whose batch failed), in dry runs too, then rethrow `error` (the message is retried,
+ * then dead-lettered; the run fails).
+ */
+export async function recordFailure(
+  kit: RunKit,
+  what: { audit: string; subject: Subject },
+  error: Error,
+): Promise<never> {
+  return auditedAction(kit.audit, kit.ctx, { action: what.audit, subject: what.subject }, async () => {
+    throw error;
+  });
 }

@@ -3,6 +3,7 @@ import type { InstanceLifecycle } from '../autoscaling/instance-lifecycle';
 import type { LifecycleActions } from '../autoscaling/port';
 import type { WarmPool } from '../autoscaling/warm-pool';
 import type { SweepStateStore } from '../budget/port';
+import type { Pacing } from '../core/pacing';
 import type { MessageRetry } from '../dns/message-retry';
 import type { Route53Port } from '../dns/port';
 import type { InstanceTerminator } from '../ec2/instance-terminator';
@@ -31,6 +32,8 @@ export interface FleetPorts {
   drainState: DrainStateStore;
   drainScheduler: DrainScheduler;
   messageRetry: MessageRetry;
+  /** How retry loops back off (real sleeps in production; none in the simulator and tests). */
+  pacing: Pacing;
 }
 
 export type PortName = keyof FleetPorts;

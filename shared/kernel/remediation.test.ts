@@ -96,6 +96,17 @@ describe('a remediation built from its definition', () => {
     );
   });
 
+  it('sqsBatch can answer a batch whose every message failed with all of them (no FullBatchFailureError)', async () => {
+    const fail = async () => {
+      throw new Error('every message fails');
+    };
+    const event = sqs(['a', 'b']);
+    await expect(sqsBatch(event, undefined, fail)).rejects.toThrow();
+    await expect(sqsBatch(event, undefined, fail, { throwOnFullBatchFailure: false })).resolves.toEqual({
+      batchItemFailures: [{ itemIdentifier: 'm0' }, { itemIdentifier: 'm1' }],
+    });
+  });
+
   it('lambdaHandler reads settings from the environment and wires the ports once', async () => {
     const audit = new InMemoryAuditSink();
     const adapters = vi.fn(() => ({ audit }));

@@ -5,10 +5,23 @@ import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
 import type { ApplyPolicy } from '../../shared/dns/apply';
 import { InvalidChangeBatchError } from '../../shared/dns/errors';
 import { InMemoryRoute53 } from '../../shared/dns/in-memory-route53';
+import type { MessageRetry } from '../../shared/dns/message-retry';
+import type { DnsOptIn } from '../../shared/dns/opt-in';
+import type { Route53Port } from '../../shared/dns/port';
 import { sqsRecord, stateChangeEvent, tagChangeEvent } from '../../shared/dns/testing/state-change-event';
 import { InMemoryInstanceInventory } from '../../shared/ec2/in-memory-instance-inventory';
 import type { InstanceState } from '../../shared/ec2/port';
-import { createHandler, type DnsSyncDeps, DnsSyncEnv } from './handler';
+import { REPORT_ONLY_GATE } from '../../shared/kernel/approval';
+import { envSchema } from '../../shared/kernel/settings';
+import { dnsSync } from './definition';
+
+const DnsSyncEnv = envSchema(dnsSync.settings);
+type DnsSyncDeps = {
+  route53: Route53Port;
+  retryLater: MessageRetry;
+  optIn: Omit<DnsOptIn, 'nameTag'>;
+  dryRun: boolean;
+};
 
 const T0 = Date.parse('2026-11-24T10:00:00Z');
 const id = (n: number) => `i-${String(n).padStart(17, '0')}`;
@@ -43,26 +56,35 @@ function setup(over: Partial<DnsSyncDeps> = {}) {
     });
   }
   now += 1;
-  const deps: DnsSyncDeps = {
-    route53,
-    inventory,
-    audit,
-    config: {
+  const optIn = over.optIn ?? { fleetTag: { key: 'fleetwarden:fleet', value: 'runners' } };
+  const handler = dnsSync.create(
+    {
+      route53: over.route53 ?? route53,
+      inventory,
+      audit,
+      messageRetry: over.retryLater ?? { after: async () => undefined },
+      pacing: policy,
+    },
+    {
+      auditTable: 't',
+      hostedZoneId: 'ZFWD',
       zoneName: 'example.com',
+      reverseZoneId: 'ZREV',
       reverseZoneName: '10.in-addr.arpa',
       ownerId: 'prod',
       ttl: 60,
       publishPublicIp: false,
+      nameTag: 'fleetwarden:dns-name',
+      fleetTagKey: optIn.fleetTag?.key,
+      fleetTagValue: optIn.fleetTag?.value,
+      autoScalingGroupNames: optIn.autoScalingGroupNames ?? [],
+      dryRun: over.dryRun ?? false,
+      absentAfter: 900,
+      queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/fleetwarden-dns-sync',
     },
-    zones: { forward: 'ZFWD', reverse: 'ZREV' },
-    nameTag: 'fleetwarden:dns-name',
-    optIn: { fleetTag: { key: 'fleetwarden:fleet', value: 'runners' } },
-    dryRun: false,
-    policy,
-    now: () => new Date(now),
-    ...over,
-  };
-  return { handler: createHandler(deps), route53, inventory, audit, advance: (ms: number) => (now += ms) };
+    { now: () => new Date(now), gate: REPORT_ONLY_GATE },
+  );
+  return { handler, route53, inventory, audit, advance: (ms: number) => (now += ms) };
 }
 
 const ENV = {

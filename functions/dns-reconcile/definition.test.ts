@@ -6,7 +6,10 @@ import { InMemoryRoute53 } from '../../shared/dns/in-memory-route53';
 import { formatMarker } from '../../shared/dns/marker';
 import type { RecordSet, Route53Port } from '../../shared/dns/port';
 import { InMemoryInstanceInventory } from '../../shared/ec2/in-memory-instance-inventory';
-import { createHandler, type DnsReconcileDeps } from './handler';
+import { REPORT_ONLY_GATE } from '../../shared/kernel/approval';
+import { dnsReconcile } from './definition';
+
+type DnsReconcileDeps = { dryRun: boolean };
 
 const NOW = Date.parse('2026-11-24T12:00:00Z');
 const id = (n: number) => `i-${String(n).padStart(17, '0')}`;
@@ -80,22 +83,33 @@ function setup(over: Partial<DnsReconcileDeps> = {}, wrap?: (fake: InMemoryRoute
     }),
   ]);
   const audit = new InMemoryAuditSink();
-  const deps: DnsReconcileDeps = {
-    route53: wrap ? wrap(route53) : route53,
-    inventory,
-    audit,
-    config: { zoneName: 'example.com', ownerId: 'prod', ttl: 60, publishPublicIp: false },
-    zones: { forward: 'ZFWD' },
-    nameTag: TAG,
-    optIn: { fleetTag: { key: 'fleetwarden:fleet', value: 'runners' }, autoScalingGroupNames: ['ci-asg'] },
-    dryRun: false,
-    tombstoneMs: 24 * 3_600_000,
-    settleMs: 300_000,
-    now: () => new Date(NOW),
-    policy: { maxAttempts: 2, baseMs: 1, capMs: 1, sleep: async () => undefined, random: () => 0 },
-    ...over,
-  };
-  return { handler: createHandler(deps), route53, audit, inventory };
+  const handler = dnsReconcile.create(
+    {
+      route53: wrap ? wrap(route53) : route53,
+      inventory,
+      audit,
+      pacing: { maxAttempts: 2, baseMs: 1, capMs: 1, sleep: async () => undefined, random: () => 0 },
+    },
+    {
+      auditTable: 't',
+      hostedZoneId: 'ZFWD',
+      zoneName: 'example.com',
+      reverseZoneId: undefined,
+      reverseZoneName: undefined,
+      ownerId: 'prod',
+      ttl: 60,
+      publishPublicIp: false,
+      nameTag: TAG,
+      fleetTagKey: 'fleetwarden:fleet',
+      fleetTagValue: 'runners',
+      autoScalingGroupNames: ['ci-asg'],
+      dryRun: over.dryRun ?? false,
+      tombstoneHours: 24,
+      settle: 300,
+    },
+    { now: () => new Date(NOW), gate: REPORT_ONLY_GATE },
+  );
+  return { handler, route53, audit, inventory };
 }
 
 const aRecords = (r: InMemoryRoute53) =>

@@ -1,0 +1,224 @@
+import { parse } from '@aws-lambda-powertools/parser';
+import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
+import type { Context } from 'aws-lambda';
+import { MalformedEventError } from '../../shared/core/errors';
+import { budgeted, type SyncResult, syncDns } from '../../shared/dns/apply';
+import { DNS_RECORD_KINDS, recordDecision } from '../../shared/dns/decisions';
+import { DnsRepairFailedError } from '../../shared/dns/errors';
+import type { PlanDecision } from '../../shared/dns/planner';
+import { observeFleet, planReconcile } from '../../shared/dns/reconcile';
+import {
+  DNS_SETTINGS,
+  dnsReads,
+  optInOf,
+  planConfigOf,
+  route53ChangeGrants,
+  zonesOf,
+} from '../../shared/dns/settings';
+import { type ActResult, allowance, perform, type RunKit, recordFailure } from '../../shared/kernel/perform';
+import type { PortsOf } from '../../shared/kernel/ports';
+import type { Remediation, Runtime } from '../../shared/kernel/remediation';
+import { type SettingsOf, setting } from '../../shared/kernel/settings';
+import { logger, metrics } from '../../shared/observability/powertools';
+
+export interface ReconcileSummary {
+  facts: number;
+  acted: number;
+  wouldAct: number;
+  refused: number;
+  requests: number;
+  dryRun: boolean;
+}
+
+const FUNCTION = 'dns-reconcile';
+const ALREADY = 'already in the desired state';
+
+const settings = {
+  ...DNS_SETTINGS,
+  tombstoneHours: setting.number('TOMBSTONE_HOURS', {
+    doc: 'How long a terminated/stopped tombstone marker is kept before reconcile deletes it (hours).',
+    default: 24,
+    min: 1,
+    max: 24 * 90,
+  }),
+  settle: setting.seconds('SETTLE_SECONDS', {
+    doc: 'Observations are dated this far back, so events applied within the window win over DescribeInstances lag.',
+    default: 300,
+    min: 0,
+    max: 3600,
+  }),
+};
+type Settings = SettingsOf<typeof settings>;
+type PortName = 'audit' | 'route53' | 'inventory' | 'pacing';
+
+interface Run {
+  ports: PortsOf<PortName>;
+  settings: Settings;
+  runtime: Runtime;
+  context: Context | undefined;
+}
+
+function parseSchedule(event: unknown) {
+  const parsed = parse(event, undefined, EventBridgeSchema, true);
+  if (!parsed.success) {
+    throw new MalformedEventError(
+      `dns-reconcile expects a scheduled EventBridge event: ${parsed.error.message}`,
+      {
+        cause: parsed.error,
+      },
+    );
+  }
+  return parsed.data;
+}
+
+function kitOf(run: Run, scheduleId: string, detailType: string): RunKit {
+  const now = run.runtime.now;
+  return {
+    spec: dnsReconcile,
+    audit: run.ports.audit,
+    ctx: {
+      function: FUNCTION,
+      trigger: { source: 'fleetwarden.schedule', id: scheduleId, detailType, time: now().toISOString() },
+      mode: run.settings.dryRun ? 'dry-run' : 'live',
+      now,
+      // EventBridge / Lambda async can deliver one event twice (another request id), and Lambda
+      // retries a failed run under the same request id: each invocation keeps its own records
+      ...(run.context?.awsRequestId
+        ? { deliveryId: `${run.context.awsRequestId}@${now().toISOString()}` }
+        : {}),
+    },
+    dryRun: run.settings.dryRun,
+    gate: run.runtime.gate,
+    allowance: allowance(Number.POSITIVE_INFINITY),
+  };
+}
+
+/** The reconcile action: observe the fleet, read the zone, plan the repairs, write them (dry run: plan only). */
+async function reconcile(
+  run: Run,
+  kit: RunKit,
+  scheduleId: string,
+): Promise<{ result: SyncResult; facts: number }> {
+  let facts = 0;
+  let result: SyncResult | undefined;
+  const { settings: s, ports } = run;
+  const sync = (dry: boolean) => async (): Promise<ActResult> => {
+    const r = await syncDns({
+      port: ports.route53,
+      zones: zonesOf(s),
+      policy: budgeted(ports.pacing, run.context),
+      dryRun: dry,
+      comment: `fleetwarden ${FUNCTION} ${scheduleId}`,
+      plan: async (forward, reverse) => {
+        const at = run.runtime.now();
+        const observed = await observeFleet({
+          inventory: ports.inventory,
+          nameTag: s.nameTag,
+          optIn: optInOf(s),
+          owner: s.ownerId,
+          zones: reverse ? [forward, reverse] : [forward],
+          observedAt: new Date(at.getTime() - s.settle * 1000).toISOString(),
+        });
+        facts = observed.length;
+        const tombstoneMs = s.tombstoneHours * 3_600_000;
+        return planReconcile({
+          config: planConfigOf(s),
+          forward,
+          reverse,
+          facts: observed,
+          now: at,
+          tombstoneMs,
+        });
+      },
+    });
+    result = r;
+    const acting = r.decisions.filter((d) => d.decision === 'acted').length;
+    return {
+      decision: r.requests.length > 0 ? 'acted' : 'skipped',
+      reason: `${facts} instance(s) observed; ${acting} repair(s)${dry ? ' would be made (dry run)' : ` in ${r.requests.length} request(s)`}`,
+      details: { requests: r.requests, replans: r.replans, facts },
+    };
+  };
+  const planned = { kind: 'reconcile', subject: { recordName: s.zoneName }, reason: 'repair DNS drift' };
+  await perform(kit, planned, sync(s.dryRun), sync(true));
+  return { result: result as SyncResult, facts };
+}
+
+/**
+ * One audit record per decision that did (or in dry run would do) something, or refused to; then
+ * one failed record per instance whose changes Route 53 rejected (isolated by syncDns; everything
+ * else was written).
+ */
+async function recordDecisions(kit: RunKit, result: SyncResult): Promise<void> {
+  const worth = (d: PlanDecision) => !(d.decision === 'skipped' && d.reason.startsWith(ALREADY));
+  for (const d of result.decisions.filter(worth)) {
+    const subject = { instanceId: d.instanceId, ...(d.recordName ? { recordName: d.recordName } : {}) };
+    await recordDecision(kit, d.action, d, subject, d.details);
+  }
+  for (const f of result.failures) {
+    const d = result.planned.decisions.find((x) => x.instanceId === f.instanceId);
+    const subject = { instanceId: f.instanceId, ...(d?.recordName ? { recordName: d.recordName } : {}) };
+    await recordFailure(kit, { audit: d?.action ?? 'dns.upsert', subject }, f.error).catch((err: unknown) => {
+      if (err !== f.error) throw err;
+    });
+  }
+}
+
+async function run(r: Run, event: unknown): Promise<ReconcileSummary> {
+  const schedule = parseSchedule(event);
+  const kit = kitOf(r, schedule.id, schedule['detail-type']);
+  const { result, facts } = await reconcile(r, kit, schedule.id);
+  await recordDecisions(kit, result);
+  const dryRun = r.settings.dryRun;
+  const acted = result.decisions.filter((d) => d.decision === 'acted').length;
+  const summary: ReconcileSummary = {
+    facts,
+    acted: dryRun ? 0 : acted,
+    wouldAct: dryRun ? acted : 0,
+    refused: result.decisions.filter((d) => d.decision === 'refused').length,
+    requests: result.requests.length,
+    dryRun,
+  };
+  logger.info('dns-reconcile run', { scheduleEventId: schedule.id, ...summary });
+  metrics.addMetric(dryRun ? 'DnsReconcileWouldRepair' : 'DnsReconcileRepairs', 'Count', acted);
+  metrics.addMetric('DnsReconcileRefused', 'Count', summary.refused);
+  metrics.addMetric('DnsReconcileFailed', 'Count', result.failures.length);
+  if (result.failures.length > 0) {
+    // the run fails so the alarm fires and the schedule retries
+    throw new DnsRepairFailedError(
+      `${result.failures.length} instance(s) not repaired, Route 53 rejected their changes: ${result.failures.map((f) => f.instanceId).join(', ')}`,
+      { cause: result.failures[0]?.error },
+    );
+  }
+  return summary;
+}
+
+/** dns-reconcile: on a schedule, compares the zone with the fleet and repairs DNS drift. */
+export const dnsReconcile: Remediation<
+  typeof settings,
+  'reconcile' | 'upsert' | 'delete' | 'expireTombstone',
+  PortName,
+  unknown,
+  ReconcileSummary
+> = {
+  name: FUNCTION,
+  summary: 'Compares the zone with the fleet and repairs DNS drift, respecting ownership markers',
+  entry: 'functions/dns-reconcile/index.ts',
+  triggers: [{ kind: 'schedule', minutes: 15 }],
+  settings,
+  actions: {
+    reconcile: {
+      audit: 'dns.reconcile',
+      does: 'write the repairs of DNS drift (one ChangeResourceRecordSets per zone)',
+      reversible: true,
+      weight: 0,
+      iam: route53ChangeGrants,
+      calls: ['Route53.ChangeResourceRecordSets'],
+    },
+    ...DNS_RECORD_KINDS,
+  },
+  reads: dnsReads,
+  ports: ['audit', 'route53', 'inventory', 'pacing'],
+  create: (ports, values, runtime) => (event, context) =>
+    run({ ports, settings: values, runtime, context }, event),
+};

@@ -1,0 +1,14 @@
+import { DynamoDbAuditSink } from '../../shared/audit/dynamodb-audit-sink';
+import { DEFAULT_PACING } from '../../shared/core/pacing';
+import { Route53ZoneAdapter } from '../../shared/dns/route53-zone-adapter';
+import { Ec2InstanceInventory } from '../../shared/ec2/ec2-instance-inventory';
+import { lambdaHandler } from '../../shared/kernel/remediation';
+import { dnsReconcile } from './definition';
+
+/** The Lambda entry of dns-reconcile: its definition wired to the real adapters. */
+export const handler = lambdaHandler(dnsReconcile, (settings) => ({
+  audit: new DynamoDbAuditSink(settings.auditTable),
+  route53: new Route53ZoneAdapter(),
+  inventory: new Ec2InstanceInventory(),
+  pacing: DEFAULT_PACING,
+}));
