@@ -59,7 +59,7 @@ export async function measureBundles(runs = 5): Promise<BundleFigure[]> {
   try {
     const out: BundleFigure[] = [];
     for (const entry of entries) {
-      const name = entry.replace(/^functions\/|\/handler\.ts$/g, '');
+      const name = entry.replace(/^functions\/|\/(handler|index)\.ts$/g, '');
       const file = join(dir, `${name}.mjs`);
       const unminifiedBytes = await bundle(entry, join(dir, `${name}.full.mjs`), false);
       const bytes = await bundle(entry, file, true);

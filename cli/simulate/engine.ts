@@ -616,7 +616,7 @@ export class Engine {
   /** The webhook ingress function, if the stack has one. */
   webhookFunction(): string | undefined {
     return [...this.routing.functions.values()].find(
-      (f) => f.entry === 'functions/webhook-ingress/handler.ts',
+      (f) => f.entry === 'functions/webhook-ingress/index.ts',
     )?.logicalId;
   }
 

@@ -19,8 +19,10 @@ import { type HandlerOverrides, type Invoke, type World, wireFunction } from './
  */
 const SMALL = ['--instances', '9', '--duration', '20', '--settle', '10'];
 
+/** The real handler of functions/<entry>/ (a definition's index.ts, or a handler.ts not migrated yet). */
 const real = (entry: string, w: World, env: Record<string, string>) =>
-  wireFunction({ logicalId: 'x', entry: `functions/${entry}/handler.ts`, env }, w) as Invoke;
+  (wireFunction({ logicalId: 'x', entry: `functions/${entry}/index.ts`, env }, w) ??
+    wireFunction({ logicalId: 'x', entry: `functions/${entry}/handler.ts`, env }, w)) as Invoke;
 
 async function run(flags: string[], overrides: HandlerOverrides) {
   const out = mkdtempSync(join(tmpdir(), 'fw-sim-inv-'));
@@ -288,7 +290,7 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
 
   it('a replayed webhook body is not published twice: an ingress that publishes whatever it did not', async () => {
     const r = await run(['--webhook-replays'], {
-      'functions/webhook-ingress/handler.ts': (w, env) => {
+      'functions/webhook-ingress/index.ts': (w, env) => {
         const ingress = real('webhook-ingress', w, env);
         return async (event, context) => {
           const before = w.bus.events.length;
@@ -309,7 +311,7 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
 
   it('every form-encoded delivery is accepted and published: an ingress that only reads JSON', async () => {
     const r = await run(['--form-encoded'], {
-      'functions/webhook-ingress/handler.ts': (w, env) => {
+      'functions/webhook-ingress/index.ts': (w, env) => {
         const ingress = real('webhook-ingress', w, env);
         return async (event, context) => {
           const type = (event as { headers: Record<string, string> }).headers['content-type'];
@@ -331,7 +333,7 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
     const { summary } = await simulate({
       ...DEFAULT_SIM_OPTIONS,
       overrides: {
-        'functions/runner-job-watch/handler.ts': (w, env) => {
+        'functions/runner-job-watch/index.ts': (w, env) => {
           const watch = real('runner-job-watch', w, env);
           return async (event, context) => {
             try {
@@ -401,7 +403,7 @@ describe('simulator invariants of the name-claimant and stale-replay faults', ()
 
   it('no workflow_job older than the maximum job age published: an ingress without the stale-job check', async () => {
     const r = await run(['--stale-replays', '--settle', '65'], {
-      'functions/webhook-ingress/handler.ts': (w, env) =>
+      'functions/webhook-ingress/index.ts': (w, env) =>
         real('webhook-ingress', w, { ...env, MAX_JOB_AGE_SECONDS: '259200' }),
     });
     expect(r.code).toBe(1);

@@ -1,11 +1,13 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { CHAOS_DAY } from '../../bench/chaos-day.bench';
 import { LAG_RETRY_SECONDS } from '../../functions/dns-sync/handler';
+import { REMEDIATIONS } from '../../functions/registry';
 import { ThrottledError } from '../../shared/core/errors';
 import { sqsRecord, stateChangeEvent } from '../../shared/dns/testing/state-change-event';
 import { RunnerListingError } from '../../shared/github/errors';
+import { synthesizeFleet } from './routing';
 import { GITHUB_SIM, World, wireFunction } from './world';
 
 describe('simulated GitHub runner registry', () => {
@@ -69,6 +71,8 @@ describe('simulated GitHub runner registry', () => {
     const wiring = readFileSync(new URL('cli/simulate/world.ts', root), 'utf8');
     const unwired: string[] = [];
     for (const fn of readdirSync(new URL('functions/', root))) {
+      // a definition's settings are all read by fromDefinition (test below)
+      if (!existsSync(new URL(`functions/${fn}/handler.ts`, root))) continue;
       const src = readFileSync(new URL(`functions/${fn}/handler.ts`, root), 'utf8');
       for (const [, name] of src.matchAll(/^\s+([A-Z][A-Z0-9_]+): z\./gm)) {
         if (!adapterOnly.has(name as string) && !wiring.includes(`env.${name}`))
@@ -76,5 +80,19 @@ describe('simulated GitHub runner registry', () => {
       }
     }
     expect(unwired).toEqual([]);
+  });
+
+  it('wires every registered definition from its definition, its settings read from the synthesized environment', async () => {
+    const routing = synthesizeFleet({ dryRun: false });
+    const w = new World({ now: Date.parse('2026-11-24T08:00:00Z') }, () => 0.5);
+    for (const definition of REMEDIATIONS) {
+      const route = [...routing.functions.values()].find((f) => f.entry === definition.entry);
+      expect(
+        route,
+        `${definition.name} is not in the synthesized stack as ${definition.entry}`,
+      ).toBeDefined();
+      const invoke = route && wireFunction(route, w);
+      expect(invoke, `${definition.name} is not wired`).toBeTypeOf('function');
+    }
   });
 });

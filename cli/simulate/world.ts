@@ -1,11 +1,11 @@
 import type { Context } from 'aws-lambda';
-import { createHandler as auditCorrelate } from '../../functions/audit-correlate/handler';
+import { auditCorrelate } from '../../functions/audit-correlate/definition';
 import { createHandler as dnsReconcile } from '../../functions/dns-reconcile/handler';
 import { createHandler as dnsSync, optInFromEnv } from '../../functions/dns-sync/handler';
 import { createHandler as runnerDrain } from '../../functions/runner-drain/handler';
-import { createHandler as runnerJobWatch } from '../../functions/runner-job-watch/handler';
+import { runnerJobWatch } from '../../functions/runner-job-watch/definition';
 import { createHandler as runnerSweep } from '../../functions/runner-sweep/handler';
-import { createHandler as webhookIngress } from '../../functions/webhook-ingress/handler';
+import { webhookIngress } from '../../functions/webhook-ingress/definition';
 import { AuditWriteError } from '../../shared/audit/errors';
 import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
 import { InMemoryAuditStore } from '../../shared/audit/in-memory-audit-store';
@@ -29,7 +29,6 @@ import { readSettings } from '../../shared/kernel/settings';
 import type { DrainScheduler } from '../../shared/runners/drain-scheduler';
 import { InMemoryDrainState } from '../../shared/runners/drain-state';
 import type { DrainRetry } from '../../shared/runners/lifecycle-event';
-import { deliveryDeduper } from '../../shared/webhook/dedupe';
 import { InMemoryEventBus } from '../../shared/webhook/in-memory-event-bus';
 import { InMemoryPersistenceLayer } from '../../shared/webhook/testing/in-memory-persistence-layer';
 import { HOME_REGION, SimEvidence } from './evidence';
@@ -214,6 +213,12 @@ export class World {
       drainState: this.drainState,
       drainScheduler,
       messageRetry: this.messageRetry,
+      auditStore: new InMemoryAuditStore(this.audit),
+      // as deployed: LookupEvents behind the 2 requests/s limiter (waiting in the invocation's own time)
+      cloudTrail: new RateLimitedLookup(this.evidence.trail, { clock: this.evidence.lookupClock }),
+      webhookSecret: async () => SIM_WEBHOOK_SECRET,
+      eventBus: this.bus,
+      idempotency: this.idempotency,
     };
   }
 }
@@ -225,7 +230,8 @@ export class World {
 export function fromDefinition(definition: AnyRemediation, w: World, env: Record<string, string>): Invoke {
   const all = w.ports as unknown as Record<string, unknown>;
   const ports = Object.fromEntries(definition.ports.map((name: string) => [name, all[name]]));
-  const settings = readSettings(definition.settings, env);
+  // the Lambda runtime sets AWS_REGION in every function (never the template)
+  const settings = readSettings(definition.settings, { AWS_REGION: HOME_REGION, ...env });
   return definition.create(ports, settings, { now: () => w.now, gate: REPORT_ONLY_GATE }) as Invoke;
 }
 
@@ -330,36 +336,12 @@ export function wireFunction(
         },
         now,
       }) as Invoke;
-    case 'functions/runner-job-watch/handler.ts':
-      return runnerJobWatch({
-        registry: w.registry,
-        inventory: w.inventory,
-        lifecycle: w.instanceLifecycle,
-        audit: w.audit,
-        fleetTag,
-        now,
-      }) as Invoke;
-    case 'functions/webhook-ingress/handler.ts':
-      return webhookIngress({
-        secret: async () => SIM_WEBHOOK_SECRET,
-        publishOnce: deliveryDeduper(w.idempotency, w.bus, {
-          ttlSeconds: num(env.DEDUPE_TTL_SECONDS, 259_200),
-        }),
-        maxBodyBytes: num(env.MAX_BODY_BYTES, 1_048_576),
-        maxJobAgeMs: num(env.MAX_JOB_AGE_SECONDS, 3600) * 1000,
-        now: () => w.clock.now,
-      }) as Invoke;
-    case 'functions/audit-correlate/handler.ts':
-      return auditCorrelate({
-        store: new InMemoryAuditStore(w.audit, num(env.CORRELATE_DELAY_SECONDS, 300) * 1000),
-        // as deployed: LookupEvents behind the 2 requests/s limiter (waiting in the invocation's own time)
-        lookup: new RateLimitedLookup(w.evidence.trail, { clock: w.evidence.lookupClock }),
-        homeRegion: HOME_REGION,
-        deadlineMs: num(env.CORRELATE_DEADLINE_MINUTES, 360) * 60_000,
-        delayMs: num(env.CORRELATE_DELAY_SECONDS, 300) * 1000,
-        maxRecords: num(env.CORRELATE_MAX_RECORDS, 300),
-        now,
-      }) as Invoke;
+    case runnerJobWatch.entry:
+      return fromDefinition(runnerJobWatch, w, env);
+    case webhookIngress.entry:
+      return fromDefinition(webhookIngress, w, env);
+    case auditCorrelate.entry:
+      return fromDefinition(auditCorrelate, w, env);
     default:
       return undefined;
   }

@@ -111,7 +111,7 @@ export class AuditTrail extends Construct implements AuditAccess {
 
     const deadline = props.correlationDeadline ?? Duration.hours(6);
     this.correlator = new FleetFunction(this, 'Correlate', {
-      entry: fileURLToPath(new URL('../../functions/audit-correlate/handler.ts', import.meta.url)),
+      entry: fileURLToPath(new URL('../../functions/audit-correlate/index.ts', import.meta.url)),
       description: 'Ties pending audit records to the CloudTrail events of their calls and triggers',
       alarmTopic: props.alarmTopic,
       timeout: Duration.minutes(5),

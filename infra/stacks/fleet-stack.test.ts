@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -228,8 +228,14 @@ describe('FleetStack IAM matches the SDK calls of every function', () => {
 
   it('deploys every function directory', () => {
     expect(functions.map(([entry]) => entry).sort()).toEqual(
-      readdirSync(fileURLToPath(new URL('../../functions/', import.meta.url)))
-        .map((name) => `functions/${name}/handler.ts`)
+      readdirSync(fileURLToPath(new URL('../../functions/', import.meta.url)), { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        // a migrated function's entry is its definition's index.ts
+        .map(({ name }) =>
+          existsSync(fileURLToPath(new URL(`../../functions/${name}/index.ts`, import.meta.url)))
+            ? `functions/${name}/index.ts`
+            : `functions/${name}/handler.ts`,
+        )
         .sort(),
     );
   });
