@@ -411,7 +411,7 @@ export class Engine {
   }
 
   entryOf(fn: string): string {
-    return this.routing.functions.get(fn)?.entry.replace(/^functions\/|\/handler\.ts$/g, '') ?? fn;
+    return this.routing.functions.get(fn)?.entry.replace(/^functions\/|\/(handler|index)\.ts$/g, '') ?? fn;
   }
 
   /** `injected`: the last try failed on an injected fault (an injected error, the audit outage). */
@@ -615,9 +615,8 @@ export class Engine {
 
   /** The webhook ingress function, if the stack has one. */
   webhookFunction(): string | undefined {
-    return [...this.routing.functions.values()].find(
-      (f) => f.entry === 'functions/webhook-ingress/index.ts',
-    )?.logicalId;
+    return [...this.routing.functions.values()].find((f) => f.entry === 'functions/webhook-ingress/index.ts')
+      ?.logicalId;
   }
 
   /** Sign a body as GitHub does (X-Hub-Signature-256 over the raw body as sent). */

@@ -14,7 +14,9 @@ export interface Invariant {
 const bare = (n: string) => n.toLowerCase().replace(/\.$/, '');
 const rel = (at: number) => `t+${Math.round((at - T0) / 1000)}s`;
 const envOf = (e: Engine, entry: string) =>
-  [...e.routing.functions.values()].find((f) => f.entry === `functions/${entry}/handler.ts`)?.env ?? {};
+  [...e.routing.functions.values()].find((f) =>
+    [`functions/${entry}/handler.ts`, `functions/${entry}/index.ts`].includes(f.entry),
+  )?.env ?? {};
 
 function invariant(name: string, details: string[], checked: number): Invariant {
   return { name, ok: details.length === 0, details, checked };
