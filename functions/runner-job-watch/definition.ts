@@ -153,6 +153,7 @@ async function reportLeaving(w: Watch, p: Placement, instanceId: string, leaving
   return 'job-on-leaving-instance' as const;
 }
 
+/** Place the job's runner, confirm its instance is the fleet's (EC2 tag), then whether it is leaving. */
 async function watchJob(w: Watch): Promise<JobWatchOutcome> {
   const p = await place(w.ports.registry, w.job);
   const id = p.instanceId;
