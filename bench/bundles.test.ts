@@ -23,7 +23,7 @@ async function inputsOf(entry: string): Promise<string[]> {
 describe('function bundles carry only the SDK clients they use', () => {
   it.each([
     [
-      'functions/webhook-ingress/handler.ts',
+      'functions/webhook-ingress/index.ts',
       ['client-eventbridge', 'client-secrets-manager', 'client-dynamodb'],
       ['client-ec2', 'client-route-53', 'client-cloudtrail'],
     ],

@@ -62,7 +62,7 @@ export interface ChaosDayResult {
 }
 
 const DNS_SYNC = 'functions/dns-sync/index.ts';
-const JOB_WATCH = 'functions/runner-job-watch/handler.ts';
+const JOB_WATCH = 'functions/runner-job-watch/index.ts';
 
 /** Handler overrides that run the real handler and, beside it, the naive per-event design. */
 function withNaiveShadow(naive: NaiveFigures, zone: { id: string; name: string; r53: InMemoryRoute53 }) {

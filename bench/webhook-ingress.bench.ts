@@ -6,8 +6,9 @@
  */
 import { Webhooks } from '@octokit/webhooks';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { createHandler } from '../functions/webhook-ingress/handler';
-import { deliveryDeduper } from '../shared/webhook/dedupe';
+import { webhookIngress } from '../functions/webhook-ingress/definition';
+import { REPORT_ONLY_GATE } from '../shared/kernel/approval';
+import { readSettings } from '../shared/kernel/settings';
 import { InMemoryEventBus } from '../shared/webhook/in-memory-event-bus';
 import { InMemoryPersistenceLayer } from '../shared/webhook/testing/in-memory-persistence-layer';
 import { workflowJobPayload } from '../shared/webhook/testing/payloads';
@@ -17,11 +18,16 @@ export async function webhookLatency(
 ): Promise<{ p50: number; p99: number; published: number; duplicates: number }> {
   const secret = 'bench-secret';
   const bus = new InMemoryEventBus();
-  const handler = createHandler({
-    secret: async () => secret,
-    publishOnce: deliveryDeduper(new InMemoryPersistenceLayer(), bus, { ttlSeconds: 86_400 }),
-    maxBodyBytes: 1_048_576,
+  const settings = readSettings(webhookIngress.settings, {
+    WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:bench-AbCdEf',
+    EVENT_BUS_NAME: 'fleet',
+    IDEMPOTENCY_TABLE: 'deliveries',
   });
+  const handler = webhookIngress.create(
+    { webhookSecret: async () => secret, eventBus: bus, idempotency: new InMemoryPersistenceLayer() },
+    { ...settings, dedupeTtlSeconds: 86_400, maxBodyBytes: 1_048_576 },
+    { now: () => new Date(), gate: REPORT_ONLY_GATE },
+  );
   const github = new Webhooks({ secret });
   const times: number[] = [];
   let duplicates = 0;

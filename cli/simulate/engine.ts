@@ -611,9 +611,8 @@ export class Engine {
 
   /** The webhook ingress function, if the stack has one. */
   webhookFunction(): string | undefined {
-    return [...this.routing.functions.values()].find(
-      (f) => f.entry === 'functions/webhook-ingress/handler.ts',
-    )?.logicalId;
+    return [...this.routing.functions.values()].find((f) => f.entry === 'functions/webhook-ingress/index.ts')
+      ?.logicalId;
   }
 
   /** Sign a body as GitHub does (X-Hub-Signature-256 over the raw body as sent). */

@@ -293,7 +293,7 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
 
   it('a replayed webhook body is not published twice: an ingress that publishes whatever it did not', async () => {
     const r = await run(['--webhook-replays'], {
-      'functions/webhook-ingress/handler.ts': (w, env) => {
+      'functions/webhook-ingress/index.ts': (w, env) => {
         const ingress = real('webhook-ingress', w, env);
         return async (event, context) => {
           const before = w.bus.events.length;
@@ -314,7 +314,7 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
 
   it('every form-encoded delivery is accepted and published: an ingress that only reads JSON', async () => {
     const r = await run(['--form-encoded'], {
-      'functions/webhook-ingress/handler.ts': (w, env) => {
+      'functions/webhook-ingress/index.ts': (w, env) => {
         const ingress = real('webhook-ingress', w, env);
         return async (event, context) => {
           const type = (event as { headers: Record<string, string> }).headers['content-type'];
@@ -336,7 +336,7 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
     const { summary } = await simulate({
       ...DEFAULT_SIM_OPTIONS,
       overrides: {
-        'functions/runner-job-watch/handler.ts': (w, env) => {
+        'functions/runner-job-watch/index.ts': (w, env) => {
           const watch = real('runner-job-watch', w, env);
           return async (event, context) => {
             try {
@@ -406,7 +406,7 @@ describe('simulator invariants of the name-claimant and stale-replay faults', ()
 
   it('no workflow_job older than the maximum job age published: an ingress without the stale-job check', async () => {
     const r = await run(['--stale-replays', '--settle', '65'], {
-      'functions/webhook-ingress/handler.ts': (w, env) =>
+      'functions/webhook-ingress/index.ts': (w, env) =>
         real('webhook-ingress', w, { ...env, MAX_JOB_AGE_SECONDS: '259200' }),
     });
     expect(r.code).toBe(1);

@@ -15,9 +15,9 @@ describe('simulator routing (from the synthesized FleetStack)', () => {
         'functions/dns-reconcile/index.ts',
         'functions/runner-drain/index.ts',
         'functions/runner-sweep/index.ts',
-        'functions/runner-job-watch/handler.ts',
-        'functions/webhook-ingress/handler.ts',
-        'functions/audit-correlate/handler.ts',
+        'functions/runner-job-watch/index.ts',
+        'functions/webhook-ingress/index.ts',
+        'functions/audit-correlate/index.ts',
       ]),
     );
   });
@@ -39,7 +39,7 @@ describe('simulator routing (from the synthesized FleetStack)', () => {
     );
     expect(job && routing.buses.includes(job.bus)).toBe(true);
     expect(job?.targets.map((t) => (t.kind === 'function' ? entryOf(t.fn) : t.queue))).toEqual([
-      'functions/runner-job-watch/handler.ts',
+      'functions/runner-job-watch/index.ts',
     ]);
     const sweep = routing.rules.find((r) =>
       r.targets.some((t) => t.kind === 'function' && entryOf(t.fn) === 'functions/runner-sweep/index.ts'),

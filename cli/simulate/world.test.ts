@@ -3,9 +3,11 @@ import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { CHAOS_DAY } from '../../bench/chaos-day.bench';
 import { LAG_RETRY_SECONDS } from '../../functions/dns-sync/definition';
+import { REMEDIATIONS } from '../../functions/registry';
 import { ThrottledError } from '../../shared/core/errors';
 import { sqsRecord, stateChangeEvent } from '../../shared/dns/testing/state-change-event';
 import { RunnerListingError } from '../../shared/github/errors';
+import { synthesizeFleet } from './routing';
 import { GITHUB_SIM, World, wireFunction } from './world';
 
 describe('simulated GitHub runner registry', () => {
@@ -89,5 +91,19 @@ describe('simulated GitHub runner registry', () => {
       }
     }
     expect(unwired).toEqual([]);
+  });
+
+  it('wires every registered definition from its definition, its settings read from the synthesized environment', async () => {
+    const routing = synthesizeFleet({ dryRun: false });
+    const w = new World({ now: Date.parse('2026-11-24T08:00:00Z') }, () => 0.5);
+    for (const definition of REMEDIATIONS) {
+      const route = [...routing.functions.values()].find((f) => f.entry === definition.entry);
+      expect(
+        route,
+        `${definition.name} is not in the synthesized stack as ${definition.entry}`,
+      ).toBeDefined();
+      const invoke = route && wireFunction(route, w);
+      expect(invoke, `${definition.name} is not wired`).toBeTypeOf('function');
+    }
   });
 });

@@ -1,11 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { createHandler as auditCorrelate } from '../../functions/audit-correlate/handler';
-import { dnsReconcile } from '../../functions/dns-reconcile/definition';
-import { dnsSync } from '../../functions/dns-sync/definition';
-import { runnerDrain } from '../../functions/runner-drain/definition';
-import { createHandler as runnerJobWatch } from '../../functions/runner-job-watch/handler';
-import { runnerSweep } from '../../functions/runner-sweep/definition';
-import { createHandler as webhookIngress } from '../../functions/webhook-ingress/handler';
+import { REMEDIATIONS } from '../../functions/registry';
 import { AuditWriteError } from '../../shared/audit/errors';
 import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
 import { InMemoryAuditStore } from '../../shared/audit/in-memory-audit-store';
@@ -30,7 +24,6 @@ import { readSettings } from '../../shared/kernel/settings';
 import type { DrainScheduler } from '../../shared/runners/drain-scheduler';
 import { InMemoryDrainState } from '../../shared/runners/drain-state';
 import type { DrainRetry } from '../../shared/runners/lifecycle-event';
-import { deliveryDeduper } from '../../shared/webhook/dedupe';
 import { InMemoryEventBus } from '../../shared/webhook/in-memory-event-bus';
 import { InMemoryPersistenceLayer } from '../../shared/webhook/testing/in-memory-persistence-layer';
 import { HOME_REGION, SimEvidence } from './evidence';
@@ -219,6 +212,12 @@ export class World {
       drainScheduler,
       messageRetry: this.messageRetry,
       pacing: this.pacing,
+      auditStore: new InMemoryAuditStore(this.audit),
+      // as deployed: LookupEvents behind the 2 requests/s limiter (waiting in the invocation's own time)
+      cloudTrail: new RateLimitedLookup(this.evidence.trail, { clock: this.evidence.lookupClock }),
+      webhookSecret: async () => SIM_WEBHOOK_SECRET,
+      eventBus: this.bus,
+      idempotency: this.idempotency,
     };
   }
 }
@@ -230,72 +229,28 @@ export class World {
 export function fromDefinition(definition: AnyRemediation, w: World, env: Record<string, string>): Invoke {
   const all = w.ports as unknown as Record<string, unknown>;
   const ports = Object.fromEntries(definition.ports.map((name: string) => [name, all[name]]));
-  const settings = readSettings(definition.settings, env);
+  // the Lambda runtime sets AWS_REGION in every function (never the template)
+  const settings = readSettings(definition.settings, { AWS_REGION: HOME_REGION, ...env });
   return definition.create(ports, settings, { now: () => w.now, gate: REPORT_ONLY_GATE }) as Invoke;
 }
 
 /** Handler overrides (tests plug a deliberately broken handler in by entry). */
 export type HandlerOverrides = Record<string, (w: World, env: Record<string, string>) => Invoke>;
 
-const bool = (v: string | undefined, d: boolean) => (v === undefined ? d : v === 'true');
-const num = (v: string | undefined, d: number) => (v === undefined ? d : Number(v));
-
 /**
- * The one place that knows each function's deps: env (from the synthesized template) in, the
- * handler's createHandler wired to the World's fakes out. Mirrors each handler's `handler` wiring.
+ * The handler of a routed function: the registered definition whose entry the template names,
+ * wired by `fromDefinition` (no per-function code here); an override replaces it (tests plug a
+ * deliberately broken handler in by entry). A function no definition names is not simulated.
  */
 export function wireFunction(
   route: FunctionRoute,
   w: World,
   overrides: HandlerOverrides = {},
 ): Invoke | undefined {
-  const env = route.env;
   const override = overrides[route.entry];
-  if (override) return override(w, env);
-  const now = () => w.now;
-  const fleetTag = { key: env.FLEET_TAG_KEY ?? 'fleetwarden:fleet', value: env.FLEET_TAG_VALUE ?? 'runners' };
-  switch (route.entry) {
-    case 'functions/dns-sync/index.ts':
-      return fromDefinition(dnsSync, w, env);
-    case 'functions/dns-reconcile/index.ts':
-      return fromDefinition(dnsReconcile, w, env);
-    case 'functions/runner-drain/index.ts':
-      return fromDefinition(runnerDrain, w, env);
-    case 'functions/runner-sweep/index.ts':
-      return fromDefinition(runnerSweep, w, env);
-    case 'functions/runner-job-watch/handler.ts':
-      return runnerJobWatch({
-        registry: w.registry,
-        inventory: w.inventory,
-        lifecycle: w.instanceLifecycle,
-        audit: w.audit,
-        fleetTag,
-        now,
-      }) as Invoke;
-    case 'functions/webhook-ingress/handler.ts':
-      return webhookIngress({
-        secret: async () => SIM_WEBHOOK_SECRET,
-        publishOnce: deliveryDeduper(w.idempotency, w.bus, {
-          ttlSeconds: num(env.DEDUPE_TTL_SECONDS, 259_200),
-        }),
-        maxBodyBytes: num(env.MAX_BODY_BYTES, 1_048_576),
-        maxJobAgeMs: num(env.MAX_JOB_AGE_SECONDS, 3600) * 1000,
-        now: () => w.clock.now,
-      }) as Invoke;
-    case 'functions/audit-correlate/handler.ts':
-      return auditCorrelate({
-        store: new InMemoryAuditStore(w.audit, num(env.CORRELATE_DELAY_SECONDS, 300) * 1000),
-        // as deployed: LookupEvents behind the 2 requests/s limiter (waiting in the invocation's own time)
-        lookup: new RateLimitedLookup(w.evidence.trail, { clock: w.evidence.lookupClock }),
-        homeRegion: HOME_REGION,
-        deadlineMs: num(env.CORRELATE_DEADLINE_MINUTES, 360) * 60_000,
-        delayMs: num(env.CORRELATE_DELAY_SECONDS, 300) * 1000,
-        maxRecords: num(env.CORRELATE_MAX_RECORDS, 300),
-        now,
-      }) as Invoke;
-    default:
-      return undefined;
-  }
+  if (override) return override(w, route.env);
+  const definition = REMEDIATIONS.find((d) => d.entry === route.entry);
+  return definition ? fromDefinition(definition, w, route.env) : undefined;
 }
 
 export const SIM_WEBHOOK_SECRET = 'simulated-webhook-secret';

@@ -139,7 +139,7 @@ export class AuditTrail extends Construct implements AuditAccess {
   ): FleetFunction {
     const deadline = props.correlationDeadline ?? Duration.hours(6);
     const correlator = new FleetFunction(this, 'Correlate', {
-      entry: fileURLToPath(new URL('../../functions/audit-correlate/handler.ts', import.meta.url)),
+      entry: fileURLToPath(new URL('../../functions/audit-correlate/index.ts', import.meta.url)),
       description: 'Ties pending audit records to the CloudTrail events of their calls and triggers',
       alarmTopic: props.alarmTopic,
       timeout: Duration.minutes(5),

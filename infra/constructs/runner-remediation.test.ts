@@ -335,7 +335,7 @@ describe('RunnerRemediation IAM matches the SDK calls of each function', () => {
   it.each([
     ['drainFunction', 'functions/runner-drain/index.ts'],
     ['sweepFunction', 'functions/runner-sweep/index.ts'],
-    ['jobWatchFunction', 'functions/runner-job-watch/handler.ts'],
+    ['jobWatchFunction', 'functions/runner-job-watch/index.ts'],
   ] as const)('%s: its role grants exactly the operations %s calls', (prop, entry) => {
     const { stack, runners, template } = setup({ allowTerminate: true });
     const called = sdkActionsOf(entry);

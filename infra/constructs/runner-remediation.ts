@@ -477,7 +477,7 @@ export class RunnerRemediation extends Construct {
 
     // ---- job watch: workflow_job in_progress on the fleet bus
     this.jobWatchFunction = new FleetFunction(this, 'RunnerJobWatch', {
-      entry: entry('runner-job-watch'),
+      entry: fileURLToPath(new URL('../../functions/runner-job-watch/index.ts', import.meta.url)),
       description: 'Reports jobs that start on runners whose instance is leaving',
       alarmTopic: props.alarmTopic,
       timeout: Duration.seconds(30),

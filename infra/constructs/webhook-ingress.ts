@@ -136,7 +136,7 @@ export class WebhookIngress extends Construct {
     });
 
     this.function = new FleetFunction(this, 'Function', {
-      entry: fileURLToPath(new URL('../../functions/webhook-ingress/handler.ts', import.meta.url)),
+      entry: fileURLToPath(new URL('../../functions/webhook-ingress/index.ts', import.meta.url)),
       description:
         'Receives GitHub webhooks: verifies signatures, dedupes deliveries, publishes to the fleet bus',
       alarmTopic: props.alarmTopic,

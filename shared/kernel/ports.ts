@@ -1,8 +1,11 @@
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { AuditSink } from '../audit/port';
+import type { AuditStore } from '../audit/store-port';
 import type { InstanceLifecycle } from '../autoscaling/instance-lifecycle';
 import type { LifecycleActions } from '../autoscaling/port';
 import type { WarmPool } from '../autoscaling/warm-pool';
 import type { SweepStateStore } from '../budget/port';
+import type { CloudTrailLookup } from '../cloudtrail/port';
 import type { Pacing } from '../core/pacing';
 import type { MessageRetry } from '../dns/message-retry';
 import type { Route53Port } from '../dns/port';
@@ -11,6 +14,8 @@ import type { InstanceInventory } from '../ec2/port';
 import type { RunnerRegistry } from '../github/port';
 import type { DrainScheduler } from '../runners/drain-scheduler';
 import type { DrainStateStore } from '../runners/drain-state';
+import type { EventPublisher } from '../webhook/publisher';
+import type { WebhookSecret } from '../webhook/secret';
 
 /**
  * Every port a remediation can ask for, by name. A definition names the ones it needs
@@ -34,6 +39,16 @@ export interface FleetPorts {
   messageRetry: MessageRetry;
   /** How retry loops back off (real sleeps in production; none in the simulator and tests). */
   pacing: Pacing;
+  /** Reading audit records back and storing their CloudTrail correlation (audit-correlate). */
+  auditStore: AuditStore;
+  /** CloudTrail LookupEvents, kept under its 2 requests/s (RateLimitedLookup; its clock in the simulator). */
+  cloudTrail: CloudTrailLookup;
+  /** The GitHub webhook secret (cached by the adapter; a constant in the simulator). */
+  webhookSecret: WebhookSecret;
+  /** The fleet's GitHub event bus (PutEvents). */
+  eventBus: EventPublisher;
+  /** Powertools idempotency store that publishes each webhook delivery once (the deliveries table). */
+  idempotency: BasePersistenceLayer;
 }
 
 export type PortName = keyof FleetPorts;

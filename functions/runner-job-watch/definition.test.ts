@@ -10,8 +10,10 @@ import { InMemoryInstanceInventory } from '../../shared/ec2/in-memory-instance-i
 import { InMemoryRunnerRegistry } from '../../shared/github/in-memory-runner-registry';
 import { FakeGitHubApi, testPrivateKey } from '../../shared/github/testing/fake-github-api';
 import type { WorkflowJobDetail } from '../../shared/github/workflow-job-event';
+import { REPORT_ONLY_GATE } from '../../shared/kernel/approval';
 import { INSTANCE_LABEL_PREFIX } from '../../shared/runners/matching';
-import { createHandler, handler as deployedHandler } from './handler';
+import { runnerJobWatch } from './definition';
+import { handler as deployedHandler } from './index';
 
 const I = 'i-0123456789abcdef0';
 const FLEET = { key: 'fleetwarden:fleet', value: 'runners' };
@@ -55,7 +57,13 @@ function jobEvent(
     },
   };
 }
-const handler = () => createHandler({ registry, inventory, lifecycle, audit, fleetTag: FLEET });
+const createHandler = (deps: { registry: InMemoryRunnerRegistry }) =>
+  runnerJobWatch.create(
+    { registry: deps.registry, inventory, instanceLifecycle: lifecycle, audit },
+    { auditTable: 'audit', fleetTagKey: FLEET.key, fleetTagValue: FLEET.value },
+    { now: () => new Date(), gate: REPORT_ONLY_GATE },
+  );
+const handler = () => createHandler({ registry });
 
 beforeEach(() => {
   registry = new InMemoryRunnerRegistry();
@@ -132,7 +140,7 @@ describe('runner-job-watch', () => {
   it('degrades under a GitHub rate limit: no failure; the job is matched by its runner name alone', async () => {
     const limited = new InMemoryRunnerRegistry({ rateLimit: 0 });
     const on = `ci-${I}`;
-    const watch = createHandler({ registry: limited, inventory, lifecycle, audit, fleetTag: FLEET });
+    const watch = createHandler({ registry: limited });
     lifecycle.markTerminating(I);
     expect(await watch(jobEvent('in_progress', { runnerId: 99, runnerName: on }), {} as Context)).toBe(
       'job-on-leaving-instance',
@@ -144,7 +152,7 @@ describe('runner-job-watch', () => {
 
   it('skips with an audit record naming the rate limit when the runner cannot be placed without GitHub', async () => {
     const limited = new InMemoryRunnerRegistry({ rateLimit: 0 });
-    const watch = createHandler({ registry: limited, inventory, lifecycle, audit, fleetTag: FLEET });
+    const watch = createHandler({ registry: limited });
     expect(await watch(jobEvent('in_progress'), {} as Context)).toBe('rate-limited');
     expect(audit.all()).toEqual([
       expect.objectContaining({

@@ -1,14 +1,20 @@
 import { Webhooks } from '@octokit/webhooks';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { REPORT_ONLY_GATE } from '../../shared/kernel/approval';
+import { readSettings } from '../../shared/kernel/settings';
 import { logger, metrics } from '../../shared/observability/powertools';
-import { deliveryDeduper } from '../../shared/webhook/dedupe';
 import { InMemoryEventBus } from '../../shared/webhook/in-memory-event-bus';
 import { InMemoryPersistenceLayer } from '../../shared/webhook/testing/in-memory-persistence-layer';
 import { workflowJobPayload } from '../../shared/webhook/testing/payloads';
-import { createHandler, WebhookIngressEnv } from './handler';
+import { webhookIngress } from './definition';
 
 const SECRET = 'webhook-secret';
+const ENV = {
+  WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:hook-AbCdEf',
+  EVENT_BUS_NAME: 'fleet',
+  IDEMPOTENCY_TABLE: 'idem',
+};
 
 function urlEvent(body: string, headers: Record<string, string>, base64 = false): APIGatewayProxyEventV2 {
   return {
@@ -43,14 +49,22 @@ function urlEvent(body: string, headers: Record<string, string>, base64 = false)
 function setup() {
   const bus = new InMemoryEventBus();
   let secretReads = 0;
-  const handler = createHandler({
-    secret: async () => {
-      secretReads++;
-      return SECRET;
+  const handler = webhookIngress.create(
+    {
+      webhookSecret: async () => {
+        secretReads++;
+        return SECRET;
+      },
+      eventBus: bus,
+      idempotency: new InMemoryPersistenceLayer(),
     },
-    publishOnce: deliveryDeduper(new InMemoryPersistenceLayer(), bus, { ttlSeconds: 3600 }),
-    maxBodyBytes: 1024 * 1024,
-  });
+    {
+      ...readSettings(webhookIngress.settings, ENV),
+      dedupeTtlSeconds: 3600,
+      maxBodyBytes: 1024 * 1024,
+    },
+    { now: () => new Date(), gate: REPORT_ONLY_GATE },
+  );
   return { bus, handler, reads: () => secretReads };
 }
 
@@ -123,16 +137,15 @@ describe('webhook-ingress handler (Function URL)', () => {
   });
 
   it('documents its environment: secret ARN, bus, idempotency table, limits with defaults', () => {
-    const env = WebhookIngressEnv.parse({
-      WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:hook-AbCdEf',
-      EVENT_BUS_NAME: 'fleet',
-      IDEMPOTENCY_TABLE: 'idem',
-    });
+    const env = readSettings(webhookIngress.settings, ENV);
     expect(env).toMatchObject({
-      MAX_BODY_BYTES: 1_048_576,
-      DEDUPE_TTL_SECONDS: 259_200,
-      SECRET_CACHE_SECONDS: 300,
-      MAX_JOB_AGE_SECONDS: 3600,
+      secretArn: ENV.WEBHOOK_SECRET_ARN,
+      eventBusName: 'fleet',
+      idempotencyTable: 'idem',
+      maxBodyBytes: 1_048_576,
+      dedupeTtlSeconds: 259_200,
+      secretCacheSeconds: 300,
+      maxJobAgeSeconds: 3600,
     });
   });
 });

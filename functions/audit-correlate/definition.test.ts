@@ -1,20 +1,48 @@
 import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { auditRecord } from '../../shared/audit/audit-store.contract';
+import type { CorrelationRunResult } from '../../shared/audit/correlation-run';
 import { DynamoDbAuditSink } from '../../shared/audit/dynamodb-audit-sink';
 import { DynamoDbAuditStore } from '../../shared/audit/dynamodb-audit-store';
 import { CorrelationRecordsFailedError } from '../../shared/audit/errors';
 import { InMemoryAuditStore } from '../../shared/audit/in-memory-audit-store';
+import type { AuditStore } from '../../shared/audit/store-port';
 import { scriptAuditTable } from '../../shared/audit/testing/fake-audit-table';
 import { CloudTrailLookupError } from '../../shared/cloudtrail/errors';
 import { LookupEventsAdapter } from '../../shared/cloudtrail/lookup-events-adapter';
+import type { CloudTrailLookup } from '../../shared/cloudtrail/port';
 import { RateLimitedLookup } from '../../shared/cloudtrail/rate-limited-lookup';
 import { FakeClock } from '../../shared/cloudtrail/testing/fake-clock';
 import { recordedEvent } from '../../shared/cloudtrail/testing/recorded';
 import { MalformedEventError } from '../../shared/core/errors';
-import { AuditCorrelateEnv, createHandler } from './handler';
+import { REPORT_ONLY_GATE } from '../../shared/kernel/approval';
+import { readSettings } from '../../shared/kernel/settings';
+import { auditCorrelate } from './definition';
+
+/** The handler from its definition, given the ports and the settings (in ms) the tests name. */
+const createHandler = (d: {
+  store: AuditStore;
+  lookup: CloudTrailLookup;
+  homeRegion: string;
+  deadlineMs: number;
+  delayMs: number;
+  maxRecords: number;
+  now?: () => Date;
+}) =>
+  auditCorrelate.create(
+    { auditStore: d.store, cloudTrail: d.lookup },
+    {
+      auditTable: 'audit',
+      homeRegion: d.homeRegion,
+      deadlineMinutes: d.deadlineMs / 60_000,
+      delaySeconds: d.delayMs / 1000,
+      maxRecords: d.maxRecords,
+    },
+    { now: d.now ?? (() => new Date()), gate: REPORT_ONLY_GATE },
+  ) as (event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<CorrelationRunResult>;
 
 const scheduled = {
   version: '0',
@@ -167,12 +195,14 @@ describe('audit-correlate handler', () => {
   });
 
   it('reads its configuration from the environment with defaults', () => {
-    expect(AuditCorrelateEnv.parse({ AUDIT_TABLE_NAME: 't', AWS_REGION: 'eu-west-1' })).toEqual({
-      AUDIT_TABLE_NAME: 't',
-      AWS_REGION: 'eu-west-1',
-      CORRELATE_DEADLINE_MINUTES: 360,
-      CORRELATE_DELAY_SECONDS: 300,
-      CORRELATE_MAX_RECORDS: 300,
-    });
+    expect(readSettings(auditCorrelate.settings, { AUDIT_TABLE_NAME: 't', AWS_REGION: 'eu-west-1' })).toEqual(
+      {
+        auditTable: 't',
+        homeRegion: 'eu-west-1',
+        deadlineMinutes: 360,
+        delaySeconds: 300,
+        maxRecords: 300,
+      },
+    );
   });
 });
