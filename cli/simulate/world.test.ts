@@ -68,7 +68,10 @@ describe('simulated GitHub runner registry', () => {
     const root = new URL('../../', import.meta.url);
     const wiring = readFileSync(new URL('cli/simulate/world.ts', root), 'utf8');
     const unwired: string[] = [];
-    for (const fn of readdirSync(new URL('functions/', root))) {
+    const dirs = readdirSync(new URL('functions/', root), { withFileTypes: true }).filter((d) =>
+      d.isDirectory(),
+    );
+    for (const { name: fn } of dirs) {
       const src = readFileSync(new URL(`functions/${fn}/handler.ts`, root), 'utf8');
       for (const [, name] of src.matchAll(/^\s+([A-Z][A-Z0-9_]+): z\./gm)) {
         if (!adapterOnly.has(name as string) && !wiring.includes(`env.${name}`))
