@@ -67,6 +67,12 @@ describe('adversarial faults do what their flags say', () => {
     }
   });
 
+  it('refuses a fault no simulation declares (a misspelt key would silently test nothing)', async () => {
+    await expect(shortRun({ warmPoolScaleIns: true })).rejects.toThrow(
+      'unknown simulator fault: warmPoolScaleIns',
+    );
+  });
+
   it("GitHub DELETE 5xx during drains: some of runner-drain's deregistrations are answered 502", async () => {
     const { engine } = await shortRun({ githubDeleteErrors: true });
     expect(drainWatch(engine).deleteErrors).toBeGreaterThan(0);

@@ -7,6 +7,7 @@
  */
 
 import { SIMULATIONS } from '../../functions/simulations';
+import { ConfigError } from '../../shared/core/errors';
 import { stateChangeEvent } from '../../shared/dns/testing/state-change-event';
 import type { InstanceInfo, InstanceState } from '../../shared/ec2/port';
 import { INSTANCE_LABEL_PREFIX } from '../../shared/runners/matching';
@@ -109,7 +110,7 @@ export class Engine extends EventEngine<World, FleetStats> {
       },
     );
     for (const key of Object.keys(options.faults ?? {}))
-      if (!(key in FAULT_FLAGS)) throw new Error(`unknown simulator fault: ${key}`);
+      if (!(key in FAULT_FLAGS)) throw new ConfigError(`unknown simulator fault: ${key}`);
     this.wireFunctions((f) => wireFunction(f, this.world, options.overrides));
     const env = (fn: string) =>
       [...routing.functions.values()].find((f) => f.entry === `functions/${fn}/handler.ts`)?.env;
