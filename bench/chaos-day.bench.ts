@@ -13,8 +13,8 @@
  * i.e. ceil(registered runners at that moment / page size) pages.
  */
 import type { Context } from 'aws-lambda';
-import { DEFAULT_SIM_OPTIONS, type SimOptions } from '../cli/simulate/engine';
 import type { Summary } from '../cli/simulate/report';
+import { DEFAULT_SIM_OPTIONS, type SimOptions } from '../cli/simulate/scenario';
 import { simulate } from '../cli/simulate/simulate';
 import {
   GITHUB_SIM,

@@ -1,7 +1,7 @@
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SIM_OPTIONS } from './engine';
 import { synthesizeFleet } from './routing';
+import { DEFAULT_SIM_OPTIONS } from './scenario';
 import { simulate } from './simulate';
 
 describe('simulator engine settings come from the synthesized stack', () => {

@@ -1,13 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import {
-  ALL_FAULTS,
-  claimState,
-  FOREIGN_ASG,
-  FOREIGN_FLEET_ID,
-  FOREIGN_HOOK,
-  faultState,
-  watchState,
-} from './faults';
+import { claimState } from '../../functions/dns-sync/simulation';
+import { drainWatch, FOREIGN_HOOK } from '../../functions/runner-drain/simulation';
+import { FOREIGN_FLEET_ID } from '../../functions/runner-sweep/simulation';
+import { ALL_FAULTS } from './fault-flags';
+import { FOREIGN_ASG, faultState } from './faults';
+import { faultTargets } from './remediation-simulation';
 import { simulate } from './simulate';
 
 /** A short run (9 instances, 20 + 10 minutes, no chaos) with the given faults. */
@@ -52,10 +49,9 @@ describe('adversarial faults do what their flags say', () => {
     expect(inside.length).toBeGreaterThan(0);
     expect(inside.every((w) => !w.ok)).toBe(true);
     expect(writes.filter((w) => w.at >= outage.to).some((w) => w.ok)).toBe(true);
-    expect(s.flapping.size).toBeGreaterThan(0);
+    expect(faultTargets(engine, 'flapping').size).toBeGreaterThan(0);
     // the stopped variant names instances the terminated one does not; GitHub 5xx hit some drains' DELETEs
-    const w = watchState(engine);
-    expect(w.stopped.size).toBeGreaterThan(0);
+    expect(faultTargets(engine, 'flapping-stopped').size).toBeGreaterThan(0);
     // (GitHub 5xx on drains' DELETEs: its own test below; this short run has one non-warm scale-in)
     const kinds = new Set(engine.world.journal.webhooks.map((w) => w.kind));
     expect([...kinds].sort()).toEqual(['form', 'json', 'replay']);
@@ -71,9 +67,15 @@ describe('adversarial faults do what their flags say', () => {
     }
   });
 
+  it('refuses a fault no simulation declares (a misspelt key would silently test nothing)', async () => {
+    await expect(shortRun({ warmPoolScaleIns: true })).rejects.toThrow(
+      'unknown simulator fault: warmPoolScaleIns',
+    );
+  });
+
   it("GitHub DELETE 5xx during drains: some of runner-drain's deregistrations are answered 502", async () => {
     const { engine } = await shortRun({ githubDeleteErrors: true });
-    expect(watchState(engine).deleteErrors).toBeGreaterThan(0);
+    expect(drainWatch(engine).deleteErrors).toBeGreaterThan(0);
   });
 
   it('name claimants and stale replays: a stopped holder, a claimant of its name, a captured body sent after the job age', async () => {

@@ -7,9 +7,9 @@ import { ThrottledError } from '../../shared/core/errors';
 import { simulateCommandWith } from '../commands/simulate';
 import { runCli } from '../program';
 import { testDeps } from '../test-deps';
-import { DEFAULT_SIM_OPTIONS } from './engine';
 import type { Invariant } from './invariants';
 import { synthesizeFleet } from './routing';
+import { DEFAULT_SIM_OPTIONS } from './scenario';
 import { simulate } from './simulate';
 import { type HandlerOverrides, type Invoke, type World, wireFunction } from './world';
 

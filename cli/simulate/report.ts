@@ -4,9 +4,10 @@ import type { AuditRecord } from '../../shared/audit/schema';
 import type { DeadLetter, SubjectTimeline } from '../timeline/html/model';
 import { buildSubjectTimeline } from '../timeline/html/model';
 import { esc, renderTimelinePage } from '../timeline/html/render';
-import { type Engine, type SimDeadLetter, T0 } from './engine';
-import { claimState } from './faults';
+import { type SimDeadLetter, T0 } from './engine';
 import { boundaryInvariants, type Invariant } from './invariants';
+import { faultTargets } from './remediation-simulation';
+import type { Engine } from './scenario';
 
 export type { Invariant } from './invariants';
 
@@ -23,9 +24,9 @@ function dnsInvariants(e: Engine): Invariant[] {
   // spoofed instances carry the fleet tag (an opt-in): whether they get a record is not judged here
   const neutral = new Set<string>();
   // a claimant of a held name (--name-claimants) must get no record: heldNamesStay judges it
-  const claimant = claimState(e).claimant;
+  const claimants = faultTargets(e, 'claimant');
   for (const t of e.truth.values()) {
-    if (t === claimant) continue;
+    if (claimants.has(t.id)) continue;
     const name = bare(`${t.name}.${e.zoneName}`);
     if (t.kind === 'spoofed') neutral.add(name);
     else if (t.state === 'running' && t.kind !== 'outsider') expected.set(name, t.ip);
@@ -152,7 +153,7 @@ export function summarize(e: Engine, wallMs: number): Summary {
     convergenceSeconds:
       e.stats.convergedAt === undefined
         ? null
-        : Math.max(0, Math.round((e.stats.convergedAt - e.stats.lastFleetChangeAt) / 1000)),
+        : Math.max(0, Math.round((e.stats.convergedAt - e.stats.lastChangeAt) / 1000)),
     wallMs,
     counts: {
       instancesLaunched: truth.length,

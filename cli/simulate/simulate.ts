@@ -1,6 +1,6 @@
-import { Engine, type SimOptions } from './engine';
 import { converged, type Summary, summarize } from './report';
 import { type Routing, synthesizeFleet } from './routing';
+import { Engine, type SimOptions } from './scenario';
 
 const cachedRouting = new Map<string, Routing>();
 

@@ -1,0 +1,180 @@
+/**
+ * runner-drain in the simulator: another team's terminate hook on the runner ASG, warm-pool
+ * scale-ins, GitHub answering the drain's runner DELETE 5xx; the fleet touches only its own hook,
+ * keeps a warm-pool runner registered and never lets its hook expire with the runner registered.
+ */
+import type { MutatingCall } from '../../cli/simulate/journal';
+import {
+  configuredAsgs,
+  enqueueTo,
+  type Invariant,
+  invariant,
+  type RemediationSimulation,
+  rel,
+  relTime,
+} from '../../cli/simulate/remediation-simulation';
+import type { Engine } from '../../cli/simulate/scenario';
+import { GitHubApiError } from '../../shared/github/errors';
+
+/** Another team's terminate hook on the runner ASG (a log shipper flushing before the instance goes). */
+export const FOREIGN_HOOK = { name: 'log-shipper-flush', heartbeatTimeoutMs: 120_000 };
+
+/** What the drain's watches saw, and the delete errors' count. */
+interface DrainWatch {
+  /** Fleet hooks that timed out before the drain deadline with their runner still registered. */
+  expiredHeld: string[];
+  /** DELETE runner calls of runner-drain answered 5xx (--github-delete-errors). */
+  deleteErrors: number;
+}
+const watches = new WeakMap<Engine, DrainWatch>();
+
+export function drainWatch(e: Engine): DrainWatch {
+  let s = watches.get(e);
+  if (!s) {
+    s = { expiredHeld: [], deleteErrors: 0 };
+    watches.set(e, s);
+  }
+  return s;
+}
+
+/**
+ * --github-delete-errors: GitHub answers runner-drain's DELETE of a runner 5xx for two heartbeat
+ * timeouts from the drain's first try, for every other fleet scale-in. Not an injected invocation
+ * error: the drain is to hold the hook (heartbeat, look again), not fail; a drain that fails on it
+ * tries again only on redelivery, without a heartbeat, and lets the hook expire.
+ */
+function installDrainDeleteErrors(e: Engine): void {
+  const state = drainWatch(e);
+  const registry = e.world.registry;
+  const del = registry.deleteRunner.bind(registry);
+  const firstTry = new Map<string, number>();
+  registry.deleteRunner = async (id) => {
+    const t = [...e.truth.values()].find((x) => x.runnerId === id);
+    const h = t ? e.hooks.find((x) => x.instanceId === t.id) : undefined;
+    // the n-th scale-in (its token ends in -n); with --warm-pool-scale-in the even ones go to the
+    // warm pool and delete nothing, so then every odd one
+    const n = Number(h?.token.split('-').at(-1));
+    const victim = e.faultOn('warm-pool-scale-in') ? n % 2 === 1 : n % 2 === 0;
+    if (t && h && victim && e.world.journal.fn === 'runner-drain') {
+      const from = firstTry.get(t.id) ?? e.clock.now;
+      firstTry.set(t.id, from);
+      if (e.clock.now < from + 2 * h.heartbeatTimeoutMs) {
+        state.deleteErrors++;
+        throw new GitHubApiError(`DELETE /orgs/{org}/actions/runners/${id}: HTTP 502 Bad Gateway`, 502);
+      }
+    }
+    return del(id);
+  };
+}
+
+/**
+ * Every run: a fleet hook that timed out before the drain deadline while its runner was still
+ * registered (the fleet dropped its heartbeat). Seen when the ASG first reads the timeout.
+ */
+function watchHookExpiries(e: Engine): void {
+  const state = drainWatch(e);
+  const actions = e.world.lifecycleActions;
+  const outcome = actions.outcome.bind(actions);
+  const seen = new Set<string>();
+  actions.outcome = (token) => {
+    const o = outcome(token);
+    const h = e.hooks.find((x) => x.token === token);
+    if (o !== 'timeout' || !h || seen.has(token)) return o;
+    seen.add(token);
+    const held = e.clock.now - h.startedAt;
+    const runnerId = e.truth.get(h.instanceId)?.runnerId;
+    const registered = runnerId !== undefined && e.world.registry.snapshot().some((r) => r.id === runnerId);
+    if (registered && held < e.drainDeadlineMs)
+      state.expiredHeld.push(
+        `hook ${token} of ${h.instanceId} expired at ${relTime(e)}, ${Math.round(held / 1000)} s into a ${e.drainDeadlineMs / 1000} s drain deadline, runner ${runnerId} still registered`,
+      );
+    return o;
+  };
+}
+
+function fleetHookNames(e: Engine): Set<string> {
+  return new Set(
+    e.routing.lifecycleHooks
+      .filter((h) => h.transition === 'autoscaling:EC2_INSTANCE_TERMINATING')
+      .map((h) => h.name),
+  );
+}
+
+/** The fleet heartbeats or completes only its own terminate hook's lifecycle actions. */
+export function noForeignHookTouched(e: Engine): Invariant {
+  const own = fleetHookNames(e);
+  const asgs = configuredAsgs(e);
+  const lifecycle = e.world.journal.calls.filter((c) => c.hook && c.invocation !== 0);
+  const details = lifecycle
+    .filter((c) => {
+      const h = c.hook as NonNullable<MutatingCall['hook']>;
+      return !own.has(h.name) || e.foreignTokens.has(h.token) || !asgs.has(h.asg);
+    })
+    .map(
+      (c) =>
+        `${c.fn} called ${c.operation} on hook ${c.hook?.name} of ${c.hook?.asg} (${c.resources[0]}) at ${rel(c.at)}`,
+    );
+  return invariant('no foreign hook touched', details, lifecycle.length);
+}
+
+/**
+ * A warm-pool scale-in is no departure: the runner of an instance that comes back from the warm
+ * pool is still registered at the end of the run (neither runner-drain nor runner-sweep removed it).
+ */
+export function warmPoolRunnersKept(e: Engine): Invariant {
+  const back = e.warmReturns.filter((r) => r.runnerId !== undefined);
+  const registered = new Set(e.world.registry.snapshot().map((r) => r.id));
+  const details = back
+    .filter((r) => !registered.has(r.runnerId as number))
+    .map(
+      (r) =>
+        `runner ${r.runnerId} of ${r.instanceId} (back from the warm pool at ${rel(r.at)}) is not registered`,
+    );
+  return invariant('a runner back from the warm pool is still registered', details, back.length);
+}
+
+/** No fleet hook timed out before the drain deadline while its runner was still registered. */
+export function noHookExpiredHeld(e: Engine): Invariant {
+  const s = drainWatch(e);
+  return invariant(
+    'no fleet hook expired with its runner registered before the drain deadline',
+    [...s.expiredHeld],
+    e.hooks.length,
+  );
+}
+
+export const simulation: RemediationSimulation = {
+  function: 'runner-drain',
+  faults: [
+    {
+      flag: 'foreign-hooks',
+      description:
+        "give the runner ASG another team's terminate lifecycle hook, with its own events (also sent to the drain queue)",
+      // its events also land on the drain queue (as a rule matching the ASG alone would deliver
+      // them, or any sender the queue trusts), so runner-drain's own hook check is exercised
+      install: (e) => {
+        e.foreignHooks.push({ ...FOREIGN_HOOK, onEvent: (event) => enqueueTo(e, 'runner-drain', event) });
+      },
+    },
+    {
+      flag: 'warm-pool-scale-in',
+      description:
+        'send every other runner scale-in to the warm pool (Warmed:Pending:Wait; the instance stops, then comes back with its runner)',
+      // every other scale-in of a runner goes to the warm pool (the first one included)
+      install: (e) => {
+        e.toWarmPool = (n) => n % 2 === 0;
+      },
+    },
+    {
+      flag: 'github-delete-errors',
+      description:
+        "answer runner-drain's runner DELETE with HTTP 502 for the first two heartbeat timeouts of every other scale-in",
+      install: installDrainDeleteErrors,
+    },
+  ],
+  watch: watchHookExpiries,
+  // a failed runner-list page or Auto Scaling throttling
+  injectError: (e) =>
+    e.rng() < 0.5 ? e.world.registry.failNextListPage(1) : e.world.lifecycleActions.throttleNext(1),
+  invariants: (e) => [noForeignHookTouched(e), warmPoolRunnersKept(e), noHookExpiredHeld(e)],
+};
