@@ -18,7 +18,7 @@ function actionsTable(spec: RemediationSpec): string {
   if (kinds.length === 0) return 'Takes no fleet-mutating action.';
   const rows = kinds.map(
     ([name, k]) =>
-      `| \`${name}\` | \`${k.audit}\` | ${k.does} | ${approval(k)} | ${k.weight} | ${k.calls.map((c) => `\`${c}\``).join(', ')} |`,
+      `| \`${name}\` | \`${k.audit}\` | ${k.does} | ${approval(k)} | ${k.weight} | ${k.calls.map((c) => `\`${c}\``).join(', ') || 'none (records only)'} |`,
   );
   return [
     '| kind | audit action | does | reversibility | budget weight | mutating calls |',
