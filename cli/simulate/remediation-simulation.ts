@@ -1,5 +1,5 @@
 /**
- * What a remediation declares about its simulation (functions/<name>/simulation.ts, listed in
+ * What a remediation declares about its simulation (functions/<name>/simulation.ts, found by
  * functions/simulations.ts): its adversarial faults (each a CLI flag), the watches that feed its
  * invariants, the API error --error-rate injects into it, and its invariants. Cross-cutting faults
  * and invariants stay in faults.ts and invariants.ts. This module and the simulations load no
