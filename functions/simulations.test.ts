@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ALL_FAULTS, FAULT_FLAGS } from '../cli/simulate/fault-flags';
 import { GENERIC_FAULTS } from '../cli/simulate/faults';
@@ -8,7 +8,29 @@ describe('per-remediation simulations', () => {
   it('each names a function of the fleet, once', () => {
     const names = SIMULATIONS.map((s) => s.function);
     expect(new Set(names).size).toBe(names.length);
-    for (const n of names) expect(existsSync(new URL(`./${n}/handler.ts`, import.meta.url))).toBe(true);
+    for (const n of names)
+      expect(
+        ['index.ts', 'handler.ts'].some((f) => existsSync(new URL(`./${n}/${f}`, import.meta.url))),
+        `${n} has no handler entry`,
+      ).toBe(true);
+  });
+
+  it('are found, not listed: every functions/*/simulation.ts, the historic five first in their order (seeded runs depend on it), then the others by name', () => {
+    const found = readdirSync(new URL('./', import.meta.url), { withFileTypes: true })
+      .filter((d) => d.isDirectory() && existsSync(new URL(`./${d.name}/simulation.ts`, import.meta.url)))
+      .map((d) => d.name);
+    const names = SIMULATIONS.map((s) => s.function);
+    expect([...names].sort()).toEqual([...found].sort());
+    expect(names.slice(0, 5)).toEqual([
+      'runner-drain',
+      'runner-sweep',
+      'dns-sync',
+      'webhook-ingress',
+      'dns-reconcile',
+    ]);
+    const rest = names.slice(5);
+    expect(rest).toEqual([...rest].sort());
+    expect(rest).toContain('orphaned-volumes');
   });
 
   it('the CLI fault flags are derived from the simulations (plus the cross-cutting faults)', () => {

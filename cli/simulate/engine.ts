@@ -152,6 +152,8 @@ export class EventEngine<W extends EngineWorld, X extends object = object> {
   private readonly tasks: Task[] = [];
   private seq = 0;
   private readonly invokers = new Map<string, Invoke>();
+  /** The streams of the functions that own theirs (`ownsRandom`), by name. */
+  private readonly streams = new Map<string, () => number>();
   private readonly queues = new Map<string, QueueMessage[]>();
   private msgSeq = 0;
   private unitSeq = 0;
@@ -188,6 +190,10 @@ export class EventEngine<W extends EngineWorld, X extends object = object> {
   protected afterInvoke(): void {}
   /** Every simulated second, after the queues were polled. */
   protected onTick(): void {}
+  /** Whether a function's chaos draws come from a stream of its own (by name), not the run's. */
+  protected ownsRandom(_fn: string): boolean {
+    return false;
+  }
   /** What the progress line says about the world, before the invocation count. */
   protected progressParts(): string[] {
     return [];
@@ -211,6 +217,23 @@ export class EventEngine<W extends EngineWorld, X extends object = object> {
     this.at(this.clock.now + ms, run);
   }
 
+  /**
+   * The chaos draws of a function (by logical id): the run's stream, or, for one that owns its
+   * stream, one seeded from the run's seed and its name (so adding it changes no other's draws).
+   */
+  private randomFor(fn: string | undefined): () => number {
+    const name = fn === undefined ? undefined : this.entryOf(fn);
+    if (name === undefined || !this.ownsRandom(name)) return this.rng;
+    let stream = this.streams.get(name);
+    if (!stream) {
+      let h = 0x811c9dc5;
+      for (const c of name) h = Math.imul(h ^ (c.codePointAt(0) ?? 0), 0x01000193);
+      stream = seededRandom(this.options.seed ^ h);
+      this.streams.set(name, stream);
+    }
+    return stream;
+  }
+
   // ---- EventBridge: rules from the template, at-least-once, unordered -----------------------------
 
   emit(bus: string, event: Record<string, unknown>): void {
@@ -218,16 +241,19 @@ export class EventEngine<W extends EngineWorld, X extends object = object> {
     for (const rule of this.routing.rules) {
       if (rule.bus !== bus || !rule.pattern || !matchesPattern(rule.pattern, event)) continue;
       for (const target of rule.targets) {
-        if (this.rng() < this.options.drop) {
+        const rng = this.randomFor(
+          target.kind === 'function' ? target.fn : this.routing.consumers.get(target.queue)?.fn,
+        );
+        if (rng() < this.options.drop) {
           this.stats.dropped++;
           continue;
         }
-        const copies = this.rng() < this.options.duplicate ? 2 : 1;
+        const copies = rng() < this.options.duplicate ? 2 : 1;
         if (copies === 2) this.stats.duplicated++;
         for (let c = 0; c < copies; c++) {
-          let delay = 300 + Math.floor(this.rng() * 1500);
-          if (this.rng() < this.options.reorder) {
-            delay += Math.floor(this.rng() * 45_000);
+          let delay = 300 + Math.floor(rng() * 1500);
+          if (rng() < this.options.reorder) {
+            delay += Math.floor(rng() * 45_000);
             this.stats.delayed++;
           }
           this.after(delay, () => this.deliver(target, event));
@@ -328,7 +354,7 @@ export class EventEngine<W extends EngineWorld, X extends object = object> {
     return this.world.journal.within(name, async (frame) => {
       onFrame?.(frame.id);
       this.beforeInvoke();
-      if (this.rng() < this.options.errorRate) this.injectError(name);
+      if (this.randomFor(fn)() < this.options.errorRate) this.injectError(name);
       const previous = this.world.currentFunction;
       this.world.currentFunction = name;
       try {

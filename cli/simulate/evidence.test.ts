@@ -57,4 +57,43 @@ describe('simulator ports: intent before act (SimEvidence.instrument)', () => {
     await w.terminator.terminate(['i-0abc12345']);
     expect(w.evidence.withoutIntent).toEqual(['simulator EC2.TerminateInstances']);
   });
+
+  it('EBS: CreateSnapshot and DeleteVolume wait for the intent record, are journaled and reach CloudTrail', async () => {
+    const { w } = world();
+    const tags = { 'fleetwarden:fleet': 'runners', 'fleetwarden:instance-id': 'i-0abc12345' };
+    w.volumes.put({
+      volumeId: 'vol-0abc',
+      state: 'available',
+      sizeGiB: 8,
+      volumeType: 'gp3',
+      encrypted: true,
+      attachedTo: [],
+      tags,
+    });
+    const volume = { ...subject, recordName: 'vol-0abc' };
+    w.audit.failNextWrites(2);
+    await auditedAction(w.audit, ctx, { action: 'volume.delete', subject: volume }, async () => {
+      await w.volumes.delete('vol-0abc');
+      return { decision: 'acted', reason: 'gone', result: undefined };
+    }).catch(() => undefined);
+    expect(w.volumes.deleted).toEqual([]);
+    await auditedAction(w.audit, ctx, { action: 'volume.snapshot', subject: volume }, async () => {
+      await w.volumes.snapshot('vol-0abc', tags, 'orphan');
+      return { decision: 'acted', reason: 'snapshotted', result: undefined };
+    });
+    await auditedAction(w.audit, ctx, { action: 'volume.delete', subject: volume }, async () => {
+      await w.volumes.delete('vol-0abc');
+      return { decision: 'acted', reason: 'gone', result: undefined };
+    });
+    expect(w.journal.calls.map((c) => `${c.operation} ${c.resources.join(',')}`)).toEqual([
+      'CreateSnapshot vol-0abc',
+      'DeleteVolume vol-0abc',
+    ]);
+    expect(w.audit.all().map((r) => `${r.action} ${r.decision} ${r.calls.map((c) => c.operation)}`)).toEqual([
+      'volume.snapshot acted CreateSnapshot',
+      'volume.delete acted DeleteVolume',
+    ]);
+    expect(w.evidence.delivered).toBe(2);
+    expect(w.evidence.withoutIntent).toEqual([]);
+  });
 });

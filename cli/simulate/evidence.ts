@@ -6,6 +6,7 @@ import { InMemoryCloudTrail } from '../../shared/cloudtrail/in-memory-cloudtrail
 import { trailRegionFor } from '../../shared/cloudtrail/port';
 import type { InMemoryRoute53 } from '../../shared/dns/in-memory-route53';
 import type { InMemoryInstanceTerminator } from '../../shared/ec2/instance-terminator';
+import type { InMemoryVolumes } from '../../shared/ec2/testing/in-memory-volumes';
 import type { InMemoryRunnerRegistry } from '../../shared/github/in-memory-runner-registry';
 import type { Journal, MutatingCall } from './journal';
 
@@ -19,6 +20,7 @@ export interface InstrumentedWorld {
   readonly lifecycleActions: InMemoryLifecycleActions;
   readonly terminator: InMemoryInstanceTerminator;
   readonly registry: InMemoryRunnerRegistry;
+  readonly volumes: InMemoryVolumes;
 }
 
 /** How each fleet-mutating fake-port call is named to the intent writer (as the adapters name it). */
@@ -29,6 +31,8 @@ const ABOUT: Record<MutatingCall['operation'], string> = {
   TerminateInstances: 'EC2.TerminateInstances',
   DeleteRunner: 'GitHub DELETE /orgs/{org}/actions/runners/{runner_id}',
   CordonRunner: 'GitHub PUT /orgs/{org}/actions/runners/{runner_id}/labels',
+  CreateSnapshot: 'EC2.CreateSnapshot',
+  DeleteVolume: 'EC2.DeleteVolume',
 };
 
 export const HOME_REGION = 'eu-west-1';
@@ -36,8 +40,8 @@ const ACCOUNT = '123456789012';
 
 /**
  * Evidence for the simulated fleet: every MUTATING call a handler makes through the in-memory ports
- * (ChangeResourceRecordSets, Complete/RecordLifecycleAction*, TerminateInstances; GitHub runner
- * DELETE and label changes) first waits for the step's intent record, then is noted as an AWS
+ * (ChangeResourceRecordSets, Complete/RecordLifecycleAction*, TerminateInstances, CreateSnapshot,
+ * DeleteVolume; GitHub runner DELETE and label changes) first waits for the step's intent record, then is noted as an AWS
  * call of the running audit record (`noteAwsCall`) and delivered to an in-memory CloudTrail ~5 min
  * later, with the calling function's role session as actor, so audit-correlate can resolve records
  * locally. Reads are not noted (they would only slow the fake trail down).
@@ -213,6 +217,19 @@ export class SimEvidence {
       aws('EC2', 'TerminateInstances', 'ec2.amazonaws.com', (ids: readonly string[]) => [...ids]),
       (ids: readonly string[]) => ({ resources: [...ids] }),
     );
+    // EBS (orphaned-volumes): the snapshot is tagged on creation, so there is no separate CreateTags
+    for (const [method, operation] of [
+      ['snapshot', 'CreateSnapshot'],
+      ['delete', 'DeleteVolume'],
+    ] as const) {
+      wrap(
+        w.volumes,
+        method,
+        operation,
+        aws('EC2', operation, 'ec2.amazonaws.com', (volumeId: string) => [volumeId]),
+        (volumeId: string) => ({ resources: [volumeId] }),
+      );
+    }
     // GitHub: no CloudTrail, but the call is noted into the audit record like the adapter does
     for (const [method, operation, http, status] of [
       ['deleteRunner', 'DeleteRunner', 'DELETE', 204],

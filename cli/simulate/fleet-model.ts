@@ -5,6 +5,8 @@
 import type { InstanceState } from '../../shared/ec2/port';
 
 export const ASG = 'ci-runners';
+/** The fleet tag of the simulated fleet (config's default fleetTag): its runners and their volumes carry it. */
+export const FLEET_TAG = { key: 'fleetwarden:fleet', value: 'runners' } as const;
 /** Who terminates the web hosts by hand in the scenario (CloudTrail shows it as the trigger's actor). */
 export const OPERATOR =
   'arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Operator_0123456789abcdef/alice@example.com';
@@ -83,7 +85,7 @@ export function tagsOf(t: TruthInstance): Record<string, string> {
   const asg: Record<string, string> = t.asg ? { 'aws:autoscaling:groupName': t.asg } : {};
   if (t.kind === 'web') return { 'fleetwarden:dns-name': t.name };
   if (t.kind === 'outsider') return asg;
-  return { 'fleetwarden:fleet': 'runners', ...asg };
+  return { [FLEET_TAG.key]: FLEET_TAG.value, ...asg };
 }
 
 /** The EventBridge event Auto Scaling sends when a terminate lifecycle action starts. */

@@ -27,7 +27,9 @@ export interface MutatingCall {
     | 'RecordLifecycleActionHeartbeat'
     | 'TerminateInstances'
     | 'DeleteRunner'
-    | 'CordonRunner';
+    | 'CordonRunner'
+    | 'CreateSnapshot'
+    | 'DeleteVolume';
   /** The request id noted into the running audit record (links the call to the record holding it). */
   requestId: string;
   resources: string[];

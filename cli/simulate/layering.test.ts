@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -49,5 +49,15 @@ describe('simulator layering', () => {
     expect(loaded.filter((f) => /handler\.ts$|simulate\/world\.ts$|simulate\/scenario\.ts$/.test(f))).toEqual(
       [],
     );
+  });
+
+  it('nor does any simulation the fault flags find (functions/*/simulation.ts, imported by discovery)', () => {
+    const dirs = readdirSync(join(ROOT, 'functions'), { withFileTypes: true }).filter((d) =>
+      existsSync(join(ROOT, 'functions', d.name, 'simulation.ts')),
+    );
+    expect(dirs.length).toBeGreaterThan(5);
+    const loaded = dirs.flatMap((d) => runtimeClosure(`functions/${d.name}/simulation.ts`));
+    const handlers = /functions\/[^/]+\/(handler|index|definition)\.ts$|simulate\/(world|scenario)\.ts$/;
+    expect([...new Set(loaded.filter((f) => handlers.test(f)))]).toEqual([]);
   });
 });

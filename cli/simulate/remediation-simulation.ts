@@ -1,5 +1,5 @@
 /**
- * What a remediation declares about its simulation (functions/<name>/simulation.ts, listed in
+ * What a remediation declares about its simulation (functions/<name>/simulation.ts, found by
  * functions/simulations.ts): its adversarial faults (each a CLI flag), the watches that feed its
  * invariants, the API error --error-rate injects into it, and its invariants. Cross-cutting faults
  * and invariants stay in faults.ts and invariants.ts. This module and the simulations load no
@@ -33,6 +33,19 @@ export interface FaultSpec {
 export interface RemediationSimulation {
   /** The function's directory under functions/ (its name in the journal and the report). */
   function: string;
+  /**
+   * For a remediation FleetStack deploys from its definition alone (config `remediations`): the
+   * settings the simulated stack deploys it with (the simulator deploys it whenever this is set).
+   */
+  deploy?: Record<string, unknown>;
+  /**
+   * Its deliveries' and invocations' chaos draws (drop, duplicate, delay, --error-rate) come from a
+   * seeded stream of its own instead of the run's: adding it leaves every other function's seeded
+   * run as it was. The simulations that predate it share the run's stream (their recorded runs).
+   */
+  ownRandom?: boolean;
+  /** Its part of the scenario, on every run: hooks into the world's fakes (before the faults install). */
+  install?: (e: Engine) => void;
   faults: FaultSpec[];
   /** Installed on every run, after every fault: what the invariants read. */
   watch?: (e: Engine) => void;

@@ -158,10 +158,12 @@ export class Engine extends EventEngine<World, FleetStats> {
   }
 
   /**
-   * The faults that change the world's ports (in list order: a later one wraps an earlier one's
-   * port), then every simulation's watches, and the errors --error-rate injects.
+   * Each simulation's own part of the scenario, the faults that change the world's ports (in list
+   * order: a later one wraps an earlier one's port), then every simulation's watches, and the
+   * errors --error-rate injects.
    */
   private installSimulations(): void {
+    for (const s of SIMULATIONS) s.install?.(this);
     for (const f of this.activeFaults()) f.install?.(this);
     for (const s of SIMULATIONS) s.watch?.(this);
     for (const s of SIMULATIONS) {
@@ -171,6 +173,10 @@ export class Engine extends EventEngine<World, FleetStats> {
   }
 
   // ---- the engine's hooks -------------------------------------------------------------------------
+
+  protected override ownsRandom(fn: string): boolean {
+    return SIMULATIONS.some((s) => s.function === fn && s.ownRandom);
+  }
 
   protected override beforeInvoke(): void {
     // the budget's base is this fleet's runners: another fleet's (--foreign-fleet-runners) do not count

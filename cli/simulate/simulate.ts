@@ -1,3 +1,4 @@
+import { SIMULATIONS } from '../../functions/simulations';
 import { converged, type Summary, summarize } from './report';
 import { type Routing, synthesizeFleet } from './routing';
 import { Engine, type SimOptions } from './scenario';
@@ -6,10 +7,18 @@ const cachedRouting = new Map<string, Routing>();
 
 /**
  * The fleet configuration a run synthesizes: dry run off, so remediations act; with spoofed fleet
- * tags, terminations allowed too (the blast radius of TerminateInstances is what is under test).
+ * tags, terminations allowed too (the blast radius of TerminateInstances is what is under test);
+ * every remediation whose simulation says how to deploy it (`deploy`) deployed from its definition.
  */
-export function fleetConfigFor(options: SimOptions): Record<string, unknown> {
-  return { dryRun: false, ...(options.faults?.spoofedTags ? { allowTerminate: true } : {}) };
+export function fleetConfigFor(options: Pick<SimOptions, 'faults'>): Record<string, unknown> {
+  const remediations = Object.fromEntries(
+    SIMULATIONS.flatMap((s) => (s.deploy ? [[s.function, s.deploy]] : [])),
+  );
+  return {
+    dryRun: false,
+    ...(options.faults?.spoofedTags ? { allowTerminate: true } : {}),
+    ...(Object.keys(remediations).length > 0 ? { remediations } : {}),
+  };
 }
 
 /**

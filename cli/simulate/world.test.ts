@@ -8,6 +8,7 @@ import { ThrottledError } from '../../shared/core/errors';
 import { sqsRecord, stateChangeEvent } from '../../shared/dns/testing/state-change-event';
 import { RunnerListingError } from '../../shared/github/errors';
 import { synthesizeFleet } from './routing';
+import { fleetConfigFor } from './simulate';
 import { GITHUB_SIM, World, wireFunction } from './world';
 
 describe('simulated GitHub runner registry', () => {
@@ -81,7 +82,8 @@ describe('simulated GitHub runner registry', () => {
       const fn = dir.name;
       // a function built from its definition gets its settings through fromDefinition (readSettings)
       if (existsSync(new URL(`functions/${fn}/definition.ts`, root))) {
-        if (!/fromDefinition\(\w+, w, env\)/.test(wiring)) unwired.push(`${fn}: not wired fromDefinition`);
+        if (!/fromDefinition\(\w+, w, [\w.]*env\)/.test(wiring))
+          unwired.push(`${fn}: not wired fromDefinition`);
         continue;
       }
       const src = readFileSync(new URL(`functions/${fn}/handler.ts`, root), 'utf8');
@@ -94,7 +96,7 @@ describe('simulated GitHub runner registry', () => {
   });
 
   it('wires every registered definition from its definition, its settings read from the synthesized environment', async () => {
-    const routing = synthesizeFleet({ dryRun: false });
+    const routing = synthesizeFleet(fleetConfigFor({}));
     const w = new World({ now: Date.parse('2026-11-24T08:00:00Z') }, () => 0.5);
     for (const definition of REMEDIATIONS) {
       const route = [...routing.functions.values()].find((f) => f.entry === definition.entry);

@@ -15,9 +15,10 @@ import { InMemoryRoute53 } from '../../shared/dns/in-memory-route53';
 import type { MessageRetry, ReceivedMessage } from '../../shared/dns/message-retry';
 import { InMemoryInstanceInventory } from '../../shared/ec2/in-memory-instance-inventory';
 import { InMemoryInstanceTerminator } from '../../shared/ec2/instance-terminator';
+import { InMemoryVolumes } from '../../shared/ec2/testing/in-memory-volumes';
 import { RunnerListingError } from '../../shared/github/errors';
 import { InMemoryRunnerRegistry } from '../../shared/github/in-memory-runner-registry';
-import { REPORT_ONLY_GATE } from '../../shared/kernel/approval';
+import { type ApprovalGate, REPORT_ONLY_GATE } from '../../shared/kernel/approval';
 import type { FleetPorts } from '../../shared/kernel/ports';
 import type { AnyRemediation } from '../../shared/kernel/remediation';
 import { readSettings } from '../../shared/kernel/settings';
@@ -27,6 +28,7 @@ import type { DrainRetry } from '../../shared/runners/lifecycle-event';
 import { InMemoryEventBus } from '../../shared/webhook/in-memory-event-bus';
 import { InMemoryPersistenceLayer } from '../../shared/webhook/testing/in-memory-persistence-layer';
 import { HOME_REGION, SimEvidence } from './evidence';
+import { FLEET_TAG } from './fleet-model';
 import { Journal } from './journal';
 import type { FunctionRoute } from './routing';
 
@@ -126,6 +128,11 @@ export class World {
   /** The runner ASGs' warm pools (empty unless a scenario parks an instance there). */
   readonly warmPool = new InMemoryWarmPool();
   readonly terminator: InMemoryInstanceTerminator;
+  /**
+   * EBS volumes and snapshots: DescribeVolumes/DescribeSnapshots lag 2 s, a snapshot completes in
+   * 10 min, and the role's tag condition (the fleet tag) holds for CreateSnapshot and DeleteVolume.
+   */
+  readonly volumes: InMemoryVolumes;
   readonly journal = new Journal();
   readonly audit: SimAuditSink;
   /** runner-sweep's state table (rolling removal budget, first sightings). */
@@ -171,6 +178,7 @@ export class World {
     this.lifecycleActions = new InMemoryLifecycleActions(now);
     this.audit = new SimAuditSink(this.journal, clock);
     this.terminator = new InMemoryInstanceTerminator(this.inventory);
+    this.volumes = new InMemoryVolumes({ now, lagMs: 2_000, snapshotMs: 10 * 60_000, requireTag: FLEET_TAG });
     this.sweepState = new InMemorySweepState(now);
     this.bus = new InMemoryEventBus({ now: () => new Date(clock.now) });
     const publish = this.bus.publish.bind(this.bus);
@@ -218,20 +226,27 @@ export class World {
       webhookSecret: async () => SIM_WEBHOOK_SECRET,
       eventBus: this.bus,
       idempotency: this.idempotency,
+      volumes: this.volumes,
     };
   }
 }
 
 /**
  * A remediation's handler wired the way its Lambda entry wires it, with the World's fakes: the
- * ports it names, its settings read from the synthesized environment, the simulated clock.
+ * ports it names, its settings read from the synthesized environment, the simulated clock, and
+ * the approval gate (report-only, as deployed until approvals exist; tests may hand another).
  */
-export function fromDefinition(definition: AnyRemediation, w: World, env: Record<string, string>): Invoke {
+export function fromDefinition(
+  definition: AnyRemediation,
+  w: World,
+  env: Record<string, string>,
+  gate: ApprovalGate = REPORT_ONLY_GATE,
+): Invoke {
   const all = w.ports as unknown as Record<string, unknown>;
   const ports = Object.fromEntries(definition.ports.map((name: string) => [name, all[name]]));
   // the Lambda runtime sets AWS_REGION in every function (never the template)
   const settings = readSettings(definition.settings, { AWS_REGION: HOME_REGION, ...env });
-  return definition.create(ports, settings, { now: () => w.now, gate: REPORT_ONLY_GATE }) as Invoke;
+  return definition.create(ports, settings, { now: () => w.now, gate }) as Invoke;
 }
 
 /** Handler overrides (tests plug a deliberately broken handler in by entry). */

@@ -1,10 +1,13 @@
-import { describe, expect, it, vi } from 'vitest';
+import { Readable } from 'node:stream';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { describe, expect, it } from 'vitest';
 import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
+import { instrumentClient } from '../../shared/aws/call-recorder';
 import { stateChangeEvent } from '../../shared/dns/testing/state-change-event';
 import { InMemoryInstanceInventory } from '../../shared/ec2/in-memory-instance-inventory';
 import type { InstanceInfo } from '../../shared/ec2/port';
 import { InMemoryVolumes } from '../../shared/ec2/testing/in-memory-volumes';
-import type { SnapshotInfo, VolumeInfo } from '../../shared/ec2/volumes';
+import { Ec2Volumes, type SnapshotInfo, type VolumeInfo, type VolumePort } from '../../shared/ec2/volumes';
 import { type ApprovalGate, REPORT_ONLY_GATE } from '../../shared/kernel/approval';
 import type { AnyRemediation } from '../../shared/kernel/remediation';
 import { readSettings, settingsTable } from '../../shared/kernel/settings';
@@ -166,7 +169,51 @@ describe('planOrphanedVolumes (pure)', () => {
 
 // ---- the handler, built from the definition with fakes ------------------------------------------
 
-async function world(gate: ApprovalGate = REPORT_ONLY_GATE, env: Record<string, string> = {}) {
+/**
+ * The production path of the mutating calls: the real adapter over an instrumented EC2 client (the
+ * SDK middleware that awaits the intent record), whose HTTP handler applies each request to the
+ * fake and answers as EC2 does; reads stay on the fake. `sent` lists the actions that reached "AWS".
+ */
+function throughSdk(fake: InMemoryVolumes, sent: string[]): VolumePort {
+  const xml = (body: string) => Readable.from([Buffer.from(body)]);
+  const client = new EC2Client({
+    region: 'eu-west-1',
+    maxAttempts: 1,
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+    requestHandler: {
+      handle: async (request: { body?: unknown }) => {
+        const q = new URLSearchParams(String(request.body));
+        const action = q.get('Action') ?? '';
+        sent.push(action);
+        const volumeId = q.get('VolumeId') ?? '';
+        const ns = 'xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"';
+        let body = `<DeleteVolumeResponse ${ns}><requestId>r-${sent.length}</requestId><return>true</return></DeleteVolumeResponse>`;
+        if (action === 'DeleteVolume') await fake.delete(volumeId);
+        else {
+          const s = await fake.snapshot(volumeId, { [FLEET.key]: FLEET.value }, 'sdk');
+          body = `<CreateSnapshotResponse ${ns}><requestId>r-${sent.length}</requestId><snapshotId>${s.snapshotId}</snapshotId><volumeId>${volumeId}</volumeId><status>pending</status><startTime>${s.startTime}</startTime></CreateSnapshotResponse>`;
+        }
+        return {
+          response: { statusCode: 200, reason: '', headers: { 'content-type': 'text/xml' }, body: xml(body) },
+        };
+      },
+    },
+  });
+  const sdk = new Ec2Volumes(instrumentClient(client));
+  return {
+    listAvailable: (t) => fake.listAvailable(t),
+    describe: (ids) => fake.describe(ids),
+    snapshotsOf: (ids, t) => fake.snapshotsOf(ids, t),
+    snapshot: (id, tags, d) => sdk.snapshot(id, tags, d),
+    delete: (id) => sdk.delete(id),
+  };
+}
+
+async function world(
+  gate: ApprovalGate = REPORT_ONLY_GATE,
+  env: Record<string, string> = {},
+  sent?: string[],
+) {
   // the fleet snapshots already taken: `due` 8 days ago, `waiting` 2 days ago, `pending` just now
   let now = NOW.getTime() - 8 * DAY;
   const audit = new InMemoryAuditSink();
@@ -182,7 +229,8 @@ async function world(gate: ApprovalGate = REPORT_ONLY_GATE, env: Record<string, 
   volumes.snapshotted.length = 0;
   for (const i of INSTANCES) inventory.put(i);
   const s = readSettings(orphanedVolumes.settings, { AUDIT_TABLE_NAME: 'audit', DRY_RUN: 'false', ...env });
-  const handler = orphanedVolumes.create({ audit, inventory, volumes }, s, {
+  const port = sent ? throughSdk(volumes, sent) : volumes;
+  const handler = orphanedVolumes.create({ audit, inventory, volumes: port }, s, {
     now: () => new Date(now),
     gate,
   });
@@ -225,14 +273,27 @@ describe('orphaned-volumes handler', () => {
     });
   });
 
-  it('deletes an orphan past its grace once approved: intent record first, its snapshot kept', async () => {
-    const w = await world(APPROVE);
-    const write = vi.spyOn(w.audit, 'write');
+  it('deletes an orphan past its grace once approved: intent record first (the SDK middleware waits for it), its snapshot kept', async () => {
+    const sent: string[] = [];
+    const w = await world(APPROVE, {}, sent);
+    const order: string[] = [];
+    const write = w.audit.write.bind(w.audit);
+    w.audit.write = async (r) => {
+      order.push(`${r.action} ${r.decision} after ${sent.join(',') || 'nothing'} sent`);
+      return write(r);
+    };
     await w.handler(schedule());
     expect(w.volumes.deleted).toEqual([VOLUMES.due.volumeId]);
-    const writes = write.mock.calls.map((c) => c[0]).filter((r) => r.action === 'volume.delete');
-    expect(writes.map((r) => r.decision)).toEqual(['intended', 'acted']);
-    expect(writes[1]?.details).toMatchObject({ approval: { approvalId: 'ap-1', by: 'alice' } });
+    expect(sent).toEqual(['CreateSnapshot', 'DeleteVolume']);
+    // each mutating call's intent record is stored before the call is sent, its outcome after
+    expect(order.filter((o) => /^volume\.(snapshot|delete) /.test(o))).toEqual([
+      'volume.snapshot intended after nothing sent',
+      'volume.snapshot acted after CreateSnapshot sent',
+      'volume.delete intended after CreateSnapshot sent',
+      'volume.delete acted after CreateSnapshot,DeleteVolume sent',
+    ]);
+    const acted = w.audit.all().find((r) => r.action === 'volume.delete');
+    expect(acted?.details).toMatchObject({ approval: { approvalId: 'ap-1', by: 'alice' } });
   });
 
   it('the grace period counts from the fleet snapshot: a new orphan is deleted only after it', async () => {

@@ -1,7 +1,5 @@
 import { z } from 'zod';
 import type { Subject } from '../../shared/audit/schema';
-import { ensureIntent } from '../../shared/aws/call-recorder';
-import { ConfigError } from '../../shared/core/errors';
 import {
   EC2_STATE_CHANGE_DETAIL_TYPE,
   Ec2StateChangeEventSchema,
@@ -43,15 +41,6 @@ import { type Setting, type SettingsOf, setting } from '../../shared/kernel/sett
  * volume naming no instance, or whose instance went before it was proven, is only reported (with its
  * cost), never touched. Before each action the volume is described again.
  */
-
-// The port this remediation brings, declared here so adding it touches no kernel file. Optional
-// until FleetPorts/World.ports carry it (then move this line into shared/kernel/ports.ts).
-declare module '../../shared/kernel/ports' {
-  interface FleetPorts {
-    /** EBS volumes and snapshots (orphaned-volumes). */
-    volumes?: VolumePort;
-  }
-}
 
 const PAIR = /^[a-z0-9]+=\d+(\.\d+)?$/;
 const prices: Setting<Readonly<Record<string, number>>> = {
@@ -282,7 +271,6 @@ function actFor(volumes: VolumePort, s: OrphanedVolumesSettings, p: Planned<Kind
     return async () => {
       const r = await recheck(volumes, s, p);
       if (!r.ok) return r.result;
-      await ensureIntent('EC2.CreateSnapshot');
       const tags = {
         [s.fleetTagKey]: s.fleetTagValue,
         [s.instanceTag]: String(p.subject.instanceId),
@@ -300,7 +288,6 @@ function actFor(volumes: VolumePort, s: OrphanedVolumesSettings, p: Planned<Kind
         decision: 'skipped',
         reason: `re-checked before deleting: snapshot ${p.details?.snapshotId} of ${id} is not there; not deleted`,
       };
-    await ensureIntent('EC2.DeleteVolume');
     const outcome = await volumes.delete(id);
     return {
       decision: 'acted',
@@ -373,7 +360,7 @@ async function refuseEvent(
   return undefined;
 }
 
-async function gather(ports: Ports & { volumes: VolumePort }, s: OrphanedVolumesSettings, only?: string) {
+async function gather(ports: Ports, s: OrphanedVolumesSettings, only?: string) {
   const listed = await ports.volumes.listAvailable(fleetTag(s));
   const volumes = only ? listed.filter((v) => v.tags[s.instanceTag] === only) : listed;
   const ids = [
@@ -389,9 +376,6 @@ async function gather(ports: Ports & { volumes: VolumePort }, s: OrphanedVolumes
 
 function create(ports: Ports, s: OrphanedVolumesSettings, runtime: Runtime) {
   const { volumes } = ports;
-  if (!volumes)
-    throw new ConfigError('orphaned-volumes needs the `volumes` port (FleetPorts.volumes): none was given');
-  const all = { ...ports, volumes };
   return async (event: unknown): Promise<void> => {
     const t = parseTrigger(event);
     const time = 'time' in t ? { time: t.time } : {};
@@ -418,7 +402,7 @@ function create(ports: Ports, s: OrphanedVolumesSettings, runtime: Runtime) {
       });
     const refusal = t.kind === 'terminated' ? await refuseEvent(t, ports, s, runtime.now()) : undefined;
     if (refusal) return recordNote(kit, refusal);
-    const facts = await gather(all, s, t.kind === 'terminated' ? t.instanceId : undefined);
+    const facts = await gather(ports, s, t.kind === 'terminated' ? t.instanceId : undefined);
     const plan = planOrphanedVolumes({ now: runtime.now(), settings: s, ...facts });
     const steps: Step[] = plan.steps.map((p) =>
       p.kind === 'note' ? p : { ...p, act: actFor(volumes, s, p) },

@@ -74,6 +74,26 @@ function setup(values: Record<string, unknown> = {}) {
 }
 
 describe('RemediationFunction: infrastructure derived from a definition', () => {
+  it('passes cdk-nag AwsSolutions and the fleet checks: an ARN wildcard scoped by a condition is acknowledged, naming it', async () => {
+    const { applyGuardrails } = await import('../guardrails/guardrails');
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Fleet');
+    const alarmTopic = new sns.Topic(stack, 'Alarms', { enforceSSL: true });
+    const rf = new RemediationFunction(stack, 'VolumeCleaner', {
+      definition: spec,
+      alarmTopic,
+      audit,
+      settings: {},
+    });
+    applyGuardrails(app);
+    expect(() => app.synth()).not.toThrow();
+    const acks = JSON.stringify(rf.function.role.node.metadata);
+    expect(acks).toContain(
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:volume/*]',
+    );
+    expect(acks).toContain('aws:ResourceTag/fleetwarden:fleet');
+  });
+
   it('writes the settings into the environment, the audit table included', () => {
     const { t } = setup();
     t.hasResourceProperties('AWS::Lambda::Function', {

@@ -1,6 +1,6 @@
 import { isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, Fn, Token } from 'aws-cdk-lib';
+import { Duration, Fn, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -97,6 +97,38 @@ function validate<S extends SettingsSpec>(
 
 const sub = (resource: string) => (resource.includes('${') ? Fn.sub(resource) : resource);
 
+function declaredGrants<S extends SettingsSpec>(
+  definition: RemediationSpec<S>,
+  values: SettingsOf<S>,
+): IamGrant[] {
+  const kinds = Object.values(definition.actions as Readonly<Record<string, ActionKind<SettingsOf<S>>>>);
+  return [...definition.reads(values), ...kinds.flatMap((k) => [...k.iam(values)])];
+}
+
+/**
+ * cdk-nag's IAM5 flags every ARN wildcard (`volume/*`). One a declared grant scopes with a
+ * condition (the Fleetwarden IAM rule requires one on mutating wildcards) is acknowledged on the
+ * function's role, the reason naming the actions and the condition; an unconditioned one stays a
+ * finding.
+ */
+function acknowledgeScopedWildcards(fn: FleetFunction, grants: readonly IamGrant[]): void {
+  const reasons = new Map<string, string[]>();
+  for (const g of grants) {
+    if (!g.conditions) continue;
+    for (const r of g.resources) {
+      if (r === '*' || !r.includes('*')) continue;
+      const id = `AwsSolutions-IAM5[Resource::${r.replace(/\$\{([^}]+)\}/g, '<$1>')}]`;
+      const why = `${g.actions.join(', ')} only where ${JSON.stringify(g.conditions)}`;
+      reasons.set(id, [...(reasons.get(id) ?? []), why]);
+    }
+  }
+  for (const [id, why] of reasons)
+    Validations.of(fn.role).acknowledge({
+      id,
+      reason: `Resource ids are not known in advance (they are what the remediation finds); each statement is scoped by its condition: ${why.join('; ')}.`,
+    });
+}
+
 /**
  * The IAM statements a remediation's role gets: its declared reads, then each action kind's
  * grants, scoped by the settings (pseudo parameters substituted). Nothing else.
@@ -105,9 +137,7 @@ export function remediationPermissions<S extends SettingsSpec>(
   definition: RemediationSpec<S>,
   values: SettingsOf<S>,
 ): FleetPermission[] {
-  const kinds = Object.values(definition.actions as Readonly<Record<string, ActionKind<SettingsOf<S>>>>);
-  const grants: IamGrant[] = [...definition.reads(values), ...kinds.flatMap((k) => [...k.iam(values)])];
-  return grants.map((g) => ({
+  return declaredGrants(definition, values).map((g) => ({
     actions: [...g.actions],
     resources: g.resources.map(sub),
     ...(g.conditions ? { conditions: g.conditions as Record<string, Record<string, unknown>> } : {}),
@@ -143,6 +173,7 @@ export class RemediationFunction<S extends SettingsSpec = SettingsSpec> extends 
     });
     props.audit.grantWrite(this.function);
     for (const p of remediationPermissions(def, values)) this.function.allow(p);
+    acknowledgeScopedWildcards(this.function, declaredGrants(def, values));
     if (def.triggers.some((t) => t.kind === 'events' && t.delivery === 'queue')) {
       const { queue, dlq } = this.addQueue(key, props);
       this.queue = queue;

@@ -9,6 +9,8 @@ describe('fleet-mutating classification', () => {
   it.each([
     ['Route53', 'ChangeResourceRecordSets'],
     ['EC2', 'TerminateInstances'],
+    ['EC2', 'CreateSnapshot'],
+    ['EC2', 'DeleteVolume'],
     ['AutoScaling', 'CompleteLifecycleAction'],
     ['AutoScaling', 'RecordLifecycleActionHeartbeat'],
   ])('%s.%s changes a fleet resource', (service, operation) => {
@@ -18,6 +20,8 @@ describe('fleet-mutating classification', () => {
   it.each([
     ['Route53', 'ListResourceRecordSets'],
     ['EC2', 'DescribeInstances'],
+    ['EC2', 'DescribeVolumes'],
+    ['EC2', 'DescribeSnapshots'],
     ['AutoScaling', 'DescribeAutoScalingInstances'],
     // plumbing: the fleet's own queues, bus and audit table are not fleet resources
     ['SQS', 'ChangeMessageVisibility'],
@@ -34,7 +38,7 @@ describe('fleet-mutating classification', () => {
   it('lists exactly the agreed AWS operations', () => {
     expect(FLEET_MUTATING_AWS_OPERATIONS).toEqual({
       Route53: ['ChangeResourceRecordSets'],
-      EC2: ['TerminateInstances'],
+      EC2: ['TerminateInstances', 'CreateSnapshot', 'DeleteVolume'],
       AutoScaling: ['CompleteLifecycleAction', 'RecordLifecycleActionHeartbeat'],
     });
   });

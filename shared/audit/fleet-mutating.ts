@@ -1,6 +1,6 @@
 /**
  * What counts as a FLEET-MUTATING call: one that changes a fleet resource (a DNS record, an instance,
- * a lifecycle action, a GitHub runner registration). The one list, used by the SDK middleware
+ * a lifecycle action, an EBS volume or its snapshot, a GitHub runner registration). The one list, used by the SDK middleware
  * (`instrumentClient`), the GitHub adapter and the simulator's instrumented fakes: before any of these
  * is sent, the step's intent audit record must be stored (`ensureIntent`, shared/aws/call-recorder.ts).
  *
@@ -9,7 +9,8 @@
  */
 export const FLEET_MUTATING_AWS_OPERATIONS: Readonly<Record<string, readonly string[]>> = {
   Route53: ['ChangeResourceRecordSets'],
-  EC2: ['TerminateInstances'],
+  // orphaned-volumes: the snapshot (tagged on creation, no separate CreateTags) and the deletion
+  EC2: ['TerminateInstances', 'CreateSnapshot', 'DeleteVolume'],
   AutoScaling: ['CompleteLifecycleAction', 'RecordLifecycleActionHeartbeat'],
 };
 

@@ -11,6 +11,7 @@ import type { MessageRetry } from '../dns/message-retry';
 import type { Route53Port } from '../dns/port';
 import type { InstanceTerminator } from '../ec2/instance-terminator';
 import type { InstanceInventory } from '../ec2/port';
+import type { VolumePort } from '../ec2/volumes';
 import type { RunnerRegistry } from '../github/port';
 import type { DrainScheduler } from '../runners/drain-scheduler';
 import type { DrainStateStore } from '../runners/drain-state';
@@ -49,6 +50,8 @@ export interface FleetPorts {
   eventBus: EventPublisher;
   /** Powertools idempotency store that publishes each webhook delivery once (the deliveries table). */
   idempotency: BasePersistenceLayer;
+  /** EBS volumes and their snapshots (orphaned-volumes). */
+  volumes: VolumePort;
 }
 
 export type PortName = keyof FleetPorts;
