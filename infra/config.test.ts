@@ -25,6 +25,7 @@ describe('fleet configuration (cdk.json context "fleetwarden")', () => {
       allowTerminate: false,
       auditRetentionDays: 400,
       logRetentionDays: 90,
+      remediations: {},
     });
   });
 
