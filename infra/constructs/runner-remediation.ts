@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -12,20 +12,20 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { AUDIT_TABLE_ENV } from '../../shared/audit/env';
-import { SWEEP_STATE_TABLE, SWEEP_STATE_TABLE_ENV } from '../../shared/budget/dynamodb-sweep-state';
-import { GITHUB_EVENT_SOURCE, WORKFLOW_JOB_DETAIL_TYPE } from '../../shared/github/workflow-job-event';
-import { DRAIN_STATE_PARTITION, DRAIN_STATE_TABLE_ENV } from '../../shared/runners/drain-state-dynamodb';
-import {
-  SPOT_INTERRUPTION_DETAIL_TYPE,
-  TERMINATE_LIFECYCLE_DETAIL_TYPE,
-} from '../../shared/runners/lifecycle-event';
-import { EXEMPT_TAG } from '../../shared/runners/matching';
+import { runnerDrain } from '../../functions/runner-drain/definition';
+import { runnerJobWatch } from '../../functions/runner-job-watch/definition';
+import { runnerSweep } from '../../functions/runner-sweep/definition';
+import { SWEEP_STATE_TABLE } from '../../shared/budget/dynamodb-sweep-state';
+import type { TriggerSpec } from '../../shared/kernel/definition';
+import { type SettingsOf, settingsEnv } from '../../shared/kernel/settings';
+import { DRAIN_STATE_PARTITION } from '../../shared/runners/drain-state-dynamodb';
 import type { AuditAccess } from './audit-access';
 import { deadLetterQueue } from './dead-letter-queue';
 import { FleetFunction } from './fleet-function';
 import { fleetKey } from './fleet-key';
+import { defaultOf, eventPattern, scheduleOf, settingProblems } from './from-definition';
 import { refuseInvalidProps } from './props-validation';
+import { remediationPermissions } from './remediation-function';
 import { EVENT_DELIVERY, functionTarget, scheduleDelivery, TrustedQueueTarget } from './rule-targets';
 import { alarmDescription, type RunbookAnchor } from './runbook';
 
@@ -139,7 +139,6 @@ export interface RunnerRemediationProps {
 
 const ASG_NAME = /^[\w\-.:@+=]{1,255}$/u;
 const GITHUB_LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
-const FLEET_ID = /^[A-Za-z0-9._-]{1,64}$/;
 export const LIFECYCLE_HOOK_NAME = 'fleetwarden-drain';
 const DRAIN_TIMEOUT = Duration.seconds(60);
 const MIN_HEARTBEAT_SECONDS = 240;
@@ -156,6 +155,13 @@ export function drainTimings(heartbeatSeconds: number): {
   };
 }
 
+const DRAIN = runnerDrain.settings;
+const SWEEP = runnerSweep.settings;
+
+/** A Duration prop carrying a setting in seconds, checked with the setting's bounds. */
+const durationProblems = (prop: string, s: typeof DRAIN.deadlineSeconds, d: Duration | undefined) =>
+  settingProblems(prop, s, d?.toSeconds(), d && `${d.toSeconds()} s (${d.toHumanString()})`);
+
 function validate(scope: Construct, id: string, p: RunnerRemediationProps): void {
   const problems: string[] = [];
   if (p.autoScalingGroupNames.length === 0)
@@ -164,29 +170,18 @@ function validate(scope: Construct, id: string, p: RunnerRemediationProps): void
     if (!ASG_NAME.test(n)) problems.push(`autoScalingGroupNames has an invalid name "${n}"`);
   if (!GITHUB_LOGIN.test(p.githubOwner))
     problems.push(`githubOwner must be a GitHub login, got "${p.githubOwner}"`);
-  const share = p.maxRemovalShare;
-  if (share !== undefined && !(share > 0 && share <= 1))
-    problems.push(`maxRemovalShare must be > 0 and <= 1, got ${share}`);
-  const cap = p.maxRemovalsPerRun;
-  if (cap !== undefined && !(Number.isInteger(cap) && cap >= 1 && cap <= 1000))
-    problems.push(`maxRemovalsPerRun must be an integer from 1 to 1000, got ${cap}`);
-  const deadline = p.drainDeadline?.toSeconds();
-  if (deadline !== undefined && (deadline < 60 || deadline > 48 * 3600))
-    problems.push(
-      `drainDeadline must be 1 minute to 48 hours, got ${p.drainDeadline?.toHours({ integral: false })} hours`,
-    );
+  problems.push(...settingProblems('maxRemovalShare', SWEEP.maxRemovalShare, p.maxRemovalShare));
+  problems.push(...settingProblems('maxRemovalsPerRun', SWEEP.maxRemovalsPerRun, p.maxRemovalsPerRun));
+  problems.push(...settingProblems('fleetId', SWEEP.fleetId, p.fleetId));
+  problems.push(...durationProblems('drainDeadline', DRAIN.deadlineSeconds, p.drainDeadline));
+  problems.push(...durationProblems('removalBudgetWindow', SWEEP.budgetWindow, p.removalBudgetWindow));
+  problems.push(...durationProblems('gracePeriod', SWEEP.gracePeriod, p.gracePeriod));
+  problems.push(...durationProblems('bootTimeout', SWEEP.bootTimeout, p.bootTimeout));
   const hb = p.heartbeatTimeout?.toSeconds();
   if (hb !== undefined && (hb < MIN_HEARTBEAT_SECONDS || hb > 7200))
     problems.push(
       `heartbeatTimeout must be ${MIN_HEARTBEAT_SECONDS} to 7200 seconds (a failed drain attempt must be redelivered and finished before the hook expires: heartbeat/3 retry delay + queue visibility + ${DRAIN_TIMEOUT.toSeconds()} s function timeout), got ${hb}`,
     );
-  if (p.fleetId !== undefined && !Token.isUnresolved(p.fleetId) && !FLEET_ID.test(p.fleetId))
-    problems.push(
-      `fleetId must be 1 to 64 letters, digits, ".", "_" or "-" (it is part of a runner label), got "${p.fleetId}"`,
-    );
-  const window = p.removalBudgetWindow?.toSeconds();
-  if (window !== undefined && (window < 300 || window > 604_800))
-    problems.push(`removalBudgetWindow must be 5 minutes to 7 days, got ${window} s`);
   const dc = p.drainConcurrency;
   if (dc !== undefined && !(Number.isInteger(dc) && dc >= 2 && dc <= 1000))
     problems.push(`drainConcurrency must be an integer from 2 to 1000, got ${dc}`);
@@ -221,22 +216,20 @@ export class RunnerRemediation extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const key = props.encryptionKey ?? fleetKey(this);
-    const fleetTag = props.fleetTag ?? { key: 'fleetwarden:fleet', value: 'runners' };
+    const fleetTag = props.fleetTag ?? DEFAULT_FLEET_TAG;
     const names = [...props.autoScalingGroupNames];
     const heartbeat = props.heartbeatTimeout ?? Duration.minutes(5);
     const timings = drainTimings(heartbeat.toSeconds());
     const drainConcurrency = props.drainConcurrency ?? 5;
-    const entry = (name: string) =>
-      fileURLToPath(new URL(`../../functions/${name}/handler.ts`, import.meta.url));
-    const common: Record<string, string> = {
-      [AUDIT_TABLE_ENV]: props.audit.tableName,
+    // the GitHub App the registry adapter reads (shared/github/registry-from-env.ts): the construct's resource
+    const github: Record<string, string> = {
       GITHUB_APP_SECRET_ARN: props.githubAppSecret.secretArn,
       GITHUB_OWNER: props.githubOwner,
       ...(props.githubRepository ? { GITHUB_REPOSITORY: props.githubRepository } : {}),
-      FLEET_TAG_KEY: fleetTag.key,
-      FLEET_TAG_VALUE: fleetTag.value,
-      DRY_RUN: String(props.dryRun ?? true),
     };
+    // the sweep state table is created below (its place in the template is kept): its name, lazily
+    let stateTable: dynamodb.Table | undefined;
+    const stateTableName = Lazy.string({ produce: () => stateTable?.tableName });
     const alarm = (name: string, metric: cloudwatch.IMetric, description: string, runbook: RunbookAnchor) => {
       const a = new cloudwatch.Alarm(this, name, {
         metric,
@@ -280,24 +273,20 @@ export class RunnerRemediation extends Construct {
         deadLetterQueue: this.drainDeadLetterQueue,
         ...EVENT_DELIVERY,
       });
-    new events.Rule(this, 'TerminateHookRule', {
-      description: "fleetwarden runner-drain: the fleet's own terminate lifecycle hook on the runner ASGs",
-      eventPattern: {
-        source: ['aws.autoscaling'],
-        detailType: [TERMINATE_LIFECYCLE_DETAIL_TYPE],
-        // other owners' terminate hooks on the same groups (log shippers, LB deregistration) are not ours
-        detail: { AutoScalingGroupName: names, LifecycleHookName: [LIFECYCLE_HOOK_NAME] },
-      },
-      targets: [drainTarget()],
-    });
-    // The warning names only the instance: no pattern can scope it to the runner ASGs, so
-    // runner-drain re-verifies (DescribeAutoScalingInstances) and refuses any other instance.
-    new events.Rule(this, 'SpotInterruptionRule', {
-      description:
-        'fleetwarden runner-drain: spot interruption warnings (cordon the runner of a fleet instance early)',
-      eventPattern: { source: ['aws.ec2'], detailType: [SPOT_INTERRUPTION_DETAIL_TYPE] },
-      targets: [drainTarget()],
-    });
+    const drainValues: SettingsOf<typeof DRAIN> = {
+      auditTable: props.audit.tableName,
+      stateTable: stateTableName,
+      queueUrl: this.drainQueue.queueUrl,
+      autoScalingGroupNames: names,
+      lifecycleHookName: LIFECYCLE_HOOK_NAME,
+      deadlineSeconds: props.drainDeadline?.toSeconds() ?? defaultOf(DRAIN.deadlineSeconds),
+      // look again well inside the heartbeat timeout
+      retryDelaySeconds: timings.retryDelaySeconds,
+      dryRun: props.dryRun ?? defaultOf(DRAIN.dryRun),
+    };
+    // the rules runner-drain declares (the hook rule scoped to the groups and the fleet's own hook;
+    // the spot warning names only the instance, so the drain re-verifies its group)
+    this.addRules(runnerDrain.triggers, drainValues, () => [drainTarget()]);
     if (props.createLifecycleHooks ?? true) {
       names.forEach((name, i) => {
         new autoscaling.CfnLifecycleHook(this, `TerminateHook${i}`, {
@@ -318,15 +307,7 @@ export class RunnerRemediation extends Construct {
       timeout: DRAIN_TIMEOUT,
       encryptionKey: key,
       reservedConcurrentExecutions: drainConcurrency,
-      environment: {
-        ...common,
-        DRAIN_QUEUE_URL: this.drainQueue.queueUrl,
-        AUTO_SCALING_GROUP_NAMES: names.join(','),
-        LIFECYCLE_HOOK_NAME,
-        DRAIN_DEADLINE_SECONDS: String((props.drainDeadline ?? Duration.minutes(30)).toSeconds()),
-        // look again well inside the heartbeat timeout
-        RETRY_DELAY_SECONDS: String(timings.retryDelaySeconds),
-      },
+      environment: { ...settingsEnv(DRAIN, drainValues), ...github },
     });
     this.drainFunction.fn.addEventSource(
       new SqsEventSource(this.drainQueue, {
@@ -337,23 +318,8 @@ export class RunnerRemediation extends Construct {
       }),
     );
     this.drainFunction.allow({ actions: ['sqs:SendMessage'], resources: [this.drainQueue.queueArn] });
-    this.drainFunction.allow({
-      actions: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'],
-      resources: names.map(
-        (n) =>
-          `arn:${stack.partition}:autoscaling:${stack.region}:${stack.account}:autoScalingGroup:*:autoScalingGroupName/${n}`,
-      ),
-    });
-    // read-only, no resource-level permissions: the drain re-verifies every message against what
-    // Auto Scaling reports (instance state, the hook's timeouts, the termination's start)
-    this.drainFunction.allow({
-      actions: [
-        'autoscaling:DescribeAutoScalingInstances',
-        'autoscaling:DescribeLifecycleHooks',
-        'autoscaling:DescribeScalingActivities',
-      ],
-      resources: ['*'],
-    });
+    // its declared reads and lifecycle calls (heartbeat, complete), scoped to the groups
+    for (const p of remediationPermissions(runnerDrain, drainValues, this)) this.drainFunction.allow(p);
     readRunners(this.drainFunction);
     const lit = (v: string, token: string) => (Token.isUnresolved(v) ? token : v);
     for (const n of names) {
@@ -378,7 +344,7 @@ export class RunnerRemediation extends Construct {
     );
 
     // ---- sweep: scheduled, every page, through the breaker and the rolling removal budget
-    this.sweepStateTable = new dynamodb.Table(this, 'SweepState', {
+    stateTable = new dynamodb.Table(this, 'SweepState', {
       partitionKey: { name: SWEEP_STATE_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: { name: SWEEP_STATE_TABLE.sortKey, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -389,9 +355,9 @@ export class RunnerRemediation extends Construct {
       // rebuildable state (a new table starts with an unspent budget and no sightings)
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    this.sweepStateTable = stateTable;
     // runner-drain keeps its own state per lifecycle action here (first look, runners seen, an
     // absence seen once), never in its queue messages: UpdateItem on its own partition only
-    this.drainFunction.fn.addEnvironment(DRAIN_STATE_TABLE_ENV, this.sweepStateTable.tableName);
     iam.Grant.addToPrincipal({
       grantee: this.drainFunction,
       actions: ['dynamodb:UpdateItem'],
@@ -404,7 +370,24 @@ export class RunnerRemediation extends Construct {
       resourceArns: [key.keyArn],
       conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${stack.region}.amazonaws.com` } },
     });
-    const schedule = props.sweepSchedule ?? Duration.minutes(5);
+    const schedule = props.sweepSchedule ?? Duration.minutes(scheduleOf(runnerSweep.triggers));
+    const sweepValues: SettingsOf<typeof SWEEP> = {
+      auditTable: props.audit.tableName,
+      sweepStateTable: this.sweepStateTable.tableName,
+      fleetTagKey: fleetTag.key,
+      fleetTagValue: fleetTag.value,
+      fleetId: props.fleetId ?? stack.account,
+      gracePeriod: props.gracePeriod?.toSeconds() ?? defaultOf(SWEEP.gracePeriod),
+      bootTimeout: props.bootTimeout?.toSeconds() ?? defaultOf(SWEEP.bootTimeout),
+      allowTerminate: props.allowTerminate ?? defaultOf(SWEEP.allowTerminate),
+      maxRemovalShare: props.maxRemovalShare ?? defaultOf(SWEEP.maxRemovalShare),
+      maxRemovalsPerRun: props.maxRemovalsPerRun ?? defaultOf(SWEEP.maxRemovalsPerRun),
+      budgetWindow: props.removalBudgetWindow?.toSeconds() ?? defaultOf(SWEEP.budgetWindow),
+      // set by Lambda itself, never written
+      region: undefined,
+      dryRun: props.dryRun ?? defaultOf(SWEEP.dryRun),
+      autoScalingGroupNames: names,
+    };
     this.sweepFunction = new FleetFunction(this, 'RunnerSweep', {
       entry: fileURLToPath(new URL('../../functions/runner-sweep/index.ts', import.meta.url)),
       description: 'Sweeps ghost runners and never-registered instances through a circuit breaker',
@@ -414,18 +397,7 @@ export class RunnerRemediation extends Construct {
       // one sweep at a time: overlapping runs would judge from each other's half-applied plans
       reservedConcurrentExecutions: 1,
       retryAttempts: 0,
-      environment: {
-        ...common,
-        [SWEEP_STATE_TABLE_ENV]: this.sweepStateTable.tableName,
-        FLEET_ID: props.fleetId ?? stack.account,
-        GRACE_PERIOD_SECONDS: String((props.gracePeriod ?? Duration.minutes(5)).toSeconds()),
-        BOOT_TIMEOUT_SECONDS: String((props.bootTimeout ?? Duration.minutes(15)).toSeconds()),
-        ALLOW_TERMINATE: String(props.allowTerminate ?? false),
-        MAX_REMOVAL_SHARE: String(props.maxRemovalShare ?? 0.2),
-        MAX_REMOVALS_PER_RUN: String(props.maxRemovalsPerRun ?? 100),
-        BUDGET_WINDOW_SECONDS: String((props.removalBudgetWindow ?? Duration.hours(1)).toSeconds()),
-        AUTO_SCALING_GROUP_NAMES: names.join(','),
-      },
+      environment: { ...settingsEnv(SWEEP, sweepValues), ...github },
     });
     new events.Rule(this, 'SweepSchedule', {
       description: 'fleetwarden runner-sweep schedule',
@@ -446,22 +418,10 @@ export class RunnerRemediation extends Construct {
       resourceArns: [key.keyArn],
       conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${stack.region}.amazonaws.com` } },
     });
-    if (props.allowTerminate) {
-      // aws:autoscaling:groupName is set by Auto Scaling and no user can write an aws: tag: only
-      // instances of the configured ASGs; the fleet tag must also be there (both must hold), and an
-      // instance tagged fleetwarden:exempt=true is never terminated (a missing tag passes)
-      this.sweepFunction.allow({
-        actions: ['ec2:TerminateInstances'],
-        resources: ['*'],
-        conditions: {
-          StringEquals: {
-            'aws:ResourceTag/aws:autoscaling:groupName': names,
-            [`aws:ResourceTag/${fleetTag.key}`]: fleetTag.value,
-          },
-          StringNotEqualsIgnoreCase: { [`aws:ResourceTag/${EXEMPT_TAG}`]: 'true' },
-        },
-      });
-    }
+    // its declared reads (EC2, Auto Scaling, warm pools: no resource-level permissions) and, only
+    // when allowTerminate opts in, TerminateInstances conditioned on the groups' aws:autoscaling:groupName
+    // tag (no user can write an aws: tag), the fleet tag, and no fleetwarden:exempt=true
+    for (const p of remediationPermissions(runnerSweep, sweepValues, this)) this.sweepFunction.allow(p);
     alarm(
       'SweepCircuitOpenAlarm',
       this.sweepFunction.customMetric('SweepCircuitOpen'),
@@ -476,24 +436,24 @@ export class RunnerRemediation extends Construct {
     );
 
     // ---- job watch: workflow_job in_progress on the fleet bus
+    const jobWatchValues: SettingsOf<typeof runnerJobWatch.settings> = {
+      auditTable: props.audit.tableName,
+      fleetTagKey: fleetTag.key,
+      fleetTagValue: fleetTag.value,
+    };
     this.jobWatchFunction = new FleetFunction(this, 'RunnerJobWatch', {
       entry: fileURLToPath(new URL('../../functions/runner-job-watch/index.ts', import.meta.url)),
       description: 'Reports jobs that start on runners whose instance is leaving',
       alarmTopic: props.alarmTopic,
       timeout: Duration.seconds(30),
       encryptionKey: key,
-      environment: common,
+      environment: { ...settingsEnv(runnerJobWatch.settings, jobWatchValues), ...github },
     });
-    new events.Rule(this, 'JobStartedRule', {
-      description: 'fleetwarden runner-job-watch: workflow jobs that started',
-      eventBus: props.bus,
-      eventPattern: {
-        source: [GITHUB_EVENT_SOURCE],
-        detailType: [WORKFLOW_JOB_DETAIL_TYPE],
-        detail: { action: ['in_progress'] },
-      },
-      targets: [functionTarget(this.jobWatchFunction, EVENT_DELIVERY)],
+    const jobWatch = this.jobWatchFunction;
+    this.addRules(runnerJobWatch.triggers, jobWatchValues, () => [functionTarget(jobWatch, EVENT_DELIVERY)], {
+      bus: props.bus,
     });
+    for (const p of remediationPermissions(runnerJobWatch, jobWatchValues, this)) jobWatch.allow(p);
     readRunners(this.jobWatchFunction);
     alarm(
       'JobOnLeavingInstanceAlarm',
@@ -501,21 +461,33 @@ export class RunnerRemediation extends Construct {
       'fleetwarden: a job started on a runner whose instance is leaving; read the runner.job-on-leaving-instance audit record',
       'job-on-a-leaving-instance',
     );
+  }
 
-    // read-only calls that support no resource-level permissions: EC2 state, and the ASG lifecycle
-    // state of fleet instances (the sweep lists its groups' Terminating* instances in one call)
-    for (const ff of [this.sweepFunction, this.jobWatchFunction]) {
-      ff.allow({
-        actions: [
-          'ec2:DescribeInstances',
-          'autoscaling:DescribeAutoScalingInstances',
-          'autoscaling:DescribeAutoScalingGroups',
-        ],
-        resources: ['*'],
+  /** The event rules a definition declares (construct ids from the definition), to `targets`. */
+  private addRules<S>(
+    triggers: readonly TriggerSpec<S>[],
+    values: S,
+    targets: () => events.IRuleTarget[],
+    o: { bus?: events.IEventBus } = {},
+  ): void {
+    for (const t of triggers) {
+      if (t.kind !== 'events') continue;
+      new events.Rule(this, t.id, {
+        description: RULE_DESCRIPTIONS[t.id] ?? `fleetwarden: ${t.id}`,
+        ...(t.bus === 'github' ? { eventBus: o.bus } : {}),
+        eventPattern: eventPattern(t.pattern, values),
+        targets: targets(),
       });
     }
-    // the sweep reads its groups' warm pools (a stopped instance parked there comes back): read-only,
-    // and DescribeWarmPool supports no resource-level permissions (like every Auto Scaling Describe*)
-    this.sweepFunction.allow({ actions: ['autoscaling:DescribeWarmPool'], resources: ['*'] });
   }
 }
+
+const DEFAULT_FLEET_TAG = { key: 'fleetwarden:fleet', value: 'runners' };
+
+/** What each rule is for (the rule's description in the console). */
+const RULE_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  TerminateHookRule: "fleetwarden runner-drain: the fleet's own terminate lifecycle hook on the runner ASGs",
+  SpotInterruptionRule:
+    'fleetwarden runner-drain: spot interruption warnings (cordon the runner of a fleet instance early)',
+  JobStartedRule: 'fleetwarden runner-job-watch: workflow jobs that started',
+};

@@ -4,7 +4,10 @@ import { settingsTable } from './settings';
 function trigger(t: TriggerSpec): string {
   if (t.kind === 'schedule') return `every ${t.minutes} min`;
   if (t.kind === 'url') return 'HTTPS (Function URL)';
-  const what = [...(t.pattern.source ?? []), ...(t.pattern.detailType ?? [])].join(' / ');
+  const what =
+    typeof t.pattern === 'function'
+      ? `${t.id} (pattern scoped by the settings)`
+      : [...(t.pattern.source ?? []), ...(t.pattern.detailType ?? [])].join(' / ');
   return `${what} on the ${t.bus} bus, ${t.delivery === 'queue' ? 'through a queue' : 'direct'}`;
 }
 
