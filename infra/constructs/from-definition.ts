@@ -34,9 +34,11 @@ export function settingProblems<T>(
   if (value === undefined || (typeof value === 'string' && Token.isUnresolved(value))) return [];
   const parsed = s.value.safeParse(value);
   if (parsed.success) return [];
-  const bound = s.bounds ? ` ${s.bounds}${s.unit ? ` ${s.unit}` : ''}` : '';
   const why = parsed.error.issues.map((i) => i.message).join(', ');
-  return [`${prop} must be${bound || ' valid'} (${s.env}: ${why}), got ${shown ?? JSON.stringify(value)}`];
+  const got = `got ${shown ?? JSON.stringify(value)}`;
+  if (!s.bounds) return [`${prop} is invalid: ${why} (${s.env}), ${got}`];
+  const bound = `${s.bounds}${s.unit ? ` ${s.unit}` : ''}`;
+  return [`${prop} must be ${bound} (${why === s.bounds ? s.env : `${s.env}: ${why}`}), ${got}`];
 }
 
 /**
