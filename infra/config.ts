@@ -119,6 +119,13 @@ export const FleetConfigSchema = z
       .default(90),
     /** IAM principal ARN allowed to assume the read-only Investigator role. @default the account root */
     investigatorPrincipalArn: z.string().startsWith('arn:').optional(),
+    /**
+     * Remediations deployed from their definition alone (functions/registry.ts, docs/remediations.md),
+     * each opted in by name with its settings: `{"orphaned-volumes": {"gracePeriod": 86400}}`. Settings
+     * named like fleet-wide keys (dryRun, fleetTag, autoScalingGroupNames) default to those. Names and
+     * settings are checked against the definitions when the stack is built. @default none
+     */
+    remediations: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
   })
   .refine((c) => (c.reverseZoneId === undefined) === (c.reverseZoneName === undefined), {
     message: 'reverseZoneId and reverseZoneName go together: set both or neither',

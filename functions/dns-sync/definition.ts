@@ -26,8 +26,9 @@ import {
   recordNote,
 } from '../../shared/kernel/perform';
 import type { PortsOf } from '../../shared/kernel/ports';
-import { type Remediation, type Runtime, sqsBatch } from '../../shared/kernel/remediation';
+import { type Remediation, type Runtime } from '../../shared/kernel/remediation';
 import { type SettingsOf, setting } from '../../shared/kernel/settings';
+import { sqsBatch } from '../../shared/kernel/sqs-batch';
 import { logger, metrics } from '../../shared/observability/powertools';
 import { type Applied, type Batch, batchTrigger, outcomeOf, type Parsed, readBatch } from './batch';
 

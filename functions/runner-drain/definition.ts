@@ -1,7 +1,8 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { IamGrant } from '../../shared/kernel/definition';
-import { type Remediation, sqsBatch } from '../../shared/kernel/remediation';
+import type { Remediation } from '../../shared/kernel/remediation';
 import { type SettingsOf, setting } from '../../shared/kernel/settings';
+import { sqsBatch } from '../../shared/kernel/sqs-batch';
 import {
   SPOT_INTERRUPTION_DETAIL_TYPE,
   TERMINATE_LIFECYCLE_DETAIL_TYPE,

@@ -206,6 +206,57 @@ describe('FleetStack wiring', () => {
   });
 });
 
+describe('FleetStack deploys registry remediations opted in by name (config.remediations)', () => {
+  it('deploys one from its definition, with the fleet-wide settings it declares', () => {
+    const t = template({
+      dryRun: false,
+      fleetTag: { key: 'team', value: 'ci' },
+      remediations: { 'orphaned-volumes': { gracePeriod: 86_400 } },
+    });
+    const env = envOf(t, 'Snapshots EBS volumes left');
+    expect(env).toMatchObject({
+      DRY_RUN: 'false',
+      FLEET_TAG_KEY: 'team',
+      FLEET_TAG_VALUE: 'ci',
+      AUTO_SCALING_GROUP_NAMES: 'ci-runners',
+      GRACE_PERIOD_SECONDS: '86400',
+    });
+    expect(env[AUDIT_TABLE_ENV]).toBeDefined();
+  });
+
+  it('deploys none of them unless named', () => {
+    const t = template();
+    expect(
+      Object.keys(
+        t.findResources('AWS::Lambda::Function', {
+          Properties: { Description: Match.stringLikeRegexp('^Snapshots EBS volumes') },
+        }),
+      ),
+    ).toEqual([]);
+  });
+
+  it('refuses an unknown remediation, naming the nearest', () => {
+    expect(() => template({ remediations: { 'orphan-volumes': {} } })).toThrow(
+      /remediations: unknown remediation "orphan-volumes" \(did you mean "orphaned-volumes"\?/,
+    );
+  });
+
+  it('refuses an unknown setting, naming the nearest, and a bad value with its bound', () => {
+    expect(() => template({ remediations: { 'orphaned-volumes': { gracePeriods: 1 } } })).toThrow(
+      /orphaned-volumes: unknown setting "gracePeriods" \(did you mean "gracePeriod"\?/,
+    );
+    expect(() => template({ remediations: { 'orphaned-volumes': { gracePeriod: 5 } } })).toThrow(
+      /gracePeriod \(GRACE_PERIOD_SECONDS\)=5/,
+    );
+  });
+
+  it('refuses a function its feature already configures', () => {
+    expect(() => template({ remediations: { 'runner-sweep': {} } })).toThrow(
+      /"runner-sweep" is deployed by its feature: configure it with its own keys/,
+    );
+  });
+});
+
 describe('FleetStack IAM matches the SDK calls of every function', () => {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new FleetStack(app, 'Fleet', {
@@ -214,6 +265,7 @@ describe('FleetStack IAM matches the SDK calls of every function', () => {
       reverseZoneId: 'Z0REVERSE0123456789AB',
       reverseZoneName: '10.in-addr.arpa',
       allowTerminate: true,
+      remediations: { 'orphaned-volumes': {} },
     }),
   });
   const t = Template.fromStack(stack);

@@ -6,12 +6,15 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct, IConstruct } from 'constructs';
-import type { FleetConfig } from '../config';
+import { REMEDIATIONS } from '../../functions/registry';
+import type { AnyRemediation } from '../../shared/kernel/remediation';
+import { type FleetConfig, nearestKey } from '../config';
 import { AuditTrail } from '../constructs/audit-trail';
 import { DnsSync } from '../constructs/dns-sync';
 import { FleetDashboard } from '../constructs/fleet-dashboard';
 import { FleetFunction, LOG_RETENTION_CONTEXT } from '../constructs/fleet-function';
 import { fleetKey } from '../constructs/fleet-key';
+import { RemediationFunction } from '../constructs/remediation-function';
 import { RunnerRemediation } from '../constructs/runner-remediation';
 import { WebhookIngress } from '../constructs/webhook-ingress';
 
@@ -66,6 +69,8 @@ export class FleetStack extends Stack {
   readonly dns: DnsSync;
   readonly webhook?: WebhookIngress;
   readonly runners?: RunnerRemediation;
+  /** Registry remediations deployed from their definition alone (config.remediations), by name. */
+  readonly remediations = new Map<string, RemediationFunction>();
   /** The on-call dashboard (named after the stack): alarms, then one row per function. */
   readonly dashboard: FleetDashboard;
   /** The fleet's identity (runner label `fleetwarden-fleet:<fleetId>`): config.fleetId, else the account id. */
@@ -140,6 +145,7 @@ export class FleetStack extends Stack {
       this.webhook = webhook;
       this.runners = runners;
     }
+    this.addRemediations(config, key);
     this.dashboard = this.addDashboard();
   }
 
@@ -202,6 +208,43 @@ export class FleetStack extends Stack {
     return { webhook, runners };
   }
 
+  /**
+   * The registry remediations config.remediations names, each a RemediationFunction built from its
+   * definition; settings it does not give that share a fleet-wide key's name take that key's value.
+   */
+  private addRemediations(config: FleetConfig, key: ReturnType<typeof fleetKey>): void {
+    const byFeature = new Set(
+      this.node
+        .findAll()
+        .filter(FleetFunction.isFleetFunction)
+        .map((f) => f.entry),
+    );
+    const standalone = REMEDIATIONS.filter((d) => !byFeature.has(d.entry)).map((d) => d.name);
+    for (const [name, given] of Object.entries(config.remediations)) {
+      const definition: AnyRemediation | undefined = REMEDIATIONS.find((d) => d.name === name);
+      if (!definition) {
+        const guess = nearestKey(name, standalone);
+        throw new Error(
+          `remediations: unknown remediation "${name}"${guess ? ` (did you mean "${guess}"?)` : ''}; known: ${standalone.join(', ')}`,
+        );
+      }
+      if (byFeature.has(definition.entry))
+        throw new Error(`remediations: "${name}" is deployed by its feature: configure it with its own keys`);
+      const settings = { ...fleetWide(config, definition), ...checkedKeys(name, definition, given) };
+      const id = name.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase());
+      this.remediations.set(
+        name,
+        new RemediationFunction(this, id, {
+          definition,
+          alarmTopic: this.alarmTopic,
+          audit: this.audit,
+          settings,
+          encryptionKey: key,
+        }),
+      );
+    }
+  }
+
   /** Every function and alarm built above, found rather than listed: a new one shows up by itself. */
   private addDashboard(): FleetDashboard {
     const all = this.node.findAll();
@@ -222,4 +265,32 @@ export class FleetStack extends Stack {
       ],
     });
   }
+}
+
+/** Fleet-wide config values for the settings of a definition that share their name. */
+function fleetWide(config: FleetConfig, definition: AnyRemediation): Record<string, unknown> {
+  const shared: Record<string, unknown> = {
+    dryRun: config.dryRun,
+    fleetTagKey: config.fleetTag.key,
+    fleetTagValue: config.fleetTag.value,
+    autoScalingGroupNames: config.autoScalingGroupNames,
+  };
+  return Object.fromEntries(Object.entries(shared).filter(([k]) => k in definition.settings));
+}
+
+/** The settings given for a remediation, every key one it declares (else the nearest is named). */
+function checkedKeys(
+  name: string,
+  definition: AnyRemediation,
+  given: Record<string, unknown>,
+): Record<string, unknown> {
+  const known = Object.keys(definition.settings);
+  for (const k of Object.keys(given)) {
+    if (known.includes(k)) continue;
+    const guess = nearestKey(k, known);
+    throw new Error(
+      `remediations.${name}: unknown setting "${k}"${guess ? ` (did you mean "${guess}"?)` : ''}; settings: ${known.join(', ')}`,
+    );
+  }
+  return given;
 }

@@ -55,6 +55,10 @@ export function sdkActionsOf(entry: string): Set<string> {
     for (const m of src.matchAll(/new\s+(\w+Command)\(/g)) {
       const service = commandService.get(m[1] ?? '');
       if (service) actions.add(`${service}:${(m[1] ?? '').replace(/Command$/, '')}`);
+      // EC2 tags on create (TagSpecifications) are authorised as ec2:CreateTags too (EC2 User Guide,
+      // "Grant permission to tag Amazon EC2 resources during creation")
+      if (service === 'ec2' && /^Create/.test(m[1] ?? '') && src.includes('TagSpecifications'))
+        actions.add('ec2:CreateTags');
     }
   };
   visit(resolve(ROOT, entry));

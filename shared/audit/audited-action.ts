@@ -11,7 +11,7 @@ import { needsCorrelation } from './correlate';
 import { AuditWriteError } from './errors';
 import type { AuditSink } from './port';
 import { auditRecordId } from './record-id';
-import type { AuditRecord, AuditRecordInput, Subject, Trigger } from './schema';
+import type { AuditRecord, AuditRecordInput, AwsCall, GitHubCall, Subject, Trigger } from './schema';
 
 /** Who is deciding, because of what, in which mode. One per invocation (or per event in a batch). */
 export interface AuditContext {
@@ -144,17 +144,31 @@ export async function auditedAction<T>(
     throw err;
   }
   const { result: outcome, calls, githubCalls } = recorded;
+  await writeOutcome(write, { ...base, time: now().toISOString() }, outcome, { calls, githubCalls }, retry);
+  return outcome.result;
+}
+
+type RecordBase = Omit<AuditRecordInput, 'time' | 'decision' | 'reason'>;
+
+/** The outcome record, queued for correlation when its calls need it; AuditWriteError if not stored. */
+async function writeOutcome<T>(
+  write: AuditSink['write'],
+  base: RecordBase & { time: string },
+  outcome: ActionOutcome<T>,
+  evidence: { calls: AwsCall[]; githubCalls: GitHubCall[] },
+  retry: number | undefined,
+): Promise<void> {
+  const { calls, githubCalls } = evidence;
   try {
     await write({
       ...base,
-      time: now().toISOString(),
       decision: outcome.decision,
       reason: outcome.reason,
       details: { ...outcome.details, ...(retry ? { attempt: retry } : {}) },
       calls,
       githubCalls,
       correlation: {
-        status: needsCorrelation({ calls, trigger: ctx.trigger, subject: what.subject })
+        status: needsCorrelation({ calls, trigger: base.trigger, subject: base.subject })
           ? 'pending'
           : 'not-applicable',
         attempts: 0,
@@ -163,14 +177,11 @@ export async function auditedAction<T>(
     });
   } catch (err) {
     if (err instanceof AuditWriteError) throw err;
-    throw new AuditWriteError(`audit record ${recordId} for ${what.action} could not be written`, {
+    throw new AuditWriteError(`audit record ${base.recordId} for ${base.action} could not be written`, {
       cause: err,
     });
   }
-  return outcome.result;
 }
-
-type RecordBase = Omit<AuditRecordInput, 'time' | 'decision' | 'reason'>;
 
 /**
  * The step's intent writer (called by `ensureIntent` before its first fleet-mutating call): an

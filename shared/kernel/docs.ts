@@ -16,12 +16,13 @@ function approval(k: ActionKind<never>): string {
   return k.unattended ? `irreversible, unattended: ${k.unattended}` : 'irreversible: **needs approval**';
 }
 
-function actionsTable(spec: RemediationSpec): string {
+// biome-ignore lint/suspicious/noExplicitAny: any remediation
+function actionsTable(spec: RemediationSpec<any, any>): string {
   const kinds = Object.entries(spec.actions as Readonly<Record<string, ActionKind<never>>>);
   if (kinds.length === 0) return 'Takes no fleet-mutating action.';
   const rows = kinds.map(
     ([name, k]) =>
-      `| \`${name}\` | \`${k.audit}\` | ${k.does} | ${approval(k)} | ${k.weight} | ${k.calls.map((c) => `\`${c}\``).join(', ')} |`,
+      `| \`${name}\` | \`${k.audit}\` | ${k.does} | ${approval(k)} | ${k.weight} | ${k.calls.map((c) => `\`${c}\``).join(', ') || 'none (records only)'} |`,
   );
   return [
     '| kind | audit action | does | reversibility | budget weight | mutating calls |',
@@ -34,7 +35,8 @@ function actionsTable(spec: RemediationSpec): string {
  * docs/remediations.md: every registered remediation, derived from its definition (what triggers
  * it, what it may do, its settings). Generated (`npm run docs`); a test keeps it current.
  */
-export function remediationsDoc(specs: readonly RemediationSpec[]): string {
+// biome-ignore lint/suspicious/noExplicitAny: a registry holds remediations of every settings shape
+export function remediationsDoc(specs: readonly RemediationSpec<any, any>[]): string {
   const sections = specs.map((s) =>
     [
       `## ${s.name}`,

@@ -4,8 +4,9 @@ import { InMemoryAuditSink } from '../audit/in-memory-audit-sink';
 import { ensureIntent } from '../aws/call-recorder';
 import { REPORT_ONLY_GATE } from './approval';
 import { allowance } from './perform';
-import { lambdaHandler, performSteps, type Remediation, rethrow, sqsBatch } from './remediation';
+import { lambdaHandler, performSteps, type Remediation, rethrow } from './remediation';
 import { setting } from './settings';
+import { sqsBatch } from './sqs-batch';
 
 /** A tiny remediation written the way every definition is: declaration + create(ports, settings). */
 const example: Remediation<

@@ -1,5 +1,4 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { AuditWriteError } from '../audit/errors';
 import { metrics } from '../observability/powertools';
 import { type ApprovalGate, REPORT_ONLY_GATE } from './approval';
@@ -107,22 +106,4 @@ export function rethrow(errors: readonly Error[], what = 'actions'): void {
     errors,
     `${errors.length} ${what} failed: ${errors.map((e) => e.message).join('; ')}`,
   );
-}
-
-/**
- * An SQS batch through Powertools' batch processor: each message handled by `perMessage`; a message
- * that throws is reported in batchItemFailures (SQS redelivers it, then dead-letters it), the others
- * are deleted. `throwOnFullBatchFailure: false`: a batch whose every message failed is answered
- * with all of them (the invocation succeeds, each message is retried on its own) instead of failing.
- */
-export async function sqsBatch(
-  event: SQSEvent,
-  context: Context | undefined,
-  perMessage: (record: SQSRecord) => Promise<void>,
-  options: { throwOnFullBatchFailure?: boolean } = {},
-): Promise<SQSBatchResponse> {
-  return processPartialResponse(event, perMessage, new BatchProcessor(EventType.SQS), {
-    ...(context ? { context } : {}),
-    ...options,
-  });
 }
