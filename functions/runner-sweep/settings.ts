@@ -17,9 +17,6 @@ export const settings = {
   }),
   fleetId: setting.string('FLEET_ID', {
     doc: "This fleet's id: runners carry `fleetwarden-fleet:<id>`; other fleets' runners are never touched.",
-    // part of a runner label
-    pattern: /^[A-Za-z0-9._-]{1,64}$/,
-    bounds: '1-64 letters, digits, ".", "_" or "-"',
   }),
   gracePeriod: setting.seconds('GRACE_PERIOD_SECONDS', {
     doc: 'After an instance left, wait this long before deregistering its idle runner.',

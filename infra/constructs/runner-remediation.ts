@@ -155,6 +155,7 @@ export function drainTimings(heartbeatSeconds: number): {
   };
 }
 
+const FLEET_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const DRAIN = runnerDrain.settings;
 const SWEEP = runnerSweep.settings;
 
@@ -172,7 +173,11 @@ function validate(scope: Construct, id: string, p: RunnerRemediationProps): void
     problems.push(`githubOwner must be a GitHub login, got "${p.githubOwner}"`);
   problems.push(...settingProblems('maxRemovalShare', SWEEP.maxRemovalShare, p.maxRemovalShare));
   problems.push(...settingProblems('maxRemovalsPerRun', SWEEP.maxRemovalsPerRun, p.maxRemovalsPerRun));
-  problems.push(...settingProblems('fleetId', SWEEP.fleetId, p.fleetId));
+  // stricter than FLEET_ID's own check: it is part of a runner label (the simulator renders it from a token)
+  if (p.fleetId !== undefined && !Token.isUnresolved(p.fleetId) && !FLEET_ID.test(p.fleetId))
+    problems.push(
+      `fleetId must be 1 to 64 letters, digits, ".", "_" or "-" (it is part of a runner label), got "${p.fleetId}"`,
+    );
   problems.push(...durationProblems('drainDeadline', DRAIN.deadlineSeconds, p.drainDeadline));
   problems.push(...durationProblems('removalBudgetWindow', SWEEP.budgetWindow, p.removalBudgetWindow));
   problems.push(...durationProblems('gracePeriod', SWEEP.gracePeriod, p.gracePeriod));
