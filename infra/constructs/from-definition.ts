@@ -1,4 +1,4 @@
-import { Stack, Token } from 'aws-cdk-lib';
+import { type Duration, Stack, Token } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type { Construct } from 'constructs';
 import { ConfigError } from '../../shared/core/errors';
@@ -39,6 +39,11 @@ export function settingProblems<T>(
   if (!s.bounds) return [`${prop} is invalid: ${why} (${s.env}), ${got}`];
   const bound = `${s.bounds}${s.unit ? ` ${s.unit}` : ''}`;
   return [`${prop} must be ${bound} (${why === s.bounds ? s.env : `${s.env}: ${why}`}), ${got}`];
+}
+
+/** A Duration prop carrying a setting in seconds, checked with the setting's bounds. */
+export function durationProblems(prop: string, s: Setting<number>, d: Duration | undefined): string[] {
+  return settingProblems(prop, s, d?.toSeconds(), d && `${d.toSeconds()} s (${d.toHumanString()})`);
 }
 
 /**

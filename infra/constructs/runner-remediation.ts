@@ -23,7 +23,7 @@ import type { AuditAccess } from './audit-access';
 import { deadLetterQueue } from './dead-letter-queue';
 import { FleetFunction } from './fleet-function';
 import { fleetKey } from './fleet-key';
-import { defaultOf, eventPattern, scheduleOf, settingProblems } from './from-definition';
+import { defaultOf, durationProblems, eventPattern, scheduleOf, settingProblems } from './from-definition';
 import { refuseInvalidProps } from './props-validation';
 import { remediationPermissions } from './remediation-function';
 import { EVENT_DELIVERY, functionTarget, scheduleDelivery, TrustedQueueTarget } from './rule-targets';
@@ -158,10 +158,6 @@ export function drainTimings(heartbeatSeconds: number): {
 const FLEET_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const DRAIN = runnerDrain.settings;
 const SWEEP = runnerSweep.settings;
-
-/** A Duration prop carrying a setting in seconds, checked with the setting's bounds. */
-const durationProblems = (prop: string, s: typeof DRAIN.deadlineSeconds, d: Duration | undefined) =>
-  settingProblems(prop, s, d?.toSeconds(), d && `${d.toSeconds()} s (${d.toHumanString()})`);
 
 function validate(scope: Construct, id: string, p: RunnerRemediationProps): void {
   const problems: string[] = [];

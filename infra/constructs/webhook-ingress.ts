@@ -13,7 +13,7 @@ import { webhookIngress } from '../../functions/webhook-ingress/definition';
 import { type SettingsOf, settingsEnv } from '../../shared/kernel/settings';
 import { FleetFunction } from './fleet-function';
 import { fleetKey } from './fleet-key';
-import { defaultOf, settingProblems } from './from-definition';
+import { defaultOf, durationProblems, settingProblems } from './from-definition';
 import { refuseInvalidProps } from './props-validation';
 import { remediationPermissions } from './remediation-function';
 import { alarmDescription } from './runbook';
@@ -67,10 +67,6 @@ export interface WebhookIngressProps {
 const S = webhookIngress.settings;
 const DEFAULT_IDEMPOTENCY_TTL = Duration.seconds(defaultOf(S.dedupeTtlSeconds));
 const DEFAULT_MAX_JOB_AGE = Duration.seconds(defaultOf(S.maxJobAgeSeconds));
-
-/** A Duration prop carrying a setting in seconds, checked with the setting's bounds. */
-const durationProblems = (prop: string, s: typeof S.maxJobAgeSeconds, d: Duration | undefined) =>
-  settingProblems(prop, s, d?.toSeconds(), d && `${d.toSeconds()} s (${d.toHumanString()})`);
 
 function validate(scope: Construct, id: string, p: WebhookIngressProps): void {
   const problems: string[] = [];
