@@ -209,6 +209,40 @@ const RULE_DESCRIPTIONS: Readonly<Record<string, string>> = {
   NameTagChangeRule: 'fleetwarden dns-sync: the DNS name tag of an EC2 instance changed',
 };
 
+/** Both functions' setting values, from the props or the settings' defaults. */
+function dnsValues(props: DnsSyncProps, queueUrl: string) {
+  // the values both functions share (DNS_SETTINGS), from the props or the settings' defaults
+  const reverse = props.reverseZoneId && props.reverseZoneName;
+  const shared: DnsValues = {
+    auditTable: props.audit.tableName,
+    hostedZoneId: props.hostedZoneId,
+    zoneName: bare(props.zoneName),
+    nameTag: props.nameTag ?? defaultOf(DNS_SETTINGS.nameTag),
+    ttl: props.ttl ?? defaultOf(DNS_SETTINGS.ttl),
+    publishPublicIp: props.publishPublicIp ?? defaultOf(DNS_SETTINGS.publishPublicIp),
+    ownerId: props.ownerId ?? defaultOf(DNS_SETTINGS.ownerId),
+    dryRun: props.dryRun ?? defaultOf(DNS_SETTINGS.dryRun),
+    ...(reverse
+      ? { reverseZoneId: props.reverseZoneId, reverseZoneName: bare(props.reverseZoneName ?? '') }
+      : {}),
+    // who opts in to DNS besides the name tag
+    ...(props.fleetTag ? { fleetTagKey: props.fleetTag.key, fleetTagValue: props.fleetTag.value } : {}),
+    ...(props.autoScalingGroupNames?.length ? { autoScalingGroupNames: props.autoScalingGroupNames } : {}),
+  };
+  const syncValues: Partial<SettingsOf<typeof dnsSync.settings>> = {
+    ...shared,
+    // the lag retry's ChangeMessageVisibility goes to this URL's host (VPC endpoints, FIPS)
+    queueUrl,
+  };
+  const reconcileValues: Partial<SettingsOf<typeof dnsReconcile.settings>> = {
+    ...shared,
+    tombstoneHours:
+      props.tombstoneRetention?.toHours({ integral: false }) ??
+      defaultOf(dnsReconcile.settings.tombstoneHours),
+  };
+  return { sync: syncValues, reconcile: reconcileValues };
+}
+
 /**
  * DNS that follows the instances: EC2 state-change and name-tag-change events -> EventBridge rules -> KMS-encrypted SQS
  * queue (own DLQ + depth alarm) -> dns-sync in batches (partial batch failure, bounded concurrency),
@@ -243,67 +277,11 @@ export class DnsSync extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
     });
 
-    const dlqAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(5),
-        statistic: 'Maximum',
-      }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: alarmDescription(
-        'fleetwarden dns-sync queue: state changes that could not be applied are waiting in the dead-letter queue',
-        'dns-sync-queue-dead-letters',
-      ),
-    });
-    dlqAlarm.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
-    dlqAlarm.addOkAction(new cwActions.SnsAction(props.alarmTopic));
+    this.alarmDeadLetters(props.alarmTopic);
 
-    // the values both functions share (DNS_SETTINGS), from the props or the settings' defaults
-    const reverse = props.reverseZoneId && props.reverseZoneName;
-    const shared: DnsValues = {
-      auditTable: props.audit.tableName,
-      hostedZoneId: props.hostedZoneId,
-      zoneName: bare(props.zoneName),
-      nameTag: props.nameTag ?? defaultOf(DNS_SETTINGS.nameTag),
-      ttl: props.ttl ?? defaultOf(DNS_SETTINGS.ttl),
-      publishPublicIp: props.publishPublicIp ?? defaultOf(DNS_SETTINGS.publishPublicIp),
-      ownerId: props.ownerId ?? defaultOf(DNS_SETTINGS.ownerId),
-      dryRun: props.dryRun ?? defaultOf(DNS_SETTINGS.dryRun),
-      ...(reverse
-        ? { reverseZoneId: props.reverseZoneId, reverseZoneName: bare(props.reverseZoneName ?? '') }
-        : {}),
-      // who opts in to DNS besides the name tag
-      ...(props.fleetTag ? { fleetTagKey: props.fleetTag.key, fleetTagValue: props.fleetTag.value } : {}),
-      ...(props.autoScalingGroupNames?.length ? { autoScalingGroupNames: props.autoScalingGroupNames } : {}),
-    };
-    const syncValues: Partial<SettingsOf<typeof dnsSync.settings>> = {
-      ...shared,
-      // the lag retry's ChangeMessageVisibility goes to this URL's host (VPC endpoints, FIPS)
-      queueUrl: this.queue.queueUrl,
-    };
-    const reconcileValues: Partial<SettingsOf<typeof dnsReconcile.settings>> = {
-      ...shared,
-      tombstoneHours:
-        props.tombstoneRetention?.toHours({ integral: false }) ??
-        defaultOf(dnsReconcile.settings.tombstoneHours),
-    };
+    const { sync: syncValues, reconcile: reconcileValues } = dnsValues(props, this.queue.queueUrl);
 
-    // dns-sync's rules (EC2 state changes; the configured name tag changing): construct ids and
-    // patterns from its definition, into the queue
-    const rules = new Map<string, events.Rule>();
-    for (const t of dnsSync.triggers) {
-      if (t.kind !== 'events') continue;
-      const rule = new events.Rule(this, t.id, {
-        description: RULE_DESCRIPTIONS[t.id] ?? `fleetwarden dns-sync: ${t.id}`,
-        eventPattern: eventPattern(t.pattern, syncValues as SettingsOf<typeof dnsSync.settings>),
-      });
-      rule.addTarget(
-        new TrustedQueueTarget(this.queue, { deadLetterQueue: this.deadLetterQueue, ...EVENT_DELIVERY }),
-      );
-      rules.set(t.id, rule);
-    }
+    const rules = this.addRules(syncValues as SettingsOf<typeof dnsSync.settings>);
     this.rule = rules.get('StateChangeRule') as events.Rule;
     this.tagRule = rules.get('NameTagChangeRule') as events.Rule;
 
@@ -353,5 +331,44 @@ export class DnsSync extends Construct {
     for (const p of remediationPermissions(dnsReconcile, reconcile, this)) this.reconcileFunction.allow(p);
     props.audit.grantWrite(this.syncFunction);
     props.audit.grantWrite(this.reconcileFunction);
+  }
+
+  /** The dead-letter queue's depth alarm (and its recovery), to the alarm topic. */
+  private alarmDeadLetters(topic: sns.ITopic): void {
+    const dlqAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: alarmDescription(
+        'fleetwarden dns-sync queue: state changes that could not be applied are waiting in the dead-letter queue',
+        'dns-sync-queue-dead-letters',
+      ),
+    });
+    dlqAlarm.addAlarmAction(new cwActions.SnsAction(topic));
+    dlqAlarm.addOkAction(new cwActions.SnsAction(topic));
+  }
+
+  /** The rules dns-sync declares, into the queue: construct ids and patterns from its definition. */
+  private addRules(values: SettingsOf<typeof dnsSync.settings>): Map<string, events.Rule> {
+    // dns-sync's rules (EC2 state changes; the configured name tag changing): construct ids and
+    // patterns from its definition, into the queue
+    const rules = new Map<string, events.Rule>();
+    for (const t of dnsSync.triggers) {
+      if (t.kind !== 'events') continue;
+      const rule = new events.Rule(this, t.id, {
+        description: RULE_DESCRIPTIONS[t.id] ?? `fleetwarden dns-sync: ${t.id}`,
+        eventPattern: eventPattern(t.pattern, values),
+      });
+      rule.addTarget(
+        new TrustedQueueTarget(this.queue, { deadLetterQueue: this.deadLetterQueue, ...EVENT_DELIVERY }),
+      );
+      rules.set(t.id, rule);
+    }
+    return rules;
   }
 }

@@ -167,11 +167,6 @@ export const LONG_FUNCTION_ALLOWANCES: readonly LongFunctionAllowance[] = [
     name: 'RunnerRemediation.constructor',
     reason: 'its functions are being derived from their definitions (issue 11 infra round)',
   },
-  {
-    file: 'infra/constructs/dns-sync.ts',
-    name: 'DnsSync.constructor',
-    reason: 'its functions are being derived from their definitions (issue 11 infra round)',
-  },
 ];
 
 /** A remediation's simulation module and the list of them (their tests too). */
