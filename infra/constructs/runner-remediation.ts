@@ -192,6 +192,64 @@ function validate(scope: Construct, id: string, p: RunnerRemediationProps): void
   refuseInvalidProps('RunnerRemediation', scope, id, problems);
 }
 
+/** What the feature's parts share while the construct builds them. */
+interface Context {
+  readonly props: RunnerRemediationProps;
+  readonly stack: Stack;
+  readonly key: kms.IKey;
+  readonly fleetTag: { key: string; value: string };
+  readonly names: string[];
+  readonly heartbeat: Duration;
+  readonly timings: ReturnType<typeof drainTimings>;
+  readonly drainConcurrency: number;
+  readonly github: Record<string, string>;
+}
+
+/** runner-sweep's setting values, from the props or the settings' defaults. */
+function sweepValuesOf(c: Context, stateTableName: string): SettingsOf<typeof SWEEP> {
+  const { props } = c;
+  return {
+    auditTable: props.audit.tableName,
+    sweepStateTable: stateTableName,
+    fleetTagKey: c.fleetTag.key,
+    fleetTagValue: c.fleetTag.value,
+    fleetId: props.fleetId ?? c.stack.account,
+    gracePeriod: props.gracePeriod?.toSeconds() ?? defaultOf(SWEEP.gracePeriod),
+    bootTimeout: props.bootTimeout?.toSeconds() ?? defaultOf(SWEEP.bootTimeout),
+    allowTerminate: props.allowTerminate ?? defaultOf(SWEEP.allowTerminate),
+    maxRemovalShare: props.maxRemovalShare ?? defaultOf(SWEEP.maxRemovalShare),
+    maxRemovalsPerRun: props.maxRemovalsPerRun ?? defaultOf(SWEEP.maxRemovalsPerRun),
+    budgetWindow: props.removalBudgetWindow?.toSeconds() ?? defaultOf(SWEEP.budgetWindow),
+    // set by Lambda itself, never written
+    region: undefined,
+    dryRun: props.dryRun ?? defaultOf(SWEEP.dryRun),
+    autoScalingGroupNames: c.names,
+  };
+}
+
+/** The fleet key for DynamoDB's use on the grantee's behalf (the state table is encrypted with it). */
+function grantKeyViaDynamoDb(c: Context, grantee: FleetFunction): void {
+  iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'],
+    resourceArns: [c.key.keyArn],
+    conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${c.stack.region}.amazonaws.com` } },
+  });
+}
+
+/** cdk-nag: each group's ARN has a wildcard group id (it exists only once the group does). */
+function acknowledgeGroupArns(c: Context, fn: FleetFunction): void {
+  const lit = (v: string, token: string) => (Token.isUnresolved(v) ? token : v);
+  const { stack } = c;
+  for (const n of c.names) {
+    const arn = `arn:${lit(stack.partition, '<AWS::Partition>')}:autoscaling:${lit(stack.region, '<AWS::Region>')}:${lit(stack.account, '<AWS::AccountId>')}:autoScalingGroup:*:autoScalingGroupName/${n}`;
+    Validations.of(fn.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${arn}]`,
+      reason: `An ASG ARN embeds a group id (UUID) that only exists once the group does; the name part pins the statement to "${n}" (Service Authorization Reference: autoScalingGroup resource type).`,
+    });
+  }
+}
+
 /**
  * No ghost runners, no killed jobs: a terminate lifecycle hook drains each runner instance
  * (runner-drain), a schedule sweeps orphans through a circuit breaker (runner-sweep), and jobs that
@@ -215,253 +273,263 @@ export class RunnerRemediation extends Construct {
   constructor(scope: Construct, id: string, props: RunnerRemediationProps) {
     validate(scope, id, props);
     super(scope, id);
-    const stack = Stack.of(this);
-    const key = props.encryptionKey ?? fleetKey(this);
-    const fleetTag = props.fleetTag ?? DEFAULT_FLEET_TAG;
-    const names = [...props.autoScalingGroupNames];
     const heartbeat = props.heartbeatTimeout ?? Duration.minutes(5);
-    const timings = drainTimings(heartbeat.toSeconds());
-    const drainConcurrency = props.drainConcurrency ?? 5;
-    // the GitHub App the registry adapter reads (shared/github/registry-from-env.ts): the construct's resource
-    const github: Record<string, string> = {
-      GITHUB_APP_SECRET_ARN: props.githubAppSecret.secretArn,
-      GITHUB_OWNER: props.githubOwner,
-      ...(props.githubRepository ? { GITHUB_REPOSITORY: props.githubRepository } : {}),
+    const c: Context = {
+      props,
+      stack: Stack.of(this),
+      key: props.encryptionKey ?? fleetKey(this),
+      fleetTag: props.fleetTag ?? DEFAULT_FLEET_TAG,
+      names: [...props.autoScalingGroupNames],
+      heartbeat,
+      timings: drainTimings(heartbeat.toSeconds()),
+      drainConcurrency: props.drainConcurrency ?? 5,
+      // the GitHub App the registry adapter reads (shared/github/registry-from-env.ts): the construct's resource
+      github: {
+        GITHUB_APP_SECRET_ARN: props.githubAppSecret.secretArn,
+        GITHUB_OWNER: props.githubOwner,
+        ...(props.githubRepository ? { GITHUB_REPOSITORY: props.githubRepository } : {}),
+      },
     };
-    // the sweep state table is created below (its place in the template is kept): its name, lazily
-    let stateTable: dynamodb.Table | undefined;
-    const stateTableName = Lazy.string({ produce: () => stateTable?.tableName });
-    const alarm = (name: string, metric: cloudwatch.IMetric, description: string, runbook: RunbookAnchor) => {
-      const a = new cloudwatch.Alarm(this, name, {
-        metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: alarmDescription(description, runbook),
-      });
-      a.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
-    };
-    const readRunners = (ff: FleetFunction) => {
-      props.githubAppSecret.grantRead(ff);
-      props.audit.grantWrite(ff);
-    };
-
     // ---- drain: terminate lifecycle hook -> queue -> runner-drain (re-enqueues itself while busy)
-    this.drainDeadLetterQueue = deadLetterQueue(this, 'DrainDeadLetter', {
-      key,
+    const { queue, dlq } = this.drainQueues(c);
+    this.drainQueue = queue;
+    this.drainDeadLetterQueue = dlq;
+    // the sweep state table is created after the drain (its place in the template is kept): its name, lazily
+    const stateTableName = Lazy.string({ produce: () => this.sweepStateTable.tableName });
+    this.drainFunction = this.addDrain(c, stateTableName);
+    // ---- sweep: scheduled, every page, through the breaker and the rolling removal budget
+    this.sweepStateTable = this.addStateTable(c);
+    this.sweepFunction = this.addSweep(c);
+    // ---- job watch: workflow_job in_progress on the fleet bus
+    this.jobWatchFunction = this.addJobWatch(c);
+  }
+
+  /** An alarm at >= 1 to the alarm topic, with its runbook section. */
+  private alarm(
+    c: Context,
+    name: string,
+    metric: cloudwatch.IMetric,
+    description: string,
+    runbook: RunbookAnchor,
+  ) {
+    const a = new cloudwatch.Alarm(this, name, {
+      metric,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: alarmDescription(description, runbook),
+    });
+    a.addAlarmAction(new cwActions.SnsAction(c.props.alarmTopic));
+  }
+
+  /** The GitHub App secret and the audit table, which every function of the feature uses. */
+  private readRunners(c: Context, ff: FleetFunction): void {
+    c.props.githubAppSecret.grantRead(ff);
+    c.props.audit.grantWrite(ff);
+  }
+
+  /** The drain queue and its dead-letter queue (alarmed). */
+  private drainQueues(c: Context): { queue: sqs.Queue; dlq: sqs.Queue } {
+    const dlq = deadLetterQueue(this, 'DrainDeadLetter', {
+      key: c.key,
       of: 'the drain queue (and of its EventBridge target)',
     });
-    this.drainQueue = new sqs.Queue(this, 'DrainQueue', {
+    const queue = new sqs.Queue(this, 'DrainQueue', {
       encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: key,
+      encryptionMasterKey: c.key,
       enforceSSL: true,
       // well below the heartbeat timeout: a failed attempt must come back before the hook expires
-      visibilityTimeout: Duration.seconds(timings.visibilitySeconds),
-      deadLetterQueue: { queue: this.drainDeadLetterQueue, maxReceiveCount: 5 },
+      visibilityTimeout: Duration.seconds(c.timings.visibilitySeconds),
+      deadLetterQueue: { queue: dlq, maxReceiveCount: 5 },
     });
-    alarm(
+    this.alarm(
+      c,
       'DrainDeadLetterAlarm',
-      this.drainDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(5),
-        statistic: 'Maximum',
-      }),
+      dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
       'fleetwarden runner-drain: lifecycle events that could not be drained are in the dead-letter queue (their instances were released by the hook timeout)',
       'drain-queue-dead-letters',
     );
-    const drainTarget = () =>
-      new TrustedQueueTarget(this.drainQueue, {
-        deadLetterQueue: this.drainDeadLetterQueue,
-        ...EVENT_DELIVERY,
-      });
-    const drainValues: SettingsOf<typeof DRAIN> = {
+    return { queue, dlq };
+  }
+
+  /** runner-drain: its rules, the lifecycle hooks, the function, its grants and alarms. */
+  private addDrain(c: Context, stateTableName: string): FleetFunction {
+    const { props } = c;
+    const values: SettingsOf<typeof DRAIN> = {
       auditTable: props.audit.tableName,
       stateTable: stateTableName,
       queueUrl: this.drainQueue.queueUrl,
-      autoScalingGroupNames: names,
+      autoScalingGroupNames: c.names,
       lifecycleHookName: LIFECYCLE_HOOK_NAME,
       deadlineSeconds: props.drainDeadline?.toSeconds() ?? defaultOf(DRAIN.deadlineSeconds),
       // look again well inside the heartbeat timeout
-      retryDelaySeconds: timings.retryDelaySeconds,
+      retryDelaySeconds: c.timings.retryDelaySeconds,
       dryRun: props.dryRun ?? defaultOf(DRAIN.dryRun),
     };
     // the rules runner-drain declares (the hook rule scoped to the groups and the fleet's own hook;
     // the spot warning names only the instance, so the drain re-verifies its group)
-    this.addRules(runnerDrain.triggers, drainValues, () => [drainTarget()]);
-    if (props.createLifecycleHooks ?? true) {
-      names.forEach((name, i) => {
-        new autoscaling.CfnLifecycleHook(this, `TerminateHook${i}`, {
-          autoScalingGroupName: name,
-          lifecycleHookName: LIFECYCLE_HOOK_NAME,
-          lifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
-          heartbeatTimeout: heartbeat.toSeconds(),
-          // if fleetwarden is down, instances still terminate when the heartbeat runs out
-          defaultResult: 'CONTINUE',
-        });
+    const target = () =>
+      new TrustedQueueTarget(this.drainQueue, {
+        deadLetterQueue: this.drainDeadLetterQueue,
+        ...EVENT_DELIVERY,
       });
-    }
-    this.drainFunction = new FleetFunction(this, 'RunnerDrain', {
+    this.addRules(runnerDrain.triggers, values, () => [target()]);
+    if (props.createLifecycleHooks ?? true) this.addLifecycleHooks(c);
+    const fn = new FleetFunction(this, 'RunnerDrain', {
       entry: fileURLToPath(new URL('../../functions/runner-drain/index.ts', import.meta.url)),
       description:
         'Drains terminating runner instances: deregisters idle runners, holds busy ones, completes the lifecycle action',
       alarmTopic: props.alarmTopic,
       timeout: DRAIN_TIMEOUT,
-      encryptionKey: key,
-      reservedConcurrentExecutions: drainConcurrency,
-      environment: { ...settingsEnv(DRAIN, drainValues), ...github },
+      encryptionKey: c.key,
+      reservedConcurrentExecutions: c.drainConcurrency,
+      environment: { ...settingsEnv(DRAIN, values), ...c.github },
     });
-    this.drainFunction.fn.addEventSource(
+    fn.fn.addEventSource(
       new SqsEventSource(this.drainQueue, {
         batchSize: 10,
         reportBatchItemFailures: true,
         // never more pollers than reserved executions: a throttled invocation would count a receive
-        maxConcurrency: drainConcurrency,
+        maxConcurrency: c.drainConcurrency,
       }),
     );
-    this.drainFunction.allow({ actions: ['sqs:SendMessage'], resources: [this.drainQueue.queueArn] });
+    fn.allow({ actions: ['sqs:SendMessage'], resources: [this.drainQueue.queueArn] });
     // its declared reads and lifecycle calls (heartbeat, complete), scoped to the groups
-    for (const p of remediationPermissions(runnerDrain, drainValues, this)) this.drainFunction.allow(p);
-    readRunners(this.drainFunction);
-    const lit = (v: string, token: string) => (Token.isUnresolved(v) ? token : v);
-    for (const n of names) {
-      const arn = `arn:${lit(stack.partition, '<AWS::Partition>')}:autoscaling:${lit(stack.region, '<AWS::Region>')}:${lit(stack.account, '<AWS::AccountId>')}:autoScalingGroup:*:autoScalingGroupName/${n}`;
-      Validations.of(this.drainFunction.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${arn}]`,
-        reason: `An ASG ARN embeds a group id (UUID) that only exists once the group does; the name part pins the statement to "${n}" (Service Authorization Reference: autoScalingGroup resource type).`,
-      });
-    }
-    alarm(
+    for (const p of remediationPermissions(runnerDrain, values, this)) fn.allow(p);
+    this.readRunners(c, fn);
+    acknowledgeGroupArns(c, fn);
+    this.alarm(
+      c,
       'DrainDeadlineAlarm',
-      this.drainFunction.customMetric('DrainDeadlineReached'),
+      fn.customMetric('DrainDeadlineReached'),
       'fleetwarden runner-drain: a runner was still busy at the drain deadline; its instance was released and the job will fail',
       'drain-deadline-reached',
     );
-
-    alarm(
+    this.alarm(
+      c,
       'CordonFailedAlarm',
-      this.drainFunction.customMetric('CordonFailed'),
+      fn.customMetric('CordonFailed'),
       "fleetwarden runner-drain: could not take a busy runner's custom labels away (GitHub App needs Self-hosted runners: write); it may pick up new jobs until its instance is released; read the runner.cordon audit record",
       'cordon-failed',
     );
+    return fn;
+  }
 
-    // ---- sweep: scheduled, every page, through the breaker and the rolling removal budget
-    stateTable = new dynamodb.Table(this, 'SweepState', {
+  /** A terminate lifecycle hook named for the fleet on each runner group (CONTINUE when it runs out). */
+  private addLifecycleHooks(c: Context): void {
+    c.names.forEach((name, i) => {
+      new autoscaling.CfnLifecycleHook(this, `TerminateHook${i}`, {
+        autoScalingGroupName: name,
+        lifecycleHookName: LIFECYCLE_HOOK_NAME,
+        lifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+        heartbeatTimeout: c.heartbeat.toSeconds(),
+        // if fleetwarden is down, instances still terminate when the heartbeat runs out
+        defaultResult: 'CONTINUE',
+      });
+    });
+  }
+
+  /** The sweep state table; runner-drain may UpdateItem its own partition (`drain`) only. */
+  private addStateTable(c: Context): dynamodb.Table {
+    const table = new dynamodb.Table(this, 'SweepState', {
       partitionKey: { name: SWEEP_STATE_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: { name: SWEEP_STATE_TABLE.sortKey, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
-      encryptionKey: key,
+      encryptionKey: c.key,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: SWEEP_STATE_TABLE.ttlAttribute,
       // rebuildable state (a new table starts with an unspent budget and no sightings)
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    this.sweepStateTable = stateTable;
     // runner-drain keeps its own state per lifecycle action here (first look, runners seen, an
     // absence seen once), never in its queue messages: UpdateItem on its own partition only
     iam.Grant.addToPrincipal({
       grantee: this.drainFunction,
       actions: ['dynamodb:UpdateItem'],
-      resourceArns: [this.sweepStateTable.tableArn],
+      resourceArns: [table.tableArn],
       conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [DRAIN_STATE_PARTITION] } },
     });
-    iam.Grant.addToPrincipal({
-      grantee: this.drainFunction,
-      actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'],
-      resourceArns: [key.keyArn],
-      conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${stack.region}.amazonaws.com` } },
-    });
-    const schedule = props.sweepSchedule ?? Duration.minutes(scheduleOf(runnerSweep.triggers));
-    const sweepValues: SettingsOf<typeof SWEEP> = {
-      auditTable: props.audit.tableName,
-      sweepStateTable: this.sweepStateTable.tableName,
-      fleetTagKey: fleetTag.key,
-      fleetTagValue: fleetTag.value,
-      fleetId: props.fleetId ?? stack.account,
-      gracePeriod: props.gracePeriod?.toSeconds() ?? defaultOf(SWEEP.gracePeriod),
-      bootTimeout: props.bootTimeout?.toSeconds() ?? defaultOf(SWEEP.bootTimeout),
-      allowTerminate: props.allowTerminate ?? defaultOf(SWEEP.allowTerminate),
-      maxRemovalShare: props.maxRemovalShare ?? defaultOf(SWEEP.maxRemovalShare),
-      maxRemovalsPerRun: props.maxRemovalsPerRun ?? defaultOf(SWEEP.maxRemovalsPerRun),
-      budgetWindow: props.removalBudgetWindow?.toSeconds() ?? defaultOf(SWEEP.budgetWindow),
-      // set by Lambda itself, never written
-      region: undefined,
-      dryRun: props.dryRun ?? defaultOf(SWEEP.dryRun),
-      autoScalingGroupNames: names,
-    };
-    this.sweepFunction = new FleetFunction(this, 'RunnerSweep', {
+    grantKeyViaDynamoDb(c, this.drainFunction);
+    return table;
+  }
+
+  /** runner-sweep: the function on its schedule, the state table's calls, its declared IAM, alarms. */
+  private addSweep(c: Context): FleetFunction {
+    const { props } = c;
+    const values = sweepValuesOf(c, this.sweepStateTable.tableName);
+    const fn = new FleetFunction(this, 'RunnerSweep', {
       entry: fileURLToPath(new URL('../../functions/runner-sweep/index.ts', import.meta.url)),
       description: 'Sweeps ghost runners and never-registered instances through a circuit breaker',
       alarmTopic: props.alarmTopic,
       timeout: Duration.minutes(5),
-      encryptionKey: key,
+      encryptionKey: c.key,
       // one sweep at a time: overlapping runs would judge from each other's half-applied plans
       reservedConcurrentExecutions: 1,
       retryAttempts: 0,
-      environment: { ...settingsEnv(SWEEP, sweepValues), ...github },
+      environment: { ...settingsEnv(SWEEP, values), ...c.github },
     });
+    const schedule = props.sweepSchedule ?? Duration.minutes(scheduleOf(runnerSweep.triggers));
     new events.Rule(this, 'SweepSchedule', {
       description: 'fleetwarden runner-sweep schedule',
       schedule: events.Schedule.rate(schedule),
-      targets: [functionTarget(this.sweepFunction, scheduleDelivery(schedule))],
+      targets: [functionTarget(fn, scheduleDelivery(schedule))],
     });
-    readRunners(this.sweepFunction);
+    this.readRunners(c, fn);
     // the state table: exactly the calls DynamoDbSweepState makes, for the sweep alone
-    this.sweepStateTable.grant(
-      this.sweepFunction,
-      'dynamodb:Query',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-    );
-    iam.Grant.addToPrincipal({
-      grantee: this.sweepFunction,
-      actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'],
-      resourceArns: [key.keyArn],
-      conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${stack.region}.amazonaws.com` } },
-    });
+    this.sweepStateTable.grant(fn, 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    grantKeyViaDynamoDb(c, fn);
     // its declared reads (EC2, Auto Scaling, warm pools: no resource-level permissions) and, only
     // when allowTerminate opts in, TerminateInstances conditioned on the groups' aws:autoscaling:groupName
     // tag (no user can write an aws: tag), the fleet tag, and no fleetwarden:exempt=true
-    for (const p of remediationPermissions(runnerSweep, sweepValues, this)) this.sweepFunction.allow(p);
-    alarm(
+    for (const p of remediationPermissions(runnerSweep, values, this)) fn.allow(p);
+    this.alarm(
+      c,
       'SweepCircuitOpenAlarm',
-      this.sweepFunction.customMetric('SweepCircuitOpen'),
+      fn.customMetric('SweepCircuitOpen'),
       'fleetwarden runner-sweep: the circuit breaker refused a run (listing failed, came back empty, too many removals, or the rolling removal budget is spent); read the runner.sweep audit record',
       'sweep-circuit-open',
     );
-    alarm(
+    this.alarm(
+      c,
       'SweepBudgetExhaustedAlarm',
-      this.sweepFunction.customMetric('SweepBudgetExhausted'),
+      fn.customMetric('SweepBudgetExhausted'),
       'fleetwarden runner-sweep: the rolling removal budget is spent and a run wanting to remove more was refused (a misreporting inventory, or a real wave of ghosts); read the runner.sweep audit records of the last hour',
       'sweep-budget-exhausted',
     );
+    return fn;
+  }
 
-    // ---- job watch: workflow_job in_progress on the fleet bus
-    const jobWatchValues: SettingsOf<typeof runnerJobWatch.settings> = {
+  /** runner-job-watch: the function on the fleet bus's workflow_job rule, its declared reads, its alarm. */
+  private addJobWatch(c: Context): FleetFunction {
+    const { props } = c;
+    const values: SettingsOf<typeof runnerJobWatch.settings> = {
       auditTable: props.audit.tableName,
-      fleetTagKey: fleetTag.key,
-      fleetTagValue: fleetTag.value,
+      fleetTagKey: c.fleetTag.key,
+      fleetTagValue: c.fleetTag.value,
     };
-    this.jobWatchFunction = new FleetFunction(this, 'RunnerJobWatch', {
+    const fn = new FleetFunction(this, 'RunnerJobWatch', {
       entry: fileURLToPath(new URL('../../functions/runner-job-watch/index.ts', import.meta.url)),
       description: 'Reports jobs that start on runners whose instance is leaving',
       alarmTopic: props.alarmTopic,
       timeout: Duration.seconds(30),
-      encryptionKey: key,
-      environment: { ...settingsEnv(runnerJobWatch.settings, jobWatchValues), ...github },
+      encryptionKey: c.key,
+      environment: { ...settingsEnv(runnerJobWatch.settings, values), ...c.github },
     });
-    const jobWatch = this.jobWatchFunction;
-    this.addRules(runnerJobWatch.triggers, jobWatchValues, () => [functionTarget(jobWatch, EVENT_DELIVERY)], {
+    this.addRules(runnerJobWatch.triggers, values, () => [functionTarget(fn, EVENT_DELIVERY)], {
       bus: props.bus,
     });
-    for (const p of remediationPermissions(runnerJobWatch, jobWatchValues, this)) jobWatch.allow(p);
-    readRunners(this.jobWatchFunction);
-    alarm(
+    for (const p of remediationPermissions(runnerJobWatch, values, this)) fn.allow(p);
+    this.readRunners(c, fn);
+    this.alarm(
+      c,
       'JobOnLeavingInstanceAlarm',
-      this.jobWatchFunction.customMetric('JobOnLeavingInstance'),
+      fn.customMetric('JobOnLeavingInstance'),
       'fleetwarden: a job started on a runner whose instance is leaving; read the runner.job-on-leaving-instance audit record',
       'job-on-a-leaving-instance',
     );
+    return fn;
   }
 
   /** The event rules a definition declares (construct ids from the definition), to `targets`. */
