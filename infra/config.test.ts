@@ -1,5 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { runnerSweep } from '../functions/runner-sweep/definition';
+import { webhookIngress } from '../functions/webhook-ingress/definition';
+import { DNS_SETTINGS } from '../shared/dns/settings';
+import type { Setting } from '../shared/kernel/settings';
 import { FleetConfigSchema, parseFleetConfig } from './config';
 
 const valid = {
@@ -160,6 +164,28 @@ describe('fleet configuration as a new user passes it', () => {
     expect(() => parseFleetConfig({ ...valid, maxJobAge: 259_201 })).toThrow(
       /fleetwarden\.maxJobAge: .*got 259201/,
     );
+  });
+});
+
+describe('config keys that are settings: declared once, in the definition', () => {
+  const keys: [string, Pick<Setting<unknown>, 'doc' | 'default'>][] = [
+    ['dnsNameTag', DNS_SETTINGS.nameTag],
+    ['recordTtl', DNS_SETTINGS.ttl],
+    ['publishPublicIp', DNS_SETTINGS.publishPublicIp],
+    ['maxRemovalShare', runnerSweep.settings.maxRemovalShare],
+    ['maxRemovalsPerRun', runnerSweep.settings.maxRemovalsPerRun],
+    ['allowTerminate', runnerSweep.settings.allowTerminate],
+    ['removalBudgetWindow', runnerSweep.settings.budgetWindow],
+    ['maxJobAge', webhookIngress.settings.maxJobAgeSeconds],
+  ];
+  it.each(keys)('%s is built from the setting: its doc and default', (key, s) => {
+    const field = FleetConfigSchema.shape[key as keyof typeof FleetConfigSchema.shape];
+    expect(field.description).toBe(s.doc);
+    expect(parseFleetConfig(valid)[key as keyof typeof valid]).toEqual(s.default);
+  });
+  it("ownerId checks the setting's characters (its default is FleetStack's fleetwarden-<fleetId>-<region>)", () => {
+    expect(FleetConfigSchema.shape.ownerId.description).toBe(DNS_SETTINGS.ownerId.doc);
+    expect(parseFleetConfig(valid).ownerId).toBeUndefined();
   });
 });
 

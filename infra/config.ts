@@ -1,6 +1,9 @@
 import { z } from 'zod';
+import { settings as SWEEP } from '../functions/runner-sweep/settings';
+import { webhookIngress } from '../functions/webhook-ingress/definition';
 import { ConfigError } from '../shared/core/errors';
-import { OWNER_ID_PATTERN } from '../shared/dns/marker';
+import { DNS_SETTINGS as DNS } from '../shared/dns/settings';
+import { configField, type Setting } from '../shared/kernel/settings';
 
 /** CloudWatch Logs retention values (days) that RetentionInDays accepts. */
 const LOG_RETENTION_DAYS = [
@@ -19,6 +22,15 @@ const dnsName = z
         'must be a DNS name like fleet.example.com',
       ),
   );
+
+/**
+ * A config key that is a remediation's setting: the setting's value schema (its bounds), default
+ * and doc, declared once in the definition (`configField`).
+ */
+function fromSetting<T>(s: Setting<T>): z.ZodType<T> {
+  if (s.default === undefined) throw new ConfigError(`setting ${s.env} declares no default for the config`);
+  return configField(s) as z.ZodType<T>;
+}
 
 /**
  * The fleet's configuration, read from the `fleetwarden` key of cdk.json context (or `-c
@@ -42,9 +54,9 @@ export const FleetConfigSchema = z
       .refine((v) => v.endsWith('.in-addr.arpa'), 'must end in .in-addr.arpa')
       .optional(),
     /** Instance tag whose value names the instance's record. */
-    dnsNameTag: z.string().min(1).max(128).default('fleetwarden:dns-name'),
-    recordTtl: z.number().int().min(1).max(86400).default(60),
-    publishPublicIp: z.boolean().default(false),
+    dnsNameTag: fromSetting(DNS.nameTag),
+    recordTtl: fromSetting(DNS.ttl),
+    publishPublicIp: fromSetting(DNS.publishPublicIp),
     /** Auto Scaling groups running GitHub runners (terminate lifecycle hooks are handled for these). */
     autoScalingGroupNames: z
       .array(z.string().regex(/^[\w\-.:@+=]{1,255}$/u, 'must be an Auto Scaling group name (no slashes)'))
@@ -75,13 +87,7 @@ export const FleetConfigSchema = z
      * marker carries it, so deployments sharing a zone need different ids. Deployments from before
      * this key wrote "fleetwarden" (README "Upgrading"). @default `fleetwarden-<fleetId>-<region>`
      */
-    ownerId: z
-      .string()
-      .regex(
-        OWNER_ID_PATTERN,
-        'must be 1-100 letters, digits, ".", "_" or "-" (the DNS marker\'s characters)',
-      )
-      .optional(),
+    ownerId: DNS.ownerId.value.optional().describe(DNS.ownerId.doc),
     /** Tag that marks the fleet's runner instances (scopes TerminateInstances and the sweep). */
     fleetTag: z
       .strictObject({ key: z.string().min(1).max(128), value: z.string().min(1).max(256) })
@@ -89,21 +95,21 @@ export const FleetConfigSchema = z
     /** Safe by default: remediations only audit what they would do until this is set to false. */
     dryRun: z.boolean().default(true),
     /** The circuit breaker refuses a run that would remove more than this share of the fleet. */
-    maxRemovalShare: z.number().gt(0).max(1).default(0.2),
+    maxRemovalShare: fromSetting(SWEEP.maxRemovalShare),
     /**
      * Seconds of the sweep's rolling removal budget: removals within any window this long never exceed
-     * max(1, floor(maxRemovalShare x fleet runners listed)). @default 3600
+     * max(1, floor(maxRemovalShare x fleet runners listed)).
      */
-    removalBudgetWindow: z.number().int().min(300).max(604_800).default(3600),
+    removalBudgetWindow: fromSetting(SWEEP.budgetWindow),
     /**
      * Seconds: webhook-ingress ignores a workflow_job whose own time is older than this (replays of a
-     * captured body). At most the webhook's 3-day dedupe window. @default 3600
+     * captured body). At most the webhook's 3-day dedupe window.
      */
-    maxJobAge: z.number().int().min(60).max(259_200).default(3600),
+    maxJobAge: fromSetting(webhookIngress.settings.maxJobAgeSeconds),
     /** At most this many removals per sweep run; the rest are deferred to the next run. */
-    maxRemovalsPerRun: z.number().int().min(1).max(1000).default(100),
+    maxRemovalsPerRun: fromSetting(SWEEP.maxRemovalsPerRun),
     /** Let the sweep terminate instances that never registered (tag-scoped permission). */
-    allowTerminate: z.boolean().default(false),
+    allowTerminate: fromSetting(SWEEP.allowTerminate),
     alarmEmail: z.email().optional(),
     auditRetentionDays: z.number().int().min(1).max(3650).default(400),
     logRetentionDays: z

@@ -233,16 +233,12 @@ export const dnsSync: Remediation<
       kind: 'events',
       id: 'NameTagChangeRule',
       bus: 'default',
-      // the changed key is the NAME_TAG setting (the construct's `nameTag` prop); its default here
-      pattern: {
+      // tags that arrive after launch: the name tag (NAME_TAG) changing renames the record now
+      pattern: (s) => ({
         source: ['aws.tag'],
         detailType: [TAG_CHANGE_DETAIL_TYPE],
-        detail: {
-          service: ['ec2'],
-          'resource-type': ['instance'],
-          'changed-tag-keys': [DNS_SETTINGS.nameTag.default],
-        },
-      },
+        detail: { service: ['ec2'], 'resource-type': ['instance'], 'changed-tag-keys': [s.nameTag] },
+      }),
       delivery: 'queue',
     },
   ],

@@ -73,12 +73,20 @@ export const runnerDrain: Remediation<typeof settings, Kind, DrainPortName, SQSE
     'Drains terminating runner instances: deregisters idle runners, holds busy ones, completes the lifecycle action',
   entry: 'functions/runner-drain/index.ts',
   triggers: [
-    // the construct scopes the rule to the fleet's groups (AutoScalingGroupName) and own hook (LifecycleHookName)
+    // the fleet's own terminate hook on its groups: other owners' hooks on the same groups (log
+    // shippers, LB deregistration) are not ours
     {
       kind: 'events',
       id: 'TerminateHookRule',
       bus: 'default',
-      pattern: { source: ['aws.autoscaling'], detailType: [TERMINATE_LIFECYCLE_DETAIL_TYPE] },
+      pattern: (s) => ({
+        source: ['aws.autoscaling'],
+        detailType: [TERMINATE_LIFECYCLE_DETAIL_TYPE],
+        detail: {
+          AutoScalingGroupName: [...s.autoScalingGroupNames],
+          LifecycleHookName: [s.lifecycleHookName],
+        },
+      }),
       delivery: 'queue',
     },
     // the warning names only the instance: no pattern can scope it; the drain re-verifies the group

@@ -32,6 +32,7 @@ const settings = {
     doc: 'How long a delivery id and a signed body are remembered (published once).',
     default: 259_200,
     min: 3600,
+    max: 2_592_000,
   }),
   secretCacheSeconds: setting.seconds('SECRET_CACHE_SECONDS', {
     doc: 'How long the webhook secret is cached (a rotated secret is picked up within it).',

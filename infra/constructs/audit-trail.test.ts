@@ -221,7 +221,7 @@ describe('AuditTrail props validation', () => {
     ],
     [
       { correlationDeadline: Duration.minutes(5) },
-      'correlationDeadline must be 10 minutes to 89 days, got 5 min',
+      'correlationDeadline must be 10..128160 minutes (CORRELATE_DEADLINE_MINUTES: Too small: expected number to be >=10), got 5 min',
     ],
   ])('refuses %o', (props, message) => {
     expect(() => setup(props as Partial<AuditTrailProps>)).toThrow(message);

@@ -6,11 +6,15 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { auditCorrelate } from '../../functions/audit-correlate/definition';
 import { AUDIT_TABLE_ENV } from '../../shared/audit/env';
 import { AUDIT_TABLE, type SubjectIndexName } from '../../shared/audit/table-design';
+import { type SettingsOf, settingsEnv } from '../../shared/kernel/settings';
 import type { AuditAccess } from './audit-access';
 import { FleetFunction } from './fleet-function';
+import { defaultOf, scheduleOf, settingProblems } from './from-definition';
 import { refuseInvalidProps } from './props-validation';
+import { remediationPermissions } from './remediation-function';
 import { functionTarget, scheduleDelivery } from './rule-targets';
 
 /** The indexes `fleetwarden timeline` queries (store-port indexesFor): the Investigator's only reads. */
@@ -56,9 +60,15 @@ function validate(scope: Construct, id: string, props: AuditTrailProps): void {
   const every = props.correlationSchedule?.toSeconds();
   if (every !== undefined && (every < 60 || every > 3600 || every % 60 !== 0))
     problems.push(`correlationSchedule must be 1 to 60 minutes, got ${every / 60} min`);
-  const deadline = props.correlationDeadline?.toSeconds();
-  if (deadline !== undefined && (deadline < 600 || deadline > 89 * 86_400))
-    problems.push(`correlationDeadline must be 10 minutes to 89 days, got ${deadline / 60} min`);
+  const deadline = props.correlationDeadline?.toMinutes({ integral: false });
+  problems.push(
+    ...settingProblems(
+      'correlationDeadline',
+      auditCorrelate.settings.deadlineMinutes,
+      deadline,
+      `${deadline} min`,
+    ),
+  );
   refuseInvalidProps('AuditTrail', scope, id, problems);
 }
 
@@ -137,7 +147,11 @@ export class AuditTrail extends Construct implements AuditAccess {
     props: AuditTrailProps,
     viaDynamoDb: Record<string, Record<string, unknown>>,
   ): FleetFunction {
-    const deadline = props.correlationDeadline ?? Duration.hours(6);
+    const S = auditCorrelate.settings;
+    const values: Partial<SettingsOf<typeof S>> = {
+      auditTable: this.table.tableName,
+      deadlineMinutes: props.correlationDeadline?.toMinutes() ?? defaultOf(S.deadlineMinutes),
+    };
     const correlator = new FleetFunction(this, 'Correlate', {
       entry: fileURLToPath(new URL('../../functions/audit-correlate/index.ts', import.meta.url)),
       description: 'Ties pending audit records to the CloudTrail events of their calls and triggers',
@@ -145,23 +159,18 @@ export class AuditTrail extends Construct implements AuditAccess {
       timeout: Duration.minutes(5),
       // one correlator at a time: LookupEvents allows 2 requests/s per account and region
       reservedConcurrentExecutions: 1,
-      environment: {
-        [AUDIT_TABLE_ENV]: this.table.tableName,
-        CORRELATE_DEADLINE_MINUTES: String(deadline.toMinutes()),
-      },
+      environment: settingsEnv(S, values),
     });
-    correlator.allow({ actions: ['cloudtrail:LookupEvents'], resources: ['*'] });
-    correlator.allow({
-      actions: ['dynamodb:Query'],
-      resources: [`${this.table.tableArn}/index/${AUDIT_TABLE.indexes.pendingCorrelation.name}`],
-    });
-    correlator.allow({ actions: ['dynamodb:UpdateItem'], resources: [this.table.tableArn] });
+    // its declared reads (LookupEvents, the pending-correlation index, UpdateItem on the table);
+    // the table's key is the construct's
+    for (const p of remediationPermissions(auditCorrelate, values as SettingsOf<typeof S>, this))
+      correlator.allow(p);
     correlator.allow({
       actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
       resources: [this.key.keyArn],
       conditions: viaDynamoDb,
     });
-    const correlateEvery = props.correlationSchedule ?? Duration.minutes(5);
+    const correlateEvery = props.correlationSchedule ?? Duration.minutes(scheduleOf(auditCorrelate.triggers));
     new events.Rule(this, 'CorrelateSchedule', {
       description: 'Runs audit-correlate',
       schedule: events.Schedule.rate(correlateEvery),

@@ -5,7 +5,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
 import { dnsReconcile } from '../../functions/dns-reconcile/definition';
 import { dnsSync } from '../../functions/dns-sync/definition';
-import type { IamGrant } from '../../shared/kernel/definition';
+import { type IamGrant, patternOf } from '../../shared/kernel/definition';
 import { readSettings } from '../../shared/kernel/settings';
 import type { AuditAccess } from './audit-access';
 import { DnsSync, type DnsSyncProps } from './dns-sync';
@@ -44,6 +44,30 @@ function allStatements(t: Template): Statement[] {
 const has = (s: Statement, action: string) => [s.Action].flat().includes(action);
 
 describe('DnsSync construct', () => {
+  it("builds dns-sync's rules from its definition, the name-tag rule on the configured tag", () => {
+    const t = setup({ nameTag: 'team:dns' }).template();
+    const settings = readSettings(dnsSync.settings, {
+      HOSTED_ZONE_ID: 'Z0123456789ABCDEFGHIJ',
+      ZONE_NAME: 'internal.example.com',
+      AUDIT_TABLE_NAME: 'a',
+      QUEUE_URL: 'q',
+      NAME_TAG: 'team:dns',
+    });
+    const patterns = Object.values(t.findResources('AWS::Events::Rule')).map(
+      (r) => r.Properties.EventPattern,
+    );
+    for (const trigger of dnsSync.triggers) {
+      if (trigger.kind !== 'events') continue;
+      const p = patternOf(trigger.pattern, settings);
+      expect(patterns).toContainEqual({
+        source: p.source,
+        'detail-type': p.detailType,
+        ...(p.detail ? { detail: p.detail } : {}),
+      });
+    }
+    expect(JSON.stringify(patterns)).toContain('"changed-tag-keys":["team:dns"]');
+  });
+
   it('accepts a zone id that is only known at deploy time (a token from another construct)', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new Stack(app, 'Tokens');
@@ -311,19 +335,19 @@ describe('DnsSync construct', () => {
   it.each([
     [{ hostedZoneId: 'not-a-zone' }, 'hostedZoneId must look like a Route 53 zone id, got "not-a-zone"'],
     [{ zoneName: 'bad_zone..com' }, 'zoneName must be a DNS name, got "bad_zone..com"'],
-    [{ ttl: 0 }, 'ttl must be an integer from 1 to 86400 seconds, got 0'],
+    [{ ttl: 0 }, 'ttl must be 1..86400 seconds (RECORD_TTL: Too small: expected number to be >=1), got 0'],
     [{ reverseZoneId: 'Z0REVERSE' }, 'reverseZoneId and reverseZoneName go together'],
     [
       { reverseZoneId: 'Z0REVERSE', reverseZoneName: 'example.com' },
       'reverseZoneName must end in .in-addr.arpa, got "example.com"',
     ],
-    [{ ownerId: 'a,b' }, 'ownerId must be 1-100 letters, digits, ".", "_" or "-", got "a,b"'],
-    [{ nameTag: '' }, 'nameTag must be 1-128 characters, got ""'],
+    [{ ownerId: 'a,b' }, 'ownerId must be 1-100 letters, digits, ".", "_" or "-" (OWNER_ID), got "a,b"'],
+    [{ nameTag: '' }, 'nameTag must be 1-128 characters (NAME_TAG), got ""'],
     [{ reconcileSchedule: Duration.seconds(30) }, 'reconcileSchedule must be 1 minute to 24 hours, got 30 s'],
     [{ maxConcurrency: 1 }, 'maxConcurrency must be an integer from 2 to 1000, got 1'],
     [
       { autoScalingGroupNames: ['a,b'] },
-      'autoScalingGroupNames must be Auto Scaling group names without commas, got "a,b"',
+      'autoScalingGroupNames is invalid: must not contain a comma (AUTO_SCALING_GROUP_NAMES), got ["a,b"]',
     ],
     [
       { maxReceiveCount: 4 },

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, Stack, Token } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -8,19 +8,18 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { AUDIT_TABLE_ENV } from '../../shared/audit/env';
+import { dnsReconcile } from '../../functions/dns-reconcile/definition';
+import { dnsSync } from '../../functions/dns-sync/definition';
 import { DNS_SYNC_BATCHING } from '../../shared/dns/batching';
-import { OWNER_ID_PATTERN } from '../../shared/dns/marker';
-import {
-  DNS_SYNC_STATES,
-  EC2_STATE_CHANGE_DETAIL_TYPE,
-  TAG_CHANGE_DETAIL_TYPE,
-} from '../../shared/dns/state-change';
+import { DNS_SETTINGS } from '../../shared/dns/settings';
+import { type SettingsOf, settingsEnv } from '../../shared/kernel/settings';
 import type { AuditAccess } from './audit-access';
 import { deadLetterQueue } from './dead-letter-queue';
 import { FleetFunction } from './fleet-function';
 import { fleetKey } from './fleet-key';
+import { defaultOf, eventPattern, scheduleOf, settingProblems } from './from-definition';
 import { refuseInvalidProps } from './props-validation';
+import { remediationPermissions } from './remediation-function';
 import { EVENT_DELIVERY, functionTarget, scheduleDelivery, TrustedQueueTarget } from './rule-targets';
 import { alarmDescription } from './runbook';
 
@@ -152,24 +151,23 @@ function validate(scope: Construct, id: string, p: DnsSyncProps): void {
   if (p.reverseZoneName !== undefined && !/\.in-addr\.arpa\.?$/.test(p.reverseZoneName.toLowerCase())) {
     problems.push(`reverseZoneName must end in .in-addr.arpa, got "${p.reverseZoneName}"`);
   }
-  if (p.nameTag !== undefined && (p.nameTag.length < 1 || p.nameTag.length > 128)) {
-    problems.push(`nameTag must be 1-128 characters, got "${p.nameTag}"`);
-  }
-  if (p.ttl !== undefined && (!Number.isInteger(p.ttl) || p.ttl < 1 || p.ttl > 86400)) {
-    problems.push(`ttl must be an integer from 1 to 86400 seconds, got ${p.ttl}`);
-  }
+  problems.push(...settingProblems('nameTag', DNS_SETTINGS.nameTag, p.nameTag));
+  problems.push(...settingProblems('ttl', DNS_SETTINGS.ttl, p.ttl));
   // a token (e.g. one built from the stack's account and region) is only known at deploy time
-  if (p.ownerId !== undefined && !Token.isUnresolved(p.ownerId) && !OWNER_ID_PATTERN.test(p.ownerId)) {
-    problems.push(`ownerId must be 1-100 letters, digits, ".", "_" or "-", got "${p.ownerId}"`);
-  }
+  problems.push(...settingProblems('ownerId', DNS_SETTINGS.ownerId, p.ownerId));
   if (p.reconcileSchedule !== undefined) {
     const s = p.reconcileSchedule.toSeconds();
     if (s < 60 || s > 86400) problems.push(`reconcileSchedule must be 1 minute to 24 hours, got ${s} s`);
   }
-  if (p.tombstoneRetention !== undefined) {
-    const h = p.tombstoneRetention.toHours({ integral: false });
-    if (h < 1 || h > 24 * 90) problems.push(`tombstoneRetention must be 1 hour to 90 days, got ${h} h`);
-  }
+  const tombstone = p.tombstoneRetention?.toHours({ integral: false });
+  problems.push(
+    ...settingProblems(
+      'tombstoneRetention',
+      dnsReconcile.settings.tombstoneHours,
+      tombstone,
+      `${tombstone} h`,
+    ),
+  );
   if (
     p.batchSize !== undefined &&
     (!Number.isInteger(p.batchSize) || p.batchSize < 1 || p.batchSize > 10000)
@@ -193,17 +191,57 @@ function validate(scope: Construct, id: string, p: DnsSyncProps): void {
       `maxReceiveCount must be an integer from 5 to 100 (a message for an instance DescribeInstances never shows must outlive the 900 s absence window, not reach the DLQ), got ${p.maxReceiveCount}`,
     );
   }
-  const badAsg = (p.autoScalingGroupNames ?? []).find((n) => n.length < 1 || n.includes(','));
-  if (badAsg !== undefined) {
-    problems.push(`autoScalingGroupNames must be Auto Scaling group names without commas, got "${badAsg}"`);
-  }
-  if (p.fleetTag !== undefined && (p.fleetTag.key.length < 1 || p.fleetTag.value.length < 1)) {
-    problems.push(`fleetTag needs a key and a value, got ${JSON.stringify(p.fleetTag)}`);
-  }
+  problems.push(
+    ...settingProblems('autoScalingGroupNames', DNS_SETTINGS.autoScalingGroupNames, p.autoScalingGroupNames),
+  );
+  problems.push(...settingProblems('fleetTag.key', DNS_SETTINGS.fleetTagKey, p.fleetTag?.key));
+  problems.push(...settingProblems('fleetTag.value', DNS_SETTINGS.fleetTagValue, p.fleetTag?.value));
   refuseInvalidProps('DnsSync', scope, id, problems);
 }
 
 const bare = (name: string) => name.toLowerCase().replace(/\.$/, '');
+
+type DnsValues = Partial<SettingsOf<typeof DNS_SETTINGS>>;
+
+/** What each rule is for (the rule's description in the console). */
+const RULE_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  StateChangeRule: 'fleetwarden dns-sync: EC2 instance state changes that add or remove DNS records',
+  NameTagChangeRule: 'fleetwarden dns-sync: the DNS name tag of an EC2 instance changed',
+};
+
+/** Both functions' setting values, from the props or the settings' defaults. */
+function dnsValues(props: DnsSyncProps, queueUrl: string) {
+  // the values both functions share (DNS_SETTINGS), from the props or the settings' defaults
+  const reverse = props.reverseZoneId && props.reverseZoneName;
+  const shared: DnsValues = {
+    auditTable: props.audit.tableName,
+    hostedZoneId: props.hostedZoneId,
+    zoneName: bare(props.zoneName),
+    nameTag: props.nameTag ?? defaultOf(DNS_SETTINGS.nameTag),
+    ttl: props.ttl ?? defaultOf(DNS_SETTINGS.ttl),
+    publishPublicIp: props.publishPublicIp ?? defaultOf(DNS_SETTINGS.publishPublicIp),
+    ownerId: props.ownerId ?? defaultOf(DNS_SETTINGS.ownerId),
+    dryRun: props.dryRun ?? defaultOf(DNS_SETTINGS.dryRun),
+    ...(reverse
+      ? { reverseZoneId: props.reverseZoneId, reverseZoneName: bare(props.reverseZoneName ?? '') }
+      : {}),
+    // who opts in to DNS besides the name tag
+    ...(props.fleetTag ? { fleetTagKey: props.fleetTag.key, fleetTagValue: props.fleetTag.value } : {}),
+    ...(props.autoScalingGroupNames?.length ? { autoScalingGroupNames: props.autoScalingGroupNames } : {}),
+  };
+  const syncValues: Partial<SettingsOf<typeof dnsSync.settings>> = {
+    ...shared,
+    // the lag retry's ChangeMessageVisibility goes to this URL's host (VPC endpoints, FIPS)
+    queueUrl,
+  };
+  const reconcileValues: Partial<SettingsOf<typeof dnsReconcile.settings>> = {
+    ...shared,
+    tombstoneHours:
+      props.tombstoneRetention?.toHours({ integral: false }) ??
+      defaultOf(dnsReconcile.settings.tombstoneHours),
+  };
+  return { sync: syncValues, reconcile: reconcileValues };
+}
 
 /**
  * DNS that follows the instances: EC2 state-change and name-tag-change events -> EventBridge rules -> KMS-encrypted SQS
@@ -224,8 +262,6 @@ export class DnsSync extends Construct {
     validate(scope, id, props);
     super(scope, id);
     const key = props.encryptionKey ?? fleetKey(this);
-    const stack = Stack.of(this);
-    const zoneArn = (zoneId: string) => `arn:${stack.partition}:route53:::hostedzone/${zoneId}`;
 
     this.deadLetterQueue = deadLetterQueue(this, 'DeadLetter', {
       key,
@@ -241,71 +277,14 @@ export class DnsSync extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
     });
 
-    const dlqAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(5),
-        statistic: 'Maximum',
-      }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: alarmDescription(
-        'fleetwarden dns-sync queue: state changes that could not be applied are waiting in the dead-letter queue',
-        'dns-sync-queue-dead-letters',
-      ),
-    });
-    dlqAlarm.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
-    dlqAlarm.addOkAction(new cwActions.SnsAction(props.alarmTopic));
+    this.alarmDeadLetters(props.alarmTopic);
 
-    this.rule = new events.Rule(this, 'StateChangeRule', {
-      description: 'fleetwarden dns-sync: EC2 instance state changes that add or remove DNS records',
-      eventPattern: {
-        source: ['aws.ec2'],
-        detailType: [EC2_STATE_CHANGE_DETAIL_TYPE],
-        detail: { state: [...DNS_SYNC_STATES] },
-      },
-    });
-    this.rule.addTarget(
-      new TrustedQueueTarget(this.queue, { deadLetterQueue: this.deadLetterQueue, ...EVENT_DELIVERY }),
-    );
-    // tags that arrive after launch: the name tag changing on an instance renames its record now,
-    // not at the next reconcile
-    this.tagRule = new events.Rule(this, 'NameTagChangeRule', {
-      description: 'fleetwarden dns-sync: the DNS name tag of an EC2 instance changed',
-      eventPattern: {
-        source: ['aws.tag'],
-        detailType: [TAG_CHANGE_DETAIL_TYPE],
-        detail: {
-          service: ['ec2'],
-          'resource-type': ['instance'],
-          'changed-tag-keys': [props.nameTag ?? 'fleetwarden:dns-name'],
-        },
-      },
-    });
-    this.tagRule.addTarget(
-      new TrustedQueueTarget(this.queue, { deadLetterQueue: this.deadLetterQueue, ...EVENT_DELIVERY }),
-    );
+    const { sync: syncValues, reconcile: reconcileValues } = dnsValues(props, this.queue.queueUrl);
 
-    const environment: Record<string, string> = {
-      [AUDIT_TABLE_ENV]: props.audit.tableName,
-      HOSTED_ZONE_ID: props.hostedZoneId,
-      ZONE_NAME: bare(props.zoneName),
-      NAME_TAG: props.nameTag ?? 'fleetwarden:dns-name',
-      RECORD_TTL: String(props.ttl ?? 60),
-      PUBLISH_PUBLIC_IP: String(props.publishPublicIp ?? false),
-      OWNER_ID: props.ownerId ?? 'fleetwarden',
-      DRY_RUN: String(props.dryRun ?? false),
-      TOMBSTONE_HOURS: String((props.tombstoneRetention ?? Duration.hours(24)).toHours({ integral: false })),
-      ...(props.reverseZoneId && props.reverseZoneName
-        ? { REVERSE_ZONE_ID: props.reverseZoneId, REVERSE_ZONE_NAME: bare(props.reverseZoneName) }
-        : {}),
-      // who opts in to DNS besides the name tag
-      ...(props.fleetTag ? { FLEET_TAG_KEY: props.fleetTag.key, FLEET_TAG_VALUE: props.fleetTag.value } : {}),
-      ...(props.autoScalingGroupNames && props.autoScalingGroupNames.length > 0
-        ? { AUTO_SCALING_GROUP_NAMES: props.autoScalingGroupNames.join(',') }
-        : {}),
-    };
+    const rules = this.addRules(syncValues as SettingsOf<typeof dnsSync.settings>);
+    this.rule = rules.get('StateChangeRule') as events.Rule;
+    this.tagRule = rules.get('NameTagChangeRule') as events.Rule;
+
     const entry = (name: string) =>
       fileURLToPath(new URL(`../../functions/${name}/index.ts`, import.meta.url));
 
@@ -315,8 +294,7 @@ export class DnsSync extends Construct {
         'Keeps Route 53 A/PTR records in step with EC2 instance state changes (batched, ownership-marked)',
       alarmTopic: props.alarmTopic,
       timeout: SYNC_TIMEOUT,
-      // the lag retry's ChangeMessageVisibility goes to this URL's host (VPC endpoints, FIPS)
-      environment: { ...environment, QUEUE_URL: this.queue.queueUrl },
+      environment: settingsEnv(dnsSync.settings, syncValues),
       encryptionKey: key,
     });
     this.syncFunction.fn.addEventSource(
@@ -334,43 +312,63 @@ export class DnsSync extends Construct {
       description: 'Compares the zone with the fleet and repairs DNS drift, respecting ownership markers',
       alarmTopic: props.alarmTopic,
       timeout: Duration.minutes(5),
-      environment,
+      environment: settingsEnv(dnsReconcile.settings, reconcileValues),
       encryptionKey: key,
       retryAttempts: 0,
     });
-    const reconcileEvery = props.reconcileSchedule ?? Duration.minutes(15);
+    const reconcileEvery = props.reconcileSchedule ?? Duration.minutes(scheduleOf(dnsReconcile.triggers));
     new events.Rule(this, 'ReconcileSchedule', {
       description: 'fleetwarden dns-reconcile schedule',
       schedule: events.Schedule.rate(reconcileEvery),
       targets: [functionTarget(this.reconcileFunction, scheduleDelivery(reconcileEvery))],
     });
 
-    const zones: { id: string; name: string; types: string[] }[] = [
-      { id: props.hostedZoneId, name: bare(props.zoneName), types: ['A', 'TXT'] },
-      ...(props.reverseZoneId && props.reverseZoneName
-        ? [{ id: props.reverseZoneId, name: bare(props.reverseZoneName), types: ['PTR', 'TXT'] }]
-        : []),
-    ];
-    for (const ff of [this.syncFunction, this.reconcileFunction]) {
-      props.audit.grantWrite(ff);
-      for (const zone of zones) {
-        ff.allow({
-          actions: ['route53:ChangeResourceRecordSets'],
-          resources: [zoneArn(zone.id)],
-          conditions: {
-            'ForAllValues:StringLike': {
-              'route53:ChangeResourceRecordSetsNormalizedRecordNames': [`*.${zone.name}`],
-            },
-            'ForAllValues:StringEquals': {
-              'route53:ChangeResourceRecordSetsRecordTypes': zone.types,
-              'route53:ChangeResourceRecordSetsActions': ['CREATE', 'DELETE'],
-            },
-          },
-        });
-      }
-      ff.allow({ actions: ['route53:ListResourceRecordSets'], resources: zones.map((z) => zoneArn(z.id)) });
-      // DescribeInstances supports no resource-level permissions: read-only on "*"
-      ff.allow({ actions: ['ec2:DescribeInstances'], resources: ['*'] });
+    // Route 53 writes limited to the zones, to names inside them, to their record types and to
+    // CREATE/DELETE; the zones' listings and DescribeInstances (read-only, no resource-level permissions)
+    const sync = syncValues as SettingsOf<typeof dnsSync.settings>;
+    const reconcile = reconcileValues as SettingsOf<typeof dnsReconcile.settings>;
+    for (const p of remediationPermissions(dnsSync, sync, this)) this.syncFunction.allow(p);
+    for (const p of remediationPermissions(dnsReconcile, reconcile, this)) this.reconcileFunction.allow(p);
+    props.audit.grantWrite(this.syncFunction);
+    props.audit.grantWrite(this.reconcileFunction);
+  }
+
+  /** The dead-letter queue's depth alarm (and its recovery), to the alarm topic. */
+  private alarmDeadLetters(topic: sns.ITopic): void {
+    const dlqAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: alarmDescription(
+        'fleetwarden dns-sync queue: state changes that could not be applied are waiting in the dead-letter queue',
+        'dns-sync-queue-dead-letters',
+      ),
+    });
+    dlqAlarm.addAlarmAction(new cwActions.SnsAction(topic));
+    dlqAlarm.addOkAction(new cwActions.SnsAction(topic));
+  }
+
+  /** The rules dns-sync declares, into the queue: construct ids and patterns from its definition. */
+  private addRules(values: SettingsOf<typeof dnsSync.settings>): Map<string, events.Rule> {
+    // dns-sync's rules (EC2 state changes; the configured name tag changing): construct ids and
+    // patterns from its definition, into the queue
+    const rules = new Map<string, events.Rule>();
+    for (const t of dnsSync.triggers) {
+      if (t.kind !== 'events') continue;
+      const rule = new events.Rule(this, t.id, {
+        description: RULE_DESCRIPTIONS[t.id] ?? `fleetwarden dns-sync: ${t.id}`,
+        eventPattern: eventPattern(t.pattern, values),
+      });
+      rule.addTarget(
+        new TrustedQueueTarget(this.queue, { deadLetterQueue: this.deadLetterQueue, ...EVENT_DELIVERY }),
+      );
+      rules.set(t.id, rule);
     }
+    return rules;
   }
 }

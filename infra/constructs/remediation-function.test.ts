@@ -152,6 +152,33 @@ describe('RemediationFunction: infrastructure derived from a definition', () => 
     expect(rf.deadLetterQueue).toBeDefined();
   });
 
+  it('builds a rule whose pattern is a function of the settings from the deployed values', () => {
+    const scoped: RemediationSpec<S, 'delete'> & { entry: string } = {
+      ...spec,
+      triggers: [
+        {
+          kind: 'events',
+          id: 'TaggedRule',
+          bus: 'default',
+          pattern: (s) => ({ source: ['aws.tag'], detail: { 'changed-tag-keys': [s.fleetTagKey] } }),
+          delivery: 'direct',
+        },
+      ],
+    };
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Fleet', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const alarmTopic = new sns.Topic(stack, 'Alarms', { enforceSSL: true });
+    new RemediationFunction(stack, 'Scoped', {
+      definition: scoped,
+      alarmTopic,
+      audit,
+      settings: { fleetTagKey: 'team:fleet' },
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.tag'], detail: { 'changed-tag-keys': ['team:fleet'] } },
+    });
+  });
+
   it('refuses a setting value its declaration refuses, naming the setting and the value', () => {
     expect(() => setup({ graceDays: 0 })).toThrow(/graceDays \(GRACE_DAYS\)=0/);
     expect(() => setup({ graceDays: 0 })).toThrow(/VolumeCleaner/);

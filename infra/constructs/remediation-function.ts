@@ -16,6 +16,7 @@ import type { AuditAccess } from './audit-access';
 import { deadLetterQueue } from './dead-letter-queue';
 import { FleetFunction, type FleetPermission } from './fleet-function';
 import { fleetKey } from './fleet-key';
+import { eventPattern, withStackPseudo } from './from-definition';
 import { refuseInvalidProps } from './props-validation';
 import { EVENT_DELIVERY, functionTarget, scheduleDelivery, TrustedQueueTarget } from './rule-targets';
 import { alarmDescription } from './runbook';
@@ -95,7 +96,7 @@ function validate<S extends SettingsSpec>(
   refuseInvalidProps('RemediationFunction', scope, id, problems);
 }
 
-const sub = (resource: string) => (resource.includes('${') ? Fn.sub(resource) : resource);
+const sub = (resource: string) => (resource.includes('${AWS::') ? Fn.sub(resource) : resource);
 
 function declaredGrants<S extends SettingsSpec>(
   definition: RemediationSpec<S>,
@@ -131,15 +132,18 @@ function acknowledgeScopedWildcards(fn: FleetFunction, grants: readonly IamGrant
 
 /**
  * The IAM statements a remediation's role gets: its declared reads, then each action kind's
- * grants, scoped by the settings (pseudo parameters substituted). Nothing else.
+ * grants, scoped by the settings (pseudo parameters substituted: with `scope`, by its stack's
+ * partition, region and account, as a hand-written statement renders; otherwise by Fn::Sub).
+ * Nothing else.
  */
 export function remediationPermissions<S extends SettingsSpec>(
   definition: RemediationSpec<S>,
   values: SettingsOf<S>,
+  scope?: Construct,
 ): FleetPermission[] {
   return declaredGrants(definition, values).map((g) => ({
     actions: [...g.actions],
-    resources: g.resources.map(sub),
+    resources: g.resources.map((r) => (scope ? withStackPseudo(scope, r) : sub(r))),
     ...(g.conditions ? { conditions: g.conditions as Record<string, Record<string, unknown>> } : {}),
   }));
 }
@@ -179,7 +183,7 @@ export class RemediationFunction<S extends SettingsSpec = SettingsSpec> extends 
       this.queue = queue;
       this.deadLetterQueue = dlq;
     }
-    for (const [i, t] of def.triggers.entries()) this.addTrigger(t, i, props);
+    for (const [i, t] of def.triggers.entries()) this.addTrigger(t, i, props, values);
   }
 
   private addQueue(key: kms.IKey, props: RemediationFunctionProps<S>): { queue: sqs.Queue; dlq: sqs.Queue } {
@@ -219,7 +223,12 @@ export class RemediationFunction<S extends SettingsSpec = SettingsSpec> extends 
     return { queue, dlq };
   }
 
-  private addTrigger(t: TriggerSpec, i: number, props: RemediationFunctionProps<S>): void {
+  private addTrigger(
+    t: TriggerSpec<SettingsOf<S>>,
+    i: number,
+    props: RemediationFunctionProps<S>,
+    values: SettingsOf<S>,
+  ): void {
     const name = props.definition.name;
     if (t.kind === 'url') return; // a Function URL is the caller's to add (auth, CORS)
     if (t.kind === 'schedule') {
@@ -235,11 +244,7 @@ export class RemediationFunction<S extends SettingsSpec = SettingsSpec> extends 
     }
     const rule = new events.Rule(this, t.id, {
       description: `fleetwarden ${name}: ${t.id}`,
-      eventPattern: {
-        ...(t.pattern.source ? { source: [...t.pattern.source] } : {}),
-        ...(t.pattern.detailType ? { detailType: [...t.pattern.detailType] } : {}),
-        ...(t.pattern.detail ? { detail: { ...t.pattern.detail } } : {}),
-      },
+      eventPattern: eventPattern(t.pattern, values),
       ...(t.bus === 'github' && props.githubBus ? { eventBus: props.githubBus } : {}),
     });
     if (t.delivery === 'queue' && this.queue && this.deadLetterQueue)

@@ -5,6 +5,9 @@ import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
+import { runnerDrain } from '../../functions/runner-drain/definition';
+import { patternOf } from '../../shared/kernel/definition';
+import { readSettings } from '../../shared/kernel/settings';
 import { isMutatingAction } from '../guardrails/iam-actions';
 import { isPlatformAction, roleActions, sdkActionsOf } from '../testing/sdk-actions';
 import type { AuditAccess } from './audit-access';
@@ -48,6 +51,36 @@ const statements = (t: Template): Statement[] =>
 const withAction = (t: Template, a: string) => statements(t).filter((s) => [s.Action].flat().includes(a));
 
 describe('RunnerRemediation construct', () => {
+  it("builds the drain's rules from runner-drain's definition (the deployed settings scope the hook rule)", () => {
+    const { stack, runners, template } = setup();
+    const t = template();
+    const id = stack.getLogicalId(runners.drainFunction.fn.node.defaultChild as CfnElement);
+    const vars = t.findResources('AWS::Lambda::Function')[id]?.Properties.Environment.Variables ?? {};
+    // a token (a table name, a queue URL) stands for itself: only the literal settings scope the rules
+    const env = Object.fromEntries(
+      Object.entries(vars as Record<string, unknown>).map(([k, v]) => [
+        k,
+        typeof v === 'string' ? v : 'token',
+      ]),
+    );
+    const settings = readSettings(runnerDrain.settings, env);
+    for (const trigger of runnerDrain.triggers) {
+      if (trigger.kind !== 'events') continue;
+      const p = patternOf(trigger.pattern, settings);
+      const rules = t.findResources('AWS::Events::Rule', {
+        Properties: { EventPattern: { source: p.source, 'detail-type': p.detailType } },
+      });
+      expect(Object.values(rules).map((r) => r.Properties.EventPattern)).toEqual([
+        { source: p.source, 'detail-type': p.detailType, ...(p.detail ? { detail: p.detail } : {}) },
+      ]);
+    }
+    expect(
+      Object.values(t.findResources('AWS::Events::Rule')).some((r) =>
+        JSON.stringify(r.Properties.EventPattern ?? {}).includes('"LifecycleHookName":["fleetwarden-drain"]'),
+      ),
+    ).toBe(true);
+  });
+
   it('adds a terminate lifecycle hook (CONTINUE by default) to each runner ASG', () => {
     const t = setup().template();
     for (const name of ['ci-runners', 'ci-runners-arm']) {
@@ -306,12 +339,25 @@ describe('RunnerRemediation construct', () => {
       { autoScalingGroupNames: [] },
       'autoScalingGroupNames must name at least one Auto Scaling group, got []',
     ],
-    [{ maxRemovalShare: 0 }, 'maxRemovalShare must be > 0 and <= 1, got 0'],
-    [{ maxRemovalsPerRun: 0 }, 'maxRemovalsPerRun must be an integer from 1 to 1000, got 0'],
-    [{ drainDeadline: Duration.hours(72) }, 'drainDeadline must be 1 minute to 48 hours, got 72 hours'],
+    [
+      { maxRemovalShare: 0 },
+      'maxRemovalShare must be >0..1 (MAX_REMOVAL_SHARE: Too small: expected number to be >0), got 0',
+    ],
+    [
+      { maxRemovalsPerRun: 0 },
+      'maxRemovalsPerRun must be 1..1000 (MAX_REMOVALS_PER_RUN: Too small: expected number to be >=1), got 0',
+    ],
+    [
+      { drainDeadline: Duration.hours(72) },
+      'drainDeadline must be 60..172800 seconds (DRAIN_DEADLINE_SECONDS: Too big: expected number to be <=172800), got 259200 s (3 days)',
+    ],
     [{ heartbeatTimeout: Duration.seconds(10) }, 'heartbeatTimeout must be 240 to 7200 seconds'],
     [{ heartbeatTimeout: Duration.seconds(200) }, 'heartbeatTimeout must be 240 to 7200 seconds'],
     [{ githubOwner: 'not an org!' }, 'githubOwner must be a GitHub login, got "not an org!"'],
+    [
+      { bootTimeout: Duration.seconds(30) },
+      'bootTimeout must be 60..86400 seconds (BOOT_TIMEOUT_SECONDS: Too small: expected number to be >=60), got 30 s',
+    ],
     [{ drainConcurrency: 1 }, 'drainConcurrency must be an integer from 2 to 1000, got 1'],
     [{ drainConcurrency: 2.5 }, 'drainConcurrency must be an integer from 2 to 1000, got 2.5'],
   ])('refuses %o', (props, message) => {

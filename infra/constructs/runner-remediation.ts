@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -12,20 +12,20 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { AUDIT_TABLE_ENV } from '../../shared/audit/env';
-import { SWEEP_STATE_TABLE, SWEEP_STATE_TABLE_ENV } from '../../shared/budget/dynamodb-sweep-state';
-import { GITHUB_EVENT_SOURCE, WORKFLOW_JOB_DETAIL_TYPE } from '../../shared/github/workflow-job-event';
-import { DRAIN_STATE_PARTITION, DRAIN_STATE_TABLE_ENV } from '../../shared/runners/drain-state-dynamodb';
-import {
-  SPOT_INTERRUPTION_DETAIL_TYPE,
-  TERMINATE_LIFECYCLE_DETAIL_TYPE,
-} from '../../shared/runners/lifecycle-event';
-import { EXEMPT_TAG } from '../../shared/runners/matching';
+import { runnerDrain } from '../../functions/runner-drain/definition';
+import { runnerJobWatch } from '../../functions/runner-job-watch/definition';
+import { runnerSweep } from '../../functions/runner-sweep/definition';
+import { SWEEP_STATE_TABLE } from '../../shared/budget/dynamodb-sweep-state';
+import type { TriggerSpec } from '../../shared/kernel/definition';
+import { type SettingsOf, settingsEnv } from '../../shared/kernel/settings';
+import { DRAIN_STATE_PARTITION } from '../../shared/runners/drain-state-dynamodb';
 import type { AuditAccess } from './audit-access';
 import { deadLetterQueue } from './dead-letter-queue';
 import { FleetFunction } from './fleet-function';
 import { fleetKey } from './fleet-key';
+import { defaultOf, durationProblems, eventPattern, scheduleOf, settingProblems } from './from-definition';
 import { refuseInvalidProps } from './props-validation';
+import { remediationPermissions } from './remediation-function';
 import { EVENT_DELIVERY, functionTarget, scheduleDelivery, TrustedQueueTarget } from './rule-targets';
 import { alarmDescription, type RunbookAnchor } from './runbook';
 
@@ -139,7 +139,6 @@ export interface RunnerRemediationProps {
 
 const ASG_NAME = /^[\w\-.:@+=]{1,255}$/u;
 const GITHUB_LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
-const FLEET_ID = /^[A-Za-z0-9._-]{1,64}$/;
 export const LIFECYCLE_HOOK_NAME = 'fleetwarden-drain';
 const DRAIN_TIMEOUT = Duration.seconds(60);
 const MIN_HEARTBEAT_SECONDS = 240;
@@ -156,6 +155,10 @@ export function drainTimings(heartbeatSeconds: number): {
   };
 }
 
+const FLEET_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const DRAIN = runnerDrain.settings;
+const SWEEP = runnerSweep.settings;
+
 function validate(scope: Construct, id: string, p: RunnerRemediationProps): void {
   const problems: string[] = [];
   if (p.autoScalingGroupNames.length === 0)
@@ -164,29 +167,22 @@ function validate(scope: Construct, id: string, p: RunnerRemediationProps): void
     if (!ASG_NAME.test(n)) problems.push(`autoScalingGroupNames has an invalid name "${n}"`);
   if (!GITHUB_LOGIN.test(p.githubOwner))
     problems.push(`githubOwner must be a GitHub login, got "${p.githubOwner}"`);
-  const share = p.maxRemovalShare;
-  if (share !== undefined && !(share > 0 && share <= 1))
-    problems.push(`maxRemovalShare must be > 0 and <= 1, got ${share}`);
-  const cap = p.maxRemovalsPerRun;
-  if (cap !== undefined && !(Number.isInteger(cap) && cap >= 1 && cap <= 1000))
-    problems.push(`maxRemovalsPerRun must be an integer from 1 to 1000, got ${cap}`);
-  const deadline = p.drainDeadline?.toSeconds();
-  if (deadline !== undefined && (deadline < 60 || deadline > 48 * 3600))
+  problems.push(...settingProblems('maxRemovalShare', SWEEP.maxRemovalShare, p.maxRemovalShare));
+  problems.push(...settingProblems('maxRemovalsPerRun', SWEEP.maxRemovalsPerRun, p.maxRemovalsPerRun));
+  // stricter than FLEET_ID's own check: it is part of a runner label (the simulator renders it from a token)
+  if (p.fleetId !== undefined && !Token.isUnresolved(p.fleetId) && !FLEET_ID.test(p.fleetId))
     problems.push(
-      `drainDeadline must be 1 minute to 48 hours, got ${p.drainDeadline?.toHours({ integral: false })} hours`,
+      `fleetId must be 1 to 64 letters, digits, ".", "_" or "-" (it is part of a runner label), got "${p.fleetId}"`,
     );
+  problems.push(...durationProblems('drainDeadline', DRAIN.deadlineSeconds, p.drainDeadline));
+  problems.push(...durationProblems('removalBudgetWindow', SWEEP.budgetWindow, p.removalBudgetWindow));
+  problems.push(...durationProblems('gracePeriod', SWEEP.gracePeriod, p.gracePeriod));
+  problems.push(...durationProblems('bootTimeout', SWEEP.bootTimeout, p.bootTimeout));
   const hb = p.heartbeatTimeout?.toSeconds();
   if (hb !== undefined && (hb < MIN_HEARTBEAT_SECONDS || hb > 7200))
     problems.push(
       `heartbeatTimeout must be ${MIN_HEARTBEAT_SECONDS} to 7200 seconds (a failed drain attempt must be redelivered and finished before the hook expires: heartbeat/3 retry delay + queue visibility + ${DRAIN_TIMEOUT.toSeconds()} s function timeout), got ${hb}`,
     );
-  if (p.fleetId !== undefined && !Token.isUnresolved(p.fleetId) && !FLEET_ID.test(p.fleetId))
-    problems.push(
-      `fleetId must be 1 to 64 letters, digits, ".", "_" or "-" (it is part of a runner label), got "${p.fleetId}"`,
-    );
-  const window = p.removalBudgetWindow?.toSeconds();
-  if (window !== undefined && (window < 300 || window > 604_800))
-    problems.push(`removalBudgetWindow must be 5 minutes to 7 days, got ${window} s`);
   const dc = p.drainConcurrency;
   if (dc !== undefined && !(Number.isInteger(dc) && dc >= 2 && dc <= 1000))
     problems.push(`drainConcurrency must be an integer from 2 to 1000, got ${dc}`);
@@ -194,6 +190,64 @@ function validate(scope: Construct, id: string, p: RunnerRemediationProps): void
   if (every !== undefined && (every < 60 || every > 86_400))
     problems.push(`sweepSchedule must be 1 minute to 24 hours, got ${every} s`);
   refuseInvalidProps('RunnerRemediation', scope, id, problems);
+}
+
+/** What the feature's parts share while the construct builds them. */
+interface Context {
+  readonly props: RunnerRemediationProps;
+  readonly stack: Stack;
+  readonly key: kms.IKey;
+  readonly fleetTag: { key: string; value: string };
+  readonly names: string[];
+  readonly heartbeat: Duration;
+  readonly timings: ReturnType<typeof drainTimings>;
+  readonly drainConcurrency: number;
+  readonly github: Record<string, string>;
+}
+
+/** runner-sweep's setting values, from the props or the settings' defaults. */
+function sweepValuesOf(c: Context, stateTableName: string): SettingsOf<typeof SWEEP> {
+  const { props } = c;
+  return {
+    auditTable: props.audit.tableName,
+    sweepStateTable: stateTableName,
+    fleetTagKey: c.fleetTag.key,
+    fleetTagValue: c.fleetTag.value,
+    fleetId: props.fleetId ?? c.stack.account,
+    gracePeriod: props.gracePeriod?.toSeconds() ?? defaultOf(SWEEP.gracePeriod),
+    bootTimeout: props.bootTimeout?.toSeconds() ?? defaultOf(SWEEP.bootTimeout),
+    allowTerminate: props.allowTerminate ?? defaultOf(SWEEP.allowTerminate),
+    maxRemovalShare: props.maxRemovalShare ?? defaultOf(SWEEP.maxRemovalShare),
+    maxRemovalsPerRun: props.maxRemovalsPerRun ?? defaultOf(SWEEP.maxRemovalsPerRun),
+    budgetWindow: props.removalBudgetWindow?.toSeconds() ?? defaultOf(SWEEP.budgetWindow),
+    // set by Lambda itself, never written
+    region: undefined,
+    dryRun: props.dryRun ?? defaultOf(SWEEP.dryRun),
+    autoScalingGroupNames: c.names,
+  };
+}
+
+/** The fleet key for DynamoDB's use on the grantee's behalf (the state table is encrypted with it). */
+function grantKeyViaDynamoDb(c: Context, grantee: FleetFunction): void {
+  iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'],
+    resourceArns: [c.key.keyArn],
+    conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${c.stack.region}.amazonaws.com` } },
+  });
+}
+
+/** cdk-nag: each group's ARN has a wildcard group id (it exists only once the group does). */
+function acknowledgeGroupArns(c: Context, fn: FleetFunction): void {
+  const lit = (v: string, token: string) => (Token.isUnresolved(v) ? token : v);
+  const { stack } = c;
+  for (const n of c.names) {
+    const arn = `arn:${lit(stack.partition, '<AWS::Partition>')}:autoscaling:${lit(stack.region, '<AWS::Region>')}:${lit(stack.account, '<AWS::AccountId>')}:autoScalingGroup:*:autoScalingGroupName/${n}`;
+    Validations.of(fn.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${arn}]`,
+      reason: `An ASG ARN embeds a group id (UUID) that only exists once the group does; the name part pins the statement to "${n}" (Service Authorization Reference: autoScalingGroup resource type).`,
+    });
+  }
 }
 
 /**
@@ -219,171 +273,171 @@ export class RunnerRemediation extends Construct {
   constructor(scope: Construct, id: string, props: RunnerRemediationProps) {
     validate(scope, id, props);
     super(scope, id);
-    const stack = Stack.of(this);
-    const key = props.encryptionKey ?? fleetKey(this);
-    const fleetTag = props.fleetTag ?? { key: 'fleetwarden:fleet', value: 'runners' };
-    const names = [...props.autoScalingGroupNames];
     const heartbeat = props.heartbeatTimeout ?? Duration.minutes(5);
-    const timings = drainTimings(heartbeat.toSeconds());
-    const drainConcurrency = props.drainConcurrency ?? 5;
-    const entry = (name: string) =>
-      fileURLToPath(new URL(`../../functions/${name}/handler.ts`, import.meta.url));
-    const common: Record<string, string> = {
-      [AUDIT_TABLE_ENV]: props.audit.tableName,
-      GITHUB_APP_SECRET_ARN: props.githubAppSecret.secretArn,
-      GITHUB_OWNER: props.githubOwner,
-      ...(props.githubRepository ? { GITHUB_REPOSITORY: props.githubRepository } : {}),
-      FLEET_TAG_KEY: fleetTag.key,
-      FLEET_TAG_VALUE: fleetTag.value,
-      DRY_RUN: String(props.dryRun ?? true),
+    const c: Context = {
+      props,
+      stack: Stack.of(this),
+      key: props.encryptionKey ?? fleetKey(this),
+      fleetTag: props.fleetTag ?? DEFAULT_FLEET_TAG,
+      names: [...props.autoScalingGroupNames],
+      heartbeat,
+      timings: drainTimings(heartbeat.toSeconds()),
+      drainConcurrency: props.drainConcurrency ?? 5,
+      // the GitHub App the registry adapter reads (shared/github/registry-from-env.ts): the construct's resource
+      github: {
+        GITHUB_APP_SECRET_ARN: props.githubAppSecret.secretArn,
+        GITHUB_OWNER: props.githubOwner,
+        ...(props.githubRepository ? { GITHUB_REPOSITORY: props.githubRepository } : {}),
+      },
     };
-    const alarm = (name: string, metric: cloudwatch.IMetric, description: string, runbook: RunbookAnchor) => {
-      const a = new cloudwatch.Alarm(this, name, {
-        metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: alarmDescription(description, runbook),
-      });
-      a.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
-    };
-    const readRunners = (ff: FleetFunction) => {
-      props.githubAppSecret.grantRead(ff);
-      props.audit.grantWrite(ff);
-    };
-
     // ---- drain: terminate lifecycle hook -> queue -> runner-drain (re-enqueues itself while busy)
-    this.drainDeadLetterQueue = deadLetterQueue(this, 'DrainDeadLetter', {
-      key,
+    const { queue, dlq } = this.drainQueues(c);
+    this.drainQueue = queue;
+    this.drainDeadLetterQueue = dlq;
+    // the sweep state table is created after the drain (its place in the template is kept): its name, lazily
+    const stateTableName = Lazy.string({ produce: () => this.sweepStateTable.tableName });
+    this.drainFunction = this.addDrain(c, stateTableName);
+    // ---- sweep: scheduled, every page, through the breaker and the rolling removal budget
+    this.sweepStateTable = this.addStateTable(c);
+    this.sweepFunction = this.addSweep(c);
+    // ---- job watch: workflow_job in_progress on the fleet bus
+    this.jobWatchFunction = this.addJobWatch(c);
+  }
+
+  /** An alarm at >= 1 to the alarm topic, with its runbook section. */
+  private alarm(
+    c: Context,
+    name: string,
+    metric: cloudwatch.IMetric,
+    description: string,
+    runbook: RunbookAnchor,
+  ) {
+    const a = new cloudwatch.Alarm(this, name, {
+      metric,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: alarmDescription(description, runbook),
+    });
+    a.addAlarmAction(new cwActions.SnsAction(c.props.alarmTopic));
+  }
+
+  /** The GitHub App secret and the audit table, which every function of the feature uses. */
+  private readRunners(c: Context, ff: FleetFunction): void {
+    c.props.githubAppSecret.grantRead(ff);
+    c.props.audit.grantWrite(ff);
+  }
+
+  /** The drain queue and its dead-letter queue (alarmed). */
+  private drainQueues(c: Context): { queue: sqs.Queue; dlq: sqs.Queue } {
+    const dlq = deadLetterQueue(this, 'DrainDeadLetter', {
+      key: c.key,
       of: 'the drain queue (and of its EventBridge target)',
     });
-    this.drainQueue = new sqs.Queue(this, 'DrainQueue', {
+    const queue = new sqs.Queue(this, 'DrainQueue', {
       encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: key,
+      encryptionMasterKey: c.key,
       enforceSSL: true,
       // well below the heartbeat timeout: a failed attempt must come back before the hook expires
-      visibilityTimeout: Duration.seconds(timings.visibilitySeconds),
-      deadLetterQueue: { queue: this.drainDeadLetterQueue, maxReceiveCount: 5 },
+      visibilityTimeout: Duration.seconds(c.timings.visibilitySeconds),
+      deadLetterQueue: { queue: dlq, maxReceiveCount: 5 },
     });
-    alarm(
+    this.alarm(
+      c,
       'DrainDeadLetterAlarm',
-      this.drainDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(5),
-        statistic: 'Maximum',
-      }),
+      dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
       'fleetwarden runner-drain: lifecycle events that could not be drained are in the dead-letter queue (their instances were released by the hook timeout)',
       'drain-queue-dead-letters',
     );
-    const drainTarget = () =>
+    return { queue, dlq };
+  }
+
+  /** runner-drain: its rules, the lifecycle hooks, the function, its grants and alarms. */
+  private addDrain(c: Context, stateTableName: string): FleetFunction {
+    const { props } = c;
+    const values: SettingsOf<typeof DRAIN> = {
+      auditTable: props.audit.tableName,
+      stateTable: stateTableName,
+      queueUrl: this.drainQueue.queueUrl,
+      autoScalingGroupNames: c.names,
+      lifecycleHookName: LIFECYCLE_HOOK_NAME,
+      deadlineSeconds: props.drainDeadline?.toSeconds() ?? defaultOf(DRAIN.deadlineSeconds),
+      // look again well inside the heartbeat timeout
+      retryDelaySeconds: c.timings.retryDelaySeconds,
+      dryRun: props.dryRun ?? defaultOf(DRAIN.dryRun),
+    };
+    // the rules runner-drain declares (the hook rule scoped to the groups and the fleet's own hook;
+    // the spot warning names only the instance, so the drain re-verifies its group)
+    const target = () =>
       new TrustedQueueTarget(this.drainQueue, {
         deadLetterQueue: this.drainDeadLetterQueue,
         ...EVENT_DELIVERY,
       });
-    new events.Rule(this, 'TerminateHookRule', {
-      description: "fleetwarden runner-drain: the fleet's own terminate lifecycle hook on the runner ASGs",
-      eventPattern: {
-        source: ['aws.autoscaling'],
-        detailType: [TERMINATE_LIFECYCLE_DETAIL_TYPE],
-        // other owners' terminate hooks on the same groups (log shippers, LB deregistration) are not ours
-        detail: { AutoScalingGroupName: names, LifecycleHookName: [LIFECYCLE_HOOK_NAME] },
-      },
-      targets: [drainTarget()],
-    });
-    // The warning names only the instance: no pattern can scope it to the runner ASGs, so
-    // runner-drain re-verifies (DescribeAutoScalingInstances) and refuses any other instance.
-    new events.Rule(this, 'SpotInterruptionRule', {
-      description:
-        'fleetwarden runner-drain: spot interruption warnings (cordon the runner of a fleet instance early)',
-      eventPattern: { source: ['aws.ec2'], detailType: [SPOT_INTERRUPTION_DETAIL_TYPE] },
-      targets: [drainTarget()],
-    });
-    if (props.createLifecycleHooks ?? true) {
-      names.forEach((name, i) => {
-        new autoscaling.CfnLifecycleHook(this, `TerminateHook${i}`, {
-          autoScalingGroupName: name,
-          lifecycleHookName: LIFECYCLE_HOOK_NAME,
-          lifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
-          heartbeatTimeout: heartbeat.toSeconds(),
-          // if fleetwarden is down, instances still terminate when the heartbeat runs out
-          defaultResult: 'CONTINUE',
-        });
-      });
-    }
-    this.drainFunction = new FleetFunction(this, 'RunnerDrain', {
+    this.addRules(runnerDrain.triggers, values, () => [target()]);
+    if (props.createLifecycleHooks ?? true) this.addLifecycleHooks(c);
+    const fn = new FleetFunction(this, 'RunnerDrain', {
       entry: fileURLToPath(new URL('../../functions/runner-drain/index.ts', import.meta.url)),
       description:
         'Drains terminating runner instances: deregisters idle runners, holds busy ones, completes the lifecycle action',
       alarmTopic: props.alarmTopic,
       timeout: DRAIN_TIMEOUT,
-      encryptionKey: key,
-      reservedConcurrentExecutions: drainConcurrency,
-      environment: {
-        ...common,
-        DRAIN_QUEUE_URL: this.drainQueue.queueUrl,
-        AUTO_SCALING_GROUP_NAMES: names.join(','),
-        LIFECYCLE_HOOK_NAME,
-        DRAIN_DEADLINE_SECONDS: String((props.drainDeadline ?? Duration.minutes(30)).toSeconds()),
-        // look again well inside the heartbeat timeout
-        RETRY_DELAY_SECONDS: String(timings.retryDelaySeconds),
-      },
+      encryptionKey: c.key,
+      reservedConcurrentExecutions: c.drainConcurrency,
+      environment: { ...settingsEnv(DRAIN, values), ...c.github },
     });
-    this.drainFunction.fn.addEventSource(
+    fn.fn.addEventSource(
       new SqsEventSource(this.drainQueue, {
         batchSize: 10,
         reportBatchItemFailures: true,
         // never more pollers than reserved executions: a throttled invocation would count a receive
-        maxConcurrency: drainConcurrency,
+        maxConcurrency: c.drainConcurrency,
       }),
     );
-    this.drainFunction.allow({ actions: ['sqs:SendMessage'], resources: [this.drainQueue.queueArn] });
-    this.drainFunction.allow({
-      actions: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'],
-      resources: names.map(
-        (n) =>
-          `arn:${stack.partition}:autoscaling:${stack.region}:${stack.account}:autoScalingGroup:*:autoScalingGroupName/${n}`,
-      ),
-    });
-    // read-only, no resource-level permissions: the drain re-verifies every message against what
-    // Auto Scaling reports (instance state, the hook's timeouts, the termination's start)
-    this.drainFunction.allow({
-      actions: [
-        'autoscaling:DescribeAutoScalingInstances',
-        'autoscaling:DescribeLifecycleHooks',
-        'autoscaling:DescribeScalingActivities',
-      ],
-      resources: ['*'],
-    });
-    readRunners(this.drainFunction);
-    const lit = (v: string, token: string) => (Token.isUnresolved(v) ? token : v);
-    for (const n of names) {
-      const arn = `arn:${lit(stack.partition, '<AWS::Partition>')}:autoscaling:${lit(stack.region, '<AWS::Region>')}:${lit(stack.account, '<AWS::AccountId>')}:autoScalingGroup:*:autoScalingGroupName/${n}`;
-      Validations.of(this.drainFunction.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${arn}]`,
-        reason: `An ASG ARN embeds a group id (UUID) that only exists once the group does; the name part pins the statement to "${n}" (Service Authorization Reference: autoScalingGroup resource type).`,
-      });
-    }
-    alarm(
+    fn.allow({ actions: ['sqs:SendMessage'], resources: [this.drainQueue.queueArn] });
+    // its declared reads and lifecycle calls (heartbeat, complete), scoped to the groups
+    for (const p of remediationPermissions(runnerDrain, values, this)) fn.allow(p);
+    this.readRunners(c, fn);
+    acknowledgeGroupArns(c, fn);
+    this.alarm(
+      c,
       'DrainDeadlineAlarm',
-      this.drainFunction.customMetric('DrainDeadlineReached'),
+      fn.customMetric('DrainDeadlineReached'),
       'fleetwarden runner-drain: a runner was still busy at the drain deadline; its instance was released and the job will fail',
       'drain-deadline-reached',
     );
-
-    alarm(
+    this.alarm(
+      c,
       'CordonFailedAlarm',
-      this.drainFunction.customMetric('CordonFailed'),
+      fn.customMetric('CordonFailed'),
       "fleetwarden runner-drain: could not take a busy runner's custom labels away (GitHub App needs Self-hosted runners: write); it may pick up new jobs until its instance is released; read the runner.cordon audit record",
       'cordon-failed',
     );
+    return fn;
+  }
 
-    // ---- sweep: scheduled, every page, through the breaker and the rolling removal budget
-    this.sweepStateTable = new dynamodb.Table(this, 'SweepState', {
+  /** A terminate lifecycle hook named for the fleet on each runner group (CONTINUE when it runs out). */
+  private addLifecycleHooks(c: Context): void {
+    c.names.forEach((name, i) => {
+      new autoscaling.CfnLifecycleHook(this, `TerminateHook${i}`, {
+        autoScalingGroupName: name,
+        lifecycleHookName: LIFECYCLE_HOOK_NAME,
+        lifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+        heartbeatTimeout: c.heartbeat.toSeconds(),
+        // if fleetwarden is down, instances still terminate when the heartbeat runs out
+        defaultResult: 'CONTINUE',
+      });
+    });
+  }
+
+  /** The sweep state table; runner-drain may UpdateItem its own partition (`drain`) only. */
+  private addStateTable(c: Context): dynamodb.Table {
+    const table = new dynamodb.Table(this, 'SweepState', {
       partitionKey: { name: SWEEP_STATE_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: { name: SWEEP_STATE_TABLE.sortKey, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
-      encryptionKey: key,
+      encryptionKey: c.key,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: SWEEP_STATE_TABLE.ttlAttribute,
       // rebuildable state (a new table starts with an unspent budget and no sightings)
@@ -391,131 +445,118 @@ export class RunnerRemediation extends Construct {
     });
     // runner-drain keeps its own state per lifecycle action here (first look, runners seen, an
     // absence seen once), never in its queue messages: UpdateItem on its own partition only
-    this.drainFunction.fn.addEnvironment(DRAIN_STATE_TABLE_ENV, this.sweepStateTable.tableName);
     iam.Grant.addToPrincipal({
       grantee: this.drainFunction,
       actions: ['dynamodb:UpdateItem'],
-      resourceArns: [this.sweepStateTable.tableArn],
+      resourceArns: [table.tableArn],
       conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [DRAIN_STATE_PARTITION] } },
     });
-    iam.Grant.addToPrincipal({
-      grantee: this.drainFunction,
-      actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'],
-      resourceArns: [key.keyArn],
-      conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${stack.region}.amazonaws.com` } },
-    });
-    const schedule = props.sweepSchedule ?? Duration.minutes(5);
-    this.sweepFunction = new FleetFunction(this, 'RunnerSweep', {
+    grantKeyViaDynamoDb(c, this.drainFunction);
+    return table;
+  }
+
+  /** runner-sweep: the function on its schedule, the state table's calls, its declared IAM, alarms. */
+  private addSweep(c: Context): FleetFunction {
+    const { props } = c;
+    const values = sweepValuesOf(c, this.sweepStateTable.tableName);
+    const fn = new FleetFunction(this, 'RunnerSweep', {
       entry: fileURLToPath(new URL('../../functions/runner-sweep/index.ts', import.meta.url)),
       description: 'Sweeps ghost runners and never-registered instances through a circuit breaker',
       alarmTopic: props.alarmTopic,
       timeout: Duration.minutes(5),
-      encryptionKey: key,
+      encryptionKey: c.key,
       // one sweep at a time: overlapping runs would judge from each other's half-applied plans
       reservedConcurrentExecutions: 1,
       retryAttempts: 0,
-      environment: {
-        ...common,
-        [SWEEP_STATE_TABLE_ENV]: this.sweepStateTable.tableName,
-        FLEET_ID: props.fleetId ?? stack.account,
-        GRACE_PERIOD_SECONDS: String((props.gracePeriod ?? Duration.minutes(5)).toSeconds()),
-        BOOT_TIMEOUT_SECONDS: String((props.bootTimeout ?? Duration.minutes(15)).toSeconds()),
-        ALLOW_TERMINATE: String(props.allowTerminate ?? false),
-        MAX_REMOVAL_SHARE: String(props.maxRemovalShare ?? 0.2),
-        MAX_REMOVALS_PER_RUN: String(props.maxRemovalsPerRun ?? 100),
-        BUDGET_WINDOW_SECONDS: String((props.removalBudgetWindow ?? Duration.hours(1)).toSeconds()),
-        AUTO_SCALING_GROUP_NAMES: names.join(','),
-      },
+      environment: { ...settingsEnv(SWEEP, values), ...c.github },
     });
+    const schedule = props.sweepSchedule ?? Duration.minutes(scheduleOf(runnerSweep.triggers));
     new events.Rule(this, 'SweepSchedule', {
       description: 'fleetwarden runner-sweep schedule',
       schedule: events.Schedule.rate(schedule),
-      targets: [functionTarget(this.sweepFunction, scheduleDelivery(schedule))],
+      targets: [functionTarget(fn, scheduleDelivery(schedule))],
     });
-    readRunners(this.sweepFunction);
+    this.readRunners(c, fn);
     // the state table: exactly the calls DynamoDbSweepState makes, for the sweep alone
-    this.sweepStateTable.grant(
-      this.sweepFunction,
-      'dynamodb:Query',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-    );
-    iam.Grant.addToPrincipal({
-      grantee: this.sweepFunction,
-      actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'],
-      resourceArns: [key.keyArn],
-      conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${stack.region}.amazonaws.com` } },
-    });
-    if (props.allowTerminate) {
-      // aws:autoscaling:groupName is set by Auto Scaling and no user can write an aws: tag: only
-      // instances of the configured ASGs; the fleet tag must also be there (both must hold), and an
-      // instance tagged fleetwarden:exempt=true is never terminated (a missing tag passes)
-      this.sweepFunction.allow({
-        actions: ['ec2:TerminateInstances'],
-        resources: ['*'],
-        conditions: {
-          StringEquals: {
-            'aws:ResourceTag/aws:autoscaling:groupName': names,
-            [`aws:ResourceTag/${fleetTag.key}`]: fleetTag.value,
-          },
-          StringNotEqualsIgnoreCase: { [`aws:ResourceTag/${EXEMPT_TAG}`]: 'true' },
-        },
-      });
-    }
-    alarm(
+    this.sweepStateTable.grant(fn, 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    grantKeyViaDynamoDb(c, fn);
+    // its declared reads (EC2, Auto Scaling, warm pools: no resource-level permissions) and, only
+    // when allowTerminate opts in, TerminateInstances conditioned on the groups' aws:autoscaling:groupName
+    // tag (no user can write an aws: tag), the fleet tag, and no fleetwarden:exempt=true
+    for (const p of remediationPermissions(runnerSweep, values, this)) fn.allow(p);
+    this.alarm(
+      c,
       'SweepCircuitOpenAlarm',
-      this.sweepFunction.customMetric('SweepCircuitOpen'),
+      fn.customMetric('SweepCircuitOpen'),
       'fleetwarden runner-sweep: the circuit breaker refused a run (listing failed, came back empty, too many removals, or the rolling removal budget is spent); read the runner.sweep audit record',
       'sweep-circuit-open',
     );
-    alarm(
+    this.alarm(
+      c,
       'SweepBudgetExhaustedAlarm',
-      this.sweepFunction.customMetric('SweepBudgetExhausted'),
+      fn.customMetric('SweepBudgetExhausted'),
       'fleetwarden runner-sweep: the rolling removal budget is spent and a run wanting to remove more was refused (a misreporting inventory, or a real wave of ghosts); read the runner.sweep audit records of the last hour',
       'sweep-budget-exhausted',
     );
+    return fn;
+  }
 
-    // ---- job watch: workflow_job in_progress on the fleet bus
-    this.jobWatchFunction = new FleetFunction(this, 'RunnerJobWatch', {
+  /** runner-job-watch: the function on the fleet bus's workflow_job rule, its declared reads, its alarm. */
+  private addJobWatch(c: Context): FleetFunction {
+    const { props } = c;
+    const values: SettingsOf<typeof runnerJobWatch.settings> = {
+      auditTable: props.audit.tableName,
+      fleetTagKey: c.fleetTag.key,
+      fleetTagValue: c.fleetTag.value,
+    };
+    const fn = new FleetFunction(this, 'RunnerJobWatch', {
       entry: fileURLToPath(new URL('../../functions/runner-job-watch/index.ts', import.meta.url)),
       description: 'Reports jobs that start on runners whose instance is leaving',
       alarmTopic: props.alarmTopic,
       timeout: Duration.seconds(30),
-      encryptionKey: key,
-      environment: common,
+      encryptionKey: c.key,
+      environment: { ...settingsEnv(runnerJobWatch.settings, values), ...c.github },
     });
-    new events.Rule(this, 'JobStartedRule', {
-      description: 'fleetwarden runner-job-watch: workflow jobs that started',
-      eventBus: props.bus,
-      eventPattern: {
-        source: [GITHUB_EVENT_SOURCE],
-        detailType: [WORKFLOW_JOB_DETAIL_TYPE],
-        detail: { action: ['in_progress'] },
-      },
-      targets: [functionTarget(this.jobWatchFunction, EVENT_DELIVERY)],
+    this.addRules(runnerJobWatch.triggers, values, () => [functionTarget(fn, EVENT_DELIVERY)], {
+      bus: props.bus,
     });
-    readRunners(this.jobWatchFunction);
-    alarm(
+    for (const p of remediationPermissions(runnerJobWatch, values, this)) fn.allow(p);
+    this.readRunners(c, fn);
+    this.alarm(
+      c,
       'JobOnLeavingInstanceAlarm',
-      this.jobWatchFunction.customMetric('JobOnLeavingInstance'),
+      fn.customMetric('JobOnLeavingInstance'),
       'fleetwarden: a job started on a runner whose instance is leaving; read the runner.job-on-leaving-instance audit record',
       'job-on-a-leaving-instance',
     );
+    return fn;
+  }
 
-    // read-only calls that support no resource-level permissions: EC2 state, and the ASG lifecycle
-    // state of fleet instances (the sweep lists its groups' Terminating* instances in one call)
-    for (const ff of [this.sweepFunction, this.jobWatchFunction]) {
-      ff.allow({
-        actions: [
-          'ec2:DescribeInstances',
-          'autoscaling:DescribeAutoScalingInstances',
-          'autoscaling:DescribeAutoScalingGroups',
-        ],
-        resources: ['*'],
+  /** The event rules a definition declares (construct ids from the definition), to `targets`. */
+  private addRules<S>(
+    triggers: readonly TriggerSpec<S>[],
+    values: S,
+    targets: () => events.IRuleTarget[],
+    o: { bus?: events.IEventBus } = {},
+  ): void {
+    for (const t of triggers) {
+      if (t.kind !== 'events') continue;
+      new events.Rule(this, t.id, {
+        description: RULE_DESCRIPTIONS[t.id] ?? `fleetwarden: ${t.id}`,
+        ...(t.bus === 'github' ? { eventBus: o.bus } : {}),
+        eventPattern: eventPattern(t.pattern, values),
+        targets: targets(),
       });
     }
-    // the sweep reads its groups' warm pools (a stopped instance parked there comes back): read-only,
-    // and DescribeWarmPool supports no resource-level permissions (like every Auto Scaling Describe*)
-    this.sweepFunction.allow({ actions: ['autoscaling:DescribeWarmPool'], resources: ['*'] });
   }
 }
+
+const DEFAULT_FLEET_TAG = { key: 'fleetwarden:fleet', value: 'runners' };
+
+/** What each rule is for (the rule's description in the console). */
+const RULE_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  TerminateHookRule: "fleetwarden runner-drain: the fleet's own terminate lifecycle hook on the runner ASGs",
+  SpotInterruptionRule:
+    'fleetwarden runner-drain: spot interruption warnings (cordon the runner of a fleet instance early)',
+  JobStartedRule: 'fleetwarden runner-job-watch: workflow jobs that started',
+};

@@ -86,7 +86,7 @@ describe('WebhookIngress construct', () => {
     expect(env(setup().template()).MAX_JOB_AGE_SECONDS).toBe('3600');
     expect(env(setup({ maxJobAge: Duration.minutes(30) }).template()).MAX_JOB_AGE_SECONDS).toBe('1800');
     expect(() => setup({ maxJobAge: Duration.seconds(30) })).toThrow(
-      'maxJobAge must be 1 minute to 3 days, got 30 seconds',
+      'maxJobAge must be 60..259200 seconds (MAX_JOB_AGE_SECONDS: Too small: expected number to be >=60), got 30 s (30 seconds)',
     );
   });
 
@@ -137,8 +137,14 @@ describe('WebhookIngress construct', () => {
   });
 
   it.each([
-    [{ maxBodyBytes: 100 }, 'maxBodyBytes must be an integer from 1024 to 6291456, got 100'],
-    [{ idempotencyTtl: Duration.minutes(5) }, 'idempotencyTtl must be 1 hour to 30 days, got 5 min'],
+    [
+      { maxBodyBytes: 100 },
+      'maxBodyBytes must be 1024..6291456 bytes (MAX_BODY_BYTES: Too small: expected number to be >=1024), got 100',
+    ],
+    [
+      { idempotencyTtl: Duration.minutes(5) },
+      'idempotencyTtl must be 3600..2592000 seconds (DEDUPE_TTL_SECONDS: Too small: expected number to be >=3600), got 300 s (5 minutes)',
+    ],
     [{ reservedConcurrency: 0 }, 'reservedConcurrency must be an integer from 1 to 1000, got 0'],
   ])('refuses %o', (props, message) => {
     expect(() => setup(props as Partial<WebhookIngressProps>)).toThrow(message);

@@ -9,9 +9,13 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { webhookIngress } from '../../functions/webhook-ingress/definition';
+import { type SettingsOf, settingsEnv } from '../../shared/kernel/settings';
 import { FleetFunction } from './fleet-function';
 import { fleetKey } from './fleet-key';
+import { defaultOf, durationProblems, settingProblems } from './from-definition';
 import { refuseInvalidProps } from './props-validation';
+import { remediationPermissions } from './remediation-function';
 import { alarmDescription } from './runbook';
 
 export interface WebhookIngressProps {
@@ -60,20 +64,15 @@ export interface WebhookIngressProps {
   readonly reservedConcurrency?: number;
 }
 
-const DEFAULT_IDEMPOTENCY_TTL = Duration.days(3);
-const DEFAULT_MAX_JOB_AGE = Duration.hours(1);
+const S = webhookIngress.settings;
+const DEFAULT_IDEMPOTENCY_TTL = Duration.seconds(defaultOf(S.dedupeTtlSeconds));
+const DEFAULT_MAX_JOB_AGE = Duration.seconds(defaultOf(S.maxJobAgeSeconds));
 
 function validate(scope: Construct, id: string, p: WebhookIngressProps): void {
   const problems: string[] = [];
-  const max = p.maxBodyBytes;
-  if (max !== undefined && (!Number.isInteger(max) || max < 1024 || max > 6_291_456))
-    problems.push(`maxBodyBytes must be an integer from 1024 to 6291456, got ${max}`);
-  const ttl = p.idempotencyTtl?.toSeconds();
-  if (ttl !== undefined && (ttl < 3600 || ttl > 30 * 86_400))
-    problems.push(`idempotencyTtl must be 1 hour to 30 days, got ${p.idempotencyTtl?.toHumanString()}`);
-  const age = p.maxJobAge?.toSeconds();
-  if (age !== undefined && (age < 60 || age > 3 * 86_400))
-    problems.push(`maxJobAge must be 1 minute to 3 days, got ${p.maxJobAge?.toHumanString()}`);
+  problems.push(...settingProblems('maxBodyBytes', S.maxBodyBytes, p.maxBodyBytes));
+  problems.push(...durationProblems('idempotencyTtl', S.dedupeTtlSeconds, p.idempotencyTtl));
+  problems.push(...durationProblems('maxJobAge', S.maxJobAgeSeconds, p.maxJobAge));
   // a body replayed after its digest's dedupe record expired must already be stale
   const effectiveTtl = p.idempotencyTtl ?? DEFAULT_IDEMPOTENCY_TTL;
   const effectiveAge = p.maxJobAge ?? DEFAULT_MAX_JOB_AGE;
@@ -135,6 +134,14 @@ export class WebhookIngress extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
+    const values: Partial<SettingsOf<typeof S>> = {
+      secretArn: this.webhookSecret.secretArn,
+      eventBusName: this.bus.eventBusName,
+      idempotencyTable: this.idempotencyTable.tableName,
+      maxBodyBytes: props.maxBodyBytes ?? defaultOf(S.maxBodyBytes),
+      dedupeTtlSeconds: (props.idempotencyTtl ?? DEFAULT_IDEMPOTENCY_TTL).toSeconds(),
+      maxJobAgeSeconds: (props.maxJobAge ?? DEFAULT_MAX_JOB_AGE).toSeconds(),
+    };
     this.function = new FleetFunction(this, 'Function', {
       entry: fileURLToPath(new URL('../../functions/webhook-ingress/index.ts', import.meta.url)),
       description:
@@ -144,14 +151,7 @@ export class WebhookIngress extends Construct {
       // dependency never leaves GitHub guessing while the publish happens after all
       timeout: Duration.seconds(5),
       reservedConcurrentExecutions: props.reservedConcurrency ?? 50,
-      environment: {
-        WEBHOOK_SECRET_ARN: this.webhookSecret.secretArn,
-        EVENT_BUS_NAME: this.bus.eventBusName,
-        IDEMPOTENCY_TABLE: this.idempotencyTable.tableName,
-        MAX_BODY_BYTES: String(props.maxBodyBytes ?? 1_048_576),
-        DEDUPE_TTL_SECONDS: String((props.idempotencyTtl ?? DEFAULT_IDEMPOTENCY_TTL).toSeconds()),
-        MAX_JOB_AGE_SECONDS: String((props.maxJobAge ?? DEFAULT_MAX_JOB_AGE).toSeconds()),
-      },
+      environment: settingsEnv(S, values),
     });
     // refused signatures are not logged at info (a flood would cost a log line each): counted and
     // alarmed instead; 10 in 5 minutes is a wrong secret in GitHub's settings, or someone knocking
@@ -168,12 +168,9 @@ export class WebhookIngress extends Construct {
     });
     refused.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
     const fn = this.function;
-    fn.allow({ actions: ['events:PutEvents'], resources: [this.bus.eventBusArn] });
-    fn.allow({ actions: ['secretsmanager:GetSecretValue'], resources: [this.webhookSecret.secretArn] });
-    fn.allow({
-      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-      resources: [this.idempotencyTable.tableArn],
-    });
+    // its declared reads: the bus, the secret and the deliveries table; their key with them
+    const full = values as SettingsOf<typeof S>;
+    for (const p of remediationPermissions(webhookIngress, full, this)) fn.allow(p);
     fn.allow({ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [key.keyArn] });
 
     this.functionUrl = fn.fn.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });

@@ -161,18 +161,7 @@ export function describeFunction(size: FunctionSize): string {
  * Functions still over the limit because the kernel migration (issue 11) is replacing them right now;
  * when one drops under the limit the check fails until its entry is removed here.
  */
-export const LONG_FUNCTION_ALLOWANCES: readonly LongFunctionAllowance[] = [
-  {
-    file: 'infra/constructs/runner-remediation.ts',
-    name: 'RunnerRemediation.constructor',
-    reason: 'its functions are being derived from their definitions (issue 11 infra round)',
-  },
-  {
-    file: 'infra/constructs/dns-sync.ts',
-    name: 'DnsSync.constructor',
-    reason: 'its functions are being derived from their definitions (issue 11 infra round)',
-  },
-];
+export const LONG_FUNCTION_ALLOWANCES: readonly LongFunctionAllowance[] = [];
 
 /** A remediation's simulation module and the list of them (their tests too). */
 const SIMULATION_MODULE = '^functions/([^/]+/simulation|simulations)(\\.test)?\\.ts$';

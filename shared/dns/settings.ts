@@ -24,6 +24,9 @@ export const DNS_SETTINGS = {
   nameTag: setting.string('NAME_TAG', {
     doc: 'Instance tag whose value names the record (untagged fleet instances are named by their id).',
     default: 'fleetwarden:dns-name',
+    // an EC2 tag key
+    pattern: /^.{1,128}$/su,
+    bounds: '1-128 characters',
   }),
   /** Same bounds as the DnsSync construct's `ttl` prop. */
   ttl: setting.seconds('RECORD_TTL', { doc: 'TTL of the records.', default: 60, min: 1, max: 86_400 }),
@@ -36,6 +39,7 @@ export const DNS_SETTINGS = {
     doc: 'Owner id in the ownership markers: only records whose marker carries it are touched.',
     default: 'fleetwarden',
     pattern: OWNER_ID_PATTERN,
+    bounds: '1-100 letters, digits, ".", "_" or "-"',
   }),
   dryRun: setting.boolean('DRY_RUN', {
     doc: 'Plan and audit, but write nothing to Route 53.',

@@ -15,7 +15,20 @@ export interface EventPatternSpec {
   readonly detail?: Readonly<Record<string, unknown>>;
 }
 
-export type TriggerSpec =
+/**
+ * An event pattern as data, or as a function of the remediation's settings when the settings scope
+ * it (the fleet's Auto Scaling groups, its own lifecycle hook, the configured name tag): the
+ * construct builds the rule from the deployed values.
+ */
+export type PatternOf<S> = EventPatternSpec | ((settings: S) => EventPatternSpec);
+
+/** The pattern of `trigger` for these settings. */
+export function patternOf<S>(pattern: PatternOf<S>, settings: S): EventPatternSpec {
+  return typeof pattern === 'function' ? pattern(settings) : pattern;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a trigger list of any definition (settings unknown here)
+export type TriggerSpec<S = any> =
   /** A fixed-rate schedule; `minutes` is the default, `setting` names a settings key overriding it (minutes). */
   | { readonly kind: 'schedule'; readonly minutes: number }
   /**
@@ -27,7 +40,8 @@ export type TriggerSpec =
       /** Construct id of the rule (stable: rule names derive from it). */
       readonly id: string;
       readonly bus: 'default' | 'github';
-      readonly pattern: EventPatternSpec;
+      /** The pattern, or a function of the settings building it (see `PatternOf`). */
+      readonly pattern: PatternOf<S>;
       readonly delivery: 'queue' | 'direct';
     }
   /** An HTTPS endpoint (Function URL). */
@@ -97,7 +111,7 @@ export interface RemediationSpec<S extends SettingsSpec = SettingsSpec, K extend
   readonly name: string;
   /** What it does, one sentence (function description, docs). */
   readonly summary: string;
-  readonly triggers: readonly TriggerSpec[];
+  readonly triggers: readonly TriggerSpec<SettingsOf<S>>[];
   readonly settings: S;
   readonly actions: { readonly [k in K]: ActionKind<SettingsOf<S>> };
   /** The read-only AWS permissions its verification needs. */

@@ -1,11 +1,27 @@
-import type { ActionKind, RemediationSpec, TriggerSpec } from './definition';
-import { settingsTable } from './settings';
+import { type ActionKind, patternOf, type RemediationSpec, type TriggerSpec } from './definition';
+import { type SettingsSpec, settingsTable } from './settings';
 
-function trigger(t: TriggerSpec): string {
+/**
+ * Values to show a settings-scoped pattern with: the declared defaults, an empty list or the
+ * variable's name for the others (only the pattern's source and detail type are shown).
+ */
+function sampleValues(settings: SettingsSpec): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(settings).map(([key, s]) => [
+      key,
+      s.default ?? (s.value.safeParse([]).success ? [] : `<${s.env}>`),
+    ]),
+  );
+}
+
+function trigger(t: TriggerSpec, settings: SettingsSpec): string {
   if (t.kind === 'schedule') return `every ${t.minutes} min`;
   if (t.kind === 'url') return 'HTTPS (Function URL)';
-  const what = [...(t.pattern.source ?? []), ...(t.pattern.detailType ?? [])].join(' / ');
-  return `${what} on the ${t.bus} bus, ${t.delivery === 'queue' ? 'through a queue' : 'direct'}`;
+  const scoped = typeof t.pattern === 'function';
+  const p = patternOf(t.pattern, sampleValues(settings));
+  const what = [...(p.source ?? []), ...(p.detailType ?? [])].join(' / ');
+  const by = scoped ? ' (scoped by the settings)' : '';
+  return `${what}${by} on the ${t.bus} bus, ${t.delivery === 'queue' ? 'through a queue' : 'direct'}`;
 }
 
 function approval(k: ActionKind<never>): string {
@@ -40,7 +56,7 @@ export function remediationsDoc(specs: readonly RemediationSpec<any, any>[]): st
       '',
       s.summary,
       '',
-      `**Triggers**: ${s.triggers.map(trigger).join('; ')}.`,
+      `**Triggers**: ${s.triggers.map((t) => trigger(t, s.settings)).join('; ')}.`,
       '',
       '**Actions**',
       '',

@@ -81,8 +81,9 @@ function numeric(env: string, o: Bounded & { int: boolean; unit?: string }): Set
 
 /** Builders of settings, one per kind of value. */
 export const setting = {
-  string(env: string, o: Common<string> & { pattern?: RegExp }): Setting<string> {
-    const s = o.pattern ? z.string().regex(o.pattern) : z.string().min(1);
+  /** `bounds` says in words what `pattern` accepts (errors, docs). */
+  string(env: string, o: Common<string> & { pattern?: RegExp; bounds?: string }): Setting<string> {
+    const s = o.pattern ? z.string().regex(o.pattern, o.bounds) : z.string().min(1);
     return {
       env,
       doc: o.doc,
@@ -90,6 +91,7 @@ export const setting = {
       schema: s,
       value: s,
       toEnv: String,
+      ...(o.bounds ? { bounds: o.bounds } : {}),
     };
   },
   integer: (env: string, o: Bounded & { unit?: string }) => numeric(env, { ...o, int: true }),
