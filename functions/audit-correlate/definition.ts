@@ -8,11 +8,11 @@ import type { CloudTrailLookup } from '../../shared/cloudtrail/port';
 import { MalformedEventError } from '../../shared/core/errors';
 import type { PortsOf } from '../../shared/kernel/ports';
 import type { Remediation } from '../../shared/kernel/remediation';
-import { type SettingsOf, setting } from '../../shared/kernel/settings';
+import { AUDIT_TABLE_SETTING, type SettingsOf, setting } from '../../shared/kernel/settings';
 import { logger, metrics } from '../../shared/observability/powertools';
 
 const settings = {
-  auditTable: setting.string('AUDIT_TABLE_NAME', { doc: 'The audit table whose records are correlated.' }),
+  auditTable: AUDIT_TABLE_SETTING,
   /** Set by the Lambda runtime (a reserved variable the construct never writes). */
   homeRegion: setting.string('AWS_REGION', {
     doc: "The function's region: its trail holds the fleet's regional calls (set by Lambda).",

@@ -24,7 +24,7 @@ import {
   rethrow,
   type Step,
 } from '../../shared/kernel/remediation';
-import { type Setting, type SettingsOf, setting } from '../../shared/kernel/settings';
+import { AUDIT_TABLE_SETTING, type Setting, type SettingsOf, setting } from '../../shared/kernel/settings';
 
 /**
  * orphaned-volumes: EBS volumes left behind by terminated fleet instances (DeleteOnTermination
@@ -62,7 +62,7 @@ const prices: Setting<Readonly<Record<string, number>>> = {
 };
 
 const SETTINGS = {
-  auditTable: setting.string('AUDIT_TABLE_NAME', { doc: 'the audit table every decision is written to' }),
+  auditTable: AUDIT_TABLE_SETTING,
   dryRun: setting.boolean('DRY_RUN', { doc: 'change nothing: report what it would do', default: true }),
   fleetTagKey: setting.string('FLEET_TAG_KEY', {
     doc: "tag key of the fleet's volumes",

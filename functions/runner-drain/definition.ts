@@ -1,7 +1,7 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { IamGrant } from '../../shared/kernel/definition';
 import type { Remediation } from '../../shared/kernel/remediation';
-import { type SettingsOf, setting } from '../../shared/kernel/settings';
+import { AUDIT_TABLE_SETTING, type SettingsOf, setting } from '../../shared/kernel/settings';
 import { sqsBatch } from '../../shared/kernel/sqs-batch';
 import {
   SPOT_INTERRUPTION_DETAIL_TYPE,
@@ -11,7 +11,7 @@ import { onMessage } from './message';
 import type { DrainPortName, DrainRun } from './run';
 
 const settings = {
-  auditTable: setting.string('AUDIT_TABLE_NAME', { doc: 'The audit table every decision is recorded in.' }),
+  auditTable: AUDIT_TABLE_SETTING,
   stateTable: setting.string('DRAIN_STATE_TABLE', {
     doc: 'Where runner-drain keeps its own state per lifecycle action (first look, runners seen, an absence seen once): the sweep state table, partition `drain`.',
   }),

@@ -10,7 +10,7 @@ import {
 import { allowance, type RunKit, recordNote } from '../../shared/kernel/perform';
 import type { PortsOf } from '../../shared/kernel/ports';
 import type { Remediation, Runtime } from '../../shared/kernel/remediation';
-import { type SettingsOf, setting } from '../../shared/kernel/settings';
+import { AUDIT_TABLE_SETTING, type SettingsOf, setting } from '../../shared/kernel/settings';
 import { logger, metrics } from '../../shared/observability/powertools';
 import { instanceIdOf } from '../../shared/runners/matching';
 
@@ -18,7 +18,7 @@ const NAME = 'runner-job-watch';
 const LEAVING = new Set(['shutting-down', 'stopping', 'stopped', 'terminated']);
 
 const settings = {
-  auditTable: setting.string('AUDIT_TABLE_NAME', { doc: 'The audit table every decision is recorded in.' }),
+  auditTable: AUDIT_TABLE_SETTING,
   fleetTagKey: setting.string('FLEET_TAG_KEY', { doc: "Tag key that marks the fleet's instances." }),
   fleetTagValue: setting.string('FLEET_TAG_VALUE', {
     doc: "Value of the fleet tag on the fleet's instances.",

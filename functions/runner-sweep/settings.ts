@@ -1,13 +1,12 @@
-import { AUDIT_TABLE_ENV } from '../../shared/audit/env';
 import { SWEEP_STATE_TABLE_ENV } from '../../shared/budget/dynamodb-sweep-state';
-import { type SettingsOf, setting } from '../../shared/kernel/settings';
+import { AUDIT_TABLE_SETTING, type SettingsOf, setting } from '../../shared/kernel/settings';
 
 /**
  * runner-sweep's settings, declared once: the Lambda environment (the construct writes every one
  * but `region`), the simulator's wiring and the docs come from here.
  */
 export const settings = {
-  auditTable: setting.string(AUDIT_TABLE_ENV, { doc: 'The audit table every decision is written to.' }),
+  auditTable: AUDIT_TABLE_SETTING,
   sweepStateTable: setting.string(SWEEP_STATE_TABLE_ENV, {
     doc: 'The sweep state table: the rolling removal budget (ledger) and first sightings.',
   }),

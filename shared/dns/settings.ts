@@ -1,6 +1,5 @@
-import { AUDIT_TABLE_ENV } from '../audit/env';
 import type { IamGrant } from '../kernel/definition';
-import { type SettingsOf, setting } from '../kernel/settings';
+import { AUDIT_TABLE_SETTING, type SettingsOf, setting } from '../kernel/settings';
 import { OWNER_ID_PATTERN } from './marker';
 import type { DnsOptIn } from './opt-in';
 import type { DnsPlanConfig } from './planner';
@@ -10,7 +9,7 @@ import type { DnsPlanConfig } from './planner';
  * environment), declared once; each function adds its own.
  */
 export const DNS_SETTINGS = {
-  auditTable: setting.string(AUDIT_TABLE_ENV, { doc: 'DynamoDB table the audit records go to.' }),
+  auditTable: AUDIT_TABLE_SETTING,
   hostedZoneId: setting.string('HOSTED_ZONE_ID', {
     doc: 'Route 53 hosted zone the A records and their TXT ownership markers go to.',
   }),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AUDIT_TABLE_ENV } from '../audit/env';
 import { readEnv } from '../core/env';
 
 /**
@@ -205,3 +206,11 @@ export function configField<T>(s: Setting<T>): z.ZodType<T | undefined> {
   const base = s.default !== undefined ? s.value.default(s.default as never) : s.value.optional();
   return base.describe(s.doc) as z.ZodType<T | undefined>;
 }
+
+/**
+ * The audit table every remediation records its decisions in: the same variable in every function
+ * (RemediationFunction and the feature constructs fill it from the AuditTrail), declared once here.
+ */
+export const AUDIT_TABLE_SETTING = setting.string(AUDIT_TABLE_ENV, {
+  doc: 'The audit table every decision is recorded in (filled in from the fleet’s AuditTrail).',
+});
