@@ -58,7 +58,7 @@ describe('simulator ports: intent before act (SimEvidence.instrument)', () => {
     expect(w.evidence.withoutIntent).toEqual(['simulator EC2.TerminateInstances']);
   });
 
-  it('EBS: CreateSnapshot and DeleteVolume wait for the intent record, are journaled and reach CloudTrail', async () => {
+  it('EBS: CreateTags, CreateSnapshot and DeleteVolume wait for the intent record, are journaled and reach CloudTrail', async () => {
     const { w } = world();
     const tags = { 'fleetwarden:fleet': 'runners', 'fleetwarden:instance-id': 'i-0abc12345' };
     w.volumes.put({
@@ -77,6 +77,10 @@ describe('simulator ports: intent before act (SimEvidence.instrument)', () => {
       return { decision: 'acted', reason: 'gone', result: undefined };
     }).catch(() => undefined);
     expect(w.volumes.deleted).toEqual([]);
+    await auditedAction(w.audit, ctx, { action: 'volume.tag', subject: volume }, async () => {
+      await w.volumes.tagVolume('vol-0abc', 'fleetwarden:instance-id', 'i-0abc12345');
+      return { decision: 'acted', reason: 'tagged', result: undefined };
+    });
     await auditedAction(w.audit, ctx, { action: 'volume.snapshot', subject: volume }, async () => {
       await w.volumes.snapshot('vol-0abc', tags, 'orphan');
       return { decision: 'acted', reason: 'snapshotted', result: undefined };
@@ -86,14 +90,16 @@ describe('simulator ports: intent before act (SimEvidence.instrument)', () => {
       return { decision: 'acted', reason: 'gone', result: undefined };
     });
     expect(w.journal.calls.map((c) => `${c.operation} ${c.resources.join(',')}`)).toEqual([
+      'CreateTags vol-0abc',
       'CreateSnapshot vol-0abc',
       'DeleteVolume vol-0abc',
     ]);
     expect(w.audit.all().map((r) => `${r.action} ${r.decision} ${r.calls.map((c) => c.operation)}`)).toEqual([
+      'volume.tag acted CreateTags',
       'volume.snapshot acted CreateSnapshot',
       'volume.delete acted DeleteVolume',
     ]);
-    expect(w.evidence.delivered).toBe(2);
+    expect(w.evidence.delivered).toBe(3);
     expect(w.evidence.withoutIntent).toEqual([]);
   });
 });

@@ -32,6 +32,7 @@ const ABOUT: Record<MutatingCall['operation'], string> = {
   DeleteRunner: 'GitHub DELETE /orgs/{org}/actions/runners/{runner_id}',
   CordonRunner: 'GitHub PUT /orgs/{org}/actions/runners/{runner_id}/labels',
   CreateSnapshot: 'EC2.CreateSnapshot',
+  CreateTags: 'EC2.CreateTags',
   DeleteVolume: 'EC2.DeleteVolume',
 };
 
@@ -41,7 +42,7 @@ const ACCOUNT = '123456789012';
 /**
  * Evidence for the simulated fleet: every MUTATING call a handler makes through the in-memory ports
  * (ChangeResourceRecordSets, Complete/RecordLifecycleAction*, TerminateInstances, CreateSnapshot,
- * DeleteVolume; GitHub runner DELETE and label changes) first waits for the step's intent record, then is noted as an AWS
+ * DeleteVolume, CreateTags; GitHub runner DELETE and label changes) first waits for the step's intent record, then is noted as an AWS
  * call of the running audit record (`noteAwsCall`) and delivered to an in-memory CloudTrail ~5 min
  * later, with the calling function's role session as actor, so audit-correlate can resolve records
  * locally. Reads are not noted (they would only slow the fake trail down).
@@ -217,10 +218,12 @@ export class SimEvidence {
       aws('EC2', 'TerminateInstances', 'ec2.amazonaws.com', (ids: readonly string[]) => [...ids]),
       (ids: readonly string[]) => ({ resources: [...ids] }),
     );
-    // EBS (orphaned-volumes): the snapshot is tagged on creation, so there is no separate CreateTags
+    // EBS (orphaned-volumes): the snapshot is tagged on creation (no separate CreateTags); CreateTags
+    // writes the instance tag on a live fleet instance's volume
     for (const [method, operation] of [
       ['snapshot', 'CreateSnapshot'],
       ['delete', 'DeleteVolume'],
+      ['tagVolume', 'CreateTags'],
     ] as const) {
       wrap(
         w.volumes,

@@ -29,6 +29,7 @@ export interface MutatingCall {
     | 'DeleteRunner'
     | 'CordonRunner'
     | 'CreateSnapshot'
+    | 'CreateTags'
     | 'DeleteVolume';
   /** The request id noted into the running audit record (links the call to the record holding it). */
   requestId: string;

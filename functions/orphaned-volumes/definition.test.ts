@@ -167,6 +167,75 @@ describe('planOrphanedVolumes (pure)', () => {
   });
 });
 
+describe('planOrphanedVolumes: tagging the volumes of live fleet instances (pure)', () => {
+  const LIVE = 'i-00000000000000010';
+  const OTHER = 'i-00000000000000011';
+  const attached = (
+    id: string,
+    instanceId: string,
+    deleteOnTermination: boolean,
+    tags = { [FLEET.key]: FLEET.value },
+  ) =>
+    vol(id, undefined, {
+      state: 'in-use',
+      attachedTo: [instanceId],
+      attachments: [{ instanceId, deleteOnTermination }],
+      tags,
+    });
+  const kept = attached('vol-0000000000000011', LIVE, false);
+  const dies = attached('vol-0000000000000012', LIVE, true);
+  const foreign = attached('vol-0000000000000013', OTHER, false);
+  const unpropagated = attached('vol-0000000000000014', LIVE, false, {});
+  const named = attached('vol-0000000000000015', LIVE, false, {
+    [FLEET.key]: FLEET.value,
+    [INSTANCE_TAG]: LIVE,
+  });
+  const plan = planOrphanedVolumes({
+    now: NOW,
+    settings,
+    volumes: [],
+    instances: [],
+    snapshots: [],
+    live: [inst(LIVE, 'running'), inst(OTHER, 'running', { team: 'data' })],
+    attached: [kept, dies, foreign, unpropagated, named],
+  });
+  const by = new Map(plan.steps.map((s) => [s.details?.volumeId, s]));
+
+  it("tags a live fleet instance's untagged DeleteOnTermination=false volume with its instance", () => {
+    expect(by.get(kept.volumeId)).toMatchObject({
+      kind: 'tag',
+      subject: { instanceId: LIVE, recordName: kept.volumeId },
+      details: { volumeId: kept.volumeId, tagKey: INSTANCE_TAG, tagValue: LIVE },
+    });
+  });
+
+  it('leaves alone a volume deleted with its instance, one already named, and a non-fleet instance’s', () => {
+    expect(by.get(dies.volumeId)).toBeUndefined();
+    expect(by.get(named.volumeId)).toBeUndefined();
+    expect(by.get(foreign.volumeId)).toBeUndefined();
+    expect(plan.steps.filter((s) => s.kind === 'tag')).toHaveLength(1);
+  });
+
+  it('reports a fleet instance’s volume without the fleet tag (the launch template should propagate it), untouched', () => {
+    expect(by.get(unpropagated.volumeId)).toMatchObject({ kind: 'note', decision: 'reported' });
+    expect(by.get(unpropagated.volumeId)?.reason).toMatch(/TagSpecifications.*volume/);
+  });
+
+  it('requires the configured ASG and a running or stopped instance', () => {
+    const strict = { ...settings, autoScalingGroupNames: ['runners-asg'] };
+    const facts = { now: NOW, volumes: [], instances: [], snapshots: [], attached: [kept] };
+    expect(planOrphanedVolumes({ ...facts, settings: strict, live: [inst(LIVE, 'running')] }).steps).toEqual(
+      [],
+    );
+    expect(planOrphanedVolumes({ ...facts, settings, live: [inst(LIVE, 'shutting-down')] }).steps).toEqual(
+      [],
+    );
+    expect(planOrphanedVolumes({ ...facts, settings, live: [inst(LIVE, 'stopped')] }).steps[0]?.kind).toBe(
+      'tag',
+    );
+  });
+});
+
 // ---- the handler, built from the definition with fakes ------------------------------------------
 
 /**
@@ -189,7 +258,14 @@ function throughSdk(fake: InMemoryVolumes, sent: string[]): VolumePort {
         const ns = 'xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"';
         let body = `<DeleteVolumeResponse ${ns}><requestId>r-${sent.length}</requestId><return>true</return></DeleteVolumeResponse>`;
         if (action === 'DeleteVolume') await fake.delete(volumeId);
-        else {
+        else if (action === 'CreateTags') {
+          await fake.tagVolume(
+            q.get('ResourceId.1') ?? '',
+            q.get('Tag.1.Key') ?? '',
+            q.get('Tag.1.Value') ?? '',
+          );
+          body = `<CreateTagsResponse ${ns}><requestId>r-${sent.length}</requestId><return>true</return></CreateTagsResponse>`;
+        } else {
           const s = await fake.snapshot(volumeId, { [FLEET.key]: FLEET.value }, 'sdk');
           body = `<CreateSnapshotResponse ${ns}><requestId>r-${sent.length}</requestId><snapshotId>${s.snapshotId}</snapshotId><volumeId>${volumeId}</volumeId><status>pending</status><startTime>${s.startTime}</startTime></CreateSnapshotResponse>`;
         }
@@ -206,6 +282,8 @@ function throughSdk(fake: InMemoryVolumes, sent: string[]): VolumePort {
     snapshotsOf: (ids, t) => fake.snapshotsOf(ids, t),
     snapshot: (id, tags, d) => sdk.snapshot(id, tags, d),
     delete: (id) => sdk.delete(id),
+    listAttachedTo: (ids) => fake.listAttachedTo(ids),
+    tagVolume: (id, k, v) => sdk.tagVolume(id, k, v),
   };
 }
 
@@ -271,6 +349,45 @@ describe('orphaned-volumes handler', () => {
       decision: 'reported',
       details: { monthlyCostUsd: { orphaned: 68, unattributed: 15 } },
     });
+  });
+
+  it('on schedule: tags the kept volumes of live fleet instances with their instance, through the SDK after the intent', async () => {
+    const sent: string[] = [];
+    const w = await world(REPORT_ONLY_GATE, {}, sent);
+    const LIVE = 'i-00000000000000010';
+    const OTHER = 'i-00000000000000011';
+    w.inventory.put(inst(LIVE, 'running'));
+    w.inventory.put(inst(OTHER, 'running', { team: 'data' }));
+    const fleetTags = { [FLEET.key]: FLEET.value };
+    const kept = vol('vol-0000000000000011', undefined, { state: 'in-use', tags: fleetTags });
+    const dies = vol('vol-0000000000000012', undefined, { state: 'in-use', tags: fleetTags });
+    const foreign = vol('vol-0000000000000013', undefined, { state: 'in-use', tags: fleetTags });
+    for (const v of [kept, dies, foreign]) w.volumes.put(v);
+    w.volumes.attach(kept.volumeId, LIVE);
+    w.volumes.attach(dies.volumeId, LIVE, true);
+    w.volumes.attach(foreign.volumeId, OTHER);
+    const order: string[] = [];
+    const write = w.audit.write.bind(w.audit);
+    w.audit.write = async (r) => {
+      order.push(
+        `${r.action} ${r.decision} after ${sent.includes('CreateTags') ? 'CreateTags' : 'no tag'} sent`,
+      );
+      return write(r);
+    };
+    await w.handler(schedule());
+    expect(order.filter((o) => o.startsWith('volume.tag '))).toEqual([
+      'volume.tag intended after no tag sent',
+      'volume.tag acted after CreateTags sent',
+    ]);
+    expect(w.volumes.tagged).toEqual([kept.volumeId]);
+    const [described] = await w.volumes.describe([kept.volumeId]);
+    expect(described?.tags[INSTANCE_TAG]).toBe(LIVE);
+    expect(sent).toContain('CreateTags');
+    const records = recordOf(w.audit, kept.volumeId);
+    expect(records.map((r) => `${r.action} ${r.decision}`)).toEqual(['volume.tag acted']);
+    expect(records[0]?.calls.map((c) => c.operation)).toEqual(['CreateTags']);
+    expect(recordOf(w.audit, dies.volumeId)).toEqual([]);
+    expect(recordOf(w.audit, foreign.volumeId)).toEqual([]);
   });
 
   it('deletes an orphan past its grace once approved: intent record first (the SDK middleware waits for it), its snapshot kept', async () => {

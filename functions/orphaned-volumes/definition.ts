@@ -34,7 +34,9 @@ import { AUDIT_TABLE_SETTING, type Setting, type SettingsOf, setting } from '../
  *
  * Ownership, every rule re-read from EC2 (the event is only a hint): the volume is `available` with
  * no attachment, carries the fleet tag (which also scopes CreateSnapshot/DeleteVolume in IAM), and
- * names its instance in the instance tag (the fleet's launch template / user data writes it); EC2
+ * names its instance in the instance tag (written by the scheduled run itself on every volume of a
+ * live fleet instance kept on termination, DeleteOnTermination false, that carries the fleet tag:
+ * action `tag`; a launch template / user data may write it too); EC2
  * describes that instance terminated and the fleet's (fleet tag, and one of the configured ASGs when
  * they are named: a fleet tag alone is not ownership), which the fleet snapshot then records: once
  * the instance is gone from EC2 (~1 h), only a volume with a fleet snapshot is still handled. A fleet
@@ -73,7 +75,7 @@ const SETTINGS = {
     default: 'runners',
   }),
   instanceTag: setting.string('INSTANCE_TAG_KEY', {
-    doc: 'volume tag naming the instance it was launched with (written by the fleet at launch)',
+    doc: 'volume tag naming the instance it was launched with (written by this function on the kept volumes of live fleet instances, or by the fleet at launch)',
     default: 'fleetwarden:instance-id',
   }),
   autoScalingGroupNames: setting.list('AUTO_SCALING_GROUP_NAMES', {
@@ -96,7 +98,7 @@ const SETTINGS = {
 };
 type Spec = typeof SETTINGS;
 export type OrphanedVolumesSettings = SettingsOf<Spec>;
-type Kind = 'snapshot' | 'delete';
+type Kind = 'tag' | 'snapshot' | 'delete';
 type Ports = PortsOf<'audit' | 'inventory' | 'volumes'>;
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation pseudo parameters, substituted by the construct
@@ -132,6 +134,10 @@ export interface OrphanFacts {
   instances: readonly InstanceInfo[];
   /** The fleet's snapshots of those volumes. */
   snapshots: readonly SnapshotInfo[];
+  /** Scheduled runs: the instances carrying the fleet tag that EC2 lists (any state but terminated). */
+  live?: readonly InstanceInfo[];
+  /** Scheduled runs: the volumes attached to those instances, whatever their tags. */
+  attached?: readonly VolumeInfo[];
 }
 
 export interface OrphanPlan {
@@ -215,6 +221,48 @@ function decide(
   };
 }
 
+const TAGGABLE_STATES: ReadonlySet<string> = new Set(['running', 'stopped']);
+
+/**
+ * The instance tag is what proves an orphan's instance later: a live fleet instance's volume kept on
+ * termination (DeleteOnTermination false) that does not name it yet gets it now. Only fleet volumes
+ * (the fleet tag scopes CreateTags in IAM); one without the fleet tag is reported.
+ */
+function planTags(f: OrphanFacts): Array<Planned<Kind> | Noted> {
+  const s = f.settings;
+  const owners = new Map(
+    (f.live ?? [])
+      .filter((i) => TAGGABLE_STATES.has(i.state) && isFleetInstance(i, s))
+      .map((i) => [i.instanceId, i]),
+  );
+  const out: Array<Planned<Kind> | Noted> = [];
+  for (const v of f.attached ?? []) {
+    const kept = (v.attachments ?? []).find((a) => owners.has(a.instanceId) && !a.deleteOnTermination);
+    if (!kept || v.tags[s.instanceTag] !== undefined) continue;
+    const instanceId = kept.instanceId;
+    const subject = volumeSubject(instanceId, v.volumeId);
+    const details = { volumeId: v.volumeId, tagKey: s.instanceTag, tagValue: instanceId };
+    if (v.tags[s.fleetTagKey] !== s.fleetTagValue) {
+      out.push({
+        kind: 'note',
+        audit: 'volume.tag',
+        decision: 'reported',
+        subject,
+        reason: `${v.volumeId} of fleet instance ${instanceId} outlives it (DeleteOnTermination false) but lacks the fleet tag ${s.fleetTagKey}=${s.fleetTagValue}: not tagged; the launch template should propagate the fleet tag to volumes (TagSpecifications with ResourceType volume)`,
+        details,
+      });
+      continue;
+    }
+    out.push({
+      kind: 'tag',
+      subject,
+      reason: `${v.volumeId} outlives fleet instance ${instanceId} (${owners.get(instanceId)?.state}, DeleteOnTermination false): tagged ${s.instanceTag}=${instanceId} so that its orphan can be proven the fleet's`,
+      details,
+    });
+  }
+  return out;
+}
+
 /** Which listed volumes are orphans and what to do with each (pure: facts in, decisions out). */
 export function planOrphanedVolumes(f: OrphanFacts): OrphanPlan {
   const s = f.settings;
@@ -242,6 +290,7 @@ export function planOrphanedVolumes(f: OrphanFacts): OrphanPlan {
       total.orphaned = round(total.orphaned + (cost ?? 0));
     else if (!instance) total.unattributed = round(total.unattributed + (cost ?? 0));
   }
+  plan.steps.push(...planTags(f));
   return plan;
 }
 
@@ -265,8 +314,29 @@ async function recheck(volumes: VolumePort, s: OrphanedVolumesSettings, p: Plann
   };
 }
 
+/** Tag the volume if EC2 still shows it attached to its instance, a fleet volume not naming one. */
+function tagAct(volumes: VolumePort, s: OrphanedVolumesSettings, p: Planned<Kind>): () => Promise<ActResult> {
+  const id = String(p.details?.volumeId);
+  const instanceId = String(p.subject.instanceId);
+  return async () => {
+    const [now] = await volumes.describe([id]);
+    const still =
+      now?.attachedTo.includes(instanceId) &&
+      now.tags[s.fleetTagKey] === s.fleetTagValue &&
+      now.tags[s.instanceTag] === undefined;
+    if (!still)
+      return {
+        decision: 'skipped',
+        reason: `re-checked before tagging: ${id} is ${now ? `${now.state}, tags ${JSON.stringify(now.tags)}` : 'gone'}; not tagged`,
+      };
+    await volumes.tagVolume(id, s.instanceTag, instanceId);
+    return { decision: 'acted' };
+  };
+}
+
 function actFor(volumes: VolumePort, s: OrphanedVolumesSettings, p: Planned<Kind>): () => Promise<ActResult> {
   const id = String(p.details?.volumeId);
+  if (p.kind === 'tag') return tagAct(volumes, s, p);
   if (p.kind === 'snapshot')
     return async () => {
       const r = await recheck(volumes, s, p);
@@ -374,6 +444,13 @@ async function gather(ports: Ports, s: OrphanedVolumesSettings, only?: string) {
   return { volumes, instances, snapshots };
 }
 
+/** Scheduled runs: the live fleet instances and the volumes attached to them (whose tag is written). */
+async function gatherLive(ports: Ports, s: OrphanedVolumesSettings) {
+  const live = await ports.inventory.listByTag(s.fleetTagKey, s.fleetTagValue);
+  const attached = await ports.volumes.listAttachedTo(live.map((i) => i.instanceId));
+  return { live, attached };
+}
+
 function create(ports: Ports, s: OrphanedVolumesSettings, runtime: Runtime) {
   const { volumes } = ports;
   return async (event: unknown): Promise<void> => {
@@ -402,7 +479,10 @@ function create(ports: Ports, s: OrphanedVolumesSettings, runtime: Runtime) {
       });
     const refusal = t.kind === 'terminated' ? await refuseEvent(t, ports, s, runtime.now()) : undefined;
     if (refusal) return recordNote(kit, refusal);
-    const facts = await gather(ports, s, t.kind === 'terminated' ? t.instanceId : undefined);
+    const facts = {
+      ...(await gather(ports, s, t.kind === 'terminated' ? t.instanceId : undefined)),
+      ...(t.kind === 'schedule' ? await gatherLive(ports, s) : {}),
+    };
     const plan = planOrphanedVolumes({ now: runtime.now(), settings: s, ...facts });
     const steps: Step[] = plan.steps.map((p) =>
       p.kind === 'note' ? p : { ...p, act: actFor(volumes, s, p) },
@@ -428,7 +508,7 @@ function runNote(plan: OrphanPlan, failed: number, subject: Subject): Noted {
     audit: 'volume.sweep',
     decision: 'reported',
     subject,
-    reason: `orphaned fleet volumes cost ${usd(orphaned)}; fleet volumes not proven orphans (no instance named, or it went before it was proven) ${usd(unattributed)}, reported only; ${count('snapshot')} to snapshot, ${count('delete')} to delete, ${failed} failed`,
+    reason: `orphaned fleet volumes cost ${usd(orphaned)}; fleet volumes not proven orphans (no instance named, or it went before it was proven) ${usd(unattributed)}, reported only; ${count('tag')} to tag, ${count('snapshot')} to snapshot, ${count('delete')} to delete, ${failed} failed`,
     details: { monthlyCostUsd: plan.monthlyCostUsd, unattributed: plan.unattributed, failed },
   };
 }
@@ -458,6 +538,24 @@ export const orphanedVolumes: Remediation<Spec, Kind, 'audit' | 'inventory' | 'v
   ],
   settings: SETTINGS,
   actions: {
+    tag: {
+      audit: 'volume.tag',
+      does: "record the volume's instance in its tag",
+      reversible: true,
+      weight: 0,
+      calls: ['EC2.CreateTags'],
+      // only the instance tag key, only on volumes carrying the fleet tag
+      iam: (s): IamGrant[] => [
+        {
+          actions: ['ec2:CreateTags'],
+          resources: [VOLUME_ARN],
+          conditions: {
+            ...onFleetTag(s, 'ResourceTag'),
+            'ForAllValues:StringEquals': { 'aws:TagKeys': [s.instanceTag] },
+          },
+        },
+      ],
+    },
     snapshot: {
       audit: 'volume.snapshot',
       does: 'snapshot the orphaned volume',

@@ -16,7 +16,8 @@ import { simulation, volumeOf } from './simulation';
 
 const ENTRY = 'functions/orphaned-volumes/index.ts';
 const FLEET = { key: 'fleetwarden:fleet', value: 'runners' };
-const UNTOUCHED = 'no volume of a live or non-fleet instance (nor an attached one) is snapshotted or deleted';
+const UNTOUCHED =
+  "no volume of a live or non-fleet instance (nor an attached one) is snapshotted or deleted, nor tagged unless a live fleet instance's";
 const APPROVED = 'no volume is deleted without an approval';
 const FAULTS = ['--foreign-orphan-volumes', '--reattached-volumes'];
 const SMALL = ['--instances', '9', '--duration', '20', '--settle', '10'];
@@ -44,6 +45,41 @@ describe('orphaned-volumes in the full simulator', () => {
     expect(simulation.ownRandom).toBe(true);
   });
 
+  it('volumes start with the fleet tag only: it tags them itself while their instance lives, then snapshots the orphans', async () => {
+    const { summary, engine } = await simulate(
+      {
+        ...DEFAULT_SIM_OPTIONS,
+        instances: 9,
+        durationMinutes: 40,
+        settleMinutes: 40,
+        faults: { foreignOrphanVolumes: true, reattachedVolumes: true },
+      },
+      synthesizeFleet(fleetConfigFor({})),
+    );
+    const volumes = engine.world.volumes;
+    expect(volumes.tagged.length).toBeGreaterThan(0);
+    for (const id of volumes.tagged) {
+      const owner = [...engine.truth.values()].find((t) => volumeOf(t.id) === id);
+      expect(owner?.kind).toBe('runner');
+    }
+    expect(volumes.snapshotted.length).toBeGreaterThan(0);
+    expect(summary.invariants.filter((i) => !i.ok)).toEqual([]);
+  });
+
+  it(`${UNTOUCHED}: a tagger without ownership checks tags every attached volume of every running instance`, async () => {
+    const r = await run(FAULTS, {
+      [ENTRY]: (w) => async () => {
+        for (const i of await w.inventory.listInStates(['running']))
+          for (const v of await w.volumes.listAttachedTo([i.instanceId]))
+            await w.volumes.tagVolume(v.volumeId, 'fleetwarden:instance-id', i.instanceId);
+      },
+    });
+    expect(r.code).toBe(1);
+    expect(r.invariant(UNTOUCHED).details).toContainEqual(
+      expect.stringMatching(/^t\+\d+s CreateTags vol-\w+ of non-fleet instance i-\w+ \(web\)/),
+    );
+  });
+
   it('report-only, under both faults: snapshots the fleet orphans, deletes nothing, keeps its invariants', async () => {
     const r = await run(FAULTS);
     expect(r.code).toBe(0);
@@ -58,8 +94,9 @@ describe('orphaned-volumes in the full simulator', () => {
       {
         ...DEFAULT_SIM_OPTIONS,
         instances: 9,
-        durationMinutes: 20,
-        settleMinutes: 110,
+        // runners must live through a sweep (every 30 min) for their volumes to name them
+        durationMinutes: 40,
+        settleMinutes: 130,
         faults: { foreignOrphanVolumes: true, reattachedVolumes: true },
         overrides: { [ENTRY]: (w, env) => fromDefinition(orphanedVolumes, w, env, APPROVE) },
       },
@@ -94,7 +131,8 @@ describe('orphaned-volumes in the full simulator', () => {
   });
 
   it(`${APPROVED}: a cleaner that deletes the fleet's orphans without the approval gate`, async () => {
-    const r = await run([], {
+    // runners live through a sweep (every 30 min), which names their instance on their volumes
+    const r = await run(['--duration', '40', '--settle', '40'], {
       [ENTRY]: (w, env) => {
         const real = fromDefinition(orphanedVolumes, w, env) as Invoke;
         return async (event, context) => {

@@ -4,16 +4,19 @@
  * with a grace period of 1 h so that deletions come up within a run (and meet the report-only gate).
  *
  * - scenario (every run): each runner of the fleet is launched with a data volume as the fleet's
- *   launch template makes it (DeleteOnTermination false, tagged with the fleet tag and
- *   fleetwarden:instance-id), attached while the instance lives, `available` once it terminated.
+ *   launch template makes it (DeleteOnTermination false, only the fleet tag, propagated by the
+ *   template: the function itself must write fleetwarden:instance-id while the instance lives),
+ *   attached while the instance lives, `available` once it terminated.
  * - fault `foreign-orphan-volumes`: the web hosts (not the fleet's) have a data volume with the
- *   fleet's tags copied onto it (another team's copy of the launch template), orphaned when the
+ *   fleet's tags, instance tag included, copied onto it (another team's copy of the launch template
+ *   and user data), orphaned when the
  *   operator terminates them; a live runner has its data volume detached (maintenance). Neither
  *   may be touched.
  * - fault `reattached-volumes`: the first orphan a listing returns is attached to a live runner right
  *   after the listing, before the action (the re-check must catch it).
  * - invariant: no volume of a live or non-fleet instance, nor an attached one, is snapshotted or
- *   deleted (each CreateSnapshot/DeleteVolume EC2 accepted, judged against the ground truth).
+ *   deleted, and none is tagged but one attached to a live fleet instance (each CreateSnapshot,
+ *   DeleteVolume and CreateTags EC2 accepted, judged against the ground truth).
  * - invariant: no volume is deleted without an approval (an acted `volume.delete` record carrying
  *   the gate's approval); the simulator's gate is report-only, so no deletion at all.
  *
@@ -51,12 +54,15 @@ export function volumeTruth(e: Engine): VolumeTruth {
   return t;
 }
 
-/** The tags the fleet's launch template writes on a runner's data volume (as deployed). */
-function volumeTags(e: Engine, instanceId: string): Record<string, string> {
+/**
+ * The tags a data volume is launched with (as deployed): the fleet tag only, as a launch template
+ * propagating its tags writes it; a foreign copy (`foreign-orphan-volumes`) writes the instance tag too.
+ */
+function volumeTags(e: Engine, t: TruthInstance): Record<string, string> {
   const env = envOf(e, FN);
   return {
     [env.FLEET_TAG_KEY ?? 'fleetwarden:fleet']: env.FLEET_TAG_VALUE ?? 'runners',
-    [env.INSTANCE_TAG_KEY ?? 'fleetwarden:instance-id']: instanceId,
+    ...(isFleet(e, t) ? {} : { [env.INSTANCE_TAG_KEY ?? 'fleetwarden:instance-id']: t.id }),
   };
 }
 
@@ -92,7 +98,8 @@ function giveDataVolumes(e: Engine, carries: (t: TruthInstance) => boolean): voi
         encrypted: true,
         createTime: new Date(e.clock.now).toISOString(),
         attachedTo: [t.id],
-        tags: volumeTags(e, t.id),
+        attachments: [{ instanceId: t.id, deleteOnTermination: false }],
+        tags: volumeTags(e, t),
       });
     }
     if (info.state === 'terminated')
@@ -153,14 +160,33 @@ function violation(e: Engine, op: string, volumeId: string): string | undefined 
   return undefined;
 }
 
-/** Every CreateSnapshot/DeleteVolume EC2 accepts is judged against the ground truth as it was sent. */
+/** Why tagging the volume now breaks the ownership rule: only a live fleet instance's attached volume. */
+function tagViolation(e: Engine, volumeId: string, instanceId: string): string | undefined {
+  const ownerId = volumeTruth(e).owners.get(volumeId);
+  const owner = ownerId === undefined ? undefined : e.truth.get(ownerId);
+  const what = `${relTime(e)} CreateTags ${volumeId}`;
+  if (!owner) return `${what}: a volume of no instance the scenario launched`;
+  if (!isFleet(e, owner)) return `${what} of non-fleet instance ${owner.id} (${owner.kind})`;
+  if (owner.state === 'terminated') return `${what} of terminated instance ${owner.id}`;
+  if (owner.id !== instanceId) return `${what} of ${owner.id}, naming ${instanceId}`;
+  if (e.world.volumes.stateOf(volumeId) !== 'in-use') return `${what} while it is detached`;
+  return undefined;
+}
+
+/** Every CreateSnapshot/DeleteVolume/CreateTags EC2 accepts is judged against the ground truth as it was sent. */
 function judgeVolumeCalls(e: Engine): void {
   const t = volumeTruth(e);
   const volumes = e.world.volumes;
   const snapshot = volumes.snapshot.bind(volumes);
   const del = volumes.delete.bind(volumes);
-  const judged = async <R>(op: string, volumeId: string, call: () => Promise<R>): Promise<R> => {
-    const verdict = violation(e, op, volumeId);
+  const tag = volumes.tagVolume.bind(volumes);
+  const judged = async <R>(
+    op: string,
+    volumeId: string,
+    call: () => Promise<R>,
+    judge: () => string | undefined = () => violation(e, op, volumeId),
+  ): Promise<R> => {
+    const verdict = judge();
     const out = await call();
     t.checked++;
     if (verdict) t.violations.push(verdict);
@@ -168,12 +194,19 @@ function judgeVolumeCalls(e: Engine): void {
   };
   volumes.snapshot = (id, tags, d) => judged('CreateSnapshot', id, () => snapshot(id, tags, d));
   volumes.delete = (id) => judged('DeleteVolume', id, () => del(id));
+  volumes.tagVolume = (id, k, v) =>
+    judged(
+      'CreateTags',
+      id,
+      () => tag(id, k, v),
+      () => tagViolation(e, id, v),
+    );
 }
 
 export function volumesOfLiveOrForeignUntouched(e: Engine): Invariant {
   const t = volumeTruth(e);
   return invariant(
-    'no volume of a live or non-fleet instance (nor an attached one) is snapshotted or deleted',
+    "no volume of a live or non-fleet instance (nor an attached one) is snapshotted or deleted, nor tagged unless a live fleet instance's",
     [...t.violations],
     t.checked,
   );

@@ -11,6 +11,7 @@ describe('fleet-mutating classification', () => {
     ['EC2', 'TerminateInstances'],
     ['EC2', 'CreateSnapshot'],
     ['EC2', 'DeleteVolume'],
+    ['EC2', 'CreateTags'],
     ['AutoScaling', 'CompleteLifecycleAction'],
     ['AutoScaling', 'RecordLifecycleActionHeartbeat'],
   ])('%s.%s changes a fleet resource', (service, operation) => {
@@ -38,7 +39,7 @@ describe('fleet-mutating classification', () => {
   it('lists exactly the agreed AWS operations', () => {
     expect(FLEET_MUTATING_AWS_OPERATIONS).toEqual({
       Route53: ['ChangeResourceRecordSets'],
-      EC2: ['TerminateInstances', 'CreateSnapshot', 'DeleteVolume'],
+      EC2: ['TerminateInstances', 'CreateSnapshot', 'DeleteVolume', 'CreateTags'],
       AutoScaling: ['CompleteLifecycleAction', 'RecordLifecycleActionHeartbeat'],
     });
   });

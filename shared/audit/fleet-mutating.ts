@@ -9,8 +9,9 @@
  */
 export const FLEET_MUTATING_AWS_OPERATIONS: Readonly<Record<string, readonly string[]>> = {
   Route53: ['ChangeResourceRecordSets'],
-  // orphaned-volumes: the snapshot (tagged on creation, no separate CreateTags) and the deletion
-  EC2: ['TerminateInstances', 'CreateSnapshot', 'DeleteVolume'],
+  // orphaned-volumes: the snapshot (tagged on creation, no separate CreateTags), the deletion, and
+  // the instance tag it writes on a live fleet instance's volume (CreateTags)
+  EC2: ['TerminateInstances', 'CreateSnapshot', 'DeleteVolume', 'CreateTags'],
   AutoScaling: ['CompleteLifecycleAction', 'RecordLifecycleActionHeartbeat'],
 };
 

@@ -1,5 +1,6 @@
 import {
   CreateSnapshotCommand,
+  CreateTagsCommand,
   DeleteVolumeCommand,
   DescribeSnapshotsCommand,
   DescribeVolumesCommand,
@@ -90,6 +91,22 @@ describe('Ec2Volumes', () => {
     expect(denied).toBeInstanceOf(Ec2VolumeError);
     expect((denied as Error).cause).toBeInstanceOf(EC2ServiceException);
   });
+
+  it('tags one volume with one tag (CreateTags) and lists attachments by instance filter', async () => {
+    ec2.on(CreateTagsCommand).resolvesOnce({}).rejectsOnce(err('UnauthorizedOperation'));
+    ec2.on(DescribeVolumesCommand).resolves({ Volumes: [] });
+    const v = new Ec2Volumes(ec2 as unknown as EC2Client);
+    await v.tagVolume('vol-01', 'fleetwarden:instance-id', 'i-01');
+    expect(ec2.commandCalls(CreateTagsCommand)[0]?.args[0].input).toEqual({
+      Resources: ['vol-01'],
+      Tags: [{ Key: 'fleetwarden:instance-id', Value: 'i-01' }],
+    });
+    await expect(v.tagVolume('vol-01', 'k', 'v')).rejects.toBeInstanceOf(Ec2VolumeError);
+    await v.listAttachedTo(['i-01', 'i-02']);
+    expect(ec2.commandCalls(DescribeVolumesCommand)[0]?.args[0].input.Filters).toEqual([
+      { Name: 'attachment.instance-id', Values: ['i-01', 'i-02'] },
+    ]);
+  });
 });
 
 // ---- the same contract for the fake and the adapter ---------------------------------------------
@@ -130,16 +147,20 @@ function emulatedEc2() {
   };
   ec2.on(DescribeVolumesCommand).callsFake((input: { Filters?: Filter[]; NextToken?: string }) => {
     gate();
-    const all = [...vols.values()].filter((v) =>
-      match(input.Filters, (n) =>
-        n === 'status'
-          ? v.state
-          : n === 'volume-id'
-            ? v.volumeId
-            : n.startsWith('tag:')
-              ? v.tags[n.slice(4)]
-              : undefined,
-      ),
+    const on = input.Filters?.find((f) => f.Name === 'attachment.instance-id')?.Values;
+    const rest = input.Filters?.filter((f) => f.Name !== 'attachment.instance-id');
+    const all = [...vols.values()].filter(
+      (v) =>
+        (!on || v.attachedTo.some((i) => on.includes(i))) &&
+        match(rest, (n) =>
+          n === 'status'
+            ? v.state
+            : n === 'volume-id'
+              ? v.volumeId
+              : n.startsWith('tag:')
+                ? v.tags[n.slice(4)]
+                : undefined,
+        ),
     );
     const { items, next } = page(all, input.NextToken);
     return {
@@ -154,6 +175,8 @@ function emulatedEc2() {
           InstanceId,
           State: 'attached',
           VolumeId: v.volumeId,
+          DeleteOnTermination:
+            v.attachments?.find((a) => a.instanceId === InstanceId)?.deleteOnTermination ?? false,
         })),
         Tags: Object.entries(v.tags).map(([Key, Value]) => ({ Key, Value })),
       })),
@@ -203,6 +226,27 @@ function emulatedEc2() {
         };
       },
     );
+  ec2
+    .on(CreateTagsCommand)
+    .callsFake((input: { Resources: string[]; Tags: Array<{ Key: string; Value: string }> }) => {
+      gate();
+      for (const id of input.Resources) {
+        const v = vols.get(id);
+        if (!v) throw err('InvalidVolume.NotFound');
+        // the role: CreateTags on volumes carrying the fleet tag, of the instance tag key only
+        if (v.tags[FLEET.key] !== FLEET.value || input.Tags.some((t) => t.Key !== 'fleetwarden:instance-id'))
+          throw err('UnauthorizedOperation');
+      }
+      for (const id of input.Resources) {
+        const v = vols.get(id);
+        if (v)
+          vols.set(id, {
+            ...v,
+            tags: { ...v.tags, ...Object.fromEntries(input.Tags.map((t) => [t.Key, t.Value])) },
+          });
+      }
+      return {};
+    });
   ec2.on(DeleteVolumeCommand).callsFake((input: { VolumeId: string }) => {
     gate();
     const v = vols.get(input.VolumeId);

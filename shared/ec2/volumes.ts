@@ -1,5 +1,6 @@
 import {
   CreateSnapshotCommand,
+  CreateTagsCommand,
   DeleteVolumeCommand,
   DescribeSnapshotsCommand,
   DescribeVolumesCommand,
@@ -28,6 +29,8 @@ export interface VolumeInfo {
   createTime?: string;
   /** Instances it is attached to (any attachment state: attaching, attached, detaching). */
   attachedTo: string[];
+  /** Each attachment with its DeleteOnTermination flag (as DescribeVolumes gives it); absent: unknown. */
+  attachments?: Array<{ instanceId: string; deleteOnTermination: boolean }>;
   tags: Record<string, string>;
 }
 
@@ -49,6 +52,13 @@ export interface VolumePort {
   listAvailable(tag: Tag): Promise<VolumeInfo[]>;
   /** Describe these ids now. Ids EC2 does not know (any more) are omitted, not thrown. */
   describe(volumeIds: readonly string[]): Promise<VolumeInfo[]>;
+  /** Every volume attached to one of these instances (any tags), reading every page. */
+  listAttachedTo(instanceIds: readonly string[]): Promise<VolumeInfo[]>;
+  /**
+   * CreateTags of one tag on the volume (the role may write only that key, only on fleet volumes:
+   * a volume without the fleet tag fails with Ec2VolumeError, UnauthorizedOperation).
+   */
+  tagVolume(volumeId: string, key: string, value: string): Promise<void>;
   /** The account's own snapshots of these volumes that carry `tag` (the fleet's snapshots). */
   snapshotsOf(volumeIds: readonly string[], tag: Tag): Promise<SnapshotInfo[]>;
   /** CreateSnapshot of the volume, tagged on creation with `tags`. */
@@ -123,6 +133,9 @@ export function toVolume(v: Volume): VolumeInfo {
     encrypted: v.Encrypted ?? false,
     ...(v.CreateTime ? { createTime: v.CreateTime.toISOString() } : {}),
     attachedTo: (v.Attachments ?? []).map((a) => a.InstanceId ?? '').filter(Boolean),
+    attachments: (v.Attachments ?? [])
+      .filter((a) => a.InstanceId)
+      .map((a) => ({ instanceId: a.InstanceId ?? '', deleteOnTermination: a.DeleteOnTermination ?? false })),
     tags: tagsOf(v.Tags),
   };
 }
@@ -160,6 +173,23 @@ export class Ec2Volumes implements VolumePort {
         ...(await this.volumes([{ Name: 'volume-id', Values: volumeIds.slice(i, i + IDS_PER_CALL) }])),
       );
     return out;
+  }
+
+  async listAttachedTo(instanceIds: readonly string[]): Promise<VolumeInfo[]> {
+    const out: VolumeInfo[] = [];
+    for (let i = 0; i < instanceIds.length; i += IDS_PER_CALL)
+      out.push(
+        ...(await this.volumes([
+          { Name: 'attachment.instance-id', Values: instanceIds.slice(i, i + IDS_PER_CALL) },
+        ])),
+      );
+    return out;
+  }
+
+  async tagVolume(volumeId: string, key: string, value: string): Promise<void> {
+    await this.send('CreateTags', () =>
+      this.client.send(new CreateTagsCommand({ Resources: [volumeId], Tags: [{ Key: key, Value: value }] })),
+    );
   }
 
   async snapshotsOf(volumeIds: readonly string[], tag: Tag): Promise<SnapshotInfo[]> {

@@ -43,6 +43,7 @@ export class InMemoryVolumes implements VolumePort {
   private seq = 0;
   readonly deleted: string[] = [];
   readonly snapshotted: string[] = [];
+  readonly tagged: string[] = [];
 
   constructor(private readonly options: InMemoryVolumesOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -51,18 +52,30 @@ export class InMemoryVolumes implements VolumePort {
   /** Record the volume as EC2 holds it now. */
   put(info: VolumeInfo): void {
     this.held.set(info.volumeId, {
-      info: { ...info, attachedTo: [...info.attachedTo], tags: { ...info.tags } },
+      info: {
+        ...info,
+        attachedTo: [...info.attachedTo],
+        attachments: (
+          info.attachments ??
+          info.attachedTo.map((instanceId) => ({ instanceId, deleteOnTermination: false }))
+        ).map((a) => ({ ...a })),
+        tags: { ...info.tags },
+      },
     });
   }
 
-  /** Attach the volume to an instance (in-use), or detach it (available) with `undefined`. */
-  attach(volumeId: string, instanceId: string | undefined): void {
+  /**
+   * Attach the volume to an instance (in-use), or detach it (available) with `undefined`.
+   * DeleteOnTermination is false, as AttachVolume leaves it.
+   */
+  attach(volumeId: string, instanceId: string | undefined, deleteOnTermination = false): void {
     const h = this.held.get(volumeId);
     if (!h || h.deletedAt !== undefined) throw new Error(`unknown volume ${volumeId}`);
     h.info = {
       ...h.info,
       state: instanceId ? 'in-use' : 'available',
       attachedTo: instanceId ? [instanceId] : [],
+      attachments: instanceId ? [{ instanceId, deleteOnTermination }] : [],
     };
   }
 
@@ -90,7 +103,12 @@ export class InMemoryVolumes implements VolumePort {
       if (h.deletedAt === undefined) out.push(h.info);
       else if (this.now() < h.deletedAt + lag) out.push({ ...h.info, state: 'deleting' });
     }
-    return out.map((v) => ({ ...v, attachedTo: [...v.attachedTo], tags: { ...v.tags } }));
+    return out.map((v) => ({
+      ...v,
+      attachedTo: [...v.attachedTo],
+      attachments: (v.attachments ?? []).map((a) => ({ ...a })),
+      tags: { ...v.tags },
+    }));
   }
 
   private denied(tags: Record<string, string>): boolean {
@@ -108,6 +126,24 @@ export class InMemoryVolumes implements VolumePort {
     this.call('DescribeVolumes');
     const ids = new Set(volumeIds);
     return this.visible().filter((v) => ids.has(v.volumeId));
+  }
+
+  async listAttachedTo(instanceIds: readonly string[]): Promise<VolumeInfo[]> {
+    if (instanceIds.length === 0) return [];
+    this.call('DescribeVolumes');
+    const ids = new Set(instanceIds);
+    return this.visible().filter((v) => v.attachedTo.some((i) => ids.has(i)));
+  }
+
+  async tagVolume(volumeId: string, key: string, value: string): Promise<void> {
+    this.call('CreateTags');
+    const h = this.held.get(volumeId);
+    if (!h || h.deletedAt !== undefined)
+      throw new Ec2VolumeError(`EC2 CreateTags failed: InvalidVolume.NotFound: ${volumeId}`);
+    if (this.denied(h.info.tags))
+      throw new Ec2VolumeError(`EC2 CreateTags failed: UnauthorizedOperation: ${volumeId}`);
+    h.info = { ...h.info, tags: { ...h.info.tags, [key]: value } };
+    this.tagged.push(volumeId);
   }
 
   async snapshotsOf(volumeIds: readonly string[], tag: Tag): Promise<SnapshotInfo[]> {

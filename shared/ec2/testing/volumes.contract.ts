@@ -112,6 +112,41 @@ export function describeVolumesContract(name: string, make: () => VolumesHarness
       expect(h.stateOf(a.volumeId)).toBe('available');
     });
 
+    it('lists the volumes attached to given instances, any tags, with DeleteOnTermination', async () => {
+      const h = make();
+      const a = aVolume(h, {
+        state: 'in-use',
+        attachedTo: ['i-0123456789abcdef0'],
+        attachments: [{ instanceId: 'i-0123456789abcdef0', deleteOnTermination: false }],
+        tags: {},
+      });
+      h.put(a);
+      h.put(aVolume(h, { state: 'in-use', attachedTo: ['i-0fffffffffffffff0'] }));
+      h.put(aVolume(h));
+      const got = await h.volumes.listAttachedTo(['i-0123456789abcdef0']);
+      expect(got.map((v) => v.volumeId)).toEqual([a.volumeId]);
+      expect(got[0]?.attachments).toEqual([
+        { instanceId: 'i-0123456789abcdef0', deleteOnTermination: false },
+      ]);
+      await expect(h.volumes.listAttachedTo([])).resolves.toEqual([]);
+    });
+
+    it('tags a fleet volume with one tag; a volume without the fleet tag is refused (Ec2VolumeError), untagged', async () => {
+      const h = make();
+      const a = aVolume(h, { state: 'in-use', attachedTo: ['i-0123456789abcdef0'] });
+      const b = aVolume(h, { state: 'in-use', attachedTo: ['i-0123456789abcdef0'], tags: { team: 'data' } });
+      h.put(a);
+      h.put(b);
+      await h.volumes.tagVolume(a.volumeId, 'fleetwarden:instance-id', 'i-0123456789abcdef0');
+      await expect(
+        h.volumes.tagVolume(b.volumeId, 'fleetwarden:instance-id', 'i-0123456789abcdef0'),
+      ).rejects.toBeInstanceOf(Ec2VolumeError);
+      h.settle();
+      const [ta, tb] = await h.volumes.describe([a.volumeId, b.volumeId]);
+      expect(ta?.tags).toEqual({ ...a.tags, 'fleetwarden:instance-id': 'i-0123456789abcdef0' });
+      expect(tb?.tags).toEqual({ team: 'data' });
+    });
+
     it('surfaces throttling as ThrottledError, deleting nothing', async () => {
       const h = make();
       const a = aVolume(h);
