@@ -44,6 +44,11 @@ describe('fleet configuration (cdk.json context "fleetwarden")', () => {
     ['a malformed zone id', { hostedZoneId: 'zone-1' }, /fleetwarden\.hostedZoneId: .*got "zone-1"/],
     ['a bad zone name', { zoneName: 'bad_zone..com' }, /fleetwarden\.zoneName: .*got "bad_zone\.\.com"/],
     ['a TTL of 0', { recordTtl: 0 }, /fleetwarden\.recordTtl: .*got 0/],
+    [
+      'a fleet tag value with an EC2 filter wildcard',
+      { fleetTag: { key: 'fleetwarden:fleet', value: 'ci-*' } },
+      /fleetwarden\.fleetTag\.value: .*no \* or \?.*got "ci-\*"/,
+    ],
     ['a removal share above 1', { maxRemovalShare: 1.5 }, /fleetwarden\.maxRemovalShare: .*got 1\.5/],
     ['a removal cap of 0', { maxRemovalsPerRun: 0 }, /fleetwarden\.maxRemovalsPerRun: .*got 0/],
     [

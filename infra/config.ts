@@ -90,7 +90,18 @@ export const FleetConfigSchema = z
     ownerId: DNS.ownerId.value.optional().describe(DNS.ownerId.doc),
     /** Tag that marks the fleet's runner instances (scopes TerminateInstances and the sweep). */
     fleetTag: z
-      .strictObject({ key: z.string().min(1).max(128), value: z.string().min(1).max(256) })
+      .strictObject({
+        key: z
+          .string()
+          .min(1)
+          .max(128)
+          .regex(/^[^*?]+$/, 'must be a tag key with no * or ? (EC2 filters read them as wildcards)'),
+        value: z
+          .string()
+          .min(1)
+          .max(256)
+          .regex(/^[^*?]+$/, 'must be a tag value with no * or ? (EC2 filters read them as wildcards)'),
+      })
       .default({ key: 'fleetwarden:fleet', value: 'runners' }),
     /** Safe by default: remediations only audit what they would do until this is set to false. */
     dryRun: z.boolean().default(true),

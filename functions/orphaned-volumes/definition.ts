@@ -79,8 +79,9 @@ const SETTINGS = {
     default: 'fleetwarden:instance-id',
   }),
   autoScalingGroupNames: setting.list('AUTO_SCALING_GROUP_NAMES', {
-    doc: "when set, a volume's instance must belong to one of these ASGs to be the fleet's",
+    doc: "a volume's instance must belong to one of these ASGs to be the fleet's (a fleet tag alone, which anyone may write, is not ownership)",
     default: [],
+    min: 1,
   }),
   gracePeriod: setting.seconds('GRACE_PERIOD_SECONDS', {
     doc: 'time between the fleet snapshot of an orphan and its deletion',
@@ -517,6 +518,7 @@ function runNote(plan: OrphanPlan, failed: number, subject: Subject): Noted {
 
 export const orphanedVolumes: Remediation<Spec, Kind, 'audit' | 'inventory' | 'volumes', unknown, void> = {
   name: 'orphaned-volumes',
+  optIn: true,
   summary:
     'Snapshots EBS volumes left by terminated fleet instances, reports their cost, and deletes them after a grace period once approved.',
   entry: 'functions/orphaned-volumes/index.ts',

@@ -46,6 +46,12 @@ export interface RemediationFunctionProps<S extends SettingsSpec> {
    */
   readonly timeout?: Duration;
   /**
+   * Reserved concurrency: how many invocations may run at once. One at a time keeps a run's
+   * planning, budget and actions from racing another run's (a schedule tick and an event).
+   * @default 1
+   */
+  readonly concurrency?: number;
+  /**
    * Messages per batch for a queue trigger (1 to 10000).
    * @default 10
    */
@@ -173,6 +179,7 @@ export class RemediationFunction<S extends SettingsSpec = SettingsSpec> extends 
       alarmTopic: props.alarmTopic,
       timeout: props.timeout ?? Duration.minutes(1),
       environment: settingsEnv(def.settings, values),
+      reservedConcurrentExecutions: props.concurrency ?? 1,
       encryptionKey: key,
     });
     props.audit.grantWrite(this.function);

@@ -250,6 +250,40 @@ describe('FleetStack deploys registry remediations opted in by name (config.reme
     );
   });
 
+  it('refuses a function a feature deploys even when that feature is off (its checks would be skipped)', () => {
+    const runnersOff = { autoScalingGroupNames: [], github: { owner: 'acme', webhookOnly: true } };
+    expect(() => template({ ...runnersOff, remediations: { 'runner-drain': {} } })).toThrow(
+      /"runner-drain" is deployed by its feature: configure it with its own keys/,
+    );
+  });
+
+  it('refuses orphaned-volumes without runner ASGs: a fleet tag alone is not ownership', () => {
+    const runnersOff = { autoScalingGroupNames: [], github: { owner: 'acme', webhookOnly: true } };
+    expect(() => template({ ...runnersOff, remediations: { 'orphaned-volumes': {} } })).toThrow(
+      /autoScalingGroupNames \(AUTO_SCALING_GROUP_NAMES\)=\[\]/,
+    );
+  });
+
+  it('refuses overriding a fleet-wide scoping key per remediation', () => {
+    expect(() =>
+      template({ remediations: { 'orphaned-volumes': { autoScalingGroupNames: ['someone-elses'] } } }),
+    ).toThrow(/remediations\.orphaned-volumes\.autoScalingGroupNames: set the fleet-wide key instead/);
+  });
+
+  it('runs an opted-in remediation one at a time (reserved concurrency 1)', () => {
+    const t = template({ remediations: { 'orphaned-volumes': {} } });
+    const fns = t.findResources('AWS::Lambda::Function', {
+      Properties: { Description: Match.stringLikeRegexp('^Snapshots EBS volumes') },
+    });
+    expect(
+      Object.values(fns).map(
+        (f) =>
+          (f as { Properties: { ReservedConcurrentExecutions?: number } }).Properties
+            .ReservedConcurrentExecutions,
+      ),
+    ).toEqual([1]);
+  });
+
   it('refuses a function its feature already configures', () => {
     expect(() => template({ remediations: { 'runner-sweep': {} } })).toThrow(
       /"runner-sweep" is deployed by its feature: configure it with its own keys/,

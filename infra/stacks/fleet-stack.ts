@@ -219,7 +219,7 @@ export class FleetStack extends Stack {
         .filter(FleetFunction.isFleetFunction)
         .map((f) => f.entry),
     );
-    const standalone = REMEDIATIONS.filter((d) => !byFeature.has(d.entry)).map((d) => d.name);
+    const standalone = REMEDIATIONS.filter((d) => 'optIn' in d && d.optIn).map((d) => d.name);
     for (const [name, given] of Object.entries(config.remediations)) {
       const definition: AnyRemediation | undefined = REMEDIATIONS.find((d) => d.name === name);
       if (!definition) {
@@ -228,7 +228,7 @@ export class FleetStack extends Stack {
           `remediations: unknown remediation "${name}"${guess ? ` (did you mean "${guess}"?)` : ''}; known: ${standalone.join(', ')}`,
         );
       }
-      if (byFeature.has(definition.entry))
+      if (byFeature.has(definition.entry) || !standalone.includes(name))
         throw new Error(`remediations: "${name}" is deployed by its feature: configure it with its own keys`);
       const settings = { ...fleetWide(config, definition), ...checkedKeys(name, definition, given) };
       const id = name.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase());
@@ -267,6 +267,9 @@ export class FleetStack extends Stack {
   }
 }
 
+/** Settings that carry a fleet-wide key's value (the fleet's scope); config.remediations may not set them. */
+const FLEET_WIDE = ['dryRun', 'fleetTagKey', 'fleetTagValue', 'autoScalingGroupNames'];
+
 /** Fleet-wide config values for the settings of a definition that share their name. */
 function fleetWide(config: FleetConfig, definition: AnyRemediation): Record<string, unknown> {
   const shared: Record<string, unknown> = {
@@ -286,6 +289,8 @@ function checkedKeys(
 ): Record<string, unknown> {
   const known = Object.keys(definition.settings);
   for (const k of Object.keys(given)) {
+    // the fleet's scope is the fleet's: a remediation cannot widen or move it on its own
+    if (FLEET_WIDE.includes(k)) throw new Error(`remediations.${name}.${k}: set the fleet-wide key instead`);
     if (known.includes(k)) continue;
     const guess = nearestKey(k, known);
     throw new Error(

@@ -266,6 +266,22 @@ describe('declared calls only (a kernel action kind names the mutating calls it 
     expect(intent).not.toHaveBeenCalled();
   });
 
+  it('fails with the refusal itself when the step wraps it in an error of its own (an adapter error)', async () => {
+    const { client, sent } = route53Answering();
+    const err = await recordAwsCalls(
+      async () => {
+        try {
+          await client.send(change());
+        } catch (cause) {
+          throw new Error('Route 53 change failed', { cause });
+        }
+      },
+      { intent: async () => undefined, allowed: new Set(['EC2.TerminateInstances']) },
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UndeclaredCallError);
+    expect(sent).toEqual([]);
+  });
+
   it('lets declared calls and every read through', async () => {
     const { client, sent } = route53Answering();
     await recordAwsCalls(

@@ -176,9 +176,11 @@ export async function recordAwsCalls<T>(
     if (evidence.undeclared) throw evidence.undeclared;
     return { result, calls: evidence.calls, githubCalls: evidence.githubCalls };
   } catch (err) {
-    if (err && typeof err === 'object')
-      Object.assign(err, { awsCalls: evidence.calls, githubCalls: evidence.githubCalls });
-    throw err;
+    // a refused undeclared call is a bug in the remediation, whatever error the step wrapped it in
+    const thrown = evidence.undeclared ?? err;
+    if (thrown && typeof thrown === 'object')
+      Object.assign(thrown, { awsCalls: evidence.calls, githubCalls: evidence.githubCalls });
+    throw thrown;
   }
 }
 

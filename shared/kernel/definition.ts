@@ -116,6 +116,12 @@ export interface RemediationSpec<S extends SettingsSpec = SettingsSpec, K extend
   readonly actions: { readonly [k in K]: ActionKind<SettingsOf<S>> };
   /** The read-only AWS permissions its verification needs. */
   readonly reads: (settings: SettingsOf<S>) => readonly IamGrant[];
+  /**
+   * Deployed on its own by FleetStack when `config.remediations` names it (RemediationFunction).
+   * Functions a feature construct deploys leave it unset: config.remediations refuses them, since
+   * their feature's checks (ASG names, reserved concurrency, resource grants) would be skipped.
+   */
+  readonly optIn?: true;
   /** Fleet resources it uses (the construct grants them and sets their env). */
   readonly needs?: readonly FleetResource[];
 }

@@ -115,8 +115,12 @@ export const setting = {
     };
   },
   /** A comma-separated list (empty entries dropped). */
-  list(env: string, o: Common<readonly string[]>): Setting<readonly string[]> {
-    const l = z.string().transform((v) => v.split(',').filter(Boolean));
+  list(env: string, o: Common<readonly string[]> & { min?: number }): Setting<readonly string[]> {
+    const min = o.min ?? 0;
+    const l = z
+      .string()
+      .transform((v) => v.split(',').filter(Boolean))
+      .refine((v) => v.length >= min, `must name at least ${min}`);
     return {
       env,
       doc: o.doc,
@@ -129,6 +133,7 @@ export const setting = {
             .min(1)
             .regex(/^[^,]*$/, 'must not contain a comma'),
         )
+        .min(min, `must name at least ${min}`)
         .readonly(),
       toEnv: (v) => v.join(','),
     };
