@@ -43,16 +43,18 @@ const inst = (instanceId: string, state: InstanceInfo['state'], tags = { [FLEET.
   state,
   tags,
 });
+/** A fleet snapshot records the instance its volume was proven to belong to (as the fleet writes it). */
 const snap = (
   volumeId: string,
   daysAgo: number,
   state: SnapshotInfo['state'] = 'completed',
+  instanceId: string | undefined = VOLUME_INSTANCE.get(volumeId),
 ): SnapshotInfo => ({
   snapshotId: `snap-${volumeId.slice(4)}`,
   volumeId,
   state,
   startTime: new Date(NOW.getTime() - daysAgo * DAY).toISOString(),
-  tags: { [FLEET.key]: FLEET.value },
+  tags: { [FLEET.key]: FLEET.value, ...(instanceId ? { [INSTANCE_TAG]: instanceId } : {}) },
 });
 
 /** The fixture: one volume per case; the costs are us-east-1 list prices. */
@@ -65,6 +67,8 @@ const VOLUMES = {
   unattributed: vol('vol-0000000000000006', undefined, { sizeGiB: 1000, volumeType: 'sc1' }), // $15.00, reported
   pending: vol('vol-0000000000000007', I.pending, { sizeGiB: 8, volumeType: 'io2' }), // $1.00, snapshot pending
 };
+const VOLUME_INSTANCE = new Map(Object.values(VOLUMES).map((v) => [v.volumeId, v.tags[INSTANCE_TAG]]));
+
 const INSTANCES = [
   inst(I.terminated, 'terminated'),
   inst(I.grace, 'terminated'),
@@ -107,6 +111,27 @@ describe('planOrphanedVolumes (pure)', () => {
         encrypted: false,
       },
     });
+  });
+
+  it('takes a snapshot that records another instance, or none, as no proof: the orphan is reported, not deleted', () => {
+    for (const recorded of ['i-0000000000000beef', undefined]) {
+      const p = planOrphanedVolumes({
+        now: NOW,
+        settings,
+        volumes: [VOLUMES.due],
+        instances: INSTANCES,
+        snapshots: [
+          {
+            ...snap(VOLUMES.due.volumeId, 8),
+            tags: { [FLEET.key]: FLEET.value, ...(recorded ? { [INSTANCE_TAG]: recorded } : {}) },
+          },
+        ],
+      });
+      expect(p.steps.find((x) => x.details?.volumeId === VOLUMES.due.volumeId)).toMatchObject({
+        kind: 'note',
+        decision: 'reported',
+      });
+    }
   });
 
   it('waits out the grace period and a pending snapshot', () => {
@@ -209,6 +234,23 @@ describe('planOrphanedVolumes: tagging the volumes of live fleet instances (pure
     });
   });
 
+  it('re-tags a fleet volume re-attached to another live fleet instance: its old proof no longer applies', () => {
+    const moved = attached('vol-0000000000000016', LIVE, false, {
+      [FLEET.key]: FLEET.value,
+      [INSTANCE_TAG]: 'i-0000000000000beef',
+    });
+    const p = planOrphanedVolumes({
+      now: NOW,
+      settings,
+      volumes: [],
+      instances: [],
+      snapshots: [],
+      live: [inst(LIVE, 'running')],
+      attached: [moved],
+    });
+    expect(p.steps).toMatchObject([{ kind: 'tag', details: { volumeId: moved.volumeId, tagValue: LIVE } }]);
+  });
+
   it('leaves alone a volume deleted with its instance, one already named, and a non-fleet instance’s', () => {
     expect(by.get(dies.volumeId)).toBeUndefined();
     expect(by.get(named.volumeId)).toBeUndefined();
@@ -266,7 +308,12 @@ function throughSdk(fake: InMemoryVolumes, sent: string[]): VolumePort {
           );
           body = `<CreateTagsResponse ${ns}><requestId>r-${sent.length}</requestId><return>true</return></CreateTagsResponse>`;
         } else {
-          const s = await fake.snapshot(volumeId, { [FLEET.key]: FLEET.value }, 'sdk');
+          // the tags the request carries (TagSpecification.1.Tag.N.Key/Value), as EC2 applies them
+          const requested: Record<string, string> = {};
+          for (let n = 1; q.get(`TagSpecification.1.Tag.${n}.Key`); n++)
+            requested[q.get(`TagSpecification.1.Tag.${n}.Key`) ?? ''] =
+              q.get(`TagSpecification.1.Tag.${n}.Value`) ?? '';
+          const s = await fake.snapshot(volumeId, requested, 'sdk');
           body = `<CreateSnapshotResponse ${ns}><requestId>r-${sent.length}</requestId><snapshotId>${s.snapshotId}</snapshotId><volumeId>${volumeId}</volumeId><status>pending</status><startTime>${s.startTime}</startTime></CreateSnapshotResponse>`;
         }
         return {
@@ -298,12 +345,13 @@ async function world(
   const inventory = new InMemoryInstanceInventory({ now: () => now });
   const volumes = new InMemoryVolumes({ now: () => now, requireTag: FLEET, snapshotMs: 3_600_000 });
   for (const v of Object.values(VOLUMES)) volumes.put(v);
-  const tags = { [FLEET.key]: FLEET.value };
-  await volumes.snapshot(VOLUMES.due.volumeId, tags, 'seed');
+  // as the fleet takes them: its tag and the instance the volume was proven to belong to
+  const tags = (v: VolumeInfo) => ({ [FLEET.key]: FLEET.value, [INSTANCE_TAG]: v.tags[INSTANCE_TAG] ?? '' });
+  await volumes.snapshot(VOLUMES.due.volumeId, tags(VOLUMES.due), 'seed');
   now += 6 * DAY;
-  await volumes.snapshot(VOLUMES.waiting.volumeId, tags, 'seed');
+  await volumes.snapshot(VOLUMES.waiting.volumeId, tags(VOLUMES.waiting), 'seed');
   now = NOW.getTime();
-  await volumes.snapshot(VOLUMES.pending.volumeId, tags, 'seed');
+  await volumes.snapshot(VOLUMES.pending.volumeId, tags(VOLUMES.pending), 'seed');
   volumes.snapshotted.length = 0;
   for (const i of INSTANCES) inventory.put(i);
   const s = readSettings(orphanedVolumes.settings, { AUDIT_TABLE_NAME: 'audit', DRY_RUN: 'false', ...env });

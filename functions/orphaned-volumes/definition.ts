@@ -190,7 +190,9 @@ function decide(
     );
   if (instance && !isFleetInstance(instance, s))
     return note('refused', `${what}: its instance ${instanceId} is not the fleet's; not touched`);
-  const mine = f.snapshots.filter((x) => x.volumeId === v.volumeId);
+  // a fleet snapshot proves this orphan only if it records this very instance (one taken for an
+  // earlier owner of a re-attached volume, or recording none, proves nothing)
+  const mine = f.snapshots.filter((x) => x.volumeId === v.volumeId && x.tags[s.instanceTag] === instanceId);
   // ownership is proven while EC2 still describes the terminated instance (~1 h); the fleet snapshot
   // taken then is the proof afterwards. Gone without one: unproven, reported only.
   if (!instance && mine.length === 0)
@@ -239,7 +241,8 @@ function planTags(f: OrphanFacts): Array<Planned<Kind> | Noted> {
   const out: Array<Planned<Kind> | Noted> = [];
   for (const v of f.attached ?? []) {
     const kept = (v.attachments ?? []).find((a) => owners.has(a.instanceId) && !a.deleteOnTermination);
-    if (!kept || v.tags[s.instanceTag] !== undefined) continue;
+    // untagged, or tagged with an earlier owner (re-attached): the tag must name the instance now
+    if (!kept || v.tags[s.instanceTag] === kept.instanceId) continue;
     const instanceId = kept.instanceId;
     const subject = volumeSubject(instanceId, v.volumeId);
     const details = { volumeId: v.volumeId, tagKey: s.instanceTag, tagValue: instanceId };
@@ -324,7 +327,7 @@ function tagAct(volumes: VolumePort, s: OrphanedVolumesSettings, p: Planned<Kind
     const still =
       now?.attachedTo.includes(instanceId) &&
       now.tags[s.fleetTagKey] === s.fleetTagValue &&
-      now.tags[s.instanceTag] === undefined;
+      now.tags[s.instanceTag] !== instanceId;
     if (!still)
       return {
         decision: 'skipped',
