@@ -1,7 +1,5 @@
 import { fileURLToPath } from 'node:url';
 import { Duration, Token } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -14,14 +12,13 @@ import { DNS_SYNC_BATCHING } from '../../shared/dns/batching';
 import { DNS_SETTINGS } from '../../shared/dns/settings';
 import { type SettingsOf, settingsEnv } from '../../shared/kernel/settings';
 import type { AuditAccess } from './audit-access';
-import { deadLetterQueue } from './dead-letter-queue';
+import { deadLetterAlarm, deadLetterQueue } from './dead-letter-queue';
 import { FleetFunction } from './fleet-function';
 import { fleetKey } from './fleet-key';
 import { defaultOf, eventPattern, scheduleOf, settingProblems } from './from-definition';
 import { refuseInvalidProps } from './props-validation';
 import { remediationPermissions } from './remediation-function';
 import { EVENT_DELIVERY, functionTarget, scheduleDelivery, TrustedQueueTarget } from './rule-targets';
-import { alarmDescription } from './runbook';
 
 export interface DnsSyncProps {
   /** Topic every alarm of the feature notifies. */
@@ -335,22 +332,13 @@ export class DnsSync extends Construct {
 
   /** The dead-letter queue's depth alarm (and its recovery), to the alarm topic. */
   private alarmDeadLetters(topic: sns.ITopic): void {
-    const dlqAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(5),
-        statistic: 'Maximum',
-      }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: alarmDescription(
+    deadLetterAlarm(this, 'DeadLetterAlarm', {
+      deadLetterQueue: this.deadLetterQueue,
+      topic,
+      summary:
         'fleetwarden dns-sync queue: state changes that could not be applied are waiting in the dead-letter queue',
-        'dns-sync-queue-dead-letters',
-      ),
+      runbook: 'dns-sync-queue-dead-letters',
     });
-    dlqAlarm.addAlarmAction(new cwActions.SnsAction(topic));
-    dlqAlarm.addOkAction(new cwActions.SnsAction(topic));
   }
 
   /** The rules dns-sync declares, into the queue: construct ids and patterns from its definition. */

@@ -1,8 +1,6 @@
 import { isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, Fn, Token, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -13,13 +11,12 @@ import { AUDIT_TABLE_ENV } from '../../shared/audit/env';
 import type { ActionKind, IamGrant, RemediationSpec, TriggerSpec } from '../../shared/kernel/definition';
 import { type SettingsOf, type SettingsSpec, settingsEnv } from '../../shared/kernel/settings';
 import type { AuditAccess } from './audit-access';
-import { deadLetterQueue } from './dead-letter-queue';
+import { deadLetterAlarm, deadLetterQueue } from './dead-letter-queue';
 import { FleetFunction, type FleetPermission } from './fleet-function';
 import { fleetKey } from './fleet-key';
 import { eventPattern, withStackPseudo } from './from-definition';
 import { refuseInvalidProps } from './props-validation';
 import { EVENT_DELIVERY, functionTarget, scheduleDelivery, TrustedQueueTarget } from './rule-targets';
-import { alarmDescription } from './runbook';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -86,7 +83,7 @@ function validate<S extends SettingsSpec>(
       if (!s.optional) problems.push(`${key} (${s.env}) is required: ${s.doc}`);
       continue;
     }
-    if (Token.isUnresolved(v) || (typeof v === 'string' && Token.isUnresolved(v))) continue;
+    if (Token.isUnresolved(v)) continue;
     const parsed = s.value.safeParse(v);
     if (!parsed.success) {
       const why = parsed.error.issues.map((i) => i.message).join(', ');
@@ -211,22 +208,12 @@ export class RemediationFunction<S extends SettingsSpec = SettingsSpec> extends 
     this.function.fn.addEventSource(
       new SqsEventSource(queue, { batchSize: props.batchSize ?? 10, reportBatchItemFailures: true }),
     );
-    const alarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
-      metric: dlq.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(5),
-        statistic: 'Maximum',
-      }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: alarmDescription(
-        `fleetwarden ${name} queue: events that could not be handled are waiting in the dead-letter queue`,
-        'remediation-queue-dead-letters',
-      ),
+    deadLetterAlarm(this, 'DeadLetterAlarm', {
+      deadLetterQueue: dlq,
+      topic: props.alarmTopic,
+      summary: `fleetwarden ${name} queue: events that could not be handled are waiting in the dead-letter queue`,
+      runbook: 'remediation-queue-dead-letters',
     });
-    alarm.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
-    alarm.addOkAction(new cwActions.SnsAction(props.alarmTopic));
     return { queue, dlq };
   }
 
