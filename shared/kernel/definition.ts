@@ -132,12 +132,6 @@ export interface RemediationSpec<S extends SettingsSpec = SettingsSpec, K extend
  */
 export type FleetResource = 'state-table' | 'github-app' | 'own-queue';
 
-/** Every mutating call any action of `spec` may make (the runtime allow-list). */
-export function declaredCalls(spec: { readonly actions: object }): Set<string> {
-  const kinds = Object.values(spec.actions as Readonly<Record<string, ActionKind<never>>>);
-  return new Set(kinds.flatMap((a) => [...a.calls]));
-}
-
 const pseudo = (name: string) => `\${AWS::${name}}`;
 
 /**
