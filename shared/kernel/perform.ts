@@ -89,12 +89,11 @@ export async function perform(
       details,
       result: { decision, reason, details },
     });
-    if (kit.dryRun && preview) {
-      const p = await preview();
-      Object.assign(details, p.details);
-      return say('reported', p.reason ?? `dry run: would ${kind.does}: ${planned.reason}`);
+    if (kit.dryRun) {
+      const p = preview ? await preview() : undefined;
+      Object.assign(details, p?.details);
+      return say('reported', p?.reason ?? `dry run: would ${kind.does}: ${planned.reason}`);
     }
-    if (kit.dryRun) return say('reported', `dry run: would ${kind.does}: ${planned.reason}`);
     if (!kind.reversible && !kind.unattended) {
       const verdict = await kit.gate.check({
         function: kit.spec.name,
@@ -118,14 +117,8 @@ export async function perform(
     }
     declareIntent(planned.reason, details);
     const r = await act();
-    const reason = r.reason ?? planned.reason;
-    const all = { ...details, ...r.details };
-    return {
-      decision: r.decision,
-      reason,
-      details: all,
-      result: { decision: r.decision, reason, details: all },
-    };
+    Object.assign(details, r.details);
+    return say(r.decision, r.reason ?? planned.reason);
   });
 }
 
