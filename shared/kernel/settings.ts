@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AUDIT_TABLE_ENV } from '../audit/env';
-import { readEnv } from '../core/env';
+import { envBoolean, readEnv } from '../core/env';
 
 /**
  * One setting of a remediation, declared once. From the declaration come the handler's environment
@@ -100,16 +100,11 @@ export const setting = {
   /** A duration carried in whole seconds. */
   seconds: (env: string, o: Bounded) => numeric(env, { ...o, int: true, unit: 'seconds' }),
   boolean(env: string, o: Common<boolean>): Setting<boolean> {
-    const b = z
-      .string()
-      .transform((v) => v.toLowerCase())
-      .pipe(z.enum(['true', 'false']))
-      .transform((v) => v === 'true');
     return {
       env,
       doc: o.doc,
       ...(o.default !== undefined ? { default: o.default } : {}),
-      schema: b,
+      schema: envBoolean,
       value: z.boolean(),
       toEnv: String,
     };
