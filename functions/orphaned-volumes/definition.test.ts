@@ -373,7 +373,15 @@ const schedule = (id = 'run-1') => ({
   resources: ['arn:aws:events:eu-west-1:123456789012:rule/orphaned-volumes'],
   detail: {},
 });
-const APPROVE: ApprovalGate = { check: async () => ({ approved: true, approvalId: 'ap-1', by: 'alice' }) };
+const APPROVE: ApprovalGate = {
+  check: async () => ({
+    approved: true,
+    proposalId: 'ap-1',
+    by: ['alice'],
+    decisions: [],
+    settle: async () => {},
+  }),
+};
 const recordOf = (audit: InMemoryAuditSink, volumeId: string) =>
   audit.all().filter((r) => r.subject.recordName === volumeId);
 
@@ -458,7 +466,7 @@ describe('orphaned-volumes handler', () => {
       'volume.delete acted after CreateSnapshot,DeleteVolume sent',
     ]);
     const acted = w.audit.all().find((r) => r.action === 'volume.delete');
-    expect(acted?.details).toMatchObject({ approval: { approvalId: 'ap-1', by: 'alice' } });
+    expect(acted?.details).toMatchObject({ approval: { proposalId: 'ap-1', by: ['alice'] } });
   });
 
   it('the grace period counts from the fleet snapshot: a new orphan is deleted only after it', async () => {

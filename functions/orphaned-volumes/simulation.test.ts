@@ -21,7 +21,15 @@ const UNTOUCHED =
 const APPROVED = 'no volume is deleted without an approval';
 const FAULTS = ['--foreign-orphan-volumes', '--reattached-volumes'];
 const SMALL = ['--instances', '9', '--duration', '20', '--settle', '10'];
-const APPROVE: ApprovalGate = { check: async () => ({ approved: true, approvalId: 'sim', by: 'simulator' }) };
+const APPROVE: ApprovalGate = {
+  check: async () => ({
+    approved: true,
+    proposalId: 'sim',
+    by: ['simulator'],
+    decisions: [],
+    settle: async () => {},
+  }),
+};
 
 /** A short `fleetwarden simulate` run with the handler overrides; its exit code and invariants. */
 async function run(flags: string[], overrides: HandlerOverrides = {}) {

@@ -69,6 +69,21 @@ export function declareIntent(reason: string, details: Record<string, unknown> =
   intent.details = { ...intent.details, ...details };
 }
 
+const retryOf = (ctx: AuditContext) =>
+  ctx.attempt !== undefined && ctx.attempt > 1 ? ctx.attempt : undefined;
+
+/** The id of the record `auditedAction` writes for this action and subject in this context. */
+export function actionRecordId(ctx: AuditContext, what: { action: string; subject: Subject }): string {
+  const retry = retryOf(ctx);
+  const delivery = `${ctx.deliveryId ? `@${ctx.deliveryId}` : ''}${retry ? `#${retry}` : ''}`;
+  return auditRecordId({
+    function: ctx.function,
+    triggerId: `${ctx.trigger.id}${delivery}`,
+    action: what.action,
+    subject: JSON.stringify(what.subject),
+  });
+}
+
 /**
  * Run one remediation step and write its audit record, with every AWS and GitHub call the step
  * made. Intent before act: before the step's FIRST fleet-mutating call (shared/audit/fleet-mutating.ts)
@@ -92,14 +107,8 @@ export async function auditedAction<T>(
   step: () => Promise<ActionOutcome<T>>,
 ): Promise<T> {
   const now = ctx.now ?? (() => new Date());
-  const retry = ctx.attempt !== undefined && ctx.attempt > 1 ? ctx.attempt : undefined;
-  const delivery = `${ctx.deliveryId ? `@${ctx.deliveryId}` : ''}${retry ? `#${retry}` : ''}`;
-  const recordId = auditRecordId({
-    function: ctx.function,
-    triggerId: `${ctx.trigger.id}${delivery}`,
-    action: what.action,
-    subject: JSON.stringify(what.subject),
-  });
+  const retry = retryOf(ctx);
+  const recordId = actionRecordId(ctx, what);
   // every audit write runs outside the step's (and any enclosing) recording: plumbing, not evidence
   // and each outcome recorded is counted (Decision-<decision>): the dashboard's actions by decision
   const write: AuditSink['write'] = async (record) => {

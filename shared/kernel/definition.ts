@@ -92,6 +92,11 @@ export interface Planned<K extends string = string> {
   readonly subject: Subject;
   readonly reason: string;
   readonly details?: Readonly<Record<string, unknown>>;
+  /**
+   * The facts a human approves (an irreversible action's proposal): stable while nothing changed
+   * (ids, sizes, states, event times; never "now" or an age). @default `details`
+   */
+  readonly facts?: Readonly<Record<string, unknown>>;
 }
 
 /** A decision that takes no action: recorded as it is (skipped, reported, refused). */

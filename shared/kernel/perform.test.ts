@@ -114,23 +114,105 @@ describe('perform: every action passes dry-run, approval, budget, intent, act, o
     expect(k.audit.all()[0]?.reason).toMatch(/^needs approval to delete the volume: orphaned 9 days \(/);
   });
 
-  it('acts on an irreversible action the gate approves, and records the approval', async () => {
-    const gate: ApprovalGate = {
-      check: vi.fn(async () => ({
-        approved: true as const,
-        approvalId: 'p-1',
-        by: 'arn:aws:iam::1:user/bob',
-      })),
-    };
+  function approving(settle = vi.fn(async () => {})): ApprovalGate & { settle: typeof settle } {
+    const check = vi.fn(async () => ({
+      approved: true as const,
+      proposalId: 'fwp-1',
+      by: ['arn:aws:iam::1:user/bob'],
+      decisions: [
+        {
+          proposalId: 'fwp-1',
+          fingerprint: 'f',
+          decision: 'approve' as const,
+          reason: 'checked the volume',
+          approver: {
+            arn: 'arn:aws:iam::1:user/bob',
+            sessionArn: 'arn:aws:sts::1:assumed-role/fleetwarden-approver/bob',
+            account: '1',
+          },
+          decidedAt: '2026-11-30T07:00:00.000Z',
+          requestIds: ['req-assume', 'req-put'],
+        },
+      ],
+      settle,
+    }));
+    return { check, settle };
+  }
+
+  it('asks the gate with the exact planned change, its facts and who would execute it', async () => {
+    const gate = approving();
     const k = kit({ gate });
+    await perform(
+      k,
+      { kind: 'destroy', subject, reason: 'orphaned', details: { ageDays: 9 }, facts: { volumeId: 'vol-1' } },
+      async () => ({ decision: 'acted' }),
+    );
+    expect(gate.check).toHaveBeenCalledWith(
+      expect.objectContaining({
+        function: 'test-remediation',
+        why: 'irreversible',
+        reason: 'orphaned',
+        changes: [
+          {
+            kind: 'destroy',
+            action: 'volume.delete',
+            subject,
+            reason: 'orphaned',
+            facts: { volumeId: 'vol-1' },
+          },
+        ],
+        trigger: ctx.trigger,
+        claimant: k.audit.all()[0]?.recordId,
+      }),
+    );
+  });
+
+  it('acts on an irreversible action the gate approves, records the approval and settles it', async () => {
+    const gate = approving();
+    const k = kit({ gate, allowance: allowance(0) });
     const out = await perform(k, { kind: 'destroy', subject, reason: 'orphaned' }, async () => ({
       decision: 'acted',
     }));
+    // a human decided: the budget's allowance does not apply to an approved proposal
     expect(out.decision).toBe('acted');
-    expect(gate.check).toHaveBeenCalledWith(
-      expect.objectContaining({ function: 'test-remediation', action: 'volume.delete', subject }),
+    expect(k.audit.all()[0]?.details).toMatchObject({
+      approval: {
+        proposalId: 'fwp-1',
+        by: ['arn:aws:iam::1:user/bob'],
+        decisions: [{ approver: 'arn:aws:iam::1:user/bob', requestIds: ['req-assume', 'req-put'] }],
+      },
+    });
+    expect(gate.settle).toHaveBeenCalledWith('acted');
+  });
+
+  it('settles an approved execution as failed when the act throws, and rethrows', async () => {
+    const gate = approving();
+    const k = kit({ gate });
+    const boom = new Error('DeleteVolume failed');
+    const err = await perform(k, { kind: 'destroy', subject, reason: 'orphaned' }, async () => {
+      throw boom;
+    }).catch((e: unknown) => e);
+    expect(err).toBe(boom);
+    expect(gate.settle).toHaveBeenCalledWith('failed');
+  });
+
+  it('reports an action the gate does not approve, with the proposal id and the why', async () => {
+    const gate: ApprovalGate = {
+      check: async () => ({
+        approved: false,
+        reason: 'proposal fwp-2 waits for approval',
+        proposalId: 'fwp-2',
+      }),
+    };
+    const k = kit({ gate });
+    const act = vi.fn();
+    const out = await perform(k, { kind: 'destroy', subject, reason: 'orphaned' }, act);
+    expect(act).not.toHaveBeenCalled();
+    expect(out.decision).toBe('reported');
+    expect(k.audit.all()[0]?.reason).toBe(
+      'needs approval to delete the volume: orphaned (proposal fwp-2 waits for approval)',
     );
-    expect(k.audit.all()[0]?.details).toMatchObject({ approval: { approvalId: 'p-1' } });
+    expect(k.audit.all()[0]?.details).toMatchObject({ proposalId: 'fwp-2' });
   });
 
   it('lets an irreversible action declared `unattended` through without the gate', async () => {

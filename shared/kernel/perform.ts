@@ -1,8 +1,8 @@
-import { type AuditContext, auditedAction, declareIntent } from '../audit/audited-action';
+import { type AuditContext, actionRecordId, auditedAction, declareIntent } from '../audit/audited-action';
 import type { AuditSink } from '../audit/port';
 import type { Subject } from '../audit/schema';
 import { FleetwardenError } from '../core/errors';
-import type { ApprovalGate } from './approval';
+import type { ApprovalGate, ApprovalVerdict } from './approval';
 import type { ActionKind, Noted, Planned } from './definition';
 
 /** A planned kind the remediation does not declare: a bug in its planner; nothing is done. */
@@ -94,32 +94,80 @@ export async function perform(
       Object.assign(details, p?.details);
       return say('reported', p?.reason ?? `dry run: would ${kind.does}: ${planned.reason}`);
     }
+    let approved: Extract<ApprovalVerdict, { approved: true }> | undefined;
     if (!kind.reversible && !kind.unattended) {
-      const verdict = await kit.gate.check({
-        function: kit.spec.name,
-        action: kind.audit,
-        subject: planned.subject,
-        reason: planned.reason,
-        details,
-        triggerId: kit.ctx.trigger.id,
-      });
+      const verdict = await askGate(kit, kind, planned);
       if (!verdict.approved) {
         if (verdict.proposalId) details.proposalId = verdict.proposalId;
         return say('reported', `needs approval to ${kind.does}: ${planned.reason} (${verdict.reason})`);
       }
-      details.approval = { approvalId: verdict.approvalId, by: verdict.by };
+      approved = verdict;
+      details.approval = approvalDetails(verdict);
     }
-    if (kind.weight > 0 && !kit.allowance.take(kind.weight)) {
+    // a human's approval stands in for the budget: the breaker's limit is what they were asked about
+    if (!approved && kind.weight > 0 && !kit.allowance.take(kind.weight)) {
       return say(
         'refused',
         `blast-radius budget spent for this window: not allowed to ${kind.does}: ${planned.reason}`,
       );
     }
     declareIntent(planned.reason, details);
-    const r = await act();
+    const r = await settled(approved, act);
     Object.assign(details, r.details);
     return say(r.decision, r.reason ?? planned.reason);
   });
+}
+
+function askGate(kit: RunKit, kind: ActionKind<never>, planned: Planned): Promise<ApprovalVerdict> {
+  const change = {
+    kind: planned.kind,
+    action: kind.audit,
+    subject: planned.subject,
+    reason: planned.reason,
+    facts: { ...(planned.facts ?? planned.details ?? {}) },
+  };
+  return kit.gate.check({
+    function: kit.spec.name,
+    why: 'irreversible',
+    reason: planned.reason,
+    changes: [change],
+    trigger: kit.ctx.trigger,
+    triggerId: kit.ctx.trigger.id,
+    claimant: actionRecordId(kit.ctx, { action: kind.audit, subject: planned.subject }),
+  });
+}
+
+/** What the action's record says of the approval it acts on (the evidence links). */
+export function approvalDetails(v: Extract<ApprovalVerdict, { approved: true }>): Record<string, unknown> {
+  return {
+    proposalId: v.proposalId,
+    by: [...v.by],
+    decisions: v.decisions.map((d) => ({
+      approver: d.approver.arn,
+      session: d.approver.sessionArn,
+      decision: d.decision,
+      reason: d.reason,
+      decidedAt: d.decidedAt,
+      requestIds: [...d.requestIds],
+    })),
+  };
+}
+
+/** Run `act`; an approved execution is settled with how it ended (failed: it may be retried). */
+async function settled(
+  approved: Extract<ApprovalVerdict, { approved: true }> | undefined,
+  act: () => Promise<ActResult>,
+): Promise<ActResult> {
+  if (!approved) return act();
+  let r: ActResult;
+  try {
+    r = await act();
+  } catch (err) {
+    await approved.settle('failed');
+    throw err;
+  }
+  await approved.settle(r.decision === 'acted' || r.decision === 'skipped' ? 'acted' : 'failed');
+  return r;
 }
 
 /** Record a decision that takes no action (skipped, reported, refused) under its own audit name. */
