@@ -1,5 +1,6 @@
 import type { Decision, PlannedChange, ProposalEvidence, ProposalWhy } from '../approvals/model';
 import type { Trigger } from '../audit/schema';
+import type { Noted } from './definition';
 
 /**
  * The approval seam: every irreversible action a remediation does not declare `unattended`, and a
@@ -41,12 +42,16 @@ export type ApprovalVerdict =
       decisions: readonly Decision[];
       /** Record how the execution ended (acted -> the proposal is executed; failed -> it stays approved). */
       settle(outcome: 'acted' | 'failed'): Promise<void>;
+      /** Decisions about proposals to record after the action's own record (a void, a rejection seen). */
+      notes?: readonly Noted[];
     }
   | {
       approved: false;
       /** Why not: "proposal fwp-… waits for approval (expires …)", "rejected by …", "no approval flow …". */
       reason: string;
       proposalId?: string;
+      /** Decisions about proposals to record after the action's own record (proposed, void, expired, rejected). */
+      notes?: readonly Noted[];
     };
 
 export interface ApprovalGate {

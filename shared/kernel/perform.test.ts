@@ -215,6 +215,32 @@ describe('perform: every action passes dry-run, approval, budget, intent, act, o
     expect(k.audit.all()[0]?.details).toMatchObject({ proposalId: 'fwp-2' });
   });
 
+  it("records the gate's notes (a proposal made, voided, rejected) after the action's own record", async () => {
+    const gate: ApprovalGate = {
+      check: async () => ({
+        approved: false,
+        reason: 'proposal fwp-3 waits for approval',
+        proposalId: 'fwp-3',
+        notes: [
+          {
+            kind: 'note',
+            audit: 'approval.void',
+            decision: 'reported',
+            subject,
+            reason: 'facts changed: proposal fwp-2 is void, fwp-3 replaces it',
+            details: { proposalId: 'fwp-2', supersededBy: 'fwp-3' },
+          },
+        ],
+      }),
+    };
+    const k = kit({ gate });
+    await perform(k, { kind: 'destroy', subject, reason: 'orphaned' }, vi.fn());
+    expect(k.audit.all().map((r) => [r.action, r.decision])).toEqual([
+      ['volume.delete', 'reported'],
+      ['approval.void', 'reported'],
+    ]);
+  });
+
   it('lets an irreversible action declared `unattended` through without the gate', async () => {
     const gate: ApprovalGate = { check: vi.fn() };
     const k = kit({ gate });

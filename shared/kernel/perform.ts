@@ -81,7 +81,8 @@ export async function perform(
   const kind = kindOf(kit, planned);
   const calls = new Set(kit.dryRun ? [] : kind.calls);
   const what = { action: kind.audit, subject: planned.subject, calls };
-  return auditedAction(kit.audit, kit.ctx, what, async () => {
+  let notes: readonly Noted[] = [];
+  const performed = await auditedAction(kit.audit, kit.ctx, what, async () => {
     const details: Record<string, unknown> = { ...planned.details };
     const say = (decision: Performed['decision'], reason: string) => ({
       decision,
@@ -97,6 +98,7 @@ export async function perform(
     let approved: Extract<ApprovalVerdict, { approved: true }> | undefined;
     if (!kind.reversible && !kind.unattended) {
       const verdict = await askGate(kit, kind, planned);
+      notes = verdict.notes ?? [];
       if (!verdict.approved) {
         if (verdict.proposalId) details.proposalId = verdict.proposalId;
         return say('reported', `needs approval to ${kind.does}: ${planned.reason} (${verdict.reason})`);
@@ -116,6 +118,9 @@ export async function perform(
     Object.assign(details, r.details);
     return say(r.decision, r.reason ?? planned.reason);
   });
+  // the gate's own decisions (a proposal made, voided, rejected) follow the action's record
+  for (const note of notes) await recordNote(kit, note);
+  return performed;
 }
 
 function askGate(kit: RunKit, kind: ActionKind<never>, planned: Planned): Promise<ApprovalVerdict> {
