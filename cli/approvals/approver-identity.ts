@@ -1,6 +1,7 @@
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import type { ApproverIdentity } from '../../shared/approvals/model';
+import { isApproverSession } from '../../shared/approvals/rules';
 import { FleetwardenError } from '../../shared/core/errors';
 
 /** The caller as AWS sees it (sts:GetCallerIdentity), before any role is assumed. */
@@ -43,13 +44,6 @@ export function sessionNameFor(arn: string): string {
   const last = resource.split('/').at(-1) ?? resource;
   const clean = last.replace(/[^\w+=,.@-]/g, '-').slice(0, SESSION_NAME.max);
   return clean.padEnd(SESSION_NAME.min, '-');
-}
-
-/** arn:aws:sts::A:assumed-role/NAME/session is a session of arn:aws:iam::A:role[/path]/NAME. */
-export function isSessionOf(sessionArn: string, roleArn: string): boolean {
-  const session = /^arn:aws[\w-]*:sts::(\d+):assumed-role\/([^/]+)\/.+$/.exec(sessionArn);
-  const role = /^arn:aws[\w-]*:iam::(\d+):role\/(?:.*\/)?([^/]+)$/.exec(roleArn);
-  return !!session && !!role && session[1] === role[1] && session[2] === role[2];
 }
 
 /** STS adapter: the caller's own client, and a client per assumed session's credentials. */
@@ -97,7 +91,7 @@ export class StsApproverIdentity implements ApproverIdentityPort {
       ...(c.Expiration ? { expiration: c.Expiration } : {}),
     };
     const session = await this.sessionClient(credentials).send(new GetCallerIdentityCommand({}));
-    if (!session.Arn || !isSessionOf(session.Arn, roleArn))
+    if (!session.Arn || !isApproverSession(session.Arn, roleArn))
       throw new ApproverRoleError(`session ${session.Arn} is not a session of ${roleArn}`);
     const requestIds = [caller.requestId, assumed.$metadata.requestId, session.$metadata.requestId];
     return {
