@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ApprovalPolicy, Decision, PlannedChange, Proposal } from './model';
 import {
   canonicalJson,
+  describePlanChange,
   fingerprint,
   isApproverSession,
   judge,
@@ -91,7 +92,11 @@ describe('canonicalJson / subjectKey / fingerprint', () => {
 
   it('fingerprints kind, subject and facts as sha256 hex, ignoring reason and key order', () => {
     const a = fingerprint([change({ sizeGiB: 100, state: 'available' })]);
-    const b = fingerprint([{ ...change({ state: 'available', sizeGiB: 100 }), reason: 'worded otherwise' }]);
+    const reworded: PlannedChange = {
+      ...change({ state: 'available', sizeGiB: 100 }),
+      reason: 'worded otherwise',
+    };
+    const b = fingerprint([reworded]);
     expect(a).toMatch(/^[0-9a-f]{64}$/);
     expect(a).toBe(b);
     const expected = createHash('sha256')
@@ -314,5 +319,24 @@ describe('judge', () => {
       const j = judge(proposal(), [decision(ALICE, { proposalId: 'fwp-other0000000' })], policy, NOW);
       expect(j.ignored[0]?.why).toBe('about another proposal (fwp-other0000000)');
     });
+  });
+});
+
+describe('describePlanChange', () => {
+  it('names the facts of one change that differ, with both values', () => {
+    expect(
+      describePlanChange(
+        [change({ sizeGiB: 100, state: 'available' })],
+        [change({ sizeGiB: 200, state: 'available', tag: 'x' })],
+      ),
+    ).toBe('sizeGiB: 100 -> 200, tag: absent -> x');
+  });
+
+  it('says what a batch gained, lost or changed', () => {
+    const other = { ...change(), subject: { instanceId: 'i-0fedcba9876543210' } };
+    const s = describePlanChange([change(), other], [change({ sizeGiB: 1 })]);
+    expect(s).toContain('the planned changes differ (2 -> 1)');
+    expect(s).toContain('removed delete {"instanceId":"i-0fedcba9876543210"}');
+    expect(s).toContain('facts changed for delete {"instanceId":"i-0123456789abcdef0"}');
   });
 });

@@ -181,3 +181,39 @@ export function judge(
   const needed = yes.length > 0 ? `${more} more approval(s) (${count})` : `${more} approval(s)`;
   return say('open', `waits for ${needed} from ${policy.approvers.join(', ')} (expires ${p.expiresAt})`);
 }
+
+function factValue(v: unknown): string {
+  if (v === undefined) return 'absent';
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'
+    ? String(v)
+    : canonicalJson(v);
+}
+
+const changeId = (c: Pick<PlannedChange, 'kind' | 'subject'>) => `${c.kind} ${subjectKey(c.subject)}`;
+
+/** Which facts differ between one change's two plans ("sizeGiB: 100 -> 200"), or how a batch differs. */
+export function describePlanChange(
+  before: readonly PlannedChange[],
+  after: readonly PlannedChange[],
+): string {
+  const [b] = before;
+  const [a] = after;
+  if (before.length === 1 && after.length === 1 && a && b && changeId(a) === changeId(b)) {
+    const keys = [...new Set([...Object.keys(b.facts), ...Object.keys(a.facts)])].sort();
+    const diff = keys
+      .filter((k) => canonicalJson(b.facts[k]) !== canonicalJson(a.facts[k]))
+      .map((k) => `${k}: ${factValue(b.facts[k])} -> ${factValue(a.facts[k])}`);
+    return diff.length ? diff.join(', ') : 'the facts are worded differently';
+  }
+  const was = new Map(before.map((c) => [changeId(c), canonicalJson(c.facts)]));
+  const now = new Map(after.map((c) => [changeId(c), canonicalJson(c.facts)]));
+  const added = [...now.keys()].filter((k) => !was.has(k));
+  const removed = [...was.keys()].filter((k) => !now.has(k));
+  const changed = [...now.keys()].filter((k) => was.has(k) && was.get(k) !== now.get(k));
+  const parts = [
+    added.length ? `added ${added.join('; ')}` : '',
+    removed.length ? `removed ${removed.join('; ')}` : '',
+    changed.length ? `facts changed for ${changed.join('; ')}` : '',
+  ].filter(Boolean);
+  return `the planned changes differ (${before.length} -> ${after.length}): ${parts.join(', ') || 'reordered'}`;
+}
