@@ -107,6 +107,13 @@ export function describeFailure(err: unknown): CliFailure {
     };
   }
   const denied = errors.find((e) => DENIED.has(e.name));
+  if (denied && names.includes('ApproverRoleError')) {
+    return {
+      code: EXIT.accessDenied,
+      message: `${errors[0]?.message}: ${denied.message.split('\n')[0]}`,
+      hint: 'only the configured approvers may assume the Approver role (its trust policy names them); check who you are signed in as: aws sts get-caller-identity',
+    };
+  }
   if (denied) {
     return {
       code: EXIT.accessDenied,
