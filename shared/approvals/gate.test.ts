@@ -256,6 +256,22 @@ describe('proposalGate', () => {
       expect(v.reason).toContain(`not written under the Approver role (${APPROVER_ROLE_ARN})`);
     });
 
+    it('a proposal marked approved in the table without an honoured decision is not executed', async () => {
+      const { proposalId } = refused(await gate.check(request()));
+      await proposals.transition(
+        proposalId ?? '',
+        ['open'],
+        'approved',
+        'forged',
+        new Date(clock.now).toISOString(),
+      );
+      await approve(proposalId ?? '', MALLORY);
+      const v = refused(await gate.check(request()));
+      expect(v.reason).toContain('waits for 1 approval(s)');
+      expect((await proposals.get(proposalId ?? ''))?.execution).toBeUndefined();
+      expect(proposals.all()).toHaveLength(1);
+    });
+
     it('the proposer approving its own proposal under the two-person rule', async () => {
       const { proposalId } = refused(await gate.check(request({ principal: BOB })));
       await approve(proposalId ?? '', BOB);
