@@ -310,6 +310,26 @@ describe('proposalGate', () => {
       expect((await proposals.get(v.proposalId ?? ''))?.status).toBe('open');
     });
 
+    it('does not void a proposal whose execution another record is carrying out (claimed, not settled)', async () => {
+      const { proposalId } = refused(await gate.check(request()));
+      await approve(proposalId ?? '');
+      granted(await gate.check(request({ claimant: 'rec-acting' })));
+      const v = refused(await gate.check(request({ claimant: 'rec-other', changes: sizeChanged() })));
+      expect(v.reason).toContain('its execution is claimed by record rec-acting');
+      expect((await proposals.get(proposalId ?? ''))?.status).toBe('approved');
+      expect(proposals.all()).toHaveLength(1);
+    });
+
+    it('voids it once the claim is older than any run can last (the claiming run died), when the facts changed', async () => {
+      const { proposalId } = refused(await gate.check(request()));
+      await approve(proposalId ?? '');
+      granted(await gate.check(request({ claimant: 'rec-died' })));
+      minutes(16);
+      const v = refused(await gate.check(request({ claimant: 'rec-other', changes: sizeChanged() })));
+      expect(v.notes?.map((n) => n.audit)).toEqual(['approval.void', 'approval.proposed']);
+      expect((await proposals.get(proposalId ?? ''))?.status).toBe('void');
+    });
+
     it('an approval of the older plan written on the fresh proposal is not honoured', async () => {
       const { proposalId: old } = refused(await gate.check(request()));
       const { proposalId: fresh } = refused(await gate.check(request({ changes: sizeChanged() })));
