@@ -62,6 +62,18 @@ describe('fleetwarden approve', () => {
     `);
   });
 
+  it('prints JSON for scripts: the decision written, the PutItem request ids, the judgement and what next', async () => {
+    const t = await as(ALICE);
+    expect(await run(t, 'approve', proposal.id, '--reason', 'ok', '--json')).toBe(EXIT.ok);
+    const parsed = JSON.parse(t.stdout());
+    expect(parsed).toMatchObject({
+      decision: { proposalId: proposal.id, decision: 'approve', approver: { arn: ALICE } },
+      putItemRequestIds: ['ddb-put-0001'],
+      judgement: { state: 'approved', judged: true },
+    });
+    expect(parsed.next).toContain('orphaned-volumes acts on it at its next run');
+  });
+
   it('writes a rejection the same way; nothing will be done', async () => {
     const t = await as(ALICE);
     expect(await run(t, 'reject', proposal.id, '--reason', 'that volume holds the only copy')).toBe(EXIT.ok);
