@@ -5,6 +5,8 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Clock } from '../shared/cloudtrail/token-bucket';
 import { systemClock } from '../shared/cloudtrail/token-bucket';
+import { awsApprovals } from './approvals/aws';
+import type { ApprovalsAt, ApprovalsAws } from './approvals/port';
 
 export interface Output {
   write(text: string): void;
@@ -24,6 +26,8 @@ export interface CliDeps {
     logs(region: string): CloudWatchLogsClient;
     sqs(region: string): SQSClient;
   };
+  /** The approvals' stack outputs, tables and Approver role, in a region, as a named profile. */
+  approvals(at: ApprovalsAt): ApprovalsAws;
   writeFile(path: string, content: string): Promise<void>;
   readFile(path: string): Promise<string>;
 }
@@ -56,6 +60,7 @@ export function defaultDeps(): CliDeps {
       logs: perRegion((region) => new CloudWatchLogsClient({ ...common, region })),
       sqs: perRegion((region) => new SQSClient({ ...common, region })),
     },
+    approvals: (at) => awsApprovals(at),
     writeFile: async (path, content) => (await import('node:fs/promises')).writeFile(path, content, 'utf8'),
     readFile: async (path) => (await import('node:fs/promises')).readFile(path, 'utf8'),
   };

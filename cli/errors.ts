@@ -12,10 +12,26 @@ export const EXIT = {
   accessDenied: 6,
   /** Printed what could be read; a source or check could not be read (stderr and JSON say which). */
   incomplete: 7,
+  /** approve/reject refused locally: the fleet would not honour the decision (nothing was written). */
+  refused: 8,
 } as const;
 
 /** Nothing in the audit table or CloudTrail mentions the subject. */
 export class UnknownSubjectError extends FleetwardenError {}
+
+/** No proposal with that id in the proposals table. */
+export class UnknownProposalError extends FleetwardenError {}
+
+/** approve/reject refused before anything was written: the fleet would not honour the decision. */
+export class DecisionRefusedError extends FleetwardenError {
+  constructor(
+    message: string,
+    readonly hint: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
 
 export interface CliFailure {
   code: number;
@@ -91,12 +107,25 @@ export function describeFailure(err: unknown): CliFailure {
     };
   }
   const denied = errors.find((e) => DENIED.has(e.name));
+  if (denied && names.includes('ApproverRoleError')) {
+    return {
+      code: EXIT.accessDenied,
+      message: `${errors[0]?.message}: ${denied.message.split('\n')[0]}`,
+      hint: 'only the configured approvers may assume the Approver role (its trust policy names them); check who you are signed in as: aws sts get-caller-identity',
+    };
+  }
   if (denied) {
     return {
       code: EXIT.accessDenied,
       message: `access denied: ${denied.message.split('\n')[0]}`,
       hint: 'use the Investigator role from the fleetwarden stack (it has exactly the read permissions these commands need)',
     };
+  }
+  if (err instanceof UnknownProposalError) {
+    return { code: EXIT.unknownSubject, message: err.message, hint: 'list them with: fleetwarden proposals' };
+  }
+  if (err instanceof DecisionRefusedError) {
+    return { code: EXIT.refused, message: err.message, hint: err.hint };
   }
   if (err instanceof UnknownSubjectError) {
     return {

@@ -9,7 +9,9 @@ import { testDeps } from './test-deps';
 describe('fleetwarden program', () => {
   it('registers every command exported from cli/commands/*.ts', async () => {
     const names = (await loadCommands()).map((c) => c.name);
-    expect(names).toEqual(expect.arrayContaining(['mcp', 'posture', 'timeline']));
+    expect(names).toEqual(
+      expect.arrayContaining(['approve', 'mcp', 'posture', 'proposals', 'reject', 'show', 'timeline']),
+    );
   });
 
   it('exits 2 with a one-line message on an unknown command or missing argument', async () => {
@@ -26,5 +28,7 @@ describe('fleetwarden program', () => {
     const { stdout } = await promisify(execFile)(process.execPath, [bin, '--help'], { timeout: 300_000 });
     expect(stdout).toContain('timeline [options] <subject>');
     expect(stdout).toContain('posture [options]');
+    expect(stdout).toContain('approve [options] <id>');
+    expect(stdout).toContain('proposals [options]');
   });
 });

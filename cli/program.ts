@@ -32,7 +32,7 @@ export async function loadCommands(dir = COMMANDS_DIR): Promise<CliCommand[]> {
 export function buildProgram(deps: CliDeps, commands: CliCommand[]): Command {
   const program = new Command('fleetwarden')
     .description(
-      'Evidence for what the fleetwarden automation did, and why. Read-only: use the Investigator role.',
+      'Evidence for what the fleetwarden automation did, and why (read-only: use the Investigator role); and the human decisions on its proposals (approve/reject write one, under the Approver role).',
     )
     .exitOverride()
     .configureOutput({ writeOut: (s) => deps.stdout.write(s), writeErr: (s) => deps.stderr.write(s) })

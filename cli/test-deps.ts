@@ -4,14 +4,19 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { FakeClock } from '../shared/cloudtrail/testing/fake-clock';
+import { FakeApprovals } from './approvals/testing/fake-approvals';
 import type { CliDeps } from './deps';
 
-/** CliDeps for tests: captured stdout/stderr, a fake clock, in-memory files, SDK clients to mock. */
+/**
+ * CliDeps for tests: captured stdout/stderr, a fake clock, in-memory files, SDK clients to mock, and
+ * the approvals (stack outputs, proposals, decisions, STS) in memory (`approvals`).
+ */
 export function testDeps(now = '2026-11-24T12:00:00Z', env: Record<string, string> = {}) {
   const out: string[] = [];
   const err: string[] = [];
   const files = new Map<string, string>();
   const clock = new FakeClock(Date.parse(now));
+  const approvals = new FakeApprovals();
   const deps: CliDeps = {
     stdout: { write: (s) => void out.push(s) },
     stderr: { write: (s) => void err.push(s) },
@@ -24,6 +29,7 @@ export function testDeps(now = '2026-11-24T12:00:00Z', env: Record<string, strin
       logs: (region) => new CloudWatchLogsClient({ region }),
       sqs: (region) => new SQSClient({ region }),
     },
+    approvals: approvals.wiring,
     writeFile: async (path, content) => void files.set(path, content),
     readFile: async (path) => {
       const content = files.get(path);
@@ -32,5 +38,5 @@ export function testDeps(now = '2026-11-24T12:00:00Z', env: Record<string, strin
       return content;
     },
   };
-  return { deps, clock, files, stdout: () => out.join(''), stderr: () => err.join('') };
+  return { deps, clock, files, approvals, stdout: () => out.join(''), stderr: () => err.join('') };
 }

@@ -607,3 +607,132 @@ describe('fleetwarden timeline --html', () => {
     expect(ct.calls()).toHaveLength(0);
   });
 });
+
+describe('fleetwarden timeline: approvals', () => {
+  const P = 'fwp-d7n34i2zq6va';
+  const ALICE = 'arn:aws:sts::123456789012:assumed-role/OnCall/alice';
+  const SESSION = 'arn:aws:sts::123456789012:assumed-role/FleetwardenApprover/alice';
+  const approved = {
+    approver: ALICE,
+    session: SESSION,
+    decision: 'approve',
+    reason: 'checked: unused',
+    decidedAt: '2026-11-24T10:30:00.000Z',
+    requestIds: ['sts-who-1', 'sts-assume-2', 'sts-session-3'],
+  };
+  const records = [
+    auditRecord({
+      recordId: 'orphaned-volumes:proposed',
+      time: '2026-11-24T10:00:00.000Z',
+      function: 'orphaned-volumes',
+      action: 'approval.proposed',
+      decision: 'reported',
+      reason: `proposal ${P} waits for 1 approval(s)`,
+      details: { proposalId: P, key: 'k', fingerprint: 'f', expiresAt: '2026-11-25T10:00:00.000Z' },
+      calls: [],
+      correlation: { status: 'not-applicable', attempts: 0, calls: [] },
+    }),
+    auditRecord({
+      recordId: 'orphaned-volumes:delete',
+      time: '2026-11-24T11:00:00.000Z',
+      function: 'orphaned-volumes',
+      action: 'volume.delete',
+      decision: 'acted',
+      reason: 'deleted vol-0abc',
+      calls: [
+        {
+          service: 'EC2',
+          operation: 'DeleteVolume',
+          time: '2026-11-24T11:00:00.100Z',
+          requestId: 'r',
+          outcome: 'success',
+        },
+      ],
+      details: { approval: { proposalId: P, by: [ALICE], decisions: [approved] } },
+    }),
+  ].map((r) => AuditRecordSchema.parse(r));
+
+  it('shows the proposal, the decision and the execution in order, each with its ids (from an audit file)', async () => {
+    const t = testDeps();
+    t.files.set('/r/t.json', JSON.stringify(records));
+    const code = await runCli(
+      ['node', 'fleetwarden', 'timeline', 'i-0abc12345', '--audit-file', '/r/t.json', '--json'],
+      t.deps,
+      [command],
+    );
+    expect(code).toBe(EXIT.ok);
+    const entries = JSON.parse(t.stdout()).entries as { kind: string; summary: string; evidence: object }[];
+    expect(entries.map((e) => [e.kind, e.evidence])).toEqual([
+      ['decision', { recordId: 'orphaned-volumes:proposed', proposalId: P }],
+      ['approval', { proposalId: P, recordId: 'orphaned-volumes:delete', requestIds: approved.requestIds }],
+      ['decision', { recordId: 'orphaned-volumes:delete', proposalId: P }],
+      ['aws-call', { recordId: 'orphaned-volumes:delete', requestId: 'r' }],
+    ]);
+    expect(entries[1]?.summary).toBe(`${P} approve by ${ALICE} (session ${SESSION}): checked: unused`);
+    expect(entries[2]?.summary).toContain(`(approved: proposal ${P} by ${ALICE})`);
+    const w = testDeps();
+    w.files.set('/r/t.json', JSON.stringify(records));
+    await runCli(['node', 'fleetwarden', 'timeline', 'i-0abc12345', '--audit-file', '/r/t.json'], w.deps, [
+      command,
+    ]);
+    expect(w.stdout()).toMatch(
+      /10:30:00Z {2}approval {4}fwp-d7n34i2zq6va approve by alice \(role OnCall\).* proposal=fwp-d7n34i2zq6va/,
+    );
+  });
+
+  it('adds the decisions of the decisions table when it is reachable (a rejection the records do not carry)', async () => {
+    ddb.on(QueryCommand).resolves({ Items: records.map((r) => toAuditItem(r, { retentionDays: 400 })) });
+    ct.on(LookupEventsCommand).resolves({ Events: [] });
+    const t = testDeps(undefined, { FLEETWARDEN_DECISIONS_TABLE: 'Fleetwarden-Decisions' });
+    const carol = {
+      proposalId: P,
+      fingerprint: 'f',
+      decision: 'reject' as const,
+      reason: 'too late',
+      approver: {
+        arn: 'arn:aws:iam::123456789012:user/carol',
+        sessionArn: SESSION.replace('alice', 'carol'),
+        account: '123456789012',
+      },
+      decidedAt: '2026-11-24T10:45:00.000Z',
+      requestIds: ['sts-9'],
+    };
+    const alice = {
+      ...carol,
+      decision: 'approve' as const,
+      reason: approved.reason,
+      decidedAt: approved.decidedAt,
+      approver: { arn: ALICE, sessionArn: SESSION, account: '123456789012' },
+      requestIds: approved.requestIds,
+    };
+    for (const d of [carol, alice]) await t.approvals.decisions.as(d.approver.sessionArn).decide(d);
+    expect(
+      await runCli(['node', 'fleetwarden', 'timeline', 'i-0abc12345', '--json'], t.deps, [command]),
+    ).toBe(EXIT.ok);
+    const entries = JSON.parse(t.stdout()).entries as { kind: string; summary: string; time: string }[];
+    expect(
+      entries.filter((e) => e.kind === 'approval').map((e) => [e.time, e.summary.split(': ')[0]]),
+    ).toEqual([
+      [approved.decidedAt, `${P} approve by ${ALICE} (session ${SESSION})`],
+      [carol.decidedAt, `${P} reject by ${carol.approver.arn} (session ${carol.approver.sessionArn})`],
+    ]);
+    expect(t.approvals.opened).toEqual(['decisions:Fleetwarden-Decisions']);
+  });
+
+  it('prints the rest and says DECISIONS TABLE NOT READ (exit 7) when the decisions table cannot be read', async () => {
+    ddb.on(QueryCommand).resolves({ Items: records.map((r) => toAuditItem(r, { retentionDays: 400 })) });
+    ct.on(LookupEventsCommand).resolves({ Events: [] });
+    const t = testDeps(undefined, { FLEETWARDEN_DECISIONS_TABLE: 'Fleetwarden-Decisions' });
+    t.approvals.decisions.failNext(
+      Object.assign(new Error('not authorized to perform: dynamodb:Query'), {
+        name: 'AccessDeniedException',
+      }),
+    );
+    expect(await runCli(['node', 'fleetwarden', 'timeline', 'i-0abc12345'], t.deps, [command])).toBe(
+      EXIT.incomplete,
+    );
+    expect(t.stdout()).toContain('DECISIONS TABLE NOT READ: Query Fleetwarden-Decisions in eu-west-1');
+    expect(t.stdout()).toContain('proposal=fwp-d7n34i2zq6va');
+    expect(t.stderr()).toContain('approvals: not read: Query Fleetwarden-Decisions in eu-west-1 failed');
+  });
+});

@@ -13,6 +13,7 @@ import { ConfigError } from '../../shared/core/errors';
 import type { CliDeps } from '../deps';
 import { causeChain, EXIT, isCredentialError, UnknownSubjectError } from '../errors';
 import { type CliCommand, setExitCode } from '../program';
+import { type ApprovalDecision, fromDecision, proposalIdOf } from '../timeline/approvals';
 import { writeTimelineHtml } from '../timeline/html/page';
 import { mergeTimeline, renderTable, type TimelineEntry, withinWindow } from '../timeline/merge';
 import { closestSubject } from '../timeline/suggest';
@@ -24,6 +25,7 @@ export interface TimelineOptions {
   wide?: boolean;
   json?: boolean;
   tableName?: string;
+  decisionsTable?: string;
   region?: string;
   maxPages: string;
   auditFile?: string;
@@ -166,8 +168,10 @@ async function gatherTimeline(subjectArg: string, opts: TimelineOptions, deps: C
       `no audit records or CloudTrail events for "${subjectArg}" since ${since.toISOString()} (table ${tableName}, ${region})`,
     );
   }
-  const entries = withinWindow(mergeTimeline(records, events, unreadable), since, until);
-  const notRead = [audit, trail].flatMap((x) => ('notRead' in x ? [x.notRead] : []));
+  const approvals = await readDecisions(records, opts, region, deps);
+  const decisions = 'notRead' in approvals ? [] : approvals.decisions;
+  const entries = withinWindow(mergeTimeline(records, events, unreadable, decisions), since, until);
+  const notRead = [audit, trail, approvals].flatMap((x) => ('notRead' in x ? [x.notRead] : []));
   const { error: _a, ...auditJson } = 'notRead' in audit ? audit.notRead : { read: true };
   const { error: _c, ...cloudTrail } = 'notRead' in trail ? trail.notRead : { read: true };
   const window = { since: since.toISOString(), ...(until ? { until: until.toISOString() } : {}) };
@@ -208,6 +212,29 @@ async function readAudit(
   }
 }
 
+/**
+ * The human decisions on the proposals the records mention, from the decisions table when one is
+ * named (--decisions-table, $FLEETWARDEN_DECISIONS_TABLE); a failed read is returned, not thrown.
+ */
+async function readDecisions(
+  records: readonly AuditRecord[],
+  opts: TimelineOptions,
+  region: string,
+  deps: CliDeps,
+): Promise<{ decisions: ApprovalDecision[] } | { notRead: NotRead }> {
+  const table = opts.decisionsTable ?? deps.env.FLEETWARDEN_DECISIONS_TABLE;
+  const ids = [...new Set(records.map(proposalIdOf).filter((id): id is string => !!id))];
+  if (!table || ids.length === 0) return { decisions: [] };
+  try {
+    const reader = deps.approvals({ region }).decisions(table);
+    const decisions: ApprovalDecision[] = [];
+    for (const id of ids) decisions.push(...(await reader.decisions(id)).map(fromDecision));
+    return { decisions };
+  } catch (error) {
+    return { notRead: notReadFrom('decisions table', 'Query', table, region, error, deps) };
+  }
+}
+
 function notReadFrom(
   source: NotRead['source'],
   call: string,
@@ -217,17 +244,17 @@ function notReadFrom(
   deps: CliDeps,
 ): NotRead {
   const causes = causeChain(error);
-  const tag = source === 'audit table' ? 'audit' : 'cloudtrail';
+  const tag = { 'audit table': 'audit', 'decisions table': 'approvals', CloudTrail: 'cloudtrail' }[source];
   deps.stderr.write(
     `${tag}: not read: ${call} ${what} in ${region} failed\n${causes.map((c) => `  caused by: ${c}\n`).join('')}`,
   );
-  const target = source === 'audit table' ? { table: what } : { query: what };
+  const target = source === 'CloudTrail' ? { query: what } : { table: what };
   return { source, read: false, call, region, ...target, causes, error };
 }
 
 /** A source could not be read: which call, where, and the whole cause chain (outermost first). */
 interface NotRead {
-  source: 'audit table' | 'CloudTrail';
+  source: 'audit table' | 'decisions table' | 'CloudTrail';
   read: false;
   call: string;
   region: string;
@@ -278,6 +305,8 @@ async function readCloudTrail(
 
 function notReadLine(n: NotRead): string {
   const what = `${n.call} ${n.table ?? n.query} in ${n.region}: ${n.causes.at(-1)}`;
+  if (n.source === 'decisions table')
+    return `DECISIONS TABLE NOT READ: ${what} (only the decisions executed actions carry are shown)`;
   return n.source === 'CloudTrail'
     ? `CloudTrail NOT READ: ${what} (audit records only; causes not looked up)`
     : `AUDIT TABLE NOT READ: ${what} (CloudTrail events only; the automation's decisions are missing)`;
@@ -317,6 +346,10 @@ export const command: CliCommand = {
       .option('--wide', 'every evidence id and the full text on each line (default: fits 120 columns)')
       .option('--json', 'machine-readable output')
       .option('--table-name <name>', 'audit table (default: $FLEETWARDEN_AUDIT_TABLE)')
+      .option(
+        '--decisions-table <name>',
+        "approvals' decisions table, for every decision on the proposals shown (default: $FLEETWARDEN_DECISIONS_TABLE; without it, the decisions executed actions carry)",
+      )
       .option('--region <region>', 'AWS region (default: $AWS_REGION)')
       .option('--max-pages <n>', 'CloudTrail pages to scan at most, 1-100 (50 events each)', '10')
       .option(

@@ -25,7 +25,8 @@ export function evidenceOfEntries(entries: TimelineEntry[]): Evidence {
   return {
     recordIds: unique(e.map((x) => x.recordId)),
     eventIds: unique(e.map((x) => x.eventId)),
-    requestIds: unique(e.map((x) => x.requestId)),
+    // a human decision's request ids (STS) count as well
+    requestIds: unique([...e.map((x) => x.requestId), ...e.flatMap((x) => x.requestIds ?? [])]),
     githubRequestIds: unique(e.map((x) => x.githubRequestId)),
     githubDeliveryIds: unique(e.map((x) => x.githubDeliveryId)),
   };

@@ -1,11 +1,12 @@
 import type { AuditRecord } from '../../shared/audit/schema';
 import type { UnreadableRecord } from '../../shared/audit/store-port';
 import type { TrailEvent } from '../../shared/cloudtrail/event';
+import { type ApprovalDecision, approvalOf, proposalIdOf } from './approvals';
 
 /** One line of a timeline. Every line carries the id(s) that prove it. */
 export interface TimelineEntry {
   time: string;
-  kind: 'decision' | 'aws-call' | 'github-call' | 'cause' | 'cloudtrail' | 'unreadable';
+  kind: 'decision' | 'approval' | 'aws-call' | 'github-call' | 'cause' | 'cloudtrail' | 'unreadable';
   summary: string;
   evidence: {
     recordId?: string;
@@ -13,6 +14,10 @@ export interface TimelineEntry {
     requestId?: string;
     githubRequestId?: string;
     githubDeliveryId?: string;
+    /** The proposal an approval line, a proposal note or an approved action is about. */
+    proposalId?: string;
+    /** A human decision's AWS request ids (STS GetCallerIdentity, AssumeRole). */
+    requestIds?: string[];
   };
   /** Where the evidence stands: CloudTrail correlation status for fleet calls. */
   correlation?: string;
@@ -25,12 +30,15 @@ export interface TimelineEntry {
  * about the subject into one time-ordered list. A CloudTrail event already cited by a record (as a
  * call's event or as the cause) is shown once, on the record's line; so is an event whose requestID
  * and name match a call the correlator has not matched yet. Records that could not be read are
- * listed as such, with their id, so nothing disappears silently.
+ * listed as such, with their id, so nothing disappears silently. Human decisions on proposals (the
+ * approvals an executed action's `details.approval` carries, and `decisions` read from the decisions
+ * table) are one line each, with the proposal id and their request ids.
  */
 export function mergeTimeline(
   records: AuditRecord[],
   events: TrailEvent[],
   unreadable: UnreadableRecord[] = [],
+  decisions: readonly ApprovalDecision[] = [],
 ): TimelineEntry[] {
   const entries: TimelineEntry[] = [];
   const cited = new Set<string>();
@@ -81,19 +89,25 @@ export function mergeTimeline(
     });
   }
   for (const c of causes.values()) nameCause(c, records);
+  entries.push(...approvalEntries(records, decisions));
   return sortEntries(entries);
 }
 
 /** The record's own line: what it decided, and where its CloudTrail evidence stands. */
 function decisionEntry(r: AuditRecord): TimelineEntry {
   const c = r.correlation;
+  const approval = approvalOf(r);
+  const proposalId = proposalIdOf(r);
   return {
     time: r.time,
     kind: 'decision',
-    summary: `${r.function} ${r.action} ${decisionText(r)}${r.mode === 'dry-run' ? ' (dry-run)' : ''}: ${r.reason}`,
+    summary:
+      `${r.function} ${r.action} ${decisionText(r)}${r.mode === 'dry-run' ? ' (dry-run)' : ''}: ${r.reason}` +
+      (approval ? ` (approved: proposal ${approval.proposalId} by ${approval.by.join(', ')})` : ''),
     evidence: {
       recordId: r.recordId,
       ...(r.trigger.githubDeliveryId ? { githubDeliveryId: r.trigger.githubDeliveryId } : {}),
+      ...(proposalId ? { proposalId } : {}),
     },
     correlation:
       r.decision === 'intended'
@@ -159,6 +173,7 @@ const ORDER: Record<TimelineEntry['kind'], number> = {
   unreadable: 0,
   cause: 0,
   cloudtrail: 1,
+  approval: 1,
   decision: 2,
   'aws-call': 3,
   'github-call': 3,
@@ -191,6 +206,8 @@ export function evidenceText(e: TimelineEntry['evidence']): string {
     e.requestId && `request=${e.requestId}`,
     e.githubRequestId && `github-request=${e.githubRequestId}`,
     e.githubDeliveryId && `delivery=${e.githubDeliveryId}`,
+    e.proposalId && `proposal=${e.proposalId}`,
+    e.requestIds && e.requestIds.length > 0 && `requests=${e.requestIds.join(',')}`,
   ]
     .filter(Boolean)
     .join(' ');
@@ -198,6 +215,7 @@ export function evidenceText(e: TimelineEntry['evidence']): string {
 
 const KIND_LABEL: Record<TimelineEntry['kind'], string> = {
   decision: 'audit',
+  approval: 'approval',
   'aws-call': '  aws call',
   'github-call': '  github',
   cause: 'cause',
@@ -267,6 +285,7 @@ function wrap(note: string): string[] {
 /** The id to look up next: the CloudTrail event when there is one, else the request, else the record. */
 function primaryEvidence(e: TimelineEntry): string {
   const v = e.evidence;
+  if (e.kind === 'approval') return `proposal=${v.proposalId}`;
   if (e.kind === 'decision' || e.kind === 'unreadable') return `record=${v.recordId}`;
   if (v.eventId) return `event=${v.eventId}`;
   if (v.requestId) return `request=${v.requestId}`;
@@ -309,4 +328,36 @@ function renderWide(subject: string, entries: TimelineEntry[], notes: string[]):
     ...rows.map(line),
     '',
   ].join('\n');
+}
+
+/**
+ * One line per human decision: those the records' `details.approval` carry, then those of the
+ * decisions table that no record carries (a rejection, an approval not acted on yet).
+ */
+function approvalEntries(
+  records: readonly AuditRecord[],
+  table: readonly ApprovalDecision[],
+): TimelineEntry[] {
+  const carried = records.flatMap((r) => {
+    const a = approvalOf(r);
+    return (a?.decisions ?? []).map((d) => ({ ...d, proposalId: a?.proposalId ?? '', recordId: r.recordId }));
+  });
+  const seen = new Set<string>();
+  const out: TimelineEntry[] = [];
+  for (const d of [...carried, ...table]) {
+    const key = `${d.proposalId}|${d.approver}|${d.decidedAt}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({
+      time: d.decidedAt,
+      kind: 'approval',
+      summary: `${d.proposalId} ${d.decision} by ${d.approver}${d.session ? ` (session ${d.session})` : ''}${d.reason ? `: ${d.reason}` : ''}`,
+      evidence: {
+        proposalId: d.proposalId,
+        ...(d.recordId ? { recordId: d.recordId } : {}),
+        requestIds: d.requestIds,
+      },
+    });
+  }
+  return out;
 }

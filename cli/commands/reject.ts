@@ -1,0 +1,3 @@
+import { decideCommand } from '../approvals/decide';
+
+export const command = decideCommand('reject');
