@@ -129,6 +129,13 @@ export interface RemediationSpec<S extends SettingsSpec = SettingsSpec, K extend
   readonly optIn?: true;
   /** Fleet resources it uses (the construct grants them and sets their env). */
   readonly needs?: readonly FleetResource[];
+  /**
+   * A run its own circuit breaker or removal budget refuses is proposed to humans as a batch
+   * (`ApprovalGate.check` with why 'breaker' | 'budget'), on top of any irreversible action kind it
+   * declares: infra wires the approval flow into it (proposals table, decisions, topic) when
+   * approvals are configured.
+   */
+  readonly proposesRuns?: boolean;
 }
 
 /**
