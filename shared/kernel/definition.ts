@@ -97,6 +97,14 @@ export interface Planned<K extends string = string> {
    * (ids, sizes, states, event times; never "now" or an age). @default `details`
    */
   readonly facts?: Readonly<Record<string, unknown>>;
+  /**
+   * What the facts rest on, shown to the approver (an irreversible action's proposal): audit record
+   * ids (e.g. the fleet's own attachment and snapshot records), CloudTrail event ids.
+   */
+  readonly evidence?: {
+    readonly auditRecordIds?: readonly string[];
+    readonly cloudTrailEventIds?: readonly string[];
+  };
 }
 
 /** A decision that takes no action: recorded as it is (skipped, reported, refused). */
