@@ -144,6 +144,11 @@ export interface RemediationSpec<S extends SettingsSpec = SettingsSpec, K extend
    * approvals are configured.
    */
   readonly proposesRuns?: boolean;
+  /**
+   * Part of the approval flow itself (approvals-expire): FleetStack deploys it only when approvals
+   * are configured (cdk.json `fleetwarden.approvals`), with the approvals tables' settings.
+   */
+  readonly needsApprovals?: boolean;
 }
 
 /**
