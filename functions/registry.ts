@@ -2,6 +2,7 @@
  * Every function of the fleet, each a definition run by the kernel (one import + one entry each):
  * infrastructure, the simulator and the docs derive from this list.
  */
+import { approvalsExpire } from './approvals-expire/definition';
 import { auditCorrelate } from './audit-correlate/definition';
 import { dnsReconcile } from './dns-reconcile/definition';
 import { dnsSync } from './dns-sync/definition';
@@ -20,4 +21,6 @@ export const REMEDIATIONS = [
   webhookIngress,
   auditCorrelate,
   orphanedVolumes,
+  // deployed only where approvals are configured (needsApprovals)
+  approvalsExpire,
 ] as const;

@@ -97,6 +97,14 @@ export interface Planned<K extends string = string> {
    * (ids, sizes, states, event times; never "now" or an age). @default `details`
    */
   readonly facts?: Readonly<Record<string, unknown>>;
+  /**
+   * What the facts rest on, shown to the approver (an irreversible action's proposal): audit record
+   * ids (e.g. the fleet's own attachment and snapshot records), CloudTrail event ids.
+   */
+  readonly evidence?: {
+    readonly auditRecordIds?: readonly string[];
+    readonly cloudTrailEventIds?: readonly string[];
+  };
 }
 
 /** A decision that takes no action: recorded as it is (skipped, reported, refused). */
@@ -129,6 +137,18 @@ export interface RemediationSpec<S extends SettingsSpec = SettingsSpec, K extend
   readonly optIn?: true;
   /** Fleet resources it uses (the construct grants them and sets their env). */
   readonly needs?: readonly FleetResource[];
+  /**
+   * A run its own circuit breaker or removal budget refuses is proposed to humans as a batch
+   * (`ApprovalGate.check` with why 'breaker' | 'budget'), on top of any irreversible action kind it
+   * declares: infra wires the approval flow into it (proposals table, decisions, topic) when
+   * approvals are configured.
+   */
+  readonly proposesRuns?: boolean;
+  /**
+   * Part of the approval flow itself (approvals-expire): FleetStack deploys it only when approvals
+   * are configured (cdk.json `fleetwarden.approvals`), with the approvals tables' settings.
+   */
+  readonly needsApprovals?: boolean;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import type { DecisionReader, ProposalNotifier, ProposalStore } from '../approvals/port';
 import type { AuditSink } from '../audit/port';
 import type { AuditStore } from '../audit/store-port';
 import type { InstanceLifecycle } from '../autoscaling/instance-lifecycle';
@@ -52,6 +53,12 @@ export interface FleetPorts {
   idempotency: BasePersistenceLayer;
   /** EBS volumes and their snapshots (orphaned-volumes). */
   volumes: VolumePort;
+  /** Approvals (issue 12): the proposals table (the gate; approvals-expire). */
+  proposals: ProposalStore;
+  /** Approvals: reading humans' decisions (never writing them: only the Approver role does). */
+  decisions: DecisionReader;
+  /** Approvals: telling humans a proposal waits for them (SNS topic). */
+  notifier: ProposalNotifier;
 }
 
 export type PortName = keyof FleetPorts;
