@@ -9,7 +9,8 @@ import type { ApprovalPolicy } from './model';
  */
 const APPROVER_PATTERN =
   /^arn:aws(?:-cn|-us-gov)?:(?:iam::\d{12}:(?:root|user\/[\w+=.@/*-]+|role\/[\w+=.@/*-]+)|sts::\d{12}:assumed-role\/[\w+=.@/*-]+)$/;
-const APPROVER_BOUNDS =
+/** What an approver pattern must be, in words (errors, docs). */
+export const APPROVER_BOUNDS =
   'an IAM principal ARN pattern (arn:aws:iam::<12-digit account>:role/<name>, user/<name>, root, or arn:aws:sts::<account>:assumed-role/<role>/<session>; * allowed in the name)';
 
 /** True when `arn` is an approver pattern the approval flow accepts (config, construct, CLI). */
