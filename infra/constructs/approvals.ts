@@ -339,7 +339,11 @@ class ApproverPrincipals extends iam.PrincipalBase implements iam.IAssumeRolePri
     return this.accounts.policyFragment;
   }
 
-  addToAssumeRolePolicy(document: iam.PolicyDocument): void {
+  dedupeString(): string | undefined {
+    return `ApproverPrincipals:${JSON.stringify(this.approvers)}`;
+  }
+
+  override addToAssumeRolePolicy(document: iam.PolicyDocument): void {
     document.addStatements(
       new iam.PolicyStatement({
         actions: ['sts:AssumeRole', 'sts:SetSourceIdentity'],

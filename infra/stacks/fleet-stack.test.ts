@@ -432,6 +432,8 @@ describe('FleetStack IAM matches the SDK calls of every function', () => {
       reverseZoneName: '10.in-addr.arpa',
       allowTerminate: true,
       remediations: { 'orphaned-volumes': {} },
+      // the gated functions' calls to the approval flow (proposals, decisions, the topic) too
+      approvals: APPROVALS,
     }),
   });
   const t = Template.fromStack(stack);

@@ -72,7 +72,7 @@ async function approvalGateOf(
   if (!settings) return REPORT_ONLY_GATE;
   if (!options.approvals)
     throw new ConfigError(
-      `${definition.name}: approvals are deployed (PROPOSALS_TABLE) but its entry wires no approval gate: pass { approvals: () => import('../../shared/approvals/wiring') } to lambdaHandler`,
+      `${definition.name}: approvals are deployed (PROPOSALS_TABLE) but its entry wires no approval gate: give lambdaHandler { approvals } loading shared/approvals/wiring (a dynamic import)`,
     );
   return (await options.approvals()).approvalGate(definition.name, settings);
 }
