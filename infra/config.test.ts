@@ -217,9 +217,16 @@ describe('fleet configuration: approvals (issue 12)', () => {
       required: 2,
       twoPerson: false,
       expiry: 3600,
-      notify: { emails: ['oncall@example.com'], githubIssues: { repository: 'ops' } },
+      notify: { emails: ['oncall@example.com'] },
     };
     expect(parseFleetConfig({ ...valid, approvals }).approvals).toEqual(approvals);
+  });
+
+  it('refuses notify.githubIssues until a GitHub issue notifier is deployed (never silently ignored)', () => {
+    const approvals = { approvers, notify: { githubIssues: { repository: 'ops' } } };
+    expect(() => parseFleetConfig({ ...valid, approvals })).toThrow(
+      /approvals\.notify\.githubIssues: no GitHub issue notifier is deployed yet/,
+    );
   });
 
   it('refuses approvers that are not IAM principal ARN patterns, showing each bad value', () => {

@@ -66,6 +66,13 @@ const ApprovalsSchema = z
       .default({ emails: [] }),
   })
   .superRefine((a, ctx) => {
+    if (a.notify.githubIssues)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['notify', 'githubIssues'],
+        message:
+          'no GitHub issue notifier is deployed yet (proposals are announced on the topic: notify.emails); remove it',
+      });
     // a wildcard pattern may match many people; literal ARNs are one approver each
     if (a.approvers.some((p) => p.includes('*')) || a.required <= a.approvers.length) return;
     ctx.addIssue({
