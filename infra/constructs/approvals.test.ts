@@ -185,8 +185,10 @@ describe('Approvals: the approval flow’s tables, topic and Approver role', () 
             'aws:PrincipalArn': [
               APPROVERS[0],
               APPROVERS[1],
-              // IAM sees a role session's aws:PrincipalArn as its role; the fleet checks the session
+              // IAM sees a role session's aws:PrincipalArn as its role (path included); the fleet
+              // checks the session itself
               'arn:aws:iam::210987654321:role/Breakglass',
+              'arn:aws:iam::210987654321:role/*/Breakglass',
             ],
           },
           Null: { 'sts:SourceIdentity': 'false' },

@@ -80,7 +80,8 @@ function validate(scope: Construct, id: string, p: ApprovalsProps): void {
   const problems: string[] = [];
   if (p.approvers.length === 0) problems.push('approvers must name at least one principal, got []');
   p.approvers.forEach((a, i) => {
-    if (!Token.isUnresolved(a) && !isApproverPattern(a)) problems.push(`approvers[${i}] must be ${APPROVER_BOUNDS}, got "${a}"`);
+    if (!Token.isUnresolved(a) && !isApproverPattern(a))
+      problems.push(`approvers[${i}] must be ${APPROVER_BOUNDS}, got "${a}"`);
   });
   const r = p.required;
   if (r !== undefined && !APPROVAL_SETTINGS.required.value.safeParse(r).success)
@@ -107,13 +108,15 @@ function defaultRoleName(stack: Stack): string {
 
 /**
  * The approver patterns as IAM evaluates `aws:PrincipalArn` in a trust policy: a role session's is
- * its role's ARN, so an assumed-role session pattern is trusted in its role's form (the fleet checks
- * the session itself when it judges a decision).
+ * its role's ARN, path included, so an assumed-role session pattern (which names the role without
+ * its path) is trusted in its role's forms, with and without a path (the fleet checks the session
+ * itself when it judges a decision).
  */
 export function trustedPrincipalArns(approvers: readonly string[]): string[] {
-  const asRole = (a: string) =>
-    a.replace(/^arn:([\w-]+):sts::(\d{12}):assumed-role\/([^/]+)\/.*$/, 'arn:$1:iam::$2:role/$3');
-  return [...new Set(approvers.map(asRole))];
+  const SESSION = /^arn:([\w-]+):sts::([^:]+):assumed-role\/([^/]+)\/.*$/;
+  const asRoles = (a: string) =>
+    SESSION.test(a) ? ['role/', 'role/*/'].map((r) => a.replace(SESSION, `arn:$1:iam::$2:${r}$3`)) : [a];
+  return [...new Set(approvers.flatMap(asRoles))];
 }
 
 /** The root ARNs of the approver patterns' accounts (the trust policy's principals), in their partition. */
