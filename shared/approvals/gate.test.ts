@@ -256,6 +256,22 @@ describe('proposalGate', () => {
       expect(v.reason).toContain(`not written under the Approver role (${APPROVER_ROLE_ARN})`);
     });
 
+    it('a proposal marked approved in the table without an honoured decision is not executed', async () => {
+      const { proposalId } = refused(await gate.check(request()));
+      await proposals.transition(
+        proposalId ?? '',
+        ['open'],
+        'approved',
+        'forged',
+        new Date(clock.now).toISOString(),
+      );
+      await approve(proposalId ?? '', MALLORY);
+      const v = refused(await gate.check(request()));
+      expect(v.reason).toContain('waits for 1 approval(s)');
+      expect((await proposals.get(proposalId ?? ''))?.execution).toBeUndefined();
+      expect(proposals.all()).toHaveLength(1);
+    });
+
     it('the proposer approving its own proposal under the two-person rule', async () => {
       const { proposalId } = refused(await gate.check(request({ principal: BOB })));
       await approve(proposalId ?? '', BOB);
@@ -292,6 +308,26 @@ describe('proposalGate', () => {
       expect((await proposals.get(old ?? ''))?.status).toBe('void');
       expect(v.proposalId).not.toBe(old);
       expect((await proposals.get(v.proposalId ?? ''))?.status).toBe('open');
+    });
+
+    it('does not void a proposal whose execution another record is carrying out (claimed, not settled)', async () => {
+      const { proposalId } = refused(await gate.check(request()));
+      await approve(proposalId ?? '');
+      granted(await gate.check(request({ claimant: 'rec-acting' })));
+      const v = refused(await gate.check(request({ claimant: 'rec-other', changes: sizeChanged() })));
+      expect(v.reason).toContain('its execution is claimed by record rec-acting');
+      expect((await proposals.get(proposalId ?? ''))?.status).toBe('approved');
+      expect(proposals.all()).toHaveLength(1);
+    });
+
+    it('voids it once the claim is older than any run can last (the claiming run died), when the facts changed', async () => {
+      const { proposalId } = refused(await gate.check(request()));
+      await approve(proposalId ?? '');
+      granted(await gate.check(request({ claimant: 'rec-died' })));
+      minutes(16);
+      const v = refused(await gate.check(request({ claimant: 'rec-other', changes: sizeChanged() })));
+      expect(v.notes?.map((n) => n.audit)).toEqual(['approval.void', 'approval.proposed']);
+      expect((await proposals.get(proposalId ?? ''))?.status).toBe('void');
     });
 
     it('an approval of the older plan written on the fresh proposal is not honoured', async () => {

@@ -76,6 +76,8 @@ class ProposalGate implements ApprovalGate {
       if (same && p.status === 'executed') return refuse(p, alreadyExecuted(p), notes);
       return this.propose(ask, p, notes);
     }
+    // an execution in flight (claimed by another record, not settled) is never voided under it
+    if (inFlight(p, ask)) return refuse(p, notClaimed(p), notes);
     if (!same) return this.voidAndPropose(ask, p, notes);
     const j = judge(p, await this.ports.decisions.decisions(p.id), this.policy, new Date(ask.at));
     if (j.state === 'approved') return this.execute(ask, p, j, notes);
@@ -221,6 +223,17 @@ function ignoredText(j: Judgement): string {
 
 function alreadyExecuted(p: Proposal): string {
   return `proposal ${p.id} already executed by record ${p.execution?.recordId ?? 'unknown'} at ${p.execution?.at ?? p.statusAt}`;
+}
+
+/** No run lasts longer than this (Lambda's maximum timeout): an older unsettled claim is a dead run's. */
+const LONGEST_RUN_MS = 15 * 60_000;
+
+/** Another record claimed the execution and may be acting right now (claimed, not settled, recently). */
+function inFlight(p: Proposal, ask: Ask): boolean {
+  const e = p.execution;
+  if (p.status !== 'approved' || !e || e.outcome !== undefined || e.recordId === ask.req.claimant)
+    return false;
+  return Date.parse(ask.at) - Date.parse(e.claimedAt) < LONGEST_RUN_MS;
 }
 
 function notClaimed(p: Proposal): string {

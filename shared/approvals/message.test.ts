@@ -64,3 +64,16 @@ describe('proposalMessage', () => {
       expect(line.length).toBeLessThanOrEqual(160);
   });
 });
+
+describe('proposalMessage markdown (GitHub issue)', () => {
+  it('fences the commands so they copy as they are, and keeps the rest of the text', () => {
+    const p = aProposal();
+    const { subject, body } = proposalMessage(p, 'markdown');
+    expect(subject).toBe(proposalMessage(p).subject);
+    expect(body).toContain(
+      `\`\`\`sh\nfleetwarden show ${p.id}\nfleetwarden approve ${p.id} --reason "…"\nfleetwarden reject ${p.id} --reason "…"\n\`\`\``,
+    );
+    expect(body).toContain('**What:** delete EBS volume vol-0abc (100 GiB)');
+    expect(body).toContain(`Proposal \`${p.id}\``);
+  });
+});

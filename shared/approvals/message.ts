@@ -41,26 +41,45 @@ function hoursBetween(from: string, to: string): string {
   return Number.isFinite(h) ? `${Math.round(h * 10) / 10} h` : 'unknown time';
 }
 
+/** Plain text (email, SMS-sized lines) or GitHub markdown (an issue). */
+export type MessageFormat = 'text' | 'markdown';
+
+function field(format: MessageFormat, name: string, value: string): string {
+  return format === 'markdown' ? `**${name}:** ${value}` : `${name}: ${value}`;
+}
+
+function commandLines(format: MessageFormat, id: string): string[] {
+  const cmds = [
+    `fleetwarden show ${id}`,
+    `fleetwarden approve ${id} --reason "…"`,
+    `fleetwarden reject ${id} --reason "…"`,
+  ];
+  return format === 'markdown' ? ['```sh', ...cmds, '```'] : cmds.map((c) => `  ${c}`);
+}
+
 /** Subject and body of the message announcing `p`. */
-export function proposalMessage(p: Proposal): ProposalMessage {
+export function proposalMessage(p: Proposal, format: MessageFormat = 'text'): ProposalMessage {
   const { blastRadius: b, evidence: e, proposedBy: by } = p;
+  const f = (name: string, value: string) => field(format, name, value);
   const principal = by.principal ? `, principal ${by.principal}` : '';
+  const id = format === 'markdown' ? `\`${p.id}\`` : p.id;
   const body = [
-    `Proposal ${p.id} (${p.function}) waits for a human decision.`,
+    `Proposal ${id} (${p.function}) waits for a human decision.`,
     '',
-    `What: ${p.summary}`,
+    f('What', p.summary),
     ...changeLines(p),
-    `Why: ${p.reason} (${WHY[p.why]})`,
-    `Blast radius: ${b.count}${b.of === undefined ? '' : ` of ${b.of}`} ${b.what}`,
-    `Evidence: trigger ${e.triggerId}; audit records ${list(e.auditRecordIds)}; CloudTrail events ${list(e.cloudTrailEventIds)}`,
-    `Proposed by: ${by.function}, trigger ${by.trigger.source} ${by.trigger.id}${principal}`,
-    `Expires: ${p.expiresAt} (${hoursBetween(p.createdAt, p.expiresAt)} after it was made)`,
-    ...(p.supersedes ? [`Replaces: ${p.supersedes} (its facts changed)`] : []),
+    f('Why', `${p.reason} (${WHY[p.why]})`),
+    f('Blast radius', `${b.count}${b.of === undefined ? '' : ` of ${b.of}`} ${b.what}`),
+    f(
+      'Evidence',
+      `trigger ${e.triggerId}; audit records ${list(e.auditRecordIds)}; CloudTrail events ${list(e.cloudTrailEventIds)}`,
+    ),
+    f('Proposed by', `${by.function}, trigger ${by.trigger.source} ${by.trigger.id}${principal}`),
+    f('Expires', `${p.expiresAt} (${hoursBetween(p.createdAt, p.expiresAt)} after it was made)`),
+    ...(p.supersedes ? [f('Replaces', `${p.supersedes} (its facts changed)`)] : []),
     '',
     'Look, then decide (as a configured approver; runs under the Approver role):',
-    `  fleetwarden show ${p.id}`,
-    `  fleetwarden approve ${p.id} --reason "…"`,
-    `  fleetwarden reject ${p.id} --reason "…"`,
+    ...commandLines(format, p.id),
     '',
     'Nothing happens without an approval; the next run re-checks the facts and acts once, or voids this proposal if they changed.',
   ].join('\n');

@@ -164,6 +164,17 @@ describe('matchesApprover', () => {
     expect(matchesApprover(ALICE, [`arn:aws:iam::999999999999:role/OnCall`])).toBe(false);
   });
 
+  it('matches an SSO session by its role configured with its path (a session ARN shows no path)', () => {
+    const sso = `arn:aws:sts::${ACCT}:assumed-role/AWSReservedSSO_OnCall_0123456789abcdef/alice@example.com`;
+    const path = `arn:aws:iam::${ACCT}:role/aws-reserved/sso.amazonaws.com/eu-west-1/`;
+    expect(matchesApprover(sso, [`${path}AWSReservedSSO_OnCall_0123456789abcdef`])).toBe(true);
+    expect(matchesApprover(sso, [`${path}AWSReservedSSO_OnCall_*`])).toBe(true);
+    expect(matchesApprover(sso, [`${path}AWSReservedSSO_Admin_*`])).toBe(false);
+    // a bare `*` name under a path would be any role of the account once the path is dropped: no match
+    expect(matchesApprover(sso, [`arn:aws:iam::${ACCT}:role/aws-reserved/*`])).toBe(false);
+    expect(matchesApprover(BOB, [`arn:aws:iam::${ACCT}:user/team/bob`])).toBe(false);
+  });
+
   it('treats every other character literally (no regex injection)', () => {
     expect(
       matchesApprover('arn:aws:iam::123456789012:user/bobby', ['arn:aws:iam::123456789012:user/bob.y']),

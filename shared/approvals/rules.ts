@@ -90,11 +90,26 @@ function globMatches(pattern: string, value: string): boolean {
 /**
  * Does the approver's own identity match one of the configured patterns (`*` matches any run of
  * characters)? An assumed-role session `arn:aws:sts::A:assumed-role/R/s` is matched as itself and
- * as `arn:aws:iam::A:role/R`.
+ * as `arn:aws:iam::A:role/R` (against role patterns with their path left out: see withoutRolePath).
  */
 export function matchesApprover(identityArn: string, patterns: readonly string[]): boolean {
   const forms = identityForms(identityArn);
-  return patterns.some((p) => forms.some((f) => globMatches(p, f)));
+  const roleForm = forms[1];
+  return patterns.some(
+    (p) => forms.some((f) => globMatches(p, f)) || (!!roleForm && globMatches(withoutRolePath(p), roleForm)),
+  );
+}
+
+const ROLE_WITH_PATH = /^arn:([^:]+):iam::([^:]*):role\/.+\/([^/]+)$/;
+
+/**
+ * A role pattern without its path (`role/aws-reserved/sso.amazonaws.com/X_*` -> `role/X_*`): an
+ * assumed-role session ARN names the role without its path (SSO roles have one), so only the name
+ * can be compared. A bare `*` name keeps its path (it would match every role of the account).
+ */
+function withoutRolePath(pattern: string): string {
+  const m = ROLE_WITH_PATH.exec(pattern);
+  return m && m[3] !== '*' ? `arn:${m[1]}:iam::${m[2]}:role/${m[3]}` : pattern;
 }
 
 /**

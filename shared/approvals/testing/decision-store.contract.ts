@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { Proposal } from '../model';
 import type { DecisionReader, DecisionWriter } from '../port';
 import { ACCOUNT, ALICE, aDecision, aProposal, BOB } from './fixtures';
 
@@ -9,9 +11,11 @@ export function describeDecisionStoreContract(
 ): void {
   describe(`DecisionReader/DecisionWriter contract: ${name}`, () => {
     let store: DecisionReader & DecisionWriter;
-    const p = aProposal();
+    // every test decides its own proposal: a live table keeps what earlier tests wrote
+    let p: Proposal;
     beforeEach(() => {
       store = make();
+      p = aProposal({ function: `orphaned-volumes-${randomUUID().slice(0, 8)}` });
     });
 
     it('writes a decision and reads it back as it was written', async () => {
@@ -32,11 +36,11 @@ export function describeDecisionStoreContract(
     it("reads every decision of a proposal, across pages, and no other proposal's", async () => {
       const approvers = Array.from({ length: 7 }, (_, i) => `arn:aws:iam::${ACCOUNT}:user/approver-${i}`);
       for (const a of approvers) await store.decide(aDecision(p, a));
-      await store.decide(aDecision({ id: 'fwp-other0000000', fingerprint: p.fingerprint }, BOB));
+      await store.decide(aDecision({ id: `${p.id}-other`, fingerprint: p.fingerprint }, BOB));
       const read = await store.decisions(p.id);
       expect(read.map((d) => d.approver.arn).sort()).toEqual([...approvers].sort());
       expect(read.every((d) => d.proposalId === p.id)).toBe(true);
-      expect(await store.decisions('fwp-nothing00000')).toEqual([]);
+      expect(await store.decisions(`${p.id}-nothing`)).toEqual([]);
     });
   });
 }

@@ -23,12 +23,13 @@ export function aChange(over: Partial<PlannedChange> = {}): PlannedChange {
 
 export function aProposal(over: Partial<Proposal> = {}): Proposal {
   const changes = over.changes ?? [aChange()];
-  const key = over.key ?? proposalKey({ function: 'orphaned-volumes', why: 'irreversible', changes });
+  const fn = over.function ?? 'orphaned-volumes';
+  const key = over.key ?? proposalKey({ function: fn, why: 'irreversible', changes });
   const fp = fingerprint(changes);
   const createdAt = over.createdAt ?? '2026-11-30T08:00:00.000Z';
   return {
     id: proposalId(key, fp, createdAt),
-    function: 'orphaned-volumes',
+    function: fn,
     key,
     why: 'irreversible',
     summary: 'delete EBS volume vol-0abc (100 GiB)',
@@ -41,7 +42,7 @@ export function aProposal(over: Partial<Proposal> = {}): Proposal {
       auditRecordIds: ['orphaned-volumes:abc'],
       cloudTrailEventIds: ['ev-1'],
     },
-    proposedBy: { function: 'orphaned-volumes', trigger: { source: 'fleetwarden.schedule', id: 'sched-1' } },
+    proposedBy: { function: fn, trigger: { source: 'fleetwarden.schedule', id: 'sched-1' } },
     createdAt,
     expiresAt: '2026-12-01T08:00:00.000Z',
     status: 'open',

@@ -1,17 +1,26 @@
+import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ExecutionClaimError } from '../errors';
+import type { Proposal } from '../model';
 import type { ProposalStore } from '../port';
-import { aChange, aProposal } from './fixtures';
+import { aChange, aProposal as fixture } from './fixtures';
 
 const AT = '2026-11-30T09:00:00.000Z';
 const LATER = '2026-11-30T09:05:00.000Z';
 
-/** The proposals table as the gate, the CLI and the expiry sweep rely on it: fake and adapter alike. */
+/**
+ * The proposals table as the gate, the CLI and the expiry sweep rely on it: fake and adapter alike,
+ * and a real table (dynamodb-stores.live.test.ts). Every test uses its own function name (and so its
+ * own keys and ids): a live table keeps what earlier tests wrote.
+ */
 export function describeProposalStoreContract(name: string, make: () => ProposalStore): void {
   describe(`ProposalStore contract: ${name}`, () => {
     let store: ProposalStore;
+    let fn: string;
+    const aProposal = (over: Partial<Proposal> = {}) => fixture({ function: fn, ...over });
     beforeEach(() => {
       store = make();
+      fn = `orphaned-volumes-${randomUUID().slice(0, 8)}`;
     });
 
     it('creates a proposal once and reads it back as it was written', async () => {
@@ -37,33 +46,36 @@ export function describeProposalStoreContract(name: string, make: () => Proposal
       const other = aProposal({ changes: [aChange({ subject: { instanceId: 'i-0fedcba9876543210' } })] });
       for (const p of [newer, other, older]) await store.create(p);
       expect((await store.byKey(older.key)).map((p) => p.id)).toEqual([newer.id, older.id]);
-      expect(await store.byKey('nothing#here')).toEqual([]);
+      expect(await store.byKey(`${fn}#nothing`)).toEqual([]);
     });
 
     it('lists newest first, filtered by status and function, up to a limit', async () => {
       const ps = [1, 2, 3, 4].map((d) => aProposal({ createdAt: `2026-11-2${d}T08:00:00.000Z` }));
+      const sweepFn = `runner-sweep-${fn}`;
       const sweep = aProposal({
-        function: 'runner-sweep',
-        key: 'runner-sweep#run',
+        function: sweepFn,
+        key: `${sweepFn}#run`,
         createdAt: '2026-11-25T08:00:00.000Z',
       });
       for (const p of [...ps, sweep]) await store.create(p);
       await store.transition(ps[1]?.id ?? '', ['open'], 'rejected', 'no', AT);
-      expect((await store.list()).map((p) => p.createdAt)).toEqual([
+      const ours = (list: Proposal[]) => list.filter((p) => p.function === fn || p.function === sweepFn);
+      expect(ours(await store.list()).map((p) => p.createdAt)).toEqual([
         sweep.createdAt,
         ...[4, 3, 2, 1].map((d) => `2026-11-2${d}T08:00:00.000Z`),
       ]);
-      expect((await store.list({ status: 'open' })).map((p) => p.id)).toEqual([
+      expect(ours(await store.list({ status: 'open' })).map((p) => p.id)).toEqual([
         sweep.id,
         ps[3]?.id,
         ps[2]?.id,
         ps[0]?.id,
       ]);
-      expect(
-        (await store.list({ status: 'open', function: 'orphaned-volumes', limit: 2 })).map((p) => p.id),
-      ).toEqual([ps[3]?.id, ps[2]?.id]);
-      expect((await store.list({ status: 'rejected' })).map((p) => p.id)).toEqual([ps[1]?.id]);
-      expect(await store.list({ function: 'runner-sweep' })).toEqual([sweep]);
+      expect((await store.list({ status: 'open', function: fn, limit: 2 })).map((p) => p.id)).toEqual([
+        ps[3]?.id,
+        ps[2]?.id,
+      ]);
+      expect((await store.list({ status: 'rejected', function: fn })).map((p) => p.id)).toEqual([ps[1]?.id]);
+      expect(await store.list({ function: sweepFn })).toEqual([sweep]);
     });
 
     it('transitions only from the expected statuses, recording reason and time', async () => {
