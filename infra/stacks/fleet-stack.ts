@@ -252,8 +252,8 @@ export class FleetStack extends Stack {
 
   /**
    * The approval flow, handed to every function built above whose remediation asks the approval gate
-   * (an irreversible action without `unattended`, or `proposesRuns`) or uses the proposals
-   * (`needs: ['approvals']`): found rather than listed, whichever construct built it. The read-only
+   * (an irreversible action without `unattended`, or `proposesRuns`): found rather than listed,
+   * whichever construct built it. The read-only
    * Investigator (CLI: proposals, show, timeline) reads both tables.
    */
   private addApprovals(
@@ -270,7 +270,7 @@ export class FleetStack extends Stack {
     });
     for (const ff of this.node.findAll().filter(FleetFunction.isFleetFunction)) {
       const definition = REMEDIATIONS.find((d) => d.entry === ff.entry);
-      if (definition && usesApprovals(definition)) approvals.grantPropose(ff);
+      if (definition && needsApproval(definition)) approvals.grantPropose(ff);
     }
     approvals.grantRead(this.audit.investigatorRole);
     return approvals;
@@ -296,11 +296,6 @@ export class FleetStack extends Stack {
       ],
     });
   }
-}
-
-/** A remediation that asks the approval gate, or reads and moves proposals (approvals-expire). */
-function usesApprovals(definition: AnyRemediation): boolean {
-  return needsApproval(definition) || (definition.needs ?? []).includes('approvals');
 }
 
 /** Settings that carry a fleet-wide key's value (the fleet's scope); config.remediations may not set them. */

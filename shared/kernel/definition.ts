@@ -134,14 +134,14 @@ export interface RemediationSpec<S extends SettingsSpec = SettingsSpec, K extend
    * approval gate with `why: 'breaker' | 'budget'`): it gets the approval flow like a remediation
    * with an irreversible action that is not `unattended`.
    */
-  readonly proposesRuns?: true;
+  readonly proposesRuns?: boolean;
 }
 
 /**
  * Does this remediation ask the approval gate? When it has an irreversible action without
  * `unattended`, or `proposesRuns`. Only these get the approval flow's settings, grants and wiring.
  */
-export function needsApproval(spec: { readonly actions: object; readonly proposesRuns?: true }): boolean {
+export function needsApproval(spec: { readonly actions: object; readonly proposesRuns?: boolean }): boolean {
   const kinds = Object.values(
     spec.actions as Readonly<Record<string, Pick<ActionKind, 'reversible' | 'unattended'>>>,
   );
@@ -150,10 +150,9 @@ export function needsApproval(spec: { readonly actions: object; readonly propose
 
 /**
  * Fleet resources a function can be given: the audit table (always), the state table (budget,
- * first sightings), the GitHub App secret, its own queue (ChangeMessageVisibility, delayed retries),
- * the approval flow's proposals and decisions (a function that asks the gate gets them anyway).
+ * first sightings), the GitHub App secret, its own queue (ChangeMessageVisibility, delayed retries).
  */
-export type FleetResource = 'state-table' | 'github-app' | 'own-queue' | 'approvals';
+export type FleetResource = 'state-table' | 'github-app' | 'own-queue';
 
 const pseudo = (name: string) => `\${AWS::${name}}`;
 
