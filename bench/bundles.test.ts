@@ -30,8 +30,11 @@ describe('function bundles carry only the SDK clients they use', () => {
     [
       'functions/dns-sync/index.ts',
       ['client-route-53', 'client-ec2'],
-      ['client-cloudtrail', 'client-secrets-manager', 'client-eventbridge'],
+      // no gated action: the approval wiring (SNS notifier) stays out
+      ['client-cloudtrail', 'client-secrets-manager', 'client-eventbridge', 'client-sns'],
     ],
+    // its deletion asks the approval gate: the entry's dynamic import bundles the wiring
+    ['functions/orphaned-volumes/index.ts', ['client-ec2', 'client-sns'], ['client-route-53']],
   ])('%s', async (entry, present, absent) => {
     const inputs = (await inputsOf(entry)).join('\n');
     for (const p of present) expect(inputs, p).toContain(`@aws-sdk/${p}/`);

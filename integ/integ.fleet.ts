@@ -14,19 +14,31 @@
 
 import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { Webhooks } from '@octokit/webhooks';
-import { App, Aspects, Duration, SecretValue, Stack, Validations } from 'aws-cdk-lib';
+import { App, Aspects, Aws, Duration, SecretValue, Stack, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { parseFleetConfig } from '../infra/config';
+import { RemediationFunction } from '../infra/constructs/remediation-function';
 import { applyGuardrails } from '../infra/guardrails/guardrails';
 import { FleetStack } from '../infra/stacks/fleet-stack';
 import { AUDIT_TABLE, normaliseRecordName } from '../shared/audit/table-design';
 import { GITHUB_EVENT_SOURCE } from '../shared/github/workflow-job-event';
 import { workflowJobPayload } from '../shared/webhook/testing/payloads';
 import { INTEG_CLOCK_CONTEXT } from './clock';
-import { correlatedRecordExpected, emptyQueueExpected } from './expectations';
+import {
+  alreadyExecutedExpected,
+  correlatedRecordExpected,
+  decisionWrittenExpected,
+  emptyQueueExpected,
+  executedExpected,
+  proposedExpected,
+} from './expectations';
+import { approvalProbe } from './fixtures/approval-probe/definition';
 import { DestroyOnTeardown, FixtureStack, INTEG_NODE_NAME } from './fixtures/fixture-stack';
 
 const ZONE_NAME = 'fleetwarden-integ.internal';
@@ -57,12 +69,32 @@ Validations.of(webhookSecret).acknowledge({
   id: 'AwsSolutions-SMG4',
   reason: 'Throwaway secret of one integration run.',
 });
+// the assertions' approver: a role of fixed name in the test account (its ARN has the account as a
+// token, known only at deploy time, so it is given after the config is parsed, like the zone id)
+const APPROVER_CALLER = 'fleetwarden-integ-approver';
+const approvals = {
+  approvers: [`arn:aws:iam::${Aws.ACCOUNT_ID}:role/${APPROVER_CALLER}`],
+  required: 1,
+  twoPerson: true,
+  expiry: 3600,
+  notify: { emails: [] },
+};
 const fleet = new FleetStack(app, 'FleetwardenInteg', {
-  config: { ...config, hostedZoneId: fixture.zone.hostedZoneId },
+  config: { ...config, hostedZoneId: fixture.zone.hostedZoneId, approvals },
   webhookSecret,
   description: 'fleetwarden integration test (throwaway)',
 });
 Aspects.of(app).add(new DestroyOnTeardown());
+
+// the approval flow's probe: an irreversible action without AWS calls, wired like a gated function
+const probe = new RemediationFunction(fleet, 'ApprovalProbe', {
+  definition: approvalProbe,
+  alarmTopic: fleet.alarmTopic,
+  audit: fleet.audit,
+});
+if (!fleet.approvals)
+  throw new Error('integ: the fleet must deploy its approval flow (approvals configured)');
+fleet.approvals.grantPropose(probe.function);
 
 // a tap on the fleet bus: what the ingress published lands in a queue the test can read
 const webhook = fleet.webhook;
@@ -104,6 +136,8 @@ for (const id of [
   'Fleetwarden-IamNoUnconditionedMutatingWildcard[Action::autoscaling:SetDesiredCapacity]',
   'Fleetwarden-IamNoUnconditionedMutatingWildcard[Action::states:StartExecution]',
   'Fleetwarden-IamNoUnconditionedMutatingWildcard[Action::sqs:ReceiveMessage]',
+  // and Invoke of the approval probe and the approver (step 7)
+  'Fleetwarden-IamNoUnconditionedMutatingWildcard[Action::lambda:Invoke]',
 ]) {
   Validations.of(assertionStack).acknowledge({
     id,
@@ -111,6 +145,44 @@ for (const id of [
       'integ-tests-alpha assertion provider (test harness in a throwaway account), not part of the fleet',
   });
 }
+// the approver the assertions run (what `fleetwarden approve` does): its role is the configured approver
+const approverCaller = new iam.Role(assertionStack, 'ApproverCallerRole', {
+  roleName: APPROVER_CALLER,
+  assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+  managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole')],
+});
+Validations.of(approverCaller).acknowledge({
+  id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+  reason: 'Test harness in a throwaway account: the approver Lambda only writes its own logs with it.',
+});
+approverCaller.addToPolicy(
+  new iam.PolicyStatement({
+    actions: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
+    resources: [fleet.approvals.approverRoleArn],
+  }),
+);
+const approver = new nodejs.NodejsFunction(assertionStack, 'Approver', {
+  entry: new URL('./fixtures/approver/index.ts', import.meta.url).pathname,
+  runtime: lambda.Runtime.NODEJS_22_X,
+  architecture: lambda.Architecture.ARM_64,
+  timeout: Duration.seconds(30),
+  role: approverCaller,
+  environment: {
+    APPROVER_ROLE_ARN: fleet.approvals.approverRoleArn,
+    PROPOSALS_TABLE: fleet.approvals.proposalsTable.tableName,
+    DECISIONS_TABLE: fleet.approvals.decisionsTable.tableName,
+  },
+  bundling: {
+    format: nodejs.OutputFormat.ESM,
+    target: 'node22',
+    mainFields: ['module', 'main'],
+    // STS from the Lambda runtime's SDK (see the handler)
+    externalModules: ['@aws-sdk/client-sts'],
+    forceDockerBundling: false,
+    banner:
+      "import { createRequire as __fwCreateRequire } from 'node:module';const require = __fwCreateRequire(import.meta.url);",
+  },
+});
 const integ = new IntegTest(app, 'FleetwardenIntegTest', {
   testCases: [fixture, fleet],
   assertionStack,
@@ -169,6 +241,26 @@ const busEvent = integ.assertions
     }),
   )
   .waitForAssertions(wait(5, 10));
+
+// 7. Approvals (runs between steps 1 and 2): the probe's irreversible action becomes a proposal
+//    (stored, announced on the topic) and is only reported; the approver approves it under the
+//    Approver role (the only principal the decisions table lets write); the probe's next run acts
+//    once, its record naming the proposal; the run after that finds it executed and does nothing.
+const probeRun = () =>
+  integ.assertions.invokeFunction({
+    functionName: probe.function.fn.functionName,
+    payload: JSON.stringify({ subject: 'integ-probe' }),
+  });
+const proposed = probeRun().expect(proposedExpected()).waitForAssertions(wait(5, 10));
+const approved = integ.assertions
+  .invokeFunction({
+    functionName: approver.functionName,
+    payload: JSON.stringify({ function: approvalProbe.name, reason: 'integration test approves its probe' }),
+  })
+  .expect(decisionWrittenExpected())
+  .waitForAssertions(wait(5, 10));
+const executed = probeRun().expect(executedExpected()).waitForAssertions(wait(5, 10));
+const executedOnce = probeRun().expect(alreadyExecutedExpected());
 
 // 2. Launch: one instance; its A record appears in the private zone.
 const launch = integ.assertions.awsApiCall('AutoScaling', 'setDesiredCapacity', {
@@ -240,6 +332,10 @@ syncActive
   .next(urlReady)
   .next(delivered)
   .next(busEvent)
+  .next(proposed)
+  .next(approved)
+  .next(executed)
+  .next(executedOnce)
   .next(launch)
   .next(recordAppears)
   .next(terminate)

@@ -5,11 +5,18 @@ import { Ec2Volumes } from '../../shared/ec2/volumes';
 import { lambdaHandler } from '../../shared/kernel/remediation';
 import { orphanedVolumes } from './definition';
 
-/** The Lambda entry: the definition wired to the real adapters (one memoised client each). */
-export const handler = lambdaHandler(orphanedVolumes, (settings) => ({
-  audit: new DynamoDbAuditSink(settings.auditTable),
-  // its own records read back: the proof of whose an orphaned volume was
-  auditStore: new DynamoDbAuditStore(settings.auditTable),
-  inventory: new Ec2InstanceInventory(),
-  volumes: new Ec2Volumes(),
-}));
+/**
+ * The Lambda entry: the definition wired to the real adapters (one memoised client each); its
+ * deletion asks the approval gate, whose wiring loads only when approvals are deployed.
+ */
+export const handler = lambdaHandler(
+  orphanedVolumes,
+  (settings) => ({
+    audit: new DynamoDbAuditSink(settings.auditTable),
+    // its own records read back: the proof of whose an orphaned volume was
+    auditStore: new DynamoDbAuditStore(settings.auditTable),
+    inventory: new Ec2InstanceInventory(),
+    volumes: new Ec2Volumes(),
+  }),
+  { approvals: () => import('../../shared/approvals/wiring') },
+);

@@ -8,13 +8,21 @@ import { runnerRegistryFromEnv } from '../../shared/github/registry-from-env';
 import { lambdaHandler } from '../../shared/kernel/remediation';
 import { runnerSweep } from './definition';
 
-/** The Lambda entry: runner-sweep's definition with the real adapters (one memoised client each). */
-export const handler = lambdaHandler(runnerSweep, async (s) => ({
-  registry: await runnerRegistryFromEnv(),
-  inventory: new Ec2InstanceInventory(),
-  instanceLifecycle: new AutoScalingInstanceLifecycle(),
-  warmPool: new AutoScalingWarmPool(),
-  terminator: new Ec2InstanceTerminator(),
-  audit: new DynamoDbAuditSink(s.auditTable),
-  sweepState: new DynamoDbSweepState(s.sweepStateTable),
-}));
+/**
+ * The Lambda entry: runner-sweep's definition with the real adapters (one memoised client each); a
+ * refused run and a termination ask the approval gate, whose wiring loads only when approvals are
+ * deployed.
+ */
+export const handler = lambdaHandler(
+  runnerSweep,
+  async (s) => ({
+    registry: await runnerRegistryFromEnv(),
+    inventory: new Ec2InstanceInventory(),
+    instanceLifecycle: new AutoScalingInstanceLifecycle(),
+    warmPool: new AutoScalingWarmPool(),
+    terminator: new Ec2InstanceTerminator(),
+    audit: new DynamoDbAuditSink(s.auditTable),
+    sweepState: new DynamoDbSweepState(s.sweepStateTable),
+  }),
+  { approvals: () => import('../../shared/approvals/wiring') },
+);

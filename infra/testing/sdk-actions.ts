@@ -28,7 +28,7 @@ const IAM_PREFIX: Record<string, string> = {
 
 /**
  * The IAM actions a function's code can call: follows the handler's value imports (not
- * `import type`) through the repository and collects every `new XCommand(` of an @aws-sdk client.
+ * `import type`) and dynamic imports through the repository and collects every `new XCommand(` of an @aws-sdk client.
  * The audit sink and store are left out: their table grants come from AuditAccess (tested with the
  * audit trail).
  */
@@ -52,6 +52,11 @@ export function sdkActionsOf(entry: string): Set<string> {
         if (!allTypes) visit(resolve(dirname(file), `${from}.ts`));
       }
     }
+    // a lazily loaded module (`() => import('../x')`, e.g. the approval wiring) is bundled and called too
+    // (comments left out: a doc comment may show such an import)
+    const code = src.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+    for (const m of code.matchAll(/\bimport\(\s*'(\.[^']+)'\s*\)/g))
+      visit(resolve(dirname(file), `${m[1]}.ts`));
     for (const m of src.matchAll(/new\s+(\w+Command)\(/g)) {
       const service = commandService.get(m[1] ?? '');
       if (service) actions.add(`${service}:${(m[1] ?? '').replace(/Command$/, '')}`);

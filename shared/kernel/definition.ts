@@ -139,9 +139,8 @@ export interface RemediationSpec<S extends SettingsSpec = SettingsSpec, K extend
   readonly needs?: readonly FleetResource[];
   /**
    * A run its own circuit breaker or removal budget refuses is proposed to humans as a batch
-   * (`ApprovalGate.check` with why 'breaker' | 'budget'), on top of any irreversible action kind it
-   * declares: infra wires the approval flow into it (proposals table, decisions, topic) when
-   * approvals are configured.
+   * (`ApprovalGate.check` with why 'breaker' | 'budget'): it gets the approval flow like a
+   * remediation with an irreversible action that is not `unattended`.
    */
   readonly proposesRuns?: boolean;
   /**
@@ -149,6 +148,17 @@ export interface RemediationSpec<S extends SettingsSpec = SettingsSpec, K extend
    * are configured (cdk.json `fleetwarden.approvals`), with the approvals tables' settings.
    */
   readonly needsApprovals?: boolean;
+}
+
+/**
+ * Does this remediation ask the approval gate? When it has an irreversible action without
+ * `unattended`, or `proposesRuns`. Only these get the approval flow's settings, grants and wiring.
+ */
+export function needsApproval(spec: { readonly actions: object; readonly proposesRuns?: boolean }): boolean {
+  const kinds = Object.values(
+    spec.actions as Readonly<Record<string, Pick<ActionKind, 'reversible' | 'unattended'>>>,
+  );
+  return spec.proposesRuns === true || kinds.some((k) => !k.reversible && !k.unattended);
 }
 
 /**
