@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
@@ -126,6 +127,28 @@ describe('RemediationFunction: infrastructure derived from a definition', () => 
       expect.objectContaining({ Action: 'ec2:DescribeVolumes', Resource: '*' }),
     );
     expect(granted.length).toBeGreaterThan(0);
+  });
+
+  it('renders a declared resource naming a deploy-time token (a table name) without Fn::Sub around a join', () => {
+    const stack = new Stack();
+    const table = new Table(stack, 'T', { partitionKey: { name: 'id', type: AttributeType.STRING } });
+    const [p] = remediationPermissions(
+      {
+        ...spec,
+        reads: () => [
+          {
+            actions: ['dynamodb:Query'],
+            resources: [`${arnPattern('dynamodb', 'table/')}${table.tableName}/index/x`],
+          },
+        ],
+        actions: {},
+      } as never,
+      {} as never,
+    );
+    const rendered = JSON.stringify(stack.resolve(p?.resources[0]));
+    expect(rendered).not.toContain('Fn::Sub');
+    expect(rendered).toContain('AWS::Partition');
+    expect(rendered).toContain('/index/x');
   });
 
   it('builds each trigger: a schedule, and a rule into a trusted, dead-lettered queue', () => {

@@ -1,6 +1,6 @@
 import { isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, Fn, Token, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Fn, Token, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -99,7 +99,25 @@ function validate<S extends SettingsSpec>(
   refuseInvalidProps('RemediationFunction', scope, id, problems);
 }
 
-const sub = (resource: string) => (resource.includes('${AWS::') ? Fn.sub(resource) : resource);
+const PSEUDO: Record<string, string> = {
+  Partition: Aws.PARTITION,
+  Region: Aws.REGION,
+  AccountId: Aws.ACCOUNT_ID,
+};
+
+/**
+ * A declared resource with its pseudo parameters: by Fn::Sub when it is plain text; when it also
+ * names a deploy-time token (a table's name), by the pseudo parameters' own tokens, so it renders as
+ * one Fn::Join (Fn::Sub cannot hold a join).
+ */
+function sub(resource: string): string {
+  if (!resource.includes('${AWS::')) return resource;
+  if (!Token.isUnresolved(resource)) return Fn.sub(resource);
+  return resource.replace(
+    /\$\{AWS::(Partition|Region|AccountId)\}/g,
+    (_m, name: string) => PSEUDO[name] ?? _m,
+  );
+}
 
 function declaredGrants<S extends SettingsSpec>(
   definition: RemediationSpec<S>,
