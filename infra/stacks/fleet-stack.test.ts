@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -342,9 +342,7 @@ describe('FleetStack with approvals (issue 12)', () => {
   it('hands the approval settings to every function with a gated action, and to no other', () => {
     const envOfFn = (ff: FleetFunction) =>
       t.toJSON().Resources[logical(ff.fn)].Properties.Environment.Variables;
-    const withSettings = fleetFunctions
-      .filter((ff) => 'PROPOSALS_TABLE' in envOfFn(ff))
-      .map((ff) => ff.entry);
+    const withSettings = fleetFunctions.filter((ff) => 'APPROVERS' in envOfFn(ff)).map((ff) => ff.entry);
     expect(withSettings.sort()).toEqual(
       fleetFunctions
         .filter(gated)
@@ -360,6 +358,23 @@ describe('FleetStack with approvals (issue 12)', () => {
       PROPOSAL_EXPIRY: '86400',
     });
     expect(env.PROPOSALS_TABLE).toEqual({ Ref: logical(approvals?.proposalsTable as never) });
+  });
+
+  it("deploys approvals-expire (the flow's own bookkeeping) with the proposals table, only with approvals", () => {
+    const env = envOf(t, 'Moves open approval proposals');
+    expect(env.PROPOSALS_TABLE).toEqual({ Ref: logical(approvals?.proposalsTable as never) });
+    const expire = fleetFunctions.find((ff) => ff.entry === 'functions/approvals-expire/index.ts');
+    const updates = allowStatements(t).filter(
+      ({ roles, s }) =>
+        expire && roles.includes(logical(expire.role)) && [s.Action].flat().includes('dynamodb:UpdateItem'),
+    );
+    expect(JSON.stringify(updates.map((u) => u.s.Resource))).toContain(
+      logical(approvals?.proposalsTable as never),
+    );
+    const plain = template({ remediations: { 'orphaned-volumes': {} } });
+    expect(
+      Object.values(plain.findResources('AWS::Lambda::Function')).map((f) => f.Properties.Description),
+    ).not.toContainEqual(expect.stringMatching(/^Moves open approval proposals/));
   });
 
   it('no function role can write a decision: only the Approver role has a write action on the decisions table', () => {
@@ -451,16 +466,7 @@ describe('FleetStack IAM matches the SDK calls of every function', () => {
       readdirSync(fileURLToPath(new URL('../../functions/', import.meta.url)), { withFileTypes: true })
         .filter((d) => d.isDirectory())
         .map((d) => d.name)
-        // this stack configures no approval flow: what only it deploys (needsApprovals) is absent
-        .filter(
-          (name) => !REMEDIATIONS.some((r) => r.name === name && 'needsApprovals' in r && r.needsApprovals),
-        )
-        // built from its definition: index.ts; not yet: handler.ts
-        .map((name) =>
-          existsSync(fileURLToPath(new URL(`../../functions/${name}/index.ts`, import.meta.url)))
-            ? `functions/${name}/index.ts`
-            : `functions/${name}/handler.ts`,
-        )
+        .map((name) => `functions/${name}/index.ts`)
         .sort(),
     );
   });

@@ -236,10 +236,9 @@ export class FleetStack extends Stack {
       if (byFeature.has(definition.entry) || !standalone.includes(name))
         throw new Error(`remediations: "${name}" is deployed by its feature: configure it with its own keys`);
       const settings = { ...fleetWide(config, definition), ...checkedKeys(name, definition, given) };
-      const id = name.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase());
       this.remediations.set(
         name,
-        new RemediationFunction(this, id, {
+        new RemediationFunction(this, pascal(name), {
           definition,
           alarmTopic: this.alarmTopic,
           audit: this.audit,
@@ -273,6 +272,19 @@ export class FleetStack extends Stack {
       if (definition && needsApproval(definition)) approvals.grantPropose(ff);
     }
     approvals.grantRead(this.audit.investigatorRole);
+    // the flow's own bookkeeping (approvals-expire), deployed from its definition with the tables
+    for (const definition of REMEDIATIONS.filter((d) => 'needsApprovals' in d && d.needsApprovals)) {
+      this.remediations.set(
+        definition.name,
+        new RemediationFunction(this, pascal(definition.name), {
+          definition,
+          alarmTopic: this.alarmTopic,
+          audit: this.audit,
+          settings: { proposalsTable: approvals.proposalsTable.tableName },
+          encryptionKey: key,
+        }),
+      );
+    }
     return approvals;
   }
 
@@ -297,6 +309,9 @@ export class FleetStack extends Stack {
     });
   }
 }
+
+/** A remediation's construct id ("orphaned-volumes" -> "OrphanedVolumes"). */
+const pascal = (name: string) => name.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase());
 
 /** Settings that carry a fleet-wide key's value (the fleet's scope); config.remediations may not set them. */
 const FLEET_WIDE = ['dryRun', 'fleetTagKey', 'fleetTagValue', 'autoScalingGroupNames'];
