@@ -194,6 +194,91 @@ describe('config keys that are settings: declared once, in the definition', () =
   });
 });
 
+describe('fleet configuration: approvals (issue 12)', () => {
+  const approvers = ['arn:aws:iam::123456789012:role/OnCall'];
+
+  it('is off unless given (no approval infrastructure, irreversible actions reported only)', () => {
+    expect(parseFleetConfig(valid).approvals).toBeUndefined();
+  });
+
+  it('fills the policy defaults the approval settings declare', () => {
+    expect(parseFleetConfig({ ...valid, approvals: { approvers } }).approvals).toEqual({
+      approvers,
+      required: 1,
+      twoPerson: true,
+      expiry: 86_400,
+      notify: { emails: [] },
+    });
+  });
+
+  it('takes the whole block of the design', () => {
+    const approvals = {
+      approvers: [...approvers, 'arn:aws:iam::210987654321:user/alice'],
+      required: 2,
+      twoPerson: false,
+      expiry: 3600,
+      notify: { emails: ['oncall@example.com'], githubIssues: { repository: 'ops' } },
+    };
+    expect(parseFleetConfig({ ...valid, approvals }).approvals).toEqual(approvals);
+  });
+
+  it('refuses approvers that are not IAM principal ARN patterns, showing each bad value', () => {
+    const bad = () =>
+      parseFleetConfig({
+        ...valid,
+        approvals: { approvers: ['arn:aws:iam::*:role/OnCall', 'OnCall', ...approvers] },
+      });
+    expect(bad).toThrow(
+      /fleetwarden\.approvals\.approvers\.0: .*IAM principal ARN pattern.*got "arn:aws:iam::\*:role\/OnCall"/,
+    );
+    expect(bad).toThrow(/fleetwarden\.approvals\.approvers\.1: .*got "OnCall"/);
+    expect(() => parseFleetConfig({ ...valid, approvals: { approvers: [] } })).toThrow(
+      /fleetwarden\.approvals\.approvers: must name at least 1, got \[\]/,
+    );
+  });
+
+  it('refuses required outside 1..5, an expiry outside 300..604800 s, a bad email or repository', () => {
+    const msg = (() => {
+      try {
+        parseFleetConfig({
+          ...valid,
+          approvals: {
+            approvers,
+            required: 6,
+            expiry: 60,
+            notify: { emails: ['oncall'], githubIssues: { repository: 'acme/ops' } },
+          },
+        });
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return '';
+    })();
+    expect(msg).toMatch(/approvals\.required: .*got 6/);
+    expect(msg).toMatch(/approvals\.expiry: .*got 60/);
+    expect(msg).toMatch(/approvals\.notify\.emails\.0: .*got "oncall"/);
+    expect(msg).toMatch(/approvals\.notify\.githubIssues\.repository: .*got "acme\/ops"/);
+  });
+
+  it('refuses more required approvals than the approvers can give (no wildcard to match more people)', () => {
+    expect(() => parseFleetConfig({ ...valid, approvals: { approvers, required: 2 } })).toThrow(
+      /approvals\.required: 2 distinct approvals can never be given by 1 approver/,
+    );
+    const wildcard = [
+      'arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_OnCall_*',
+    ];
+    expect(
+      parseFleetConfig({ ...valid, approvals: { approvers: wildcard, required: 2 } }).approvals?.required,
+    ).toBe(2);
+  });
+
+  it('refuses an unknown key in the block with the nearest one', () => {
+    expect(() => parseFleetConfig({ ...valid, approvals: { approvers, approver: approvers } })).toThrow(
+      /fleetwarden\.approvals\.approver: unknown key \(did you mean "approvers"\?\)/,
+    );
+  });
+});
+
 describe("README's Configuration table", () => {
   it('documents every key of the fleetwarden context', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
@@ -203,7 +288,16 @@ describe("README's Configuration table", () => {
     );
     const documented = new Set([...section.matchAll(/^\| `([\w.]+)` \|/gm)].map((m) => m[1]));
     const keys = Object.keys(FleetConfigSchema.shape).filter((k) => k !== 'github');
-    const missing = [...keys, 'github.owner', 'github.repository', 'github.webhookOnly'].filter(
+    const nested = ['github.owner', 'github.repository', 'github.webhookOnly'];
+    const approvals = [
+      'approvers',
+      'required',
+      'twoPerson',
+      'expiry',
+      'notify.emails',
+      'notify.githubIssues.repository',
+    ];
+    const missing = [...keys, ...nested, ...approvals.map((k) => `approvals.${k}`)].filter(
       (k) => !documented.has(k),
     );
     expect(missing).toEqual([]);

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { settings as SWEEP } from '../functions/runner-sweep/settings';
 import { webhookIngress } from '../functions/webhook-ingress/definition';
+import {
+  APPROVAL_SETTINGS as APPROVAL,
+  APPROVER_BOUNDS,
+  isApproverPattern,
+} from '../shared/approvals/settings';
 import { ConfigError } from '../shared/core/errors';
 import { DNS_SETTINGS as DNS } from '../shared/dns/settings';
 import { configField, type Setting } from '../shared/kernel/settings';
@@ -31,6 +36,44 @@ function fromSetting<T>(s: Setting<T>): z.ZodType<T> {
   if (s.default === undefined) throw new ConfigError(`setting ${s.env} declares no default for the config`);
   return configField(s) as z.ZodType<T>;
 }
+
+/**
+ * Human approval of irreversible actions (issue 12): who may approve, how many, for how long, and
+ * who is told. Bounds and defaults are the approval settings' (shared/approvals/settings.ts).
+ */
+const ApprovalsSchema = z
+  .strictObject({
+    /** IAM principal ARN patterns allowed to approve (they alone may assume the Approver role). */
+    approvers: z
+      .array(z.string().refine(isApproverPattern, `must be ${APPROVER_BOUNDS}`))
+      .min(1, 'must name at least 1'),
+    required: fromSetting(APPROVAL.required),
+    twoPerson: fromSetting(APPROVAL.twoPerson),
+    expiry: fromSetting(APPROVAL.expiry),
+    notify: z
+      .strictObject({
+        /** Addresses subscribed to the proposal topic. */
+        emails: z.array(z.email()).default([]),
+        /** Also open a GitHub issue per proposal in this repository of `github.owner`. */
+        githubIssues: z
+          .strictObject({
+            repository: z
+              .string()
+              .regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be a repository name (without the owner)'),
+          })
+          .optional(),
+      })
+      .default({ emails: [] }),
+  })
+  .superRefine((a, ctx) => {
+    // a wildcard pattern may match many people; literal ARNs are one approver each
+    if (a.approvers.some((p) => p.includes('*')) || a.required <= a.approvers.length) return;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['required'],
+      message: `${a.required} distinct approvals can never be given by ${a.approvers.length} approver${a.approvers.length === 1 ? '' : 's'} (name more, or a pattern with *)`,
+    });
+  });
 
 /**
  * The fleet's configuration, read from the `fleetwarden` key of cdk.json context (or `-c
@@ -137,6 +180,11 @@ export const FleetConfigSchema = z
      * settings are checked against the definitions when the stack is built. @default none
      */
     remediations: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+    /**
+     * Human approval of irreversible actions and of runs the breaker refuses (README "Approvals").
+     * @default none: no approval infrastructure; those actions are reported only
+     */
+    approvals: ApprovalsSchema.optional(),
   })
   .refine((c) => (c.reverseZoneId === undefined) === (c.reverseZoneName === undefined), {
     message: 'reverseZoneId and reverseZoneName go together: set both or neither',

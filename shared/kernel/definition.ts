@@ -129,6 +129,23 @@ export interface RemediationSpec<S extends SettingsSpec = SettingsSpec, K extend
   readonly optIn?: true;
   /** Fleet resources it uses (the construct grants them and sets their env). */
   readonly needs?: readonly FleetResource[];
+  /**
+   * A run the circuit breaker or the removal budget refuses becomes a proposal (the sweep asks the
+   * approval gate with `why: 'breaker' | 'budget'`): it gets the approval flow like a remediation
+   * with an irreversible action that is not `unattended`.
+   */
+  readonly proposesRuns?: true;
+}
+
+/**
+ * Does this remediation ask the approval gate? When it has an irreversible action without
+ * `unattended`, or `proposesRuns`. Only these get the approval flow's settings, grants and wiring.
+ */
+export function needsApproval(spec: { readonly actions: object; readonly proposesRuns?: true }): boolean {
+  const kinds = Object.values(
+    spec.actions as Readonly<Record<string, Pick<ActionKind, 'reversible' | 'unattended'>>>,
+  );
+  return spec.proposesRuns === true || kinds.some((k) => !k.reversible && !k.unattended);
 }
 
 /**

@@ -2,70 +2,81 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
 import { InMemoryAuditSink } from '../audit/in-memory-audit-sink';
 import { ensureIntent } from '../aws/call-recorder';
-import { REPORT_ONLY_GATE } from './approval';
+import { ConfigError } from '../core/errors';
+import { type ApprovalGate, REPORT_ONLY_GATE } from './approval';
+import { needsApproval } from './definition';
 import { allowance } from './perform';
 import { lambdaHandler, performSteps, type Remediation, rethrow } from './remediation';
 import { setting } from './settings';
 import { sqsBatch } from './sqs-batch';
 
-/** A tiny remediation written the way every definition is: declaration + create(ports, settings). */
-const example: Remediation<
+type Example = Remediation<
   { dryRun: ReturnType<typeof setting.boolean>; limit: ReturnType<typeof setting.integer> },
   'fix',
   'audit',
   SQSEvent
-> = {
-  name: 'example-fixer',
-  summary: 'Fixes what each message names.',
-  entry: 'functions/example-fixer/index.ts',
-  triggers: [
-    { kind: 'events', id: 'Fix', bus: 'default', pattern: { source: ['example'] }, delivery: 'queue' },
-  ],
-  settings: {
-    dryRun: setting.boolean('DRY_RUN', { doc: 'change nothing', default: false }),
-    limit: setting.integer('LIMIT', { doc: 'fixes per message', default: 1, min: 1 }),
-  },
-  actions: {
-    fix: {
-      audit: 'thing.fix',
-      does: 'fix the thing',
-      reversible: true,
-      weight: 1,
-      iam: () => [],
-      calls: ['EC2.CreateTags'],
+>;
+
+/**
+ * A tiny remediation written the way every definition is: declaration + create(ports, settings);
+ * `reversible: false` makes its fix ask the approval gate.
+ */
+const exampleOf = (reversible = true): Example => {
+  const example: Example = {
+    name: 'example-fixer',
+    summary: 'Fixes what each message names.',
+    entry: 'functions/example-fixer/index.ts',
+    triggers: [
+      { kind: 'events', id: 'Fix', bus: 'default', pattern: { source: ['example'] }, delivery: 'queue' },
+    ],
+    settings: {
+      dryRun: setting.boolean('DRY_RUN', { doc: 'change nothing', default: false }),
+      limit: setting.integer('LIMIT', { doc: 'fixes per message', default: 1, min: 1 }),
     },
-  },
-  reads: () => [],
-  ports: ['audit'],
-  create: (ports, settings, runtime) => (event: SQSEvent, context?: Context) =>
-    sqsBatch(event, context, async (record) => {
-      const kit = {
-        spec: example,
-        audit: ports.audit,
-        ctx: {
-          function: 'example-fixer',
-          trigger: { source: 'example', id: record.messageId },
-          mode: 'live' as const,
-          now: runtime.now,
-        },
-        dryRun: settings.dryRun,
-        gate: runtime.gate,
-        allowance: allowance(settings.limit),
-      };
-      const ids = JSON.parse(record.body) as string[];
-      const steps = ids.map((id) => ({
-        kind: 'fix',
-        subject: { instanceId: id },
-        reason: 'broken',
-        act: async () => {
-          await ensureIntent('EC2.CreateTags');
-          if (id.endsWith('bad')) throw new Error(`cannot fix ${id}`);
-          return { decision: 'acted' as const };
-        },
-      }));
-      rethrow((await performSteps(kit, steps)).errors);
-    }),
+    actions: {
+      fix: {
+        audit: 'thing.fix',
+        does: 'fix the thing',
+        reversible,
+        weight: 1,
+        iam: () => [],
+        calls: ['EC2.CreateTags'],
+      },
+    },
+    reads: () => [],
+    ports: ['audit'],
+    create: (ports, settings, runtime) => (event: SQSEvent, context?: Context) =>
+      sqsBatch(event, context, async (record) => {
+        const kit = {
+          spec: example,
+          audit: ports.audit,
+          ctx: {
+            function: 'example-fixer',
+            trigger: { source: 'example', id: record.messageId },
+            mode: 'live' as const,
+            now: runtime.now,
+          },
+          dryRun: settings.dryRun,
+          gate: runtime.gate,
+          allowance: allowance(settings.limit),
+        };
+        const ids = JSON.parse(record.body) as string[];
+        const steps = ids.map((id) => ({
+          kind: 'fix',
+          subject: { instanceId: id },
+          reason: 'broken',
+          act: async () => {
+            await ensureIntent('EC2.CreateTags');
+            if (id.endsWith('bad')) throw new Error(`cannot fix ${id}`);
+            return { decision: 'acted' as const };
+          },
+        }));
+        rethrow((await performSteps(kit, steps)).errors);
+      }),
+  };
+  return example;
 };
+const example = exampleOf();
 
 const sqs = (bodies: string[]): SQSEvent => ({
   Records: bodies.map((body, i) => ({ messageId: `m${i}`, body }) as SQSEvent['Records'][number]),
@@ -132,5 +143,104 @@ describe('a remediation built from its definition', () => {
       vi.unstubAllEnvs();
     }
     await expect(handler(sqs([]), {} as Context)).resolves.toEqual({ batchItemFailures: [] });
+  });
+});
+
+const APPROVALS_ENV = {
+  PROPOSALS_TABLE: 'Fleet-Proposals',
+  DECISIONS_TABLE: 'Fleet-Decisions',
+  PROPOSAL_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:Fleet-Proposals',
+  APPROVER_ROLE_ARN: 'arn:aws:iam::123456789012:role/fleetwarden-approver-Fleet',
+  APPROVERS: 'arn:aws:iam::123456789012:role/OnCall',
+  DRY_RUN: 'false',
+};
+
+/** The example with its fix declared irreversible (no `unattended`): it asks the approval gate. */
+const gatedExample = exampleOf(false);
+
+const withEnv = async <T>(env: Record<string, string>, f: () => Promise<T>): Promise<T> => {
+  for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v);
+  try {
+    return await f();
+  } finally {
+    vi.unstubAllEnvs();
+  }
+};
+
+describe('lambdaHandler wires the approval gate of a gated remediation', () => {
+  const testGate: ApprovalGate = {
+    check: async (r) => ({ approved: false, reason: `test gate saw ${r.changes.length} change(s)` }),
+  };
+
+  it('needsApproval: an irreversible action without `unattended`, or a remediation whose refused runs propose', () => {
+    expect(needsApproval(example)).toBe(false);
+    expect(needsApproval(gatedExample)).toBe(true);
+    const unattended = { ...example.actions.fix, reversible: false, unattended: 'confirmed gone' };
+    expect(needsApproval({ ...example, actions: { fix: unattended } })).toBe(false);
+    expect(needsApproval({ ...example, proposesRuns: true })).toBe(true);
+  });
+
+  it('builds the real gate from the approval settings when approvals are deployed, once', async () => {
+    const audit = new InMemoryAuditSink();
+    const approvalGate = vi.fn(() => testGate);
+    const approvals = vi.fn(async () => ({ approvalGate }));
+    const handler = lambdaHandler(gatedExample, () => ({ audit }), { approvals });
+    await withEnv(APPROVALS_ENV, async () => {
+      await handler(sqs([JSON.stringify(['i-00000000000000001'])]), {} as Context);
+      await handler(sqs([JSON.stringify(['i-00000000000000002'])]), {} as Context);
+    });
+    expect(approvals).toHaveBeenCalledTimes(1);
+    expect(approvalGate).toHaveBeenCalledWith(
+      'example-fixer',
+      expect.objectContaining({ proposalsTable: 'Fleet-Proposals', required: 1, twoPerson: true }),
+    );
+    expect(audit.all().map((r) => r.reason)).toEqual([
+      'needs approval to fix the thing: broken (test gate saw 1 change(s))',
+      'needs approval to fix the thing: broken (test gate saw 1 change(s))',
+    ]);
+  });
+
+  it('keeps the report-only gate without approval settings, and never loads the approval wiring', async () => {
+    const audit = new InMemoryAuditSink();
+    const approvals = vi.fn(async () => ({ approvalGate: () => testGate }));
+    const handler = lambdaHandler(gatedExample, () => ({ audit }), { approvals });
+    await withEnv({ DRY_RUN: 'false' }, () =>
+      handler(sqs([JSON.stringify(['i-00000000000000001'])]), {} as Context),
+    );
+    expect(approvals).not.toHaveBeenCalled();
+    expect(audit.all()[0]?.reason).toMatch(/no approval flow is deployed/);
+  });
+
+  it('never loads the approval wiring for a remediation without a gated action', async () => {
+    const approvals = vi.fn(async () => ({ approvalGate: () => testGate }));
+    const handler = lambdaHandler(example, () => ({ audit: new InMemoryAuditSink() }), { approvals });
+    await withEnv(APPROVALS_ENV, () => handler(sqs([]), {} as Context));
+    expect(approvals).not.toHaveBeenCalled();
+  });
+
+  it('refuses approvals deployed to a gated entry that wires no approval gate (never silently report-only)', async () => {
+    const handler = lambdaHandler(gatedExample, () => ({ audit: new InMemoryAuditSink() }));
+    const run = withEnv(APPROVALS_ENV, () => handler(sqs([]), {} as Context));
+    await expect(run).rejects.toThrow(ConfigError);
+    await expect(withEnv(APPROVALS_ENV, () => handler(sqs([]), {} as Context))).rejects.toThrow(
+      /example-fixer: approvals are deployed \(PROPOSALS_TABLE\) but its entry wires no approval gate/,
+    );
+  });
+
+  it('refuses a partial approval group with the variables missing', async () => {
+    const approvals = vi.fn(async () => ({ approvalGate: () => testGate }));
+    const handler = lambdaHandler(gatedExample, () => ({ audit: new InMemoryAuditSink() }), { approvals });
+    await expect(withEnv({ PROPOSALS_TABLE: 'P' }, () => handler(sqs([]), {} as Context))).rejects.toThrow(
+      /DECISIONS_TABLE=<unset>/,
+    );
+  });
+
+  it('a fixed gate (tests) wins over the environment', async () => {
+    const audit = new InMemoryAuditSink();
+    const handler = lambdaHandler(gatedExample, () => ({ audit }), { gate: testGate });
+    await withEnv({ DRY_RUN: 'false' }, () =>
+      handler(sqs([JSON.stringify(['i-00000000000000001'])]), {} as Context),
+    );
+    expect(audit.all()[0]?.reason).toMatch(/test gate saw 1 change/);
   });
 });

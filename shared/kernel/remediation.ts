@@ -1,8 +1,11 @@
 import type { Context } from 'aws-lambda';
+import type { ApprovalSettings } from '../approvals/settings';
+import { readApprovalSettings } from '../approvals/settings';
 import { AuditWriteError } from '../audit/errors';
+import { ConfigError } from '../core/errors';
 import { metrics } from '../observability/powertools';
 import { type ApprovalGate, REPORT_ONLY_GATE } from './approval';
-import type { Noted, Planned, RemediationSpec } from './definition';
+import { type Noted, needsApproval, type Planned, type RemediationSpec } from './definition';
 import { type ActResult, type Performed, perform, type RunKit, recordNote } from './perform';
 import type { PortName, PortsOf } from './ports';
 import { readSettings, type SettingsOf, type SettingsSpec } from './settings';
@@ -38,20 +41,57 @@ export interface Remediation<
 // biome-ignore lint/suspicious/noExplicitAny: the registry holds remediations of every shape
 export type AnyRemediation = Remediation<any, any, any, any, any>;
 
+/** What `approvals` loads: the real gate's wiring (shared/approvals/wiring.ts). */
+export interface ApprovalWiring {
+  approvalGate(functionName: string, settings: ApprovalSettings): ApprovalGate;
+}
+
+export interface LambdaHandlerOptions {
+  /** A fixed gate (tests); otherwise the gate comes from the approval settings in the environment. */
+  gate?: ApprovalGate;
+  /**
+   * Loads the real gate's wiring, in the entry of a remediation that needs approval:
+   * `approvals: () => import('../../shared/approvals/wiring')`. A dynamic import in the entry (not
+   * here), so only those bundles carry the approval adapters, and they load on first use only.
+   */
+  approvals?: () => Promise<ApprovalWiring>;
+}
+
+/**
+ * The approval gate of a deployed remediation: the real one (proposals, decisions) when it needs
+ * approval and the approval settings are deployed (PROPOSALS_TABLE); otherwise report-only. A gated
+ * entry deployed with approvals but wiring none is refused, never silently report-only.
+ */
+async function approvalGateOf(
+  definition: { readonly name: string; readonly actions: object; readonly proposesRuns?: true },
+  options: LambdaHandlerOptions,
+): Promise<ApprovalGate> {
+  if (options.gate) return options.gate;
+  if (!needsApproval(definition)) return REPORT_ONLY_GATE;
+  const settings = readApprovalSettings();
+  if (!settings) return REPORT_ONLY_GATE;
+  if (!options.approvals)
+    throw new ConfigError(
+      `${definition.name}: approvals are deployed (PROPOSALS_TABLE) but its entry wires no approval gate: pass { approvals: () => import('../../shared/approvals/wiring') } to lambdaHandler`,
+    );
+  return (await options.approvals()).approvalGate(definition.name, settings);
+}
+
 /**
  * The Lambda entry of a remediation: settings read once from the environment (every problem at once),
  * ports wired once by `adapters` (one memoised client each), the handler built with the real clock
- * and the approval gate; metrics flushed after every invocation. A failed wiring is retried on the
- * next invocation rather than cached.
+ * and the approval gate (`approvalGateOf`); metrics flushed after every invocation. A failed wiring
+ * is retried on the next invocation rather than cached.
  */
 export function lambdaHandler<S extends SettingsSpec, K extends string, N extends PortName, E, R>(
   definition: Remediation<S, K, N, E, R>,
   adapters: (settings: SettingsOf<S>) => PortsOf<N> | Promise<PortsOf<N>>,
-  gate: ApprovalGate = REPORT_ONLY_GATE,
+  options: LambdaHandlerOptions = {},
 ): (event: E, context: Context) => Promise<R> {
   let wired: Promise<Handler<E, R>> | undefined;
   const wire = async () => {
     const settings = readSettings(definition.settings);
+    const gate = await approvalGateOf(definition, options);
     return definition.create(await adapters(settings), settings, { now: () => new Date(), gate });
   };
   return async (event, context) => {

@@ -94,3 +94,16 @@ describe('settings as data (config, construct props): the same bounds and defaul
     expect(configField(spec.dryRun).safeParse('yes').success).toBe(false);
   });
 });
+
+describe('a list setting whose entries follow a pattern', () => {
+  const arns = setting.list('ARNS', { doc: 'roles', min: 1, pattern: /^arn:/, bounds: 'ARNs' });
+
+  it('refuses an entry that does not match, from the environment and as data, saying what it must be', () => {
+    expect(() => readSettings({ arns }, { ARNS: 'arn:a,role' })).toThrow(/ARNS="arn:a,role": .*ARNs/);
+    expect(readSettings({ arns }, { ARNS: 'arn:a,arn:b' })).toEqual({ arns: ['arn:a', 'arn:b'] });
+    const bad = arns.value.safeParse(['arn:a', 'role']);
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues[0]?.message).toMatch(/ARNs/);
+    expect(arns.bounds).toBe('ARNs');
+  });
+});

@@ -109,12 +109,23 @@ export const setting = {
       toEnv: String,
     };
   },
-  /** A comma-separated list (empty entries dropped). */
-  list(env: string, o: Common<readonly string[]> & { min?: number }): Setting<readonly string[]> {
+  /**
+   * A comma-separated list (empty entries dropped); with `pattern`, every entry must match it
+   * (`bounds` says in words what it accepts: errors, docs).
+   */
+  list(
+    env: string,
+    o: Common<readonly string[]> & { min?: number; pattern?: RegExp; bounds?: string },
+  ): Setting<readonly string[]> {
     const min = o.min ?? 0;
+    const entry = o.pattern ? z.string().regex(o.pattern, o.bounds) : z.string();
     const l = z
       .string()
       .transform((v) => v.split(',').filter(Boolean))
+      .superRefine((v, ctx) => {
+        for (const e of v.filter((e) => !entry.safeParse(e).success))
+          ctx.addIssue({ code: 'custom', message: `${JSON.stringify(e)}: ${o.bounds ?? 'invalid'}` });
+      })
       .refine((v) => v.length >= min, `must name at least ${min}`);
     return {
       env,
@@ -122,15 +133,11 @@ export const setting = {
       ...(o.default !== undefined ? { default: o.default } : {}),
       schema: l,
       value: z
-        .array(
-          z
-            .string()
-            .min(1)
-            .regex(/^[^,]*$/, 'must not contain a comma'),
-        )
+        .array(entry.min(1).regex(/^[^,]*$/, 'must not contain a comma'))
         .min(min, `must name at least ${min}`)
         .readonly(),
       toEnv: (v) => v.join(','),
+      ...(o.bounds ? { bounds: o.bounds } : {}),
     };
   },
   /** Optional: unset means undefined (a feature that is off). */
