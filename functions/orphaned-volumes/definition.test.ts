@@ -2,6 +2,8 @@ import { Readable } from 'node:stream';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
 import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
+import { InMemoryAuditStore } from '../../shared/audit/in-memory-audit-store';
+import { type AuditRecord, type AuditRecordInput, AuditRecordSchema } from '../../shared/audit/schema';
 import { instrumentClient } from '../../shared/aws/call-recorder';
 import { stateChangeEvent } from '../../shared/dns/testing/state-change-event';
 import { InMemoryInstanceInventory } from '../../shared/ec2/in-memory-instance-inventory';
@@ -78,6 +80,48 @@ const INSTANCES = [
 
 const settings = readSettings(orphanedVolumes.settings, { AUDIT_TABLE_NAME: 'audit', DRY_RUN: 'false' });
 
+type ProofAction = 'volume.tag' | 'volume.attachment' | 'volume.snapshot';
+/** The run that wrote the fixture's proofs (tests leave its records out of what a run wrote). */
+const SEED_RUN = 'run-0';
+/** A record of the fleet's own (orphaned-volumes, live) about a volume, as its run writes it. */
+function fleetRecord(
+  action: ProofAction,
+  volumeId: string,
+  instanceId: string,
+  over: Partial<AuditRecordInput> = {},
+): AuditRecord {
+  const details =
+    action === 'volume.tag'
+      ? { volumeId, tagKey: INSTANCE_TAG, tagValue: instanceId }
+      : action === 'volume.snapshot'
+        ? { volumeId, snapshotId: `snap-${volumeId.slice(4)}` }
+        : { volumeId };
+  return AuditRecordSchema.parse({
+    schemaVersion: 1,
+    recordId: `rec-${action.slice(7)}-${volumeId.slice(4)}-${instanceId.slice(2)}`,
+    time: new Date(NOW.getTime() - 9 * DAY).toISOString(),
+    function: 'orphaned-volumes',
+    trigger: { source: 'fleetwarden.schedule', id: SEED_RUN },
+    subject: { instanceId, recordName: volumeId },
+    action,
+    decision: action === 'volume.attachment' ? 'reported' : 'acted',
+    reason: 'as the fleet recorded it',
+    mode: 'live',
+    details,
+    ...over,
+  });
+}
+/** The fleet's own records proving the fixture's orphans: attachments (tag or note) and its snapshots. */
+const PROOFS = [
+  fleetRecord('volume.tag', VOLUMES.fresh.volumeId, I.terminated),
+  fleetRecord('volume.tag', VOLUMES.due.volumeId, I.gone),
+  fleetRecord('volume.snapshot', VOLUMES.due.volumeId, I.gone),
+  fleetRecord('volume.attachment', VOLUMES.waiting.volumeId, I.grace),
+  fleetRecord('volume.snapshot', VOLUMES.waiting.volumeId, I.grace),
+  fleetRecord('volume.tag', VOLUMES.pending.volumeId, I.pending),
+  fleetRecord('volume.snapshot', VOLUMES.pending.volumeId, I.pending),
+];
+
 describe('planOrphanedVolumes (pure)', () => {
   const plan = planOrphanedVolumes({
     now: NOW,
@@ -89,6 +133,7 @@ describe('planOrphanedVolumes (pure)', () => {
       snap(VOLUMES.waiting.volumeId, 2),
       snap(VOLUMES.pending.volumeId, 0, 'pending'),
     ],
+    records: PROOFS,
   });
   const by = new Map(plan.steps.map((s) => [s.details?.volumeId, s]));
 
@@ -113,25 +158,119 @@ describe('planOrphanedVolumes (pure)', () => {
     });
   });
 
-  it('takes a snapshot that records another instance, or none, as no proof: the orphan is reported, not deleted', () => {
-    for (const recorded of ['i-0000000000000beef', undefined]) {
+  it('takes a fleet snapshot record of another instance as no proof: the orphan is reported, not deleted', () => {
+    const p = planOrphanedVolumes({
+      now: NOW,
+      settings,
+      volumes: [VOLUMES.due],
+      instances: INSTANCES,
+      snapshots: [snap(VOLUMES.due.volumeId, 8)],
+      records: [fleetRecord('volume.snapshot', VOLUMES.due.volumeId, 'i-0000000000000beef')],
+    });
+    expect(p.steps.find((x) => x.details?.volumeId === VOLUMES.due.volumeId)).toMatchObject({
+      kind: 'note',
+      decision: 'reported',
+    });
+  });
+
+  it('a forged instance tag and a forged fleet snapshot prove nothing: reported, never snapshotted nor deleted', () => {
+    // anyone allowed to tag volumes and create snapshots: the tag names a terminated fleet instance
+    // (in the configured ASG), the snapshot carries the fleet tag and that instance, 8 days old
+    const strict = { ...settings, autoScalingGroupNames: ['runners-asg'] };
+    const victim = { ...inst(I.terminated, 'terminated'), autoScalingGroupName: 'runners-asg' };
+    for (const instances of [[victim], []]) {
+      const p = planOrphanedVolumes({
+        now: NOW,
+        settings: strict,
+        volumes: [VOLUMES.fresh],
+        instances,
+        snapshots: [snap(VOLUMES.fresh.volumeId, 8, 'completed', I.terminated)],
+        records: [],
+      });
+      expect(p.steps).toEqual([expect.objectContaining({ kind: 'note', decision: 'reported' })]);
+      expect(p.steps[0]?.reason).toMatch(/no record of the fleet's own.*not touched/);
+      expect(p.monthlyCostUsd).toEqual({ orphaned: 0, unattributed: 8 });
+    }
+  });
+
+  it("records that are not the fleet's own proof prove nothing (another function, a dry run, no act, another instance)", () => {
+    const id = VOLUMES.due.volumeId;
+    for (const record of [
+      fleetRecord('volume.tag', id, I.gone, { function: 'runner-sweep' }),
+      fleetRecord('volume.tag', id, I.gone, { mode: 'dry-run', decision: 'reported' }),
+      fleetRecord('volume.snapshot', id, I.gone, { decision: 'failed' }),
+      fleetRecord('volume.attachment', id, I.gone, { action: 'volume.orphan' }),
+      fleetRecord('volume.tag', id, 'i-0000000000000beef'),
+      fleetRecord('volume.tag', id, I.gone, {
+        details: { volumeId: id, tagKey: INSTANCE_TAG, tagValue: 'i-0000000000000beef' },
+      }),
+    ]) {
       const p = planOrphanedVolumes({
         now: NOW,
         settings,
         volumes: [VOLUMES.due],
-        instances: INSTANCES,
-        snapshots: [
-          {
-            ...snap(VOLUMES.due.volumeId, 8),
-            tags: { [FLEET.key]: FLEET.value, ...(recorded ? { [INSTANCE_TAG]: recorded } : {}) },
-          },
-        ],
+        instances: [],
+        snapshots: [snap(id, 8)],
+        records: [record],
       });
-      expect(p.steps.find((x) => x.details?.volumeId === VOLUMES.due.volumeId)).toMatchObject({
-        kind: 'note',
-        decision: 'reported',
-      });
+      expect(p.steps.map((x) => [x.kind, 'decision' in x ? x.decision : ''])).toEqual([['note', 'reported']]);
     }
+  });
+
+  it('a snapshot the fleet did not record is never the one a deletion rests on', () => {
+    const id = VOLUMES.due.volumeId;
+    const forged: SnapshotInfo = { ...snap(id, 30), snapshotId: 'snap-0000000000000bad' };
+    const facts = { now: NOW, settings, volumes: [VOLUMES.due], instances: [], records: PROOFS };
+    const pending = planOrphanedVolumes({ ...facts, snapshots: [forged, snap(id, 0, 'pending')] });
+    expect(pending.steps[0]).toMatchObject({ kind: 'note', decision: 'skipped' });
+    expect(pending.steps[0]?.reason).toMatch(/snap-0000000000000002 still pending/);
+    const young = planOrphanedVolumes({ ...facts, snapshots: [forged, snap(id, 2)] });
+    expect(young.steps[0]).toMatchObject({ kind: 'note', decision: 'skipped' });
+    expect(young.steps[0]?.reason).toMatch(/grace period until/);
+  });
+
+  it("a deletion's facts are stable (no ages) and name its proof; the fleet's records are its evidence", () => {
+    const del = by.get(VOLUMES.due.volumeId);
+    const proof = [
+      'rec-tag-0000000000000002-0000000000000000a',
+      'rec-snapshot-0000000000000002-0000000000000000a',
+    ];
+    expect(del).toMatchObject({
+      kind: 'delete',
+      facts: {
+        volumeId: VOLUMES.due.volumeId,
+        sizeGiB: 500,
+        instanceId: I.gone,
+        proofRecordIds: proof,
+        snapshotId: 'snap-0000000000000002',
+      },
+      evidence: { auditRecordIds: proof },
+    });
+    expect(Object.keys((del as { facts: object }).facts).sort()).toEqual([
+      'instanceId',
+      'proofRecordIds',
+      'sizeGiB',
+      'snapshotId',
+      'volumeId',
+    ]);
+  });
+
+  it("a later attachment record of another instance supersedes the earlier one's proof", () => {
+    const id = VOLUMES.due.volumeId;
+    const p = planOrphanedVolumes({
+      now: NOW,
+      settings,
+      volumes: [VOLUMES.due],
+      instances: [],
+      snapshots: [snap(id, 8)],
+      records: [
+        ...PROOFS,
+        fleetRecord('volume.tag', id, 'i-0000000000000beef', {
+          time: new Date(NOW.getTime() - DAY).toISOString(),
+        }),
+      ],
+    });
+    expect(p.steps[0]).toMatchObject({ kind: 'note', decision: 'reported' });
   });
 
   it('waits out the grace period and a pending snapshot', () => {
@@ -164,7 +303,14 @@ describe('planOrphanedVolumes (pure)', () => {
 
   it('never snapshots a volume whose instance is gone from EC2 before it was proven the fleet’s', () => {
     const lost = vol('vol-0000000000000009', 'i-00000000000000099', { sizeGiB: 50, volumeType: 'gp2' });
-    const p = planOrphanedVolumes({ now: NOW, settings, volumes: [lost], instances: [], snapshots: [] });
+    const p = planOrphanedVolumes({
+      now: NOW,
+      settings,
+      volumes: [lost],
+      instances: [],
+      snapshots: [],
+      records: [],
+    });
     expect(p.steps).toEqual([expect.objectContaining({ kind: 'note', decision: 'reported' })]);
     expect(p.steps[0]?.reason).toMatch(/gone from EC2.*not touched/);
     expect(p.monthlyCostUsd).toEqual({ orphaned: 0, unattributed: 5 });
@@ -178,6 +324,7 @@ describe('planOrphanedVolumes (pure)', () => {
       volumes: [VOLUMES.fresh],
       instances: INSTANCES,
       snapshots: [],
+      records: PROOFS,
     });
     expect(p.steps[0]).toMatchObject({ kind: 'note', decision: 'refused' });
     const inAsg = [{ ...inst(I.terminated, 'terminated'), autoScalingGroupName: 'runners-asg' }];
@@ -187,6 +334,7 @@ describe('planOrphanedVolumes (pure)', () => {
       volumes: [VOLUMES.fresh],
       instances: inAsg,
       snapshots: [],
+      records: PROOFS,
     });
     expect(q.steps[0]).toMatchObject({ kind: 'snapshot' });
   });
@@ -221,6 +369,7 @@ describe('planOrphanedVolumes: tagging the volumes of live fleet instances (pure
     volumes: [],
     instances: [],
     snapshots: [],
+    records: [fleetRecord('volume.attachment', named.volumeId, LIVE)],
     live: [inst(LIVE, 'running'), inst(OTHER, 'running', { team: 'data' })],
     attached: [kept, dies, foreign, unpropagated, named],
   });
@@ -245,6 +394,7 @@ describe('planOrphanedVolumes: tagging the volumes of live fleet instances (pure
       volumes: [],
       instances: [],
       snapshots: [],
+      records: [],
       live: [inst(LIVE, 'running')],
       attached: [moved],
     });
@@ -258,6 +408,42 @@ describe('planOrphanedVolumes: tagging the volumes of live fleet instances (pure
     expect(plan.steps.filter((s) => s.kind === 'tag')).toHaveLength(1);
   });
 
+  it('records once the attachment of a kept volume already naming its live instance (a launch template wrote the tag): its proof', () => {
+    const p = planOrphanedVolumes({
+      now: NOW,
+      settings,
+      volumes: [],
+      instances: [],
+      snapshots: [],
+      records: [],
+      live: [inst(LIVE, 'running')],
+      attached: [named, dies],
+    });
+    expect(p.steps).toEqual([
+      {
+        kind: 'note',
+        audit: 'volume.attachment',
+        decision: 'reported',
+        subject: { instanceId: LIVE, recordName: named.volumeId },
+        reason: expect.stringMatching(/attached to live fleet instance .*DeleteOnTermination false/),
+        details: { volumeId: named.volumeId, instanceId: LIVE },
+      },
+    ]);
+    // recorded by another instance's attachment before: recorded again for this one
+    const before = fleetRecord('volume.attachment', named.volumeId, 'i-0000000000000beef');
+    const again = planOrphanedVolumes({
+      now: NOW,
+      settings,
+      volumes: [],
+      instances: [],
+      snapshots: [],
+      records: [before],
+      live: [inst(LIVE, 'running')],
+      attached: [named],
+    });
+    expect(again.steps.map((x) => x.kind === 'note' && x.audit)).toEqual(['volume.attachment']);
+  });
+
   it('reports a fleet instance’s volume without the fleet tag (the launch template should propagate it), untouched', () => {
     expect(by.get(unpropagated.volumeId)).toMatchObject({ kind: 'note', decision: 'reported' });
     expect(by.get(unpropagated.volumeId)?.reason).toMatch(/TagSpecifications.*volume/);
@@ -265,7 +451,7 @@ describe('planOrphanedVolumes: tagging the volumes of live fleet instances (pure
 
   it('requires the configured ASG and a running or stopped instance', () => {
     const strict = { ...settings, autoScalingGroupNames: ['runners-asg'] };
-    const facts = { now: NOW, volumes: [], instances: [], snapshots: [], attached: [kept] };
+    const facts = { now: NOW, volumes: [], instances: [], snapshots: [], records: [], attached: [kept] };
     expect(planOrphanedVolumes({ ...facts, settings: strict, live: [inst(LIVE, 'running')] }).steps).toEqual(
       [],
     );
@@ -347,20 +533,30 @@ async function world(
   for (const v of Object.values(VOLUMES)) volumes.put(v);
   // as the fleet takes them: its tag and the instance the volume was proven to belong to
   const tags = (v: VolumeInfo) => ({ [FLEET.key]: FLEET.value, [INSTANCE_TAG]: v.tags[INSTANCE_TAG] ?? '' });
-  await volumes.snapshot(VOLUMES.due.volumeId, tags(VOLUMES.due), 'seed');
+  const snapshotIds = new Map<string, string>();
+  const seed = async (v: VolumeInfo) =>
+    snapshotIds.set(v.volumeId, (await volumes.snapshot(v.volumeId, tags(v), 'seed')).snapshotId);
+  await seed(VOLUMES.due);
   now += 6 * DAY;
-  await volumes.snapshot(VOLUMES.waiting.volumeId, tags(VOLUMES.waiting), 'seed');
+  await seed(VOLUMES.waiting);
   now = NOW.getTime();
-  await volumes.snapshot(VOLUMES.pending.volumeId, tags(VOLUMES.pending), 'seed');
+  await seed(VOLUMES.pending);
   volumes.snapshotted.length = 0;
   for (const i of INSTANCES) inventory.put(i);
   const s = readSettings(orphanedVolumes.settings, { AUDIT_TABLE_NAME: 'audit', DRY_RUN: 'false', ...env });
   const port = sent ? throughSdk(volumes, sent) : volumes;
-  const handler = orphanedVolumes.create({ audit, inventory, volumes: port }, s, {
+  // the fleet's own records of what it proved and snapshotted before this run
+  for (const r of PROOFS) {
+    const snapshotId = snapshotIds.get(r.subject.recordName ?? '');
+    const seeded = r.action === 'volume.snapshot' ? { details: { ...r.details, snapshotId } } : {};
+    await audit.write({ ...r, ...seeded });
+  }
+  const auditStore = new InMemoryAuditStore(audit);
+  const handler = orphanedVolumes.create({ audit, auditStore, inventory, volumes: port }, s, {
     now: () => new Date(now),
     gate,
   });
-  return { audit, inventory, volumes, handler, advance: (ms: number) => (now += ms) };
+  return { audit, inventory, volumes, handler, snapshotIds, advance: (ms: number) => (now += ms) };
 }
 const schedule = (id = 'run-1') => ({
   version: '0',
@@ -382,8 +578,10 @@ const APPROVE: ApprovalGate = {
     settle: async () => {},
   }),
 };
+/** What the runs wrote (the seeded proofs left out). */
+const written = (audit: InMemoryAuditSink) => audit.all().filter((r) => r.trigger.id !== SEED_RUN);
 const recordOf = (audit: InMemoryAuditSink, volumeId: string) =>
-  audit.all().filter((r) => r.subject.recordName === volumeId);
+  written(audit).filter((r) => r.subject.recordName === volumeId);
 
 describe('orphaned-volumes handler', () => {
   it('on schedule: snapshots new orphans, reports deletions for approval with their cost, touches nothing else', async () => {
@@ -484,9 +682,10 @@ describe('orphaned-volumes handler', () => {
     const w = await world();
     const second = vol('vol-0000000000000008', I.terminated, { sizeGiB: 20 });
     w.volumes.put(second);
+    await w.audit.write(fleetRecord('volume.tag', second.volumeId, I.terminated));
     await w.handler(schedule());
     expect(w.volumes.snapshotted.sort()).toEqual([VOLUMES.fresh.volumeId, second.volumeId]);
-    const snaps = w.audit.all().filter((r) => r.action === 'volume.snapshot' && r.decision === 'acted');
+    const snaps = written(w.audit).filter((r) => r.action === 'volume.snapshot' && r.decision === 'acted');
     expect(snaps.map((r) => r.details?.volumeId).sort()).toEqual([VOLUMES.fresh.volumeId, second.volumeId]);
   });
 
@@ -532,7 +731,58 @@ describe('orphaned-volumes handler', () => {
   it('records a malformed event as refused (it would never get better), without throwing', async () => {
     const w = await world();
     await expect(w.handler({ source: 'aws.ec2', detail: {} })).resolves.toBeUndefined();
-    expect(w.audit.all().map((r) => [r.action, r.decision])).toEqual([['volume.trigger', 'refused']]);
+    expect(written(w.audit).map((r) => [r.action, r.decision])).toEqual([['volume.trigger', 'refused']]);
+  });
+
+  it('a forged instance tag and a forged fleet snapshot lead to no action, even with every deletion approved', async () => {
+    const w = await world(APPROVE);
+    const victim = 'i-00000000000000042';
+    w.inventory.put(inst(victim, 'terminated'));
+    const forged = vol('vol-0000000000000042', victim);
+    w.volumes.put(forged);
+    // someone allowed to tag volumes and snapshot them: a fleet-tagged snapshot naming the instance
+    await w.volumes.snapshot(forged.volumeId, { [FLEET.key]: FLEET.value, [INSTANCE_TAG]: victim }, 'forged');
+    w.volumes.snapshotted.length = 0;
+    w.advance(8 * DAY);
+    await w.handler(schedule('run-later'));
+    expect(w.volumes.snapshotted).not.toContain(forged.volumeId);
+    expect(w.volumes.deleted).not.toContain(forged.volumeId);
+    expect(recordOf(w.audit, forged.volumeId).map((r) => [r.action, r.decision])).toEqual([
+      ['volume.orphan', 'reported'],
+    ]);
+  });
+
+  it("asks for a deletion with its stable facts and the fleet's own records as evidence", async () => {
+    const requests: Parameters<ApprovalGate['check']>[0][] = [];
+    const w = await world({
+      check: async (r) => {
+        requests.push(r);
+        return { approved: false, reason: 'waits', proposalId: 'fwp-1' };
+      },
+    });
+    await w.handler(schedule());
+    const proof = [
+      'rec-tag-0000000000000002-0000000000000000a',
+      'rec-snapshot-0000000000000002-0000000000000000a',
+    ];
+    expect(requests).toHaveLength(1);
+    expect(requests[0]).toMatchObject({
+      why: 'irreversible',
+      changes: [
+        {
+          kind: 'delete',
+          action: 'volume.delete',
+          facts: {
+            volumeId: VOLUMES.due.volumeId,
+            sizeGiB: 500,
+            instanceId: I.gone,
+            proofRecordIds: proof,
+            snapshotId: w.snapshotIds.get(VOLUMES.due.volumeId),
+          },
+        },
+      ],
+      evidence: { auditRecordIds: proof },
+    });
   });
 
   it('a deletion that EC2 refuses (attached in between) fails its record and the run', async () => {
@@ -608,9 +858,18 @@ describe('orphaned-volumes definition', () => {
     ]);
   });
 
+  it("reads its own proofs back: Query on the audit table's record-name and runner indexes only", () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation pseudo parameters
+    const table = 'arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/audit';
+    expect(orphanedVolumes.reads(settings)[1]).toEqual({
+      actions: ['dynamodb:Query'],
+      resources: [`${table}/index/byRunner`, `${table}/index/byRecordName`],
+    });
+  });
+
   it('is a remediation like any other (registry, simulator, infra take it as AnyRemediation)', () => {
     const r: AnyRemediation = orphanedVolumes;
     expect(r.entry).toBe('functions/orphaned-volumes/index.ts');
-    expect(r.ports).toEqual(['audit', 'inventory', 'volumes']);
+    expect(r.ports).toEqual(['audit', 'auditStore', 'inventory', 'volumes']);
   });
 });

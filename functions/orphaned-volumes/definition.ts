@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { Subject } from '../../shared/audit/schema';
+import type { AuditRecord, Subject } from '../../shared/audit/schema';
+import { AUDIT_TABLE } from '../../shared/audit/table-design';
 import {
   EC2_STATE_CHANGE_DETAIL_TYPE,
   Ec2StateChangeEventSchema,
@@ -34,14 +35,17 @@ import { AUDIT_TABLE_SETTING, type Setting, type SettingsOf, setting } from '../
  *
  * Ownership, every rule re-read from EC2 (the event is only a hint): the volume is `available` with
  * no attachment, carries the fleet tag (which also scopes CreateSnapshot/DeleteVolume in IAM), and
- * names its instance in the instance tag (written by the scheduled run itself on every volume of a
- * live fleet instance kept on termination, DeleteOnTermination false, that carries the fleet tag:
- * action `tag`; a launch template / user data may write it too); EC2
- * describes that instance terminated and the fleet's (fleet tag, and one of the configured ASGs when
- * they are named: a fleet tag alone is not ownership), which the fleet snapshot then records: once
- * the instance is gone from EC2 (~1 h), only a volume with a fleet snapshot is still handled. A fleet
- * volume naming no instance, or whose instance went before it was proven, is only reported (with its
- * cost), never touched. Before each action the volume is described again.
+ * names its instance in the instance tag; EC2 describes that instance terminated and the fleet's
+ * (fleet tag and one of the configured ASGs: a fleet tag alone is not ownership), or no longer
+ * describes it. Tags and fleet-tagged snapshots are only hints (anyone allowed to tag volumes or
+ * create snapshots could forge them): the PROOF is the fleet's own audit records, read back through
+ * the audit store (`ownership`): its record of the volume attached to that instance while it lived
+ * (the scheduled run writes the instance tag on every kept volume, DeleteOnTermination false, of a
+ * live fleet instance: action `tag`; or, when a launch template wrote the tag already, notes the
+ * attachment once: `volume.attachment`), or its record of the snapshot it took as that instance's
+ * orphan; only such a snapshot can be the one a deletion rests on. A fleet volume naming no
+ * instance, or with no such record, is only reported (with its cost), never touched. Before each
+ * action the volume is described again.
  */
 
 const PAIR = /^[a-z0-9]+=\d+(\.\d+)?$/;
@@ -100,10 +104,12 @@ const SETTINGS = {
 type Spec = typeof SETTINGS;
 export type OrphanedVolumesSettings = SettingsOf<Spec>;
 type Kind = 'tag' | 'snapshot' | 'delete';
-type Ports = PortsOf<'audit' | 'inventory' | 'volumes'>;
+type Ports = PortsOf<'audit' | 'auditStore' | 'inventory' | 'volumes'>;
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation pseudo parameters, substituted by the construct
 const VOLUME_ARN = 'arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:volume/*';
+// biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation pseudo parameters, substituted by the construct
+const AUDIT_TABLE_ARN = 'arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/';
 // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation pseudo parameters, substituted by the construct
 const SNAPSHOT_ARN = 'arn:${AWS::Partition}:ec2:${AWS::Region}::snapshot/*';
 const fleetTag = (s: OrphanedVolumesSettings) => ({ key: s.fleetTagKey, value: s.fleetTagValue });
@@ -129,6 +135,11 @@ const fleetSubject = (s: OrphanedVolumesSettings): Subject => ({ recordName: `vo
 export interface OrphanFacts {
   now: Date;
   settings: OrphanedVolumesSettings;
+  /**
+   * The audit records about these volumes, as read back (any writer): only the fleet's own
+   * attachment and snapshot records among them prove whose a volume was (`ownership`).
+   */
+  records: readonly AuditRecord[];
   /** Detached volumes carrying the fleet tag (the listing). */
   volumes: readonly VolumeInfo[];
   /** The instances those volumes name, as EC2 describes them (absent: gone from EC2). */
@@ -156,12 +167,54 @@ function isFleetInstance(i: InstanceInfo, s: OrphanedVolumesSettings): boolean {
   return asg !== undefined && s.autoScalingGroupNames.includes(asg);
 }
 
+/** What the fleet's own records prove about a volume and one instance. */
+export interface Ownership {
+  /** The fleet's latest record of the volume attached to the instance (its tag written, or noted). */
+  attachment?: AuditRecord;
+  /** The fleet's own snapshots of the volume taken as this instance's orphan: snapshot id -> record id. */
+  snapshots: ReadonlyMap<string, string>;
+}
+
+const FN = 'orphaned-volumes';
+const own = (r: AuditRecord, volumeId: string) =>
+  r.function === FN && r.subject.recordName === volumeId && r.details.volumeId === volumeId;
+/** The fleet saw the volume attached to the instance: it wrote the instance tag, or noted the tag there. */
+const attachedRecord = (r: AuditRecord) =>
+  (r.action === 'volume.tag' && r.decision === 'acted' && r.details.tagValue === r.subject.instanceId) ||
+  (r.action === 'volume.attachment' && r.decision === 'reported');
+const snapshotRecord = (r: AuditRecord) =>
+  r.action === 'volume.snapshot' && r.decision === 'acted' && typeof r.details.snapshotId === 'string';
+
+/**
+ * Whether the volume was the instance's, by the fleet's OWN audit records only: a record this
+ * function wrote of the volume attached to the instance while it lived (the tag it wrote, or its
+ * note of a tag already there), or of the snapshot it took as this instance's orphan. Tags and
+ * fleet-tagged snapshots are hints anyone allowed to tag or snapshot could forge; audit records
+ * only the fleet writes. A later attachment record of another instance ends the earlier proof.
+ * Undefined: nothing proves it.
+ */
+export function ownership(
+  records: readonly AuditRecord[],
+  volumeId: string,
+  instanceId: string,
+): Ownership | undefined {
+  const mine = records.filter((r) => own(r, volumeId)).sort((a, b) => a.time.localeCompare(b.time));
+  const moved = mine.filter((r) => attachedRecord(r) && r.subject.instanceId !== instanceId).at(-1);
+  const since = mine.filter((r) => r.subject.instanceId === instanceId && (!moved || r.time > moved.time));
+  const attachment = since.filter(attachedRecord).at(-1);
+  const snapshots = new Map(
+    since.filter(snapshotRecord).map((r) => [String(r.details.snapshotId), r.recordId] as const),
+  );
+  return attachment || snapshots.size > 0 ? { ...(attachment ? { attachment } : {}), snapshots } : undefined;
+}
+
 /** One orphan candidate's decision: snapshot, delete, or a note saying why neither. */
 function decide(
   v: VolumeInfo,
   instanceId: string,
   f: OrphanFacts,
   instance: InstanceInfo | undefined,
+  proof: Ownership | undefined,
 ): Planned<Kind> | Noted {
   const s = f.settings;
   const cost = monthlyCost(v, s.prices);
@@ -190,16 +243,14 @@ function decide(
     );
   if (instance && !isFleetInstance(instance, s))
     return note('refused', `${what}: its instance ${instanceId} is not the fleet's; not touched`);
-  // a fleet snapshot proves this orphan only if it records this very instance (one taken for an
-  // earlier owner of a re-attached volume, or recording none, proves nothing)
-  const mine = f.snapshots.filter((x) => x.volumeId === v.volumeId && x.tags[s.instanceTag] === instanceId);
-  // ownership is proven while EC2 still describes the terminated instance (~1 h); the fleet snapshot
-  // taken then is the proof afterwards. Gone without one: unproven, reported only.
-  if (!instance && mine.length === 0)
+  // only the fleet's own records prove whose it was; a forged tag or snapshot proves nothing
+  if (!proof)
     return note(
       'reported',
-      `${what}: its instance ${instanceId} is gone from EC2 and no fleet snapshot proves it was the fleet's: not touched`,
+      `${what}: no record of the fleet's own (its attachment or snapshot record) proves it was fleet instance ${instanceId}'s, which ${instance ? 'is terminated' : 'is gone from EC2'}; a tag or a fleet-tagged snapshot anyone allowed to write them could forge: not touched`,
     );
+  // only a snapshot the fleet recorded taking as this instance's orphan counts
+  const mine = f.snapshots.filter((x) => x.volumeId === v.volumeId && proof.snapshots.has(x.snapshotId));
   const done = mine
     .filter((x) => x.state === 'completed')
     .sort((a, b) => a.startTime.localeCompare(b.startTime))[0];
@@ -216,11 +267,23 @@ function decide(
         deleteAfter: after.toISOString(),
       },
     );
+  const proofRecordIds = [proof.attachment?.recordId, proof.snapshots.get(done.snapshotId)].filter(
+    (id): id is string => id !== undefined,
+  );
   return {
     kind: 'delete',
     subject,
     reason: `${orphan}: snapshot ${done.snapshotId} taken ${done.startTime}, grace period over`,
     details,
+    // what the approver approves: stable while nothing changed (no cost, no age)
+    facts: {
+      volumeId: v.volumeId,
+      sizeGiB: v.sizeGiB,
+      instanceId,
+      proofRecordIds,
+      snapshotId: done.snapshotId,
+    },
+    evidence: { auditRecordIds: proofRecordIds },
   };
 }
 
@@ -241,10 +304,17 @@ function planTags(f: OrphanFacts): Array<Planned<Kind> | Noted> {
   const out: Array<Planned<Kind> | Noted> = [];
   for (const v of f.attached ?? []) {
     const kept = (v.attachments ?? []).find((a) => owners.has(a.instanceId) && !a.deleteOnTermination);
-    // untagged, or tagged with an earlier owner (re-attached): the tag must name the instance now
-    if (!kept || v.tags[s.instanceTag] === kept.instanceId) continue;
+    if (!kept) continue;
     const instanceId = kept.instanceId;
     const subject = volumeSubject(instanceId, v.volumeId);
+    // the tag names it already (a launch template wrote it): the fleet records the attachment once
+    if (v.tags[s.instanceTag] === instanceId) {
+      const fleetVolume = v.tags[s.fleetTagKey] === s.fleetTagValue;
+      if (fleetVolume && !ownership(f.records, v.volumeId, instanceId)?.attachment)
+        out.push(attachmentNote(v, instanceId, owners.get(instanceId)?.state));
+      continue;
+    }
+    // untagged, or tagged with an earlier owner (re-attached): the tag must name the instance now
     const details = { volumeId: v.volumeId, tagKey: s.instanceTag, tagValue: instanceId };
     if (v.tags[s.fleetTagKey] !== s.fleetTagValue) {
       out.push({
@@ -267,11 +337,22 @@ function planTags(f: OrphanFacts): Array<Planned<Kind> | Noted> {
   return out;
 }
 
+/** The fleet's own record of a kept volume attached to a live fleet instance: its orphan's proof. */
+function attachmentNote(v: VolumeInfo, instanceId: string, state: string | undefined): Noted {
+  return {
+    kind: 'note',
+    audit: 'volume.attachment',
+    decision: 'reported',
+    subject: volumeSubject(instanceId, v.volumeId),
+    reason: `${v.volumeId} is attached to live fleet instance ${instanceId} (${state}, DeleteOnTermination false) and its tag names it: recorded, so that its orphan can be proven this instance's`,
+    details: { volumeId: v.volumeId, instanceId },
+  };
+}
+
 /** Which listed volumes are orphans and what to do with each (pure: facts in, decisions out). */
 export function planOrphanedVolumes(f: OrphanFacts): OrphanPlan {
   const s = f.settings;
   const byId = new Map(f.instances.map((i) => [i.instanceId, i]));
-  const proven = new Set(f.snapshots.map((x) => x.volumeId));
   const plan: OrphanPlan = { steps: [], unattributed: [], monthlyCostUsd: { orphaned: 0, unattributed: 0 } };
   for (const v of f.volumes) {
     if (!isDetachedFleetVolume(v, fleetTag(s))) continue;
@@ -288,11 +369,13 @@ export function planOrphanedVolumes(f: OrphanFacts): OrphanPlan {
       continue;
     }
     const instance = byId.get(instanceId);
-    plan.steps.push(decide(v, instanceId, f, instance));
+    const proof = ownership(f.records, v.volumeId, instanceId);
+    plan.steps.push(decide(v, instanceId, f, instance, proof));
     const total = plan.monthlyCostUsd;
-    if (instance ? instance.state === 'terminated' && isFleetInstance(instance, s) : proven.has(v.volumeId))
-      total.orphaned = round(total.orphaned + (cost ?? 0));
-    else if (!instance) total.unattributed = round(total.unattributed + (cost ?? 0));
+    // a live or foreign instance's volume is no orphan of the fleet's: not counted
+    if (instance && (instance.state !== 'terminated' || !isFleetInstance(instance, s))) continue;
+    if (proof) total.orphaned = round(total.orphaned + (cost ?? 0));
+    else total.unattributed = round(total.unattributed + (cost ?? 0));
   }
   plan.steps.push(...planTags(f));
   return plan;
@@ -455,6 +538,19 @@ async function gatherLive(ports: Ports, s: OrphanedVolumesSettings) {
   return { live, attached };
 }
 
+/**
+ * The audit records about these volumes (by record name: a volume's records carry its id there),
+ * read through the audit store. A record this reader cannot parse proves nothing: left out.
+ */
+async function recordsOf(ports: Ports, volumeIds: readonly string[]): Promise<AuditRecord[]> {
+  const out: AuditRecord[] = [];
+  for (const name of new Set(volumeIds))
+    out.push(
+      ...(await ports.auditStore.timeline({ kind: 'runner-or-record', name }, { onUnreadable: () => {} })),
+    );
+  return out;
+}
+
 function create(ports: Ports, s: OrphanedVolumesSettings, runtime: Runtime) {
   const { volumes } = ports;
   return async (event: unknown): Promise<void> => {
@@ -487,7 +583,12 @@ function create(ports: Ports, s: OrphanedVolumesSettings, runtime: Runtime) {
       ...(await gather(ports, s, t.kind === 'terminated' ? t.instanceId : undefined)),
       ...(t.kind === 'schedule' ? await gatherLive(ports, s) : {}),
     };
-    const plan = planOrphanedVolumes({ now: runtime.now(), settings: s, ...facts });
+    const kept = (facts.attached ?? []).filter((v) => v.attachments?.some((a) => !a.deleteOnTermination));
+    const records = await recordsOf(
+      ports,
+      [...facts.volumes, ...kept].map((v) => v.volumeId),
+    );
+    const plan = planOrphanedVolumes({ now: runtime.now(), settings: s, records, ...facts });
     const steps: Step[] = plan.steps.map((p) =>
       p.kind === 'note' ? p : { ...p, act: actFor(volumes, s, p) },
     );
@@ -519,7 +620,13 @@ function runNote(plan: OrphanPlan, failed: number, subject: Subject): Noted {
 
 // ---- the declaration ----------------------------------------------------------------------------
 
-export const orphanedVolumes: Remediation<Spec, Kind, 'audit' | 'inventory' | 'volumes', unknown, void> = {
+export const orphanedVolumes: Remediation<
+  Spec,
+  Kind,
+  'audit' | 'auditStore' | 'inventory' | 'volumes',
+  unknown,
+  void
+> = {
   name: 'orphaned-volumes',
   optIn: true,
   summary:
@@ -597,9 +704,16 @@ export const orphanedVolumes: Remediation<Spec, Kind, 'audit' | 'inventory' | 'v
       ],
     },
   },
-  reads: () => [
+  reads: (s) => [
     { actions: ['ec2:DescribeVolumes', 'ec2:DescribeSnapshots', 'ec2:DescribeInstances'], resources: ['*'] },
+    // its own attachment and snapshot records, the proof of whose a volume was (timeline by volume id)
+    {
+      actions: ['dynamodb:Query'],
+      resources: [AUDIT_TABLE.indexes.byRunner.name, AUDIT_TABLE.indexes.byRecordName.name].map(
+        (index) => `${AUDIT_TABLE_ARN}${s.auditTable}/index/${index}`,
+      ),
+    },
   ],
-  ports: ['audit', 'inventory', 'volumes'],
+  ports: ['audit', 'auditStore', 'inventory', 'volumes'],
   create,
 };

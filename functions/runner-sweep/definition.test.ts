@@ -1,5 +1,6 @@
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { Decision, PlannedChange } from '../../shared/approvals/model';
 import { AuditWriteError } from '../../shared/audit/errors';
 import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
 import { InMemoryInstanceLifecycle } from '../../shared/autoscaling/instance-lifecycle';
@@ -14,7 +15,7 @@ import { InMemoryRunnerRegistry } from '../../shared/github/in-memory-runner-reg
 import { createFleetOctokit, OctokitRunnerRegistry } from '../../shared/github/octokit-runner-registry';
 import { FakeGitHubApi, testPrivateKey } from '../../shared/github/testing/fake-github-api';
 import { describedFetch } from '../../shared/github/testing/openapi';
-import { REPORT_ONLY_GATE } from '../../shared/kernel/approval';
+import { type ApprovalGate, type ApprovalRequest, REPORT_ONLY_GATE } from '../../shared/kernel/approval';
 import { readSettings } from '../../shared/kernel/settings';
 import { FLEET_LABEL_PREFIX, INSTANCE_LABEL_PREFIX } from '../../shared/runners/matching';
 import { runnerSweep } from './definition';
@@ -73,6 +74,7 @@ function handler(
     maxRemovalShare?: number;
     maxRemovalsPerRun?: number;
     gracePeriodMs?: number;
+    gate?: ApprovalGate;
   } = {},
 ) {
   return runnerSweep.create(
@@ -93,7 +95,7 @@ function handler(
       dryRun: over.dryRun ?? false,
       autoScalingGroupNames: [ASG],
     },
-    { now: () => new Date(now), gate: REPORT_ONLY_GATE },
+    { now: () => new Date(now), gate: over.gate ?? REPORT_ONLY_GATE },
   );
 }
 
@@ -177,9 +179,9 @@ describe('runner-sweep', () => {
       tags: FLEET_TAGS,
       launchTime: new Date(T0 - 3_600_000).toISOString(),
     });
-    await handler()(schedule, ctx);
+    await handler({ gate: approving() })(schedule, ctx);
     expect(terminator.terminated).toEqual([]);
-    await handler({ allowTerminate: true })({ ...schedule, id: 'sched-2' }, ctx);
+    await handler({ allowTerminate: true, gate: approving() })({ ...schedule, id: 'sched-2' }, ctx);
     expect(terminator.terminated).toEqual([iid(9)]);
   });
 
@@ -521,12 +523,13 @@ describe('runner-sweep on the remediation kernel (issue 11)', () => {
     FLEET_ID,
   };
 
-  it('declares its two removals: audit names, irreversible, unattended with a reason, weight 1, calls', () => {
+  it('declares its two removals: audit names, irreversible, deregistration unattended with a reason, weight 1, calls', () => {
     const { deregister, terminate } = runnerSweep.actions;
     expect(deregister).toMatchObject({ audit: 'runner.deregister', does: 'deregister', reversible: false });
     expect(terminate).toMatchObject({ audit: 'instance.terminate', does: 'terminate', reversible: false });
     expect(deregister.unattended).toMatch(/busy runner/);
-    expect(terminate.unattended).toMatch(/allowTerminate/);
+    // issue 12: a termination waits for a human (approvals); see the approvals tests below
+    expect(terminate.unattended).toBeUndefined();
     expect([deregister.weight, terminate.weight]).toEqual([1, 1]);
     expect(deregister.calls).toEqual([
       'GitHub DELETE /orgs/{org}/actions/runners/{runner_id}',
@@ -631,7 +634,9 @@ describe('runner-sweep on the remediation kernel (issue 11)', () => {
     terminator.terminate = async () => {
       throw new Error('EC2 500');
     };
-    await expect(handler({ allowTerminate: true })(schedule, ctx)).rejects.toThrow(/EC2 500/);
+    await expect(handler({ allowTerminate: true, gate: approving() })(schedule, ctx)).rejects.toThrow(
+      /EC2 500/,
+    );
     expect(audit.all().find((r) => r.action === 'instance.terminate')).toMatchObject({ decision: 'failed' });
     expect(audit.all().find((r) => r.action === 'runner.sweep')?.details).toMatchObject({
       terminated: 1,
@@ -776,5 +781,307 @@ describe('runner-sweep on the remediation kernel (issue 11)', () => {
       }),
     );
     expect(violations).toEqual([]);
+  });
+});
+
+// ---- approvals (issue 12): hand-written gates; the real one is shared/approvals/gate.ts ----------
+
+interface FakeGate extends ApprovalGate {
+  requests: ApprovalRequest[];
+  settled: Array<'acted' | 'failed'>;
+}
+
+const APPROVAL: Decision = {
+  proposalId: 'fwp-approved0001',
+  fingerprint: 'f'.repeat(64),
+  decision: 'approve',
+  reason: 'mass termination was the spot reclaim; clean up',
+  approver: {
+    arn: 'arn:aws:iam::123456789012:user/alice',
+    sessionArn: 'arn:aws:sts::123456789012:assumed-role/FleetwardenApprover/alice',
+    account: '123456789012',
+  },
+  decidedAt: '2026-11-24T12:05:00.000Z',
+  requestIds: ['sts-req-1', 'ddb-req-1'],
+};
+
+/** Approves every request (as the real gate does once a human approved the same fingerprint). */
+function approving(only?: (r: ApprovalRequest) => boolean): FakeGate {
+  const gate: FakeGate = {
+    requests: [],
+    settled: [],
+    async check(r) {
+      gate.requests.push(r);
+      if (only && !only(r))
+        return {
+          approved: false,
+          reason: 'the plan changed since it was approved',
+          proposalId: 'fwp-new000000002',
+        };
+      return {
+        approved: true,
+        proposalId: APPROVAL.proposalId,
+        by: [APPROVAL.approver.arn],
+        decisions: [APPROVAL],
+        settle: async (outcome) => {
+          gate.settled.push(outcome);
+        },
+      };
+    },
+  };
+  return gate;
+}
+
+/** Refuses every request as a fresh proposal waiting for a human (with the gate's own note). */
+function refusing(): FakeGate {
+  const gate: FakeGate = {
+    requests: [],
+    settled: [],
+    async check(r) {
+      gate.requests.push(r);
+      return {
+        approved: false,
+        proposalId: 'fwp-waiting00001',
+        reason: 'proposal fwp-waiting00001 waits for 1 approval(s)',
+        notes: [
+          {
+            kind: 'note',
+            audit: 'approval.proposed',
+            decision: 'reported',
+            subject: { recordName: 'proposal:fwp-waiting00001' },
+            reason: `proposed fwp-waiting00001: ${r.changes.length} change(s)`,
+          },
+        ],
+      };
+    },
+  };
+  return gate;
+}
+
+const subjectsOf = (changes: readonly PlannedChange[]) => changes.map((c) => c.subject.instanceId);
+
+describe('runner-sweep: a run the breaker or the budget refuses becomes a proposal (issue 12)', () => {
+  /** 10 instances, 6 terminated with their runners offline: 6 removals of 10, above a 20% share. */
+  function massTermination() {
+    fleetOf(10);
+    for (const k of [1, 2, 3, 4, 5, 6]) leave(k);
+    now += 10 * 60_000;
+  }
+
+  it('asks the gate about exactly the refused removals, with stable facts, blast radius and the run as claimant', async () => {
+    massTermination();
+    const gate = refusing();
+    const summary = await handler({ maxRemovalShare: 0.2, gate })(schedule, ctx);
+    expect(registry.deleted).toEqual([]);
+    expect(summary).toMatchObject({ refused: true, deregistered: 0 });
+    expect(gate.requests).toHaveLength(1);
+    const [req] = gate.requests;
+    const run = audit.all().find((r) => r.action === 'runner.sweep');
+    expect(req).toMatchObject({
+      function: 'runner-sweep',
+      why: 'breaker',
+      blastRadius: { count: 6, of: 10, what: 'runners' },
+      claimant: run?.recordId,
+      triggerId: schedule.id,
+    });
+    expect(req?.reason).toMatch(/circuit open: 6 removals out of a fleet of 10/);
+    expect(subjectsOf(req?.changes ?? [])).toEqual([1, 2, 3, 4, 5, 6].map(iid));
+    expect(req?.changes[0]).toEqual({
+      kind: 'deregister',
+      action: 'runner.deregister',
+      subject: { instanceId: iid(1), runnerName: `ci-${iid(1)}`, runnerId: 1 },
+      reason: expect.stringMatching(/^runner ci-i-0+1 is idle/),
+      facts: { runnerId: 1, runnerName: `ci-${iid(1)}`, instanceId: iid(1), ghost: 'instance terminated' },
+    });
+    // not approved: today's refusal, plus the proposal and why, and the gate's own note after it
+    expect(run).toMatchObject({ decision: 'refused', details: { proposalId: 'fwp-waiting00001' } });
+    expect(run?.reason).toMatch(/circuit open.*proposal fwp-waiting00001 waits for 1 approval/);
+    const actions = audit.all().map((r) => r.action);
+    expect(actions.indexOf('approval.proposed')).toBeGreaterThan(actions.indexOf('runner.sweep'));
+  });
+
+  it('asks again with the same facts on the next run (nothing but the clock changed)', async () => {
+    massTermination();
+    const gate = refusing();
+    await handler({ maxRemovalShare: 0.2, gate })(schedule, ctx);
+    now += 20 * 60_000;
+    await handler({ maxRemovalShare: 0.2, gate })({ ...schedule, id: 'sched-2' }, ctx);
+    expect(gate.requests[1]?.changes).toEqual(gate.requests[0]?.changes);
+  });
+
+  it('approved: removes exactly the approved runners past the breaker, each record linking the approval, then settles', async () => {
+    massTermination();
+    const gate = approving();
+    const summary = await handler({ maxRemovalShare: 0.2, gate })(schedule, ctx);
+    expect(registry.deleted.map((r) => r.name).sort()).toEqual([1, 2, 3, 4, 5, 6].map((k) => `ci-${iid(k)}`));
+    expect(summary).toMatchObject({ deregistered: 6, failed: 0 });
+    const removals = audit.all().filter((r) => r.action === 'runner.deregister');
+    expect(removals.map((r) => r.decision)).toEqual(Array(6).fill('acted'));
+    for (const r of removals)
+      expect(r.details.approval).toEqual({
+        proposalId: APPROVAL.proposalId,
+        by: [APPROVAL.approver.arn],
+        decisions: [
+          {
+            approver: APPROVAL.approver.arn,
+            session: APPROVAL.approver.sessionArn,
+            decision: 'approve',
+            reason: APPROVAL.reason,
+            decidedAt: APPROVAL.decidedAt,
+            requestIds: APPROVAL.requestIds,
+          },
+        ],
+      });
+    expect(gate.settled).toEqual(['acted']);
+    const run = audit.all().find((r) => r.action === 'runner.sweep');
+    expect(run).toMatchObject({
+      decision: 'acted',
+      details: { approval: { proposalId: APPROVAL.proposalId } },
+    });
+    expect(run?.reason).toMatch(/approved by arn:aws:iam::123456789012:user\/alice/);
+    // the approved removals are in the rolling budget's ledger like any other
+    expect((await state.removalsSince(new Date(0))).total).toBe(6);
+  });
+
+  it('the plan changed since the approval (one more ghost, one approved runner busy): nothing is removed', async () => {
+    massTermination();
+    const first = refusing();
+    await handler({ maxRemovalShare: 0.2, gate: first })(schedule, ctx);
+    const approvedSet = JSON.stringify(first.requests[0]?.changes);
+    // a gate that approves only the exact set a human saw (the real one compares fingerprints)
+    const gate = approving((r) => JSON.stringify(r.changes) === approvedSet);
+    leave(7);
+    registry.setBusy(2, true);
+    now += 10 * 60_000;
+    await handler({ maxRemovalShare: 0.2, gate })({ ...schedule, id: 'sched-2' }, ctx);
+    const asked = gate.requests[0]?.changes ?? [];
+    expect(subjectsOf(asked)).toEqual([1, 3, 4, 5, 6, 7].map(iid));
+    expect(registry.deleted).toEqual([]);
+    expect(gate.settled).toEqual([]);
+  });
+
+  it('a failed removal of an approved run is audited failed, settled failed and rethrown', async () => {
+    massTermination();
+    const gate = approving();
+    const del = registry.deleteRunner.bind(registry);
+    registry.deleteRunner = async (id) => {
+      if (id === 3) throw new Error('GitHub 500');
+      return del(id);
+    };
+    await expect(handler({ maxRemovalShare: 0.2, gate })(schedule, ctx)).rejects.toThrow(/GitHub 500/);
+    expect(registry.deleted).toHaveLength(5);
+    expect(gate.settled).toEqual(['failed']);
+  });
+
+  it('a rolling-budget refusal is proposed as such (why: budget)', async () => {
+    fleetOf(10);
+    leave(1);
+    leave(2);
+    now += 10 * 60_000;
+    await state.recordRemovals(2, 'earlier-run', new Date(now - 60_000), new Date(now + 7_200_000));
+    const gate = refusing();
+    await handler({ maxRemovalShare: 0.2, gate })(schedule, ctx);
+    expect(gate.requests.map((r) => [r.why, subjectsOf(r.changes)])).toEqual([['budget', [iid(1), iid(2)]]]);
+    expect(registry.deleted).toEqual([]);
+  });
+
+  it('proposes nothing in a dry run, nor when a listing failed', async () => {
+    massTermination();
+    const gate = approving();
+    await handler({ maxRemovalShare: 0.2, gate, dryRun: true })(schedule, ctx);
+    registry.failNextListPage();
+    const summary = await handler({ maxRemovalShare: 0.2, gate })({ ...schedule, id: 'sched-2' }, ctx);
+    expect(summary.refused).toBe(true);
+    expect(gate.requests).toEqual([]);
+    expect(registry.deleted).toEqual([]);
+    const runs = audit.all().filter((r) => r.action === 'runner.sweep');
+    expect(runs.map((r) => r.decision)).toEqual(['refused', 'refused']);
+    expect(runs[0]?.details).not.toHaveProperty('proposalId');
+  });
+
+  it('an approved refused run terminates its never-registered instances too (opted in), linking the approval', async () => {
+    fleetOf(4);
+    for (const k of [5, 6, 7])
+      inventory.put({
+        instanceId: iid(k),
+        state: 'running',
+        tags: FLEET_TAGS,
+        launchTime: new Date(T0 - 3_600_000).toISOString(),
+      });
+    const gate = approving();
+    await handler({ maxRemovalShare: 0.2, allowTerminate: true, gate })(schedule, ctx);
+    expect(gate.requests.map((r) => r.why)).toEqual(['breaker']);
+    expect(terminator.terminated.sort()).toEqual([5, 6, 7].map(iid));
+    const records = audit.all().filter((r) => r.action === 'instance.terminate');
+    expect(
+      records.map((r) => [r.decision, (r.details.approval as { proposalId: string }).proposalId]),
+    ).toEqual(Array(3).fill(['acted', APPROVAL.proposalId]));
+    expect(gate.settled).toEqual(['acted']);
+  });
+});
+
+describe('runner-sweep: terminating a never-registered instance needs a human (issue 12)', () => {
+  function neverRegistered() {
+    fleetOf(4);
+    inventory.put({
+      instanceId: iid(9),
+      state: 'running',
+      tags: FLEET_TAGS,
+      launchTime: new Date(T0 - 3_600_000).toISOString(),
+    });
+  }
+
+  it('terminate is no longer unattended; deregistration keeps its reason; the definition proposes runs', () => {
+    expect(runnerSweep.actions.terminate.unattended).toBeUndefined();
+    expect(runnerSweep.actions.deregister.unattended).toMatch(/busy runner/);
+    expect(runnerSweep.proposesRuns).toBe(true);
+  });
+
+  it('with the report-only gate, an opted-in termination is reported, never made', async () => {
+    neverRegistered();
+    await handler({ allowTerminate: true })(schedule, ctx);
+    expect(terminator.terminated).toEqual([]);
+    const rec = audit.all().find((r) => r.action === 'instance.terminate');
+    expect(rec).toMatchObject({ decision: 'reported' });
+    expect(rec?.reason).toMatch(/^needs approval to terminate: instance i-0+9 has been running/);
+  });
+
+  it('asks the gate per instance with stable facts; approved, it terminates and links the approval', async () => {
+    neverRegistered();
+    const gate = approving();
+    await handler({ allowTerminate: true, gate })(schedule, ctx);
+    expect(gate.requests).toHaveLength(1);
+    expect(gate.requests[0]).toMatchObject({
+      why: 'irreversible',
+      changes: [
+        {
+          kind: 'terminate',
+          subject: { instanceId: iid(9) },
+          facts: {
+            instanceId: iid(9),
+            autoScalingGroupName: ASG,
+            launchTime: new Date(T0 - 3_600_000).toISOString(),
+            ghost: 'never registered a runner',
+          },
+        },
+      ],
+    });
+    expect(terminator.terminated).toEqual([iid(9)]);
+    expect(audit.all().find((r) => r.action === 'instance.terminate')?.details.approval).toMatchObject({
+      proposalId: APPROVAL.proposalId,
+    });
+    expect(gate.settled).toEqual(['acted']);
+  });
+
+  it('not approved: reported with the proposal id, the gate note after it', async () => {
+    neverRegistered();
+    const gate = refusing();
+    await handler({ allowTerminate: true, gate })(schedule, ctx);
+    expect(terminator.terminated).toEqual([]);
+    expect(audit.all().find((r) => r.action === 'instance.terminate')).toMatchObject({
+      decision: 'reported',
+      details: { proposalId: 'fwp-waiting00001' },
+    });
+    expect(audit.all().map((r) => r.action)).toContain('approval.proposed');
   });
 });

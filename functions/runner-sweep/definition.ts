@@ -47,9 +47,11 @@ export const runnerSweep: Remediation<
     terminate: {
       audit: 'instance.terminate',
       does: 'terminate',
+      // a human approves each one (a proposal per instance, with its stable facts); planned only
+      // when the operator opted in (allowTerminate), for instances of the configured ASGs
+      // (aws:autoscaling:groupName, which no user can write) carrying the fleet tag, not tagged
+      // fleetwarden:exempt=true, running past the boot timeout with no runner after a second look
       reversible: false,
-      unattended:
-        'only because the operator opted in explicitly (allowTerminate, off by default): then only instances of the configured ASGs (aws:autoscaling:groupName, which no user can write) carrying the fleet tag, not tagged fleetwarden:exempt=true, running past the boot timeout with no runner after a second look; the ASG replaces them',
       weight: 1,
       iam: (s) =>
         s.allowTerminate
@@ -83,6 +85,8 @@ export const runnerSweep: Remediation<
     { actions: ['autoscaling:DescribeWarmPool'], resources: ['*'] },
   ],
   needs: ['state-table', 'github-app'],
+  // a run the circuit breaker or the rolling budget refuses becomes a proposal (ApprovalGate)
+  proposesRuns: true,
   ports: ['registry', 'inventory', 'instanceLifecycle', 'warmPool', 'terminator', 'audit', 'sweepState'],
   create: (ports, s, runtime) => sweepHandler(runnerSweep, ports, s, runtime),
 };

@@ -143,7 +143,10 @@ export async function planAndConfirm(
     },
     config,
   );
-  const candidates = plan.actions.flatMap((a) => (a.kind === 'terminate' ? [a.instanceId] : []));
+  // a refused run's terminations (its proposal) are looked at again just the same
+  const candidates = [...plan.actions, ...(plan.wouldHave ?? [])].flatMap((a) =>
+    a.kind === 'terminate' ? [a.instanceId] : [],
+  );
   if (candidates.length === 0) return plan;
   const confirmation = await listing('runner (re-check before terminating)', async () => {
     const byName = await findByConventionalNames(ports.registry, candidates);

@@ -1,13 +1,28 @@
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { type AuditContext, auditedAction } from '../../shared/audit/audited-action';
+import type { PlannedChange } from '../../shared/approvals/model';
+import { type AuditContext, actionRecordId, auditedAction } from '../../shared/audit/audited-action';
 import { RunnerBusyError } from '../../shared/github/errors';
 import type { GitHubRunner } from '../../shared/github/port';
+import type { ApprovalGate, ApprovalVerdict } from '../../shared/kernel/approval';
 import { reserveBudget } from '../../shared/kernel/budget';
 import type { ActionKind } from '../../shared/kernel/definition';
-import { type ActResult, type Allowance, allowance, type RunKit } from '../../shared/kernel/perform';
-import { performSteps, type Runtime, rethrow, type Step } from '../../shared/kernel/remediation';
+import {
+  type ActResult,
+  type Allowance,
+  allowance,
+  approvalDetails,
+  type RunKit,
+  recordNote,
+} from '../../shared/kernel/perform';
+import {
+  performSteps,
+  type Runtime,
+  rethrow,
+  type Step,
+  type StepsOutcome,
+} from '../../shared/kernel/remediation';
 import { logger, metrics } from '../../shared/observability/powertools';
-import type { Finding, SweepAction, SweepPlan } from '../../shared/runners/sweep-planner';
+import type { Finding, Removal, SweepAction, SweepPlan } from '../../shared/runners/sweep-planner';
 import { removalBudget } from '../../shared/runners/sweep-planner';
 import type { RunnerSweepSettings } from './settings';
 import {
@@ -100,13 +115,100 @@ export function sweepHandler(spec: Spec, ports: SweepPorts, s: RunnerSweepSettin
       gate: runtime.gate,
       allowance: granted,
     };
-    const steps = new Map(plan.actions.map((a) => [stepOf(ports, a), a] as const));
-    const { performed, errors } = await performSteps(kit, [...steps.keys()]);
+    const asked = await askForRun(kit, s, plan);
+    const { steps, performed, errors } = await performRun(ports, s, kit, plan, asked, {
+      runId: deliveryId ? `${event.id}@${deliveryId}` : event.id,
+      at: runtime.now(),
+    });
     const tally = count(seen, plan, steps, performed, errors.length);
-    await writeRunRecord(ports, ctx, s, seen, plan, tally);
+    await writeRunRecord(ports, ctx, s, seen, plan, tally, asked);
+    for (const n of asked?.notes ?? []) await recordNote(kit, n);
     logger.info('runner-sweep', { ...tally.summary });
     rethrow(errors, 'sweep actions');
     return tally.summary;
+  };
+}
+
+type Approved = Extract<ApprovalVerdict, { approved: true }>;
+
+/** A removal as the change a human approves: the subject and stable facts it is performed with. */
+function changeOf(spec: Spec, a: Removal): PlannedChange {
+  const subject = a.kind === 'deregister' ? runnerSubject(a) : { instanceId: a.instanceId };
+  return { kind: a.kind, action: spec.actions[a.kind].audit, subject, reason: a.reason, facts: a.facts };
+}
+
+const changeKey = (c: Pick<PlannedChange, 'kind' | 'subject' | 'facts'>) =>
+  JSON.stringify([c.kind, c.subject, c.facts]);
+
+/**
+ * A live run the breaker's share or the rolling budget refused, from inputs fit to judge from
+ * (`plan.wouldHave`), asks the gate about exactly the removals it would have made: the run's
+ * proposal (claimed by the run's own record). A dry run, a failed or empty listing, or nothing to
+ * remove asks nothing.
+ */
+async function askForRun(kit: RunKit, s: RunnerSweepSettings, plan: SweepPlan) {
+  const removals = plan.wouldHave ?? [];
+  if (kit.dryRun || !plan.refused || removals.length === 0) return undefined;
+  const why = plan.refusedBy ?? 'breaker';
+  const terminations = removals.filter((a) => a.kind === 'terminate').length;
+  return kit.gate.check({
+    function: FUNCTION,
+    why,
+    summary: `remove ${removals.length} of ${plan.fleetSize} (${removals.length - terminations} deregistrations, ${terminations} terminations) the ${why === 'budget' ? 'rolling removal budget' : 'circuit breaker'} refused`,
+    reason: plan.refused,
+    changes: removals.map((a) => changeOf(kit.spec as Spec, a)),
+    blastRadius: { count: removals.length, of: plan.fleetSize, what: 'runners' },
+    trigger: kit.ctx.trigger,
+    triggerId: kit.ctx.trigger.id,
+    claimant: actionRecordId(kit.ctx, runRecord(s)),
+  });
+}
+
+/**
+ * The run's steps through the kernel. Approved (a refused run a human approved): exactly the
+ * approved removals too, past the breaker: recorded in the rolling budget's ledger first, an
+ * allowance of as many, and a gate that answers the run's approval for its own changes (so each
+ * action record links it, `details.approval`); the approval is settled once, after the last.
+ */
+async function performRun(
+  ports: SweepPorts,
+  s: RunnerSweepSettings,
+  kit: RunKit,
+  plan: SweepPlan,
+  asked: ApprovalVerdict | undefined,
+  run: { runId: string; at: Date },
+) {
+  const approved = asked?.approved ? asked : undefined;
+  const removals = approved ? (plan.wouldHave ?? []) : [];
+  if (approved && removals.length > 0) {
+    const expires = new Date(run.at.getTime() + 2 * s.budgetWindow * 1000);
+    const unconfirmed = removals.filter((a) => a.kind === 'deregister' && a.unconfirmed).length;
+    await ports.sweepState.recordRemovals(removals.length, run.runId, run.at, expires, unconfirmed);
+  }
+  const runKit: RunKit = approved
+    ? { ...kit, allowance: allowance(removals.length), gate: runGate(kit, approved, removals) }
+    : kit;
+  const details = approved ? { approval: approvalDetails(approved) } : undefined;
+  const steps = new Map([...removals, ...plan.actions].map((a) => [stepOf(ports, a, details), a] as const));
+  let out: StepsOutcome;
+  try {
+    out = await performSteps(runKit, [...steps.keys()]);
+  } catch (err) {
+    await approved?.settle('failed');
+    throw err;
+  }
+  await approved?.settle(out.errors.length > 0 ? 'failed' : 'acted');
+  return { steps, ...out };
+}
+
+/** The approved run's verdict for its own changes (settled once by the run); others ask the gate. */
+function runGate(kit: RunKit, approved: Approved, removals: readonly Removal[]): ApprovalGate {
+  const mine = new Set(removals.map((a) => changeKey(changeOf(kit.spec as Spec, a))));
+  return {
+    async check(r) {
+      if (r.changes.every((c) => mine.has(changeKey(c)))) return { ...approved, settle: async () => {} };
+      return kit.gate.check(r);
+    },
   };
 }
 
@@ -161,14 +263,19 @@ async function reserve(
   });
 }
 
-/** One planned decision as a kernel step: the removals with their act, the rest as notes. */
-function stepOf(ports: SweepPorts, a: SweepAction): Step {
+/**
+ * One planned decision as a kernel step: the removals with their act and stable facts (what a
+ * human approves), the rest as notes. `details`: what every removal's record carries (an approval).
+ */
+function stepOf(ports: SweepPorts, a: SweepAction, details?: Record<string, unknown>): Step {
   switch (a.kind) {
     case 'deregister':
       return {
         kind: 'deregister',
         subject: runnerSubject(a),
         reason: a.reason,
+        facts: a.facts,
+        ...(details ? { details } : {}),
         act: () => deregister(ports, a.runner, a.reason),
       };
     case 'terminate':
@@ -176,6 +283,8 @@ function stepOf(ports: SweepPorts, a: SweepAction): Step {
         kind: 'terminate',
         subject: { instanceId: a.instanceId },
         reason: a.reason,
+        facts: a.facts,
+        ...(details ? { details } : {}),
         act: () => terminate(ports, a.instanceId),
       };
     case 'skip':
@@ -273,14 +382,18 @@ async function writeRunRecord(
   seen: Observed,
   plan: SweepPlan,
   { summary, budgetRefused }: Tally,
+  asked?: ApprovalVerdict,
 ): Promise<void> {
   if (plan.refused) metrics.addMetric('SweepCircuitOpen', 'Count', 1);
   if (plan.refusedBy === 'budget') metrics.addMetric('SweepBudgetExhausted', 'Count', 1);
   const removed = summary.deregistered + summary.terminated > 0;
+  const refused = plan.refused && !asked?.approved;
   await auditedAction(ports.audit, ctx, runRecord(s), async () => ({
-    decision: plan.refused ? 'refused' : removed ? (s.dryRun ? 'reported' : 'acted') : 'skipped',
-    reason: plan.refused ?? runReason(s, summary),
+    decision: refused ? 'refused' : removed ? (s.dryRun ? 'reported' : 'acted') : 'skipped',
+    reason: runRecordReason(s, plan, summary, asked),
     details: {
+      ...(asked?.proposalId ? { proposalId: asked.proposalId } : {}),
+      ...(asked?.approved ? { approval: approvalDetails(asked) } : {}),
       ...summary,
       wouldRemove: plan.wouldRemove,
       fleetSize: plan.fleetSize,
@@ -292,6 +405,19 @@ async function writeRunRecord(
     },
     result: undefined,
   }));
+}
+
+/** Today's reasons; a refused run says what became of its proposal (waiting, or approved by whom). */
+function runRecordReason(
+  s: RunnerSweepSettings,
+  plan: SweepPlan,
+  summary: SweepSummary,
+  asked: ApprovalVerdict | undefined,
+): string {
+  if (!plan.refused) return runReason(s, summary);
+  if (!asked) return plan.refused;
+  if (!asked.approved) return `${plan.refused}; ${asked.reason}`;
+  return `${plan.refused}; approved by ${asked.by.join(', ')} (proposal ${asked.proposalId}): ${runReason(s, summary)}`;
 }
 
 function runReason(s: RunnerSweepSettings, t: SweepSummary): string {

@@ -97,6 +97,14 @@ export interface Planned<K extends string = string> {
    * (ids, sizes, states, event times; never "now" or an age). @default `details`
    */
   readonly facts?: Readonly<Record<string, unknown>>;
+  /**
+   * What the facts rest on, shown to the approver (an irreversible action's proposal): audit record
+   * ids (e.g. the fleet's own attachment and snapshot records), CloudTrail event ids.
+   */
+  readonly evidence?: {
+    readonly auditRecordIds?: readonly string[];
+    readonly cloudTrailEventIds?: readonly string[];
+  };
 }
 
 /** A decision that takes no action: recorded as it is (skipped, reported, refused). */
@@ -134,14 +142,14 @@ export interface RemediationSpec<S extends SettingsSpec = SettingsSpec, K extend
    * approval gate with `why: 'breaker' | 'budget'`): it gets the approval flow like a remediation
    * with an irreversible action that is not `unattended`.
    */
-  readonly proposesRuns?: true;
+  readonly proposesRuns?: boolean;
 }
 
 /**
  * Does this remediation ask the approval gate? When it has an irreversible action without
  * `unattended`, or `proposesRuns`. Only these get the approval flow's settings, grants and wiring.
  */
-export function needsApproval(spec: { readonly actions: object; readonly proposesRuns?: true }): boolean {
+export function needsApproval(spec: { readonly actions: object; readonly proposesRuns?: boolean }): boolean {
   const kinds = Object.values(
     spec.actions as Readonly<Record<string, Pick<ActionKind, 'reversible' | 'unattended'>>>,
   );

@@ -167,6 +167,17 @@ describe('perform: every action passes dry-run, approval, budget, intent, act, o
     );
   });
 
+  it('hands the gate the evidence the planner names (audit record ids behind the facts)', async () => {
+    const gate = approving();
+    const evidence = { auditRecordIds: ['rec-tag-1', 'rec-snap-1'], cloudTrailEventIds: ['ev-1'] };
+    await perform(
+      kit({ gate }),
+      { kind: 'destroy', subject, reason: 'orphaned', facts: { volumeId: 'vol-1' }, evidence },
+      async () => ({ decision: 'acted' }),
+    );
+    expect(gate.check).toHaveBeenCalledWith(expect.objectContaining({ evidence }));
+  });
+
   it('acts on an irreversible action the gate approves, records the approval and settles it', async () => {
     const gate = approving();
     const k = kit({ gate, allowance: allowance(0) });

@@ -138,6 +138,7 @@ function askGate(kit: RunKit, kind: ActionKind<never>, planned: Planned): Promis
     changes: [change],
     trigger: kit.ctx.trigger,
     triggerId: kit.ctx.trigger.id,
+    ...(planned.evidence ? { evidence: planned.evidence } : {}),
     claimant: actionRecordId(kit.ctx, { action: kind.audit, subject: planned.subject }),
   });
 }

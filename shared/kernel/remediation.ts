@@ -63,7 +63,7 @@ export interface LambdaHandlerOptions {
  * entry deployed with approvals but wiring none is refused, never silently report-only.
  */
 async function approvalGateOf(
-  definition: { readonly name: string; readonly actions: object; readonly proposesRuns?: true },
+  definition: { readonly name: string; readonly actions: object; readonly proposesRuns?: boolean },
   options: LambdaHandlerOptions,
 ): Promise<ApprovalGate> {
   if (options.gate) return options.gate;

@@ -880,3 +880,97 @@ describe('removalBudget: the rolling budget the planner judges by (and the kerne
     expect(removalBudget(0.5, 7)).toBe(3);
   });
 });
+
+describe('sweep planner: a refused run says what it would have removed (issue 12 proposals)', () => {
+  const left = (minutes: number, at = NOW) => new Date(at.getTime() - minutes * min).toISOString();
+  const share = { ...cfg, maxRemovalShare: 0.2 };
+  /** 10 fleet instances, 4 of them terminated 30 min before `at` with their runners offline. */
+  function massTermination(at = NOW) {
+    const fleet = [1, 2, 3, 4, 5, 6].map((n) => instance(n));
+    const gone = [7, 8, 9, 10].map((n) =>
+      instance(n, { state: 'terminated', stateChangedAt: left(30, NOW) }),
+    );
+    const runners = [
+      ...[1, 2, 3, 4, 5, 6].map((n) => runner(n)),
+      ...[7, 8, 9, 10].map((n) => runner(n, { status: 'offline' })),
+    ];
+    return { ...input(runners, fleet, gone), now: at };
+  }
+
+  it('a breaker refusal lists the removals it refused, each with stable facts (no ages)', () => {
+    const plan = planSweep(massTermination(), share);
+    expect(plan.refusedBy).toBe('breaker');
+    expect(plan.wouldHave?.map((a) => [a.kind, a.instanceId])).toEqual(
+      [7, 8, 9, 10].map((n) => ['deregister', iid(n)]),
+    );
+    expect(plan.wouldHave?.[0]?.facts).toEqual({
+      runnerId: 1007,
+      runnerName: `ci-${iid(7)}`,
+      instanceId: iid(7),
+      ghost: 'instance terminated',
+    });
+    // 40 min later nothing changed but the clock: the same facts
+    const later = planSweep(massTermination(new Date(NOW.getTime() + 40 * min)), share);
+    expect(later.wouldHave?.map((a) => a.facts)).toEqual(plan.wouldHave?.map((a) => a.facts));
+    expect(plan.actions.filter((a) => a.kind === 'deregister')).toEqual([]);
+  });
+
+  it('a stopped instance is a different fact than a terminated one; a never-registered one names its group and launch', () => {
+    const fleet = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) =>
+      n <= 3 ? instance(n, { state: 'stopped', stateChangedAt: left(30) }) : instance(n),
+    );
+    const runners = [...fleet.map((_, k) => runner(k + 1, { status: k < 3 ? 'offline' : 'online' }))];
+    const lonely = instance(11);
+    const plan = planSweep(input(runners, [...fleet, lonely]), { ...share, allowTerminate: true });
+    expect(plan.refusedBy).toBe('breaker');
+    expect(plan.wouldHave?.map((a) => a.facts)).toEqual([
+      ...[1, 2, 3].map((n) => ({
+        runnerId: 1000 + n,
+        runnerName: `ci-${iid(n)}`,
+        instanceId: iid(n),
+        ghost: 'instance stopped',
+      })),
+      {
+        instanceId: iid(11),
+        autoScalingGroupName: ASG,
+        launchTime: lonely.launchTime,
+        ghost: 'never registered a runner',
+      },
+    ]);
+  });
+
+  it('a rolling-budget refusal lists them too, at most maxRemovalsPerRun', () => {
+    const plan = planSweep({ ...massTermination(), removalsInWindow: 3 }, { ...cfg, maxRemovalsPerRun: 3 });
+    expect(plan.refusedBy).toBe('budget');
+    expect(plan.wouldHave?.map((a) => a.instanceId)).toEqual([7, 8, 9].map(iid));
+  });
+
+  it('inputs not fit to judge from propose nothing: a failed or empty listing, a broken label convention', () => {
+    const failed = planSweep({ ...massTermination(), runners: { ok: false, error: '502' } }, share);
+    expect(failed.refused).toBeDefined();
+    expect(failed.wouldHave).toBeUndefined();
+    expect(planSweep(input([], [instance(1)]), share).wouldHave).toBeUndefined();
+    expect(planSweep(input([runner(1)], []), share).wouldHave).toBeUndefined();
+    const fleet = [1, 2, 3, 4].map((n) => instance(n));
+    const unlabelled = [1, 2].map((n) => runner(n, { name: `runner-${n}`, labels: ['self-hosted'] }));
+    const broken = planSweep(input(unlabelled, fleet), { ...share, allowTerminate: true });
+    expect(broken.refused).toMatch(/no runner matches/);
+    expect(broken.wouldHave).toBeUndefined();
+  });
+
+  it('a run that is not refused proposes nothing (its removals are in actions)', () => {
+    const plan = planSweep(input([runner(1), runner(2, { status: 'offline' })], [instance(1)]), share);
+    expect(plan.refused).toBeUndefined();
+    expect(plan.wouldHave).toBeUndefined();
+  });
+
+  it('the re-check before terminating also withdraws refused terminations a second look contradicts', () => {
+    const fleet = [1, 2, 3, 4, 5, 6].map((n) => instance(n));
+    const plan = planSweep(input([runner(1), runner(2)], fleet), { ...share, allowTerminate: true });
+    expect(plan.refusedBy).toBe('breaker');
+    expect(plan.wouldHave?.map((a) => a.instanceId)).toEqual([3, 4, 5, 6].map(iid));
+    const seen = confirmTerminations(plan, { ok: true, items: [runner(1), runner(2), runner(4)] });
+    expect(seen.wouldHave?.map((a) => a.instanceId)).toEqual([3, 5, 6].map(iid));
+    expect(confirmTerminations(plan, { ok: false, error: '502' }).wouldHave).toEqual([]);
+  });
+});

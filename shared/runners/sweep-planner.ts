@@ -78,6 +78,13 @@ export type Finding =
   | 'online-on-leaving-instance'
   | 'offline-busy';
 
+/**
+ * The stable facts of a removal, what a human approves when the breaker or the budget refuses the
+ * run (the proposal's fingerprint is computed over them): ids, and why it is a ghost, never an age
+ * or "now", so the same removal planned again later has the same facts.
+ */
+export type RemovalFacts = Readonly<Record<string, string | number>>;
+
 export type SweepAction =
   | {
       kind: 'deregister';
@@ -86,8 +93,9 @@ export type SweepAction =
       reason: string;
       /** EC2 does not describe its instance: only the runner's own labels claim it (anyone can register such a runner). */
       unconfirmed?: boolean;
+      facts: RemovalFacts;
     }
-  | { kind: 'terminate'; instanceId: string; reason: string }
+  | { kind: 'terminate'; instanceId: string; reason: string; facts: RemovalFacts }
   | {
       kind: 'report';
       finding: Finding;
@@ -127,6 +135,13 @@ export interface SweepPlan {
   fleetRunners?: number;
   /** Removals beyond `maxRemovalsPerRun`, left for the next run. */
   deferred?: Deferred[];
+  /**
+   * Set when the breaker's share or the rolling budget refused the run from inputs fit to judge
+   * from: the removals it would have made (confirmed first, at most `maxRemovalsPerRun`), for a
+   * human to approve. Never set when a listing failed or came back empty, nor when the label
+   * convention looks broken (what it would remove is then itself in doubt).
+   */
+  wouldHave?: Removal[];
 }
 
 const LEAVING = new Set<InstanceInfo['state']>(['shutting-down', 'stopping', 'stopped', 'terminated']);
@@ -403,6 +418,15 @@ function withinGrace(
 }
 
 function deregistration(now: number, runner: GitHubRunner, instanceId: string, w: Departed): SweepAction {
+  const stopped = w.kind === 'leaving' && PARKED.has(w.info.state);
+  const facts = {
+    runnerId: runner.id,
+    runnerName: runner.name,
+    instanceId,
+    // one-way departures (terminating, terminated, forgotten by EC2) are one fact: it does not
+    // change while the instance goes from shutting-down to terminated to gone
+    ghost: stopped ? 'instance stopped' : 'instance terminated',
+  };
   const gone =
     w.kind === 'unknown'
       ? `EC2 no longer describes it (left at least ${Math.round((now - w.since) / 60_000)} min ago) and the runner is offline`
@@ -413,6 +437,7 @@ function deregistration(now: number, runner: GitHubRunner, instanceId: string, w
     instanceId,
     reason: `runner ${runner.name} is idle and its instance ${instanceId} is gone: ${gone}`,
     ...(w.kind === 'unknown' ? { unconfirmed: true } : {}),
+    facts,
   };
 }
 
@@ -462,7 +487,17 @@ function judgeUnregistered(
             : undefined;
     actions.push(
       notTerminated === undefined
-        ? { kind: 'terminate', instanceId: info.instanceId, reason }
+        ? {
+            kind: 'terminate',
+            instanceId: info.instanceId,
+            reason,
+            facts: {
+              instanceId: info.instanceId,
+              autoScalingGroupName: group ?? '',
+              launchTime: info.launchTime ?? '',
+              ghost: 'never registered a runner',
+            },
+          }
         : {
             kind: 'report',
             finding: 'never-registered',
@@ -474,7 +509,7 @@ function judgeUnregistered(
   return actions;
 }
 
-type Removal = Extract<SweepAction, { kind: 'deregister' | 'terminate' }>;
+export type Removal = Extract<SweepAction, { kind: 'deregister' | 'terminate' }>;
 const isRemoval = (a: SweepAction): a is Removal => a.kind === 'deregister' || a.kind === 'terminate';
 const isUnconfirmed = (a: SweepAction) => a.kind === 'deregister' && a.unconfirmed === true;
 
@@ -490,13 +525,17 @@ function breaker(
   const confirmed = actions.filter((a) => isRemoval(a) && !isUnconfirmed(a));
   const unconfirmed = actions.filter(isUnconfirmed);
   const wouldRemove = confirmed.length + unconfirmed.length;
-  const refuse = (refusedBy: 'breaker' | 'budget', refused: string): SweepPlan => ({
+  const cap = config.maxRemovalsPerRun ?? DEFAULT_SWEEP_CONFIG.maxRemovalsPerRun ?? 100;
+  const refuse = (refusedBy: 'breaker' | 'budget', refused: string, proposable = true): SweepPlan => ({
     actions: actions.filter((a) => !isRemoval(a)),
     refused,
     refusedBy,
     wouldRemove,
     fleetSize,
     fleetRunners,
+    ...(proposable && wouldRemove > 0
+      ? { wouldHave: ([...confirmed, ...unconfirmed] as Removal[]).slice(0, cap) }
+      : {}),
   });
   const matchedFleet = fleet.filter((i) => instancesWithRunner.has(i.instanceId)).length;
   const unregistered = actions.filter(
@@ -506,6 +545,7 @@ function breaker(
     return refuse(
       'breaker',
       `circuit open: no runner matches any of the fleet's ${fleet.length} instances while ${unregistered} are past the boot timeout; the runner label convention is probably broken; nothing removed`,
+      false,
     );
   }
   const allowed = Math.max(1, Math.floor(config.maxRemovalShare * fleetSize));
@@ -515,7 +555,6 @@ function breaker(
       `circuit open: ${confirmed.length} removals out of a fleet of ${fleetSize} (instances EC2 describes) exceed the allowed ${Math.round(config.maxRemovalShare * 100)}% (${allowed}); nothing removed`,
     );
   }
-  const cap = config.maxRemovalsPerRun ?? DEFAULT_SWEEP_CONFIG.maxRemovalsPerRun ?? 100;
   const taking = Math.min(confirmed.length, cap);
   const room = unconfirmedRoom(input, config, { allowed, taking, confirmed: confirmed.length, fleetRunners });
   if (typeof room === 'string') return refuse('budget', room);
@@ -585,7 +624,8 @@ function unconfirmedRoom(
  * every termination (reported, never acted on).
  */
 export function confirmTerminations(plan: SweepPlan, confirmation: Listing<GitHubRunner>): SweepPlan {
-  if (!plan.actions.some((a) => a.kind === 'terminate')) return plan;
+  const terminating = (a: SweepAction) => a.kind === 'terminate';
+  if (!plan.actions.some(terminating) && !plan.wouldHave?.some(terminating)) return plan;
   const found = new Map<string, GitHubRunner>();
   if (confirmation.ok) {
     for (const r of confirmation.items) {
@@ -612,5 +652,9 @@ export function confirmTerminations(plan: SweepPlan, confirmation: Listing<GitHu
         }
       : a;
   });
-  return { ...plan, actions };
+  // a refused run's terminations (a proposal) face the same second look; a failed one withdraws them
+  const wouldHave = plan.wouldHave?.filter(
+    (a) => a.kind !== 'terminate' || (confirmation.ok && !found.has(a.instanceId)),
+  );
+  return { ...plan, actions, ...(wouldHave ? { wouldHave } : {}) };
 }
