@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditRecordInput } from '../shared/audit/schema';
 import { AUDIT_TABLE } from '../shared/audit/table-design';
-import { correlatedRecordExpected, emptyQueueExpected } from './expectations';
+import {
+  alreadyExecutedExpected,
+  correlatedRecordExpected,
+  decisionWrittenExpected,
+  emptyQueueExpected,
+  executedExpected,
+  proposedExpected,
+} from './expectations';
 import { passes } from './fixtures/provider-matcher';
 
 const NAME = 'integ-node.fleetwarden-integ.internal';
@@ -99,5 +106,69 @@ describe("integ step 6: the fleet's dead-letter queues are empty at the end", ()
     expect(passes(emptyQueueExpected(), attrs('0', '0')).ok).toBe(true);
     expect(passes(emptyQueueExpected(), attrs('1', '0')).ok).toBe(false);
     expect(passes(emptyQueueExpected(), attrs('0', '2')).ok).toBe(false);
+  });
+});
+
+describe('integ step 7: a proposal the assertions approve and see executed', () => {
+  // Lambda invoke answers as the provider decodes them (Payload: the handler's JSON, parsed)
+  const run = (payload: Record<string, unknown>) => ({ StatusCode: 200, Payload: payload });
+  const reported = {
+    decision: 'reported',
+    reason:
+      'needs approval to retire the probe subject: … (proposal fwp-abcdefghijkl waits for 1 approval(s) …)',
+    details: { proposalId: 'fwp-abcdefghijkl' },
+  };
+  const acted = {
+    decision: 'acted',
+    reason: 'the integration test retires integ-probe',
+    details: {
+      approval: {
+        proposalId: 'fwp-abcdefghijkl',
+        by: ['arn:aws:sts::123456789012:assumed-role/fleetwarden-integ-approver/Approver'],
+        decisions: [
+          { approver: 'arn:aws:sts::123456789012:assumed-role/fleetwarden-integ-approver/Approver' },
+        ],
+      },
+    },
+  };
+
+  it('the first run proposes: reported, naming its proposal', () => {
+    expect(passes(proposedExpected(), run(reported))).toEqual({ ok: true, why: '' });
+    expect(
+      passes(
+        proposedExpected(),
+        run({ decision: 'reported', reason: 'no approval flow is deployed', details: {} }),
+      ).ok,
+    ).toBe(false);
+    expect(passes(proposedExpected(), run(acted)).ok).toBe(false);
+  });
+
+  it('the approver writes its decision (a retry finds it written)', () => {
+    expect(
+      passes(decisionWrittenExpected(), run({ proposalId: 'fwp-abcdefghijkl', written: 'written' })).ok,
+    ).toBe(true);
+    expect(
+      passes(decisionWrittenExpected(), run({ proposalId: 'fwp-abcdefghijkl', written: 'exists' })).ok,
+    ).toBe(true);
+    expect(
+      passes(decisionWrittenExpected(), run({ errorMessage: 'no open proposal of approval-probe' })).ok,
+    ).toBe(false);
+  });
+
+  it('the next run acts, its record naming the proposal and who approved it', () => {
+    expect(passes(executedExpected(), run(acted)).ok).toBe(true);
+    expect(passes(executedExpected(), run(reported)).ok).toBe(false);
+    expect(passes(executedExpected(), run({ ...acted, details: {} })).ok).toBe(false);
+  });
+
+  it('the run after that does nothing: the proposal was executed once', () => {
+    const again = {
+      decision: 'reported',
+      reason:
+        'needs approval to retire the probe subject: … (proposal fwp-abcdefghijkl already executed by record r-1 at …)',
+      details: { proposalId: 'fwp-abcdefghijkl' },
+    };
+    expect(passes(alreadyExecutedExpected(), run(again)).ok).toBe(true);
+    expect(passes(alreadyExecutedExpected(), run(acted)).ok).toBe(false);
   });
 });

@@ -42,3 +42,46 @@ export function emptyQueueExpected(): ExpectedResult {
     Attributes: { ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' },
   });
 }
+
+/** Answer of the probe's first run: the irreversible action is only reported, naming its proposal. */
+export function proposedExpected(): ExpectedResult {
+  return ExpectedResult.objectLike({
+    Payload: Match.objectLike({
+      decision: 'reported',
+      reason: Match.stringLikeRegexp('waits for'),
+      details: Match.objectLike({ proposalId: Match.stringLikeRegexp('^fwp-') }),
+    }),
+  });
+}
+
+/** Answer of the approver: its decision is stored (a retry of the call finds it stored already). */
+export function decisionWrittenExpected(): ExpectedResult {
+  return ExpectedResult.objectLike({
+    Payload: Match.objectLike({
+      proposalId: Match.stringLikeRegexp('^fwp-'),
+      written: Match.stringLikeRegexp('^(written|exists)$'),
+    }),
+  });
+}
+
+/** Answer of the probe's run after the approval: acted, its record naming the proposal and approvers. */
+export function executedExpected(): ExpectedResult {
+  return ExpectedResult.objectLike({
+    Payload: Match.objectLike({
+      decision: 'acted',
+      details: Match.objectLike({
+        approval: Match.objectLike({
+          proposalId: Match.stringLikeRegexp('^fwp-'),
+          by: Match.arrayWith([Match.stringLikeRegexp('fleetwarden-integ-approver')]),
+        }),
+      }),
+    }),
+  });
+}
+
+/** Answer of the run after that: nothing done, the proposal was executed once already. */
+export function alreadyExecutedExpected(): ExpectedResult {
+  return ExpectedResult.objectLike({
+    Payload: Match.objectLike({ decision: 'reported', reason: Match.stringLikeRegexp('already executed') }),
+  });
+}

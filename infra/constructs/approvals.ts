@@ -34,8 +34,9 @@ export const ITEM_WRITE_ACTIONS = [
 
 export interface ApprovalsProps {
   /**
-   * IAM principal ARN patterns allowed to approve (`*` wildcard in the name, literal accounts): they
-   * alone may assume the Approver role, and only their decisions are honoured.
+   * IAM principal ARN patterns allowed to approve (`*` wildcard in the name, literal accounts, or
+   * the deploying account as a token): they alone may assume the Approver role, and only their
+   * decisions are honoured.
    */
   readonly approvers: readonly string[];
   /**
@@ -79,7 +80,7 @@ function validate(scope: Construct, id: string, p: ApprovalsProps): void {
   const problems: string[] = [];
   if (p.approvers.length === 0) problems.push('approvers must name at least one principal, got []');
   p.approvers.forEach((a, i) => {
-    if (!isApproverPattern(a)) problems.push(`approvers[${i}] must be ${APPROVER_BOUNDS}, got "${a}"`);
+    if (!Token.isUnresolved(a) && !isApproverPattern(a)) problems.push(`approvers[${i}] must be ${APPROVER_BOUNDS}, got "${a}"`);
   });
   const r = p.required;
   if (r !== undefined && !APPROVAL_SETTINGS.required.value.safeParse(r).success)

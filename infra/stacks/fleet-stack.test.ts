@@ -4,9 +4,12 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { REMEDIATIONS } from '../../functions/registry';
 import { AUDIT_TABLE_ENV } from '../../shared/audit/env';
+import { needsApproval } from '../../shared/kernel/definition';
 import { type FleetConfig, parseFleetConfig } from '../config';
 import { FleetFunction } from '../constructs/fleet-function';
+import { isMutatingAction } from '../guardrails/iam-actions';
 import { isPlatformAction, roleActions, sdkActionsOf } from '../testing/sdk-actions';
 import { FleetStack } from './fleet-stack';
 
@@ -90,7 +93,9 @@ describe('FleetStack wiring', () => {
     expect(Object.keys(template().findOutputs('*')).sort()).toEqual(
       expect.arrayContaining(['AuditTableName', 'InvestigatorRoleArn']),
     );
-    expect(Object.keys(template().findOutputs('*')).sort()).toEqual(documented);
+    // every output exists with approvals configured
+    const all = template({ approvals: { approvers: ['arn:aws:iam::123456789012:role/OnCall'] } });
+    expect(Object.keys(all.findOutputs('*')).sort()).toEqual(documented);
   });
 
   it('exposes the fleet id (configured, else the account id) and hands it and the budget window to the sweep', () => {
@@ -288,6 +293,133 @@ describe('FleetStack deploys registry remediations opted in by name (config.reme
     expect(() => template({ remediations: { 'runner-sweep': {} } })).toThrow(
       /"runner-sweep" is deployed by its feature: configure it with its own keys/,
     );
+  });
+});
+
+const APPROVALS = {
+  approvers: ['arn:aws:iam::123456789012:role/OnCall', 'arn:aws:iam::210987654321:user/alice'],
+  notify: { emails: ['oncall@example.com'] },
+};
+
+type IamStatement = { Effect: string; Action: string | string[]; Resource?: unknown };
+/** Every Allow statement of the template's identity policies, with the roles it is attached to. */
+function allowStatements(t: Template): Array<{ roles: string[]; s: IamStatement }> {
+  const out: Array<{ roles: string[]; s: IamStatement }> = [];
+  for (const [rid, role] of Object.entries(t.findResources('AWS::IAM::Role')))
+    for (const p of role.Properties.Policies ?? [])
+      for (const s of p.PolicyDocument.Statement) out.push({ roles: [rid], s });
+  for (const p of Object.values(t.findResources('AWS::IAM::Policy')))
+    for (const s of p.Properties.PolicyDocument.Statement)
+      out.push({ roles: (p.Properties.Roles ?? []).map((r: { Ref: string }) => r.Ref), s });
+  return out.filter(({ s }) => s.Effect === 'Allow');
+}
+
+describe('FleetStack with approvals (issue 12)', () => {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new FleetStack(app, 'Fleet', {
+    config: parseFleetConfig({
+      ...base,
+      allowTerminate: true,
+      remediations: { 'orphaned-volumes': {} },
+      approvals: APPROVALS,
+    }),
+  });
+  const t = Template.fromStack(stack);
+  const approvals = stack.approvals;
+  const logical = (c: { node: { defaultChild?: unknown } }) =>
+    stack.getLogicalId(c.node.defaultChild as never);
+  const fleetFunctions = stack.node.findAll().filter(FleetFunction.isFleetFunction);
+  const gated = (ff: FleetFunction) =>
+    needsApproval(REMEDIATIONS.find((d) => d.entry === ff.entry) ?? { actions: {} });
+
+  it('builds the approval flow and publishes its outputs', () => {
+    expect(approvals).toBeDefined();
+    const outputs = Object.keys(t.findOutputs('*'));
+    for (const name of ['ApproverRoleArn', 'ProposalsTableName', 'DecisionsTableName', 'ProposalTopicArn'])
+      expect(outputs).toContain(name);
+  });
+
+  it('hands the approval settings to every function with a gated action, and to no other', () => {
+    const envOfFn = (ff: FleetFunction) =>
+      t.toJSON().Resources[logical(ff.fn)].Properties.Environment.Variables;
+    const withSettings = fleetFunctions
+      .filter((ff) => 'PROPOSALS_TABLE' in envOfFn(ff))
+      .map((ff) => ff.entry);
+    expect(withSettings.sort()).toEqual(
+      fleetFunctions
+        .filter(gated)
+        .map((ff) => ff.entry)
+        .sort(),
+    );
+    expect(withSettings).toContain('functions/orphaned-volumes/index.ts');
+    const env = envOf(t, 'Snapshots EBS volumes left');
+    expect(env).toMatchObject({
+      APPROVERS: APPROVALS.approvers.join(','),
+      APPROVALS_REQUIRED: '1',
+      APPROVAL_TWO_PERSON: 'true',
+      PROPOSAL_EXPIRY: '86400',
+    });
+    expect(env.PROPOSALS_TABLE).toEqual({ Ref: logical(approvals?.proposalsTable as never) });
+  });
+
+  it('no function role can write a decision: only the Approver role has a write action on the decisions table', () => {
+    const decisions = logical(approvals?.decisionsTable as never);
+    const writers = allowStatements(t).filter(
+      ({ s }) =>
+        [s.Action]
+          .flat()
+          .some((a) => (a.startsWith('dynamodb:') || a.includes('*')) && isMutatingAction(a)) &&
+        (JSON.stringify(s.Resource).includes(`"${decisions}"`) || JSON.stringify(s.Resource) === '"*"'),
+    );
+    expect([...new Set(writers.flatMap((w) => w.roles))]).toEqual([
+      logical(approvals?.approverRole as never),
+    ]);
+    const functionRoles = new Set(fleetFunctions.map((ff) => logical(ff.role)));
+    for (const { roles, s } of allowStatements(t))
+      if (roles.some((r) => functionRoles.has(r)) && JSON.stringify(s.Resource).includes(`"${decisions}"`))
+        expect([s.Action].flat().filter(isMutatingAction), JSON.stringify(s)).toEqual([]);
+  });
+
+  it("the decisions table's resource policy denies item writes to all but the Approver role", () => {
+    const table = t.toJSON().Resources[logical(approvals?.decisionsTable as never)];
+    const [deny] = table.Properties.ResourcePolicy.PolicyDocument.Statement;
+    expect(deny).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' } });
+    expect(deny.Action).toEqual(
+      expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem']),
+    );
+    expect(deny.Condition.ArnNotEquals['aws:PrincipalArn']).toEqual(
+      stack.resolve(approvals?.approverRoleArn),
+    );
+  });
+
+  it('the Investigator (read-only CLI) reads proposals and decisions, and writes neither', () => {
+    const investigator = logical(stack.audit.investigatorRole);
+    const tables = [approvals?.proposalsTable, approvals?.decisionsTable].map((x) => logical(x as never));
+    const on = allowStatements(t).filter(
+      ({ roles, s }) =>
+        roles.includes(investigator) && tables.some((x) => JSON.stringify(s.Resource).includes(`"${x}"`)),
+    );
+    expect([...new Set(on.flatMap(({ s }) => [s.Action].flat()))].sort()).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+    ]);
+  });
+
+  it('passes cdk-nag AwsSolutions and the fleet checks', async () => {
+    const { applyGuardrails } = await import('../guardrails/guardrails');
+    const guarded = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    new FleetStack(guarded, 'Fleet', {
+      config: parseFleetConfig({ ...base, remediations: { 'orphaned-volumes': {} }, approvals: APPROVALS }),
+    });
+    applyGuardrails(guarded);
+    expect(() => guarded.synth()).not.toThrow();
+  });
+
+  it('without approvals: no approval infrastructure and no function gets the settings', () => {
+    const plain = template({ remediations: { 'orphaned-volumes': {} } });
+    expect(Object.keys(plain.findOutputs('*'))).not.toContain('ApproverRoleArn');
+    expect(envOf(plain, 'Snapshots EBS volumes left')).not.toHaveProperty('PROPOSALS_TABLE');
+    plain.resourceCountIs('AWS::SNS::Topic', 1);
   });
 });
 

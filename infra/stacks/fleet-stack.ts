@@ -7,8 +7,10 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct, IConstruct } from 'constructs';
 import { REMEDIATIONS } from '../../functions/registry';
+import { needsApproval } from '../../shared/kernel/definition';
 import type { AnyRemediation } from '../../shared/kernel/remediation';
 import { type FleetConfig, nearestKey } from '../config';
+import { Approvals } from '../constructs/approvals';
 import { AuditTrail } from '../constructs/audit-trail';
 import { DnsSync } from '../constructs/dns-sync';
 import { FleetDashboard } from '../constructs/fleet-dashboard';
@@ -69,6 +71,8 @@ export class FleetStack extends Stack {
   readonly dns: DnsSync;
   readonly webhook?: WebhookIngress;
   readonly runners?: RunnerRemediation;
+  /** The approval flow (config.approvals): proposals, decisions, the Approver role. */
+  readonly approvals?: Approvals;
   /** Registry remediations deployed from their definition alone (config.remediations), by name. */
   readonly remediations = new Map<string, RemediationFunction>();
   /** The on-call dashboard (named after the stack): alarms, then one row per function. */
@@ -146,6 +150,7 @@ export class FleetStack extends Stack {
       this.runners = runners;
     }
     this.addRemediations(config, key);
+    if (config.approvals) this.approvals = this.addApprovals(config.approvals, key);
     this.dashboard = this.addDashboard();
   }
 
@@ -245,6 +250,32 @@ export class FleetStack extends Stack {
     }
   }
 
+  /**
+   * The approval flow, handed to every function built above whose remediation asks the approval gate
+   * (an irreversible action without `unattended`, or `proposesRuns`) or uses the proposals
+   * (`needs: ['approvals']`): found rather than listed, whichever construct built it. The read-only
+   * Investigator (CLI: proposals, show, timeline) reads both tables.
+   */
+  private addApprovals(
+    a: NonNullable<FleetConfig['approvals']>,
+    key: ReturnType<typeof fleetKey>,
+  ): Approvals {
+    const approvals = new Approvals(this, 'Approvals', {
+      approvers: a.approvers,
+      required: a.required,
+      twoPerson: a.twoPerson,
+      expiry: Duration.seconds(a.expiry),
+      notifyEmails: a.notify.emails,
+      encryptionKey: key,
+    });
+    for (const ff of this.node.findAll().filter(FleetFunction.isFleetFunction)) {
+      const definition = REMEDIATIONS.find((d) => d.entry === ff.entry);
+      if (definition && usesApprovals(definition)) approvals.grantPropose(ff);
+    }
+    approvals.grantRead(this.audit.investigatorRole);
+    return approvals;
+  }
+
   /** Every function and alarm built above, found rather than listed: a new one shows up by itself. */
   private addDashboard(): FleetDashboard {
     const all = this.node.findAll();
@@ -265,6 +296,11 @@ export class FleetStack extends Stack {
       ],
     });
   }
+}
+
+/** A remediation that asks the approval gate, or reads and moves proposals (approvals-expire). */
+function usesApprovals(definition: AnyRemediation): boolean {
+  return needsApproval(definition) || (definition.needs ?? []).includes('approvals');
 }
 
 /** Settings that carry a fleet-wide key's value (the fleet's scope); config.remediations may not set them. */

@@ -3,12 +3,12 @@ import { proposalMessage } from './message';
 import { aChange, aProposal } from './testing/fixtures';
 
 describe('proposalMessage', () => {
-  it('subject: "fleetwarden: approve? <summary>", at most 100 chars', () => {
+  it('subject: "fleetwarden: approve? <summary>", fewer than 100 chars', () => {
     expect(proposalMessage(aProposal({ summary: 'delete EBS volume vol-0abc (100 GiB)' })).subject).toBe(
       'fleetwarden: approve? delete EBS volume vol-0abc (100 GiB)',
     );
     const long = proposalMessage(aProposal({ summary: `delete ${'vol-0abc '.repeat(30)}` })).subject;
-    expect(long.length).toBeLessThanOrEqual(100);
+    expect(long.length).toBeLessThan(100); // SNS: "less than 100 characters long"
     expect(long.endsWith('…')).toBe(true);
   });
 

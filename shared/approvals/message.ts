@@ -6,12 +6,12 @@ import type { Proposal, ProposalWhy } from './model';
  * Pure; the SNS and GitHub notifiers only deliver it.
  */
 export interface ProposalMessage {
-  /** One line, at most 100 characters (the SNS limit for an email subject). */
+  /** One line, fewer than 100 characters (SNS: "less than 100 characters long", no line breaks). */
   readonly subject: string;
   readonly body: string;
 }
 
-const SUBJECT_MAX = 100;
+const SUBJECT_MAX = 99;
 const LINE_MAX = 160;
 const CHANGES_SHOWN = 10;
 

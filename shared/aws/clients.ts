@@ -4,6 +4,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { tracer } from '../observability/tracer';
 import { instrumentClient } from './call-recorder';
@@ -48,3 +49,4 @@ export const defaultSecretsManagerClient = /* @__PURE__ */ memo(() =>
   instrumentClient(new SecretsManagerClient(common)),
 );
 export const defaultSqsClient = /* @__PURE__ */ memo(() => instrumentClient(new SQSClient(common)));
+export const defaultSnsClient = /* @__PURE__ */ memo(() => instrumentClient(new SNSClient(common)));

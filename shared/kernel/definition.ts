@@ -158,9 +158,10 @@ export function needsApproval(spec: { readonly actions: object; readonly propose
 
 /**
  * Fleet resources a function can be given: the audit table (always), the state table (budget,
- * first sightings), the GitHub App secret, its own queue (ChangeMessageVisibility, delayed retries).
+ * first sightings), the GitHub App secret, its own queue (ChangeMessageVisibility, delayed retries),
+ * the approval flow's proposals and decisions (a function that asks the gate gets them anyway).
  */
-export type FleetResource = 'state-table' | 'github-app' | 'own-queue';
+export type FleetResource = 'state-table' | 'github-app' | 'own-queue' | 'approvals';
 
 const pseudo = (name: string) => `\${AWS::${name}}`;
 
