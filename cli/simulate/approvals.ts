@@ -16,11 +16,20 @@ import { judge } from '../../shared/approvals/rules';
 import { approvalPolicy, readApprovalSettings } from '../../shared/approvals/settings';
 import type { AuditRecord } from '../../shared/audit/schema';
 import { T0 } from './engine';
+import { SIM_ACCOUNT } from './evidence';
 import { OPERATOR } from './fleet-model';
 import type { MutatingCall } from './journal';
 import { envOf, type Invariant, invariant, rel } from './remediation-simulation';
 import type { Engine } from './scenario';
-import { SIM_APPROVER, SIM_APPROVER_SESSION, SIM_APPROVERS } from './world';
+
+/** The role session a fleet function runs as (as CloudTrail names it). */
+export const functionPrincipal = (fn: string) =>
+  `arn:aws:sts::${SIM_ACCOUNT}:assumed-role/Fleetwarden-${fn}/${fn}`;
+
+/** The simulated on-call approver: their own identity, and the Approver role session they decide under. */
+export const SIM_APPROVER = `arn:aws:sts::${SIM_ACCOUNT}:assumed-role/OnCall/sim-approver`;
+/** The approvers the simulated stack configures (the on-call role). */
+export const SIM_APPROVERS = [`arn:aws:iam::${SIM_ACCOUNT}:role/OnCall`];
 
 /** A named scenario (`--scenario`): what the simulated stack deploys, and the events it adds. */
 export interface Scenario {
@@ -44,7 +53,7 @@ export const SCENARIOS: readonly Scenario[] = [
     approvals: true,
     schedule: (e) => {
       massGhosting(e);
-      approver(e);
+      approver(e, APPROVER_DELAY_MS);
     },
   },
   {
@@ -55,7 +64,8 @@ export const SCENARIOS: readonly Scenario[] = [
     schedule: (e) => {
       massGhosting(e);
       factsChangeBeforeApproval(e);
-      approver(e);
+      // quick enough to approve the proposal after the facts changed, before the next sweep run
+      approver(e, 3 * 60_000);
     },
   },
 ];
@@ -64,6 +74,15 @@ export function scenarioNamed(name: string | undefined): Scenario {
   const s = SCENARIOS.find((x) => x.name === (name ?? 'fleet'));
   if (!s) throw new Error(`unknown scenario "${name}": one of ${SCENARIOS.map((x) => x.name).join(', ')}`);
   return s;
+}
+
+/** The Approver role session the simulated on-call decides under (the deployed role's name). */
+export function approverSession(e: Engine): string {
+  const role = [...e.routing.functions.values()]
+    .map((f) => f.env.APPROVER_ROLE_ARN)
+    .find((a): a is string => a !== undefined);
+  const name = role?.split(':role/')[1]?.split('/').pop() ?? 'approver';
+  return `arn:aws:sts::${SIM_APPROVER.split(':')[4]}:assumed-role/${name}/sim-approver`;
 }
 
 /** The approval block the simulated stack deploys for a scenario that wants approvals. */
@@ -104,14 +123,14 @@ function factsChangeBeforeApproval(e: Engine): void {
   e.at(T0 + 15 * 60_000, watch);
 }
 
-/** The on-call approver: every minute, approves each open proposal older than APPROVER_DELAY_MS. */
-function approver(e: Engine): void {
+/** The on-call approver: every minute, approves each open proposal older than `delayMs`. */
+function approver(e: Engine, delayMs: number): void {
   const end = T0 + (e.options.durationMinutes + e.options.settleMinutes) * 60_000;
   const look = async () => {
     for (const p of e.world.proposals.all()) {
-      if (p.status !== 'open' || e.clock.now - Date.parse(p.createdAt) < APPROVER_DELAY_MS) continue;
+      if (p.status !== 'open' || e.clock.now - Date.parse(p.createdAt) < delayMs) continue;
       if ((await e.world.decisions.decisions(p.id)).some((d) => d.approver.arn === SIM_APPROVER)) continue;
-      await e.world.decisions.decide(approval(e, p));
+      await e.world.decisions.as(approverSession(e)).decide(approval(e, p));
     }
     if (e.clock.now + 60_000 < end) e.after(60_000, look);
   };
@@ -126,7 +145,7 @@ function approval(e: Engine, p: Proposal): Decision {
     reason: 'checked the ghosts in the runner list and EC2: simulated on-call',
     approver: {
       arn: SIM_APPROVER,
-      sessionArn: SIM_APPROVER_SESSION,
+      sessionArn: approverSession(e),
       account: SIM_APPROVER.split(':')[4] ?? '',
     },
     decidedAt: new Date(e.clock.now).toISOString(),
@@ -170,11 +189,32 @@ function invalidApproval(e: Engine, c: MutatingCall, record: AuditRecord | undef
 
 const allDecisions = (e: Engine): Decision[] => e.world.decisions.writes().map((w) => w.decision);
 
-/** Invariant: no irreversible action without a valid, unexpired approval recorded before it. */
-export function approvedBeforeIrreversible(e: Engine, records: AuditRecord[]): Invariant {
+const holders = (records: AuditRecord[]) => {
   const holder = new Map<string, AuditRecord>();
   for (const r of records)
     for (const c of [...r.calls, ...r.githubCalls]) if (c.requestId) holder.set(c.requestId, r);
+  return holder;
+};
+
+/**
+ * The request ids of the calls made under a valid approval (a human approved exactly that, before
+ * it): the breaker's budget does not count them (what was approved is checked by
+ * `approvedBeforeIrreversible`).
+ */
+export function approvedCalls(e: Engine, records: AuditRecord[]): Set<string> {
+  const holder = holders(records);
+  return new Set(
+    e.world.journal.calls
+      .filter(
+        (c) => citedProposal(holder.get(c.requestId)) && !invalidApproval(e, c, holder.get(c.requestId)),
+      )
+      .map((c) => c.requestId),
+  );
+}
+
+/** Invariant: no irreversible action without a valid, unexpired approval recorded before it. */
+export function approvedBeforeIrreversible(e: Engine, records: AuditRecord[]): Invariant {
+  const holder = holders(records);
   const details: string[] = [];
   let checked = 0;
   for (const c of e.world.journal.calls) {
@@ -196,7 +236,7 @@ export function decisionsByApproversOnly(e: Engine): Invariant {
     ...writes.map((w) => ({ ...w, how: 'written' })),
     ...tried.map((w) => ({ ...w, how: 'tried (denied)' })),
   ]
-    .filter((w) => w.principal !== SIM_APPROVER_SESSION)
+    .filter((w) => w.principal !== approverSession(e))
     .map((w) => `decision ${w.decision.decision} of ${w.decision.proposalId} ${w.how} by ${w.principal}`);
   return invariant('no decision written by a fleet function role', details, writes.length + tried.length);
 }

@@ -33,7 +33,8 @@ import { InMemoryDrainState } from '../../shared/runners/drain-state';
 import type { DrainRetry } from '../../shared/runners/lifecycle-event';
 import { InMemoryEventBus } from '../../shared/webhook/in-memory-event-bus';
 import { InMemoryPersistenceLayer } from '../../shared/webhook/testing/in-memory-persistence-layer';
-import { HOME_REGION, SIM_ACCOUNT, SimEvidence } from './evidence';
+import { functionPrincipal, SIM_APPROVER } from './approvals';
+import { HOME_REGION, SimEvidence } from './evidence';
 import { FLEET_TAG } from './fleet-model';
 import { Journal } from './journal';
 import type { FunctionRoute } from './routing';
@@ -145,8 +146,8 @@ export class World {
   readonly sweepState: InMemorySweepState;
   /** The approval flow's tables and notifications (used when the simulated stack deploys approvals). */
   readonly proposals = new InMemoryProposalStore();
-  /** The decisions table as the simulated approver writes it; `decisionsAs` writes as a function. */
-  readonly decisions = new InMemoryDecisionStore({ principal: SIM_APPROVER_SESSION });
+  /** The decisions table (writes as the on-call's own identity unless `as` a session; `decisionsAs` writes as a function). */
+  readonly decisions = new InMemoryDecisionStore({ principal: SIM_APPROVER });
   readonly notifier = new RecordingNotifier();
   readonly bus: InMemoryEventBus;
   readonly idempotency: InMemoryPersistenceLayer;
@@ -264,16 +265,6 @@ export function fromDefinition(
   const settings = readSettings(definition.settings, { AWS_REGION: HOME_REGION, ...env });
   return definition.create(ports, settings, { now: () => w.now, gate }) as Invoke;
 }
-
-/** The role session a fleet function runs as (as CloudTrail names it). */
-export const functionPrincipal = (fn: string) =>
-  `arn:aws:sts::${SIM_ACCOUNT}:assumed-role/Fleetwarden-${fn}/${fn}`;
-
-/** The simulated on-call approver: their own identity, and the Approver role session they decide under. */
-export const SIM_APPROVER = `arn:aws:sts::${SIM_ACCOUNT}:assumed-role/OnCall/sim-approver`;
-/** The approvers the simulated stack configures (the on-call role). */
-export const SIM_APPROVERS = [`arn:aws:iam::${SIM_ACCOUNT}:role/OnCall`];
-export const SIM_APPROVER_SESSION = `arn:aws:sts::${SIM_ACCOUNT}:assumed-role/approver/sim-approver`;
 
 /**
  * The approval gate a remediation gets, as its Lambda entry builds it: the proposal gate over the
