@@ -8,6 +8,9 @@ import { ALL_FAULTS, FAULT_FLAGS, type Faults } from '../simulate/fault-flags';
 import type { Invariant } from '../simulate/invariants';
 import type { HandlerOverrides } from '../simulate/world';
 
+/** The simulator's named scenarios (cli/simulate/approvals.ts SCENARIOS; a test keeps them equal). */
+export const SCENARIO_NAMES = ['fleet', 'approvals', 'approval-void'];
+
 interface SimulateOptions {
   seed: string;
   instances: string;
@@ -20,6 +23,7 @@ interface SimulateOptions {
   out: string;
   json?: boolean;
   adversarial?: boolean;
+  scenario?: string;
   /** One per fault flag (FAULT_FLAGS), by its key. */
   [fault: string]: unknown;
 }
@@ -72,6 +76,7 @@ async function simulateCommand(
     reorder: share('reorder', opts.reorder),
     errorRate: share('error-rate', opts.errorRate),
     faults: faultsFrom(opts),
+    scenario: opts.scenario,
   };
   const faultNames = Object.keys(options.faults).map((k) => FAULT_FLAGS[k]?.flag);
   // the handlers' Powertools logs and EMF metrics would bury the report
@@ -102,6 +107,17 @@ async function simulateCommand(
         `  api calls  ${Object.entries(summary.apiCalls)
           .map(([k, v]) => `${k}=${v}`)
           .join(' ')}`,
+        ...(summary.approvals.proposals > 0
+          ? [
+              `  approvals  ${summary.approvals.proposals} proposals (${Object.entries(
+                summary.approvals.byStatus,
+              )
+                .map(([k, v]) => `${v} ${k}`)
+                .join(
+                  ', ',
+                )}), ${summary.approvals.decisions} decisions, ${summary.approvals.notified} notified`,
+            ]
+          : []),
         `  converged  ${summary.convergenceSeconds === null ? 'NEVER' : `${summary.convergenceSeconds} s after the last fleet change`}`,
         '  invariants',
         ...summary.invariants.flatMap(invariantLines),
@@ -146,6 +162,12 @@ function register(program: Command, deps: CliDeps, overrides?: HandlerOverrides)
       '--error-rate <p>',
       'probability that an invocation meets an API error (throttling, failed page)',
       '0',
+    )
+    .option(
+      '--scenario <name>',
+      // the names of cli/simulate/approvals.ts SCENARIOS (not imported here, to keep --help fast; a test keeps them equal)
+      `named scenario: ${SCENARIO_NAMES.join(', ')} (approvals: the breaker refuses a mass removal and the on-call approves it; approval-void: the facts change before the approval)`,
+      'fleet',
     )
     .option('--out <dir>', 'where summary.json, timeline.json and index.html go', 'fleetwarden-report')
     .option('--json', 'print summary.json to stdout instead of the text summary')

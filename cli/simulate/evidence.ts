@@ -37,7 +37,9 @@ const ABOUT: Record<MutatingCall['operation'], string> = {
 };
 
 export const HOME_REGION = 'eu-west-1';
-const ACCOUNT = '123456789012';
+/** The simulated fleet's account (pseudo parameter AWS::AccountId of the synthesized stack). */
+export const SIM_ACCOUNT = '123456789012';
+const ACCOUNT = SIM_ACCOUNT;
 
 /**
  * Evidence for the simulated fleet: every MUTATING call a handler makes through the in-memory ports

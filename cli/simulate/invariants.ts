@@ -6,6 +6,7 @@
 
 import { SIMULATIONS } from '../../functions/simulations';
 import type { AuditRecord } from '../../shared/audit/schema';
+import { approvalInvariants } from './approvals';
 import { faultState } from './faults';
 import { bare, configuredAsgs, type Invariant, invariant, rel } from './remediation-simulation';
 import type { Engine } from './scenario';
@@ -127,6 +128,7 @@ export function boundaryInvariants(e: Engine, records: AuditRecord[]): Invariant
     withinBlastRadius(e),
     intentBeforeAction(e, records),
     forgedMessagesRefused(e),
+    ...approvalInvariants(e, records),
     ...SIMULATIONS.flatMap((s) => s.invariants(e, records)),
   ];
 }

@@ -16,6 +16,7 @@ const summary: Summary = {
   deadLettered: { 'runner-drain': 1 },
   delivery: {},
   notSimulated: [],
+  approvals: { proposals: 0, byStatus: {}, decisions: 0, notified: 0 },
   invariants: [{ name: 'no ghost runner', ok: true, details: [] }],
 };
 

@@ -139,6 +139,8 @@ export interface Summary {
   deadLettered: Record<string, number>;
   delivery: Record<string, number>;
   notSimulated: string[];
+  /** The approval flow: proposals by status, decisions written, notifications sent. */
+  approvals: { proposals: number; byStatus: Record<string, number>; decisions: number; notified: number };
   invariants: Invariant[];
 }
 
@@ -204,7 +206,20 @@ export function summarize(e: Engine, wallMs: number): Summary {
       injectedErrors: e.stats.injectedErrors,
     },
     notSimulated: e.skipped,
+    approvals: approvalCounts(e),
     invariants: checkInvariants(e),
+  };
+}
+
+function approvalCounts(e: Engine): Summary['approvals'] {
+  const all = e.world.proposals.all();
+  const byStatus: Record<string, number> = {};
+  for (const p of all) byStatus[p.status] = (byStatus[p.status] ?? 0) + 1;
+  return {
+    proposals: all.length,
+    byStatus,
+    decisions: e.world.decisions.writes().length,
+    notified: e.world.notifier.sent.length,
   };
 }
 

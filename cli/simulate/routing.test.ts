@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FleetFunction } from '../../infra/constructs/fleet-function';
 import { LIFECYCLE_HOOK_NAME } from '../../infra/constructs/runner-remediation';
+import { HOME_REGION, SIM_ACCOUNT } from './evidence';
 import { routingFromTemplate, synthesizeFleet } from './routing';
 
 describe('simulator routing (from the synthesized FleetStack)', () => {
@@ -127,5 +128,44 @@ describe('simulator routing (from the synthesized FleetStack)', () => {
       Resources: { Q: { Type: 'AWS::SQS::Queue', Properties: {} } },
     });
     expect(r.queues.get('Q')).toEqual({ visibilityTimeoutMs: 30_000, maxReceiveCount: undefined });
+  });
+});
+
+describe('simulator routing: environment values as deployed', () => {
+  it('resolves pseudo parameters, joins and resource ARNs in a function environment', () => {
+    const routing = routingFromTemplate({
+      Resources: {
+        Topic: { Type: 'AWS::SNS::Topic' },
+        Fn: {
+          Type: 'AWS::Lambda::Function',
+          Metadata: { [FleetFunction.ENTRY_METADATA_KEY]: 'functions/x/index.ts' },
+          Properties: {
+            Environment: {
+              Variables: {
+                ROLE: {
+                  'Fn::Join': [
+                    '',
+                    [
+                      'arn:',
+                      { Ref: 'AWS::Partition' },
+                      ':iam::',
+                      { Ref: 'AWS::AccountId' },
+                      ':role/approver',
+                    ],
+                  ],
+                },
+                TOPIC: { Ref: 'Topic' },
+                TABLE: { Ref: 'Table' },
+              },
+            },
+          },
+        },
+      },
+    });
+    expect(routing.functions.get('Fn')?.env).toEqual({
+      ROLE: `arn:aws:iam::${SIM_ACCOUNT}:role/approver`,
+      TOPIC: `arn:aws:sns:${HOME_REGION}:${SIM_ACCOUNT}:sim-Topic`,
+      TABLE: 'sim-Table',
+    });
   });
 });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { buildApp } from '../../infra/app';
 import { FleetFunction } from '../../infra/constructs/fleet-function';
+import { HOME_REGION, SIM_ACCOUNT } from './evidence';
 
 /**
  * How events reach functions, read from the SYNTHESIZED FleetStack (never written down twice): rules
@@ -95,7 +96,7 @@ export function routingFromTemplate(
     if (r.Type === 'AWS::SQS::Queue') queues.set(id, queueSettings(p));
     else if (r.Type === 'AWS::AutoScaling::LifecycleHook') lifecycleHooks.push(lifecycleHookRoute(id, p));
     else if (r.Type === 'AWS::Lambda::Function') {
-      const fn = functionRoute(id, r);
+      const fn = functionRoute(id, r, template.Resources);
       if (fn) functions.set(id, fn);
     } else if (r.Type === 'AWS::Events::EventBus') buses.push(id);
   }
@@ -139,15 +140,40 @@ function lifecycleHookRoute(id: string, p: Properties): LifecycleHookRoute {
 }
 
 /** A FleetFunction's route (other Lambda functions, e.g. CDK's custom resources, are not simulated). */
-function functionRoute(id: string, r: Resource): FunctionRoute | undefined {
+function functionRoute(
+  id: string,
+  r: Resource,
+  resources: Record<string, Resource>,
+): FunctionRoute | undefined {
   const entry = r.Metadata?.[FleetFunction.ENTRY_METADATA_KEY];
   if (typeof entry !== 'string') return undefined;
   const p = r.Properties ?? {};
   const vars = ((p.Environment as { Variables?: Properties } | undefined)?.Variables ?? {}) as Properties;
-  const env = Object.fromEntries(
-    Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : `sim-${refOf(v) ?? 'token'}`]),
-  );
+  const env = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, envValue(v, resources)]));
   return { logicalId: id, entry, env, timeoutMs: Number(p.Timeout ?? 3) * 1000, asyncRetries: 2 };
+}
+
+const PSEUDO: Record<string, string> = {
+  'AWS::AccountId': SIM_ACCOUNT,
+  'AWS::Partition': 'aws',
+  'AWS::Region': HOME_REGION,
+  'AWS::URLSuffix': 'amazonaws.com',
+};
+
+/**
+ * An environment value as deployed: strings as they are, pseudo parameters and joins resolved, a
+ * topic's Ref as its ARN (settings check ARNs), any other resource as `sim-<logical id>`.
+ */
+function envValue(v: unknown, resources: Record<string, Resource>): string {
+  if (typeof v === 'string') return v;
+  const join = (v as Record<string, unknown> | undefined)?.['Fn::Join'];
+  if (Array.isArray(join) && typeof join[0] === 'string' && Array.isArray(join[1]))
+    return (join[1] as unknown[]).map((part) => envValue(part, resources)).join(join[0]);
+  const ref = refOf(v);
+  if (ref && PSEUDO[ref]) return PSEUDO[ref];
+  if (ref && resources[ref]?.Type === 'AWS::SNS::Topic')
+    return `arn:aws:sns:${HOME_REGION}:${SIM_ACCOUNT}:sim-${ref}`;
+  return `sim-${ref ?? 'token'}`;
 }
 
 function ruleRoute(

@@ -12,6 +12,7 @@ import { stateChangeEvent } from '../../shared/dns/testing/state-change-event';
 import type { InstanceInfo, InstanceState } from '../../shared/ec2/port';
 import { INSTANCE_LABEL_PREFIX } from '../../shared/runners/matching';
 import { workflowJobPayload } from '../../shared/webhook/testing/payloads';
+import { scenarioNamed } from './approvals';
 import { type EngineOptions, type EngineStats, EventEngine, T0 } from './engine';
 import { FAULT_FLAGS, type Faults } from './fault-flags';
 import { GENERIC_FAULTS } from './faults';
@@ -45,6 +46,8 @@ export interface SimOptions extends EngineOptions {
   overrides?: HandlerOverrides;
   /** Adversarial faults (fault-flags.ts), each off unless set. */
   faults?: Partial<Faults>;
+  /** A named scenario (approvals.ts `SCENARIOS`): its deployment and events on top of the fleet's. @default 'fleet' */
+  scenario?: string;
 }
 
 export const DEFAULT_SIM_OPTIONS: SimOptions = {
@@ -419,6 +422,7 @@ export class Engine extends EventEngine<World, FleetStats> {
       this.world.route53.seed(this.zoneId, [{ ...human, name: `${human.name}.`, ttl: 300 }]);
     });
     for (const f of this.activeFaults()) f.schedule?.(this);
+    scenarioNamed(this.options.scenario).schedule?.(this);
   }
 
   /**

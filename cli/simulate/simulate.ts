@@ -1,4 +1,5 @@
 import { SIMULATIONS } from '../../functions/simulations';
+import { approvalsConfig, scenarioNamed } from './approvals';
 import { converged, type Summary, summarize } from './report';
 import { type Routing, synthesizeFleet } from './routing';
 import { Engine, type SimOptions } from './scenario';
@@ -10,7 +11,7 @@ const cachedRouting = new Map<string, Routing>();
  * tags, terminations allowed too (the blast radius of TerminateInstances is what is under test);
  * every remediation whose simulation says how to deploy it (`deploy`) deployed from its definition.
  */
-export function fleetConfigFor(options: Pick<SimOptions, 'faults'>): Record<string, unknown> {
+export function fleetConfigFor(options: Pick<SimOptions, 'faults' | 'scenario'>): Record<string, unknown> {
   const remediations = Object.fromEntries(
     SIMULATIONS.flatMap((s) => (s.deploy ? [[s.function, s.deploy]] : [])),
   );
@@ -18,6 +19,7 @@ export function fleetConfigFor(options: Pick<SimOptions, 'faults'>): Record<stri
     dryRun: false,
     ...(options.faults?.spoofedTags ? { allowTerminate: true } : {}),
     ...(Object.keys(remediations).length > 0 ? { remediations } : {}),
+    ...approvalsConfig(scenarioNamed(options.scenario)),
   };
 }
 

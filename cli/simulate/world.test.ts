@@ -7,9 +7,10 @@ import { REMEDIATIONS } from '../../functions/registry';
 import { ThrottledError } from '../../shared/core/errors';
 import { sqsRecord, stateChangeEvent } from '../../shared/dns/testing/state-change-event';
 import { RunnerListingError } from '../../shared/github/errors';
+import { REPORT_ONLY_GATE } from '../../shared/kernel/approval';
 import { synthesizeFleet } from './routing';
 import { fleetConfigFor } from './simulate';
-import { GITHUB_SIM, World, wireFunction } from './world';
+import { GITHUB_SIM, simulatedGate, World, wireFunction } from './world';
 
 describe('simulated GitHub runner registry', () => {
   it('pages like GitHub with a small page size, so listings take several pages', async () => {
@@ -108,5 +109,63 @@ describe('simulated GitHub runner registry', () => {
       const invoke = route && wireFunction(route, w);
       expect(invoke, `${definition.name} is not wired`).toBeTypeOf('function');
     }
+  });
+});
+
+describe('simulated approvals', () => {
+  const env = {
+    PROPOSALS_TABLE: 'sim-Proposals',
+    DECISIONS_TABLE: 'sim-Decisions',
+    PROPOSAL_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:sim-Topic',
+    APPROVER_ROLE_ARN: 'arn:aws:iam::123456789012:role/fleetwarden-approver',
+    APPROVERS: 'arn:aws:iam::123456789012:role/OnCall',
+  };
+  const request = {
+    function: 'orphaned-volumes',
+    why: 'irreversible' as const,
+    reason: 'orphaned',
+    changes: [
+      {
+        kind: 'delete',
+        action: 'volume.delete',
+        subject: { recordName: 'vol-1' },
+        reason: 'orphaned',
+        facts: { volumeId: 'vol-1' },
+      },
+    ],
+    trigger: { source: 'fleetwarden.schedule', id: 'run-1' },
+    triggerId: 'run-1',
+    claimant: 'rec-1',
+  };
+
+  it('gives a remediation that needs approval the proposal gate when approvals are deployed', async () => {
+    const w = new World({ now: 0 }, () => 0.5);
+    const volumes = REMEDIATIONS.find((d) => d.name === 'orphaned-volumes');
+    const dns = REMEDIATIONS.find((d) => d.name === 'dns-sync');
+    if (!volumes || !dns) throw new Error('registry changed');
+    const verdict = await simulatedGate(volumes, w, env).check(request);
+    expect(verdict).toMatchObject({ approved: false, proposalId: expect.stringMatching(/^fwp-/) });
+    expect(await w.proposals.list()).toHaveLength(1);
+    expect(w.notifier.sent).toHaveLength(1);
+    expect(simulatedGate(dns, w, env)).toBe(REPORT_ONLY_GATE);
+    expect(simulatedGate(volumes, w, {})).toBe(REPORT_ONLY_GATE);
+  });
+
+  it("writes a fleet function's decision as the function's role: the table's resource policy denies it", async () => {
+    const w = new World({ now: 0 }, () => 0.5);
+    w.decisions.denyWritesExceptSessionsOf(env.APPROVER_ROLE_ARN);
+    const asFunction = w.decisionsAs('orphaned-volumes');
+    await expect(
+      asFunction.decide({
+        proposalId: 'fwp-x',
+        fingerprint: 'f',
+        decision: 'approve',
+        reason: 'self-approved',
+        approver: { arn: 'a', sessionArn: 's', account: '123456789012' },
+        decidedAt: '2026-11-30T00:00:00.000Z',
+        requestIds: [],
+      }),
+    ).rejects.toThrow();
+    expect(w.decisions.denied()).toMatchObject([{ principal: expect.stringContaining('orphaned-volumes') }]);
   });
 });

@@ -1,5 +1,10 @@
 import type { Context } from 'aws-lambda';
 import { REMEDIATIONS } from '../../functions/registry';
+import { proposalGate } from '../../shared/approvals/gate';
+import { approvalPolicy, readApprovalSettings } from '../../shared/approvals/settings';
+import { InMemoryDecisionStore } from '../../shared/approvals/testing/in-memory-decision-store';
+import { InMemoryProposalStore } from '../../shared/approvals/testing/in-memory-proposal-store';
+import { RecordingNotifier } from '../../shared/approvals/testing/recording-notifier';
 import { AuditWriteError } from '../../shared/audit/errors';
 import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
 import { InMemoryAuditStore } from '../../shared/audit/in-memory-audit-store';
@@ -19,6 +24,7 @@ import { InMemoryVolumes } from '../../shared/ec2/testing/in-memory-volumes';
 import { RunnerListingError } from '../../shared/github/errors';
 import { InMemoryRunnerRegistry } from '../../shared/github/in-memory-runner-registry';
 import { type ApprovalGate, REPORT_ONLY_GATE } from '../../shared/kernel/approval';
+import { needsApproval } from '../../shared/kernel/definition';
 import type { FleetPorts } from '../../shared/kernel/ports';
 import type { AnyRemediation } from '../../shared/kernel/remediation';
 import { readSettings } from '../../shared/kernel/settings';
@@ -27,6 +33,7 @@ import { InMemoryDrainState } from '../../shared/runners/drain-state';
 import type { DrainRetry } from '../../shared/runners/lifecycle-event';
 import { InMemoryEventBus } from '../../shared/webhook/in-memory-event-bus';
 import { InMemoryPersistenceLayer } from '../../shared/webhook/testing/in-memory-persistence-layer';
+import { functionPrincipal, SIM_APPROVER } from './approvals';
 import { HOME_REGION, SimEvidence } from './evidence';
 import { FLEET_TAG } from './fleet-model';
 import { Journal } from './journal';
@@ -137,6 +144,11 @@ export class World {
   readonly audit: SimAuditSink;
   /** runner-sweep's state table (rolling removal budget, first sightings). */
   readonly sweepState: InMemorySweepState;
+  /** The approval flow's tables and notifications (used when the simulated stack deploys approvals). */
+  readonly proposals = new InMemoryProposalStore();
+  /** The decisions table (writes as the on-call's own identity unless `as` a session; `decisionsAs` writes as a function). */
+  readonly decisions = new InMemoryDecisionStore({ principal: SIM_APPROVER });
+  readonly notifier = new RecordingNotifier();
   readonly bus: InMemoryEventBus;
   readonly idempotency: InMemoryPersistenceLayer;
   /** runner-drain's own state per lifecycle action (the sweep state table's `drain` partition). */
@@ -197,6 +209,11 @@ export class World {
 
   get now(): Date {
     return new Date(this.clock.now);
+  }
+
+  /** The decisions table as fleet function `fn` would write it (its role session). */
+  decisionsAs(fn: string): InMemoryDecisionStore {
+    return this.decisions.as(functionPrincipal(fn));
   }
 
   /** Every port by the name definitions ask for it (shared/kernel/ports.ts), as in-memory fakes. */
@@ -267,13 +284,31 @@ export function fromDefinition(
   definition: AnyRemediation,
   w: World,
   env: Record<string, string>,
-  gate: ApprovalGate = REPORT_ONLY_GATE,
+  gate: ApprovalGate = simulatedGate(definition, w, env),
 ): Invoke {
   const all = w.ports as unknown as Record<string, unknown>;
   const ports = Object.fromEntries(definition.ports.map((name: string) => [name, all[name]]));
   // the Lambda runtime sets AWS_REGION in every function (never the template)
   const settings = readSettings(definition.settings, { AWS_REGION: HOME_REGION, ...env });
   return definition.create(ports, settings, { now: () => w.now, gate }) as Invoke;
+}
+
+/**
+ * The approval gate a remediation gets, as its Lambda entry builds it: the proposal gate over the
+ * World's tables when it needs approval and the synthesized environment deploys approvals (the
+ * decisions table then denies writes by anyone but the Approver role's sessions, as its resource
+ * policy does); report-only otherwise.
+ */
+export function simulatedGate(
+  definition: AnyRemediation,
+  w: World,
+  env: Record<string, string>,
+): ApprovalGate {
+  const settings = needsApproval(definition) ? readApprovalSettings(env) : undefined;
+  if (!settings) return REPORT_ONLY_GATE;
+  w.decisions.denyWritesExceptSessionsOf(settings.approverRoleArn);
+  const ports = { proposals: w.proposals, decisions: w.decisionsAs(definition.name), notifier: w.notifier };
+  return proposalGate(ports, approvalPolicy(settings), () => w.now);
 }
 
 /** Handler overrides (tests plug a deliberately broken handler in by entry). */

@@ -3,6 +3,8 @@
  * terminated, another as stopped), another fleet's runners in the same org; the sweep stays within
  * its removal budget, never removes another fleet's runner nor the runner of a live instance.
  */
+
+import { approvedCalls } from '../../cli/simulate/approvals';
 import { T0 } from '../../cli/simulate/engine';
 import {
   envOf,
@@ -16,6 +18,7 @@ import {
   scaledIn,
 } from '../../cli/simulate/remediation-simulation';
 import type { Engine } from '../../cli/simulate/scenario';
+import type { AuditRecord } from '../../shared/audit/schema';
 import type { InstanceInfo } from '../../shared/ec2/port';
 import { FLEET_LABEL_PREFIX, INSTANCE_LABEL_PREFIX } from '../../shared/runners/matching';
 
@@ -198,16 +201,18 @@ function watchLiveRunnerRemovals(e: Engine): void {
 }
 
 /**
- * Contract 3: runner-sweep's removals (deregistrations + terminations) in any rolling window (3600 s
+ * Contract 3: runner-sweep's removals (deregistrations + terminations; those a human approved, as
+ * `approvedCalls` judges them, do not count) in any rolling window (3600 s
  * unless BUDGET_WINDOW_SECONDS says otherwise) are at most max(1, floor(maxRemovalShare x the peak
  * of this fleet's registered runners in that window)); another fleet's runners do not count.
  */
-export function removalsWithinBudget(e: Engine): Invariant {
+export function removalsWithinBudget(e: Engine, records: AuditRecord[] = []): Invariant {
   const env = envOf(e, 'runner-sweep');
+  const approved = approvedCalls(e, records);
   const share = Number(env.MAX_REMOVAL_SHARE ?? 0.2);
   const windowMs = Number(env.BUDGET_WINDOW_SECONDS ?? 3600) * 1000;
   const removals = e.world.journal.calls
-    .filter((c) => c.fn === 'runner-sweep' && c.outcome === 'success')
+    .filter((c) => c.fn === 'runner-sweep' && c.outcome === 'success' && !approved.has(c.requestId))
     .filter((c) => c.operation === 'DeleteRunner' || c.operation === 'TerminateInstances')
     .flatMap((c) => (c.operation === 'DeleteRunner' ? [c.at] : c.resources.map(() => c.at)));
   const counts = e.world.journal.runnerCounts;
@@ -285,5 +290,9 @@ export const simulation: RemediationSimulation = {
   watch: watchLiveRunnerRemovals,
   // a failed runner-list page
   injectError: (e) => e.world.registry.failNextListPage(1),
-  invariants: (e) => [removalsWithinBudget(e), noForeignFleetRunnerRemoved(e), noLiveRunnerRemoved(e)],
+  invariants: (e, records) => [
+    removalsWithinBudget(e, records),
+    noForeignFleetRunnerRemoved(e),
+    noLiveRunnerRemoved(e),
+  ],
 };

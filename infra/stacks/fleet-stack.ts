@@ -273,7 +273,8 @@ export class FleetStack extends Stack {
     }
     approvals.grantRead(this.audit.investigatorRole);
     // the flow's own bookkeeping (approvals-expire), deployed from its definition with the tables
-    for (const definition of REMEDIATIONS.filter((d) => 'needsApprovals' in d && d.needsApprovals)) {
+    const own: AnyRemediation[] = REMEDIATIONS.filter((d: AnyRemediation) => d.needsApprovals === true);
+    for (const definition of own) {
       this.remediations.set(
         definition.name,
         new RemediationFunction(this, pascal(definition.name), {

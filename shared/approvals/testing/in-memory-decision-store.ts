@@ -14,6 +14,8 @@ interface Table {
   readonly writes: DecisionWrite[];
   readonly denied: DecisionWrite[];
   failure?: Error;
+  /** The resource policy: only sessions of this role may write (unset: anyone). */
+  approverRoleArn?: string;
 }
 
 /**
@@ -27,17 +29,21 @@ interface Table {
 export class InMemoryDecisionStore implements DecisionReader, DecisionWriter {
   private readonly table: Table;
   private readonly principal: string;
-  private readonly approverRoleArn: string | undefined;
 
   constructor(o: { principal?: string; approverRoleArn?: string } = {}, table?: Table) {
     this.principal = o.principal ?? 'arn:aws:sts::000000000000:assumed-role/FleetwardenApprover/test';
-    this.approverRoleArn = o.approverRoleArn;
     this.table = table ?? { items: new Map(), writes: [], denied: [] };
+    if (o.approverRoleArn) this.table.approverRoleArn = o.approverRoleArn;
   }
 
   /** The same table, writing as `principal`. */
   as(principal: string): InMemoryDecisionStore {
-    return new InMemoryDecisionStore({ principal, approverRoleArn: this.approverRoleArn }, this.table);
+    return new InMemoryDecisionStore({ principal }, this.table);
+  }
+
+  /** Apply the table's resource policy: from now on only sessions of `roleArn` may write. */
+  denyWritesExceptSessionsOf(roleArn: string): void {
+    this.table.approverRoleArn = roleArn;
   }
 
   /** Every accepted write, in order, with its principal. */
@@ -57,7 +63,8 @@ export class InMemoryDecisionStore implements DecisionReader, DecisionWriter {
   async decide(decision: Decision): Promise<'written' | 'exists'> {
     this.fault('PutItem');
     const write = { principal: this.principal, decision: structuredClone(decision) };
-    if (this.approverRoleArn && !isApproverSession(this.principal, this.approverRoleArn)) {
+    const role = this.table.approverRoleArn;
+    if (role && !isApproverSession(this.principal, role)) {
       this.table.denied.push(write);
       const cause = Object.assign(
         new Error(`${this.principal} is not authorized to perform: dynamodb:PutItem`),
