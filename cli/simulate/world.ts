@@ -14,7 +14,7 @@ import { InMemoryInstanceLifecycle } from '../../shared/autoscaling/instance-lif
 import { InMemoryWarmPool } from '../../shared/autoscaling/warm-pool';
 import { InMemorySweepState } from '../../shared/budget/in-memory-sweep-state';
 import { RateLimitedLookup } from '../../shared/cloudtrail/rate-limited-lookup';
-import { FleetwardenError, ThrottledError } from '../../shared/core/errors';
+import { ThrottledError } from '../../shared/core/errors';
 import type { Pacing } from '../../shared/core/pacing';
 import { InMemoryRoute53 } from '../../shared/dns/in-memory-route53';
 import type { MessageRetry, ReceivedMessage } from '../../shared/dns/message-retry';
@@ -244,41 +244,19 @@ export class World {
       eventBus: this.bus,
       idempotency: this.idempotency,
       volumes: this.volumes,
-      ...NO_APPROVAL_FLOW,
+      // the approval flow's tables (the gate itself is `simulatedGate`): approvals-expire reads them
+      proposals: this.proposals,
+      decisions: this.decisions,
+      notifier: this.notifier,
     };
   }
 }
 
-/** A write to the approval flow of a world that has none deployed (a bug: the gate is report-only). */
-export class NoApprovalFlowError extends FleetwardenError {}
-
-/**
- * The approvals ports of a world without an approval flow (as deployed without `approvals`
- * config, the gate report-only): no proposal and no decision to read, and any write refused.
- */
-const NO_APPROVAL_FLOW: Pick<FleetPorts, 'proposals' | 'decisions' | 'notifier'> = (() => {
-  const refuse = async (): Promise<never> => {
-    throw new NoApprovalFlowError('no approval flow is deployed in this simulated world');
-  };
-  return {
-    proposals: {
-      create: refuse,
-      get: async () => undefined,
-      byKey: async () => [],
-      list: async () => [],
-      transition: refuse,
-      claimExecution: refuse,
-      settleExecution: refuse,
-    },
-    decisions: { decisions: async () => [] },
-    notifier: { proposed: refuse },
-  };
-})();
-
 /**
  * A remediation's handler wired the way its Lambda entry wires it, with the World's fakes: the
  * ports it names, its settings read from the synthesized environment, the simulated clock, and
- * the approval gate (report-only, as deployed until approvals exist; tests may hand another).
+ * the approval gate (`simulatedGate`: the proposal gate when the stack deploys approvals; tests may
+ * hand another).
  */
 export function fromDefinition(
   definition: AnyRemediation,
