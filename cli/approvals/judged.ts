@@ -1,4 +1,3 @@
-import { REMEDIATIONS } from '../../functions/registry';
 import type { ApprovalPolicy, Decision, Judgement, Proposal } from '../../shared/approvals/model';
 import { isFinal, judge } from '../../shared/approvals/rules';
 import type { ApprovalsSetup } from './setup';
@@ -10,6 +9,8 @@ export interface Judged {
   judgement: Judgement;
   /** False when the configured approvers are unknown here: the state is the stored one (or expired). */
   judged: boolean;
+  /** How often the proposing remediation runs ("every 5 min"), when it runs on a schedule. */
+  schedule?: string;
 }
 
 export async function judgeProposal(setup: ApprovalsSetup, proposal: Proposal, now: Date): Promise<Judged> {
@@ -33,17 +34,22 @@ export function judgeHere(
   return { judgement: { state, reason, honoured: [], ignored: [] }, judged: false };
 }
 
-/** "every 5 min" for a remediation on a schedule; undefined otherwise. */
-export function scheduleOf(functionName: string): string | undefined {
+/**
+ * "every 5 min" for a remediation on a schedule; undefined otherwise. The registry (every handler,
+ * and the Powertools logger with them) loads on first use only: not at CLI startup, where it would
+ * slow --help and log before `simulate --json` silences the handlers.
+ */
+export async function scheduleOf(functionName: string): Promise<string | undefined> {
+  const { REMEDIATIONS } = await import('../../functions/registry');
   const def = REMEDIATIONS.find((d) => d.name === functionName);
   const schedule = def?.triggers.find((t) => t.kind === 'schedule');
   return schedule && 'minutes' in schedule ? `every ${schedule.minutes} min` : undefined;
 }
 
 /** What happens next to a proposal in this state (shown by `show`, `approve`, `reject`). */
-export function whatNext(j: Pick<Judged, 'proposal' | 'judgement'>): string {
+export function whatNext(j: Pick<Judged, 'proposal' | 'judgement' | 'schedule'>): string {
   const p = j.proposal;
-  const run = `${p.function} acts on it at its next run${scheduleOf(p.function) ? ` (${scheduleOf(p.function)})` : ''}`;
+  const run = `${p.function} acts on it at its next run${j.schedule ? ` (${j.schedule})` : ''}`;
   switch (j.judgement.state) {
     case 'open':
       return `it ${j.judgement.reason}; once approved, ${run} after re-checking the facts (a changed plan voids it and proposes afresh)`;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Decision, PlannedChange, Proposal } from '../../shared/approvals/model';
 import type { Subject } from '../../shared/audit/schema';
-import { blastText, type Judged, judgeProposal, relative, whatNext } from '../approvals/judged';
+import { blastText, type Judged, judgeProposal, relative, scheduleOf, whatNext } from '../approvals/judged';
 import {
   type ApprovalsOptions,
   type ApprovalsSetup,
@@ -21,7 +21,8 @@ export async function loadJudged(id: string, setup: ApprovalsSetup, now: Date): 
   const proposal = await setup.aws.proposals(setup.proposalsTable).get(id);
   if (!proposal)
     throw new UnknownProposalError(`no proposal ${id} in ${setup.proposalsTable} (${setup.region})`);
-  return judgeProposal(setup, proposal, now);
+  const schedule = await scheduleOf(proposal.function);
+  return { ...(await judgeProposal(setup, proposal, now)), ...(schedule ? { schedule } : {}) };
 }
 
 async function show(id: string, opts: ShowOptions, deps: CliDeps): Promise<void> {
