@@ -1,5 +1,5 @@
-import { ThrottledError } from '../core/errors';
-import type { Pacing } from '../core/pacing';
+export { type ApplyPolicy, budgeted } from './backoff';
+import { type ApplyPolicy, withBackoff } from './backoff';
 import { type ChangeProblem, DnsConflictError, InvalidChangeBatchError, Route53BusyError } from './errors';
 import type { ChangeUnit, Plan, PlanDecision } from './planner';
 import {
@@ -10,26 +10,6 @@ import {
   ROUTE53_MAX_VALUE_CHARS_PER_REQUEST,
   type Route53Port,
 } from './port';
-
-/** Route 53 retry policy: the pacing port plus the invocation's time budget. */
-export interface ApplyPolicy extends Pacing {
-  /**
-   * Time left in the invocation (Lambda's `context.getRemainingTimeInMillis`). With it, a retry whose
-   * sleep would leave less than `reserveMs` is not made: ThrottledError now, so the handler can still
-   * audit and report the failure before the timeout kills it. Absent: only `maxAttempts` bounds retries.
-   */
-  remainingMs?: (() => number) | undefined;
-  /** Time kept for auditing and answering after Route 53 work. @default 10_000 */
-  reserveMs?: number | undefined;
-}
-
-/** `policy` with its retries bounded by the Lambda invocation's time left (when there is a context). */
-export function budgeted(
-  policy: ApplyPolicy,
-  context: { getRemainingTimeInMillis(): number } | undefined,
-): ApplyPolicy {
-  return context ? { ...policy, remainingMs: () => context.getRemainingTimeInMillis() } : policy;
-}
 
 /**
  * Pack change units into as few requests as Route 53's per-request limits allow (1,000
@@ -63,41 +43,6 @@ export function packRequests(units: readonly ChangeUnit[]): ChangeUnit[][] {
   }
   if (current.length > 0) requests.push(current);
   return requests;
-}
-
-async function withBackoff<T>(
-  what: string,
-  policy: ApplyPolicy,
-  call: () => Promise<T>,
-): Promise<{ value: T; attempts: number }> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return { value: await call(), attempts: attempt + 1 };
-    } catch (err) {
-      if (!(err instanceof Route53BusyError)) throw err;
-      if (attempt + 1 >= policy.maxAttempts) {
-        throw new ThrottledError(
-          `${what}: Route 53 still busy (${err.code}) after ${policy.maxAttempts} attempts`,
-          policy.capMs,
-          {
-            cause: err,
-          },
-        );
-      }
-      // full jitter: uniform in [0, min(cap, base * 2^attempt))
-      const ms = Math.round(policy.random() * Math.min(policy.capMs, policy.baseMs * 2 ** attempt));
-      const left = policy.remainingMs?.();
-      const reserve = policy.reserveMs ?? 10_000;
-      if (left !== undefined && left - ms < reserve) {
-        throw new ThrottledError(
-          `${what}: Route 53 still busy (${err.code}) after ${attempt + 1} attempt(s); no time left for another (${left} ms left, ${reserve} ms reserved)`,
-          ms,
-          { cause: err },
-        );
-      }
-      await policy.sleep(ms);
-    }
-  }
 }
 
 /** One ChangeResourceRecordSets request, retried on Throttling / PriorRequestNotComplete with jittered backoff. */
