@@ -3,7 +3,7 @@ import type { ApplyPolicy } from './apply';
 import { InMemoryRoute53 } from './in-memory-route53';
 import { markerNameFor } from './names';
 import type { ListStart, RecordSet, Route53Port } from './port';
-import { ROUTE53_ACCOUNT_RATE, readNames, readZone, Route53Pace } from './zone-reader';
+import { ROUTE53_ACCOUNT_RATE, Route53Pace, readNames, readZone } from './zone-reader';
 
 const policy = (sleeps: number[] = []): ApplyPolicy => ({
   maxAttempts: 5,
@@ -19,11 +19,16 @@ const marker = (name: string): RecordSet => ({
   name: markerNameFor(name),
   type: 'TXT',
   ttl: 60,
-  values: ['"heritage=fleetwarden,owner=o,instance=i-00000000000000001,type=A,value=10.0.0.1,state=running,t=2026-11-24T10:00:00.000Z"'],
+  values: [
+    '"heritage=fleetwarden,owner=o,instance=i-00000000000000001,type=A,value=10.0.0.1,state=running,t=2026-11-24T10:00:00.000Z"',
+  ],
 });
 /** A zone of `size` record sets: `size / 2` hosts web-<k>, each an A record and its marker. */
 function zoneOf(size: number): InMemoryRoute53 {
-  const records = Array.from({ length: size / 2 }, (_, k) => [a(`web-${k}.example.com.`), marker(`web-${k}.example.com.`)]).flat();
+  const records = Array.from({ length: size / 2 }, (_, k) => [
+    a(`web-${k}.example.com.`),
+    marker(`web-${k}.example.com.`),
+  ]).flat();
   return new InMemoryRoute53().addZone('Z1', 'example.com', records);
 }
 const touched = (names: string[]) => names.flatMap((n) => [n, markerNameFor(n)]);
@@ -92,10 +97,14 @@ describe('readNames: ListResourceRecordSets from StartRecordName, only where the
   it("paces its calls under the account's 5 requests/s shared by the concurrent callers", async () => {
     let now = 0;
     const sleeps: number[] = [];
-    const pace = new Route53Pace(ROUTE53_ACCOUNT_RATE / 3, () => now, async (ms) => {
-      sleeps.push(ms);
-      now += ms;
-    });
+    const pace = new Route53Pace(
+      ROUTE53_ACCOUNT_RATE / 3,
+      () => now,
+      async (ms) => {
+        sleeps.push(ms);
+        now += ms;
+      },
+    );
     const fake = zoneOf(10_000);
     const names = touched(['web-1.example.com.', 'web-2000.example.com.', 'web-3999.example.com.']);
     await readNames(fake, 'Z1', names, { policy: policy(), pace });

@@ -1,10 +1,25 @@
 import { type ApplyPolicy, withBackoff } from './backoff';
+import { DNS_SYNC_BATCHING } from './batching';
 import { normalizeName, recordNameOfMarker } from './names';
-import { type ListPage, type ListStart, type RecordSet, ROUTE53_LIST_PAGE_MAX, type Route53Port } from './port';
+import {
+  type ListPage,
+  type ListStart,
+  type RecordSet,
+  ROUTE53_LIST_PAGE_MAX,
+  type Route53Port,
+} from './port';
 import { route53NameKey } from './zone-records';
 
 /** Route 53's documented request rate per account (all its APIs together). */
 export const ROUTE53_ACCOUNT_RATE = 5;
+
+/** The fleet's Route 53 callers that can run at once: dns-sync's concurrent invocations and reconcile. */
+export const ROUTE53_CALLERS = DNS_SYNC_BATCHING.maxConcurrency + 1;
+
+/** One invocation's pace: its share of the account's rate, sleeping through the pacing port. */
+export function invocationPace(sleep: (ms: number) => Promise<void>): Route53Pace {
+  return new Route53Pace(ROUTE53_ACCOUNT_RATE / ROUTE53_CALLERS, Date.now, sleep);
+}
 
 /**
  * Keeps one caller's Route 53 requests at `ratePerSecond` (its share of the account's 5/s): each
