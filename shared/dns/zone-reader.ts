@@ -82,11 +82,12 @@ export async function readZone(port: Route53Port, zoneId: string, o: ReadOptions
 }
 
 /**
- * MaxItems of a read: two record sets per name still to read (a record and its marker), at least
- * 4, at most 300. One page then covers every touched name up to the next record sets that exist, so
- * a burst of new adjacent names costs one call, and a lone name costs one small call.
+ * MaxItems of a read: the most Route 53 returns (300). Route 53 limits requests, not record sets, so
+ * a full page costs no more of the 5 req/s than a small one, and it covers every touched name up to
+ * the 300 record sets after the start: a burst of new adjacent names, or a whole small zone, is one
+ * call. (A small MaxItems would only save bytes.)
  */
-const itemsFor = (namesLeft: number) => Math.min(ROUTE53_LIST_PAGE_MAX, Math.max(4, 2 * namesLeft));
+const ITEMS_PER_READ = ROUTE53_LIST_PAGE_MAX;
 
 /**
  * The record sets at `names` (and at any other name a page happened to cover in full), in as few
@@ -113,7 +114,7 @@ export async function readNames(
     let start: ListStart = { name: byKey.get(from) as string };
     let kept: RecordSet[] = [];
     for (;;) {
-      const p = await page(port, zoneId, start, itemsFor(pending.length - i), o);
+      const p = await page(port, zoneId, start, ITEMS_PER_READ, o);
       kept.push(...p.records);
       const upTo = p.next ? route53NameKey(p.next.name) : undefined;
       while (i < pending.length && (upTo === undefined || (pending[i] as string) < upTo)) i++;
