@@ -43,8 +43,12 @@ export interface NaiveFigures {
   route53: {
     /** EC2 state-change events the naive handler received (as many as dns-sync received). */
     eventsHandled: number;
-    /** ChangeResourceRecordSets calls it made: one per running/shutting-down/terminated event. */
+    /**
+     * Every Route 53 call it made: one ChangeResourceRecordSets per running/shutting-down/terminated
+     * event (it never lists; its zone's List counter is checked to be 0).
+     */
     calls: number;
+    listCalls: number;
     applied: number;
     /** Rejected by Route 53 (DELETE of a record already gone or holding other values). */
     rejected: number;
@@ -115,7 +119,15 @@ function withNaiveShadow(naive: NaiveFigures, zone: { id: string; name: string; 
 export async function chaosDay(options: SimOptions = CHAOS_DAY): Promise<ChaosDayResult> {
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const naive: NaiveFigures = {
-    route53: { eventsHandled: 0, calls: 0, applied: 0, rejected: 0, staleRecordsLeft: 0, missingRecords: 0 },
+    route53: {
+      eventsHandled: 0,
+      calls: 0,
+      listCalls: 0,
+      applied: 0,
+      rejected: 0,
+      staleRecordsLeft: 0,
+      missingRecords: 0,
+    },
     githubListPages: 0,
   };
   const zone = { id: '', name: '', r53: new InMemoryRoute53() };
@@ -124,7 +136,8 @@ export async function chaosDay(options: SimOptions = CHAOS_DAY): Promise<ChaosDa
     overrides: { ...withNaiveShadow(naive, zone), ...options.overrides },
   });
   const requests = zone.r53.changeRequests;
-  naive.route53.calls = requests.length;
+  naive.route53.listCalls = zone.r53.listRequests;
+  naive.route53.calls = requests.length + zone.r53.listRequests;
   naive.route53.applied = requests.filter((r) => r.outcome === 'applied').length;
   naive.route53.rejected = requests.filter((r) => r.outcome === 'rejected').length;
   const bare = (n: string) => n.toLowerCase().replace(/\.$/, '');
@@ -139,6 +152,14 @@ export async function chaosDay(options: SimOptions = CHAOS_DAY): Promise<ChaosDa
     ([name, ip]) => !records.some((r) => bare(r.name) === name && r.values.includes(ip)),
   ).length;
   return { summary, naive };
+}
+
+/** Every Route 53 call the fleet made: ListResourceRecordSets and ChangeResourceRecordSets (no GetChange). */
+export function route53Calls(s: Summary): number {
+  return (
+    (s.apiCalls['route53:ListResourceRecordSets'] ?? 0) +
+    (s.apiCalls['route53:ChangeResourceRecordSets'] ?? 0)
+  );
 }
 
 export async function run(): Promise<void> {
@@ -164,10 +185,10 @@ export async function run(): Promise<void> {
   console.log(
     `  evidence     ${s.counts.auditRecords} audit records; CloudTrail-correlated ${s.counts.auditCorrelationResolved}, pending ${s.counts.auditCorrelationPending}, unresolved ${s.counts.auditCorrelationUnresolved}; ${s.apiCalls['cloudtrail:LookupEvents']} LookupEvents`,
   );
-  const r53 = s.apiCalls['route53:ChangeResourceRecordSets'] ?? 0;
+  const r53 = route53Calls(s);
   const n = naive.route53;
   console.log(
-    `  Route 53     ${r53} ChangeResourceRecordSets; naive one-call-per-event, run beside it on the same ${n.eventsHandled} events: ${n.calls} calls (${ratio(n.calls, r53)} more), ${n.rejected} rejected, ${n.staleRecordsLeft} stale and ${n.missingRecords} missing records at the end`,
+    `  Route 53     ${r53} calls (${s.apiCalls['route53:ListResourceRecordSets'] ?? 0} ListResourceRecordSets + ${s.apiCalls['route53:ChangeResourceRecordSets'] ?? 0} ChangeResourceRecordSets); naive one-call-per-event, run beside it on the same ${n.eventsHandled} events: ${n.calls} calls, no read (naive/fleet ${ratio(n.calls, r53)}), ${n.rejected} rejected, ${n.staleRecordsLeft} stale and ${n.missingRecords} missing records at the end`,
   );
   const gh = s.apiCalls['github:list-runners-pages'] ?? 0;
   console.log(

@@ -243,6 +243,7 @@ describe('dns-reconcile handler', () => {
   it("repairs everything else when Route 53 rejects one instance's change, audits that one as failed, then fails the run", async () => {
     const s = setup({}, (fake) => ({
       listRecordSets: (z) => fake.listRecordSets(z),
+      listPage: (z, start, max) => fake.listPage(z, start, max),
       changeRecordSets: async (z, c) => {
         if (c.some((x) => x.record.name === 'web.example.com.'))
           throw new InvalidChangeBatchError(["Invalid Resource Record: 'FATAL problem: something new'"]);

@@ -15,6 +15,7 @@ import {
   route53ChangeGrants,
   zonesOf,
 } from '../../shared/dns/settings';
+import { invocationPace } from '../../shared/dns/zone-reader';
 import { type ActResult, allowance, perform, type RunKit, recordFailure } from '../../shared/kernel/perform';
 import type { PortsOf } from '../../shared/kernel/ports';
 import type { Remediation, Runtime } from '../../shared/kernel/remediation';
@@ -107,6 +108,7 @@ async function reconcile(
       port: ports.route53,
       zones: zonesOf(s),
       policy: budgeted(ports.pacing, run.context),
+      pace: invocationPace(ports.pacing.sleep),
       dryRun: dry,
       comment: `fleetwarden ${FUNCTION} ${scheduleId}`,
       plan: async (forward, reverse) => {

@@ -307,6 +307,7 @@ describe('dns-sync handler', () => {
     const s = setup({
       route53: {
         listRecordSets: (z) => fake.listRecordSets(z),
+        listPage: (z, start, max) => fake.listPage(z, start, max),
         changeRecordSets: async (z, c) => {
           if (c.some((x) => x.record.name === 'h3.example.com.'))
             throw new InvalidChangeBatchError(["Invalid Resource Record: 'FATAL problem: something new'"]);

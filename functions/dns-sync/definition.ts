@@ -17,6 +17,8 @@ import {
   EC2_STATE_CHANGE_DETAIL_TYPE,
   TAG_CHANGE_DETAIL_TYPE,
 } from '../../shared/dns/state-change';
+import { forwardNamesOf, reverseNamesOf } from '../../shared/dns/touched-names';
+import { invocationPace } from '../../shared/dns/zone-reader';
 import {
   type ActResult,
   allowance,
@@ -84,14 +86,20 @@ async function applyBatch(run: Run, event: SQSEvent, b: Batch): Promise<Applied>
   const dryRun = run.settings.dryRun;
   let result: SyncResult | undefined;
   const sync = (dry: boolean) => async (): Promise<ActResult> => {
+    const config = planConfigOf(run.settings);
     const r = await syncDns({
       port: run.ports.route53,
       zones: zonesOf(run.settings),
       policy: budgeted(run.ports.pacing, run.context),
+      pace: invocationPace(run.ports.pacing.sleep),
+      // only the names the batch touches: the cost follows the batch, not the zone
+      names: {
+        reverse: (forward) => reverseNamesOf(b.winners, config, forward),
+        forward: (reverse) => forwardNamesOf(b.winners, config, reverse),
+      },
       dryRun: dry,
       comment: `fleetwarden ${FUNCTION} ${trigger.id}`,
-      plan: (forward, reverse) =>
-        planDns({ config: planConfigOf(run.settings), forward, reverse, facts: b.winners }),
+      plan: (forward, reverse) => planDns({ config, forward, reverse, facts: b.winners }),
     });
     result = r;
     const changes = r.planned.forward.concat(r.planned.reverse).reduce((n, u) => n + u.changes.length, 0);

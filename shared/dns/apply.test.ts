@@ -133,6 +133,7 @@ describe('syncDns', () => {
     // someone else removes the A record between our read and our write
     const racing: Route53Port = {
       listRecordSets: (z) => fake.listRecordSets(z),
+      listPage: (z, start, max) => fake.listPage(z, start, max),
       changeRecordSets: async (z, c) => {
         if (fake.changeRequests.length === 0) fake.remove('Z1', 'h1.example.com.', 'A');
         return fake.changeRecordSets(z, c);
@@ -173,6 +174,7 @@ describe('syncDns', () => {
     fake.seed('Z1', [ours, { name: '_fleetwarden.h1.example.com.', type: 'TXT', ttl: 60, values: [mk] }]);
     const racing: Route53Port = {
       listRecordSets: (z) => fake.listRecordSets(z),
+      listPage: (z, start, max) => fake.listPage(z, start, max),
       changeRecordSets: async (z, c) => {
         // a human repoints the name between our read and our DELETE
         if (fake.changeRequests.length === 0) fake.seed('Z1', [human]);
@@ -204,6 +206,7 @@ describe('syncDns', () => {
     const fake = new InMemoryRoute53().addZone('Z1', 'example.com');
     const racing: Route53Port = {
       listRecordSets: (z) => fake.listRecordSets(z),
+      listPage: (z, start, max) => fake.listPage(z, start, max),
       changeRecordSets: async (z, c) => {
         // a human creates the same name just before our write
         if (fake.changeRequests.length === 0)
@@ -227,6 +230,7 @@ describe('syncDns', () => {
     const fake = new InMemoryRoute53().addZone('Z1', 'example.com');
     const rejecting: Route53Port = {
       listRecordSets: (z) => fake.listRecordSets(z),
+      listPage: (z, start, max) => fake.listPage(z, start, max),
       changeRecordSets: async (z, c) => {
         // something Route 53 refuses that neither the planner nor the fake foresaw
         if (c.some((x) => x.record.name === 'h37.example.com.'))
@@ -255,6 +259,7 @@ describe('syncDns', () => {
     let n = 0;
     const hostile: Route53Port = {
       listRecordSets: (z) => fake.listRecordSets(z),
+      listPage: (z, start, max) => fake.listPage(z, start, max),
       changeRecordSets: async () => {
         fake.seed('Z1', [
           { name: `_fleetwarden.h1.example.com.`, type: 'TXT', ttl: 60, values: [`"noise ${n++}"`] },

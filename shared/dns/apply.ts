@@ -1,6 +1,8 @@
-import { ThrottledError } from '../core/errors';
-import type { Pacing } from '../core/pacing';
-import { type ChangeProblem, DnsConflictError, InvalidChangeBatchError, Route53BusyError } from './errors';
+export { type ApplyPolicy, budgeted } from './backoff';
+
+import { type ApplyPolicy, withBackoff } from './backoff';
+import { type ChangeProblem, DnsConflictError, InvalidChangeBatchError } from './errors';
+import { normalizeName } from './names';
 import type { ChangeUnit, Plan, PlanDecision } from './planner';
 import {
   changeWeight,
@@ -10,26 +12,7 @@ import {
   ROUTE53_MAX_VALUE_CHARS_PER_REQUEST,
   type Route53Port,
 } from './port';
-
-/** Route 53 retry policy: the pacing port plus the invocation's time budget. */
-export interface ApplyPolicy extends Pacing {
-  /**
-   * Time left in the invocation (Lambda's `context.getRemainingTimeInMillis`). With it, a retry whose
-   * sleep would leave less than `reserveMs` is not made: ThrottledError now, so the handler can still
-   * audit and report the failure before the timeout kills it. Absent: only `maxAttempts` bounds retries.
-   */
-  remainingMs?: (() => number) | undefined;
-  /** Time kept for auditing and answering after Route 53 work. @default 10_000 */
-  reserveMs?: number | undefined;
-}
-
-/** `policy` with its retries bounded by the Lambda invocation's time left (when there is a context). */
-export function budgeted(
-  policy: ApplyPolicy,
-  context: { getRemainingTimeInMillis(): number } | undefined,
-): ApplyPolicy {
-  return context ? { ...policy, remainingMs: () => context.getRemainingTimeInMillis() } : policy;
-}
+import { type Route53Pace, readNames, readZone } from './zone-reader';
 
 /**
  * Pack change units into as few requests as Route 53's per-request limits allow (1,000
@@ -65,41 +48,6 @@ export function packRequests(units: readonly ChangeUnit[]): ChangeUnit[][] {
   return requests;
 }
 
-async function withBackoff<T>(
-  what: string,
-  policy: ApplyPolicy,
-  call: () => Promise<T>,
-): Promise<{ value: T; attempts: number }> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return { value: await call(), attempts: attempt + 1 };
-    } catch (err) {
-      if (!(err instanceof Route53BusyError)) throw err;
-      if (attempt + 1 >= policy.maxAttempts) {
-        throw new ThrottledError(
-          `${what}: Route 53 still busy (${err.code}) after ${policy.maxAttempts} attempts`,
-          policy.capMs,
-          {
-            cause: err,
-          },
-        );
-      }
-      // full jitter: uniform in [0, min(cap, base * 2^attempt))
-      const ms = Math.round(policy.random() * Math.min(policy.capMs, policy.baseMs * 2 ** attempt));
-      const left = policy.remainingMs?.();
-      const reserve = policy.reserveMs ?? 10_000;
-      if (left !== undefined && left - ms < reserve) {
-        throw new ThrottledError(
-          `${what}: Route 53 still busy (${err.code}) after ${attempt + 1} attempt(s); no time left for another (${left} ms left, ${reserve} ms reserved)`,
-          ms,
-          { cause: err },
-        );
-      }
-      await policy.sleep(ms);
-    }
-  }
-}
-
 /** One ChangeResourceRecordSets request, retried on Throttling / PriorRequestNotComplete with jittered backoff. */
 export async function sendWithBackoff(
   port: Route53Port,
@@ -107,10 +55,12 @@ export async function sendWithBackoff(
   changes: readonly RecordChange[],
   policy: ApplyPolicy,
   comment?: string,
+  pace?: Route53Pace,
 ): Promise<{ changeId: string; attempts: number }> {
-  const { value, attempts } = await withBackoff(`ChangeResourceRecordSets ${zoneId}`, policy, () =>
-    port.changeRecordSets(zoneId, changes, comment),
-  );
+  const { value, attempts } = await withBackoff(`ChangeResourceRecordSets ${zoneId}`, policy, async () => {
+    await pace?.take();
+    return port.changeRecordSets(zoneId, changes, comment);
+  });
   return { changeId: value.changeId, attempts };
 }
 
@@ -151,6 +101,18 @@ export interface SyncInput {
   dryRun?: boolean;
   maxReplans?: number;
   comment?: string;
+  /**
+   * Read only these names (dns-sync: the names its batch touches, see touched-names.ts), the
+   * forward ones once the reverse ones are read. Absent: every record set of the zones (reconcile).
+   */
+  names?:
+    | {
+        forward: (reverse: RecordSet[] | undefined) => string[];
+        reverse: (forward: RecordSet[]) => string[];
+      }
+    | undefined;
+  /** Paces every Route 53 call (List and Change) at the caller's share of the account's rate. */
+  pace?: Route53Pace | undefined;
 }
 
 /** What the rounds of one sync share: requests sent, decisions applied, instances isolated. */
@@ -165,16 +127,33 @@ interface SyncState {
 
 const key = (d: { instanceId: string; action: string }) => `${d.instanceId}|${d.action}`;
 
-/** Every record set of the forward zone and, if there is one, of the reverse zone (with backoff). */
+/**
+ * The record sets the plan needs: with `names`, those names only (ListResourceRecordSets from
+ * StartRecordName, reverse zone first); without, every page of both zones. Paced; a throttled page
+ * is retried from that page.
+ */
 async function readZones(input: SyncInput): Promise<[RecordSet[], RecordSet[] | undefined]> {
-  const list = async (zoneId: string) =>
-    (
-      await withBackoff(`ListResourceRecordSets ${zoneId}`, input.policy, () =>
-        input.port.listRecordSets(zoneId),
-      )
-    ).value;
+  const o = { policy: input.policy, pace: input.pace };
   const { forward, reverse } = input.zones;
-  return [await list(forward), reverse ? await list(reverse) : undefined];
+  if (!input.names) {
+    return [
+      await readZone(input.port, forward, o),
+      reverse ? await readZone(input.port, reverse, o) : undefined,
+    ];
+  }
+  // forward (tagged and id names), reverse (their PTRs), then forward names only the PTRs named
+  const first = input.names.forward(undefined);
+  const fwd = await readNames(input.port, forward, first, o);
+  if (!reverse) return [fwd, undefined];
+  const rev = await readNames(input.port, reverse, input.names.reverse(fwd), o);
+  const read = new Set(first.map(normalizeName));
+  const more = input.names.forward(rev).filter((n) => !read.has(normalizeName(n)));
+  if (more.length === 0) return [fwd, rev];
+  const seen = new Set(fwd.map((r) => `${r.name}|${r.type}|${r.setIdentifier ?? ''}`));
+  const extra = (await readNames(input.port, forward, more, o)).filter(
+    (r) => !seen.has(`${r.name}|${r.type}|${r.setIdentifier ?? ''}`),
+  );
+  return [[...fwd, ...extra], rev];
 }
 
 /** A round's decisions: one applied earlier stays applied; a re-plan says what caused it. */
@@ -205,7 +184,7 @@ async function sendBisecting(
   const changes = live.flatMap((u) => u.changes);
   let sent: { changeId: string; attempts: number };
   try {
-    sent = await sendWithBackoff(input.port, zoneId, changes, input.policy, input.comment);
+    sent = await sendWithBackoff(input.port, zoneId, changes, input.policy, input.comment, input.pace);
   } catch (err) {
     if (!(err instanceof InvalidChangeBatchError) || err.onlyStaleView) throw err;
     const [only] = live;

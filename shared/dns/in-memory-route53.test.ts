@@ -95,3 +95,21 @@ it('refuses a simple record set where routing-policy sets share the name and typ
   await fake.changeRecordSets('Z1', [{ action: 'DELETE', record: weighted }]);
   expect(fake.records('Z1')).toEqual([]);
 });
+
+it('undoes every change of a rejected batch in place (listing order and name index too)', async () => {
+  const fake = new InMemoryRoute53().addZone('Z1', 'example.com');
+  const a = (name: string, ip: string) => ({ name, type: 'A', ttl: 60, values: [ip] });
+  fake.seed('Z1', [a('web.example.com.', '10.0.0.1'), a('api.example.com.', '10.0.0.2')]);
+  const before = fake.records('Z1');
+  await fake
+    .changeRecordSets('Z1', [
+      { action: 'DELETE', record: a('web.example.com.', '10.0.0.1') },
+      { action: 'CREATE', record: a('new.example.com.', '10.0.0.3') },
+      { action: 'CREATE', record: a('api.example.com.', '10.0.0.4') },
+    ])
+    .catch(() => undefined);
+  expect(fake.records('Z1')).toEqual(before);
+  expect((await fake.listPage('Z1', { name: 'new.example.com.' }, 1)).records).toEqual([
+    a('web.example.com.', '10.0.0.1'),
+  ]);
+});

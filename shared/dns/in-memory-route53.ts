@@ -1,30 +1,19 @@
 import { InvalidChangeBatchError, Route53BusyError, Route53Error } from './errors';
-import { normalizeName } from './names';
 import {
   changeWeight,
+  type ListPage,
+  type ListStart,
   type RecordChange,
   type RecordSet,
+  ROUTE53_LIST_PAGE_MAX,
   ROUTE53_MAX_RECORDS_PER_REQUEST,
   ROUTE53_MAX_VALUE_CHARS_PER_REQUEST,
   type Route53Port,
 } from './port';
-import { ZoneRecords } from './zone-records';
+import { route53OrderKey, ZoneRecords } from './zone-records';
 
-/** Most record sets ListResourceRecordSets returns per page. */
-export const ROUTE53_LIST_PAGE_MAX = 300;
-
-/** Where a ListResourceRecordSets page starts (StartRecordName/Type/Identifier). */
-export interface ListStart {
-  name: string;
-  type?: string | undefined;
-  /** Inside a group of routing-policy sets sharing the name and type (NextRecordIdentifier). */
-  identifier?: string | undefined;
-}
-
-export interface ListPage {
-  records: RecordSet[];
-  next?: { name: string; type: string; identifier?: string | undefined } | undefined;
-}
+export type { ListPage, ListStart } from './port';
+export { ROUTE53_LIST_PAGE_MAX } from './port';
 
 /**
  * In-memory Route 53 with the semantics the real service enforces: a batch is validated change by
@@ -100,25 +89,10 @@ export class InMemoryRoute53 implements Route53Port {
   async listPage(zoneId: string, start?: ListStart, maxItems = ROUTE53_LIST_PAGE_MAX): Promise<ListPage> {
     this.listRequests++;
     this.busy('list');
-    const all = this.zone(zoneId).all();
+    const zone = this.zone(zoneId);
     const limit = Math.min(Math.max(1, maxItems), ROUTE53_LIST_PAGE_MAX);
-    let from = 0;
-    if (start) {
-      const name = normalizeName(start.name);
-      const type = start.type;
-      from = all.findIndex(
-        (r) =>
-          r.name > name ||
-          (r.name === name &&
-            (!type ||
-              r.type > type ||
-              (r.type === type &&
-                (start.identifier === undefined || (r.setIdentifier ?? '') >= start.identifier)))),
-      );
-      if (from < 0) from = all.length;
-    }
-    const records = all.slice(from, from + limit);
-    const after = all[from + limit];
+    const startKey = start ? route53OrderKey(start.name, start.type, start.identifier) : undefined;
+    const { records, after } = zone.page(startKey, limit);
     if (!after) return { records };
     return {
       records,
@@ -159,10 +133,8 @@ export class InMemoryRoute53 implements Route53Port {
     if (weight.chars > ROUTE53_MAX_VALUE_CHARS_PER_REQUEST) {
       throw reject([`Number of characters limit of ${ROUTE53_MAX_VALUE_CHARS_PER_REQUEST} exceeded.`]);
     }
-    const working = zone.copy();
-    const problems = changes.map((c) => working.apply(c)).filter((p): p is string => p !== undefined);
+    const problems = zone.applyAll(changes);
     if (problems.length > 0) throw reject(problems);
-    this.zones.set(zoneId, working);
     this.changeRequests.push({ zoneId, changes: [...changes], outcome: 'applied' });
     return { changeId: `/change/C${String(++this.changeNo).padStart(12, '0')}` };
   }

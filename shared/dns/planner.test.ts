@@ -437,9 +437,10 @@ describe('planDns', () => {
       facts: [running({ time: at(60), source: 'observation' })],
     });
     const after = apply(zone, 'example.com', flat(plan.forward));
+    // in Route 53's listing order: a name, then its subdomains (the marker)
     expect(after.map((r) => `${r.type} ${r.name}`)).toEqual([
-      'TXT _fleetwarden.web.example.com.',
       'A web.example.com.',
+      'TXT _fleetwarden.web.example.com.',
     ]);
   });
 

@@ -29,9 +29,33 @@ export interface RecordChange {
   record: RecordSet;
 }
 
+/** Where a ListResourceRecordSets page starts (StartRecordName/Type/Identifier). */
+export interface ListStart {
+  name: string;
+  /** Only with a name (Route 53 answers InvalidInput to a type without a name). */
+  type?: string | undefined;
+  /** Inside a group of routing-policy sets sharing the name and type (NextRecordIdentifier). */
+  identifier?: string | undefined;
+}
+
+/** One ListResourceRecordSets page; `next` (NextRecordName/Type/Identifier) when it is truncated. */
+export interface ListPage {
+  records: RecordSet[];
+  next?: { name: string; type: string; identifier?: string | undefined } | undefined;
+}
+
+/** Most record sets ListResourceRecordSets returns per page (MaxItems' ceiling). */
+export const ROUTE53_LIST_PAGE_MAX = 300;
+
 export interface Route53Port {
   /** Every record set in the zone, reading every page. Throws if any page fails. */
   listRecordSets(zoneId: string): Promise<RecordSet[]>;
+  /**
+   * One ListResourceRecordSets call: up to `maxItems` (1-300) record sets from `start` on, in Route
+   * 53's order (names compared with their labels reversed and a trailing dot, com.example.www., in
+   * ASCII; then type; then set identifier). Without `start`, from the zone's first record set.
+   */
+  listPage(zoneId: string, start?: ListStart, maxItems?: number): Promise<ListPage>;
   /** One ChangeResourceRecordSets request: all changes apply, or none does. */
   changeRecordSets(
     zoneId: string,

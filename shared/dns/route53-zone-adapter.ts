@@ -9,7 +9,14 @@ import {
 import { defaultRoute53Client } from '../aws/clients';
 import { InvalidChangeBatchError, Route53BusyError, Route53Error } from './errors';
 import { normalizeName } from './names';
-import type { RecordChange, RecordSet, Route53Port } from './port';
+import {
+  type ListPage,
+  type ListStart,
+  type RecordChange,
+  type RecordSet,
+  ROUTE53_LIST_PAGE_MAX,
+  type Route53Port,
+} from './port';
 
 const THROTTLING = new Set(['Throttling', 'ThrottlingException']);
 
@@ -53,6 +60,34 @@ function mapError(err: unknown, what: string): Error {
 /** Route 53 (ListResourceRecordSets, ChangeResourceRecordSets) behind the Route53Port. */
 export class Route53ZoneAdapter implements Route53Port {
   constructor(private readonly client: Route53Client = defaultRoute53Client()) {}
+
+  /** One ListResourceRecordSets call from `start` (StartRecordName/Type/Identifier), MaxItems `maxItems`. */
+  async listPage(zoneId: string, start?: ListStart, maxItems = ROUTE53_LIST_PAGE_MAX): Promise<ListPage> {
+    let page: ListResourceRecordSetsCommandOutput;
+    try {
+      page = await this.client.send(
+        new ListResourceRecordSetsCommand({
+          HostedZoneId: zoneId,
+          MaxItems: Math.min(Math.max(1, maxItems), ROUTE53_LIST_PAGE_MAX),
+          ...(start ? { StartRecordName: start.name } : {}),
+          ...(start?.type !== undefined ? { StartRecordType: start.type as RRType } : {}),
+          ...(start?.identifier !== undefined ? { StartRecordIdentifier: start.identifier } : {}),
+        }),
+      );
+    } catch (err) {
+      throw mapError(err, `ListResourceRecordSets ${zoneId}`);
+    }
+    const records = (page.ResourceRecordSets ?? []).map(toRecordSet);
+    if (!page.IsTruncated || !page.NextRecordName) return { records };
+    return {
+      records,
+      next: {
+        name: decodeName(page.NextRecordName),
+        type: page.NextRecordType ?? '',
+        ...(page.NextRecordIdentifier !== undefined ? { identifier: page.NextRecordIdentifier } : {}),
+      },
+    };
+  }
 
   /**
    * Every page: a page can end inside a group of routing-policy sets sharing a name and type, so

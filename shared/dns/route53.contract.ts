@@ -89,6 +89,45 @@ export function describeRoute53Contract(name: string, make: () => Route53Subject
       expect(new Set(all.map((r) => `${r.name}|${r.type}|${r.setIdentifier ?? ''}`)).size).toBe(all.length);
     });
 
+    it("lists in Route 53's order (labels reversed, trailing dot, then type) and starts at StartRecordName/Type", async () => {
+      const s = make();
+      const z = s.zoneId ?? 'Z1';
+      const txt = (name: string): RecordSet => ({ name, type: 'TXT', ttl: 60, values: ['"x"'] });
+      // plain string order would be 0.a, _fleetwarden.a, a-b, a, b, x.a: Route 53 compares
+      // com.example.a-b. < com.example.a. ('-' sorts before '.') < com.example.a.0. < com.example.a._fleetwarden. < com.example.a.x.
+      await s.seed([
+        a('b.example.com.', '10.0.0.6'),
+        txt('x.a.example.com.'),
+        txt('_fleetwarden.a.example.com.'),
+        a('a.example.com.', '10.0.0.1'),
+        txt('a.example.com.'),
+        txt('0.a.example.com.'),
+        a('a-b.example.com.', '10.0.0.2'),
+      ]);
+      const order = [
+        'a-b.example.com.|A',
+        'a.example.com.|A',
+        'a.example.com.|TXT',
+        '0.a.example.com.|TXT',
+        '_fleetwarden.a.example.com.|TXT',
+        'x.a.example.com.|TXT',
+        'b.example.com.|A',
+      ];
+      const seeded = new Set(order);
+      const listed = (await s.port.listRecordSets(z)).map((r) => `${r.name}|${r.type}`);
+      expect(listed.filter((k) => seeded.has(k))).toEqual(order);
+      const byName = await s.port.listPage(z, { name: 'a.example.com.' }, 2);
+      expect(byName.records.map((r) => `${r.name}|${r.type}`)).toEqual(order.slice(1, 3));
+      expect(byName.next).toEqual({ name: '0.a.example.com.', type: 'TXT' });
+      const byType = await s.port.listPage(z, { name: 'A.Example.com', type: 'TXT' }, 3);
+      expect(byType.records.map((r) => `${r.name}|${r.type}`)).toEqual(order.slice(2, 5));
+      // a name that holds nothing: the page starts at the next name in Route 53's order
+      const absent = await s.port.listPage(z, { name: 'a-a.example.com.' }, 1);
+      expect(absent.records.map((r) => `${r.name}|${r.type}`)).toEqual(order.slice(0, 1));
+      const last = await s.port.listPage(z, { name: 'b.example.com.' }, 5);
+      expect(last.records.map((r) => `${r.name}|${r.type}`)).toEqual(order.slice(6));
+    });
+
     it('rejects CREATE of an existing record, all-or-nothing', async () => {
       const s = make();
       const z = s.zoneId ?? 'Z1';

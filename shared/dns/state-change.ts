@@ -142,7 +142,16 @@ function leavingOutcome(
   // not describable any more: nothing is known of its tags, so it publishes nothing (no tombstone)
   const fact = (): FactOutcome => ({
     kind: 'fact',
-    fact: { instanceId, state, time, source: 'event', optedIn: info ? optedIn(info.tags, input) : false },
+    fact: {
+      instanceId,
+      state,
+      time,
+      source: 'event',
+      optedIn: info ? optedIn(info.tags, input) : false,
+      // where its records are: dns-sync reads these names, not the zone (see touched-names.ts)
+      ...(info?.tags[input.nameTag] !== undefined ? { name: info.tags[input.nameTag] } : {}),
+      ...(info?.privateIp ? { privateIp: info.privateIp } : {}),
+    },
   });
   const ageMs = ageOf(e, input.now);
   if (!info) {

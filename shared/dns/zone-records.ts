@@ -38,25 +38,107 @@ function sameValues(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /**
+ * Route 53's listing key of a name: its labels reversed with a trailing dot (`www.example.com.` ->
+ * `com.example.www.`), compared in ASCII, so `a-b.` sorts before `a.` ('-' is below '.') and a
+ * name's subdomains follow it.
+ */
+export function route53NameKey(name: string): string {
+  const n = normalizeName(name);
+  return `${n.slice(0, -1).split('.').reverse().join('.')}.`;
+}
+
+/** The position of a record set (or of a start point) in Route 53's listing order. */
+export function route53OrderKey(name: string, type?: string, setIdentifier?: string): string {
+  const nameKey = route53NameKey(name);
+  if (type === undefined) return nameKey;
+  return `${nameKey}\u0000${type}${setIdentifier === undefined ? '' : `\u0000${setIdentifier}`}`;
+}
+
+const orderOf = (r: RecordSet) => route53OrderKey(r.name, r.type, r.setIdentifier ?? '');
+
+/** First index in the sorted `keys` whose key is >= `k`. */
+function lowerBound(keys: readonly string[], k: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((keys[mid] as string) < k) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
  * A zone's record sets with Route 53's change semantics, applied one change at a time: DELETE must
  * match the current TTL and values exactly ("not found" / "values do not match"), CREATE of an
  * existing set fails, CNAME cannot share a name, names must be inside the zone, names at most 253
  * characters (labels 63), TXT character-strings at most 255. `apply` returns the
- * Route 53 message for a rejected change (nothing is changed then). Used by the in-memory fake
- * (on a copy, so a batch is all-or-nothing) and by the planner as its working view.
+ * Route 53 message for a rejected change (nothing is changed then); `applyAll` is a batch, all or
+ * nothing. Indexed by name (`at`) and kept in Route 53's listing order (`page`), so neither scans
+ * the zone. Used by the in-memory fake and by the planner as its working view.
  */
 export class ZoneRecords {
   private readonly sets = new Map<string, RecordSet>();
+  private readonly byName = new Map<string, Map<string, RecordSet>>();
+  /** Listing keys (route53OrderKey) in order, and the set each stands for. */
+  private readonly order: string[] = [];
+  private readonly atOrder = new Map<string, string>();
 
   constructor(
     readonly zoneName: string,
     records: readonly RecordSet[] = [],
   ) {
-    for (const r of records) this.sets.set(keyOf(r), clone(r));
+    const entries: [string, string][] = [];
+    for (const r of records) {
+      const c = { ...clone(r), name: normalizeName(r.name) };
+      const k = keyOf(c);
+      if (!this.sets.has(k)) entries.push([orderOf(c), k]);
+      this.store(k, c);
+    }
+    entries.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+    for (const [o, k] of entries) {
+      this.order.push(o);
+      this.atOrder.set(o, k);
+    }
+  }
+
+  private store(k: string, r: RecordSet): void {
+    this.sets.set(k, r);
+    let names = this.byName.get(r.name);
+    if (!names) {
+      names = new Map();
+      this.byName.set(r.name, names);
+    }
+    names.set(k, r);
+  }
+
+  /** Set (or with `undefined` remove) the record set under key `k`, keeping both indexes. */
+  private put(k: string, r: RecordSet | undefined): void {
+    const before = this.sets.get(k);
+    if (before && !r) {
+      this.sets.delete(k);
+      const names = this.byName.get(before.name);
+      names?.delete(k);
+      if (names?.size === 0) this.byName.delete(before.name);
+      const o = orderOf(before);
+      this.order.splice(lowerBound(this.order, o), 1);
+      this.atOrder.delete(o);
+    } else if (r) {
+      this.store(k, r);
+      if (!before) {
+        const o = orderOf(r);
+        this.order.splice(lowerBound(this.order, o), 0, o);
+        this.atOrder.set(o, k);
+      }
+    }
   }
 
   copy(): ZoneRecords {
     return new ZoneRecords(this.zoneName, this.all());
+  }
+
+  get size(): number {
+    return this.sets.size;
   }
 
   /** The simple record set of this name and type, or with `setIdentifier` that routing-policy set. */
@@ -65,40 +147,65 @@ export class ZoneRecords {
     return r ? clone(r) : undefined;
   }
 
-  /** Record sets at `name` of any type. */
+  /** Record sets at `name` of any type (an index lookup, not a scan). */
   at(name: string): RecordSet[] {
-    const n = normalizeName(name);
-    return [...this.sets.values()].filter((r) => r.name === n).map(clone);
+    return [...(this.byName.get(normalizeName(name))?.values() ?? [])].map(clone);
+  }
+
+  /** All record sets, in Route 53's listing order (route53OrderKey). */
+  all(): RecordSet[] {
+    return this.order.map((o) => clone(this.sets.get(this.atOrder.get(o) as string) as RecordSet));
   }
 
   /**
-   * All record sets, sorted by name, type, then set identifier (simple sets first) in code-unit order
-   * (stable paging needs a total order).
+   * Up to `limit` record sets from `startKey` (a route53OrderKey) on, in listing order, and the
+   * first one left out.
    */
-  all(): RecordSet[] {
-    const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
-    return [...this.sets.values()]
-      .map(clone)
-      .sort(
-        (a, b) =>
-          cmp(a.name, b.name) || cmp(a.type, b.type) || cmp(a.setIdentifier ?? '', b.setIdentifier ?? ''),
-      );
+  page(startKey: string | undefined, limit: number): { records: RecordSet[]; after?: RecordSet } {
+    const from = startKey === undefined ? 0 : lowerBound(this.order, startKey);
+    const at = (i: number) => this.sets.get(this.atOrder.get(this.order[i] as string) as string) as RecordSet;
+    const records: RecordSet[] = [];
+    for (let i = from; i < Math.min(this.order.length, from + limit); i++) records.push(clone(at(i)));
+    const next = from + limit < this.order.length ? clone(at(from + limit)) : undefined;
+    return next ? { records, after: next } : { records };
+  }
+
+  /**
+   * A batch, all or nothing: every change is applied in turn; if any is rejected, every change is
+   * undone and the messages of the rejected ones are returned.
+   */
+  applyAll(changes: readonly RecordChange[]): string[] {
+    const undo: [string, RecordSet | undefined][] = [];
+    const problems: string[] = [];
+    for (const c of changes) {
+      const k = keyOf({ ...c.record, name: normalizeName(c.record.name) });
+      const before = this.sets.get(k);
+      const problem = this.apply(c);
+      if (problem) problems.push(problem);
+      else undo.push([k, before]);
+    }
+    if (problems.length > 0) for (const [k, before] of undo.reverse()) this.put(k, before);
+    return problems;
   }
 
   /** Apply one change; returns the InvalidChangeBatch message if Route 53 would reject it. */
   apply(change: RecordChange): string | undefined {
     const record = { ...clone(change.record), name: normalizeName(change.record.name) };
+    const problem = this.problemWith(change.action, record);
+    if (problem) return problem;
+    this.put(keyOf(record), change.action === 'DELETE' ? undefined : record);
+    return undefined;
+  }
+
+  /** Why Route 53 would reject `action` on `record` (normalized) in the zone as it is, if it would. */
+  private problemWith(action: RecordChange['action'], record: RecordSet): string | undefined {
     const id = record.setIdentifier;
     const label = `[name='${record.name}', type='${record.type}'${id === undefined ? '' : `, set-identifier='${id}'`}]`;
     const zone = normalizeName(this.zoneName);
     if (!isInZone(record.name, zone))
       return `RRSet with DNS name ${record.name} is not permitted in zone ${zone}`;
     const current = this.sets.get(keyOf(record));
-    if (change.action !== 'DELETE') {
-      const problem = recordProblem(record);
-      if (problem) return problem;
-    }
-    if (change.action === 'DELETE') {
+    if (action === 'DELETE') {
       if (!current) return `Tried to delete resource record set ${label} but it was not found`;
       if (
         current.ttl !== record.ttl ||
@@ -108,25 +215,32 @@ export class ZoneRecords {
       ) {
         return `Tried to delete resource record set ${label} but the values provided do not match the current values`;
       }
-      this.sets.delete(keyOf(record));
       return undefined;
     }
-    if (change.action === 'CREATE' && current) {
+    const problem = recordProblem(record);
+    if (problem) return problem;
+    if (action === 'CREATE' && current) {
       return `Tried to create resource record set ${label} but it already exists`;
     }
-    const sameType = this.at(record.name).filter((r) => r.type === record.type && keyOf(r) !== keyOf(record));
+    return this.nameConflict(record, zone);
+  }
+
+  /** Simple vs routing-policy sets, and CNAME next to anything else, at the record's name. */
+  private nameConflict(record: RecordSet, zone: string): string | undefined {
+    const id = record.setIdentifier;
+    const here = this.at(record.name);
+    const sameType = here.filter((r) => r.type === record.type && keyOf(r) !== keyOf(record));
     if (sameType.some((r) => (r.setIdentifier === undefined) !== (id === undefined))) {
       // a name and type hold either one simple set or routing-policy sets, never both
       return `RRSet with DNS name ${record.name}, type ${record.type}${id === undefined ? '' : `, SetIdentifier ${id}`} cannot be created as a ${id === undefined ? 'routing-policy' : 'non-routing-policy'} set exists with the same name and type.`;
     }
-    const others = this.at(record.name).filter((r) => r.type !== record.type);
+    const others = here.filter((r) => r.type !== record.type);
     if (record.type === 'CNAME' && others.length > 0) {
       return `RRSet of type CNAME with DNS name ${record.name} is not permitted as it conflicts with other records with the same DNS name in zone ${zone}`;
     }
     if (others.some((r) => r.type === 'CNAME')) {
       return `RRSet of type ${record.type} with DNS name ${record.name} is not permitted because a conflicting RRSet of type CNAME with the same DNS name already exists in zone ${zone}`;
     }
-    this.sets.set(keyOf(record), record);
     return undefined;
   }
 }
