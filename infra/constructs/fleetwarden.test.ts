@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { App, Lazy, Stack, Token } from 'aws-cdk-lib';
+import { App, type CfnElement, Lazy, Stack, Token } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../shared/core/errors';
@@ -92,5 +92,33 @@ describe('Fleetwarden props given as tokens (values of other constructs, resolve
       new Fleetwarden(consumerStack(), 'Fleet', { ...minimal, hostedZoneId: zoneId, recordTtl: 0 });
     expect(build).toThrow(/fleetwarden\.recordTtl: /);
     expect(build).not.toThrow(/hostedZoneId/);
+  });
+});
+
+describe('the Investigator role reads what `fleetwarden doctor` reads, and nothing it could change', () => {
+  it('can describe lifecycle hooks and the fleet log streams, and read the two secrets', () => {
+    const stack = consumerStack();
+    const fleet = new Fleetwarden(stack, 'Fleet', {
+      ...minimal,
+      autoScalingGroupNames: ['ci-runners'],
+      github: { owner: 'acme' },
+    });
+    const t = Template.fromStack(stack);
+    const roleId = stack.getLogicalId(fleet.audit.investigatorRole.node.defaultChild as CfnElement);
+    const policies = [
+      ...Object.values(t.findResources('AWS::IAM::Role')).filter((r) => r === t.toJSON().Resources[roleId]),
+      ...Object.values(t.findResources('AWS::IAM::Policy')).filter((p) =>
+        JSON.stringify(p.Properties.Roles).includes(roleId),
+      ),
+    ];
+    const actions = JSON.stringify(policies).match(/"[a-z0-9-]+:[A-Za-z*]+"/g) ?? [];
+    for (const a of [
+      'autoscaling:DescribeLifecycleHooks',
+      'logs:DescribeLogStreams',
+      'secretsmanager:GetSecretValue',
+    ])
+      expect(actions, a).toContain(`"${a}"`);
+    const mutating = actions.filter((a) => /:(Put|Delete|Create|Update|Complete|Terminate|Send)/.test(a));
+    expect(mutating).toEqual([]);
   });
 });
