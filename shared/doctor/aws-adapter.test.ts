@@ -63,13 +63,12 @@ describe('AwsDoctorAdapter (read-only calls the doctor makes)', () => {
     });
   });
 
-  it("reads the newest log stream of the stack's correlator log group", async () => {
-    logs.on(DescribeLogGroupsCommand, { logGroupNamePrefix: 'Fleetwarden' }).resolves({
-      logGroups: [
-        { logGroupName: 'Fleetwarden-DnsSyncLogGroup-A' },
-        { logGroupName: 'Fleetwarden-AuditCorrelateLogGroup-B' },
-      ],
-    });
+  it("reads the newest log stream of the stack's correlator log group, every page of log groups", async () => {
+    logs
+      .on(DescribeLogGroupsCommand, { logGroupNamePrefix: 'Fleetwarden', nextToken: undefined })
+      .resolves({ logGroups: [{ logGroupName: 'Fleetwarden-DnsSyncLogGroup-A' }], nextToken: 'p2' })
+      .on(DescribeLogGroupsCommand, { logGroupNamePrefix: 'Fleetwarden', nextToken: 'p2' })
+      .resolves({ logGroups: [{ logGroupName: 'Fleetwarden-AuditCorrelateLogGroup-B' }] });
     logs
       .on(DescribeLogStreamsCommand, {
         logGroupName: 'Fleetwarden-AuditCorrelateLogGroup-B',

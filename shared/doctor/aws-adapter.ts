@@ -59,10 +59,15 @@ export class AwsDoctorAdapter implements DoctorAws {
   }
 
   async correlatorLogStreams(stackName: string) {
-    const groups = await this.clients.logs.send(
-      new DescribeLogGroupsCommand({ logGroupNamePrefix: stackName }),
-    );
-    const group = groups.logGroups?.find((g) => /Correlate/.test(g.logGroupName ?? ''))?.logGroupName;
+    let group: string | undefined;
+    let nextToken: string | undefined;
+    do {
+      const page = await this.clients.logs.send(
+        new DescribeLogGroupsCommand({ logGroupNamePrefix: stackName, nextToken }),
+      );
+      group = page.logGroups?.find((g) => /Correlate/.test(g.logGroupName ?? ''))?.logGroupName;
+      nextToken = page.nextToken;
+    } while (!group && nextToken);
     if (!group) return {};
     return this.clients.logs.send(
       new DescribeLogStreamsCommand({
