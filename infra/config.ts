@@ -268,8 +268,7 @@ export function parseFleetConfig(context: unknown, source = 'cdk.json context "f
   const result = FleetConfigSchema.safeParse(input);
   if (result.success) return result.data;
   const lines = result.error.issues.flatMap((issue) => describeIssue(input, issue));
-  throw new ConfigError(
-    `invalid ${source} (see README.md#configuration):\n${lines.join('\n')}`,
-    { cause: result.error },
-  );
+  throw new ConfigError(`invalid ${source} (see README.md#configuration):\n${lines.join('\n')}`, {
+    cause: result.error,
+  });
 }

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { REMEDIATIONS } from '../functions/registry';
 import { requiredGitHubPermissions } from '../shared/doctor/checks';
 
-const manifest = JSON.parse(readFileSync(new URL('../docs/github-app-manifest.json', import.meta.url), 'utf8')) as {
+const manifest = JSON.parse(
+  readFileSync(new URL('../docs/github-app-manifest.json', import.meta.url), 'utf8'),
+) as {
   default_permissions: Record<string, string>;
   default_events: string[];
   hook_attributes: { url: string; active: boolean };
@@ -15,7 +17,9 @@ describe('docs/github-app-manifest.json (the App a fleet needs, from the definit
   const required = requiredGitHubPermissions(REMEDIATIONS);
 
   it("asks for exactly the permissions the functions' actions declare, at their level", () => {
-    expect(manifest.default_permissions).toEqual(Object.fromEntries(required.map((p) => [p.permission, p.level])));
+    expect(manifest.default_permissions).toEqual(
+      Object.fromEntries(required.map((p) => [p.permission, p.level])),
+    );
   });
 
   it('subscribes to workflow_job only, with an active webhook, private to the organisation', () => {
