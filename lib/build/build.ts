@@ -45,7 +45,7 @@ async function library(): Promise<void> {
     platform: 'node',
     target: 'node20',
     packages: 'external',
-    sourcemap: true,
+    // no source map: the bundle is not minified, so a synth-time stack trace reads as it is
     logLevel: 'warning',
   });
 }
