@@ -2,8 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['{infra,functions,shared,cli,integ,bench}/**/*.test.ts'],
-    exclude: ['**/node_modules/**', '**/cdk.out/**', '**/*.snapshot/**'],
+    include: ['{infra,lib,functions,shared,cli,integ,bench}/**/*.test.ts'],
+    exclude: ['**/node_modules/**', '**/cdk.out/**', '**/*.snapshot/**', 'dist/**'],
     // a bound for hung tests, not a speed check: whole simulations and synths must never fail
     // because the machine is slow (CI runs on 2 shared cores; seen timing out at load 15 at 60 s)
     testTimeout: 900_000,

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import type { CliDeps } from './deps';
 import { debugReport, describeFailure, EXIT } from './errors';
+import { packageVersion } from './version';
 
 /**
  * A subcommand: each file in cli/commands/ (other than tests) exports `command`. Adding a command
@@ -34,6 +35,7 @@ export function buildProgram(deps: CliDeps, commands: CliCommand[]): Command {
     .description(
       'Evidence for what the fleetwarden automation did, and why (read-only: use the Investigator role); and the human decisions on its proposals (approve/reject write one, under the Approver role).',
     )
+    .version(packageVersion())
     .exitOverride()
     .configureOutput({ writeOut: (s) => deps.stdout.write(s), writeErr: (s) => deps.stderr.write(s) })
     .showHelpAfterError();

@@ -316,14 +316,14 @@ function fromContext(input: unknown): unknown {
 /**
  * Parse the `fleetwarden` context (an object from cdk.json, or the JSON string `-c` passes); every
  * problem is listed with the path and the value given, unknown keys with the nearest known key.
+ * `source` names what was given in the first line (the Fleetwarden construct: its props).
  */
-export function parseFleetConfig(context: unknown): FleetConfig {
+export function parseFleetConfig(context: unknown, source = 'cdk.json context "fleetwarden"'): FleetConfig {
   const input = fromContext(context);
   const result = FleetConfigSchema.safeParse(input);
   if (result.success) return result.data;
   const lines = result.error.issues.flatMap((issue) => describeIssue(input, issue));
-  throw new ConfigError(
-    `invalid cdk.json context "fleetwarden" (see README.md#configuration):\n${lines.join('\n')}`,
-    { cause: result.error },
-  );
+  throw new ConfigError(`invalid ${source} (see README.md#configuration):\n${lines.join('\n')}`, {
+    cause: result.error,
+  });
 }

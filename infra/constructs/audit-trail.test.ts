@@ -153,6 +153,7 @@ describe('Investigator role', () => {
       .flatMap(actionsOf)
       .sort();
     expect(allowed).toEqual([
+      'autoscaling:DescribeLifecycleHooks', // fleetwarden doctor
       'cloudtrail:LookupEvents',
       'dynamodb:DescribeTable',
       'dynamodb:GetItem',
@@ -162,6 +163,7 @@ describe('Investigator role', () => {
       'ec2:GetEbsEncryptionByDefault',
       'kms:Decrypt',
       'logs:DescribeLogGroups',
+      'logs:DescribeLogStreams', // fleetwarden doctor: the correlator's last run
       'sqs:GetQueueAttributes',
       'sqs:ListQueues',
     ]);

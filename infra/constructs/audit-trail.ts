@@ -228,6 +228,18 @@ export class AuditTrail extends Construct implements AuditAccess {
         }),
         new iam.PolicyStatement({ sid: 'ListQueues', actions: ['sqs:ListQueues'], resources: ['*'] }),
         new iam.PolicyStatement({
+          // fleetwarden doctor: each runner group has the fleet's lifecycle hook
+          sid: 'DoctorLifecycleHooks',
+          actions: ['autoscaling:DescribeLifecycleHooks'],
+          resources: ['*'],
+        }),
+        new iam.PolicyStatement({
+          // fleetwarden doctor: when the correlator last ran (its newest log stream)
+          sid: 'DoctorFleetLogStreams',
+          actions: ['logs:DescribeLogStreams'],
+          resources: [`arn:${stack.partition}:logs:*:${stack.account}:log-group:${stack.stackName}*`],
+        }),
+        new iam.PolicyStatement({
           sid: 'FleetQueues',
           actions: ['sqs:GetQueueAttributes'],
           resources: [`arn:${stack.partition}:sqs:*:${stack.account}:${stack.stackName}*`],
@@ -244,7 +256,11 @@ export class AuditTrail extends Construct implements AuditAccess {
     const acknowledgements: [string, string][] = [
       [
         'Resource::*',
-        'Read-only only: cloudtrail:LookupEvents, ec2:DescribeVolumes/DescribeSnapshots/GetEbsEncryptionByDefault and sqs:ListQueues support no resource-level permissions (Service Authorization Reference).',
+        'Read-only only: cloudtrail:LookupEvents, ec2:DescribeVolumes/DescribeSnapshots/GetEbsEncryptionByDefault, sqs:ListQueues and autoscaling:DescribeLifecycleHooks support no resource-level permissions (Service Authorization Reference).',
+      ],
+      [
+        `Resource::arn:${partition}:logs:*:${account}:log-group:${stack.stackName}*`,
+        "logs:DescribeLogStreams on the fleet's own log groups (CloudFormation names them after the stack), for fleetwarden doctor. Read-only.",
       ],
       [
         `Resource::arn:${partition}:logs:*:${account}:log-group:*`,

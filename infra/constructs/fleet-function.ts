@@ -36,6 +36,11 @@ const RESERVED_ENV = new Set([
 ]);
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/**
+ * The lock file CDK asks for (it only matters to `nodeModules` installs, which no function uses): the
+ * checkout's, or package.json where npm left it out (the installed package: npm never packs it).
+ */
+const LOCK_FILE = [`${REPO_ROOT}package-lock.json`, `${REPO_ROOT}package.json`].find((f) => existsSync(f));
 const FLEET_FUNCTION = Symbol.for('fleetwarden.FleetFunction');
 
 /** Context key holding the default log retention (days) of every FleetFunction below a scope. */
@@ -284,7 +289,7 @@ export class FleetFunction extends Construct implements iam.IGrantable {
       maxEventAge: props.maxEventAge ?? Duration.hours(6),
       onFailure: props.onFailure,
       projectRoot: REPO_ROOT,
-      depsLockFilePath: `${REPO_ROOT}package-lock.json`,
+      depsLockFilePath: LOCK_FILE,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: this.serviceName,

@@ -15,6 +15,7 @@ import { Construct } from 'constructs';
 import { runnerDrain } from '../../functions/runner-drain/definition';
 import { runnerJobWatch } from '../../functions/runner-job-watch/definition';
 import { runnerSweep } from '../../functions/runner-sweep/definition';
+import { LIFECYCLE_HOOK_NAME } from '../../shared/autoscaling/lifecycle-hook-name';
 import { SWEEP_STATE_TABLE } from '../../shared/budget/dynamodb-sweep-state';
 import type { TriggerSpec } from '../../shared/kernel/definition';
 import { type SettingsOf, settingsEnv } from '../../shared/kernel/settings';
@@ -139,7 +140,9 @@ export interface RunnerRemediationProps {
 
 const ASG_NAME = /^[\w\-.:@+=]{1,255}$/u;
 const GITHUB_LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
-export const LIFECYCLE_HOOK_NAME = 'fleetwarden-drain';
+
+export { LIFECYCLE_HOOK_NAME };
+
 const DRAIN_TIMEOUT = Duration.seconds(60);
 const MIN_HEARTBEAT_SECONDS = 240;
 

@@ -213,7 +213,7 @@ export const IMPORT_RULES: IForbiddenRuleType[] = [
 ];
 
 /** The folders the TypeScript project covers (tsconfig.json `include`). */
-const SOURCE_ROOTS = ['infra', 'functions', 'shared', 'cli', 'integ', 'bench', 'bin'];
+const SOURCE_ROOTS = ['infra', 'lib', 'functions', 'shared', 'cli', 'integ', 'bench', 'bin'];
 
 export interface ImportViolation {
   readonly rule: string;

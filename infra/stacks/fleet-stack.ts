@@ -1,24 +1,18 @@
-import { Aspects, CfnOutput, Duration, type IAspect, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as events from 'aws-cdk-lib/aws-events';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as sns from 'aws-cdk-lib/aws-sns';
-import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
-import type { Construct, IConstruct } from 'constructs';
-import { REMEDIATIONS } from '../../functions/registry';
-import { needsApproval } from '../../shared/kernel/definition';
-import type { AnyRemediation } from '../../shared/kernel/remediation';
-import { type FleetConfig, nearestKey } from '../config';
-import { Approvals } from '../constructs/approvals';
-import { AuditTrail } from '../constructs/audit-trail';
-import { DnsSync } from '../constructs/dns-sync';
-import { FleetDashboard } from '../constructs/fleet-dashboard';
-import { FleetFunction, LOG_RETENTION_CONTEXT } from '../constructs/fleet-function';
-import { fleetKey } from '../constructs/fleet-key';
-import { RemediationFunction } from '../constructs/remediation-function';
-import { RunnerRemediation } from '../constructs/runner-remediation';
-import { WebhookIngress } from '../constructs/webhook-ingress';
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type { Construct } from 'constructs';
+import { Fleetwarden } from '../../lib';
+import type { FleetConfig } from '../config';
+import type { Approvals } from '../constructs/approvals';
+import type { AuditTrail } from '../constructs/audit-trail';
+import type { DnsSync } from '../constructs/dns-sync';
+import type { FleetDashboard } from '../constructs/fleet-dashboard';
+import type { RemediationFunction } from '../constructs/remediation-function';
+import type { RunnerRemediation } from '../constructs/runner-remediation';
+import type { WebhookIngress } from '../constructs/webhook-ingress';
+
+export { TRIGGER_PATTERNS } from '../constructs/fleetwarden';
 
 export interface FleetStackProps extends StackProps {
   /** The validated `fleetwarden` context (see infra/config.ts). */
@@ -30,319 +24,45 @@ export interface FleetStackProps extends StackProps {
   readonly webhookSecret?: secretsmanager.ISecret;
 }
 
-/** Event patterns of the AWS events that trigger fleet actions, archived for replay. */
-export const TRIGGER_PATTERNS = {
-  ec2StateChange: {
-    source: ['aws.ec2'],
-    detailType: ['EC2 Instance State-change Notification'],
-  },
-  autoScalingLifecycle: {
-    source: ['aws.autoscaling'],
-    detailType: ['EC2 Instance-launch Lifecycle Action', 'EC2 Instance-terminate Lifecycle Action'],
-  },
-} as const satisfies Record<string, events.EventPattern>;
-
 /**
- * Every output keeps the id its construct gave it as its logical id (`AuditTableName`, not
- * `AuditAuditTableNameC79E1923`): the names README.md documents and scripts read.
- */
-class StableOutputNames implements IAspect {
-  private readonly seen = new Map<string, string>();
-
-  visit(node: IConstruct): void {
-    if (!(node instanceof CfnOutput)) return;
-    const name = node.node.id;
-    const other = this.seen.get(name);
-    if (other && other !== node.node.path)
-      throw new Error(`two stack outputs would be named ${name}: ${other} and ${node.node.path}`);
-    this.seen.set(name, node.node.path);
-    node.overrideLogicalId(name);
-  }
-}
-
-/**
- * The whole fleet in one stack: the alarm topic every function alarms to, the archive of triggering
- * events (replay after a fix), and the features (DNS sync, runner remediation, audit trail, webhook
- * ingress) wired together.
+ * The repository's own deployment: a stack holding one `Fleetwarden`, built through the package's
+ * public API (lib/index.ts) like any consumer's app. The construct's id is `Default`, which CDK leaves
+ * out of logical ids, so the resources keep the logical ids they had when the stack built them itself
+ * (no replacement on upgrade).
  */
 export class FleetStack extends Stack {
+  readonly fleet: Fleetwarden;
   readonly alarmTopic: sns.Topic;
   readonly audit: AuditTrail;
   readonly dns: DnsSync;
   readonly webhook?: WebhookIngress;
   readonly runners?: RunnerRemediation;
+  /** Registry remediations deployed from their definition alone (config.remediations), by name. */
+  readonly remediations: Map<string, RemediationFunction>;
+  readonly dashboard: FleetDashboard;
   /** The approval flow (config.approvals): proposals, decisions, the Approver role. */
   readonly approvals?: Approvals;
-  /** Registry remediations deployed from their definition alone (config.remediations), by name. */
-  readonly remediations = new Map<string, RemediationFunction>();
-  /** The on-call dashboard (named after the stack): alarms, then one row per function. */
-  readonly dashboard: FleetDashboard;
   /** The fleet's identity (runner label `fleetwarden-fleet:<fleetId>`): config.fleetId, else the account id. */
   readonly fleetId: string;
-  /**
-   * Owner id of the DNS ownership markers: config.ownerId, else `fleetwarden-<fleetId>-<region>`, so
-   * deployments sharing a zone (two regions, two accounts) never take each other's records for theirs.
-   */
+  /** Owner id of the DNS ownership markers: config.ownerId, else `fleetwarden-<fleetId>-<region>`. */
   readonly ownerId: string;
 
   constructor(scope: Construct, id: string, props: FleetStackProps) {
     super(scope, id, props);
-    const { config } = props;
-    this.fleetId = config.fleetId ?? this.account;
-    this.ownerId = config.ownerId ?? `fleetwarden-${this.fleetId}-${this.region}`;
-    Aspects.of(this).add(new StableOutputNames());
-    // every FleetFunction below reads its default log retention from here
-    this.node.setContext(LOG_RETENTION_CONTEXT, config.logRetentionDays);
-    const key = fleetKey(this);
-
-    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
-      displayName: 'fleetwarden alarms',
-      masterKey: key,
-      enforceSSL: true,
-    });
-    if (config.alarmEmail) {
-      this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(config.alarmEmail));
-    }
-
-    const defaultBus = events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
-    new events.Archive(this, 'TriggerArchive', {
-      sourceEventBus: defaultBus,
-      description: 'Instance lifecycle events that trigger fleetwarden, kept for replay after a fix',
-      eventPattern: {
-        source: [...TRIGGER_PATTERNS.ec2StateChange.source, ...TRIGGER_PATTERNS.autoScalingLifecycle.source],
-        detailType: [
-          ...TRIGGER_PATTERNS.ec2StateChange.detailType,
-          ...TRIGGER_PATTERNS.autoScalingLifecycle.detailType,
-        ],
-      },
-      retention: Duration.days(14),
-    });
-
-    this.audit = new AuditTrail(this, 'Audit', {
-      alarmTopic: this.alarmTopic,
-      retentionDays: config.auditRetentionDays,
-      ...(config.investigatorPrincipalArn
-        ? { investigatorPrincipal: new iam.ArnPrincipal(config.investigatorPrincipalArn) }
-        : {}),
-    });
-
-    this.dns = new DnsSync(this, 'Dns', {
-      alarmTopic: this.alarmTopic,
-      audit: this.audit,
-      hostedZoneId: config.hostedZoneId,
-      zoneName: config.zoneName,
-      ...(config.reverseZoneId && config.reverseZoneName
-        ? { reverseZoneId: config.reverseZoneId, reverseZoneName: config.reverseZoneName }
-        : {}),
-      nameTag: config.dnsNameTag,
-      ttl: config.recordTtl,
-      publishPublicIp: config.publishPublicIp,
-      ownerId: this.ownerId,
-      dryRun: config.dryRun,
-      // who opts in to DNS besides the name tag: the fleet's instances
-      fleetTag: config.fleetTag,
-      autoScalingGroupNames: config.autoScalingGroupNames,
-    });
-
-    if (config.github) {
-      const { webhook, runners } = this.addGitHub(config, config.github, props, key);
-      this.webhook = webhook;
-      this.runners = runners;
-    }
-    this.addRemediations(config, key);
-    if (config.approvals) this.approvals = this.addApprovals(config.approvals, key);
-    this.dashboard = this.addDashboard();
-  }
-
-  /** Webhook ingress, and runner remediation when runner groups are configured. */
-  private addGitHub(
-    config: FleetConfig,
-    github: NonNullable<FleetConfig['github']>,
-    props: FleetStackProps,
-    key: ReturnType<typeof fleetKey>,
-  ): { webhook: WebhookIngress; runners?: RunnerRemediation } {
-    const webhook = new WebhookIngress(this, 'Webhook', {
-      alarmTopic: this.alarmTopic,
-      maxJobAge: Duration.seconds(config.maxJobAge),
+    const fleet = new Fleetwarden(this, 'Default', {
+      ...props.config,
       ...(props.webhookSecret ? { webhookSecret: props.webhookSecret } : {}),
     });
-    new CfnOutput(this, 'WebhookUrl', {
-      value: webhook.functionUrl.url,
-      description: 'Payload URL of the GitHub webhook (content type application/json, events: Workflow jobs)',
-    });
-    new CfnOutput(this, 'WebhookSecretName', {
-      value: webhook.webhookSecret.secretName,
-      description: 'Secrets Manager secret holding the webhook secret to enter in GitHub',
-    });
-    new CfnOutput(this, 'EventBusName', {
-      value: webhook.bus.eventBusName,
-      description: 'Bus carrying the normalized fleetwarden.github events',
-    });
-    if (config.autoScalingGroupNames.length === 0) return { webhook };
-
-    const appSecret = new secretsmanager.Secret(this, 'GitHubAppSecret', {
-      description:
-        'fleetwarden: GitHub App credentials as JSON {"appId","installationId","privateKey"} (replace the generated value)',
-      encryptionKey: key,
-    });
-    Validations.of(appSecret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'A GitHub App private key is issued and revoked in GitHub, not by a rotation Lambda; rotate it there and update this secret (README).',
-    });
-    new CfnOutput(this, 'GitHubAppSecretName', {
-      value: appSecret.secretName,
-      description: 'Put the GitHub App credentials JSON into this secret',
-    });
-    const runners = new RunnerRemediation(this, 'Runners', {
-      fleetId: this.fleetId,
-      removalBudgetWindow: Duration.seconds(config.removalBudgetWindow),
-      alarmTopic: this.alarmTopic,
-      audit: this.audit,
-      bus: webhook.bus,
-      autoScalingGroupNames: config.autoScalingGroupNames,
-      githubAppSecret: appSecret,
-      githubOwner: github.owner,
-      ...(github.repository ? { githubRepository: github.repository } : {}),
-      dryRun: config.dryRun,
-      maxRemovalShare: config.maxRemovalShare,
-      maxRemovalsPerRun: config.maxRemovalsPerRun,
-      allowTerminate: config.allowTerminate,
-      fleetTag: config.fleetTag,
-    });
-    return { webhook, runners };
+    this.fleet = fleet;
+    this.alarmTopic = fleet.alarmTopic;
+    this.audit = fleet.audit;
+    this.dns = fleet.dns;
+    if (fleet.webhook) this.webhook = fleet.webhook;
+    if (fleet.runners) this.runners = fleet.runners;
+    this.remediations = fleet.remediations;
+    if (fleet.approvals) this.approvals = fleet.approvals;
+    this.dashboard = fleet.dashboard;
+    this.fleetId = fleet.fleetId;
+    this.ownerId = fleet.ownerId;
   }
-
-  /**
-   * The registry remediations config.remediations names, each a RemediationFunction built from its
-   * definition; settings it does not give that share a fleet-wide key's name take that key's value.
-   */
-  private addRemediations(config: FleetConfig, key: ReturnType<typeof fleetKey>): void {
-    const byFeature = new Set(
-      this.node
-        .findAll()
-        .filter(FleetFunction.isFleetFunction)
-        .map((f) => f.entry),
-    );
-    const standalone = REMEDIATIONS.filter((d) => 'optIn' in d && d.optIn).map((d) => d.name);
-    for (const [name, given] of Object.entries(config.remediations)) {
-      const definition: AnyRemediation | undefined = REMEDIATIONS.find((d) => d.name === name);
-      if (!definition) {
-        const guess = nearestKey(name, standalone);
-        throw new Error(
-          `remediations: unknown remediation "${name}"${guess ? ` (did you mean "${guess}"?)` : ''}; known: ${standalone.join(', ')}`,
-        );
-      }
-      if (byFeature.has(definition.entry) || !standalone.includes(name))
-        throw new Error(`remediations: "${name}" is deployed by its feature: configure it with its own keys`);
-      const settings = { ...fleetWide(config, definition), ...checkedKeys(name, definition, given) };
-      this.remediations.set(
-        name,
-        new RemediationFunction(this, pascal(name), {
-          definition,
-          alarmTopic: this.alarmTopic,
-          audit: this.audit,
-          settings,
-          encryptionKey: key,
-        }),
-      );
-    }
-  }
-
-  /**
-   * The approval flow, handed to every function built above whose remediation asks the approval gate
-   * (an irreversible action without `unattended`, or `proposesRuns`): found rather than listed,
-   * whichever construct built it. The read-only
-   * Investigator (CLI: proposals, show, timeline) reads both tables.
-   */
-  private addApprovals(
-    a: NonNullable<FleetConfig['approvals']>,
-    key: ReturnType<typeof fleetKey>,
-  ): Approvals {
-    const approvals = new Approvals(this, 'Approvals', {
-      approvers: a.approvers,
-      required: a.required,
-      twoPerson: a.twoPerson,
-      expiry: Duration.seconds(a.expiry),
-      notifyEmails: a.notify.emails,
-      encryptionKey: key,
-    });
-    for (const ff of this.node.findAll().filter(FleetFunction.isFleetFunction)) {
-      const definition = REMEDIATIONS.find((d) => d.entry === ff.entry);
-      if (definition && needsApproval(definition)) approvals.grantPropose(ff);
-    }
-    approvals.grantRead(this.audit.investigatorRole);
-    // the flow's own bookkeeping (approvals-expire), deployed from its definition with the tables
-    const own: AnyRemediation[] = REMEDIATIONS.filter((d: AnyRemediation) => d.needsApprovals === true);
-    for (const definition of own) {
-      this.remediations.set(
-        definition.name,
-        new RemediationFunction(this, pascal(definition.name), {
-          definition,
-          alarmTopic: this.alarmTopic,
-          audit: this.audit,
-          settings: { proposalsTable: approvals.proposalsTable.tableName },
-          encryptionKey: key,
-        }),
-      );
-    }
-    return approvals;
-  }
-
-  /** Every function and alarm built above, found rather than listed: a new one shows up by itself. */
-  private addDashboard(): FleetDashboard {
-    const all = this.node.findAll();
-    return new FleetDashboard(this, 'OnCall', {
-      functions: all.filter(FleetFunction.isFleetFunction),
-      alarms: all.filter((c): c is cloudwatch.Alarm => c instanceof cloudwatch.Alarm),
-      feeds: [
-        { consumer: this.dns.syncFunction, queue: this.dns.queue, deadLetterQueue: this.dns.deadLetterQueue },
-        ...(this.runners
-          ? [
-              {
-                consumer: this.runners.drainFunction,
-                queue: this.runners.drainQueue,
-                deadLetterQueue: this.runners.drainDeadLetterQueue,
-              },
-            ]
-          : []),
-      ],
-    });
-  }
-}
-
-/** A remediation's construct id ("orphaned-volumes" -> "OrphanedVolumes"). */
-const pascal = (name: string) => name.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase());
-
-/** Settings that carry a fleet-wide key's value (the fleet's scope); config.remediations may not set them. */
-const FLEET_WIDE = ['dryRun', 'fleetTagKey', 'fleetTagValue', 'autoScalingGroupNames'];
-
-/** Fleet-wide config values for the settings of a definition that share their name. */
-function fleetWide(config: FleetConfig, definition: AnyRemediation): Record<string, unknown> {
-  const shared: Record<string, unknown> = {
-    dryRun: config.dryRun,
-    fleetTagKey: config.fleetTag.key,
-    fleetTagValue: config.fleetTag.value,
-    autoScalingGroupNames: config.autoScalingGroupNames,
-  };
-  return Object.fromEntries(Object.entries(shared).filter(([k]) => k in definition.settings));
-}
-
-/** The settings given for a remediation, every key one it declares (else the nearest is named). */
-function checkedKeys(
-  name: string,
-  definition: AnyRemediation,
-  given: Record<string, unknown>,
-): Record<string, unknown> {
-  const known = Object.keys(definition.settings);
-  for (const k of Object.keys(given)) {
-    // the fleet's scope is the fleet's: a remediation cannot widen or move it on its own
-    if (FLEET_WIDE.includes(k)) throw new Error(`remediations.${name}.${k}: set the fleet-wide key instead`);
-    if (known.includes(k)) continue;
-    const guess = nearestKey(k, known);
-    throw new Error(
-      `remediations.${name}: unknown setting "${k}"${guess ? ` (did you mean "${guess}"?)` : ''}; settings: ${known.join(', ')}`,
-    );
-  }
-  return given;
 }

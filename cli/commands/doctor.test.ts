@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import type { DoctorAws, DoctorGitHub } from '../../shared/doctor/port';
+import * as f from '../../shared/doctor/testing/fixtures';
+import { EXIT } from '../errors';
+import { runCli } from '../program';
+import { testDeps } from '../test-deps';
+import { doctorCommand } from './doctor';
+
+const healthyAws = (): DoctorAws => ({
+  secretString: async (id) =>
+    id === 'GitHubAppSecret-def456' ? f.appSecretString : 'a-long-generated-webhook-secret',
+  lifecycleHooks: async () => f.lifecycleHooks,
+  deadLetterQueues: async () => ({ 'Fleetwarden-DnsDeadLetterQueue-B': f.emptyQueueAttributes }),
+  correlatorLogStreams: async () => f.correlatorLogStreams,
+});
+const healthyGitHub = (): DoctorGitHub => ({
+  installation: async () => f.installation,
+  appHookConfig: async () => f.appHookConfig,
+  appHookDeliveries: async () => f.deliveries,
+});
+
+async function doctor(aws: DoctorAws, github: DoctorGitHub, ...args: string[]) {
+  const t = testDeps('2026-11-30T09:10:00Z');
+  t.files.set('outputs.json', JSON.stringify(f.cdkOutputs));
+  const command = doctorCommand(() => ({ aws, github: () => github }));
+  const argv = ['node', 'fleetwarden', 'doctor', '--outputs', 'outputs.json', '--asg', 'ci-runners', ...args];
+  const code = await runCli(argv, t.deps, [command]);
+  return { code, out: t.stdout(), err: t.stderr() };
+}
+
+describe('fleetwarden doctor', () => {
+  it('passes every check of a healthy deployment and exits 0', async () => {
+    const { code, out } = await doctor(healthyAws(), healthyGitHub());
+    expect(out).toMatch(/ok +stack found and outputs read/);
+    expect(out).toMatch(/ok +GitHub App installation reachable/);
+    expect(out).not.toMatch(/FAIL/);
+    expect(code).toBe(EXIT.ok);
+  });
+
+  it('exits 1 on a failed check, printing the fix and never the secret', async () => {
+    const aws = { ...healthyAws(), secretString: async () => f.generatedSecretString };
+    const { code, out } = await doctor(aws, healthyGitHub());
+    expect(out).toMatch(/FAIL secrets present and well-formed/);
+    expect(out).toMatch(/fix: aws secretsmanager put-secret-value/);
+    expect(out).not.toContain(f.generatedSecretString);
+    expect(code).toBe(EXIT.failure);
+  });
+
+  it('reports a check whose read failed as failed (the error and the role to use), and goes on', async () => {
+    const denied = Object.assign(new Error('User is not authorized to perform: sqs:ListQueues'), {
+      name: 'AccessDenied',
+    });
+    const aws = { ...healthyAws(), deadLetterQueues: async () => Promise.reject(denied) };
+    const { code, out } = await doctor(aws, healthyGitHub(), '--json');
+    const report = JSON.parse(out) as { ok: boolean; checks: { id: string; ok: boolean; detail: string }[] };
+    expect(report.ok).toBe(false);
+    expect(report.checks.find((c) => c.id === 'dlq')).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining('not authorized'),
+    });
+    expect(report.checks.find((c) => c.id === 'correlator')).toMatchObject({ ok: true });
+    expect(code).toBe(EXIT.failure);
+  });
+});

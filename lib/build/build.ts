@@ -1,0 +1,88 @@
+/**
+ * `npm run build`: the package as npm ships it, in dist/.
+ *   dist/lib/index.js    the library: lib/index.ts bundled (ESM, dependencies external). It sits two
+ *                        folders below the package root like infra/constructs/*.ts, so their
+ *                        `new URL('../../functions/<name>/index.ts', import.meta.url)` finds the
+ *                        function sources the package ships, which FleetFunction bundles at synth.
+ *   dist/**.d.ts         declarations (tsc -p tsconfig.build.json), specifiers made explicit.
+ *   dist/cli.mjs         the `fleetwarden` bin: cli/ bundled, no tsx at run time.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { cliEntrySource } from './cli-entry';
+import { withExplicitExtensions } from './specifiers';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const DIST = join(ROOT, 'dist');
+
+function declarations(): void {
+  const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+  const run = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json')], {
+    stdio: 'inherit',
+  });
+  if (run.status !== 0) throw new Error(`tsc -p tsconfig.build.json failed (exit ${run.status})`);
+  for (const file of readdirSync(DIST, { recursive: true, encoding: 'utf8' })) {
+    if (!file.endsWith('.d.ts')) continue;
+    const path = join(DIST, file);
+    const target = (spec: string) => {
+      const base = resolve(dirname(path), spec);
+      if (existsSync(`${base}.d.ts`)) return 'file' as const;
+      return existsSync(join(base, 'index.d.ts')) ? ('dir' as const) : undefined;
+    };
+    writeFileSync(path, withExplicitExtensions(readFileSync(path, 'utf8'), target));
+  }
+}
+
+async function library(): Promise<void> {
+  await build({
+    entryPoints: [join(ROOT, 'lib/index.ts')],
+    outfile: join(DIST, 'lib/index.js'),
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    // no source map: the bundle is not minified, so a synth-time stack trace reads as it is
+    logLevel: 'warning',
+  });
+}
+
+/**
+ * The CLI bundles its dependencies too (minified): one file to parse starts several times faster than
+ * Node resolving and loading the SDK clients' module graphs (bench/cli-startup.bench.ts).
+ */
+export async function buildCli(outfile = join(DIST, 'cli.mjs')): Promise<void> {
+  const commands = readdirSync(join(ROOT, 'cli/commands'));
+  await build({
+    stdin: {
+      contents: cliEntrySource(commands),
+      resolveDir: join(ROOT, 'cli'),
+      sourcefile: 'cli-entry.ts',
+      loader: 'ts',
+    },
+    outfile,
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    mainFields: ['module', 'main'],
+    // CommonJS dependencies (the X-Ray SDK) call require(): give the ES module one
+    banner: {
+      js: "#!/usr/bin/env node\nimport { createRequire as __fwCreateRequire } from 'node:module';const require = __fwCreateRequire(import.meta.url);",
+    },
+    logLevel: 'warning',
+    logOverride: { 'import-is-undefined': 'silent' },
+  });
+  chmodSync(outfile, 0o755); // npm does this on install; the checkout's own `node dist/cli.mjs` needs it too
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  rmSync(DIST, { recursive: true, force: true });
+  declarations();
+  await Promise.all([library(), buildCli()]);
+  console.log(`built ${DIST}`);
+}
