@@ -188,7 +188,10 @@ export interface FleetwardenProps extends Partial<Omit<FleetConfigInput, Documen
 
 type Assert<T extends true> = T;
 
+/** The approvals block's own keys have defaults (the schema's input): checked by the schema at run time. */
+type Checked = Exclude<Documented, 'approvals'>;
+
 /** Compile-time check: each documented prop has the type the schema gives its key (webhookSecret aside). */
 export type PropsMatchConfig = Assert<
-  Required<Pick<FleetwardenProps, Documented>> extends Required<Pick<FleetConfig, Documented>> ? true : false
+  Required<Pick<FleetwardenProps, Checked>> extends Required<Pick<FleetConfig, Checked>> ? true : false
 >;
