@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Subject } from '../../shared/audit/schema';
 import {
   EC2_STATE_CHANGE_DETAIL_TYPE,
