@@ -1,6 +1,8 @@
 import { readdirSync } from 'node:fs';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { floorSource, sdkUseOf } from './bundle-floor';
+import { measureBundles } from './bundles.bench';
 
 const ENTRIES = readdirSync('functions', { withFileTypes: true })
   .filter((d) => d.isDirectory())
@@ -63,5 +65,45 @@ describe("function bundles leave zod's locales and unused parts out", () => {
   it.each(ENTRIES)('%s', async (entry) => {
     const inputs = await inputsOf(entry);
     expect(inputs.filter((i) => /node_modules\/zod\/.*locales\/(?!en\.)/.test(i))).toEqual([]);
+  });
+});
+
+describe('bundle floors (bench/bundles.bench.ts ratios)', () => {
+  it("a function's floor creates the clients its code sends commands with, and sends those commands", () => {
+    const src = floorSource(sdkUseOf('functions/dns-sync/index.ts'));
+    for (const c of ['Route53Client', 'EC2Client', 'SQSClient', 'DynamoDBClient'])
+      expect(src).toContain(`new ${c}(`);
+    for (const c of [
+      'ChangeResourceRecordSetsCommand',
+      'ListResourceRecordSetsCommand',
+      'DescribeInstancesCommand',
+      'ChangeMessageVisibilityCommand',
+      'PutItemCommand', // the audit record
+    ])
+      expect(src).toContain(`send(new ${c}(`);
+    // clients.ts imports every client class; one without a command drops out of the bundle
+    expect(src).not.toContain('SecretsManagerClient');
+  });
+
+  it('counts the DynamoDB calls a library makes for the function (Powertools idempotency)', () => {
+    const src = floorSource(sdkUseOf('functions/webhook-ingress/index.ts'));
+    for (const c of [
+      'PutItemCommand',
+      'GetItemCommand',
+      'UpdateItemCommand',
+      'DeleteItemCommand',
+      'PutEventsCommand',
+    ])
+      expect(src).toContain(`send(new ${c}(`);
+  });
+
+  it('measures a function and its floor as deployed (the synthesized NODE_OPTIONS, no source maps)', async () => {
+    const [f] = await measureBundles(1, (e) => e.includes('runner-job-watch'));
+    expect(f?.entry).toBe('runner-job-watch');
+    expect(f?.nodeOptions).not.toContain('--enable-source-maps');
+    expect(f?.floor.bytes).toBeGreaterThan(0);
+    expect(f?.fn.bytes).toBeGreaterThan(f?.floor.bytes ?? 0);
+    for (const side of [f?.fn.init, f?.floor.init, f?.withSourceMaps]) expect(side?.cpuMs).toBeGreaterThan(0);
+    expect(f?.fn.init.rssMiB).toBeGreaterThan(0);
   });
 });
