@@ -80,6 +80,8 @@ export function measureInit(file: string, env: Record<string, string>, runs: num
   for (let i = 0; i < runs; i++) {
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
       env: { PATH: process.env.PATH ?? '', ...env },
+      // the SDK's Node-version notice on stderr would bury the figures
+      stdio: ['ignore', 'pipe', 'pipe'],
       encoding: 'utf8',
     });
     figures.push(JSON.parse(out) as InitFigure);

@@ -270,7 +270,7 @@ export interface CostReport {
 }
 
 /** Least squares a + b x. */
-function fit(xs: number[], ys: number[]): { a: number; b: number } {
+function leastSquares(xs: number[], ys: number[]): { a: number; b: number } {
   const n = xs.length;
   const mx = xs.reduce((s, x) => s + x, 0) / n;
   const my = ys.reduce((s, y) => s + y, 0) / n;
@@ -289,7 +289,7 @@ export function projectCosts(runs: RunActivity[], inv: FleetInventory, sizes: nu
   const lines: CostLine[] = lineSpecs().map((spec) => {
     // usage per month at each run's size (the run's window scaled to 30 days)
     const ys = runs.map((r) => spec.usage(r, inv) * (MONTH_MINUTES / r.windowMinutes));
-    const { a, b } = fit(xs, ys);
+    const { a, b } = leastSquares(xs, ys);
     const fixed = spec.fixed?.(inv) ?? 0;
     const usd = sizes.map((n) => (Math.max(0, a + b * n) + fixed) * spec.price);
     const first = ys[0] as number;
