@@ -19,7 +19,8 @@
  * EMF metrics line); 3 SQS requests per queued message (send, receive, delete) plus Lambda's 5 idle
  * long-pollers per queue (one request per 20 s each); 2 DynamoDB writes per audit record (intent,
  * outcome) and one per correlation, 2 per webhook delivery (idempotency); SQS SSE-KMS data keys reused
- * for 5 minutes (2 KMS requests per queue per 5 minutes); X-Ray's default sampling (1 trace/s + 5%).
+ * for 5 minutes (2 KMS requests per queue per 5 minutes); every invocation traced by X-Ray (an upper
+ * bound: X-Ray's default sampling records the first request each second and 5% of the rest).
  */
 
 import { readFileSync } from 'node:fs';
