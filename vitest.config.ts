@@ -5,7 +5,8 @@ import { defineConfig } from 'vitest/config';
  * - `unit` (`npm run test:unit`): everything but the files below; meant to finish in under a minute
  *   on 2 cores. Its per-test limit is a bound for a hung test, not a speed check.
  * - `sim` (`npm run test:sim`): whole simulator runs (the chaos day, `npm start --json`, the fault and
- *   invariant runs) and the at-scale bench checks (10,000 runners, a function bundle per entry). No
+ *   invariant runs), the at-scale bench checks (10,000 runners, a function bundle per entry), and the
+ *   whole-app checks run in a child process (cdk synth through the CLI, the browser test). No
  *   per-test wall-clock limit: they must never fail because the machine is slow (seen timing out at
  *   load 9 at 60 s).
  */
@@ -17,6 +18,9 @@ export const SIM_FILES = [
   'cli/simulate/invariants.test.ts',
   'functions/simulations.test.ts',
   'functions/*/simulation.test.ts',
+  // whole-app checks in a child process: cdk synth through the CLI, headless Chromium
+  'integ/snapshot.test.ts',
+  'cli/timeline/html/browser.test.ts',
 ];
 
 const ALL = ['{infra,functions,shared,cli,integ,bench}/**/*.test.ts'];
