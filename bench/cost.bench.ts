@@ -157,7 +157,12 @@ const sum = (
   f: (x: { invocations: number; cpuMs: number; queued: boolean }, name: string) => number,
 ) => [...r.byFunction].reduce((a, [name, x]) => a + f(x, name), 0);
 
+/** Every bill line: the ones that follow the fleet's activity, then the fleet's fixed inventory. */
 export function lineSpecs(): LineSpec[] {
+  return [...activityLines(), ...inventoryLines()];
+}
+
+function activityLines(): LineSpec[] {
   const p = PRICES;
   return [
     {
@@ -196,6 +201,30 @@ export function lineSpecs(): LineSpec[] {
       price: p.dynamodb.perMillionReadUnits / 1e6,
     },
     {
+      line: 'X-Ray traces',
+      unit: 'traces',
+      usage: (r) => sum(r, (x) => x.invocations),
+      price: p.xray.perMillionTracesRecorded / 1e6,
+    },
+    {
+      line: 'EventBridge custom events',
+      unit: 'events',
+      usage: (r) => r.apiCalls['events:PutEvents'] ?? 0,
+      price: p.eventbridge.perMillionCustomEvents / 1e6,
+    },
+    {
+      line: 'CloudWatch Logs ingestion',
+      unit: 'GB',
+      usage: (r) => (sum(r, (x) => x.invocations) * LOG_BYTES_PER_INVOCATION) / 1024 ** 3,
+      price: p.cloudwatch.logsIngestedPerGb,
+    },
+  ];
+}
+
+function inventoryLines(): LineSpec[] {
+  const p = PRICES;
+  return [
+    {
       line: 'KMS keys',
       unit: 'key-months',
       usage: () => 0,
@@ -208,12 +237,6 @@ export function lineSpecs(): LineSpec[] {
       usage: () => 0,
       fixed: (inv) => inv.encryptedQueues * 2 * (MONTH_MINUTES / 5),
       price: p.kms.per10kRequests / 1e4,
-    },
-    {
-      line: 'CloudWatch Logs ingestion',
-      unit: 'GB',
-      usage: (r) => (sum(r, (x) => x.invocations) * LOG_BYTES_PER_INVOCATION) / 1024 ** 3,
-      price: p.cloudwatch.logsIngestedPerGb,
     },
     {
       line: 'CloudWatch metrics',
@@ -229,18 +252,6 @@ export function lineSpecs(): LineSpec[] {
       fixed: (inv) =>
         inv.alarms * p.cloudwatch.perStandardAlarmMonth + inv.dashboards * p.cloudwatch.perDashboardMonth,
       price: 1,
-    },
-    {
-      line: 'X-Ray traces',
-      unit: 'traces',
-      usage: (r) => sum(r, (x) => x.invocations),
-      price: p.xray.perMillionTracesRecorded / 1e6,
-    },
-    {
-      line: 'EventBridge custom events',
-      unit: 'events',
-      usage: (r) => r.apiCalls['events:PutEvents'] ?? 0,
-      price: p.eventbridge.perMillionCustomEvents / 1e6,
     },
     {
       line: 'Secrets Manager',
