@@ -1,69 +1,120 @@
 /**
- * Bundle size and module init time of every fleet function, bundled the way FleetFunction bundles
- * it (esbuild, ESM, minified, node22, every dependency inlined) from the entries found in the
- * synthesized stack. Init time: a fresh `node` process importing the bundle (median of 5), the
- * part of a cold start the code controls. Compared with the same handler bundled without
- * minification (what an unopinionated NodejsFunction gives).
+ * Bundle size, module init and peak memory of every fleet function, each as a ratio to its own
+ * FLOOR: a minimal handler that creates the same AWS SDK clients and sends the same commands, nothing
+ * else (bench/bundle-floor.ts builds it). Both are bundled the way FleetFunction bundles
+ * (FUNCTION_BUNDLING: esbuild, ESM, minified, node22, every dependency inlined, a linked source map)
+ * and measured as deployed: a fresh `node` process with the function's synthesized environment
+ * (its NODE_OPTIONS included) importing the bundle; median of N. Init is printed as wall ms and as
+ * CPU ms (the CPU figure holds on a loaded machine). Also printed: the init cost of loading the
+ * source maps at run time (`--enable-source-maps`), which FleetFunction no longer sets.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
+import { type BuildOptions, build } from 'esbuild';
 import { synthesizeFleet } from '../cli/simulate/routing';
+import { FUNCTION_BUNDLING } from '../infra/constructs/fleet-function';
+import { floorSource, sdkUseOf } from './bundle-floor';
 
-const BANNER =
-  "import { createRequire as __fwCreateRequire } from 'node:module';const require = __fwCreateRequire(import.meta.url);";
-
+export interface InitFigure {
+  wallMs: number;
+  cpuMs: number;
+  rssMiB: number;
+}
+export interface BundleSide {
+  bytes: number;
+  init: InitFigure;
+}
 export interface BundleFigure {
   entry: string;
-  bytes: number;
-  unminifiedBytes: number;
-  initMs: number;
+  nodeOptions: string;
+  fn: BundleSide;
+  floor: BundleSide;
+  /** the function's init with `--enable-source-maps` added (what FleetFunction deployed before) */
+  withSourceMaps: InitFigure;
 }
 
-async function bundle(entry: string, outfile: string, minify: boolean): Promise<number> {
-  await build({
-    entryPoints: [resolve(entry)],
+const ROOT = resolve(import.meta.dirname ?? '.', '..');
+
+/** esbuild options equivalent to FleetFunction's bundling (aws-lambda-nodejs passes these flags). */
+function esbuildOptions(outfile: string): BuildOptions {
+  return {
     outfile,
     bundle: true,
     format: 'esm',
     platform: 'node',
-    target: 'node22',
-    minify,
-    mainFields: ['module', 'main'],
-    banner: { js: BANNER },
+    target: FUNCTION_BUNDLING.target,
+    minify: FUNCTION_BUNDLING.minify,
+    sourcemap: FUNCTION_BUNDLING.sourceMap ? 'linked' : false,
+    sourcesContent: FUNCTION_BUNDLING.sourcesContent,
+    mainFields: FUNCTION_BUNDLING.mainFields,
+    banner: { js: FUNCTION_BUNDLING.banner ?? '' },
     logLevel: 'silent',
+    absWorkingDir: ROOT,
+  };
+}
+
+async function bundleEntry(entry: string, outfile: string): Promise<number> {
+  await build({ ...esbuildOptions(outfile), entryPoints: [resolve(ROOT, entry)] });
+  return statSync(outfile).size;
+}
+
+async function bundleFloor(entry: string, outfile: string): Promise<number> {
+  await build({
+    ...esbuildOptions(outfile),
+    stdin: { contents: floorSource(sdkUseOf(entry, ROOT)), resolveDir: ROOT, loader: 'js' },
   });
   return statSync(outfile).size;
 }
 
-function initMs(file: string, runs = 5): number {
-  const script = `const t=performance.now();await import(${JSON.stringify(`file://${file}`)});process.stdout.write(String(performance.now()-t));`;
-  const times: number[] = [];
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+/**
+ * Module init of a bundle in a fresh node process with the given environment; medians of `runs`.
+ * Peak memory is the process's VmHWM (Linux): getrusage's maxRSS carries the parent's peak across exec.
+ */
+export function measureInit(file: string, env: Record<string, string>, runs: number): InitFigure {
+  const script = `const c=process.cpuUsage();const t=performance.now();await import(${JSON.stringify(`file://${file}`)});const w=performance.now()-t;const u=process.cpuUsage(c);const {readFileSync}=await import('node:fs');const hwm=/VmHWM:\\s+(\\d+)/.exec(readFileSync('/proc/self/status','utf8'))?.[1];process.stdout.write(JSON.stringify({wallMs:w,cpuMs:(u.user+u.system)/1000,rssMiB:Number(hwm)/1024}));`;
+  const figures: InitFigure[] = [];
   for (let i = 0; i < runs; i++) {
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-      env: { ...process.env, AWS_REGION: 'eu-west-1', POWERTOOLS_LOG_LEVEL: 'SILENT' },
+      env: { PATH: process.env.PATH ?? '', ...env },
+      // the SDK's Node-version notice on stderr would bury the figures
+      stdio: ['ignore', 'pipe', 'pipe'],
       encoding: 'utf8',
     });
-    times.push(Number(out));
+    figures.push(JSON.parse(out) as InitFigure);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)] as number;
+  return {
+    wallMs: median(figures.map((f) => f.wallMs)),
+    cpuMs: median(figures.map((f) => f.cpuMs)),
+    rssMiB: median(figures.map((f) => f.rssMiB)),
+  };
 }
 
-export async function measureBundles(runs = 5): Promise<BundleFigure[]> {
+/** The environment a deployed function starts with (synthesized; tokens become placeholders). */
+function deployedEnv(env: Record<string, string>): Record<string, string> {
+  return { AWS_REGION: 'eu-west-1', POWERTOOLS_LOG_LEVEL: 'SILENT', ...env };
+}
+
+export async function measureBundles(runs = 5, only?: (entry: string) => boolean): Promise<BundleFigure[]> {
   const routing = synthesizeFleet({ dryRun: false });
-  const entries = [...new Set([...routing.functions.values()].map((f) => f.entry))].sort();
+  const byEntry = new Map([...routing.functions.values()].map((f) => [f.entry, f.env]));
+  const entries = [...byEntry.keys()].filter((e) => !only || only(e)).sort();
   const dir = mkdtempSync(join(tmpdir(), 'fw-bundles-'));
   try {
     const out: BundleFigure[] = [];
     for (const entry of entries) {
       const name = entry.replace(/^functions\/|\/(handler|index)\.ts$/g, '');
-      const file = join(dir, `${name}.mjs`);
-      const unminifiedBytes = await bundle(entry, join(dir, `${name}.full.mjs`), false);
-      const bytes = await bundle(entry, file, true);
-      out.push({ entry: name, bytes, unminifiedBytes, initMs: initMs(file, runs) });
+      const env = deployedEnv(byEntry.get(entry) ?? {});
+      const fnFile = join(dir, `${name}.mjs`);
+      const floorFile = join(dir, `${name}.floor.mjs`);
+      const fn = { bytes: await bundleEntry(entry, fnFile), init: measureInit(fnFile, env, runs) };
+      const floor = { bytes: await bundleFloor(entry, floorFile), init: measureInit(floorFile, env, runs) };
+      const mapsOn = `${env.NODE_OPTIONS ?? ''} --enable-source-maps`.trim();
+      const withSourceMaps = measureInit(fnFile, { ...env, NODE_OPTIONS: mapsOn }, runs);
+      out.push({ entry: name, nodeOptions: env.NODE_OPTIONS ?? '', fn, floor, withSourceMaps });
     }
     return out;
   } finally {
@@ -71,12 +122,26 @@ export async function measureBundles(runs = 5): Promise<BundleFigure[]> {
   }
 }
 
+const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+
 export async function run(): Promise<void> {
   const figures = await measureBundles();
-  console.log('function            bundle   (unminified, ratio)     module init (median of 5, fresh node)');
+  console.log(
+    'per function, as a ratio to its floor (same SDK clients and commands, nothing else); init: fresh node, median of 5',
+  );
+  console.log(
+    'function            bundle KB (floor, ratio)    init wall ms (floor, ratio)   init CPU ms (floor, ratio)   peak MiB (floor, ratio)   +source maps at run time',
+  );
   for (const f of figures) {
+    const kb = (b: number) => (b / 1024).toFixed(0);
     console.log(
-      `${f.entry.padEnd(18)}  ${(f.bytes / 1024).toFixed(0).padStart(5)} KB  (${(f.unminifiedBytes / 1024).toFixed(0).padStart(5)} KB, ${(f.unminifiedBytes / f.bytes).toFixed(1)}x)   ${f.initMs.toFixed(0).padStart(4)} ms`,
+      `${f.entry.padEnd(18)}  ${kb(f.fn.bytes).padStart(5)} (${kb(f.floor.bytes).padStart(4)}, ${x(f.fn.bytes, f.floor.bytes)})` +
+        `   ${f.fn.init.wallMs.toFixed(0).padStart(5)} (${f.floor.init.wallMs.toFixed(0).padStart(4)}, ${x(f.fn.init.wallMs, f.floor.init.wallMs)})` +
+        `     ${f.fn.init.cpuMs.toFixed(0).padStart(5)} (${f.floor.init.cpuMs.toFixed(0).padStart(4)}, ${x(f.fn.init.cpuMs, f.floor.init.cpuMs)})` +
+        `      ${f.fn.init.rssMiB.toFixed(0).padStart(4)} (${f.floor.init.rssMiB.toFixed(0).padStart(3)}, ${x(f.fn.init.rssMiB, f.floor.init.rssMiB)})` +
+        `     +${((f.withSourceMaps.cpuMs / f.fn.init.cpuMs - 1) * 100).toFixed(0)}% init CPU`,
     );
   }
+  const deployed = [...new Set(figures.map((f) => f.nodeOptions || '(none)'))].join(', ');
+  console.log(`NODE_OPTIONS as deployed: ${deployed}; init measured with it.`);
 }

@@ -9,5 +9,9 @@ describe('runner sweep at scale (10,000 runners x 10,000 instances)', () => {
     expect(r.ec2Calls).toBe(r.minimum.ec2Calls);
     expect(r.asgCalls).toBe(2); // DescribeAutoScalingGroups + DescribeWarmPool (one ASG)
     expect(r.naive.ec2Calls).toBe(10_000);
+    // the naive side really ran: one DescribeInstances per runner sent through the same EC2
+    // adapter and fake, each naming one instance, and it found the same 100 ghosts
+    expect(r.naive.describedInstanceIds).toBe(10_000);
+    expect(r.naive.deregistered).toBe(100);
   });
 });

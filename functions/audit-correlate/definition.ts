@@ -1,11 +1,11 @@
 import { parse } from '@aws-lambda-powertools/parser';
-import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import type { Context } from 'aws-lambda';
 import { type CorrelationRunResult, runCorrelation } from '../../shared/audit/correlation-run';
 import { CorrelationRecordsFailedError } from '../../shared/audit/errors';
 import { AUDIT_TABLE } from '../../shared/audit/table-design';
 import type { CloudTrailLookup } from '../../shared/cloudtrail/port';
 import { MalformedEventError } from '../../shared/core/errors';
+import { EventBridgeSchema } from '../../shared/core/eventbridge-schema';
 import type { PortsOf } from '../../shared/kernel/ports';
 import type { Remediation } from '../../shared/kernel/remediation';
 import { AUDIT_TABLE_SETTING, type SettingsOf, setting } from '../../shared/kernel/settings';

@@ -1,7 +1,7 @@
 import { parse } from '@aws-lambda-powertools/parser';
-import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import type { Context } from 'aws-lambda';
 import { MalformedEventError } from '../../shared/core/errors';
+import { EventBridgeSchema } from '../../shared/core/eventbridge-schema';
 import { budgeted, type SyncResult, syncDns } from '../../shared/dns/apply';
 import { DNS_RECORD_KINDS, recordDecision } from '../../shared/dns/decisions';
 import { DnsRepairFailedError } from '../../shared/dns/errors';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AuditRecord, Subject } from '../../shared/audit/schema';
 import { AUDIT_TABLE } from '../../shared/audit/table-design';
 import {

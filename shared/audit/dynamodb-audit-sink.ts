@@ -3,7 +3,7 @@ import {
   type DynamoDBClient,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { defaultDynamoDbClient } from '../aws/clients';
 import { readEnv } from '../core/env';
 import { logger as defaultLogger } from '../observability/powertools';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The audit record: one per decision a fleetwarden function takes about one subject, whether it

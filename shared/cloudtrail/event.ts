@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { FleetwardenError } from '../core/errors';
 
 /** A CloudTrail event as fleetwarden uses it: the ids that prove a call, and who made it. */

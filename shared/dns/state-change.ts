@@ -1,5 +1,5 @@
-import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
-import { z } from 'zod';
+import * as z from 'zod';
+import { EventBridgeSchema } from '../core/eventbridge-schema';
 import type { InstanceInventory, InstanceState } from '../ec2/port';
 import { InstanceFactsUnavailableError } from './errors';
 import { type DnsOptIn, optInReason, tagsForOptIn } from './opt-in';

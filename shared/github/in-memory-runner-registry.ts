@@ -30,6 +30,8 @@ export interface InMemoryRunnerRegistryOptions {
 export class InMemoryRunnerRegistry implements RunnerRegistry {
   readonly calls = { listPages: 0, byName: 0, get: 0, delete: 0, cordon: 0 };
   private readonly runnersById = new Map<number, GitHubRunner>();
+  /** The live list in GitHub's order, rebuilt only after a runner comes or goes (not per page). */
+  private ordered: GitHubRunner[] | undefined;
   private nextId = 1;
   private failPages = 0;
   private windowStart: number;
@@ -72,6 +74,7 @@ export class InMemoryRunnerRegistry implements RunnerRegistry {
       labels: runner.labels ?? ['self-hosted'],
     };
     this.runnersById.set(r.id, r);
+    this.ordered = undefined;
     return { ...r };
   }
 
@@ -87,6 +90,7 @@ export class InMemoryRunnerRegistry implements RunnerRegistry {
   /** GitHub itself removed the runner (ephemeral runner finished, 14-day offline cleanup). */
   unregister(id: number): void {
     this.runnersById.delete(id);
+    this.ordered = undefined;
   }
 
   /** The next `n` list pages fail (as a 502 would). */
@@ -133,7 +137,8 @@ export class InMemoryRunnerRegistry implements RunnerRegistry {
         this.failPages--;
         throw new RunnerListingError(`listing runners failed at page ${page + 1}: HTTP 502`);
       }
-      const all = [...this.runnersById.values()];
+      this.ordered ??= [...this.runnersById.values()];
+      const all = this.ordered;
       const slice = all.slice(page * this.perPage, (page + 1) * this.perPage);
       for (const r of slice) seen.set(r.id, { ...r, labels: [...r.labels] });
       if ((page + 1) * this.perPage >= all.length) return [...seen.values()];
@@ -181,6 +186,7 @@ export class InMemoryRunnerRegistry implements RunnerRegistry {
     if (!r) return 'not-found';
     if (r.busy) throw new RunnerBusyError(id);
     this.runnersById.delete(id);
+    this.ordered = undefined;
     this.deleted.push({ ...r });
     return 'deleted';
   }

@@ -1,5 +1,5 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import * as z from 'zod';
 import { defaultSecretsManagerClient } from '../aws/clients';
 import { readEnv } from '../core/env';
 import { ConfigError } from '../core/errors';

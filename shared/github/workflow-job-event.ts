@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The normalized event the webhook ingress puts on the fleet's EventBridge bus for every accepted

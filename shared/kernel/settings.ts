@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AUDIT_TABLE_ENV } from '../audit/env';
 import { envBoolean, readEnv } from '../core/env';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * One encryption fact about one resource, and the API call that proved it. "gap" means the

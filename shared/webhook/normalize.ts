@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   GITHUB_EVENT_SOURCE,
   WORKFLOW_JOB_DETAIL_TYPE,
