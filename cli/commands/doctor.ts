@@ -64,7 +64,10 @@ async function guarded(id: string, title: string, check: () => Promise<CheckResu
       title,
       ok: false,
       detail: `could not read: ${e.name}: ${e.message}`,
-      fix: 'run with the Investigator role (stack output InvestigatorRoleArn) in the stack region',
+      fix:
+        id === 'secrets'
+          ? 'run with credentials that may read the two secrets (your own, not the Investigator role: the GitHub App key can act on GitHub, so read-only credentials never hold it), in the stack region'
+          : 'run with the Investigator role (stack output InvestigatorRoleArn) in the stack region',
     };
   }
 }
@@ -170,7 +173,7 @@ export function doctorCommand(makePorts: (region: string) => DoctorPorts = defau
       program
         .command('doctor')
         .description(
-          'Check a deployment, read-only (Investigator role): outputs, secrets, GitHub App permissions, webhook, lifecycle hooks, DLQs, correlator; each check says pass or fail and the fix',
+          'Check a deployment, read-only (Investigator role; the secrets and GitHub checks need credentials that may read the two secrets): outputs, secrets, GitHub App permissions, webhook, lifecycle hooks, DLQs, correlator; each check says pass or fail and the fix',
         )
         .option('--outputs <file>', 'the stack outputs file of `cdk deploy --outputs-file`', 'outputs.json')
         .option('--stack <name>', 'stack name in the outputs file', 'Fleetwarden')

@@ -195,9 +195,8 @@ export class Fleetwarden extends Construct {
       reason:
         'A GitHub App private key is issued and revoked in GitHub, not by a rotation Lambda; rotate it there and update this secret (README).',
     });
-    // fleetwarden doctor checks both secrets are well-formed, and reaches GitHub as the App with its key
-    appSecret.grantRead(this.audit.investigatorRole);
-    webhook.webhookSecret.grantRead(this.audit.investigatorRole);
+    // the Investigator never reads these values: the App's key acts on GitHub (deregisters runners),
+    // so read-only credentials cannot hold it; `fleetwarden doctor` checks them with the operator's own
     new CfnOutput(this, 'GitHubAppSecretName', {
       value: appSecret.secretName,
       description: 'Put the GitHub App credentials JSON into this secret',

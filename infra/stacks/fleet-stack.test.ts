@@ -407,6 +407,15 @@ describe('FleetStack with approvals (issue 12)', () => {
     );
   });
 
+  it("the Investigator never reads a secret's value (the GitHub App key acts on GitHub)", () => {
+    const investigator = logical(stack.audit.investigatorRole);
+    const reads = allowStatements(t)
+      .filter(({ roles }) => roles.includes(investigator))
+      .flatMap(({ s }) => [s.Action].flat())
+      .filter((a) => /^secretsmanager:(GetSecretValue|\*)$|^secretsmanager:Get/.test(a));
+    expect(reads).toEqual([]);
+  });
+
   it('the Investigator (read-only CLI) reads proposals and decisions, and writes neither', () => {
     const investigator = logical(stack.audit.investigatorRole);
     const tables = [approvals?.proposalsTable, approvals?.decisionsTable].map((x) => logical(x as never));
