@@ -12,7 +12,7 @@ const STAND_INS = [
   'token.example.com',
   '10.in-addr.arpa',
   'token@example.com',
-  'arn:aws:iam::0:root',
+  'arn:aws:iam::000000000000:root',
   'token',
 ];
 
