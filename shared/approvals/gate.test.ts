@@ -76,6 +76,29 @@ describe('proposalGate', () => {
     gate = make();
   });
 
+  describe('tampering', () => {
+    it('never executes a stored proposal whose changes do not hash to its fingerprint: void, proposed afresh', async () => {
+      const first = refused(await gate.check(request({ changes: sizeChanged() })));
+      const stored = (await proposals.get(first.proposalId as string)) as Proposal;
+      // a proposals-table writer shows the approver a smaller plan, keeping the fingerprint of the real one
+      const planted = {
+        ...stored,
+        id: 'fwp-planted',
+        changes: [aChange()],
+        createdAt: new Date(clock.now + 1000).toISOString(),
+      };
+      await proposals.create(planted);
+      await proposals.transition(stored.id, ['open'], 'void', 'hidden', new Date(clock.now).toISOString());
+      minutes(1);
+      await approve(planted.id);
+      minutes(1);
+      const v = refused(await gate.check(request({ changes: sizeChanged() })));
+      expect(v.reason).not.toMatch(/approved/);
+      expect((await proposals.get('fwp-planted'))?.status).toBe('void');
+      expect((await proposals.get('fwp-planted'))?.statusReason).toMatch(/do not hash to its fingerprint/);
+    });
+  });
+
   describe('proposing', () => {
     it('makes an open proposal from the request, announces it and notes approval.proposed', async () => {
       const v = refused(

@@ -69,6 +69,14 @@ class ProposalGate implements ApprovalGate {
     notes: Noted[],
   ): Promise<ApprovalVerdict | undefined> {
     if (!p) return this.propose(ask, undefined, notes);
+    // what an approver was shown (the stored changes) must be what the fingerprint binds
+    if (!isFinal(p.status) && fingerprint(p.changes) !== p.fingerprint)
+      return this.voidAndPropose(
+        ask,
+        p,
+        notes,
+        'tampered: its stored changes do not hash to its fingerprint',
+      );
     const same = p.fingerprint === ask.fingerprint;
     if (isFinal(p.status)) {
       if (same && p.status === 'rejected')
@@ -92,9 +100,14 @@ class ProposalGate implements ApprovalGate {
   }
 
   /** The plan changed: the proposal (open or approved) is void, a fresh one supersedes it. */
-  private async voidAndPropose(ask: Ask, p: Proposal, notes: Noted[]): Promise<ApprovalVerdict | undefined> {
+  private async voidAndPropose(
+    ask: Ask,
+    p: Proposal,
+    notes: Noted[],
+    cause = `facts changed: ${describePlanChange(p.changes, ask.req.changes)}`,
+  ): Promise<ApprovalVerdict | undefined> {
     const fresh = this.build(ask, p, p.id);
-    const why = `facts changed: ${describePlanChange(p.changes, ask.req.changes)}; superseded by ${fresh.id}`;
+    const why = `${cause}; superseded by ${fresh.id}`;
     if (!(await this.ports.proposals.transition(p.id, ['open', 'approved'], 'void', why, ask.at)))
       return undefined;
     return this.create(ask, fresh, [

@@ -248,10 +248,19 @@ describe('judge', () => {
     expect(j.reason).toContain(`expired at ${EXPIRES}`);
   });
 
-  it('keeps an approval decided before expiry after the expiry', () => {
-    expect(judge(proposal(), [decision(ALICE)], policy, new Date('2026-12-02T00:00:00Z')).state).toBe(
-      'approved',
+  it('expires an approved proposal not executed by its expiry: an approval never outlives it', () => {
+    const j = judge(proposal(), [decision(ALICE)], policy, new Date('2026-12-02T00:00:00Z'));
+    expect(j.state).toBe('expired');
+    expect(judge(proposal({ status: 'approved' }), [decision(ALICE)], policy, new Date(EXPIRES)).state).toBe(
+      'expired',
     );
+  });
+
+  it('ignores a decision dated before the proposal was made (written ahead of a predictable id)', () => {
+    const early = decision(ALICE, { decidedAt: '2026-11-30T07:59:59.000Z' });
+    const j = judge(proposal(), [early], policy, NOW);
+    expect(j.state).toBe('open');
+    expect(j.ignored[0]?.why).toMatch(/before the proposal was made/);
   });
 
   it('reports a final stored status as it is', () => {

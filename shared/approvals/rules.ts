@@ -138,6 +138,9 @@ function whyIgnored(p: Proposal, d: Decision, policy: ApprovalPolicy): string | 
   if (Number.isNaN(decided)) return `decided at ${JSON.stringify(d.decidedAt)}, which is not a time`;
   if (decided >= Date.parse(p.expiresAt))
     return `decided at ${d.decidedAt}, at or after the expiry (${p.expiresAt})`;
+  // proposal ids are predictable: a decision written ahead of the proposal is not a decision about it
+  if (decided < Date.parse(p.createdAt))
+    return `decided at ${d.decidedAt}, before the proposal was made (${p.createdAt})`;
   if (!isApproverSession(d.approver.sessionArn, policy.approverRoleArn))
     return `not written under the Approver role (${policy.approverRoleArn}): session ${d.approver.sessionArn}`;
   if (!matchesApprover(d.approver.arn, policy.approvers))
@@ -171,8 +174,8 @@ export function sortDecisions(
 
 /**
  * The state of a proposal: a final stored status stands; otherwise any honoured rejection rejects,
- * `policy.required` distinct honoured approvals approve (an approval given before the expiry stays
- * valid after it), past `expiresAt` it is expired, else open. Every decision not honoured is listed
+ * past `expiresAt` it is expired (an approval not executed by then too: it never outlives the
+ * proposal), `policy.required` distinct honoured approvals approve, else open. Every decision not honoured is listed
  * in `ignored` with why.
  */
 export function judge(
@@ -184,14 +187,18 @@ export function judge(
   const { honoured, ignored } = sortDecisions(p, decisions, policy);
   const say = (state: ProposalStatus, reason: string): Judgement => ({ state, reason, honoured, ignored });
   if (isFinal(p.status)) return say(p.status, p.statusReason ? `${p.status}: ${p.statusReason}` : p.status);
+  const yes = honoured.filter((d) => d.decision === 'approve');
+  const count = `${yes.length} of ${policy.required}`;
+  // an approval never outlives the proposal: not executed by its expiry, it expires (proposed afresh)
+  if (now.getTime() >= Date.parse(p.expiresAt))
+    return say(
+      'expired',
+      `expired at ${p.expiresAt} without ${yes.length >= policy.required ? 'being executed' : `approval (${count})`}`,
+    );
   const no = honoured.find((d) => d.decision === 'reject');
   if (no) return say('rejected', `rejected by ${no.approver.arn}: ${no.reason}`);
-  const yes = honoured.filter((d) => d.decision === 'approve');
   if (yes.length >= policy.required)
     return say('approved', `approved by ${yes.map((d) => d.approver.arn).join(', ')}`);
-  const count = `${yes.length} of ${policy.required}`;
-  if (now.getTime() >= Date.parse(p.expiresAt))
-    return say('expired', `expired at ${p.expiresAt} without approval (${count})`);
   const more = policy.required - yes.length;
   const needed = yes.length > 0 ? `${more} more approval(s) (${count})` : `${more} approval(s)`;
   return say('open', `waits for ${needed} from ${policy.approvers.join(', ')} (expires ${p.expiresAt})`);
