@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { ApprovalPolicy, Decision } from '../../shared/approvals/model';
-import { matchesApprover } from '../../shared/approvals/rules';
+import { fingerprint, matchesApprover } from '../../shared/approvals/rules';
 import { ConfigError } from '../../shared/core/errors';
 import { loadJudged } from '../commands/show';
 import type { CliDeps } from '../deps';
@@ -102,6 +102,12 @@ function report(
 
 function refuseUnlessOpen(j: Judged): void {
   const { state, reason } = j.judgement;
+  // what `show` displayed (the stored changes) must be what the decision's fingerprint binds
+  if (fingerprint(j.proposal.changes) !== j.proposal.fingerprint)
+    throw new DecisionRefusedError(
+      `proposal ${j.proposal.id} is tampered: its stored changes do not hash to its fingerprint (the fleet voids it at its next run)`,
+      'do not decide it; report it: someone with write access to the proposals table changed it',
+    );
   if (state === 'open') return;
   const p = j.proposal;
   const fresh = `decide the fresh one: fleetwarden proposals --function ${p.function} --status open`;

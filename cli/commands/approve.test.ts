@@ -119,6 +119,19 @@ describe('fleetwarden approve', () => {
     expect(t.approvals.identity.assumed).toEqual([]);
   });
 
+  it('refuses (exit 8) a proposal whose stored changes do not hash to its fingerprint: tampered, nothing written', async () => {
+    const real = aProposal();
+    const shown = {
+      ...real,
+      changes: [{ ...real.changes[0], facts: { volumeId: 'vol-other' } }],
+    } as Proposal;
+    const t = await as(ALICE, [shown]);
+    expect(await run(t, 'approve', shown.id, '--reason', 'ok')).toBe(EXIT.refused);
+    expect(t.stderr()).toContain('do not hash to its fingerprint');
+    expect(t.approvals.decisions.writes()).toEqual([]);
+    expect(t.approvals.identity.assumed).toEqual([]);
+  });
+
   it('refuses a caller the fleet would not honour: not a configured approver, or the proposer (two-person rule)', async () => {
     const t = await as(BOB);
     expect(await run(t, 'approve', proposal.id, '--reason', 'ok')).toBe(EXIT.refused);
