@@ -1,7 +1,8 @@
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDbDecisionStore } from '../../shared/approvals/dynamodb-decision-store';
 import { DynamoDbProposalStore } from '../../shared/approvals/dynamodb-proposal-store';
+import { readStackOutputs } from '../../shared/aws/stack-outputs';
 import { type ApproverSession, StsApproverIdentity } from './approver-identity';
 import type { ApprovalsAt, ApprovalsAws, SessionDecisionWriter } from './port';
 
@@ -18,7 +19,7 @@ export function awsApprovals(at: ApprovalsAt): ApprovalsAws {
     return dynamodb;
   };
   return {
-    stackOutputs: async (stackName) => stackOutputs(new CloudFormationClient(own), stackName),
+    stackOutputs: async (stackName) => readStackOutputs(new CloudFormationClient(own), stackName),
     proposals: (tableName) => new DynamoDbProposalStore({ tableName, client: reader() }),
     decisions: (tableName) => new DynamoDbDecisionStore({ tableName, client: reader() }),
     identity: () =>
@@ -45,24 +46,4 @@ function sessionWriter(
   }) as typeof client.send;
   const store = new DynamoDbDecisionStore({ tableName, client });
   return { decide: (d) => store.decide(d), requestIds: () => [...ids] };
-}
-
-async function stackOutputs(
-  client: CloudFormationClient,
-  stackName: string,
-): Promise<Record<string, string> | undefined> {
-  try {
-    const out = await client.send(new DescribeStacksCommand({ StackName: stackName }));
-    const outputs = out.Stacks?.[0]?.Outputs ?? [];
-    return Object.fromEntries(
-      outputs.flatMap((o) =>
-        o.OutputKey && o.OutputValue !== undefined ? [[o.OutputKey, o.OutputValue]] : [],
-      ),
-    );
-  } catch (err) {
-    // CloudFormation answers a missing stack with ValidationError "Stack with id X does not exist"
-    if ((err as Error).name === 'ValidationError' && /does not exist/.test((err as Error).message))
-      return undefined;
-    throw err;
-  }
 }

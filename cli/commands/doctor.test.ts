@@ -7,6 +7,8 @@ import { testDeps } from '../test-deps';
 import { doctorCommand } from './doctor';
 
 const healthyAws = (): DoctorAws => ({
+  stackOutputs: async (name) => (name === 'Fleetwarden' ? f.cdkOutputs.Fleetwarden : undefined),
+  alarmsInAlarm: async () => ({ MetricAlarms: [] }),
   secretString: async (id) =>
     id === 'GitHubAppSecret-def456' ? f.appSecretString : 'a-long-generated-webhook-secret',
   lifecycleHooks: async () => f.lifecycleHooks,
@@ -23,7 +25,7 @@ async function doctor(aws: DoctorAws, github: DoctorGitHub, ...args: string[]) {
   const t = testDeps('2026-11-30T09:10:00Z');
   t.files.set('outputs.json', JSON.stringify(f.cdkOutputs));
   const command = doctorCommand(() => ({ aws, github: () => github }));
-  const argv = ['node', 'fleetwarden', 'doctor', '--outputs', 'outputs.json', '--asg', 'ci-runners', ...args];
+  const argv = ['node', 'fleetwarden', 'doctor', '--region', 'eu-west-1', '--asg', 'ci-runners', ...args];
   const code = await runCli(argv, t.deps, [command]);
   return { code, out: t.stdout(), err: t.stderr() };
 }
@@ -33,8 +35,50 @@ describe('fleetwarden doctor', () => {
     const { code, out } = await doctor(healthyAws(), healthyGitHub());
     expect(out).toMatch(/ok +stack found and outputs read/);
     expect(out).toMatch(/ok +GitHub App installation reachable/);
+    expect(out).toMatch(/ok +alarms not in ALARM/);
     expect(out).not.toMatch(/FAIL/);
     expect(code).toBe(EXIT.ok);
+  });
+
+  it("reads the stack's outputs from CloudFormation by --stack-name, or from an --outputs file", async () => {
+    const read: string[] = [];
+    const aws = {
+      ...healthyAws(),
+      stackOutputs: async (n: string) => {
+        read.push(n);
+        return f.cdkOutputs.Fleetwarden;
+      },
+    };
+    expect((await doctor(aws, healthyGitHub(), '--stack-name', 'Fleetwarden')).code).toBe(EXIT.ok);
+    expect(read).toEqual(['Fleetwarden']);
+    const fromFile = await doctor(aws, healthyGitHub(), '--outputs', 'outputs.json');
+    expect(fromFile.out).toMatch(/ok +stack found and outputs read/);
+    expect(fromFile.code).toBe(EXIT.ok);
+    expect(read).toEqual(['Fleetwarden']);
+  });
+
+  it('fails "stack found and outputs read" with its fix when CloudFormation has no such stack', async () => {
+    const { code, out } = await doctor(healthyAws(), healthyGitHub(), '--stack-name', 'Other');
+    expect(out).toMatch(/FAIL stack found and outputs read: no stack "Other" in eu-west-1/);
+    expect(out).toMatch(
+      /fix: deploy it \(`npx cdk deploy Other`\), or pass the deployed stack's --stack-name and --region/,
+    );
+    expect(code).toBe(EXIT.failure);
+  });
+
+  it('fails "alarms not in ALARM" naming the stack\'s firing alarms', async () => {
+    const asked: string[] = [];
+    const aws = {
+      ...healthyAws(),
+      alarmsInAlarm: async (n: string) => {
+        asked.push(n);
+        return f.firingAlarm;
+      },
+    };
+    const { code, out } = await doctor(aws, healthyGitHub());
+    expect(out).toMatch(/FAIL alarms not in ALARM: in ALARM: Fleetwarden-DnsSyncErrors-ABC/);
+    expect(asked).toEqual(['Fleetwarden']);
+    expect(code).toBe(EXIT.failure);
   });
 
   it('exits 1 on a failed check, printing the fix and never the secret', async () => {

@@ -1,4 +1,6 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -9,6 +11,7 @@ import { ConfigError } from '../../shared/core/errors';
 import { AwsDoctorAdapter } from '../../shared/doctor/aws-adapter';
 import {
   type CheckResult,
+  checkAlarms,
   checkCorrelatorRan,
   checkDeadLetterQueues,
   checkInstallation,
@@ -27,8 +30,8 @@ import { type CliCommand, setExitCode } from '../program';
 import { regionFrom } from './options';
 
 interface DoctorOptions {
-  outputs: string;
-  stack: string;
+  outputs?: string;
+  stackName: string;
   region?: string;
   asg?: string[];
   owner?: string;
@@ -48,6 +51,8 @@ function defaultPorts(region: string): DoctorPorts {
       autoScaling: new AutoScalingClient({ region }),
       sqs: new SQSClient({ region }),
       logs: new CloudWatchLogsClient({ region }),
+      cloudFormation: new CloudFormationClient({ region }),
+      cloudWatch: new CloudWatchClient({ region }),
     }),
     github: (credentials) => new GitHubAppDoctorAdapter(credentials),
   };
@@ -117,26 +122,62 @@ async function awsChecks(aws: DoctorAws, opts: DoctorOptions, now: Date): Promis
     );
   checks.push(
     await guarded('dlq', 'dead-letter queues empty', async () =>
-      checkDeadLetterQueues(await aws.deadLetterQueues(opts.stack)),
+      checkDeadLetterQueues(await aws.deadLetterQueues(opts.stackName)),
+    ),
+    await guarded('alarms', 'alarms not in ALARM', async () =>
+      checkAlarms(await aws.alarmsInAlarm(opts.stackName)),
     ),
     await guarded('correlator', 'the correlator ran recently', async () =>
-      checkCorrelatorRan(await aws.correlatorLogStreams(opts.stack), now, Number(opts.correlatorMinutes)),
+      checkCorrelatorRan(await aws.correlatorLogStreams(opts.stackName), now, Number(opts.correlatorMinutes)),
     ),
   );
   return checks;
 }
 
-/** Every check, in order: outputs, secrets, GitHub (with the App's own key), then the AWS side. */
-async function runChecks(opts: DoctorOptions, deps: CliDeps, ports: DoctorPorts): Promise<CheckResult[]> {
-  let outputsFile: unknown;
+/** `cdk deploy --outputs-file` JSON: stack name -> output key -> value. */
+async function outputsFile(deps: CliDeps, file: string): Promise<Record<string, Record<string, string>>> {
   try {
-    outputsFile = JSON.parse(await deps.readFile(opts.outputs));
+    return JSON.parse(await deps.readFile(file)) as Record<string, Record<string, string>>;
   } catch (err) {
-    throw new ConfigError(`cannot read --outputs ${opts.outputs}: ${(err as Error).message}`, { cause: err });
+    throw new ConfigError(`cannot read --outputs ${file}: ${(err as Error).message}`, { cause: err });
   }
-  const outputs = (outputsFile as Record<string, Record<string, string> | undefined>)[opts.stack] ?? {};
-  const github = Boolean(outputs.WebhookUrl);
-  const checks = [checkStackOutputs(outputsFile, opts.stack, github)];
+}
+
+/** The stack's outputs from --outputs when given, else from CloudFormation (DescribeStacks). */
+async function stackCheck(
+  opts: DoctorOptions,
+  deps: CliDeps,
+  aws: DoctorAws,
+  region: string,
+): Promise<{ check: CheckResult; outputs: Record<string, string> }> {
+  const { stackName } = opts;
+  if (opts.outputs) {
+    const file = await outputsFile(deps, opts.outputs);
+    const outputs = file[stackName];
+    const source = { from: 'file', file: opts.outputs, stacks: Object.keys(file) } as const;
+    return {
+      check: checkStackOutputs(outputs, stackName, Boolean(outputs?.WebhookUrl), source),
+      outputs: outputs ?? {},
+    };
+  }
+  let outputs: Record<string, string> | undefined;
+  const check = await guarded('stack', 'stack found and outputs read', async () => {
+    outputs = await aws.stackOutputs(stackName);
+    const source = { from: 'cloudformation', region } as const;
+    return checkStackOutputs(outputs, stackName, Boolean(outputs?.WebhookUrl), source);
+  });
+  return { check, outputs: outputs ?? {} };
+}
+
+/** Every check, in order: outputs, secrets, GitHub (with the App's own key), then the AWS side. */
+async function runChecks(
+  opts: DoctorOptions,
+  deps: CliDeps,
+  ports: DoctorPorts,
+  region: string,
+): Promise<CheckResult[]> {
+  const { check, outputs } = await stackCheck(opts, deps, ports.aws, region);
+  const checks = [check];
   let appSecret: string | null = null;
   if (outputs.GitHubAppSecretName) {
     checks.push(
@@ -173,17 +214,25 @@ export function doctorCommand(makePorts: (region: string) => DoctorPorts = defau
       program
         .command('doctor')
         .description(
-          'Check a deployment, read-only (Investigator role; the secrets and GitHub checks need credentials that may read the two secrets): outputs, secrets, GitHub App permissions, webhook, lifecycle hooks, DLQs, correlator; each check says pass or fail and the fix',
+          'Check a deployment, read-only (Investigator role; the secrets and GitHub checks need credentials that may read the two secrets): stack outputs (CloudFormation), secrets, GitHub App permissions, webhook, lifecycle hooks, DLQs, alarms, correlator; each check says pass or fail and the fix',
         )
-        .option('--outputs <file>', 'the stack outputs file of `cdk deploy --outputs-file`', 'outputs.json')
-        .option('--stack <name>', 'stack name in the outputs file', 'Fleetwarden')
+        .option(
+          '--stack-name <name>',
+          'the fleet stack (its outputs, and the prefix of its queues, alarms and logs)',
+          'Fleetwarden',
+        )
+        .option(
+          '--outputs <file>',
+          'read the outputs from this `cdk deploy --outputs-file` file instead of CloudFormation',
+        )
         .option('--region <region>', 'region of the stack (default: $AWS_REGION)')
         .option('--asg <names...>', "runner Auto Scaling groups that must have the fleet's lifecycle hook")
         .option('--owner <org>', 'GitHub organisation the App must be installed on (default: where it is)')
         .option('--correlator-minutes <n>', 'the correlator must have run within this many minutes', '30')
         .option('--json', 'print the checks as JSON')
         .action(async (opts: DoctorOptions, cmd: Command) => {
-          const checks = await runChecks(opts, deps, makePorts(regionFrom(opts.region, deps)));
+          const region = regionFrom(opts.region, deps);
+          const checks = await runChecks(opts, deps, makePorts(region), region);
           const ok = checks.every((c) => c.ok);
           deps.stdout.write(opts.json ? `${JSON.stringify({ ok, checks }, null, 2)}\n` : render(checks));
           if (!ok) setExitCode(cmd, EXIT.failure);

@@ -154,7 +154,9 @@ describe('Investigator role', () => {
       .sort();
     expect(allowed).toEqual([
       'autoscaling:DescribeLifecycleHooks', // fleetwarden doctor
+      'cloudformation:DescribeStacks', // fleetwarden doctor: the stack's outputs
       'cloudtrail:LookupEvents',
+      'cloudwatch:DescribeAlarms', // fleetwarden doctor: alarms in ALARM
       'dynamodb:DescribeTable',
       'dynamodb:GetItem',
       'dynamodb:Query',
@@ -167,6 +169,18 @@ describe('Investigator role', () => {
       'sqs:GetQueueAttributes',
       'sqs:ListQueues',
     ]);
+  });
+
+  it("reads (doctor) only its own stack's outputs and the account's alarms (a listing CloudWatch cannot narrow)", () => {
+    const { stack, trail, template } = setup();
+    const statements = statementsOf(template(), logicalId(stack, trail.investigatorRole));
+    const on = (action: string) => statements.filter((st) => actionsOf(st).includes(action));
+    expect(on('cloudformation:DescribeStacks').map((st) => [actionsOf(st), st.Resource])).toEqual([
+      [['cloudformation:DescribeStacks'], { Ref: 'AWS::StackId' }],
+    ]);
+    const alarms = on('cloudwatch:DescribeAlarms');
+    expect(alarms.map(actionsOf)).toEqual([['cloudwatch:DescribeAlarms']]);
+    expect(JSON.stringify(alarms[0]?.Resource)).toContain(':cloudwatch:*:123456789012:alarm:*');
   });
 
   it('queries only the subject indexes timeline reads (not the base table, not the pending index)', () => {

@@ -179,7 +179,7 @@ export class AuditTrail extends Construct implements AuditAccess {
     return correlator;
   }
 
-  /** The Investigator's only policy: what the CLI reads (timeline, mcp, posture), nothing it could change. */
+  /** The Investigator's only policy: what the CLI reads (timeline, mcp, posture, doctor), nothing it could change. */
   private readOnlyEvidence(
     stack: Stack,
     viaDynamoDb: Record<string, Record<string, unknown>>,
@@ -234,6 +234,18 @@ export class AuditTrail extends Construct implements AuditAccess {
           resources: ['*'],
         }),
         new iam.PolicyStatement({
+          // fleetwarden doctor: the stack's outputs (DescribeStacks), this stack only
+          sid: 'DoctorStackOutputs',
+          actions: ['cloudformation:DescribeStacks'],
+          resources: [stack.stackId],
+        }),
+        new iam.PolicyStatement({
+          // fleetwarden doctor: the stack's alarms in ALARM (DescribeAlarms by name prefix)
+          sid: 'DoctorAlarms',
+          actions: ['cloudwatch:DescribeAlarms'],
+          resources: [`arn:${stack.partition}:cloudwatch:*:${stack.account}:alarm:*`],
+        }),
+        new iam.PolicyStatement({
           // fleetwarden doctor: when the correlator last ran (its newest log stream)
           sid: 'DoctorFleetLogStreams',
           actions: ['logs:DescribeLogStreams'],
@@ -261,6 +273,10 @@ export class AuditTrail extends Construct implements AuditAccess {
       [
         `Resource::arn:${partition}:logs:*:${account}:log-group:${stack.stackName}*`,
         "logs:DescribeLogStreams on the fleet's own log groups (CloudFormation names them after the stack), for fleetwarden doctor. Read-only.",
+      ],
+      [
+        `Resource::arn:${partition}:cloudwatch:*:${account}:alarm:*`,
+        "cloudwatch:DescribeAlarms lists alarms, so it is authorised on alarm:* only; fleetwarden doctor asks for the stack's prefix (CloudFormation names the fleet's alarms after the stack). Read-only.",
       ],
       [
         `Resource::arn:${partition}:logs:*:${account}:log-group:*`,

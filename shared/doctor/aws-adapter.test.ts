@@ -1,4 +1,6 @@
 import { AutoScalingClient, DescribeLifecycleHooksCommand } from '@aws-sdk/client-auto-scaling';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import {
   CloudWatchLogsClient,
   DescribeLogGroupsCommand,
@@ -19,17 +21,21 @@ const secrets = mockClient(SecretsManagerClient);
 const asg = mockClient(AutoScalingClient);
 const sqs = mockClient(SQSClient);
 const logs = mockClient(CloudWatchLogsClient);
+const cfn = mockClient(CloudFormationClient);
+const cloudwatch = mockClient(CloudWatchClient);
 const adapter = () =>
   new AwsDoctorAdapter({
     secrets: new SecretsManagerClient({ region: 'eu-west-1' }),
     autoScaling: new AutoScalingClient({ region: 'eu-west-1' }),
     sqs: new SQSClient({ region: 'eu-west-1' }),
     logs: new CloudWatchLogsClient({ region: 'eu-west-1' }),
+    cloudFormation: new CloudFormationClient({ region: 'eu-west-1' }),
+    cloudWatch: new CloudWatchClient({ region: 'eu-west-1' }),
   });
 
 describe('AwsDoctorAdapter (read-only calls the doctor makes)', () => {
   beforeEach(() => {
-    for (const m of [secrets, asg, sqs, logs]) m.reset();
+    for (const m of [secrets, asg, sqs, logs, cfn, cloudwatch]) m.reset();
   });
 
   it('reads a secret string, null when the secret does not exist', async () => {
@@ -78,5 +84,29 @@ describe('AwsDoctorAdapter (read-only calls the doctor makes)', () => {
       })
       .resolves(f.correlatorLogStreams);
     expect(await adapter().correlatorLogStreams('Fleetwarden')).toEqual(f.correlatorLogStreams);
+  });
+
+  it("reads the stack's outputs with DescribeStacks, undefined when the stack does not exist", async () => {
+    cfn.on(DescribeStacksCommand, { StackName: 'Fleetwarden' }).resolves(f.describeStacks);
+    cfn.on(DescribeStacksCommand, { StackName: 'Gone' }).rejects(f.stackDoesNotExist('Gone'));
+    expect(await adapter().stackOutputs('Fleetwarden')).toEqual(f.cdkOutputs.Fleetwarden);
+    expect(await adapter().stackOutputs('Gone')).toBeUndefined();
+  });
+
+  it("lists the stack's alarms in ALARM by name prefix, every page of DescribeAlarms", async () => {
+    const second = { AlarmName: 'Fleetwarden-CorrelateErrors-DEF', StateValue: 'ALARM' as const };
+    cloudwatch
+      .on(DescribeAlarmsCommand, {
+        AlarmNamePrefix: 'Fleetwarden',
+        StateValue: 'ALARM',
+        NextToken: undefined,
+      })
+      .resolves({ ...f.firingAlarm, NextToken: 'n2' })
+      .on(DescribeAlarmsCommand, { AlarmNamePrefix: 'Fleetwarden', StateValue: 'ALARM', NextToken: 'n2' })
+      .resolves({ MetricAlarms: [second] });
+    expect(await adapter().alarmsInAlarm('Fleetwarden')).toEqual({
+      MetricAlarms: [...f.firingAlarm.MetricAlarms, second],
+    });
+    expect(cloudwatch.commandCalls(DescribeAlarmsCommand)).toHaveLength(2);
   });
 });

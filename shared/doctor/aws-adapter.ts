@@ -1,4 +1,6 @@
-import { AutoScalingClient, DescribeLifecycleHooksCommand } from '@aws-sdk/client-auto-scaling';
+import { type AutoScalingClient, DescribeLifecycleHooksCommand } from '@aws-sdk/client-auto-scaling';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { type CloudWatchClient, DescribeAlarmsCommand, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
 import {
   CloudWatchLogsClient,
   DescribeLogGroupsCommand,
@@ -6,6 +8,7 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetQueueAttributesCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { readStackOutputs } from '../aws/stack-outputs';
 import type { DoctorAws } from './port';
 
 export interface DoctorClients {
@@ -13,6 +16,8 @@ export interface DoctorClients {
   autoScaling: AutoScalingClient;
   sqs: SQSClient;
   logs: CloudWatchLogsClient;
+  cloudFormation: CloudFormationClient;
+  cloudWatch: CloudWatchClient;
 }
 
 /** Dead-letter queues as the fleet's constructs name them (CloudFormation keeps the construct id). */
@@ -21,6 +26,24 @@ const DEAD_LETTER = /dead-?letter|dlq/i;
 /** The doctor's AWS reads; every call is read-only (the Investigator role grants exactly these). */
 export class AwsDoctorAdapter implements DoctorAws {
   constructor(private readonly clients: DoctorClients) {}
+
+  async stackOutputs(stackName: string) {
+    return readStackOutputs(this.clients.cloudFormation, stackName);
+  }
+
+  /** The stack's metric alarms in ALARM (CloudFormation names them after the stack), every page. */
+  async alarmsInAlarm(stackName: string) {
+    const MetricAlarms: MetricAlarm[] = [];
+    let NextToken: string | undefined;
+    do {
+      const page = await this.clients.cloudWatch.send(
+        new DescribeAlarmsCommand({ AlarmNamePrefix: stackName, StateValue: 'ALARM', NextToken }),
+      );
+      MetricAlarms.push(...(page.MetricAlarms ?? []));
+      NextToken = page.NextToken;
+    } while (NextToken);
+    return { MetricAlarms };
+  }
 
   async secretString(secretId: string): Promise<string | null> {
     try {

@@ -35,15 +35,30 @@ describe('requiredGitHubPermissions (from the definitions)', () => {
 });
 
 describe('checkStackOutputs', () => {
-  it('passes with the stack and its outputs', () => {
-    expect(checkStackOutputs(f.cdkOutputs, 'Fleetwarden', true).ok).toBe(true);
+  const cfn = { from: 'cloudformation', region: 'eu-west-1' } as const;
+  const file = { from: 'file', file: 'outputs.json', stacks: ['Fleetwarden'] } as const;
+  it('passes with the stack and its outputs, read from CloudFormation or from an outputs file', () => {
+    expect(checkStackOutputs(f.cdkOutputs.Fleetwarden, 'Fleetwarden', true, cfn).ok).toBe(true);
+    expect(checkStackOutputs(f.cdkOutputs.Fleetwarden, 'Fleetwarden', true, file).ok).toBe(true);
   });
-  it('fails naming the missing stack or output, with the fix', () => {
-    const missing = checkStackOutputs(f.cdkOutputs, 'Other', true);
-    expect(missing).toMatchObject({ ok: false, detail: expect.stringContaining('no stack "Other"') });
+  it('fails on a stack CloudFormation does not have, with the fix (deploy it, or name it and its region)', () => {
+    const missing = checkStackOutputs(undefined, 'Other', true, cfn);
+    expect(missing).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining('no stack "Other" in eu-west-1'),
+    });
+    expect(missing.fix).toMatch(/cdk deploy Other.*--stack-name.*--region/);
+  });
+  it('fails naming the stack missing from the outputs file or a missing output, with the fix', () => {
+    const missing = checkStackOutputs(undefined, 'Other', true, file);
+    expect(missing).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining('no stack "Other" in outputs.json'),
+    });
+    expect(missing.detail).toContain('found: Fleetwarden');
     expect(missing.fix).toMatch(/--outputs-file/);
     const { WebhookUrl: _, ...rest } = f.cdkOutputs.Fleetwarden;
-    expect(checkStackOutputs({ Fleetwarden: rest }, 'Fleetwarden', true).detail).toContain('WebhookUrl');
+    expect(checkStackOutputs(rest, 'Fleetwarden', true, cfn).detail).toContain('WebhookUrl');
   });
 });
 

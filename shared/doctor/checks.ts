@@ -61,23 +61,34 @@ export function requiredGitHubPermissions(
 const REQUIRED_OUTPUTS = ['AuditTableName', 'InvestigatorRoleArn'];
 const GITHUB_OUTPUTS = ['WebhookUrl', 'WebhookSecretName', 'GitHubAppSecretName'];
 
-/** The stack's outputs, as `cdk deploy --outputs-file` writes them. */
-export function checkStackOutputs(outputs: unknown, stackName: string, github: boolean): CheckResult {
+/** Where the outputs came from: CloudFormation DescribeStacks, or a `cdk deploy --outputs-file` file. */
+export type StackOutputsSource =
+  | { from: 'cloudformation'; region: string }
+  | { from: 'file'; file: string; stacks: readonly string[] };
+
+/** The stack's outputs by key (undefined: no such stack where they were read). */
+export function checkStackOutputs(
+  outputs: Readonly<Record<string, string>> | undefined,
+  stackName: string,
+  github: boolean,
+  source: StackOutputsSource,
+): CheckResult {
   const title = 'stack found and outputs read';
-  const all = (outputs ?? {}) as Record<string, Record<string, string> | undefined>;
-  const stack = all[stackName];
-  const fix = `deploy with \`cdk deploy ${stackName} --outputs-file outputs.json\` and pass --outputs outputs.json --stack ${stackName}`;
-  if (!stack)
-    return fail(
-      'stack',
-      title,
-      `no stack "${stackName}" in the outputs (found: ${Object.keys(all).join(', ') || 'none'})`,
-      fix,
-    );
-  const missing = [...REQUIRED_OUTPUTS, ...(github ? GITHUB_OUTPUTS : [])].filter((k) => !stack[k]);
+  const fix =
+    source.from === 'file'
+      ? `deploy with \`cdk deploy ${stackName} --outputs-file ${source.file}\` and pass --outputs ${source.file} --stack-name ${stackName}`
+      : `deploy it (\`npx cdk deploy ${stackName}\`), or pass the deployed stack's --stack-name and --region`;
+  if (!outputs) {
+    const where =
+      source.from === 'file'
+        ? `${source.file} (found: ${source.stacks.join(', ') || 'none'})`
+        : `${source.region} (CloudFormation: Stack with id ${stackName} does not exist)`;
+    return fail('stack', title, `no stack "${stackName}" in ${where}`, fix);
+  }
+  const missing = [...REQUIRED_OUTPUTS, ...(github ? GITHUB_OUTPUTS : [])].filter((k) => !outputs[k]);
   if (missing.length > 0)
     return fail('stack', title, `${stackName} lacks outputs ${missing.join(', ')}`, fix);
-  return pass('stack', title, `${stackName}: ${Object.keys(stack).length} outputs`);
+  return pass('stack', title, `${stackName}: ${Object.keys(outputs).length} outputs`);
 }
 
 function appSecretProblems(secret: string): string[] {
@@ -262,8 +273,7 @@ export function checkAlarms(out: {
 }): CheckResult {
   const title = 'alarms not in ALARM';
   const firing = (out.MetricAlarms ?? []).filter((a) => a.StateValue === 'ALARM').map((a) => a.AlarmName);
-  if (firing.length === 0)
-    return pass('alarms', title, `${out.MetricAlarms?.length ?? 0} alarms, none firing`);
+  if (firing.length === 0) return pass('alarms', title, 'none in ALARM');
   return fail(
     'alarms',
     title,

@@ -3,6 +3,10 @@
  * APIs return. Adapters: aws-adapter.ts (Investigator credentials), github-adapter.ts (the App).
  */
 export interface DoctorAws {
+  /** DescribeStacks' outputs by key; undefined when the stack does not exist in the region. */
+  stackOutputs(stackName: string): Promise<Record<string, string> | undefined>;
+  /** DescribeAlarms of the stack's metric alarms (name prefix) in ALARM, every page. */
+  alarmsInAlarm(stackName: string): Promise<{ MetricAlarms?: { AlarmName?: string; StateValue?: string }[] }>;
   /** GetSecretValue's SecretString; null when the secret does not exist. */
   secretString(secretId: string): Promise<string | null>;
   /** DescribeLifecycleHooks of one group. */

@@ -135,3 +135,41 @@ export const correlatorLogStreams = {
     },
   ],
 };
+
+/** CloudFormation DescribeStacks output (StackName: Fleetwarden): the same outputs as a list. */
+export const describeStacks = {
+  Stacks: [
+    {
+      StackId:
+        'arn:aws:cloudformation:eu-west-1:123456789012:stack/Fleetwarden/5b2a4f30-8f0e-11ee-b9d1-0242ac120002',
+      StackName: 'Fleetwarden',
+      CreationTime: new Date('2026-11-01T10:00:00Z'),
+      LastUpdatedTime: new Date('2026-11-30T08:00:00Z'),
+      StackStatus: 'UPDATE_COMPLETE' as const,
+      Outputs: Object.entries(cdkOutputs.Fleetwarden).map(([OutputKey, OutputValue]) => ({
+        OutputKey,
+        OutputValue,
+        ...(OutputKey === 'WebhookUrl' ? { Description: 'GitHub webhook Function URL' } : {}),
+      })),
+    },
+  ],
+};
+
+/** What DescribeStacks answers for a stack that does not exist (HTTP 400). */
+export const stackDoesNotExist = (stackName: string) =>
+  Object.assign(new Error(`Stack with id ${stackName} does not exist`), { name: 'ValidationError' });
+
+/** CloudWatch DescribeAlarms (StateValue ALARM) output with one metric alarm firing. */
+export const firingAlarm = {
+  MetricAlarms: [
+    {
+      AlarmName: 'Fleetwarden-DnsSyncErrors-ABC',
+      AlarmArn: 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:Fleetwarden-DnsSyncErrors-ABC',
+      StateValue: 'ALARM' as const,
+      StateReason:
+        'Threshold Crossed: 1 datapoint [2.0 (30/11/26 09:00:00)] was greater than the threshold (0.0).',
+      StateUpdatedTimestamp: new Date('2026-11-30T09:01:00Z'),
+    },
+  ],
+  CompositeAlarms: [],
+};
