@@ -27,7 +27,11 @@ const run = (t: Awaited<ReturnType<typeof seeded>>, ...args: string[]) =>
 
 describe('fleetwarden proposals', () => {
   it('lists proposals newest first with their status as judged now', async () => {
-    const t = await seeded(NOW, [volume, sweep, old], [aDecision(sweep, ALICE)]);
+    const t = await seeded(
+      NOW,
+      [volume, sweep, old],
+      [aDecision(sweep, ALICE, { decidedAt: '2026-11-30T09:40:00.000Z' })],
+    );
     expect(await run(t)).toBe(EXIT.ok);
     expect(t.stdout()).toMatchInlineSnapshot(`
       "ID                STATUS    FUNCTION          SUMMARY                               BLAST RADIUS     AGE  EXPIRES
@@ -42,7 +46,11 @@ describe('fleetwarden proposals', () => {
   });
 
   it('filters by the judged status and by function', async () => {
-    const t = await seeded(NOW, [volume, sweep, old], [aDecision(sweep, ALICE)]);
+    const t = await seeded(
+      NOW,
+      [volume, sweep, old],
+      [aDecision(sweep, ALICE, { decidedAt: '2026-11-30T09:40:00.000Z' })],
+    );
     await run(t, '--status', 'approved');
     expect(t.stdout()).toContain(sweep.id);
     expect(t.stdout()).not.toContain(volume.id);
@@ -54,7 +62,11 @@ describe('fleetwarden proposals', () => {
   });
 
   it('prints JSON for scripts, with the judgement', async () => {
-    const t = await seeded(NOW, [volume, sweep], [aDecision(sweep, ALICE)]);
+    const t = await seeded(
+      NOW,
+      [volume, sweep],
+      [aDecision(sweep, ALICE, { decidedAt: '2026-11-30T09:40:00.000Z' })],
+    );
     await run(t, '--json');
     const parsed = JSON.parse(t.stdout());
     expect(parsed.proposals.map((p: { id: string; status: string }) => [p.id, p.status])).toEqual([
