@@ -53,7 +53,7 @@ describe('function bundles carry only the SDK clients they use', () => {
       // no gated action: the approval wiring (SNS notifier) stays out
       ['client-cloudtrail', 'client-secrets-manager', 'client-eventbridge', 'client-sns'],
     ],
-    // its deletion asks the approval gate: the entry's dynamic import bundles the wiring
+    // its deletion asks the approval gate: the entry bundles the wiring
     ['functions/orphaned-volumes/index.ts', ['client-ec2', 'client-sns'], ['client-route-53']],
   ])('%s', async (entry, present, absent) => {
     const inputs = (await inputsOf(entry)).join('\n');

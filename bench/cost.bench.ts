@@ -296,12 +296,24 @@ function leastSquares(xs: number[], ys: number[]): { a: number; b: number } {
   return { a: my - b * mx, b };
 }
 
+/**
+ * The usage of one line as fixed + per instance; a negative fixed part is sampling noise of the
+ * small runs (usage cannot be negative at size 0): the line is then fitted through the origin.
+ */
+function usageFit(xs: number[], ys: number[]): { a: number; b: number } {
+  const f = leastSquares(xs, ys);
+  if (f.a >= 0) return f;
+  const sxy = xs.reduce((s, x, i) => s + x * (ys[i] as number), 0);
+  const sxx = xs.reduce((s, x) => s + x * x, 0);
+  return { a: 0, b: sxx === 0 ? 0 : sxy / sxx };
+}
+
 export function projectCosts(runs: RunActivity[], inv: FleetInventory, sizes: number[]): CostReport {
   const xs = runs.map((r) => r.instances);
   const lines: CostLine[] = lineSpecs().map((spec) => {
     // usage per month at each run's size (the run's window scaled to 30 days)
     const ys = runs.map((r) => spec.usage(r, inv) * (MONTH_MINUTES / r.windowMinutes));
-    const { a, b } = leastSquares(xs, ys);
+    const { a, b } = usageFit(xs, ys);
     const fixed = spec.fixed?.(inv) ?? 0;
     const usd = sizes.map((n) => (Math.max(0, a + b * n) + fixed) * spec.price);
     const first = ys[0] as number;

@@ -5,7 +5,6 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Command } from 'commander';
-import { REMEDIATIONS } from '../../functions/registry';
 import { LIFECYCLE_HOOK_NAME } from '../../shared/autoscaling/lifecycle-hook-name';
 import { ConfigError } from '../../shared/core/errors';
 import { AwsDoctorAdapter } from '../../shared/doctor/aws-adapter';
@@ -91,6 +90,8 @@ async function githubChecks(
   owner: string | undefined,
   functionUrl: string,
 ): Promise<CheckResult[]> {
+  // the registry (every handler, and the Powertools logger) loads on first use, not at CLI startup
+  const { REMEDIATIONS } = await import('../../functions/registry');
   const required = requiredGitHubPermissions(REMEDIATIONS);
   let events: string[] = [];
   const installation = await guarded('github-app', 'GitHub App installation reachable', async () => {

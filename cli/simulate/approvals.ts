@@ -47,6 +47,13 @@ export const APPROVER_DELAY_MS = 8 * 60_000;
 export const SCENARIOS: readonly Scenario[] = [
   { name: 'fleet', description: "the fleet's day (default)" },
   {
+    name: 'on-call',
+    description:
+      "the fleet's day with approvals deployed and an on-call who approves every proposal after 8 min",
+    approvals: true,
+    schedule: (e) => approver(e, APPROVER_DELAY_MS),
+  },
+  {
     name: 'approvals',
     description:
       'approvals deployed; an operator kills 60% of the runners at once: the sweep breaker refuses the mass removal and proposes it, the on-call approves, the sweep removes exactly the approved runners',
@@ -241,22 +248,46 @@ export function decisionsByApproversOnly(e: Engine): Invariant {
   return invariant('no decision written by a fleet function role', details, writes.length + tried.length);
 }
 
-/** Invariant (approver on duty): a proposal approved in time ends executed or void, never hanging. */
-export function approvedProposalsSettled(e: Engine): Invariant {
+/** Whether the proposing function asked the gate about `p` again after `at` (a run that re-judged it). */
+const askedAgain = (records: AuditRecord[], p: Proposal, at: number) =>
+  records.some(
+    (r) =>
+      r.function === p.function &&
+      Date.parse(r.time) > at &&
+      (r.details as { proposalId?: unknown } | undefined)?.proposalId === p.id,
+  );
+
+/**
+ * Invariant (approver on duty): a proposal approved in time ends executed or void, never hanging
+ * once its function re-judged it. One its function could not re-judge (its listing came back empty:
+ * nothing judged) rightly stays approved until it expires.
+ */
+export function approvedProposalsSettled(e: Engine, records: AuditRecord[] = []): Invariant {
   const end = T0 + (e.options.durationMinutes + e.options.settleMinutes) * 60_000;
   const approvedInTime = new Set(
     allDecisions(e)
       .filter((d) => d.decision === 'approve' && Date.parse(d.decidedAt) < end - 15 * 60_000)
       .map((d) => d.proposalId),
   );
+  const approvedAt = (id: string) =>
+    Math.min(
+      ...allDecisions(e)
+        .filter((d) => d.proposalId === id)
+        .map((d) => Date.parse(d.decidedAt)),
+    );
   const details = e.world.proposals
     .all()
     .filter((p) => approvedInTime.has(p.id) && !['executed', 'void'].includes(p.status))
+    .filter((p) => askedAgain(records, p, approvedAt(p.id)))
     .map((p) => `${p.id} (${p.summary}) approved but still ${p.status} at the end`);
   return invariant('every approved proposal executed or void', details, approvedInTime.size);
 }
 
 /** The approval invariants of a run. */
 export function approvalInvariants(e: Engine, records: AuditRecord[]): Invariant[] {
-  return [approvedBeforeIrreversible(e, records), decisionsByApproversOnly(e), approvedProposalsSettled(e)];
+  return [
+    approvedBeforeIrreversible(e, records),
+    decisionsByApproversOnly(e),
+    approvedProposalsSettled(e, records),
+  ];
 }

@@ -10,7 +10,6 @@ import { DEFAULT_SIM_OPTIONS, type SimOptions } from '../../cli/simulate/scenari
 import { fleetConfigFor, simulate } from '../../cli/simulate/simulate';
 import { fromDefinition, type HandlerOverrides, type Invoke } from '../../cli/simulate/world';
 import { testDeps } from '../../cli/test-deps';
-import type { ApprovalGate } from '../../shared/kernel/approval';
 import { orphanedVolumes } from './definition';
 import { simulation, volumeOf } from './simulation';
 
@@ -21,15 +20,6 @@ const UNTOUCHED =
 const APPROVED = 'no volume is deleted without an approval';
 const FAULTS = ['--foreign-orphan-volumes', '--reattached-volumes'];
 const SMALL = ['--instances', '9', '--duration', '20', '--settle', '10'];
-const APPROVE: ApprovalGate = {
-  check: async () => ({
-    approved: true,
-    proposalId: 'sim',
-    by: ['simulator'],
-    decisions: [],
-    settle: async () => {},
-  }),
-};
 
 /** A short `fleetwarden simulate` run with the handler overrides; its exit code and invariants. */
 async function run(flags: string[], overrides: HandlerOverrides = {}) {
@@ -97,7 +87,7 @@ describe('orphaned-volumes in the full simulator', () => {
     expect(r.invariant(APPROVED)).toMatchObject({ ok: true, details: [] });
   });
 
-  it('approved (a gate that approves): deletes fleet orphans past their grace, and only those', async () => {
+  it('approved (approvals deployed, the simulated on-call approves): deletes fleet orphans past their grace, and only those', async () => {
     const { summary, engine } = await simulate(
       {
         ...DEFAULT_SIM_OPTIONS,
@@ -106,9 +96,9 @@ describe('orphaned-volumes in the full simulator', () => {
         durationMinutes: 40,
         settleMinutes: 130,
         faults: { foreignOrphanVolumes: true, reattachedVolumes: true },
-        overrides: { [ENTRY]: (w, env) => fromDefinition(orphanedVolumes, w, env, APPROVE) },
+        scenario: 'on-call',
       },
-      synthesizeFleet(fleetConfigFor({})),
+      synthesizeFleet(fleetConfigFor({ scenario: 'on-call' })),
     );
     const deleted = engine.world.volumes.deleted;
     expect(deleted.length).toBeGreaterThan(0);

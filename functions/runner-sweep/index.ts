@@ -1,3 +1,4 @@
+import { approvalGate } from '../../shared/approvals/wiring';
 import { DynamoDbAuditSink } from '../../shared/audit/dynamodb-audit-sink';
 import { AutoScalingInstanceLifecycle } from '../../shared/autoscaling/instance-lifecycle';
 import { AutoScalingWarmPool } from '../../shared/autoscaling/warm-pool';
@@ -10,8 +11,8 @@ import { runnerSweep } from './definition';
 
 /**
  * The Lambda entry: runner-sweep's definition with the real adapters (one memoised client each); a
- * refused run and a termination ask the approval gate, whose wiring loads only when approvals are
- * deployed.
+ * refused run and a termination ask the approval gate (its wiring is used only when approvals are
+ * deployed; imported statically: a dynamic import would stop esbuild shaking the shared modules).
  */
 export const handler = lambdaHandler(
   runnerSweep,
@@ -24,5 +25,5 @@ export const handler = lambdaHandler(
     audit: new DynamoDbAuditSink(s.auditTable),
     sweepState: new DynamoDbSweepState(s.sweepStateTable),
   }),
-  { approvals: () => import('../../shared/approvals/wiring') },
+  { approvals: async () => ({ approvalGate }) },
 );

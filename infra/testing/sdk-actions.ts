@@ -30,15 +30,15 @@ const IAM_PREFIX: Record<string, string> = {
  * The IAM actions a function's code can call: follows the handler's value imports (not
  * `import type`) and dynamic imports through the repository and collects every `new XCommand(` of an @aws-sdk client.
  * The audit sink and store are left out: their table grants come from AuditAccess (tested with the
- * audit trail). `lazy: false` leaves the lazily loaded modules out (a construct test of a stack
- * that deploys no approval flow, whose wiring the entry loads only when deployed).
+ * audit trail). `skip` leaves modules out (a construct test of a stack without the approval flow
+ * leaves the approval wiring out: the Approvals construct grants its calls when deployed).
  */
-export function sdkActionsOf(entry: string, options: { lazy?: boolean } = {}): Set<string> {
-  const lazy = options.lazy ?? true;
+export function sdkActionsOf(entry: string, options: { skip?: readonly string[] } = {}): Set<string> {
+  const skip = new Set((options.skip ?? []).map((f) => resolve(ROOT, f)));
   const actions = new Set<string>();
   const seen = new Set<string>();
   const visit = (file: string) => {
-    if (seen.has(file) || file.includes('/shared/audit/')) return;
+    if (seen.has(file) || skip.has(file) || file.includes('/shared/audit/')) return;
     seen.add(file);
     const src = readFileSync(file, 'utf8');
     const commandService = new Map<string, string>();
@@ -57,9 +57,8 @@ export function sdkActionsOf(entry: string, options: { lazy?: boolean } = {}): S
     // a lazily loaded module (`() => import('../x')`, e.g. the approval wiring) is bundled and called too
     // (comments left out: a doc comment may show such an import)
     const code = src.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
-    if (lazy)
-      for (const m of code.matchAll(/\bimport\(\s*'(\.[^']+)'\s*\)/g))
-        visit(resolve(dirname(file), `${m[1]}.ts`));
+    for (const m of code.matchAll(/\bimport\(\s*'(\.[^']+)'\s*\)/g))
+      visit(resolve(dirname(file), `${m[1]}.ts`));
     for (const m of src.matchAll(/new\s+(\w+Command)\(/g)) {
       const service = commandService.get(m[1] ?? '');
       if (service) actions.add(`${service}:${(m[1] ?? '').replace(/Command$/, '')}`);

@@ -5,7 +5,7 @@ import {
   PutItemCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { defaultDynamoDbClient } from '../aws/clients';
 import { fromAttributeMap, toAttributeMap } from './attribute-values';
 import { DecisionStoreError } from './errors';

@@ -50,9 +50,11 @@ export interface LambdaHandlerOptions {
   /** A fixed gate (tests); otherwise the gate comes from the approval settings in the environment. */
   gate?: ApprovalGate;
   /**
-   * Loads the real gate's wiring, in the entry of a remediation that needs approval:
-   * `approvals: () => import('../../shared/approvals/wiring')`. A dynamic import in the entry (not
-   * here), so only those bundles carry the approval adapters, and they load on first use only.
+   * The real gate's wiring, given by the entry of a remediation that needs approval: it imports
+   * `approvalGate` of shared/approvals/wiring.ts and passes `approvals: async () => ({ approvalGate })`.
+   * Imported in the entry (not here), so only those bundles
+   * carry the approval adapters; statically, because a dynamic import in a one-file bundle stops
+   * esbuild shaking the modules it shares (all of zod, +367 KB, was kept).
    */
   approvals?: () => Promise<ApprovalWiring>;
 }
@@ -72,7 +74,7 @@ async function approvalGateOf(
   if (!settings) return REPORT_ONLY_GATE;
   if (!options.approvals)
     throw new ConfigError(
-      `${definition.name}: approvals are deployed (PROPOSALS_TABLE) but its entry wires no approval gate: give lambdaHandler { approvals } loading shared/approvals/wiring (a dynamic import)`,
+      `${definition.name}: approvals are deployed (PROPOSALS_TABLE) but its entry wires no approval gate: give lambdaHandler { approvals } returning shared/approvals/wiring (imported statically in the entry)`,
     );
   return (await options.approvals()).approvalGate(definition.name, settings);
 }
