@@ -2,7 +2,6 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
-import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { FleetwardenError } from '../core/errors';
 import { tracer } from '../observability/tracer';
 import { instrumentClient } from './call-recorder';
@@ -12,6 +11,14 @@ import { spokeRoleName, trailRoleName } from './scope-env';
 
 /** A scope that is neither the hub nor a configured spoke: no role is assumed, no call is made. */
 export class UnknownScopeError extends FleetwardenError {}
+
+/** A provider of temporary credentials, as the SDK clients take it. */
+export type AwsCredentialIdentityProvider = () => Promise<{
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
+}>;
 
 /** Credentials of a role in another account (production: `fromTemporaryCredentials`). */
 export type CredentialsFor = (p: {
