@@ -1,5 +1,8 @@
-import { ConfigError } from '../core/errors';
+import { ConfigError, FleetwardenError } from '../core/errors';
 import { TOPOLOGY_ENV } from './scope-env';
+
+/** A scope that is neither the hub nor a configured spoke: no role is assumed, no call is made. */
+export class UnknownScopeError extends FleetwardenError {}
 
 /** Where an AWS call is made: one account, one region. */
 export interface AwsScope {

@@ -2,15 +2,20 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
-import { FleetwardenError } from '../core/errors';
 import { tracer } from '../observability/tracer';
 import { instrumentClient } from './call-recorder';
 import { defaultAutoScalingClient, defaultEc2Client } from './clients';
-import { type AwsScope, sameScope, scopeKey, type Topology, topologyFromEnv } from './scope';
+import {
+  type AwsScope,
+  sameScope,
+  scopeKey,
+  type Topology,
+  topologyFromEnv,
+  UnknownScopeError,
+} from './scope';
 import { spokeRoleName, trailRoleName } from './scope-env';
 
-/** A scope that is neither the hub nor a configured spoke: no role is assumed, no call is made. */
-export class UnknownScopeError extends FleetwardenError {}
+export { UnknownScopeError };
 
 /** A provider of temporary credentials, as the SDK clients take it. */
 export type AwsCredentialIdentityProvider = () => Promise<{
