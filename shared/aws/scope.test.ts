@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DrainRetrySchema, TerminateLifecycleEventSchema } from '../runners/lifecycle-event';
 import { scopeHintOf, scopeOf, scopesOf, type Topology, topologyFromEnv } from './scope';
 import { TOPOLOGY_ENV } from './scope-env';
 
@@ -101,5 +102,34 @@ describe('topologyFromEnv', () => {
         [TOPOLOGY_ENV.partition]: 'aws',
       }),
     ).toThrow(/2222:eu-west-1/);
+  });
+});
+
+describe("a spoke's lifecycle action looked at again stays in its spoke", () => {
+  it('the drain retry built from a parsed terminate event keeps its account and region', () => {
+    const event = TerminateLifecycleEventSchema.parse({
+      id: 'e-7',
+      source: 'aws.autoscaling',
+      'detail-type': 'EC2 Instance-terminate Lifecycle Action',
+      account: '222222222222',
+      region: 'us-east-1',
+      time: '2026-11-30T10:00:00Z',
+      detail: {
+        LifecycleActionToken: 't',
+        AutoScalingGroupName: 'runners',
+        LifecycleHookName: 'fleetwarden-drain',
+        EC2InstanceId: 'i-0123456789abcdef0',
+        LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+      },
+    });
+    const retry = DrainRetrySchema.parse(
+      JSON.parse(JSON.stringify({ fleetwarden: 'drain-retry', attempt: 1, event })),
+    );
+    expect(
+      scopeOf(retry, { ...topology, spokes: [{ account: '222222222222', region: 'us-east-1' }] }),
+    ).toEqual({
+      kind: 'spoke',
+      scope: { account: '222222222222', region: 'us-east-1' },
+    });
   });
 });
