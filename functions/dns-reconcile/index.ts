@@ -1,14 +1,20 @@
 import { DynamoDbAuditSink } from '../../shared/audit/dynamodb-audit-sink';
+import { fleetAcrossScopes } from '../../shared/aws/across-scopes';
+import { ec2ClientFor } from '../../shared/aws/scoped-clients';
 import { DEFAULT_PACING } from '../../shared/core/pacing';
 import { Route53ZoneAdapter } from '../../shared/dns/route53-zone-adapter';
 import { Ec2InstanceInventory } from '../../shared/ec2/ec2-instance-inventory';
 import { lambdaHandler } from '../../shared/kernel/remediation';
 import { dnsReconcile } from './definition';
 
-/** The Lambda entry of dns-reconcile: its definition wired to the real adapters. */
+/**
+ * The Lambda entry of dns-reconcile: its definition wired to the real adapters; the zone is
+ * compared with the whole fleet's instances (hub and spokes: a spoke instance's record is not stale).
+ */
 export const handler = lambdaHandler(dnsReconcile, (settings) => ({
   audit: new DynamoDbAuditSink(settings.auditTable),
   route53: new Route53ZoneAdapter(),
-  inventory: new Ec2InstanceInventory(),
+  inventory: fleetAcrossScopes((scope) => ({ inventory: new Ec2InstanceInventory(ec2ClientFor(scope)) }))
+    .inventory,
   pacing: DEFAULT_PACING,
 }));
