@@ -82,7 +82,7 @@ describe('clientsFor(scope)', () => {
     const { asked, options } = injected();
     const trail = cloudTrailClientFor(SPOKE, options);
     expect(trail).toBeInstanceOf(CloudTrailClient);
-    expect(await trail.config.maxAttempts()).toBe(1);
+    expect(await trail?.config.maxAttempts()).toBe(1);
     expect(asked[0]?.roleArn).toBe('arn:aws:iam::222222222222:role/fleetwarden-trail-prod');
   });
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { InMemoryAuditSink } from '../audit/in-memory-audit-sink';
 import type { AwsScope, Topology } from '../aws/scope';
 import type { Handler } from './remediation';
-import { routeByScope } from './scope-routing';
+import { createInScopes, routeByScope } from './scope-routing';
 
 const HUB = { account: '111111111111', region: 'eu-west-1' };
 const SPOKE = { account: '222222222222', region: 'us-east-1' };
@@ -164,5 +164,41 @@ describe('routeByScope: a hub function acts on each event in its own account and
     await h.route(undefined).call(null, event);
     expect(h.seen).toEqual([{ scope: undefined, ids: ['m1'] }]);
     expect(h.audit.all()).toEqual([]);
+  });
+});
+
+describe('createInScopes: a definition built once per scope', () => {
+  it("each scope's handler gets its own ports and an audit sink that fills its account/region", async () => {
+    const audit = new InMemoryAuditSink();
+    const built: Array<AwsScope | undefined> = [];
+    const create = (ports: { audit: { write: InMemoryAuditSink['write'] }; where: string }) => async () => {
+      await ports.audit.write({
+        schemaVersion: 1,
+        recordId: `r-${ports.where}`,
+        time: '2026-11-30T10:00:00.000Z',
+        function: 'runner-drain',
+        trigger: { source: 'aws.autoscaling', id: 'e' },
+        subject: { instanceId: 'i-0123456789abcdef0' },
+        action: 'lifecycle.complete',
+        decision: 'acted',
+        reason: 'done',
+        mode: 'live',
+      });
+      return { batchItemFailures: [] };
+    };
+    const handler = createInScopes({
+      name: 'runner-drain',
+      create,
+      topology,
+      audit,
+      mode: 'live',
+      portsFor: (scope) => {
+        built.push(scope);
+        return { where: scope?.region ?? 'none' };
+      },
+    });
+    await handler(sqs(record('m1', ec2('e1', SPOKE.account, SPOKE.region))));
+    expect(built).toEqual([SPOKE]);
+    expect(audit.records.get('r-us-east-1')).toMatchObject({ account: SPOKE.account, region: SPOKE.region });
   });
 });

@@ -2,6 +2,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { type AuditContext, auditedAction, sqsDelivery } from '../audit/audited-action';
 import type { AuditSink } from '../audit/port';
 import type { Subject } from '../audit/schema';
+import { auditSinkInScope } from '../audit/scoped-sink';
 import { type AwsScope, type ScopeVerdict, scopeKey, scopeOf, scopesOf, type Topology } from '../aws/scope';
 import type { Handler } from './remediation';
 
@@ -172,4 +173,23 @@ export function routeByScope<E, R>(routing: ScopeRouting<E, R>): Handler<E, R> {
     await refuse(routing, event, v);
     return undefined as R;
   };
+}
+
+/**
+ * `routeByScope` for an entry that builds its handler itself (runner-drain's lazy wiring): `create`
+ * runs once per scope with `portsFor(scope)` and an audit sink that fills the scope's
+ * account/region; refusals go to `audit` (the hub's).
+ */
+export function createInScopes<P, E, R>(o: {
+  name: string;
+  topology: Topology | undefined;
+  audit: AuditSink;
+  mode: 'dry-run' | 'live';
+  portsFor: (scope: AwsScope | undefined) => P;
+  create: (ports: P & { audit: AuditSink }) => Handler<E, R>;
+}): Handler<E, R> {
+  return routeByScope<E, R>({
+    ...o,
+    handlerFor: (scope) => o.create({ ...o.portsFor(scope), audit: auditSinkInScope(o.audit, scope) }),
+  });
 }
