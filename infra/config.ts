@@ -9,6 +9,7 @@ import {
 import { ConfigError } from '../shared/core/errors';
 import { DNS_SETTINGS as DNS } from '../shared/dns/settings';
 import { configField, type Setting } from '../shared/kernel/settings';
+import { checkSpokes, SpokesSchema } from './config-spokes';
 
 /** CloudWatch Logs retention values (days) that RetentionInDays accepts. */
 const LOG_RETENTION_DAYS = [
@@ -192,6 +193,8 @@ export const FleetConfigSchema = z
      * @default none: no approval infrastructure; those actions are reported only
      */
     approvals: ApprovalsSchema.optional(),
+    /** Member accounts and regions of a hub-and-spoke fleet (infra/config-spokes.ts). @default none */
+    spokes: SpokesSchema.optional(),
   })
   .refine((c) => (c.reverseZoneId === undefined) === (c.reverseZoneName === undefined), {
     message: 'reverseZoneId and reverseZoneName go together: set both or neither',
@@ -215,7 +218,8 @@ export const FleetConfigSchema = z
           'webhookOnly deploys no runner remediation, but autoScalingGroupNames names runner ASGs: drop one of the two',
       });
     }
-  });
+  })
+  .superRefine(checkSpokes);
 export type FleetConfig = z.infer<typeof FleetConfigSchema>;
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
