@@ -27,6 +27,17 @@ export {
   type RemediationFunctionProps,
 } from '../infra/constructs/remediation-function';
 export { RunnerRemediation, type RunnerRemediationProps } from '../infra/constructs/runner-remediation';
+export {
+  FleetwardenSpoke,
+  type FleetwardenSpokeProps,
+  FleetwardenSpokeStack,
+  type FleetwardenSpokeStackProps,
+} from '../infra/constructs/spoke';
+export {
+  type DeployedRemediation,
+  spokeForwardPatterns,
+  spokeGrants,
+} from '../infra/constructs/spoke-permissions';
 export { WebhookIngress, type WebhookIngressProps } from '../infra/constructs/webhook-ingress';
 export { applyGuardrails } from '../infra/guardrails/guardrails';
 export { ConfigError, FleetwardenError } from '../shared/core/errors';
