@@ -45,8 +45,6 @@ export interface FleetwardenSpokeProps {
   readonly roles?: boolean;
 }
 
-const sid = (s: string) => s.replace(/[^A-Za-z0-9]/g, '');
-
 /** A forwarding target: the hub's default bus, with a role, a retry policy and a DLQ. */
 class HubBusTarget implements events.IRuleTarget {
   constructor(
@@ -152,10 +150,11 @@ function statement(g: IamGrant, regions: readonly string[]): iam.PolicyStatement
   });
 }
 
+const REGION = '$' + '{AWS::Region}';
 const inRegions = (resources: readonly string[], regions: readonly string[]) => [
   ...new Set(
     resources.flatMap((r) =>
-      r.includes('${AWS::Region}') ? regions.map((region) => r.replaceAll('${AWS::Region}', region)) : [r],
+      r.includes(REGION) ? regions.map((region) => r.replaceAll(REGION, region)) : [r],
     ),
   ),
 ];
