@@ -3,6 +3,7 @@ import { App } from 'aws-cdk-lib';
 import { buildApp } from '../../infra/app';
 import { FleetFunction } from '../../infra/constructs/fleet-function';
 import { HOME_REGION, SIM_ACCOUNT } from './evidence';
+import { type SpokeRoute, spokeRouteOf } from './forwarding';
 
 /**
  * How events reach functions, read from the SYNTHESIZED FleetStack (never written down twice): rules
@@ -59,6 +60,8 @@ export interface Routing {
   /** queue logical id -> visibility timeout and redrive limit */
   queues: Map<string, QueueSettings>;
   lifecycleHooks: LifecycleHookRoute[];
+  /** The spoke stacks' forwarding rules (a hub with spokes; none otherwise). */
+  spokes?: SpokeRoute[];
 }
 
 type Resource = { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> };
@@ -216,7 +219,17 @@ export function synthesizeFleet(overrides: Record<string, unknown> = {}): Routin
     new App({ context: { ...cdkJson.context, fleetwarden, 'aws:cdk:bundling-stacks': [] } }),
   );
   const assembly = app.synth();
-  const stack = assembly.stacks[0];
+  // the hub: the stack with the fleet's functions; every other stack with an account is a spoke
+  const hasFunctions = (t: { Resources?: Record<string, Resource> }) =>
+    Object.values(t.Resources ?? {}).some((r) => r.Metadata?.[FleetFunction.ENTRY_METADATA_KEY]);
+  const stack = assembly.stacks.find((s) => hasFunctions(s.template)) ?? assembly.stacks[0];
   if (!stack) throw new Error('the fleet app synthesized no stack');
-  return routingFromTemplate(stack.template as { Resources: Record<string, Resource> }, stack.stackName);
+  const routing = routingFromTemplate(
+    stack.template as { Resources: Record<string, Resource> },
+    stack.stackName,
+  );
+  const spokes = assembly.stacks
+    .filter((s) => s !== stack && /^\d{12}$/.test(s.environment.account))
+    .map((s) => spokeRouteOf({ account: s.environment.account, region: s.environment.region }, s.template));
+  return spokes.length > 0 ? { ...routing, spokes } : routing;
 }

@@ -38,6 +38,7 @@ import { HOME_REGION, SimEvidence } from './evidence';
 import { FLEET_TAG } from './fleet-model';
 import { Journal } from './journal';
 import type { FunctionRoute } from './routing';
+import { SimScopes, topologyOf, wireAcrossScopes } from './scopes';
 
 export type Invoke = (event: unknown, context: Context) => Promise<unknown>;
 
@@ -172,6 +173,8 @@ export class World {
   /** The function running right now (the actor of the calls it makes). */
   currentFunction = 'simulator';
   readonly evidence: SimEvidence;
+  /** The spokes' own EC2 and Auto Scaling, and every call made in a scope (hub and spokes). */
+  readonly scopes: SimScopes;
 
   constructor(
     readonly clock: { now: number },
@@ -205,6 +208,7 @@ export class World {
     this.idempotency = new InMemoryPersistenceLayer(now);
     this.evidence = new SimEvidence(clock, () => this.currentFunction);
     this.evidence.instrument(this);
+    this.scopes = new SimScopes(this);
   }
 
   get now(): Date {
@@ -264,6 +268,9 @@ export function fromDefinition(
   env: Record<string, string>,
   gate: ApprovalGate = simulatedGate(definition, w, env),
 ): Invoke {
+  // a hub with spokes: wired across the accounts and regions as its entry wires it
+  const topology = topologyOf(env);
+  if (topology) return wireAcrossScopes(definition, w, env, topology, gate);
   const all = w.ports as unknown as Record<string, unknown>;
   const ports = Object.fromEntries(definition.ports.map((name: string) => [name, all[name]]));
   // the Lambda runtime sets AWS_REGION in every function (never the template)
