@@ -152,18 +152,21 @@ function callsInsideTopology(e: Engine): Invariant {
   return invariant('no call outside the hub and its spokes', details, e.world.scopes.calls.length);
 }
 
-/** Every event of an unknown account left its refusal record, and no record acted on its instance. */
+/**
+ * Every event of an unknown account was refused (`trust.unknown-account`) by each function it
+ * reached, and no function wrote any other record about it (it was never handled).
+ */
 function unknownAccountsRefused(e: Engine, records: AuditRecord[]): Invariant {
   const events = forgedEvents(e).filter((f) => f.kind === 'unknown-account');
   const details = events.flatMap((f) => {
     const mine = records.filter((r) => r.trigger.id === f.id);
     const refused = mine.some((r) => r.action === 'trust.unknown-account' && r.decision === 'refused');
-    const acted = mine.filter((r) => r.decision === 'acted');
+    const handled = mine.filter((r) => r.action !== 'trust.unknown-account');
     return [
       ...(refused
         ? []
         : [`${f.id} (account ${f.claimed.account}, ${rel(f.at)}) has no trust.unknown-account refusal`]),
-      ...acted.map((r) => `${f.id} was acted on: ${r.action} ${r.recordId}`),
+      ...handled.map((r) => `${f.id} was handled by ${r.function}: ${r.action} ${r.decision} (${r.reason})`),
     ];
   });
   return invariant('every event of an unknown account is refused, never acted on', details, events.length);

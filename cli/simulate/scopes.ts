@@ -237,11 +237,11 @@ export function wireAcrossScopes(
   env: Record<string, string>,
   topology: Topology,
   gate: ApprovalGate,
+  mode: 'event' | 'fleet' | undefined = SCOPING[definition.name],
 ): Invoke {
   const all = w.ports as unknown as Record<string, unknown>;
   const settings = readSettings(definition.settings, { AWS_REGION: HOME_REGION, ...env });
   const runtime = { now: () => w.now, gate };
-  const mode = SCOPING[definition.name];
   if (mode === 'fleet') {
     const parts = scopesOf(topology).map((scope) => ({ scope, ...w.scopes.recorded(scope) }));
     const fleet = { ...(parts[0] as (typeof parts)[number]), ...acrossScopes(parts) };
@@ -261,8 +261,5 @@ export function wireAcrossScopes(
     now: () => w.now,
     handlerFor: (scope) => definition.create(ports(scope), settings, runtime) as Handler<unknown, unknown>,
   });
-  return (event, context) => {
-    w.scopes.claim(event, topology);
-    return routed(event, context) as Promise<unknown>;
-  };
+  return (event, context) => routed(event, context) as Promise<unknown>;
 }

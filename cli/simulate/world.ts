@@ -310,9 +310,19 @@ export function wireFunction(
   overrides: HandlerOverrides = {},
 ): Invoke | undefined {
   const override = overrides[route.entry];
-  if (override) return override(w, route.env);
   const definition = REMEDIATIONS.find((d) => d.entry === route.entry);
-  return definition ? fromDefinition(definition, w, route.env) : undefined;
+  const invoke = override
+    ? override(w, route.env)
+    : definition
+      ? fromDefinition(definition, w, route.env)
+      : undefined;
+  // a hub with spokes: which scopes each invocation's events claim (the invariants judge the calls by them)
+  const topology = topologyOf(route.env);
+  if (!invoke || !topology) return invoke;
+  return (event, context) => {
+    w.scopes.claim(event, topology);
+    return invoke(event, context);
+  };
 }
 
 export const SIM_WEBHOOK_SECRET = 'simulated-webhook-secret';
