@@ -22,9 +22,9 @@ const detail = {
 
 describe('the published workflow_job detail', () => {
   it('carries the host and the pool the ingress attributed it to', () => {
-    expect(
-      WorkflowJobDetailSchema.parse({ ...detail, host: 'ghe.example.com', pool: 'ghes' }),
-    ).toMatchObject({ host: 'ghe.example.com', pool: 'ghes' });
+    expect(WorkflowJobDetailSchema.parse({ ...detail, host: 'ghe.example.com', pool: 'ghes' })).toMatchObject(
+      { host: 'ghe.example.com', pool: 'ghes' },
+    );
   });
 
   it('reads an event published before pools existed as github.com, pool default', () => {
