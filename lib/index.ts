@@ -27,6 +27,10 @@ export {
   type RemediationFunctionProps,
 } from '../infra/constructs/remediation-function';
 export { RunnerRemediation, type RunnerRemediationProps } from '../infra/constructs/runner-remediation';
-export { WebhookIngress, type WebhookIngressProps } from '../infra/constructs/webhook-ingress';
+export {
+  WebhookIngress,
+  type WebhookIngressPool,
+  type WebhookIngressProps,
+} from '../infra/constructs/webhook-ingress';
 export { applyGuardrails } from '../infra/guardrails/guardrails';
 export { ConfigError, FleetwardenError } from '../shared/core/errors';

@@ -21,10 +21,17 @@ const healthyGitHub = (): DoctorGitHub => ({
   appHookDeliveries: async () => f.deliveries,
 });
 
+const apiUrls: Array<string | undefined> = [];
 async function doctor(aws: DoctorAws, github: DoctorGitHub, ...args: string[]) {
   const t = testDeps('2026-11-30T09:10:00Z');
   t.files.set('outputs.json', JSON.stringify(f.cdkOutputs));
-  const command = doctorCommand(() => ({ aws, github: () => github }));
+  const command = doctorCommand(() => ({
+    aws,
+    github: (_credentials, apiUrl) => {
+      apiUrls.push(apiUrl);
+      return github;
+    },
+  }));
   const argv = ['node', 'fleetwarden', 'doctor', '--region', 'eu-west-1', '--asg', 'ci-runners', ...args];
   const code = await runCli(argv, t.deps, [command]);
   return { code, out: t.stdout(), err: t.stderr() };
@@ -37,6 +44,19 @@ describe('fleetwarden doctor', () => {
     expect(out).toMatch(/ok +GitHub App installation reachable/);
     expect(out).toMatch(/ok +alarms not in ALARM/);
     expect(out).not.toMatch(/FAIL/);
+    expect(code).toBe(EXIT.ok);
+  });
+
+  it('checks a GHES pool at its API URL (--github-api-url), naming the host', async () => {
+    apiUrls.length = 0;
+    const { code, out } = await doctor(
+      healthyAws(),
+      healthyGitHub(),
+      '--github-api-url',
+      'https://ghe.example.com/api/v3',
+    );
+    expect(apiUrls).toEqual(['https://ghe.example.com/api/v3']);
+    expect(out).toMatch(/ok +GitHub App installation reachable.*on ghe\.example\.com/);
     expect(code).toBe(EXIT.ok);
   });
 

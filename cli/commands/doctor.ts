@@ -23,6 +23,7 @@ import {
 } from '../../shared/doctor/checks';
 import { type AppCredentials, GitHubAppDoctorAdapter } from '../../shared/doctor/github-adapter';
 import type { DoctorAws, DoctorGitHub } from '../../shared/doctor/port';
+import { apiHostOf } from '../../shared/github/scope';
 import type { CliDeps } from '../deps';
 import { EXIT } from '../errors';
 import { type CliCommand, setExitCode } from '../program';
@@ -34,13 +35,15 @@ interface DoctorOptions {
   region?: string;
   asg?: string[];
   owner?: string;
+  githubApiUrl?: string;
   correlatorMinutes: string;
   json?: boolean;
 }
 
 export interface DoctorPorts {
   aws: DoctorAws;
-  github: (credentials: AppCredentials) => DoctorGitHub;
+  /** `apiUrl`: a GHES pool's REST root (--github-api-url); undefined: api.github.com. */
+  github: (credentials: AppCredentials, apiUrl?: string) => DoctorGitHub;
 }
 
 function defaultPorts(region: string): DoctorPorts {
@@ -53,7 +56,7 @@ function defaultPorts(region: string): DoctorPorts {
       cloudFormation: new CloudFormationClient({ region }),
       cloudWatch: new CloudWatchClient({ region }),
     }),
-    github: (credentials) => new GitHubAppDoctorAdapter(credentials),
+    github: (credentials, apiUrl) => new GitHubAppDoctorAdapter(credentials, apiUrl ? { apiUrl } : {}),
   };
 }
 
@@ -89,7 +92,9 @@ async function githubChecks(
   github: DoctorGitHub,
   owner: string | undefined,
   functionUrl: string,
+  apiUrl: string | undefined,
 ): Promise<CheckResult[]> {
+  const host = apiUrl ? apiHostOf(apiUrl) : 'github.com';
   // the registry (every handler, and the Powertools logger) loads on first use, not at CLI startup
   const { REMEDIATIONS } = await import('../../functions/registry');
   const required = requiredGitHubPermissions(REMEDIATIONS);
@@ -97,7 +102,7 @@ async function githubChecks(
   const installation = await guarded('github-app', 'GitHub App installation reachable', async () => {
     const inst = await github.installation();
     events = inst.events ?? [];
-    return checkInstallation(inst, required, owner ?? inst.account?.login ?? '');
+    return checkInstallation(inst, required, owner ?? inst.account?.login ?? '', host);
   });
   const webhook = await guarded('webhook', 'webhook points at the Function URL', async () =>
     checkWebhook({
@@ -192,7 +197,14 @@ async function runChecks(
     );
     const credentials = credentialsOf(appSecret);
     if (credentials && outputs.WebhookUrl)
-      checks.push(...(await githubChecks(ports.github(credentials), opts.owner, outputs.WebhookUrl)));
+      checks.push(
+        ...(await githubChecks(
+          ports.github(credentials, opts.githubApiUrl),
+          opts.owner,
+          outputs.WebhookUrl,
+          opts.githubApiUrl,
+        )),
+      );
   }
   checks.push(...(await awsChecks(ports.aws, opts, new Date(deps.clock.now()))));
   return checks;
@@ -229,6 +241,10 @@ export function doctorCommand(makePorts: (region: string) => DoctorPorts = defau
         .option('--region <region>', 'region of the stack (default: $AWS_REGION)')
         .option('--asg <names...>', "runner Auto Scaling groups that must have the fleet's lifecycle hook")
         .option('--owner <org>', 'GitHub organisation the App must be installed on (default: where it is)')
+        .option(
+          '--github-api-url <url>',
+          "a GitHub Enterprise Server pool's REST root (https://<host>/api/v3): the App is checked there",
+        )
         .option('--correlator-minutes <n>', 'the correlator must have run within this many minutes', '30')
         .option('--json', 'print the checks as JSON')
         .action(async (opts: DoctorOptions, cmd: Command) => {

@@ -105,6 +105,16 @@ describe('checkInstallation', () => {
         .ok,
     ).toBe(false);
   });
+
+  it('names the GHES host it asked (a GHES pool), in the detail and in the fix', () => {
+    const ok = checkInstallation(f.installation, required, 'example-org', 'ghe.example.com');
+    expect(ok.detail).toContain('on ghe.example.com');
+    const low = { ...f.installation, permissions: {} };
+    const r = checkInstallation(low, required, 'example-org', 'ghe.example.com');
+    expect(r.ok).toBe(false);
+    expect(r.fix).toContain('on ghe.example.com');
+    expect(checkInstallation(f.installation, required, 'example-org').detail).not.toContain(' on ');
+  });
 });
 
 describe('checkWebhook', () => {

@@ -132,12 +132,17 @@ interface Installation {
   suspended_at?: string | null;
 }
 
-/** The App installation grants every permission a function declares, at least at its level. */
+/**
+ * The App installation grants every permission a function declares, at least at its level. `host`:
+ * the GitHub asked (a GHES pool's server is named in the detail and the fix).
+ */
 export function checkInstallation(
   installation: Installation,
   required: readonly RequiredPermission[],
   owner: string,
+  host = 'github.com',
 ): CheckResult {
+  const on = host === 'github.com' ? '' : ` on ${host}`;
   const title = 'GitHub App installation reachable with the permissions the functions need';
   const problems: string[] = [];
   const login = installation.account?.login;
@@ -152,12 +157,12 @@ export function checkInstallation(
     );
   }
   if (problems.length === 0)
-    return pass('github-app', title, `${required.length} permissions granted to ${login ?? owner}`);
+    return pass('github-app', title, `${required.length} permissions granted to ${login ?? owner}${on}`);
   return fail(
     'github-app',
     title,
-    problems.join('; '),
-    "in the App's settings > Permissions, grant them (docs/github-app.md), then accept the new permissions on the installation",
+    `${problems.join('; ')}${on}`,
+    `in the App's settings${on} > Permissions, grant them (docs/github-app.md), then accept the new permissions on the installation`,
   );
 }
 

@@ -4,7 +4,7 @@ import { GitHubAppDoctorAdapter } from './github-adapter';
 import * as f from './testing/fixtures';
 
 /** A fetch answering the App routes with the recorded shapes, and recording what was asked. */
-function githubFetch() {
+function githubFetch(root = 'https://api.github.com') {
   const asked: { url: string; auth: string }[] = [];
   const bodies: Record<string, unknown> = {
     '/app/installations/7890123': f.installation,
@@ -12,7 +12,7 @@ function githubFetch() {
     '/app/hook/deliveries?per_page=10': f.deliveries,
   };
   const fetch = async (url: string | URL, init?: RequestInit) => {
-    const path = String(url).replace('https://api.github.com', '');
+    const path = String(url).startsWith(root) ? String(url).slice(root.length) : `elsewhere: ${url}`;
     asked.push({ url: path, auth: new Headers(init?.headers).get('authorization') ?? '' });
     const body = bodies[path];
     return new Response(JSON.stringify(body ?? { message: 'Not Found' }), {
@@ -42,5 +42,18 @@ describe('GitHubAppDoctorAdapter (as the App: its JWT, read-only routes)', () =>
       '/app/hook/deliveries?per_page=10',
     ]);
     for (const a of gh.asked) expect(a.auth).toMatch(/^bearer ey/);
+  });
+
+  it("asks a GitHub Enterprise Server at its API URL (a GHES pool's checks), and names its host", async () => {
+    const gh = githubFetch('https://ghe.example.com/api/v3');
+    const adapter = new GitHubAppDoctorAdapter(
+      { appId: '123456', installationId: '7890123', privateKey: testPrivateKey() },
+      { fetch: gh.fetch, apiUrl: 'https://ghe.example.com/api/v3' },
+    );
+    expect(adapter.host).toBe('ghe.example.com');
+    expect(await adapter.installation()).toMatchObject({ permissions: f.installation.permissions });
+    expect(await adapter.appHookConfig()).toMatchObject({ url: f.appHookConfig.url });
+    expect(gh.asked.map((a) => a.url)).toEqual(['/app/installations/7890123', '/app/hook/config']);
+    expect(make(githubFetch().fetch).host).toBe('github.com');
   });
 });

@@ -1,5 +1,6 @@
 import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/core';
+import { apiHostOf, DEFAULT_GITHUB_API_URL } from '../github/scope';
 import type { DoctorGitHub, GitHubDelivery } from './port';
 
 export interface AppCredentials {
@@ -10,19 +11,24 @@ export interface AppCredentials {
 
 /**
  * The doctor's GitHub reads, made as the App (JWT signed with the key from the App secret): its
- * installation, webhook config and deliveries. GET only; no installation token is minted.
+ * installation, webhook config and deliveries. GET only; no installation token is minted. A GHES
+ * pool's App lives on its server: `apiUrl` is its REST root (`https://<host>/api/v3`).
  */
 export class GitHubAppDoctorAdapter implements DoctorGitHub {
   private readonly octokit: Octokit;
+  /** The host asked (`github.com` or the GHES hostname), for the checks' messages. */
+  readonly host: string;
 
   constructor(
     private readonly credentials: AppCredentials,
-    options: { fetch?: typeof globalThis.fetch; baseUrl?: string } = {},
+    options: { fetch?: typeof globalThis.fetch; apiUrl?: string } = {},
   ) {
+    const apiUrl = (options.apiUrl ?? DEFAULT_GITHUB_API_URL).replace(/\/$/, '');
+    this.host = apiHostOf(apiUrl);
     this.octokit = new Octokit({
       authStrategy: createAppAuth,
       auth: { appId: credentials.appId, privateKey: credentials.privateKey },
-      ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
+      ...(apiUrl !== DEFAULT_GITHUB_API_URL ? { baseUrl: apiUrl } : {}),
       ...(options.fetch ? { request: { fetch: options.fetch } } : {}),
     });
   }
