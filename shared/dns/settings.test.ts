@@ -3,6 +3,8 @@ import { readSettings } from '../kernel/settings';
 import { DNS_SETTINGS, dnsReads, dnsRoleArns, route53ChangeGrants, zoneSetOfSettings } from './settings';
 import { zonesSettingValue } from './zone-set';
 
+const zoneArn = (id: string) => `arn:\${AWS::Partition}:route53:::hostedzone/${id}`;
+const ROLE = `arn:\${AWS::Partition}:iam::222222222222:role/fleetwarden-dns-fleet1`;
 const read = (env: Record<string, string>) => readSettings(DNS_SETTINGS, { AUDIT_TABLE_NAME: 't', ...env });
 const SPLIT = zonesSettingValue([
   { id: 'ZPUB', name: 'example.com', view: 'public' },
@@ -45,18 +47,9 @@ describe('the DNS grants per zone', () => {
   it('lets each local zone change only names inside it, its view types, CREATE/DELETE', () => {
     const grants = route53ChangeGrants(s);
     expect(grants.map((g) => [g.resources, g.conditions?.['ForAllValues:StringLike']])).toEqual([
-      [
-        ['arn:${AWS::Partition}:route53:::hostedzone/ZPUB'],
-        { 'route53:ChangeResourceRecordSetsNormalizedRecordNames': ['*.example.com'] },
-      ],
-      [
-        ['arn:${AWS::Partition}:route53:::hostedzone/ZPRIV'],
-        { 'route53:ChangeResourceRecordSetsNormalizedRecordNames': ['*.example.com'] },
-      ],
-      [
-        ['arn:${AWS::Partition}:route53:::hostedzone/ZREV'],
-        { 'route53:ChangeResourceRecordSetsNormalizedRecordNames': ['*.10.in-addr.arpa'] },
-      ],
+      [[zoneArn('ZPUB')], { 'route53:ChangeResourceRecordSetsNormalizedRecordNames': ['*.example.com'] }],
+      [[zoneArn('ZPRIV')], { 'route53:ChangeResourceRecordSetsNormalizedRecordNames': ['*.example.com'] }],
+      [[zoneArn('ZREV')], { 'route53:ChangeResourceRecordSetsNormalizedRecordNames': ['*.10.in-addr.arpa'] }],
     ]);
     expect(grants[2]?.conditions?.['ForAllValues:StringEquals']).toEqual({
       'route53:ChangeResourceRecordSetsRecordTypes': ['PTR', 'TXT'],
@@ -65,16 +58,16 @@ describe('the DNS grants per zone', () => {
   });
 
   it('reaches a zone of another account only through the DNS role there (sts:AssumeRole on that ARN)', () => {
-    expect(dnsRoleArns(s)).toEqual(['arn:${AWS::Partition}:iam::222222222222:role/fleetwarden-dns-fleet1']);
+    expect(dnsRoleArns(s)).toEqual([ROLE]);
     expect(dnsReads(s)).toEqual([
       {
         actions: ['route53:ListResourceRecordSets'],
-        resources: ['ZPUB', 'ZPRIV', 'ZREV'].map((id) => `arn:\${AWS::Partition}:route53:::hostedzone/${id}`),
+        resources: ['ZPUB', 'ZPRIV', 'ZREV'].map(zoneArn),
       },
       { actions: ['ec2:DescribeInstances'], resources: ['*'] },
       {
         actions: ['sts:AssumeRole'],
-        resources: ['arn:${AWS::Partition}:iam::222222222222:role/fleetwarden-dns-fleet1'],
+        resources: [ROLE],
       },
     ]);
     expect(() => dnsRoleArns(read({ ZONES: SPLIT }))).toThrow(/DNS_ROLE_NAME/);
