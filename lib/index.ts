@@ -13,6 +13,11 @@ export {
 } from '../infra/config';
 export { AuditTrail, type AuditTrailProps } from '../infra/constructs/audit-trail';
 export { DnsSync, type DnsSyncProps } from '../infra/constructs/dns-sync';
+export {
+  FleetwardenDnsRole,
+  type FleetwardenDnsRoleProps,
+  type FleetwardenDnsRoleZone,
+} from '../infra/constructs/dns-zone-role';
 export { FleetDashboard, type FleetDashboardProps } from '../infra/constructs/fleet-dashboard';
 export { FleetFunction, type FleetFunctionProps } from '../infra/constructs/fleet-function';
 export { fleetKey } from '../infra/constructs/fleet-key';
@@ -21,6 +26,7 @@ export type {
   FleetConfigInput,
   FleetwardenGitHubProps,
   FleetwardenProps,
+  FleetwardenZone,
 } from '../infra/constructs/fleetwarden-props';
 export {
   RemediationFunction,

@@ -94,6 +94,8 @@ function setup(over: Partial<DnsReconcileDeps> = {}, wrap?: (fake: InMemoryRoute
       auditTable: 't',
       hostedZoneId: 'ZFWD',
       zoneName: 'example.com',
+      zones: undefined,
+      dnsRoleName: undefined,
       reverseZoneId: undefined,
       reverseZoneName: undefined,
       ownerId: 'prod',

@@ -12,8 +12,9 @@ import {
   dnsReads,
   optInOf,
   planConfigOf,
+  primaryZoneName,
   route53ChangeGrants,
-  zonesOf,
+  zoneSetOfSettings,
 } from '../../shared/dns/settings';
 import { invocationPace } from '../../shared/dns/zone-reader';
 import { type ActResult, allowance, perform, type RunKit, recordFailure } from '../../shared/kernel/perform';
@@ -106,27 +107,26 @@ async function reconcile(
   const sync = (dry: boolean) => async (): Promise<ActResult> => {
     const r = await syncDns({
       port: ports.route53,
-      zones: zonesOf(s),
+      zones: zoneSetOfSettings(s),
       policy: budgeted(ports.pacing, run.context),
       pace: invocationPace(ports.pacing.sleep),
       dryRun: dry,
       comment: `fleetwarden ${FUNCTION} ${scheduleId}`,
-      plan: async (forward, reverse) => {
+      plan: async (records) => {
         const at = run.runtime.now();
         const observed = await observeFleet({
           inventory: ports.inventory,
           nameTag: s.nameTag,
           optIn: optInOf(s),
           owner: s.ownerId,
-          zones: reverse ? [forward, reverse] : [forward],
+          zones: [...records.values()],
           observedAt: new Date(at.getTime() - s.settle * 1000).toISOString(),
         });
         facts = observed.length;
         const tombstoneMs = s.tombstoneHours * 3_600_000;
         return planReconcile({
           config: planConfigOf(s),
-          forward,
-          reverse,
+          records,
           facts: observed,
           now: at,
           tombstoneMs,
@@ -141,7 +141,11 @@ async function reconcile(
       details: { requests: r.requests, replans: r.replans, facts },
     };
   };
-  const planned = { kind: 'reconcile', subject: { recordName: s.zoneName }, reason: 'repair DNS drift' };
+  const planned = {
+    kind: 'reconcile',
+    subject: { recordName: primaryZoneName(s) },
+    reason: 'repair DNS drift',
+  };
   await perform(kit, planned, sync(s.dryRun), sync(true));
   return { result: result as SyncResult, facts };
 }

@@ -8,6 +8,7 @@ export type FleetConfigInput = z.input<typeof FleetConfigSchema>;
 /** The keys documented below; a key the schema gains later is still accepted (from FleetConfigInput). */
 type Documented =
   | 'hostedZoneId'
+  | 'zones'
   | 'approvals'
   | 'zoneName'
   | 'reverseZoneId'
@@ -48,11 +49,28 @@ export interface FleetwardenGitHubProps {
   readonly webhookOnly?: boolean;
 }
 
-/**
- * Props of `Fleetwarden`: the fleet's configuration, the same keys as the `fleetwarden` block of the
- * repository's cdk.json (README.md#configuration), validated by the same schema with the same messages.
- */
-export interface FleetwardenProps extends Partial<Omit<FleetConfigInput, Documented>> {
+/** One zone of `zones` (issue 16). */
+export interface FleetwardenZone {
+  /** Route 53 hosted zone id (`Z…`). */
+  readonly id: string;
+  /** The zone's DNS name; a name ending in `.in-addr.arpa` is a reverse zone (PTR records). */
+  readonly name: string;
+  /**
+   * `public`: its A records hold the public IP (an instance without one gets no record there);
+   * `private`: the private IP. Two zones of the same name (split horizon) need one of each.
+   * @default "private"
+   */
+  readonly view?: 'private' | 'public';
+  /**
+   * The zone lives in this (network) account: its Route 53 calls go through the role
+   * `fleetwarden-dns-<fleetId>` there (deploy `FleetwardenDnsRole` in that account).
+   * @default - this account
+   */
+  readonly account?: string;
+}
+
+/** One zone (and a reverse zone): the single-zone shorthand. */
+export interface FleetwardenSingleZoneProps {
   /** Route 53 hosted zone id (`Z…`) the fleet writes instance records into. */
   readonly hostedZoneId: string;
   /** The zone's DNS name; instance names fall inside it. */
@@ -68,6 +86,38 @@ export interface FleetwardenProps extends Partial<Omit<FleetConfigInput, Documen
    */
   readonly reverseZoneName?: string;
   /**
+   * The A record holds the instance's public IP (never the private one as a fallback).
+   * @default false
+   */
+  readonly publishPublicIp?: boolean;
+  readonly zones?: never;
+}
+
+/** Several zones instead of the shorthand (setting both is an error naming both). */
+export interface FleetwardenZonesProps {
+  /**
+   * Forward and reverse zones: a record goes to every forward zone whose name is the longest suffix
+   * of its name (both views of a split horizon), a PTR to the longest-suffix reverse zone.
+   * @default - the shorthand's zone (hostedZoneId, zoneName, …)
+   */
+  readonly zones: FleetwardenZone[];
+  readonly hostedZoneId?: never;
+  readonly zoneName?: never;
+  readonly reverseZoneId?: never;
+  readonly reverseZoneName?: never;
+  readonly publishPublicIp?: never;
+}
+
+/**
+ * Props of `Fleetwarden`: the fleet's configuration, the same keys as the `fleetwarden` block of the
+ * repository's cdk.json (README.md#configuration), validated by the same schema with the same messages.
+ * The zones: the shorthand (`hostedZoneId`, `zoneName`, …) or `zones`.
+ */
+export type FleetwardenProps = FleetwardenCommonProps & (FleetwardenSingleZoneProps | FleetwardenZonesProps);
+
+/** The props besides the zones. */
+export interface FleetwardenCommonProps extends Partial<Omit<FleetConfigInput, Documented>> {
+  /**
    * Instance tag whose value names the instance's record (untagged fleet instances are named by id).
    * @default "fleetwarden:dns-name"
    */
@@ -77,11 +127,6 @@ export interface FleetwardenProps extends Partial<Omit<FleetConfigInput, Documen
    * @default 60
    */
   readonly recordTtl?: number;
-  /**
-   * The A record holds the instance's public IP (never the private one as a fallback).
-   * @default false
-   */
-  readonly publishPublicIp?: boolean;
   /**
    * Auto Scaling groups running GitHub runners: their terminate lifecycle actions are drained.
    * @default []
@@ -191,7 +236,30 @@ type Assert<T extends true> = T;
 /** The approvals block's own keys have defaults (the schema's input): checked by the schema at run time. */
 type Checked = Exclude<Documented, 'approvals'>;
 
+type ZoneKeys =
+  | 'hostedZoneId'
+  | 'zoneName'
+  | 'reverseZoneId'
+  | 'reverseZoneName'
+  | 'publishPublicIp'
+  | 'zones';
+
 /** Compile-time check: each documented prop has the type the schema gives its key (webhookSecret aside). */
 export type PropsMatchConfig = Assert<
-  Required<Pick<FleetwardenProps, Checked>> extends Required<Pick<FleetConfig, Checked>> ? true : false
+  Required<Pick<FleetwardenCommonProps, Exclude<Checked, ZoneKeys>>> extends Required<
+    Pick<FleetConfig, Exclude<Checked, ZoneKeys>>
+  >
+    ? true
+    : false
+>;
+
+/** The same check for the zone keys, per form. */
+export type ZonePropsMatchConfig = Assert<
+  Required<Pick<FleetwardenSingleZoneProps, Exclude<ZoneKeys, 'zones'>>> extends Required<
+    Pick<FleetConfig, Exclude<ZoneKeys, 'zones'>>
+  >
+    ? Required<Pick<FleetwardenZonesProps, 'zones'>> extends Required<Pick<FleetConfig, 'zones'>>
+      ? true
+      : false
+    : false
 >;

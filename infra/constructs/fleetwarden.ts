@@ -7,9 +7,11 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct, type IConstruct } from 'constructs';
 import { REMEDIATIONS } from '../../functions/registry';
+import { dnsRoleName } from '../../shared/dns/settings';
 import { needsApproval } from '../../shared/kernel/definition';
 import type { AnyRemediation } from '../../shared/kernel/remediation';
 import { type FleetConfig, nearestKey } from '../config';
+import { zonesOfConfig } from '../config-zones';
 import { Approvals } from './approvals';
 import { AuditTrail } from './audit-trail';
 import { DnsSync } from './dns-sync';
@@ -134,14 +136,11 @@ export class Fleetwarden extends Construct {
     this.dns = new DnsSync(this, 'Dns', {
       alarmTopic: this.alarmTopic,
       audit: this.audit,
-      hostedZoneId: config.hostedZoneId,
-      zoneName: config.zoneName,
-      ...(config.reverseZoneId && config.reverseZoneName
-        ? { reverseZoneId: config.reverseZoneId, reverseZoneName: config.reverseZoneName }
-        : {}),
+      // the shorthand normalised into the list (deployed as before: same environment)
+      zones: zonesOfConfig(config),
+      dnsRoleName: dnsRoleName(this.fleetId),
       nameTag: config.dnsNameTag,
       ttl: config.recordTtl,
-      publishPublicIp: config.publishPublicIp,
       ownerId: this.ownerId,
       dryRun: config.dryRun,
       // who opts in to DNS besides the name tag: the fleet's instances
