@@ -25,7 +25,12 @@ async function look(fn: () => Promise<GitHubRunner[]>): Promise<Listing<GitHubRu
   } catch (err) {
     if (!isGitHubFailure(err)) throw err;
     const e = err as Error;
-    return { ok: false, error: e.cause instanceof Error ? e.cause.message : e.message };
+    const limited = e instanceof ThrottledError ? e : e.cause instanceof ThrottledError ? e.cause : undefined;
+    return {
+      ok: false,
+      error: e.cause instanceof Error ? e.cause.message : e.message,
+      retryAfterMs: limited?.retryAfterMs,
+    };
   }
 }
 
