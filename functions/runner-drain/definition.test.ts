@@ -218,25 +218,6 @@ describe('runner-drain', () => {
     expect(scheduler.scheduled).toHaveLength(1);
   });
 
-  it('looks again when the rate limit resets (within a third of the heartbeat timeout), not every retry delay', async () => {
-    // the fleet's GitHub budget is spent for the next hour: a look every 60 s would only fail again
-    registry = new InMemoryRunnerRegistry({ rateLimit: 1, rateWindowMs: 3_600_000, now: () => now });
-    registry.register({ name: `ci-${I}`, labels: [`${INSTANCE_LABEL_PREFIX}${I}`] });
-    registry.exhaustRateLimit();
-    await handler()(sqs(lifecycleEvent()), ctx);
-    expect(lifecycle.outcome('tok-1')).toBeUndefined();
-    // the hook's heartbeat timeout is 300 s: looked at again after 100 s (its third), not after 60 s
-    expect(scheduler.scheduled.map((x) => x.delaySeconds)).toEqual([100]);
-  });
-
-  it('a rate limit that resets before the retry delay keeps the retry delay', async () => {
-    registry = new InMemoryRunnerRegistry({ rateLimit: 1, rateWindowMs: 20_000, now: () => now });
-    registry.register({ name: `ci-${I}`, labels: [`${INSTANCE_LABEL_PREFIX}${I}`] });
-    registry.exhaustRateLimit();
-    await handler()(sqs(lifecycleEvent()), ctx);
-    expect(scheduler.scheduled.map((x) => x.delaySeconds)).toEqual([60]);
-  });
-
   it('fails the message (for SQS to redeliver) when the deregistration itself fails', async () => {
     const r = registry.register({ name: `ci-${I}`, labels: [`${INSTANCE_LABEL_PREFIX}${I}`] });
     registry.deleteRunner = async () => {

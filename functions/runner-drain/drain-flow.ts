@@ -128,13 +128,7 @@ async function hold(
   await orFailed(m.kit, 'drain.state', m.subject, () =>
     m.run.ports.drainState.save(look.key, { runnerIds, absentOnce: look.absentOnce }, look.expires),
   );
-  // a rate-limited look waits for the reset (still within the heartbeat timeout): a look before it
-  // would only fail again, and each one costs an invocation, a heartbeat and a queue message
-  const reset = Math.ceil((decision.retryAfterMs ?? 0) / 1000);
-  const delaySeconds = retryDelaySeconds(
-    Math.max(m.run.retryDelaySeconds, reset),
-    look.verdict.heartbeatSeconds,
-  );
+  const delaySeconds = retryDelaySeconds(m.run.retryDelaySeconds, look.verdict.heartbeatSeconds);
   await holdAndLookAgain(m, msg, decision.reason, delaySeconds);
 }
 

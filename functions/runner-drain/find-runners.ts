@@ -25,12 +25,7 @@ async function look(fn: () => Promise<GitHubRunner[]>): Promise<Listing<GitHubRu
   } catch (err) {
     if (!isGitHubFailure(err)) throw err;
     const e = err as Error;
-    const limited = e instanceof ThrottledError ? e : e.cause instanceof ThrottledError ? e.cause : undefined;
-    return {
-      ok: false,
-      error: e.cause instanceof Error ? e.cause.message : e.message,
-      retryAfterMs: limited?.retryAfterMs,
-    };
+    return { ok: false, error: e.cause instanceof Error ? e.cause.message : e.message };
   }
 }
 

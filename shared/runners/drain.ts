@@ -37,15 +37,7 @@ export type DrainDecision =
    * so they take no job while a busy one holds the instance; `seen`: runners whose deregistration
    * failed. Every runner of the instance is read again by id on the next look.
    */
-  | {
-      kind: 'wait';
-      busy: GitHubRunner[];
-      reason: string;
-      deregister?: GitHubRunner[];
-      seen?: GitHubRunner[];
-      /** GitHub's rate limit resets this far ahead: looking again sooner would only fail again. */
-      retryAfterMs?: number | undefined;
-    }
+  | { kind: 'wait'; busy: GitHubRunner[]; reason: string; deregister?: GitHubRunner[]; seen?: GitHubRunner[] }
   /** The deadline passed: complete anyway (the job, if any, fails) and alarm. */
   | { kind: 'deadline'; busy: GitHubRunner[]; deregister: GitHubRunner[]; reason: string };
 
@@ -68,12 +60,7 @@ export function decideDrain(input: DrainInput): DrainDecision {
           deregister: [],
           reason: `runner listing failed (${input.runners.error}) until the ${mins(input.deadlineMs)} drain deadline; completing without deregistering`,
         }
-      : {
-          kind: 'wait',
-          busy: [],
-          reason: `runner listing failed (${input.runners.error}); retrying`,
-          retryAfterMs: input.runners.retryAfterMs,
-        };
+      : { kind: 'wait', busy: [], reason: `runner listing failed (${input.runners.error}); retrying` };
   }
   const c = input.confirmation;
   if (c && !c.ok) {
@@ -88,7 +75,6 @@ export function decideDrain(input: DrainInput): DrainDecision {
           kind: 'wait',
           busy: [],
           reason: `confirming that ${input.instanceId} has no runner failed (${c.error}); retrying`,
-          retryAfterMs: c.retryAfterMs,
         };
   }
   const byId = new Map<number, GitHubRunner>();

@@ -37,10 +37,7 @@ export const DEFAULT_SWEEP_CONFIG: SweepConfig = {
 /** EC2 keeps describing a terminated instance for about an hour: one it forgot left at least that long ago. */
 const EC2_FORGETS_AFTER_MS = 3_600_000;
 
-export type Listing<T> =
-  | { ok: true; items: T[] }
-  /** `retryAfterMs`: the failure was a rate limit that resets this far ahead. */
-  | { ok: false; error: string; retryAfterMs?: number | undefined };
+export type Listing<T> = { ok: true; items: T[] } | { ok: false; error: string };
 
 export interface SweepInput {
   now: Date;
