@@ -237,6 +237,17 @@ describe('DnsSync construct', () => {
     t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(30 minutes)' });
   });
 
+  it('tells dns-reconcile its schedule (SCHEDULE_SECONDS): how recent a change makes it read the zone', () => {
+    const reconcileEnv = (t: Template) =>
+      Object.values(t.findResources('AWS::Lambda::Function'))
+        .map((f) => f.Properties.Environment.Variables)
+        .find((v) => v.TOMBSTONE_HOURS !== undefined);
+    expect(
+      reconcileEnv(setup({ reconcileSchedule: Duration.minutes(30) }).template())?.SCHEDULE_SECONDS,
+    ).toBe('1800');
+    expect(reconcileEnv(setup().template())?.SCHEDULE_SECONDS).toBe('900');
+  });
+
   it('allows ChangeResourceRecordSets only on the zone, only for names in it, types A/TXT, actions CREATE/DELETE', () => {
     const t = setup().template();
     const change = allStatements(t).filter((s) => has(s, 'route53:ChangeResourceRecordSets'));

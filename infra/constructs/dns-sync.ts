@@ -289,6 +289,11 @@ const RULE_DESCRIPTIONS: Readonly<Record<string, string>> = {
   NameTagChangeRule: 'fleetwarden dns-sync: the DNS name tag of an EC2 instance changed',
 };
 
+/** How often dns-reconcile runs: the prop, or its definition's schedule. */
+function reconcilePeriod(props: DnsSyncProps): Duration {
+  return props.reconcileSchedule ?? Duration.minutes(scheduleOf(dnsReconcile.triggers));
+}
+
 /** Both functions' setting values, from the props or the settings' defaults. */
 function dnsValues(props: DnsSyncProps, queueUrl: string, scope: Construct) {
   // the values both functions share (DNS_SETTINGS), from the props or the settings' defaults
@@ -313,6 +318,8 @@ function dnsValues(props: DnsSyncProps, queueUrl: string, scope: Construct) {
     tombstoneHours:
       props.tombstoneRetention?.toHours({ integral: false }) ??
       defaultOf(dnsReconcile.settings.tombstoneHours),
+    // how recent a fleet change makes a run read the zone (shared/dns/reconcile-due.ts)
+    schedule: reconcilePeriod(props).toSeconds(),
   };
   return { sync: syncValues, reconcile: reconcileValues };
 }
@@ -390,7 +397,7 @@ export class DnsSync extends Construct {
       encryptionKey: key,
       retryAttempts: 0,
     });
-    const reconcileEvery = props.reconcileSchedule ?? Duration.minutes(scheduleOf(dnsReconcile.triggers));
+    const reconcileEvery = reconcilePeriod(props);
     new events.Rule(this, 'ReconcileSchedule', {
       description: 'fleetwarden dns-reconcile schedule',
       schedule: events.Schedule.rate(reconcileEvery),
