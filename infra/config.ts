@@ -9,6 +9,7 @@ import {
 import { ConfigError } from '../shared/core/errors';
 import { DNS_SETTINGS as DNS } from '../shared/dns/settings';
 import { configField, type Setting } from '../shared/kernel/settings';
+import { PoolsSchema, poolsProblems, shorthandBesidePools } from './config-pools';
 
 /** CloudWatch Logs retention values (days) that RetentionInDays accepts. */
 const LOG_RETENTION_DAYS = [
@@ -192,12 +193,18 @@ export const FleetConfigSchema = z
      * @default none: no approval infrastructure; those actions are reported only
      */
     approvals: ApprovalsSchema.optional(),
+    /**
+     * Several runner pools (README "Several runner pools"), instead of the shorthand github +
+     * autoScalingGroupNames + fleetTag + sweep keys (the pool `default`). @default the shorthand's pool
+     */
+    pools: PoolsSchema.optional(),
   })
   .refine((c) => (c.reverseZoneId === undefined) === (c.reverseZoneName === undefined), {
     message: 'reverseZoneId and reverseZoneName go together: set both or neither',
     path: ['reverseZoneName'],
   })
   .superRefine((c, ctx) => {
+    for (const issue of poolsProblems(c.pools)) ctx.addIssue(issue);
     const runners = c.autoScalingGroupNames.length > 0;
     if (c.github && !c.github.webhookOnly && !runners) {
       ctx.addIssue({
@@ -321,9 +328,11 @@ function fromContext(input: unknown): unknown {
 export function parseFleetConfig(context: unknown, source = 'cdk.json context "fleetwarden"'): FleetConfig {
   const input = fromContext(context);
   const result = FleetConfigSchema.safeParse(input);
-  if (result.success) return result.data;
-  const lines = result.error.issues.flatMap((issue) => describeIssue(input, issue));
+  const besides = shorthandBesidePools(input);
+  if (result.success && besides.length === 0) return result.data;
+  const issues = [...besides, ...(result.success ? [] : result.error.issues)];
+  const lines = issues.flatMap((issue) => describeIssue(input, issue as z.core.$ZodIssue));
   throw new ConfigError(`invalid ${source} (see README.md#configuration):\n${lines.join('\n')}`, {
-    cause: result.error,
+    cause: result.success ? undefined : result.error,
   });
 }
