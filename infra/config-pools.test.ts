@@ -109,14 +109,24 @@ describe('runner pools (config key `pools`)', () => {
       /fleetwarden\.autoScalingGroupNames: .*`pools` and the shorthand `autoScalingGroupNames` .*got \["x"\]/,
     ],
     [
-      'pools beside fleetTag (even at its default value)',
-      { pools: [linux], fleetTag: { key: 'fleetwarden:fleet', value: 'runners' } },
-      /fleetwarden\.fleetTag: .*`pools` and the shorthand `fleetTag` .*got \{"key":"fleetwarden:fleet","value":"runners"\}/,
+      'pools beside fleetTag',
+      { pools: [linux], fleetTag: { key: 'team', value: 'ci' } },
+      /fleetwarden\.fleetTag: .*`pools` and the shorthand `fleetTag` .*got \{"key":"team","value":"ci"\}/,
     ],
     [
       'pools beside a sweep key',
-      { pools: [linux], maxRemovalShare: 0.2 },
-      /fleetwarden\.maxRemovalShare: .*`pools` and the shorthand `maxRemovalShare` .*got 0\.2/,
+      { pools: [linux], maxRemovalShare: 0.3 },
+      /fleetwarden\.maxRemovalShare: .*`pools` and the shorthand `maxRemovalShare` .*got 0\.3/,
+    ],
+    [
+      'two pool names whose outputs would share a name',
+      {
+        pools: [
+          { ...linux, name: 'ci1' },
+          { ...gpu, name: 'ci-1' },
+        ],
+      },
+      /fleetwarden\.pools\.1\.name: .*pool "ci1".*Ci1.*got "ci-1"/,
     ],
     ['an empty list', { pools: [] }, /fleetwarden\.pools: .*at least 1.*got \[\]/],
     [

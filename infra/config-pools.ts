@@ -148,6 +148,9 @@ function fromList(p: PoolConfig): RunnerPool {
 export const defaultFleetTag = (name: string) =>
   name === DEFAULT_POOL ? { ...DEFAULT_FLEET_TAG } : { key: DEFAULT_FLEET_TAG.key, value: name };
 
+/** A pool's name in construct and output ids (`ci-gpu` -> `CiGpu`). */
+export const poolId = (name: string) => name.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase());
+
 /** Which runner listing a pool reads: pools of one scope see each other's runners. */
 const scopeOf = (p: PoolConfig) =>
   [
@@ -169,11 +172,15 @@ export function poolsProblems(pools: readonly PoolConfig[] | undefined): Issue[]
   const add = (i: number, key: string, message: string) =>
     issues.push({ code: 'custom', path: ['pools', i, key], message });
   const names = new Map<string, number>();
+  const ids = new Map<string, string>();
   const groups = new Map<string, string>();
   const tags = new Map<string, string>();
   pools.forEach((p, i) => {
     if (names.has(p.name)) add(i, 'name', 'pool names must be unique');
+    else if (ids.has(poolId(p.name)))
+      add(i, 'name', `pool "${ids.get(poolId(p.name))}" would name the same outputs (${poolId(p.name)})`);
     names.set(p.name, i);
+    ids.set(poolId(p.name), p.name);
     for (const g of p.autoScalingGroupNames) {
       const owner = groups.get(g);
       if (owner !== undefined && owner !== p.name)
@@ -216,16 +223,24 @@ function labelProblems(pools: readonly PoolConfig[]): Issue[] {
 }
 
 /**
- * `pools` beside a shorthand key: an error naming both (read from the input: the shorthand keys
- * have defaults, so whether one was set shows only there).
+ * `pools` beside a shorthand key: an error naming both. A key with a default counts as set when it
+ * differs from it (the parsed config is parsed again as construct props, defaults filled in).
  */
-export function shorthandBesidePools(input: unknown): Issue[] {
-  if (input === null || typeof input !== 'object' || !('pools' in input)) return [];
-  const given = input as Record<string, unknown>;
-  if (given.pools === undefined) return [];
-  return SHORTHAND_KEYS.filter((k) => given[k] !== undefined).map((k) => ({
+export function shorthandBesidePools(c: PoolSource): Issue[] {
+  if (!c.pools) return [];
+  const set: Record<(typeof SHORTHAND_KEYS)[number], boolean> = {
+    github: c.github !== undefined,
+    autoScalingGroupNames: c.autoScalingGroupNames.length > 0,
+    fleetTag: c.fleetTag.key !== DEFAULT_FLEET_TAG.key || c.fleetTag.value !== DEFAULT_FLEET_TAG.value,
+    maxRemovalShare: c.maxRemovalShare !== SWEEP.maxRemovalShare.default,
+    maxRemovalsPerRun: c.maxRemovalsPerRun !== SWEEP.maxRemovalsPerRun.default,
+    allowTerminate: c.allowTerminate !== SWEEP.allowTerminate.default,
+  };
+  const own = (k: string) =>
+    ['github', 'autoScalingGroupNames', 'fleetTag'].includes(k) ? k : 'breaker keys';
+  return SHORTHAND_KEYS.filter((k) => set[k]).map((k) => ({
     code: 'custom',
     path: [k],
-    message: `\`pools\` and the shorthand \`${k}\` are alternatives: set each pool's ${k === 'github' || k === 'autoScalingGroupNames' || k === 'fleetTag' ? k : 'breaker keys'} in \`pools\` and drop \`${k}\``,
+    message: `\`pools\` and the shorthand \`${k}\` are alternatives: set each pool's ${own(k)} in \`pools\` and drop \`${k}\``,
   }));
 }

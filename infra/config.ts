@@ -204,7 +204,7 @@ export const FleetConfigSchema = z
     path: ['reverseZoneName'],
   })
   .superRefine((c, ctx) => {
-    for (const issue of poolsProblems(c.pools)) ctx.addIssue(issue);
+    for (const issue of [...shorthandBesidePools(c), ...poolsProblems(c.pools)]) ctx.addIssue(issue);
     const runners = c.autoScalingGroupNames.length > 0;
     if (c.github && !c.github.webhookOnly && !runners) {
       ctx.addIssue({
@@ -328,11 +328,9 @@ function fromContext(input: unknown): unknown {
 export function parseFleetConfig(context: unknown, source = 'cdk.json context "fleetwarden"'): FleetConfig {
   const input = fromContext(context);
   const result = FleetConfigSchema.safeParse(input);
-  const besides = shorthandBesidePools(input);
-  if (result.success && besides.length === 0) return result.data;
-  const issues = [...besides, ...(result.success ? [] : result.error.issues)];
-  const lines = issues.flatMap((issue) => describeIssue(input, issue as z.core.$ZodIssue));
+  if (result.success) return result.data;
+  const lines = result.error.issues.flatMap((issue) => describeIssue(input, issue));
   throw new ConfigError(`invalid ${source} (see README.md#configuration):\n${lines.join('\n')}`, {
-    cause: result.success ? undefined : result.error,
+    cause: result.error,
   });
 }

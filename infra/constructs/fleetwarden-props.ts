@@ -247,8 +247,8 @@ export interface FleetwardenProps extends Partial<Omit<FleetConfigInput, Documen
 
 type Assert<T extends true> = T;
 
-/** The approvals block's own keys have defaults (the schema's input): checked by the schema at run time. */
-type Checked = Exclude<Documented, 'approvals'>;
+/** The approvals block's and each pool's own keys have defaults (the schema's input): checked by the schema at run time. */
+type Checked = Exclude<Documented, 'approvals' | 'pools'>;
 
 /** Compile-time check: each documented prop has the type the schema gives its key (webhookSecret aside). */
 export type PropsMatchConfig = Assert<
