@@ -51,10 +51,12 @@ function runnerPart(t: ReturnType<typeof synth>) {
 }
 
 describe('the shorthand (github + autoScalingGroupNames + fleetTag + sweep keys) is the pool "default"', () => {
-  it("keeps today's runner template exactly: same logical ids, same properties (no resource replaced on upgrade)", async () => {
-    await expect(JSON.stringify(runnerPart(synth(shorthand)), null, 2)).toMatchFileSnapshot(
-      'test-fixtures/shorthand-runners.template.json',
+  it("keeps today's runner template exactly: same logical ids, same properties (no resource replaced on upgrade)", () => {
+    // recorded from main before pools (commit 818a209); a change here replaces or changes a deployed resource
+    const today = JSON.parse(
+      readFileSync(new URL('test-fixtures/shorthand-runners.template.json', import.meta.url), 'utf8'),
     );
+    expect(runnerPart(synth(shorthand))).toEqual(today);
   });
 });
 
