@@ -20,6 +20,7 @@ export { Fleetwarden, TRIGGER_PATTERNS } from '../infra/constructs/fleetwarden';
 export type {
   FleetConfigInput,
   FleetwardenGitHubProps,
+  FleetwardenPoolProps,
   FleetwardenProps,
 } from '../infra/constructs/fleetwarden-props';
 export {
