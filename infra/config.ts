@@ -9,6 +9,7 @@ import {
 import { ConfigError } from '../shared/core/errors';
 import { DNS_SETTINGS as DNS } from '../shared/dns/settings';
 import { configField, type Setting } from '../shared/kernel/settings';
+import { PoolsSchema, poolsProblems, shorthandBesidePools } from './config-pools';
 import { ZonesSchema, zonesConfigProblems, zonesOfConfig } from './config-zones';
 
 /** CloudWatch Logs retention values (days) that RetentionInDays accepts. */
@@ -199,12 +200,18 @@ export const FleetConfigSchema = z
      * @default none: no approval infrastructure; those actions are reported only
      */
     approvals: ApprovalsSchema.optional(),
+    /**
+     * Several runner pools (README "Several runner pools"), instead of the shorthand github +
+     * autoScalingGroupNames + fleetTag + sweep keys (the pool `default`). @default the shorthand's pool
+     */
+    pools: PoolsSchema.optional(),
   })
   .refine((c) => (c.reverseZoneId === undefined) === (c.reverseZoneName === undefined), {
     message: 'reverseZoneId and reverseZoneName go together: set both or neither',
     path: ['reverseZoneName'],
   })
   .superRefine((c, ctx) => {
+    for (const issue of [...shorthandBesidePools(c), ...poolsProblems(c.pools)]) ctx.addIssue(issue);
     const runners = c.autoScalingGroupNames.length > 0;
     if (c.github && !c.github.webhookOnly && !runners) {
       ctx.addIssue({

@@ -25,6 +25,7 @@ export { Fleetwarden, TRIGGER_PATTERNS } from '../infra/constructs/fleetwarden';
 export type {
   FleetConfigInput,
   FleetwardenGitHubProps,
+  FleetwardenPoolProps,
   FleetwardenProps,
   FleetwardenZone,
 } from '../infra/constructs/fleetwarden-props';

@@ -31,7 +31,8 @@ type Documented =
   | 'auditRetentionDays'
   | 'logRetentionDays'
   | 'investigatorPrincipalArn'
-  | 'remediations';
+  | 'remediations'
+  | 'pools';
 
 /** GitHub organisation (or repository) whose self-hosted runners the fleet watches. */
 export interface FleetwardenGitHubProps {
@@ -47,6 +48,57 @@ export interface FleetwardenGitHubProps {
    * @default false
    */
   readonly webhookOnly?: boolean;
+}
+
+/** One runner pool (README "Several runner pools"): its GitHub scope, groups, labels, fleet tag, breaker. */
+export interface FleetwardenPoolProps {
+  /** `[a-z][a-z0-9-]{0,19}`, unique among the pools: names its constructs, events and audit records. */
+  readonly name: string;
+  /**
+   * Exactly one of `owner` (organisation runners), `owner` + `repository` (repository runners) or
+   * `enterprise` (enterprise runners); `apiUrl` for GitHub Enterprise Server (e.g.
+   * `https://ghe.example.com/api/v3`; default `https://api.github.com`).
+   */
+  readonly github: {
+    readonly owner?: string;
+    readonly repository?: string;
+    readonly enterprise?: string;
+    readonly apiUrl?: string;
+  };
+  /** The pool's runner Auto Scaling groups (an ASG belongs to one pool only). */
+  readonly autoScalingGroupNames: string[];
+  /**
+   * Labels every runner of the pool carries besides the fleet label; runners without all of them
+   * are never touched by this pool. Pools reading the same runners (one organisation) must have
+   * labels that tell them apart.
+   * @default - none
+   */
+  readonly labels?: string[];
+  /**
+   * Tag marking the pool's instances (one pool per tag).
+   * @default - {"key":"fleetwarden:fleet","value":<name>} ("runners" for a pool named default)
+   */
+  readonly fleetTag?: { readonly key: string; readonly value: string };
+  /**
+   * The pool's circuit breaker share (0-1).
+   * @default 0.2
+   */
+  readonly maxRemovalShare?: number;
+  /**
+   * At most this many removals per sweep run of the pool.
+   * @default 100
+   */
+  readonly maxRemovalsPerRun?: number;
+  /**
+   * Let the pool's sweep terminate instances that never registered.
+   * @default false
+   */
+  readonly allowTerminate?: boolean;
+  /**
+   * Secrets Manager name of the pool's webhook secret.
+   * @default - the fleet's webhook secret
+   */
+  readonly webhookSecretName?: string;
 }
 
 /** One zone of `zones` (issue 16). */
@@ -225,6 +277,13 @@ export interface FleetwardenCommonProps extends Partial<Omit<FleetConfigInput, D
     notify?: { emails?: string[] };
   };
   /**
+   * Several runner pools, instead of the shorthand `github` + `autoScalingGroupNames` + `fleetTag` +
+   * `maxRemovalShare`/`maxRemovalsPerRun`/`allowTerminate` (which is the pool `default`); setting
+   * both is an error. Drain, sweep and job-watch run per pool, each with its own breaker budget.
+   * @default - the shorthand's single pool
+   */
+  readonly pools?: FleetwardenPoolProps[];
+  /**
    * Webhook secret to use instead of a generated one.
    * @default - a generated secret
    */
@@ -233,8 +292,8 @@ export interface FleetwardenCommonProps extends Partial<Omit<FleetConfigInput, D
 
 type Assert<T extends true> = T;
 
-/** The approvals block's own keys have defaults (the schema's input): checked by the schema at run time. */
-type Checked = Exclude<Documented, 'approvals'>;
+/** The approvals block's and each pool's own keys have defaults (the schema's input): checked by the schema at run time. */
+type Checked = Exclude<Documented, 'approvals' | 'pools'>;
 
 type ZoneKeys =
   | 'hostedZoneId'
