@@ -10,6 +10,7 @@ import { ConfigError } from '../shared/core/errors';
 import { DNS_SETTINGS as DNS } from '../shared/dns/settings';
 import { configField, type Setting } from '../shared/kernel/settings';
 import { PoolsSchema, poolsProblems, shorthandBesidePools } from './config-pools';
+import { checkSpokes, SpokesSchema } from './config-spokes';
 import { ZonesSchema, zonesConfigProblems, zonesOfConfig } from './config-zones';
 
 /** CloudWatch Logs retention values (days) that RetentionInDays accepts. */
@@ -205,6 +206,8 @@ export const FleetConfigSchema = z
      * autoScalingGroupNames + fleetTag + sweep keys (the pool `default`). @default the shorthand's pool
      */
     pools: PoolsSchema.optional(),
+    /** Member accounts and regions of a hub-and-spoke fleet (infra/config-spokes.ts). @default none */
+    spokes: SpokesSchema.optional(),
   })
   .refine((c) => (c.reverseZoneId === undefined) === (c.reverseZoneName === undefined), {
     message: 'reverseZoneId and reverseZoneName go together: set both or neither',
@@ -229,7 +232,8 @@ export const FleetConfigSchema = z
           'webhookOnly deploys no runner remediation, but autoScalingGroupNames names runner ASGs: drop one of the two',
       });
     }
-  });
+  })
+  .superRefine(checkSpokes);
 export type FleetConfig = z.infer<typeof FleetConfigSchema>;
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {

@@ -17,6 +17,8 @@ describe("fleetwarden's public API (the package entry)", () => {
       'applyGuardrails',
       'parseFleetConfig',
       'ConfigError',
+      'FleetwardenSpoke',
+      'FleetwardenSpokeStack',
     ])
       expect(typeof exported[name], name).toBe('function');
     expect(

@@ -35,6 +35,17 @@ export {
 } from '../infra/constructs/remediation-function';
 export { RunnerRemediation, type RunnerRemediationProps } from '../infra/constructs/runner-remediation';
 export {
+  FleetwardenSpoke,
+  type FleetwardenSpokeProps,
+  FleetwardenSpokeStack,
+  type FleetwardenSpokeStackProps,
+} from '../infra/constructs/spoke';
+export {
+  type DeployedRemediation,
+  spokeForwardPatterns,
+  spokeGrants,
+} from '../infra/constructs/spoke-permissions';
+export {
   WebhookIngress,
   type WebhookIngressPool,
   type WebhookIngressProps,

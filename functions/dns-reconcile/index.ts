@@ -1,15 +1,21 @@
 import { DynamoDbAuditSink } from '../../shared/audit/dynamodb-audit-sink';
+import { fleetAcrossScopes } from '../../shared/aws/across-scopes';
+import { ec2ClientFor } from '../../shared/aws/scoped-clients';
 import { DEFAULT_PACING } from '../../shared/core/pacing';
 import { route53PortOf } from '../../shared/dns/route53-accounts';
 import { Ec2InstanceInventory } from '../../shared/ec2/ec2-instance-inventory';
 import { lambdaHandler } from '../../shared/kernel/remediation';
 import { dnsReconcile } from './definition';
 
-/** The Lambda entry of dns-reconcile: its definition wired to the real adapters. */
+/**
+ * The Lambda entry of dns-reconcile: its definition wired to the real adapters; the zone is
+ * compared with the whole fleet's instances (hub and spokes: a spoke instance's record is not stale).
+ */
 export const handler = lambdaHandler(dnsReconcile, (settings) => ({
   audit: new DynamoDbAuditSink(settings.auditTable),
   // a zone of another account: through the DNS role there
   route53: route53PortOf(settings),
-  inventory: new Ec2InstanceInventory(),
+  inventory: fleetAcrossScopes((scope) => ({ inventory: new Ec2InstanceInventory(ec2ClientFor(scope)) }))
+    .inventory,
   pacing: DEFAULT_PACING,
 }));

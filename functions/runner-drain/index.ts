@@ -1,22 +1,35 @@
 import { DynamoDbAuditSink } from '../../shared/audit/dynamodb-audit-sink';
 import { AutoScalingLifecycleActions } from '../../shared/autoscaling/autoscaling-lifecycle-actions';
+import { topologyFromEnv } from '../../shared/aws/scope';
+import { autoScalingClientFor } from '../../shared/aws/scoped-clients';
 import { runnerRegistryFromEnv } from '../../shared/github/registry-from-env';
 import { REPORT_ONLY_GATE } from '../../shared/kernel/approval';
+import { createInScopes } from '../../shared/kernel/scope-routing';
 import { readSettings } from '../../shared/kernel/settings';
 import { SqsDrainScheduler } from '../../shared/runners/drain-scheduler';
 import { DynamoDbDrainState } from '../../shared/runners/drain-state-dynamodb';
 import { runnerDrain } from './definition';
 import { auditOnlyFromEnv, createLazyHandler } from './wiring';
 
-/** The Lambda entry: runner-drain wired to the real adapters on first use (a failed wiring is audited). */
+/**
+ * The Lambda entry: runner-drain wired to the real adapters on first use (a failed wiring is
+ * audited); each lifecycle action is verified and completed in its own account/region (hub or spoke).
+ */
 export const handler = createLazyHandler(async () => {
   const settings = readSettings(runnerDrain.settings);
-  const ports = {
-    registry: await runnerRegistryFromEnv(),
-    lifecycleActions: new AutoScalingLifecycleActions(),
-    drainScheduler: new SqsDrainScheduler(settings.queueUrl),
+  const registry = await runnerRegistryFromEnv();
+  const runtime = { now: () => new Date(), gate: REPORT_ONLY_GATE };
+  return createInScopes({
+    name: runnerDrain.name,
+    topology: topologyFromEnv(),
     audit: new DynamoDbAuditSink(settings.auditTable),
-    drainState: new DynamoDbDrainState(settings.stateTable),
-  };
-  return runnerDrain.create(ports, settings, { now: () => new Date(), gate: REPORT_ONLY_GATE });
+    mode: settings.dryRun ? 'dry-run' : 'live',
+    portsFor: (scope) => ({
+      registry,
+      lifecycleActions: new AutoScalingLifecycleActions(autoScalingClientFor(scope)),
+      drainScheduler: new SqsDrainScheduler(settings.queueUrl),
+      drainState: new DynamoDbDrainState(settings.stateTable),
+    }),
+    create: (ports) => runnerDrain.create(ports, settings, runtime),
+  });
 }, auditOnlyFromEnv);

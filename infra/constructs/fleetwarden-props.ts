@@ -10,6 +10,7 @@ type Documented =
   | 'hostedZoneId'
   | 'zones'
   | 'approvals'
+  | 'spokes'
   | 'zoneName'
   | 'reverseZoneId'
   | 'reverseZoneName'
@@ -283,6 +284,14 @@ export interface FleetwardenCommonProps extends Partial<Omit<FleetConfigInput, D
    * @default - the shorthand's single pool
    */
   readonly pools?: FleetwardenPoolProps[];
+
+  /**
+   * Member accounts and regions of a hub-and-spoke fleet (README "Hub and spokes"): the hub accepts
+   * their forwarded events and acts there through the spoke role (deploy a `FleetwardenSpokeStack`
+   * per account and region). Needs `fleetId`.
+   * @default - none: the single-account deployment
+   */
+  readonly spokes?: Array<{ account: string; regions: string[] }>;
   /**
    * Webhook secret to use instead of a generated one.
    * @default - a generated secret

@@ -24,6 +24,7 @@ import { parseFleetProps } from './fleetwarden-config';
 import type { FleetwardenProps } from './fleetwarden-props';
 import { RemediationFunction } from './remediation-function';
 import { RunnerRemediation } from './runner-remediation';
+import { SpokeHub } from './spoke-hub';
 import { WebhookIngress } from './webhook-ingress';
 
 /** Event patterns of the AWS events that trigger fleet actions, archived for replay. */
@@ -162,6 +163,8 @@ export class Fleetwarden extends Construct {
     this.runners = this.pools.get(DEFAULT_POOL) ?? this.pools.values().next().value;
     this.addRemediations(config, key);
     if (config.approvals) this.approvals = this.addApprovals(config.approvals, key);
+    // hub and spokes (README "Hub and spokes"): after every function, which it finds
+    if (config.spokes?.length) new SpokeHub(this, 'Spokes', { spokes: config.spokes, fleetId: this.fleetId });
     this.dashboard = this.addDashboard();
   }
 

@@ -113,6 +113,16 @@ export const AuditRecordSchema = z.object({
   time: isoTime,
   /** The function (or tool) that decided, e.g. "dns-sync". */
   function: z.string().min(1),
+  /**
+   * The account the decision is about (hub and spokes, README "Hub and spokes"): filled by the
+   * kernel from the run's scope. Absent: the hub's own account (every record before spokes).
+   */
+  account: z
+    .string()
+    .regex(/^\d{12}$/, 'must be a 12-digit account id')
+    .optional(),
+  /** The region the decision is about, with `account`. Absent: the hub's own region. */
+  region: z.string().min(1).optional(),
   trigger: TriggerSchema,
   subject: SubjectSchema,
   /** What was decided about, dotted: "dns.upsert", "dns.delete", "runner.deregister", "lifecycle.complete". */

@@ -6,7 +6,7 @@ import { ConfigError } from '../core/errors';
 import { type ApprovalGate, REPORT_ONLY_GATE } from './approval';
 import { needsApproval } from './definition';
 import { allowance } from './perform';
-import { lambdaHandler, performSteps, type Remediation, rethrow } from './remediation';
+import { lambdaHandler, performSteps, type Remediation, rethrow, scopedLambdaHandler } from './remediation';
 import { setting } from './settings';
 import { sqsBatch } from './sqs-batch';
 
@@ -60,7 +60,9 @@ const exampleOf = (reversible = true): Example => {
           gate: runtime.gate,
           allowance: allowance(settings.limit),
         };
-        const ids = JSON.parse(record.body) as string[];
+        // an id list, or an event-like envelope { account, region, ids } (scope routing)
+        const parsed = JSON.parse(record.body) as string[] | { ids: string[] };
+        const ids = Array.isArray(parsed) ? parsed : parsed.ids;
         const steps = ids.map((id) => ({
           kind: 'fix',
           subject: { instanceId: id },
@@ -242,5 +244,41 @@ describe('lambdaHandler wires the approval gate of a gated remediation', () => {
       handler(sqs([JSON.stringify(['i-00000000000000001'])]), {} as Context),
     );
     expect(audit.all()[0]?.reason).toMatch(/test gate saw 1 change/);
+  });
+});
+
+describe('scopedLambdaHandler: the adapters get the scope each event acts in', () => {
+  const HUB = { account: '111111111111', region: 'eu-west-1' };
+  const SPOKE = { account: '222222222222', region: 'us-east-1' };
+  const topology = { hub: HUB, spokes: [SPOKE], fleetId: 'prod', partition: 'aws' };
+  it("builds one set of ports per scope; records carry the scope's account and region; unknown accounts are refused", async () => {
+    const audit = new InMemoryAuditSink();
+    const scopes: unknown[] = [];
+    const handler = scopedLambdaHandler(
+      example,
+      (_settings, scope) => {
+        scopes.push(scope);
+        return { audit };
+      },
+      { topology: () => topology, gate: REPORT_ONLY_GATE },
+    );
+    // the account/region an EventBridge event carries at its top level
+    const body = (account: string, region: string, id: string) =>
+      JSON.stringify({ account, region, ids: [id] });
+    const res = await handler(
+      sqs([
+        body(SPOKE.account, SPOKE.region, 'i-00000000000000005'),
+        body('333333333333', SPOKE.region, 'i-00000000000000006'),
+      ]),
+      {} as Context,
+    );
+    expect(res).toEqual({ batchItemFailures: [] });
+    // the hub's ports (its audit sink takes the refusals), then the spoke's when its event came
+    expect(scopes).toEqual([HUB, SPOKE]);
+    const refused = audit.all().find((r) => r.action === 'trust.unknown-account');
+    expect(refused?.details).toMatchObject({ account: '333333333333' });
+    const fixed = audit.all().find((r) => r.subject.instanceId === 'i-00000000000000005');
+    expect(fixed).toMatchObject({ action: 'thing.fix', account: SPOKE.account, region: SPOKE.region });
+    expect(audit.all().some((r) => r.subject.instanceId === 'i-00000000000000006')).toBe(false);
   });
 });

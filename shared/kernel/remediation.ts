@@ -2,12 +2,16 @@ import type { Context } from 'aws-lambda';
 import type { ApprovalSettings } from '../approvals/settings';
 import { readApprovalSettings } from '../approvals/settings';
 import { AuditWriteError } from '../audit/errors';
+import type { AuditSink } from '../audit/port';
+import { auditSinkInScope } from '../audit/scoped-sink';
+import { type AwsScope, type Topology, topologyFromEnv } from '../aws/scope';
 import { ConfigError } from '../core/errors';
 import { metrics } from '../observability/powertools';
 import { type ApprovalGate, REPORT_ONLY_GATE } from './approval';
 import { type Noted, needsApproval, type Planned, type RemediationSpec } from './definition';
 import { type ActResult, type Performed, perform, type RunKit, recordNote } from './perform';
 import type { PortName, PortsOf } from './ports';
+import { routeByScope } from './scope-routing';
 import { readSettings, type SettingsOf, type SettingsSpec } from './settings';
 
 /** What every handler gets besides its ports and settings (tests and the simulator set the clock). */
@@ -95,6 +99,70 @@ export function lambdaHandler<S extends SettingsSpec, K extends string, N extend
     const settings = readSettings(definition.settings);
     const gate = await approvalGateOf(definition, options);
     return definition.create(await adapters(settings), settings, { now: () => new Date(), gate });
+  };
+  return async (event, context) => {
+    wired ??= wire().catch((err: unknown) => {
+      wired = undefined;
+      throw err;
+    });
+    try {
+      return await (await wired)(event, context);
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
+}
+
+export interface ScopedHandlerOptions extends LambdaHandlerOptions {
+  /** The fleet's accounts and regions. @default the deployed one (`topologyFromEnv`; none without spokes) */
+  topology?: () => Topology | undefined;
+}
+
+/** Ports for one scope: their audit sink fills the scope's account/region into every record. */
+async function portsIn<S extends SettingsSpec, N extends PortName>(
+  adapters: (settings: SettingsOf<S>, scope: AwsScope | undefined) => PortsOf<N> | Promise<PortsOf<N>>,
+  settings: SettingsOf<S>,
+  scope: AwsScope | undefined,
+): Promise<PortsOf<N>> {
+  const ports = await adapters(settings, scope);
+  const audit = (ports as { audit?: AuditSink }).audit;
+  return audit ? { ...ports, audit: auditSinkInScope(audit, scope) } : ports;
+}
+
+/**
+ * `lambdaHandler` for a hub function that acts in spokes (README "Hub and spokes"): `adapters`
+ * gets the scope each event acts in (undefined without spokes) and builds ports that call there
+ * (`shared/aws/scoped-clients.ts`); `routeByScope` hands every event to the handler of its own
+ * account/region only, refuses (audited `trust.unknown-account`) one of any other, splits a queue
+ * batch by scope and runs a schedule tick in every scope.
+ */
+export function scopedLambdaHandler<S extends SettingsSpec, K extends string, N extends PortName, E, R>(
+  definition: Remediation<S, K, N, E, R>,
+  adapters: (settings: SettingsOf<S>, scope: AwsScope | undefined) => PortsOf<N> | Promise<PortsOf<N>>,
+  options: ScopedHandlerOptions = {},
+): (event: E, context: Context) => Promise<R> {
+  let wired: Promise<Handler<E, R>> | undefined;
+  const wire = async () => {
+    const settings = readSettings(definition.settings);
+    const gate = await approvalGateOf(definition, options);
+    const topology = options.topology ? options.topology() : topologyFromEnv();
+    const runtime = { now: () => new Date(), gate };
+    const hub = await portsIn(adapters, settings, topology?.hub);
+    const audit = (hub as { audit?: AuditSink }).audit;
+    // the refusal of an unknown account is a decision: it needs a record
+    if (!audit) throw new ConfigError(`${definition.name}: a scoped handler needs the audit port`);
+    return routeByScope<E, R>({
+      name: definition.name,
+      topology,
+      audit,
+      mode: (settings as { dryRun?: boolean }).dryRun ? 'dry-run' : 'live',
+      handlerFor: async (scope) =>
+        definition.create(
+          scope === topology?.hub ? hub : await portsIn(adapters, settings, scope),
+          settings,
+          runtime,
+        ),
+    });
   };
   return async (event, context) => {
     wired ??= wire().catch((err: unknown) => {

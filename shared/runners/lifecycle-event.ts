@@ -8,6 +8,9 @@ export const TerminateLifecycleEventSchema = z.object({
   source: z.literal('aws.autoscaling'),
   'detail-type': z.literal(TERMINATE_LIFECYCLE_DETAIL_TYPE),
   time: z.string().min(1),
+  /** Where the action is (a spoke's, forwarded to the hub): kept so a drain retry stays in its scope. */
+  account: z.string().optional(),
+  region: z.string().optional(),
   detail: z.object({
     LifecycleActionToken: z.string().min(1),
     AutoScalingGroupName: z.string().min(1),

@@ -1,0 +1,61 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { TOPOLOGY_ENV } from '../../shared/aws/scope-env';
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+  vi.resetModules();
+});
+
+describe('dns-reconcile Lambda entry across accounts', () => {
+  it("compares the zone with the instances of the hub and of every spoke region (a spoke's record is not stale)", async () => {
+    const env = {
+      AUDIT_TABLE_NAME: 'audit',
+      HOSTED_ZONE_ID: 'Z0123456789ABC',
+      ZONE_NAME: 'fleet.example.com',
+      OWNER_ID: 'fleetwarden-prod',
+      AWS_REGION: 'eu-west-1',
+      [TOPOLOGY_ENV.hubAccount]: '111111111111',
+      [TOPOLOGY_ENV.spokes]: '222222222222:us-east-1',
+      [TOPOLOGY_ENV.fleetId]: 'prod',
+      [TOPOLOGY_ENV.partition]: 'aws',
+    };
+    for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v);
+    const ec2 = mockClient(EC2Client);
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+    const r53 = mockClient(Route53Client);
+    r53
+      .on(ListResourceRecordSetsCommand)
+      .resolves({ ResourceRecordSets: [], IsTruncated: false, MaxItems: 300 });
+    const ddb = mockClient(DynamoDBClient).resolves({});
+    try {
+      const { handler } = await import('./index');
+      await handler(
+        {
+          version: '0',
+          id: 'tick',
+          source: 'aws.events',
+          'detail-type': 'Scheduled Event',
+          account: '111111111111',
+          region: 'eu-west-1',
+          time: new Date().toISOString(),
+          resources: [],
+          detail: {},
+        } as never,
+        {} as Context,
+      ).catch(() => undefined);
+      const regions = await Promise.all(
+        ec2.commandCalls(DescribeInstancesCommand).map((c) => (c.thisValue as EC2Client).config.region()),
+      );
+      expect(new Set(regions)).toEqual(new Set(['eu-west-1', 'us-east-1']));
+    } finally {
+      ec2.restore();
+      r53.restore();
+      ddb.restore();
+    }
+  });
+});
