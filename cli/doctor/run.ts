@@ -11,8 +11,13 @@ import {
   checkSecrets,
   checkStackOutputs,
   checkWebhook,
+  type OrgHooksRead,
+  orgHooksUnreadable,
   requiredGitHubPermissions,
+  type WebhookTarget,
+  webhookPointingAt,
   webhookTargetsFromApp,
+  webhookTargetsFromOrg,
 } from '../../shared/doctor/checks';
 import type { AppCredentials } from '../../shared/doctor/github-adapter';
 import type { DoctorAws, DoctorGitHub } from '../../shared/doctor/port';
@@ -68,20 +73,47 @@ async function githubChecks(
   // the registry (every handler, and the Powertools logger) loads on first use, not at CLI startup
   const { REMEDIATIONS } = await import('../../functions/registry');
   const required = requiredGitHubPermissions(REMEDIATIONS);
-  let events: string[] = [];
+  let inst: Awaited<ReturnType<DoctorGitHub['installation']>> | undefined;
   const installation = await guarded('github-app', 'GitHub App installation reachable', async () => {
-    const inst = await github.installation();
-    events = inst.events ?? [];
+    inst = await github.installation();
     return checkInstallation(inst, required, owner ?? inst.account?.login ?? '');
   });
-  const webhook = await guarded('webhook', 'webhook points at the Function URL', async () =>
-    checkWebhook({
-      targets: webhookTargetsFromApp(await github.appHookConfig(), events),
-      deliveries: await github.appHookDeliveries(),
-      functionUrl,
-    }),
-  );
+  const webhook = await guarded('webhook', 'webhook points at the Function URL', async () => {
+    const app = webhookTargetsFromApp(await github.appHookConfig(), inst?.events ?? []);
+    const org = await orgTargets(github, inst, owner);
+    const targets = [...app, ...org.targets];
+    const target = webhookPointingAt(targets, functionUrl);
+    const deliveries =
+      target?.source === 'org' && target.id !== undefined && org.login
+        ? await github.orgHookDeliveries(org.login, target.id)
+        : target
+          ? await github.appHookDeliveries()
+          : [];
+    return checkWebhook({ targets, deliveries, functionUrl, orgHooks: org.read });
+  });
   return [installation, webhook];
+}
+
+/**
+ * The organisation's webhooks, when the installation may list them (organization_hooks: read); else,
+ * or when GitHub refuses, why they were not read (the webhook check says so).
+ */
+async function orgTargets(
+  github: DoctorGitHub,
+  inst: Awaited<ReturnType<DoctorGitHub['installation']>> | undefined,
+  owner: string | undefined,
+): Promise<{ targets: WebhookTarget[]; read: OrgHooksRead; login?: string }> {
+  const login = owner ?? inst?.account?.login ?? undefined;
+  if (!inst || !login) return { targets: [], read: { read: false, why: 'the installation was not read' } };
+  const why = orgHooksUnreadable(inst);
+  if (why) return { targets: [], read: { read: false, why } };
+  try {
+    return { targets: webhookTargetsFromOrg(await github.orgHooks(login)), read: { read: true }, login };
+  } catch (err) {
+    const e = err as Error & { status?: number };
+    const answer = e.status ? `GitHub answered ${e.status}: ${e.message}` : `${e.name}: ${e.message}`;
+    return { targets: [], read: { read: false, why: answer } };
+  }
 }
 
 async function awsChecks(aws: DoctorAws, opts: DoctorOptions, now: Date): Promise<CheckResult[]> {
