@@ -1,3 +1,8 @@
+/**
+ * What the timeline's two paths share (cli/timeline/run.ts: --audit-file; aws-sources.ts: the audit
+ * table, CloudTrail and the decisions table): options, the report, and the notes on what was not read.
+ * Types and small helpers only, so that the --audit-file path loads nothing of the AWS path.
+ */
 import type { UnreadableRecord } from '../../shared/audit/store-port';
 import type { CliDeps } from '../deps';
 import type { writeTimelineHtml } from './html/page';
