@@ -19,11 +19,9 @@ import { AuditRecordSchema } from '../shared/audit/schema';
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 /** Packages that must never load on the `--help` path (they are what made startup slow). */
-export const HEAVY_PACKAGES = ['zod', '@modelcontextprotocol/sdk'].concat(
-  ['client-ec2', 'client-dynamodb', 'client-cloudtrail', 'client-sqs', 'client-sts', 'core'].map(
-    (p) => `@aws-sdk/${p}`,
-  ),
-);
+export const isHeavyPackage = (name: string): boolean =>
+  /^@(aws-sdk|smithy|aws-lambda-powertools|octokit)\//.test(name) ||
+  ['zod', '@modelcontextprotocol/sdk', 'aws-xray-sdk-core'].includes(name);
 
 /** Where each command's work lives: loaded only when that command runs. */
 export const COMMAND_WORK = [
