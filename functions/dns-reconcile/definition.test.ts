@@ -314,6 +314,8 @@ function quietFleet() {
       auditTable: 't',
       hostedZoneId: 'ZFWD',
       zoneName: 'example.com',
+      zones: undefined,
+      dnsRoleName: undefined,
       reverseZoneId: undefined,
       reverseZoneName: undefined,
       ownerId: 'prod',
