@@ -8,9 +8,12 @@
  * handler sees every batch dns-sync sees (redeliveries included) and makes one Route 53 call per
  * running / shutting-down / terminated event (UPSERT of the instance's IP, DELETE of it), no
  * batching and no ownership markers, against a zone of its own; its calls, rejections and the
- * records it leaves wrong at the end are counted. GitHub's naive figure is counted, not run (a
- * second registry would share the rate limit): one full runner listing per workflow_job event,
- * i.e. ceil(registered runners at that moment / page size) pages.
+ * records it leaves wrong at the end are counted. The naive runner-job-watch runs for real too: on
+ * every workflow_job event runner-job-watch receives, it lists every runner, on a registry of its
+ * own (its own installation's rate limit) kept equal to the simulator's, once at the simulator's
+ * page size and once at GitHub's largest (100). Every GitHub request of both sides is counted by
+ * function (bench/github-calls.ts: list pages, lookups, gets, deletes, label changes, rate-limited
+ * answers, and installation tokens between their two bounds).
  */
 import type { Context } from 'aws-lambda';
 import type { Summary } from '../cli/simulate/report';
@@ -24,6 +27,7 @@ import {
   wireFunction,
 } from '../cli/simulate/world';
 import { InMemoryRoute53 } from '../shared/dns/in-memory-route53';
+import { GitHubLedger, type GitHubTally, instrumentRegistry, NaiveRunnerListing } from './github-calls';
 
 export const CHAOS_DAY: SimOptions = {
   ...DEFAULT_SIM_OPTIONS,
@@ -56,20 +60,59 @@ export interface NaiveFigures {
     staleRecordsLeft: number;
     missingRecords: number;
   };
-  /** Counted from the same run: one full listing per workflow_job event. */
+  /** Run in the same run: one full listing per workflow_job event job-watch received. */
+  github: {
+    events: number;
+    /** At the simulator's page size (the fleet's registry pages the same). */
+    samePages: GitHubTally;
+    /** At GitHub's largest page (100 runners). */
+    pagesOf100: GitHubTally;
+  };
+  /** Pages of the naive listing at the simulator's page size (kept for the cost figures). */
   githubListPages: number;
+}
+
+/** The fleet's Route 53 calls, by the function that made them (counted around each invocation). */
+export interface FleetRoute53 {
+  'dns-sync': { invocations: number; list: number; change: number };
+  'dns-reconcile': { invocations: number; list: number; change: number; zoneReads: number };
 }
 
 export interface ChaosDayResult {
   summary: Summary;
   naive: NaiveFigures;
+  fleet: FleetRoute53;
+  /** Every GitHub call of the fleet, by function. */
+  github: GitHubLedger;
 }
 
 const DNS_SYNC = 'functions/dns-sync/index.ts';
 const JOB_WATCH = 'functions/runner-job-watch/index.ts';
+const RECONCILE = 'functions/dns-reconcile/index.ts';
+
+/** Runs `real` and adds the Route 53 calls it made (the World's zone) to `into`. */
+async function counted<T>(
+  w: World,
+  into: { list: number; change: number },
+  real: () => Promise<T>,
+): Promise<T> {
+  const list = w.route53.listRequests;
+  const change = w.route53.changeRequests.length;
+  try {
+    return await real();
+  } finally {
+    into.list += w.route53.listRequests - list;
+    into.change += w.route53.changeRequests.length - change;
+  }
+}
 
 /** Handler overrides that run the real handler and, beside it, the naive per-event design. */
-function withNaiveShadow(naive: NaiveFigures, zone: { id: string; name: string; r53: InMemoryRoute53 }) {
+function withNaiveShadow(
+  naive: NaiveFigures,
+  zone: { id: string; name: string; r53: InMemoryRoute53 },
+  fleet: FleetRoute53,
+  github: { fleet: GitHubLedger; naive: GitHubLedger },
+) {
   const overrides: HandlerOverrides = {
     [DNS_SYNC]: (w: World, env: Record<string, string>) => {
       zone.id = env.HOSTED_ZONE_ID ?? 'Z0SIMULATED';
@@ -102,13 +145,42 @@ function withNaiveShadow(naive: NaiveFigures, zone: { id: string; name: string; 
             // counted below from the zone's own request log
           }
         }
-        return real(event, context);
+        fleet['dns-sync'].invocations++;
+        return counted(w, fleet['dns-sync'], () => real(event, context));
+      };
+    },
+    [RECONCILE]: (w: World, env: Record<string, string>) => {
+      const real = wireFunction({ logicalId: 'dns-reconcile', entry: RECONCILE, env }, w) as Invoke;
+      const mine = fleet['dns-reconcile'];
+      return async (event: unknown, context: Context) => {
+        mine.invocations++;
+        const summary = (await counted(w, mine, () => real(event, context))) as { zoneRead?: boolean };
+        if (summary?.zoneRead) mine.zoneReads++;
+        return summary;
       };
     },
     [JOB_WATCH]: (w: World, env: Record<string, string>) => {
       const real = wireFunction({ logicalId: 'runner-job-watch', entry: JOB_WATCH, env }, w) as Invoke;
+      const caller = () => ({ fn: w.journal.fn, invocation: w.journal.invocation, now: w.clock.now });
+      instrumentRegistry(w.registry, github.fleet, caller);
+      const limit = CHAOS_DAY.githubRateLimit ?? { requests: 5000, windowMs: 3_600_000 };
+      const shadow = (perPage: number, fn: string) => {
+        const n = new NaiveRunnerListing({
+          perPage,
+          rateLimit: limit.requests,
+          rateWindowMs: limit.windowMs,
+          now: () => w.clock.now,
+        });
+        instrumentRegistry(n.registry, github.naive, () => ({ ...caller(), fn }));
+        return n;
+      };
+      const same = shadow(GITHUB_SIM.perPage, 'naive-job-watch');
+      const of100 = shadow(100, 'naive-job-watch-100');
       return async (event: unknown, context: Context) => {
-        naive.githubListPages += Math.max(1, Math.ceil(w.registry.snapshot().length / GITHUB_SIM.perPage));
+        naive.github.events++;
+        const live = w.registry.snapshot();
+        await same.onEvent(live);
+        await of100.onEvent(live);
         return real(event, context);
       };
     },
@@ -128,13 +200,22 @@ export async function chaosDay(options: SimOptions = CHAOS_DAY): Promise<ChaosDa
       staleRecordsLeft: 0,
       missingRecords: 0,
     },
+    github: { events: 0, samePages: emptyTallyOf(), pagesOf100: emptyTallyOf() },
     githubListPages: 0,
   };
+  const github = { fleet: new GitHubLedger(), naive: new GitHubLedger() };
   const zone = { id: '', name: '', r53: new InMemoryRoute53() };
+  const fleet: FleetRoute53 = {
+    'dns-sync': { invocations: 0, list: 0, change: 0 },
+    'dns-reconcile': { invocations: 0, list: 0, change: 0, zoneReads: 0 },
+  };
   const { summary, engine } = await simulate({
     ...options,
-    overrides: { ...withNaiveShadow(naive, zone), ...options.overrides },
+    overrides: { ...withNaiveShadow(naive, zone, fleet, github), ...options.overrides },
   });
+  naive.github.samePages = github.naive.tally('naive-job-watch');
+  naive.github.pagesOf100 = github.naive.tally('naive-job-watch-100');
+  naive.githubListPages = naive.github.samePages.listPages;
   const requests = zone.r53.changeRequests;
   naive.route53.listCalls = zone.r53.listRequests;
   naive.route53.calls = requests.length + zone.r53.listRequests;
@@ -151,8 +232,10 @@ export async function chaosDay(options: SimOptions = CHAOS_DAY): Promise<ChaosDa
   naive.route53.missingRecords = [...expected].filter(
     ([name, ip]) => !records.some((r) => bare(r.name) === name && r.values.includes(ip)),
   ).length;
-  return { summary, naive };
+  return { summary, naive, fleet, github: github.fleet };
 }
+
+const emptyTallyOf = () => new GitHubLedger().tally('none');
 
 /** Every Route 53 call the fleet made: ListResourceRecordSets and ChangeResourceRecordSets (no GetChange). */
 export function route53Calls(s: Summary): number {
@@ -164,7 +247,7 @@ export function route53Calls(s: Summary): number {
 
 export async function run(): Promise<void> {
   const started = Date.now();
-  const { summary: s, naive } = await chaosDay();
+  const { summary: s, naive, fleet, github } = await chaosDay();
   const ratio = (a: number, b: number) => (b === 0 ? 'n/a' : `${(a / b).toFixed(1)}x`);
   const broken = s.invariants.filter((i) => !i.ok);
   console.log(
@@ -190,10 +273,15 @@ export async function run(): Promise<void> {
   console.log(
     `  Route 53     ${r53} calls (${s.apiCalls['route53:ListResourceRecordSets'] ?? 0} ListResourceRecordSets + ${s.apiCalls['route53:ChangeResourceRecordSets'] ?? 0} ChangeResourceRecordSets); naive one-call-per-event, run beside it on the same ${n.eventsHandled} events: ${n.calls} calls, no read (naive/fleet ${ratio(n.calls, r53)}), ${n.rejected} rejected, ${n.staleRecordsLeft} stale and ${n.missingRecords} missing records at the end`,
   );
-  const gh = s.apiCalls['github:list-runners-pages'] ?? 0;
+  const sync = fleet['dns-sync'];
+  const rec = fleet['dns-reconcile'];
   console.log(
-    `  GitHub       ${gh} list pages + ${s.apiCalls['github:get-runner']} gets, ${s.apiCalls['github:rate-limited']} rate-limited (naive list-per-job-event, counted not run: ${naive.githubListPages} pages, ${ratio(naive.githubListPages, gh)} more)`,
+    `    by function  dns-sync ${sync.list} List + ${sync.change} Change in ${sync.invocations} batches; dns-reconcile ${rec.list} List + ${rec.change} Change in ${rec.invocations} runs, ${rec.zoneReads} of which read the zone (the others: no call)`,
   );
+  console.log(
+    `    target       fewer total Route 53 calls than naive: ${r53 < n.calls ? 'MET' : `NOT MET (${r53} vs ${n.calls}: dns-sync alone makes ${sync.list + sync.change}, one List per batch before its Change)`}`,
+  );
+  printGitHub(github, naive);
   console.log(
     `  calls        ${Object.entries(s.apiCalls)
       .map(([k, v]) => `${k}=${v}`)
@@ -203,5 +291,24 @@ export async function run(): Promise<void> {
     `  invocations  ${Object.entries(s.invocations)
       .map(([k, v]) => `${k}=${v}`)
       .join(' ')}`,
+  );
+}
+
+/** GitHub: every request of every function, and the naive job-watch run beside the real one. */
+function printGitHub(github: GitHubLedger, naive: NaiveFigures): void {
+  const ratio = (a: number, b: number) => (b === 0 ? 'n/a' : `${(a / b).toFixed(1)}x`);
+  const line = (t: GitHubTally) =>
+    `${t.requests} requests (${t.listPages} list pages, ${t.byName} by name, ${t.get} gets, ${t.delete} deletes, ${t.cordon} label changes; ${t.rateLimited} rate-limited) + ${t.tokensHourly}-${t.invocations} tokens`;
+  const all = github.total();
+  console.log(`  GitHub       fleet: ${line(all)}`);
+  for (const [fn, t] of [...github.byFunction].sort()) console.log(`    ${fn.padEnd(17)}${line(t)}`);
+  const watch = github.tally('runner-job-watch');
+  const same = naive.github.samePages;
+  const big = naive.github.pagesOf100;
+  console.log(
+    `    naive        job-watch listing every runner on each of the same ${naive.github.events} events, run on its own registry: ${line(same)} at ${GITHUB_SIM.perPage} per page; ${line(big)} at 100 per page`,
+  );
+  console.log(
+    `    ratio        naive/fleet job-watch requests + tokens (lower bound): ${ratio(same.requests + same.tokensHourly, watch.requests + watch.tokensHourly)} at ${GITHUB_SIM.perPage} per page, ${ratio(big.requests + big.tokensHourly, watch.requests + watch.tokensHourly)} at 100 per page; naive job-watch/whole fleet ${ratio(big.requests + big.tokensHourly, all.requests + all.tokensHourly)} at 100 per page`,
   );
 }

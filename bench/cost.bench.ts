@@ -276,6 +276,8 @@ export interface CostLine {
 export interface CostReport {
   sizes: number[];
   runs: number[];
+  /** What drives the lines that can grow faster than the fleet, per instance of each run. */
+  drivers: Driver[];
   lines: CostLine[];
   totals: number[];
   largest: string;
@@ -308,6 +310,53 @@ function usageFit(xs: number[], ys: number[]): { a: number; b: number } {
   return { a: 0, b: sxx === 0 ? 0 : sxy / sxx };
 }
 
+/** A usage that drives bill lines, measured per instance at each run size. */
+export interface Driver {
+  what: string;
+  /** per instance, at each run size */
+  perInstance: number[];
+  drives: string;
+}
+
+/**
+ * Why lines grow faster than the fleet: GitHub's traffic (webhooks: one PutEvents and one
+ * idempotency read per accepted delivery; job-watch is queued), runner-drain's looks (each an
+ * invocation, a heartbeat, queue messages, audit records and their correlations), the GitHub
+ * requests refused by the rate limit (a drain's failed look is looked at again), and the
+ * correlations (DynamoDB reads and writes).
+ */
+export function driversOf(runs: RunActivity[]): Driver[] {
+  const per = (f: (r: RunActivity) => number) => runs.map((r) => f(r) / r.instances);
+  const inv = (r: RunActivity, fn: string) => r.byFunction.get(fn)?.invocations ?? 0;
+  return [
+    {
+      what: 'accepted webhooks',
+      perInstance: per((r) => r.webhooks),
+      drives: 'EventBridge, DynamoDB reads, SQS',
+    },
+    {
+      what: 'EventBridge events per webhook',
+      perInstance: runs.map((r) => (r.webhooks ? (r.apiCalls['events:PutEvents'] ?? 0) / r.webhooks : 0)),
+      drives: 'EventBridge',
+    },
+    {
+      what: 'runner-drain invocations',
+      perInstance: per((r) => inv(r, 'runner-drain')),
+      drives: 'SQS, Lambda',
+    },
+    {
+      what: 'GitHub requests refused by the rate limit',
+      perInstance: per((r) => r.apiCalls['github:rate-limited'] ?? 0),
+      drives: 'runner-drain looks again',
+    },
+    {
+      what: 'CloudTrail correlations',
+      perInstance: per((r) => r.correlations),
+      drives: 'DynamoDB reads and writes',
+    },
+  ];
+}
+
 export function projectCosts(runs: RunActivity[], inv: FleetInventory, sizes: number[]): CostReport {
   const xs = runs.map((r) => r.instances);
   const lines: CostLine[] = lineSpecs().map((spec) => {
@@ -326,7 +375,7 @@ export function projectCosts(runs: RunActivity[], inv: FleetInventory, sizes: nu
   });
   const totals = sizes.map((_, i) => lines.reduce((s, l) => s + (l.usd[i] as number), 0));
   const top = [...lines].sort((p, q) => (q.usd.at(-1) as number) - (p.usd.at(-1) as number))[0];
-  return { sizes, runs: xs, lines, totals, largest: top?.line ?? '' };
+  return { sizes, runs: xs, drivers: driversOf(runs), lines, totals, largest: top?.line ?? '' };
 }
 
 export async function fleetCost(
@@ -368,4 +417,9 @@ export async function run(): Promise<void> {
       ? `grows faster than the fleet (a defect): ${faster.join(', ')}`
       : 'no line grows faster than the fleet',
   );
+  console.log(`what drives them, per instance at ${r.runs.join(' / ')} instances:`);
+  for (const d of r.drivers)
+    console.log(
+      `  ${d.what.padEnd(44)} ${d.perInstance.map((v) => v.toFixed(2)).join(' / ')}  (${d.drives})`,
+    );
 }

@@ -50,5 +50,12 @@ describe('cost bench: the monthly AWS bill of the fleet itself', () => {
     expect(r.totals[2]).toBeGreaterThan(r.totals[0] as number);
     expect(r.lines.map((l) => l.line)).toContain(r.largest);
     expect(costTable(r)).toContain('| **total per month** |');
+    // the drivers of the lines that can outgrow the fleet are measured at every run size; the
+    // fleet sends exactly one EventBridge event per accepted webhook (it follows GitHub's traffic)
+    const driver = (what: string) => r.drivers.find((d) => d.what === what)?.perInstance;
+    expect(driver('accepted webhooks')?.every((v) => v > 0)).toBe(true);
+    expect(driver('EventBridge events per webhook')).toEqual([1, 1, 1]);
+    expect(driver('runner-drain invocations')).toHaveLength(3);
+    expect(driver('CloudTrail correlations')?.every((v) => v > 0)).toBe(true);
   });
 });

@@ -217,6 +217,8 @@ function burstHandler(
       auditTable: 'bench',
       hostedZoneId: 'ZFWD',
       zoneName: 'example.com',
+      zones: undefined,
+      dnsRoleName: undefined,
       reverseZoneId: o.withPtr ? 'ZREV' : undefined,
       reverseZoneName: o.withPtr ? '10.in-addr.arpa' : undefined,
       ownerId: 'fleetwarden',

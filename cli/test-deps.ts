@@ -22,14 +22,14 @@ export function testDeps(now = '2026-11-24T12:00:00Z', env: Record<string, strin
     stderr: { write: (s) => void err.push(s) },
     env: { AWS_REGION: 'eu-west-1', FLEETWARDEN_AUDIT_TABLE: 'Fleetwarden-AuditTable', ...env },
     clock,
-    aws: {
+    aws: async () => ({
       cloudtrail: (region) => new CloudTrailClient({ region }),
       dynamodb: (region) => new DynamoDBClient({ region }),
       ec2: (region) => new EC2Client({ region }),
       logs: (region) => new CloudWatchLogsClient({ region }),
       sqs: (region) => new SQSClient({ region }),
-    },
-    approvals: approvals.wiring,
+    }),
+    approvals: async (at) => approvals.wiring(at),
     writeFile: async (path, content) => void files.set(path, content),
     readFile: async (path) => {
       const content = files.get(path);

@@ -97,3 +97,70 @@ describe('fleetwarden app', () => {
     expect(readme).toContain('fleetwarden:example');
   });
 });
+
+describe('fleetwarden app with spokes', () => {
+  const spokesConfig = {
+    ...(cdkJson.context.fleetwarden as object),
+    fleetId: 'prod',
+    spokes: [
+      { account: '222222222222', regions: ['eu-west-1', 'us-east-1'] },
+      { account: '333333333333', regions: ['eu-west-1'] },
+    ],
+  };
+  const withEnv = <T>(env: Record<string, string | undefined>, f: () => T): T => {
+    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+    for (const [k, v] of Object.entries(env)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    try {
+      return f();
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  };
+
+  it('synthesizes one spoke stack per account and region besides the hub, roles once per account', () => {
+    const assembly = withEnv({ CDK_DEFAULT_ACCOUNT: '111111111111', CDK_DEFAULT_REGION: 'eu-west-1' }, () =>
+      buildApp(app({ fleetwarden: spokesConfig })).synth(),
+    );
+    expect(assembly.stacks.map((s) => s.stackName).sort()).toEqual([
+      'Fleetwarden',
+      'Fleetwarden-Spoke-222222222222-eu-west-1',
+      'Fleetwarden-Spoke-222222222222-us-east-1',
+      'Fleetwarden-Spoke-333333333333-eu-west-1',
+    ]);
+    const spoke = assembly.getStackByName('Fleetwarden-Spoke-222222222222-us-east-1');
+    expect(spoke.environment).toMatchObject({ account: '222222222222', region: 'us-east-1' });
+    const roleNames = (name: string) =>
+      Object.values(
+        assembly.getStackByName(name).template.Resources as Record<
+          string,
+          { Type: string; Properties: { RoleName?: string } }
+        >,
+      )
+        .filter((r) => r.Type === 'AWS::IAM::Role')
+        .map((r) => r.Properties.RoleName)
+        .filter(Boolean);
+    expect(roleNames('Fleetwarden-Spoke-222222222222-eu-west-1')).toEqual([
+      'fleetwarden-spoke-prod',
+      'fleetwarden-trail-prod',
+    ]);
+    expect(roleNames('Fleetwarden-Spoke-222222222222-us-east-1')).toEqual([]);
+    // trusted by the hub's own function roles: CloudFormation names them after the hub stack
+    expect(
+      JSON.stringify(assembly.getStackByName('Fleetwarden-Spoke-333333333333-eu-west-1').template),
+    ).toContain(':iam::111111111111:role/Fleetwarden-*');
+  });
+
+  it("needs the hub's account and region (the spokes trust and forward to them)", () => {
+    expect(() =>
+      withEnv({ CDK_DEFAULT_ACCOUNT: undefined, CDK_DEFAULT_REGION: undefined }, () =>
+        buildApp(app({ fleetwarden: spokesConfig })),
+      ),
+    ).toThrow(/spokes need the hub's account and region/);
+  });
+});

@@ -9,7 +9,9 @@ import {
 import { ConfigError } from '../shared/core/errors';
 import { DNS_SETTINGS as DNS } from '../shared/dns/settings';
 import { configField, type Setting } from '../shared/kernel/settings';
+import { PoolsSchema, poolsProblems, shorthandBesidePools } from './config-pools';
 import { checkSpokes, SpokesSchema } from './config-spokes';
+import { ZonesSchema, zonesConfigProblems, zonesOfConfig } from './config-zones';
 
 /** CloudWatch Logs retention values (days) that RetentionInDays accepts. */
 const LOG_RETENTION_DAYS = [
@@ -89,12 +91,18 @@ const ApprovalsSchema = z
  */
 export const FleetConfigSchema = z
   .strictObject({
-    /** Route 53 hosted zone the fleet writes instance records into. */
+    /** Route 53 hosted zone the fleet writes instance records into (one zone; else `zones`). */
     hostedZoneId: z
       .string()
-      .regex(/^Z[A-Z0-9]{1,32}$/, 'must be a Route 53 hosted zone id like Z0123456789ABC'),
+      .regex(/^Z[A-Z0-9]{1,32}$/, 'must be a Route 53 hosted zone id like Z0123456789ABC')
+      .optional(),
     /** The zone's DNS name; instance names must fall inside it. */
-    zoneName: dnsName,
+    zoneName: dnsName.optional(),
+    /**
+     * Several zones instead of the five single-zone keys (config-zones.ts): forward and reverse,
+     * public and private views (split horizon), zones of another account. @default the shorthand's
+     */
+    zones: ZonesSchema.optional(),
     /** Optional reverse (in-addr.arpa) zone for PTR records. */
     reverseZoneId: z
       .string()
@@ -193,6 +201,11 @@ export const FleetConfigSchema = z
      * @default none: no approval infrastructure; those actions are reported only
      */
     approvals: ApprovalsSchema.optional(),
+    /**
+     * Several runner pools (README "Several runner pools"), instead of the shorthand github +
+     * autoScalingGroupNames + fleetTag + sweep keys (the pool `default`). @default the shorthand's pool
+     */
+    pools: PoolsSchema.optional(),
     /** Member accounts and regions of a hub-and-spoke fleet (infra/config-spokes.ts). @default none */
     spokes: SpokesSchema.optional(),
   })
@@ -201,6 +214,7 @@ export const FleetConfigSchema = z
     path: ['reverseZoneName'],
   })
   .superRefine((c, ctx) => {
+    for (const issue of [...shorthandBesidePools(c), ...poolsProblems(c.pools)]) ctx.addIssue(issue);
     const runners = c.autoScalingGroupNames.length > 0;
     if (c.github && !c.github.webhookOnly && !runners) {
       ctx.addIssue({
@@ -294,7 +308,7 @@ export const EXAMPLE_HOSTED_ZONE_ID = 'Z0EXAMPLE00000000000';
  * with it would sync DNS into nothing. `-c fleetwarden:example=true` lets CI synthesize it.
  */
 export function refuseExampleConfig(config: FleetConfig, allowExample: unknown): void {
-  if (config.hostedZoneId !== EXAMPLE_HOSTED_ZONE_ID) return;
+  if (!zonesOfConfig(config).some((z) => z.id === EXAMPLE_HOSTED_ZONE_ID)) return;
   if (allowExample === true || allowExample === 'true') return;
   throw new ConfigError(
     `fleetwarden.hostedZoneId is the example placeholder ${EXAMPLE_HOSTED_ZONE_ID} from cdk.json: ` +
@@ -325,9 +339,16 @@ function fromContext(input: unknown): unknown {
 export function parseFleetConfig(context: unknown, source = 'cdk.json context "fleetwarden"'): FleetConfig {
   const input = fromContext(context);
   const result = FleetConfigSchema.safeParse(input);
-  if (result.success) return result.data;
-  const lines = result.error.issues.flatMap((issue) => describeIssue(input, issue));
+  // the zones rules read the config as given: a default must not count as set
+  const zoneLines = zonesConfigProblems(input).map(
+    (p) => `  ${where(p.path)}: ${p.message}, got ${shown(valueAt(input, p.path))}`,
+  );
+  if (result.success && zoneLines.length === 0) return result.data;
+  const lines = [
+    ...(result.success ? [] : result.error.issues.flatMap((i) => describeIssue(input, i))),
+    ...zoneLines,
+  ];
   throw new ConfigError(`invalid ${source} (see README.md#configuration):\n${lines.join('\n')}`, {
-    cause: result.error,
+    cause: result.success ? zoneLines : result.error,
   });
 }

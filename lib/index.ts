@@ -13,6 +13,11 @@ export {
 } from '../infra/config';
 export { AuditTrail, type AuditTrailProps } from '../infra/constructs/audit-trail';
 export { DnsSync, type DnsSyncProps } from '../infra/constructs/dns-sync';
+export {
+  FleetwardenDnsRole,
+  type FleetwardenDnsRoleProps,
+  type FleetwardenDnsRoleZone,
+} from '../infra/constructs/dns-zone-role';
 export { FleetDashboard, type FleetDashboardProps } from '../infra/constructs/fleet-dashboard';
 export { FleetFunction, type FleetFunctionProps } from '../infra/constructs/fleet-function';
 export { fleetKey } from '../infra/constructs/fleet-key';
@@ -20,7 +25,9 @@ export { Fleetwarden, TRIGGER_PATTERNS } from '../infra/constructs/fleetwarden';
 export type {
   FleetConfigInput,
   FleetwardenGitHubProps,
+  FleetwardenPoolProps,
   FleetwardenProps,
+  FleetwardenZone,
 } from '../infra/constructs/fleetwarden-props';
 export {
   RemediationFunction,
@@ -38,6 +45,10 @@ export {
   spokeForwardPatterns,
   spokeGrants,
 } from '../infra/constructs/spoke-permissions';
-export { WebhookIngress, type WebhookIngressProps } from '../infra/constructs/webhook-ingress';
+export {
+  WebhookIngress,
+  type WebhookIngressPool,
+  type WebhookIngressProps,
+} from '../infra/constructs/webhook-ingress';
 export { applyGuardrails } from '../infra/guardrails/guardrails';
 export { ConfigError, FleetwardenError } from '../shared/core/errors';

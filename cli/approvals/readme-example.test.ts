@@ -84,7 +84,7 @@ async function volumeRun(approvals: FakeApprovals, audit: InMemoryAuditSink, at:
 
 async function cli(approvals: FakeApprovals, now: string, args: string[], files?: Map<string, string>) {
   const t = testDeps(now);
-  t.deps.approvals = approvals.wiring;
+  t.deps.approvals = async (at) => approvals.wiring(at);
   for (const [k, v] of files ?? []) t.files.set(k, v);
   const code = await runCli(['node', 'fleetwarden', ...args], t.deps, [show, approve, timeline]);
   expect(code, t.stderr()).toBe(0);

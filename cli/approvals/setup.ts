@@ -64,7 +64,7 @@ export const DEFAULT_STACK = 'Fleetwarden';
 export async function approvalsSetup(opts: ApprovalsOptions, deps: CliDeps): Promise<ApprovalsSetup> {
   const region = regionFrom(opts.region, deps);
   const at = { region, ...(opts.profile ? { profile: opts.profile } : {}) };
-  const aws = deps.approvals(at);
+  const aws = await deps.approvals(at);
   const stackName = opts.stackName ?? DEFAULT_STACK;
   const notes: string[] = [];
   const outputs = await readOutputs(aws, stackName, region, notes);

@@ -19,12 +19,31 @@ const healthyGitHub = (): DoctorGitHub => ({
   installation: async () => f.installation,
   appHookConfig: async () => f.appHookConfig,
   appHookDeliveries: async () => f.deliveries,
+  orgHooks: async () => f.orgHooks,
+  orgHookDeliveries: async () => f.orgHookDeliveries,
+});
+/** An App with no webhook of its own and organization_hooks: read; the organisation's webhook delivers. */
+const orgWebhookGitHub = (): DoctorGitHub => ({
+  ...healthyGitHub(),
+  installation: async () => ({
+    ...f.installation,
+    permissions: { ...f.installation.permissions, organization_hooks: 'read' },
+  }),
+  appHookConfig: async () => ({ content_type: 'json' }),
+  appHookDeliveries: async () => [],
 });
 
+const apiUrls: Array<string | undefined> = [];
 async function doctor(aws: DoctorAws, github: DoctorGitHub, ...args: string[]) {
   const t = testDeps('2026-11-30T09:10:00Z');
   t.files.set('outputs.json', JSON.stringify(f.cdkOutputs));
-  const command = doctorCommand(() => ({ aws, github: () => github }));
+  const command = doctorCommand(() => ({
+    aws,
+    github: (_credentials, apiUrl) => {
+      apiUrls.push(apiUrl);
+      return github;
+    },
+  }));
   const argv = ['node', 'fleetwarden', 'doctor', '--region', 'eu-west-1', '--asg', 'ci-runners', ...args];
   const code = await runCli(argv, t.deps, [command]);
   return { code, out: t.stdout(), err: t.stderr() };
@@ -37,6 +56,19 @@ describe('fleetwarden doctor', () => {
     expect(out).toMatch(/ok +GitHub App installation reachable/);
     expect(out).toMatch(/ok +alarms not in ALARM/);
     expect(out).not.toMatch(/FAIL/);
+    expect(code).toBe(EXIT.ok);
+  });
+
+  it('checks a GHES pool at its API URL (--github-api-url), naming the host', async () => {
+    apiUrls.length = 0;
+    const { code, out } = await doctor(
+      healthyAws(),
+      healthyGitHub(),
+      '--github-api-url',
+      'https://ghe.example.com/api/v3',
+    );
+    expect(apiUrls).toEqual(['https://ghe.example.com/api/v3']);
+    expect(out).toMatch(/ok +GitHub App installation reachable.*on ghe\.example\.com/);
     expect(code).toBe(EXIT.ok);
   });
 
@@ -104,5 +136,48 @@ describe('fleetwarden doctor', () => {
     });
     expect(report.checks.find((c) => c.id === 'correlator')).toMatchObject({ ok: true });
     expect(code).toBe(EXIT.failure);
+  });
+
+  it("passes the webhook check on the organisation's webhook, read with organization_hooks: read", async () => {
+    const orgs: string[] = [];
+    const github = {
+      ...orgWebhookGitHub(),
+      orgHooks: async (org: string) => {
+        orgs.push(org);
+        return f.orgHooks;
+      },
+    };
+    const { code, out } = await doctor(healthyAws(), github);
+    expect(out).toMatch(
+      /ok +webhook points at the Function URL.*: org webhook 1, last 1 deliveries succeeded/,
+    );
+    expect(orgs).toEqual(['example-org']);
+    expect(code).toBe(EXIT.ok);
+  });
+
+  it('says it could not read the organisation webhooks, and why, without asking GitHub', async () => {
+    const github = {
+      ...orgWebhookGitHub(),
+      installation: async () => f.installation,
+      orgHooks: async () => Promise.reject(new Error('must not be called')),
+    };
+    const { code, out } = await doctor(healthyAws(), github);
+    expect(out).toContain('organisation webhooks not read (the App lacks organization_hooks: read)');
+    expect(out).toMatch(/FAIL webhook points at the Function URL/);
+    expect(code).toBe(EXIT.failure);
+  });
+
+  it("says so when GitHub refuses the organisation webhooks (403), and keeps the App webhook's verdict", async () => {
+    const refused = Object.assign(new Error('Resource not accessible by integration'), { status: 403 });
+    const github = {
+      ...healthyGitHub(),
+      installation: orgWebhookGitHub().installation,
+      orgHooks: async () => Promise.reject(refused),
+    };
+    const { code, out } = await doctor(healthyAws(), github);
+    expect(out).toMatch(
+      /ok +webhook points at .*: app webhook, last 2 deliveries succeeded; organisation webhooks not read \(GitHub answered 403: Resource not accessible by integration\)/,
+    );
+    expect(code).toBe(EXIT.ok);
   });
 });

@@ -1,214 +1,14 @@
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Command } from 'commander';
-import { LIFECYCLE_HOOK_NAME } from '../../shared/autoscaling/lifecycle-hook-name';
-import { ConfigError } from '../../shared/core/errors';
-import { AwsDoctorAdapter } from '../../shared/doctor/aws-adapter';
-import {
-  type CheckResult,
-  checkAlarms,
-  checkCorrelatorRan,
-  checkDeadLetterQueues,
-  checkInstallation,
-  checkLifecycleHooks,
-  checkSecrets,
-  checkStackOutputs,
-  checkWebhook,
-  requiredGitHubPermissions,
-  webhookTargetsFromApp,
-} from '../../shared/doctor/checks';
-import { type AppCredentials, GitHubAppDoctorAdapter } from '../../shared/doctor/github-adapter';
-import type { DoctorAws, DoctorGitHub } from '../../shared/doctor/port';
 import type { CliDeps } from '../deps';
-import { EXIT } from '../errors';
-import { type CliCommand, setExitCode } from '../program';
-import { regionFrom } from './options';
+import type { DoctorPorts } from '../doctor/ports';
+import type { DoctorOptions } from '../doctor/run';
+import type { CliCommand } from '../program';
 
-interface DoctorOptions {
-  outputs?: string;
-  stackName: string;
-  region?: string;
-  asg?: string[];
-  owner?: string;
-  correlatorMinutes: string;
-  json?: boolean;
-}
-
-export interface DoctorPorts {
-  aws: DoctorAws;
-  github: (credentials: AppCredentials) => DoctorGitHub;
-}
-
-function defaultPorts(region: string): DoctorPorts {
-  return {
-    aws: new AwsDoctorAdapter({
-      secrets: new SecretsManagerClient({ region }),
-      autoScaling: new AutoScalingClient({ region }),
-      sqs: new SQSClient({ region }),
-      logs: new CloudWatchLogsClient({ region }),
-      cloudFormation: new CloudFormationClient({ region }),
-      cloudWatch: new CloudWatchClient({ region }),
-    }),
-    github: (credentials) => new GitHubAppDoctorAdapter(credentials),
-  };
-}
-
-/** A check whose reads failed: failed, with what went wrong (the fix: the Investigator role). */
-async function guarded(id: string, title: string, check: () => Promise<CheckResult>): Promise<CheckResult> {
-  try {
-    return await check();
-  } catch (err) {
-    const e = err as Error;
-    return {
-      id,
-      title,
-      ok: false,
-      detail: `could not read: ${e.name}: ${e.message}`,
-      fix:
-        id === 'secrets'
-          ? 'run with credentials that may read the two secrets (your own, not the Investigator role: the GitHub App key can act on GitHub, so read-only credentials never hold it), in the stack region'
-          : 'run with the Investigator role (stack output InvestigatorRoleArn) in the stack region',
-    };
-  }
-}
-
-function credentialsOf(appSecret: string | null): AppCredentials | undefined {
-  try {
-    const c = JSON.parse(appSecret ?? '') as Partial<AppCredentials>;
-    return c.appId && c.installationId && c.privateKey ? (c as AppCredentials) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function githubChecks(
-  github: DoctorGitHub,
-  owner: string | undefined,
-  functionUrl: string,
-): Promise<CheckResult[]> {
-  // the registry (every handler, and the Powertools logger) loads on first use, not at CLI startup
-  const { REMEDIATIONS } = await import('../../functions/registry');
-  const required = requiredGitHubPermissions(REMEDIATIONS);
-  let events: string[] = [];
-  const installation = await guarded('github-app', 'GitHub App installation reachable', async () => {
-    const inst = await github.installation();
-    events = inst.events ?? [];
-    return checkInstallation(inst, required, owner ?? inst.account?.login ?? '');
-  });
-  const webhook = await guarded('webhook', 'webhook points at the Function URL', async () =>
-    checkWebhook({
-      targets: webhookTargetsFromApp(await github.appHookConfig(), events),
-      deliveries: await github.appHookDeliveries(),
-      functionUrl,
-    }),
-  );
-  return [installation, webhook];
-}
-
-async function awsChecks(aws: DoctorAws, opts: DoctorOptions, now: Date): Promise<CheckResult[]> {
-  const groups = opts.asg ?? [];
-  const checks: CheckResult[] = [];
-  if (groups.length > 0)
-    checks.push(
-      await guarded('lifecycle-hooks', "Auto Scaling groups have the fleet's lifecycle hook", async () => {
-        const byGroup = Object.fromEntries(
-          await Promise.all(groups.map(async (g) => [g, await aws.lifecycleHooks(g)])),
-        );
-        return checkLifecycleHooks(byGroup, LIFECYCLE_HOOK_NAME);
-      }),
-    );
-  checks.push(
-    await guarded('dlq', 'dead-letter queues empty', async () =>
-      checkDeadLetterQueues(await aws.deadLetterQueues(opts.stackName)),
-    ),
-    await guarded('alarms', 'alarms not in ALARM', async () =>
-      checkAlarms(await aws.alarmsInAlarm(opts.stackName)),
-    ),
-    await guarded('correlator', 'the correlator ran recently', async () =>
-      checkCorrelatorRan(await aws.correlatorLogStreams(opts.stackName), now, Number(opts.correlatorMinutes)),
-    ),
-  );
-  return checks;
-}
-
-/** `cdk deploy --outputs-file` JSON: stack name -> output key -> value. */
-async function outputsFile(deps: CliDeps, file: string): Promise<Record<string, Record<string, string>>> {
-  try {
-    return JSON.parse(await deps.readFile(file)) as Record<string, Record<string, string>>;
-  } catch (err) {
-    throw new ConfigError(`cannot read --outputs ${file}: ${(err as Error).message}`, { cause: err });
-  }
-}
-
-/** The stack's outputs from --outputs when given, else from CloudFormation (DescribeStacks). */
-async function stackCheck(
-  opts: DoctorOptions,
-  deps: CliDeps,
-  aws: DoctorAws,
-  region: string,
-): Promise<{ check: CheckResult; outputs: Record<string, string> }> {
-  const { stackName } = opts;
-  if (opts.outputs) {
-    const file = await outputsFile(deps, opts.outputs);
-    const outputs = file[stackName];
-    const source = { from: 'file', file: opts.outputs, stacks: Object.keys(file) } as const;
-    return {
-      check: checkStackOutputs(outputs, stackName, Boolean(outputs?.WebhookUrl), source),
-      outputs: outputs ?? {},
-    };
-  }
-  let outputs: Record<string, string> | undefined;
-  const check = await guarded('stack', 'stack found and outputs read', async () => {
-    outputs = await aws.stackOutputs(stackName);
-    const source = { from: 'cloudformation', region } as const;
-    return checkStackOutputs(outputs, stackName, Boolean(outputs?.WebhookUrl), source);
-  });
-  return { check, outputs: outputs ?? {} };
-}
-
-/** Every check, in order: outputs, secrets, GitHub (with the App's own key), then the AWS side. */
-async function runChecks(
-  opts: DoctorOptions,
-  deps: CliDeps,
-  ports: DoctorPorts,
-  region: string,
-): Promise<CheckResult[]> {
-  const { check, outputs } = await stackCheck(opts, deps, ports.aws, region);
-  const checks = [check];
-  let appSecret: string | null = null;
-  if (outputs.GitHubAppSecretName) {
-    checks.push(
-      await guarded('secrets', 'secrets present and well-formed', async () => {
-        appSecret = await ports.aws.secretString(outputs.GitHubAppSecretName as string);
-        const webhookSecret = outputs.WebhookSecretName
-          ? await ports.aws.secretString(outputs.WebhookSecretName)
-          : undefined;
-        return checkSecrets({ appSecret, webhookSecret });
-      }),
-    );
-    const credentials = credentialsOf(appSecret);
-    if (credentials && outputs.WebhookUrl)
-      checks.push(...(await githubChecks(ports.github(credentials), opts.owner, outputs.WebhookUrl)));
-  }
-  checks.push(...(await awsChecks(ports.aws, opts, new Date(deps.clock.now()))));
-  return checks;
-}
-
-function render(checks: readonly CheckResult[]): string {
-  const lines = checks.flatMap((c) => [
-    `${c.ok ? 'ok  ' : 'FAIL'} ${c.title}: ${c.detail}`,
-    ...(c.ok || !c.fix ? [] : [`     fix: ${c.fix}`]),
-  ]);
-  const failed = checks.filter((c) => !c.ok).length;
-  return `${lines.join('\n')}\n${failed === 0 ? 'all checks passed' : `${failed} of ${checks.length} checks failed`}\n`;
-}
-
-/** `fleetwarden doctor` with the ports it reads through (tests pass fakes). */
-export function doctorCommand(makePorts: (region: string) => DoctorPorts = defaultPorts): CliCommand {
+/**
+ * `fleetwarden doctor` with the ports it reads through (tests pass fakes; default: the AWS SDK and
+ * GitHub adapters). Its options here; its work (cli/doctor/run.ts) loads when it runs.
+ */
+export function doctorCommand(makePorts?: (region: string) => DoctorPorts): CliCommand {
   return {
     name: 'doctor',
     register(program: Command, deps: CliDeps) {
@@ -229,15 +29,15 @@ export function doctorCommand(makePorts: (region: string) => DoctorPorts = defau
         .option('--region <region>', 'region of the stack (default: $AWS_REGION)')
         .option('--asg <names...>', "runner Auto Scaling groups that must have the fleet's lifecycle hook")
         .option('--owner <org>', 'GitHub organisation the App must be installed on (default: where it is)')
+        .option(
+          '--github-api-url <url>',
+          "a GitHub Enterprise Server pool's REST root (https://<host>/api/v3): the App is checked there",
+        )
         .option('--correlator-minutes <n>', 'the correlator must have run within this many minutes', '30')
         .option('--json', 'print the checks as JSON')
-        .action(async (opts: DoctorOptions, cmd: Command) => {
-          const region = regionFrom(opts.region, deps);
-          const checks = await runChecks(opts, deps, makePorts(region), region);
-          const ok = checks.every((c) => c.ok);
-          deps.stdout.write(opts.json ? `${JSON.stringify({ ok, checks }, null, 2)}\n` : render(checks));
-          if (!ok) setExitCode(cmd, EXIT.failure);
-        });
+        .action(async (opts: DoctorOptions, cmd: Command) =>
+          (await import('../doctor/run')).doctor(opts, cmd, deps, makePorts),
+        );
     },
   };
 }

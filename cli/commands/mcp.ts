@@ -1,28 +1,9 @@
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Command } from 'commander';
 import type { CliDeps } from '../deps';
-import { createInvestigationServer, type InvestigationOptions } from '../mcp/server';
+import type { InvestigationOptions } from '../mcp/server';
 import type { CliCommand } from '../program';
 
-/**
- * `fleetwarden mcp`: the read-only investigations as an MCP server on stdin/stdout, for an
- * investigating agent. It answers until the client closes stdin. Run it under the Investigator
- * role (stack output InvestigatorRoleArn): it uses the default credential chain like every command.
- */
-async function serve(opts: InvestigationOptions, deps: CliDeps): Promise<void> {
-  const server = createInvestigationServer(deps, opts);
-  const transport = new StdioServerTransport();
-  const closed = new Promise<void>((resolve) => {
-    server.server.onclose = () => resolve();
-  });
-  await server.connect(transport);
-  process.stdin.once('end', () => void server.close());
-  deps.stderr.write(
-    `fleetwarden mcp: serving on stdio (${opts.auditFile ? `audit file ${opts.auditFile}` : 'AWS, default credential chain'})\n`,
-  );
-  await closed;
-}
-
+/** `fleetwarden mcp`: its options here; the server (cli/mcp/serve.ts) loads when it runs. */
 export const command: CliCommand = {
   name: 'mcp',
   register(program: Command, deps: CliDeps) {
@@ -38,6 +19,6 @@ export const command: CliCommand = {
         '--audit-file <path>',
         'answer from a local JSON file of audit records (e.g. fleetwarden-report/timeline.json) instead of AWS',
       )
-      .action(async (opts: InvestigationOptions) => serve(opts, deps));
+      .action(async (opts: InvestigationOptions) => (await import('../mcp/serve')).serve(opts, deps));
   },
 };

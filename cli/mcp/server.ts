@@ -1,14 +1,14 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DynamoDbAuditStore } from '../../shared/audit/dynamodb-audit-store';
 import type { AuditRecord } from '../../shared/audit/schema';
 import { FleetwardenError } from '../../shared/core/errors';
 import { regionFrom, tableFrom } from '../commands/options';
-import { postureReport } from '../commands/posture';
-import { loadAuditFile, timelineReport } from '../commands/timeline';
 import type { CliDeps } from '../deps';
 import { describeFailure, UnknownSubjectError } from '../errors';
+import { postureReport } from '../posture/run';
+import { loadAuditFile, timelineReport } from '../timeline/run';
 import { evidenceOfEntries, evidenceOfPosture } from './evidence';
 import { explainRecord } from './explain';
 
@@ -138,7 +138,7 @@ async function readRecord(recordId: string, opts: InvestigationOptions, deps: Cl
   }
   const table = tableFrom(opts.tableName, deps);
   const region = regionFrom(opts.region, deps);
-  const record = await new DynamoDbAuditStore(table, deps.aws.dynamodb(region)).record(recordId);
+  const record = await new DynamoDbAuditStore(table, (await deps.aws()).dynamodb(region)).record(recordId);
   if (!record) throw new UnknownSubjectError(`no audit record ${recordId} in table ${table} (${region})`);
   return record;
 }

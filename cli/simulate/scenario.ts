@@ -228,12 +228,14 @@ export class Engine extends EventEngine<World, FleetStats> {
   put(t: TruthInstance, state: InstanceState): void {
     t.state = state;
     this.stats.lastChangeAt = this.clock.now;
+    // EC2's LaunchTime is the last start (dns-reconcile reads the zone after a recent one)
+    if (state === 'pending') t.launchedAt = Math.floor(this.clock.now / 1000) * 1000;
     const info: InstanceInfo = {
       instanceId: t.id,
       state,
       ...(state === 'running' || state === 'pending' || state === 'shutting-down' ? { privateIp: t.ip } : {}),
       tags: tagsOf(t),
-      launchTime: new Date(T0).toISOString(),
+      launchTime: new Date(t.launchedAt ?? T0).toISOString(),
     };
     this.world.scopes.parts(t.scope).inventory.put(info);
     this.describeInGroup(t, state);

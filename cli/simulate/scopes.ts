@@ -239,8 +239,9 @@ export function wireAcrossScopes(
   gate: ApprovalGate,
   mode: 'event' | 'fleet' | undefined = SCOPING[definition.name],
 ): Invoke {
-  const all = w.ports as unknown as Record<string, unknown>;
   const settings = readSettings(definition.settings, { AWS_REGION: HOME_REGION, ...env });
+  // each runner pool's sweep reads and spends its own state table (as fromDefinition wires it)
+  const all = { ...w.ports, sweepState: w.sweepStateOf(settings.sweepStateTable) } as Record<string, unknown>;
   const runtime = { now: () => w.now, gate };
   if (mode === 'fleet') {
     const parts = scopesOf(topology).map((scope) => ({ scope, ...w.scopes.recorded(scope) }));

@@ -145,6 +145,8 @@ export class World {
   readonly audit: SimAuditSink;
   /** runner-sweep's state table (rolling removal budget, first sightings). */
   readonly sweepState: InMemorySweepState;
+  /** The state table of each runner pool's sweep, by table name: no pool spends another's budget. */
+  private readonly sweepStates = new Map<string, InMemorySweepState>();
   /** The approval flow's tables and notifications (used when the simulated stack deploys approvals). */
   readonly proposals = new InMemoryProposalStore();
   /** The decisions table (writes as the on-call's own identity unless `as` a session; `decisionsAs` writes as a function). */
@@ -215,6 +217,14 @@ export class World {
     return new Date(this.clock.now);
   }
 
+  /** The sweep state table named `table` (each pool's sweep has its own); unnamed: `sweepState`. */
+  sweepStateOf(table: unknown): InMemorySweepState {
+    if (typeof table !== 'string') return this.sweepState;
+    const state = this.sweepStates.get(table) ?? new InMemorySweepState(() => this.clock.now);
+    this.sweepStates.set(table, state);
+    return state;
+  }
+
   /** The decisions table as fleet function `fn` would write it (its role session). */
   decisionsAs(fn: string): InMemoryDecisionStore {
     return this.decisions.as(functionPrincipal(fn));
@@ -271,10 +281,11 @@ export function fromDefinition(
   // a hub with spokes: wired across the accounts and regions as its entry wires it
   const topology = topologyOf(env);
   if (topology) return wireAcrossScopes(definition, w, env, topology, gate);
-  const all = w.ports as unknown as Record<string, unknown>;
-  const ports = Object.fromEntries(definition.ports.map((name: string) => [name, all[name]]));
   // the Lambda runtime sets AWS_REGION in every function (never the template)
   const settings = readSettings(definition.settings, { AWS_REGION: HOME_REGION, ...env });
+  // each runner pool's sweep reads and spends its own state table
+  const all = { ...w.ports, sweepState: w.sweepStateOf(settings.sweepStateTable) } as Record<string, unknown>;
+  const ports = Object.fromEntries(definition.ports.map((name: string) => [name, all[name]]));
   return definition.create(ports, settings, { now: () => w.now, gate }) as Invoke;
 }
 

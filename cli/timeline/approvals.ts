@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Decision } from '../../shared/approvals/model';
 import type { AuditRecord } from '../../shared/audit/schema';
 

@@ -93,6 +93,9 @@ export function mergeTimeline(
   return sortEntries(entries);
 }
 
+/** " in <account>/<region>" of a record about a spoke (hub and spokes); nothing for the hub's own. */
+export const whereOf = (r: AuditRecord) => (r.account ? ` in ${r.account}/${r.region ?? '?'}` : '');
+
 /** The record's own line: what it decided, and where its CloudTrail evidence stands. */
 function decisionEntry(r: AuditRecord): TimelineEntry {
   const c = r.correlation;
@@ -102,7 +105,7 @@ function decisionEntry(r: AuditRecord): TimelineEntry {
     time: r.time,
     kind: 'decision',
     summary:
-      `${r.function} ${r.action} ${decisionText(r)}${r.mode === 'dry-run' ? ' (dry-run)' : ''}: ${r.reason}` +
+      `${r.function}${whereOf(r)} ${r.action} ${decisionText(r)}${r.mode === 'dry-run' ? ' (dry-run)' : ''}: ${r.reason}` +
       (approval ? ` (approved: proposal ${approval.proposalId} by ${approval.by.join(', ')})` : ''),
     evidence: {
       recordId: r.recordId,

@@ -94,6 +94,8 @@ function setup(over: Partial<DnsReconcileDeps> = {}, wrap?: (fake: InMemoryRoute
       auditTable: 't',
       hostedZoneId: 'ZFWD',
       zoneName: 'example.com',
+      zones: undefined,
+      dnsRoleName: undefined,
       reverseZoneId: undefined,
       reverseZoneName: undefined,
       ownerId: 'prod',
@@ -106,6 +108,8 @@ function setup(over: Partial<DnsReconcileDeps> = {}, wrap?: (fake: InMemoryRoute
       dryRun: over.dryRun ?? false,
       tombstoneHours: 24,
       settle: 300,
+      schedule: 900,
+      fullReadEvery: 3600,
     },
     { now: () => new Date(NOW), gate: REPORT_ONLY_GATE },
   );
@@ -265,5 +269,157 @@ describe('dns-reconcile handler', () => {
     s.route53.failNext('Throttling', 5);
     await expect(s.handler(scheduled)).rejects.toMatchObject({ name: 'ThrottledError' });
     expect(s.audit.all().find((r) => r.action === 'dns.reconcile')?.decision).toBe('failed');
+  });
+});
+
+/**
+ * A quiet fleet in sync with its zone: two named web hosts launched hours ago, their records and
+ * markers in place. Reconcile runs every 15 min, reads the whole zone on the first run of each hour.
+ */
+function quietFleet() {
+  const route53 = new InMemoryRoute53().addZone('ZFWD', 'example.com');
+  let now = Date.parse('2026-11-24T07:00:00Z');
+  const inventory = new InMemoryInstanceInventory({ now: () => now });
+  const launchTime = '2026-11-24T07:00:00.000Z';
+  inventory.put({
+    instanceId: id(1),
+    state: 'running',
+    privateIp: '10.0.0.1',
+    tags: { [TAG]: 'web' },
+    launchTime,
+  });
+  inventory.put({
+    instanceId: id(4),
+    state: 'running',
+    privateIp: '10.0.0.4',
+    tags: { [TAG]: 'db' },
+    launchTime,
+  });
+  route53.seed('ZFWD', [
+    ...FOREIGN,
+    a('web.example.com.', '10.0.0.1'),
+    mk('web.example.com.', 1),
+    a('db.example.com.', '10.0.0.4'),
+    mk('db.example.com.', 4),
+  ]);
+  const audit = new InMemoryAuditSink();
+  const handler = dnsReconcile.create(
+    {
+      route53,
+      inventory,
+      audit,
+      pacing: { maxAttempts: 2, baseMs: 1, capMs: 1, sleep: async () => undefined, random: () => 0 },
+    },
+    {
+      auditTable: 't',
+      hostedZoneId: 'ZFWD',
+      zoneName: 'example.com',
+      zones: undefined,
+      dnsRoleName: undefined,
+      reverseZoneId: undefined,
+      reverseZoneName: undefined,
+      ownerId: 'prod',
+      ttl: 60,
+      publishPublicIp: false,
+      nameTag: TAG,
+      fleetTagKey: 'fleetwarden:fleet',
+      fleetTagValue: 'runners',
+      autoScalingGroupNames: ['ci-asg'],
+      dryRun: false,
+      tombstoneHours: 24,
+      settle: 300,
+      schedule: 900,
+      fullReadEvery: 3600,
+    },
+    { now: () => new Date(now), gate: REPORT_ONLY_GATE },
+  );
+  /** The scheduled run at `at` (the schedule event carries that time). */
+  const runAt = (at: string) => {
+    now = Date.parse(at);
+    return handler({ ...scheduled, id: `sched-${at}`, time: at });
+  };
+  const calls = () => route53.listRequests + route53.changeRequests.length;
+  return { runAt, route53, inventory, audit, calls, setNow: (at: string) => (now = Date.parse(at)) };
+}
+
+describe('dns-reconcile reads the zone only when something may have drifted (issue 15)', () => {
+  it('a quiet run makes no Route 53 call and audits why, naming the next full read', async () => {
+    const s = quietFleet();
+    const summary = await s.runAt('2026-11-24T12:30:00Z');
+    expect(s.calls()).toBe(0);
+    expect(summary).toMatchObject({ acted: 0, requests: 0, zoneRead: false });
+    expect(s.audit.all().find((r) => r.action === 'dns.reconcile')).toMatchObject({
+      decision: 'skipped',
+      reason: expect.stringContaining('next full read at 2026-11-24T13:00:00.000Z'),
+    });
+  });
+
+  it('the first run of each hour reads the whole zone (one page here) even when the fleet is quiet', async () => {
+    const s = quietFleet();
+    const runs = ['12:00', '12:15', '12:30', '12:45', '13:00', '13:15'];
+    const reads: number[] = [];
+    for (const t of runs) {
+      const before = s.route53.listRequests;
+      await s.runAt(`2026-11-24T${t}:00Z`);
+      reads.push(s.route53.listRequests - before);
+    }
+    expect(reads).toEqual([1, 0, 0, 0, 1, 0]);
+  });
+
+  it('a record deleted by hand is restored within one full-read period plus one run (5 runs)', async () => {
+    const s = quietFleet();
+    await s.runAt('2026-11-24T12:00:00Z');
+    s.route53.remove('ZFWD', 'web.example.com.', 'A');
+    const runs = ['12:15', '12:30', '12:45', '13:00'];
+    let restoredAfter = 0;
+    for (const [k, t] of runs.entries()) {
+      await s.runAt(`2026-11-24T${t}:00Z`);
+      if (aRecords(s.route53).includes('web.example.com. 10.0.0.1')) {
+        restoredAfter = k + 1;
+        break;
+      }
+    }
+    expect(restoredAfter).toBeGreaterThan(0);
+    expect(restoredAfter).toBeLessThanOrEqual(5);
+  });
+
+  it('a stale record of ours (its instance gone for good, the event lost) is removed by the next full read', async () => {
+    const s = quietFleet();
+    s.route53.seed('ZFWD', [a('gone.example.com.', '10.0.0.3'), mk('gone.example.com.', 3)]);
+    await s.runAt('2026-11-24T12:30:00Z');
+    expect(aRecords(s.route53)).toContain('gone.example.com. 10.0.0.3');
+    await s.runAt('2026-11-24T12:45:00Z');
+    await s.runAt('2026-11-24T13:00:00Z');
+    expect(aRecords(s.route53)).not.toContain('gone.example.com. 10.0.0.3');
+  });
+
+  it('an instance launched since the last runs whose running event was lost gets its record on the next run', async () => {
+    const s = quietFleet();
+    s.setNow('2026-11-24T12:22:00Z');
+    s.inventory.put({
+      instanceId: id(8),
+      state: 'running',
+      privateIp: '10.0.0.8',
+      tags: { [TAG]: 'new' },
+      launchTime: '2026-11-24T12:20:00.000Z',
+    });
+    const summary = await s.runAt('2026-11-24T12:30:00Z');
+    expect(summary).toMatchObject({ zoneRead: true });
+    expect(aRecords(s.route53)).toContain('new.example.com. 10.0.0.8');
+  });
+
+  it('an instance terminated since the last runs whose event was lost loses its record on the next run', async () => {
+    const s = quietFleet();
+    s.setNow('2026-11-24T12:21:00Z');
+    s.inventory.setState(id(4), 'terminated');
+    await s.runAt('2026-11-24T12:30:00Z');
+    expect(aRecords(s.route53)).not.toContain('db.example.com. 10.0.0.4');
+  });
+
+  it('lists the fleet once per run (the read decision and the plan share one DescribeInstances listing)', async () => {
+    const s = quietFleet();
+    const before = s.inventory.calls;
+    await s.runAt('2026-11-24T12:00:00Z');
+    expect(s.inventory.calls - before).toBe(1);
   });
 });

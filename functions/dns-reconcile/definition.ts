@@ -5,18 +5,29 @@ import { EventBridgeSchema } from '../../shared/core/eventbridge-schema';
 import { budgeted, type SyncResult, syncDns } from '../../shared/dns/apply';
 import { DNS_RECORD_KINDS, recordDecision } from '../../shared/dns/decisions';
 import { DnsRepairFailedError } from '../../shared/dns/errors';
+import { optInReason } from '../../shared/dns/opt-in';
 import type { PlanDecision } from '../../shared/dns/planner';
 import { observeFleet, planReconcile } from '../../shared/dns/reconcile';
+import { type ReadDue, zoneReadDue } from '../../shared/dns/reconcile-due';
 import {
   DNS_SETTINGS,
   dnsReads,
   optInOf,
   planConfigOf,
+  primaryZoneName,
   route53ChangeGrants,
-  zonesOf,
+  zoneSetOfSettings,
 } from '../../shared/dns/settings';
 import { invocationPace } from '../../shared/dns/zone-reader';
-import { type ActResult, allowance, perform, type RunKit, recordFailure } from '../../shared/kernel/perform';
+import type { InstanceInfo, InstanceInventory, InstanceState } from '../../shared/ec2/port';
+import {
+  type ActResult,
+  allowance,
+  perform,
+  type RunKit,
+  recordFailure,
+  recordNote,
+} from '../../shared/kernel/perform';
 import type { PortsOf } from '../../shared/kernel/ports';
 import type { Remediation, Runtime } from '../../shared/kernel/remediation';
 import { type SettingsOf, setting } from '../../shared/kernel/settings';
@@ -29,6 +40,9 @@ export interface ReconcileSummary {
   refused: number;
   requests: number;
   dryRun: boolean;
+  /** Whether this run read the zone (see shared/dns/reconcile-due.ts), and why. */
+  zoneRead: boolean;
+  why: string;
 }
 
 const FUNCTION = 'dns-reconcile';
@@ -47,6 +61,18 @@ const settings = {
     default: 300,
     min: 0,
     max: 3600,
+  }),
+  schedule: setting.seconds('SCHEDULE_SECONDS', {
+    doc: "The reconcile schedule's period (written by the construct from `reconcileSchedule`): a change this recent (twice over, plus the settle window) makes the run read the zone.",
+    default: 900,
+    min: 60,
+    max: 86400,
+  }),
+  fullReadEvery: setting.seconds('FULL_READ_SECONDS', {
+    doc: 'The first run of each such period reads the whole zone whatever the fleet did: drift made outside the fleet (a record edited by hand) is repaired within this plus one schedule period. Other runs read only when an instance of the fleet launched or changed state lately.',
+    default: 3600,
+    min: 60,
+    max: 86400,
   }),
 };
 type Settings = SettingsOf<typeof settings>;
@@ -94,6 +120,41 @@ function kitOf(run: Run, scheduleId: string, detailType: string): RunKit {
   };
 }
 
+/** Every state DescribeInstances lists: the live ones observeFleet plans from, and terminated (about an hour). */
+const LISTED: InstanceState[] = ['pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated'];
+
+/**
+ * The run's one DescribeInstances listing (terminated included), shared by the read decision and
+ * the plan (a re-plan sees the same listing): `listInStates` filters it, `describe` still asks EC2.
+ */
+async function listedOnce(
+  inventory: InstanceInventory,
+): Promise<{ all: InstanceInfo[]; inventory: InstanceInventory }> {
+  const all = await inventory.listInStates(LISTED);
+  return {
+    all,
+    inventory: {
+      describe: (ids) => inventory.describe(ids),
+      listByTag: (key, value) => inventory.listByTag(key, value),
+      listInStates: async (states) => all.filter((i) => states.includes(i.state)),
+    },
+  };
+}
+
+/** Whether the run reads the zone: a full-read slot, or an instance of the fleet that changed lately. */
+function readDue(run: Run, scheduledTime: string, listed: readonly InstanceInfo[]): ReadDue {
+  const s = run.settings;
+  const rule = { ...optInOf(s), nameTag: s.nameTag };
+  const at = Date.parse(scheduledTime);
+  return zoneReadDue({
+    scheduledAt: new Date(Number.isNaN(at) ? run.runtime.now().getTime() : at),
+    periodMs: s.schedule * 1000,
+    fullReadEveryMs: s.fullReadEvery * 1000,
+    lookbackMs: (2 * s.schedule + s.settle) * 1000,
+    fleet: listed.filter((i) => optInReason(i.tags, rule) !== undefined),
+  });
+}
+
 /** The reconcile action: observe the fleet, read the zone, plan the repairs, write them (dry run: plan only). */
 async function reconcile(
   run: Run,
@@ -106,27 +167,26 @@ async function reconcile(
   const sync = (dry: boolean) => async (): Promise<ActResult> => {
     const r = await syncDns({
       port: ports.route53,
-      zones: zonesOf(s),
+      zones: zoneSetOfSettings(s),
       policy: budgeted(ports.pacing, run.context),
       pace: invocationPace(ports.pacing.sleep),
       dryRun: dry,
       comment: `fleetwarden ${FUNCTION} ${scheduleId}`,
-      plan: async (forward, reverse) => {
+      plan: async (records) => {
         const at = run.runtime.now();
         const observed = await observeFleet({
           inventory: ports.inventory,
           nameTag: s.nameTag,
           optIn: optInOf(s),
           owner: s.ownerId,
-          zones: reverse ? [forward, reverse] : [forward],
+          zones: [...records.values()],
           observedAt: new Date(at.getTime() - s.settle * 1000).toISOString(),
         });
         facts = observed.length;
         const tombstoneMs = s.tombstoneHours * 3_600_000;
         return planReconcile({
           config: planConfigOf(s),
-          forward,
-          reverse,
+          records,
           facts: observed,
           now: at,
           tombstoneMs,
@@ -141,7 +201,11 @@ async function reconcile(
       details: { requests: r.requests, replans: r.replans, facts },
     };
   };
-  const planned = { kind: 'reconcile', subject: { recordName: s.zoneName }, reason: 'repair DNS drift' };
+  const planned = {
+    kind: 'reconcile',
+    subject: { recordName: primaryZoneName(s) },
+    reason: 'repair DNS drift',
+  };
   await perform(kit, planned, sync(s.dryRun), sync(true));
   return { result: result as SyncResult, facts };
 }
@@ -166,9 +230,13 @@ async function recordDecisions(kit: RunKit, result: SyncResult): Promise<void> {
   }
 }
 
-async function run(r: Run, event: unknown): Promise<ReconcileSummary> {
+async function run(given: Run, event: unknown): Promise<ReconcileSummary> {
   const schedule = parseSchedule(event);
-  const kit = kitOf(r, schedule.id, schedule['detail-type']);
+  const kit = kitOf(given, schedule.id, schedule['detail-type']);
+  const listed = await listedOnce(given.ports.inventory);
+  const r: Run = { ...given, ports: { ...given.ports, inventory: listed.inventory } };
+  const due = readDue(r, String(schedule.time), listed.all);
+  if (!due.read) return quiet(r, kit, schedule.id, due);
   const { result, facts } = await reconcile(r, kit, schedule.id);
   await recordDecisions(kit, result);
   const dryRun = r.settings.dryRun;
@@ -180,8 +248,11 @@ async function run(r: Run, event: unknown): Promise<ReconcileSummary> {
     refused: result.decisions.filter((d) => d.decision === 'refused').length,
     requests: result.requests.length,
     dryRun,
+    zoneRead: true,
+    why: due.reason,
   };
   logger.info('dns-reconcile run', { scheduleEventId: schedule.id, ...summary });
+  metrics.addMetric('DnsReconcileZoneReads', 'Count', 1);
   metrics.addMetric(dryRun ? 'DnsReconcileWouldRepair' : 'DnsReconcileRepairs', 'Count', acted);
   metrics.addMetric('DnsReconcileRefused', 'Count', summary.refused);
   metrics.addMetric('DnsReconcileFailed', 'Count', result.failures.length);
@@ -192,6 +263,30 @@ async function run(r: Run, event: unknown): Promise<ReconcileSummary> {
       { cause: result.failures[0]?.error },
     );
   }
+  return summary;
+}
+
+/** A run with nothing that may have drifted: no Route 53 call, one audit record saying why and when the next full read is. */
+async function quiet(r: Run, kit: RunKit, scheduleId: string, due: ReadDue): Promise<ReconcileSummary> {
+  await recordNote(kit, {
+    kind: 'note',
+    audit: 'dns.reconcile',
+    decision: 'skipped',
+    subject: { recordName: r.settings.zoneName },
+    reason: `zone not read: ${due.reason}`,
+  });
+  const summary: ReconcileSummary = {
+    facts: 0,
+    acted: 0,
+    wouldAct: 0,
+    refused: 0,
+    requests: 0,
+    dryRun: r.settings.dryRun,
+    zoneRead: false,
+    why: due.reason,
+  };
+  logger.info('dns-reconcile run', { scheduleEventId: scheduleId, ...summary });
+  metrics.addMetric('DnsReconcileZoneReads', 'Count', 0);
   return summary;
 }
 

@@ -2,7 +2,7 @@ import { DynamoDbAuditSink } from '../../shared/audit/dynamodb-audit-sink';
 import { fleetAcrossScopes } from '../../shared/aws/across-scopes';
 import { ec2ClientFor } from '../../shared/aws/scoped-clients';
 import { DEFAULT_PACING } from '../../shared/core/pacing';
-import { Route53ZoneAdapter } from '../../shared/dns/route53-zone-adapter';
+import { route53PortOf } from '../../shared/dns/route53-accounts';
 import { Ec2InstanceInventory } from '../../shared/ec2/ec2-instance-inventory';
 import { lambdaHandler } from '../../shared/kernel/remediation';
 import { dnsReconcile } from './definition';
@@ -13,7 +13,8 @@ import { dnsReconcile } from './definition';
  */
 export const handler = lambdaHandler(dnsReconcile, (settings) => ({
   audit: new DynamoDbAuditSink(settings.auditTable),
-  route53: new Route53ZoneAdapter(),
+  // a zone of another account: through the DNS role there
+  route53: route53PortOf(settings),
   inventory: fleetAcrossScopes((scope) => ({ inventory: new Ec2InstanceInventory(ec2ClientFor(scope)) }))
     .inventory,
   pacing: DEFAULT_PACING,

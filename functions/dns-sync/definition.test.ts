@@ -69,6 +69,8 @@ function setup(over: Partial<DnsSyncDeps> = {}) {
       auditTable: 't',
       hostedZoneId: 'ZFWD',
       zoneName: 'example.com',
+      zones: undefined,
+      dnsRoleName: undefined,
       reverseZoneId: 'ZREV',
       reverseZoneName: '10.in-addr.arpa',
       ownerId: 'prod',

@@ -9,8 +9,9 @@ import {
   dnsReads,
   optInOf,
   planConfigOf,
+  primaryZoneName,
   route53ChangeGrants,
-  zonesOf,
+  zoneSetOfSettings,
 } from '../../shared/dns/settings';
 import {
   DNS_SYNC_STATES,
@@ -89,7 +90,7 @@ async function applyBatch(run: Run, event: SQSEvent, b: Batch): Promise<Applied>
     const config = planConfigOf(run.settings);
     const r = await syncDns({
       port: run.ports.route53,
-      zones: zonesOf(run.settings),
+      zones: zoneSetOfSettings(run.settings),
       policy: budgeted(run.ports.pacing, run.context),
       pace: invocationPace(run.ports.pacing.sleep),
       // only the names the batch touches: the cost follows the batch, not the zone
@@ -99,7 +100,7 @@ async function applyBatch(run: Run, event: SQSEvent, b: Batch): Promise<Applied>
       },
       dryRun: dry,
       comment: `fleetwarden ${FUNCTION} ${trigger.id}`,
-      plan: (forward, reverse) => planDns({ config, forward, reverse, facts: b.winners }),
+      plan: (records) => planDns({ config, records, facts: b.winners }),
     });
     result = r;
     const changes = r.planned.forward.concat(r.planned.reverse).reduce((n, u) => n + u.changes.length, 0);
@@ -120,7 +121,7 @@ async function applyBatch(run: Run, event: SQSEvent, b: Batch): Promise<Applied>
   };
   const planned = {
     kind: 'changeBatch',
-    subject: { recordName: run.settings.zoneName },
+    subject: { recordName: primaryZoneName(run.settings) },
     reason: `write the DNS changes of ${b.winners.length} instance(s)`,
   };
   try {
@@ -141,7 +142,7 @@ async function recordMessage(run: Run, b: Batch, applied: Applied, record: SQSRe
     // every message that fails for good leaves a record: a malformed one fails on every receive
     return recordFailure(
       kit,
-      { audit: 'dns.malformed-message', subject: { recordName: run.settings.zoneName } },
+      { audit: 'dns.malformed-message', subject: { recordName: primaryZoneName(run.settings) } },
       error,
     );
   }

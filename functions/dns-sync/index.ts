@@ -2,7 +2,7 @@ import { DynamoDbAuditSink } from '../../shared/audit/dynamodb-audit-sink';
 import { ec2ClientFor } from '../../shared/aws/scoped-clients';
 import { DEFAULT_PACING } from '../../shared/core/pacing';
 import { SqsMessageRetry } from '../../shared/dns/message-retry';
-import { Route53ZoneAdapter } from '../../shared/dns/route53-zone-adapter';
+import { route53PortOf } from '../../shared/dns/route53-accounts';
 import { Ec2InstanceInventory } from '../../shared/ec2/ec2-instance-inventory';
 import { scopedLambdaHandler } from '../../shared/kernel/remediation';
 import { dnsSync } from './definition';
@@ -13,7 +13,8 @@ import { dnsSync } from './definition';
  */
 export const handler = scopedLambdaHandler(dnsSync, (settings, scope) => ({
   audit: new DynamoDbAuditSink(settings.auditTable),
-  route53: new Route53ZoneAdapter(),
+  // a zone of another account: through the DNS role there
+  route53: route53PortOf(settings),
   inventory: new Ec2InstanceInventory(ec2ClientFor(scope)),
   messageRetry: new SqsMessageRetry(settings.queueUrl),
   pacing: DEFAULT_PACING,

@@ -64,6 +64,10 @@ const settings = (dryRun = false) => ({
   deadlineSeconds: 30 * 60,
   retryDelaySeconds: 60,
   dryRun,
+  poolName: undefined as string | undefined,
+  runnerLabels: undefined as readonly string[] | undefined,
+  githubApiUrl: undefined,
+  githubEnterprise: undefined,
 });
 const ports = () => ({
   registry,
@@ -75,6 +79,10 @@ const ports = () => ({
 const runtime = () => ({ now: () => new Date(now), gate: REPORT_ONLY_GATE });
 function handler(dryRun = false) {
   return runnerDrain.create(ports(), settings(dryRun), runtime());
+}
+/** The drain of a pool with labels (a pool of the `pools` list). */
+function poolHandler(pool: string, labels: string[]) {
+  return runnerDrain.create(ports(), { ...settings(), poolName: pool, runnerLabels: labels }, runtime());
 }
 const ref = (token = 'tok-1') => ({
   autoScalingGroupName: 'ci-runners',
@@ -107,6 +115,22 @@ describe('runner-drain', () => {
     ]);
     // the decision is tied to the runner it removed
     expect(audit.all()[0]).toMatchObject({ subject: { runnerId: r.id, runnerName: r.name, instanceId: I } });
+  });
+
+  it("a pool's drain touches only runners with all its labels, and every record names the pool", async () => {
+    const mine = registry.register({
+      name: `ci-${I}`,
+      labels: ['self-hosted', `${INSTANCE_LABEL_PREFIX}${I}`, 'linux'],
+    });
+    const other = registry.register({
+      name: `gpu-${I}`,
+      labels: ['self-hosted', `${INSTANCE_LABEL_PREFIX}${I}`, 'gpu'],
+    });
+    await poolHandler('linux', ['linux'])(sqs(lifecycleEvent()), ctx);
+    expect(registry.deleted.map((r) => r.id)).toEqual([mine.id]);
+    expect(registry.findByName(other.name)).toBeDefined();
+    expect(lifecycle.outcome('tok-1')).toBe('CONTINUE');
+    expect(audit.all().map((a) => a.details.pool)).toEqual(['linux', 'linux']);
   });
 
   it('holds a busy runner: heartbeat, looks again later, never deregisters it', async () => {

@@ -7,6 +7,7 @@ import {
   SPOT_INTERRUPTION_DETAIL_TYPE,
   TERMINATE_LIFECYCLE_DETAIL_TYPE,
 } from '../../shared/runners/lifecycle-event';
+import { POOL_SETTINGS, poolAudit } from '../../shared/runners/pool';
 import { onMessage } from './message';
 import type { DrainPortName, DrainRun } from './run';
 
@@ -40,6 +41,7 @@ const settings = {
     doc: 'Deregister and cordon nothing, only report; the lifecycle action is still completed (an instance is never held hostage).',
     default: true,
   }),
+  ...POOL_SETTINGS,
 };
 type Settings = SettingsOf<typeof settings>;
 type Kind = 'deregister' | 'cordon' | 'heartbeat' | 'complete';
@@ -156,13 +158,15 @@ export const runnerDrain: Remediation<typeof settings, Kind, DrainPortName, SQSE
   create(ports, s, runtime) {
     const run: DrainRun = {
       spec: runnerDrain,
-      ports,
+      // a pool's records name it (details.pool)
+      ports: { ...ports, audit: poolAudit(ports.audit, s.poolName) },
       runtime,
       dryRun: s.dryRun,
       deadlineMs: s.deadlineSeconds * 1000,
       retryDelaySeconds: s.retryDelaySeconds,
       groups: new Set(s.autoScalingGroupNames),
       hook: s.lifecycleHookName,
+      labels: s.runnerLabels ?? [],
     };
     return (event: SQSEvent, context?: Context) => sqsBatch(event, context, (r) => onMessage(run, r));
   },

@@ -162,7 +162,13 @@ export async function drain(run: DrainRun, msg: DrainMessage, delivery: Delivery
   );
   const startedAt = drainStartedAt(verdict, state.firstLookAt, at);
   const pastDeadline = at.getTime() - startedAt.getTime() >= run.deadlineMs;
-  const input = { instanceId: d.EC2InstanceId, startedAt, now: at, deadlineMs: run.deadlineMs };
+  const input = {
+    instanceId: d.EC2InstanceId,
+    startedAt,
+    now: at,
+    deadlineMs: run.deadlineMs,
+    ...(run.labels.length ? { labels: run.labels } : {}),
+  };
   let { decision, absentOnce } = await findRunners(run.ports.registry, state, input);
   if (verdict.warmPool) decision = keepForWarmPool(decision);
   if (run.dryRun && decision.kind === 'wait')

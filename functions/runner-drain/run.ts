@@ -24,6 +24,8 @@ export interface DrainRun {
   groups: ReadonlySet<string>;
   /** The fleet's own terminate hook: any other hook's action is ignored. */
   hook: string;
+  /** The pool's labels: a runner of the instance without every one of them is never touched. */
+  labels: readonly string[];
 }
 
 /** A drain message carries only the event and which look this is: the rest is the drain's own state. */

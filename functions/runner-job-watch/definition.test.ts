@@ -57,10 +57,21 @@ function jobEvent(
     },
   };
 }
-const createHandler = (deps: { registry: InMemoryRunnerRegistry }) =>
+const createHandler = (
+  deps: { registry: InMemoryRunnerRegistry },
+  pool?: { name: string; labels: string[] },
+) =>
   runnerJobWatch.create(
     { registry: deps.registry, inventory, instanceLifecycle: lifecycle, audit },
-    { auditTable: 'audit', fleetTagKey: FLEET.key, fleetTagValue: FLEET.value },
+    {
+      auditTable: 'audit',
+      fleetTagKey: FLEET.key,
+      fleetTagValue: FLEET.value,
+      poolName: pool?.name,
+      runnerLabels: pool?.labels,
+      githubApiUrl: undefined,
+      githubEnterprise: undefined,
+    },
     { now: () => new Date(), gate: REPORT_ONLY_GATE },
   );
 const handler = () => createHandler({ registry });
@@ -90,6 +101,43 @@ describe('runner-job-watch', () => {
         trigger: expect.objectContaining({ githubDeliveryId: 'd-in_progress' }),
       }),
     ]);
+  });
+
+  it("a pool's watch takes a runner without all the pool's labels for another pool's, and names the pool", async () => {
+    lifecycle.markTerminating(I);
+    const watch = createHandler({ registry }, { name: 'linux', labels: ['linux'] });
+    expect(await watch(jobEvent('in_progress'), {} as Context)).toBe('not-fleet');
+    const mine = registry.register({
+      name: `ci-${I}`,
+      labels: ['self-hosted', `${INSTANCE_LABEL_PREFIX}${I}`, 'linux'],
+    });
+    expect(
+      await watch(jobEvent('in_progress', { runnerId: mine.id, runnerName: mine.name }), {} as Context),
+    ).toBe('job-on-leaving-instance');
+    expect(audit.all().map((r) => r.details.pool)).toEqual(['linux', 'linux']);
+  });
+
+  it("matches only its pool's events on the bus (the shorthand's rule stays as it was)", () => {
+    const [rule] = runnerJobWatch.triggers;
+    if (rule?.kind !== 'events' || typeof rule.pattern !== 'function') throw new Error('no pattern function');
+    const s = {
+      auditTable: 'a',
+      fleetTagKey: 'k',
+      fleetTagValue: 'v',
+      githubApiUrl: undefined,
+      githubEnterprise: undefined,
+      runnerLabels: undefined,
+    };
+    expect(rule.pattern({ ...s, poolName: undefined }).detail).toEqual({ action: ['in_progress'] });
+    expect(rule.pattern({ ...s, poolName: 'gpu' }).detail).toEqual({
+      action: ['in_progress'],
+      pool: ['gpu'],
+    });
+    // old events (before the ingress named pools) carry no pool: they are the pool default's
+    expect(rule.pattern({ ...s, poolName: 'default' }).detail).toEqual({
+      action: ['in_progress'],
+      pool: ['default', { exists: false }],
+    });
   });
 
   it('reports a job on a runner whose instance is already shutting down', async () => {

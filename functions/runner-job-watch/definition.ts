@@ -13,6 +13,7 @@ import type { Remediation, Runtime } from '../../shared/kernel/remediation';
 import { AUDIT_TABLE_SETTING, type SettingsOf, setting } from '../../shared/kernel/settings';
 import { logger, metrics } from '../../shared/observability/powertools';
 import { instanceIdOf } from '../../shared/runners/matching';
+import { carriesPoolLabels, DEFAULT_POOL, POOL_SETTINGS, poolAudit } from '../../shared/runners/pool';
 
 const NAME = 'runner-job-watch';
 const LEAVING = new Set(['shutting-down', 'stopping', 'stopped', 'terminated']);
@@ -23,6 +24,7 @@ const settings = {
   fleetTagValue: setting.string('FLEET_TAG_VALUE', {
     doc: "Value of the fleet tag on the fleet's instances.",
   }),
+  ...POOL_SETTINGS,
 };
 type Settings = SettingsOf<typeof settings>;
 type Ports = PortsOf<'registry' | 'inventory' | 'instanceLifecycle' | 'audit'>;
@@ -77,6 +79,8 @@ interface Placement {
   limit: string;
   resets: string;
   instanceId: string | undefined;
+  /** The runner's labels, when it was looked up. */
+  labels: readonly string[] | undefined;
 }
 
 async function place(registry: RunnerRegistry, job: WorkflowJobDetail): Promise<Placement> {
@@ -90,7 +94,16 @@ async function place(registry: RunnerRegistry, job: WorkflowJobDetail): Promise<
     : '';
   const match = instanceIdOf({ name: runnerName ?? '', labels: runner?.labels ?? [] });
   const label = runnerName ?? runnerId;
-  return { who, runnerName, label, throttled, limit, resets, instanceId: match?.instanceId };
+  return {
+    who,
+    runnerName,
+    label,
+    throttled,
+    limit,
+    resets,
+    instanceId: match?.instanceId,
+    labels: runner?.labels,
+  };
 }
 
 /** One job's watch: its ports and settings, the kernel's kit for its records, the job's details. */
@@ -158,6 +171,14 @@ async function watchJob(w: Watch): Promise<JobWatchOutcome> {
   const p = await place(w.ports.registry, w.job);
   const id = p.instanceId;
   if (!id) return unplaced(w, p);
+  const pool = w.settings.runnerLabels ?? [];
+  if (p.labels && !carriesPoolLabels({ labels: p.labels }, pool))
+    return quiet(
+      w,
+      'not-fleet',
+      { ...p.who, instanceId: id },
+      `runner ${p.label} lacks the pool's labels (${pool.join(', ')}): another pool's`,
+    );
   const [info] = await w.ports.inventory.describe([id]);
   const at = { ...p.who, instanceId: id };
   const { fleetTagKey: key, fleetTagValue: value } = w.settings;
@@ -177,6 +198,12 @@ async function watchJob(w: Watch): Promise<JobWatchOutcome> {
       `job ${w.job.job.name} started on a healthy instance ${id} (${info.state})${p.limit}`,
     );
   return reportLeaving(w, p, id, terminating ? 'being terminated by its ASG' : info.state);
+}
+
+/** The job-watch rule's `detail.pool` condition for a pool (none for the shorthand's). */
+function poolFilter(pool: string | undefined): { pool?: unknown[] } {
+  if (!pool) return {};
+  return { pool: pool === DEFAULT_POOL ? [pool, { exists: false }] : [pool] };
 }
 
 function kitFor(ports: Ports, runtime: Runtime, event: JobEvent, job: WorkflowJobDetail): RunKit {
@@ -218,11 +245,14 @@ export const runnerJobWatch: Remediation<typeof settings, never, keyof Ports, Jo
       kind: 'events',
       id: 'JobStartedRule',
       bus: 'github',
-      pattern: {
+      // a pool's own events (the ingress names the pool whose secret verified the delivery); the
+      // shorthand's single pool takes every one, as before pools; the pool `default` also takes the
+      // events of an ingress from before pools (no pool: read as `default`)
+      pattern: (s) => ({
         source: [GITHUB_EVENT_SOURCE],
         detailType: [WORKFLOW_JOB_DETAIL_TYPE],
-        detail: { action: ['in_progress'] },
-      },
+        detail: { action: ['in_progress'], ...poolFilter(s.poolName) },
+      }),
       delivery: 'direct',
     },
   ],
@@ -259,6 +289,8 @@ export const runnerJobWatch: Remediation<typeof settings, never, keyof Ports, Jo
       return 'ignored';
     }
     const details = { jobId: job.job.id, runId: job.job.runId, repository: job.repository };
-    return watchJob({ ports, settings, kit: kitFor(ports, runtime, event, job), job, details });
+    // a pool's records name it (details.pool)
+    const audited = { ...ports, audit: poolAudit(ports.audit, settings.poolName) };
+    return watchJob({ ports: audited, settings, kit: kitFor(audited, runtime, event, job), job, details });
   },
 };

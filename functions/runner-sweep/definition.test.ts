@@ -75,6 +75,8 @@ function handler(
     maxRemovalsPerRun?: number;
     gracePeriodMs?: number;
     gate?: ApprovalGate;
+    pool?: string;
+    labels?: string[];
   } = {},
 ) {
   return runnerSweep.create(
@@ -94,6 +96,10 @@ function handler(
       region: undefined,
       dryRun: over.dryRun ?? false,
       autoScalingGroupNames: [ASG],
+      poolName: over.pool,
+      runnerLabels: over.labels,
+      githubApiUrl: undefined,
+      githubEnterprise: undefined,
     },
     { now: () => new Date(now), gate: over.gate ?? REPORT_ONLY_GATE },
   );
@@ -135,6 +141,47 @@ describe('runner-sweep', () => {
       'runner.busy-on-leaving-instance',
       'reported',
     ]);
+  });
+
+  it("a pool's sweep removes only runners with all the pool's labels, and every record names the pool", async () => {
+    // runners 1, 2 carry the pool's label; 3, 4 are another pool's (same org, same fleet label)
+    for (const [k, pool] of [
+      [1, 'linux'],
+      [2, 'linux'],
+      [3, 'gpu'],
+      [4, 'gpu'],
+    ] as const) {
+      inventory.put({
+        instanceId: iid(k),
+        state: 'running',
+        tags: FLEET_TAGS,
+        launchTime: new Date(T0 - 3_600_000).toISOString(),
+      });
+      registry.register({
+        name: `ci-${iid(k)}`,
+        labels: [
+          'self-hosted',
+          `${INSTANCE_LABEL_PREFIX}${iid(k)}`,
+          `${FLEET_LABEL_PREFIX}${FLEET_ID}`,
+          pool,
+        ],
+      });
+    }
+    leave(2);
+    leave(3);
+    now += 10 * 60_000;
+    await handler({ pool: 'linux', labels: ['linux'], maxRemovalShare: 1 })(schedule, ctx);
+    expect(registry.deleted.map((r) => r.name)).toEqual([`ci-${iid(2)}`]);
+    expect(audit.all().length).toBeGreaterThan(0);
+    expect(audit.all().every((r) => r.details.pool === 'linux')).toBe(true);
+  });
+
+  it("the shorthand's sweep (no pool) writes its records as today, naming no pool", async () => {
+    fleetOf(2);
+    leave(2);
+    now += 10 * 60_000;
+    await handler()(schedule, ctx);
+    expect(audit.all().some((r) => 'pool' in r.details)).toBe(false);
   });
 
   it('opens the circuit instead of mass-deleting, records why and changes nothing', async () => {

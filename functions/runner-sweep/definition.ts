@@ -1,6 +1,7 @@
 import type { ScheduledEvent } from 'aws-lambda';
 import type { Remediation } from '../../shared/kernel/remediation';
 import { EXEMPT_TAG } from '../../shared/runners/matching';
+import { poolAudit } from '../../shared/runners/pool';
 import { settings } from './settings';
 import { type SweepSummary, sweepHandler } from './sweep-run';
 
@@ -88,5 +89,7 @@ export const runnerSweep: Remediation<
   // a run the circuit breaker or the rolling budget refuses becomes a proposal (ApprovalGate)
   proposesRuns: true,
   ports: ['registry', 'inventory', 'instanceLifecycle', 'warmPool', 'terminator', 'audit', 'sweepState'],
-  create: (ports, s, runtime) => sweepHandler(runnerSweep, ports, s, runtime),
+  // a pool's records name it (details.pool)
+  create: (ports, s, runtime) =>
+    sweepHandler(runnerSweep, { ...ports, audit: poolAudit(ports.audit, s.poolName) }, s, runtime),
 };

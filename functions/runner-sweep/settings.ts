@@ -1,5 +1,6 @@
 import { SWEEP_STATE_TABLE_ENV } from '../../shared/budget/dynamodb-sweep-state';
 import { AUDIT_TABLE_SETTING, type SettingsOf, setting } from '../../shared/kernel/settings';
+import { POOL_SETTINGS } from '../../shared/runners/pool';
 
 /**
  * runner-sweep's settings, declared once: the Lambda environment (the construct writes every one
@@ -61,5 +62,6 @@ export const settings = {
     doc: 'The runner ASGs: their Terminating instances are read in one call, and only their instances may be terminated.',
     default: [],
   }),
+  ...POOL_SETTINGS,
 };
 export type RunnerSweepSettings = SettingsOf<typeof settings>;

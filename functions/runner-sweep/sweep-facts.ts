@@ -140,6 +140,7 @@ export async function planAndConfirm(
       fleetId: s.fleetId,
       autoScalingGroupNames: s.autoScalingGroupNames,
       ...(s.region ? { region: s.region } : {}),
+      ...(s.runnerLabels?.length ? { labels: s.runnerLabels } : {}),
     },
     config,
   );

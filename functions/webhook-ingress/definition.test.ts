@@ -46,20 +46,34 @@ function urlEvent(body: string, headers: Record<string, string>, base64 = false)
   };
 }
 
-function setup() {
+const GHES_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:hook-ghes-GhIjKl';
+const GHES_SECRET = 'ghes-webhook-secret';
+const POOLS_ENV = {
+  EVENT_BUS_NAME: 'fleet',
+  IDEMPOTENCY_TABLE: 'idem',
+  WEBHOOK_POOLS: JSON.stringify([
+    { pool: 'default', host: 'github.com', secretArn: ENV.WEBHOOK_SECRET_ARN },
+    { pool: 'ghes', host: 'ghe.example.com', secretArn: GHES_ARN },
+  ]),
+};
+
+function setup(env: Record<string, string> = ENV) {
   const bus = new InMemoryEventBus();
   let secretReads = 0;
+  const secrets: Record<string, string> = { [ENV.WEBHOOK_SECRET_ARN]: SECRET, [GHES_ARN]: GHES_SECRET };
   const handler = webhookIngress.create(
     {
-      webhookSecret: async () => {
+      webhookSecret: async (arn) => {
         secretReads++;
-        return SECRET;
+        const secret = secrets[arn];
+        if (!secret) throw new Error(`no secret ${arn}`);
+        return secret;
       },
       eventBus: bus,
       idempotency: new InMemoryPersistenceLayer(),
     },
     {
-      ...readSettings(webhookIngress.settings, ENV),
+      ...readSettings(webhookIngress.settings, env),
       dedupeTtlSeconds: 3600,
       maxBodyBytes: 1024 * 1024,
     },
@@ -134,6 +148,61 @@ describe('webhook-ingress handler (Function URL)', () => {
       context,
     );
     expect(res.statusCode).toBe(401);
+  });
+
+  it('serves the pools of WEBHOOK_POOLS: a GHES delivery signed with its pool secret is published as that pool', async () => {
+    const { bus, handler } = setup(POOLS_ENV);
+    const body = JSON.stringify(workflowJobPayload('queued'));
+    const res = await handler(
+      urlEvent(body, {
+        'x-github-event': 'workflow_job',
+        'x-github-delivery': 'd-ghes',
+        'x-github-enterprise-host': 'ghe.example.com',
+        'x-github-enterprise-version': '3.15.0',
+        'x-hub-signature-256': await new Webhooks({ secret: GHES_SECRET }).sign(body),
+      }),
+      context,
+    );
+    expect(JSON.parse(String(res.body))).toMatchObject({ status: 'published', pool: 'ghes' });
+    expect(bus.events[0]?.detail).toMatchObject({ host: 'ghe.example.com', pool: 'ghes' });
+  });
+
+  it('logs a wrong-host refusal as a warning with the pool, and counts it', async () => {
+    const { handler } = setup(POOLS_ENV);
+    const warn = vi.spyOn(logger, 'warn');
+    const metric = vi.spyOn(metrics, 'addMetric');
+    const body = JSON.stringify(workflowJobPayload('queued'));
+    const res = await handler(
+      urlEvent(body, {
+        'x-github-event': 'workflow_job',
+        'x-github-delivery': 'd-wrong',
+        'x-github-enterprise-host': 'ghe.example.com',
+        'x-hub-signature-256': await new Webhooks({ secret: SECRET }).sign(body),
+      }),
+      context,
+    );
+    expect(res.statusCode).toBe(403);
+    expect(warn).toHaveBeenCalledWith(
+      'webhook refused: wrong host',
+      expect.objectContaining({ status: 'wrong-host', pool: 'default', enterpriseHost: 'ghe.example.com' }),
+    );
+    expect(metric).toHaveBeenCalledWith('webhook-wrong-host', 'Count', 1);
+  });
+
+  it("declares read access to every pool's secret, and to WEBHOOK_SECRET_ARN alone without pools", () => {
+    const secretsRead = (env: Record<string, string>) =>
+      webhookIngress
+        .reads(readSettings(webhookIngress.settings, env))
+        .filter((g) => g.actions.includes('secretsmanager:GetSecretValue'))
+        .flatMap((g) => g.resources);
+    expect(secretsRead(POOLS_ENV)).toEqual([ENV.WEBHOOK_SECRET_ARN, GHES_ARN]);
+    expect(secretsRead(ENV)).toEqual([ENV.WEBHOOK_SECRET_ARN]);
+  });
+
+  it('refuses WEBHOOK_SECRET_ARN and WEBHOOK_POOLS together, naming both', () => {
+    expect(() => setup({ ...POOLS_ENV, WEBHOOK_SECRET_ARN: ENV.WEBHOOK_SECRET_ARN })).toThrow(
+      /WEBHOOK_SECRET_ARN.*WEBHOOK_POOLS/,
+    );
   });
 
   it('documents its environment: secret ARN, bus, idempotency table, limits with defaults', () => {

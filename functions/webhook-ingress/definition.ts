@@ -8,13 +8,20 @@ import {
   handleWebhook,
   type IngressDeps,
   type IngressRequest,
+  type IngressResponse,
   REFUSED_SIGNATURE_STATUSES,
 } from '../../shared/webhook/ingress';
+import { webhookPoolsOf, webhookPoolsSetting } from '../../shared/webhook/pools';
 
 const settings = {
-  secretArn: setting.string('WEBHOOK_SECRET_ARN', {
-    doc: 'Secrets Manager ARN of the GitHub webhook secret.',
-  }),
+  /** Today's single pool: its secret is pool `default` on github.com. */
+  secretArn: setting.optional(
+    setting.string('WEBHOOK_SECRET_ARN', {
+      doc: 'Secrets Manager ARN of the GitHub webhook secret of the one pool (default, on github.com); unset when WEBHOOK_POOLS is set.',
+    }),
+  ),
+  /** Several pools (GHES among them): each its host and its own secret. */
+  pools: webhookPoolsSetting('WEBHOOK_POOLS'),
   eventBusName: setting.string('EVENT_BUS_NAME', { doc: "The fleet's GitHub event bus deliveries go to." }),
   idempotencyTable: setting.string('IDEMPOTENCY_TABLE', {
     doc: 'The deliveries table that publishes each delivery once.',
@@ -71,12 +78,20 @@ function requestOf(event: APIGatewayProxyEventV2): IngressRequest {
 }
 
 /** One log line and the metrics per delivery. */
-function observe(req: IngressRequest, status: string, statusCode: number, started: number): void {
+function observe(req: IngressRequest, res: IngressResponse, started: number): void {
+  const { status } = res.body;
   const line = {
-    statusCode,
+    statusCode: res.statusCode,
     status,
     event: req.headers['x-github-event'],
     deliveryId: req.headers['x-github-delivery'],
+    ...(res.body.pool !== undefined ? { pool: res.body.pool } : {}),
+    ...(req.headers['x-github-enterprise-host']
+      ? {
+          enterpriseHost: req.headers['x-github-enterprise-host'],
+          enterpriseVersion: req.headers['x-github-enterprise-version'],
+        }
+      : {}),
     ms: Date.now() - started,
   };
   // anyone can POST to the URL: a refused signature is counted, and logged only at debug level,
@@ -84,6 +99,10 @@ function observe(req: IngressRequest, status: string, statusCode: number, starte
   if (REFUSED_SIGNATURE_STATUSES.has(status)) {
     metrics.addMetric(SIGNATURE_REFUSED_METRIC, 'Count', 1);
     logger.debug('webhook signature refused', line);
+  } else if (status === 'wrong-host') {
+    // signed with a pool's secret, sent by another GitHub: a hook set up wrong (only a secret
+    // holder can send it, so no flood): a warning with the reason
+    logger.warn('webhook refused: wrong host', { ...line, message: res.body.message });
   } else {
     logger.info('webhook', line);
   }
@@ -116,7 +135,7 @@ export const webhookIngress: Remediation<
         `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:event-bus/${s.eventBusName}`,
       ],
     },
-    { actions: ['secretsmanager:GetSecretValue'], resources: [s.secretArn] },
+    { actions: ['secretsmanager:GetSecretValue'], resources: webhookPoolsOf(s).map((p) => p.secretArn) },
     {
       actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
       resources: [
@@ -127,7 +146,11 @@ export const webhookIngress: Remediation<
   ports: ['webhookSecret', 'eventBus', 'idempotency'],
   create: (ports, settings, runtime) => {
     const deps: Omit<IngressDeps, 'context'> = {
-      secret: ports.webhookSecret,
+      pools: webhookPoolsOf(settings).map((p) => ({
+        pool: p.pool,
+        host: p.host,
+        secret: () => ports.webhookSecret(p.secretArn),
+      })),
       publishOnce: deliveryDeduper(ports.idempotency, ports.eventBus, {
         ttlSeconds: settings.dedupeTtlSeconds,
       }),
@@ -139,7 +162,7 @@ export const webhookIngress: Remediation<
       const started = Date.now();
       const req = requestOf(event);
       const res = await handleWebhook(req, { ...deps, ...(context ? { context } : {}) });
-      observe(req, res.body.status, res.statusCode, started);
+      observe(req, res, started);
       return {
         statusCode: res.statusCode,
         headers: { 'content-type': 'application/json' },

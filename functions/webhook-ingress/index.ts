@@ -2,12 +2,12 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { defaultDynamoDbClient } from '../../shared/aws/clients';
 import { lambdaHandler } from '../../shared/kernel/remediation';
 import { EventBridgePublisher } from '../../shared/webhook/publisher';
-import { cachedWebhookSecret } from '../../shared/webhook/secret';
+import { cachedWebhookSecrets } from '../../shared/webhook/secret';
 import { webhookIngress } from './definition';
 
 /** The Lambda entry: webhook-ingress with its real adapters. */
 export const handler = lambdaHandler(webhookIngress, (settings) => ({
-  webhookSecret: cachedWebhookSecret(settings.secretArn, settings.secretCacheSeconds),
+  webhookSecret: cachedWebhookSecrets(settings.secretCacheSeconds),
   eventBus: new EventBridgePublisher(settings.eventBusName),
   idempotency: new DynamoDBPersistenceLayer({
     tableName: settings.idempotencyTable,

@@ -237,6 +237,17 @@ describe('DnsSync construct', () => {
     t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(30 minutes)' });
   });
 
+  it('tells dns-reconcile its schedule (SCHEDULE_SECONDS): how recent a change makes it read the zone', () => {
+    const reconcileEnv = (t: Template) =>
+      Object.values(t.findResources('AWS::Lambda::Function'))
+        .map((f) => f.Properties.Environment.Variables)
+        .find((v) => v.TOMBSTONE_HOURS !== undefined);
+    expect(
+      reconcileEnv(setup({ reconcileSchedule: Duration.minutes(30) }).template())?.SCHEDULE_SECONDS,
+    ).toBe('1800');
+    expect(reconcileEnv(setup().template())?.SCHEDULE_SECONDS).toBe('900');
+  });
+
   it('allows ChangeResourceRecordSets only on the zone, only for names in it, types A/TXT, actions CREATE/DELETE', () => {
     const t = setup().template();
     const change = allStatements(t).filter((s) => has(s, 'route53:ChangeResourceRecordSets'));
@@ -336,6 +347,21 @@ describe('DnsSync construct', () => {
     [{ hostedZoneId: 'not-a-zone' }, 'hostedZoneId must look like a Route 53 zone id, got "not-a-zone"'],
     [{ zoneName: 'bad_zone..com' }, 'zoneName must be a DNS name, got "bad_zone..com"'],
     [{ ttl: 0 }, 'ttl must be 1..86400 seconds (RECORD_TTL: Too small: expected number to be >=1), got 0'],
+    [
+      { zones: [{ id: 'Z0OTHER', name: 'other.example.com' }] },
+      'zones and hostedZoneId, zoneName are both set: use one or the other',
+    ],
+    [
+      {
+        hostedZoneId: undefined,
+        zoneName: undefined,
+        zones: [
+          { id: 'Z0A', name: 'a.com' },
+          { id: 'Z0B', name: 'a.com' },
+        ],
+      },
+      'zones: zones Z0A and Z0B are both named a.com: a split horizon needs view "public" on one and "private" on the other',
+    ],
     [{ reverseZoneId: 'Z0REVERSE' }, 'reverseZoneId and reverseZoneName go together'],
     [
       { reverseZoneId: 'Z0REVERSE', reverseZoneName: 'example.com' },

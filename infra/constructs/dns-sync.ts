@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -9,7 +9,8 @@ import { Construct } from 'constructs';
 import { dnsReconcile } from '../../functions/dns-reconcile/definition';
 import { dnsSync } from '../../functions/dns-sync/definition';
 import { DNS_SYNC_BATCHING } from '../../shared/dns/batching';
-import { DNS_SETTINGS } from '../../shared/dns/settings';
+import { DNS_SETTINGS, dnsRoleName } from '../../shared/dns/settings';
+import { type DnsZoneInput, ZoneSet, zoneSetProblems, zonesSettingValue } from '../../shared/dns/zone-set';
 import { type SettingsOf, settingsEnv } from '../../shared/kernel/settings';
 import type { AuditAccess } from './audit-access';
 import { deadLetterAlarm, deadLetterQueue } from './dead-letter-queue';
@@ -25,10 +26,31 @@ export interface DnsSyncProps {
   readonly alarmTopic: sns.ITopic;
   /** Where the functions write their audit records. */
   readonly audit: AuditAccess;
-  /** Route 53 hosted zone the A records (and their TXT ownership markers) go to, e.g. "Z0123456789ABC". */
-  readonly hostedZoneId: string;
-  /** Name of that zone, e.g. "internal.example.com". Names outside it are refused. */
-  readonly zoneName: string;
+  /**
+   * Route 53 hosted zone the A records (and their TXT ownership markers) go to, e.g. "Z0123456789ABC".
+   * @default - `zones` (set one or the other)
+   */
+  readonly hostedZoneId?: string;
+  /**
+   * Name of that zone, e.g. "internal.example.com". Names outside it are refused.
+   * @default - `zones` (set one or the other)
+   */
+  readonly zoneName?: string;
+  /**
+   * Several zones instead of hostedZoneId, zoneName, reverseZone* and publishPublicIp: a record goes
+   * to every forward zone whose name is the longest suffix of its name (split horizon: the same
+   * name with `view: 'public'`, A = public IP, and `view: 'private'`, A = private IP); a PTR to the
+   * longest-suffix `*.in-addr.arpa` zone; a zone with `account` is written through the role
+   * `dnsRoleName` there (FleetwardenDnsRole). A set one zone (and one reverse zone) can express is
+   * deployed exactly as the shorthand (same environment).
+   * @default - the single zone of hostedZoneId and zoneName
+   */
+  readonly zones?: readonly DnsZoneInput[];
+  /**
+   * The role assumed in the account of a zone with `account` (FleetStack: `fleetwarden-dns-<fleetId>`).
+   * @default - `fleetwarden-dns-<the stack's account>`
+   */
+  readonly dnsRoleName?: string;
   /**
    * Reverse zone for PTR records (needs `reverseZoneName`).
    * @default - no PTR records
@@ -127,12 +149,7 @@ const DNS_NAME =
 const SYNC_TIMEOUT = Duration.seconds(60);
 
 function validate(scope: Construct, id: string, p: DnsSyncProps): void {
-  const problems: string[] = [];
-  // a token (e.g. the id of a zone created in the same app) can only be checked by CloudFormation
-  if (!Token.isUnresolved(p.hostedZoneId) && !ZONE_ID.test(p.hostedZoneId))
-    problems.push(`hostedZoneId must look like a Route 53 zone id, got "${p.hostedZoneId}"`);
-  if (!DNS_NAME.test(p.zoneName.toLowerCase()))
-    problems.push(`zoneName must be a DNS name, got "${p.zoneName}"`);
+  const problems: string[] = zoneProblems(p);
   if ((p.reverseZoneId === undefined) !== (p.reverseZoneName === undefined)) {
     problems.push(
       `reverseZoneId and reverseZoneName go together, got ${p.reverseZoneId ?? '<unset>'} / ${p.reverseZoneName ?? '<unset>'}`,
@@ -198,6 +215,72 @@ function validate(scope: Construct, id: string, p: DnsSyncProps): void {
 
 const bare = (name: string) => name.toLowerCase().replace(/\.$/, '');
 
+const badId = (id: string) => !Token.isUnresolved(id) && !ZONE_ID.test(id);
+
+/** The zone props: the shorthand or `zones` (not both), each id and name well formed, the set routable. */
+function zoneProblems(p: DnsSyncProps): string[] {
+  const shorthand = (
+    ['hostedZoneId', 'zoneName', 'reverseZoneId', 'reverseZoneName', 'publishPublicIp'] as const
+  ).filter((k) => p[k] !== undefined);
+  if (p.zones) {
+    if (shorthand.length > 0) return [`zones and ${shorthand.join(', ')} are both set: use one or the other`];
+    return [
+      ...p.zones.flatMap((z) => [
+        ...(badId(z.id) ? [`zones: ${JSON.stringify(z.id)} must look like a Route 53 zone id`] : []),
+        ...(DNS_NAME.test(z.name.toLowerCase())
+          ? []
+          : [`zones: ${JSON.stringify(z.name)} must be a DNS name`]),
+      ]),
+      ...zoneSetProblems(p.zones).map((m) => `zones: ${m}`),
+    ];
+  }
+  const problems: string[] = [];
+  if (p.hostedZoneId === undefined || p.zoneName === undefined) {
+    return ['hostedZoneId and zoneName are required (or zones)'];
+  }
+  // a token (e.g. the id of a zone created in the same app) can only be checked by CloudFormation
+  if (badId(p.hostedZoneId))
+    problems.push(`hostedZoneId must look like a Route 53 zone id, got "${p.hostedZoneId}"`);
+  if (!DNS_NAME.test(p.zoneName.toLowerCase()))
+    problems.push(`zoneName must be a DNS name, got "${p.zoneName}"`);
+  return problems;
+}
+
+/**
+ * The zone values of both functions. A set the shorthand can express (one forward zone, at most one
+ * reverse zone, all in this account) is deployed as the shorthand: the environment of a fleet from
+ * before `zones` stays the same. Any other set: ZONES (and DNS_ROLE_NAME when a zone is elsewhere).
+ */
+function zoneValues(props: DnsSyncProps, scope: Construct): DnsValues {
+  if (!props.zones) {
+    const reverse = props.reverseZoneId && props.reverseZoneName;
+    return {
+      hostedZoneId: props.hostedZoneId,
+      zoneName: bare(props.zoneName ?? ''),
+      publishPublicIp: props.publishPublicIp ?? defaultOf(DNS_SETTINGS.publishPublicIp),
+      ...(reverse
+        ? { reverseZoneId: props.reverseZoneId, reverseZoneName: bare(props.reverseZoneName ?? '') }
+        : {}),
+    };
+  }
+  const set = ZoneSet.of(props.zones);
+  const [forward] = set.forward;
+  const [reverse] = set.reverse;
+  if (forward && set.forward.length === 1 && set.reverse.length <= 1 && !set.zones.some((z) => z.account)) {
+    return {
+      hostedZoneId: forward.id,
+      zoneName: bare(forward.name),
+      publishPublicIp: forward.view === 'public',
+      ...(reverse ? { reverseZoneId: reverse.id, reverseZoneName: bare(reverse.name) } : {}),
+    };
+  }
+  const remote = set.zones.some((z) => z.account);
+  return {
+    zones: zonesSettingValue(props.zones),
+    ...(remote ? { dnsRoleName: props.dnsRoleName ?? dnsRoleName(Stack.of(scope).account) } : {}),
+  };
+}
+
 type DnsValues = Partial<SettingsOf<typeof DNS_SETTINGS>>;
 
 /** What each rule is for (the rule's description in the console). */
@@ -206,22 +289,21 @@ const RULE_DESCRIPTIONS: Readonly<Record<string, string>> = {
   NameTagChangeRule: 'fleetwarden dns-sync: the DNS name tag of an EC2 instance changed',
 };
 
+/** How often dns-reconcile runs: the prop, or its definition's schedule. */
+function reconcilePeriod(props: DnsSyncProps): Duration {
+  return props.reconcileSchedule ?? Duration.minutes(scheduleOf(dnsReconcile.triggers));
+}
+
 /** Both functions' setting values, from the props or the settings' defaults. */
-function dnsValues(props: DnsSyncProps, queueUrl: string) {
+function dnsValues(props: DnsSyncProps, queueUrl: string, scope: Construct) {
   // the values both functions share (DNS_SETTINGS), from the props or the settings' defaults
-  const reverse = props.reverseZoneId && props.reverseZoneName;
   const shared: DnsValues = {
     auditTable: props.audit.tableName,
-    hostedZoneId: props.hostedZoneId,
-    zoneName: bare(props.zoneName),
+    ...zoneValues(props, scope),
     nameTag: props.nameTag ?? defaultOf(DNS_SETTINGS.nameTag),
     ttl: props.ttl ?? defaultOf(DNS_SETTINGS.ttl),
-    publishPublicIp: props.publishPublicIp ?? defaultOf(DNS_SETTINGS.publishPublicIp),
     ownerId: props.ownerId ?? defaultOf(DNS_SETTINGS.ownerId),
     dryRun: props.dryRun ?? defaultOf(DNS_SETTINGS.dryRun),
-    ...(reverse
-      ? { reverseZoneId: props.reverseZoneId, reverseZoneName: bare(props.reverseZoneName ?? '') }
-      : {}),
     // who opts in to DNS besides the name tag
     ...(props.fleetTag ? { fleetTagKey: props.fleetTag.key, fleetTagValue: props.fleetTag.value } : {}),
     ...(props.autoScalingGroupNames?.length ? { autoScalingGroupNames: props.autoScalingGroupNames } : {}),
@@ -236,6 +318,8 @@ function dnsValues(props: DnsSyncProps, queueUrl: string) {
     tombstoneHours:
       props.tombstoneRetention?.toHours({ integral: false }) ??
       defaultOf(dnsReconcile.settings.tombstoneHours),
+    // how recent a fleet change makes a run read the zone (shared/dns/reconcile-due.ts)
+    schedule: reconcilePeriod(props).toSeconds(),
   };
   return { sync: syncValues, reconcile: reconcileValues };
 }
@@ -276,7 +360,7 @@ export class DnsSync extends Construct {
 
     this.alarmDeadLetters(props.alarmTopic);
 
-    const { sync: syncValues, reconcile: reconcileValues } = dnsValues(props, this.queue.queueUrl);
+    const { sync: syncValues, reconcile: reconcileValues } = dnsValues(props, this.queue.queueUrl, this);
 
     const rules = this.addRules(syncValues as SettingsOf<typeof dnsSync.settings>);
     this.rule = rules.get('StateChangeRule') as events.Rule;
@@ -313,7 +397,7 @@ export class DnsSync extends Construct {
       encryptionKey: key,
       retryAttempts: 0,
     });
-    const reconcileEvery = props.reconcileSchedule ?? Duration.minutes(scheduleOf(dnsReconcile.triggers));
+    const reconcileEvery = reconcilePeriod(props);
     new events.Rule(this, 'ReconcileSchedule', {
       description: 'fleetwarden dns-reconcile schedule',
       schedule: events.Schedule.rate(reconcileEvery),

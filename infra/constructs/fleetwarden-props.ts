@@ -8,7 +8,9 @@ export type FleetConfigInput = z.input<typeof FleetConfigSchema>;
 /** The keys documented below; a key the schema gains later is still accepted (from FleetConfigInput). */
 type Documented =
   | 'hostedZoneId'
+  | 'zones'
   | 'approvals'
+  | 'spokes'
   | 'zoneName'
   | 'reverseZoneId'
   | 'reverseZoneName'
@@ -30,7 +32,8 @@ type Documented =
   | 'auditRetentionDays'
   | 'logRetentionDays'
   | 'investigatorPrincipalArn'
-  | 'remediations';
+  | 'remediations'
+  | 'pools';
 
 /** GitHub organisation (or repository) whose self-hosted runners the fleet watches. */
 export interface FleetwardenGitHubProps {
@@ -48,11 +51,79 @@ export interface FleetwardenGitHubProps {
   readonly webhookOnly?: boolean;
 }
 
-/**
- * Props of `Fleetwarden`: the fleet's configuration, the same keys as the `fleetwarden` block of the
- * repository's cdk.json (README.md#configuration), validated by the same schema with the same messages.
- */
-export interface FleetwardenProps extends Partial<Omit<FleetConfigInput, Documented>> {
+/** One runner pool (README "Several runner pools"): its GitHub scope, groups, labels, fleet tag, breaker. */
+export interface FleetwardenPoolProps {
+  /** `[a-z][a-z0-9-]{0,19}`, unique among the pools: names its constructs, events and audit records. */
+  readonly name: string;
+  /**
+   * Exactly one of `owner` (organisation runners), `owner` + `repository` (repository runners) or
+   * `enterprise` (enterprise runners); `apiUrl` for GitHub Enterprise Server (e.g.
+   * `https://ghe.example.com/api/v3`; default `https://api.github.com`).
+   */
+  readonly github: {
+    readonly owner?: string;
+    readonly repository?: string;
+    readonly enterprise?: string;
+    readonly apiUrl?: string;
+  };
+  /** The pool's runner Auto Scaling groups (an ASG belongs to one pool only). */
+  readonly autoScalingGroupNames: string[];
+  /**
+   * Labels every runner of the pool carries besides the fleet label; runners without all of them
+   * are never touched by this pool. Pools reading the same runners (one organisation) must have
+   * labels that tell them apart.
+   * @default - none
+   */
+  readonly labels?: string[];
+  /**
+   * Tag marking the pool's instances (one pool per tag).
+   * @default - {"key":"fleetwarden:fleet","value":<name>} ("runners" for a pool named default)
+   */
+  readonly fleetTag?: { readonly key: string; readonly value: string };
+  /**
+   * The pool's circuit breaker share (0-1).
+   * @default 0.2
+   */
+  readonly maxRemovalShare?: number;
+  /**
+   * At most this many removals per sweep run of the pool.
+   * @default 100
+   */
+  readonly maxRemovalsPerRun?: number;
+  /**
+   * Let the pool's sweep terminate instances that never registered.
+   * @default false
+   */
+  readonly allowTerminate?: boolean;
+  /**
+   * Secrets Manager name of the pool's webhook secret.
+   * @default - the fleet's webhook secret
+   */
+  readonly webhookSecretName?: string;
+}
+
+/** One zone of `zones` (issue 16). */
+export interface FleetwardenZone {
+  /** Route 53 hosted zone id (`Z…`). */
+  readonly id: string;
+  /** The zone's DNS name; a name ending in `.in-addr.arpa` is a reverse zone (PTR records). */
+  readonly name: string;
+  /**
+   * `public`: its A records hold the public IP (an instance without one gets no record there);
+   * `private`: the private IP. Two zones of the same name (split horizon) need one of each.
+   * @default "private"
+   */
+  readonly view?: 'private' | 'public';
+  /**
+   * The zone lives in this (network) account: its Route 53 calls go through the role
+   * `fleetwarden-dns-<fleetId>` there (deploy `FleetwardenDnsRole` in that account).
+   * @default - this account
+   */
+  readonly account?: string;
+}
+
+/** One zone (and a reverse zone): the single-zone shorthand. */
+export interface FleetwardenSingleZoneProps {
   /** Route 53 hosted zone id (`Z…`) the fleet writes instance records into. */
   readonly hostedZoneId: string;
   /** The zone's DNS name; instance names fall inside it. */
@@ -68,6 +139,38 @@ export interface FleetwardenProps extends Partial<Omit<FleetConfigInput, Documen
    */
   readonly reverseZoneName?: string;
   /**
+   * The A record holds the instance's public IP (never the private one as a fallback).
+   * @default false
+   */
+  readonly publishPublicIp?: boolean;
+  readonly zones?: never;
+}
+
+/** Several zones instead of the shorthand (setting both is an error naming both). */
+export interface FleetwardenZonesProps {
+  /**
+   * Forward and reverse zones: a record goes to every forward zone whose name is the longest suffix
+   * of its name (both views of a split horizon), a PTR to the longest-suffix reverse zone.
+   * @default - the shorthand's zone (hostedZoneId, zoneName, …)
+   */
+  readonly zones: FleetwardenZone[];
+  readonly hostedZoneId?: never;
+  readonly zoneName?: never;
+  readonly reverseZoneId?: never;
+  readonly reverseZoneName?: never;
+  readonly publishPublicIp?: never;
+}
+
+/**
+ * Props of `Fleetwarden`: the fleet's configuration, the same keys as the `fleetwarden` block of the
+ * repository's cdk.json (README.md#configuration), validated by the same schema with the same messages.
+ * The zones: the shorthand (`hostedZoneId`, `zoneName`, …) or `zones`.
+ */
+export type FleetwardenProps = FleetwardenCommonProps & (FleetwardenSingleZoneProps | FleetwardenZonesProps);
+
+/** The props besides the zones. */
+export interface FleetwardenCommonProps extends Partial<Omit<FleetConfigInput, Documented>> {
+  /**
    * Instance tag whose value names the instance's record (untagged fleet instances are named by id).
    * @default "fleetwarden:dns-name"
    */
@@ -77,11 +180,6 @@ export interface FleetwardenProps extends Partial<Omit<FleetConfigInput, Documen
    * @default 60
    */
   readonly recordTtl?: number;
-  /**
-   * The A record holds the instance's public IP (never the private one as a fallback).
-   * @default false
-   */
-  readonly publishPublicIp?: boolean;
   /**
    * Auto Scaling groups running GitHub runners: their terminate lifecycle actions are drained.
    * @default []
@@ -180,6 +278,21 @@ export interface FleetwardenProps extends Partial<Omit<FleetConfigInput, Documen
     notify?: { emails?: string[] };
   };
   /**
+   * Several runner pools, instead of the shorthand `github` + `autoScalingGroupNames` + `fleetTag` +
+   * `maxRemovalShare`/`maxRemovalsPerRun`/`allowTerminate` (which is the pool `default`); setting
+   * both is an error. Drain, sweep and job-watch run per pool, each with its own breaker budget.
+   * @default - the shorthand's single pool
+   */
+  readonly pools?: FleetwardenPoolProps[];
+
+  /**
+   * Member accounts and regions of a hub-and-spoke fleet (README "Hub and spokes"): the hub accepts
+   * their forwarded events and acts there through the spoke role (deploy a `FleetwardenSpokeStack`
+   * per account and region). Needs `fleetId`.
+   * @default - none: the single-account deployment
+   */
+  readonly spokes?: Array<{ account: string; regions: string[] }>;
+  /**
    * Webhook secret to use instead of a generated one.
    * @default - a generated secret
    */
@@ -188,10 +301,33 @@ export interface FleetwardenProps extends Partial<Omit<FleetConfigInput, Documen
 
 type Assert<T extends true> = T;
 
-/** The approvals block's own keys have defaults (the schema's input): checked by the schema at run time. */
-type Checked = Exclude<Documented, 'approvals'>;
+/** The approvals block's and each pool's own keys have defaults (the schema's input): checked by the schema at run time. */
+type Checked = Exclude<Documented, 'approvals' | 'pools'>;
+
+type ZoneKeys =
+  | 'hostedZoneId'
+  | 'zoneName'
+  | 'reverseZoneId'
+  | 'reverseZoneName'
+  | 'publishPublicIp'
+  | 'zones';
 
 /** Compile-time check: each documented prop has the type the schema gives its key (webhookSecret aside). */
 export type PropsMatchConfig = Assert<
-  Required<Pick<FleetwardenProps, Checked>> extends Required<Pick<FleetConfig, Checked>> ? true : false
+  Required<Pick<FleetwardenCommonProps, Exclude<Checked, ZoneKeys>>> extends Required<
+    Pick<FleetConfig, Exclude<Checked, ZoneKeys>>
+  >
+    ? true
+    : false
+>;
+
+/** The same check for the zone keys, per form. */
+export type ZonePropsMatchConfig = Assert<
+  Required<Pick<FleetwardenSingleZoneProps, Exclude<ZoneKeys, 'zones'>>> extends Required<
+    Pick<FleetConfig, Exclude<ZoneKeys, 'zones'>>
+  >
+    ? Required<Pick<FleetwardenZonesProps, 'zones'>> extends Required<Pick<FleetConfig, 'zones'>>
+      ? true
+      : false
+    : false
 >;

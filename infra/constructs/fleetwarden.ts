@@ -7,9 +7,13 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct, type IConstruct } from 'constructs';
 import { REMEDIATIONS } from '../../functions/registry';
+import { dnsRoleName } from '../../shared/dns/settings';
 import { needsApproval } from '../../shared/kernel/definition';
 import type { AnyRemediation } from '../../shared/kernel/remediation';
+import { DEFAULT_POOL } from '../../shared/runners/pool';
 import { type FleetConfig, nearestKey } from '../config';
+import { poolId, poolsOf, type RunnerPool } from '../config-pools';
+import { zonesOfConfig } from '../config-zones';
 import { Approvals } from './approvals';
 import { AuditTrail } from './audit-trail';
 import { DnsSync } from './dns-sync';
@@ -70,7 +74,10 @@ export class Fleetwarden extends Construct {
   readonly audit: AuditTrail;
   readonly dns: DnsSync;
   readonly webhook?: WebhookIngress;
+  /** The runner remediation of the pool `default` (the shorthand's), else of the first pool. */
   readonly runners?: RunnerRemediation;
+  /** Every runner pool's remediation (drain, sweep, job-watch), by pool name (README "Several runner pools"). */
+  readonly pools = new Map<string, RunnerRemediation>();
   /** Registry remediations deployed from their definition alone (config.remediations), by name. */
   readonly remediations = new Map<string, RemediationFunction>();
   /** The approval flow (config.approvals): proposals, decisions, the Approver role. */
@@ -135,14 +142,11 @@ export class Fleetwarden extends Construct {
     this.dns = new DnsSync(this, 'Dns', {
       alarmTopic: this.alarmTopic,
       audit: this.audit,
-      hostedZoneId: config.hostedZoneId,
-      zoneName: config.zoneName,
-      ...(config.reverseZoneId && config.reverseZoneName
-        ? { reverseZoneId: config.reverseZoneId, reverseZoneName: config.reverseZoneName }
-        : {}),
+      // the shorthand normalised into the list (deployed as before: same environment)
+      zones: zonesOfConfig(config),
+      dnsRoleName: dnsRoleName(this.fleetId),
       nameTag: config.dnsNameTag,
       ttl: config.recordTtl,
-      publishPublicIp: config.publishPublicIp,
       ownerId: this.ownerId,
       dryRun: config.dryRun,
       // who opts in to DNS besides the name tag: the fleet's instances
@@ -150,11 +154,13 @@ export class Fleetwarden extends Construct {
       autoScalingGroupNames: config.autoScalingGroupNames,
     });
 
-    if (config.github) {
-      const { webhook, runners } = this.addGitHub(config, config.github, webhookSecret, key);
-      this.webhook = webhook;
-      this.runners = runners;
+    const pools = poolsOf(config);
+    if (config.github || config.pools) this.webhook = this.addWebhook(config, webhookSecret);
+    for (const pool of pools) {
+      if (!this.webhook) break;
+      this.pools.set(pool.name, this.addPool(config, pool, this.webhook, key));
     }
+    this.runners = this.pools.get(DEFAULT_POOL) ?? this.pools.values().next().value;
     this.addRemediations(config, key);
     if (config.approvals) this.approvals = this.addApprovals(config.approvals, key);
     // hub and spokes (README "Hub and spokes"): after every function, which it finds
@@ -162,13 +168,8 @@ export class Fleetwarden extends Construct {
     this.dashboard = this.addDashboard();
   }
 
-  /** Webhook ingress, and runner remediation when runner groups are configured. */
-  private addGitHub(
-    config: FleetConfig,
-    github: NonNullable<FleetConfig['github']>,
-    webhookSecret: secretsmanager.ISecret | undefined,
-    key: ReturnType<typeof fleetKey>,
-  ): { webhook: WebhookIngress; runners?: RunnerRemediation } {
+  /** The webhook ingress (one for the fleet; the ingress tells the pools' deliveries apart). */
+  private addWebhook(config: FleetConfig, webhookSecret: secretsmanager.ISecret | undefined): WebhookIngress {
     const webhook = new WebhookIngress(this, 'Webhook', {
       alarmTopic: this.alarmTopic,
       maxJobAge: Duration.seconds(config.maxJobAge),
@@ -186,11 +187,23 @@ export class Fleetwarden extends Construct {
       value: webhook.bus.eventBusName,
       description: 'Bus carrying the normalized fleetwarden.github events',
     });
-    if (config.autoScalingGroupNames.length === 0) return { webhook };
+    return webhook;
+  }
 
-    const appSecret = new secretsmanager.Secret(this, 'GitHubAppSecret', {
-      description:
-        'fleetwarden: GitHub App credentials as JSON {"appId","installationId","privateKey"} (replace the generated value)',
+  /**
+   * One runner pool: its GitHub App secret and its runner remediation (drain, sweep, job-watch, their
+   * queues and state). The pool `default` (the shorthand's) keeps the ids it had before pools
+   * (`GitHubAppSecret`, `Runners`, output `GitHubAppSecretName`); another gets its own, suffixed.
+   */
+  private addPool(
+    config: FleetConfig,
+    pool: RunnerPool,
+    webhook: WebhookIngress,
+    key: ReturnType<typeof fleetKey>,
+  ): RunnerRemediation {
+    const suffix = pool.name === DEFAULT_POOL ? '' : poolId(pool.name);
+    const appSecret = new secretsmanager.Secret(this, `GitHubAppSecret${suffix}`, {
+      description: `fleetwarden: GitHub App credentials${suffix ? ` of runner pool ${pool.name}` : ''} as JSON {"appId","installationId","privateKey"} (replace the generated value)`,
       encryptionKey: key,
     });
     Validations.of(appSecret).acknowledge({
@@ -200,27 +213,30 @@ export class Fleetwarden extends Construct {
     });
     // the Investigator never reads these values: the App's key acts on GitHub (deregisters runners),
     // so read-only credentials cannot hold it; `fleetwarden doctor` checks them with the operator's own
-    new CfnOutput(this, 'GitHubAppSecretName', {
+    new CfnOutput(this, `GitHubAppSecretName${suffix}`, {
       value: appSecret.secretName,
-      description: 'Put the GitHub App credentials JSON into this secret',
+      description: `Put the GitHub App credentials JSON${suffix ? ` of runner pool ${pool.name}` : ''} into this secret`,
     });
-    const runners = new RunnerRemediation(this, 'Runners', {
+    const { github } = pool;
+    return new RunnerRemediation(this, suffix ? `Runners${suffix}` : 'Runners', {
       fleetId: this.fleetId,
       removalBudgetWindow: Duration.seconds(config.removalBudgetWindow),
       alarmTopic: this.alarmTopic,
       audit: this.audit,
       bus: webhook.bus,
-      autoScalingGroupNames: config.autoScalingGroupNames,
+      autoScalingGroupNames: pool.autoScalingGroupNames,
       githubAppSecret: appSecret,
-      githubOwner: github.owner,
+      ...(github.owner ? { githubOwner: github.owner } : {}),
       ...(github.repository ? { githubRepository: github.repository } : {}),
+      ...(github.enterprise ? { githubEnterprise: github.enterprise } : {}),
+      ...(github.apiUrl ? { githubApiUrl: github.apiUrl } : {}),
+      ...(pool.shorthand ? {} : { poolName: pool.name, runnerLabels: pool.labels }),
       dryRun: config.dryRun,
-      maxRemovalShare: config.maxRemovalShare,
-      maxRemovalsPerRun: config.maxRemovalsPerRun,
-      allowTerminate: config.allowTerminate,
-      fleetTag: config.fleetTag,
+      maxRemovalShare: pool.maxRemovalShare,
+      maxRemovalsPerRun: pool.maxRemovalsPerRun,
+      allowTerminate: pool.allowTerminate,
+      fleetTag: pool.fleetTag,
     });
-    return { webhook, runners };
   }
 
   /**
@@ -309,15 +325,11 @@ export class Fleetwarden extends Construct {
       alarms: all.filter((c): c is cloudwatch.Alarm => c instanceof cloudwatch.Alarm),
       feeds: [
         { consumer: this.dns.syncFunction, queue: this.dns.queue, deadLetterQueue: this.dns.deadLetterQueue },
-        ...(this.runners
-          ? [
-              {
-                consumer: this.runners.drainFunction,
-                queue: this.runners.drainQueue,
-                deadLetterQueue: this.runners.drainDeadLetterQueue,
-              },
-            ]
-          : []),
+        ...[...this.pools.values()].map((runners) => ({
+          consumer: runners.drainFunction,
+          queue: runners.drainQueue,
+          deadLetterQueue: runners.drainDeadLetterQueue,
+        })),
       ],
     });
   }

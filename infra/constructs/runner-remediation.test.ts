@@ -360,6 +360,14 @@ describe('RunnerRemediation construct', () => {
     ],
     [{ drainConcurrency: 1 }, 'drainConcurrency must be an integer from 2 to 1000, got 1'],
     [{ drainConcurrency: 2.5 }, 'drainConcurrency must be an integer from 2 to 1000, got 2.5'],
+    [
+      { githubEnterprise: 'corp' },
+      'give exactly one of githubOwner and githubEnterprise, got {"githubOwner":"acme","githubEnterprise":"corp"}',
+    ],
+    [{ githubOwner: undefined }, 'give exactly one of githubOwner and githubEnterprise, got {}'],
+    [{ poolName: 'Linux' }, 'poolName must be [a-z][a-z0-9-]{0,19}'],
+    [{ runnerLabels: ['a,b'] }, 'runnerLabels must be runner labels, no comma'],
+    [{ githubApiUrl: 'http://ghe.example.com' }, 'githubApiUrl must be an https URL'],
   ])('refuses %o', (props, message) => {
     expect(() => setup(props as Partial<RunnerRemediationProps>)).toThrow(message);
   });

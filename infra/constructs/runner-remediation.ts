@@ -20,6 +20,7 @@ import { SWEEP_STATE_TABLE } from '../../shared/budget/dynamodb-sweep-state';
 import type { TriggerSpec } from '../../shared/kernel/definition';
 import { type SettingsOf, settingsEnv } from '../../shared/kernel/settings';
 import { DRAIN_STATE_PARTITION } from '../../shared/runners/drain-state-dynamodb';
+import { POOL_SETTINGS } from '../../shared/runners/pool';
 import type { AuditAccess } from './audit-access';
 import { deadLetterQueue } from './dead-letter-queue';
 import { FleetFunction } from './fleet-function';
@@ -41,8 +42,34 @@ export interface RunnerRemediationProps {
   readonly autoScalingGroupNames: readonly string[];
   /** Secret with the GitHub App credentials JSON `{appId, installationId, privateKey}`. */
   readonly githubAppSecret: secretsmanager.ISecret;
-  /** Organisation (or repository owner) whose runners are managed. */
-  readonly githubOwner: string;
+  /**
+   * Organisation (or repository owner) whose runners are managed; give it or `githubEnterprise`.
+   * @default - none: enterprise runners (`githubEnterprise`)
+   */
+  readonly githubOwner?: string;
+  /**
+   * Enterprise whose enterprise-level runners are managed (instead of `githubOwner`'s).
+   * @default - organisation or repository runners of `githubOwner`
+   */
+  readonly githubEnterprise?: string;
+  /**
+   * GitHub Enterprise Server REST base, e.g. `https://ghe.example.com/api/v3`.
+   * @default - https://api.github.com
+   */
+  readonly githubApiUrl?: string;
+  /**
+   * The runner pool these functions serve (README "Several runner pools"): their audit records
+   * name it, and job-watch takes only the workflow_job events the ingress published for it
+   * (`detail.pool`; the pool `default` also those without a pool).
+   * @default - the shorthand's single pool: every workflow_job event on the bus, records as before pools
+   */
+  readonly poolName?: string;
+  /**
+   * Labels every runner of the pool carries besides the fleet label: drain, sweep and job-watch
+   * never touch a runner without all of them.
+   * @default - none: no restriction beyond the fleet's own rules
+   */
+  readonly runnerLabels?: readonly string[];
   /**
    * Manage one repository's runners instead of the organisation's.
    * @default - organisation-level runners
@@ -161,6 +188,17 @@ export function drainTimings(heartbeatSeconds: number): {
 const FLEET_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const DRAIN = runnerDrain.settings;
 const SWEEP = runnerSweep.settings;
+const POOL = POOL_SETTINGS;
+
+/** The pool's settings every runner function carries (none for the shorthand's: its env as before pools). */
+function poolValues(p: RunnerRemediationProps): SettingsOf<typeof POOL> {
+  return {
+    poolName: p.poolName,
+    runnerLabels: p.runnerLabels?.length ? p.runnerLabels : undefined,
+    githubApiUrl: p.githubApiUrl,
+    githubEnterprise: p.githubEnterprise,
+  };
+}
 
 function validate(scope: Construct, id: string, p: RunnerRemediationProps): void {
   const problems: string[] = [];
@@ -168,8 +206,15 @@ function validate(scope: Construct, id: string, p: RunnerRemediationProps): void
     problems.push('autoScalingGroupNames must name at least one Auto Scaling group, got []');
   for (const n of p.autoScalingGroupNames)
     if (!ASG_NAME.test(n)) problems.push(`autoScalingGroupNames has an invalid name "${n}"`);
-  if (!GITHUB_LOGIN.test(p.githubOwner))
+  if (p.githubOwner !== undefined && !GITHUB_LOGIN.test(p.githubOwner))
     problems.push(`githubOwner must be a GitHub login, got "${p.githubOwner}"`);
+  if ((p.githubOwner === undefined) === (p.githubEnterprise === undefined))
+    problems.push(
+      `give exactly one of githubOwner and githubEnterprise, got ${JSON.stringify({ githubOwner: p.githubOwner, githubEnterprise: p.githubEnterprise })}`,
+    );
+  problems.push(...settingProblems('poolName', POOL.poolName, p.poolName));
+  problems.push(...settingProblems('runnerLabels', POOL.runnerLabels, p.runnerLabels));
+  problems.push(...settingProblems('githubApiUrl', POOL.githubApiUrl, p.githubApiUrl));
   problems.push(...settingProblems('maxRemovalShare', SWEEP.maxRemovalShare, p.maxRemovalShare));
   problems.push(...settingProblems('maxRemovalsPerRun', SWEEP.maxRemovalsPerRun, p.maxRemovalsPerRun));
   // stricter than FLEET_ID's own check: it is part of a runner label (the simulator renders it from a token)
@@ -227,6 +272,7 @@ function sweepValuesOf(c: Context, stateTableName: string): SettingsOf<typeof SW
     region: undefined,
     dryRun: props.dryRun ?? defaultOf(SWEEP.dryRun),
     autoScalingGroupNames: c.names,
+    ...poolValues(props),
   };
 }
 
@@ -289,7 +335,7 @@ export class RunnerRemediation extends Construct {
       // the GitHub App the registry adapter reads (shared/github/registry-from-env.ts): the construct's resource
       github: {
         GITHUB_APP_SECRET_ARN: props.githubAppSecret.secretArn,
-        GITHUB_OWNER: props.githubOwner,
+        ...(props.githubOwner ? { GITHUB_OWNER: props.githubOwner } : {}),
         ...(props.githubRepository ? { GITHUB_REPOSITORY: props.githubRepository } : {}),
       },
     };
@@ -369,6 +415,7 @@ export class RunnerRemediation extends Construct {
       // look again well inside the heartbeat timeout
       retryDelaySeconds: c.timings.retryDelaySeconds,
       dryRun: props.dryRun ?? defaultOf(DRAIN.dryRun),
+      ...poolValues(props),
     };
     // the rules runner-drain declares (the hook rule scoped to the groups and the fleet's own hook;
     // the spot warning names only the instance, so the drain re-verifies its group)
@@ -511,6 +558,7 @@ export class RunnerRemediation extends Construct {
       auditTable: props.audit.tableName,
       fleetTagKey: c.fleetTag.key,
       fleetTagValue: c.fleetTag.value,
+      ...poolValues(props),
     };
     const fn = new FleetFunction(this, 'RunnerJobWatch', {
       entry: fileURLToPath(new URL('../../functions/runner-job-watch/index.ts', import.meta.url)),

@@ -54,9 +54,15 @@ describe('the hub of a hub-and-spoke fleet', () => {
         actionsOf(s).includes('sts:AssumeRole'),
       ),
     );
+    const spokeRole = assume.filter((s) => JSON.stringify(s.Resource).includes('fleetwarden-spoke-'));
     // dns-sync, dns-reconcile, runner-drain, runner-sweep, runner-job-watch, orphaned-volumes
-    expect(assume).toHaveLength(6);
-    for (const s of assume) {
+    expect(spokeRole).toHaveLength(6);
+    // audit-correlate reads each spoke's trail through the read-only trail role, and nothing else
+    const trail = assume.filter((s) => JSON.stringify(s.Resource).includes('fleetwarden-trail-'));
+    expect(trail).toHaveLength(1);
+    expect(JSON.stringify(trail[0]?.Resource)).not.toContain('fleetwarden-spoke-');
+    expect(assume).toHaveLength(7);
+    for (const s of spokeRole) {
       expect(actionsOf(s)).toEqual(['sts:AssumeRole']);
       expect(JSON.stringify(s.Resource)).toContain(':iam::222222222222:role/fleetwarden-spoke-prod');
       expect(JSON.stringify(s.Resource)).toContain(':iam::333333333333:role/fleetwarden-spoke-prod');
@@ -66,7 +72,7 @@ describe('the hub of a hub-and-spoke fleet', () => {
       (f) => f.Properties.Environment?.Variables ?? {},
     );
     const scoped = envs.filter((e) => TOPOLOGY_ENV.spokes in e);
-    expect(scoped).toHaveLength(6);
+    expect(scoped).toHaveLength(7);
     expect(scoped[0]?.[TOPOLOGY_ENV.spokes]).toBe(
       '222222222222:eu-west-1,222222222222:us-east-1,333333333333:eu-west-1',
     );

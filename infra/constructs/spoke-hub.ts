@@ -3,7 +3,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { REMEDIATIONS } from '../../functions/registry';
-import { spokeRoleName, TOPOLOGY_ENV } from '../../shared/aws/scope-env';
+import { spokeRoleName, TOPOLOGY_ENV, trailRoleName } from '../../shared/aws/scope-env';
 import type { AnyRemediation } from '../../shared/kernel/remediation';
 import { readSettings } from '../../shared/kernel/settings';
 import type { SpokeConfig } from '../config-spokes';
@@ -41,6 +41,10 @@ export function deployedRemediations(fleet: Construct): Array<DeployedRemediatio
   return out;
 }
 
+/** Does the remediation look up CloudTrail events (audit-correlate)? */
+const readsTrail = (d: DeployedRemediation) =>
+  d.definition.reads(d.settings as never).some((g) => g.actions.includes('cloudtrail:LookupEvents'));
+
 export interface SpokeHubProps {
   readonly spokes: readonly SpokeConfig[];
   readonly fleetId: string;
@@ -70,13 +74,14 @@ export class SpokeHub extends Construct {
         Condition: { StringEquals: { 'aws:PrincipalAccount': accounts } },
       },
     });
-    const roles = accounts.map(
-      (a) => `arn:${stack.partition}:iam::${a}:role/${spokeRoleName(props.fleetId)}`,
-    );
+    const arns = (name: string) => accounts.map((a) => `arn:${stack.partition}:iam::${a}:role/${name}`);
     const spokes = props.spokes.flatMap((s) => s.regions.map((r) => `${s.account}:${r}`)).join(',');
     for (const d of deployedRemediations(scope)) {
-      if (declaredSpokeActions([d]).size === 0) continue;
-      d.fn.allow({ actions: ['sts:AssumeRole'], resources: roles });
+      // the spoke role for EC2/Auto Scaling calls there; the trail role for CloudTrail lookups there
+      const role =
+        declaredSpokeActions([d]).size > 0 ? spokeRoleName : readsTrail(d) ? trailRoleName : undefined;
+      if (!role) continue;
+      d.fn.allow({ actions: ['sts:AssumeRole'], resources: arns(role(props.fleetId)) });
       d.fn.addEnvironment(TOPOLOGY_ENV.hubAccount, stack.account);
       d.fn.addEnvironment(TOPOLOGY_ENV.spokes, spokes);
       d.fn.addEnvironment(TOPOLOGY_ENV.fleetId, props.fleetId);

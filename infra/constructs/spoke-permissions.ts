@@ -8,7 +8,8 @@ import {
 
 /** A remediation the hub deploys, with the setting values it was deployed with. */
 export interface DeployedRemediation {
-  readonly definition: RemediationSpec;
+  // biome-ignore lint/suspicious/noExplicitAny: any definition of the registry (settings unknown here)
+  readonly definition: RemediationSpec<any, any>;
   readonly settings: Readonly<Record<string, unknown>>;
 }
 

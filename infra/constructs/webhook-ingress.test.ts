@@ -136,6 +136,99 @@ describe('WebhookIngress construct', () => {
     Template.fromStack(stack).resourceCountIs('AWS::SecretsManager::Secret', 1);
   });
 
+  it("keeps today's template for one pool: the generated secret (same logical id) as WEBHOOK_SECRET_ARN", () => {
+    const { stack, ingress } = setup();
+    const t = Template.fromStack(stack);
+    expect(Object.keys(t.findResources('AWS::SecretsManager::Secret'))).toEqual([
+      expect.stringMatching(/^WebhookWebhookSecret[0-9A-F]{8}$/),
+    ]);
+    const env = Object.values(t.findResources('AWS::Lambda::Function'))[0]?.Properties.Environment.Variables;
+    expect(env.WEBHOOK_POOLS).toBeUndefined();
+    expect(env.WEBHOOK_SECRET_ARN).toEqual({ Ref: expect.stringMatching(/^WebhookWebhookSecret/) });
+    expect(ingress.pools.map((p) => [p.name, p.host, p.webhookSecret])).toEqual([
+      ['default', 'github.com', ingress.webhookSecret],
+    ]);
+  });
+
+  it("serves several pools: each pool's secret in WEBHOOK_POOLS and readable, one Function URL", () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'S', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const ghesSecret = new secretsmanager.Secret(stack, 'GhesSecret');
+    const ingress = new WebhookIngress(stack, 'Webhook', {
+      alarmTopic: new sns.Topic(stack, 'T'),
+      pools: [{ name: 'default' }, { name: 'ghes', host: 'GHE.example.com', webhookSecret: ghesSecret }],
+    });
+    const t = Template.fromStack(stack);
+    t.resourceCountIs('AWS::Lambda::Url', 1);
+    // the default pool keeps the generated secret and its logical id
+    const secrets = Object.keys(t.findResources('AWS::SecretsManager::Secret'));
+    expect(secrets).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^WebhookWebhookSecret[0-9A-F]{8}$/),
+        expect.stringMatching(/^GhesSecret/),
+      ]),
+    );
+    expect(secrets).toHaveLength(2);
+    const vars = Object.values(t.findResources('AWS::Lambda::Function'))[0]?.Properties.Environment.Variables;
+    expect(vars.WEBHOOK_SECRET_ARN).toBeUndefined();
+    const pools = JSON.stringify(vars.WEBHOOK_POOLS);
+    expect(pools).toContain('\\"pool\\":\\"default\\",\\"host\\":\\"github.com\\"');
+    expect(pools).toContain('\\"pool\\":\\"ghes\\",\\"host\\":\\"ghe.example.com\\"');
+    const read = statements(t).find((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'));
+    const resources = JSON.stringify(read?.Resource);
+    expect(resources).toContain('WebhookWebhookSecret');
+    expect(resources).toContain('GhesSecret');
+    expect(ingress.pools.map((p) => [p.name, p.host])).toEqual([
+      ['default', 'github.com'],
+      ['ghes', 'ghe.example.com'],
+    ]);
+  });
+
+  it('generates a secret for a pool given none', () => {
+    const { stack } = setup({ pools: [{ name: 'ghes', host: 'ghe.example.com' }] });
+    const t = Template.fromStack(stack);
+    expect(Object.keys(t.findResources('AWS::SecretsManager::Secret'))).toEqual([
+      expect.stringMatching(/^WebhookWebhookSecretghes[0-9A-F]{8}$/),
+    ]);
+  });
+
+  it.each([
+    [{ pools: [] }, 'pools must name at least one pool'],
+    [{ pools: [{ name: 'a' }, { name: 'a' }] }, 'pool "a" is listed twice'],
+    [{ pools: [{ name: 'Bad_Name' }] }, 'pool name "Bad_Name" must be [a-z][a-z0-9-]{0,19}'],
+    [
+      { pools: [{ name: 'a', host: 'https://ghe.example.com' }] },
+      'pool a: host "https://ghe.example.com" must be a hostname',
+    ],
+  ])('refuses pools %o', (props, message) => {
+    expect(() => setup(props as Partial<WebhookIngressProps>)).toThrow(message);
+  });
+
+  it('refuses one secret for two pools, and webhookSecret beside a default pool that has its own', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'S');
+    const shared = new secretsmanager.Secret(stack, 'Shared');
+    const alarmTopic = new sns.Topic(stack, 'T');
+    expect(
+      () =>
+        new WebhookIngress(stack, 'W1', {
+          alarmTopic,
+          pools: [
+            { name: 'a', webhookSecret: shared },
+            { name: 'b', host: 'ghe.example.com', webhookSecret: shared },
+          ],
+        }),
+    ).toThrow('pools a and b share a webhook secret');
+    expect(
+      () =>
+        new WebhookIngress(stack, 'W2', {
+          alarmTopic,
+          webhookSecret: shared,
+          pools: [{ name: 'default', webhookSecret: new secretsmanager.Secret(stack, 'Other') }],
+        }),
+    ).toThrow('webhookSecret and pools[default].webhookSecret');
+  });
+
   it.each([
     [
       { maxBodyBytes: 100 },

@@ -10,13 +10,40 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { webhookIngress } from '../../functions/webhook-ingress/definition';
+import { DEFAULT_POOL, DEFAULT_WEBHOOK_HOST } from '../../shared/github/workflow-job-event';
 import { type SettingsOf, settingsEnv } from '../../shared/kernel/settings';
+import { POOL_NAME, type WebhookPool } from '../../shared/webhook/pools';
 import { FleetFunction } from './fleet-function';
 import { fleetKey } from './fleet-key';
 import { defaultOf, durationProblems, settingProblems } from './from-definition';
 import { refuseInvalidProps } from './props-validation';
 import { remediationPermissions } from './remediation-function';
 import { alarmDescription } from './runbook';
+
+/** A runner pool whose webhooks come in through the ingress. */
+export interface WebhookIngressPool {
+  /** The pool's name (`[a-z][a-z0-9-]{0,19}`), published as the event's `pool`. */
+  readonly name: string;
+  /**
+   * The host of the pool's GitHub, as its deliveries name it in X-GitHub-Enterprise-Host (a GHES's
+   * hostname); `github.com` for github.com (no such header).
+   * @default 'github.com'
+   */
+  readonly host?: string;
+  /**
+   * The secret its webhooks are signed with (its own: no two pools may share one).
+   * @default - pool `default`: `webhookSecret`, else the generated secret of today's single pool
+   * (same logical id); another pool: a generated secret of its own
+   */
+  readonly webhookSecret?: secretsmanager.ISecret;
+}
+
+/** A pool as the ingress serves it: its secret resolved. */
+export interface WebhookIngressPoolOut {
+  readonly name: string;
+  readonly host: string;
+  readonly webhookSecret: secretsmanager.ISecret;
+}
 
 export interface WebhookIngressProps {
   /** Topic the function's alarms notify. */
@@ -31,6 +58,12 @@ export interface WebhookIngressProps {
    * @default - a generated 64-character secret, encrypted with the fleet key
    */
   readonly webhookSecret?: secretsmanager.ISecret;
+  /**
+   * The runner pools served, each with its host and webhook secret; a delivery belongs to the pool
+   * whose secret verifies it (README, "GitHub Enterprise Server").
+   * @default - one pool, `default`, on github.com, with `webhookSecret`
+   */
+  readonly pools?: readonly WebhookIngressPool[];
   /**
    * Larger webhook bodies are refused with 413 (1024 to 6291456 bytes; Function URLs cap at 6 MB).
    * @default 1048576 (workflow_job payloads are a few KB)
@@ -80,10 +113,34 @@ function validate(scope: Construct, id: string, p: WebhookIngressProps): void {
     problems.push(
       `maxJobAge (${effectiveAge.toHumanString()}) must not exceed idempotencyTtl (${effectiveTtl.toHumanString()}): a captured body replayed after its dedupe record expires would be published again`,
     );
+  problems.push(...poolProblems(p));
   const rc = p.reservedConcurrency;
   if (rc !== undefined && !(Number.isInteger(rc) && rc >= 1 && rc <= 1000))
     problems.push(`reservedConcurrency must be an integer from 1 to 1000, got ${rc}`);
   refuseInvalidProps('WebhookIngress', scope, id, problems);
+}
+
+const HOSTNAME = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
+
+function poolProblems(p: WebhookIngressProps): string[] {
+  if (p.pools === undefined) return [];
+  if (p.pools.length === 0) return ['pools must name at least one pool'];
+  const problems: string[] = [];
+  const names = new Set<string>();
+  const secrets = new Map<secretsmanager.ISecret, string>();
+  for (const pool of p.pools) {
+    if (!POOL_NAME.test(pool.name)) problems.push(`pool name "${pool.name}" must be [a-z][a-z0-9-]{0,19}`);
+    if (names.has(pool.name)) problems.push(`pool "${pool.name}" is listed twice`);
+    names.add(pool.name);
+    if (pool.host !== undefined && !HOSTNAME.test(pool.host.toLowerCase()))
+      problems.push(`pool ${pool.name}: host "${pool.host}" must be a hostname (ghe.example.com), not a URL`);
+    const other = pool.webhookSecret && secrets.get(pool.webhookSecret);
+    if (other) problems.push(`pools ${other} and ${pool.name} share a webhook secret: give each its own`);
+    if (pool.webhookSecret) secrets.set(pool.webhookSecret, pool.name);
+    if (pool.name === DEFAULT_POOL && pool.webhookSecret && p.webhookSecret)
+      problems.push('set one of webhookSecret and pools[default].webhookSecret, not both');
+  }
+  return problems;
 }
 
 /**
@@ -94,7 +151,10 @@ function validate(scope: Construct, id: string, p: WebhookIngressProps): void {
  */
 export class WebhookIngress extends Construct {
   readonly bus: events.IEventBus;
+  /** The default pool's secret (the first pool's when there is no `default`). */
   readonly webhookSecret: secretsmanager.ISecret;
+  /** The pools served, each with its secret. */
+  readonly pools: readonly WebhookIngressPoolOut[];
   readonly function: FleetFunction;
   readonly functionUrl: lambda.FunctionUrl;
   readonly idempotencyTable: dynamodb.Table;
@@ -107,21 +167,13 @@ export class WebhookIngress extends Construct {
     this.bus =
       props.bus ??
       new events.EventBus(this, 'WebhookBus', { description: 'fleetwarden: normalized GitHub events' });
-    if (props.webhookSecret) {
-      this.webhookSecret = props.webhookSecret;
-    } else {
-      const secret = new secretsmanager.Secret(this, 'WebhookSecret', {
-        description: 'fleetwarden: GitHub webhook secret (enter the same value in the webhook settings)',
-        encryptionKey: key,
-        generateSecretString: { passwordLength: 64, excludePunctuation: true },
-      });
-      Validations.of(secret).acknowledge({
-        id: 'AwsSolutions-SMG4',
-        reason:
-          'A webhook secret is shared with GitHub: rotating it means changing the GitHub webhook at the same time, which no rotation Lambda can do safely. Rotate by hand (README).',
-      });
-      this.webhookSecret = secret;
-    }
+    this.pools = (props.pools ?? [{ name: DEFAULT_POOL }]).map((p) => ({
+      name: p.name,
+      host: (p.host ?? DEFAULT_WEBHOOK_HOST).toLowerCase(),
+      webhookSecret: p.webhookSecret ?? this.secretOf(p.name, props, key),
+    }));
+    const first = this.pools.find((p) => p.name === DEFAULT_POOL) ?? this.pools[0];
+    this.webhookSecret = (first as WebhookIngressPoolOut).webhookSecret;
 
     this.idempotencyTable = new dynamodb.Table(this, 'Deliveries', {
       partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
@@ -134,8 +186,17 @@ export class WebhookIngress extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
+    // today's single pool keeps today's environment (WEBHOOK_SECRET_ARN): its template is unchanged
+    const single =
+      this.pools.length === 1 && first?.name === DEFAULT_POOL && first.host === DEFAULT_WEBHOOK_HOST;
     const values: Partial<SettingsOf<typeof S>> = {
-      secretArn: this.webhookSecret.secretArn,
+      ...(single
+        ? { secretArn: this.webhookSecret.secretArn }
+        : {
+            pools: this.pools.map(
+              (p): WebhookPool => ({ pool: p.name, host: p.host, secretArn: p.webhookSecret.secretArn }),
+            ),
+          }),
       eventBusName: this.bus.eventBusName,
       idempotencyTable: this.idempotencyTable.tableName,
       maxBodyBytes: props.maxBodyBytes ?? defaultOf(S.maxBodyBytes),
@@ -174,5 +235,28 @@ export class WebhookIngress extends Construct {
     fn.allow({ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [key.keyArn] });
 
     this.functionUrl = fn.fn.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
+  }
+
+  /**
+   * A pool's secret when none is given: pool `default` takes `webhookSecret`, else today's generated
+   * one (construct id `WebhookSecret`: the same logical id as before pools); another pool gets its own.
+   */
+  private secretOf(name: string, props: WebhookIngressProps, key: kms.IKey): secretsmanager.ISecret {
+    if (name === DEFAULT_POOL && props.webhookSecret) return props.webhookSecret;
+    const secret = new secretsmanager.Secret(
+      this,
+      name === DEFAULT_POOL ? 'WebhookSecret' : `WebhookSecret-${name}`,
+      {
+        description: `fleetwarden: GitHub webhook secret${name === DEFAULT_POOL ? '' : ` of pool ${name}`} (enter the same value in the webhook settings)`,
+        encryptionKey: key,
+        generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      },
+    );
+    Validations.of(secret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'A webhook secret is shared with GitHub: rotating it means changing the GitHub webhook at the same time, which no rotation Lambda can do safely. Rotate by hand (README).',
+    });
+    return secret;
   }
 }

@@ -2,7 +2,7 @@ import { Stack, type StackProps } from 'aws-cdk-lib';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import { Fleetwarden } from '../../lib';
+import { Fleetwarden, type FleetwardenProps } from '../../lib';
 import type { FleetConfig } from '../config';
 import type { Approvals } from '../constructs/approvals';
 import type { AuditTrail } from '../constructs/audit-trail';
@@ -49,10 +49,11 @@ export class FleetStack extends Stack {
 
   constructor(scope: Construct, id: string, props: FleetStackProps) {
     super(scope, id, props);
+    // the parsed config: the shorthand or zones, checked again by the construct
     const fleet = new Fleetwarden(this, 'Default', {
       ...props.config,
       ...(props.webhookSecret ? { webhookSecret: props.webhookSecret } : {}),
-    });
+    } as FleetwardenProps);
     this.fleet = fleet;
     this.alarmTopic = fleet.alarmTopic;
     this.audit = fleet.audit;

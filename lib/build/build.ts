@@ -5,13 +5,14 @@
  *                        `new URL('../../functions/<name>/index.ts', import.meta.url)` finds the
  *                        function sources the package ships, which FleetFunction bundles at synth.
  *   dist/**.d.ts         declarations (tsc -p tsconfig.build.json), specifiers made explicit.
- *   dist/cli.mjs         the `fleetwarden` bin: cli/ bundled, no tsx at run time.
+ *   dist/cli.mjs         the `fleetwarden` bin: cli/ bundled, no tsx at run time; each command's
+ *   dist/cli-*.mjs       work in a chunk loaded when that command runs.
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 import { cliEntrySource } from './cli-entry';
 import { withExplicitExtensions } from './specifiers';
 
@@ -51,33 +52,52 @@ async function library(): Promise<void> {
 }
 
 /**
- * The CLI bundles its dependencies too (minified): one file to parse starts several times faster than
- * Node resolving and loading the SDK clients' module graphs (bench/cli-startup.bench.ts).
+ * The CLI bundles its dependencies too (minified), split in chunks: the entry `<outdir>/cli.mjs`
+ * holds the program and every command's options (all `--help` and `--version` need); a command's
+ * work (cli/<area>/run.ts: the AWS SDK, zod, the MCP SDK) is a chunk it imports when it runs
+ * (bench/cli-startup.bench.ts). Chunks sit beside the entry (`cli-*.mjs`), so a module's
+ * `import.meta.url` finds ../package.json from either. Returns esbuild's metafile (which sources each
+ * output file holds).
  */
-export async function buildCli(outfile = join(DIST, 'cli.mjs')): Promise<void> {
+export async function buildCli(outdir = DIST): Promise<Metafile> {
   const commands = readdirSync(join(ROOT, 'cli/commands'));
-  await build({
-    stdin: {
-      contents: cliEntrySource(commands),
-      resolveDir: join(ROOT, 'cli'),
-      sourcefile: 'cli-entry.ts',
-      loader: 'ts',
-    },
-    outfile,
+  const entry = 'fleetwarden:cli-entry';
+  const result = await build({
+    entryPoints: [{ in: entry, out: 'cli' }],
+    plugins: [
+      {
+        name: 'cli-entry',
+        setup(b) {
+          b.onResolve({ filter: /^fleetwarden:cli-entry$/ }, () => ({ path: entry, namespace: 'cli-entry' }));
+          b.onLoad({ filter: /.*/, namespace: 'cli-entry' }, () => ({
+            contents: cliEntrySource(commands),
+            resolveDir: join(ROOT, 'cli'),
+            loader: 'ts',
+          }));
+        },
+      },
+    ],
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'cli-[name]-[hash]',
+    splitting: true,
+    absWorkingDir: ROOT,
+    metafile: true,
     bundle: true,
     minify: true,
     format: 'esm',
     platform: 'node',
     target: 'node20',
     mainFields: ['module', 'main'],
-    // CommonJS dependencies (the X-Ray SDK) call require(): give the ES module one
+    // CommonJS dependencies (the X-Ray SDK) call require(): give each ES module one
     banner: {
-      js: "#!/usr/bin/env node\nimport { createRequire as __fwCreateRequire } from 'node:module';const require = __fwCreateRequire(import.meta.url);",
+      js: "import { createRequire as __fwCreateRequire } from 'node:module';const require = __fwCreateRequire(import.meta.url);",
     },
     logLevel: 'warning',
     logOverride: { 'import-is-undefined': 'silent' },
   });
-  chmodSync(outfile, 0o755); // npm does this on install; the checkout's own `node dist/cli.mjs` needs it too
+  chmodSync(join(outdir, 'cli.mjs'), 0o755); // npm does this on install; the checkout's own `node dist/cli.mjs` needs it too
+  return result.metafile;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -14,11 +14,13 @@ export function bundledCommandFiles(files: readonly string[]): string[] {
 
 /**
  * Source of the installed CLI's entry (bundled from cli/, where it resolves): the command files
- * imported statically, since a bundle has no cli/commands/ folder to read at run time.
+ * imported statically, since a bundle has no cli/commands/ folder to read at run time. They hold only
+ * the commands' options: each action imports its work when it runs (a chunk of its own).
  */
 export function cliEntrySource(files: readonly string[]): string {
   const chosen = bundledCommandFiles(files);
   return [
+    '#!/usr/bin/env node',
     "import { defaultDeps } from './deps';",
     "import { runCli } from './program';",
     ...chosen.map((f, i) => `import * as m${i} from './commands/${f}';`),

@@ -154,7 +154,12 @@ function main(): void {
   if (version !== expected)
     throw new Error(`installed fleetwarden --version says ${version}, not ${expected}`);
   const help = run('npx fleetwarden --help', 'npx', ['--offline', 'fleetwarden', '--help'], app);
-  if (!help.includes('timeline [options] <subject>')) throw new Error(`unexpected --help:\n${help}`);
+  // the usage line and every command's, from the installed tarball through npm's own bin resolution
+  if (
+    !help.startsWith('Usage: fleetwarden [options] [command]') ||
+    !help.includes('timeline [options] <subject>')
+  )
+    throw new Error(`npx fleetwarden --help printed no usage:\n${help}`);
   const kb = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
   console.log(
     `package ${packed.filename}: ${kb(packed.size)} packed, ${kb(packed.unpackedSize)} unpacked, ${packed.entryCount} files`,

@@ -543,3 +543,24 @@ describe('needsCorrelation (which new records the writer queues as pending)', ()
     expect(needsCorrelation({ ...noCalls, subject: { runnerName: 'gh-runner-7' } })).toBe(false);
   });
 });
+
+describe('correlateRecord for a record about a spoke (hub and spokes)', () => {
+  it("reads the spoke's trail (its account and region) for EC2 calls and the cause; the hub's for Route 53", async () => {
+    const w = world(600_000);
+    const spoke = record({ account: '222222222222', region: 'us-east-1' });
+    await correlateRecord(spoke, w.lookup, w.opts());
+    const seen = w.queries.map(
+      (q) => `${q.attribute.key}=${q.attribute.value} ${q.account ?? 'hub'}/${q.region}`,
+    );
+    expect(seen).toContain('EventName=DescribeInstances 222222222222/us-east-1');
+    expect(seen).toContain('EventName=ChangeResourceRecordSets hub/us-east-1');
+    expect(seen).toContain('ResourceName=i-0abc12345 222222222222/us-east-1');
+  });
+
+  it("a hub record's lookups name no account (the function's own trail), as before", async () => {
+    const w = world(600_000);
+    await correlateRecord(record(), w.lookup, w.opts());
+    expect(w.queries.every((q) => q.account === undefined)).toBe(true);
+    expect(w.queries.find((q) => q.attribute.value === 'DescribeInstances')?.region).toBe('eu-west-1');
+  });
+});

@@ -229,20 +229,37 @@ async function matchCalls(record: AuditRecord, search: Search): Promise<Map<stri
   const found = new Map(record.correlation.calls.map((c) => [c.requestId, c]));
   const wanted = record.calls.filter((c) => correlatable(c) && !found.has(c.requestId));
   const groups = new Map<string, typeof wanted>();
+  const where = whereCalled(record, options.homeRegion);
   for (const call of wanted) {
-    const key = `${trailRegionFor(call.service, options.homeRegion)}\u0000${call.operation}`;
+    const key = `${where(call.service)}\u0000${call.operation}`;
     groups.set(key, [...(groups.get(key) ?? []), call]);
   }
   for (const [key, calls] of groups) {
-    const [region = options.homeRegion, operation = ''] = key.split('\u0000');
-    await matchOperation(region, operation, calls, found, search);
+    const [trail = '', operation = ''] = key.split('\u0000');
+    const [account = '', region = options.homeRegion] = trail.split('/');
+    await matchOperation({ region, ...(account ? { account } : {}) }, operation, calls, found, search);
   }
   return found;
 }
 
+/** Services a hub function calls in a spoke through the spoke role (infra SPOKE_SERVICES). */
+const SPOKE_SIDE = ['EC2', 'AutoScaling'];
+
+/**
+ * Whose trail holds a call of `service` (`account/region`, account empty: the function's own): a
+ * record about a spoke made its EC2/Auto Scaling calls there; every other call (Route 53, DynamoDB,
+ * SQS) is the hub's, global services in us-east-1.
+ */
+function whereCalled(record: AuditRecord, homeRegion: string): (service: string) => string {
+  return (service) =>
+    record.account && SPOKE_SIDE.includes(service)
+      ? `${record.account}/${record.region ?? homeRegion}`
+      : `/${trailRegionFor(service, homeRegion)}`;
+}
+
 /** One EventName lookup around `calls` (all of one operation in one region); matches go into `found`. */
 async function matchOperation(
-  region: string,
+  trail: { region: string; account?: string },
   operation: string,
   calls: readonly AwsCall[],
   found: Map<string, FoundCall>,
@@ -253,7 +270,7 @@ async function matchOperation(
   const { events, complete } = await lookupAll(
     search.lookup,
     {
-      region,
+      ...trail,
       attribute: { key: 'EventName', value: operation },
       start: new Date(Math.min(...times) - skewMs),
       end: new Date(Math.max(...times) + skewMs),
@@ -277,7 +294,7 @@ async function matchOperation(
       });
     else missed = true;
   }
-  if (missed && !complete) search.truncated.push(`EventName=${operation} in ${region}`);
+  if (missed && !complete) search.truncated.push(`EventName=${operation} in ${trail.region}`);
 }
 
 /**
@@ -295,7 +312,9 @@ async function findCause(record: AuditRecord, search: Search): Promise<Correlati
     const { events, complete } = await lookupAll(
       search.lookup,
       {
-        region: options.homeRegion,
+        // the change to a spoke's instance or group is in the spoke's own trail
+        ...(record.account ? { account: record.account } : {}),
+        region: record.region ?? options.homeRegion,
         attribute: { key: 'ResourceName', value },
         start: new Date(triggerTime - (options.triggerLookbackMs ?? 3_600_000)),
         end: new Date(latestAllowed),

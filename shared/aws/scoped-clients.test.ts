@@ -9,9 +9,9 @@ import {
   autoScalingClientFor,
   type CredentialsFor,
   clientsFor,
-  cloudTrailClientFor,
   ec2ClientFor,
   resetScopedClients,
+  trailClientFor,
 } from './scoped-clients';
 
 const { fromTemporaryCredentials } = vi.hoisted(() => ({
@@ -80,7 +80,7 @@ describe('clientsFor(scope)', () => {
 
   it('CloudTrail in a spoke reads through the read-only trail role, one attempt per call', async () => {
     const { asked, options } = injected();
-    const trail = cloudTrailClientFor(SPOKE, options);
+    const trail = trailClientFor(SPOKE, options);
     expect(trail).toBeInstanceOf(CloudTrailClient);
     expect(await trail?.config.maxAttempts()).toBe(1);
     expect(asked[0]?.roleArn).toBe('arn:aws:iam::222222222222:role/fleetwarden-trail-prod');

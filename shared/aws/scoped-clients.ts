@@ -128,7 +128,7 @@ export function autoScalingClientFor(
  * CloudTrail in a spoke, through its read-only trail role; one attempt per call (RateLimitedLookup
  * owns the retries and the 2 req/s). In the hub: undefined (the lookup adapter's own clients).
  */
-export function cloudTrailClientFor(
+export function trailClientFor(
   scope: AwsScope | undefined,
   access: ScopeAccess = {},
 ): CloudTrailClient | undefined {
@@ -151,6 +151,6 @@ export function clientsFor(scope: AwsScope | undefined, access: ScopeAccess = {}
     scope,
     ec2: () => ec2ClientFor(scope, access),
     autoScaling: () => autoScalingClientFor(scope, access),
-    cloudTrail: () => cloudTrailClientFor(scope, access),
+    cloudTrail: () => trailClientFor(scope, access),
   };
 }

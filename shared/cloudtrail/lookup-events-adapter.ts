@@ -40,12 +40,15 @@ const THROTTLING = new Set([
 
 /** CloudTrail LookupEvents behind the CloudTrailLookup port. Wrap it in RateLimitedLookup. */
 export class LookupEventsAdapter implements CloudTrailLookup {
-  constructor(private readonly clientFor: (region: string) => CloudTrailClient = cloudTrailClientFor) {}
+  constructor(
+    /** The client for a query's region, and its account when it names one (a spoke's trail role). */
+    private readonly clientFor: (region: string, account?: string) => CloudTrailClient = cloudTrailClientFor,
+  ) {}
 
   async lookupPage(query: LookupQuery): Promise<LookupPage> {
     let output: LookupEventsCommandOutput;
     try {
-      output = await this.clientFor(query.region).send(
+      output = await this.clientFor(query.region, query.account).send(
         new LookupEventsCommand({
           LookupAttributes: [{ AttributeKey: query.attribute.key, AttributeValue: query.attribute.value }],
           StartTime: query.start,

@@ -14,6 +14,11 @@ export type LookupAttributeKey =
 export interface LookupQuery {
   /** CloudTrail is regional; global services (Route 53, IAM, STS) log to us-east-1. */
   region: string;
+  /**
+   * The account whose trail to read (a spoke's, through its read-only trail role: README "Hub and
+   * spokes"). Absent: the function's own account.
+   */
+  account?: string;
   attribute: { key: LookupAttributeKey; value: string };
   start: Date;
   end: Date;

@@ -6,8 +6,11 @@ import { InMemoryRoute53 } from './in-memory-route53';
 import { formatMarker } from './marker';
 import { type DnsPlanConfig, type InstanceFact, planDns } from './planner';
 import type { RecordChange, RecordSet, Route53Port } from './port';
+import { forwardNamesOf, reverseNamesOf } from './touched-names';
+import { ZoneSet } from './zone-set';
 
-const config: DnsPlanConfig = { zoneName: 'example.com', ownerId: 'prod', ttl: 60, publishPublicIp: false };
+const zones = ZoneSet.of([{ id: 'Z1', name: 'example.com' }]);
+const config: DnsPlanConfig = { zones, ownerId: 'prod', ttl: 60 };
 const sleeps: number[] = [];
 const policy: ApplyPolicy = {
   maxAttempts: 5,
@@ -36,6 +39,7 @@ describe('packRequests', () => {
   it('keeps everything in one request when within the limits', () => {
     const units = [0, 1, 2].map((n) => ({
       instanceId: id(n),
+      zoneId: 'Z1',
       changes: [txtChange(n, 100), txtChange(n + 10, 100)],
     }));
     expect(packRequests(units)).toHaveLength(1);
@@ -108,9 +112,9 @@ describe('syncDns', () => {
     const facts = Array.from({ length: 200 }, (_, n) => running(n));
     const result = await syncDns({
       port: fake,
-      zones: { forward: 'Z1' },
+      zones,
       policy,
-      plan: (f) => planDns({ config, forward: f, facts }),
+      plan: (records) => planDns({ config, records, facts }),
     });
     expect(fake.changeRequests).toHaveLength(1);
     expect(result.requests).toHaveLength(1);
@@ -147,9 +151,9 @@ describe('syncDns', () => {
     };
     const result = await syncDns({
       port: racing,
-      zones: { forward: 'Z1' },
+      zones,
       policy,
-      plan: (f) => planDns({ config, forward: f, facts: [terminated] }),
+      plan: (records) => planDns({ config, records, facts: [terminated] }),
     });
     expect(fake.records('Z1').filter((r) => r.type === 'A')).toEqual([]);
     expect(result.replans).toBe(1);
@@ -189,9 +193,9 @@ describe('syncDns', () => {
     };
     const result = await syncDns({
       port: racing,
-      zones: { forward: 'Z1' },
+      zones,
       policy,
-      plan: (f) => planDns({ config, forward: f, facts: [terminated] }),
+      plan: (records) => planDns({ config, records, facts: [terminated] }),
     });
     expect(fake.changeRequests[0]?.outcome).toBe('rejected');
     expect(fake.records('Z1').filter((r) => r.type === 'A')).toEqual([human]);
@@ -216,9 +220,9 @@ describe('syncDns', () => {
     };
     const result = await syncDns({
       port: racing,
-      zones: { forward: 'Z1' },
+      zones,
       policy,
-      plan: (f) => planDns({ config, forward: f, facts: [running(1)] }),
+      plan: (records) => planDns({ config, records, facts: [running(1)] }),
     });
     expect(fake.records('Z1')).toEqual([
       { name: 'h1.example.com.', type: 'A', ttl: 300, values: ['192.0.2.1'] },
@@ -241,9 +245,9 @@ describe('syncDns', () => {
     const facts = Array.from({ length: 200 }, (_, n) => running(n));
     const result = await syncDns({
       port: rejecting,
-      zones: { forward: 'Z1' },
+      zones,
       policy,
-      plan: (f) => planDns({ config, forward: f, facts }),
+      plan: (records) => planDns({ config, records, facts }),
     });
     expect(result.failures.map((f) => f.instanceId)).toEqual([id(37)]);
     expect(result.failures[0]?.error).toBeInstanceOf(InvalidChangeBatchError);
@@ -274,9 +278,9 @@ describe('syncDns', () => {
     };
     const err = await syncDns({
       port: hostile,
-      zones: { forward: 'Z1' },
+      zones,
       policy,
-      plan: (f) => planDns({ config, forward: f, facts: [running(1)] }),
+      plan: (records) => planDns({ config, records, facts: [running(1)] }),
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DnsConflictError);
   });
@@ -285,12 +289,54 @@ describe('syncDns', () => {
     const fake = new InMemoryRoute53().addZone('Z1', 'example.com');
     const result = await syncDns({
       port: fake,
-      zones: { forward: 'Z1' },
+      zones,
       policy,
       dryRun: true,
-      plan: (f) => planDns({ config, forward: f, facts: [running(1)] }),
+      plan: (records) => planDns({ config, records, facts: [running(1)] }),
     });
     expect(fake.changeRequests).toEqual([]);
     expect(result.planned.forward).toHaveLength(1);
+  });
+});
+
+describe('syncDns over several zones', () => {
+  const split = ZoneSet.of([
+    { id: 'ZPUB', name: 'example.com', view: 'public' },
+    { id: 'ZPRIV', name: 'example.com', view: 'private' },
+    { id: 'ZCORP', name: 'corp.example.com' },
+    { id: 'ZREV', name: '10.in-addr.arpa' },
+  ]);
+  const splitConfig: DnsPlanConfig = { zones: split, ownerId: 'prod', ttl: 60 };
+  const fake = () =>
+    new InMemoryRoute53()
+      .addZone('ZPUB', 'example.com')
+      .addZone('ZPRIV', 'example.com')
+      .addZone('ZCORP', 'corp.example.com')
+      .addZone('ZREV', '10.in-addr.arpa');
+
+  it('writes one request per zone per batch, reading only the touched names of each zone', async () => {
+    const r53 = fake();
+    const facts = [1, 2, 3].map((n) => ({
+      ...running(n),
+      name: n === 3 ? 'db.corp.example.com' : `h${n}`,
+      publicIp: `203.0.113.${n}`,
+    }));
+    const result = await syncDns({
+      port: r53,
+      zones: split,
+      policy,
+      plan: (records) => planDns({ config: splitConfig, records, facts }),
+      names: {
+        forward: (reverse) => forwardNamesOf(facts, splitConfig, reverse),
+        reverse: (forward) => reverseNamesOf(facts, splitConfig, forward),
+      },
+    });
+    expect(result.requests.map((q) => q.zoneId).sort()).toEqual(['ZCORP', 'ZPRIV', 'ZPUB', 'ZREV']);
+    const a = async (zoneId: string) =>
+      (await r53.listRecordSets(zoneId)).filter((x) => x.type === 'A').map((x) => `${x.name} ${x.values[0]}`);
+    expect(await a('ZPUB')).toEqual(['h1.example.com. 203.0.113.1', 'h2.example.com. 203.0.113.2']);
+    expect(await a('ZPRIV')).toEqual(['h1.example.com. 10.0.0.1', 'h2.example.com. 10.0.0.2']);
+    expect(await a('ZCORP')).toEqual(['db.corp.example.com. 10.0.0.3']);
+    expect((await r53.listRecordSets('ZREV')).filter((x) => x.type === 'PTR')).toHaveLength(3);
   });
 });

@@ -13,14 +13,17 @@ import {
   type Route53Port,
 } from './port';
 import { type Route53Pace, readNames, readZone } from './zone-reader';
+import type { ZoneSet } from './zone-set';
 
 /**
  * Pack change units into as few requests as Route 53's per-request limits allow (1,000
  * ResourceRecord elements, 32,000 value characters). A unit (a record and its marker) is never split.
  */
-export function packRequests(units: readonly ChangeUnit[]): ChangeUnit[][] {
-  const requests: ChangeUnit[][] = [];
-  let current: ChangeUnit[] = [];
+export function packRequests<U extends Pick<ChangeUnit, 'instanceId' | 'changes'>>(
+  units: readonly U[],
+): U[][] {
+  const requests: U[][] = [];
+  let current: U[] = [];
   let records = 0;
   let chars = 0;
   for (const unit of units) {
@@ -93,17 +96,23 @@ export interface SyncResult {
   failures: SyncFailure[];
 }
 
+/** Every zone's record sets as read, by zone id (a zone with nothing read: an empty list). */
+export type ZoneReads = Map<string, RecordSet[]>;
+
 export interface SyncInput {
   port: Route53Port;
-  zones: { forward: string; reverse?: string | undefined };
+  /** The zones written: one request per zone per round (unless the limits force a split). */
+  zones: ZoneSet;
   policy: ApplyPolicy;
-  plan: (forward: RecordSet[], reverse: RecordSet[] | undefined) => Plan | Promise<Plan>;
+  plan: (records: ZoneReads) => Plan | Promise<Plan>;
   dryRun?: boolean;
   maxReplans?: number;
   comment?: string;
   /**
-   * Read only these names (dns-sync: the names its batch touches, see touched-names.ts), the
-   * forward ones once the reverse ones are read. Absent: every record set of the zones (reconcile).
+   * Read only these names (dns-sync: the names its batch touches, see touched-names.ts), each in
+   * the zones it routes to: the forward ones, the reverse ones, then the forward names the reverse
+   * records named. The callbacks get every forward (reverse) zone's records together. Absent: every
+   * record set of every zone (reconcile).
    */
   names?:
     | {
@@ -127,33 +136,61 @@ interface SyncState {
 
 const key = (d: { instanceId: string; action: string }) => `${d.instanceId}|${d.action}`;
 
+/** `names` grouped by the zone each routes to (reverse: its longest-suffix reverse zone; forward: per view). */
+function namesByZone(zones: ZoneSet, names: readonly string[], reverse: boolean): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const name of names) {
+    const ids = reverse
+      ? [zones.reverseZoneFor(name)?.id]
+      : zones.views().map((v) => zones.forwardZoneIn(v, name)?.id);
+    for (const id of new Set(ids)) if (id) out.set(id, [...(out.get(id) ?? []), name]);
+  }
+  return out;
+}
+
+const recordKey = (r: RecordSet) => `${r.name}|${r.type}|${r.setIdentifier ?? ''}`;
+
+/** Read `names` into `reads`, zone by zone (a record set already read is not added twice). */
+async function readInto(
+  input: SyncInput,
+  reads: ZoneReads,
+  names: string[],
+  reverse: boolean,
+): Promise<void> {
+  const o = { policy: input.policy, pace: input.pace };
+  for (const [zoneId, zoneNames] of namesByZone(input.zones, names, reverse)) {
+    const have = reads.get(zoneId) ?? [];
+    const seen = new Set(have.map(recordKey));
+    const got = await readNames(input.port, zoneId, zoneNames, o);
+    reads.set(zoneId, [...have, ...got.filter((r) => !seen.has(recordKey(r)))]);
+  }
+}
+
+const joined = (reads: ZoneReads, zones: readonly { id: string }[]) =>
+  zones.flatMap((z) => reads.get(z.id) ?? []);
+
 /**
  * The record sets the plan needs: with `names`, those names only (ListResourceRecordSets from
- * StartRecordName, reverse zone first); without, every page of both zones. Paced; a throttled page
+ * StartRecordName, each in its zones); without, every page of every zone. Paced; a throttled page
  * is retried from that page.
  */
-async function readZones(input: SyncInput): Promise<[RecordSet[], RecordSet[] | undefined]> {
-  const o = { policy: input.policy, pace: input.pace };
-  const { forward, reverse } = input.zones;
+async function readZones(input: SyncInput): Promise<ZoneReads> {
+  const { zones } = input;
+  const reads: ZoneReads = new Map(zones.zones.map((z) => [z.id, [] as RecordSet[]]));
   if (!input.names) {
-    return [
-      await readZone(input.port, forward, o),
-      reverse ? await readZone(input.port, reverse, o) : undefined,
-    ];
+    const o = { policy: input.policy, pace: input.pace };
+    for (const z of zones.zones) reads.set(z.id, await readZone(input.port, z.id, o));
+    return reads;
   }
   // forward (tagged and id names), reverse (their PTRs), then forward names only the PTRs named
   const first = input.names.forward(undefined);
-  const fwd = await readNames(input.port, forward, first, o);
-  if (!reverse) return [fwd, undefined];
-  const rev = await readNames(input.port, reverse, input.names.reverse(fwd), o);
+  await readInto(input, reads, first, false);
+  if (zones.reverse.length === 0) return reads;
+  await readInto(input, reads, input.names.reverse(joined(reads, zones.forward)), true);
   const read = new Set(first.map(normalizeName));
-  const more = input.names.forward(rev).filter((n) => !read.has(normalizeName(n)));
-  if (more.length === 0) return [fwd, rev];
-  const seen = new Set(fwd.map((r) => `${r.name}|${r.type}|${r.setIdentifier ?? ''}`));
-  const extra = (await readNames(input.port, forward, more, o)).filter(
-    (r) => !seen.has(`${r.name}|${r.type}|${r.setIdentifier ?? ''}`),
-  );
-  return [[...fwd, ...extra], rev];
+  const more = input.names.forward(joined(reads, zones.reverse)).filter((n) => !read.has(normalizeName(n)));
+  if (more.length > 0) await readInto(input, reads, more, false);
+  return reads;
 }
 
 /** A round's decisions: one applied earlier stays applied; a re-plan says what caused it. */
@@ -217,13 +254,12 @@ async function writeRound(
   planned: Plan,
   round: number,
 ): Promise<SyncResult> {
-  for (const [zoneId, units] of [
-    [input.zones.forward, planned.forward],
-    [input.zones.reverse, planned.reverse],
-  ] as const) {
-    if (!zoneId) continue;
-    // an instance whose forward change failed gets no PTR either (send skips failed instances)
-    for (const request of packRequests(units)) await sendBisecting(input, st, planned, zoneId, request);
+  // forward zones first: an instance whose forward change failed gets no PTR either (send skips
+  // failed instances)
+  const units = [...planned.forward, ...planned.reverse];
+  for (const zone of [...input.zones.forward, ...input.zones.reverse]) {
+    const mine = units.filter((u) => u.zoneId === zone.id);
+    for (const request of packRequests(mine)) await sendBisecting(input, st, planned, zone.id, request);
   }
   const final = roundDecisions(planned, st, round)
     .filter((d) => !st.failed.has(d.instanceId))
@@ -243,7 +279,7 @@ async function writeRound(
 }
 
 /**
- * Read the zone(s), plan, write: one request per zone unless the limits force a split. A request
+ * Read the zones, plan, write: one request per zone unless the limits force a split. A request
  * Route 53 rejects for any other reason is bisected until the offending instance is isolated; it
  * is returned in `failures` and everything else is written. On an
  * InvalidChangeBatch that only says our view was stale ("not found", "values do not match",
@@ -256,7 +292,7 @@ export async function syncDns(input: SyncInput): Promise<SyncResult> {
   const st: SyncState = { requests: [], earlier: new Map(), failed: new Map(), problems: [] };
   let lastError: unknown;
   for (let round = 0; round <= maxReplans; round++) {
-    const planned = await input.plan(...(await readZones(input)));
+    const planned = await input.plan(await readZones(input));
     if (input.dryRun) {
       return {
         planned,

@@ -1,16 +1,10 @@
 import type { InstanceState } from '../ec2/port';
 import { PlannedChangeRejectedError } from './errors';
 import { compareEvents, formatMarker, type Marker, parseMarker } from './marker';
-import {
-  isInZone,
-  markerNameFor,
-  normalizeName,
-  ptrNameFor,
-  recordNameOfMarker,
-  resolveRecordName,
-} from './names';
+import { markerNameFor, ptrNameFor, recordNameOfMarker } from './names';
 import type { RecordChange, RecordSet } from './port';
 import { ZoneRecords } from './zone-records';
+import { type DnsZone, ZoneSet } from './zone-set';
 
 /**
  * The pure DNS planner. Given what we know about instances (one fact per instance: the latest event,
@@ -20,19 +14,69 @@ import { ZoneRecords } from './zone-records';
  * compare-and-swap: a concurrent writer makes the batch fail instead of being overwritten), and
  * orders by event time against the stored marker so late or duplicate events change nothing.
  */
-export interface DnsPlanConfig {
+export type DnsPlanConfig = ZonesPlanConfig | SingleZonePlanConfig;
+
+interface OwnerConfig {
+  /** Owner id written into every marker; only records with our owner are ours. */
+  ownerId: string;
+  ttl: number;
+}
+
+/** Several zones (issue 16): forward zones by view, reverse zones; see zone-set.ts. */
+export interface ZonesPlanConfig extends OwnerConfig {
+  zones: ZoneSet;
+}
+
+/** One forward zone (and one reverse zone): today's shorthand. Its zone ids are `forward` and `reverse`. */
+export interface SingleZonePlanConfig extends OwnerConfig {
+  zones?: undefined;
   /** Forward zone, e.g. "example.com". */
   zoneName: string;
   /** Reverse zone for PTR records, e.g. "10.in-addr.arpa"; no PTR records when absent. */
   reverseZoneName?: string | undefined;
-  /** Owner id written into every marker; only records with our owner are ours. */
-  ownerId: string;
-  ttl: number;
   /**
    * The A record holds the public IP; an instance without one is refused (audited) and any record we
    * published for it is removed. Never falls back to the private IP. Off: the private IP.
    */
   publishPublicIp: boolean;
+}
+
+/** Zone ids of the single-zone form (`SingleZonePlanConfig`, the `forward`/`reverse` record lists). */
+export const SINGLE_ZONE_IDS = { forward: 'forward', reverse: 'reverse' } as const;
+
+const zoneSetCache = new WeakMap<SingleZonePlanConfig, ZoneSet>();
+
+/** The zone set a plan config names (the single-zone form as a set of one or two zones). */
+export function zoneSetOf(config: DnsPlanConfig): ZoneSet {
+  if (config.zones) return config.zones;
+  let set = zoneSetCache.get(config);
+  if (!set) {
+    set = ZoneSet.of([
+      {
+        id: SINGLE_ZONE_IDS.forward,
+        name: config.zoneName,
+        view: config.publishPublicIp ? 'public' : 'private',
+      },
+      ...(config.reverseZoneName ? [{ id: SINGLE_ZONE_IDS.reverse, name: config.reverseZoneName }] : []),
+    ]);
+    zoneSetCache.set(config, set);
+  }
+  return set;
+}
+
+/** The zones' record sets by zone id: `records`, or the single-zone form's two lists. */
+export interface ZoneRecordsInput {
+  records?: ReadonlyMap<string, readonly RecordSet[]> | undefined;
+  forward?: readonly RecordSet[] | undefined;
+  reverse?: readonly RecordSet[] | undefined;
+}
+
+export function recordsByZone(zones: ZoneSet, input: ZoneRecordsInput): Map<string, readonly RecordSet[]> {
+  if (input.records) return new Map(input.records);
+  const out = new Map<string, readonly RecordSet[]>([[zones.primary.id, input.forward ?? []]]);
+  const reverse = zones.reverse[0];
+  if (reverse) out.set(reverse.id, input.reverse ?? []);
+  return out;
 }
 
 export interface InstanceFact {
@@ -59,9 +103,11 @@ export interface InstanceFact {
   optedIn?: boolean | undefined;
 }
 
-/** Changes that must land in the same request (a record and its marker). */
+/** Changes that must land in the same request (a record and its marker), in one zone. */
 export interface ChangeUnit {
   instanceId: string;
+  /** The hosted zone the changes go to. */
+  zoneId: string;
   changes: RecordChange[];
 }
 
@@ -78,12 +124,15 @@ export interface PlanDecision {
 }
 
 export interface Plan {
+  /** Units of the forward zones (each names its zone). */
   forward: ChangeUnit[];
+  /** Units of the reverse zones. */
   reverse: ChangeUnit[];
   decisions: PlanDecision[];
 }
 
 interface Owned {
+  zoneId: string;
   recordName: string;
   markerRecord: RecordSet;
   marker: Marker;
@@ -95,11 +144,11 @@ class PlanningView {
   private readonly byInstance = new Map<string, Set<string>>();
 
   constructor(
-    zoneName: string,
+    readonly zone: DnsZone,
     records: readonly RecordSet[],
     private readonly owner: string,
   ) {
-    this.records = new ZoneRecords(zoneName, records);
+    this.records = new ZoneRecords(zone.name, records);
     for (const r of this.records.all()) this.index(r, true);
   }
 
@@ -130,7 +179,7 @@ class PlanningView {
       const marker = this.ours(markerRecord);
       const recordName = recordNameOfMarker(name);
       if (markerRecord && marker && recordName && marker.instanceId === instanceId) {
-        out.push({ recordName, markerRecord, marker });
+        out.push({ zoneId: this.zone.id, recordName, markerRecord, marker });
       }
     }
     return out.sort((a, b) => a.recordName.localeCompare(b.recordName));
@@ -170,13 +219,11 @@ const sameRecord = (a: RecordSet, b: RecordSet) =>
   !a.alias &&
   a.setIdentifier === undefined;
 
-export function planDns(input: {
-  config: DnsPlanConfig;
-  forward: readonly RecordSet[];
-  reverse?: readonly RecordSet[] | undefined;
-  facts: readonly InstanceFact[];
-}): Plan {
-  const planner = new DnsPlanner(input.config, input.forward, input.reverse);
+export function planDns(
+  input: { config: DnsPlanConfig; facts: readonly InstanceFact[] } & ZoneRecordsInput,
+): Plan {
+  const zones = zoneSetOf(input.config);
+  const planner = new DnsPlanner(input.config, zones, recordsByZone(zones, input));
   for (const fact of input.facts) planner.planInstance(fact);
   return planner.plan;
 }
@@ -188,15 +235,34 @@ type DecisionInput = Omit<PlanDecision, 'instanceId' | 'time' | 'action' | 'deta
 /** One fact being planned: the records its instance owns and the changes planned for it per zone. */
 interface FactPlan {
   fact: InstanceFact;
+  /** Its records in the forward zones (every view). */
   fOwned: Owned[];
+  /** Its records in the reverse zones. */
   rOwned: Owned[];
-  fChanges: RecordChange[];
-  rChanges: RecordChange[];
+  /** Changes by zone id, in the order they were planned. */
+  changes: Map<string, RecordChange[]>;
   decide(d: DecisionInput): void;
 }
 
+/** A forward zone the name goes to, and the address its view publishes (absent: none known). */
+interface Target {
+  zone: DnsZone;
+  ip?: string | undefined;
+}
+
+function changesIn(p: FactPlan, zoneId: string): RecordChange[] {
+  let out = p.changes.get(zoneId);
+  if (!out) {
+    out = [];
+    p.changes.set(zoneId, out);
+  }
+  return out;
+}
+
+const allChanges = (p: FactPlan) => [...p.changes.values()].flat();
+
 const removedRecords = (p: FactPlan) =>
-  [...p.fChanges, ...p.rChanges].filter((c) => c.action === 'DELETE' && c.record.type !== 'TXT');
+  allChanges(p).filter((c) => c.action === 'DELETE' && c.record.type !== 'TXT');
 
 const listRemoved = (removed: readonly RecordChange[]) =>
   removed.map((c) => `${c.record.type} ${c.record.name}`).join(', ');
@@ -226,38 +292,57 @@ function removeOwned(view: PlanningView, owned: Owned, type: string, out: Record
   return foreign;
 }
 
-/** planDns's state: both zones as they will be after the changes planned so far, and the plan. */
+/** What the A record of a view publishes: the public IP in a public view, else the private IP. */
+const targetOf = (zone: DnsZone, fact: InstanceFact): Target => ({
+  zone,
+  ip: (zone.view === 'public' ? fact.publicIp : fact.privateIp) || undefined,
+});
+
+/** planDns's state: every zone as it will be after the changes planned so far, and the plan. */
 class DnsPlanner {
   readonly plan: Plan = { forward: [], reverse: [], decisions: [] };
-  private readonly zone: string;
-  private readonly fwd: PlanningView;
-  private readonly rev: PlanningView | undefined;
+  private readonly views = new Map<string, PlanningView>();
 
   constructor(
     private readonly config: DnsPlanConfig,
-    forward: readonly RecordSet[],
-    reverse: readonly RecordSet[] | undefined,
+    private readonly zones: ZoneSet,
+    records: ReadonlyMap<string, readonly RecordSet[]>,
   ) {
-    this.zone = normalizeName(config.zoneName);
-    this.fwd = new PlanningView(this.zone, forward, config.ownerId);
-    this.rev = config.reverseZoneName
-      ? new PlanningView(normalizeName(config.reverseZoneName), reverse ?? [], config.ownerId)
-      : undefined;
+    for (const z of zones.zones) {
+      this.views.set(z.id, new PlanningView(z, records.get(z.id) ?? [], config.ownerId));
+    }
+  }
+
+  private view(zoneId: string): PlanningView {
+    return this.views.get(zoneId) as PlanningView;
+  }
+
+  /** An instance's records in the forward (or the reverse) zones. */
+  private owned(instanceId: string, reverse: boolean): Owned[] {
+    return this.zones.zones
+      .filter((z) => z.reverse === reverse)
+      .flatMap((z) => this.view(z.id).ownedBy(instanceId));
+  }
+
+  /** Remove every owned record of `owned` (type A or PTR by zone); returns the foreign ones left alone. */
+  private removeAll(p: FactPlan, owned: readonly Owned[], type: 'A' | 'PTR'): RecordSet[] {
+    return owned.flatMap((o) => removeOwned(this.view(o.zoneId), o, type, changesIn(p, o.zoneId)));
   }
 
   planInstance(fact: InstanceFact): void {
-    const id = fact.instanceId;
-    const fChanges: RecordChange[] = [];
-    const rChanges: RecordChange[] = [];
+    const changes = new Map<string, RecordChange[]>();
     try {
-      this.planFact(fact, fChanges, rChanges);
+      this.planFact(fact, changes);
     } catch (err) {
       if (!(err instanceof PlannedChangeRejectedError)) throw err;
-      this.refuseConflict(fact, err, fChanges, rChanges);
+      this.refuseConflict(fact, err, changes);
       return;
     }
-    if (fChanges.length > 0) this.plan.forward.push({ instanceId: id, changes: fChanges });
-    if (rChanges.length > 0) this.plan.reverse.push({ instanceId: id, changes: rChanges });
+    for (const [zoneId, zoneChanges] of changes) {
+      if (zoneChanges.length === 0) continue;
+      const unit = { instanceId: fact.instanceId, zoneId, changes: zoneChanges };
+      (this.view(zoneId).zone.reverse ? this.plan.reverse : this.plan.forward).push(unit);
+    }
   }
 
   /**
@@ -268,12 +353,10 @@ class DnsPlanner {
   private refuseConflict(
     fact: InstanceFact,
     err: PlannedChangeRejectedError,
-    fChanges: readonly RecordChange[],
-    rChanges: readonly RecordChange[],
+    changes: ReadonlyMap<string, readonly RecordChange[]>,
   ): void {
     const id = fact.instanceId;
-    this.fwd.revert(fChanges);
-    this.rev?.revert(rChanges);
+    for (const [zoneId, zoneChanges] of changes) this.view(zoneId).revert(zoneChanges);
     this.plan.decisions = this.plan.decisions.filter((d) => d.instanceId !== id);
     this.plan.decisions.push({
       instanceId: id,
@@ -286,15 +369,14 @@ class DnsPlanner {
     });
   }
 
-  private planFact(fact: InstanceFact, fChanges: RecordChange[], rChanges: RecordChange[]): void {
+  private planFact(fact: InstanceFact, changes: Map<string, RecordChange[]>): void {
     const id = fact.instanceId;
     const action: PlanAction = fact.state === 'running' ? 'dns.upsert' : 'dns.delete';
     const p: FactPlan = {
       fact,
-      fOwned: this.fwd.ownedBy(id),
-      rOwned: this.rev?.ownedBy(id) ?? [],
-      fChanges,
-      rChanges,
+      fOwned: this.owned(id, false),
+      rOwned: this.owned(id, true),
+      changes,
       decide: (d) => this.plan.decisions.push({ instanceId: id, time: fact.time, action, details: {}, ...d }),
     };
     const skip = this.earlySkip(p);
@@ -341,7 +423,7 @@ class DnsPlanner {
   private planRunning(p: FactPlan): void {
     const { fact } = p;
     const raw = fact.name?.trim() ? fact.name : fact.instanceId;
-    const resolved = resolveRecordName(raw, this.zone);
+    const resolved = this.zones.resolve(raw);
     if (!resolved.ok) {
       p.decide({
         decision: 'refused',
@@ -351,39 +433,46 @@ class DnsPlanner {
       return;
     }
     const name = resolved.fqdn;
-    if (this.config.publishPublicIp && !fact.publicIp) {
-      this.refuseWithoutPublicIp(p, name);
+    const targets = resolved.zones.map((z) => targetOf(z, fact));
+    const publish = targets.filter((t) => t.ip);
+    if (publish.length === 0) {
+      if (!fact.publicIp && targets.every((t) => t.zone.view === 'public'))
+        this.refuseWithoutPublicIp(p, name);
+      else
+        p.decide({
+          decision: 'skipped',
+          reason: 'no IP address known for a running instance',
+          recordName: name,
+        });
       return;
     }
-    const ip = this.config.publishPublicIp ? fact.publicIp : fact.privateIp;
-    if (!ip) {
-      p.decide({
-        decision: 'skipped',
-        reason: 'no IP address known for a running instance',
-        recordName: name,
-      });
-      return;
-    }
-    const problem = this.claimProblem(this.fwd, name, 'A', fact.instanceId);
+    // every view or none: a split horizon is never left half published to someone else's name
+    const problem = publish
+      .map((t) => this.claimProblem(this.view(t.zone.id), name, 'A', fact.instanceId))
+      .find((x) => x !== undefined);
     if (problem) {
       p.decide({ decision: 'refused', reason: problem, recordName: name, details: { refusal: 'not-owned' } });
       return;
     }
-    this.publish(p, name, ip);
+    this.publish(
+      p,
+      name,
+      publish,
+      targets.filter((t) => !t.ip),
+    );
   }
 
   /**
-   * The A record is the public IP or nothing: the private IP would make the name flip between
-   * networks, and a record kept for a public IP the instance no longer has would dangle.
+   * The A record of a public view is the public IP or nothing: the private IP would make the name
+   * flip between networks, and a record kept for a public IP the instance no longer has would dangle.
    */
   private refuseWithoutPublicIp(p: FactPlan, name: string): void {
-    const notOwned: RecordSet[] = [];
-    for (const o of p.fOwned) notOwned.push(...removeOwned(this.fwd, o, 'A', p.fChanges));
-    for (const o of p.rOwned) notOwned.push(...removeOwned(this.rev as PlanningView, o, 'PTR', p.rChanges));
+    const notOwned = [...this.removeAll(p, p.fOwned, 'A'), ...this.removeAll(p, p.rOwned, 'PTR')];
     const removed = removedRecords(p);
+    const why = this.config.zones ? `${name} goes to public views only` : 'publishPublicIp is set';
     p.decide({
       decision: 'refused',
-      reason: `publishPublicIp is set and the instance has no public IP: no A record for ${name}${removed.length > 0 ? `; removed ${listRemoved(removed)}` : ''}`,
+      reason: `${why} and the instance has no public IP: no A record for ${name}${removed.length > 0 ? `; removed ${listRemoved(removed)}` : ''}`,
       recordName: name,
       details: {
         refusal: 'no-public-ip',
@@ -393,69 +482,77 @@ class DnsPlanner {
     });
   }
 
-  /** Make `name` the instance's only A record (and its PTR in the reverse zone, if any). */
-  private publish(p: FactPlan, name: string, ip: string): void {
+  /**
+   * Make `name` the instance's only A record in each view it goes to (the view's address), with its
+   * PTR in the reverse zone; views without an address for it (`without`) hold no record of it.
+   */
+  private publish(p: FactPlan, name: string, targets: Target[], without: Target[]): void {
     const { fact } = p;
-    const notOwned: RecordSet[] = [];
-    for (const o of p.fOwned) {
-      if (o.recordName !== name) notOwned.push(...removeOwned(this.fwd, o, 'A', p.fChanges));
+    const wanted = new Set(targets.map((t) => t.zone.id));
+    const stale = p.fOwned.filter((o) => o.recordName !== name || !wanted.has(o.zoneId));
+    const notOwned = this.removeAll(p, stale, 'A');
+    for (const t of targets) {
+      const ip = t.ip as string;
+      const owned = p.fOwned.filter((o) => o.zoneId === t.zone.id);
+      const m = this.marker('A', fact, ip, keepTime(fact, owned, name, ip));
+      this.ensure(this.view(t.zone.id), name, 'A', [ip], m, changesIn(p, t.zone.id));
     }
-    this.ensure(
-      this.fwd,
-      name,
-      'A',
-      [ip],
-      this.marker('A', fact, ip, keepTime(fact, p.fOwned, name, ip)),
-      p.fChanges,
-    );
-    const details: Record<string, unknown> = { ip };
+    const details = this.publishDetails(targets, without);
     const ptrRefused = this.publishPtr(p, name, notOwned);
     if (ptrRefused) details.ptrRefused = ptrRefused;
     if (notOwned.length > 0) details.notOwned = notOwned;
-    const acted = p.fChanges.length + p.rChanges.length > 0;
+    const acted = allChanges(p).length > 0;
+    const to =
+      targets.length === 1 ? targets[0]?.ip : targets.map((t) => `${t.ip} (${t.zone.view})`).join(', ');
     p.decide({
       decision: acted ? 'acted' : 'skipped',
-      reason: acted ? `A ${name} -> ${ip}` : `already in the desired state: A ${name} -> ${ip}`,
+      reason: acted ? `A ${name} -> ${to}` : `already in the desired state: A ${name} -> ${to}`,
       recordName: name,
       details,
     });
   }
 
-  /** The PTR of the private IP in the reverse zone; returns why none is published, if so. */
+  private publishDetails(targets: Target[], without: Target[]): Record<string, unknown> {
+    const details: Record<string, unknown> = { ip: targets[0]?.ip };
+    if (targets.length + without.length > 1) {
+      details.views = targets.map((t) => ({ zoneId: t.zone.id, view: t.zone.view, ip: t.ip }));
+    }
+    if (without.length > 0) {
+      details.noRecord = without.map((t) => ({
+        zoneId: t.zone.id,
+        view: t.zone.view,
+        why: t.zone.view === 'public' ? 'no public IP' : 'no private IP',
+      }));
+    }
+    return details;
+  }
+
+  /** The PTR of the private IP in its longest-suffix reverse zone; returns why none is published, if so. */
   private publishPtr(p: FactPlan, name: string, notOwned: RecordSet[]): string | undefined {
-    const rev = this.rev;
-    const reverseZone = this.config.reverseZoneName;
-    if (!rev || !reverseZone) return undefined;
+    if (this.zones.reverse.length === 0) return undefined;
     const { fact } = p;
     const ptr = fact.privateIp ? ptrNameFor(fact.privateIp) : undefined;
-    const ptrOk = ptr !== undefined && isInZone(ptr, reverseZone) && ptr !== normalizeName(reverseZone);
-    const ptrProblem = ptrOk
-      ? this.claimProblem(rev, ptr, 'PTR', fact.instanceId)
-      : 'private IP outside the reverse zone';
-    for (const o of p.rOwned) {
-      if (o.recordName !== ptr || ptrProblem) notOwned.push(...removeOwned(rev, o, 'PTR', p.rChanges));
-    }
-    if (ptr && !ptrProblem) {
-      this.ensure(
-        rev,
-        ptr,
-        'PTR',
-        [name],
-        this.marker('PTR', fact, name, keepTime(fact, p.rOwned, ptr, name)),
-        p.rChanges,
-      );
-      return undefined;
-    }
-    return ptrProblem;
+    const zone = ptr ? this.zones.reverseZoneFor(ptr) : undefined;
+    const ptrProblem =
+      ptr && zone
+        ? this.claimProblem(this.view(zone.id), ptr, 'PTR', fact.instanceId)
+        : 'private IP outside the reverse zone';
+    const stale = p.rOwned.filter((o) => o.zoneId !== zone?.id || o.recordName !== ptr || ptrProblem);
+    notOwned.push(...this.removeAll(p, stale, 'PTR'));
+    if (!ptr || !zone || ptrProblem) return ptrProblem;
+    const owned = p.rOwned.filter((o) => o.zoneId === zone.id);
+    const m = this.marker('PTR', fact, name, keepTime(fact, owned, ptr, name));
+    this.ensure(this.view(zone.id), ptr, 'PTR', [name], m, changesIn(p, zone.id));
+    return undefined;
   }
 
   /** A stopped, stopping, shutting-down or terminated instance: remove its records, keep a tombstone. */
   private planLeaving(p: FactPlan): void {
     const notOwned = this.tombstoneForward(p);
-    for (const o of p.rOwned) notOwned.push(...removeOwned(this.rev as PlanningView, o, 'PTR', p.rChanges));
+    notOwned.push(...this.removeAll(p, p.rOwned, 'PTR'));
     const { fact } = p;
     const removed = removedRecords(p);
-    const acted = p.fChanges.length + p.rChanges.length > 0;
+    const acted = allChanges(p).length > 0;
     const leftAlone = notOwned.map((r) => `${r.type} ${r.name} (${r.values.join(' ')})`).join(', ');
     p.decide({
       // a record at our name that no longer holds our value is someone else's: refused, left alone
@@ -475,24 +572,29 @@ class DnsPlanner {
   }
 
   /** Delete our A records and turn their markers into tombstones; returns the foreign records left alone. */
-  private tombstoneForward({ fact, fOwned, fChanges }: FactPlan): RecordSet[] {
+  private tombstoneForward(p: FactPlan): RecordSet[] {
+    const { fact, fOwned } = p;
     const notOwned: RecordSet[] = [];
     const tombstone = this.marker('A', fact, undefined, fact.time);
     for (const o of fOwned) {
-      const record = this.fwd.records.get(o.recordName, 'A');
-      if (record && holdsMarkerValue(record, o.marker))
-        this.fwd.apply({ action: 'DELETE', record }, fChanges);
+      const view = this.view(o.zoneId);
+      const out = changesIn(p, o.zoneId);
+      const record = view.records.get(o.recordName, 'A');
+      if (record && holdsMarkerValue(record, o.marker)) view.apply({ action: 'DELETE', record }, out);
       else if (record && o.marker.value !== undefined) notOwned.push(record);
       const unchanged = o.marker.state === fact.state && o.marker.value === undefined;
       if (!(unchanged && (fact.source === 'observation' || o.marker.time === fact.time))) {
-        this.replaceMarker(this.fwd, markerNameFor(o.recordName), tombstone, fChanges);
+        this.replaceMarker(view, markerNameFor(o.recordName), tombstone, out);
       }
     }
-    // an event may come before the running it follows (reordering), so it leaves a tombstone;
-    // an observation of an instance we never named needs none
+    // an event may come before the running it follows (reordering), so it leaves a tombstone (in
+    // the first forward zone, where an untagged instance's name goes); an observation of an
+    // instance we never named needs none
     if (fOwned.length === 0 && fact.source === 'event' && fact.optedIn !== false) {
-      const slot = markerNameFor(`${fact.instanceId}.${this.zone}`);
-      if (!this.fwd.records.get(slot, 'TXT')) this.replaceMarker(this.fwd, slot, tombstone, fChanges);
+      const zone = this.zones.primary;
+      const view = this.view(zone.id);
+      const slot = markerNameFor(`${fact.instanceId}.${zone.name}`);
+      if (!view.records.get(slot, 'TXT')) this.replaceMarker(view, slot, tombstone, changesIn(p, zone.id));
     }
     return notOwned;
   }
@@ -561,34 +663,41 @@ class DnsPlanner {
 }
 
 /** Reconcile's tombstone sweep: delete our terminated tombstones (markers without a value) older than the retention. */
-export function planTombstoneExpiry(input: {
-  config: DnsPlanConfig;
-  forward: readonly RecordSet[];
-  now: Date;
-  tombstoneMs: number;
-}): Plan {
+export function planTombstoneExpiry(
+  input: { config: DnsPlanConfig; now: Date; tombstoneMs: number } & ZoneRecordsInput,
+): Plan {
   const plan: Plan = { forward: [], reverse: [], decisions: [] };
-  const view = new PlanningView(input.config.zoneName, input.forward, input.config.ownerId);
+  const zones = zoneSetOf(input.config);
+  const records = recordsByZone(zones, input);
   const cutoff = input.now.getTime() - input.tombstoneMs;
-  for (const r of view.records.all()) {
-    const m = view.ours(r);
-    const recordName = recordNameOfMarker(r.name);
-    // a tombstone guards no record (a record next to it is foreign by the ownership rule); only a
-    // terminated holder's expires: a stopped (or stopping) one keeps its name until it terminates
-    if (!m || !recordName || m.state !== 'terminated' || m.value !== undefined) continue;
-    if (Date.parse(m.time) >= cutoff) continue;
-    const changes: RecordChange[] = [];
-    view.apply({ action: 'DELETE', record: r }, changes);
-    plan.forward.push({ instanceId: m.instanceId, changes });
-    plan.decisions.push({
-      instanceId: m.instanceId,
-      time: m.time,
-      action: 'dns.expire-tombstone',
-      decision: 'acted',
-      reason: `tombstone (${m.state} at ${m.time}) older than ${Math.round(input.tombstoneMs / 60_000)} min expired`,
-      recordName,
-      details: { marker: r.values[0] },
-    });
+  for (const zone of zones.forward) {
+    const view = new PlanningView(zone, records.get(zone.id) ?? [], input.config.ownerId);
+    for (const r of view.records.all()) {
+      const m = view.ours(r);
+      const recordName = recordNameOfMarker(r.name);
+      // a tombstone guards no record (a record next to it is foreign by the ownership rule); only a
+      // terminated holder's expires: a stopped (or stopping) one keeps its name until it terminates
+      if (!m || !recordName || m.state !== 'terminated' || m.value !== undefined) continue;
+      if (Date.parse(m.time) >= cutoff) continue;
+      const changes: RecordChange[] = [];
+      view.apply({ action: 'DELETE', record: r }, changes);
+      plan.forward.push({ instanceId: m.instanceId, zoneId: zone.id, changes });
+      // one decision per instance (a split horizon holds a tombstone in each view)
+      const earlier = plan.decisions.find((d) => d.instanceId === m.instanceId);
+      if (earlier) {
+        (earlier.details.zoneIds as string[]).push(zone.id);
+        continue;
+      }
+      plan.decisions.push({
+        instanceId: m.instanceId,
+        time: m.time,
+        action: 'dns.expire-tombstone',
+        decision: 'acted',
+        reason: `tombstone (${m.state} at ${m.time}) older than ${Math.round(input.tombstoneMs / 60_000)} min expired`,
+        recordName,
+        details: { marker: r.values[0], zoneIds: [zone.id] },
+      });
+    }
   }
   return plan;
 }

@@ -2,7 +2,16 @@ import type { InstanceInventory } from '../ec2/port';
 import { parseMarker } from './marker';
 import { recordNameOfMarker } from './names';
 import { type DnsOptIn, optInReason } from './opt-in';
-import { type DnsPlanConfig, type InstanceFact, type Plan, planDns, planTombstoneExpiry } from './planner';
+import {
+  type DnsPlanConfig,
+  type InstanceFact,
+  type Plan,
+  planDns,
+  planTombstoneExpiry,
+  recordsByZone,
+  type ZoneRecordsInput,
+  zoneSetOf,
+} from './planner';
 import type { RecordSet } from './port';
 import { ZoneRecords } from './zone-records';
 
@@ -77,22 +86,29 @@ export async function observeFleet(input: {
   return facts;
 }
 
-/** Drift repair plus the tombstone sweep, as one plan. */
-export function planReconcile(input: {
-  config: DnsPlanConfig;
-  forward: readonly RecordSet[];
-  reverse?: readonly RecordSet[] | undefined;
-  facts: readonly InstanceFact[];
-  now: Date;
-  tombstoneMs: number;
-}): Plan {
-  const repair = planDns(input);
-  const after = new ZoneRecords(input.config.zoneName, input.forward);
-  for (const c of repair.forward.flatMap((u) => u.changes)) after.apply(c);
+/** Drift repair plus the tombstone sweep (every forward zone), as one plan. */
+export function planReconcile(
+  input: {
+    config: DnsPlanConfig;
+    facts: readonly InstanceFact[];
+    now: Date;
+    tombstoneMs: number;
+  } & ZoneRecordsInput,
+): Plan {
+  const zones = zoneSetOf(input.config);
+  const records = recordsByZone(zones, input);
+  const repair = planDns({ config: input.config, records, facts: input.facts });
+  const after = new Map(records);
+  for (const zone of zones.forward) {
+    const view = new ZoneRecords(zone.name, records.get(zone.id) ?? []);
+    for (const u of repair.forward.filter((x) => x.zoneId === zone.id))
+      for (const c of u.changes) view.apply(c);
+    after.set(zone.id, view.all());
+  }
   const touched = new Set(repair.forward.map((u) => u.instanceId));
   const sweep = planTombstoneExpiry({
     config: input.config,
-    forward: after.all(),
+    records: after,
     now: input.now,
     tombstoneMs: input.tombstoneMs,
   });

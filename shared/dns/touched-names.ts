@@ -1,13 +1,6 @@
 import { parseMarker } from './marker';
-import {
-  isInZone,
-  markerNameFor,
-  normalizeName,
-  ptrNameFor,
-  recordNameOfMarker,
-  resolveRecordName,
-} from './names';
-import type { DnsPlanConfig, InstanceFact } from './planner';
+import { markerNameFor, normalizeName, ptrNameFor, recordNameOfMarker } from './names';
+import { type DnsPlanConfig, type InstanceFact, zoneSetOf } from './planner';
 import type { RecordSet } from './port';
 
 /** A record name and its marker name: what the planner reads to judge one name. */
@@ -23,7 +16,7 @@ function batchMarkers(records: readonly RecordSet[] | undefined, config: DnsPlan
 }
 
 /**
- * The names a batch's facts touch in the reverse zone, each with its marker: the PTR name of each
+ * The names a batch's facts touch in the reverse zones, each with its marker: the PTR name of each
  * instance's private IP, and of the IP our A markers in `forward` record for it (DescribeInstances
  * may no longer show a terminated instance's IP). The PTR markers then say which forward name the
  * instance held (see forwardNamesOf).
@@ -33,8 +26,8 @@ export function reverseNamesOf(
   config: DnsPlanConfig,
   forward: readonly RecordSet[] | undefined,
 ): string[] {
-  const zone = config.reverseZoneName;
-  if (!zone) return [];
+  const zones = zoneSetOf(config);
+  if (zones.reverse.length === 0) return [];
   const batch = new Set(facts.map((f) => f.instanceId));
   const ips = [
     ...facts.flatMap((f) => (f.privateIp ? [f.privateIp] : [])),
@@ -42,12 +35,12 @@ export function reverseNamesOf(
   ];
   return ips.flatMap((ip) => {
     const ptr = /^\d+\.\d+\.\d+\.\d+$/.test(ip) ? ptrNameFor(ip) : undefined;
-    return ptr && isInZone(ptr, zone) && ptr !== normalizeName(zone) ? withMarker(ptr) : [];
+    return ptr && zones.reverseZoneFor(ptr) ? withMarker(ptr) : [];
   });
 }
 
 /**
- * The names a batch's facts touch in the forward zone, each with its marker: the name the instance
+ * The names a batch's facts touch in the forward zones, each with its marker: the name the instance
  * is tagged with now, its instance-id name (an untagged instance's record, and the tombstone slot),
  * and the forward name our PTR markers in `reverse` record for it (the name it held before a
  * rename). The planner then sees every record the instance holds at those names; a record of ours
@@ -58,17 +51,19 @@ export function forwardNamesOf(
   config: DnsPlanConfig,
   reverse: readonly RecordSet[] | undefined,
 ): string[] {
-  const zone = config.zoneName;
+  const zones = zoneSetOf(config);
   const batch = new Set(facts.map((f) => f.instanceId));
   const names = facts.flatMap((f) => {
-    const tagged = f.name?.trim() ? resolveRecordName(f.name, zone) : undefined;
+    const tagged = f.name?.trim() ? zones.resolve(f.name) : undefined;
     return [
       ...(tagged?.ok ? withMarker(tagged.fqdn) : []),
-      ...withMarker(`${f.instanceId}.${normalizeName(zone)}`),
+      ...withMarker(`${f.instanceId}.${zones.primary.name}`),
     ];
   });
   for (const m of batchMarkers(reverse, config, batch)) {
-    if (m.type === 'PTR' && m.value && isInZone(m.value, zone)) names.push(...withMarker(m.value));
+    if (m.type === 'PTR' && m.value && zones.forwardZonesFor(m.value).length > 0) {
+      names.push(...withMarker(m.value));
+    }
   }
   return names;
 }

@@ -8,7 +8,9 @@ import {
   checkSecrets,
   checkStackOutputs,
   checkWebhook,
+  orgHooksUnreadable,
   requiredGitHubPermissions,
+  webhookPointingAt,
   webhookTargetsFromApp,
   webhookTargetsFromOrg,
 } from './checks';
@@ -104,6 +106,101 @@ describe('checkInstallation', () => {
       checkInstallation({ ...f.installation, suspended_at: '2026-11-29T00:00:00Z' }, required, 'example-org')
         .ok,
     ).toBe(false);
+  });
+
+  it('names the GHES host it asked (a GHES pool), in the detail and in the fix', () => {
+    const ok = checkInstallation(f.installation, required, 'example-org', 'ghe.example.com');
+    expect(ok.detail).toContain('on ghe.example.com');
+    const low = { ...f.installation, permissions: {} };
+    const r = checkInstallation(low, required, 'example-org', 'ghe.example.com');
+    expect(r.ok).toBe(false);
+    expect(r.fix).toContain('on ghe.example.com');
+    expect(r.fix).toContain('Repository permissions > Actions: Read-only');
+    expect(checkInstallation(f.installation, required, 'example-org').detail).not.toContain(' on ');
+  });
+});
+
+describe("checkInstallation: workflow_job needs the App's Actions read (GitHub sends the event to no App without it)", () => {
+  it('passes when the installation (GET /app/installations/{id}) grants actions: read', () => {
+    expect(f.installation.permissions.actions).toBe('read');
+    expect(checkInstallation(f.installation, required, 'example-org')).toMatchObject({ ok: true });
+  });
+  it('fails when it does not, naming the event and where to grant it', () => {
+    const { actions: _none, ...others } = f.installation.permissions;
+    const r = checkInstallation({ ...f.installation, permissions: others }, required, 'example-org');
+    expect(r.ok).toBe(false);
+    expect(r.detail).toBe('actions: read needed (webhook-ingress (workflow_job events)), nothing granted');
+    expect(r.fix).toContain('Repository permissions > Actions: Read-only');
+    expect(r.fix).toContain('no workflow_job event reaches the fleet without it');
+  });
+});
+
+describe('checkWebhook: the App webhook or an organisation webhook (GET /orgs/{org}/hooks)', () => {
+  const noAppHook = webhookTargetsFromApp({ content_type: 'json' }, f.installation.events);
+  const app = webhookTargetsFromApp(f.appHookConfig, f.installation.events);
+  const org = webhookTargetsFromOrg(f.orgHooks);
+  it('passes on an organisation webhook sending workflow_job as JSON to the Function URL, its deliveries OK', () => {
+    const targets = [...noAppHook, ...org];
+    expect(webhookPointingAt(targets, url)).toMatchObject({ source: 'org', id: 1 });
+    const r = checkWebhook({
+      targets,
+      deliveries: f.orgHookDeliveries,
+      functionUrl: url,
+      orgHooks: { read: true },
+    });
+    expect(r).toMatchObject({ ok: true, detail: 'org webhook 1, last 1 deliveries succeeded' });
+  });
+  it('fails on an organisation webhook sending form, or whose last deliveries failed', () => {
+    const form = webhookTargetsFromOrg([
+      { ...f.orgHooks[0], config: { ...f.orgHooks[0]?.config, content_type: 'form' } },
+    ]);
+    expect(checkWebhook({ targets: form, deliveries: [], functionUrl: url }).detail).toBe(
+      'org webhook 1: content type form, not json',
+    );
+    const failed = [{ ...f.orgHookDeliveries[0], status: 'Invalid HTTP Response: 503', status_code: 503 }];
+    expect(checkWebhook({ targets: org, deliveries: failed, functionUrl: url })).toMatchObject({
+      ok: false,
+      detail: 'org webhook 1: 1 of the last 1 deliveries failed (503)',
+    });
+  });
+  it('fails when both the App and an organisation webhook send workflow_job there: every job arrives twice', () => {
+    const r = checkWebhook({ targets: [...app, ...org], deliveries: f.deliveries, functionUrl: url });
+    expect(r.ok).toBe(false);
+    expect(r.detail).toContain(
+      'the App webhook and org webhook 1 both send workflow_job to the Function URL (every job is delivered twice)',
+    );
+  });
+  it('says plainly when the organisation webhooks could not be read, and fails only if no webhook was found', () => {
+    const why = 'the App lacks organization_hooks: read';
+    const none = checkWebhook({
+      targets: noAppHook,
+      deliveries: [],
+      functionUrl: url,
+      orgHooks: { read: false, why },
+    });
+    expect(none.ok).toBe(false);
+    expect(none.detail).toBe(
+      `the App webhook does not point at ${url}; organisation webhooks not read (${why})`,
+    );
+    expect(none.fix).toContain('organization_hooks: read');
+    const found = checkWebhook({
+      targets: app,
+      deliveries: f.deliveries,
+      functionUrl: url,
+      orgHooks: { read: false, why },
+    });
+    expect(found).toMatchObject({
+      ok: true,
+      detail: `app webhook, last 2 deliveries succeeded; organisation webhooks not read (${why})`,
+    });
+  });
+  it('orgHooksUnreadable: the installation must grant organization_hooks (read or write) to list them', () => {
+    expect(orgHooksUnreadable(f.installation)).toBe('the App lacks organization_hooks: read');
+    const granted = {
+      ...f.installation,
+      permissions: { ...f.installation.permissions, organization_hooks: 'read' },
+    };
+    expect(orgHooksUnreadable(granted)).toBeUndefined();
   });
 });
 

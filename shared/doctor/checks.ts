@@ -132,12 +132,17 @@ interface Installation {
   suspended_at?: string | null;
 }
 
-/** The App installation grants every permission a function declares, at least at its level. */
+/**
+ * The App installation grants every permission a function declares, at least at its level. `host`:
+ * the GitHub asked (a GHES pool's server is named in the detail and the fix).
+ */
 export function checkInstallation(
   installation: Installation,
   required: readonly RequiredPermission[],
   owner: string,
+  host = 'github.com',
 ): CheckResult {
+  const on = host === 'github.com' ? '' : ` on ${host}`;
   const title = 'GitHub App installation reachable with the permissions the functions need';
   const problems: string[] = [];
   const login = installation.account?.login;
@@ -152,17 +157,38 @@ export function checkInstallation(
     );
   }
   if (problems.length === 0)
-    return pass('github-app', title, `${required.length} permissions granted to ${login ?? owner}`);
+    return pass('github-app', title, `${required.length} permissions granted to ${login ?? owner}${on}`);
+  const hints = required
+    .filter((r) => (RANK[installation.permissions?.[r.permission] ?? ''] ?? 0) < (RANK[r.level] ?? 0))
+    .flatMap((r) => PERMISSION_HINTS[r.permission] ?? []);
   return fail(
     'github-app',
     title,
-    problems.join('; '),
-    "in the App's settings > Permissions, grant them (docs/github-app.md), then accept the new permissions on the installation",
+    `${problems.join('; ')}${on}`,
+    `in the App's settings${on} > Permissions, grant them (docs/github-app.md)${hints.map((h) => `; ${h}`).join('')}, then accept the new permissions on the installation`,
   );
+}
+
+/** Where a permission is granted in the App's settings, and what breaks without it. */
+const PERMISSION_HINTS: Record<string, string> = {
+  // GitHub docs, "Webhook events and payloads" > workflow_job: "To subscribe to this event, a GitHub
+  // App must have at least read-level access for the 'Actions' repository permission."
+  actions: 'Repository permissions > Actions: Read-only (no workflow_job event reaches the fleet without it)',
+};
+
+/**
+ * Why the organisation's webhooks cannot be listed with the installation's token, if they cannot:
+ * GET /orgs/{org}/hooks needs the "Webhooks" organization permission (read), `organization_hooks`.
+ */
+export function orgHooksUnreadable(installation: Installation): string | undefined {
+  const granted = installation.permissions?.organization_hooks;
+  return (RANK[granted ?? ''] ?? 0) >= 1 ? undefined : 'the App lacks organization_hooks: read';
 }
 
 export interface WebhookTarget {
   source: 'app' | 'org';
+  /** The organisation webhook's id (its deliveries: GET /orgs/{org}/hooks/{id}/deliveries). */
+  id?: number;
   url: string;
   contentType: string;
   events: readonly string[];
@@ -182,10 +208,16 @@ export function webhookTargetsFromApp(
 
 /** GET /orgs/{org}/hooks. */
 export function webhookTargetsFromOrg(
-  hooks: readonly { active?: boolean; events?: string[]; config?: { url?: string; content_type?: string } }[],
+  hooks: readonly {
+    id?: number;
+    active?: boolean;
+    events?: string[];
+    config?: { url?: string; content_type?: string };
+  }[],
 ): WebhookTarget[] {
   return hooks.map((h) => ({
     source: 'org',
+    ...(h.id === undefined ? {} : { id: h.id }),
     url: h.config?.url ?? '',
     contentType: h.config?.content_type ?? 'form',
     events: h.events ?? [],
@@ -195,30 +227,75 @@ export function webhookTargetsFromOrg(
 
 const sameUrl = (a: string, b: string) => a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
 
-/** A webhook sends workflow_job as JSON to the Function URL, and its last deliveries succeeded. */
-export function checkWebhook(facts: {
-  targets: readonly WebhookTarget[];
-  deliveries: readonly { status_code?: number; event?: string }[];
-  functionUrl: string;
-}): CheckResult {
-  const title = 'webhook points at the Function URL (JSON, workflow_job) and its deliveries succeed';
-  const fix = `set the App's (or the organisation's) webhook URL to ${facts.functionUrl}, content type application/json, event "Workflow jobs" (docs/github-app.md)`;
-  const target = facts.targets.find((t) => sameUrl(t.url, facts.functionUrl));
-  if (!target) return fail('webhook', title, `no webhook points at ${facts.functionUrl}`, fix);
+/** The webhook that points at the Function URL: one sending workflow_job if several do, the App's first. */
+export function webhookPointingAt(
+  targets: readonly WebhookTarget[],
+  functionUrl: string,
+): WebhookTarget | undefined {
+  const there = targets.filter((t) => sameUrl(t.url, functionUrl));
+  return there.find((t) => t.active && t.events.includes('workflow_job')) ?? there[0];
+}
+
+const labelOf = (t: WebhookTarget) =>
+  t.source === 'app' ? 'app webhook' : `org webhook ${t.id ?? ''}`.trim();
+
+/** Whether the organisation's webhooks were read (GET /orgs/{org}/hooks), and why not. */
+export type OrgHooksRead = { read: true } | { read: false; why: string };
+
+/** What is wrong with the webhook found: content type, event, active, duplicates, failed deliveries. */
+function webhookProblems(
+  target: WebhookTarget,
+  targets: readonly WebhookTarget[],
+  deliveries: readonly { status_code?: number }[],
+  functionUrl: string,
+): string[] {
   const problems: string[] = [];
   if (target.contentType !== 'json') problems.push(`content type ${target.contentType}, not json`);
   if (!target.events.includes('workflow_job')) problems.push('the workflow_job event is not subscribed');
   if (!target.active) problems.push('the webhook is not active');
-  const last = facts.deliveries.slice(0, 10);
-  const failed = last.filter((d) => !(d.status_code && d.status_code >= 200 && d.status_code < 300));
+  const sending = targets.filter(
+    (t) => sameUrl(t.url, functionUrl) && t.active && t.events.includes('workflow_job'),
+  );
+  if (sending.length > 1) {
+    const names = sending.map((t) => (t.source === 'app' ? 'the App webhook' : labelOf(t)));
+    problems.push(
+      `${names.join(' and ')} both send workflow_job to the Function URL (every job is delivered twice)`,
+    );
+  }
+  const failed = deliveries.filter((d) => !(d.status_code && d.status_code >= 200 && d.status_code < 300));
   if (failed.length > 0) {
     const codes = [...new Set(failed.map((d) => d.status_code ?? 'no response'))].join(', ');
-    problems.push(`${failed.length} of the last ${last.length} deliveries failed (${codes})`);
+    problems.push(`${failed.length} of the last ${deliveries.length} deliveries failed (${codes})`);
   }
-  if (problems.length > 0)
-    return fail('webhook', title, `${target.source} webhook: ${problems.join('; ')}`, fix);
+  return problems;
+}
+
+/**
+ * A webhook (the App's, or an organisation's) sends workflow_job as JSON to the Function URL, only
+ * one does, and its last deliveries (of that webhook: `deliveries`) succeeded.
+ */
+export function checkWebhook(facts: {
+  targets: readonly WebhookTarget[];
+  deliveries: readonly { status_code?: number; event?: string }[];
+  functionUrl: string;
+  orgHooks?: OrgHooksRead;
+}): CheckResult {
+  const title = 'webhook points at the Function URL (JSON, workflow_job) and its deliveries succeed';
+  const fix = `set the App's (or the organisation's) webhook URL to ${facts.functionUrl}, content type application/json, event "Workflow jobs" (docs/github-app.md)`;
+  const unread =
+    facts.orgHooks?.read === false ? `organisation webhooks not read (${facts.orgHooks.why})` : '';
+  const target = webhookPointingAt(facts.targets, facts.functionUrl);
+  if (!target) {
+    if (!unread) return fail('webhook', title, `no webhook points at ${facts.functionUrl}`, fix);
+    const detail = `the App webhook does not point at ${facts.functionUrl}; ${unread}`;
+    const orgFix = `${fix}; to let the doctor check an organisation webhook, grant the App organization_hooks: read`;
+    return fail('webhook', title, detail, orgFix);
+  }
+  const last = facts.deliveries.slice(0, 10);
+  const problems = webhookProblems(target, facts.targets, last, facts.functionUrl);
+  if (problems.length > 0) return fail('webhook', title, `${labelOf(target)}: ${problems.join('; ')}`, fix);
   const seen = last.length === 0 ? 'no deliveries yet' : `last ${last.length} deliveries succeeded`;
-  return pass('webhook', title, `${target.source} webhook, ${seen}`);
+  return pass('webhook', title, `${labelOf(target)}, ${seen}${unread ? `; ${unread}` : ''}`);
 }
 
 /** Each configured group has the fleet's terminate lifecycle hook (DescribeLifecycleHooks per group). */

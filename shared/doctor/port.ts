@@ -38,4 +38,19 @@ export interface DoctorGitHub {
   appHookConfig(): Promise<{ url?: string; content_type?: string }>;
   /** GET /app/hook/deliveries, newest first (as the App). */
   appHookDeliveries(): Promise<GitHubDelivery[]>;
+  /**
+   * GET /orgs/{org}/hooks, every page (an installation token down-scoped to organization_hooks:
+   * read; rejects with GitHub's status, e.g. 403, when the installation may not list them).
+   */
+  orgHooks(org: string): Promise<OrgHook[]>;
+  /** GET /orgs/{org}/hooks/{hook_id}/deliveries, newest first (the same token). */
+  orgHookDeliveries(org: string, hookId: number): Promise<GitHubDelivery[]>;
+}
+
+/** One organisation webhook as GET /orgs/{org}/hooks lists it. */
+export interface OrgHook {
+  id?: number;
+  active?: boolean;
+  events?: string[];
+  config?: { url?: string; content_type?: string };
 }

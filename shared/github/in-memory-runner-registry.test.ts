@@ -1,17 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { InMemoryRunnerRegistry } from './in-memory-runner-registry';
 import { describeRunnerRegistryContract } from './runner-registry.contract';
+import { describeScope } from './scope';
 
-describeRunnerRegistryContract('InMemoryRunnerRegistry', () => {
-  const registry = new InMemoryRunnerRegistry();
-  return {
-    registry,
-    add: (r) => registry.register(r).id,
-    failNextListPage: () => registry.failNextListPage(),
-    exhaustRateLimit: () => registry.exhaustRateLimit(),
-    hitSecondaryRateLimit: () => registry.hitSecondaryRateLimit(),
-  };
-});
+for (const scope of [{ owner: 'acme' }, { owner: 'acme', repository: 'infra' }, { enterprise: 'acme-corp' }])
+  describeRunnerRegistryContract(`InMemoryRunnerRegistry (${describeScope(scope)})`, () => {
+    const registry = new InMemoryRunnerRegistry({ scope });
+    return {
+      registry,
+      scopeName: describeScope(scope),
+      add: (r) => registry.register(r).id,
+      failNextListPage: () => registry.failNextListPage(),
+      exhaustRateLimit: () => registry.exhaustRateLimit(),
+      hitSecondaryRateLimit: () => registry.hitSecondaryRateLimit(),
+    };
+  });
 
 describe('InMemoryRunnerRegistry (territory the contract cannot arrange through HTTP)', () => {
   it('counts list pages: 10,000 runners cost exactly 100 pages', async () => {

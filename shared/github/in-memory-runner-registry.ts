@@ -1,6 +1,7 @@
 import { ThrottledError } from '../core/errors';
 import { RunnerBusyError, RunnerListingError } from './errors';
 import type { GitHubRunner, RunnerRegistry } from './port';
+import { describeScope, type GitHubScope } from './scope';
 
 /** Labels GitHub assigns at registration and that the labels API cannot remove. */
 const READ_ONLY_LABELS = new Set(['self-hosted', 'linux', 'windows', 'macos', 'x64', 'arm', 'arm64']);
@@ -14,6 +15,8 @@ export interface InMemoryRunnerRegistryOptions {
   rateWindowMs?: number;
   /** Clock (ms since epoch); the simulator passes its simulated clock. @default Date.now */
   now?: () => number;
+  /** The organisation, repository or enterprise it stands for (named in its errors). @default organisation fleet */
+  scope?: GitHubScope;
 }
 
 /**
@@ -41,6 +44,7 @@ export class InMemoryRunnerRegistry implements RunnerRegistry {
   private readonly rateLimit: number;
   private readonly rateWindowMs: number;
   private readonly now: () => number;
+  private readonly scopeName: string;
   /** Runners deleted through the API, in order (the simulator checks none of them was busy). */
   readonly deleted: GitHubRunner[] = [];
   /** Hook run before each list page is served (tests use it to change the list mid-listing). */
@@ -53,6 +57,7 @@ export class InMemoryRunnerRegistry implements RunnerRegistry {
     this.rateLimit = options.rateLimit ?? 5000;
     this.rateWindowMs = options.rateWindowMs ?? 3_600_000;
     this.now = options.now ?? Date.now;
+    this.scopeName = describeScope(options.scope ?? { owner: 'fleet' });
     this.windowStart = this.now();
   }
 
@@ -128,14 +133,19 @@ export class InMemoryRunnerRegistry implements RunnerRegistry {
       try {
         this.spend();
       } catch (err) {
-        throw new RunnerListingError(`listing runners stopped at page ${page + 1}: rate limited`, {
-          cause: err,
-        });
+        throw new RunnerListingError(
+          `listing runners of ${this.scopeName} stopped at page ${page + 1}: rate limited`,
+          {
+            cause: err,
+          },
+        );
       }
       this.calls.listPages++;
       if (this.failPages > 0) {
         this.failPages--;
-        throw new RunnerListingError(`listing runners failed at page ${page + 1}: HTTP 502`);
+        throw new RunnerListingError(
+          `listing runners of ${this.scopeName} failed at page ${page + 1}: HTTP 502`,
+        );
       }
       this.ordered ??= [...this.runnersById.values()];
       const all = this.ordered;
@@ -150,12 +160,14 @@ export class InMemoryRunnerRegistry implements RunnerRegistry {
     try {
       this.spend();
     } catch (err) {
-      throw new RunnerListingError(`looking up runner "${name}": rate limited`, { cause: err });
+      throw new RunnerListingError(`looking up runner "${name}" of ${this.scopeName}: rate limited`, {
+        cause: err,
+      });
     }
     this.calls.byName++;
     if (this.failPages > 0) {
       this.failPages--;
-      throw new RunnerListingError(`looking up runner "${name}" failed: HTTP 502`);
+      throw new RunnerListingError(`looking up runner "${name}" of ${this.scopeName} failed: HTTP 502`);
     }
     return [...this.runnersById.values()]
       .filter((r) => r.name === name)

@@ -4,7 +4,7 @@ import { AuditWriteError } from '../audit/errors';
 import { InMemoryAuditSink } from '../audit/in-memory-audit-sink';
 import { githubCallsOf, recordAwsCalls } from '../aws/call-recorder';
 import { ThrottledError } from '../core/errors';
-import { GitHubApiError, RunnerBusyError } from './errors';
+import { GitHubApiError, RunnerBusyError, RunnerListingError } from './errors';
 import { createFleetOctokit, OctokitRunnerRegistry } from './octokit-runner-registry';
 import { describeRunnerRegistryContract } from './runner-registry.contract';
 import { FakeGitHubApi, testPrivateKey } from './testing/fake-github-api';
@@ -17,45 +17,132 @@ afterEach(() => {
   expect(seen, "the fake's answers hold to api.github.com's OpenAPI description").toEqual([]);
 });
 
+const GHES = 'https://ghe.example.com/api/v3';
+
 function setup(
-  options: { pacing?: boolean; repository?: string; permissions?: Record<string, 'read' | 'write'> } = {},
+  options: {
+    pacing?: boolean;
+    repository?: string | undefined;
+    enterprise?: string | undefined;
+    apiUrl?: string | undefined;
+    permissions?: Record<string, 'read' | 'write'>;
+  } = {},
 ) {
-  const api = new FakeGitHubApi('acme', options.repository ? { repository: options.repository } : {});
+  const api = new FakeGitHubApi('acme', {
+    ...(options.repository ? { repository: options.repository } : {}),
+    ...(options.enterprise ? { enterprise: options.enterprise } : {}),
+    ...(options.apiUrl ? { baseUrl: options.apiUrl } : {}),
+  });
   const octokit = createFleetOctokit({
-    credentials: { appId: 123, installationId: 456, privateKey: testPrivateKey() },
-    fetch: describedFetch(api.fetch, violations),
+    // enterprise runner routes take no installation token (shared/github/scope.ts): a classic token
+    credentials: options.enterprise
+      ? { token: api.classicToken }
+      : { appId: 123, installationId: 456, privateKey: testPrivateKey() },
+    fetch: describedFetch(api.fetch, violations, {
+      description: options.apiUrl ? 'ghes-3.19' : options.enterprise ? 'ghec' : 'api.github.com',
+      ...(options.apiUrl ? { baseUrl: options.apiUrl } : {}),
+    }),
     retries: 1,
     retryBaseMs: 1,
     pacing: options.pacing ?? false,
     maxRateLimitWaitSeconds: 0,
+    ...(options.apiUrl ? { baseUrl: options.apiUrl } : {}),
     ...(options.permissions ? { permissions: options.permissions } : {}),
   });
-  return {
-    api,
-    registry: new OctokitRunnerRegistry(octokit, { owner: 'acme', repository: options.repository }),
-  };
+  const scope = options.enterprise
+    ? { enterprise: options.enterprise }
+    : { owner: 'acme', repository: options.repository };
+  return { api, registry: new OctokitRunnerRegistry(octokit, scope) };
 }
 
-for (const repository of [undefined, 'infra'])
-  describeRunnerRegistryContract(
-    `OctokitRunnerRegistry over a fake api.github.com (${repository ? 'repository' : 'organisation'} runners)`,
-    () => {
-      const { api, registry } = setup({ repository });
-      return {
-        registry,
-        add: (r) => api.add(r),
-        failNextListPage: () => {
-          api.failNext = 2;
-        },
-        exhaustRateLimit: () => {
-          api.rateLimited = true;
-        },
-        hitSecondaryRateLimit: () => {
-          api.secondaryRateLimited = true;
-        },
-      };
-    },
-  );
+const SCOPES = [
+  { name: 'organisation runners', scopeName: 'organisation acme' },
+  { name: 'repository runners', repository: 'infra', scopeName: 'acme/infra' },
+  { name: 'enterprise runners', enterprise: 'acme-corp', scopeName: 'enterprise acme-corp' },
+  { name: 'organisation runners on GHES', apiUrl: GHES, scopeName: 'organisation acme' },
+  {
+    name: 'enterprise runners on GHES',
+    enterprise: 'acme-corp',
+    apiUrl: GHES,
+    scopeName: 'enterprise acme-corp',
+  },
+];
+
+for (const { name, scopeName, ...options } of SCOPES)
+  describeRunnerRegistryContract(`OctokitRunnerRegistry over a fake GitHub (${name})`, () => {
+    const { api, registry } = setup(options);
+    return {
+      registry,
+      scopeName,
+      add: (r) => api.add(r),
+      failNextListPage: () => {
+        api.failNext = 2;
+      },
+      exhaustRateLimit: () => {
+        api.rateLimited = true;
+      },
+      hitSecondaryRateLimit: () => {
+        api.secondaryRateLimited = true;
+      },
+    };
+  });
+
+describe('OctokitRunnerRegistry on GitHub Enterprise Server', () => {
+  it('sends every request to the GHES API base, the App token exchange of auth-app included', async () => {
+    const { api, registry } = setup({
+      apiUrl: GHES,
+      permissions: { organization_self_hosted_runners: 'read' },
+    });
+    const id = api.add({ name: 'r' });
+    expect(await registry.getRunner(id)).toMatchObject({ name: 'r' });
+    await registry.listRunners();
+    expect(api.requests.map((r) => r.url)).toEqual([
+      'https://ghe.example.com/api/v3/app/installations/456/access_tokens',
+      `https://ghe.example.com/api/v3/orgs/acme/actions/runners/${id}`,
+      'https://ghe.example.com/api/v3/orgs/acme/actions/runners?per_page=100',
+    ]);
+  });
+
+  it('follows pagination at the GHES base: 250 runners = 3 requests there', async () => {
+    const { api, registry } = setup({ apiUrl: GHES });
+    for (let i = 0; i < 250; i++) api.add({ name: `r-${i}` });
+    expect(await registry.listRunners()).toHaveLength(250);
+    const pages = api.requests.filter((r) => r.path.includes('/actions/runners'));
+    expect(pages.map((p) => p.url)).toEqual([
+      'https://ghe.example.com/api/v3/orgs/acme/actions/runners?per_page=100',
+      'https://ghe.example.com/api/v3/orgs/acme/actions/runners?per_page=100&page=2',
+      'https://ghe.example.com/api/v3/orgs/acme/actions/runners?per_page=100&page=3',
+    ]);
+  });
+});
+
+describe('OctokitRunnerRegistry for enterprise runners', () => {
+  it('uses the enterprise endpoints with the classic token', async () => {
+    const { api, registry } = setup({ enterprise: 'acme-corp' });
+    const id = api.add({ name: 'r' });
+    expect(await registry.getRunner(id)).toMatchObject({ name: 'r' });
+    expect(api.requests.at(-1)).toMatchObject({
+      path: `/enterprises/acme-corp/actions/runners/${id}`,
+      authorization: `token ${api.classicToken}`,
+    });
+  });
+
+  it('is refused by GitHub with an App installation token (the routes take none): a 403, never a list', async () => {
+    const api = new FakeGitHubApi('acme', { enterprise: 'acme-corp' });
+    api.add({ name: 'r' });
+    const octokit = createFleetOctokit({
+      credentials: { appId: 123, installationId: 456, privateKey: testPrivateKey() },
+      fetch: api.fetch,
+      retries: 0,
+      pacing: false,
+    });
+    const err = await new OctokitRunnerRegistry(octokit, { enterprise: 'acme-corp' })
+      .listRunners()
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RunnerListingError);
+    expect(String((err as Error).cause)).toMatch(/403 Resource not accessible by integration/);
+  });
+});
 
 describe('OctokitRunnerRegistry at the HTTP boundary', () => {
   it('authenticates as the App installation once and sends the installation token', async () => {

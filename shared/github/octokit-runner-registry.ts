@@ -4,10 +4,13 @@ import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { isFleetMutatingGitHubRequest } from '../audit/fleet-mutating';
 import { ensureIntent, noteGitHubCall } from '../aws/call-recorder';
-import { ThrottledError } from '../core/errors';
+import { ConfigError, ThrottledError } from '../core/errors';
 import { GitHubApiError, RunnerBusyError, RunnerListingError } from './errors';
 import type { GitHubRunner, RunnerRegistry } from './port';
+import { describeScope, type GitHubScope, runnersRoute } from './scope';
 import { createScopedAppAuth, type InstallationPermissions } from './scoped-app-auth';
+
+export type { GitHubScope } from './scope';
 
 /** Octokit with the plugins fleetwarden relies on: every page, pacing, rate limits, retries of 5xx. */
 export const FleetOctokit = Octokit.plugin(paginateRest, throttling, retry);
@@ -19,8 +22,19 @@ export interface GitHubAppCredentials {
   privateKey: string;
 }
 
+/**
+ * A classic personal access token: what enterprise runner routes need (scope
+ * manage_runners:enterprise; they take no App installation token, see shared/github/scope.ts).
+ * It cannot be down-scoped.
+ */
+export interface GitHubTokenCredentials {
+  token: string;
+}
+
+export type GitHubCredentials = GitHubAppCredentials | GitHubTokenCredentials;
+
 export interface FleetOctokitOptions {
-  credentials: GitHubAppCredentials;
+  credentials: GitHubCredentials;
   /** Longest wait (s) for a rate-limit reset before failing the call instead. @default 20 */
   maxRateLimitWaitSeconds?: number;
   /** Retries of 5xx answers. @default 2 */
@@ -33,7 +47,10 @@ export interface FleetOctokitOptions {
   fetch?: typeof fetch;
   /** GitHub Enterprise Server API root. @default https://api.github.com */
   baseUrl?: string;
-  /** Down-scope the installation token to these (a read-only function asks for read). @default the installation's */
+  /**
+   * Down-scope the installation token to these (a read-only function asks for read); App
+   * credentials only (a classic token has fixed scopes). @default the installation's
+   */
   permissions?: InstallationPermissions;
 }
 
@@ -46,14 +63,9 @@ export interface FleetOctokitOptions {
 export function createFleetOctokit(options: FleetOctokitOptions): FleetOctokitInstance {
   const maxWait = options.maxRateLimitWaitSeconds ?? 20;
   const octokit = new FleetOctokit({
-    authStrategy: createScopedAppAuth,
-    auth: {
-      appId: options.credentials.appId,
-      privateKey: options.credentials.privateKey,
-      installationId: options.credentials.installationId,
-      ...(options.permissions ? { permissions: options.permissions } : {}),
-    },
-    ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
+    // the App's token exchange goes through this Octokit's request: the same baseUrl (a GHES's)
+    ...authOf(options),
+    ...(options.baseUrl ? { baseUrl: options.baseUrl.replace(/\/$/, '') } : {}),
     // retries via the plugin's own state, NOT request.retries: a per-request `retries` makes the
     // plugin retry every failure, 404 and 422 included (a busy runner's DELETE was sent three times)
     ...(options.fetch ? { request: { fetch: options.fetch } } : {}),
@@ -98,6 +110,24 @@ export function createFleetOctokit(options: FleetOctokitOptions): FleetOctokitIn
     }
   });
   return octokit;
+}
+
+function authOf(options: FleetOctokitOptions) {
+  const c = options.credentials;
+  if ('token' in c) {
+    if (options.permissions)
+      throw new ConfigError('a classic token cannot be down-scoped: permissions need GitHub App credentials');
+    return { auth: c.token };
+  }
+  return {
+    authStrategy: createScopedAppAuth,
+    auth: {
+      appId: c.appId,
+      privateKey: c.privateKey,
+      installationId: c.installationId,
+      ...(options.permissions ? { permissions: options.permissions } : {}),
+    },
+  };
 }
 
 interface ApiRunner {
@@ -166,12 +196,6 @@ function apiError(what: string, err: unknown): Error {
 
 const BUSY = /running a job/i;
 
-export interface GitHubScope {
-  owner: string;
-  /** Repository-level runners; organisation-level when absent. */
-  repository?: string | undefined;
-}
-
 /**
  * The runner registry over GitHub's REST API. Lists read every page (per_page 100) and are deduped
  * by id (offset pagination over a changing list can repeat a runner); any failed page fails the
@@ -184,12 +208,7 @@ export class OctokitRunnerRegistry implements RunnerRegistry {
   ) {}
 
   private get base(): { path: string; params: Record<string, string> } {
-    return this.scope.repository
-      ? {
-          path: '/repos/{owner}/{repo}/actions/runners',
-          params: { owner: this.scope.owner, repo: this.scope.repository },
-        }
-      : { path: '/orgs/{org}/actions/runners', params: { org: this.scope.owner } };
+    return runnersRoute(this.scope);
   }
 
   async listRunners(): Promise<GitHubRunner[]> {
@@ -268,8 +287,6 @@ export class OctokitRunnerRegistry implements RunnerRegistry {
   }
 
   private describe(): string {
-    return this.scope.repository
-      ? `${this.scope.owner}/${this.scope.repository}`
-      : `organisation ${this.scope.owner}`;
+    return describeScope(this.scope);
   }
 }

@@ -6,16 +6,58 @@ import { ConfigError } from '../core/errors';
 import {
   createFleetOctokit,
   type GitHubAppCredentials,
+  type GitHubCredentials,
   OctokitRunnerRegistry,
 } from './octokit-runner-registry';
 import type { RunnerRegistry } from './port';
+import { apiHostOf, DEFAULT_GITHUB_API_URL, type GitHubScope, runnerPermissionOf } from './scope';
 
-/** Environment of every function that talks to GitHub (set by the RunnerRemediation construct). */
-export const GitHubEnv = z.object({
-  GITHUB_APP_SECRET_ARN: z.string().startsWith('arn:'),
-  GITHUB_OWNER: z.string().min(1),
-  GITHUB_REPOSITORY: z.string().min(1).optional(),
-});
+const httpsApiUrl = z.string().refine(
+  (v) => {
+    try {
+      apiHostOf(v);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be an https URL without query, e.g. https://ghe.example.com/api/v3' },
+);
+
+/**
+ * Environment of every function that talks to GitHub (set by the RunnerRemediation construct): the
+ * scope is GITHUB_OWNER (+ GITHUB_REPOSITORY) or GITHUB_ENTERPRISE, exactly one; GITHUB_API_URL is
+ * the REST root (a GitHub Enterprise Server's `https://<host>/api/v3`).
+ */
+export const GitHubEnv = z
+  .object({
+    GITHUB_APP_SECRET_ARN: z.string().startsWith('arn:'),
+    GITHUB_OWNER: z.string().min(1).optional(),
+    GITHUB_REPOSITORY: z.string().min(1).optional(),
+    GITHUB_ENTERPRISE: z.string().min(1).optional(),
+    GITHUB_API_URL: httpsApiUrl.default(DEFAULT_GITHUB_API_URL),
+  })
+  .superRefine((e, ctx) => {
+    if ((e.GITHUB_OWNER === undefined) === (e.GITHUB_ENTERPRISE === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['GITHUB_OWNER'],
+        message: 'set exactly one of GITHUB_OWNER (organisation or repository runners) and GITHUB_ENTERPRISE',
+      });
+    if (e.GITHUB_ENTERPRISE !== undefined && e.GITHUB_REPOSITORY !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['GITHUB_REPOSITORY'],
+        message: 'enterprise runners (GITHUB_ENTERPRISE) belong to no repository',
+      });
+  });
+
+/** The scope the environment names (validated by GitHubEnv). */
+function scopeOf(e: z.infer<typeof GitHubEnv>): GitHubScope {
+  return e.GITHUB_ENTERPRISE !== undefined
+    ? { enterprise: e.GITHUB_ENTERPRISE }
+    : { owner: e.GITHUB_OWNER as string, repository: e.GITHUB_REPOSITORY };
+}
 
 const CredentialsSchema = z.object({
   appId: z.union([z.string().min(1), z.number().int()]),
@@ -25,6 +67,8 @@ const CredentialsSchema = z.object({
     .includes('PRIVATE KEY', { message: 'must be the PEM private key of the GitHub App' }),
 });
 
+const TokenSchema = z.object({ token: z.string().min(1) });
+
 /**
  * Read the GitHub App credentials secret: JSON `{"appId", "installationId", "privateKey"}`.
  * Errors name the field that is wrong, never its value (the key must not reach the logs).
@@ -33,7 +77,22 @@ export async function loadGitHubAppCredentials(
   secretArn: string,
   client: SecretsManagerClient = defaultSecretsManagerClient(),
 ): Promise<GitHubAppCredentials> {
-  const out = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
+  return (await loadCredentials(secretArn, client, false)) as GitHubAppCredentials;
+}
+
+/**
+ * The credentials secret of a scope: the GitHub App's (above), or for enterprise runners a classic
+ * token `{"token"}` with the manage_runners:enterprise scope (GitHub takes no App installation
+ * token on those routes: shared/github/scope.ts).
+ */
+async function loadCredentials(
+  secretArn: string,
+  client: SecretsManagerClient | undefined,
+  enterprise: boolean,
+): Promise<GitHubCredentials> {
+  const out = await (client ?? defaultSecretsManagerClient()).send(
+    new GetSecretValueCommand({ SecretId: secretArn }),
+  );
   let json: unknown;
   try {
     json = JSON.parse(out.SecretString ?? '');
@@ -41,6 +100,13 @@ export async function loadGitHubAppCredentials(
     throw new ConfigError(
       `GitHub App secret ${secretArn} is not JSON; put {"appId","installationId","privateKey"} into it (README.md, "After the first deploy")`,
       { cause: err },
+    );
+  }
+  if (enterprise) {
+    const token = TokenSchema.safeParse(json);
+    if (token.success) return token.data;
+    throw new ConfigError(
+      `GitHub secret ${secretArn} must hold {"token"}: a classic token with the manage_runners:enterprise scope. GitHub's enterprise runner routes take no GitHub App installation token (REST reference, "List self-hosted runners for an enterprise")`,
     );
   }
   const parsed = CredentialsSchema.safeParse(json);
@@ -62,9 +128,7 @@ export interface RegistryOptions {
   fetch?: typeof fetch;
 }
 
-/** The installation permission GitHub's runner routes need for this scope. */
-export const runnerPermissionOf = (repository: string | undefined) =>
-  repository ? 'administration' : 'organization_self_hosted_runners';
+export { runnerPermissionOf } from './scope';
 
 const memo = new Map<string, Promise<RunnerRegistry>>();
 
@@ -79,15 +143,23 @@ export function runnerRegistryFromEnv(
 ): Promise<RunnerRegistry> {
   const build = async () => {
     const e = readEnv(GitHubEnv, env ?? process.env);
-    const credentials = await loadGitHubAppCredentials(e.GITHUB_APP_SECRET_ARN, client);
+    const scope = scopeOf(e);
+    const credentials = await loadCredentials(
+      e.GITHUB_APP_SECRET_ARN,
+      client,
+      scope.enterprise !== undefined,
+    );
+    // read access: an App token down-scoped to the scope's runner permission; enterprise runners
+    // have none to down-scope to (a classic token's scopes are fixed): the function's own calls
+    // are then its only limit (README, "GitHub Enterprise Server")
+    const permission = runnerPermissionOf(scope);
     const octokit = createFleetOctokit({
       credentials,
-      ...(options.access === 'read'
-        ? { permissions: { [runnerPermissionOf(e.GITHUB_REPOSITORY)]: 'read' as const } }
-        : {}),
+      ...(options.access === 'read' && permission ? { permissions: { [permission]: 'read' as const } } : {}),
+      ...(e.GITHUB_API_URL !== DEFAULT_GITHUB_API_URL ? { baseUrl: e.GITHUB_API_URL } : {}),
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });
-    return new OctokitRunnerRegistry(octokit, { owner: e.GITHUB_OWNER, repository: e.GITHUB_REPOSITORY });
+    return new OctokitRunnerRegistry(octokit, scope);
   };
   if (env !== undefined || client !== undefined) return build();
   const key = options.access ?? 'write';

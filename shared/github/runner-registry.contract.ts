@@ -6,6 +6,8 @@ import type { RunnerRegistry } from './port';
 /** How a contract test arranges GitHub's state behind the subject. */
 export interface RegistryHarness {
   registry: RunnerRegistry;
+  /** The registry's scope in words (`organisation acme`, `acme/infra`, `enterprise acme-corp`). */
+  scopeName: string;
   add(r: { name: string; busy?: boolean; status?: 'online' | 'offline'; labels?: string[] }): number;
   failNextListPage(): void;
   exhaustRateLimit(): void;
@@ -34,6 +36,15 @@ export function describeRunnerRegistryContract(name: string, make: () => Registr
       for (let i = 0; i < 150; i++) h.add({ name: `runner-${i}` });
       h.failNextListPage();
       await expect(h.registry.listRunners()).rejects.toBeInstanceOf(RunnerListingError);
+    });
+
+    it('names its scope when a listing fails (several pools: the operator sees which one)', async () => {
+      const h = make();
+      h.add({ name: 'r' });
+      h.failNextListPage();
+      const err = await h.registry.listRunners().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RunnerListingError);
+      expect((err as Error).message).toContain(h.scopeName);
     });
 
     it('finds runners by exact name in one request, whatever page they would be on', async () => {

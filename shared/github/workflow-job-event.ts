@@ -5,9 +5,18 @@ import * as z from 'zod';
  * `workflow_job` webhook. Consumers (runner remediation) match on source + detail-type and parse
  * the detail with this schema. runnerId/runnerName are null while the job is queued (GitHub sends
  * them only once a runner picked the job up).
+ *
+ * `host` (the lowercase hostname of the GitHub that sent it: `github.com` or a GHES host) and `pool`
+ * (the runner pool whose webhook secret verified the signature) are decided by the ingress from
+ * WHICH POOL'S SECRET VERIFIED IT, never from unsigned headers. Optional on read: an event published
+ * before pools existed is `github.com`, pool `default`.
  */
 export const GITHUB_EVENT_SOURCE = 'fleetwarden.github';
 export const WORKFLOW_JOB_DETAIL_TYPE = 'workflow_job';
+/** The pool of today's single-pool setup (and of events published before pools existed). */
+export const DEFAULT_POOL = 'default';
+/** The host of github.com deliveries (no X-GitHub-Enterprise-Host header). */
+export const DEFAULT_WEBHOOK_HOST = 'github.com';
 
 export const WorkflowJobDetailSchema = z.object({
   /** X-GitHub-Delivery: shared by redeliveries of the same webhook. */
@@ -27,5 +36,10 @@ export const WorkflowJobDetailSchema = z.object({
   }),
   repository: z.string().min(1),
   organization: z.string().nullable(),
+  host: z.string().min(1).default(DEFAULT_WEBHOOK_HOST),
+  pool: z.string().min(1).default(DEFAULT_POOL),
 });
-export type WorkflowJobDetail = z.infer<typeof WorkflowJobDetailSchema>;
+/** A detail as it travels on the bus (events published before pools carry no host or pool). */
+export type WorkflowJobDetail = z.input<typeof WorkflowJobDetailSchema>;
+/** A detail as read (host and pool filled in). */
+export type ParsedWorkflowJobDetail = z.output<typeof WorkflowJobDetailSchema>;

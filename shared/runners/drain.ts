@@ -1,6 +1,7 @@
 import { FleetwardenError } from '../core/errors';
 import type { GitHubRunner } from '../github/port';
 import { instanceIdOf } from './matching';
+import { carriesPoolLabels } from './pool';
 import type { Listing } from './sweep-planner';
 
 /** A drain reached a state its decision rules exclude (a bug, not an outage): fail the message. */
@@ -25,6 +26,11 @@ export interface DrainInput {
    * look's listing either, the absence is confirmed by two listings.
    */
   absentBefore?: boolean;
+  /**
+   * The pool's labels: a runner of the instance without every one of them is another pool's,
+   * never deregistered, cordoned or waited for. Absent or empty: no pool restriction.
+   */
+  labels?: readonly string[];
 }
 
 export type DrainDecision =
@@ -79,7 +85,8 @@ export function decideDrain(input: DrainInput): DrainDecision {
   }
   const byId = new Map<number, GitHubRunner>();
   for (const r of [...input.runners.items, ...(c?.ok ? c.items : [])]) {
-    if (instanceIdOf(r)?.instanceId === input.instanceId) byId.set(r.id, r);
+    if (instanceIdOf(r)?.instanceId === input.instanceId && carriesPoolLabels(r, input.labels ?? []))
+      byId.set(r.id, r);
   }
   const mine = [...byId.values()];
   if (mine.length === 0) {

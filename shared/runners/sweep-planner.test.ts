@@ -367,6 +367,29 @@ describe('sweep planner: blast radius (issue 10)', () => {
     expect(plan2.actions).toEqual([]);
   });
 
+  it("a pool with labels never touches a runner without all of them: pool A never removes pool B's runner in one org", () => {
+    // both pools' runners carry the fleet's label (one fleet id, one organisation); pool B's idle
+    // offline runner claims instance 2, which EC2 no longer describes (gone long ago)
+    const b = (n: number, over: Partial<GitHubRunner> = {}) =>
+      runner(n, { ...over, labels: [...runner(n).labels, 'gpu'], status: 'offline' });
+    const a = (n: number, over: Partial<GitHubRunner> = {}) =>
+      runner(n, { ...over, labels: [...runner(n).labels, 'linux'] });
+    const runners = [a(1), b(2), a(3, { status: 'offline' }), a(4)];
+    const gone = new Map([
+      [iid(2), new Date(NOW.getTime() - 120 * min)],
+      [iid(3), new Date(NOW.getTime() - 120 * min)],
+    ]);
+    const poolA = planSweep(
+      { ...input(runners, [instance(1), instance(4)]), goneSince: gone, labels: ['linux'] },
+      cfg,
+    );
+    const touched = poolA.actions.flatMap((x) => ('runner' in x ? [x.runner.id] : []));
+    expect(touched).toEqual([1003]);
+    // without the pool's labels the same sweep takes pool B's ghost too (what the labels prevent)
+    const unlabelled = planSweep({ ...input(runners, [instance(1), instance(4)]), goneSince: gone }, cfg);
+    expect(unlabelled.actions.flatMap((x) => ('runner' in x ? [x.runner.id] : []))).toContain(1002);
+  });
+
   it('a runner with no fleet label is removed only when EC2 here describes its instance with the fleet tag', () => {
     const unclaimed = runner(2, {
       status: 'offline',

@@ -1,6 +1,7 @@
 import type { InstanceInfo } from '../ec2/port';
 import type { GitHubRunner } from '../github/port';
 import { fleetIdOf, instanceIdOf, isExempt, type RunnerMatch, regionOf } from './matching';
+import { carriesPoolLabels } from './pool';
 
 export interface SweepConfig {
   /** After an instance left (stateChangedAt), wait this long before deregistering its idle runner. */
@@ -56,6 +57,11 @@ export interface SweepInput {
   autoScalingGroupNames?: readonly string[];
   /** The region swept: runners labelled `fleetwarden-region:<other>` are not this sweep's. */
   region?: string;
+  /**
+   * The pool's labels: a runner without every one of them is another pool's (in the same GitHub
+   * scope), never touched. Absent or empty: no pool restriction.
+   */
+  labels?: readonly string[];
   /** When the sweep first saw each instance id gone (EC2 no longer describes it), persisted across runs. */
   goneSince?: ReadonlyMap<string, Date>;
   /** When the sweep first saw each leaving instance whose state-transition time EC2 did not give. */
@@ -288,6 +294,7 @@ function judgeRunners(
     if (region !== undefined && input.region !== undefined && region !== input.region) continue;
     const fleet = fleetIdOf(runner);
     if (fleet !== undefined && fleet !== input.fleetId) continue;
+    if (!carriesPoolLabels(runner, input.labels ?? [])) continue;
     const w = where(match.instanceId);
     if (w.kind === 'foreign') continue;
     const claimed = match.by === 'label' && fleet === input.fleetId;

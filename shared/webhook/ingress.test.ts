@@ -31,10 +31,16 @@ let bus: InMemoryEventBus;
 let store: InMemoryPersistenceLayer;
 let secretReads: number;
 const deps = () => ({
-  secret: async () => {
-    secretReads++;
-    return SECRET;
-  },
+  pools: [
+    {
+      pool: 'default',
+      host: 'github.com',
+      secret: async () => {
+        secretReads++;
+        return SECRET;
+      },
+    },
+  ],
   publishOnce: deliveryDeduper(store, bus, { ttlSeconds: 3 * 86_400 }),
   maxBodyBytes: 1024 * 1024,
 });

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Webhooks } from '@octokit/webhooks';
 import type { Context } from 'aws-lambda';
+import { ConfigError } from '../core/errors';
+import { DEFAULT_WEBHOOK_HOST } from '../github/workflow-job-event';
 import type { PublishOnce } from './dedupe';
 import {
   jobActionTime,
@@ -22,9 +24,17 @@ export interface IngressResponse {
   body: { status: string; [k: string]: unknown };
 }
 
-export interface IngressDeps {
-  /** The webhook secret (cached by the caller). */
+/** A runner pool the ingress serves: its name, its GitHub's host, its webhook secret (cached by the caller). */
+export interface IngressPool {
+  pool: string;
+  /** Lowercase: `github.com`, or the GHES hostname its X-GitHub-Enterprise-Host names. */
+  host: string;
   secret: () => Promise<string>;
+}
+
+export interface IngressDeps {
+  /** The pools; a delivery belongs to the one whose secret verifies its signature. */
+  pools: readonly IngressPool[];
   publishOnce: PublishOnce;
   /** Larger bodies are refused with 413 before any hashing. */
   maxBodyBytes: number;
@@ -64,26 +74,50 @@ function deliveryJson(req: IngressRequest): { json: unknown } | { problem: strin
   }
 }
 
-async function signatureProblem(
-  req: IngressRequest,
-  deps: IngressDeps,
-): Promise<IngressResponse | undefined> {
+/**
+ * The pool whose secret verifies the signature, or the refusal. Every pool's secret is tried (each
+ * a constant-time compare in @octokit/webhooks, over the RAW body as sent, form encoding included);
+ * a signature two pools verify means they hold the same secret: a configuration error (thrown: 5xx),
+ * never a guess. The unsigned headers play no part here.
+ */
+async function verifiedPool(req: IngressRequest, deps: IngressDeps): Promise<IngressPool | IngressResponse> {
   const signature = req.headers['x-hub-signature-256'];
   if (!signature?.startsWith('sha256='))
     return reply(401, 'unsigned', { message: 'X-Hub-Signature-256 missing' });
-  // over the RAW body as sent (the form encoding included), constant-time compare in @octokit/webhooks
-  const verified = await new Webhooks({ secret: await deps.secret() })
-    .verify(req.body, signature)
-    .catch(() => false);
-  return verified
-    ? undefined
-    : reply(401, 'bad-signature', { message: 'X-Hub-Signature-256 does not match the body' });
+  const verdicts = await Promise.all(
+    deps.pools.map(async (p) =>
+      new Webhooks({ secret: await p.secret() }).verify(req.body, signature).catch(() => false),
+    ),
+  );
+  const matched = deps.pools.filter((_p, i) => verdicts[i]);
+  if (matched.length > 1)
+    throw new ConfigError(
+      `pools ${matched.map((p) => p.pool).join(', ')} hold the same webhook secret: a delivery cannot be attributed to one; give each pool its own`,
+    );
+  return (
+    matched[0] ?? reply(401, 'bad-signature', { message: 'X-Hub-Signature-256 does not match the body' })
+  );
+}
+
+/**
+ * The unsigned X-GitHub-Enterprise-Host is only cross-checked against the verified pool's host: a
+ * github.com pool's delivery must carry none, a GHES pool's must name its host (a secret entered in
+ * the wrong GitHub's hook, or a GHES delivery relayed elsewhere, is refused, never re-attributed).
+ */
+function hostProblem(req: IngressRequest, pool: IngressPool): IngressResponse | undefined {
+  const claimed = req.headers['x-github-enterprise-host']?.trim().toLowerCase() || undefined;
+  if ((claimed ?? DEFAULT_WEBHOOK_HOST) === pool.host) return undefined;
+  return reply(403, 'wrong-host', {
+    pool: pool.pool,
+    message: `signed with the secret of pool ${pool.pool} (${pool.host}) but sent by ${claimed ? `X-GitHub-Enterprise-Host ${claimed}` : 'github.com (no X-GitHub-Enterprise-Host)'}`,
+  });
 }
 
 /**
  * GitHub webhook -> normalized bus event. Order matters: method, size (cheap, before hashing), the
  * signature over the RAW body as sent (JSON or form-encoded: GitHub's default content type puts the
- * JSON in a `payload=` field and signs the form body), then the event. Replays: workflow_job is
+ * JSON in a `payload=` field and signs the form body) -> the pool whose secret verifies it, the
+ * enterprise host header cross-checked against that pool's host (403 wrong-host), then the event. Replays: workflow_job is
  * published once per X-GitHub-Delivery AND once per sha256 of the signed body (the headers are not
  * signed, so a captured body can come back under a new id), and a job whose action happened more than
  * `maxJobAgeMs` ago is ignored as stale. Every other event is accepted and ignored (202) so GitHub does
@@ -94,9 +128,20 @@ export async function handleWebhook(req: IngressRequest, deps: IngressDeps): Pro
   if (req.method.toUpperCase() !== 'POST') return reply(405, 'method-not-allowed', { method: req.method });
   const bytes = Buffer.byteLength(req.body, 'utf8');
   if (bytes > deps.maxBodyBytes) return reply(413, 'too-large', { bytes, limit: deps.maxBodyBytes });
-  const refused = await signatureProblem(req, deps);
-  if (refused) return refused;
+  const verified = await verifiedPool(req, deps);
+  if ('statusCode' in verified) return verified;
+  const pool = verified;
+  const wrongHost = hostProblem(req, pool);
+  if (wrongHost) return wrongHost;
+  return handleVerified(req, deps, pool);
+}
 
+/** A delivery whose pool is known: the event, its payload, its age, then publish once. */
+async function handleVerified(
+  req: IngressRequest,
+  deps: IngressDeps,
+  pool: IngressPool,
+): Promise<IngressResponse> {
   const event = req.headers['x-github-event'];
   const deliveryId = req.headers['x-github-delivery'];
   if (!deliveryId) return reply(400, 'malformed', { message: 'X-GitHub-Delivery missing' });
@@ -134,10 +179,10 @@ export async function handleWebhook(req: IngressRequest, deps: IngressDeps): Pro
   const bodyDigest = createHash('sha256').update(req.body, 'utf8').digest('hex');
   const out = await deps.publishOnce(
     { deliveryId, bodyDigest },
-    normalizeWorkflowJob(deliveryId, payload.data),
+    normalizeWorkflowJob(deliveryId, payload.data, { host: pool.host, pool: pool.pool }),
     deps.context,
   );
   return out.duplicate
-    ? reply(200, 'duplicate', { deliveryId, by: out.by ?? 'delivery-id' })
-    : reply(202, 'published', { deliveryId, eventId: out.eventId });
+    ? reply(200, 'duplicate', { deliveryId, pool: pool.pool, by: out.by ?? 'delivery-id' })
+    : reply(202, 'published', { deliveryId, pool: pool.pool, eventId: out.eventId });
 }

@@ -1,8 +1,8 @@
 import * as z from 'zod';
 import {
   GITHUB_EVENT_SOURCE,
+  type ParsedWorkflowJobDetail,
   WORKFLOW_JOB_DETAIL_TYPE,
-  type WorkflowJobDetail,
 } from '../github/workflow-job-event';
 import type { BusEvent } from './publisher';
 
@@ -32,9 +32,10 @@ export const WorkflowJobPayloadSchema = z.object({
 export function normalizeWorkflowJob(
   deliveryId: string,
   payload: z.infer<typeof WorkflowJobPayloadSchema>,
+  origin: { host: string; pool: string },
 ): BusEvent {
   const j = payload.workflow_job;
-  const detail: WorkflowJobDetail = {
+  const detail: ParsedWorkflowJobDetail = {
     deliveryId,
     action: payload.action,
     job: {
@@ -51,6 +52,8 @@ export function normalizeWorkflowJob(
     },
     repository: payload.repository.full_name,
     organization: payload.organization?.login ?? null,
+    host: origin.host,
+    pool: origin.pool,
   };
   return { source: GITHUB_EVENT_SOURCE, detailType: WORKFLOW_JOB_DETAIL_TYPE, detail };
 }

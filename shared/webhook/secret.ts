@@ -2,26 +2,26 @@ import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/clien
 import { defaultSecretsManagerClient } from '../aws/clients';
 import { ConfigError } from '../core/errors';
 
-/** Port: the GitHub webhook secret (the HMAC key of X-Hub-Signature-256). */
-export type WebhookSecret = () => Promise<string>;
+/** Port: a pool's GitHub webhook secret (the HMAC key of X-Hub-Signature-256), by its secret ARN. */
+export type WebhookSecret = (secretArn: string) => Promise<string>;
 
 /**
- * The webhook secret from Secrets Manager, read at most once per `ttlSeconds` (a rotated secret is
+ * Webhook secrets from Secrets Manager, each read at most once per `ttlSeconds` (a rotated secret is
  * picked up within that time). A secret without a string value is a ConfigError naming the secret.
  */
-export function cachedWebhookSecret(
-  arn: string,
+export function cachedWebhookSecrets(
   ttlSeconds: number,
   opts: { client?: SecretsManagerClient; now?: () => number } = {},
 ): WebhookSecret {
   const now = opts.now ?? Date.now;
-  let value: { secret: string; at: number } | undefined;
-  return async () => {
+  const values = new Map<string, { secret: string; at: number }>();
+  return async (arn) => {
+    const value = values.get(arn);
     if (value && now() - value.at < ttlSeconds * 1000) return value.secret;
     const client = opts.client ?? defaultSecretsManagerClient();
     const out = await client.send(new GetSecretValueCommand({ SecretId: arn }));
     if (!out.SecretString) throw new ConfigError(`webhook secret ${arn} has no string value`);
-    value = { secret: out.SecretString, at: now() };
-    return value.secret;
+    values.set(arn, { secret: out.SecretString, at: now() });
+    return out.SecretString;
   };
 }

@@ -151,6 +151,7 @@ function decisionMark(r: AuditRecord, byRequest: Map<string, TrailEvent>): Mark 
   const correlated = new Map(c.calls.map((m) => [m.requestId, m.eventId]));
   const eventIds: string[] = [];
   const facts: Array<[string, string]> = [['reason', r.reason]];
+  if (r.account) facts.push(['where', `${r.account}/${r.region ?? '?'}`]);
   const callError = r.calls.some((x) => x.outcome === 'error') || r.githubCalls.some((g) => g.status >= 400);
   facts.push(['trigger', triggerText(r)]);
   if (c.trigger)

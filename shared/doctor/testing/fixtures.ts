@@ -65,6 +65,38 @@ export const orgHooks = [
   },
 ];
 
+/** GET /orgs/{org}/hooks/{hook_id}/deliveries ("List deliveries for an organization webhook"). */
+export const orgHookDeliveries = [
+  {
+    id: 22345678,
+    guid: '1c989ba4-242f-11e5-81e1-c7b6966d2516',
+    delivered_at: '2026-11-30T09:01:00Z',
+    redelivery: false,
+    duration: 0.22,
+    status: 'OK',
+    status_code: 200,
+    event: 'workflow_job',
+    action: 'in_progress',
+    installation_id: null,
+    repository_id: 42,
+  },
+];
+
+/** The 403 GitHub answers an installation token without the permission a route needs. */
+export const notAccessibleByIntegration = {
+  message: 'Resource not accessible by integration',
+  documentation_url: 'https://docs.github.com/rest/orgs/webhooks#list-organization-webhooks',
+  status: '403',
+};
+
+/** POST /app/installations/{installation_id}/access_tokens ("Create an installation access token"). */
+export const installationToken = {
+  token: 'ghs_16C7e42F292c6912E7710c838347Ae178B4a',
+  expires_at: '2026-11-30T10:10:00Z',
+  permissions: { organization_hooks: 'read' },
+  repository_selection: 'all',
+};
+
 /** GET /app/hook/deliveries ("List deliveries for an app webhook"), newest first. */
 export const deliveries = [
   {

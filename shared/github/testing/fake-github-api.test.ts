@@ -126,3 +126,49 @@ describe('FakeGitHubApi installation tokens', () => {
     expect(violations).toEqual([]);
   });
 });
+
+describe('FakeGitHubApi as a GHES, and for enterprise runners', () => {
+  it('answers at its GHES root only, Link headers included (held to the ghes-3.19 description)', async () => {
+    const root = 'https://ghe.example.com/api/v3';
+    const api = new FakeGitHubApi('acme', { baseUrl: root });
+    const violations: string[] = [];
+    const f = describedFetch(api.fetch, violations, { description: 'ghes-3.19', baseUrl: root });
+    const token = (
+      (await (await f(`${root}/app/installations/456/access_tokens`, { method: 'POST' })).json()) as {
+        token: string;
+      }
+    ).token;
+    for (let i = 0; i < 3; i++) api.add({ name: `r-${i}` });
+    const page = await f(`${root}/orgs/acme/actions/runners?per_page=2`, {
+      headers: { authorization: `token ${token}` },
+    });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('link')).toContain(`<${root}/orgs/acme/actions/runners?per_page=2&page=2>`);
+    const elsewhere = await api.fetch(`${API}/orgs/acme/actions/runners`, {
+      headers: { authorization: `token ${token}` },
+    });
+    expect(elsewhere.status).toBe(404);
+    expect(violations).toEqual([]);
+  });
+
+  it('refuses an App installation token on enterprise runner routes and serves the classic token', async () => {
+    const api = new FakeGitHubApi('acme', { enterprise: 'acme-corp' });
+    const violations: string[] = [];
+    const f = describedFetch(api.fetch, violations, { description: 'ghec' });
+    const id = api.add({ name: 'r' });
+    const token = (
+      (await (await f(`${API}/app/installations/456/access_tokens`, { method: 'POST' })).json()) as {
+        token: string;
+      }
+    ).token;
+    const asApp = await f(`${API}/enterprises/acme-corp/actions/runners/${id}`, {
+      headers: { authorization: `token ${token}` },
+    });
+    expect(asApp.status).toBe(403);
+    const asClassic = await f(`${API}/enterprises/acme-corp/actions/runners/${id}`, {
+      headers: { authorization: `token ${api.classicToken}` },
+    });
+    expect(asClassic.status).toBe(200);
+    expect(violations).toEqual([]);
+  });
+});

@@ -37,13 +37,25 @@ const DOCS = 'https://docs.github.com/rest';
 export interface FakeGitHubApiOptions {
   /** Serve the runner routes of this repository (`/repos/{owner}/{repo}/...`) instead of the organisation's. */
   repository?: string;
+  /**
+   * Serve the runner routes of this enterprise (`/enterprises/{enterprise}/...`). GitHub takes no App
+   * installation token there (403 "Resource not accessible by integration"; shared/github/scope.ts):
+   * only the classic token (`classicToken`, scope manage_runners:enterprise).
+   */
+  enterprise?: string;
+  /** The REST root it answers at (a GHES: `https://<host>/api/v3`). @default https://api.github.com */
+  baseUrl?: string;
   /** What the App installation was granted. @default the runner permission of the scope: write, metadata: read */
   installationPermissions?: Permissions;
 }
 
 export class FakeGitHubApi {
   readonly runners: FakeRunner[] = [];
-  readonly requests: Array<{ method: string; path: string; authorization: string | null }> = [];
+  /** Every request: `path` relative to the REST root (query included), `url` as sent. */
+  readonly requests: Array<{ method: string; path: string; url: string; authorization: string | null }> = [];
+  /** A classic personal access token with the manage_runners:enterprise scope. */
+  readonly classicToken = 'ghp_fake_classic_manage_runners_enterprise';
+  private readonly root: URL;
   /** Every installation-token request, with the permissions it asked for (if any). */
   readonly tokenRequests: Array<{ installationId: number; permissions?: Permissions }> = [];
   private readonly tokens = new Map<string, Permissions>();
@@ -63,14 +75,28 @@ export class FakeGitHubApi {
   beforePage: ((page: number) => void) | undefined;
 
   constructor(owner: string, options: FakeGitHubApiOptions = {}) {
-    this.base = options.repository
-      ? `/repos/${owner}/${options.repository}/actions/runners`
-      : `/orgs/${owner}/actions/runners`;
+    this.base = options.enterprise
+      ? `/enterprises/${options.enterprise}/actions/runners`
+      : options.repository
+        ? `/repos/${owner}/${options.repository}/actions/runners`
+        : `/orgs/${owner}/actions/runners`;
+    this.root = new URL((options.baseUrl ?? 'https://api.github.com').replace(/\/$/, ''));
     this.runnerPermission = options.repository ? 'administration' : 'organization_self_hosted_runners';
     this.installation = options.installationPermissions ?? {
       [this.runnerPermission]: 'write',
       metadata: 'read',
     };
+    if (options.enterprise) this.tokens.set(this.classicToken, { manage_runners_enterprise: 'write' });
+    this.enterprise = options.enterprise !== undefined;
+  }
+
+  private readonly enterprise: boolean;
+
+  /** The path under the REST root, or undefined for a request to another host or root. */
+  private pathOf(url: URL): string | undefined {
+    const rootPath = this.root.pathname === '/' ? '' : this.root.pathname;
+    if (url.host !== this.root.host || !url.pathname.startsWith(rootPath)) return undefined;
+    return url.pathname.slice(rootPath.length) || '/';
   }
 
   add(r: { name: string; busy?: boolean; status?: 'online' | 'offline'; labels?: string[] }): number {
@@ -94,9 +120,11 @@ export class FakeGitHubApi {
     const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
     const method = (init?.method ?? 'GET').toUpperCase();
     const headers = new Headers(init?.headers);
+    const pathname = this.pathOf(url);
     this.requests.push({
       method,
-      path: url.pathname + url.search,
+      path: (pathname ?? url.pathname) + url.search,
+      url: url.href,
       authorization: headers.get('authorization'),
     });
     const json = (status: number, body: unknown, extra: Record<string, string> = {}) => {
@@ -118,10 +146,15 @@ export class FakeGitHubApi {
 
     const error = (status: number, message: string, extra: Record<string, string> = {}) =>
       json(status, { message, documentation_url: DOCS, status: String(status) }, extra);
-    const tokenMatch = url.pathname.match(/^\/app\/installations\/(\d+)\/access_tokens$/);
+    if (pathname === undefined) return error(404, `Not Found (not this GitHub: ${this.root.href})`);
+    const tokenMatch = pathname.match(/^\/app\/installations\/(\d+)\/access_tokens$/);
     if (tokenMatch && method === 'POST') return this.exchange(Number(tokenMatch[1]), init, json, error);
-    const granted = this.tokens.get((headers.get('authorization') ?? '').replace(/^token /, ''));
+    const token = (headers.get('authorization') ?? '').replace(/^token /, '');
+    const granted = this.tokens.get(token);
     if (!granted) return error(401, 'Bad credentials');
+    // enterprise runner routes: no GitHub App installation token, whatever its permissions
+    if (this.enterprise && pathname.startsWith(this.base) && token !== this.classicToken)
+      return error(403, 'Resource not accessible by integration');
     if (this.rateLimited) {
       return json(403, {
         message: 'API rate limit exceeded for installation.',
@@ -141,10 +174,14 @@ export class FakeGitHubApi {
       return json(502, { message: 'Server Error' });
     }
     const need = method === 'GET' ? ['read', 'write'] : ['write'];
-    if (url.pathname.startsWith(this.base) && !need.includes(granted[this.runnerPermission] ?? ''))
+    if (
+      !this.enterprise &&
+      pathname.startsWith(this.base) &&
+      !need.includes(granted[this.runnerPermission] ?? '')
+    )
       return error(403, 'Resource not accessible by integration');
     const base = this.base;
-    if (url.pathname === base && method === 'GET') {
+    if (pathname === base && method === 'GET') {
       const perPage = Math.min(100, Number(url.searchParams.get('per_page') ?? 30));
       const page = Number(url.searchParams.get('page') ?? 1);
       this.beforePage?.(page);
@@ -155,7 +192,7 @@ export class FakeGitHubApi {
       const last = Math.max(1, Math.ceil(list.length / perPage));
       const q = name === null ? '' : `name=${encodeURIComponent(name)}&`;
       const link = (p: number, rel: string) =>
-        `<https://api.github.com${base}?${q}per_page=${perPage}&page=${p}>; rel="${rel}"`;
+        `<${this.root.href.replace(/\/$/, '')}${base}?${q}per_page=${perPage}&page=${p}>; rel="${rel}"`;
       const links = page < last ? [link(page + 1, 'next'), link(last, 'last')] : [];
       return json(
         200,
@@ -163,7 +200,7 @@ export class FakeGitHubApi {
         links.length ? { link: links.join(', ') } : {},
       );
     }
-    const labelsOf = url.pathname.match(new RegExp(`^${base}/(\\d+)/labels$`));
+    const labelsOf = pathname.match(new RegExp(`^${base}/(\\d+)/labels$`));
     if (labelsOf && method === 'PUT') {
       // "Set custom labels": replaces every custom label, read-only ones stay
       const r = this.runners.find((x) => x.id === Number(labelsOf[1]));
@@ -173,7 +210,7 @@ export class FakeGitHubApi {
       r.labels = [...kept, ...names.map((name, i) => ({ id: 100 + i, name, type: 'custom' as const }))];
       return json(200, { total_count: r.labels.length, labels: r.labels });
     }
-    const one = url.pathname.match(new RegExp(`^${base}/(\\d+)$`));
+    const one = pathname.match(new RegExp(`^${base}/(\\d+)$`));
     if (one) {
       const id = Number(one[1]);
       const idx = this.runners.findIndex((r) => r.id === id);

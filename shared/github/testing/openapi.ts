@@ -48,7 +48,10 @@ function load(module: string): Document {
   }
   return doc;
 }
-export const restDescription = () => load('@octokit/openapi/generated/api.github.com.json');
+/** Which of GitHub's REST descriptions: github.com, Enterprise Cloud (enterprise routes), a GHES release. */
+export type RestDescriptionName = 'api.github.com' | 'ghec' | 'ghes-3.19';
+export const restDescription = (name: RestDescriptionName = 'api.github.com') =>
+  load(`@octokit/openapi/generated/${name}.json`);
 export const webhookDescription = () => load('@octokit/openapi-webhooks/generated/api.github.com.json');
 
 function resolve<T>(doc: Document, ref: string): T {
@@ -101,19 +104,22 @@ export function schemaViolations(doc: Document, schema: Schema, value: unknown, 
   return out;
 }
 
-let routes: Array<{ route: string; pattern: RegExp; params: number }> | undefined;
+const routeTables = new Map<RestDescriptionName, Array<{ route: string; pattern: RegExp; params: number }>>();
 
 /** The described operation for a concrete request path (`/orgs/acme/actions/runners/7`). */
 export function restOperation(
   method: string,
   pathname: string,
+  name: RestDescriptionName = 'api.github.com',
 ): { route: string; op: Operation } | undefined {
-  const doc = restDescription();
+  const doc = restDescription(name);
+  let routes = routeTables.get(name);
   routes ??= Object.keys(doc.paths ?? {}).map((route) => ({
     route,
     pattern: new RegExp(`^${route.replace(/\{[^}]+\}/g, '[^/]+')}$`),
     params: route.split('{').length - 1,
   }));
+  routeTables.set(name, routes);
   // a literal segment wins over a parameter (`/runners/downloads` is not runner "downloads")
   const best = routes
     .filter((r) => doc.paths?.[r.route]?.[method.toLowerCase()] && r.pattern.test(pathname))
@@ -137,11 +143,12 @@ export function restResponseViolations(
   pathname: string,
   status: number,
   body: unknown,
+  name: RestDescriptionName = 'api.github.com',
 ): string[] {
-  const doc = restDescription();
-  const found = restOperation(method, pathname);
+  const doc = restDescription(name);
+  const found = restOperation(method, pathname, name);
   const where = `${method.toUpperCase()} ${pathname} ${status}`;
-  if (!found) return [`${where}: no such route in api.github.com's description`];
+  if (!found) return [`${where}: no such route in ${name}'s description`];
   const described = found.op.responses?.[String(status)];
   if (!described && status < 400) return [`${where}: status not described for ${found.route}`];
   if (status === 204) return body === undefined || body === null ? [] : [`${where}: a 204 has no body`];
@@ -150,10 +157,15 @@ export function restResponseViolations(
 }
 
 /** How a request body breaks its route's described request body. */
-export function restRequestViolations(method: string, pathname: string, body: unknown): string[] {
-  const doc = restDescription();
-  const found = restOperation(method, pathname);
-  if (!found) return [`${method.toUpperCase()} ${pathname}: no such route in api.github.com's description`];
+export function restRequestViolations(
+  method: string,
+  pathname: string,
+  body: unknown,
+  name: RestDescriptionName = 'api.github.com',
+): string[] {
+  const doc = restDescription(name);
+  const found = restOperation(method, pathname, name);
+  if (!found) return [`${method.toUpperCase()} ${pathname}: no such route in ${name}'s description`];
   const schema = jsonSchemaOf(doc, found.op.requestBody);
   if (!schema || body === undefined) return [];
   return schemaViolations(doc, schema, body).map((v) => `${method.toUpperCase()} ${pathname} request ${v}`);
@@ -173,18 +185,27 @@ export function webhookViolations(webhook: string, payload: unknown, pick?: stri
 
 /**
  * Wrap a fake's `fetch`: every request body and every response is checked against the REST
- * description, and what breaks it is pushed to `violations` (the caller asserts it stays empty).
+ * description (`description`, default api.github.com's; a GHES's paths are read under its
+ * `baseUrl`, e.g. https://ghe.example.com/api/v3), and what breaks it is pushed to `violations`
+ * (the caller asserts it stays empty).
  */
-export function describedFetch(inner: typeof fetch, violations: string[]): typeof fetch {
+export function describedFetch(
+  inner: typeof fetch,
+  violations: string[],
+  options: { description?: RestDescriptionName; baseUrl?: string } = {},
+): typeof fetch {
+  const name = options.description ?? 'api.github.com';
+  const rootPath = new URL(options.baseUrl ?? 'https://api.github.com').pathname.replace(/\/$/, '');
   return async (input, init) => {
     const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+    const pathname = url.pathname.startsWith(rootPath) ? url.pathname.slice(rootPath.length) : url.pathname;
     const method = (init?.method ?? 'GET').toUpperCase();
     if (typeof init?.body === 'string')
-      violations.push(...restRequestViolations(method, url.pathname, JSON.parse(init.body)));
+      violations.push(...restRequestViolations(method, pathname, JSON.parse(init.body), name));
     const res = await inner(input, init);
     const text = await res.clone().text();
     violations.push(
-      ...restResponseViolations(method, url.pathname, res.status, text ? JSON.parse(text) : undefined),
+      ...restResponseViolations(method, pathname, res.status, text ? JSON.parse(text) : undefined, name),
     );
     return res;
   };

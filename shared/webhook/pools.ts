@@ -1,0 +1,89 @@
+import * as z from 'zod';
+import { ConfigError } from '../core/errors';
+import { DEFAULT_POOL, DEFAULT_WEBHOOK_HOST } from '../github/workflow-job-event';
+import type { Setting } from '../kernel/settings';
+
+/**
+ * One runner pool as the webhook ingress sees it: its name, the host of its GitHub (`github.com` or
+ * a GHES hostname, as X-GitHub-Enterprise-Host names it) and the secret its webhooks are signed with.
+ */
+export interface WebhookPool {
+  pool: string;
+  host: string;
+  secretArn: string;
+}
+
+/** A pool name (design: `[a-z][a-z0-9-]{0,19}`). */
+export const POOL_NAME = /^[a-z][a-z0-9-]{0,19}$/;
+
+const PoolSchema = z.object({
+  pool: z.string().regex(POOL_NAME, 'pool names are [a-z][a-z0-9-]{0,19}'),
+  host: z
+    .string()
+    .transform((h) => h.toLowerCase())
+    .pipe(
+      z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'host is a hostname (ghe.example.com), not a URL'),
+    ),
+  secretArn: z.string().startsWith('arn:'),
+});
+
+/**
+ * The pools list: at least one, names unique, and no secret shared by two pools (a delivery is
+ * attributed to the pool whose secret verifies it: with one secret for two, it could not be).
+ */
+export const WebhookPoolsSchema = z
+  .array(PoolSchema)
+  .min(1, 'must name at least one pool')
+  .superRefine((pools, ctx) => {
+    const names = new Set<string>();
+    const bySecret = new Map<string, string>();
+    for (const p of pools) {
+      if (names.has(p.pool)) ctx.addIssue({ code: 'custom', message: `pool "${p.pool}" is listed twice` });
+      names.add(p.pool);
+      const other = bySecret.get(p.secretArn);
+      if (other !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          message: `pools ${other} and ${p.pool} share the webhook secret ${p.secretArn}: give each its own`,
+        });
+      bySecret.set(p.secretArn, p.pool);
+    }
+  });
+
+/** A setting carrying the pools list as JSON in one environment variable. */
+export function webhookPoolsSetting(env: string): Setting<readonly WebhookPool[] | undefined> {
+  const fromJson = z.string().transform((v, ctx) => {
+    try {
+      return JSON.parse(v) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'not JSON' });
+      return z.NEVER;
+    }
+  });
+  return {
+    env,
+    doc: 'The runner pools whose webhooks come in (JSON list of {pool, host, secretArn}); unset: WEBHOOK_SECRET_ARN is pool default on github.com.',
+    schema: fromJson.pipe(WebhookPoolsSchema) as unknown as z.ZodType<
+      readonly WebhookPool[] | undefined,
+      string
+    >,
+    value: WebhookPoolsSchema.optional() as z.ZodType<readonly WebhookPool[] | undefined>,
+    toEnv: (v) => (v === undefined ? '' : JSON.stringify(v)),
+    optional: true,
+  };
+}
+
+/**
+ * The pools an ingress serves: WEBHOOK_POOLS, or today's single WEBHOOK_SECRET_ARN as pool
+ * `default` on github.com. Exactly one of the two (ConfigError naming both otherwise).
+ */
+export function webhookPoolsOf(s: {
+  secretArn: string | undefined;
+  pools: readonly WebhookPool[] | undefined;
+}): readonly WebhookPool[] {
+  if ((s.secretArn === undefined) === (s.pools === undefined))
+    throw new ConfigError(
+      'set exactly one of WEBHOOK_SECRET_ARN (one pool, default, on github.com) and WEBHOOK_POOLS (a list of pools)',
+    );
+  return s.pools ?? [{ pool: DEFAULT_POOL, host: DEFAULT_WEBHOOK_HOST, secretArn: s.secretArn as string }];
+}
