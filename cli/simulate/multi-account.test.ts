@@ -17,7 +17,8 @@ import { type HandlerOverrides, simulatedGate, type World } from './world';
  * forwarded by the synthesized spoke stacks, every invariant holding; then each of its invariants
  * failing (exit 1) on a deliberately broken dns-sync.
  */
-const SMALL = ['--instances', '9', '--duration', '30', '--settle', '30'];
+// the default settle (65 min): the sweep's rolling removal budget (1 h) can hold a ghost for a window
+const SMALL = ['--instances', '9', '--duration', '30', '--settle', '65'];
 
 interface Rec {
   function: string;

@@ -209,16 +209,38 @@ function queueConsumer(fn: string, p: Properties): QueueConsumer {
   };
 }
 
+/**
+ * A hub with spokes is deployed with its account and region known (its spokes trust its roles and
+ * forward to its bus): synthesized as `cdk synth` with the simulated account's credentials would.
+ */
+function withHubEnv<T>(hub: boolean, run: () => T): T {
+  if (!hub) return run();
+  const saved = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
+  process.env.CDK_DEFAULT_ACCOUNT = SIM_ACCOUNT;
+  process.env.CDK_DEFAULT_REGION = HOME_REGION;
+  try {
+    return run();
+  } finally {
+    for (const [k, v] of [
+      ['CDK_DEFAULT_ACCOUNT', saved.account],
+      ['CDK_DEFAULT_REGION', saved.region],
+    ] as const)
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+  }
+}
+
 /** Synthesize the fleet as `cdk synth` would (cdk.json context, overrides on top), without bundling. */
 export function synthesizeFleet(overrides: Record<string, unknown> = {}): Routing {
   const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
     context: Record<string, unknown>;
   };
   const fleetwarden = { ...(cdkJson.context.fleetwarden as Record<string, unknown>), ...overrides };
-  const app = buildApp(
-    new App({ context: { ...cdkJson.context, fleetwarden, 'aws:cdk:bundling-stacks': [] } }),
+  const assembly = withHubEnv(fleetwarden.spokes !== undefined, () =>
+    buildApp(
+      new App({ context: { ...cdkJson.context, fleetwarden, 'aws:cdk:bundling-stacks': [] } }),
+    ).synth(),
   );
-  const assembly = app.synth();
   // the hub: the stack with the fleet's functions; every other stack with an account is a spoke
   const hasFunctions = (t: { Resources?: Record<string, Resource> }) =>
     Object.values(t.Resources ?? {}).some((r) => r.Metadata?.[FleetFunction.ENTRY_METADATA_KEY]);
