@@ -692,11 +692,11 @@ type Row = ScopeRow & { route53?: number; events?: number };
 function table(title: string, rows: readonly Row[], extra?: string) {
   console.log(`  ${title}`);
   console.log(
-    `    ${'scope'.padEnd(24)}${pad('instances', 10)}${pad('Describe', 10)}${pad('ASG', 6)}${pad('STS', 6)}${extra ? pad(extra, 10) : ''}`,
+    `    ${'scope'.padEnd(30)}${pad('instances', 10)}${pad('Describe', 10)}${pad('ASG', 6)}${pad('STS', 6)}${extra ? pad(extra, 10) : ''}`,
   );
   const line = (label: string, r: Row) =>
     console.log(
-      `    ${label.padEnd(24)}${pad(r.events ?? r.instances, 10)}${pad(r.describeInstances, 10)}${pad(r.autoScaling, 6)}${pad(r.assumeRole, 6)}${extra ? pad(r.route53 ?? 0, 10) : ''}`,
+      `    ${label.padEnd(30)}${pad(r.events ?? r.instances, 10)}${pad(r.describeInstances, 10)}${pad(r.autoScaling, 6)}${pad(r.assumeRole, 6)}${extra ? pad(r.route53 ?? 0, 10) : ''}`,
     );
   const sum = (group: readonly Row[]): Row => {
     const out: Row = { ...(group[0] as Row), ...zero(), instances: 0, events: undefined, route53: 0 };
