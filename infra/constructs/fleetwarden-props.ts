@@ -9,6 +9,7 @@ export type FleetConfigInput = z.input<typeof FleetConfigSchema>;
 type Documented =
   | 'hostedZoneId'
   | 'approvals'
+  | 'spokes'
   | 'zoneName'
   | 'reverseZoneId'
   | 'reverseZoneName'
@@ -179,6 +180,13 @@ export interface FleetwardenProps extends Partial<Omit<FleetConfigInput, Documen
     expiry?: number;
     notify?: { emails?: string[] };
   };
+  /**
+   * Member accounts and regions of a hub-and-spoke fleet (README "Hub and spokes"): the hub accepts
+   * their forwarded events and acts there through the spoke role (deploy a `FleetwardenSpokeStack`
+   * per account and region). Needs `fleetId`.
+   * @default - none: the single-account deployment
+   */
+  readonly spokes?: Array<{ account: string; regions: string[] }>;
   /**
    * Webhook secret to use instead of a generated one.
    * @default - a generated secret

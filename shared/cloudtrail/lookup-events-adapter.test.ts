@@ -144,3 +144,24 @@ describe('LookupEventsAdapter on recorded responses', () => {
     expect(await cloudTrailClientFor('eu-central-1').config.maxAttempts()).toBe(1);
   });
 });
+
+describe('LookupEventsAdapter: a query naming an account (a spoke trail)', () => {
+  it("asks for the client of that account and region (the spoke's trail role)", async () => {
+    const mock = mockClient(CloudTrailClient);
+    mock.on(LookupEventsCommand).resolves({ Events: [] });
+    const asked: Array<[string, string | undefined]> = [];
+    const adapter = new LookupEventsAdapter((region, account) => {
+      asked.push([region, account]);
+      return new CloudTrailClient({ region });
+    });
+    const window = { start: new Date('2026-11-30T10:00:00Z'), end: new Date('2026-11-30T10:05:00Z') };
+    const attribute = { key: 'EventName' as const, value: 'TerminateInstances' };
+    await adapter.lookupPage({ region: 'us-east-1', account: '222222222222', attribute, ...window });
+    await adapter.lookupPage({ region: 'eu-west-1', attribute, ...window });
+    expect(asked).toEqual([
+      ['us-east-1', '222222222222'],
+      ['eu-west-1', undefined],
+    ]);
+    mock.restore();
+  });
+});
