@@ -475,6 +475,8 @@ const DNS = {
   fleetTagValue: FLEET.value,
   autoScalingGroupNames: [ASG],
   dryRun: false,
+  zones: undefined,
+  dnsRoleName: undefined,
 };
 // no real sleeps: the bench counts calls
 const PACING = { ...DEFAULT_PACING, sleep: async () => undefined };
@@ -495,7 +497,7 @@ async function reconcileRun(w: World) {
       audit: new InMemoryAuditSink(),
       pacing: PACING,
     },
-    { ...DNS, tombstoneHours: 24, settle: 300 },
+    { ...DNS, tombstoneHours: 24, settle: 300, schedule: 300, fullReadEvery: 3600 },
     { now: () => new Date(w.now.ms), gate: REPORT_ONLY_GATE },
   );
   const cpu = await cpuMs(() => reconcile(SCHEDULE as never))();
