@@ -11,6 +11,12 @@ import { loadCommands } from '../program';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RECORD_ID = 'runner-sweep:0a1b2c3d4e5f60718293a4b5c6d7e8f9';
+/**
+ * The MCP SDK gives up on a request after 60 s; the child compiles the CLI through tsx first, which
+ * took longer than that at load 16-21 ("MCP error -32001: Request timed out"). A slow machine must
+ * not fail the test: the bound is the unit stage's own bound for a hung test (vitest.config.ts).
+ */
+const REQUEST = { timeout: 300_000 };
 
 /** A simulator-style timeline.json: one correlated termination by the sweep, with its cause. */
 const records = [
@@ -68,7 +74,7 @@ beforeAll(async () => {
     stderr += String(chunk);
   });
   client = new Client({ name: 'fleetwarden-test', version: '1.0.0' });
-  await client.connect(transport);
+  await client.connect(transport, REQUEST);
 });
 
 afterAll(async () => {
@@ -86,13 +92,15 @@ describe('fleetwarden mcp over stdio (the SDK client, the real CLI as a child pr
   });
 
   it('lists the read-only tools', async () => {
-    const { tools } = await client.listTools();
+    const { tools } = await client.listTools(undefined, REQUEST);
     expect(tools.map((t) => t.name).sort(), stderr).toEqual(['explain_record', 'posture', 'timeline']);
     expect(tools.every((t) => t.annotations?.readOnlyHint === true)).toBe(true);
   });
 
   it('answers a timeline with the evidence ids of the audit file', async () => {
-    const answer = body(await client.callTool({ name: 'timeline', arguments: { subject: 'gh-runner-7' } }));
+    const answer = body(
+      await client.callTool({ name: 'timeline', arguments: { subject: 'gh-runner-7' } }, undefined, REQUEST),
+    );
     expect(answer.evidence).toEqual({
       recordIds: [RECORD_ID],
       eventIds: ['ct-term-1'],
@@ -105,7 +113,11 @@ describe('fleetwarden mcp over stdio (the SDK client, the real CLI as a child pr
 
   it('explains a record: its call, the CloudTrail event that proves it, the evidence ids', async () => {
     const answer = body(
-      await client.callTool({ name: 'explain_record', arguments: { recordId: RECORD_ID } }),
+      await client.callTool(
+        { name: 'explain_record', arguments: { recordId: RECORD_ID } },
+        undefined,
+        REQUEST,
+      ),
     );
     expect(answer.calls).toEqual([
       {

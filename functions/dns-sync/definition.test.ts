@@ -57,36 +57,39 @@ function setup(over: Partial<DnsSyncDeps> = {}) {
   }
   now += 1;
   const optIn = over.optIn ?? { fleetTag: { key: 'fleetwarden:fleet', value: 'runners' } };
-  const handler = dnsSync.create(
-    {
-      route53: over.route53 ?? route53,
-      inventory,
-      audit,
-      messageRetry: over.retryLater ?? { after: async () => undefined },
-      pacing: policy,
-    },
-    {
-      auditTable: 't',
-      hostedZoneId: 'ZFWD',
-      zoneName: 'example.com',
-      zones: undefined,
-      dnsRoleName: undefined,
-      reverseZoneId: 'ZREV',
-      reverseZoneName: '10.in-addr.arpa',
-      ownerId: 'prod',
-      ttl: 60,
-      publishPublicIp: false,
-      nameTag: 'fleetwarden:dns-name',
-      fleetTagKey: optIn.fleetTag?.key,
-      fleetTagValue: optIn.fleetTag?.value,
-      autoScalingGroupNames: optIn.autoScalingGroupNames ?? [],
-      dryRun: over.dryRun ?? false,
-      absentAfter: 900,
-      queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/fleetwarden-dns-sync',
-    },
-    { now: () => new Date(now), gate: REPORT_ONLY_GATE },
-  );
-  return { handler, route53, inventory, audit, advance: (ms: number) => (now += ms) };
+  // one warm Lambda container (Lambda runs up to the construct's maximum concurrency of them)
+  const container = () =>
+    dnsSync.create(
+      {
+        route53: over.route53 ?? route53,
+        inventory,
+        audit,
+        messageRetry: over.retryLater ?? { after: async () => undefined },
+        pacing: policy,
+      },
+      {
+        auditTable: 't',
+        hostedZoneId: 'ZFWD',
+        zoneName: 'example.com',
+        zones: undefined,
+        dnsRoleName: undefined,
+        reverseZoneId: 'ZREV',
+        reverseZoneName: '10.in-addr.arpa',
+        ownerId: 'prod',
+        ttl: 60,
+        publishPublicIp: false,
+        nameTag: 'fleetwarden:dns-name',
+        fleetTagKey: optIn.fleetTag?.key,
+        fleetTagValue: optIn.fleetTag?.value,
+        autoScalingGroupNames: optIn.autoScalingGroupNames ?? [],
+        dryRun: over.dryRun ?? false,
+        absentAfter: 900,
+        queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/fleetwarden-dns-sync',
+      },
+      { now: () => new Date(now), gate: REPORT_ONLY_GATE },
+    );
+  const handler = container();
+  return { handler, container, route53, inventory, audit, advance: (ms: number) => (now += ms) };
 }
 
 const ENV = {
@@ -134,6 +137,30 @@ describe('dns-sync handler', () => {
     const batch = s.audit.all().find((r) => r.action === 'dns.change-batch');
     expect(batch?.details).toMatchObject({
       requests: [expect.objectContaining({ zoneId: 'ZFWD' }), expect.objectContaining({ zoneId: 'ZREV' })],
+    });
+  });
+
+  it('two warm containers: a late running never publishes past a tombstone the other container wrote', async () => {
+    // Lambda runs dns-sync in up to two containers at once, each with its own module state
+    const s = setup();
+    const a = s.container();
+    const b = s.container();
+    // container A sees the instance's names empty (a name-tag change before the running is processed)
+    const tag = tagChangeEvent(id(1), ['fleetwarden:dns-name'], { 'fleetwarden:dns-name': 'h1' }, T0);
+    expect((await a(sqs([tag]))).batchItemFailures).toEqual([]);
+    // container B gets the stop first (reordered): no record yet, so a tombstone at the id slot
+    s.inventory.setState(id(1), 'stopped');
+    s.advance(1);
+    await b(sqs([stateChange(1, 'stopped', T0 + 60_000)]));
+    expect(s.route53.records('ZFWD').map((r) => r.name)).toEqual([`_fleetwarden.${id(1)}.example.com.`]);
+    // the running event, older than the stop, reaches container A: stale, nothing is published
+    s.advance(1);
+    const late = await a(sqs([stateChange(1, 'running', T0 + 30_000, 'late-running')]));
+    expect(late.batchItemFailures).toEqual([]);
+    expect(s.route53.records('ZFWD').filter((r) => r.type === 'A')).toEqual([]);
+    expect(s.audit.all().find((r) => r.trigger.id === 'late-running')).toMatchObject({
+      decision: 'skipped',
+      reason: expect.stringContaining('stale'),
     });
   });
 

@@ -1,7 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, matchesGlob } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { build } from 'esbuild';
+import { describe, expect, it, vi } from 'vitest';
 import config, { SIM_FILES } from '../../vitest.config';
+import { resetBetweenFiles } from '../../vitest.shared-state';
 
 const ROOTS = ['infra', 'functions', 'shared', 'cli', 'integ', 'bench'];
 
@@ -12,6 +16,14 @@ function testFiles(): string[] {
       .filter((f) => f.endsWith('.test.ts') && !f.includes('node_modules') && !f.includes('cdk.out')),
   ).sort();
 }
+
+type ProjectTest = { name?: string; isolate?: boolean; setupFiles?: string[]; testTimeout?: number };
+const project = (name: string) =>
+  (
+    config.test?.projects?.find(
+      (p) => typeof p === 'object' && 'test' in p && (p.test as ProjectTest | undefined)?.name === name,
+    ) as { test: ProjectTest } | undefined
+  )?.test;
 
 const inSim = (file: string) => SIM_FILES.some((g) => matchesGlob(file, g));
 
@@ -38,5 +50,46 @@ describe('test stages (vitest projects unit and sim)', () => {
         files.some((f) => matchesGlob(f, g)),
         g,
       ).toBe(true);
+  });
+
+  it('the unit stage shares one module cache per worker and resets what a file can leave behind', async () => {
+    const unit = project('unit');
+    expect(unit?.isolate).toBe(false);
+    expect(unit?.setupFiles).toContain('./vitest.shared-state.ts');
+    // a class-level SDK stub (mockClient(Class)) would answer for every client of that class in
+    // every later file of the worker; env stubs and spies would leak the same way
+    const original = EC2Client.prototype.send;
+    mockClient(EC2Client);
+    vi.stubEnv('FLEETWARDEN_STAGE_PROBE', 'leaked');
+    expect(EC2Client.prototype.send).not.toBe(original);
+    resetBetweenFiles();
+    expect(EC2Client.prototype.send).toBe(original);
+    expect(process.env.FLEETWARDEN_STAGE_PROBE).toBeUndefined();
+  });
+
+  it('the Node 22 stage runs the unit tests of every folder bundled into a function, and the bundle check', async () => {
+    const script = JSON.parse(readFileSync('package.json', 'utf8')).scripts['test:node22'] as string;
+    const [unitRun = '', bundleRun = ''] = script.split('&&').map((c) => c.trim());
+    expect(unitRun).toMatch(/^bash \.ci\/node22 npx vitest run --project unit /);
+    expect(bundleRun).toMatch(/^bash \.ci\/node22 npx vitest run bench\/bundles\.test\.ts -t "as deployed"$/);
+    const folders = unitRun.split(' ').slice(7);
+    // every source file esbuild puts into a function's bundle (dependencies left out)
+    const entries = readdirSync('functions', { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => `functions/${d.name}/index.ts`);
+    const { metafile } = await build({
+      entryPoints: entries,
+      bundle: true,
+      write: false,
+      outdir: 'out',
+      format: 'esm',
+      platform: 'node',
+      packages: 'external',
+      metafile: true,
+      logLevel: 'silent',
+    });
+    const bundled = [...new Set(Object.keys(metafile.inputs).map((f) => `${f.split('/')[0]}/`))].sort();
+    expect(bundled.length).toBeGreaterThan(0);
+    expect(folders.sort()).toEqual(bundled);
   });
 });

@@ -6,6 +6,7 @@ import {
   outsideRecording,
   recordAwsCalls,
 } from '../aws/call-recorder';
+import { currentSpoke } from '../aws/scope-context';
 import { metrics } from '../observability/powertools';
 import { needsCorrelation } from './correlate';
 import { AuditWriteError } from './errors';
@@ -75,7 +76,9 @@ const retryOf = (ctx: AuditContext) =>
 /** The id of the record `auditedAction` writes for this action and subject in this context. */
 export function actionRecordId(ctx: AuditContext, what: { action: string; subject: Subject }): string {
   const retry = retryOf(ctx);
-  const delivery = `${ctx.deliveryId ? `@${ctx.deliveryId}` : ''}${retry ? `#${retry}` : ''}`;
+  // a spoke's run of the same step is a record of its own (shared/aws/scope-context.ts)
+  const scope = currentSpoke();
+  const delivery = `${ctx.deliveryId ? `@${ctx.deliveryId}` : ''}${retry ? `#${retry}` : ''}${scope ? `~${scope.account}/${scope.region}` : ''}`;
   return auditRecordId({
     function: ctx.function,
     triggerId: `${ctx.trigger.id}${delivery}`,

@@ -1,11 +1,14 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { describe, expect, it, vi } from 'vitest';
-import { tracer } from '../observability/tracer';
-import { defaultEc2Client, defaultRoute53Client } from './clients';
 
 describe('default SDK clients', () => {
-  it('are memoised, carry the call recorder, and are handed to the Powertools tracer once', () => {
+  it('are memoised, carry the call recorder, and are handed to the Powertools tracer once', async () => {
+    // a fresh copy of the module: the unit stage shares modules between files (isolate: false), and
+    // an earlier file may already have made the process-wide clients, as a warm Lambda would have
+    vi.resetModules();
+    const { tracer } = await import('../observability/tracer');
+    const { defaultEc2Client, defaultRoute53Client } = await import('./clients');
     const capture = vi.spyOn(tracer, 'captureAWSv3Client');
     const route53 = defaultRoute53Client();
     expect(route53).toBeInstanceOf(Route53Client);

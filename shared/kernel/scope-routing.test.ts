@@ -202,3 +202,39 @@ describe('createInScopes: a definition built once per scope', () => {
     expect(audit.records.get('r-us-east-1')).toMatchObject({ account: SPOKE.account, region: SPOKE.region });
   });
 });
+
+describe('audit record ids across scopes', () => {
+  const ctx = {
+    function: 'orphaned-volumes',
+    trigger: { source: 'aws.events', id: 'tick-1' },
+    mode: 'live' as const,
+  };
+  const what = { action: 'volume.sweep', subject: { recordName: 'run' } };
+
+  it("gives a schedule tick's run in each spoke its own record ids, and keeps the hub's as before", async () => {
+    const { actionRecordId } = await import('../audit/audited-action');
+    const ids: Array<{ where: string; id: string }> = [];
+    const route = routeByScope({
+      name: 'orphaned-volumes',
+      topology,
+      audit: new InMemoryAuditSink(),
+      mode: 'live',
+      handlerFor: async (scope) => async () => {
+        ids.push({
+          where: scope ? `${scope.account}/${scope.region}` : 'single',
+          id: actionRecordId(ctx, what),
+        });
+        return undefined;
+      },
+    });
+    await route(SCHEDULED, undefined as never);
+    expect(ids.map((x) => x.where)).toEqual([
+      `${HUB.account}/${HUB.region}`,
+      `${SPOKE.account}/${SPOKE.region}`,
+    ]);
+    // the same step in two accounts is two records (one would overwrite the other)
+    expect(new Set(ids.map((x) => x.id)).size).toBe(2);
+    // the hub's own record keeps the id it had before spokes (no duplicate history on upgrade)
+    expect(ids[0]?.id).toBe(actionRecordId(ctx, what));
+  });
+});

@@ -3,7 +3,16 @@ import { type AuditContext, auditedAction, sqsDelivery } from '../audit/audited-
 import type { AuditSink } from '../audit/port';
 import type { Subject } from '../audit/schema';
 import { auditSinkInScope } from '../audit/scoped-sink';
-import { type AwsScope, type ScopeVerdict, scopeKey, scopeOf, scopesOf, type Topology } from '../aws/scope';
+import {
+  type AwsScope,
+  type ScopeVerdict,
+  sameScope,
+  scopeKey,
+  scopeOf,
+  scopesOf,
+  type Topology,
+} from '../aws/scope';
+import { inSpoke } from '../aws/scope-context';
 import type { Handler } from './remediation';
 
 /** What `routeByScope` needs: the topology, a handler per scope, and the hub's audit sink for refusals. */
@@ -157,7 +166,13 @@ export function routeByScope<E, R>(routing: ScopeRouting<E, R>): Handler<E, R> {
     const key = scope ? scopeKey(scope) : '';
     let h = handlers.get(key);
     if (!h) {
-      h = Promise.resolve(routing.handlerFor(scope));
+      // a spoke's handler runs as acting in that spoke (its audit record ids are its own)
+      const spoke = scope && routing.topology && !sameScope(scope, routing.topology.hub) ? scope : undefined;
+      h = Promise.resolve(routing.handlerFor(scope)).then(
+        (handler): Handler<E, R> =>
+          (event, context) =>
+            inSpoke(spoke, () => handler(event, context)),
+      );
       h.catch(() => handlers.delete(key)); // a failed wiring is retried on the next invocation
       handlers.set(key, h);
     }
