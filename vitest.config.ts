@@ -37,6 +37,7 @@ export const SIM_FILES = [
   'cli/simulate/faults.test.ts',
   'cli/simulate/invariants.test.ts',
   'cli/simulate/approvals.test.ts',
+  'cli/simulate/multi-account.test.ts',
   'functions/simulations.test.ts',
   'functions/*/simulation.test.ts',
   // whole-app checks in a child process: cdk synth through the CLI, headless Chromium

@@ -9,7 +9,7 @@ import type { Invariant } from '../simulate/invariants';
 import type { HandlerOverrides } from '../simulate/world';
 
 /** The simulator's named scenarios (cli/simulate/approvals.ts SCENARIOS; a test keeps them equal). */
-export const SCENARIO_NAMES = ['fleet', 'on-call', 'approvals', 'approval-void'];
+export const SCENARIO_NAMES = ['fleet', 'on-call', 'approvals', 'approval-void', 'multi-account'];
 
 interface SimulateOptions {
   seed: string;
@@ -166,7 +166,7 @@ function register(program: Command, deps: CliDeps, overrides?: HandlerOverrides)
     .option(
       '--scenario <name>',
       // the names of cli/simulate/approvals.ts SCENARIOS (not imported here, to keep --help fast; a test keeps them equal)
-      `named scenario: ${SCENARIO_NAMES.join(', ')} (on-call: approvals deployed, every proposal approved after 8 min; approvals: the breaker refuses a mass removal and the on-call approves it; approval-void: the facts change before the approval)`,
+      `named scenario: ${SCENARIO_NAMES.join(', ')} (on-call: approvals deployed, every proposal approved after 8 min; approvals: the breaker refuses a mass removal and the on-call approves it; approval-void: the facts change before the approval; multi-account: a hub and spokes in 3 accounts x 2 regions, with forged cross-account events)`,
       'fleet',
     )
     .option('--out <dir>', 'where summary.json, timeline.json and index.html go', 'fleetwarden-report')

@@ -19,6 +19,7 @@ import { T0 } from './engine';
 import { SIM_ACCOUNT } from './evidence';
 import { OPERATOR } from './fleet-model';
 import type { MutatingCall } from './journal';
+import { MULTI_ACCOUNT_CONFIG, scheduleMultiAccount } from './multi-account';
 import { envOf, type Invariant, invariant, rel } from './remediation-simulation';
 import type { Engine } from './scenario';
 
@@ -39,6 +40,8 @@ export interface Scenario {
   approvals?: boolean;
   /** Lay its events out (after the fleet's own and the faults'). */
   schedule?: (e: Engine) => void;
+  /** Fleet configuration the scenario's stack adds (e.g. the spokes of a hub). */
+  config?: Record<string, unknown>;
 }
 
 /** How long the simulated on-call takes to read a proposal and approve it. */
@@ -75,6 +78,13 @@ export const SCENARIOS: readonly Scenario[] = [
       approver(e, 3 * 60_000);
     },
   },
+  {
+    name: 'multi-account',
+    description:
+      "a hub and spokes in 3 accounts x 2 regions: hosts in every spoke reach the hub through the spoke stacks' forwarding rules and are acted on in their own account and region; an unknown account's event is refused, a spoke's claim about another spoke's instance changes nothing",
+    config: MULTI_ACCOUNT_CONFIG,
+    schedule: scheduleMultiAccount,
+  },
 ];
 
 export function scenarioNamed(name: string | undefined): Scenario {
@@ -94,7 +104,7 @@ export function approverSession(e: Engine): string {
 
 /** The approval block the simulated stack deploys for a scenario that wants approvals. */
 export function approvalsConfig(s: Scenario): Record<string, unknown> {
-  return s.approvals ? { approvals: { approvers: SIM_APPROVERS } } : {};
+  return { ...(s.approvals ? { approvals: { approvers: SIM_APPROVERS } } : {}), ...s.config };
 }
 
 /** At 15 min, an operator terminates 60% of the running runners at once (their runners stay registered). */

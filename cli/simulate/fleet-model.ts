@@ -32,6 +32,8 @@ export interface TruthInstance {
   /** When the running job started. */
   jobStartedAt?: number;
   neverRegisters: boolean;
+  /** The account/region it runs in (hub and spokes); absent: the hub's. */
+  scope?: { account: string; region: string };
   /** When it last entered pending (EC2's LaunchTime: the last start). */
   launchedAt?: number;
 }

@@ -8,6 +8,7 @@ import { SIMULATIONS } from '../../functions/simulations';
 import type { AuditRecord } from '../../shared/audit/schema';
 import { approvalInvariants } from './approvals';
 import { faultState } from './faults';
+import { multiAccountInvariants } from './multi-account';
 import { bare, configuredAsgs, type Invariant, invariant, rel } from './remediation-simulation';
 import type { Engine } from './scenario';
 
@@ -129,6 +130,7 @@ export function boundaryInvariants(e: Engine, records: AuditRecord[]): Invariant
     intentBeforeAction(e, records),
     forgedMessagesRefused(e),
     ...approvalInvariants(e, records),
+    ...multiAccountInvariants(e, records),
     ...SIMULATIONS.flatMap((s) => s.invariants(e, records)),
   ];
 }

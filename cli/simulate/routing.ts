@@ -3,6 +3,7 @@ import { App } from 'aws-cdk-lib';
 import { buildApp } from '../../infra/app';
 import { FleetFunction } from '../../infra/constructs/fleet-function';
 import { HOME_REGION, SIM_ACCOUNT } from './evidence';
+import { type SpokeRoute, spokeRouteOf } from './forwarding';
 
 /**
  * How events reach functions, read from the SYNTHESIZED FleetStack (never written down twice): rules
@@ -59,6 +60,8 @@ export interface Routing {
   /** queue logical id -> visibility timeout and redrive limit */
   queues: Map<string, QueueSettings>;
   lifecycleHooks: LifecycleHookRoute[];
+  /** The spoke stacks' forwarding rules (a hub with spokes; none otherwise). */
+  spokes?: SpokeRoute[];
 }
 
 type Resource = { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> };
@@ -206,17 +209,49 @@ function queueConsumer(fn: string, p: Properties): QueueConsumer {
   };
 }
 
+/**
+ * A hub with spokes is deployed with its account and region known (its spokes trust its roles and
+ * forward to its bus): synthesized as `cdk synth` with the simulated account's credentials would.
+ */
+function withHubEnv<T>(hub: boolean, run: () => T): T {
+  if (!hub) return run();
+  const saved = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
+  process.env.CDK_DEFAULT_ACCOUNT = SIM_ACCOUNT;
+  process.env.CDK_DEFAULT_REGION = HOME_REGION;
+  try {
+    return run();
+  } finally {
+    for (const [k, v] of [
+      ['CDK_DEFAULT_ACCOUNT', saved.account],
+      ['CDK_DEFAULT_REGION', saved.region],
+    ] as const)
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+  }
+}
+
 /** Synthesize the fleet as `cdk synth` would (cdk.json context, overrides on top), without bundling. */
 export function synthesizeFleet(overrides: Record<string, unknown> = {}): Routing {
   const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
     context: Record<string, unknown>;
   };
   const fleetwarden = { ...(cdkJson.context.fleetwarden as Record<string, unknown>), ...overrides };
-  const app = buildApp(
-    new App({ context: { ...cdkJson.context, fleetwarden, 'aws:cdk:bundling-stacks': [] } }),
+  const assembly = withHubEnv(fleetwarden.spokes !== undefined, () =>
+    buildApp(
+      new App({ context: { ...cdkJson.context, fleetwarden, 'aws:cdk:bundling-stacks': [] } }),
+    ).synth(),
   );
-  const assembly = app.synth();
-  const stack = assembly.stacks[0];
+  // the hub: the stack with the fleet's functions; every other stack with an account is a spoke
+  const hasFunctions = (t: { Resources?: Record<string, Resource> }) =>
+    Object.values(t.Resources ?? {}).some((r) => r.Metadata?.[FleetFunction.ENTRY_METADATA_KEY]);
+  const stack = assembly.stacks.find((s) => hasFunctions(s.template)) ?? assembly.stacks[0];
   if (!stack) throw new Error('the fleet app synthesized no stack');
-  return routingFromTemplate(stack.template as { Resources: Record<string, Resource> }, stack.stackName);
+  const routing = routingFromTemplate(
+    stack.template as { Resources: Record<string, Resource> },
+    stack.stackName,
+  );
+  const spokes = assembly.stacks
+    .filter((s) => s !== stack && /^\d{12}$/.test(s.environment.account))
+    .map((s) => spokeRouteOf({ account: s.environment.account, region: s.environment.region }, s.template));
+  return spokes.length > 0 ? { ...routing, spokes } : routing;
 }

@@ -7,6 +7,7 @@
  */
 
 import { SIMULATIONS } from '../../functions/simulations';
+import { type AwsScope, sameScope } from '../../shared/aws/scope';
 import { ConfigError } from '../../shared/core/errors';
 import { stateChangeEvent } from '../../shared/dns/testing/state-change-event';
 import type { InstanceInfo, InstanceState } from '../../shared/ec2/port';
@@ -28,10 +29,12 @@ import {
   tagsOf,
   type WarmReturn,
 } from './fleet-model';
+import { forwards, inScope } from './forwarding';
 import { faultKey } from './remediation-simulation';
 import { seededRandom } from './rng';
 import type { Routing } from './routing';
 import { scaleIn } from './scale-in';
+import { HUB } from './scopes';
 import { WebhookSender } from './webhooks';
 import { type GitHubRateLimit, type HandlerOverrides, World, wireFunction } from './world';
 
@@ -63,6 +66,8 @@ export const DEFAULT_SIM_OPTIONS: SimOptions = {
 };
 
 interface FleetStats {
+  /** Spoke events no spoke forwarding rule matched (they never reach the hub). */
+  notForwarded?: number;
   webhooks: { sent: number; accepted: number; duplicates: number; other: number };
   jobs: { started: number; completed: number; failed: number };
 }
@@ -232,12 +237,19 @@ export class Engine extends EventEngine<World, FleetStats> {
       tags: tagsOf(t),
       launchTime: new Date(t.launchedAt ?? T0).toISOString(),
     };
-    this.world.inventory.put(info);
+    this.world.scopes.parts(t.scope).inventory.put(info);
     this.describeInGroup(t, state);
-    this.emit(
-      'default',
-      stateChangeEvent(t.id, state, this.clock.now, `ec2-${t.id}-${state}-${this.deliverySeq++}`),
-    );
+    const event = stateChangeEvent(t.id, state, this.clock.now, `ec2-${t.id}-${state}-${this.deliverySeq++}`);
+    this.emitIn(t.scope, t.scope ? inScope(event, t.scope) : event);
+  }
+
+  /**
+   * An AWS event raised in `scope`: on the hub's default bus when it is the hub's (or no scope);
+   * a spoke's reaches the hub only through its spoke stack's forwarding rules (as deployed).
+   */
+  emitIn(scope: AwsScope | undefined, event: Record<string, unknown>): void {
+    if (!scope || sameScope(scope, HUB) || forwards(this.routing, scope, event)) this.emit('default', event);
+    else this.stats.notForwarded = (this.stats.notForwarded ?? 0) + 1;
   }
 
   /**
@@ -246,8 +258,9 @@ export class Engine extends EventEngine<World, FleetStats> {
    */
   private describeInGroup(t: TruthInstance, state: InstanceState): void {
     if (!t.asg) return;
-    if (state === 'running') this.world.lifecycleActions.place(t.id, t.asg, 'InService');
-    if (state === 'terminated') this.world.lifecycleActions.unplace(t.id);
+    const actions = this.world.scopes.parts(t.scope).lifecycleActions;
+    if (state === 'running') actions.place(t.id, t.asg, 'InService');
+    if (state === 'terminated') actions.unplace(t.id);
   }
 
   /** The group's lifecycle hooks exist from deployment on (DescribeLifecycleHooks knows them before any scale-in). */

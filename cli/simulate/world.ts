@@ -38,6 +38,7 @@ import { HOME_REGION, SimEvidence } from './evidence';
 import { FLEET_TAG } from './fleet-model';
 import { Journal } from './journal';
 import type { FunctionRoute } from './routing';
+import { SimScopes, topologyOf, wireAcrossScopes } from './scopes';
 
 export type Invoke = (event: unknown, context: Context) => Promise<unknown>;
 
@@ -174,6 +175,8 @@ export class World {
   /** The function running right now (the actor of the calls it makes). */
   currentFunction = 'simulator';
   readonly evidence: SimEvidence;
+  /** The spokes' own EC2 and Auto Scaling, and every call made in a scope (hub and spokes). */
+  readonly scopes: SimScopes;
 
   constructor(
     readonly clock: { now: number },
@@ -207,6 +210,7 @@ export class World {
     this.idempotency = new InMemoryPersistenceLayer(now);
     this.evidence = new SimEvidence(clock, () => this.currentFunction);
     this.evidence.instrument(this);
+    this.scopes = new SimScopes(this);
   }
 
   get now(): Date {
@@ -274,6 +278,9 @@ export function fromDefinition(
   env: Record<string, string>,
   gate: ApprovalGate = simulatedGate(definition, w, env),
 ): Invoke {
+  // a hub with spokes: wired across the accounts and regions as its entry wires it
+  const topology = topologyOf(env);
+  if (topology) return wireAcrossScopes(definition, w, env, topology, gate);
   // the Lambda runtime sets AWS_REGION in every function (never the template)
   const settings = readSettings(definition.settings, { AWS_REGION: HOME_REGION, ...env });
   // each runner pool's sweep reads and spends its own state table
@@ -314,9 +321,19 @@ export function wireFunction(
   overrides: HandlerOverrides = {},
 ): Invoke | undefined {
   const override = overrides[route.entry];
-  if (override) return override(w, route.env);
   const definition = REMEDIATIONS.find((d) => d.entry === route.entry);
-  return definition ? fromDefinition(definition, w, route.env) : undefined;
+  const invoke = override
+    ? override(w, route.env)
+    : definition
+      ? fromDefinition(definition, w, route.env)
+      : undefined;
+  // a hub with spokes: which scopes each invocation's events claim (the invariants judge the calls by them)
+  const topology = topologyOf(route.env);
+  if (!invoke || !topology) return invoke;
+  return (event, context) => {
+    w.scopes.claim(event, topology);
+    return invoke(event, context);
+  };
 }
 
 export const SIM_WEBHOOK_SECRET = 'simulated-webhook-secret';

@@ -1,0 +1,195 @@
+/**
+ * The multi-account scenario (issue 16, `--scenario multi-account`): a hub and spokes in 3 accounts
+ * x 2 regions. Hosts launch and leave in every spoke scope; their events reach the hub only through
+ * the synthesized spoke stacks' forwarding rules; the hub's functions act in each event's own
+ * account and region. Adversarial events arrive on the hub's bus as well: one from an account that
+ * is no spoke, and one in which a spoke claims another spoke's running instance was terminated.
+ *
+ * Its invariants (every run; vacuous without spokes):
+ * - every call a per-event function made was made in the account/region of an event it served;
+ * - no call was made in a scope outside the topology;
+ * - every event of an unknown account has its `trust.unknown-account` refusal record, and was not
+ *   acted on;
+ * The DNS invariants (report.ts) judge the spoke hosts with the hub's: a spoke host is a `web` host.
+ */
+
+import type { AuditRecord } from '../../shared/audit/schema';
+import { type AwsScope, scopeKey } from '../../shared/aws/scope';
+import { stateChangeEvent } from '../../shared/dns/testing/state-change-event';
+import { T0 } from './engine';
+import { SIM_ACCOUNT } from './evidence';
+import { OPERATOR, type TruthInstance } from './fleet-model';
+import { inScope } from './forwarding';
+import { type Invariant, invariant, rel } from './remediation-simulation';
+import type { Engine } from './scenario';
+import { HUB, SCOPING, topologyOf } from './scopes';
+
+/** The simulated member accounts besides the hub's, and the two regions of every account. */
+export const SPOKE_ACCOUNTS = ['210987654321', '345678901234'] as const;
+export const REGIONS = ['eu-west-1', 'us-east-1'] as const;
+/** An account that is no spoke: its events must be refused. */
+export const UNKNOWN_ACCOUNT = '999999999999';
+
+/**
+ * The spokes the multi-account stack configures: the hub account's other region and both regions of
+ * each member account (3 accounts x 2 regions, the hub's own scope being one of the six).
+ */
+export const SIM_SPOKES = [
+  { account: SIM_ACCOUNT, regions: REGIONS.filter((r) => r !== HUB.region) },
+  ...SPOKE_ACCOUNTS.map((account) => ({ account, regions: [...REGIONS] })),
+];
+
+/** The fleet config the scenario adds (spokes need a fleet id: their roles are named after it). */
+export const MULTI_ACCOUNT_CONFIG = { spokes: SIM_SPOKES, fleetId: 'sim-fleet' };
+
+/** Every spoke scope of the scenario. */
+export const spokeScopes = (): AwsScope[] =>
+  SIM_SPOKES.flatMap((s) => s.regions.map((region) => ({ account: s.account, region })));
+
+/** Hosts launched per spoke scope. */
+const HOSTS_PER_SCOPE = 3;
+
+/** A short, DNS-safe tag of a scope for host names: `a<last 4 digits>-<region initials+digit>`. */
+const scopeTag = (s: AwsScope) =>
+  `a${s.account.slice(-4)}-${s.region.replace(/^(\w)\w*-(\w)\w*-(\d)$/, '$1$2$3')}`;
+
+/** Launch a web host in a spoke scope: its own inventory, its events raised in that account/region. */
+function launchIn(e: Engine, scope: AwsScope, n: number, k: number): TruthInstance {
+  const id = `i-${(0x0b00000000 + n * 104_729 + k).toString(16).padStart(17, '0')}`;
+  const t: TruthInstance = {
+    id,
+    kind: 'web',
+    name: `web-${scopeTag(scope)}-${k}`,
+    // a block per scope: spoke addresses never collide with the hub's 10.0.x.y or each other's
+    ip: `10.${16 + n}.0.${k + 4}`,
+    state: 'pending',
+    jobRunning: false,
+    neverRegisters: false,
+    scope,
+  };
+  e.truth.set(id, t);
+  e.world.evidence.change('RunInstances', OPERATOR, id);
+  e.put(t, 'pending');
+  e.after(20_000 + Math.floor(e.rng() * 20_000), () => e.put(t, 'running'));
+  return t;
+}
+
+/** Events the adversarial part sends straight to the hub's bus, by event id. */
+export interface ForgedEvent {
+  id: string;
+  kind: 'unknown-account' | 'cross-account';
+  claimed: AwsScope;
+  instanceId: string;
+  at: number;
+}
+
+const forged = new WeakMap<Engine, ForgedEvent[]>();
+export const forgedEvents = (e: Engine): ForgedEvent[] => forged.get(e) ?? [];
+
+/**
+ * At 15 min, an account that is no spoke sends a "terminated" for a running hub host; at 16 min a
+ * spoke sends a "terminated" for a running host of ANOTHER spoke. Neither may change anything.
+ */
+function forge(e: Engine, hosts: TruthInstance[]): void {
+  const list: ForgedEvent[] = [];
+  forged.set(e, list);
+  const send = (kind: ForgedEvent['kind'], claimed: AwsScope, victim: TruthInstance) => {
+    const id = `forged-${kind}-${victim.id}`;
+    list.push({ id, kind, claimed, instanceId: victim.id, at: e.clock.now });
+    e.emit('default', inScope(stateChangeEvent(victim.id, 'terminated', e.clock.now, id), claimed));
+  };
+  e.at(T0 + 15 * 60_000, () => {
+    const hubHost = [...e.truth.values()].find((t) => !t.scope && t.kind === 'web' && t.state === 'running');
+    if (hubHost) send('unknown-account', { account: UNKNOWN_ACCOUNT, region: HUB.region }, hubHost);
+  });
+  e.at(T0 + 16 * 60_000, () => {
+    const victim = hosts.find((t) => t.state === 'running' && t.scope?.account === SPOKE_ACCOUNTS[1]);
+    if (victim) send('cross-account', { account: SPOKE_ACCOUNTS[0], region: REGIONS[0] }, victim);
+  });
+}
+
+/** The scenario's events: hosts in every spoke scope, one of each scope's leaving, the forged events. */
+export function scheduleMultiAccount(e: Engine): void {
+  const hosts: TruthInstance[] = [];
+  spokeScopes().forEach((scope, n) => {
+    for (let k = 0; k < HOSTS_PER_SCOPE; k++)
+      e.at(T0 + Math.floor(e.rng() * 8 * 60_000), () => hosts.push(launchIn(e, scope, n, k)));
+    // an operator terminates one host of each scope mid-run
+    e.at(T0 + (20 + n) * 60_000, () => {
+      const t = hosts.find((h) => h.scope === scope && h.state === 'running');
+      if (!t) return;
+      e.world.evidence.change('TerminateInstances', OPERATOR, t.id);
+      e.terminateNow(t, 'other');
+    });
+  });
+  forge(e, hosts);
+}
+
+/** Whether the run's stack deploys spokes (the invariants below are vacuous otherwise). */
+const deployed = (e: Engine) =>
+  [...e.routing.functions.values()].map((f) => topologyOf(f.env)).find((t) => t !== undefined);
+
+/** Every call of a per-event function was made in the account/region of an event it served. */
+function callsInTheirEventsScope(e: Engine): Invariant {
+  const calls = e.world.scopes.calls.filter((c) => SCOPING[c.fn] === 'event');
+  const details = calls.flatMap((c) => {
+    const claimed = e.world.scopes.claimed.get(c.invocation);
+    if (claimed?.has(c.scope)) return [];
+    return [
+      `${c.fn} called ${c.operation}${c.ids.length ? ` (${c.ids.join(',')})` : ''} in ${c.scope} while serving events of ${[...(claimed ?? [])].join(', ') || 'no account'}`,
+    ];
+  });
+  return invariant("every per-event call is made in its event's account and region", details, calls.length);
+}
+
+/** No call at all in a scope that is neither the hub nor a configured spoke. */
+function callsInsideTopology(e: Engine): Invariant {
+  const topology = deployed(e);
+  const known = new Set([scopeKey(HUB), ...(topology?.spokes ?? []).map(scopeKey)]);
+  const details = e.world.scopes.calls
+    .filter((c) => !known.has(c.scope))
+    .map((c) => `${c.fn} called ${c.operation} in ${c.scope}, outside the fleet's accounts`);
+  return invariant('no call outside the hub and its spokes', details, e.world.scopes.calls.length);
+}
+
+/**
+ * Every event of an unknown account was refused (`trust.unknown-account`) by each function it
+ * reached, and no function wrote any other record about it (it was never handled).
+ */
+function unknownAccountsRefused(e: Engine, records: AuditRecord[]): Invariant {
+  const events = forgedEvents(e).filter((f) => f.kind === 'unknown-account');
+  const details = events.flatMap((f) => {
+    const mine = records.filter((r) => r.trigger.id === f.id);
+    const refused = mine.some((r) => r.action === 'trust.unknown-account' && r.decision === 'refused');
+    const handled = mine.filter((r) => r.action !== 'trust.unknown-account');
+    return [
+      ...(refused
+        ? []
+        : [`${f.id} (account ${f.claimed.account}, ${rel(f.at)}) has no trust.unknown-account refusal`]),
+      ...handled.map((r) => `${f.id} was handled by ${r.function}: ${r.action} ${r.decision} (${r.reason})`),
+    ];
+  });
+  return invariant('every event of an unknown account is refused, never acted on', details, events.length);
+}
+
+/** A spoke's claim about another spoke's instance is never acted on. */
+function crossAccountClaimsIgnored(e: Engine, records: AuditRecord[]): Invariant {
+  const events = forgedEvents(e).filter((f) => f.kind === 'cross-account');
+  const details = events.flatMap((f) =>
+    records
+      .filter((r) => r.trigger.id === f.id && r.decision === 'acted')
+      .map((r) => `${f.id} (claimed by ${scopeKey(f.claimed)}) was acted on: ${r.action} ${r.recordId}`),
+  );
+  return invariant("no spoke's claim about another spoke's instance is acted on", details, events.length);
+}
+
+/** The invariants of a hub with spokes (vacuous, and not listed, without spokes). */
+export function multiAccountInvariants(e: Engine, records: AuditRecord[]): Invariant[] {
+  if (!deployed(e)) return [];
+  return [
+    callsInTheirEventsScope(e),
+    callsInsideTopology(e),
+    unknownAccountsRefused(e, records),
+    crossAccountClaimsIgnored(e, records),
+  ];
+}
