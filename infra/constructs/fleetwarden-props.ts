@@ -293,7 +293,8 @@ export interface FleetwardenCommonProps extends Partial<Omit<FleetConfigInput, D
    */
   readonly spokes?: Array<{ account: string; regions: string[] }>;
   /**
-   * Webhook secret to use instead of a generated one.
+   * Webhook secret to use instead of a generated one (with `pools`: the secret of the pool named
+   * `default`; each other pool has its `webhookSecretName` or a generated secret).
    * @default - a generated secret
    */
   readonly webhookSecret?: secretsmanager.ISecret;

@@ -7,7 +7,9 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct, type IConstruct } from 'constructs';
 import { REMEDIATIONS } from '../../functions/registry';
+import { ConfigError } from '../../shared/core/errors';
 import { dnsRoleName } from '../../shared/dns/settings';
+import { apiHostOf, DEFAULT_GITHUB_API_URL } from '../../shared/github/scope';
 import { needsApproval } from '../../shared/kernel/definition';
 import type { AnyRemediation } from '../../shared/kernel/remediation';
 import { DEFAULT_POOL } from '../../shared/runners/pool';
@@ -25,7 +27,7 @@ import type { FleetwardenProps } from './fleetwarden-props';
 import { RemediationFunction } from './remediation-function';
 import { RunnerRemediation } from './runner-remediation';
 import { SpokeHub } from './spoke-hub';
-import { WebhookIngress } from './webhook-ingress';
+import { generatedWebhookSecret, WebhookIngress, type WebhookIngressPool } from './webhook-ingress';
 
 /** Event patterns of the AWS events that trigger fleet actions, archived for replay. */
 export const TRIGGER_PATTERNS = {
@@ -155,7 +157,7 @@ export class Fleetwarden extends Construct {
     });
 
     const pools = poolsOf(config);
-    if (config.github || config.pools) this.webhook = this.addWebhook(config, webhookSecret);
+    if (config.github || config.pools) this.webhook = this.addWebhook(config, pools, webhookSecret, key);
     for (const pool of pools) {
       if (!this.webhook) break;
       this.pools.set(pool.name, this.addPool(config, pool, this.webhook, key));
@@ -169,25 +171,59 @@ export class Fleetwarden extends Construct {
   }
 
   /** The webhook ingress (one for the fleet; the ingress tells the pools' deliveries apart). */
-  private addWebhook(config: FleetConfig, webhookSecret: secretsmanager.ISecret | undefined): WebhookIngress {
+  private addWebhook(
+    config: FleetConfig,
+    pools: readonly RunnerPool[],
+    webhookSecret: secretsmanager.ISecret | undefined,
+    key: ReturnType<typeof fleetKey>,
+  ): WebhookIngress {
+    if (webhookSecret && config.pools && !pools.some((p) => p.name === DEFAULT_POOL))
+      throw new ConfigError(
+        `webhookSecret is the secret of the pool named default; pools has none (${pools.map((p) => p.name).join(', ')}): give each pool its webhookSecretName instead`,
+      );
     const webhook = new WebhookIngress(this, 'Webhook', {
       alarmTopic: this.alarmTopic,
       maxJobAge: Duration.seconds(config.maxJobAge),
       ...(webhookSecret ? { webhookSecret } : {}),
+      // the shorthand: no pools given, the ingress's one pool `default` (its template as before pools)
+      ...(config.pools ? { pools: pools.map((p) => this.webhookPool(p, key)) } : {}),
     });
     new CfnOutput(this, 'WebhookUrl', {
       value: webhook.functionUrl.url,
       description: 'Payload URL of the GitHub webhook (content type application/json, events: Workflow jobs)',
     });
-    new CfnOutput(this, 'WebhookSecretName', {
-      value: webhook.webhookSecret.secretName,
-      description: 'Secrets Manager secret holding the webhook secret to enter in GitHub',
-    });
+    for (const pool of config.pools
+      ? webhook.pools
+      : [{ name: DEFAULT_POOL, webhookSecret: webhook.webhookSecret }]) {
+      const suffix = pool.name === DEFAULT_POOL ? '' : poolId(pool.name);
+      new CfnOutput(this, `WebhookSecretName${suffix}`, {
+        value: pool.webhookSecret.secretName,
+        description: `Secrets Manager secret holding the webhook secret${suffix ? ` of runner pool ${pool.name}` : ''} to enter in GitHub`,
+      });
+    }
     new CfnOutput(this, 'EventBusName', {
       value: webhook.bus.eventBusName,
       description: 'Bus carrying the normalized fleetwarden.github events',
     });
     return webhook;
+  }
+
+  /**
+   * A pool as the ingress serves it: the host of its GitHub (of `github.apiUrl`) and its webhook
+   * secret, `webhookSecretName`'s or a generated one (`WebhookSecret<PoolId>`); pool `default`
+   * given none keeps the ingress's generated secret (today's logical id) or the `webhookSecret` prop.
+   */
+  private webhookPool(pool: RunnerPool, key: ReturnType<typeof fleetKey>): WebhookIngressPool {
+    const host = apiHostOf(pool.github.apiUrl ?? DEFAULT_GITHUB_API_URL);
+    const id = `WebhookSecret${poolId(pool.name)}`;
+    if (pool.webhookSecretName)
+      return {
+        name: pool.name,
+        host,
+        webhookSecret: secretsmanager.Secret.fromSecretNameV2(this, id, pool.webhookSecretName),
+      };
+    if (pool.name === DEFAULT_POOL) return { name: pool.name, host };
+    return { name: pool.name, host, webhookSecret: generatedWebhookSecret(this, id, pool.name, key) };
   }
 
   /**

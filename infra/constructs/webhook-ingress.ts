@@ -230,7 +230,16 @@ export class WebhookIngress extends Construct {
     refused.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
     const fn = this.function;
     // its declared reads: the bus, the secret and the deliveries table; their key with them
-    const full = values as SettingsOf<typeof S>;
+    const full = {
+      ...values,
+      ...(single
+        ? { secretArn: policyArnOf(this.webhookSecret) }
+        : {
+            pools: this.pools.map(
+              (p): WebhookPool => ({ pool: p.name, host: p.host, secretArn: policyArnOf(p.webhookSecret) }),
+            ),
+          }),
+    } as SettingsOf<typeof S>;
     for (const p of remediationPermissions(webhookIngress, full, this)) fn.allow(p);
     fn.allow({ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [key.keyArn] });
 
@@ -243,20 +252,41 @@ export class WebhookIngress extends Construct {
    */
   private secretOf(name: string, props: WebhookIngressProps, key: kms.IKey): secretsmanager.ISecret {
     if (name === DEFAULT_POOL && props.webhookSecret) return props.webhookSecret;
-    const secret = new secretsmanager.Secret(
+    return generatedWebhookSecret(
       this,
       name === DEFAULT_POOL ? 'WebhookSecret' : `WebhookSecret-${name}`,
-      {
-        description: `fleetwarden: GitHub webhook secret${name === DEFAULT_POOL ? '' : ` of pool ${name}`} (enter the same value in the webhook settings)`,
-        encryptionKey: key,
-        generateSecretString: { passwordLength: 64, excludePunctuation: true },
-      },
+      name,
+      key,
     );
-    Validations.of(secret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'A webhook secret is shared with GitHub: rotating it means changing the GitHub webhook at the same time, which no rotation Lambda can do safely. Rotate by hand (README).',
-    });
-    return secret;
   }
 }
+
+/**
+ * A generated webhook secret of pool `pool` (64 characters, encrypted with `key`), rotated by hand
+ * (with the GitHub webhook at the same time).
+ */
+export function generatedWebhookSecret(
+  scope: Construct,
+  id: string,
+  pool: string,
+  key: kms.IKey,
+): secretsmanager.Secret {
+  const secret = new secretsmanager.Secret(scope, id, {
+    description: `fleetwarden: GitHub webhook secret${pool === DEFAULT_POOL ? '' : ` of pool ${pool}`} (enter the same value in the webhook settings)`,
+    encryptionKey: key,
+    generateSecretString: { passwordLength: 64, excludePunctuation: true },
+  });
+  Validations.of(secret).acknowledge({
+    id: 'AwsSolutions-SMG4',
+    reason:
+      'A webhook secret is shared with GitHub: rotating it means changing the GitHub webhook at the same time, which no rotation Lambda can do safely. Rotate by hand (README).',
+  });
+  return secret;
+}
+
+/**
+ * The ARN a policy grants a secret by: a secret known by name only (`fromSecretNameV2`) has a
+ * partial ARN, and Secrets Manager appends 6 random characters to the real one (CDK's own grants
+ * say `-??????` too); the secret's ARN else.
+ */
+const policyArnOf = (s: secretsmanager.ISecret) => (s.secretFullArn ? s.secretArn : `${s.secretArn}-??????`);
