@@ -47,6 +47,8 @@ export const DECISION_GRAPHS: Readonly<Record<string, readonly DecisionGraph[]>>
         'DnsReconcileFailed',
       ],
     },
+    // runs that read the zone (1) or skipped the read: nothing may have drifted (0)
+    { title: 'zone reads', metrics: ['DnsReconcileZoneReads'] },
   ],
   'runner-drain': [
     { title: 'drain deadline, cordon failures', metrics: ['DrainDeadlineReached', 'CordonFailed'] },

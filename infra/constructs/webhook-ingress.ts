@@ -214,20 +214,7 @@ export class WebhookIngress extends Construct {
       reservedConcurrentExecutions: props.reservedConcurrency ?? 50,
       environment: settingsEnv(S, values),
     });
-    // refused signatures are not logged at info (a flood would cost a log line each): counted and
-    // alarmed instead; 10 in 5 minutes is a wrong secret in GitHub's settings, or someone knocking
-    const refused = new cloudwatch.Alarm(this, 'SignatureRefusedAlarm', {
-      metric: this.function.customMetric('WebhookSignatureRefused'),
-      threshold: 10,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: alarmDescription(
-        'fleetwarden webhook-ingress: deliveries refused for their signature (unsigned or not matching the webhook secret); check the secret in the GitHub webhook settings',
-        'webhook-signatures-refused',
-      ),
-    });
-    refused.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
+    this.alarmOnRefusedSignatures(props.alarmTopic);
     const fn = this.function;
     // its declared reads: the bus, the secret and the deliveries table; their key with them
     const full = {
@@ -244,6 +231,25 @@ export class WebhookIngress extends Construct {
     fn.allow({ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [key.keyArn] });
 
     this.functionUrl = fn.fn.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
+  }
+
+  /**
+   * Refused signatures are not logged at info (a flood would cost a log line each): counted and
+   * alarmed instead; 10 in 5 minutes is a wrong secret in GitHub's settings, or someone knocking.
+   */
+  private alarmOnRefusedSignatures(topic: WebhookIngressProps['alarmTopic']): void {
+    const refused = new cloudwatch.Alarm(this, 'SignatureRefusedAlarm', {
+      metric: this.function.customMetric('WebhookSignatureRefused'),
+      threshold: 10,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: alarmDescription(
+        'fleetwarden webhook-ingress: deliveries refused for their signature (unsigned or not matching the webhook secret); check the secret in the GitHub webhook settings',
+        'webhook-signatures-refused',
+      ),
+    });
+    refused.addAlarmAction(new cwActions.SnsAction(topic));
   }
 
   /**

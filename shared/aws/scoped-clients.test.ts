@@ -94,8 +94,11 @@ describe('clientsFor(scope)', () => {
     expect(asked).toEqual([]);
   });
 
-  it('by default assumes the role with fromTemporaryCredentials (STS in the spoke region)', () => {
-    ec2ClientFor(SPOKE, { topology, functionName: 'fn' });
+  it('by default assumes the role with fromTemporaryCredentials (STS in the spoke region)', async () => {
+    // a fresh copy: with modules shared per worker, another file may have loaded the real provider
+    vi.resetModules();
+    const fresh = await import('./scoped-clients');
+    fresh.ec2ClientFor(SPOKE, { topology, functionName: 'fn' });
     expect(fromTemporaryCredentials).toHaveBeenCalledWith({
       params: { RoleArn: 'arn:aws:iam::222222222222:role/fleetwarden-spoke-prod', RoleSessionName: 'fn' },
       clientConfig: { region: 'us-east-1' },
