@@ -22,7 +22,7 @@ import { OPERATOR, type TruthInstance } from './fleet-model';
 import { inScope } from './forwarding';
 import { type Invariant, invariant, rel } from './remediation-simulation';
 import type { Engine } from './scenario';
-import { HUB, SCOPING, topologyOf } from './scopes';
+import { HUB, SCOPING, topologyOf } from './topology';
 
 /** The simulated member accounts besides the hub's, and the two regions of every account. */
 export const SPOKE_ACCOUNTS = ['210987654321', '345678901234'] as const;

@@ -22,7 +22,6 @@ import {
   scopeKey,
   scopesOf,
   type Topology,
-  topologyFromEnv,
 } from '../../shared/aws/scope';
 import { InMemoryInstanceInventory } from '../../shared/ec2/in-memory-instance-inventory';
 import type { InstanceTerminator } from '../../shared/ec2/instance-terminator';
@@ -33,26 +32,13 @@ import type { ApprovalGate } from '../../shared/kernel/approval';
 import type { AnyRemediation, Handler } from '../../shared/kernel/remediation';
 import { routeByScope } from '../../shared/kernel/scope-routing';
 import { readSettings } from '../../shared/kernel/settings';
-import { HOME_REGION, SIM_ACCOUNT } from './evidence';
+import { HOME_REGION } from './evidence';
+import { HUB, SCOPING } from './topology';
+
+export { HUB, SCOPING, topologyOf } from './topology';
+
 import { FLEET_TAG } from './fleet-model';
 import type { Invoke, World } from './world';
-
-/** The hub of every simulated run: the synthesized stack's account and region. */
-export const HUB: AwsScope = { account: SIM_ACCOUNT, region: HOME_REGION };
-
-/**
- * How each hub function's entry wires its ports across scopes (functions/<name>/index.ts):
- * `event`, `scopedLambdaHandler` (ports per event scope); `fleet`, `fleetAcrossScopes` (one
- * fleet-wide view); absent: hub-only ports. functions/registry.test.ts keeps this equal to the entries.
- */
-export const SCOPING: Readonly<Record<string, 'event' | 'fleet'>> = {
-  'dns-sync': 'event',
-  'orphaned-volumes': 'event',
-  'runner-drain': 'event',
-  'dns-reconcile': 'fleet',
-  'runner-sweep': 'fleet',
-  'runner-job-watch': 'fleet',
-};
 
 /** One account/region's own EC2 and Auto Scaling, as the simulator holds them. */
 export interface ScopeParts {
@@ -200,11 +186,6 @@ function parse(body: string | undefined): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** The topology the synthesized environment deploys (none without spokes). */
-export function topologyOf(env: Record<string, string>): Topology | undefined {
-  return topologyFromEnv({ AWS_REGION: HOME_REGION, ...env });
 }
 
 const SCOPED_PORTS = [

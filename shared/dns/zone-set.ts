@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from '../core/errors';
 import { isInZone, normalizeName, type ResolvedName, resolveRecordName } from './names';
 
