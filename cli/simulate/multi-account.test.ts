@@ -7,7 +7,7 @@ import { simulateCommandWith } from '../commands/simulate';
 import { runCli } from '../program';
 import { testDeps } from '../test-deps';
 import type { Invariant } from './invariants';
-import { SPOKE_ACCOUNTS, UNKNOWN_ACCOUNT } from './multi-account';
+import { SIM_ZONES, SPOKE_ACCOUNTS, UNKNOWN_ACCOUNT } from './multi-account';
 import type { Summary } from './report';
 import { topologyOf, wireAcrossScopes } from './scopes';
 import { type HandlerOverrides, simulatedGate, type World } from './world';
@@ -27,6 +27,7 @@ interface Rec {
   account?: string;
   region?: string;
   trigger: { id: string };
+  details?: { requests?: Array<{ zoneId: string }> };
 }
 
 async function run(overrides: HandlerOverrides = {}) {
@@ -62,6 +63,12 @@ describe('simulated hub and spokes', () => {
     for (const account of SPOKE_ACCOUNTS)
       for (const region of ['eu-west-1', 'us-east-1'])
         expect(acted.some((r) => r.account === account && r.region === region)).toBe(true);
+    // 3 zones: hosts named under build.fleet.example.internal went to the build zone; the public
+    // view of the split horizon got nothing (no simulated instance has a public IP)
+    const zonesWritten = new Set(acted.flatMap((r) => (r.details?.requests ?? []).map((q) => q.zoneId)));
+    expect(zonesWritten.has(SIM_ZONES.build.id)).toBe(true);
+    expect(zonesWritten.has(SIM_ZONES.private.id)).toBe(true);
+    expect(zonesWritten.has(SIM_ZONES.public.id)).toBe(false);
     // the unknown account's event was refused with its record
     expect(
       records.some(

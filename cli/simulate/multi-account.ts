@@ -11,6 +11,7 @@
  * - every event of an unknown account has its `trust.unknown-account` refusal record, and was not
  *   acted on;
  * The DNS invariants (report.ts) judge the spoke hosts with the hub's: a spoke host is a `web` host.
+ * It runs with 3 zones (SIM_ZONES): a split horizon and a build zone that one host per scope is named in.
  */
 
 import type { AuditRecord } from '../../shared/audit/schema';
@@ -39,8 +40,27 @@ export const SIM_SPOKES = [
   ...SPOKE_ACCOUNTS.map((account) => ({ account, regions: [...REGIONS] })),
 ];
 
-/** The fleet config the scenario adds (spokes need a fleet id: their roles are named after it). */
-export const MULTI_ACCOUNT_CONFIG = { spokes: SIM_SPOKES, fleetId: 'sim-fleet' };
+/**
+ * The scenario's 3 zones: a split horizon of fleet.example.internal (private first: it is the primary
+ * zone, one-label names and the foreign records go there) and a private build.fleet.example.internal.
+ */
+export const SIM_ZONES = {
+  private: { id: 'Z0SIMPRIVATE', name: 'fleet.example.internal', view: 'private' },
+  public: { id: 'Z0SIMPUBLIC', name: 'fleet.example.internal', view: 'public' },
+  build: { id: 'Z0SIMBUILD', name: 'build.fleet.example.internal', view: 'private' },
+} as const;
+
+/**
+ * The fleet config the scenario adds (spokes need a fleet id: their roles are named after it). `zones`
+ * replaces cdk.json's single-zone shorthand, which is unset for the run (setting both is a config error).
+ */
+export const MULTI_ACCOUNT_CONFIG = {
+  spokes: SIM_SPOKES,
+  fleetId: 'sim-fleet',
+  zones: [SIM_ZONES.private, SIM_ZONES.public, SIM_ZONES.build],
+  hostedZoneId: undefined,
+  zoneName: undefined,
+};
 
 /** Every spoke scope of the scenario. */
 export const spokeScopes = (): AwsScope[] =>
@@ -59,7 +79,8 @@ function launchIn(e: Engine, scope: AwsScope, n: number, k: number): TruthInstan
   const t: TruthInstance = {
     id,
     kind: 'web',
-    name: `web-${scopeTag(scope)}-${k}`,
+    // the first host of each scope is a build host: its name routes to the build zone (longest suffix)
+    name: k === 0 ? `web-${scopeTag(scope)}-${k}.${SIM_ZONES.build.name}` : `web-${scopeTag(scope)}-${k}`,
     // a block per scope: spoke addresses never collide with the hub's 10.0.x.y or each other's
     ip: `10.${16 + n}.0.${k + 4}`,
     state: 'pending',

@@ -1,45 +1,72 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditRecord } from '../../shared/audit/schema';
+import type { DnsZone } from '../../shared/dns/zone-set';
 import type { DeadLetter, SubjectTimeline } from '../timeline/html/model';
 import { buildSubjectTimeline } from '../timeline/html/model';
 import { esc, renderTimelinePage } from '../timeline/html/render';
 import { type SimDeadLetter, T0 } from './engine';
 import { boundaryInvariants, type Invariant } from './invariants';
 import { faultTargets } from './remediation-simulation';
-import type { Engine } from './scenario';
+import type { Engine, TruthInstance } from './scenario';
 
 export type { Invariant } from './invariants';
 
 const bare = (n: string) => n.toLowerCase().replace(/\.$/, '');
 const LEFT = new Set(['shutting-down', 'terminated', 'stopped', 'stopping']);
 
-function dnsInvariants(e: Engine): Invariant[] {
-  const records = e.world.route53.records(e.zoneId);
-  const foreign = new Set(e.foreignRecords.map((r) => `${bare(r.name)}|${r.type}`));
-  const aRecords = records.filter((r) => r.type === 'A' && !foreign.has(`${bare(r.name)}|A`));
-  const missing: string[] = [];
-  const stale: string[] = [];
-  const expected = new Map<string, string>();
-  // spoofed instances carry the fleet tag (an opt-in): whether they get a record is not judged here
+/** Where a truth instance's A record belongs: its name, and the forward zones its name routes to. */
+function placementOf(e: Engine, t: TruthInstance): { name: string; zones: DnsZone[] } {
+  // one forward zone: the name as ever (tag value + zone name); several: the zone set's routing
+  const r = e.zones.forward.length > 1 ? e.zones.resolve(t.name) : undefined;
+  if (r?.ok) return { name: bare(r.fqdn), zones: r.zones };
+  return { name: bare(`${t.name}.${e.zoneName}`), zones: [e.zones.primary] };
+}
+
+/**
+ * The A records every forward zone should hold, keyed by zone id then name: a private view holds the
+ * private IP of each running instance routed to it; a public view holds the public IP, and simulated
+ * instances have none, so nothing. Spoofed instances' names are neutral (whether they get a record is
+ * not judged here).
+ */
+function expectedRecords(e: Engine) {
+  const expected = new Map<string, Map<string, string>>(e.zones.forward.map((z) => [z.id, new Map()]));
   const neutral = new Set<string>();
   // a claimant of a held name (--name-claimants) must get no record: heldNamesStay judges it
   const claimants = faultTargets(e, 'claimant');
   for (const t of e.truth.values()) {
     if (claimants.has(t.id)) continue;
-    const name = bare(`${t.name}.${e.zoneName}`);
+    const { name, zones } = placementOf(e, t);
     if (t.kind === 'spoofed') neutral.add(name);
-    else if (t.state === 'running' && t.kind !== 'outsider') expected.set(name, t.ip);
+    else if (t.state === 'running' && t.kind !== 'outsider')
+      for (const z of zones) if (z.view === 'private') expected.get(z.id)?.set(name, t.ip);
   }
-  for (const [name, ip] of expected) {
-    if (foreign.has(`${name}|A`)) continue; // a record the fleet does not own holds the name: left alone
-    const r = aRecords.find((x) => bare(x.name) === name);
-    if (!r) missing.push(`${name} (instance running at ${ip}) has no A record`);
-    else if (!r.values.includes(ip)) missing.push(`${name} points at ${r.values.join(',')}, not ${ip}`);
-  }
-  for (const r of aRecords) {
-    if (!expected.has(bare(r.name)) && !neutral.has(bare(r.name)))
-      stale.push(`${bare(r.name)} -> ${r.values.join(',')} but no running instance has that name`);
+  return { expected, neutral };
+}
+
+function dnsInvariants(e: Engine): Invariant[] {
+  const foreign = new Set(e.foreignRecords.map((r) => `${bare(r.name)}|${r.type}`));
+  const { expected, neutral } = expectedRecords(e);
+  const several = e.zones.forward.length > 1;
+  const missing: string[] = [];
+  const stale: string[] = [];
+  for (const zone of e.zones.forward) {
+    // the foreign records are in the first forward zone
+    const ours = (name: string) => zone.id !== e.zoneId || !foreign.has(`${name}|A`);
+    const where = several ? ` in zone ${bare(zone.name)} (${zone.view}, ${zone.id})` : '';
+    const aRecords = e.world.route53.records(zone.id).filter((r) => r.type === 'A' && ours(bare(r.name)));
+    const want = expected.get(zone.id) ?? new Map<string, string>();
+    for (const [name, ip] of want) {
+      if (!ours(name)) continue; // a record the fleet does not own holds the name: left alone
+      const r = aRecords.find((x) => bare(x.name) === name);
+      if (!r) missing.push(`${name} (instance running at ${ip}) has no A record${where}`);
+      else if (!r.values.includes(ip))
+        missing.push(`${name} points at ${r.values.join(',')}, not ${ip}${where}`);
+    }
+    for (const r of aRecords) {
+      if (!want.has(bare(r.name)) && !neutral.has(bare(r.name)))
+        stale.push(`${bare(r.name)} -> ${r.values.join(',')} but no running instance has that name${where}`);
+    }
   }
   return [
     { name: 'no stale DNS record', ok: stale.length === 0, details: stale },

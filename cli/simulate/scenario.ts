@@ -10,6 +10,7 @@ import { SIMULATIONS } from '../../functions/simulations';
 import { type AwsScope, sameScope } from '../../shared/aws/scope';
 import { ConfigError } from '../../shared/core/errors';
 import { stateChangeEvent } from '../../shared/dns/testing/state-change-event';
+import { parseZonesSetting, ZoneSet } from '../../shared/dns/zone-set';
 import type { InstanceInfo, InstanceState } from '../../shared/ec2/port';
 import { INSTANCE_LABEL_PREFIX } from '../../shared/runners/matching';
 import { workflowJobPayload } from '../../shared/webhook/testing/payloads';
@@ -77,8 +78,11 @@ export type SimStats = EngineStats & FleetStats;
 export class Engine extends EventEngine<World, FleetStats> {
   readonly truth = new Map<string, TruthInstance>();
   readonly foreignRecords: Array<{ name: string; type: string; values: string[] }>;
+  /** The first forward zone (the only one without ZONES): the foreign records are in it. */
   readonly zoneId: string;
   readonly zoneName: string;
+  /** Every zone dns-sync is deployed with (ZONES; else the one of HOSTED_ZONE_ID and ZONE_NAME). */
+  readonly zones: ZoneSet;
   /** runner-drain's DRAIN_DEADLINE_SECONDS: past it, completing a busy runner's hook is by design. */
   readonly drainDeadlineMs: number;
   /** Terminate lifecycle actions the ASG started for the fleet's hook. */
@@ -122,8 +126,16 @@ export class Engine extends EventEngine<World, FleetStats> {
     this.wireFunctions((f) => wireFunction(f, this.world, options.overrides));
     const env = (fn: string) =>
       [...routing.functions.values()].find((f) => f.entry === `functions/${fn}/index.ts`)?.env;
-    this.zoneId = env('dns-sync')?.HOSTED_ZONE_ID ?? 'Z0SIMULATED';
-    this.zoneName = env('dns-sync')?.ZONE_NAME ?? 'fleet.example.internal';
+    const dns = env('dns-sync');
+    if (dns?.ZONES) {
+      this.zones = parseZonesSetting(dns.ZONES);
+      this.zoneId = this.zones.primary.id;
+      this.zoneName = this.zones.primary.name.slice(0, -1);
+    } else {
+      this.zoneId = dns?.HOSTED_ZONE_ID ?? 'Z0SIMULATED';
+      this.zoneName = dns?.ZONE_NAME ?? 'fleet.example.internal';
+      this.zones = ZoneSet.of([{ id: this.zoneId, name: this.zoneName }]);
+    }
     this.drainDeadlineMs = Number(env('runner-drain')?.DRAIN_DEADLINE_SECONDS ?? 1800) * 1000;
     this.fleetLabel = `fleetwarden-fleet:${env('runner-sweep')?.FLEET_ID ?? 'sim-fleet'}`;
     this.foreignRecords = [
@@ -133,11 +145,14 @@ export class Engine extends EventEngine<World, FleetStats> {
       { name: `web-0.${this.zoneName}`, type: 'A', values: ['192.0.2.20'] },
     ];
     // Route 53 returns names fully qualified, with the root dot
-    this.world.route53.addZone(
-      this.zoneId,
-      this.zoneName,
-      this.foreignRecords.map((r) => ({ ...r, name: `${r.name}.`, ttl: 300 })),
-    );
+    for (const z of this.zones.zones) {
+      const primary = z.id === this.zoneId;
+      this.world.route53.addZone(
+        z.id,
+        primary ? this.zoneName : z.name.slice(0, -1),
+        primary ? this.foreignRecords.map((r) => ({ ...r, name: `${r.name}.`, ttl: 300 })) : [],
+      );
+    }
     this.world.onMessageRetry = (message, seconds) => this.changeVisibility(message.receiptHandle, seconds);
     this.webhooks = new WebhookSender(this);
     this.installSimulations();

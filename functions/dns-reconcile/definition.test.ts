@@ -5,6 +5,7 @@ import { InvalidChangeBatchError } from '../../shared/dns/errors';
 import { InMemoryRoute53 } from '../../shared/dns/in-memory-route53';
 import { formatMarker } from '../../shared/dns/marker';
 import type { RecordSet, Route53Port } from '../../shared/dns/port';
+import { zonesSettingValue } from '../../shared/dns/zone-set';
 import { InMemoryInstanceInventory } from '../../shared/ec2/in-memory-instance-inventory';
 import { REPORT_ONLY_GATE } from '../../shared/kernel/approval';
 import { dnsReconcile } from './definition';
@@ -276,7 +277,7 @@ describe('dns-reconcile handler', () => {
  * A quiet fleet in sync with its zone: two named web hosts launched hours ago, their records and
  * markers in place. Reconcile runs every 15 min, reads the whole zone on the first run of each hour.
  */
-function quietFleet() {
+function quietFleet(settings: Record<string, unknown> = {}) {
   const route53 = new InMemoryRoute53().addZone('ZFWD', 'example.com');
   let now = Date.parse('2026-11-24T07:00:00Z');
   const inventory = new InMemoryInstanceInventory({ now: () => now });
@@ -330,6 +331,7 @@ function quietFleet() {
       settle: 300,
       schedule: 900,
       fullReadEvery: 3600,
+      ...settings,
     },
     { now: () => new Date(now), gate: REPORT_ONLY_GATE },
   );
@@ -351,6 +353,20 @@ describe('dns-reconcile reads the zone only when something may have drifted (iss
     expect(s.audit.all().find((r) => r.action === 'dns.reconcile')).toMatchObject({
       decision: 'skipped',
       reason: expect.stringContaining('next full read at 2026-11-24T13:00:00.000Z'),
+    });
+  });
+
+  it('a quiet run of a fleet with several zones (ZONES) names the first forward zone in its record', async () => {
+    const zones = zonesSettingValue([
+      { id: 'ZFWD', name: 'example.com', view: 'private' },
+      { id: 'ZPUB', name: 'example.com', view: 'public' },
+    ]);
+    const s = quietFleet({ hostedZoneId: undefined, zoneName: undefined, zones });
+    s.route53.addZone('ZPUB', 'example.com');
+    await s.runAt('2026-11-24T12:30:00Z');
+    expect(s.audit.all().find((r) => r.action === 'dns.reconcile')).toMatchObject({
+      decision: 'skipped',
+      subject: { recordName: 'example.com' },
     });
   });
 

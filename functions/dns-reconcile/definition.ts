@@ -272,7 +272,7 @@ async function quiet(r: Run, kit: RunKit, scheduleId: string, due: ReadDue): Pro
     kind: 'note',
     audit: 'dns.reconcile',
     decision: 'skipped',
-    subject: { recordName: r.settings.zoneName },
+    subject: { recordName: primaryZoneName(r.settings) },
     reason: `zone not read: ${due.reason}`,
   });
   const summary: ReconcileSummary = {
