@@ -12,7 +12,7 @@ export const HUB: AwsScope = { account: SIM_ACCOUNT, region: HOME_REGION };
 /**
  * How each hub function's entry wires its ports across scopes (functions/<name>/index.ts):
  * `event`, `scopedLambdaHandler` (ports per event scope); `fleet`, `fleetAcrossScopes` (one
- * fleet-wide view); absent: hub-only ports. functions/registry.test.ts keeps this equal to the entries.
+ * fleet-wide view); absent: hub-only ports. cli/simulate/topology.test.ts keeps this equal to the entries.
  */
 export const SCOPING: Readonly<Record<string, 'event' | 'fleet'>> = {
   'dns-sync': 'event',
