@@ -8,7 +8,8 @@ import { type DnsZoneInput, zoneSetProblems } from '../shared/dns/zone-set';
  */
 const ZONE_ID = /^Z[A-Z0-9]{1,32}$/;
 
-const dnsName = z
+/** A DNS name, lower-cased without its root dot (the config's and the zones'). */
+export const dnsName = z
   .string()
   .transform((v) => v.toLowerCase().replace(/\.$/, ''))
   .pipe(

@@ -11,25 +11,12 @@ import { DNS_SETTINGS as DNS } from '../shared/dns/settings';
 import { configField, type Setting } from '../shared/kernel/settings';
 import { PoolsSchema, poolsProblems, shorthandBesidePools } from './config-pools';
 import { checkSpokes, SpokesSchema } from './config-spokes';
-import { ZonesSchema, zonesConfigProblems, zonesOfConfig } from './config-zones';
+import { dnsName, ZonesSchema, zonesConfigProblems, zonesOfConfig } from './config-zones';
 
 /** CloudWatch Logs retention values (days) that RetentionInDays accepts. */
 const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
-
-const dnsName = z
-  .string()
-  .transform((v) => v.toLowerCase().replace(/\.$/, ''))
-  .pipe(
-    z
-      .string()
-      .max(253)
-      .regex(
-        /^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$/,
-        'must be a DNS name like fleet.example.com',
-      ),
-  );
 
 /**
  * A config key that is a remediation's setting: the setting's value schema (its bounds), default

@@ -84,22 +84,11 @@ async function approvalGateOf(
 }
 
 /**
- * The Lambda entry of a remediation: settings read once from the environment (every problem at once),
- * ports wired once by `adapters` (one memoised client each), the handler built with the real clock
- * and the approval gate (`approvalGateOf`); metrics flushed after every invocation. A failed wiring
- * is retried on the next invocation rather than cached.
+ * The Lambda handler of a wiring: wired once per container on the first invocation (a failed wiring
+ * is retried on the next), the stored metrics published after every invocation.
  */
-export function lambdaHandler<S extends SettingsSpec, K extends string, N extends PortName, E, R>(
-  definition: Remediation<S, K, N, E, R>,
-  adapters: (settings: SettingsOf<S>) => PortsOf<N> | Promise<PortsOf<N>>,
-  options: LambdaHandlerOptions = {},
-): (event: E, context: Context) => Promise<R> {
+function wiredOnce<E, R>(wire: () => Promise<Handler<E, R>>): (event: E, context: Context) => Promise<R> {
   let wired: Promise<Handler<E, R>> | undefined;
-  const wire = async () => {
-    const settings = readSettings(definition.settings);
-    const gate = await approvalGateOf(definition, options);
-    return definition.create(await adapters(settings), settings, { now: () => new Date(), gate });
-  };
   return async (event, context) => {
     wired ??= wire().catch((err: unknown) => {
       wired = undefined;
@@ -111,6 +100,25 @@ export function lambdaHandler<S extends SettingsSpec, K extends string, N extend
       metrics.publishStoredMetrics();
     }
   };
+}
+
+/**
+ * The Lambda entry of a remediation: settings read once from the environment (every problem at once),
+ * ports wired once by `adapters` (one memoised client each), the handler built with the real clock
+ * and the approval gate (`approvalGateOf`); metrics flushed after every invocation. A failed wiring
+ * is retried on the next invocation rather than cached.
+ */
+export function lambdaHandler<S extends SettingsSpec, K extends string, N extends PortName, E, R>(
+  definition: Remediation<S, K, N, E, R>,
+  adapters: (settings: SettingsOf<S>) => PortsOf<N> | Promise<PortsOf<N>>,
+  options: LambdaHandlerOptions = {},
+): (event: E, context: Context) => Promise<R> {
+  const wire = async () => {
+    const settings = readSettings(definition.settings);
+    const gate = await approvalGateOf(definition, options);
+    return definition.create(await adapters(settings), settings, { now: () => new Date(), gate });
+  };
+  return wiredOnce(wire);
 }
 
 export interface ScopedHandlerOptions extends LambdaHandlerOptions {
@@ -141,7 +149,6 @@ export function scopedLambdaHandler<S extends SettingsSpec, K extends string, N 
   adapters: (settings: SettingsOf<S>, scope: AwsScope | undefined) => PortsOf<N> | Promise<PortsOf<N>>,
   options: ScopedHandlerOptions = {},
 ): (event: E, context: Context) => Promise<R> {
-  let wired: Promise<Handler<E, R>> | undefined;
   const wire = async () => {
     const settings = readSettings(definition.settings);
     const gate = await approvalGateOf(definition, options);
@@ -164,17 +171,7 @@ export function scopedLambdaHandler<S extends SettingsSpec, K extends string, N 
         ),
     });
   };
-  return async (event, context) => {
-    wired ??= wire().catch((err: unknown) => {
-      wired = undefined;
-      throw err;
-    });
-    try {
-      return await (await wired)(event, context);
-    } finally {
-      metrics.publishStoredMetrics();
-    }
-  };
+  return wiredOnce(wire);
 }
 
 /** A planned action with its act, or a note: one step of a run. */
