@@ -3,9 +3,14 @@ import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TOPOLOGY_ENV } from '../../shared/aws/scope-env';
 
+// a fresh entry (and its wiring) per test: modules are shared per worker, and another file may have
+// wired the same entry already, without spokes
+beforeEach(() => {
+  vi.resetModules();
+});
 afterEach(() => {
   vi.unstubAllEnvs();
   vi.resetModules();

@@ -3,7 +3,7 @@ import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TOPOLOGY_ENV } from '../../shared/aws/scope-env';
 
 const HUB = { account: '111111111111', region: 'eu-west-1' };
@@ -37,6 +37,11 @@ const message = (id: string, account: string, region: string) => ({
   }),
 });
 
+// a fresh entry (and its wiring) per test: modules are shared per worker, and another file may have
+// wired the same entry already, without spokes
+beforeEach(() => {
+  vi.resetModules();
+});
 afterEach(() => {
   vi.unstubAllEnvs();
   vi.resetModules();
