@@ -2,7 +2,8 @@
  * Bundle size, module init and peak memory of every fleet function, each as a ratio to its own
  * FLOOR: a minimal handler that creates the same AWS SDK clients and sends the same commands, nothing
  * else (bench/bundle-floor.ts builds it). Both are bundled the way FleetFunction bundles
- * (FUNCTION_BUNDLING: esbuild, ESM, minified, node22, every dependency inlined, a linked source map)
+ * (FUNCTION_BUNDLING: esbuild, ESM, minified, node22, every dependency inlined, a linked source map,
+ * SDK-call tracing off)
  * and measured as deployed: a fresh `node` process with the function's synthesized environment
  * (its NODE_OPTIONS included) importing the bundle; median of N. Init is printed as wall ms and as
  * CPU ms (the CPU figure holds on a loaded machine). Also printed: the init cost of loading the
@@ -50,6 +51,7 @@ function esbuildOptions(outfile: string): BuildOptions {
     sourcesContent: FUNCTION_BUNDLING.sourcesContent,
     mainFields: FUNCTION_BUNDLING.mainFields,
     banner: { js: FUNCTION_BUNDLING.banner ?? '' },
+    define: FUNCTION_BUNDLING.define,
     logLevel: 'silent',
     absWorkingDir: ROOT,
   };

@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { FUNCTION_BUNDLING, functionBundling } from '../infra/constructs/fleet-function';
 import { floorSource, sdkUseOf } from './bundle-floor';
 import { measureBundles } from './bundles.bench';
 
@@ -20,8 +21,10 @@ function inputsOf(entry: string): Promise<string[]> {
   return inputs;
 }
 
-async function bundleInputs(entry: string): Promise<string[]> {
+/** The inputs esbuild put into an entry's bundle, built with FleetFunction's options (its `define`). */
+async function bundleInputs(entry: string, define = FUNCTION_BUNDLING.define): Promise<string[]> {
   const r = await build({
+    define,
     entryPoints: [entry],
     bundle: true,
     write: false,
@@ -68,6 +71,22 @@ describe("function bundles leave zod's locales and unused parts out", () => {
   it.each(ENTRIES)('%s', async (entry) => {
     const inputs = await inputsOf(entry);
     expect(inputs.filter((i) => /node_modules\/zod\/.*locales\/(?!en\.)/.test(i))).toEqual([]);
+  });
+});
+
+describe('function bundles leave the X-Ray SDK out (SDK-call tracing is opt-in: FleetFunction sdkCallTracing)', () => {
+  const XRAY = /node_modules\/(aws-xray-sdk-core|@aws-lambda-powertools\/tracer|cls-hooked)\//;
+  it.each(ENTRIES)('%s', async (entry) => {
+    expect((await inputsOf(entry)).filter((i) => XRAY.test(i))).toEqual([]);
+  });
+
+  it('sdkCallTracing: true puts the tracer and the X-Ray SDK back (the metafile proves the switch)', async () => {
+    const inputs = await bundleInputs(
+      'functions/dns-sync/index.ts',
+      functionBundling({ sdkCallTracing: true }).define,
+    );
+    expect(inputs.some((i) => i.includes('node_modules/aws-xray-sdk-core/'))).toBe(true);
+    expect(inputs.some((i) => i.includes('node_modules/@aws-lambda-powertools/tracer/'))).toBe(true);
   });
 });
 
