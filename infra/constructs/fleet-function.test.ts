@@ -358,6 +358,8 @@ describe('FleetFunction settings', () => {
 
     it('defaults to the fleetwarden:sdkCallTracing context value', () => {
       expect(bundled({}, { [SDK_CALL_TRACING_CONTEXT]: true }).includes(XRAY_SDK), XRAY_SDK).toBe(true);
+      // `cdk synth -c fleetwarden:sdkCallTracing=true` passes a string
+      expect(() => setup({}, false, { [SDK_CALL_TRACING_CONTEXT]: 'true' })).not.toThrow();
       expect(() => setup({}, false, { [SDK_CALL_TRACING_CONTEXT]: 'yes' })).toThrow(/must be true or false/);
     });
   });

@@ -52,9 +52,10 @@ export const SDK_CALL_TRACING_CONTEXT = 'fleetwarden:sdkCallTracing';
 function defaultSdkCallTracing(scope: Construct): boolean {
   const on: unknown = scope.node.tryGetContext(SDK_CALL_TRACING_CONTEXT);
   if (on === undefined) return false;
-  if (typeof on !== 'boolean')
-    throw new Error(`context ${SDK_CALL_TRACING_CONTEXT} must be true or false, got ${JSON.stringify(on)}`);
-  return on;
+  // `-c key=true` on the command line gives a string
+  if (on === true || on === 'true') return true;
+  if (on === false || on === 'false') return false;
+  throw new Error(`context ${SDK_CALL_TRACING_CONTEXT} must be true or false, got ${JSON.stringify(on)}`);
 }
 
 function defaultRetention(scope: Construct): logs.RetentionDays {
@@ -140,9 +141,9 @@ export interface FleetFunctionProps {
    * SDK-call tracing: an X-Ray subsegment for every AWS SDK call (the Powertools tracer's
    * `captureAWSv3Client`). The function is traced either way (Lambda ACTIVE tracing: init, duration
    * and errors of each sampled invocation), and every SDK call is in the audit record with its
-   * request id (correlated with CloudTrail). On, it costs ~117 KB of bundle (aws-xray-sdk-core,
-   * cls-hooked, semver, the tracer) and ~20-50 ms of module init (`bench/bundles.bench.ts`);
-   * off, esbuild leaves all of it out of the bundle.
+   * request id (correlated with CloudTrail). On, it costs ~125 KB of bundle (aws-xray-sdk-core,
+   * cls-hooked, semver, the tracer) and 39-114 ms more module init CPU (webhook-ingress and
+   * dns-sync, 2026-11-30, README "Cold start"); off, esbuild leaves all of it out of the bundle.
    * @default - the `fleetwarden:sdkCallTracing` context value, else false
    */
   readonly sdkCallTracing?: boolean;

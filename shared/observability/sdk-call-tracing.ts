@@ -1,8 +1,8 @@
 /**
  * SDK-call tracing: every AWS SDK client handed to the Powertools tracer, which adds an X-Ray
  * subsegment per call (service, operation, latency, throttling) to the invocation's trace. An opt-in
- * (FleetFunction `sdkCallTracing`, default off): it costs ~117 KB of bundle (aws-xray-sdk-core,
- * cls-hooked, semver, the tracer) and its module init. Off, the function is still traced by Lambda
+ * (FleetFunction `sdkCallTracing`, default off): it costs ~125 KB of bundle (aws-xray-sdk-core,
+ * cls-hooked, semver, the tracer) and 39-114 ms of module init CPU. Off, the function is still traced by Lambda
  * ACTIVE tracing (init, duration, errors of each sampled invocation), and the per-call evidence is in
  * the audit records (every SDK call with its request id) and their CloudTrail correlation.
  *
