@@ -2,7 +2,8 @@
  * Bundle size, module init and peak memory of every fleet function, each as a ratio to its own
  * FLOOR: a minimal handler that creates the same AWS SDK clients and sends the same commands, nothing
  * else (bench/bundle-floor.ts builds it). Both are bundled the way FleetFunction bundles
- * (FUNCTION_BUNDLING: esbuild, ESM, minified, node22, every dependency inlined, a linked source map)
+ * (FUNCTION_BUNDLING: esbuild, ESM, minified, node22, every dependency inlined, a linked source map,
+ * SDK-call tracing off)
  * and measured as deployed: a fresh `node` process with the function's synthesized environment
  * (its NODE_OPTIONS included) importing the bundle; median of N. Init is printed as wall ms and as
  * CPU ms (the CPU figure holds on a loaded machine). Also printed: the init cost of loading the
@@ -50,6 +51,7 @@ function esbuildOptions(outfile: string): BuildOptions {
     sourcesContent: FUNCTION_BUNDLING.sourcesContent,
     mainFields: FUNCTION_BUNDLING.mainFields,
     banner: { js: FUNCTION_BUNDLING.banner ?? '' },
+    define: FUNCTION_BUNDLING.define,
     logLevel: 'silent',
     absWorkingDir: ROOT,
   };
@@ -98,15 +100,40 @@ function deployedEnv(env: Record<string, string>): Record<string, string> {
   return { AWS_REGION: 'eu-west-1', POWERTOOLS_LOG_LEVEL: 'SILENT', ...env };
 }
 
-export async function measureBundles(runs = 5, only?: (entry: string) => boolean): Promise<BundleFigure[]> {
+/** The deployed functions (entry -> synthesized environment) of the repository's fleet config. */
+export function deployedFunctions(): Map<string, Record<string, string>> {
   const routing = synthesizeFleet({ dryRun: false });
-  const byEntry = new Map([...routing.functions.values()].map((f) => [f.entry, f.env]));
+  return new Map([...routing.functions.values()].map((f) => [f.entry, f.env]));
+}
+
+const nameOf = (entry: string) => entry.replace(/^functions\/|\/(handler|index)\.ts$/g, '');
+
+/** Bundle bytes of each function and of its floor, nothing run (what the ratio test asserts). */
+export async function bundleSizes(
+  entries: string[],
+): Promise<{ entry: string; fn: number; floor: number }[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'fw-bundle-sizes-'));
+  try {
+    const out: { entry: string; fn: number; floor: number }[] = [];
+    for (const entry of entries) {
+      const name = nameOf(entry);
+      const fn = await bundleEntry(entry, join(dir, `${name}.mjs`));
+      out.push({ entry: name, fn, floor: await bundleFloor(entry, join(dir, `${name}.floor.mjs`)) });
+    }
+    return out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function measureBundles(runs = 5, only?: (entry: string) => boolean): Promise<BundleFigure[]> {
+  const byEntry = deployedFunctions();
   const entries = [...byEntry.keys()].filter((e) => !only || only(e)).sort();
   const dir = mkdtempSync(join(tmpdir(), 'fw-bundles-'));
   try {
     const out: BundleFigure[] = [];
     for (const entry of entries) {
-      const name = entry.replace(/^functions\/|\/(handler|index)\.ts$/g, '');
+      const name = nameOf(entry);
       const env = deployedEnv(byEntry.get(entry) ?? {});
       const fnFile = join(dir, `${name}.mjs`);
       const floorFile = join(dir, `${name}.floor.mjs`);

@@ -1,8 +1,9 @@
 import { readdirSync } from 'node:fs';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { FUNCTION_BUNDLING, functionBundling } from '../infra/constructs/fleet-function';
 import { floorSource, sdkUseOf } from './bundle-floor';
-import { measureBundles } from './bundles.bench';
+import { bundleSizes, deployedFunctions, measureBundles } from './bundles.bench';
 
 const ENTRIES = readdirSync('functions', { withFileTypes: true })
   .filter((d) => d.isDirectory())
@@ -20,8 +21,10 @@ function inputsOf(entry: string): Promise<string[]> {
   return inputs;
 }
 
-async function bundleInputs(entry: string): Promise<string[]> {
+/** The inputs esbuild put into an entry's bundle, built with FleetFunction's options (its `define`). */
+async function bundleInputs(entry: string, define = FUNCTION_BUNDLING.define): Promise<string[]> {
   const r = await build({
+    define,
     entryPoints: [entry],
     bundle: true,
     write: false,
@@ -71,6 +74,22 @@ describe("function bundles leave zod's locales and unused parts out", () => {
   });
 });
 
+describe('function bundles leave the X-Ray SDK out (SDK-call tracing is opt-in: FleetFunction sdkCallTracing)', () => {
+  const XRAY = /node_modules\/(aws-xray-sdk-core|@aws-lambda-powertools\/tracer|cls-hooked)\//;
+  it.each(ENTRIES)('%s', async (entry) => {
+    expect((await inputsOf(entry)).filter((i) => XRAY.test(i))).toEqual([]);
+  });
+
+  it('sdkCallTracing: true puts the tracer and the X-Ray SDK back (the metafile proves the switch)', async () => {
+    const inputs = await bundleInputs(
+      'functions/dns-sync/index.ts',
+      functionBundling({ sdkCallTracing: true }).define,
+    );
+    expect(inputs.some((i) => i.includes('node_modules/aws-xray-sdk-core/'))).toBe(true);
+    expect(inputs.some((i) => i.includes('node_modules/@aws-lambda-powertools/tracer/'))).toBe(true);
+  });
+});
+
 describe('bundle floors (bench/bundles.bench.ts ratios)', () => {
   it("a function's floor creates the clients its code sends commands with, and sends those commands", () => {
     const src = floorSource(sdkUseOf('functions/dns-sync/index.ts'));
@@ -108,5 +127,37 @@ describe('bundle floors (bench/bundles.bench.ts ratios)', () => {
     expect(f?.fn.bytes).toBeGreaterThan(f?.floor.bytes ?? 0);
     for (const side of [f?.fn.init, f?.floor.init, f?.withSourceMaps]) expect(side?.cpuMs).toBeGreaterThan(0);
     expect(f?.fn.init.rssMiB).toBeGreaterThan(0);
+  });
+
+  // Issue 15's target: bundle <= 1.3x the function's floor. Met since the X-Ray SDK left the
+  // default bundle (SDK-call tracing is opt-in). Bundle bytes are deterministic, so asserted here;
+  // init times are printed by the bench, never asserted.
+  const MEETS_TARGET = ['dns-reconcile', 'dns-sync', 'runner-job-watch'];
+  // Above the target, each pinned at its measured ratio so it cannot grow unnoticed; what keeps it
+  // above (esbuild metafile, KB over the floor) is in README "Cold start".
+  const ABOVE_TARGET: Record<string, number> = {
+    'audit-correlate': 1.45, // zod classic ~97 KB, Powertools logger + metrics ~33 KB
+    'runner-sweep': 1.32, // zod ~98 KB, octokit + bottleneck ~75 KB
+    'runner-drain': 1.71, // zod ~97 KB, octokit + bottleneck ~75 KB: no GitHub client in the floor
+    'webhook-ingress': 1.58, // zod ~91 KB, Powertools idempotency ~47 KB
+  };
+
+  it('bundle at most 1.3x the floor where met; the others no larger than measured', async () => {
+    const entries = [...deployedFunctions().keys()].sort();
+    const sizes = await bundleSizes(entries);
+    const ratios = Object.fromEntries(sizes.map((s) => [s.entry, Number((s.fn / s.floor).toFixed(3))]));
+    expect(Object.keys(ratios).sort()).toEqual([...MEETS_TARGET, ...Object.keys(ABOVE_TARGET)].sort());
+    for (const name of MEETS_TARGET) expect(ratios[name], name).toBeLessThanOrEqual(1.3);
+    for (const [name, ceiling] of Object.entries(ABOVE_TARGET))
+      expect(ratios[name], name).toBeLessThanOrEqual(ceiling);
+  });
+
+  it('the deployed fleet starts node as the bench does: no NODE_OPTIONS, no exec wrapper', () => {
+    const envs = [...deployedFunctions().values()];
+    expect(envs.length).toBeGreaterThan(0);
+    for (const env of envs) {
+      expect(env.NODE_OPTIONS).toBeUndefined();
+      expect(env.AWS_LAMBDA_EXEC_WRAPPER).toBeUndefined();
+    }
   });
 });

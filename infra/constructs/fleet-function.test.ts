@@ -10,12 +10,17 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { FleetFunction, type FleetFunctionProps, FUNCTION_BUNDLING } from './fleet-function';
+import {
+  FleetFunction,
+  type FleetFunctionProps,
+  FUNCTION_BUNDLING,
+  SDK_CALL_TRACING_CONTEXT,
+} from './fleet-function';
 
 const entry = fileURLToPath(new URL('./test-fixtures/noop-handler.ts', import.meta.url));
 
-function setup(overrides: Partial<FleetFunctionProps> = {}, bundle = false) {
-  const app = new App(bundle ? {} : { context: { 'aws:cdk:bundling-stacks': [] } });
+function setup(overrides: Partial<FleetFunctionProps> = {}, bundle = false, context = {}) {
+  const app = new App({ context: bundle ? context : { 'aws:cdk:bundling-stacks': [], ...context } });
   const stack = new Stack(app, 'TestStack', { env: { account: '123456789012', region: 'eu-west-1' } });
   const alarmTopic = new sns.Topic(stack, 'Alarms');
   const ff = new FleetFunction(stack, 'Sync', {
@@ -314,6 +319,49 @@ describe('FleetFunction settings', () => {
     const dir = bundleDirs[0] as string;
     expect(readdirSync(dir).sort()).toEqual(['index.mjs', 'index.mjs.map']);
     expect(readFileSync(join(dir, 'index.mjs'), 'utf8')).toMatch(/export\s*\{/);
+  });
+
+  describe('SDK-call tracing (X-Ray subsegment per AWS call) is an opt-in left out of the bundle', () => {
+    const sdkEntry = fileURLToPath(new URL('./test-fixtures/sdk-client-handler.ts', import.meta.url));
+    /** The bundled index.mjs of a function synthesized with `overrides` (and `context` on the app). */
+    function bundled(overrides: Partial<FleetFunctionProps>, context: Record<string, unknown> = {}) {
+      const app = new App({ context });
+      const stack = new Stack(app, 'TestStack', { env: { account: '123456789012', region: 'eu-west-1' } });
+      new FleetFunction(stack, 'Sync', {
+        entry: sdkEntry,
+        description: 'keeps DNS in step',
+        alarmTopic: new sns.Topic(stack, 'Alarms'),
+        ...overrides,
+      });
+      const assembly = app.synth();
+      const dir = readdirSync(assembly.directory)
+        .map((d) => join(assembly.directory, d))
+        .find((d) => d.includes('asset.') && existsSync(join(d, 'index.mjs')));
+      return readFileSync(join(dir as string, 'index.mjs'), 'utf8');
+    }
+    // a string only the X-Ray SDK (aws-xray-sdk-core) holds, and the tracer's method
+    const XRAY_SDK = 'AWS_XRAY_DAEMON_ADDRESS';
+
+    it('is off by default: the bundle holds neither the X-Ray SDK nor the Powertools tracer, tracing stays ACTIVE', () => {
+      const code = bundled({});
+      expect(code.includes(XRAY_SDK), XRAY_SDK).toBe(false);
+      expect(code.includes('captureAWSv3Client'), 'captureAWSv3Client').toBe(false);
+      const { template } = setup();
+      template().hasResourceProperties('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } });
+    });
+
+    it('sdkCallTracing: true bundles the tracer and hands it every client', () => {
+      const code = bundled({ sdkCallTracing: true });
+      expect(code.includes(XRAY_SDK), XRAY_SDK).toBe(true);
+      expect(code.includes('captureAWSv3Client'), 'captureAWSv3Client').toBe(true);
+    });
+
+    it('defaults to the fleetwarden:sdkCallTracing context value', () => {
+      expect(bundled({}, { [SDK_CALL_TRACING_CONTEXT]: true }).includes(XRAY_SDK), XRAY_SDK).toBe(true);
+      // `cdk synth -c fleetwarden:sdkCallTracing=true` passes a string
+      expect(() => setup({}, false, { [SDK_CALL_TRACING_CONTEXT]: 'true' })).not.toThrow();
+      expect(() => setup({}, false, { [SDK_CALL_TRACING_CONTEXT]: 'yes' })).toThrow(/must be true or false/);
+    });
   });
 
   it('is recognised as a FleetFunction by the guardrails', () => {

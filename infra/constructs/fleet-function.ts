@@ -12,6 +12,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
+import { SDK_CALL_TRACING_ENV } from '../../shared/observability/sdk-call-tracing-env';
 import { unscopedMutations } from '../guardrails/iam-actions';
 import { deadLetterQueue } from './dead-letter-queue';
 import { fleetKey } from './fleet-key';
@@ -45,6 +46,17 @@ const FLEET_FUNCTION = Symbol.for('fleetwarden.FleetFunction');
 
 /** Context key holding the default log retention (days) of every FleetFunction below a scope. */
 export const LOG_RETENTION_CONTEXT = 'fleetwarden:logRetentionDays';
+/** Context key turning SDK-call tracing on for every FleetFunction below a scope (`sdkCallTracing`). */
+export const SDK_CALL_TRACING_CONTEXT = 'fleetwarden:sdkCallTracing';
+
+function defaultSdkCallTracing(scope: Construct): boolean {
+  const on: unknown = scope.node.tryGetContext(SDK_CALL_TRACING_CONTEXT);
+  if (on === undefined) return false;
+  // `-c key=true` on the command line gives a string
+  if (on === true || on === 'true') return true;
+  if (on === false || on === 'false') return false;
+  throw new Error(`context ${SDK_CALL_TRACING_CONTEXT} must be true or false, got ${JSON.stringify(on)}`);
+}
 
 function defaultRetention(scope: Construct): logs.RetentionDays {
   const days: unknown = scope.node.tryGetContext(LOG_RETENTION_CONTEXT);
@@ -125,6 +137,16 @@ export interface FleetFunctionProps {
    * @default - none
    */
   readonly onFailure?: lambda.IDestination;
+  /**
+   * SDK-call tracing: an X-Ray subsegment for every AWS SDK call (the Powertools tracer's
+   * `captureAWSv3Client`). The function is traced either way (Lambda ACTIVE tracing: init, duration
+   * and errors of each sampled invocation), and every SDK call is in the audit record with its
+   * request id (correlated with CloudTrail). On, it costs ~125 KB of bundle (aws-xray-sdk-core,
+   * cls-hooked, semver, the tracer) and 39-114 ms more module init CPU (webhook-ingress and
+   * dns-sync, 2026-11-30, README "Cold start"); off, esbuild leaves all of it out of the bundle.
+   * @default - the `fleetwarden:sdkCallTracing` context value, else false
+   */
+  readonly sdkCallTracing?: boolean;
 }
 
 function validate(scope: Construct, id: string, props: FleetFunctionProps): void {
@@ -190,8 +212,17 @@ export interface FleetPermission {
  * The maps ship beside the bundle (`index.mjs.map` in the asset) but are NOT loaded at run time:
  * `NODE_OPTIONS=--enable-source-maps` cost 12-22% of module init (bench/bundles.bench.ts prints both).
  * Decode a minified stack trace with the map of that deployment's asset (README, "Cold start").
+ * `define` fixes SDK-call tracing at bundling (shared/observability/sdk-call-tracing.ts): off, the
+ * tracer's import is dead code and the X-Ray SDK is not in the bundle.
  */
-export const FUNCTION_BUNDLING: nodejs.BundlingOptions = {
+export function functionBundling(options: { sdkCallTracing: boolean }): nodejs.BundlingOptions {
+  return {
+    ...BUNDLING,
+    define: { [`process.env.${SDK_CALL_TRACING_ENV}`]: JSON.stringify(String(options.sdkCallTracing)) },
+  };
+}
+
+const BUNDLING: nodejs.BundlingOptions = {
   format: nodejs.OutputFormat.ESM,
   target: 'node22',
   platform: 'node',
@@ -206,11 +237,14 @@ export const FUNCTION_BUNDLING: nodejs.BundlingOptions = {
     "import { createRequire as __fwCreateRequire } from 'node:module';const require = __fwCreateRequire(import.meta.url);",
 };
 
+/** The bundling of a function with the defaults (SDK-call tracing off); the benches bundle with it. */
+export const FUNCTION_BUNDLING: nodejs.BundlingOptions = functionBundling({ sdkCallTracing: false });
+
 /**
  * The one way fleetwarden builds a Lambda function: local esbuild bundling to ESM with source maps
  * (shipped, not loaded at run time),
- * nodejs22.x on arm64, an explicit encrypted log group with retention, JSON logs, active tracing,
- * an encrypted dead-letter queue for asynchronous failures, alarms to the fleet's topic, and a role
+ * nodejs22.x on arm64, an explicit encrypted log group with retention, JSON logs, active tracing
+ * (X-Ray subsegments per SDK call only with `sdkCallTracing`), an encrypted dead-letter queue for asynchronous failures, alarms to the fleet's topic, and a role
  * with no managed policies that gains permissions only through `allow()` or resource grants.
  */
 export class FleetFunction extends Construct implements iam.IGrantable {
@@ -301,7 +335,7 @@ export class FleetFunction extends Construct implements iam.IGrantable {
         POWERTOOLS_METRICS_NAMESPACE: 'Fleetwarden',
         ...props.environment,
       },
-      bundling: FUNCTION_BUNDLING,
+      bundling: functionBundling({ sdkCallTracing: props.sdkCallTracing ?? defaultSdkCallTracing(this) }),
     });
     // The simulator and the integ tests map a deployed function back to its handler module by this.
     (fn.node.defaultChild as lambda.CfnFunction).addMetadata(FleetFunction.ENTRY_METADATA_KEY, this.entry);

@@ -6,7 +6,7 @@ import { Route53Client } from '@aws-sdk/client-route-53';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { tracer } from '../observability/tracer';
+import { traceSdkCalls } from '../observability/sdk-call-tracing';
 import { instrumentClient } from './call-recorder';
 
 /**
@@ -14,15 +14,16 @@ import { instrumentClient } from './call-recorder';
  * warm invocations). Adapters take a client in their constructor and default to these; tests pass
  * their own. Retries: the SDK's adaptive mode with a bounded attempt count, except where the domain
  * owns them (Route 53 here: one attempt; CloudTrail's lookup adapter builds its own one-attempt
- * clients behind the 2 req/s limiter). Each client is also handed to the Powertools tracer (a no-op
- * outside Lambda). The CLI builds its own clients (cli/deps.ts).
+ * clients behind the 2 req/s limiter). With SDK-call tracing on (FleetFunction `sdkCallTracing`;
+ * off by default and then left out of the bundle) each client is also handed to the Powertools
+ * tracer (a no-op outside Lambda). The CLI builds its own clients (cli/deps.ts).
  */
 function memo<T extends object>(make: () => T): () => T {
   let value: T | undefined;
   return () => {
-    // the recorder feeds the audit record; the tracer (active only inside Lambda) adds an X-Ray
+    // the recorder feeds the audit record; the tracer, when SDK-call tracing is on, adds an X-Ray
     // subsegment per call, so a slow or throttled call shows in the trace of the invocation
-    value ??= tracer.captureAWSv3Client(make());
+    value ??= traceSdkCalls(make());
     return value;
   };
 }

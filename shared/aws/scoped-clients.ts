@@ -2,7 +2,7 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
-import { tracer } from '../observability/tracer';
+import { traceSdkCalls } from '../observability/sdk-call-tracing';
 import { instrumentClient } from './call-recorder';
 import { defaultAutoScalingClient, defaultEc2Client } from './clients';
 import {
@@ -70,7 +70,7 @@ export function isHubScope(scope: AwsScope | undefined, topology: Topology | und
 type Role = 'spoke' | 'trail';
 
 /**
- * One memoised, instrumented (call recorder + tracer) client of `make` per spoke scope and role:
+ * One memoised, instrumented (call recorder; tracer if SDK-call tracing is on) client of `make` per spoke scope and role:
  * region = the scope's, credentials = the role `fleetwarden-<role>-<fleetId>` in the scope's
  * account, session name = the function's name (CloudTrail shows who acted).
  */
@@ -93,7 +93,7 @@ function spokeClient<C extends object>(
     roleSessionName: access.functionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'fleetwarden',
     region: scope.region,
   });
-  const client = tracer.captureAWSv3Client(instrumentClient(make({ region: scope.region, credentials })));
+  const client = traceSdkCalls(instrumentClient(make({ region: scope.region, credentials })));
   clients.set(key, client);
   return client;
 }

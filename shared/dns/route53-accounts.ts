@@ -1,7 +1,7 @@
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { instrumentClient } from '../aws/call-recorder';
-import { tracer } from '../observability/tracer';
+import { traceSdkCalls } from '../observability/sdk-call-tracing';
 import type { Route53Port } from './port';
 import { Route53ZoneAdapter } from './route53-zone-adapter';
 import { type DnsSettings, dnsRoleArnOf, zoneSetOfSettings } from './settings';
@@ -33,7 +33,7 @@ export function route53ClientFor(roleArn: string, sessionName: string): Route53C
     const credentials = fromTemporaryCredentials({
       params: { RoleArn: roleArn, RoleSessionName: sessionName.slice(0, 64) },
     });
-    client = tracer.captureAWSv3Client(instrumentClient(new Route53Client({ maxAttempts: 1, credentials })));
+    client = traceSdkCalls(instrumentClient(new Route53Client({ maxAttempts: 1, credentials })));
     clients.set(roleArn, client);
   }
   return client;
