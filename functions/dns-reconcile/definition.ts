@@ -177,10 +177,13 @@ async function readDue(run: Run, scheduledTime: string, listed: readonly Instanc
 function trailOf(run: Run): TrailLookup {
   return async (instanceId, since) => {
     const unreadable: UnreadableRecord[] = [];
-    const records = await run.ports.auditStore.timeline(
-      { kind: 'instance', instanceId },
-      { since, onUnreadable: (u) => unreadable.push(u) },
-    );
+    const records = await run.ports.auditStore
+      .timeline({ kind: 'instance', instanceId }, { since, onUnreadable: (u) => unreadable.push(u) })
+      .catch((err: unknown) => {
+        // the run reads the zone instead (readOnEvidence names the error in its record)
+        logger.warn('dns-reconcile could not read the audit trail', { instanceId, error: String(err) });
+        throw err;
+      });
     return { records, unreadable };
   };
 }
