@@ -277,8 +277,6 @@ async function run(given: Run, event: unknown): Promise<ReconcileSummary> {
   const r: Run = { ...given, ports: { ...given.ports, inventory: listed.inventory } };
   const due = await readDue(r, String(schedule.time), listed.all);
   if (!due.read) return quiet(r, kit, schedule.id, due);
-  if (due.evidence)
-    logger.info('dns-reconcile reads the zone: a change is not proven handled', { why: due.reason });
   const { result, facts } = await reconcile(r, kit, schedule.id, due);
   await recordDecisions(kit, result);
   const dryRun = r.settings.dryRun;
