@@ -18,6 +18,7 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { InMemoryAuditSink } from '../shared/audit/in-memory-audit-sink';
+import { InMemoryAuditStore } from '../shared/audit/in-memory-audit-store';
 import { AutoScalingInstanceLifecycle } from '../shared/autoscaling/instance-lifecycle';
 import { AutoScalingWarmPool } from '../shared/autoscaling/warm-pool';
 import { fleetAcrossScopes } from '../shared/aws/across-scopes';
@@ -487,6 +488,7 @@ async function reconcileRun(w: World) {
   const clients = seamClients(w, 'fleetwarden-dns-reconcile');
   const lists = w.route53.listRequests;
   const changes = w.route53.changeRequests.length;
+  const audit = new InMemoryAuditSink();
   const reconcile = defs.dnsReconcile.create(
     {
       route53: countedPort(w.route53, { route53: 0 }),
@@ -494,10 +496,11 @@ async function reconcileRun(w: World) {
         (s) => ({ inventory: new Ec2InstanceInventory(clients.ec2(s)) }),
         () => TOPOLOGY,
       ).inventory,
-      audit: new InMemoryAuditSink(),
+      audit,
+      auditStore: new InMemoryAuditStore(audit),
       pacing: PACING,
     },
-    { ...DNS, tombstoneHours: 24, settle: 300, schedule: 300, fullReadEvery: 3600 },
+    { ...DNS, tombstoneHours: 24, settle: 300, schedule: 300, fullReadEvery: 3600, evidenceMax: 50 },
     { now: () => new Date(w.now.ms), gate: REPORT_ONLY_GATE },
   );
   const cpu = await cpuMs(() => reconcile(SCHEDULE as never))();

@@ -1,6 +1,9 @@
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { auditRecord } from '../../shared/audit/audit-store.contract';
 import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
+import { InMemoryAuditStore } from '../../shared/audit/in-memory-audit-store';
+import type { AuditStore } from '../../shared/audit/store-port';
 import { InvalidChangeBatchError } from '../../shared/dns/errors';
 import { InMemoryRoute53 } from '../../shared/dns/in-memory-route53';
 import { formatMarker } from '../../shared/dns/marker';
@@ -89,6 +92,7 @@ function setup(over: Partial<DnsReconcileDeps> = {}, wrap?: (fake: InMemoryRoute
       route53: wrap ? wrap(route53) : route53,
       inventory,
       audit,
+      auditStore: new InMemoryAuditStore(audit),
       pacing: { maxAttempts: 2, baseMs: 1, capMs: 1, sleep: async () => undefined, random: () => 0 },
     },
     {
@@ -111,6 +115,7 @@ function setup(over: Partial<DnsReconcileDeps> = {}, wrap?: (fake: InMemoryRoute
       settle: 300,
       schedule: 900,
       fullReadEvery: 3600,
+      evidenceMax: 50,
     },
     { now: () => new Date(NOW), gate: REPORT_ONLY_GATE },
   );
@@ -277,7 +282,10 @@ describe('dns-reconcile handler', () => {
  * A quiet fleet in sync with its zone: two named web hosts launched hours ago, their records and
  * markers in place. Reconcile runs every 15 min, reads the whole zone on the first run of each hour.
  */
-function quietFleet(settings: Record<string, unknown> = {}) {
+function quietFleet(
+  settings: Record<string, unknown> = {},
+  storeOf = (a: InMemoryAuditSink): AuditStore => new InMemoryAuditStore(a),
+) {
   const route53 = new InMemoryRoute53().addZone('ZFWD', 'example.com');
   let now = Date.parse('2026-11-24T07:00:00Z');
   const inventory = new InMemoryInstanceInventory({ now: () => now });
@@ -309,6 +317,7 @@ function quietFleet(settings: Record<string, unknown> = {}) {
       route53,
       inventory,
       audit,
+      auditStore: storeOf(audit),
       pacing: { maxAttempts: 2, baseMs: 1, capMs: 1, sleep: async () => undefined, random: () => 0 },
     },
     {
@@ -331,6 +340,7 @@ function quietFleet(settings: Record<string, unknown> = {}) {
       settle: 300,
       schedule: 900,
       fullReadEvery: 3600,
+      evidenceMax: 50,
       ...settings,
     },
     { now: () => new Date(now), gate: REPORT_ONLY_GATE },
@@ -343,6 +353,44 @@ function quietFleet(settings: Record<string, unknown> = {}) {
   const calls = () => route53.listRequests + route53.changeRequests.length;
   return { runAt, route53, inventory, audit, calls, setNow: (at: string) => (now = Date.parse(at)) };
 }
+
+/** dns-sync's record of instance `n`'s event at `eventAt` (written 5 s later). */
+function syncRecord(n: number, eventAt: string, over: Record<string, unknown> = {}) {
+  return auditRecord({
+    recordId: `dns-sync-${n}-${eventAt}`,
+    time: new Date(Date.parse(eventAt) + 5000).toISOString(),
+    function: 'dns-sync',
+    trigger: { source: 'aws.ec2', id: `evt-${n}`, time: eventAt },
+    subject: { instanceId: id(n), recordName: 'new.example.com' },
+    action: 'dns.upsert',
+    decision: 'acted',
+    reason: 'A new.example.com. -> 10.0.0.8',
+    details: { ip: '10.0.0.8', state: 'running' },
+    ...over,
+  });
+}
+
+/** quietFleet plus instance 8, launched at 12:20 (its record published by dns-sync or not). */
+async function withLaunch(
+  settings: Record<string, unknown> = {},
+  storeOf?: (a: InMemoryAuditSink) => AuditStore,
+) {
+  const s = quietFleet(settings, storeOf);
+  s.setNow('2026-11-24T12:22:00Z');
+  s.inventory.put({
+    instanceId: id(8),
+    state: 'running',
+    privateIp: '10.0.0.8',
+    tags: { [TAG]: 'new' },
+    launchTime: '2026-11-24T12:20:00.000Z',
+  });
+  return s;
+}
+const runRecord = (s: { audit: InMemoryAuditSink }) =>
+  s.audit
+    .all()
+    .filter((r) => r.action === 'dns.reconcile')
+    .at(-1);
 
 describe('dns-reconcile reads the zone only when something may have drifted (issue 15)', () => {
   it('a quiet run makes no Route 53 call and audits why, naming the next full read', async () => {
@@ -430,6 +478,103 @@ describe('dns-reconcile reads the zone only when something may have drifted (iss
     s.inventory.setState(id(4), 'terminated');
     await s.runAt('2026-11-24T12:30:00Z');
     expect(aRecords(s.route53)).not.toContain('db.example.com. 10.0.0.4');
+  });
+
+  it('a launch dns-sync recorded as handled (same name and IP, after the launch) needs no read: the run record names the proof', async () => {
+    const s = await withLaunch();
+    await s.audit.write(syncRecord(8, '2026-11-24T12:21:00Z'));
+    const summary = await s.runAt('2026-11-24T12:30:00Z');
+    expect(s.calls()).toBe(0);
+    expect(summary).toMatchObject({ zoneRead: false });
+    const run = runRecord(s);
+    expect(run).toMatchObject({
+      decision: 'skipped',
+      reason: expect.stringContaining('recorded as handled by dns-sync'),
+    });
+    expect(run?.details.evidence).toEqual([
+      {
+        instanceId: id(8),
+        state: 'running',
+        changedAt: '2026-11-24T12:20:00.000Z',
+        recordId: 'dns-sync-8-2026-11-24T12:21:00Z',
+      },
+    ]);
+  });
+
+  it('a launch whose dns-sync record failed reads the zone and publishes the record; the run record says why', async () => {
+    const s = await withLaunch();
+    await s.audit.write(
+      syncRecord(8, '2026-11-24T12:21:00Z', { decision: 'failed', reason: 'Throttling', details: {} }),
+    );
+    const summary = await s.runAt('2026-11-24T12:30:00Z');
+    expect(summary).toMatchObject({ zoneRead: true, why: expect.stringContaining('is failed: Throttling') });
+    expect(aRecords(s.route53)).toContain('new.example.com. 10.0.0.8');
+    const run = runRecord(s);
+    expect(run?.details).toMatchObject({
+      readBecause: expect.stringContaining(`${id(8)} launched at 2026-11-24T12:20:00.000Z`),
+      evidence: [{ instanceId: id(8), recordIds: ['dns-sync-8-2026-11-24T12:21:00Z'] }],
+    });
+  });
+
+  it('a dns-sync record that names another IP than the instance has now is not proof: read', async () => {
+    const s = await withLaunch();
+    await s.audit.write(
+      syncRecord(8, '2026-11-24T12:21:00Z', { details: { ip: '10.0.0.99', state: 'running' } }),
+    );
+    expect(await s.runAt('2026-11-24T12:30:00Z')).toMatchObject({ zoneRead: true });
+  });
+
+  it('an audit query that fails reads the zone (the safe direction) and names the error', async () => {
+    const broken = (a: InMemoryAuditSink): AuditStore => {
+      const store = new InMemoryAuditStore(a);
+      store.timeline = async () => {
+        throw new Error('ProvisionedThroughputExceededException: slow down');
+      };
+      return store;
+    };
+    const s = await withLaunch({}, broken);
+    const summary = await s.runAt('2026-11-24T12:30:00Z');
+    expect(summary).toMatchObject({
+      zoneRead: true,
+      why: expect.stringContaining('ProvisionedThroughputExceededException'),
+    });
+    expect(aRecords(s.route53)).toContain('new.example.com. 10.0.0.8');
+  });
+
+  it('a termination dns-sync recorded as handled needs no read', async () => {
+    const s = quietFleet();
+    s.setNow('2026-11-24T12:21:00Z');
+    s.inventory.setState(id(4), 'terminated');
+    await s.audit.write(
+      syncRecord(4, '2026-11-24T12:21:00Z', {
+        subject: { instanceId: id(4), recordName: 'db.example.com' },
+        action: 'dns.delete',
+        reason: 'terminated: removed A db.example.com.; tombstone kept',
+        details: { removed: [], state: 'terminated' },
+      }),
+    );
+    expect(await s.runAt('2026-11-24T12:30:00Z')).toMatchObject({ zoneRead: false });
+    expect(s.calls()).toBe(0);
+  });
+
+  it('more changed instances than EVIDENCE_MAX_INSTANCES: reads the zone without querying the audit trail', async () => {
+    let queries = 0;
+    const counting = (a: InMemoryAuditSink): AuditStore => {
+      const store = new InMemoryAuditStore(a);
+      const timeline = store.timeline.bind(store);
+      store.timeline = (...args) => {
+        queries++;
+        return timeline(...args);
+      };
+      return store;
+    };
+    const s = await withLaunch({ evidenceMax: 0 }, counting);
+    await s.audit.write(syncRecord(8, '2026-11-24T12:21:00Z'));
+    expect(await s.runAt('2026-11-24T12:30:00Z')).toMatchObject({
+      zoneRead: true,
+      why: expect.stringContaining('more than 0 to check'),
+    });
+    expect(queries).toBe(0);
   });
 
   it('lists the fleet once per run (the read decision and the plan share one DescribeInstances listing)', async () => {

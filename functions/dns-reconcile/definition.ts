@@ -1,5 +1,7 @@
 import { parse } from '@aws-lambda-powertools/parser';
 import type { Context } from 'aws-lambda';
+import type { UnreadableRecord } from '../../shared/audit/store-port';
+import { AUDIT_TABLE } from '../../shared/audit/table-design';
 import { MalformedEventError } from '../../shared/core/errors';
 import { EventBridgeSchema } from '../../shared/core/eventbridge-schema';
 import { budgeted, type SyncResult, syncDns } from '../../shared/dns/apply';
@@ -9,6 +11,7 @@ import { optInReason } from '../../shared/dns/opt-in';
 import type { PlanDecision } from '../../shared/dns/planner';
 import { observeFleet, planReconcile } from '../../shared/dns/reconcile';
 import { type ReadDue, zoneReadDue } from '../../shared/dns/reconcile-due';
+import { expectedRecordOf, readOnEvidence, type TrailLookup } from '../../shared/dns/reconcile-evidence';
 import {
   DNS_SETTINGS,
   dnsReads,
@@ -46,6 +49,8 @@ export interface ReconcileSummary {
 }
 
 const FUNCTION = 'dns-reconcile';
+// biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation pseudo parameters, substituted by the construct
+const AUDIT_TABLE_ARN = 'arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/';
 const ALREADY = 'already in the desired state';
 
 const settings = {
@@ -69,14 +74,20 @@ const settings = {
     max: 86400,
   }),
   fullReadEvery: setting.seconds('FULL_READ_SECONDS', {
-    doc: 'The first run of each such period reads the whole zone whatever the fleet did: drift made outside the fleet (a record edited by hand) is repaired within this plus one schedule period. Other runs read only when an instance of the fleet launched or changed state lately.',
+    doc: "The first run of each such period reads the whole zone whatever the fleet did: drift made outside the fleet (a record edited by hand) is repaired within this plus one schedule period, and so is any repair a skipped read delays. Other runs read only when an instance of the fleet launched or changed state lately and dns-sync's audit records do not prove it handled that change.",
     default: 3600,
     min: 60,
     max: 86400,
   }),
+  evidenceMax: setting.integer('EVIDENCE_MAX_INSTANCES', {
+    doc: "Changed instances a run checks against dns-sync's audit records (one DynamoDB Query each) instead of reading the zone; more, and the run reads the zone (a burst: as cheap as the queries, and when events get lost). 0: every change reads the zone.",
+    default: 50,
+    min: 0,
+    max: 1000,
+  }),
 };
 type Settings = SettingsOf<typeof settings>;
-type PortName = 'audit' | 'route53' | 'inventory' | 'pacing';
+type PortName = 'audit' | 'auditStore' | 'route53' | 'inventory' | 'pacing';
 
 interface Run {
   ports: PortsOf<PortName>;
@@ -141,18 +152,40 @@ async function listedOnce(
   };
 }
 
-/** Whether the run reads the zone: a full-read slot, or an instance of the fleet that changed lately. */
-function readDue(run: Run, scheduledTime: string, listed: readonly InstanceInfo[]): ReadDue {
+/**
+ * Whether the run reads the zone: a full-read slot, or an instance of the fleet that changed lately
+ * and whose change dns-sync's audit records do not prove handled (shared/dns/reconcile-evidence.ts).
+ */
+async function readDue(run: Run, scheduledTime: string, listed: readonly InstanceInfo[]): Promise<ReadDue> {
   const s = run.settings;
   const rule = { ...optInOf(s), nameTag: s.nameTag };
   const at = Date.parse(scheduledTime);
-  return zoneReadDue({
+  const due = zoneReadDue({
     scheduledAt: new Date(Number.isNaN(at) ? run.runtime.now().getTime() : at),
     periodMs: s.schedule * 1000,
     fullReadEveryMs: s.fullReadEvery * 1000,
     lookbackMs: (2 * s.schedule + s.settle) * 1000,
     fleet: listed.filter((i) => optInReason(i.tags, rule) !== undefined),
+    maxChecked: s.evidenceMax,
   });
+  if (due.read !== 'unless-handled') return due;
+  const zones = zoneSetOfSettings(s);
+  return readOnEvidence(due, (info) => expectedRecordOf(info, zones, s.nameTag), trailOf(run));
+}
+
+/** An instance's audit records since its change (the byInstance index), unreadable ones apart. */
+function trailOf(run: Run): TrailLookup {
+  return async (instanceId, since) => {
+    const unreadable: UnreadableRecord[] = [];
+    const records = await run.ports.auditStore
+      .timeline({ kind: 'instance', instanceId }, { since, onUnreadable: (u) => unreadable.push(u) })
+      .catch((err: unknown) => {
+        // the run reads the zone instead (readOnEvidence names the error in its record)
+        logger.warn('dns-reconcile could not read the audit trail', { instanceId, error: String(err) });
+        throw err;
+      });
+    return { records, unreadable };
+  };
 }
 
 /** The reconcile action: observe the fleet, read the zone, plan the repairs, write them (dry run: plan only). */
@@ -160,6 +193,7 @@ async function reconcile(
   run: Run,
   kit: RunKit,
   scheduleId: string,
+  due: ReadDue,
 ): Promise<{ result: SyncResult; facts: number }> {
   let facts = 0;
   let result: SyncResult | undefined;
@@ -198,7 +232,7 @@ async function reconcile(
     return {
       decision: r.requests.length > 0 ? 'acted' : 'skipped',
       reason: `${facts} instance(s) observed; ${acting} repair(s)${dry ? ' would be made (dry run)' : ` in ${r.requests.length} request(s)`}`,
-      details: { requests: r.requests, replans: r.replans, facts },
+      details: { requests: r.requests, replans: r.replans, facts, ...whyRead(due) },
     };
   };
   const planned = {
@@ -209,6 +243,12 @@ async function reconcile(
   await perform(kit, planned, sync(s.dryRun), sync(true));
   return { result: result as SyncResult, facts };
 }
+
+/** Why the run read the zone, and the evidence checked, for its record. */
+const whyRead = (due: ReadDue) => ({
+  readBecause: due.reason,
+  ...(due.evidence ? { evidence: due.evidence } : {}),
+});
 
 /**
  * One audit record per decision that did (or in dry run would do) something, or refused to; then
@@ -235,9 +275,9 @@ async function run(given: Run, event: unknown): Promise<ReconcileSummary> {
   const kit = kitOf(given, schedule.id, schedule['detail-type']);
   const listed = await listedOnce(given.ports.inventory);
   const r: Run = { ...given, ports: { ...given.ports, inventory: listed.inventory } };
-  const due = readDue(r, String(schedule.time), listed.all);
+  const due = await readDue(r, String(schedule.time), listed.all);
   if (!due.read) return quiet(r, kit, schedule.id, due);
-  const { result, facts } = await reconcile(r, kit, schedule.id);
+  const { result, facts } = await reconcile(r, kit, schedule.id, due);
   await recordDecisions(kit, result);
   const dryRun = r.settings.dryRun;
   const acted = result.decisions.filter((d) => d.decision === 'acted').length;
@@ -274,6 +314,7 @@ async function quiet(r: Run, kit: RunKit, scheduleId: string, due: ReadDue): Pro
     decision: 'skipped',
     subject: { recordName: primaryZoneName(r.settings) },
     reason: `zone not read: ${due.reason}`,
+    ...(due.evidence ? { details: { evidence: due.evidence } } : {}),
   });
   const summary: ReconcileSummary = {
     facts: 0,
@@ -314,8 +355,15 @@ export const dnsReconcile: Remediation<
     },
     ...DNS_RECORD_KINDS,
   },
-  reads: dnsReads,
-  ports: ['audit', 'route53', 'inventory', 'pacing'],
+  reads: (s) => [
+    ...dnsReads(s),
+    // dns-sync's records of a changed instance (reconcile-evidence.ts): the byInstance index only
+    {
+      actions: ['dynamodb:Query'],
+      resources: [`${AUDIT_TABLE_ARN}${s.auditTable}/index/${AUDIT_TABLE.indexes.byInstance.name}`],
+    },
+  ],
+  ports: ['audit', 'auditStore', 'route53', 'inventory', 'pacing'],
   create: (ports, values, runtime) => (event, context) =>
     run({ ports, settings: values, runtime, context }, event),
 };

@@ -1,4 +1,5 @@
 import { DynamoDbAuditSink } from '../../shared/audit/dynamodb-audit-sink';
+import { DynamoDbAuditStore } from '../../shared/audit/dynamodb-audit-store';
 import { fleetAcrossScopes } from '../../shared/aws/across-scopes';
 import { ec2ClientFor } from '../../shared/aws/scoped-clients';
 import { DEFAULT_PACING } from '../../shared/core/pacing';
@@ -13,6 +14,8 @@ import { dnsReconcile } from './definition';
  */
 export const handler = lambdaHandler(dnsReconcile, (settings) => ({
   audit: new DynamoDbAuditSink(settings.auditTable),
+  // dns-sync's records of a changed instance: the evidence that spares a zone read
+  auditStore: new DynamoDbAuditStore(settings.auditTable),
   // a zone of another account: through the DNS role there
   route53: route53PortOf(settings),
   inventory: fleetAcrossScopes((scope) => ({ inventory: new Ec2InstanceInventory(ec2ClientFor(scope)) }))

@@ -1,4 +1,7 @@
-/** dns-reconcile in the simulator: no fault or invariant of its own (the DNS invariants are the report's). */
+/**
+ * dns-reconcile in the simulator: no fault or invariant of its own (the DNS invariants are the
+ * report's; simulation.test.ts breaks its evidence check and they fail on a run with lost events).
+ */
 import type { RemediationSimulation } from '../../cli/simulate/remediation-simulation';
 
 export const simulation: RemediationSimulation = {

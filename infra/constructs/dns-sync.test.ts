@@ -42,6 +42,10 @@ function allStatements(t: Template): Statement[] {
   );
 }
 const has = (s: Statement, action: string) => [s.Action].flat().includes(action);
+/** A declared ARN as an environment-bound stack writes it: its own region and account (withStackPseudo). */
+const bound = (arn: string, stack: Stack) =>
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation pseudo parameters, as declared
+  arn.replace('${AWS::Region}', stack.region).replace('${AWS::AccountId}', stack.account);
 
 describe('DnsSync construct', () => {
   it("builds dns-sync's rules from its definition, the name-tag rule on the configured tag", () => {
@@ -279,7 +283,7 @@ describe('DnsSync construct', () => {
     ['dns-sync', dnsSync, 'syncFunction'],
     ['dns-reconcile', dnsReconcile, 'reconcileFunction'],
   ] as const)(
-    '%s: the construct grants exactly the Route 53 and EC2 statements its definition declares',
+    '%s: the construct grants exactly the Route 53, EC2 and DynamoDB read statements its definition declares',
     (_name, def, fn) => {
       const { stack, dns, template } = setup({
         reverseZoneId: 'Z0REVERSE',
@@ -302,7 +306,7 @@ describe('DnsSync construct', () => {
       );
       const granted = policies
         .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[])
-        .filter((s) => [s.Action].flat().some((a) => /^(route53|ec2):/.test(a)))
+        .filter((s) => [s.Action].flat().some((a) => /^(route53|ec2|dynamodb):/.test(a)))
         .map((s) => ({
           actions: [s.Action].flat().sort(),
           resources: [flat(s.Resource)].flat().sort(),
@@ -319,13 +323,29 @@ describe('DnsSync construct', () => {
         ...def.reads(settings as never),
       ].map((g) => ({
         actions: [...g.actions].sort(),
-        resources: [...g.resources].sort(),
+        resources: [...g.resources].map((r) => bound(r, stack)).sort(),
         ...(g.conditions ? { conditions: g.conditions } : {}),
       }));
       const key = (g: object) => JSON.stringify(g);
       expect(granted.map(key).sort()).toEqual(declared.map(key).sort());
     },
   );
+
+  it("lets dns-reconcile Query only the audit table's byInstance index (dns-sync's records: its evidence); dns-sync reads none", () => {
+    const { stack, dns, template } = setup();
+    const t = template();
+    const queriesOf = (fn: 'syncFunction' | 'reconcileFunction') => {
+      const role = (stack.resolve(dns[fn].fn.role?.roleName) as { Ref: string }).Ref;
+      return Object.values(t.findResources('AWS::IAM::Policy'))
+        .filter((p) => JSON.stringify(p.Properties.Roles).includes(role))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[])
+        .filter((s) => [s.Action].flat().some((a) => a.startsWith('dynamodb:')));
+    };
+    expect(queriesOf('syncFunction')).toEqual([]);
+    const q = queriesOf('reconcileFunction');
+    expect(q.map((s) => s.Action)).toEqual(['dynamodb:Query']);
+    expect(JSON.stringify(q[0]?.Resource)).toMatch(/:table\/fleetwarden-audit\/index\/byInstance"/);
+  });
 
   it('adds a PTR statement scoped to the reverse zone when one is configured', () => {
     const t = setup({ reverseZoneId: 'Z0REVERSE', reverseZoneName: '10.in-addr.arpa' }).template();
