@@ -32,7 +32,17 @@ export const PRICES = {
     perStandardAlarmMonth: 0.1,
     perDashboardMonth: 3,
   },
-  xray: { source: 'https://aws.amazon.com/xray/pricing/', perMillionTracesRecorded: 5 },
+  xray: {
+    source: 'https://aws.amazon.com/xray/pricing/',
+    perMillionTracesRecorded: 5,
+    /**
+     * X-Ray's default sampling rule, which Lambda's active tracing applies (not configurable for
+     * Lambda): the first request each second (the reservoir, per account and region), then 5% of the
+     * rest. https://docs.aws.amazon.com/xray/latest/devguide/xray-console-sampling.html,
+     * https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html
+     */
+    sampling: { reservoirPerSecond: 1, fixedRate: 0.05 },
+  },
   eventbridge: {
     source: 'https://aws.amazon.com/eventbridge/pricing/',
     /** custom and partner events; AWS service events on the default bus are free */

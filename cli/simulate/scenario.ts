@@ -52,6 +52,14 @@ export interface SimOptions extends EngineOptions {
   faults?: Partial<Faults>;
   /** A named scenario (approvals.ts `SCENARIOS`): its deployment and events on top of the fleet's. @default 'fleet' */
   scenario?: string;
+  /**
+   * Hold the churn per instance the same at every fleet size (the cost bench): the runner that never
+   * registers and the spot interruption become one per `churnPer` instances (none in a smaller
+   * fleet) instead of one per run, so a bigger fleet has no larger share of working runners. With
+   * fleet sizes in multiples of 18 the shares scaled in (a third of the runners) and terminated (half
+   * the web hosts) are exact too. Unset: one of each per run (the scenario the invariants run).
+   */
+  churnPer?: number;
 }
 
 export const DEFAULT_SIM_OPTIONS: SimOptions = {
@@ -305,7 +313,8 @@ export class Engine extends EventEngine<World, FleetStats> {
       state: 'pending',
       jobRunning: false,
       // one runner instance never manages to register (bad image): the sweep must report it
-      neverRegisters: kind === 'runner' && i === 1,
+      neverRegisters:
+        kind === 'runner' && (this.options.churnPer ? i % this.options.churnPer === 1 : i === 1),
     };
     this.truth.set(id, t);
     this.world.evidence.change('RunInstances', kind === 'web' ? OPERATOR : 'autoscaling.amazonaws.com', id);
@@ -467,8 +476,11 @@ export class Engine extends EventEngine<World, FleetStats> {
     for (const t of runners.slice(0, Math.ceil(runners.length / 3))) {
       this.after(Math.floor(this.rng() * span), () => scaleIn(this, t, n++));
     }
-    const spot = runners[runners.length - 1];
-    if (spot) {
+    const per = this.options.churnPer;
+    const spots = per
+      ? runners.slice(runners.length - Math.floor(this.options.instances / per))
+      : runners.slice(-1);
+    for (const spot of spots) {
       this.after(Math.floor(this.rng() * span), () => {
         this.world.evidence.change('BidEvictedEvent', 'ec2.amazonaws.com', spot.id);
         this.terminateNow(spot, 'other');

@@ -1,5 +1,5 @@
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
 import { InMemoryLifecycleActions } from '../../shared/autoscaling/in-memory-lifecycle-actions';
 import { ensureIntent } from '../../shared/aws/call-recorder';
@@ -7,8 +7,9 @@ import { GitHubApiError } from '../../shared/github/errors';
 import { InMemoryRunnerRegistry } from '../../shared/github/in-memory-runner-registry';
 import { REPORT_ONLY_GATE } from '../../shared/kernel/approval';
 import { readSettings } from '../../shared/kernel/settings';
+import { censusOf } from '../../shared/runners/census';
 import { InMemoryDrainScheduler } from '../../shared/runners/drain-scheduler';
-import { drainStateKey, InMemoryDrainState } from '../../shared/runners/drain-state';
+import { DrainStateError, drainStateKey, InMemoryDrainState } from '../../shared/runners/drain-state';
 import type { TerminateLifecycleEvent } from '../../shared/runners/lifecycle-event';
 import { DRAINING_LABEL, INSTANCE_LABEL_PREFIX } from '../../shared/runners/matching';
 import { runnerDrain } from './definition';
@@ -77,12 +78,29 @@ const ports = () => ({
   drainState: state,
 });
 const runtime = () => ({ now: () => new Date(now), gate: REPORT_ONLY_GATE });
+/** Another drain of the pool listed every runner just now: its census is shared through the state table. */
+const listedByAnotherDrain = (at = now) =>
+  state.recordCensus(censusOf(registry.snapshot(), new Date(at)), new Date(at + 3_600_000));
+/**
+ * Whether another drain of the pool listed every runner just before each look (the common case in a
+ * fleet: its census lets a first look take the documented names as every runner of the instance).
+ * Off in the tests of the drain's own listing.
+ */
+let sharedListing = true;
+const withSharedListing =
+  <R>(h: (event: SQSEvent, context?: Context) => Promise<R>) =>
+  async (event: SQSEvent, context?: Context) => {
+    if (sharedListing) await listedByAnotherDrain();
+    return h(event, context);
+  };
 function handler(dryRun = false) {
-  return runnerDrain.create(ports(), settings(dryRun), runtime());
+  return withSharedListing(runnerDrain.create(ports(), settings(dryRun), runtime()));
 }
 /** The drain of a pool with labels (a pool of the `pools` list). */
 function poolHandler(pool: string, labels: string[]) {
-  return runnerDrain.create(ports(), { ...settings(), poolName: pool, runnerLabels: labels }, runtime());
+  return withSharedListing(
+    runnerDrain.create(ports(), { ...settings(), poolName: pool, runnerLabels: labels }, runtime()),
+  );
 }
 const ref = (token = 'tok-1') => ({
   autoScalingGroupName: 'ci-runners',
@@ -92,6 +110,7 @@ const ref = (token = 'tok-1') => ({
 });
 
 beforeEach(() => {
+  sharedListing = true;
   now = T0;
   registry = new InMemoryRunnerRegistry();
   lifecycle = new InMemoryLifecycleActions(() => now);
@@ -304,6 +323,8 @@ describe('runner-drain', () => {
   });
 
   it('a busy runner skipped by a page shift (concurrent delete mid-listing) is found by name and held', async () => {
+    // no other drain listed: this drain lists every page itself
+    sharedListing = false;
     registry = new InMemoryRunnerRegistry({ perPage: 2 });
     const other = registry.register({ name: 'other-1' });
     registry.register({ name: 'other-2' });
@@ -369,19 +390,21 @@ describe('runner-drain', () => {
     registry = new InMemoryRunnerRegistry();
     for (let k = 0; k < 250; k++) registry.register({ name: `other-${k}` });
     const mine = registry.register({ name: `ci-${I}`, busy: true, labels: [`${INSTANCE_LABEL_PREFIX}${I}`] });
+    // another drain's listing since this drain's first look: the documented name is every runner
     await handler()(sqs(lifecycleEvent()), ctx);
-    expect(registry.calls.listPages).toBe(3);
+    expect(registry.calls.listPages).toBe(0);
+    expect(registry.calls.byName).toBe(2);
     const retry = scheduler.scheduled[0]?.message;
     expect((await stateOf()).runnerIds).toEqual([mine.id]);
     now += 60_000;
     await handler()(sqs(retry), ctx);
-    expect(registry.calls.listPages).toBe(3);
+    expect(registry.calls.listPages).toBe(0);
     expect(registry.calls.get).toBe(1);
     expect(scheduler.scheduled).toHaveLength(2);
     registry.setBusy(mine.id, false);
     now += 60_000;
     await handler()(sqs(scheduler.scheduled[1]?.message), ctx);
-    expect(registry.calls.listPages).toBe(3);
+    expect(registry.calls.listPages).toBe(0);
     expect(registry.deleted.map((d) => d.id)).toEqual([mine.id]);
     expect(lifecycle.outcome('tok-1')).toBe('CONTINUE');
   });
@@ -691,6 +714,76 @@ describe('runner-drain: several runners on one instance', () => {
   });
 });
 
+describe('runner-drain: name lookups first, every runner of the instance still seen', () => {
+  beforeEach(() => {
+    sharedListing = false;
+  });
+  const mine = (name: string, busy = false) =>
+    registry.register({ name, busy, labels: [`${INSTANCE_LABEL_PREFIX}${I}`] });
+  const crowd = () => {
+    for (let k = 0; k < 250; k++) registry.register({ name: `other-${k}` });
+  };
+
+  it('trusts the lookup by documented name once a listing begun since its first look (another drain) saw no other name for the instance: no page read', async () => {
+    crowd();
+    const r = mine(`ci-${I}`);
+    await listedByAnotherDrain();
+    await handler()(sqs(lifecycleEvent()), ctx);
+    expect(registry.calls.listPages).toBe(0);
+    expect(registry.deleted.map((d) => d.id)).toEqual([r.id]);
+    expect(lifecycle.outcome('tok-1')).toBe('CONTINUE');
+  });
+
+  it('a busy runner under another name beside the documented one holds the instance: the census names it, the drain lists', async () => {
+    const documented = mine(`ci-${I}`);
+    mine(`gpu-pool-${I}`, true);
+    await listedByAnotherDrain();
+    await handler()(sqs(lifecycleEvent()), ctx);
+    expect(registry.calls.listPages).toBeGreaterThan(0);
+    expect(lifecycle.outcome('tok-1')).toBeUndefined();
+    expect(registry.deleted.map((d) => d.id)).toEqual([documented.id]);
+    expect(kinds().at(-1)).toEqual(['lifecycle.heartbeat', 'acted']);
+  });
+
+  it('alone (no other drain asked for a listing lately) it lists every page at once and shares the listing', async () => {
+    mine(`ci-${I}`);
+    const busy = mine(`gpu-pool-${I}`, true);
+    await handler()(sqs(lifecycleEvent()), ctx);
+    expect(registry.calls.listPages).toBe(1);
+    expect(lifecycle.outcome('tok-1')).toBeUndefined();
+    expect(registry.findByName(busy.name)).toBeDefined();
+    expect(await state.census(new Date(now))).toMatchObject({
+      census: { takenAt: new Date(now), otherNames: [I] },
+    });
+  });
+
+  it('when other drains wait for a listing too it waits one look (no page read), then lists and shares it', async () => {
+    crowd();
+    mine(`ci-${I}`);
+    const busy = mine(`gpu-pool-${I}`, true);
+    await state.census(new Date(now - 10_000)); // another drain asked 10 s ago
+    await handler()(sqs(lifecycleEvent()), ctx);
+    expect(registry.calls.listPages).toBe(0);
+    expect(lifecycle.outcome('tok-1')).toBeUndefined();
+    expect(kinds()).toEqual([['lifecycle.heartbeat', 'acted']]);
+    now += 60_000;
+    await handler()(sqs(scheduler.scheduled[0]?.message), ctx);
+    expect(registry.calls.listPages).toBe(3);
+    expect(lifecycle.outcome('tok-1')).toBeUndefined();
+    expect(registry.findByName(busy.name)).toBeDefined();
+    expect((await state.census(new Date(now))).census).toEqual({ takenAt: new Date(now), otherNames: [I] });
+  });
+
+  it('a listing older than its first look is not trusted (a runner registered since under another name would be missed)', async () => {
+    mine(`ci-${I}`);
+    await listedByAnotherDrain(now - 1000);
+    mine(`gpu-pool-${I}`, true);
+    await handler()(sqs(lifecycleEvent()), ctx);
+    expect(lifecycle.calls.complete).toBe(0);
+    expect(kinds().at(-1)).toEqual(['lifecycle.heartbeat', 'acted']);
+  });
+});
+
 describe('runner-drain: a drain retry message is a hint, never the source of its facts', () => {
   it('a forged startedAt in the past does not shorten the deadline (activity not listed by Auto Scaling)', async () => {
     registry.register({ name: `ci-${I}`, busy: true, labels: [`${INSTANCE_LABEL_PREFIX}${I}`] });
@@ -810,7 +903,7 @@ describe('runner-drain: a handler that cannot be wired', () => {
     const h = createLazyHandler(
       async () => {
         if (fail) throw new Error('secret empty');
-        return runnerDrain.create(ports(), settings(), runtime());
+        return withSharedListing(runnerDrain.create(ports(), settings(), runtime()));
       },
       () => ({ audit, dryRun: false, autoScalingGroupNames: groups }),
     );
@@ -834,7 +927,18 @@ describe('runner-drain: the audit table alone, for a wiring that failed', () => 
 describe('runner-drain: its own state unreadable', () => {
   it('audits drain.state failed and fails the message before any heartbeat or completion', async () => {
     idleRunner();
+    await listedByAnotherDrain();
+    sharedListing = false;
     state.failNext();
+    await expect(handler()(sqs(lifecycleEvent()), ctx)).rejects.toThrow(/All records failed/);
+    untouched();
+    expect(kinds()).toEqual([['drain.state', 'failed']]);
+  });
+
+  it('a runner census that cannot be read is audited drain.state failed and fails the message too', async () => {
+    idleRunner();
+    sharedListing = false;
+    vi.spyOn(state, 'census').mockRejectedValueOnce(new DrainStateError('census read failed'));
     await expect(handler()(sqs(lifecycleEvent()), ctx)).rejects.toThrow(/All records failed/);
     untouched();
     expect(kinds()).toEqual([['drain.state', 'failed']]);

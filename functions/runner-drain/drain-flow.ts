@@ -1,8 +1,14 @@
 import type { LifecycleActionRef } from '../../shared/autoscaling/port';
 import { perform } from '../../shared/kernel/perform';
 import { metrics } from '../../shared/observability/powertools';
+import type { RunnerCensus } from '../../shared/runners/census';
 import type { DrainDecision } from '../../shared/runners/drain';
-import { DRAIN_STATE_TTL_MS, type DrainState, drainStateKey } from '../../shared/runners/drain-state';
+import {
+  CENSUS_TTL_MS,
+  DRAIN_STATE_TTL_MS,
+  type DrainState,
+  drainStateKey,
+} from '../../shared/runners/drain-state';
 import {
   type ActionVerdict,
   type DrainClaim,
@@ -169,7 +175,14 @@ export async function drain(run: DrainRun, msg: DrainMessage, delivery: Delivery
     deadlineMs: run.deadlineMs,
     ...(run.labels.length ? { labels: run.labels } : {}),
   };
-  let { decision, absentOnce } = await findRunners(run.ports.registry, state, input);
+  const census = {
+    read: () => orFailed(kit, 'drain.state', m.subject, () => run.ports.drainState.census(at)),
+    record: (c: RunnerCensus) =>
+      orFailed(kit, 'drain.state', m.subject, () =>
+        run.ports.drainState.recordCensus(c, new Date(at.getTime() + CENSUS_TTL_MS)),
+      ),
+  };
+  let { decision, absentOnce } = await findRunners(run.ports.registry, state, input, census);
   if (verdict.warmPool) decision = keepForWarmPool(decision);
   if (run.dryRun && decision.kind === 'wait')
     decision = {

@@ -1,13 +1,14 @@
 import { ThrottledError } from '../../shared/core/errors';
 import { GitHubApiError, RunnerListingError } from '../../shared/github/errors';
 import type { GitHubRunner, RunnerRegistry } from '../../shared/github/port';
+import { censusOf, type RunnerCensus, trustNames } from '../../shared/runners/census';
 import {
   type DrainDecision,
   type DrainInput,
   DrainInvariantError,
   decideDrain,
 } from '../../shared/runners/drain';
-import type { DrainState } from '../../shared/runners/drain-state';
+import type { CensusRead, DrainState } from '../../shared/runners/drain-state';
 import { findByConventionalNames } from '../../shared/runners/find-by-name';
 import { conventionalRunnerNames, instanceIdOf } from '../../shared/runners/matching';
 import type { Listing } from '../../shared/runners/sweep-planner';
@@ -67,22 +68,79 @@ async function confirmAbsence(registry: RunnerRegistry, input: DrainInput) {
   return { decision, absentOnce: true };
 }
 
+/** The drain state table's shared runner census (read and written by the caller, audited there). */
+export interface CensusAccess {
+  read(): Promise<CensusRead>;
+  record(census: RunnerCensus): Promise<void>;
+}
+
 /**
- * The instance's runners: the known ones (drain state) by id and by name, else a full listing;
- * an absence is confirmed. Only a full listing counts toward the two that prove an absence.
+ * How long a first look waits for another drain's listing before it lists every page itself; it
+ * waits only when another drain asked for a listing within this time (drains arriving together
+ * share one listing; a drain alone lists at once, as before).
+ */
+export const CENSUS_WAIT_MS = 45_000;
+
+type FirstLook = { runners: Listing<GitHubRunner>; listed: boolean } | { wait: string };
+
+/**
+ * A first look: the documented names (`?name=`, 2 requests) first. They are every runner of the
+ * instance only if a full listing begun since the drain's first look saw no other name for it
+ * (census.ts); with none yet it lists every page itself and shares that listing, unless other drains
+ * asked for one lately: then it waits a look for theirs (one listing serves drains arriving together). Nothing found by name (absence, or a custom name): list, as before.
+ */
+async function firstLook(
+  registry: RunnerRegistry,
+  state: DrainState,
+  input: Omit<DrainInput, 'runners'>,
+  census: CensusAccess,
+): Promise<FirstLook> {
+  const { instanceId, now } = input;
+  const named = await look(async () =>
+    (await findByConventionalNames(registry, [instanceId])).filter(
+      (r) => instanceIdOf(r)?.instanceId === instanceId,
+    ),
+  );
+  if (named.ok && named.items.length > 0) {
+    const read = await census.read();
+    const trust = trustNames(read.census, instanceId, state.firstLookAt);
+    if (trust === 'trust') return { runners: named, listed: false };
+    const within = (t: Date | undefined) => t !== undefined && now.getTime() - t.getTime() < CENSUS_WAIT_MS;
+    if (trust === 'wait' && within(read.askedAt) && within(state.firstLookAt))
+      return {
+        wait: `runner ${named.items.map((r) => r.name).join(', ')} found by name; other drains are waiting for a listing too: waiting a look for one of every runner begun since this drain's first look before taking it as the only runner of ${instanceId}`,
+      };
+  }
+  const listing = await look(() => registry.listRunners());
+  if (!listing.ok) return { runners: listing, listed: true };
+  await census.record(censusOf(listing.items, now));
+  const byId = new Map([...listing.items, ...(named.ok ? named.items : [])].map((r) => [r.id, r]));
+  return { runners: { ok: true, items: [...byId.values()] }, listed: true };
+}
+
+/**
+ * The instance's runners: the known ones (drain state) by id and by name, else a first look (names
+ * first, see `firstLook`); an absence is confirmed. Only a full listing counts toward the two that
+ * prove an absence.
  */
 export async function findRunners(
   registry: RunnerRegistry,
   state: DrainState,
   drainInput: Omit<DrainInput, 'runners'>,
+  census: CensusAccess,
 ): Promise<{ decision: Settled; absentOnce: boolean }> {
   const { instanceId } = drainInput;
   let runners: Listing<GitHubRunner> = { ok: true, items: [] };
   if (state.runnerIds.length > 0)
     runners = await look(() => readKnown(registry, instanceId, state.runnerIds));
-  // none of the known runners is left (or they could not be read): list every page
-  const listed = !runners.ok || runners.items.length === 0;
-  if (listed) runners = await look(() => registry.listRunners());
+  // none of the known runners is left (or they could not be read): look afresh
+  let listed = false;
+  if (!runners.ok || runners.items.length === 0) {
+    const first = await firstLook(registry, state, drainInput, census);
+    if ('wait' in first)
+      return { decision: { kind: 'wait', busy: [], reason: first.wait }, absentOnce: state.absentOnce };
+    ({ runners, listed } = first);
+  }
   const input = { ...drainInput, runners, absentBefore: listed && state.absentOnce };
   let decision = decideDrain(input);
   // an absence seen once is carried while listings fail; a runner seen ends it

@@ -1,6 +1,13 @@
 import { type AttributeValue, type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { defaultDynamoDbClient } from '../aws/clients';
-import { type DrainState, DrainStateError, type DrainStateStore } from './drain-state';
+import type { RunnerCensus } from './census';
+import {
+  CENSUS_TTL_MS,
+  type CensusRead,
+  type DrainState,
+  DrainStateError,
+  type DrainStateStore,
+} from './drain-state';
 
 /** Env: the table runner-drain keeps its state in (the construct passes the sweep state table). */
 export const DRAIN_STATE_TABLE_ENV = 'DRAIN_STATE_TABLE';
@@ -10,10 +17,16 @@ export const DRAIN_STATE_PARTITION = 'drain';
 
 const epoch = (d: Date) => String(Math.ceil(d.getTime() / 1000));
 
+/** The sort key of the runner census the pool's drains share (census.ts); an action key always has a `#`. */
+export const CENSUS_KEY = 'census';
+
 /**
  * runner-drain's state in the sweep state table: pk `drain`, sk `<instance id>#<token>`,
  * `firstLookAt` (ISO, set once), `runnerIds` (list of numbers), `absentOnce`, TTL `expiresAt`.
- * Only UpdateItem: one call per look to begin (returning the item), one to save.
+ * Only UpdateItem: one call per look to begin (returning the item), one to save. The shared runner
+ * census is the item sk `census`: `takenAt` (ISO), `otherNames` (list of instance ids, or the string
+ * `all`), `askedAt` (the last drain that read it), TTL `expiresAt`; read by an update recording the
+ * ask and returning the item as it was (the role has UpdateItem only).
  */
 export class DynamoDbDrainState implements DrainStateStore {
   constructor(
@@ -47,10 +60,48 @@ export class DynamoDbDrainState implements DrainStateStore {
     });
   }
 
+  async census(now: Date): Promise<CensusRead> {
+    // read through UpdateItem (the only action granted), recording this ask; the item as it was
+    const a = await this.update(CENSUS_KEY, 'SET #asked = :now, #exp = if_not_exists(#exp, :exp)', {
+      names: { '#asked': 'askedAt', '#exp': 'expiresAt' },
+      values: {
+        ':now': { S: now.toISOString() },
+        ':exp': { N: epoch(new Date(now.getTime() + CENSUS_TTL_MS)) },
+      },
+      returnOld: true,
+    });
+    const date = (v: AttributeValue | undefined) =>
+      v?.S && !Number.isNaN(Date.parse(v.S)) ? new Date(v.S) : undefined;
+    const takenAt = date(a?.takenAt);
+    const askedAt = date(a?.askedAt);
+    const other = a?.otherNames;
+    const otherNames = other?.S === 'all' ? 'all' : (other?.L ?? []).map((v) => v.S ?? '').filter(Boolean);
+    return { ...(takenAt ? { census: { takenAt, otherNames } } : {}), ...(askedAt ? { askedAt } : {}) };
+  }
+
+  async recordCensus(census: RunnerCensus, expiresAt: Date): Promise<void> {
+    const other: AttributeValue =
+      census.otherNames === 'all' ? { S: 'all' } : { L: census.otherNames.map((id) => ({ S: id })) };
+    await this.update(CENSUS_KEY, 'SET #taken = :taken, #other = :other, #exp = :exp', {
+      names: { '#taken': 'takenAt', '#other': 'otherNames', '#exp': 'expiresAt' },
+      values: {
+        ':taken': { S: census.takenAt.toISOString() },
+        ':other': other,
+        ':exp': { N: epoch(expiresAt) },
+      },
+      returnNew: false,
+    });
+  }
+
   private async update(
     key: string,
     expression: string,
-    o: { names: Record<string, string>; values: Record<string, AttributeValue>; returnNew: boolean },
+    o: {
+      names: Record<string, string>;
+      values: Record<string, AttributeValue>;
+      returnNew?: boolean;
+      returnOld?: boolean;
+    },
   ): Promise<Record<string, AttributeValue> | undefined> {
     try {
       const r = await this.client.send(
@@ -61,6 +112,7 @@ export class DynamoDbDrainState implements DrainStateStore {
           ExpressionAttributeNames: o.names,
           ExpressionAttributeValues: o.values,
           ...(o.returnNew ? { ReturnValues: 'ALL_NEW' as const } : {}),
+          ...(o.returnOld ? { ReturnValues: 'ALL_OLD' as const } : {}),
         }),
       );
       return r.Attributes;

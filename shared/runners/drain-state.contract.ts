@@ -45,5 +45,26 @@ export function describeDrainStateContract(name: string, make: () => DrainStateS
         absentOnce: false,
       });
     });
+
+    it('keeps the last runner census the drains share, and when a drain last asked for one', async () => {
+      expect(await state.census(at(0))).toEqual({});
+      expect(await state.census(at(1))).toEqual({ askedAt: at(0) });
+      await state.recordCensus({ takenAt: at(1), otherNames: ['i-0bbb', 'i-0ccc'] }, at(61));
+      expect(await state.census(at(2))).toEqual({
+        census: { takenAt: at(1), otherNames: ['i-0bbb', 'i-0ccc'] },
+        askedAt: at(1),
+      });
+      await state.recordCensus({ takenAt: at(3), otherNames: 'all' }, at(63));
+      expect(await state.census(at(4))).toEqual({
+        census: { takenAt: at(3), otherNames: 'all' },
+        askedAt: at(2),
+      });
+      // the census is not an action's state
+      expect(await state.begin('i-0aaa#tok', at(4), at(2944))).toEqual({
+        firstLookAt: at(4),
+        runnerIds: [],
+        absentOnce: false,
+      });
+    });
   });
 }

@@ -17,6 +17,7 @@ function scriptDrainStateTable(): Map<string, Item> {
     if (k.pk?.S !== DRAIN_STATE_PARTITION) throw new Error(`fake table: wrong partition ${k.pk?.S}`);
     const v = input.ExpressionAttributeValues as Record<string, AttributeValue>;
     const id = `${k.pk?.S}\u0000${k.sk?.S}`;
+    const existed = items.has(id);
     const existing = items.get(id) ?? structuredClone(k);
     let next: Item;
     if (input.UpdateExpression === 'SET #first = if_not_exists(#first, :now), #exp = :exp')
@@ -32,11 +33,25 @@ function scriptDrainStateTable(): Map<string, Item> {
         absentOnce: v[':absent'] as AttributeValue,
         expiresAt: v[':exp'] as AttributeValue,
       };
+    else if (input.UpdateExpression === 'SET #asked = :now, #exp = if_not_exists(#exp, :exp)')
+      next = {
+        ...existing,
+        askedAt: v[':now'] as AttributeValue,
+        expiresAt: existing.expiresAt ?? (v[':exp'] as AttributeValue),
+      };
+    else if (input.UpdateExpression === 'SET #taken = :taken, #other = :other, #exp = :exp')
+      next = {
+        ...existing,
+        takenAt: v[':taken'] as AttributeValue,
+        otherNames: v[':other'] as AttributeValue,
+        expiresAt: v[':exp'] as AttributeValue,
+      };
     else throw new Error(`fake table: unexpected update ${input.UpdateExpression}`);
     items.set(id, next);
     return {
       $metadata: {},
       ...(input.ReturnValues === 'ALL_NEW' ? { Attributes: structuredClone(next) } : {}),
+      ...(input.ReturnValues === 'ALL_OLD' && existed ? { Attributes: structuredClone(existing) } : {}),
     };
   });
   return items;

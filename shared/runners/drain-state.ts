@@ -1,4 +1,5 @@
 import { FleetwardenError } from '../core/errors';
+import type { RunnerCensus } from './census';
 
 /** runner-drain's own state could not be read or written: the look fails (audited) and is retried. */
 export class DrainStateError extends FleetwardenError {}
@@ -35,7 +36,23 @@ export interface DrainStateStore {
   begin(key: string, now: Date, expiresAt: Date): Promise<DrainState>;
   /** Record what this look found, kept at least until `expiresAt`. Throws DrainStateError. */
   save(key: string, found: { runnerIds: number[]; absentOnce: boolean }, expiresAt: Date): Promise<void>;
+  /**
+   * The last runner census a drain recorded (census.ts), if any, and when a drain last asked for
+   * one before this call, which records `now` as the latest ask. Throws DrainStateError.
+   */
+  census(now: Date): Promise<CensusRead>;
+  /** Record a drain's full listing as the census every drain may use. Throws DrainStateError. */
+  recordCensus(census: RunnerCensus, expiresAt: Date): Promise<void>;
 }
+
+/** What a drain reads of the shared census: the census, and the previous drain's ask. */
+export interface CensusRead {
+  census?: RunnerCensus;
+  askedAt?: Date;
+}
+
+/** How long a census is kept (it serves only drains whose first look came before it). */
+export const CENSUS_TTL_MS = 3_600_000;
 
 /**
  * In memory, with the adapter's DynamoDB semantics: firstLookAt is set once (if_not_exists), a
@@ -44,8 +61,10 @@ export interface DrainStateStore {
  */
 export class InMemoryDrainState implements DrainStateStore {
   private readonly items = new Map<string, DrainState>();
+  private last: RunnerCensus | undefined;
+  private askedAt: Date | undefined;
   private failures = 0;
-  readonly calls = { begin: 0, save: 0 };
+  readonly calls = { begin: 0, save: 0, census: 0, recordCensus: 0 };
 
   failNext(times = 1): void {
     this.failures = times;
@@ -68,6 +87,23 @@ export class InMemoryDrainState implements DrainStateStore {
       runnerIds: [...found.runnerIds],
       absentOnce: found.absentOnce,
     });
+  }
+
+  async census(now: Date): Promise<CensusRead> {
+    this.calls.census++;
+    this.maybeFail('census');
+    const read: CensusRead = {
+      ...(this.last ? { census: structuredClone(this.last) } : {}),
+      ...(this.askedAt ? { askedAt: this.askedAt } : {}),
+    };
+    this.askedAt = now;
+    return read;
+  }
+
+  async recordCensus(census: RunnerCensus, _expiresAt: Date): Promise<void> {
+    this.calls.recordCensus++;
+    this.maybeFail('recordCensus');
+    this.last = structuredClone(census);
   }
 
   private maybeFail(op: string): void {
