@@ -123,6 +123,44 @@ describe('simulator engine settings come from the synthesized stack', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it("tells an observer of every rule delivery when it happens: duplicates included, drops excluded, whatever the queue's batching", async () => {
+    const seen: Array<{ entry: string; id: string; at: number }> = [];
+    const received = new Map<string, { id: string; at: number }>();
+    const { engine } = await simulate(
+      {
+        ...DEFAULT_SIM_OPTIONS,
+        instances: 9,
+        drop: 0.2,
+        duplicate: 0.3,
+        reorder: 0.3,
+        onDelivery: (d, at) => {
+          seen.push({ entry: d.entry, id: String((d.event as { id: string }).id), at });
+        },
+        overrides: {
+          // records each message on its first receive (the queue batches them)
+          'functions/dns-sync/index.ts': (w) => async (event) => {
+            for (const r of (event as SQSEvent).Records)
+              if (!received.has(r.messageId))
+                received.set(r.messageId, { id: (JSON.parse(r.body) as { id: string }).id, at: w.clock.now });
+            return { batchItemFailures: [] };
+          },
+        },
+      },
+      routing,
+    );
+    expect(engine.stats.dropped).toBeGreaterThan(0);
+    expect(engine.stats.duplicated).toBeGreaterThan(0);
+    expect(seen).toHaveLength(engine.stats.deliveries);
+    const toSync = seen.filter((d) => d.entry === 'functions/dns-sync/index.ts');
+    const count = (ids: string[]) => ids.reduce((m, id) => m.set(id, (m.get(id) ?? 0) + 1), new Map());
+    // the same deliveries the queue got, one per message (a duplicate is a message of its own)
+    expect(count(toSync.map((d) => d.id))).toEqual(count([...received.values()].map((r) => r.id)));
+    expect([...count(toSync.map((d) => d.id)).values()].some((n) => n === 2)).toBe(true);
+    // told at delivery, before the batch that takes the message
+    for (const r of received.values())
+      expect(Math.min(...toSync.filter((d) => d.id === r.id).map((d) => d.at))).toBeLessThanOrEqual(r.at);
+  });
+
   it('brings a message back when a handler shortens its visibility (ChangeMessageVisibility)', async () => {
     const dnsQueue = [...routing.consumers.entries()].find(
       ([, c]) => routing.functions.get(c.fn)?.entry === 'functions/dns-sync/index.ts',

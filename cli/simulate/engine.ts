@@ -35,6 +35,20 @@ export interface EngineOptions {
   reorder: number;
   errorRate: number;
   progress?: (line: string) => void;
+  /**
+   * Told of every delivery a rule makes to a target, when EventBridge makes it: each copy of a
+   * duplicated event, never a dropped one, before a queue target's batching (a bench runs a
+   * per-event design on the deliveries a function's rule made). It must not change the world.
+   */
+  onDelivery?: (delivery: RuleDelivery, at: number) => unknown;
+}
+
+/** A rule's delivery: the event, the target, and the entry of the function the target feeds. */
+export interface RuleDelivery {
+  target: Target;
+  /** The handler entry (e.g. functions/dns-sync/index.ts) of the function or the queue's consumer. */
+  entry: string;
+  event: unknown;
 }
 
 export interface SimDeadLetter {
@@ -265,6 +279,11 @@ export class EventEngine<W extends EngineWorld, X extends object = object> {
   /** `unit`: what a failed try must be retried to success as (default: this delivery). */
   private async deliver(target: Target, event: unknown, unit?: string): Promise<void> {
     this.stats.deliveries++;
+    if (this.options.onDelivery) {
+      const fn = target.kind === 'function' ? target.fn : this.routing.consumers.get(target.queue)?.fn;
+      const entry = (fn && this.routing.functions.get(fn)?.entry) ?? '';
+      await this.options.onDelivery({ target, entry, event }, this.clock.now);
+    }
     if (target.kind === 'queue') {
       this.enqueue(target.queue, JSON.stringify(event));
       return;
