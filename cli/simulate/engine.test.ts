@@ -161,6 +161,42 @@ describe('simulator engine settings come from the synthesized stack', () => {
       expect(Math.min(...toSync.filter((d) => d.id === r.id).map((d) => d.at))).toBeLessThanOrEqual(r.at);
   });
 
+  it("with errors drawn per function, a queue's batching window changes none of the deliveries (the world's events stay the same)", async () => {
+    const dnsQueue = [...routing.consumers.entries()].find(
+      ([, c]) => routing.functions.get(c.fn)?.entry === 'functions/dns-sync/index.ts',
+    )?.[0] as string;
+    const withWindow = (windowMs: number) => ({
+      ...routing,
+      consumers: new Map(
+        [...routing.consumers].map(([q, c]) => [q, q === dnsQueue ? { ...c, windowMs } : c]),
+      ),
+    });
+    const deliveries = async (windowMs: number) => {
+      const seen: string[] = [];
+      const { engine } = await simulate(
+        {
+          ...DEFAULT_SIM_OPTIONS,
+          instances: 9,
+          drop: 0.1,
+          duplicate: 0.2,
+          reorder: 0.2,
+          errorRate: 0.1,
+          errorsPerFunction: true,
+          onDelivery: (d, at) => {
+            seen.push(`${at} ${d.entry} ${(d.event as { id: string }).id}`);
+          },
+        },
+        withWindow(windowMs),
+      );
+      return { seen, dnsSyncRuns: engine.stats.invocations['dns-sync'] };
+    };
+    const short = await deliveries(5_000);
+    const long = await deliveries(60_000);
+    expect(long.dnsSyncRuns).toBeLessThan(short.dnsSyncRuns ?? 0);
+    expect(long.seen.length).toBeGreaterThan(100);
+    expect(long.seen).toEqual(short.seen);
+  });
+
   it('brings a message back when a handler shortens its visibility (ChangeMessageVisibility)', async () => {
     const dnsQueue = [...routing.consumers.entries()].find(
       ([, c]) => routing.functions.get(c.fn)?.entry === 'functions/dns-sync/index.ts',
