@@ -123,9 +123,9 @@ export interface DnsSyncProps {
   readonly maxConcurrency?: number;
   /**
    * Receives of a message before it moves to the dead-letter queue (5 to 100). Receives come at about
-   * 0, 20, 380, 740 and 1100 s (a quick first retry, then the 360 s visibility timeout): the fifth
-   * is past dns-sync's 900 s absence window, so an instance DescribeInstances never shows is skipped
-   * and audited, not dead-lettered.
+   * 0, 20, 380, 740 and 1100 s (a quick first retry, then the 360 s visibility timeout; each plus up
+   * to the batching window): the fifth is past dns-sync's 900 s absence window, so an instance
+   * DescribeInstances never shows is skipped and audited, not dead-lettered.
    * @default 5
    */
   readonly maxReceiveCount?: number;
