@@ -1,9 +1,56 @@
-import { describe, expect, it } from 'vitest';
-import { CHAOS_DAY, chaosDay } from './chaos-day.bench';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CHAOS_DAY, type ChaosDayResult, chaosDay, route53Calls } from './chaos-day.bench';
+import { kindOf } from './dns-calls';
 
 describe('chaos day (24 h, 60 instances, 5% lost, 10% duplicated, 20% reordered, 2% API errors)', () => {
-  it('holds every invariant, counts every Route 53 call, and writes less than the naive design in the same run', async () => {
-    const { summary, naive, fleet, github } = await chaosDay(CHAOS_DAY);
+  let day: ChaosDayResult;
+  /** The same day with dns-sync's queue batching for 5 s (the default before 60 s). */
+  let shortWindow: ChaosDayResult;
+  beforeAll(async () => {
+    day = await chaosDay(CHAOS_DAY);
+    shortWindow = await chaosDay(CHAOS_DAY, 5);
+  });
+
+  it('runs the naive design per EventBridge delivery: its figures do not move with the fleet batching window', () => {
+    const sync = day.fleet['dns-sync'];
+    expect(shortWindow.fleet['dns-sync'].invocations).not.toBe(sync.invocations);
+    expect(shortWindow.naive.route53).toEqual(day.naive.route53);
+    // once per delivery of dns-sync's rules: each one is a message dns-sync first receives in some batch
+    const firstReceives = sync.batches.reduce((n, b) => n + b.messages - b.retried, 0);
+    expect(day.naive.route53.eventsHandled).toBe(firstReceives);
+    // at delivery, not after the batching window: a record in seconds
+    expect(day.naive.route53.timeToRecord.medianS).toBeLessThan(5);
+  });
+
+  it("breaks dns-sync's Route 53 calls down by batch, every call in one", () => {
+    const sync = day.fleet['dns-sync'];
+    expect(sync.batches).toHaveLength(sync.invocations);
+    expect(sync.batches.reduce((n, b) => n + b.list, 0)).toBe(sync.list);
+    expect(sync.batches.reduce((n, b) => n + b.change, 0)).toBe(sync.change);
+    const groups = [...day.ledger.groups().values()];
+    expect(groups.reduce((n, g) => n + g.list, 0)).toBe(sync.list);
+    expect(groups.reduce((n, g) => n + g.batches, 0)).toBe(sync.invocations);
+    // a batch that wrote read first: never a Change without a List in the same batch
+    for (const b of sync.batches) if (kindOf(b) === 'wrote') expect(b.list).toBeGreaterThan(0);
+  });
+
+  it('measures time-to-record: running event -> A record visible', () => {
+    const t = day.fleet['dns-sync'].timeToRecord;
+    expect(t.recorded).toBeGreaterThan(50);
+    // the batch waits for its window; the naive design writes at delivery
+    expect(t.medianS).toBeGreaterThan(day.naive.route53.timeToRecord.medianS);
+    expect(t.maxS).toBeLessThan(day.batchingWindowSeconds + 60);
+    expect(t.p95S).toBeGreaterThanOrEqual(t.medianS);
+    // a shorter window: sooner records, more batches and calls
+    const short = shortWindow.fleet['dns-sync'];
+    expect(short.timeToRecord.medianS).toBeLessThan(t.medianS);
+    expect(short.list + short.change).toBeGreaterThan(
+      2 * (day.fleet['dns-sync'].list + day.fleet['dns-sync'].change),
+    );
+  });
+
+  it('holds every invariant, counts every Route 53 call, and writes less than the naive design in the same run', () => {
+    const { summary, naive, fleet, github } = day;
     expect(summary.delivery.dropped).toBeGreaterThan(100);
     expect(summary.invariants.filter((i) => !i.ok)).toEqual([]);
     expect(summary.convergenceSeconds).not.toBeNull();
@@ -31,6 +78,18 @@ describe('chaos day (24 h, 60 instances, 5% lost, 10% duplicated, 20% reordered,
     // the fleet's writes stay below the naive design's; its total (reads included) does not yet:
     // dns-sync reads the names of each batch before writing them (one List per batch; issue 15, open)
     expect(summary.apiCalls['route53:ChangeResourceRecordSets']).toBeLessThan(naive.route53.calls);
+    // the figures of the fixed seed at the default 60 s window (README, "Chaos day")
+    expect(day.batchingWindowSeconds).toBe(60);
+    expect({ list: sync.list, change: sync.change, batches: sync.invocations }).toEqual({
+      list: 36,
+      change: 36,
+      batches: 36,
+    });
+    expect({ calls: naive.route53.calls, events: naive.route53.eventsHandled }).toEqual({
+      calls: 116,
+      events: 120,
+    });
+    expect(route53Calls(summary)).toBe(126);
     // every GitHub request of the fleet attributed to a function (the summary's counters are the registry's)
     const gh = github.total();
     expect(gh.listPages).toBe(summary.apiCalls['github:list-runners-pages']);

@@ -123,11 +123,87 @@ describe('simulator engine settings come from the synthesized stack', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it("tells an observer of every rule delivery when it happens: duplicates included, drops excluded, whatever the queue's batching", async () => {
+    const seen: Array<{ entry: string; id: string; at: number }> = [];
+    const received = new Map<string, { id: string; at: number }>();
+    const { engine } = await simulate(
+      {
+        ...DEFAULT_SIM_OPTIONS,
+        instances: 9,
+        drop: 0.2,
+        duplicate: 0.3,
+        reorder: 0.3,
+        onDelivery: (d, at) => {
+          seen.push({ entry: d.entry, id: String((d.event as { id: string }).id), at });
+        },
+        overrides: {
+          // records each message on its first receive (the queue batches them)
+          'functions/dns-sync/index.ts': (w) => async (event) => {
+            for (const r of (event as SQSEvent).Records)
+              if (!received.has(r.messageId))
+                received.set(r.messageId, { id: (JSON.parse(r.body) as { id: string }).id, at: w.clock.now });
+            return { batchItemFailures: [] };
+          },
+        },
+      },
+      routing,
+    );
+    expect(engine.stats.dropped).toBeGreaterThan(0);
+    expect(engine.stats.duplicated).toBeGreaterThan(0);
+    expect(seen).toHaveLength(engine.stats.deliveries);
+    const toSync = seen.filter((d) => d.entry === 'functions/dns-sync/index.ts');
+    const count = (ids: string[]) => ids.reduce((m, id) => m.set(id, (m.get(id) ?? 0) + 1), new Map());
+    // the same deliveries the queue got, one per message (a duplicate is a message of its own)
+    expect(count(toSync.map((d) => d.id))).toEqual(count([...received.values()].map((r) => r.id)));
+    expect([...count(toSync.map((d) => d.id)).values()].some((n) => n === 2)).toBe(true);
+    // told at delivery, before the batch that takes the message
+    for (const r of received.values())
+      expect(Math.min(...toSync.filter((d) => d.id === r.id).map((d) => d.at))).toBeLessThanOrEqual(r.at);
+  });
+
+  it("with errors drawn per function, a queue's batching window changes none of the deliveries (the world's events stay the same)", async () => {
+    const dnsQueue = [...routing.consumers.entries()].find(
+      ([, c]) => routing.functions.get(c.fn)?.entry === 'functions/dns-sync/index.ts',
+    )?.[0] as string;
+    const withWindow = (windowMs: number) => ({
+      ...routing,
+      consumers: new Map(
+        [...routing.consumers].map(([q, c]) => [q, q === dnsQueue ? { ...c, windowMs } : c]),
+      ),
+    });
+    const deliveries = async (windowMs: number) => {
+      const seen: string[] = [];
+      const { engine } = await simulate(
+        {
+          ...DEFAULT_SIM_OPTIONS,
+          instances: 9,
+          drop: 0.1,
+          duplicate: 0.2,
+          reorder: 0.2,
+          errorRate: 0.1,
+          errorsPerFunction: true,
+          onDelivery: (d, at) => {
+            seen.push(`${at} ${d.entry} ${(d.event as { id: string }).id}`);
+          },
+        },
+        withWindow(windowMs),
+      );
+      return { seen, dnsSyncRuns: engine.stats.invocations['dns-sync'] };
+    };
+    const short = await deliveries(5_000);
+    const long = await deliveries(60_000);
+    expect(long.dnsSyncRuns).toBeLessThan(short.dnsSyncRuns ?? 0);
+    expect(long.seen.length).toBeGreaterThan(100);
+    expect(long.seen).toEqual(short.seen);
+  });
+
   it('brings a message back when a handler shortens its visibility (ChangeMessageVisibility)', async () => {
     const dnsQueue = [...routing.consumers.entries()].find(
       ([, c]) => routing.functions.get(c.fn)?.entry === 'functions/dns-sync/index.ts',
     )?.[0] as string;
     const visibility = routing.queues.get(dnsQueue)?.visibilityTimeoutMs ?? Number.NaN;
+    // Lambda's poller then gathers for the queue's batching window before it invokes
+    const windowMs = routing.consumers.get(dnsQueue)?.windowMs ?? Number.NaN;
     const receives = new Map<string, number[]>();
     await simulate(
       {
@@ -149,7 +225,7 @@ describe('simulator engine settings come from the synthesized stack', () => {
     expect(receives.size).toBeGreaterThan(0);
     for (const [first, second, third] of receives.values()) {
       expect((second as number) - (first as number)).toBeGreaterThanOrEqual(20_000);
-      expect((second as number) - (first as number)).toBeLessThan(30_000);
+      expect((second as number) - (first as number)).toBeLessThan(30_000 + windowMs);
       if (third !== undefined) expect(third - (second as number)).toBeGreaterThanOrEqual(visibility);
     }
   });

@@ -35,6 +35,27 @@ export interface EngineOptions {
   reorder: number;
   errorRate: number;
   progress?: (line: string) => void;
+  /**
+   * Told of every delivery a rule makes to a target, when EventBridge makes it: each copy of a
+   * duplicated event, never a dropped one, before a queue target's batching (a bench runs a
+   * per-event design on the deliveries a function's rule made). It must not change the world.
+   */
+  onDelivery?: (delivery: RuleDelivery, at: number) => unknown;
+  /**
+   * Draw each function's invocation errors from a stream of its own (seeded from the seed and its
+   * name), so how often a function runs changes no other draw: the scenario and every delivery stay
+   * the same when, say, a queue's batching window changes (a bench comparing deployments of one
+   * function). Off: every draw from the run's stream, as seeded runs always did.
+   */
+  errorsPerFunction?: boolean;
+}
+
+/** A rule's delivery: the event, the target, and the entry of the function the target feeds. */
+export interface RuleDelivery {
+  target: Target;
+  /** The handler entry (e.g. functions/dns-sync/index.ts) of the function or the queue's consumer. */
+  entry: string;
+  event: unknown;
 }
 
 export interface SimDeadLetter {
@@ -224,6 +245,18 @@ export class EventEngine<W extends EngineWorld, X extends object = object> {
   private randomFor(fn: string | undefined): () => number {
     const name = fn === undefined ? undefined : this.entryOf(fn);
     if (name === undefined || !this.ownsRandom(name)) return this.rng;
+    return this.streamNamed(name);
+  }
+
+  /** The draws of a function's invocation errors (`errorsPerFunction`: a stream of their own). */
+  private errorDrawFor(fn: string): () => number {
+    return this.options.errorsPerFunction
+      ? this.streamNamed(`${this.entryOf(fn)}#errors`)
+      : this.randomFor(fn);
+  }
+
+  /** A stream seeded from the run's seed and `name`. */
+  private streamNamed(name: string): () => number {
     let stream = this.streams.get(name);
     if (!stream) {
       let h = 0x811c9dc5;
@@ -265,6 +298,11 @@ export class EventEngine<W extends EngineWorld, X extends object = object> {
   /** `unit`: what a failed try must be retried to success as (default: this delivery). */
   private async deliver(target: Target, event: unknown, unit?: string): Promise<void> {
     this.stats.deliveries++;
+    if (this.options.onDelivery) {
+      const fn = target.kind === 'function' ? target.fn : this.routing.consumers.get(target.queue)?.fn;
+      const entry = (fn && this.routing.functions.get(fn)?.entry) ?? '';
+      await this.options.onDelivery({ target, entry, event }, this.clock.now);
+    }
     if (target.kind === 'queue') {
       this.enqueue(target.queue, JSON.stringify(event));
       return;
@@ -354,7 +392,7 @@ export class EventEngine<W extends EngineWorld, X extends object = object> {
     return this.world.journal.within(name, async (frame) => {
       onFrame?.(frame.id);
       this.beforeInvoke();
-      if (this.randomFor(fn)() < this.options.errorRate) this.injectError(name);
+      if (this.errorDrawFor(fn)() < this.options.errorRate) this.injectError(name);
       const previous = this.world.currentFunction;
       this.world.currentFunction = name;
       try {

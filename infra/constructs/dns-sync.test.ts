@@ -146,7 +146,7 @@ describe('DnsSync construct', () => {
     const t = setup().template();
     t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       BatchSize: 200,
-      MaximumBatchingWindowInSeconds: 5,
+      MaximumBatchingWindowInSeconds: 60,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: 2 },
     });

@@ -106,8 +106,14 @@ export interface DnsSyncProps {
    */
   readonly batchSize?: number;
   /**
-   * How long Lambda waits to fill a batch (0 to 300 s).
-   * @default Duration.seconds(5)
+   * How long Lambda waits to fill a batch (0 to 300 s): the trade between Route 53 calls and how
+   * soon DNS follows EC2. Each batch makes about one ListResourceRecordSets and one
+   * ChangeResourceRecordSets, whatever it holds, so a longer window makes fewer calls and later
+   * records. Measured on the chaos day (60 instances, 24 h): 5 s -> 181 dns-sync calls, a new
+   * instance's A record after a median 7 s (p95 35 s); 15 s -> 138, 16 s; 30 s -> 117, 23 s;
+   * 60 s -> 72, 39 s (p95 70 s), as often as external-dns syncs by default. A leaving instance's
+   * record is removed as late. Lower it where seconds matter more than calls.
+   * @default Duration.seconds(60) (DNS_SYNC_BATCHING.maxBatchingWindowSeconds)
    */
   readonly maxBatchingWindow?: Duration;
   /**
@@ -117,9 +123,9 @@ export interface DnsSyncProps {
   readonly maxConcurrency?: number;
   /**
    * Receives of a message before it moves to the dead-letter queue (5 to 100). Receives come at about
-   * 0, 20, 380, 740 and 1100 s (a quick first retry, then the 360 s visibility timeout): the fifth
-   * is past dns-sync's 900 s absence window, so an instance DescribeInstances never shows is skipped
-   * and audited, not dead-lettered.
+   * 0, 20, 380, 740 and 1100 s (a quick first retry, then the 360 s visibility timeout; each plus up
+   * to the batching window): the fifth is past dns-sync's 900 s absence window, so an instance
+   * DescribeInstances never shows is skipped and audited, not dead-lettered.
    * @default 5
    */
   readonly maxReceiveCount?: number;
