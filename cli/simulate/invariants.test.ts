@@ -229,6 +229,26 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
     );
   });
 
+  it('no mutating call without an intent record before it: a job-watch that cordons the runner a webhook names, on the name alone', async () => {
+    const r = await run([], {
+      'functions/runner-job-watch/index.ts': (w, env) => {
+        const watch = real('runner-job-watch', w, env);
+        return async (event, context) => {
+          const out = await watch(event, context);
+          // broken: job-watch only reports; this one acts on the (unverified) webhook's runner
+          const job = (event as { detail: { job: { runnerId: number | null } } }).detail.job;
+          if (out === 'healthy' && job.runnerId !== null)
+            await w.registry.cordonRunner(job.runnerId, ['fleetwarden-draining']);
+          return out;
+        };
+      },
+    });
+    expect(r.code).toBe(1);
+    expect(r.invariant('no mutating call without an intent record before it').details).toContainEqual(
+      expect.stringMatching(/^runner-job-watch CordonRunner \S+ at t\+\d+s: no audit record holds the call$/),
+    );
+  });
+
   it('runner-sweep removals within the rolling budget: a sweep that deregisters three idle runners every run', async () => {
     const r = await run([], {
       'functions/runner-sweep/index.ts': (w, env) => {

@@ -212,6 +212,77 @@ describe('runner-job-watch', () => {
     ]);
   });
 
+  describe('asks GitHub only when the answer can matter (a runner named by its instance)', () => {
+    const ON = `ci-${I}`;
+    const requests = (r: InMemoryRunnerRegistry) => Object.values(r.calls).reduce((a, b) => a + b, 0);
+    let named: number;
+    beforeEach(() => {
+      named = registry.register({
+        name: ON,
+        labels: ['self-hosted', 'linux', `${INSTANCE_LABEL_PREFIX}${I}`],
+      }).id;
+    });
+    const onNamed = (over: Partial<WorkflowJobDetail['job']> = {}) =>
+      jobEvent('in_progress', { runnerId: named, runnerName: ON, ...over });
+
+    it('a healthy fleet instance named by the runner: 0 GitHub requests, audited healthy, saying what was verified', async () => {
+      expect(await handler()(onNamed(), {} as Context)).toBe('healthy');
+      expect(requests(registry)).toBe(0);
+      const [rec] = audit.all();
+      expect(rec).toMatchObject({
+        action: 'runner.job-started',
+        decision: 'skipped',
+        subject: { instanceId: I, runnerName: ON, runnerId: named },
+      });
+      expect(rec?.reason).toMatch(/placed by its name/);
+      expect(rec?.reason).toMatch(/not looked up/);
+    });
+
+    it("an instance the name names that is not the fleet's: 0 GitHub requests, not-fleet", async () => {
+      const J = 'i-0fedcba9876543210';
+      inventory.put({ instanceId: J, state: 'shutting-down', tags: {} });
+      expect(await handler()(onNamed({ runnerName: `ci-${J}` }), {} as Context)).toBe('not-fleet');
+      expect(requests(registry)).toBe(0);
+      expect(audit.all()[0]?.reason).toMatch(/not the fleet's/);
+    });
+
+    it('a leaving instance: 1 GitHub request (the runner, to confirm), then reported', async () => {
+      lifecycle.markTerminating(I);
+      expect(await handler()(onNamed(), {} as Context)).toBe('job-on-leaving-instance');
+      expect(registry.calls).toMatchObject({ get: 1 });
+      expect(requests(registry)).toBe(1);
+      expect(audit.all()).toEqual([
+        expect.objectContaining({
+          decision: 'reported',
+          subject: { instanceId: I, runnerName: ON, runnerId: named },
+        }),
+      ]);
+    });
+
+    it("a leaving instance whose runner's labels (GET) are another pool's: not reported", async () => {
+      lifecycle.markTerminating(I);
+      const watch = createHandler({ registry }, { name: 'gpu', labels: ['gpu'] });
+      expect(await watch(onNamed(), {} as Context)).toBe('not-fleet');
+      expect(requests(registry)).toBe(1);
+      expect(audit.all().map((r) => r.decision)).toEqual(['skipped']);
+      expect(audit.all()[0]?.reason).toMatch(/another pool's/);
+    });
+
+    it('a name that names a leaving instance while the labels (GET) name a healthy one: the labels decide, not reported', async () => {
+      const J = 'i-0fedcba9876543210';
+      inventory.put({ instanceId: J, state: 'shutting-down', tags: { [FLEET.key]: FLEET.value } });
+      // a misleading (or forged) name: the runner's labels place it on I, which is healthy
+      expect(await handler()(onNamed({ runnerName: `ci-${J}` }), {} as Context)).toBe('healthy');
+      expect(requests(registry)).toBe(1);
+      expect(audit.all()[0]).toMatchObject({ subject: { instanceId: I } });
+    });
+
+    it('a name that names no instance: the runner is looked up (1 GitHub request) as before', async () => {
+      expect(await handler()(jobEvent('in_progress'), {} as Context)).toBe('healthy');
+      expect(requests(registry)).toBe(1);
+    });
+  });
+
   it('throws on a malformed detail so EventBridge retries and the DLQ keeps it', async () => {
     const bad = { ...jobEvent('in_progress'), detail: { action: 'in_progress' } } as never;
     await expect(handler()(bad, {} as Context)).rejects.toThrow(/workflow_job/);

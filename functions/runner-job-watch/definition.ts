@@ -166,9 +166,32 @@ async function reportLeaving(w: Watch, p: Placement, instanceId: string, leaving
   return 'job-on-leaving-instance' as const;
 }
 
-/** Place the job's runner, confirm its instance is the fleet's (EC2 tag), then whether it is leaving. */
-async function watchJob(w: Watch): Promise<JobWatchOutcome> {
-  const p = await place(w.ports.registry, w.job);
+/** What EC2 and Auto Scaling say of an instance: not the fleet's, healthy, or leaving (and how). */
+type Verdict =
+  | { kind: 'not-fleet'; why: string }
+  | { kind: 'healthy'; state: string }
+  | { kind: 'leaving'; leaving: string };
+
+/** The instance's fleet tag (EC2), then whether it is leaving (its EC2 state, its ASG's Terminating). */
+async function inspect(w: Watch, id: string): Promise<Verdict> {
+  const [info] = await w.ports.inventory.describe([id]);
+  const { fleetTagKey: key, fleetTagValue: value } = w.settings;
+  if (!info || info.tags[key] !== value)
+    return { kind: 'not-fleet', why: info ? `no ${key}=${value} tag` : 'EC2 does not describe it' };
+  const terminating = (await w.ports.instanceLifecycle.terminating([id])).has(id);
+  if (!terminating && !LEAVING.has(info.state)) return { kind: 'healthy', state: info.state };
+  return { kind: 'leaving', leaving: terminating ? 'being terminated by its ASG' : info.state };
+}
+
+/**
+ * The job's runner placed (looked up, or by its name under a rate limit): its pool's labels, then
+ * its instance decide. `known` is a verdict already read for an instance (not read twice).
+ */
+async function watchPlaced(
+  w: Watch,
+  p: Placement,
+  known?: { id: string; verdict: Verdict },
+): Promise<JobWatchOutcome> {
   const id = p.instanceId;
   if (!id) return unplaced(w, p);
   const pool = w.settings.runnerLabels ?? [];
@@ -179,25 +202,64 @@ async function watchJob(w: Watch): Promise<JobWatchOutcome> {
       { ...p.who, instanceId: id },
       `runner ${p.label} lacks the pool's labels (${pool.join(', ')}): another pool's`,
     );
-  const [info] = await w.ports.inventory.describe([id]);
+  const v = known?.id === id ? known.verdict : await inspect(w, id);
   const at = { ...p.who, instanceId: id };
-  const { fleetTagKey: key, fleetTagValue: value } = w.settings;
-  if (!info || info.tags[key] !== value)
-    return quiet(
-      w,
-      'not-fleet',
-      at,
-      `instance ${id} is not the fleet's (${info ? `no ${key}=${value} tag` : 'EC2 does not describe it'})${p.limit}`,
-    );
-  const terminating = (await w.ports.instanceLifecycle.terminating([id])).has(id);
-  if (!terminating && !LEAVING.has(info.state))
+  if (v.kind === 'not-fleet')
+    return quiet(w, 'not-fleet', at, `instance ${id} is not the fleet's (${v.why})${p.limit}`);
+  if (v.kind === 'healthy')
     return quiet(
       w,
       'healthy',
       at,
-      `job ${w.job.job.name} started on a healthy instance ${id} (${info.state})${p.limit}`,
+      `job ${w.job.job.name} started on a healthy instance ${id} (${v.state})${p.limit}`,
     );
-  return reportLeaving(w, p, id, terminating ? 'being terminated by its ASG' : info.state);
+  return reportLeaving(w, p, id, v.leaving);
+}
+
+/** The runner as the webhook names it (unverified: the payload's runner_name and runner_id). */
+function hinted(job: WorkflowJobDetail['job']): { runnerName?: string; runnerId?: number } {
+  return {
+    ...(job.runnerName ? { runnerName: job.runnerName } : {}),
+    ...(job.runnerId !== null ? { runnerId: job.runnerId } : {}),
+  };
+}
+
+/**
+ * The runner's name names its instance (the documented `ci-<instance-id>`): EC2/Auto Scaling first,
+ * GitHub only when the instance is the fleet's and leaving (to confirm the runner before a report).
+ * A quiet outcome here says what was verified (the instance) and what was not (the runner).
+ */
+async function watchNamed(w: Watch, id: string): Promise<JobWatchOutcome> {
+  const verdict = await inspect(w, id);
+  const who = hinted(w.job.job);
+  const name = w.job.job.runnerName;
+  const unverified = `runner ${name} placed by its name alone: its labels and pool not looked up (no GitHub request: nothing to report)`;
+  if (verdict.kind === 'not-fleet')
+    return quiet(
+      w,
+      'not-fleet',
+      { ...who, instanceId: id },
+      `instance ${id} is not the fleet's (${verdict.why}); ${unverified}`,
+    );
+  if (verdict.kind === 'healthy')
+    return quiet(
+      w,
+      'healthy',
+      { ...who, instanceId: id },
+      `job ${w.job.job.name} started on a healthy instance ${id} (${verdict.state}; the fleet's tag and no Terminating lifecycle verified); ${unverified}`,
+    );
+  // leaving: GitHub decides whose runner it is (its labels' instance, its pool) before any report
+  return watchPlaced(w, await place(w.ports.registry, w.job), { id, verdict });
+}
+
+/**
+ * Where the job runs: by the runner's name when it names an instance (GitHub asked only if that
+ * instance is the fleet's and leaving), else by the runner GitHub describes (as it always was).
+ */
+async function watchJob(w: Watch): Promise<JobWatchOutcome> {
+  const named = instanceIdOf({ name: w.job.job.runnerName ?? '', labels: [] });
+  if (named) return watchNamed(w, named.instanceId);
+  return watchPlaced(w, await place(w.ports.registry, w.job));
 }
 
 /** The job-watch rule's `detail.pool` condition for a pool (none for the shorthand's). */
@@ -235,6 +297,23 @@ function kitFor(ports: Ports, runtime: Runtime, event: JobEvent, job: WorkflowJo
  * the deployed function's GitHub token can only read). Under a GitHub rate limit it degrades: the
  * runner is placed by the job's runner name alone, and when that names no instance the job is skipped
  * with an audit record naming the rate limit.
+ *
+ * GitHub is asked only when its answer can matter. When the webhook's runner_name names an instance
+ * the documented way (`ci-<instance-id>` or the bare id; shared/runners/matching.ts), EC2 and Auto
+ * Scaling are read first, and the runner is looked up (one GET) only when that instance is the fleet's
+ * and leaving: its labels (which instance, which pool) decide before any report. A job on a healthy
+ * instance costs no GitHub request and is audited as healthy, its reason saying the runner was placed
+ * by its name and its labels and pool were not looked up. Runners whose name names no instance are
+ * looked up first, as before.
+ *
+ * A webhook is a hint. The ingress verifies the delivery's signature, but runner_name is whatever the
+ * payload says (a misconfigured runner, or a forged delivery signed with a leaked secret). What such a
+ * name can do: (a) name a healthy or foreign instance, so the job is audited as healthy/not-fleet
+ * while its runner's labels would have placed it on a leaving instance — a missed note; the genuine
+ * delivery of that job carries the runner's own name; (b) name a leaving fleet instance, which costs
+ * one GET, after which the runner's labels and pool decide, exactly as before. Either way the worst
+ * is a note written or not written: this function never acts (no action, a read-only token), so a
+ * forged name can change no runner and no instance, as before.
  */
 export const runnerJobWatch: Remediation<typeof settings, never, keyof Ports, JobEvent, JobWatchOutcome> = {
   name: NAME,
