@@ -190,7 +190,11 @@ export class SimEvidence {
         this.call(service, operation, source, resources(...args), outcome, n);
     const hook = (ref: LifecycleActionRef) => ({
       resources: [ref.instanceId],
-      hook: { name: ref.lifecycleHookName, token: ref.lifecycleActionToken, asg: ref.autoScalingGroupName },
+      hook: {
+        name: ref.lifecycleHookName,
+        ...(ref.lifecycleActionToken ? { token: ref.lifecycleActionToken } : {}),
+        asg: ref.autoScalingGroupName,
+      },
     });
     wrap(
       w.route53,

@@ -108,7 +108,7 @@ export function noForeignHookTouched(e: Engine): Invariant {
   const details = lifecycle
     .filter((c) => {
       const h = c.hook as NonNullable<MutatingCall['hook']>;
-      return !own.has(h.name) || e.foreignTokens.has(h.token) || !asgs.has(h.asg);
+      return !own.has(h.name) || (h.token !== undefined && e.foreignTokens.has(h.token)) || !asgs.has(h.asg);
     })
     .map(
       (c) =>

@@ -1,5 +1,11 @@
-import { type AttributeValue, type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { defaultDynamoDbClient } from '../aws/clients';
+import type { ChainLook } from './drain-look';
 import { type DrainState, DrainStateError, type DrainStateStore } from './drain-state';
 
 /** Env: the table runner-drain keeps its state in (the construct passes the sweep state table). */
@@ -11,9 +17,11 @@ export const DRAIN_STATE_PARTITION = 'drain';
 const epoch = (d: Date) => String(Math.ceil(d.getTime() / 1000));
 
 /**
- * runner-drain's state in the sweep state table: pk `drain`, sk `<instance id>#<token>`,
- * `firstLookAt` (ISO, set once), `runnerIds` (list of numbers), `absentOnce`, TTL `expiresAt`.
- * Only UpdateItem: one call per look to begin (returning the item), one to save.
+ * runner-drain's state in the sweep state table: pk `drain`, sk `<instance id>#<token>` (or
+ * `<instance id>#look:<look id>` for a drain the scheduled look started), `firstLookAt` (ISO, set
+ * once), `lastLookAt` (ISO, every look), `runnerIds` (list of numbers), `absentOnce`, TTL `expiresAt`.
+ * UpdateItem: one call per look to begin (returning the item), one to save; Query (the look, and
+ * an adopted drain): an instance's drains, by sort key prefix.
  */
 export class DynamoDbDrainState implements DrainStateStore {
   constructor(
@@ -22,8 +30,8 @@ export class DynamoDbDrainState implements DrainStateStore {
   ) {}
 
   async begin(key: string, now: Date, expiresAt: Date): Promise<DrainState> {
-    const r = await this.update(key, 'SET #first = if_not_exists(#first, :now), #exp = :exp', {
-      names: { '#first': 'firstLookAt', '#exp': 'expiresAt' },
+    const r = await this.update(key, 'SET #first = if_not_exists(#first, :now), #last = :now, #exp = :exp', {
+      names: { '#first': 'firstLookAt', '#last': 'lastLookAt', '#exp': 'expiresAt' },
       values: { ':now': { S: now.toISOString() }, ':exp': { N: epoch(expiresAt) } },
       returnNew: true,
     });
@@ -45,6 +53,45 @@ export class DynamoDbDrainState implements DrainStateStore {
       },
       returnNew: false,
     });
+  }
+
+  async looks(instanceId: string): Promise<ChainLook[]> {
+    const out: ChainLook[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    try {
+      do {
+        const page = await this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+            ExpressionAttributeNames: {
+              '#pk': 'pk',
+              '#sk': 'sk',
+              '#first': 'firstLookAt',
+              '#last': 'lastLookAt',
+            },
+            ExpressionAttributeValues: {
+              ':pk': { S: DRAIN_STATE_PARTITION },
+              ':prefix': { S: `${instanceId}#` },
+            },
+            ProjectionExpression: '#sk, #first, #last',
+            // a drain that began a moment ago must be seen
+            ConsistentRead: true,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          const key = item.sk?.S;
+          const first = item.firstLookAt?.S;
+          if (!key || !first) continue;
+          out.push({ key, firstLookAt: new Date(first), lastLookAt: new Date(item.lastLookAt?.S ?? first) });
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
+    } catch (err) {
+      throw new DrainStateError(`drain state Query failed: ${(err as Error).message}`, { cause: err });
+    }
+    return out;
   }
 
   private async update(
