@@ -35,15 +35,25 @@ describe('simulator engine settings come from the synthesized stack', () => {
       routing,
     );
     expect(receives.size).toBeGreaterThan(0);
-    for (const times of receives.values()) {
-      expect(times).toHaveLength(settings?.maxReceiveCount ?? -1);
+    // runner-drain's look arrives every minute: the last ticks' messages are still being retried
+    // when the run ends; every message first received in time had all its receives
+    const visibility = settings?.visibilityTimeoutMs ?? Number.NaN;
+    const max = settings?.maxReceiveCount ?? -1;
+    const end = Math.max(...[...receives.values()].flat());
+    const settled = [...receives.values()].filter((t) => (t[0] as number) + max * (visibility + 5_000) < end);
+    expect(settled.length).toBeGreaterThan(receives.size / 2);
+    for (const times of settled) {
+      expect(times).toHaveLength(max);
       for (let i = 1; i < times.length; i++) {
         const gap = (times[i] as number) - (times[i - 1] as number);
         expect(gap).toBeGreaterThanOrEqual(settings?.visibilityTimeoutMs ?? Number.NaN);
         expect(gap).toBeLessThan((settings?.visibilityTimeoutMs ?? 0) + 5_000);
       }
     }
-    expect(engine.stats.deadLettered['runner-drain']).toBe(receives.size);
+    expect(engine.stats.deadLettered['runner-drain']).toBe(
+      [...receives.values()].filter((t) => t.length === max).length,
+    );
+    expect(engine.stats.deadLettered['runner-drain']).toBeGreaterThanOrEqual(settled.length);
   });
 
   it("holds scaled-in instances with the template's lifecycle hook (name and heartbeat timeout)", async () => {

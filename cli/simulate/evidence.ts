@@ -49,6 +49,16 @@ const ACCOUNT = SIM_ACCOUNT;
  * later, with the calling function's role session as actor, so audit-correlate can resolve records
  * locally. Reads are not noted (they would only slow the fake trail down).
  */
+/** A lifecycle call as the journal names it: the instance, and the action (token absent: by instance id). */
+const hook = (ref: LifecycleActionRef) => ({
+  resources: [ref.instanceId],
+  hook: {
+    name: ref.lifecycleHookName,
+    ...(ref.lifecycleActionToken ? { token: ref.lifecycleActionToken } : {}),
+    asg: ref.autoScalingGroupName,
+  },
+});
+
 export class SimEvidence {
   readonly trail: InMemoryCloudTrail;
   /**
@@ -188,10 +198,6 @@ export class SimEvidence {
       (service: string, operation: string, source: string, resources: (...a: never[]) => string[]) =>
       (n: number, outcome: 'success' | 'error', args: never[]) =>
         this.call(service, operation, source, resources(...args), outcome, n);
-    const hook = (ref: LifecycleActionRef) => ({
-      resources: [ref.instanceId],
-      hook: { name: ref.lifecycleHookName, token: ref.lifecycleActionToken, asg: ref.autoScalingGroupName },
-    });
     wrap(
       w.route53,
       'changeRecordSets',

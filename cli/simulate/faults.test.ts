@@ -8,9 +8,9 @@ import { faultTargets } from './remediation-simulation';
 import { simulate } from './simulate';
 
 /** A short run (9 instances, 20 + 10 minutes, no chaos) with the given faults. */
-const shortRun = (faults: Parameters<typeof simulate>[0]['faults']) =>
+const shortRun = (faults: Parameters<typeof simulate>[0]['faults'], seed = 42) =>
   simulate({
-    seed: 42,
+    seed,
     instances: 9,
     durationMinutes: 20,
     settleMinutes: 10,
@@ -21,9 +21,14 @@ const shortRun = (faults: Parameters<typeof simulate>[0]['faults']) =>
     faults,
   });
 
+/** The seed of the two short runs that need particular instances (see each). */
+const SEED = 3;
+
 describe('adversarial faults do what their flags say', () => {
   it('all together (a short --adversarial run): forged messages, foreign hooks, spoofed tags, an audit outage, flapping, replays, form bodies', async () => {
-    const { engine } = await shortRun(ALL_FAULTS);
+    // a seed with three live runners when the lies are sent (runner-drain's 1-minute look reorders
+    // same-time tasks, and with seed 42 only two were live then)
+    const { engine } = await shortRun(ALL_FAULTS, SEED);
     const s = faultState(engine);
     // four lies to the DNS queue, three to the drain queue, each about an instance live when sent
     expect(s.forged.map((f) => `${f.queue}:${f.lie}`).sort()).toEqual([
@@ -74,7 +79,8 @@ describe('adversarial faults do what their flags say', () => {
   });
 
   it("GitHub DELETE 5xx during drains: some of runner-drain's deregistrations are answered 502", async () => {
-    const { engine } = await shortRun({ githubDeleteErrors: true });
+    // a seed whose first (even) scale-in has a registered runner to delete
+    const { engine } = await shortRun({ githubDeleteErrors: true }, SEED);
     expect(drainWatch(engine).deleteErrors).toBeGreaterThan(0);
   });
 

@@ -36,7 +36,8 @@ export interface MutatingCall {
   resources: string[];
   outcome: 'success' | 'error';
   /** Lifecycle calls: the hook and token named. */
-  hook?: { name: string; token: string; asg: string };
+  /** The lifecycle action a call named: its token, absent when named by instance id. */
+  hook?: { name: string; token?: string; asg: string };
 }
 
 /** One try of a unit of work: an async event delivery, a queue message, a webhook delivery. */

@@ -30,7 +30,7 @@ import type { AnyRemediation } from '../../shared/kernel/remediation';
 import { readSettings } from '../../shared/kernel/settings';
 import type { DrainScheduler } from '../../shared/runners/drain-scheduler';
 import { InMemoryDrainState } from '../../shared/runners/drain-state';
-import type { DrainRetry } from '../../shared/runners/lifecycle-event';
+import type { DrainQueueMessage } from '../../shared/runners/lifecycle-event';
 import { InMemoryEventBus } from '../../shared/webhook/in-memory-event-bus';
 import { InMemoryPersistenceLayer } from '../../shared/webhook/testing/in-memory-persistence-layer';
 import { functionPrincipal, SIM_APPROVER } from './approvals';
@@ -157,7 +157,7 @@ export class World {
   /** runner-drain's own state per lifecycle action (the sweep state table's `drain` partition). */
   readonly drainState = new InMemoryDrainState();
   /** Retries runner-drain scheduled for itself (the engine delivers them to the drain queue). */
-  readonly drainRetries: Array<{ message: DrainRetry; dueAt: number }> = [];
+  readonly drainRetries: Array<{ message: DrainQueueMessage; dueAt: number }> = [];
   /**
    * ChangeMessageVisibility of a received message (dns-sync's early retry of a lagging instance):
    * the engine, which owns the queues, applies it; counted as SQS calls.

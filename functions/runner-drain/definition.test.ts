@@ -457,7 +457,9 @@ describe('runner-drain: only its own hook, only what Auto Scaling confirms', () 
     expect(res.batchItemFailures).toEqual([]);
     untouched();
     expect(kinds()).toEqual([['lifecycle.verify', 'skipped']]);
-    expect(scheduler.scheduled.map((x) => [x.message.attempt, x.delaySeconds])).toEqual([[1, 30]]);
+    expect(
+      scheduler.scheduled.map((x) => ['attempt' in x.message && x.message.attempt, x.delaySeconds]),
+    ).toEqual([[1, 30]]);
     // still not waiting after 3 looks: refused, nothing scheduled
     const late = { fleetwarden: 'drain-retry', attempt: 3, event: lifecycleEvent() };
     await handler()(sqs(late), ctx);
@@ -993,11 +995,14 @@ describe('runner-drain: its declaration (settings, actions, IAM)', () => {
       'runner.cordon',
       'lifecycle.heartbeat',
       'lifecycle.complete',
+      'drain.adopt',
     ]);
     expect(a.deregister).toMatchObject({ reversible: false, weight: 0 });
     expect(a.deregister.unattended).toMatch(/Terminating:Wait.*own hook/);
     expect(a.cordon.reversible).toBe(true);
-    expect(Object.values(a).map((k) => k.weight)).toEqual([0, 0, 0, 0]);
+    expect(Object.values(a).map((k) => k.weight)).toEqual([0, 0, 0, 0, 0]);
+    // starting a drain only puts a hint on the drain's own queue: no AWS write, nothing mutating
+    expect(a.adopt).toMatchObject({ reversible: true, calls: [] });
     expect(a.deregister.calls).toContain('GitHub DELETE /orgs/{org}/actions/runners/{runner_id}');
     expect(a.cordon.calls).toContain('GitHub PUT /orgs/{org}/actions/runners/{runner_id}/labels');
     expect(a.heartbeat.calls).toEqual(['AutoScaling.RecordLifecycleActionHeartbeat']);
@@ -1022,6 +1027,7 @@ describe('runner-drain: its declaration (settings, actions, IAM)', () => {
     ]);
     expect(runnerDrain.actions.deregister.iam(s)).toEqual([]);
     expect(runnerDrain.reads(s).flatMap((g) => g.actions)).toEqual([
+      'autoscaling:DescribeAutoScalingGroups',
       'autoscaling:DescribeAutoScalingInstances',
       'autoscaling:DescribeLifecycleHooks',
       'autoscaling:DescribeScalingActivities',

@@ -44,7 +44,7 @@ const settings = {
   ...POOL_SETTINGS,
 };
 type Settings = SettingsOf<typeof settings>;
-type Kind = 'deregister' | 'cordon' | 'heartbeat' | 'complete';
+type Kind = 'deregister' | 'cordon' | 'heartbeat' | 'complete' | 'adopt';
 
 /** The fleet's runner groups, as the resource ARNs of the lifecycle calls (the group id is a wildcard). */
 const groupArns = (s: Settings) =>
@@ -65,8 +65,9 @@ const RUNNERS_WRITE = ['organization_self_hosted_runners:write'];
 
 /**
  * runner-drain: drains terminating runner instances (the fleet's own terminate lifecycle hook),
- * cordons the runner of a spot instance about to be interrupted, and looks again at a held instance
- * through its own queue. Every message is a hint re-verified against Auto Scaling (drain-trust.ts);
+ * cordons the runner of a spot instance about to be interrupted, looks again at a held instance
+ * through its own queue, and every minute looks for instances held by the hook whose lifecycle
+ * event was lost (look.ts) to drain them the same way. Every message is a hint re-verified against Auto Scaling (drain-trust.ts);
  * the pure decision is decideDrain (shared/runners/drain.ts); every change goes through the kernel.
  */
 export const runnerDrain: Remediation<typeof settings, Kind, DrainPortName, SQSEvent, SQSBatchResponse> = {
@@ -99,6 +100,11 @@ export const runnerDrain: Remediation<typeof settings, Kind, DrainPortName, SQSE
       pattern: { source: ['aws.ec2'], detailType: [SPOT_INTERRUPTION_DETAIL_TYPE] },
       delivery: 'queue',
     },
+    // Auto Scaling's lifecycle events are best-effort: every minute (well inside the hook's
+    // heartbeat timeout, 240 s at least) the drain looks for instances of its groups held in
+    // Terminating:Wait that no drain has looked at, and starts their drain (look.ts); the
+    // construct sends the schedule through the drain queue like the events
+    { kind: 'schedule', minutes: 1 },
   ],
   settings,
   actions: {
@@ -141,11 +147,22 @@ export const runnerDrain: Remediation<typeof settings, Kind, DrainPortName, SQSE
       iam: onGroups('autoscaling:CompleteLifecycleAction'),
       calls: ['AutoScaling.CompleteLifecycleAction'],
     },
+    adopt: {
+      audit: 'drain.adopt',
+      does: 'start the drain of an instance found leaving without one (its lifecycle event was lost)',
+      // it only puts a hint on the drain's own queue: the drain it starts re-verifies everything
+      reversible: true,
+      weight: 0,
+      iam: () => [],
+      calls: [],
+    },
   },
-  // read-only, no resource-level permissions: every message is re-verified against Auto Scaling
+  // read-only, no resource-level permissions: every message is re-verified against Auto Scaling;
+  // the scheduled look lists the groups' instances (DescribeAutoScalingGroups)
   reads: () => [
     {
       actions: [
+        'autoscaling:DescribeAutoScalingGroups',
         'autoscaling:DescribeAutoScalingInstances',
         'autoscaling:DescribeLifecycleHooks',
         'autoscaling:DescribeScalingActivities',

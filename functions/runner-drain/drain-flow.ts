@@ -3,6 +3,7 @@ import { perform } from '../../shared/kernel/perform';
 import { metrics } from '../../shared/observability/powertools';
 import type { RunnerCensus } from '../../shared/runners/census';
 import type { DrainDecision } from '../../shared/runners/drain';
+import { adoptedKey, yieldTo } from '../../shared/runners/drain-look';
 import {
   CENSUS_TTL_MS,
   DRAIN_STATE_TTL_MS,
@@ -24,6 +25,7 @@ import {
   type DrainMessage,
   type DrainRun,
   eventContext,
+  freshMs,
   kitOf,
   type Look,
   note,
@@ -33,12 +35,37 @@ import { cordonRunners, deregister } from './runner-actions';
 
 type Acting = Extract<ActionVerdict, { kind: 'act' }>;
 
+/** The action the calls name: by its token, or (a drain the look started) by the instance id. */
 const refOf = ({ event: { detail: d } }: DrainMessage): LifecycleActionRef => ({
   autoScalingGroupName: d.AutoScalingGroupName,
   lifecycleHookName: d.LifecycleHookName,
-  lifecycleActionToken: d.LifecycleActionToken,
+  ...('LifecycleActionToken' in d ? { lifecycleActionToken: d.LifecycleActionToken } : {}),
   instanceId: d.EC2InstanceId,
 });
+
+/** The drain's state key: the action's token, or the look that started it (no token known). */
+const keyOf = ({ event }: DrainMessage): string =>
+  'LifecycleActionToken' in event.detail
+    ? drainStateKey(event.detail.EC2InstanceId, event.detail.LifecycleActionToken)
+    : adoptedKey(event.detail.EC2InstanceId, event.id);
+
+/**
+ * A drain the look started stops when another drain of the instance is under way (the lifecycle
+ * event arrived late, or another look's drain began first): audited drain.adopt skipped, no
+ * heartbeat, no look again. An event's own drain never stops for one the look started.
+ */
+async function yields(m: Look, msg: DrainMessage, key: string, at: Date): Promise<boolean> {
+  if ('LifecycleActionToken' in msg.event.detail) return false;
+  const id = msg.event.detail.EC2InstanceId;
+  const looks = await orFailed(m.kit, 'drain.state', m.subject, () => m.run.ports.drainState.looks(id));
+  const other = yieldTo(key, looks, at, freshMs(m.run));
+  if (!other) return false;
+  await note(m.kit, 'drain.adopt', m.subject, {
+    decision: 'skipped',
+    reason: `another drain of ${id} is under way (${other}): this one, started by the scheduled look, stops`,
+  });
+  return true;
+}
 
 /** Put the look-again on the queue; a failure to do so is audited `drain.retry` failed (then rethrown). */
 const lookAgain = (m: Look, msg: DrainMessage, delaySeconds: number) =>
@@ -160,12 +187,13 @@ export async function drain(run: DrainRun, msg: DrainMessage, delivery: Delivery
   const verdict = await verify(m, msg);
   if (!verdict) return;
   const at = run.runtime.now();
-  const key = drainStateKey(d.EC2InstanceId, d.LifecycleActionToken);
+  const key = keyOf(msg);
   const expires = new Date(at.getTime() + DRAIN_STATE_TTL_MS);
   // the drain's own memory of this action, never the message's: first look, runners, absence
   const state = await orFailed(kit, 'drain.state', m.subject, () =>
     run.ports.drainState.begin(key, at, expires),
   );
+  if (await yields(m, msg, key, at)) return;
   const startedAt = drainStartedAt(verdict, state.firstLookAt, at);
   const pastDeadline = at.getTime() - startedAt.getTime() >= run.deadlineMs;
   const input = {

@@ -5,7 +5,7 @@ import { allowance, type RunKit, recordNote } from '../../shared/kernel/perform'
 import type { PortsOf } from '../../shared/kernel/ports';
 import type { Runtime } from '../../shared/kernel/remediation';
 import type { Refusal } from '../../shared/runners/drain-trust';
-import type { SpotInterruptionEvent, TerminateLifecycleEvent } from '../../shared/runners/lifecycle-event';
+import type { DrainEvent, ScheduledLook, SpotInterruptionEvent } from '../../shared/runners/lifecycle-event';
 
 export const FUNCTION = 'runner-drain';
 
@@ -28,13 +28,25 @@ export interface DrainRun {
   labels: readonly string[];
 }
 
-/** A drain message carries only the event and which look this is: the rest is the drain's own state. */
+/**
+ * A drain message carries only the event (a lifecycle event, or the drain the scheduled look
+ * started in place of a lost one) and which look this is: the rest is the drain's own state.
+ */
 export interface DrainMessage {
   kind: 'drain';
-  event: TerminateLifecycleEvent;
+  event: DrainEvent;
   attempt: number;
 }
-export type Message = DrainMessage | { kind: 'spot'; event: SpotInterruptionEvent };
+export type Message =
+  | DrainMessage
+  | { kind: 'spot'; event: SpotInterruptionEvent }
+  | { kind: 'look'; event: ScheduledLook };
+
+/**
+ * How recent a drain's last look must be for it to count as under way: a live drain looks again
+ * every `retryDelaySeconds` at most (sooner within a short heartbeat timeout), so twice that.
+ */
+export const freshMs = (run: DrainRun) => 2 * run.retryDelaySeconds * 1000;
 
 /** One SQS delivery of a message (its id and receive count): every attempt keeps its own records. */
 export type Delivery = ReturnType<typeof sqsDelivery>;

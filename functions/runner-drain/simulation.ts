@@ -15,6 +15,7 @@ import {
 } from '../../cli/simulate/remediation-simulation';
 import type { Engine } from '../../cli/simulate/scenario';
 import { GitHubApiError } from '../../shared/github/errors';
+import { TERMINATE_LIFECYCLE_DETAIL_TYPE } from '../../shared/runners/lifecycle-event';
 
 /** Another team's terminate hook on the runner ASG (a log shipper flushing before the instance goes). */
 export const FOREIGN_HOOK = { name: 'log-shipper-flush', heartbeatTimeoutMs: 120_000 };
@@ -25,6 +26,8 @@ interface DrainWatch {
   expiredHeld: string[];
   /** DELETE runner calls of runner-drain answered 5xx (--github-delete-errors). */
   deleteErrors: number;
+  /** The instance whose terminate lifecycle events were all lost (--lost-lifecycle-events). */
+  lostEventsOf?: string;
 }
 const watches = new WeakMap<Engine, DrainWatch>();
 
@@ -68,6 +71,52 @@ function installDrainDeleteErrors(e: Engine): void {
 }
 
 /**
+ * --lost-lifecycle-events: EventBridge delivers Auto Scaling's lifecycle events best-effort; every
+ * terminate lifecycle event of the first runner scale-in that leaves (not into the warm pool; each
+ * hook's, every copy) is lost before
+ * any rule sees it. Its runner runs a long job: busy until twice the hook's heartbeat timeout, so
+ * it is still registered when the hook would expire (the sweep never removes a busy runner). Only
+ * the drain's scheduled look can then find the instance held by the hook and hold it.
+ */
+const registered = (e: Engine, runnerId: number | undefined) =>
+  runnerId !== undefined && e.world.registry.snapshot().some((r) => r.id === runnerId);
+
+function installLostLifecycleEvents(e: Engine): void {
+  const state = drainWatch(e);
+  const emit = e.emit.bind(e);
+  e.emit = (bus, event) => {
+    const detail = event.detail as { EC2InstanceId?: string; Destination?: string } | undefined;
+    const id = event['detail-type'] === TERMINATE_LIFECYCLE_DETAIL_TYPE ? detail?.EC2InstanceId : undefined;
+    // a scale-in into the warm pool keeps its runner by design: not the one lost
+    const leaves = detail?.Destination !== 'WarmPool';
+    if (id && leaves && !state.lostEventsOf && registered(e, e.truth.get(id)?.runnerId)) {
+      state.lostEventsOf = id;
+      longJob(e, e.truth.get(id)?.runnerId as number, 2 * (e.hooks.at(-1)?.heartbeatTimeoutMs ?? 300_000));
+    }
+    if (id && id === state.lostEventsOf) {
+      e.stats.dropped++;
+      return;
+    }
+    emit(bus, event);
+  };
+}
+
+/** The runner is busy from now for `ms` (a job that ends earlier keeps it busy until then). */
+function longJob(e: Engine, runnerId: number, ms: number): void {
+  const registry = e.world.registry;
+  const setBusy = registry.setBusy.bind(registry);
+  const until = e.clock.now + ms;
+  registry.setBusy = (id, busy) => {
+    if (id === runnerId && !busy && e.clock.now < until) return;
+    setBusy(id, busy);
+  };
+  setBusy(runnerId, true);
+  e.after(ms, () => {
+    if (registered(e, runnerId)) setBusy(runnerId, false);
+  });
+}
+
+/**
  * Every run: a fleet hook that timed out before the drain deadline while its runner was still
  * registered (the fleet dropped its heartbeat). Seen when the ASG first reads the timeout.
  */
@@ -83,8 +132,7 @@ function watchHookExpiries(e: Engine): void {
     seen.add(token);
     const held = e.clock.now - h.startedAt;
     const runnerId = e.truth.get(h.instanceId)?.runnerId;
-    const registered = runnerId !== undefined && e.world.registry.snapshot().some((r) => r.id === runnerId);
-    if (registered && held < e.drainDeadlineMs)
+    if (registered(e, runnerId) && held < e.drainDeadlineMs)
       state.expiredHeld.push(
         `hook ${token} of ${h.instanceId} expired at ${relTime(e)}, ${Math.round(held / 1000)} s into a ${e.drainDeadlineMs / 1000} s drain deadline, runner ${runnerId} still registered`,
       );
@@ -108,7 +156,7 @@ export function noForeignHookTouched(e: Engine): Invariant {
   const details = lifecycle
     .filter((c) => {
       const h = c.hook as NonNullable<MutatingCall['hook']>;
-      return !own.has(h.name) || e.foreignTokens.has(h.token) || !asgs.has(h.asg);
+      return !own.has(h.name) || (h.token !== undefined && e.foreignTokens.has(h.token)) || !asgs.has(h.asg);
     })
     .map(
       (c) =>
@@ -164,6 +212,12 @@ export const simulation: RemediationSimulation = {
       install: (e) => {
         e.toWarmPool = (n) => n % 2 === 0;
       },
+    },
+    {
+      flag: 'lost-lifecycle-events',
+      description:
+        "lose every terminate lifecycle event of the first runner scale-in (EventBridge delivers them best-effort): only the drain's scheduled look finds it",
+      install: installLostLifecycleEvents,
     },
     {
       flag: 'github-delete-errors',

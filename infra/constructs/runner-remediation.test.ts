@@ -210,8 +210,8 @@ describe('RunnerRemediation construct', () => {
       'dynamodb:Query',
       'dynamodb:UpdateItem',
     ]);
-    // runner-drain: UpdateItem on its own partition only (next test)
-    expect(tableUsers('drainFunction')).toEqual(['dynamodb:UpdateItem']);
+    // runner-drain: UpdateItem and Query on its own partition only (next test)
+    expect(tableUsers('drainFunction')).toEqual(['dynamodb:UpdateItem', 'dynamodb:Query']);
     expect(tableUsers('jobWatchFunction')).toEqual([]);
     const sweepEnv =
       t.findResources('AWS::Lambda::Function')[
@@ -224,7 +224,7 @@ describe('RunnerRemediation construct', () => {
     });
   });
 
-  it("lets runner-drain keep its own state in the sweep state table: UpdateItem, its partition ('drain') only", () => {
+  it("lets runner-drain keep its own state in the sweep state table: UpdateItem and Query, its partition ('drain') only", () => {
     const { stack, runners, template } = setup();
     const t = template();
     const drainDynamo = statements(t).filter((st) =>
@@ -234,7 +234,8 @@ describe('RunnerRemediation construct', () => {
     const forDrain = mine.filter((st) => JSON.stringify(st.Condition ?? {}).includes('LeadingKeys'));
     expect(forDrain).toHaveLength(1);
     expect(forDrain[0]).toMatchObject({
-      Action: 'dynamodb:UpdateItem',
+      // Query: the drains of one instance (the scheduled look, and a drain it started)
+      Action: ['dynamodb:UpdateItem', 'dynamodb:Query'],
       Resource: { 'Fn::GetAtt': [expect.stringMatching(/SweepState/), 'Arn'] },
       Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['drain'] } },
     });
@@ -253,6 +254,29 @@ describe('RunnerRemediation construct', () => {
       ]?.Properties.Environment.Variables;
     expect(env?.FLEET_ID).toBe('ci-eu');
     expect(() => setup({ fleetId: 'has spaces,commas' })).toThrow(/fleetId must be/);
+  });
+
+  it("sends runner-drain's look every minute through the drain queue (trusted from that rule), retried within the minute and dead-lettered", () => {
+    const { stack, runners, template } = setup();
+    const t = template();
+    const queue = stack.getLogicalId(runners.drainQueue.node.defaultChild as CfnElement);
+    t.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [queue, 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 60 },
+          DeadLetterConfig: { Arn: Match.anyValue() },
+        }),
+      ],
+    });
+    const rules = Object.entries(t.findResources('AWS::Events::Rule')).filter(
+      ([, r]) => r.Properties.ScheduleExpression === 'rate(1 minute)',
+    );
+    expect(rules).toHaveLength(1);
+    // the queue policy names the rule: no other rule in the account may send the look
+    const policies = JSON.stringify(t.findResources('AWS::SQS::QueuePolicy'));
+    expect(policies).toContain(rules[0]?.[0]);
   });
 
   it('the sweep schedule retries delivery and dead-letters what it cannot deliver', () => {

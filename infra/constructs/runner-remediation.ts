@@ -425,6 +425,7 @@ export class RunnerRemediation extends Construct {
         ...EVENT_DELIVERY,
       });
     this.addRules(runnerDrain.triggers, values, () => [target()]);
+    this.addDrainLook();
     if (props.createLifecycleHooks ?? true) this.addLifecycleHooks(c);
     const fn = new FleetFunction(this, 'RunnerDrain', {
       entry: fileURLToPath(new URL('../../functions/runner-drain/index.ts', import.meta.url)),
@@ -466,6 +467,26 @@ export class RunnerRemediation extends Construct {
     return fn;
   }
 
+  /**
+   * runner-drain's scheduled look (its definition's schedule, every minute: inside the hook's
+   * heartbeat timeout) through the drain queue like its events: a tick is retried within its period
+   * and dead-lettered, and only this rule may send it (TrustedQueueTarget).
+   */
+  private addDrainLook(): void {
+    const every = Duration.minutes(scheduleOf(runnerDrain.triggers));
+    new events.Rule(this, 'DrainLookSchedule', {
+      description:
+        'fleetwarden runner-drain: look for terminating runner instances whose lifecycle event was lost',
+      schedule: events.Schedule.rate(every),
+      targets: [
+        new TrustedQueueTarget(this.drainQueue, {
+          deadLetterQueue: this.drainDeadLetterQueue,
+          ...scheduleDelivery(every),
+        }),
+      ],
+    });
+  }
+
   /** A terminate lifecycle hook named for the fleet on each runner group (CONTINUE when it runs out). */
   private addLifecycleHooks(c: Context): void {
     c.names.forEach((name, i) => {
@@ -493,11 +514,12 @@ export class RunnerRemediation extends Construct {
       // rebuildable state (a new table starts with an unspent budget and no sightings)
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    // runner-drain keeps its own state per lifecycle action here (first look, runners seen, an
-    // absence seen once), never in its queue messages: UpdateItem on its own partition only
+    // runner-drain keeps its own state per lifecycle action here (first look, last look, runners
+    // seen, an absence seen once), never in its queue messages: UpdateItem on its own partition
+    // only, and Query there (the drains of one instance: the scheduled look)
     iam.Grant.addToPrincipal({
       grantee: this.drainFunction,
-      actions: ['dynamodb:UpdateItem'],
+      actions: ['dynamodb:UpdateItem', 'dynamodb:Query'],
       resourceArns: [table.tableArn],
       conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [DRAIN_STATE_PARTITION] } },
     });

@@ -1,6 +1,7 @@
 import {
   type AutoScalingClient,
   CompleteLifecycleActionCommand,
+  DescribeAutoScalingGroupsCommand,
   DescribeAutoScalingInstancesCommand,
   DescribeLifecycleHooksCommand,
   DescribeScalingActivitiesCommand,
@@ -9,7 +10,7 @@ import {
 import { defaultAutoScalingClient } from '../aws/clients';
 import { ThrottledError } from '../core/errors';
 import { LifecycleActionError } from './errors';
-import type { LifecycleActionRef, LifecycleActions, LifecycleActionView } from './port';
+import type { GroupInstance, LifecycleActionRef, LifecycleActions, LifecycleActionView } from './port';
 
 const GONE = /No active Lifecycle Action found/i;
 
@@ -22,23 +23,35 @@ function classify(err: unknown, what: string): 'gone' {
   throw new LifecycleActionError(`Auto Scaling ${what} failed: ${e.name}: ${e.message}`, { cause: err });
 }
 
+/** A failed Describe* call: throttling as ThrottledError, anything else LifecycleActionError (with the cause). */
+function describeFailed(err: unknown, what: string): never {
+  const e = err as { name?: string; message?: string };
+  if (e.name === 'Throttling' || e.name === 'ThrottlingException')
+    throw new ThrottledError(`Auto Scaling ${what}: ${e.message}`, undefined, { cause: err });
+  throw new LifecycleActionError(`Auto Scaling ${what} failed: ${e.name}: ${e.message}`, { cause: err });
+}
+
 /** Activities that are over; any other StatusCode (e.g. WaitingForInstanceWarmup, MidLifecycleAction, InProgress) is in progress. */
 const FINISHED = new Set(['Successful', 'Failed', 'Cancelled']);
 
-/** Auto Scaling lifecycle calls behind the LifecycleActions port (token, hook, group and instance). */
+/** The action's names for a lifecycle call: the token when known, the instance id always. */
+const actionOf = (ref: LifecycleActionRef) => ({
+  AutoScalingGroupName: ref.autoScalingGroupName,
+  LifecycleHookName: ref.lifecycleHookName,
+  ...(ref.lifecycleActionToken ? { LifecycleActionToken: ref.lifecycleActionToken } : {}),
+  InstanceId: ref.instanceId,
+});
+
+/** DescribeAutoScalingGroups names at most 100 groups a call. */
+const GROUPS_PER_CALL = 100;
+
+/** Auto Scaling lifecycle calls behind the LifecycleActions port (token or instance, hook, group). */
 export class AutoScalingLifecycleActions implements LifecycleActions {
   constructor(private readonly client: AutoScalingClient = defaultAutoScalingClient()) {}
 
   async heartbeat(ref: LifecycleActionRef): Promise<'recorded' | 'gone'> {
     try {
-      await this.client.send(
-        new RecordLifecycleActionHeartbeatCommand({
-          AutoScalingGroupName: ref.autoScalingGroupName,
-          LifecycleHookName: ref.lifecycleHookName,
-          LifecycleActionToken: ref.lifecycleActionToken,
-          InstanceId: ref.instanceId,
-        }),
-      );
+      await this.client.send(new RecordLifecycleActionHeartbeatCommand(actionOf(ref)));
       return 'recorded';
     } catch (err) {
       return classify(err, 'RecordLifecycleActionHeartbeat');
@@ -48,18 +61,40 @@ export class AutoScalingLifecycleActions implements LifecycleActions {
   async complete(ref: LifecycleActionRef, result: 'CONTINUE' | 'ABANDON'): Promise<'completed' | 'gone'> {
     try {
       await this.client.send(
-        new CompleteLifecycleActionCommand({
-          AutoScalingGroupName: ref.autoScalingGroupName,
-          LifecycleHookName: ref.lifecycleHookName,
-          LifecycleActionToken: ref.lifecycleActionToken,
-          InstanceId: ref.instanceId,
-          LifecycleActionResult: result,
-        }),
+        new CompleteLifecycleActionCommand({ ...actionOf(ref), LifecycleActionResult: result }),
       );
       return 'completed';
     } catch (err) {
       return classify(err, 'CompleteLifecycleAction');
     }
+  }
+
+  async groupInstances(groupNames: readonly string[]): Promise<GroupInstance[]> {
+    const out: GroupInstance[] = [];
+    for (let i = 0; i < groupNames.length; i += GROUPS_PER_CALL) {
+      let token: string | undefined;
+      do {
+        const page = await this.client
+          .send(
+            new DescribeAutoScalingGroupsCommand({
+              AutoScalingGroupNames: groupNames.slice(i, i + GROUPS_PER_CALL),
+              MaxRecords: GROUPS_PER_CALL,
+              NextToken: token,
+            }),
+          )
+          .catch((err: unknown) => describeFailed(err, 'DescribeAutoScalingGroups'));
+        for (const g of page.AutoScalingGroups ?? [])
+          for (const inst of g.Instances ?? [])
+            if (g.AutoScalingGroupName && inst.InstanceId && inst.LifecycleState)
+              out.push({
+                instanceId: inst.InstanceId,
+                autoScalingGroupName: g.AutoScalingGroupName,
+                lifecycleState: inst.LifecycleState,
+              });
+        token = page.NextToken;
+      } while (token);
+    }
+    return out;
   }
 
   async inspect(instanceId: string, hookName?: string): Promise<LifecycleActionView | undefined> {

@@ -1,5 +1,5 @@
 import { ThrottledError } from '../core/errors';
-import type { LifecycleActionRef, LifecycleActions, LifecycleActionView } from './port';
+import type { GroupInstance, LifecycleActionRef, LifecycleActions, LifecycleActionView } from './port';
 
 interface Action {
   ref: LifecycleActionRef;
@@ -38,7 +38,7 @@ export class InMemoryLifecycleActions implements LifecycleActions {
     const now = this.now();
     this.hooks.set(`${ref.autoScalingGroupName}/${ref.lifecycleHookName}`, heartbeatTimeoutMs);
     this.placed.delete(ref.instanceId);
-    this.actions.set(ref.lifecycleActionToken, {
+    this.actions.set(ref.lifecycleActionToken ?? `${ref.instanceId}/${ref.lifecycleHookName}/${now}`, {
       ref,
       heartbeatTimeoutMs,
       startedAt: now,
@@ -102,6 +102,10 @@ export class InMemoryLifecycleActions implements LifecycleActions {
   async inspect(instanceId: string, hookName?: string): Promise<LifecycleActionView | undefined> {
     this.call();
     this.calls.inspect++;
+    return this.view(instanceId, hookName);
+  }
+
+  private view(instanceId: string, hookName?: string): LifecycleActionView | undefined {
     const placed = this.placed.get(instanceId);
     // every hook's action on the instance: it waits while any of them is pending (several owners'
     // terminate hooks on one group), and proceeds once all are done
@@ -126,12 +130,44 @@ export class InMemoryLifecycleActions implements LifecycleActions {
     };
   }
 
+  /**
+   * The action a call names: by token; without one, by instance id, the hook's pending action on
+   * that instance (as the API's InstanceId form: the named hook, the named group).
+   */
   private active(ref: LifecycleActionRef): Action | undefined {
-    const a = this.actions.get(ref.lifecycleActionToken);
+    const token = ref.lifecycleActionToken;
+    const a = token
+      ? this.actions.get(token)
+      : [...this.actions.values()].find((x) => {
+          this.expire(x);
+          return (
+            !x.done &&
+            x.ref.instanceId === ref.instanceId &&
+            x.ref.lifecycleHookName === ref.lifecycleHookName
+          );
+        });
     if (!a || a.ref.instanceId !== ref.instanceId || a.ref.autoScalingGroupName !== ref.autoScalingGroupName)
       return undefined;
     this.expire(a);
     return a.done ? undefined : a;
+  }
+
+  /** DescribeAutoScalingGroups: every instance of the named groups, as inspect() reports it. */
+  async groupInstances(groupNames: readonly string[]): Promise<GroupInstance[]> {
+    this.call();
+    const wanted = new Set(groupNames);
+    const ids = new Set([...this.placed.keys(), ...[...this.actions.values()].map((a) => a.ref.instanceId)]);
+    const out: GroupInstance[] = [];
+    for (const id of ids) {
+      const v = this.view(id);
+      if (v && wanted.has(v.autoScalingGroupName))
+        out.push({
+          instanceId: id,
+          autoScalingGroupName: v.autoScalingGroupName,
+          lifecycleState: v.lifecycleState,
+        });
+    }
+    return out;
   }
 
   private expire(a: Action): void {

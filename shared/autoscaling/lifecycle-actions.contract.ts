@@ -9,6 +9,8 @@ export interface LifecycleHarness {
   advance(ms: number): void;
   now(): number;
   throttleNext(): void;
+  /** Auto Scaling describes the instance in this group and state, with no action of its own. */
+  place(instanceId: string, autoScalingGroupName: string, lifecycleState: string): void;
 }
 
 const ref = (token = 'b7c5b8b8-1111-4c2e-9a61-6a8a5e9d0001'): LifecycleActionRef => ({
@@ -83,6 +85,50 @@ export function describeLifecycleActionsContract(name: string, make: () => Lifec
       h.begin(ref('t-ours'), 300_000);
       await h.actions.complete(ref('t-ours'), 'CONTINUE');
       expect((await h.actions.inspect(ref().instanceId))?.lifecycleState).toBe('Terminating:Wait');
+    });
+
+    it("heartbeats and completes by instance id (no token): only the named hook's action on the named group", async () => {
+      const h = make();
+      const { lifecycleActionToken: _, ...byInstance } = ref('t-by-id');
+      h.begin({ ...ref('t-theirs-2'), lifecycleHookName: 'log-shipper' }, 300_000);
+      h.begin(ref('t-by-id'), 300_000);
+      expect(await h.actions.heartbeat(byInstance)).toBe('recorded');
+      // another group's name does not reach this action
+      expect(await h.actions.complete({ ...byInstance, autoScalingGroupName: 'web' }, 'CONTINUE')).toBe(
+        'gone',
+      );
+      expect(await h.actions.complete(byInstance, 'CONTINUE')).toBe('completed');
+      // ours is used; the other owner's is still pending (never completed by our hook's name)
+      expect(await h.actions.complete(byInstance, 'CONTINUE')).toBe('gone');
+      expect(await h.actions.heartbeat({ ...ref('t-theirs-2'), lifecycleHookName: 'log-shipper' })).toBe(
+        'recorded',
+      );
+      expect(await h.actions.complete(ref('t-by-id'), 'CONTINUE')).toBe('gone');
+    });
+
+    it("lists the named groups' instances with their lifecycle state, no other group's", async () => {
+      const h = make();
+      h.begin(ref('t-listed'), 300_000);
+      h.place('i-0aaaaaaaaaaaaaaa1', 'ci-runners', 'InService');
+      h.begin({ ...ref('t-web'), autoScalingGroupName: 'web', instanceId: 'i-0bbbbbbbbbbbbbbb2' }, 300_000);
+      const listed = await h.actions.groupInstances(['ci-runners']);
+      expect([...listed].sort((a, b) => a.instanceId.localeCompare(b.instanceId))).toEqual([
+        {
+          instanceId: 'i-0123456789abcdef0',
+          autoScalingGroupName: 'ci-runners',
+          lifecycleState: 'Terminating:Wait',
+        },
+        {
+          instanceId: 'i-0aaaaaaaaaaaaaaa1',
+          autoScalingGroupName: 'ci-runners',
+          lifecycleState: 'InService',
+        },
+      ]);
+      await h.actions.complete(ref('t-listed'), 'CONTINUE');
+      expect((await h.actions.groupInstances(['ci-runners'])).map((i) => i.lifecycleState)).toContain(
+        'Terminating:Proceed',
+      );
+      expect(await h.actions.groupInstances([])).toEqual([]);
     });
 
     it('inspects a scale-in into a warm pool as Warmed:Pending:Wait', async () => {

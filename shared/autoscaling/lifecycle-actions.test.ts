@@ -3,6 +3,7 @@ import {
   AutoScalingServiceException,
   CompleteLifecycleActionCommand,
   type CompleteLifecycleActionCommandInput,
+  DescribeAutoScalingGroupsCommand,
   DescribeAutoScalingInstancesCommand,
   DescribeLifecycleHooksCommand,
   DescribeScalingActivitiesCommand,
@@ -24,6 +25,7 @@ describeLifecycleActionsContract('InMemoryLifecycleActions', () => {
     advance: (ms) => (now += ms),
     now: () => now,
     throttleNext: () => fake.throttleNext(1),
+    place: (id, g, st) => fake.place(id, g, st),
   };
 });
 
@@ -45,7 +47,7 @@ describeLifecycleActionsContract(
     }) => ({
       autoScalingGroupName: i.AutoScalingGroupName ?? '',
       lifecycleHookName: i.LifecycleHookName ?? '',
-      lifecycleActionToken: i.LifecycleActionToken ?? '',
+      ...(i.LifecycleActionToken ? { lifecycleActionToken: i.LifecycleActionToken } : {}),
       instanceId: i.InstanceId ?? '',
     });
     const gone = () => asError('ValidationError', 'No active Lifecycle Action found with token b7c5b8b8');
@@ -72,6 +74,29 @@ describeLifecycleActionsContract(
               },
             ]
           : [],
+      };
+    });
+    // DescribeAutoScalingGroups in the API reference's shape, one group a page (NextToken)
+    stub.on(DescribeAutoScalingGroupsCommand).callsFake(async (i) => {
+      const names = i.AutoScalingGroupNames ?? [];
+      const at = Number(i.NextToken ?? 0);
+      const name = names[at];
+      if (name === undefined) return { AutoScalingGroups: [] };
+      const listed = await fake.groupInstances([name]);
+      return {
+        AutoScalingGroups: [
+          {
+            AutoScalingGroupName: name,
+            Instances: listed.map((x) => ({
+              InstanceId: x.instanceId,
+              LifecycleState: x.lifecycleState,
+              AvailabilityZone: 'eu-west-1a',
+              HealthStatus: 'Healthy',
+              ProtectedFromScaleIn: false,
+            })),
+          },
+        ],
+        ...(at + 1 < names.length ? { NextToken: String(at + 1) } : {}),
       };
     });
     let last: string | undefined;
@@ -131,11 +156,71 @@ describeLifecycleActionsContract(
       advance: (ms) => (now += ms),
       now: () => now,
       throttleNext: () => (throttle = 1),
+      place: (id, g, st) => fake.place(id, g, st),
     };
   },
 );
 
 describe('AutoScalingLifecycleActions', () => {
+  it('completes by InstanceId alone when no token is known (the API takes one or the other)', async () => {
+    const stub = mockClient(AutoScalingClient);
+    stub.on(CompleteLifecycleActionCommand).resolves({});
+    stub.on(RecordLifecycleActionHeartbeatCommand).resolves({});
+    const adapter = new AutoScalingLifecycleActions(stub as unknown as AutoScalingClient);
+    const ref = { autoScalingGroupName: 'g', lifecycleHookName: 'h', instanceId: 'i-0123456789abcdef0' };
+    expect(await adapter.complete(ref, 'CONTINUE')).toBe('completed');
+    expect(await adapter.heartbeat(ref)).toBe('recorded');
+    const sent = [
+      stub.commandCalls(CompleteLifecycleActionCommand)[0]?.args[0].input,
+      stub.commandCalls(RecordLifecycleActionHeartbeatCommand)[0]?.args[0].input,
+    ];
+    for (const input of sent) {
+      expect(input).toMatchObject({
+        AutoScalingGroupName: 'g',
+        LifecycleHookName: 'h',
+        InstanceId: ref.instanceId,
+      });
+      expect(input).not.toHaveProperty('LifecycleActionToken');
+    }
+  });
+
+  it('reads every page of DescribeAutoScalingGroups, 100 groups a call', async () => {
+    const stub = mockClient(AutoScalingClient);
+    const names = Array.from({ length: 101 }, (_, i) => `g${i}`);
+    stub.on(DescribeAutoScalingGroupsCommand).callsFake(async (i) => ({
+      AutoScalingGroups: i.NextToken
+        ? [
+            {
+              AutoScalingGroupName: 'g1',
+              Instances: [{ InstanceId: 'i-0000000000000000b', LifecycleState: 'InService' }],
+            },
+          ]
+        : [
+            {
+              AutoScalingGroupName: (i.AutoScalingGroupNames ?? [])[0],
+              Instances: [
+                {
+                  InstanceId: `i-000000000000000${i.AutoScalingGroupNames?.length === 1 ? 'c' : 'a'}`,
+                  LifecycleState: 'Terminating:Wait',
+                },
+              ],
+            },
+          ],
+      ...(i.NextToken || i.AutoScalingGroupNames?.length === 1 ? {} : { NextToken: 'p2' }),
+    }));
+    const listed = await new AutoScalingLifecycleActions(stub as unknown as AutoScalingClient).groupInstances(
+      names,
+    );
+    expect(listed.map((x) => x.instanceId)).toEqual([
+      'i-000000000000000a',
+      'i-0000000000000000b',
+      'i-000000000000000c',
+    ]);
+    const calls = stub.commandCalls(DescribeAutoScalingGroupsCommand).map((c) => c.args[0].input);
+    expect(calls.map((c) => c.AutoScalingGroupNames?.length)).toEqual([100, 100, 1]);
+    expect(calls.map((c) => c.NextToken)).toEqual([undefined, 'p2', undefined]);
+  });
+
   it('names any other refusal (e.g. AccessDenied) LifecycleActionError with the cause', async () => {
     const stub = mockClient(AutoScalingClient);
     stub

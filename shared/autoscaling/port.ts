@@ -1,9 +1,22 @@
-/** One terminate (or launch) lifecycle action, as the Auto Scaling event names it. */
+/**
+ * One terminate (or launch) lifecycle action, as the Auto Scaling event names it. Without a token
+ * (a drain started by runner-drain's scheduled look: the event was lost, and no API returns the
+ * token) the calls name the action by InstanceId, which CompleteLifecycleAction and
+ * RecordLifecycleActionHeartbeat accept instead: the hook's action on that instance in that group.
+ */
 export interface LifecycleActionRef {
   autoScalingGroupName: string;
   lifecycleHookName: string;
-  lifecycleActionToken: string;
+  lifecycleActionToken?: string;
   instanceId: string;
+}
+
+/** One instance of a group as DescribeAutoScalingGroups reports it. */
+export interface GroupInstance {
+  instanceId: string;
+  autoScalingGroupName: string;
+  /** e.g. 'InService', 'Terminating:Wait', 'Terminating:Proceed'. */
+  lifecycleState: string;
 }
 
 /**
@@ -14,6 +27,8 @@ export interface LifecycleActionRef {
 export interface LifecycleActions extends LifecycleInspector {
   heartbeat(ref: LifecycleActionRef): Promise<'recorded' | 'gone'>;
   complete(ref: LifecycleActionRef, result: 'CONTINUE' | 'ABANDON'): Promise<'completed' | 'gone'>;
+  /** Every instance of the named groups with its LifecycleState (DescribeAutoScalingGroups, every page). */
+  groupInstances(groupNames: readonly string[]): Promise<GroupInstance[]>;
 }
 
 /**

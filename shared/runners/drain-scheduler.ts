@@ -1,10 +1,10 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { defaultSqsClient } from '../aws/clients';
-import type { DrainRetry } from './lifecycle-event';
+import type { DrainQueueMessage } from './lifecycle-event';
 
-/** Port: look at a draining instance again after a delay (SQS DelaySeconds, at most 900 s). */
+/** Port: look at a draining instance again after a delay (SQS DelaySeconds, at most 900 s), or start a drain (0 s). */
 export interface DrainScheduler {
-  later(message: DrainRetry, delaySeconds: number): Promise<void>;
+  later(message: DrainQueueMessage, delaySeconds: number): Promise<void>;
 }
 
 export class SqsDrainScheduler implements DrainScheduler {
@@ -13,7 +13,7 @@ export class SqsDrainScheduler implements DrainScheduler {
     private readonly client: SQSClient = defaultSqsClient(),
   ) {}
 
-  async later(message: DrainRetry, delaySeconds: number): Promise<void> {
+  async later(message: DrainQueueMessage, delaySeconds: number): Promise<void> {
     await this.client.send(
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
@@ -26,8 +26,8 @@ export class SqsDrainScheduler implements DrainScheduler {
 
 /** Fake: keeps what was scheduled; the simulator delivers it when its clock reaches `dueAt`. */
 export class InMemoryDrainScheduler implements DrainScheduler {
-  readonly scheduled: Array<{ message: DrainRetry; delaySeconds: number }> = [];
-  async later(message: DrainRetry, delaySeconds: number): Promise<void> {
+  readonly scheduled: Array<{ message: DrainQueueMessage; delaySeconds: number }> = [];
+  async later(message: DrainQueueMessage, delaySeconds: number): Promise<void> {
     this.scheduled.push({ message, delaySeconds });
   }
 }

@@ -1,6 +1,12 @@
-import { type AttributeValue, type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { defaultDynamoDbClient } from '../aws/clients';
 import type { RunnerCensus } from './census';
+import type { ChainLook } from './drain-look';
 import {
   CENSUS_TTL_MS,
   type CensusRead,
@@ -21,12 +27,14 @@ const epoch = (d: Date) => String(Math.ceil(d.getTime() / 1000));
 export const CENSUS_KEY = 'census';
 
 /**
- * runner-drain's state in the sweep state table: pk `drain`, sk `<instance id>#<token>`,
- * `firstLookAt` (ISO, set once), `runnerIds` (list of numbers), `absentOnce`, TTL `expiresAt`.
- * Only UpdateItem: one call per look to begin (returning the item), one to save. The shared runner
+ * runner-drain's state in the sweep state table: pk `drain`, sk `<instance id>#<token>` (or
+ * `<instance id>#look:<look id>` for a drain the scheduled look started), `firstLookAt` (ISO, set
+ * once), `lastLookAt` (ISO, every look), `runnerIds` (list of numbers), `absentOnce`, TTL `expiresAt`.
+ * UpdateItem: one call per look to begin (returning the item), one to save; Query (the look, and
+ * an adopted drain): an instance's drains, by sort key prefix. The shared runner
  * census is the item sk `census`: `takenAt` (ISO), `otherNames` (list of instance ids, or the string
  * `all`), `askedAt` (the last drain that read it), TTL `expiresAt`; read by an update recording the
- * ask and returning the item as it was (the role has UpdateItem only).
+ * ask and returning the item as it was.
  */
 export class DynamoDbDrainState implements DrainStateStore {
   constructor(
@@ -35,8 +43,8 @@ export class DynamoDbDrainState implements DrainStateStore {
   ) {}
 
   async begin(key: string, now: Date, expiresAt: Date): Promise<DrainState> {
-    const r = await this.update(key, 'SET #first = if_not_exists(#first, :now), #exp = :exp', {
-      names: { '#first': 'firstLookAt', '#exp': 'expiresAt' },
+    const r = await this.update(key, 'SET #first = if_not_exists(#first, :now), #last = :now, #exp = :exp', {
+      names: { '#first': 'firstLookAt', '#last': 'lastLookAt', '#exp': 'expiresAt' },
       values: { ':now': { S: now.toISOString() }, ':exp': { N: epoch(expiresAt) } },
       returnNew: true,
     });
@@ -61,7 +69,7 @@ export class DynamoDbDrainState implements DrainStateStore {
   }
 
   async census(now: Date): Promise<CensusRead> {
-    // read through UpdateItem (the only action granted), recording this ask; the item as it was
+    // read through UpdateItem (no GetItem is granted), recording this ask; the item as it was
     const a = await this.update(CENSUS_KEY, 'SET #asked = :now, #exp = if_not_exists(#exp, :exp)', {
       names: { '#asked': 'askedAt', '#exp': 'expiresAt' },
       values: {
@@ -91,6 +99,45 @@ export class DynamoDbDrainState implements DrainStateStore {
       },
       returnNew: false,
     });
+  }
+
+  async looks(instanceId: string): Promise<ChainLook[]> {
+    const out: ChainLook[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    try {
+      do {
+        const page = await this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+            ExpressionAttributeNames: {
+              '#pk': 'pk',
+              '#sk': 'sk',
+              '#first': 'firstLookAt',
+              '#last': 'lastLookAt',
+            },
+            ExpressionAttributeValues: {
+              ':pk': { S: DRAIN_STATE_PARTITION },
+              ':prefix': { S: `${instanceId}#` },
+            },
+            ProjectionExpression: '#sk, #first, #last',
+            // a drain that began a moment ago must be seen
+            ConsistentRead: true,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          const key = item.sk?.S;
+          const first = item.firstLookAt?.S;
+          if (!key || !first) continue;
+          out.push({ key, firstLookAt: new Date(first), lastLookAt: new Date(item.lastLookAt?.S ?? first) });
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
+    } catch (err) {
+      throw new DrainStateError(`drain state Query failed: ${(err as Error).message}`, { cause: err });
+    }
+    return out;
   }
 
   private async update(

@@ -66,5 +66,19 @@ export function describeDrainStateContract(name: string, make: () => DrainStateS
         absentOnce: false,
       });
     });
+
+    it("lists an instance's drains with their first and last look (every action of it, no other instance's)", async () => {
+      await state.begin('i-0aaa#tok', at(0), at(2940));
+      await state.begin('i-0aaa#tok', at(3), at(2943));
+      await state.begin('i-0aaa#look:s-1', at(2), at(2942));
+      await state.begin('i-0aaa1#tok', at(1), at(2941));
+      await state.begin('i-0bbb#tok', at(1), at(2941));
+      const looks = await state.looks('i-0aaa');
+      expect([...looks].sort((a, b) => a.key.localeCompare(b.key))).toEqual([
+        { key: 'i-0aaa#look:s-1', firstLookAt: at(2), lastLookAt: at(2) },
+        { key: 'i-0aaa#tok', firstLookAt: at(0), lastLookAt: at(3) },
+      ]);
+      expect(await state.looks('i-0ccc')).toEqual([]);
+    });
   });
 }

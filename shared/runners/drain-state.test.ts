@@ -1,4 +1,9 @@
-import { type AttributeValue, DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  DynamoDBClient,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { DrainStateError, InMemoryDrainState } from './drain-state';
@@ -9,7 +14,7 @@ type Item = Record<string, AttributeValue>;
 const ddb = mockClient(DynamoDBClient);
 const client = new DynamoDBClient({ region: 'eu-west-1' });
 
-/** The two UpdateItem expressions DynamoDbDrainState issues, applied as DynamoDB would. */
+/** The two UpdateItem expressions and the Query DynamoDbDrainState issues, applied as DynamoDB would. */
 function scriptDrainStateTable(): Map<string, Item> {
   const items = new Map<string, Item>();
   ddb.on(UpdateItemCommand).callsFake((input) => {
@@ -20,10 +25,11 @@ function scriptDrainStateTable(): Map<string, Item> {
     const existed = items.has(id);
     const existing = items.get(id) ?? structuredClone(k);
     let next: Item;
-    if (input.UpdateExpression === 'SET #first = if_not_exists(#first, :now), #exp = :exp')
+    if (input.UpdateExpression === 'SET #first = if_not_exists(#first, :now), #last = :now, #exp = :exp')
       next = {
         ...existing,
         firstLookAt: existing.firstLookAt ?? (v[':now'] as AttributeValue),
+        lastLookAt: v[':now'] as AttributeValue,
         expiresAt: v[':exp'] as AttributeValue,
       };
     else if (input.UpdateExpression === 'SET #ids = :ids, #absent = :absent, #exp = :exp')
@@ -52,6 +58,25 @@ function scriptDrainStateTable(): Map<string, Item> {
       $metadata: {},
       ...(input.ReturnValues === 'ALL_NEW' ? { Attributes: structuredClone(next) } : {}),
       ...(input.ReturnValues === 'ALL_OLD' && existed ? { Attributes: structuredClone(existing) } : {}),
+    };
+  });
+  // one item a page (LastEvaluatedKey), so paging is exercised
+  ddb.on(QueryCommand).callsFake((input) => {
+    const v = input.ExpressionAttributeValues as Record<string, AttributeValue>;
+    if (input.KeyConditionExpression !== '#pk = :pk AND begins_with(#sk, :prefix)' || !input.ConsistentRead)
+      throw new Error(`fake table: unexpected query ${input.KeyConditionExpression}`);
+    const prefix = v[':prefix']?.S ?? '';
+    const after = (input.ExclusiveStartKey as Item | undefined)?.sk?.S ?? '';
+    const matching = [...items.values()]
+      .filter((i) => i.pk?.S === v[':pk']?.S && (i.sk?.S ?? '').startsWith(prefix) && (i.sk?.S ?? '') > after)
+      .sort((a, b) => (a.sk?.S ?? '').localeCompare(b.sk?.S ?? ''));
+    const first = matching[0];
+    if (!first) return { $metadata: {}, Items: [] };
+    const page = { sk: first.sk, firstLookAt: first.firstLookAt, lastLookAt: first.lastLookAt } as Item;
+    return {
+      $metadata: {},
+      Items: [page],
+      ...(matching.length > 1 ? { LastEvaluatedKey: { pk: first.pk, sk: first.sk } as Item } : {}),
     };
   });
   return items;

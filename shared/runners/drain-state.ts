@@ -1,5 +1,6 @@
 import { FleetwardenError } from '../core/errors';
 import type { RunnerCensus } from './census';
+import type { ChainLook } from './drain-look';
 
 /** runner-drain's own state could not be read or written: the look fails (audited) and is retried. */
 export class DrainStateError extends FleetwardenError {}
@@ -43,6 +44,12 @@ export interface DrainStateStore {
   census(now: Date): Promise<CensusRead>;
   /** Record a drain's full listing as the census every drain may use. Throws DrainStateError. */
   recordCensus(census: RunnerCensus, expiresAt: Date): Promise<void>;
+  /**
+   * Every drain of `instanceId` this state knows (keys `<instanceId>#…`), with its first look and
+   * its last (`begin`'s latest `now`): what the scheduled look and an adopted drain judge "a drain
+   * is under way" by. Throws DrainStateError.
+   */
+  looks(instanceId: string): Promise<ChainLook[]>;
 }
 
 /** What a drain reads of the shared census: the census, and the previous drain's ask. */
@@ -63,8 +70,9 @@ export class InMemoryDrainState implements DrainStateStore {
   private readonly items = new Map<string, DrainState>();
   private last: RunnerCensus | undefined;
   private askedAt: Date | undefined;
+  private readonly lastLook = new Map<string, Date>();
   private failures = 0;
-  readonly calls = { begin: 0, save: 0, census: 0, recordCensus: 0 };
+  readonly calls = { begin: 0, save: 0, census: 0, recordCensus: 0, looks: 0 };
 
   failNext(times = 1): void {
     this.failures = times;
@@ -75,7 +83,20 @@ export class InMemoryDrainState implements DrainStateStore {
     this.maybeFail('begin');
     const s = this.items.get(key) ?? { firstLookAt: now, runnerIds: [], absentOnce: false };
     this.items.set(key, s);
+    this.lastLook.set(key, now);
     return structuredClone(s);
+  }
+
+  async looks(instanceId: string): Promise<ChainLook[]> {
+    this.calls.looks++;
+    this.maybeFail('looks');
+    return [...this.items]
+      .filter(([key]) => key.startsWith(`${instanceId}#`))
+      .map(([key, s]) => ({
+        key,
+        firstLookAt: s.firstLookAt,
+        lastLookAt: this.lastLook.get(key) ?? s.firstLookAt,
+      }));
   }
 
   async save(key: string, found: { runnerIds: number[]; absentOnce: boolean }, _expiresAt: Date) {

@@ -25,15 +25,44 @@ export const TerminateLifecycleEventSchema = z.object({
 });
 export type TerminateLifecycleEvent = z.infer<typeof TerminateLifecycleEventSchema>;
 
+/** The source of a drain runner-drain's scheduled look started (the lifecycle event was lost). */
+export const DRAIN_LOOK_SOURCE = 'fleetwarden.drain-look';
+
+/**
+ * A drain the scheduled look started for an instance Auto Scaling shows in Terminating:Wait that no
+ * drain has looked at: the event's shape without the token (no API returns it; the lifecycle calls
+ * name the action by InstanceId). A hint like any event: re-verified the same way.
+ */
+export const AdoptedLifecycleEventSchema = TerminateLifecycleEventSchema.extend({
+  source: z.literal(DRAIN_LOOK_SOURCE),
+  detail: TerminateLifecycleEventSchema.shape.detail.omit({ LifecycleActionToken: true }),
+});
+export type AdoptedLifecycleEvent = z.infer<typeof AdoptedLifecycleEventSchema>;
+/** What a drain drains: the lifecycle event, or the drain the look started in its place. */
+export type DrainEvent = TerminateLifecycleEvent | AdoptedLifecycleEvent;
+
+/** EventBridge's scheduled event: runner-drain's look for lifecycle actions whose event was lost. */
+export const ScheduledLookSchema = z.object({
+  id: z.string().min(1),
+  source: z.literal('aws.events'),
+  'detail-type': z.literal('Scheduled Event'),
+  time: z.string().min(1),
+  account: z.string().optional(),
+  region: z.string().optional(),
+});
+export type ScheduledLook = z.infer<typeof ScheduledLookSchema>;
+
 /** What runner-drain puts back on its own queue to look again later: which action, which look. */
 export const DrainRetrySchema = z.object({
   fleetwarden: z.literal('drain-retry'),
   attempt: z.number().int().min(1),
-  event: TerminateLifecycleEventSchema,
+  event: z.union([TerminateLifecycleEventSchema, AdoptedLifecycleEventSchema]),
   // Nothing else: what earlier looks found (first look, runners, an absence) is the drain's own
   // state (DrainStateStore), never the message's; a field a sender adds here is dropped unread.
 });
 export type DrainRetry = z.infer<typeof DrainRetrySchema>;
+/** What runner-drain sends to its own queue: a look again, or a drain its scheduled look started. */
+export type DrainQueueMessage = DrainRetry | AdoptedLifecycleEvent;
 
 export const SPOT_INTERRUPTION_DETAIL_TYPE = 'EC2 Spot Instance Interruption Warning';
 

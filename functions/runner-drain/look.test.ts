@@ -1,0 +1,235 @@
+import type { Context, SQSEvent } from 'aws-lambda';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
+import { InMemoryLifecycleActions } from '../../shared/autoscaling/in-memory-lifecycle-actions';
+import { InMemoryRunnerRegistry } from '../../shared/github/in-memory-runner-registry';
+import { REPORT_ONLY_GATE } from '../../shared/kernel/approval';
+import { InMemoryDrainScheduler } from '../../shared/runners/drain-scheduler';
+import { InMemoryDrainState } from '../../shared/runners/drain-state';
+import type { DrainQueueMessage, TerminateLifecycleEvent } from '../../shared/runners/lifecycle-event';
+import { INSTANCE_LABEL_PREFIX } from '../../shared/runners/matching';
+import { runnerDrain } from './definition';
+
+/**
+ * runner-drain's scheduled look: a terminate lifecycle action whose event was lost (EventBridge
+ * delivers Auto Scaling's events best-effort) is found in Auto Scaling and drained like an event's.
+ */
+const I = 'i-0123456789abcdef0';
+const OTHER = 'i-0fedcba98765432100';
+const T0 = Date.parse('2026-11-24T12:00:00Z');
+let now = T0;
+
+const scheduled = (k = 1) => ({
+  version: '0',
+  id: `sched-${k}`,
+  'detail-type': 'Scheduled Event',
+  source: 'aws.events',
+  account: '123456789012',
+  region: 'eu-west-1',
+  time: new Date(now).toISOString(),
+  resources: ['arn:aws:events:eu-west-1:123456789012:rule/DrainLook'],
+  detail: {},
+});
+const lifecycleEvent = (token = 'tok-1'): TerminateLifecycleEvent => ({
+  id: `evt-${token}`,
+  source: 'aws.autoscaling',
+  'detail-type': 'EC2 Instance-terminate Lifecycle Action',
+  time: new Date(T0).toISOString(),
+  detail: {
+    LifecycleActionToken: token,
+    AutoScalingGroupName: 'ci-runners',
+    LifecycleHookName: 'fleetwarden-drain',
+    EC2InstanceId: I,
+    LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+  },
+});
+let seq = 0;
+const sqs = (...bodies: unknown[]): SQSEvent => ({
+  Records: bodies.map((b) => ({
+    messageId: `m-${++seq}`,
+    receiptHandle: 'r',
+    body: JSON.stringify(b),
+    attributes: { ApproximateReceiveCount: '1' } as never,
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:drain',
+    awsRegion: 'eu-west-1',
+  })),
+});
+const ctx = {} as Context;
+
+let registry: InMemoryRunnerRegistry;
+let lifecycle: InMemoryLifecycleActions;
+let scheduler: InMemoryDrainScheduler;
+let audit: InMemoryAuditSink;
+let state: InMemoryDrainState;
+const settings = (dryRun = false) => ({
+  auditTable: 'audit',
+  stateTable: 'state',
+  queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/drain',
+  autoScalingGroupNames: ['ci-runners'],
+  lifecycleHookName: 'fleetwarden-drain',
+  deadlineSeconds: 30 * 60,
+  retryDelaySeconds: 60,
+  dryRun,
+  poolName: undefined as string | undefined,
+  runnerLabels: undefined as readonly string[] | undefined,
+  githubApiUrl: undefined,
+  githubEnterprise: undefined,
+});
+const handler = (dryRun = false) =>
+  runnerDrain.create(
+    { registry, lifecycleActions: lifecycle, drainScheduler: scheduler, audit, drainState: state },
+    settings(dryRun),
+    { now: () => new Date(now), gate: REPORT_ONLY_GATE },
+  );
+const ref = (token = 'tok-1', instanceId = I, autoScalingGroupName = 'ci-runners') => ({
+  autoScalingGroupName,
+  lifecycleHookName: 'fleetwarden-drain',
+  lifecycleActionToken: token,
+  instanceId,
+});
+const records = () => audit.all().map((a) => [a.action, a.decision, a.subject.instanceId]);
+/** What the handler put on its own queue, and empties it (as SQS delivering it would). */
+const sent = (): DrainQueueMessage[] => scheduler.scheduled.splice(0).map((s) => s.message);
+const busyRunner = () =>
+  registry.register({ name: `ci-${I}`, busy: true, labels: ['self-hosted', `${INSTANCE_LABEL_PREFIX}${I}`] });
+
+beforeEach(() => {
+  now = T0;
+  seq = 0;
+  registry = new InMemoryRunnerRegistry();
+  lifecycle = new InMemoryLifecycleActions(() => now);
+  // Auto Scaling started the fleet's terminate lifecycle action; its event never arrived
+  lifecycle.begin(ref(), 300_000);
+  scheduler = new InMemoryDrainScheduler();
+  audit = new InMemoryAuditSink();
+  state = new InMemoryDrainState();
+});
+
+describe('runner-drain: the scheduled look for lost lifecycle events', () => {
+  it("looks every minute: inside the hook's heartbeat timeout (240 s at least)", () => {
+    expect(runnerDrain.triggers).toContainEqual({ kind: 'schedule', minutes: 1 });
+  });
+
+  it('finds an instance in Terminating:Wait that no drain has looked at, audits it and starts its drain', async () => {
+    now += 40_000;
+    const res = await handler()(sqs(scheduled()), ctx);
+    expect(res.batchItemFailures).toEqual([]);
+    expect(records()).toEqual([['drain.adopt', 'acted', I]]);
+    expect(audit.all()[0]?.reason).toMatch(/found leaving without a drain/);
+    const [adopted, ...rest] = sent();
+    expect(rest).toEqual([]);
+    // the event's shape, from Auto Scaling's word, without a token (no API returns it)
+    expect(adopted).toMatchObject({
+      source: 'fleetwarden.drain-look',
+      'detail-type': 'EC2 Instance-terminate Lifecycle Action',
+      account: '123456789012',
+      region: 'eu-west-1',
+      detail: {
+        AutoScalingGroupName: 'ci-runners',
+        LifecycleHookName: 'fleetwarden-drain',
+        EC2InstanceId: I,
+        LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+      },
+    });
+    expect(adopted).not.toHaveProperty('detail.LifecycleActionToken');
+  });
+
+  it('the drain it starts holds a busy runner by instance id (never removes it), then deregisters and completes', async () => {
+    const r = busyRunner();
+    await handler()(sqs(scheduled()), ctx);
+    await handler()(sqs(...sent()), ctx);
+    expect(registry.deleted).toEqual([]);
+    expect(lifecycle.calls.heartbeat).toBe(1);
+    expect(lifecycle.outcome('tok-1')).toBeUndefined();
+    const [retry] = sent();
+    expect(retry).toMatchObject({
+      fleetwarden: 'drain-retry',
+      attempt: 1,
+      event: { source: 'fleetwarden.drain-look' },
+    });
+    // the heartbeat kept the action alive past its own timeout
+    now += 250_000;
+    await handler()(sqs(retry), ctx);
+    now += 100_000;
+    expect(lifecycle.outcome('tok-1')).toBeUndefined();
+    registry.setBusy(r.id, false);
+    await handler()(sqs(...sent()), ctx);
+    expect(registry.deleted.map((d) => d.id)).toEqual([r.id]);
+    expect(lifecycle.outcome('tok-1')).toBe('CONTINUE');
+    expect(records().filter(([a]) => a !== 'drain.adopt')).toEqual([
+      ['runner.cordon', 'acted', I],
+      ['lifecycle.heartbeat', 'acted', I],
+      ['lifecycle.heartbeat', 'acted', I],
+      ['runner.deregister', 'acted', I],
+      ['lifecycle.complete', 'acted', I],
+    ]);
+  });
+
+  it('leaves an instance whose event-started drain is under way to it (the look does not double it)', async () => {
+    busyRunner();
+    await handler()(sqs(lifecycleEvent()), ctx);
+    sent();
+    now += 60_000;
+    await handler()(sqs(scheduled()), ctx);
+    expect(sent()).toEqual([]);
+    expect(audit.all().at(-1)).toMatchObject({ action: 'drain.look', decision: 'skipped' });
+    expect(audit.all().at(-1)?.reason).toMatch(/a drain under way .*started by its lifecycle event/);
+    // a second look does not start one either, nor does a look once the drain it started runs
+    await handler()(sqs(scheduled(2)), ctx);
+    expect(sent()).toEqual([]);
+  });
+
+  it('a drain it started stops when the lifecycle event arrives late and its own drain runs', async () => {
+    busyRunner();
+    await handler()(sqs(scheduled()), ctx);
+    const [adopted] = sent();
+    await handler()(sqs(lifecycleEvent()), ctx);
+    sent();
+    const heartbeats = lifecycle.calls.heartbeat;
+    await handler()(sqs(adopted), ctx);
+    expect(lifecycle.calls.heartbeat).toBe(heartbeats);
+    expect(sent()).toEqual([]);
+    expect(audit.all().at(-1)).toMatchObject({ action: 'drain.adopt', decision: 'skipped' });
+    expect(audit.all().at(-1)?.reason).toMatch(/another drain of i-\w+ is under way/);
+  });
+
+  it('only the configured groups, only Terminating:Wait: nothing else is recorded or started', async () => {
+    lifecycle.place(OTHER, 'ci-runners', 'InService');
+    lifecycle.begin(ref('tok-web', 'i-0aaaaaaaaaaaaaaa1', 'web'), 300_000);
+    lifecycle.begin(ref('tok-2', 'i-0bbbbbbbbbbbbbbb2'), 300_000);
+    await lifecycle.complete(ref('tok-2', 'i-0bbbbbbbbbbbbbbb2'), 'CONTINUE');
+    await handler()(sqs(scheduled()), ctx);
+    expect(records()).toEqual([['drain.adopt', 'acted', I]]);
+  });
+
+  it('in dry run the drain it starts still lets the instance go at once and deregisters nothing', async () => {
+    busyRunner();
+    await handler(true)(sqs(scheduled()), ctx);
+    await handler(true)(sqs(...sent()), ctx);
+    expect(registry.deleted).toEqual([]);
+    expect(lifecycle.outcome('tok-1')).toBe('CONTINUE');
+    expect(audit.all().every((a) => a.mode === 'dry-run')).toBe(true);
+  });
+
+  it('a drain it started is re-verified: an instance no longer waiting on the hook is left alone', async () => {
+    busyRunner();
+    await handler()(sqs(scheduled()), ctx);
+    const [adopted] = sent();
+    await lifecycle.complete(ref(), 'CONTINUE');
+    lifecycle.place(I, 'ci-runners', 'InService');
+    await handler()(sqs(adopted), ctx);
+    expect(lifecycle.calls.heartbeat).toBe(0);
+    expect(audit.all().at(-1)).toMatchObject({ action: 'lifecycle.verify', decision: 'refused' });
+  });
+
+  it('a look that cannot read Auto Scaling is audited failed and the message fails (retried)', async () => {
+    lifecycle.throttleNext(1);
+    // a batch whose every message failed fails as a whole (SQS redelivers it)
+    await expect(handler()(sqs(scheduled()), ctx)).rejects.toThrow(/All records failed/);
+    expect(records()).toEqual([['drain.look', 'failed', undefined]]);
+    expect(audit.all()[0]?.subject).toEqual({ autoScalingGroupName: 'ci-runners' });
+  });
+});

@@ -1,0 +1,71 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SQSEvent } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { simulateCommandWith } from '../../cli/commands/simulate';
+import { runCli } from '../../cli/program';
+import type { Invariant } from '../../cli/simulate/invariants';
+import { fromDefinition, type HandlerOverrides, type Invoke } from '../../cli/simulate/world';
+import { testDeps } from '../../cli/test-deps';
+import { runnerDrain } from './definition';
+import { simulation } from './simulation';
+
+/**
+ * runner-drain in the full simulator when Auto Scaling's lifecycle event is lost (EventBridge
+ * delivers them best-effort): the scheduled look finds the instance held by the fleet's hook and
+ * drains it; with the look disabled, the hook expires with the runner still registered.
+ */
+const ENTRY = 'functions/runner-drain/index.ts';
+const HELD = 'no fleet hook expired with its runner registered before the drain deadline';
+const SMALL = ['--instances', '9', '--duration', '20', '--settle', '15'];
+
+async function run(flags: string[], overrides: HandlerOverrides = {}) {
+  const out = mkdtempSync(join(tmpdir(), 'fw-sim-drain-'));
+  const t = testDeps();
+  const code = await runCli(['node', 'fleetwarden', 'simulate', '--out', out, ...SMALL, ...flags], t.deps, [
+    simulateCommandWith(overrides),
+  ]);
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as {
+    invariants: Invariant[];
+  };
+  const invariant = (name: string) => summary.invariants.find((i) => i.name === name) as Invariant;
+  return { code, stdout: t.stdout(), invariant, summary };
+}
+
+/** runner-drain as deployed, except that it drops its scheduled look (the look "disabled"). */
+const withoutTheLook: HandlerOverrides = {
+  [ENTRY]: (w, env) => {
+    const real = fromDefinition(runnerDrain, w, env) as Invoke;
+    return async (event, context) => {
+      const records = (event as SQSEvent).Records.filter(
+        (r) => (JSON.parse(r.body) as { source?: string }).source !== 'aws.events',
+      );
+      return records.length > 0 ? real({ Records: records }, context) : { batchItemFailures: [] };
+    };
+  },
+};
+
+describe('runner-drain in the full simulator: a lost terminate lifecycle event', () => {
+  it('declares the fault as a CLI flag', () => {
+    expect(simulation.faults.map((f) => f.flag)).toContain('lost-lifecycle-events');
+  });
+
+  it('the scheduled look finds the instance held by the hook and drains it: the invariant holds', async () => {
+    const r = await run(['--lost-lifecycle-events']);
+    expect(r.invariant(HELD)).toMatchObject({ ok: true, details: [] });
+    expect(r.invariant(HELD).checked).toBeGreaterThan(0);
+    expect(r.code).toBe(0);
+  });
+
+  it(`${HELD}: with the look disabled, the hook of the instance whose event was lost expires held`, async () => {
+    const r = await run(['--lost-lifecycle-events'], withoutTheLook);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`FAIL ${HELD} \\(\\d+ violations? in \\d+ checked\\)`));
+    expect(r.invariant(HELD).details).toContainEqual(
+      expect.stringMatching(
+        /^hook token-i-[\w-]+ of i-\w+ expired at t\+\d+s, \d+ s into a 1800 s drain deadline, runner \d+ still registered$/,
+      ),
+    );
+  });
+});

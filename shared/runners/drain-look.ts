@@ -1,0 +1,99 @@
+/**
+ * runner-drain's scheduled look (pure). Auto Scaling delivers its lifecycle events best-effort: a
+ * terminate lifecycle action whose event was lost is found here, from what Auto Scaling reports
+ * (DescribeAutoScalingGroups) and from the drain's own state (the last look of every drain of the
+ * instance), and adopted: a drain is started for it as an event would start one, and re-verified
+ * the same way. The caller reads; these functions judge.
+ */
+
+/** One instance of a group as DescribeAutoScalingGroups reports it. */
+export interface GroupInstance {
+  instanceId: string;
+  autoScalingGroupName: string;
+  lifecycleState: string;
+}
+
+/** One drain of an instance, as its own state records it (key `<instance>#<token or look:id>`). */
+export interface ChainLook {
+  key: string;
+  firstLookAt: Date;
+  lastLookAt: Date;
+}
+
+const ADOPTED = '#look:';
+
+/** The state key of a drain the look started (it has no lifecycle action token). */
+export const adoptedKey = (instanceId: string, lookId: string) => `${instanceId}${ADOPTED}${lookId}`;
+export const isAdoptedKey = (key: string) => key.includes(ADOPTED);
+
+export type LeavingVerdict = {
+  instanceId: string;
+  autoScalingGroupName: string;
+  reason: string;
+} & ({ kind: 'adopt' } | { kind: 'skip'; decision: 'skipped' | 'refused' });
+
+const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
+
+/**
+ * Does this instance count as leaving without a drain? Only an instance of a configured group in
+ * `Terminating:Wait` (a terminate hook holds it; the drain re-verifies that the hook is the fleet's
+ * own) is judged: adopted when no drain of it looked within `freshMs` (a live drain looks again
+ * well within that), else left to that drain. Any other state: undefined (nothing to decide).
+ */
+export function judgeLeaving(
+  instance: GroupInstance,
+  looks: readonly ChainLook[],
+  o: { groups: ReadonlySet<string>; now: Date; freshMs: number },
+): LeavingVerdict | undefined {
+  if (instance.lifecycleState !== 'Terminating:Wait') return undefined;
+  const base = { instanceId: instance.instanceId, autoScalingGroupName: instance.autoScalingGroupName };
+  if (!o.groups.has(instance.autoScalingGroupName))
+    return {
+      ...base,
+      kind: 'skip',
+      decision: 'refused',
+      reason: `${instance.instanceId} is in group ${instance.autoScalingGroupName}, not a configured group: not the fleet's to drain`,
+    };
+  const last = latest(looks);
+  const age = last ? o.now.getTime() - last.lastLookAt.getTime() : undefined;
+  if (last && age !== undefined && age < o.freshMs)
+    return {
+      ...base,
+      kind: 'skip',
+      decision: 'skipped',
+      reason: `${instance.instanceId} is Terminating:Wait with a drain under way (${isAdoptedKey(last.key) ? 'started by a look' : 'started by its lifecycle event'}, last look ${seconds(age)} ago): left to it`,
+    };
+  return {
+    ...base,
+    kind: 'adopt',
+    reason: `${instance.instanceId} found leaving without a drain (Terminating:Wait, ${last && age !== undefined ? `last drain look ${seconds(age)} ago` : 'no drain has looked at it'}; its lifecycle event was lost or is late): starting a drain`,
+  };
+}
+
+function latest(looks: readonly ChainLook[]): ChainLook | undefined {
+  let out: ChainLook | undefined;
+  for (const l of looks) if (!out || l.lastLookAt > out.lastLookAt) out = l;
+  return out;
+}
+
+/**
+ * Should the adopted drain `mine` stop for another live drain (last look within `freshMs`) of the
+ * same instance? An event-started drain always goes on (its event may come late, or twice): the
+ * adopted one yields to it. Between adopted drains the earliest first look (then the key) goes on,
+ * and every one of them computes the same answer. The key yielded to, or undefined: go on.
+ */
+export function yieldTo(
+  mine: string,
+  looks: readonly ChainLook[],
+  now: Date,
+  freshMs: number,
+): string | undefined {
+  const live = looks.filter((l) => l.key !== mine && now.getTime() - l.lastLookAt.getTime() < freshMs);
+  const event = live.find((l) => !isAdoptedKey(l.key));
+  if (event) return event.key;
+  const me = looks.find((l) => l.key === mine);
+  const before = (a: ChainLook, b: { key: string; firstLookAt: Date }) =>
+    a.firstLookAt < b.firstLookAt || (a.firstLookAt.getTime() === b.firstLookAt.getTime() && a.key < b.key);
+  const first = live.find((l) => !me || before(l, me));
+  return first?.key;
+}
