@@ -80,6 +80,15 @@ export default defineConfig({
         test: {
           name: 'sim',
           include: SIM_FILES,
+          // as in `unit`: one module cache per worker (the project, aws-cdk-lib and the SDK imported
+          // once; the fleet synthesized once per configuration, cli/simulate/simulate.ts), reset
+          // after every file by vitest.shared-state.ts
+          isolate: false,
+          setupFiles: ['./vitest.shared-state.ts'],
+          // the simulator synthesizes the fleet in-process: no built-in CloudFormation validation
+          // (warnings only; 17 -> 2 CPU-s for a process's first synthesis). `npm run synth` and
+          // `npm run integ` keep it.
+          env: { POWERTOOLS_LOG_LEVEL: 'SILENT', CDK_VALIDATION: 'false' },
           // whole simulations: no wall-clock limit (0 disables it); a hang is caught by CI's own limit
           testTimeout: 0,
           hookTimeout: 0,

@@ -17,7 +17,13 @@ function testFiles(): string[] {
   ).sort();
 }
 
-type ProjectTest = { name?: string; isolate?: boolean; setupFiles?: string[]; testTimeout?: number };
+type ProjectTest = {
+  name?: string;
+  isolate?: boolean;
+  setupFiles?: string[];
+  testTimeout?: number;
+  env?: Record<string, string>;
+};
 const project = (name: string) =>
   (
     config.test?.projects?.find(
@@ -65,6 +71,18 @@ describe('test stages (vitest projects unit and sim)', () => {
     resetBetweenFiles();
     expect(EC2Client.prototype.send).toBe(original);
     expect(process.env.FLEETWARDEN_STAGE_PROBE).toBeUndefined();
+  });
+
+  it('the sim stage synthesizes without the built-in validation and imports the project once per worker', () => {
+    const sim = project('sim');
+    // every simulation synthesizes the fleet in-process (cli/simulate/routing.ts); the built-in
+    // CloudFormation validation's findings are warnings there too (17 -> 2 CPU-s for the first synth)
+    expect(sim?.env?.CDK_VALIDATION).toBe('false');
+    expect(sim?.isolate).toBe(false);
+    expect(sim?.setupFiles).toContain('./vitest.shared-state.ts');
+    // npm run synth and npm run integ keep it: nothing turns it off outside the vitest projects
+    const scripts = JSON.parse(readFileSync('package.json', 'utf8')).scripts as Record<string, string>;
+    expect(Object.values(scripts).filter((s) => s.includes('CDK_VALIDATION'))).toEqual([]);
   });
 
   it('the Node 22 stage runs the unit tests of every folder bundled into a function, and the bundle check', async () => {
