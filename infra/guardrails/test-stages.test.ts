@@ -1,4 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, matchesGlob } from 'node:path';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -109,5 +111,34 @@ describe('test stages (vitest projects unit and sim)', () => {
     const bundled = [...new Set(Object.keys(metafile.inputs).map((f) => `${f.split('/')[0]}/`))].sort();
     expect(bundled.length).toBeGreaterThan(0);
     expect(folders.sort()).toEqual(bundled);
+  });
+
+  it('.ci/together runs its lanes at the same time, prints each lane, and fails if any lane fails', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fw-together-'));
+    // each lane waits for the other's file: run one after the other, the first would never finish
+    // (bounded at 600 s, so a broken script fails instead of hanging)
+    const lane = (mine: string, theirs: string, tail: string) =>
+      `touch ${dir}/${mine}; for i in $(seq 6000); do [ -e ${dir}/${theirs} ] && break; sleep 0.1; done; [ -e ${dir}/${theirs} ] && echo lane-${mine} ${tail}`;
+    const ok = spawnSync('bash', ['.ci/together', lane('a', 'b', 'done'), lane('b', 'a', 'done')], {
+      encoding: 'utf8',
+    });
+    expect(ok.stdout).toContain('lane-a done');
+    expect(ok.stdout).toContain('lane-b done');
+    expect(ok.status).toBe(0);
+    const failed = spawnSync('bash', ['.ci/together', 'echo first-ran', 'echo second-ran; exit 3'], {
+      encoding: 'utf8',
+    });
+    expect(failed.stdout).toContain('first-ran');
+    expect(failed.stdout).toContain('second-ran');
+    expect(failed.stdout).toMatch(/FAILED \(exit 3/);
+    expect(failed.status).not.toBe(0);
+  });
+
+  it('npm test runs every stage', () => {
+    const scripts = JSON.parse(readFileSync('package.json', 'utf8')).scripts as Record<string, string>;
+    const stages = [...scripts.test.matchAll(/npm run ([\w:]+)/g)].map((m) => m[1]).sort();
+    expect(stages).toEqual(
+      ['integ', 'lint', 'synth', 'test:node22', 'test:package', 'test:sim', 'test:unit', 'typecheck'].sort(),
+    );
   });
 });
