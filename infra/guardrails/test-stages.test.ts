@@ -51,6 +51,15 @@ describe('test stages (vitest projects unit and sim)', () => {
     expect(sim?.test.testTimeout).toBe(0);
   });
 
+  it('no sim test file sets a wall-clock limit of its own (seen: a 180 s beforeAll failing at load 18)', () => {
+    // a number after a test's or hook's callback, or a `timeout:` option, overrides testTimeout: 0
+    const OWN_LIMIT = /\}\s*,\s*\d[\d_]*\s*\)|\btimeout\s*:|setConfig\(/;
+    const limited = testFiles()
+      .filter(inSim)
+      .filter((f) => OWN_LIMIT.test(readFileSync(f, 'utf8')));
+    expect(limited).toEqual([]);
+  });
+
   it('each SIM_FILES pattern names at least one test file (a misspelt one would move nothing)', () => {
     const files = testFiles();
     for (const g of SIM_FILES)
