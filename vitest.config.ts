@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { SimHeaviestFirst } from './vitest.sim-order';
 
 /**
  * Two stages, both run by `npm test` and CI:
@@ -89,6 +90,8 @@ export default defineConfig({
           // (warnings only; 17 -> 2 CPU-s for a process's first synthesis). `npm run synth` and
           // `npm run integ` keep it.
           env: { POWERTOOLS_LOG_LEVEL: 'SILENT', CDK_VALIDATION: 'false' },
+          // the longest files first, also on a clean clone with no recorded durations
+          sequence: { sequencer: SimHeaviestFirst },
           // whole simulations: no wall-clock limit (0 disables it); a hang is caught by CI's own limit
           testTimeout: 0,
           hookTimeout: 0,
