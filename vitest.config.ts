@@ -23,8 +23,11 @@ import { SimHeaviestFirst } from './vitest.sim-order';
  * - `sim` (`npm run test:sim`): whole simulator runs (the chaos day, `npm start --json`, the fault and
  *   invariant runs), the at-scale bench checks (10,000 runners, a function bundle per entry), and the
  *   whole-app checks run in a child process (cdk synth through the CLI, the browser test). No
- *   per-test wall-clock limit: they must never fail because the machine is slow (seen timing out at
- *   load 9 at 60 s).
+ *   wall-clock limit on a test or a hook, and no file may set its own (test-stages.test.ts): they
+ *   must never fail because the machine is slow (seen timing out at load 9 at 60 s, and a 180 s
+ *   beforeAll at load 18). Like `unit`: `isolate: false` and `CDK_VALIDATION=false` (every
+ *   simulation synthesizes the fleet in-process: 17 -> 2 CPU-s for a process's first synthesis),
+ *   and the longest files start first (vitest.sim-order.ts).
  * `npm run test:node22` runs the unit tests of `functions/` and `shared/` (every folder esbuild puts
  * into a function's bundle: the code that runs on Lambda's nodejs22.x; test-stages.test.ts derives
  * the list from the bundles) with this same config on Node 22, and the bundle check "as deployed".
