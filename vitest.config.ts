@@ -60,6 +60,9 @@ export default defineConfig({
     // workers keep both cores busy
     maxWorkers: 2,
     reporters: ['default', './vitest.summary-reporter.ts'],
+    // the sim stage's longest files first, also on a clean clone with no recorded durations (the
+    // unit stage keeps vitest's order); vitest reads the sequencer from this root config only
+    sequence: { sequencer: SimHeaviestFirst },
     // handlers log through Powertools; tests assert on audit records and results, not log lines
     env: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
     projects: [
@@ -93,8 +96,6 @@ export default defineConfig({
           // (warnings only; 17 -> 2 CPU-s for a process's first synthesis). `npm run synth` and
           // `npm run integ` keep it.
           env: { POWERTOOLS_LOG_LEVEL: 'SILENT', CDK_VALIDATION: 'false' },
-          // the longest files first, also on a clean clone with no recorded durations
-          sequence: { sequencer: SimHeaviestFirst },
           // whole simulations: no wall-clock limit (0 disables it); a hang is caught by CI's own limit
           testTimeout: 0,
           hookTimeout: 0,

@@ -13,11 +13,8 @@ const spec = (file: string, size = 0) =>
   }) as unknown as TestSpecification;
 
 describe('sim stage order: heaviest files first', () => {
-  it('is the sim project sequencer', () => {
-    const sim = config.test?.projects?.find(
-      (p) => typeof p === 'object' && 'test' in p && p.test?.name === 'sim',
-    ) as { test: { sequence?: { sequencer?: unknown } } } | undefined;
-    expect(sim?.test.sequence?.sequencer).toBe(SimHeaviestFirst);
+  it("is the run's sequencer (vitest reads sequence.sequencer from the root config only)", () => {
+    expect(config.test?.sequence?.sequencer).toBe(SimHeaviestFirst);
   });
 
   it('starts the listed whole-simulation files first, in the listed order, then the rest', async () => {
