@@ -145,7 +145,7 @@ describe('test stages (vitest projects unit and sim)', () => {
 
   it('npm test runs every stage', () => {
     const scripts = JSON.parse(readFileSync('package.json', 'utf8')).scripts as Record<string, string>;
-    const stages = [...scripts.test.matchAll(/npm run ([\w:]+)/g)].map((m) => m[1]).sort();
+    const stages = [...(scripts.test ?? '').matchAll(/npm run ([\w:]+)/g)].map((m) => m[1]).sort();
     expect(stages).toEqual(
       ['integ', 'lint', 'synth', 'test:node22', 'test:package', 'test:sim', 'test:unit', 'typecheck'].sort(),
     );
