@@ -143,6 +143,23 @@ describe('test stages (vitest projects unit and sim)', () => {
     expect(failed.status).not.toBe(0);
   });
 
+  it(".ci/together reports each lane's own wall time, not the time until it was collected", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fw-together-time-'));
+    // lane 2 ends at once; lane 1 waits for it, then 2 s more
+    const res = spawnSync(
+      'bash',
+      [
+        '.ci/together',
+        `for i in $(seq 6000); do [ -e ${dir}/b ] && break; sleep 0.1; done; sleep 2`,
+        `touch ${dir}/b`,
+      ],
+      { encoding: 'utf8' },
+    );
+    const secs = [...res.stdout.matchAll(/ok \((\d+) s wall\)/g)].map((m) => Number(m[1]));
+    expect(secs).toHaveLength(2);
+    expect(secs[1]).toBeLessThan(secs[0] ?? 0);
+  });
+
   it('npm test runs every stage', () => {
     const scripts = JSON.parse(readFileSync('package.json', 'utf8')).scripts as Record<string, string>;
     const stages = [...(scripts.test ?? '').matchAll(/npm run ([\w:]+)/g)].map((m) => m[1]).sort();
