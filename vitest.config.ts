@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { SimHeaviestFirst } from './vitest.sim-order';
 
 /**
  * Two stages, both run by `npm test` and CI:
@@ -22,8 +23,11 @@ import { defineConfig } from 'vitest/config';
  * - `sim` (`npm run test:sim`): whole simulator runs (the chaos day, `npm start --json`, the fault and
  *   invariant runs), the at-scale bench checks (10,000 runners, a function bundle per entry), and the
  *   whole-app checks run in a child process (cdk synth through the CLI, the browser test). No
- *   per-test wall-clock limit: they must never fail because the machine is slow (seen timing out at
- *   load 9 at 60 s).
+ *   wall-clock limit on a test or a hook, and no file may set its own (test-stages.test.ts): they
+ *   must never fail because the machine is slow (seen timing out at load 9 at 60 s, and a 180 s
+ *   beforeAll at load 18). Like `unit`: `isolate: false` and `CDK_VALIDATION=false` (every
+ *   simulation synthesizes the fleet in-process: 17 -> 2 CPU-s for a process's first synthesis),
+ *   and the longest files start first (vitest.sim-order.ts).
  * `npm run test:node22` runs the unit tests of `functions/` and `shared/` (every folder esbuild puts
  * into a function's bundle: the code that runs on Lambda's nodejs22.x; test-stages.test.ts derives
  * the list from the bundles) with this same config on Node 22, and the bundle check "as deployed".
@@ -56,6 +60,9 @@ export default defineConfig({
     // workers keep both cores busy
     maxWorkers: 2,
     reporters: ['default', './vitest.summary-reporter.ts'],
+    // the sim stage's longest files first, also on a clean clone with no recorded durations (the
+    // unit stage keeps vitest's order); vitest reads the sequencer from this root config only
+    sequence: { sequencer: SimHeaviestFirst },
     // handlers log through Powertools; tests assert on audit records and results, not log lines
     env: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
     projects: [
@@ -80,6 +87,15 @@ export default defineConfig({
         test: {
           name: 'sim',
           include: SIM_FILES,
+          // as in `unit`: one module cache per worker (the project, aws-cdk-lib and the SDK imported
+          // once; the fleet synthesized once per configuration, cli/simulate/simulate.ts), reset
+          // after every file by vitest.shared-state.ts
+          isolate: false,
+          setupFiles: ['./vitest.shared-state.ts'],
+          // the simulator synthesizes the fleet in-process: no built-in CloudFormation validation
+          // (warnings only; 17 -> 2 CPU-s for a process's first synthesis). `npm run synth` and
+          // `npm run integ` keep it.
+          env: { POWERTOOLS_LOG_LEVEL: 'SILENT', CDK_VALIDATION: 'false' },
           // whole simulations: no wall-clock limit (0 disables it); a hang is caught by CI's own limit
           testTimeout: 0,
           hookTimeout: 0,

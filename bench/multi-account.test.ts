@@ -4,10 +4,11 @@ import { HUB, multiAccountAtScale, SCOPES } from './multi-account.bench';
 // 100,000 instances over 3 accounts x 2 regions (hub 40 %, spokes 20/15/10/10/5 %): counts only, never time
 describe('hub and spokes at scale (100,000 instances, 3 accounts x 2 regions)', () => {
   let r: Awaited<ReturnType<typeof multiAccountAtScale>>;
-  // one run serves every count below (the dns-reconcile planning of 200,000 record sets takes seconds)
+  // one run serves every count below (the dns-reconcile planning of 200,000 record sets takes seconds);
+  // no time limit of its own: the sim stage has none, so a loaded machine never fails it
   beforeAll(async () => {
     r = await multiAccountAtScale();
-  }, 180_000);
+  });
 
   it('runner-sweep lists each scope in pages of 1,000 of its own instances, not of the fleet', () => {
     for (const row of r.sweep.rows) {
