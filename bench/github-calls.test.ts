@@ -33,6 +33,22 @@ describe('GitHubLedger: every GitHub call of a bench, by function', () => {
     expect(ledger.total().requests).toBe(6);
   });
 
+  it('counts calls that overlap in time once each, for the caller that made them', async () => {
+    const registry = new InMemoryRunnerRegistry({ perPage: 10, now: () => 0 });
+    for (let i = 0; i < 25; i++) registry.register({ name: `r-${i}` });
+    const ledger = new GitHubLedger();
+    let caller = { fn: 'runner-sweep', invocation: 1, now: 0 };
+    instrumentRegistry(registry, ledger, () => caller);
+    // two invocations await the registry at once (the simulator interleaves them)
+    const listing = registry.listRunners(); // 3 pages
+    caller = { fn: 'runner-drain', invocation: 2, now: 0 };
+    const get = registry.getRunner(1);
+    await Promise.all([listing, get]);
+    expect(ledger.tally('runner-sweep')).toMatchObject({ listPages: 3, get: 0, requests: 3 });
+    expect(ledger.tally('runner-drain')).toMatchObject({ listPages: 0, get: 1, requests: 1 });
+    expect(ledger.total().requests).toBe(registry.calls.listPages + registry.calls.get);
+  });
+
   it('counts installation tokens between one per function-hour with a call and one per invocation', async () => {
     let now = 0;
     const registry = new InMemoryRunnerRegistry({ now: () => now });

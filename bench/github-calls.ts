@@ -10,6 +10,7 @@
  * invocation that calls GitHub (every invocation a cold start).
  */
 
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { InMemoryRunnerRegistry } from '../shared/github/in-memory-runner-registry';
 import type { GitHubRunner } from '../shared/github/port';
 
@@ -103,29 +104,57 @@ const PORT_METHODS = [
 ] as const;
 
 /**
- * Wrap the registry's port methods so each call's requests go to the caller's tally. A
- * rate-limited answer is counted from the registry's own counter (`rateLimited`, the simulator's
- * registry) or, for a plain fake, from the ThrottledError the call threw.
+ * Wrap the registry's port methods so each request goes to the tally of the caller it was made for.
+ * Every counter increment is attributed when it happens, to the caller of the port call in whose
+ * async context it runs (AsyncLocalStorage): calls that overlap in time (two invocations awaiting
+ * the registry at once) are counted once each, not once per overlapping diff. A rate-limited
+ * answer is counted from the registry's own counter (`rateLimited`, the simulator's registry) or,
+ * for a plain fake, from the ThrottledError the outermost call threw.
  */
 export function instrumentRegistry(registry: Counted, ledger: GitHubLedger, who: () => Caller): void {
+  const current = new AsyncLocalStorage<Caller>();
+  const none = Object.fromEntries(KINDS.map((k) => [k, 0])) as Record<CallKind, number>;
+  const attribute = (kind: CallKind | 'rateLimited', n: number) => {
+    const caller = current.getStore();
+    if (!caller || n <= 0) return;
+    if (kind === 'rateLimited') ledger.record(caller, none, n);
+    else ledger.record(caller, { ...none, [kind]: n }, 0);
+  };
+  const counters = registry.calls as Record<CallKind, number>;
+  Object.defineProperty(registry, 'calls', {
+    value: new Proxy(counters, {
+      set(target, key, value: number) {
+        const k = key as CallKind;
+        if (KINDS.includes(k)) attribute(k, value - target[k]);
+        target[k] = value;
+        return true;
+      },
+    }),
+  });
+  const counted = registry.rateLimited !== undefined;
+  if (counted) {
+    let limited = registry.rateLimited ?? 0;
+    Object.defineProperty(registry, 'rateLimited', {
+      get: () => limited,
+      set: (value: number) => {
+        attribute('rateLimited', value - limited);
+        limited = value;
+      },
+    });
+  }
   for (const method of PORT_METHODS) {
     const original = (registry[method] as (...a: unknown[]) => Promise<unknown>).bind(registry);
-    (registry as unknown as Record<string, unknown>)[method] = async (...args: unknown[]) => {
-      const before = { ...registry.calls };
-      const limitedBefore = registry.rateLimited ?? 0;
-      let thrown = 0;
-      try {
-        return await original(...args);
-      } catch (err) {
-        if (registry.rateLimited === undefined && isRateLimited(err)) thrown = 1;
-        throw err;
-      } finally {
-        const diff = Object.fromEntries(KINDS.map((k) => [k, registry.calls[k] - before[k]])) as Record<
-          CallKind,
-          number
-        >;
-        ledger.record(who(), diff, (registry.rateLimited ?? 0) - limitedBefore + thrown);
-      }
+    (registry as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+      const outer = current.getStore();
+      const caller = outer ?? who();
+      return current.run(caller, async () => {
+        try {
+          return await original(...args);
+        } catch (err) {
+          if (!counted && !outer && isRateLimited(err)) ledger.record(caller, none, 1);
+          throw err;
+        }
+      });
     };
   }
 }
