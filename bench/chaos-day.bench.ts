@@ -75,7 +75,7 @@ export interface NaiveFigures {
 /** The fleet's Route 53 calls, by the function that made them (counted around each invocation). */
 export interface FleetRoute53 {
   'dns-sync': { invocations: number; list: number; change: number };
-  'dns-reconcile': { invocations: number; list: number; change: number; zoneReads: number };
+  'dns-reconcile': { invocations: number; list: number; change: number; zoneReads: number; lookups: number };
 }
 
 export interface ChaosDayResult {
@@ -154,7 +154,9 @@ function withNaiveShadow(
       const mine = fleet['dns-reconcile'];
       return async (event: unknown, context: Context) => {
         mine.invocations++;
+        const lookups = w.evidence.trail.lookups;
         const summary = (await counted(w, mine, () => real(event, context))) as { zoneRead?: boolean };
+        mine.lookups += w.evidence.trail.lookups - lookups;
         if (summary?.zoneRead) mine.zoneReads++;
         return summary;
       };
@@ -207,7 +209,7 @@ export async function chaosDay(options: SimOptions = CHAOS_DAY): Promise<ChaosDa
   const zone = { id: '', name: '', r53: new InMemoryRoute53() };
   const fleet: FleetRoute53 = {
     'dns-sync': { invocations: 0, list: 0, change: 0 },
-    'dns-reconcile': { invocations: 0, list: 0, change: 0, zoneReads: 0 },
+    'dns-reconcile': { invocations: 0, list: 0, change: 0, zoneReads: 0, lookups: 0 },
   };
   const { summary, engine } = await simulate({
     ...options,
@@ -276,7 +278,7 @@ export async function run(): Promise<void> {
   const sync = fleet['dns-sync'];
   const rec = fleet['dns-reconcile'];
   console.log(
-    `    by function  dns-sync ${sync.list} List + ${sync.change} Change in ${sync.invocations} batches; dns-reconcile ${rec.list} List + ${rec.change} Change in ${rec.invocations} runs, ${rec.zoneReads} of which read the zone (the others: no call)`,
+    `    by function  dns-sync ${sync.list} List + ${sync.change} Change in ${sync.invocations} batches; dns-reconcile ${rec.list} List + ${rec.change} Change in ${rec.invocations} runs, ${rec.zoneReads} of which read the zone (the others: no Route 53 call), ${rec.lookups} CloudTrail LookupEvents`,
   );
   console.log(
     `    target       fewer total Route 53 calls than naive: ${r53 < n.calls ? 'MET' : `NOT MET (${r53} vs ${n.calls}: dns-sync alone makes ${sync.list + sync.change}, one List per batch before its Change)`}`,
