@@ -334,6 +334,17 @@ describe('DnsSync construct', () => {
     },
   );
 
+  it("tells dns-reconcile the fleet's DNS writers (both roles' ARNs): their zone changes in CloudTrail are the fleet's own", () => {
+    const { stack, dns, template } = setup();
+    const roleArn = (fn: 'syncFunction' | 'reconcileFunction') => stack.resolve(dns[fn].fn.role?.roleArn);
+    const reconcile = Object.values(template().findResources('AWS::Lambda::Function')).find((r) =>
+      JSON.stringify(r.Properties.Role).includes(JSON.stringify(roleArn('reconcileFunction'))),
+    );
+    expect(reconcile?.Properties.Environment.Variables.DNS_WRITER_ROLE_ARNS).toEqual({
+      'Fn::Join': ['', [roleArn('syncFunction'), ',', roleArn('reconcileFunction')]],
+    });
+  });
+
   it("lets dns-reconcile Query only the audit table's byInstance index (dns-sync's records: its evidence); dns-sync reads none", () => {
     const { stack, dns, template } = setup();
     const t = template();
