@@ -100,7 +100,7 @@ export interface FleetRoute53 {
     /** Running event -> its A record visible in the zone (written by dns-sync or dns-reconcile). */
     timeToRecord: TimeToRecord;
   };
-  'dns-reconcile': { invocations: number; list: number; change: number; zoneReads: number };
+  'dns-reconcile': { invocations: number; list: number; change: number; zoneReads: number; lookups: number };
 }
 
 export interface ChaosDayResult {
@@ -228,8 +228,10 @@ function reconcileCounted(dns: DnsRun, fleet: FleetRoute53) {
     const mine = fleet['dns-reconcile'];
     return async (event: unknown, context: Context) => {
       mine.invocations++;
+      const lookups = w.evidence.trail.lookups;
       try {
         const summary = (await counted(w, mine, () => real(event, context))) as { zoneRead?: boolean };
+        mine.lookups += w.evidence.trail.lookups - lookups;
         if (summary?.zoneRead) mine.zoneReads++;
         return summary;
       } finally {
@@ -326,7 +328,7 @@ export async function chaosDay(
       batches: dns.ledger.batches,
       timeToRecord: naive.route53.timeToRecord,
     },
-    'dns-reconcile': { invocations: 0, list: 0, change: 0, zoneReads: 0 },
+    'dns-reconcile': { invocations: 0, list: 0, change: 0, zoneReads: 0, lookups: 0 },
   };
   const overrides: HandlerOverrides = {
     [DNS_SYNC]: dnsSyncCounted(dns, fleet),
@@ -435,7 +437,7 @@ function printRoute53(day: ChaosDayResult): void {
     `  Route 53     fleet ${r53} calls (${s.apiCalls['route53:ListResourceRecordSets'] ?? 0} ListResourceRecordSets + ${s.apiCalls['route53:ChangeResourceRecordSets'] ?? 0} ChangeResourceRecordSets); naive one-call-per-event (a Lambda per EventBridge delivery), run on the same ${n.eventsHandled} deliveries: ${n.calls} calls, no read (naive/fleet ${ratio(n.calls, r53)}), ${n.rejected} rejected, ${n.staleRecordsLeft} stale and ${n.missingRecords} missing records at the end`,
   );
   console.log(
-    `    by function  dns-sync ${sync.list} List + ${sync.change} Change in ${sync.invocations} batches (window ${day.batchingWindowSeconds} s); dns-reconcile ${rec.list} List + ${rec.change} Change in ${rec.invocations} runs, ${rec.zoneReads} of which read the zone (the others: no call)`,
+    `    by function  dns-sync ${sync.list} List + ${sync.change} Change in ${sync.invocations} batches (window ${day.batchingWindowSeconds} s); dns-reconcile ${rec.list} List + ${rec.change} Change in ${rec.invocations} runs, ${rec.zoneReads} of which read the zone (the others: no Route 53 call), ${rec.lookups} CloudTrail LookupEvents`,
   );
   console.log(
     `    to record    running event -> A record visible: fleet ${secs({ ...sync.timeToRecord, count: sync.timeToRecord.recorded })} (${sync.timeToRecord.recorded} recorded); naive ${secs({ ...n.timeToRecord, count: n.timeToRecord.recorded })} (${n.timeToRecord.recorded} recorded)`,

@@ -14,6 +14,7 @@
  *       deployed, through routeByScope into dns-sync.
  * The naive baseline, run for real on the same fakes: a new client, hence one AssumeRole, per call.
  */
+
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
@@ -31,6 +32,7 @@ import {
   type ScopeAccess,
 } from '../shared/aws/scoped-clients';
 import { InMemorySweepState } from '../shared/budget/in-memory-sweep-state';
+import { InMemoryCloudTrail } from '../shared/cloudtrail/in-memory-cloudtrail';
 import { DEFAULT_PACING } from '../shared/core/pacing';
 import { DNS_SYNC_BATCHING } from '../shared/dns/batching';
 import { InMemoryRoute53 } from '../shared/dns/in-memory-route53';
@@ -499,8 +501,19 @@ async function reconcileRun(w: World) {
       audit,
       auditStore: new InMemoryAuditStore(audit),
       pacing: PACING,
+      // no zone change outside the fleet here (the bench's run reads on its full-read slot)
+      cloudTrail: new InMemoryCloudTrail({ now: () => w.now.ms, sleep: async () => undefined }),
     },
-    { ...DNS, tombstoneHours: 24, settle: 300, schedule: 300, fullReadEvery: 3600, evidenceMax: 50 },
+    {
+      ...DNS,
+      tombstoneHours: 24,
+      settle: 300,
+      schedule: 300,
+      fullReadEvery: 3600,
+      evidenceMax: 50,
+      trailDelay: 900,
+      writerRoles: [],
+    },
     { now: () => new Date(w.now.ms), gate: REPORT_ONLY_GATE },
   );
   const cpu = await cpuMs(() => reconcile(SCHEDULE as never))();

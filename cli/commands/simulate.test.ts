@@ -67,7 +67,7 @@ describe('fleetwarden simulate', () => {
     // in the order of the simulations' list (cli/simulate/faults.ts, then functions/simulations.ts)
     const listed = /; faults ([a-z0-9 -]+)\n/.exec(t.stderr())?.[1]?.split(' ');
     expect(listed?.sort()).toEqual(
-      'forged-messages foreign-hooks spoofed-tags audit-outage ec2-flapping webhook-replays form-encoded foreign-fleet-runners name-claimants stale-replays warm-pool-scale-in lost-lifecycle-events github-delete-errors foreign-orphan-volumes reattached-volumes'
+      'forged-messages foreign-hooks spoofed-tags audit-outage ec2-flapping webhook-replays form-encoded foreign-fleet-runners name-claimants stale-replays warm-pool-scale-in lost-lifecycle-events github-delete-errors foreign-orphan-volumes reattached-volumes hand-edited-dns'
         .split(' ')
         .sort(),
     );

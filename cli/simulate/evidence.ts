@@ -41,6 +41,9 @@ export const HOME_REGION = 'eu-west-1';
 export const SIM_ACCOUNT = '123456789012';
 const ACCOUNT = SIM_ACCOUNT;
 
+/** A simulated function's execution role (its CloudTrail session issuer; its ARN in the environment). */
+export const simRoleArn = (fn: string) => `arn:aws:iam::${ACCOUNT}:role/Fleetwarden-${fn}`;
+
 /**
  * Evidence for the simulated fleet: every MUTATING call a handler makes through the in-memory ports
  * (ChangeResourceRecordSets, Complete/RecordLifecycleAction*, TerminateInstances, CreateSnapshot,
@@ -95,6 +98,7 @@ export class SimEvidence {
     resources: string[],
     outcome: 'success' | 'error',
     n = this.nextRequest(),
+    requestParameters?: Record<string, unknown>,
   ): void {
     const time = new Date(this.clock.now).toISOString();
     const requestId = `sim-req-${n.toString().padStart(6, '0')}`;
@@ -107,8 +111,10 @@ export class SimEvidence {
       eventTime: time,
       requestId,
       actor: `arn:aws:sts::${ACCOUNT}:assumed-role/Fleetwarden-${fn}/${fn}`,
+      sessionIssuer: simRoleArn(fn),
       region: trailRegionFor(service, HOME_REGION),
       resources,
+      ...(requestParameters ? { requestParameters } : {}),
     });
   }
 
@@ -138,8 +144,10 @@ export class SimEvidence {
     eventTime: string;
     requestId: string;
     actor: string;
+    sessionIssuer?: string;
     region: string;
     resources: string[];
+    requestParameters?: Record<string, unknown>;
   }): void {
     this.delivered++;
     this.trail.deliver({ ...e, resources: e.resources.map((name) => ({ name })) }, { region: e.region });
@@ -195,14 +203,27 @@ export class SimEvidence {
       describe: (...args: never[]) => Pick<MutatingCall, 'resources' | 'hook'>,
     ) => this.wrapMutating(w, obj, method, operation, note, describe);
     const aws =
-      (service: string, operation: string, source: string, resources: (...a: never[]) => string[]) =>
+      (
+        service: string,
+        operation: string,
+        source: string,
+        resources: (...a: never[]) => string[],
+        params?: (...a: never[]) => Record<string, unknown>,
+      ) =>
       (n: number, outcome: 'success' | 'error', args: never[]) =>
-        this.call(service, operation, source, resources(...args), outcome, n);
+        this.call(service, operation, source, resources(...args), outcome, n, params?.(...args));
     wrap(
       w.route53,
       'changeRecordSets',
       'ChangeResourceRecordSets',
-      aws('Route53', 'ChangeResourceRecordSets', 'route53.amazonaws.com', (zoneId: string) => [zoneId]),
+      // as CloudTrail logs it: the zone in requestParameters (what dns-reconcile's trail look reads)
+      aws(
+        'Route53',
+        'ChangeResourceRecordSets',
+        'route53.amazonaws.com',
+        (zoneId: string) => [zoneId],
+        (zoneId: string) => ({ hostedZoneId: zoneId }),
+      ),
       (zoneId: string) => ({ resources: [zoneId] }),
     );
     for (const [method, operation] of [

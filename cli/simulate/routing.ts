@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { buildApp } from '../../infra/app';
 import { FleetFunction } from '../../infra/constructs/fleet-function';
-import { HOME_REGION, SIM_ACCOUNT } from './evidence';
+import { HOME_REGION, SIM_ACCOUNT, simRoleArn } from './evidence';
 import { type SpokeRoute, spokeRouteOf } from './forwarding';
 
 /**
@@ -156,6 +156,16 @@ function functionRoute(
   return { logicalId: id, entry, env, timeoutMs: Number(p.Timeout ?? 3) * 1000, asyncRetries: 2 };
 }
 
+/** The function (entry folder name) whose execution role is `roleId`. */
+function roleFunction(roleId: string, resources: Record<string, Resource>): string | undefined {
+  for (const r of Object.values(resources)) {
+    if (r.Type !== 'AWS::Lambda::Function' || refOf(r.Properties?.Role) !== roleId) continue;
+    const entry = r.Metadata?.[FleetFunction.ENTRY_METADATA_KEY];
+    if (typeof entry === 'string') return entry.replace(/^functions\/|\/(handler|index)\.ts$/g, '');
+  }
+  return undefined;
+}
+
 const PSEUDO: Record<string, string> = {
   'AWS::AccountId': SIM_ACCOUNT,
   'AWS::Partition': 'aws',
@@ -174,6 +184,11 @@ function envValue(v: unknown, resources: Record<string, Resource>): string {
     return (join[1] as unknown[]).map((part) => envValue(part, resources)).join(join[0]);
   const ref = refOf(v);
   if (ref && PSEUDO[ref]) return PSEUDO[ref];
+  // a function's role: the ARN the simulated trail names as its session issuer (evidence.ts)
+  if (ref && resources[ref]?.Type === 'AWS::IAM::Role') {
+    const fn = roleFunction(ref, resources);
+    if (fn) return simRoleArn(fn);
+  }
   if (ref && resources[ref]?.Type === 'AWS::SNS::Topic')
     return `arn:aws:sns:${HOME_REGION}:${SIM_ACCOUNT}:sim-${ref}`;
   return `sim-${ref ?? 'token'}`;

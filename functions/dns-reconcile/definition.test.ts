@@ -4,6 +4,9 @@ import { auditRecord } from '../../shared/audit/audit-store.contract';
 import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
 import { InMemoryAuditStore } from '../../shared/audit/in-memory-audit-store';
 import type { AuditStore } from '../../shared/audit/store-port';
+import type { TrailEvent } from '../../shared/cloudtrail/event';
+import { InMemoryCloudTrail } from '../../shared/cloudtrail/in-memory-cloudtrail';
+import { ThrottledError } from '../../shared/core/errors';
 import { InvalidChangeBatchError } from '../../shared/dns/errors';
 import { InMemoryRoute53 } from '../../shared/dns/in-memory-route53';
 import { formatMarker } from '../../shared/dns/marker';
@@ -16,6 +19,8 @@ import { dnsReconcile } from './definition';
 type DnsReconcileDeps = { dryRun: boolean };
 
 const NOW = Date.parse('2026-11-24T12:00:00Z');
+const SYNC_ROLE = 'arn:aws:iam::123456789012:role/fleet-DnsSyncRole';
+const RECONCILE_ROLE = 'arn:aws:iam::123456789012:role/fleet-DnsReconcileRole';
 const id = (n: number) => `i-${String(n).padStart(17, '0')}`;
 const TAG = 'fleetwarden:dns-name';
 const scheduled = {
@@ -94,6 +99,7 @@ function setup(over: Partial<DnsReconcileDeps> = {}, wrap?: (fake: InMemoryRoute
       audit,
       auditStore: new InMemoryAuditStore(audit),
       pacing: { maxAttempts: 2, baseMs: 1, capMs: 1, sleep: async () => undefined, random: () => 0 },
+      cloudTrail: new InMemoryCloudTrail({ now: () => NOW, sleep: async () => undefined }),
     },
     {
       auditTable: 't',
@@ -116,6 +122,8 @@ function setup(over: Partial<DnsReconcileDeps> = {}, wrap?: (fake: InMemoryRoute
       schedule: 900,
       fullReadEvery: 3600,
       evidenceMax: 50,
+      trailDelay: 900,
+      writerRoles: [SYNC_ROLE, RECONCILE_ROLE],
     },
     { now: () => new Date(NOW), gate: REPORT_ONLY_GATE },
   );
@@ -312,6 +320,12 @@ function quietFleet(
     mk('db.example.com.', 4),
   ]);
   const audit = new InMemoryAuditSink();
+  const trail = new InMemoryCloudTrail({ now: () => now, sleep: async () => undefined });
+  const cloudTrail = {
+    lookups: 0,
+    fail: undefined as Error | undefined,
+    lookupPage: trail.lookupPage.bind(trail),
+  };
   const handler = dnsReconcile.create(
     {
       route53,
@@ -319,6 +333,13 @@ function quietFleet(
       audit,
       auditStore: storeOf(audit),
       pacing: { maxAttempts: 2, baseMs: 1, capMs: 1, sleep: async () => undefined, random: () => 0 },
+      cloudTrail: {
+        lookupPage: async (q) => {
+          cloudTrail.lookups++;
+          if (cloudTrail.fail) throw cloudTrail.fail;
+          return trail.lookupPage(q);
+        },
+      },
     },
     {
       auditTable: 't',
@@ -341,6 +362,8 @@ function quietFleet(
       schedule: 900,
       fullReadEvery: 3600,
       evidenceMax: 50,
+      trailDelay: 900,
+      writerRoles: [SYNC_ROLE, RECONCILE_ROLE],
       ...settings,
     },
     { now: () => new Date(now), gate: REPORT_ONLY_GATE },
@@ -351,7 +374,16 @@ function quietFleet(
     return handler({ ...scheduled, id: `sched-${at}`, time: at });
   };
   const calls = () => route53.listRequests + route53.changeRequests.length;
-  return { runAt, route53, inventory, audit, calls, setNow: (at: string) => (now = Date.parse(at)) };
+  return {
+    runAt,
+    route53,
+    inventory,
+    audit,
+    calls,
+    trail,
+    cloudTrail,
+    setNow: (at: string) => (now = Date.parse(at)),
+  };
 }
 
 /** dns-sync's record of instance `n`'s event at `eventAt` (written 5 s later). */
@@ -582,5 +614,115 @@ describe('dns-reconcile reads the zone only when something may have drifted (iss
     const before = s.inventory.calls;
     await s.runAt('2026-11-24T12:00:00Z');
     expect(s.inventory.calls - before).toBe(1);
+  });
+});
+
+/** A ChangeResourceRecordSets to zone ZFWD as CloudTrail logs it (us-east-1), by `issuer` (undefined: an IAM user). */
+function zoneChange(eventId: string, at: string, issuer: string | undefined, zone = 'ZFWD'): TrailEvent {
+  const role = issuer?.split('/').at(-1) ?? 'alice';
+  return {
+    eventId,
+    eventName: 'ChangeResourceRecordSets',
+    eventSource: 'route53.amazonaws.com',
+    eventTime: new Date(at).toISOString(),
+    actor: issuer
+      ? `arn:aws:sts::123456789012:assumed-role/${role}/session`
+      : 'arn:aws:iam::123456789012:user/alice',
+    region: 'us-east-1',
+    resources: [],
+    ...(issuer ? { sessionIssuer: issuer } : {}),
+    requestParameters: { hostedZoneId: zone },
+  };
+}
+
+describe('dns-reconcile reads the zone when CloudTrail shows it changed outside the fleet (issue 15)', () => {
+  const daily = { fullReadEvery: 86400 };
+  const ADMIN = 'arn:aws:iam::123456789012:role/Admin';
+
+  it('a quiet run looks CloudTrail up once (EventName, us-east-1, one period plus the allowance) and reads nothing', async () => {
+    const s = quietFleet(daily);
+    const seen: unknown[] = [];
+    const look = s.trail.lookupPage.bind(s.trail);
+    s.trail.lookupPage = async (q) => {
+      seen.push(q);
+      return look(q);
+    };
+    await s.runAt('2026-11-24T12:30:00Z');
+    expect(s.calls()).toBe(0);
+    expect(s.cloudTrail.lookups).toBe(1);
+    expect(seen[0]).toMatchObject({
+      region: 'us-east-1',
+      attribute: { key: 'EventName', value: 'ChangeResourceRecordSets' },
+      start: new Date('2026-11-24T12:00:00Z'),
+      end: new Date('2026-11-24T12:30:00Z'),
+    });
+  });
+
+  it('a record deleted by hand is restored by the first run after CloudTrail delivers the change; the run record names the event', async () => {
+    const s = quietFleet(daily);
+    await s.runAt('2026-11-24T12:15:00Z');
+    s.route53.remove('ZFWD', 'web.example.com.', 'A');
+    s.trail.deliver(zoneChange('evt-hand', '2026-11-24T12:26:00Z', ADMIN), {
+      region: 'us-east-1',
+      delayMs: 5 * 60_000,
+    });
+    await s.runAt('2026-11-24T12:30:00Z'); // not delivered yet (12:31)
+    expect(aRecords(s.route53)).not.toContain('web.example.com. 10.0.0.1');
+    const summary = await s.runAt('2026-11-24T12:45:00Z');
+    expect(summary).toMatchObject({ zoneRead: true, why: expect.stringContaining('evt-hand') });
+    expect(aRecords(s.route53)).toContain('web.example.com. 10.0.0.1');
+    expect(runRecord(s)?.details).toMatchObject({ trail: { foreignEventIds: ['evt-hand'] } });
+  });
+
+  it("changes by the fleet's own DNS writers need no read; the run record lists their event ids", async () => {
+    const s = quietFleet(daily);
+    s.trail.deliver(zoneChange('evt-sync', '2026-11-24T12:20:00Z', SYNC_ROLE), {
+      region: 'us-east-1',
+      delayMs: 0,
+    });
+    s.trail.deliver(zoneChange('evt-other-zone', '2026-11-24T12:21:00Z', ADMIN, 'ZELSE'), {
+      region: 'us-east-1',
+      delayMs: 0,
+    });
+    expect(await s.runAt('2026-11-24T12:30:00Z')).toMatchObject({ zoneRead: false });
+    expect(s.calls()).toBe(0);
+    expect(runRecord(s)).toMatchObject({
+      decision: 'skipped',
+      details: { trail: { fleetEventIds: ['evt-sync'] } },
+    });
+  });
+
+  it('a failed (throttled) lookup reads the zone, the safe direction, and says why', async () => {
+    const s = quietFleet(daily);
+    s.cloudTrail.fail = new ThrottledError(
+      'CloudTrail LookupEvents throttled in us-east-1: Rate exceeded',
+      1000,
+    );
+    expect(await s.runAt('2026-11-24T12:30:00Z')).toMatchObject({
+      zoneRead: true,
+      why: expect.stringContaining('Rate exceeded'),
+    });
+  });
+
+  it('the backstop full read runs once a day (FULL_READ_SECONDS 86400) whatever CloudTrail says', async () => {
+    const s = quietFleet(daily);
+    const reads: number[] = [];
+    for (const t of [
+      '2026-11-24T23:45:00Z',
+      '2026-11-25T00:00:00Z',
+      '2026-11-25T00:15:00Z',
+      '2026-11-25T01:00:00Z',
+    ]) {
+      const before = s.route53.listRequests;
+      await s.runAt(t);
+      reads.push(s.route53.listRequests - before);
+    }
+    expect(reads).toEqual([0, 1, 0, 0]);
+  });
+
+  it('a run that reads anyway (the full-read slot) does not look CloudTrail up', async () => {
+    const s = quietFleet(daily);
+    await s.runAt('2026-11-25T00:00:00Z');
+    expect(s.cloudTrail.lookups).toBe(0);
   });
 });

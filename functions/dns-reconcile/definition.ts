@@ -2,6 +2,7 @@ import { parse } from '@aws-lambda-powertools/parser';
 import type { Context } from 'aws-lambda';
 import type { UnreadableRecord } from '../../shared/audit/store-port';
 import { AUDIT_TABLE } from '../../shared/audit/table-design';
+import { type LookupQuery, lookupAll, trailRegionFor } from '../../shared/cloudtrail/port';
 import { MalformedEventError } from '../../shared/core/errors';
 import { EventBridgeSchema } from '../../shared/core/eventbridge-schema';
 import { budgeted, type SyncResult, syncDns } from '../../shared/dns/apply';
@@ -12,6 +13,7 @@ import type { PlanDecision } from '../../shared/dns/planner';
 import { observeFleet, planReconcile } from '../../shared/dns/reconcile';
 import { type ReadDue, zoneReadDue } from '../../shared/dns/reconcile-due';
 import { expectedRecordOf, readOnEvidence, type TrailLookup } from '../../shared/dns/reconcile-evidence';
+import { foreignZoneChanges, type TrailLook, trailWindow } from '../../shared/dns/reconcile-trail';
 import {
   DNS_SETTINGS,
   dnsReads,
@@ -74,10 +76,22 @@ const settings = {
     max: 86400,
   }),
   fullReadEvery: setting.seconds('FULL_READ_SECONDS', {
-    doc: "The first run of each such period reads the whole zone whatever the fleet did: drift made outside the fleet (a record edited by hand) is repaired within this plus one schedule period, and so is any repair a skipped read delays. Other runs read only when an instance of the fleet launched or changed state lately and dns-sync's audit records do not prove it handled that change.",
-    default: 3600,
+    doc: "The backstop: the first run of each such period reads the whole zone whatever the fleet and CloudTrail say (CloudTrail delivery is best effort): drift whose CloudTrail event never arrives within TRAIL_DELAY_SECONDS is repaired within this plus one schedule period. Other runs read only when an instance of the fleet launched or changed state lately and dns-sync's audit records do not prove it handled that change, or when CloudTrail shows a change to the zone by anyone but the fleet's DNS writers. A zone in another account (ZONES `account`) is not looked up in CloudTrail: such a fleet reads at least hourly.",
+    default: 86400,
     min: 60,
     max: 86400,
+  }),
+  trailDelay: setting.seconds('TRAIL_DELAY_SECONDS', {
+    doc: 'How late a CloudTrail event may arrive and still be seen: each run looks up the zone changes of one schedule period plus this (LookupEvents, EventName ChangeResourceRecordSets, us-east-1). A change made outside the fleet and delivered within this is repaired within this plus one schedule period.',
+    default: 900,
+    min: 0,
+    max: 3600,
+  }),
+  writerRoles: setting.list('DNS_WRITER_ROLE_ARNS', {
+    doc: "The IAM role ARNs of the fleet's DNS writers (dns-sync, dns-reconcile; written by the construct): a zone change in CloudTrail whose session issuer is one of them is the fleet's own. Any other change to the zone reads it.",
+    default: [],
+    pattern: /^arn:aws[a-z-]*:iam::\d{12}:role\/\S+$/,
+    bounds: 'IAM role ARNs',
   }),
   evidenceMax: setting.integer('EVIDENCE_MAX_INSTANCES', {
     doc: "Changed instances a run checks against dns-sync's audit records (one DynamoDB Query each) instead of reading the zone; more, and the run reads the zone (a burst: as cheap as the queries, and when events get lost). 0: every change reads the zone.",
@@ -87,7 +101,7 @@ const settings = {
   }),
 };
 type Settings = SettingsOf<typeof settings>;
-type PortName = 'audit' | 'auditStore' | 'route53' | 'inventory' | 'pacing';
+type PortName = 'audit' | 'auditStore' | 'route53' | 'inventory' | 'pacing' | 'cloudTrail';
 
 interface Run {
   ports: PortsOf<PortName>;
@@ -160,17 +174,64 @@ async function readDue(run: Run, scheduledTime: string, listed: readonly Instanc
   const s = run.settings;
   const rule = { ...optInOf(s), nameTag: s.nameTag };
   const at = Date.parse(scheduledTime);
+  const scheduledAt = new Date(Number.isNaN(at) ? run.runtime.now().getTime() : at);
+  const zones = zoneSetOfSettings(s);
+  // a zone of another account: its CloudTrail is not looked up, so the hourly full read stays
+  const lookable = zones.zones.every((z) => !z.account);
+  const fullReadEvery = lookable ? s.fullReadEvery : Math.min(s.fullReadEvery, 3600);
   const due = zoneReadDue({
-    scheduledAt: new Date(Number.isNaN(at) ? run.runtime.now().getTime() : at),
+    scheduledAt,
     periodMs: s.schedule * 1000,
-    fullReadEveryMs: s.fullReadEvery * 1000,
+    fullReadEveryMs: fullReadEvery * 1000,
     lookbackMs: (2 * s.schedule + s.settle) * 1000,
     fleet: listed.filter((i) => optInReason(i.tags, rule) !== undefined),
     maxChecked: s.evidenceMax,
   });
-  if (due.read !== 'unless-handled') return due;
-  const zones = zoneSetOfSettings(s);
-  return readOnEvidence(due, (info) => expectedRecordOf(info, zones, s.nameTag), trailOf(run));
+  const onEvidence =
+    due.read === 'unless-handled'
+      ? await readOnEvidence(due, (info) => expectedRecordOf(info, zones, s.nameTag), trailOf(run))
+      : due;
+  if (onEvidence.read || !lookable) return onEvidence;
+  return lookTrail(run, scheduledAt, onEvidence);
+}
+
+/** At most this many LookupEvents pages (50 events each) per run; more: read. */
+const TRAIL_MAX_PAGES = 4;
+
+/**
+ * The zone changes CloudTrail has for this run's window (shared/dns/reconcile-trail.ts): one made
+ * outside the fleet, or a failed or incomplete lookup, reads the zone.
+ */
+async function lookTrail(run: Run, scheduledAt: Date, due: ReadDue): Promise<ReadDue> {
+  const s = run.settings;
+  const window = trailWindow(scheduledAt, s.schedule * 1000, s.trailDelay * 1000);
+  const query: Omit<LookupQuery, 'nextToken'> = {
+    region: trailRegionFor('Route53', process.env.AWS_REGION ?? 'us-east-1'),
+    attribute: { key: 'EventName', value: 'ChangeResourceRecordSets' },
+    ...window,
+  };
+  const span = { since: window.start.toISOString(), until: window.end.toISOString() };
+  let look: TrailLook;
+  try {
+    const r = await lookupAll(run.ports.cloudTrail, query, { maxPages: TRAIL_MAX_PAGES });
+    look = { events: r.events, complete: r.complete, skipped: r.skipped.map((x) => x.eventId) };
+  } catch (err) {
+    // the safe direction: the zone is read, and the run record names the error
+    logger.warn('dns-reconcile could not look up CloudTrail', { error: String(err) });
+    return {
+      read: true,
+      reason: `the CloudTrail lookup failed (${String(err)})`,
+      trail: { ...span, error: String(err) },
+    };
+  }
+  const v = foreignZoneChanges(
+    look,
+    zoneSetOfSettings(s).zones.map((z) => z.id),
+    s.writerRoles,
+  );
+  const trail = { ...span, foreignEventIds: v.foreignEventIds, fleetEventIds: v.fleetEventIds };
+  if (v.read) return { read: true, reason: v.reason, trail };
+  return { ...due, reason: `${due.reason}; ${v.reason}`, trail };
 }
 
 /** An instance's audit records since its change (the byInstance index), unreadable ones apart. */
@@ -248,6 +309,7 @@ async function reconcile(
 const whyRead = (due: ReadDue) => ({
   readBecause: due.reason,
   ...(due.evidence ? { evidence: due.evidence } : {}),
+  ...(due.trail ? { trail: due.trail } : {}),
 });
 
 /**
@@ -314,7 +376,10 @@ async function quiet(r: Run, kit: RunKit, scheduleId: string, due: ReadDue): Pro
     decision: 'skipped',
     subject: { recordName: primaryZoneName(r.settings) },
     reason: `zone not read: ${due.reason}`,
-    ...(due.evidence ? { details: { evidence: due.evidence } } : {}),
+    details: {
+      ...(due.evidence ? { evidence: due.evidence } : {}),
+      ...(due.trail ? { trail: due.trail } : {}),
+    },
   });
   const summary: ReconcileSummary = {
     facts: 0,
@@ -357,13 +422,15 @@ export const dnsReconcile: Remediation<
   },
   reads: (s) => [
     ...dnsReads(s),
+    // zone changes made outside the fleet (reconcile-trail.ts); LookupEvents supports no resource-level permissions
+    { actions: ['cloudtrail:LookupEvents'], resources: ['*'] },
     // dns-sync's records of a changed instance (reconcile-evidence.ts): the byInstance index only
     {
       actions: ['dynamodb:Query'],
       resources: [`${AUDIT_TABLE_ARN}${s.auditTable}/index/${AUDIT_TABLE.indexes.byInstance.name}`],
     },
   ],
-  ports: ['audit', 'auditStore', 'route53', 'inventory', 'pacing'],
+  ports: ['audit', 'auditStore', 'route53', 'inventory', 'pacing', 'cloudTrail'],
   create: (ports, values, runtime) => (event, context) =>
     run({ ports, settings: values, runtime, context }, event),
 };

@@ -2,6 +2,8 @@ import { DynamoDbAuditSink } from '../../shared/audit/dynamodb-audit-sink';
 import { DynamoDbAuditStore } from '../../shared/audit/dynamodb-audit-store';
 import { fleetAcrossScopes } from '../../shared/aws/across-scopes';
 import { ec2ClientFor } from '../../shared/aws/scoped-clients';
+import { LookupEventsAdapter } from '../../shared/cloudtrail/lookup-events-adapter';
+import { RateLimitedLookup } from '../../shared/cloudtrail/rate-limited-lookup';
 import { DEFAULT_PACING } from '../../shared/core/pacing';
 import { route53PortOf } from '../../shared/dns/route53-accounts';
 import { Ec2InstanceInventory } from '../../shared/ec2/ec2-instance-inventory';
@@ -21,4 +23,6 @@ export const handler = lambdaHandler(dnsReconcile, (settings) => ({
   inventory: fleetAcrossScopes((scope) => ({ inventory: new Ec2InstanceInventory(ec2ClientFor(scope)) }))
     .inventory,
   pacing: DEFAULT_PACING,
+  // zone changes made outside the fleet (us-east-1: Route 53 is global), under LookupEvents' 2 requests/s
+  cloudTrail: new RateLimitedLookup(new LookupEventsAdapter()),
 }));

@@ -15,10 +15,26 @@ const ENTRY = 'functions/dns-reconcile/index.ts';
 // EC2 event lost in these 20 minutes is repaired only by a run that reads on missing evidence
 const SHORT = ['--instances', '9', '--duration', '20', '--settle', '25', '--drop', '0.25', '--seed', '1'];
 
-async function run(overrides: HandlerOverrides = {}) {
+// a record deleted by hand at 40 min, judged 31 min later (bound 15 + 15 min); no lost events, so
+// nothing but the CloudTrail look (or the daily backstop, not in this run) reads the zone
+const HAND = [
+  '--instances',
+  '12',
+  '--duration',
+  '75',
+  '--settle',
+  '20',
+  '--drop',
+  '0',
+  '--seed',
+  '3',
+  '--hand-edited-dns',
+];
+
+async function run(overrides: HandlerOverrides = {}, args = SHORT) {
   const out = mkdtempSync(join(tmpdir(), 'fw-sim-reconcile-'));
   const t = testDeps();
-  const code = await runCli(['node', 'fleetwarden', 'simulate', '--out', out, ...SHORT], t.deps, [
+  const code = await runCli(['node', 'fleetwarden', 'simulate', '--out', out, ...args], t.deps, [
     simulateCommandWith(overrides),
   ]);
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as {
@@ -87,5 +103,31 @@ describe('dns-reconcile reads on evidence, in the full simulator', () => {
     expect(r.code).toBe(1);
     const dns = [r.invariant('no missing DNS record'), r.invariant('no stale DNS record')];
     expect(dns.some((i) => !i.ok)).toBe(true);
+  });
+});
+
+/** A trail look that never sees a change: CloudTrail as if it logged nothing. */
+const blindTrail: HandlerOverrides = {
+  [ENTRY]: (w, env) => {
+    const blind = Object.create(w, {
+      ports: { get: () => ({ ...w.ports, cloudTrail: { lookupPage: async () => ({ events: [] }) } }) },
+    }) as World;
+    return wireFunction({ logicalId: 'dns-reconcile', entry: ENTRY, env }, blind) as Invoke;
+  },
+};
+
+describe('dns-reconcile repairs drift made by hand on CloudTrail evidence, in the full simulator', () => {
+  const HAND_INVARIANT = 'DNS drift made by hand repaired within its bound';
+
+  it('a record deleted by another identity is restored within TRAIL_DELAY_SECONDS plus one period', async () => {
+    const r = await run({}, HAND);
+    expect(r.invariant(HAND_INVARIANT)).toMatchObject({ ok: true, checked: 1 });
+    expect(r.code).toBe(0);
+  });
+
+  it('a trail look that never sees the change leaves it to the daily backstop: the run exits 1 on that invariant', async () => {
+    const r = await run(blindTrail, HAND);
+    expect(r.invariant(HAND_INVARIANT)).toMatchObject({ ok: false, checked: 1 });
+    expect(r.code).toBe(1);
   });
 });

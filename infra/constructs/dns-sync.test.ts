@@ -283,7 +283,7 @@ describe('DnsSync construct', () => {
     ['dns-sync', dnsSync, 'syncFunction'],
     ['dns-reconcile', dnsReconcile, 'reconcileFunction'],
   ] as const)(
-    '%s: the construct grants exactly the Route 53, EC2 and DynamoDB read statements its definition declares',
+    '%s: the construct grants exactly the Route 53, EC2, DynamoDB and CloudTrail statements its definition declares',
     (_name, def, fn) => {
       const { stack, dns, template } = setup({
         reverseZoneId: 'Z0REVERSE',
@@ -294,6 +294,9 @@ describe('DnsSync construct', () => {
       const flat = (v: unknown): unknown => {
         if (Array.isArray(v)) return v.map(flat);
         if (v && typeof v === 'object' && 'Ref' in v) return `\${${String((v as { Ref: string }).Ref)}}`;
+        // a role's ARN (DNS_WRITER_ROLE_ARNS), as an ARN the setting accepts
+        if (v && typeof v === 'object' && 'Fn::GetAtt' in v)
+          return `arn:aws:iam::123456789012:role/${(v as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]}`;
         if (v && typeof v === 'object' && 'Fn::Join' in v) {
           const [sep, parts] = (v as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
           return parts.map(flat).join(sep);
@@ -306,7 +309,7 @@ describe('DnsSync construct', () => {
       );
       const granted = policies
         .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[])
-        .filter((s) => [s.Action].flat().some((a) => /^(route53|ec2|dynamodb):/.test(a)))
+        .filter((s) => [s.Action].flat().some((a) => /^(route53|ec2|dynamodb|cloudtrail):/.test(a)))
         .map((s) => ({
           actions: [s.Action].flat().sort(),
           resources: [flat(s.Resource)].flat().sort(),
@@ -330,6 +333,17 @@ describe('DnsSync construct', () => {
       expect(granted.map(key).sort()).toEqual(declared.map(key).sort());
     },
   );
+
+  it("tells dns-reconcile the fleet's DNS writers (both roles' ARNs): their zone changes in CloudTrail are the fleet's own", () => {
+    const { stack, dns, template } = setup();
+    const roleArn = (fn: 'syncFunction' | 'reconcileFunction') => stack.resolve(dns[fn].fn.role?.roleArn);
+    const reconcile = Object.values(template().findResources('AWS::Lambda::Function')).find((r) =>
+      JSON.stringify(r.Properties.Role).includes(JSON.stringify(roleArn('reconcileFunction'))),
+    );
+    expect(reconcile?.Properties.Environment.Variables.DNS_WRITER_ROLE_ARNS).toEqual({
+      'Fn::Join': ['', [roleArn('syncFunction'), ',', roleArn('reconcileFunction')]],
+    });
+  });
 
   it("lets dns-reconcile Query only the audit table's byInstance index (dns-sync's records: its evidence); dns-sync reads none", () => {
     const { stack, dns, template } = setup();

@@ -403,6 +403,11 @@ export class DnsSync extends Construct {
       encryptionKey: key,
       retryAttempts: 0,
     });
+    // the fleet's DNS writers: a zone change in CloudTrail by either role is the fleet's own
+    this.reconcileFunction.fn.addEnvironment(
+      dnsReconcile.settings.writerRoles.env,
+      [this.syncFunction.role.roleArn, this.reconcileFunction.role.roleArn].join(','),
+    );
     const reconcileEvery = reconcilePeriod(props);
     new events.Rule(this, 'ReconcileSchedule', {
       description: 'fleetwarden dns-reconcile schedule',

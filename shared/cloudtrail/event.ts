@@ -16,6 +16,10 @@ export interface TrailEvent {
   region?: string;
   readOnly?: boolean;
   resources: { type?: string; name?: string }[];
+  /** The role behind an assumed-role session (userIdentity.sessionContext.sessionIssuer.arn): no caller picks it. */
+  sessionIssuer?: string;
+  /** The call's request parameters as CloudTrail logged them (e.g. Route 53's hostedZoneId). */
+  requestParameters?: Record<string, unknown>;
 }
 
 /** A CloudTrailEvent JSON document was not what CloudTrail documents. */
@@ -28,6 +32,10 @@ const UserIdentity = z
     principalId: z.string().optional(),
     invokedBy: z.string().optional(),
     userName: z.string().optional(),
+    sessionContext: z
+      .object({ sessionIssuer: z.object({ arn: z.string().optional() }).loose().optional() })
+      .loose()
+      .optional(),
   })
   .loose();
 
@@ -42,6 +50,7 @@ const CloudTrailEventJson = z
     requestID: z.string().optional(),
     readOnly: z.boolean().optional(),
     userIdentity: UserIdentity.optional(),
+    requestParameters: z.record(z.string(), z.unknown()).nullish(),
   })
   .loose();
 
@@ -94,6 +103,12 @@ export function parseLookupEvent(raw: LookupEventsEvent): TrailEvent {
     actor: actorOf(e.userIdentity, raw.Username),
     ...(e.awsRegion ? { region: e.awsRegion } : {}),
     ...(e.readOnly !== undefined ? { readOnly: e.readOnly } : {}),
+    ...(e.userIdentity?.sessionContext?.sessionIssuer?.arn
+      ? { sessionIssuer: e.userIdentity.sessionContext.sessionIssuer.arn }
+      : {}),
+    ...(e.requestParameters && Object.keys(e.requestParameters).length > 0
+      ? { requestParameters: e.requestParameters }
+      : {}),
     resources: (raw.Resources ?? []).map((r) => ({
       ...(r.ResourceType ? { type: r.ResourceType } : {}),
       ...(r.ResourceName ? { name: r.ResourceName } : {}),

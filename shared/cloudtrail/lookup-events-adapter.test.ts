@@ -8,7 +8,7 @@ import { MalformedTrailEventError } from './event';
 import { InMemoryCloudTrail } from './in-memory-cloudtrail';
 import { LookupEventsAdapter } from './lookup-events-adapter';
 import { lookupAll } from './port';
-import { humanTerminate, recordedEvent } from './testing/recorded';
+import { humanRoute53Change, humanTerminate, recordedEvent } from './testing/recorded';
 import { scriptLookupEvents } from './testing/scripted-lookup-events';
 
 const ct = mockClient(CloudTrailClient);
@@ -64,6 +64,17 @@ describe('LookupEventsAdapter on recorded responses', () => {
           resources: [{ type: 'AWS::EC2::Instance', name: 'i-0abc12345' }],
         },
       ],
+    });
+  });
+
+  it('reads the session issuer (the role) and the request parameters (a Route 53 change: its zone id)', async () => {
+    ct.on(LookupEventsCommand).resolves({ Events: [humanRoute53Change] });
+    const page = await adapter.lookupPage({ ...query, region: 'us-east-1' });
+    expect(page.events[0]).toMatchObject({
+      eventName: 'ChangeResourceRecordSets',
+      sessionIssuer:
+        'arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef',
+      requestParameters: { hostedZoneId: 'Z0123456789ABCDEFGHIJ' },
     });
   });
 

@@ -54,6 +54,14 @@ export interface ReadDue {
   reason: string;
   /** The changes checked against the audit trail, in the order checked. */
   evidence?: EvidenceLine[];
+  /** The CloudTrail lookup of zone changes (reconcile-trail.ts): its window and the event ids it judged. */
+  trail?: {
+    since: string;
+    until: string;
+    foreignEventIds?: string[];
+    fleetEventIds?: string[];
+    error?: string;
+  };
 }
 
 /** An instance of the fleet that launched or changed state within the look-back. */

@@ -17,6 +17,7 @@ export function recordedEvent(e: {
   identity?: Record<string, unknown>;
   resources?: { ResourceType: string; ResourceName: string }[];
   readOnly?: boolean;
+  requestParameters?: Record<string, unknown>;
 }): LookupEventsEvent {
   const identity = e.identity ?? {
     type: 'AssumedRole',
@@ -52,7 +53,7 @@ export function recordedEvent(e: {
       awsRegion: e.region ?? 'eu-west-1',
       sourceIPAddress: '203.0.113.10',
       userAgent: 'aws-sdk-js/3.0.0',
-      requestParameters: {},
+      requestParameters: e.requestParameters ?? {},
       responseElements: null,
       ...(e.requestId ? { requestID: e.requestId } : {}),
       eventID: e.eventId,
@@ -76,11 +77,47 @@ export function toRecorded(e: TrailEvent): LookupEventsEvent {
     ...(e.region ? { region: e.region } : {}),
     ...(e.readOnly !== undefined ? { readOnly: e.readOnly } : {}),
     identity: e.actor.startsWith('arn:')
-      ? { type: 'AssumedRole', arn: e.actor, accountId: ACCOUNT }
+      ? {
+          type: 'AssumedRole',
+          arn: e.actor,
+          accountId: ACCOUNT,
+          ...(e.sessionIssuer
+            ? { sessionContext: { sessionIssuer: { type: 'Role', arn: e.sessionIssuer } } }
+            : {}),
+        }
       : { type: 'AWSService', invokedBy: e.actor },
+    ...(e.requestParameters ? { requestParameters: e.requestParameters } : {}),
     resources: e.resources.map((r) => ({ ResourceType: r.type ?? 'Unknown', ResourceName: r.name ?? '' })),
   });
 }
+
+/** A record set changed by hand in the console (Route 53 is global: the event is in us-east-1). */
+export const humanRoute53Change = recordedEvent({
+  eventId: '0c9d8e7f-1a2b-4c3d-8e9f-a0b1c2d3e4f5',
+  eventName: 'ChangeResourceRecordSets',
+  eventSource: 'route53.amazonaws.com',
+  eventTime: '2026-11-24T09:40:00Z',
+  requestId: 'b2c3d4e5-6789-01ab-cdef-EXAMPLE22222',
+  region: 'us-east-1',
+  identity: {
+    type: 'AssumedRole',
+    principalId: 'AROAEXAMPLEID:alice@example.com',
+    arn: `arn:aws:sts::${ACCOUNT}:assumed-role/AWSReservedSSO_Admin_0123456789abcdef/alice@example.com`,
+    accountId: ACCOUNT,
+    sessionContext: {
+      sessionIssuer: {
+        type: 'Role',
+        arn: `arn:aws:iam::${ACCOUNT}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef`,
+      },
+    },
+  },
+  requestParameters: {
+    hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+    changeBatch: {
+      changes: [{ action: 'DELETE', resourceRecordSet: { name: 'web.example.com', type: 'A' } }],
+    },
+  },
+});
 
 export const humanTerminate = recordedEvent({
   eventId: '6f3c2a1e-8d4b-4c1a-9e2f-0a1b2c3d4e5f',
