@@ -459,9 +459,9 @@ describe('simulator invariants of the name-claimant and stale-replay faults', ()
   });
 
   it('a runner back from the warm pool is still registered: a drain that takes a warm-pool scale-in for a termination', async () => {
-    // a seed whose first runner scale-in (the warm pool's) has a registered runner (with seed 42 it
-    // is an instance that never registers once runner-drain's 1-minute look is scheduled)
-    const r = await run(['--warm-pool-scale-in', '--seed', '3'], {
+    // a seed whose first runner scale-in (the warm pool's) has a registered runner (seeds 3, 42:
+    // an instance that never registers, since the drain's by-name lookup and 1-minute look)
+    const r = await run(['--warm-pool-scale-in', '--seed', '4'], {
       'functions/runner-drain/index.ts': (w, env) => {
         const inspect = w.lifecycleActions.inspect.bind(w.lifecycleActions);
         w.lifecycleActions.inspect = async (id, hook) => {
@@ -510,7 +510,8 @@ describe('simulator invariants of the name-claimant and stale-replay faults', ()
   });
 
   it('no fleet hook expired with its runner registered before the drain deadline: a drain that never heartbeats', async () => {
-    const r = await run([], {
+    // a seed whose first runner scale-in has a registered runner (with seed 42 it has none)
+    const r = await run(['--seed', '4'], {
       'functions/runner-drain/index.ts': () => async () => ({ batchItemFailures: [] }),
     });
     expect(r.code).toBe(1);

@@ -11,6 +11,8 @@ describe('several zones (issue 16): the single-zone shorthand deploys what it de
   it('keeps every logical id, environment and policy of the template from before `zones`', () => {
     // test-fixtures/zones-shorthand.json: pinnedShape(SHORTHAND) synthesized at 48f47aa, plus
     // dns-reconcile's SCHEDULE_SECONDS (issue 15: it reads the zone only when drift is possible)
+    // and, at stop 21 (issue 15): runner-drain's 1-minute look (a rule, Auto Scaling and drain-state
+    // reads), dns-reconcile's evidence reads (audit byInstance Query, CloudTrail, DNS_WRITER_ROLE_ARNS)
     expect(pinnedShape(SHORTHAND)).toEqual(before);
   });
 
