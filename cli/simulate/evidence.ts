@@ -190,6 +190,18 @@ export class SimEvidence {
     };
   }
 
+  /** How an AWS call is noted: into the running audit record and, later, the fake CloudTrail. */
+  private awsNote(
+    service: string,
+    operation: string,
+    source: string,
+    resources: (...a: never[]) => string[],
+    params?: (...a: never[]) => Record<string, unknown>,
+  ) {
+    return (n: number, outcome: 'success' | 'error', args: never[]) =>
+      this.call(service, operation, source, resources(...args), outcome, n, params?.(...args));
+  }
+
   /**
    * Wrap the World's ports so their mutating calls wait for the intent record (contract 1), leave
    * evidence (the audit record's calls, CloudTrail) and are journaled in order for the invariants.
@@ -202,16 +214,7 @@ export class SimEvidence {
       note: (n: number, outcome: 'success' | 'error', args: never[]) => void,
       describe: (...args: never[]) => Pick<MutatingCall, 'resources' | 'hook'>,
     ) => this.wrapMutating(w, obj, method, operation, note, describe);
-    const aws =
-      (
-        service: string,
-        operation: string,
-        source: string,
-        resources: (...a: never[]) => string[],
-        params?: (...a: never[]) => Record<string, unknown>,
-      ) =>
-      (n: number, outcome: 'success' | 'error', args: never[]) =>
-        this.call(service, operation, source, resources(...args), outcome, n, params?.(...args));
+    const aws = this.awsNote.bind(this);
     wrap(
       w.route53,
       'changeRecordSets',

@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import { REMEDIATIONS } from '../../functions/registry';
 import { spokeRoleName, TOPOLOGY_ENV, trailRoleName } from '../../shared/aws/scope-env';
 import type { AnyRemediation } from '../../shared/kernel/remediation';
-import { readSettings } from '../../shared/kernel/settings';
+import { readSettings, type SettingsSpec } from '../../shared/kernel/settings';
 import type { SpokeConfig } from '../config-spokes';
 import { FleetFunction } from './fleet-function';
 import { type DeployedRemediation, declaredSpokeActions } from './spoke-permissions';
@@ -28,6 +28,19 @@ function environmentOf(ff: FleetFunction): Record<string, string> {
 }
 
 /**
+ * The function's environment as its settings can read it: a value known only at deploy time is
+ * left unset where the setting has a default (a patterned value such as DNS_WRITER_ROLE_ARNS, role
+ * ARNs joined at deploy time, cannot be checked here; IAM scoping never depends on it).
+ */
+function readable(definition: AnyRemediation, fn: FleetFunction): Record<string, string> {
+  const env = environmentOf(fn);
+  for (const s of Object.values(definition.settings as SettingsSpec)) {
+    if (env[s.env] === DEPLOY_TIME && s.default !== undefined) delete env[s.env];
+  }
+  return env;
+}
+
+/**
  * The remediations a fleet deploys, each with the settings its function was deployed with (read
  * back from the function's environment): what a spoke grants and forwards is derived from them.
  */
@@ -36,7 +49,7 @@ export function deployedRemediations(fleet: Construct): Array<DeployedRemediatio
   for (const fn of fleet.node.findAll().filter(FleetFunction.isFleetFunction)) {
     const definition = REMEDIATIONS.find((d: AnyRemediation) => fn.entry.endsWith(d.entry));
     if (!definition) continue;
-    out.push({ definition, settings: readSettings(definition.settings, environmentOf(fn)), fn });
+    out.push({ definition, settings: readSettings(definition.settings, readable(definition, fn)), fn });
   }
   return out;
 }
