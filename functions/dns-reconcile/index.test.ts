@@ -6,6 +6,28 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TOPOLOGY_ENV } from '../../shared/aws/scope-env';
 
+/** The single-zone environment the construct writes. */
+const ENV = {
+  AUDIT_TABLE_NAME: 'audit',
+  HOSTED_ZONE_ID: 'Z0123456789ABC',
+  ZONE_NAME: 'fleet.example.com',
+  OWNER_ID: 'fleetwarden-prod',
+  AWS_REGION: 'eu-west-1',
+};
+/** The schedule's event at `time`. */
+const tick = (time: string) =>
+  ({
+    version: '0',
+    id: 'tick',
+    source: 'aws.events',
+    'detail-type': 'Scheduled Event',
+    account: '111111111111',
+    region: 'eu-west-1',
+    time,
+    resources: [],
+    detail: {},
+  }) as never;
+
 // a fresh entry (and its wiring) per test: modules are shared per worker, and another file may have
 // wired the same entry already, without spokes
 beforeEach(() => {
@@ -19,11 +41,7 @@ afterEach(() => {
 describe('dns-reconcile Lambda entry across accounts', () => {
   it("compares the zone with the instances of the hub and of every spoke region (a spoke's record is not stale)", async () => {
     const env = {
-      AUDIT_TABLE_NAME: 'audit',
-      HOSTED_ZONE_ID: 'Z0123456789ABC',
-      ZONE_NAME: 'fleet.example.com',
-      OWNER_ID: 'fleetwarden-prod',
-      AWS_REGION: 'eu-west-1',
+      ...ENV,
       [TOPOLOGY_ENV.hubAccount]: '111111111111',
       [TOPOLOGY_ENV.spokes]: '222222222222:us-east-1',
       [TOPOLOGY_ENV.fleetId]: 'prod',
@@ -39,20 +57,7 @@ describe('dns-reconcile Lambda entry across accounts', () => {
     const ddb = mockClient(DynamoDBClient).resolves({});
     try {
       const { handler } = await import('./index');
-      await handler(
-        {
-          version: '0',
-          id: 'tick',
-          source: 'aws.events',
-          'detail-type': 'Scheduled Event',
-          account: '111111111111',
-          region: 'eu-west-1',
-          time: new Date().toISOString(),
-          resources: [],
-          detail: {},
-        } as never,
-        {} as Context,
-      ).catch(() => undefined);
+      await handler(tick(new Date().toISOString()), {} as Context).catch(() => undefined);
       const regions = await Promise.all(
         ec2.commandCalls(DescribeInstancesCommand).map((c) => (c.thisValue as EC2Client).config.region()),
       );
@@ -65,13 +70,7 @@ describe('dns-reconcile Lambda entry across accounts', () => {
   });
 
   it("asks the audit table's byInstance index for dns-sync's records of an instance launched lately (Query, from the launch)", async () => {
-    const env = {
-      AUDIT_TABLE_NAME: 'audit',
-      HOSTED_ZONE_ID: 'Z0123456789ABC',
-      ZONE_NAME: 'fleet.example.com',
-      OWNER_ID: 'fleetwarden-prod',
-      AWS_REGION: 'eu-west-1',
-    };
+    const env = ENV;
     for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v);
     const ec2 = mockClient(EC2Client);
     ec2.on(DescribeInstancesCommand).resolves({
@@ -97,20 +96,7 @@ describe('dns-reconcile Lambda entry across accounts', () => {
     ddb.on(QueryCommand).resolves({ Items: [] });
     try {
       const { handler } = await import('./index');
-      await handler(
-        {
-          version: '0',
-          id: 'tick',
-          source: 'aws.events',
-          'detail-type': 'Scheduled Event',
-          account: '111111111111',
-          region: 'eu-west-1',
-          time: '2026-11-24T12:30:00Z',
-          resources: [],
-          detail: {},
-        } as never,
-        {} as Context,
-      ).catch(() => undefined);
+      await handler(tick('2026-11-24T12:30:00Z'), {} as Context).catch(() => undefined);
       const queries = ddb.commandCalls(QueryCommand).map((c) => c.args[0].input);
       expect(queries).toEqual([
         expect.objectContaining({

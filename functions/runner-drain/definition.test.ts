@@ -10,43 +10,16 @@ import { readSettings } from '../../shared/kernel/settings';
 import { censusOf } from '../../shared/runners/census';
 import { InMemoryDrainScheduler } from '../../shared/runners/drain-scheduler';
 import { DrainStateError, drainStateKey, InMemoryDrainState } from '../../shared/runners/drain-state';
-import type { TerminateLifecycleEvent } from '../../shared/runners/lifecycle-event';
 import { DRAINING_LABEL, INSTANCE_LABEL_PREFIX } from '../../shared/runners/matching';
 import { runnerDrain } from './definition';
+import { DRAIN_INSTANCE, DRAIN_T0, drainBatch, drainSettings, lifecycleEvent } from './testing';
 import { auditOnlyFromEnv, createLazyHandler, DrainWiringError } from './wiring';
 
-const I = 'i-0123456789abcdef0';
-const T0 = Date.parse('2026-11-24T12:00:00Z');
+const I = DRAIN_INSTANCE;
+const T0 = DRAIN_T0;
 let now = T0;
 
-function lifecycleEvent(token = 'tok-1'): TerminateLifecycleEvent {
-  return {
-    id: `evt-${token}`,
-    source: 'aws.autoscaling',
-    'detail-type': 'EC2 Instance-terminate Lifecycle Action',
-    time: new Date(T0).toISOString(),
-    detail: {
-      LifecycleActionToken: token,
-      AutoScalingGroupName: 'ci-runners',
-      LifecycleHookName: 'fleetwarden-drain',
-      EC2InstanceId: I,
-      LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
-    },
-  };
-}
-const sqs = (...bodies: unknown[]): SQSEvent => ({
-  Records: bodies.map((b, n) => ({
-    messageId: `m-${n}`,
-    receiptHandle: 'r',
-    body: JSON.stringify(b),
-    attributes: {} as never,
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:drain',
-    awsRegion: 'eu-west-1',
-  })),
-});
+const sqs = (...bodies: unknown[]): SQSEvent => drainBatch(bodies, (n) => `m-${n}`);
 const ctx = {} as Context;
 
 let registry: InMemoryRunnerRegistry;
@@ -56,20 +29,7 @@ let audit: InMemoryAuditSink;
 let state: InMemoryDrainState;
 /** What the drain keeps about an action between looks (its own state, never the message's). */
 const stateOf = (token = 'tok-1') => state.begin(drainStateKey(I, token), new Date(now), new Date(now));
-const settings = (dryRun = false) => ({
-  auditTable: 'audit',
-  stateTable: 'state',
-  queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/drain',
-  autoScalingGroupNames: ['ci-runners'],
-  lifecycleHookName: 'fleetwarden-drain',
-  deadlineSeconds: 30 * 60,
-  retryDelaySeconds: 60,
-  dryRun,
-  poolName: undefined as string | undefined,
-  runnerLabels: undefined as readonly string[] | undefined,
-  githubApiUrl: undefined,
-  githubEnterprise: undefined,
-});
+const settings = drainSettings;
 const ports = () => ({
   registry,
   lifecycleActions: lifecycle,

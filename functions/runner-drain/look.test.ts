@@ -6,17 +6,18 @@ import { InMemoryRunnerRegistry } from '../../shared/github/in-memory-runner-reg
 import { REPORT_ONLY_GATE } from '../../shared/kernel/approval';
 import { InMemoryDrainScheduler } from '../../shared/runners/drain-scheduler';
 import { InMemoryDrainState } from '../../shared/runners/drain-state';
-import type { DrainQueueMessage, TerminateLifecycleEvent } from '../../shared/runners/lifecycle-event';
+import type { DrainQueueMessage } from '../../shared/runners/lifecycle-event';
 import { INSTANCE_LABEL_PREFIX } from '../../shared/runners/matching';
 import { runnerDrain } from './definition';
+import { DRAIN_INSTANCE, DRAIN_T0, drainBatch, drainSettings, lifecycleEvent } from './testing';
 
 /**
  * runner-drain's scheduled look: a terminate lifecycle action whose event was lost (EventBridge
  * delivers Auto Scaling's events best-effort) is found in Auto Scaling and drained like an event's.
  */
-const I = 'i-0123456789abcdef0';
+const I = DRAIN_INSTANCE;
 const OTHER = 'i-0fedcba98765432100';
-const T0 = Date.parse('2026-11-24T12:00:00Z');
+const T0 = DRAIN_T0;
 let now = T0;
 
 const scheduled = (k = 1) => ({
@@ -30,33 +31,9 @@ const scheduled = (k = 1) => ({
   resources: ['arn:aws:events:eu-west-1:123456789012:rule/DrainLook'],
   detail: {},
 });
-const lifecycleEvent = (token = 'tok-1'): TerminateLifecycleEvent => ({
-  id: `evt-${token}`,
-  source: 'aws.autoscaling',
-  'detail-type': 'EC2 Instance-terminate Lifecycle Action',
-  time: new Date(T0).toISOString(),
-  detail: {
-    LifecycleActionToken: token,
-    AutoScalingGroupName: 'ci-runners',
-    LifecycleHookName: 'fleetwarden-drain',
-    EC2InstanceId: I,
-    LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
-  },
-});
 let seq = 0;
-const sqs = (...bodies: unknown[]): SQSEvent => ({
-  Records: bodies.map((b) => ({
-    messageId: `m-${++seq}`,
-    receiptHandle: 'r',
-    body: JSON.stringify(b),
-    attributes: { ApproximateReceiveCount: '1' } as never,
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:drain',
-    awsRegion: 'eu-west-1',
-  })),
-});
+const sqs = (...bodies: unknown[]): SQSEvent =>
+  drainBatch(bodies, () => `m-${++seq}`, { ApproximateReceiveCount: '1' });
 const ctx = {} as Context;
 
 let registry: InMemoryRunnerRegistry;
@@ -64,20 +41,7 @@ let lifecycle: InMemoryLifecycleActions;
 let scheduler: InMemoryDrainScheduler;
 let audit: InMemoryAuditSink;
 let state: InMemoryDrainState;
-const settings = (dryRun = false) => ({
-  auditTable: 'audit',
-  stateTable: 'state',
-  queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/drain',
-  autoScalingGroupNames: ['ci-runners'],
-  lifecycleHookName: 'fleetwarden-drain',
-  deadlineSeconds: 30 * 60,
-  retryDelaySeconds: 60,
-  dryRun,
-  poolName: undefined as string | undefined,
-  runnerLabels: undefined as readonly string[] | undefined,
-  githubApiUrl: undefined,
-  githubEnterprise: undefined,
-});
+const settings = drainSettings;
 const handler = (dryRun = false) =>
   runnerDrain.create(
     { registry, lifecycleActions: lifecycle, drainScheduler: scheduler, audit, drainState: state },
