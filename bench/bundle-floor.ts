@@ -10,9 +10,17 @@ import { dirname, resolve } from 'node:path';
 export interface SdkUse {
   /** package -> client class names and command names imported from it */
   packages: Map<string, { clients: Set<string>; commands: Set<string> }>;
+  /**
+   * The GitHub client's packages the function's code imports (Octokit, its plugins, App auth). The
+   * GitHub REST client is the SDK of the GitHub calls a runner function makes: a floor that sends
+   * those requests needs it as much as it needs Route53Client for Route 53's.
+   */
+  github: Set<string>;
 }
 
 const SDK = /^@aws-sdk\/(client-[\w-]+|lib-dynamodb)$/;
+/** The packages that make up the GitHub REST client (not webhook verification: that is no client). */
+const GITHUB_CLIENT = /^@octokit\/(core|auth-app|plugin-[\w-]+)$/;
 
 /** SDK calls a library makes for the function (its persistence layer), by the import that brings it. */
 const LIBRARY_CALLS: Record<string, [string, string[]]> = {
@@ -24,6 +32,7 @@ const LIBRARY_CALLS: Record<string, [string, string[]]> = {
 
 export function sdkUseOf(entry: string, root = process.cwd()): SdkUse {
   const packages: SdkUse['packages'] = new Map();
+  const github = new Set<string>();
   const seen = new Set<string>();
   const add = (pkg: string, names: string[]) => {
     const use = packages.get(pkg) ?? { clients: new Set<string>(), commands: new Set<string>() };
@@ -48,6 +57,7 @@ export function sdkUseOf(entry: string, root = process.cwd()): SdkUse {
       const library = LIBRARY_CALLS[from];
       if (library) add(library[0], library[1]);
       if (SDK.test(from)) add(from, names);
+      else if (GITHUB_CLIENT.test(from)) github.add(from);
       else if (from.startsWith('.') && names.length > 0) {
         visit(resolve(dirname(file), `${from}.ts`));
       }
@@ -56,7 +66,41 @@ export function sdkUseOf(entry: string, root = process.cwd()): SdkUse {
   visit(resolve(root, entry));
   // a client no command is sent with is dropped from the bundle (`@__PURE__`, shared/aws/clients.ts)
   for (const [pkg, use] of packages) if (use.commands.size === 0) packages.delete(pkg);
-  return { packages };
+  return { packages, github };
+}
+
+/** The floor's GitHub client: Octokit with the same plugins, authenticated as the App installation. */
+const GITHUB_PLUGINS: Record<string, string> = {
+  '@octokit/plugin-paginate-rest': 'paginateRest',
+  '@octokit/plugin-retry': 'retry',
+  '@octokit/plugin-throttling': 'throttling',
+};
+
+function githubFloor(github: Set<string>): { imports: string[]; inits: string[]; sends: string[] } {
+  if (!github.has('@octokit/core')) return { imports: [], inits: [], sends: [] };
+  const plugins = Object.entries(GITHUB_PLUGINS).filter(([pkg]) => github.has(pkg));
+  const unknown = [...github].filter(
+    (p) => !['@octokit/core', '@octokit/auth-app', ...Object.keys(GITHUB_PLUGINS)].includes(p),
+  );
+  if (unknown.length > 0)
+    throw new Error(`no floor known for ${unknown.join(', ')}: add it to bench/bundle-floor.ts`);
+  const imports = [
+    "import { Octokit } from '@octokit/core';",
+    ...plugins.map(([pkg, name]) => `import { ${name} } from '${pkg}';`),
+    ...(github.has('@octokit/auth-app') ? ["import { createAppAuth } from '@octokit/auth-app';"] : []),
+  ];
+  const cls = plugins.length > 0 ? `Octokit.plugin(${plugins.map(([, n]) => n).join(', ')})` : 'Octokit';
+  const auth = github.has('@octokit/auth-app') ? 'authStrategy: createAppAuth, auth: event.auth, ' : '';
+  const throttle = github.has('@octokit/plugin-throttling')
+    ? 'throttle: { onRateLimit: () => false, onSecondaryRateLimit: () => false } '
+    : '';
+  return {
+    imports,
+    inits: [`const GitHub = ${cls};`, 'let gh;'],
+    sends: [
+      `  if (event.op === 'github') return (gh ??= new GitHub({ ${auth}${throttle}})).request(event.route, event.params);`,
+    ],
+  };
 }
 
 /** The floor handler's source: every client created at module scope, every command sent by the handler. */
@@ -83,11 +127,15 @@ export function floorSource(use: SdkUse): string {
         sends.push(`  if (event.op === 'doc:${c}') return doc.send(new ${c}(event.input));`);
     }
   }
+  const gh = githubFloor(use.github);
   return [
     ...imports,
+    ...gh.imports,
     ...inits,
+    ...gh.inits,
     'export const handler = async (event) => {',
     ...sends,
+    ...gh.sends,
     '  return undefined;',
     '};',
     '',

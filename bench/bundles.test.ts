@@ -90,6 +90,16 @@ describe('function bundles leave the X-Ray SDK out (SDK-call tracing is opt-in: 
   });
 });
 
+describe('webhook-ingress verifies signatures without the webhook receiver', () => {
+  // @octokit/webhooks' Webhooks class (emitter, event names, middleware: 11 KB) only wraps
+  // @octokit/webhooks-methods' verify (1 KB) for what the ingress does
+  it('bundles @octokit/webhooks-methods, not @octokit/webhooks', async () => {
+    const inputs = await inputsOf('functions/webhook-ingress/index.ts');
+    expect(inputs.some((i) => i.includes('node_modules/@octokit/webhooks-methods/'))).toBe(true);
+    expect(inputs.filter((i) => i.includes('node_modules/@octokit/webhooks/'))).toEqual([]);
+  });
+});
+
 describe('bundle floors (bench/bundles.bench.ts ratios)', () => {
   it("a function's floor creates the clients its code sends commands with, and sends those commands", () => {
     const src = floorSource(sdkUseOf('functions/dns-sync/index.ts'));
@@ -105,6 +115,26 @@ describe('bundle floors (bench/bundles.bench.ts ratios)', () => {
       expect(src).toContain(`send(new ${c}(`);
     // clients.ts imports every client class; one without a command drops out of the bundle
     expect(src).not.toContain('SecretsManagerClient');
+  });
+
+  it('a function that calls GitHub has the GitHub client in its floor: Octokit, its plugins, App auth', () => {
+    const use = sdkUseOf('functions/runner-drain/index.ts');
+    expect([...use.github].sort()).toEqual([
+      '@octokit/auth-app',
+      '@octokit/core',
+      '@octokit/plugin-paginate-rest',
+      '@octokit/plugin-retry',
+      '@octokit/plugin-throttling',
+    ]);
+    const src = floorSource(use);
+    expect(src).toContain('Octokit.plugin(paginateRest, retry, throttling)');
+    expect(src).toContain('authStrategy: createAppAuth');
+    expect(src).toContain('.request(event.route, event.params)');
+    // webhook verification is not a client: it stays the function's own
+    const ingress = sdkUseOf('functions/webhook-ingress/index.ts');
+    expect([...ingress.github]).toEqual([]);
+    expect(floorSource(ingress)).not.toContain('@octokit');
+    expect(floorSource(sdkUseOf('functions/dns-sync/index.ts'))).not.toContain('@octokit');
   });
 
   it('counts the DynamoDB calls a library makes for the function (Powertools idempotency)', () => {

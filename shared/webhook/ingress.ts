@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Webhooks } from '@octokit/webhooks';
+import { verify } from '@octokit/webhooks-methods';
 import type { Context } from 'aws-lambda';
 import { ConfigError } from '../core/errors';
 import { DEFAULT_WEBHOOK_HOST } from '../github/workflow-job-event';
@@ -76,7 +76,7 @@ function deliveryJson(req: IngressRequest): { json: unknown } | { problem: strin
 
 /**
  * The pool whose secret verifies the signature, or the refusal. Every pool's secret is tried (each
- * a constant-time compare in @octokit/webhooks, over the RAW body as sent, form encoding included);
+ * a constant-time compare in @octokit/webhooks-methods, over the RAW body as sent, form encoding included);
  * a signature two pools verify means they hold the same secret: a configuration error (thrown: 5xx),
  * never a guess. The unsigned headers play no part here.
  */
@@ -85,9 +85,7 @@ async function verifiedPool(req: IngressRequest, deps: IngressDeps): Promise<Ing
   if (!signature?.startsWith('sha256='))
     return reply(401, 'unsigned', { message: 'X-Hub-Signature-256 missing' });
   const verdicts = await Promise.all(
-    deps.pools.map(async (p) =>
-      new Webhooks({ secret: await p.secret() }).verify(req.body, signature).catch(() => false),
-    ),
+    deps.pools.map(async (p) => verify(await p.secret(), req.body, signature).catch(() => false)),
   );
   const matched = deps.pools.filter((_p, i) => verdicts[i]);
   if (matched.length > 1)
