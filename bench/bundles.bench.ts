@@ -100,9 +100,17 @@ function deployedEnv(env: Record<string, string>): Record<string, string> {
   return { AWS_REGION: 'eu-west-1', POWERTOOLS_LOG_LEVEL: 'SILENT', ...env };
 }
 
-/** The deployed functions (entry -> synthesized environment) of the repository's fleet config. */
+/**
+ * Every function the fleet can deploy (entry -> synthesized environment): the repository's fleet
+ * config with the opt-in parts switched on, approvals and the orphaned-volumes remediation, so
+ * approvals-expire and orphaned-volumes are measured too.
+ */
 export function deployedFunctions(): Map<string, Record<string, string>> {
-  const routing = synthesizeFleet({ dryRun: false });
+  const routing = synthesizeFleet({
+    dryRun: false,
+    remediations: { 'orphaned-volumes': {} },
+    approvals: { approvers: ['arn:aws:iam::123456789012:role/OnCall'] },
+  });
   return new Map([...routing.functions.values()].map((f) => [f.entry, f.env]));
 }
 
