@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
-import { SimHeaviestFirst } from './vitest.sim-order';
+import { SimHeaviestFirst } from './vitest.sim-order.ts';
 
 /**
  * Two stages, both run by `npm test` and CI:
