@@ -8,7 +8,7 @@ import {
 } from '../shared/approvals/settings';
 import { ConfigError } from '../shared/core/errors';
 import { DNS_SETTINGS as DNS } from '../shared/dns/settings';
-import { configField, type Setting } from '../shared/kernel/settings';
+import type { Setting } from '../shared/kernel/settings';
 import { PoolsSchema, poolsProblems, shorthandBesidePools } from './config-pools';
 import { checkSpokes, SpokesSchema } from './config-spokes';
 import { dnsName, ZonesSchema, zonesConfigProblems, zonesOfConfig } from './config-zones';
@@ -20,11 +20,13 @@ const LOG_RETENTION_DAYS = [
 
 /**
  * A config key that is a remediation's setting: the setting's value schema (its bounds), default
- * and doc, declared once in the definition (`configField`).
+ * and doc, declared once in the definition. The setting's schemas are zod/mini (functions bundle
+ * them); the key wraps them in classic zod like the rest of this schema, so `.description` reads
+ * the doc (what `configField` builds in mini form).
  */
 function fromSetting<T>(s: Setting<T>): z.ZodType<T> {
   if (s.default === undefined) throw new ConfigError(`setting ${s.env} declares no default for the config`);
-  return configField(s) as z.ZodType<T>;
+  return z._default(s.value, s.default as never).describe(s.doc) as z.ZodType<T>;
 }
 
 /**
@@ -133,7 +135,7 @@ export const FleetConfigSchema = z
      * marker carries it, so deployments sharing a zone need different ids. Deployments from before
      * this key wrote "fleetwarden" (README "Upgrading"). @default `fleetwarden-<fleetId>-<region>`
      */
-    ownerId: DNS.ownerId.value.optional().describe(DNS.ownerId.doc),
+    ownerId: z.optional(DNS.ownerId.value).describe(DNS.ownerId.doc),
     /** Tag that marks the fleet's runner instances (scopes TerminateInstances and the sweep). */
     fleetTag: z
       .strictObject({

@@ -1,3 +1,4 @@
+import { ParseError } from '@aws-lambda-powertools/parser';
 import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
@@ -192,6 +193,15 @@ describe('audit-correlate handler', () => {
       maxRecords: 1,
     });
     await expect(handler({ hello: 'world' })).rejects.toBeInstanceOf(MalformedEventError);
+    // Powertools' parse reads the zod/mini envelope as a Standard Schema: its ParseError, English issues
+    const err = await handler({ ...scheduled, id: 7 }).catch((e: unknown) => e);
+    expect((err as Error).message).toBe(
+      'audit-correlate expects a scheduled EventBridge event: Failed to parse schema',
+    );
+    expect((err as Error).cause).toBeInstanceOf(ParseError);
+    expect(((err as Error).cause as Error).cause).toEqual([
+      expect.objectContaining({ path: ['id'], message: 'Invalid input: expected string, received number' }),
+    ]);
   });
 
   it('reads its configuration from the environment with defaults', () => {

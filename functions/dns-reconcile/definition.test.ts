@@ -1,3 +1,4 @@
+import { ParseError } from '@aws-lambda-powertools/parser';
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { auditRecord } from '../../shared/audit/audit-store.contract';
@@ -6,7 +7,7 @@ import { InMemoryAuditStore } from '../../shared/audit/in-memory-audit-store';
 import type { AuditStore } from '../../shared/audit/store-port';
 import type { TrailEvent } from '../../shared/cloudtrail/event';
 import { InMemoryCloudTrail } from '../../shared/cloudtrail/in-memory-cloudtrail';
-import { ThrottledError } from '../../shared/core/errors';
+import { MalformedEventError, ThrottledError } from '../../shared/core/errors';
 import { InvalidChangeBatchError } from '../../shared/dns/errors';
 import { InMemoryRoute53 } from '../../shared/dns/in-memory-route53';
 import { formatMarker } from '../../shared/dns/marker';
@@ -137,6 +138,22 @@ const aRecords = (r: InMemoryRoute53) =>
     .map((x) => `${x.name} ${x.values.join(',')}`);
 
 describe('dns-reconcile handler', () => {
+  it('refuses an event that is not a scheduled EventBridge event (Powertools parse, zod/mini envelope), changing nothing', async () => {
+    const s = setup();
+    const before = aRecords(s.route53);
+    const err = await s.handler({ ...scheduled, time: 'yesterday' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MalformedEventError);
+    expect((err as Error).message).toBe(
+      'dns-reconcile expects a scheduled EventBridge event: Failed to parse schema',
+    );
+    expect((err as Error).cause).toBeInstanceOf(ParseError);
+    expect(((err as Error).cause as Error).cause).toEqual([
+      expect.objectContaining({ path: ['time'], message: 'Invalid ISO datetime' }),
+    ]);
+    expect(aRecords(s.route53)).toEqual(before);
+    expect(s.audit.records.size).toBe(0);
+  });
+
   it('creates missing records, removes stale ones, expires old tombstones, respects recent events and foreign records', async () => {
     const s = setup();
     const summary = await s.handler(scheduled);

@@ -3,7 +3,8 @@ import {
   type DynamoDBClient,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import * as z from 'zod';
+import '../core/zod-locale';
+import * as z from 'zod/mini';
 import { defaultDynamoDbClient } from '../aws/clients';
 import { readEnv } from '../core/env';
 import { logger as defaultLogger } from '../observability/powertools';
@@ -15,7 +16,7 @@ import { AUDIT_TABLE } from './table-design';
 
 export const AuditSinkEnvSchema = z.object({
   /** Days an audit record is kept before DynamoDB TTL deletes it. */
-  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(400),
+  AUDIT_RETENTION_DAYS: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(3650)), 400),
 });
 
 export interface DynamoDbAuditSinkOptions {

@@ -1,8 +1,17 @@
 import { describe, expect, it } from 'vitest';
+import * as z from 'zod/mini';
 import { parseAuditRecord } from './audit-item';
 import { auditRecord } from './audit-store.contract';
+import { AuditSinkEnvSchema } from './dynamodb-audit-sink';
 import { AuditWriteError, InvalidAuditRecordError } from './errors';
-import { AuditRecordSchema } from './schema';
+import {
+  AuditRecordSchema,
+  AwsCallSchema,
+  CorrelationSchema,
+  GitHubCallSchema,
+  SubjectSchema,
+  TriggerSchema,
+} from './schema';
 
 describe('AuditRecordSchema', () => {
   it('round-trips through JSON unchanged (what the table stores)', () => {
@@ -61,5 +70,20 @@ describe('AuditRecordSchema', () => {
     expect(err).toBeInstanceOf(InvalidAuditRecordError);
     expect(err).toBeInstanceOf(AuditWriteError);
     expect((err as Error).message).toContain('audit record bad rejected');
+  });
+});
+
+describe('audit schemas in a bundle', () => {
+  it('are zod/mini schemas (classic zod adds ~75 KB to every function)', () => {
+    for (const s of [
+      AuditRecordSchema,
+      AwsCallSchema,
+      GitHubCallSchema,
+      TriggerSchema,
+      SubjectSchema,
+      CorrelationSchema,
+    ])
+      expect(s).toBeInstanceOf(z.ZodMiniType);
+    expect(AuditSinkEnvSchema).toBeInstanceOf(z.ZodMiniObject);
   });
 });

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import '../core/zod-locale';
+import * as z from 'zod/mini';
 
 /**
  * The audit record: one per decision a fleetwarden function takes about one subject, whether it
@@ -11,122 +12,120 @@ import * as z from 'zod';
 export const AUDIT_SCHEMA_VERSION = 1 as const;
 
 const isoTime = z.iso.datetime({ offset: true });
+const nonEmpty = () => z.string().check(z.minLength(1));
 
 export const AwsCallSchema = z.object({
   /** SDK client name without the "Client" suffix, e.g. "Route53", "EC2", "AutoScaling". */
-  service: z.string().min(1),
+  service: nonEmpty(),
   /** API operation without the "Command" suffix, e.g. "ChangeResourceRecordSets". */
-  operation: z.string().min(1),
+  operation: nonEmpty(),
   time: isoTime,
   /** x-amzn-RequestId as returned by the service; CloudTrail records it as requestID. */
-  requestId: z.string().min(1).optional(),
+  requestId: z.optional(nonEmpty()),
   outcome: z.enum(['success', 'error']),
-  errorName: z.string().optional(),
-  httpStatus: z.number().int().optional(),
+  errorName: z.optional(z.string()),
+  httpStatus: z.optional(z.int()),
 });
 export type AwsCall = z.infer<typeof AwsCallSchema>;
 
 export const GitHubCallSchema = z.object({
-  method: z.string().min(1),
+  method: nonEmpty(),
   /** Route template, e.g. "DELETE /orgs/{org}/actions/runners/{runner_id}". */
-  route: z.string().min(1),
+  route: nonEmpty(),
   time: isoTime,
-  status: z.number().int(),
+  status: z.int(),
   /** x-github-request-id response header. */
-  requestId: z.string().optional(),
+  requestId: z.optional(z.string()),
 });
 export type GitHubCall = z.infer<typeof GitHubCallSchema>;
 
 export const TriggerSchema = z.object({
   /** EventBridge source ("aws.ec2", "aws.autoscaling", "fleetwarden.github", "fleetwarden.schedule"). */
-  source: z.string().min(1),
+  source: nonEmpty(),
   /** EventBridge event id, or the schedule run id. */
-  id: z.string().min(1),
-  detailType: z.string().optional(),
-  time: isoTime.optional(),
+  id: nonEmpty(),
+  detailType: z.optional(z.string()),
+  time: z.optional(isoTime),
   /** X-GitHub-Delivery of the webhook behind this event, when there is one. */
-  githubDeliveryId: z.string().optional(),
+  githubDeliveryId: z.optional(z.string()),
 });
 export type Trigger = z.infer<typeof TriggerSchema>;
 
 export const SubjectSchema = z
   .object({
-    instanceId: z
-      .string()
-      .regex(/^i-[0-9a-f]{8,17}$/)
-      .optional(),
-    runnerName: z.string().min(1).optional(),
-    runnerId: z.number().int().optional(),
-    recordName: z.string().min(1).optional(),
-    autoScalingGroupName: z.string().min(1).optional(),
+    instanceId: z.optional(z.string().check(z.regex(/^i-[0-9a-f]{8,17}$/))),
+    runnerName: z.optional(nonEmpty()),
+    runnerId: z.optional(z.int()),
+    recordName: z.optional(nonEmpty()),
+    autoScalingGroupName: z.optional(nonEmpty()),
   })
-  .refine((s) => Object.values(s).some((v) => v !== undefined), {
-    message:
-      'a subject needs at least one of instanceId, runnerName, runnerId, recordName, autoScalingGroupName',
-  });
+  .check(
+    z.refine((s) => Object.values(s).some((v) => v !== undefined), {
+      message:
+        'a subject needs at least one of instanceId, runnerName, runnerId, recordName, autoScalingGroupName',
+    }),
+  );
 export type Subject = z.infer<typeof SubjectSchema>;
 
 export const CorrelationSchema = z.object({
   status: z.enum(['pending', 'resolved', 'unresolved', 'not-applicable']),
   /** When correlation should stop trying and mark the record unresolved. */
-  deadline: isoTime.optional(),
-  attempts: z.number().int().nonnegative().default(0),
+  deadline: z.optional(isoTime),
+  attempts: z._default(z.int().check(z.nonnegative()), 0),
   /** CloudTrail eventID of each call this record made, keyed by the call's SDK request id. */
-  calls: z
-    .array(
+  calls: z._default(
+    z.array(
       z.object({
         requestId: z.string(),
         eventId: z.string(),
         eventName: z.string(),
         /** When CloudTrail says the call happened (added in a compatible extension; optional). */
-        eventTime: isoTime.optional(),
+        eventTime: z.optional(isoTime),
       }),
-    )
-    .default([]),
+    ),
+    [],
+  ),
   /** The CloudTrail event of the change that triggered the action (e.g. who called TerminateInstances). */
-  trigger: z
-    .object({
+  trigger: z.optional(
+    z.object({
       eventId: z.string(),
       eventName: z.string(),
       eventTime: isoTime,
       actor: z.string(),
-    })
-    .optional(),
-  resolvedAt: isoTime.optional(),
+    }),
+  ),
+  resolvedAt: z.optional(isoTime),
   /** When correlation last looked in CloudTrail. */
-  lastAttemptAt: isoTime.optional(),
+  lastAttemptAt: z.optional(isoTime),
   /** Why a record was marked unresolved (e.g. which request ids CloudTrail never showed). */
-  unresolvedReason: z.string().optional(),
+  unresolvedReason: z.optional(z.string()),
   /**
    * Earliest time the correlator looks again (backoff between attempts, so records CloudTrail does
    * not have yet do not spend the 2 req/s budget before newer ones). Compatible extension; optional.
    */
-  nextAttemptAt: isoTime.optional(),
+  nextAttemptAt: z.optional(isoTime),
   /** The error of the last attempt, when it failed (the record stays pending with a backoff). */
-  lastError: z.string().optional(),
+  lastError: z.optional(z.string()),
 });
 export type Correlation = z.infer<typeof CorrelationSchema>;
 
 export const AuditRecordSchema = z.object({
   schemaVersion: z.literal(AUDIT_SCHEMA_VERSION),
-  recordId: z.string().min(1),
+  recordId: nonEmpty(),
   time: isoTime,
   /** The function (or tool) that decided, e.g. "dns-sync". */
-  function: z.string().min(1),
+  function: nonEmpty(),
   /**
    * The account the decision is about (hub and spokes, README "Hub and spokes"): filled by the
    * kernel from the run's scope. Absent: the hub's own account (every record before spokes).
    */
-  account: z
-    .string()
-    .regex(/^\d{12}$/, 'must be a 12-digit account id')
-    .optional(),
+  account: z.optional(z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit account id'))),
   /** The region the decision is about, with `account`. Absent: the hub's own region. */
-  region: z.string().min(1).optional(),
+  region: z.optional(nonEmpty()),
   trigger: TriggerSchema,
   subject: SubjectSchema,
   /** What was decided about, dotted: "dns.upsert", "dns.delete", "runner.deregister", "lifecycle.complete". */
-  action: z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/),
+  action: z.string().check(z.regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/)),
   /**
    * What was decided. 'intended' is written by auditedAction BEFORE the step's first fleet-mutating
    * call (shared/audit/fleet-mutating.ts), under the same recordId; the outcome (acted, skipped,
@@ -136,13 +135,13 @@ export const AuditRecordSchema = z.object({
    * correlation (its calls are only the reads made before the intent).
    */
   decision: z.enum(['intended', 'acted', 'skipped', 'refused', 'failed', 'reported']),
-  reason: z.string().min(1),
+  reason: nonEmpty(),
   mode: z.enum(['dry-run', 'live']),
-  calls: z.array(AwsCallSchema).default([]),
-  githubCalls: z.array(GitHubCallSchema).default([]),
+  calls: z._default(z.array(AwsCallSchema), []),
+  githubCalls: z._default(z.array(GitHubCallSchema), []),
   /** Free-form facts the decision relied on (record values, runner status, counts). */
-  details: z.record(z.string(), z.unknown()).default({}),
-  correlation: CorrelationSchema.default({ status: 'pending', attempts: 0, calls: [] }),
+  details: z._default(z.record(z.string(), z.unknown()), {}),
+  correlation: z._default(CorrelationSchema, { status: 'pending', attempts: 0, calls: [] }),
 });
 export type AuditRecord = z.infer<typeof AuditRecordSchema>;
 export type AuditRecordInput = z.input<typeof AuditRecordSchema>;

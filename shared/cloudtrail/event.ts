@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import '../core/zod-locale';
+import * as z from 'zod/mini';
 import { FleetwardenError } from '../core/errors';
 
 /** A CloudTrail event as fleetwarden uses it: the ids that prove a call, and who made it. */
@@ -25,34 +26,30 @@ export interface TrailEvent {
 /** A CloudTrailEvent JSON document was not what CloudTrail documents. */
 export class MalformedTrailEventError extends FleetwardenError {}
 
-const UserIdentity = z
-  .object({
-    type: z.string().optional(),
-    arn: z.string().optional(),
-    principalId: z.string().optional(),
-    invokedBy: z.string().optional(),
-    userName: z.string().optional(),
-    sessionContext: z
-      .object({ sessionIssuer: z.object({ arn: z.string().optional() }).loose().optional() })
-      .loose()
-      .optional(),
-  })
-  .loose();
+const UserIdentity = z.looseObject({
+  type: z.optional(z.string()),
+  arn: z.optional(z.string()),
+  principalId: z.optional(z.string()),
+  invokedBy: z.optional(z.string()),
+  userName: z.optional(z.string()),
+  sessionContext: z.optional(
+    z.looseObject({ sessionIssuer: z.optional(z.looseObject({ arn: z.optional(z.string()) })) }),
+  ),
+});
+const nonEmpty = () => z.string().check(z.minLength(1));
 
 /** The fields we read from the CloudTrailEvent JSON string (everything else passes through). */
-const CloudTrailEventJson = z
-  .object({
-    eventID: z.string().min(1),
-    eventName: z.string().min(1),
-    eventSource: z.string().min(1),
-    eventTime: z.string().min(1),
-    awsRegion: z.string().optional(),
-    requestID: z.string().optional(),
-    readOnly: z.boolean().optional(),
-    userIdentity: UserIdentity.optional(),
-    requestParameters: z.record(z.string(), z.unknown()).nullish(),
-  })
-  .loose();
+const CloudTrailEventJson = z.looseObject({
+  eventID: nonEmpty(),
+  eventName: nonEmpty(),
+  eventSource: nonEmpty(),
+  eventTime: nonEmpty(),
+  awsRegion: z.optional(z.string()),
+  requestID: z.optional(z.string()),
+  readOnly: z.optional(z.boolean()),
+  userIdentity: z.optional(UserIdentity),
+  requestParameters: z.nullish(z.record(z.string(), z.unknown())),
+});
 
 /** The shape LookupEvents returns per event (SDK v3: EventTime is a Date, CloudTrailEvent a JSON string). */
 export interface LookupEventsEvent {

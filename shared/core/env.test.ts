@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import * as zm from 'zod/mini';
 import { envBoolean, readEnv } from './env';
 import { ConfigError } from './errors';
 
@@ -22,5 +23,12 @@ describe('readEnv', () => {
     expect(message).toContain('ZONE_ID=<unset>');
     expect(message).toContain('DRY_RUN="yes"');
     expect((thrown as Error).cause).toBeDefined();
+  });
+});
+
+describe('env schemas in a bundle', () => {
+  it('envBoolean is a zod/mini schema and readEnv reads a zod/mini object', () => {
+    expect(envBoolean).toBeInstanceOf(zm.ZodMiniType);
+    expect(readEnv(zm.object({ DRY_RUN: envBoolean }), { DRY_RUN: 'TRUE' })).toEqual({ DRY_RUN: true });
   });
 });

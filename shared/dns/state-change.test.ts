@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import * as z from 'zod/mini';
 import { InMemoryInstanceInventory } from '../ec2/in-memory-instance-inventory';
-import { factsFromEvents, parseDnsSyncEvent } from './state-change';
+import {
+  Ec2StateChangeEventSchema,
+  factsFromEvents,
+  parseDnsSyncEvent,
+  TagChangeEventSchema,
+} from './state-change';
 import { stateChangeEvent, tagChangeEvent } from './testing/state-change-event';
 
 const I = 'i-0123456789abcdef0';
@@ -52,5 +58,21 @@ describe('factsFromEvents for a tag change', () => {
       fact: { name: 'fresh', privateIp: '10.0.0.5', state: 'running' },
     });
     expect(out.get('b')).toMatchObject({ kind: 'fact', fact: { name: undefined } });
+  });
+});
+
+describe('dns event schemas in a bundle', () => {
+  it('are zod/mini schemas; a refused event says why in English', () => {
+    expect(Ec2StateChangeEventSchema).toBeInstanceOf(z.ZodMiniObject);
+    expect(TagChangeEventSchema).toBeInstanceOf(z.ZodMiniObject);
+    const r = parseDnsSyncEvent({
+      ...stateChangeEvent(I, 'stopped', T0),
+      detail: { 'instance-id': 'x', state: 'stopped' },
+    });
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.error).toBeInstanceOf(z.core.$ZodError);
+      expect(r.error.issues[0]?.message).toMatch(/Invalid string: must match pattern/);
+    }
   });
 });

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import '../core/zod-locale';
+import * as z from 'zod/mini';
 import { EventBridgeSchema } from '../core/eventbridge-schema';
 import type { InstanceInventory, InstanceState } from '../ec2/port';
 import { InstanceFactsUnavailableError } from './errors';
@@ -9,11 +10,11 @@ import type { InstanceFact } from './planner';
 export const DNS_SYNC_STATES = ['running', 'stopping', 'stopped', 'shutting-down', 'terminated'] as const;
 export const EC2_STATE_CHANGE_DETAIL_TYPE = 'EC2 Instance State-change Notification';
 
-export const Ec2StateChangeEventSchema = EventBridgeSchema.extend({
+export const Ec2StateChangeEventSchema = z.extend(EventBridgeSchema, {
   source: z.literal('aws.ec2'),
   'detail-type': z.literal(EC2_STATE_CHANGE_DETAIL_TYPE),
   detail: z.object({
-    'instance-id': z.string().regex(/^i-[0-9a-f]{8,17}$/),
+    'instance-id': z.string().check(z.regex(/^i-[0-9a-f]{8,17}$/)),
     state: z.enum(DNS_SYNC_STATES),
   }),
 });
@@ -23,15 +24,15 @@ export const TAG_CHANGE_DETAIL_TYPE = 'Tag Change on Resource';
 const INSTANCE_ARN = /^arn:aws[a-z-]*:ec2:[a-z0-9-]+:\d{12}:instance\/(i-[0-9a-f]{8,17})$/;
 
 /** EventBridge "Tag Change on Resource" for an EC2 instance; `detail.tags` is the full tag set after the change. */
-export const TagChangeEventSchema = EventBridgeSchema.extend({
+export const TagChangeEventSchema = z.extend(EventBridgeSchema, {
   source: z.literal('aws.tag'),
   'detail-type': z.literal(TAG_CHANGE_DETAIL_TYPE),
-  resources: z.array(z.string().regex(INSTANCE_ARN)).length(1),
+  resources: z.array(z.string().check(z.regex(INSTANCE_ARN))).check(z.length(1)),
   detail: z.object({
     'changed-tag-keys': z.array(z.string()),
     service: z.literal('ec2'),
     'resource-type': z.literal('instance'),
-    tags: z.record(z.string(), z.string()).default({}),
+    tags: z._default(z.record(z.string(), z.string()), {}),
   }),
 });
 export type TagChangeEvent = z.infer<typeof TagChangeEventSchema>;
@@ -55,7 +56,7 @@ export interface DnsSyncEvent {
 /** Parse an EventBridge body into a DnsSyncEvent, or say why it is not one. */
 export function parseDnsSyncEvent(
   body: unknown,
-): { ok: true; event: DnsSyncEvent } | { ok: false; error: z.ZodError } {
+): { ok: true; event: DnsSyncEvent } | { ok: false; error: z.core.$ZodError } {
   const envelope = (e: { id: string; source: string; 'detail-type': string; time: Date | string }) => ({
     id: e.id,
     source: e.source,

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import '../core/zod-locale';
+import * as z from 'zod/mini';
 import { ConfigError } from '../core/errors';
 import { isInZone, normalizeName, type ResolvedName, resolveRecordName } from './names';
 
@@ -172,13 +173,10 @@ export class ZoneSet {
 }
 
 const ZoneInputSchema = z.strictObject({
-  id: z.string().min(1),
-  name: z.string().min(1),
-  view: z.enum(['private', 'public']).optional(),
-  account: z
-    .string()
-    .regex(/^\d{12}$/)
-    .optional(),
+  id: z.string().check(z.minLength(1)),
+  name: z.string().check(z.minLength(1)),
+  view: z.optional(z.enum(['private', 'public'])),
+  account: z.optional(z.string().check(z.regex(/^\d{12}$/))),
 });
 
 /** The ZONES setting's value: the zones as compact JSON (no spaces: Lambda's 4 KB of environment). */
@@ -190,7 +188,7 @@ export function zonesSettingValue(zones: readonly DnsZoneInput[]): string {
 export function parseZonesSetting(value: string): ZoneSet {
   let parsed: DnsZoneInput[];
   try {
-    parsed = z.array(ZoneInputSchema).min(1).parse(JSON.parse(value));
+    parsed = z.array(ZoneInputSchema).check(z.minLength(1)).parse(JSON.parse(value));
   } catch (err) {
     throw new ConfigError(`ZONES is not a JSON list of {id, name, view?, account?}: ${value}`, {
       cause: err,

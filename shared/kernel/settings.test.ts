@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import * as z from 'zod/mini';
 import { ConfigError } from '../core/errors';
 import { configField, envSchema, readSettings, setting, settingsEnv, settingsTable } from './settings';
 
@@ -105,5 +106,16 @@ describe('a list setting whose entries follow a pattern', () => {
     expect(bad.success).toBe(false);
     expect(bad.error?.issues[0]?.message).toMatch(/ARNs/);
     expect(arns.bounds).toBe('ARNs');
+  });
+});
+
+describe('settings in a bundle', () => {
+  it('builds zod/mini schemas (classic zod adds ~75 KB to every function)', () => {
+    for (const s of Object.values(spec)) {
+      expect(s.schema, s.env).toBeInstanceOf(z.ZodMiniType);
+      expect(s.value, s.env).toBeInstanceOf(z.ZodMiniType);
+    }
+    expect(envSchema(spec)).toBeInstanceOf(z.ZodMiniObject);
+    expect(configField(spec.gracePeriod)).toBeInstanceOf(z.ZodMiniType);
   });
 });

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import '../core/zod-locale';
+import * as z from 'zod/mini';
 import { AUDIT_TABLE_ENV } from '../audit/env';
 import { envBoolean, readEnv } from '../core/env';
 
@@ -7,6 +8,14 @@ import { envBoolean, readEnv } from '../core/env';
  * schema (`envSchema`), the environment the construct writes (`settingsEnv`), the values the
  * simulator wires (`readSettings` on the synthesized environment) and the docs table (`settingsTable`).
  */
+/**
+ * A schema a setting is declared with: zod/mini (what the functions bundle) or classic zod (infra,
+ * tests); both parse with `safeParse`, and mini's functional forms (`z.optional`, `z.pipe`) wrap either.
+ */
+export interface SettingSchema<O, I = unknown> extends z.core.$ZodType<O, I> {
+  safeParse(data: unknown): z.util.SafeParseResult<O>;
+}
+
 export interface Setting<T> {
   /** Environment variable carrying it to the function. */
   readonly env: string;
@@ -15,12 +24,12 @@ export interface Setting<T> {
   /** Value when the variable is unset; none: the variable is required. */
   readonly default?: T;
   /** Parses the variable's string. */
-  readonly schema: z.ZodType<T, string>;
+  readonly schema: SettingSchema<T, string>;
   /**
    * Checks a value given as data (cdk.json config, construct props) with the same bounds: what
    * `configField` builds the config schema from and the construct validates props with.
    */
-  readonly value: z.ZodType<T>;
+  readonly value: SettingSchema<T>;
   /** Writes a value as the variable's string. */
   readonly toEnv: (value: T) => string;
   /** Unit shown in the docs ("seconds"). */
@@ -56,24 +65,25 @@ function bounds(o: Bounded): string | undefined {
   return `${lo ?? ''}..${o.max ?? ''}`;
 }
 
-function bounded<N extends z.ZodNumber | z.ZodCoercedNumber>(n: N, o: Bounded & { int: boolean }): N {
-  let b = n;
-  if (o.int) b = b.int() as N;
-  if (o.min !== undefined) b = b.min(o.min) as N;
-  if (o.gt !== undefined) b = b.gt(o.gt) as N;
-  if (o.max !== undefined) b = b.max(o.max) as N;
-  return b;
+/** The checks of a number setting, in the order classic zod's `.int().min().gt().max()` ran them. */
+function bounded(o: Bounded & { int: boolean }): z.core.$ZodCheck<number>[] {
+  return [
+    ...(o.int ? [z.int() as z.core.$ZodCheck<number>] : []),
+    ...(o.min !== undefined ? [z.minimum(o.min)] : []),
+    ...(o.gt !== undefined ? [z.gt(o.gt)] : []),
+    ...(o.max !== undefined ? [z.maximum(o.max)] : []),
+  ];
 }
 
 function numeric(env: string, o: Bounded & { int: boolean; unit?: string }): Setting<number> {
-  const n = bounded(z.coerce.number(), o);
+  const checks = bounded(o);
   const b = bounds(o);
   return {
     env,
     doc: o.doc,
     ...(o.default !== undefined ? { default: o.default } : {}),
-    schema: z.string().pipe(n as z.ZodType<number, string>),
-    value: bounded(z.number(), o),
+    schema: z.pipe(z.string(), z.coerce.number<string>().check(...checks)),
+    value: z.number().check(...checks),
     toEnv: String,
     ...(o.unit ? { unit: o.unit } : {}),
     ...(b ? { bounds: b } : {}),
@@ -84,7 +94,7 @@ function numeric(env: string, o: Bounded & { int: boolean; unit?: string }): Set
 export const setting = {
   /** `bounds` says in words what `pattern` accepts (errors, docs). */
   string(env: string, o: Common<string> & { pattern?: RegExp; bounds?: string }): Setting<string> {
-    const s = o.pattern ? z.string().regex(o.pattern, o.bounds) : z.string().min(1);
+    const s = z.string().check(o.pattern ? z.regex(o.pattern, o.bounds) : z.minLength(1));
     return {
       env,
       doc: o.doc,
@@ -118,24 +128,29 @@ export const setting = {
     o: Common<readonly string[]> & { min?: number; pattern?: RegExp; bounds?: string },
   ): Setting<readonly string[]> {
     const min = o.min ?? 0;
-    const entry = o.pattern ? z.string().regex(o.pattern, o.bounds) : z.string();
+    const entry = o.pattern ? z.string().check(z.regex(o.pattern, o.bounds)) : z.string();
     const l = z
-      .string()
-      .transform((v) => v.split(',').filter(Boolean))
-      .superRefine((v, ctx) => {
-        for (const e of v.filter((e) => !entry.safeParse(e).success))
-          ctx.addIssue({ code: 'custom', message: `${JSON.stringify(e)}: ${o.bounds ?? 'invalid'}` });
-      })
-      .refine((v) => v.length >= min, `must name at least ${min}`);
+      .pipe(
+        z.string(),
+        z.transform((v: string) => v.split(',').filter(Boolean)),
+      )
+      .check(
+        z.superRefine((v, ctx) => {
+          for (const e of v.filter((e) => !entry.safeParse(e).success))
+            ctx.addIssue({ code: 'custom', message: `${JSON.stringify(e)}: ${o.bounds ?? 'invalid'}` });
+        }),
+        z.refine((v) => v.length >= min, `must name at least ${min}`),
+      );
     return {
       env,
       doc: o.doc,
       ...(o.default !== undefined ? { default: o.default } : {}),
       schema: l,
-      value: z
-        .array(entry.min(1).regex(/^[^,]*$/, 'must not contain a comma'))
-        .min(min, `must name at least ${min}`)
-        .readonly(),
+      value: z.readonly(
+        z
+          .array(entry.check(z.minLength(1), z.regex(/^[^,]*$/, 'must not contain a comma')))
+          .check(z.minLength(min, `must name at least ${min}`)),
+      ),
       toEnv: (v) => v.join(','),
       ...(o.bounds ? { bounds: o.bounds } : {}),
     };
@@ -151,9 +166,9 @@ export const setting = {
 
 /** The zod schema of the environment a spec declares (defaults applied, every problem reported). */
 export function envSchema<S extends SettingsSpec>(spec: S) {
-  const shape: Record<string, z.ZodType> = {};
+  const shape: Record<string, z.core.$ZodType> = {};
   for (const s of Object.values(spec)) {
-    shape[s.env] = s.default !== undefined || s.optional ? s.schema.optional() : s.schema;
+    shape[s.env] = s.default !== undefined || s.optional ? z.optional(s.schema) : s.schema;
   }
   return z.object(shape);
 }
@@ -209,9 +224,9 @@ export function settingsTable(spec: SettingsSpec): string {
  * declared default, its doc. `FleetConfigSchema` builds its remediation keys with it, so a bound or
  * default is written once, in the definition.
  */
-export function configField<T>(s: Setting<T>): z.ZodType<T | undefined> {
-  const base = s.default !== undefined ? s.value.default(s.default as never) : s.value.optional();
-  return base.describe(s.doc) as z.ZodType<T | undefined>;
+export function configField<T>(s: Setting<T>): z.ZodMiniType<T | undefined> {
+  const base = s.default !== undefined ? z._default(s.value, s.default as never) : z.optional(s.value);
+  return base.check(z.describe(s.doc)) as z.ZodMiniType<T | undefined>;
 }
 
 /**
