@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import '../../shared/core/zod-locale';
+import * as z from 'zod/mini';
 import type { AuditRecord, Subject } from '../../shared/audit/schema';
 import { AUDIT_TABLE } from '../../shared/audit/table-design';
 import {
@@ -49,18 +50,28 @@ import { AUDIT_TABLE_SETTING, type Setting, type SettingsOf, setting } from '../
  */
 
 const PAIR = /^[a-z0-9]+=\d+(\.\d+)?$/;
-const prices: Setting<Readonly<Record<string, number>>> = {
+type Prices = Readonly<Record<string, number>>;
+const prices: Setting<Prices> = {
   env: 'PRICE_PER_GB_MONTH',
   doc: 'USD per GB-month of EBS storage by volume type ("gp3=0.08,gp2=0.1"); types given override the us-east-1 list prices (gp3 0.08, gp2 0.10, io1/io2 0.125, st1 0.045, sc1 0.015, standard 0.05), storage only',
   default: EBS_LIST_PRICES,
-  schema: z
-    .string()
-    .refine((v) => v.split(',').every((p) => PAIR.test(p)), 'must be type=price pairs like gp3=0.08,gp2=0.1')
-    .transform((v) => ({
+  schema: z.pipe(
+    z
+      .string()
+      .check(
+        z.refine(
+          (v) => v.split(',').every((p) => PAIR.test(p)),
+          'must be type=price pairs like gp3=0.08,gp2=0.1',
+        ),
+      ),
+    z.transform((v: string) => ({
       ...EBS_LIST_PRICES,
       ...Object.fromEntries(v.split(',').map((p) => [p.split('=')[0], Number(p.split('=')[1])])),
     })),
-  value: z.record(z.string().regex(/^[a-z0-9]+$/), z.number().nonnegative()).readonly(),
+  ) as unknown as Setting<Prices>['schema'],
+  value: z.readonly(
+    z.record(z.string().check(z.regex(/^[a-z0-9]+$/)), z.number().check(z.nonnegative())),
+  ) as unknown as Setting<Prices>['value'],
   toEnv: (v) =>
     Object.entries(v)
       .map(([k, p]) => `${k}=${p}`)
@@ -457,7 +468,7 @@ function actFor(volumes: VolumePort, s: OrphanedVolumesSettings, p: Planned<Kind
 // ---- the handler --------------------------------------------------------------------------------
 
 const ScheduleSchema = z.object({
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   source: z.literal('aws.events'),
   'detail-type': z.literal('Scheduled Event'),
   time: z.string(),

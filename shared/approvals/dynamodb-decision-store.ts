@@ -5,7 +5,8 @@ import {
   PutItemCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
-import * as z from 'zod';
+import '../core/zod-locale';
+import * as z from 'zod/mini';
 import { defaultDynamoDbClient } from '../aws/clients';
 import { fromAttributeMap, toAttributeMap } from './attribute-values';
 import { DecisionStoreError } from './errors';
@@ -17,15 +18,15 @@ type Item = Record<string, AttributeValue>;
 
 /** What a stored decision must hold to be judged at all (judge decides whether it is honoured). */
 const DecisionSchema = z.object({
-  proposalId: z.string().min(1),
-  fingerprint: z.string().min(1),
+  proposalId: z.string().check(z.minLength(1)),
+  fingerprint: z.string().check(z.minLength(1)),
   decision: z.enum(['approve', 'reject']),
   reason: z.string(),
   approver: z.object({
-    arn: z.string().min(1),
-    sessionArn: z.string().min(1),
+    arn: z.string().check(z.minLength(1)),
+    sessionArn: z.string().check(z.minLength(1)),
     account: z.string(),
-    userId: z.string().optional(),
+    userId: z.optional(z.string()),
   }),
   decidedAt: z.string(),
   requestIds: z.array(z.string()),

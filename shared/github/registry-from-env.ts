@@ -1,5 +1,6 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import * as z from 'zod';
+import '../core/zod-locale';
+import * as z from 'zod/mini';
 import { defaultSecretsManagerClient } from '../aws/clients';
 import { readEnv } from '../core/env';
 import { ConfigError } from '../core/errors';
@@ -12,16 +13,18 @@ import {
 import type { RunnerRegistry } from './port';
 import { apiHostOf, DEFAULT_GITHUB_API_URL, type GitHubScope, runnerPermissionOf } from './scope';
 
-const httpsApiUrl = z.string().refine(
-  (v) => {
-    try {
-      apiHostOf(v);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'must be an https URL without query, e.g. https://ghe.example.com/api/v3' },
+const httpsApiUrl = z.string().check(
+  z.refine(
+    (v) => {
+      try {
+        apiHostOf(v);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'must be an https URL without query, e.g. https://ghe.example.com/api/v3' },
+  ),
 );
 
 /**
@@ -31,26 +34,29 @@ const httpsApiUrl = z.string().refine(
  */
 export const GitHubEnv = z
   .object({
-    GITHUB_APP_SECRET_ARN: z.string().startsWith('arn:'),
-    GITHUB_OWNER: z.string().min(1).optional(),
-    GITHUB_REPOSITORY: z.string().min(1).optional(),
-    GITHUB_ENTERPRISE: z.string().min(1).optional(),
-    GITHUB_API_URL: httpsApiUrl.default(DEFAULT_GITHUB_API_URL),
+    GITHUB_APP_SECRET_ARN: z.string().check(z.startsWith('arn:')),
+    GITHUB_OWNER: z.optional(z.string().check(z.minLength(1))),
+    GITHUB_REPOSITORY: z.optional(z.string().check(z.minLength(1))),
+    GITHUB_ENTERPRISE: z.optional(z.string().check(z.minLength(1))),
+    GITHUB_API_URL: z._default(httpsApiUrl, DEFAULT_GITHUB_API_URL),
   })
-  .superRefine((e, ctx) => {
-    if ((e.GITHUB_OWNER === undefined) === (e.GITHUB_ENTERPRISE === undefined))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['GITHUB_OWNER'],
-        message: 'set exactly one of GITHUB_OWNER (organisation or repository runners) and GITHUB_ENTERPRISE',
-      });
-    if (e.GITHUB_ENTERPRISE !== undefined && e.GITHUB_REPOSITORY !== undefined)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['GITHUB_REPOSITORY'],
-        message: 'enterprise runners (GITHUB_ENTERPRISE) belong to no repository',
-      });
-  });
+  .check(
+    z.superRefine((e, ctx) => {
+      if ((e.GITHUB_OWNER === undefined) === (e.GITHUB_ENTERPRISE === undefined))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['GITHUB_OWNER'],
+          message:
+            'set exactly one of GITHUB_OWNER (organisation or repository runners) and GITHUB_ENTERPRISE',
+        });
+      if (e.GITHUB_ENTERPRISE !== undefined && e.GITHUB_REPOSITORY !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['GITHUB_REPOSITORY'],
+          message: 'enterprise runners (GITHUB_ENTERPRISE) belong to no repository',
+        });
+    }),
+  );
 
 /** The scope the environment names (validated by GitHubEnv). */
 function scopeOf(e: z.infer<typeof GitHubEnv>): GitHubScope {
@@ -60,14 +66,14 @@ function scopeOf(e: z.infer<typeof GitHubEnv>): GitHubScope {
 }
 
 const CredentialsSchema = z.object({
-  appId: z.union([z.string().min(1), z.number().int()]),
-  installationId: z.union([z.string().min(1), z.number().int()]),
+  appId: z.union([z.string().check(z.minLength(1)), z.int()]),
+  installationId: z.union([z.string().check(z.minLength(1)), z.int()]),
   privateKey: z
     .string()
-    .includes('PRIVATE KEY', { message: 'must be the PEM private key of the GitHub App' }),
+    .check(z.includes('PRIVATE KEY', { message: 'must be the PEM private key of the GitHub App' })),
 });
 
-const TokenSchema = z.object({ token: z.string().min(1) });
+const TokenSchema = z.object({ token: z.string().check(z.minLength(1)) });
 
 /**
  * Read the GitHub App credentials secret: JSON `{"appId", "installationId", "privateKey"}`.

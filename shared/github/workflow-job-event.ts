@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import '../core/zod-locale';
+import * as z from 'zod/mini';
 
 /**
  * The normalized event the webhook ingress puts on the fleet's EventBridge bus for every accepted
@@ -20,24 +21,24 @@ export const DEFAULT_WEBHOOK_HOST = 'github.com';
 
 export const WorkflowJobDetailSchema = z.object({
   /** X-GitHub-Delivery: shared by redeliveries of the same webhook. */
-  deliveryId: z.string().min(1),
+  deliveryId: z.string().check(z.minLength(1)),
   action: z.enum(['queued', 'waiting', 'in_progress', 'completed']),
   job: z.object({
-    id: z.number().int(),
-    runId: z.number().int(),
+    id: z.int(),
+    runId: z.int(),
     name: z.string(),
     status: z.string(),
-    conclusion: z.string().nullable(),
+    conclusion: z.nullable(z.string()),
     labels: z.array(z.string()),
-    runnerId: z.number().int().nullable(),
-    runnerName: z.string().nullable(),
-    startedAt: z.string().nullable(),
-    completedAt: z.string().nullable(),
+    runnerId: z.nullable(z.int()),
+    runnerName: z.nullable(z.string()),
+    startedAt: z.nullable(z.string()),
+    completedAt: z.nullable(z.string()),
   }),
-  repository: z.string().min(1),
-  organization: z.string().nullable(),
-  host: z.string().min(1).default(DEFAULT_WEBHOOK_HOST),
-  pool: z.string().min(1).default(DEFAULT_POOL),
+  repository: z.string().check(z.minLength(1)),
+  organization: z.nullable(z.string()),
+  host: z._default(z.string().check(z.minLength(1)), DEFAULT_WEBHOOK_HOST),
+  pool: z._default(z.string().check(z.minLength(1)), DEFAULT_POOL),
 });
 /** A detail as it travels on the bus (events published before pools carry no host or pool). */
 export type WorkflowJobDetail = z.input<typeof WorkflowJobDetailSchema>;

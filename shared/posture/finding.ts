@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import '../core/zod-locale';
+import * as z from 'zod/mini';
 
 /**
  * One encryption fact about one resource, and the API call that proved it. "gap" means the
@@ -35,10 +36,10 @@ export const CoverageSchema = z.object({
   check: FindingSchema.shape.check,
   region: z.string(),
   status: z.enum(['checked', 'not-found', 'not-checked']),
-  scope: z.string().optional(),
-  found: z.number().int().nonnegative(),
-  reason: z.string().optional(),
-  evidence: z.array(z.object({ operation: z.string(), requestId: z.string() })).default([]),
+  scope: z.optional(z.string()),
+  found: z.int().check(z.nonnegative()),
+  reason: z.optional(z.string()),
+  evidence: z._default(z.array(z.object({ operation: z.string(), requestId: z.string() })), []),
 });
 export type Coverage = z.infer<typeof CoverageSchema>;
 
@@ -49,20 +50,24 @@ export const PostureReportSchema = z.object({
   regions: z.array(z.string()),
   findings: z.array(FindingSchema),
   /** Every API call the scan made, with its request id (the call recorder's evidence). */
-  calls: z.array(z.object({ operation: z.string(), requestId: z.string(), region: z.string() })).default([]),
+  calls: z._default(
+    z.array(z.object({ operation: z.string(), requestId: z.string(), region: z.string() })),
+    [],
+  ),
   /** What was checked where (absent from reports written before it existed: then nothing is known). */
-  coverage: z.array(CoverageSchema).default([]),
+  coverage: z._default(z.array(CoverageSchema), []),
   /** Checks that failed (a call denied, throttled, failed or without a request id), with the cause chain. */
-  failures: z
-    .array(
+  failures: z._default(
+    z.array(
       z.object({
         check: FindingSchema.shape.check,
         region: z.string(),
         operation: z.string(),
         causes: z.array(z.string()),
       }),
-    )
-    .default([]),
+    ),
+    [],
+  ),
 });
 export type PostureReport = z.infer<typeof PostureReportSchema>;
 

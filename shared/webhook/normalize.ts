@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import '../core/zod-locale';
+import * as z from 'zod/mini';
 import {
   GITHUB_EVENT_SOURCE,
   type ParsedWorkflowJobDetail,
@@ -13,20 +14,20 @@ export const KNOWN_WORKFLOW_JOB_ACTIONS = ['queued', 'waiting', 'in_progress', '
 export const WorkflowJobPayloadSchema = z.object({
   action: z.enum(KNOWN_WORKFLOW_JOB_ACTIONS),
   workflow_job: z.object({
-    id: z.number().int(),
-    run_id: z.number().int(),
+    id: z.int(),
+    run_id: z.int(),
     name: z.string(),
     status: z.string(),
-    conclusion: z.string().nullable(),
+    conclusion: z.nullable(z.string()),
     labels: z.array(z.string()),
-    runner_id: z.number().int().nullable(),
-    runner_name: z.string().nullable(),
-    started_at: z.string().nullable(),
-    completed_at: z.string().nullable().optional(),
-    created_at: z.string().nullable().optional(),
+    runner_id: z.nullable(z.int()),
+    runner_name: z.nullable(z.string()),
+    started_at: z.nullable(z.string()),
+    completed_at: z.optional(z.nullable(z.string())),
+    created_at: z.optional(z.nullable(z.string())),
   }),
-  repository: z.object({ full_name: z.string().min(1) }),
-  organization: z.object({ login: z.string() }).nullable().optional(),
+  repository: z.object({ full_name: z.string().check(z.minLength(1)) }),
+  organization: z.optional(z.nullable(z.object({ login: z.string() }))),
 });
 
 export function normalizeWorkflowJob(

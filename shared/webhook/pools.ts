@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import '../core/zod-locale';
+import * as z from 'zod/mini';
 import { ConfigError } from '../core/errors';
 import { DEFAULT_POOL, DEFAULT_WEBHOOK_HOST } from '../github/workflow-job-event';
 import type { Setting } from '../kernel/settings';
@@ -17,24 +18,26 @@ export interface WebhookPool {
 export const POOL_NAME = /^[a-z][a-z0-9-]{0,19}$/;
 
 const PoolSchema = z.object({
-  pool: z.string().regex(POOL_NAME, 'pool names are [a-z][a-z0-9-]{0,19}'),
-  host: z
-    .string()
-    .transform((h) => h.toLowerCase())
-    .pipe(
-      z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'host is a hostname (ghe.example.com), not a URL'),
+  pool: z.string().check(z.regex(POOL_NAME, 'pool names are [a-z][a-z0-9-]{0,19}')),
+  host: z.pipe(
+    z.pipe(
+      z.string(),
+      z.transform((h: string) => h.toLowerCase()),
     ),
-  secretArn: z.string().startsWith('arn:'),
+    z
+      .string()
+      .check(z.regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'host is a hostname (ghe.example.com), not a URL')),
+  ),
+  secretArn: z.string().check(z.startsWith('arn:')),
 });
 
 /**
  * The pools list: at least one, names unique, and no secret shared by two pools (a delivery is
  * attributed to the pool whose secret verifies it: with one secret for two, it could not be).
  */
-export const WebhookPoolsSchema = z
-  .array(PoolSchema)
-  .min(1, 'must name at least one pool')
-  .superRefine((pools, ctx) => {
+export const WebhookPoolsSchema = z.array(PoolSchema).check(
+  z.minLength(1, 'must name at least one pool'),
+  z.superRefine((pools, ctx) => {
     const names = new Set<string>();
     const bySecret = new Map<string, string>();
     for (const p of pools) {
@@ -48,26 +51,31 @@ export const WebhookPoolsSchema = z
         });
       bySecret.set(p.secretArn, p.pool);
     }
-  });
+  }),
+);
 
-/** A setting carrying the pools list as JSON in one environment variable. */
-export function webhookPoolsSetting(env: string): Setting<readonly WebhookPool[] | undefined> {
-  const fromJson = z.string().transform((v, ctx) => {
+/** A string holding JSON, parsed ("not JSON" otherwise). */
+const fromJson = z.pipe(
+  z.string(),
+  z.transform((v: string, ctx) => {
     try {
       return JSON.parse(v) as unknown;
     } catch {
-      ctx.addIssue({ code: 'custom', message: 'not JSON' });
+      ctx.issues.push({ code: 'custom', message: 'not JSON', input: v });
       return z.NEVER;
     }
-  });
+  }),
+);
+
+type Pools = readonly WebhookPool[] | undefined;
+
+/** A setting carrying the pools list as JSON in one environment variable. */
+export function webhookPoolsSetting(env: string): Setting<Pools> {
   return {
     env,
     doc: 'The runner pools whose webhooks come in (JSON list of {pool, host, secretArn}); unset: WEBHOOK_SECRET_ARN is pool default on github.com.',
-    schema: fromJson.pipe(WebhookPoolsSchema) as unknown as z.ZodType<
-      readonly WebhookPool[] | undefined,
-      string
-    >,
-    value: WebhookPoolsSchema.optional() as z.ZodType<readonly WebhookPool[] | undefined>,
+    schema: z.pipe(fromJson, WebhookPoolsSchema) as unknown as Setting<Pools>['schema'],
+    value: z.optional(WebhookPoolsSchema) as unknown as Setting<Pools>['value'],
     toEnv: (v) => (v === undefined ? '' : JSON.stringify(v)),
     optional: true,
   };
