@@ -9,20 +9,33 @@ const ENTRIES = readdirSync('functions', { withFileTypes: true })
   .filter((d) => d.isDirectory())
   .map((d) => `functions/${d.name}/index.ts`);
 
-const built = new Map<string, Promise<string[]>>();
+interface Bundle {
+  /** The inputs esbuild put into it (those with bytes in the output). */
+  inputs: string[];
+  /** The minified code. */
+  code: string;
+}
+
+const built = new Map<string, Promise<Bundle>>();
 
 /** Each entry is bundled once for every check below (a bundle takes seconds on 2 shared cores). */
-function inputsOf(entry: string): Promise<string[]> {
-  let inputs = built.get(entry);
-  if (!inputs) {
-    inputs = bundleInputs(entry);
-    built.set(entry, inputs);
+function bundleOf(entry: string): Promise<Bundle> {
+  let bundle = built.get(entry);
+  if (!bundle) {
+    bundle = buildBundle(entry);
+    built.set(entry, bundle);
   }
-  return inputs;
+  return bundle;
 }
+
+const inputsOf = async (entry: string): Promise<string[]> => (await bundleOf(entry)).inputs;
 
 /** The inputs esbuild put into an entry's bundle, built with FleetFunction's options (its `define`). */
 async function bundleInputs(entry: string, define = FUNCTION_BUNDLING.define): Promise<string[]> {
+  return (await buildBundle(entry, define)).inputs;
+}
+
+async function buildBundle(entry: string, define = FUNCTION_BUNDLING.define): Promise<Bundle> {
   const r = await build({
     define,
     entryPoints: [entry],
@@ -38,9 +51,10 @@ async function bundleInputs(entry: string, define = FUNCTION_BUNDLING.define): P
     mainFields: ['module', 'main'],
   });
   const out = Object.values(r.metafile.outputs)[0];
-  return Object.entries(out?.inputs ?? {})
+  const inputs = Object.entries(out?.inputs ?? {})
     .filter(([, v]) => v.bytesInOutput > 0)
     .map(([k]) => k);
+  return { inputs, code: r.outputFiles[0]?.text ?? '' };
 }
 
 describe('function bundles carry only the SDK clients they use', () => {
@@ -81,6 +95,17 @@ describe('function bundles carry zod/mini, never classic zod', () => {
     const inputs = await inputsOf(entry);
     expect(inputs.filter((i) => /node_modules\/zod\/v4\/classic\//.test(i))).toEqual([]);
     expect(inputs.some((i) => i.includes('node_modules/zod/v4/locales/en.js'))).toBe(true);
+  });
+});
+
+describe("function bundles leave zod/mini's iso and coerce namespaces out", () => {
+  // `z.iso.datetime()` and `z.coerce.number()` reach their schema through a namespace object
+  // (`export * as iso`, `export * as coerce`), which esbuild keeps whole: every ISO format (date,
+  // time, duration) and every coercion (bigint, date) came with the one used (shared/core/zod-parts.ts)
+  const UNUSED = ['ZodMiniBigInt', 'ZodMiniDate', 'ZodMiniISODate', 'ZodMiniISOTime', 'ZodMiniISODuration'];
+  it.each(ENTRIES)('%s', async (entry) => {
+    const { code } = await bundleOf(entry);
+    expect(UNUSED.filter((name) => code.includes(`"${name}"`))).toEqual([]);
   });
 });
 
