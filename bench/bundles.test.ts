@@ -135,6 +135,15 @@ describe('webhook-ingress verifies signatures without the webhook receiver', () 
   });
 });
 
+describe("webhook-ingress publishes workflow_job details without the consumers' schema", () => {
+  // the ingress builds the detail (normalize.ts) and never parses one: WorkflowJobDetailSchema is
+  // the consumers' (runner-job-watch); the ingress takes the event's names from workflow-job-names.ts
+  it('bundles the names, not shared/github/workflow-job-event.ts', async () => {
+    const inputs = await inputsOf('functions/webhook-ingress/index.ts');
+    expect(inputs).not.toContain('shared/github/workflow-job-event.ts');
+  });
+});
+
 describe('bundle floors (bench/bundles.bench.ts ratios)', () => {
   it("a function's floor creates the clients its code sends commands with, and sends those commands", () => {
     const src = floorSource(sdkUseOf('functions/dns-sync/index.ts'));
