@@ -79,6 +79,15 @@ describe('function bundles carry only the SDK clients they use', () => {
   });
 });
 
+describe('a function with no gated action bundles nothing of the approval flow', () => {
+  // only an entry that wires the gate (lambdaHandler's `approvals`) or is the flow's own function
+  // reads the approval settings and carries shared/approvals/ (AGENTS.md "Approvals")
+  const GATED = ['approvals-expire', 'orphaned-volumes', 'runner-sweep'];
+  it.each(ENTRIES.filter((e) => !GATED.some((g) => e.includes(`/${g}/`))))('%s', async (entry) => {
+    expect((await inputsOf(entry)).filter((i) => i.startsWith('shared/approvals/'))).toEqual([]);
+  });
+});
+
 describe("function bundles leave zod's locales and unused parts out", () => {
   // `import { z } from 'zod'` (and Powertools' parser schemas, which import it so) keeps the whole
   // namespace, 258 KB of it error-message locales; `import * as z from 'zod'` lets esbuild shake it
