@@ -214,22 +214,24 @@ describe('bundle floors (bench/bundles.bench.ts ratios)', () => {
 
   // Issue 15's target: bundle <= 1.3x the function's floor. Met since the X-Ray SDK left the
   // default bundle (SDK-call tracing is opt-in); audit-correlate and approvals-expire since their
-  // schemas are zod/mini. Bundle bytes are deterministic, so asserted here; init times are printed
-  // by the bench, never asserted.
+  // schemas are zod/mini; runner-drain since zod's iso/coerce namespaces left the bundles. Bundle
+  // bytes are deterministic, so asserted here; init times are printed by the bench, never asserted.
   const MEETS_TARGET = [
     'approvals-expire',
     'audit-correlate',
     'dns-reconcile',
     'dns-sync',
     'orphaned-volumes',
+    'runner-drain',
     'runner-job-watch',
     'runner-sweep',
   ];
   // Above the target, each pinned at its measured ratio so it cannot grow unnoticed; what keeps it
   // above (esbuild metafile, KB over the floor) is in README "Cold start".
   const ABOVE_TARGET: Record<string, number> = {
-    'runner-drain': 1.44, // zod classic ~97 KB
-    'webhook-ingress': 1.58, // zod ~91 KB, Powertools idempotency ~47 KB
+    // 1.345 measured: the libraries the standards name (Powertools idempotency with JMESPath and
+    // util-dynamodb, logger, metrics, commons; zod) are 105 KB over the floor, 1.3x allows 106 KB
+    'webhook-ingress': 1.35,
   };
 
   it('bundle at most 1.3x the floor where met; the others no larger than measured', async () => {
