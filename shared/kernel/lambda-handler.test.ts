@@ -6,10 +6,12 @@ import { REPORT_ONLY_GATE } from './approval';
 import { ungatedLambdaHandler } from './lambda-handler';
 import type { Remediation, Runtime } from './remediation';
 import { ungatedScopedLambdaHandler } from './scoped-lambda-handler';
-import { setting } from './settings';
+import { type Setting, setting } from './settings';
+
+type Example = Remediation<{ limit: Setting<number> }, 'fix', 'audit', unknown, unknown>;
 
 /** A remediation whose handler answers with what it was built with; `reversible: false` gates it. */
-const remediationOf = (reversible: boolean): Remediation => ({
+const remediationOf = (reversible: boolean): Example => ({
   name: 'example-reader',
   summary: 'Reads what each event names.',
   entry: 'functions/example-reader/index.ts',
@@ -19,7 +21,7 @@ const remediationOf = (reversible: boolean): Remediation => ({
     fix: { audit: 'thing.fix', does: 'fix the thing', reversible, weight: 1, iam: () => [], calls: [] },
   },
   reads: () => [],
-  ports: [],
+  ports: ['audit'],
   create: (_ports, settings, runtime: Runtime) => async () => ({ settings, gate: runtime.gate }),
 });
 
@@ -37,7 +39,7 @@ afterEach(() => vi.unstubAllEnvs());
 describe('ungatedLambdaHandler: the entry of a remediation with no gated action', () => {
   it('wires it with its settings and the report-only gate, approvals deployed or not', async () => {
     for (const [k, v] of Object.entries({ ...APPROVALS_ENV, LIMIT: '3' })) vi.stubEnv(k, v);
-    const handler = ungatedLambdaHandler(remediationOf(true), () => ({}));
+    const handler = ungatedLambdaHandler(remediationOf(true), () => ({ audit: new InMemoryAuditSink() }));
     await expect(handler({}, {} as Context)).resolves.toEqual({
       settings: { limit: 3 },
       gate: REPORT_ONLY_GATE,
@@ -45,7 +47,7 @@ describe('ungatedLambdaHandler: the entry of a remediation with no gated action'
   });
 
   it('refuses a remediation that needs approval: its entry wires the gate (lambdaHandler { approvals })', async () => {
-    const handler = ungatedLambdaHandler(remediationOf(false), () => ({}));
+    const handler = ungatedLambdaHandler(remediationOf(false), () => ({ audit: new InMemoryAuditSink() }));
     const run = handler({}, {} as Context);
     await expect(run).rejects.toThrow(ConfigError);
     await expect(handler({}, {} as Context)).rejects.toThrow(
@@ -61,7 +63,13 @@ describe('ungatedScopedLambdaHandler: the same for a hub function that acts in s
       topology,
     });
     await expect(ok({}, {} as Context)).resolves.toEqual({ settings: { limit: 1 }, gate: REPORT_ONLY_GATE });
-    const gated = ungatedScopedLambdaHandler(remediationOf(false), () => ({}), { topology });
+    const gated = ungatedScopedLambdaHandler(
+      remediationOf(false),
+      () => ({ audit: new InMemoryAuditSink() }),
+      {
+        topology,
+      },
+    );
     await expect(gated({}, {} as Context)).rejects.toThrow(/example-reader: it needs approval/);
   });
 });
