@@ -7,14 +7,14 @@ import { RateLimitedLookup } from '../../shared/cloudtrail/rate-limited-lookup';
 import { DEFAULT_PACING } from '../../shared/core/pacing';
 import { route53PortOf } from '../../shared/dns/route53-accounts';
 import { Ec2InstanceInventory } from '../../shared/ec2/ec2-instance-inventory';
-import { lambdaHandler } from '../../shared/kernel/remediation';
+import { ungatedLambdaHandler } from '../../shared/kernel/lambda-handler';
 import { dnsReconcile } from './definition';
 
 /**
  * The Lambda entry of dns-reconcile: its definition wired to the real adapters; the zone is
  * compared with the whole fleet's instances (hub and spokes: a spoke instance's record is not stale).
  */
-export const handler = lambdaHandler(dnsReconcile, (settings) => ({
+export const handler = ungatedLambdaHandler(dnsReconcile, (settings) => ({
   audit: new DynamoDbAuditSink(settings.auditTable),
   // dns-sync's records of a changed instance: the evidence that spares a zone read
   auditStore: new DynamoDbAuditStore(settings.auditTable),

@@ -4,14 +4,14 @@ import { DEFAULT_PACING } from '../../shared/core/pacing';
 import { SqsMessageRetry } from '../../shared/dns/message-retry';
 import { route53PortOf } from '../../shared/dns/route53-accounts';
 import { Ec2InstanceInventory } from '../../shared/ec2/ec2-instance-inventory';
-import { scopedLambdaHandler } from '../../shared/kernel/remediation';
+import { ungatedScopedLambdaHandler } from '../../shared/kernel/scoped-lambda-handler';
 import { dnsSync } from './definition';
 
 /**
  * The Lambda entry of dns-sync: its definition wired to the real adapters; each event's instance
  * is described in the event's own account and region (hub and spokes), the zones stay the hub's.
  */
-export const handler = scopedLambdaHandler(dnsSync, (settings, scope) => ({
+export const handler = ungatedScopedLambdaHandler(dnsSync, (settings, scope) => ({
   audit: new DynamoDbAuditSink(settings.auditTable),
   // a zone of another account: through the DNS role there
   route53: route53PortOf(settings),

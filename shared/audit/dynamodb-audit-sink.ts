@@ -7,6 +7,7 @@ import '../core/zod-locale';
 import * as z from 'zod/mini';
 import { defaultDynamoDbClient } from '../aws/clients';
 import { readEnv } from '../core/env';
+import { coercedNumber } from '../core/zod-parts';
 import { logger as defaultLogger } from '../observability/powertools';
 import { parseAuditRecord, toAuditItem } from './audit-item';
 import { AuditWriteError } from './errors';
@@ -16,7 +17,7 @@ import { AUDIT_TABLE } from './table-design';
 
 export const AuditSinkEnvSchema = z.object({
   /** Days an audit record is kept before DynamoDB TTL deletes it. */
-  AUDIT_RETENTION_DAYS: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(3650)), 400),
+  AUDIT_RETENTION_DAYS: z._default(coercedNumber().check(z.int(), z.minimum(1), z.maximum(3650)), 400),
 });
 
 export interface DynamoDbAuditSinkOptions {

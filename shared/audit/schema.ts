@@ -1,5 +1,6 @@
 import '../core/zod-locale';
 import * as z from 'zod/mini';
+import { isoDateTime } from '../core/zod-parts';
 
 /**
  * The audit record: one per decision a fleetwarden function takes about one subject, whether it
@@ -11,7 +12,7 @@ import * as z from 'zod/mini';
  */
 export const AUDIT_SCHEMA_VERSION = 1 as const;
 
-const isoTime = z.iso.datetime({ offset: true });
+const isoTime = isoDateTime({ offset: true });
 const nonEmpty = () => z.string().check(z.minLength(1));
 
 export const AwsCallSchema = z.object({

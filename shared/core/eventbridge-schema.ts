@@ -1,5 +1,6 @@
 import './zod-locale';
 import * as z from 'zod/mini';
+import { isoDateTime } from './zod-parts';
 
 /**
  * The EventBridge envelope, field for field Powertools parser's `EventBridgeSchema`
@@ -13,7 +14,7 @@ export const EventBridgeSchema = z.object({
   id: z.string(),
   source: z.string(),
   account: z.string(),
-  time: z.iso.datetime(),
+  time: isoDateTime(),
   region: z.string(),
   resources: z.array(z.string()),
   'detail-type': z.string(),

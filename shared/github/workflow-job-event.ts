@@ -1,5 +1,6 @@
 import '../core/zod-locale';
 import * as z from 'zod/mini';
+import { DEFAULT_POOL, DEFAULT_WEBHOOK_HOST } from './workflow-job-names';
 
 /**
  * The normalized event the webhook ingress puts on the fleet's EventBridge bus for every accepted
@@ -12,12 +13,12 @@ import * as z from 'zod/mini';
  * WHICH POOL'S SECRET VERIFIED IT, never from unsigned headers. Optional on read: an event published
  * before pools existed is `github.com`, pool `default`.
  */
-export const GITHUB_EVENT_SOURCE = 'fleetwarden.github';
-export const WORKFLOW_JOB_DETAIL_TYPE = 'workflow_job';
-/** The pool of today's single-pool setup (and of events published before pools existed). */
-export const DEFAULT_POOL = 'default';
-/** The host of github.com deliveries (no X-GitHub-Enterprise-Host header). */
-export const DEFAULT_WEBHOOK_HOST = 'github.com';
+export {
+  DEFAULT_POOL,
+  DEFAULT_WEBHOOK_HOST,
+  GITHUB_EVENT_SOURCE,
+  WORKFLOW_JOB_DETAIL_TYPE,
+} from './workflow-job-names';
 
 export const WorkflowJobDetailSchema = z.object({
   /** X-GitHub-Delivery: shared by redeliveries of the same webhook. */

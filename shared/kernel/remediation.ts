@@ -2,17 +2,15 @@ import type { Context } from 'aws-lambda';
 import type { ApprovalSettings } from '../approvals/settings';
 import { readApprovalSettings } from '../approvals/settings';
 import { AuditWriteError } from '../audit/errors';
-import type { AuditSink } from '../audit/port';
-import { auditSinkInScope } from '../audit/scoped-sink';
-import { type AwsScope, type Topology, topologyFromEnv } from '../aws/scope';
+import type { AwsScope } from '../aws/scope';
 import { ConfigError } from '../core/errors';
-import { metrics } from '../observability/powertools';
 import { type ApprovalGate, REPORT_ONLY_GATE } from './approval';
 import { type Noted, needsApproval, type Planned, type RemediationSpec } from './definition';
+import { wireLambdaHandler } from './lambda-handler';
 import { type ActResult, type Performed, perform, type RunKit, recordNote } from './perform';
 import type { PortName, PortsOf } from './ports';
-import { routeByScope } from './scope-routing';
-import { readSettings, type SettingsOf, type SettingsSpec } from './settings';
+import { type TopologyOption, wireScopedLambdaHandler } from './scoped-lambda-handler';
+import type { SettingsOf, SettingsSpec } from './settings';
 
 /** What every handler gets besides its ports and settings (tests and the simulator set the clock). */
 export interface Runtime {
@@ -84,58 +82,21 @@ async function approvalGateOf(
 }
 
 /**
- * The Lambda handler of a wiring: wired once per container on the first invocation (a failed wiring
- * is retried on the next), the stored metrics published after every invocation.
- */
-function wiredOnce<E, R>(wire: () => Promise<Handler<E, R>>): (event: E, context: Context) => Promise<R> {
-  let wired: Promise<Handler<E, R>> | undefined;
-  return async (event, context) => {
-    wired ??= wire().catch((err: unknown) => {
-      wired = undefined;
-      throw err;
-    });
-    try {
-      return await (await wired)(event, context);
-    } finally {
-      metrics.publishStoredMetrics();
-    }
-  };
-}
-
-/**
  * The Lambda entry of a remediation: settings read once from the environment (every problem at once),
  * ports wired once by `adapters` (one memoised client each), the handler built with the real clock
  * and the approval gate (`approvalGateOf`); metrics flushed after every invocation. A failed wiring
- * is retried on the next invocation rather than cached.
+ * is retried on the next invocation rather than cached. The entry of a remediation with no gated
+ * action uses `ungatedLambdaHandler` (lambda-handler.ts): the same, without the approval settings.
  */
 export function lambdaHandler<S extends SettingsSpec, K extends string, N extends PortName, E, R>(
   definition: Remediation<S, K, N, E, R>,
   adapters: (settings: SettingsOf<S>) => PortsOf<N> | Promise<PortsOf<N>>,
   options: LambdaHandlerOptions = {},
 ): (event: E, context: Context) => Promise<R> {
-  const wire = async () => {
-    const settings = readSettings(definition.settings);
-    const gate = await approvalGateOf(definition, options);
-    return definition.create(await adapters(settings), settings, { now: () => new Date(), gate });
-  };
-  return wiredOnce(wire);
+  return wireLambdaHandler(definition, adapters, (d) => approvalGateOf(d, options));
 }
 
-export interface ScopedHandlerOptions extends LambdaHandlerOptions {
-  /** The fleet's accounts and regions. @default the deployed one (`topologyFromEnv`; none without spokes) */
-  topology?: () => Topology | undefined;
-}
-
-/** Ports for one scope: their audit sink fills the scope's account/region into every record. */
-async function portsIn<S extends SettingsSpec, N extends PortName>(
-  adapters: (settings: SettingsOf<S>, scope: AwsScope | undefined) => PortsOf<N> | Promise<PortsOf<N>>,
-  settings: SettingsOf<S>,
-  scope: AwsScope | undefined,
-): Promise<PortsOf<N>> {
-  const ports = await adapters(settings, scope);
-  const audit = (ports as { audit?: AuditSink }).audit;
-  return audit ? { ...ports, audit: auditSinkInScope(audit, scope) } : ports;
-}
+export interface ScopedHandlerOptions extends LambdaHandlerOptions, TopologyOption {}
 
 /**
  * `lambdaHandler` for a hub function that acts in spokes (README "Hub and spokes"): `adapters`
@@ -149,29 +110,7 @@ export function scopedLambdaHandler<S extends SettingsSpec, K extends string, N 
   adapters: (settings: SettingsOf<S>, scope: AwsScope | undefined) => PortsOf<N> | Promise<PortsOf<N>>,
   options: ScopedHandlerOptions = {},
 ): (event: E, context: Context) => Promise<R> {
-  const wire = async () => {
-    const settings = readSettings(definition.settings);
-    const gate = await approvalGateOf(definition, options);
-    const topology = options.topology ? options.topology() : topologyFromEnv();
-    const runtime = { now: () => new Date(), gate };
-    const hub = await portsIn(adapters, settings, topology?.hub);
-    const audit = (hub as { audit?: AuditSink }).audit;
-    // the refusal of an unknown account is a decision: it needs a record
-    if (!audit) throw new ConfigError(`${definition.name}: a scoped handler needs the audit port`);
-    return routeByScope<E, R>({
-      name: definition.name,
-      topology,
-      audit,
-      mode: (settings as { dryRun?: boolean }).dryRun ? 'dry-run' : 'live',
-      handlerFor: async (scope) =>
-        definition.create(
-          scope === topology?.hub ? hub : await portsIn(adapters, settings, scope),
-          settings,
-          runtime,
-        ),
-    });
-  };
-  return wiredOnce(wire);
+  return wireScopedLambdaHandler(definition, adapters, (d) => approvalGateOf(d, options), options);
 }
 
 /** A planned action with its act, or a note: one step of a run. */

@@ -2,6 +2,7 @@ import '../core/zod-locale';
 import * as z from 'zod/mini';
 import { AUDIT_TABLE_ENV } from '../audit/env';
 import { envBoolean, readEnv } from '../core/env';
+import { coercedNumber } from '../core/zod-parts';
 
 /**
  * One setting of a remediation, declared once. From the declaration come the handler's environment
@@ -82,7 +83,7 @@ function numeric(env: string, o: Bounded & { int: boolean; unit?: string }): Set
     env,
     doc: o.doc,
     ...(o.default !== undefined ? { default: o.default } : {}),
-    schema: z.pipe(z.string(), z.coerce.number<string>().check(...checks)),
+    schema: z.pipe(z.string(), coercedNumber<string>().check(...checks)),
     value: z.number().check(...checks),
     toEnv: String,
     ...(o.unit ? { unit: o.unit } : {}),

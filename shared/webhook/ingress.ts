@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { verify } from '@octokit/webhooks-methods';
 import type { Context } from 'aws-lambda';
 import { ConfigError } from '../core/errors';
-import { DEFAULT_WEBHOOK_HOST } from '../github/workflow-job-event';
+import { DEFAULT_WEBHOOK_HOST } from '../github/workflow-job-names';
 import type { PublishOnce } from './dedupe';
 import {
   jobActionTime,

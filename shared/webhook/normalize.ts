@@ -1,10 +1,7 @@
 import '../core/zod-locale';
 import * as z from 'zod/mini';
-import {
-  GITHUB_EVENT_SOURCE,
-  type ParsedWorkflowJobDetail,
-  WORKFLOW_JOB_DETAIL_TYPE,
-} from '../github/workflow-job-event';
+import type { ParsedWorkflowJobDetail } from '../github/workflow-job-event';
+import { GITHUB_EVENT_SOURCE, WORKFLOW_JOB_DETAIL_TYPE } from '../github/workflow-job-names';
 import type { BusEvent } from './publisher';
 
 /** The workflow_job actions fleetwarden publishes; GitHub may add others (accepted and ignored). */

@@ -1,7 +1,7 @@
 import '../core/zod-locale';
 import * as z from 'zod/mini';
 import { ConfigError } from '../core/errors';
-import { DEFAULT_POOL, DEFAULT_WEBHOOK_HOST } from '../github/workflow-job-event';
+import { DEFAULT_POOL, DEFAULT_WEBHOOK_HOST } from '../github/workflow-job-names';
 import type { Setting } from '../kernel/settings';
 
 /**

@@ -1,0 +1,79 @@
+import type { Context } from 'aws-lambda';
+import type { AuditSink } from '../audit/port';
+import { auditSinkInScope } from '../audit/scoped-sink';
+import { type AwsScope, type Topology, topologyFromEnv } from '../aws/scope';
+import { ConfigError } from '../core/errors';
+import { type GateOf, ungatedGate, wiredOnce } from './lambda-handler';
+import type { PortName, PortsOf } from './ports';
+import type { Remediation } from './remediation';
+import { routeByScope } from './scope-routing';
+import { readSettings, type SettingsOf, type SettingsSpec } from './settings';
+
+export interface TopologyOption {
+  /** The fleet's accounts and regions. @default the deployed one (`topologyFromEnv`; none without spokes) */
+  topology?: () => Topology | undefined;
+}
+
+/** Ports for one scope: their audit sink fills the scope's account/region into every record. */
+async function portsIn<S extends SettingsSpec, N extends PortName>(
+  adapters: (settings: SettingsOf<S>, scope: AwsScope | undefined) => PortsOf<N> | Promise<PortsOf<N>>,
+  settings: SettingsOf<S>,
+  scope: AwsScope | undefined,
+): Promise<PortsOf<N>> {
+  const ports = await adapters(settings, scope);
+  const audit = (ports as { audit?: AuditSink }).audit;
+  return audit ? { ...ports, audit: auditSinkInScope(audit, scope) } : ports;
+}
+
+/**
+ * The Lambda handler of a hub function that acts in spokes, with the gate `gateOf` decides
+ * (`scopedLambdaHandler` in remediation.ts says how events are routed to their scope).
+ */
+export function wireScopedLambdaHandler<S extends SettingsSpec, K extends string, N extends PortName, E, R>(
+  definition: Remediation<S, K, N, E, R>,
+  adapters: (settings: SettingsOf<S>, scope: AwsScope | undefined) => PortsOf<N> | Promise<PortsOf<N>>,
+  gateOf: GateOf,
+  options: TopologyOption,
+): (event: E, context: Context) => Promise<R> {
+  const wire = async () => {
+    const settings = readSettings(definition.settings);
+    const gate = await gateOf(definition);
+    const topology = options.topology ? options.topology() : topologyFromEnv();
+    const runtime = { now: () => new Date(), gate };
+    const hub = await portsIn(adapters, settings, topology?.hub);
+    const audit = (hub as { audit?: AuditSink }).audit;
+    // the refusal of an unknown account is a decision: it needs a record
+    if (!audit) throw new ConfigError(`${definition.name}: a scoped handler needs the audit port`);
+    return routeByScope<E, R>({
+      name: definition.name,
+      topology,
+      audit,
+      mode: (settings as { dryRun?: boolean }).dryRun ? 'dry-run' : 'live',
+      handlerFor: async (scope) =>
+        definition.create(
+          scope === topology?.hub ? hub : await portsIn(adapters, settings, scope),
+          settings,
+          runtime,
+        ),
+    });
+  };
+  return wiredOnce(wire);
+}
+
+/**
+ * `scopedLambdaHandler` for a remediation with no gated action: without the approval flow's
+ * settings and wiring (`ungatedLambdaHandler`, lambda-handler.ts); a gated one is refused when wired.
+ */
+export function ungatedScopedLambdaHandler<
+  S extends SettingsSpec,
+  K extends string,
+  N extends PortName,
+  E,
+  R,
+>(
+  definition: Remediation<S, K, N, E, R>,
+  adapters: (settings: SettingsOf<S>, scope: AwsScope | undefined) => PortsOf<N> | Promise<PortsOf<N>>,
+  options: TopologyOption = {},
+): (event: E, context: Context) => Promise<R> {
+  return wireScopedLambdaHandler(definition, adapters, ungatedGate, options);
+}
