@@ -1,7 +1,8 @@
 /**
  * Bundle size, module init and peak memory of every fleet function, each as a ratio to its own
- * FLOOR: a minimal handler that creates the same AWS SDK clients and sends the same commands, nothing
- * else (bench/bundle-floor.ts builds it). Both are bundled the way FleetFunction bundles
+ * FLOOR: a minimal handler that creates the same AWS SDK clients (and, for a function that calls
+ * GitHub, the same GitHub client) and sends the same commands, nothing else (bench/bundle-floor.ts
+ * builds it). Both are bundled the way FleetFunction bundles
  * (FUNCTION_BUNDLING: esbuild, ESM, minified, node22, every dependency inlined, a linked source map,
  * SDK-call tracing off)
  * and measured as deployed: a fresh `node` process with the function's synthesized environment
@@ -162,7 +163,7 @@ const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
 export async function run(): Promise<void> {
   const figures = await measureBundles();
   console.log(
-    'per function, as a ratio to its floor (same SDK clients and commands, nothing else); init: fresh node, median of 5',
+    'per function, as a ratio to its floor (same SDK clients, GitHub client and commands, nothing else); init: fresh node, median of 5',
   );
   console.log(
     'function            bundle KB (floor, ratio)    init wall ms (floor, ratio)   init CPU ms (floor, ratio)   peak MiB (floor, ratio)   +source maps at run time',
