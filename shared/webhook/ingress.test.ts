@@ -106,6 +106,15 @@ describe('webhook ingress', () => {
     expect(bus.events).toHaveLength(0);
   });
 
+  it('fails (5xx, ConfigError) on a pool whose secret is empty: a misconfiguration, not a bad signature', async () => {
+    const body = JSON.stringify(workflowJobPayload('queued'));
+    const empty = { ...deps(), pools: [{ pool: 'default', host: 'github.com', secret: async () => '' }] };
+    await expect(handleWebhook(await signed(body), empty)).rejects.toThrow(
+      /pool default: its webhook secret is empty/,
+    );
+    expect(bus.events).toHaveLength(0);
+  });
+
   it('answers a replayed delivery (same X-GitHub-Delivery) 200 duplicate without publishing again', async () => {
     const req = await signed(JSON.stringify(workflowJobPayload('completed')));
     expect((await handleWebhook(req, deps())).statusCode).toBe(202);

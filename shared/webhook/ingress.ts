@@ -85,7 +85,12 @@ async function verifiedPool(req: IngressRequest, deps: IngressDeps): Promise<Ing
   if (!signature?.startsWith('sha256='))
     return reply(401, 'unsigned', { message: 'X-Hub-Signature-256 missing' });
   const verdicts = await Promise.all(
-    deps.pools.map(async (p) => verify(await p.secret(), req.body, signature).catch(() => false)),
+    deps.pools.map(async (p) => {
+      const secret = await p.secret();
+      // an empty secret is a misconfiguration (5xx, alarmed), never a 401 the sender is blamed for
+      if (!secret) throw new ConfigError(`pool ${p.pool}: its webhook secret is empty`);
+      return verify(secret, req.body, signature).catch(() => false);
+    }),
   );
   const matched = deps.pools.filter((_p, i) => verdicts[i]);
   if (matched.length > 1)
