@@ -27,4 +27,13 @@ describe('REMEDIATIONS', () => {
       expect(entry, r.entry).not.toMatch(/\bungated\w*LambdaHandler\b/);
     }
   });
+
+  // the kernel's wire* helpers take any gate: an entry that called one could wire a gated
+  // remediation report-only and skip the approval refusals of lambdaHandler
+  it('builds every entry with the kernel handlers, never its internal wire* helpers', () => {
+    for (const r of REMEDIATIONS) {
+      const entry = readFileSync(join(__dirname, '..', r.entry), 'utf8');
+      expect(entry, r.entry).not.toMatch(/\bwire(?:Scoped)?LambdaHandler\b/);
+    }
+  });
 });
