@@ -21,8 +21,8 @@ const LOG_RETENTION_DAYS = [
 /**
  * A config key that is a remediation's setting: the setting's value schema (its bounds), default
  * and doc, declared once in the definition. The setting's schemas are zod/mini (functions bundle
- * them); the key wraps them in classic zod like the rest of this schema, so `.description` reads
- * the doc (what `configField` builds in mini form).
+ * them); the key wraps them in classic zod like the rest of this schema, with the doc as its
+ * description (`configField` builds the same in mini form; classic and mini schemas nest freely).
  */
 function fromSetting<T>(s: Setting<T>): z.ZodType<T> {
   if (s.default === undefined) throw new ConfigError(`setting ${s.env} declares no default for the config`);
