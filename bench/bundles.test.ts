@@ -218,7 +218,8 @@ describe('bundle floors (bench/bundles.bench.ts ratios)', () => {
   // Issue 15's target: bundle <= 1.3x the function's floor. Met since the X-Ray SDK left the
   // default bundle (SDK-call tracing is opt-in); audit-correlate and approvals-expire since their
   // schemas are zod/mini; runner-drain since zod/mini and since its floor has the GitHub client
-  // (against a floor without it: 1.54x; README "Cold start"). Bundle bytes are deterministic, so asserted here; init times are printed by the bench, never asserted.
+  // (against a floor without it: 1.54x; README "Cold start"). Bundle bytes are deterministic, so
+  // asserted here; init times are printed by the bench, never asserted.
   const MEETS_TARGET = [
     'approvals-expire',
     'audit-correlate',

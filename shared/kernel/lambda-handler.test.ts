@@ -1,5 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { APPROVALS_ENV } from '../approvals/testing/fixtures';
 import { InMemoryAuditSink } from '../audit/in-memory-audit-sink';
 import { ConfigError } from '../core/errors';
 import { REPORT_ONLY_GATE } from './approval';
@@ -26,13 +27,6 @@ const remediationOf = (reversible: boolean): Example => ({
 });
 
 // the whole approval group, valid: an ungated entry must not read it (nor be refused by it)
-const APPROVALS_ENV = {
-  PROPOSALS_TABLE: 'Fleet-Proposals',
-  DECISIONS_TABLE: 'Fleet-Decisions',
-  PROPOSAL_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:Fleet-Proposals',
-  APPROVER_ROLE_ARN: 'arn:aws:iam::123456789012:role/fleetwarden-approver-Fleet',
-  APPROVERS: 'arn:aws:iam::123456789012:role/OnCall',
-};
 
 afterEach(() => vi.unstubAllEnvs());
 

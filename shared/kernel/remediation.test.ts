@@ -1,5 +1,6 @@
 import type { Context, SQSEvent } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
+import { APPROVALS_ENV as APPROVALS_GROUP } from '../approvals/testing/fixtures';
 import { InMemoryAuditSink } from '../audit/in-memory-audit-sink';
 import { ensureIntent } from '../aws/call-recorder';
 import { ConfigError } from '../core/errors';
@@ -148,14 +149,7 @@ describe('a remediation built from its definition', () => {
   });
 });
 
-const APPROVALS_ENV = {
-  PROPOSALS_TABLE: 'Fleet-Proposals',
-  DECISIONS_TABLE: 'Fleet-Decisions',
-  PROPOSAL_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:Fleet-Proposals',
-  APPROVER_ROLE_ARN: 'arn:aws:iam::123456789012:role/fleetwarden-approver-Fleet',
-  APPROVERS: 'arn:aws:iam::123456789012:role/OnCall',
-  DRY_RUN: 'false',
-};
+const APPROVALS_ENV = { ...APPROVALS_GROUP, DRY_RUN: 'false' };
 
 /** The example with its fix declared irreversible (no `unattended`): it asks the approval gate. */
 const gatedExample = exampleOf(false);

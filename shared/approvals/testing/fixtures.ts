@@ -66,3 +66,12 @@ export function aDecision(
     ...over,
   };
 }
+
+/** The approval flow's whole environment group, valid (what FleetStack writes when approvals are on). */
+export const APPROVALS_ENV = {
+  PROPOSALS_TABLE: 'Fleet-Proposals',
+  DECISIONS_TABLE: 'Fleet-Decisions',
+  PROPOSAL_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:Fleet-Proposals',
+  APPROVER_ROLE_ARN: 'arn:aws:iam::123456789012:role/fleetwarden-approver-Fleet',
+  APPROVERS: 'arn:aws:iam::123456789012:role/OnCall',
+};
