@@ -30,6 +30,7 @@ import type { InstanceInventory } from '../../shared/ec2/port';
 import { InMemoryVolumes } from '../../shared/ec2/testing/in-memory-volumes';
 import type { ApprovalGate } from '../../shared/kernel/approval';
 import type { AnyRemediation, Handler } from '../../shared/kernel/remediation';
+import { portsFollowingScope } from '../../shared/kernel/scope-following';
 import { routeByScope } from '../../shared/kernel/scope-routing';
 import { readSettings } from '../../shared/kernel/settings';
 import { HOME_REGION } from './evidence';
@@ -235,13 +236,19 @@ export function wireAcrossScopes(
     const p = portsWith(definition, all, w.scopes.recorded(scope));
     return 'audit' in p ? { ...p, audit: auditSinkInScope(w.audit, scope) } : p;
   };
+  const create = (p: Record<string, unknown>) =>
+    definition.create(p, settings, runtime) as Handler<unknown, unknown>;
+  // one handler per queue batch across scopes when the definition asks (its ports follow each message)
+  const whole =
+    definition.scopeBatches === 'whole' ? create(portsFollowingScope(topology, ports)) : undefined;
   const routed = routeByScope<unknown, unknown>({
     name: definition.name,
     topology,
     audit: w.audit,
     mode: (settings as { dryRun?: boolean }).dryRun ? 'dry-run' : 'live',
     now: () => w.now,
-    handlerFor: (scope) => definition.create(ports(scope), settings, runtime) as Handler<unknown, unknown>,
+    batches: whole ? 'whole' : 'by-scope',
+    handlerFor: (scope) => whole ?? create(ports(scope)),
   });
   return (event, context) => routed(event, context) as Promise<unknown>;
 }
