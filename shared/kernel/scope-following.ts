@@ -7,7 +7,8 @@ import { currentSpoke } from '../aws/scope-context';
  * built once, here; they should connect lazily (a spoke's role is assumed on its first call). This
  * is how one handler serves a whole batch across scopes (`routeByScope` with `batches: 'whole'`):
  * a message's reads and its audit record stay in its own scope, the batch-wide step (the hub's
- * zone) runs in the hub.
+ * zone) runs in the hub. A method is looked up when it is read: read it inside the scope that calls
+ * it (`ports.inventory.describe(ids)` in `inSpoke`), not once outside and kept.
  */
 export function portsFollowingScope<P extends object>(
   topology: Topology,
