@@ -9,7 +9,7 @@ import { testDeps } from '../test-deps';
 import type { Invariant } from './invariants';
 import { SIM_ZONES, SPOKE_ACCOUNTS, UNKNOWN_ACCOUNT } from './multi-account';
 import type { Summary } from './report';
-import { topologyOf, wireAcrossScopes } from './scopes';
+import { HUB, topologyOf, wireAcrossScopes } from './scopes';
 import { type HandlerOverrides, simulatedGate, type World } from './world';
 
 /**
@@ -88,6 +88,33 @@ describe('simulated hub and spokes', () => {
     const i = invariant("every per-event call is made in its event's account and region");
     expect(i.ok).toBe(false);
     expect(i.details.join('\n')).toMatch(/dns-sync called EC2\.describe .* while serving events of/);
+  });
+
+  it("exits 1 when dns-sync's whole batch describes a spoke's instance in the hub", async () => {
+    // one handler per batch across scopes (scopeBatches 'whole'), but its inventory is the hub's in
+    // every scope: a spoke event's instance is looked up outside its own account
+    const broken: HandlerOverrides = {
+      [DNS_SYNC]: (w: World, env) => {
+        const scopes = Object.create(w.scopes) as World['scopes'];
+        const hubInventory = w.scopes.recorded(HUB).inventory;
+        scopes.recorded = (s) => ({ ...w.scopes.recorded(s), inventory: hubInventory });
+        const hubOnly = Object.create(w, { scopes: { value: scopes } }) as World;
+        return wireAcrossScopes(
+          dnsSync,
+          hubOnly,
+          env,
+          topologyOf(env) as never,
+          simulatedGate(dnsSync, w, env),
+        );
+      },
+    };
+    const { code, invariant } = await run(broken);
+    expect(code).toBe(1);
+    const i = invariant("every per-event call is made in its event's account and region");
+    expect(i.ok).toBe(false);
+    expect(i.details.join('\n')).toMatch(
+      /dns-sync called EC2\.describe .* in .*, but the event naming i-\w+ came from /,
+    );
   });
 
   it('exits 1 when dns-sync trusts an account that is no spoke', async () => {

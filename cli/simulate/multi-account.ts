@@ -150,15 +150,24 @@ export function scheduleMultiAccount(e: Engine): void {
 const deployed = (e: Engine) =>
   [...e.routing.functions.values()].map((f) => topologyOf(f.env)).find((t) => t !== undefined);
 
-/** Every call of a per-event function was made in the account/region of an event it served. */
+/**
+ * Every call of a per-event function was made in the account/region of an event it served, and an
+ * instance an event named is called about only in that event's scope (a batch across scopes too).
+ */
 function callsInTheirEventsScope(e: Engine): Invariant {
   const calls = e.world.scopes.calls.filter((c) => SCOPING[c.fn] === 'event');
   const details = calls.flatMap((c) => {
     const claimed = e.world.scopes.claimed.get(c.invocation);
-    if (claimed?.has(c.scope)) return [];
-    return [
-      `${c.fn} called ${c.operation}${c.ids.length ? ` (${c.ids.join(',')})` : ''} in ${c.scope} while serving events of ${[...(claimed ?? [])].join(', ') || 'no account'}`,
-    ];
+    const named = e.world.scopes.claimedIds.get(c.invocation);
+    const what = `${c.fn} called ${c.operation}${c.ids.length ? ` (${c.ids.join(',')})` : ''} in ${c.scope}`;
+    if (!claimed?.has(c.scope))
+      return [`${what} while serving events of ${[...(claimed ?? [])].join(', ') || 'no account'}`];
+    return c.ids.flatMap((id) => {
+      const from = named?.get(id);
+      return from && !from.has(c.scope)
+        ? [`${what}, but the event naming ${id} came from ${[...from].join(', ')}`]
+        : [];
+    });
   });
   return invariant("every per-event call is made in its event's account and region", details, calls.length);
 }

@@ -30,6 +30,7 @@ import type { InstanceInventory } from '../../shared/ec2/port';
 import { InMemoryVolumes } from '../../shared/ec2/testing/in-memory-volumes';
 import type { ApprovalGate } from '../../shared/kernel/approval';
 import type { AnyRemediation, Handler } from '../../shared/kernel/remediation';
+import { portsFollowingScope } from '../../shared/kernel/scope-following';
 import { routeByScope } from '../../shared/kernel/scope-routing';
 import { readSettings } from '../../shared/kernel/settings';
 import { HOME_REGION } from './evidence';
@@ -67,6 +68,8 @@ export class SimScopes {
   readonly calls: ScopedCall[] = [];
   /** By invocation: the scopes the events it served claimed (the per-event functions' inputs). */
   readonly claimed = new Map<number, Set<string>>();
+  /** By invocation: per instance id an event names, the scopes of the events that named it. */
+  readonly claimedIds = new Map<number, Map<string, Set<string>>>();
 
   constructor(private readonly w: World) {}
 
@@ -156,16 +159,27 @@ export class SimScopes {
     const set = this.claimed.get(this.w.journal.invocation) ?? new Set<string>();
     // a schedule tick runs in every scope of the topology (routeByScope), by design
     if (isSchedule(event)) for (const s of topology ? scopesOf(topology) : [HUB]) set.add(scopeKey(s));
+    const ids = this.claimedIds.get(this.w.journal.invocation) ?? new Map<string, Set<string>>();
     for (const b of isSchedule(event) ? [] : bodies) {
       const hint = scopeHintOf(b);
-      set.add(
+      const key =
         hint && typeof hint.account === 'string' && typeof hint.region === 'string'
           ? scopeKey({ account: hint.account, region: hint.region })
-          : scopeKey(HUB),
-      );
+          : scopeKey(HUB);
+      set.add(key);
+      const id = instanceIdOf(b);
+      if (id) ids.set(id, (ids.get(id) ?? new Set<string>()).add(key));
     }
     this.claimed.set(this.w.journal.invocation, set);
+    this.claimedIds.set(this.w.journal.invocation, ids);
   }
+}
+
+/** The instance an event names (state change, lifecycle action), if any. */
+function instanceIdOf(body: unknown): string | undefined {
+  const detail = (body as { detail?: Record<string, unknown> } | undefined)?.detail;
+  const id = detail?.['instance-id'] ?? detail?.EC2InstanceId;
+  return typeof id === 'string' ? id : undefined;
 }
 
 /** The instance ids a call names: a list of ids, or a lifecycle action's instance. */
@@ -235,13 +249,19 @@ export function wireAcrossScopes(
     const p = portsWith(definition, all, w.scopes.recorded(scope));
     return 'audit' in p ? { ...p, audit: auditSinkInScope(w.audit, scope) } : p;
   };
+  const create = (p: Record<string, unknown>) =>
+    definition.create(p, settings, runtime) as Handler<unknown, unknown>;
+  // one handler per queue batch across scopes when the definition asks (its ports follow each message)
+  const whole =
+    definition.scopeBatches === 'whole' ? create(portsFollowingScope(topology, ports)) : undefined;
   const routed = routeByScope<unknown, unknown>({
     name: definition.name,
     topology,
     audit: w.audit,
     mode: (settings as { dryRun?: boolean }).dryRun ? 'dry-run' : 'live',
     now: () => w.now,
-    handlerFor: (scope) => definition.create(ports(scope), settings, runtime) as Handler<unknown, unknown>,
+    batches: whole ? 'whole' : 'by-scope',
+    handlerFor: (scope) => whole ?? create(ports(scope)),
   });
   return (event, context) => routed(event, context) as Promise<unknown>;
 }

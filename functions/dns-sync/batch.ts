@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { sqsDelivery } from '../../shared/audit/audited-action';
+import { byMessageSpoke, inSpoke } from '../../shared/aws/scope-context';
 import { MalformedEventError } from '../../shared/core/errors';
 import type { SyncResult } from '../../shared/dns/apply';
 import { MissingDecisionError } from '../../shared/dns/errors';
@@ -74,7 +75,19 @@ export async function readBatch(
     if (p?.kind !== 'event') continue;
     attemptOf.set(p.event.id, Math.max(attemptOf.get(p.event.id) ?? 1, sqsDelivery(r).attempt));
   }
-  const facts = await factsFromEvents({ ...input, events, attempts: attemptOf });
+  // each event's instance is described in its own event's scope only (a whole batch across scopes)
+  const facts = new Map<string, FactOutcome>();
+  for (const group of byMessageSpoke(event.Records)) {
+    const mine = group.records.flatMap((r) => {
+      const p = parsed.get(r.messageId);
+      return p?.kind === 'event' ? [p.event] : [];
+    });
+    if (mine.length === 0) continue;
+    const part = await inSpoke(group.spoke, () =>
+      factsFromEvents({ ...input, events: mine, attempts: attemptOf }),
+    );
+    for (const [id, outcome] of part) facts.set(id, outcome);
+  }
   const usable = events.flatMap((e) => {
     const f = facts.get(e.id) as FactOutcome;
     return f.kind === 'fact' ? [{ event: e, fact: f.fact }] : [];

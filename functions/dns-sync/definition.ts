@@ -226,6 +226,8 @@ export const dnsSync: Remediation<
   name: FUNCTION,
   summary: 'Keeps Route 53 A/PTR records in step with EC2 instance state changes (batched, ownership-marked)',
   entry: 'functions/dns-sync/index.ts',
+  // hub and spokes: one Route 53 plan per SQS batch, each event still described in its own scope
+  scopeBatches: 'whole',
   triggers: [
     {
       kind: 'events',

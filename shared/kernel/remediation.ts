@@ -36,6 +36,11 @@ export interface Remediation<
   readonly ports: readonly N[];
   /** Folder of the Lambda entry under the repo root ("functions/runner-sweep/index.ts"). */
   readonly entry: string;
+  /**
+   * Hub and spokes, queue batches: `whole` hands the scoped handler ONE call per SQS batch across
+   * its scopes, its ports following each message's scope (scope-routing.ts); default `by-scope`.
+   */
+  readonly scopeBatches?: 'by-scope' | 'whole';
   create(ports: PortsOf<N>, settings: SettingsOf<S>, runtime: Runtime): Handler<E, R>;
 }
 

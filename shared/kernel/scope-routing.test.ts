@@ -1,9 +1,14 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { actionRecordId, auditedAction, sqsDelivery } from '../audit/audited-action';
 import { InMemoryAuditSink } from '../audit/in-memory-audit-sink';
-import type { AwsScope, Topology } from '../aws/scope';
+import { auditSinkInScope } from '../audit/scoped-sink';
+import { type AwsScope, sameScope, scopeKey, type Topology } from '../aws/scope';
+import { byMessageSpoke, inSpoke } from '../aws/scope-context';
 import type { Handler } from './remediation';
+import { portsFollowingScope } from './scope-following';
 import { createInScopes, routeByScope } from './scope-routing';
+import { sqsBatch } from './sqs-batch';
 
 const HUB = { account: '111111111111', region: 'eu-west-1' };
 const SPOKE = { account: '222222222222', region: 'us-east-1' };
@@ -236,5 +241,131 @@ describe('audit record ids across scopes', () => {
     expect(new Set(ids.map((x) => x.id)).size).toBe(2);
     // the hub's own record keeps the id it had before spokes (no duplicate history on upgrade)
     expect(ids[0]?.id).toBe(actionRecordId(ctx, what));
+  });
+});
+
+describe('routeByScope, batches "whole": one handler per SQS batch, each message still in its own scope', () => {
+  const OTHER = { account: '999999999999', region: 'eu-west-1' };
+  const id = (n: number) => `i-${String(n).padStart(17, '0')}`;
+  const msg = (m: string, scope: AwsScope, n: number) =>
+    record(m, {
+      ...ec2(`e-${m}`, scope.account, scope.region, id(n)),
+      detail: { 'instance-id': id(n), state: 'running' },
+    });
+
+  /**
+   * A batch remediation as dns-sync is: its facts read per message scope (each group inside its
+   * spoke), one batch-wide step, then one audited record per message through sqsBatch.
+   */
+  function wholeHarness(opts: { failingDescribe?: AwsScope } = {}) {
+    const described = new Map<string, string[]>();
+    const audit = new InMemoryAuditSink();
+    const batches: string[][] = [];
+    const portsFor = (scope: AwsScope) => ({
+      inventory: {
+        describe: async (ids: readonly string[]) => {
+          if (opts.failingDescribe && sameScope(scope, opts.failingDescribe)) throw new Error('spoke down');
+          described.set(scopeKey(scope), [...(described.get(scopeKey(scope)) ?? []), ...ids]);
+          return ids;
+        },
+      },
+      audit: auditSinkInScope(audit, scope),
+    });
+    const ports = portsFollowingScope(topology, portsFor);
+    const handler: Handler<SQSEvent, SQSBatchResponse> = async (event, context) => {
+      batches.push(event.Records.map((r) => r.messageId));
+      const failed = new Set<string>();
+      for (const group of byMessageSpoke(event.Records)) {
+        const ids = group.records.map((r) => JSON.parse(r.body).detail['instance-id'] as string);
+        await inSpoke(group.spoke, () => ports.inventory.describe(ids)).catch(() => {
+          for (const r of group.records) failed.add(r.messageId);
+        });
+      }
+      return sqsBatch(
+        event,
+        context,
+        async (r) => {
+          const body = JSON.parse(r.body);
+          await auditedAction(
+            ports.audit,
+            {
+              function: 'dns-sync',
+              trigger: { source: 'aws.ec2', id: body.id },
+              mode: 'live',
+              ...sqsDelivery(r),
+            },
+            { action: 'dns.upsert', subject: { instanceId: body.detail['instance-id'] } },
+            async () => {
+              if (failed.has(r.messageId)) throw new Error(`describe failed for ${r.messageId}`);
+              return { decision: 'acted', reason: 'ok', result: undefined };
+            },
+          );
+        },
+        { throwOnFullBatchFailure: false },
+      );
+    };
+    const route = routeByScope<SQSEvent, SQSBatchResponse>({
+      name: 'dns-sync',
+      topology,
+      handlerFor: () => handler,
+      audit,
+      mode: 'live',
+      batches: 'whole',
+    });
+    return { described, audit, batches, route };
+  }
+
+  it('refuses and audits an unknown scope; the others reach ONE handler call', async () => {
+    const h = wholeHarness();
+    const res = await h.route(
+      sqs(msg('m1', HUB, 1), msg('m2', OTHER, 2), msg('m3', SPOKE, 3)),
+      undefined as never,
+    );
+    expect(h.batches).toEqual([['m1', 'm3']]);
+    expect(res.batchItemFailures).toEqual([]);
+    const refused = h.audit.all().filter((r) => r.action === 'trust.unknown-account');
+    expect(refused.map((r) => [r.decision, r.subject])).toEqual([['refused', { instanceId: id(2) }]]);
+    expect(h.described.has(scopeKey(OTHER))).toBe(false);
+  });
+
+  it("describes each message's instance in its own scope only, and audits it there", async () => {
+    const h = wholeHarness();
+    await h.route(sqs(msg('m1', HUB, 1), msg('m2', SPOKE, 2), msg('m3', HUB, 3)), undefined as never);
+    expect(Object.fromEntries(h.described)).toEqual({
+      [scopeKey(HUB)]: [id(1), id(3)],
+      [scopeKey(SPOKE)]: [id(2)],
+    });
+    const upserts = h.audit.all().filter((r) => r.action === 'dns.upsert');
+    const where = Object.fromEntries(upserts.map((r) => [r.subject.instanceId, `${r.account}/${r.region}`]));
+    expect(where).toEqual({
+      [id(1)]: `${HUB.account}/${HUB.region}`,
+      [id(2)]: `${SPOKE.account}/${SPOKE.region}`,
+      [id(3)]: `${HUB.account}/${HUB.region}`,
+    });
+    // the spoke's record has an id of its own (as a split batch gave it), the hub's keep theirs
+    const spokeRecord = upserts.find((r) => r.subject.instanceId === id(2));
+    expect(spokeRecord?.recordId).toBe(
+      inSpoke(SPOKE, () =>
+        actionRecordId(
+          {
+            function: 'dns-sync',
+            trigger: { source: 'aws.ec2', id: 'e-m2' },
+            mode: 'live',
+            deliveryId: 'm2',
+          },
+          { action: 'dns.upsert', subject: { instanceId: id(2) } },
+        ),
+      ),
+    );
+  });
+
+  it("a spoke's describe failure fails only that spoke's messages", async () => {
+    const h = wholeHarness({ failingDescribe: SPOKE });
+    const res = await h.route(
+      sqs(msg('m1', HUB, 1), msg('m2', SPOKE, 2), msg('m3', HUB, 3)),
+      undefined as never,
+    );
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'm2' }]);
+    expect(h.described.get(scopeKey(HUB))).toEqual([id(1), id(3)]);
   });
 });

@@ -12,7 +12,7 @@ import {
   scopesOf,
   type Topology,
 } from '../aws/scope';
-import { inSpoke } from '../aws/scope-context';
+import { inSpoke, withMessageSpokes } from '../aws/scope-context';
 import type { Handler } from './remediation';
 
 /** What `routeByScope` needs: the topology, a handler per scope, and the hub's audit sink for refusals. */
@@ -27,6 +27,14 @@ export interface ScopeRouting<E, R> {
   audit: AuditSink;
   mode: 'dry-run' | 'live';
   now?: () => Date;
+  /**
+   * How a queue batch reaches the handlers: `by-scope` (default), one call per scope with that
+   * scope's messages; `whole`, ONE call of the hub's handler with every message of a known scope,
+   * each message's scope known to the kernel (`inMessageSpoke`/`byMessageSpoke`, used by `sqsBatch`),
+   * for a remediation whose batch-wide step is the hub's (dns-sync: one Route 53 plan per zone) and
+   * whose ports follow the scope acted in (`portsFollowingScope`). Unknown scopes are refused alike.
+   */
+  batches?: 'by-scope' | 'whole';
 }
 
 type Unknown = Extract<ScopeVerdict, { kind: 'unknown' }>;
@@ -128,6 +136,35 @@ async function batchByScope<E, R>(
   return { batchItemFailures: failures };
 }
 
+/**
+ * The whole batch to the hub's handler (`batches: 'whole'`): unknown scopes refused first; every
+ * other message keeps its scope (a spoke's, or undefined for the hub's) for the handler to act in.
+ */
+async function wholeBatch<E, R>(
+  routing: ScopeRouting<E, R>,
+  handlerOf: (scope: AwsScope | undefined) => Promise<Handler<E, R>>,
+  event: SQSEvent,
+  context: Context | undefined,
+): Promise<R> {
+  const topology = routing.topology as Topology;
+  const spokes = new Map<string, AwsScope | undefined>();
+  const known: SQSRecord[] = [];
+  for (const record of event.Records) {
+    const body = parseBody(record.body);
+    const v = scopeOf(body, topology);
+    if (v.kind === 'unknown') {
+      await refuse(routing, body, v, record);
+      continue;
+    }
+    const scope = v.scope as AwsScope;
+    spokes.set(record.messageId, sameScope(scope, topology.hub) ? undefined : scope);
+    known.push(record);
+  }
+  if (known.length === 0) return { batchItemFailures: [] } as R;
+  const handler = await handlerOf(topology.hub);
+  return withMessageSpokes(spokes, () => handler({ ...event, Records: known } as E, context));
+}
+
 /** A schedule tick runs in every scope, the hub first; every scope runs even when one fails. */
 async function everyScope<E, R>(
   topology: Topology,
@@ -181,6 +218,7 @@ export function routeByScope<E, R>(routing: ScopeRouting<E, R>): Handler<E, R> {
   const topology = routing.topology;
   return async (event, context) => {
     if (!topology) return (await handlerOf(undefined))(event, context);
+    if (isSqs(event) && routing.batches === 'whole') return wholeBatch(routing, handlerOf, event, context);
     if (isSqs(event)) return (await batchByScope(routing, handlerOf, event, context)) as R;
     if (isSchedule(event)) return everyScope(topology, handlerOf, event, context);
     const v = scopeOf(event, topology);

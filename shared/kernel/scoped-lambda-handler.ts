@@ -1,11 +1,12 @@
 import type { Context } from 'aws-lambda';
 import type { AuditSink } from '../audit/port';
 import { auditSinkInScope } from '../audit/scoped-sink';
-import { type AwsScope, type Topology, topologyFromEnv } from '../aws/scope';
+import { type AwsScope, scopeKey, scopesOf, type Topology, topologyFromEnv } from '../aws/scope';
 import { ConfigError } from '../core/errors';
 import { type GateOf, ungatedGate, wiredOnce } from './lambda-handler';
 import type { PortName, PortsOf } from './ports';
 import type { Remediation } from './remediation';
+import { portsFollowingScope } from './scope-following';
 import { routeByScope } from './scope-routing';
 import { readSettings, type SettingsOf, type SettingsSpec } from './settings';
 
@@ -23,6 +24,19 @@ async function portsIn<S extends SettingsSpec, N extends PortName>(
   const ports = await adapters(settings, scope);
   const audit = (ports as { audit?: AuditSink }).audit;
   return audit ? { ...ports, audit: auditSinkInScope(audit, scope) } : ports;
+}
+
+/** Every scope's ports (the hub's already built), as ports that follow the scope acted in. */
+async function portsAcross<S extends SettingsSpec, N extends PortName>(
+  adapters: (settings: SettingsOf<S>, scope: AwsScope | undefined) => PortsOf<N> | Promise<PortsOf<N>>,
+  settings: SettingsOf<S>,
+  topology: Topology,
+  hub: PortsOf<N>,
+): Promise<PortsOf<N>> {
+  const built = new Map<string, PortsOf<N>>();
+  for (const scope of scopesOf(topology))
+    built.set(scopeKey(scope), scope === topology.hub ? hub : await portsIn(adapters, settings, scope));
+  return portsFollowingScope(topology, (scope) => built.get(scopeKey(scope)) as PortsOf<N>);
 }
 
 /**
@@ -44,12 +58,19 @@ export function wireScopedLambdaHandler<S extends SettingsSpec, K extends string
     const audit = (hub as { audit?: AuditSink }).audit;
     // the refusal of an unknown account is a decision: it needs a record
     if (!audit) throw new ConfigError(`${definition.name}: a scoped handler needs the audit port`);
+    const whole = topology && definition.scopeBatches === 'whole';
+    // one handler for every scope, its ports acting where each message's event belongs
+    const across = whole
+      ? definition.create(await portsAcross(adapters, settings, topology, hub), settings, runtime)
+      : undefined;
     return routeByScope<E, R>({
       name: definition.name,
       topology,
       audit,
       mode: (settings as { dryRun?: boolean }).dryRun ? 'dry-run' : 'live',
+      batches: whole ? 'whole' : 'by-scope',
       handlerFor: async (scope) =>
+        across ??
         definition.create(
           scope === topology?.hub ? hub : await portsIn(adapters, settings, scope),
           settings,
