@@ -223,7 +223,7 @@ export const simulation: RemediationSimulation = {
     {
       flag: 'lost-lifecycle-events',
       description:
-        "lose every terminate lifecycle event of the first runner scale-in (EventBridge delivers them best-effort): only the drain's scheduled look finds it",
+        "lose every terminate lifecycle event of the first runner scale-in in each scope, spokes included (EventBridge delivers them best-effort): only the drain's scheduled look finds it",
       install: installLostLifecycleEvents,
     },
     {
