@@ -159,7 +159,7 @@ export const runnerDrain: Remediation<typeof settings, Kind, DrainPortName, SQSE
     },
     'look-spokes': {
       audit: 'drain.look-spokes',
-      does: "send the scheduled look to every spoke (one look per spoke scope on the drain's own queue)",
+      does: "send the scheduled look to each spoke (on the drain's own queue)",
       // it only puts hints on the drain's own queue: each spoke's look re-verifies in its spoke
       reversible: true,
       weight: 0,

@@ -76,11 +76,11 @@ async function fanOut(kit: RunKit, run: DrainRun, event: ScheduledLook): Promise
   if (inSpoke)
     return note(kit, 'drain.look-spokes', subject, {
       decision: 'refused',
-      reason: `a scheduled look in spoke ${scopeKey(inSpoke)} does not fan out: only the hub's look fans out to the spokes`,
+      reason: `look in spoke ${scopeKey(inSpoke)}: only the hub's look fans out`,
     });
   const looks = run.spokes.map((s) => spokeLook(event, s));
   const spokes = run.spokes.map(scopeKey);
-  const reason = `the scheduled look covers every spoke: one look each for ${spokes.join(', ')}`;
+  const reason = `one look for each spoke: ${spokes.join(', ')}`;
   await perform({ ...kit, dryRun: false }, { kind: 'look-spokes', subject, reason }, async () => {
     for (const l of looks) await run.ports.drainScheduler.later(l, 0);
     return { decision: 'acted', reason, details: { spokes, looks: looks.map((l) => l.id) } };

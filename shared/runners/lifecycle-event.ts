@@ -61,13 +61,11 @@ export const DRAIN_SPOKE_LOOK_SOURCE = 'fleetwarden.drain-spoke-look';
  * account/region route it to that spoke's ports (an unknown one is refused by the scope routing);
  * it looks there only and never fans out again. `id` is the schedule's id and the scope.
  */
-export const SpokeLookSchema = z.object({
-  id: z.string().check(z.minLength(1)),
+export const SpokeLookSchema = z.extend(ScheduledLookSchema, {
   source: z.literal(DRAIN_SPOKE_LOOK_SOURCE),
   'detail-type': z.literal('Drain Spoke Look'),
-  time: z.string().check(z.minLength(1)),
-  account: z.string().check(z.minLength(1)),
-  region: z.string().check(z.minLength(1)),
+  account: z.string(),
+  region: z.string(),
 });
 export type SpokeLook = z.infer<typeof SpokeLookSchema>;
 /** A look of the drain: the schedule's own (the hub's), or its fan-out to a spoke. */
