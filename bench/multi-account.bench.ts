@@ -49,6 +49,7 @@ import { REPORT_ONLY_GATE } from '../shared/kernel/approval';
 import { portsFollowingScope } from '../shared/kernel/scope-following';
 import { routeByScope } from '../shared/kernel/scope-routing';
 import { readSettings } from '../shared/kernel/settings';
+import { wholeBatch } from '../shared/kernel/whole-batch';
 import { INSTANCE_LABEL_PREFIX } from '../shared/runners/matching';
 
 /**
@@ -613,7 +614,7 @@ async function burstOnce(
     topology: TOPOLOGY,
     audit,
     mode: 'live',
-    batches,
+    ...(whole ? { batches: wholeBatch } : {}),
     handlerFor: (s) => whole ?? create(portsIn(s)),
   });
   let failedMessages = 0;

@@ -33,6 +33,7 @@ import type { AnyRemediation, Handler } from '../../shared/kernel/remediation';
 import { portsFollowingScope } from '../../shared/kernel/scope-following';
 import { routeByScope } from '../../shared/kernel/scope-routing';
 import { readSettings } from '../../shared/kernel/settings';
+import { wholeBatch } from '../../shared/kernel/whole-batch';
 import { HOME_REGION } from './evidence';
 import { HUB, SCOPING } from './topology';
 
@@ -260,7 +261,7 @@ export function wireAcrossScopes(
     audit: w.audit,
     mode: (settings as { dryRun?: boolean }).dryRun ? 'dry-run' : 'live',
     now: () => w.now,
-    batches: whole ? 'whole' : 'by-scope',
+    ...(whole ? { batches: wholeBatch } : {}),
     handlerFor: (scope) => whole ?? create(ports(scope)),
   });
   return (event, context) => routed(event, context) as Promise<unknown>;

@@ -19,7 +19,7 @@ export const currentSpoke = (): AwsScope | undefined => spoke.getStore();
 
 /**
  * Per SQS message, the spoke its event belongs to (undefined: the hub), set by the kernel's scope
- * routing when it hands a remediation one whole batch across scopes (`batches: 'whole'`).
+ * routing when it hands a remediation one whole batch across scopes (`batches: wholeBatch`, shared/kernel/whole-batch.ts).
  */
 const messageSpokes = new AsyncLocalStorage<ReadonlyMap<string, AwsScope | undefined>>();
 

@@ -5,7 +5,7 @@ import { currentSpoke } from '../aws/scope-context';
  * Ports across the topology that act where the caller acts: each method call goes to the port of
  * the scope acted in at that moment (`inSpoke`; the hub outside any spoke). Every scope's ports are
  * built once, here; they should connect lazily (a spoke's role is assumed on its first call). This
- * is how one handler serves a whole batch across scopes (`routeByScope` with `batches: 'whole'`):
+ * is how one handler serves a whole batch across scopes (`routeByScope` with `batches: wholeBatch`):
  * a message's reads and its audit record stay in its own scope, the batch-wide step (the hub's
  * zone) runs in the hub. A method is looked up when it is read: read it inside the scope that calls
  * it (`ports.inventory.describe(ids)` in `inSpoke`), not once outside and kept.

@@ -9,6 +9,7 @@ import type { Handler } from './remediation';
 import { portsFollowingScope } from './scope-following';
 import { createInScopes, routeByScope } from './scope-routing';
 import { sqsBatch } from './sqs-batch';
+import { wholeBatch } from './whole-batch';
 
 const HUB = { account: '111111111111', region: 'eu-west-1' };
 const SPOKE = { account: '222222222222', region: 'us-east-1' };
@@ -310,7 +311,7 @@ describe('routeByScope, batches "whole": one handler per SQS batch, each message
       handlerFor: () => handler,
       audit,
       mode: 'live',
-      batches: 'whole',
+      batches: wholeBatch,
     });
     return { described, audit, batches, route };
   }

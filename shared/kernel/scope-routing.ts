@@ -12,7 +12,7 @@ import {
   scopesOf,
   type Topology,
 } from '../aws/scope';
-import { inSpoke, withMessageSpokes } from '../aws/scope-context';
+import { inSpoke } from '../aws/scope-context';
 import type { Handler } from './remediation';
 
 /** What `routeByScope` needs: the topology, a handler per scope, and the hub's audit sink for refusals. */
@@ -28,20 +28,29 @@ export interface ScopeRouting<E, R> {
   mode: 'dry-run' | 'live';
   now?: () => Date;
   /**
-   * How a queue batch reaches the handlers: `by-scope` (default), one call per scope with that
-   * scope's messages; `whole`, ONE call of the hub's handler with every message of a known scope,
-   * each message's scope known to the kernel (`inMessageSpoke`/`byMessageSpoke`, used by `sqsBatch`),
-   * for a remediation whose batch-wide step is the hub's (dns-sync: one Route 53 plan per zone) and
-   * whose ports follow the scope acted in (`portsFollowingScope`). Unknown scopes are refused alike.
+   * How a queue batch reaches the handlers. @default `batchByScope`: one call per scope with that
+   * scope's messages. `wholeBatch` (whole-batch.ts): ONE call of the hub's handler with every message
+   * of a known scope, each message's scope known to the kernel, for a remediation whose batch-wide
+   * step is the hub's (dns-sync) and whose ports follow the scope acted in (`portsFollowingScope`).
+   * A router of its own module, so an entry that does not use it does not bundle it. Unknown scopes
+   * are refused alike (`refuse`).
    */
-  batches?: 'by-scope' | 'whole';
+  batches?: BatchRouter;
 }
+
+/** How one SQS batch reaches the scopes' handlers (`ScopeRouting.batches`). */
+export type BatchRouter = <E, R>(
+  routing: ScopeRouting<E, R>,
+  handlerOf: (scope: AwsScope | undefined) => Promise<Handler<E, R>>,
+  event: SQSEvent,
+  context: Context | undefined,
+) => Promise<R>;
 
 type Unknown = Extract<ScopeVerdict, { kind: 'unknown' }>;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 const text = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : undefined);
 
-function parseBody(body: string): unknown {
+export function parseBody(body: string): unknown {
   try {
     return JSON.parse(body);
   } catch {
@@ -63,7 +72,7 @@ function subjectOf(event: Record<string, unknown>, v: Unknown): Subject {
  * The audited refusal of an event whose account/region is neither the hub's nor a configured
  * spoke's: `trust.unknown-account`, refused; nothing is called, and the message is not retried.
  */
-async function refuse<E, R>(
+export async function refuse<E, R>(
   routing: ScopeRouting<E, R>,
   body: unknown,
   v: Unknown,
@@ -101,12 +110,12 @@ const isSchedule = (e: unknown) =>
   isObject(e) && e.source === 'aws.events' && e['detail-type'] === 'Scheduled Event';
 
 /** Run `run` for each group; a group that throws fails its own messages (or rethrows when alone). */
-async function batchByScope<E, R>(
+export const batchByScope: BatchRouter = async <E, R>(
   routing: ScopeRouting<E, R>,
   handlerOf: (scope: AwsScope | undefined) => Promise<Handler<E, R>>,
   event: SQSEvent,
   context: Context | undefined,
-): Promise<SQSBatchResponse> {
+): Promise<R> => {
   const groups = new Map<string, { scope: AwsScope; records: SQSRecord[] }>();
   for (const record of event.Records) {
     const body = parseBody(record.body);
@@ -133,37 +142,8 @@ async function batchByScope<E, R>(
       failures.push(...records.map((r) => ({ itemIdentifier: r.messageId })));
     }
   }
-  return { batchItemFailures: failures };
-}
-
-/**
- * The whole batch to the hub's handler (`batches: 'whole'`): unknown scopes refused first; every
- * other message keeps its scope (a spoke's, or undefined for the hub's) for the handler to act in.
- */
-async function wholeBatch<E, R>(
-  routing: ScopeRouting<E, R>,
-  handlerOf: (scope: AwsScope | undefined) => Promise<Handler<E, R>>,
-  event: SQSEvent,
-  context: Context | undefined,
-): Promise<R> {
-  const topology = routing.topology as Topology;
-  const spokes = new Map<string, AwsScope | undefined>();
-  const known: SQSRecord[] = [];
-  for (const record of event.Records) {
-    const body = parseBody(record.body);
-    const v = scopeOf(body, topology);
-    if (v.kind === 'unknown') {
-      await refuse(routing, body, v, record);
-      continue;
-    }
-    const scope = v.scope as AwsScope;
-    spokes.set(record.messageId, sameScope(scope, topology.hub) ? undefined : scope);
-    known.push(record);
-  }
-  if (known.length === 0) return { batchItemFailures: [] } as R;
-  const handler = await handlerOf(topology.hub);
-  return withMessageSpokes(spokes, () => handler({ ...event, Records: known } as E, context));
-}
+  return { batchItemFailures: failures } as R;
+};
 
 /** A schedule tick runs in every scope, the hub first; every scope runs even when one fails. */
 async function everyScope<E, R>(
@@ -218,8 +198,7 @@ export function routeByScope<E, R>(routing: ScopeRouting<E, R>): Handler<E, R> {
   const topology = routing.topology;
   return async (event, context) => {
     if (!topology) return (await handlerOf(undefined))(event, context);
-    if (isSqs(event) && routing.batches === 'whole') return wholeBatch(routing, handlerOf, event, context);
-    if (isSqs(event)) return (await batchByScope(routing, handlerOf, event, context)) as R;
+    if (isSqs(event)) return (routing.batches ?? batchByScope)(routing, handlerOf, event, context);
     if (isSchedule(event)) return everyScope(topology, handlerOf, event, context);
     const v = scopeOf(event, topology);
     if (v.kind !== 'unknown') return (await handlerOf(v.scope))(event, context);

@@ -9,6 +9,7 @@ import type { Remediation } from './remediation';
 import { portsFollowingScope } from './scope-following';
 import { routeByScope } from './scope-routing';
 import { readSettings, type SettingsOf, type SettingsSpec } from './settings';
+import { wholeBatch } from './whole-batch';
 
 export interface TopologyOption {
   /** The fleet's accounts and regions. @default the deployed one (`topologyFromEnv`; none without spokes) */
@@ -68,7 +69,7 @@ export function wireScopedLambdaHandler<S extends SettingsSpec, K extends string
       topology,
       audit,
       mode: (settings as { dryRun?: boolean }).dryRun ? 'dry-run' : 'live',
-      batches: whole ? 'whole' : 'by-scope',
+      ...(whole ? { batches: wholeBatch } : {}),
       handlerFor: async (scope) =>
         across ??
         definition.create(

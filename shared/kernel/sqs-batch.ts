@@ -8,7 +8,7 @@ import { inMessageSpoke } from '../aws/scope-context';
  * that throws is reported in batchItemFailures (SQS redelivers it, then dead-letters it), the others
  * are deleted. `throwOnFullBatchFailure: false`: a batch whose every message failed is answered
  * with all of them (the invocation succeeds, each message is retried on its own) instead of failing.
- * In a whole batch across scopes (scope-routing.ts, `batches: 'whole'`) each message is handled as
+ * In a whole batch across scopes (whole-batch.ts, `batches: wholeBatch`) each message is handled as
  * acting in its own event's scope: its ports and audit record are that scope's.
  */
 export async function sqsBatch(
