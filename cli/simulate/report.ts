@@ -102,8 +102,11 @@ function auditInvariant(e: Engine, records: AuditRecord[]): Invariant {
     }
   }
   for (const h of e.hooks) {
-    const outcome = e.world.scopes.parts(h.scope).lifecycleActions.outcome(h.token);
-    if (outcome !== 'CONTINUE' && outcome !== 'ABANDON') continue;
+    if (
+      e.world.lifecycleActions.outcome(h.token) !== 'CONTINUE' &&
+      e.world.lifecycleActions.outcome(h.token) !== 'ABANDON'
+    )
+      continue;
     if (!acted.some((r) => r.action === 'lifecycle.complete' && r.subject.instanceId === h.instanceId)) {
       missing.push(
         `lifecycle action of ${h.instanceId} was completed without a lifecycle.complete audit record`,

@@ -18,12 +18,10 @@ import { auditOnlyFromEnv, createLazyHandler } from './wiring';
 export const handler = createLazyHandler(async () => {
   const settings = readSettings(runnerDrain.settings);
   const registry = await runnerRegistryFromEnv();
-  const topology = topologyFromEnv();
-  // the topology: the hub's scheduled look fans out to every spoke (look.ts)
-  const runtime = { now: () => new Date(), gate: REPORT_ONLY_GATE, topology };
+  const runtime = { now: () => new Date(), gate: REPORT_ONLY_GATE };
   return createInScopes({
     name: runnerDrain.name,
-    topology,
+    topology: topologyFromEnv(),
     audit: new DynamoDbAuditSink(settings.auditTable),
     mode: settings.dryRun ? 'dry-run' : 'live',
     portsFor: (scope) => ({
