@@ -66,6 +66,8 @@ export interface FleetHook {
   startedAt: number;
   hookName: string;
   heartbeatTimeoutMs: number;
+  /** The account/region of the group (a spoke's runner ASG); absent: the hub's. */
+  scope?: { account: string; region: string };
 }
 
 /** Another team's terminate hook on the runner ASG: it completes by timing out. */

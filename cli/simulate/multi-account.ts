@@ -1,6 +1,7 @@
 /**
  * The multi-account scenario (issue 16, `--scenario multi-account`): a hub and spokes in 3 accounts
- * x 2 regions. Hosts launch and leave in every spoke scope; their events reach the hub only through
+ * x 2 regions. Hosts launch and leave in every spoke scope, and each spoke's runner ASG scales a
+ * runner in through the fleet's terminate hook there; their events reach the hub only through
  * the synthesized spoke stacks' forwarding rules; the hub's functions act in each event's own
  * account and region. Adversarial events arrive on the hub's bus as well: one from an account that
  * is no spoke, and one in which a spoke claims another spoke's running instance was terminated.
@@ -19,9 +20,10 @@ import { type AwsScope, scopeKey } from '../../shared/aws/scope';
 import { stateChangeEvent } from '../../shared/dns/testing/state-change-event';
 import { T0 } from './engine';
 import { SIM_ACCOUNT } from './evidence';
-import { OPERATOR, type TruthInstance } from './fleet-model';
+import { ASG, OPERATOR, type TruthInstance } from './fleet-model';
 import { inScope } from './forwarding';
 import { type Invariant, invariant, rel } from './remediation-simulation';
+import { scaleIn } from './scale-in';
 import type { Engine } from './scenario';
 import { HUB, SCOPING, topologyOf } from './topology';
 
@@ -95,6 +97,35 @@ function launchIn(e: Engine, scope: AwsScope, n: number, k: number): TruthInstan
   return t;
 }
 
+/**
+ * A runner in the spoke's own runner ASG (the fleet's group name and terminate hook, as in the hub):
+ * it registers with the fleet's GitHub, takes jobs, and leaves through the spoke's Auto Scaling,
+ * whose lifecycle events reach the hub only through the spoke's forwarding rules.
+ */
+function launchRunnerIn(e: Engine, scope: AwsScope, n: number): TruthInstance {
+  const k = HOSTS_PER_SCOPE;
+  const id = `i-${(0x0b00000000 + n * 104_729 + k).toString(16).padStart(17, '0')}`;
+  const t: TruthInstance = {
+    id,
+    kind: 'runner',
+    asg: ASG,
+    name: id,
+    ip: `10.${16 + n}.0.${k + 4}`,
+    state: 'pending',
+    jobRunning: false,
+    neverRegisters: false,
+    scope,
+  };
+  e.truth.set(id, t);
+  e.world.evidence.change('RunInstances', 'autoscaling.amazonaws.com', id);
+  e.put(t, 'pending');
+  e.after(20_000 + Math.floor(e.rng() * 20_000), () => {
+    e.put(t, 'running');
+    e.after(40_000 + Math.floor(e.rng() * 40_000), () => e.registerRunner(t));
+  });
+  return t;
+}
+
 /** Events the adversarial part sends straight to the hub's bus, by event id. */
 export interface ForgedEvent {
   id: string;
@@ -129,12 +160,23 @@ function forge(e: Engine, hosts: TruthInstance[]): void {
   });
 }
 
-/** The scenario's events: hosts in every spoke scope, one of each scope's leaving, the forged events. */
+/**
+ * The scenario's events: hosts and a runner in every spoke scope, one host of each scope leaving,
+ * each spoke's runner scaled in by its own ASG, the forged events.
+ */
 export function scheduleMultiAccount(e: Engine): void {
   const hosts: TruthInstance[] = [];
   spokeScopes().forEach((scope, n) => {
     for (let k = 0; k < HOSTS_PER_SCOPE; k++)
       e.at(T0 + Math.floor(e.rng() * 8 * 60_000), () => hosts.push(launchIn(e, scope, n, k)));
+    let runner: TruthInstance | undefined;
+    e.at(T0 + Math.floor(e.rng() * 8 * 60_000), () => {
+      runner = launchRunnerIn(e, scope, n);
+    });
+    // the spoke's ASG scales its runner in (a scale-in number of its own: 100 + the scope's)
+    e.at(T0 + (22 + n) * 60_000, () => {
+      if (runner?.state === 'running') scaleIn(e, runner, 100 + n);
+    });
     // an operator terminates one host of each scope mid-run
     e.at(T0 + (20 + n) * 60_000, () => {
       const t = hosts.find((h) => h.scope === scope && h.state === 'running');

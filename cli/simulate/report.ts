@@ -102,11 +102,8 @@ function auditInvariant(e: Engine, records: AuditRecord[]): Invariant {
     }
   }
   for (const h of e.hooks) {
-    if (
-      e.world.lifecycleActions.outcome(h.token) !== 'CONTINUE' &&
-      e.world.lifecycleActions.outcome(h.token) !== 'ABANDON'
-    )
-      continue;
+    const outcome = e.world.scopes.parts(h.scope).lifecycleActions.outcome(h.token);
+    if (outcome !== 'CONTINUE' && outcome !== 'ABANDON') continue;
     if (!acted.some((r) => r.action === 'lifecycle.complete' && r.subject.instanceId === h.instanceId)) {
       missing.push(
         `lifecycle action of ${h.instanceId} was completed without a lifecycle.complete audit record`,

@@ -1,4 +1,5 @@
 import { ASG, type KillCause, lifecycleEvent, type TruthInstance } from './fleet-model';
+import { inScope } from './forwarding';
 import type { LifecycleHookRoute } from './routing';
 import type { Engine } from './scenario';
 
@@ -10,7 +11,9 @@ const terminateHookOf = (e: Engine): LifecycleHookRoute | undefined =>
 /**
  * ASG scale-in of a runner instance (its n-th): every terminate hook of the group (the fleet's, and
  * other teams' if any) holds the instance until its lifecycle action completes or times out; then
- * it terminates, or stops into the warm pool.
+ * it terminates, or stops into the warm pool. A spoke's runner (`t.scope`) is held by its own
+ * scope's Auto Scaling, and its events are raised there (reaching the hub only when forwarded);
+ * a spoke's scale-in never goes to the warm pool (the simulated warm pool is the hub's).
  */
 export function scaleIn(e: Engine, t: TruthInstance, n: number): void {
   // the scale-in decision is the trigger CloudTrail shows (a hook, if deployed, then holds the instance)
@@ -23,13 +26,14 @@ export function scaleIn(e: Engine, t: TruthInstance, n: number): void {
     return;
   }
   const startedAt = e.clock.now;
-  const warm = e.toWarmPool(n);
+  const warm = !t.scope && e.toWarmPool(n);
   const tokens = beginActions(e, t, n, hook, warm);
-  if (warm) e.world.instanceLifecycle.put(ASG, t.id, 'Warmed:Pending:Wait');
-  else e.world.instanceLifecycle.markTerminating(t.id);
+  const parts = e.world.scopes.parts(t.scope);
+  if (warm) parts.instanceLifecycle.put(ASG, t.id, 'Warmed:Pending:Wait');
+  else parts.instanceLifecycle.markTerminating(t.id);
   e.stats.lastChangeAt = e.clock.now;
   const watch = () => {
-    const outcomes = tokens.map((token) => e.world.lifecycleActions.outcome(token));
+    const outcomes = tokens.map((token) => e.actionOutcome(t.scope, token));
     if (outcomes.some((o) => o === undefined)) {
       e.after(5_000, watch);
       return;
@@ -52,6 +56,7 @@ function beginActions(
     { name: hook.name, heartbeatTimeoutMs: hook.heartbeatTimeoutMs, foreign: false, onEvent: undefined },
     ...e.foreignHooks.map((h) => ({ onEvent: undefined, ...h, foreign: true })),
   ];
+  const actions = e.world.scopes.parts(t.scope).lifecycleActions;
   return hooks.map((h, k) => {
     const ref = {
       autoScalingGroupName: ASG,
@@ -67,10 +72,12 @@ function beginActions(
         startedAt: e.clock.now,
         hookName: h.name,
         heartbeatTimeoutMs: h.heartbeatTimeoutMs,
+        ...(t.scope ? { scope: t.scope } : {}),
       });
-    e.world.lifecycleActions.begin(ref, h.heartbeatTimeoutMs, { warmPool: warm });
-    const event = lifecycleEvent(ref, `asg-${t.id}-${n}${k === 0 ? '' : `-${k}`}`, e.clock.now, extra);
-    e.emit('default', event);
+    actions.begin(ref, h.heartbeatTimeoutMs, { warmPool: warm });
+    const raised = lifecycleEvent(ref, `asg-${t.id}-${n}${k === 0 ? '' : `-${k}`}`, e.clock.now, extra);
+    const event = t.scope ? inScope(raised, t.scope) : raised;
+    e.emitIn(t.scope, event);
     h.onEvent?.(event);
     return ref.lifecycleActionToken;
   });
@@ -78,10 +85,11 @@ function beginActions(
 
 /** Every lifecycle action of the scale-in is over: the instance goes (or stops into the warm pool). */
 function release(e: Engine, t: TruthInstance, fleetToken: string, startedAt: number, warm: boolean): void {
-  e.world.instanceLifecycle.forget(t.id);
+  const parts = e.world.scopes.parts(t.scope);
+  parts.instanceLifecycle.forget(t.id);
   const held = e.clock.now - startedAt;
   // only the fleet completes the fleet's lifecycle action; a timeout is the hook's DefaultResult
-  const outcome = e.world.lifecycleActions.outcome(fleetToken);
+  const outcome = e.actionOutcome(t.scope, fleetToken);
   const cause: KillCause =
     outcome === 'timeout'
       ? 'hook-timeout'
@@ -90,7 +98,7 @@ function release(e: Engine, t: TruthInstance, fleetToken: string, startedAt: num
         : 'fleet-completed-hook';
   // a warm-pool runner stays online: a job it took after the fleet completed dies with the
   // other hooks' hold, not with the fleet's completion
-  const completedAt = e.world.lifecycleActions.completedAt(fleetToken);
+  const completedAt = parts.lifecycleActions.completedAt(fleetToken);
   const after = completedAt !== undefined && (t.jobStartedAt ?? 0) > completedAt;
   if (warm) e.parkInWarmPool(t, after ? 'other' : cause, held);
   else e.terminateNow(t, cause, held);

@@ -286,6 +286,14 @@ export class Engine extends EventEngine<World, FleetStats> {
     if (state === 'terminated') actions.unplace(t.id);
   }
 
+  /**
+   * The outcome of a lifecycle action as its scope's Auto Scaling reads it (the scale-in's watch
+   * asks every 5 s); the drain's watch wraps this to see a hook time out, in the hub or a spoke.
+   */
+  actionOutcome(scope: AwsScope | undefined, token: string): 'CONTINUE' | 'ABANDON' | 'timeout' | undefined {
+    return this.world.scopes.parts(scope).lifecycleActions.outcome(token);
+  }
+
   /** The group's lifecycle hooks exist from deployment on (DescribeLifecycleHooks knows them before any scale-in). */
   private defineAsgHooks(): void {
     for (const h of this.routing.lifecycleHooks)
@@ -327,7 +335,8 @@ export class Engine extends EventEngine<World, FleetStats> {
     return t;
   }
 
-  private registerRunner(t: TruthInstance): void {
+  /** A running runner instance registers its runner (with the fleet's labels) and takes jobs. */
+  registerRunner(t: TruthInstance): void {
     if (t.state !== 'running') return;
     const r = this.world.registry.register({
       name: `ci-${t.id}`,
@@ -470,7 +479,8 @@ export class Engine extends EventEngine<World, FleetStats> {
    */
   private leave(span: number): void {
     const all = [...this.truth.values()];
-    const runners = all.filter((t) => t.kind === 'runner' && t.state === 'running');
+    // the hub's runner ASG (a spoke's scales its own runners in: multi-account.ts)
+    const runners = all.filter((t) => t.kind === 'runner' && !t.scope && t.state === 'running');
     const webs = all.filter((t) => t.kind === 'web' && t.state === 'running');
     let n = 0;
     for (const t of runners.slice(0, Math.ceil(runners.length / 3))) {

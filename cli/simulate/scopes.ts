@@ -238,7 +238,7 @@ export function wireAcrossScopes(
   const settings = readSettings(definition.settings, { AWS_REGION: HOME_REGION, ...env });
   // each runner pool's sweep reads and spends its own state table (as fromDefinition wires it)
   const all = { ...w.ports, sweepState: w.sweepStateOf(settings.sweepStateTable) } as Record<string, unknown>;
-  const runtime = { now: () => w.now, gate };
+  const runtime = { now: () => w.now, gate, topology };
   if (mode === 'fleet') {
     const parts = scopesOf(topology).map((scope) => ({ scope, ...w.scopes.recorded(scope) }));
     const fleet = { ...(parts[0] as (typeof parts)[number]), ...acrossScopes(parts) };

@@ -956,13 +956,15 @@ describe('runner-drain: its declaration (settings, actions, IAM)', () => {
       'lifecycle.heartbeat',
       'lifecycle.complete',
       'drain.adopt',
+      'drain.look-spokes',
     ]);
     expect(a.deregister).toMatchObject({ reversible: false, weight: 0 });
     expect(a.deregister.unattended).toMatch(/Terminating:Wait.*own hook/);
     expect(a.cordon.reversible).toBe(true);
-    expect(Object.values(a).map((k) => k.weight)).toEqual([0, 0, 0, 0, 0]);
-    // starting a drain only puts a hint on the drain's own queue: no AWS write, nothing mutating
+    expect(Object.values(a).map((k) => k.weight)).toEqual([0, 0, 0, 0, 0, 0]);
+    // starting a drain, or a spoke's look, only puts a hint on the drain's own queue: nothing mutating
     expect(a.adopt).toMatchObject({ reversible: true, calls: [] });
+    expect(a['look-spokes']).toMatchObject({ reversible: true, calls: [] });
     expect(a.deregister.calls).toContain('GitHub DELETE /orgs/{org}/actions/runners/{runner_id}');
     expect(a.cordon.calls).toContain('GitHub PUT /orgs/{org}/actions/runners/{runner_id}/labels');
     expect(a.heartbeat.calls).toEqual(['AutoScaling.RecordLifecycleActionHeartbeat']);

@@ -44,7 +44,7 @@ const settings = {
   ...POOL_SETTINGS,
 };
 type Settings = SettingsOf<typeof settings>;
-type Kind = 'deregister' | 'cordon' | 'heartbeat' | 'complete' | 'adopt';
+type Kind = 'deregister' | 'cordon' | 'heartbeat' | 'complete' | 'adopt' | 'look-spokes';
 
 /** The fleet's runner groups, as the resource ARNs of the lifecycle calls (the group id is a wildcard). */
 const groupArns = (s: Settings) =>
@@ -67,7 +67,8 @@ const RUNNERS_WRITE = ['organization_self_hosted_runners:write'];
  * runner-drain: drains terminating runner instances (the fleet's own terminate lifecycle hook),
  * cordons the runner of a spot instance about to be interrupted, looks again at a held instance
  * through its own queue, and every minute looks for instances held by the hook whose lifecycle
- * event was lost (look.ts) to drain them the same way. Every message is a hint re-verified against Auto Scaling (drain-trust.ts);
+ * event was lost (look.ts) to drain them the same way, in the hub and (fanned out through its
+ * queue) in every spoke. Every message is a hint re-verified against Auto Scaling (drain-trust.ts);
  * the pure decision is decideDrain (shared/runners/drain.ts); every change goes through the kernel.
  */
 export const runnerDrain: Remediation<typeof settings, Kind, DrainPortName, SQSEvent, SQSBatchResponse> = {
@@ -156,9 +157,19 @@ export const runnerDrain: Remediation<typeof settings, Kind, DrainPortName, SQSE
       iam: () => [],
       calls: [],
     },
+    'look-spokes': {
+      audit: 'drain.look-spokes',
+      does: "send the scheduled look to each spoke (on the drain's own queue)",
+      // it only puts hints on the drain's own queue: each spoke's look re-verifies in its spoke
+      reversible: true,
+      weight: 0,
+      iam: () => [],
+      calls: [],
+    },
   },
   // read-only, no resource-level permissions: every message is re-verified against Auto Scaling;
-  // the scheduled look lists the groups' instances (DescribeAutoScalingGroups)
+  // the scheduled look lists the groups' instances (DescribeAutoScalingGroups), in every spoke too
+  // (the spoke role grants these reads: infra/constructs/spoke-permissions.ts)
   reads: () => [
     {
       actions: [
@@ -184,6 +195,7 @@ export const runnerDrain: Remediation<typeof settings, Kind, DrainPortName, SQSE
       groups: new Set(s.autoScalingGroupNames),
       hook: s.lifecycleHookName,
       labels: s.runnerLabels ?? [],
+      spokes: runtime.topology?.spokes ?? [],
     };
     return (event: SQSEvent, context?: Context) => sqsBatch(event, context, (r) => onMessage(run, r));
   },

@@ -18,10 +18,12 @@ import { auditOnlyFromEnv, createLazyHandler } from './wiring';
 export const handler = createLazyHandler(async () => {
   const settings = readSettings(runnerDrain.settings);
   const registry = await runnerRegistryFromEnv();
-  const runtime = { now: () => new Date(), gate: REPORT_ONLY_GATE };
+  const topology = topologyFromEnv();
+  // the topology: the hub's scheduled look fans out to every spoke (look.ts)
+  const runtime = { now: () => new Date(), gate: REPORT_ONLY_GATE, topology };
   return createInScopes({
     name: runnerDrain.name,
-    topology: topologyFromEnv(),
+    topology,
     audit: new DynamoDbAuditSink(settings.auditTable),
     mode: settings.dryRun ? 'dry-run' : 'live',
     portsFor: (scope) => ({

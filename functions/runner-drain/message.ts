@@ -6,6 +6,7 @@ import {
   AdoptedLifecycleEventSchema,
   DrainRetrySchema,
   ScheduledLookSchema,
+  SpokeLookSchema,
   SpotInterruptionEventSchema,
   TerminateLifecycleEventSchema,
 } from '../../shared/runners/lifecycle-event';
@@ -31,8 +32,10 @@ function parse(record: SQSRecord): Message {
   if (spot.success) return { kind: 'spot', event: spot.data };
   const scheduled = ScheduledLookSchema.safeParse(body);
   if (scheduled.success) return { kind: 'look', event: scheduled.data };
+  const spokeLook = SpokeLookSchema.safeParse(body);
+  if (spokeLook.success) return { kind: 'look', event: spokeLook.data };
   throw new MalformedEventError(
-    `message ${record.messageId} is neither a terminate lifecycle event, a spot interruption warning, a drain retry, a drain the look started nor the scheduled look: ${first.error.message}`,
+    `message ${record.messageId} is neither a terminate lifecycle event, a spot interruption warning, a drain retry, a drain the look started nor a scheduled look: ${first.error.message}`,
     { cause: first.error },
   );
 }

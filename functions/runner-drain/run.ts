@@ -1,11 +1,12 @@
 import type { SQSRecord } from 'aws-lambda';
 import { type AuditContext, auditedAction, sqsDelivery } from '../../shared/audit/audited-action';
 import type { Subject } from '../../shared/audit/schema';
+import type { AwsScope } from '../../shared/aws/scope';
 import { allowance, type RunKit, recordNote } from '../../shared/kernel/perform';
 import type { PortsOf } from '../../shared/kernel/ports';
 import type { Runtime } from '../../shared/kernel/remediation';
 import type { Refusal } from '../../shared/runners/drain-trust';
-import type { DrainEvent, ScheduledLook, SpotInterruptionEvent } from '../../shared/runners/lifecycle-event';
+import type { DrainEvent, DrainLook, SpotInterruptionEvent } from '../../shared/runners/lifecycle-event';
 
 export const FUNCTION = 'runner-drain';
 
@@ -26,6 +27,8 @@ export interface DrainRun {
   hook: string;
   /** The pool's labels: a runner of the instance without every one of them is never touched. */
   labels: readonly string[];
+  /** The spokes the hub's scheduled look fans out to (none without spokes). */
+  spokes: readonly AwsScope[];
 }
 
 /**
@@ -40,7 +43,7 @@ export interface DrainMessage {
 export type Message =
   | DrainMessage
   | { kind: 'spot'; event: SpotInterruptionEvent }
-  | { kind: 'look'; event: ScheduledLook };
+  | { kind: 'look'; event: DrainLook };
 
 /**
  * How recent a drain's last look must be for it to count as under way: a live drain looks again

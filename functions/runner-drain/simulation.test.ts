@@ -8,6 +8,7 @@ import { runCli } from '../../cli/program';
 import type { Invariant } from '../../cli/simulate/invariants';
 import { fromDefinition, type HandlerOverrides, type Invoke } from '../../cli/simulate/world';
 import { testDeps } from '../../cli/test-deps';
+import { DRAIN_SPOKE_LOOK_SOURCE } from '../../shared/runners/lifecycle-event';
 import { runnerDrain } from './definition';
 import { simulation } from './simulation';
 
@@ -66,6 +67,52 @@ describe('runner-drain in the full simulator: a lost terminate lifecycle event',
       expect.stringMatching(
         /^hook token-i-[\w-]+ of i-\w+ expired at t\+\d+s, \d+ s into a 1800 s drain deadline, runner \d+ still registered$/,
       ),
+    );
+  });
+});
+
+/** The hub and spokes of `--scenario multi-account` (as multi-account.test.ts runs it). */
+const MULTI = [
+  '--scenario',
+  'multi-account',
+  '--instances',
+  '9',
+  '--duration',
+  '30',
+  '--settle',
+  '65',
+  '--lost-lifecycle-events',
+];
+
+/** runner-drain as deployed, except that the looks its hub fanned out to the spokes never run. */
+const withoutSpokeLooks: HandlerOverrides = {
+  [ENTRY]: (w, env) => {
+    const real = fromDefinition(runnerDrain, w, env) as Invoke;
+    return async (event, context) => {
+      const records = (event as SQSEvent).Records.filter(
+        (r) => (JSON.parse(r.body) as { source?: string }).source !== DRAIN_SPOKE_LOOK_SOURCE,
+      );
+      return records.length > 0 ? real({ Records: records }, context) : { batchItemFailures: [] };
+    };
+  },
+};
+
+describe('runner-drain in the full simulator: lost lifecycle events in the spokes', () => {
+  it("the hub's look fans out to every spoke: each spoke's runner is drained, every invariant holds", async () => {
+    const r = await run(MULTI);
+    expect(r.invariant(HELD)).toMatchObject({ ok: true, details: [] });
+    // the hub's hooks and the five spokes' (one scale-in each) are judged
+    expect(r.invariant(HELD).checked).toBeGreaterThan(5);
+    expect(r.summary.invariants.filter((i) => !i.ok)).toEqual([]);
+    expect(r.code).toBe(0);
+  });
+
+  it(`${HELD}: with the spoke fan-out disabled, a spoke runner's hook expires held`, async () => {
+    const r = await run(MULTI, withoutSpokeLooks);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`FAIL ${HELD} \\(\\d+ violations? in \\d+ checked\\)`));
+    expect(r.invariant(HELD).details).toContainEqual(
+      expect.stringMatching(/^hook token-i-\w+-10\d of i-\w+ \(spoke \d{12}\/[a-z]+-[a-z]+-\d\) expired at /),
     );
   });
 });

@@ -14,6 +14,7 @@ import {
   relTime,
 } from '../../cli/simulate/remediation-simulation';
 import type { Engine } from '../../cli/simulate/scenario';
+import { scopeKey } from '../../shared/aws/scope';
 import { GitHubApiError } from '../../shared/github/errors';
 import { TERMINATE_LIFECYCLE_DETAIL_TYPE } from '../../shared/runners/lifecycle-event';
 
@@ -26,15 +27,18 @@ interface DrainWatch {
   expiredHeld: string[];
   /** DELETE runner calls of runner-drain answered 5xx (--github-delete-errors). */
   deleteErrors: number;
-  /** The instance whose terminate lifecycle events were all lost (--lost-lifecycle-events). */
-  lostEventsOf?: string;
+  /**
+   * The instances whose terminate lifecycle events were all lost (--lost-lifecycle-events), by the
+   * scope they run in (`hub`, or a spoke's `account/region`): one per scope.
+   */
+  lostEvents: Map<string, string>;
 }
 const watches = new WeakMap<Engine, DrainWatch>();
 
 export function drainWatch(e: Engine): DrainWatch {
   let s = watches.get(e);
   if (!s) {
-    s = { expiredHeld: [], deleteErrors: 0 };
+    s = { expiredHeld: [], deleteErrors: 0, lostEvents: new Map() };
     watches.set(e, s);
   }
   return s;
@@ -73,10 +77,11 @@ function installDrainDeleteErrors(e: Engine): void {
 /**
  * --lost-lifecycle-events: EventBridge delivers Auto Scaling's lifecycle events best-effort; every
  * terminate lifecycle event of the first runner scale-in that leaves (not into the warm pool; each
- * hook's, every copy) is lost before
- * any rule sees it. Its runner runs a long job: busy until twice the hook's heartbeat timeout, so
- * it is still registered when the hook would expire (the sweep never removes a busy runner). Only
- * the drain's scheduled look can then find the instance held by the hook and hold it.
+ * hook's, every copy) in each scope (the hub, and every spoke of `--scenario multi-account`) is
+ * lost before any rule of the hub sees it. Its runner runs a long job: busy until twice the hook's
+ * heartbeat timeout, so it is still registered when the hook would expire (the sweep never removes
+ * a busy runner). Only the drain's scheduled look, in that instance's own scope, can then find it
+ * held by the hook and hold it.
  */
 const registered = (e: Engine, runnerId: number | undefined) =>
   runnerId !== undefined && e.world.registry.snapshot().some((r) => r.id === runnerId);
@@ -89,11 +94,13 @@ function installLostLifecycleEvents(e: Engine): void {
     const id = event['detail-type'] === TERMINATE_LIFECYCLE_DETAIL_TYPE ? detail?.EC2InstanceId : undefined;
     // a scale-in into the warm pool keeps its runner by design: not the one lost
     const leaves = detail?.Destination !== 'WarmPool';
-    if (id && leaves && !state.lostEventsOf && registered(e, e.truth.get(id)?.runnerId)) {
-      state.lostEventsOf = id;
-      longJob(e, e.truth.get(id)?.runnerId as number, 2 * (e.hooks.at(-1)?.heartbeatTimeoutMs ?? 300_000));
+    const t = id ? e.truth.get(id) : undefined;
+    const scope = t?.scope ? scopeKey(t.scope) : 'hub';
+    if (t && leaves && !state.lostEvents.has(scope) && registered(e, t.runnerId)) {
+      state.lostEvents.set(scope, t.id);
+      longJob(e, t.runnerId as number, 2 * (e.hooks.at(-1)?.heartbeatTimeoutMs ?? 300_000));
     }
-    if (id && id === state.lostEventsOf) {
+    if (id && state.lostEvents.get(scope) === id) {
       e.stats.dropped++;
       return;
     }
@@ -118,15 +125,15 @@ function longJob(e: Engine, runnerId: number, ms: number): void {
 
 /**
  * Every run: a fleet hook that timed out before the drain deadline while its runner was still
- * registered (the fleet dropped its heartbeat). Seen when the ASG first reads the timeout.
+ * registered (the fleet dropped its heartbeat), in the hub or a spoke. Seen when the ASG first
+ * reads the timeout.
  */
 function watchHookExpiries(e: Engine): void {
   const state = drainWatch(e);
-  const actions = e.world.lifecycleActions;
-  const outcome = actions.outcome.bind(actions);
+  const outcome = e.actionOutcome.bind(e);
   const seen = new Set<string>();
-  actions.outcome = (token) => {
-    const o = outcome(token);
+  e.actionOutcome = (scope, token) => {
+    const o = outcome(scope, token);
     const h = e.hooks.find((x) => x.token === token);
     if (o !== 'timeout' || !h || seen.has(token)) return o;
     seen.add(token);
@@ -134,7 +141,7 @@ function watchHookExpiries(e: Engine): void {
     const runnerId = e.truth.get(h.instanceId)?.runnerId;
     if (registered(e, runnerId) && held < e.drainDeadlineMs)
       state.expiredHeld.push(
-        `hook ${token} of ${h.instanceId} expired at ${relTime(e)}, ${Math.round(held / 1000)} s into a ${e.drainDeadlineMs / 1000} s drain deadline, runner ${runnerId} still registered`,
+        `hook ${token} of ${h.instanceId}${h.scope ? ` (spoke ${scopeKey(h.scope)})` : ''} expired at ${relTime(e)}, ${Math.round(held / 1000)} s into a ${e.drainDeadlineMs / 1000} s drain deadline, runner ${runnerId} still registered`,
       );
     return o;
   };
@@ -216,7 +223,7 @@ export const simulation: RemediationSimulation = {
     {
       flag: 'lost-lifecycle-events',
       description:
-        "lose every terminate lifecycle event of the first runner scale-in (EventBridge delivers them best-effort): only the drain's scheduled look finds it",
+        "lose every terminate lifecycle event of the first runner scale-in in each scope, spokes included (EventBridge delivers them best-effort): only the drain's scheduled look finds it",
       install: installLostLifecycleEvents,
     },
     {

@@ -55,6 +55,24 @@ describe('spokeGrants: exactly the spoke-side calls of the deployed remediations
         expect(g.resources.includes('*') && !g.conditions, `${a} on ${g.resources.join(',')}`).toBe(false);
   });
 
+  it("lets runner-drain's look list a spoke's groups: exactly the drain's Auto Scaling calls, nothing more", () => {
+    const drain = spokeGrants([deployed('runner-drain', FLEET)]);
+    expect(drain.flatMap((g) => g.actions).sort()).toEqual([
+      'autoscaling:CompleteLifecycleAction',
+      // the scheduled look, fanned out to the spoke, lists its groups' instances there
+      'autoscaling:DescribeAutoScalingGroups',
+      'autoscaling:DescribeAutoScalingInstances',
+      'autoscaling:DescribeLifecycleHooks',
+      'autoscaling:DescribeScalingActivities',
+      'autoscaling:RecordLifecycleActionHeartbeat',
+    ]);
+    // the reads support no resource-level permissions; the lifecycle calls stay on the fleet's groups
+    const look = drain.find((g) => g.actions.includes('autoscaling:DescribeAutoScalingGroups'));
+    expect(look?.actions.every((a) => a.startsWith('autoscaling:Describe'))).toBe(true);
+    // no EC2 (the drain reads no instance there) and no SQS: the spoke's look is sent by the hub
+    expect(drain.flatMap((g) => g.actions).filter((a) => !a.startsWith('autoscaling:'))).toEqual([]);
+  });
+
   it('follows the deployment: no sweep with terminate, no TerminateInstances; nothing deployed, nothing granted', () => {
     const without = [deployed('runner-sweep', { ...FLEET, allowTerminate: false })];
     expect(spokeGrants(without).flatMap((g) => g.actions)).not.toContain('ec2:TerminateInstances');

@@ -2,7 +2,7 @@ import type { Context } from 'aws-lambda';
 import type { ApprovalSettings } from '../approvals/settings';
 import { readApprovalSettings } from '../approvals/settings';
 import { AuditWriteError } from '../audit/errors';
-import type { AwsScope } from '../aws/scope';
+import type { AwsScope, Topology } from '../aws/scope';
 import { ConfigError } from '../core/errors';
 import { type ApprovalGate, REPORT_ONLY_GATE } from './approval';
 import { type Noted, needsApproval, type Planned, type RemediationSpec } from './definition';
@@ -16,6 +16,11 @@ import type { SettingsOf, SettingsSpec } from './settings';
 export interface Runtime {
   now: () => Date;
   gate: ApprovalGate;
+  /**
+   * The deployed hub and spokes (undefined without spokes): a remediation whose hub run fans out
+   * to the spokes itself reads it (runner-drain's scheduled look).
+   */
+  topology?: Topology;
 }
 
 export type Handler<E = unknown, R = unknown> = (event: E, context?: Context) => Promise<R>;

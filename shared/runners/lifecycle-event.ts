@@ -53,6 +53,24 @@ export const ScheduledLookSchema = z.object({
 });
 export type ScheduledLook = z.infer<typeof ScheduledLookSchema>;
 
+/** The source of the hub's scheduled look fanned out to one spoke (runner-drain's own queue). */
+export const DRAIN_SPOKE_LOOK_SOURCE = 'fleetwarden.drain-spoke-look';
+
+/**
+ * The hub's scheduled look, fanned out to one spoke scope on runner-drain's own queue: its top-level
+ * account/region route it to that spoke's ports (an unknown one is refused by the scope routing);
+ * it looks there only and never fans out again. `id` is the schedule's id and the scope.
+ */
+export const SpokeLookSchema = z.extend(ScheduledLookSchema, {
+  source: z.literal(DRAIN_SPOKE_LOOK_SOURCE),
+  'detail-type': z.literal('Drain Spoke Look'),
+  account: z.string(),
+  region: z.string(),
+});
+export type SpokeLook = z.infer<typeof SpokeLookSchema>;
+/** A look of the drain: the schedule's own (the hub's), or its fan-out to a spoke. */
+export type DrainLook = ScheduledLook | SpokeLook;
+
 /** What runner-drain puts back on its own queue to look again later: which action, which look. */
 export const DrainRetrySchema = z.object({
   fleetwarden: z.literal('drain-retry'),
@@ -62,8 +80,8 @@ export const DrainRetrySchema = z.object({
   // state (DrainStateStore), never the message's; a field a sender adds here is dropped unread.
 });
 export type DrainRetry = z.infer<typeof DrainRetrySchema>;
-/** What runner-drain sends to its own queue: a look again, or a drain its scheduled look started. */
-export type DrainQueueMessage = DrainRetry | AdoptedLifecycleEvent;
+/** What runner-drain sends to its own queue: a look again, a drain its scheduled look started, or a spoke's look. */
+export type DrainQueueMessage = DrainRetry | AdoptedLifecycleEvent | SpokeLook;
 
 export const SPOT_INTERRUPTION_DETAIL_TYPE = 'EC2 Spot Instance Interruption Warning';
 
