@@ -201,6 +201,25 @@ function watchLiveRunnerRemovals(e: Engine): void {
 }
 
 /**
+ * The most runners registered at any instant of [from, to], from samples taken when the count
+ * changed (`Journal.sampleRunners`, at invocation starts). The sample superseded AT `from` counts:
+ * removals made at `from` by the first invocation of that instant saw it (the clock does not move
+ * within an instant, so the next invocation's sample of the count after them is also at `from`).
+ */
+export function peakRunners(
+  counts: ReadonlyArray<{ at: number; count: number }>,
+  from: number,
+  to: number,
+): number {
+  return Math.max(
+    0,
+    ...counts
+      .filter((s, k) => s.at <= to && (s.at >= from || (counts[k + 1]?.at ?? Infinity) >= from))
+      .map((s) => s.count),
+  );
+}
+
+/**
  * Contract 3: runner-sweep's removals (deregistrations + terminations; those a human approved, as
  * `approvedCalls` judges them, do not count) in any rolling window (3600 s
  * unless BUDGET_WINDOW_SECONDS says otherwise) are at most max(1, floor(maxRemovalShare x the peak
@@ -215,14 +234,7 @@ export function removalsWithinBudget(e: Engine, records: AuditRecord[] = []): In
     .filter((c) => c.fn === 'runner-sweep' && c.outcome === 'success' && !approved.has(c.requestId))
     .filter((c) => c.operation === 'DeleteRunner' || c.operation === 'TerminateInstances')
     .flatMap((c) => (c.operation === 'DeleteRunner' ? [c.at] : c.resources.map(() => c.at)));
-  const counts = e.world.journal.runnerCounts;
-  const peak = (from: number, to: number) =>
-    Math.max(
-      0,
-      ...counts
-        .filter((s, k) => s.at <= to && (s.at >= from || (counts[k + 1]?.at ?? Infinity) > from))
-        .map((s) => s.count),
-    );
+  const peak = (from: number, to: number) => peakRunners(e.world.journal.runnerCounts, from, to);
   let worst: string | undefined;
   let excess = 0;
   for (let i = 0; i < removals.length; i++) {
