@@ -8,9 +8,10 @@ import { runCli } from '../../cli/program';
 import type { Invariant } from '../../cli/simulate/invariants';
 import { fromDefinition, type HandlerOverrides, type Invoke } from '../../cli/simulate/world';
 import { testDeps } from '../../cli/test-deps';
+import { InMemoryRunnerRegistry } from '../../shared/github/in-memory-runner-registry';
 import { DRAIN_SPOKE_LOOK_SOURCE } from '../../shared/runners/lifecycle-event';
 import { runnerDrain } from './definition';
-import { simulation } from './simulation';
+import { longJob, simulation } from './simulation';
 
 /**
  * runner-drain in the full simulator when Auto Scaling's lifecycle event is lost (EventBridge
@@ -114,5 +115,48 @@ describe('runner-drain in the full simulator: lost lifecycle events in the spoke
     expect(r.invariant(HELD).details).toContainEqual(
       expect.stringMatching(/^hook token-i-\w+-10\d of i-\w+ \(spoke \d{12}\/[a-z]+-[a-z]+-\d\) expired at /),
     );
+  });
+});
+
+describe("--lost-lifecycle-events: the long job it gives the lost instance's runner", () => {
+  /** A registry, a clock and a timer list the test advances by hand. */
+  function host() {
+    const clock = { now: 0 };
+    const registry = new InMemoryRunnerRegistry({ now: () => clock.now });
+    const timers: Array<{ at: number; run: () => unknown }> = [];
+    const after = (ms: number, run: () => unknown) => void timers.push({ at: clock.now + ms, run });
+    const advance = (to: number) => {
+      clock.now = to;
+      for (const t of timers.filter((x) => x.at <= to)) t.run();
+    };
+    const busy = (id: number) => registry.snapshot().find((r) => r.id === id)?.busy;
+    return { e: { world: { registry }, clock, after }, registry, clock, advance, busy };
+  }
+
+  it('a job that ends inside it leaves the runner busy until it ends, then idle', () => {
+    const h = host();
+    const r = h.registry.register({ name: 'ci-i-1' });
+    longJob(h.e, r.id, 600_000);
+    h.clock.now = 100_000;
+    h.registry.setBusy(r.id, true);
+    h.clock.now = 300_000;
+    h.registry.setBusy(r.id, false);
+    expect(h.busy(r.id)).toBe(true);
+    h.advance(600_000);
+    expect(h.busy(r.id)).toBe(false);
+  });
+
+  it('a job still running when it ends keeps the runner busy (its end does not idle the runner)', () => {
+    const h = host();
+    const r = h.registry.register({ name: 'ci-i-1' });
+    longJob(h.e, r.id, 600_000);
+    // seed 42 multi-account: the scenario starts job 29679116 570 s in; it runs past the 600 s
+    h.clock.now = 570_000;
+    h.registry.setBusy(r.id, true);
+    h.advance(600_000);
+    expect(h.busy(r.id)).toBe(true);
+    h.clock.now = 913_000;
+    h.registry.setBusy(r.id, false);
+    expect(h.busy(r.id)).toBe(false);
   });
 });

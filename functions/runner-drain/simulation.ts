@@ -16,6 +16,7 @@ import {
 import type { Engine } from '../../cli/simulate/scenario';
 import { scopeKey } from '../../shared/aws/scope';
 import { GitHubApiError } from '../../shared/github/errors';
+import type { InMemoryRunnerRegistry } from '../../shared/github/in-memory-runner-registry';
 import { TERMINATE_LIFECYCLE_DETAIL_TYPE } from '../../shared/runners/lifecycle-event';
 
 /** Another team's terminate hook on the runner ASG (a log shipper flushing before the instance goes). */
@@ -83,7 +84,14 @@ function installDrainDeleteErrors(e: Engine): void {
  * a busy runner). Only the drain's scheduled look, in that instance's own scope, can then find it
  * held by the hook and hold it.
  */
-const registered = (e: Engine, runnerId: number | undefined) =>
+/** What `longJob` needs of the engine: the registry, the clock, a timer. */
+export interface LongJobHost {
+  world: { registry: InMemoryRunnerRegistry };
+  clock: { now: number };
+  after(ms: number, run: () => unknown): void;
+}
+
+const registered = (e: LongJobHost, runnerId: number | undefined) =>
   runnerId !== undefined && e.world.registry.snapshot().some((r) => r.id === runnerId);
 
 function installLostLifecycleEvents(e: Engine): void {
@@ -108,18 +116,23 @@ function installLostLifecycleEvents(e: Engine): void {
   };
 }
 
-/** The runner is busy from now for `ms` (a job that ends earlier keeps it busy until then). */
-function longJob(e: Engine, runnerId: number, ms: number): void {
+/**
+ * The runner is busy from now for `ms` (a job that ends earlier keeps it busy until then). When it
+ * ends, the runner is left as the scenario's own jobs set it meanwhile: one still running (the
+ * simulated GitHub gives the cordoned runner jobs) keeps it busy until that job ends.
+ */
+export function longJob(e: LongJobHost, runnerId: number, ms: number): void {
   const registry = e.world.registry;
   const setBusy = registry.setBusy.bind(registry);
   const until = e.clock.now + ms;
+  let theirs = registry.snapshot().find((r) => r.id === runnerId)?.busy ?? false;
   registry.setBusy = (id, busy) => {
-    if (id === runnerId && !busy && e.clock.now < until) return;
-    setBusy(id, busy);
+    if (id === runnerId && e.clock.now < until) theirs = busy;
+    setBusy(id, id === runnerId && e.clock.now < until ? true : busy);
   };
   setBusy(runnerId, true);
   e.after(ms, () => {
-    if (registered(e, runnerId)) setBusy(runnerId, false);
+    if (registered(e, runnerId)) setBusy(runnerId, theirs);
   });
 }
 
