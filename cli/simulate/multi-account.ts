@@ -75,24 +75,43 @@ const HOSTS_PER_SCOPE = 3;
 const scopeTag = (s: AwsScope) =>
   `a${s.account.slice(-4)}-${s.region.replace(/^(\w)\w*-(\w)\w*-(\d)$/, '$1$2$3')}`;
 
-/** Launch a web host in a spoke scope: its own inventory, its events raised in that account/region. */
-function launchIn(e: Engine, scope: AwsScope, n: number, k: number): TruthInstance {
+/**
+ * A host of a spoke scope, pending: its own inventory, its events raised in that account/region,
+ * its launch in the trail as `launchedBy`'s RunInstances, named by its id unless `host` names it;
+ * the `k`th address of the scope's block:
+ * spoke addresses never collide with the hub's 10.0.x.y or each other's.
+ */
+function pendingIn(
+  e: Engine,
+  scope: AwsScope,
+  n: number,
+  k: number,
+  host: Pick<TruthInstance, 'kind'> & Partial<TruthInstance>,
+  launchedBy: string,
+): TruthInstance {
   const id = `i-${(0x0b00000000 + n * 104_729 + k).toString(16).padStart(17, '0')}`;
   const t: TruthInstance = {
     id,
-    kind: 'web',
-    // the first host of each scope is a build host: its name routes to the build zone (longest suffix)
-    name: k === 0 ? `web-${scopeTag(scope)}-${k}.${SIM_ZONES.build.name}` : `web-${scopeTag(scope)}-${k}`,
-    // a block per scope: spoke addresses never collide with the hub's 10.0.x.y or each other's
     ip: `10.${16 + n}.0.${k + 4}`,
     state: 'pending',
     jobRunning: false,
     neverRegisters: false,
     scope,
+    ...host,
+    name: host.name ?? id,
   };
   e.truth.set(id, t);
-  e.world.evidence.change('RunInstances', OPERATOR, id);
+  e.world.evidence.change('RunInstances', launchedBy, id);
   e.put(t, 'pending');
+  return t;
+}
+
+/** Launch a web host in a spoke scope. */
+function launchIn(e: Engine, scope: AwsScope, n: number, k: number): TruthInstance {
+  // the first host of each scope is a build host: its name routes to the build zone (longest suffix)
+  const name =
+    k === 0 ? `web-${scopeTag(scope)}-${k}.${SIM_ZONES.build.name}` : `web-${scopeTag(scope)}-${k}`;
+  const t = pendingIn(e, scope, n, k, { kind: 'web', name }, OPERATOR);
   e.after(20_000 + Math.floor(e.rng() * 20_000), () => e.put(t, 'running'));
   return t;
 }
@@ -103,22 +122,14 @@ function launchIn(e: Engine, scope: AwsScope, n: number, k: number): TruthInstan
  * whose lifecycle events reach the hub only through the spoke's forwarding rules.
  */
 function launchRunnerIn(e: Engine, scope: AwsScope, n: number): TruthInstance {
-  const k = HOSTS_PER_SCOPE;
-  const id = `i-${(0x0b00000000 + n * 104_729 + k).toString(16).padStart(17, '0')}`;
-  const t: TruthInstance = {
-    id,
-    kind: 'runner',
-    asg: ASG,
-    name: id,
-    ip: `10.${16 + n}.0.${k + 4}`,
-    state: 'pending',
-    jobRunning: false,
-    neverRegisters: false,
+  const t = pendingIn(
+    e,
     scope,
-  };
-  e.truth.set(id, t);
-  e.world.evidence.change('RunInstances', 'autoscaling.amazonaws.com', id);
-  e.put(t, 'pending');
+    n,
+    HOSTS_PER_SCOPE,
+    { kind: 'runner', asg: ASG },
+    'autoscaling.amazonaws.com',
+  );
   e.after(20_000 + Math.floor(e.rng() * 20_000), () => {
     e.put(t, 'running');
     e.after(40_000 + Math.floor(e.rng() * 40_000), () => e.registerRunner(t));
