@@ -507,15 +507,7 @@ describe('dns-reconcile reads the zone only when something may have drifted (iss
   });
 
   it('an instance launched since the last runs whose running event was lost gets its record on the next run', async () => {
-    const s = quietFleet();
-    s.setNow('2026-11-24T12:22:00Z');
-    s.inventory.put({
-      instanceId: id(8),
-      state: 'running',
-      privateIp: '10.0.0.8',
-      tags: { [TAG]: 'new' },
-      launchTime: '2026-11-24T12:20:00.000Z',
-    });
+    const s = await withLaunch();
     const summary = await s.runAt('2026-11-24T12:30:00Z');
     expect(summary).toMatchObject({ zoneRead: true });
     expect(aRecords(s.route53)).toContain('new.example.com. 10.0.0.8');
