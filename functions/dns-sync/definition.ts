@@ -82,7 +82,7 @@ const kitOf = (run: Run, ctx: Omit<AuditContext, 'function' | 'mode' | 'now'>): 
 async function applyBatch(run: Run, event: SQSEvent, b: Batch): Promise<Applied> {
   if (b.winners.length === 0) return {};
   const trigger = batchTrigger(event, b);
-  const attempt = Math.max(...[...b.winnerEvent.values()].map((e) => b.attemptOf.get(e.id) ?? 1));
+  const attempt = Math.max(...[...b.winnerOf.values()].map((w) => b.attemptOf.get(w.key) ?? 1));
   const kit = kitOf(run, { trigger, attempt });
   const dryRun = run.settings.dryRun;
   let result: SyncResult | undefined;
@@ -115,7 +115,7 @@ async function applyBatch(run: Run, event: SQSEvent, b: Batch): Promise<Applied>
           zoneId: f.zoneId,
           error: f.error.message,
         })),
-        events: [...b.winnerEvent.values()].map((e) => e.id),
+        events: [...b.winnerOf.values()].map((w) => w.event.id),
       },
     };
   };
@@ -147,7 +147,7 @@ async function recordMessage(run: Run, b: Batch, applied: Applied, record: SQSRe
     );
   }
   const e = p.event;
-  const o = outcomeOf(b, applied, e);
+  const o = outcomeOf(b, applied, record.messageId, e);
   const trigger = { source: e.source, id: e.id, detailType: e.detailType, time: e.time };
   const kit = kitOf(run, { ...sqsDelivery(record), trigger });
   const recordName = o.decision?.recordName;
