@@ -4,6 +4,7 @@ import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
 import { auditSinkInScope } from '../../shared/audit/scoped-sink';
 import { type AwsScope, sameScope, type Topology } from '../../shared/aws/scope';
 import type { ApplyPolicy } from '../../shared/dns/apply';
+import { Route53BusyError, Route53Error } from '../../shared/dns/errors';
 import { InMemoryRoute53 } from '../../shared/dns/in-memory-route53';
 import type { Route53Port } from '../../shared/dns/port';
 import { sqsRecord, stateChangeEvent } from '../../shared/dns/testing/state-change-event';
@@ -181,5 +182,70 @@ describe('dns-sync whole batch: a message is judged on its own scope (not on its
       [SPOKE.account, id(2), 'acted'],
       [SPOKE.account, id(2), 'acted'],
     ]);
+  });
+});
+
+describe('dns-sync whole batch: a Route 53 failure fails only the messages whose changes it carried', () => {
+  /** Route 53 that fails every change to `zoneId` with `error()`. */
+  const failing =
+    (zoneId: string, error: () => Error) =>
+    (fake: InMemoryRoute53): Route53Port => ({
+      listRecordSets: (z) => fake.listRecordSets(z),
+      listPage: (z, start, max) => fake.listPage(z, start, max),
+      changeRecordSets: async (z, c) => {
+        if (z === zoneId) throw error();
+        return fake.changeRecordSets(z, c);
+      },
+    });
+
+  it("AccessDenied on the spoke's zone fails the spoke's message; the hub's is written and succeeds", async () => {
+    const w = world({
+      route53: failing(
+        'ZSPOKE',
+        () => new Route53Error('ChangeResourceRecordSets ZSPOKE failed: AccessDenied: not authorized'),
+      ),
+    });
+    const out = await w.run(message('m-hub', HUB, 1), message('m-spoke', SPOKE, 2));
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm-spoke' }]);
+    expect(w.aNames('ZHUB')).toEqual(['h1.hub.example.com.']);
+    // the hub's PTR is written; the spoke instance gets none (its A failed)
+    expect(w.aNames('ZREV')).toEqual(['1.0.0.10.in-addr.arpa.']);
+    expect(w.perMessage()).toEqual([
+      [SPOKE.account, id(2), 'failed'],
+      ['hub', id(1), 'acted'],
+    ]);
+    expect(w.recordIn(SPOKE)?.reason).toContain('AccessDenied');
+    const batch = w.audit.all().find((r) => r.action === 'dns.change-batch');
+    expect(batch?.details?.failures).toEqual([
+      expect.objectContaining({
+        instanceId: id(2),
+        zoneId: 'ZSPOKE',
+        error: expect.stringContaining('AccessDenied'),
+      }),
+    ]);
+  });
+
+  it("Route 53 throttling past the budget on one zone fails only that zone's messages", async () => {
+    const w = world({
+      route53: failing(
+        'ZHUB',
+        () => new Route53BusyError('Throttling', 'ChangeResourceRecordSets: Rate exceeded'),
+      ),
+    });
+    const out = await w.run(message('m-hub', HUB, 1), message('m-spoke', SPOKE, 2));
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm-hub' }]);
+    expect(w.aNames('ZSPOKE')).toEqual(['s2.spoke.example.com.']);
+    expect(w.recordIn(HUB)).toMatchObject({
+      decision: 'failed',
+      reason: expect.stringContaining('ThrottledError'),
+    });
+  });
+
+  it('a failure of the request every instance shares (the reverse zone) fails every message', async () => {
+    const w = world({
+      route53: failing('ZREV', () => new Route53Error('ChangeResourceRecordSets ZREV failed: AccessDenied')),
+    });
+    const out = await w.run(message('m-hub', HUB, 1), message('m-spoke', SPOKE, 2));
+    expect(out.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['m-hub', 'm-spoke']);
   });
 });

@@ -166,7 +166,10 @@ export function batchTrigger(event: SQSEvent, b: Batch) {
   };
 }
 
-/** What became of the batch action: its result, or the error that failed it. */
+/**
+ * What became of the batch action: its result, the error that failed it, or both (Route 53 failed
+ * every request it sent: each instance's outcome is then in `result.failures`).
+ */
 export interface Applied {
   result?: SyncResult | undefined;
   error?: Error | undefined;
@@ -192,7 +195,8 @@ export function outcomeOf(b: Batch, applied: Applied, messageId: string, e: DnsS
   if (winner && !isWinner(b, messageId, e)) {
     return { skip: `superseded by event ${winner.id} (${winner.state} at ${winner.time}) in the same batch` };
   }
-  if (applied.error) return { error: applied.error };
+  // without a result (the zone read, the audit failed), the batch's error is every message's
+  if (applied.error && !applied.result) return { error: applied.error };
   const { result } = applied;
   const failure = result?.failures.find((x) => x.instanceId === e.instanceId);
   if (failure) return { error: failure.error };
