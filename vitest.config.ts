@@ -63,8 +63,9 @@ export default defineConfig({
     // the sim stage's longest files first, also on a clean clone with no recorded durations (the
     // unit stage keeps vitest's order); vitest reads the sequencer from this root config only
     sequence: { sequencer: SimHeaviestFirst },
-    // handlers log through Powertools; tests assert on audit records and results, not log lines
-    env: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    // handlers log through Powertools; tests assert on audit records and results, not log lines.
+    // Metrics are still added (tests spy on addMetric), never printed as EMF lines on stdout
+    env: { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
     projects: [
       {
         extends: true,
@@ -75,7 +76,11 @@ export default defineConfig({
           isolate: false,
           setupFiles: ['./vitest.shared-state.ts'],
           // no built-in CloudFormation validation in construct tests (warnings only; see above)
-          env: { POWERTOOLS_LOG_LEVEL: 'SILENT', CDK_VALIDATION: 'false' },
+          env: {
+            POWERTOOLS_LOG_LEVEL: 'SILENT',
+            POWERTOOLS_METRICS_DISABLED: 'true',
+            CDK_VALIDATION: 'false',
+          },
           exclude: [...EXCLUDE, ...SIM_FILES],
           // a bound for a hung test, not a speed check (CI runs on 2 shared cores)
           testTimeout: 300_000,
@@ -95,7 +100,11 @@ export default defineConfig({
           // the simulator synthesizes the fleet in-process: no built-in CloudFormation validation
           // (warnings only; 17 -> 2 CPU-s for a process's first synthesis). `npm run synth` and
           // `npm run integ` keep it.
-          env: { POWERTOOLS_LOG_LEVEL: 'SILENT', CDK_VALIDATION: 'false' },
+          env: {
+            POWERTOOLS_LOG_LEVEL: 'SILENT',
+            POWERTOOLS_METRICS_DISABLED: 'true',
+            CDK_VALIDATION: 'false',
+          },
           // whole simulations: no wall-clock limit (0 disables it); a hang is caught by CI's own limit
           testTimeout: 0,
           hookTimeout: 0,

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { sqsDelivery } from '../../shared/audit/audited-action';
+import { type AwsScope, scopeKey } from '../../shared/aws/scope';
 import { byMessageSpoke, inSpoke } from '../../shared/aws/scope-context';
 import { MalformedEventError } from '../../shared/core/errors';
 import type { SyncResult } from '../../shared/dns/apply';
@@ -45,14 +46,45 @@ export function parseRecord(record: SQSRecord): Parsed {
   return { kind: 'event', event: result.event };
 }
 
+/**
+ * The batch read per delivery: a message is judged on its own event, verified in its own scope.
+ * Event ids are not trusted to tell deliveries apart (a forged message can reuse a spoke event's id
+ * in another scope): what is per delivery is keyed by the SQS message id, and deliveries share an
+ * outcome only when they carry the same event in the same scope (an EventBridge duplicate).
+ */
 export interface Batch {
   parsed: Map<string, Parsed>;
+  /** Per SQS message id: its event's verdict, from its own scope's DescribeInstances. */
   facts: Map<string, FactOutcome>;
   /** One fact per instance: the newest event in the batch (the rest are superseded). */
   winners: InstanceFact[];
-  winnerEvent: Map<string, DnsSyncEvent>;
-  /** Per event id, its most-retried delivery in the batch. */
+  /** Per instance id: the winning event and its event key. */
+  winnerOf: Map<string, { key: string; event: DnsSyncEvent }>;
+  /** Per SQS message id: its event key (scope, event id and contents; duplicates share it). */
+  keyOf: Map<string, string>;
+  /** Per event key, its most-retried delivery in the batch. */
   attemptOf: Map<string, number>;
+}
+
+interface Delivery {
+  record: SQSRecord;
+  key: string;
+  event: DnsSyncEvent;
+}
+
+/** The event of a delivery as it is judged: its scope, its id and what it claims. */
+const eventKey = (spoke: AwsScope | undefined, e: DnsSyncEvent) =>
+  JSON.stringify([spoke ? scopeKey(spoke) : '', e.id, e.instanceId, e.state, e.time, e.tags ?? null]);
+
+/** Each scope's deliveries (parsed events only), keyed as `Batch.keyOf` says. */
+function deliveriesByScope(records: readonly SQSRecord[], parsed: Map<string, Parsed>) {
+  return byMessageSpoke(records).map((group) => ({
+    spoke: group.spoke,
+    deliveries: group.records.flatMap((record): Delivery[] => {
+      const p = parsed.get(record.messageId);
+      return p?.kind === 'event' ? [{ record, key: eventKey(group.spoke, p.event), event: p.event }] : [];
+    }),
+  }));
 }
 
 /** Parse the batch, verify its events' facts, keep the newest fact per instance. */
@@ -67,42 +99,52 @@ export async function readBatch(
   },
 ): Promise<Batch> {
   const parsed = new Map(event.Records.map((r) => [r.messageId, parseRecord(r)]));
-  const events = [...parsed.values()].flatMap((p) => (p.kind === 'event' ? [p.event] : []));
+  const groups = deliveriesByScope(event.Records, parsed);
+  const keyOf = new Map<string, string>();
   // the batch's attempt is its most-retried message's: a retried batch keeps its own record
   const attemptOf = new Map<string, number>();
-  for (const r of event.Records) {
-    const p = parsed.get(r.messageId);
-    if (p?.kind !== 'event') continue;
-    attemptOf.set(p.event.id, Math.max(attemptOf.get(p.event.id) ?? 1, sqsDelivery(r).attempt));
+  for (const { record, key } of groups.flatMap((g) => g.deliveries)) {
+    keyOf.set(record.messageId, key);
+    attemptOf.set(key, Math.max(attemptOf.get(key) ?? 1, sqsDelivery(record).attempt));
   }
   // each event's instance is described in its own event's scope only (a whole batch across scopes)
   const facts = new Map<string, FactOutcome>();
-  for (const group of byMessageSpoke(event.Records)) {
-    const mine = group.records.flatMap((r) => {
-      const p = parsed.get(r.messageId);
-      return p?.kind === 'event' ? [p.event] : [];
-    });
-    if (mine.length === 0) continue;
-    const part = await inSpoke(group.spoke, () =>
-      factsFromEvents({ ...input, events: mine, attempts: attemptOf }),
+  for (const g of groups) {
+    if (g.deliveries.length === 0) continue;
+    const keys = new Map(g.deliveries.map((d) => [d.event, d.key]));
+    const part = await inSpoke(g.spoke, () =>
+      factsFromEvents({
+        ...input,
+        events: g.deliveries.map((d) => d.event),
+        attempts: attemptOf,
+        keyOf: (e) => keys.get(e) as string,
+      }),
     );
-    for (const [id, outcome] of part) facts.set(id, outcome);
+    for (const d of g.deliveries) facts.set(d.record.messageId, part.get(d.key) as FactOutcome);
   }
-  const usable = events.flatMap((e) => {
-    const f = facts.get(e.id) as FactOutcome;
-    return f.kind === 'fact' ? [{ event: e, fact: f.fact }] : [];
-  });
+  const usable = groups.flatMap((g) =>
+    g.deliveries.flatMap((d) => {
+      const f = facts.get(d.record.messageId) as FactOutcome;
+      return f.kind === 'fact' ? [{ ...d, fact: f.fact }] : [];
+    }),
+  );
   const winners = latestPerInstance(usable.map((u) => u.fact));
-  const winnerEvent = new Map<string, DnsSyncEvent>();
+  const winnerOf = new Map<string, { key: string; event: DnsSyncEvent }>();
   for (const w of winners) {
     // latestPerInstance may hand back a tag change as a copy (no longer rename-only)
-    const u = usable.find(
-      (x) => x.fact.instanceId === w.instanceId && x.fact.time === w.time && x.fact.state === w.state,
-    );
-    if (u) winnerEvent.set(w.instanceId, u.event);
+    const u =
+      usable.find((x) => x.fact === w) ??
+      usable.find(
+        (x) => x.fact.instanceId === w.instanceId && x.fact.time === w.time && x.fact.state === w.state,
+      );
+    if (u) winnerOf.set(w.instanceId, { key: u.key, event: u.event });
   }
-  return { parsed, facts, winners, winnerEvent, attemptOf };
+  return { parsed, facts, winners, winnerOf, keyOf, attemptOf };
 }
+
+/** Whether message `messageId` carries its instance's winning event (or a duplicate of it). */
+export const isWinner = (b: Batch, messageId: string, e: DnsSyncEvent) =>
+  b.winnerOf.get(e.instanceId)?.key === b.keyOf.get(messageId);
 
 /**
  * The batch action's trigger: named by the deliveries (SQS message ids) of the winning events, not
@@ -112,7 +154,7 @@ export async function readBatch(
 export function batchTrigger(event: SQSEvent, b: Batch) {
   const ids = event.Records.filter((r) => {
     const p = b.parsed.get(r.messageId);
-    return p?.kind === 'event' && b.winnerEvent.get(p.event.instanceId) === p.event;
+    return p?.kind === 'event' && isWinner(b, r.messageId, p.event);
   })
     .map((r) => r.messageId)
     .sort()
@@ -124,7 +166,10 @@ export function batchTrigger(event: SQSEvent, b: Batch) {
   };
 }
 
-/** What became of the batch action: its result, or the error that failed it. */
+/**
+ * What became of the batch action: its result, the error that failed it, or both (Route 53 failed
+ * every request it sent: each instance's outcome is then in `result.failures`).
+ */
 export interface Applied {
   result?: SyncResult | undefined;
   error?: Error | undefined;
@@ -137,17 +182,21 @@ export interface EventOutcome {
   error?: Error;
 }
 
-/** What the batch decided for one event: its fact's verdict, superseded, failed, or its decision. */
-export function outcomeOf(b: Batch, applied: Applied, e: DnsSyncEvent): EventOutcome {
-  const f = b.facts.get(e.id) as FactOutcome;
+/**
+ * What the batch decided for one message's event: its fact's verdict, superseded, failed, or its
+ * decision.
+ */
+export function outcomeOf(b: Batch, applied: Applied, messageId: string, e: DnsSyncEvent): EventOutcome {
+  const f = b.facts.get(messageId) as FactOutcome;
   if (f.kind === 'skip') return { skip: f.reason };
   if (f.kind === 'refuse') return { refuse: { reason: f.reason, details: f.details } };
   if (f.kind === 'error') return { error: f.error };
-  const winner = b.winnerEvent.get(e.instanceId);
-  if (winner && winner.id !== e.id) {
+  const winner = b.winnerOf.get(e.instanceId)?.event;
+  if (winner && !isWinner(b, messageId, e)) {
     return { skip: `superseded by event ${winner.id} (${winner.state} at ${winner.time}) in the same batch` };
   }
-  if (applied.error) return { error: applied.error };
+  // without a result (the zone read, the audit failed), the batch's error is every message's
+  if (applied.error && !applied.result) return { error: applied.error };
   const { result } = applied;
   const failure = result?.failures.find((x) => x.instanceId === e.instanceId);
   if (failure) return { error: failure.error };

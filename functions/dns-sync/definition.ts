@@ -2,7 +2,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { type AuditContext, sqsDelivery } from '../../shared/audit/audited-action';
 import { budgeted, type SyncResult, syncDns } from '../../shared/dns/apply';
 import { DNS_RECORD_KINDS, recordDecision } from '../../shared/dns/decisions';
-import { InstanceFactsUnavailableError } from '../../shared/dns/errors';
+import { InstanceFactsUnavailableError, InvalidChangeBatchError } from '../../shared/dns/errors';
 import { planDns } from '../../shared/dns/planner';
 import {
   DNS_SETTINGS,
@@ -77,47 +77,27 @@ const kitOf = (run: Run, ctx: Omit<AuditContext, 'function' | 'mode' | 'now'>): 
 
 /**
  * The batch action: read the zone(s), plan every winning fact, write one request per zone (dry run:
- * read and plan only). Its error fails every message whose instance it concerned.
+ * read and plan only). A request that fails fails only the instances whose changes it carried (their
+ * messages are retried, the others succeed); the action itself fails when nothing could be written
+ * for that reason, or on any other error (a zone read, the audit), which fails every acting message.
  */
 async function applyBatch(run: Run, event: SQSEvent, b: Batch): Promise<Applied> {
   if (b.winners.length === 0) return {};
   const trigger = batchTrigger(event, b);
-  const attempt = Math.max(...[...b.winnerEvent.values()].map((e) => b.attemptOf.get(e.id) ?? 1));
+  const attempt = Math.max(...[...b.winnerOf.values()].map((w) => b.attemptOf.get(w.key) ?? 1));
   const kit = kitOf(run, { trigger, attempt });
-  const dryRun = run.settings.dryRun;
   let result: SyncResult | undefined;
+  // the act's own failure (Route 53 refused every request it sent): answered per instance from `result`
+  let unwritten: Error | undefined;
   const sync = (dry: boolean) => async (): Promise<ActResult> => {
-    const config = planConfigOf(run.settings);
-    const r = await syncDns({
-      port: run.ports.route53,
-      zones: zoneSetOfSettings(run.settings),
-      policy: budgeted(run.ports.pacing, run.context),
-      pace: invocationPace(run.ports.pacing.sleep),
-      // only the names the batch touches: the cost follows the batch, not the zone
-      names: {
-        reverse: (forward) => reverseNamesOf(b.winners, config, forward),
-        forward: (reverse) => forwardNamesOf(b.winners, config, reverse),
-      },
-      dryRun: dry,
-      comment: `fleetwarden ${FUNCTION} ${trigger.id}`,
-      plan: (records) => planDns({ config, records, facts: b.winners }),
-    });
+    const r = await syncBatch(run, b, trigger.id, dry);
     result = r;
-    const changes = r.planned.forward.concat(r.planned.reverse).reduce((n, u) => n + u.changes.length, 0);
-    return {
-      decision: r.requests.length > 0 ? 'acted' : 'skipped',
-      reason: `${b.winners.length} instance(s), ${changes} change(s) in ${r.requests.length} request(s)${dry ? ' (dry run: not sent)' : ''}`,
-      details: {
-        requests: r.requests,
-        replans: r.replans,
-        failures: r.failures.map((f) => ({
-          instanceId: f.instanceId,
-          zoneId: f.zoneId,
-          error: f.error.message,
-        })),
-        events: [...b.winnerEvent.values()].map((e) => e.id),
-      },
-    };
+    const lost = r.failures.find((f) => !(f.error instanceof InvalidChangeBatchError));
+    if (lost && r.requests.length === 0) {
+      unwritten = lost.error;
+      throw unwritten;
+    }
+    return batchOutcome(b, r, dry);
   };
   const planned = {
     kind: 'changeBatch',
@@ -125,11 +105,52 @@ async function applyBatch(run: Run, event: SQSEvent, b: Batch): Promise<Applied>
     reason: `write the DNS changes of ${b.winners.length} instance(s)`,
   };
   try {
-    await perform(kit, planned, sync(dryRun), sync(true));
+    await perform(kit, planned, sync(run.settings.dryRun), sync(true));
     return { result };
   } catch (err) {
-    return { error: err as Error };
+    return err === unwritten ? { result, error: err as Error } : { error: err as Error };
   }
+}
+
+/** Read the names the batch touches, plan its winning facts, write (or in a dry run, not). */
+function syncBatch(run: Run, b: Batch, triggerId: string, dry: boolean): Promise<SyncResult> {
+  const config = planConfigOf(run.settings);
+  return syncDns({
+    port: run.ports.route53,
+    zones: zoneSetOfSettings(run.settings),
+    policy: budgeted(run.ports.pacing, run.context),
+    pace: invocationPace(run.ports.pacing.sleep),
+    // only the names the batch touches: the cost follows the batch, not the zone
+    names: {
+      reverse: (forward) => reverseNamesOf(b.winners, config, forward),
+      forward: (reverse) => forwardNamesOf(b.winners, config, reverse),
+    },
+    dryRun: dry,
+    // a failed request fails its own instances' messages, not the whole batch's
+    isolateFailures: true,
+    comment: `fleetwarden ${FUNCTION} ${triggerId}`,
+    plan: (records) => planDns({ config, records, facts: b.winners }),
+  });
+}
+
+/** The batch action's record: what was written, re-planned and failed. */
+function batchOutcome(b: Batch, r: SyncResult, dry: boolean): ActResult {
+  const changes = r.planned.forward.concat(r.planned.reverse).reduce((n, u) => n + u.changes.length, 0);
+  const failed = r.failures.length > 0 ? `; ${r.failures.length} instance(s) failed` : '';
+  return {
+    decision: r.requests.length > 0 ? 'acted' : 'skipped',
+    reason: `${b.winners.length} instance(s), ${changes} change(s) in ${r.requests.length} request(s)${failed}${dry ? ' (dry run: not sent)' : ''}`,
+    details: {
+      requests: r.requests,
+      replans: r.replans,
+      failures: r.failures.map((f) => ({
+        instanceId: f.instanceId,
+        zoneId: f.zoneId,
+        error: f.error.message,
+      })),
+      events: [...b.winnerOf.values()].map((w) => w.event.id),
+    },
+  };
 }
 
 /** One message's record: malformed (failed), failed, skipped, refused, or its instance's decision. */
@@ -147,7 +168,7 @@ async function recordMessage(run: Run, b: Batch, applied: Applied, record: SQSRe
     );
   }
   const e = p.event;
-  const o = outcomeOf(b, applied, e);
+  const o = outcomeOf(b, applied, record.messageId, e);
   const trigger = { source: e.source, id: e.id, detailType: e.detailType, time: e.time };
   const kit = kitOf(run, { ...sqsDelivery(record), trigger });
   const recordName = o.decision?.recordName;

@@ -136,7 +136,12 @@ describe('dns-sync Lambda entry across accounts', () => {
           message('m2', SPOKE.account, SPOKE.region, SPOKE_ID),
         ],
       };
+      const stdout = vi.spyOn(process.stdout, 'write');
       const res = await handler(event as unknown as SQSEvent, {} as Context);
+      // tests run with POWERTOOLS_METRICS_DISABLED (vitest.config.ts): no EMF line in the test output
+      const emf = stdout.mock.calls.map((c) => String(c[0])).filter((l) => l.includes('"_aws"'));
+      stdout.mockRestore();
+      expect(emf).toEqual([]);
       expect(res.batchItemFailures).toEqual([]);
       const asked = await Promise.all(
         ec2

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ThrottledError } from '../core/errors';
 import { type ApplyPolicy, packRequests, sendWithBackoff, syncDns } from './apply';
-import { DnsConflictError, InvalidChangeBatchError } from './errors';
+import { DnsConflictError, InvalidChangeBatchError, Route53Error } from './errors';
 import { InMemoryRoute53 } from './in-memory-route53';
 import { formatMarker } from './marker';
 import { type DnsPlanConfig, type InstanceFact, planDns } from './planner';
@@ -256,6 +256,47 @@ describe('syncDns', () => {
     expect(result.decisions.some((d) => d.instanceId === id(37))).toBe(false);
     // bisection: about 2 log2(200) requests, not one per instance
     expect(fake.changeRequests.length).toBeLessThanOrEqual(16);
+  });
+
+  it('isolateFailures: a request that fails (AccessDenied) fails only its instances, unbisected; else it throws', async () => {
+    const two = ZoneSet.of([
+      { id: 'Z1', name: 'a.example.com' },
+      { id: 'Z2', name: 'b.example.com' },
+    ]);
+    const cfg: DnsPlanConfig = { zones: two, ownerId: 'prod', ttl: 60 };
+    const facts = [1, 2, 3].map((n) => ({ ...running(n), name: `h${n}.${n === 1 ? 'a' : 'b'}.example.com` }));
+    const sync = (isolateFailures: boolean) => {
+      const fake = new InMemoryRoute53().addZone('Z1', 'a.example.com').addZone('Z2', 'b.example.com');
+      let z2Calls = 0;
+      const port: Route53Port = {
+        listRecordSets: (z) => fake.listRecordSets(z),
+        listPage: (z, start, max) => fake.listPage(z, start, max),
+        changeRecordSets: async (z, c) => {
+          if (z !== 'Z2') return fake.changeRecordSets(z, c);
+          z2Calls++;
+          throw new Route53Error('ChangeResourceRecordSets Z2 failed: AccessDenied: not authorized');
+        },
+      };
+      const run = syncDns({
+        port,
+        zones: two,
+        policy,
+        isolateFailures,
+        plan: (records) => planDns({ config: cfg, records, facts }),
+      });
+      return { run, fake, z2Calls: () => z2Calls };
+    };
+    const isolated = sync(true);
+    const result = await isolated.run;
+    expect(result.failures.map((f) => [f.instanceId, f.zoneId])).toEqual([
+      [id(2), 'Z2'],
+      [id(3), 'Z2'],
+    ]);
+    expect(result.failures[0]?.error).toBeInstanceOf(Route53Error);
+    expect(isolated.z2Calls()).toBe(1);
+    expect(result.decisions.map((d) => [d.instanceId, d.decision])).toEqual([[id(1), 'acted']]);
+    expect(isolated.fake.records('Z1').filter((r) => r.type === 'A')).toHaveLength(1);
+    await expect(sync(false).run).rejects.toBeInstanceOf(Route53Error);
   });
 
   it('stops with DnsConflictError when the zone never settles', async () => {

@@ -1,7 +1,8 @@
 export { type ApplyPolicy, budgeted } from './backoff';
 
+import { ThrottledError } from '../core/errors';
 import { type ApplyPolicy, withBackoff } from './backoff';
-import { type ChangeProblem, DnsConflictError, InvalidChangeBatchError } from './errors';
+import { type ChangeProblem, DnsConflictError, InvalidChangeBatchError, Route53Error } from './errors';
 import { normalizeName } from './names';
 import type { ChangeUnit, Plan, PlanDecision } from './planner';
 import {
@@ -75,11 +76,15 @@ export interface AppliedRequest {
   attempts: number;
 }
 
-/** An instance whose changes Route 53 rejected for a reason re-planning cannot settle (isolated by bisection). */
+/**
+ * An instance whose changes Route 53 rejected for a reason re-planning cannot settle (isolated by
+ * bisection), or (`isolateFailures`) whose request failed: Route53Error (access denied, no such
+ * zone, service error) or ThrottledError (still throttled past the attempts or the time budget).
+ */
 export interface SyncFailure {
   instanceId: string;
   zoneId: string;
-  error: InvalidChangeBatchError;
+  error: InvalidChangeBatchError | Route53Error | ThrottledError;
 }
 
 export interface SyncResult {
@@ -122,6 +127,13 @@ export interface SyncInput {
     | undefined;
   /** Paces every Route 53 call (List and Change) at the caller's share of the account's rate. */
   pace?: Route53Pace | undefined;
+  /**
+   * A ChangeResourceRecordSets that fails (Route53Error, or ThrottledError past the budget) fails
+   * only the instances whose changes it carried (`failures`); the other requests are still sent
+   * (dns-sync: a zone's failure fails only its messages). Absent: the error ends the sync (reconcile).
+   * Never bisected: neither error is about one instance's change.
+   */
+  isolateFailures?: boolean | undefined;
 }
 
 /** What the rounds of one sync share: requests sent, decisions applied, instances isolated. */
@@ -223,6 +235,10 @@ async function sendBisecting(
   try {
     sent = await sendWithBackoff(input.port, zoneId, changes, input.policy, input.comment, input.pace);
   } catch (err) {
+    if (input.isolateFailures && (err instanceof Route53Error || err instanceof ThrottledError)) {
+      for (const u of live) st.failed.set(u.instanceId, { instanceId: u.instanceId, zoneId, error: err });
+      return;
+    }
     if (!(err instanceof InvalidChangeBatchError) || err.onlyStaleView) throw err;
     const [only] = live;
     if (live.length === 1 && only) {

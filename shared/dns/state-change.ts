@@ -241,7 +241,7 @@ function runningOutcome(e: DnsSyncEvent, info: Described | undefined, input: Fac
  * A running instance that DescribeInstances does not show with an IP yet (eventual consistency) is
  * an error for that event only, so SQS retries it; after `absentAfterMs` it is skipped instead
  * (the instance is long gone), so the message does not cycle into the DLQ for nothing.
- * `attempts` gives each event's receive count (default 1).
+ * `attempts` gives each event's receive count (default 1); both are keyed by `keyOf` (the event id).
  */
 export async function factsFromEvents(input: {
   events: readonly DnsSyncEvent[];
@@ -252,12 +252,15 @@ export async function factsFromEvents(input: {
   attempts?: ReadonlyMap<string, number>;
   /** Who opts in besides the name tag (fleet tag, Auto Scaling groups). @default the name tag only */
   optIn?: Omit<DnsOptIn, 'nameTag'> | undefined;
+  /** What the outcomes and `attempts` are keyed by (dns-sync: the delivery's scope and event). @default the event id */
+  keyOf?: ((e: DnsSyncEvent) => string) | undefined;
 }): Promise<Map<string, FactOutcome>> {
   const out = new Map<string, FactOutcome>();
+  const key = input.keyOf ?? ((e: DnsSyncEvent) => e.id);
   const latestOk = input.now.getTime() + MAX_EVENT_SKEW_MS;
   const current = input.events.filter((e) => {
     if (Date.parse(e.time) <= latestOk) return true;
-    out.set(e.id, {
+    out.set(key(e), {
       kind: 'refuse',
       reason: `event dated ${e.time}, in the future: more than ${MAX_EVENT_SKEW_MS / 60_000} min after now (${input.now.toISOString()}); forged or broken, not acted on`,
       details: { refusal: 'future-dated', eventTime: e.time, now: input.now.toISOString() },
@@ -276,15 +279,15 @@ export async function factsFromEvents(input: {
   }
   for (const e of current) {
     if (describeError) {
-      out.set(e.id, { kind: 'error', error: describeError });
+      out.set(key(e), { kind: 'error', error: describeError });
       continue;
     }
     const info = described?.get(e.instanceId);
     out.set(
-      e.id,
+      key(e),
       e.state === 'running'
         ? runningOutcome(e, info, input)
-        : leavingOutcome(e, info, input.attempts?.get(e.id) ?? 1, input),
+        : leavingOutcome(e, info, input.attempts?.get(key(e)) ?? 1, input),
     );
   }
   return out;
