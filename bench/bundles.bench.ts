@@ -4,7 +4,7 @@
  * GitHub, the same GitHub client) and sends the same commands, nothing else (bench/bundle-floor.ts
  * builds it). Both are bundled the way FleetFunction bundles
  * (FUNCTION_BUNDLING: esbuild, ESM, minified, node22, every dependency inlined, a linked source map,
- * SDK-call tracing off)
+ * SDK-call tracing off, JMESPath aliased away)
  * and measured as deployed: a fresh `node` process with the function's synthesized environment
  * (its NODE_OPTIONS included) importing the bundle; median of N. Init is printed as wall ms and as
  * CPU ms (the CPU figure holds on a loaded machine). Also printed: the init cost of loading the
@@ -39,6 +39,24 @@ export interface BundleFigure {
 
 const ROOT = resolve(import.meta.dirname ?? '.', '..');
 
+/**
+ * The `alias` FleetFunction's esbuild runs with, read back from the `--alias:<name>=<path>` flags it
+ * passes (FUNCTION_ALIAS), so the bench bundles as deployed. Any other `esbuildArgs` is refused
+ * until it is mirrored here.
+ */
+export function esbuildAliasOf(bundling: { esbuildArgs?: Record<string, string | boolean | string[]> }) {
+  const alias: Record<string, string> = {};
+  for (const [flag, value] of Object.entries(bundling.esbuildArgs ?? {})) {
+    if (flag !== '--alias') throw new Error(`bench/bundles.bench.ts does not mirror esbuild's ${flag} yet`);
+    for (const entry of [value].flat()) {
+      const [name, path] = String(entry).split('=');
+      if (!name || !path) throw new Error(`--alias:${entry} is not <name>=<path>`);
+      alias[name] = path;
+    }
+  }
+  return alias;
+}
+
 /** esbuild options equivalent to FleetFunction's bundling (aws-lambda-nodejs passes these flags). */
 function esbuildOptions(outfile: string): BuildOptions {
   return {
@@ -53,7 +71,9 @@ function esbuildOptions(outfile: string): BuildOptions {
     mainFields: FUNCTION_BUNDLING.mainFields,
     banner: { js: FUNCTION_BUNDLING.banner ?? '' },
     define: FUNCTION_BUNDLING.define,
+    alias: esbuildAliasOf(FUNCTION_BUNDLING),
     logLevel: 'silent',
+    // aws-lambda-nodejs runs esbuild in the project root: the alias paths resolve from there
     absWorkingDir: ROOT,
   };
 }

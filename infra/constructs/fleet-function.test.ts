@@ -1,6 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -361,6 +362,52 @@ describe('FleetFunction settings', () => {
       // `cdk synth -c fleetwarden:sdkCallTracing=true` passes a string
       expect(() => setup({}, false, { [SDK_CALL_TRACING_CONTEXT]: 'true' })).not.toThrow();
       expect(() => setup({}, false, { [SDK_CALL_TRACING_CONTEXT]: 'yes' })).toThrow(/must be true or false/);
+    });
+  });
+
+  describe('JMESPath is left out of every bundle (FUNCTION_ALIAS), and Powertools idempotency still works', () => {
+    const dedupeEntry = fileURLToPath(new URL('./test-fixtures/dedupe-handler.ts', import.meta.url));
+    /** The index.mjs FleetFunction's own bundling (aws-lambda-nodejs, local esbuild) made of `file`. */
+    function bundledFile(file: string): string {
+      const app = new App();
+      const stack = new Stack(app, 'TestStack', { env: { account: '123456789012', region: 'eu-west-1' } });
+      new FleetFunction(stack, 'Ingress', {
+        entry: file,
+        description: 'dedupes deliveries',
+        alarmTopic: new sns.Topic(stack, 'Alarms'),
+      });
+      const assembly = app.synth();
+      const dir = readdirSync(assembly.directory)
+        .map((d) => join(assembly.directory, d))
+        .find((d) => d.includes('asset.') && existsSync(join(d, 'index.mjs')));
+      return join(dir as string, 'index.mjs');
+    }
+
+    it('a delivery through the bundled deduper: published, then duplicate by id, by body; a failed publish retried', () => {
+      const file = bundledFile(dedupeEntry);
+      const script = `const m = await import(${JSON.stringify(pathToFileURL(file).href)});process.stdout.write(JSON.stringify(await m.handler()));`;
+      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+        env: { PATH: process.env.PATH ?? '', AWS_LAMBDA_FUNCTION_NAME: 'fleetwarden-WebhookIngress' },
+        stdio: ['ignore', 'pipe', 'pipe'], // Powertools warns on stderr that no Lambda context was registered
+        encoding: 'utf8',
+      });
+      const run = JSON.parse(out) as { outcomes: string[]; published: number; keys: string[] };
+      expect(run.outcomes).toEqual([
+        'published',
+        'duplicate by delivery-id',
+        'duplicate by body-digest',
+        'failed: PutEvents refused 1 of 1 entries after 1 attempts: ThrottlingException',
+        'published',
+      ]);
+      expect(run.published).toBe(2);
+      // the keys shared/webhook/dedupe.test.ts pins: a delivery keeps its record across the change
+      expect(run.keys.slice(0, 2)).toEqual([
+        'fleetwarden-WebhookIngress#EZ3V9kT6WgSMgzk8Fx6nPg==',
+        'fleetwarden-WebhookIngress#Mk+lXspAH9xfo8WCPiSQdg==',
+      ]);
+      // a string only @aws-lambda-powertools/jmespath holds (its parser's error)
+      const code = readFileSync(file, 'utf8');
+      expect(code.includes('Bad jmespath expression'), 'JMESPath in the bundle').toBe(false);
     });
   });
 

@@ -222,6 +222,21 @@ export function functionBundling(options: { sdkCallTracing: boolean }): nodejs.B
   };
 }
 
+/**
+ * Modules every function bundle gets in place of a library's (esbuild `alias`; the bench bundles
+ * with the same map). A path is resolved from the project root, where aws-lambda-nodejs runs esbuild
+ * (its `projectRoot`). esbuild maps `<name>/<sub>` to `<path>/<sub>` unless `<name>/<sub>` has an
+ * entry of its own, so each subpath a library imports is listed; one it adds later fails the build.
+ * - `@aws-lambda-powertools/jmespath`: Powertools idempotency imports it statically, but only
+ *   evaluates it for the JMESPath options fleetwarden never sets (the key is the data:
+ *   `dataIndexArgument`, shared/webhook/dedupe.ts; AGENTS.md): 23 KB of webhook-ingress's bundle.
+ *   shared/core/no-jmespath.ts throws a ConfigError saying so if it is ever called.
+ */
+export const FUNCTION_ALIAS: Readonly<Record<string, string>> = {
+  '@aws-lambda-powertools/jmespath': './shared/core/no-jmespath.ts',
+  '@aws-lambda-powertools/jmespath/functions': './shared/core/no-jmespath.ts',
+};
+
 const BUNDLING: nodejs.BundlingOptions = {
   format: nodejs.OutputFormat.ESM,
   target: 'node22',
@@ -235,6 +250,8 @@ const BUNDLING: nodejs.BundlingOptions = {
   forceDockerBundling: false,
   banner:
     "import { createRequire as __fwCreateRequire } from 'node:module';const require = __fwCreateRequire(import.meta.url);",
+  // aws-lambda-nodejs has no `alias`: `--alias:<name>=<path>` once per entry
+  esbuildArgs: { '--alias': Object.entries(FUNCTION_ALIAS).map(([name, path]) => `${name}=${path}`) },
 };
 
 /** The bundling of a function with the defaults (SDK-call tracing off); the benches bundle with it. */

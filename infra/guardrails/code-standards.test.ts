@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -7,6 +9,8 @@ import {
   type ImportViolation,
   importViolations,
   isTestCode,
+  JMESPATH_OPTIONS,
+  jmesPathOptionUses,
   judgeFunctionLengths,
   judgeImports,
   LONG_FUNCTION_ALLOWANCES,
@@ -86,6 +90,25 @@ describe('isTestCode', () => {
   });
 });
 
+describe('jmesPathOptionUses', () => {
+  it('finds the JMESPath idempotency options in code, not in comments or strings', () => {
+    const text = [
+      "const a = new IdempotencyConfig({ eventKeyJmesPath: 'key' });",
+      "const b = { 'payloadValidationJmesPath': 'body', jmesPathOptions };",
+      'config.eventKeyJmesPath = x;',
+      '// eventKeyJmesPath in a comment',
+      "const s = 'eventKeyJmesPath in a string';",
+    ].join('\n');
+    expect(jmesPathOptionUses('shared/x.ts', text)).toEqual([
+      'shared/x.ts:1 eventKeyJmesPath',
+      'shared/x.ts:2 payloadValidationJmesPath',
+      'shared/x.ts:2 jmesPathOptions',
+      'shared/x.ts:3 eventKeyJmesPath',
+    ]);
+    expect(JMESPATH_OPTIONS).toEqual(['eventKeyJmesPath', 'payloadValidationJmesPath', 'jmesPathOptions']);
+  });
+});
+
 describe('judgeImports', () => {
   const cycle = (...modules: string[]): ImportViolation => ({
     rule: 'no-cycle',
@@ -121,6 +144,15 @@ describe('code standards of this repository (AGENTS.md, "Code standards the test
 
   it('allows a long function only while it is still long (remove the entry once it is split)', () => {
     expect(verdict.staleAllowances.map((a) => `${a.file} ${a.name}`)).toEqual([]);
+  });
+
+  // JMESPath is not in the function bundles (FleetFunction FUNCTION_ALIAS): Powertools would throw
+  // JmesPathNotBundledError at the first delivery; pass the key as the data (dataIndexArgument)
+  it('sets no JMESPath idempotency option in functions/ and shared/', () => {
+    const lambdaCode = nonTestSources(ROOT).filter((f) => /^(functions|shared)\//.test(f));
+    expect(lambdaCode.length).toBeGreaterThan(0);
+    const uses = lambdaCode.flatMap((f) => jmesPathOptionUses(f, readFileSync(join(ROOT, f), 'utf8')));
+    expect(uses).toEqual([]);
   });
 
   describe('imports (dependency-cruiser)', () => {

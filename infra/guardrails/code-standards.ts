@@ -282,3 +282,34 @@ export function describeImport(violation: ImportViolation): string {
     ? `${violation.rule}: ${violation.cycle.join(' -> ')}`
     : `${violation.rule}: ${violation.from} -> ${violation.to}`;
 }
+
+/**
+ * Powertools idempotency options that evaluate JMESPath, which is not in the function bundles
+ * (FleetFunction FUNCTION_ALIAS): Lambda code passes the key as the data (`dataIndexArgument`).
+ */
+export const JMESPATH_OPTIONS = ['eventKeyJmesPath', 'payloadValidationJmesPath', 'jmesPathOptions'];
+
+/** `file:line name` of every use of a JMESPATH_OPTIONS name in code (comments and strings aside). */
+export function jmesPathOptionUses(file: string, text: string): string[] {
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const uses: string[] = [];
+  const named = (node: ts.Node): string | undefined => {
+    if (ts.isIdentifier(node)) return node.text;
+    const parent = node.parent;
+    const isKey =
+      ts.isStringLiteral(node) &&
+      ((ts.isPropertyAssignment(parent) && parent.name === node) ||
+        (ts.isElementAccessExpression(parent) && parent.argumentExpression === node));
+    return isKey ? node.text : undefined;
+  };
+  const visit = (node: ts.Node): void => {
+    const name = named(node);
+    if (name !== undefined && JMESPATH_OPTIONS.includes(name)) {
+      const line = source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1;
+      uses.push(`${file}:${line} ${name}`);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return uses;
+}

@@ -26,6 +26,11 @@ export type PublishOnce = (keys: DeliveryKeys, event: BusEvent, context?: Contex
  * fresh id is caught by its digest. Both keys live in one store under one config (a persistence layer
  * keeps the first config it sees). A publish that throws deletes both in-progress records, so GitHub's
  * (manual or API) redelivery is published; a completed one answers from the store.
+ *
+ * The hashed data is the key string itself (`dataIndexArgument: 0`), never a JMESPath selection:
+ * JMESPath is not in the function bundles (FUNCTION_ALIAS, infra/constructs/fleet-function.ts). The
+ * stored key is the same as the `eventKeyJmesPath: 'key'` it replaced: `<prefix>#md5(JSON of the key)`
+ * (pinned in dedupe.test.ts), so records written before a deploy still answer after it.
  */
 export function deliveryDeduper(
   store: BasePersistenceLayer,
@@ -33,36 +38,29 @@ export function deliveryDeduper(
   options: { ttlSeconds: number },
 ): PublishOnce {
   const config = new IdempotencyConfig({
-    eventKeyJmesPath: 'key',
     expiresAfterSeconds: options.ttlSeconds,
     responseHook: (response) => {
       const r = response as unknown as PublishOutcome;
       return { ...r, duplicate: true, by: r.by ?? 'delivery-id' };
     },
   });
-  const publishBody = makeIdempotent(
-    async (input: { key: string; event: BusEvent }): Promise<PublishOutcome> => {
-      const { eventIds } = await publisher.publish([input.event]);
-      return { duplicate: false, eventId: eventIds[0] ?? '' };
-    },
-    { persistenceStore: store, config },
-  );
+  const idempotent = { persistenceStore: store, config, dataIndexArgument: 0 };
+  const publishBody = makeIdempotent(async (_key: string, event: BusEvent): Promise<PublishOutcome> => {
+    const { eventIds } = await publisher.publish([event]);
+    return { duplicate: false, eventId: eventIds[0] ?? '' };
+  }, idempotent);
   const publishDelivery = makeIdempotent(
-    async (input: { key: string; bodyDigest: string; event: BusEvent }): Promise<PublishOutcome> => {
-      const out = (await publishBody({
-        key: `sha256:${input.bodyDigest}`,
-        event: input.event,
-      })) as PublishOutcome;
+    async (
+      _deliveryId: string,
+      delivery: { bodyDigest: string; event: BusEvent },
+    ): Promise<PublishOutcome> => {
+      const out = (await publishBody(`sha256:${delivery.bodyDigest}`, delivery.event)) as PublishOutcome;
       return out.duplicate ? { ...out, by: 'body-digest' } : out;
     },
-    { persistenceStore: store, config },
+    idempotent,
   );
   return async (keys, event, context) => {
     if (context) config.registerLambdaContext(context);
-    return (await publishDelivery({
-      key: keys.deliveryId,
-      bodyDigest: keys.bodyDigest,
-      event,
-    })) as PublishOutcome;
+    return (await publishDelivery(keys.deliveryId, { bodyDigest: keys.bodyDigest, event })) as PublishOutcome;
   };
 }
