@@ -156,6 +156,25 @@ describe("webhook-ingress publishes workflow_job details without the consumers' 
   });
 });
 
+describe('runner-drain bundles only what its Lambda runs', () => {
+  // its deployment declaration (triggers, IAM, reads: definition.ts; the Lambda takes runtime.ts),
+  // routeByScope's schedule and direct-event routes (its events all come through its queue:
+  // queue-scopes.ts), the approval gate's path (no gated action: performUngated) and the down-scoped
+  // App auth of read-only registries (READ_ACCESS): 3.1 KB it carried and never ran
+  it('leaves out the declaration, the schedule routing, the approval gate and down-scoped auth', async () => {
+    const { inputs, code } = await bundleOf('functions/runner-drain/index.ts');
+    expect(inputs).not.toContain('functions/runner-drain/definition.ts');
+    expect(inputs).not.toContain('shared/github/scoped-app-auth.ts');
+    for (const unused of [
+      'TerminateHookRule',
+      'autoscaling:DescribeScalingActivities',
+      'scopes failed',
+      'needs approval to',
+    ])
+      expect(code, unused).not.toContain(unused);
+  });
+});
+
 describe('bundle floors (bench/bundles.bench.ts ratios)', () => {
   it("a function's floor creates the clients its code sends commands with, and sends those commands", () => {
     const src = floorSource(sdkUseOf('functions/dns-sync/index.ts'));

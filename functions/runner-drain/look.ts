@@ -3,7 +3,7 @@ import type { GroupInstance } from '../../shared/autoscaling/port';
 import { type AwsScope, scopeKey } from '../../shared/aws/scope';
 import { currentSpoke } from '../../shared/aws/scope-context';
 import type { RunKit } from '../../shared/kernel/perform';
-import { perform } from '../../shared/kernel/perform';
+import { performUngated } from '../../shared/kernel/perform';
 import { judgeLeaving } from '../../shared/runners/drain-look';
 import { refuseTime } from '../../shared/runners/drain-trust';
 import {
@@ -47,7 +47,7 @@ function adoptedEvent(run: DrainRun, look: DrainLook, i: GroupInstance): Adopted
 async function adopt(kit: RunKit, run: DrainRun, look: DrainLook, i: GroupInstance, reason: string) {
   const subject = { instanceId: i.instanceId, autoScalingGroupName: i.autoScalingGroupName };
   const event = adoptedEvent(run, look, i);
-  await perform({ ...kit, dryRun: false }, { kind: 'adopt', subject, reason }, async () => {
+  await performUngated({ ...kit, dryRun: false }, { kind: 'adopt', subject, reason }, async () => {
     await run.ports.drainScheduler.later(event, 0);
     return { decision: 'acted', reason, details: { drain: event.id } };
   });
@@ -81,7 +81,7 @@ async function fanOut(kit: RunKit, run: DrainRun, event: ScheduledLook): Promise
   const looks = run.spokes.map((s) => spokeLook(event, s));
   const spokes = run.spokes.map(scopeKey);
   const reason = `one look for each spoke: ${spokes.join(', ')}`;
-  await perform({ ...kit, dryRun: false }, { kind: 'look-spokes', subject, reason }, async () => {
+  await performUngated({ ...kit, dryRun: false }, { kind: 'look-spokes', subject, reason }, async () => {
     for (const l of looks) await run.ports.drainScheduler.later(l, 0);
     return { decision: 'acted', reason, details: { spokes, looks: looks.map((l) => l.id) } };
   });
