@@ -257,6 +257,11 @@ describe('bundle floors (bench/bundles.bench.ts ratios)', () => {
     'webhook-ingress': 1.35,
   };
 
+  // Under the target and pinned at its measured ratio, so that what it grows by shows: runner-drain
+  // was 163 B under 1.3x until it stopped bundling what its Lambda never runs (609,717 B against a
+  // floor of 471,298 B: 1.2937x, README "Cold start"); a feature that needs more raises the pin
+  const PINNED_UNDER_TARGET: Record<string, number> = { 'runner-drain': 1.294 };
+
   it('bundle at most 1.3x the floor where met; the others no larger than measured', async () => {
     const entries = [...deployedFunctions().keys()].sort();
     // every function the fleet can deploy, the opt-in ones (approvals, orphaned-volumes) included
@@ -265,6 +270,8 @@ describe('bundle floors (bench/bundles.bench.ts ratios)', () => {
     const ratios = Object.fromEntries(sizes.map((s) => [s.entry, Number((s.fn / s.floor).toFixed(3))]));
     expect(Object.keys(ratios).sort()).toEqual([...MEETS_TARGET, ...Object.keys(ABOVE_TARGET)].sort());
     for (const name of MEETS_TARGET) expect(ratios[name], name).toBeLessThanOrEqual(1.3);
+    for (const [name, pin] of Object.entries(PINNED_UNDER_TARGET))
+      expect(ratios[name], name).toBeLessThanOrEqual(pin);
     for (const [name, ceiling] of Object.entries(ABOVE_TARGET))
       expect(ratios[name], name).toBeLessThanOrEqual(ceiling);
   });

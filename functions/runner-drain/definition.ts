@@ -66,7 +66,8 @@ export const runnerDrain: Remediation<
     },
     // Auto Scaling's lifecycle events are best-effort: every minute (well inside the hook's
     // heartbeat timeout, 240 s at least) the drain looks for instances of its groups held in
-    // Terminating:Wait that no drain has looked at, and starts their drain (look.ts); the
+    // Terminating:Wait (or Warmed:Pending:Wait, back into the warm pool) that no drain has looked
+    // at, and starts their drain (look.ts); the
     // construct sends the schedule through the drain queue like the events
     { kind: 'schedule', minutes: 1 },
   ],
@@ -81,8 +82,9 @@ export const runnerDrain: Remediation<
     'look-spokes': { ...DRAIN_ACTIONS['look-spokes'], iam: () => [] },
   },
   // read-only, no resource-level permissions: every message is re-verified against Auto Scaling;
-  // the scheduled look lists the groups' instances (DescribeAutoScalingGroups), in every spoke too
-  // (the spoke role grants these reads: infra/constructs/spoke-permissions.ts)
+  // the scheduled look lists the groups' instances (DescribeAutoScalingGroups, and DescribeWarmPool
+  // for a group with a warm pool), in every spoke too (the spoke role grants these reads:
+  // infra/constructs/spoke-permissions.ts)
   reads: () => [
     {
       actions: [
@@ -90,6 +92,7 @@ export const runnerDrain: Remediation<
         'autoscaling:DescribeAutoScalingInstances',
         'autoscaling:DescribeLifecycleHooks',
         'autoscaling:DescribeScalingActivities',
+        'autoscaling:DescribeWarmPool',
       ],
       resources: ['*'],
     },
