@@ -171,6 +171,25 @@ describe("webhook-ingress publishes workflow_job details without the consumers' 
   });
 });
 
+describe('runner-drain bundles only what its Lambda runs', () => {
+  // its deployment declaration (triggers, IAM, reads: definition.ts; the Lambda takes runtime.ts),
+  // routeByScope's schedule and direct-event routes (its events all come through its queue:
+  // queue-scopes.ts), the approval gate's path (no gated action: performUngated) and the down-scoped
+  // App auth of read-only registries (READ_ACCESS): 3.1 KB it carried and never ran
+  it('leaves out the declaration, the schedule routing, the approval gate and down-scoped auth', async () => {
+    const { inputs, code } = await bundleOf('functions/runner-drain/index.ts');
+    expect(inputs).not.toContain('functions/runner-drain/definition.ts');
+    expect(inputs).not.toContain('shared/github/scoped-app-auth.ts');
+    for (const unused of [
+      'TerminateHookRule',
+      'autoscaling:DescribeScalingActivities',
+      'scopes failed',
+      'needs approval to',
+    ])
+      expect(code, unused).not.toContain(unused);
+  });
+});
+
 describe('bundle floors (bench/bundles.bench.ts ratios)', () => {
   it("a function's floor creates the clients its code sends commands with, and sends those commands", () => {
     const src = floorSource(sdkUseOf('functions/dns-sync/index.ts'));
@@ -251,6 +270,11 @@ describe('bundle floors (bench/bundles.bench.ts ratios)', () => {
   // webhook-ingress (1.345x before).
   const ABOVE_TARGET: Record<string, number> = {};
 
+  // Under the target and pinned at its measured ratio, so that what it grows by shows: runner-drain
+  // was 163 B under 1.3x until it stopped bundling what its Lambda never runs (609,717 B against a
+  // floor of 471,298 B: 1.2937x, README "Cold start"); a feature that needs more raises the pin
+  const PINNED_UNDER_TARGET: Record<string, number> = { 'runner-drain': 1.294 };
+
   it('bundle at most 1.3x the floor where met; the others no larger than measured', async () => {
     const entries = [...deployedFunctions().keys()].sort();
     // every function the fleet can deploy, the opt-in ones (approvals, orphaned-volumes) included
@@ -259,6 +283,8 @@ describe('bundle floors (bench/bundles.bench.ts ratios)', () => {
     const ratios = Object.fromEntries(sizes.map((s) => [s.entry, Number((s.fn / s.floor).toFixed(3))]));
     expect(Object.keys(ratios).sort()).toEqual([...MEETS_TARGET, ...Object.keys(ABOVE_TARGET)].sort());
     for (const name of MEETS_TARGET) expect(ratios[name], name).toBeLessThanOrEqual(1.3);
+    for (const [name, pin] of Object.entries(PINNED_UNDER_TARGET))
+      expect(ratios[name], name).toBeLessThanOrEqual(pin);
     for (const [name, ceiling] of Object.entries(ABOVE_TARGET))
       expect(ratios[name], name).toBeLessThanOrEqual(ceiling);
   });

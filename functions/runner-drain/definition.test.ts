@@ -993,6 +993,7 @@ describe('runner-drain: its declaration (settings, actions, IAM)', () => {
       'autoscaling:DescribeAutoScalingInstances',
       'autoscaling:DescribeLifecycleHooks',
       'autoscaling:DescribeScalingActivities',
+      'autoscaling:DescribeWarmPool',
     ]);
     expect(runnerDrain.ports).toEqual([
       'audit',

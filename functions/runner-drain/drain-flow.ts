@@ -1,5 +1,5 @@
 import type { LifecycleActionRef } from '../../shared/autoscaling/port';
-import { perform } from '../../shared/kernel/perform';
+import { performUngated } from '../../shared/kernel/perform';
 import { metrics } from '../../shared/observability/powertools';
 import type { RunnerCensus } from '../../shared/runners/census';
 import type { DrainDecision } from '../../shared/runners/drain';
@@ -115,7 +115,7 @@ function keepForWarmPool(decision: Settled): Settled {
 
 /** Heartbeat the action (through the kernel); while it is alive, look again after `delaySeconds`. */
 async function holdAndLookAgain(m: Look, msg: DrainMessage, reason: string, delaySeconds: number) {
-  const held = await perform(m.kit, { kind: 'heartbeat', subject: m.subject, reason }, async () =>
+  const held = await performUngated(m.kit, { kind: 'heartbeat', subject: m.subject, reason }, async () =>
     (await m.run.ports.lifecycleActions.heartbeat(refOf(msg))) === 'recorded'
       ? { decision: 'acted', reason: `${reason}; heartbeat recorded, looking again in ${delaySeconds} s` }
       : {
@@ -135,13 +135,16 @@ async function holdAndLookAgain(m: Look, msg: DrainMessage, reason: string, dela
 async function completeAction(m: Look, msg: DrainMessage, decision: DrainDecision) {
   const reason = decision.reason;
   if (decision.kind === 'deadline') metrics.addMetric('DrainDeadlineReached', 'Count', 1);
-  await perform({ ...m.kit, dryRun: false }, { kind: 'complete', subject: m.subject, reason }, async () =>
-    (await m.run.ports.lifecycleActions.complete(refOf(msg), 'CONTINUE')) === 'completed'
-      ? { decision: 'acted', reason: `${reason}; lifecycle action completed (CONTINUE)` }
-      : {
-          decision: 'skipped',
-          reason: `${reason}; No active Lifecycle Action found (token expired or already used): recorded, not retried`,
-        },
+  await performUngated(
+    { ...m.kit, dryRun: false },
+    { kind: 'complete', subject: m.subject, reason },
+    async () =>
+      (await m.run.ports.lifecycleActions.complete(refOf(msg), 'CONTINUE')) === 'completed'
+        ? { decision: 'acted', reason: `${reason}; lifecycle action completed (CONTINUE)` }
+        : {
+            decision: 'skipped',
+            reason: `${reason}; No active Lifecycle Action found (token expired or already used): recorded, not retried`,
+          },
   );
 }
 

@@ -197,3 +197,58 @@ describe('runner-drain: the scheduled look for lost lifecycle events', () => {
     expect(audit.all()[0]?.subject).toEqual({ autoScalingGroupName: 'ci-runners' });
   });
 });
+
+describe('runner-drain: the scheduled look and a scale-in back into the warm pool', () => {
+  // a group whose warm pool takes instances back on scale-in: the fleet's terminate hook holds the
+  // instance in Warmed:Pending:Wait (not Terminating:Wait), then Auto Scaling stops it; its event
+  // can be lost like any other (AWS: "Use lifecycle hooks with a warm pool")
+  const W = 'i-0aaaaaaaaaaaaaaa3';
+  beforeEach(() => {
+    lifecycle = new InMemoryLifecycleActions(() => now);
+    lifecycle.begin(ref('tok-warm', W), 300_000, { warmPool: true });
+  });
+
+  it('adopts an instance held by the hook in Warmed:Pending:Wait that no drain has looked at', async () => {
+    now += 40_000;
+    await handler()(sqs(scheduled()), ctx);
+    expect(records()).toEqual([['drain.adopt', 'acted', W]]);
+    expect(audit.all()[0]?.reason).toMatch(/Warmed:Pending:Wait/);
+    expect(sent()).toMatchObject([{ source: 'fleetwarden.drain-look', detail: { EC2InstanceId: W } }]);
+  });
+
+  it('the drain it starts holds a busy runner (its job is not killed by the stop), keeps it registered, then completes', async () => {
+    const r = registry.register({
+      name: `ci-${W}`,
+      busy: true,
+      labels: ['self-hosted', `${INSTANCE_LABEL_PREFIX}${W}`],
+    });
+    await handler()(sqs(scheduled()), ctx);
+    await handler()(sqs(...sent()), ctx);
+    expect(lifecycle.calls.heartbeat).toBe(1);
+    expect(lifecycle.outcome('tok-warm')).toBeUndefined();
+    registry.setBusy(r.id, false);
+    now += 60_000;
+    await handler()(sqs(...sent()), ctx);
+    expect(lifecycle.outcome('tok-warm')).toBe('CONTINUE');
+    // it comes back from the warm pool: its runner stays registered
+    expect(registry.deleted).toEqual([]);
+  });
+
+  it('leaves it to a drain under way (its event arrived)', async () => {
+    const event = lifecycleEvent('tok-warm', W);
+    await handler()(
+      sqs({ ...event, detail: { ...event.detail, Origin: 'AutoScalingGroup', Destination: 'WarmPool' } }),
+      ctx,
+    );
+    sent();
+    const before = audit.all().length;
+    await handler()(sqs(scheduled()), ctx);
+    expect(
+      audit
+        .all()
+        .slice(before)
+        .map((a) => [a.action, a.decision]),
+    ).toEqual([['drain.look', 'skipped']]);
+    expect(sent()).toEqual([]);
+  });
+});

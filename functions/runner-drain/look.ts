@@ -3,8 +3,8 @@ import type { GroupInstance } from '../../shared/autoscaling/port';
 import { type AwsScope, scopeKey } from '../../shared/aws/scope';
 import { currentSpoke } from '../../shared/aws/scope-context';
 import type { RunKit } from '../../shared/kernel/perform';
-import { perform } from '../../shared/kernel/perform';
-import { judgeLeaving } from '../../shared/runners/drain-look';
+import { performUngated } from '../../shared/kernel/perform';
+import { HELD_BY_TERMINATE_HOOK, judgeLeaving } from '../../shared/runners/drain-look';
 import { refuseTime } from '../../shared/runners/drain-trust';
 import {
   type AdoptedLifecycleEvent,
@@ -47,7 +47,7 @@ function adoptedEvent(run: DrainRun, look: DrainLook, i: GroupInstance): Adopted
 async function adopt(kit: RunKit, run: DrainRun, look: DrainLook, i: GroupInstance, reason: string) {
   const subject = { instanceId: i.instanceId, autoScalingGroupName: i.autoScalingGroupName };
   const event = adoptedEvent(run, look, i);
-  await perform({ ...kit, dryRun: false }, { kind: 'adopt', subject, reason }, async () => {
+  await performUngated({ ...kit, dryRun: false }, { kind: 'adopt', subject, reason }, async () => {
     await run.ports.drainScheduler.later(event, 0);
     return { decision: 'acted', reason, details: { drain: event.id } };
   });
@@ -81,7 +81,7 @@ async function fanOut(kit: RunKit, run: DrainRun, event: ScheduledLook): Promise
   const looks = run.spokes.map((s) => spokeLook(event, s));
   const spokes = run.spokes.map(scopeKey);
   const reason = `one look for each spoke: ${spokes.join(', ')}`;
-  await perform({ ...kit, dryRun: false }, { kind: 'look-spokes', subject, reason }, async () => {
+  await performUngated({ ...kit, dryRun: false }, { kind: 'look-spokes', subject, reason }, async () => {
     for (const l of looks) await run.ports.drainScheduler.later(l, 0);
     return { decision: 'acted', reason, details: { spokes, looks: looks.map((l) => l.id) } };
   });
@@ -89,7 +89,8 @@ async function fanOut(kit: RunKit, run: DrainRun, event: ScheduledLook): Promise
 
 /**
  * The scheduled look (EventBridge delivers Auto Scaling's lifecycle events best-effort): every
- * instance of the fleet's groups that Auto Scaling shows in Terminating:Wait and that no drain has
+ * instance of the fleet's groups that Auto Scaling shows held by a terminate hook (Terminating:Wait,
+ * or Warmed:Pending:Wait on its way back to the warm pool) and that no drain has
  * looked at recently (the drain's own state) gets a drain, started the way an event starts one and
  * re-verified the same way (the fleet's own hook, budget, intent, busy runners held). One record
  * per instance found leaving (drain.adopt acted, drain.look skipped/refused); a look that finds
@@ -107,7 +108,7 @@ export async function look(run: DrainRun, event: DrainLook, delivery: Delivery):
     run.ports.lifecycleActions.groupInstances([...run.groups]),
   );
   for (const i of listed) {
-    if (i.lifecycleState !== 'Terminating:Wait') continue;
+    if (!HELD_BY_TERMINATE_HOOK.has(i.lifecycleState)) continue;
     const subject = { instanceId: i.instanceId, autoScalingGroupName: i.autoScalingGroupName };
     const looks = await orFailed(kit, 'drain.look', subject, () => run.ports.drainState.looks(i.instanceId));
     const now = run.runtime.now();

@@ -2,7 +2,7 @@ import type { Subject } from '../../shared/audit/schema';
 import { ThrottledError } from '../../shared/core/errors';
 import { GitHubApiError, RunnerBusyError } from '../../shared/github/errors';
 import type { GitHubRunner } from '../../shared/github/port';
-import { perform } from '../../shared/kernel/perform';
+import { performUngated } from '../../shared/kernel/perform';
 import { logger, metrics } from '../../shared/observability/powertools';
 import { cordonLabels, DRAINING_LABEL } from '../../shared/runners/matching';
 import { isGitHubFailure, type Settled } from './find-runners';
@@ -21,7 +21,7 @@ async function deregisterOne(m: Look, runner: GitHubRunner): Promise<boolean> {
     subject: runnerSubject(m.subject, runner),
     reason: `runner ${runner.name} is idle on a terminating instance`,
   };
-  const done = await perform(m.kit, planned, async () => {
+  const done = await performUngated(m.kit, planned, async () => {
     try {
       const r = await m.run.ports.registry.deleteRunner(runner.id);
       return {
@@ -103,7 +103,7 @@ export async function cordonRunners(m: Look, runners: GitHubRunner[], subject: S
       reason: `runner ${runner.name} ${why}`,
     };
     try {
-      await perform(m.kit, planned, async () =>
+      await performUngated(m.kit, planned, async () =>
         (await cordon(runner.id, labels)) === 'cordoned'
           ? {
               decision: 'acted',

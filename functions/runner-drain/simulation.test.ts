@@ -72,6 +72,42 @@ describe('runner-drain in the full simulator: a lost terminate lifecycle event',
   });
 });
 
+/**
+ * runner-drain as deployed, except that it never drains an instance its look adopted on its way
+ * back to the warm pool (the look as it was: Terminating:Wait only).
+ */
+const withoutWarmPoolAdoption: HandlerOverrides = {
+  [ENTRY]: (w, env) => {
+    const real = fromDefinition(runnerDrain, w, env) as Invoke;
+    return async (event, context) => {
+      const records = [];
+      for (const r of (event as SQSEvent).Records) {
+        const b = JSON.parse(r.body) as { source?: string; detail?: { EC2InstanceId?: string } };
+        const id = b.source === 'fleetwarden.drain-look' ? b.detail?.EC2InstanceId : undefined;
+        const v = id ? await w.lifecycleActions.inspect(id) : undefined;
+        if (v?.lifecycleState !== 'Warmed:Pending:Wait') records.push(r);
+      }
+      return records.length > 0 ? real({ Records: records }, context) : { batchItemFailures: [] };
+    };
+  },
+};
+
+describe('runner-drain in the full simulator: a lost terminate lifecycle event back into the warm pool', () => {
+  const WARM = ['--lost-lifecycle-events', '--warm-pool-scale-in'];
+
+  it('the look finds the instance the hook holds in Warmed:Pending:Wait and holds its busy runner', async () => {
+    const r = await run(WARM);
+    expect(r.invariant(HELD)).toMatchObject({ ok: true, details: [] });
+    expect(r.code).toBe(0);
+  });
+
+  it(`${HELD}: without the warm pool in the look, its hook expires with the runner still registered`, async () => {
+    const r = await run(WARM, withoutWarmPoolAdoption);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`FAIL ${HELD} \\(\\d+ violations? in \\d+ checked\\)`));
+  });
+});
+
 /** The hub and spokes of `--scenario multi-account` (as multi-account.test.ts runs it). */
 const MULTI = [
   '--scenario',

@@ -30,7 +30,8 @@ interface DrainWatch {
   deleteErrors: number;
   /**
    * The instances whose terminate lifecycle events were all lost (--lost-lifecycle-events), by the
-   * scope they run in (`hub`, or a spoke's `account/region`): one per scope.
+   * scope they run in (`hub`, or a spoke's `account/region`; `<scope> warm` for the one back into
+   * the warm pool): one of each per scope.
    */
   lostEvents: Map<string, string>;
 }
@@ -77,9 +78,9 @@ function installDrainDeleteErrors(e: Engine): void {
 
 /**
  * --lost-lifecycle-events: EventBridge delivers Auto Scaling's lifecycle events best-effort; every
- * terminate lifecycle event of the first runner scale-in that leaves (not into the warm pool; each
- * hook's, every copy) in each scope (the hub, and every spoke of `--scenario multi-account`) is
- * lost before any rule of the hub sees it. Its runner runs a long job: busy until twice the hook's
+ * terminate lifecycle event of the first runner scale-in that leaves (each hook's, every copy), and
+ * of the first one back into the warm pool (--warm-pool-scale-in), in each scope (the hub, and every
+ * spoke of `--scenario multi-account`) is lost before any rule of the hub sees it. Its runner runs a long job: busy until twice the hook's
  * heartbeat timeout, so it is still registered when the hook would expire (the sweep never removes
  * a busy runner). Only the drain's scheduled look, in that instance's own scope, can then find it
  * held by the hook and hold it.
@@ -100,11 +101,10 @@ function installLostLifecycleEvents(e: Engine): void {
   e.emit = (bus, event) => {
     const detail = event.detail as { EC2InstanceId?: string; Destination?: string } | undefined;
     const id = event['detail-type'] === TERMINATE_LIFECYCLE_DETAIL_TYPE ? detail?.EC2InstanceId : undefined;
-    // a scale-in into the warm pool keeps its runner by design: not the one lost
-    const leaves = detail?.Destination !== 'WarmPool';
+    // one that leaves, and (with --warm-pool-scale-in) one back into the warm pool, per scope
     const t = id ? e.truth.get(id) : undefined;
-    const scope = t?.scope ? scopeKey(t.scope) : 'hub';
-    if (t && leaves && !state.lostEvents.has(scope) && registered(e, t.runnerId)) {
+    const scope = `${t?.scope ? scopeKey(t.scope) : 'hub'}${detail?.Destination === 'WarmPool' ? ' warm' : ''}`;
+    if (t && !state.lostEvents.has(scope) && registered(e, t.runnerId)) {
       state.lostEvents.set(scope, t.id);
       longJob(e, t.runnerId as number, 2 * (e.hooks.at(-1)?.heartbeatTimeoutMs ?? 300_000));
     }
@@ -236,7 +236,7 @@ export const simulation: RemediationSimulation = {
     {
       flag: 'lost-lifecycle-events',
       description:
-        "lose every terminate lifecycle event of the first runner scale-in in each scope, spokes included (EventBridge delivers them best-effort): only the drain's scheduled look finds it",
+        "lose every terminate lifecycle event of the first runner scale-in in each scope, spokes included, and of the first one back into the warm pool (EventBridge delivers them best-effort): only the drain's scheduled look finds them",
       install: installLostLifecycleEvents,
     },
     {

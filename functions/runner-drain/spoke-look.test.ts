@@ -5,8 +5,8 @@ import { InMemoryLifecycleActions } from '../../shared/autoscaling/in-memory-lif
 import { type AwsScope, scopeKey, type Topology } from '../../shared/aws/scope';
 import { InMemoryRunnerRegistry } from '../../shared/github/in-memory-runner-registry';
 import { REPORT_ONLY_GATE } from '../../shared/kernel/approval';
+import { createInScopes } from '../../shared/kernel/queue-scopes';
 import type { Handler } from '../../shared/kernel/remediation';
-import { createInScopes } from '../../shared/kernel/scope-routing';
 import { InMemoryDrainScheduler } from '../../shared/runners/drain-scheduler';
 import { InMemoryDrainState } from '../../shared/runners/drain-state';
 import type { DrainQueueMessage } from '../../shared/runners/lifecycle-event';

@@ -5,9 +5,9 @@ import type { AuditSink } from '../../shared/audit/port';
 import { FleetwardenError } from '../../shared/core/errors';
 import type { Handler } from '../../shared/kernel/remediation';
 import { logger, metrics } from '../../shared/observability/powertools';
-import { runnerDrain } from './definition';
 import { unreadableSubject } from './message';
 import { messageContext } from './run';
+import { drainSettings } from './runtime';
 
 /** runner-drain could not be wired (env, the GitHub App secret): every message of the batch fails. */
 export class DrainWiringError extends FleetwardenError {}
@@ -23,7 +23,7 @@ export interface AuditOnly {
 export function auditOnlyFromEnv(
   env: Record<string, string | undefined> = process.env,
 ): AuditOnly | undefined {
-  const spec = runnerDrain.settings;
+  const spec = drainSettings;
   const table = env[spec.auditTable.env];
   if (!table) return undefined;
   return {

@@ -12,7 +12,8 @@ describe('several zones (issue 16): the single-zone shorthand deploys what it de
     // test-fixtures/zones-shorthand.json: pinnedShape(SHORTHAND) synthesized at 48f47aa, plus
     // dns-reconcile's SCHEDULE_SECONDS (issue 15: it reads the zone only when drift is possible)
     // and, at stop 21 (issue 15): runner-drain's 1-minute look (a rule, Auto Scaling and drain-state
-    // reads), dns-reconcile's evidence reads (audit byInstance Query, CloudTrail, DNS_WRITER_ROLE_ARNS)
+    // reads), dns-reconcile's evidence reads (audit byInstance Query, CloudTrail, DNS_WRITER_ROLE_ARNS);
+    // at stop 23: the look's DescribeWarmPool (a scale-in back into the warm pool waits there)
     expect(pinnedShape(SHORTHAND)).toEqual(before);
   });
 

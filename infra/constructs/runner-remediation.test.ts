@@ -431,14 +431,13 @@ describe('RunnerRemediation IAM matches the SDK calls of each function', () => {
     expect(actions).not.toContain('ec2:TerminateInstances');
   });
 
-  it('only the sweep reads its ASGs warm pools (DescribeWarmPool, read-only, no resource-level permissions)', () => {
+  it('the sweep and the drain read their ASGs warm pools (DescribeWarmPool, read-only, no resource-level permissions)', () => {
     const { stack, runners, template } = setup();
     expect(roleActions(stack, template(), runners.sweepFunction)).toContain('autoscaling:DescribeWarmPool');
     expect(roleActions(stack, template(), runners.jobWatchFunction)).not.toContain(
       'autoscaling:DescribeWarmPool',
     );
-    expect(roleActions(stack, template(), runners.drainFunction)).not.toContain(
-      'autoscaling:DescribeWarmPool',
-    );
+    // the drain's look: a scale-in back into the warm pool waits on the hook there (Warmed:Pending:Wait)
+    expect(roleActions(stack, template(), runners.drainFunction)).toContain('autoscaling:DescribeWarmPool');
   });
 });

@@ -64,6 +64,8 @@ describe('spokeGrants: exactly the spoke-side calls of the deployed remediations
       'autoscaling:DescribeAutoScalingInstances',
       'autoscaling:DescribeLifecycleHooks',
       'autoscaling:DescribeScalingActivities',
+      // and the warm pool, where a scale-in back into it waits on the hook
+      'autoscaling:DescribeWarmPool',
       'autoscaling:RecordLifecycleActionHeartbeat',
     ]);
     // the reads support no resource-level permissions; the lifecycle calls stay on the fleet's groups

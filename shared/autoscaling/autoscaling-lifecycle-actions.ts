@@ -5,6 +5,7 @@ import {
   DescribeAutoScalingInstancesCommand,
   DescribeLifecycleHooksCommand,
   DescribeScalingActivitiesCommand,
+  DescribeWarmPoolCommand,
   RecordLifecycleActionHeartbeatCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { defaultAutoScalingClient } from '../aws/clients';
@@ -45,6 +46,17 @@ const actionOf = (ref: LifecycleActionRef) => ({
 /** DescribeAutoScalingGroups names at most 100 groups a call. */
 const GROUPS_PER_CALL = 100;
 
+/** The instances a Describe* call lists, with their group and lifecycle state. */
+const listed = (
+  group: string,
+  instances: readonly { InstanceId?: string; LifecycleState?: string }[] | undefined,
+): GroupInstance[] =>
+  (instances ?? []).flatMap((x) =>
+    x.InstanceId && x.LifecycleState
+      ? [{ instanceId: x.InstanceId, autoScalingGroupName: group, lifecycleState: x.LifecycleState }]
+      : [],
+  );
+
 /** Auto Scaling lifecycle calls behind the LifecycleActions port (token or instance, hook, group). */
 export class AutoScalingLifecycleActions implements LifecycleActions {
   constructor(private readonly client: AutoScalingClient = defaultAutoScalingClient()) {}
@@ -69,8 +81,14 @@ export class AutoScalingLifecycleActions implements LifecycleActions {
     }
   }
 
+  /**
+   * DescribeAutoScalingGroups, and DescribeWarmPool for a group with a warm pool: an instance a
+   * scale-in returns to the warm pool waits there on the terminate hook (Warmed:Pending:Wait), and
+   * only DescribeWarmPool lists the warm pool's instances.
+   */
   async groupInstances(groupNames: readonly string[]): Promise<GroupInstance[]> {
     const out: GroupInstance[] = [];
+    const pooled: string[] = [];
     for (let i = 0; i < groupNames.length; i += GROUPS_PER_CALL) {
       let token: string | undefined;
       do {
@@ -83,17 +101,28 @@ export class AutoScalingLifecycleActions implements LifecycleActions {
             }),
           )
           .catch((err: unknown) => describeFailed(err, 'DescribeAutoScalingGroups'));
-        for (const g of page.AutoScalingGroups ?? [])
-          for (const inst of g.Instances ?? [])
-            if (g.AutoScalingGroupName && inst.InstanceId && inst.LifecycleState)
-              out.push({
-                instanceId: inst.InstanceId,
-                autoScalingGroupName: g.AutoScalingGroupName,
-                lifecycleState: inst.LifecycleState,
-              });
+        for (const g of page.AutoScalingGroups ?? []) {
+          if (!g.AutoScalingGroupName) continue;
+          if (g.WarmPoolConfiguration) pooled.push(g.AutoScalingGroupName);
+          out.push(...listed(g.AutoScalingGroupName, g.Instances));
+        }
         token = page.NextToken;
       } while (token);
     }
+    for (const group of pooled) out.push(...(await this.warmPoolInstances(group)));
+    return [...new Map(out.map((x) => [x.instanceId, x])).values()];
+  }
+
+  private async warmPoolInstances(group: string): Promise<GroupInstance[]> {
+    const out: GroupInstance[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.client
+        .send(new DescribeWarmPoolCommand({ AutoScalingGroupName: group, MaxRecords: 50, NextToken: token }))
+        .catch((err: unknown) => describeFailed(err, 'DescribeWarmPool'));
+      out.push(...listed(group, page.Instances));
+      token = page.NextToken;
+    } while (token);
     return out;
   }
 

@@ -131,6 +131,25 @@ export function describeLifecycleActionsContract(name: string, make: () => Lifec
       expect(await h.actions.groupInstances([])).toEqual([]);
     });
 
+    it('lists an instance a terminate hook holds on its way back to the warm pool (Warmed:Pending:Wait)', async () => {
+      const h = make();
+      h.begin(ref('t-warm-listed'), 300_000, { warmPool: true });
+      h.place('i-0aaaaaaaaaaaaaaa1', 'ci-runners', 'InService');
+      const listed = await h.actions.groupInstances(['ci-runners']);
+      expect([...listed].sort((a, b) => a.instanceId.localeCompare(b.instanceId))).toEqual([
+        {
+          instanceId: 'i-0123456789abcdef0',
+          autoScalingGroupName: 'ci-runners',
+          lifecycleState: 'Warmed:Pending:Wait',
+        },
+        {
+          instanceId: 'i-0aaaaaaaaaaaaaaa1',
+          autoScalingGroupName: 'ci-runners',
+          lifecycleState: 'InService',
+        },
+      ]);
+    });
+
     it('inspects a scale-in into a warm pool as Warmed:Pending:Wait', async () => {
       const h = make();
       h.begin(ref('t-warm'), 300_000, { warmPool: true });

@@ -7,6 +7,7 @@ import {
   DescribeAutoScalingInstancesCommand,
   DescribeLifecycleHooksCommand,
   DescribeScalingActivitiesCommand,
+  DescribeWarmPoolCommand,
   RecordLifecycleActionHeartbeatCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -76,7 +77,10 @@ describeLifecycleActionsContract(
           : [],
       };
     });
-    // DescribeAutoScalingGroups in the API reference's shape, one group a page (NextToken)
+    // DescribeAutoScalingGroups in the API reference's shape, one group a page (NextToken): the
+    // group's own instances; those in its warm pool (Warmed:*) only DescribeWarmPool lists, and the
+    // group says it has a warm pool (WarmPoolConfiguration)
+    const warmed = (x: { lifecycleState: string }) => x.lifecycleState.startsWith('Warmed:');
     stub.on(DescribeAutoScalingGroupsCommand).callsFake(async (i) => {
       const names = i.AutoScalingGroupNames ?? [];
       const at = Number(i.NextToken ?? 0);
@@ -87,16 +91,42 @@ describeLifecycleActionsContract(
         AutoScalingGroups: [
           {
             AutoScalingGroupName: name,
-            Instances: listed.map((x) => ({
-              InstanceId: x.instanceId,
-              LifecycleState: x.lifecycleState,
-              AvailabilityZone: 'eu-west-1a',
-              HealthStatus: 'Healthy',
-              ProtectedFromScaleIn: false,
-            })),
+            ...(listed.some(warmed)
+              ? {
+                  WarmPoolConfiguration: {
+                    PoolState: 'Stopped',
+                    InstanceReusePolicy: { ReuseOnScaleIn: true },
+                  },
+                }
+              : {}),
+            Instances: listed
+              .filter((x) => !warmed(x))
+              .map((x) => ({
+                InstanceId: x.instanceId,
+                LifecycleState: x.lifecycleState,
+                AvailabilityZone: 'eu-west-1a',
+                HealthStatus: 'Healthy',
+                ProtectedFromScaleIn: false,
+              })),
           },
         ],
         ...(at + 1 < names.length ? { NextToken: String(at + 1) } : {}),
+      };
+    });
+    // DescribeWarmPool in the API reference's shape: the group's warm-pool instances, 50 a page
+    stub.on(DescribeWarmPoolCommand).callsFake(async (i) => {
+      const pool = (await fake.groupInstances([i.AutoScalingGroupName ?? ''])).filter(warmed);
+      const at = Number(i.NextToken ?? 0);
+      return {
+        WarmPoolConfiguration: { PoolState: 'Stopped', InstanceReusePolicy: { ReuseOnScaleIn: true } },
+        Instances: pool.slice(at, at + 50).map((x) => ({
+          InstanceId: x.instanceId,
+          InstanceType: 'm7g.large',
+          AvailabilityZone: 'eu-west-1a',
+          LifecycleState: x.lifecycleState,
+          HealthStatus: 'Healthy',
+        })),
+        ...(at + 50 < pool.length ? { NextToken: String(at + 50) } : {}),
       };
     });
     let last: string | undefined;
@@ -219,6 +249,42 @@ describe('AutoScalingLifecycleActions', () => {
     const calls = stub.commandCalls(DescribeAutoScalingGroupsCommand).map((c) => c.args[0].input);
     expect(calls.map((c) => c.AutoScalingGroupNames?.length)).toEqual([100, 100, 1]);
     expect(calls.map((c) => c.NextToken)).toEqual([undefined, 'p2', undefined]);
+  });
+
+  it('reads the warm pool (DescribeWarmPool, every page) only of a group that has one', async () => {
+    const stub = mockClient(AutoScalingClient);
+    stub.on(DescribeAutoScalingGroupsCommand).resolves({
+      AutoScalingGroups: [
+        {
+          AutoScalingGroupName: 'pooled',
+          WarmPoolConfiguration: { PoolState: 'Stopped', InstanceReusePolicy: { ReuseOnScaleIn: true } },
+          Instances: [{ InstanceId: 'i-000000000000000a', LifecycleState: 'InService' }],
+        } as never,
+        { AutoScalingGroupName: 'plain', Instances: [] } as never,
+      ],
+    });
+    stub
+      .on(DescribeWarmPoolCommand)
+      .resolvesOnce({
+        Instances: [{ InstanceId: 'i-000000000000000b', LifecycleState: 'Warmed:Pending:Wait' } as never],
+        NextToken: 'w2',
+      })
+      .resolvesOnce({
+        Instances: [{ InstanceId: 'i-000000000000000c', LifecycleState: 'Warmed:Stopped' } as never],
+      });
+    const listed = await new AutoScalingLifecycleActions(stub as unknown as AutoScalingClient).groupInstances(
+      ['pooled', 'plain'],
+    );
+    expect(listed.map((x) => [x.instanceId, x.autoScalingGroupName, x.lifecycleState])).toEqual([
+      ['i-000000000000000a', 'pooled', 'InService'],
+      ['i-000000000000000b', 'pooled', 'Warmed:Pending:Wait'],
+      ['i-000000000000000c', 'pooled', 'Warmed:Stopped'],
+    ]);
+    const calls = stub.commandCalls(DescribeWarmPoolCommand).map((c) => c.args[0].input);
+    expect(calls).toEqual([
+      { AutoScalingGroupName: 'pooled', MaxRecords: 50, NextToken: undefined },
+      { AutoScalingGroupName: 'pooled', MaxRecords: 50, NextToken: 'w2' },
+    ]);
   });
 
   it('names any other refusal (e.g. AccessDenied) LifecycleActionError with the cause', async () => {

@@ -7,6 +7,7 @@ import { ThrottledError } from '../core/errors';
 import { GitHubApiError, RunnerBusyError, RunnerListingError } from './errors';
 import { createFleetOctokit, OctokitRunnerRegistry } from './octokit-runner-registry';
 import { describeRunnerRegistryContract } from './runner-registry.contract';
+import { createScopedAppAuth } from './scoped-app-auth';
 import { FakeGitHubApi, testPrivateKey } from './testing/fake-github-api';
 import { describedFetch } from './testing/openapi';
 
@@ -47,7 +48,9 @@ function setup(
     pacing: options.pacing ?? false,
     maxRateLimitWaitSeconds: 0,
     ...(options.apiUrl ? { baseUrl: options.apiUrl } : {}),
-    ...(options.permissions ? { permissions: options.permissions } : {}),
+    ...(options.permissions
+      ? { downScope: { permissions: options.permissions, strategy: createScopedAppAuth } }
+      : {}),
   });
   const scope = options.enterprise
     ? { enterprise: options.enterprise }

@@ -1,3 +1,4 @@
+import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/core';
 import { paginateRest } from '@octokit/plugin-paginate-rest';
 import { retry } from '@octokit/plugin-retry';
@@ -8,7 +9,7 @@ import { ConfigError, ThrottledError } from '../core/errors';
 import { GitHubApiError, RunnerBusyError, RunnerListingError } from './errors';
 import type { GitHubRunner, RunnerRegistry } from './port';
 import { describeScope, type GitHubScope, runnersRoute } from './scope';
-import { createScopedAppAuth, type InstallationPermissions } from './scoped-app-auth';
+import type { DownScope } from './scoped-app-auth';
 
 export type { GitHubScope } from './scope';
 
@@ -48,10 +49,11 @@ export interface FleetOctokitOptions {
   /** GitHub Enterprise Server API root. @default https://api.github.com */
   baseUrl?: string;
   /**
-   * Down-scope the installation token to these (a read-only function asks for read); App
-   * credentials only (a classic token has fixed scopes). @default the installation's
+   * Down-scope the installation token (a read-only function asks for read): the permissions and
+   * `createScopedAppAuth`, passed in so that a function that does not down-scope does not bundle
+   * it; App credentials only (a classic token has fixed scopes). @default the installation's
    */
-  permissions?: InstallationPermissions;
+  downScope?: DownScope;
 }
 
 /**
@@ -114,20 +116,15 @@ export function createFleetOctokit(options: FleetOctokitOptions): FleetOctokitIn
 
 function authOf(options: FleetOctokitOptions) {
   const c = options.credentials;
+  const down = options.downScope;
   if ('token' in c) {
-    if (options.permissions)
+    if (down)
       throw new ConfigError('a classic token cannot be down-scoped: permissions need GitHub App credentials');
     return { auth: c.token };
   }
-  return {
-    authStrategy: createScopedAppAuth,
-    auth: {
-      appId: c.appId,
-      privateKey: c.privateKey,
-      installationId: c.installationId,
-      ...(options.permissions ? { permissions: options.permissions } : {}),
-    },
-  };
+  const app = { appId: c.appId, privateKey: c.privateKey, installationId: c.installationId };
+  if (!down) return { authStrategy: createAppAuth, auth: app };
+  return { authStrategy: down.strategy, auth: { ...app, permissions: down.permissions } };
 }
 
 interface ApiRunner {

@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../core/errors';
 import { OctokitRunnerRegistry } from './octokit-runner-registry';
-import { loadGitHubAppCredentials, runnerRegistryFromEnv } from './registry-from-env';
+import { loadGitHubAppCredentials, READ_ACCESS, runnerRegistryFromEnv } from './registry-from-env';
 import { FakeGitHubApi, testPrivateKey } from './testing/fake-github-api';
 
 const sm = mockClient(SecretsManagerClient);
@@ -61,7 +61,7 @@ describe('GitHub App credentials from Secrets Manager', () => {
       const registry = await runnerRegistryFromEnv(
         { GITHUB_APP_SECRET_ARN: ARN, GITHUB_OWNER: 'acme', ...scope },
         client,
-        { access: 'read', fetch: api.fetch },
+        { access: READ_ACCESS, fetch: api.fetch },
       );
       expect(await registry.getRunner(id)).toMatchObject({ name: 'r' });
       expect(api.tokenRequests).toEqual([{ installationId: 2, permissions: asked }]);
@@ -77,7 +77,7 @@ describe('GitHub App credentials from Secrets Manager', () => {
     const registry = await runnerRegistryFromEnv(
       { GITHUB_APP_SECRET_ARN: ARN, GITHUB_OWNER: 'acme', GITHUB_API_URL: 'https://ghe.example.com/api/v3' },
       client,
-      { access: 'read', fetch: api.fetch },
+      { access: READ_ACCESS, fetch: api.fetch },
     );
     expect(await registry.getRunner(id)).toMatchObject({ name: 'r' });
     expect(api.requests.map((r) => r.url)).toEqual([
@@ -93,7 +93,7 @@ describe('GitHub App credentials from Secrets Manager', () => {
     const api = new FakeGitHubApi('acme', { enterprise: 'acme-corp' });
     sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ token: api.classicToken }) });
     const id = api.add({ name: 'r' });
-    for (const access of ['read', 'write'] as const) {
+    for (const access of [READ_ACCESS, 'write'] as const) {
       const registry = await runnerRegistryFromEnv(
         { GITHUB_APP_SECRET_ARN: ARN, GITHUB_ENTERPRISE: 'acme-corp' },
         client,

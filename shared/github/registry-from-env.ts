@@ -12,6 +12,7 @@ import {
 } from './octokit-runner-registry';
 import type { RunnerRegistry } from './port';
 import { apiHostOf, DEFAULT_GITHUB_API_URL, type GitHubScope, runnerPermissionOf } from './scope';
+import { createScopedAppAuth, type DownScope } from './scoped-app-auth';
 
 const httpsApiUrl = z.string().check(
   z.refine(
@@ -123,13 +124,29 @@ async function loadCredentials(
   return parsed.data;
 }
 
+/** How a registry's installation token is down-scoped (`READ_ACCESS`). */
+export interface RegistryAccess {
+  downScope(scope: GitHubScope): DownScope | undefined;
+}
+
+/**
+ * Read access: the installation token is down-scoped to reading runners (organisation runners:
+ * `organization_self_hosted_runners: read`; repository runners: `administration: read`), so the
+ * function cannot change the fleet whatever its code does. Enterprise runners have none to
+ * down-scope to (a classic token's scopes are fixed): the function's own calls are then its only
+ * limit (README, "GitHub Enterprise Server"). An object, not a flag: a function that does not
+ * down-scope bundles none of it (createScopedAppAuth).
+ */
+export const READ_ACCESS: RegistryAccess = {
+  downScope(scope) {
+    const permission = runnerPermissionOf(scope);
+    return permission ? { permissions: { [permission]: 'read' }, strategy: createScopedAppAuth } : undefined;
+  },
+};
+
 export interface RegistryOptions {
-  /**
-   * 'read': the installation token is down-scoped to reading runners (organisation runners:
-   * `organization_self_hosted_runners: read`; repository runners: `administration: read`), so the
-   * function cannot change the fleet whatever its code does. @default 'write' (the installation's own)
-   */
-  access?: 'read' | 'write';
+  /** `READ_ACCESS`, or 'write' (the installation's own permissions). @default 'write' */
+  access?: RegistryAccess | 'write';
   /** HTTP implementation (tests inject a fake GitHub). @default globalThis.fetch */
   fetch?: typeof fetch;
 }
@@ -147,6 +164,7 @@ export function runnerRegistryFromEnv(
   client?: SecretsManagerClient,
   options: RegistryOptions = {},
 ): Promise<RunnerRegistry> {
+  const access = options.access === 'write' ? undefined : options.access;
   const build = async () => {
     const e = readEnv(GitHubEnv, env ?? process.env);
     const scope = scopeOf(e);
@@ -155,20 +173,17 @@ export function runnerRegistryFromEnv(
       client,
       scope.enterprise !== undefined,
     );
-    // read access: an App token down-scoped to the scope's runner permission; enterprise runners
-    // have none to down-scope to (a classic token's scopes are fixed): the function's own calls
-    // are then its only limit (README, "GitHub Enterprise Server")
-    const permission = runnerPermissionOf(scope);
+    const downScope = access?.downScope(scope);
     const octokit = createFleetOctokit({
       credentials,
-      ...(options.access === 'read' && permission ? { permissions: { [permission]: 'read' as const } } : {}),
+      ...(downScope ? { downScope } : {}),
       ...(e.GITHUB_API_URL !== DEFAULT_GITHUB_API_URL ? { baseUrl: e.GITHUB_API_URL } : {}),
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });
     return new OctokitRunnerRegistry(octokit, scope);
   };
   if (env !== undefined || client !== undefined) return build();
-  const key = options.access ?? 'write';
+  const key = access ? 'read' : 'write';
   const cached =
     memo.get(key) ??
     build().catch((err: unknown) => {

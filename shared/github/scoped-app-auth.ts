@@ -39,3 +39,9 @@ export function createScopedAppAuth(options: StrategyOptions & { permissions?: I
   const auth = ((o: unknown) => (app as (o: unknown) => unknown)(o)) as unknown as typeof app;
   return Object.assign(auth, { hook }) as typeof app;
 }
+
+/** An installation token down-scoped to `permissions`, asked for by `strategy` (createScopedAppAuth). */
+export interface DownScope {
+  permissions: InstallationPermissions;
+  strategy: typeof createScopedAppAuth;
+}

@@ -4,7 +4,15 @@ import { AuditWriteError } from '../audit/errors';
 import { InMemoryAuditSink } from '../audit/in-memory-audit-sink';
 import { ensureIntent, UndeclaredCallError } from '../aws/call-recorder';
 import { type ApprovalGate, REPORT_ONLY_GATE } from './approval';
-import { allowance, perform, type RunKit, recordFailure, recordNote } from './perform';
+import {
+  allowance,
+  perform,
+  performUngated,
+  type RunKit,
+  recordFailure,
+  recordNote,
+  UngatedPerformError,
+} from './perform';
 
 const ctx: AuditContext = {
   function: 'test-remediation',
@@ -332,5 +340,40 @@ describe('perform: every action passes dry-run, approval, budget, intent, act, o
         reason: 'Error: not JSON',
       });
     }
+  });
+});
+
+describe('performUngated: perform for a remediation with no gated action', () => {
+  it('acts, reports a dry run and spends the budget as perform does', async () => {
+    const k = kit({ allowance: allowance(1) });
+    const act = vi.fn(async () => ({ decision: 'acted' as const }));
+    expect((await performUngated(k, { kind: 'tag', subject, reason: 'tag drift' }, act)).decision).toBe(
+      'acted',
+    );
+    expect((await performUngated(k, { kind: 'remove', subject, reason: 'ghost 1' }, act)).decision).toBe(
+      'acted',
+    );
+    const second = await performUngated(
+      k,
+      { kind: 'remove', subject: { runnerName: 'r2' }, reason: 'g2' },
+      act,
+    );
+    expect(second.decision).toBe('refused');
+    const dry = await performUngated(kit({ dryRun: true }), { kind: 'tag', subject, reason: 'x' }, act);
+    expect(dry.decision).toBe('reported');
+    expect(act).toHaveBeenCalledTimes(2);
+  });
+
+  it('never acts on a kind that needs approval: the action fails (UngatedPerformError), the gate is not asked', async () => {
+    const gate: ApprovalGate = { check: vi.fn() };
+    const k = kit({ gate });
+    const act = vi.fn(async () => ({ decision: 'acted' as const }));
+    const err = await performUngated(k, { kind: 'destroy', subject, reason: 'orphaned' }, act).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(UngatedPerformError);
+    expect(act).not.toHaveBeenCalled();
+    expect(gate.check).not.toHaveBeenCalled();
+    expect(k.audit.all()).toMatchObject([{ action: 'volume.delete', decision: 'failed' }]);
   });
 });

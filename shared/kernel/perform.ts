@@ -30,9 +30,12 @@ export function allowance(units: number): Allowance {
   };
 }
 
+/** What `perform` reads of an action kind (its IAM and GitHub permissions are the deployment's). */
+export type PerformedAction = Omit<ActionKind<never>, 'iam' | 'github'>;
+
 /** What performing an action needs: the same for every remediation (built by the kernel's run). */
 export interface RunKit {
-  spec: { name: string; actions: Readonly<Record<string, ActionKind<never>>> };
+  spec: { name: string; actions: Readonly<Record<string, PerformedAction>> };
   audit: AuditSink;
   ctx: AuditContext;
   dryRun: boolean;
@@ -51,7 +54,7 @@ export interface Performed extends ActResult {
   reason: string;
 }
 
-function kindOf(kit: RunKit, planned: Planned): ActionKind<never> {
+function kindOf(kit: RunKit, planned: Planned): PerformedAction {
   const kind = kit.spec.actions[planned.kind];
   if (kind) return kind;
   const declared = Object.keys(kit.spec.actions).join(', ');
@@ -72,7 +75,46 @@ function kindOf(kit: RunKit, planned: Planned): ActionKind<never> {
  * can leave it: none is allowed in a dry run), to report what the action would do; its reason and
  * details are recorded, its decision is always 'reported'.
  */
-export async function perform(
+export function perform(
+  kit: RunKit,
+  planned: Planned,
+  act: () => Promise<ActResult>,
+  preview?: () => Promise<ActResult>,
+): Promise<Performed> {
+  return performThrough(throughGate, kit, planned, act, preview);
+}
+
+/** An action kind that needs a human's approval, performed by `performUngated`: a bug; nothing is done. */
+export class UngatedPerformError extends FleetwardenError {}
+
+/**
+ * `perform` for a remediation with no gated action (every kind reversible or `unattended`, as
+ * `ungatedLambdaHandler`): the same guarantees, without the approval gate's code in its bundle. A
+ * kind that needs approval fails its action (UngatedPerformError, failed record): it never acts.
+ */
+export function performUngated(
+  kit: RunKit,
+  planned: Planned,
+  act: () => Promise<ActResult>,
+  preview?: () => Promise<ActResult>,
+): Promise<Performed> {
+  return performThrough(refuseUngated, kit, planned, act, preview);
+}
+
+/** How an action that needs approval gets past the gate (`perform`) or not (`performUngated`). */
+type GateStep = (
+  kit: RunKit,
+  kind: PerformedAction,
+  planned: Planned,
+  details: Record<string, unknown>,
+) => Promise<{
+  notes: readonly Noted[];
+  reported?: string;
+  act?: (act: () => Promise<ActResult>) => Promise<ActResult>;
+}>;
+
+async function performThrough(
+  gate: GateStep,
   kit: RunKit,
   planned: Planned,
   act: () => Promise<ActResult>,
@@ -95,26 +137,18 @@ export async function perform(
       Object.assign(details, p?.details);
       return say('reported', p?.reason ?? `dry run: would ${kind.does}: ${planned.reason}`);
     }
-    let approved: Extract<ApprovalVerdict, { approved: true }> | undefined;
-    if (!kind.reversible && !kind.unattended) {
-      const verdict = await askGate(kit, kind, planned);
-      notes = verdict.notes ?? [];
-      if (!verdict.approved) {
-        if (verdict.proposalId) details.proposalId = verdict.proposalId;
-        return say('reported', `needs approval to ${kind.does}: ${planned.reason} (${verdict.reason})`);
-      }
-      approved = verdict;
-      details.approval = approvalDetails(verdict);
-    }
+    const gated = !kind.reversible && !kind.unattended ? await gate(kit, kind, planned, details) : undefined;
+    notes = gated?.notes ?? [];
+    if (gated?.reported) return say('reported', gated.reported);
     // a human's approval stands in for the budget: the breaker's limit is what they were asked about
-    if (!approved && kind.weight > 0 && !kit.allowance.take(kind.weight)) {
+    if (!gated?.act && kind.weight > 0 && !kit.allowance.take(kind.weight)) {
       return say(
         'refused',
         `blast-radius budget spent for this window: not allowed to ${kind.does}: ${planned.reason}`,
       );
     }
     declareIntent(planned.reason, details);
-    const r = await settled(approved, act);
+    const r = gated?.act ? await gated.act(act) : await act();
     Object.assign(details, r.details);
     return say(r.decision, r.reason ?? planned.reason);
   });
@@ -123,7 +157,25 @@ export async function perform(
   return performed;
 }
 
-function askGate(kit: RunKit, kind: ActionKind<never>, planned: Planned): Promise<ApprovalVerdict> {
+/** The approval gate: not approved -> reported (with its proposal); approved -> acts, then settles. */
+const throughGate: GateStep = async (kit, kind, planned, details) => {
+  const verdict = await askGate(kit, kind, planned);
+  const notes = verdict.notes ?? [];
+  if (!verdict.approved) {
+    if (verdict.proposalId) details.proposalId = verdict.proposalId;
+    return { notes, reported: `needs approval to ${kind.does}: ${planned.reason} (${verdict.reason})` };
+  }
+  details.approval = approvalDetails(verdict);
+  return { notes, act: (act) => settled(verdict, act) };
+};
+
+const refuseUngated: GateStep = async (kit, kind) => {
+  throw new UngatedPerformError(
+    `${kit.spec.name}'s ${kind.audit} needs a human's approval, and it was performed without the approval gate (performUngated): nothing was done`,
+  );
+};
+
+function askGate(kit: RunKit, kind: PerformedAction, planned: Planned): Promise<ApprovalVerdict> {
   const change = {
     kind: planned.kind,
     action: kind.audit,
@@ -161,10 +213,9 @@ export function approvalDetails(v: Extract<ApprovalVerdict, { approved: true }>)
 
 /** Run `act`; an approved execution is settled with how it ended (failed: it may be retried). */
 async function settled(
-  approved: Extract<ApprovalVerdict, { approved: true }> | undefined,
+  approved: Extract<ApprovalVerdict, { approved: true }>,
   act: () => Promise<ActResult>,
 ): Promise<ActResult> {
-  if (!approved) return act();
   let r: ActResult;
   try {
     r = await act();

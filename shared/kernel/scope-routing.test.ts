@@ -5,9 +5,10 @@ import { InMemoryAuditSink } from '../audit/in-memory-audit-sink';
 import { auditSinkInScope } from '../audit/scoped-sink';
 import { type AwsScope, sameScope, scopeKey, type Topology } from '../aws/scope';
 import { byMessageSpoke, inSpoke } from '../aws/scope-context';
+import { createInScopes } from './queue-scopes';
 import type { Handler } from './remediation';
 import { portsFollowingScope } from './scope-following';
-import { createInScopes, routeByScope } from './scope-routing';
+import { routeByScope } from './scope-routing';
 import { sqsBatch } from './sqs-batch';
 import { wholeBatch } from './whole-batch';
 

@@ -2,7 +2,6 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { type AuditContext, auditedAction, sqsDelivery } from '../audit/audited-action';
 import type { AuditSink } from '../audit/port';
 import type { Subject } from '../audit/schema';
-import { auditSinkInScope } from '../audit/scoped-sink';
 import {
   type AwsScope,
   type ScopeVerdict,
@@ -171,6 +170,31 @@ async function everyScope<E, R>(
 }
 
 /**
+ * The handler of each scope, built once (a failed wiring is retried on the next invocation); a
+ * spoke's runs as acting in that spoke (its audit record ids are its own).
+ */
+export function scopeHandlers<E, R>(
+  routing: Pick<ScopeRouting<E, R>, 'topology' | 'handlerFor'>,
+): (scope: AwsScope | undefined) => Promise<Handler<E, R>> {
+  const handlers = new Map<string, Promise<Handler<E, R>>>();
+  return (scope) => {
+    const key = scope ? scopeKey(scope) : '';
+    let h = handlers.get(key);
+    if (!h) {
+      const spoke = scope && routing.topology && !sameScope(scope, routing.topology.hub) ? scope : undefined;
+      h = Promise.resolve(routing.handlerFor(scope)).then(
+        (handler): Handler<E, R> =>
+          (event, context) =>
+            inSpoke(spoke, () => handler(event, context)),
+      );
+      h.catch(() => handlers.delete(key));
+      handlers.set(key, h);
+    }
+    return h;
+  };
+}
+
+/**
  * The scope seam of a hub function (README "Hub and spokes"): every event is acted on only in its
  * own `{account, region}` (`scopeOf`), by the handler whose ports call there; an event of any
  * other account/region is refused and audited, never handed to a handler. A queue batch is split
@@ -178,23 +202,7 @@ async function everyScope<E, R>(
  * the handler gets every event unchanged.
  */
 export function routeByScope<E, R>(routing: ScopeRouting<E, R>): Handler<E, R> {
-  const handlers = new Map<string, Promise<Handler<E, R>>>();
-  const handlerOf = (scope: AwsScope | undefined) => {
-    const key = scope ? scopeKey(scope) : '';
-    let h = handlers.get(key);
-    if (!h) {
-      // a spoke's handler runs as acting in that spoke (its audit record ids are its own)
-      const spoke = scope && routing.topology && !sameScope(scope, routing.topology.hub) ? scope : undefined;
-      h = Promise.resolve(routing.handlerFor(scope)).then(
-        (handler): Handler<E, R> =>
-          (event, context) =>
-            inSpoke(spoke, () => handler(event, context)),
-      );
-      h.catch(() => handlers.delete(key)); // a failed wiring is retried on the next invocation
-      handlers.set(key, h);
-    }
-    return h;
-  };
+  const handlerOf = scopeHandlers(routing);
   const topology = routing.topology;
   return async (event, context) => {
     if (!topology) return (await handlerOf(undefined))(event, context);
@@ -205,23 +213,4 @@ export function routeByScope<E, R>(routing: ScopeRouting<E, R>): Handler<E, R> {
     await refuse(routing, event, v);
     return undefined as R;
   };
-}
-
-/**
- * `routeByScope` for an entry that builds its handler itself (runner-drain's lazy wiring): `create`
- * runs once per scope with `portsFor(scope)` and an audit sink that fills the scope's
- * account/region; refusals go to `audit` (the hub's).
- */
-export function createInScopes<P, E, R>(o: {
-  name: string;
-  topology: Topology | undefined;
-  audit: AuditSink;
-  mode: 'dry-run' | 'live';
-  portsFor: (scope: AwsScope | undefined) => P;
-  create: (ports: P & { audit: AuditSink }) => Handler<E, R>;
-}): Handler<E, R> {
-  return routeByScope<E, R>({
-    ...o,
-    handlerFor: (scope) => o.create({ ...o.portsFor(scope), audit: auditSinkInScope(o.audit, scope) }),
-  });
 }

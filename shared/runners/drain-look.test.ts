@@ -51,15 +51,26 @@ describe('drain look: which instances count as leaving without a drain', () => {
     expect(v?.reason).toMatch(/last drain look .* ago/);
   });
 
-  it('not waiting on a terminate hook (InService, Terminating, Terminating:Proceed, warm pool): nothing to decide', () => {
+  it('not waiting on a terminate hook (InService, Terminating, Terminating:Proceed, in the warm pool): nothing to decide', () => {
     for (const s of [
       'InService',
       'Pending:Wait',
       'Terminating',
       'Terminating:Proceed',
-      'Warmed:Pending:Wait',
+      'Warmed:Pending:Proceed',
+      'Warmed:Stopped',
+      'Warmed:Hibernated',
     ])
       expect(judgeLeaving(waiting(s), [], { groups, now: NOW, freshMs: FRESH_MS })).toBeUndefined();
+  });
+
+  it('a scale-in back into the warm pool waits on the terminate hook in Warmed:Pending:Wait: adopted alike', () => {
+    expect(
+      judgeLeaving(waiting('Warmed:Pending:Wait'), [], { groups, now: NOW, freshMs: FRESH_MS }),
+    ).toMatchObject({
+      kind: 'adopt',
+      reason: expect.stringMatching(/found leaving without a drain \(Warmed:Pending:Wait/),
+    });
   });
 
   it('an instance of a group that is not configured is refused, never adopted', () => {

@@ -35,8 +35,21 @@ export type LeavingVerdict = {
 const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
 
 /**
- * Does this instance count as leaving without a drain? Only an instance of a configured group in
- * `Terminating:Wait` (a terminate hook holds it; the drain re-verifies that the hook is the fleet's
+ * The states a terminate hook holds an instance in: `Terminating:Wait`, and `Warmed:Pending:Wait`
+ * for a scale-in that returns it to the group's warm pool (instance reuse policy: the hook pauses it
+ * there, then Auto Scaling stops or hibernates it, its runner with it). A launch into the warm pool
+ * waits in that state too, on a launch hook: the drain it would start finds no action of the
+ * fleet's terminate hook to hold or complete (`gone`, audited) and never deregisters a warm-pool
+ * runner.
+ */
+export const HELD_BY_TERMINATE_HOOK: ReadonlySet<string> = new Set([
+  'Terminating:Wait',
+  'Warmed:Pending:Wait',
+]);
+
+/**
+ * Does this instance count as leaving without a drain? Only an instance of a configured group held
+ * by a terminate hook (`HELD_BY_TERMINATE_HOOK`; the drain re-verifies that the hook is the fleet's
  * own) is judged: adopted when no drain of it looked within `freshMs` (a live drain looks again
  * well within that), else left to that drain. Any other state: undefined (nothing to decide).
  */
@@ -45,7 +58,8 @@ export function judgeLeaving(
   looks: readonly ChainLook[],
   o: { groups: ReadonlySet<string>; now: Date; freshMs: number },
 ): LeavingVerdict | undefined {
-  if (instance.lifecycleState !== 'Terminating:Wait') return undefined;
+  const state = instance.lifecycleState;
+  if (!HELD_BY_TERMINATE_HOOK.has(state)) return undefined;
   const base = { instanceId: instance.instanceId, autoScalingGroupName: instance.autoScalingGroupName };
   if (!o.groups.has(instance.autoScalingGroupName))
     return {
@@ -61,12 +75,12 @@ export function judgeLeaving(
       ...base,
       kind: 'skip',
       decision: 'skipped',
-      reason: `${instance.instanceId} is Terminating:Wait with a drain under way (${isAdoptedKey(last.key) ? 'started by a look' : 'started by its lifecycle event'}, last look ${seconds(age)} ago): left to it`,
+      reason: `${instance.instanceId} is ${state} with a drain under way (${isAdoptedKey(last.key) ? 'started by a look' : 'started by its lifecycle event'}, last look ${seconds(age)} ago): left to it`,
     };
   return {
     ...base,
     kind: 'adopt',
-    reason: `${instance.instanceId} found leaving without a drain (Terminating:Wait, ${last && age !== undefined ? `last drain look ${seconds(age)} ago` : 'no drain has looked at it'}; its lifecycle event was lost or is late): starting a drain`,
+    reason: `${instance.instanceId} found leaving without a drain (${state}, ${last && age !== undefined ? `last drain look ${seconds(age)} ago` : 'no drain has looked at it'}; its lifecycle event was lost or is late): starting a drain`,
   };
 }
 
