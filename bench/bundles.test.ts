@@ -272,7 +272,9 @@ describe('bundle floors (bench/bundles.bench.ts ratios)', () => {
 
   // Under the target and pinned at its measured ratio, so that what it grows by shows: runner-drain
   // was 163 B under 1.3x until it stopped bundling what its Lambda never runs (609,717 B against a
-  // floor of 471,298 B: 1.2937x, README "Cold start"); a feature that needs more raises the pin
+  // floor of 471,298 B: 1.2937x, README "Cold start"), then 610,081 B once its 16 error classes
+  // spelled their names (+364 B; minified class names are unreadable): 1.29446x, which the
+  // 3-decimal ratio below rounds to 1.294, 14 B under the pin; a feature that needs more raises it
   const PINNED_UNDER_TARGET: Record<string, number> = { 'runner-drain': 1.294 };
 
   it('bundle at most 1.3x the floor where met; the others no larger than measured', async () => {

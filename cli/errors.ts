@@ -17,13 +17,18 @@ export const EXIT = {
 } as const;
 
 /** Nothing in the audit table or CloudTrail mentions the subject. */
-export class UnknownSubjectError extends FleetwardenError {}
+export class UnknownSubjectError extends FleetwardenError {
+  override readonly name: string = 'UnknownSubjectError';
+}
 
 /** No proposal with that id in the proposals table. */
-export class UnknownProposalError extends FleetwardenError {}
+export class UnknownProposalError extends FleetwardenError {
+  override readonly name: string = 'UnknownProposalError';
+}
 
 /** approve/reject refused before anything was written: the fleet would not honour the decision. */
 export class DecisionRefusedError extends FleetwardenError {
+  override readonly name: string = 'DecisionRefusedError';
   constructor(
     message: string,
     readonly hint: string,

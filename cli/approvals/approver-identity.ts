@@ -30,7 +30,9 @@ export interface ApproverIdentityPort {
 }
 
 /** The Approver role could not be assumed, or the session is not what it should be. */
-export class ApproverRoleError extends FleetwardenError {}
+export class ApproverRoleError extends FleetwardenError {
+  override readonly name: string = 'ApproverRoleError';
+}
 
 const SESSION_NAME = { min: 2, max: 64 };
 

@@ -24,7 +24,9 @@ export interface InvestigationOptions {
 }
 
 /** A tool that needs AWS was called on a server reading a local audit file. */
-export class NeedsAwsError extends FleetwardenError {}
+export class NeedsAwsError extends FleetwardenError {
+  override readonly name: string = 'NeedsAwsError';
+}
 
 /**
  * Every tool only reads: no tool here may send a command that changes anything (the test sends

@@ -95,7 +95,9 @@ async function scan(
 }
 
 /** Every check in every region failed: nothing to report (the cause says why). */
-class PostureScanError extends FleetwardenError {}
+class PostureScanError extends FleetwardenError {
+  override readonly name: string = 'PostureScanError';
+}
 
 async function readBaseline(path: string, deps: CliDeps): Promise<string> {
   try {

@@ -10,7 +10,9 @@ import { messageContext } from './run';
 import { drainSettings } from './runtime';
 
 /** runner-drain could not be wired (env, the GitHub App secret): every message of the batch fails. */
-export class DrainWiringError extends FleetwardenError {}
+export class DrainWiringError extends FleetwardenError {
+  override readonly name: string = 'DrainWiringError';
+}
 
 /** What a failed wiring can still use to leave its records: the audit table alone. */
 export interface AuditOnly {

@@ -365,8 +365,24 @@ describe('FleetFunction settings', () => {
     });
   });
 
-  describe('JMESPath is left out of every bundle (FUNCTION_ALIAS), and Powertools idempotency still works', () => {
+  describe('JMESPath is left out of every bundle (FUNCTION_ALIAS), Powertools idempotency still works, error names survive', () => {
     const dedupeEntry = fileURLToPath(new URL('./test-fixtures/dedupe-handler.ts', import.meta.url));
+    let bundle: string | undefined;
+    /** The fixture bundled once (seconds on 2 cores) for both checks below. */
+    const bundledDedupe = () => {
+      bundle ??= bundledFile(dedupeEntry);
+      return bundle;
+    };
+    /** Runs `exported()` of the bundled fixture in a fresh node and returns what it printed. */
+    function runBundled(exported: string): unknown {
+      const script = `const m = await import(${JSON.stringify(pathToFileURL(bundledDedupe()).href)});process.stdout.write(JSON.stringify(await m.${exported}()));`;
+      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+        env: { PATH: process.env.PATH ?? '', AWS_LAMBDA_FUNCTION_NAME: 'fleetwarden-WebhookIngress' },
+        stdio: ['ignore', 'pipe', 'pipe'], // Powertools warns on stderr that no Lambda context was registered
+        encoding: 'utf8',
+      });
+      return JSON.parse(out);
+    }
     /** The index.mjs FleetFunction's own bundling (aws-lambda-nodejs, local esbuild) made of `file`. */
     function bundledFile(file: string): string {
       const app = new App();
@@ -384,19 +400,12 @@ describe('FleetFunction settings', () => {
     }
 
     it('a delivery through the bundled deduper: published, then duplicate by id, by body; a failed publish retried', () => {
-      const file = bundledFile(dedupeEntry);
-      const script = `const m = await import(${JSON.stringify(pathToFileURL(file).href)});process.stdout.write(JSON.stringify(await m.handler()));`;
-      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-        env: { PATH: process.env.PATH ?? '', AWS_LAMBDA_FUNCTION_NAME: 'fleetwarden-WebhookIngress' },
-        stdio: ['ignore', 'pipe', 'pipe'], // Powertools warns on stderr that no Lambda context was registered
-        encoding: 'utf8',
-      });
-      const run = JSON.parse(out) as { outcomes: string[]; published: number; keys: string[] };
+      const run = runBundled('handler') as { outcomes: string[]; published: number; keys: string[] };
       expect(run.outcomes).toEqual([
         'published',
         'duplicate by delivery-id',
         'duplicate by body-digest',
-        'failed: PutEvents refused 1 of 1 entries after 1 attempts: ThrottlingException',
+        'failed: PublishError: PutEvents refused 1 of 1 entries after 1 attempts: ThrottlingException',
         'published',
       ]);
       expect(run.published).toBe(2);
@@ -406,8 +415,20 @@ describe('FleetFunction settings', () => {
         'fleetwarden-WebhookIngress#Mk+lXspAH9xfo8WCPiSQdg==',
       ]);
       // a string only @aws-lambda-powertools/jmespath holds (its parser's error)
-      const code = readFileSync(file, 'utf8');
+      const code = readFileSync(bundledDedupe(), 'utf8');
       expect(code.includes('Bad jmespath expression'), 'JMESPath in the bundle').toBe(false);
+    });
+
+    it('errors keep their class names in the minified bundle: name, String(err), first line of the stack', () => {
+      // logs (Powertools serialises error.name), audit records (`${name}: ${message}`) and DLQ'd
+      // failures show these to whoever is on call; esbuild's minify renames every class
+      const seen = runBundled('errors') as { name: string; message: string; string: string; stack: string }[];
+      const names = ['ConfigError', 'InvalidAuditRecordError', 'ThrottledError', 'JmesPathNotBundledError'];
+      expect(seen.map((e) => e.name)).toEqual(names);
+      seen.forEach((e, i) => {
+        expect(e.string).toBe(`${names[i]}: ${e.message}`);
+        expect(e.stack).toBe(`${names[i]}: ${e.message}`);
+      });
     });
   });
 

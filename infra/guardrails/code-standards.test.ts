@@ -6,6 +6,7 @@ import {
   CYCLE_ALLOWANCES,
   describeFunction,
   describeImport,
+  errorClassesWithoutName,
   type ImportViolation,
   importViolations,
   isTestCode,
@@ -109,6 +110,38 @@ describe('jmesPathOptionUses', () => {
   });
 });
 
+describe('errorClassesWithoutName', () => {
+  const file = (path: string, ...text: string[]) => ({ file: path, text: text.join('\n') });
+
+  it('asks every error class, however deep, for its own name as a string literal', () => {
+    const base = file(
+      'shared/core/errors.ts',
+      'export abstract class FleetwardenError extends Error {',
+      '  abstract override readonly name: string;',
+      '}',
+      "export class ConfigError extends FleetwardenError { override readonly name: string = 'ConfigError'; }",
+      'export class Unnamed extends FleetwardenError {}',
+    );
+    const other = file(
+      'shared/x/errors.ts',
+      "import { ConfigError } from '../core/errors';",
+      "class CopiedError extends ConfigError { override readonly name: string = 'ConfigError'; }",
+      'class NotLiteralError extends core.ConfigError { override name = NAMES.notLiteral; }',
+      "class StaticError extends Unnamed { static readonly name = 'StaticError'; }",
+      "class SubError extends CopiedError { override readonly name = 'SubError'; }",
+      "class OwnError extends SomeLibraryError { readonly name = 'OwnError'; }",
+      'class Plain { name = 1; }',
+      'class Model extends Plain {}',
+    );
+    expect(errorClassesWithoutName([base, other])).toEqual([
+      "shared/core/errors.ts:5 Unnamed: declares no name (override readonly name: string = 'Unnamed')",
+      "shared/x/errors.ts:2 CopiedError: name 'ConfigError' is not its class name",
+      "shared/x/errors.ts:3 NotLiteralError: name is not a string literal (override readonly name: string = 'NotLiteralError')",
+      "shared/x/errors.ts:4 StaticError: declares no name (override readonly name: string = 'StaticError')",
+    ]);
+  });
+});
+
 describe('judgeImports', () => {
   const cycle = (...modules: string[]): ImportViolation => ({
     rule: 'no-cycle',
@@ -153,6 +186,16 @@ describe('code standards of this repository (AGENTS.md, "Code standards the test
     expect(lambdaCode.length).toBeGreaterThan(0);
     const uses = lambdaCode.flatMap((f) => jmesPathOptionUses(f, readFileSync(join(ROOT, f), 'utf8')));
     expect(uses).toEqual([]);
+  });
+
+  // functions and the packaged CLI are minified: a class's own name is gone, `name` is what a log,
+  // an audit record (`${name}: ${message}`) or the CLI's error handling reads
+  it('names every error class in functions/, shared/ and cli/ explicitly, after itself', () => {
+    const minified = nonTestSources(ROOT).filter((f) => /^(functions|shared|cli)\//.test(f));
+    const unnamed = errorClassesWithoutName(
+      minified.map((f) => ({ file: f, text: readFileSync(join(ROOT, f), 'utf8') })),
+    );
+    expect(unnamed).toEqual([]);
   });
 
   describe('imports (dependency-cruiser)', () => {

@@ -313,3 +313,78 @@ export function jmesPathOptionUses(file: string, text: string): string[] {
   visit(source);
   return uses;
 }
+
+interface ClassFacts {
+  readonly file: string;
+  readonly line: number;
+  readonly name: string;
+  /** The last identifier of the `extends` expression (`ConfigError` of `errors.ConfigError`). */
+  readonly base: string | undefined;
+  readonly abstract: boolean;
+  /** The instance `name` property's initializer, if the class declares one. */
+  readonly nameInitializer: ts.Expression | undefined;
+  readonly declaresName: boolean;
+}
+
+function classFacts(file: string, text: string): ClassFacts[] {
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const facts: ClassFacts[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isClassDeclaration(node) && node.name) {
+      const heritage = node.heritageClauses?.find((h) => h.token === ts.SyntaxKind.ExtendsKeyword);
+      const base = heritage?.types[0]?.expression;
+      const own = node.members.find(
+        (m): m is ts.PropertyDeclaration =>
+          ts.isPropertyDeclaration(m) &&
+          propertyName(m.name, source) === 'name' &&
+          !m.modifiers?.some((mod) => mod.kind === ts.SyntaxKind.StaticKeyword),
+      );
+      facts.push({
+        file,
+        line: source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1,
+        name: node.name.text,
+        base: base && (ts.isPropertyAccessExpression(base) ? base.name.text : base.getText(source)),
+        abstract: !!node.modifiers?.some((mod) => mod.kind === ts.SyntaxKind.AbstractKeyword),
+        nameInitializer: own?.initializer,
+        declaresName: own !== undefined,
+      });
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return facts;
+}
+
+/**
+ * `file:line Class: problem` of every concrete class extending an Error class (`Error`, a class
+ * named `…Error`, or, across the files given, a class that does) that does not declare its `name`
+ * as a string literal equal to its class name. Minification renames classes: in a function bundle
+ * or the packaged CLI, `new.target.name` of a PublishError reads `oe` (AGENTS.md "Errors").
+ */
+export function errorClassesWithoutName(files: readonly { file: string; text: string }[]): string[] {
+  const classes = files.flatMap(({ file, text }) => classFacts(file, text));
+  const errorClasses = new Set<string>();
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const c of classes) {
+      const isError = c.base !== undefined && (c.base.endsWith('Error') || errorClasses.has(c.base));
+      if (isError && !errorClasses.has(c.name)) {
+        errorClasses.add(c.name);
+        grew = true;
+      }
+    }
+  }
+  const wanted = (c: ClassFacts) => `(override readonly name: string = '${c.name}')`;
+  return classes.flatMap((c) => {
+    if (!errorClasses.has(c.name) || c.abstract) return [];
+    const init = c.nameInitializer;
+    const problem = !c.declaresName
+      ? `declares no name ${wanted(c)}`
+      : !init || !ts.isStringLiteralLike(init)
+        ? `name is not a string literal ${wanted(c)}`
+        : init.text !== c.name
+          ? `name '${init.text}' is not its class name`
+          : undefined;
+    return problem ? [`${c.file}:${c.line} ${c.name}: ${problem}`] : [];
+  });
+}

@@ -8,7 +8,9 @@ import { FleetwardenError } from '../core/errors';
  * A fleet-mutating call that the running action did not declare (its kind's `calls`, see
  * shared/kernel/definition.ts): refused before it is sent, and the action fails.
  */
-export class UndeclaredCallError extends FleetwardenError {}
+export class UndeclaredCallError extends FleetwardenError {
+  override readonly name: string = 'UndeclaredCallError';
+}
 
 /**
  * Records every AWS SDK call made inside `recordAwsCalls(fn)`: service, operation, time, the SDK

@@ -2,7 +2,9 @@ import { ConfigError, FleetwardenError } from '../core/errors';
 import { TOPOLOGY_ENV } from './scope-env';
 
 /** A scope that is neither the hub nor a configured spoke: no role is assumed, no call is made. */
-export class UnknownScopeError extends FleetwardenError {}
+export class UnknownScopeError extends FleetwardenError {
+  override readonly name: string = 'UnknownScopeError';
+}
 
 /** Where an AWS call is made: one account, one region. */
 export interface AwsScope {

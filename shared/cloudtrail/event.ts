@@ -24,7 +24,9 @@ export interface TrailEvent {
 }
 
 /** A CloudTrailEvent JSON document was not what CloudTrail documents. */
-export class MalformedTrailEventError extends FleetwardenError {}
+export class MalformedTrailEventError extends FleetwardenError {
+  override readonly name: string = 'MalformedTrailEventError';
+}
 
 const UserIdentity = z.looseObject({
   type: z.optional(z.string()),

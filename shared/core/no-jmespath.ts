@@ -7,7 +7,9 @@ import { ConfigError } from './errors';
  * `payloadValidationJmesPath`, which fleetwarden never sets (AGENTS.md): the key is the data
  * (`makeIdempotent(fn, { dataIndexArgument })`). Leaving the library out saves 23 KB of bundle.
  */
-export class JmesPathNotBundledError extends ConfigError {}
+export class JmesPathNotBundledError extends ConfigError {
+  override readonly name: string = 'JmesPathNotBundledError';
+}
 
 /** Powertools calls it only when an idempotency config names a JMESPath expression. */
 export function search(expression: unknown): never {

@@ -3,6 +3,7 @@ import type { RecordChange } from './port';
 
 /** Route 53 said "slow down": Throttling ("Rate exceeded") or PriorRequestNotComplete. Retryable. */
 export class Route53BusyError extends FleetwardenError {
+  override readonly name: string = 'Route53BusyError';
   constructor(
     readonly code: 'Throttling' | 'PriorRequestNotComplete',
     message: string,
@@ -29,6 +30,7 @@ export function classifyChangeMessage(message: string): ChangeProblemKind {
 
 /** Route 53 rejected the whole batch (nothing was applied). */
 export class InvalidChangeBatchError extends FleetwardenError {
+  override readonly name: string = 'InvalidChangeBatchError';
   readonly problems: ChangeProblem[];
   constructor(messages: readonly string[], options?: { cause?: unknown }) {
     super(`InvalidChangeBatch: ${messages.join('; ')}`, options);
@@ -42,19 +44,26 @@ export class InvalidChangeBatchError extends FleetwardenError {
 }
 
 /** Any other Route 53 failure (access denied, no such zone, service error). */
-export class Route53Error extends FleetwardenError {}
+export class Route53Error extends FleetwardenError {
+  override readonly name: string = 'Route53Error';
+}
 
 /** The zone kept changing under us: re-reading and re-planning did not converge within the bound. */
-export class DnsConflictError extends FleetwardenError {}
+export class DnsConflictError extends FleetwardenError {
+  override readonly name: string = 'DnsConflictError';
+}
 
 /** DescribeInstances did not (yet) show what a running instance needs (its private IP). Retry later. */
-export class InstanceFactsUnavailableError extends FleetwardenError {}
+export class InstanceFactsUnavailableError extends FleetwardenError {
+  override readonly name: string = 'InstanceFactsUnavailableError';
+}
 
 /**
  * The planner's working view (Route 53's semantics) rejects a change the planner made: the zone holds
  * something the ownership rules did not foresee. The planner refuses that instance alone.
  */
 export class PlannedChangeRejectedError extends FleetwardenError {
+  override readonly name: string = 'PlannedChangeRejectedError';
   constructor(
     readonly change: RecordChange,
     readonly problem: string,
@@ -68,7 +77,11 @@ export class PlannedChangeRejectedError extends FleetwardenError {
 }
 
 /** A batch produced no decision for an instance it was given (a planner bug, never expected). */
-export class MissingDecisionError extends FleetwardenError {}
+export class MissingDecisionError extends FleetwardenError {
+  override readonly name: string = 'MissingDecisionError';
+}
 
 /** Reconcile wrote every repair it could, but Route 53 rejected some instances' changes (see cause). */
-export class DnsRepairFailedError extends FleetwardenError {}
+export class DnsRepairFailedError extends FleetwardenError {
+  override readonly name: string = 'DnsRepairFailedError';
+}

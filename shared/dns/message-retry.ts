@@ -19,7 +19,9 @@ export interface MessageRetry {
 }
 
 /** ChangeMessageVisibility failed; the queue's own visibility timeout then applies. */
-export class MessageRetryError extends FleetwardenError {}
+export class MessageRetryError extends FleetwardenError {
+  override readonly name: string = 'MessageRetryError';
+}
 
 /** The queue name: the last segment of a queue URL, or of a queue ARN. */
 const queueName = (urlOrArn: string) => urlOrArn.split(/[/:]/).at(-1) ?? '';

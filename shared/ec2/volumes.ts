@@ -71,9 +71,13 @@ export interface VolumePort {
 }
 
 /** An EBS call failed (denied, bad request, service error). */
-export class Ec2VolumeError extends FleetwardenError {}
+export class Ec2VolumeError extends FleetwardenError {
+  override readonly name: string = 'Ec2VolumeError';
+}
 /** DeleteVolume of a volume that is attached (EC2's VolumeInUse): nothing was deleted. */
-export class VolumeInUseError extends Ec2VolumeError {}
+export class VolumeInUseError extends Ec2VolumeError {
+  override readonly name: string = 'VolumeInUseError';
+}
 
 /**
  * us-east-1 list prices of EBS storage, USD per GB-month (aws.amazon.com/ebs/pricing, 2026):

@@ -6,7 +6,9 @@ import type { ApprovalGate, ApprovalVerdict } from './approval';
 import type { ActionKind, Noted, Planned } from './definition';
 
 /** A planned kind the remediation does not declare: a bug in its planner; nothing is done. */
-export class UndeclaredActionError extends FleetwardenError {}
+export class UndeclaredActionError extends FleetwardenError {
+  override readonly name: string = 'UndeclaredActionError';
+}
 
 /** What one run may spend of the persisted blast-radius budget (reserved before acting). */
 export interface Allowance {
@@ -85,7 +87,9 @@ export function perform(
 }
 
 /** An action kind that needs a human's approval, performed by `performUngated`: a bug; nothing is done. */
-export class UngatedPerformError extends FleetwardenError {}
+export class UngatedPerformError extends FleetwardenError {
+  override readonly name: string = 'UngatedPerformError';
+}
 
 /**
  * `perform` for a remediation with no gated action (every kind reversible or `unattended`, as

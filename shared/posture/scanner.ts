@@ -51,7 +51,9 @@ interface Meta {
 }
 
 /** A response carried no request id: a finding built on it could not cite its evidence. */
-export class MissingEvidenceError extends FleetwardenError {}
+export class MissingEvidenceError extends FleetwardenError {
+  override readonly name: string = 'MissingEvidenceError';
+}
 
 /** A check that could not be completed in a region: the call that failed and its cause chain. */
 export interface ScanFailure {

@@ -3,7 +3,9 @@ import type { RunnerCensus } from './census';
 import type { ChainLook } from './drain-look';
 
 /** runner-drain's own state could not be read or written: the look fails (audited) and is retried. */
-export class DrainStateError extends FleetwardenError {}
+export class DrainStateError extends FleetwardenError {
+  override readonly name: string = 'DrainStateError';
+}
 
 /**
  * What runner-drain itself found about one lifecycle action on earlier looks. Kept by the drain,

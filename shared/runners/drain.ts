@@ -5,7 +5,9 @@ import { carriesPoolLabels } from './pool';
 import type { Listing } from './sweep-planner';
 
 /** A drain reached a state its decision rules exclude (a bug, not an outage): fail the message. */
-export class DrainInvariantError extends FleetwardenError {}
+export class DrainInvariantError extends FleetwardenError {
+  override readonly name: string = 'DrainInvariantError';
+}
 
 export interface DrainInput {
   instanceId: string;

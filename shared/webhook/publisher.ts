@@ -21,6 +21,7 @@ export interface EventPublisher {
 
 /** Some entries were still refused after the bounded resends; the caller must fail (and be retried). */
 export class PublishError extends FleetwardenError {
+  override readonly name: string = 'PublishError';
   constructor(
     message: string,
     readonly failures: Array<{ index: number; errorCode: string; errorMessage?: string }>,
