@@ -117,6 +117,24 @@ describe('simulated hub and spokes', () => {
     );
   });
 
+  it("exits 1 when dns-sync writes a spoke event's record in the hub", async () => {
+    // the whole batch's per-message records through the hub's audit sink (as when sqsBatch no longer
+    // runs each message in its own scope, inMessageSpoke): the reads stay in their scopes
+    const broken: HandlerOverrides = {
+      [DNS_SYNC]: (w: World, env) => {
+        const hubAudit = { ...dnsSync, create: (p, s, r) => dnsSync.create({ ...p, audit: w.audit }, s, r) };
+        return wireAcrossScopes(hubAudit, w, env, topologyOf(env) as never, simulatedGate(dnsSync, w, env));
+      },
+    };
+    const { code, invariant } = await run(broken);
+    expect(code).toBe(1);
+    const i = invariant("every per-event audit record is written in its event's account and region");
+    expect(i.ok).toBe(false);
+    expect(i.details.join('\n')).toMatch(
+      /dns-sync's dns\.\w+ record .* about event \S+ of \d{12}\/[\w-]+ was written in \d{12}\/[\w-]+/,
+    );
+  });
+
   it('exits 1 when dns-sync trusts an account that is no spoke', async () => {
     const broken: HandlerOverrides = {
       [DNS_SYNC]: (w: World, env) => {

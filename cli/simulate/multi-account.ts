@@ -9,6 +9,7 @@
  * Its invariants (every run; vacuous without spokes):
  * - every call a per-event function made was made in the account/region of an event it served;
  * - no call was made in a scope outside the topology;
+ * - every record a per-event function wrote about an event is attributed to that event's scope;
  * - every event of an unknown account has its `trust.unknown-account` refusal record, and was not
  *   acted on;
  * The DNS invariants (report.ts) judge the spoke hosts with the hub's: a spoke host is a `web` host.
@@ -225,6 +226,35 @@ function callsInTheirEventsScope(e: Engine): Invariant {
   return invariant("every per-event call is made in its event's account and region", details, calls.length);
 }
 
+/** The scope an audit record is attributed to: its account/region, the hub's when it names none. */
+const recordScope = (r: AuditRecord) =>
+  r.account && r.region ? scopeKey({ account: r.account, region: r.region }) : scopeKey(HUB);
+
+/**
+ * Every audit record a per-event function wrote about an event of the hub or a spoke is attributed
+ * to that event's account and region (a whole batch across scopes too: each message's record in its
+ * own scope). An unknown account's events are judged by `unknownAccountsRefused`.
+ */
+function recordsInTheirEventsScope(e: Engine, records: AuditRecord[]): Invariant {
+  const topology = deployed(e);
+  const known = new Set([scopeKey(HUB), ...(topology?.spokes ?? []).map(scopeKey)]);
+  const judged = records.flatMap((r) => {
+    const from = [...(e.world.scopes.eventScopes.get(r.trigger.id) ?? [])].filter((s) => known.has(s));
+    return SCOPING[r.function] === 'event' && from.length > 0 ? [{ r, from }] : [];
+  });
+  const details = judged
+    .filter(({ r, from }) => !from.includes(recordScope(r)))
+    .map(
+      ({ r, from }) =>
+        `${r.function}'s ${r.action} record ${r.recordId} (${r.decision}) about event ${r.trigger.id} of ${from.join(', ')} was written in ${recordScope(r)}`,
+    );
+  return invariant(
+    "every per-event audit record is written in its event's account and region",
+    details,
+    judged.length,
+  );
+}
+
 /** No call at all in a scope that is neither the hub nor a configured spoke. */
 function callsInsideTopology(e: Engine): Invariant {
   const topology = deployed(e);
@@ -272,6 +302,7 @@ export function multiAccountInvariants(e: Engine, records: AuditRecord[]): Invar
   return [
     callsInTheirEventsScope(e),
     callsInsideTopology(e),
+    recordsInTheirEventsScope(e, records),
     unknownAccountsRefused(e, records),
     crossAccountClaimsIgnored(e, records),
   ];

@@ -71,6 +71,8 @@ export class SimScopes {
   readonly claimed = new Map<number, Set<string>>();
   /** By invocation: per instance id an event names, the scopes of the events that named it. */
   readonly claimedIds = new Map<number, Map<string, Set<string>>>();
+  /** By event id: the scopes the event claimed (every delivery of it, in any invocation). */
+  readonly eventScopes = new Map<string, Set<string>>();
 
   constructor(private readonly w: World) {}
 
@@ -168,6 +170,8 @@ export class SimScopes {
           ? scopeKey({ account: hint.account, region: hint.region })
           : scopeKey(HUB);
       set.add(key);
+      const eventId = eventIdOf(b);
+      if (eventId) this.eventScopes.set(eventId, (this.eventScopes.get(eventId) ?? new Set()).add(key));
       const id = instanceIdOf(b);
       if (id) ids.set(id, (ids.get(id) ?? new Set<string>()).add(key));
     }
@@ -180,6 +184,13 @@ export class SimScopes {
 function instanceIdOf(body: unknown): string | undefined {
   const detail = (body as { detail?: Record<string, unknown> } | undefined)?.detail;
   const id = detail?.['instance-id'] ?? detail?.EC2InstanceId;
+  return typeof id === 'string' ? id : undefined;
+}
+
+/** The id of the event a body carries (a drain retry carries its lifecycle event). */
+function eventIdOf(body: unknown): string | undefined {
+  const b = body as { id?: unknown; event?: { id?: unknown } } | undefined;
+  const id = b?.id ?? b?.event?.id;
   return typeof id === 'string' ? id : undefined;
 }
 
