@@ -12,12 +12,13 @@
  * - every record a per-event function wrote about an event is attributed to that event's scope;
  * - every event of an unknown account has its `trust.unknown-account` refusal record, and was not
  *   acted on;
+ * At 12 min one web host is renamed (its name tag changes) in the hub and in every spoke scope.
  * The DNS invariants (report.ts) judge the spoke hosts with the hub's: a spoke host is a `web` host.
  * It runs with 3 zones (SIM_ZONES): a split horizon and a build zone that one host per scope is named in.
  */
 
 import type { AuditRecord } from '../../shared/audit/schema';
-import { type AwsScope, scopeKey } from '../../shared/aws/scope';
+import { type AwsScope, sameScope, scopeKey } from '../../shared/aws/scope';
 import { stateChangeEvent } from '../../shared/dns/testing/state-change-event';
 import { T0 } from './engine';
 import { SIM_ACCOUNT } from './evidence';
@@ -197,7 +198,25 @@ export function scheduleMultiAccount(e: Engine): void {
       e.terminateNow(t, 'other');
     });
   });
+  renameInEveryScope(e, hosts);
   forge(e, hosts);
+}
+
+/**
+ * At 12 min a web host's name tag changes in the hub and in every spoke scope at once (their tag
+ * changes share dns-sync batches): each is renamed in its own scope, its tag change judged by the
+ * instance it names (only by ARN, in `resources`).
+ */
+function renameInEveryScope(e: Engine, hosts: TruthInstance[]): void {
+  e.at(T0 + 12 * 60_000, () => {
+    const hub = [...e.truth.values()].filter((t) => !t.scope && t.kind === 'web');
+    for (const scope of [undefined, ...spokeScopes()]) {
+      const mine = scope ? hosts.filter((h) => h.scope && sameScope(h.scope, scope)) : hub;
+      // a one-label name (a build host's is a full name in the build zone)
+      const t = mine.find((h) => h.state === 'running' && !h.name.includes('.'));
+      if (t) e.rename(t, `${t.name}-renamed`);
+    }
+  });
 }
 
 /** Whether the run's stack deploys spokes (the invariants below are vacuous otherwise). */

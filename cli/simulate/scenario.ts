@@ -9,7 +9,7 @@
 import { SIMULATIONS } from '../../functions/simulations';
 import { type AwsScope, sameScope } from '../../shared/aws/scope';
 import { ConfigError } from '../../shared/core/errors';
-import { stateChangeEvent } from '../../shared/dns/testing/state-change-event';
+import { stateChangeEvent, tagChangeEvent } from '../../shared/dns/testing/state-change-event';
 import { parseZonesSetting, ZoneSet } from '../../shared/dns/zone-set';
 import type { InstanceInfo, InstanceState } from '../../shared/ec2/port';
 import { INSTANCE_LABEL_PREFIX } from '../../shared/runners/matching';
@@ -253,6 +253,15 @@ export class Engine extends EventEngine<World, FleetStats> {
     this.stats.lastChangeAt = this.clock.now;
     // EC2's LaunchTime is the last start (dns-reconcile reads the zone after a recent one)
     if (state === 'pending') t.launchedAt = Math.floor(this.clock.now / 1000) * 1000;
+    this.describe(t);
+    this.describeInGroup(t, state);
+    const event = stateChangeEvent(t.id, state, this.clock.now, `ec2-${t.id}-${state}-${this.deliverySeq++}`);
+    this.emitIn(t.scope, t.scope ? inScope(event, t.scope) : event);
+  }
+
+  /** The instance as its scope's DescribeInstances shows it from now on. */
+  private describe(t: TruthInstance): void {
+    const state = t.state;
     const info: InstanceInfo = {
       instanceId: t.id,
       state,
@@ -261,8 +270,24 @@ export class Engine extends EventEngine<World, FleetStats> {
       launchTime: new Date(t.launchedAt ?? T0).toISOString(),
     };
     this.world.scopes.parts(t.scope).inventory.put(info);
-    this.describeInGroup(t, state);
-    const event = stateChangeEvent(t.id, state, this.clock.now, `ec2-${t.id}-${state}-${this.deliverySeq++}`);
+  }
+
+  /**
+   * A web host's name tag changes (a human renames it): its scope describes the new tag, and the
+   * tagging service raises a "Tag Change on Resource" naming the instance by ARN, in its scope.
+   */
+  rename(t: TruthInstance, name: string): void {
+    t.name = name;
+    this.stats.lastChangeAt = this.clock.now;
+    this.describe(t);
+    const tags = tagsOf(t);
+    const event = tagChangeEvent(
+      t.id,
+      Object.keys(tags),
+      tags,
+      this.clock.now,
+      `tag-${t.id}-${this.deliverySeq++}`,
+    );
     this.emitIn(t.scope, t.scope ? inScope(event, t.scope) : event);
   }
 

@@ -180,11 +180,24 @@ export class SimScopes {
   }
 }
 
-/** The instance an event names (state change, lifecycle action), if any. */
-function instanceIdOf(body: unknown): string | undefined {
-  const detail = (body as { detail?: Record<string, unknown> } | undefined)?.detail;
-  const id = detail?.['instance-id'] ?? detail?.EC2InstanceId;
-  return typeof id === 'string' ? id : undefined;
+/** An EC2 instance's ARN: `arn:<partition>:ec2:<region>:<account>:instance/<id>`. */
+const INSTANCE_ARN = /^arn:[\w-]+:ec2:[\w-]*:\d{12}:instance\/(i-[0-9a-f]+)$/;
+
+/**
+ * The instance an event names, if any: a state change's `detail.instance-id`, a lifecycle action's
+ * `detail.EC2InstanceId`, or (a "Tag Change on Resource", which has neither) the instance ARN in
+ * its `resources`.
+ */
+export function instanceIdOf(body: unknown): string | undefined {
+  const b = body as { detail?: Record<string, unknown>; resources?: unknown } | undefined;
+  const id = b?.detail?.['instance-id'] ?? b?.detail?.EC2InstanceId;
+  if (typeof id === 'string') return id;
+  const resources = Array.isArray(b?.resources) ? (b.resources as unknown[]) : [];
+  for (const r of resources) {
+    const m = typeof r === 'string' ? INSTANCE_ARN.exec(r) : null;
+    if (m) return m[1];
+  }
+  return undefined;
 }
 
 /** The id of the event a body carries (a drain retry carries its lifecycle event). */
