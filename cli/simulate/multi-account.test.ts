@@ -123,7 +123,11 @@ describe('simulated hub and spokes', () => {
     // runs each message in its own scope, inMessageSpoke): the reads stay in their scopes
     const broken: HandlerOverrides = {
       [DNS_SYNC]: (w: World, env) => {
-        const hubAudit = { ...dnsSync, create: (p, s, r) => dnsSync.create({ ...p, audit: w.audit }, s, r) };
+        const hubAudit = {
+          ...dnsSync,
+          create: (p: Record<string, unknown>, s: unknown, r: unknown) =>
+            dnsSync.create({ ...p, audit: w.audit } as never, s as never, r as never),
+        };
         return wireAcrossScopes(hubAudit, w, env, topologyOf(env) as never, simulatedGate(dnsSync, w, env));
       },
     };
