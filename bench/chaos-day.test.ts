@@ -120,8 +120,8 @@ describe('chaos day (24 h, 60 instances, 5% lost, 10% duplicated, 20% reordered,
     expect(naive.github.pagesOf100.requests).toBeGreaterThan(gh.requests);
     // every record CloudTrail can explain is explained: the fleet's calls and each trigger's cause
     expect(summary.counts.auditCorrelationResolved).toBeGreaterThan(0);
-    expect([summary.counts.auditCorrelationPending, summary.counts.auditCorrelationUnresolved]).toEqual([
-      0, 0,
-    ]);
+    // (a record written in the run's last minutes is not due yet: the day ends with one, a drain
+    // look's failure 2 min before the end, since the simulated GitHub's jobs moved the draws)
+    expect([day.pendingDue, summary.counts.auditCorrelationUnresolved]).toEqual([0, 0]);
   });
 });
