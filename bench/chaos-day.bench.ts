@@ -113,6 +113,11 @@ export interface ChaosDayResult {
   batchingWindowSeconds: number;
   /** The ledger of dns-sync's batches (its groups are the printed breakdown). */
   ledger: DnsSyncLedger;
+  /**
+   * Records still pending correlation that were due by the run's end (a record written in its last
+   * minutes is not due yet: CloudTrail has not logged its calls).
+   */
+  pendingDue: number;
 }
 
 const DNS_SYNC = 'functions/dns-sync/index.ts';
@@ -365,7 +370,16 @@ export async function chaosDay(
   naive.route53.missingRecords = [...expected].filter(
     ([name, ip]) => !records.some((r) => bare(r.name) === name && r.values.includes(ip)),
   ).length;
-  return { summary, naive, fleet, github: github.fleet, batchingWindowSeconds, ledger: dns.ledger };
+  const due = await engine.world.ports.auditStore.pending(new Date(engine.clock.now), { limit: 10_000 });
+  return {
+    summary,
+    naive,
+    fleet,
+    github: github.fleet,
+    batchingWindowSeconds,
+    ledger: dns.ledger,
+    pendingDue: due.records.length,
+  };
 }
 
 const emptyTallyOf = () => new GitHubLedger().tally('none');

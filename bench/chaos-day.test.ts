@@ -83,18 +83,20 @@ describe('chaos day (24 h, 60 instances, 5% lost, 10% duplicated, 20% reordered,
     // same deliveries (231 vs 93 at a 5 s window with reads on activity; 126 vs 116 at 60 s)
     expect(summary.apiCalls['route53:ChangeResourceRecordSets']).toBeLessThan(naive.route53.calls);
     expect(route53Calls(summary)).toBeLessThan(naive.route53.calls);
-    // the figures of the fixed seed at the default 60 s window (README, "Chaos day")
+    // the figures of the fixed seed at the default 60 s window (README, "Chaos day"); they moved
+    // (38/36/37, naive 111 on 117, total 85) when the simulated GitHub stopped giving a busy runner a
+    // job: the scenario's random draws follow the jobs, so its instances come and go at other times
     expect(day.batchingWindowSeconds).toBe(60);
     expect({ list: sync.list, change: sync.change, batches: sync.invocations }).toEqual({
-      list: 38,
-      change: 36,
-      batches: 37,
+      list: 39,
+      change: 38,
+      batches: 38,
     });
     expect({ calls: naive.route53.calls, events: naive.route53.eventsHandled }).toEqual({
-      calls: 111,
-      events: 117,
+      calls: 112,
+      events: 116,
     });
-    expect(route53Calls(summary)).toBe(85);
+    expect(route53Calls(summary)).toBe(83);
     // every GitHub request of the fleet attributed to a function (the summary's counters are the registry's)
     const gh = github.total();
     expect(gh.listPages).toBe(summary.apiCalls['github:list-runners-pages']);
@@ -118,8 +120,8 @@ describe('chaos day (24 h, 60 instances, 5% lost, 10% duplicated, 20% reordered,
     expect(naive.github.pagesOf100.requests).toBeGreaterThan(gh.requests);
     // every record CloudTrail can explain is explained: the fleet's calls and each trigger's cause
     expect(summary.counts.auditCorrelationResolved).toBeGreaterThan(0);
-    expect([summary.counts.auditCorrelationPending, summary.counts.auditCorrelationUnresolved]).toEqual([
-      0, 0,
-    ]);
+    // (a record written in the run's last minutes is not due yet: the day ends with one, a drain
+    // look's failure 2 min before the end, since the simulated GitHub's jobs moved the draws)
+    expect([day.pendingDue, summary.counts.auditCorrelationUnresolved]).toEqual([0, 0]);
   });
 });

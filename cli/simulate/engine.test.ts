@@ -1,7 +1,7 @@
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { synthesizeFleet } from './routing';
-import { DEFAULT_SIM_OPTIONS } from './scenario';
+import { DEFAULT_SIM_OPTIONS, T0 } from './scenario';
 import { simulate } from './simulate';
 
 describe('simulator engine settings come from the synthesized stack', () => {
@@ -238,5 +238,30 @@ describe('simulator engine settings come from the synthesized stack', () => {
       expect((second as number) - (first as number)).toBeLessThan(30_000 + windowMs);
       if (third !== undefined) expect(third - (second as number)).toBeGreaterThanOrEqual(visibility);
     }
+  });
+});
+
+describe('the simulated GitHub gives a queued job only to an idle online runner with matching labels', () => {
+  it('never to a busy runner, an offline one, or one whose labels do not match (--lost-lifecycle-events: a runner busy with a long job)', async () => {
+    const { engine } = await simulate({
+      ...DEFAULT_SIM_OPTIONS,
+      instances: 12,
+      durationMinutes: 30,
+      settleMinutes: 20,
+      faults: { lostLifecycleEvents: true },
+    });
+    expect(engine.jobStarts.length).toBeGreaterThan(10);
+    const wrong = engine.jobStarts.filter(
+      (s) =>
+        s.runner.busy ||
+        s.runner.status !== 'online' ||
+        !s.labels.every((l) => s.runner.labels.some((x) => x.toLowerCase() === l.toLowerCase())),
+    );
+    expect(
+      wrong.map(
+        (s) =>
+          `job ${s.jobId} at ${s.at - T0} ms to runner ${s.runner.id} (busy ${s.runner.busy}, ${s.runner.status})`,
+      ),
+    ).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { REMEDIATIONS } from '../../functions/registry';
 import { simulateCommandWith } from '../commands/simulate';
@@ -115,6 +116,73 @@ describe('simulated hub and spokes', () => {
     expect(i.details.join('\n')).toMatch(
       /dns-sync called EC2\.describe .* in .*, but the event naming i-\w+ came from /,
     );
+  });
+
+  it("exits 1 when dns-sync writes a spoke event's record in the hub", async () => {
+    // the whole batch's per-message records through the hub's audit sink (as when sqsBatch no longer
+    // runs each message in its own scope, inMessageSpoke): the reads stay in their scopes
+    const broken: HandlerOverrides = {
+      [DNS_SYNC]: (w: World, env) => {
+        const hubAudit = {
+          ...dnsSync,
+          create: (p: Record<string, unknown>, s: unknown, r: unknown) =>
+            dnsSync.create({ ...p, audit: w.audit } as never, s as never, r as never),
+        };
+        return wireAcrossScopes(hubAudit, w, env, topologyOf(env) as never, simulatedGate(dnsSync, w, env));
+      },
+    };
+    const { code, invariant } = await run(broken);
+    expect(code).toBe(1);
+    const i = invariant("every per-event audit record is written in its event's account and region");
+    expect(i.ok).toBe(false);
+    expect(i.details.join('\n')).toMatch(
+      /dns-sync's dns\.\w+ record .* about event \S+ of \d{12}\/[\w-]+ was written in \d{12}\/[\w-]+/,
+    );
+  });
+
+  it("exits 1 when dns-sync describes a spoke's tag-changed instance in the hub", async () => {
+    // a tag change names its instance only by ARN (resources); a lookup of it in the hub, in a batch
+    // that also serves the hub's own rename, is judged by the instance's event, not the batch's scopes
+    const renamed: string[] = [];
+    const broken: HandlerOverrides = {
+      [DNS_SYNC]: (w: World, env) => {
+        const handler = wireAcrossScopes(
+          dnsSync,
+          w,
+          env,
+          topologyOf(env) as never,
+          simulatedGate(dnsSync, w, env),
+        );
+        const hub = w.scopes.recorded(HUB).inventory;
+        return async (event, context) => {
+          for (const r of (event as SQSEvent).Records) {
+            const body = JSON.parse(r.body) as {
+              'detail-type'?: string;
+              account?: string;
+              resources?: string[];
+            };
+            // the instance's ARN: arn:aws:ec2:<region>:<account>:instance/<id>
+            const id = body.resources?.[0]?.split('/').pop();
+            if (body['detail-type'] !== 'Tag Change on Resource' || !id || body.account === HUB.account)
+              continue;
+            renamed.push(id);
+            await hub.describe([id]);
+          }
+          return handler(event, context);
+        };
+      },
+    };
+    const { code, invariant } = await run(broken);
+    expect(renamed.length).toBeGreaterThan(0);
+    expect(code).toBe(1);
+    const i = invariant("every per-event call is made in its event's account and region");
+    expect(i.ok).toBe(false);
+    const text = i.details.join('\n');
+    expect(
+      renamed.some((id) =>
+        text.includes(`in ${HUB.account}/${HUB.region}, but the event naming ${id} came from `),
+      ),
+    ).toBe(true);
   });
 
   it('exits 1 when dns-sync trusts an account that is no spoke', async () => {

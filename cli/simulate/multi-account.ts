@@ -9,14 +9,16 @@
  * Its invariants (every run; vacuous without spokes):
  * - every call a per-event function made was made in the account/region of an event it served;
  * - no call was made in a scope outside the topology;
+ * - every record a per-event function wrote about an event is attributed to that event's scope;
  * - every event of an unknown account has its `trust.unknown-account` refusal record, and was not
  *   acted on;
+ * At 12 min one web host is renamed (its name tag changes) in the hub and in every spoke scope.
  * The DNS invariants (report.ts) judge the spoke hosts with the hub's: a spoke host is a `web` host.
  * It runs with 3 zones (SIM_ZONES): a split horizon and a build zone that one host per scope is named in.
  */
 
 import type { AuditRecord } from '../../shared/audit/schema';
-import { type AwsScope, scopeKey } from '../../shared/aws/scope';
+import { type AwsScope, sameScope, scopeKey } from '../../shared/aws/scope';
 import { stateChangeEvent } from '../../shared/dns/testing/state-change-event';
 import { T0 } from './engine';
 import { SIM_ACCOUNT } from './evidence';
@@ -196,7 +198,25 @@ export function scheduleMultiAccount(e: Engine): void {
       e.terminateNow(t, 'other');
     });
   });
+  renameInEveryScope(e, hosts);
   forge(e, hosts);
+}
+
+/**
+ * At 12 min a web host's name tag changes in the hub and in every spoke scope at once (their tag
+ * changes share dns-sync batches): each is renamed in its own scope, its tag change judged by the
+ * instance it names (only by ARN, in `resources`).
+ */
+function renameInEveryScope(e: Engine, hosts: TruthInstance[]): void {
+  e.at(T0 + 12 * 60_000, () => {
+    const hub = [...e.truth.values()].filter((t) => !t.scope && t.kind === 'web');
+    for (const scope of [undefined, ...spokeScopes()]) {
+      const mine = scope ? hosts.filter((h) => h.scope && sameScope(h.scope, scope)) : hub;
+      // a one-label name (a build host's is a full name in the build zone)
+      const t = mine.find((h) => h.state === 'running' && !h.name.includes('.'));
+      if (t) e.rename(t, `${t.name}-renamed`);
+    }
+  });
 }
 
 /** Whether the run's stack deploys spokes (the invariants below are vacuous otherwise). */
@@ -223,6 +243,35 @@ function callsInTheirEventsScope(e: Engine): Invariant {
     });
   });
   return invariant("every per-event call is made in its event's account and region", details, calls.length);
+}
+
+/** The scope an audit record is attributed to: its account/region, the hub's when it names none. */
+const recordScope = (r: AuditRecord) =>
+  r.account && r.region ? scopeKey({ account: r.account, region: r.region }) : scopeKey(HUB);
+
+/**
+ * Every audit record a per-event function wrote about an event of the hub or a spoke is attributed
+ * to that event's account and region (a whole batch across scopes too: each message's record in its
+ * own scope). An unknown account's events are judged by `unknownAccountsRefused`.
+ */
+function recordsInTheirEventsScope(e: Engine, records: AuditRecord[]): Invariant {
+  const topology = deployed(e);
+  const known = new Set([scopeKey(HUB), ...(topology?.spokes ?? []).map(scopeKey)]);
+  const judged = records.flatMap((r) => {
+    const from = [...(e.world.scopes.eventScopes.get(r.trigger.id) ?? [])].filter((s) => known.has(s));
+    return SCOPING[r.function] === 'event' && from.length > 0 ? [{ r, from }] : [];
+  });
+  const details = judged
+    .filter(({ r, from }) => !from.includes(recordScope(r)))
+    .map(
+      ({ r, from }) =>
+        `${r.function}'s ${r.action} record ${r.recordId} (${r.decision}) about event ${r.trigger.id} of ${from.join(', ')} was written in ${recordScope(r)}`,
+    );
+  return invariant(
+    "every per-event audit record is written in its event's account and region",
+    details,
+    judged.length,
+  );
 }
 
 /** No call at all in a scope that is neither the hub nor a configured spoke. */
@@ -272,6 +321,7 @@ export function multiAccountInvariants(e: Engine, records: AuditRecord[]): Invar
   return [
     callsInTheirEventsScope(e),
     callsInsideTopology(e),
+    recordsInTheirEventsScope(e, records),
     unknownAccountsRefused(e, records),
     crossAccountClaimsIgnored(e, records),
   ];

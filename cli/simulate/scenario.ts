@@ -9,9 +9,10 @@
 import { SIMULATIONS } from '../../functions/simulations';
 import { type AwsScope, sameScope } from '../../shared/aws/scope';
 import { ConfigError } from '../../shared/core/errors';
-import { stateChangeEvent } from '../../shared/dns/testing/state-change-event';
+import { stateChangeEvent, tagChangeEvent } from '../../shared/dns/testing/state-change-event';
 import { parseZonesSetting, ZoneSet } from '../../shared/dns/zone-set';
 import type { InstanceInfo, InstanceState } from '../../shared/ec2/port';
+import type { GitHubRunner } from '../../shared/github/port';
 import { INSTANCE_LABEL_PREFIX } from '../../shared/runners/matching';
 import { workflowJobPayload } from '../../shared/webhook/testing/payloads';
 import { scenarioNamed } from './approvals';
@@ -31,6 +32,7 @@ import {
   type WarmReturn,
 } from './fleet-model';
 import { forwards, inScope } from './forwarding';
+import { JOB_LABELS, SimJobQueue, WORKLOAD_LABEL } from './github-jobs';
 import { faultKey } from './remediation-simulation';
 import { seededRandom } from './rng';
 import type { Routing } from './routing';
@@ -78,7 +80,8 @@ interface FleetStats {
   /** Spoke events no spoke forwarding rule matched (they never reach the hub). */
   notForwarded?: number;
   webhooks: { sent: number; accepted: number; duplicates: number; other: number };
-  jobs: { started: number; completed: number; failed: number };
+  /** `cancelled`: queued for 24 h with no idle runner to take them (GitHub cancels them). */
+  jobs: { started: number; completed: number; failed: number; cancelled?: number };
 }
 export type SimStats = EngineStats & FleetStats;
 
@@ -111,6 +114,14 @@ export class Engine extends EventEngine<World, FleetStats> {
    */
   readonly fleetLabel: string;
   readonly webhooks: WebhookSender;
+  /** Every job the simulated GitHub gave a runner: the runner as GitHub saw it at that moment. */
+  readonly jobStarts: Array<{ jobId: number; at: number; runner: GitHubRunner; labels: string[] }> = [];
+  /** The simulated GitHub's queue of jobs waiting for a runner. */
+  readonly jobQueue: SimJobQueue;
+  /** The instances whose workload is queuing jobs (one workload per instance). */
+  private readonly workloads = new Set<string>();
+  /** The instance whose workload queued each job still queued or running. */
+  private readonly jobOrigin = new Map<number, TruthInstance>();
   private jobSeq = 0;
   private deliverySeq = 0;
   /** How far `world.terminator.terminated` has been turned into terminations. */
@@ -163,6 +174,7 @@ export class Engine extends EventEngine<World, FleetStats> {
     }
     this.world.onMessageRetry = (message, seconds) => this.changeVisibility(message.receiptHandle, seconds);
     this.webhooks = new WebhookSender(this);
+    this.jobQueue = new SimJobQueue(this.world.registry);
     this.installSimulations();
     this.defineAsgHooks();
     // events the webhook ingress publishes travel on the custom bus
@@ -228,6 +240,9 @@ export class Engine extends EventEngine<World, FleetStats> {
 
   /** Retries runner-drain scheduled for itself go to its queue when due. */
   protected override onTick(): void {
+    // idle runners poll for queued jobs (a runner also goes idle without the scenario: a long job ends)
+    if (this.jobQueue.size > 0 && (this.clock.now - T0) % 5_000 === 0)
+      this.after(0, () => this.dispatchJobs());
     const due = this.world.drainRetries.filter((r) => r.dueAt <= this.clock.now);
     if (due.length === 0) return;
     const drain = this.queueOf('functions/runner-drain/index.ts');
@@ -253,6 +268,15 @@ export class Engine extends EventEngine<World, FleetStats> {
     this.stats.lastChangeAt = this.clock.now;
     // EC2's LaunchTime is the last start (dns-reconcile reads the zone after a recent one)
     if (state === 'pending') t.launchedAt = Math.floor(this.clock.now / 1000) * 1000;
+    this.describe(t);
+    this.describeInGroup(t, state);
+    const event = stateChangeEvent(t.id, state, this.clock.now, `ec2-${t.id}-${state}-${this.deliverySeq++}`);
+    this.emitIn(t.scope, t.scope ? inScope(event, t.scope) : event);
+  }
+
+  /** The instance as its scope's DescribeInstances shows it from now on. */
+  private describe(t: TruthInstance): void {
+    const state = t.state;
     const info: InstanceInfo = {
       instanceId: t.id,
       state,
@@ -261,8 +285,24 @@ export class Engine extends EventEngine<World, FleetStats> {
       launchTime: new Date(t.launchedAt ?? T0).toISOString(),
     };
     this.world.scopes.parts(t.scope).inventory.put(info);
-    this.describeInGroup(t, state);
-    const event = stateChangeEvent(t.id, state, this.clock.now, `ec2-${t.id}-${state}-${this.deliverySeq++}`);
+  }
+
+  /**
+   * A web host's name tag changes (a human renames it): its scope describes the new tag, and the
+   * tagging service raises a "Tag Change on Resource" naming the instance by ARN, in its scope.
+   */
+  rename(t: TruthInstance, name: string): void {
+    t.name = name;
+    this.stats.lastChangeAt = this.clock.now;
+    this.describe(t);
+    const tags = tagsOf(t);
+    const event = tagChangeEvent(
+      t.id,
+      Object.keys(tags),
+      tags,
+      this.clock.now,
+      `tag-${t.id}-${this.deliverySeq++}`,
+    );
     this.emitIn(t.scope, t.scope ? inScope(event, t.scope) : event);
   }
 
@@ -336,14 +376,15 @@ export class Engine extends EventEngine<World, FleetStats> {
   }
 
   /** A running runner instance registers its runner (with the fleet's labels) and takes jobs. */
-  registerRunner(t: TruthInstance): void {
+  registerRunner(t: TruthInstance): Promise<void> | undefined {
     if (t.state !== 'running') return;
     const r = this.world.registry.register({
       name: `ci-${t.id}`,
-      labels: ['self-hosted', 'linux', `${INSTANCE_LABEL_PREFIX}${t.id}`, this.fleetLabel],
+      labels: ['self-hosted', 'linux', WORKLOAD_LABEL, `${INSTANCE_LABEL_PREFIX}${t.id}`, this.fleetLabel],
     });
     t.runnerId = r.id;
     this.scheduleJobs(t);
+    return this.dispatchJobs();
   }
 
   /** The instance is gone: the runner process dies with it (GitHub shows the runner offline). */
@@ -391,6 +432,7 @@ export class Engine extends EventEngine<World, FleetStats> {
       if (r) {
         this.world.registry.setStatus(r.id, 'online');
         this.scheduleJobs(t);
+        this.after(0, () => this.dispatchJobs());
       }
       this.warmReturns.push({
         instanceId: t.id,
@@ -404,15 +446,14 @@ export class Engine extends EventEngine<World, FleetStats> {
 
   private async webhook(
     action: 'queued' | 'in_progress' | 'completed',
-    t: TruthInstance,
     jobId: number,
+    runner?: { id: number; name: string },
   ): Promise<void> {
-    const runner =
-      t.runnerId !== undefined ? this.world.registry.snapshot().find((r) => r.id === t.runnerId) : undefined;
     const payload = workflowJobPayload(action, {
       jobId,
-      runnerId: action === 'queued' ? null : (t.runnerId ?? null),
-      runnerName: action === 'queued' ? null : (runner?.name ?? `ci-${t.id}`),
+      runnerId: runner?.id ?? null,
+      runnerName: runner?.name ?? null,
+      labels: [...JOB_LABELS],
       // the job's timestamps are the simulated clock's (the ingress refuses stale deliveries)
       at: this.clock.now,
     });
@@ -422,36 +463,78 @@ export class Engine extends EventEngine<World, FleetStats> {
     else this.stats.webhooks.other++;
   }
 
-  /** While its runner is online in the activity period, the instance takes job after job. */
+  /**
+   * While its runner is online in the activity period, the instance's workload queues job after job
+   * (the next one a while after the last one ended; none while it waits in the queue). GitHub gives
+   * each queued job to an idle online runner with the job's labels (github-jobs.ts): this instance's
+   * own runner when it is one, else another.
+   */
   private scheduleJobs(t: TruthInstance): void {
-    const next = () => {
-      if (t.state !== 'running' || t.runnerId === undefined) return;
-      const runner = this.world.registry.snapshot().find((r) => r.id === t.runnerId);
-      if (runner?.status !== 'online' || this.clock.now > T0 + this.options.durationMinutes * 60_000) return;
-      const jobId = 29_679_000 + ++this.jobSeq;
-      void this.webhook('queued', t, jobId);
-      this.after(5_000, () => this.runJob(t, jobId, next));
-    };
-    this.after(10_000 + Math.floor(this.rng() * 60_000), next);
+    if (this.workloads.has(t.id)) return;
+    this.workloads.add(t.id);
+    this.after(10_000 + Math.floor(this.rng() * 60_000), () => this.queueJob(t));
   }
 
-  private async runJob(t: TruthInstance, jobId: number, next: () => void): Promise<void> {
-    const r = this.world.registry.snapshot().find((x) => x.id === t.runnerId);
-    if (!r || t.state !== 'running') return;
+  private queueJob(t: TruthInstance): void {
+    const runner = this.world.registry.snapshot().find((r) => r.id === t.runnerId);
+    const active = this.clock.now <= T0 + this.options.durationMinutes * 60_000;
+    if (t.state !== 'running' || runner?.status !== 'online' || !active) {
+      this.workloads.delete(t.id);
+      return;
+    }
+    const jobId = 29_679_000 + ++this.jobSeq;
+    const job = { id: jobId, labels: JOB_LABELS, queuedAt: this.clock.now, prefer: runner.id };
+    this.jobQueue.enqueue(job);
+    this.jobOrigin.set(jobId, t);
+    void this.webhook('queued', jobId);
+    // a runner's poll picks it up a few seconds later
+    this.after(5_000, () => this.dispatchJobs());
+  }
+
+  /** GitHub hands queued jobs to idle runners; a job queued for 24 h is cancelled. */
+  private async dispatchJobs(): Promise<void> {
+    const instanceOf = (runnerId: number) =>
+      [...this.truth.values()].find((x) => x.runnerId === runnerId && x.state === 'running');
+    // one at a time, each awaited (its webhook is an invocation) and given from the registry as it
+    // is then: the order of the scenario's draws must not depend on the functions' timing
+    for (;;) {
+      const [given] = this.jobQueue.assign((r) => instanceOf(r.id) !== undefined, 1);
+      if (!given) break;
+      await this.runJob(instanceOf(given.runner.id) as TruthInstance, given.runner, given.job.id);
+    }
+    for (const job of this.jobQueue.expire(this.clock.now)) {
+      this.stats.jobs.cancelled = (this.stats.jobs.cancelled ?? 0) + 1;
+      this.endWorkload(job.id);
+    }
+  }
+
+  /** The workload that queued the job stops (its job died or was cancelled). */
+  private endWorkload(jobId: number): void {
+    const origin = this.jobOrigin.get(jobId);
+    this.jobOrigin.delete(jobId);
+    if (origin) this.workloads.delete(origin.id);
+  }
+
+  private async runJob(t: TruthInstance, r: GitHubRunner, jobId: number): Promise<void> {
+    this.jobStarts.push({ jobId, at: this.clock.now, runner: r, labels: [...JOB_LABELS] });
     this.world.registry.setBusy(r.id, true);
     t.jobRunning = true;
     t.jobId = jobId;
     t.jobStartedAt = this.clock.now;
     this.stats.jobs.started++;
-    await this.webhook('in_progress', t, jobId);
+    await this.webhook('in_progress', jobId, r);
     this.after(120_000 + Math.floor(this.rng() * 240_000), async () => {
-      if (!t.jobRunning) return;
+      const origin = this.jobOrigin.get(jobId);
+      // the job died with its instance: its workload stops
+      if (!t.jobRunning || t.jobId !== jobId) return this.endWorkload(jobId);
       t.jobRunning = false;
       this.stats.jobs.completed++;
       const still = this.world.registry.snapshot().find((x) => x.id === t.runnerId);
       if (still) this.world.registry.setBusy(still.id, false);
-      await this.webhook('completed', t, jobId);
-      this.after(30_000 + Math.floor(this.rng() * 180_000), next);
+      await this.webhook('completed', jobId, r);
+      this.jobOrigin.delete(jobId);
+      await this.dispatchJobs();
+      if (origin) this.after(30_000 + Math.floor(this.rng() * 180_000), () => this.queueJob(origin));
     });
   }
 

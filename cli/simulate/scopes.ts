@@ -71,6 +71,8 @@ export class SimScopes {
   readonly claimed = new Map<number, Set<string>>();
   /** By invocation: per instance id an event names, the scopes of the events that named it. */
   readonly claimedIds = new Map<number, Map<string, Set<string>>>();
+  /** By event id: the scopes the event claimed (every delivery of it, in any invocation). */
+  readonly eventScopes = new Map<string, Set<string>>();
 
   constructor(private readonly w: World) {}
 
@@ -168,6 +170,8 @@ export class SimScopes {
           ? scopeKey({ account: hint.account, region: hint.region })
           : scopeKey(HUB);
       set.add(key);
+      const eventId = eventIdOf(b);
+      if (eventId) this.eventScopes.set(eventId, (this.eventScopes.get(eventId) ?? new Set()).add(key));
       const id = instanceIdOf(b);
       if (id) ids.set(id, (ids.get(id) ?? new Set<string>()).add(key));
     }
@@ -176,10 +180,30 @@ export class SimScopes {
   }
 }
 
-/** The instance an event names (state change, lifecycle action), if any. */
-function instanceIdOf(body: unknown): string | undefined {
-  const detail = (body as { detail?: Record<string, unknown> } | undefined)?.detail;
-  const id = detail?.['instance-id'] ?? detail?.EC2InstanceId;
+/** An EC2 instance's ARN: `arn:<partition>:ec2:<region>:<account>:instance/<id>`. */
+const INSTANCE_ARN = /^arn:[\w-]+:ec2:[\w-]*:\d{12}:instance\/(i-[0-9a-f]+)$/;
+
+/**
+ * The instance an event names, if any: a state change's `detail.instance-id`, a lifecycle action's
+ * `detail.EC2InstanceId`, or (a "Tag Change on Resource", which has neither) the instance ARN in
+ * its `resources`.
+ */
+export function instanceIdOf(body: unknown): string | undefined {
+  const b = body as { detail?: Record<string, unknown>; resources?: unknown } | undefined;
+  const id = b?.detail?.['instance-id'] ?? b?.detail?.EC2InstanceId;
+  if (typeof id === 'string') return id;
+  const resources = Array.isArray(b?.resources) ? (b.resources as unknown[]) : [];
+  for (const r of resources) {
+    const m = typeof r === 'string' ? INSTANCE_ARN.exec(r) : null;
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+/** The id of the event a body carries (a drain retry carries its lifecycle event). */
+function eventIdOf(body: unknown): string | undefined {
+  const b = body as { id?: unknown; event?: { id?: unknown } } | undefined;
+  const id = b?.id ?? b?.event?.id;
   return typeof id === 'string' ? id : undefined;
 }
 

@@ -26,8 +26,10 @@ const HAND = [
   '20',
   '--drop',
   '0',
+  // seed 4: since the simulated GitHub gives busy runners no job (the scenario's draws moved), seed
+  // 3's record comes back without the trail look too (a blind trail then passes: no case left)
   '--seed',
-  '3',
+  '4',
   '--hand-edited-dns',
 ];
 

@@ -118,8 +118,8 @@ function installLostLifecycleEvents(e: Engine): void {
 
 /**
  * The runner is busy from now for `ms` (a job that ends earlier keeps it busy until then). When it
- * ends, the runner is left as the scenario's own jobs set it meanwhile: one still running (the
- * simulated GitHub gives the cordoned runner jobs) keeps it busy until that job ends.
+ * ends, the runner is left as the scenario's own jobs set it meanwhile: one still running (taken
+ * before it went busy) keeps it busy until that job ends. A busy runner is given no job.
  */
 export function longJob(e: LongJobHost, runnerId: number, ms: number): void {
   const registry = e.world.registry;
