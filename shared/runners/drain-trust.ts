@@ -117,6 +117,16 @@ export function judgeView(
       'refused',
       `Auto Scaling reports ${claim.instanceId} ${view.lifecycleState}, not waiting on a terminate hook: the message is wrong`,
     );
+  // a launch into the warm pool waits in Warmed:Pending:Wait too, on a launch hook: only a scale-in
+  // (its activity takes the instance out of the group, or the terminate event's own Destination) acts
+  if (
+    view.lifecycleState === 'Warmed:Pending:Wait' &&
+    (view.activity === 'launch' || (!view.activity && claim.destination !== 'WarmPool'))
+  )
+    return stop(
+      'refused',
+      `${claim.instanceId} is Warmed:Pending:Wait ${view.activity ? 'launching into the warm pool (a launch hook holds it)' : 'with no scaling activity naming it: not shown leaving'}; not the fleet's terminate action`,
+    );
   if (!view.hook)
     return stop(
       'refused',
