@@ -907,6 +907,15 @@ describe('runner-drain: its own state unreadable', () => {
   });
 });
 
+describe("runner-drain: what only the deployment reads stays out of the Lambda's runtime.ts", () => {
+  it('every setting of the declaration has its doc, every unattended action its reason', () => {
+    for (const [key, s] of Object.entries(runnerDrain.settings))
+      expect(s.doc.length, key).toBeGreaterThan(40);
+    for (const kind of ['deregister', 'complete'] as const)
+      expect(runnerDrain.actions[kind].unattended?.length, kind).toBeGreaterThan(60);
+  });
+});
+
 describe('runner-drain: its declaration (settings, actions, IAM)', () => {
   const env = {
     AUDIT_TABLE_NAME: 'audit',

@@ -86,7 +86,7 @@ export function judgeLeaving(
       ...base,
       kind: 'skip',
       decision: 'skipped',
-      reason: `${instance.instanceId} is ${state} but no scaling activity in progress names it: not shown leaving (a launch into the warm pool waits there too), no drain started`,
+      reason: `${instance.instanceId} is ${state}, no scaling activity naming it: not shown leaving, no drain started`,
     };
   return {
     ...base,
