@@ -61,7 +61,7 @@ describe('REMEDIATIONS', () => {
       ...drain,
       actions: { ...actions, deregister: { ...actions.deregister, unattended: undefined } },
     };
-    expect(gatedKinds(injected as AnyRemediation)).toEqual(['deregister']);
+    expect(gatedKinds(injected as unknown as AnyRemediation)).toEqual(['deregister']);
   });
 
   // the kernel's wire* helpers take any gate: an entry that called one could wire a gated
