@@ -12,6 +12,7 @@ import { InMemoryDrainScheduler } from '../../shared/runners/drain-scheduler';
 import { DrainStateError, drainStateKey, InMemoryDrainState } from '../../shared/runners/drain-state';
 import { DRAINING_LABEL, INSTANCE_LABEL_PREFIX } from '../../shared/runners/matching';
 import { runnerDrain } from './definition';
+import { DRAIN_ACTIONS } from './runtime';
 import { DRAIN_INSTANCE, DRAIN_T0, drainBatch, drainSettings, lifecycleEvent } from './testing';
 import { auditOnlyFromEnv, createLazyHandler, DrainWiringError } from './wiring';
 
@@ -904,6 +905,23 @@ describe('runner-drain: its own state unreadable', () => {
     await expect(handler()(sqs(lifecycleEvent()), ctx)).rejects.toThrow(/All records failed/);
     untouched();
     expect(kinds()).toEqual([['drain.state', 'failed']]);
+  });
+});
+
+describe("runner-drain: what only the deployment reads stays out of the Lambda's runtime.ts", () => {
+  it('every setting of the declaration has its doc, every unattended action its reason', () => {
+    for (const [key, s] of Object.entries(runnerDrain.settings))
+      expect(s.doc.length, key).toBeGreaterThan(40);
+    for (const kind of ['deregister', 'complete'] as const)
+      expect(runnerDrain.actions[kind].unattended?.length, kind).toBeGreaterThan(60);
+    // what the Lambda performs with (runtime.ts) needs approval exactly where the declaration does
+    for (const [kind, a] of Object.entries(DRAIN_ACTIONS)) {
+      const declared = runnerDrain.actions[kind as keyof typeof DRAIN_ACTIONS];
+      expect([a.reversible, Boolean(a.unattended)], kind).toEqual([
+        declared.reversible,
+        Boolean(declared.unattended),
+      ]);
+    }
   });
 });
 

@@ -21,6 +21,42 @@ const onGroups =
 const RUNNERS_WRITE = ['organization_self_hosted_runners:write'];
 
 /**
+ * What each of runner-drain's own settings does (docs table, construct errors, config keys): here,
+ * not in runtime.ts, so that the Lambda bundles none of it (its settings there have empty docs).
+ */
+const DRAIN_SETTING_DOCS: { readonly [k in keyof typeof drainSettings]?: string } = {
+  stateTable:
+    'Where runner-drain keeps its own state per lifecycle action (first look, runners seen, an absence seen once): the sweep state table, partition `drain`.',
+  queueUrl: "The drain's own queue: its look-again retries are sent there, delayed.",
+  autoScalingGroupNames:
+    "The fleet's runner Auto Scaling groups: a lifecycle action or spot warning of any other group is refused.",
+  lifecycleHookName:
+    "The fleet's own terminate hook: the only one runner-drain heartbeats or completes (another owner's is ignored).",
+  deadlineSeconds:
+    'How long a busy runner may hold its terminating instance; then the lifecycle action is completed anyway (its job fails; alarmed).',
+  retryDelaySeconds:
+    "How long to wait before looking again at a held instance (shortened to stay inside the hook's heartbeat timeout).",
+  dryRun:
+    'Deregister and cordon nothing, only report; the lifecycle action is still completed (an instance is never held hostage).',
+};
+
+/** The settings the deployment and the docs read: the Lambda's, with their docs. */
+const documentedSettings = Object.fromEntries(
+  Object.entries(drainSettings).map(([k, s]) => [
+    k,
+    { ...s, doc: DRAIN_SETTING_DOCS[k as keyof typeof drainSettings] ?? s.doc },
+  ]),
+) as typeof drainSettings;
+
+/** Why an irreversible action needs no human (docs); the Lambda's declaration only marks it so. */
+const UNATTENDED = {
+  deregister:
+    "Auto Scaling itself confirmed the instance is terminating (Terminating:Wait on the fleet's own hook, in a configured group): its runner goes with it, and only an idle one is deregistered",
+  complete:
+    'Auto Scaling is already terminating the instance; CONTINUE only ends the wait that the hook would end at its own timeout',
+};
+
+/**
  * runner-drain: drains terminating runner instances (the fleet's own terminate lifecycle hook),
  * cordons the runner of a spot instance about to be interrupted, looks again at a held instance
  * through its own queue, and every minute looks for instances held by the hook whose lifecycle
@@ -71,13 +107,22 @@ export const runnerDrain: Remediation<
     // construct sends the schedule through the drain queue like the events
     { kind: 'schedule', minutes: 1 },
   ],
-  settings: drainSettings,
+  settings: documentedSettings,
   // what the kernel performs each kind with is the Lambda's (runtime.ts); the permissions are the deployment's
   actions: {
-    deregister: { ...DRAIN_ACTIONS.deregister, iam: () => [], github: RUNNERS_WRITE },
+    deregister: {
+      ...DRAIN_ACTIONS.deregister,
+      unattended: UNATTENDED.deregister,
+      iam: () => [],
+      github: RUNNERS_WRITE,
+    },
     cordon: { ...DRAIN_ACTIONS.cordon, iam: () => [], github: RUNNERS_WRITE },
     heartbeat: { ...DRAIN_ACTIONS.heartbeat, iam: onGroups('autoscaling:RecordLifecycleActionHeartbeat') },
-    complete: { ...DRAIN_ACTIONS.complete, iam: onGroups('autoscaling:CompleteLifecycleAction') },
+    complete: {
+      ...DRAIN_ACTIONS.complete,
+      unattended: UNATTENDED.complete,
+      iam: onGroups('autoscaling:CompleteLifecycleAction'),
+    },
     adopt: { ...DRAIN_ACTIONS.adopt, iam: () => [] },
     'look-spokes': { ...DRAIN_ACTIONS['look-spokes'], iam: () => [] },
   },

@@ -252,3 +252,66 @@ describe('runner-drain: the scheduled look and a scale-in back into the warm poo
     expect(sent()).toEqual([]);
   });
 });
+
+describe('runner-drain: the scheduled look and a launch into the warm pool (not leaving)', () => {
+  // a launch into the warm pool waits in Warmed:Pending:Wait too, on a launch hook (AWS, "Use
+  // lifecycle hooks with a warm pool"); the group also has the fleet's terminate hook
+  const W = 'i-0aaaaaaaaaaaaaaa3';
+  beforeEach(() => {
+    lifecycle = new InMemoryLifecycleActions(() => now);
+    lifecycle.defineHook('ci-runners', 'fleetwarden-drain', 300_000);
+    lifecycle.begin({ ...ref('tok-launch', W), lifecycleHookName: 'warm-up' }, 3_600_000, {
+      warmPool: true,
+      launch: true,
+    });
+    registry.register({
+      name: `ci-${W}`,
+      busy: false,
+      labels: ['self-hosted', `${INSTANCE_LABEL_PREFIX}${W}`],
+    });
+  });
+
+  it('never starts a drain of it, and never calls a lifecycle action on it, look after look', async () => {
+    for (let minute = 0; minute < 10; minute++) {
+      await handler()(sqs(scheduled(minute)), ctx);
+      const out = sent();
+      if (out.length) await handler()(sqs(...out), ctx);
+      sent();
+      now += 60_000;
+    }
+    expect(audit.all().filter((r) => r.action === 'drain.adopt')).toEqual([]);
+    expect(lifecycle.calls.heartbeat + lifecycle.calls.complete).toBe(0);
+    expect(registry.calls).toMatchObject({ listPages: 0, byName: 0 });
+  });
+
+  it('a drain started for it anyway (an earlier look) refuses it: launching, not leaving', async () => {
+    const adopted = {
+      ...lifecycleEvent('x', W),
+      id: 'sched-0/adopted',
+      source: 'fleetwarden.drain-look',
+    };
+    const { LifecycleActionToken: _, ...detail } = adopted.detail;
+    await handler()(sqs({ ...adopted, detail }), ctx);
+    expect(records()).toEqual([['lifecycle.verify', 'refused', W]]);
+    expect(audit.all()[0]?.reason).toMatch(/launch/);
+    expect(lifecycle.calls.heartbeat + lifecycle.calls.complete).toBe(0);
+  });
+});
+
+describe('runner-drain: the scheduled look when a warm pool cannot be read', () => {
+  // a spoke whose role does not grant DescribeWarmPool yet (the hub is deployed first), or a
+  // throttled call: the group's own instances are still judged
+  it('still adopts the Terminating:Wait instance of that group, records the failure, then fails the message', async () => {
+    lifecycle.failWarmPool('ci-runners', 'AccessDenied');
+    // retried (then dead-lettered, alarmed): a warm pool left unread is never silent
+    await expect(handler()(sqs(scheduled()), ctx)).rejects.toThrow(/All records failed/);
+    expect(records()).toEqual([
+      ['drain.look', 'failed', undefined],
+      ['drain.adopt', 'acted', I],
+    ]);
+    const failed = audit.all()[0];
+    expect(failed?.subject).toEqual({ autoScalingGroupName: 'ci-runners' });
+    expect(failed?.reason).toMatch(/DescribeWarmPool.*AccessDenied/);
+    expect(sent()).toMatchObject([{ source: 'fleetwarden.drain-look', detail: { EC2InstanceId: I } }]);
+  });
+});

@@ -3,7 +3,7 @@ import type { GroupInstance } from '../../shared/autoscaling/port';
 import { type AwsScope, scopeKey } from '../../shared/aws/scope';
 import { currentSpoke } from '../../shared/aws/scope-context';
 import type { RunKit } from '../../shared/kernel/perform';
-import { performUngated } from '../../shared/kernel/perform';
+import { performUngated, recordFailure } from '../../shared/kernel/perform';
 import { HELD_BY_TERMINATE_HOOK, judgeLeaving } from '../../shared/runners/drain-look';
 import { refuseTime } from '../../shared/runners/drain-trust';
 import {
@@ -94,7 +94,9 @@ async function fanOut(kit: RunKit, run: DrainRun, event: ScheduledLook): Promise
  * looked at recently (the drain's own state) gets a drain, started the way an event starts one and
  * re-verified the same way (the fleet's own hook, budget, intent, busy runners held). One record
  * per instance found leaving (drain.adopt acted, drain.look skipped/refused); a look that finds
- * none leaves none. A failed read is audited drain.look failed and the message fails (retried).
+ * none leaves none. A failed read is audited drain.look failed and the message fails (retried);
+ * a group's warm pool that cannot be read (DescribeWarmPool refused) fails after every instance
+ * the look could list was judged, so a lost Terminating:Wait event is still caught.
  * With spokes, the hub's look first fans out to them (`fanOut`); a spoke's look (its own message,
  * routed to that spoke's ports) lists that spoke's groups and adopts in that spoke's scope.
  */
@@ -104,10 +106,16 @@ export async function look(run: DrainRun, event: DrainLook, delivery: Delivery):
   if (early) return note(kit, 'drain.look', groupsSubject(run), early);
   // the schedule's own look (never a spoke's) first: a failed read here must not starve the spokes
   if (event.source === 'aws.events' && run.spokes.length > 0) await fanOut(kit, run, event);
-  const listed = await orFailed(kit, 'drain.look', groupsSubject(run), () =>
+  const { instances, unread } = await orFailed(kit, 'drain.look', groupsSubject(run), () =>
     run.ports.lifecycleActions.groupInstances([...run.groups]),
   );
-  for (const i of listed) {
+  // a group whose warm pool could not be read: audited failed (the error as read), its other
+  // instances still judged below, then the message fails (retried, then dead-lettered: alarmed)
+  for (const { autoScalingGroupName, error } of unread)
+    await recordFailure(kit, { audit: 'drain.look', subject: { autoScalingGroupName } }, error).catch((e) => {
+      if (e !== error) throw e;
+    });
+  for (const i of instances) {
     if (!HELD_BY_TERMINATE_HOOK.has(i.lifecycleState)) continue;
     const subject = { instanceId: i.instanceId, autoScalingGroupName: i.autoScalingGroupName };
     const looks = await orFailed(kit, 'drain.look', subject, () => run.ports.drainState.looks(i.instanceId));
@@ -117,4 +125,5 @@ export async function look(run: DrainRun, event: DrainLook, delivery: Delivery):
     if (verdict.kind === 'adopt') await adopt(kit, run, event, i, verdict.reason);
     else await note(kit, 'drain.look', subject, verdict);
   }
+  if (unread[0]) throw unread[0].error;
 }

@@ -11,36 +11,37 @@ import { type DrainPortName, type DrainRun, FUNCTION } from './run';
 /**
  * What runner-drain's Lambda needs of its declaration: its settings, what the kernel performs each
  * action kind with, and the handler. Its own module so the Lambda entry bundles none of what only
- * the deployment reads (triggers, IAM, reads, docs of the remediation: definition.ts).
+ * the deployment reads (triggers, IAM, reads, docs of the remediation and of its settings, and why
+ * an action may run unattended: definition.ts, `DRAIN_SETTING_DOCS`, `UNATTENDED`).
  */
 export const drainSettings = {
   auditTable: AUDIT_TABLE_SETTING,
   stateTable: setting.string('DRAIN_STATE_TABLE', {
-    doc: 'Where runner-drain keeps its own state per lifecycle action (first look, runners seen, an absence seen once): the sweep state table, partition `drain`.',
+    doc: '',
   }),
   queueUrl: setting.string('DRAIN_QUEUE_URL', {
-    doc: "The drain's own queue: its look-again retries are sent there, delayed.",
+    doc: '',
   }),
   autoScalingGroupNames: setting.list('AUTO_SCALING_GROUP_NAMES', {
-    doc: "The fleet's runner Auto Scaling groups: a lifecycle action or spot warning of any other group is refused.",
+    doc: '',
   }),
   lifecycleHookName: setting.string('LIFECYCLE_HOOK_NAME', {
-    doc: "The fleet's own terminate hook: the only one runner-drain heartbeats or completes (another owner's is ignored).",
+    doc: '',
   }),
   deadlineSeconds: setting.seconds('DRAIN_DEADLINE_SECONDS', {
-    doc: 'How long a busy runner may hold its terminating instance; then the lifecycle action is completed anyway (its job fails; alarmed).',
+    doc: '',
     default: 1800,
     min: 60,
     max: 172_800,
   }),
   retryDelaySeconds: setting.seconds('RETRY_DELAY_SECONDS', {
-    doc: "How long to wait before looking again at a held instance (shortened to stay inside the hook's heartbeat timeout).",
+    doc: '',
     default: 60,
     min: 10,
     max: 900,
   }),
   dryRun: setting.boolean('DRY_RUN', {
-    doc: 'Deregister and cordon nothing, only report; the lifecycle action is still completed (an instance is never held hostage).',
+    doc: '',
     default: true,
   }),
   ...POOL_SETTINGS,
@@ -59,8 +60,8 @@ export const DRAIN_ACTIONS: { readonly [k in DrainKind]: PerformedAction } = {
     audit: 'runner.deregister',
     does: 'deregister the idle runner',
     reversible: false,
-    unattended:
-      "Auto Scaling itself confirmed the instance is terminating (Terminating:Wait on the fleet's own hook, in a configured group): its runner goes with it, and only an idle one is deregistered",
+    // why it needs no approval: definition.ts (UNATTENDED)
+    unattended: 'definition.ts',
     // the drain is bounded by Auto Scaling's own scale-in (one runner per terminating instance), not by the sweep's budget
     weight: 0,
     calls: runnerCalls('DELETE'),
@@ -83,8 +84,7 @@ export const DRAIN_ACTIONS: { readonly [k in DrainKind]: PerformedAction } = {
     audit: 'lifecycle.complete',
     does: 'let the terminating instance go (CompleteLifecycleAction CONTINUE)',
     reversible: false,
-    unattended:
-      'Auto Scaling is already terminating the instance; CONTINUE only ends the wait that the hook would end at its own timeout',
+    unattended: 'definition.ts',
     weight: 0,
     calls: ['AutoScaling.CompleteLifecycleAction'],
   },

@@ -11,7 +11,7 @@ import { testDeps } from '../../cli/test-deps';
 import { InMemoryRunnerRegistry } from '../../shared/github/in-memory-runner-registry';
 import { DRAIN_SPOKE_LOOK_SOURCE } from '../../shared/runners/lifecycle-event';
 import { runnerDrain } from './definition';
-import { longJob, simulation } from './simulation';
+import { longJob, simulation, WARM_LAUNCH } from './simulation';
 
 /**
  * runner-drain in the full simulator when Auto Scaling's lifecycle event is lost (EventBridge
@@ -194,5 +194,43 @@ describe("--lost-lifecycle-events: the long job it gives the lost instance's run
     h.clock.now = 913_000;
     h.registry.setBusy(r.id, false);
     expect(h.busy(r.id)).toBe(false);
+  });
+});
+
+describe('runner-drain in the full simulator: an instance launching into the warm pool', () => {
+  const LAUNCH = 'no lifecycle call on an instance launching into the warm pool';
+
+  it('the look leaves it alone (a launch is not leaving): the invariant holds', async () => {
+    const r = await run(['--warm-pool-scale-in', '--lost-lifecycle-events']);
+    expect(r.invariant(LAUNCH)).toMatchObject({ ok: true, details: [] });
+    expect(r.invariant(LAUNCH).checked).toBeGreaterThan(0);
+    expect(r.code).toBe(0);
+  });
+
+  it('a drain that takes the launch for a scale-in back into the warm pool fails the run', async () => {
+    // its Auto Scaling reads say every activity takes the instance out of the group (never a launch)
+    const asLeaving: HandlerOverrides = {
+      [ENTRY]: (w, env) => {
+        const actions = w.lifecycleActions;
+        const list = actions.groupInstances.bind(actions);
+        const inspect = actions.inspect.bind(actions);
+        actions.groupInstances = async (g) => {
+          const l = await list(g);
+          return { ...l, instances: l.instances.map((i) => (i.activity ? { ...i, activity: 'leave' } : i)) };
+        };
+        actions.inspect = async (id, hook) => {
+          const v = await inspect(id, hook);
+          return v?.activity ? { ...v, activity: 'leave' } : v;
+        };
+        return fromDefinition(runnerDrain, w, env) as Invoke;
+      },
+    };
+    const r = await run(['--warm-pool-scale-in'], asLeaving);
+    expect(r.code).toBe(1);
+    expect(r.invariant(LAUNCH).details).toContainEqual(
+      expect.stringMatching(
+        new RegExp(`^runner-drain called \\S+ on hook \\S+ of ${WARM_LAUNCH.instanceId} `),
+      ),
+    );
   });
 });

@@ -1,8 +1,10 @@
 /**
  * runner-drain in the simulator: another team's terminate hook on the runner ASG, warm-pool
- * scale-ins, GitHub answering the drain's runner DELETE 5xx; the fleet touches only its own hook,
- * keeps a warm-pool runner registered and never lets its hook expire with the runner registered.
+ * scale-ins (and a launch into the warm pool), GitHub answering the drain's runner DELETE 5xx; the
+ * fleet touches only its own hook, keeps a warm-pool runner registered, never lets its hook expire
+ * with the runner registered and never holds an instance that is launching, not leaving.
  */
+import { ASG } from '../../cli/simulate/fleet-model';
 import type { MutatingCall } from '../../cli/simulate/journal';
 import {
   configuredAsgs,
@@ -21,6 +23,28 @@ import { TERMINATE_LIFECYCLE_DETAIL_TYPE } from '../../shared/runners/lifecycle-
 
 /** Another team's terminate hook on the runner ASG (a log shipper flushing before the instance goes). */
 export const FOREIGN_HOOK = { name: 'log-shipper-flush', heartbeatTimeoutMs: 120_000 };
+
+/** The instance launching into the warm pool (--warm-pool-scale-in), and its launch hook. */
+export const WARM_LAUNCH = { instanceId: 'i-0feedfacefeed0001', hook: 'warm-up-bootstrap' };
+
+/**
+ * --warm-pool-scale-in: besides the scale-ins, one instance of the runner ASG launches into the warm
+ * pool and waits in Warmed:Pending:Wait on another owner's launch hook (a slow bootstrap, 2 h
+ * heartbeat timeout): it is not leaving, and the fleet's terminate hook has no action on it. The
+ * scheduled look sees it every minute (AWS, "Use lifecycle hooks with a warm pool").
+ */
+function installWarmLaunch(e: Engine): void {
+  e.world.lifecycleActions.begin(
+    {
+      autoScalingGroupName: ASG,
+      lifecycleHookName: WARM_LAUNCH.hook,
+      lifecycleActionToken: 'token-warm-launch',
+      instanceId: WARM_LAUNCH.instanceId,
+    },
+    7_200_000,
+    { warmPool: true, launch: true },
+  );
+}
 
 /** What the drain's watches saw, and the delete errors' count. */
 interface DrainWatch {
@@ -201,6 +225,22 @@ export function warmPoolRunnersKept(e: Engine): Invariant {
   return invariant('a runner back from the warm pool is still registered', details, back.length);
 }
 
+/** No lifecycle call (heartbeat, complete) on the instance launching into the warm pool: it is not leaving. */
+export function noLaunchHeld(e: Engine): Invariant {
+  const lifecycle = e.world.journal.calls.filter((c) => c.hook && c.invocation !== 0);
+  const details = lifecycle
+    .filter((c) => c.resources[0] === WARM_LAUNCH.instanceId)
+    .map(
+      (c) =>
+        `${c.fn} called ${c.operation} on hook ${c.hook?.name} of ${WARM_LAUNCH.instanceId} (launching into the warm pool) at ${rel(c.at)}`,
+    );
+  return invariant(
+    'no lifecycle call on an instance launching into the warm pool',
+    details,
+    lifecycle.length,
+  );
+}
+
 /** No fleet hook timed out before the drain deadline while its runner was still registered. */
 export function noHookExpiredHeld(e: Engine): Invariant {
   const s = drainWatch(e);
@@ -227,10 +267,11 @@ export const simulation: RemediationSimulation = {
     {
       flag: 'warm-pool-scale-in',
       description:
-        'send every other runner scale-in to the warm pool (Warmed:Pending:Wait; the instance stops, then comes back with its runner)',
+        'send every other runner scale-in to the warm pool (Warmed:Pending:Wait; the instance stops, then comes back with its runner), and launch one instance into the warm pool on a launch hook (Warmed:Pending:Wait too, not leaving)',
       // every other scale-in of a runner goes to the warm pool (the first one included)
       install: (e) => {
         e.toWarmPool = (n) => n % 2 === 0;
+        installWarmLaunch(e);
       },
     },
     {
@@ -250,5 +291,5 @@ export const simulation: RemediationSimulation = {
   // a failed runner-list page or Auto Scaling throttling
   injectError: (e) =>
     e.rng() < 0.5 ? e.world.registry.failNextListPage(1) : e.world.lifecycleActions.throttleNext(1),
-  invariants: (e) => [noForeignHookTouched(e), warmPoolRunnersKept(e), noHookExpiredHeld(e)],
+  invariants: (e) => [noForeignHookTouched(e), warmPoolRunnersKept(e), noHookExpiredHeld(e), noLaunchHeld(e)],
 };

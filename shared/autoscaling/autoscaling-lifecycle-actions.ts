@@ -11,7 +11,14 @@ import {
 import { defaultAutoScalingClient } from '../aws/clients';
 import { ThrottledError } from '../core/errors';
 import { LifecycleActionError } from './errors';
-import type { GroupInstance, LifecycleActionRef, LifecycleActions, LifecycleActionView } from './port';
+import type {
+  GroupInstance,
+  GroupListing,
+  InstanceActivity,
+  LifecycleActionRef,
+  LifecycleActions,
+  LifecycleActionView,
+} from './port';
 
 const GONE = /No active Lifecycle Action found/i;
 
@@ -34,6 +41,19 @@ function describeFailed(err: unknown, what: string): never {
 
 /** Activities that are over; any other StatusCode (e.g. WaitingForInstanceWarmup, MidLifecycleAction, InProgress) is in progress. */
 const FINISHED = new Set(['Successful', 'Failed', 'Cancelled']);
+
+type Activity = { Description?: string; StatusCode?: string; StartTime?: Date };
+
+/** The group's in-progress activity for the instance (newest first), if any names it. */
+const pendingFor = (activities: Activity[] | undefined, instanceId: string) =>
+  activities?.find((x) => x.Description?.includes(instanceId) && !FINISHED.has(x.StatusCode ?? ''));
+
+/**
+ * A launch ("Launching a new EC2 instance: i-...", "... into warm pool: i-...", "... from warm
+ * pool: i-...") or any other activity, which takes the instance out of the group.
+ */
+const activityOf = (a: Activity): InstanceActivity =>
+  a.Description?.startsWith('Launching') ? 'launch' : 'leave';
 
 /** The action's names for a lifecycle call: the token when known, the instance id always. */
 const actionOf = (ref: LifecycleActionRef) => ({
@@ -86,9 +106,10 @@ export class AutoScalingLifecycleActions implements LifecycleActions {
    * scale-in returns to the warm pool waits there on the terminate hook (Warmed:Pending:Wait), and
    * only DescribeWarmPool lists the warm pool's instances.
    */
-  async groupInstances(groupNames: readonly string[]): Promise<GroupInstance[]> {
+  async groupInstances(groupNames: readonly string[]): Promise<GroupListing> {
     const out: GroupInstance[] = [];
     const pooled: string[] = [];
+    const unread: GroupListing['unread'] = [];
     for (let i = 0; i < groupNames.length; i += GROUPS_PER_CALL) {
       let token: string | undefined;
       do {
@@ -109,10 +130,21 @@ export class AutoScalingLifecycleActions implements LifecycleActions {
         token = page.NextToken;
       } while (token);
     }
-    for (const group of pooled) out.push(...(await this.warmPoolInstances(group)));
-    return [...new Map(out.map((x) => [x.instanceId, x])).values()];
+    // a warm pool that cannot be read (AccessDenied: a role not updated yet; throttling) fails
+    // that group's warm part only
+    for (const group of pooled)
+      try {
+        out.push(...(await this.warmPoolInstances(group)));
+      } catch (error) {
+        unread.push({ autoScalingGroupName: group, error: error as Error });
+      }
+    return { instances: [...new Map(out.map((x) => [x.instanceId, x])).values()], unread };
   }
 
+  /**
+   * The warm pool's instances; one in Warmed:Pending:Wait with what its activity in progress does
+   * (a launch into the warm pool waits there too, on a launch hook): one DescribeScalingActivities.
+   */
   private async warmPoolInstances(group: string): Promise<GroupInstance[]> {
     const out: GroupInstance[] = [];
     let token: string | undefined;
@@ -123,6 +155,16 @@ export class AutoScalingLifecycleActions implements LifecycleActions {
       out.push(...listed(group, page.Instances));
       token = page.NextToken;
     } while (token);
+    const waiting = out.filter((x) => x.lifecycleState === 'Warmed:Pending:Wait');
+    if (waiting.length) {
+      const { Activities } = await this.client
+        .send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: group, MaxRecords: 100 }))
+        .catch((err: unknown) => describeFailed(err, 'DescribeScalingActivities'));
+      for (const x of waiting) {
+        const a = pendingFor(Activities, x.instanceId);
+        if (a) x.activity = activityOf(a);
+      }
+    }
     return out;
   }
 
@@ -149,13 +191,12 @@ export class AutoScalingLifecycleActions implements LifecycleActions {
         ),
       ]);
       const h = hooks?.LifecycleHooks?.find((x) => x.LifecycleHookName === hookName);
-      const activity = activities.Activities?.find(
-        (x) => x.Description?.includes(instanceId) && !FINISHED.has(x.StatusCode ?? ''),
-      );
+      const activity = pendingFor(activities.Activities, instanceId);
       return {
         autoScalingGroupName: group,
         lifecycleState: a.LifecycleState,
         ...(activity?.StartTime ? { startedAt: activity.StartTime } : {}),
+        ...(activity ? { activity: activityOf(activity) } : {}),
         ...(h?.HeartbeatTimeout !== undefined && h.GlobalTimeout !== undefined
           ? { hook: { heartbeatTimeoutSeconds: h.HeartbeatTimeout, globalTimeoutSeconds: h.GlobalTimeout } }
           : {}),

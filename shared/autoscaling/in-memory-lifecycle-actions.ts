@@ -1,5 +1,6 @@
 import { ThrottledError } from '../core/errors';
-import type { GroupInstance, LifecycleActionRef, LifecycleActions, LifecycleActionView } from './port';
+import { LifecycleActionError } from './errors';
+import type { GroupListing, LifecycleActionRef, LifecycleActions, LifecycleActionView } from './port';
 
 interface Action {
   ref: LifecycleActionRef;
@@ -11,6 +12,11 @@ interface Action {
   startedAt: number;
   /** Scale-in into a warm pool: the instance comes back (Warmed:Pending:Wait, not Terminating:Wait). */
   warmPool: boolean;
+  /**
+   * A launch hook's action (its activity "Launching a new EC2 instance..."): with `warmPool`, a
+   * launch into the warm pool, which waits in Warmed:Pending:Wait too; else Pending:Wait.
+   */
+  launch: boolean;
   done?: 'CONTINUE' | 'ABANDON' | 'timeout';
   /** When CompleteLifecycleAction ended it (epoch ms). */
   completedAt?: number;
@@ -30,11 +36,17 @@ export class InMemoryLifecycleActions implements LifecycleActions {
   /** Lifecycle states set by a test or the simulator (e.g. InService), overriding the actions'. */
   private readonly placed = new Map<string, { autoScalingGroupName: string; lifecycleState: string }>();
   readonly calls = { heartbeat: 0, complete: 0, inspect: 0 };
+  /** Groups whose DescribeWarmPool is refused, with the error's name (e.g. AccessDenied). */
+  private readonly failedPools = new Map<string, string>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
   /** Auto Scaling started a lifecycle action (what puts the event on the bus). */
-  begin(ref: LifecycleActionRef, heartbeatTimeoutMs = 300_000, opts: { warmPool?: boolean } = {}): void {
+  begin(
+    ref: LifecycleActionRef,
+    heartbeatTimeoutMs = 300_000,
+    opts: { warmPool?: boolean; launch?: boolean } = {},
+  ): void {
     const now = this.now();
     this.hooks.set(`${ref.autoScalingGroupName}/${ref.lifecycleHookName}`, heartbeatTimeoutMs);
     this.placed.delete(ref.instanceId);
@@ -43,6 +55,7 @@ export class InMemoryLifecycleActions implements LifecycleActions {
       heartbeatTimeoutMs,
       startedAt: now,
       warmPool: opts.warmPool ?? false,
+      launch: opts.launch ?? false,
       expiresAt: now + heartbeatTimeoutMs,
       hardLimitAt: now + Math.min(48 * 3_600_000, 100 * heartbeatTimeoutMs),
     });
@@ -61,6 +74,14 @@ export class InMemoryLifecycleActions implements LifecycleActions {
   /** Auto Scaling describes the instance in this group and state (no action of its own). */
   place(instanceId: string, autoScalingGroupName: string, lifecycleState: string): void {
     this.placed.set(instanceId, { autoScalingGroupName, lifecycleState });
+  }
+
+  /**
+   * DescribeWarmPool of this group is refused (`name`, e.g. AccessDenied: a role not updated yet):
+   * the group's warm-pool instances are not listed, and the group is named unread.
+   */
+  failWarmPool(autoScalingGroupName: string, name = 'AccessDenied'): void {
+    this.failedPools.set(autoScalingGroupName, name);
   }
 
   throttleNext(n: number): void {
@@ -122,10 +143,12 @@ export class InMemoryLifecycleActions implements LifecycleActions {
     if (placed) return { ...placed, ...(hook ? { hook } : {}) };
     if (!a) return undefined;
     const phase = a.done ? 'Proceed' : 'Wait';
+    const state = a.warmPool ? 'Warmed:Pending' : a.launch ? 'Pending' : 'Terminating';
     return {
       autoScalingGroupName: group,
-      lifecycleState: a.warmPool ? `Warmed:Pending:${phase}` : `Terminating:${phase}`,
-      ...(a.done ? {} : { startedAt: new Date(a.startedAt) }),
+      lifecycleState: `${state}:${phase}`,
+      // the group's activity for it is in progress while the action is
+      ...(a.done ? {} : { startedAt: new Date(a.startedAt), activity: a.launch ? 'launch' : 'leave' }),
       ...(hook ? { hook } : {}),
     };
   }
@@ -152,21 +175,40 @@ export class InMemoryLifecycleActions implements LifecycleActions {
     return a.done ? undefined : a;
   }
 
-  /** DescribeAutoScalingGroups: every instance of the named groups, as inspect() reports it. */
-  async groupInstances(groupNames: readonly string[]): Promise<GroupInstance[]> {
+  /**
+   * DescribeAutoScalingGroups and DescribeWarmPool: every instance of the named groups, as
+   * inspect() reports it; one in Warmed:Pending:Wait with its activity. A group whose warm pool is
+   * refused (`failWarmPool`): its Warmed:* instances unlisted, the group named unread.
+   */
+  async groupInstances(groupNames: readonly string[]): Promise<GroupListing> {
     this.call();
     const wanted = new Set(groupNames);
     const ids = new Set([...this.placed.keys(), ...[...this.actions.values()].map((a) => a.ref.instanceId)]);
-    const out: GroupInstance[] = [];
+    const out: GroupListing = { instances: [], unread: [] };
     for (const id of ids) {
       const v = this.view(id);
-      if (v && wanted.has(v.autoScalingGroupName))
-        out.push({
-          instanceId: id,
-          autoScalingGroupName: v.autoScalingGroupName,
-          lifecycleState: v.lifecycleState,
-        });
+      if (!v || !wanted.has(v.autoScalingGroupName)) continue;
+      const warm = v.lifecycleState.startsWith('Warmed:');
+      if (warm && this.failedPools.has(v.autoScalingGroupName)) continue;
+      out.instances.push({
+        instanceId: id,
+        autoScalingGroupName: v.autoScalingGroupName,
+        lifecycleState: v.lifecycleState,
+        ...(v.lifecycleState === 'Warmed:Pending:Wait' && v.activity ? { activity: v.activity } : {}),
+      });
     }
+    for (const [group, name] of this.failedPools)
+      if (wanted.has(group)) {
+        const cause = Object.assign(new Error(`not authorized to perform: autoscaling:DescribeWarmPool`), {
+          name,
+        });
+        out.unread.push({
+          autoScalingGroupName: group,
+          error: new LifecycleActionError(`Auto Scaling DescribeWarmPool failed: ${name}: ${cause.message}`, {
+            cause,
+          }),
+        });
+      }
     return out;
   }
 

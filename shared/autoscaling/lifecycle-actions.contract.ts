@@ -1,11 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { ThrottledError } from '../core/errors';
+import { LifecycleActionError } from './errors';
 import type { LifecycleActionRef, LifecycleActions } from './port';
 
 export interface LifecycleHarness {
   actions: LifecycleActions;
-  /** Auto Scaling starts an action with this heartbeat timeout (into a warm pool: `warmPool`). */
-  begin(ref: LifecycleActionRef, heartbeatTimeoutMs: number, opts?: { warmPool?: boolean }): void;
+  /**
+   * Auto Scaling starts an action with this heartbeat timeout (into a warm pool: `warmPool`; on a
+   * launch hook, with `launch`: a launch into the warm pool also waits in Warmed:Pending:Wait).
+   */
+  begin(
+    ref: LifecycleActionRef,
+    heartbeatTimeoutMs: number,
+    opts?: { warmPool?: boolean; launch?: boolean },
+  ): void;
+  /** DescribeWarmPool of this group is refused (AccessDenied: a role not updated yet). */
+  failWarmPool(autoScalingGroupName: string): void;
   advance(ms: number): void;
   now(): number;
   throttleNext(): void;
@@ -111,7 +121,7 @@ export function describeLifecycleActionsContract(name: string, make: () => Lifec
       h.begin(ref('t-listed'), 300_000);
       h.place('i-0aaaaaaaaaaaaaaa1', 'ci-runners', 'InService');
       h.begin({ ...ref('t-web'), autoScalingGroupName: 'web', instanceId: 'i-0bbbbbbbbbbbbbbb2' }, 300_000);
-      const listed = await h.actions.groupInstances(['ci-runners']);
+      const listed = (await h.actions.groupInstances(['ci-runners'])).instances;
       expect([...listed].sort((a, b) => a.instanceId.localeCompare(b.instanceId))).toEqual([
         {
           instanceId: 'i-0123456789abcdef0',
@@ -125,22 +135,24 @@ export function describeLifecycleActionsContract(name: string, make: () => Lifec
         },
       ]);
       await h.actions.complete(ref('t-listed'), 'CONTINUE');
-      expect((await h.actions.groupInstances(['ci-runners'])).map((i) => i.lifecycleState)).toContain(
-        'Terminating:Proceed',
-      );
-      expect(await h.actions.groupInstances([])).toEqual([]);
+      expect(
+        (await h.actions.groupInstances(['ci-runners'])).instances.map((i) => i.lifecycleState),
+      ).toContain('Terminating:Proceed');
+      expect(await h.actions.groupInstances([])).toEqual({ instances: [], unread: [] });
     });
 
     it('lists an instance a terminate hook holds on its way back to the warm pool (Warmed:Pending:Wait)', async () => {
       const h = make();
       h.begin(ref('t-warm-listed'), 300_000, { warmPool: true });
       h.place('i-0aaaaaaaaaaaaaaa1', 'ci-runners', 'InService');
-      const listed = await h.actions.groupInstances(['ci-runners']);
+      const listed = (await h.actions.groupInstances(['ci-runners'])).instances;
       expect([...listed].sort((a, b) => a.instanceId.localeCompare(b.instanceId))).toEqual([
         {
           instanceId: 'i-0123456789abcdef0',
           autoScalingGroupName: 'ci-runners',
           lifecycleState: 'Warmed:Pending:Wait',
+          // its scaling activity in progress takes it out of the group (not a launch)
+          activity: 'leave',
         },
         {
           instanceId: 'i-0aaaaaaaaaaaaaaa1',
@@ -150,10 +162,56 @@ export function describeLifecycleActionsContract(name: string, make: () => Lifec
       ]);
     });
 
-    it('inspects a scale-in into a warm pool as Warmed:Pending:Wait', async () => {
+    it('inspects a scale-in into a warm pool as Warmed:Pending:Wait, its activity leaving the group', async () => {
       const h = make();
       h.begin(ref('t-warm'), 300_000, { warmPool: true });
-      expect((await h.actions.inspect(ref('t-warm').instanceId))?.lifecycleState).toBe('Warmed:Pending:Wait');
+      expect(await h.actions.inspect(ref('t-warm').instanceId)).toMatchObject({
+        lifecycleState: 'Warmed:Pending:Wait',
+        activity: 'leave',
+      });
+    });
+
+    it('a launch into the warm pool waits in Warmed:Pending:Wait too: listed and inspected as a launch', async () => {
+      const h = make();
+      h.begin({ ...ref('t-launch'), lifecycleHookName: 'warm-up' }, 3_600_000, {
+        warmPool: true,
+        launch: true,
+      });
+      expect((await h.actions.groupInstances(['ci-runners'])).instances).toEqual([
+        {
+          instanceId: 'i-0123456789abcdef0',
+          autoScalingGroupName: 'ci-runners',
+          lifecycleState: 'Warmed:Pending:Wait',
+          activity: 'launch',
+        },
+      ]);
+      expect(await h.actions.inspect(ref().instanceId, 'fleetwarden-drain')).toMatchObject({
+        lifecycleState: 'Warmed:Pending:Wait',
+        activity: 'launch',
+      });
+      // the fleet's terminate hook has no action on it
+      const { lifecycleActionToken: _, ...byInstance } = ref();
+      expect(await h.actions.heartbeat(byInstance)).toBe('gone');
+    });
+
+    it("a warm pool that cannot be read: the group's own instances still listed, the group named unread", async () => {
+      const h = make();
+      h.begin(ref('t-leaving'), 300_000);
+      h.begin({ ...ref('t-back'), instanceId: 'i-0aaaaaaaaaaaaaaa1' }, 300_000, { warmPool: true });
+      h.failWarmPool('ci-runners');
+      const listing = await h.actions.groupInstances(['ci-runners']);
+      expect(listing.instances).toEqual([
+        {
+          instanceId: 'i-0123456789abcdef0',
+          autoScalingGroupName: 'ci-runners',
+          lifecycleState: 'Terminating:Wait',
+        },
+      ]);
+      expect(listing.unread).toEqual([
+        { autoScalingGroupName: 'ci-runners', error: expect.any(LifecycleActionError) },
+      ]);
+      expect(listing.unread[0]?.error.message).toMatch(/DescribeWarmPool.*AccessDenied/);
+      expect(listing.unread[0]?.error.cause).toBeDefined();
     });
   });
 }

@@ -27,6 +27,7 @@ describeLifecycleActionsContract('InMemoryLifecycleActions', () => {
     now: () => now,
     throttleNext: () => fake.throttleNext(1),
     place: (id, g, st) => fake.place(id, g, st),
+    failWarmPool: (g) => fake.failWarmPool(g, 'AccessDenied'),
   };
 });
 
@@ -81,17 +82,18 @@ describeLifecycleActionsContract(
     // group's own instances; those in its warm pool (Warmed:*) only DescribeWarmPool lists, and the
     // group says it has a warm pool (WarmPoolConfiguration)
     const warmed = (x: { lifecycleState: string }) => x.lifecycleState.startsWith('Warmed:');
+    const denied = new Set<string>();
     stub.on(DescribeAutoScalingGroupsCommand).callsFake(async (i) => {
       const names = i.AutoScalingGroupNames ?? [];
       const at = Number(i.NextToken ?? 0);
       const name = names[at];
       if (name === undefined) return { AutoScalingGroups: [] };
-      const listed = await fake.groupInstances([name]);
+      const listed = (await fake.groupInstances([name])).instances;
       return {
         AutoScalingGroups: [
           {
             AutoScalingGroupName: name,
-            ...(listed.some(warmed)
+            ...(listed.some(warmed) || denied.has(name)
               ? {
                   WarmPoolConfiguration: {
                     PoolState: 'Stopped',
@@ -113,9 +115,15 @@ describeLifecycleActionsContract(
         ...(at + 1 < names.length ? { NextToken: String(at + 1) } : {}),
       };
     });
-    // DescribeWarmPool in the API reference's shape: the group's warm-pool instances, 50 a page
+    // DescribeWarmPool in the API reference's shape: the group's warm-pool instances, 50 a page;
+    // refused for a role without autoscaling:DescribeWarmPool
     stub.on(DescribeWarmPoolCommand).callsFake(async (i) => {
-      const pool = (await fake.groupInstances([i.AutoScalingGroupName ?? ''])).filter(warmed);
+      if (denied.has(i.AutoScalingGroupName ?? ''))
+        throw asError(
+          'AccessDenied',
+          'User: arn:aws:sts::222222222222:assumed-role/fleetwarden-spoke/x is not authorized to perform: autoscaling:DescribeWarmPool',
+        );
+      const pool = (await fake.groupInstances([i.AutoScalingGroupName ?? ''])).instances.filter(warmed);
       const at = Number(i.NextToken ?? 0);
       return {
         WarmPoolConfiguration: { PoolState: 'Stopped', InstanceReusePolicy: { ReuseOnScaleIn: true } },
@@ -147,10 +155,33 @@ describeLifecycleActionsContract(
           : [],
       };
     });
-    stub.on(DescribeScalingActivitiesCommand).callsFake(async () => {
-      const v = await fake.inspect(last ?? '');
+    // DescribeScalingActivities, newest first: an in-progress activity for each instance the fake
+    // holds in a lifecycle action (the one inspected, or the group's), worded as Auto Scaling words
+    // a launch into the warm pool ("Launching a new EC2 instance into warm pool: i-...") and a
+    // termination; then an older, finished one
+    stub.on(DescribeScalingActivitiesCommand).callsFake(async (i) => {
+      const ids = (await fake.groupInstances([i.AutoScalingGroupName ?? ''])).instances.map(
+        (x) => x.instanceId,
+      );
+      const pending = [];
+      for (const id of new Set([...(last ? [last] : []), ...ids])) {
+        const v = await fake.inspect(id);
+        if (v?.startedAt)
+          pending.push({
+            ActivityId: `a-${id}`,
+            AutoScalingGroupName: v.autoScalingGroupName,
+            Cause: 'a user request explicitly set group desired capacity changing the desired capacity',
+            Description:
+              v.activity === 'launch'
+                ? `Launching a new EC2 instance into warm pool: ${id}`
+                : `Terminating EC2 instance: ${id}`,
+            StartTime: v.startedAt,
+            StatusCode: 'MidLifecycleAction',
+          });
+      }
       return {
         Activities: [
+          ...pending,
           {
             ActivityId: 'a-older',
             AutoScalingGroupName: 'ci-runners',
@@ -159,19 +190,7 @@ describeLifecycleActionsContract(
             StartTime: new Date(0),
             StatusCode: 'Successful',
           },
-          ...(v?.startedAt
-            ? [
-                {
-                  ActivityId: 'a-1',
-                  AutoScalingGroupName: v.autoScalingGroupName,
-                  Cause: 'a user request explicitly set group desired capacity changing the desired capacity',
-                  Description: `Terminating EC2 instance: ${last}`,
-                  StartTime: v.startedAt,
-                  StatusCode: 'MidLifecycleAction',
-                },
-              ]
-            : []),
-        ].reverse(),
+        ],
       };
     });
     const adapter = new AutoScalingLifecycleActions(stub as unknown as AutoScalingClient);
@@ -187,6 +206,7 @@ describeLifecycleActionsContract(
       now: () => now,
       throttleNext: () => (throttle = 1),
       place: (id, g, st) => fake.place(id, g, st),
+      failWarmPool: (g) => denied.add(g),
     };
   },
 );
@@ -238,9 +258,9 @@ describe('AutoScalingLifecycleActions', () => {
           ],
       ...(i.NextToken || i.AutoScalingGroupNames?.length === 1 ? {} : { NextToken: 'p2' }),
     }));
-    const listed = await new AutoScalingLifecycleActions(stub as unknown as AutoScalingClient).groupInstances(
-      names,
-    );
+    const { instances: listed } = await new AutoScalingLifecycleActions(
+      stub as unknown as AutoScalingClient,
+    ).groupInstances(names);
     expect(listed.map((x) => x.instanceId)).toEqual([
       'i-000000000000000a',
       'i-0000000000000000b',
@@ -272,9 +292,10 @@ describe('AutoScalingLifecycleActions', () => {
       .resolvesOnce({
         Instances: [{ InstanceId: 'i-000000000000000c', LifecycleState: 'Warmed:Stopped' } as never],
       });
-    const listed = await new AutoScalingLifecycleActions(stub as unknown as AutoScalingClient).groupInstances(
-      ['pooled', 'plain'],
-    );
+    stub.on(DescribeScalingActivitiesCommand).resolves({ Activities: [] });
+    const { instances: listed } = await new AutoScalingLifecycleActions(
+      stub as unknown as AutoScalingClient,
+    ).groupInstances(['pooled', 'plain']);
     expect(listed.map((x) => [x.instanceId, x.autoScalingGroupName, x.lifecycleState])).toEqual([
       ['i-000000000000000a', 'pooled', 'InService'],
       ['i-000000000000000b', 'pooled', 'Warmed:Pending:Wait'],
@@ -285,6 +306,88 @@ describe('AutoScalingLifecycleActions', () => {
       { AutoScalingGroupName: 'pooled', MaxRecords: 50, NextToken: undefined },
       { AutoScalingGroupName: 'pooled', MaxRecords: 50, NextToken: 'w2' },
     ]);
+  });
+
+  it('reads the scaling activities once per group with an instance in Warmed:Pending:Wait: launch or leave', async () => {
+    const stub = mockClient(AutoScalingClient);
+    stub.on(DescribeAutoScalingGroupsCommand).resolves({
+      AutoScalingGroups: [
+        {
+          AutoScalingGroupName: 'pooled',
+          WarmPoolConfiguration: { PoolState: 'Stopped' },
+          Instances: [],
+        } as never,
+        {
+          AutoScalingGroupName: 'idle',
+          WarmPoolConfiguration: { PoolState: 'Stopped' },
+          Instances: [],
+        } as never,
+      ],
+    });
+    stub
+      .on(DescribeWarmPoolCommand, { AutoScalingGroupName: 'pooled' })
+      .resolves({
+        Instances: ['a', 'b', 'c'].map(
+          (k) => ({ InstanceId: `i-00000000000000${k}1`, LifecycleState: 'Warmed:Pending:Wait' }) as never,
+        ),
+      })
+      .on(DescribeWarmPoolCommand, { AutoScalingGroupName: 'idle' })
+      .resolves({
+        Instances: [{ InstanceId: 'i-000000000000000d1', LifecycleState: 'Warmed:Stopped' } as never],
+      });
+    stub.on(DescribeScalingActivitiesCommand).resolves({
+      Activities: [
+        {
+          Description: 'Launching a new EC2 instance into warm pool: i-00000000000000a1',
+          StatusCode: 'MidLifecycleAction',
+        },
+        { Description: 'Terminating EC2 instance: i-00000000000000b1', StatusCode: 'MidLifecycleAction' },
+        // over: no longer what the instance waits on
+        { Description: 'Launching a new EC2 instance: i-00000000000000b1', StatusCode: 'Successful' },
+      ] as never,
+    });
+    const { instances } = await new AutoScalingLifecycleActions(
+      stub as unknown as AutoScalingClient,
+    ).groupInstances(['pooled', 'idle']);
+    expect(instances.map((x) => [x.instanceId, x.activity])).toEqual([
+      ['i-00000000000000a1', 'launch'],
+      ['i-00000000000000b1', 'leave'],
+      ['i-00000000000000c1', undefined],
+      ['i-000000000000000d1', undefined],
+    ]);
+    expect(stub.commandCalls(DescribeScalingActivitiesCommand).map((c) => c.args[0].input)).toEqual([
+      { AutoScalingGroupName: 'pooled', MaxRecords: 100 },
+    ]);
+  });
+
+  it('a DescribeWarmPool refusal (AccessDenied) leaves the group unread, its own instances listed', async () => {
+    const stub = mockClient(AutoScalingClient);
+    stub.on(DescribeAutoScalingGroupsCommand).resolves({
+      AutoScalingGroups: [
+        {
+          AutoScalingGroupName: 'ci-runners',
+          WarmPoolConfiguration: { PoolState: 'Stopped' },
+          Instances: [{ InstanceId: 'i-0000000000000000a', LifecycleState: 'Terminating:Wait' }],
+        } as never,
+      ],
+    });
+    stub
+      .on(DescribeWarmPoolCommand)
+      .rejects(asError('AccessDenied', 'not authorized to perform: autoscaling:DescribeWarmPool'));
+    const listing = await new AutoScalingLifecycleActions(
+      stub as unknown as AutoScalingClient,
+    ).groupInstances(['ci-runners']);
+    expect(listing.instances).toEqual([
+      {
+        instanceId: 'i-0000000000000000a',
+        autoScalingGroupName: 'ci-runners',
+        lifecycleState: 'Terminating:Wait',
+      },
+    ]);
+    expect(listing.unread).toEqual([
+      { autoScalingGroupName: 'ci-runners', error: expect.any(LifecycleActionError) },
+    ]);
+    expect((listing.unread[0]?.error.cause as Error | undefined)?.name).toBe('AccessDenied');
   });
 
   it('names any other refusal (e.g. AccessDenied) LifecycleActionError with the cause', async () => {

@@ -11,12 +11,28 @@ export interface LifecycleActionRef {
   instanceId: string;
 }
 
-/** One instance of a group as DescribeAutoScalingGroups reports it. */
+/**
+ * What the group's in-progress scaling activity for an instance does (DescribeScalingActivities):
+ * `launch` (its Description begins "Launching a new EC2 instance", e.g. "... into warm pool: i-...")
+ * or `leave` (any other: it is taken out of the group, terminated or returned to the warm pool).
+ */
+export type InstanceActivity = 'launch' | 'leave';
+
+/** One instance of a group as DescribeAutoScalingGroups (or DescribeWarmPool) reports it. */
 export interface GroupInstance {
   instanceId: string;
   autoScalingGroupName: string;
-  /** e.g. 'InService', 'Terminating:Wait', 'Terminating:Proceed'. */
+  /** e.g. 'InService', 'Terminating:Wait', 'Terminating:Proceed', 'Warmed:Pending:Wait'. */
   lifecycleState: string;
+  /** Only for Warmed:Pending:Wait: its activity in progress; undefined when none names it. */
+  activity?: InstanceActivity;
+}
+
+/** The groups' instances, and the groups whose warm pool (or its activities) could not be read. */
+export interface GroupListing {
+  instances: GroupInstance[];
+  /** A read failed for this group only: its other instances are listed; the error kept as read. */
+  unread: { autoScalingGroupName: string; error: Error }[];
 }
 
 /**
@@ -27,8 +43,13 @@ export interface GroupInstance {
 export interface LifecycleActions extends LifecycleInspector {
   heartbeat(ref: LifecycleActionRef): Promise<'recorded' | 'gone'>;
   complete(ref: LifecycleActionRef, result: 'CONTINUE' | 'ABANDON'): Promise<'completed' | 'gone'>;
-  /** Every instance of the named groups with its LifecycleState (DescribeAutoScalingGroups, every page). */
-  groupInstances(groupNames: readonly string[]): Promise<GroupInstance[]>;
+  /**
+   * Every instance of the named groups with its LifecycleState (DescribeAutoScalingGroups, every
+   * page; DescribeWarmPool for a group with a warm pool; DescribeScalingActivities once for a group
+   * with an instance in Warmed:Pending:Wait). A failed warm-pool read fails that group's part only
+   * (`unread`); a failed DescribeAutoScalingGroups fails the call.
+   */
+  groupInstances(groupNames: readonly string[]): Promise<GroupListing>;
 }
 
 /**
@@ -43,6 +64,8 @@ export interface LifecycleActionView {
   lifecycleState: string;
   /** Start of the group's in-progress activity for the instance; undefined if none is listed. */
   startedAt?: Date;
+  /** What that activity does (a launch into the warm pool waits in Warmed:Pending:Wait too). */
+  activity?: InstanceActivity;
   /** The named hook on the instance's group; undefined if no hook was asked for or the group has none by that name. */
   hook?: { heartbeatTimeoutSeconds: number; globalTimeoutSeconds: number };
 }

@@ -66,10 +66,29 @@ describe('drain look: which instances count as leaving without a drain', () => {
 
   it('a scale-in back into the warm pool waits on the terminate hook in Warmed:Pending:Wait: adopted alike', () => {
     expect(
-      judgeLeaving(waiting('Warmed:Pending:Wait'), [], { groups, now: NOW, freshMs: FRESH_MS }),
+      judgeLeaving({ ...waiting('Warmed:Pending:Wait'), activity: 'leave' }, [], {
+        groups,
+        now: NOW,
+        freshMs: FRESH_MS,
+      }),
     ).toMatchObject({
       kind: 'adopt',
       reason: expect.stringMatching(/found leaving without a drain \(Warmed:Pending:Wait/),
+    });
+  });
+
+  it('Warmed:Pending:Wait on a launch into the warm pool is not leaving: nothing to decide', () => {
+    const launching = { ...waiting('Warmed:Pending:Wait'), activity: 'launch' as const };
+    expect(judgeLeaving(launching, [], { groups, now: NOW, freshMs: FRESH_MS })).toBeUndefined();
+  });
+
+  it('Warmed:Pending:Wait that no in-progress activity names: not shown leaving, skipped (no drain)', () => {
+    expect(
+      judgeLeaving(waiting('Warmed:Pending:Wait'), [], { groups, now: NOW, freshMs: FRESH_MS }),
+    ).toMatchObject({
+      kind: 'skip',
+      decision: 'skipped',
+      reason: expect.stringMatching(/not shown leaving/),
     });
   });
 

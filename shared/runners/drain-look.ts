@@ -6,11 +6,13 @@
  * the same way. The caller reads; these functions judge.
  */
 
-/** One instance of a group as DescribeAutoScalingGroups reports it. */
+/** One instance of a group as DescribeAutoScalingGroups (or DescribeWarmPool) reports it. */
 export interface GroupInstance {
   instanceId: string;
   autoScalingGroupName: string;
   lifecycleState: string;
+  /** In Warmed:Pending:Wait: its scaling activity in progress launches it or takes it out (leave). */
+  activity?: 'launch' | 'leave';
 }
 
 /** One drain of an instance, as its own state records it (key `<instance>#<token or look:id>`). */
@@ -38,9 +40,8 @@ const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
  * The states a terminate hook holds an instance in: `Terminating:Wait`, and `Warmed:Pending:Wait`
  * for a scale-in that returns it to the group's warm pool (instance reuse policy: the hook pauses it
  * there, then Auto Scaling stops or hibernates it, its runner with it). A launch into the warm pool
- * waits in that state too, on a launch hook: the drain it would start finds no action of the
- * fleet's terminate hook to hold or complete (`gone`, audited) and never deregisters a warm-pool
- * runner.
+ * waits in that state too, on a launch hook: `judgeLeaving` tells them apart by the group's scaling
+ * activity in progress for the instance (a launch is not leaving).
  */
 export const HELD_BY_TERMINATE_HOOK: ReadonlySet<string> = new Set([
   'Terminating:Wait',
@@ -52,6 +53,8 @@ export const HELD_BY_TERMINATE_HOOK: ReadonlySet<string> = new Set([
  * by a terminate hook (`HELD_BY_TERMINATE_HOOK`; the drain re-verifies that the hook is the fleet's
  * own) is judged: adopted when no drain of it looked within `freshMs` (a live drain looks again
  * well within that), else left to that drain. Any other state: undefined (nothing to decide).
+ * Warmed:Pending:Wait counts only when its activity in progress takes it out of the group (`leave`):
+ * on a launch into the warm pool, undefined; with no activity naming it, skipped (not shown leaving).
  */
 export function judgeLeaving(
   instance: GroupInstance,
@@ -59,7 +62,8 @@ export function judgeLeaving(
   o: { groups: ReadonlySet<string>; now: Date; freshMs: number },
 ): LeavingVerdict | undefined {
   const state = instance.lifecycleState;
-  if (!HELD_BY_TERMINATE_HOOK.has(state)) return undefined;
+  // a launch into the warm pool waits in Warmed:Pending:Wait too, on a launch hook: not leaving
+  if (!HELD_BY_TERMINATE_HOOK.has(state) || instance.activity === 'launch') return undefined;
   const base = { instanceId: instance.instanceId, autoScalingGroupName: instance.autoScalingGroupName };
   if (!o.groups.has(instance.autoScalingGroupName))
     return {
@@ -76,6 +80,13 @@ export function judgeLeaving(
       kind: 'skip',
       decision: 'skipped',
       reason: `${instance.instanceId} is ${state} with a drain under way (${isAdoptedKey(last.key) ? 'started by a look' : 'started by its lifecycle event'}, last look ${seconds(age)} ago): left to it`,
+    };
+  if (state !== 'Terminating:Wait' && !instance.activity)
+    return {
+      ...base,
+      kind: 'skip',
+      decision: 'skipped',
+      reason: `${instance.instanceId} is ${state}, no scaling activity naming it: not shown leaving, no drain started`,
     };
   return {
     ...base,

@@ -43,12 +43,40 @@ describe('drain trust: what Auto Scaling reports', () => {
     ...extra,
   });
 
+  it('Warmed:Pending:Wait is acted on only when shown leaving: refused on a launch into the warm pool', () => {
+    // a launch into the warm pool waits there too, on a launch hook: never the fleet's terminate action
+    expect(judgeView(view('Warmed:Pending:Wait', { activity: 'launch' }), claim, groups)).toMatchObject({
+      kind: 'stop',
+      decision: 'refused',
+      reason: expect.stringMatching(/launch/),
+    });
+    expect(
+      judgeView(
+        view('Warmed:Pending:Wait', { activity: 'launch' }),
+        { ...claim, destination: 'WarmPool' },
+        groups,
+      ),
+    ).toMatchObject({ kind: 'stop', decision: 'refused' });
+    // no in-progress activity names it: only the terminate event's own word (Destination WarmPool) acts
+    expect(judgeView(view('Warmed:Pending:Wait'), claim, groups)).toMatchObject({
+      kind: 'stop',
+      decision: 'refused',
+      reason: expect.stringMatching(/not shown leaving/),
+    });
+    expect(
+      judgeView(view('Warmed:Pending:Wait'), { ...claim, destination: 'WarmPool' }, groups),
+    ).toMatchObject({
+      kind: 'act',
+      warmPool: true,
+    });
+  });
+
   it('acts only on Terminating:Wait / Warmed:Pending:Wait with the hook present', () => {
     expect(judgeView(view('Terminating:Wait'), claim, groups)).toMatchObject({
       kind: 'act',
       warmPool: false,
     });
-    expect(judgeView(view('Warmed:Pending:Wait'), claim, groups)).toMatchObject({
+    expect(judgeView(view('Warmed:Pending:Wait', { activity: 'leave' }), claim, groups)).toMatchObject({
       kind: 'act',
       warmPool: true,
     });

@@ -1,4 +1,5 @@
 import type { LifecycleActionView } from '../autoscaling/port';
+import { HELD_BY_TERMINATE_HOOK } from './drain-look';
 
 /**
  * What runner-drain trusts. A queue message is a hint: its time, hook, group and instance are
@@ -10,8 +11,6 @@ import type { LifecycleActionView } from '../autoscaling/port';
 /** An event dated later than now plus this skew is refused (clocks differ by seconds, not minutes). */
 export const FUTURE_SKEW_MS = 5 * 60_000;
 
-/** Lifecycle states in which the fleet's terminate hook is holding the instance. */
-const WAITING = new Set(['Terminating:Wait', 'Warmed:Pending:Wait']);
 /** States after the hook: the action is over (completed, or timed out with its default result). */
 const OVER =
   /^(Terminating:Proceed|Terminated|Warmed:Pending:Proceed|Warmed:Terminat|Warmed:Stopped|Warmed:Running|Warmed:Hibernated)/;
@@ -112,10 +111,20 @@ export function judgeView(
       reason: `${claim.instanceId} is Terminating, not yet Terminating:Wait (Auto Scaling's view lags the hook): looking again`,
       lookAgain: true,
     };
-  if (!WAITING.has(view.lifecycleState))
+  if (!HELD_BY_TERMINATE_HOOK.has(view.lifecycleState))
     return stop(
       'refused',
       `Auto Scaling reports ${claim.instanceId} ${view.lifecycleState}, not waiting on a terminate hook: the message is wrong`,
+    );
+  // a launch into the warm pool waits in Warmed:Pending:Wait too, on a launch hook: only a scale-in
+  // (its activity takes the instance out of the group, or the terminate event's own Destination) acts
+  if (
+    view.lifecycleState === 'Warmed:Pending:Wait' &&
+    (view.activity === 'launch' || (!view.activity && claim.destination !== 'WarmPool'))
+  )
+    return stop(
+      'refused',
+      `${claim.instanceId} is Warmed:Pending:Wait, ${view.activity ? 'launching into the warm pool' : 'no scaling activity naming it: not shown leaving'}: not a terminate action`,
     );
   if (!view.hook)
     return stop(
