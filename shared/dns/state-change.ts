@@ -90,7 +90,12 @@ export function parseDnsSyncEvent(
 }
 
 export type FactOutcome =
-  | { kind: 'fact'; fact: InstanceFact }
+  /**
+   * `unseen`: a leaving event taken as true only because DescribeInstances does not show its
+   * instance (in the scope described) past the absence window; a caller that knows other scopes
+   * confirms the instance is in none of them before acting (dns-sync's batch.ts).
+   */
+  | { kind: 'fact'; fact: InstanceFact; unseen?: true }
   | { kind: 'skip'; reason: string }
   | { kind: 'refuse'; reason: string; details: Record<string, unknown> }
   | { kind: 'error'; error: Error };
@@ -141,7 +146,7 @@ function leavingOutcome(
   const { instanceId, time } = e;
   const state = e.state as InstanceState;
   // not describable any more: nothing is known of its tags, so it publishes nothing (no tombstone)
-  const fact = (): FactOutcome => ({
+  const fact = (): FactOutcome & { kind: 'fact' } => ({
     kind: 'fact',
     fact: {
       instanceId,
@@ -156,7 +161,7 @@ function leavingOutcome(
   });
   const ageMs = ageOf(e, input.now);
   if (!info) {
-    if (ageMs > input.absentAfterMs) return fact();
+    if (ageMs > input.absentAfterMs) return { ...fact(), unseen: true };
     return {
       kind: 'error',
       error: new InstanceFactsUnavailableError(
