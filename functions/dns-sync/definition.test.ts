@@ -150,7 +150,13 @@ describe('dns-sync handler', () => {
     const tag = tagChangeEvent(id(1), ['fleetwarden:dns-name'], { 'fleetwarden:dns-name': 'h1' }, T0);
     expect((await a(sqs([tag]))).batchItemFailures).toEqual([]);
     // container B gets the stop first (reordered): no record yet, so a tombstone at the id slot
-    s.inventory.setState(id(1), 'stopped');
+    s.inventory.put({
+      instanceId: id(1),
+      state: 'stopped',
+      privateIp: '10.0.0.1',
+      tags: { 'fleetwarden:dns-name': 'h1' },
+      stateChangedAt: new Date(T0 + 60_000).toISOString(),
+    });
     s.advance(1);
     await b(sqs([stateChange(1, 'stopped', T0 + 60_000)]));
     expect(s.route53.records('ZFWD').map((r) => r.name)).toEqual([`_fleetwarden.${id(1)}.example.com.`]);
@@ -185,27 +191,26 @@ describe('dns-sync handler', () => {
 
   it('keeps the newest event of an instance in a batch and audits the others as superseded', async () => {
     const s = setup();
-    s.inventory.setState(id(2), 'stopping');
+    await s.handler(sqs([stateChange(2, 'running', T0)]));
+    s.inventory.setState(id(2), 'stopped');
     s.advance(1);
     const out = await s.handler(
       sqs([
-        stateChange(2, 'running', T0),
-        stateChange(2, 'stopping', T0 + 1000),
-        stateChange(2, 'running', T0),
+        stateChange(2, 'stopping', T0 + 1000, 'stopping-1'),
+        stateChange(2, 'stopped', T0 + 2000, 'stopped'),
+        stateChange(2, 'stopping', T0 + 1000, 'stopping-2'),
       ]),
     );
     expect(out.batchItemFailures).toEqual([]);
     expect(s.route53.records('ZFWD').filter((r) => r.type === 'A')).toEqual([]);
     const superseded = s.audit.all().filter((r) => r.reason.includes('superseded'));
-    // both running deliveries (m-0, m-2), each under its own record, name the winning stopping event
-    expect(superseded).toHaveLength(2);
+    // both stopping deliveries (m-0, m-2), each under its own record, name the winning stopped event
+    expect(superseded.map((r) => r.trigger.id).sort()).toEqual(['stopping-1', 'stopping-2']);
     for (const r of superseded) {
       expect(r).toMatchObject({ decision: 'skipped', subject: { instanceId: id(2) } });
-      expect(r.reason).toContain('stopping');
+      expect(r.reason).toContain('stopped');
     }
-    expect(s.audit.all().filter((r) => r.action === 'dns.delete' && r.subject.instanceId === id(2))).toEqual([
-      expect.objectContaining({ decision: expect.not.stringMatching(/failed/) }),
-    ]);
+    expect(s.audit.all().find((r) => r.trigger.id === 'stopped')).toMatchObject({ decision: 'acted' });
   });
 
   it('fails only the message whose instance DescribeInstances does not show yet (retried by SQS)', async () => {
@@ -604,6 +609,26 @@ describe('dns-sync handler', () => {
       const marker = s.route53.records('ZFWD').find((r) => r.name === '_fleetwarden.h1.example.com.');
       expect(marker?.values[0]).not.toContain('terminated');
     });
+
+    it.each(['shutting-down', 'stopped'] as const)(
+      "a forged running (newer) cannot outvote a genuine %s: DescribeInstances' state decides, not its IP",
+      async (leaving) => {
+        const s = setup();
+        await s.handler(sqs([stateChange(1, 'running', T0)]));
+        s.inventory.setState(id(1), leaving);
+        s.advance(60_000);
+        // the instance keeps its private IP while shutting down or stopped
+        const out = await s.handler(
+          sqs([
+            stateChange(1, leaving, T0 + 50_000, 'genuine'),
+            stateChange(1, 'running', T0 + 55_000, 'forged'),
+          ]),
+        );
+        expect(out.batchItemFailures).toEqual(leaving === 'stopped' ? [{ itemIdentifier: 'm-1' }] : []);
+        expect(aRecords(s)).toEqual([]);
+        expect(s.audit.all().find((r) => r.trigger.id === 'genuine')).toMatchObject({ decision: 'acted' });
+      },
+    );
 
     it("skips a leaving event older than the instance's current launch (it was started again)", async () => {
       const s = setup();

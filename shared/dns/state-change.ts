@@ -199,7 +199,9 @@ function runningOutcome(e: DnsSyncEvent, info: Described | undefined, input: Fac
       reason: `tag change on a ${info.state} instance: nothing to publish now (the running event will use the tags)`,
     };
   }
-  if (info?.privateIp) {
+  // only a described running instance makes a running fact: a shutting-down or stopped one still
+  // has its IP, and a (forged) running message must not outvote its genuine leaving event
+  if (info?.state === 'running' && info.privateIp) {
     return {
       kind: 'fact',
       fact: {
@@ -223,8 +225,20 @@ function runningOutcome(e: DnsSyncEvent, info: Described | undefined, input: Fac
       reason: `stale running event: DescribeInstances shows the instance ${info.state}`,
     };
   }
+  const since = info?.stateChangedAt ? Date.parse(info.stateChangedAt) : Number.NaN;
+  if (info && Date.parse(time) <= since) {
+    // stopped (stopping) after this event: stale. Unknown since when: a restart may lag, so retry
+    return {
+      kind: 'skip',
+      reason: `stale running event at ${time}: DescribeInstances shows the instance ${info.state} since ${info.stateChangedAt}`,
+    };
+  }
   const ageMs = ageOf(e, input.now);
-  const seen = info ? `shows it ${info.state} without a private IP` : 'does not show it';
+  const seen = !info
+    ? 'does not show it'
+    : info.state === 'running'
+      ? 'shows it running without a private IP'
+      : `shows it ${info.state}, not running`;
   if (ageMs > input.absentAfterMs) {
     return {
       kind: 'skip',
