@@ -226,11 +226,11 @@ describe('dns-sync whole batch: a Route 53 failure fails only the messages whose
     ]);
   });
 
-  it("Route 53 throttling past the budget on one zone fails only that zone's messages", async () => {
+  it("Route 53 busy past the budget on one zone (PriorRequestNotComplete) fails only that zone's messages", async () => {
     const w = world({
       route53: failing(
         'ZHUB',
-        () => new Route53BusyError('Throttling', 'ChangeResourceRecordSets: Rate exceeded'),
+        () => new Route53BusyError('PriorRequestNotComplete', 'ChangeResourceRecordSets: prior request'),
       ),
     });
     const out = await w.run(message('m-hub', HUB, 1), message('m-spoke', SPOKE, 2));
