@@ -3,11 +3,14 @@
  * the DNS and drain queues, instances with spoofed fleet tags, an audit-table outage. A fault of
  * one remediation lives in functions/<name>/simulation.ts. Loads no handler (fault-flags.ts).
  */
+import { sameScope } from '../../shared/aws/scope';
 import { stateChangeEvent } from '../../shared/dns/testing/state-change-event';
 import { T0 } from './engine';
 import { ASG, lifecycleEvent, type TruthInstance } from './fleet-model';
-import { enqueueTo, type FaultSpec, faultTargets, liveRunners } from './remediation-simulation';
+import { inScope } from './forwarding';
+import { enqueueTo, type FaultSpec, faultTargets, liveRunners, scaledIn } from './remediation-simulation';
 import type { Engine } from './scenario';
+import { HUB, topologyOf } from './topology';
 
 /** Another team's ASG: its instances are outside the fleet's blast radius. */
 export const FOREIGN_ASG = 'payments-workers';
@@ -15,7 +18,7 @@ export const FOREIGN_ASG = 'payments-workers';
 /** A forged message: which instance it lies about, and when it was sent. */
 export interface Forged {
   queue: 'dns' | 'drain';
-  lie: 'future-dated' | 'wrong state' | 'foreign ASG';
+  lie: 'future-dated' | 'wrong state' | 'foreign ASG' | 'other scope';
   instanceId: string;
   at: number;
 }
@@ -55,11 +58,15 @@ export const GENERIC_FAULTS: FaultSpec[] = [
   {
     flag: 'forged-messages',
     description:
-      'send well-formed but lying messages (future-dated terminated and running, wrong state, foreign ASG) to the DNS and drain queues',
+      "send well-formed but lying messages (future-dated terminated and running, wrong state, foreign ASG; with spokes, a spoke's stale terminated for another scope's instance) to the DNS and drain queues",
     install: watchForgedTargets,
     schedule: (e) => {
       e.at(T0 + 60_000, () => e.launch(1002, { kind: 'outsider', asg: FOREIGN_ASG }));
       e.at(T0 + Math.floor(e.options.durationMinutes * 0.3 * 60_000), () => forge(e));
+      // with spokes: another scope's runner, once one is older than dns-sync's absence window
+      const sent = new Set<'hub' | 'spoke'>();
+      for (let m = 16; m < e.options.durationMinutes; m += 2)
+        e.at(T0 + m * 60_000, () => forgeOtherScope(e, sent));
     },
   },
   {
@@ -125,6 +132,47 @@ function forge(e: Engine): void {
   drain(runners[1], ASG, now, 'wrong state');
   // a small fleet may have only two live runners yet: the foreign-ASG lie names the first again
   drain(runners[2] ?? runners[0], FOREIGN_ASG, now, 'foreign ASG');
+}
+
+/**
+ * With spokes: a spoke's "terminated" for a live runner of ANOTHER scope (the hub's, then another
+ * spoke's), dated after the runner's record was written yet past dns-sync's ABSENT_AFTER_SECONDS.
+ * Its own scope does not show the instance and records name no account: taken as "gone", it would
+ * delete the other scope's records. Tried every 2 minutes until a victim old enough is live.
+ */
+function forgeOtherScope(e: Engine, sent: Set<'hub' | 'spoke'>): void {
+  const env = [...e.routing.functions.values()].find((f) => f.entry === 'functions/dns-sync/index.ts')?.env;
+  const spokes = env ? (topologyOf(env)?.spokes ?? []) : [];
+  if (spokes.length === 0) return;
+  const now = e.clock.now;
+  const absentMs = Number(env?.ABSENT_AFTER_SECONDS ?? 900) * 1000;
+  // dated 2 min after its launch (after its running record's marker), more than the window ago
+  const datedAt = (t: TruthInstance) => (t.launchedAt ?? T0) + 120_000;
+  const victims = liveRunners(e).filter(
+    (t) =>
+      !scaledIn(e, t.id) &&
+      !faultTargets(e, 'flapping').has(t.id) &&
+      !faultTargets(e, 'forged').has(t.id) &&
+      datedAt(t) < now - absentMs - 60_000,
+  );
+  const send = (where: 'hub' | 'spoke', t: TruthInstance | undefined) => {
+    const home = t?.scope ?? HUB;
+    const claimant = spokes.find((s) => !sameScope(s, home));
+    if (!t || !claimant || sent.has(where)) return;
+    sent.add(where);
+    faultState(e).forged.push({ queue: 'dns', lie: 'other scope', instanceId: t.id, at: now });
+    faultTargets(e, 'forged').add(t.id);
+    const id = `forged-dns-${t.id}-other-scope`;
+    enqueueTo(e, 'dns-sync', inScope(stateChangeEvent(t.id, 'terminated', datedAt(t), id), claimant));
+  };
+  send(
+    'hub',
+    victims.find((t) => !t.scope),
+  );
+  send(
+    'spoke',
+    victims.find((t) => t.scope),
+  );
 }
 
 /**

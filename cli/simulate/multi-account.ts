@@ -27,6 +27,7 @@ import { inScope } from './forwarding';
 import { type Invariant, invariant, rel } from './remediation-simulation';
 import { scaleIn } from './scale-in';
 import type { Engine } from './scenario';
+import type { ScopedCall } from './scopes';
 import { HUB, SCOPING, topologyOf } from './topology';
 
 /** The simulated member accounts besides the hub's, and the two regions of every account. */
@@ -226,10 +227,14 @@ const deployed = (e: Engine) =>
 /**
  * Every call of a per-event function was made in the account/region of an event it served, and an
  * instance an event named is called about only in that event's scope (a batch across scopes too).
+ * One read is allowed elsewhere (`looksElsewhere`): dns-sync describing, in the other scopes, an
+ * instance it first looked for in its event's scope and that is not there (found elsewhere: the
+ * claim is refused).
  */
 function callsInTheirEventsScope(e: Engine): Invariant {
   const calls = e.world.scopes.calls.filter((c) => SCOPING[c.fn] === 'event');
-  const details = calls.flatMap((c) => {
+  const details = calls.flatMap((c, k) => {
+    if (looksElsewhere(e, calls, k)) return [];
     const claimed = e.world.scopes.claimed.get(c.invocation);
     const named = e.world.scopes.claimedIds.get(c.invocation);
     const what = `${c.fn} called ${c.operation}${c.ids.length ? ` (${c.ids.join(',')})` : ''} in ${c.scope}`;
@@ -272,6 +277,34 @@ function recordsInTheirEventsScope(e: Engine, records: AuditRecord[]): Invariant
     details,
     judged.length,
   );
+}
+
+/**
+ * dns-sync's DescribeInstances outside an event's scope, for instances its event's scope does not
+ * have (the truth: they live elsewhere, or are gone), each described in that scope first in the
+ * same invocation: the look that refuses one scope's claim about another scope's instance.
+ */
+function looksElsewhere(e: Engine, calls: readonly ScopedCall[], k: number): boolean {
+  const c = calls[k] as ScopedCall;
+  if (c.fn !== 'dns-sync' || c.operation !== 'EC2.describe' || c.ids.length === 0) return false;
+  const named = e.world.scopes.claimedIds.get(c.invocation);
+  return c.ids.every((id) => {
+    const from = named?.get(id);
+    if (!from) return false;
+    if (from.has(c.scope)) return true;
+    const t = e.truth.get(id);
+    const notAtHome = !t || t.state === 'terminated' || !from.has(scopeKey(t.scope ?? HUB));
+    const lookedAtHome = calls
+      .slice(0, k)
+      .some(
+        (p) =>
+          p.invocation === c.invocation &&
+          p.operation === 'EC2.describe' &&
+          from.has(p.scope) &&
+          p.ids.includes(id),
+      );
+    return notAtHome && lookedAtHome;
+  });
 }
 
 /** No call at all in a scope that is neither the hub nor a configured spoke. */

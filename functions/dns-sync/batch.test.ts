@@ -39,10 +39,10 @@ const message = (
   messageId: string,
   scope: AwsScope,
   n: number,
-  o: { state?: InstanceState; eventId?: string; attempt?: number } = {},
+  o: { state?: InstanceState; eventId?: string; attempt?: number; at?: number } = {},
 ): SQSRecord => {
   const body = {
-    ...stateChangeEvent(id(n), o.state ?? 'running', T0, o.eventId),
+    ...stateChangeEvent(id(n), o.state ?? 'running', o.at ?? T0, o.eventId),
     account: scope.account,
     region: scope.region,
   };
@@ -52,7 +52,7 @@ const message = (
 };
 
 /** Hub instance 1 (h1.hub.example.com), spoke instance 2 (s2.spoke.example.com): each exists in its own scope only. */
-function world(o: { route53?: (fake: InMemoryRoute53) => Route53Port } = {}) {
+function world(o: { route53?: (fake: InMemoryRoute53) => Route53Port; topology?: boolean } = {}) {
   const now = T0 + 5_000;
   const fake = new InMemoryRoute53()
     .addZone('ZHUB', 'hub.example.com')
@@ -106,7 +106,8 @@ function world(o: { route53?: (fake: InMemoryRoute53) => Route53Port } = {}) {
       absentAfter: 900,
       queueUrl: 'https://sqs.eu-west-1.amazonaws.com/111111111111/fleetwarden-dns-sync',
     },
-    { now: () => new Date(now), gate: REPORT_ONLY_GATE },
+    // as the entry wires it (wireScopedLambdaHandler): the runtime knows the hub and spokes
+    { now: () => new Date(now), gate: REPORT_ONLY_GATE, ...(o.topology === false ? {} : { topology }) },
   );
   const route = routeByScope<SQSEvent, SQSBatchResponse>({
     name: 'dns-sync',
@@ -134,7 +135,7 @@ function world(o: { route53?: (fake: InMemoryRoute53) => Route53Port } = {}) {
     perMessageRecords().find((r) => (r.account ?? HUB.account) === scope.account);
   const perMessageRecords = () =>
     audit.all().filter((r) => r.action === 'dns.upsert' || r.action === 'dns.delete');
-  return { fake, audit, run, aNames, perMessage, recordIn };
+  return { fake, audit, run, aNames, perMessage, recordIn, inventories };
 }
 
 describe('dns-sync whole batch: a message is judged on its own scope (not on its event id)', () => {
@@ -225,11 +226,11 @@ describe('dns-sync whole batch: a Route 53 failure fails only the messages whose
     ]);
   });
 
-  it("Route 53 throttling past the budget on one zone fails only that zone's messages", async () => {
+  it("Route 53 busy past the budget on one zone (PriorRequestNotComplete) fails only that zone's messages", async () => {
     const w = world({
       route53: failing(
         'ZHUB',
-        () => new Route53BusyError('Throttling', 'ChangeResourceRecordSets: Rate exceeded'),
+        () => new Route53BusyError('PriorRequestNotComplete', 'ChangeResourceRecordSets: prior request'),
       ),
     });
     const out = await w.run(message('m-hub', HUB, 1), message('m-spoke', SPOKE, 2));
@@ -247,5 +248,43 @@ describe('dns-sync whole batch: a Route 53 failure fails only the messages whose
     });
     const out = await w.run(message('m-hub', HUB, 1), message('m-spoke', SPOKE, 2));
     expect(out.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['m-hub', 'm-spoke']);
+  });
+});
+
+describe('dns-sync whole batch: an instance its scope does not show is looked for in the other scopes', () => {
+  // a "terminated" claimed by the spoke for hub instance 1, dated 20 min ago (past ABSENT_AFTER_SECONDS)
+  const forged = () => message('m-forged', SPOKE, 1, { state: 'terminated', at: T0 - 20 * 60_000 });
+
+  it('refuses the claim when another scope shows the instance; only unseen ids cost a describe there', async () => {
+    const w = world();
+    const out = await w.run(forged(), message('m-spoke', SPOKE, 2));
+    expect(out.batchItemFailures).toEqual([]);
+    const refused = w.audit.all().find((r) => r.subject.instanceId === id(1));
+    expect(refused).toMatchObject({
+      action: 'dns.delete',
+      decision: 'refused',
+      details: { refusal: 'trust.instance-in-another-scope', claimedScope: '222222222222/us-east-1' },
+    });
+    // the spoke's own describe of both ids, then one hub describe of the unseen id only
+    expect([w.inventories.get(SPOKE)?.calls, w.inventories.get(HUB)?.calls]).toEqual([1, 1]);
+    expect(w.aNames('ZSPOKE')).toEqual(['s2.spoke.example.com.']);
+  });
+
+  it('fails the claim (retried, never acted on) when another scope cannot be described', async () => {
+    const w = world();
+    w.inventories.get(HUB)?.throttleNext(1);
+    const out = await w.run(forged());
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm-forged' }]);
+    expect(w.perMessage()).toEqual([[SPOKE.account, id(1), 'failed']]);
+  });
+
+  it("without the topology, a spoke's unseen instance is never counted gone (a wiring error, retried)", async () => {
+    const w = world({ topology: false });
+    const out = await w.run(forged());
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm-forged' }]);
+    expect(w.recordIn(SPOKE)).toMatchObject({
+      decision: 'failed',
+      reason: expect.stringContaining('topology'),
+    });
   });
 });

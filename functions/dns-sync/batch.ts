@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { sqsDelivery } from '../../shared/audit/audited-action';
-import { type AwsScope, scopeKey } from '../../shared/aws/scope';
+import { type AwsScope, sameScope, scopeKey, scopesOf, type Topology } from '../../shared/aws/scope';
 import { byMessageSpoke, inSpoke } from '../../shared/aws/scope-context';
-import { MalformedEventError } from '../../shared/core/errors';
+import { ConfigError, MalformedEventError } from '../../shared/core/errors';
 import type { SyncResult } from '../../shared/dns/apply';
 import { MissingDecisionError } from '../../shared/dns/errors';
 import type { DnsOptIn } from '../../shared/dns/opt-in';
@@ -96,6 +96,8 @@ export async function readBatch(
     optIn: Omit<DnsOptIn, 'nameTag'>;
     now: Date;
     absentAfterMs: number;
+    /** The hub and spokes (absent: one scope): an instance unseen in its own scope is looked for in the others. */
+    topology?: Topology | undefined;
   },
 ): Promise<Batch> {
   const parsed = new Map(event.Records.map((r) => [r.messageId, parseRecord(r)]));
@@ -122,6 +124,7 @@ export async function readBatch(
     );
     for (const d of g.deliveries) facts.set(d.record.messageId, part.get(d.key) as FactOutcome);
   }
+  await refuseSeenElsewhere(input.inventory, input.topology, groups, facts);
   const usable = groups.flatMap((g) =>
     g.deliveries.flatMap((d) => {
       const f = facts.get(d.record.messageId) as FactOutcome;
@@ -140,6 +143,78 @@ export async function readBatch(
     if (u) winnerOf.set(w.instanceId, { key: u.key, event: u.event });
   }
   return { parsed, facts, winners, winnerOf, keyOf, attemptOf };
+}
+
+/**
+ * A leaving event whose instance its own scope does not show is taken as gone only if no other
+ * scope of the fleet shows it either: record markers name no account, so a spoke's (or the hub's)
+ * word about an instance it does not have would otherwise delete another scope's records. Only
+ * such unseen instances cost a DescribeInstances per other scope; a failing one fails their
+ * messages (retried), never lets them act.
+ */
+async function refuseSeenElsewhere(
+  inventory: InstanceInventory,
+  topology: Topology | undefined,
+  groups: ReturnType<typeof deliveriesByScope>,
+  facts: Map<string, FactOutcome>,
+): Promise<void> {
+  const unseen = groups.flatMap((g) =>
+    g.deliveries
+      .filter((d) => {
+        const f = facts.get(d.record.messageId);
+        return f?.kind === 'fact' && f.unseen;
+      })
+      .map((d) => ({ ...d, spoke: g.spoke })),
+  );
+  if (unseen.length === 0) return;
+  if (!topology) {
+    // one scope: nowhere else to look. Spoke events without the topology: a wiring error, never a guess
+    if (!unseen.some((u) => u.spoke)) return;
+    const error = new ConfigError(
+      'dns-sync serves spoke events without the topology (Runtime.topology): an instance its own scope does not show cannot be looked for in the others, so it is not counted gone',
+    );
+    for (const u of unseen) facts.set(u.record.messageId, { kind: 'error', error });
+    return;
+  }
+  const homed = unseen.map((u) => ({ ...u, home: u.spoke ?? topology.hub }));
+  const shownIn = await describeElsewhere(inventory, topology, homed, facts);
+  for (const u of homed) {
+    const where = shownIn.get(u.event.instanceId);
+    if (!where || facts.get(u.record.messageId)?.kind === 'error') continue;
+    facts.set(u.record.messageId, {
+      kind: 'refuse',
+      reason: `${u.event.state} event claimed in ${scopeKey(u.home)}, where DescribeInstances does not show ${u.event.instanceId}, but ${where.join(', ')} shows it: one scope's word never removes another scope's records (forged or misrouted); the records stay`,
+      details: { refusal: 'trust.instance-in-another-scope', claimedScope: scopeKey(u.home), shownIn: where },
+    });
+  }
+}
+
+/**
+ * Per instance id, the other scopes whose DescribeInstances shows it (one call per scope, for the
+ * ids claimed elsewhere); a scope that cannot be described fails the messages that needed it.
+ */
+async function describeElsewhere(
+  inventory: InstanceInventory,
+  topology: Topology,
+  homed: readonly (Delivery & { home: AwsScope })[],
+  facts: Map<string, FactOutcome>,
+): Promise<Map<string, string[]>> {
+  const shownIn = new Map<string, string[]>();
+  for (const scope of scopesOf(topology)) {
+    const ids = [...new Set(homed.filter((u) => !sameScope(u.home, scope)).map((u) => u.event.instanceId))];
+    if (ids.length === 0) continue;
+    try {
+      const spoke = sameScope(scope, topology.hub) ? undefined : scope;
+      // the inventory follows the scope acted in (portsFollowingScope): read it inside inSpoke
+      const found = await inSpoke(spoke, () => inventory.describe(ids.sort()));
+      for (const i of found)
+        shownIn.set(i.instanceId, [...(shownIn.get(i.instanceId) ?? []), scopeKey(scope)]);
+    } catch (err) {
+      for (const u of homed.filter((x) => ids.includes(x.event.instanceId)))
+        facts.set(u.record.messageId, { kind: 'error', error: err as Error });
+    }
+  }
+  return shownIn;
 }
 
 /** Whether message `messageId` carries its instance's winning event (or a duplicate of it). */

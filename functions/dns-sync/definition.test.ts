@@ -1,5 +1,5 @@
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AUDIT_TABLE_ENV } from '../../shared/audit/env';
 import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
 import type { ApplyPolicy } from '../../shared/dns/apply';
@@ -12,6 +12,7 @@ import { sqsRecord, stateChangeEvent, tagChangeEvent } from '../../shared/dns/te
 import { InMemoryInstanceInventory } from '../../shared/ec2/in-memory-instance-inventory';
 import type { InstanceState } from '../../shared/ec2/port';
 import { REPORT_ONLY_GATE } from '../../shared/kernel/approval';
+import { ungatedScopedLambdaHandler } from '../../shared/kernel/scoped-lambda-handler';
 import { envSchema } from '../../shared/kernel/settings';
 import { dnsSync } from './definition';
 
@@ -149,7 +150,13 @@ describe('dns-sync handler', () => {
     const tag = tagChangeEvent(id(1), ['fleetwarden:dns-name'], { 'fleetwarden:dns-name': 'h1' }, T0);
     expect((await a(sqs([tag]))).batchItemFailures).toEqual([]);
     // container B gets the stop first (reordered): no record yet, so a tombstone at the id slot
-    s.inventory.setState(id(1), 'stopped');
+    s.inventory.put({
+      instanceId: id(1),
+      state: 'stopped',
+      privateIp: '10.0.0.1',
+      tags: { 'fleetwarden:dns-name': 'h1' },
+      stateChangedAt: new Date(T0 + 60_000).toISOString(),
+    });
     s.advance(1);
     await b(sqs([stateChange(1, 'stopped', T0 + 60_000)]));
     expect(s.route53.records('ZFWD').map((r) => r.name)).toEqual([`_fleetwarden.${id(1)}.example.com.`]);
@@ -184,27 +191,26 @@ describe('dns-sync handler', () => {
 
   it('keeps the newest event of an instance in a batch and audits the others as superseded', async () => {
     const s = setup();
-    s.inventory.setState(id(2), 'stopping');
+    await s.handler(sqs([stateChange(2, 'running', T0)]));
+    s.inventory.setState(id(2), 'stopped');
     s.advance(1);
     const out = await s.handler(
       sqs([
-        stateChange(2, 'running', T0),
-        stateChange(2, 'stopping', T0 + 1000),
-        stateChange(2, 'running', T0),
+        stateChange(2, 'stopping', T0 + 1000, 'stopping-1'),
+        stateChange(2, 'stopped', T0 + 2000, 'stopped'),
+        stateChange(2, 'stopping', T0 + 1000, 'stopping-2'),
       ]),
     );
     expect(out.batchItemFailures).toEqual([]);
     expect(s.route53.records('ZFWD').filter((r) => r.type === 'A')).toEqual([]);
     const superseded = s.audit.all().filter((r) => r.reason.includes('superseded'));
-    // both running deliveries (m-0, m-2), each under its own record, name the winning stopping event
-    expect(superseded).toHaveLength(2);
+    // both stopping deliveries (m-0, m-2), each under its own record, name the winning stopped event
+    expect(superseded.map((r) => r.trigger.id).sort()).toEqual(['stopping-1', 'stopping-2']);
     for (const r of superseded) {
       expect(r).toMatchObject({ decision: 'skipped', subject: { instanceId: id(2) } });
-      expect(r.reason).toContain('stopping');
+      expect(r.reason).toContain('stopped');
     }
-    expect(s.audit.all().filter((r) => r.action === 'dns.delete' && r.subject.instanceId === id(2))).toEqual([
-      expect.objectContaining({ decision: expect.not.stringMatching(/failed/) }),
-    ]);
+    expect(s.audit.all().find((r) => r.trigger.id === 'stopped')).toMatchObject({ decision: 'acted' });
   });
 
   it('fails only the message whose instance DescribeInstances does not show yet (retried by SQS)', async () => {
@@ -604,6 +610,26 @@ describe('dns-sync handler', () => {
       expect(marker?.values[0]).not.toContain('terminated');
     });
 
+    it.each(['shutting-down', 'stopped'] as const)(
+      "a forged running (newer) cannot outvote a genuine %s: DescribeInstances' state decides, not its IP",
+      async (leaving) => {
+        const s = setup();
+        await s.handler(sqs([stateChange(1, 'running', T0)]));
+        s.inventory.setState(id(1), leaving);
+        s.advance(60_000);
+        // the instance keeps its private IP while shutting down or stopped
+        const out = await s.handler(
+          sqs([
+            stateChange(1, leaving, T0 + 50_000, 'genuine'),
+            stateChange(1, 'running', T0 + 55_000, 'forged'),
+          ]),
+        );
+        expect(out.batchItemFailures).toEqual(leaving === 'stopped' ? [{ itemIdentifier: 'm-1' }] : []);
+        expect(aRecords(s)).toEqual([]);
+        expect(s.audit.all().find((r) => r.trigger.id === 'genuine')).toMatchObject({ decision: 'acted' });
+      },
+    );
+
     it("skips a leaving event older than the instance's current launch (it was started again)", async () => {
       const s = setup();
       s.inventory.put({
@@ -647,5 +673,106 @@ describe('dns-sync handler', () => {
     s.audit.failNextWrites(10);
     const out = await s.handler(sqs([stateChange(1, 'running', T0)]));
     expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm-0' }]);
+  });
+});
+
+describe('dns-sync across scopes, wired like the Lambda entry (hub and a spoke)', () => {
+  const HUB = { account: '111111111111', region: 'eu-west-1' };
+  const SPOKE = { account: '222222222222', region: 'us-east-1' };
+  const topology = { hub: HUB, spokes: [SPOKE], fleetId: 'prod', partition: 'aws' };
+  const X = id(1);
+
+  function scoped() {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(T0 + 5_000);
+    for (const [k, v] of Object.entries({
+      ...ENV,
+      REVERSE_ZONE_ID: 'ZREV',
+      REVERSE_ZONE_NAME: '10.in-addr.arpa',
+      FLEET_TAG_KEY: 'fleetwarden:fleet',
+      FLEET_TAG_VALUE: 'runners',
+    }))
+      vi.stubEnv(k, v);
+    const route53 = new InMemoryRoute53().addZone('Z', 'example.com').addZone('ZREV', '10.in-addr.arpa');
+    const inventories = new Map(
+      [HUB, SPOKE].map((s) => [s.account, new InMemoryInstanceInventory({ now: () => Date.now() - 1_000 })]),
+    );
+    const audit = new InMemoryAuditSink();
+    const handler = ungatedScopedLambdaHandler(
+      dnsSync,
+      (_settings, scope) => ({
+        audit,
+        route53,
+        inventory: inventories.get((scope ?? HUB).account) as InMemoryInstanceInventory,
+        messageRetry: { after: async () => undefined },
+        pacing: policy,
+      }),
+      { topology: () => topology },
+    );
+    const send = (messageId: string, scope: typeof HUB, state: InstanceState, at: number) =>
+      handler(
+        {
+          Records: [
+            sqsRecord({ ...stateChange(1, state, at, `ev-${messageId}`), ...scope }, messageId, Date.now()),
+          ],
+        } as SQSEvent,
+        {} as Context,
+      );
+    const records = () =>
+      route53
+        .records('Z')
+        .concat(route53.records('ZREV'))
+        .filter((r) => r.type === 'A' || r.type === 'PTR')
+        .map((r) => `${r.type} ${r.name}`);
+    const home = (s: typeof HUB) => inventories.get(s.account) as InMemoryInstanceInventory;
+    return { send, records, audit, home };
+  }
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.unstubAllEnvs();
+  });
+
+  it.each([
+    ['a spoke', 'the hub', SPOKE, HUB],
+    ['the hub', 'a spoke', HUB, SPOKE],
+  ])(
+    "refuses %s's stale terminated for %s's live instance (not in the claimed scope): records stay",
+    async (_claimant, _owner, claimed, owner) => {
+      const s = scoped();
+      s.home(owner).put({
+        instanceId: X,
+        state: 'running',
+        privateIp: '10.0.0.1',
+        tags: FLEET,
+      });
+      await s.send('m-genuine', owner, 'running', T0);
+      expect(s.records()).toEqual([`A ${X}.example.com.`, 'PTR 1.0.0.10.in-addr.arpa.']);
+      vi.setSystemTime(T0 + 30 * 60_000);
+      // forged: "X terminated" in the claimed scope, dated 20 min ago (past ABSENT_AFTER_SECONDS)
+      const out = await s.send('m-forged', claimed, 'terminated', Date.now() - 20 * 60_000);
+      expect(out).toEqual({ batchItemFailures: [] });
+      expect(s.records()).toEqual([`A ${X}.example.com.`, 'PTR 1.0.0.10.in-addr.arpa.']);
+      const forged = s.audit.all().filter((r) => r.trigger.id === 'ev-m-forged');
+      expect(forged.map((r) => [r.action, r.decision, r.details.refusal])).toEqual([
+        ['dns.delete', 'refused', 'trust.instance-in-another-scope'],
+      ]);
+    },
+  );
+
+  it('still counts an instance gone that no scope shows, once the absence window has passed', async () => {
+    const s = scoped();
+    s.home(HUB).put({
+      instanceId: X,
+      state: 'running',
+      privateIp: '10.0.0.1',
+      tags: FLEET,
+    });
+    await s.send('m-genuine', HUB, 'running', T0);
+    s.home(HUB).setState(X, 'terminated');
+    // terminated instances stay describable about an hour; this one is past it, in every scope
+    vi.setSystemTime(T0 + 3 * 3_600_000);
+    const out = await s.send('m-late', HUB, 'terminated', Date.now() - 20 * 60_000);
+    expect(out).toEqual({ batchItemFailures: [] });
+    expect(s.records()).toEqual([]);
   });
 });

@@ -216,6 +216,8 @@ async function handleBatch(run: Run, event: SQSEvent): Promise<SQSBatchResponse>
     optIn: optInOf(run.settings),
     now: run.runtime.now(),
     absentAfterMs: run.settings.absentAfter * 1000,
+    // an instance unseen in its event's scope is looked for in the others before it counts as gone
+    topology: run.runtime.topology,
   });
   const applied = await applyBatch(run, event, b);
   const response = await sqsBatch(event, run.context, (r) => recordMessage(run, b, applied, r), {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ThrottledError } from '../core/errors';
 import { type ApplyPolicy, packRequests, sendWithBackoff, syncDns } from './apply';
-import { DnsConflictError, InvalidChangeBatchError, Route53Error } from './errors';
+import { DnsConflictError, InvalidChangeBatchError, Route53BusyError, Route53Error } from './errors';
 import { InMemoryRoute53 } from './in-memory-route53';
 import { formatMarker } from './marker';
 import { type DnsPlanConfig, type InstanceFact, planDns } from './planner';
@@ -297,6 +297,50 @@ describe('syncDns', () => {
     expect(result.decisions.map((d) => [d.instanceId, d.decision])).toEqual([[id(1), 'acted']]);
     expect(isolated.fake.records('Z1').filter((r) => r.type === 'A')).toHaveLength(1);
     await expect(sync(false).run).rejects.toBeInstanceOf(Route53Error);
+  });
+
+  it("isolateFailures: once throttled (Route 53's rate is per account), the other zones' requests are failed unsent", async () => {
+    const three = ZoneSet.of(['a', 'b', 'c'].map((z, k) => ({ id: `Z${k + 1}`, name: `${z}.example.com` })));
+    const cfg: DnsPlanConfig = { zones: three, ownerId: 'prod', ttl: 60 };
+    const facts = [1, 2, 3].map((n) => ({ ...running(n), name: `h${n}.${'abc'[n - 1]}.example.com` }));
+    const fake = new InMemoryRoute53()
+      .addZone('Z1', 'a.example.com')
+      .addZone('Z2', 'b.example.com')
+      .addZone('Z3', 'c.example.com');
+    const busy = (code: 'Throttling' | 'PriorRequestNotComplete') => {
+      const sent: string[] = [];
+      const port: Route53Port = {
+        listRecordSets: (z) => fake.listRecordSets(z),
+        listPage: (z, start, max) => fake.listPage(z, start, max),
+        changeRecordSets: async (z) => {
+          sent.push(z);
+          throw new Route53BusyError(code, `ChangeResourceRecordSets: ${code}`);
+        },
+      };
+      const run = syncDns({
+        port,
+        zones: three,
+        policy,
+        isolateFailures: true,
+        plan: (records) => planDns({ config: cfg, records, facts }),
+      });
+      return { run, sent };
+    };
+    // PriorRequestNotComplete is one zone's: every zone's request still goes out
+    const zoneBusy = busy('PriorRequestNotComplete');
+    expect((await zoneBusy.run).failures).toHaveLength(3);
+    expect(new Set(zoneBusy.sent)).toEqual(new Set(['Z1', 'Z2', 'Z3']));
+    const throttled = busy('Throttling');
+    const result = await throttled.run;
+    // the first zone's request spends the attempts; the others are never sent
+    expect(throttled.sent).toEqual(Array(policy.maxAttempts).fill('Z1'));
+    expect(result.failures.map((f) => [f.instanceId, f.zoneId])).toEqual([
+      [id(1), 'Z1'],
+      [id(2), 'Z2'],
+      [id(3), 'Z3'],
+    ]);
+    for (const f of result.failures) expect(f.error).toBeInstanceOf(ThrottledError);
+    expect(result.requests).toEqual([]);
   });
 
   it('stops with DnsConflictError when the zone never settles', async () => {

@@ -2,7 +2,13 @@ export { type ApplyPolicy, budgeted } from './backoff';
 
 import { ThrottledError } from '../core/errors';
 import { type ApplyPolicy, withBackoff } from './backoff';
-import { type ChangeProblem, DnsConflictError, InvalidChangeBatchError, Route53Error } from './errors';
+import {
+  type ChangeProblem,
+  DnsConflictError,
+  InvalidChangeBatchError,
+  Route53BusyError,
+  Route53Error,
+} from './errors';
 import { normalizeName } from './names';
 import type { ChangeUnit, Plan, PlanDecision } from './planner';
 import {
@@ -130,8 +136,10 @@ export interface SyncInput {
   /**
    * A ChangeResourceRecordSets that fails (Route53Error, or ThrottledError past the budget) fails
    * only the instances whose changes it carried (`failures`); the other requests are still sent
-   * (dns-sync: a zone's failure fails only its messages). Absent: the error ends the sync (reconcile).
-   * Never bisected: neither error is about one instance's change.
+   * (dns-sync: a zone's failure fails only its messages), except after a ThrottledError from
+   * Throttling: that rate is the account's, so the requests not sent yet fail with it, unsent
+   * (PriorRequestNotComplete is one zone's: the others are still sent). Absent: the error
+   * ends the sync (reconcile). Never bisected: neither error is about one instance's change.
    */
   isolateFailures?: boolean | undefined;
 }
@@ -144,6 +152,12 @@ interface SyncState {
   failed: Map<string, SyncFailure>;
   /** The stale-view problems that caused the current re-plan. */
   problems: ChangeProblem[];
+  /**
+   * `isolateFailures`: Route 53 stayed throttled (Throttling). Its rate is per account, so the
+   * requests not sent yet fail with this error unsent (their messages retry) instead of each
+   * spending the attempts.
+   */
+  throttled?: ThrottledError;
 }
 
 const key = (d: { instanceId: string; action: string }) => `${d.instanceId}|${d.action}`;
@@ -216,6 +230,9 @@ function roundDecisions(planned: Plan, st: SyncState, round: number): PlanDecisi
   });
 }
 
+const accountThrottled = (err: ThrottledError) =>
+  err.cause instanceof Route53BusyError && err.cause.code === 'Throttling';
+
 /**
  * Send one request. Rejected for a reason other than a stale view (Route 53 refuses something
  * the planner and the fake did not foresee): bisect, so the offending instance fails alone and
@@ -230,12 +247,19 @@ async function sendBisecting(
 ): Promise<void> {
   const live = units.filter((u) => !st.failed.has(u.instanceId));
   if (live.length === 0) return;
+  if (st.throttled) {
+    for (const u of live)
+      st.failed.set(u.instanceId, { instanceId: u.instanceId, zoneId, error: st.throttled });
+    return;
+  }
   const changes = live.flatMap((u) => u.changes);
   let sent: { changeId: string; attempts: number };
   try {
     sent = await sendWithBackoff(input.port, zoneId, changes, input.policy, input.comment, input.pace);
   } catch (err) {
     if (input.isolateFailures && (err instanceof Route53Error || err instanceof ThrottledError)) {
+      // Throttling is the account's rate; PriorRequestNotComplete is one zone's (others may go on)
+      if (err instanceof ThrottledError && accountThrottled(err)) st.throttled = err;
       for (const u of live) st.failed.set(u.instanceId, { instanceId: u.instanceId, zoneId, error: err });
       return;
     }

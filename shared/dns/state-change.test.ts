@@ -76,3 +76,40 @@ describe('dns event schemas in a bundle', () => {
     }
   });
 });
+
+describe('factsFromEvents for a running event', () => {
+  const outcome = async (info: Parameters<InMemoryInstanceInventory['put']>[0], at: number) => {
+    const inventory = new InMemoryInstanceInventory({ now: () => T0 + 60_000 });
+    inventory.put(info);
+    const e = parseDnsSyncEvent(stateChangeEvent(I, 'running', at, 'ev'));
+    if (!e.ok) throw e.error;
+    const out = await factsFromEvents({
+      events: [e.event],
+      inventory,
+      nameTag: 'n',
+      now: new Date(T0 + 60_000),
+      absentAfterMs: 900_000,
+    });
+    return out.get('ev');
+  };
+  const base = { instanceId: I, privateIp: '10.0.0.5', tags: { n: 'web' } };
+
+  it('is a fact only when DescribeInstances shows the instance running (an IP alone is not enough)', async () => {
+    expect(await outcome({ ...base, state: 'running' }, T0)).toMatchObject({ kind: 'fact' });
+    expect(await outcome({ ...base, state: 'shutting-down' }, T0)).toMatchObject({ kind: 'skip' });
+  });
+
+  it('is stale when the instance stopped after it; retried while it may be a lagging restart', async () => {
+    const stopped = {
+      ...base,
+      state: 'stopped' as const,
+      stateChangedAt: new Date(T0 + 10_000).toISOString(),
+    };
+    expect(await outcome(stopped, T0)).toMatchObject({
+      kind: 'skip',
+      reason: expect.stringContaining('stale'),
+    });
+    expect(await outcome(stopped, T0 + 20_000)).toMatchObject({ kind: 'error' });
+    expect(await outcome({ ...base, state: 'pending' }, T0)).toMatchObject({ kind: 'error' });
+  });
+});

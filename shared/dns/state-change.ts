@@ -90,7 +90,12 @@ export function parseDnsSyncEvent(
 }
 
 export type FactOutcome =
-  | { kind: 'fact'; fact: InstanceFact }
+  /**
+   * `unseen`: a leaving event taken as true only because DescribeInstances does not show its
+   * instance (in the scope described) past the absence window; a caller that knows other scopes
+   * confirms the instance is in none of them before acting (dns-sync's batch.ts).
+   */
+  | { kind: 'fact'; fact: InstanceFact; unseen?: true }
   | { kind: 'skip'; reason: string }
   | { kind: 'refuse'; reason: string; details: Record<string, unknown> }
   | { kind: 'error'; error: Error };
@@ -141,7 +146,7 @@ function leavingOutcome(
   const { instanceId, time } = e;
   const state = e.state as InstanceState;
   // not describable any more: nothing is known of its tags, so it publishes nothing (no tombstone)
-  const fact = (): FactOutcome => ({
+  const fact = (): FactOutcome & { kind: 'fact' } => ({
     kind: 'fact',
     fact: {
       instanceId,
@@ -156,7 +161,7 @@ function leavingOutcome(
   });
   const ageMs = ageOf(e, input.now);
   if (!info) {
-    if (ageMs > input.absentAfterMs) return fact();
+    if (ageMs > input.absentAfterMs) return { ...fact(), unseen: true };
     return {
       kind: 'error',
       error: new InstanceFactsUnavailableError(
@@ -194,7 +199,9 @@ function runningOutcome(e: DnsSyncEvent, info: Described | undefined, input: Fac
       reason: `tag change on a ${info.state} instance: nothing to publish now (the running event will use the tags)`,
     };
   }
-  if (info?.privateIp) {
+  // only a described running instance makes a running fact: a shutting-down or stopped one still
+  // has its IP, and a (forged) running message must not outvote its genuine leaving event
+  if (info?.state === 'running' && info.privateIp) {
     return {
       kind: 'fact',
       fact: {
@@ -218,8 +225,20 @@ function runningOutcome(e: DnsSyncEvent, info: Described | undefined, input: Fac
       reason: `stale running event: DescribeInstances shows the instance ${info.state}`,
     };
   }
+  const since = info?.stateChangedAt ? Date.parse(info.stateChangedAt) : Number.NaN;
+  if (info && Date.parse(time) <= since) {
+    // stopped (stopping) after this event: stale. Unknown since when: a restart may lag, so retry
+    return {
+      kind: 'skip',
+      reason: `stale running event at ${time}: DescribeInstances shows the instance ${info.state} since ${info.stateChangedAt}`,
+    };
+  }
   const ageMs = ageOf(e, input.now);
-  const seen = info ? `shows it ${info.state} without a private IP` : 'does not show it';
+  const seen = !info
+    ? 'does not show it'
+    : info.state === 'running'
+      ? 'shows it running without a private IP'
+      : `shows it ${info.state}, not running`;
   if (ageMs > input.absentAfterMs) {
     return {
       kind: 'skip',

@@ -54,7 +54,8 @@ export function wireScopedLambdaHandler<S extends SettingsSpec, K extends string
     const settings = readSettings(definition.settings);
     const gate = await gateOf(definition);
     const topology = options.topology ? options.topology() : topologyFromEnv();
-    const runtime = { now: () => new Date(), gate };
+    // the topology: a remediation may look across scopes itself (dns-sync confirms an absence)
+    const runtime = { now: () => new Date(), gate, ...(topology ? { topology } : {}) };
     const hub = await portsIn(adapters, settings, topology?.hub);
     const audit = (hub as { audit?: AuditSink }).audit;
     // the refusal of an unknown account is a decision: it needs a record
