@@ -272,17 +272,18 @@ describe('bundle floors (bench/bundles.bench.ts ratios)', () => {
 
   // Under the target and pinned at its measured ratio, so that what it grows by shows: runner-drain
   // was 163 B under 1.3x until it stopped bundling what its Lambda never runs (609,717 B against a
-  // floor of 471,298 B: 1.2937x, README "Cold start"), then 610,081 B once its 16 error classes
-  // spelled their names (+364 B; minified class names are unreadable): 1.29446x, which the
-  // 3-decimal ratio below rounds to 1.294, 14 B under the pin; a feature that needs more raises it
-  const PINNED_UNDER_TARGET: Record<string, number> = { 'runner-drain': 1.294 };
+  // floor of 471,298 B: 1.2937x, README "Cold start"); its 16 error classes spelling their names
+  // (+364 B; minified class names are unreadable) and the warm-pool look telling a launch from a
+  // return (+104 B net) made it 610,185 B: 1.29469x, 145 B under the pin; a feature that needs more
+  // raises it, and says so. Ratios are compared exact, not rounded (1.3005 is not 1.3).
+  const PINNED_UNDER_TARGET: Record<string, number> = { 'runner-drain': 1.295 };
 
   it('bundle at most 1.3x the floor where met; the others no larger than measured', async () => {
     const entries = [...deployedFunctions().keys()].sort();
     // every function the fleet can deploy, the opt-in ones (approvals, orphaned-volumes) included
     expect(entries).toEqual(ENTRIES.sort());
     const sizes = await bundleSizes(entries);
-    const ratios = Object.fromEntries(sizes.map((s) => [s.entry, Number((s.fn / s.floor).toFixed(3))]));
+    const ratios = Object.fromEntries(sizes.map((s) => [s.entry, s.fn / s.floor]));
     expect(Object.keys(ratios).sort()).toEqual([...MEETS_TARGET, ...Object.keys(ABOVE_TARGET)].sort());
     for (const name of MEETS_TARGET) expect(ratios[name], name).toBeLessThanOrEqual(1.3);
     for (const [name, pin] of Object.entries(PINNED_UNDER_TARGET))
