@@ -1168,6 +1168,17 @@ describe('runner-sweep: the budget counts only removals this run will attempt (g
     ).toEqual(['acted', 'acted']);
   });
 
+  it('a termination proposed every run never takes the window a ghost needs (the planner judges only what is attempted)', async () => {
+    ghostAndNeverRegistered();
+    await handler({ allowTerminate: true, maxRemovalShare: 0.3 })(schedule, ctx);
+    leave(3);
+    now += 10 * 60_000;
+    // 9 fleet runners at 30%: 2 a window, 1 spent: the ghost takes the last one, the proposal none
+    await handler({ allowTerminate: true, maxRemovalShare: 0.3 })({ ...schedule, id: 'sched-2' }, ctx);
+    expect(registry.deleted.map((r) => r.name)).toEqual([`ci-${iid(2)}`, `ci-${iid(3)}`]);
+    expect(terminator.terminated).toEqual([]);
+  });
+
   it('with approvals: a termination only proposed spends nothing', async () => {
     ghostAndNeverRegistered();
     const gate = refusing();

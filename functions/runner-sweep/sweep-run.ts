@@ -84,7 +84,11 @@ interface Spec {
  * once, and so does a state table failure (nothing removed).
  */
 export function sweepHandler(spec: Spec, ports: SweepPorts, s: RunnerSweepSettings, runtime: Runtime) {
-  const config = sweepConfig(s);
+  // a removal a human approves one by one is judged by the share, not by the rolling budget
+  const approvedOnly = (['deregister', 'terminate'] as const).filter(
+    (k) => !spec.actions[k].reversible && !spec.actions[k].unattended,
+  );
+  const config = { ...sweepConfig(s), approvedOnly };
   return async (event: ScheduledEvent, context?: Context): Promise<SweepSummary> => {
     // EventBridge / Lambda async can deliver one event twice (another request id), and Lambda
     // retries a failed run under the same request id: each invocation keeps its own records
