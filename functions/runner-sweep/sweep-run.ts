@@ -85,9 +85,7 @@ interface Spec {
  */
 export function sweepHandler(spec: Spec, ports: SweepPorts, s: RunnerSweepSettings, runtime: Runtime) {
   // a removal a human approves one by one is judged by the share, not by the rolling budget
-  const approvedOnly = (['deregister', 'terminate'] as const).filter(
-    (k) => !spec.actions[k].reversible && !spec.actions[k].unattended,
-  );
+  const approvedOnly = (['deregister', 'terminate'] as const).filter((k) => kindNeedsApproval(spec, k));
   const config = { ...sweepConfig(s), approvedOnly };
   return async (event: ScheduledEvent, context?: Context): Promise<SweepSummary> => {
     // EventBridge / Lambda async can deliver one event twice (another request id), and Lambda
@@ -197,13 +195,13 @@ async function performRun(
     : kit;
   const details = approved ? { approval: approvalDetails(approved) } : undefined;
   const attempted = new Set<SweepAction>();
-  const at = { ports, attempted };
+  const inRun = { ports, attempted };
   // the approved run's removals are in the ledger already; a planned one a human approves spends
   // its unit when it is performed (`reserve` left it out)
   const spend = (a: Removal) => spendWhenApproved(kit.spec as Spec, ports, s, plan, run, a);
   const steps = new Map([
-    ...removals.map((a) => [stepOf(at, a, details), a] as const),
-    ...plan.actions.map((a) => [stepOf(at, a, undefined, spend), a] as const),
+    ...removals.map((a) => [stepOf(inRun, a, details), a] as const),
+    ...plan.actions.map((a) => [stepOf(inRun, a, undefined, spend), a] as const),
   ]);
   let out: StepsOutcome;
   try {
@@ -217,8 +215,9 @@ async function performRun(
 }
 
 /** Whether a removal of this kind waits for a human's approval (irreversible, not `unattended`). */
-const needsApproval = (spec: Spec, a: Removal) =>
-  !spec.actions[a.kind].reversible && !spec.actions[a.kind].unattended;
+const kindNeedsApproval = (spec: Spec, kind: Removal['kind']) =>
+  !spec.actions[kind].reversible && !spec.actions[kind].unattended;
+const needsApproval = (spec: Spec, a: Removal) => kindNeedsApproval(spec, a.kind);
 
 /**
  * Just before a planned removal that needed a human's approval is made (the gate approved it): its
