@@ -267,6 +267,27 @@ describe('simulator boundary invariants fail when a handler breaks them', () => 
     );
   });
 
+  it('runner-sweep spends its removal budget only on removals it attempts: a sweep that books one more every run', async () => {
+    const r = await run([], {
+      'functions/runner-sweep/index.ts': (w, env) => {
+        const sweep = real('runner-sweep', w, env);
+        let n = 0;
+        return async (event, context) => {
+          // broken: a removal it will not make (a termination waiting for approval) is booked
+          const at = new Date(Date.parse((event as { time: string }).time));
+          await w
+            .sweepStateOf(env.SWEEP_STATE_TABLE)
+            .recordRemovals(1, `phantom-${++n}`, at, new Date(at.getTime() + 7_200_000));
+          return sweep(event, context);
+        };
+      },
+    });
+    expect(r.code).toBe(1);
+    expect(
+      r.invariant('runner-sweep spends its removal budget only on removals it attempts').details[0],
+    ).toMatch(/^runner-sweep invocation \d+ spent \d+ units of its removal budget on 0 removals attempted$/);
+  });
+
   it('no forged message acted on: a drain that deregisters the runner of whatever instance a message names', async () => {
     const r = await run(['--forged-messages'], {
       'functions/runner-drain/index.ts': (w, env) => {

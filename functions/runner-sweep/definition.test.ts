@@ -1132,3 +1132,126 @@ describe('runner-sweep: terminating a never-registered instance needs a human (i
     expect(audit.all().map((r) => r.action)).toContain('approval.proposed');
   });
 });
+
+describe('runner-sweep: the budget counts only removals this run will attempt (ghost left by a proposal)', () => {
+  /** 10 runners' instances; runner 2's instance left 10 min ago; instance 9 never registered. */
+  function ghostAndNeverRegistered() {
+    fleetOf(10);
+    leave(2);
+    inventory.put({
+      instanceId: iid(11),
+      state: 'running',
+      tags: FLEET_TAGS,
+      launchTime: new Date(T0 - 3_600_000).toISOString(),
+    });
+    now += 10 * 60_000;
+  }
+  const spent = async () => (await state.removalsSince(new Date(0))).total;
+
+  it('no approval flow: a deregistration and a proposed termination reserve 1, and the next run can still remove', async () => {
+    ghostAndNeverRegistered();
+    await handler({ allowTerminate: true, maxRemovalShare: 0.4 })(schedule, ctx);
+    expect(terminator.terminated).toEqual([]);
+    expect(registry.deleted.map((r) => r.name)).toEqual([`ci-${iid(2)}`]);
+    expect(await spent()).toBe(1);
+    // 10 min later, within the window: another ghost; the termination is proposed again
+    leave(3);
+    now += 10 * 60_000;
+    await handler({ allowTerminate: true, maxRemovalShare: 0.4 })({ ...schedule, id: 'sched-2' }, ctx);
+    expect(registry.deleted.map((r) => r.name)).toEqual([`ci-${iid(2)}`, `ci-${iid(3)}`]);
+    expect(await spent()).toBe(2);
+    expect(
+      audit
+        .all()
+        .filter((r) => r.action === 'runner.sweep')
+        .map((r) => r.decision),
+    ).toEqual(['acted', 'acted']);
+  });
+
+  it('a termination proposed every run never takes the window a ghost needs (the planner judges only what is attempted)', async () => {
+    ghostAndNeverRegistered();
+    await handler({ allowTerminate: true, maxRemovalShare: 0.3 })(schedule, ctx);
+    leave(3);
+    now += 10 * 60_000;
+    // 9 fleet runners at 30%: 2 a window, 1 spent: the ghost takes the last one, the proposal none
+    await handler({ allowTerminate: true, maxRemovalShare: 0.3 })({ ...schedule, id: 'sched-2' }, ctx);
+    expect(registry.deleted.map((r) => r.name)).toEqual([`ci-${iid(2)}`, `ci-${iid(3)}`]);
+    expect(terminator.terminated).toEqual([]);
+  });
+
+  it('with approvals: a termination only proposed spends nothing', async () => {
+    ghostAndNeverRegistered();
+    const gate = refusing();
+    await handler({ allowTerminate: true, maxRemovalShare: 0.4, gate })(schedule, ctx);
+    expect(gate.requests.map((r) => r.why)).toEqual(['irreversible']);
+    expect(terminator.terminated).toEqual([]);
+    expect(await spent()).toBe(1);
+  });
+
+  it('with approvals: an approved termination spends one unit when it is performed, after the deregistration', async () => {
+    ghostAndNeverRegistered();
+    const recorded: Array<[number, number]> = [];
+    const record = state.recordRemovals.bind(state);
+    state.recordRemovals = async (...args) => {
+      recorded.push([args[0], terminator.terminated.length]);
+      return record(...args);
+    };
+    await handler({ allowTerminate: true, maxRemovalShare: 0.4, gate: approving() })(schedule, ctx);
+    expect(terminator.terminated).toEqual([iid(11)]);
+    expect(await spent()).toBe(2);
+    // the run's deregistration up front, then the approved termination just before it is made
+    expect(recorded).toEqual([
+      [1, 0],
+      [1, 0],
+    ]);
+  });
+
+  it('with approvals: an approved termination the budget no longer allows when performed is refused, not made', async () => {
+    ghostAndNeverRegistered();
+    const gate = approving();
+    const check = gate.check.bind(gate);
+    // a concurrent run spends the rest of the window while the approval is looked up
+    gate.check = async (r) => {
+      await state.recordRemovals(3, 'other-run', new Date(now), new Date(now + 7_200_000));
+      return check(r);
+    };
+    const summary = await handler({ allowTerminate: true, maxRemovalShare: 0.4, gate })(schedule, ctx);
+    expect(terminator.terminated).toEqual([]);
+    const rec = audit.all().find((r) => r.action === 'instance.terminate');
+    expect(rec).toMatchObject({ decision: 'refused' });
+    expect(rec?.reason).toMatch(/^blast-radius budget spent for this window: not allowed to terminate: /);
+    expect(gate.settled).toEqual(['failed']);
+    expect(summary).toMatchObject({ terminated: 0, deregistered: 1 });
+    expect(await spent()).toBe(4);
+  });
+
+  it('the summary and run record count a termination awaiting approval as such, never as terminated', async () => {
+    ghostAndNeverRegistered();
+    const summary = await handler({ allowTerminate: true, maxRemovalShare: 0.4 })(schedule, ctx);
+    expect(summary).toMatchObject({ deregistered: 1, terminated: 0, awaitingApproval: 1, failed: 0 });
+    const run = audit.all().find((r) => r.action === 'runner.sweep');
+    expect(run?.details).toMatchObject({ terminated: 0, awaitingApproval: 1 });
+    expect(run?.reason).toMatch(/1 deregistered, 0 terminated, 1 awaiting approval, /);
+    // the termination's own record says the same
+    expect(audit.all().find((r) => r.action === 'instance.terminate')?.reason).toMatch(
+      /^needs approval to terminate: /,
+    );
+  });
+
+  it('a termination that failed before it was attempted (the gate failed) is failed, not terminated', async () => {
+    ghostAndNeverRegistered();
+    const gate: ApprovalGate = {
+      async check() {
+        throw new Error('proposals table unreadable');
+      },
+    };
+    await expect(
+      handler({ allowTerminate: true, maxRemovalShare: 0.4, gate })(schedule, ctx),
+    ).rejects.toThrow(/proposals table unreadable/);
+    expect(audit.all().find((r) => r.action === 'runner.sweep')?.details).toMatchObject({
+      terminated: 0,
+      failed: 1,
+    });
+    expect(await spent()).toBe(1);
+  });
+});

@@ -19,6 +19,7 @@ import {
 } from '../../cli/simulate/remediation-simulation';
 import type { Engine } from '../../cli/simulate/scenario';
 import type { AuditRecord } from '../../shared/audit/schema';
+import type { InMemorySweepState } from '../../shared/budget/in-memory-sweep-state';
 import type { InstanceInfo } from '../../shared/ec2/port';
 import { FLEET_LABEL_PREFIX, INSTANCE_LABEL_PREFIX } from '../../shared/runners/matching';
 
@@ -182,6 +183,81 @@ function scheduleForeignFleetRunners(e: Engine): void {
   }
 }
 
+/** Units each runner-sweep invocation recorded in its rolling budget's ledger, by invocation. */
+const ledgerSpends = new WeakMap<Engine, Map<number, Map<string, number>>>();
+
+/**
+ * Every sweep state table (the shorthand's and each pool's): note what each invocation records in
+ * the removal ledger (a record written again under the same run id and time overwrites, as the
+ * table does).
+ */
+function watchLedger(e: Engine): void {
+  const spends = new Map<number, Map<string, number>>();
+  ledgerSpends.set(e, spends);
+  const wrapped = new WeakSet<object>();
+  const watchState = (state: InMemorySweepState) => {
+    if (wrapped.has(state)) return state;
+    wrapped.add(state);
+    const record = state.recordRemovals.bind(state);
+    state.recordRemovals = async (count, runId, at, expiresAt, unconfirmed) => {
+      await record(count, runId, at, expiresAt, unconfirmed);
+      if (e.world.journal.fn !== 'runner-sweep') return;
+      const mine = spends.get(e.world.journal.invocation) ?? new Map<string, number>();
+      mine.set(`${runId}@${at.getTime()}`, count);
+      spends.set(e.world.journal.invocation, mine);
+    };
+    return state;
+  };
+  const stateOf = e.world.sweepStateOf.bind(e.world);
+  e.world.sweepStateOf = (table) => watchState(stateOf(table));
+  watchState(e.world.sweepState);
+  for (const f of e.routing.functions.values())
+    if (f.entry === 'functions/runner-sweep/index.ts') e.world.sweepStateOf(f.env.SWEEP_STATE_TABLE);
+}
+
+/**
+ * Contract 5: a runner-sweep run that completed (its run record written, not failed) spent no more
+ * of its rolling budget than the removals it attempted (DeleteRunner and TerminateInstances calls,
+ * failed ones included: they may have happened). A unit spent on a removal never attempted (a
+ * termination only proposed for want of approval) starves the ghosts the budget is for. A run
+ * stopped half-way (audit or ledger failure) may have spent more: it is not judged.
+ */
+export function budgetSpentOnAttempts(e: Engine, records: AuditRecord[] = []): Invariant {
+  const runRecords = new Set(
+    records
+      .filter((r) => r.function === 'runner-sweep' && r.action === 'runner.sweep')
+      .map((r) => r.recordId),
+  );
+  const completed = new Set(
+    e.world.journal.writes
+      .filter(
+        (w) => w.ok && runRecords.has(w.recordId) && w.decision !== 'failed' && w.decision !== 'intended',
+      )
+      .map((w) => w.invocation),
+  );
+  const details: string[] = [];
+  let checked = 0;
+  for (const [invocation, spent] of ledgerSpends.get(e) ?? []) {
+    if (!completed.has(invocation)) continue;
+    checked++;
+    const units = [...spent.values()].reduce((a, b) => a + b, 0);
+    const calls = e.world.journal.calls.filter(
+      (c) =>
+        c.invocation === invocation &&
+        (c.operation === 'DeleteRunner' || c.operation === 'TerminateInstances'),
+    );
+    const attempted = calls.reduce(
+      (n, c) => n + (c.operation === 'DeleteRunner' ? 1 : c.resources.length),
+      0,
+    );
+    if (units > attempted)
+      details.push(
+        `runner-sweep invocation ${invocation} spent ${units} units of its removal budget on ${attempted} removals attempted`,
+      );
+  }
+  return invariant('runner-sweep spends its removal budget only on removals it attempts', details, checked);
+}
+
 /** Every run: runner-sweep deregistering an online runner of a running instance no ASG is scaling in. */
 function watchLiveRunnerRemovals(e: Engine): void {
   const registry = e.world.registry;
@@ -299,11 +375,15 @@ export const simulation: RemediationSimulation = {
       schedule: scheduleForeignFleetRunners,
     },
   ],
-  watch: watchLiveRunnerRemovals,
+  watch: (e) => {
+    watchLiveRunnerRemovals(e);
+    watchLedger(e);
+  },
   // a failed runner-list page
   injectError: (e) => e.world.registry.failNextListPage(1),
   invariants: (e, records) => [
     removalsWithinBudget(e, records),
+    budgetSpentOnAttempts(e, records),
     noForeignFleetRunnerRemoved(e),
     noLiveRunnerRemoved(e),
   ],

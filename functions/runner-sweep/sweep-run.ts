@@ -39,6 +39,8 @@ export interface SweepSummary {
   instances: number;
   deregistered: number;
   terminated: number;
+  /** Removals a human's approval is needed for, proposed or reported only: never attempted. */
+  awaitingApproval: number;
   reported: number;
   skipped: number;
   failed: number;
@@ -82,7 +84,9 @@ interface Spec {
  * once, and so does a state table failure (nothing removed).
  */
 export function sweepHandler(spec: Spec, ports: SweepPorts, s: RunnerSweepSettings, runtime: Runtime) {
-  const config = sweepConfig(s);
+  // a removal a human approves one by one is judged by the share, not by the rolling budget
+  const approvedOnly = (['deregister', 'terminate'] as const).filter((k) => kindNeedsApproval(spec, k));
+  const config = { ...sweepConfig(s), approvedOnly };
   return async (event: ScheduledEvent, context?: Context): Promise<SweepSummary> => {
     // EventBridge / Lambda async can deliver one event twice (another request id), and Lambda
     // retries a failed run under the same request id: each invocation keeps its own records
@@ -99,7 +103,7 @@ export function sweepHandler(spec: Spec, ports: SweepPorts, s: RunnerSweepSettin
         now: at,
         ...(await remembered(ports, s, seen, at)),
       });
-      granted = await reserve(ports, s, plan, deliveryId ? `${event.id}@${deliveryId}` : event.id, at);
+      granted = await reserve(spec, ports, s, plan, deliveryId ? `${event.id}@${deliveryId}` : event.id, at);
     } catch (err) {
       // the budget or the first sightings could not be read or spent: act on nothing, say so, fail
       await auditedAction(ports.audit, ctx, runRecord(s), async () => {
@@ -116,11 +120,12 @@ export function sweepHandler(spec: Spec, ports: SweepPorts, s: RunnerSweepSettin
       allowance: granted,
     };
     const asked = await askForRun(kit, s, plan);
-    const { steps, performed, errors } = await performRun(ports, s, kit, plan, asked, {
+    const { steps, performed, errors, attempted } = await performRun(ports, s, kit, plan, asked, {
       runId: deliveryId ? `${event.id}@${deliveryId}` : event.id,
       at: runtime.now(),
+      now: runtime.now,
     });
-    const tally = count(seen, plan, steps, performed, errors.length);
+    const tally = count(seen, plan, { steps, performed, attempted, dryRun: s.dryRun }, errors.length);
     await writeRunRecord(ports, ctx, s, seen, plan, tally, asked);
     for (const n of asked?.notes ?? []) await recordNote(kit, n);
     logger.info('runner-sweep', { ...tally.summary });
@@ -176,7 +181,7 @@ async function performRun(
   kit: RunKit,
   plan: SweepPlan,
   asked: ApprovalVerdict | undefined,
-  run: { runId: string; at: Date },
+  run: { runId: string; at: Date; now: () => Date },
 ) {
   const approved = asked?.approved ? asked : undefined;
   const removals = approved ? (plan.wouldHave ?? []) : [];
@@ -189,7 +194,15 @@ async function performRun(
     ? { ...kit, allowance: allowance(removals.length), gate: runGate(kit, approved, removals) }
     : kit;
   const details = approved ? { approval: approvalDetails(approved) } : undefined;
-  const steps = new Map([...removals, ...plan.actions].map((a) => [stepOf(ports, a, details), a] as const));
+  const attempted = new Set<SweepAction>();
+  const inRun = { ports, attempted };
+  // the approved run's removals are in the ledger already; a planned one a human approves spends
+  // its unit when it is performed (`reserve` left it out)
+  const spend = (a: Removal) => spendWhenApproved(kit.spec as Spec, ports, s, plan, run, a);
+  const steps = new Map([
+    ...removals.map((a) => [stepOf(inRun, a, details), a] as const),
+    ...plan.actions.map((a) => [stepOf(inRun, a, undefined, spend), a] as const),
+  ]);
   let out: StepsOutcome;
   try {
     out = await performSteps(runKit, [...steps.keys()]);
@@ -198,7 +211,37 @@ async function performRun(
     throw err;
   }
   await approved?.settle(out.errors.length > 0 ? 'failed' : 'acted');
-  return { steps, ...out };
+  return { steps, attempted, ...out };
+}
+
+/** Whether a removal of this kind waits for a human's approval (irreversible, not `unattended`). */
+const kindNeedsApproval = (spec: Spec, kind: Removal['kind']) =>
+  !spec.actions[kind].reversible && !spec.actions[kind].unattended;
+const needsApproval = (spec: Spec, a: Removal) => kindNeedsApproval(spec, a.kind);
+
+/**
+ * Just before a planned removal that needed a human's approval is made (the gate approved it): its
+ * unit of the rolling budget, reserved in the ledger against the limit the planner judged by, under
+ * a run id of its own. False: the window has no unit left for it (refused, not made). Nothing to
+ * spend for a removal `reserve` already counted.
+ */
+async function spendWhenApproved(
+  spec: Spec,
+  ports: SweepPorts,
+  s: RunnerSweepSettings,
+  plan: SweepPlan,
+  run: { runId: string; now: () => Date },
+  a: Removal,
+): Promise<boolean> {
+  if (!needsApproval(spec, a)) return true;
+  const granted = await reserveBudget(ports.sweepState, {
+    runId: `${run.runId}/${a.kind}:${a.instanceId}`,
+    at: run.now(),
+    windowMs: s.budgetWindow * 1000,
+    limit: removalBudget(s.maxRemovalShare, plan.fleetRunners ?? 0),
+    want: spec.actions[a.kind].weight,
+  });
+  return granted.take(spec.actions[a.kind].weight);
 }
 
 /** The approved run's verdict for its own changes (settled once by the run); others ask the gate. */
@@ -239,18 +282,24 @@ const runRecord = (s: RunnerSweepSettings) => ({
 
 /**
  * Reserve the plan's removals in the persisted rolling budget before making any (live runs only),
- * with how many of them EC2 did not confirm, against the limit the planner judged by. `runId` names
- * the delivery, so a duplicate delivery of one schedule spends its own share instead of overwriting
- * the first one's. What is granted is the run's allowance: a removal beyond it is refused.
+ * with how many of them EC2 did not confirm, against the limit the planner judged by. Only those
+ * this run will attempt: a removal that needs a human's approval (terminate) spends nothing here:
+ * without an approval it is only proposed or reported, and approved it spends its unit when it is
+ * performed (`spendWhenApproved`). `runId` names the delivery, so a duplicate delivery of one
+ * schedule spends its own share instead of overwriting the first one's. What is granted is the
+ * run's allowance: a removal beyond it is refused.
  */
 async function reserve(
+  spec: Spec,
   ports: SweepPorts,
   s: RunnerSweepSettings,
   plan: SweepPlan,
   runId: string,
   at: Date,
 ): Promise<Allowance> {
-  const removals = plan.actions.filter((a) => a.kind === 'deregister' || a.kind === 'terminate');
+  const removals = plan.actions.filter(
+    (a): a is Removal => (a.kind === 'deregister' || a.kind === 'terminate') && !needsApproval(spec, a),
+  );
   if (s.dryRun) return allowance(Number.POSITIVE_INFINITY);
   if (removals.length === 0) return allowance(0);
   return reserveBudget(ports.sweepState, {
@@ -266,8 +315,16 @@ async function reserve(
 /**
  * One planned decision as a kernel step: the removals with their act and stable facts (what a
  * human approves), the rest as notes. `details`: what every removal's record carries (an approval).
+ * `spend`: the removal's unit of the budget, taken first in its act (false: refused, not made).
+ * `attempted` collects the terminations whose call was made (a failed one counts as terminated).
  */
-function stepOf(ports: SweepPorts, a: SweepAction, details?: Record<string, unknown>): Step {
+function stepOf(
+  run: { ports: SweepPorts; attempted: Set<SweepAction> },
+  a: SweepAction,
+  details?: Record<string, unknown>,
+  spend?: (a: Removal) => Promise<boolean>,
+): Step {
+  const { ports } = run;
   switch (a.kind) {
     case 'deregister':
       return {
@@ -276,7 +333,7 @@ function stepOf(ports: SweepPorts, a: SweepAction, details?: Record<string, unkn
         reason: a.reason,
         facts: a.facts,
         ...(details ? { details } : {}),
-        act: () => deregister(ports, a.runner, a.reason),
+        act: budgeted(a, spend, () => deregister(ports, a.runner, a.reason)),
       };
     case 'terminate':
       return {
@@ -285,7 +342,10 @@ function stepOf(ports: SweepPorts, a: SweepAction, details?: Record<string, unkn
         reason: a.reason,
         facts: a.facts,
         ...(details ? { details } : {}),
-        act: () => terminate(ports, a.instanceId),
+        act: budgeted(a, spend, () => {
+          run.attempted.add(a);
+          return terminate(ports, a.instanceId);
+        }),
       };
     case 'skip':
       return note(SWEEP_NOTES.skip, 'skipped', runnerSubject(a), a.reason);
@@ -295,6 +355,18 @@ function stepOf(ports: SweepPorts, a: SweepAction, details?: Record<string, unkn
       return note(SWEEP_NOTES.findings[a.finding], 'reported', a.subject, a.reason);
   }
 }
+
+/** `act` after its unit of the budget is spent (when `spend` says so), else refused. */
+const budgeted =
+  (a: Removal, spend: ((a: Removal) => Promise<boolean>) | undefined, act: () => Promise<ActResult>) =>
+  async (): Promise<ActResult> => {
+    if (spend && !(await spend(a)))
+      return {
+        decision: 'refused',
+        reason: `blast-radius budget spent for this window: not allowed to ${a.kind}: ${a.reason}`,
+      };
+    return act();
+  };
 
 const runnerSubject = (a: { instanceId: string; runner: GitHubRunner }) => ({
   instanceId: a.instanceId,
@@ -336,19 +408,29 @@ interface Tally {
 
 type Performed = Awaited<ReturnType<typeof performSteps>>['performed'];
 
-/** The run's counts, as before the kernel: a dry-run removal counts as the removal it would be. */
+/**
+ * The run's counts, as before the kernel: a dry-run removal counts as the removal it would be. A
+ * live removal the gate did not approve (reported: proposed, or no approval flow) is counted as
+ * awaiting approval, never as done.
+ */
 function count(
   seen: Observed,
   plan: SweepPlan,
-  steps: ReadonlyMap<Step, SweepAction>,
-  performed: Performed,
+  run: {
+    steps: ReadonlyMap<Step, SweepAction>;
+    performed: Performed;
+    attempted: ReadonlySet<SweepAction>;
+    dryRun: boolean;
+  },
   failures: number,
 ): Tally {
+  const { steps, performed } = run;
   const summary: SweepSummary = {
     runners: seen.runners.ok ? seen.runners.items.length : 0,
     instances: seen.fleet.ok ? seen.fleet.items.length : 0,
     deregistered: 0,
     terminated: 0,
+    awaitingApproval: 0,
     reported: 0,
     skipped: 0,
     failed: failures,
@@ -366,12 +448,14 @@ function count(
       metrics.addMetric(`Finding-${action.finding}`, 'Count', 1);
     } else if (d === 'skipped') summary.skipped++;
     else if (d === 'refused') budgetRefused++;
+    else if (d === 'reported' && !run.dryRun) summary.awaitingApproval++;
     else if (action?.kind === 'deregister') summary.deregistered++;
     else if (action?.kind === 'terminate') summary.terminated++;
   }
-  // a termination that failed still counts as terminated (and as failed), as before the kernel
+  // a termination attempted and failed still counts as terminated (and as failed), as before the
+  // kernel (it may have happened); one that failed before its call (the gate, the ledger) did not
   for (const [step, action] of steps)
-    if (!done.has(step) && action.kind === 'terminate') summary.terminated++;
+    if (!done.has(step) && action.kind === 'terminate' && run.attempted.has(action)) summary.terminated++;
   return { summary, budgetRefused };
 }
 
@@ -421,5 +505,5 @@ function runRecordReason(
 }
 
 function runReason(s: RunnerSweepSettings, t: SweepSummary): string {
-  return `${t.runners} runners, ${t.instances} instances: ${t.deregistered} deregistered, ${t.terminated} terminated, ${t.reported} reported, ${t.skipped} skipped, ${t.failed} failed, ${t.deferred} deferred to the next run (at most ${s.maxRemovalsPerRun} removals a run)${s.dryRun ? ' (dry run)' : ''}`;
+  return `${t.runners} runners, ${t.instances} instances: ${t.deregistered} deregistered, ${t.terminated} terminated, ${t.awaitingApproval > 0 ? `${t.awaitingApproval} awaiting approval, ` : ''}${t.reported} reported, ${t.skipped} skipped, ${t.failed} failed, ${t.deferred} deferred to the next run (at most ${s.maxRemovalsPerRun} removals a run)${s.dryRun ? ' (dry run)' : ''}`;
 }

@@ -484,6 +484,33 @@ describe('sweep planner: blast radius (issue 10)', () => {
     expect(spent.refused).toMatch(/removal budget/);
     expect(kinds(spent)).toEqual([]);
   });
+
+  it('rolling budget: a removal made only once a human approves it (approvedOnly) is not judged against the window', () => {
+    const fleet = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => instance(n));
+    const runners = [...fleet.map((_, k) => runner(k + 1)), runner(11, { status: 'offline' })];
+    const w = { ...input(runners, [...fleet, instance(12)]), removalsInWindow: 1 };
+    const share = { ...cfg, maxRemovalShare: 0.2, allowTerminate: true };
+    // the termination (proposed every run, never made without an approval) takes the window's last unit
+    const counted = planSweep(w, share);
+    expect(kinds(counted)).toEqual(['terminate']);
+    expect(counted.deferred).toEqual([
+      expect.objectContaining({ kind: 'deregister', why: 'unconfirmed-budget' }),
+    ]);
+    const approvedOnly = planSweep(w, { ...share, approvedOnly: ['terminate'] });
+    expect(kinds(approvedOnly).sort()).toEqual(['deregister', 'terminate']);
+    expect(approvedOnly.deferred).toBeUndefined();
+    // the breaker's share still counts it: a ghost and the termination, 2 of 12 at 10% (1), refused
+    const gone = instance(2, {
+      state: 'terminated',
+      stateChangedAt: new Date(NOW.getTime() - 10 * min).toISOString(),
+    });
+    const fleetOk = [...fleet.filter((i) => i.instanceId !== iid(2)), instance(12)];
+    const ghosts = runners.map((r) => (r.id === 1002 ? { ...r, status: 'offline' as const } : r));
+    const both = { ...input(ghosts, fleetOk, [gone]), removalsInWindow: 0 };
+    const byShare = { ...share, maxRemovalShare: 0.1, approvedOnly: ['terminate' as const] };
+    expect(planSweep(both, byShare).refusedBy).toBe('breaker');
+    expect(planSweep(both, { ...byShare, allowTerminate: false }).refused).toBeUndefined();
+  });
 });
 
 // ---- properties ------------------------------------------------------------------------------------

@@ -24,6 +24,12 @@ export interface SweepConfig {
    * one). @default 3600 s
    */
   budgetWindowMs?: number;
+  /**
+   * Removal kinds made only once a human approves each (runner-sweep: terminate): without an
+   * approval they are only proposed, so the rolling budget does not judge them here (the sweep
+   * spends their unit when one is approved and made); the share and maxRemovalsPerRun still do.
+   */
+  approvedOnly?: ReadonlyArray<'deregister' | 'terminate'>;
 }
 
 export const DEFAULT_SWEEP_CONFIG: SweepConfig = {
@@ -563,7 +569,14 @@ function breaker(
     );
   }
   const taking = Math.min(confirmed.length, cap);
-  const room = unconfirmedRoom(input, config, { allowed, taking, confirmed: confirmed.length, fleetRunners });
+  const approvedOnly = new Set(config.approvedOnly ?? []);
+  const spending = confirmed.slice(0, taking).filter((a) => !approvedOnly.has(a.kind as Removal['kind']));
+  const room = unconfirmedRoom(input, config, {
+    allowed,
+    taking: spending.length,
+    confirmed: confirmed.length,
+    fleetRunners,
+  });
   if (typeof room === 'string') return refuse('budget', room);
   if (wouldRemove > 0 && taking === 0 && room <= 0 && input.removalsInWindow !== undefined)
     return refuse(
