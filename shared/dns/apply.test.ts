@@ -360,10 +360,10 @@ describe('syncDns', () => {
     const port: Route53Port = {
       listRecordSets: (z) => fake.listRecordSets(z),
       listPage: (z, start, max) => fake.listPage(z, start, max),
-      changeRecordSets: async (z, changes, comment) => {
+      changeRecordSets: async (z, changes) => {
         sent.push(z);
         if (z === 'Z1') throw new Route53BusyError('Throttling', 'ChangeResourceRecordSets: Rate exceeded');
-        return fake.changeRecordSets(z, changes, comment);
+        return fake.changeRecordSets(z, changes);
       },
     };
     const result = await syncDns({
