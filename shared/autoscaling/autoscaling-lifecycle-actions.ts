@@ -11,13 +11,14 @@ import {
 import { defaultAutoScalingClient } from '../aws/clients';
 import { ThrottledError } from '../core/errors';
 import { LifecycleActionError } from './errors';
-import type {
-  GroupInstance,
-  GroupListing,
-  InstanceActivity,
-  LifecycleActionRef,
-  LifecycleActions,
-  LifecycleActionView,
+import {
+  type GroupInstance,
+  type GroupListing,
+  type InstanceActivity,
+  type LifecycleActionRef,
+  type LifecycleActions,
+  type LifecycleActionView,
+  SCALING_ACTIVITY_WINDOW,
 } from './port';
 
 const GONE = /No active Lifecycle Action found/i;
@@ -158,7 +159,12 @@ export class AutoScalingLifecycleActions implements LifecycleActions {
     const waiting = out.filter((x) => x.lifecycleState === 'Warmed:Pending:Wait');
     if (waiting.length) {
       const { Activities } = await this.client
-        .send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: group, MaxRecords: 100 }))
+        .send(
+          new DescribeScalingActivitiesCommand({
+            AutoScalingGroupName: group,
+            MaxRecords: SCALING_ACTIVITY_WINDOW,
+          }),
+        )
         .catch((err: unknown) => describeFailed(err, 'DescribeScalingActivities'));
       for (const x of waiting) {
         const a = pendingFor(Activities, x.instanceId);
@@ -185,9 +191,12 @@ export class AutoScalingLifecycleActions implements LifecycleActions {
               }),
             )
           : undefined,
-        // newest first: the termination under way is on the first page
+        // newest first, the same window as groupInstances (an instance the look adopts is seen here)
         this.client.send(
-          new DescribeScalingActivitiesCommand({ AutoScalingGroupName: group, MaxRecords: 50 }),
+          new DescribeScalingActivitiesCommand({
+            AutoScalingGroupName: group,
+            MaxRecords: SCALING_ACTIVITY_WINDOW,
+          }),
         ),
       ]);
       const h = hooks?.LifecycleHooks?.find((x) => x.LifecycleHookName === hookName);

@@ -1,6 +1,12 @@
 import { ThrottledError } from '../core/errors';
 import { LifecycleActionError } from './errors';
-import type { GroupListing, LifecycleActionRef, LifecycleActions, LifecycleActionView } from './port';
+import {
+  type GroupListing,
+  type LifecycleActionRef,
+  type LifecycleActions,
+  type LifecycleActionView,
+  SCALING_ACTIVITY_WINDOW,
+} from './port';
 
 interface Action {
   ref: LifecycleActionRef;
@@ -142,13 +148,15 @@ export class InMemoryLifecycleActions implements LifecycleActions {
         : { heartbeatTimeoutSeconds: hbMs / 1000, globalTimeoutSeconds: Math.min(172_800, hbMs / 10) };
     if (placed) return { ...placed, ...(hook ? { hook } : {}) };
     if (!a) return undefined;
+    const seen = !a.done && this.inWindow(a);
     const phase = a.done ? 'Proceed' : 'Wait';
     const state = a.warmPool ? 'Warmed:Pending' : a.launch ? 'Pending' : 'Terminating';
     return {
       autoScalingGroupName: group,
       lifecycleState: `${state}:${phase}`,
-      // the group's activity for it is in progress while the action is
-      ...(a.done ? {} : { startedAt: new Date(a.startedAt), activity: a.launch ? 'launch' : 'leave' }),
+      // the group's activity for it is in progress while the action is; read only among the
+      // group's newest SCALING_ACTIVITY_WINDOW activities (one per action here)
+      ...(seen ? { startedAt: new Date(a.startedAt), activity: a.launch ? 'launch' : 'leave' } : {}),
       ...(hook ? { hook } : {}),
     };
   }
@@ -210,6 +218,15 @@ export class InMemoryLifecycleActions implements LifecycleActions {
         });
       }
     return out;
+  }
+
+  /** The action's activity is among its group's newest SCALING_ACTIVITY_WINDOW (one per action). */
+  private inWindow(a: Action): boolean {
+    let newer = 0;
+    for (const x of this.actions.values())
+      if (x !== a && x.ref.autoScalingGroupName === a.ref.autoScalingGroupName && x.startedAt > a.startedAt)
+        newer++;
+    return newer < SCALING_ACTIVITY_WINDOW;
   }
 
   private expire(a: Action): void {

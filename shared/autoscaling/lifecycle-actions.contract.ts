@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ThrottledError } from '../core/errors';
 import { LifecycleActionError } from './errors';
-import type { LifecycleActionRef, LifecycleActions } from './port';
+import { type LifecycleActionRef, type LifecycleActions, SCALING_ACTIVITY_WINDOW } from './port';
 
 export interface LifecycleHarness {
   actions: LifecycleActions;
@@ -192,6 +192,22 @@ export function describeLifecycleActionsContract(name: string, make: () => Lifec
       // the fleet's terminate hook has no action on it
       const { lifecycleActionToken: _, ...byInstance } = ref();
       expect(await h.actions.heartbeat(byInstance)).toBe('gone');
+    });
+
+    it('an activity older than the newest SCALING_ACTIVITY_WINDOW of its group: neither listed nor inspected', async () => {
+      const h = make();
+      const idOf = (k: number) => `i-${String(k).padStart(17, '0')}`;
+      for (let k = 0; k <= SCALING_ACTIVITY_WINDOW; k++) {
+        h.begin({ ...ref(`t-w${k}`), instanceId: idOf(k) }, 300_000, { warmPool: true });
+        h.advance(1);
+      }
+      const listed = (await h.actions.groupInstances(['ci-runners'])).instances;
+      const activityOf = (id: string) => listed.find((x) => x.instanceId === id)?.activity;
+      // the oldest is past the window: its activity is not read, by the look or by inspect
+      expect(activityOf(idOf(0))).toBeUndefined();
+      expect((await h.actions.inspect(idOf(0)))?.activity).toBeUndefined();
+      expect(activityOf(idOf(1))).toBe('leave');
+      expect((await h.actions.inspect(idOf(1)))?.activity).toBe('leave');
     });
 
     it("a warm pool that cannot be read: the group's own instances still listed, the group named unread", async () => {

@@ -16,6 +16,7 @@ import { AutoScalingLifecycleActions } from './autoscaling-lifecycle-actions';
 import { LifecycleActionError } from './errors';
 import { InMemoryLifecycleActions } from './in-memory-lifecycle-actions';
 import { describeLifecycleActionsContract } from './lifecycle-actions.contract';
+import { SCALING_ACTIVITY_WINDOW } from './port';
 
 describeLifecycleActionsContract('InMemoryLifecycleActions', () => {
   let now = 0;
@@ -180,8 +181,9 @@ describeLifecycleActionsContract(
           });
       }
       return {
+        // newest first, at most MaxRecords (default 100)
         Activities: [
-          ...pending,
+          ...pending.sort((p, q) => q.StartTime.getTime() - p.StartTime.getTime()),
           {
             ActivityId: 'a-older',
             AutoScalingGroupName: 'ci-runners',
@@ -190,7 +192,7 @@ describeLifecycleActionsContract(
             StartTime: new Date(0),
             StatusCode: 'Successful',
           },
-        ],
+        ].slice(0, i.MaxRecords ?? 100),
       };
     });
     const adapter = new AutoScalingLifecycleActions(stub as unknown as AutoScalingClient);
@@ -358,6 +360,52 @@ describe('AutoScalingLifecycleActions', () => {
     expect(stub.commandCalls(DescribeScalingActivitiesCommand).map((c) => c.args[0].input)).toEqual([
       { AutoScalingGroupName: 'pooled', MaxRecords: 100 },
     ]);
+  });
+
+  it('the look and inspect read the same scaling-activity window (one listed is one inspected)', async () => {
+    const x = 'i-0000000000000aaaa';
+    // a busy group: 60 newer activities (a scale-out), then x's scale-in back to the warm pool
+    const activities = [
+      ...Array.from({ length: 60 }, (_, k) => ({
+        Description: `Launching a new EC2 instance: i-${String(k).padStart(17, '0')}`,
+        StatusCode: 'Successful',
+      })),
+      {
+        Description: `Terminating EC2 instance: ${x}`,
+        StatusCode: 'MidLifecycleAction',
+        StartTime: new Date(5),
+      },
+    ];
+    const stub = mockClient(AutoScalingClient);
+    stub.on(DescribeAutoScalingGroupsCommand).resolves({
+      AutoScalingGroups: [
+        {
+          AutoScalingGroupName: 'ci',
+          WarmPoolConfiguration: { PoolState: 'Stopped' },
+          Instances: [],
+        } as never,
+      ],
+    });
+    stub.on(DescribeWarmPoolCommand).resolves({
+      Instances: [{ InstanceId: x, LifecycleState: 'Warmed:Pending:Wait' } as never],
+    });
+    // at most MaxRecords a call (default 100), newest first
+    stub
+      .on(DescribeScalingActivitiesCommand)
+      .callsFake(async (i) => ({ Activities: activities.slice(0, i.MaxRecords ?? 100) }));
+    stub.on(DescribeAutoScalingInstancesCommand).resolves({
+      AutoScalingInstances: [
+        { InstanceId: x, AutoScalingGroupName: 'ci', LifecycleState: 'Warmed:Pending:Wait' } as never,
+      ],
+    });
+    const adapter = new AutoScalingLifecycleActions(stub as unknown as AutoScalingClient);
+    const { instances } = await adapter.groupInstances(['ci']);
+    expect(instances.map((i) => [i.instanceId, i.activity])).toEqual([[x, 'leave']]);
+    expect(await adapter.inspect(x)).toMatchObject({ activity: 'leave', startedAt: new Date(5) });
+    const windows = stub
+      .commandCalls(DescribeScalingActivitiesCommand)
+      .map((c) => c.args[0].input.MaxRecords);
+    expect(windows).toEqual([SCALING_ACTIVITY_WINDOW, SCALING_ACTIVITY_WINDOW]);
   });
 
   it('a DescribeWarmPool refusal (AccessDenied) leaves the group unread, its own instances listed', async () => {

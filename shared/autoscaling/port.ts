@@ -18,6 +18,13 @@ export interface LifecycleActionRef {
  */
 export type InstanceActivity = 'launch' | 'leave';
 
+/**
+ * How many of a group's scaling activities (newest first, one DescribeScalingActivities call) are
+ * read for an instance's activity in progress; the look (groupInstances) and the drain (inspect)
+ * read the same window, so an instance one adopts the other does not refuse. 100: the API's maximum.
+ */
+export const SCALING_ACTIVITY_WINDOW = 100;
+
 /** One instance of a group as DescribeAutoScalingGroups (or DescribeWarmPool) reports it. */
 export interface GroupInstance {
   instanceId: string;

@@ -343,6 +343,45 @@ describe('syncDns', () => {
     expect(result.requests).toEqual([]);
   });
 
+  it("isolateFailures: Throttling in one zone account fails unsent only that account's zones", async () => {
+    // Z1 and Z3 live in a network account (its own Route 53 rate), Z2 in the fleet's own account
+    const mixed = ZoneSet.of([
+      { id: 'Z1', name: 'a.example.com', account: '333333333333' },
+      { id: 'Z2', name: 'b.example.com' },
+      { id: 'Z3', name: 'c.example.com', account: '333333333333' },
+    ]);
+    const cfg: DnsPlanConfig = { zones: mixed, ownerId: 'prod', ttl: 60 };
+    const facts = [1, 2, 3].map((n) => ({ ...running(n), name: `h${n}.${'abc'[n - 1]}.example.com` }));
+    const fake = new InMemoryRoute53()
+      .addZone('Z1', 'a.example.com')
+      .addZone('Z2', 'b.example.com')
+      .addZone('Z3', 'c.example.com');
+    const sent: string[] = [];
+    const port: Route53Port = {
+      listRecordSets: (z) => fake.listRecordSets(z),
+      listPage: (z, start, max) => fake.listPage(z, start, max),
+      changeRecordSets: async (z, changes) => {
+        sent.push(z);
+        if (z === 'Z1') throw new Route53BusyError('Throttling', 'ChangeResourceRecordSets: Rate exceeded');
+        return fake.changeRecordSets(z, changes);
+      },
+    };
+    const result = await syncDns({
+      port,
+      zones: mixed,
+      policy,
+      isolateFailures: true,
+      plan: (records) => planDns({ config: cfg, records, facts }),
+    });
+    expect(result.failures.map((f) => [f.instanceId, f.zoneId])).toEqual([
+      [id(1), 'Z1'],
+      [id(3), 'Z3'],
+    ]);
+    // Z2 (another account) is still sent; Z3 (the throttled account's) is not
+    expect(sent).toEqual([...Array(policy.maxAttempts).fill('Z1'), 'Z2']);
+    expect(result.requests.map((r) => [r.zoneId, r.instanceIds])).toEqual([['Z2', [id(2)]]]);
+  });
+
   it('stops with DnsConflictError when the zone never settles', async () => {
     const fake = new InMemoryRoute53().addZone('Z1', 'example.com');
     let n = 0;

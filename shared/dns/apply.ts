@@ -137,8 +137,9 @@ export interface SyncInput {
    * A ChangeResourceRecordSets that fails (Route53Error, or ThrottledError past the budget) fails
    * only the instances whose changes it carried (`failures`); the other requests are still sent
    * (dns-sync: a zone's failure fails only its messages), except after a ThrottledError from
-   * Throttling: that rate is the account's, so the requests not sent yet fail with it, unsent
-   * (PriorRequestNotComplete is one zone's: the others are still sent). Absent: the error
+   * Throttling: that rate is the zone's account's, so that account's requests not sent yet fail
+   * with it, unsent; zones of other accounts are still sent (PriorRequestNotComplete is one
+   * zone's: the others are still sent). Absent: the error
    * ends the sync (reconcile). Never bisected: neither error is about one instance's change.
    */
   isolateFailures?: boolean | undefined;
@@ -153,11 +154,11 @@ interface SyncState {
   /** The stale-view problems that caused the current re-plan. */
   problems: ChangeProblem[];
   /**
-   * `isolateFailures`: Route 53 stayed throttled (Throttling). Its rate is per account, so the
-   * requests not sent yet fail with this error unsent (their messages retry) instead of each
-   * spending the attempts.
+   * `isolateFailures`: Route 53 stayed throttled (Throttling), by zone account ('' the fleet's
+   * own). Its rate is per account, so that account's requests not sent yet fail with this error
+   * unsent (their messages retry) instead of each spending the attempts; other accounts' still go.
    */
-  throttled?: ThrottledError;
+  throttled: Map<string, ThrottledError>;
 }
 
 const key = (d: { instanceId: string; action: string }) => `${d.instanceId}|${d.action}`;
@@ -233,6 +234,9 @@ function roundDecisions(planned: Plan, st: SyncState, round: number): PlanDecisi
 const accountThrottled = (err: ThrottledError) =>
   err.cause instanceof Route53BusyError && err.cause.code === 'Throttling';
 
+/** The account whose Route 53 rate a zone's calls spend ('' the fleet's own). */
+const zoneAccount = (input: SyncInput, zoneId: string) => input.zones.byId(zoneId)?.account ?? '';
+
 /**
  * Send one request. Rejected for a reason other than a stale view (Route 53 refuses something
  * the planner and the fake did not foresee): bisect, so the offending instance fails alone and
@@ -247,9 +251,9 @@ async function sendBisecting(
 ): Promise<void> {
   const live = units.filter((u) => !st.failed.has(u.instanceId));
   if (live.length === 0) return;
-  if (st.throttled) {
-    for (const u of live)
-      st.failed.set(u.instanceId, { instanceId: u.instanceId, zoneId, error: st.throttled });
+  const throttled = st.throttled.get(zoneAccount(input, zoneId));
+  if (throttled) {
+    for (const u of live) st.failed.set(u.instanceId, { instanceId: u.instanceId, zoneId, error: throttled });
     return;
   }
   const changes = live.flatMap((u) => u.changes);
@@ -258,8 +262,9 @@ async function sendBisecting(
     sent = await sendWithBackoff(input.port, zoneId, changes, input.policy, input.comment, input.pace);
   } catch (err) {
     if (input.isolateFailures && (err instanceof Route53Error || err instanceof ThrottledError)) {
-      // Throttling is the account's rate; PriorRequestNotComplete is one zone's (others may go on)
-      if (err instanceof ThrottledError && accountThrottled(err)) st.throttled = err;
+      // Throttling is the zone account's rate; PriorRequestNotComplete is one zone's (others go on)
+      if (err instanceof ThrottledError && accountThrottled(err))
+        st.throttled.set(zoneAccount(input, zoneId), err);
       for (const u of live) st.failed.set(u.instanceId, { instanceId: u.instanceId, zoneId, error: err });
       return;
     }
@@ -329,7 +334,13 @@ async function writeRound(
  */
 export async function syncDns(input: SyncInput): Promise<SyncResult> {
   const maxReplans = input.maxReplans ?? 3;
-  const st: SyncState = { requests: [], earlier: new Map(), failed: new Map(), problems: [] };
+  const st: SyncState = {
+    requests: [],
+    earlier: new Map(),
+    failed: new Map(),
+    problems: [],
+    throttled: new Map(),
+  };
   let lastError: unknown;
   for (let round = 0; round <= maxReplans; round++) {
     const planned = await input.plan(await readZones(input));

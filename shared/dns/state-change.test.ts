@@ -110,6 +110,15 @@ describe('factsFromEvents for a running event', () => {
       reason: expect.stringContaining('stale'),
     });
     expect(await outcome(stopped, T0 + 20_000)).toMatchObject({ kind: 'error' });
-    expect(await outcome({ ...base, state: 'pending' }, T0)).toMatchObject({ kind: 'error' });
+  });
+
+  it('is a fact when DescribeInstances still shows it pending (right after launch: not leaving)', async () => {
+    expect(await outcome({ ...base, state: 'pending' }, T0)).toMatchObject({
+      kind: 'fact',
+      fact: { state: 'running', privateIp: '10.0.0.5', name: 'web' },
+    });
+    // pending without an IP yet: retried until DescribeInstances shows one
+    const { privateIp: _, ...noIp } = base;
+    expect(await outcome({ ...noIp, state: 'pending' }, T0)).toMatchObject({ kind: 'error' });
   });
 });

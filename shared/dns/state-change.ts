@@ -188,6 +188,9 @@ function leavingOutcome(
   };
 }
 
+/** States in which an instance is not leaving: a running event's fact may stand on them. */
+const COMING_UP: ReadonlySet<string> = new Set(['running', 'pending']);
+
 /** A running event or a tag change: the IP and the tags come from DescribeInstances. */
 function runningOutcome(e: DnsSyncEvent, info: Described | undefined, input: FactInput): FactOutcome {
   const { instanceId, time } = e;
@@ -199,9 +202,10 @@ function runningOutcome(e: DnsSyncEvent, info: Described | undefined, input: Fac
       reason: `tag change on a ${info.state} instance: nothing to publish now (the running event will use the tags)`,
     };
   }
-  // only a described running instance makes a running fact: a shutting-down or stopped one still
-  // has its IP, and a (forged) running message must not outvote its genuine leaving event
-  if (info?.state === 'running' && info.privateIp) {
+  // only a described running (or still pending: DescribeInstances lags a launch) instance makes a
+  // running fact: a shutting-down or stopped one still has its IP, and a (forged) running message
+  // must not outvote its genuine leaving event
+  if (info && COMING_UP.has(info.state) && info.privateIp) {
     return {
       kind: 'fact',
       fact: {
@@ -236,8 +240,8 @@ function runningOutcome(e: DnsSyncEvent, info: Described | undefined, input: Fac
   const ageMs = ageOf(e, input.now);
   const seen = !info
     ? 'does not show it'
-    : info.state === 'running'
-      ? 'shows it running without a private IP'
+    : COMING_UP.has(info.state)
+      ? `shows it ${info.state} without a private IP`
       : `shows it ${info.state}, not running`;
   if (ageMs > input.absentAfterMs) {
     return {
