@@ -44,6 +44,7 @@ function invariantLines(i: Invariant): string[] {
     `    ${i.ok ? 'ok  ' : 'FAIL'} ${i.name} (${count})`,
     ...i.details.slice(0, 5).map((d) => `           ${d}`),
     ...(i.details.length > 5 ? [`           ... and ${i.details.length - 5} more (summary.json)`] : []),
+    ...(i.accepted ?? []).slice(0, 5).map((a) => `           accepted: ${a}`),
   ];
 }
 

@@ -508,6 +508,25 @@ describe('simulator invariants of the name-claimant and stale-replay faults', ()
     );
   });
 
+  it('no ghost runner: a sweep whose every run is refused from a failed listing (nothing judged, nothing held back by name)', async () => {
+    const r = await run([], {
+      'functions/runner-sweep/index.ts': (w, env) => {
+        const failing = Object.create(w.registry, {
+          listRunners: {
+            value: async () => {
+              throw new ThrottledError('GitHub rate limit exhausted (broken sweep)', 60_000);
+            },
+          },
+        });
+        return real('runner-sweep', Object.create(w, { registry: { value: failing } }) as World, env);
+      },
+    });
+    expect(r.code).toBe(1);
+    expect(r.invariant('no ghost runner').details).toContainEqual(
+      expect.stringMatching(/^runner ci-i-\w+ \(id \d+\) is still registered; its instance is terminated$/),
+    );
+  });
+
   it('no runner of a live instance removed by runner-sweep: a sweep that also deregisters one online idle runner of a running instance', async () => {
     let done = false;
     const r = await run([], {

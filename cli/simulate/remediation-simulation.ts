@@ -17,6 +17,8 @@ export interface Invariant {
   ok: boolean;
   details: string[];
   checked?: number;
+  /** What it let pass and why (not violations), e.g. ghosts an audited breaker refusal holds back. */
+  accepted?: string[];
 }
 
 /** An adversarial fault: off unless its flag (or --adversarial) is given. */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { AuditRecordSchema } from '../../shared/audit/schema';
 import { SUBJECT, sampleRecords } from '../timeline/html/testing/sample';
-import { html, type Summary } from './report';
+import { ghostInvariant, html, type Summary } from './report';
+import type { Engine } from './scenario';
 
 const summary: Summary = {
   seed: 42,
@@ -70,5 +71,66 @@ describe('simulator report (index.html)', () => {
     expect(page).toContain('2026-11-24T08:00:41Z');
     expect(page).toContain('&lt;none&gt; deregistered');
     expect(page).not.toMatch(/<script|<link|src=/);
+  });
+});
+
+describe('no ghost runner (invariant)', () => {
+  const FLEET = 'fleetwarden-fleet:sim-fleet';
+  const runner = (id: number, instanceId: string) => ({
+    id,
+    name: `ci-${instanceId}`,
+    labels: ['self-hosted', `fleetwarden-instance:${instanceId}`, FLEET],
+  });
+  const sweepRun = (time: string, decision: string, details: Record<string, unknown>) =>
+    AuditRecordSchema.parse({ ...fleetLevel, recordId: `runner-sweep:${time}`, time, decision, details });
+  const engine = (records: ReturnType<typeof sweepRun>[]) =>
+    ({
+      fleetLabel: FLEET,
+      routing: { functions: new Map() },
+      truth: new Map([
+        ['i-a', { id: 'i-a', state: 'terminated' }],
+        ['i-b', { id: 'i-b', state: 'terminated' }],
+      ]),
+      world: {
+        registry: { snapshot: () => [runner(3, 'i-a'), runner(4, 'i-b')] },
+        audit: { all: () => records },
+      },
+    }) as unknown as Engine;
+  const breakerHeld = (ids: number[], fleetSize = 5) => ({
+    fleetSize,
+    refused: true,
+    refusedBy: 'breaker',
+    withheld: ids.map((runnerId) => ({ kind: 'deregister', runnerId, instanceId: 'x' })),
+  });
+
+  it('accepts a ghost the last sweep run held back by its audited breaker refusal, and only it', () => {
+    const inv = ghostInvariant(
+      engine([
+        sweepRun('2026-11-24T09:40:00.000Z', 'refused', breakerHeld([3, 4])),
+        sweepRun('2026-11-24T09:45:00.000Z', 'refused', breakerHeld([3, 99])),
+      ]),
+    );
+    expect(inv.ok).toBe(false);
+    expect(inv.details).toEqual(['runner ci-i-b (id 4) is still registered; its instance is terminated']);
+    expect(inv.accepted).toEqual([
+      "runner ci-i-a (id 3) is still registered; its instance is terminated: held back by runner-sweep's circuit breaker (runner-sweep:2026-11-24T09:45:00.000Z)",
+    ]);
+  });
+
+  it('a broken sweep (no refusal naming them: a budget refusal, a run that judged nothing, an unjustified refusal) fails', () => {
+    for (const last of [
+      sweepRun('2026-11-24T09:45:00.000Z', 'refused', { ...breakerHeld([3, 4]), refusedBy: 'budget' }),
+      sweepRun('2026-11-24T09:45:00.000Z', 'refused', { refused: true, refusedBy: 'breaker' }),
+      // a refusal its own figures do not justify: 2 of 10 is within the 20% share
+      sweepRun('2026-11-24T09:45:00.000Z', 'refused', breakerHeld([3, 4], 10)),
+      sweepRun('2026-11-24T09:45:00.000Z', 'skipped', { refused: false }),
+    ]) {
+      const inv = ghostInvariant(
+        engine([sweepRun('2026-11-24T09:40:00.000Z', 'refused', breakerHeld([3, 4])), last]),
+      );
+      expect(inv.ok).toBe(false);
+      expect(inv.details).toHaveLength(2);
+    }
+    expect(ghostInvariant(engine([])).details).toHaveLength(2);
   });
 });

@@ -196,6 +196,18 @@ describe('runner-sweep', () => {
     expect(sweep?.reason).toMatch(/circuit open/);
   });
 
+  it('a refused run record names the removals it held back (on-call: which runners)', async () => {
+    fleetOf(10);
+    for (const k of [1, 2, 3, 4, 5, 6]) leave(k);
+    now += 10 * 60_000;
+    await handler({ maxRemovalShare: 0.2 })(schedule, ctx);
+    const sweep = audit.all().find((r) => r.action === 'runner.sweep');
+    expect(sweep?.details).toMatchObject({ refusedBy: 'breaker' });
+    expect(sweep?.details.withheld).toEqual(
+      [1, 2, 3, 4, 5, 6].map((k) => ({ kind: 'deregister', instanceId: iid(k), runnerId: k })),
+    );
+  });
+
   it('refuses when a runner listing page fails, judging nothing', async () => {
     fleetOf(300);
     leave(2);

@@ -483,12 +483,23 @@ async function writeRunRecord(
       fleetSize: plan.fleetSize,
       ...(plan.fleetRunners !== undefined ? { fleetRunners: plan.fleetRunners } : {}),
       ...(plan.deferred?.length ? { deferred: plan.deferred } : {}),
+      ...(refused ? heldBack(plan) : {}),
       // stopped-instance removals and terminations were withheld this run
       ...(seen.warmPool?.ok === false ? { warmPoolUnread: seen.warmPool.error } : {}),
       ...(budgetRefused > 0 ? { budgetRefused } : {}),
     },
     result: undefined,
   }));
+}
+
+/** What refused the run and, judged from fit inputs, the removals it held back (on-call: which). */
+function heldBack(plan: SweepPlan) {
+  const withheld = (plan.wouldHave ?? []).map((a) => ({
+    kind: a.kind,
+    instanceId: a.instanceId,
+    ...(a.kind === 'deregister' ? { runnerId: a.runner.id } : {}),
+  }));
+  return { refusedBy: plan.refusedBy ?? 'breaker', ...(withheld.length ? { withheld } : {}) };
 }
 
 /** Today's reasons; a refused run says what became of its proposal (waiting, or approved by whom). */
