@@ -665,6 +665,26 @@ describe('runner-drain: several runners on one instance', () => {
     expect(registry.findByName('agent-b')).toMatchObject({ busy: true });
   });
 
+  it('a look while a known runner is busy reads it by id only: no name lookup until it could complete', async () => {
+    const a = on('agent-a', true);
+    await handler()(sqs(lifecycleEvent()), ctx);
+    const before = { ...registry.calls };
+    now += 60_000;
+    await handler()(sqs(scheduler.scheduled[0]?.message), ctx);
+    // one GitHub request a look while the job runs (many drains share the App's rate limit)
+    expect({ get: registry.calls.get - before.get, byName: registry.calls.byName - before.byName }).toEqual({
+      get: 1,
+      byName: 0,
+    });
+    expect(lifecycle.outcome('tok-1')).toBeUndefined();
+    registry.setBusy(a.id, false);
+    now += 60_000;
+    await handler()(sqs(scheduler.scheduled.at(-1)?.message), ctx);
+    // the look that could complete looks the documented names up first
+    expect(registry.calls.byName - before.byName).toBeGreaterThan(0);
+    expect(lifecycle.outcome('tok-1')).toBe('CONTINUE');
+  });
+
   it('a new registration under the conventional name is found on a look by id (name lookup) before completing', async () => {
     const a = on('agent-a', true);
     await handler()(sqs(lifecycleEvent()), ctx);

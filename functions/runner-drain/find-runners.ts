@@ -31,21 +31,23 @@ async function look(fn: () => Promise<GitHubRunner[]>): Promise<Listing<GitHubRu
 }
 
 /**
- * The runners the drain already knows for the instance, read by id, plus any registered under
- * its documented names (`?name=`: an ephemeral runner re-registered under a new id), mine only.
+ * The runners the drain already knows for the instance, read by id; when none of them is busy (the
+ * look could complete), plus any registered under its documented names (`?name=`: an ephemeral
+ * runner re-registered under a new id), mine only. While one is busy the drain waits whatever a
+ * lookup finds, so a look costs one request a runner: drains share the App's rate limit.
  */
 async function readKnown(
   registry: RunnerRegistry,
   instanceId: string,
   ids: readonly number[],
 ): Promise<GitHubRunner[]> {
-  const [byId, byName] = await Promise.all([
-    Promise.all(ids.map((id) => registry.getRunner(id))),
-    findByConventionalNames(registry, [instanceId]),
-  ]);
   const mine = new Map<number, GitHubRunner>();
-  for (const r of [...byId, ...byName])
-    if (r && instanceIdOf(r)?.instanceId === instanceId) mine.set(r.id, r);
+  const keep = (rs: (GitHubRunner | undefined)[]) => {
+    for (const r of rs) if (r && instanceIdOf(r)?.instanceId === instanceId) mine.set(r.id, r);
+  };
+  keep(await Promise.all(ids.map((id) => registry.getRunner(id))));
+  if ([...mine.values()].some((r) => r.busy)) return [...mine.values()];
+  keep(await findByConventionalNames(registry, [instanceId]));
   return [...mine.values()];
 }
 
