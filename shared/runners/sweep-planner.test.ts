@@ -100,6 +100,38 @@ describe('sweep planner', () => {
     ]);
   });
 
+  it('a scale-in never trips the breaker nor spends the last unit of the budget: ghosts of instances that left come first', () => {
+    // runners 1-5 idle on instances their ASG is terminating (the drain's, which the sweep may
+    // help with), runner 6 a ghost of a terminated instance (a spot interruption: only the sweep
+    // removes it); 8 fleet instances with a runner at share 0.5: budget 4 per window
+    const fleet = [1, 2, 3, 4, 5, 7, 8].map((n) => instance(n));
+    const gone = instance(6, {
+      state: 'terminated',
+      stateChangedAt: new Date(NOW.getTime() - 10 * min).toISOString(),
+    });
+    const runners = [1, 2, 3, 4, 5, 6, 7, 8].map((n) => runner(n, n === 6 ? { status: 'offline' } : {}));
+    const terminating = new Set([1, 2, 3, 4, 5].map(iid));
+    const plan = planSweep({ ...input(runners, fleet, [gone]), terminating, removalsInWindow: 0 }, cfg);
+    expect(plan.refused).toBeUndefined();
+    const removed = plan.actions.flatMap((a) => (a.kind === 'deregister' ? [a.instanceId] : []));
+    // the ghost first, then two of the scale-in's runners: one unit stays for the next ghost
+    expect(removed.sort()).toEqual([iid(1), iid(2), iid(6)]);
+    expect(plan.deferred?.map((d) => [d.instanceId, d.why])).toEqual([
+      [iid(3), 'drain-handoff'],
+      [iid(4), 'drain-handoff'],
+      [iid(5), 'drain-handoff'],
+    ]);
+    // the scale-in alone: 5 > the share's 4 (of 7 instances) does not open the circuit; the budget
+    // (2: 4/7 of the 5 instances with a runner) gives one, one unit kept
+    const alone = planSweep(
+      { ...input(runners.slice(0, 5), fleet), terminating, removalsInWindow: 0 },
+      { ...cfg, maxRemovalShare: 4 / 7 },
+    );
+    expect(alone.refused).toBeUndefined();
+    expect(alone.actions.filter((a) => a.kind === 'deregister')).toHaveLength(1);
+    expect(alone.deferred).toHaveLength(4);
+  });
+
   it('waits out the grace period', () => {
     const gone = instance(2, {
       state: 'terminated',

@@ -105,6 +105,8 @@ export type SweepAction =
       reason: string;
       /** EC2 does not describe its instance: only the runner's own labels claim it (anyone can register such a runner). */
       unconfirmed?: boolean;
+      /** EC2 shows its instance running while its ASG terminates it: runner-drain's, the sweep only helps. */
+      handoff?: boolean;
       facts: RemovalFacts;
     }
   | { kind: 'terminate'; instanceId: string; reason: string; facts: RemovalFacts }
@@ -124,7 +126,7 @@ export interface Deferred {
   instanceId: string;
   runnerId?: number;
   /** Set when the removal waits for the unconfirmed-removal budget (not for `maxRemovalsPerRun`). */
-  why?: 'unconfirmed-budget';
+  why?: 'unconfirmed-budget' | 'drain-handoff';
 }
 
 export interface SweepPlan {
@@ -200,7 +202,11 @@ const PARKED = new Set<InstanceInfo['state']>(['stopping', 'stopped']);
  *   fleet runners)) per window, all runs);
  * - removals of runners whose instance EC2 does not describe (unconfirmed: their own labels are the
  *   only claim) come after the confirmed ones, never trip the breaker, and take at most what the
- *   share and the budget leave, and at most half the budget (at least 1) per window: the rest wait.
+ *   share and the budget leave, and at most half the budget (at least 1) per window: the rest wait;
+ * - removals of idle runners of instances EC2 shows running while their ASG terminates them
+ *   (runner-drain's; the sweep only helps) never trip the breaker either: they take what the share
+ *   and the budget leave after the others, minus one unit of the budget kept for the ghosts only
+ *   the sweep removes; the rest wait (deferred, `drain-handoff`).
  */
 export function planSweep(input: SweepInput, config: SweepConfig): SweepPlan {
   if (!input.runners.ok) return refusedOnly(`runner listing failed: ${input.runners.error}`);
@@ -450,6 +456,7 @@ function deregistration(now: number, runner: GitHubRunner, instanceId: string, w
     instanceId,
     reason: `runner ${runner.name} is idle and its instance ${instanceId} is gone: ${gone}`,
     ...(w.kind === 'unknown' ? { unconfirmed: true } : {}),
+    ...(w.kind === 'leaving' && w.since === undefined ? { handoff: true } : {}),
     facts,
   };
 }
@@ -525,6 +532,7 @@ function judgeUnregistered(
 export type Removal = Extract<SweepAction, { kind: 'deregister' | 'terminate' }>;
 const isRemoval = (a: SweepAction): a is Removal => a.kind === 'deregister' || a.kind === 'terminate';
 const isUnconfirmed = (a: SweepAction) => a.kind === 'deregister' && a.unconfirmed === true;
+const isHandoff = (a: SweepAction) => a.kind === 'deregister' && a.handoff === true;
 
 function breaker(
   input: SweepInput,
@@ -535,9 +543,10 @@ function breaker(
   config: SweepConfig,
 ): SweepPlan {
   const { fleetSize, fleetRunners } = base;
-  const confirmed = actions.filter((a) => isRemoval(a) && !isUnconfirmed(a));
+  const confirmed = actions.filter((a) => isRemoval(a) && !isUnconfirmed(a) && !isHandoff(a));
   const unconfirmed = actions.filter(isUnconfirmed);
-  const wouldRemove = confirmed.length + unconfirmed.length;
+  const handoff = actions.filter(isHandoff);
+  const wouldRemove = confirmed.length + unconfirmed.length + handoff.length;
   const cap = config.maxRemovalsPerRun ?? DEFAULT_SWEEP_CONFIG.maxRemovalsPerRun ?? 100;
   const refuse = (refusedBy: 'breaker' | 'budget', refused: string, proposable = true): SweepPlan => ({
     actions: actions.filter((a) => !isRemoval(a)),
@@ -547,7 +556,7 @@ function breaker(
     fleetSize,
     fleetRunners,
     ...(proposable && wouldRemove > 0
-      ? { wouldHave: ([...confirmed, ...unconfirmed] as Removal[]).slice(0, cap) }
+      ? { wouldHave: ([...confirmed, ...unconfirmed, ...handoff] as Removal[]).slice(0, cap) }
       : {}),
   });
   const matchedFleet = fleet.filter((i) => instancesWithRunner.has(i.instanceId)).length;
@@ -578,28 +587,66 @@ function breaker(
     fleetRunners,
   });
   if (typeof room === 'string') return refuse('budget', room);
-  if (wouldRemove > 0 && taking === 0 && room <= 0 && input.removalsInWindow !== undefined)
+  if (unconfirmed.length > 0 && taking === 0 && room <= 0 && input.removalsInWindow !== undefined)
     return refuse(
       'budget',
       `circuit open: removal budget spent for runners whose instance EC2 does not describe (${unconfirmed.length} waiting; ${input.unconfirmedRemovalsInWindow ?? 0} such and ${input.removalsInWindow} removals in all in the window); nothing removed`,
     );
+  const unconfirmedTaken = Math.max(0, Math.min(unconfirmed.length, room, cap - taking));
   const kept = new Set<SweepAction>([
     ...confirmed.slice(0, taking),
-    ...unconfirmed.slice(0, Math.max(0, Math.min(room, cap - taking))),
+    ...unconfirmed.slice(0, unconfirmedTaken),
+    ...handoff.slice(
+      0,
+      handoffRoom(input, config, { allowed, fleetRunners, cap }, taking + unconfirmedTaken),
+    ),
   ]);
+  const { out, deferred } = deferRest(
+    actions,
+    kept,
+    (a) => isUnconfirmed(a) && unconfirmed.indexOf(a) >= room,
+  );
+  return { actions: out, wouldRemove, fleetSize, fleetRunners, ...(deferred.length ? { deferred } : {}) };
+}
+
+/** The plan's actions without the removals not kept, and those removals as deferred, each with why. */
+function deferRest(
+  actions: SweepAction[],
+  kept: ReadonlySet<SweepAction>,
+  unconfirmedBudget: (a: SweepAction) => boolean,
+): { out: SweepAction[]; deferred: Deferred[] } {
   const deferred: Deferred[] = [];
   const out = actions.filter((a) => {
     if (!isRemoval(a) || kept.has(a)) return true;
-    const budget = isUnconfirmed(a) && unconfirmed.indexOf(a) >= room;
     deferred.push({
       kind: a.kind,
       instanceId: a.instanceId,
       ...(a.kind === 'deregister' ? { runnerId: a.runner.id } : {}),
-      ...(budget ? { why: 'unconfirmed-budget' as const } : {}),
+      ...(unconfirmedBudget(a) ? { why: 'unconfirmed-budget' as const } : {}),
+      ...(isHandoff(a) ? { why: 'drain-handoff' as const } : {}),
     });
     return false;
   });
-  return { actions: out, wouldRemove, fleetSize, fleetRunners, ...(deferred.length ? { deferred } : {}) };
+  return { out, deferred };
+}
+
+/**
+ * How many runners of instances their ASG is terminating (runner-drain's: the sweep only helps) this
+ * run may remove after the `taken` others: what the per-run share leaves, and with a rolling budget
+ * what it leaves minus one unit, kept for the ghosts only the sweep removes (a spot-interrupted
+ * instance's). They never open the circuit: a scale-in once spent the whole budget and tripped the
+ * breaker while such a ghost waited two windows.
+ */
+function handoffRoom(
+  input: SweepInput,
+  config: SweepConfig,
+  run: { allowed: number; fleetRunners: number; cap: number },
+  taken: number,
+): number {
+  const perRun = Math.min(run.allowed, run.cap) - taken;
+  if (input.removalsInWindow === undefined) return Math.max(0, perRun);
+  const left = removalBudget(config.maxRemovalShare, run.fleetRunners) - input.removalsInWindow;
+  return Math.max(0, Math.min(perRun, left - taken - 1));
 }
 
 /**
