@@ -274,9 +274,11 @@ describe('bundle floors (bench/bundles.bench.ts ratios)', () => {
   // was 163 B under 1.3x until it stopped bundling what its Lambda never runs (609,717 B against a
   // floor of 471,298 B: 1.2937x, README "Cold start"); its 16 error classes spelling their names
   // (+364 B; minified class names are unreadable) and the warm-pool look telling a launch from a
-  // return (+107 B net) made it 610,188 B: 1.29470x, 142 B under the pin; a feature that needs more
-  // raises it, and says so. Ratios are compared exact, not rounded (1.3005 is not 1.3).
-  const PINNED_UNDER_TARGET: Record<string, number> = { 'runner-drain': 1.295 };
+  // return (+107 B net) made it 610,188 B: 1.29470x; its drains looking the documented names up once
+  // every 5 min while a runner is busy (not every look: the App's rate limit) took +169 B: 610,357 B,
+  // 1.29506x, over the 1.295 pin, so the pin is 1.296 (610,802 B); a feature that needs more raises it, and says so.
+  // Ratios are compared exact, not rounded (1.3005 is not 1.3).
+  const PINNED_UNDER_TARGET: Record<string, number> = { 'runner-drain': 1.296 };
 
   it('bundle at most 1.3x the floor where met; the others no larger than measured', async () => {
     const entries = [...deployedFunctions().keys()].sort();

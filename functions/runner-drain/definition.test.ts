@@ -685,6 +685,19 @@ describe('runner-drain: several runners on one instance', () => {
     expect(lifecycle.outcome('tok-1')).toBe('CONTINUE');
   });
 
+  it('while a known runner is busy, the documented names are looked up again within 5 min: an idle re-registration is deregistered before it takes a job', async () => {
+    on('agent-a', true);
+    await handler()(sqs(lifecycleEvent()), ctx);
+    const b = on(`ci-${I}`, false); // registered under the documented name while agent-a works
+    for (let look = 1; look <= 6 && !registry.deleted.some((d) => d.id === b.id); look++) {
+      now += 60_000;
+      await handler()(sqs(scheduler.scheduled.at(-1)?.message), ctx);
+    }
+    expect(registry.deleted.map((d) => d.id)).toContain(b.id);
+    expect(now - T0).toBeLessThanOrEqual(360_000);
+    expect(lifecycle.outcome('tok-1')).toBeUndefined();
+  });
+
   it('a new registration under the conventional name is found on a look by id (name lookup) before completing', async () => {
     const a = on('agent-a', true);
     await handler()(sqs(lifecycleEvent()), ctx);

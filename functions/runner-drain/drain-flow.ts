@@ -213,7 +213,13 @@ export async function drain(run: DrainRun, msg: DrainMessage, delivery: Delivery
         run.ports.drainState.recordCensus(c, new Date(at.getTime() + CENSUS_TTL_MS)),
       ),
   };
-  let { decision, absentOnce } = await findRunners(run.ports.registry, state, input, census);
+  let { decision, absentOnce } = await findRunners(
+    run.ports.registry,
+    state,
+    input,
+    census,
+    run.retryDelaySeconds * 1000,
+  );
   if (verdict.warmPool) decision = keepForWarmPool(decision);
   if (run.dryRun && decision.kind === 'wait')
     decision = {

@@ -31,25 +31,38 @@ async function look(fn: () => Promise<GitHubRunner[]>): Promise<Listing<GitHubRu
 }
 
 /**
- * The runners the drain already knows for the instance, read by id; when none of them is busy (the
- * look could complete), plus any registered under its documented names (`?name=`: an ephemeral
- * runner re-registered under a new id), mine only. While one is busy the drain waits whatever a
- * lookup finds, so a look costs one request a runner: drains share the App's rate limit.
+ * The runners the drain already knows for the instance, read by id, plus any registered under its
+ * documented names (`?name=`: an ephemeral runner re-registered under a new id), mine only. While
+ * one known runner is busy the drain waits whatever a lookup finds, so the names are looked up only
+ * when `namesDue` (once every NAME_LOOKUP_PERIOD_MS, see `nameLookupDue`) or when none is busy (the
+ * look could complete): drains share the App's rate limit.
  */
 async function readKnown(
   registry: RunnerRegistry,
   instanceId: string,
   ids: readonly number[],
+  namesDue: boolean,
 ): Promise<GitHubRunner[]> {
   const mine = new Map<number, GitHubRunner>();
   const keep = (rs: (GitHubRunner | undefined)[]) => {
     for (const r of rs) if (r && instanceIdOf(r)?.instanceId === instanceId) mine.set(r.id, r);
   };
   keep(await Promise.all(ids.map((id) => registry.getRunner(id))));
-  if ([...mine.values()].some((r) => r.busy)) return [...mine.values()];
+  if (!namesDue && [...mine.values()].some((r) => r.busy)) return [...mine.values()];
   keep(await findByConventionalNames(registry, [instanceId]));
   return [...mine.values()];
 }
+
+/** How often a drain waiting on a busy runner looks the documented names up again. */
+export const NAME_LOOKUP_PERIOD_MS = 300_000;
+
+/**
+ * Whether a look waiting on a busy runner looks the documented names up: the first look of each
+ * period since the drain's first look (looks come `lookEveryMs` apart), so an idle re-registration
+ * is deregistered within about a period, at 2 requests a period, not 2 a look.
+ */
+export const nameLookupDue = (now: Date, firstLookAt: Date, lookEveryMs: number) =>
+  (now.getTime() - firstLookAt.getTime()) % Math.max(NAME_LOOKUP_PERIOD_MS, lookEveryMs) < lookEveryMs;
 
 /**
  * Absent from one offset-paginated listing of a live list is not proof: look up the documented
@@ -130,11 +143,19 @@ export async function findRunners(
   state: DrainState,
   drainInput: Omit<DrainInput, 'runners'>,
   census: CensusAccess,
+  lookEveryMs: number,
 ): Promise<{ decision: Settled; absentOnce: boolean }> {
   const { instanceId } = drainInput;
   let runners: Listing<GitHubRunner> = { ok: true, items: [] };
   if (state.runnerIds.length > 0)
-    runners = await look(() => readKnown(registry, instanceId, state.runnerIds));
+    runners = await look(() =>
+      readKnown(
+        registry,
+        instanceId,
+        state.runnerIds,
+        nameLookupDue(drainInput.now, state.firstLookAt, lookEveryMs),
+      ),
+    );
   // none of the known runners is left (or they could not be read): look afresh
   let listed = false;
   if (!runners.ok || runners.items.length === 0) {
