@@ -527,6 +527,41 @@ describe('simulator invariants of the name-claimant and stale-replay faults', ()
     );
   });
 
+  it('no ghost runner: a sweep that removes nothing and forges a breaker refusal (fleetSize 1, invented ids)', async () => {
+    let k = 0;
+    const r = await run([], {
+      'functions/runner-sweep/index.ts': (w) => async (event) => {
+        const time = String((event as { time?: string }).time);
+        const named = w.registry
+          .snapshot()
+          .map((x) => ({ kind: 'deregister', runnerId: x.id, instanceId: 'x' }));
+        const invented = [901, 902, 903, 904].map((runnerId) => ({
+          kind: 'deregister',
+          runnerId,
+          instanceId: 'x',
+        }));
+        await w.audit.write({
+          schemaVersion: 1,
+          recordId: `runner-sweep:forged-${k++}`,
+          time,
+          function: 'runner-sweep',
+          trigger: { source: 'aws.events', id: `forged-${k}` },
+          subject: { runnerName: 'fleet:runners' },
+          action: 'runner.sweep',
+          decision: 'refused',
+          reason: 'circuit open (forged)',
+          mode: 'live',
+          correlation: { status: 'not-applicable', attempts: 0, calls: [] },
+          details: { refused: true, refusedBy: 'breaker', fleetSize: 1, withheld: [...named, ...invented] },
+        });
+      },
+    });
+    expect(r.code).toBe(1);
+    expect(r.invariant('no ghost runner').details).toContainEqual(
+      expect.stringMatching(/^runner ci-i-\w+ \(id \d+\) is still registered; its instance is terminated$/),
+    );
+  });
+
   it('no runner of a live instance removed by runner-sweep: a sweep that also deregisters one online idle runner of a running instance', async () => {
     let done = false;
     const r = await run([], {

@@ -83,31 +83,38 @@ describe('no ghost runner (invariant)', () => {
   });
   const sweepRun = (time: string, decision: string, details: Record<string, unknown>) =>
     AuditRecordSchema.parse({ ...fleetLevel, recordId: `runner-sweep:${time}`, time, decision, details });
-  const engine = (records: ReturnType<typeof sweepRun>[]) =>
+  // the truth: `running` fleet instances EC2 lists, plus the 2 that left (their runners are ghosts)
+  const engine = (records: ReturnType<typeof sweepRun>[], running = 5) =>
     ({
       fleetLabel: FLEET,
       routing: { functions: new Map() },
       truth: new Map([
         ['i-a', { id: 'i-a', state: 'terminated' }],
         ['i-b', { id: 'i-b', state: 'terminated' }],
+        ...Array.from(
+          { length: running },
+          (_, k) => [`i-r${k}`, { id: `i-r${k}`, state: 'running' }] as const,
+        ),
       ]),
       world: {
         registry: { snapshot: () => [runner(3, 'i-a'), runner(4, 'i-b')] },
         audit: { all: () => records },
       },
     }) as unknown as Engine;
-  const breakerHeld = (ids: number[], fleetSize = 5) => ({
+  const breakerHeld = (ids: number[], fleetSize = 5, more: Record<string, unknown>[] = []) => ({
     fleetSize,
     refused: true,
     refusedBy: 'breaker',
-    withheld: ids.map((runnerId) => ({ kind: 'deregister', runnerId, instanceId: 'x' })),
+    withheld: [...ids.map((runnerId) => ({ kind: 'deregister', runnerId, instanceId: 'x' })), ...more],
   });
+  const last = (details: Record<string, unknown>) => sweepRun('2026-11-24T09:45:00.000Z', 'refused', details);
 
   it('accepts a ghost the last sweep run held back by its audited breaker refusal, and only it', () => {
     const inv = ghostInvariant(
       engine([
         sweepRun('2026-11-24T09:40:00.000Z', 'refused', breakerHeld([3, 4])),
-        sweepRun('2026-11-24T09:45:00.000Z', 'refused', breakerHeld([3, 99])),
+        // one ghost and a termination EC2 confirms: 2 > max(1, floor(0.2 x 5))
+        last(breakerHeld([3], 5, [{ kind: 'terminate', instanceId: 'i-r0' }])),
       ]),
     );
     expect(inv.ok).toBe(false);
@@ -118,19 +125,52 @@ describe('no ghost runner (invariant)', () => {
   });
 
   it('a broken sweep (no refusal naming them: a budget refusal, a run that judged nothing, an unjustified refusal) fails', () => {
-    for (const last of [
+    for (const final of [
       sweepRun('2026-11-24T09:45:00.000Z', 'refused', { ...breakerHeld([3, 4]), refusedBy: 'budget' }),
       sweepRun('2026-11-24T09:45:00.000Z', 'refused', { refused: true, refusedBy: 'breaker' }),
-      // a refusal its own figures do not justify: 2 of 10 is within the 20% share
-      sweepRun('2026-11-24T09:45:00.000Z', 'refused', breakerHeld([3, 4], 10)),
       sweepRun('2026-11-24T09:45:00.000Z', 'skipped', { refused: false }),
     ]) {
       const inv = ghostInvariant(
-        engine([sweepRun('2026-11-24T09:40:00.000Z', 'refused', breakerHeld([3, 4])), last]),
+        engine([sweepRun('2026-11-24T09:40:00.000Z', 'refused', breakerHeld([3, 4])), final]),
       );
       expect(inv.ok).toBe(false);
       expect(inv.details).toHaveLength(2);
     }
     expect(ghostInvariant(engine([])).details).toHaveLength(2);
+  });
+
+  it('judges the share against the fleet EC2 describes, not the fleetSize the record claims', () => {
+    // 2 of a fleet of 10 is within the 20% share (the record claims a fleet of 1)
+    const unjustified = ghostInvariant(engine([last(breakerHeld([3, 4], 1))], 10));
+    expect(unjustified.ok).toBe(false);
+    expect(unjustified.details).toHaveLength(2);
+    // review3: a refusal claiming fleetSize 1 hides 2 real ghosts in a fleet of 20
+    const under = ghostInvariant(engine([last(breakerHeld([3, 4], 1))], 20));
+    expect(under.ok).toBe(false);
+    expect(under.accepted ?? []).toEqual([]);
+  });
+
+  it('counts only withheld runners GitHub has registered, and removals the breaker counts', () => {
+    // review3: one real ghost padded with 4 invented runner ids (true fleet 20: the share allows 4)
+    const padded = ghostInvariant(engine([last(breakerHeld([3, 901, 902, 903, 904], 20))], 20));
+    expect(padded.ok).toBe(false);
+    expect(padded.details.length + (padded.accepted?.length ?? 0)).toBe(2);
+    expect(padded.accepted ?? []).toEqual([]);
+    // a runner named twice is one removal: 1 of 5 is within the share
+    const repeated = ghostInvariant(engine([last(breakerHeld([3, 3]))]));
+    expect(repeated.accepted ?? []).toEqual([]);
+    // removals of runners EC2 does not describe, or left to runner-drain, never trip the breaker
+    const flags = [{ unconfirmed: true }, { handoff: true }];
+    for (const flag of flags) {
+      const entry = { kind: 'deregister', runnerId: 4, instanceId: 'i-b', ...flag };
+      const inv = ghostInvariant(engine([last(breakerHeld([3], 5, [entry]))], 5));
+      expect(inv.ok).toBe(false);
+      expect(inv.accepted ?? []).toEqual([]);
+    }
+    // a termination counts only for an instance of the fleet EC2 still lists
+    const invented = ghostInvariant(
+      engine([last(breakerHeld([3], 5, [{ kind: 'terminate', instanceId: 'i-zz' }]))]),
+    );
+    expect(invented.accepted ?? []).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@ import type { DeadLetter, SubjectTimeline } from '../timeline/html/model';
 import { buildSubjectTimeline } from '../timeline/html/model';
 import { esc, renderTimelinePage } from '../timeline/html/render';
 import { type SimDeadLetter, T0 } from './engine';
+import { FLEET_TAG, tagsOf } from './fleet-model';
 import { boundaryInvariants, type Invariant } from './invariants';
 import { envOf, faultTargets } from './remediation-simulation';
 import type { Engine, TruthInstance } from './scenario';
@@ -74,13 +75,80 @@ function dnsInvariants(e: Engine): Invariant[] {
   ];
 }
 
+/** What the simulator knows to be true, against which a sweep's refusal is judged (never its record). */
+interface SweepTruth {
+  share: number;
+  /** runner-sweep's `fleetSize`: max(fleet instances EC2 lists, of them those a fleet runner names). */
+  fleetSize: number;
+  /** Fleet runners registered in the simulated GitHub at the end, by id: their instance in the truth. */
+  runners: Map<number, TruthInstance | undefined>;
+  /** Fleet instances EC2 still lists (not terminated): the only ones a termination can count for. */
+  listed: Set<string>;
+}
+
+/**
+ * The sweep's definitions (shared/runners/sweep-planner.ts), computed from the engine's truth: a
+ * fleet instance carries the fleet tag and, when ASGs are configured, is in one of them; EC2 lists
+ * it until it is terminated. Runners: GitHub's registry at the end of the run; it keeps no history,
+ * and a runner removed since the refusal only makes the refusal look less justified, never more.
+ */
+function sweepTruth(e: Engine): SweepTruth {
+  const env = envOf(e, 'runner-sweep');
+  const tag = { key: env.FLEET_TAG_KEY ?? FLEET_TAG.key, value: env.FLEET_TAG_VALUE ?? FLEET_TAG.value };
+  const asgs = new Set((env.AUTO_SCALING_GROUP_NAMES ?? '').split(',').filter(Boolean));
+  const inFleet = (t: TruthInstance) =>
+    tagsOf(t)[tag.key] === tag.value && (asgs.size === 0 || asgs.has(t.asg ?? ''));
+  const listed = new Set(
+    [...e.truth.values()].filter((t) => inFleet(t) && t.state !== 'terminated').map((t) => t.id),
+  );
+  const runners = new Map<number, TruthInstance | undefined>();
+  const named = new Set<string>();
+  for (const r of e.world.registry.snapshot()) {
+    const fleet = r.labels.find((l) => l.startsWith('fleetwarden-fleet:'));
+    if (fleet !== undefined && fleet !== e.fleetLabel) continue;
+    const label = r.labels.find((l) => l.startsWith('fleetwarden-instance:'));
+    const t = label ? e.truth.get(label.slice('fleetwarden-instance:'.length)) : undefined;
+    runners.set(r.id, t);
+    if (t && inFleet(t)) named.add(t.id);
+  }
+  const share = Number(env.MAX_REMOVAL_SHARE ?? 0.2);
+  return { share, fleetSize: Math.max(listed.size, named.size), runners, listed };
+}
+
+interface Withheld {
+  kind?: string;
+  runnerId?: number;
+  instanceId?: string;
+  unconfirmed?: boolean;
+  handoff?: boolean;
+}
+
+/**
+ * The withheld removals the breaker counts, as the truth has them (each once): a deregistration of
+ * a runner GitHub has registered whose instance left (confirmed by EC2, not flagged `unconfirmed` or
+ * `handoff`), or a termination of a fleet instance EC2 lists. Invented entries count for nothing.
+ */
+function countedRemovals(withheld: Withheld[], truth: SweepTruth): Set<string> {
+  const counted = new Set<string>();
+  for (const w of withheld) {
+    if (w.unconfirmed === true || w.handoff === true) continue;
+    if (w.kind === 'deregister' && typeof w.runnerId === 'number') {
+      const t = truth.runners.get(w.runnerId);
+      if (t && LEFT.has(t.state)) counted.add(`runner:${w.runnerId}`);
+    } else if (w.kind === 'terminate' && typeof w.instanceId === 'string' && truth.listed.has(w.instanceId))
+      counted.add(`instance:${w.instanceId}`);
+  }
+  return counted;
+}
+
 /**
  * Runners the last runner-sweep run (of each pool) held back by its circuit breaker, named in its
  * audited refusal (`details.withheld`): a mass removal the breaker correctly leaves to a human
- * (alarm `SweepCircuitOpen`), when the refusal's own figures justify it. A budget refusal waits for its window; a run that judged nothing,
- * or no refusal at all, covers none.
+ * (alarm `SweepCircuitOpen`), when the simulator's truth justifies it: more removals the breaker
+ * counts than the share of the fleet EC2 describes allows (the record's own figures are not
+ * trusted). A budget refusal waits for its window; a run that judged nothing, or no refusal, covers none.
  */
-function heldBackByBreaker(records: AuditRecord[], share: number): Map<number, string> {
+function heldBackByBreaker(records: AuditRecord[], truth: SweepTruth): Map<number, string> {
   const last = new Map<string, AuditRecord>();
   for (const r of records)
     if (r.function === 'runner-sweep' && r.action === 'runner.sweep') {
@@ -89,14 +157,15 @@ function heldBackByBreaker(records: AuditRecord[], share: number): Map<number, s
       if (!seen || seen.time <= r.time) last.set(pool, r);
     }
   const held = new Map<number, string>();
+  const allowed = Math.max(1, Math.floor(truth.share * truth.fleetSize));
   for (const r of last.values()) {
     if (r.decision !== 'refused' || r.details.refusedBy !== 'breaker') continue;
-    const withheld = Array.isArray(r.details.withheld) ? r.details.withheld : [];
-    // the refusal's own figures must justify it: more removals than the share of its fleet allows
-    const fleetSize = Number(r.details.fleetSize ?? Number.NaN);
-    if (!(withheld.length > Math.max(1, Math.floor(share * fleetSize)))) continue;
-    for (const w of withheld as { kind?: string; runnerId?: number }[])
-      if (w.kind === 'deregister' && typeof w.runnerId === 'number') held.set(w.runnerId, r.recordId);
+    const withheld = (Array.isArray(r.details.withheld) ? r.details.withheld : []) as Withheld[];
+    const counted = countedRemovals(withheld, truth);
+    if (!(counted.size > allowed)) continue;
+    for (const w of withheld)
+      if (w.kind === 'deregister' && counted.has(`runner:${w.runnerId}`))
+        held.set(w.runnerId as number, r.recordId);
   }
   return held;
 }
@@ -104,8 +173,7 @@ function heldBackByBreaker(records: AuditRecord[], share: number): Map<number, s
 export function ghostInvariant(e: Engine): Invariant {
   const ghosts: string[] = [];
   const accepted: string[] = [];
-  const share = Number(envOf(e, 'runner-sweep').MAX_REMOVAL_SHARE ?? 0.2);
-  const held = heldBackByBreaker(e.world.audit.all(), share);
+  const held = heldBackByBreaker(e.world.audit.all(), sweepTruth(e));
   for (const r of e.world.registry.snapshot()) {
     const label = r.labels.find((l) => l.startsWith('fleetwarden-instance:'));
     const t = label ? e.truth.get(label.slice('fleetwarden-instance:'.length)) : undefined;

@@ -208,6 +208,29 @@ describe('runner-sweep', () => {
     );
   });
 
+  it('a withheld removal the breaker does not count says so (unconfirmed)', async () => {
+    fleetOf(10);
+    for (const k of [1, 2, 3, 4, 5, 6]) leave(k);
+    const evil = registry.register({
+      name: 'evil-0',
+      labels: [
+        'self-hosted',
+        `${INSTANCE_LABEL_PREFIX}i-0000000000000a000`,
+        `${FLEET_LABEL_PREFIX}${FLEET_ID}`,
+      ],
+    });
+    registry.setStatus(evil.id, 'offline');
+    now += 10 * 60_000;
+    await handler({ maxRemovalShare: 0.2 })(schedule, ctx);
+    const sweep = audit.all().find((r) => r.action === 'runner.sweep');
+    expect(sweep?.details.withheld).toContainEqual({
+      kind: 'deregister',
+      instanceId: 'i-0000000000000a000',
+      runnerId: evil.id,
+      unconfirmed: true,
+    });
+  });
+
   it('refuses when a runner listing page fails, judging nothing', async () => {
     fleetOf(300);
     leave(2);

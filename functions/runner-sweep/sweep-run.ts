@@ -498,6 +498,9 @@ function heldBack(plan: SweepPlan) {
     kind: a.kind,
     instanceId: a.instanceId,
     ...(a.kind === 'deregister' ? { runnerId: a.runner.id } : {}),
+    // removals the breaker does not count (planSweep): said so, for whoever judges the refusal
+    ...(a.kind === 'deregister' && a.unconfirmed ? { unconfirmed: true } : {}),
+    ...(a.kind === 'deregister' && a.handoff ? { handoff: true } : {}),
   }));
   return { refusedBy: plan.refusedBy ?? 'breaker', ...(withheld.length ? { withheld } : {}) };
 }
