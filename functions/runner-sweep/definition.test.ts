@@ -1,5 +1,5 @@
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Decision, PlannedChange } from '../../shared/approvals/model';
 import { AuditWriteError } from '../../shared/audit/errors';
 import { InMemoryAuditSink } from '../../shared/audit/in-memory-audit-sink';
@@ -17,6 +17,7 @@ import { FakeGitHubApi, testPrivateKey } from '../../shared/github/testing/fake-
 import { describedFetch } from '../../shared/github/testing/openapi';
 import { type ApprovalGate, type ApprovalRequest, REPORT_ONLY_GATE } from '../../shared/kernel/approval';
 import { readSettings } from '../../shared/kernel/settings';
+import { metrics } from '../../shared/observability/powertools';
 import { FLEET_LABEL_PREFIX, INSTANCE_LABEL_PREFIX } from '../../shared/runners/matching';
 import { runnerSweep } from './definition';
 
@@ -1053,6 +1054,31 @@ describe('runner-sweep: a run the breaker or the budget refuses becomes a propos
     await expect(handler({ maxRemovalShare: 0.2, gate })(schedule, ctx)).rejects.toThrow(/GitHub 500/);
     expect(registry.deleted).toHaveLength(5);
     expect(gate.settled).toEqual(['failed']);
+  });
+
+  it('a window with units left removes ghosts up to them, defers the rest and still says the budget is spent', async () => {
+    // multi-account seed 13: two confirmed ghosts waited a whole window behind an all-or-nothing
+    // refusal; budget 2 (20% of 10), 1 spent: one ghost removed, the other deferred, on-call told
+    fleetOf(10);
+    leave(1);
+    leave(2);
+    now += 10 * 60_000;
+    await state.recordRemovals(1, 'earlier-run', new Date(now - 60_000), new Date(now + 7_200_000));
+    const added = vi.spyOn(metrics, 'addMetric');
+    const gate = refusing();
+    const summary = await handler({ maxRemovalShare: 0.2, gate })(schedule, ctx);
+    expect(summary).toMatchObject({ refused: false, deregistered: 1, deferred: 1 });
+    expect(registry.deleted).toHaveLength(1);
+    expect(gate.requests).toEqual([]);
+    expect(added.mock.calls.map(([name]) => name)).toContain('SweepBudgetExhausted');
+    const run = audit.all().find((r) => r.action === 'runner.sweep');
+    expect(run?.decision).toBe('acted');
+    expect(run?.reason).toMatch(/removal budget spent: 1 removals .* the oldest 1 removed, 1 deferred/);
+    expect(run?.details).toMatchObject({
+      budgetSpent: expect.stringMatching(/removal budget spent/),
+      deferred: [expect.objectContaining({ why: 'budget' })],
+    });
+    added.mockRestore();
   });
 
   it('a rolling-budget refusal is proposed as such (why: budget)', async () => {

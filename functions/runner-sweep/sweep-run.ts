@@ -469,7 +469,8 @@ async function writeRunRecord(
   asked?: ApprovalVerdict,
 ): Promise<void> {
   if (plan.refused) metrics.addMetric('SweepCircuitOpen', 'Count', 1);
-  if (plan.refusedBy === 'budget') metrics.addMetric('SweepBudgetExhausted', 'Count', 1);
+  // a window with units for some ghosts only removes those and defers the rest: on-call is still told
+  if (plan.refusedBy === 'budget' || plan.budgetSpent) metrics.addMetric('SweepBudgetExhausted', 'Count', 1);
   const removed = summary.deregistered + summary.terminated > 0;
   const refused = plan.refused && !asked?.approved;
   await auditedAction(ports.audit, ctx, runRecord(s), async () => ({
@@ -483,6 +484,7 @@ async function writeRunRecord(
       fleetSize: plan.fleetSize,
       ...(plan.fleetRunners !== undefined ? { fleetRunners: plan.fleetRunners } : {}),
       ...(plan.deferred?.length ? { deferred: plan.deferred } : {}),
+      ...(plan.budgetSpent ? { budgetSpent: plan.budgetSpent } : {}),
       ...(refused ? heldBack(plan) : {}),
       // stopped-instance removals and terminations were withheld this run
       ...(seen.warmPool?.ok === false ? { warmPoolUnread: seen.warmPool.error } : {}),
@@ -512,7 +514,8 @@ function runRecordReason(
   summary: SweepSummary,
   asked: ApprovalVerdict | undefined,
 ): string {
-  if (!plan.refused) return runReason(s, summary);
+  if (!plan.refused)
+    return plan.budgetSpent ? `${plan.budgetSpent}: ${runReason(s, summary)}` : runReason(s, summary);
   if (!asked) return plan.refused;
   if (!asked.approved) return `${plan.refused}; ${asked.reason}`;
   return `${plan.refused}; approved by ${asked.by.join(', ')} (proposal ${asked.proposalId}): ${runReason(s, summary)}`;

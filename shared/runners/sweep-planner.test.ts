@@ -517,6 +517,35 @@ describe('sweep planner: blast radius (issue 10)', () => {
     expect(kinds(spent)).toEqual([]);
   });
 
+  it('rolling budget: removes the oldest ghosts up to what the window has left, defers the rest, says the budget is spent', () => {
+    // multi-account seed 13: ghosts 9 and 16 waited a whole window behind an all-or-nothing refusal
+    // ("2 more would exceed"); 10 fleet runners at 30%: budget 3, 1 spent, 2 left for 3 ghosts
+    const fleet = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => instance(n));
+    const left = (n: number, ago: number) =>
+      instance(n, { state: 'terminated', stateChangedAt: new Date(NOW.getTime() - ago * min).toISOString() });
+    const ghosts = [11, 12, 13].map((n) => runner(n, { status: 'offline' }));
+    const w = {
+      ...input([...fleet.map((_, k) => runner(k + 1)), ...ghosts], fleet, [
+        left(11, 10),
+        left(12, 40),
+        left(13, 20),
+      ]),
+      removalsInWindow: 1,
+    };
+    const plan = planSweep(w, { ...cfg, maxRemovalShare: 0.3 });
+    expect(plan.refused).toBeUndefined();
+    const removed = plan.actions.flatMap((a) => (a.kind === 'deregister' ? [a.instanceId] : []));
+    expect(removed.sort()).toEqual([iid(12), iid(13)]);
+    expect(plan.deferred?.map((d) => [d.instanceId, d.why])).toEqual([[iid(11), 'budget']]);
+    expect(plan.budgetSpent).toMatch(
+      /removal budget spent: 1 removals .* 3 more .* 3 allowed.*2 removed, 1 deferred/,
+    );
+    // nothing left in the window: refused all-or-nothing as before (a proposal for a human)
+    const none = planSweep({ ...w, removalsInWindow: 3 }, { ...cfg, maxRemovalShare: 0.3 });
+    expect(none.refusedBy).toBe('budget');
+    expect(kinds(none).filter((k) => k === 'deregister')).toEqual([]);
+  });
+
   it('rolling budget: a removal made only once a human approves it (approvedOnly) is not judged against the window', () => {
     const fleet = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => instance(n));
     const runners = [...fleet.map((_, k) => runner(k + 1)), runner(11, { status: 'offline' })];
@@ -1022,7 +1051,8 @@ describe('sweep planner: a refused run says what it would have removed (issue 12
   });
 
   it('a rolling-budget refusal lists them too, at most maxRemovalsPerRun', () => {
-    const plan = planSweep({ ...massTermination(), removalsInWindow: 3 }, { ...cfg, maxRemovalsPerRun: 3 });
+    // budget 5 (half of the 10 with a runner), all spent: a window with units left removes up to them
+    const plan = planSweep({ ...massTermination(), removalsInWindow: 5 }, { ...cfg, maxRemovalsPerRun: 3 });
     expect(plan.refusedBy).toBe('budget');
     expect(plan.wouldHave?.map((a) => a.instanceId)).toEqual([7, 8, 9].map(iid));
   });

@@ -125,8 +125,11 @@ export interface Deferred {
   kind: 'deregister' | 'terminate';
   instanceId: string;
   runnerId?: number;
-  /** Set when the removal waits for the unconfirmed-removal budget (not for `maxRemovalsPerRun`). */
-  why?: 'unconfirmed-budget' | 'drain-handoff';
+  /**
+   * Why it waits when not for `maxRemovalsPerRun`: the unconfirmed-removal budget, the drain's
+   * (handoff), or the rolling budget, which had room for only older ghosts this window (`budget`).
+   */
+  why?: 'unconfirmed-budget' | 'drain-handoff' | 'budget';
 }
 
 export interface SweepPlan {
@@ -149,6 +152,12 @@ export interface SweepPlan {
   fleetRunners?: number;
   /** Removals beyond `maxRemovalsPerRun`, left for the next run. */
   deferred?: Deferred[];
+  /**
+   * Set when the rolling budget had room for some of the confirmed removals only: the oldest ghosts
+   * up to what the window has left are in `actions`, the rest deferred (`budget`). Not a refusal
+   * (`refused` unset), but on-call is told as for one (SweepBudgetExhausted).
+   */
+  budgetSpent?: string;
   /**
    * Set when the breaker's share or the rolling budget refused the run from inputs fit to judge
    * from: the removals it would have made (confirmed first, at most `maxRemovalsPerRun`), for a
@@ -577,16 +586,19 @@ function breaker(
       `circuit open: ${confirmed.length} removals out of a fleet of ${fleetSize} (instances EC2 describes) exceed the allowed ${Math.round(config.maxRemovalShare * 100)}% (${allowed}); nothing removed`,
     );
   }
-  const taking = Math.min(confirmed.length, cap);
   const approvedOnly = new Set(config.approvedOnly ?? []);
-  const spending = confirmed.slice(0, taking).filter((a) => !approvedOnly.has(a.kind as Removal['kind']));
+  const spends = (a: SweepAction) => !approvedOnly.has(a.kind as Removal['kind']);
+  const ordered = oldestFirst(input, confirmed);
+  const over = overBudget(input, config, fleetRunners, ordered.slice(0, cap).filter(spends).length);
+  if (over && over.left <= 0) return refuse('budget', `circuit open: ${over.message}; nothing removed`);
+  const chosen = withinBudget(ordered, cap, spends, over?.left);
+  const taking = chosen.taken.length;
   const room = unconfirmedRoom(input, config, {
     allowed,
-    taking: spending.length,
+    taking: chosen.spent,
     confirmed: confirmed.length,
     fleetRunners,
   });
-  if (typeof room === 'string') return refuse('budget', room);
   if (unconfirmed.length > 0 && taking === 0 && room <= 0 && input.removalsInWindow !== undefined)
     return refuse(
       'budget',
@@ -594,26 +606,99 @@ function breaker(
     );
   const unconfirmedTaken = Math.max(0, Math.min(unconfirmed.length, room, cap - taking));
   const kept = new Set<SweepAction>([
-    ...confirmed.slice(0, taking),
+    ...chosen.taken,
     ...unconfirmed.slice(0, unconfirmedTaken),
     ...handoff.slice(
       0,
       handoffRoom(input, config, { allowed, fleetRunners, cap }, taking + unconfirmedTaken),
     ),
   ]);
-  const { out, deferred } = deferRest(
-    actions,
-    kept,
-    (a) => isUnconfirmed(a) && unconfirmed.indexOf(a) >= room,
+  const { out, deferred } = deferRest(actions, kept, (a) =>
+    isUnconfirmed(a) && unconfirmed.indexOf(a) >= room
+      ? 'unconfirmed-budget'
+      : over && confirmed.includes(a)
+        ? 'budget'
+        : undefined,
   );
-  return { actions: out, wouldRemove, fleetSize, fleetRunners, ...(deferred.length ? { deferred } : {}) };
+  const cut = deferred.filter((d) => d.why === 'budget').length;
+  return {
+    actions: out,
+    wouldRemove,
+    fleetSize,
+    fleetRunners,
+    ...(deferred.length ? { deferred } : {}),
+    ...(over
+      ? {
+          budgetSpent: `${over.message}; the oldest ${chosen.spent} removed, ${cut} deferred to a later window`,
+        }
+      : {}),
+  };
+}
+
+/** The confirmed removals, the ghost whose instance left first (EC2's state time) first; stable. */
+function oldestFirst(input: SweepInput, confirmed: SweepAction[]): SweepAction[] {
+  const at = new Map(
+    [...(input.fleet.ok ? input.fleet.items : []), ...input.described].map((i) => [
+      i.instanceId,
+      i.stateChangedAt ? Date.parse(i.stateChangedAt) : Number.NaN,
+    ]),
+  );
+  const key = (a: SweepAction) => {
+    const t = 'instanceId' in a ? at.get(a.instanceId) : undefined;
+    return t === undefined || Number.isNaN(t) ? Number.POSITIVE_INFINITY : t;
+  };
+  return confirmed
+    .map((a, k) => ({ a, k, t: key(a) }))
+    .sort((x, y) => (x.t === y.t ? x.k - y.k : x.t < y.t ? -1 : 1))
+    .map(({ a }) => a);
+}
+
+/** At most `cap` removals, oldest first, of which at most `units` spend the rolling budget. */
+function withinBudget(
+  ordered: SweepAction[],
+  cap: number,
+  spends: (a: SweepAction) => boolean,
+  units = Number.POSITIVE_INFINITY,
+): { taken: SweepAction[]; spent: number } {
+  const taken: SweepAction[] = [];
+  let spent = 0;
+  for (const a of ordered) {
+    if (taken.length >= cap) break;
+    if (spends(a) && spent >= units) continue;
+    if (spends(a)) spent++;
+    taken.push(a);
+  }
+  return { taken, spent };
+}
+
+/**
+ * Whether the `taking` confirmed removals that spend the rolling budget exceed what the window has
+ * left: how many units it has left (0 or less: refused), and what on-call is told.
+ */
+function overBudget(
+  input: SweepInput,
+  config: SweepConfig,
+  fleetRunners: number,
+  taking: number,
+): { left: number; message: string } | undefined {
+  if (input.removalsInWindow === undefined) return undefined;
+  const budget = removalBudget(config.maxRemovalShare, fleetRunners);
+  const left = budget - input.removalsInWindow;
+  if (taking <= left) return undefined;
+  const window = Math.round(
+    (config.budgetWindowMs ?? DEFAULT_SWEEP_CONFIG.budgetWindowMs ?? 3_600_000) / 60_000,
+  );
+  return {
+    left,
+    message: `removal budget spent: ${input.removalsInWindow} removals in the last ${window} min, ${taking} more would exceed the ${budget} allowed per ${window} min (max(1, ${Math.round(config.maxRemovalShare * 100)}% of the ${fleetRunners} fleet instances EC2 describes with a runner))`,
+  };
 }
 
 /** The plan's actions without the removals not kept, and those removals as deferred, each with why. */
 function deferRest(
   actions: SweepAction[],
   kept: ReadonlySet<SweepAction>,
-  unconfirmedBudget: (a: SweepAction) => boolean,
+  why: (a: SweepAction) => Deferred['why'],
 ): { out: SweepAction[]; deferred: Deferred[] } {
   const deferred: Deferred[] = [];
   const out = actions.filter((a) => {
@@ -622,7 +707,7 @@ function deferRest(
       kind: a.kind,
       instanceId: a.instanceId,
       ...(a.kind === 'deregister' ? { runnerId: a.runner.id } : {}),
-      ...(unconfirmedBudget(a) ? { why: 'unconfirmed-budget' as const } : {}),
+      ...(why(a) ? { why: why(a) } : {}),
       ...(isHandoff(a) ? { why: 'drain-handoff' as const } : {}),
     });
     return false;
@@ -661,24 +746,17 @@ export function removalBudget(maxRemovalShare: number, fleetRunners: number): nu
 /**
  * How many unconfirmed removals this run may make after the `taking` confirmed ones: what the
  * per-run share leaves, and with a rolling budget what it leaves, capped at half of it (at least 1)
- * per window, so runners anyone can register never spend the budget the real removals need. A
- * string: the confirmed removals alone exceed the rolling budget (the refusal).
+ * per window, so runners anyone can register never spend the budget the real removals need.
  */
 function unconfirmedRoom(
   input: SweepInput,
   config: SweepConfig,
   run: { allowed: number; taking: number; confirmed: number; fleetRunners: number },
-): number | string {
+): number {
   const perRun = run.allowed - run.confirmed;
   if (input.removalsInWindow === undefined) return perRun;
   const budget = removalBudget(config.maxRemovalShare, run.fleetRunners);
   const left = budget - input.removalsInWindow;
-  if (run.taking > left) {
-    const window = Math.round(
-      (config.budgetWindowMs ?? DEFAULT_SWEEP_CONFIG.budgetWindowMs ?? 3_600_000) / 60_000,
-    );
-    return `circuit open: removal budget spent: ${input.removalsInWindow} removals in the last ${window} min, ${run.taking} more would exceed the ${budget} allowed per ${window} min (max(1, ${Math.round(config.maxRemovalShare * 100)}% of the ${run.fleetRunners} fleet instances EC2 describes with a runner)); nothing removed`;
-  }
   const half = Math.max(1, Math.floor(budget / 2)) - (input.unconfirmedRemovalsInWindow ?? 0);
   return Math.min(perRun, left - run.taking, half);
 }
