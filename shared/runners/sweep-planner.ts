@@ -568,17 +568,8 @@ function breaker(
       ? { wouldHave: ([...confirmed, ...unconfirmed, ...handoff] as Removal[]).slice(0, cap) }
       : {}),
   });
-  const matchedFleet = fleet.filter((i) => instancesWithRunner.has(i.instanceId)).length;
-  const unregistered = actions.filter(
-    (a) => a.kind === 'terminate' || (a.kind === 'report' && a.finding === 'never-registered'),
-  ).length;
-  if (matchedFleet === 0 && unregistered > 0) {
-    return refuse(
-      'breaker',
-      `circuit open: no runner matches any of the fleet's ${fleet.length} instances while ${unregistered} are past the boot timeout; the runner label convention is probably broken; nothing removed`,
-      false,
-    );
-  }
+  const broken = conventionBroken(fleet, actions, instancesWithRunner);
+  if (broken) return refuse('breaker', broken, false);
   const allowed = Math.max(1, Math.floor(config.maxRemovalShare * fleetSize));
   if (confirmed.length > allowed) {
     return refuse(
@@ -600,10 +591,7 @@ function breaker(
     fleetRunners,
   });
   if (unconfirmed.length > 0 && taking === 0 && room <= 0 && input.removalsInWindow !== undefined)
-    return refuse(
-      'budget',
-      `circuit open: removal budget spent for runners whose instance EC2 does not describe (${unconfirmed.length} waiting; ${input.unconfirmedRemovalsInWindow ?? 0} such and ${input.removalsInWindow} removals in all in the window); nothing removed`,
-    );
+    return refuse('budget', unconfirmedSpent(input, unconfirmed.length));
   const unconfirmedTaken = Math.max(0, Math.min(unconfirmed.length, room, cap - taking));
   const kept = new Set<SweepAction>([
     ...chosen.taken,
@@ -634,6 +622,24 @@ function breaker(
       : {}),
   };
 }
+
+/** Why the breaker opens on the runner label convention: no runner matches any fleet instance. */
+function conventionBroken(
+  fleet: InstanceInfo[],
+  actions: SweepAction[],
+  instancesWithRunner: ReadonlySet<string>,
+): string | undefined {
+  const matchedFleet = fleet.filter((i) => instancesWithRunner.has(i.instanceId)).length;
+  const unregistered = actions.filter(
+    (a) => a.kind === 'terminate' || (a.kind === 'report' && a.finding === 'never-registered'),
+  ).length;
+  if (matchedFleet > 0 || unregistered === 0) return undefined;
+  return `circuit open: no runner matches any of the fleet's ${fleet.length} instances while ${unregistered} are past the boot timeout; the runner label convention is probably broken; nothing removed`;
+}
+
+/** The refusal of a run whose only removals wait on the budget for unconfirmed ghosts. */
+const unconfirmedSpent = (input: SweepInput, waiting: number) =>
+  `circuit open: removal budget spent for runners whose instance EC2 does not describe (${waiting} waiting; ${input.unconfirmedRemovalsInWindow ?? 0} such and ${input.removalsInWindow} removals in all in the window); nothing removed`;
 
 /** The confirmed removals, the ghost whose instance left first (EC2's state time) first; stable. */
 function oldestFirst(input: SweepInput, confirmed: SweepAction[]): SweepAction[] {
