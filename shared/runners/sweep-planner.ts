@@ -687,10 +687,9 @@ function overBudget(
   fleetRunners: number,
   taking: number,
 ): { left: number; message: string } | undefined {
-  if (input.removalsInWindow === undefined) return undefined;
-  const budget = removalBudget(config.maxRemovalShare, fleetRunners);
-  const left = budget - input.removalsInWindow;
-  if (taking <= left) return undefined;
+  const w = windowLeft(input, config, fleetRunners);
+  if (!w || taking <= w.left) return undefined;
+  const { budget, left } = w;
   const window = Math.round(
     (config.budgetWindowMs ?? DEFAULT_SWEEP_CONFIG.budgetWindowMs ?? 3_600_000) / 60_000,
   );
@@ -709,12 +708,12 @@ function deferRest(
   const deferred: Deferred[] = [];
   const out = actions.filter((a) => {
     if (!isRemoval(a) || kept.has(a)) return true;
+    const reason = isHandoff(a) ? 'drain-handoff' : why(a);
     deferred.push({
       kind: a.kind,
       instanceId: a.instanceId,
       ...(a.kind === 'deregister' ? { runnerId: a.runner.id } : {}),
-      ...(why(a) ? { why: why(a) } : {}),
-      ...(isHandoff(a) ? { why: 'drain-handoff' as const } : {}),
+      ...(reason ? { why: reason } : {}),
     });
     return false;
   });
@@ -735,9 +734,20 @@ function handoffRoom(
   taken: number,
 ): number {
   const perRun = Math.min(run.allowed, run.cap) - taken;
-  if (input.removalsInWindow === undefined) return Math.max(0, perRun);
-  const left = removalBudget(config.maxRemovalShare, run.fleetRunners) - input.removalsInWindow;
-  return Math.max(0, Math.min(perRun, left - taken - 1));
+  const w = windowLeft(input, config, run.fleetRunners);
+  if (!w) return Math.max(0, perRun);
+  return Math.max(0, Math.min(perRun, w.left - taken - 1));
+}
+
+/** The rolling budget of the window and the units it has left, when the window's removals are known. */
+function windowLeft(
+  input: SweepInput,
+  config: SweepConfig,
+  fleetRunners: number,
+): { budget: number; left: number } | undefined {
+  if (input.removalsInWindow === undefined) return undefined;
+  const budget = removalBudget(config.maxRemovalShare, fleetRunners);
+  return { budget, left: budget - input.removalsInWindow };
 }
 
 /**
@@ -760,9 +770,9 @@ function unconfirmedRoom(
   run: { allowed: number; taking: number; confirmed: number; fleetRunners: number },
 ): number {
   const perRun = run.allowed - run.confirmed;
-  if (input.removalsInWindow === undefined) return perRun;
-  const budget = removalBudget(config.maxRemovalShare, run.fleetRunners);
-  const left = budget - input.removalsInWindow;
+  const w = windowLeft(input, config, run.fleetRunners);
+  if (!w) return perRun;
+  const { budget, left } = w;
   const half = Math.max(1, Math.floor(budget / 2)) - (input.unconfirmedRemovalsInWindow ?? 0);
   return Math.min(perRun, left - run.taking, half);
 }
