@@ -11,6 +11,8 @@ import { type AuditRecord, type AuditRecordInput, AuditRecordSchema } from './sc
 export class InMemoryAuditSink implements AuditSink {
   readonly records = new Map<string, AuditRecord>();
   private failuresLeft = 0;
+  /** recordIds by time, kept while no write adds a record or moves one in time */
+  private order: string[] | undefined;
 
   failNextWrites(count: number): void {
     this.failuresLeft = count;
@@ -29,11 +31,23 @@ export class InMemoryAuditSink implements AuditSink {
     }
     const stored = this.records.get(parsed.data.recordId);
     // like the table's conditional put: a late, older write of the same record is a no-op
-    if (!stored || stored.time <= parsed.data.time) this.records.set(parsed.data.recordId, parsed.data);
+    if (!stored || stored.time <= parsed.data.time) {
+      if (stored?.time !== parsed.data.time) this.order = undefined;
+      this.records.set(parsed.data.recordId, parsed.data);
+    }
     return parsed.data;
   }
 
+  /** Every record, oldest first (ties in the order written). */
   all(): AuditRecord[] {
-    return [...this.records.values()].sort((a, b) => a.time.localeCompare(b.time));
+    // the simulator reads every record on each invocation and each check: sorted once per change.
+    // ISO-8601 times of one format sort as strings; a record replaced in place (a correlation
+    // update, same time) keeps its place
+    if (this.order === undefined || this.order.length !== this.records.size) {
+      this.order = [...this.records.values()]
+        .sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0))
+        .map((r) => r.recordId);
+    }
+    return this.order.map((id) => this.records.get(id) as AuditRecord);
   }
 }
