@@ -19,7 +19,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { INTEG_CLOCK_CONTEXT } from './clock';
+import { INTEG_CLOCK_CONTEXT, INTEG_NO_BUNDLING_ENV } from './clock';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -73,7 +73,7 @@ export function diffTemplates(before: Json, after: Json): string[] {
  */
 const SNAPSHOT_CLOCK = '2026-11-24T08:00:00Z';
 
-export function synth(app: string, outdir: string): void {
+export function synth(app: string, outdir: string, opts: { bundle?: boolean } = {}): void {
   const root = fileURLToPath(new URL('..', import.meta.url));
   const res = spawnSync(
     'npx',
@@ -95,7 +95,14 @@ export function synth(app: string, outdir: string): void {
       '--no-path-metadata',
       '--no-asset-metadata',
     ],
-    { cwd: root, env: process.env, encoding: 'utf8' },
+    {
+      cwd: root,
+      // the snapshot normalises asset hashes away, so it needs no bundle: the app then bundles no
+      // stack and no esbuild runs (integAppProps). `npm run synth` bundles the real app's
+      // functions, `test:package` the consumer's
+      env: opts.bundle === false ? { ...process.env, [INTEG_NO_BUNDLING_ENV]: '1' } : process.env,
+      encoding: 'utf8',
+    },
   );
   if (res.status !== 0) {
     throw new Error(
@@ -117,7 +124,7 @@ export function main(argv: string[]): number {
     const snapshotDir = join(here, `${file}.snapshot`);
     try {
       process.stdout.write(`integ ${file}: synthesizing...`);
-      synth(join(here, file), out);
+      synth(join(here, file), out, { bundle: false });
       const fresh = templates(out);
       if (update) {
         rmSync(snapshotDir, { recursive: true, force: true });
