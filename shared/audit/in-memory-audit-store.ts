@@ -52,7 +52,7 @@ export class InMemoryAuditStore implements AuditStore {
   async updateCorrelation(record: AuditRecord, correlation: Correlation): Promise<boolean> {
     const stored = this.sink.records.get(record.recordId);
     if (!stored || stored.time !== record.time) return false;
-    this.sink.records.set(record.recordId, { ...stored, correlation });
+    this.sink.replace({ ...stored, correlation });
     return true;
   }
 }

@@ -52,8 +52,8 @@ export function route53NameKey(name: string): string {
 const normalNameKey = (n: string) => `${n.slice(0, -1).split('.').reverse().join('.')}.`;
 
 /** route53OrderKey(n, type, setIdentifier) of a normalized name `n` (what orderOf gives). */
-const normalOrderKey = (n: string, type: string, setIdentifier: string) =>
-  `${normalNameKey(n)}\u0000${type}\u0000${setIdentifier}`;
+const normalOrderKey = (n: string, type: string, setIdentifier: string | undefined) =>
+  `${normalNameKey(n)}\u0000${type}${setIdentifier === undefined ? '' : `\u0000${setIdentifier}`}`;
 
 /** The position of a record set (or of a start point) in Route 53's listing order. */
 export function route53OrderKey(name: string, type?: string, setIdentifier?: string): string {
@@ -62,7 +62,8 @@ export function route53OrderKey(name: string, type?: string, setIdentifier?: str
   return `${nameKey}\u0000${type}${setIdentifier === undefined ? '' : `\u0000${setIdentifier}`}`;
 }
 
-const orderOf = (r: RecordSet) => route53OrderKey(r.name, r.type, r.setIdentifier ?? '');
+// a set without an identifier and one with '' are two sets (their keys differ): so are their places
+const orderOf = (r: RecordSet) => route53OrderKey(r.name, r.type, r.setIdentifier);
 
 /** First index in the sorted `keys` whose key is >= `k`. */
 function lowerBound(keys: readonly string[], k: string): number {
@@ -101,7 +102,7 @@ export class ZoneRecords {
       // one copy each (a zone read from Route 53 is 100,000s of record sets), its name normalized once
       const c = { ...r, name: normalizeName(r.name), values: [...r.values] };
       const k = normalKey(c.name, c.type, c.setIdentifier);
-      if (!this.sets.has(k)) entries.push([normalOrderKey(c.name, c.type, c.setIdentifier ?? ''), k]);
+      if (!this.sets.has(k)) entries.push([normalOrderKey(c.name, c.type, c.setIdentifier), k]);
       this.store(k, c);
     }
     entries.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
