@@ -11,7 +11,7 @@
  * source maps at run time (`--enable-source-maps`), which FleetFunction no longer sets.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type BuildOptions, build } from 'esbuild';
@@ -79,8 +79,23 @@ function esbuildOptions(outfile: string): BuildOptions {
 }
 
 async function bundleEntry(entry: string, outfile: string): Promise<number> {
-  await build({ ...esbuildOptions(outfile), entryPoints: [resolve(ROOT, entry)] });
-  return statSync(outfile).size;
+  return (await bundleWithInputs(entry, outfile)).bytes;
+}
+
+/** What a function's bundle holds: its bytes, the inputs esbuild put in (bytes in the output), the code. */
+export interface BundleContents {
+  bytes: number;
+  inputs: string[];
+  code: string;
+}
+
+async function bundleWithInputs(entry: string, outfile: string): Promise<BundleContents> {
+  const r = await build({ ...esbuildOptions(outfile), entryPoints: [resolve(ROOT, entry)], metafile: true });
+  const out = Object.entries(r.metafile.outputs).find(([file]) => file.endsWith('.mjs'))?.[1];
+  const inputs = Object.entries(out?.inputs ?? {})
+    .filter(([, v]) => v.bytesInOutput > 0)
+    .map(([k]) => k);
+  return { bytes: statSync(outfile).size, inputs, code: readFileSync(outfile, 'utf8') };
 }
 
 async function bundleFloor(entry: string, outfile: string): Promise<number> {
@@ -137,17 +152,22 @@ export function deployedFunctions(): Map<string, Record<string, string>> {
 
 const nameOf = (entry: string) => entry.replace(/^functions\/|\/(handler|index)\.ts$/g, '');
 
-/** Bundle bytes of each function and of its floor, nothing run (what the ratio test asserts). */
+/**
+ * Bundle bytes of each function and of its floor, nothing run (what the ratio test asserts), and
+ * what each function's bundle holds (its inputs and code: what the content tests read, from the
+ * same build).
+ */
 export async function bundleSizes(
   entries: string[],
-): Promise<{ entry: string; fn: number; floor: number }[]> {
+): Promise<{ entry: string; fn: number; floor: number; contents: BundleContents }[]> {
   const dir = mkdtempSync(join(tmpdir(), 'fw-bundle-sizes-'));
   try {
-    const out: { entry: string; fn: number; floor: number }[] = [];
+    const out: { entry: string; fn: number; floor: number; contents: BundleContents }[] = [];
     for (const entry of entries) {
       const name = nameOf(entry);
-      const fn = await bundleEntry(entry, join(dir, `${name}.mjs`));
-      out.push({ entry: name, fn, floor: await bundleFloor(entry, join(dir, `${name}.floor.mjs`)) });
+      const contents = await bundleWithInputs(entry, join(dir, `${name}.mjs`));
+      const floor = await bundleFloor(entry, join(dir, `${name}.floor.mjs`));
+      out.push({ entry: name, fn: contents.bytes, floor, contents });
     }
     return out;
   } finally {

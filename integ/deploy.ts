@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { INTEG_NO_BUNDLING_ENV } from './clock';
 
 /**
  * integ-tests-alpha writes each assertion's result to a stack output `AssertionResults...` as JSON
@@ -43,8 +44,11 @@ export function assertionFailures(outputs: Record<string, Record<string, string>
 function cdk(args: string[], app: string): number {
   const started = Date.now();
   console.log(`$ cdk ${args.join(' ')}`);
+  // a deployed function needs its bundle: the snapshot's no-bundling switch never reaches a deploy
+  const { [INTEG_NO_BUNDLING_ENV]: _skipBundling, ...env } = process.env;
   const res = spawnSync('npx', ['cdk', ...args, '--app', `npx tsx ${app}`, '--no-notices'], {
     stdio: 'inherit',
+    env,
   });
   console.log(`  (${Math.round((Date.now() - started) / 1000)} s, exit ${res.status})`);
   return res.status ?? 1;

@@ -29,7 +29,7 @@ import { FleetStack } from '../infra/stacks/fleet-stack';
 import { AUDIT_TABLE, normaliseRecordName } from '../shared/audit/table-design';
 import { GITHUB_EVENT_SOURCE } from '../shared/github/workflow-job-event';
 import { workflowJobPayload } from '../shared/webhook/testing/payloads';
-import { INTEG_CLOCK_CONTEXT } from './clock';
+import { INTEG_CLOCK_CONTEXT, integAppProps } from './clock';
 import {
   alreadyExecutedExpected,
   correlatedRecordExpected,
@@ -48,7 +48,7 @@ const RECORD = `${INTEG_NODE_NAME}.${ZONE_NAME}`;
 const WEBHOOK_SECRET = 'fleetwarden-integ-webhook-secret';
 const DELIVERY_ID = 'fleetwarden-integ-delivery-0001';
 
-const app = new App();
+const app = new App(integAppProps());
 const fixture = new FixtureStack(app, 'FleetwardenIntegFixture', { zoneName: ZONE_NAME, nameTag: NAME_TAG });
 const config = parseFleetConfig({
   // replaced below by the fixture zone's id, known only at deploy time

@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { diffTemplates, normaliseTemplate, synth } from './snapshot';
+import { bundleFixtures, diffTemplates, normaliseTemplate, synth } from './snapshot';
 
 const hash = 'a'.repeat(64);
 const other = 'b'.repeat(64);
@@ -69,6 +69,30 @@ describe('integ snapshot synthesis', () => {
       expect(policy.Properties.PolicyDocument.Statement).toHaveLength(1);
     } finally {
       rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the integration app's own Lambda entries (the snapshot synthesizes without bundling)", () => {
+  it('bundles every fixture that exports a handler, and fails on one that does not bundle', () => {
+    expect(bundleFixtures(fileURLToPath(new URL('./fixtures', import.meta.url)))).toBe(0);
+    const dir = mkdtempSync(join(tmpdir(), 'fw-integ-fixtures-'));
+    try {
+      mkdirSync(join(dir, 'broken'));
+      writeFileSync(
+        join(dir, 'broken/index.ts'),
+        "import { gone } from './missing';\nexport const handler = async () => gone();\n",
+      );
+      writeFileSync(
+        join(dir, 'helper.ts'),
+        "import { gone } from './missing';\nexport const notAHandler = gone;\n",
+      );
+      // the helper is no entry (no handler export): only the broken entry fails
+      expect(bundleFixtures(dir)).toBe(1);
+      rmSync(join(dir, 'broken'), { recursive: true });
+      expect(bundleFixtures(dir)).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

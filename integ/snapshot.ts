@@ -12,14 +12,18 @@
  * directory holds normalised templates only, not the cloud assembly integ-runner verifies
  * (integ/README.md says what switching takes). Apps are synthesized through the cdk CLI, so cdk.json's
  * context applies exactly as in `integ:deploy`. Asset hashes and integ-tests-alpha's per-run `salt`
- * are normalised away: a code change alone is not a template change.
+ * are normalised away: a code change alone is not a template change. So the snapshot synthesizes
+ * without bundling (FLEETWARDEN_INTEG_NO_BUNDLING, integAppProps), and the app's own fixture
+ * Lambdas are bundled by esbuild in this process instead (bundleFixtures): an entry that no longer
+ * bundles still fails offline.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { INTEG_CLOCK_CONTEXT } from './clock';
+import { buildSync } from 'esbuild';
+import { INTEG_CLOCK_CONTEXT, INTEG_NO_BUNDLING_ENV } from './clock';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -73,7 +77,7 @@ export function diffTemplates(before: Json, after: Json): string[] {
  */
 const SNAPSHOT_CLOCK = '2026-11-24T08:00:00Z';
 
-export function synth(app: string, outdir: string): void {
+export function synth(app: string, outdir: string, opts: { bundle?: boolean } = {}): void {
   const root = fileURLToPath(new URL('..', import.meta.url));
   const res = spawnSync(
     'npx',
@@ -95,7 +99,14 @@ export function synth(app: string, outdir: string): void {
       '--no-path-metadata',
       '--no-asset-metadata',
     ],
-    { cwd: root, env: process.env, encoding: 'utf8' },
+    {
+      cwd: root,
+      // the snapshot normalises asset hashes away, so it needs no bundle: the app then bundles no
+      // stack and no esbuild runs (integAppProps). `npm run synth` bundles the real app's
+      // functions, `test:package` the consumer's
+      env: opts.bundle === false ? { ...process.env, [INTEG_NO_BUNDLING_ENV]: '1' } : process.env,
+      encoding: 'utf8',
+    },
   );
   if (res.status !== 0) {
     throw new Error(
@@ -117,7 +128,7 @@ export function main(argv: string[]): number {
     const snapshotDir = join(here, `${file}.snapshot`);
     try {
       process.stdout.write(`integ ${file}: synthesizing...`);
-      synth(join(here, file), out);
+      synth(join(here, file), out, { bundle: false });
       const fresh = templates(out);
       if (update) {
         rmSync(snapshotDir, { recursive: true, force: true });
@@ -164,8 +175,48 @@ export function main(argv: string[]): number {
     console.log('no integ/integ.*.ts apps found');
     return 1;
   }
+  if (!update) failed += bundleFixtures(join(here, 'fixtures'));
   return failed === 0 ? 0 : 1;
 }
+
+/**
+ * The integration app's own Lambda entries (integ/fixtures: a file exporting `handler`), bundled
+ * with esbuild in this process: the snapshot synthesizes without bundling, and no other offline
+ * stage bundles them (`npm run synth` and the bundle bench take `functions/*`), so a fixture that
+ * no longer bundles fails here, not first in `integ:deploy`. Returns 1 if any failed.
+ */
+export function bundleFixtures(dir: string): number {
+  const entries = readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+    .map((f) => join(dir, f))
+    .filter((f) => HANDLER_EXPORT.test(readFileSync(f, 'utf8')));
+  const broken: string[] = [];
+  for (const entry of entries) {
+    try {
+      buildSync({
+        entryPoints: [entry],
+        bundle: true,
+        write: false,
+        platform: 'node',
+        format: 'esm',
+        target: 'node22',
+        logLevel: 'silent',
+      });
+    } catch (err) {
+      broken.push(`  ${basename(entry)}: ${(err as Error).message.split('\n').slice(0, 4).join(' ')}`);
+    }
+  }
+  if (broken.length === 0) {
+    console.log(`integ fixtures: ${entries.length} Lambda entries bundle (esbuild)`);
+    return 0;
+  }
+  console.log(`integ fixtures: ${broken.length} of ${entries.length} Lambda entries do not bundle:`);
+  for (const b of broken) console.log(b);
+  return 1;
+}
+
+const HANDLER_EXPORT =
+  /export\s+(?:const|let|async\s+function|function)\s+handler\b|export\s*\{[^}]*\bhandler\b[^}]*\}/;
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   try {

@@ -92,6 +92,13 @@ export function intentBeforeAction(e: Engine, records: AuditRecord[]): Invariant
   for (const r of records) {
     for (const c of [...r.calls, ...r.githubCalls]) if (c.requestId) holder.set(c.requestId, r);
   }
+  // the first intent write of each record in each invocation (a call needs one before it)
+  const firstIntent = new Map<string, number>();
+  for (const w of e.world.journal.writes) {
+    if (!w.ok || w.decision !== 'intended') continue;
+    const key = `${w.recordId}|${w.invocation}`;
+    firstIntent.set(key, Math.min(w.seq, firstIntent.get(key) ?? w.seq));
+  }
   const calls = e.world.journal.calls.filter((c) => c.invocation !== 0);
   const details: string[] = [];
   for (const c of calls) {
@@ -101,14 +108,7 @@ export function intentBeforeAction(e: Engine, records: AuditRecord[]): Invariant
       details.push(`${what}: no audit record holds the call`);
       continue;
     }
-    const intended = e.world.journal.writes.some(
-      (w) =>
-        w.ok &&
-        w.decision === 'intended' &&
-        w.recordId === record.recordId &&
-        w.invocation === c.invocation &&
-        w.seq < c.seq,
-    );
+    const intended = (firstIntent.get(`${record.recordId}|${c.invocation}`) ?? Infinity) < c.seq;
     if (!intended)
       details.push(`${what}: no intent record of ${record.action} ${record.recordId} written before it`);
   }

@@ -57,9 +57,12 @@ function dnsInvariants(e: Engine): Invariant[] {
     const where = several ? ` in zone ${bare(zone.name)} (${zone.view}, ${zone.id})` : '';
     const aRecords = e.world.route53.records(zone.id).filter((r) => r.type === 'A' && ours(bare(r.name)));
     const want = expected.get(zone.id) ?? new Map<string, string>();
+    // checked every simulated minute: the zone's A records by name, the first of a name kept
+    const byName = new Map<string, (typeof aRecords)[number]>();
+    for (const r of aRecords) if (!byName.has(bare(r.name))) byName.set(bare(r.name), r);
     for (const [name, ip] of want) {
       if (!ours(name)) continue; // a record the fleet does not own holds the name: left alone
-      const r = aRecords.find((x) => bare(x.name) === name);
+      const r = byName.get(name);
       if (!r) missing.push(`${name} (instance running at ${ip}) has no A record${where}`);
       else if (!r.values.includes(ip))
         missing.push(`${name} points at ${r.values.join(',')}, not ${ip}${where}`);
@@ -173,7 +176,8 @@ function heldBackByBreaker(records: AuditRecord[], truth: SweepTruth): Map<numbe
 export function ghostInvariant(e: Engine): Invariant {
   const ghosts: string[] = [];
   const accepted: string[] = [];
-  const held = heldBackByBreaker(e.world.audit.all(), sweepTruth(e));
+  // checked every simulated minute: the audit trail is read only when there is a ghost to judge
+  let held: ReturnType<typeof heldBackByBreaker> | undefined;
   for (const r of e.world.registry.snapshot()) {
     const label = r.labels.find((l) => l.startsWith('fleetwarden-instance:'));
     const t = label ? e.truth.get(label.slice('fleetwarden-instance:'.length)) : undefined;
@@ -182,6 +186,7 @@ export function ghostInvariant(e: Engine): Invariant {
     if (fleet !== undefined && fleet !== e.fleetLabel) continue;
     if (!t || !LEFT.has(t.state)) continue;
     const ghost = `runner ${r.name} (id ${r.id}) is still registered; its instance is ${t.state}`;
+    held ??= heldBackByBreaker(e.world.audit.all(), sweepTruth(e));
     const refusal = held.get(r.id);
     if (refusal) accepted.push(`${ghost}: held back by runner-sweep's circuit breaker (${refusal})`);
     else ghosts.push(ghost);

@@ -4,7 +4,8 @@
  *                        folders below the package root like infra/constructs/*.ts, so their
  *                        `new URL('../../functions/<name>/index.ts', import.meta.url)` finds the
  *                        function sources the package ships, which FleetFunction bundles at synth.
- *   dist/**.d.ts         declarations (tsc -p tsconfig.build.json), specifiers made explicit.
+ *   dist/**.d.ts         declarations (TypeScript 7's tsc -p tsconfig.build.json), specifiers made
+ *                        explicit; the consumer test type-checks them with TypeScript 5.9.
  *   dist/cli.mjs         the `fleetwarden` bin: cli/ bundled, no tsx at run time; each command's
  *   dist/cli-*.mjs       work in a chunk loaded when that command runs.
  */
@@ -20,7 +21,8 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DIST = join(ROOT, 'dist');
 
 function declarations(): void {
-  const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+  // TypeScript 7, the native compiler (package.json `typescript-native`): 3x faster than 5.9 here
+  const tsc = join(ROOT, 'node_modules/typescript-native/bin/tsc');
   const run = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json')], {
     stdio: 'inherit',
   });

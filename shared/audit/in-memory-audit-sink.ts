@@ -9,8 +9,24 @@ import { type AuditRecord, type AuditRecordInput, AuditRecordSchema } from './sc
  * told to fail the next N writes to prove that callers treat a lost audit record as a failed action.
  */
 export class InMemoryAuditSink implements AuditSink {
-  readonly records = new Map<string, AuditRecord>();
+  private readonly byId = new Map<string, AuditRecord>();
   private failuresLeft = 0;
+  /** recordIds by time, kept while no write adds a record or moves one in time */
+  private order: string[] | undefined;
+
+  /** The stored records by recordId (read-only: a change goes through `write` or `replace`). */
+  get records(): ReadonlyMap<string, AuditRecord> {
+    return this.byId;
+  }
+
+  /**
+   * Replace a stored record in place, as the table's conditional update does (InMemoryAuditStore's
+   * correlation update): its place in `all()` follows its time.
+   */
+  replace(record: AuditRecord): void {
+    if (this.byId.get(record.recordId)?.time !== record.time) this.order = undefined;
+    this.byId.set(record.recordId, record);
+  }
 
   failNextWrites(count: number): void {
     this.failuresLeft = count;
@@ -27,13 +43,22 @@ export class InMemoryAuditSink implements AuditSink {
       this.failuresLeft--;
       throw new AuditWriteError(`injected audit write failure for ${parsed.data.recordId}`);
     }
-    const stored = this.records.get(parsed.data.recordId);
+    const stored = this.byId.get(parsed.data.recordId);
     // like the table's conditional put: a late, older write of the same record is a no-op
-    if (!stored || stored.time <= parsed.data.time) this.records.set(parsed.data.recordId, parsed.data);
+    if (!stored || stored.time <= parsed.data.time) this.replace(parsed.data);
     return parsed.data;
   }
 
+  /** Every record, oldest first (ties in the order written). */
   all(): AuditRecord[] {
-    return [...this.records.values()].sort((a, b) => a.time.localeCompare(b.time));
+    // the simulator reads every record on each invocation and each check: sorted once per change.
+    // ISO-8601 times of one format sort as strings; a record replaced in place (a correlation
+    // update, same time) keeps its place
+    if (this.order === undefined) {
+      this.order = [...this.byId.values()]
+        .sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0))
+        .map((r) => r.recordId);
+    }
+    return this.order.map((id) => this.byId.get(id) as AuditRecord);
   }
 }

@@ -16,15 +16,18 @@ export class InMemoryAuditStore implements AuditStore {
 
   async timeline(subject: SubjectQuery, opts: { since?: Date } = {}): Promise<AuditRecord[]> {
     const since = opts.since?.toISOString();
-    return this.sink.all().filter((r) => {
-      if (since && r.time < since) return false;
-      if (subject.kind === 'instance') return r.subject.instanceId === subject.instanceId;
-      return (
-        r.subject.runnerName === subject.name ||
-        (r.subject.recordName !== undefined &&
-          normaliseRecordName(r.subject.recordName) === normaliseRecordName(subject.name))
-      );
-    });
+    // the subject's records, then in time order (the sort is stable: ties stay in write order)
+    return [...this.sink.records.values()]
+      .filter((r) => {
+        if (since && r.time < since) return false;
+        if (subject.kind === 'instance') return r.subject.instanceId === subject.instanceId;
+        return (
+          r.subject.runnerName === subject.name ||
+          (r.subject.recordName !== undefined &&
+            normaliseRecordName(r.subject.recordName) === normaliseRecordName(subject.name))
+        );
+      })
+      .sort(byTime);
   }
 
   async record(recordId: string): Promise<AuditRecord | undefined> {
@@ -37,11 +40,10 @@ export class InMemoryAuditStore implements AuditStore {
     const after = (r: AuditRecord) =>
       r.correlation.nextAttemptAt ?? new Date(Date.parse(r.time) + this.delayMs).toISOString();
     const key = (r: AuditRecord) => `${after(r)}|${r.recordId}`;
-    const due = this.sink
-      .all()
+    const due = [...this.sink.records.values()]
       .filter((r) => r.correlation.status === 'pending' && Date.parse(after(r)) <= now.getTime())
       .filter((r) => page.cursor === undefined || key(r) > page.cursor)
-      .sort((a, b) => key(a).localeCompare(key(b)));
+      .sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
     const records = due.slice(0, limit);
     const last = records.at(-1);
     return due.length > limit && last ? { records, cursor: key(last) } : { records };
@@ -50,7 +52,11 @@ export class InMemoryAuditStore implements AuditStore {
   async updateCorrelation(record: AuditRecord, correlation: Correlation): Promise<boolean> {
     const stored = this.sink.records.get(record.recordId);
     if (!stored || stored.time !== record.time) return false;
-    this.sink.records.set(record.recordId, { ...stored, correlation });
+    this.sink.replace({ ...stored, correlation });
     return true;
   }
+}
+
+function byTime(a: AuditRecord, b: AuditRecord): number {
+  return a.time < b.time ? -1 : a.time > b.time ? 1 : 0;
 }

@@ -100,9 +100,11 @@ export function planReconcile(
   const repair = planDns({ config: input.config, records, facts: input.facts });
   const after = new Map(records);
   for (const zone of zones.forward) {
+    const updates = repair.forward.filter((x) => x.zoneId === zone.id && x.changes.length > 0);
+    // a zone the repair leaves as it is (a zone in sync) is swept as read: no copy of its records
+    if (updates.length === 0) continue;
     const view = new ZoneRecords(zone.name, records.get(zone.id) ?? []);
-    for (const u of repair.forward.filter((x) => x.zoneId === zone.id))
-      for (const c of u.changes) view.apply(c);
+    for (const u of updates) for (const c of u.changes) view.apply(c);
     after.set(zone.id, view.all());
   }
   const touched = new Set(repair.forward.map((u) => u.instanceId));

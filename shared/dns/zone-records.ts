@@ -1,8 +1,11 @@
 import { isInZone, MAX_DNS_NAME, normalizeName } from './names';
 import type { RecordChange, RecordSet } from './port';
 
+/** The key of a record set whose name is already normalized. */
+const normalKey = (name: string, type: string, setIdentifier?: string) =>
+  `${name}|${type}${setIdentifier === undefined ? '' : `|${setIdentifier}`}`;
 const key = (name: string, type: string, setIdentifier?: string) =>
-  `${normalizeName(name)}|${type}${setIdentifier === undefined ? '' : `|${setIdentifier}`}`;
+  normalKey(normalizeName(name), type, setIdentifier);
 const keyOf = (r: RecordSet) => key(r.name, r.type, r.setIdentifier);
 
 /** Longest character-string in a TXT/SPF value. */
@@ -43,9 +46,14 @@ function sameValues(a: readonly string[], b: readonly string[]): boolean {
  * name's subdomains follow it.
  */
 export function route53NameKey(name: string): string {
-  const n = normalizeName(name);
-  return `${n.slice(0, -1).split('.').reverse().join('.')}.`;
+  return normalNameKey(normalizeName(name));
 }
+
+const normalNameKey = (n: string) => `${n.slice(0, -1).split('.').reverse().join('.')}.`;
+
+/** route53OrderKey(n, type, setIdentifier) of a normalized name `n` (what orderOf gives). */
+const normalOrderKey = (n: string, type: string, setIdentifier: string | undefined) =>
+  `${normalNameKey(n)}\u0000${type}${setIdentifier === undefined ? '' : `\u0000${setIdentifier}`}`;
 
 /** The position of a record set (or of a start point) in Route 53's listing order. */
 export function route53OrderKey(name: string, type?: string, setIdentifier?: string): string {
@@ -54,7 +62,8 @@ export function route53OrderKey(name: string, type?: string, setIdentifier?: str
   return `${nameKey}\u0000${type}${setIdentifier === undefined ? '' : `\u0000${setIdentifier}`}`;
 }
 
-const orderOf = (r: RecordSet) => route53OrderKey(r.name, r.type, r.setIdentifier ?? '');
+// a set without an identifier and one with '' are two sets (their keys differ): so are their places
+const orderOf = (r: RecordSet) => route53OrderKey(r.name, r.type, r.setIdentifier);
 
 /** First index in the sorted `keys` whose key is >= `k`. */
 function lowerBound(keys: readonly string[], k: string): number {
@@ -90,9 +99,10 @@ export class ZoneRecords {
   ) {
     const entries: [string, string][] = [];
     for (const r of records) {
-      const c = { ...clone(r), name: normalizeName(r.name) };
-      const k = keyOf(c);
-      if (!this.sets.has(k)) entries.push([orderOf(c), k]);
+      // one copy each (a zone read from Route 53 is 100,000s of record sets), its name normalized once
+      const c = { ...r, name: normalizeName(r.name), values: [...r.values] };
+      const k = normalKey(c.name, c.type, c.setIdentifier);
+      if (!this.sets.has(k)) entries.push([normalOrderKey(c.name, c.type, c.setIdentifier), k]);
       this.store(k, c);
     }
     entries.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
