@@ -740,23 +740,29 @@ describe('runner-sweep on the remediation kernel (issue 11)', () => {
     registry.setStatus(evil.id, 'offline');
     leave(3);
     now += 10 * 60_000;
-    const recorded: unknown[][] = [];
-    const record = state.recordRemovals.bind(state);
-    state.recordRemovals = async (...args) => {
-      recorded.push([...args, registry.deleted.length]);
-      return record(...args);
+    const reserved: unknown[] = [];
+    const reserve = state.reserveRemovals.bind(state);
+    state.reserveRemovals = async (r) => {
+      const deletedBefore = registry.deleted.length;
+      const out = await reserve(r);
+      reserved.push({ ...r, ...out, deletedBefore });
+      return out;
     };
     await handler({ maxRemovalShare: 0.2 })(schedule, { awsRequestId: 'req-1' } as Context);
     expect(registry.deleted.map((r) => r.name).sort()).toEqual([`ci-${iid(3)}`, 'evil-0']);
-    expect(recorded).toEqual([
-      [
-        2,
-        `sched-1@req-1@${new Date(now).toISOString()}`,
-        new Date(now),
-        new Date(now + 2 * 3_600_000),
-        1,
-        0, // nothing deleted yet when the ledger was written
-      ],
+    expect(reserved).toEqual([
+      {
+        runId: `sched-1@req-1@${new Date(now).toISOString()}`,
+        at: new Date(now),
+        since: new Date(now - 3_600_000),
+        limit: 2,
+        want: 2,
+        unconfirmed: 1,
+        expiresAt: new Date(now + 2 * 3_600_000),
+        spent: 0,
+        granted: 2,
+        deletedBefore: 0, // nothing deleted yet when the ledger was written
+      },
     ]);
   });
 
@@ -764,12 +770,12 @@ describe('runner-sweep on the remediation kernel (issue 11)', () => {
     fleetOf(10);
     leave(3);
     now += 10 * 60_000;
-    // another run records its removals between this run's planning read and its reservation
+    // another run reserves its removals between this run's planning read and its reservation
     const since = state.removalsSince.bind(state);
-    let reads = 0;
-    state.removalsSince = async (d) => {
-      if (++reads === 2) await state.recordRemovals(2, 'other-run', new Date(now), new Date(now + 7_200_000));
-      return since(d);
+    const reserve = state.reserveRemovals.bind(state);
+    state.reserveRemovals = async (r) => {
+      await reserve({ ...r, runId: 'other-run', want: 2 });
+      return reserve(r);
     };
     const summary = await handler({ maxRemovalShare: 0.2 })(schedule, ctx);
     expect(registry.deleted).toEqual([]);
@@ -1252,10 +1258,12 @@ describe('runner-sweep: the budget counts only removals this run will attempt (g
   it('with approvals: an approved termination spends one unit when it is performed, after the deregistration', async () => {
     ghostAndNeverRegistered();
     const recorded: Array<[number, number]> = [];
-    const record = state.recordRemovals.bind(state);
-    state.recordRemovals = async (...args) => {
-      recorded.push([args[0], terminator.terminated.length]);
-      return record(...args);
+    const reserve = state.reserveRemovals.bind(state);
+    state.reserveRemovals = async (r) => {
+      const terminated = terminator.terminated.length;
+      const out = await reserve(r);
+      recorded.push([out.granted, terminated]);
+      return out;
     };
     await handler({ allowTerminate: true, maxRemovalShare: 0.4, gate: approving() })(schedule, ctx);
     expect(terminator.terminated).toEqual([iid(11)]);

@@ -1,5 +1,5 @@
 import { SweepStateError } from './errors';
-import type { RemovalTally, SweepStateStore } from './port';
+import type { RemovalReservation, RemovalTally, SweepStateStore } from './port';
 
 /**
  * The sweep state in memory, with DynamoDB's semantics as the adapter uses them: expired records
@@ -25,6 +25,10 @@ export class InMemorySweepState implements SweepStateStore {
 
   async removalsSince(since: Date): Promise<RemovalTally> {
     this.maybeFail('removalsSince');
+    return this.sum(since);
+  }
+
+  private sum(since: Date): RemovalTally {
     const now = this.clock();
     return this.removals
       .filter((r) => r.at >= since.getTime() && r.expiresAt > now)
@@ -32,6 +36,24 @@ export class InMemorySweepState implements SweepStateStore {
         total: 0,
         unconfirmed: 0,
       });
+  }
+
+  async reserveRemovals(r: RemovalReservation): Promise<{ spent: number; granted: number }> {
+    this.maybeFail('reserveRemovals');
+    // no await from the read to the write: atomic, as the adapter's conditional put makes it
+    const mine = this.removals.find((x) => x.at === r.at.getTime() && x.runId === r.runId);
+    const spent = this.sum(r.since).total - (mine?.count ?? 0);
+    if (mine) return { spent, granted: mine.count };
+    const granted = Math.max(0, Math.min(r.want, r.limit - spent));
+    if (granted > 0)
+      this.removals.push({
+        at: r.at.getTime(),
+        runId: r.runId,
+        count: granted,
+        unconfirmed: Math.min(r.unconfirmed ?? 0, granted),
+        expiresAt: r.expiresAt.getTime(),
+      });
+    return { spent, granted };
   }
 
   async recordRemovals(

@@ -15,11 +15,36 @@ export interface RemovalTally {
   unconfirmed: number;
 }
 
+/** A run's claim on the rolling removal budget (`SweepStateStore.reserveRemovals`). */
+export interface RemovalReservation {
+  /** Names the delivery: a duplicate delivery of one trigger reserves its own share. */
+  runId: string;
+  at: Date;
+  /** The window starts here (inclusive): what was reserved or recorded since is spent. */
+  since: Date;
+  /** Units allowed in the window. */
+  limit: number;
+  /** Units the run would spend. */
+  want: number;
+  /** Of the grant, at most this many are removals EC2 did not confirm. */
+  unconfirmed?: number;
+  /** Keep the reservation at least until then. */
+  expiresAt: Date;
+}
+
 export interface SweepStateStore {
+  /**
+   * Atomically: what the window has spent, the grant (what is left of `limit`, at most `want`, never
+   * below 0) and, when it is more than 0, the grant recorded as run `runId`'s removals at `at`.
+   * Concurrent reservations are serialized: two never both spend the same units. A run reserving
+   * again (same `runId` and `at`: a retried invocation) is granted what it was, and spends nothing
+   * more. Throws SweepStateError when the ledger cannot be read or written (nothing granted).
+   */
+  reserveRemovals(r: RemovalReservation): Promise<{ spent: number; granted: number }>;
   /** Removals recorded at or after `since` (inclusive). Throws SweepStateError when unreadable. */
   removalsSince(since: Date): Promise<RemovalTally>;
   /**
-   * Record `count` removals made by run `runId` (unique per delivery: a duplicate delivery of one
+   * Record `count` removals made by run `runId` outside a reservation (no check against a limit) (unique per delivery: a duplicate delivery of one
    * schedule is a run of its own) at `at`, `unconfirmed` of them unconfirmed by EC2, kept at least
    * until `expiresAt`. The same (runId, at) recorded again overwrites (a retried write).
    */

@@ -48,6 +48,56 @@ export function describeSweepStateContract(
       expect(await state.removalsSince(at(0))).toEqual({ total: 4, unconfirmed: 0 });
     });
 
+    it('reserves atomically: two runs reserving at once never spend the same units', async () => {
+      const reserve = (runId: string) =>
+        state.reserveRemovals({ runId, at: at(0), since: at(-60), limit: 3, want: 2, expiresAt: at(120) });
+      const results = await Promise.all([reserve('sched-1@req-1'), reserve('sched-1@req-2'), reserve('x')]);
+      expect(results.reduce((n, r) => n + r.granted, 0)).toBe(3);
+      expect(await state.removalsSince(at(-60))).toEqual({ total: 3, unconfirmed: 0 });
+    });
+
+    it('a reservation counts what was recorded and reserved in the window, and records its grant', async () => {
+      await state.recordRemovals(1, 'run-a', at(-30), at(90));
+      await state.recordRemovals(5, 'too-old', at(-61), at(59));
+      const r = await state.reserveRemovals({
+        runId: 'run-b',
+        at: at(0),
+        since: at(-60),
+        limit: 4,
+        want: 9,
+        unconfirmed: 2,
+        expiresAt: at(120),
+      });
+      expect(r).toEqual({ spent: 1, granted: 3 });
+      expect(await state.removalsSince(at(-60))).toEqual({ total: 4, unconfirmed: 2 });
+      // the window is spent: nothing granted, nothing recorded
+      const none = await state.reserveRemovals({
+        runId: 'run-c',
+        at: at(1),
+        since: at(-59),
+        limit: 4,
+        want: 1,
+        expiresAt: at(121),
+      });
+      expect(none).toEqual({ spent: 4, granted: 0 });
+      expect((await state.removalsSince(at(-60))).total).toBe(4);
+    });
+
+    it('a run reserving again (a retried invocation: same run id and time) gets its grant, and spends no more', async () => {
+      const reserve = () =>
+        state.reserveRemovals({
+          runId: 'run-1',
+          at: at(0),
+          since: at(-60),
+          limit: 3,
+          want: 2,
+          expiresAt: at(120),
+        });
+      expect(await reserve()).toEqual({ spent: 0, granted: 2 });
+      expect(await reserve()).toEqual({ spent: 0, granted: 2 });
+      expect((await state.removalsSince(at(-60))).total).toBe(2);
+    });
+
     it('keeps the first sighting of a key across calls; other keys start their own', async () => {
       const first = await state.firstSeen(['i-0aaa'], at(0), at(1440));
       expect(first.get('i-0aaa')).toEqual(at(0));

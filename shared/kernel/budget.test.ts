@@ -40,6 +40,22 @@ describe('reserveBudget: the run reserves its share of the persisted rolling bud
     expect(granted.left).toBe(2);
   });
 
+  it('two runs reserving at once never spend the same units (a duplicate delivery, parallel approvals)', async () => {
+    const store = new InMemorySweepState(() => at.getTime());
+    const reserve = (runId: string) => reserveBudget(store, { runId, at, windowMs: hour, limit: 3, want: 2 });
+    const [a, b] = await Promise.all([reserve('sched-1@req-1'), reserve('sched-1@req-2')]);
+    expect((a?.left ?? 0) + (b?.left ?? 0)).toBe(3);
+    expect((await store.removalsSince(new Date(at.getTime() - hour))).total).toBe(3);
+  });
+
+  it('a retried reservation of one run (same run id and time) is granted what it was, not twice', async () => {
+    const store = new InMemorySweepState(() => at.getTime());
+    const reserve = () => reserveBudget(store, { runId: 'run-1', at, windowMs: hour, limit: 3, want: 2 });
+    expect((await reserve()).left).toBe(2);
+    expect((await reserve()).left).toBe(2);
+    expect((await store.removalsSince(new Date(at.getTime() - hour))).total).toBe(2);
+  });
+
   it('a dry run spends nothing and may plan anything', async () => {
     const store = new InMemorySweepState(() => at.getTime());
     const granted = await reserveBudget(store, {

@@ -21,19 +21,29 @@ export function scriptSweepStateTable(stub: AwsClientStub<DynamoDBClient>, pageS
   const meta = { $metadata: { httpStatusCode: 200 } };
 
   stub.on(PutItemCommand).callsFake((input) => {
-    if (input.ConditionExpression)
+    const k = key(input.Item as Item);
+    if (input.ConditionExpression === 'attribute_not_exists(#pk)') {
+      // an expired item not yet deleted by TTL still exists for a condition
+      if (items.has(k))
+        throw new ConditionalCheckFailedException({
+          message: 'The conditional request failed',
+          $metadata: {},
+        });
+    } else if (input.ConditionExpression) {
       throw new Error(`fake table: unexpected condition ${input.ConditionExpression}`);
-    items.set(key(input.Item as Item), structuredClone(input.Item as Item));
+    }
+    items.set(k, structuredClone(input.Item as Item));
     return meta;
   });
 
   stub.on(QueryCommand).callsFake((input) => {
-    if (input.KeyConditionExpression !== '#pk = :pk AND #sk >= :since')
+    const whole = input.KeyConditionExpression === '#pk = :pk';
+    if (!whole && input.KeyConditionExpression !== '#pk = :pk AND #sk >= :since')
       throw new Error(`fake table: unexpected key condition ${input.KeyConditionExpression}`);
     if (input.ConsistentRead !== true) throw new Error('fake table: the budget must be read consistently');
     const v = input.ExpressionAttributeValues as Record<string, AttributeValue>;
     let matches = [...items.values()]
-      .filter((i) => i.pk?.S === v[':pk']?.S && (i.sk?.S ?? '') >= (v[':since']?.S ?? ''))
+      .filter((i) => i.pk?.S === v[':pk']?.S && (whole || (i.sk?.S ?? '') >= (v[':since']?.S ?? '')))
       .sort((a, b) => (a.sk?.S ?? '').localeCompare(b.sk?.S ?? ''));
     const start = input.ExclusiveStartKey as Item | undefined;
     if (start) matches = matches.filter((i) => (i.sk?.S ?? '') > (start.sk?.S ?? ''));
