@@ -206,6 +206,7 @@ describe('RunnerRemediation construct', () => {
     const tableUsers = (fn: 'drainFunction' | 'jobWatchFunction' | 'sweepFunction') =>
       [...roleActions(stack, t, runners[fn])].filter((a) => a.startsWith('dynamodb:'));
     expect(tableUsers('sweepFunction').sort()).toEqual([
+      'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:Query',
       'dynamodb:UpdateItem',

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
-import { DynamoDbSweepState, RESERVE_ATTEMPTS } from './dynamodb-sweep-state';
+import { DynamoDbSweepState, LEDGER_ATTEMPTS } from './dynamodb-sweep-state';
 import { SweepStateError } from './errors';
 import { describeSweepStateContract } from './sweep-state.contract';
 import { scriptSweepStateTable } from './testing/fake-sweep-state-table';
@@ -21,10 +21,39 @@ describeSweepStateContract('DynamoDbSweepState (scripted DynamoDB)', (clock) => 
 });
 
 describe('DynamoDbSweepState', () => {
-  it('gives up with a SweepStateError, nothing granted, when every slot it claims was taken first', async () => {
+  it("a removal recorded between a reservation's read and its write is counted: the reservation reads again", async () => {
     ddb.reset();
     scriptSweepStateTable(ddb);
-    // a concurrent run takes each slot between this run's read and its put
+    const at = new Date('2026-11-30T08:00:00Z');
+    const state = new DynamoDbSweepState('sweep-state', client, () => at.getTime());
+    const approvedRun = new DynamoDbSweepState('sweep-state', client, () => at.getTime());
+    // the approved run records its removals after this reservation read the ledger, before it writes
+    const internals = state as unknown as { legacySince: (since: Date) => Promise<{ total: number }> };
+    const legacy = internals.legacySince.bind(state);
+    let first = true;
+    internals.legacySince = async (since) => {
+      if (first) {
+        first = false;
+        await approvedRun.recordRemovals(2, 'approved-run', at, new Date(at.getTime() + 7_200_000));
+      }
+      return legacy(since);
+    };
+    const r = await state.reserveRemovals({
+      runId: 'run-1',
+      at,
+      since: new Date(at.getTime() - 3_600_000),
+      limit: 3,
+      want: 3,
+      expiresAt: new Date(at.getTime() + 7_200_000),
+    });
+    expect(r).toEqual({ spent: 2, granted: 1 });
+    expect((await state.removalsSince(new Date(at.getTime() - 3_600_000))).total).toBe(3);
+  });
+
+  it('gives up with a SweepStateError, nothing granted, when every write loses the ledger to another', async () => {
+    ddb.reset();
+    scriptSweepStateTable(ddb);
+    // a concurrent run writes the ledger between each of this run's reads and its put
     ddb
       .on(PutItemCommand)
       .rejects(
@@ -41,8 +70,8 @@ describe('DynamoDbSweepState', () => {
       })
       .catch((e) => e);
     expect(err).toBeInstanceOf(SweepStateError);
-    expect(err.message).toMatch(/5 reservations in a row lost the removal budget/);
-    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(RESERVE_ATTEMPTS);
+    expect(err.message).toMatch(/5 writes in a row lost the removal ledger/);
+    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(LEDGER_ATTEMPTS);
   });
 
   it('fails with a SweepStateError carrying the cause, never reads a failure as "no removals"', async () => {

@@ -2,6 +2,7 @@ import {
   type AttributeValue,
   ConditionalCheckFailedException,
   type DynamoDBClient,
+  GetItemCommand,
   PutItemCommand,
   QueryCommand,
   UpdateItemCommand,
@@ -12,12 +13,14 @@ import type { RemovalReservation, RemovalTally, SweepStateStore } from './port';
 
 /**
  * Layout of the sweep state table: partition key `pk`, sort key `sk` (strings), TTL attribute
- * `expiresAt` (epoch seconds). Removals: pk `removals`, sk `<ISO time>#<run id>`, `count`,
- * `unconfirmed` (of count, removals EC2 did not confirm; absent on older items: 0).
- * Reservations (`reserveRemovals`): pk `removal-slots`, sk the next slot number, `runId`, `at`,
- * `count`, `unconfirmed`: a run claims the slot after the last one it read with a conditional put,
- * so of two runs that read the same window only one writes; the other reads again (with the
- * winner's removals) and claims the next slot.
+ * `expiresAt` (epoch seconds).
+ * Removals: one item, pk `removal-ledger`, sk `head`, no TTL: `version` (N) and `entries` (S, JSON:
+ * `{key: '<ISO time>#<run id>', at, count, unconfirmed, expiresAt (epoch ms)}[]`, an entry dropped at
+ * the first write after it expires: 2 windows of runs, a few KB). Every write is a put conditioned on
+ * the version it read, so of two runs that read the same window only one writes; the other reads
+ * again, with the winner's removals. `unconfirmed`: of count, removals EC2 did not confirm. Items of
+ * earlier versions (pk `removals`, sk `<ISO time>#<run id>`, `count`, `unconfirmed`, TTL) are still
+ * summed until they expire.
  * First sightings: pk `seen`, sk `<key>`, `firstSeenAt` (ISO).
  */
 export const SWEEP_STATE_TABLE = { partitionKey: 'pk', sortKey: 'sk', ttlAttribute: 'expiresAt' } as const;
@@ -25,22 +28,28 @@ export const SWEEP_STATE_TABLE_ENV = 'SWEEP_STATE_TABLE';
 
 const epoch = (d: Date) => String(Math.ceil(d.getTime() / 1000));
 const CONCURRENCY = 8;
-/** Reservations: pk `removal-slots`, sk the slot number (zero-padded), claimed with a conditional put. */
-const SLOTS = 'removal-slots';
-const slotKey = (n: number) => String(n).padStart(12, '0');
-/** Reservations that lose the race for a slot re-read and try again, this many times in all. */
-export const RESERVE_ATTEMPTS = 5;
+/** The removal ledger: one item (pk `removal-ledger`, sk `head`), never expiring, versioned. */
+const LEDGER = { pk: { S: 'removal-ledger' }, sk: { S: 'head' } };
+/** A write that loses the ledger to a concurrent one re-reads and tries again, this many times in all. */
+export const LEDGER_ATTEMPTS = 5;
 
-interface Slot {
-  slot: number;
-  runId: string;
+interface Entry {
+  /** `<ISO time>#<run id>` */
+  key: string;
   at: string;
   count: number;
   unconfirmed: number;
+  /** epoch ms: dropped from the ledger at the first write after it */
+  expiresAt: number;
+}
+
+interface Ledger {
+  version: number;
+  entries: Entry[];
 }
 
 /**
- * The sweep state in DynamoDB. The budget is read with a consistent Query (a run must see the
+ * The sweep state in DynamoDB. The budget is read with a consistent read (a run must see the
  * previous run's removals); TTL deletion is lazy, so expired first sightings are ignored here too.
  */
 export class DynamoDbSweepState implements SweepStateStore {
@@ -51,50 +60,95 @@ export class DynamoDbSweepState implements SweepStateStore {
   ) {}
 
   async removalsSince(since: Date): Promise<RemovalTally> {
-    const recorded = await this.recordedSince(since);
-    const reserved = tally(await this.slots(), since);
-    return {
-      total: recorded.total + reserved.total,
-      unconfirmed: recorded.unconfirmed + reserved.unconfirmed,
-    };
+    const legacy = await this.legacySince(since);
+    const ledger = tally((await this.readLedger()).entries, since);
+    return { total: legacy.total + ledger.total, unconfirmed: legacy.unconfirmed + ledger.unconfirmed };
   }
 
   async reserveRemovals(r: RemovalReservation): Promise<{ spent: number; granted: number }> {
-    for (let attempt = 1; attempt <= RESERVE_ATTEMPTS; attempt++) {
-      const slots = await this.slots();
-      const at = r.at.toISOString();
-      const mine = slots.find((x) => x.runId === r.runId && x.at === at);
-      const spent =
-        (await this.recordedSince(r.since)).total + tally(slots, r.since).total - (mine?.count ?? 0);
-      // a retried invocation of the run: granted what it reserved, nothing more
-      if (mine) return { spent, granted: mine.count };
+    let out = { spent: 0, granted: 0 };
+    await this.update(async (entries) => {
+      const spent = (await this.legacySince(r.since)).total + tally(entries, r.since).total;
       const granted = Math.max(0, Math.min(r.want, r.limit - spent));
-      if (granted === 0) return { spent, granted };
-      const next = slots.reduce((n, x) => Math.max(n, x.slot + 1), 0);
-      if (await this.claim(next, r, granted)) return { spent, granted };
+      out = { spent, granted };
+      if (granted === 0) return undefined;
+      // one key per run and time: a second reservation under it adds to it (never replaces a grant)
+      const key = `${r.at.toISOString()}#${r.runId}`;
+      const prev = entries.find((e) => e.key === key);
+      const entry: Entry = {
+        key,
+        at: r.at.toISOString(),
+        count: (prev?.count ?? 0) + granted,
+        unconfirmed: (prev?.unconfirmed ?? 0) + Math.min(r.unconfirmed ?? 0, granted),
+        expiresAt: Math.max(prev?.expiresAt ?? 0, r.expiresAt.getTime()),
+      };
+      return [...entries.filter((e) => e.key !== key), entry];
+    });
+    return out;
+  }
+
+  async recordRemovals(
+    count: number,
+    runId: string,
+    at: Date,
+    expiresAt: Date,
+    unconfirmed = 0,
+  ): Promise<void> {
+    const key = `${at.toISOString()}#${runId}`;
+    // the same run and time recorded again replaces its entry (a retried write)
+    await this.update(async (entries) => [
+      ...entries.filter((e) => e.key !== key),
+      { key, at: at.toISOString(), count, unconfirmed, expiresAt: expiresAt.getTime() },
+    ]);
+  }
+
+  /**
+   * Read the ledger, change its entries (undefined: no change), write it back only if no other
+   * write came in between (a conditional put on the version); else read again, up to
+   * LEDGER_ATTEMPTS times. So two runs never both spend what one read showed left.
+   */
+  private async update(change: (entries: Entry[]) => Promise<Entry[] | undefined>): Promise<void> {
+    for (let attempt = 1; attempt <= LEDGER_ATTEMPTS; attempt++) {
+      const ledger = await this.readLedger();
+      const next = await change(ledger.entries);
+      if (next === undefined) return;
+      const now = this.clock();
+      if (
+        await this.writeLedger(
+          ledger.version,
+          next.filter((e) => e.expiresAt > now),
+        )
+      )
+        return;
     }
     throw new SweepStateError(
-      `sweep state: ${RESERVE_ATTEMPTS} reservations in a row lost the removal budget to concurrent runs; nothing reserved`,
+      `sweep state: ${LEDGER_ATTEMPTS} writes in a row lost the removal ledger to concurrent runs; nothing recorded`,
     );
   }
 
-  /** Write reservation `slot` unless a concurrent run took it first (false then). */
-  private async claim(slot: number, r: RemovalReservation, granted: number): Promise<boolean> {
+  private async readLedger(): Promise<Ledger> {
+    const r = await this.call('GetItem', () =>
+      this.client.send(new GetItemCommand({ TableName: this.tableName, Key: LEDGER, ConsistentRead: true })),
+    );
+    if (!r.Item) return { version: 0, entries: [] };
+    const entries = JSON.parse(r.Item.entries?.S ?? '[]') as Entry[];
+    return { version: Number(r.Item.version?.N ?? 0), entries };
+  }
+
+  /** Write version + 1 if the stored one is still `version` (0: none stored); false if it moved. */
+  private async writeLedger(version: number, entries: Entry[]): Promise<boolean> {
     try {
       await this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: {
-            pk: { S: SLOTS },
-            sk: { S: slotKey(slot) },
-            runId: { S: r.runId },
-            at: { S: r.at.toISOString() },
-            count: { N: String(granted) },
-            unconfirmed: { N: String(Math.min(r.unconfirmed ?? 0, granted)) },
-            expiresAt: { N: epoch(r.expiresAt) },
-          },
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': 'pk' },
+          Item: { ...LEDGER, version: { N: String(version + 1) }, entries: { S: JSON.stringify(entries) } },
+          ...(version === 0
+            ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': 'pk' } }
+            : {
+                ConditionExpression: '#v = :v',
+                ExpressionAttributeNames: { '#v': 'version' },
+                ExpressionAttributeValues: { ':v': { N: String(version) } },
+              }),
         }),
       );
       return true;
@@ -104,39 +158,11 @@ export class DynamoDbSweepState implements SweepStateStore {
     }
   }
 
-  /** Every reservation slot still in the table (consistent: a run must see the previous one's). */
-  private async slots(): Promise<Slot[]> {
-    const out: Slot[] = [];
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await this.call('Query', () =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: '#pk = :pk',
-            ExpressionAttributeNames: { '#pk': 'pk', '#count': 'count', '#at': 'at' },
-            ExpressionAttributeValues: { ':pk': { S: SLOTS } },
-            ProjectionExpression: 'sk, runId, #at, #count, unconfirmed',
-            ConsistentRead: true,
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        ),
-      );
-      for (const item of page.Items ?? [])
-        out.push({
-          slot: Number(item.sk?.S ?? 0),
-          runId: item.runId?.S ?? '',
-          at: item.at?.S ?? '',
-          count: Number(item.count?.N ?? 0),
-          unconfirmed: Number(item.unconfirmed?.N ?? 0),
-        });
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return out;
-  }
-
-  /** Removals recorded outside a reservation (`recordRemovals`) at or after `since`. */
-  private async recordedSince(since: Date): Promise<RemovalTally> {
+  /**
+   * Removals at or after `since` that earlier versions recorded one item each (pk `removals`): read
+   * until they expire (2 windows after a deploy), so a deploy does not reset the budget.
+   */
+  private async legacySince(since: Date): Promise<RemovalTally> {
     const sum = { total: 0, unconfirmed: 0 };
     let start: Record<string, AttributeValue> | undefined;
     do {
@@ -160,29 +186,6 @@ export class DynamoDbSweepState implements SweepStateStore {
       start = page.LastEvaluatedKey;
     } while (start);
     return sum;
-  }
-
-  async recordRemovals(
-    count: number,
-    runId: string,
-    at: Date,
-    expiresAt: Date,
-    unconfirmed = 0,
-  ): Promise<void> {
-    await this.call('PutItem', () =>
-      this.client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: {
-            pk: { S: 'removals' },
-            sk: { S: `${at.toISOString()}#${runId}` },
-            count: { N: String(count) },
-            unconfirmed: { N: String(unconfirmed) },
-            expiresAt: { N: epoch(expiresAt) },
-          },
-        }),
-      ),
-    );
   }
 
   async firstSeen(keys: readonly string[], now: Date, expiresAt: Date): Promise<Map<string, Date>> {
@@ -239,12 +242,12 @@ export class DynamoDbSweepState implements SweepStateStore {
   }
 }
 
-/** What the reservations at or after `since` spent. */
-function tally(slots: readonly Slot[], since: Date): RemovalTally {
+/** What the ledger's entries at or after `since` spent. */
+function tally(entries: readonly Entry[], since: Date): RemovalTally {
   const from = since.toISOString();
-  return slots
-    .filter((x) => x.at >= from)
-    .reduce((t, x) => ({ total: t.total + x.count, unconfirmed: t.unconfirmed + x.unconfirmed }), {
+  return entries
+    .filter((e) => e.at >= from)
+    .reduce((t, e) => ({ total: t.total + e.count, unconfirmed: t.unconfirmed + e.unconfirmed }), {
       total: 0,
       unconfirmed: 0,
     });

@@ -40,10 +40,8 @@ export class InMemorySweepState implements SweepStateStore {
 
   async reserveRemovals(r: RemovalReservation): Promise<{ spent: number; granted: number }> {
     this.maybeFail('reserveRemovals');
-    // no await from the read to the write: atomic, as the adapter's conditional put makes it
-    const mine = this.removals.find((x) => x.at === r.at.getTime() && x.runId === r.runId);
-    const spent = this.sum(r.since).total - (mine?.count ?? 0);
-    if (mine) return { spent, granted: mine.count };
+    // no await from the read to the write: atomic, as the adapter's versioned put makes it
+    const spent = this.sum(r.since).total;
     const granted = Math.max(0, Math.min(r.want, r.limit - spent));
     if (granted > 0)
       this.removals.push({

@@ -36,9 +36,9 @@ export interface SweepStateStore {
   /**
    * Atomically: what the window has spent, the grant (what is left of `limit`, at most `want`, never
    * below 0) and, when it is more than 0, the grant recorded as run `runId`'s removals at `at`.
-   * Concurrent reservations are serialized: two never both spend the same units. A run reserving
-   * again (same `runId` and `at`: a retried invocation) is granted what it was, and spends nothing
-   * more. Throws SweepStateError when the ledger cannot be read or written (nothing granted).
+   * Reservations and records are serialized: two never both spend the same units. A second
+   * reservation under one `runId` and `at` spends what is left, as any other. Throws
+   * SweepStateError when the ledger cannot be read or written (nothing granted).
    */
   reserveRemovals(r: RemovalReservation): Promise<{ spent: number; granted: number }>;
   /** Removals recorded at or after `since` (inclusive). Throws SweepStateError when unreadable. */

@@ -83,7 +83,7 @@ export function describeSweepStateContract(
       expect((await state.removalsSince(at(-60))).total).toBe(4);
     });
 
-    it('a run reserving again (a retried invocation: same run id and time) gets its grant, and spends no more', async () => {
+    it('a second reservation of one run (same run id and time) spends what is left, not the same units', async () => {
       const reserve = () =>
         state.reserveRemovals({
           runId: 'run-1',
@@ -94,8 +94,8 @@ export function describeSweepStateContract(
           expiresAt: at(120),
         });
       expect(await reserve()).toEqual({ spent: 0, granted: 2 });
-      expect(await reserve()).toEqual({ spent: 0, granted: 2 });
-      expect((await state.removalsSince(at(-60))).total).toBe(2);
+      expect(await reserve()).toEqual({ spent: 2, granted: 1 });
+      expect((await state.removalsSince(at(-60))).total).toBe(3);
     });
 
     it('keeps the first sighting of a key across calls; other keys start their own', async () => {

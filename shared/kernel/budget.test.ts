@@ -48,12 +48,12 @@ describe('reserveBudget: the run reserves its share of the persisted rolling bud
     expect((await store.removalsSince(new Date(at.getTime() - hour))).total).toBe(3);
   });
 
-  it('a retried reservation of one run (same run id and time) is granted what it was, not twice', async () => {
+  it('a second reservation by one run (same run id and time) spends what is left, never the same units', async () => {
     const store = new InMemorySweepState(() => at.getTime());
     const reserve = () => reserveBudget(store, { runId: 'run-1', at, windowMs: hour, limit: 3, want: 2 });
     expect((await reserve()).left).toBe(2);
-    expect((await reserve()).left).toBe(2);
-    expect((await store.removalsSince(new Date(at.getTime() - hour))).total).toBe(2);
+    expect((await reserve()).left).toBe(1);
+    expect((await store.removalsSince(new Date(at.getTime() - hour))).total).toBe(3);
   });
 
   it('a dry run spends nothing and may plan anything', async () => {

@@ -2,6 +2,7 @@ import {
   type AttributeValue,
   ConditionalCheckFailedException,
   type DynamoDBClient,
+  GetItemCommand,
   PutItemCommand,
   QueryCommand,
   UpdateItemCommand,
@@ -20,20 +21,30 @@ export function scriptSweepStateTable(stub: AwsClientStub<DynamoDBClient>, pageS
   const key = (i: Item) => `${i.pk?.S}\u0000${i.sk?.S}`;
   const meta = { $metadata: { httpStatusCode: 200 } };
 
+  const conditionFailed = () =>
+    new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
   stub.on(PutItemCommand).callsFake((input) => {
     const k = key(input.Item as Item);
+    const existing = items.get(k);
+    const v = input.ExpressionAttributeValues as Record<string, AttributeValue> | undefined;
     if (input.ConditionExpression === 'attribute_not_exists(#pk)') {
       // an expired item not yet deleted by TTL still exists for a condition
-      if (items.has(k))
-        throw new ConditionalCheckFailedException({
-          message: 'The conditional request failed',
-          $metadata: {},
-        });
+      if (existing) throw conditionFailed();
+    } else if (input.ConditionExpression === '#v = :v') {
+      if (input.ExpressionAttributeNames?.['#v'] !== 'version')
+        throw new Error('fake table: #v must be version');
+      if (!existing || existing.version?.N !== v?.[':v']?.N) throw conditionFailed();
     } else if (input.ConditionExpression) {
       throw new Error(`fake table: unexpected condition ${input.ConditionExpression}`);
     }
     items.set(k, structuredClone(input.Item as Item));
     return meta;
+  });
+
+  stub.on(GetItemCommand).callsFake((input) => {
+    if (input.ConsistentRead !== true) throw new Error('fake table: the ledger must be read consistently');
+    const existing = items.get(key(input.Key as Item));
+    return { ...meta, ...(existing ? { Item: structuredClone(existing) } : {}) };
   });
 
   stub.on(QueryCommand).callsFake((input) => {
