@@ -550,7 +550,13 @@ export class RunnerRemediation extends Construct {
     });
     this.readRunners(c, fn);
     // the state table: exactly the calls DynamoDbSweepState makes, for the sweep alone
-    this.sweepStateTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    this.sweepStateTable.grant(
+      fn,
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    );
     grantKeyViaDynamoDb(c, fn);
     // its declared reads (EC2, Auto Scaling, warm pools: no resource-level permissions) and, only
     // when allowTerminate opts in, TerminateInstances conditioned on the groups' aws:autoscaling:groupName
