@@ -20,6 +20,73 @@ describeSweepStateContract('DynamoDbSweepState (scripted DynamoDB)', (clock) => 
   return new DynamoDbSweepState('sweep-state', client, () => clock.now);
 });
 
+describe('DynamoDbSweepState: the removal ledger', () => {
+  const at = new Date('2026-11-30T08:00:00Z');
+  const hour = 3_600_000;
+  const reservation = (want: number, limit = 10) => ({
+    runId: 'run-1',
+    at,
+    since: new Date(at.getTime() - hour),
+    limit,
+    want,
+    expiresAt: new Date(at.getTime() + 2 * hour),
+  });
+  const fresh = () => {
+    ddb.reset();
+    const items = scriptSweepStateTable(ddb);
+    return { items, state: new DynamoDbSweepState('sweep-state', client, () => at.getTime()) };
+  };
+
+  it("counts the removals earlier versions recorded one item each (pk 'removals') until they expire", async () => {
+    const { items, state } = fresh();
+    const legacy = (minutesAgo: number, count: number) => {
+      const sk = `${new Date(at.getTime() - minutesAgo * 60_000).toISOString()}#old-run-${minutesAgo}`;
+      items.set(`removals\u0000${sk}`, {
+        pk: { S: 'removals' },
+        sk: { S: sk },
+        count: { N: String(count) },
+        unconfirmed: { N: '1' },
+        expiresAt: { N: String(Math.ceil((at.getTime() + hour) / 1000)) },
+      });
+    };
+    legacy(30, 2);
+    legacy(90, 5); // before the window
+    expect(await state.removalsSince(new Date(at.getTime() - hour))).toEqual({ total: 2, unconfirmed: 1 });
+    expect(await state.reserveRemovals(reservation(9, 3))).toEqual({ spent: 2, granted: 1 });
+  });
+
+  it('writes a ledger item that has no revision (restored, hand-made) instead of failing on it forever', async () => {
+    const { items, state } = fresh();
+    items.set('removal-ledger\u0000head', {
+      pk: { S: 'removal-ledger' },
+      sk: { S: 'head' },
+      entries: { S: '[]' },
+    });
+    expect(await state.reserveRemovals(reservation(2))).toEqual({ spent: 0, granted: 2 });
+    expect(await state.reserveRemovals(reservation(1))).toEqual({ spent: 2, granted: 1 });
+  });
+
+  it('refuses, with a clear error, a ledger past the item size it may write', async () => {
+    const { items, state } = fresh();
+    const entries = Array.from({ length: 8_000 }, (_, i) => [
+      `k${String(i).padStart(15, '0')}`,
+      at.getTime() - 60_000,
+      1,
+      0,
+      at.getTime() + hour,
+    ]);
+    items.set('removal-ledger\u0000head', {
+      pk: { S: 'removal-ledger' },
+      sk: { S: 'head' },
+      rev: { S: 'r1' },
+      entries: { S: JSON.stringify(entries) },
+    });
+    const err = await state.reserveRemovals(reservation(1, 10_000)).catch((e) => e);
+    expect(err).toBeInstanceOf(SweepStateError);
+    expect(err.message).toMatch(/would hold 8001 runs' removals .*shorten removalBudgetWindow/);
+  });
+});
+
 describe('DynamoDbSweepState', () => {
   it("a removal recorded between a reservation's read and its write is counted: the reservation reads again", async () => {
     ddb.reset();

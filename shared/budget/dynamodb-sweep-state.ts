@@ -1,9 +1,11 @@
+import { createHash, randomUUID } from 'node:crypto';
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  type PutItemCommandInput,
   QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -14,11 +16,11 @@ import type { RemovalReservation, RemovalTally, SweepStateStore } from './port';
 /**
  * Layout of the sweep state table: partition key `pk`, sort key `sk` (strings), TTL attribute
  * `expiresAt` (epoch seconds).
- * Removals: one item, pk `removal-ledger`, sk `head`, no TTL: `version` (N) and `entries` (S, JSON:
- * `{key: '<ISO time>#<run id>', at, count, unconfirmed, expiresAt (epoch ms)}[]`, an entry dropped at
- * the first write after it expires: 2 windows of runs, a few KB). Every write is a put conditioned on
- * the version it read, so of two runs that read the same window only one writes; the other reads
- * again, with the winner's removals. `unconfirmed`: of count, removals EC2 did not confirm. Items of
+ * Removals: one item, pk `removal-ledger`, sk `head`, no TTL: `rev` (S, a random revision) and
+ * `entries` (S, JSON tuples `[key, at, count, unconfirmed, expiresAt]`, epoch ms; an entry is dropped
+ * at the first write after it expires: ~2 windows of runs, about 55 bytes each, refused past
+ * LEDGER_MAX_BYTES). Every write is a put conditioned on the revision it read, so of two runs that
+ * read the same window only one writes; the other reads again, with the winner's removals. `unconfirmed`: of count, removals EC2 did not confirm. Items of
  * earlier versions (pk `removals`, sk `<ISO time>#<run id>`, `count`, `unconfirmed`, TTL) are still
  * summed until they expire.
  * First sightings: pk `seen`, sk `<key>`, `firstSeenAt` (ISO).
@@ -28,25 +30,29 @@ export const SWEEP_STATE_TABLE_ENV = 'SWEEP_STATE_TABLE';
 
 const epoch = (d: Date) => String(Math.ceil(d.getTime() / 1000));
 const CONCURRENCY = 8;
-/** The removal ledger: one item (pk `removal-ledger`, sk `head`), never expiring, versioned. */
+/** The removal ledger: one item (pk `removal-ledger`, sk `head`), never expiring, revisioned. */
 const LEDGER = { pk: { S: 'removal-ledger' }, sk: { S: 'head' } };
 /** A write that loses the ledger to a concurrent one re-reads and tries again, this many times in all. */
 export const LEDGER_ATTEMPTS = 5;
+/** Refuse to write a ledger past this (DynamoDB's item limit is 400 KB): a clear error, not a ValidationException. */
+export const LEDGER_MAX_BYTES = 350_000;
 
-interface Entry {
-  /** `<ISO time>#<run id>` */
-  key: string;
-  at: string;
-  count: number;
-  unconfirmed: number;
-  /** epoch ms: dropped from the ledger at the first write after it */
-  expiresAt: number;
-}
+/**
+ * One run's removals in the window, compact (a ledger holds up to ~2 windows of them):
+ * [key (a 16-hex hash of kind, time and run id), at (epoch ms), count, unconfirmed, expiresAt (epoch ms)].
+ */
+type Entry = [key: string, at: number, count: number, unconfirmed: number, expiresAt: number];
 
 interface Ledger {
-  version: number;
+  /** The revision read (undefined: no ledger item yet); a write is conditioned on it. */
+  rev: string | undefined;
+  exists: boolean;
   entries: Entry[];
 }
+
+/** Reservations and records of approved removals keep apart: a record never replaces a reservation. */
+const entryKey = (kind: 'reserved' | 'recorded', at: Date, runId: string) =>
+  createHash('sha256').update(`${kind}\u0000${at.toISOString()}\u0000${runId}`).digest('hex').slice(0, 16);
 
 /**
  * The sweep state in DynamoDB. The budget is read with a consistent read (a run must see the
@@ -73,16 +79,16 @@ export class DynamoDbSweepState implements SweepStateStore {
       out = { spent, granted };
       if (granted === 0) return undefined;
       // one key per run and time: a second reservation under it adds to it (never replaces a grant)
-      const key = `${r.at.toISOString()}#${r.runId}`;
-      const prev = entries.find((e) => e.key === key);
-      const entry: Entry = {
+      const key = entryKey('reserved', r.at, r.runId);
+      const prev = entries.find((e) => e[0] === key);
+      const entry: Entry = [
         key,
-        at: r.at.toISOString(),
-        count: (prev?.count ?? 0) + granted,
-        unconfirmed: (prev?.unconfirmed ?? 0) + Math.min(r.unconfirmed ?? 0, granted),
-        expiresAt: Math.max(prev?.expiresAt ?? 0, r.expiresAt.getTime()),
-      };
-      return [...entries.filter((e) => e.key !== key), entry];
+        r.at.getTime(),
+        (prev?.[2] ?? 0) + granted,
+        (prev?.[3] ?? 0) + Math.min(r.unconfirmed ?? 0, granted),
+        Math.max(prev?.[4] ?? 0, r.expiresAt.getTime()),
+      ];
+      return [...entries.filter((e) => e[0] !== key), entry];
     });
     return out;
   }
@@ -94,11 +100,11 @@ export class DynamoDbSweepState implements SweepStateStore {
     expiresAt: Date,
     unconfirmed = 0,
   ): Promise<void> {
-    const key = `${at.toISOString()}#${runId}`;
+    const key = entryKey('recorded', at, runId);
     // the same run and time recorded again replaces its entry (a retried write)
     await this.update(async (entries) => [
-      ...entries.filter((e) => e.key !== key),
-      { key, at: at.toISOString(), count, unconfirmed, expiresAt: expiresAt.getTime() },
+      ...entries.filter((e) => e[0] !== key),
+      [key, at.getTime(), count, unconfirmed, expiresAt.getTime()],
     ]);
   }
 
@@ -115,8 +121,8 @@ export class DynamoDbSweepState implements SweepStateStore {
       const now = this.clock();
       if (
         await this.writeLedger(
-          ledger.version,
-          next.filter((e) => e.expiresAt > now),
+          ledger,
+          next.filter((e) => e[4] > now),
         )
       )
         return;
@@ -130,25 +136,38 @@ export class DynamoDbSweepState implements SweepStateStore {
     const r = await this.call('GetItem', () =>
       this.client.send(new GetItemCommand({ TableName: this.tableName, Key: LEDGER, ConsistentRead: true })),
     );
-    if (!r.Item) return { version: 0, entries: [] };
-    const entries = JSON.parse(r.Item.entries?.S ?? '[]') as Entry[];
-    return { version: Number(r.Item.version?.N ?? 0), entries };
+    if (!r.Item) return { rev: undefined, exists: false, entries: [] };
+    return { rev: r.Item.rev?.S, exists: true, entries: JSON.parse(r.Item.entries?.S ?? '[]') as Entry[] };
   }
 
-  /** Write version + 1 if the stored one is still `version` (0: none stored); false if it moved. */
-  private async writeLedger(version: number, entries: Entry[]): Promise<boolean> {
+  /**
+   * Write the entries under a new revision if the stored item is still the one read (none: still
+   * none; one without a revision: still without); false if another write came in between.
+   */
+  private async writeLedger(read: Ledger, entries: Entry[]): Promise<boolean> {
+    const body = JSON.stringify(entries);
+    if (body.length > LEDGER_MAX_BYTES)
+      throw new SweepStateError(
+        `sweep state: the removal ledger would hold ${entries.length} runs' removals (${body.length} bytes, over ${LEDGER_MAX_BYTES}); shorten removalBudgetWindow`,
+      );
+    const condition: Pick<
+      PutItemCommandInput,
+      'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+    > = !read.exists
+      ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': 'pk' } }
+      : read.rev === undefined
+        ? { ConditionExpression: 'attribute_not_exists(#rev)', ExpressionAttributeNames: { '#rev': 'rev' } }
+        : {
+            ConditionExpression: '#rev = :rev',
+            ExpressionAttributeNames: { '#rev': 'rev' },
+            ExpressionAttributeValues: { ':rev': { S: read.rev } },
+          };
     try {
       await this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: { ...LEDGER, version: { N: String(version + 1) }, entries: { S: JSON.stringify(entries) } },
-          ...(version === 0
-            ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': 'pk' } }
-            : {
-                ConditionExpression: '#v = :v',
-                ExpressionAttributeNames: { '#v': 'version' },
-                ExpressionAttributeValues: { ':v': { N: String(version) } },
-              }),
+          Item: { ...LEDGER, rev: { S: randomUUID() }, entries: { S: body } },
+          ...condition,
         }),
       );
       return true;
@@ -244,10 +263,10 @@ export class DynamoDbSweepState implements SweepStateStore {
 
 /** What the ledger's entries at or after `since` spent. */
 function tally(entries: readonly Entry[], since: Date): RemovalTally {
-  const from = since.toISOString();
+  const from = since.getTime();
   return entries
-    .filter((e) => e.at >= from)
-    .reduce((t, e) => ({ total: t.total + e.count, unconfirmed: t.unconfirmed + e.unconfirmed }), {
+    .filter((e) => e[1] >= from)
+    .reduce((t, e) => ({ total: t.total + e[2], unconfirmed: t.unconfirmed + e[3] }), {
       total: 0,
       unconfirmed: 0,
     });

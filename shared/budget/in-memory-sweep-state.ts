@@ -8,6 +8,8 @@ import type { RemovalReservation, RemovalTally, SweepStateStore } from './port';
  */
 export class InMemorySweepState implements SweepStateStore {
   private readonly removals: Array<{
+    /** a record replaces only a record of its run and time, never a reservation */
+    kind: 'reserved' | 'recorded';
     at: number;
     runId: string;
     count: number;
@@ -45,6 +47,7 @@ export class InMemorySweepState implements SweepStateStore {
     const granted = Math.max(0, Math.min(r.want, r.limit - spent));
     if (granted > 0)
       this.removals.push({
+        kind: 'reserved',
         at: r.at.getTime(),
         runId: r.runId,
         count: granted,
@@ -62,8 +65,17 @@ export class InMemorySweepState implements SweepStateStore {
     unconfirmed = 0,
   ): Promise<void> {
     this.maybeFail('recordRemovals');
-    const existing = this.removals.findIndex((r) => r.at === at.getTime() && r.runId === runId);
-    const row = { at: at.getTime(), runId, count, unconfirmed, expiresAt: expiresAt.getTime() };
+    const existing = this.removals.findIndex(
+      (r) => r.kind === 'recorded' && r.at === at.getTime() && r.runId === runId,
+    );
+    const row = {
+      kind: 'recorded' as const,
+      at: at.getTime(),
+      runId,
+      count,
+      unconfirmed,
+      expiresAt: expiresAt.getTime(),
+    };
     if (existing >= 0) this.removals[existing] = row;
     else this.removals.push(row);
   }

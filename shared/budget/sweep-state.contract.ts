@@ -98,6 +98,19 @@ export function describeSweepStateContract(
       expect((await state.removalsSince(at(-60))).total).toBe(3);
     });
 
+    it("keeps an approved run's record apart from a reservation of the same run and time", async () => {
+      await state.reserveRemovals({
+        runId: 'run-1',
+        at: at(0),
+        since: at(-60),
+        limit: 10,
+        want: 2,
+        expiresAt: at(120),
+      });
+      await state.recordRemovals(3, 'run-1', at(0), at(120));
+      expect((await state.removalsSince(at(-60))).total).toBe(5);
+    });
+
     it('keeps the first sighting of a key across calls; other keys start their own', async () => {
       const first = await state.firstSeen(['i-0aaa'], at(0), at(1440));
       expect(first.get('i-0aaa')).toEqual(at(0));

@@ -24,16 +24,21 @@ export function scriptSweepStateTable(stub: AwsClientStub<DynamoDBClient>, pageS
   const conditionFailed = () =>
     new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
   stub.on(PutItemCommand).callsFake((input) => {
+    // DynamoDB refuses an item over 400 KB
+    if (JSON.stringify(input.Item).length > 400_000)
+      throw new Error('fake table: Item size has exceeded the maximum allowed size');
     const k = key(input.Item as Item);
     const existing = items.get(k);
     const v = input.ExpressionAttributeValues as Record<string, AttributeValue> | undefined;
     if (input.ConditionExpression === 'attribute_not_exists(#pk)') {
       // an expired item not yet deleted by TTL still exists for a condition
       if (existing) throw conditionFailed();
-    } else if (input.ConditionExpression === '#v = :v') {
-      if (input.ExpressionAttributeNames?.['#v'] !== 'version')
-        throw new Error('fake table: #v must be version');
-      if (!existing || existing.version?.N !== v?.[':v']?.N) throw conditionFailed();
+    } else if (input.ConditionExpression === '#rev = :rev') {
+      if (input.ExpressionAttributeNames?.['#rev'] !== 'rev') throw new Error('fake table: #rev must be rev');
+      if (existing?.rev?.S === undefined || existing.rev.S !== v?.[':rev']?.S) throw conditionFailed();
+    } else if (input.ConditionExpression === 'attribute_not_exists(#rev)') {
+      // true for an item that is gone too (no attribute exists on it)
+      if (existing?.rev !== undefined) throw conditionFailed();
     } else if (input.ConditionExpression) {
       throw new Error(`fake table: unexpected condition ${input.ConditionExpression}`);
     }
