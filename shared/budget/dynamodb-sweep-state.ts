@@ -110,7 +110,7 @@ export class DynamoDbSweepState implements SweepStateStore {
 
   /**
    * Read the ledger, change its entries (undefined: no change), write it back only if no other
-   * write came in between (a conditional put on the version); else read again, up to
+   * write came in between (a put conditioned on the revision read); else read again, up to
    * LEDGER_ATTEMPTS times. So two runs never both spend what one read showed left.
    */
   private async update(change: (entries: Entry[]) => Promise<Entry[] | undefined>): Promise<void> {
