@@ -55,10 +55,13 @@ export class InMemoryAuditSink implements AuditSink {
     // ISO-8601 times of one format sort as strings; a record replaced in place (a correlation
     // update, same time) keeps its place
     if (this.order === undefined) {
-      this.order = [...this.byId.values()]
-        .sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0))
-        .map((r) => r.recordId);
+      this.order = [...this.byId.values()].sort(byTime).map((r) => r.recordId);
     }
     return this.order.map((id) => this.byId.get(id) as AuditRecord);
   }
+}
+
+/** Oldest first: ISO-8601 times of one format compare as strings (code units, as DynamoDB orders them). */
+export function byTime(a: AuditRecord, b: AuditRecord): number {
+  return a.time < b.time ? -1 : a.time > b.time ? 1 : 0;
 }

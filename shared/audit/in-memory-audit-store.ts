@@ -1,4 +1,4 @@
-import { InMemoryAuditSink } from './in-memory-audit-sink';
+import { byTime, InMemoryAuditSink } from './in-memory-audit-sink';
 import type { AuditRecord, Correlation } from './schema';
 import type { AuditStore, PendingPage, SubjectQuery } from './store-port';
 import { DEFAULT_CLOUDTRAIL_DELAY_MS, normaliseRecordName } from './table-design';
@@ -55,8 +55,4 @@ export class InMemoryAuditStore implements AuditStore {
     this.sink.replace({ ...stored, correlation });
     return true;
   }
-}
-
-function byTime(a: AuditRecord, b: AuditRecord): number {
-  return a.time < b.time ? -1 : a.time > b.time ? 1 : 0;
 }

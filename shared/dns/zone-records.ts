@@ -51,15 +51,14 @@ export function route53NameKey(name: string): string {
 
 const normalNameKey = (n: string) => `${n.slice(0, -1).split('.').reverse().join('.')}.`;
 
-/** route53OrderKey(n, type, setIdentifier) of a normalized name `n` (what orderOf gives). */
+/** The listing key of a set whose name `n` is already normalized (route53OrderKey without the normalizing). */
 const normalOrderKey = (n: string, type: string, setIdentifier: string | undefined) =>
   `${normalNameKey(n)}\u0000${type}${setIdentifier === undefined ? '' : `\u0000${setIdentifier}`}`;
 
 /** The position of a record set (or of a start point) in Route 53's listing order. */
 export function route53OrderKey(name: string, type?: string, setIdentifier?: string): string {
-  const nameKey = route53NameKey(name);
-  if (type === undefined) return nameKey;
-  return `${nameKey}\u0000${type}${setIdentifier === undefined ? '' : `\u0000${setIdentifier}`}`;
+  const n = normalizeName(name);
+  return type === undefined ? normalNameKey(n) : normalOrderKey(n, type, setIdentifier);
 }
 
 // a set without an identifier and one with '' are two sets (their keys differ): so are their places
