@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AuditRecordSchema } from '../../shared/audit/schema';
 import { SUBJECT, sampleRecords } from '../timeline/html/testing/sample';
+import { noDeadLetters } from './invariants';
 import { ghostInvariant, html, type Summary } from './report';
 import type { Engine } from './scenario';
 
@@ -172,5 +173,25 @@ describe('no ghost runner (invariant)', () => {
       engine([last(breakerHeld([3], 5, [{ kind: 'terminate', instanceId: 'i-zz' }]))]),
     );
     expect(invented.accepted ?? []).toEqual([]);
+  });
+});
+
+describe('no message dead-lettered: one on an injected fault is accepted, and shown', () => {
+  // "All invariants hold" must not hide a dead letter: the one an injected fault caused (an
+  // --adversarial audit outage) passes the invariant but is listed, as the printed report shows it
+  const engine = (deadLettered: Record<string, number>, injected: Record<string, number>) =>
+    ({
+      stats: { deadLettered, deadLetteredOnInjectedFault: injected },
+      world: { journal: { runs: [{ unit: 'schedule/sweep/1' }] } },
+    }) as unknown as Engine;
+
+  it('lists a dead letter on an injected fault as accepted and fails on any other', () => {
+    const ok = noDeadLetters(engine({ 'runner-sweep': 1 }, { 'runner-sweep': 1 }));
+    expect(ok.ok).toBe(true);
+    expect(ok.accepted).toEqual(['runner-sweep: 1 message or event dead-lettered on an injected fault']);
+    const bad = noDeadLetters(engine({ 'runner-sweep': 2 }, { 'runner-sweep': 1 }));
+    expect(bad.ok).toBe(false);
+    expect(bad.details).toEqual(['runner-sweep: message or event 1 of 1 dead-lettered']);
+    expect(noDeadLetters(engine({}, {})).accepted).toBeUndefined();
   });
 });
